@@ -1,0 +1,53 @@
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * ffmpeg demuxer forced for each sniffed format, so a file is read as what its content says it
+ * is (a hostile file cannot steer ffmpeg to another demuxer by its name). Formats missing here
+ * are probed by ffmpeg itself, still under the protocol whitelist.
+ */
+const DEMUXERS: Record<string, string> = {
+  mov: 'mov', mp4: 'mov', m4v: 'mov', m4a: 'mov', '3gp': 'mov',
+  mkv: 'matroska', webm: 'matroska',
+  avi: 'avi', flv: 'flv', asf: 'asf', wmv: 'asf', wma: 'asf', mxf: 'mxf', mts: 'mpegts', mpg: 'mpeg',
+  ogg: 'ogg', ogv: 'ogg', oga: 'ogg', opus: 'ogg',
+  wav: 'wav', mp3: 'mp3', mp2: 'mp3', flac: 'flac', aac: 'aac', aif: 'aiff', ac3: 'ac3',
+  exr: 'exr_pipe', dpx: 'dpx_pipe', bmp: 'bmp_pipe', png: 'png_pipe', apng: 'apng', jpg: 'jpeg_pipe',
+  tif: 'tiff_pipe', webp: 'webp_pipe', gif: 'gif', psd: 'psd_pipe',
+};
+
+/** Formats read through the image2 demuxer, which picks the decoder from the file extension. */
+const BY_EXTENSION: Record<string, string> = { tga: '.tga' };
+
+export function demuxerFor(format: string): string | null {
+  return DEMUXERS[format] ?? null;
+}
+
+/**
+ * The input part of an ffmpeg/ffprobe command line: protocol whitelist, forced demuxer, MOV
+ * data references off, and the file as an explicit `file:` URL (never a protocol or pattern).
+ */
+export function ffmpegInputArgs(file: string, format: string, extra: readonly string[] = []): string[] {
+  const args = ['-protocol_whitelist', 'file,pipe'];
+  const demuxer = DEMUXERS[format];
+  if (demuxer) args.push('-f', demuxer);
+  if (demuxer === 'mov') args.push('-enable_drefs', '0');
+  if (BY_EXTENSION[format]) args.push('-f', 'image2', '-pattern_type', 'none');
+  args.push(...extra, '-i', 'file:' + path.resolve(file));
+  return args;
+}
+
+/**
+ * For formats that ffmpeg only recognises by extension (TGA): gives a path with that extension,
+ * a symlink in a private temporary folder when the stored file has another name. Call the
+ * returned cleanup when done.
+ */
+export async function withToolExtension(file: string, format: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const ext = BY_EXTENSION[format];
+  if (!ext || file.toLowerCase().endsWith(ext)) return { path: file, cleanup: async () => {} };
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-in-'));
+  const link = path.join(dir, 'input' + ext);
+  await fsp.symlink(path.resolve(file), link);
+  return { path: link, cleanup: () => fsp.rm(dir, { recursive: true, force: true }) };
+}
