@@ -109,7 +109,7 @@ export async function createVideoProxy(file: string, meta: MediaMetadata, outPat
     '-map', '0:v:0', ...(audio ? ['-map', '0:a:0?'] : []), '-sn', '-dn', '-map_metadata', '-1',
     '-vf', `scale=${width}:${height}:flags=bicubic,setsar=1`,
     ...x264Args(opts, fps),
-    ...(audio ? ['-c:a', 'aac', '-b:a', '160k', '-ac', '2', '-ar', '48000'] : ['-an']),
+    ...(audio ? ['-c:a', 'aac', '-b:a', '160k', '-ac', String(Math.min(2, meta.audio?.channels ?? 2)), '-ar', '48000'] : ['-an']),
     '-progress', 'pipe:1', '-nostats', '-f', 'mp4', outPath,
   ];
   await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: limits.proxyTimeoutMs, signal: opts.signal, onStdoutLine: progressParser(meta.duration, opts.onProgress) });

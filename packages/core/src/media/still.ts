@@ -97,7 +97,9 @@ export async function renderStill(file: string, meta: MediaMetadata, opts: Still
     }
   }
   if (SHARP_FORMATS.has(meta.format) && !meta.warnings.some((w) => w.startsWith('cannot read the image header'))) {
-    return renderWithSharp(file, meta, opts, toneMap, 'error');
+    // Truncated PNG/GIF/WebP data is only a warning to their decoders: refuse it. libtiff warns
+    // about much that is valid (old-style LZW, unknown tags): TIFF fails on errors only.
+    return renderWithSharp(file, meta, opts, toneMap, meta.format === 'tif' ? 'error' : 'warning');
   }
   if (meta.format === 'hdr') return renderHdrWithVips(file, meta, opts, toneMap);
   return renderWithFfmpeg(file, meta, opts, toneMap);

@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const exec = promisify(execFile);
+
+export async function tmpDir(prefix = 'montu-media-test-'): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+export async function ffmpeg(args: string[]): Promise<void> {
+  await exec('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args], { maxBuffer: 64 * 1024 * 1024 });
+}
+
+export interface ProbeJson {
+  streams: Array<Record<string, string | number | undefined> & { codec_type: string }>;
+  format: Record<string, string | number | undefined>;
+}
+
+export async function ffprobeJson(file: string, extra: string[] = []): Promise<ProbeJson> {
+  const { stdout } = await exec('ffprobe', ['-v', 'error', '-show_streams', '-show_format', ...extra, '-of', 'json', file], { maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(stdout) as ProbeJson;
+}
+
+/** Writes a scene-linear EXR filled with one value (planar float through ffmpeg's EXR encoder). */
+export async function writeFlatExr(file: string, value: number, w = 64, h = 48, half = true): Promise<void> {
+  const raw = path.join(path.dirname(file), `flat-${w}x${h}.raw`);
+  const buf = Buffer.alloc(w * h * 3 * 4);
+  for (let i = 0; i < w * h * 3; i++) buf.writeFloatLE(value, i * 4);
+  await fs.writeFile(raw, buf);
+  await ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'gbrpf32le', '-s', `${w}x${h}`, '-i', raw, '-c:v', 'exr', '-format', half ? 'half' : 'float', '-compression', 'zip1', '-frames:v', '1', file]);
+  await fs.rm(raw);
+}
