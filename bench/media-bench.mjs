@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+// Media processing benchmarks, side by side with the reference tools on the same files in one run.
+// Build first: npx tsc -b packages/core.  Run: node bench/media-bench.mjs
+// Writes bench/results/media.json and bench/results/media.md.
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const tmp = path.join(here, 'tmp', 'media');
+const results = path.join(here, 'results');
+const corpus = process.env.MONTU_CORPUS ?? path.resolve(root, '../shared/corpus');
+const media = await import(path.join(root, 'packages/core/dist/media/index.js'));
+const { MediaProber, createThumbnail, videoFrame, resolveLimits } = media;
+
+const JPEGS = Number(process.env.BENCH_JPEGS ?? 40);
+const CONCURRENCY = Math.max(2, os.availableParallelism?.() ?? os.cpus().length);
+
+const now = () => performance.now();
+async function timed(fn) {
+  const t0 = now();
+  await fn();
+  return (now() - t0) / 1000;
+}
+async function pool(items, n, fn) {
+  let i = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (i < items.length) {
+      const k = i++;
+      await fn(items[k], k);
+    }
+  }));
+}
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr.on('data', (d) => (err += d));
+    c.on('error', reject);
+    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err.slice(-400)}`))));
+  });
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+await fs.mkdir(tmp, { recursive: true });
+await fs.mkdir(results, { recursive: true });
+
+// ---- inputs -------------------------------------------------------------------------------
+const jpegDir = path.join(tmp, 'jpeg4k');
+await fs.mkdir(jpegDir, { recursive: true });
+const jpegs = [];
+for (let i = 0; i < JPEGS; i++) {
+  const f = path.join(jpegDir, `plate_${String(i).padStart(3, '0')}.jpg`);
+  jpegs.push(f);
+  try {
+    await fs.access(f);
+  } catch {
+    // 4K frames with detail and noise so JPEG decoding does real work.
+    await exec('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=3840x2160:rate=25,noise=alls=${10 + (i % 7)}:allf=t`, '-vf', `hue=h=${i * 9}`, '-frames:v', '1', '-q:v', '3', f]);
+  }
+}
+const video = path.join(tmp, 'clip1080.mp4');
+try {
+  await fs.access(video);
+} catch {
+  await exec('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=24000/1001:duration=20', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '48', '-pix_fmt', 'yuv420p', video]);
+}
+let corpusFiles = [];
+try {
+  const m = JSON.parse(await fs.readFile(path.join(corpus, 'manifest.json'), 'utf8'));
+  corpusFiles = m.files.filter((f) => f.kind !== 'broken').map((f) => path.join(corpus, f.path));
+} catch {
+  console.error('corpus not found; metadata benchmark uses generated files only');
+}
+const metaFiles = [...corpusFiles, ...jpegs].slice(0, 200);
+
+const out = { date: new Date().toISOString(), cpus: os.cpus().length, node: process.version, concurrency: CONCURRENCY, benchmarks: {} };
+
+// ---- (a) thumbnails of 4K JPEGs vs vipsthumbnail -------------------------------------------
+{
+  const prober = new MediaProber();
+  const metas = await Promise.all(jpegs.map((f) => prober.probe(f)));
+  await prober.close();
+  const thumbDir = path.join(tmp, 'thumbs');
+  await fs.rm(thumbDir, { recursive: true, force: true });
+  await fs.mkdir(thumbDir, { recursive: true });
+  const vipsDir = path.join(tmp, 'vips');
+  await fs.rm(vipsDir, { recursive: true, force: true });
+  await fs.mkdir(vipsDir, { recursive: true });
+  const montu = async () => {
+    await pool(jpegs, CONCURRENCY, async (f, k) => {
+      const t = await createThumbnail(f, metas[k], { size: 256 });
+      await fs.writeFile(path.join(thumbDir, path.basename(f)), t.data);
+    });
+  };
+  const vips = () => run('vipsthumbnail', ['-s', '256', '-o', path.join(vipsDir, '%s.jpg'), ...jpegs]);
+  await montu(); // warm-up (page cache, sharp init)
+  await vips();
+  const m = [], v = [];
+  for (let r = 0; r < 3; r++) {
+    m.push(await timed(montu));
+    v.push(await timed(vips));
+  }
+  out.benchmarks.thumbnails = {
+    files: jpegs.length, size: '3840x2160 JPEG → 256 px', montu_s: median(m), vipsthumbnail_s: median(v),
+    ratio: median(m) / median(v), goal: '≤ 0.5',
+  };
+}
+
+// ---- (b) metadata for 200 files vs exiftool ------------------------------------------------
+{
+  const montu = async () => {
+    const prober = new MediaProber({ maxProcs: 2 });
+    const res = await prober.probeFiles(metaFiles, CONCURRENCY * 2);
+    await prober.close();
+    const failed = res.filter((r) => r instanceof Error).length;
+    if (failed) console.error(`${failed} files failed to probe`);
+  };
+  const batched = () => exec('exiftool', ['-json', ...metaFiles], { maxBuffer: 256 * 1024 * 1024 }).catch((e) => e);
+  const perFile = () => pool(metaFiles, CONCURRENCY, (f) => exec('exiftool', ['-json', f], { maxBuffer: 64 * 1024 * 1024 }).catch((e) => e));
+  await montu();
+  await batched();
+  const m = [], b = [], p = [];
+  for (let r = 0; r < 3; r++) {
+    m.push(await timed(montu));
+    b.push(await timed(batched));
+  }
+  p.push(await timed(perFile));
+  out.benchmarks.metadata = {
+    files: metaFiles.length, montu_s: median(m), exiftool_batched_s: median(b), exiftool_per_file_s: p[0],
+    ratio_vs_batched: median(m) / median(b), speedup_vs_per_file: p[0] / median(m),
+    goal: 'within 1.5× of batched; ≥ 5× faster than per-file',
+    note: 'Montu runs ffprobe as well for audio/video and some images (TGA/BMP/DPX), and sharp for common images; exiftool per file runs with the same parallelism',
+  };
+}
+
+// ---- (c) one video frame vs ffmpeg -ss T -i FILE -frames:v 1 -------------------------------
+{
+  const prober = new MediaProber();
+  const meta = await prober.probe(video);
+  await prober.close();
+  const limits = resolveLimits();
+  const T = 10;
+  const ff = () => run('ffmpeg', ['-v', 'error', '-y', '-ss', String(T), '-i', video, '-frames:v', '1', path.join(tmp, 'frame.jpg')]);
+  const full = async () => {
+    const r = await videoFrame(video, meta, { maxEdge: null, timestamp: T, limits, timeoutMs: 60_000 });
+    await fs.writeFile(path.join(tmp, 'frame-montu.jpg'), r.data);
+  };
+  const thumb = async () => {
+    const r = await createThumbnail(video, meta, { timestamp: T });
+    await fs.writeFile(path.join(tmp, 'thumb-montu.jpg'), r.data);
+  };
+  await ff();
+  await full();
+  const a = [], f = [], t = [];
+  for (let r = 0; r < 9; r++) {
+    a.push(await timed(ff));
+    f.push(await timed(full));
+    t.push(await timed(thumb));
+  }
+  out.benchmarks.videoFrame = {
+    file: '1920x1080 H.264 24000/1001, 20 s, GOP 48', timestamp_s: T,
+    ffmpeg_s: median(a), montu_full_frame_s: median(f), montu_thumbnail_s: median(t),
+    ratio_full_frame: median(f) / median(a), ratio_thumbnail: median(t) / median(a), goal: 'within 1.2×',
+  };
+}
+
+await fs.writeFile(path.join(results, 'media.json'), JSON.stringify(out, null, 2) + '\n');
+const b = out.benchmarks;
+const f3 = (x) => x.toFixed(3);
+const md = `# Media benchmarks
+
+${out.date} · ${out.cpus} CPUs · Node ${out.node} · concurrency ${out.concurrency}. Produced by \`node bench/media-bench.mjs\`; medians of repeated runs, side by side on the same files.
+
+| benchmark | Montu | reference | ratio | goal |
+| --- | --- | --- | --- | --- |
+| thumbnails, ${b.thumbnails.files} × 4K JPEG → 256 px | ${f3(b.thumbnails.montu_s)} s | vipsthumbnail ${f3(b.thumbnails.vipsthumbnail_s)} s | **${b.thumbnails.ratio.toFixed(2)}×** | ≤ 0.5× |
+| metadata, ${b.metadata.files} files | ${f3(b.metadata.montu_s)} s | one batched \`exiftool -json\` ${f3(b.metadata.exiftool_batched_s)} s | **${b.metadata.ratio_vs_batched.toFixed(2)}×** | ≤ 1.5× |
+| metadata, ${b.metadata.files} files | ${f3(b.metadata.montu_s)} s | one exiftool per file ${f3(b.metadata.exiftool_per_file_s)} s | **${b.metadata.speedup_vs_per_file.toFixed(1)}× faster** | ≥ 5× faster |
+| video frame at ${b.videoFrame.timestamp_s} s, full 1080p JPEG | ${f3(b.videoFrame.montu_full_frame_s)} s | \`ffmpeg -ss T -i FILE -frames:v 1\` ${f3(b.videoFrame.ffmpeg_s)} s | **${b.videoFrame.ratio_full_frame.toFixed(2)}×** | ≤ 1.2× |
+| video thumbnail at ${b.videoFrame.timestamp_s} s, 256 px | ${f3(b.videoFrame.montu_thumbnail_s)} s | same ffmpeg command | **${b.videoFrame.ratio_thumbnail.toFixed(2)}×** | ≤ 1.2× |
+
+Metadata: Montu's numbers include starting its exiftool processes and running ffprobe/sharp where a file needs them (${b.metadata.note}).
+`;
+await fs.writeFile(path.join(results, 'media.md'), md);
+console.log(md);

@@ -1,0 +1,13 @@
+import type { Kysely } from 'kysely';
+import type { DialectName } from '../connect.js';
+import * as m001 from './001_initial.js';
+
+export interface DialectMigration {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
+  up(db: Kysely<any>, dialect: DialectName): Promise<void>;
+}
+
+/** Every migration, in order. Names sort; never rename or edit one that has shipped. */
+export const migrations: Record<string, DialectMigration> = {
+  '001_initial': m001,
+};

@@ -1,0 +1,130 @@
+/**
+ * The database schema as Kysely sees it. Both engines store the same columns: timestamps are
+ * ISO-8601 UTC text (sortable, identical on SQLite and PostgreSQL), JSON documents are text,
+ * booleans are 0/1 integers. See docs/decisions/002-portable-schema.md.
+ */
+import type { Generated } from 'kysely';
+
+export interface ProjectTable {
+  id: string;
+  name: string;
+  settings: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TaskTable {
+  project_id: string;
+  id: string;
+  episode: string | null;
+  sequence: string | null;
+  shot: string | null;
+  step: string | null;
+  created_at: string;
+}
+
+export interface MediaTable {
+  id: string;
+  project_id: string;
+  task_id: string;
+  version: string;
+  version_number: number;
+  media_type: string;
+  file_name: string;
+  mime_type: string;
+  size: number;
+  sha256: string;
+  author: string;
+  description: string;
+  tags: string;
+  status: string;
+  review_selected: number;
+  approved_by: string | null;
+  approved_at: string | null;
+  approval_comment: string | null;
+  archived_at: string | null;
+  processing_state: string;
+  processing_error: string | null;
+  metadata: string;
+  custom_properties: string;
+  search_text: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MediaTagTable {
+  media_id: string;
+  tag: string;
+}
+
+export interface MediaFileTable {
+  id: string;
+  media_id: string;
+  role: string;
+  frame: number | null;
+  backend: string;
+  storage_key: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+  state: string;
+  error: string | null;
+  created_at: string;
+}
+
+export interface VersionReservationTable {
+  project_id: string;
+  task_id: string;
+  version_number: number;
+  owner: string;
+  created_at: string;
+}
+
+export interface AnnotationTable {
+  id: string;
+  media_id: string;
+  parent_id: string | null;
+  author: string;
+  type: string;
+  content: string;
+  frame: number | null;
+  frame_end: number | null;
+  position: string | null;
+  drawing: string | null;
+  mentions: string;
+  resolved: number;
+  rendition_sha256: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface HistoryTable {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  project_id: string | null;
+  subject_type: string;
+  subject_id: string;
+  from_value: string | null;
+  to_value: string | null;
+  comment: string | null;
+  data: string | null;
+}
+
+export interface MediaFtsTable {
+  rowid: Generated<number>;
+  search_text: string;
+}
+
+export interface Database {
+  project: ProjectTable;
+  task: TaskTable;
+  media: MediaTable;
+  media_tag: MediaTagTable;
+  media_file: MediaFileTable;
+  version_reservation: VersionReservationTable;
+  annotation: AnnotationTable;
+  history: HistoryTable;
+  media_fts: MediaFtsTable;
+}

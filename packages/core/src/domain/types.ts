@@ -1,0 +1,138 @@
+/** Domain types shared by every part of Montu. */
+
+export const MEDIA_TYPES = ['image', 'video', 'audio', 'sequence'] as const;
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+export const APPROVAL_STATUSES = [
+  'wip',
+  'pending_review',
+  'approved',
+  'changes_requested',
+  'rejected',
+  'on_hold',
+] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+/** State of background processing (metadata, thumbnail, proxy) for a media item or one rendition. */
+export const PROCESSING_STATES = ['pending', 'processing', 'ready', 'failed'] as const;
+export type ProcessingState = (typeof PROCESSING_STATES)[number];
+
+/** State of one stored file: processing states, plus what integrity checks found. */
+export const FILE_STATES = ['pending', 'processing', 'ready', 'failed', 'missing', 'corrupt'] as const;
+export type FileState = (typeof FILE_STATES)[number];
+
+export const FILE_ROLES = ['original', 'frame', 'thumbnail', 'proxy', 'web', 'audio_preview', 'attachment'] as const;
+export type FileRole = (typeof FILE_ROLES)[number];
+
+export interface Project {
+  id: string;
+  name: string;
+  settings: ProjectSettings;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ProjectSettings {
+  /** Default frame rate for sequences, as an exact rational such as `24/1` or `24000/1001`. */
+  defaultFps?: string;
+  [key: string]: unknown;
+}
+
+export interface Task {
+  projectId: string;
+  /** The task id as the studio writes it, e.g. `ep01_sq010_sh020_lighting`. */
+  id: string;
+  episode: string | null;
+  sequence: string | null;
+  shot: string | null;
+  step: string | null;
+  createdAt: string;
+}
+
+export interface MediaFile {
+  id: string;
+  role: FileRole;
+  /** Frame number for sequence frames, otherwise null. */
+  frame: number | null;
+  backend: string;
+  key: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+  state: FileState;
+  error: string | null;
+  createdAt: string;
+}
+
+export interface Approval {
+  by: string;
+  at: string;
+  comment: string | null;
+}
+
+export interface Media {
+  id: string;
+  projectId: string;
+  taskId: string;
+  /** `v001`, `v002`, … */
+  version: string;
+  versionNumber: number;
+  mediaType: MediaType;
+  /** The name the file was uploaded with (kept as metadata; the stored name is generated). */
+  fileName: string;
+  mimeType: string;
+  size: number;
+  sha256: string;
+  author: string;
+  description: string;
+  tags: string[];
+  status: ApprovalStatus;
+  reviewSelected: boolean;
+  approval: Approval | null;
+  archivedAt: string | null;
+  processingState: ProcessingState;
+  processingError: string | null;
+  metadata: Record<string, unknown>;
+  customProperties: Record<string, unknown>;
+  files: MediaFile[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Annotation {
+  id: string;
+  mediaId: string;
+  parentId: string | null;
+  author: string;
+  type: string;
+  content: string;
+  frame: number | null;
+  frameEnd: number | null;
+  position: Record<string, unknown> | null;
+  drawing: unknown | null;
+  mentions: string[];
+  resolved: boolean;
+  renditionSha256: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface HistoryEntry {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  projectId: string | null;
+  subjectType: string;
+  subjectId: string;
+  from: string | null;
+  to: string | null;
+  comment: string | null;
+  data: Record<string, unknown> | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+}

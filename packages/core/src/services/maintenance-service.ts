@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { nowIso } from '../ids.js';
+import { ABANDONED_AFTER_MS, ownerIsDeadLocalProcess } from '../storage/owner.js';
+import type { ServiceContext } from './context.js';
+import { recordHistory } from './history-service.js';
+
+export interface OrphanCleanupOptions {
+  /** Only report (the default); pass false to fix. */
+  dryRun?: boolean;
+  /** Re-read every stored file and compare its sha256 with the record (default true). */
+  verifyChecksums?: boolean;
+  /**
+   * Files without a record younger than this are left alone: an upload stores its file a
+   * moment before it commits the record. Default one hour.
+   */
+  minOrphanAgeSeconds?: number;
+}
+
+export interface OrphanCleanupReport {
+  dryRun: boolean;
+  /** Stored files no record points at (removed unless dry run). */
+  orphanFiles: string[];
+  /** Records whose file is gone (marked `missing` unless dry run). */
+  missingFiles: Array<{ mediaId: string; key: string; role: string }>;
+  /** Records whose file no longer hashes to the recorded sha256 (marked `corrupt` unless dry run). */
+  corruptFiles: Array<{ mediaId: string; key: string; role: string; expected: string; actual: string }>;
+  /** Incomplete writes left by dead processes in the temporary area (removed unless dry run). */
+  temporaryFiles: string[];
+  /** Version numbers claimed by uploads that died (released unless dry run). */
+  staleReservations: number;
+  /** True when nothing needed fixing. */
+  clean: boolean;
+}
+
+/** Consistency between the database and storage. */
+export class MaintenanceService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async cleanupOrphanedFiles(options: OrphanCleanupOptions = {}): Promise<OrphanCleanupReport> {
+    const dryRun = options.dryRun ?? true;
+    const verify = options.verifyChecksums ?? true;
+    const minAgeMs = (options.minOrphanAgeSeconds ?? 3600) * 1000;
+    const { db, storage } = this.ctx;
+
+    const temporary = await storage.sweepTemporary({ dryRun });
+    const staleReservations = await this.staleReservations(dryRun);
+
+    // Records → storage.
+    const missingFiles: OrphanCleanupReport['missingFiles'] = [];
+    const corruptFiles: OrphanCleanupReport['corruptFiles'] = [];
+    const known = new Set<string>();
+    const rows = await db
+      .selectFrom('media_file')
+      .innerJoin('media', 'media.id', 'media_file.media_id')
+      .select([
+        'media_file.id',
+        'media_file.media_id',
+        'media_file.role',
+        'media_file.storage_key',
+        'media_file.sha256',
+        'media_file.size',
+        'media_file.state',
+        'media.project_id',
+      ])
+      .where('media_file.backend', '=', storage.name)
+      .orderBy('media_file.id')
+      .execute();
+    for (const r of rows) {
+      known.add(r.storage_key);
+      if (r.state === 'missing' || r.state === 'corrupt' || r.state === 'pending') continue;
+      const info = await storage.stat(r.storage_key);
+      if (!info) {
+        missingFiles.push({ mediaId: r.media_id, key: r.storage_key, role: r.role });
+        if (!dryRun) await this.markFile(r.id, r.media_id, r.project_id, 'missing', `${r.role} file is missing from storage`);
+        continue;
+      }
+      let actual: string | null = null;
+      if (info.size !== Number(r.size)) actual = `size ${info.size} (expected ${Number(r.size)})`;
+      else if (verify) {
+        const hash = createHash('sha256');
+        for await (const chunk of await storage.get(r.storage_key)) hash.update(chunk as Buffer);
+        const digest = hash.digest('hex');
+        if (digest !== r.sha256) actual = digest;
+      }
+      if (actual !== null) {
+        corruptFiles.push({ mediaId: r.media_id, key: r.storage_key, role: r.role, expected: r.sha256, actual });
+        if (!dryRun) {
+          await this.markFile(r.id, r.media_id, r.project_id, 'corrupt', `${r.role} file no longer matches its sha256`);
+        }
+      }
+    }
+
+    // Storage → records. Keys under a reserved version belong to an upload in progress.
+    const reserved = await db.selectFrom('version_reservation').select(['project_id', 'task_id', 'version_number']).execute();
+    const inProgress = reserved.map((r) => `${r.project_id}/${r.task_id}/v${String(r.version_number).padStart(3, '0')}/`);
+    const orphanFiles: string[] = [];
+    const now = Date.now();
+    for await (const obj of storage.list()) {
+      if (known.has(obj.key)) continue;
+      if (now - obj.modifiedAt.getTime() < minAgeMs) continue;
+      if (inProgress.some((p) => obj.key.startsWith(p))) continue;
+      // Re-check: the record may have been committed since we read the list.
+      const recorded = await db
+        .selectFrom('media_file')
+        .select('id')
+        .where('backend', '=', storage.name)
+        .where('storage_key', '=', obj.key)
+        .executeTakeFirst();
+      if (recorded) continue;
+      orphanFiles.push(obj.key);
+      if (!dryRun) await storage.delete(obj.key);
+    }
+
+    return {
+      dryRun,
+      orphanFiles,
+      missingFiles,
+      corruptFiles,
+      temporaryFiles: temporary.found,
+      staleReservations,
+      clean:
+        orphanFiles.length === 0 &&
+        missingFiles.length === 0 &&
+        corruptFiles.length === 0 &&
+        temporary.found.length === 0 &&
+        staleReservations === 0,
+    };
+  }
+
+  /** Crash leftovers that can be removed at start-up without touching live work. */
+  async sweepAfterCrash(): Promise<void> {
+    await this.ctx.storage.sweepTemporary({ dryRun: false });
+    await this.staleReservations(false);
+  }
+
+  private async staleReservations(dryRun: boolean): Promise<number> {
+    const rows = await this.ctx.db.selectFrom('version_reservation').selectAll().execute();
+    const cutoff = new Date(Date.now() - ABANDONED_AFTER_MS).toISOString();
+    const stale = rows.filter((r) => ownerIsDeadLocalProcess(r.owner) || r.created_at < cutoff);
+    if (!dryRun) {
+      for (const r of stale) {
+        await this.ctx.db
+          .deleteFrom('version_reservation')
+          .where('project_id', '=', r.project_id)
+          .where('task_id', '=', r.task_id)
+          .where('version_number', '=', r.version_number)
+          .where('owner', '=', r.owner)
+          .execute();
+      }
+    }
+    return stale.length;
+  }
+
+  private async markFile(
+    fileId: string,
+    mediaId: string,
+    projectId: string,
+    state: 'missing' | 'corrupt',
+    message: string,
+  ): Promise<void> {
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx.updateTable('media_file').set({ state, error: message }).where('id', '=', fileId).execute();
+      await trx
+        .updateTable('media')
+        .set({ processing_state: 'failed', processing_error: message, updated_at: nowIso() })
+        .where('id', '=', mediaId)
+        .execute();
+      await recordHistory(trx, {
+        actor: 'cleanup',
+        action: `file.${state}`,
+        projectId,
+        subjectType: 'media',
+        subjectId: mediaId,
+        comment: message,
+      });
+    });
+  }
+}

@@ -1,0 +1,57 @@
+import type { Readable } from 'node:stream';
+
+/** Result of a completed write: what landed, measured while streaming. */
+export interface StoredObject {
+  key: string;
+  size: number;
+  sha256: string;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** When given, the write fails (and keeps nothing) unless the content hashes to this. */
+  expectedSha256?: string;
+  /** When given, the write fails (and keeps nothing) once more bytes than this arrive. */
+  maxBytes?: number;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive; the end of the object when omitted. */
+  end?: number;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  modifiedAt: Date;
+}
+
+export interface TemporarySweep {
+  /** Temporary (incomplete) writes found that no live writer owns. */
+  found: string[];
+  removed: string[];
+}
+
+/**
+ * Where Montu keeps bytes. Keys are `/`-separated relative paths checked by `assertSafeKey`.
+ * Every implementation makes `put` atomic: a reader sees the whole object or nothing.
+ */
+export interface StorageBackend {
+  /** Short name recorded with every file (`local`, `s3`), so a library can span backends. */
+  readonly name: string;
+  /** Human-readable location for logs and `montu config`. */
+  readonly location: string;
+  put(key: string, body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<StoredObject>;
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  stat(key: string): Promise<ObjectInfo | null>;
+  /** Removes the object; a missing object is not an error. */
+  delete(key: string): Promise<void>;
+  list(prefix?: string): AsyncIterable<ObjectInfo>;
+  /** Finds, and unless dryRun removes, temporary writes left behind by dead writers. */
+  sweepTemporary(options: { dryRun: boolean }): Promise<TemporarySweep>;
+  /** A URL the client can fetch directly, when the backend supports it. */
+  presignGet?(key: string, options: { expiresInSeconds: number; fileName?: string; contentType?: string }): Promise<string>;
+  close?(): Promise<void>;
+}

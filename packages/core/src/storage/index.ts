@@ -1,0 +1,13 @@
+export type {
+  ByteRange,
+  ObjectInfo,
+  PutOptions,
+  StorageBackend,
+  StoredObject,
+  TemporarySweep,
+} from './backend.js';
+export { assertSafeKey, mediaKey, TEMP_DIR } from './keys.js';
+export { HashingCounter, checkExpectedSha256, storageFailure } from './hashing.js';
+export { LocalStorage } from './local.js';
+export { S3Storage, contentDisposition, s3Failure, type S3StorageConfig } from './s3.js';
+export { createStorage, presignsDownloads, type LocalStorageConfig, type StorageConfig } from './factory.js';

@@ -1,0 +1,37 @@
+import { StorageError } from '../errors.js';
+
+const MAX_KEY_LENGTH = 1024;
+
+/**
+ * Throws unless `key` is a relative `/`-separated path that cannot leave the storage root:
+ * no `..` or `.` segments, no absolute paths, no empty segments, no backslashes, NUL or other
+ * control characters, and nothing under the reserved temporary area.
+ */
+export function assertSafeKey(key: string): string {
+  const reject = (why: string): never => {
+    throw new StorageError(`Unsafe storage key ${JSON.stringify(key.slice(0, 200))}: ${why}.`, {
+      details: { key: key.slice(0, 200) },
+    });
+  };
+  if (typeof key !== 'string' || key.length === 0) reject('it is empty');
+  if (key.length > MAX_KEY_LENGTH) reject(`it is longer than ${MAX_KEY_LENGTH} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(key)) reject('it contains control characters');
+  if (key.includes('\\')) reject('it contains a backslash');
+  if (key.startsWith('/')) reject('it is absolute');
+  if (/^[A-Za-z]:/.test(key)) reject('it names a drive');
+  for (const seg of key.split('/')) {
+    if (seg === '') reject('it has an empty path segment');
+    if (seg === '.' || seg === '..') reject('it has a relative path segment');
+  }
+  if (key === TEMP_DIR || key.startsWith(`${TEMP_DIR}/`)) reject('it is inside the temporary area');
+  return key;
+}
+
+/** Folder (local) or prefix (S3) holding incomplete writes, never visible as stored files. */
+export const TEMP_DIR = '.montu-tmp';
+
+/** The readable layout of stored files: project/task/version/name. */
+export function mediaKey(parts: { projectId: string; taskId: string; version: string; name: string }): string {
+  return assertSafeKey(`${parts.projectId}/${parts.taskId}/${parts.version}/${parts.name}`);
+}

@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { NotFound, ValidationError } from '../errors.js';
+import type {
+  ByteRange,
+  ObjectInfo,
+  PutOptions,
+  StorageBackend,
+  StoredObject,
+  TemporarySweep,
+} from './backend.js';
+import { HashingCounter, checkExpectedSha256, storageFailure } from './hashing.js';
+import { assertSafeKey, TEMP_DIR } from './keys.js';
+import { ABANDONED_AFTER_MS, OWNER, ownerIsDeadLocalProcess } from './owner.js';
+
+/**
+ * Files in a folder. A write streams into `<root>/.montu-tmp/<owner>~<random>.part` on the same
+ * volume while hashing, is fsynced, then renamed into place and the directory fsynced: readers
+ * see a whole file or none, and a crash leaves only a temporary file that `sweepTemporary`
+ * recognises by its dead owner.
+ */
+export class LocalStorage implements StorageBackend {
+  readonly name = 'local';
+  readonly root: string;
+  private readonly tempDir: string;
+  /** Temporary files this process is writing right now (never swept). */
+  private readonly active = new Set<string>();
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    this.tempDir = path.join(this.root, TEMP_DIR);
+    fs.mkdirSync(this.tempDir, { recursive: true });
+  }
+
+  get location(): string {
+    return this.root;
+  }
+
+  private pathOf(key: string): string {
+    assertSafeKey(key);
+    const p = path.resolve(this.root, ...key.split('/'));
+    // Belt and braces: the checks above already make this impossible.
+    if (!p.startsWith(this.root + path.sep)) throw new ValidationError(`Storage key escapes the root: ${key}`);
+    return p;
+  }
+
+  async put(key: string, body: Readable | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<StoredObject> {
+    const dest = this.pathOf(key);
+    const tmpName = `${OWNER}~${randomBytes(8).toString('hex')}.part`;
+    const tmp = path.join(this.tempDir, tmpName);
+    this.active.add(tmpName);
+    try {
+      await fsp.mkdir(this.tempDir, { recursive: true });
+      const hasher = new HashingCounter(options.maxBytes);
+      const source = body instanceof Readable ? body : Readable.from(body);
+      await pipeline(source, hasher, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20 }));
+      // fsync through a second descriptor flushes the same inode; the write stream has closed its own.
+      await fsyncPath(tmp, 'r+');
+      const sha256 = hasher.digest();
+      checkExpectedSha256(sha256, options.expectedSha256);
+      await fsp.mkdir(path.dirname(dest), { recursive: true });
+      await fsp.rename(tmp, dest);
+      await fsyncPath(path.dirname(dest), 'r');
+      return { key, size: hasher.size, sha256 };
+    } catch (e) {
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      throw storageFailure(e, `store ${key}`);
+    } finally {
+      this.active.delete(tmpName);
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const p = this.pathOf(key);
+    let size: number;
+    try {
+      size = (await fsp.stat(p)).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFound(`Stored file ${key} does not exist.`);
+      throw storageFailure(e, `read ${key}`);
+    }
+    if (range) {
+      const end = range.end ?? size - 1;
+      if (!Number.isInteger(range.start) || range.start < 0 || end < range.start || end >= size) {
+        throw new ValidationError(`Byte range ${range.start}-${range.end ?? ''} is outside the file (${size} bytes).`);
+      }
+      return fs.createReadStream(p, { start: range.start, end, highWaterMark: 1 << 20 });
+    }
+    return fs.createReadStream(p, { highWaterMark: 1 << 20 });
+  }
+
+  async stat(key: string): Promise<ObjectInfo | null> {
+    try {
+      const s = await fsp.stat(this.pathOf(key));
+      return s.isFile() ? { key, size: s.size, modifiedAt: s.mtime } : null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw storageFailure(e, `stat ${key}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const p = this.pathOf(key);
+    try {
+      await fsp.unlink(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw storageFailure(e, `delete ${key}`);
+    }
+    // Remove folders the delete emptied, up to (not including) the root.
+    let dir = path.dirname(p);
+    while (dir.startsWith(this.root + path.sep)) {
+      try {
+        await fsp.rmdir(dir);
+      } catch {
+        break;
+      }
+      dir = path.dirname(dir);
+    }
+  }
+
+  async *list(prefix = ''): AsyncIterable<ObjectInfo> {
+    const start = prefix ? this.pathOf(prefix.replace(/\/+$/, '')) : this.root;
+    yield* this.walk(start);
+  }
+
+  private async *walk(dir: string): AsyncIterable<ObjectInfo> {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw storageFailure(e, `list ${dir}`);
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (full === this.tempDir) continue;
+      if (entry.isDirectory()) {
+        yield* this.walk(full);
+      } else if (entry.isFile()) {
+        const s = await fsp.stat(full).catch(() => null);
+        if (!s) continue;
+        yield { key: path.relative(this.root, full).split(path.sep).join('/'), size: s.size, modifiedAt: s.mtime };
+      }
+    }
+  }
+
+  async sweepTemporary({ dryRun }: { dryRun: boolean }): Promise<TemporarySweep> {
+    const found: string[] = [];
+    const removed: string[] = [];
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.tempDir);
+    } catch {
+      return { found, removed };
+    }
+    const now = Date.now();
+    for (const name of names) {
+      if (this.active.has(name)) continue;
+      const full = path.join(this.tempDir, name);
+      const s = await fsp.stat(full).catch(() => null);
+      if (!s) continue;
+      const owner = name.split('~').slice(0, 2).join('~');
+      const mine = owner === OWNER; // ours but not active: left by an earlier process with our pid
+      if (mine || ownerIsDeadLocalProcess(owner) || now - s.mtimeMs > ABANDONED_AFTER_MS) {
+        found.push(`${TEMP_DIR}/${name}`);
+        if (!dryRun) {
+          await fsp.rm(full, { force: true, recursive: true });
+          removed.push(`${TEMP_DIR}/${name}`);
+        }
+      }
+    }
+    return { found, removed };
+  }
+}
+
+async function fsyncPath(p: string, flags: 'r' | 'r+'): Promise<void> {
+  const h = await fsp.open(p, flags);
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
