@@ -17,6 +17,7 @@ export * from './services/review-service.js';
 export * from './services/project-service.js';
 export * from './services/history-service.js';
 export * from './services/maintenance-service.js';
+export * from './services/user-service.js';
 export * from './montu.js';
 export * from './storage/index.js';
 export * from './media/index.js';

@@ -12,6 +12,7 @@ import { MaintenanceService, type OrphanCleanupOptions, type OrphanCleanupReport
 import { MediaService } from './services/media-service.js';
 import { ProjectService } from './services/project-service.js';
 import { ReviewService } from './services/review-service.js';
+import { UserService } from './services/user-service.js';
 
 export interface MontuOptions {
   /** Folder for the embedded defaults: `montu.db` (SQLite) and `storage/`. Default `./montu-data`. */
@@ -31,6 +32,8 @@ export interface Montu {
   review: ReviewService;
   projects: ProjectService;
   history: HistoryService;
+  /** Users, project memberships, API tokens and login sessions. */
+  users: UserService;
   maintenance: MaintenanceService;
   events: EventBus;
   storage: StorageBackend;
@@ -80,6 +83,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     review,
     projects,
     history: new HistoryService(ctx),
+    users: new UserService(ctx),
     maintenance,
     events: ctx.events,
     storage,

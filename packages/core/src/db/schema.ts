@@ -117,6 +117,45 @@ export interface MediaFtsTable {
   search_text: string;
 }
 
+export interface AppUserTable {
+  id: string;
+  username: string;
+  display_name: string;
+  email: string | null;
+  password_hash: string | null;
+  is_admin: number;
+  disabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MembershipTable {
+  project_id: string;
+  user_id: string;
+  role: string;
+  created_at: string;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface SessionTable {
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   project: ProjectTable;
   task: TaskTable;
@@ -127,4 +166,8 @@ export interface Database {
   annotation: AnnotationTable;
   history: HistoryTable;
   media_fts: MediaFtsTable;
+  app_user: AppUserTable;
+  membership: MembershipTable;
+  api_token: ApiTokenTable;
+  session: SessionTable;
 }

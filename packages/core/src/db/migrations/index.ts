@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DialectName } from '../connect.js';
 import * as m001 from './001_initial.js';
+import * as m002 from './002_users.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -10,4 +11,5 @@ export interface DialectMigration {
 /** Every migration, in order. Names sort; never rename or edit one that has shipped. */
 export const migrations: Record<string, DialectMigration> = {
   '001_initial': m001,
+  '002_users': m002,
 };
