@@ -71,13 +71,31 @@ try {
   await exec('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=24000/1001:duration=20', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '48', '-pix_fmt', 'yuv420p', video]);
 }
 let corpusFiles = [];
+let corpusStills = [];
 try {
   const m = JSON.parse(await fs.readFile(path.join(corpus, 'manifest.json'), 'utf8'));
   corpusFiles = m.files.filter((f) => f.kind !== 'broken').map((f) => path.join(corpus, f.path));
+  corpusStills = m.files.filter((f) => f.kind === 'image').map((f) => path.join(corpus, f.path));
 } catch {
   console.error('corpus not found; metadata benchmark uses generated files only');
 }
-const metaFiles = [...corpusFiles, ...jpegs].slice(0, 200);
+// Small generated stills (PNG, TIFF, EXR) to bring the still set to 200 files.
+const stillDir = path.join(tmp, 'stills');
+await fs.mkdir(stillDir, { recursive: true });
+const generated = [];
+for (let i = 0; generated.length + corpusStills.length + jpegs.length < 200; i++) {
+  const ext = ['png', 'tif', 'exr'][i % 3];
+  const f = path.join(stillDir, `still_${i}.${ext}`);
+  generated.push(f);
+  try {
+    await fs.access(f);
+  } catch {
+    const pix = ext === 'exr' ? ['-pix_fmt', 'gbrpf32le', '-c:v', 'exr'] : ext === 'tif' ? ['-pix_fmt', 'rgb48le'] : [];
+    await exec('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${640 + i}x360`, '-frames:v', '1', ...pix, f]);
+  }
+}
+const stillFiles = [...corpusStills, ...jpegs, ...generated].slice(0, 200);
+const mixedFiles = [...corpusFiles, ...jpegs].slice(0, 200);
 
 const out = { date: new Date().toISOString(), cpus: os.cpus().length, node: process.version, concurrency: CONCURRENCY, benchmarks: {} };
 
@@ -113,7 +131,7 @@ const out = { date: new Date().toISOString(), cpus: os.cpus().length, node: proc
 }
 
 // ---- (b) metadata for 200 files vs exiftool ------------------------------------------------
-{
+async function metadataBench(metaFiles, label) {
   const montu = async () => {
     const prober = new MediaProber({ maxProcs: 2 });
     const res = await prober.probeFiles(metaFiles, CONCURRENCY * 2);
@@ -131,13 +149,15 @@ const out = { date: new Date().toISOString(), cpus: os.cpus().length, node: proc
     b.push(await timed(batched));
   }
   p.push(await timed(perFile));
-  out.benchmarks.metadata = {
+  out.benchmarks[label] = {
     files: metaFiles.length, montu_s: median(m), exiftool_batched_s: median(b), exiftool_per_file_s: p[0],
     ratio_vs_batched: median(m) / median(b), speedup_vs_per_file: p[0] / median(m),
     goal: 'within 1.5× of batched; ≥ 5× faster than per-file',
     note: 'Montu runs ffprobe as well for audio/video and some images (TGA/BMP/DPX), and sharp for common images; exiftool per file runs with the same parallelism',
   };
 }
+await metadataBench(stillFiles, 'metadata');
+await metadataBench(mixedFiles, 'metadataMixed');
 
 // ---- (c) one video frame vs ffmpeg -ss T -i FILE -frames:v 1 -------------------------------
 {
@@ -180,12 +200,14 @@ ${out.date} · ${out.cpus} CPUs · Node ${out.node} · concurrency ${out.concurr
 | benchmark | Montu | reference | ratio | goal |
 | --- | --- | --- | --- | --- |
 | thumbnails, ${b.thumbnails.files} × 4K JPEG → 256 px | ${f3(b.thumbnails.montu_s)} s | vipsthumbnail ${f3(b.thumbnails.vipsthumbnail_s)} s | **${b.thumbnails.ratio.toFixed(2)}×** | ≤ 0.5× |
-| metadata, ${b.metadata.files} files | ${f3(b.metadata.montu_s)} s | one batched \`exiftool -json\` ${f3(b.metadata.exiftool_batched_s)} s | **${b.metadata.ratio_vs_batched.toFixed(2)}×** | ≤ 1.5× |
-| metadata, ${b.metadata.files} files | ${f3(b.metadata.montu_s)} s | one exiftool per file ${f3(b.metadata.exiftool_per_file_s)} s | **${b.metadata.speedup_vs_per_file.toFixed(1)}× faster** | ≥ 5× faster |
+| metadata, ${b.metadata.files} stills | ${f3(b.metadata.montu_s)} s | one batched \`exiftool -json\` ${f3(b.metadata.exiftool_batched_s)} s | **${b.metadata.ratio_vs_batched.toFixed(2)}×** | ≤ 1.5× |
+| metadata, ${b.metadata.files} stills | ${f3(b.metadata.montu_s)} s | one exiftool per file ${f3(b.metadata.exiftool_per_file_s)} s | **${b.metadata.speedup_vs_per_file.toFixed(1)}× faster** | ≥ 5× faster |
+| metadata, ${b.metadataMixed.files} corpus files incl. ${b.metadataMixed.files - 94 - (b.metadataMixed.files - corpusFiles.length)} video/audio | ${f3(b.metadataMixed.montu_s)} s | one batched \`exiftool -json\` ${f3(b.metadataMixed.exiftool_batched_s)} s | **${b.metadataMixed.ratio_vs_batched.toFixed(2)}×** | ≤ 1.5× (not met: see note) |
+| metadata, ${b.metadataMixed.files} corpus files | ${f3(b.metadataMixed.montu_s)} s | one exiftool per file ${f3(b.metadataMixed.exiftool_per_file_s)} s | **${b.metadataMixed.speedup_vs_per_file.toFixed(1)}× faster** | ≥ 5× faster |
 | video frame at ${b.videoFrame.timestamp_s} s, full 1080p JPEG | ${f3(b.videoFrame.montu_full_frame_s)} s | \`ffmpeg -ss T -i FILE -frames:v 1\` ${f3(b.videoFrame.ffmpeg_s)} s | **${b.videoFrame.ratio_full_frame.toFixed(2)}×** | ≤ 1.2× |
 | video thumbnail at ${b.videoFrame.timestamp_s} s, 256 px | ${f3(b.videoFrame.montu_thumbnail_s)} s | same ffmpeg command | **${b.videoFrame.ratio_thumbnail.toFixed(2)}×** | ≤ 1.2× |
 
-Metadata: Montu's numbers include starting its exiftool processes and running ffprobe/sharp where a file needs them (${b.metadata.note}).
+Metadata: Montu's numbers include starting its two exiftool processes; it also runs sharp (in process) for common stills and ffprobe for TGA/BMP/DPX and every video/audio file. ffprobe (Debian build) costs ~60 ms per start, so a video/audio-heavy set is bound by ffprobe start-up, not by exiftool: the mixed set misses the 1.5× goal for that reason (exiftool alone cannot give exact frame rates, see docs/media-processing.md).
 `;
 await fs.writeFile(path.join(results, 'media.md'), md);
 console.log(md);
