@@ -96,6 +96,8 @@ export interface AnnotationTable {
   rendition_sha256: string | null;
   created_at: string;
   updated_at: string;
+  /** Added by 003_review: the playlist (review session) the note was made in. */
+  playlist_id?: string | null;
 }
 
 export interface HistoryTable {
@@ -170,4 +172,68 @@ export interface Database {
   membership: MembershipTable;
   api_token: ApiTokenTable;
   session: SessionTable;
+  playlist: PlaylistTable;
+  playlist_item: PlaylistItemTable;
+  annotation_attachment: AnnotationAttachmentTable;
+  webhook: WebhookTable;
+  webhook_delivery: WebhookDeliveryTable;
+}
+
+// ---- 003_review (review workflow: playlists, attachments, webhooks)
+
+export interface PlaylistTable {
+  id: string;
+  project_id: string;
+  name: string;
+  review_date: string | null;
+  owner: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PlaylistItemTable {
+  playlist_id: string;
+  media_id: string;
+  position: number;
+  added_by: string;
+  added_at: string;
+}
+
+export interface AnnotationAttachmentTable {
+  annotation_id: string;
+  file_id: string;
+  file_name: string;
+  width: number | null;
+  height: number | null;
+  created_at: string;
+}
+
+export interface WebhookTable {
+  id: string;
+  url: string;
+  secret: string;
+  events: string;
+  project_id: string | null;
+  active: number;
+  description: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  payload: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  lease_until: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
 }

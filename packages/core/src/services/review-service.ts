@@ -1,11 +1,23 @@
-import { Conflict, Forbidden, NotFound, ValidationError } from '../errors.js';
-import { newId, nowIso } from '../ids.js';
-import { annotationFromRow } from '../db/rows.js';
-import { APPROVAL_STATUSES, type Annotation, type ApprovalStatus, type Media } from '../domain/types.js';
-import { allowedTargets, findTransition, type Role } from '../domain/workflow.js';
+import type { Readable } from 'node:stream';
+import { Conflict, Forbidden, ValidationError } from '../errors.js';
+import { nowIso } from '../ids.js';
+import { historyFromRow } from '../db/rows.js';
+import { APPROVAL_STATUSES, type ApprovalStatus, type HistoryEntry, type Media } from '../domain/types.js';
+import {
+  allowedTargets,
+  canSelectForReview,
+  DEFAULT_WORKFLOW,
+  findTransition,
+  parseWorkflow,
+  ROLES,
+  type Role,
+  type Workflow,
+} from '../domain/workflow.js';
+import { compareVersions, type CompareResult } from '../review/compare.js';
 import type { ServiceContext } from './context.js';
 import { recordHistory } from './history-service.js';
 import type { MediaService, Scope } from './media-service.js';
+import { NoteService, type AddNoteInput, type AttachmentInput, type NoteAttachment, type ReviewNote, type UpdateNoteInput } from './note-service.js';
 import type { ProjectService } from './project-service.js';
 
 export interface StatusChangeOptions {
@@ -15,21 +27,15 @@ export interface StatusChangeOptions {
   role?: Role;
 }
 
-export interface AddAnnotationInput {
-  /** `comment` (default), `drawing`, … */
-  type?: string;
-  content: string;
-  author: string;
-  /** Frame number the note belongs to (for sequences, the sequence's own frame number). */
-  frame?: number;
-  /** Last frame, for a note on a range. */
-  frameEnd?: number;
-  /** A point on the image in normalised coordinates, `{ x: 0..1, y: 0..1 }`. */
-  position?: { x: number; y: number } & Record<string, unknown>;
-  parentId?: string;
-  mentions?: string[];
-  /** sha256 of the rendition the note was made on; defaults to the original file's. */
-  renditionSha256?: string;
+/** Input of `addReviewAnnotation` (see `AddNoteInput`: frames, drawing, thread, mentions, playlist). */
+export type AddAnnotationInput = AddNoteInput;
+
+/** What a role may do with a media item now: for UIs deciding which buttons to show. */
+export interface StatusOptions {
+  status: ApprovalStatus;
+  role: Role | null;
+  targets: Array<{ to: ApprovalStatus; action: string }>;
+  canSelectForReview: boolean;
 }
 
 export interface CleanupOldMediaResult {
@@ -40,11 +46,97 @@ export interface CleanupOldMediaResult {
 
 /** Review: status workflow, notes and the review queue. */
 export class ReviewService {
+  readonly notes: NoteService;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly media: MediaService,
     private readonly projects: ProjectService,
-  ) {}
+  ) {
+    this.notes = new NoteService(ctx, media, projects);
+  }
+
+  // ---------------------------------------------------------------- workflow
+
+  /** The project's review workflow (its `workflow` setting, or the default). */
+  async getWorkflow(projectId: string): Promise<Workflow> {
+    return this.projects.workflowOf(projectId);
+  }
+
+  /**
+   * Replaces a project's workflow (validated), or restores the default with `null`. Recorded
+   * in the history log.
+   */
+  async setWorkflow(projectId: string, workflow: unknown, options: { actor: string; role?: Role }): Promise<Workflow> {
+    if (options.role !== undefined && options.role !== 'admin') {
+      throw new Forbidden('Only an admin may change a project\'s review workflow.');
+    }
+    const actor = options.actor?.trim();
+    if (!actor) throw new ValidationError('The person making the change is required.', { field: 'actor' });
+    const before = await this.projects.getProject(projectId);
+    const wf = workflow === null ? null : parseWorkflow(workflow);
+    const settings = { ...before.settings };
+    if (wf) settings['workflow'] = wf;
+    else delete settings['workflow'];
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx.updateTable('project').set({ settings: JSON.stringify(settings), updated_at: nowIso() }).where('id', '=', projectId).execute();
+      await recordHistory(trx, {
+        actor,
+        action: 'project.workflow_changed',
+        projectId,
+        subjectType: 'project',
+        subjectId: projectId,
+        data: { workflow: wf },
+      });
+    });
+    this.ctx.events.publish({ type: 'project.workflow_changed', projectId, actor, data: {} });
+    return wf ?? DEFAULT_WORKFLOW;
+  }
+
+  /** The statuses a role may move the item to now, and whether it may put it forward. */
+  async getStatusOptions(mediaId: string, role?: Role, scope: Scope = {}): Promise<StatusOptions> {
+    if (role !== undefined && !(ROLES as readonly string[]).includes(role)) {
+      throw new ValidationError(`Unknown role ${JSON.stringify(role)}: use ${ROLES.join(', ')}.`, { field: 'role' });
+    }
+    const media = await this.media.getMediaById(mediaId, scope);
+    const wf = await this.projects.workflowOf(media.projectId);
+    const targets = allowedTargets(wf, media.status, role).map((to) => ({
+      to,
+      action: findTransition(wf, media.status, to, role)!.action,
+    }));
+    return { status: media.status, role: role ?? null, targets, canSelectForReview: canSelectForReview(wf, role) };
+  }
+
+  /**
+   * Marks (or unmarks) the version put forward for its task; at most one per task. Who may is
+   * part of the workflow (`reviewSelectRoles`).
+   */
+  async setReviewSelected(id: string, selected: boolean, options: { actor: string; role?: Role } & Scope): Promise<Media> {
+    const media = await this.media.getMediaById(id, options);
+    const wf = await this.projects.workflowOf(media.projectId);
+    if (!canSelectForReview(wf, options.role)) {
+      throw new Forbidden(`A ${options.role ?? 'user'} cannot change which version is put forward for review.`);
+    }
+    return this.media.updateMediaInfo(id, { reviewSelected: selected, actor: options.actor }, options);
+  }
+
+  /** The item's history (status changes, notes, edits), oldest first. */
+  async getHistory(mediaId: string, scope: Scope = {}): Promise<HistoryEntry[]> {
+    await this.media.getMediaById(mediaId, scope);
+    const rows = await this.ctx.db
+      .selectFrom('history')
+      .selectAll()
+      .where('subject_type', '=', 'media')
+      .where('subject_id', '=', mediaId)
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map(historyFromRow);
+  }
+
+  /** Both versions of a task with renditions, aligned frame ranges and notes. */
+  async compareVersions(taskId: string, a: string, b: string, options: { projectId?: string } & Scope = {}): Promise<CompareResult> {
+    return compareVersions({ media: this.media, projects: this.projects, notes: this.notes }, taskId, a, b, options);
+  }
 
   /** Media of a project waiting for review (or in the given status), oldest first. */
   async getMediaForReview(
@@ -161,103 +253,56 @@ export class ReviewService {
       projectId: current.projectId,
       mediaId: id,
       actor,
-      data: { from: current.status, to, comment },
+      data: {
+        from: current.status,
+        to,
+        comment,
+        action: transition.action,
+        taskId: current.taskId,
+        version: current.version,
+        ...(options.role ? { role: options.role } : {}),
+      },
     });
     return this.media.getMediaById(id);
   }
 
-  async addReviewAnnotation(mediaId: string, input: AddAnnotationInput, scope: Scope = {}): Promise<Annotation> {
-    const media = await this.media.getMediaById(mediaId, scope);
-    const author = input.author?.trim();
-    if (!author) throw new ValidationError('The note author is required.', { field: 'author' });
-    if (typeof input.content !== 'string' || input.content.length > 20_000) {
-      throw new ValidationError('The note content must be text of at most 20000 characters.', { field: 'content' });
-    }
-    const type = (input.type ?? 'comment').trim();
-    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(type)) throw new ValidationError(`Invalid note type ${JSON.stringify(type)}.`);
-    const frame = optionalFrame(input.frame, 'frame');
-    const frameEnd = optionalFrame(input.frameEnd, 'frameEnd');
-    if (frameEnd !== null && (frame === null || frameEnd < frame)) {
-      throw new ValidationError('frameEnd needs a frame and must not come before it.', { field: 'frameEnd' });
-    }
-    if (input.position !== undefined) {
-      const { x, y } = input.position;
-      if (![x, y].every((v) => typeof v === 'number' && v >= 0 && v <= 1)) {
-        throw new ValidationError('position needs x and y between 0 and 1 (normalised to the image).', {
-          field: 'position',
-        });
-      }
-    }
-    if (input.parentId !== undefined) {
-      const parent = await this.ctx.db
-        .selectFrom('annotation')
-        .select('media_id')
-        .where('id', '=', input.parentId)
-        .executeTakeFirst();
-      if (!parent || parent.media_id !== mediaId) {
-        throw new NotFound(`Note ${input.parentId} does not exist on this media item.`, { field: 'parentId' });
-      }
-    }
-    const mentions = [...new Set((input.mentions ?? []).map((m) => String(m).trim()).filter(Boolean))];
-    const original = media.files.find((f) => f.role === 'original');
-    const id = newId();
-    const now = nowIso();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('annotation')
-        .values({
-          id,
-          media_id: mediaId,
-          parent_id: input.parentId ?? null,
-          author,
-          type,
-          content: input.content,
-          frame,
-          frame_end: frameEnd,
-          position: input.position ? JSON.stringify(input.position) : null,
-          drawing: null,
-          mentions: JSON.stringify(mentions),
-          resolved: 0,
-          rendition_sha256: input.renditionSha256 ?? original?.sha256 ?? media.sha256,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-      await recordHistory(trx, {
-        actor: author,
-        action: 'annotation.created',
-        projectId: media.projectId,
-        subjectType: 'media',
-        subjectId: mediaId,
-        data: { annotationId: id, frame },
-      });
-    });
-    this.ctx.events.publish({
-      type: 'annotation.created',
-      projectId: media.projectId,
-      mediaId,
-      actor: author,
-      data: { annotationId: id, frame },
-    });
-    return this.getAnnotation(id);
+  // ---------------------------------------------------------------- notes
+
+  async addReviewAnnotation(mediaId: string, input: AddAnnotationInput, scope: Scope = {}): Promise<ReviewNote> {
+    return this.notes.addNote(mediaId, input, scope);
   }
 
-  async getAnnotation(id: string): Promise<Annotation> {
-    const row = await this.ctx.db.selectFrom('annotation').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw new NotFound(`Note ${id} does not exist.`);
-    return annotationFromRow(row);
+  async getAnnotation(id: string, scope: Scope = {}): Promise<ReviewNote> {
+    return this.notes.getNote(id, scope);
   }
 
-  async listAnnotations(mediaId: string, scope: Scope = {}): Promise<Annotation[]> {
-    await this.media.getMediaById(mediaId, scope);
-    const rows = await this.ctx.db
-      .selectFrom('annotation')
-      .selectAll()
-      .where('media_id', '=', mediaId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
-    return rows.map(annotationFromRow);
+  async listAnnotations(
+    mediaId: string,
+    options: Scope & { frame?: number; resolved?: boolean; playlistId?: string } = {},
+  ): Promise<ReviewNote[]> {
+    return this.notes.listNotes(mediaId, options);
+  }
+
+  /** Edits a note (text, drawing, mentions, frames): its author only. */
+  async updateAnnotation(id: string, input: UpdateNoteInput, scope: Scope = {}): Promise<ReviewNote> {
+    return this.notes.updateNote(id, input, scope);
+  }
+
+  /** Deletes a note with its replies and attachments: its author only. */
+  async deleteAnnotation(id: string, options: { actor: string } & Scope): Promise<void> {
+    return this.notes.deleteNote(id, options);
+  }
+
+  async resolveAnnotation(id: string, options: { actor: string; resolved?: boolean } & Scope): Promise<ReviewNote> {
+    return this.notes.resolveNote(id, options);
+  }
+
+  async addAnnotationAttachment(id: string, input: AttachmentInput, scope: Scope = {}): Promise<NoteAttachment> {
+    return this.notes.addAttachment(id, input, scope);
+  }
+
+  async getAnnotationAttachment(id: string, fileId: string, scope: Scope = {}): Promise<{ attachment: NoteAttachment; stream: Readable }> {
+    return this.notes.getAttachment(id, fileId, scope);
   }
 
   /**
@@ -312,12 +357,4 @@ export class ReviewService {
     }
     return { dryRun, action, candidates };
   }
-}
-
-function optionalFrame(v: unknown, field: string): number | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < -10_000_000 || v > 100_000_000) {
-    throw new ValidationError(`${field} must be a whole frame number.`, { field });
-  }
-  return v;
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DialectName } from '../connect.js';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_users.js';
+import * as m003 from './003_review.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -12,4 +13,5 @@ export interface DialectMigration {
 export const migrations: Record<string, DialectMigration> = {
   '001_initial': m001,
   '002_users': m002,
+  '003_review': m003,
 };
