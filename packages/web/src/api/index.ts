@@ -1,0 +1,82 @@
+/**
+ * The typed API the app uses. Everything the UI asks the server goes through here, so this module
+ * can be swapped for @montu/client (generated from OpenAPI) without touching components.
+ */
+import { API, get, patch, post, put, del, setCsrfToken, withQuery } from './http.js';
+import type {
+  Annotation,
+  CompareResult,
+  HistoryEntry,
+  LoginResult,
+  Me,
+  Media,
+  MediaQuery,
+  NewAnnotation,
+  Page,
+  Playlist,
+  Project,
+  Statistics,
+  Task,
+} from './types.js';
+
+export * from './types.js';
+export { ApiError, onUnauthorized, getCsrfToken, API } from './http.js';
+
+/** Lists come back as `{ items }` or a bare array depending on the route; accept both. */
+type Listish<T> = T[] | { items: T[] };
+const items = <T>(r: Listish<T>): T[] => (Array.isArray(r) ? r : r.items);
+
+const enc = encodeURIComponent;
+
+export const api = {
+  async login(username: string, password: string): Promise<LoginResult> {
+    const r = await post<LoginResult>('/auth/login', { username, password });
+    setCsrfToken(r.csrfToken);
+    return r;
+  },
+  async logout(): Promise<void> {
+    await post('/auth/logout').catch(() => undefined);
+    setCsrfToken(null);
+  },
+  me: () => get<Me>('/auth/me'),
+
+  projects: async (): Promise<Project[]> => items(await get<Listish<Project>>('/projects')),
+  tasks: async (projectId: string): Promise<Task[]> => items(await get<Listish<Task>>(`/projects/${enc(projectId)}/tasks`)),
+  statistics: (projectId: string) => get<Statistics>(`/projects/${enc(projectId)}/statistics`),
+
+  searchMedia: (q: MediaQuery, signal?: AbortSignal) =>
+    get<Page<Media>>('/media', { ...q, limit: q.limit ?? 100 } as Record<string, string | number | null | undefined>, signal ? { signal } : {}),
+  media: (id: string) => get<Media>(`/media/${enc(id)}`),
+  updateMedia: (id: string, body: Partial<Pick<Media, 'description' | 'tags' | 'reviewSelected'>>) => patch<Media>(`/media/${enc(id)}`, body),
+  versions: async (taskId: string, projectId: string): Promise<Media[]> =>
+    items(await get<Listish<Media>>(`/tasks/${enc(taskId)}/versions`, { projectId })),
+  history: async (id: string): Promise<HistoryEntry[]> => items(await get<Listish<HistoryEntry>>(`/media/${enc(id)}/history`)),
+  review: (id: string, action: 'submit' | 'approve' | 'reject' | 'request-changes', comment: string) =>
+    post<Media>(`/media/${enc(id)}/${action}`, { comment }),
+
+  annotations: async (id: string): Promise<Annotation[]> => items(await get<Listish<Annotation>>(`/media/${enc(id)}/annotations`)),
+  addAnnotation: (id: string, body: NewAnnotation) => post<Annotation>(`/media/${enc(id)}/annotations`, body),
+  updateAnnotation: (mediaId: string, annotationId: string, body: Partial<NewAnnotation> & { resolved?: boolean }) =>
+    patch<Annotation>(`/media/${enc(mediaId)}/annotations/${enc(annotationId)}`, body),
+
+  compare: (taskId: string, projectId: string, a: string, b: string) =>
+    get<CompareResult>(`/tasks/${enc(taskId)}/compare`, { projectId, a, b }),
+
+  playlists: async (projectId: string): Promise<Playlist[]> => items(await get<Listish<Playlist>>('/playlists', { projectId })),
+  playlist: (id: string) => get<Playlist>(`/playlists/${enc(id)}`),
+  createPlaylist: (projectId: string, name: string, mediaIds: string[]) => post<Playlist>('/playlists', { projectId, name, mediaIds }),
+  setPlaylistItems: (id: string, mediaIds: string[]) => put<Playlist>(`/playlists/${enc(id)}/items`, { mediaIds }),
+  deletePlaylist: (id: string) => del<void>(`/playlists/${enc(id)}`),
+  playlistExportUrl: (id: string, format: 'csv' | 'pdf' | 'html' | 'otio') => `${API}/playlists/${enc(id)}/export.${format}`,
+
+  startSequence: (body: { projectId: string; taskId: string; fps?: string; frames: Array<{ frame: number; fileName: string; size: number }> }) =>
+    post<{ uploadId: string; id?: string }>('/uploads/sequences', body),
+  completeSequence: (uploadId: string) => post<Media>(`/uploads/sequences/${enc(uploadId)}/complete`),
+
+  fileUrl: (id: string, kind: 'thumbnail' | 'proxy' | 'web' | 'original' | 'audio') => `${API}/media/${enc(id)}/files/${kind}`,
+  frameUrl: (id: string, frame: number) => `${API}/media/${enc(id)}/files/frames/${frame}`,
+  eventsUrl: (query?: Record<string, string>) => withQuery(`${API}/events`, query),
+  uploadsUrl: `${API}/uploads`,
+};
+
+export type Api = typeof api;

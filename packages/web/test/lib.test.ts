@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { groupSequences, missingFrames } from '../src/lib/sequences.js';
+import { DEFAULT_WORKFLOW, reviewButtons } from '../src/lib/workflow.js';
+import { buildRows, latestPerTask, parseTaskId } from '../src/lib/grouping.js';
+import { RateMeter, formatBytes, formatDuration } from '../src/lib/format.js';
+import type { Media } from '../src/api/types.js';
+
+describe('sequence grouping', () => {
+  it('groups numbered stills and keeps other files single', () => {
+    const files = [
+      ...[1001, 1002, 1003].map((f) => ({ name: `sh020.${f}.exr`, size: 10 })),
+      { name: 'plate_0001.png', size: 1 },
+      { name: 'plate_0002.png', size: 1 },
+      { name: 'movie.mov', size: 100 },
+      { name: 'lonely.0001.exr', size: 1 },
+    ];
+    const g = groupSequences(files);
+    expect(g.map((i) => (i.kind === 'file' ? i.file.name : i.pattern))).toEqual(['lonely.0001.exr', 'movie.mov', 'plate_####.png', 'sh020.####.exr']);
+    const seq = g.find((i) => i.kind === 'sequence' && i.pattern.startsWith('sh020'));
+    expect(seq && seq.kind === 'sequence' && seq.frames.map((f) => f.frame)).toEqual([1001, 1002, 1003]);
+    expect(missingFrames([1, 2, 5])).toEqual([3, 4]);
+  });
+});
+
+describe('review buttons per role', () => {
+  it('artists see submit only, approve is hidden with the reason', () => {
+    const { buttons, hidden } = reviewButtons(DEFAULT_WORKFLOW, 'wip', 'artist');
+    expect(buttons.map((b) => b.action)).toEqual(['submit']);
+    expect(hidden.join(' ')).toMatch(/Approve needs the supervisor role \(you are an artist\)/);
+  });
+  it('supervisors see approve; submit is disabled with a reason when already pending', () => {
+    const { buttons } = reviewButtons(DEFAULT_WORKFLOW, 'pending_review', 'supervisor');
+    const submit = buttons.find((b) => b.action === 'submit')!;
+    expect(submit.enabled).toBe(false);
+    expect(submit.reason).toMatch(/pending review/);
+    expect(buttons.find((b) => b.action === 'approve')?.enabled).toBe(true);
+  });
+  it('admins may do everything', () => {
+    expect(reviewButtons(DEFAULT_WORKFLOW, 'wip', 'admin').hidden).toEqual([]);
+  });
+});
+
+const media = (taskId: string, versionNumber: number): Media =>
+  ({ id: `${taskId}-${versionNumber}`, projectId: 'P', taskId, versionNumber, version: `v${String(versionNumber).padStart(3, '0')}` }) as Media;
+
+describe('browser grouping', () => {
+  it('parses task ids', () => {
+    expect(parseTaskId('ep01_sq010_sh020_lighting')).toEqual({ episode: 'ep01', sequence: 'sq010', shot: 'sh020', step: 'lighting' });
+  });
+  it('keeps the latest version per task and builds rows', () => {
+    const all = [media('ep01_sq010_sh020_comp', 1), media('ep01_sq010_sh020_comp', 3), media('ep01_sq010_sh010_comp', 1)];
+    expect(latestPerTask(all).map((m) => m.id)).toEqual(['ep01_sq010_sh020_comp-3', 'ep01_sq010_sh010_comp-1']);
+    const rows = buildRows(all, new Map(), 2);
+    expect(rows.map((r) => r.kind)).toEqual(['header', 'items', 'header', 'items']);
+    expect(rows[0]).toMatchObject({ label: 'ep01 / sq010 / sh010', count: 1 });
+    expect(rows[3]?.kind === 'items' && rows[3].items.map((m) => m.versionNumber)).toEqual([3, 1]);
+  });
+});
+
+describe('formatting', () => {
+  it('formats bytes, durations and rates', () => {
+    expect(formatBytes(1_500_000)).toBe('1.5 MB');
+    expect(formatDuration(125)).toBe('2m 05s');
+    const m = new RateMeter();
+    m.add(0, 0);
+    m.add(1_000_000, 1000);
+    expect(m.rate()).toBe(1_000_000);
+    expect(m.eta(3_000_000)).toBe(2);
+  });
+});
