@@ -1,0 +1,112 @@
+/**
+ * What every command needs from Montu, written once and implemented twice: `LocalBackend`
+ * talks to a data directory through the core library, `RemoteBackend` to a server over the
+ * REST API. Commands never know which one they have.
+ */
+import type {
+  Annotation,
+  ApprovalStatus,
+  CleanupOldMediaResult,
+  Media,
+  MediaStatistics,
+  OrphanCleanupReport,
+  Page,
+  SearchMediaOptions,
+} from '@montu/core';
+
+export type { Annotation, ApprovalStatus, CleanupOldMediaResult, Media, MediaStatistics, OrphanCleanupReport, Page };
+
+/** Called with the number of bytes read since the last call. */
+export type ProgressFn = (bytes: number) => void;
+
+export interface UploadFileInput {
+  filePath: string;
+  projectId: string;
+  taskId: string;
+  version?: string;
+  description?: string;
+  tags?: string[];
+  /** Local mode only: who publishes (remote mode: the token's user). */
+  author: string;
+  onProgress?: ProgressFn;
+}
+
+export interface UploadSequenceInput {
+  /** Frame files, sorted by frame number. */
+  frames: Array<{ frame: number; path: string; size: number }>;
+  /** printf-style pattern such as `beauty.%04d.exr`. */
+  pattern: string;
+  projectId: string;
+  taskId: string;
+  version?: string;
+  description?: string;
+  tags?: string[];
+  /** Exact frame rate (`24`, `24000/1001`); default the project's. */
+  fps?: string;
+  author: string;
+  onProgress?: ProgressFn;
+}
+
+export interface UpdateInput {
+  description?: string;
+  tags?: string[];
+  reviewSelected?: boolean;
+  approvalStatus?: ApprovalStatus;
+  comment?: string;
+}
+
+export type ReviewAction = 'submit' | 'approve' | 'reject' | 'request-changes';
+
+export interface UserInfo {
+  id: string;
+  username: string;
+  displayName?: string;
+  email?: string | null;
+  isAdmin?: boolean;
+  disabled?: boolean;
+  memberships?: Array<{ projectId: string; role: string }>;
+}
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  prefix?: string;
+  createdAt?: string;
+  lastUsedAt?: string | null;
+  expiresAt?: string | null;
+  revokedAt?: string | null;
+}
+
+export interface MontuBackend {
+  readonly mode: 'local' | 'remote';
+  /** Where commands act: the data directory or the server URL (for messages). */
+  readonly target: string;
+  uploadFile(input: UploadFileInput): Promise<Media>;
+  uploadSequence(input: UploadSequenceInput): Promise<Media>;
+  getMedia(id: string): Promise<Media>;
+  search(options: SearchMediaOptions): Promise<Page<Media>>;
+  /** Every version of a task, oldest first. */
+  versions(taskId: string, options: { projectId?: string; includeArchived?: boolean }): Promise<Media[]>;
+  update(id: string, input: UpdateInput): Promise<Media>;
+  archive(id: string): Promise<Media>;
+  restore(id: string): Promise<Media>;
+  delete(id: string, options: { removeFiles: boolean }): Promise<void>;
+  statistics(options: { projectId?: string }): Promise<MediaStatistics>;
+  review(id: string, action: ReviewAction, comment?: string): Promise<Media>;
+  annotate(id: string, input: { content: string; frame?: number; frameEnd?: number }): Promise<Annotation>;
+  annotations(id: string): Promise<Annotation[]>;
+  cleanupOrphans(options: { dryRun: boolean }): Promise<OrphanCleanupReport>;
+  cleanupOld(
+    projectId: string,
+    options: { daysOld: number; dryRun: boolean; action: 'archive' | 'delete' },
+  ): Promise<CleanupOldMediaResult>;
+  listUsers(): Promise<UserInfo[]>;
+  createUser(input: { username: string; displayName?: string; email?: string; password?: string; isAdmin?: boolean }): Promise<UserInfo>;
+  updateUser(id: string, patch: { disabled?: boolean; displayName?: string; isAdmin?: boolean }): Promise<UserInfo>;
+  setRole(projectId: string, userId: string, role: string | null): Promise<void>;
+  /** Own tokens (remote), or `user`'s (local mode, which has no logged-in user). */
+  listTokens(options?: { user?: string }): Promise<TokenInfo[]>;
+  createToken(input: { name: string; expiresAt?: string; user?: string }): Promise<TokenInfo & { token: string }>;
+  revokeToken(id: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,133 @@
+/** serve, config and worker: the long-running processes and their settings. */
+import { Option, type Command } from 'commander';
+import * as core from '@montu/core';
+import { globals, resolveTarget } from '../context.js';
+import { CliError, EXIT } from '../errors.js';
+import { out, printJson, table } from '../format.js';
+import { intArg } from '../options.js';
+import { loadServerModule, type ServeFlags } from '../server-api.js';
+
+/** Options shared by `serve` and `config` (everything `montu serve` can be told). */
+function serverOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'config file (JSON); flags beat MONTU_* variables, which beat the file')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'port (default 8470; 0 picks a free one)', intArg(0))
+    .addOption(new Option('--storage <type>', 'storage backend').choices(['local', 's3']))
+    .option('--storage-root <dir>', 'folder of local storage (default <data-dir>/storage)')
+    .option('--s3-bucket <bucket>', 'S3 bucket (credentials from MONTU_S3_ACCESS_KEY_ID/… or the AWS chain)')
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint (MinIO, Ceph, …)')
+    .option('--s3-region <region>', 'S3 region')
+    .option('--s3-prefix <prefix>', 'key prefix inside the bucket')
+    .option('--presign-downloads', 'redirect downloads to presigned S3 URLs')
+    .option('--no-auth', 'single-user mode without tokens (binds to loopback only)')
+    .option('--trust-proxy', 'trust X-Forwarded-* from a reverse proxy')
+    .option('--max-upload-bytes <n>', 'largest accepted upload', intArg(1))
+    .option('--redis-url <url>', 'Redis for the distributed job queue (scale mode)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']));
+}
+
+/** Only what was typed on the command line: defaults and environment are the server's to apply. */
+function serveFlags(cmd: Command): ServeFlags {
+  const flags: Record<string, unknown> = {};
+  const opts = cmd.opts<Record<string, unknown>>();
+  for (const [k, v] of Object.entries(opts)) {
+    if (cmd.getOptionValueSource(k) === 'cli' && k !== 'json') flags[k] = v;
+  }
+  const g = globals(cmd);
+  if (g.dataDir !== undefined) flags['dataDir'] = g.dataDir;
+  if (g.databaseUrl !== undefined) flags['databaseUrl'] = g.databaseUrl;
+  return flags as ServeFlags;
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (s: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(s);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export function registerServe(program: Command): void {
+  serverOptions(
+    program
+      .command('serve')
+      .description('run the Montu server (API, web app and, embedded, the job queue)')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  montu serve                                  # ./montu-data, http://127.0.0.1:8470
+  montu serve --data-dir /srv/montu --host 0.0.0.0 --port 8470
+  montu serve --database-url postgres://montu@db/montu --s3-bucket renders
+  montu serve --no-auth                        # single user, loopback only
+
+On a fresh data directory the server creates an admin and prints its token once.`,
+      ),
+  ).action(async (_f: unknown, cmd: Command) => {
+    const server = await loadServerModule();
+    const config = server.loadConfig(serveFlags(cmd));
+    const running = await server.startServer(config);
+    const signal = await waitForSignal();
+    process.stderr.write(`montu: ${signal}: shutting down\n`);
+    await running.close?.();
+  });
+
+  serverOptions(
+    program
+      .command('config')
+      .description('print the effective server settings (flags > MONTU_* environment > config file > defaults), secrets masked')
+      .option('--json', 'print the settings as JSON'),
+  ).action(async (f: { json?: boolean }, cmd: Command) => {
+    const server = await loadServerModule();
+    const described = server.describeConfig(server.loadConfig(serveFlags(cmd)));
+    if (f.json) return printJson(described);
+    const rows: string[][] = [];
+    const walk = (prefix: string, v: unknown) => {
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
+      } else rows.push([prefix, v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v)]);
+    };
+    walk('', described);
+    out(table(['SETTING', 'VALUE'], rows));
+    const t = resolveTarget(globals(cmd));
+    out(`\nother commands act on: ${t.mode === 'remote' ? `server ${t.server}` : `data directory ${t.dataDir}${t.databaseUrl ? ` (database ${core.maskUrl(t.databaseUrl)})` : ''}`}`);
+  });
+
+  program
+    .command('worker')
+    .description('work processing jobs from the distributed queue (needs MONTU_REDIS_URL)')
+    .option('--redis-url <url>', 'Redis of the job queue (default MONTU_REDIS_URL)')
+    .option('--concurrency <n>', 'jobs worked at once', intArg(1))
+    .action(async (f: { redisUrl?: string; concurrency?: number }, cmd: Command) => {
+      const redisUrl = f.redisUrl ?? process.env['MONTU_REDIS_URL'];
+      if (!redisUrl) {
+        throw new CliError(
+          'montu worker needs a Redis job queue: set MONTU_REDIS_URL or --redis-url (an embedded `montu serve` works its own jobs)',
+          EXIT.usage,
+          'usage',
+        );
+      }
+      // The distributed queue comes with core's jobs module; use its worker entry when it exists.
+      const runWorker = (core as Record<string, unknown>)['runWorker'];
+      if (typeof runWorker !== 'function') {
+        throw new CliError('the distributed job queue is not in this version of Montu yet (montu worker comes with it)', EXIT.failure, 'not_supported');
+      }
+      const g = globals(cmd);
+      const t = resolveTarget(g);
+      if (t.mode !== 'local') throw new CliError('montu worker works on the database and storage directly: give --data-dir or --database-url', EXIT.usage, 'usage');
+      const worker = (await (runWorker as (o: Record<string, unknown>) => Promise<{ close?: () => Promise<void> }>)({
+        dataDir: t.dataDir,
+        databaseUrl: t.databaseUrl,
+        redisUrl,
+        concurrency: f.concurrency,
+      }));
+      const signal = await waitForSignal();
+      process.stderr.write(`montu: ${signal}: finishing running jobs\n`);
+      await worker.close?.();
+    });
+}

@@ -1,0 +1,213 @@
+/** The backend that works on a data directory directly through the core library. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { openMontu, type Montu, type Role, type User } from '@montu/core';
+import type {
+  MontuBackend,
+  ProgressFn,
+  ReviewAction,
+  TokenInfo,
+  UploadFileInput,
+  UploadSequenceInput,
+  UserInfo,
+  UpdateInput,
+} from './backend.js';
+import { UsageError } from './errors.js';
+
+export interface LocalOptions {
+  dataDir: string;
+  databaseUrl?: string;
+  /** Who acts (recorded as author / actor in history). */
+  actor: string;
+}
+
+function counting(onProgress: ProgressFn | undefined): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      onProgress?.(chunk.length);
+      done(null, chunk);
+    },
+  });
+}
+
+export class LocalBackend implements MontuBackend {
+  readonly mode = 'local' as const;
+  readonly target: string;
+
+  private constructor(
+    private readonly montu: Montu,
+    private readonly actor: string,
+    dataDir: string,
+  ) {
+    this.target = dataDir;
+  }
+
+  static async open(options: LocalOptions): Promise<LocalBackend> {
+    const dataDir = path.resolve(options.dataDir);
+    const montu = await openMontu({
+      dataDir,
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    });
+    return new LocalBackend(montu, options.actor, dataDir);
+  }
+
+  async uploadFile(input: UploadFileInput) {
+    const stream = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 }).pipe(counting(input.onProgress));
+    const id = await this.montu.media.uploadMedia({
+      stream,
+      fileName: path.basename(input.filePath),
+      projectId: input.projectId,
+      taskId: input.taskId,
+      author: input.author,
+      ...(input.version !== undefined ? { version: input.version } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.tags !== undefined ? { tags: input.tags } : {}),
+    });
+    return this.montu.media.getMediaById(id);
+  }
+
+  async uploadSequence(input: UploadSequenceInput) {
+    let reported = 0;
+    const id = await this.montu.media.uploadSequence({
+      source: input.frames.map((f) => f.path),
+      projectId: input.projectId,
+      taskId: input.taskId,
+      author: input.author,
+      ...(input.version !== undefined ? { version: input.version } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.tags !== undefined ? { tags: input.tags } : {}),
+      ...(input.fps !== undefined ? { fps: input.fps } : {}),
+      // The library reports frames stored; turn them into bytes for the progress bar.
+      onProgress: (done) => {
+        while (reported < done && reported < input.frames.length) input.onProgress?.(input.frames[reported++]!.size);
+      },
+    });
+    return this.montu.media.getMediaById(id);
+  }
+
+  getMedia(id: string) {
+    return this.montu.media.getMediaById(id);
+  }
+
+  search(options: Parameters<Montu['media']['searchMedia']>[0]) {
+    return this.montu.media.searchMedia(options);
+  }
+
+  versions(taskId: string, options: { projectId?: string; includeArchived?: boolean }) {
+    return this.montu.media.getMediaByTask(taskId, undefined, options);
+  }
+
+  update(id: string, input: UpdateInput) {
+    return this.montu.media.updateMediaInfo(id, { ...input, actor: this.actor });
+  }
+
+  archive(id: string) {
+    return this.montu.media.archiveMedia(id, { actor: this.actor });
+  }
+
+  restore(id: string) {
+    return this.montu.media.restoreMedia(id, { actor: this.actor });
+  }
+
+  delete(id: string, options: { removeFiles: boolean }) {
+    return this.montu.media.deleteMedia(id, { removeFiles: options.removeFiles, actor: this.actor });
+  }
+
+  statistics(options: { projectId?: string }) {
+    return this.montu.media.getMediaStatistics(options);
+  }
+
+  review(id: string, action: ReviewAction, comment?: string) {
+    const r = this.montu.review;
+    switch (action) {
+      case 'submit':
+        return r.submitForReview(id, this.actor, comment !== undefined ? { comment } : {});
+      case 'approve':
+        return r.approveMedia(id, this.actor, comment);
+      case 'reject':
+        return r.rejectMedia(id, this.actor, comment);
+      case 'request-changes':
+        return r.requestChanges(id, this.actor, comment);
+    }
+  }
+
+  annotate(id: string, input: { content: string; frame?: number; frameEnd?: number }) {
+    return this.montu.review.addReviewAnnotation(id, { ...input, author: this.actor });
+  }
+
+  annotations(id: string) {
+    return this.montu.review.listAnnotations(id);
+  }
+
+  cleanupOrphans(options: { dryRun: boolean }) {
+    return this.montu.media.cleanupOrphanedFiles({ dryRun: options.dryRun });
+  }
+
+  cleanupOld(projectId: string, options: { daysOld: number; dryRun: boolean; action: 'archive' | 'delete' }) {
+    return this.montu.review.cleanupOldMedia(projectId, { ...options, actor: this.actor });
+  }
+
+  private async userInfo(u: User): Promise<UserInfo> {
+    const memberships = await this.montu.users.listMemberships(u.id);
+    return { ...u, memberships: memberships.map((m) => ({ projectId: m.projectId, role: m.role })) };
+  }
+
+  /** A user by id or username. */
+  private async findUser(idOrName: string): Promise<User> {
+    try {
+      return await this.montu.users.getUserByUsername(idOrName);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'not_found') throw e;
+      return this.montu.users.getUser(idOrName);
+    }
+  }
+
+  async listUsers(): Promise<UserInfo[]> {
+    const users = await this.montu.users.listUsers();
+    return Promise.all(users.map((u) => this.userInfo(u)));
+  }
+
+  async createUser(input: { username: string; displayName?: string; email?: string; password?: string; isAdmin?: boolean }) {
+    return this.userInfo(await this.montu.users.createUser(input, { actor: this.actor }));
+  }
+
+  async updateUser(idOrName: string, patch: { disabled?: boolean; displayName?: string; isAdmin?: boolean }) {
+    const u = await this.findUser(idOrName);
+    return this.userInfo(await this.montu.users.updateUser(u.id, patch, { actor: this.actor }));
+  }
+
+  async setRole(projectId: string, idOrName: string, role: string | null): Promise<void> {
+    const u = await this.findUser(idOrName);
+    if (role === null) await this.montu.users.removeMembership(projectId, u.id, { actor: this.actor });
+    else await this.montu.users.setMembership(projectId, u.id, role as Role, { actor: this.actor });
+  }
+
+  /** Local mode has no logged-in user: tokens belong to the user named with --user. */
+  private async tokenOwner(user: string | undefined): Promise<User> {
+    if (!user) throw new UsageError('in local mode, name the token\'s user with --user USERNAME');
+    return this.findUser(user);
+  }
+
+  async listTokens(options: { user?: string } = {}): Promise<TokenInfo[]> {
+    const u = await this.tokenOwner(options.user);
+    return this.montu.users.listTokens(u.id);
+  }
+
+  async createToken(input: { name: string; expiresAt?: string; user?: string }): Promise<TokenInfo & { token: string }> {
+    const u = await this.tokenOwner(input.user);
+    const made = await this.montu.users.createToken(u.id, {
+      name: input.name,
+      ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
+    });
+    return { ...made.info, token: made.token };
+  }
+
+  async revokeToken(id: string): Promise<void> {
+    await this.montu.users.revokeToken(id);
+  }
+
+  close() {
+    return this.montu.close();
+  }
+}

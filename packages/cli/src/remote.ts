@@ -1,0 +1,195 @@
+/** The backend that talks to a Montu server through its REST API (docs/api.md). */
+import path from 'node:path';
+import type { SearchMediaOptions } from '@montu/core';
+import type {
+  Annotation,
+  CleanupOldMediaResult,
+  Media,
+  MediaStatistics,
+  MontuBackend,
+  OrphanCleanupReport,
+  Page,
+  ReviewAction,
+  TokenInfo,
+  UploadFileInput,
+  UploadSequenceInput,
+  UpdateInput,
+  UserInfo,
+} from './backend.js';
+import { UsageError } from './errors.js';
+import { HttpClient, listOf, unwrap } from './http.js';
+import { fileChunks, multipartFile } from './multipart.js';
+
+const enc = encodeURIComponent;
+
+export class RemoteBackend implements MontuBackend {
+  readonly mode = 'remote' as const;
+  readonly target: string;
+  readonly http: HttpClient;
+
+  constructor(server: string, token: string | undefined) {
+    this.http = new HttpClient(server, token);
+    this.target = this.http.baseUrl;
+  }
+
+  async uploadFile(input: UploadFileInput): Promise<Media> {
+    const { contentType, body } = multipartFile(
+      {
+        projectId: input.projectId,
+        taskId: input.taskId,
+        version: input.version,
+        description: input.description,
+        tags: input.tags?.join(','),
+      },
+      input.filePath,
+      input.onProgress,
+    );
+    return unwrap<Media>(await this.http.request('POST', '/media', { body, contentType }), 'media');
+  }
+
+  async uploadSequence(input: UploadSequenceInput): Promise<Media> {
+    const started = await this.http.request<{ uploadId?: string; id?: string }>('POST', '/uploads/sequences', {
+      json: {
+        projectId: input.projectId,
+        taskId: input.taskId,
+        pattern: input.pattern,
+        ...(input.fps !== undefined ? { fps: input.fps } : {}),
+        ...(input.version !== undefined ? { version: input.version } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.tags !== undefined ? { tags: input.tags } : {}),
+        frames: input.frames.map((f) => ({ frame: f.frame, fileName: path.basename(f.path), size: f.size })),
+      },
+    });
+    const uploadId = started.uploadId ?? started.id;
+    if (!uploadId) throw new Error('the server did not return an upload id for the sequence');
+    const base = `/uploads/sequences/${enc(uploadId)}`;
+    for (const f of input.frames) {
+      await this.http.request('PUT', `${base}/frames/${f.frame}`, {
+        body: fileChunks(f.path, input.onProgress),
+        contentType: 'application/octet-stream',
+      });
+    }
+    return unwrap<Media>(await this.http.request('POST', `${base}/complete`, { json: {} }), 'media');
+  }
+
+  async getMedia(id: string): Promise<Media> {
+    return unwrap<Media>(await this.http.request('GET', `/media/${enc(id)}`), 'media');
+  }
+
+  async search(o: SearchMediaOptions): Promise<Page<Media>> {
+    const page = await this.http.request<{ items?: Media[]; nextCursor?: string | null }>('GET', '/media', {
+      query: {
+        query: o.query,
+        projectId: o.projectId,
+        taskId: o.taskId,
+        mediaType: o.mediaType,
+        author: o.author,
+        status: o.status,
+        tags: o.tags?.join(','),
+        dateFrom: o.dateFrom,
+        dateTo: o.dateTo,
+        reviewSelected: o.reviewSelected,
+        archived: o.archived,
+        limit: o.limit,
+        cursor: o.cursor,
+      },
+    });
+    return { items: listOf<Media>(page), nextCursor: page.nextCursor ?? null };
+  }
+
+  async versions(taskId: string, o: { projectId?: string; includeArchived?: boolean }): Promise<Media[]> {
+    return listOf<Media>(
+      await this.http.request('GET', `/tasks/${enc(taskId)}/media`, {
+        query: { projectId: o.projectId, includeArchived: o.includeArchived },
+      }),
+    );
+  }
+
+  async update(id: string, input: UpdateInput): Promise<Media> {
+    return unwrap<Media>(await this.http.request('PATCH', `/media/${enc(id)}`, { json: input }), 'media');
+  }
+
+  async archive(id: string): Promise<Media> {
+    return unwrap<Media>(await this.http.request('POST', `/media/${enc(id)}/archive`, { json: {} }), 'media');
+  }
+
+  async restore(id: string): Promise<Media> {
+    return unwrap<Media>(await this.http.request('POST', `/media/${enc(id)}/restore`, { json: {} }), 'media');
+  }
+
+  async delete(id: string, o: { removeFiles: boolean }): Promise<void> {
+    await this.http.request('DELETE', `/media/${enc(id)}`, { query: { removeFiles: o.removeFiles } });
+  }
+
+  async statistics(o: { projectId?: string }): Promise<MediaStatistics> {
+    if (!o.projectId) throw new UsageError('statistics from a server need --project');
+    return this.http.request('GET', `/projects/${enc(o.projectId)}/statistics`);
+  }
+
+  async review(id: string, action: ReviewAction, comment?: string): Promise<Media> {
+    return unwrap<Media>(
+      await this.http.request('POST', `/media/${enc(id)}/${action}`, { json: comment !== undefined ? { comment } : {} }),
+      'media',
+    );
+  }
+
+  async annotate(id: string, input: { content: string; frame?: number; frameEnd?: number }): Promise<Annotation> {
+    return unwrap<Annotation>(
+      await this.http.request('POST', `/media/${enc(id)}/annotations`, { json: input }),
+      'annotation',
+    );
+  }
+
+  async annotations(id: string): Promise<Annotation[]> {
+    return listOf<Annotation>(await this.http.request('GET', `/media/${enc(id)}/annotations`));
+  }
+
+  cleanupOrphans(o: { dryRun: boolean }): Promise<OrphanCleanupReport> {
+    return this.http.request('POST', '/admin/cleanup-orphans', { json: { dryRun: o.dryRun } });
+  }
+
+  cleanupOld(
+    projectId: string,
+    o: { daysOld: number; dryRun: boolean; action: 'archive' | 'delete' },
+  ): Promise<CleanupOldMediaResult> {
+    return this.http.request('POST', `/projects/${enc(projectId)}/cleanup`, { json: o });
+  }
+
+  async listUsers(): Promise<UserInfo[]> {
+    return listOf<UserInfo>(await this.http.request('GET', '/users'));
+  }
+
+  async createUser(input: {
+    username: string;
+    displayName?: string;
+    email?: string;
+    password?: string;
+    isAdmin?: boolean;
+  }): Promise<UserInfo> {
+    return unwrap<UserInfo>(await this.http.request('POST', '/users', { json: input }), 'user');
+  }
+
+  async updateUser(id: string, patch: { disabled?: boolean; displayName?: string; isAdmin?: boolean }): Promise<UserInfo> {
+    return unwrap<UserInfo>(await this.http.request('PATCH', `/users/${enc(id)}`, { json: patch }), 'user');
+  }
+
+  async setRole(projectId: string, userId: string, role: string | null): Promise<void> {
+    const p = `/projects/${enc(projectId)}/members/${enc(userId)}`;
+    if (role === null) await this.http.request('DELETE', p);
+    else await this.http.request('PUT', p, { json: { role } });
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return listOf<TokenInfo>(await this.http.request('GET', '/tokens'));
+  }
+
+  async createToken(input: { name: string; expiresAt?: string }): Promise<TokenInfo & { token: string }> {
+    return this.http.request('POST', '/tokens', { json: input });
+  }
+
+  async revokeToken(id: string): Promise<void> {
+    await this.http.request('DELETE', `/tokens/${enc(id)}`);
+  }
+
+  async close(): Promise<void> {}
+}
