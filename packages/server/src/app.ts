@@ -1,0 +1,128 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import type { Montu } from '@montu/core';
+import type { ServerConfig } from './config.js';
+import { installAuth } from './auth.js';
+import { installProblemHandlers } from './problem.js';
+import { ServerMetrics } from './metrics.js';
+import { opsRoutes } from './routes/ops.js';
+import { authRoutes } from './routes/auth.js';
+import { userRoutes } from './routes/users.js';
+import { projectRoutes } from './routes/projects.js';
+import { mediaRoutes } from './routes/media.js';
+import { fileRoutes } from './routes/files.js';
+import { uploadRoutes } from './routes/uploads.js';
+import { adminRoutes } from './routes/admin.js';
+
+export interface CreateServerOptions {
+  montu: Montu;
+  config: ServerConfig;
+  /** A pino logger; one is made from `config.logLevel` when omitted. */
+  logger?: Logger;
+  /** Job queue depth by state, for the `montu_job_queue_depth` gauge (wired when jobs exist). */
+  queueDepth?: () => Promise<Record<string, number>> | Record<string, number>;
+}
+
+/** What route modules share. */
+export interface AppContext {
+  montu: Montu;
+  config: ServerConfig;
+  metrics: ServerMetrics;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    montu: AppContext;
+  }
+}
+
+export const API_PREFIX = '/api/v1';
+
+/** Builds the Fastify app (not listening). Route files of other areas register on it with `app.register`. */
+export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
+  const { montu, config } = options;
+  const metrics = new ServerMetrics(options.queueDepth);
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: { level: config.logLevel } }),
+    trustProxy: config.trustProxy,
+    bodyLimit: config.limits.maxJsonBodyBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { maxParamLength: 500 },
+    return503OnClosing: true,
+    serverFactory: (handler) => http.createServer({ maxHeaderSize: config.limits.maxHeaderBytes }, handler),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }) as unknown as FastifyInstance;
+  const ctx: AppContext = { montu, config, metrics };
+  app.decorate('montu', ctx);
+
+  installProblemHandlers(app);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  // A POST without a body (e.g. `/approve` with no comment) validates as an empty object.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.routeOptions.schema?.body && !req.isMultipart()) req.body = {};
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requestDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(cookie);
+  await app.register(multipart, {
+    limits: {
+      fileSize: config.limits.maxUploadBytes,
+      files: 1,
+      fields: 32,
+      fieldSize: 256 * 1024,
+      parts: 40,
+      headerPairs: 200,
+    },
+  });
+  // Raw bodies (tus PATCH, sequence frames) are left unread for the handler to stream.
+  app.addContentTypeParser(['application/offset+octet-stream', 'application/octet-stream'], (_req, _payload, done) =>
+    done(null, undefined),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Montu API',
+        version: '1.0.0',
+        description: 'Media asset management and review for VFX and animation studios. Errors are RFC 9457 problem+json with a stable `code`.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API token (`montu_…`)' },
+          session: { type: 'apiKey', in: 'cookie', name: 'montu_session', description: 'Web app session; unsafe methods also need X-CSRF-Token' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { deepLinking: true } });
+  installAuth(app, montu, { enabled: config.auth.enabled });
+
+  await app.register(opsRoutes, ctx);
+  await app.register(authRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(userRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(projectRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(mediaRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(fileRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(uploadRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(adminRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register((await import('./web.js')).webApp); // the web app at / (static files, SPA fallback)
+  return app;
+}

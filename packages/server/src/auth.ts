@@ -1,0 +1,127 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  Forbidden,
+  NotFound,
+  roleIn,
+  visibleProjects,
+  type Montu,
+  type Principal,
+  type Role,
+  type Scope,
+} from '@montu/core';
+import { HttpProblem } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Route answers without authentication (health, login, API description). */
+    public?: boolean;
+  }
+}
+
+export const SESSION_COOKIE = 'montu_session';
+export const CSRF_HEADER = 'x-csrf-token';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const RANK: Record<Role, number> = { artist: 1, supervisor: 2, admin: 3 };
+
+/** The principal of `--no-auth` single-user mode: an instance admin that exists only in memory. */
+export function localPrincipal(): Principal {
+  const now = new Date(0).toISOString();
+  return {
+    user: {
+      id: 'local',
+      username: 'local',
+      displayName: 'Local user',
+      email: null,
+      isAdmin: true,
+      disabled: false,
+      hasPassword: false,
+      createdAt: now,
+      updatedAt: now,
+    },
+    memberships: [],
+    via: 'local',
+  };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Authenticates every request (bearer token or session cookie + CSRF header) except public routes. */
+export function installAuth(app: FastifyInstance, montu: Montu, options: { enabled: boolean }): void {
+  app.decorateRequest('principal', null as unknown as Principal);
+  const local = localPrincipal();
+  app.addHook('onRequest', async (req) => {
+    if (!options.enabled) {
+      req.principal = local;
+      return;
+    }
+    if (req.routeOptions.config?.public || req.url.startsWith('/api/docs')) return;
+    const header = req.headers.authorization;
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (!m) throw new HttpProblem(401, 'unauthorized', 'Use "Authorization: Bearer <token>".', undefined, bearerChallenge());
+      req.principal = await montu.users.authenticateToken(m[1]!).catch(rethrowWithChallenge);
+      return;
+    }
+    const sid = req.cookies?.[SESSION_COOKIE];
+    if (sid) {
+      const principal = await montu.users.authenticateSession(sid).catch(rethrowWithChallenge);
+      if (UNSAFE.has(req.method)) {
+        const sent = req.headers[CSRF_HEADER];
+        if (typeof sent !== 'string' || !principal.csrfToken || !sameSecret(sent, principal.csrfToken)) {
+          throw new HttpProblem(403, 'forbidden', `Missing or wrong ${CSRF_HEADER} header for a cookie session.`, { reason: 'csrf' });
+        }
+      }
+      req.principal = principal;
+      return;
+    }
+    throw new HttpProblem(401, 'unauthorized', 'Authentication required: send a bearer token or log in.', undefined, bearerChallenge());
+  });
+}
+
+function bearerChallenge(): Record<string, string> {
+  return { 'www-authenticate': 'Bearer realm="montu"' };
+}
+
+function rethrowWithChallenge(e: unknown): never {
+  if (e instanceof Error && (e as { code?: string }).code === 'unauthorized') {
+    throw new HttpProblem(401, 'unauthorized', e.message, undefined, bearerChallenge());
+  }
+  throw e;
+}
+
+/** What the caller may see, for every library lookup. */
+export function scopeOf(req: FastifyRequest): Scope {
+  const ids = visibleProjects(req.principal);
+  return ids === undefined ? {} : { projectIds: ids };
+}
+
+/** The caller's role in a project, or 404 when they are not a member (projects they cannot see do not exist). */
+export function requireRole(req: FastifyRequest, projectId: string, min: Role): Role {
+  const role = roleIn(req.principal, projectId);
+  if (role === null) throw new NotFound(`Project ${projectId} does not exist.`, { projectId });
+  if (RANK[role] < RANK[min]) {
+    throw new Forbidden(`This needs the ${min} role in project ${projectId}; you are ${role === 'artist' ? 'an' : 'a'} ${role}.`, {
+      projectId,
+      role,
+      required: min,
+    });
+  }
+  return role;
+}
+
+export function requireInstanceAdmin(req: FastifyRequest): void {
+  if (!req.principal.user.isAdmin) throw new Forbidden('This needs an instance administrator.');
+}
+
+/** The name recorded as actor/author in history and notes. */
+export function actorOf(req: FastifyRequest): string {
+  return req.principal.user.username;
+}

@@ -1,0 +1,239 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { maskUrl, ValidationError, type S3StorageConfig } from '@montu/core';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export type ServerStorageConfig = { type: 'local'; root?: string } | ({ type: 's3' } & S3StorageConfig);
+
+/** Everything `montu serve` needs. Precedence: flags > `MONTU_*` env > config file > defaults. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `postgres://…` or a SQLite path; `<dataDir>/montu.db` when unset. */
+  databaseUrl?: string;
+  storage: ServerStorageConfig;
+  /** Redirect downloads to presigned URLs when the storage backend can make them. */
+  presignDownloads: boolean;
+  auth: {
+    /** false = single-user mode acting as an admin; loopback only. */
+    enabled: boolean;
+    /** Login session lifetime. */
+    sessionTtlSeconds: number;
+  };
+  /** Trust X-Forwarded-* (behind a TLS-terminating proxy): Secure cookies, client IPs. */
+  trustProxy: boolean;
+  limits: {
+    /** Largest upload (multipart or tus), bytes. */
+    maxUploadBytes: number;
+    /** Largest JSON request body, bytes. */
+    maxJsonBodyBytes: number;
+    /** Largest total request header size, bytes (Node's maxHeaderSize). */
+    maxHeaderBytes: number;
+  };
+  /** Where resumable (tus) uploads keep partial data; `<dataDir>/uploads` when unset. */
+  uploadDir?: string;
+  /** For the distributed job queue (scale mode); unused by the embedded server. */
+  redisUrl?: string;
+  /** Serve /metrics without authentication (for a Prometheus scraper on a private network). */
+  metricsPublic: boolean;
+  logLevel: LogLevel;
+  /** The config file that was read, if any. */
+  configFile?: string;
+}
+
+/** Flags as the CLI parses them (all optional; undefined means "not given"). */
+export interface ServerFlags {
+  config?: string;
+  host?: string;
+  port?: number | string;
+  dataDir?: string;
+  databaseUrl?: string;
+  storage?: 'local' | 's3';
+  storageRoot?: string;
+  s3Bucket?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3Prefix?: string;
+  /** `--no-auth` gives `auth: false`. */
+  auth?: boolean;
+  trustProxy?: boolean;
+  maxUploadBytes?: number | string;
+  redisUrl?: string;
+  logLevel?: LogLevel;
+  presignDownloads?: boolean;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  host: '127.0.0.1',
+  port: 8470,
+  dataDir: './montu-data',
+  storage: { type: 'local' },
+  presignDownloads: false,
+  auth: { enabled: true, sessionTtlSeconds: 7 * 86_400 },
+  trustProxy: false,
+  limits: { maxUploadBytes: 200 * 1024 ** 3, maxJsonBodyBytes: 1024 * 1024, maxHeaderBytes: 16 * 1024 },
+  metricsPublic: false,
+  logLevel: 'info',
+};
+
+type Partial2<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
+
+function bool(v: string | undefined, name: string): boolean | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ValidationError(`${name} must be true or false, not ${JSON.stringify(v)}.`);
+}
+
+function int(v: string | number | undefined, name: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ValidationError(`${name} must be a whole number, not ${JSON.stringify(v)}.`);
+  return n;
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
+  const storageType = env['MONTU_STORAGE_TYPE'] ?? env['MONTU_STORAGE'];
+  const s3 = defined({
+    bucket: env['MONTU_S3_BUCKET'],
+    endpoint: env['MONTU_S3_ENDPOINT'],
+    region: env['MONTU_S3_REGION'],
+    prefix: env['MONTU_S3_PREFIX'],
+    accessKeyId: env['MONTU_S3_ACCESS_KEY_ID'],
+    secretAccessKey: env['MONTU_S3_SECRET_ACCESS_KEY'],
+    forcePathStyle: bool(env['MONTU_S3_FORCE_PATH_STYLE'], 'MONTU_S3_FORCE_PATH_STYLE'),
+  });
+  const storage =
+    storageType === 's3' || (storageType === undefined && s3.bucket)
+      ? { type: 's3' as const, ...s3 }
+      : storageType === 'local' || env['MONTU_STORAGE_ROOT']
+        ? defined({ type: 'local' as const, root: env['MONTU_STORAGE_ROOT'] })
+        : undefined;
+  return defined({
+    host: env['MONTU_HOST'],
+    port: int(env['MONTU_PORT'], 'MONTU_PORT'),
+    dataDir: env['MONTU_DATA_DIR'],
+    databaseUrl: env['MONTU_DATABASE_URL'],
+    storage: storage as ServerStorageConfig | undefined,
+    presignDownloads: bool(env['MONTU_PRESIGN_DOWNLOADS'], 'MONTU_PRESIGN_DOWNLOADS'),
+    auth: bool(env['MONTU_AUTH'], 'MONTU_AUTH') === undefined ? undefined : { enabled: bool(env['MONTU_AUTH'], 'MONTU_AUTH')! },
+    trustProxy: bool(env['MONTU_TRUST_PROXY'], 'MONTU_TRUST_PROXY'),
+    limits: env['MONTU_MAX_UPLOAD_BYTES'] ? { maxUploadBytes: int(env['MONTU_MAX_UPLOAD_BYTES'], 'MONTU_MAX_UPLOAD_BYTES')! } : undefined,
+    uploadDir: env['MONTU_UPLOAD_DIR'],
+    redisUrl: env['MONTU_REDIS_URL'],
+    metricsPublic: bool(env['MONTU_METRICS_PUBLIC'], 'MONTU_METRICS_PUBLIC'),
+    logLevel: env['MONTU_LOG_LEVEL'] as LogLevel | undefined,
+  });
+}
+
+function fromFlags(f: ServerFlags): Partial2<ServerConfig> {
+  const s3 = defined({ bucket: f.s3Bucket, endpoint: f.s3Endpoint, region: f.s3Region, prefix: f.s3Prefix });
+  const storage =
+    f.storage === 's3' || (f.storage === undefined && s3.bucket)
+      ? { type: 's3' as const, ...s3 }
+      : f.storage === 'local' || f.storageRoot
+        ? defined({ type: 'local' as const, root: f.storageRoot })
+        : undefined;
+  return defined({
+    host: f.host,
+    port: int(f.port, '--port'),
+    dataDir: f.dataDir,
+    databaseUrl: f.databaseUrl,
+    storage: storage as ServerStorageConfig | undefined,
+    presignDownloads: f.presignDownloads,
+    auth: f.auth === undefined ? undefined : { enabled: f.auth },
+    trustProxy: f.trustProxy,
+    limits: f.maxUploadBytes !== undefined ? { maxUploadBytes: int(f.maxUploadBytes, '--max-upload-bytes')! } : undefined,
+    redisUrl: f.redisUrl,
+    logLevel: f.logLevel,
+  });
+}
+
+function readFile(file: string): Partial2<ServerConfig> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ValidationError(`Cannot read the config file ${file}: ${(e as Error).message}`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as Partial2<ServerConfig>;
+  } catch (e) {
+    throw new ValidationError(`The config file ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Merges layers: objects merge one level deep (storage is replaced when its type changes). */
+function merge(base: ServerConfig, layer: Partial2<ServerConfig>): ServerConfig {
+  const out = { ...base } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(layer)) {
+    if (v === undefined) continue;
+    const cur = out[k];
+    if (k === 'storage' && typeof v === 'object' && (v as { type?: string }).type !== (cur as { type?: string }).type) {
+      out[k] = v;
+    } else if (typeof v === 'object' && v !== null && !Array.isArray(v) && typeof cur === 'object' && cur !== null) {
+      out[k] = { ...cur, ...v };
+    } else out[k] = v;
+  }
+  return out as unknown as ServerConfig;
+}
+
+/**
+ * The effective configuration: flags > `MONTU_*` environment > config file (`--config`,
+ * `MONTU_CONFIG`, or `montu.config.json` in the working directory) > defaults.
+ */
+export function loadConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerConfig {
+  const explicit = flags.config ?? env['MONTU_CONFIG'];
+  const candidate = explicit ?? path.join(cwd, 'montu.config.json');
+  let config = structuredClone(DEFAULT_CONFIG);
+  let configFile: string | undefined;
+  if (explicit !== undefined || fs.existsSync(candidate)) {
+    configFile = path.resolve(cwd, candidate);
+    config = merge(config, readFile(configFile));
+  }
+  config = merge(config, fromEnv(env));
+  config = merge(config, fromFlags(flags));
+  if (configFile) config.configFile = configFile;
+  config.dataDir = path.resolve(cwd, config.dataDir);
+  validate(config);
+  return config;
+}
+
+function validate(c: ServerConfig): void {
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new ValidationError(`port must be 0-65535, not ${c.port}.`);
+  if (typeof c.host !== 'string' || !c.host) throw new ValidationError('host is required.');
+  if (c.storage.type !== 'local' && c.storage.type !== 's3') {
+    throw new ValidationError(`storage.type must be "local" or "s3", not ${JSON.stringify((c.storage as { type: unknown }).type)}.`);
+  }
+  if (c.storage.type === 's3' && !c.storage.bucket) throw new ValidationError('S3 storage needs a bucket (storage.bucket or MONTU_S3_BUCKET).');
+  const levels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (!levels.includes(c.logLevel)) throw new ValidationError(`logLevel must be one of ${levels.join(', ')}.`);
+}
+
+const SECRET_KEYS = /secret|password|token|sessionToken|accessKeyId/i;
+
+/** The configuration with secrets masked, for logs and `montu config`. */
+export function describeConfig(config: ServerConfig): Record<string, unknown> {
+  const mask = (v: unknown, key: string): unknown => {
+    if (typeof v === 'string' && SECRET_KEYS.test(key)) return v ? '****' : v;
+    if (typeof v === 'string' && /url$/i.test(key)) return maskUrl(v);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mask(x, k)]));
+    }
+    return v;
+  };
+  return mask(config, '') as Record<string, unknown>;
+}
+
+/** True when `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

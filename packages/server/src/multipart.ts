@@ -1,0 +1,73 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Multipart, MultipartFile } from '@fastify/multipart';
+import { ValidationError } from '@montu/core';
+
+/** Form fields that came before the file part, and the file part itself (its stream not yet read). */
+export interface MultipartUpload {
+  fields: Record<string, string>;
+  file: MultipartFile;
+}
+
+/**
+ * Reads a multipart request up to its file part. Fields must come before the file (so the
+ * upload can be checked and routed before a byte is stored); the file stream is handed on
+ * unread, to be streamed straight into storage.
+ */
+export async function readUntilFile(req: FastifyRequest, reply: FastifyReply): Promise<MultipartUpload> {
+  if (!req.isMultipart()) throw new ValidationError('Send the upload as multipart/form-data with a "file" part.');
+  const fields: Record<string, string> = {};
+  for await (const part of req.parts() as AsyncIterableIterator<Multipart>) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'file') {
+        reply.header('connection', 'close');
+        throw new ValidationError(`The file part must be named "file", not ${JSON.stringify(part.fieldname)}.`, { field: 'file' });
+      }
+      return { fields, file: part };
+    }
+    fields[part.fieldname] = String(part.value);
+  }
+  throw new ValidationError('The form has no "file" part (fields must come first, then the file).', { field: 'file' });
+}
+
+/** `tags` as a JSON array or a comma-separated list. */
+export function parseTags(v: string | undefined): string[] | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const t = v.trim();
+  if (t.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(t);
+      if (Array.isArray(parsed)) return parsed.map(String);
+    } catch {
+      /* fall through to the error */
+    }
+    throw new ValidationError('tags must be a JSON array of strings or a comma-separated list.', { field: 'tags' });
+  }
+  return t.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function parseJsonObject(v: string | undefined, field: string): Record<string, unknown> | undefined {
+  if (v === undefined || v === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    /* below */
+  }
+  throw new ValidationError(`${field} must be a JSON object.`, { field });
+}
+
+/**
+ * Runs `fn` on an unread file stream. If it fails before the stream was read to its end, the
+ * rest of the request body is never drained (it may be gigabytes): the connection is closed.
+ */
+export async function consumingFile<T>(reply: FastifyReply, file: MultipartFile, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!file.file.readableEnded) {
+      reply.header('connection', 'close');
+      file.file.resume();
+    }
+    throw e;
+  }
+}

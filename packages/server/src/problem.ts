@@ -1,0 +1,133 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isMontuError, type MontuErrorCode } from '@montu/core';
+
+/** Error codes of the HTTP API: the library's plus the transport's own. */
+export type ProblemCode = MontuErrorCode | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'method_not_allowed' | 'checksum_mismatch' | 'range_not_satisfiable';
+
+export const STATUS_OF: Record<ProblemCode, number> = {
+  not_found: 404,
+  conflict: 409,
+  validation_error: 400,
+  not_supported: 501,
+  storage_error: 503,
+  insufficient_storage: 507,
+  forbidden: 403,
+  unauthorized: 401,
+  processing_error: 422,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  method_not_allowed: 405,
+  checksum_mismatch: 422,
+  range_not_satisfiable: 416,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  507: 'Insufficient Storage',
+};
+
+/** An error the HTTP layer raises itself (for things the library does not know, like ranges). */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance: string;
+  requestId: string;
+  details?: Record<string, unknown>;
+}
+
+export function problemBody(req: FastifyRequest, status: number, code: string, detail: string, details?: Record<string, unknown>): Problem {
+  return {
+    type: `https://montu.dev/problems/${code}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    instance: req.url,
+    requestId: String(req.id),
+    ...(details !== undefined ? { details } : {}),
+  };
+}
+
+export function sendProblem(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  detail: string,
+  details?: Record<string, unknown>,
+): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .header('cache-control', 'no-store')
+    .send(JSON.stringify(problemBody(req, status, code, detail, details)));
+}
+
+/** Maps every error (library, Fastify, ours, unknown) to problem+json with a stable code. */
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setNotFoundHandler((req, reply) => {
+    sendProblem(req, reply, 404, 'not_found', `No route ${req.method} ${req.url.split('?')[0]}.`);
+  });
+  app.setErrorHandler((error: FastifyError | Error, req, reply) => {
+    if (error instanceof HttpProblem) {
+      if (error.headers) reply.headers(error.headers);
+      return sendProblem(req, reply, error.status, error.code, error.message, error.details);
+    }
+    if (isMontuError(error)) {
+      if (error.code === 'validation_error' && error.details?.['expected'] !== undefined && error.details?.['actual'] !== undefined) {
+        return sendProblem(req, reply, 422, 'checksum_mismatch', error.message, error.details);
+      }
+      const status = STATUS_OF[error.code] ?? 500;
+      if (status >= 500) req.log.error({ err: error }, 'library error');
+      return sendProblem(req, reply, status, error.code, error.message, error.details);
+    }
+    const fe = error as FastifyError;
+    if (fe.validation) {
+      return sendProblem(req, reply, 400, 'validation_error', `Invalid request: ${fe.message}`, {
+        errors: fe.validation.map((v) => ({ path: v.instancePath, message: v.message ?? '', keyword: v.keyword })),
+        context: fe.validationContext,
+      });
+    }
+    const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 ? fe.statusCode : 500;
+    if (status === 413 || fe.code === 'FST_REQ_FILE_TOO_LARGE' || fe.code === 'FST_PARTS_LIMIT' || fe.code === 'FST_FILES_LIMIT') {
+      return sendProblem(req, reply, 413, 'payload_too_large', fe.message);
+    }
+    if (status === 415) return sendProblem(req, reply, 415, 'unsupported_media_type', fe.message);
+    if (status === 404) return sendProblem(req, reply, 404, 'not_found', fe.message);
+    if (status === 401) return sendProblem(req, reply, 401, 'unauthorized', fe.message);
+    if (status === 403) return sendProblem(req, reply, 403, 'forbidden', fe.message);
+    if (status < 500) return sendProblem(req, reply, status, 'validation_error', fe.message);
+    req.log.error({ err: error }, 'unhandled error');
+    return sendProblem(req, reply, 500, 'internal_error', 'Something went wrong on the server; the request id is in the logs.');
+  });
+}

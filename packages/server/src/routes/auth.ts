@@ -1,0 +1,68 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { AppContext } from '../app.js';
+import { SESSION_COOKIE } from '../auth.js';
+import { errors, Me, Ok } from '../schemas.js';
+
+const Login = Type.Object({ username: Type.String({ maxLength: 64 }), password: Type.String({ maxLength: 1024 }) });
+
+/** Whether cookies get the Secure flag: behind https, or a trusted proxy that says so. */
+function secureRequest(req: FastifyRequest, trustProxy: boolean): boolean {
+  return req.protocol === 'https' || (trustProxy && req.headers['x-forwarded-proto'] === 'https');
+}
+
+export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { montu, config } = ctx;
+
+  app.post<{ Body: Static<typeof Login> }>(
+    '/auth/login',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in with a username and password: sets the session cookie, returns the CSRF token',
+        security: [],
+        body: Login,
+        response: { 200: Me, ...errors(400) },
+      },
+    },
+    async (req, reply: FastifyReply) => {
+      const user = await montu.users.verifyLogin(req.body.username, req.body.password);
+      const session = await montu.users.createSession(user.id, { ttlSeconds: config.auth.sessionTtlSeconds });
+      reply.setCookie(SESSION_COOKIE, session.sessionId, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: secureRequest(req, config.trustProxy),
+        expires: new Date(session.expiresAt),
+      });
+      const principal = await montu.users.principalFor(user.id, 'session');
+      return { user: principal.user, memberships: principal.memberships, via: 'session', csrfToken: session.csrfToken };
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    { schema: { tags: ['auth'], summary: 'End the current session', response: { 200: Ok } } },
+    async (req, reply) => {
+      const sid = req.cookies[SESSION_COOKIE];
+      if (sid) await montu.users.endSession(sid);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return { ok: true };
+    },
+  );
+
+  app.get(
+    '/auth/me',
+    { schema: { tags: ['auth'], summary: 'The current user, memberships, and (for sessions) the CSRF token', response: { 200: Me } } },
+    async (req) => {
+      const p = req.principal;
+      return {
+        user: p.user,
+        memberships: p.memberships,
+        via: p.via,
+        ...(p.csrfToken !== undefined ? { csrfToken: p.csrfToken } : {}),
+      };
+    },
+  );
+}

@@ -1,0 +1,153 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { NotFound, presignsDownloads, type FileRole, type Media, type MediaFile } from '@montu/core';
+import type { AppContext } from '../app.js';
+import { loadMedia } from './media.js';
+import { contentDisposition, etagMatches, parseRange, safeContentType } from '../http-range.js';
+import { errors, MediaParams, Problem, type MediaParamsT } from '../schemas.js';
+
+/** URL names of the renditions and the file roles they serve. */
+const RENDITIONS: Record<string, FileRole> = {
+  original: 'original',
+  thumbnail: 'thumbnail',
+  proxy: 'proxy',
+  web: 'web',
+  audio: 'audio_preview',
+};
+
+const FileResponse = { type: 'string', format: 'binary' } as const;
+const fileResponses = {
+  200: FileResponse,
+  206: FileResponse,
+  302: Type.Null({ description: 'Redirect to a presigned storage URL' }),
+  304: Type.Null(),
+  416: Problem,
+  ...errors(404),
+};
+
+export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { montu, metrics, config } = ctx;
+
+  async function send(req: FastifyRequest, reply: FastifyReply, media: Media, file: MediaFile, name: string): Promise<FastifyReply> {
+    const attachment = file.role === 'original' || file.role === 'frame' || file.role === 'attachment';
+    const disposition = contentDisposition(attachment ? 'attachment' : 'inline', name);
+    const type = safeContentType(file.contentType);
+    const storage = montu.storage;
+    if (config.presignDownloads && presignsDownloads(storage)) {
+      const url = await storage.presignGet(file.key, {
+        expiresInSeconds: storage.presignExpiresSeconds,
+        fileName: name,
+        contentType: type,
+      });
+      return reply.code(302).header('location', url).header('cache-control', 'no-store').send();
+    }
+    const etag = `"${file.sha256}"`;
+    reply
+      .header('etag', etag)
+      .header('accept-ranges', 'bytes')
+      .header('cache-control', 'private, no-cache')
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox")
+      .header('content-disposition', disposition);
+    if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+    const size = file.size;
+    const ifRange = req.headers['if-range'];
+    const range = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, size) : { kind: 'none' as const };
+    if (range.kind === 'unsatisfiable') {
+      return reply
+        .code(416)
+        .header('content-range', `bytes */${size}`)
+        .type('application/problem+json')
+        .header('content-disposition', null as unknown as string)
+        .send(
+          JSON.stringify({
+            type: 'https://montu.dev/problems/range_not_satisfiable',
+            title: 'Range Not Satisfiable',
+            status: 416,
+            detail: `The requested range is outside the file (${size} bytes).`,
+            code: 'range_not_satisfiable',
+            instance: req.url,
+            requestId: String(req.id),
+          }),
+        );
+    }
+    reply.type(type);
+    if (req.method === 'HEAD') {
+      reply.header('content-length', range.kind === 'range' ? range.end - range.start + 1 : size);
+      if (range.kind === 'range') reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+      return reply.send();
+    }
+    if (size === 0) return reply.header('content-length', 0).send('');
+    const stream = await storage.get(file.key, range.kind === 'range' ? { start: range.start, end: range.end } : undefined);
+    const length = range.kind === 'range' ? range.end - range.start + 1 : size;
+    metrics.downloadBytes.inc({ role: file.role }, length);
+    reply.header('content-length', length);
+    if (range.kind === 'range') reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+    void media;
+    return reply.send(stream);
+  }
+
+  app.get<{ Params: MediaParamsT & { rendition: string } }>(
+    '/media/:mediaId/files/:rendition',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Download the original (attachment) or a rendition: thumbnail, proxy, web, audio. Ranges, ETag.',
+        params: Type.Intersect([
+          MediaParams,
+          Type.Object({ rendition: Type.Union(Object.keys(RENDITIONS).map((k) => Type.Literal(k))) }),
+        ]),
+        response: fileResponses,
+      },
+    },
+    async (req, reply) => {
+      const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+      const role = RENDITIONS[req.params.rendition]!;
+      const file = media.files.find((f) => f.role === role && f.state === 'ready');
+      if (!file) {
+        const pending = media.files.find((f) => f.role === role);
+        throw new NotFound(
+          pending ? `The ${req.params.rendition} of this media item is ${pending.state}.` : `This media item has no ${req.params.rendition}.`,
+          { mediaId: media.id, rendition: req.params.rendition, state: pending?.state ?? null },
+        );
+      }
+      const base = media.fileName.replace(/\.[^.]*$/, '');
+      const ext = extensionFor(file.contentType);
+      const name = role === 'original' ? media.fileName : `${base}.${req.params.rendition}${ext}`;
+      return send(req, reply, media, file, name);
+    },
+  );
+
+  app.get<{ Params: MediaParamsT & { frame: number } }>(
+    '/media/:mediaId/files/frames/:frame',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Download one frame of an image sequence (attachment). Ranges, ETag.',
+        params: Type.Intersect([MediaParams, Type.Object({ frame: Type.Integer() })]),
+        response: fileResponses,
+      },
+    },
+    async (req, reply) => {
+      const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+      const file = media.files.find((f) => f.role === 'frame' && f.frame === req.params.frame && f.state === 'ready');
+      if (!file) throw new NotFound(`Frame ${req.params.frame} of this media item does not exist.`, { mediaId: media.id, frame: req.params.frame });
+      const name = file.key.split('/').pop() ?? `${media.fileName}.${req.params.frame}`;
+      return send(req, reply, media, file, name);
+    },
+  );
+}
+
+function extensionFor(type: string): string {
+  const map: Record<string, string> = {
+    'image/jpeg': '.jpg',
+    'image/png': '.png',
+    'image/webp': '.webp',
+    'video/mp4': '.mp4',
+    'audio/mpeg': '.mp3',
+    'audio/mp4': '.m4a',
+    'audio/aac': '.aac',
+    'audio/ogg': '.ogg',
+  };
+  return map[type] ?? '';
+}

@@ -1,0 +1,343 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { roleIn, type ApprovalStatus, type Media as MediaT, type Role } from '@montu/core';
+import type { AppContext } from '../app.js';
+import { actorOf, requireRole, scopeOf } from '../auth.js';
+import { consumingFile, parseJsonObject, parseTags, readUntilFile } from '../multipart.js';
+import {
+  Annotation,
+  ApprovalStatus as ApprovalStatusSchema,
+  Comment,
+  errors,
+  HistoryEntry,
+  Media,
+  MediaPage,
+  MediaParams,
+  MediaType,
+  type MediaParamsT,
+} from '../schemas.js';
+
+const SearchQuery = Type.Object({
+  query: Type.Optional(Type.String({ maxLength: 500 })),
+  projectId: Type.Optional(Type.String({ maxLength: 64 })),
+  taskId: Type.Optional(Type.String({ maxLength: 200 })),
+  mediaType: Type.Optional(MediaType),
+  author: Type.Optional(Type.String({ maxLength: 200 })),
+  status: Type.Optional(ApprovalStatusSchema),
+  tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { description: 'repeat, or comma-separated' })),
+  dateFrom: Type.Optional(Type.String({ maxLength: 40 })),
+  dateTo: Type.Optional(Type.String({ maxLength: 40 })),
+  reviewSelected: Type.Optional(Type.Boolean()),
+  archived: Type.Optional(Type.Union([Type.Literal('exclude'), Type.Literal('include'), Type.Literal('only')])),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+});
+
+const UpdateInfo = Type.Object({
+  description: Type.Optional(Type.String({ maxLength: 10_000 })),
+  tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
+  reviewSelected: Type.Optional(Type.Boolean()),
+  approvalStatus: Type.Optional(ApprovalStatusSchema),
+  comment: Type.Optional(Type.String({ maxLength: 10_000 })),
+});
+
+const UpdateMetadata = Type.Object(
+  {
+    metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    customProperties: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  },
+  { additionalProperties: false },
+);
+
+const AddAnnotation = Type.Object({
+  type: Type.Optional(Type.String({ maxLength: 32 })),
+  content: Type.String({ maxLength: 20_000 }),
+  frame: Type.Optional(Type.Integer()),
+  frameEnd: Type.Optional(Type.Integer()),
+  position: Type.Optional(Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: true })),
+  parentId: Type.Optional(Type.String({ maxLength: 64 })),
+  mentions: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })),
+  renditionSha256: Type.Optional(Type.String({ maxLength: 64 })),
+});
+
+/** The multipart form of an upload, documented for OpenAPI (validated by hand while streaming). */
+const UploadForm = {
+  type: 'object',
+  required: ['file'],
+  properties: {
+    projectId: { type: 'string' },
+    taskId: { type: 'string' },
+    version: { type: 'string', description: 'v003 or 3; next free version when omitted' },
+    description: { type: 'string' },
+    tags: { type: 'string', description: 'comma-separated or JSON array' },
+    sha256: { type: 'string', description: 'expected sha256 (hex); a mismatch keeps nothing' },
+    customProperties: { type: 'string', description: 'JSON object' },
+    file: { type: 'string', format: 'binary', description: 'must come after the other fields' },
+  },
+} as const;
+
+const uploadBody = { content: { 'multipart/form-data': { schema: UploadForm } } };
+
+/** The media item if the caller may see it (404 otherwise) and holds at least `min` in its project. */
+export async function loadMedia(ctx: AppContext, req: FastifyRequest, id: string, min: Role): Promise<{ media: MediaT; role: Role }> {
+  const media = await ctx.montu.media.getMediaById(id, scopeOf(req));
+  return { media, role: requireRole(req, media.projectId, min) };
+}
+
+export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { montu, metrics } = ctx;
+
+  app.get<{ Querystring: Static<typeof SearchQuery> }>(
+    '/media',
+    { schema: { tags: ['media'], summary: 'Search media (cursor pagination, newest first)', querystring: SearchQuery, response: { 200: MediaPage, ...errors(400) } } },
+    async (req) => {
+      const q = req.query;
+      const tags = q.tags?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+      return montu.media.searchMedia({ ...q, ...(tags ? { tags } : {}), ...scopeOf(req) });
+    },
+  );
+
+  app.post(
+    '/media',
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'Upload a file as a new version (multipart, streamed into storage)',
+        consumes: ['multipart/form-data'],
+        body: uploadBody,
+        response: { 201: Media, ...errors(400, 403, 404, 409, 413, 422, 507) },
+      },
+      // The body is a stream read by the handler; the schema above documents it.
+      validatorCompiler: () => () => true,
+    },
+    async (req, reply) => {
+      const { fields, file } = await readUntilFile(req, reply);
+      const id = await consumingFile(reply, file, async () => {
+        requireRole(req, String(fields['projectId'] ?? ''), 'artist');
+        const tags = parseTags(fields['tags']);
+        const customProperties = parseJsonObject(fields['customProperties'], 'customProperties');
+        return montu.media.uploadMedia({
+          stream: file.file,
+          fileName: file.filename,
+          projectId: fields['projectId'] ?? '',
+          taskId: fields['taskId'] ?? '',
+          author: actorOf(req),
+          ...(fields['version'] ? { version: fields['version'] } : {}),
+          ...(fields['description'] !== undefined ? { description: fields['description'] } : {}),
+          ...(tags ? { tags } : {}),
+          ...(customProperties ? { customProperties } : {}),
+          ...(fields['sha256'] ? { expectedSha256: fields['sha256'] } : {}),
+        });
+      }).catch((e: unknown) => {
+        metrics.uploads.inc({ kind: 'multipart', result: 'failed' });
+        throw e;
+      });
+      const media = await montu.media.getMediaById(id);
+      metrics.uploads.inc({ kind: 'multipart', result: 'ok' });
+      metrics.uploadBytes.inc({ kind: 'multipart' }, media.size);
+      return reply.code(201).header('location', `${req.url.split('?')[0]}/${id}`).send(media);
+    },
+  );
+
+  app.get<{ Params: MediaParamsT }>(
+    '/media/:mediaId',
+    { schema: { tags: ['media'], summary: 'One media item with its files and processing state', params: MediaParams, response: { 200: Media, ...errors(404) } } },
+    async (req) => montu.media.getMediaById(req.params.mediaId, scopeOf(req)),
+  );
+
+  app.patch<{ Params: MediaParamsT; Body: Static<typeof UpdateInfo> }>(
+    '/media/:mediaId',
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'Update description, tags, review selection, or status (status changes follow the workflow for your role)',
+        params: MediaParams,
+        body: UpdateInfo,
+        response: { 200: Media, ...errors(400, 403, 404, 409) },
+      },
+    },
+    async (req) => {
+      const { media, role } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+      const { approvalStatus, comment, ...info } = req.body;
+      const actor = actorOf(req);
+      let result = media;
+      if (Object.keys(info).length > 0) result = await montu.media.updateMediaInfo(media.id, { ...info, actor });
+      if (approvalStatus !== undefined && approvalStatus !== media.status) {
+        result = await montu.review.changeStatus(media.id, approvalStatus, { actor, role, ...(comment !== undefined ? { comment } : {}) });
+      }
+      return result;
+    },
+  );
+
+  app.patch<{ Params: MediaParamsT; Body: Static<typeof UpdateMetadata> }>(
+    '/media/:mediaId/metadata',
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'Merge-patch technical metadata and/or custom properties (null removes a key)',
+        params: MediaParams,
+        body: UpdateMetadata,
+        response: { 200: Media, ...errors(400, 403, 404) },
+      },
+    },
+    async (req) => {
+      const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+      return montu.media.updateMediaMetadata(media.id, req.body, { actor: actorOf(req) });
+    },
+  );
+
+  app.post<{ Params: MediaParamsT }>(
+    '/media/:mediaId/versions',
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'Upload a new version of the same task (multipart: version?, description?, sha256?, then file)',
+        consumes: ['multipart/form-data'],
+        params: MediaParams,
+        body: uploadBody,
+        response: { 201: Media, ...errors(400, 403, 404, 409, 413, 422, 507) },
+      },
+      validatorCompiler: () => () => true,
+    },
+    async (req, reply) => {
+      const { fields, file } = await readUntilFile(req, reply);
+      const id = await consumingFile(reply, file, async () => {
+        const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+        return montu.media.createMediaVersion({
+          sourceMediaId: media.id,
+          stream: file.file,
+          fileName: file.filename,
+          author: actorOf(req),
+          ...(fields['version'] ? { version: fields['version'] } : {}),
+          ...(fields['description'] !== undefined ? { description: fields['description'] } : {}),
+          ...(fields['sha256'] ? { expectedSha256: fields['sha256'] } : {}),
+        });
+      });
+      const created = await montu.media.getMediaById(id);
+      metrics.uploads.inc({ kind: 'multipart', result: 'ok' });
+      metrics.uploadBytes.inc({ kind: 'multipart' }, created.size);
+      return reply.code(201).header('location', `/api/v1/media/${id}`).send(created);
+    },
+  );
+
+  for (const action of ['archive', 'restore'] as const) {
+    app.post<{ Params: MediaParamsT }>(
+      `/media/:mediaId/${action}`,
+      {
+        schema: {
+          tags: ['media'],
+          summary: action === 'archive' ? 'Archive (hide from default queries; supervisors)' : 'Restore an archived item (supervisors)',
+          params: MediaParams,
+          response: { 200: Media, ...errors(403, 404) },
+        },
+      },
+      async (req) => {
+        const { media } = await loadMedia(ctx, req, req.params.mediaId, 'supervisor');
+        const opts = { actor: actorOf(req) };
+        return action === 'archive' ? montu.media.archiveMedia(media.id, opts) : montu.media.restoreMedia(media.id, opts);
+      },
+    );
+  }
+
+  app.delete<{ Params: MediaParamsT; Querystring: { removeFiles?: boolean } }>(
+    '/media/:mediaId',
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'Delete a media item and (unless ?removeFiles=false) its files; project admins',
+        params: MediaParams,
+        querystring: Type.Object({ removeFiles: Type.Optional(Type.Boolean({ default: true })) }),
+        response: { 204: Type.Null(), ...errors(403, 404) },
+      },
+    },
+    async (req, reply) => {
+      const { media } = await loadMedia(ctx, req, req.params.mediaId, 'admin');
+      await montu.media.deleteMedia(media.id, { removeFiles: req.query.removeFiles !== false, actor: actorOf(req) });
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: MediaParamsT; Body: { timestamp?: number } | undefined }>(
+    '/media/:mediaId/thumbnail',
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'Remake the thumbnail (video/sequence: at `timestamp` seconds)',
+        params: MediaParams,
+        body: Type.Optional(Type.Object({ timestamp: Type.Optional(Type.Number({ minimum: 0 })) })),
+        response: { 202: Type.Object({ mediaId: Type.String(), scheduled: Type.Boolean() }), ...errors(400, 403, 404, 501) },
+      },
+    },
+    async (req, reply) => {
+      const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+      const ts = req.body?.timestamp;
+      await montu.media.regenerateThumbnail(media.id, { wait: false, ...(ts !== undefined ? { timestamp: ts } : {}) });
+      return reply.code(202).send({ mediaId: media.id, scheduled: true });
+    },
+  );
+
+  app.get<{ Params: MediaParamsT }>(
+    '/media/:mediaId/history',
+    { schema: { tags: ['media'], summary: 'Audit log of a media item', params: MediaParams, response: { 200: Type.Array(HistoryEntry), ...errors(404) } } },
+    async (req) => {
+      const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+      return montu.history.forSubject('media', media.id);
+    },
+  );
+
+  // ------------------------------------------------------------ review actions
+
+  const actions: Array<{ path: string; to: ApprovalStatus; summary: string }> = [
+    { path: 'submit', to: 'pending_review', summary: 'Submit for review (artists and up)' },
+    { path: 'approve', to: 'approved', summary: 'Approve (supervisors)' },
+    { path: 'reject', to: 'rejected', summary: 'Reject (supervisors)' },
+    { path: 'request-changes', to: 'changes_requested', summary: 'Request changes (supervisors)' },
+  ];
+  for (const a of actions) {
+    app.post<{ Params: MediaParamsT; Body: Static<typeof Comment> | undefined }>(
+      `/media/:mediaId/${a.path}`,
+      {
+        schema: {
+          tags: ['review'],
+          summary: a.summary,
+          params: MediaParams,
+          body: Type.Optional(Comment),
+          response: { 200: Media, ...errors(400, 403, 404, 409) },
+        },
+      },
+      async (req) => {
+        const { media, role } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+        const comment = req.body?.comment;
+        return montu.review.changeStatus(media.id, a.to, {
+          actor: actorOf(req),
+          role: roleIn(req.principal, media.projectId) ?? role,
+          ...(comment !== undefined ? { comment } : {}),
+        });
+      },
+    );
+  }
+
+  app.get<{ Params: MediaParamsT }>(
+    '/media/:mediaId/annotations',
+    { schema: { tags: ['review'], summary: 'Notes on a media item', params: MediaParams, response: { 200: Type.Array(Annotation), ...errors(404) } } },
+    async (req) => montu.review.listAnnotations(req.params.mediaId, scopeOf(req)),
+  );
+
+  app.post<{ Params: MediaParamsT; Body: Static<typeof AddAnnotation> }>(
+    '/media/:mediaId/annotations',
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Add a note (frame, range, position, reply)',
+        params: MediaParams,
+        body: AddAnnotation,
+        response: { 201: Annotation, ...errors(400, 403, 404) },
+      },
+    },
+    async (req, reply: FastifyReply) => {
+      const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+      const note = await montu.review.addReviewAnnotation(media.id, { ...req.body, author: actorOf(req) });
+      return reply.code(201).send(note);
+    },
+  );
+}

@@ -1,0 +1,237 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { Server as TusServer, type Upload } from '@tus/server';
+import { FileStore } from '@tus/file-store';
+import {
+  isMontuError,
+  NotFound,
+  roleIn,
+  visibleProjects,
+  type Principal,
+  type Role,
+} from '@montu/core';
+import type { AppContext } from '../app.js';
+import { API_PREFIX } from '../app.js';
+import { actorOf, requireRole, scopeOf } from '../auth.js';
+import { problemBody, STATUS_OF, type ProblemCode } from '../problem.js';
+import { errors, Media } from '../schemas.js';
+
+const PRINCIPAL = Symbol('montu.principal');
+type RawWithPrincipal = IncomingMessage & { [PRINCIPAL]?: Principal; id?: string };
+
+/** The Node request behind tus's web Request (srvx keeps it at runtime.node.req). */
+function principalOf(req: Request): Principal {
+  const raw = (req as unknown as { runtime?: { node?: { req?: RawWithPrincipal } } }).runtime?.node?.req;
+  const p = raw?.[PRINCIPAL];
+  if (!p) throw { status_code: 401, body: 'Authentication required.' };
+  return p;
+}
+
+/** tus hooks answer errors as `{ status_code, body }`; the body is a problem+json document. */
+function tusError(status: number, code: string, detail: string, details?: Record<string, unknown>): { status_code: number; body: string } {
+  return {
+    status_code: status,
+    body: JSON.stringify({ type: `https://montu.dev/problems/${code}`, title: code, status, detail, code, ...(details ? { details } : {}) }),
+  };
+}
+
+function fromMontuError(e: unknown): { status_code: number; body: string } {
+  if (isMontuError(e)) {
+    if (e.code === 'validation_error' && e.details?.['expected'] !== undefined && e.details?.['actual'] !== undefined) {
+      return tusError(422, 'checksum_mismatch', e.message, e.details);
+    }
+    return tusError(STATUS_OF[e.code as ProblemCode] ?? 500, e.code, e.message, e.details);
+  }
+  if (typeof e === 'object' && e !== null && 'status_code' in e) return e as { status_code: number; body: string };
+  return tusError(500, 'internal_error', 'The upload could not be stored.');
+}
+
+interface UploadResult {
+  state: 'complete' | 'failed';
+  mediaId?: string;
+  owner: string;
+  error?: { status: number; code: string; detail: string };
+}
+
+/**
+ * Resumable uploads (tus 1.0) at /api/v1/uploads. Partial data lives in `<dataDir>/uploads`;
+ * when the last byte arrives the file is handed to the library (which stores it, verifying the
+ * sha256 from Upload-Metadata) and the partial file is removed. The final PATCH answers with
+ * `Montu-Media-Id`; `GET /uploads/:id/result` tells the outcome later.
+ */
+export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { montu, config, metrics } = ctx;
+  const directory = path.resolve(config.uploadDir ?? path.join(config.dataDir, 'uploads'));
+  const resultsDir = path.join(directory, 'results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const datastore = new FileStore({ directory, expirationPeriodInMilliseconds: 7 * 86_400_000 });
+  const resultFile = (id: string) => path.join(resultsDir, `${id.replace(/[^a-zA-Z0-9_-]/g, '')}.json`);
+
+  const canSeeUpload = (p: Principal, meta: Record<string, string | null> | undefined) =>
+    p.user.isAdmin || meta?.['montuOwner'] === p.user.id;
+
+  const tus = new TusServer({
+    path: `${API_PREFIX}/uploads`,
+    datastore,
+    maxSize: config.limits.maxUploadBytes,
+    respectForwardedHeaders: config.trustProxy,
+    relativeLocation: true,
+    exposedHeaders: ['Montu-Media-Id'],
+    namingFunction: () => randomUUID().replace(/-/g, ''),
+    async onUploadCreate(req, upload) {
+      const p = principalOf(req);
+      const meta = upload.metadata ?? {};
+      try {
+        if (meta['sourceMediaId']) {
+          const source = await montu.media.getMediaById(meta['sourceMediaId'], scopeFor(p));
+          requireRoleOf(p, source.projectId, 'artist');
+        } else {
+          if (!meta['projectId'] || !meta['taskId']) {
+            throw tusError(400, 'validation_error', 'Upload-Metadata needs projectId and taskId (or sourceMediaId).');
+          }
+          requireRoleOf(p, meta['projectId'], 'artist');
+        }
+        if (!meta['filename']) throw tusError(400, 'validation_error', 'Upload-Metadata needs filename.');
+        if (meta['sha256'] && !/^[0-9a-fA-F]{64}$/.test(meta['sha256'])) {
+          throw tusError(400, 'validation_error', 'sha256 in Upload-Metadata must be 64 hexadecimal digits.');
+        }
+      } catch (e) {
+        throw fromMontuError(e);
+      }
+      return { metadata: { ...meta, montuOwner: p.user.id, montuAuthor: p.user.username } };
+    },
+    async onIncomingRequest(req, uploadId) {
+      if (req.method === 'POST' || req.method === 'OPTIONS') return;
+      const p = principalOf(req);
+      let upload: Upload;
+      try {
+        upload = await datastore.getUpload(uploadId);
+      } catch {
+        return; // tus answers 404 itself
+      }
+      if (!canSeeUpload(p, upload.metadata)) throw tusError(404, 'not_found', 'Upload not found.');
+    },
+    async onUploadFinish(_req, upload) {
+      const meta = upload.metadata ?? {};
+      const owner = meta['montuOwner'] ?? '';
+      const filePath = path.join(directory, upload.id);
+      try {
+        const common = {
+          filePath,
+          fileName: meta['filename'] ?? 'upload',
+          author: meta['montuAuthor'] ?? 'unknown',
+          ...(meta['version'] ? { version: meta['version'] } : {}),
+          ...(meta['description'] ? { description: meta['description'] } : {}),
+          ...(meta['sha256'] ? { expectedSha256: meta['sha256'] } : {}),
+        };
+        const id = meta['sourceMediaId']
+          ? await montu.media.createMediaVersion({ ...common, sourceMediaId: meta['sourceMediaId'] })
+          : await montu.media.uploadMedia({
+              ...common,
+              projectId: meta['projectId'] ?? '',
+              taskId: meta['taskId'] ?? '',
+              ...(meta['tags'] ? { tags: meta['tags'].split(',').map((t) => t.trim()).filter(Boolean) } : {}),
+            });
+        writeResult(resultFile(upload.id), { state: 'complete', mediaId: id, owner });
+        metrics.uploads.inc({ kind: 'tus', result: 'ok' });
+        metrics.uploadBytes.inc({ kind: 'tus' }, upload.size ?? 0);
+        return { headers: { 'Montu-Media-Id': id } };
+      } catch (e) {
+        const err = fromMontuError(e);
+        const parsed = JSON.parse(err.body) as { code?: string; detail?: string };
+        writeResult(resultFile(upload.id), {
+          state: 'failed',
+          owner,
+          error: { status: err.status_code, code: parsed.code ?? 'internal_error', detail: parsed.detail ?? '' },
+        });
+        metrics.uploads.inc({ kind: 'tus', result: 'failed' });
+        throw err;
+      } finally {
+        // Stored (or refused): the partial copy goes either way; nothing is kept on a mismatch.
+        await datastore.remove(upload.id).catch(() => undefined);
+      }
+    },
+  });
+
+  function scopeFor(p: Principal) {
+    const ids = visibleProjects(p);
+    return ids === undefined ? {} : { projectIds: ids };
+  }
+  function requireRoleOf(p: Principal, projectId: string, min: Role): void {
+    requireRole({ principal: p } as FastifyRequest, projectId, min);
+  }
+
+  const handle = async (req: FastifyRequest, reply: import('fastify').FastifyReply) => {
+    (req.raw as RawWithPrincipal)[PRINCIPAL] = req.principal;
+    reply.hijack();
+    await tus.handle(req.raw, reply.raw);
+  };
+  const tusDoc = {
+    tags: ['uploads'],
+    description:
+      'tus 1.0 resumable upload protocol (creation, termination, expiration). Upload-Metadata keys: filename, projectId, taskId, version, description, tags, sha256, sourceMediaId. The final PATCH answers with header Montu-Media-Id.',
+  };
+  app.route({
+    method: ['POST', 'OPTIONS'],
+    url: '/uploads',
+    schema: { ...tusDoc, summary: 'Create a resumable upload (tus)' },
+    handler: handle,
+  });
+  app.route({
+    method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/uploads/:uploadId',
+    schema: { ...tusDoc, summary: 'Resume (HEAD), send bytes (PATCH) or cancel (DELETE) an upload (tus)', params: Type.Object({ uploadId: Type.String({ maxLength: 64 }) }) },
+    exposeHeadRoute: false,
+    handler: handle,
+  });
+
+  app.get<{ Params: { uploadId: string } }>(
+    '/uploads/:uploadId/result',
+    {
+      schema: {
+        tags: ['uploads'],
+        summary: 'Outcome of a finished resumable upload: the media item, or why it was refused',
+        params: Type.Object({ uploadId: Type.String({ maxLength: 64 }) }),
+        response: {
+          200: Type.Object({ state: Type.String(), mediaId: Type.Optional(Type.String()), media: Type.Optional(Media), error: Type.Optional(Type.Object({}, { additionalProperties: true })) }),
+          202: Type.Object({ state: Type.String(), offset: Type.Integer(), size: Type.Union([Type.Integer(), Type.Null()]) }),
+          ...errors(404),
+        },
+      },
+    },
+    async (req, reply) => {
+      const id = req.params.uploadId;
+      let result: UploadResult | null = null;
+      try {
+        result = JSON.parse(fs.readFileSync(resultFile(id), 'utf8')) as UploadResult;
+      } catch {
+        result = null;
+      }
+      if (result) {
+        if (!req.principal.user.isAdmin && result.owner !== req.principal.user.id) throw new NotFound('Upload not found.');
+        if (result.state === 'failed') return { state: 'failed', error: result.error ?? {} };
+        const media = await montu.media.getMediaById(result.mediaId!, scopeOf(req)).catch(() => undefined);
+        return { state: 'complete', mediaId: result.mediaId, ...(media ? { media } : {}) };
+      }
+      let upload: Upload;
+      try {
+        upload = await datastore.getUpload(id);
+      } catch {
+        throw new NotFound('Upload not found.', { uploadId: id });
+      }
+      if (!canSeeUpload(req.principal, upload.metadata)) throw new NotFound('Upload not found.', { uploadId: id });
+      return reply.code(202).send({ state: 'uploading', offset: upload.offset, size: upload.size ?? null });
+    },
+  );
+  void roleIn;
+  void actorOf;
+  void problemBody;
+}
+
+function writeResult(file: string, result: UploadResult): void {
+  fs.writeFileSync(file, JSON.stringify(result));
+}

@@ -1,0 +1,201 @@
+/**
+ * Request and response schemas, declared once with TypeBox: Fastify validates with them and
+ * @fastify/swagger turns them into the OpenAPI 3.1 document.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { APPROVAL_STATUSES, FILE_ROLES, MEDIA_TYPES, ROLES } from '@montu/core';
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Enum = <T extends string>(values: readonly T[], options: object = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String({ description: 'Stable machine-readable error code' }),
+    instance: Type.String(),
+    requestId: Type.String(),
+    details: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  },
+  { additionalProperties: true, description: 'RFC 9457 problem details' },
+);
+
+export const Role = Enum(ROLES);
+export const ApprovalStatus = Enum(APPROVAL_STATUSES);
+export const MediaType = Enum(MEDIA_TYPES);
+
+export const MediaFile = Type.Object(
+  {
+    id: Type.String(),
+    role: Enum(FILE_ROLES),
+    frame: Nullable(Type.Integer()),
+    backend: Type.String(),
+    key: Type.String(),
+    size: Type.Integer(),
+    sha256: Type.String(),
+    contentType: Type.String(),
+    state: Type.String(),
+    error: Nullable(Type.String()),
+    createdAt: Type.String(),
+  },
+  { additionalProperties: true },
+);
+
+export const Media = Type.Object(
+  {
+    id: Type.String(),
+    projectId: Type.String(),
+    taskId: Type.String(),
+    version: Type.String(),
+    versionNumber: Type.Integer(),
+    mediaType: MediaType,
+    fileName: Type.String(),
+    mimeType: Type.String(),
+    size: Type.Integer(),
+    sha256: Type.String(),
+    author: Type.String(),
+    description: Type.String(),
+    tags: Type.Array(Type.String()),
+    status: ApprovalStatus,
+    reviewSelected: Type.Boolean(),
+    approval: Nullable(Type.Object({ by: Type.String(), at: Type.String(), comment: Nullable(Type.String()) })),
+    archivedAt: Nullable(Type.String()),
+    processingState: Type.String(),
+    processingError: Nullable(Type.String()),
+    metadata: Type.Object({}, { additionalProperties: true }),
+    customProperties: Type.Object({}, { additionalProperties: true }),
+    files: Type.Array(MediaFile),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  { additionalProperties: true },
+);
+
+export const MediaPage = Type.Object({ items: Type.Array(Media), nextCursor: Nullable(Type.String()) });
+
+export const Project = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    settings: Type.Object({}, { additionalProperties: true }),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  { additionalProperties: true },
+);
+
+export const Task = Type.Object(
+  {
+    projectId: Type.String(),
+    id: Type.String(),
+    episode: Nullable(Type.String()),
+    sequence: Nullable(Type.String()),
+    shot: Nullable(Type.String()),
+    step: Nullable(Type.String()),
+    createdAt: Type.String(),
+  },
+  { additionalProperties: true },
+);
+
+export const Annotation = Type.Object(
+  {
+    id: Type.String(),
+    mediaId: Type.String(),
+    parentId: Nullable(Type.String()),
+    author: Type.String(),
+    type: Type.String(),
+    content: Type.String(),
+    frame: Nullable(Type.Integer()),
+    frameEnd: Nullable(Type.Integer()),
+    position: Nullable(Type.Object({}, { additionalProperties: true })),
+    drawing: Type.Unknown(),
+    mentions: Type.Array(Type.String()),
+    resolved: Type.Boolean(),
+    renditionSha256: Nullable(Type.String()),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  { additionalProperties: true },
+);
+
+export const HistoryEntry = Type.Object(
+  {
+    id: Type.String(),
+    at: Type.String(),
+    actor: Type.String(),
+    action: Type.String(),
+    projectId: Nullable(Type.String()),
+    subjectType: Type.String(),
+    subjectId: Type.String(),
+    from: Nullable(Type.String()),
+    to: Nullable(Type.String()),
+    comment: Nullable(Type.String()),
+    data: Nullable(Type.Object({}, { additionalProperties: true })),
+  },
+  { additionalProperties: true },
+);
+
+export const User = Type.Object(
+  {
+    id: Type.String(),
+    username: Type.String(),
+    displayName: Type.String(),
+    email: Nullable(Type.String()),
+    isAdmin: Type.Boolean(),
+    disabled: Type.Boolean(),
+    hasPassword: Type.Boolean(),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  { additionalProperties: true },
+);
+
+export const Membership = Type.Object(
+  { projectId: Type.String(), userId: Type.String(), role: Role, createdAt: Type.String(), username: Type.Optional(Type.String()) },
+  { additionalProperties: true },
+);
+
+export const Me = Type.Object({
+  user: User,
+  memberships: Type.Array(Membership),
+  via: Type.String(),
+  csrfToken: Type.Optional(Type.String()),
+});
+
+export const ApiToken = Type.Object(
+  {
+    id: Type.String(),
+    userId: Type.String(),
+    name: Type.String(),
+    prefix: Type.String(),
+    createdAt: Type.String(),
+    lastUsedAt: Nullable(Type.String()),
+    expiresAt: Nullable(Type.String()),
+    revokedAt: Nullable(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+export const Statistics = Type.Object({}, { additionalProperties: true, description: 'getMediaStatistics result' });
+
+export const Comment = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 10_000 })) });
+
+export const MediaParams = Type.Object({ mediaId: Type.String({ maxLength: 64 }) });
+export const ProjectParams = Type.Object({ projectId: Type.String({ maxLength: 64 }) });
+export const TaskParams = Type.Object({ taskId: Type.String({ maxLength: 200 }) });
+export const UserParams = Type.Object({ userId: Type.String({ maxLength: 64 }) });
+
+export const Ok = Type.Object({ ok: Type.Boolean() });
+
+export type MediaParamsT = Static<typeof MediaParams>;
+export type ProjectParamsT = Static<typeof ProjectParams>;
+export type TaskParamsT = Static<typeof TaskParams>;
+export type UserParamsT = Static<typeof UserParams>;
+
+/** Standard error responses for a route, so the document lists them. */
+export function errors(...statuses: number[]): Record<number, typeof Problem> {
+  return Object.fromEntries([401, ...statuses].map((s) => [s, Problem]));
+}
