@@ -6,12 +6,15 @@ import { EventBus } from './events.js';
 import { DEFAULT_LIMITS, type Limits } from './config.js';
 import type { StorageBackend } from './storage/backend.js';
 import { LocalStorage } from './storage/local.js';
-import type { ProcessingHook, ServiceContext } from './services/context.js';
+import type { ServiceContext } from './services/context.js';
+import { startProcessing, type JobsOptions, type JobsService, type ProcessingRuntime } from './processing/processing.js';
+import type { ProcessingOptions } from './processing/pipeline.js';
 import { HistoryService } from './services/history-service.js';
 import { MaintenanceService, type OrphanCleanupOptions, type OrphanCleanupReport } from './services/maintenance-service.js';
 import { MediaService } from './services/media-service.js';
 import { ProjectService } from './services/project-service.js';
 import { ReviewService } from './services/review-service.js';
+import { SequenceIngest } from './services/sequence-ingest.js';
 import { UserService } from './services/user-service.js';
 
 export interface MontuOptions {
@@ -22,13 +25,29 @@ export interface MontuOptions {
   /** A storage backend, or `{ type: 'local', root }`. Default local storage under `<dataDir>/storage`. */
   storage?: StorageBackend | { type: 'local'; root: string };
   limits?: Partial<Limits>;
-  /** Media processing (metadata, thumbnails, proxies); wired by the processing module. */
-  processing?: ProcessingHook;
+  /**
+   * Background jobs for media processing. Default: a durable queue in the library's database,
+   * worked by this process. `{ redisUrl }` switches to BullMQ (scale mode); `{ work: false }`
+   * only enqueues (API servers when workers run elsewhere); `false` turns processing off.
+   */
+  jobs?: JobsOptions | false;
+  /** Thumbnail size and format, display transform, safety limits. */
+  processing?: ProcessingOptions;
 }
 
 /** The Montu media library: everything the HTTP service, CLI and workers build on. */
 export interface Montu {
-  media: MediaService & Pick<MaintenanceService, 'cleanupOrphanedFiles'>;
+  media: MediaService &
+    Pick<MaintenanceService, 'cleanupOrphanedFiles'> &
+    Pick<
+      SequenceIngest,
+      | 'startSequenceUpload'
+      | 'putSequenceFrame'
+      | 'completeSequenceUpload'
+      | 'abortSequenceUpload'
+      | 'getSequenceUpload'
+      | 'uploadSequence'
+    >;
   review: ReviewService;
   projects: ProjectService;
   history: HistoryService;
@@ -41,8 +60,8 @@ export interface Montu {
   dialect: DialectName;
   /** Where the database and storage are (secrets masked), for logs and `montu config`. */
   describe(): { database: string; dialect: DialectName; storage: string; storageBackend: string };
-  /** Installs media processing after opening (workers and servers do this). */
-  setProcessing(hook: ProcessingHook | undefined): void;
+  /** Processing jobs (null when processing is off). */
+  jobs: JobsService | null;
   close(): Promise<void>;
 }
 
@@ -64,19 +83,36 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     storage,
     events: new EventBus(),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
-    ...(options.processing ? { processing: options.processing } : {}),
   };
   const projects = new ProjectService(ctx);
   const mediaService = new MediaService(ctx, projects);
   const review = new ReviewService(ctx, mediaService, projects);
   mediaService.attachReview(review);
   const maintenance = new MaintenanceService(ctx);
+  const sequences = new SequenceIngest(ctx, projects);
   const media = Object.assign(mediaService, {
     cleanupOrphanedFiles: (o?: OrphanCleanupOptions): Promise<OrphanCleanupReport> =>
       maintenance.cleanupOrphanedFiles(o),
+    startSequenceUpload: sequences.startSequenceUpload.bind(sequences),
+    putSequenceFrame: sequences.putSequenceFrame.bind(sequences),
+    completeSequenceUpload: sequences.completeSequenceUpload.bind(sequences),
+    abortSequenceUpload: sequences.abortSequenceUpload.bind(sequences),
+    getSequenceUpload: sequences.getSequenceUpload.bind(sequences),
+    uploadSequence: sequences.uploadSequence.bind(sequences),
   });
-  // What a crashed process left (its temporary files and version claims) can go now.
+  // What a crashed process left (temporary files, version claims, half-sent sequences) can go now.
+  await sequences.sweepAbandoned();
   await maintenance.sweepAfterCrash();
+  let runtime: ProcessingRuntime | null = null;
+  if (options.jobs !== false) {
+    try {
+      runtime = await startProcessing(ctx, options.jobs ?? {}, options.processing ?? {});
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+    ctx.processing = runtime.hook;
+  }
   let closed = false;
   return {
     media,
@@ -95,13 +131,11 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
       storage: storage.location,
       storageBackend: storage.name,
     }),
-    setProcessing(hook) {
-      if (hook) ctx.processing = hook;
-      else delete ctx.processing;
-    },
+    jobs: runtime?.jobs ?? null,
     async close() {
       if (closed) return;
       closed = true;
+      await runtime?.stop();
       await storage.close?.();
       await handle.close();
     },

@@ -15,7 +15,8 @@ describe.each(DATABASES)('library API on %s', (kind) => {
   let png: string;
 
   beforeAll(async () => {
-    lib = await openTestLibrary(kind);
+    // The catalogue alone: processing has its own tests (processing.test.ts).
+    lib = await openTestLibrary(kind, { jobs: false });
     png = await makePng(path.join(lib.dir, 'plate.png'), 64, 32);
   });
   afterAll(async () => lib.cleanup());
@@ -351,7 +352,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     expect((await review.cleanupOldMedia('OLD', { daysOld: 30 })).candidates).toHaveLength(0);
   });
 
-  it('says clearly that thumbnails need media processing when it is not configured', async () => {
+  it('says clearly that thumbnails need media processing when it is switched off', async () => {
     const id = await lib.montu.media.uploadMedia({ filePath: png, projectId: 'NP', taskId: 'x', author: 'o' });
     await expect(lib.montu.media.regenerateThumbnail(id, { timestamp: 1 })).rejects.toBeInstanceOf(NotSupported);
   });

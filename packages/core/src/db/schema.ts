@@ -158,6 +158,50 @@ export interface SessionTable {
   expires_at: string;
 }
 
+export interface JobTable {
+  id: string;
+  type: string;
+  media_id: string | null;
+  state: string;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  progress: number;
+  payload: string;
+  error: string | null;
+  run_after: string;
+  locked_by: string | null;
+  locked_until: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+export interface SequenceUploadTable {
+  id: string;
+  project_id: string;
+  task_id: string;
+  version_number: number;
+  author: string;
+  description: string;
+  tags: string;
+  fps: string | null;
+  file_name: string;
+  frames: string;
+  owner: string;
+  created_at: string;
+}
+
+export interface SequenceUploadFrameTable {
+  upload_id: string;
+  frame: number;
+  storage_key: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+}
+
 export interface Database {
   project: ProjectTable;
   task: TaskTable;
@@ -168,6 +212,9 @@ export interface Database {
   annotation: AnnotationTable;
   history: HistoryTable;
   media_fts: MediaFtsTable;
+  job: JobTable;
+  sequence_upload: SequenceUploadTable;
+  sequence_upload_frame: SequenceUploadFrameTable;
   app_user: AppUserTable;
   membership: MembershipTable;
   api_token: ApiTokenTable;

@@ -29,6 +29,7 @@ import { OWNER } from '../storage/owner.js';
 import { SNIFF_BYTES, sniffBuffer, sniffFile, type SniffResult } from '../media/sniff.js';
 import { peekStream } from '../util/streams.js';
 import type { Db, ServiceContext } from './context.js';
+import { insertMediaRecord, insertTags, releaseReservation, reserveVersion } from './media-records.js';
 import { recordHistory } from './history-service.js';
 import type { ProjectService } from './project-service.js';
 import { buildSearchText, decodeCursor, encodeCursor, fullTextCondition, searchTokens } from './search-query.js';
@@ -170,7 +171,7 @@ export class MediaService {
     }
 
     await this.projects.ensureTask(this.ctx.db, projectId, taskId);
-    const versionNumber = await this.reserveVersion(projectId, taskId, input.version);
+    const versionNumber = await reserveVersion(this.ctx.db, projectId, taskId, input.version);
     const version = formatVersion(versionNumber);
     const id = newId();
     const key = mediaKey({ projectId, taskId, version, name: safeFileName(fileName) });
@@ -184,63 +185,25 @@ export class MediaService {
       stored = true;
       const now = nowIso();
       await this.ctx.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('media')
-          .values({
-            id,
-            project_id: projectId,
-            task_id: taskId,
-            version,
-            version_number: versionNumber,
-            media_type: sniff.mediaType,
-            file_name: fileName,
-            mime_type: sniff.mimeType,
-            size: object.size,
-            sha256: object.sha256,
-            author,
-            description,
-            tags: JSON.stringify(tags),
-            status: 'wip',
-            review_selected: 0,
-            approved_by: null,
-            approved_at: null,
-            approval_comment: null,
-            archived_at: null,
-            processing_state: this.ctx.processing ? 'pending' : 'ready',
-            processing_error: null,
-            metadata: JSON.stringify({ format: sniff.format, size: object.size, sha256: object.sha256 }),
-            custom_properties: JSON.stringify(input.customProperties ?? {}),
-            search_text: buildSearchText({ fileName, description, tags, taskId, author }),
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-        await trx
-          .insertInto('media_file')
-          .values({
-            id: newId(),
-            media_id: id,
-            role: 'original',
-            frame: null,
-            backend: this.ctx.storage.name,
-            storage_key: key,
-            size: object.size,
-            sha256: object.sha256,
-            content_type: sniff.mimeType,
-            state: 'ready',
-            error: null,
-            created_at: now,
-          })
-          .execute();
-        await insertTags(trx, id, tags);
-        await recordHistory(trx, {
-          actor: author,
-          action: 'media.created',
+        await insertMediaRecord(trx, {
+          id,
           projectId,
-          subjectType: 'media',
-          subjectId: id,
-          to: version,
-          data: { taskId, fileName, size: object.size, sha256: object.sha256 },
+          taskId,
+          versionNumber,
+          mediaType: sniff.mediaType,
+          fileName,
+          mimeType: sniff.mimeType,
+          size: object.size,
+          sha256: object.sha256,
+          author,
+          description,
+          tags,
+          processing: this.ctx.processing !== undefined,
+          metadata: { format: sniff.format, size: object.size, sha256: object.sha256 },
+          customProperties: input.customProperties ?? {},
+          files: [
+            { role: 'original', frame: null, backend: this.ctx.storage.name, key, size: object.size, sha256: object.sha256, contentType: sniff.mimeType },
+          ],
         });
         await releaseReservation(trx, projectId, taskId, versionNumber);
       });
@@ -278,67 +241,6 @@ export class MediaService {
       description: input.description ?? '',
       tags: source.tags,
     });
-  }
-
-  /**
-   * Claims a version number for an upload in progress. The primary key on the reservation and
-   * the unique index on media make the claim atomic; on a clash we take the next number.
-   */
-  private async reserveVersion(projectId: string, taskId: string, requested?: string | number): Promise<number> {
-    if (requested !== undefined) {
-      const n = parseVersion(requested);
-      const taken = await this.ctx.db
-        .selectFrom('media')
-        .select('id')
-        .where('project_id', '=', projectId)
-        .where('task_id', '=', taskId)
-        .where('version_number', '=', n)
-        .executeTakeFirst();
-      if (taken || !(await this.tryReserve(projectId, taskId, n))) {
-        throw new Conflict(`Version ${formatVersion(n)} of task ${taskId} already exists.`, {
-          projectId,
-          taskId,
-          version: formatVersion(n),
-        });
-      }
-      return n;
-    }
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      const row = await sql<{ n: number | null }>`
-        SELECT max(v) AS n FROM (
-          SELECT max(version_number) AS v FROM media WHERE project_id = ${projectId} AND task_id = ${taskId}
-          UNION ALL
-          SELECT max(version_number) AS v FROM version_reservation WHERE project_id = ${projectId} AND task_id = ${taskId}
-        ) AS versions`.execute(this.ctx.db);
-      const next = Number(row.rows[0]?.n ?? 0) + 1;
-      if (await this.tryReserve(projectId, taskId, next)) return next;
-    }
-    throw new Conflict(`Could not allocate a version for task ${taskId}: too many concurrent uploads.`);
-  }
-
-  private async tryReserve(projectId: string, taskId: string, n: number): Promise<boolean> {
-    try {
-      await this.ctx.db
-        .insertInto('version_reservation')
-        .values({ project_id: projectId, task_id: taskId, version_number: n, owner: OWNER, created_at: nowIso() })
-        .execute();
-    } catch (e) {
-      if (isUniqueViolation(e)) return false;
-      throw e;
-    }
-    // A media row may hold the number if it was committed between our max() and the insert.
-    const clash = await this.ctx.db
-      .selectFrom('media')
-      .select('id')
-      .where('project_id', '=', projectId)
-      .where('task_id', '=', taskId)
-      .where('version_number', '=', n)
-      .executeTakeFirst();
-    if (clash) {
-      await releaseReservation(this.ctx.db, projectId, taskId, n);
-      return false;
-    }
-    return true;
   }
 
   // ---------------------------------------------------------------- lookup
@@ -741,23 +643,6 @@ export class MediaService {
 }
 
 // ------------------------------------------------------------------ helpers
-
-async function releaseReservation(db: Db, projectId: string, taskId: string, n: number): Promise<void> {
-  await db
-    .deleteFrom('version_reservation')
-    .where('project_id', '=', projectId)
-    .where('task_id', '=', taskId)
-    .where('version_number', '=', n)
-    .execute();
-}
-
-async function insertTags(db: Db, mediaId: string, tags: string[]): Promise<void> {
-  if (tags.length === 0) return;
-  await db
-    .insertInto('media_tag')
-    .values(tags.map((tag) => ({ media_id: mediaId, tag })))
-    .execute();
-}
 
 /** Only one version of a task is put forward for review at a time. */
 async function setReviewSelected(db: Db, media: Media, selected: boolean, actor: string): Promise<void> {

@@ -40,6 +40,11 @@ export class LocalStorage implements StorageBackend {
     return this.root;
   }
 
+  /** The file holding `key` (processing tools read it in place). */
+  localPath(key: string): string {
+    return this.pathOf(key);
+  }
+
   private pathOf(key: string): string {
     assertSafeKey(key);
     const p = path.resolve(this.root, ...key.split('/'));

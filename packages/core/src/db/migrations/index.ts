@@ -3,6 +3,7 @@ import type { DialectName } from '../connect.js';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_users.js';
 import * as m003 from './003_review.js';
+import * as m004 from './004_jobs.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -14,4 +15,5 @@ export const migrations: Record<string, DialectMigration> = {
   '001_initial': m001,
   '002_users': m002,
   '003_review': m003,
+  '004_jobs': m004,
 };

@@ -1,0 +1,130 @@
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { QueueSetup } from '../processing/processing.js';
+import type { JobQueue } from './embedded-queue.js';
+import { runClaimedJob, type RunnerOptions } from './runner.js';
+import { RedisEventBridge } from './redis-events.js';
+import type { Job, JobSpec } from './types.js';
+
+/**
+ * Scale mode: jobs are recorded in the database (visible, durable, the single source of truth
+ * for attempts and state) and carried by BullMQ on Redis to `montu worker` processes anywhere.
+ * BullMQ gives delivery and crash recovery (stalled jobs are redelivered); the database's guarded
+ * updates make sure a job is finished once. A reconciler re-publishes any queued job Redis
+ * lost (a crash between the insert and the publish, a flushed Redis).
+ */
+export class BullmqQueue implements JobQueue {
+  readonly mode = 'bullmq' as const;
+  private readonly queue: Queue;
+  private worker: Worker | null = null;
+  private readonly bridge: RedisEventBridge;
+  private reconciler: NodeJS.Timeout | null = null;
+  private readonly connection: ConnectionOptions;
+
+  constructor(private readonly s: QueueSetup) {
+    if (!s.redisUrl) throw new Error('BullmqQueue needs a Redis URL');
+    this.connection = redisConnection(s.redisUrl);
+    this.queue = new Queue(s.queueName, { connection: this.connection });
+    this.bridge = new RedisEventBridge(s.redisUrl, s.events, `${s.queueName}:events`);
+  }
+
+  get working(): boolean {
+    return this.worker !== null;
+  }
+
+  async enqueue(specs: JobSpec[]): Promise<Job[]> {
+    const jobs = await this.s.store.create(specs);
+    await this.publish(jobs);
+    return jobs;
+  }
+
+  async requeue(jobs: Job[]): Promise<void> {
+    await this.publish(jobs);
+  }
+
+  /** BullMQ job ids carry the attempt, so a retry is a new delivery and a re-publish of the same attempt is a no-op. */
+  private async publish(jobs: Job[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const now = Date.now();
+    await this.queue.addBulk(
+      jobs.map((j) => ({
+        name: j.type,
+        data: { id: j.id },
+        opts: {
+          jobId: `${j.id}.${j.attempts}`,
+          delay: Math.max(0, new Date(j.runAfter).getTime() - now),
+          removeOnComplete: true,
+          removeOnFail: 1000,
+        },
+      })),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.bridge.start();
+    if (!this.s.work || this.worker) return;
+    const runner: RunnerOptions = {
+      store: this.s.store,
+      handlers: this.s.handlers,
+      events: this.s.events,
+      worker: this.s.worker,
+      leaseMs: this.s.leaseMs,
+      onSettled: this.s.onSettled,
+    };
+    this.worker = new Worker(
+      this.s.queueName,
+      async (bj) => {
+        const id = (bj.data as { id?: unknown }).id;
+        if (typeof id !== 'string') return;
+        // Taken over only if queued, or running with a lapsed lease (its worker died).
+        const claimed = await this.s.store.claim(id, this.s.worker, this.s.leaseMs, { onlyQueued: false });
+        if (!claimed) return;
+        const outcome = await runClaimedJob(claimed, runner);
+        if (outcome === 'retry') await this.publish([await this.s.store.get(id)]);
+      },
+      {
+        connection: this.connection,
+        concurrency: this.s.concurrency,
+        // Redeliver a dead worker's job about when its database lease lapses.
+        lockDuration: this.s.leaseMs,
+        stalledInterval: Math.max(1000, Math.floor(this.s.leaseMs / 2)),
+        maxStalledCount: 10,
+      },
+    );
+    this.worker.on('error', () => undefined);
+    await this.worker.waitUntilReady();
+    await this.reconcile();
+    this.reconciler = setInterval(() => void this.reconcile().catch(() => undefined), Math.max(1000, this.s.leaseMs));
+    this.reconciler.unref();
+  }
+
+  /** Puts lapsed running jobs back in the queue and re-publishes queued jobs Redis may have lost. */
+  private async reconcile(): Promise<void> {
+    await this.s.store.requeueExpired();
+    const queued = await this.s.store.list({ state: 'queued', limit: 1000 });
+    await this.publish(queued);
+  }
+
+  async stop(): Promise<void> {
+    if (this.reconciler) clearInterval(this.reconciler);
+    this.reconciler = null;
+    await this.worker?.close();
+    this.worker = null;
+    await this.queue.close();
+    await this.bridge.stop();
+  }
+}
+
+export function redisConnection(url: string): ConnectionOptions {
+  const u = new URL(url);
+  const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0;
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 6379),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(Number.isInteger(db) ? { db } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    // BullMQ workers block on Redis; they must not give up on a slow command.
+    maxRetriesPerRequest: null,
+  };
+}

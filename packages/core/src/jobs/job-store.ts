@@ -1,0 +1,265 @@
+import { sql, type Selectable } from 'kysely';
+import { NotFound, ValidationError } from '../errors.js';
+import { newId, nowIso } from '../ids.js';
+import type { JobTable } from '../db/schema.js';
+import type { Db } from '../services/context.js';
+import type { DialectName } from '../db/connect.js';
+import { parseJson } from '../db/rows.js';
+import { backoffDelay, DEFAULT_RETRY, JOB_STATES, type Job, type JobSpec, type JobState, type JobType, type RetryPolicy } from './types.js';
+
+export function jobFromRow(r: Selectable<JobTable>): Job {
+  return {
+    id: r.id,
+    type: r.type as JobType,
+    mediaId: r.media_id,
+    state: r.state as JobState,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    progress: r.progress,
+    payload: parseJson(r.payload, {}),
+    error: r.error,
+    runAfter: r.run_after,
+    lockedBy: r.locked_by,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/**
+ * The job table: the durable queue in embedded mode and the visible record in both modes.
+ * Every state change is a guarded UPDATE, so two workers can never both finish one job.
+ */
+export class JobStore {
+  constructor(
+    private readonly db: Db,
+    private readonly dialect: DialectName,
+    readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {}
+
+  async create(specs: JobSpec[]): Promise<Job[]> {
+    if (specs.length === 0) return [];
+    const now = nowIso();
+    const rows = specs.map((s) => ({
+      id: newId(),
+      type: s.type,
+      media_id: s.mediaId ?? null,
+      state: 'queued',
+      priority: s.priority ?? 0,
+      attempts: 0,
+      max_attempts: s.maxAttempts ?? this.retry.maxAttempts,
+      progress: 0,
+      payload: JSON.stringify(s.payload ?? {}),
+      error: null,
+      run_after: now,
+      locked_by: null,
+      locked_until: null,
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+      updated_at: now,
+    }));
+    await this.db.insertInto('job').values(rows).execute();
+    return rows.map(jobFromRow);
+  }
+
+  async get(id: string): Promise<Job> {
+    const row = await this.db.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFound(`Job ${id} does not exist.`);
+    return jobFromRow(row);
+  }
+
+  async list(options: { state?: JobState; mediaId?: string; type?: JobType; limit?: number; projectIds?: string[] } = {}): Promise<Job[]> {
+    let q = this.db.selectFrom('job').selectAll('job');
+    if (options.state !== undefined) {
+      if (!(JOB_STATES as readonly string[]).includes(options.state)) {
+        throw new ValidationError(`state must be one of ${JOB_STATES.join(', ')}.`);
+      }
+      q = q.where('job.state', '=', options.state);
+    }
+    if (options.mediaId !== undefined) q = q.where('job.media_id', '=', options.mediaId);
+    if (options.type !== undefined) q = q.where('job.type', '=', options.type);
+    if (options.projectIds) {
+      const ids = options.projectIds.length ? options.projectIds : [''];
+      q = q.where((eb) =>
+        eb.exists(eb.selectFrom('media').select('media.id').whereRef('media.id', '=', 'job.media_id').where('media.project_id', 'in', ids)),
+      );
+    }
+    const rows = await q
+      .orderBy('job.created_at', 'desc')
+      .orderBy('job.id', 'desc')
+      .limit(Math.min(Math.max(options.limit ?? 100, 1), 1000))
+      .execute();
+    return rows.map(jobFromRow);
+  }
+
+  /** Takes the next runnable job for `worker`, holding it for `leaseMs`. */
+  async claimNext(worker: string, leaseMs: number, types?: readonly JobType[]): Promise<Job | null> {
+    for (let tries = 0; tries < 5; tries++) {
+      const now = nowIso();
+      let q = this.db
+        .selectFrom('job')
+        .select('id')
+        .where('state', '=', 'queued')
+        .where('run_after', '<=', now);
+      if (types) q = q.where('type', 'in', [...types]);
+      q = q.orderBy('priority', 'desc').orderBy('created_at').orderBy('id').limit(1);
+      const candidate = await (this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q).executeTakeFirst();
+      if (!candidate) return null;
+      const job = await this.claim(candidate.id, worker, leaseMs, { onlyQueued: true });
+      if (job) return job;
+    }
+    return null;
+  }
+
+  /**
+   * Marks a job running for `worker`. With onlyQueued the job must be waiting; otherwise a job
+   * whose lease ran out (its worker died) may be taken over too.
+   */
+  async claim(id: string, worker: string, leaseMs: number, options: { onlyQueued: boolean }): Promise<Job | null> {
+    const now = new Date();
+    const result = await this.db
+      .updateTable('job')
+      .set((eb) => ({
+        state: 'running',
+        attempts: eb('attempts', '+', 1),
+        locked_by: worker,
+        locked_until: new Date(now.getTime() + leaseMs).toISOString(),
+        started_at: now.toISOString(),
+        updated_at: now.toISOString(),
+        error: null,
+        progress: 0,
+      }))
+      .where('id', '=', id)
+      .where((eb) =>
+        options.onlyQueued
+          ? eb('state', '=', 'queued')
+          : eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('locked_until', '<', now.toISOString())])]),
+      )
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return null;
+    return this.get(id);
+  }
+
+  /** Extends the lease of a running job; false when the job is no longer ours. */
+  async heartbeat(id: string, worker: string, leaseMs: number, progress?: number): Promise<boolean> {
+    const now = new Date();
+    const result = await this.db
+      .updateTable('job')
+      .set({
+        locked_until: new Date(now.getTime() + leaseMs).toISOString(),
+        updated_at: now.toISOString(),
+        ...(progress !== undefined ? { progress: Math.max(0, Math.min(100, Math.round(progress))) } : {}),
+      })
+      .where('id', '=', id)
+      .where('state', '=', 'running')
+      .where('locked_by', '=', worker)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Done, once: only the worker holding the job can finish it. */
+  async complete(id: string, worker: string): Promise<boolean> {
+    const now = nowIso();
+    const result = await this.db
+      .updateTable('job')
+      .set({ state: 'done', progress: 100, finished_at: now, updated_at: now, locked_by: null, locked_until: null, error: null })
+      .where('id', '=', id)
+      .where('state', '=', 'running')
+      .where('locked_by', '=', worker)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Records a failed attempt: back to `queued` after a backoff while attempts remain (or
+   * straight to `failed` when `permanent`), `failed` after the last.
+   */
+  async fail(id: string, worker: string, error: string, options: { permanent?: boolean } = {}): Promise<{ final: boolean; retryInMs: number } | null> {
+    const job = await this.get(id);
+    if (job.state !== 'running' || job.lockedBy !== worker) return null;
+    const final = options.permanent === true || job.attempts >= job.maxAttempts;
+    const delay = final ? 0 : backoffDelay(this.retry, job.attempts);
+    const now = new Date();
+    const result = await this.db
+      .updateTable('job')
+      .set({
+        state: final ? 'failed' : 'queued',
+        error: error.slice(0, 4000),
+        run_after: new Date(now.getTime() + delay).toISOString(),
+        finished_at: final ? now.toISOString() : null,
+        updated_at: now.toISOString(),
+        locked_by: null,
+        locked_until: null,
+      })
+      .where('id', '=', id)
+      .where('state', '=', 'running')
+      .where('locked_by', '=', worker)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1 ? { final, retryInMs: delay } : null;
+  }
+
+  /** Jobs whose worker died (lease expired) go back to the queue. */
+  async requeueExpired(): Promise<number> {
+    const now = nowIso();
+    const result = await this.db
+      .updateTable('job')
+      .set({ state: 'queued', locked_by: null, locked_until: null, updated_at: now })
+      .where('state', '=', 'running')
+      .where('locked_until', '<', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Puts failed jobs back in the queue with fresh attempts (`montu jobs retry`). */
+  async retryFailed(options: { ids?: string[]; mediaId?: string } = {}): Promise<Job[]> {
+    let q = this.db.selectFrom('job').select('id').where('state', '=', 'failed');
+    if (options.ids) q = q.where('id', 'in', options.ids.length ? options.ids : ['']);
+    if (options.mediaId) q = q.where('media_id', '=', options.mediaId);
+    const ids = (await q.execute()).map((r) => r.id);
+    if (ids.length === 0) return [];
+    const now = nowIso();
+    await this.db
+      .updateTable('job')
+      .set({ state: 'queued', attempts: 0, error: null, run_after: now, finished_at: null, updated_at: now, progress: 0 })
+      .where('id', 'in', ids)
+      .where('state', '=', 'failed')
+      .execute();
+    const rows = await this.db.selectFrom('job').selectAll().where('id', 'in', ids).execute();
+    return rows.map(jobFromRow);
+  }
+
+  /** Counts per state (queue depth for metrics). */
+  async counts(): Promise<Record<JobState, number>> {
+    const rows = await this.db
+      .selectFrom('job')
+      .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
+      .groupBy('state')
+      .execute();
+    const out: Record<JobState, number> = { queued: 0, running: 0, done: 0, failed: 0 };
+    for (const r of rows) out[r.state as JobState] = Number(r.n);
+    return out;
+  }
+
+  /** Jobs of a media item not yet settled (queued or running). */
+  async openJobsFor(mediaId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('job')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('media_id', '=', mediaId)
+      .where('state', 'in', ['queued', 'running'])
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** The next time a queued job becomes runnable, for an idle worker's sleep. */
+  async nextRunAfter(): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('job')
+      .select(sql<string>`min(run_after)`.as('t'))
+      .where('state', '=', 'queued')
+      .executeTakeFirst();
+    return row?.t ?? null;
+  }
+}

@@ -1,0 +1,159 @@
+import os from 'node:os';
+import { ProcessingError } from '../errors.js';
+import type { ProcessingHook, ServiceContext } from '../services/context.js';
+import { OWNER } from '../storage/owner.js';
+import { JobStore } from '../jobs/job-store.js';
+import { EmbeddedQueue, type JobQueue } from '../jobs/embedded-queue.js';
+import { DEFAULT_RETRY, type Job, type JobHandler, type JobState, type JobType, type RetryPolicy } from '../jobs/types.js';
+import type { RunnerOptions } from '../jobs/runner.js';
+import type { EventBus } from '../events.js';
+import type { Scope } from '../services/media-service.js';
+import { MediaPipeline, type ProcessingOptions } from './pipeline.js';
+
+export interface JobsOptions {
+  /** Redis URL for scale mode (BullMQ); without it jobs queue in the library's database. */
+  redisUrl?: string;
+  /** Work jobs in this process (default true; API servers in scale mode pass false). */
+  work?: boolean;
+  /** Jobs run at once in this process (default: number of cores). */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Lease on a running embedded job before another worker may retake it (default 30 s). */
+  leaseMs?: number;
+  /** Idle poll interval of the embedded queue (default 1 s). */
+  pollMs?: number;
+  /** BullMQ queue name (default `montu`); lets several libraries share one Redis. */
+  queueName?: string;
+}
+
+/** What a queue implementation needs; the embedded queue and the BullMQ adapter both take it. */
+export interface QueueSetup {
+  store: JobStore;
+  events: EventBus;
+  handlers: Partial<Record<JobType, JobHandler>>;
+  worker: string;
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  retry: RetryPolicy;
+  onSettled: NonNullable<RunnerOptions['onSettled']>;
+  redisUrl?: string;
+  queueName: string;
+  work: boolean;
+}
+
+/** Jobs as the library shows them: list, inspect, retry. */
+export class JobsService {
+  constructor(
+    readonly store: JobStore,
+    readonly queue: JobQueue,
+  ) {}
+
+  list(options: { state?: JobState; mediaId?: string; type?: JobType; limit?: number } & Scope = {}): Promise<Job[]> {
+    return this.store.list(options);
+  }
+
+  get(id: string): Promise<Job> {
+    return this.store.get(id);
+  }
+
+  counts(): Promise<Record<JobState, number>> {
+    return this.store.counts();
+  }
+
+  /** Re-queues failed jobs (all, some ids, or those of one media item) with fresh attempts. */
+  async retry(options: { ids?: string[]; mediaId?: string } = {}): Promise<Job[]> {
+    const jobs = await this.store.retryFailed(options);
+    await this.queue.requeue(jobs);
+    return jobs;
+  }
+}
+
+export interface ProcessingRuntime {
+  hook: ProcessingHook;
+  jobs: JobsService;
+  pipeline: MediaPipeline;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires media processing into a library: the pipeline's job handlers, the queue (embedded or
+ * BullMQ) and the hook that uploads call. Started by openMontu unless jobs are switched off.
+ */
+export async function startProcessing(ctx: ServiceContext, jobs: JobsOptions, processing: ProcessingOptions): Promise<ProcessingRuntime> {
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...jobs.retry };
+  const store = new JobStore(ctx.db, ctx.dialect, retry);
+  const pipeline = new MediaPipeline(ctx, store, processing);
+  const setup: QueueSetup = {
+    store,
+    events: ctx.events,
+    handlers: pipeline.handlers(),
+    worker: `${OWNER}~${Math.random().toString(36).slice(2, 8)}`,
+    concurrency: jobs.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+    leaseMs: jobs.leaseMs ?? 30_000,
+    pollMs: jobs.pollMs ?? 1000,
+    retry,
+    onSettled: (job) => pipeline.settle(job),
+    queueName: jobs.queueName ?? 'montu',
+    work: jobs.work ?? true,
+    ...(jobs.redisUrl ? { redisUrl: jobs.redisUrl } : {}),
+  };
+  let queue: JobQueue;
+  if (jobs.redisUrl) {
+    const { BullmqQueue } = await import('../jobs/bullmq-queue.js');
+    queue = new BullmqQueue(setup);
+  } else {
+    queue = new EmbeddedQueue(setup);
+  }
+  pipeline.enqueue = (specs) => queue.enqueue(specs);
+  if (setup.work) await queue.start();
+
+  const waitSettled = async (mediaId: string): Promise<void> => {
+    // Settled when none of the item's jobs is open and the last one has recorded the outcome;
+    // events wake us early, polling backs them up (events from other processes may not reach us).
+    for (;;) {
+      if ((await store.openJobsFor(mediaId)) === 0) {
+        const m = await ctx.db.selectFrom('media').select('processing_state').where('id', '=', mediaId).executeTakeFirst();
+        if (!m || m.processing_state === 'ready' || m.processing_state === 'failed') return;
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, 250);
+        const off = ctx.events.subscribe((e) => {
+          if (e.mediaId === mediaId && (e.type === 'job.done' || e.type === 'job.failed' || e.type.startsWith('processing.'))) done();
+        });
+        function done() {
+          clearTimeout(t);
+          off();
+          resolve();
+        }
+      });
+    }
+  };
+
+  const hook: ProcessingHook = {
+    async schedule(mediaId, options) {
+      const created =
+        options.reason === 'regenerate'
+          ? await queue.enqueue([
+              { type: 'thumbnail', mediaId, payload: options.timestamp !== undefined ? { timestamp: options.timestamp } : {} },
+            ])
+          : await queue.enqueue([{ type: 'probe', mediaId }]);
+      if (!options.wait) return;
+      await waitSettled(mediaId);
+      if (options.reason === 'regenerate') {
+        const job = await store.get(created[0]!.id);
+        if (job.state === 'failed') throw new ProcessingError(`The thumbnail could not be made: ${job.error ?? 'unknown error'}`);
+      }
+    },
+  };
+
+  return {
+    hook,
+    jobs: new JobsService(store, queue),
+    pipeline,
+    async stop() {
+      await queue.stop();
+      await pipeline.close();
+    },
+  };
+}
