@@ -30,8 +30,8 @@ export function parseRange(header: string | undefined, size: number): RangeResul
     start = Number(first[1]);
     end = first[2] === '' ? size - 1 : Number(first[2]);
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) return { kind: 'none' };
-    if (end < start) return { kind: 'none' };
     if (start >= size) return { kind: 'unsatisfiable' };
+    if (end < start) return { kind: 'none' };
     end = Math.min(end, size - 1);
   }
   return { kind: 'range', start, end };

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { NotFound, presignsDownloads, type FileRole, type Media, type MediaFile } from '@montu/core';
+import { NotFound, presignsDownloads, type FileRole, type MediaFile } from '@montu/core';
 import type { AppContext } from '../app.js';
 import { loadMedia } from './media.js';
 import { contentDisposition, etagMatches, parseRange, safeContentType } from '../http-range.js';
@@ -28,7 +28,7 @@ const fileResponses = {
 export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu, metrics, config } = ctx;
 
-  async function send(req: FastifyRequest, reply: FastifyReply, media: Media, file: MediaFile, name: string): Promise<FastifyReply> {
+  async function send(req: FastifyRequest, reply: FastifyReply, file: MediaFile, name: string): Promise<FastifyReply> {
     const attachment = file.role === 'original' || file.role === 'frame' || file.role === 'attachment';
     const disposition = contentDisposition(attachment ? 'attachment' : 'inline', name);
     const type = safeContentType(file.contentType);
@@ -75,7 +75,11 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
     if (req.method === 'HEAD') {
       reply.header('content-length', range.kind === 'range' ? range.end - range.start + 1 : size);
       if (range.kind === 'range') reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
-      return reply.send();
+      // Fastify would reset Content-Length for an empty HEAD body: answer on the raw response.
+      reply.hijack();
+      reply.raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string>);
+      reply.raw.end();
+      return reply;
     }
     if (size === 0) return reply.header('content-length', 0).send('');
     const stream = await storage.get(file.key, range.kind === 'range' ? { start: range.start, end: range.end } : undefined);
@@ -83,7 +87,6 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
     metrics.downloadBytes.inc({ role: file.role }, length);
     reply.header('content-length', length);
     if (range.kind === 'range') reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
-    void media;
     return reply.send(stream);
   }
 
@@ -114,7 +117,7 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const base = media.fileName.replace(/\.[^.]*$/, '');
       const ext = extensionFor(file.contentType);
       const name = role === 'original' ? media.fileName : `${base}.${req.params.rendition}${ext}`;
-      return send(req, reply, media, file, name);
+      return send(req, reply, file, name);
     },
   );
 
@@ -133,7 +136,7 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const file = media.files.find((f) => f.role === 'frame' && f.frame === req.params.frame && f.state === 'ready');
       if (!file) throw new NotFound(`Frame ${req.params.frame} of this media item does not exist.`, { mediaId: media.id, frame: req.params.frame });
       const name = file.key.split('/').pop() ?? `${media.fileName}.${req.params.frame}`;
-      return send(req, reply, media, file, name);
+      return send(req, reply, file, name);
     },
   );
 }
