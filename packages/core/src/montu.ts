@@ -14,6 +14,8 @@ import { MaintenanceService, type OrphanCleanupOptions, type OrphanCleanupReport
 import { MediaService } from './services/media-service.js';
 import { ProjectService } from './services/project-service.js';
 import { ReviewService } from './services/review-service.js';
+import { PlaylistService } from './services/playlist-service.js';
+import { WebhookService, type WebhookOptions } from './services/webhook-service.js';
 import { SequenceIngest } from './services/sequence-ingest.js';
 import { UserService } from './services/user-service.js';
 
@@ -33,6 +35,8 @@ export interface MontuOptions {
   jobs?: JobsOptions | false;
   /** Thumbnail size and format, display transform, safety limits. */
   processing?: ProcessingOptions;
+  /** Webhook delivery (retry base delay, attempts, whether this process sends). */
+  webhooks?: WebhookOptions;
 }
 
 /** The Montu media library: everything the HTTP service, CLI and workers build on. */
@@ -49,6 +53,10 @@ export interface Montu {
       | 'uploadSequence'
     >;
   review: ReviewService;
+  /** Review sessions (playlists) and their exports. */
+  playlists: PlaylistService;
+  /** Signed webhooks and their delivery log. */
+  webhooks: WebhookService;
   projects: ProjectService;
   history: HistoryService;
   /** Users, project memberships, API tokens and login sessions. */
@@ -88,6 +96,8 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   const mediaService = new MediaService(ctx, projects);
   const review = new ReviewService(ctx, mediaService, projects);
   mediaService.attachReview(review);
+  const playlists = new PlaylistService(ctx, mediaService, review.notes);
+  const webhooks = new WebhookService(ctx, options.webhooks);
   const maintenance = new MaintenanceService(ctx);
   const sequences = new SequenceIngest(ctx, projects);
   const media = Object.assign(mediaService, {
@@ -113,10 +123,13 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     }
     ctx.processing = runtime.hook;
   }
+  webhooks.start();
   let closed = false;
   return {
     media,
     review,
+    playlists,
+    webhooks,
     projects,
     history: new HistoryService(ctx),
     users: new UserService(ctx),
@@ -135,6 +148,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     async close() {
       if (closed) return;
       closed = true;
+      await webhooks.stop();
       await runtime?.stop();
       await storage.close?.();
       await handle.close();
