@@ -4,6 +4,8 @@
  * REST API. Commands never know which one they have.
  */
 import type {
+  Job,
+  JobState,
   Annotation,
   ApprovalStatus,
   CleanupOldMediaResult,
@@ -14,7 +16,7 @@ import type {
   SearchMediaOptions,
 } from '@montu/core';
 
-export type { Annotation, ApprovalStatus, CleanupOldMediaResult, Media, MediaStatistics, OrphanCleanupReport, Page };
+export type { Job, JobState, Annotation, ApprovalStatus, CleanupOldMediaResult, Media, MediaStatistics, OrphanCleanupReport, Page };
 
 /** Called with the number of bytes read since the last call. */
 export type ProgressFn = (bytes: number) => void;
@@ -28,6 +30,8 @@ export interface UploadFileInput {
   tags?: string[];
   /** Local mode only: who publishes (remote mode: the token's user). */
   author: string;
+  /** Wait for metadata, thumbnail and proxy before returning. */
+  wait?: boolean;
   onProgress?: ProgressFn;
 }
 
@@ -44,6 +48,7 @@ export interface UploadSequenceInput {
   /** Exact frame rate (`24`, `24000/1001`); default the project's. */
   fps?: string;
   author: string;
+  wait?: boolean;
   onProgress?: ProgressFn;
 }
 
@@ -108,5 +113,7 @@ export interface MontuBackend {
   listTokens(options?: { user?: string }): Promise<TokenInfo[]>;
   createToken(input: { name: string; expiresAt?: string; user?: string }): Promise<TokenInfo & { token: string }>;
   revokeToken(id: string): Promise<void>;
+  listJobs(options: { state?: JobState; mediaId?: string; limit?: number }): Promise<Job[]>;
+  retryJobs(options: { ids?: string[]; mediaId?: string }): Promise<Job[]>;
   close(): Promise<void>;
 }

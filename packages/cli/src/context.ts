@@ -58,20 +58,25 @@ export function resolveTarget(g: GlobalOptions): Target {
   };
 }
 
-export async function openBackend(g: GlobalOptions): Promise<MontuBackend> {
+export async function openBackend(g: GlobalOptions, options: { work?: boolean } = {}): Promise<MontuBackend> {
   const t = resolveTarget(g);
   if (t.mode === 'remote') return new RemoteBackend(t.server, t.token);
   return LocalBackend.open({
     dataDir: t.dataDir,
     ...(t.databaseUrl !== undefined ? { databaseUrl: t.databaseUrl } : {}),
     actor: actorName(g),
+    ...(options.work ? { work: true } : {}),
   });
 }
 
 /** Runs `fn` with the backend the command's options select, closing it afterwards. */
-export async function withBackend<T>(cmd: Command, fn: (backend: MontuBackend, g: GlobalOptions) => Promise<T>): Promise<T> {
+export async function withBackend<T>(
+  cmd: Command,
+  fn: (backend: MontuBackend, g: GlobalOptions) => Promise<T>,
+  options: { work?: boolean } = {},
+): Promise<T> {
   const g = globals(cmd);
-  const backend = await openBackend(g);
+  const backend = await openBackend(g, options);
   try {
     return await fn(backend, g);
   } finally {

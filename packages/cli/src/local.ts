@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import { openMontu, type Montu, type Role, type User } from '@montu/core';
+import { openMontu, type Job, type JobState, type JobsService, type Montu, type Role, type User } from '@montu/core';
 import type {
   MontuBackend,
   ProgressFn,
@@ -13,13 +13,19 @@ import type {
   UserInfo,
   UpdateInput,
 } from './backend.js';
-import { UsageError } from './errors.js';
+import { CliError, EXIT, UsageError } from './errors.js';
 
 export interface LocalOptions {
   dataDir: string;
   databaseUrl?: string;
   /** Who acts (recorded as author / actor in history). */
   actor: string;
+  /**
+   * Work processing jobs in this process (ingest --wait). By default the CLI only enqueues
+   * them in the library's durable queue, for `montu serve` or `montu worker` to work: a
+   * short command must not start working other items' jobs, nor wait for them on exit.
+   */
+  work?: boolean;
 }
 
 function counting(onProgress: ProgressFn | undefined): Transform {
@@ -48,6 +54,9 @@ export class LocalBackend implements MontuBackend {
     const montu = await openMontu({
       dataDir,
       ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      jobs: { work: options.work ?? false, ...(options.work ? { concurrency: 2 } : {}) },
+      // Webhook deliveries are recorded here and sent by the server.
+      webhooks: { deliver: false },
     });
     return new LocalBackend(montu, options.actor, dataDir);
   }
@@ -63,6 +72,7 @@ export class LocalBackend implements MontuBackend {
       ...(input.version !== undefined ? { version: input.version } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.tags !== undefined ? { tags: input.tags } : {}),
+      ...(input.wait ? { wait: true } : {}),
     });
     return this.montu.media.getMediaById(id);
   }
@@ -78,6 +88,7 @@ export class LocalBackend implements MontuBackend {
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.tags !== undefined ? { tags: input.tags } : {}),
       ...(input.fps !== undefined ? { fps: input.fps } : {}),
+      ...(input.wait ? { wait: true } : {}),
       // The library reports frames stored; turn them into bytes for the progress bar.
       onProgress: (done) => {
         while (reported < done && reported < input.frames.length) input.onProgress?.(input.frames[reported++]!.size);
@@ -205,6 +216,19 @@ export class LocalBackend implements MontuBackend {
 
   async revokeToken(id: string): Promise<void> {
     await this.montu.users.revokeToken(id);
+  }
+
+  async listJobs(options: { state?: JobState; mediaId?: string; limit?: number }): Promise<Job[]> {
+    return this.jobsService().list(options);
+  }
+
+  async retryJobs(options: { ids?: string[]; mediaId?: string }): Promise<Job[]> {
+    return this.jobsService().retry(options);
+  }
+
+  private jobsService(): JobsService {
+    if (!this.montu.jobs) throw new CliError('media processing is turned off in this library', EXIT.failure, 'not_supported');
+    return this.montu.jobs;
   }
 
   close() {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerIngest } from './commands/ingest.js';
+import { registerJobs } from './commands/jobs.js';
 import { registerMedia } from './commands/media.js';
 import { registerProbe } from './commands/probe.js';
 import { registerReview } from './commands/review.js';
@@ -50,6 +51,7 @@ Also: montu --version.`,
   registerStats(program);
   registerCleanup(program);
   registerUsers(program);
+  registerJobs(program);
   // Every command exits through run() with our codes rather than commander's process.exit.
   const apply = (c: Command) => {
     c.exitOverride();

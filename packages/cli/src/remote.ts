@@ -2,6 +2,8 @@
 import path from 'node:path';
 import type { SearchMediaOptions } from '@montu/core';
 import type {
+  Job,
+  JobState,
   Annotation,
   CleanupOldMediaResult,
   Media,
@@ -169,26 +171,47 @@ export class RemoteBackend implements MontuBackend {
     return unwrap<UserInfo>(await this.http.request('POST', '/users', { json: input }), 'user');
   }
 
-  async updateUser(id: string, patch: { disabled?: boolean; displayName?: string; isAdmin?: boolean }): Promise<UserInfo> {
+  /** The API addresses users by id; the CLI also takes usernames. */
+  private async userId(idOrName: string): Promise<string> {
+    const users = await this.listUsers();
+    return (users.find((u) => u.username === idOrName) ?? users.find((u) => u.id === idOrName))?.id ?? idOrName;
+  }
+
+  async updateUser(idOrName: string, patch: { disabled?: boolean; displayName?: string; isAdmin?: boolean }): Promise<UserInfo> {
+    const id = await this.userId(idOrName);
     return unwrap<UserInfo>(await this.http.request('PATCH', `/users/${enc(id)}`, { json: patch }), 'user');
   }
 
-  async setRole(projectId: string, userId: string, role: string | null): Promise<void> {
+  async setRole(projectId: string, idOrName: string, role: string | null): Promise<void> {
+    const userId = await this.userId(idOrName);
     const p = `/projects/${enc(projectId)}/members/${enc(userId)}`;
     if (role === null) await this.http.request('DELETE', p);
     else await this.http.request('PUT', p, { json: { role } });
   }
 
-  async listTokens(): Promise<TokenInfo[]> {
+  async listTokens(options: { user?: string } = {}): Promise<TokenInfo[]> {
+    if (options.user !== undefined) throw new UsageError('against a server, tokens listed are your own: drop --user');
     return listOf<TokenInfo>(await this.http.request('GET', '/tokens'));
   }
 
-  async createToken(input: { name: string; expiresAt?: string }): Promise<TokenInfo & { token: string }> {
-    return this.http.request('POST', '/tokens', { json: input });
+  async createToken(input: { name: string; expiresAt?: string; user?: string }): Promise<TokenInfo & { token: string }> {
+    if (input.user !== undefined) throw new UsageError('against a server, tokens are made for the caller: drop --user (log in as that user)');
+    const made = await this.http.request<{ token: string; info?: TokenInfo } & Partial<TokenInfo>>('POST', '/tokens', {
+      json: { name: input.name, ...(input.expiresAt !== undefined ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}) },
+    });
+    return { ...(made.info ?? (made as TokenInfo)), token: made.token };
   }
 
   async revokeToken(id: string): Promise<void> {
     await this.http.request('DELETE', `/tokens/${enc(id)}`);
+  }
+
+  async listJobs(o: { state?: JobState; mediaId?: string; limit?: number }): Promise<Job[]> {
+    return listOf<Job>(await this.http.request('GET', '/jobs', { query: { state: o.state, mediaId: o.mediaId, limit: o.limit } }));
+  }
+
+  async retryJobs(o: { ids?: string[]; mediaId?: string }): Promise<Job[]> {
+    return listOf<Job>(await this.http.request('POST', '/jobs/retry', { json: o }));
   }
 
   async close(): Promise<void> {}

@@ -21,6 +21,7 @@ interface IngestFlags {
   sequences: boolean;
   jobs: number;
   dryRun?: boolean;
+  wait?: boolean;
   progress: boolean;
   json?: boolean;
 }
@@ -87,6 +88,7 @@ async function ingestOne(
     ...(r.version !== undefined ? { version: r.version } : {}),
     ...(flags.description !== undefined ? { description: flags.description } : {}),
     ...(flags.tags !== undefined ? { tags: flags.tags } : {}),
+    ...(flags.wait ? { wait: true } : {}),
     onProgress: (n: number) => progress.bytes(n),
   };
   const m =
@@ -133,6 +135,7 @@ export function registerIngest(program: Command): void {
     .option('--no-sequences', 'ingest numbered frames one by one instead of as sequences')
     .option('-j, --jobs <n>', 'items uploaded at once', intArg(1), 2)
     .option('-n, --dry-run', 'show what would be ingested, change nothing')
+    .option('-w, --wait', 'wait for metadata, thumbnails and proxies (local mode: made by this command)')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print a JSON report { items, ok, failed, bytes, seconds }')
     .addHelpText(
@@ -224,7 +227,7 @@ ingest them one by one). Exit code 7 when some items failed and others went in.`
           await Promise.all(Array.from({ length: Math.min(flags.jobs, Math.max(1, todo.length)) }, worker));
           progress.stop();
           seconds = progress.rates().seconds;
-        });
+        }, { work: !!flags.wait });
         for (const e of entries) {
           if (e.result.status === 'planned') {
             e.result.status = 'failed';

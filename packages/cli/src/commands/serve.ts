@@ -100,34 +100,33 @@ On a fresh data directory the server creates an admin and prints its token once.
 
   program
     .command('worker')
-    .description('work processing jobs from the distributed queue (needs MONTU_REDIS_URL)')
-    .option('--redis-url <url>', 'Redis of the job queue (default MONTU_REDIS_URL)')
-    .option('--concurrency <n>', 'jobs worked at once', intArg(1))
+    .description('work media processing jobs: from Redis (MONTU_REDIS_URL, scale mode) or the library\'s own queue')
+    .option('--redis-url <url>', 'Redis of the job queue (default MONTU_REDIS_URL); without it the database queue')
+    .option('--concurrency <n>', 'jobs worked at once (default: number of cores)', intArg(1))
+    .addHelpText(
+      'after',
+      `
+A worker needs the same database and storage as the server: run it on a shared data directory
+or with --database-url (PostgreSQL) and the same storage settings. With Redis (BullMQ) any
+number of workers on any machines share the queue; without it they share the database queue.`,
+    )
     .action(async (f: { redisUrl?: string; concurrency?: number }, cmd: Command) => {
-      const redisUrl = f.redisUrl ?? process.env['MONTU_REDIS_URL'];
-      if (!redisUrl) {
-        throw new CliError(
-          'montu worker needs a Redis job queue: set MONTU_REDIS_URL or --redis-url (an embedded `montu serve` works its own jobs)',
-          EXIT.usage,
-          'usage',
-        );
+      const redisUrl = f.redisUrl ?? (process.env['MONTU_REDIS_URL'] || undefined);
+      const t = resolveTarget(globals(cmd));
+      if (t.mode !== 'local') {
+        throw new CliError('montu worker works on the database and storage directly: give --data-dir or --database-url, not --server', EXIT.usage, 'usage');
       }
-      // The distributed queue comes with core's jobs module; use its worker entry when it exists.
-      const runWorker = (core as Record<string, unknown>)['runWorker'];
-      if (typeof runWorker !== 'function') {
-        throw new CliError('the distributed job queue is not in this version of Montu yet (montu worker comes with it)', EXIT.failure, 'not_supported');
-      }
-      const g = globals(cmd);
-      const t = resolveTarget(g);
-      if (t.mode !== 'local') throw new CliError('montu worker works on the database and storage directly: give --data-dir or --database-url', EXIT.usage, 'usage');
-      const worker = (await (runWorker as (o: Record<string, unknown>) => Promise<{ close?: () => Promise<void> }>)({
+      const montu = await core.openMontu({
         dataDir: t.dataDir,
-        databaseUrl: t.databaseUrl,
-        redisUrl,
-        concurrency: f.concurrency,
-      }));
+        ...(t.databaseUrl !== undefined ? { databaseUrl: t.databaseUrl } : {}),
+        jobs: { work: true, ...(redisUrl ? { redisUrl } : {}), ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}) },
+      });
+      const where = montu.describe();
+      process.stderr.write(
+        `montu: worker on ${where.database} (${where.storageBackend} storage ${where.storage}), queue ${redisUrl ? core.maskUrl(redisUrl) : 'in the database'}; Ctrl-C to stop\n`,
+      );
       const signal = await waitForSignal();
       process.stderr.write(`montu: ${signal}: finishing running jobs\n`);
-      await worker.close?.();
+      await montu.close();
     });
 }
