@@ -28,3 +28,6 @@ export { MediaPipeline, type ProcessingOptions } from './processing/pipeline.js'
 export * from './storage/index.js';
 export * from './media/index.js';
 export * from './review/index.js';
+export { runWorker, type WorkerOptions, type RunningWorker } from './worker.js';
+export { EmbeddedQueue } from './jobs/embedded-queue.js';
+export { RedisEventBridge } from './jobs/redis-events.js';

@@ -19,6 +19,8 @@ export class BullmqQueue implements JobQueue {
   private readonly bridge: RedisEventBridge;
   private reconciler: NodeJS.Timeout | null = null;
   private readonly connection: ConnectionOptions;
+  /** Aborted at stop(): running jobs are handed back rather than waited for. */
+  private readonly controller = new AbortController();
 
   constructor(private readonly s: QueueSetup) {
     if (!s.redisUrl) throw new Error('BullmqQueue needs a Redis URL');
@@ -42,7 +44,7 @@ export class BullmqQueue implements JobQueue {
   }
 
   /** BullMQ job ids carry the attempt, so a retry is a new delivery and a re-publish of the same attempt is a no-op. */
-  private async publish(jobs: Job[]): Promise<void> {
+  private async publish(jobs: Job[], suffix?: string): Promise<void> {
     if (jobs.length === 0) return;
     const now = Date.now();
     await this.queue.addBulk(
@@ -50,7 +52,7 @@ export class BullmqQueue implements JobQueue {
         name: j.type,
         data: { id: j.id },
         opts: {
-          jobId: `${j.id}.${j.attempts}`,
+          jobId: suffix ? `${j.id}.${j.attempts}.${suffix}` : `${j.id}.${j.attempts}`,
           delay: Math.max(0, new Date(j.runAfter).getTime() - now),
           removeOnComplete: true,
           removeOnFail: 1000,
@@ -78,8 +80,11 @@ export class BullmqQueue implements JobQueue {
         // Taken over only if queued, or running with a lapsed lease (its worker died).
         const claimed = await this.s.store.claim(id, this.s.worker, this.s.leaseMs, { onlyQueued: false });
         if (!claimed) return;
-        const outcome = await runClaimedJob(claimed, runner);
+        const outcome = await runClaimedJob(claimed, runner, this.controller.signal);
         if (outcome === 'retry') await this.publish([await this.s.store.get(id)]);
+        // Handed back at shutdown: a fresh delivery id (the current one is still active) lets
+        // another worker take it at once; the claim's guard makes any duplicate harmless.
+        if (outcome === 'released') await this.publish([await this.s.store.get(id)], `r${Date.now().toString(36)}`);
       },
       {
         connection: this.connection,
@@ -107,6 +112,7 @@ export class BullmqQueue implements JobQueue {
   async stop(): Promise<void> {
     if (this.reconciler) clearInterval(this.reconciler);
     this.reconciler = null;
+    this.controller.abort();
     await this.worker?.close();
     this.worker = null;
     await this.queue.close();

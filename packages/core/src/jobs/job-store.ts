@@ -7,11 +7,12 @@ import type { DialectName } from '../db/connect.js';
 import { parseJson } from '../db/rows.js';
 import { backoffDelay, DEFAULT_RETRY, JOB_STATES, type Job, type JobSpec, type JobState, type JobType, type RetryPolicy } from './types.js';
 
-export function jobFromRow(r: Selectable<JobTable>): Job {
+export function jobFromRow(r: Selectable<JobTable> & { project_id?: string | null }): Job {
   return {
     id: r.id,
     type: r.type as JobType,
     mediaId: r.media_id,
+    projectId: r.project_id ?? null,
     state: r.state as JobState,
     attempts: r.attempts,
     maxAttempts: r.max_attempts,
@@ -65,13 +66,19 @@ export class JobStore {
   }
 
   async get(id: string): Promise<Job> {
-    const row = await this.db.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('job')
+      .leftJoin('media', 'media.id', 'job.media_id')
+      .selectAll('job')
+      .select('media.project_id')
+      .where('job.id', '=', id)
+      .executeTakeFirst();
     if (!row) throw new NotFound(`Job ${id} does not exist.`);
     return jobFromRow(row);
   }
 
   async list(options: { state?: JobState; mediaId?: string; type?: JobType; limit?: number; projectIds?: string[] } = {}): Promise<Job[]> {
-    let q = this.db.selectFrom('job').selectAll('job');
+    let q = this.db.selectFrom('job').leftJoin('media', 'media.id', 'job.media_id').selectAll('job').select('media.project_id');
     if (options.state !== undefined) {
       if (!(JOB_STATES as readonly string[]).includes(options.state)) {
         throw new ValidationError(`state must be one of ${JOB_STATES.join(', ')}.`);
@@ -82,9 +89,7 @@ export class JobStore {
     if (options.type !== undefined) q = q.where('job.type', '=', options.type);
     if (options.projectIds) {
       const ids = options.projectIds.length ? options.projectIds : [''];
-      q = q.where((eb) =>
-        eb.exists(eb.selectFrom('media').select('media.id').whereRef('media.id', '=', 'job.media_id').where('media.project_id', 'in', ids)),
-      );
+      q = q.where('media.project_id', 'in', ids);
     }
     const rows = await q
       .orderBy('job.created_at', 'desc')
@@ -200,6 +205,31 @@ export class JobStore {
     return Number(result.numUpdatedRows) === 1 ? { final, retryInMs: delay } : null;
   }
 
+  /**
+   * Gives a running job back without counting the attempt (this worker is shutting down and
+   * aborted it): queued again at once for another worker.
+   */
+  async release(id: string, worker: string): Promise<boolean> {
+    const now = nowIso();
+    const result = await this.db
+      .updateTable('job')
+      .set((eb) => ({
+        state: 'queued',
+        attempts: sql<number>`case when ${eb.ref('attempts')} > 0 then ${eb.ref('attempts')} - 1 else 0 end`,
+        locked_by: null,
+        locked_until: null,
+        started_at: null,
+        progress: 0,
+        run_after: now,
+        updated_at: now,
+      }))
+      .where('id', '=', id)
+      .where('state', '=', 'running')
+      .where('locked_by', '=', worker)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   /** Jobs whose worker died (lease expired) go back to the queue. */
   async requeueExpired(): Promise<number> {
     const now = nowIso();
@@ -226,8 +256,24 @@ export class JobStore {
       .where('id', 'in', ids)
       .where('state', '=', 'failed')
       .execute();
-    const rows = await this.db.selectFrom('job').selectAll().where('id', 'in', ids).execute();
+    const rows = await this.db
+      .selectFrom('job')
+      .leftJoin('media', 'media.id', 'job.media_id')
+      .selectAll('job')
+      .select('media.project_id')
+      .where('job.id', 'in', ids)
+      .execute();
     return rows.map(jobFromRow);
+  }
+
+  /** Marks media items as being processed again (after `retry`). */
+  async markProcessing(mediaIds: string[]): Promise<void> {
+    if (mediaIds.length === 0) return;
+    await this.db
+      .updateTable('media')
+      .set({ processing_state: 'processing', processing_error: null, updated_at: nowIso() })
+      .where('id', 'in', mediaIds)
+      .execute();
   }
 
   /** Counts per state (queue depth for metrics). */

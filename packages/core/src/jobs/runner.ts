@@ -19,7 +19,11 @@ export interface RunnerOptions {
  * state change. Shared by the embedded queue and the BullMQ worker so the rules are written once.
  * Returns the outcome, or 'lost' when another worker took the job over.
  */
-export async function runClaimedJob(job: Job, o: RunnerOptions, parentSignal?: AbortSignal): Promise<'done' | 'retry' | 'failed' | 'lost'> {
+export async function runClaimedJob(
+  job: Job,
+  o: RunnerOptions,
+  parentSignal?: AbortSignal,
+): Promise<'done' | 'retry' | 'failed' | 'lost' | 'released'> {
   const handler = o.handlers[job.type];
   const controller = new AbortController();
   const abort = () => controller.abort();
@@ -39,7 +43,7 @@ export async function runClaimedJob(job: Job, o: RunnerOptions, parentSignal?: A
     );
   }, Math.max(250, Math.floor(o.leaseMs / 3)));
   beat.unref();
-  o.events.publish({ type: 'job.started', projectId: null, ...(job.mediaId ? { mediaId: job.mediaId } : {}), data: { jobId: job.id, jobType: job.type, attempt: job.attempts } });
+  o.events.publish({ type: 'job.started', projectId: job.projectId, ...(job.mediaId ? { mediaId: job.mediaId } : {}), data: { jobId: job.id, jobType: job.type, attempt: job.attempts } });
   try {
     if (!handler) throw new ProcessingError(`No handler for job type ${job.type} in this process.`);
     await handler({
@@ -51,7 +55,7 @@ export async function runClaimedJob(job: Job, o: RunnerOptions, parentSignal?: A
           lastPublished = progress;
           o.events.publish({
             type: 'job.progress',
-            projectId: null,
+            projectId: job.projectId,
             ...(job.mediaId ? { mediaId: job.mediaId } : {}),
             data: { jobId: job.id, jobType: job.type, progress },
           });
@@ -61,12 +65,25 @@ export async function runClaimedJob(job: Job, o: RunnerOptions, parentSignal?: A
     clearInterval(beat);
     if (lost || !(await o.store.complete(job.id, o.worker))) return 'lost';
     const done = await o.store.get(job.id);
-    o.events.publish({ type: 'job.done', projectId: null, ...(job.mediaId ? { mediaId: job.mediaId } : {}), data: { jobId: job.id, jobType: job.type } });
+    o.events.publish({ type: 'job.done', projectId: job.projectId, ...(job.mediaId ? { mediaId: job.mediaId } : {}), data: { jobId: job.id, jobType: job.type } });
     await o.onSettled?.(done, 'done');
     return 'done';
   } catch (e) {
     clearInterval(beat);
     if (lost) return 'lost';
+    if (parentSignal?.aborted) {
+      // This process is shutting down: hand the job back untouched (the attempt does not count).
+      const released = await o.store.release(job.id, o.worker).catch(() => false);
+      if (released) {
+        o.events.publish({
+          type: 'job.released',
+          projectId: job.projectId,
+          ...(job.mediaId ? { mediaId: job.mediaId } : {}),
+          data: { jobId: job.id, jobType: job.type },
+        });
+      }
+      return released ? 'released' : 'lost';
+    }
     // Bad input never gets better by retrying: a file the tools cannot read fails at once with
     // the reason. Storage and database hiccups (anything else) are retried with backoff.
     const permanent =
@@ -78,7 +95,7 @@ export async function runClaimedJob(job: Job, o: RunnerOptions, parentSignal?: A
     const failed = await o.store.get(job.id);
     o.events.publish({
       type: result.final ? 'job.failed' : 'job.retrying',
-      projectId: null,
+      projectId: job.projectId,
       ...(job.mediaId ? { mediaId: job.mediaId } : {}),
       data: { jobId: job.id, jobType: job.type, error: errorMessage(e), attempt: failed.attempts, retryInMs: result.retryInMs },
     });

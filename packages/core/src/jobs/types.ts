@@ -10,6 +10,8 @@ export interface Job {
   id: string;
   type: JobType;
   mediaId: string | null;
+  /** The project of the job's media item (null for jobs without one); events are scoped by it. */
+  projectId: string | null;
   state: JobState;
   attempts: number;
   maxAttempts: number;

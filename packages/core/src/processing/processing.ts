@@ -62,8 +62,25 @@ export class JobsService {
   }
 
   /** Re-queues failed jobs (all, some ids, or those of one media item) with fresh attempts. */
-  async retry(options: { ids?: string[]; mediaId?: string } = {}): Promise<Job[]> {
-    const jobs = await this.store.retryFailed(options);
+  async retry(options: { ids?: string[]; mediaId?: string } & Scope = {}): Promise<Job[]> {
+    let ids = options.ids;
+    if (options.projectIds) {
+      // Scoped: only failed jobs of media items in the caller's projects.
+      const visible = await this.store.list({
+        state: 'failed',
+        ...(options.mediaId ? { mediaId: options.mediaId } : {}),
+        projectIds: options.projectIds,
+        limit: 1000,
+      });
+      const allowed = new Set(visible.map((j) => j.id));
+      ids = (ids ?? [...allowed]).filter((id) => allowed.has(id));
+    }
+    const jobs = await this.store.retryFailed({ ...(ids ? { ids } : {}), ...(options.mediaId ? { mediaId: options.mediaId } : {}) });
+    const mediaIds = [...new Set(jobs.map((j) => j.mediaId).filter((m): m is string => m !== null))];
+    if (mediaIds.length) {
+      // The item is being worked on again; settle() decides ready or failed once the jobs end.
+      await this.store.markProcessing(mediaIds);
+    }
     await this.queue.requeue(jobs);
     return jobs;
   }
@@ -106,7 +123,8 @@ export async function startProcessing(ctx: ServiceContext, jobs: JobsOptions, pr
     queue = new EmbeddedQueue(setup);
   }
   pipeline.enqueue = (specs) => queue.enqueue(specs);
-  if (setup.work) await queue.start();
+  // BullMQ's start also joins the event bridge, which API servers need even when not working.
+  if (setup.work || queue.mode === 'bullmq') await queue.start();
 
   const waitSettled = async (mediaId: string): Promise<void> => {
     // Settled when none of the item's jobs is open and the last one has recorded the outcome;

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobStore } from '../../src/jobs/job-store.js';
+import { backoffDelay } from '../../src/jobs/types.js';
+import { DATABASES, makePng, tempDir } from '../helpers/env.js';
+import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
+import path from 'node:path';
+
+describe.each(DATABASES)('job store on %s', (kind) => {
+  let lib: TestLibrary;
+  let store: JobStore;
+  beforeAll(async () => {
+    lib = await openTestLibrary(kind, { jobs: false });
+    store = new JobStore(lib.montu.db, lib.montu.dialect, { maxAttempts: 3, backoffMs: 1000, maxBackoffMs: 3000 });
+  });
+  afterAll(async () => lib.cleanup());
+
+  it('claims each queued job once, in priority then creation order', async () => {
+    const [a, b, c] = await store.create([{ type: 'cleanup' }, { type: 'cleanup', priority: 5 }, { type: 'cleanup' }]);
+    const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => store.claimNext(`w${i}`, 10_000, ['cleanup'])));
+    const got = claims.filter((j) => j !== null);
+    expect(got.map((j) => j.id).sort()).toEqual([a!.id, b!.id, c!.id].sort());
+    expect(got.every((j) => j.state === 'running' && j.attempts === 1 && j.lockedBy !== null)).toBe(true);
+    const again = await store.claimNext('late', 10_000, ['cleanup']);
+    expect(again).toBeNull();
+    // Only the holder finishes it, and only once.
+    const first = got[0]!;
+    expect(await store.complete(first.id, 'someone-else')).toBe(false);
+    expect(await store.complete(first.id, first.lockedBy!)).toBe(true);
+    expect(await store.complete(first.id, first.lockedBy!)).toBe(false);
+    const done = await store.get(first.id);
+    expect(done).toMatchObject({ state: 'done', progress: 100, lockedBy: null });
+    expect(done.finishedAt).not.toBeNull();
+    for (const j of got.slice(1)) await store.complete(j.id, j.lockedBy!);
+  });
+
+  it('backs off exponentially between attempts and fails after the last', async () => {
+    expect([1, 2, 3, 4].map((n) => backoffDelay(store.retry, n))).toEqual([1000, 2000, 3000, 3000]);
+    const [job] = await store.create([{ type: 'cleanup' }]);
+    const c1 = await store.claim(job!.id, 'w', 10_000, { onlyQueued: true });
+    expect(c1?.attempts).toBe(1);
+    const t0 = Date.now();
+    expect(await store.fail(job!.id, 'w', 'boom 1')).toEqual({ final: false, retryInMs: 1000 });
+    const q1 = await store.get(job!.id);
+    expect(q1).toMatchObject({ state: 'queued', error: 'boom 1', attempts: 1, lockedBy: null });
+    expect(new Date(q1.runAfter).getTime()).toBeGreaterThanOrEqual(t0 + 900);
+    // Not runnable before its time.
+    expect(await store.claimNext('w', 10_000, ['cleanup'])).toBeNull();
+    await store.claim(job!.id, 'w', 10_000, { onlyQueued: true });
+    expect((await store.fail(job!.id, 'w', 'boom 2'))?.retryInMs).toBe(2000);
+    await store.claim(job!.id, 'w', 10_000, { onlyQueued: true });
+    expect(await store.fail(job!.id, 'w', 'boom 3')).toEqual({ final: true, retryInMs: 0 });
+    expect(await store.get(job!.id)).toMatchObject({ state: 'failed', attempts: 3, error: 'boom 3' });
+    // A failure report from a worker that no longer holds it changes nothing.
+    expect(await store.fail(job!.id, 'w', 'late')).toBeNull();
+
+    const retried = await store.retryFailed({ ids: [job!.id] });
+    expect(retried).toHaveLength(1);
+    expect(retried[0]).toMatchObject({ state: 'queued', attempts: 0, error: null });
+    expect(await store.claimNext('w2', 10_000, ['cleanup'])).toMatchObject({ id: job!.id, attempts: 1 });
+    await store.complete(job!.id, 'w2');
+  });
+
+  it('fails permanently at once when told so', async () => {
+    const [job] = await store.create([{ type: 'cleanup' }]);
+    await store.claim(job!.id, 'w', 10_000, { onlyQueued: true });
+    expect(await store.fail(job!.id, 'w', 'bad input', { permanent: true })).toEqual({ final: true, retryInMs: 0 });
+    expect((await store.get(job!.id)).state).toBe('failed');
+  });
+
+  it('lets a lapsed lease be retaken and stops the old holder from finishing', async () => {
+    const [job] = await store.create([{ type: 'cleanup' }]);
+    await store.claim(job!.id, 'dead', 50, { onlyQueued: true });
+    expect(await store.claim(job!.id, 'live', 10_000, { onlyQueued: false })).toBeNull(); // lease still valid
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await store.heartbeat(job!.id, 'live', 10_000)).toBe(false);
+    const taken = await store.claim(job!.id, 'live', 10_000, { onlyQueued: false });
+    expect(taken).toMatchObject({ lockedBy: 'live', attempts: 2 });
+    expect(await store.heartbeat(job!.id, 'dead', 10_000)).toBe(false);
+    expect(await store.complete(job!.id, 'dead')).toBe(false);
+    expect(await store.heartbeat(job!.id, 'live', 10_000, 42)).toBe(true);
+    expect((await store.get(job!.id)).progress).toBe(42);
+    expect(await store.complete(job!.id, 'live')).toBe(true);
+  });
+
+  it('requeues expired jobs and releases without counting the attempt', async () => {
+    const [a, b] = await store.create([{ type: 'cleanup' }, { type: 'cleanup' }]);
+    await store.claim(a!.id, 'dead', 20, { onlyQueued: true });
+    await store.claim(b!.id, 'stopping', 10_000, { onlyQueued: true });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await store.requeueExpired()).toBe(1);
+    expect(await store.get(a!.id)).toMatchObject({ state: 'queued', attempts: 1, lockedBy: null });
+    expect(await store.release(b!.id, 'other')).toBe(false);
+    expect(await store.release(b!.id, 'stopping')).toBe(true);
+    expect(await store.get(b!.id)).toMatchObject({ state: 'queued', attempts: 0, lockedBy: null });
+    for (const j of [a!, b!]) {
+      await store.claim(j.id, 'w', 10_000, { onlyQueued: true });
+      await store.complete(j.id, 'w');
+    }
+  });
+
+  it('lists by state and media item, scoped to projects, with the project of each job', async () => {
+    const dir = tempDir();
+    const png = await makePng(path.join(dir, 'a.png'));
+    const m1 = await lib.montu.media.uploadMedia({ filePath: png, projectId: 'AAA', taskId: 'sh010_comp', author: 'x' });
+    const m2 = await lib.montu.media.uploadMedia({ filePath: png, projectId: 'BBB', taskId: 'sh010_comp', author: 'x' });
+    await store.create([{ type: 'probe', mediaId: m1 }, { type: 'probe', mediaId: m2 }]);
+    const forM1 = await store.list({ mediaId: m1 });
+    expect(forM1).toHaveLength(1);
+    expect(forM1[0]).toMatchObject({ mediaId: m1, projectId: 'AAA', state: 'queued' });
+    const scoped = await store.list({ state: 'queued', projectIds: ['BBB'] });
+    expect(scoped.map((j) => j.mediaId)).toEqual([m2]);
+    expect(await store.list({ projectIds: [] })).toEqual([]);
+    expect((await store.counts()).queued).toBeGreaterThanOrEqual(2);
+    await expect(store.list({ state: 'bogus' as 'queued' })).rejects.toThrow(/state must be/);
+  });
+});

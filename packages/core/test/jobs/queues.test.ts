@@ -1,0 +1,181 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import type { JobContext } from '../../src/jobs/types.js';
+import { DATABASES, makePng, tempDir } from '../helpers/env.js';
+import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
+import { makeQueue, MODES, REDIS_URL, uniqueQueueName, waitFor } from './harness.js';
+
+const cases = DATABASES.flatMap((db) => MODES.map((mode) => [mode, db] as const));
+
+describe.each(cases)('%s queue on %s', (mode, kind) => {
+  let lib: TestLibrary;
+  beforeAll(async () => {
+    lib = await openTestLibrary(kind, { jobs: false });
+  });
+  afterAll(async () => lib.cleanup());
+
+  it('runs jobs once with progress, events and the settle hook', async () => {
+    const ran: string[] = [];
+    const h = await makeQueue(mode, lib.montu, {
+      cleanup: async ({ job, progress }: JobContext) => {
+        ran.push(job.id);
+        progress(50);
+        await new Promise((r) => setTimeout(r, 20));
+        progress(100);
+      },
+    });
+    try {
+      const jobs = await h.queue.enqueue(Array.from({ length: 8 }, () => ({ type: 'cleanup' as const })));
+      await waitFor(async () => h.settled.length === 8, 20_000, 'eight jobs');
+      expect(ran.sort()).toEqual(jobs.map((j) => j.id).sort());
+      for (const j of jobs) expect(await h.store.get(j.id)).toMatchObject({ state: 'done', attempts: 1, progress: 100 });
+      const types = (id: string) => h.seen.filter((e) => e.data?.['jobId'] === id).map((e) => e.type);
+      expect(types(jobs[0]!.id)).toEqual(['job.started', 'job.progress', 'job.progress', 'job.done']);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('retries with exponential backoff, fails after the last attempt, and retry re-queues', async () => {
+    let fail = true;
+    const starts: number[] = [];
+    const h = await makeQueue(
+      mode,
+      lib.montu,
+      {
+        cleanup: async () => {
+          starts.push(Date.now());
+          if (fail) throw new Error('storage hiccup');
+        },
+      },
+      { retry: { maxAttempts: 3, backoffMs: 150 } },
+    );
+    try {
+      const [job] = await h.queue.enqueue([{ type: 'cleanup' }]);
+      await waitFor(async () => h.settled.length === 1, 20_000, 'final failure');
+      expect(h.settled[0]!.outcome).toBe('failed');
+      expect(await h.store.get(job!.id)).toMatchObject({ state: 'failed', attempts: 3, error: 'storage hiccup' });
+      expect(starts).toHaveLength(3);
+      expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(140);
+      expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(290);
+      const kinds = h.seen.filter((e) => e.data?.['jobId'] === job!.id && e.type !== 'job.started').map((e) => e.type);
+      expect(kinds).toEqual(['job.retrying', 'job.retrying', 'job.failed']);
+
+      fail = false;
+      const jobsService = { store: h.store, queue: h.queue };
+      const again = await jobsService.store.retryFailed({ ids: [job!.id] });
+      await jobsService.queue.requeue(again);
+      await waitFor(async () => h.settled.length === 2, 20_000, 'retried job');
+      expect(h.settled[1]!.outcome).toBe('done');
+      expect(await h.store.get(job!.id)).toMatchObject({ state: 'done', attempts: 1, error: null });
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('fails bad input at once, without retrying', async () => {
+    let calls = 0;
+    const h = await makeQueue(mode, lib.montu, {
+      cleanup: async () => {
+        calls++;
+        throw new ValidationError('not a picture');
+      },
+    });
+    try {
+      const [job] = await h.queue.enqueue([{ type: 'cleanup' }]);
+      await waitFor(async () => h.settled.length === 1, 20_000, 'failure');
+      expect(calls).toBe(1);
+      expect(await h.store.get(job!.id)).toMatchObject({ state: 'failed', attempts: 1, error: 'not a picture' });
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it("takes over a dead worker's job when its lease lapses; the dead worker cannot finish it", async () => {
+    const queueName = uniqueQueueName();
+    let ran = 0;
+    const h = await makeQueue(mode, lib.montu, { cleanup: async () => void ran++ }, { leaseMs: 600, queueName });
+    try {
+      // A worker that claimed the job and died: running, lease about to lapse.
+      const [job] = await h.store.create([{ type: 'cleanup' }]);
+      await h.store.claim(job!.id, 'dead-worker', 600, { onlyQueued: true });
+      await h.queue.requeue([await h.store.get(job!.id)]);
+      await waitFor(async () => (await h.store.get(job!.id)).state === 'done', 20_000, 'takeover');
+      expect(ran).toBe(1);
+      expect(await h.store.get(job!.id)).toMatchObject({ attempts: 2, state: 'done' });
+      expect(await h.store.complete(job!.id, 'dead-worker')).toBe(false);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('hands running jobs back at shutdown without counting the attempt, and another worker finishes them', async () => {
+    const queueName = uniqueQueueName();
+    let started = 0;
+    const h1 = await makeQueue(
+      mode,
+      lib.montu,
+      {
+        cleanup: ({ signal }: JobContext) =>
+          new Promise<void>((_resolve, reject) => {
+            started++;
+            signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+          }),
+      },
+      { queueName, concurrency: 2 },
+    );
+    const [job] = await h1.queue.enqueue([{ type: 'cleanup' }]);
+    await waitFor(async () => started === 1, 20_000, 'start');
+    await h1.stop();
+    expect(await h1.store.get(job!.id)).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(h1.seen.some((e) => e.type === 'job.released')).toBe(true);
+    const h2 = await makeQueue(mode, lib.montu, { cleanup: async () => undefined }, { queueName });
+    try {
+      await waitFor(async () => (await h2.store.get(job!.id)).state === 'done', 20_000, 'second worker');
+      expect((await h2.store.get(job!.id)).attempts).toBe(1);
+    } finally {
+      await h2.stop();
+    }
+  });
+});
+
+describe.each(DATABASES)('processing jobs are idempotent on %s', (kind) => {
+  let lib: TestLibrary;
+  beforeAll(async () => {
+    lib = await openTestLibrary(kind, { jobs: { concurrency: 2, retry: { backoffMs: 50 } } });
+  });
+  afterAll(async () => lib.cleanup());
+
+  it('running thumbnail and proxy again leaves the same renditions and nothing else', async () => {
+    const png = await makePng(path.join(tempDir(), 'still.png'), 640, 360);
+    const id = await lib.montu.media.uploadMedia({ filePath: png, projectId: 'IDM', taskId: 'sh010_comp', author: 'x', wait: true });
+    const snapshot = async () => {
+      const m = await lib.montu.media.getMediaById(id);
+      const objects: string[] = [];
+      for await (const o of lib.montu.storage.list('IDM/')) objects.push(o.key);
+      return {
+        state: m.processingState,
+        files: m.files.map((f) => [f.role, f.key, f.sha256, f.size]).sort(),
+        objects: objects.sort(),
+      };
+    };
+    const before = await snapshot();
+    expect(before.state).toBe('ready');
+    expect(before.files.map((f) => f[0])).toEqual(['original', 'thumbnail', 'web']);
+    const again = await lib.montu.jobs!.queue.enqueue([
+      { type: 'thumbnail', mediaId: id },
+      { type: 'proxy', mediaId: id },
+      { type: 'thumbnail', mediaId: id },
+    ]);
+    await waitFor(async () => (await Promise.all(again.map((j) => lib.montu.jobs!.get(j.id)))).every((j) => j.state === 'done'), 30_000, 'rerun');
+    const after = await snapshot();
+    expect(after).toEqual(before);
+  });
+});
+
+if (!REDIS_URL) {
+  describe('BullMQ mode', () => {
+    it.skip('needs MONTU_TEST_REDIS_URL', () => undefined);
+  });
+}
