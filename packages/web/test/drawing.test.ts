@@ -73,7 +73,7 @@ describe('shape building', () => {
     let s = beginShape('arrow', [0.2, 0.2], style);
     s = updateShape(s, [0.6, 0.25]);
     expect(s).toMatchObject({ kind: 'arrow', from: [0.2, 0.2], to: [0.6, 0.25] });
-    const c = updateShape(s, [0.6, 0.22], { constrain: true }) as Extract<Shape, { kind: 'arrow' }>;
+    const c = updateShape(s, [0.6, 0.22], { constrain: true }) as Extract<Shape, { kind: 'line' | 'arrow' }>;
     expect(c.to[1]).toBeCloseTo(0.2);
   });
   it('normalises boxes drawn backwards and drops tiny ones', () => {

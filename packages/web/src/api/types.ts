@@ -168,11 +168,19 @@ export interface Playlist {
   createdAt?: string;
 }
 
+export interface CompareSide {
+  media: Media;
+  renditions?: MediaFile[];
+  notes: Annotation[];
+  frames: { start: number; end: number } | null;
+  timing?: { fps: string | null; dropFrame: boolean; frameStart: number | null; frameEnd: number | null; frameCount: number | null };
+}
 export interface CompareResult {
-  a: Media;
-  b: Media;
-  notes?: { a: Annotation[]; b: Annotation[] };
-  frames?: { start: number; end: number };
+  projectId: string;
+  taskId: string;
+  a: CompareSide;
+  b: CompareSide;
+  alignment?: { mode: string; offsetA: number; offsetB: number; sameRate: boolean };
 }
 
 /** Server-sent event (`/api/v1/events`). */

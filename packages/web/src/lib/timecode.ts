@@ -135,3 +135,30 @@ export function frameCountFromDuration(seconds: number, fps: Rational): number {
 export function clampFrame(frame: number, frameCount: number): number {
   return Math.min(Math.max(0, Math.round(frame)), Math.max(0, frameCount - 1));
 }
+
+/** How a media item counts frames (mirrors @montu/core review/timing.ts). */
+export interface MediaTiming {
+  fps: Rational;
+  /** True when the rate is only a fallback (stills, unprobed). */
+  fpsGuessed: boolean;
+  dropFrame: boolean;
+  /** First frame number: the sequence's own number, 0 for movies. */
+  frameStart: number;
+  frameCount: number;
+}
+
+export function mediaTiming(
+  media: { mediaType: string; metadata: Record<string, unknown> },
+  projectDefaultFps?: string | null,
+): MediaTiming {
+  const m = media.metadata ?? {};
+  const own = parseFps(m['fps'] as string | number | null);
+  const fps = own ?? parseFps(projectDefaultFps ?? null) ?? { num: 24, den: 1 };
+  const tc = typeof m['timecode'] === 'string' ? m['timecode'] : '';
+  const dropFrame = supportsDropFrame(fps) && /[;.,]\d+$/.test(tc);
+  const start = media.mediaType === 'sequence' && Number.isSafeInteger(m['frameStart']) ? (m['frameStart'] as number) : 0;
+  let count = Number.isSafeInteger(m['frameCount']) ? (m['frameCount'] as number) : 0;
+  if (!count && media.mediaType === 'sequence' && Number.isSafeInteger(m['frameEnd'])) count = (m['frameEnd'] as number) - start + 1;
+  if (!count && typeof m['duration'] === 'number') count = frameCountFromDuration(m['duration'], fps);
+  return { fps, fpsGuessed: own === null, dropFrame, frameStart: start, frameCount: Math.max(1, count) };
+}

@@ -1,0 +1,79 @@
+import { useState } from 'react';
+import { api, type Media } from '../api/index.js';
+import { formatDate } from '../lib/format.js';
+import { linkClick } from '../lib/router.js';
+import { ProcessingBadge, StatusBadge } from './StatusBadge.js';
+
+interface Props {
+  media: Media;
+  onDrop: (e: React.DragEvent) => void;
+}
+
+function Thumb({ media }: { media: Media }) {
+  const [failed, setFailed] = useState(false);
+  if (failed || media.processingState !== 'ready') return <div className="thumb thumb-empty" aria-hidden="true">{media.mediaType}</div>;
+  return <img className="thumb" src={api.fileUrl(media.id, 'thumbnail')} alt="" loading="lazy" decoding="async" onError={() => setFailed(true)} />;
+}
+
+export function MediaCard({ media, onDrop }: Props) {
+  return (
+    <a
+      href={`/m/${encodeURIComponent(media.id)}`}
+      onClick={linkClick}
+      className="card media-card"
+      role="listitem"
+      aria-label={`${media.taskId} ${media.version}, ${media.status.replace('_', ' ')}, by ${media.author}`}
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={onDrop}
+      data-media-id={media.id}
+    >
+      <Thumb media={media} />
+      <div className="card-body">
+        <div className="card-title">
+          <span className="task" title={media.taskId}>
+            {media.taskId}
+          </span>
+          <span className="version">{media.version}</span>
+        </div>
+        <div className="card-meta">
+          <StatusBadge status={media.status} />
+          <ProcessingBadge state={media.processingState} error={media.processingError} />
+        </div>
+        <div className="card-meta muted">
+          <span>{media.author}</span>
+          <span>{formatDate(media.createdAt)}</span>
+        </div>
+      </div>
+    </a>
+  );
+}
+
+export function MediaRow({ media, onDrop }: Props) {
+  return (
+    <a
+      href={`/m/${encodeURIComponent(media.id)}`}
+      onClick={linkClick}
+      className="list-row"
+      role="row"
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={onDrop}
+      data-media-id={media.id}
+    >
+      <span role="cell">
+        <Thumb media={media} />
+      </span>
+      <span role="cell" className="task" title={media.taskId}>
+        {media.taskId}
+      </span>
+      <span role="cell">{media.version}</span>
+      <span role="cell">{media.mediaType}</span>
+      <span role="cell">
+        <StatusBadge status={media.status} /> <ProcessingBadge state={media.processingState} error={media.processingError} />
+      </span>
+      <span role="cell">{media.author}</span>
+      <span role="cell" className="muted">
+        {formatDate(media.createdAt)}
+      </span>
+    </a>
+  );
+}

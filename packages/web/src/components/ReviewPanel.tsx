@@ -1,0 +1,115 @@
+/** Status buttons for the user's role, a comment, and the version history of the task. */
+import { useEffect, useState } from 'react';
+import { api, type HistoryEntry, type Media, type Role } from '../api/index.js';
+import { formatDate } from '../lib/format.js';
+import { linkClick } from '../lib/router.js';
+import { STATUS_LABEL, actionPath, reviewButtons, type Workflow } from '../lib/workflow.js';
+import { StatusBadge } from './StatusBadge.js';
+
+interface Props {
+  media: Media;
+  role: Role | null;
+  workflow: Workflow;
+  onChanged: (m: Media) => void;
+}
+
+export function ReviewPanel({ media, role, workflow, onChanged }: Props) {
+  const [comment, setComment] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [history, setHistory] = useState<HistoryEntry[]>([]);
+  const [versions, setVersions] = useState<Media[]>([]);
+  const { buttons, hidden } = reviewButtons(workflow, media.status, role);
+
+  useEffect(() => {
+    api.history(media.id).then(setHistory, () => setHistory([]));
+    api.versions(media.taskId, media.projectId).then(setVersions, () => setVersions([]));
+  }, [media.id, media.taskId, media.projectId, media.status]);
+
+  async function act(action: string) {
+    setBusy(true);
+    setError(null);
+    try {
+      const m = await api.review(media.id, actionPath(action) as 'submit', comment);
+      setComment('');
+      onChanged(m && (m as Media).id ? m : await api.media(media.id));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="review">
+      <p>
+        Status: <StatusBadge status={media.status} />
+        {media.approval && (
+          <span className="muted">
+            {' '}
+            approved by {media.approval.by} {formatDate(media.approval.at)}
+          </span>
+        )}
+      </p>
+      <label htmlFor="review-comment">Comment</label>
+      <textarea id="review-comment" rows={2} value={comment} onChange={(e) => setComment(e.target.value)} onKeyDown={(e) => e.stopPropagation()} />
+      <div className="review-buttons">
+        {buttons.map((b) => (
+          <button
+            key={b.action}
+            type="button"
+            className={b.action === 'approve' ? 'approve' : b.action === 'reject' ? 'danger' : ''}
+            disabled={!b.enabled || busy}
+            title={b.reason ?? `Set status to ${STATUS_LABEL[b.to]}`}
+            aria-describedby={b.reason ? `why-${b.action}` : undefined}
+            onClick={() => void act(b.action)}
+          >
+            {b.label}
+          </button>
+        ))}
+      </div>
+      {buttons.filter((b) => b.reason).map((b) => (
+        <p key={b.action} id={`why-${b.action}`} className="muted small">
+          {b.label}: {b.reason}
+        </p>
+      ))}
+      {hidden.length > 0 && <p className="muted small">{hidden.join(' ')}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <h3>Versions of {media.taskId}</h3>
+      <ol className="versions">
+        {versions.map((v) => (
+          <li key={v.id}>
+            <a href={`/m/${encodeURIComponent(v.id)}`} onClick={linkClick} aria-current={v.id === media.id ? 'page' : undefined}>
+              {v.version}
+            </a>{' '}
+            <StatusBadge status={v.status} /> <span className="muted">{v.author} · {formatDate(v.createdAt)}</span>
+          </li>
+        ))}
+      </ol>
+      {versions.length > 1 && (
+        <a
+          className="button"
+          href={`/compare/${encodeURIComponent(media.projectId)}/${encodeURIComponent(media.taskId)}?a=${versions.find((v) => v.id !== media.id)?.version ?? ''}&b=${media.version}`}
+          onClick={linkClick}
+        >
+          Compare versions…
+        </a>
+      )}
+      <h3>History</h3>
+      <ol className="history" aria-label="History">
+        {history.length === 0 && <li className="muted">No changes yet.</li>}
+        {history.map((h) => (
+          <li key={h.id}>
+            <span className="muted">{formatDate(h.at)}</span> <strong>{h.actor}</strong> {h.action.replace(/_/g, ' ')}
+            {h.from || h.to ? ` ${h.from ?? ''} → ${h.to ?? ''}` : ''}
+            {h.comment ? <q> {h.comment}</q> : null}
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}

@@ -1,0 +1,131 @@
+/** Playlists: build from versions, play through in order with notes, export notes (server-side). */
+import { useEffect, useState } from 'react';
+import { api, type Media, type Playlist } from '../api/index.js';
+import { linkClick, navigate } from '../lib/router.js';
+import { StatusBadge } from '../components/StatusBadge.js';
+
+export default function Playlists({ projectId, playlistId }: { projectId: string; playlistId: string | null }) {
+  const [lists, setLists] = useState<Playlist[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const reload = () => api.playlists(projectId).then(setLists, (e: Error) => setError(e.message));
+  useEffect(() => void reload(), [projectId]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  return (
+    <div className="playlists">
+      <section className="playlist-index" aria-label="Playlists">
+        <h1>Playlists</h1>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (name.trim())
+              void api.createPlaylist(projectId, name.trim(), []).then((p) => {
+                setName('');
+                void reload();
+                navigate(`/p/${encodeURIComponent(projectId)}/playlists?id=${encodeURIComponent(p.id)}`);
+              }, (err: Error) => setError(err.message));
+          }}
+        >
+          <label>
+            New playlist <input value={name} onChange={(e) => setName(e.target.value)} placeholder="Dailies 2024-05-03" />
+          </label>
+          <button type="submit">Create</button>
+        </form>
+        {error && <p className="error" role="alert">{error}</p>}
+        <ul>
+          {lists.map((p) => (
+            <li key={p.id}>
+              <a href={`/p/${encodeURIComponent(projectId)}/playlists?id=${encodeURIComponent(p.id)}`} onClick={linkClick} aria-current={p.id === playlistId ? 'page' : undefined}>
+                {p.name}
+              </a>{' '}
+              <span className="muted">({p.items?.length ?? 0})</span>
+            </li>
+          ))}
+        </ul>
+      </section>
+      {playlistId && <PlaylistDetail key={playlistId} projectId={projectId} id={playlistId} />}
+    </div>
+  );
+}
+
+function PlaylistDetail({ projectId, id }: { projectId: string; id: string }) {
+  const [list, setList] = useState<Playlist | null>(null);
+  const [media, setMedia] = useState<Media[]>([]);
+  const [search, setSearch] = useState('');
+  const [found, setFound] = useState<Media[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api.playlist(id).then(setList, (e: Error) => setError(e.message));
+  }, [id]);
+  useEffect(() => {
+    if (!list) return;
+    void Promise.all(list.items.map((it) => (it.media ? Promise.resolve(it.media) : api.media(it.mediaId)))).then(setMedia, () => undefined);
+  }, [list]);
+  useEffect(() => {
+    const t = setTimeout(() => api.searchMedia({ projectId, query: search, limit: 20 }).then((p) => setFound(p.items), () => setFound([])), 150);
+    return () => clearTimeout(t);
+  }, [projectId, search]);
+
+  const save = (ids: string[]) => api.setPlaylistItems(id, ids).then(setList, (e: Error) => setError(e.message));
+  const ids = media.map((m) => m.id);
+  const move = (i: number, d: number) => {
+    const next = [...ids];
+    const [x] = next.splice(i, 1);
+    next.splice(i + d, 0, x!);
+    void save(next);
+  };
+
+  if (!list) return error ? <p className="error">{error}</p> : <div className="splash">Loading…</div>;
+  return (
+    <section className="playlist-detail" aria-label={list.name}>
+      <div className="viewer-head">
+        <h2>{list.name}</h2>
+        <span className="spacer" />
+        {media[0] && (
+          <a className="button primary" href={`/m/${encodeURIComponent(media[0].id)}?playlist=${encodeURIComponent(id)}`} onClick={linkClick}>
+            Play from start
+          </a>
+        )}
+        <a className="button" href={api.playlistExportUrl(id, 'csv')} download>
+          Export notes CSV
+        </a>
+        <a className="button" href={api.playlistExportUrl(id, 'pdf')} download>
+          Export notes PDF
+        </a>
+      </div>
+      {error && <p className="error" role="alert">{error}</p>}
+      <ol className="playlist-items">
+        {media.map((m, i) => (
+          <li key={m.id}>
+            <a href={`/m/${encodeURIComponent(m.id)}?playlist=${encodeURIComponent(id)}`} onClick={linkClick}>
+              {m.taskId} {m.version}
+            </a>{' '}
+            <StatusBadge status={m.status} />
+            <button type="button" onClick={() => move(i, -1)} disabled={i === 0} aria-label={`Move ${m.taskId} ${m.version} up`}>
+              ↑
+            </button>
+            <button type="button" onClick={() => move(i, 1)} disabled={i === media.length - 1} aria-label={`Move ${m.taskId} ${m.version} down`}>
+              ↓
+            </button>
+            <button type="button" onClick={() => void save(ids.filter((x) => x !== m.id))} aria-label={`Remove ${m.taskId} ${m.version}`}>
+              Remove
+            </button>
+          </li>
+        ))}
+      </ol>
+      <h3>Add versions</h3>
+      <input type="search" aria-label="Find versions to add" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Search…" />
+      <ul className="playlist-add">
+        {found.map((m) => (
+          <li key={m.id}>
+            <button type="button" onClick={() => void save([...ids, m.id])} disabled={ids.includes(m.id)}>
+              Add
+            </button>{' '}
+            {m.taskId} {m.version} <StatusBadge status={m.status} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
