@@ -108,17 +108,16 @@ export function frameStartSeconds(frame: number, fps: string | Rational): Ration
 }
 
 /**
- * A decimal seconds string for `ffmpeg -ss` that lands inside the frame: the middle of the
- * frame, (frame + ½) × den / num, to the microsecond, computed exactly with BigInt.
+ * A decimal seconds string for `ffmpeg -ss` that selects `frame`. ffmpeg outputs the first frame
+ * whose timestamp is at or after the seek time, so we seek half a frame *before* the frame's start,
+ * (frame − ½) × den / num (0 for frame 0): container timestamps rounded either way by less than
+ * half a frame still land on the right frame. Exact, to the microsecond, with BigInt.
  */
 export function frameSeekSeconds(frame: number, fps: string | Rational): string {
   const r = fpsRational(fps);
-  // (2·frame + 1)·den / (2·num), in microseconds, rounded down.
-  const micros = ((BigInt(2 * frame + 1) * BigInt(r.den)) * 1_000_000n) / (2n * BigInt(r.num));
-  const neg = micros < 0n;
-  const abs = neg ? -micros : micros;
-  const s = `${abs / 1_000_000n}.${String(abs % 1_000_000n).padStart(6, '0')}`;
-  return neg ? `-${s}` : s;
+  if (frame <= 0) return '0.000000';
+  const micros = (BigInt(2 * frame - 1) * BigInt(r.den) * 1_000_000n) / (2n * BigInt(r.num));
+  return `${micros / 1_000_000n}.${String(micros % 1_000_000n).padStart(6, '0')}`;
 }
 
 /** The frame holding a time given as a rational of seconds: floor(seconds × num / den). */

@@ -22,7 +22,8 @@ export interface ReviewFixture {
 }
 
 export async function reviewFixture(kind: 'sqlite' | 'postgres'): Promise<ReviewFixture> {
-  const lib = await openTestLibrary(kind);
+  // Processing off: tests set the metadata (fps, frame counts) they need, nothing overwrites it.
+  const lib = await openTestLibrary(kind, { jobs: false });
   const png = await makePng(path.join(lib.dir, 'plate.png'), 64, 32);
   return {
     lib,

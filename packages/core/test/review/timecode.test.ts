@@ -53,11 +53,12 @@ describe('timecode', () => {
 
   it('exact times from the rational rate', () => {
     expect(frameStartSeconds(1001, '24000/1001')).toEqual({ num: 1002001, den: 24000 });
-    expect(frameSeekSeconds(0, '24000/1001')).toBe('0.020854');
-    // Seeking to the middle of frame 1001 lands on frame 1001, whatever float rounding would do.
-    const mid = frameSeekSeconds(1001, '24000/1001');
-    const [s, us] = mid.split('.').map(Number) as [number, number];
-    expect(secondsToFrame({ num: s * 1_000_000 + us, den: 1_000_000 }, '24000/1001')).toBe(1001);
+    expect(frameSeekSeconds(0, '24000/1001')).toBe('0.000000');
+    expect(frameSeekSeconds(1, '24000/1001')).toBe('0.020854');
+    // The seek point lies in the frame before: ffmpeg then outputs the first frame at or after it.
+    const seek = frameSeekSeconds(1001, '24000/1001');
+    const [s, us] = seek.split('.').map(Number) as [number, number];
+    expect(secondsToFrame({ num: s * 1_000_000 + us, den: 1_000_000 }, '24000/1001')).toBe(1000);
     expect(secondsToFrame({ num: 1001 * 1001, den: 24000 }, '24000/1001')).toBe(1001);
   });
 });

@@ -1,0 +1,139 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySignature, type WebhookPayload } from '../../src/index.js';
+import { DATABASES } from '../helpers/env.js';
+import { reviewFixture, type ReviewFixture } from './helpers.js';
+
+interface Received {
+  path: string;
+  delivery: string;
+  signature: string;
+  body: string;
+  payload: WebhookPayload;
+}
+
+async function receiver(handler: (r: Received, n: number) => number = () => 200) {
+  const got: Received[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const r: Received = {
+        path: req.url ?? '',
+        delivery: String(req.headers['montu-delivery']),
+        signature: String(req.headers['montu-signature']),
+        body,
+        payload: JSON.parse(body) as WebhookPayload,
+      };
+      got.push(r);
+      const status = handler(r, got.filter((g) => g.path === r.path).length);
+      if (status >= 300 && status < 400) res.setHeader('location', `${url}/redirected`);
+      res.statusCode = status;
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, got, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+async function until(cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+for (const kind of DATABASES) {
+  describe(`webhooks (${kind})`, () => {
+    let fx: ReviewFixture;
+    let rx: Awaited<ReturnType<typeof receiver>>;
+    beforeAll(async () => {
+      rx = await receiver((r, n) => (r.path === '/flaky' && n <= 3 ? 500 : r.path === '/redirect' ? 302 : 200));
+      fx = await reviewFixture(kind);
+      await fx.lib.reopen({ jobs: false, webhooks: { baseDelayMs: 20, pollMs: 50 } });
+    });
+    afterAll(async () => {
+      await fx.lib.cleanup();
+      await rx.close();
+    });
+
+    it('refuses non-http(s) URLs', async () => {
+      await expect(fx.lib.montu.webhooks.createWebhook({ url: 'ftp://x/y', createdBy: 'root' })).rejects.toMatchObject({ code: 'validation_error' });
+      await expect(fx.lib.montu.webhooks.createWebhook({ url: 'file:///etc/passwd', createdBy: 'root' })).rejects.toMatchObject({ code: 'validation_error' });
+    });
+
+    it('delivers every review and ingest event exactly once with a valid signature', async () => {
+      const { webhooks, review, events } = fx.lib.montu;
+      const hook = await webhooks.createWebhook({ url: `${rx.url}/all`, createdBy: 'root' });
+      const id = await fx.upload();
+      await review.submitForReview(id, 'ann', { role: 'artist' });
+      await review.addReviewAnnotation(id, { content: 'n', author: 'sue', frame: 3 });
+      // The job code publishes these; webhooks subscribe generically.
+      events.publish({ type: 'processing.finished', projectId: 'SWA', mediaId: id, data: { job: 'thumbnail' } });
+      events.publish({ type: 'processing.failed', projectId: 'SWA', mediaId: id, data: { error: 'boom' } });
+      events.publish({ type: 'job.progress', projectId: 'SWA', mediaId: id, data: { progress: 0.5 } });
+      await webhooks.drain();
+      const mine = rx.got.filter((g) => g.path === '/all');
+      // Delivery order is not guaranteed (concurrent sends, retries): each event arrives exactly once.
+      expect(mine.map((g) => g.payload.type).sort()).toEqual(['annotation.created', 'media.created', 'media.status_changed', 'processing.failed', 'processing.finished']);
+      for (const g of mine) {
+        expect(verifySignature(hook.secret, g.body, g.signature)).toBe(true);
+        expect(verifySignature('wrong-secret-wrong-secret', g.body, g.signature)).toBe(false);
+        expect(verifySignature(hook.secret, g.body + ' ', g.signature)).toBe(false);
+      }
+      expect(new Set(mine.map((g) => g.delivery)).size).toBe(mine.length);
+      expect(new Set(mine.map((g) => g.payload.id)).size).toBe(mine.length);
+      const status = mine.find((g) => g.payload.type === 'media.status_changed')!.payload;
+      expect(status).toMatchObject({ mediaId: id, actor: 'ann', data: { from: 'wip', to: 'pending_review' } });
+      const log = await webhooks.listDeliveries(hook.id);
+      expect(log.every((d) => d.state === 'delivered' && d.attempts === 1)).toBe(true);
+      await webhooks.updateWebhook(hook.id, { active: false, actor: 'root' });
+    });
+
+    it('retries with backoff: a receiver failing three times then succeeding gets it once more', async () => {
+      const { webhooks, review } = fx.lib.montu;
+      const hook = await webhooks.createWebhook({ url: `${rx.url}/flaky`, events: ['annotation.*'], projectId: 'SWA', createdBy: 'root' });
+      const id = await fx.upload();
+      await review.addReviewAnnotation(id, { content: 'retry me', author: 'sue' });
+      await until(async () => (await webhooks.listDeliveries(hook.id))[0]?.state === 'delivered');
+      const hits = rx.got.filter((g) => g.path === '/flaky');
+      expect(hits).toHaveLength(4);
+      expect(new Set(hits.map((h) => h.delivery)).size).toBe(1);
+      expect(hits.every((h) => h.payload.type === 'annotation.created')).toBe(true);
+      const [d] = await webhooks.listDeliveries(hook.id);
+      expect(d).toMatchObject({ state: 'delivered', attempts: 4, lastStatus: 200 });
+      await webhooks.updateWebhook(hook.id, { active: false, actor: 'root' });
+    });
+
+    it('does not follow redirects', async () => {
+      await fx.lib.reopen({ jobs: false, webhooks: { baseDelayMs: 10, pollMs: 50, maxAttempts: 2 } });
+      const hook = await fx.lib.montu.webhooks.createWebhook({ url: `${rx.url}/redirect`, events: ['annotation.created'], createdBy: 'root' });
+      const id = await fx.upload();
+      await fx.lib.montu.review.addReviewAnnotation(id, { content: 'x', author: 'sue' });
+      await until(async () => (await fx.lib.montu.webhooks.listDeliveries(hook.id))[0]?.state === 'failed');
+      expect(rx.got.some((g) => g.path === '/redirected')).toBe(false);
+      const [d] = await fx.lib.montu.webhooks.listDeliveries(hook.id);
+      expect(d!.lastError).toMatch(/redirect 302 not followed/);
+      await fx.lib.montu.webhooks.deleteWebhook(hook.id, { actor: 'root' });
+    });
+
+    it('keeps pending deliveries across a restart', async () => {
+      await fx.lib.reopen({ jobs: false, webhooks: { deliver: false } });
+      const hook = await fx.lib.montu.webhooks.createWebhook({ url: `${rx.url}/durable`, events: ['media.created'], createdBy: 'root' });
+      await fx.upload();
+      await fx.upload();
+      await fx.lib.montu.webhooks.drain();
+      expect(rx.got.filter((g) => g.path === '/durable')).toHaveLength(0);
+      expect((await fx.lib.montu.webhooks.listDeliveries(hook.id, { state: 'pending' })).length).toBe(2);
+      await fx.lib.reopen({ jobs: false, webhooks: { baseDelayMs: 20, pollMs: 50 } });
+      await until(() => rx.got.filter((g) => g.path === '/durable').length === 2);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(rx.got.filter((g) => g.path === '/durable')).toHaveLength(2);
+    });
+  });
+}
+
