@@ -87,7 +87,8 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
     .on('media')
     .columns(['project_id', 'media_type', 'created_at'])
     .execute();
-  await db.schema.createIndex('media_archived_idx').on('media').columns(['archived_at']).execute();
+  // Default listings hide archived items: `archived_at IS NULL` then newest first, from one index.
+  await db.schema.createIndex('media_archived_idx').on('media').columns(['archived_at', 'created_at', 'id']).execute();
 
   await db.schema
     .createTable('media_tag')
