@@ -72,6 +72,7 @@ On a fresh data directory the server creates an admin and prints its token once.
     const server = await loadServerModule();
     const config = server.loadConfig(serveFlags(cmd));
     const running = await server.startServer(config);
+    if (running.url) process.stderr.write(`montu: serving ${running.url} (Ctrl-C to stop)\n`);
     const signal = await waitForSignal();
     process.stderr.write(`montu: ${signal}: shutting down\n`);
     await running.close?.();

@@ -1,0 +1,110 @@
+/** The same commands against `montu serve` through the REST API (--server/--token). */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, ffmpeg, makeSequence, montu, spawnMontu, tempDir } from './helpers/cli.js';
+
+interface MediaJson {
+  id: string;
+  taskId: string;
+  version: string;
+  mediaType: string;
+  status: string;
+  author: string;
+  description: string;
+  tags: string[];
+  reviewSelected: boolean;
+  archivedAt: string | null;
+  files: Array<{ role: string }>;
+}
+
+let work: string;
+let server: ReturnType<typeof spawnMontu>;
+let url: string;
+let token: string;
+const run = (...args: string[]) => montu(args, { cwd: work, env: { MONTU_SERVER: url, MONTU_TOKEN: token } });
+const json = async <T>(...args: string[]): Promise<T> => {
+  const r = await run(...args, '--json');
+  expect(r.stderr, `montu ${args.join(' ')}`).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as T;
+};
+
+beforeAll(async () => {
+  ensureBuilt();
+  work = tempDir('montu-remote-');
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=25', '-t', '1', '-pix_fmt', 'yuv420p', path.join(work, 'comp.mp4')]);
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=32x32', '-frames:v', '1', path.join(work, 'still.png')]);
+  makeSequence(path.join(work, 'renders'), 'beauty', [1001, 1002, 1003, 1005]);
+  server = spawnMontu(['--data-dir', path.join(work, 'data'), 'serve', '--port', '0', '--log-level', 'warn'], /montu: serving http:\/\/\S+/);
+  const out = await server.started;
+  url = /montu: serving (http:\/\/\S+)/.exec(out)![1]!;
+  token = /API token: (\S+)/.exec(out)![1]!;
+});
+
+afterAll(async () => {
+  if (!server) return;
+  server.child.kill('SIGINT');
+  await new Promise((resolve) => server.child.on('exit', resolve));
+});
+
+describe('montu (remote mode)', () => {
+  let id: string;
+
+  it('ingests a file (streamed multipart) and a sequence (frames upload)', async () => {
+    const r = await json<{ ok: number; items: Array<{ mediaId: string; kind: string; mediaType: string; version: string }> }>(
+      'ingest', '-p', 'SWA', '-t', 'sh010_comp', 'comp.mp4', 'still.png', 'renders', '--tags', 'remote', '-j', '1',
+    );
+    expect(r.ok).toBe(3);
+    expect(r.items.map((i) => i.mediaType).sort()).toEqual(['image', 'sequence', 'video']);
+    id = r.items.find((i) => i.mediaType === 'video')!.mediaId;
+    const m = await json<MediaJson>('get', id);
+    expect(m).toMatchObject({ author: 'admin', tags: ['remote'], mediaType: 'video' });
+  });
+
+  it('search, versions, update, review, notes, stats', async () => {
+    expect((await json<{ items: MediaJson[] }>('search', '--tag', 'remote', '--all')).items).toHaveLength(3);
+    expect((await json<{ items: MediaJson[] }>('search', '--type', 'sequence')).items).toHaveLength(1);
+    expect((await json<MediaJson[]>('versions', 'sh010_comp')).map((m) => m.version)).toEqual(['v001', 'v002', 'v003']);
+    expect(await json<MediaJson>('update', id, '-d', 'over http', '--select')).toMatchObject({ description: 'over http', reviewSelected: true });
+    expect((await json<MediaJson>('submit', id)).status).toBe('pending_review');
+    expect((await json<MediaJson>('approve', id, '-m', 'ok')).status).toBe('approved');
+    expect(await json<{ frame: number }>('annotate', id, '-m', 'hi', '--frame', '12')).toMatchObject({ frame: 12 });
+    expect(await json<unknown[]>('notes', id)).toHaveLength(1);
+    expect((await json<{ totalMedia: number }>('stats', '-p', 'SWA')).totalMedia).toBe(3);
+    expect((await run('stats')).code).toBe(2);
+  });
+
+  it('archive, restore, cleanup (admin), delete', async () => {
+    expect((await json<MediaJson>('archive', id)).archivedAt).not.toBeNull();
+    expect((await json<MediaJson>('restore', id)).archivedAt).toBeNull();
+    expect((await json<{ dryRun: boolean }>('cleanup')).dryRun).toBe(true);
+    expect((await json<{ dryRun: boolean }>('cleanup', '--old-days', '0', '-p', 'SWA')).dryRun).toBe(true);
+    expect((await run('delete', id, '--yes')).code).toBe(0);
+    const gone = await run('get', id);
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toMatch(/^montu: error: Media .* does not exist\. \(HTTP 404\)\n$/);
+  });
+
+  it('users and tokens; a bad or revoked token exits 6', async () => {
+    expect(await json<{ username: string }>('users', 'add', 'bob')).toMatchObject({ username: 'bob' });
+    expect((await run('users', 'set-role', 'bob', 'SWA', 'artist')).code).toBe(0);
+    expect((await json<Array<{ username: string }>>('users')).map((u) => u.username).sort()).toEqual(['admin', 'bob']);
+    const t = await json<{ id: string; token: string }>('tokens', 'create', 'ci');
+    expect(t.token).toMatch(/^montu_/);
+    const withNew = await montu(['search', '--server', url, '--token', t.token, '--json']);
+    expect(withNew.code).toBe(0);
+    expect((await run('tokens', 'revoke', t.id)).code).toBe(0);
+    const revoked = await montu(['search', '--server', url, '--token', t.token]);
+    expect(revoked.code).toBe(6);
+    expect(revoked.stderr.trim().split('\n')).toHaveLength(1);
+    const noToken = await montu(['search', '--server', url]);
+    expect(noToken.code).toBe(6);
+  });
+
+  it('a conflicting version is exit 4, a non-media file exit 5', async () => {
+    expect((await run('ingest', '-p', 'SWA', '-t', 'sh010_comp', '--version', 'v002', 'still.png')).code).toBe(4);
+    fs.writeFileSync(path.join(work, 'notes.txt'), 'hello');
+    expect((await run('ingest', '-p', 'SWA', '-t', 'sh010_comp', 'notes.txt')).code).toBe(5);
+  });
+});
