@@ -19,6 +19,9 @@ import { mediaRoutes } from './routes/media.js';
 import { fileRoutes } from './routes/files.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { adminRoutes } from './routes/admin.js';
+import { reviewRoutes } from './routes/review.js';
+import { playlistRoutes } from './routes/playlists.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface CreateServerOptions {
   montu: Montu;
@@ -123,6 +126,9 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   await app.register(fileRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register(uploadRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register(adminRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(reviewRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(playlistRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(webhookRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register((await import('./web.js')).webApp); // the web app at / (static files, SPA fallback)
   return app;
 }
