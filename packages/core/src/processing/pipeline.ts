@@ -25,7 +25,16 @@ export interface ProcessingOptions {
   /** Display transform for scene-linear stills: plain sRGB (default) or a filmic tone map. */
   toneMap?: 'srgb' | 'filmic';
   limits?: Partial<MediaLimits>;
+  /**
+   * Full-resolution web images for stills: `always` (default), or `needed`: only for formats
+   * browsers cannot show (EXR, DPX, TIFF, TGA, BMP, HDR, linear data) — a JPEG, PNG, WebP or GIF
+   * original is then viewed as it is, which saves an encode per still.
+   */
+  webImages?: 'needed' | 'always';
 }
+
+/** Still formats every browser shows as they are: their original is the web image. */
+const BROWSER_STILLS = new Set(['jpg', 'png', 'webp', 'gif']);
 
 interface MediaRow {
   id: string;
@@ -103,7 +112,9 @@ export class MediaPipeline {
       .set({ metadata: JSON.stringify(metadata), media_type: mediaType, updated_at: nowIso() })
       .where('id', '=', media.id)
       .execute();
-    await this.enqueueOnce(media.id, ['thumbnail', 'proxy']);
+    const needsProxy =
+      mediaType !== 'image' || (this.options.webImages ?? 'always') === 'always' || !BROWSER_STILLS.has(meta.format) || meta.linear;
+    await this.enqueueOnce(media.id, needsProxy ? ['thumbnail', 'proxy'] : ['thumbnail']);
   }
 
   private async thumbnail({ job, signal }: JobContext): Promise<void> {
