@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Writes the benchmark and reliability tables from bench/results/*.md into README.md, between
+// the <!-- benchmarks:start/end --> and <!-- reliability:start/end --> markers.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const results = path.join(root, 'bench/results');
+const order = ['ingest', 'media', 'search', 'server', 'jobs', 'web'];
+const read = (name) => {
+  const p = path.join(results, `${name}.md`);
+  return fs.existsSync(p) ? fs.readFileSync(p, 'utf8').trim().replace(/^# .*\n+/, '') : null;
+};
+const sections = order
+  .map((name) => [name, read(name)])
+  .filter(([, text]) => text)
+  .map(([name, text]) => `### ${name}\n\n${text}`);
+const reliability = read('reliability') ?? read('soak');
+let readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+const put = (marker, body) => {
+  const re = new RegExp(`(<!-- ${marker}:start -->)[\\s\\S]*?(<!-- ${marker}:end -->)`);
+  readme = readme.replace(re, `$1\n${body}\n$2`);
+};
+put('benchmarks', sections.join('\n\n') || '_No results yet: run `npm run bench`._');
+if (reliability) put('reliability', reliability);
+fs.writeFileSync(path.join(root, 'README.md'), readme);
+console.log(`README updated with ${sections.length} benchmark section(s)${reliability ? ' and the reliability table' : ''}.`);
