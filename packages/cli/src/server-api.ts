@@ -22,6 +22,7 @@ export interface ServeFlags {
   trustProxy?: boolean;
   maxUploadBytes?: number | string;
   redisUrl?: string;
+  work?: boolean;
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   presignDownloads?: boolean;
 }

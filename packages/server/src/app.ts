@@ -19,6 +19,8 @@ import { mediaRoutes } from './routes/media.js';
 import { fileRoutes } from './routes/files.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { adminRoutes } from './routes/admin.js';
+import { jobRoutes } from './routes/jobs.js';
+import { eventRoutes } from './routes/events.js';
 import { reviewRoutes } from './routes/review.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -126,6 +128,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   await app.register(fileRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register(uploadRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register(adminRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(jobRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(eventRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register(reviewRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register(playlistRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register(webhookRoutes, { ...ctx, prefix: API_PREFIX });

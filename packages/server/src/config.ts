@@ -36,6 +36,11 @@ export interface ServerConfig {
   uploadDir?: string;
   /** For the distributed job queue (scale mode); unused by the embedded server. */
   redisUrl?: string;
+  /**
+   * Work processing jobs in this process. Embedded (no Redis): always. Scale mode: only when
+   * set (`--work`, `MONTU_WORK=1`); normally `montu worker` processes do the work.
+   */
+  work?: boolean;
   /** Serve /metrics without authentication (for a Prometheus scraper on a private network). */
   metricsPublic: boolean;
   logLevel: LogLevel;
@@ -61,6 +66,7 @@ export interface ServerFlags {
   trustProxy?: boolean;
   maxUploadBytes?: number | string;
   redisUrl?: string;
+  work?: boolean;
   logLevel?: LogLevel;
   presignDownloads?: boolean;
 }
@@ -127,6 +133,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
     limits: env['MONTU_MAX_UPLOAD_BYTES'] ? { maxUploadBytes: int(env['MONTU_MAX_UPLOAD_BYTES'], 'MONTU_MAX_UPLOAD_BYTES')! } : undefined,
     uploadDir: env['MONTU_UPLOAD_DIR'],
     redisUrl: env['MONTU_REDIS_URL'],
+    work: bool(env['MONTU_WORK'], 'MONTU_WORK'),
     metricsPublic: bool(env['MONTU_METRICS_PUBLIC'], 'MONTU_METRICS_PUBLIC'),
     logLevel: env['MONTU_LOG_LEVEL'] as LogLevel | undefined,
   });
@@ -151,6 +158,7 @@ function fromFlags(f: ServerFlags): Partial2<ServerConfig> {
     trustProxy: f.trustProxy,
     limits: f.maxUploadBytes !== undefined ? { maxUploadBytes: int(f.maxUploadBytes, '--max-upload-bytes')! } : undefined,
     redisUrl: f.redisUrl,
+    work: f.work,
     logLevel: f.logLevel,
   });
 }

@@ -53,6 +53,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
       storage: storageFor(config),
       limits: { maxFileBytes: config.limits.maxUploadBytes },
+      ...(config.redisUrl ? { jobs: { redisUrl: config.redisUrl, work: config.work ?? false } } : {}),
     }));
   const print = options.print ?? ((line: string) => process.stderr.write(line + '\n'));
   let firstRun: RunningServer['firstRun'];
@@ -72,7 +73,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     montu,
     config,
     logger,
-    ...(options.queueDepth ? { queueDepth: options.queueDepth } : {}),
+    ...(options.queueDepth
+      ? { queueDepth: options.queueDepth }
+      : montu.jobs
+        ? { queueDepth: () => montu.jobs!.counts() }
+        : {}),
   });
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();

@@ -1,4 +1,5 @@
 /** serve, config and worker: the long-running processes and their settings. */
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import * as core from '@montu/core';
 import { globals, resolveTarget } from '../context.js';
@@ -24,6 +25,7 @@ function serverOptions(cmd: Command): Command {
     .option('--trust-proxy', 'trust X-Forwarded-* from a reverse proxy')
     .option('--max-upload-bytes <n>', 'largest accepted upload', intArg(1))
     .option('--redis-url <url>', 'Redis for the distributed job queue (scale mode)')
+    .option('--work', 'scale mode: also work processing jobs in this server process (MONTU_WORK=1)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']));
 }
 
@@ -120,6 +122,9 @@ number of workers on any machines share the queue; without it they share the dat
       const montu = await core.openMontu({
         dataDir: t.dataDir,
         ...(t.databaseUrl !== undefined ? { databaseUrl: t.databaseUrl } : {}),
+        // The storage `montu serve` uses (MONTU_STORAGE, MONTU_S3_*, MONTU_STORAGE_ROOT, config file).
+        storage: await workerStorage(cmd, t.dataDir),
+        webhooks: { deliver: false },
         jobs: { work: true, ...(redisUrl ? { redisUrl } : {}), ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}) },
       });
       const where = montu.describe();
@@ -130,4 +135,13 @@ number of workers on any machines share the queue; without it they share the dat
       process.stderr.write(`montu: ${signal}: finishing running jobs\n`);
       await montu.close();
     });
+}
+
+/** The storage backend of the server's configuration, for a worker (which must use the same). */
+async function workerStorage(cmd: Command, dataDir: string): Promise<core.StorageBackend | { type: 'local'; root: string }> {
+  const server = await loadServerModule();
+  const config = server.loadConfig({ ...serveFlags(cmd), dataDir }) as Record<string, unknown>;
+  const storage = config['storage'] as { type: 'local'; root?: string } | ({ type: 's3' } & core.S3StorageConfig);
+  if (storage.type === 's3') return core.createStorage({ ...storage, type: 's3' });
+  return { type: 'local', root: path.resolve(String(config['dataDir'] ?? dataDir), storage.root ?? 'storage') };
 }

@@ -70,6 +70,16 @@ export interface Approval {
   comment: string | null;
 }
 
+/** The state of one processing step of a media item (its latest job of that kind). */
+export interface StepProcessing {
+  jobId: string;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  progress: number;
+  attempts: number;
+  error: string | null;
+  updatedAt: string;
+}
+
 export interface Media {
   id: string;
   projectId: string;
@@ -92,6 +102,11 @@ export interface Media {
   archivedAt: string | null;
   processingState: ProcessingState;
   processingError: string | null;
+  /**
+   * Processing per step (`probe` = metadata, `thumbnail`, `proxy` = proxy/web/audio rendition):
+   * the latest job of each kind. Absent for items processed before jobs were recorded.
+   */
+  processing?: Record<string, StepProcessing>;
   metadata: Record<string, unknown>;
   customProperties: Record<string, unknown>;
   files: MediaFile[];

@@ -111,7 +111,8 @@ export async function startProcessing(ctx: ServiceContext, jobs: JobsOptions, pr
     pollMs: jobs.pollMs ?? 1000,
     retry,
     onSettled: (job) => pipeline.settle(job),
-    queueName: jobs.queueName ?? 'montu',
+    // MONTU_QUEUE_NAME lets several libraries (or test runs) share one Redis.
+    queueName: jobs.queueName ?? (process.env['MONTU_QUEUE_NAME'] || 'montu'),
     work: jobs.work ?? true,
     ...(jobs.redisUrl ? { redisUrl: jobs.redisUrl } : {}),
   };

@@ -23,6 +23,7 @@ import {
   type MediaFile,
   type MediaType,
   type Page,
+  type StepProcessing,
 } from '../domain/types.js';
 import { mediaKey } from '../storage/keys.js';
 import { OWNER } from '../storage/owner.js';
@@ -156,7 +157,9 @@ export class MediaService {
     if (input.filePath !== undefined) {
       await assertReadableFile(input.filePath);
       sniff = await sniffFile(input.filePath, fileName);
-      body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
+      // Opened only for a recognised file: a stream opened then destroyed still opens the file
+      // later, and fails (unhandled) if the caller removed it meanwhile.
+      body = sniff ? fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 }) : (async function* () {})();
     } else {
       const peeked = await peekStream(input.stream!, SNIFF_BYTES);
       sniff = await sniffBuffer(peeked.head, fileName);
@@ -170,7 +173,6 @@ export class MediaService {
       );
     }
 
-    await this.projects.ensureTask(this.ctx.db, projectId, taskId);
     const versionNumber = await reserveVersion(this.ctx.db, projectId, taskId, input.version);
     const version = formatVersion(versionNumber);
     const id = newId();
@@ -185,6 +187,7 @@ export class MediaService {
       stored = true;
       const now = nowIso();
       await this.ctx.db.transaction().execute(async (trx) => {
+        await this.projects.ensureTask(trx, projectId, taskId);
         await insertMediaRecord(trx, {
           id,
           projectId,
@@ -369,7 +372,37 @@ export class MediaService {
       list.push(fileFromRow(f));
       byMedia.set(f.media_id, list);
     }
-    return rows.map((r) => mediaFromRow(r, byMedia.get(r.id) ?? []));
+    // Per-step processing: the latest job of each type, one indexed query for the whole page.
+    const jobs = await this.ctx.db
+      .selectFrom('job')
+      .select(['id', 'media_id', 'type', 'state', 'progress', 'attempts', 'error', 'updated_at', 'created_at'])
+      .where(
+        'media_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    const steps = new Map<string, Record<string, StepProcessing>>();
+    for (const j of jobs) {
+      if (!j.media_id) continue;
+      const rec = steps.get(j.media_id) ?? {};
+      rec[j.type] = {
+        jobId: j.id,
+        state: j.state as StepProcessing['state'],
+        progress: j.progress,
+        attempts: j.attempts,
+        error: j.error,
+        updatedAt: j.updated_at,
+      };
+      steps.set(j.media_id, rec);
+    }
+    return rows.map((r) => {
+      const m = mediaFromRow(r, byMedia.get(r.id) ?? []);
+      const p = steps.get(r.id);
+      return p ? { ...m, processing: p } : m;
+    });
   }
 
   // ---------------------------------------------------------------- update

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { visibleProjects, type MontuEvent } from '@montu/core';
+import type { AppContext } from '../app.js';
+import { errors } from '../schemas.js';
+
+const EventsQuery = Type.Object({
+  /** Only events of this media item. */
+  mediaId: Type.Optional(Type.String({ maxLength: 64 })),
+  /** Only these event types or prefixes (`job.`, `processing.finished`), comma-separated. */
+  types: Type.Optional(Type.String({ maxLength: 500 })),
+  /** Seconds between heartbeat comments (default 15). */
+  heartbeat: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
+});
+
+/**
+ * Live library events as Server-Sent Events: job progress, processing results, renditions,
+ * review changes. In scale mode workers' events arrive over the Redis bridge, so any API server
+ * streams them. Each caller sees only events of projects they are a member of (admins: all).
+ * A comment line is sent every `heartbeat` seconds so proxies keep the connection open.
+ */
+export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { montu } = ctx;
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of [...open]) end();
+  });
+
+  app.get<{ Querystring: Static<typeof EventsQuery> }>(
+    '/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Live events (text/event-stream): job progress, processing and review changes in your projects',
+        querystring: EventsQuery,
+        produces: ['text/event-stream'],
+        response: { 200: Type.String({ description: 'An event stream' }), ...errors() },
+      },
+    },
+    async (req, reply) => {
+      const projects = visibleProjects(req.principal);
+      const allowed = projects === undefined ? null : new Set(projects);
+      const types = req.query.types?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
+      const mediaId = req.query.mediaId;
+      const visible = (e: MontuEvent): boolean => {
+        if (allowed && (e.projectId === null || !allowed.has(e.projectId))) return false;
+        if (mediaId && e.mediaId !== mediaId) return false;
+        if (types.length && !types.some((t) => (t.endsWith('.') ? e.type.startsWith(t) : e.type === t))) return false;
+        return true;
+      };
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        // nginx: do not buffer the stream.
+        'x-accel-buffering': 'no',
+        'x-request-id': String(req.id),
+      });
+      res.write(`retry: 3000\n: connected\n\n`);
+      let seq = 0;
+      const off = montu.events.subscribe((e) => {
+        if (!visible(e)) return;
+        res.write(`id: ${++seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      });
+      const beat = setInterval(() => res.write(`: ping ${new Date().toISOString()}\n\n`), (req.query.heartbeat ?? 15) * 1000);
+      const end = () => {
+        clearInterval(beat);
+        off();
+        open.delete(end);
+        if (!res.writableEnded) res.end();
+      };
+      open.add(end);
+      req.raw.on('close', end);
+      res.on('error', end);
+    },
+  );
+}
