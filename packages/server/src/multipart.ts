@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Multipart, MultipartFile } from '@fastify/multipart';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { ValidationError } from '@montu/core';
+import { HttpProblem } from './problem.js';
 
 /** Form fields that came before the file part, and the file part itself (its stream not yet read). */
 export interface MultipartUpload {
@@ -22,6 +24,9 @@ export async function readUntilFile(req: FastifyRequest, reply: FastifyReply): P
         reply.header('connection', 'close');
         throw new ValidationError(`The file part must be named "file", not ${JSON.stringify(part.fieldname)}.`, { field: 'file' });
       }
+      // busboy only truncates a file over the size limit (and flags it): fail the stream instead,
+      // so a cut-off file is never stored as if it were complete.
+      part.file.once('limit', () => part.file.destroy(tooLarge(req)));
       return { fields, file: part };
     }
     fields[part.fieldname] = String(part.value);
@@ -62,12 +67,48 @@ export function parseJsonObject(v: string | undefined, field: string): Record<st
  */
 export async function consumingFile<T>(reply: FastifyReply, file: MultipartFile, fn: () => Promise<T>): Promise<T> {
   try {
-    return await fn();
+    const out = await fn();
+    if (file.file.truncated) throw tooLarge();
+    return out;
   } catch (e) {
+    if (file.file.truncated) e = tooLarge();
     if (!file.file.readableEnded) {
       reply.header('connection', 'close');
       file.file.resume();
     }
     throw e;
   }
+}
+
+function tooLarge(req?: FastifyRequest): HttpProblem {
+  const limit = (req?.server as { montu?: { config?: { limits?: { maxUploadBytes?: number } } } } | undefined)?.montu?.config?.limits?.maxUploadBytes;
+  return new HttpProblem(413, 'payload_too_large', `The file is larger than the upload limit${limit ? ` of ${limit} bytes` : ''}; nothing was stored.`, limit ? { limit } : undefined);
+}
+
+/**
+ * A raw request body capped at `max` bytes: a declared Content-Length over the cap is refused
+ * at once; a body that grows past it fails the stream. `exceeded()` tells a caller that got a
+ * (wrapped) storage error whether the cap was the cause, to answer 413.
+ */
+export function cappedBody(req: FastifyRequest, max: number): { stream: Readable; exceeded: () => boolean } {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    throw new HttpProblem(413, 'payload_too_large', `The body is larger than the upload limit of ${max} bytes.`, { limit: max });
+  }
+  let seen = 0;
+  let over = false;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      seen += chunk.length;
+      if (seen > max) {
+        over = true;
+        cb(new HttpProblem(413, 'payload_too_large', `The body is larger than the upload limit of ${max} bytes.`, { limit: max }));
+        return;
+      }
+      cb(null, chunk);
+    },
+  });
+  req.raw.on('error', (e) => cap.destroy(e));
+  req.raw.pipe(cap);
+  return { stream: cap, exceeded: () => over };
 }
