@@ -21,6 +21,7 @@ export interface TestServer {
 export async function startTestServer(
   kind: 'sqlite' | 'postgres',
   overrides: Partial<ServerConfig> = {},
+  options: { /** Run processing jobs (slow); by default they are queued but not worked. */ processing?: boolean } = {},
 ): Promise<TestServer> {
   const dir = tempDir('montu-server-');
   const db = await freshDatabase(kind, dir);
@@ -33,7 +34,12 @@ export async function startTestServer(
     logLevel: 'silent',
     ...overrides,
   };
-  const montu = await openMontu({ dataDir: dir, databaseUrl: db.url, storage: { type: 'local', root: path.join(dir, 'storage') } });
+  const montu = await openMontu({
+    dataDir: dir,
+    databaseUrl: db.url,
+    storage: { type: 'local', root: path.join(dir, 'storage') },
+    jobs: options.processing ? {} : { work: false },
+  });
   const server = await startServer(config, { montu, print: () => undefined });
   return {
     url: server.url,

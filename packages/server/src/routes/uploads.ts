@@ -9,16 +9,16 @@ import { FileStore } from '@tus/file-store';
 import {
   isMontuError,
   NotFound,
-  roleIn,
   visibleProjects,
   type Principal,
   type Role,
 } from '@montu/core';
 import type { AppContext } from '../app.js';
 import { API_PREFIX } from '../app.js';
-import { actorOf, requireRole, scopeOf } from '../auth.js';
-import { problemBody, STATUS_OF, type ProblemCode } from '../problem.js';
+import { requireRole, scopeOf } from '../auth.js';
+import { STATUS_OF, type ProblemCode } from '../problem.js';
 import { errors, Media } from '../schemas.js';
+import { sequenceRoutes } from './sequences.js';
 
 const PRINCIPAL = Symbol('montu.principal');
 type RawWithPrincipal = IncomingMessage & { [PRINCIPAL]?: Principal; id?: string };
@@ -227,9 +227,10 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       return reply.code(202).send({ state: 'uploading', offset: upload.offset, size: upload.size ?? null });
     },
   );
-  void roleIn;
-  void actorOf;
-  void problemBody;
+
+  // Frame bodies of any type (image/x-exr, image/png…) stay unread for the handler to stream.
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+  await sequenceRoutes(app, ctx);
 }
 
 function writeResult(file: string, result: UploadResult): void {

@@ -1,0 +1,131 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { AppContext } from '../app.js';
+import { actorOf, requireRole } from '../auth.js';
+import { errors, Media } from '../schemas.js';
+import { cappedBody } from '../multipart.js';
+import { HttpProblem } from '../problem.js';
+
+const Frame = Type.Object({
+  frame: Type.Integer(),
+  fileName: Type.String({ maxLength: 255 }),
+  size: Type.Optional(Type.Integer({ minimum: 0 })),
+  sha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$' })),
+});
+const StartSequence = Type.Object({
+  projectId: Type.String({ maxLength: 64 }),
+  taskId: Type.String({ maxLength: 200 }),
+  version: Type.Optional(Type.Union([Type.String({ maxLength: 16 }), Type.Integer({ minimum: 1 })])),
+  description: Type.Optional(Type.String({ maxLength: 10_000 })),
+  tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
+  fps: Type.Optional(Type.String({ maxLength: 32 })),
+  fileName: Type.Optional(Type.String({ maxLength: 255 })),
+  frames: Type.Array(Frame, { minItems: 1, maxItems: 100_000 }),
+});
+const SequenceUpload = Type.Object(
+  {
+    uploadId: Type.String(),
+    version: Type.String(),
+    pendingFrames: Type.Array(Type.Integer()),
+    projectId: Type.Optional(Type.String()),
+    taskId: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+const UploadParams = Type.Object({ uploadId: Type.String({ maxLength: 64 }) });
+const FrameParams = Type.Object({ uploadId: Type.String({ maxLength: 64 }), frame: Type.Integer() });
+
+/**
+ * Image sequences as one media item: declare the frames, send each frame's bytes (any order,
+ * retries replace), then commit. The library keeps the state; these routes only translate.
+ */
+export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { montu, metrics } = ctx;
+
+  /** The upload if the caller is (at least) an artist in its project; 404 otherwise. */
+  async function load(req: FastifyRequest, uploadId: string) {
+    const up = await montu.media.getSequenceUpload(uploadId);
+    requireRole(req, up.projectId, 'artist');
+    return up;
+  }
+
+  app.post<{ Body: Static<typeof StartSequence> }>(
+    '/uploads/sequences',
+    {
+      schema: {
+        tags: ['uploads'],
+        summary: 'Start a sequence upload: the manifest of frames (then PUT each frame, then complete)',
+        body: StartSequence,
+        response: { 201: SequenceUpload, ...errors(400, 403, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, req.body.projectId, 'artist');
+      const info = await montu.media.startSequenceUpload({ ...req.body, author: actorOf(req) });
+      return reply.code(201).header('location', `/api/v1/uploads/sequences/${info.uploadId}`).send(info);
+    },
+  );
+
+  app.get<{ Params: Static<typeof UploadParams> }>(
+    '/uploads/sequences/:uploadId',
+    { schema: { tags: ['uploads'], summary: 'A sequence upload and the frames still pending', params: UploadParams, response: { 200: SequenceUpload, ...errors(404) } } },
+    async (req) => load(req, req.params.uploadId),
+  );
+
+  app.put<{ Params: Static<typeof FrameParams>; Querystring: { sha256?: string } }>(
+    '/uploads/sequences/:uploadId/frames/:frame',
+    {
+      schema: {
+        tags: ['uploads'],
+        summary: "One frame's bytes (raw body, streamed into storage); optional ?sha256= is verified",
+        params: FrameParams,
+        querystring: Type.Object({ sha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$' })) }),
+        response: {
+          200: Type.Object({ frame: Type.Integer(), size: Type.Integer(), sha256: Type.String() }),
+          ...errors(400, 404, 413, 422),
+        },
+      },
+    },
+    async (req) => {
+      await load(req, req.params.uploadId);
+      const sha = req.query.sha256 ?? (req.headers['montu-sha256'] as string | undefined);
+      const body = cappedBody(req, ctx.config.limits.maxUploadBytes);
+      const stored = await montu.media
+        .putSequenceFrame(req.params.uploadId, req.params.frame, body.stream, sha ? { expectedSha256: sha } : {})
+        .catch((e: unknown) => {
+          if (body.exceeded()) throw new HttpProblem(413, 'payload_too_large', `The frame is larger than the upload limit of ${ctx.config.limits.maxUploadBytes} bytes; nothing was stored.`);
+          throw e;
+        });
+      metrics.uploadBytes.inc({ kind: 'sequence' }, stored.size);
+      return stored;
+    },
+  );
+
+  app.post<{ Params: Static<typeof UploadParams> }>(
+    '/uploads/sequences/:uploadId/complete',
+    {
+      schema: {
+        tags: ['uploads'],
+        summary: 'Commit the sequence as one media item (every frame must have arrived)',
+        params: UploadParams,
+        response: { 201: Media, ...errors(400, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      await load(req, req.params.uploadId);
+      const id = await montu.media.completeSequenceUpload(req.params.uploadId);
+      metrics.uploads.inc({ kind: 'sequence', result: 'ok' });
+      return reply.code(201).header('location', `/api/v1/media/${id}`).send(await montu.media.getMediaById(id));
+    },
+  );
+
+  app.delete<{ Params: Static<typeof UploadParams> }>(
+    '/uploads/sequences/:uploadId',
+    { schema: { tags: ['uploads'], summary: 'Cancel a sequence upload (stored frames are removed)', params: UploadParams, response: { 204: Type.Null(), ...errors(404) } } },
+    async (req, reply) => {
+      await load(req, req.params.uploadId);
+      await montu.media.abortSequenceUpload(req.params.uploadId);
+      return reply.code(204).send();
+    },
+  );
+}
