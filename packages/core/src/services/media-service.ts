@@ -157,9 +157,10 @@ export class MediaService {
     if (input.filePath !== undefined) {
       await assertReadableFile(input.filePath);
       sniff = await sniffFile(input.filePath, fileName);
-      // Opened only for a recognised file: a stream opened then destroyed still opens the file
-      // later, and fails (unhandled) if the caller removed it meanwhile.
-      body = sniff ? fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 }) : (async function* () {})();
+      // Opened only once the version is reserved (below): a stream opened and then abandoned
+      // (refused type, version conflict) still opens the file later, and fails unhandled —
+      // crashing the process — if the caller removed it meanwhile (tus removes its partial file).
+      body = (async function* () {})();
     } else {
       const peeked = await peekStream(input.stream!, SNIFF_BYTES);
       sniff = await sniffBuffer(peeked.head, fileName);
@@ -179,6 +180,7 @@ export class MediaService {
     const key = mediaKey({ projectId, taskId, version, name: safeFileName(fileName) });
     let stored = false;
     try {
+      if (input.filePath !== undefined) body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
       const object = await this.ctx.storage.put(key, body, {
         contentType: sniff.mimeType,
         maxBytes: this.ctx.limits.maxFileBytes,
