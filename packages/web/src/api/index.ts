@@ -23,8 +23,14 @@ export * from './types.js';
 export { ApiError, onUnauthorized, getCsrfToken, API } from './http.js';
 
 /** Lists come back as `{ items }` or a bare array depending on the route; accept both. */
-type Listish<T> = T[] | { items: T[] };
-const items = <T>(r: Listish<T>): T[] => (Array.isArray(r) ? r : r.items);
+type Listish<T> = T[] | { items: T[] } | Record<string, unknown>;
+function items<T>(r: Listish<T>): T[] {
+  if (Array.isArray(r)) return r;
+  if (r && Array.isArray((r as { items?: unknown }).items)) return (r as { items: T[] }).items;
+  // `{ taskId, media: [...] }` style: the first list in the object.
+  const list = r ? Object.values(r).find(Array.isArray) : undefined;
+  return (list as T[] | undefined) ?? [];
+}
 
 const enc = encodeURIComponent;
 
@@ -38,7 +44,11 @@ export const api = {
     await post('/auth/logout').catch(() => undefined);
     setCsrfToken(null);
   },
-  me: () => get<Me>('/auth/me'),
+  async me(): Promise<Me> {
+    const r = await get<Me & { csrfToken?: string }>('/auth/me');
+    if (r.csrfToken) setCsrfToken(r.csrfToken);
+    return r;
+  },
 
   projects: async (): Promise<Project[]> => items(await get<Listish<Project>>('/projects')),
   tasks: async (projectId: string): Promise<Task[]> => items(await get<Listish<Task>>(`/projects/${enc(projectId)}/tasks`)),
@@ -48,23 +58,26 @@ export const api = {
     get<Page<Media>>('/media', { ...q, limit: q.limit ?? 100 } as Record<string, string | number | null | undefined>, signal ? { signal } : {}),
   media: (id: string) => get<Media>(`/media/${enc(id)}`),
   updateMedia: (id: string, body: Partial<Pick<Media, 'description' | 'tags' | 'reviewSelected'>>) => patch<Media>(`/media/${enc(id)}`, body),
+  /** Every version of a task as media items, newest first. */
   versions: async (taskId: string, projectId: string): Promise<Media[]> =>
-    items(await get<Listish<Media>>(`/tasks/${enc(taskId)}/versions`, { projectId })),
+    items(await get<Listish<Media>>(`/tasks/${enc(taskId)}/media`, { projectId }))
+      .filter((m): m is Media => typeof m === 'object' && m !== null && 'versionNumber' in m)
+      .sort((a, b) => b.versionNumber - a.versionNumber),
   history: async (id: string): Promise<HistoryEntry[]> => items(await get<Listish<HistoryEntry>>(`/media/${enc(id)}/history`)),
   review: (id: string, action: 'submit' | 'approve' | 'reject' | 'request-changes', comment: string) =>
     post<Media>(`/media/${enc(id)}/${action}`, { comment }),
 
   annotations: async (id: string): Promise<Annotation[]> => items(await get<Listish<Annotation>>(`/media/${enc(id)}/annotations`)),
   addAnnotation: (id: string, body: NewAnnotation) => post<Annotation>(`/media/${enc(id)}/annotations`, body),
-  updateAnnotation: (mediaId: string, annotationId: string, body: Partial<NewAnnotation> & { resolved?: boolean }) =>
-    patch<Annotation>(`/media/${enc(mediaId)}/annotations/${enc(annotationId)}`, body),
+  updateAnnotation: (annotationId: string, body: Partial<NewAnnotation>) => patch<Annotation>(`/notes/${enc(annotationId)}`, body),
+  resolveAnnotation: (annotationId: string, resolved: boolean) => post<Annotation>(`/notes/${enc(annotationId)}/resolve`, { resolved }),
 
   compare: (taskId: string, projectId: string, a: string, b: string) =>
     get<CompareResult>(`/tasks/${enc(taskId)}/compare`, { projectId, a, b }),
 
-  playlists: async (projectId: string): Promise<Playlist[]> => items(await get<Listish<Playlist>>('/playlists', { projectId })),
+  playlists: async (projectId: string): Promise<Playlist[]> => items(await get<Listish<Playlist>>(`/projects/${enc(projectId)}/playlists`)),
   playlist: (id: string) => get<Playlist>(`/playlists/${enc(id)}`),
-  createPlaylist: (projectId: string, name: string, mediaIds: string[]) => post<Playlist>('/playlists', { projectId, name, mediaIds }),
+  createPlaylist: (projectId: string, name: string, mediaIds: string[]) => post<Playlist>(`/projects/${enc(projectId)}/playlists`, { name, mediaIds }),
   setPlaylistItems: (id: string, mediaIds: string[]) => put<Playlist>(`/playlists/${enc(id)}/items`, { mediaIds }),
   deletePlaylist: (id: string) => del<void>(`/playlists/${enc(id)}`),
   playlistExportUrl: (id: string, format: 'csv' | 'pdf' | 'html' | 'otio') => `${API}/playlists/${enc(id)}/export.${format}`,

@@ -1,12 +1,14 @@
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { api, type Media } from '../api/index.js';
 import { formatDate } from '../lib/format.js';
 import { linkClick } from '../lib/router.js';
 import { ProcessingBadge, StatusBadge } from './StatusBadge.js';
+import { parseTaskId } from '../lib/grouping.js';
 
 interface Props {
   media: Media;
-  onDrop: (e: React.DragEvent) => void;
+  /** Files dropped on a card go to its task. */
+  onDropTo: (e: React.DragEvent, taskId: string) => void;
 }
 
 function Thumb({ media }: { media: Media }) {
@@ -15,7 +17,8 @@ function Thumb({ media }: { media: Media }) {
   return <img className="thumb" src={api.fileUrl(media.id, 'thumbnail')} alt="" loading="lazy" decoding="async" onError={() => setFailed(true)} />;
 }
 
-export function MediaCard({ media, onDrop }: Props) {
+export const MediaCard = memo(function MediaCard({ media, onDropTo }: Props) {
+  const step = parseTaskId(media.taskId).step;
   return (
     <a
       href={`/m/${encodeURIComponent(media.id)}`}
@@ -24,14 +27,14 @@ export function MediaCard({ media, onDrop }: Props) {
       role="listitem"
       aria-label={`${media.taskId} ${media.version}, ${media.status.replace('_', ' ')}, by ${media.author}`}
       onDragOver={(e) => e.preventDefault()}
-      onDrop={onDrop}
+      onDrop={(e) => onDropTo(e, media.taskId)}
       data-media-id={media.id}
     >
       <Thumb media={media} />
       <div className="card-body">
         <div className="card-title">
           <span className="task" title={media.taskId}>
-            {media.taskId}
+            {step ?? media.taskId}
           </span>
           <span className="version">{media.version}</span>
         </div>
@@ -46,9 +49,9 @@ export function MediaCard({ media, onDrop }: Props) {
       </div>
     </a>
   );
-}
+});
 
-export function MediaRow({ media, onDrop }: Props) {
+export const MediaRow = memo(function MediaRow({ media, onDropTo }: Props) {
   return (
     <a
       href={`/m/${encodeURIComponent(media.id)}`}
@@ -56,7 +59,7 @@ export function MediaRow({ media, onDrop }: Props) {
       className="list-row"
       role="row"
       onDragOver={(e) => e.preventDefault()}
-      onDrop={onDrop}
+      onDrop={(e) => onDropTo(e, media.taskId)}
       data-media-id={media.id}
     >
       <span role="cell">
@@ -76,4 +79,4 @@ export function MediaRow({ media, onDrop }: Props) {
       </span>
     </a>
   );
-}
+});

@@ -22,7 +22,7 @@ export function Transport({ player, fps, frameCount, startFrame, dropFrame, mark
     <div className="transport">
       <div className="controls" role="toolbar" aria-label="Playback">
         <button type="button" onClick={player.first} title="First frame (Home)" aria-label="First frame" aria-keyshortcuts="Home">
-          ⏮
+          |◀
         </button>
         <button type="button" onClick={() => player.step(-1)} title="Previous frame (←)" aria-label="Previous frame" aria-keyshortcuts="ArrowLeft">
           ◀▮
@@ -34,7 +34,7 @@ export function Transport({ player, fps, frameCount, startFrame, dropFrame, mark
           ▮▶
         </button>
         <button type="button" onClick={player.last} title="Last frame (End)" aria-label="Last frame" aria-keyshortcuts="End">
-          ⏭
+          ▶|
         </button>
         <button type="button" onClick={() => player.setIn(player.frame)} title="Set in point (I)" aria-keyshortcuts="I">
           In

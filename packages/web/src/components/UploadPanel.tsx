@@ -72,7 +72,7 @@ export function UploadPanel({ projectId, tasks, taskId, dropped, onTaskChange, o
         const row = rowsRef.current.find((r) => r.mediaId === ev.mediaId);
         if (!row) return;
         if (typeof ev.progress === 'number') patch(row.key, { processing: ev.progress });
-        const state = ev.state ?? (ev.type.includes('fail') ? 'failed' : ev.type.includes('processed') || ev.type.includes('completed') ? 'ready' : undefined);
+        const state = ev.type === 'processing.finished' || ev.type === 'processing.failed' || ev.type === 'job.failed' ? ev.state : undefined;
         if (state === 'failed') patch(row.key, { state: 'failed', error: ev.error ?? 'processing failed' });
         else if (state === 'ready' || state === 'completed') {
           patch(row.key, { state: 'ready', processing: 1 });

@@ -17,11 +17,32 @@ function open(): void {
       return;
     }
     if (!data.type && msg.type !== 'message') data.type = msg.type;
+    // Montu puts details under `data`: flatten progress (0–100 → 0–1), state and error.
+    const d = (data as { data?: Record<string, unknown> }).data;
+    if (d) {
+      if (typeof d['progress'] === 'number') data.progress = d['progress'] / 100;
+      if (typeof d['state'] === 'string') data.state = d['state'];
+      if (typeof d['error'] === 'string') data.error = d['error'];
+    }
+    if (data.type === 'processing.failed' || data.type === 'job.failed') data.state = 'failed';
+    if (data.type === 'processing.finished') data.state = data.state ?? 'ready';
     listeners.forEach((l) => l(data));
   };
   source.onmessage = dispatch;
   // Named events (`event: job.progress`) do not reach onmessage; listen to the ones Montu sends.
-  for (const name of ['job', 'job.progress', 'job.completed', 'job.failed', 'media.created', 'media.processed', 'media.failed', 'media.updated', 'status.changed', 'note.added', 'annotation.created', 'processing']) {
+  for (const name of [
+    'job.progress',
+    'job.done',
+    'job.failed',
+    'processing.finished',
+    'processing.failed',
+    'rendition.ready',
+    'media.created',
+    'media.updated',
+    'media.status_changed',
+    'annotation.created',
+    'annotation.updated',
+  ]) {
     source.addEventListener(name, dispatch as EventListener);
   }
 }

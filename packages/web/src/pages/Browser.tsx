@@ -69,7 +69,7 @@ export function Browser({ projectId }: { projectId: string }) {
   useEvents(
     useCallback(
       (ev) => {
-        if (!ev.mediaId || (ev.projectId && ev.projectId !== projectId)) return;
+        if (!ev.mediaId || (ev.projectId && ev.projectId !== projectId) || ev.type === 'job.progress') return;
         const id = ev.mediaId;
         api.media(id).then(
           (m) =>
@@ -114,12 +114,13 @@ export function Browser({ projectId }: { projectId: string }) {
     if (last && last.index >= rows.length - 8 && cursor && !loading) void fetchPage(cursor);
   }, [last, rows.length, cursor, loading, fetchPage]);
 
-  function onDrop(e: React.DragEvent, taskId: string | null) {
+  const onDrop = useCallback((e: React.DragEvent, taskId: string | null) => {
     e.preventDefault();
     e.stopPropagation();
-    setUploadTask(taskId ?? uploadTask ?? '');
-    setUploadFiles(filesFromDrop(e.dataTransfer));
-  }
+    const files = filesFromDrop(e.dataTransfer);
+    setUploadTask((cur) => taskId ?? cur ?? '');
+    setUploadFiles(files);
+  }, []);
 
   return (
     <section className="browser" aria-label="Media browser" onDragOver={(e) => e.preventDefault()} onDrop={(e) => onDrop(e, null)}>
@@ -176,9 +177,9 @@ export function Browser({ projectId }: { projectId: string }) {
                 ) : (
                   row.items.map((m) =>
                     view === 'grid' ? (
-                      <MediaCard key={m.id} media={m} onDrop={(e) => onDrop(e, m.taskId)} />
+                      <MediaCard key={m.id} media={m} onDropTo={onDrop} />
                     ) : (
-                      <MediaRow key={m.id} media={m} onDrop={(e) => onDrop(e, m.taskId)} />
+                      <MediaRow key={m.id} media={m} onDropTo={onDrop} />
                     ),
                   )
                 )}

@@ -244,7 +244,7 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
                 await loadNotes();
               }}
               onResolve={async (n, resolved) => {
-                await api.updateAnnotation(media.id, n.id, { resolved });
+                await api.resolveAnnotation(n.id, resolved);
                 await loadNotes();
               }}
             />

@@ -1,0 +1,405 @@
+/**
+ * End-to-end tests of the web app in a real browser (Debian's chromium through playwright-core)
+ * against a real `montu serve` (the built CLI) on a fresh data directory.
+ * Screenshots go to e2e/screenshots/ (not committed); the scroll benchmark to bench/results/web.json.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SHOTS = path.join(ROOT, 'e2e/screenshots');
+const CHROMIUM = process.env.MONTU_CHROMIUM ?? '/usr/bin/chromium';
+const CLI = path.join(ROOT, 'packages/cli/dist/bin.js');
+const WEB_DIST = path.join(ROOT, 'packages/web/dist');
+const ready = existsSync(CHROMIUM) && existsSync(CLI) && existsSync(path.join(WEB_DIST, 'index.html'));
+const PROJECT = 'SWA';
+const TASK_VIDEO = 'ep01_sq010_sh010_comp';
+const TASK_IMAGE = 'ep01_sq010_sh020_comp';
+const TASK_SEQ = 'ep01_sq010_sh030_comp';
+const PASSWORD = 'correct-horse-battery';
+
+let server: ChildProcess;
+let base = '';
+let adminToken = '';
+let browser: Browser;
+let work = '';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function adminApi<T>(method: string, p: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}/api/v1${p}`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+type MediaLite = { id: string; taskId: string; version: string; status: string; processingState: string };
+const findMedia = async (taskId: string): Promise<MediaLite[]> =>
+  (await adminApi<{ items: MediaLite[] }>('GET', `/media?projectId=${PROJECT}&taskId=${taskId}&limit=50`)).items;
+
+function ffmpeg(args: string[]): void {
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+}
+
+async function signIn(page: Page, username: string): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('search', { name: 'Filter media' }).waitFor({ timeout: 20_000 });
+}
+
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  return page;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+describe.skipIf(!ready)('web app in chromium against montu serve', () => {
+  beforeAll(async () => {
+    work = mkdtempSync(path.join(tmpdir(), 'montu-e2e-'));
+    const port = await freePort();
+    server = spawn(process.execPath, [CLI, 'serve', '--data-dir', path.join(work, 'data'), '--port', String(port), '--host', '127.0.0.1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MONTU_LOG_LEVEL: 'warn' },
+    });
+    let err = '';
+    server.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    server.stdout!.on('data', (b: Buffer) => (err += b.toString()));
+    base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 200; i++) {
+      const m = /API token:\s*(\S+)/.exec(err);
+      if (m) adminToken = m[1]!;
+      if (adminToken && (await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) break;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    if (!adminToken) throw new Error(`montu serve did not start:\n${err}`);
+
+    await adminApi('POST', '/projects', { id: PROJECT, name: 'Star Wars Anthology', settings: { defaultFps: '24/1' } });
+    for (const [username, role] of [['ana', 'artist'], ['sam', 'supervisor']] as const) {
+      const u = await adminApi<{ id: string }>('POST', '/users', { username, password: PASSWORD, displayName: username === 'ana' ? 'Ana Artist' : 'Sam Supervisor' });
+      await adminApi('PUT', `/projects/${PROJECT}/members/${u.id}`, { role });
+    }
+
+    // Media: a still, two versions of a 2 s 24 fps movie, a 10-frame PNG sequence.
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=1', '-frames:v', '1', path.join(work, 'still.png')]);
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=24', '-t', '2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', path.join(work, 'shot_v1.mp4')]);
+    ffmpeg(['-f', 'lavfi', '-i', 'smptebars=size=640x360:rate=24', '-t', '2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', path.join(work, 'shot_v2.mp4')]);
+    mkdirSync(path.join(work, 'seq'));
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=24', '-frames:v', '10', '-start_number', '1001', path.join(work, 'seq/plate.%04d.png')]);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill('SIGTERM');
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('first page JavaScript is under 300 kB gzipped', () => {
+    const html = readFileSync(path.join(WEB_DIST, 'index.html'), 'utf8');
+    const entry = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+    const total = entry.reduce((n, f) => n + gzipSync(readFileSync(path.join(WEB_DIST, f))).length, 0);
+    const all = readdirSync(path.join(WEB_DIST, 'assets')).filter((f) => f.endsWith('.js'));
+    const everything = all.reduce((n, f) => n + gzipSync(readFileSync(path.join(WEB_DIST, 'assets', f))).length, 0);
+    writeResult({ firstPageJsGzipBytes: total, allJsGzipBytes: everything, firstPageFiles: entry });
+    expect(total).toBeLessThan(300_000);
+  });
+
+  it('serves the app with CSP and SPA fallback, API 404s stay problem+json', async () => {
+    const res = await fetch(`${base}/m/some-deep-link`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await res.text()).toContain('<div id="root">');
+    const api = await fetch(`${base}/api/v1/nope`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(api.status).toBe(404);
+    const asset = readdirSync(path.join(WEB_DIST, 'assets'))[0]!;
+    expect((await fetch(`${base}/assets/${asset}`)).headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${base}/assets/missing-123.js`)).status).toBe(404);
+  });
+
+  it('artist signs in and uploads an image, a video and a sequence; processing finishes', async () => {
+    const page = await newPage();
+    await signIn(page, 'ana');
+    await page.getByRole('button', { name: 'Upload…' }).click();
+    const panel = page.getByRole('region', { name: 'Upload' });
+    const uploadTo = async (task: string, files: string[]) => {
+      await panel.getByRole('combobox', { name: 'Task' }).fill(task);
+      await panel.locator('label:has-text("Add files…") input[type=file]').setInputFiles(files);
+      await panel.getByRole('button', { name: 'Start upload' }).click();
+    };
+    await uploadTo(TASK_VIDEO, [path.join(work, 'shot_v1.mp4')]);
+    await expect.poll(async () => (await findMedia(TASK_VIDEO)).length, { timeout: 60_000 }).toBe(1);
+    await uploadTo(TASK_IMAGE, [path.join(work, 'still.png')]);
+    const frames = readdirSync(path.join(work, 'seq')).map((f) => path.join(work, 'seq', f));
+    await uploadTo(TASK_SEQ, frames);
+    await expect.poll(async () => (await findMedia(TASK_SEQ)).length, { timeout: 60_000 }).toBe(1);
+    await uploadTo(TASK_VIDEO, [path.join(work, 'shot_v2.mp4')]);
+    await expect.poll(async () => (await findMedia(TASK_VIDEO)).length, { timeout: 60_000 }).toBe(2);
+    // Every row ends "ready" (processing progress comes from the event stream, with a poll as backstop).
+    await expect
+      .poll(async () => panel.locator('li[data-state]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state'))), { timeout: 180_000 })
+      .toEqual(['ready', 'ready', 'ready', 'ready']);
+    await panel.getByRole('button', { name: 'Close upload panel' }).click();
+    await expect.poll(() => page.locator('a[data-media-id]').count()).toBe(3);
+    await page.waitForTimeout(500);
+    await shot(page, 'browser');
+    const seq = (await findMedia(TASK_SEQ))[0]!;
+    expect(seq).toMatchObject({ processingState: 'ready' });
+    await page.close();
+  });
+
+  it('steps to frame 12, draws an arrow, saves the note and finds it again after reload', async () => {
+    const page = await newPage();
+    await signIn(page, 'ana');
+    const v1 = (await findMedia(TASK_VIDEO)).find((m) => m.version === 'v001')!;
+    await page.goto(`${base}/m/${v1.id}`);
+    const video = page.getByTestId('video');
+    await video.waitFor();
+    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement | null)?.readyState! >= 2);
+    await page.getByRole('img', { name: /ep01_sq010_sh010_comp v001/ }).click({ position: { x: 5, y: 5 } });
+    for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.getByTestId('frame-counter').textContent()).toBe('12');
+    expect(await page.getByTestId('timecode').textContent()).toBe('00:00:00:12');
+    // The frame on screen really is 12: the video's current time lies inside frame 12.
+    const t = await page.evaluate(() => document.querySelector('video')!.currentTime);
+    expect(Math.floor(t * 24)).toBe(12);
+    await shot(page, 'viewer');
+
+    // Draw an arrow from 30%,30% to 60%,50% of the picture.
+    await page.keyboard.press('w');
+    const box = (await video.boundingBox())!;
+    const at = (x: number, y: number) => [box.x + box.width * x, box.y + box.height * y] as const;
+    await page.mouse.move(...at(0.3, 0.3));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.45, 0.4), { steps: 5 });
+    await page.mouse.move(...at(0.6, 0.5), { steps: 5 });
+    await page.mouse.up();
+    await page.getByLabel(/New note at frame 12/).fill('Arrow here: fix the edge @sam');
+    await page.getByRole('button', { name: 'Save note' }).click();
+    await page.getByRole('list', { name: 'Notes' }).getByText('fix the edge').waitFor();
+    await shot(page, 'drawing');
+
+    const notes = await adminApi<Array<{ frame: number; drawing: { shapes: Array<{ type: string; from: { x: number; y: number }; to: { x: number; y: number } }> }; mentions: string[] }>>(
+      'GET',
+      `/media/${v1.id}/annotations`,
+    );
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.frame).toBe(12);
+    const arrow = notes[0]!.drawing.shapes[0]!;
+    expect(arrow.type).toBe('arrow');
+    expect(arrow.from.x).toBeCloseTo(0.3, 2);
+    expect(arrow.from.y).toBeCloseTo(0.3, 2);
+    expect(arrow.to.x).toBeCloseTo(0.6, 2);
+    expect(arrow.to.y).toBeCloseTo(0.5, 2);
+
+    // Reload: the viewer opens at frame 0; clicking the note jumps to frame 12 and shows the arrow in place.
+    await page.reload();
+    await page.getByTestId('video').waitFor();
+    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement | null)?.readyState! >= 2);
+    expect(await page.getByTestId('frame-counter').textContent()).toBe('0');
+    await page.getByRole('list', { name: 'Notes' }).getByRole('button', { name: /frame 12/ }).click();
+    await expect.poll(() => page.getByTestId('frame-counter').textContent()).toBe('12');
+    await page.waitForTimeout(300);
+    const box2 = (await page.getByTestId('video').boundingBox())!;
+    const canvasBox = (await page.getByTestId('drawing-canvas').boundingBox())!;
+    // A pixel in the middle of the shaft is the arrow's red; one away from it is transparent.
+    const px = await page.evaluate(
+      ({ x, y, x2, y2 }) => {
+        const c = document.querySelector('[data-testid=drawing-canvas]') as HTMLCanvasElement;
+        const ctx = c.getContext('2d')!;
+        const d = window.devicePixelRatio || 1;
+        return [Array.from(ctx.getImageData(Math.round(x * d), Math.round(y * d), 1, 1).data), Array.from(ctx.getImageData(Math.round(x2 * d), Math.round(y2 * d), 1, 1).data)];
+      },
+      {
+        x: box2.x - canvasBox.x + box2.width * 0.45,
+        y: box2.y - canvasBox.y + box2.height * 0.4,
+        x2: box2.x - canvasBox.x + box2.width * 0.45,
+        y2: box2.y - canvasBox.y + box2.height * 0.7,
+      },
+    );
+    expect(px[0]![0]).toBeGreaterThan(200);
+    expect(px[0]![3]).toBeGreaterThan(200);
+    expect(px[1]![3]).toBe(0);
+    await shot(page, 'drawing-reloaded');
+    await page.close();
+  });
+
+  it('compares v001 and v002 with a wipe', async () => {
+    const page = await newPage();
+    await signIn(page, 'ana');
+    await page.goto(`${base}/compare/${PROJECT}/${TASK_VIDEO}?a=v001&b=v002&mode=wipe`);
+    const handle = page.getByTestId('wipe-handle');
+    await handle.waitFor({ timeout: 20_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('video')].every((v) => v.readyState >= 2));
+    const stack = (await page.getByTestId('compare-stack').boundingBox())!;
+    const hb = (await handle.boundingBox())!;
+    await page.mouse.move(hb.x + hb.width / 2, hb.y + hb.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(stack.x + stack.width * 0.3, hb.y + hb.height / 2, { steps: 5 });
+    await page.mouse.up();
+    expect(Number(await handle.getAttribute('aria-valuenow'))).toBeGreaterThan(25);
+    expect(Number(await handle.getAttribute('aria-valuenow'))).toBeLessThan(35);
+    // Synced frames: stepping moves both videos to the same frame (the focused wipe handle takes
+    // the arrow keys for itself, so step with the button, then the keyboard from the page).
+    await page.getByRole('button', { name: 'Next frame' }).click();
+    await page.getByRole('button', { name: 'Next frame' }).click();
+    await page.getByRole('button', { name: 'Next frame' }).blur();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.evaluate(() => [...document.querySelectorAll('video')].map((v) => Math.floor(v.currentTime * 24)))).toEqual([3, 3]);
+    await page.waitForTimeout(300);
+    await shot(page, 'compare');
+    await page.close();
+  });
+
+  it('artist submits and has no approve button; supervisor approves', async () => {
+    const v2 = (await findMedia(TASK_VIDEO)).find((m) => m.version === 'v002')!;
+    const page = await newPage();
+    await signIn(page, 'ana');
+    await page.goto(`${base}/m/${v2.id}`);
+    await page.getByRole('tab', { name: 'Review' }).click();
+    await page.getByRole('button', { name: 'Submit for review' }).click();
+    await expect.poll(async () => (await adminApi<MediaLite>('GET', `/media/${v2.id}`)).status).toBe('pending_review');
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    await page.getByText(/Approve needs the supervisor role/).waitFor().catch(async (e: unknown) => {
+      await shot(page, 'review-artist-failed');
+      throw e;
+    });
+    await shot(page, 'review-artist');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    await signIn(page, 'sam');
+    await page.goto(`${base}/m/${v2.id}`);
+    await page.getByRole('tab', { name: 'Review' }).click();
+    await page.getByLabel('Comment').fill('Looks great');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(async () => (await adminApi<MediaLite>('GET', `/media/${v2.id}`)).status).toBe('approved');
+    await page.getByRole('list', { name: 'History' }).getByText('Looks great').waitFor({ timeout: 10_000 }).catch(() => undefined);
+    await shot(page, 'review-supervisor');
+    await page.goto(`${base}/p/${PROJECT}/dashboard`);
+    await page.getByRole('heading', { name: /Dashboard/ }).waitFor();
+    await page.waitForTimeout(300);
+    await shot(page, 'dashboard');
+    await page.close();
+  });
+
+  it('scrolls a browser page of 5,000 media items (long tasks reported)', async () => {
+    const page = await newPage();
+    await signIn(page, 'ana');
+    const N = 5000;
+    const now = Date.now();
+    const statuses = ['wip', 'pending_review', 'approved', 'changes_requested'];
+    const item = (i: number) => ({
+      id: `m${i}`,
+      projectId: PROJECT,
+      taskId: `ep${String(1 + Math.floor(i / 1000)).padStart(2, '0')}_sq${String(10 * (1 + Math.floor(i / 100) % 10)).padStart(3, '0')}_sh${String(10 * (1 + Math.floor(i / 4) % 25)).padStart(3, '0')}_task${i % 4}`,
+      version: `v${String(1 + (i % 3)).padStart(3, '0')}`,
+      versionNumber: 1 + (i % 3),
+      mediaType: 'image',
+      fileName: `f${i}.png`,
+      mimeType: 'image/png',
+      size: 1000,
+      author: 'ana',
+      description: '',
+      tags: [],
+      status: statuses[i % 4],
+      reviewSelected: false,
+      approval: null,
+      archivedAt: null,
+      processingState: 'ready',
+      processingError: null,
+      metadata: {},
+      createdAt: new Date(now - i * 60_000).toISOString(),
+      updatedAt: new Date(now - i * 60_000).toISOString(),
+    });
+    const png = readFileSync(path.join(work, 'still.png'));
+    await page.route(/\/api\/v1\/media\/m\d+\/files\/thumbnail$/, (r) => r.fulfill({ body: png, contentType: 'image/png' }));
+    await page.route(/\/api\/v1\/media\?/, (r) => {
+      const u = new URL(r.request().url());
+      const from = Number(u.searchParams.get('cursor') ?? 0);
+      const limit = Number(u.searchParams.get('limit') ?? 200);
+      const items = Array.from({ length: Math.min(limit, N - from) }, (_, k) => item(from + k));
+      return r.fulfill({ json: { items, nextCursor: from + limit < N ? String(from + limit) : null } });
+    });
+    await page.goto(`${base}/p/${PROJECT}`);
+    await page.getByLabel('Latest versions only').uncheck();
+    const scroller = page.getByTestId('browser-scroll');
+    await scroller.waitFor();
+    // Load every page (infinite scroll) first, then measure a full scroll through.
+    for (let i = 0; i < 60; i++) {
+      const count = await page.locator('.count').textContent();
+      if (count?.startsWith(`${N} `)) break;
+      await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await page.waitForTimeout(150);
+    }
+    expect(await page.locator('.count').textContent()).toMatch(new RegExp(`^${N} versions`));
+    await scroller.evaluate((el) => (el.scrollTop = 0));
+    const result = await page.evaluate(async () => {
+      const el = document.querySelector('[data-testid=browser-scroll]') as HTMLElement;
+      const long: number[] = [];
+      const obs = new PerformanceObserver((list) => list.getEntries().forEach((e) => long.push(e.duration)));
+      obs.observe({ type: 'longtask', buffered: false });
+      const frameTimes: number[] = [];
+      let last = performance.now();
+      const start = last;
+      while (el.scrollTop + el.clientHeight < el.scrollHeight - 2) {
+        el.scrollTop += 400;
+        await new Promise((r) => requestAnimationFrame(() => r(null)));
+        const t = performance.now();
+        frameTimes.push(t - last);
+        last = t;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      obs.disconnect();
+      frameTimes.sort((a, b) => a - b);
+      return {
+        scrollHeight: el.scrollHeight,
+        frames: frameTimes.length,
+        durationMs: Math.round(last - start),
+        longTasks: long.length,
+        longTasksOver50ms: long.filter((d) => d > 50).length,
+        maxLongTaskMs: Math.round(Math.max(0, ...long)),
+        p95FrameMs: Math.round(frameTimes[Math.floor(frameTimes.length * 0.95)] ?? 0),
+        domNodes: document.querySelectorAll('*').length,
+      };
+    });
+    await shot(page, 'browser-5000');
+    writeResult({ scroll5000: { items: N, viewport: '1366x768', view: 'grid', ...result } });
+    expect(result.frames).toBeGreaterThan(50);
+    await page.close();
+  });
+});
+
+function writeResult(part: Record<string, unknown>): void {
+  const file = path.join(ROOT, 'bench/results/web.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  writeFileSync(file, JSON.stringify({ ...prev, ...part, measuredAt: new Date().toISOString(), machine: 'chromium headless, 2-core VM' }, null, 2) + '\n');
+}
