@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Montu needs on a fresh clone: npm dependencies (from the lock file) and the
-# Debian tools it drives (ffmpeg; for tests and benchmarks also exiftool and vipsthumbnail).
+# Debian tools it drives (ffmpeg; for tests and benchmarks also exiftool, vipsthumbnail and chromium).
 # Safe to run again: it does nothing when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,8 @@ command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 if [ "${MONTU_BOOTSTRAP_TOOLS:-test}" = test ]; then
   command -v exiftool >/dev/null 2>&1 || need+=(libimage-exiftool-perl)
   command -v vipsthumbnail >/dev/null 2>&1 || need+=(libvips-tools)
+  # Browser tests (e2e/) drive Debian's chromium through playwright-core.
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
 for p in ${MONTU_BOOTSTRAP_APT:-}; do need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
