@@ -894,6 +894,15 @@ class MontuClient:
         except MontuError as e:
             e.details.setdefault("uploadId", upload_id)
             raise
+        except Exception as e:  # a progress callback (or anything local) stopped the upload
+            err = UploadInterrupted(
+                f"sequence upload {upload_id} stopped after {done[0]} of {total} bytes: {e!r}",
+                upload_url=f"{self.url}{API_PREFIX}/uploads/sequences/{upload_id}",
+                offset=done[0],
+                cause=e,
+            )
+            err.details["uploadId"] = upload_id
+            raise err from e
         return created
 
     # ------------------------------------------------------------------ downloads
