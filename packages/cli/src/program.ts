@@ -10,6 +10,7 @@ import { registerReview } from './commands/review.js';
 import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
 import { registerUsers } from './commands/users.js';
+import { registerVerify } from './commands/verify.js';
 import { EXIT, describeError, oneLine, type ExitCode } from './errors.js';
 
 export function cliVersion(): string {
@@ -50,6 +51,7 @@ Also: montu --version.`,
   registerReview(program);
   registerStats(program);
   registerCleanup(program);
+  registerVerify(program);
   registerUsers(program);
   registerJobs(program);
   // Every command exits through run() with our codes rather than commander's process.exit.

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
+import { ValidationError } from '../errors.js';
 import { nowIso } from '../ids.js';
 import { ABANDONED_AFTER_MS, ownerIsDeadLocalProcess } from '../storage/owner.js';
 import type { ServiceContext } from './context.js';
@@ -29,6 +30,27 @@ export interface OrphanCleanupReport {
   /** Version numbers claimed by uploads that died (released unless dry run). */
   staleReservations: number;
   /** True when nothing needed fixing. */
+  clean: boolean;
+}
+
+export interface VerifyOptions {
+  /** How many stored files to re-read, chosen at random (a daily sample), or `'all'` (default). */
+  sample?: number | 'all';
+  /** Only report; by default a mismatching file is marked `corrupt` (and a missing one `missing`). */
+  dryRun?: boolean;
+}
+
+export interface VerifyReport {
+  dryRun: boolean;
+  /** Stored files re-read (or found missing). */
+  checked: number;
+  /** Bytes re-read and hashed. */
+  bytes: number;
+  /** Files whose content no longer hashes to the recorded sha256 (or has another size). */
+  corrupt: Array<{ mediaId: string; fileId: string; key: string; role: string; expected: string; actual: string }>;
+  /** Files whose record points at nothing in storage. */
+  missing: Array<{ mediaId: string; fileId: string; key: string; role: string }>;
+  /** True when every checked file matched. */
   clean: boolean;
 }
 
@@ -127,6 +149,60 @@ export class MaintenanceService {
     };
   }
 
+  /**
+   * Integrity scrubbing: re-reads stored files (all, or a random sample) and compares each with
+   * its recorded size and sha256, flagging mismatches (`corrupt`) and vanished files (`missing`).
+   */
+  async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    const dryRun = options.dryRun ?? false;
+    const sample = options.sample ?? 'all';
+    if (sample !== 'all' && !(Number.isSafeInteger(sample) && sample > 0)) {
+      throw new ValidationError('sample must be a positive whole number or "all".', { field: 'sample' });
+    }
+    const { db, storage } = this.ctx;
+    let rows = await db
+      .selectFrom('media_file')
+      .innerJoin('media', 'media.id', 'media_file.media_id')
+      .select(['media_file.id', 'media_file.media_id', 'media_file.role', 'media_file.storage_key', 'media_file.sha256', 'media_file.size', 'media.project_id'])
+      .where('media_file.backend', '=', storage.name)
+      .where('media_file.state', 'not in', ['missing', 'corrupt', 'pending'])
+      .orderBy('media_file.id')
+      .execute();
+    if (sample !== 'all' && rows.length > sample) {
+      // Partial Fisher–Yates: a uniform random sample of `sample` files.
+      for (let i = 0; i < sample; i++) {
+        const j = i + randomInt(rows.length - i);
+        [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+      }
+      rows = rows.slice(0, sample);
+    }
+    const report: VerifyReport = { dryRun, checked: 0, bytes: 0, corrupt: [], missing: [], clean: true };
+    for (const r of rows) {
+      report.checked++;
+      const info = await storage.stat(r.storage_key);
+      if (!info) {
+        report.missing.push({ mediaId: r.media_id, fileId: r.id, key: r.storage_key, role: r.role });
+        if (!dryRun) await this.markFile(r.id, r.media_id, r.project_id, 'missing', `${r.role} file is missing from storage`, 'verify');
+        continue;
+      }
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of await storage.get(r.storage_key)) {
+        size += (chunk as Buffer).length;
+        hash.update(chunk as Buffer);
+      }
+      report.bytes += size;
+      const digest = hash.digest('hex');
+      if (digest !== r.sha256 || size !== Number(r.size)) {
+        const actual = size !== Number(r.size) ? `${digest} (size ${size}, expected ${Number(r.size)})` : digest;
+        report.corrupt.push({ mediaId: r.media_id, fileId: r.id, key: r.storage_key, role: r.role, expected: r.sha256, actual });
+        if (!dryRun) await this.markFile(r.id, r.media_id, r.project_id, 'corrupt', `${r.role} file no longer matches its sha256`, 'verify');
+      }
+    }
+    report.clean = report.corrupt.length === 0 && report.missing.length === 0;
+    return report;
+  }
+
   /** Crash leftovers that can be removed at start-up without touching live work. */
   async sweepAfterCrash(): Promise<void> {
     await this.ctx.storage.sweepTemporary({ dryRun: false });
@@ -157,6 +233,7 @@ export class MaintenanceService {
     projectId: string,
     state: 'missing' | 'corrupt',
     message: string,
+    actor = 'cleanup',
   ): Promise<void> {
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx.updateTable('media_file').set({ state, error: message }).where('id', '=', fileId).execute();
@@ -166,7 +243,7 @@ export class MaintenanceService {
         .where('id', '=', mediaId)
         .execute();
       await recordHistory(trx, {
-        actor: 'cleanup',
+        actor,
         action: `file.${state}`,
         projectId,
         subjectType: 'media',

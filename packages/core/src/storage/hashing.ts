@@ -47,7 +47,7 @@ export function checkExpectedSha256(actual: string, expected: string | undefined
 export function storageFailure(e: unknown, what: string): Error {
   if (e instanceof ValidationError || e instanceof StorageError) return e;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
     return new StorageError(`Storage is full: could not ${what}. Free space or add capacity, then retry.`, {
       cause: e,
       full: true,
