@@ -16,7 +16,8 @@ function Table({ data }: { data: Array<[string, number]> }) {
   );
 }
 
-export function BarChart({ title, data, horizontal }: { title: string; data: Array<[string, number]>; horizontal?: boolean }) {
+export function BarChart({ title, data, horizontal, colors }: { title: string; data: Array<[string, number]>; horizontal?: boolean; colors?: Record<string, string> }) {
+  const color = (k: string, i: number) => colors?.[k] ?? COLORS[i % COLORS.length];
   const max = Math.max(1, ...data.map(([, v]) => v));
   const W = 420;
   const rowH = 22;
@@ -35,14 +36,14 @@ export function BarChart({ title, data, horizontal }: { title: string; data: Arr
                 <text x={150} y={14} textAnchor="end" className="chart-label">
                   {k.length > 24 ? `${k.slice(0, 23)}…` : k}
                 </text>
-                <rect x={156} y={2} height={rowH - 6} width={((W - 200) * v) / max} fill={COLORS[i % COLORS.length]} rx={2} />
+                <rect x={156} y={2} height={rowH - 6} width={((W - 200) * v) / max} fill={color(k, i)} rx={2} />
                 <text x={160 + ((W - 200) * v) / max} y={14} className="chart-value">
                   {v}
                 </text>
               </g>
             ) : (
               <g key={k} transform={`translate(${14 + i * (bw + 8)} 0)`}>
-                <rect x={0} y={H - 30 - ((H - 50) * v) / max} width={bw} height={((H - 50) * v) / max} fill={COLORS[i % COLORS.length]} rx={2} />
+                <rect x={0} y={H - 30 - ((H - 50) * v) / max} width={bw} height={((H - 50) * v) / max} fill={color(k, i)} rx={2} />
                 <text x={bw / 2} y={H - 34 - ((H - 50) * v) / max} textAnchor="middle" className="chart-value">
                   {v}
                 </text>
