@@ -53,10 +53,33 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * A short-lived cache of authenticated bearer tokens: a token lookup is three queries, more than
+ * the request it guards. Any change to users, tokens or memberships made through this server
+ * clears it; changes made elsewhere (another server, the CLI on the database) take effect within
+ * the TTL (5 s), as does a token's expiry.
+ */
+const TOKEN_CACHE_TTL_MS = 5_000;
+const TOKEN_CACHE_MAX = 10_000;
+const INVALIDATES = /\/(users|tokens|members|auth)(\/|$|\?)/;
+
 /** Authenticates every request (bearer token or session cookie + CSRF header) except public routes. */
 export function installAuth(app: FastifyInstance, montu: Montu, options: { enabled: boolean }): void {
   app.decorateRequest('principal', null as unknown as Principal);
   const local = localPrincipal();
+  const cache = new Map<string, { principal: Principal; until: number }>();
+  app.addHook('onResponse', async (req) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && INVALIDATES.test(req.url)) cache.clear();
+  });
+  const byToken = async (token: string): Promise<Principal> => {
+    const now = Date.now();
+    const hit = cache.get(token);
+    if (hit && hit.until > now) return hit.principal;
+    const principal = await montu.users.authenticateToken(token);
+    if (cache.size >= TOKEN_CACHE_MAX) cache.clear();
+    cache.set(token, { principal, until: now + TOKEN_CACHE_TTL_MS });
+    return principal;
+  };
   app.addHook('onRequest', async (req) => {
     if (!options.enabled) {
       req.principal = local;
@@ -67,7 +90,7 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
     if (header !== undefined) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
       if (!m) throw new HttpProblem(401, 'unauthorized', 'Use "Authorization: Bearer <token>".', undefined, bearerChallenge());
-      req.principal = await montu.users.authenticateToken(m[1]!).catch(rethrowWithChallenge);
+      req.principal = await byToken(m[1]!).catch(rethrowWithChallenge);
       return;
     }
     const sid = req.cookies?.[SESSION_COOKIE];

@@ -5,7 +5,13 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { APPROVAL_STATUSES, FILE_ROLES, MEDIA_TYPES, ROLES } from '@montu/core';
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+/**
+ * `T | null` as `type: [T, "null"]` rather than `anyOf`: same meaning in JSON Schema 2020-12 /
+ * OpenAPI 3.1, and fast-json-stringify serialises it without running a validator per field
+ * (anyOf made GET /media/:id several times slower).
+ */
+const Nullable = <T extends TSchema>(t: T) =>
+  Type.Unsafe<Static<T> | null>({ ...t, type: [(t as { type?: string }).type ?? 'object', 'null'] });
 const Enum = <T extends string>(values: readonly T[], options: object = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 

@@ -112,3 +112,10 @@ export async function seedWorld(t: TestServer): Promise<World> {
     },
   };
 }
+
+/** A tus Upload-Metadata header value. */
+export function tusMetadata(meta: Record<string, string>): string {
+  return Object.entries(meta)
+    .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+    .join(',');
+}

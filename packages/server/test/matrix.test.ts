@@ -7,8 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { tusMetadata } from './tus.test.js';
-import { call, CORPUS, DATABASES, seedWorld, startTestServer, uploadForm, type TestServer, type World } from './helpers.js';
+import { call, CORPUS, DATABASES, seedWorld, startTestServer, tusMetadata, uploadForm, type TestServer, type World } from './helpers.js';
 
 const FILE = path.join(CORPUS, 'media/image/ExifTool.jpg');
 const SEQ_FRAME = path.join(CORPUS, 'media/image/basi2c08.png');

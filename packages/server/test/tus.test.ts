@@ -2,15 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, CORPUS, DATABASES, seedWorld, startTestServer, type TestServer, type World } from './helpers.js';
+import { call, CORPUS, DATABASES, seedWorld, startTestServer, tusMetadata, type TestServer, type World } from './helpers.js';
 
 const FILE = path.join(CORPUS, 'media/image/ExifTool.jpg');
 
-export function tusMetadata(meta: Record<string, string>): string {
-  return Object.entries(meta)
-    .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
-    .join(',');
-}
 
 describe.each(DATABASES)('tus uploads on %s', (kind) => {
   let t: TestServer;
