@@ -5,6 +5,7 @@ import type { JobTable } from '../db/schema.js';
 import type { Db } from '../services/context.js';
 import type { DialectName } from '../db/connect.js';
 import { parseJson } from '../db/rows.js';
+import { ownerIsDeadLocalProcess } from '../storage/owner.js';
 import { backoffDelay, DEFAULT_RETRY, JOB_STATES, type Job, type JobSpec, type JobState, type JobType, type RetryPolicy } from './types.js';
 
 export function jobFromRow(r: Selectable<JobTable> & { project_id?: string | null }): Job {
@@ -230,16 +231,33 @@ export class JobStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Jobs whose worker died (lease expired) go back to the queue. */
+  /**
+   * Jobs whose worker died go back to the queue: those whose lease expired, and at once those
+   * held by a process of this machine that is no longer running.
+   */
   async requeueExpired(): Promise<number> {
     const now = nowIso();
+    const holders = await this.db.selectFrom('job').select('locked_by').distinct().where('state', '=', 'running').execute();
+    const dead = holders
+      .map((h) => h.locked_by)
+      .filter((w): w is string => w !== null && ownerIsDeadLocalProcess(w.split('~').slice(0, 2).join('~')));
+    let n = 0;
+    if (dead.length) {
+      const r = await this.db
+        .updateTable('job')
+        .set({ state: 'queued', locked_by: null, locked_until: null, updated_at: now })
+        .where('state', '=', 'running')
+        .where('locked_by', 'in', dead)
+        .executeTakeFirst();
+      n += Number(r.numUpdatedRows);
+    }
     const result = await this.db
       .updateTable('job')
       .set({ state: 'queued', locked_by: null, locked_until: null, updated_at: now })
       .where('state', '=', 'running')
       .where('locked_until', '<', now)
       .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    return n + Number(result.numUpdatedRows);
   }
 
   /** Puts failed jobs back in the queue with fresh attempts (`montu jobs retry`). */

@@ -41,7 +41,8 @@ export async function runClaimedJob(
       },
       () => undefined,
     );
-  }, Math.max(250, Math.floor(o.leaseMs / 3)));
+    // A third of the lease, and often enough (2 s) that the stored progress is worth showing.
+  }, Math.max(250, Math.min(2000, Math.floor(o.leaseMs / 3))));
   beat.unref();
   o.events.publish({ type: 'job.started', projectId: job.projectId, ...(job.mediaId ? { mediaId: job.mediaId } : {}), data: { jobId: job.id, jobType: job.type, attempt: job.attempts } });
   try {

@@ -213,43 +213,52 @@ export class MediaPipeline {
    */
   async settle(job: Job): Promise<void> {
     if (!job.mediaId) return;
-    const jobs = await this.ctx.db
-      .selectFrom('job')
-      .select(['type', 'state', 'error', 'created_at', 'id'])
-      .where('media_id', '=', job.mediaId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
-    const latest = new Map<string, (typeof jobs)[number]>();
-    for (const j of jobs) latest.set(j.type, j);
-    const open = [...latest.values()].some((j) => j.state === 'queued' || j.state === 'running');
-    const failed = [...latest.values()].filter((j) => j.state === 'failed');
-    const media = await this.ctx.db
-      .selectFrom('media')
-      .select(['project_id'])
-      .where('id', '=', job.mediaId)
-      .executeTakeFirst();
-    if (!media) return;
-    const state = failed.length ? 'failed' : open ? 'processing' : 'ready';
-    const error = failed.length ? failed.map((j) => `${labelOf(j.type)}: ${j.error ?? 'failed'}`).join('; ') : null;
-    // Guarded: when two jobs settle at once, only the one that changes the state announces it.
-    const changed = await this.ctx.db
-      .updateTable('media')
-      .set({ processing_state: state, processing_error: error, updated_at: nowIso() })
-      .where('id', '=', job.mediaId)
-      .where((eb) =>
-        eb.or([
-          eb('processing_state', '!=', state),
-          error === null ? eb('processing_error', 'is not', null) : eb('processing_error', 'is', null),
-        ]),
-      )
-      .executeTakeFirst();
-    if (Number(changed.numUpdatedRows) === 1 && state !== 'processing') {
+    const mediaId = job.mediaId;
+    // One transaction that first write-locks the media row: two jobs of one item settling at
+    // once (on two workers) are serialised, so a stale "processing" computed before the other
+    // job finished can never overwrite the final state.
+    const outcome = await this.ctx.db.transaction().execute(async (trx) => {
+      const locked = await trx
+        .updateTable('media')
+        .set((eb) => ({ processing_state: eb.ref('processing_state') }))
+        .where('id', '=', mediaId)
+        .executeTakeFirst();
+      if (Number(locked.numUpdatedRows) !== 1) return null;
+      const jobs = await trx
+        .selectFrom('job')
+        .select(['type', 'state', 'error', 'created_at', 'id'])
+        .where('media_id', '=', mediaId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      const latest = new Map<string, (typeof jobs)[number]>();
+      for (const j of jobs) latest.set(j.type, j);
+      const open = [...latest.values()].some((j) => j.state === 'queued' || j.state === 'running');
+      const failed = [...latest.values()].filter((j) => j.state === 'failed');
+      const media = await trx.selectFrom('media').select(['project_id']).where('id', '=', mediaId).executeTakeFirst();
+      if (!media) return null;
+      const state = failed.length ? 'failed' : open ? 'processing' : 'ready';
+      const error = failed.length ? failed.map((j) => `${labelOf(j.type)}: ${j.error ?? 'failed'}`).join('; ') : null;
+      // Guarded: only the settle that changes the state announces it.
+      const changed = await trx
+        .updateTable('media')
+        .set({ processing_state: state, processing_error: error, updated_at: nowIso() })
+        .where('id', '=', mediaId)
+        .where((eb) =>
+          eb.or([
+            eb('processing_state', '!=', state),
+            error === null ? eb('processing_error', 'is not', null) : eb('processing_error', 'is', null),
+          ]),
+        )
+        .executeTakeFirst();
+      return { changed: Number(changed.numUpdatedRows) === 1, state, error, projectId: media.project_id };
+    });
+    if (outcome?.changed && outcome.state !== 'processing') {
       this.ctx.events.publish({
-        type: state === 'ready' ? 'processing.finished' : 'processing.failed',
-        projectId: media.project_id,
-        mediaId: job.mediaId,
-        data: { state, ...(error ? { error } : {}) },
+        type: outcome.state === 'ready' ? 'processing.finished' : 'processing.failed',
+        projectId: outcome.projectId,
+        mediaId,
+        data: { state: outcome.state, ...(outcome.error ? { error: outcome.error } : {}) },
       });
     }
   }
