@@ -1,0 +1,434 @@
+/**
+ * MontuClient: a small typed layer over fetch (Node 20+ and browsers; no Node-only imports).
+ * Types come from the server's OpenAPI document (src/schema.ts, generated).
+ */
+import { Upload, type UploadOptions } from 'tus-js-client';
+import { errorFromProblem, MontuError } from './errors.js';
+import type {
+  AddAnnotation,
+  Annotation,
+  HistoryEntry,
+  Media,
+  MediaPage,
+  Project,
+  Rendition,
+  SearchQuery,
+  SequenceStart,
+  Statistics,
+  Task,
+  UpdateMediaInfo,
+  UpdateMediaMetadata,
+} from './types.js';
+
+export const API_PREFIX = '/api/v1';
+
+export interface MontuClientOptions {
+  /** The server, e.g. `http://montu:8470` (a path prefix behind a proxy is kept). */
+  baseUrl: string;
+  /** API token (`montu_…`). Omit in the web app, which uses its session cookie (then give `csrfToken`). */
+  token?: string;
+  /** The session's CSRF token (web app): sent as X-CSRF-Token on unsafe methods. */
+  csrfToken?: string;
+  /** A fetch implementation (default: the global one). */
+  fetch?: typeof fetch;
+  /** Per-request timeout in ms (default 60 000; uploads have none). */
+  timeoutMs?: number;
+  /** Tries again on network errors and 502/503/504 for idempotent calls (GET/HEAD/PUT/DELETE). Default 2. */
+  retries?: number;
+}
+
+/** Bytes a tus upload can send: a Blob/File (browsers, Node), bytes, or (Node) a Readable such as fs.createReadStream. */
+export type UploadSource = Blob | Uint8Array | NodeReadableLike;
+/** A Node Readable, described structurally so this module needs no Node types. */
+export interface NodeReadableLike {
+  pipe: (...args: never[]) => unknown;
+  on: (...args: never[]) => unknown;
+}
+
+export interface UploadOptionsMontu {
+  projectId?: string;
+  taskId?: string;
+  /** New version of the same task as this media item (instead of projectId/taskId). */
+  sourceMediaId?: string;
+  fileName: string;
+  version?: string | number;
+  description?: string;
+  tags?: string[];
+  /** Hex sha256 of the bytes, verified by the server. Computed for Blobs and bytes when omitted. */
+  sha256?: string;
+  /** `(bytesSent, bytesTotal)`. */
+  onProgress?: (sent: number, total: number) => void;
+  /** The tus upload URL, as soon as it exists (persist it to resume with `resumeUrl`). */
+  onUploadUrl?: (url: string) => void;
+  /** Resume this earlier upload instead of starting one. */
+  resumeUrl?: string;
+  /** Delays between automatic retries after network errors (ms). */
+  retryDelays?: number[];
+  chunkSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface SequenceFrameInput {
+  frame: number;
+  fileName: string;
+  data: Blob | Uint8Array;
+  sha256?: string;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const RETRY_STATUS = new Set([502, 503, 504]);
+const enc = encodeURIComponent;
+
+function versionString(v: string | number | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return typeof v === 'number' ? `v${String(v).padStart(3, '0')}` : v;
+}
+
+/** Hex sha256 of bytes with Web Crypto (browsers, Node 20). */
+export async function sha256Hex(data: Blob | Uint8Array): Promise<string> {
+  const buf = data instanceof Blob ? await data.arrayBuffer() : data;
+  const digest = await crypto.subtle.digest('SHA-256', buf as BufferSource);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class MontuClient {
+  readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+
+  constructor(private readonly options: MontuClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.retries = options.retries ?? 2;
+  }
+
+  // ------------------------------------------------------------ transport
+
+  /** `${baseUrl}/api/v1${path}?query` */
+  url(path: string, query?: Record<string, unknown>): string {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v === undefined || v === null) continue;
+      if (Array.isArray(v)) for (const x of v) qs.append(k, String(x));
+      else qs.append(k, String(v));
+    }
+    const s = qs.toString();
+    return `${this.baseUrl}${API_PREFIX}${path}${s ? `?${s}` : ''}`;
+  }
+
+  private headers(method: string, extra?: Record<string, string>): Record<string, string> {
+    const h: Record<string, string> = { accept: 'application/json, application/problem+json', ...extra };
+    if (this.options.token) h['authorization'] = `Bearer ${this.options.token}`;
+    if (this.options.csrfToken && !IDEMPOTENT.has(method)) h['x-csrf-token'] = this.options.csrfToken;
+    return h;
+  }
+
+  /** One call; error answers throw MontuError with the problem's `code`. */
+  async raw(method: string, path: string, init: { query?: Record<string, unknown>; json?: unknown; signal?: AbortSignal } = {}): Promise<Response> {
+    const url = this.url(path, init.query);
+    const headers = this.headers(method, init.json !== undefined ? { 'content-type': 'application/json' } : {});
+    const body = init.json !== undefined ? JSON.stringify(init.json) : undefined;
+    for (let attempt = 0; ; attempt++) {
+      const timeout = AbortSignal.timeout(this.timeoutMs);
+      const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+      let res: Response;
+      try {
+        res = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}), signal, credentials: 'same-origin' });
+      } catch (e) {
+        if (init.signal?.aborted) throw e;
+        if (IDEMPOTENT.has(method) && attempt < this.retries) {
+          await delay(200 * 2 ** attempt);
+          continue;
+        }
+        throw new MontuError('connection_error', 0, `${method} ${url}: ${(e as Error).message}`);
+      }
+      if (RETRY_STATUS.has(res.status) && IDEMPOTENT.has(method) && attempt < this.retries) {
+        await res.body?.cancel();
+        await delay(200 * 2 ** attempt);
+        continue;
+      }
+      if (!res.ok) {
+        const text = await res.text();
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          /* not JSON: the text is the detail */
+        }
+        throw errorFromProblem(res.status, parsed, `${method} ${url}`);
+      }
+      return res;
+    }
+  }
+
+  async request<T>(method: string, path: string, init: { query?: Record<string, unknown>; json?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+    const res = await this.raw(method, path, init);
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  // ------------------------------------------------------------ projects
+
+  listProjects(): Promise<Project[]> {
+    return this.request('GET', '/projects');
+  }
+  createProject(body: { id: string; name?: string; settings?: Record<string, unknown> }): Promise<Project> {
+    return this.request('POST', '/projects', { json: body });
+  }
+  listTasks(projectId: string): Promise<Task[]> {
+    return this.request('GET', `/projects/${enc(projectId)}/tasks`);
+  }
+  getMediaStatistics(projectId?: string): Promise<Statistics> {
+    return this.request('GET', projectId ? `/projects/${enc(projectId)}/statistics` : '/statistics');
+  }
+
+  // ------------------------------------------------------------ media
+
+  getMedia(mediaId: string): Promise<Media> {
+    return this.request('GET', `/media/${enc(mediaId)}`);
+  }
+  getMediaByTask(taskId: string, opts: { version?: string | number; projectId?: string } = {}): Promise<Media[]> {
+    return this.request('GET', `/tasks/${enc(taskId)}/media`, { query: { projectId: opts.projectId, version: versionString(opts.version) } });
+  }
+  async getMediaVersions(taskId: string, projectId?: string): Promise<string[]> {
+    const r = await this.request<{ versions: string[] }>('GET', `/tasks/${enc(taskId)}/versions`, { query: { projectId } });
+    return r.versions;
+  }
+  /** One page of results: `{ items, nextCursor }`. */
+  searchMediaPage(query: SearchQuery = {}, signal?: AbortSignal): Promise<MediaPage> {
+    return this.request('GET', '/media', { query: query as Record<string, unknown>, ...(signal ? { signal } : {}) });
+  }
+  /** Every match across all pages, fetched lazily: `for await (const m of client.searchMedia({ taskId }))`. */
+  async *searchMedia(query: Omit<SearchQuery, 'cursor'> = {}, signal?: AbortSignal): AsyncGenerator<Media, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.searchMediaPage({ ...query, ...(cursor ? { cursor } : {}) }, signal);
+      for (const item of page.items) yield item;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+  updateMediaInfo(mediaId: string, body: UpdateMediaInfo): Promise<Media> {
+    return this.request('PATCH', `/media/${enc(mediaId)}`, { json: body });
+  }
+  updateMediaMetadata(mediaId: string, body: UpdateMediaMetadata): Promise<Media> {
+    return this.request('PATCH', `/media/${enc(mediaId)}/metadata`, { json: body });
+  }
+  archiveMedia(mediaId: string): Promise<Media> {
+    return this.request('POST', `/media/${enc(mediaId)}/archive`);
+  }
+  restoreMedia(mediaId: string): Promise<Media> {
+    return this.request('POST', `/media/${enc(mediaId)}/restore`);
+  }
+  async deleteMedia(mediaId: string, opts: { removeFiles?: boolean } = {}): Promise<void> {
+    await this.request('DELETE', `/media/${enc(mediaId)}`, { query: { removeFiles: opts.removeFiles } });
+  }
+  regenerateThumbnail(mediaId: string, timestamp?: number): Promise<{ mediaId: string; scheduled: boolean }> {
+    return this.request('POST', `/media/${enc(mediaId)}/thumbnail`, { json: timestamp === undefined ? {} : { timestamp } });
+  }
+  getMediaHistory(mediaId: string): Promise<HistoryEntry[]> {
+    return this.request('GET', `/media/${enc(mediaId)}/history`);
+  }
+  cleanupOrphanedFiles(opts: { dryRun?: boolean; verifyChecksums?: boolean } = {}): Promise<Record<string, unknown>> {
+    return this.request('POST', '/admin/cleanup-orphans', { json: { dryRun: opts.dryRun ?? true, ...(opts.verifyChecksums !== undefined ? { verifyChecksums: opts.verifyChecksums } : {}) } });
+  }
+
+  // ------------------------------------------------------------ review
+
+  getMediaForReview(projectId: string, opts: { status?: string; limit?: number } = {}): Promise<Media[]> {
+    return this.request('GET', `/projects/${enc(projectId)}/review`, { query: opts });
+  }
+  private review(mediaId: string, action: string, comment?: string): Promise<Media> {
+    return this.request('POST', `/media/${enc(mediaId)}/${action}`, { json: comment === undefined ? {} : { comment } });
+  }
+  submitForReview(mediaId: string, comment?: string): Promise<Media> {
+    return this.review(mediaId, 'submit', comment);
+  }
+  approveMedia(mediaId: string, comment?: string): Promise<Media> {
+    return this.review(mediaId, 'approve', comment);
+  }
+  rejectMedia(mediaId: string, comment?: string): Promise<Media> {
+    return this.review(mediaId, 'reject', comment);
+  }
+  requestChanges(mediaId: string, comment?: string): Promise<Media> {
+    return this.review(mediaId, 'request-changes', comment);
+  }
+  addReviewAnnotation(mediaId: string, body: AddAnnotation): Promise<Annotation> {
+    return this.request('POST', `/media/${enc(mediaId)}/annotations`, { json: body });
+  }
+  listAnnotations(mediaId: string): Promise<Annotation[]> {
+    return this.request('GET', `/media/${enc(mediaId)}/annotations`);
+  }
+
+  // ------------------------------------------------------------ files
+
+  /** URL of a file (for <img>/<video> in the web app, which authenticates by cookie). */
+  fileUrl(mediaId: string, rendition: Rendition = 'original'): string {
+    return this.url(`/media/${enc(mediaId)}/files/${rendition}`);
+  }
+  /** The download response (stream `res.body`); Node: `Readable.fromWeb(res.body)` to pipe to a file. */
+  download(mediaId: string, rendition: Rendition = 'original', signal?: AbortSignal): Promise<Response> {
+    return this.raw('GET', `/media/${enc(mediaId)}/files/${rendition}`, signal ? { signal } : {});
+  }
+
+  // ------------------------------------------------------------ uploads
+
+  /** Publishes a file through tus (resumable, retried, sha256-verified) and returns the media item. */
+  async upload(source: UploadSource, opts: UploadOptionsMontu): Promise<Media> {
+    let file: UploadSource = source;
+    let sha = opts.sha256;
+    if (!opts.resumeUrl && sha === undefined && (source instanceof Blob || source instanceof Uint8Array)) sha = await sha256Hex(source);
+    // tus-js-client reads Buffers and Readables in Node, Blobs in browsers.
+    const NodeBuffer = (globalThis as { Buffer?: { from(data: Uint8Array | ArrayBuffer): Uint8Array } }).Buffer;
+    const inNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+    if (inNode && NodeBuffer) {
+      if (source instanceof Blob) file = NodeBuffer.from(await source.arrayBuffer());
+      else if (source instanceof Uint8Array) file = NodeBuffer.from(source);
+    }
+    const metadata: Record<string, string> = { filename: opts.fileName };
+    const put = (k: string, v: string | undefined) => {
+      if (v !== undefined && v !== '') metadata[k] = v;
+    };
+    put('projectId', opts.projectId);
+    put('taskId', opts.taskId);
+    put('sourceMediaId', opts.sourceMediaId);
+    put('version', versionString(opts.version));
+    put('description', opts.description);
+    put('tags', opts.tags?.join(','));
+    put('sha256', sha);
+    const headers: Record<string, string> = {};
+    if (this.options.token) headers['Authorization'] = `Bearer ${this.options.token}`;
+    if (this.options.csrfToken) headers['X-CSRF-Token'] = this.options.csrfToken;
+
+    const mediaId = await new Promise<string>((resolve, reject) => {
+      let upload: Upload | undefined;
+      const tusOptions: UploadOptions = {
+        endpoint: this.url('/uploads'),
+        metadata,
+        headers,
+        retryDelays: opts.retryDelays ?? [0, 500, 2000, 5000],
+        storeFingerprintForResuming: false,
+        removeFingerprintOnSuccess: true,
+        ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
+        ...(opts.resumeUrl ? { uploadUrl: opts.resumeUrl } : {}),
+        onUploadUrlAvailable: () => {
+          if (upload?.url) opts.onUploadUrl?.(upload.url);
+        },
+        onProgress: (sent, total) => opts.onProgress?.(sent, total),
+        // Retry network errors and temporary answers; a problem (conflict, checksum…) is final.
+        onShouldRetry: (err) => {
+          const res = err.originalResponse;
+          if (!res) return true;
+          const status = res.getStatus();
+          if (status === 409) return !res.getBody().includes('"code"');
+          return status === 423 || status === 502 || status === 503 || status === 504;
+        },
+        onSuccess: (payload) => {
+          const id = payload.lastResponse.getHeader('Montu-Media-Id');
+          if (id) return resolve(id);
+          // The answer carried no id (e.g. it was the HEAD of a finished upload): ask for the outcome.
+          this.uploadResult(upload?.url ?? opts.resumeUrl ?? '').then(resolve, reject);
+        },
+        onError: (err) => {
+          const res = (err as { originalResponse?: { getStatus(): number; getBody(): string } | null }).originalResponse;
+          if (res) {
+            let body: unknown = res.getBody();
+            try {
+              body = JSON.parse(String(body));
+            } catch {
+              /* plain text */
+            }
+            reject(errorFromProblem(res.getStatus(), body, err.message));
+          } else {
+            const e = new MontuError('upload_interrupted', 0, err.message, { uploadUrl: upload?.url ?? null });
+            reject(e);
+          }
+        },
+      };
+      // The constructor's type names Node's Buffer; our union is the same set at runtime.
+      upload = new Upload(file as unknown as Blob, tusOptions);
+      opts.signal?.addEventListener('abort', () => {
+        void upload?.abort();
+        reject(new MontuError('upload_interrupted', 0, 'aborted', { uploadUrl: upload?.url ?? null }));
+      });
+      upload.start();
+    });
+    return this.getMedia(mediaId);
+  }
+
+  /** The media id of a finished tus upload, or the error that refused it. */
+  async uploadResult(uploadUrl: string): Promise<string> {
+    const id = uploadUrl.replace(/\/+$/, '').split('/').pop() ?? '';
+    const r = await this.request<{ state: string; mediaId?: string; error?: Record<string, unknown> }>('GET', `/uploads/${enc(id)}/result`);
+    if (r.state === 'complete' && r.mediaId) return r.mediaId;
+    if (r.state === 'failed') throw errorFromProblem(Number(r.error?.['status'] ?? 422), r.error ?? {});
+    throw new MontuError('upload_incomplete', 0, `upload is ${r.state}`);
+  }
+
+  /** Publishes an image sequence: declare frames (with sha256), PUT each, commit. */
+  async uploadSequence(
+    frames: SequenceFrameInput[],
+    opts: Omit<SequenceStart, 'frames'> & { onProgress?: (sent: number, total: number) => void; uploadId?: string },
+  ): Promise<Media> {
+    const { onProgress, uploadId: resume, ...start } = opts;
+    const specs = await Promise.all(
+      frames.map(async (f) => ({ frame: f.frame, fileName: f.fileName, size: f.data instanceof Blob ? f.data.size : f.data.byteLength, sha256: f.sha256 ?? (await sha256Hex(f.data)) })),
+    );
+    const total = specs.reduce((n, f) => n + f.size, 0);
+    const info = resume
+      ? await this.request<{ uploadId: string; pendingFrames: number[] }>('GET', `/uploads/sequences/${enc(resume)}`)
+      : await this.request<{ uploadId: string; pendingFrames: number[] }>('POST', '/uploads/sequences', { json: { ...start, frames: specs } });
+    const pending = new Set(info.pendingFrames);
+    let sent = specs.filter((s) => !pending.has(s.frame)).reduce((n, f) => n + f.size, 0);
+    onProgress?.(sent, total);
+    for (const [i, f] of frames.entries()) {
+      if (!pending.has(f.frame)) continue;
+      const spec = specs[i]!;
+      await this.putFrame(info.uploadId, f, spec.sha256);
+      sent += spec.size;
+      onProgress?.(sent, total);
+    }
+    return this.request('POST', `/uploads/sequences/${enc(info.uploadId)}/complete`);
+  }
+
+  private async putFrame(uploadId: string, f: SequenceFrameInput, sha: string): Promise<void> {
+    const url = this.url(`/uploads/sequences/${enc(uploadId)}/frames/${f.frame}`, { sha256: sha });
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.fetchImpl(url, {
+          method: 'PUT',
+          headers: this.headers('PUT', { 'content-type': 'application/octet-stream' }),
+          body: f.data as BodyInit,
+        });
+      } catch (e) {
+        if (attempt < this.retries) {
+          await delay(200 * 2 ** attempt);
+          continue;
+        }
+        throw new MontuError('connection_error', 0, (e as Error).message, { uploadId });
+      }
+      if (res.ok) {
+        await res.body?.cancel();
+        return;
+      }
+      if (RETRY_STATUS.has(res.status) && attempt < this.retries) continue;
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        /* text */
+      }
+      const err = errorFromProblem(res.status, body);
+      err.details['uploadId'] = uploadId;
+      throw err;
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

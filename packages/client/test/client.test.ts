@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { deflateSync, crc32 } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, startServer, type RunningServer } from '@montu/server';
+import { MontuClient, MontuError } from '../src/index.js';
+
+function png(seed: number): Uint8Array {
+  const w = 8;
+  const rows = Buffer.concat(Array.from({ length: w }, (_, y) => Buffer.from([0, ...Array.from({ length: w * 3 }, (_, i) => (y === 0 && i < 3 ? (seed >> (8 * i)) & 255 : 90))])));
+  const chunk = (t: string, d: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(d.length);
+    const td = Buffer.concat([Buffer.from(t), d]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td) >>> 0);
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(w, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+let server: RunningServer;
+let client: MontuClient;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'montu-client-'));
+  server = await startServer(loadConfig({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent' }), { print: () => undefined });
+  client = new MontuClient({ baseUrl: server.url, token: server.firstRun!.token });
+  await client.createProject({ id: 'TSC', name: 'TS client' });
+});
+afterAll(async () => {
+  await server?.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('@montu/client against a real server', () => {
+  it('uploads through tus with progress and sha256, reads it back, downloads it', async () => {
+    const bytes = png(1);
+    const progress: number[] = [];
+    const urls: string[] = [];
+    const m = await client.upload(new Blob([bytes as BlobPart]), {
+      projectId: 'TSC',
+      taskId: 'ep01_sq010_sh010_lighting',
+      fileName: 'light.png',
+      tags: ['a', 'b'],
+      description: 'from TS',
+      onProgress: (sent) => progress.push(sent),
+      onUploadUrl: (u) => urls.push(u),
+    });
+    expect(m.version).toBe('v001');
+    expect(m.size).toBe(bytes.byteLength);
+    expect(progress.at(-1)).toBe(bytes.byteLength);
+    expect(urls).toHaveLength(1);
+    expect((await client.getMedia(m.id)).description).toBe('from TS');
+    const res = await client.download(m.id);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array(bytes));
+    const v2 = await client.upload(png(2), { sourceMediaId: m.id, fileName: 'light_v2.png' });
+    expect(v2.version).toBe('v002');
+    expect(await client.getMediaVersions('ep01_sq010_sh010_lighting', 'TSC')).toEqual(['v001', 'v002']);
+    expect((await client.getMediaByTask('ep01_sq010_sh010_lighting', { version: 2 }))[0]!.id).toBe(v2.id);
+    const upd = await client.updateMediaMetadata(m.id, { customProperties: { shot: 'sh010' } });
+    expect(upd.customProperties).toEqual({ shot: 'sh010' });
+  });
+
+  it('refuses a wrong sha256 and a version conflict with typed codes', async () => {
+    await expect(client.upload(png(3), { projectId: 'TSC', taskId: 'ep01_sq010_sh020_comp', fileName: 'x.png', sha256: 'a'.repeat(64) })).rejects.toMatchObject({
+      code: 'checksum_mismatch',
+      status: 422,
+    });
+    await client.upload(png(4), { projectId: 'TSC', taskId: 'ep01_sq010_sh030_comp', fileName: 'y.png' });
+    await expect(client.upload(png(5), { projectId: 'TSC', taskId: 'ep01_sq010_sh030_comp', fileName: 'y.png', version: 'v001' })).rejects.toMatchObject({ code: 'conflict' });
+    const e = await client.getMedia('nope').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(MontuError);
+    expect((e as MontuError).code).toBe('not_found');
+    const bad = new MontuClient({ baseUrl: server.url, token: 'montu_nope' });
+    await expect(bad.listProjects()).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
+  });
+
+  it('iterates over every page with the async iterator', async () => {
+    for (let i = 0; i < 12; i++) await client.upload(png(100 + i), { projectId: 'TSC', taskId: `ep02_sq001_sh${String(i).padStart(3, '0')}_anim`, fileName: `p${i}.png`, tags: ['walk'] });
+    const ids: string[] = [];
+    for await (const m of client.searchMedia({ projectId: 'TSC', tags: ['walk'], limit: 5 })) ids.push(m.id);
+    expect(new Set(ids).size).toBe(12);
+  });
+
+  it('uploads a sequence and runs the review flow', async () => {
+    const frames = [1001, 1002, 1003].map((frame) => ({ frame, fileName: `beauty.${frame}.png`, data: png(frame) }));
+    const seq = await client.uploadSequence(frames, { projectId: 'TSC', taskId: 'ep03_sq010_sh010_lighting', fps: '24' });
+    expect(seq.mediaType).toBe('sequence');
+    const submitted = await client.submitForReview(seq.id, 'please');
+    expect(submitted.status).toBe('pending_review');
+    expect((await client.getMediaForReview('TSC')).map((m) => m.id)).toContain(seq.id);
+    const note = await client.addReviewAnnotation(seq.id, { content: 'flicker', frame: 1002 });
+    expect(note.frame).toBe(1002);
+    expect((await client.approveMedia(seq.id)).status).toBe('approved');
+    const stats = await client.getMediaStatistics('TSC');
+    expect(stats).toBeTruthy();
+  });
+});
