@@ -9,6 +9,7 @@ import { registerProbe } from './commands/probe.js';
 import { registerReview } from './commands/review.js';
 import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
+import { registerStorage } from './commands/storage.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT, describeError, oneLine, type ExitCode } from './errors.js';
@@ -50,6 +51,7 @@ Also: montu --version.`,
   registerMedia(program);
   registerReview(program);
   registerStats(program);
+  registerStorage(program);
   registerCleanup(program);
   registerVerify(program);
   registerUsers(program);

@@ -31,3 +31,4 @@ export * from './review/index.js';
 export { runWorker, type WorkerOptions, type RunningWorker } from './worker.js';
 export { EmbeddedQueue } from './jobs/embedded-queue.js';
 export { RedisEventBridge } from './jobs/redis-events.js';
+export { migrateStorage, storageUsage, type MigrationOptions, type MigrationProgress, type MigrationReport } from './storage/migrate.js';
