@@ -57,7 +57,7 @@ function sameSecret(a: string, b: string): boolean {
  * A short-lived cache of authenticated bearer tokens: a token lookup is three queries, more than
  * the request it guards. Any change to users, tokens or memberships made through this server
  * clears it; changes made elsewhere (another server, the CLI on the database) take effect within
- * the TTL (5 s), as does a token's expiry.
+ * the TTL (5 s). A token's expiry is exact: entries never outlive it.
  */
 const TOKEN_CACHE_TTL_MS = 5_000;
 const TOKEN_CACHE_MAX = 10_000;
@@ -77,7 +77,10 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
     if (hit && hit.until > now) return hit.principal;
     const principal = await montu.users.authenticateToken(token);
     if (cache.size >= TOKEN_CACHE_MAX) cache.clear();
-    cache.set(token, { principal, until: now + TOKEN_CACHE_TTL_MS });
+    // Never cache past the token's own expiry: an expired token must fail at once.
+    const expiresAt = principal.tokenId ? (await montu.users.getToken(principal.tokenId)).expiresAt : null;
+    const until = Math.min(now + TOKEN_CACHE_TTL_MS, expiresAt ? Date.parse(expiresAt) : Infinity);
+    cache.set(token, { principal, until });
     return principal;
   };
   app.addHook('onRequest', async (req) => {
