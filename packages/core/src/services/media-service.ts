@@ -51,6 +51,11 @@ export interface UploadMediaInput {
   tags?: string[];
   /** When given, the upload is refused (and nothing kept) unless the content hashes to this. */
   expectedSha256?: string;
+  /**
+   * The file at `filePath` may be moved into storage rather than copied (it is consumed). For
+   * servers that already received the bytes into a file on the storage volume (tus uploads).
+   */
+  moveFile?: boolean;
   customProperties?: Record<string, unknown>;
   /** Wait for metadata, thumbnail and proxy before returning (when processing is configured). */
   wait?: boolean;
@@ -65,6 +70,7 @@ export interface CreateMediaVersionInput {
   author: string;
   description?: string;
   expectedSha256?: string;
+  moveFile?: boolean;
   wait?: boolean;
 }
 
@@ -180,12 +186,18 @@ export class MediaService {
     const key = mediaKey({ projectId, taskId, version, name: safeFileName(fileName) });
     let stored = false;
     try {
-      if (input.filePath !== undefined) body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
-      const object = await this.ctx.storage.put(key, body, {
+      const putOptions = {
         contentType: sniff.mimeType,
         maxBytes: this.ctx.limits.maxFileBytes,
         ...(input.expectedSha256 !== undefined ? { expectedSha256: input.expectedSha256 } : {}),
-      });
+      };
+      let object;
+      if (input.filePath !== undefined && input.moveFile && this.ctx.storage.adopt) {
+        object = await this.ctx.storage.adopt(input.filePath, key, putOptions);
+      } else {
+        if (input.filePath !== undefined) body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
+        object = await this.ctx.storage.put(key, body, putOptions);
+      }
       stored = true;
       const now = nowIso();
       await this.ctx.db.transaction().execute(async (trx) => {
@@ -239,6 +251,7 @@ export class MediaService {
       ...(input.fileName !== undefined ? { fileName: input.fileName } : {}),
       ...(input.version !== undefined ? { version: input.version } : {}),
       ...(input.expectedSha256 !== undefined ? { expectedSha256: input.expectedSha256 } : {}),
+      ...(input.moveFile !== undefined ? { moveFile: input.moveFile } : {}),
       ...(input.wait !== undefined ? { wait: input.wait } : {}),
       projectId: source.projectId,
       taskId: source.taskId,

@@ -51,6 +51,11 @@ export interface StorageBackend {
   list(prefix?: string): AsyncIterable<ObjectInfo>;
   /** Finds, and unless dryRun removes, temporary writes left behind by dead writers. */
   sweepTemporary(options: { dryRun: boolean }): Promise<TemporarySweep>;
+  /**
+   * Takes a local file into storage by moving it (same volume) instead of copying, hashing it in
+   * place first; the file is consumed. Backends that cannot move fall back to `put`.
+   */
+  adopt?(filePath: string, key: string, options?: PutOptions): Promise<StoredObject>;
   /** A URL the client can fetch directly, when the backend supports it. */
   presignGet?(key: string, options: { expiresInSeconds: number; fileName?: string; contentType?: string }): Promise<string>;
   close?(): Promise<void>;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFound, ValidationError } from '../errors.js';
 import type {
@@ -77,6 +77,32 @@ export class LocalStorage implements StorageBackend {
     } finally {
       this.active.delete(tmpName);
     }
+  }
+
+  async adopt(filePath: string, key: string, options: PutOptions = {}): Promise<StoredObject> {
+    const dest = this.pathOf(key);
+    let size: number;
+    let sha256: string;
+    try {
+      const hasher = new HashingCounter(options.maxBytes);
+      await pipeline(fs.createReadStream(filePath, { highWaterMark: 1 << 20 }), hasher, new Writable({ write: (_c, _e, cb) => cb() }));
+      size = hasher.size;
+      sha256 = hasher.digest();
+      checkExpectedSha256(sha256, options.expectedSha256);
+      await fsyncPath(filePath, 'r+');
+      await fsp.mkdir(path.dirname(dest), { recursive: true });
+      await fsp.rename(filePath, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EXDEV') {
+        // Another volume: copy through the atomic write path instead, then drop the source.
+        const stored = await this.put(key, fs.createReadStream(filePath, { highWaterMark: 1 << 20 }), options);
+        await fsp.rm(filePath, { force: true });
+        return stored;
+      }
+      throw storageFailure(e, `store ${key}`);
+    }
+    await fsyncPath(path.dirname(dest), 'r');
+    return { key, size, sha256 };
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {

@@ -122,6 +122,8 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       try {
         const common = {
           filePath,
+          // The partial file sits on the data volume: move it into storage instead of copying.
+          moveFile: true,
           fileName: meta['filename'] ?? 'upload',
           author: meta['montuAuthor'] ?? 'unknown',
           ...(meta['version'] ? { version: meta['version'] } : {}),
