@@ -8,7 +8,7 @@ export * from './domain/workflow.js';
 export { openDatabase, maskUrl, type DatabaseHandle, type DialectName } from './db/connect.js';
 export type { Database } from './db/schema.js';
 export * from './storage/backend.js';
-export { assertSafeKey, mediaKey, TEMP_DIR } from './storage/keys.js';
+export { assertSafeKey, mediaKey, storedName, TEMP_DIR } from './storage/keys.js';
 export { LocalStorage } from './storage/local.js';
 export { sniffFile, sniffBuffer, type SniffResult } from './media/sniff.js';
 export * from './services/context.js';

@@ -51,7 +51,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     });
     expect(m.files).toHaveLength(1);
     const original = m.files[0]!;
-    expect(original.key).toBe('SWA/ep01_sq010_sh020_lighting/v001/GammaChart.exr');
+    expect(original.key).toBe('SWA/ep01_sq010_sh020_lighting/v001/ep01_sq010_sh020_lighting_v001.exr');
     expect(fs.readFileSync(path.join(lib.storageRoot, original.key)).equals(bytes)).toBe(true);
     expect(original.sha256).toBe(sha(bytes));
 
@@ -137,7 +137,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     expect(report.clean).toBe(true);
   });
 
-  it('stores generated, safe names and keeps the original name as metadata', async () => {
+  it('stores generated names with the sniffed extension and keeps the original name as metadata', async () => {
     const { media } = lib.montu;
     const id = await media.uploadMedia({
       stream: fs.createReadStream(png),
@@ -148,7 +148,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     });
     const m = await media.getMediaById(id);
     expect(m.fileName).toBe('wïndows name (final).png');
-    expect(m.files[0]!.key).toBe('SWA/names/v001/windows_name_final_.png');
+    expect(m.files[0]!.key).toBe('SWA/names/v001/names_v001.png');
   });
 
   it('updates info and metadata, merging and validating', async () => {

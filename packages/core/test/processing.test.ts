@@ -109,7 +109,7 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
     expect(m).toMatchObject({ mediaType: 'sequence', fileName: 'beauty.####.png', processingState: 'ready' });
     expect(m.metadata).toMatchObject({ frameStart: 1001, frameEnd: 1030, frameCount: 28, missingFrames: [1010, 1017], fps: '25/1' });
     expect(files(m, 'frame').map((f) => f.frame)).toEqual(frames);
-    expect(files(m, 'frame')[0]!.key).toBe('PRC/sq1_sh2_comp/v001/beauty.1001.png');
+    expect(files(m, 'frame')[0]!.key).toBe('PRC/sq1_sh2_comp/v001/sq1_sh2_comp_v001.1001.png');
     const proxy = path.join(lib.storageRoot, files(m, 'proxy')[0]!.key);
     const count = execFileSync('ffprobe', [
       '-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames,avg_frame_rate', '-of', 'csv=p=0', proxy,

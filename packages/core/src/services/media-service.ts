@@ -13,7 +13,6 @@ import {
   displayFileName,
   formatVersion,
   parseVersion,
-  safeFileName,
 } from '../domain/identifiers.js';
 import {
   APPROVAL_STATUSES,
@@ -25,7 +24,7 @@ import {
   type Page,
   type StepProcessing,
 } from '../domain/types.js';
-import { mediaKey } from '../storage/keys.js';
+import { mediaKey, storedName } from '../storage/keys.js';
 import { OWNER } from '../storage/owner.js';
 import { SNIFF_BYTES, sniffBuffer, sniffFile, type SniffResult } from '../media/sniff.js';
 import { peekStream } from '../util/streams.js';
@@ -183,7 +182,7 @@ export class MediaService {
     const versionNumber = await reserveVersion(this.ctx.db, projectId, taskId, input.version);
     const version = formatVersion(versionNumber);
     const id = newId();
-    const key = mediaKey({ projectId, taskId, version, name: safeFileName(fileName) });
+    const key = mediaKey({ projectId, taskId, version, name: storedName({ taskId, version, format: sniff.format }) });
     let stored = false;
     try {
       const putOptions = {

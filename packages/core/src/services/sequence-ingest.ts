@@ -8,13 +8,12 @@ import {
   assertTaskId,
   displayFileName,
   formatVersion,
-  safeFileName,
 } from '../domain/identifiers.js';
 import type { ServiceContext } from './context.js';
 import { insertMediaRecord, releaseReservation, reserveVersion } from './media-records.js';
 import type { ProjectService } from './project-service.js';
 import { normaliseTags } from './media-service.js';
-import { mediaKey } from '../storage/keys.js';
+import { mediaKey, storedName } from '../storage/keys.js';
 import { ABANDONED_AFTER_MS, OWNER, ownerIsDeadLocalProcess } from '../storage/owner.js';
 import { SNIFF_BYTES, sniffBuffer } from '../media/sniff.js';
 import { detectSequence, type ImageSequence } from '../media/sequence.js';
@@ -143,7 +142,7 @@ export class SequenceIngest {
       stream.destroy();
       throw new ValidationError(`Frame ${frame} (${spec.fileName}) is not a supported image.`, { field: 'file', frame });
     }
-    const key = frameKey(up, frame);
+    const key = frameKey(up, frame, sniff.format);
     const expected = options.expectedSha256 ?? spec.sha256;
     const stored = await this.ctx.storage.put(key, stream, {
       contentType: sniff.mimeType,
@@ -342,15 +341,19 @@ function sequenceName(frames: SequenceFrameSpec[]): string {
   return m ? `${m[1]}${'#'.repeat(m[2]!.length)}${m[3]}` : first;
 }
 
-function frameKey(up: { project_id: string; task_id: string; version_number: number; file_name: string }, frame: number): string {
-  // Named from the sequence pattern and the frame number (never from per-frame names a client
-  // sends), so frames cannot overwrite each other and the folder reads like the render output.
-  const m = /^(.*?)(#+)(.*)$/.exec(up.file_name);
-  const name = m ? `${m[1]}${String(frame).padStart(m[2]!.length, '0')}${m[3]}` : `${up.file_name}.${frame}`;
+function frameKey(
+  up: { project_id: string; task_id: string; version_number: number; file_name: string },
+  frame: number,
+  format: string,
+): string {
+  // Generated from the task, version and frame number (never from names a client sends), so
+  // frames cannot overwrite each other; the padding follows the sequence's own pattern.
+  const version = formatVersion(up.version_number);
+  const padding = /#+/.exec(up.file_name)?.[0].length ?? 4;
   return mediaKey({
     projectId: up.project_id,
     taskId: up.task_id,
-    version: formatVersion(up.version_number),
-    name: safeFileName(name),
+    version,
+    name: storedName({ taskId: up.task_id, version, format, frame, padding }),
   });
 }

@@ -31,6 +31,17 @@ export function assertSafeKey(key: string): string {
 /** Folder (local) or prefix (S3) holding incomplete writes, never visible as stored files. */
 export const TEMP_DIR = '.montu-tmp';
 
+/**
+ * The stored name of a version's file: generated, never the name a client sent (that is kept
+ * as metadata), with the extension of the sniffed format: `ep01_sq010_sh020_lighting_v003.exr`,
+ * and for a sequence frame `ep01_sq010_sh020_lighting_v003.1001.exr`.
+ */
+export function storedName(parts: { taskId: string; version: string; format: string; frame?: number; padding?: number }): string {
+  const ext = parts.format.toLowerCase().replace(/[^a-z0-9]/g, '') || 'bin';
+  const frame = parts.frame === undefined ? '' : `.${String(parts.frame).padStart(Math.max(1, parts.padding ?? 4), '0')}`;
+  return `${parts.taskId}_${parts.version}${frame}.${ext}`;
+}
+
 /** The readable layout of stored files: project/task/version/name. */
 export function mediaKey(parts: { projectId: string; taskId: string; version: string; name: string }): string {
   return assertSafeKey(`${parts.projectId}/${parts.taskId}/${parts.version}/${parts.name}`);
