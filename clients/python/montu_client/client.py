@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import random
+import re
 import socket
 import ssl
 import threading
@@ -956,7 +957,7 @@ class MontuClient:
             self._download_to(
                 self._path(f"/media/{_q(item['id'])}/files/frames/{int(f['frame'])}"),
                 dest,
-                default_name=str(f.get("key", "")).split("/")[-1] or None,
+                default_name=_frame_name(str(item.get("fileName") or ""), int(f["frame"])) or str(f.get("key", "")).split("/")[-1] or None,
                 into_dir=dest,
                 expected_sha256=f.get("sha256") if verify else None,
                 progress=relay,
@@ -1053,6 +1054,15 @@ class MontuClient:
 
 def _q(segment: str) -> str:
     return urllib.parse.quote(str(segment), safe="")
+
+
+def _frame_name(pattern: str, frame: int) -> Optional[str]:
+    """``beauty.####.exr`` + 1001 → ``beauty.1001.exr`` (the frame's original name)."""
+    m = re.search(r"#+", pattern)
+    if not m:
+        return None
+    digits = str(abs(frame)).zfill(len(m.group(0)))
+    return pattern[: m.start()] + ("-" if frame < 0 else "") + digits + pattern[m.end():]
 
 
 def _maybe_json(body: Any) -> Any:
