@@ -1,5 +1,6 @@
-import { memo, useState } from 'react';
-import { api, type Media } from '../api/index.js';
+import { memo } from 'react';
+import type { Media } from '../api/index.js';
+import { Thumb } from './Thumb.js';
 import { formatDate } from '../lib/format.js';
 import { linkClick } from '../lib/router.js';
 import { ProcessingBadge, StatusBadge } from './StatusBadge.js';
@@ -9,12 +10,6 @@ interface Props {
   media: Media;
   /** Files dropped on a card go to its task. */
   onDropTo: (e: React.DragEvent, taskId: string) => void;
-}
-
-function Thumb({ media }: { media: Media }) {
-  const [failed, setFailed] = useState(false);
-  if (failed || media.processingState !== 'ready') return <div className="thumb thumb-empty" aria-hidden="true">{media.mediaType}</div>;
-  return <img className="thumb" src={api.fileUrl(media.id, 'thumbnail')} alt="" loading="lazy" decoding="async" onError={() => setFailed(true)} />;
 }
 
 export const MediaCard = memo(function MediaCard({ media, onDropTo }: Props) {
@@ -30,7 +25,7 @@ export const MediaCard = memo(function MediaCard({ media, onDropTo }: Props) {
       onDrop={(e) => onDropTo(e, media.taskId)}
       data-media-id={media.id}
     >
-      <Thumb media={media} />
+      <Thumb media={media} width={218} height={112} />
       <div className="card-body">
         <div className="card-title">
           <span className="task" title={media.taskId}>
@@ -63,7 +58,7 @@ export const MediaRow = memo(function MediaRow({ media, onDropTo }: Props) {
       data-media-id={media.id}
     >
       <span role="cell">
-        <Thumb media={media} />
+        <Thumb media={media} width={80} height={45} />
       </span>
       <span role="cell" className="task" title={media.taskId}>
         {media.taskId}

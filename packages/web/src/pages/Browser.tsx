@@ -1,18 +1,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useVirtualizer } from '@tanstack/react-virtual';
 import { api, type Media, type MediaQuery, type Task } from '../api/index.js';
 import { buildRows, latestPerTask, taskMap } from '../lib/grouping.js';
 import { Filters, type FilterState } from '../components/Filters.js';
-import { MediaCard, MediaRow } from '../components/MediaCard.js';
+import { CARD_W, MediaGrid } from '../components/MediaGrid.js';
 import { UploadPanel } from '../components/UploadPanel.js';
 import { useEvents } from '../lib/events.js';
 import { filesFromDrop, type DroppedFile } from '../lib/dropfiles.js';
 
 const PAGE = 200;
-const CARD_W = 232;
-const CARD_H = 216;
-const LIST_H = 56;
-const HEADER_H = 34;
 
 export function Browser({ projectId }: { projectId: string }) {
   const [filters, setFilters] = useState<FilterState>({ query: '', status: '', mediaType: '', author: '', tags: '', dateFrom: '', dateTo: '' });
@@ -26,7 +21,6 @@ export function Browser({ projectId }: { projectId: string }) {
   const [uploadTask, setUploadTask] = useState<string | null>(null);
   const [uploadFiles, setUploadFiles] = useState<Promise<DroppedFile[]> | null>(null);
   const [width, setWidth] = useState(1200);
-  const scrollRef = useRef<HTMLDivElement>(null);
   const abortRef = useRef<AbortController | null>(null);
 
   useEffect(() => localStorage.setItem('montu.view', view), [view]);
@@ -85,34 +79,14 @@ export function Browser({ projectId }: { projectId: string }) {
     ),
   );
 
-  useEffect(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setWidth(el.clientWidth));
-    ro.observe(el);
-    setWidth(el.clientWidth);
-    return () => ro.disconnect();
-  }, []);
-
   const columns = view === 'grid' ? Math.max(1, Math.floor((width - 16) / CARD_W)) : 1;
   const shown = useMemo(() => (latestOnly ? latestPerTask(items) : items), [items, latestOnly]);
   const tmap = useMemo(() => taskMap(tasks), [tasks]);
   const rows = useMemo(() => buildRows(shown, tmap, columns), [shown, tmap, columns]);
 
-  const virtualizer = useVirtualizer({
-    count: rows.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (rows[i]?.kind === 'header' ? HEADER_H : view === 'grid' ? CARD_H : LIST_H),
-    overscan: 6,
-    getItemKey: (i) => rows[i]?.key ?? i,
-  });
-  useEffect(() => virtualizer.measure(), [view, columns, virtualizer]);
-
-  const virtualItems = virtualizer.getVirtualItems();
-  const last = virtualItems[virtualItems.length - 1];
-  useEffect(() => {
-    if (last && last.index >= rows.length - 8 && cursor && !loading) void fetchPage(cursor);
-  }, [last, rows.length, cursor, loading, fetchPage]);
+  const onNearEnd = useCallback(() => {
+    if (cursor && !loading) void fetchPage(cursor);
+  }, [cursor, loading, fetchPage]);
 
   const onDrop = useCallback((e: React.DragEvent, taskId: string | null) => {
     e.preventDefault();
@@ -158,37 +132,14 @@ export function Browser({ projectId }: { projectId: string }) {
       <p className="muted count" aria-live="polite">
         {error ? <span className="error">{error}</span> : `${shown.length}${cursor ? '+' : ''} ${latestOnly ? 'tasks' : 'versions'}${loading ? ' · loading…' : ''}`}
       </p>
-      <div ref={scrollRef} className="browser-scroll" data-testid="browser-scroll" tabIndex={-1}>
-        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }} role={view === 'list' ? 'table' : 'list'} aria-label="Media">
-          {virtualItems.map((vi) => {
-            const row = rows[vi.index]!;
-            return (
-              <div
-                key={vi.key}
-                className={row.kind === 'header' ? 'group-header' : view === 'grid' ? 'grid-row' : 'list-row-wrap'}
-                style={{ position: 'absolute', top: 0, left: 0, right: 0, height: vi.size, transform: `translateY(${vi.start}px)` }}
-                role={row.kind === 'header' ? 'heading' : undefined}
-                aria-level={row.kind === 'header' ? 2 : undefined}
-              >
-                {row.kind === 'header' ? (
-                  <>
-                    {row.label} <span className="muted">({row.count})</span>
-                  </>
-                ) : (
-                  row.items.map((m) =>
-                    view === 'grid' ? (
-                      <MediaCard key={m.id} media={m} onDropTo={onDrop} />
-                    ) : (
-                      <MediaRow key={m.id} media={m} onDropTo={onDrop} />
-                    ),
-                  )
-                )}
-              </div>
-            );
-          })}
-        </div>
-        {!loading && rows.length === 0 && !error && <p className="empty">No media yet. Drop files here or use Upload… to add versions to a task.</p>}
-      </div>
+      <MediaGrid
+        rows={rows}
+        view={view}
+        onDropTo={onDrop}
+        onNearEnd={onNearEnd}
+        onWidth={setWidth}
+        showEmpty={!loading && !error}
+      />
     </section>
   );
 }
