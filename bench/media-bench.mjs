@@ -98,6 +98,13 @@ const stillFiles = [...corpusStills, ...jpegs, ...generated].slice(0, 200);
 const mixedFiles = [...corpusFiles, ...jpegs].slice(0, 200);
 
 const out = { date: new Date().toISOString(), cpus: os.cpus().length, node: process.version, concurrency: CONCURRENCY, benchmarks: {} };
+{
+  const { createRequire } = await import('node:module');
+  const req = createRequire(path.join(root, 'packages/core/package.json'));
+  const vendoredPl = path.join(path.dirname(req.resolve('exiftool-vendored.pl/package.json')), 'bin', 'exiftool');
+  const ver = (cmd, args) => exec(cmd, args).then((r) => r.stdout.trim(), () => 'unknown');
+  out.exiftoolVersions = { vendored: await ver('perl', [vendoredPl, '-ver']), system: await ver('exiftool', ['-ver']) };
+}
 
 // ---- (a) thumbnails of 4K JPEGs vs vipsthumbnail -------------------------------------------
 {
@@ -131,29 +138,60 @@ const out = { date: new Date().toISOString(), cpus: os.cpus().length, node: proc
 }
 
 // ---- (b) metadata for 200 files vs exiftool ------------------------------------------------
+// CPU seconds of this process and of its reaped children (exiftool, ffprobe), from /proc.
+async function cpuSeconds() {
+  const self = process.cpuUsage();
+  let children = 0;
+  try {
+    const f = (await fs.readFile('/proc/self/stat', 'utf8')).split(') ')[1].split(' ');
+    children = (Number(f[13]) + Number(f[14])) / 100; // cutime + cstime, in clock ticks (USER_HZ = 100)
+  } catch {
+    children = NaN;
+  }
+  return (self.user + self.system) / 1e6 + children;
+}
 async function metadataBench(metaFiles, label) {
+  let lastResult = [];
+  // Cold: a new MediaProber per run, so starting (and ending) its exiftool processes is timed.
+  // Defaults: one exiftool process per core, ffprobe at most one per core.
   const montu = async () => {
-    const prober = new MediaProber({ maxProcs: 2 });
-    const res = await prober.probeFiles(metaFiles, CONCURRENCY * 2);
+    const prober = new MediaProber();
+    const res = await prober.probeFiles(metaFiles);
     await prober.close();
     const failed = res.filter((r) => r instanceof Error).length;
     if (failed) console.error(`${failed} files failed to probe`);
+    lastResult = res;
   };
+  // Warm: exiftool processes already running (a long-lived server's case); stated separately.
+  const warmProber = new MediaProber();
+  const montuWarm = () => warmProber.probeFiles(metaFiles);
   const batched = () => exec('exiftool', ['-json', ...metaFiles], { maxBuffer: 256 * 1024 * 1024 }).catch((e) => e);
   const perFile = () => pool(metaFiles, CONCURRENCY, (f) => exec('exiftool', ['-json', f], { maxBuffer: 64 * 1024 * 1024 }).catch((e) => e));
-  await montu();
+  await montu(); // warm-up: page cache; loads ffmpeg's pixel-format table once per process (one ffprobe run)
+  await montuWarm();
   await batched();
-  const m = [], b = [], p = [];
-  for (let r = 0; r < 3; r++) {
+  // The files Montu needed ffprobe for, and what ffprobe alone costs on them (the floor for these files).
+  const ffprobeFiles = metaFiles.filter((f, i) => !(lastResult[i] instanceof Error) && lastResult[i].sources.includes('ffprobe'));
+  const ffprobeOnly = () => pool(ffprobeFiles, CONCURRENCY, (f) => exec('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', f], { maxBuffer: 64 * 1024 * 1024 }).catch((e) => e));
+  const m = [], mc = [], w = [], b = [], fo = [];
+  for (let r = 0; r < 5; r++) {
+    const c0 = await cpuSeconds();
     m.push(await timed(montu));
+    mc.push((await cpuSeconds()) - c0);
+    w.push(await timed(montuWarm));
     b.push(await timed(batched));
+    if (ffprobeFiles.length) fo.push(await timed(ffprobeOnly));
   }
-  p.push(await timed(perFile));
+  await warmProber.close();
+  const p = await timed(perFile);
+  const ffprobeOnlyS = fo.length ? median(fo) : 0;
   out.benchmarks[label] = {
-    files: metaFiles.length, montu_s: median(m), exiftool_batched_s: median(b), exiftool_per_file_s: p[0],
-    ratio_vs_batched: median(m) / median(b), speedup_vs_per_file: p[0] / median(m),
+    files: metaFiles.length, montu_s: median(m), montu_cpu_s: median(mc), montu_warm_s: median(w),
+    exiftool_batched_s: median(b), exiftool_per_file_s: p,
+    ratio_vs_batched: median(m) / median(b), warm_ratio_vs_batched: median(w) / median(b), speedup_vs_per_file: p / median(m),
+    ffprobe_files: ffprobeFiles.length, ffprobe_only_s: ffprobeOnlyS, ffprobe_floor_ratio_vs_batched: ffprobeOnlyS / median(b),
     goal: 'within 1.5× of batched; ≥ 5× faster than per-file',
-    note: 'Montu runs ffprobe as well for audio/video and some images (TGA/BMP/DPX), and sharp for common images; exiftool per file runs with the same parallelism',
+    note: 'montu_s: new MediaProber per run (exiftool start-up and end timed); montu_warm_s: one prober kept alive. ffprobe_only_s: ffprobe alone on the files Montu needs it for (video/audio, DPX, some BMP), same parallelism. exiftool per file runs with the same parallelism.',
   };
 }
 await metadataBench(stillFiles, 'metadata');
@@ -200,14 +238,16 @@ ${out.date} · ${out.cpus} CPUs · Node ${out.node} · concurrency ${out.concurr
 | benchmark | Montu | reference | ratio | goal |
 | --- | --- | --- | --- | --- |
 | thumbnails, ${b.thumbnails.files} × 4K JPEG → 256 px | ${f3(b.thumbnails.montu_s)} s | vipsthumbnail ${f3(b.thumbnails.vipsthumbnail_s)} s | **${b.thumbnails.ratio.toFixed(2)}×** | ≤ 0.5× |
-| metadata, ${b.metadata.files} stills | ${f3(b.metadata.montu_s)} s | one batched \`exiftool -json\` ${f3(b.metadata.exiftool_batched_s)} s | **${b.metadata.ratio_vs_batched.toFixed(2)}×** | ≤ 1.5× |
+| metadata, ${b.metadata.files} stills (cold: prober started and ended in the timing) | ${f3(b.metadata.montu_s)} s | one batched \`exiftool -json\` ${f3(b.metadata.exiftool_batched_s)} s | **${b.metadata.ratio_vs_batched.toFixed(2)}×** | ≤ 1.5× |
 | metadata, ${b.metadata.files} stills | ${f3(b.metadata.montu_s)} s | one exiftool per file ${f3(b.metadata.exiftool_per_file_s)} s | **${b.metadata.speedup_vs_per_file.toFixed(1)}× faster** | ≥ 5× faster |
-| metadata, ${b.metadataMixed.files} corpus files incl. ${b.metadataMixed.files - 94 - (b.metadataMixed.files - corpusFiles.length)} video/audio | ${f3(b.metadataMixed.montu_s)} s | one batched \`exiftool -json\` ${f3(b.metadataMixed.exiftool_batched_s)} s | **${b.metadataMixed.ratio_vs_batched.toFixed(2)}×** | ≤ 1.5× (not met: see note) |
+| metadata, ${b.metadata.files} stills, warm prober | ${f3(b.metadata.montu_warm_s)} s | one batched \`exiftool -json\` (cold, as always) | ${b.metadata.warm_ratio_vs_batched.toFixed(2)}× | (information) |
+| metadata, ${b.metadataMixed.files} corpus files incl. ${b.metadataMixed.ffprobe_files} needing ffprobe (video/audio, DPX) | ${f3(b.metadataMixed.montu_s)} s | one batched \`exiftool -json\` ${f3(b.metadataMixed.exiftool_batched_s)} s | **${b.metadataMixed.ratio_vs_batched.toFixed(2)}×** | ≤ 1.5× (not met: floor below) |
+| ↳ floor: ffprobe alone on those ${b.metadataMixed.ffprobe_files} files | ${f3(b.metadataMixed.ffprobe_only_s)} s | one batched \`exiftool -json\` ${f3(b.metadataMixed.exiftool_batched_s)} s | ${b.metadataMixed.ffprobe_floor_ratio_vs_batched.toFixed(2)}× | — |
 | metadata, ${b.metadataMixed.files} corpus files | ${f3(b.metadataMixed.montu_s)} s | one exiftool per file ${f3(b.metadataMixed.exiftool_per_file_s)} s | **${b.metadataMixed.speedup_vs_per_file.toFixed(1)}× faster** | ≥ 5× faster |
 | video frame at ${b.videoFrame.timestamp_s} s, full 1080p JPEG | ${f3(b.videoFrame.montu_full_frame_s)} s | \`ffmpeg -ss T -i FILE -frames:v 1\` ${f3(b.videoFrame.ffmpeg_s)} s | **${b.videoFrame.ratio_full_frame.toFixed(2)}×** | ≤ 1.2× |
 | video thumbnail at ${b.videoFrame.timestamp_s} s, 256 px | ${f3(b.videoFrame.montu_thumbnail_s)} s | same ffmpeg command | **${b.videoFrame.ratio_thumbnail.toFixed(2)}×** | ≤ 1.2× |
 
-Metadata: Montu's numbers include starting its two exiftool processes; it also runs sharp (in process) for common stills and ffprobe for TGA/BMP/DPX and every video/audio file. ffprobe (Debian build) costs ~60 ms per start, so a video/audio-heavy set is bound by ffprobe start-up, not by exiftool: the mixed set misses the 1.5× goal for that reason (exiftool alone cannot give exact frame rates, see docs/media-processing.md).
+Metadata: "cold" runs create a new \`MediaProber\` per run, so starting its exiftool processes (one per core, Perl, ~0.1 s CPU each) and ending them is inside the timing, as exiftool's own start-up is inside the batched command's; the warm row keeps one prober alive (a server's steady state) and is information only. Montu's CPU for the cold still run (incl. exiftool/ffprobe children): ${b.metadata.montu_cpu_s.toFixed(2)} s. Montu reads exiftool through exiftool-vendored's bundled ExifTool ${out.exiftoolVersions.vendored}, the reference runs Debian's \`exiftool\` ${out.exiftoolVersions.system}; ffmpeg's pixel-format table (one ffprobe run per process, for DPX and other ffprobe-read stills) is loaded during the warm-up run. ffprobe (Debian build, ~215 shared libraries) costs ~65 ms of CPU per start, so a video/audio-heavy set is bound by ffprobe start-up, not by exiftool: ffprobe alone on the ${b.metadataMixed.ffprobe_files} files of the mixed set that need it takes ${f3(b.metadataMixed.ffprobe_only_s)} s, already ${b.metadataMixed.ffprobe_floor_ratio_vs_batched.toFixed(2)}× the batched exiftool call, so the 1.5× goal is out of reach for that set while ffprobe runs once per file (exiftool alone cannot give exact frame rates, see docs/media-processing.md).
 `;
 await fs.writeFile(path.join(results, 'media.md'), md);
 console.log(md);

@@ -1,9 +1,12 @@
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import sharp from 'sharp';
 import { ExifTool } from 'exiftool-vendored';
 import { ProcessingError, errorMessage } from '../errors.js';
 import { cameraInfo, descriptiveTags, documentGroups, documentTags, exrPart, num, str, type RawTags } from './exif.js';
-import { ffprobe, pixelFormats, type FfprobeResult, type FfprobeStream } from './ffprobe.js';
+import { ExifReader } from './exif-reader.js';
+import { ffprobe, pixelFormats, type FfprobeResult, type FfprobeStream, type PixFmtInfo } from './ffprobe.js';
+import { bmpLayout, HEADER_PIX_FMTS, readHeader, tgaLayout, type HeaderLayout } from './image-header.js';
 import { checkFileSize, resolveLimits, type MediaLimits } from './limits.js';
 import { emptyMetadata, type MediaMetadata, type StreamSummary } from './metadata.js';
 import { multiplyRational, normaliseRational, parseRational, rationalToNumber, roundMs } from './rational.js';
@@ -27,8 +30,14 @@ export interface ProbeOptions {
 
 export interface MediaProberOptions {
   limits?: Partial<MediaLimits>;
-  /** exiftool processes kept alive (default 2). */
+  /** exiftool processes kept alive (default: the number of CPU cores, at most 8). */
   maxProcs?: number;
+}
+
+/** Default exiftool processes: one per core (exiftool is CPU bound), at most 8 (~25 MB of Perl each). */
+export function defaultExiftoolProcs(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(8, cores));
 }
 
 const SHARP_DEPTH: Record<string, [string, number]> = {
@@ -47,21 +56,62 @@ const TIFF_COMPRESSION: Record<number, string> = {
  */
 export class MediaProber {
   readonly limits: MediaLimits;
+  /** exiftool processes (and batches in flight). */
+  readonly maxProcs: number;
   private readonly exiftool: ExifTool;
+  private readonly reader: ExifReader;
+  /** ffprobe processes of this prober running at once (they are CPU bound while starting). */
+  private readonly toolGate: Gate;
   private closed = false;
 
   constructor(opts: MediaProberOptions = {}) {
     this.limits = resolveLimits(opts.limits);
+    this.maxProcs = Math.max(1, Math.floor(opts.maxProcs ?? defaultExiftoolProcs()));
     this.exiftool = new ExifTool({
-      maxProcs: opts.maxProcs ?? 2,
+      maxProcs: this.maxProcs,
+      // batch-cluster waits 1.5 s between spawns by default: a burst of files would be read by
+      // one process for its first 1.5 s. Start the others as soon as work is queued for them.
+      minDelayBetweenSpawnMillis: 0,
       taskTimeoutMillis: this.limits.probeTimeoutMs,
       // Don't look up time zones from GPS: we report dates as written.
       geoTz: () => undefined,
     });
+    this.reader = new ExifReader(this.exiftool, this.maxProcs);
+    this.toolGate = limiter(2 * defaultExiftoolProcs());
   }
 
   /** Metadata of one file. Throws ProcessingError when the file is unreadable or not media. */
-  async probe(file: string, opts: ProbeOptions = {}): Promise<MediaMetadata> {
+  probe(file: string, opts: ProbeOptions = {}): Promise<MediaMetadata> {
+    return this.probeWith(file, opts, this.toolGate);
+  }
+
+  /**
+   * Metadata of many files. Each entry is the metadata or the ProcessingError for that file.
+   * Up to `32 × maxProcs` files are in progress at once, so their exiftool reads are batched
+   * (many files per exiftool `-execute`, spread over the exiftool processes); at most
+   * `concurrency` ffprobe processes run at a time (default: one per exiftool process, i.e. per core).
+   */
+  async probeFiles(files: readonly string[], concurrency?: number): Promise<Array<MediaMetadata | ProcessingError>> {
+    const out: Array<MediaMetadata | ProcessingError> = new Array<MediaMetadata | ProcessingError>(files.length);
+    const outer = limiter(Math.max(1, Math.floor(concurrency ?? this.maxProcs)));
+    const gate: Gate = (fn) => outer(() => this.toolGate(fn));
+    const inProgress = Math.max(concurrency ?? 1, 32 * this.maxProcs);
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) {
+        const i = next++;
+        try {
+          out[i] = await this.probeWith(files[i]!, {}, gate);
+        } catch (e) {
+          out[i] = e instanceof ProcessingError ? e : new ProcessingError(errorMessage(e), { cause: e });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inProgress, files.length) }, worker));
+    return out;
+  }
+
+  private async probeWith(file: string, opts: ProbeOptions, gate: Gate): Promise<MediaMetadata> {
     if (this.closed) throw new ProcessingError('the media prober has been closed');
     let stat;
     try {
@@ -82,35 +132,15 @@ export class MediaProber {
     if (!sniff) throw new ProcessingError('not a recognised image, video or audio file', { details: { reason: 'unrecognised' } });
     const meta = emptyMetadata(sniff.mediaType, sniff.format, sniff.mimeType, stat.size);
     if (opts.sha256) meta.sha256 = opts.sha256;
+    const runFfprobe = () => gate(() => ffprobe(file, meta.format, this.limits.probeTimeoutMs));
     try {
-      if (sniff.mediaType === 'image') await this.probeImage(file, meta);
-      else await this.probeAudioVideo(file, meta);
+      if (sniff.mediaType === 'image') await this.probeImage(file, meta, runFfprobe);
+      else await this.probeAudioVideo(file, meta, runFfprobe);
     } catch (e) {
       if (e instanceof ProcessingError) throw e;
       throw new ProcessingError(`metadata extraction failed: ${errorMessage(e)}`, { cause: e });
     }
     return meta;
-  }
-
-  /**
-   * Metadata of many files, at most `concurrency` at a time (exiftool calls are batched through
-   * the long-lived processes). Each entry is the metadata or the ProcessingError for that file.
-   */
-  async probeFiles(files: readonly string[], concurrency = 4): Promise<Array<MediaMetadata | ProcessingError>> {
-    const out: Array<MediaMetadata | ProcessingError> = new Array<MediaMetadata | ProcessingError>(files.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < files.length) {
-        const i = next++;
-        try {
-          out[i] = await this.probe(files[i]!);
-        } catch (e) {
-          out[i] = e instanceof ProcessingError ? e : new ProcessingError(errorMessage(e), { cause: e });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-    return out;
   }
 
   async close(): Promise<void> {
@@ -122,10 +152,7 @@ export class MediaProber {
   /** exiftool tags (`-n -G3`), or null with a warning when exiftool cannot parse the file. */
   private async exif(file: string, meta: MediaMetadata, extraArgs: string[] = []): Promise<RawTags | null> {
     try {
-      const raw = (await this.exiftool.readRaw(file, {
-        readArgs: ['-fast', '-n', '-G3', '-api', 'LargeFileSupport=1', ...extraArgs],
-        ignoreMinorErrors: true,
-      })) as unknown as RawTags;
+      const raw = await this.reader.read(file, ['-fast', '-n', '-G3', '-api', 'LargeFileSupport=1', ...extraArgs]);
       const err = str(raw['Main:Error'] ?? raw['Error']);
       if (err) {
         meta.warnings.push(`exiftool: ${err}`);
@@ -139,10 +166,17 @@ export class MediaProber {
     }
   }
 
-  private async probeImage(file: string, meta: MediaMetadata): Promise<void> {
+  private async probeImage(file: string, meta: MediaMetadata, runFfprobe: () => Promise<FfprobeResult>): Promise<void> {
     const f = meta.format;
-    const exifP = this.exif(file, meta, f === 'exr' ? ['-ee'] : []);
-    if (f === 'exr') {
+    // exiftool does not read TGA (it answers "Unknown file type" or mistakes it for another format).
+    const exifP = f === 'tga' ? Promise.resolve(null) : this.exif(file, meta, f === 'exr' ? ['-ee'] : []);
+    // TGA/BMP: size and pix_fmt from the header when ffmpeg decides them from the header alone.
+    const layout = f === 'tga' || f === 'bmp' ? await headerLayout(file, f, meta.fileSize) : null;
+    if (layout) {
+      const raw = await exifP;
+      applyHeaderLayout(meta, layout);
+      if (raw) applyImageExif(meta, documentTags(raw));
+    } else if (f === 'exr') {
       const raw = await exifP;
       if (!raw) throw new ProcessingError(`cannot read the OpenEXR header: ${meta.warnings.join('; ')}`);
       applyExr(meta, raw);
@@ -158,7 +192,7 @@ export class MediaProber {
       }
       if (raw) applyImageExif(meta, documentTags(raw));
     } else if (FFPROBE_IMAGE_FORMATS.has(f)) {
-      const [raw, fp] = await Promise.all([exifP, ffprobe(file, f, this.limits.probeTimeoutMs)]);
+      const [raw, fp] = await Promise.all([exifP, runFfprobe()]);
       await applyFfprobeImage(meta, fp);
       if (raw) applyImageExif(meta, documentTags(raw));
     } else if (f === 'hdr') {
@@ -177,8 +211,8 @@ export class MediaProber {
     }
   }
 
-  private async probeAudioVideo(file: string, meta: MediaMetadata): Promise<void> {
-    const [fp, raw] = await Promise.all([ffprobe(file, meta.format, this.limits.probeTimeoutMs), this.exif(file, meta)]);
+  private async probeAudioVideo(file: string, meta: MediaMetadata, runFfprobe: () => Promise<FfprobeResult>): Promise<void> {
+    const [fp, raw] = await Promise.all([runFfprobe(), this.exif(file, meta)]);
     meta.sources.push('ffprobe');
     applyFfprobeAv(meta, fp);
     if (raw) {
@@ -187,6 +221,24 @@ export class MediaProber {
       Object.assign(meta.tags, descriptiveTags(t), meta.tags);
     }
   }
+}
+
+type Gate = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** Runs at most `n` of the functions given to it at a time, in call order. */
+function limiter(n: number): Gate {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await fn();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
 }
 
 async function sharpMetadata(file: string): Promise<sharp.Metadata> {
@@ -291,6 +343,27 @@ function applyExr(meta: MediaMetadata, raw: RawTags): void {
   if (chroma) meta.tags['chromaticities'] = chroma;
 }
 
+async function headerLayout(file: string, format: 'tga' | 'bmp', fileSize: number): Promise<HeaderLayout | null> {
+  try {
+    const head = await readHeader(file);
+    return format === 'tga' ? tgaLayout(head, fileSize) : bmpLayout(head, fileSize);
+  } catch {
+    return null; // ffprobe will report the problem
+  }
+}
+
+/** What ffprobe would have said about a TGA/BMP, from the header (see image-header.ts). */
+function applyHeaderLayout(meta: MediaMetadata, l: HeaderLayout): void {
+  meta.sources.push('sniff');
+  meta.container = l.container;
+  meta.width = l.width;
+  meta.height = l.height;
+  meta.subimages = 1;
+  // ffmpeg's BMP and TGA decoders set no sample aspect ratio.
+  meta.pixelAspect = 1;
+  applyPixFmt(meta, l.pixFmt, HEADER_PIX_FMTS[l.pixFmt]);
+}
+
 async function applyFfprobeImage(meta: MediaMetadata, fp: FfprobeResult): Promise<void> {
   meta.sources.push('ffprobe');
   const v = fp.streams.find((s) => s.codec_type === 'video');
@@ -298,18 +371,20 @@ async function applyFfprobeImage(meta: MediaMetadata, fp: FfprobeResult): Promis
   meta.container = fp.format.format_name ?? meta.format;
   meta.width = v.width || null;
   meta.height = v.height || null;
-  meta.pixelFormat = v.pix_fmt ?? null;
   meta.subimages = 1;
   meta.pixelAspect = sarToNumber(v.sample_aspect_ratio) ?? 1;
-  if (v.pix_fmt) {
-    const info = (await pixelFormats()).get(v.pix_fmt);
-    if (info) {
-      meta.channels = info.palette ? 3 : info.components;
-      meta.bitDepth = info.bits || null;
-      meta.pixelType = info.float ? 'float' : info.bits ? `uint${info.bits}` : null;
-      meta.channelNames = meta.channels === 1 ? ['Y'] : meta.channels === 2 ? ['Y', 'A'] : meta.channels === 3 ? ['R', 'G', 'B'] : meta.channels === 4 ? ['R', 'G', 'B', 'A'] : null;
-    }
-  }
+  meta.pixelFormat = v.pix_fmt ?? null;
+  if (v.pix_fmt) applyPixFmt(meta, v.pix_fmt, (await pixelFormats()).get(v.pix_fmt));
+}
+
+/** Channels and sample type from ffmpeg's pixel format. */
+function applyPixFmt(meta: MediaMetadata, pixFmt: string, info: PixFmtInfo | undefined): void {
+  meta.pixelFormat = pixFmt;
+  if (!info) return;
+  meta.channels = info.palette ? 3 : info.components;
+  meta.bitDepth = info.bits || null;
+  meta.pixelType = info.float ? 'float' : info.bits ? `uint${info.bits}` : null;
+  meta.channelNames = meta.channels === 1 ? ['Y'] : meta.channels === 2 ? ['Y', 'A'] : meta.channels === 3 ? ['R', 'G', 'B'] : meta.channels === 4 ? ['R', 'G', 'B', 'A'] : null;
 }
 
 function sarToNumber(sar: string | undefined): number | null {

@@ -1,0 +1,76 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ExifTool } from 'exiftool-vendored';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExifReader } from '../../src/media/exif-reader.js';
+import { MediaProber } from '../../src/media/probe.js';
+import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
+import { tmpDir } from './helpers.js';
+
+/** Batched exiftool reads must give exactly what one readRaw per file gives. */
+const ARGS = ['-fast', '-n', '-G3', '-api', 'LargeFileSupport=1'];
+const exiftool = new ExifTool({ maxProcs: 2, minDelayBetweenSpawnMillis: 0, geoTz: () => undefined });
+let dir: string;
+beforeAll(async () => {
+  dir = await tmpDir();
+});
+afterAll(async () => {
+  await exiftool.end();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+/** readRaw adds its own errors/warnings arrays (from stderr); Montu reads neither. */
+function tagsOnly(t: Record<string, unknown>): Record<string, unknown> {
+  const { errors: _e, warnings: _w, ...rest } = t;
+  return rest;
+}
+
+describe.skipIf(!HAVE_CORPUS)('ExifReader', () => {
+  const images = loadManifest()
+    .filter((e) => e.kind === 'image' && !/\.tga$/i.test(e.path))
+    .map(corpusPath);
+
+  it('answers a burst in a few batches, tag for tag like readRaw', async () => {
+    const reader = new ExifReader(exiftool, 2);
+    const batched = await Promise.all(images.map((f) => reader.read(f, ARGS)));
+    for (const [i, f] of images.entries()) {
+      const single = (await exiftool.readRaw(f, { readArgs: ARGS, ignoreMinorErrors: true })) as unknown as Record<string, unknown>;
+      expect(tagsOnly(batched[i]!), f).toEqual(tagsOnly(single));
+    }
+  });
+
+  it('reads a file exiftool cannot open on its own, without failing the batch', async () => {
+    const reader = new ExifReader(exiftool, 1);
+    const missing = path.join(dir, 'gone.jpg');
+    const files = [...images.slice(0, 5), missing, ...images.slice(5, 10)];
+    const results = await Promise.allSettled(files.map((f) => reader.read(f, ARGS)));
+    for (const [i, r] of results.entries()) {
+      if (files[i] === missing) expect(r.status).toBe('rejected');
+      else expect(r.status, files[i]).toBe('fulfilled');
+    }
+  });
+
+  it('gives the same metadata through probeFiles as through probe', async () => {
+    const files = loadManifest()
+      .filter((e) => e.kind !== 'broken')
+      .map(corpusPath);
+    const a = new MediaProber({ maxProcs: 2 });
+    const b = new MediaProber({ maxProcs: 1 });
+    try {
+      const many = await a.probeFiles(files);
+      // Two at a time through the other prober: mostly single-file exiftool reads.
+      const one: unknown[] = [];
+      let next = 0;
+      const worker = async () => {
+        while (next < files.length) {
+          const i = next++;
+          one[i] = await b.probe(files[i]!).catch((e: unknown) => e);
+        }
+      };
+      await Promise.all([worker(), worker()]);
+      for (const [i, f] of files.entries()) expect(JSON.parse(JSON.stringify(many[i])), f).toEqual(JSON.parse(JSON.stringify(one[i])));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
