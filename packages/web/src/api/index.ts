@@ -18,6 +18,7 @@ import type {
   Statistics,
   Task,
 } from './types.js';
+import type { StatusOptions, Workflow } from '../lib/workflow.js';
 
 export * from './types.js';
 export { ApiError, onUnauthorized, getCsrfToken, API } from './http.js';
@@ -66,6 +67,10 @@ export const api = {
   history: async (id: string): Promise<HistoryEntry[]> => items(await get<Listish<HistoryEntry>>(`/media/${enc(id)}/history`)),
   review: (id: string, action: 'submit' | 'approve' | 'reject' | 'request-changes', comment: string) =>
     post<Media>(`/media/${enc(id)}/${action}`, { comment }),
+  /** What the signed-in user's role may do with the item now (which review buttons to enable). */
+  statusOptions: (id: string) => get<StatusOptions>(`/media/${enc(id)}/status-options`),
+  /** The project's review workflow as data (transitions and roles). */
+  workflow: (projectId: string) => get<Workflow>(`/projects/${enc(projectId)}/workflow`),
 
   annotations: async (id: string): Promise<Annotation[]> => items(await get<Listish<Annotation>>(`/media/${enc(id)}/annotations`)),
   addAnnotation: (id: string, body: NewAnnotation) => post<Annotation>(`/media/${enc(id)}/annotations`, body),

@@ -1,36 +1,55 @@
 /** Status buttons for the user's role, a comment, and the version history of the task. */
 import { useEffect, useState } from 'react';
-import { api, type HistoryEntry, type Media, type Role } from '../api/index.js';
+import { api, type HistoryEntry, type Media } from '../api/index.js';
 import { formatDate } from '../lib/format.js';
 import { linkClick } from '../lib/router.js';
-import { STATUS_LABEL, actionPath, reviewButtons, type Workflow } from '../lib/workflow.js';
+import { STATUS_LABEL, STATUS_ROUTE, reviewButtons, type StatusOptions, type Workflow } from '../lib/workflow.js';
 import { StatusBadge } from './StatusBadge.js';
 
 interface Props {
   media: Media;
-  role: Role | null;
-  workflow: Workflow;
   onChanged: (m: Media) => void;
 }
 
-export function ReviewPanel({ media, role, workflow, onChanged }: Props) {
+export function ReviewPanel({ media, onChanged }: Props) {
   const [comment, setComment] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [history, setHistory] = useState<HistoryEntry[]>([]);
   const [versions, setVersions] = useState<Media[]>([]);
-  const { buttons, hidden } = reviewButtons(workflow, media.status, role);
+  const [options, setOptions] = useState<StatusOptions | null>(null);
+  const [workflow, setWorkflow] = useState<Workflow | null>(null);
+
+  // The server decides which buttons are enabled (role-aware status options); the workflow only
+  // explains the others. Asked again whenever the status changes.
+  useEffect(() => {
+    let live = true;
+    setOptions(null);
+    api.statusOptions(media.id).then(
+      (o) => live && setOptions(o),
+      (e: unknown) => live && setError(`Could not load the review actions: ${(e as Error).message}`),
+    );
+    return () => {
+      live = false;
+    };
+  }, [media.id, media.status]);
+  useEffect(() => {
+    api.workflow(media.projectId).then(setWorkflow, () => setWorkflow(null));
+  }, [media.projectId]);
+  const { buttons, hidden } = options ? reviewButtons(options, workflow) : { buttons: [], hidden: [] };
 
   useEffect(() => {
     api.history(media.id).then(setHistory, () => setHistory([]));
     api.versions(media.taskId, media.projectId).then(setVersions, () => setVersions([]));
   }, [media.id, media.taskId, media.projectId, media.status]);
 
-  async function act(action: string) {
+  async function act(to: keyof typeof STATUS_ROUTE) {
+    const route = STATUS_ROUTE[to];
+    if (!route) return;
     setBusy(true);
     setError(null);
     try {
-      const m = await api.review(media.id, actionPath(action) as 'submit', comment);
+      const m = await api.review(media.id, route, comment);
       setComment('');
       onChanged(m && (m as Media).id ? m : await api.media(media.id));
     } catch (e) {
@@ -53,7 +72,7 @@ export function ReviewPanel({ media, role, workflow, onChanged }: Props) {
       </p>
       <label htmlFor="review-comment">Comment</label>
       <textarea id="review-comment" rows={2} value={comment} onChange={(e) => setComment(e.target.value)} onKeyDown={(e) => e.stopPropagation()} />
-      <div className="review-buttons">
+      <div className="review-buttons" aria-busy={options === null}>
         {buttons.map((b) => (
           <button
             key={b.action}
@@ -62,7 +81,7 @@ export function ReviewPanel({ media, role, workflow, onChanged }: Props) {
             disabled={!b.enabled || busy}
             title={b.reason ?? `Set status to ${STATUS_LABEL[b.to]}`}
             aria-describedby={b.reason ? `why-${b.action}` : undefined}
-            onClick={() => void act(b.action)}
+            onClick={() => void act(b.to)}
           >
             {b.label}
           </button>

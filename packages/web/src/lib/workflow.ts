@@ -1,7 +1,9 @@
 /**
- * Which review buttons a user sees: mirrors @montu/core's DEFAULT_WORKFLOW (a project may carry
- * its own in `settings.workflow`). The server decides; this only shapes the UI (hidden for roles
- * that can never make a change, disabled with the reason when the current status forbids it).
+ * Review buttons. The server decides: `GET /media/:id/status-options` lists the statuses the
+ * user's role may move the item to now (enabled buttons, and the only ones that are). The
+ * project's workflow as data (`GET /projects/:id/workflow`, also from the server) only explains
+ * the rest: actions the role may take from another status are shown disabled with the reason;
+ * actions the role can never take are hidden, one line saying who can.
  */
 import type { ApprovalStatus, Role } from '../api/types.js';
 
@@ -15,20 +17,12 @@ export interface Workflow {
   initial: ApprovalStatus;
   transitions: Transition[];
 }
-
-export const DEFAULT_WORKFLOW: Workflow = {
-  initial: 'wip',
-  transitions: [
-    { action: 'submit', from: ['wip', 'changes_requested', 'rejected'], to: 'pending_review', roles: ['artist', 'supervisor'] },
-    { action: 'approve', from: ['wip', 'pending_review', 'changes_requested', 'rejected', 'on_hold'], to: 'approved', roles: ['supervisor'] },
-    { action: 'request_changes', from: ['pending_review', 'approved', 'on_hold'], to: 'changes_requested', roles: ['supervisor'] },
-    { action: 'reject', from: ['wip', 'pending_review', 'approved', 'on_hold', 'changes_requested'], to: 'rejected', roles: ['supervisor'] },
-  ],
-};
-
-export function workflowOf(settings: Record<string, unknown> | undefined): Workflow {
-  const w = settings?.['workflow'] as Workflow | undefined;
-  return w && Array.isArray(w.transitions) ? w : DEFAULT_WORKFLOW;
+/** The answer of `GET /media/:id/status-options`. */
+export interface StatusOptions {
+  status: ApprovalStatus;
+  role: Role | null;
+  targets: Array<{ to: ApprovalStatus; action: string }>;
+  canSelectForReview: boolean;
 }
 
 export const STATUS_LABEL: Record<ApprovalStatus, string> = {
@@ -47,8 +41,13 @@ export const ACTION_LABEL: Record<string, string> = {
   reject: 'Reject',
 };
 
-/** REST path segment of an action (`request_changes` → `request-changes`). */
-export const actionPath = (action: string): string => action.replace(/_/g, '-');
+/** The server's status-change routes, by target status (`POST /media/:id/<path>`). */
+export const STATUS_ROUTE: Partial<Record<ApprovalStatus, 'submit' | 'approve' | 'reject' | 'request-changes'>> = {
+  pending_review: 'submit',
+  approved: 'approve',
+  rejected: 'reject',
+  changes_requested: 'request-changes',
+};
 
 export interface ReviewButton {
   action: string;
@@ -59,31 +58,37 @@ export interface ReviewButton {
   reason: string | null;
 }
 
+const labelOf = (action: string): string => ACTION_LABEL[action] ?? action.replace(/_/g, ' ');
+const article = (role: Role): string => (role === 'artist' || role === 'admin' ? 'an' : 'a');
+
 /**
- * Buttons for a role: actions the role can never take are left out (the caller shows one line
- * saying who can); actions it can take but not from the current status are disabled with a reason.
+ * Buttons from the server's status options (enabled), plus, when the workflow is known, the
+ * role's other actions (disabled with the reason) and a line for each action only other roles have.
  */
-export function reviewButtons(workflow: Workflow, status: ApprovalStatus, role: Role | null): { buttons: ReviewButton[]; hidden: string[] } {
+export function reviewButtons(options: StatusOptions, workflow: Workflow | null): { buttons: ReviewButton[]; hidden: string[] } {
+  const { status, role } = options;
   const buttons: ReviewButton[] = [];
   const hidden: string[] = [];
   const seen = new Set<string>();
-  for (const t of workflow.transitions) {
+  for (const t of options.targets) {
     if (seen.has(t.action)) continue;
     seen.add(t.action);
-    const label = ACTION_LABEL[t.action] ?? t.action.replace(/_/g, ' ');
-    const mayAct = role === 'admin' || (role !== null && t.roles.includes(role));
-    if (!mayAct) {
-      hidden.push(`${label} needs the ${t.roles.join(' or ')} role${role ? ` (you are ${role === 'artist' ? 'an' : 'a'} ${role})` : ''}.`);
-      continue;
-    }
-    const fromOk = workflow.transitions.some((u) => u.action === t.action && u.from.includes(status));
-    buttons.push({
-      action: t.action,
-      to: t.to,
-      label,
-      enabled: fromOk,
-      reason: fromOk ? null : `Not possible while the version is ${STATUS_LABEL[status].toLowerCase()}.`,
-    });
+    const route = STATUS_ROUTE[t.to];
+    buttons.push({ action: t.action, to: t.to, label: labelOf(t.action), enabled: !!route, reason: route ? null : `The server has no route to set ${STATUS_LABEL[t.to] ?? t.to}.` });
   }
+  for (const t of workflow?.transitions ?? []) {
+    if (seen.has(t.action)) continue;
+    seen.add(t.action);
+    const label = labelOf(t.action);
+    const mayAct = role === 'admin' || (role !== null && workflow!.transitions.some((u) => u.action === t.action && u.roles.includes(role)));
+    if (mayAct) {
+      buttons.push({ action: t.action, to: t.to, label, enabled: false, reason: `Not possible while the version is ${(STATUS_LABEL[status] ?? status).toLowerCase()}.` });
+    } else {
+      hidden.push(`${label} needs the ${t.roles.join(' or ')} role${role ? ` (you are ${article(role)} ${role})` : ''}.`);
+    }
+  }
+  // Workflow order when known (stable buttons), else the server's.
+  const order = workflow ? workflow.transitions.map((t) => t.action) : [];
+  buttons.sort((a, b) => order.indexOf(a.action) - order.indexOf(b.action));
   return { buttons, hidden };
 }

@@ -6,7 +6,6 @@ import { frameToTimecode, mediaTiming } from '../lib/timecode.js';
 import { usePlayer } from '../lib/usePlayer.js';
 import { useKeys } from '../lib/useKeys.js';
 import { navigate } from '../lib/router.js';
-import { workflowOf } from '../lib/workflow.js';
 import { useSession } from '../session.js';
 import { ChannelFilters, Stage, type Channel } from '../components/Stage.js';
 import { DrawingLayer } from '../components/DrawingLayer.js';
@@ -249,7 +248,7 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
               }}
             />
           )}
-          {tab === 'review' && <ReviewPanel media={media} role={session.roleIn(media.projectId)} workflow={workflowOf(project?.settings)} onChanged={setMedia} />}
+          {tab === 'review' && <ReviewPanel media={media} onChanged={setMedia} />}
           {tab === 'info' && <MetadataPanel media={media} />}
         </div>
         <button type="button" className="link" onClick={() => navigate(`/p/${encodeURIComponent(media.projectId)}`)}>
