@@ -10,6 +10,7 @@ export type { Database } from './db/schema.js';
 export * from './storage/backend.js';
 export { assertSafeKey, mediaKey, storedName, TEMP_DIR } from './storage/keys.js';
 export { LocalStorage } from './storage/local.js';
+export { OWNER, ownerIsDeadLocalProcess } from './storage/owner.js';
 export { sniffFile, sniffBuffer, type SniffResult } from './media/sniff.js';
 export * from './services/context.js';
 export * from './services/media-service.js';

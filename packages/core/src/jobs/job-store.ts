@@ -40,7 +40,8 @@ export class JobStore {
     readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
-  async create(specs: JobSpec[]): Promise<Job[]> {
+  /** Inserts queued jobs (in `db`, e.g. the transaction that creates their media item). */
+  async create(specs: JobSpec[], db: Db = this.db): Promise<Job[]> {
     if (specs.length === 0) return [];
     const now = nowIso();
     const rows = specs.map((s) => ({
@@ -62,7 +63,7 @@ export class JobStore {
       finished_at: null,
       updated_at: now,
     }));
-    await this.db.insertInto('job').values(rows).execute();
+    await db.insertInto('job').values(rows).execute();
     return rows.map(jobFromRow);
   }
 

@@ -150,9 +150,14 @@ export async function startProcessing(ctx: ServiceContext, jobs: JobsOptions, pr
   };
 
   const hook: ProcessingHook = {
+    async queueIngest(trx, mediaId) {
+      return store.create([{ type: 'probe', mediaId }], trx);
+    },
     async schedule(mediaId, options) {
-      const created =
-        options.reason === 'regenerate'
+      if (options.queued) await queue.requeue(options.queued); // recorded with the item: just wake the queue
+      const created = options.queued
+        ? options.queued
+        : options.reason === 'regenerate'
           ? await queue.enqueue([
               { type: 'thumbnail', mediaId, payload: options.timestamp !== undefined ? { timestamp: options.timestamp } : {} },
             ])

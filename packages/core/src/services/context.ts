@@ -4,6 +4,7 @@ import type { DialectName } from '../db/connect.js';
 import type { StorageBackend } from '../storage/backend.js';
 import type { EventBus } from '../events.js';
 import type { Limits } from '../config.js';
+import type { Job } from '../jobs/types.js';
 
 /**
  * What every service shares. Services get it at construction; nothing reaches for globals.
@@ -20,7 +21,13 @@ export interface ServiceContext {
 
 export interface ProcessingHook {
   /** Queue (or run) metadata, thumbnail and proxy work for a new or changed media item. */
-  schedule(mediaId: string, options: { wait: boolean; reason: 'ingest' | 'regenerate'; timestamp?: number }): Promise<void>;
+  schedule(mediaId: string, options: { wait: boolean; reason: 'ingest' | 'regenerate'; timestamp?: number; queued?: Job[] }): Promise<void>;
+  /**
+   * Records a new item's ingest jobs inside the transaction that creates it, so a crash between
+   * the commit and `schedule` cannot leave a record whose processing never runs. Pass the result
+   * to `schedule` (as `queued`) after the commit: it then only wakes the queue.
+   */
+  queueIngest?(trx: Db, mediaId: string): Promise<Job[]>;
 }
 
 export type Db = Kysely<Database> | Transaction<Database>;

@@ -29,6 +29,7 @@ import { OWNER } from '../storage/owner.js';
 import { SNIFF_BYTES, sniffBuffer, sniffFile, type SniffResult } from '../media/sniff.js';
 import { peekStream } from '../util/streams.js';
 import type { Db, ServiceContext } from './context.js';
+import type { Job } from '../jobs/types.js';
 import { insertMediaRecord, insertTags, releaseReservation, reserveVersion } from './media-records.js';
 import { recordHistory } from './history-service.js';
 import type { ProjectService } from './project-service.js';
@@ -184,6 +185,7 @@ export class MediaService {
     const id = newId();
     const key = mediaKey({ projectId, taskId, version, name: storedName({ taskId, version, format: sniff.format }) });
     let stored = false;
+    let queued: Job[] | undefined;
     try {
       const putOptions = {
         contentType: sniff.mimeType,
@@ -222,6 +224,7 @@ export class MediaService {
           ],
         });
         await releaseReservation(trx, projectId, taskId, versionNumber);
+        queued = await this.ctx.processing?.queueIngest?.(trx, id);
       });
     } catch (e) {
       if (stored) await this.ctx.storage.delete(key).catch(() => undefined);
@@ -236,7 +239,7 @@ export class MediaService {
       data: { taskId, version, mediaType: sniff.mediaType, fileName },
     });
     if (this.ctx.processing) {
-      await this.ctx.processing.schedule(id, { wait: input.wait ?? false, reason: 'ingest' });
+      await this.ctx.processing.schedule(id, { wait: input.wait ?? false, reason: 'ingest', ...(queued ? { queued } : {}) });
     }
     return id;
   }

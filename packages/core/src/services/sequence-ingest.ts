@@ -10,6 +10,7 @@ import {
   formatVersion,
 } from '../domain/identifiers.js';
 import type { ServiceContext } from './context.js';
+import type { Job } from '../jobs/types.js';
 import { insertMediaRecord, releaseReservation, reserveVersion } from './media-records.js';
 import type { ProjectService } from './project-service.js';
 import { normaliseTags } from './media-service.js';
@@ -202,6 +203,7 @@ export class SequenceIngest {
     const contentType = rows[0]!.content_type;
     const id = newId();
     const tags = JSON.parse(up.tags) as string[];
+    let queued: Job[] | undefined;
     await this.ctx.db.transaction().execute(async (trx) => {
       const claimed = await trx.deleteFrom('sequence_upload').where('id', '=', uploadId).executeTakeFirst();
       if (Number(claimed.numDeletedRows) !== 1) throw new Conflict('This sequence upload was completed or cancelled meanwhile.');
@@ -240,6 +242,7 @@ export class SequenceIngest {
           contentType: r.content_type,
         })),
       });
+      queued = await this.ctx.processing?.queueIngest?.(trx, id);
     });
     this.ctx.events.publish({
       type: 'media.created',
@@ -248,7 +251,7 @@ export class SequenceIngest {
       actor: up.author,
       data: { taskId: up.task_id, version: formatVersion(up.version_number), mediaType: 'sequence', fileName: up.file_name },
     });
-    if (this.ctx.processing) await this.ctx.processing.schedule(id, { wait: options.wait ?? false, reason: 'ingest' });
+    if (this.ctx.processing) await this.ctx.processing.schedule(id, { wait: options.wait ?? false, reason: 'ingest', ...(queued ? { queued } : {}) });
     return id;
   }
 

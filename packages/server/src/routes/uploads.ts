@@ -9,6 +9,8 @@ import { FileStore } from '@tus/file-store';
 import {
   isMontuError,
   NotFound,
+  OWNER,
+  ownerIsDeadLocalProcess,
   visibleProjects,
   type Principal,
   type Role,
@@ -116,48 +118,85 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       if (!canSeeUpload(p, upload.metadata)) throw tusError(404, 'not_found', 'Upload not found.');
     },
     async onUploadFinish(_req, upload) {
-      const meta = upload.metadata ?? {};
-      const owner = meta['montuOwner'] ?? '';
-      const filePath = path.join(directory, upload.id);
-      try {
-        const common = {
-          filePath,
-          // The partial file sits on the data volume: move it into storage instead of copying.
-          moveFile: true,
-          fileName: meta['filename'] ?? 'upload',
-          author: meta['montuAuthor'] ?? 'unknown',
-          ...(meta['version'] ? { version: meta['version'] } : {}),
-          ...(meta['description'] ? { description: meta['description'] } : {}),
-          ...(meta['sha256'] ? { expectedSha256: meta['sha256'] } : {}),
-        };
-        const id = meta['sourceMediaId']
-          ? await montu.media.createMediaVersion({ ...common, sourceMediaId: meta['sourceMediaId'] })
-          : await montu.media.uploadMedia({
-              ...common,
-              projectId: meta['projectId'] ?? '',
-              taskId: meta['taskId'] ?? '',
-              ...(meta['tags'] ? { tags: meta['tags'].split(',').map((t) => t.trim()).filter(Boolean) } : {}),
-            });
-        writeResult(resultFile(upload.id), { state: 'complete', mediaId: id, owner });
-        metrics.uploads.inc({ kind: 'tus', result: 'ok' });
-        metrics.uploadBytes.inc({ kind: 'tus' }, upload.size ?? 0);
-        return { headers: { 'Montu-Media-Id': id } };
-      } catch (e) {
-        const err = fromMontuError(e);
-        const parsed = JSON.parse(err.body) as { code?: string; detail?: string };
-        writeResult(resultFile(upload.id), {
-          state: 'failed',
-          owner,
-          error: { status: err.status_code, code: parsed.code ?? 'internal_error', detail: parsed.detail ?? '' },
-        });
-        metrics.uploads.inc({ kind: 'tus', result: 'failed' });
-        throw err;
-      } finally {
-        // Stored (or refused): the partial copy goes either way; nothing is kept on a mismatch.
-        await datastore.remove(upload.id).catch(() => undefined);
-      }
+      if (!claimFinish(upload.id)) throw tusError(409, 'conflict', 'This upload is already being finished.');
+      return finish(upload);
     },
   });
+
+  /** Uploads this process is handing to the library right now. */
+  const finishing = new Set<string>();
+  const claimFile = (id: string) => path.join(resultsDir, `${id.replace(/[^a-zA-Z0-9_-]/g, '')}.finishing`);
+
+  /**
+   * Takes the right to finish upload `id`: a claim file names the finishing process, so a
+   * complete upload whose finisher died (a crash between the last byte and the result) can be
+   * finished later, and never twice at once.
+   */
+  function claimFinish(id: string): boolean {
+    if (finishing.has(id)) return false;
+    const f = claimFile(id);
+    try {
+      fs.writeFileSync(f, OWNER, { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let owner = '';
+      try {
+        owner = fs.readFileSync(f, 'utf8');
+      } catch {
+        /* removed meanwhile: take it */
+      }
+      if (owner !== OWNER && !ownerIsDeadLocalProcess(owner)) return false;
+      fs.writeFileSync(f, OWNER);
+    }
+    finishing.add(id);
+    return true;
+  }
+
+  /** Hands a complete upload to the library and records the outcome (call after claimFinish). */
+  async function finish(upload: Upload): Promise<{ headers: Record<string, string> }> {
+    const meta = upload.metadata ?? {};
+    const owner = meta['montuOwner'] ?? '';
+    const filePath = path.join(directory, upload.id);
+    try {
+      const common = {
+        filePath,
+        // The partial file sits on the data volume: move it into storage instead of copying.
+        moveFile: true,
+        fileName: meta['filename'] ?? 'upload',
+        author: meta['montuAuthor'] ?? 'unknown',
+        ...(meta['version'] ? { version: meta['version'] } : {}),
+        ...(meta['description'] ? { description: meta['description'] } : {}),
+        ...(meta['sha256'] ? { expectedSha256: meta['sha256'] } : {}),
+      };
+      const id = meta['sourceMediaId']
+        ? await montu.media.createMediaVersion({ ...common, sourceMediaId: meta['sourceMediaId'] })
+        : await montu.media.uploadMedia({
+            ...common,
+            projectId: meta['projectId'] ?? '',
+            taskId: meta['taskId'] ?? '',
+            ...(meta['tags'] ? { tags: meta['tags'].split(',').map((t) => t.trim()).filter(Boolean) } : {}),
+          });
+      writeResult(resultFile(upload.id), { state: 'complete', mediaId: id, owner });
+      metrics.uploads.inc({ kind: 'tus', result: 'ok' });
+      metrics.uploadBytes.inc({ kind: 'tus' }, upload.size ?? 0);
+      return { headers: { 'Montu-Media-Id': id } };
+    } catch (e) {
+      const err = fromMontuError(e);
+      const parsed = JSON.parse(err.body) as { code?: string; detail?: string };
+      writeResult(resultFile(upload.id), {
+        state: 'failed',
+        owner,
+        error: { status: err.status_code, code: parsed.code ?? 'internal_error', detail: parsed.detail ?? '' },
+      });
+      metrics.uploads.inc({ kind: 'tus', result: 'failed' });
+      throw err;
+    } finally {
+      // Stored (or refused): the partial copy goes either way; nothing is kept on a mismatch.
+      await datastore.remove(upload.id).catch(() => undefined);
+      fs.rmSync(claimFile(upload.id), { force: true });
+      finishing.delete(upload.id);
+    }
+  }
 
   function scopeFor(p: Principal) {
     const ids = visibleProjects(p);
@@ -223,10 +262,38 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       try {
         upload = await datastore.getUpload(id);
       } catch {
+        // The bytes are gone but the upload is still described, and its finisher died: the
+        // library took the file and the process stopped before the outcome was written.
+        const stranded = fs.existsSync(claimFile(id)) ? await datastore.configstore.get(id).catch(() => undefined) : undefined;
+        if (stranded && canSeeUpload(req.principal, stranded.metadata) && claimFinish(id)) {
+          const error = {
+            status: 409,
+            code: 'upload_interrupted',
+            detail: 'The server stopped while storing this upload. Look for the version in its task; if it is not there, upload again.',
+          };
+          writeResult(resultFile(id), { state: 'failed', owner: stranded.metadata?.['montuOwner'] ?? '', error });
+          await datastore.configstore.delete(id).catch(() => undefined);
+          fs.rmSync(claimFile(id), { force: true });
+          finishing.delete(id);
+          return { state: 'failed', error };
+        }
         throw new NotFound('Upload not found.', { uploadId: id });
       }
       if (!canSeeUpload(req.principal, upload.metadata)) throw new NotFound('Upload not found.', { uploadId: id });
-      return reply.code(202).send({ state: 'uploading', offset: upload.offset, size: upload.size ?? null });
+      // Every byte arrived but no outcome was recorded: the finishing process died. Finish now.
+      if (upload.size !== undefined && upload.offset === upload.size && claimFinish(id)) {
+        const outcome = await finish(upload).then(
+          (r) => ({ state: 'complete' as const, mediaId: r.headers['Montu-Media-Id']! }),
+          () => null,
+        );
+        if (outcome) {
+          const media = await montu.media.getMediaById(outcome.mediaId, scopeOf(req)).catch(() => undefined);
+          return { ...outcome, ...(media ? { media } : {}) };
+        }
+        const failed = JSON.parse(fs.readFileSync(resultFile(id), 'utf8')) as UploadResult;
+        return { state: 'failed', error: failed.error ?? {} };
+      }
+      return reply.code(202).send({ state: upload.offset === upload.size ? 'finishing' : 'uploading', offset: upload.offset, size: upload.size ?? null });
     },
   );
 
