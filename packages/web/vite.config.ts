@@ -1,10 +1,14 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
 
 // The app is served by `montu serve` at `/`; the dev server proxies the API to a running server.
 export default defineConfig({
   plugins: [react()],
   base: '/',
+  // @montu/client is bundled from its TypeScript source (no build of the client needed first;
+  // tsconfig.json maps the same path for type checking).
+  resolve: { alias: { '@montu/client': fileURLToPath(new URL('../client/src/index.ts', import.meta.url)) } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

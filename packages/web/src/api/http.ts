@@ -1,4 +1,9 @@
-/** fetch wrapper: JSON, problem+json errors, session cookie + CSRF header on unsafe methods. */
+/**
+ * Transport: every call goes through @montu/client's MontuClient (fetch, same-origin session
+ * cookie, CSRF header on unsafe methods, retries of idempotent calls on 502/503/504 and network
+ * errors, problem+json → MontuError), mapped to the app's ApiError and 401 handling.
+ */
+import { MontuClient, MontuError } from '@montu/client';
 import type { Problem } from './types.js';
 
 export const API = '/api/v1';
@@ -16,8 +21,15 @@ export class ApiError extends Error {
 }
 
 let csrfToken: string | null = sessionStorage.getItem('montu.csrf');
+let client: MontuClient | null = null;
+/** The client for the current session (made again when the CSRF token changes). */
+export function montu(): MontuClient {
+  client ??= new MontuClient({ baseUrl: '', ...(csrfToken ? { csrfToken } : {}) });
+  return client;
+}
 export function setCsrfToken(token: string | null): void {
   csrfToken = token;
+  client = null;
   if (token) sessionStorage.setItem('montu.csrf', token);
   else sessionStorage.removeItem('montu.csrf');
 }
@@ -46,31 +58,35 @@ export function authHeaders(method = 'GET'): Record<string, string> {
   return method !== 'GET' && method !== 'HEAD' && csrfToken ? { 'x-csrf-token': csrfToken } : {};
 }
 
-export async function request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(method) };
-  let payload: BodyInit | undefined;
-  if (body instanceof FormData || body instanceof Blob) payload = body;
-  else if (body !== undefined) {
-    headers['content-type'] = 'application/json';
-    payload = JSON.stringify(body);
+export async function request<T>(method: string, path: string, body?: unknown, init: { signal?: AbortSignal } = {}): Promise<T> {
+  try {
+    const res = await montu().raw(method, path, { ...(body !== undefined ? { json: body } : {}), ...(init.signal ? { signal: init.signal } : {}) });
+    if (res.status === 204) return undefined as T;
+    const type = res.headers.get('content-type') ?? '';
+    return (type.includes('json') ? await res.json() : await res.text()) as T;
+  } catch (e) {
+    throw toApiError(e, path);
   }
-  const res = await fetch(API + path, { method, headers, body: payload, credentials: 'same-origin', ...init });
-  if (!res.ok) {
-    let problem: Problem | null = null;
-    try {
-      problem = (await res.json()) as Problem;
-    } catch {
-      // Not JSON (proxy error page …): keep the status line.
-    }
-    if (res.status === 401 && !path.startsWith('/auth/login')) unauthorizedListeners.forEach((fn) => fn());
-    throw new ApiError(res.status, problem?.code ?? String(res.status), problem?.detail ?? problem?.title ?? res.statusText, problem);
-  }
-  if (res.status === 204) return undefined as T;
-  const type = res.headers.get('content-type') ?? '';
-  return (type.includes('json') ? await res.json() : await res.text()) as T;
 }
 
-export const get = <T>(path: string, query?: Query, init?: RequestInit): Promise<T> => request<T>('GET', withQuery(path, query), undefined, init);
+/** MontuError → ApiError (and tell the app when the session is gone); aborts pass through. */
+export function toApiError(e: unknown, path = ''): unknown {
+  if (!(e instanceof MontuError)) return e;
+  if (e.status === 401 && !path.startsWith('/auth/login')) unauthorizedListeners.forEach((fn) => fn());
+  const problem: Problem | null = e.status ? ({ status: e.status, code: e.code, detail: e.detail, ...e.details } as Problem) : null;
+  return new ApiError(e.status, e.code, e.detail, problem);
+}
+
+/** A typed @montu/client call with the app's error mapping. */
+export async function call<T>(fn: (c: MontuClient) => Promise<T>): Promise<T> {
+  try {
+    return await fn(montu());
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+export const get = <T>(path: string, query?: Query, init?: { signal?: AbortSignal }): Promise<T> => request<T>('GET', withQuery(path, query), undefined, init);
 export const post = <T>(path: string, body?: unknown): Promise<T> => request<T>('POST', path, body ?? {});
 export const patch = <T>(path: string, body: unknown): Promise<T> => request<T>('PATCH', path, body);
 export const put = <T>(path: string, body: unknown): Promise<T> => request<T>('PUT', path, body);

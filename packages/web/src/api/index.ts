@@ -1,8 +1,9 @@
 /**
- * The typed API the app uses. Everything the UI asks the server goes through here, so this module
- * can be swapped for @montu/client (generated from OpenAPI) without touching components.
+ * The typed API the app uses. Everything the UI asks the server goes through here, on top of
+ * @montu/client (generated from OpenAPI): its typed methods where it has one, its transport
+ * (`request`, see http.ts) for the routes it does not wrap (notes, playlists, compare, workflow).
  */
-import { API, get, patch, post, put, del, setCsrfToken, withQuery } from './http.js';
+import { API, call, get, patch, post, put, del, setCsrfToken, withQuery } from './http.js';
 import type {
   Annotation,
   CompareResult,
@@ -19,6 +20,7 @@ import type {
   Task,
 } from './types.js';
 import type { StatusOptions, Workflow } from '../lib/workflow.js';
+import type { Media as ClientMedia } from '@montu/client';
 
 export * from './types.js';
 export { ApiError, onUnauthorized, getCsrfToken, API } from './http.js';
@@ -34,6 +36,17 @@ function items<T>(r: Listish<T>): T[] {
 }
 
 const enc = encodeURIComponent;
+
+/**
+ * The OpenAPI document types some enums as plain strings (`processingState`); the server only
+ * sends the values core defines, which the app's `Media` spells out. Narrowed here, once.
+ */
+const asMedia = (m: ClientMedia): Media => m as unknown as Media;
+
+/** The query without empty filters (`status=` would be refused by the server's enum check). */
+function compact<T extends object>(q: T): { [K in keyof T]?: Exclude<T[K], '' | null> } {
+  return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== '' && v !== null && v !== undefined)) as { [K in keyof T]?: Exclude<T[K], '' | null> };
+}
 
 export const api = {
   async login(username: string, password: string): Promise<LoginResult> {
@@ -51,20 +64,25 @@ export const api = {
     return r;
   },
 
-  projects: async (): Promise<Project[]> => items(await get<Listish<Project>>('/projects')),
-  tasks: async (projectId: string): Promise<Task[]> => items(await get<Listish<Task>>(`/projects/${enc(projectId)}/tasks`)),
-  statistics: (projectId: string) => get<Statistics>(`/projects/${enc(projectId)}/statistics`),
+  projects: async (): Promise<Project[]> => items<Project>(await call((c) => c.listProjects())),
+  tasks: async (projectId: string): Promise<Task[]> => items<Task>(await call((c) => c.listTasks(projectId))),
+  statistics: (projectId: string): Promise<Statistics> => call((c) => c.getMediaStatistics(projectId)),
 
-  searchMedia: (q: MediaQuery, signal?: AbortSignal) =>
-    get<Page<Media>>('/media', { ...q, limit: q.limit ?? 100 } as Record<string, string | number | null | undefined>, signal ? { signal } : {}),
-  media: (id: string) => get<Media>(`/media/${enc(id)}`),
+  /** One page of search results (empty filters are left out of the query). */
+  searchMedia: async (q: MediaQuery, signal?: AbortSignal): Promise<Page<Media>> => {
+    const { tags, ...rest } = q;
+    const tagList = tags ? tags.split(',').map((t) => t.trim()).filter(Boolean) : [];
+    const page = await call((c) => c.searchMediaPage(compact({ ...rest, limit: q.limit ?? 100, ...(tagList.length ? { tags: tagList } : {}) }), signal));
+    return { ...page, items: page.items.map(asMedia) };
+  },
+  media: async (id: string): Promise<Media> => asMedia(await call((c) => c.getMedia(id))),
   updateMedia: (id: string, body: Partial<Pick<Media, 'description' | 'tags' | 'reviewSelected'>>) => patch<Media>(`/media/${enc(id)}`, body),
   /** Every version of a task as media items, newest first. */
   versions: async (taskId: string, projectId: string): Promise<Media[]> =>
     items(await get<Listish<Media>>(`/tasks/${enc(taskId)}/media`, { projectId }))
       .filter((m): m is Media => typeof m === 'object' && m !== null && 'versionNumber' in m)
       .sort((a, b) => b.versionNumber - a.versionNumber),
-  history: async (id: string): Promise<HistoryEntry[]> => items(await get<Listish<HistoryEntry>>(`/media/${enc(id)}/history`)),
+  history: async (id: string): Promise<HistoryEntry[]> => items<HistoryEntry>(await call((c) => c.getMediaHistory(id))),
   review: (id: string, action: 'submit' | 'approve' | 'reject' | 'request-changes', comment: string) =>
     post<Media>(`/media/${enc(id)}/${action}`, { comment }),
   /** What the signed-in user's role may do with the item now (which review buttons to enable). */
@@ -72,7 +90,7 @@ export const api = {
   /** The project's review workflow as data (transitions and roles). */
   workflow: (projectId: string) => get<Workflow>(`/projects/${enc(projectId)}/workflow`),
 
-  annotations: async (id: string): Promise<Annotation[]> => items(await get<Listish<Annotation>>(`/media/${enc(id)}/annotations`)),
+  annotations: async (id: string): Promise<Annotation[]> => items<Annotation>(await call((c) => c.listAnnotations(id))),
   addAnnotation: (id: string, body: NewAnnotation) => post<Annotation>(`/media/${enc(id)}/annotations`, body),
   updateAnnotation: (annotationId: string, body: Partial<NewAnnotation>) => patch<Annotation>(`/notes/${enc(annotationId)}`, body),
   resolveAnnotation: (annotationId: string, resolved: boolean) => post<Annotation>(`/notes/${enc(annotationId)}/resolve`, { resolved }),

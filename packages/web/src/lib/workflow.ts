@@ -39,6 +39,8 @@ export const ACTION_LABEL: Record<string, string> = {
   approve: 'Approve',
   request_changes: 'Request changes',
   reject: 'Reject',
+  hold: 'Put on hold',
+  reopen: 'Reopen',
 };
 
 /** The server's status-change routes, by target status (`POST /media/:id/<path>`). */
