@@ -206,6 +206,7 @@ export class S3Storage implements StorageBackend {
 
     let report: StoreReport;
     let multipart = false;
+    let single: { sha256: string; size: number; startedAt: number } | undefined;
     try {
       // Read up to one part: a body that ends within it goes up in one PutObject, whose sha256
       // we then already know (metadata + a full-object checksum the store verifies).
@@ -233,6 +234,7 @@ export class S3Storage implements StorageBackend {
         headLength += next.value.length;
       }
       if (ended) {
+        single = { sha256: tap.sha256!, size: headLength, startedAt: Date.now() };
         report = await this.putSingle(
           objectKey,
           Buffer.concat(head, headLength),
@@ -257,6 +259,7 @@ export class S3Storage implements StorageBackend {
     } catch (e) {
       hashed.destroy();
       source.destroy();
+      if (single) await this.removeTornWrite(objectKey, single).catch(() => undefined);
       throw s3Failure(streamError ?? e, `store ${key}`, this.bucket);
     }
 
@@ -271,6 +274,29 @@ export class S3Storage implements StorageBackend {
       await this.recordSha256(objectKey, sha256, options.contentType, report.eTag).catch(() => undefined);
     }
     return { key, size: hasher.size, sha256 };
+  }
+
+  /**
+   * After a failed PutObject: some S3-compatible stores keep the bytes of a request whose
+   * connection dropped mid-body. An object carrying our sha256 in its metadata (sent before the
+   * body) but not our size is that torn write, never a complete object someone relies on: remove it.
+   */
+  private async removeTornWrite(objectKey: string, ours: { sha256: string; size: number; startedAt: number }): Promise<void> {
+    let out;
+    try {
+      out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+    } catch {
+      return;
+    }
+    if (out.ContentLength === ours.size) return;
+    const recorded = out.Metadata?.sha256;
+    // Ours (metadata sent before the body), or written without metadata since this put began
+    // (s3rver keeps a cut body without its metadata). A complete object Montu wrote earlier always
+    // carries its own sha256, so it is never mistaken for a torn write.
+    const since = (out.LastModified?.getTime() ?? 0) >= ours.startedAt - 5_000;
+    if (recorded === ours.sha256 || (!recorded && since)) {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+    }
   }
 
   private async putSingle(
