@@ -209,11 +209,19 @@ describe.each(variants)('crash consistency: SIGKILLed montu serve ($name)', (v) 
           });
           if (s.status !== 201) throw new Error(`sequence start ${s.status}: ${await s.text()}`);
           const { uploadId } = (await s.json()) as { uploadId: string };
+          let discarded = false;
           for (const f of frames) {
             const r = await fetch(`${await api()}/uploads/sequences/${uploadId}/frames/${f}`, { method: 'PUT', headers: { ...auth, 'content-type': 'image/png' }, body, signal: timeout() });
+            // 404: a restart discarded the upload (started just before a kill): start over.
+            if (r.status === 404) discarded = true;
+            if (discarded) break;
             if (r.status !== 200) throw new Error(`frame ${f}: ${r.status} ${await r.text()}`);
           }
-          const c = await fetch(`${await api()}/uploads/sequences/${uploadId}/complete`, { method: 'POST', headers: auth, signal: timeout() });
+          const c = discarded ? null : await fetch(`${await api()}/uploads/sequences/${uploadId}/complete`, { method: 'POST', headers: auth, signal: timeout() });
+          if (!c || c.status === 404) {
+            o.restarted = (o.restarted ?? 0) + 1;
+            continue;
+          }
           if (c.status !== 201) throw new Error(`sequence complete ${c.status}: ${await c.text()}`);
           o.mediaId = ((await c.json()) as { id: string }).id;
           return;
@@ -223,7 +231,7 @@ describe.each(variants)('crash consistency: SIGKILLed montu serve ($name)', (v) 
           await up;
         }
       }
-      throw new TypeError('sequence upload interrupted on every attempt');
+      throw new TypeError('sequence upload interrupted or discarded on every attempt');
     }
 
     // Plan: a seeded mix; kills after seeded numbers of finished uploads, plus a random delay so
@@ -344,8 +352,12 @@ describe.each(variants)('crash consistency: SIGKILLed montu serve ($name)', (v) 
     const visible: string[] = [];
     if (s3) for await (const o of storage.list()) visible.push(o.key);
     else visible.push(...walk(path.join(dir, 'storage')));
+    // An original without a record (a kill between moving it into place and the commit) is
+    // removed at the next start with its version claim. A rendition may be left by a job killed
+    // between storing and recording it when that job then ends failed: complete (written
+    // atomically), derived data, removed by cleanupOrphanedFiles below.
     const strays = visible.filter((k) => !recorded.has(k) && !k.startsWith('.montu-tmp/'));
-    expect(strays, `files without a record after ${kills} kills`).toEqual([]);
+    expect(strays.filter((k) => !k.includes('/_renditions/')), `files without a record after ${kills} kills`).toEqual([]);
 
     // Stop the server; the library's own cleanup removes the rest and then finds nothing.
     await server.stop();
@@ -357,6 +369,7 @@ describe.each(variants)('crash consistency: SIGKILLed montu serve ($name)', (v) 
     });
     try {
       const fix = await montu.media.cleanupOrphanedFiles({ dryRun: false, minOrphanAgeSeconds: 0 });
+      expect([...fix.orphanFiles].sort()).toEqual([...strays].sort());
       expect(fix.missingFiles, JSON.stringify(fix)).toEqual([]);
       expect(fix.corruptFiles, JSON.stringify(fix)).toEqual([]);
       const again = await montu.media.cleanupOrphanedFiles({ dryRun: true, minOrphanAgeSeconds: 0 });
@@ -366,7 +379,7 @@ describe.each(variants)('crash consistency: SIGKILLed montu serve ($name)', (v) 
     }
     if (!s3) expect(walk(path.join(dir, 'storage')).filter((k) => k.startsWith('.montu-tmp/'))).toEqual([]);
     console.log(
-      `crash (${v.name}): ${v.uploads} uploads, ${kills} SIGKILLs, ${acked.length} acknowledged, ${outcomes.filter((o) => o.interrupted).length} interrupted, ${media.length} records, 0 lost`,
+      `crash (${v.name}): ${v.uploads} uploads, ${kills} SIGKILLs, ${acked.length} acknowledged, ${outcomes.filter((o) => o.interrupted).length} interrupted, ${media.length} records, 0 lost, ${strays.length} stray renditions cleaned`,
     );
   });
 });

@@ -215,6 +215,18 @@ export class MaintenanceService {
     const stale = rows.filter((r) => ownerIsDeadLocalProcess(r.owner) || r.created_at < cutoff);
     if (!dryRun) {
       for (const r of stale) {
+        // A process that died between moving a file into place and committing its record left
+        // it under the version it had claimed: nothing can point at it, so it goes with the claim.
+        const prefix = `${r.project_id}/${r.task_id}/v${String(r.version_number).padStart(3, '0')}/`;
+        for await (const obj of this.ctx.storage.list(prefix)) {
+          const recorded = await this.ctx.db
+            .selectFrom('media_file')
+            .select('id')
+            .where('backend', '=', this.ctx.storage.name)
+            .where('storage_key', '=', obj.key)
+            .executeTakeFirst();
+          if (!recorded) await this.ctx.storage.delete(obj.key).catch(() => undefined);
+        }
         await this.ctx.db
           .deleteFrom('version_reservation')
           .where('project_id', '=', r.project_id)
