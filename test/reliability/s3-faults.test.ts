@@ -83,7 +83,13 @@ describe('S3 faults: connections dropped mid-upload (fault proxy in front of s3r
   let proxy: FaultProxy;
   const direct = () => createStorage(s3.storageConfig());
   const viaProxy = () =>
-    createStorage({ ...s3.storageConfig(), endpoint: proxy.endpoint, maxAttempts: 4, partSizeBytes: 5 * 1024 * 1024, queueSize: 2 });
+    createStorage({
+      ...s3.storageConfig(),
+      endpoint: proxy.endpoint,
+      maxAttempts: 4,
+      partSizeBytes: 5 * 1024 * 1024,
+      queueSize: 2,
+    });
 
   beforeAll(async () => {
     s3 = await startS3rver();
@@ -117,7 +123,10 @@ describe('S3 faults: connections dropped mid-upload (fault proxy in front of s3r
     proxy.dropNext = 3;
     proxy.drops = 0;
     proxy.dropAfterBytes = 1024 * 1024;
-    const stored = await viaProxy().put('SWA/sh010/v002/multi.bin', Readable.from([body.subarray(0, 7e6), body.subarray(7e6)]));
+    const stored = await viaProxy().put(
+      'SWA/sh010/v002/multi.bin',
+      Readable.from([body.subarray(0, 7e6), body.subarray(7e6)]),
+    );
     expect(proxy.drops).toBe(3);
     expect(stored.sha256).toBe(sha(body));
     const chunks: Buffer[] = [];

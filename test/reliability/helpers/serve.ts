@@ -39,11 +39,15 @@ export async function startServe(
   dataDir: string,
   options: { args?: string[]; env?: Record<string, string>; startTimeoutMs?: number } = {},
 ): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', ...(options.args ?? [])], {
-    env: { ...process.env, ...(options.env ?? {}) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', ...(options.args ?? [])],
+    {
+      env: { ...process.env, ...(options.env ?? {}) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    },
+  );
   live.add(child);
   let err = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -53,7 +57,10 @@ export async function startServe(
     }),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`montu serve did not start in time: ${err.slice(-2000)}`)), options.startTimeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`montu serve did not start in time: ${err.slice(-2000)}`)),
+      options.startTimeoutMs ?? 30_000,
+    );
     child.stderr!.on('data', (d: Buffer) => {
       err = (err + d.toString()).slice(-20_000);
       const m = /montu: serving (http:\/\/\S+)/.exec(err);
