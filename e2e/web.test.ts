@@ -310,6 +310,168 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await page.close();
   });
 
+  it('pauses and resumes a tus upload (same upload, resumed at its offset); a failed upload shows its reason', async () => {
+    // A few MB of high-quality MJPEG (quick to make and to process) and a file that is no media at all.
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=24', '-frames:v', '48', '-c:v', 'mjpeg', '-q:v', '1', '-pix_fmt', 'yuvj420p', path.join(work, 'raw.mov')]);
+    writeFileSync(path.join(work, 'broken.mov'), Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 7919) % 251)));
+    const page = await newPage();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    // Slow uploads down (~1 MB/s) so there is time to pause.
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1_000_000 });
+    const tus: Array<{ method: string; offset: string | null }> = [];
+    page.on('request', (r) => {
+      if (/\/api\/v1\/uploads(\/|$)/.test(new URL(r.url()).pathname)) tus.push({ method: r.method(), offset: r.headers()['upload-offset'] ?? null });
+    });
+    await signIn(page, 'ana');
+    await page.getByRole('button', { name: 'Upload…' }).click();
+    const panel = page.getByRole('region', { name: 'Upload' });
+    await panel.getByRole('combobox', { name: 'Task' }).fill('ep01_sq020_sh010_comp');
+    await panel.locator('label:has-text("Add files…") input[type=file]').setInputFiles([path.join(work, 'raw.mov')]);
+    await panel.getByRole('button', { name: 'Start upload' }).click();
+    const row = panel.locator('li[data-state]').first();
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 20_000 }).toBe('uploading');
+    await expect.poll(async () => Number(/(\d+)%/.exec((await row.locator('.stat').textContent()) ?? '')?.[1] ?? 0), { timeout: 30_000 }).toBeGreaterThan(5);
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => row.getAttribute('data-state')).toBe('paused');
+    await shot(page, 'upload-paused');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await expect
+      .poll(() => row.getAttribute('data-state').then((st) => (st === 'failed' ? 'failed (final)' : st)), { timeout: 90_000 })
+      .toBe('ready')
+      .catch(async (e: unknown) => {
+        await shot(page, 'upload-resume-failed');
+        throw new Error(`${(e as Error).message}; row: ${await row.textContent()}; tus: ${JSON.stringify(tus)}`);
+      });
+    // One tus upload was created; the resume asked the server for its offset (HEAD) and went on from there.
+    expect(tus.filter((r) => r.method === 'POST')).toHaveLength(1);
+    const head = tus.findIndex((r) => r.method === 'HEAD');
+    expect(head).toBeGreaterThan(0);
+    const resumed = tus.slice(head).find((r) => r.method === 'PATCH');
+    expect(Number(resumed?.offset ?? -1)).toBeGreaterThan(0);
+    const m = (await findMedia('ep01_sq020_sh010_comp'))[0]!;
+    expect(m.processingState).toBe('ready');
+    expect((await adminApi<{ size: number }>('GET', `/media/${m.id}`)).size).toBe(readFileSync(path.join(work, 'raw.mov')).length);
+
+    // A file that is not media: its row fails and says why.
+    await panel.getByRole('combobox', { name: 'Task' }).fill('ep01_sq020_sh020_comp');
+    await panel.locator('label:has-text("Add files…") input[type=file]').setInputFiles([path.join(work, 'broken.mov')]);
+    await panel.getByRole('button', { name: 'Start upload' }).click();
+    const failed = panel.locator('li[data-state=failed]');
+    await failed.waitFor({ timeout: 60_000 });
+    const reason = (await failed.getByRole('alert').textContent()) ?? '';
+    expect(reason.trim().length).toBeGreaterThan(5);
+    await expect(failed.getByRole('button', { name: 'Retry' })).toBeTruthy();
+    await shot(page, 'upload-failed');
+    console.log(`resumed PATCH at offset ${resumed?.offset}; failure reason: ${reason}`);
+    await page.close();
+  });
+
+  it('replies to a note and resolves it', async () => {
+    const v1 = (await findMedia(TASK_VIDEO)).find((m) => m.version === 'v001')!;
+    const page = await newPage();
+    await signIn(page, 'sam');
+    await page.goto(`${base}/m/${v1.id}`);
+    const notes = page.getByRole('list', { name: 'Notes' });
+    const note = notes.locator('li').filter({ hasText: 'fix the edge' });
+    await note.waitFor();
+    await note.getByRole('button', { name: 'Reply' }).click();
+    await note.getByLabel('Reply').fill('Fixed in v002, please check');
+    await note.getByRole('button', { name: 'Send reply' }).click();
+    await note.getByText('Fixed in v002, please check').waitFor();
+    await note.getByRole('button', { name: 'Resolve' }).click();
+    await note.getByRole('button', { name: 'Reopen' }).waitFor();
+    await note.getByText('resolved', { exact: true }).waitFor();
+    type Note = { id: string; content: string; resolved: boolean; parentId?: string | null };
+    const all = await adminApi<Note[]>('GET', `/media/${v1.id}/annotations`);
+    const root = all.find((n) => n.content.includes('fix the edge'))!;
+    expect(root.resolved).toBe(true);
+    expect(all.some((n) => n.parentId === root.id && n.content === 'Fixed in v002, please check')).toBe(true);
+    await shot(page, 'notes-reply-resolve');
+    await page.close();
+  });
+
+  it('creates a playlist, adds versions, and its CSV export is CSV', async () => {
+    const page = await newPage();
+    await signIn(page, 'sam');
+    await page.goto(`${base}/p/${PROJECT}/playlists`);
+    await page.getByLabel('New playlist').fill('Dailies e2e');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const detail = page.getByRole('region', { name: 'Dailies e2e' });
+    await detail.waitFor();
+    await detail.getByLabel('Find versions to add').fill(TASK_VIDEO);
+    await detail.locator('.playlist-add li').filter({ hasText: 'v002' }).getByRole('button', { name: 'Add' }).click();
+    await detail.locator('.playlist-add li').filter({ hasText: 'v001' }).getByRole('button', { name: 'Add' }).click();
+    await expect.poll(() => detail.getByRole('button', { name: /^Remove / }).count()).toBe(2);
+    const href = (await detail.getByRole('link', { name: /CSV/ }).getAttribute('href'))!;
+    const res = await page.request.get(`${base}${href}`);
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toMatch(/text\/csv/);
+    const csv = await res.text();
+    expect(csv.split(/\r?\n/)[0]).toMatch(/,/);
+    expect(csv).toContain(TASK_VIDEO);
+    await shot(page, 'playlist');
+    await page.close();
+  });
+
+  it('isolates channels and shows a still at 1:1', async () => {
+    const still = (await findMedia(TASK_IMAGE))[0]!;
+    const page = await newPage();
+    await signIn(page, 'ana');
+    await page.goto(`${base}/m/${still.id}`);
+    const img = page.getByTestId('image');
+    await img.waitFor();
+    await page.waitForFunction(() => (document.querySelector('[data-testid=image]') as HTMLImageElement | null)?.complete === true);
+    await page.keyboard.press('r');
+    await expect.poll(() => img.evaluate((el) => getComputedStyle(el).filter)).toContain('montu-ch-r');
+    expect(await page.getByRole('button', { name: 'R', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    await shot(page, 'viewer-red-channel');
+    await page.keyboard.press('r');
+    await expect.poll(() => img.evaluate((el) => getComputedStyle(el).filter)).toBe('none');
+    // 1:1: one image pixel per device pixel.
+    await page.keyboard.press('1');
+    await expect
+      .poll(() => img.evaluate((el) => Math.round((el.getBoundingClientRect().width * devicePixelRatio) / (el as HTMLImageElement).naturalWidth * 100) / 100))
+      .toBe(1);
+    await shot(page, 'viewer-1to1');
+    await page.close();
+  });
+
+  it('plays a sequence proxy frame by frame (frame counter in sequence frame numbers)', async () => {
+    const seq = (await findMedia(TASK_SEQ))[0]!;
+    const page = await newPage();
+    await signIn(page, 'ana');
+    await page.goto(`${base}/m/${seq.id}`);
+    await page.getByTestId('video').waitFor();
+    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement | null)?.readyState! >= 2);
+    const counter = page.getByTestId('frame-counter');
+    await expect.poll(() => counter.textContent()).toBe('1001');
+    await page.getByRole('button', { name: 'Next frame' }).click();
+    await page.getByRole('button', { name: 'Next frame' }).blur();
+    for (const want of ['1002', '1003', '1004']) {
+      if (want !== '1002') await page.keyboard.press('ArrowRight');
+      await expect.poll(() => counter.textContent()).toBe(want);
+    }
+    await page.keyboard.press('End');
+    await expect.poll(() => counter.textContent()).toBe('1010');
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => counter.textContent()).toBe('1009');
+    await page.keyboard.press('Home');
+    await expect.poll(() => counter.textContent()).toBe('1001');
+    // Playing moves the counter through the frames.
+    const seen = new Set<string>();
+    await page.keyboard.press('Space');
+    for (let i = 0; i < 30 && seen.size < 3; i++) {
+      seen.add((await counter.textContent()) ?? '');
+      await page.waitForTimeout(50);
+    }
+    await page.keyboard.press('Space');
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+    await shot(page, 'sequence');
+    await page.close();
+  });
+
   it('scrolls a browser page of 5,000 media items (long tasks reported)', async () => {
     const page = await newPage();
     await signIn(page, 'ana');

@@ -101,7 +101,10 @@ export const api = {
   playlists: async (projectId: string): Promise<Playlist[]> => items(await get<Listish<Playlist>>(`/projects/${enc(projectId)}/playlists`)),
   playlist: (id: string) => get<Playlist>(`/playlists/${enc(id)}`),
   createPlaylist: (projectId: string, name: string, mediaIds: string[]) => post<Playlist>(`/projects/${enc(projectId)}/playlists`, { name, mediaIds }),
+  /** Reorder: every item once, in the new order (the server refuses additions and removals here). */
   setPlaylistItems: (id: string, mediaIds: string[]) => put<Playlist>(`/playlists/${enc(id)}/items`, { mediaIds }),
+  addPlaylistItems: (id: string, mediaIds: string[]) => post<Playlist>(`/playlists/${enc(id)}/items`, { mediaIds }),
+  removePlaylistItem: (id: string, mediaId: string) => del<Playlist>(`/playlists/${enc(id)}/items/${enc(mediaId)}`),
   deletePlaylist: (id: string) => del<void>(`/playlists/${enc(id)}`),
   playlistExportUrl: (id: string, format: 'csv' | 'pdf' | 'html' | 'otio') => `${API}/playlists/${enc(id)}/export.${format}`,
 

@@ -67,7 +67,17 @@ function PlaylistDetail({ projectId, id }: { projectId: string; id: string }) {
     return () => clearTimeout(t);
   }, [projectId, search]);
 
-  const save = (ids: string[]) => api.setPlaylistItems(id, ids).then(setList, (e: Error) => setError(e.message));
+  const done = (p: Promise<Playlist>) =>
+    p.then(
+      (l) => {
+        setError(null);
+        // Some answers are the playlist, others not: read it again when in doubt.
+        if (l && Array.isArray((l as Partial<Playlist>).items)) setList(l);
+        else void api.playlist(id).then(setList);
+      },
+      (e: Error) => setError(e.message),
+    );
+  const save = (ids: string[]) => done(api.setPlaylistItems(id, ids));
   const ids = media.map((m) => m.id);
   const move = (i: number, d: number) => {
     const next = [...ids];
@@ -108,7 +118,7 @@ function PlaylistDetail({ projectId, id }: { projectId: string; id: string }) {
             <button type="button" onClick={() => move(i, 1)} disabled={i === media.length - 1} aria-label={`Move ${m.taskId} ${m.version} down`}>
               ↓
             </button>
-            <button type="button" onClick={() => void save(ids.filter((x) => x !== m.id))} aria-label={`Remove ${m.taskId} ${m.version}`}>
+            <button type="button" onClick={() => void done(api.removePlaylistItem(id, m.id))} aria-label={`Remove ${m.taskId} ${m.version}`}>
               Remove
             </button>
           </li>
@@ -119,7 +129,7 @@ function PlaylistDetail({ projectId, id }: { projectId: string; id: string }) {
       <ul className="playlist-add">
         {found.map((m) => (
           <li key={m.id}>
-            <button type="button" onClick={() => void save([...ids, m.id])} disabled={ids.includes(m.id)}>
+            <button type="button" onClick={() => void done(api.addPlaylistItems(id, [m.id]))} disabled={ids.includes(m.id)}>
               Add
             </button>{' '}
             {m.taskId} {m.version} <StatusBadge status={m.status} />
