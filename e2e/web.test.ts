@@ -468,6 +468,14 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     }
     await page.keyboard.press('Space');
     expect(seen.size).toBeGreaterThanOrEqual(3);
+    // Paused: the counter names the frame that holds the video's current time (the one on screen).
+    await page.waitForFunction(() => !document.querySelector('video')!.seeking);
+    await expect
+      .poll(async () => {
+        const t = await page.evaluate(() => document.querySelector('video')!.currentTime);
+        return Number(await counter.textContent()) - (1001 + Math.floor(t * 24));
+      })
+      .toBe(0);
     await shot(page, 'sequence');
     await page.close();
   });

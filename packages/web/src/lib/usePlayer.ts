@@ -72,7 +72,18 @@ export function usePlayer(video: HTMLVideoElement | null, fps: Rational, frameCo
       raf = requestAnimationFrame(tick);
     }
     const onPlay = () => setState((s) => ({ ...s, playing: true }));
-    const onPause = () => setState((s) => ({ ...s, playing: false }));
+    const onPause = () => {
+      setState((s) => ({ ...s, playing: false }));
+      // Paused by the user (not by a seek): the last frame callback may be a frame behind the
+      // picture. Settle on the frame holding currentTime and seek to its middle, so the picture,
+      // currentTime and the counter agree.
+      if (target.current === null && !v.seeking) {
+        const f = clampFrame(timeToFrame(v.currentTime, fps), frameCount);
+        target.current = f;
+        setFrame(f);
+        v.currentTime = frameToSeekTime(f, fps);
+      }
+    };
     const onSeeked = () => {
       // A seek while paused may not present a new frame callback in every browser: settle here too.
       if (target.current !== null) {

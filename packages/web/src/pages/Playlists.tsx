@@ -43,12 +43,12 @@ export default function Playlists({ projectId, playlistId }: { projectId: string
           ))}
         </ul>
       </section>
-      {playlistId && <PlaylistDetail key={playlistId} projectId={projectId} id={playlistId} />}
+      {playlistId && <PlaylistDetail key={playlistId} projectId={projectId} id={playlistId} onChanged={() => void reload()} />}
     </div>
   );
 }
 
-function PlaylistDetail({ projectId, id }: { projectId: string; id: string }) {
+function PlaylistDetail({ projectId, id, onChanged }: { projectId: string; id: string; onChanged: () => void }) {
   const [list, setList] = useState<Playlist | null>(null);
   const [media, setMedia] = useState<Media[]>([]);
   const [search, setSearch] = useState('');
@@ -71,6 +71,7 @@ function PlaylistDetail({ projectId, id }: { projectId: string; id: string }) {
     p.then(
       (l) => {
         setError(null);
+        onChanged();
         // Some answers are the playlist, others not: read it again when in doubt.
         if (l && Array.isArray((l as Partial<Playlist>).items)) setList(l);
         else void api.playlist(id).then(setList);
