@@ -135,7 +135,7 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
         res = await fetch(`${api}/media`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
       } catch (e) {
         uploadRetries++;
-        if (attempt >= 3) throw new Error(`upload ${file}: ${(e as Error).message}\nserver log:\n${server.stderr().slice(-3000)}`);
+        if (attempt >= 3) throw new Error(`upload ${file}: ${(e as Error).message} (${String((e as { cause?: unknown }).cause)})\nserver log:\n${server.stderr().slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 300));
       }
     }

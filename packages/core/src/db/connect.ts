@@ -107,8 +107,15 @@ async function migrate(handle: DatabaseHandle): Promise<void> {
     provider,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+  // Several processes may open a fresh database at once. PostgreSQL serialises them with the
+  // migrator's lock; SQLite has no cross-process migration lock, so the loser of the race fails
+  // ("already exists"), its migration transaction rolled back, and simply tries again.
+  for (let attempt = 1; ; attempt++) {
+    const { error } = await migrator.migrateToLatest();
+    if (!error) return;
+    if (dialect !== 'sqlite' || attempt >= 5) throw error;
+    await new Promise((r) => setTimeout(r, 100 * attempt));
+  }
 }
 
 /** A database URL with its password replaced by `***`. */

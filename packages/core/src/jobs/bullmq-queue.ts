@@ -18,6 +18,7 @@ export class BullmqQueue implements JobQueue {
   private worker: Worker | null = null;
   private readonly bridge: RedisEventBridge;
   private reconciler: NodeJS.Timeout | null = null;
+  private readonly active = new Set<Promise<void>>();
   private readonly connection: ConnectionOptions;
   /** Aborted at stop(): running jobs are handed back rather than waited for. */
   private readonly controller = new AbortController();
@@ -74,17 +75,10 @@ export class BullmqQueue implements JobQueue {
     };
     this.worker = new Worker(
       this.s.queueName,
-      async (bj) => {
-        const id = (bj.data as { id?: unknown }).id;
-        if (typeof id !== 'string') return;
-        // Taken over only if queued, or running with a lapsed lease (its worker died).
-        const claimed = await this.s.store.claim(id, this.s.worker, this.s.leaseMs, { onlyQueued: false });
-        if (!claimed) return;
-        const outcome = await runClaimedJob(claimed, runner, this.controller.signal);
-        if (outcome === 'retry') await this.publish([await this.s.store.get(id)]);
-        // Handed back at shutdown: a fresh delivery id (the current one is still active) lets
-        // another worker take it at once; the claim's guard makes any duplicate harmless.
-        if (outcome === 'released') await this.publish([await this.s.store.get(id)], `r${Date.now().toString(36)}`);
+      (bj) => {
+        const run = this.process(bj.data as { id?: unknown }, runner);
+        this.active.add(run);
+        return run.finally(() => this.active.delete(run));
       },
       {
         connection: this.connection,
@@ -102,6 +96,21 @@ export class BullmqQueue implements JobQueue {
     this.reconciler.unref();
   }
 
+  private async process(data: { id?: unknown }, runner: RunnerOptions): Promise<void> {
+    const id = data.id;
+    // A stopping worker takes nothing new; the job stays queued for others (the reconciler of any
+    // running worker re-publishes queued jobs).
+    if (typeof id !== 'string' || this.controller.signal.aborted) return;
+    // Taken over only if queued, or running with a lapsed lease (its worker died).
+    const claimed = await this.s.store.claim(id, this.s.worker, this.s.leaseMs, { onlyQueued: false });
+    if (!claimed) return;
+    const outcome = await runClaimedJob(claimed, runner, this.controller.signal);
+    if (outcome === 'retry') await this.publish([await this.s.store.get(id)]);
+    // Handed back at shutdown: a fresh delivery id (the current one is still active) lets
+    // another worker take it at once; the claim's guard makes any duplicate harmless.
+    if (outcome === 'released') await this.publish([await this.s.store.get(id)], `r${Date.now().toString(36)}`);
+  }
+
   /** Puts lapsed running jobs back in the queue and re-publishes queued jobs Redis may have lost. */
   private async reconcile(): Promise<void> {
     await this.s.store.requeueExpired();
@@ -113,7 +122,11 @@ export class BullmqQueue implements JobQueue {
     if (this.reconciler) clearInterval(this.reconciler);
     this.reconciler = null;
     this.controller.abort();
-    await this.worker?.close();
+    // Our handlers hand their jobs back when aborted; wait for that, then close without waiting on
+    // BullMQ's own bookkeeping of those deliveries (its graceful close can hang after an abort;
+    // a delivery left active is redelivered later and its claim finds the job already settled).
+    await Promise.allSettled([...this.active]);
+    await this.worker?.close(true);
     this.worker = null;
     await this.queue.close();
     await this.bridge.stop();

@@ -28,6 +28,7 @@ export async function runClaimedJob(
   const controller = new AbortController();
   const abort = () => controller.abort();
   parentSignal?.addEventListener('abort', abort, { once: true });
+  if (parentSignal?.aborted) controller.abort();
   let progress = 0;
   let lastPublished = -1;
   let lost = false;

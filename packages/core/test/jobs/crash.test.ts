@@ -71,7 +71,7 @@ describe.each(cases)('crash of a %s worker on %s', (mode, kind) => {
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
       const mov = path.join(work, `clip${i}.mov`);
-      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=960x540:rate=24:duration=${3 + i}`, '-c:v', 'mpeg4', '-q:v', '5', '-y', mov]);
+      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=960x540:rate=24:duration=${6 + 2 * i}`, '-c:v', 'mpeg4', '-q:v', '5', '-y', mov]);
       ids.push(await media.uploadMedia({ filePath: mov, projectId: 'CRS', taskId: `sh0${i}0_anim`, author: 'x' }));
       ids.push(await media.uploadMedia({ filePath: await makePng(path.join(work, `s${i}.png`), 320, 200), projectId: 'CRS', taskId: `sh0${i}0_comp`, author: 'x' }));
     }
@@ -87,7 +87,7 @@ describe.each(cases)('crash of a %s worker on %s', (mode, kind) => {
     children.push(first);
     // Wait until a proxy is being written, then crash the worker.
     const victim = await waitFor(
-      async () => (await lib.montu.jobs!.list({ type: 'proxy', state: 'running' })).find((j) => j.progress > 0),
+      async () => (await lib.montu.jobs!.list({ type: 'proxy', state: 'running' }))[0],
       90_000,
       'a proxy job in progress',
     );
