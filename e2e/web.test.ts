@@ -183,7 +183,7 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await page.goto(`${base}/m/${v1.id}`);
     const video = page.getByTestId('video');
     await video.waitFor();
-    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement | null)?.readyState! >= 2);
+    await page.waitForFunction(() => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2);
     await page.getByRole('img', { name: /ep01_sq010_sh010_comp v001/ }).click({ position: { x: 5, y: 5 } });
     for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowRight');
     await expect.poll(() => page.getByTestId('frame-counter').textContent()).toBe('12');
@@ -223,7 +223,7 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     // Reload: the viewer opens at frame 0; clicking the note jumps to frame 12 and shows the arrow in place.
     await page.reload();
     await page.getByTestId('video').waitFor();
-    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement | null)?.readyState! >= 2);
+    await page.waitForFunction(() => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2);
     expect(await page.getByTestId('frame-counter').textContent()).toBe('0');
     await page.getByRole('list', { name: 'Notes' }).getByRole('button', { name: /frame 12/ }).click();
     await expect.poll(() => page.getByTestId('frame-counter').textContent()).toBe('12');
@@ -444,7 +444,7 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await signIn(page, 'ana');
     await page.goto(`${base}/m/${seq.id}`);
     await page.getByTestId('video').waitFor();
-    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement | null)?.readyState! >= 2);
+    await page.waitForFunction(() => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2);
     const counter = page.getByTestId('frame-counter');
     await expect.poll(() => counter.textContent()).toBe('1001');
     await page.getByRole('button', { name: 'Next frame' }).click();

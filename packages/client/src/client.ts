@@ -303,6 +303,8 @@ export class MontuClient {
     if (this.options.csrfToken) headers['X-CSRF-Token'] = this.options.csrfToken;
 
     const mediaId = await new Promise<string>((resolve, reject) => {
+      // Assigned once below, but the callbacks above the assignment refer to it.
+      // eslint-disable-next-line prefer-const
       let upload: Upload | undefined;
       const tusOptions: UploadOptions = {
         endpoint: this.url('/uploads'),

@@ -75,7 +75,7 @@ export function safeFileName(name: string): string {
 
 /** The original name as metadata: any directory part dropped, control characters removed. */
 export function displayFileName(name: string): string {
-  // eslint-disable-next-line no-control-regex
+   
   const base = (name.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
   if (!base) throw new ValidationError('A file name is required.', { field: 'fileName' });
   if (base.length > 255) throw new ValidationError('The file name is longer than 255 characters.', { field: 'fileName' });

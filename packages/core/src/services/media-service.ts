@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { sql, type Selectable } from 'kysely';
-import { Conflict, NotFound, NotSupported, ValidationError } from '../errors.js';
+import type { Selectable } from 'kysely';
+import { NotFound, NotSupported, ValidationError } from '../errors.js';
 import { newId, nowIso } from '../ids.js';
-import { isUniqueViolation } from '../db/connect.js';
 import { fileFromRow, mediaFromRow } from '../db/rows.js';
 import type { MediaTable } from '../db/schema.js';
 import {
@@ -25,7 +24,6 @@ import {
   type StepProcessing,
 } from '../domain/types.js';
 import { mediaKey, storedName } from '../storage/keys.js';
-import { OWNER } from '../storage/owner.js';
 import { SNIFF_BYTES, sniffBuffer, sniffFile, type SniffResult } from '../media/sniff.js';
 import { peekStream } from '../util/streams.js';
 import type { Db, ServiceContext } from './context.js';
@@ -200,7 +198,6 @@ export class MediaService {
         object = await this.ctx.storage.put(key, body, putOptions);
       }
       stored = true;
-      const now = nowIso();
       await this.ctx.db.transaction().execute(async (trx) => {
         await this.projects.ensureTask(trx, projectId, taskId);
         await insertMediaRecord(trx, {
@@ -728,7 +725,7 @@ export function normaliseTags(tags: unknown): string[] {
     if (typeof t !== 'string') throw new ValidationError('tags must be a list of strings.', { field: 'tags' });
     const tag = t.trim().toLowerCase();
     if (!tag) continue;
-    // eslint-disable-next-line no-control-regex
+     
     if (tag.length > 64 || /[\u0000-\u001f\u007f]/.test(tag)) {
       throw new ValidationError(`Invalid tag ${JSON.stringify(t)}: at most 64 printable characters.`, { field: 'tags' });
     }

@@ -15,7 +15,7 @@ export function assertSafeKey(key: string): string {
   };
   if (typeof key !== 'string' || key.length === 0) reject('it is empty');
   if (key.length > MAX_KEY_LENGTH) reject(`it is longer than ${MAX_KEY_LENGTH} characters`);
-  // eslint-disable-next-line no-control-regex
+   
   if (/[\u0000-\u001f\u007f]/.test(key)) reject('it contains control characters');
   if (key.includes('\\')) reject('it contains a backslash');
   if (key.startsWith('/')) reject('it is absolute');

@@ -9,7 +9,7 @@ export default function Playlists({ projectId, playlistId }: { projectId: string
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState('');
   const reload = () => api.playlists(projectId).then(setLists, (e: Error) => setError(e.message));
-  useEffect(() => void reload(), [projectId]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => void reload(), [projectId]); // runs when the id changes only, by design
 
   return (
     <div className="playlists">

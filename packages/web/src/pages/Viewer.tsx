@@ -85,7 +85,7 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
       /* moved away by stepping: show the frame's own notes */
       if (noteFrame !== null && n.frame !== null && Math.abs(n.frame - noteFrame) > 0) setSelected(null);
     }
-  }, [noteFrame]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [noteFrame]); // runs when the id changes only, by design
 
   const commit = (shapes: Shape[]) => setDrawing((d) => undoPush(d, shapes));
 
