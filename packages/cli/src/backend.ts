@@ -14,6 +14,7 @@ import type {
   OrphanCleanupReport,
   Page,
   SearchMediaOptions,
+  Montu,
 } from '@montu/core';
 
 export type { Job, JobState, Annotation, ApprovalStatus, CleanupOldMediaResult, Media, MediaStatistics, OrphanCleanupReport, Page };
@@ -60,7 +61,49 @@ export interface UpdateInput {
   comment?: string;
 }
 
-export type ReviewAction = 'submit' | 'approve' | 'reject' | 'request-changes';
+export type ReviewAction = 'submit' | 'approve' | 'reject' | 'request-changes' | 'hold' | 'reopen';
+
+export type Playlist = Awaited<ReturnType<Montu['playlists']['listPlaylists']>>[number];
+export type PlaylistWithItems = Awaited<ReturnType<Montu['playlists']['getPlaylist']>>;
+export type ReviewNote = Awaited<ReturnType<Montu['review']['getAnnotation']>>;
+export type Webhook = Awaited<ReturnType<Montu['webhooks']['listWebhooks']>>[number];
+export type WebhookDelivery = Awaited<ReturnType<Montu['webhooks']['listDeliveries']>>[number];
+export type ExportFormat = 'csv' | 'html' | 'pdf' | 'otio';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'html', 'pdf', 'otio'];
+
+export interface NoteFilter {
+  frame?: number;
+  resolved?: boolean;
+  playlistId?: string;
+}
+
+export interface AddNoteInput {
+  content: string;
+  frame?: number;
+  frameEnd?: number;
+  /** The note this one replies to. */
+  parentId?: string;
+  /** A drawing `{ version: 1, shapes: [...] }` (docs/review.md). */
+  drawing?: unknown;
+  /** Made in this playlist (still the media item's note). */
+  playlistId?: string;
+}
+
+export interface CreatePlaylistInput {
+  projectId: string;
+  name: string;
+  date?: string;
+  description?: string;
+  mediaIds?: string[];
+}
+
+export interface CreateWebhookInput {
+  url: string;
+  secret?: string;
+  events?: string[];
+  projectId?: string;
+  description?: string;
+}
 
 export interface UserInfo {
   id: string;
@@ -113,6 +156,26 @@ export interface MontuBackend {
   listTokens(options?: { user?: string }): Promise<TokenInfo[]>;
   createToken(input: { name: string; expiresAt?: string; user?: string }): Promise<TokenInfo & { token: string }>;
   revokeToken(id: string): Promise<void>;
+  // Threaded review notes (timecode, drawings, replies, resolution).
+  listNotes(mediaId: string, filter: NoteFilter): Promise<ReviewNote[]>;
+  addNote(mediaId: string, input: AddNoteInput): Promise<ReviewNote>;
+  resolveNote(noteId: string, resolved: boolean): Promise<ReviewNote>;
+  deleteNote(noteId: string): Promise<void>;
+  // Playlists (review sessions).
+  listPlaylists(projectId: string): Promise<Playlist[]>;
+  createPlaylist(input: CreatePlaylistInput): Promise<PlaylistWithItems>;
+  getPlaylist(id: string): Promise<PlaylistWithItems>;
+  addToPlaylist(id: string, mediaIds: string[], options: { position?: number }): Promise<PlaylistWithItems>;
+  removeFromPlaylist(id: string, mediaId: string): Promise<PlaylistWithItems>;
+  reorderPlaylist(id: string, mediaIds: string[]): Promise<PlaylistWithItems>;
+  deletePlaylist(id: string): Promise<void>;
+  /** The export's bytes (CSV, HTML, PDF or OTIO JSON). */
+  exportPlaylist(id: string, format: ExportFormat, options: { onlyPlaylistNotes?: boolean }): Promise<Buffer>;
+  // Webhooks (instance administrators on a server).
+  listWebhooks(): Promise<Webhook[]>;
+  createWebhook(input: CreateWebhookInput): Promise<Webhook & { secret?: string }>;
+  deleteWebhook(id: string): Promise<void>;
+  webhookDeliveries(id: string, options: { state?: WebhookDelivery['state']; limit?: number }): Promise<WebhookDelivery[]>;
   listJobs(options: { state?: JobState; mediaId?: string; limit?: number }): Promise<Job[]>;
   retryJobs(options: { ids?: string[]; mediaId?: string }): Promise<Job[]>;
   close(): Promise<void>;

@@ -4,7 +4,13 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { openMontu, type Job, type JobState, type JobsService, type Montu, type Role, type User } from '@montu/core';
 import type {
+  AddNoteInput,
+  CreatePlaylistInput,
+  CreateWebhookInput,
+  ExportFormat,
   MontuBackend,
+  NoteFilter,
+  WebhookDelivery,
   ProgressFn,
   ReviewAction,
   TokenInfo,
@@ -140,6 +146,9 @@ export class LocalBackend implements MontuBackend {
         return r.rejectMedia(id, this.actor, comment);
       case 'request-changes':
         return r.requestChanges(id, this.actor, comment);
+      case 'hold':
+      case 'reopen':
+        return r.changeStatus(id, action === 'hold' ? 'on_hold' : 'wip', { actor: this.actor, ...(comment !== undefined ? { comment } : {}) });
     }
   }
 
@@ -216,6 +225,80 @@ export class LocalBackend implements MontuBackend {
 
   async revokeToken(id: string): Promise<void> {
     await this.montu.users.revokeToken(id);
+  }
+
+  listNotes(mediaId: string, filter: NoteFilter) {
+    return this.montu.review.listAnnotations(mediaId, filter);
+  }
+
+  addNote(mediaId: string, input: AddNoteInput) {
+    return this.montu.review.addReviewAnnotation(mediaId, { ...input, author: this.actor });
+  }
+
+  resolveNote(noteId: string, resolved: boolean) {
+    return this.montu.review.resolveAnnotation(noteId, { actor: this.actor, resolved });
+  }
+
+  deleteNote(noteId: string) {
+    return this.montu.review.deleteAnnotation(noteId, { actor: this.actor });
+  }
+
+  listPlaylists(projectId: string) {
+    return this.montu.playlists.listPlaylists(projectId);
+  }
+
+  createPlaylist(input: CreatePlaylistInput) {
+    return this.montu.playlists.createPlaylist({ ...input, owner: this.actor });
+  }
+
+  getPlaylist(id: string) {
+    return this.montu.playlists.getPlaylist(id);
+  }
+
+  addToPlaylist(id: string, mediaIds: string[], options: { position?: number }) {
+    return this.montu.playlists.addItems(id, mediaIds, { actor: this.actor, ...options });
+  }
+
+  removeFromPlaylist(id: string, mediaId: string) {
+    return this.montu.playlists.removeItem(id, mediaId, { actor: this.actor });
+  }
+
+  reorderPlaylist(id: string, mediaIds: string[]) {
+    return this.montu.playlists.reorderItems(id, mediaIds, { actor: this.actor });
+  }
+
+  deletePlaylist(id: string) {
+    return this.montu.playlists.deletePlaylist(id, { actor: this.actor });
+  }
+
+  async exportPlaylist(id: string, format: ExportFormat, options: { onlyPlaylistNotes?: boolean }): Promise<Buffer> {
+    const p = this.montu.playlists;
+    switch (format) {
+      case 'csv':
+        return Buffer.from(await p.exportCsv(id, options), 'utf8');
+      case 'html':
+        return Buffer.from(await p.exportHtml(id, options), 'utf8');
+      case 'pdf':
+        return p.exportPdf(id, options);
+      case 'otio':
+        return Buffer.from(JSON.stringify(await p.exportOtio(id), null, 2), 'utf8');
+    }
+  }
+
+  listWebhooks() {
+    return this.montu.webhooks.listWebhooks();
+  }
+
+  createWebhook(input: CreateWebhookInput) {
+    return this.montu.webhooks.createWebhook({ ...input, createdBy: this.actor });
+  }
+
+  deleteWebhook(id: string) {
+    return this.montu.webhooks.deleteWebhook(id, { actor: this.actor });
+  }
+
+  webhookDeliveries(id: string, options: { state?: WebhookDelivery['state']; limit?: number }) {
+    return this.montu.webhooks.listDeliveries(id, options);
   }
 
   async listJobs(options: { state?: JobState; mediaId?: string; limit?: number }): Promise<Job[]> {

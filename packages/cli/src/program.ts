@@ -5,6 +5,7 @@ import { registerCleanup } from './commands/cleanup.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerMedia } from './commands/media.js';
+import { registerPlaylists } from './commands/playlists.js';
 import { registerProbe } from './commands/probe.js';
 import { registerReview } from './commands/review.js';
 import { registerServe } from './commands/serve.js';
@@ -12,6 +13,7 @@ import { registerStats } from './commands/stats.js';
 import { registerStorage } from './commands/storage.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { EXIT, describeError, oneLine, type ExitCode } from './errors.js';
 
 export function cliVersion(): string {
@@ -50,6 +52,8 @@ Also: montu --version.`,
   registerProbe(program);
   registerMedia(program);
   registerReview(program);
+  registerPlaylists(program);
+  registerWebhooks(program);
   registerStats(program);
   registerStorage(program);
   registerCleanup(program);

@@ -2,6 +2,16 @@
 import path from 'node:path';
 import type { SearchMediaOptions } from '@montu/core';
 import type {
+  AddNoteInput,
+  CreatePlaylistInput,
+  CreateWebhookInput,
+  ExportFormat,
+  NoteFilter,
+  Playlist,
+  PlaylistWithItems,
+  ReviewNote,
+  Webhook,
+  WebhookDelivery,
   Job,
   JobState,
   Annotation,
@@ -204,6 +214,77 @@ export class RemoteBackend implements MontuBackend {
 
   async revokeToken(id: string): Promise<void> {
     await this.http.request('DELETE', `/tokens/${enc(id)}`);
+  }
+
+  async listNotes(mediaId: string, f: NoteFilter): Promise<ReviewNote[]> {
+    return listOf<ReviewNote>(
+      await this.http.request('GET', `/media/${enc(mediaId)}/notes`, { query: { frame: f.frame, resolved: f.resolved, playlistId: f.playlistId } }),
+    );
+  }
+
+  async addNote(mediaId: string, input: AddNoteInput): Promise<ReviewNote> {
+    return this.http.request('POST', `/media/${enc(mediaId)}/notes`, { json: input });
+  }
+
+  async resolveNote(noteId: string, resolved: boolean): Promise<ReviewNote> {
+    return this.http.request('POST', `/notes/${enc(noteId)}/resolve`, { json: { resolved } });
+  }
+
+  async deleteNote(noteId: string): Promise<void> {
+    await this.http.request('DELETE', `/notes/${enc(noteId)}`);
+  }
+
+  async listPlaylists(projectId: string): Promise<Playlist[]> {
+    return listOf<Playlist>(await this.http.request('GET', `/projects/${enc(projectId)}/playlists`));
+  }
+
+  async createPlaylist(input: CreatePlaylistInput): Promise<PlaylistWithItems> {
+    const { projectId, ...body } = input;
+    return this.http.request('POST', `/projects/${enc(projectId)}/playlists`, { json: body });
+  }
+
+  async getPlaylist(id: string): Promise<PlaylistWithItems> {
+    return this.http.request('GET', `/playlists/${enc(id)}`);
+  }
+
+  async addToPlaylist(id: string, mediaIds: string[], o: { position?: number }): Promise<PlaylistWithItems> {
+    return this.http.request('POST', `/playlists/${enc(id)}/items`, { json: { mediaIds, ...(o.position !== undefined ? { position: o.position } : {}) } });
+  }
+
+  async removeFromPlaylist(id: string, mediaId: string): Promise<PlaylistWithItems> {
+    return this.http.request('DELETE', `/playlists/${enc(id)}/items/${enc(mediaId)}`);
+  }
+
+  async reorderPlaylist(id: string, mediaIds: string[]): Promise<PlaylistWithItems> {
+    return this.http.request('PUT', `/playlists/${enc(id)}/items`, { json: { mediaIds } });
+  }
+
+  async deletePlaylist(id: string): Promise<void> {
+    await this.http.request('DELETE', `/playlists/${enc(id)}`);
+  }
+
+  async exportPlaylist(id: string, format: ExportFormat, o: { onlyPlaylistNotes?: boolean }): Promise<Buffer> {
+    const res = await this.http.send('GET', `/playlists/${enc(id)}/export.${format}`, {
+      query: { onlyPlaylistNotes: o.onlyPlaylistNotes },
+      headers: { accept: '*/*' },
+    });
+    return Buffer.from(await res.arrayBuffer());
+  }
+
+  async listWebhooks(): Promise<Webhook[]> {
+    return listOf<Webhook>(await this.http.request('GET', '/webhooks'));
+  }
+
+  async createWebhook(input: CreateWebhookInput): Promise<Webhook & { secret?: string }> {
+    return this.http.request('POST', '/webhooks', { json: input });
+  }
+
+  async deleteWebhook(id: string): Promise<void> {
+    await this.http.request('DELETE', `/webhooks/${enc(id)}`);
+  }
+
+  async webhookDeliveries(id: string, o: { state?: WebhookDelivery['state']; limit?: number }): Promise<WebhookDelivery[]> {
+    return listOf<WebhookDelivery>(await this.http.request('GET', `/webhooks/${enc(id)}/deliveries`, { query: { state: o.state, limit: o.limit } }));
   }
 
   async listJobs(o: { state?: JobState; mediaId?: string; limit?: number }): Promise<Job[]> {

@@ -49,6 +49,11 @@ const UpdateMetadata = Type.Object(
   { additionalProperties: false },
 );
 
+const StatusChange = Type.Object({
+  status: ApprovalStatusSchema,
+  comment: Type.Optional(Type.String({ maxLength: 10_000 })),
+});
+
 const AddAnnotation = Type.Object({
   type: Type.Optional(Type.String({ maxLength: 32 })),
   content: Type.String({ maxLength: 20_000 }),
@@ -287,11 +292,24 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
   // ------------------------------------------------------------ review actions
 
+  // Every status change goes through here: the caller's role in the media's project decides
+  // (review.changeStatus checks it against the project's workflow and writes history).
+  const changeStatus = async (req: FastifyRequest, mediaId: string, to: ApprovalStatus, comment: string | undefined) => {
+    const { media, role } = await loadMedia(ctx, req, mediaId, 'artist');
+    return montu.review.changeStatus(media.id, to, {
+      actor: actorOf(req),
+      role: roleIn(req.principal, media.projectId) ?? role,
+      ...(comment !== undefined ? { comment } : {}),
+    });
+  };
+
   const actions: Array<{ path: string; to: ApprovalStatus; summary: string }> = [
     { path: 'submit', to: 'pending_review', summary: 'Submit for review (artists and up)' },
     { path: 'approve', to: 'approved', summary: 'Approve (supervisors)' },
     { path: 'reject', to: 'rejected', summary: 'Reject (supervisors)' },
     { path: 'request-changes', to: 'changes_requested', summary: 'Request changes (supervisors)' },
+    { path: 'hold', to: 'on_hold', summary: 'Put on hold (supervisors)' },
+    { path: 'reopen', to: 'wip', summary: 'Reopen: back to work in progress (supervisors)' },
   ];
   for (const a of actions) {
     app.post<{ Params: MediaParamsT; Body: Static<typeof Comment> | undefined }>(
@@ -305,17 +323,23 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
           response: { 200: Media, ...errors(400, 403, 404, 409) },
         },
       },
-      async (req) => {
-        const { media, role } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
-        const comment = req.body?.comment;
-        return montu.review.changeStatus(media.id, a.to, {
-          actor: actorOf(req),
-          role: roleIn(req.principal, media.projectId) ?? role,
-          ...(comment !== undefined ? { comment } : {}),
-        });
-      },
+      async (req) => changeStatus(req, req.params.mediaId, a.to, req.body?.comment),
     );
   }
+
+  app.post<{ Params: MediaParamsT; Body: Static<typeof StatusChange> }>(
+    '/media/:mediaId/status',
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Move to any status the project workflow allows your role (see status-options)',
+        params: MediaParams,
+        body: StatusChange,
+        response: { 200: Media, ...errors(400, 403, 404, 409) },
+      },
+    },
+    async (req) => changeStatus(req, req.params.mediaId, req.body.status, req.body.comment),
+  );
 
   app.get<{ Params: MediaParamsT }>(
     '/media/:mediaId/annotations',
