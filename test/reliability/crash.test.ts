@@ -9,8 +9,8 @@
  *  - `cleanupOrphanedFiles` removes whatever crash leftovers remain and a second dry run is clean;
  *  - every queued job finished: all media `ready`, or `failed` with an error.
  *
- * Default: SQLite + local storage, ~60 uploads and 5 kills. Soak (`MONTU_SOAK=1`): 200 uploads and
- * 12 kills, plus PostgreSQL (MONTU_TEST_DATABASE_URL) + S3 (s3rver). A killed *worker* (scale
+ * Default: SQLite + local storage, ~60 uploads and 5 kills, and with MONTU_TEST_DATABASE_URL (CI)
+ * PostgreSQL + S3 (s3rver), 40 uploads and 4 kills. Soak (`MONTU_SOAK=1`): 200 uploads and 12 kills each. A killed *worker* (scale
  * mode) is covered by packages/core/test/jobs/crash.test.ts (embedded and BullMQ queues).
  *
  * Seed: MONTU_CRASH_SEED (printed on failure).
@@ -76,8 +76,10 @@ interface Variant {
 const variants: Variant[] = [
   { name: 'sqlite + local', db: 'sqlite', s3: false, uploads: SOAK ? 200 : 60, kills: SOAK ? 12 : 5 },
 ];
-if (SOAK && process.env['MONTU_TEST_DATABASE_URL'])
-  variants.push({ name: 'postgres + s3', db: 'postgres', s3: true, uploads: 200, kills: 12 });
+// The issue asks for the same on PostgreSQL and S3: in CI (which sets the database URL) a shorter
+// run, in the soak the long one.
+if (process.env['MONTU_TEST_DATABASE_URL'])
+  variants.push({ name: 'postgres + s3', db: 'postgres', s3: true, uploads: SOAK ? 200 : 40, kills: SOAK ? 12 : 4 });
 
 describe.each(variants)('crash consistency: SIGKILLed montu serve ($name)', (v) => {
   const cleanups: Array<() => Promise<void>> = [];
