@@ -16,6 +16,7 @@ import {
   type TestServer,
   type World,
 } from '../../packages/server/test/helpers.js';
+import { DEFAULT_CONFIG } from '../../packages/server/src/index.js';
 
 const PNG = fs.readFileSync(path.join(CORPUS, 'media/image/ExifTool.jpg'));
 const TASK = 'ep01_sq010_sh010_comp';
@@ -44,7 +45,12 @@ describe('concurrency through the API (sqlite, processing on)', () => {
   let w: World;
 
   beforeAll(async () => {
-    t = await startTestServer('sqlite', {}, { processing: true });
+    // 25 uploads per user at once: lift the per-user upload cap (8 by default) for this test.
+    t = await startTestServer(
+      'sqlite',
+      { limits: { ...DEFAULT_CONFIG.limits, maxConcurrentUploadsPerUser: 0 } },
+      { processing: true },
+    );
     w = await seedWorld(t);
   });
   afterAll(async () => t?.close());

@@ -21,6 +21,7 @@ export interface ServeFlags {
   auth?: boolean;
   trustProxy?: boolean;
   maxUploadBytes?: number | string;
+  maxConcurrentUploads?: number | string;
   redisUrl?: string;
   work?: boolean;
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -7,7 +7,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { Montu } from '@montu/core';
-import type { ServerConfig } from './config.js';
+import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
+import { installUploadSlots } from './upload-slots.js';
 import { installAuth } from './auth.js';
 import { installProblemHandlers } from './problem.js';
 import { ServerMetrics } from './metrics.js';
@@ -119,6 +120,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { deepLinking: true } });
   installAuth(app, montu, { enabled: config.auth.enabled });
+  installUploadSlots(app, config.limits.maxConcurrentUploadsPerUser ?? DEFAULT_CONFIG.limits.maxConcurrentUploadsPerUser);
 
   await app.register(opsRoutes, ctx);
   await app.register(authRoutes, { ...ctx, prefix: API_PREFIX });

@@ -31,6 +31,11 @@ export interface ServerConfig {
     maxJsonBodyBytes: number;
     /** Largest total request header size, bytes (Node's maxHeaderSize). */
     maxHeaderBytes: number;
+    /**
+     * Upload requests (multipart, tus creation/PATCH, sequence frames) one user may have in
+     * flight at once, per server process; beyond it 429 `rate_limited`. 0 = no cap.
+     */
+    maxConcurrentUploadsPerUser: number;
   };
   /** Where resumable (tus) uploads keep partial data; `<dataDir>/uploads` when unset. */
   uploadDir?: string;
@@ -65,6 +70,7 @@ export interface ServerFlags {
   auth?: boolean;
   trustProxy?: boolean;
   maxUploadBytes?: number | string;
+  maxConcurrentUploads?: number | string;
   redisUrl?: string;
   work?: boolean;
   logLevel?: LogLevel;
@@ -79,7 +85,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   presignDownloads: false,
   auth: { enabled: true, sessionTtlSeconds: 7 * 86_400 },
   trustProxy: false,
-  limits: { maxUploadBytes: 200 * 1024 ** 3, maxJsonBodyBytes: 1024 * 1024, maxHeaderBytes: 16 * 1024 },
+  limits: { maxUploadBytes: 200 * 1024 ** 3, maxJsonBodyBytes: 1024 * 1024, maxHeaderBytes: 16 * 1024, maxConcurrentUploadsPerUser: 8 },
   metricsPublic: false,
   logLevel: 'info',
 };
@@ -102,6 +108,11 @@ function int(v: string | number | undefined, name: string): number | undefined {
 
 function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function limitsLayer(maxUploadBytes: number | undefined, maxConcurrentUploadsPerUser: number | undefined): Partial<ServerConfig['limits']> | undefined {
+  const l = defined({ maxUploadBytes, maxConcurrentUploadsPerUser });
+  return Object.keys(l).length ? l : undefined;
 }
 
 function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
@@ -130,7 +141,10 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
     presignDownloads: bool(env['MONTU_PRESIGN_DOWNLOADS'], 'MONTU_PRESIGN_DOWNLOADS'),
     auth: bool(env['MONTU_AUTH'], 'MONTU_AUTH') === undefined ? undefined : { enabled: bool(env['MONTU_AUTH'], 'MONTU_AUTH')! },
     trustProxy: bool(env['MONTU_TRUST_PROXY'], 'MONTU_TRUST_PROXY'),
-    limits: env['MONTU_MAX_UPLOAD_BYTES'] ? { maxUploadBytes: int(env['MONTU_MAX_UPLOAD_BYTES'], 'MONTU_MAX_UPLOAD_BYTES')! } : undefined,
+    limits: limitsLayer(
+      int(env['MONTU_MAX_UPLOAD_BYTES'], 'MONTU_MAX_UPLOAD_BYTES'),
+      int(env['MONTU_MAX_CONCURRENT_UPLOADS'], 'MONTU_MAX_CONCURRENT_UPLOADS'),
+    ),
     uploadDir: env['MONTU_UPLOAD_DIR'],
     redisUrl: env['MONTU_REDIS_URL'],
     work: bool(env['MONTU_WORK'], 'MONTU_WORK'),
@@ -156,7 +170,7 @@ function fromFlags(f: ServerFlags): Partial2<ServerConfig> {
     presignDownloads: f.presignDownloads,
     auth: f.auth === undefined ? undefined : { enabled: f.auth },
     trustProxy: f.trustProxy,
-    limits: f.maxUploadBytes !== undefined ? { maxUploadBytes: int(f.maxUploadBytes, '--max-upload-bytes')! } : undefined,
+    limits: limitsLayer(int(f.maxUploadBytes, '--max-upload-bytes'), int(f.maxConcurrentUploads, '--max-concurrent-uploads')),
     redisUrl: f.redisUrl,
     work: f.work,
     logLevel: f.logLevel,

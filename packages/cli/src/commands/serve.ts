@@ -24,6 +24,7 @@ function serverOptions(cmd: Command): Command {
     .option('--no-auth', 'single-user mode without tokens (binds to loopback only)')
     .option('--trust-proxy', 'trust X-Forwarded-* from a reverse proxy')
     .option('--max-upload-bytes <n>', 'largest accepted upload', intArg(1))
+    .option('--max-concurrent-uploads <n>', 'upload requests one user may have in flight (default 8; 0 = no cap)', intArg(0))
     .option('--redis-url <url>', 'Redis for the distributed job queue (scale mode)')
     .option('--work', 'scale mode: also work processing jobs in this server process (MONTU_WORK=1)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']));

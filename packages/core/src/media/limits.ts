@@ -15,6 +15,12 @@ export interface MediaLimits {
   thumbnailTimeoutMs: number;
   /** Timeout for one proxy movie or audio preview, in ms. Default 4 h. */
   proxyTimeoutMs: number;
+  /**
+   * Address-space cap for each external tool (ffmpeg, ffprobe, oiiotool, vips), in bytes, applied
+   * with `prlimit --as` when /usr/bin/prlimit exists. Default 8 GiB (a 16384² RGBA float image
+   * is 4 GiB by itself).
+   */
+  toolMemoryBytes: number;
 }
 
 export const DEFAULT_MEDIA_LIMITS: Readonly<MediaLimits> = Object.freeze({
@@ -24,6 +30,7 @@ export const DEFAULT_MEDIA_LIMITS: Readonly<MediaLimits> = Object.freeze({
   probeTimeoutMs: 30_000,
   thumbnailTimeoutMs: 120_000,
   proxyTimeoutMs: 4 * 3600_000,
+  toolMemoryBytes: 8 * 1024 ** 3,
 });
 
 export function resolveLimits(partial?: Partial<MediaLimits>): MediaLimits {

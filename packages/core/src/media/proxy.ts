@@ -112,7 +112,7 @@ export async function createVideoProxy(file: string, meta: MediaMetadata, outPat
     ...(audio ? ['-c:a', 'aac', '-b:a', '160k', '-ac', String(Math.min(2, meta.audio?.channels ?? 2)), '-ar', '48000'] : ['-an']),
     '-progress', 'pipe:1', '-nostats', '-f', 'mp4', outPath,
   ];
-  await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: limits.proxyTimeoutMs, signal: opts.signal, onStdoutLine: progressParser(meta.duration, opts.onProgress) });
+  await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: limits.proxyTimeoutMs, memoryBytes: limits.toolMemoryBytes, signal: opts.signal, onStdoutLine: progressParser(meta.duration, opts.onProgress) });
   return finishOutput(outPath, width, height, fps, meta.duration, 'video/mp4');
 }
 
@@ -160,7 +160,7 @@ export async function createSequenceProxy(seq: ImageSequence, firstFrame: MediaM
       '-frames:v', String(total),
       '-progress', 'pipe:1', '-nostats', '-f', 'mp4', outPath,
     ];
-    await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: limits.proxyTimeoutMs, signal: opts.signal, onStdoutLine: progressParser(duration, opts.onProgress) });
+    await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: limits.proxyTimeoutMs, memoryBytes: limits.toolMemoryBytes, signal: opts.signal, onStdoutLine: progressParser(duration, opts.onProgress) });
     return await finishOutput(outPath, width, height, fps, duration, 'video/mp4');
   } finally {
     await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
@@ -209,7 +209,7 @@ export async function createAudioPreview(file: string, meta: MediaMetadata, outP
     '-progress', 'pipe:1', '-nostats', outPath,
   ];
   try {
-    await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: limits.proxyTimeoutMs, signal: opts.signal, onStdoutLine: progressParser(meta.duration, opts.onProgress) });
+    await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: limits.proxyTimeoutMs, memoryBytes: limits.toolMemoryBytes, signal: opts.signal, onStdoutLine: progressParser(meta.duration, opts.onProgress) });
   } catch (e) {
     throw e instanceof ProcessingError ? e : new ProcessingError(errorMessage(e), { cause: e });
   }

@@ -137,7 +137,7 @@ async function renderWithFfmpeg(file: string, meta: MediaMetadata, opts: StillOp
       '-f', 'rawvideo', '-pix_fmt', pixFmt, 'pipe:1',
     ];
     const expected = width * height * (meta.linear ? 12 : 4);
-    const { stdout, stderr } = await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: opts.timeoutMs, maxStdoutBytes: expected + 1, signal: opts.signal });
+    const { stdout, stderr } = await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: opts.timeoutMs, maxStdoutBytes: expected + 1, signal: opts.signal, memoryBytes: opts.limits.toolMemoryBytes });
     // A still that decodes with errors (ffmpeg fills the damaged blocks) is not shown half-broken.
     if (stdout.length !== expected || (!tolerant && stderr.trim() !== '')) {
       throw new ProcessingError(`ffmpeg could not decode the picture${stderr.trim() ? ': ' + stderrTail(stderr) : ''}`);
@@ -159,7 +159,7 @@ async function renderHdrWithVips(file: string, meta: MediaMetadata, opts: StillO
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-hdr-'));
   try {
     const tmp = path.join(dir, 'float.v');
-    await runTool(TOOL_PATHS.vips, ['rad2float', path.resolve(file), tmp], { timeoutMs: opts.timeoutMs, signal: opts.signal });
+    await runTool(TOOL_PATHS.vips, ['rad2float', path.resolve(file), tmp], { timeoutMs: opts.timeoutMs, signal: opts.signal, memoryBytes: opts.limits.toolMemoryBytes });
     return await renderWithSharp(tmp, { ...meta, format: 'vips', linear: true }, opts, toneMap, 'error');
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
@@ -179,7 +179,7 @@ async function renderWithOiio(file: string, meta: MediaMetadata, opts: StillOpti
     const display = process.env['MONTU_OCIO_DISPLAY'] ?? '';
     const view = process.env['MONTU_OCIO_VIEW'] ?? '';
     const args = [path.resolve(file), '--ch', 'R,G,B', '--ociodisplay', display, view, '--fit', `${width}x${height}`, '-d', 'uint8', '-o', out];
-    await runTool(TOOL_PATHS.oiiotool, args, { timeoutMs: opts.timeoutMs, signal: opts.signal });
+    await runTool(TOOL_PATHS.oiiotool, args, { timeoutMs: opts.timeoutMs, signal: opts.signal, memoryBytes: opts.limits.toolMemoryBytes });
     return await encode(sharp(await fsp.readFile(out)), opts, 'ocio');
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });

@@ -81,7 +81,7 @@ export async function videoFrame(file: string, meta: MediaMetadata, opts: FrameO
       '-vf', `scale=${width}:${height}:flags=bicubic`,
       '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
     ];
-    const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: opts.timeoutMs, maxStdoutBytes: width * height * 3 + 1, signal: opts.signal });
+    const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: opts.timeoutMs, maxStdoutBytes: width * height * 3 + 1, signal: opts.signal, memoryBytes: opts.limits.toolMemoryBytes });
     return stdout;
   };
   const size = width * height * 3;
@@ -124,7 +124,7 @@ export async function waveform(file: string, meta: MediaMetadata, opts: Waveform
     '-filter_complex', `[0:a:0]aformat=channel_layouts=mono,showwavespic=s=${width}x${height}:colors=#8fc7ff:scale=log[w]`,
     '-map', '[w]', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1',
   ];
-  const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: opts.timeoutMs, maxStdoutBytes: width * height * 4 + 1, signal: opts.signal });
+  const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: opts.timeoutMs, maxStdoutBytes: width * height * 4 + 1, signal: opts.signal, memoryBytes: opts.limits.toolMemoryBytes });
   if (stdout.length !== width * height * 4) throw new ProcessingError('ffmpeg produced no waveform');
   // showwavespic draws on transparency: put it on a dark background.
   const flat = Buffer.alloc(width * height * 3);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { ProcessingError } from '../errors.js';
+import { DEFAULT_MEDIA_LIMITS } from './limits.js';
 
 /** Paths of the external tools; override with MONTU_FFMPEG / MONTU_FFPROBE / MONTU_OIIOTOOL / MONTU_VIPS. */
 export const TOOL_PATHS = {
@@ -20,6 +21,26 @@ export interface RunToolOptions {
   onStdoutLine?: (line: string) => void;
   /** Abort from outside (job cancelled). */
   signal?: AbortSignal;
+  /**
+   * Address-space cap in bytes, applied with `prlimit --as=<bytes> --` when /usr/bin/prlimit
+   * exists (otherwise none). Default `DEFAULT_MEDIA_LIMITS.toolMemoryBytes` (8 GiB); 0 = no cap.
+   */
+  memoryBytes?: number;
+}
+
+/** prlimit(1) (util-linux); tools run without a memory cap where it is missing. */
+export const PRLIMIT = '/usr/bin/prlimit';
+let prlimitAvailable: boolean | undefined;
+function hasPrlimit(): boolean {
+  if (prlimitAvailable === undefined) {
+    try {
+      accessSync(PRLIMIT, constants.X_OK);
+      prlimitAvailable = true;
+    } catch {
+      prlimitAvailable = false;
+    }
+  }
+  return prlimitAvailable;
 }
 
 export interface ToolResult {
@@ -48,10 +69,15 @@ export function stderrTail(stderr: string, maxChars = 600): string {
 export function runTool(cmd: string, args: readonly string[], opts: RunToolOptions): Promise<ToolResult> {
   const name = path.basename(cmd);
   const maxOut = opts.maxStdoutBytes ?? 512 * 1024 * 1024;
+  const memory = opts.memoryBytes ?? DEFAULT_MEDIA_LIMITS.toolMemoryBytes;
+  // prlimit sets RLIMIT_AS and execs the tool (same pid, so a kill still reaches the tool).
+  const capped = memory > 0 && hasPrlimit();
+  const [file, argv] = capped ? [PRLIMIT, [`--as=${Math.floor(memory)}`, '--', cmd, ...args]] : [cmd, [...args]];
+  const capNote = capped ? ` (memory cap ${memory} bytes)` : '';
   return new Promise<ToolResult>((resolve, reject) => {
     let child;
     try {
-      child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false, windowsHide: true });
+      child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], shell: false, windowsHide: true });
     } catch (e) {
       reject(new ProcessingError(`${name} could not be started: ${String(e)}`, { cause: e }));
       return;
@@ -117,7 +143,11 @@ export function runTool(cmd: string, args: readonly string[], opts: RunToolOptio
         finish(new ProcessingError(withTail(failure, stderr), { details: { tool: name, stderr: stderrTail(stderr) } }));
       } else if (code !== 0) {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        finish(new ProcessingError(withTail(`${name} ${how}`, stderr), { details: { tool: name, exitCode: code, stderr: stderrTail(stderr) } }));
+        finish(
+          new ProcessingError(withTail(`${name} ${how}${capNote}`, stderr), {
+            details: { tool: name, exitCode: code, stderr: stderrTail(stderr), ...(capped ? { memoryLimitBytes: memory } : {}) },
+          }),
+        );
       } else {
         finish(null);
       }

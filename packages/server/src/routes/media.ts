@@ -110,7 +110,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Upload a file as a new version (multipart, streamed into storage)',
         consumes: ['multipart/form-data'],
         body: uploadBody,
-        response: { 201: Media, ...errors(400, 403, 404, 409, 413, 422, 507) },
+        response: { 201: Media, ...errors(400, 403, 404, 409, 413, 422, 429, 507) },
       },
       // The body is a stream read by the handler; the schema above documents it.
       validatorCompiler: () => () => true,
@@ -200,7 +200,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         consumes: ['multipart/form-data'],
         params: MediaParams,
         body: uploadBody,
-        response: { 201: Media, ...errors(400, 403, 404, 409, 413, 422, 507) },
+        response: { 201: Media, ...errors(400, 403, 404, 409, 413, 422, 429, 507) },
       },
       validatorCompiler: () => () => true,
     },

@@ -82,7 +82,7 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
         querystring: Type.Object({ sha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$' })) }),
         response: {
           200: Type.Object({ frame: Type.Integer(), size: Type.Integer(), sha256: Type.String() }),
-          ...errors(400, 404, 413, 422),
+          ...errors(400, 404, 413, 422, 429),
         },
       },
     },

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpProblem } from './problem.js';
+
+/**
+ * Requests that carry upload bytes, by method and route (with the /api/v1 prefix): multipart
+ * uploads, tus creation and PATCH, sequence frames. One list, so every kind shares one cap.
+ */
+const UPLOAD_ROUTES = new Set([
+  'POST /api/v1/media',
+  'POST /api/v1/media/:mediaId/versions',
+  'POST /api/v1/uploads',
+  'PATCH /api/v1/uploads/:uploadId',
+  'PUT /api/v1/uploads/sequences/:uploadId/frames/:frame',
+]);
+
+export function isUploadRequest(req: FastifyRequest): boolean {
+  return UPLOAD_ROUTES.has(`${req.method} ${req.routeOptions.url ?? ''}`);
+}
+
+/** Upload requests in flight per user (in memory, per server process). */
+export class UploadSlots {
+  private readonly inFlight = new Map<string, number>();
+
+  /** `perUser` 0 = no cap. */
+  constructor(readonly perUser: number) {}
+
+  /** A release function, or undefined when the user already has `perUser` uploads in flight. */
+  tryAcquire(userId: string): (() => void) | undefined {
+    const n = this.inFlight.get(userId) ?? 0;
+    if (this.perUser > 0 && n >= this.perUser) return undefined;
+    this.inFlight.set(userId, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.inFlight.get(userId) ?? 1) - 1;
+      if (left <= 0) this.inFlight.delete(userId);
+      else this.inFlight.set(userId, left);
+    };
+  }
+
+  count(userId: string): number {
+    return this.inFlight.get(userId) ?? 0;
+  }
+}
+
+/**
+ * Caps concurrent upload requests per user: the request beyond the cap gets 429 `rate_limited`
+ * before any of its body is read. A slot is held until the response is finished or the
+ * connection closes (also for tus, whose handler takes over the raw response).
+ */
+export function installUploadSlots(app: FastifyInstance, perUser: number): UploadSlots {
+  const slots = new UploadSlots(perUser);
+  app.addHook('preHandler', async (req, reply) => {
+    if (perUser <= 0 || !isUploadRequest(req)) return;
+    const userId = req.principal?.user?.id;
+    if (!userId) return;
+    const release = slots.tryAcquire(userId);
+    if (!release) {
+      throw new HttpProblem(
+        429,
+        'rate_limited',
+        `Too many uploads at once: at most ${perUser} concurrent uploads per user; wait for one to finish and retry.`,
+        { maxConcurrentUploads: perUser, retryAfterSeconds: 1 },
+        { 'retry-after': '1' },
+      );
+    }
+    reply.raw.once('close', release);
+    reply.raw.once('finish', release);
+  });
+  return slots;
+}
