@@ -85,6 +85,9 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
 
   await app.register(cookie);
   await app.register(multipart, {
+    // Bigger parser buffers: multi-GB renders pass in 1 MiB pieces instead of 64 KiB ones.
+    highWaterMark: 1 << 20,
+    fileHwm: 1 << 20,
     limits: {
       fileSize: config.limits.maxUploadBytes,
       files: 1,
