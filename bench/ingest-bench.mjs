@@ -18,7 +18,20 @@ const src = path.join(work, 'src');
 fs.mkdirSync(src);
 console.error(`making ${N} 4K JPEG stills in ${src} …`);
 for (let k = 0; k < N; k++) {
-  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=3840x2160:rate=1,hue=h=${k * 7}`, '-frames:v', '1', '-q:v', '3', '-y', path.join(src, `plate_${String(k).padStart(4, '0')}.jpg`)]);
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=3840x2160:rate=1,hue=h=${k * 7}`,
+    '-frames:v',
+    '1',
+    '-q:v',
+    '3',
+    '-y',
+    path.join(src, `plate_${String(k).padStart(4, '0')}.jpg`),
+  ]);
 }
 const files = fs.readdirSync(src).map((f) => path.join(src, f));
 const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
@@ -30,7 +43,10 @@ function reference() {
   const t = performance.now();
   execFileSync('cp', [...files, dest]);
   execFileSync('sha256sum', files, { stdio: ['ignore', 'ignore', 'inherit'] });
-  execFileSync('exiftool', ['-json', '-q', ...files], { maxBuffer: 1 << 28, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('exiftool', ['-json', '-q', ...files], {
+    maxBuffer: 1 << 28,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   execFileSync('vipsthumbnail', ['--size', '256x256', '-o', path.join(thumbs, '%s.jpg'), ...files]);
   const s = (performance.now() - t) / 1000;
   fs.rmSync(dest, { recursive: true, force: true });
@@ -41,10 +57,22 @@ async function montu(webImages) {
   const dir = fs.mkdtempSync(path.join(work, 'montu-'));
   const m = await openMontu({ dataDir: dir, processing: { webImages } });
   const t = performance.now();
-  await Promise.all(files.map((f, k) => m.media.uploadMedia({ filePath: f, projectId: 'BENCH', taskId: `shot_${k}`, author: 'bench', wait: true })));
+  await Promise.all(
+    files.map((f, k) =>
+      m.media.uploadMedia({
+        filePath: f,
+        projectId: 'BENCH',
+        taskId: `shot_${k}`,
+        author: 'bench',
+        wait: true,
+      }),
+    ),
+  );
   const s = (performance.now() - t) / 1000;
   const { items } = await m.media.searchMedia({ projectId: 'BENCH', limit: 500 });
-  const ready = items.filter((x) => x.processingState === 'ready' && x.files.some((f) => f.role === 'thumbnail')).length;
+  const ready = items.filter(
+    (x) => x.processingState === 'ready' && x.files.some((f) => f.role === 'thumbnail'),
+  ).length;
   await m.close();
   fs.rmSync(dir, { recursive: true, force: true });
   if (ready !== files.length) throw new Error(`only ${ready}/${files.length} items ready`);
@@ -64,7 +92,16 @@ const rows = [
   { name: 'still ingest, web image only where needed', montu: median(runs.needed) },
   { name: 'still ingest, plus full-resolution web image (default)', montu: median(runs.always) },
 ].map((r) => ({ ...r, reference: ref, ratio: Math.round((r.montu / ref) * 100) / 100 }));
-const out = { bench: 'still ingest', files: N, megabytes: Math.round(bytes / 1e6), cores: os.cpus().length, reference: 'cp + sha256sum + exiftool -json (batched) + vipsthumbnail', goal: '≤ 0.8×', rows, runs };
+const out = {
+  bench: 'still ingest',
+  files: N,
+  megabytes: Math.round(bytes / 1e6),
+  cores: os.cpus().length,
+  reference: 'cp + sha256sum + exiftool -json (batched) + vipsthumbnail',
+  goal: '≤ 0.8×',
+  rows,
+  runs,
+};
 fs.mkdirSync(path.join(here, 'results'), { recursive: true });
 fs.writeFileSync(path.join(here, 'results/ingest.json'), JSON.stringify(out, null, 2) + '\n');
 const md = [

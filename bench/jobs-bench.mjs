@@ -38,36 +38,78 @@ async function pgSchema() {
 
 async function emptyJobs(mode, dbKind) {
   const dir = tmp();
-  const db = dbKind === 'postgres' ? await pgSchema() : { url: path.join(dir, 'montu.db'), drop: async () => undefined };
-  const montu = await openMontu({ dataDir: dir, databaseUrl: db.url, jobs: false, webhooks: { deliver: false } });
+  const db =
+    dbKind === 'postgres'
+      ? await pgSchema()
+      : { url: path.join(dir, 'montu.db'), drop: async () => undefined };
+  const montu = await openMontu({
+    dataDir: dir,
+    databaseUrl: db.url,
+    jobs: false,
+    webhooks: { deliver: false },
+  });
   const store = new JobStore(montu.db, montu.dialect, DEFAULT_RETRY);
   const events = new EventBus();
   let settled = 0;
   let resolve;
   const all = new Promise((r) => (resolve = r));
   const common = {
-    store, events, handlers: { cleanup: async () => undefined }, worker: `bench~${process.pid}~x`, concurrency: 4, leaseMs: 30_000, pollMs: 50,
-    onSettled: async () => { if (++settled === EMPTY_JOBS) resolve(); },
+    store,
+    events,
+    handlers: { cleanup: async () => undefined },
+    worker: `bench~${process.pid}~x`,
+    concurrency: 4,
+    leaseMs: 30_000,
+    pollMs: 50,
+    onSettled: async () => {
+      if (++settled === EMPTY_JOBS) resolve();
+    },
   };
-  const queue = mode === 'embedded'
-    ? new EmbeddedQueue(common)
-    : new BullmqQueue({ ...common, retry: DEFAULT_RETRY, redisUrl: REDIS, queueName: `bench-${randomBytes(4).toString('hex')}`, work: true });
+  const queue =
+    mode === 'embedded'
+      ? new EmbeddedQueue(common)
+      : new BullmqQueue({
+          ...common,
+          retry: DEFAULT_RETRY,
+          redisUrl: REDIS,
+          queueName: `bench-${randomBytes(4).toString('hex')}`,
+          work: true,
+        });
   await queue.start();
   const t0 = performance.now();
-  for (let i = 0; i < EMPTY_JOBS; i += 200) await queue.enqueue(Array.from({ length: Math.min(200, EMPTY_JOBS - i) }, () => ({ type: 'cleanup' })));
+  for (let i = 0; i < EMPTY_JOBS; i += 200)
+    await queue.enqueue(Array.from({ length: Math.min(200, EMPTY_JOBS - i) }, () => ({ type: 'cleanup' })));
   await all;
   const ms = performance.now() - t0;
   await queue.stop();
   await montu.close();
   await db.drop();
   fs.rmSync(dir, { recursive: true, force: true });
-  return { mode, database: dbKind, jobs: EMPTY_JOBS, seconds: +(ms / 1000).toFixed(2), jobsPerSecond: Math.round(EMPTY_JOBS / (ms / 1000)), msPerJob: +(ms / EMPTY_JOBS).toFixed(3) };
+  return {
+    mode,
+    database: dbKind,
+    jobs: EMPTY_JOBS,
+    seconds: +(ms / 1000).toFixed(2),
+    jobsPerSecond: Math.round(EMPTY_JOBS / (ms / 1000)),
+    msPerJob: +(ms / EMPTY_JOBS).toFixed(3),
+  };
 }
 
 async function makeFiles(dir) {
   const files = [];
   const clip = path.join(dir, 'clip.mov');
-  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=24:duration=2', '-c:v', 'mpeg4', '-y', clip]);
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=640x360:rate=24:duration=2',
+    '-c:v',
+    'mpeg4',
+    '-y',
+    clip,
+  ]);
   for (let i = 0; i < FILES; i++) {
     if (i % 3 === 2) {
       const f = path.join(dir, `clip_${i}.mov`);
@@ -75,7 +117,11 @@ async function makeFiles(dir) {
       files.push(f);
     } else {
       const f = path.join(dir, `still_${i}.png`);
-      await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: i, g: 100, b: 200 - i } } }).png().toFile(f);
+      await sharp({
+        create: { width: 1920, height: 1080, channels: 3, background: { r: i, g: 100, b: 200 - i } },
+      })
+        .png()
+        .toFile(f);
       files.push(f);
     }
   }
@@ -86,12 +132,35 @@ async function throughput(workers, files) {
   const dir = tmp();
   const db = await pgSchema();
   const queueName = `bench-${randomBytes(4).toString('hex')}`;
-  const env = { ...process.env, MONTU_DATA_DIR: dir, MONTU_DATABASE_URL: db.url, MONTU_REDIS_URL: REDIS, MONTU_QUEUE_NAME: queueName, MONTU_STORAGE_ROOT: path.join(dir, 'storage') };
-  const montu = await openMontu({ dataDir: dir, databaseUrl: db.url, storage: { type: 'local', root: path.join(dir, 'storage') }, jobs: { redisUrl: REDIS, work: false, queueName }, webhooks: { deliver: false } });
+  const env = {
+    ...process.env,
+    MONTU_DATA_DIR: dir,
+    MONTU_DATABASE_URL: db.url,
+    MONTU_REDIS_URL: REDIS,
+    MONTU_QUEUE_NAME: queueName,
+    MONTU_STORAGE_ROOT: path.join(dir, 'storage'),
+  };
+  const montu = await openMontu({
+    dataDir: dir,
+    databaseUrl: db.url,
+    storage: { type: 'local', root: path.join(dir, 'storage') },
+    jobs: { redisUrl: REDIS, work: false, queueName },
+    webhooks: { deliver: false },
+  });
   const ids = [];
-  for (const [i, f] of files.entries()) ids.push(await montu.media.uploadMedia({ filePath: f, projectId: 'BEN', taskId: `sh${i}_comp`, author: 'bench' }));
+  for (const [i, f] of files.entries())
+    ids.push(
+      await montu.media.uploadMedia({
+        filePath: f,
+        projectId: 'BEN',
+        taskId: `sh${i}_comp`,
+        author: 'bench',
+      }),
+    );
   const t0 = performance.now();
-  const procs = Array.from({ length: workers }, () => spawn(process.execPath, [BIN, 'worker'], { env, stdio: 'ignore' }));
+  const procs = Array.from({ length: workers }, () =>
+    spawn(process.execPath, [BIN, 'worker'], { env, stdio: 'ignore' }),
+  );
   for (;;) {
     const c = await montu.jobs.counts();
     if (c.queued === 0 && c.running === 0 && c.done + c.failed >= ids.length * 3) break;
@@ -105,10 +174,21 @@ async function throughput(workers, files) {
   await db.drop();
   fs.rmSync(dir, { recursive: true, force: true });
   // Includes worker start-up (about a second), as a real scale-out would.
-  return { workers, files: ids.length, seconds: +(ms / 1000).toFixed(2), filesPerSecond: +(ids.length / (ms / 1000)).toFixed(2), failed: counts.failed };
+  return {
+    workers,
+    files: ids.length,
+    seconds: +(ms / 1000).toFixed(2),
+    filesPerSecond: +(ids.length / (ms / 1000)).toFixed(2),
+    failed: counts.failed,
+  };
 }
 
-const results = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, at: new Date().toISOString(), emptyJobs: [], ingest: [] };
+const results = {
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+  at: new Date().toISOString(),
+  emptyJobs: [],
+  ingest: [],
+};
 results.emptyJobs.push(await emptyJobs('embedded', 'sqlite'));
 if (PG) results.emptyJobs.push(await emptyJobs('embedded', 'postgres'));
 if (REDIS) results.emptyJobs.push(await emptyJobs('bullmq', PG ? 'postgres' : 'sqlite'));
@@ -134,7 +214,9 @@ const md = [
   '',
   '| mode | database | jobs | seconds | jobs/s | ms/job |',
   '|---|---|---:|---:|---:|---:|',
-  ...results.emptyJobs.map((r) => `| ${r.mode} | ${r.database} | ${r.jobs} | ${r.seconds} | ${r.jobsPerSecond} | ${r.msPerJob} |`),
+  ...results.emptyJobs.map(
+    (r) => `| ${r.mode} | ${r.database} | ${r.jobs} | ${r.seconds} | ${r.jobsPerSecond} | ${r.msPerJob} |`,
+  ),
   '',
   `## Processing throughput (${FILES} files: 2/3 1080p PNG stills, 1/3 2 s 640×360 clips; PostgreSQL + Redis + local storage)`,
   '',

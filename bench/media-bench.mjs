@@ -29,12 +29,14 @@ async function timed(fn) {
 }
 async function pool(items, n, fn) {
   let i = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (i < items.length) {
-      const k = i++;
-      await fn(items[k], k);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (i < items.length) {
+        const k = i++;
+        await fn(items[k], k);
+      }
+    }),
+  );
 }
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
@@ -42,7 +44,9 @@ function run(cmd, args) {
     let err = '';
     c.stderr.on('data', (d) => (err += d));
     c.on('error', reject);
-    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err.slice(-400)}`))));
+    c.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err.slice(-400)}`)),
+    );
   });
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -61,14 +65,46 @@ for (let i = 0; i < JPEGS; i++) {
     await fs.access(f);
   } catch {
     // 4K frames with detail and noise so JPEG decoding does real work.
-    await exec('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=3840x2160:rate=25,noise=alls=${10 + (i % 7)}:allf=t`, '-vf', `hue=h=${i * 9}`, '-frames:v', '1', '-q:v', '3', f]);
+    await exec('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=3840x2160:rate=25,noise=alls=${10 + (i % 7)}:allf=t`,
+      '-vf',
+      `hue=h=${i * 9}`,
+      '-frames:v',
+      '1',
+      '-q:v',
+      '3',
+      f,
+    ]);
   }
 }
 const video = path.join(tmp, 'clip1080.mp4');
 try {
   await fs.access(video);
 } catch {
-  await exec('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=24000/1001:duration=20', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '48', '-pix_fmt', 'yuv420p', video]);
+  await exec('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1920x1080:rate=24000/1001:duration=20',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-g',
+    '48',
+    '-pix_fmt',
+    'yuv420p',
+    video,
+  ]);
 }
 let corpusFiles = [];
 let corpusStills = [];
@@ -90,20 +126,50 @@ for (let i = 0; generated.length + corpusStills.length + jpegs.length < 200; i++
   try {
     await fs.access(f);
   } catch {
-    const pix = ext === 'exr' ? ['-pix_fmt', 'gbrpf32le', '-c:v', 'exr'] : ext === 'tif' ? ['-pix_fmt', 'rgb48le'] : [];
-    await exec('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${640 + i}x360`, '-frames:v', '1', ...pix, f]);
+    const pix =
+      ext === 'exr' ? ['-pix_fmt', 'gbrpf32le', '-c:v', 'exr'] : ext === 'tif' ? ['-pix_fmt', 'rgb48le'] : [];
+    await exec('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${640 + i}x360`,
+      '-frames:v',
+      '1',
+      ...pix,
+      f,
+    ]);
   }
 }
 const stillFiles = [...corpusStills, ...jpegs, ...generated].slice(0, 200);
 const mixedFiles = [...corpusFiles, ...jpegs].slice(0, 200);
 
-const out = { date: new Date().toISOString(), cpus: os.cpus().length, node: process.version, concurrency: CONCURRENCY, benchmarks: {} };
+const out = {
+  date: new Date().toISOString(),
+  cpus: os.cpus().length,
+  node: process.version,
+  concurrency: CONCURRENCY,
+  benchmarks: {},
+};
 {
   const { createRequire } = await import('node:module');
   const req = createRequire(path.join(root, 'packages/core/package.json'));
-  const vendoredPl = path.join(path.dirname(req.resolve('exiftool-vendored.pl/package.json')), 'bin', 'exiftool');
-  const ver = (cmd, args) => exec(cmd, args).then((r) => r.stdout.trim(), () => 'unknown');
-  out.exiftoolVersions = { vendored: await ver('perl', [vendoredPl, '-ver']), system: await ver('exiftool', ['-ver']) };
+  const vendoredPl = path.join(
+    path.dirname(req.resolve('exiftool-vendored.pl/package.json')),
+    'bin',
+    'exiftool',
+  );
+  const ver = (cmd, args) =>
+    exec(cmd, args).then(
+      (r) => r.stdout.trim(),
+      () => 'unknown',
+    );
+  out.exiftoolVersions = {
+    vendored: await ver('perl', [vendoredPl, '-ver']),
+    system: await ver('exiftool', ['-ver']),
+  };
 }
 
 // ---- (a) thumbnails of 4K JPEGs vs vipsthumbnail -------------------------------------------
@@ -126,14 +192,19 @@ const out = { date: new Date().toISOString(), cpus: os.cpus().length, node: proc
   const vips = () => run('vipsthumbnail', ['-s', '256', '-o', path.join(vipsDir, '%s.jpg'), ...jpegs]);
   await montu(); // warm-up (page cache, sharp init)
   await vips();
-  const m = [], v = [];
+  const m = [],
+    v = [];
   for (let r = 0; r < 3; r++) {
     m.push(await timed(montu));
     v.push(await timed(vips));
   }
   out.benchmarks.thumbnails = {
-    files: jpegs.length, size: '3840x2160 JPEG → 256 px', montu_s: median(m), vipsthumbnail_s: median(v),
-    ratio: median(m) / median(v), goal: '≤ 0.5',
+    files: jpegs.length,
+    size: '3840x2160 JPEG → 256 px',
+    montu_s: median(m),
+    vipsthumbnail_s: median(v),
+    ratio: median(m) / median(v),
+    goal: '≤ 0.5',
   };
 }
 
@@ -165,15 +236,30 @@ async function metadataBench(metaFiles, label) {
   // Warm: exiftool processes already running (a long-lived server's case); stated separately.
   const warmProber = new MediaProber();
   const montuWarm = () => warmProber.probeFiles(metaFiles);
-  const batched = () => exec('exiftool', ['-json', ...metaFiles], { maxBuffer: 256 * 1024 * 1024 }).catch((e) => e);
-  const perFile = () => pool(metaFiles, CONCURRENCY, (f) => exec('exiftool', ['-json', f], { maxBuffer: 64 * 1024 * 1024 }).catch((e) => e));
+  const batched = () =>
+    exec('exiftool', ['-json', ...metaFiles], { maxBuffer: 256 * 1024 * 1024 }).catch((e) => e);
+  const perFile = () =>
+    pool(metaFiles, CONCURRENCY, (f) =>
+      exec('exiftool', ['-json', f], { maxBuffer: 64 * 1024 * 1024 }).catch((e) => e),
+    );
   await montu(); // warm-up: page cache; loads ffmpeg's pixel-format table once per process (one ffprobe run)
   await montuWarm();
   await batched();
   // The files Montu needed ffprobe for, and what ffprobe alone costs on them (the floor for these files).
-  const ffprobeFiles = metaFiles.filter((f, i) => !(lastResult[i] instanceof Error) && lastResult[i].sources.includes('ffprobe'));
-  const ffprobeOnly = () => pool(ffprobeFiles, CONCURRENCY, (f) => exec('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', f], { maxBuffer: 64 * 1024 * 1024 }).catch((e) => e));
-  const m = [], mc = [], w = [], b = [], fo = [];
+  const ffprobeFiles = metaFiles.filter(
+    (f, i) => !(lastResult[i] instanceof Error) && lastResult[i].sources.includes('ffprobe'),
+  );
+  const ffprobeOnly = () =>
+    pool(ffprobeFiles, CONCURRENCY, (f) =>
+      exec('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', f], {
+        maxBuffer: 64 * 1024 * 1024,
+      }).catch((e) => e),
+    );
+  const m = [],
+    mc = [],
+    w = [],
+    b = [],
+    fo = [];
   for (let r = 0; r < 5; r++) {
     const c0 = await cpuSeconds();
     m.push(await timed(montu));
@@ -186,10 +272,18 @@ async function metadataBench(metaFiles, label) {
   const p = await timed(perFile);
   const ffprobeOnlyS = fo.length ? median(fo) : 0;
   out.benchmarks[label] = {
-    files: metaFiles.length, montu_s: median(m), montu_cpu_s: median(mc), montu_warm_s: median(w),
-    exiftool_batched_s: median(b), exiftool_per_file_s: p,
-    ratio_vs_batched: median(m) / median(b), warm_ratio_vs_batched: median(w) / median(b), speedup_vs_per_file: p / median(m),
-    ffprobe_files: ffprobeFiles.length, ffprobe_only_s: ffprobeOnlyS, ffprobe_floor_ratio_vs_batched: ffprobeOnlyS / median(b),
+    files: metaFiles.length,
+    montu_s: median(m),
+    montu_cpu_s: median(mc),
+    montu_warm_s: median(w),
+    exiftool_batched_s: median(b),
+    exiftool_per_file_s: p,
+    ratio_vs_batched: median(m) / median(b),
+    warm_ratio_vs_batched: median(w) / median(b),
+    speedup_vs_per_file: p / median(m),
+    ffprobe_files: ffprobeFiles.length,
+    ffprobe_only_s: ffprobeOnlyS,
+    ffprobe_floor_ratio_vs_batched: ffprobeOnlyS / median(b),
     goal: 'within 1.5× of batched; ≥ 5× faster than per-file',
     note: 'montu_s: new MediaProber per run (exiftool start-up and end timed); montu_warm_s: one prober kept alive. ffprobe_only_s: ffprobe alone on the files Montu needs it for (video/audio, DPX, some BMP), same parallelism. exiftool per file runs with the same parallelism.',
   };
@@ -204,7 +298,19 @@ await metadataBench(mixedFiles, 'metadataMixed');
   await prober.close();
   const limits = resolveLimits();
   const T = 10;
-  const ff = () => run('ffmpeg', ['-v', 'error', '-y', '-ss', String(T), '-i', video, '-frames:v', '1', path.join(tmp, 'frame.jpg')]);
+  const ff = () =>
+    run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-ss',
+      String(T),
+      '-i',
+      video,
+      '-frames:v',
+      '1',
+      path.join(tmp, 'frame.jpg'),
+    ]);
   const full = async () => {
     const r = await videoFrame(video, meta, { maxEdge: null, timestamp: T, limits, timeoutMs: 60_000 });
     await fs.writeFile(path.join(tmp, 'frame-montu.jpg'), r.data);
@@ -215,16 +321,23 @@ await metadataBench(mixedFiles, 'metadataMixed');
   };
   await ff();
   await full();
-  const a = [], f = [], t = [];
+  const a = [],
+    f = [],
+    t = [];
   for (let r = 0; r < 9; r++) {
     a.push(await timed(ff));
     f.push(await timed(full));
     t.push(await timed(thumb));
   }
   out.benchmarks.videoFrame = {
-    file: '1920x1080 H.264 24000/1001, 20 s, GOP 48', timestamp_s: T,
-    ffmpeg_s: median(a), montu_full_frame_s: median(f), montu_thumbnail_s: median(t),
-    ratio_full_frame: median(f) / median(a), ratio_thumbnail: median(t) / median(a), goal: 'within 1.2×',
+    file: '1920x1080 H.264 24000/1001, 20 s, GOP 48',
+    timestamp_s: T,
+    ffmpeg_s: median(a),
+    montu_full_frame_s: median(f),
+    montu_thumbnail_s: median(t),
+    ratio_full_frame: median(f) / median(a),
+    ratio_thumbnail: median(t) / median(a),
+    goal: 'within 1.2×',
   };
 }
 

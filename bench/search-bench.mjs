@@ -20,7 +20,20 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'montu-search-bench-'));
 const montu = await openMontu({ dataDir: dir, jobs: false });
 const steps = ['comp', 'lighting', 'anim', 'fx', 'layout', 'lookdev'];
 const authors = Array.from({ length: 40 }, (_, i) => `artist${i}`);
-const words = ['explosion', 'rim light', 'hero', 'crowd', 'debris', 'smoke', 'rain', 'neon', 'plate', 'matte', 'retime', 'grade'];
+const words = [
+  'explosion',
+  'rim light',
+  'hero',
+  'crowd',
+  'debris',
+  'smoke',
+  'rain',
+  'neon',
+  'plate',
+  'matte',
+  'retime',
+  'grade',
+];
 const statuses = ['wip', 'pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold'];
 const types = ['image', 'video', 'sequence', 'audio'];
 
@@ -40,7 +53,15 @@ for (let start = 0; start < RECORDS; start += 2000) {
       const taskId = `ep${String(ep).padStart(2, '0')}_sq${String(sq).padStart(3, '0')}_sh${String(sh).padStart(3, '0')}_${pick(steps)}`;
       await trx
         .insertInto('task')
-        .values({ project_id: projectId, id: taskId, episode: null, sequence: null, shot: null, step: null, created_at: new Date().toISOString() })
+        .values({
+          project_id: projectId,
+          id: taskId,
+          episode: null,
+          sequence: null,
+          shot: null,
+          step: null,
+          created_at: new Date().toISOString(),
+        })
         .onConflict((oc) => oc.columns(['project_id', 'id']).doNothing())
         .execute();
       const vk = `${projectId}/${taskId}`;
@@ -48,14 +69,38 @@ for (let start = 0; start < RECORDS; start += 2000) {
       versionOf.set(vk, v);
       const id = newId();
       await insertMediaRecord(trx, {
-        id, projectId, taskId, versionNumber: v, mediaType: pick(types),
+        id,
+        projectId,
+        taskId,
+        versionNumber: v,
+        mediaType: pick(types),
         fileName: `${taskId}_v${String(v).padStart(3, '0')}.${pick(['exr', 'mov', 'jpg', 'wav'])}`,
-        mimeType: 'image/x-exr', size: Math.floor(rng() * 5e8), sha256: 'f'.repeat(64), author: pick(authors),
-        description: `${pick(words)} ${pick(words)} pass ${i}`, tags: [...new Set([pick(words).split(' ')[0], pick(['hero', 'bg', 'fg'])])],
-        processing: false, metadata: {}, customProperties: {},
-        files: [{ role: 'original', frame: null, backend: 'local', key: `${projectId}/${taskId}/v${v}/${id}`, size: 1, sha256: 'f'.repeat(64), contentType: 'image/x-exr' }],
+        mimeType: 'image/x-exr',
+        size: Math.floor(rng() * 5e8),
+        sha256: 'f'.repeat(64),
+        author: pick(authors),
+        description: `${pick(words)} ${pick(words)} pass ${i}`,
+        tags: [...new Set([pick(words).split(' ')[0], pick(['hero', 'bg', 'fg'])])],
+        processing: false,
+        metadata: {},
+        customProperties: {},
+        files: [
+          {
+            role: 'original',
+            frame: null,
+            backend: 'local',
+            key: `${projectId}/${taskId}/v${v}/${id}`,
+            size: 1,
+            sha256: 'f'.repeat(64),
+            contentType: 'image/x-exr',
+          },
+        ],
       });
-      await trx.updateTable('media').set({ status: pick(statuses) }).where('id', '=', id).execute();
+      await trx
+        .updateTable('media')
+        .set({ status: pick(statuses) })
+        .where('id', '=', id)
+        .execute();
     }
   });
 }
@@ -87,13 +132,27 @@ for (const [name, q] of Object.entries(queries)) {
     count = page.items.length;
   }
   times.sort((a, b) => a - b);
-  results.push({ query: name, median_ms: round(times[Math.floor(times.length / 2)]), p95_ms: round(times[Math.floor(times.length * 0.95)]), items: count });
+  results.push({
+    query: name,
+    median_ms: round(times[Math.floor(times.length / 2)]),
+    p95_ms: round(times[Math.floor(times.length * 0.95)]),
+    items: count,
+  });
 }
 await montu.close();
 if (!process.env.KEEP) fs.rmSync(dir, { recursive: true, force: true });
 else console.error('kept', dir);
 
-const out = { bench: 'searchMedia', records: RECORDS, runs: RUNS, database: 'SQLite (WAL)', machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`, seed_seconds: round(seedSeconds), goal: 'median < 50 ms', results };
+const out = {
+  bench: 'searchMedia',
+  records: RECORDS,
+  runs: RUNS,
+  database: 'SQLite (WAL)',
+  machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`,
+  seed_seconds: round(seedSeconds),
+  goal: 'median < 50 ms',
+  results,
+};
 fs.mkdirSync(path.join(here, 'results'), { recursive: true });
 fs.writeFileSync(path.join(here, 'results/search.json'), JSON.stringify(out, null, 2) + '\n');
 const md = [
@@ -111,7 +170,8 @@ function round(x) {
 }
 function mulberry32(a) {
   return () => {
-    a |= 0; a = (a + 0x6d2b79f5) | 0;
+    a |= 0;
+    a = (a + 0x6d2b79f5) | 0;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;

@@ -55,10 +55,16 @@ async function cpOnce(i) {
 
 // The server, in a child process, its data on the same disk as the cp copies.
 const dataDir = path.join(tmp, 'data');
-const child = spawn(process.execPath, [path.join(root, 'packages/server/test/fixtures/serve-child.mjs'), dataDir], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const { url, token } = JSON.parse(await new Promise((r) => readline.createInterface({ input: child.stdout }).once('line', r)));
+const child = spawn(
+  process.execPath,
+  [path.join(root, 'packages/server/test/fixtures/serve-child.mjs'), dataDir],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
+const { url, token } = JSON.parse(
+  await new Promise((r) => readline.createInterface({ input: child.stdout }).once('line', r)),
+);
 const auth = { authorization: `Bearer ${token}` };
 
 async function multipartOnce(i) {
@@ -77,7 +83,11 @@ async function multipartOnce(i) {
   const t0 = process.hrtime.bigint();
   const r = await fetch(`${url}/api/v1/media`, {
     method: 'POST',
-    headers: { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(pre.length + size + post.length) },
+    headers: {
+      ...auth,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(pre.length + size + post.length),
+    },
     body: Readable.toWeb(Readable.from(gen())),
     duplex: 'half',
   });
@@ -87,15 +97,29 @@ async function multipartOnce(i) {
 }
 
 async function tusOnce(i) {
-  const meta = (o) => Object.entries(o).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(',');
+  const meta = (o) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+      .join(',');
   const t0 = process.hrtime.bigint();
   const c = await fetch(`${url}/api/v1/uploads`, {
     method: 'POST',
-    headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(size), 'upload-metadata': meta({ filename: 'payload.jpg', projectId: 'BIG', taskId: `bench_tus_${i}` }) },
+    headers: {
+      ...auth,
+      'tus-resumable': '1.0.0',
+      'upload-length': String(size),
+      'upload-metadata': meta({ filename: 'payload.jpg', projectId: 'BIG', taskId: `bench_tus_${i}` }),
+    },
   });
   const r = await fetch(new URL(c.headers.get('location'), url), {
     method: 'PATCH',
-    headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': String(size) },
+    headers: {
+      ...auth,
+      'tus-resumable': '1.0.0',
+      'upload-offset': '0',
+      'content-type': 'application/offset+octet-stream',
+      'content-length': String(size),
+    },
     body: Readable.toWeb(fs.createReadStream(src, { highWaterMark: 1 << 20 })),
     duplex: 'half',
   });
@@ -113,18 +137,37 @@ try {
 
   // Warm up, then measure GET /api/v1/media/:id.
   const cannon = (duration) =>
-    autocannon({ url: `${url}/api/v1/media/${mediaId}`, connections: CONNECTIONS, duration, headers: auth, pipelining: 1 });
+    autocannon({
+      url: `${url}/api/v1/media/${mediaId}`,
+      connections: CONNECTIONS,
+      duration,
+      headers: auth,
+      pipelining: 1,
+    });
   await cannon(2);
   const get = await cannon(GET_SECONDS);
 
   const out = {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
     upload: {
       bytes: size,
       cp: { seconds: best(cp), MBps: mbps(best(cp)) },
-      multipart: { seconds: best(mp.map((x) => x.s)), MBps: mbps(best(mp.map((x) => x.s))), ratioToCp: best(cp) / best(mp.map((x) => x.s)) },
-      tus: { seconds: best(tus.map((x) => x.s)), MBps: mbps(best(tus.map((x) => x.s))), ratioToCp: best(cp) / best(tus.map((x) => x.s)) },
+      multipart: {
+        seconds: best(mp.map((x) => x.s)),
+        MBps: mbps(best(mp.map((x) => x.s))),
+        ratioToCp: best(cp) / best(mp.map((x) => x.s)),
+      },
+      tus: {
+        seconds: best(tus.map((x) => x.s)),
+        MBps: mbps(best(tus.map((x) => x.s))),
+        ratioToCp: best(cp) / best(tus.map((x) => x.s)),
+      },
       goalRatio: 0.6,
     },
     getMedia: {

@@ -10,7 +10,12 @@ const results = path.join(root, 'bench/results');
 const order = ['ingest', 'media', 'search', 'server', 'jobs', 'web'];
 const read = (name) => {
   const p = path.join(results, `${name}.md`);
-  return fs.existsSync(p) ? fs.readFileSync(p, 'utf8').trim().replace(/^# .*\n+/, '') : null;
+  return fs.existsSync(p)
+    ? fs
+        .readFileSync(p, 'utf8')
+        .trim()
+        .replace(/^# .*\n+/, '')
+    : null;
 };
 const sections = order
   .map((name) => [name, read(name)])
@@ -25,4 +30,6 @@ const put = (marker, body) => {
 put('benchmarks', sections.join('\n\n') || '_No results yet: run `npm run bench`._');
 if (reliability) put('reliability', reliability);
 fs.writeFileSync(path.join(root, 'README.md'), readme);
-console.log(`README updated with ${sections.length} benchmark section(s)${reliability ? ' and the reliability table' : ''}.`);
+console.log(
+  `README updated with ${sections.length} benchmark section(s)${reliability ? ' and the reliability table' : ''}.`,
+);

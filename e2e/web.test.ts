@@ -5,7 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,7 +52,10 @@ function freePort(): Promise<number> {
 async function adminApi<T>(method: string, p: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}/api/v1${p}`, {
     method,
-    headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${adminToken}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
@@ -53,7 +64,8 @@ async function adminApi<T>(method: string, p: string, body?: unknown): Promise<T
 
 type MediaLite = { id: string; taskId: string; version: string; status: string; processingState: string };
 const findMedia = async (taskId: string): Promise<MediaLite[]> =>
-  (await adminApi<{ items: MediaLite[] }>('GET', `/media?projectId=${PROJECT}&taskId=${taskId}&limit=50`)).items;
+  (await adminApi<{ items: MediaLite[] }>('GET', `/media?projectId=${PROJECT}&taskId=${taskId}&limit=50`))
+    .items;
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
@@ -82,10 +94,14 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'montu-e2e-'));
     const port = await freePort();
-    server = spawn(process.execPath, [CLI, 'serve', '--data-dir', path.join(work, 'data'), '--port', String(port), '--host', '127.0.0.1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MONTU_LOG_LEVEL: 'warn' },
-    });
+    server = spawn(
+      process.execPath,
+      [CLI, 'serve', '--data-dir', path.join(work, 'data'), '--port', String(port), '--host', '127.0.0.1'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, MONTU_LOG_LEVEL: 'warn' },
+      },
+    );
     let err = '';
     server.stderr!.on('data', (b: Buffer) => (err += b.toString()));
     server.stdout!.on('data', (b: Buffer) => (err += b.toString()));
@@ -93,27 +109,95 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     for (let i = 0; i < 200; i++) {
       const m = /API token:\s*(\S+)/.exec(err);
       if (m) adminToken = m[1]!;
-      if (adminToken && (await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) break;
+      if (
+        adminToken &&
+        (await fetch(`${base}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      )
+        break;
       await new Promise((r) => setTimeout(r, 150));
     }
     if (!adminToken) throw new Error(`montu serve did not start:\n${err}`);
 
-    await adminApi('POST', '/projects', { id: PROJECT, name: 'Star Wars Anthology', settings: { defaultFps: '24/1' } });
-    for (const [username, role] of [['ana', 'artist'], ['sam', 'supervisor']] as const) {
-      const u = await adminApi<{ id: string }>('POST', '/users', { username, password: PASSWORD, displayName: username === 'ana' ? 'Ana Artist' : 'Sam Supervisor' });
+    await adminApi('POST', '/projects', {
+      id: PROJECT,
+      name: 'Star Wars Anthology',
+      settings: { defaultFps: '24/1' },
+    });
+    for (const [username, role] of [
+      ['ana', 'artist'],
+      ['sam', 'supervisor'],
+    ] as const) {
+      const u = await adminApi<{ id: string }>('POST', '/users', {
+        username,
+        password: PASSWORD,
+        displayName: username === 'ana' ? 'Ana Artist' : 'Sam Supervisor',
+      });
       await adminApi('PUT', `/projects/${PROJECT}/members/${u.id}`, { role });
     }
 
     // Media: a still, two versions of a 2 s 24 fps movie, a 10-frame PNG sequence.
-    ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=1', '-frames:v', '1', path.join(work, 'still.png')]);
-    ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=24', '-t', '2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', path.join(work, 'shot_v1.mp4')]);
-    ffmpeg(['-f', 'lavfi', '-i', 'smptebars=size=640x360:rate=24', '-t', '2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', path.join(work, 'shot_v2.mp4')]);
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=640x360:rate=1',
+      '-frames:v',
+      '1',
+      path.join(work, 'still.png'),
+    ]);
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=640x360:rate=24',
+      '-t',
+      '2',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      path.join(work, 'shot_v1.mp4'),
+    ]);
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'smptebars=size=640x360:rate=24',
+      '-t',
+      '2',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      path.join(work, 'shot_v2.mp4'),
+    ]);
     mkdirSync(path.join(work, 'seq'));
-    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=24', '-frames:v', '10', '-start_number', '1001', path.join(work, 'seq/plate.%04d.png')]);
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x180:rate=24',
+      '-frames:v',
+      '10',
+      '-start_number',
+      '1001',
+      path.join(work, 'seq/plate.%04d.png'),
+    ]);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
 
@@ -128,7 +212,10 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     const entry = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
     const total = entry.reduce((n, f) => n + gzipSync(readFileSync(path.join(WEB_DIST, f))).length, 0);
     const all = readdirSync(path.join(WEB_DIST, 'assets')).filter((f) => f.endsWith('.js'));
-    const everything = all.reduce((n, f) => n + gzipSync(readFileSync(path.join(WEB_DIST, 'assets', f))).length, 0);
+    const everything = all.reduce(
+      (n, f) => n + gzipSync(readFileSync(path.join(WEB_DIST, 'assets', f))).length,
+      0,
+    );
     writeResult({ firstPageJsGzipBytes: total, allJsGzipBytes: everything, firstPageFiles: entry });
     expect(total).toBeLessThan(300_000);
   });
@@ -165,7 +252,11 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await expect.poll(async () => (await findMedia(TASK_VIDEO)).length, { timeout: 60_000 }).toBe(2);
     // Every row ends "ready" (processing progress comes from the event stream, with a poll as backstop).
     await expect
-      .poll(async () => panel.locator('li[data-state]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state'))), { timeout: 180_000 })
+      .poll(
+        async () =>
+          panel.locator('li[data-state]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state'))),
+        { timeout: 180_000 },
+      )
       .toEqual(['ready', 'ready', 'ready', 'ready']);
     await panel.getByRole('button', { name: 'Close upload panel' }).click();
     await expect.poll(() => page.locator('a[data-media-id]').count()).toBe(3);
@@ -183,7 +274,9 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await page.goto(`${base}/m/${v1.id}`);
     const video = page.getByTestId('video');
     await video.waitFor();
-    await page.waitForFunction(() => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2);
+    await page.waitForFunction(
+      () => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2,
+    );
     await page.getByRole('img', { name: /ep01_sq010_sh010_comp v001/ }).click({ position: { x: 5, y: 5 } });
     for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowRight');
     await expect.poll(() => page.getByTestId('frame-counter').textContent()).toBe('12');
@@ -207,10 +300,15 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await page.getByRole('list', { name: 'Notes' }).getByText('fix the edge').waitFor();
     await shot(page, 'drawing');
 
-    const notes = await adminApi<Array<{ frame: number; drawing: { shapes: Array<{ type: string; from: { x: number; y: number }; to: { x: number; y: number } }> }; mentions: string[] }>>(
-      'GET',
-      `/media/${v1.id}/annotations`,
-    );
+    const notes = await adminApi<
+      Array<{
+        frame: number;
+        drawing: {
+          shapes: Array<{ type: string; from: { x: number; y: number }; to: { x: number; y: number } }>;
+        };
+        mentions: string[];
+      }>
+    >('GET', `/media/${v1.id}/annotations`);
     expect(notes).toHaveLength(1);
     expect(notes[0]!.frame).toBe(12);
     const arrow = notes[0]!.drawing.shapes[0]!;
@@ -223,9 +321,14 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     // Reload: the viewer opens at frame 0; clicking the note jumps to frame 12 and shows the arrow in place.
     await page.reload();
     await page.getByTestId('video').waitFor();
-    await page.waitForFunction(() => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2);
+    await page.waitForFunction(
+      () => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2,
+    );
     expect(await page.getByTestId('frame-counter').textContent()).toBe('0');
-    await page.getByRole('list', { name: 'Notes' }).getByRole('button', { name: /frame 12/ }).click();
+    await page
+      .getByRole('list', { name: 'Notes' })
+      .getByRole('button', { name: /frame 12/ })
+      .click();
     await expect.poll(() => page.getByTestId('frame-counter').textContent()).toBe('12');
     await page.waitForTimeout(300);
     const box2 = (await page.getByTestId('video').boundingBox())!;
@@ -236,7 +339,10 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
         const c = document.querySelector('[data-testid=drawing-canvas]') as HTMLCanvasElement;
         const ctx = c.getContext('2d')!;
         const d = window.devicePixelRatio || 1;
-        return [Array.from(ctx.getImageData(Math.round(x * d), Math.round(y * d), 1, 1).data), Array.from(ctx.getImageData(Math.round(x2 * d), Math.round(y2 * d), 1, 1).data)];
+        return [
+          Array.from(ctx.getImageData(Math.round(x * d), Math.round(y * d), 1, 1).data),
+          Array.from(ctx.getImageData(Math.round(x2 * d), Math.round(y2 * d), 1, 1).data),
+        ];
       },
       {
         x: box2.x - canvasBox.x + box2.width * 0.45,
@@ -273,7 +379,13 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await page.getByRole('button', { name: 'Next frame' }).click();
     await page.getByRole('button', { name: 'Next frame' }).blur();
     await page.keyboard.press('ArrowRight');
-    await expect.poll(() => page.evaluate(() => [...document.querySelectorAll('video')].map((v) => Math.floor(v.currentTime * 24)))).toEqual([3, 3]);
+    await expect
+      .poll(() =>
+        page.evaluate(() =>
+          [...document.querySelectorAll('video')].map((v) => Math.floor(v.currentTime * 24)),
+        ),
+      )
+      .toEqual([3, 3]);
     await page.waitForTimeout(300);
     await shot(page, 'compare');
     await page.close();
@@ -286,12 +398,17 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await page.goto(`${base}/m/${v2.id}`);
     await page.getByRole('tab', { name: 'Review' }).click();
     await page.getByRole('button', { name: 'Submit for review' }).click();
-    await expect.poll(async () => (await adminApi<MediaLite>('GET', `/media/${v2.id}`)).status).toBe('pending_review');
+    await expect
+      .poll(async () => (await adminApi<MediaLite>('GET', `/media/${v2.id}`)).status)
+      .toBe('pending_review');
     expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
-    await page.getByText(/Approve needs the supervisor role/).waitFor().catch(async (e: unknown) => {
-      await shot(page, 'review-artist-failed');
-      throw e;
-    });
+    await page
+      .getByText(/Approve needs the supervisor role/)
+      .waitFor()
+      .catch(async (e: unknown) => {
+        await shot(page, 'review-artist-failed');
+        throw e;
+      });
     await shot(page, 'review-artist');
     await page.getByRole('button', { name: 'Sign out' }).click();
 
@@ -300,8 +417,14 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await page.getByRole('tab', { name: 'Review' }).click();
     await page.getByLabel('Comment').fill('Looks great');
     await page.getByRole('button', { name: 'Approve' }).click();
-    await expect.poll(async () => (await adminApi<MediaLite>('GET', `/media/${v2.id}`)).status).toBe('approved');
-    await page.getByRole('list', { name: 'History' }).getByText('Looks great').waitFor({ timeout: 10_000 }).catch(() => undefined);
+    await expect
+      .poll(async () => (await adminApi<MediaLite>('GET', `/media/${v2.id}`)).status)
+      .toBe('approved');
+    await page
+      .getByRole('list', { name: 'History' })
+      .getByText('Looks great')
+      .waitFor({ timeout: 10_000 })
+      .catch(() => undefined);
     await shot(page, 'review-supervisor');
     await page.goto(`${base}/p/${PROJECT}/dashboard`);
     await page.getByRole('heading', { name: /Dashboard/ }).waitFor();
@@ -312,37 +435,75 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
 
   it('pauses and resumes a tus upload (same upload, resumed at its offset); a failed upload shows its reason', async () => {
     // A few MB of high-quality MJPEG (quick to make and to process) and a file that is no media at all.
-    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=24', '-frames:v', '48', '-c:v', 'mjpeg', '-q:v', '1', '-pix_fmt', 'yuvj420p', path.join(work, 'raw.mov')]);
-    writeFileSync(path.join(work, 'broken.mov'), Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 7919) % 251)));
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1280x720:rate=24',
+      '-frames:v',
+      '48',
+      '-c:v',
+      'mjpeg',
+      '-q:v',
+      '1',
+      '-pix_fmt',
+      'yuvj420p',
+      path.join(work, 'raw.mov'),
+    ]);
+    writeFileSync(
+      path.join(work, 'broken.mov'),
+      Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 7919) % 251)),
+    );
     const page = await newPage();
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Network.enable');
     // Slow uploads down (~1 MB/s) so there is time to pause.
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1_000_000 });
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 1_000_000,
+    });
     const tus: Array<{ method: string; offset: string | null }> = [];
     page.on('request', (r) => {
-      if (/\/api\/v1\/uploads(\/|$)/.test(new URL(r.url()).pathname)) tus.push({ method: r.method(), offset: r.headers()['upload-offset'] ?? null });
+      if (/\/api\/v1\/uploads(\/|$)/.test(new URL(r.url()).pathname))
+        tus.push({ method: r.method(), offset: r.headers()['upload-offset'] ?? null });
     });
     await signIn(page, 'ana');
     await page.getByRole('button', { name: 'Upload…' }).click();
     const panel = page.getByRole('region', { name: 'Upload' });
     await panel.getByRole('combobox', { name: 'Task' }).fill('ep01_sq020_sh010_comp');
-    await panel.locator('label:has-text("Add files…") input[type=file]').setInputFiles([path.join(work, 'raw.mov')]);
+    await panel
+      .locator('label:has-text("Add files…") input[type=file]')
+      .setInputFiles([path.join(work, 'raw.mov')]);
     await panel.getByRole('button', { name: 'Start upload' }).click();
     const row = panel.locator('li[data-state]').first();
     await expect.poll(() => row.getAttribute('data-state'), { timeout: 20_000 }).toBe('uploading');
-    await expect.poll(async () => Number(/(\d+)%/.exec((await row.locator('.stat').textContent()) ?? '')?.[1] ?? 0), { timeout: 30_000 }).toBeGreaterThan(5);
+    await expect
+      .poll(async () => Number(/(\d+)%/.exec((await row.locator('.stat').textContent()) ?? '')?.[1] ?? 0), {
+        timeout: 30_000,
+      })
+      .toBeGreaterThan(5);
     await row.getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => row.getAttribute('data-state')).toBe('paused');
     await shot(page, 'upload-paused');
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
     await row.getByRole('button', { name: 'Resume' }).click();
     await expect
-      .poll(() => row.getAttribute('data-state').then((st) => (st === 'failed' ? 'failed (final)' : st)), { timeout: 90_000 })
+      .poll(() => row.getAttribute('data-state').then((st) => (st === 'failed' ? 'failed (final)' : st)), {
+        timeout: 90_000,
+      })
       .toBe('ready')
       .catch(async (e: unknown) => {
         await shot(page, 'upload-resume-failed');
-        throw new Error(`${(e as Error).message}; row: ${await row.textContent()}; tus: ${JSON.stringify(tus)}`);
+        throw new Error(
+          `${(e as Error).message}; row: ${await row.textContent()}; tus: ${JSON.stringify(tus)}`,
+        );
       });
     // One tus upload was created; the resume asked the server for its offset (HEAD) and went on from there.
     expect(tus.filter((r) => r.method === 'POST')).toHaveLength(1);
@@ -352,11 +513,15 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     expect(Number(resumed?.offset ?? -1)).toBeGreaterThan(0);
     const m = (await findMedia('ep01_sq020_sh010_comp'))[0]!;
     expect(m.processingState).toBe('ready');
-    expect((await adminApi<{ size: number }>('GET', `/media/${m.id}`)).size).toBe(readFileSync(path.join(work, 'raw.mov')).length);
+    expect((await adminApi<{ size: number }>('GET', `/media/${m.id}`)).size).toBe(
+      readFileSync(path.join(work, 'raw.mov')).length,
+    );
 
     // A file that is not media: its row fails and says why.
     await panel.getByRole('combobox', { name: 'Task' }).fill('ep01_sq020_sh020_comp');
-    await panel.locator('label:has-text("Add files…") input[type=file]').setInputFiles([path.join(work, 'broken.mov')]);
+    await panel
+      .locator('label:has-text("Add files…") input[type=file]')
+      .setInputFiles([path.join(work, 'broken.mov')]);
     await panel.getByRole('button', { name: 'Start upload' }).click();
     const failed = panel.locator('li[data-state=failed]');
     await failed.waitFor({ timeout: 60_000 });
@@ -401,8 +566,16 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     const detail = page.getByRole('region', { name: 'Dailies e2e' });
     await detail.waitFor();
     await detail.getByLabel('Find versions to add').fill(TASK_VIDEO);
-    await detail.locator('.playlist-add li').filter({ hasText: 'v002' }).getByRole('button', { name: 'Add' }).click();
-    await detail.locator('.playlist-add li').filter({ hasText: 'v001' }).getByRole('button', { name: 'Add' }).click();
+    await detail
+      .locator('.playlist-add li')
+      .filter({ hasText: 'v002' })
+      .getByRole('button', { name: 'Add' })
+      .click();
+    await detail
+      .locator('.playlist-add li')
+      .filter({ hasText: 'v001' })
+      .getByRole('button', { name: 'Add' })
+      .click();
     await expect.poll(() => detail.getByRole('button', { name: /^Remove / }).count()).toBe(2);
     const href = (await detail.getByRole('link', { name: /CSV/ }).getAttribute('href'))!;
     const res = await page.request.get(`${base}${href}`);
@@ -422,17 +595,30 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await page.goto(`${base}/m/${still.id}`);
     const img = page.getByTestId('image');
     await img.waitFor();
-    await page.waitForFunction(() => (document.querySelector('[data-testid=image]') as HTMLImageElement | null)?.complete === true);
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid=image]') as HTMLImageElement | null)?.complete === true,
+    );
     await page.keyboard.press('r');
     await expect.poll(() => img.evaluate((el) => getComputedStyle(el).filter)).toContain('montu-ch-r');
-    expect(await page.getByRole('button', { name: 'R', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    expect(await page.getByRole('button', { name: 'R', exact: true }).getAttribute('aria-pressed')).toBe(
+      'true',
+    );
     await shot(page, 'viewer-red-channel');
     await page.keyboard.press('r');
     await expect.poll(() => img.evaluate((el) => getComputedStyle(el).filter)).toBe('none');
     // 1:1: one image pixel per device pixel.
     await page.keyboard.press('1');
     await expect
-      .poll(() => img.evaluate((el) => Math.round((el.getBoundingClientRect().width * devicePixelRatio) / (el as HTMLImageElement).naturalWidth * 100) / 100))
+      .poll(() =>
+        img.evaluate(
+          (el) =>
+            Math.round(
+              ((el.getBoundingClientRect().width * devicePixelRatio) /
+                (el as HTMLImageElement).naturalWidth) *
+                100,
+            ) / 100,
+        ),
+      )
       .toBe(1);
     await shot(page, 'viewer-1to1');
     await page.close();
@@ -444,7 +630,9 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await signIn(page, 'ana');
     await page.goto(`${base}/m/${seq.id}`);
     await page.getByTestId('video').waitFor();
-    await page.waitForFunction(() => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2);
+    await page.waitForFunction(
+      () => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2,
+    );
     const counter = page.getByTestId('frame-counter');
     await expect.poll(() => counter.textContent()).toBe('1001');
     await page.getByRole('button', { name: 'Next frame' }).click();
@@ -489,7 +677,7 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     const item = (i: number) => ({
       id: `m${i}`,
       projectId: PROJECT,
-      taskId: `ep${String(1 + Math.floor(i / 1000)).padStart(2, '0')}_sq${String(10 * (1 + Math.floor(i / 100) % 10)).padStart(3, '0')}_sh${String(10 * (1 + Math.floor(i / 4) % 25)).padStart(3, '0')}_task${i % 4}`,
+      taskId: `ep${String(1 + Math.floor(i / 1000)).padStart(2, '0')}_sq${String(10 * (1 + (Math.floor(i / 100) % 10))).padStart(3, '0')}_sh${String(10 * (1 + (Math.floor(i / 4) % 25))).padStart(3, '0')}_task${i % 4}`,
       version: `v${String(1 + (i % 3)).padStart(3, '0')}`,
       versionNumber: 1 + (i % 3),
       mediaType: 'image',
@@ -510,7 +698,9 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
       updatedAt: new Date(now - i * 60_000).toISOString(),
     });
     const png = readFileSync(path.join(work, 'still.png'));
-    await page.route(/\/api\/v1\/media\/m\d+\/files\/thumbnail$/, (r) => r.fulfill({ body: png, contentType: 'image/png' }));
+    await page.route(/\/api\/v1\/media\/m\d+\/files\/thumbnail$/, (r) =>
+      r.fulfill({ body: png, contentType: 'image/png' }),
+    );
     await page.route(/\/api\/v1\/media\?/, (r) => {
       const u = new URL(r.request().url());
       const from = Number(u.searchParams.get('cursor') ?? 0);
@@ -575,11 +765,22 @@ async function measureScroll(page: Page, step: number, maxFrames: number): Promi
   await page.getByTestId('browser-scroll').evaluate((el) => (el.scrollTop = 0));
   await page.waitForTimeout(500);
   const cdp = await page.context().newCDPSession(page);
-  const events: Array<{ name: string; ph: string; pid: number; tid: number; dur?: number; tdur?: number; args?: { name?: string } }> = [];
+  const events: Array<{
+    name: string;
+    ph: string;
+    pid: number;
+    tid: number;
+    dur?: number;
+    tdur?: number;
+    args?: { name?: string };
+  }> = [];
   cdp.on('Tracing.dataCollected', (e) => {
     for (const v of e.value as typeof events) events.push(v);
   });
-  await cdp.send('Tracing.start', { categories: '__metadata,devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+  await cdp.send('Tracing.start', {
+    categories: '__metadata,devtools.timeline,disabled-by-default-devtools.timeline',
+    transferMode: 'ReportEvents',
+  });
   let thumbnails = 0;
   const onRequest = (req: { url(): string }): void => void (req.url().endsWith('/thumbnail') && thumbnails++);
   page.on('request', onRequest);
@@ -621,7 +822,9 @@ async function measureScroll(page: Page, step: number, maxFrames: number): Promi
   await cdp.detach();
   page.off('request', onRequest);
   const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
-  const tasks = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.name === 'RunTask');
+  const tasks = events.filter(
+    (e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.name === 'RunTask',
+  );
   const cpu = tasks.map((e) => (e.tdur ?? 0) / 1000);
   return {
     ...r,
@@ -636,5 +839,12 @@ function writeResult(part: Record<string, unknown>): void {
   const file = path.join(ROOT, 'bench/results/web.json');
   mkdirSync(path.dirname(file), { recursive: true });
   const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-  writeFileSync(file, JSON.stringify({ ...prev, ...part, measuredAt: new Date().toISOString(), machine: 'chromium headless, 2-core VM' }, null, 2) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { ...prev, ...part, measuredAt: new Date().toISOString(), machine: 'chromium headless, 2-core VM' },
+      null,
+      2,
+    ) + '\n',
+  );
 }

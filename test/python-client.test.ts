@@ -14,7 +14,10 @@ const hasPython = spawnSync(python, ['--version']).status === 0;
 
 describe.skipIf(!hasPython)('Python client (montu_client) against a real server', () => {
   it('passes python3 -m unittest', () => {
-    expect(existsSync(path.join(root, 'packages/cli/dist/bin.js')), 'build the CLI first (npm run build)').toBe(true);
+    expect(
+      existsSync(path.join(root, 'packages/cli/dist/bin.js')),
+      'build the CLI first (npm run build)',
+    ).toBe(true);
     const run = spawnSync(python, ['-m', 'unittest', 'discover', '-s', 'clients/python/tests', '-v'], {
       cwd: root,
       encoding: 'utf8',

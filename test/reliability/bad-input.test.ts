@@ -143,7 +143,14 @@ describe('bad input through the library with processing on (sqlite, local)', () 
     });
     try {
       const id = await Promise.race([
-        lib.montu.media.uploadMedia({ filePath: file, fileName: name, projectId: 'BAD', taskId: TASK, author: 'fuzz', wait: true }),
+        lib.montu.media.uploadMedia({
+          filePath: file,
+          fileName: name,
+          projectId: 'BAD',
+          taskId: TASK,
+          author: 'fuzz',
+          wait: true,
+        }),
         hang,
       ]);
       const m: Media = await lib.montu.media.getMediaById(id);
@@ -153,7 +160,12 @@ describe('bad input through the library with processing on (sqlite, local)', () 
         expect((m.processingError ?? '').length, name).toBeGreaterThan(5);
         expect(m.processingError ?? '', name).not.toMatch(/undefined|\[object Object\]/);
       }
-      const o: Outcome = { name, outcome: m.processingState === 'ready' ? 'ready' : 'failed', error: m.processingError ?? null, ms: Date.now() - t0 };
+      const o: Outcome = {
+        name,
+        outcome: m.processingState === 'ready' ? 'ready' : 'failed',
+        error: m.processingError ?? null,
+        ms: Date.now() - t0,
+      };
       outcomes.push(o);
       return o;
     } catch (e) {
@@ -171,16 +183,23 @@ describe('bad input through the library with processing on (sqlite, local)', () 
 
   const brokenFiles = fs.existsSync(BROKEN) ? fs.readdirSync(BROKEN).sort() : [];
 
-  it.concurrent.each(brokenFiles)('corpus/broken/%s is processed or marked failed with a clear error', { timeout: 120_000 }, async (name) => {
-    await ingest(path.join(BROKEN, name));
-  });
+  it.concurrent.each(brokenFiles)(
+    'corpus/broken/%s is processed or marked failed with a clear error',
+    { timeout: 120_000 },
+    async (name) => {
+      await ingest(path.join(BROKEN, name));
+    },
+  );
 
   it('truncations at random offsets and zero-byte files', { timeout: 240_000 }, async () => {
     const rand = rng(20261124);
     const sources = ['image/ExifTool.jpg', 'image/GammaChart.exr', 'video', 'audio'].map((p) => {
       const full = path.join(CORPUS, 'media', p);
       if (fs.statSync(full).isFile()) return full;
-      const pick = fs.readdirSync(full).filter((n) => /\.(mov|mp4|wav|flac)$/i.test(n)).sort()[0]!;
+      const pick = fs
+        .readdirSync(full)
+        .filter((n) => /\.(mov|mp4|wav|flac)$/i.test(n))
+        .sort()[0]!;
       return path.join(full, pick);
     });
     const jobs: Array<Promise<Outcome>> = [];
@@ -200,43 +219,68 @@ describe('bad input through the library with processing on (sqlite, local)', () 
     await Promise.all(jobs);
   });
 
-  it('wrong extensions are read by content; polyglots stay what their first bytes say', { timeout: 120_000 }, async () => {
-    const png = fs.readFileSync(path.join(CORPUS, 'media/image', fs.readdirSync(path.join(CORPUS, 'media/image')).find((n) => n.endsWith('.png'))!));
-    const exrAsJpg = path.join(gen, 'really_exr.jpg');
-    fs.copyFileSync(path.join(CORPUS, 'media/image/GammaChart.exr'), exrAsJpg);
-    const o1 = await ingest(exrAsJpg);
-    expect(o1.outcome).toBe('ready');
-    const m1 = (await lib.montu.media.searchMedia({ projectId: 'BAD', limit: 500 })).items.find((m) => m.fileName === 'really_exr.jpg');
-    expect(m1?.metadata?.['format']).toBe('exr');
+  it(
+    'wrong extensions are read by content; polyglots stay what their first bytes say',
+    { timeout: 120_000 },
+    async () => {
+      const png = fs.readFileSync(
+        path.join(
+          CORPUS,
+          'media/image',
+          fs.readdirSync(path.join(CORPUS, 'media/image')).find((n) => n.endsWith('.png'))!,
+        ),
+      );
+      const exrAsJpg = path.join(gen, 'really_exr.jpg');
+      fs.copyFileSync(path.join(CORPUS, 'media/image/GammaChart.exr'), exrAsJpg);
+      const o1 = await ingest(exrAsJpg);
+      expect(o1.outcome).toBe('ready');
+      const m1 = (await lib.montu.media.searchMedia({ projectId: 'BAD', limit: 500 })).items.find(
+        (m) => m.fileName === 'really_exr.jpg',
+      );
+      expect(m1?.metadata?.['format']).toBe('exr');
 
-    const html = Buffer.from('<html><body><script>alert(document.cookie)</script></body></html>');
-    const zip = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(26), Buffer.from('evil.html'), html, Buffer.from('PK\x05\x06', 'latin1'), Buffer.alloc(18)]);
-    for (const [name, bytes] of [
-      ['polyglot_html.png', Buffer.concat([png, html])],
-      ['polyglot_zip.png', Buffer.concat([png, zip])],
-    ] as const) {
-      const f = path.join(gen, name);
-      fs.writeFileSync(f, bytes);
-      const o = await ingest(f);
-      expect(o.outcome, name).not.toBe('refused');
-      const m = (await lib.montu.media.searchMedia({ projectId: 'BAD', limit: 500 })).items.find((x) => x.fileName === name)!;
-      expect(m.mimeType ?? m.metadata?.['mimeType'] ?? 'image/png').toMatch(/^image\/png/);
-    }
-  });
+      const html = Buffer.from('<html><body><script>alert(document.cookie)</script></body></html>');
+      const zip = Buffer.concat([
+        Buffer.from('PK\x03\x04', 'latin1'),
+        Buffer.alloc(26),
+        Buffer.from('evil.html'),
+        html,
+        Buffer.from('PK\x05\x06', 'latin1'),
+        Buffer.alloc(18),
+      ]);
+      for (const [name, bytes] of [
+        ['polyglot_html.png', Buffer.concat([png, html])],
+        ['polyglot_zip.png', Buffer.concat([png, zip])],
+      ] as const) {
+        const f = path.join(gen, name);
+        fs.writeFileSync(f, bytes);
+        const o = await ingest(f);
+        expect(o.outcome, name).not.toBe('refused');
+        const m = (await lib.montu.media.searchMedia({ projectId: 'BAD', limit: 500 })).items.find(
+          (x) => x.fileName === name,
+        )!;
+        expect(m.mimeType ?? m.metadata?.['mimeType'] ?? 'image/png').toMatch(/^image\/png/);
+      }
+    },
+  );
 
-  it('decompression bombs (50,000 × 50,000 px headers) are refused before decoding', { timeout: 60_000 }, async () => {
-    for (const [name, bytes] of [
-      ['bomb.png', bombPng(50_000, 50_000)],
-      ['bomb.gif', bombGif(50_000, 50_000)],
-    ] as const) {
-      const f = path.join(gen, name);
-      fs.writeFileSync(f, bytes);
-      const o = await ingest(f, name, 30_000);
-      expect(o.outcome, name).not.toBe('ready');
-      expect(o.error ?? '', name).toMatch(/pixel|limit|too large|dimension/i);
-      expect(o.ms, name).toBeLessThan(20_000);
-    }
-  });
+  it(
+    'decompression bombs (50,000 × 50,000 px headers) are refused before decoding',
+    { timeout: 60_000 },
+    async () => {
+      for (const [name, bytes] of [
+        ['bomb.png', bombPng(50_000, 50_000)],
+        ['bomb.gif', bombGif(50_000, 50_000)],
+      ] as const) {
+        const f = path.join(gen, name);
+        fs.writeFileSync(f, bytes);
+        const o = await ingest(f, name, 30_000);
+        expect(o.outcome, name).not.toBe('ready');
+        expect(o.error ?? '', name).toMatch(/pixel|limit|too large|dimension/i);
+        expect(o.ms, name).toBeLessThan(20_000);
+      }
+    },
+  );
 
   it('an EXR with an absurd data window is refused with a clear error', { timeout: 60_000 }, async () => {
     const f = path.join(gen, 'absurd_window.exr');
@@ -248,11 +292,35 @@ describe('bad input through the library with processing on (sqlite, local)', () 
 
   it('a 10-hour silent video is refused or held by the duration limit', { timeout: 120_000 }, async () => {
     const f = path.join(gen, 'ten_hours.mp4');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=black:s=16x16:r=1/600', '-t', '36000', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-y', f], { timeout: 60_000 });
+    execFileSync(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'color=c=black:s=16x16:r=1/600',
+        '-t',
+        '36000',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-pix_fmt',
+        'yuv420p',
+        '-y',
+        f,
+      ],
+      { timeout: 60_000 },
+    );
     const o = await ingest(f, undefined, 60_000);
     if (o.outcome === 'ready') {
       // Held: probed, but no proxy beyond the limit.
-      const m = (await lib.montu.media.searchMedia({ projectId: 'BAD', limit: 500 })).items.find((x) => x.fileName === 'ten_hours.mp4')!;
+      const m = (await lib.montu.media.searchMedia({ projectId: 'BAD', limit: 500 })).items.find(
+        (x) => x.fileName === 'ten_hours.mp4',
+      )!;
       expect(m.files.some((x) => x.role === 'proxy')).toBe(false);
     } else {
       expect(o.error ?? '').toMatch(/lasts|duration|limit/i);
@@ -260,30 +328,46 @@ describe('bad input through the library with processing on (sqlite, local)', () 
     expect(o.ms).toBeLessThan(30_000);
   });
 
-  it('SVG, HTML and ffmpeg playlists renamed as media are refused at upload; nothing fetches the canaries', { timeout: 60_000 }, async () => {
-    const files: Array<[string, string]> = [
-      ['vector.png', `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script><image href="${canaryUrl}/svg"/></svg>`],
-      ['vector.svg', `<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>`],
-      ['page.jpg', `<!DOCTYPE html><html><img src="${canaryUrl}/html"></html>`],
-      ['playlist.m3u8', `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n${canaryUrl}/seg.ts\n#EXTINF:10,\nfile://${canaryFile}\n#EXT-X-ENDLIST\n`],
-      ['playlist.mp4', `#EXTM3U\n#EXTINF:10,\n${canaryUrl}/seg2.ts\n#EXTINF:10,\n${canaryFile}\n`],
-      ['concat.txt', `ffconcat version 1.0\nfile '${canaryFile}'\nfile '${canaryUrl}/concat'\n`],
-      ['concat.mov', `ffconcat version 1.0\nfile '${canaryFile}'\nfile '${canaryUrl}/concat2'\n`],
-      ['list.wav', `file '/etc/passwd'\n`],
-    ];
-    for (const [name, text] of files) {
-      const f = path.join(gen, name);
-      fs.writeFileSync(f, text);
-      const o = await ingest(f);
-      expect(o.outcome, name).toBe('refused');
-      expect(o.error ?? '').toMatch(/not|allowed|recogni|support|type/i);
-    }
-    // An MP4 whose data looks like an HLS playlist after a valid ftyp: read as MOV, never as HLS.
-    const mp4 = path.join(gen, 'ftyp_then_hls.mp4');
-    fs.writeFileSync(mp4, Buffer.concat([Buffer.from('0000001c6674797069736f6d0000020069736f6d69736f3261766331', 'hex'), Buffer.from(`\n#EXTM3U\n#EXTINF:10,\n${canaryUrl}/seg3.ts\n`)]));
-    await ingest(mp4);
-    expect(hits).toEqual([]);
-  });
+  it(
+    'SVG, HTML and ffmpeg playlists renamed as media are refused at upload; nothing fetches the canaries',
+    { timeout: 60_000 },
+    async () => {
+      const files: Array<[string, string]> = [
+        [
+          'vector.png',
+          `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script><image href="${canaryUrl}/svg"/></svg>`,
+        ],
+        ['vector.svg', `<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>`],
+        ['page.jpg', `<!DOCTYPE html><html><img src="${canaryUrl}/html"></html>`],
+        [
+          'playlist.m3u8',
+          `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n${canaryUrl}/seg.ts\n#EXTINF:10,\nfile://${canaryFile}\n#EXT-X-ENDLIST\n`,
+        ],
+        ['playlist.mp4', `#EXTM3U\n#EXTINF:10,\n${canaryUrl}/seg2.ts\n#EXTINF:10,\n${canaryFile}\n`],
+        ['concat.txt', `ffconcat version 1.0\nfile '${canaryFile}'\nfile '${canaryUrl}/concat'\n`],
+        ['concat.mov', `ffconcat version 1.0\nfile '${canaryFile}'\nfile '${canaryUrl}/concat2'\n`],
+        ['list.wav', `file '/etc/passwd'\n`],
+      ];
+      for (const [name, text] of files) {
+        const f = path.join(gen, name);
+        fs.writeFileSync(f, text);
+        const o = await ingest(f);
+        expect(o.outcome, name).toBe('refused');
+        expect(o.error ?? '').toMatch(/not|allowed|recogni|support|type/i);
+      }
+      // An MP4 whose data looks like an HLS playlist after a valid ftyp: read as MOV, never as HLS.
+      const mp4 = path.join(gen, 'ftyp_then_hls.mp4');
+      fs.writeFileSync(
+        mp4,
+        Buffer.concat([
+          Buffer.from('0000001c6674797069736f6d0000020069736f6d69736f3261766331', 'hex'),
+          Buffer.from(`\n#EXTM3U\n#EXTINF:10,\n${canaryUrl}/seg3.ts\n`),
+        ]),
+      );
+      await ingest(mp4);
+      expect(hits).toEqual([]);
+    },
+  );
 
   it.skipIf(spawnSync('strace', ['-V']).status !== 0)(
     'under strace: tools open only what they were given and connect nowhere',
@@ -295,22 +379,49 @@ describe('bad input through the library with processing on (sqlite, local)', () 
       const inputs = path.join(work, 'in');
       fs.mkdirSync(inputs);
       // Hostile inputs that get past sniffing and reach ffprobe/ffmpeg/sharp.
-      fs.writeFileSync(path.join(inputs, 'hls_in_mp4.mp4'), Buffer.concat([Buffer.from('0000001c6674797069736f6d0000020069736f6d69736f3261766331', 'hex'), Buffer.from(`#EXTM3U\n#EXTINF:1,\n${canaryUrl}/strace.ts\n#EXTINF:1,\nfile:${secret}\n`)]));
+      fs.writeFileSync(
+        path.join(inputs, 'hls_in_mp4.mp4'),
+        Buffer.concat([
+          Buffer.from('0000001c6674797069736f6d0000020069736f6d69736f3261766331', 'hex'),
+          Buffer.from(`#EXTM3U\n#EXTINF:1,\n${canaryUrl}/strace.ts\n#EXTINF:1,\nfile:${secret}\n`),
+        ]),
+      );
       fs.copyFileSync(path.join(BROKEN, 'mov-3elist-encrypted.mp4'), path.join(inputs, 'encrypted.mp4'));
       fs.copyFileSync(path.join(BROKEN, 'QuickTime.mov'), path.join(inputs, 'broken.mov'));
       fs.writeFileSync(path.join(inputs, 'bomb.png'), bombPng(50_000, 50_000));
-      fs.writeFileSync(path.join(inputs, 'concat_as_avi.avi'), Buffer.from(`RIFF\0\0\0\0AVI LIST\nffconcat version 1.0\nfile '${secret}'\n`, 'latin1'));
+      fs.writeFileSync(
+        path.join(inputs, 'concat_as_avi.avi'),
+        Buffer.from(`RIFF\0\0\0\0AVI LIST\nffconcat version 1.0\nfile '${secret}'\n`, 'latin1'),
+      );
       const script = path.join(process.cwd(), 'test/reliability/helpers/ingest-dir.mjs');
       const log = path.join(work, 'strace.log');
-      const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=openat,open,connect,execve', '-o', log, process.execPath, script, inputs, path.join(work, 'lib')], {
-        encoding: 'utf8',
-        timeout: 170_000,
-        cwd: process.cwd(),
-      });
+      const r = spawnSync(
+        'strace',
+        [
+          '-f',
+          '-qq',
+          '-e',
+          'trace=openat,open,connect,execve',
+          '-o',
+          log,
+          process.execPath,
+          script,
+          inputs,
+          path.join(work, 'lib'),
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 170_000,
+          cwd: process.cwd(),
+        },
+      );
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
       const trace = fs.readFileSync(log, 'utf8');
       const lines = trace.split('\n');
-      expect(lines.some((l) => /execve\(".*ff(probe|mpeg)"/.test(l)), 'ffprobe/ffmpeg ran under strace').toBe(true);
+      expect(
+        lines.some((l) => /execve\(".*ff(probe|mpeg)"/.test(l)),
+        'ffprobe/ffmpeg ran under strace',
+      ).toBe(true);
       const opened = lines.filter((l) => l.includes(secret) && /open/.test(l));
       expect(opened, 'a tool opened the canary file').toEqual([]);
       const connects = lines.filter((l) => /connect\(/.test(l) && /AF_INET6?/.test(l));

@@ -79,7 +79,13 @@ const variants: Variant[] = [
 // The issue asks for the same on PostgreSQL and S3: in CI (which sets the database URL) a shorter
 // run, in the soak the long one.
 if (process.env['MONTU_TEST_DATABASE_URL'])
-  variants.push({ name: 'postgres + s3', db: 'postgres', s3: true, uploads: SOAK ? 200 : 40, kills: SOAK ? 12 : 4 });
+  variants.push({
+    name: 'postgres + s3',
+    db: 'postgres',
+    s3: true,
+    uploads: SOAK ? 200 : 40,
+    kills: SOAK ? 12 : 4,
+  });
 
 describe.each(variants)('crash consistency: SIGKILLed montu serve ($name)', (v) => {
   const cleanups: Array<() => Promise<void>> = [];

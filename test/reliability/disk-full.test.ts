@@ -7,7 +7,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, seedWorld, startTestServer, uploadForm, tempDir, type TestServer, type World } from '../../packages/server/test/helpers.js';
+import {
+  call,
+  seedWorld,
+  startTestServer,
+  uploadForm,
+  tempDir,
+  type TestServer,
+  type World,
+} from '../../packages/server/test/helpers.js';
 
 function canMount(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -52,7 +60,12 @@ describe.skipIf(!canMount())('disk full (tmpfs-limited storage, sqlite)', () => 
     const results: number[] = [];
     let failure: { code: string; status: number } | null = null;
     for (let i = 0; i < 5; i++) {
-      const r = await uploadForm(t.api, w.users.artist.token, { projectId: 'SWA', taskId: `ep01_sq010_sh0${10 + i}_comp` }, { name: `big${i}.jpg`, data: chunk });
+      const r = await uploadForm(
+        t.api,
+        w.users.artist.token,
+        { projectId: 'SWA', taskId: `ep01_sq010_sh0${10 + i}_comp` },
+        { name: `big${i}.jpg`, data: chunk },
+      );
       results.push(r.status);
       if (r.status !== 201) {
         expect(r.headers.get('content-type')).toContain('application/problem+json');
@@ -66,10 +79,18 @@ describe.skipIf(!canMount())('disk full (tmpfs-limited storage, sqlite)', () => 
 
     // Nothing half-written: every stored file belongs to a record, the temporary area is empty.
     const stored = walk(root);
-    const media = (await (await call(`${t.api}/media?projectId=SWA&limit=500`, w.users.artist.token)).json()) as { items: Array<{ files: Array<{ key: string }> }> };
+    const media = (await (
+      await call(`${t.api}/media?projectId=SWA&limit=500`, w.users.artist.token)
+    ).json()) as { items: Array<{ files: Array<{ key: string }> }> };
     const keys = new Set(media.items.flatMap((m) => m.files.map((f) => f.key)));
-    expect(stored.filter((k) => !keys.has(k) && !k.startsWith('.montu-tmp/')), 'files without a record').toEqual([]);
-    expect(stored.filter((k) => k.startsWith('.montu-tmp/')), 'temporary leftovers').toEqual([]);
+    expect(
+      stored.filter((k) => !keys.has(k) && !k.startsWith('.montu-tmp/')),
+      'files without a record',
+    ).toEqual([]);
+    expect(
+      stored.filter((k) => k.startsWith('.montu-tmp/')),
+      'temporary leftovers',
+    ).toEqual([]);
     expect(media.items.length).toBe(results.filter((s) => s === 201).length);
 
     // tus: the final move into full storage fails the same way; the partial upload is not left as media.
@@ -85,7 +106,12 @@ describe.skipIf(!canMount())('disk full (tmpfs-limited storage, sqlite)', () => 
     expect(c.status).toBe(201);
     const p = await fetch(new URL(c.headers.get('location')!, t.url), {
       method: 'PATCH',
-      headers: { authorization: `Bearer ${w.users.artist.token}`, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      headers: {
+        authorization: `Bearer ${w.users.artist.token}`,
+        'tus-resumable': '1.0.0',
+        'upload-offset': '0',
+        'content-type': 'application/offset+octet-stream',
+      },
       body: chunk,
     });
     expect(p.status).toBeGreaterThanOrEqual(400);
@@ -95,7 +121,12 @@ describe.skipIf(!canMount())('disk full (tmpfs-limited storage, sqlite)', () => 
     // Still serving: reads work, and a small upload that fits succeeds.
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     expect((await call(`${t.api}/media?projectId=SWA`, w.users.artist.token)).status).toBe(200);
-    const small = await uploadForm(t.api, w.users.artist.token, { projectId: 'SWA', taskId: 'ep01_sq010_sh200_comp' }, { name: 'small.jpg', data: chunk.subarray(0, 1024) });
+    const small = await uploadForm(
+      t.api,
+      w.users.artist.token,
+      { projectId: 'SWA', taskId: 'ep01_sq010_sh200_comp' },
+      { name: 'small.jpg', data: chunk.subarray(0, 1024) },
+    );
     expect(small.status, await small.clone().text()).toBe(201);
   });
 });

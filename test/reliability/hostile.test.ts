@@ -71,7 +71,9 @@ function noCanaryOutsideStorage(t: TestServer): void {
   // Nothing named after the marker outside the storage root: not in /tmp, not in the data dir.
   const tmpHits = fs.readdirSync('/tmp').filter((n) => n.includes(MARK));
   expect(tmpHits).toEqual([]);
-  const dataHits = walk(t.dir).filter((p) => p.includes(MARK) && !p.startsWith('storage/') && !p.startsWith('uploads/'));
+  const dataHits = walk(t.dir).filter(
+    (p) => p.includes(MARK) && !p.startsWith('storage/') && !p.startsWith('uploads/'),
+  );
   expect(dataHits).toEqual([]);
   for (const f of walk(path.join(t.dir, 'storage'))) {
     const real = fs.realpathSync(path.join(t.dir, 'storage', f));
@@ -106,10 +108,20 @@ describe('hostile requests (sqlite, local storage)', () => {
     });
     w = await seedWorld(t);
     port = Number(new URL(t.url).port);
-    const a = await uploadForm(t.api, w.users.artist.token, { projectId: 'SWA', taskId: TASK }, { name: 'shot.jpg', data: JPEG });
+    const a = await uploadForm(
+      t.api,
+      w.users.artist.token,
+      { projectId: 'SWA', taskId: TASK },
+      { name: 'shot.jpg', data: JPEG },
+    );
     expect(a.status, await a.clone().text()).toBe(201);
     mine = ((await a.json()) as { id: string }).id;
-    const b = await uploadForm(t.api, w.users.outsider.token, { projectId: 'OTH', taskId: 'ep02_sq020_sh030_comp' }, { name: 'other.jpg', data: JPEG });
+    const b = await uploadForm(
+      t.api,
+      w.users.outsider.token,
+      { projectId: 'OTH', taskId: 'ep02_sq020_sh030_comp' },
+      { name: 'other.jpg', data: JPEG },
+    );
     expect(b.status, await b.clone().text()).toBe(201);
     theirs = ((await b.json()) as { id: string }).id;
   });
@@ -117,7 +129,12 @@ describe('hostile requests (sqlite, local storage)', () => {
 
   it('path traversal in multipart file names is neutralised (stored under a safe name) or refused', async () => {
     for (const name of TRAVERSALS) {
-      const r = await uploadForm(t.api, w.users.artist.token, { projectId: 'SWA', taskId: TASK }, { name, data: JPEG });
+      const r = await uploadForm(
+        t.api,
+        w.users.artist.token,
+        { projectId: 'SWA', taskId: TASK },
+        { name, data: JPEG },
+      );
       expect([201, 400, 422], `${name}: ${await r.clone().text()}`).toContain(r.status);
       if (r.status === 201) {
         const m = (await r.json()) as { fileName: string };
@@ -157,14 +174,29 @@ describe('hostile requests (sqlite, local storage)', () => {
         `${t.api}/uploads/sequences/${enc}`,
         `${t.api}/tasks/${enc}/versions?projectId=SWA`,
       ]) {
-        const r = await call(url, tok, url.includes('/uploads/') && !url.includes('sequences') ? { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } } : {});
+        const r = await call(
+          url,
+          tok,
+          url.includes('/uploads/') && !url.includes('sequences')
+            ? { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } }
+            : {},
+        );
         expect(r.status, url).toBeGreaterThanOrEqual(400);
         expect(r.status, url).toBeLessThan(500);
       }
     }
     // Un-normalised paths straight on the socket (fetch would normalise them).
-    for (const p of ['/api/v1/media/../../../../etc/passwd', '/api/v1/media/%2e%2e/%2e%2e/etc/passwd', '/../../../../etc/passwd', '/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/assets/..%2f..%2f..%2f..%2fetc%2fpasswd']) {
-      const res = await rawRequest(port, `GET ${p} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tok}\r\nConnection: close\r\n\r\n`);
+    for (const p of [
+      '/api/v1/media/../../../../etc/passwd',
+      '/api/v1/media/%2e%2e/%2e%2e/etc/passwd',
+      '/../../../../etc/passwd',
+      '/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+      '/assets/..%2f..%2f..%2f..%2fetc%2fpasswd',
+    ]) {
+      const res = await rawRequest(
+        port,
+        `GET ${p} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tok}\r\nConnection: close\r\n\r\n`,
+      );
       expect(res, p).toMatch(/^HTTP\/1\.1 [2-4]\d\d/);
       expect(res, p).not.toContain('root:x:0:0');
     }
@@ -175,7 +207,15 @@ describe('hostile requests (sqlite, local storage)', () => {
     for (const bad of [...TRAVERSALS, `../../../../tmp/${MARK}seq.####.exr`, `/tmp/${MARK}seq.%04d.exr`]) {
       const r = await call(`${t.api}/uploads/sequences`, tok, {
         method: 'POST',
-        json: { projectId: 'SWA', taskId: 'ep01_sq010_sh030_comp', fileName: bad, frames: [{ frame: 1, fileName: bad }, { frame: 2, fileName: `../../${bad}` }] },
+        json: {
+          projectId: 'SWA',
+          taskId: 'ep01_sq010_sh030_comp',
+          fileName: bad,
+          frames: [
+            { frame: 1, fileName: bad },
+            { frame: 2, fileName: `../../${bad}` },
+          ],
+        },
       });
       expect(r.status, `${bad}: ${await r.clone().text()}`).toBeLessThan(500);
       if (r.status !== 201) continue;
@@ -211,24 +251,43 @@ describe('hostile requests (sqlite, local storage)', () => {
       const loc = c.headers.get('location')!;
       const p = await fetch(new URL(loc, t.url), {
         method: 'PATCH',
-        headers: { authorization: `Bearer ${tok}`, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+        headers: {
+          authorization: `Bearer ${tok}`,
+          'tus-resumable': '1.0.0',
+          'upload-offset': '0',
+          'content-type': 'application/offset+octet-stream',
+        },
         body: JPEG,
       });
       expect(p.status, await p.clone().text()).toBeLessThan(500);
     }
     // tus ids themselves are never paths.
-    const h = await rawRequest(port, `HEAD /api/v1/uploads/..%2f..%2f..%2fetc%2fpasswd HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nAuthorization: Bearer ${tok}\r\nConnection: close\r\n\r\n`);
+    const h = await rawRequest(
+      port,
+      `HEAD /api/v1/uploads/..%2f..%2f..%2fetc%2fpasswd HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nAuthorization: Bearer ${tok}\r\nConnection: close\r\n\r\n`,
+    );
     expect(h).toMatch(/^HTTP\/1\.1 4\d\d/);
     noCanaryOutsideStorage(t);
   });
 
   it('oversized headers give 431, oversized JSON bodies and uploads give 413, and the server keeps serving', async () => {
-    const big = await rawRequest(port, `GET /api/v1/media HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\nConnection: close\r\n\r\n`);
+    const big = await rawRequest(
+      port,
+      `GET /api/v1/media HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\nConnection: close\r\n\r\n`,
+    );
     expect(big).toMatch(/^HTTP\/1\.1 431/);
-    const json = await call(`${t.api}/projects`, w.users.padmin.token, { method: 'POST', json: { id: 'BIG', name: 'x'.repeat(128 * 1024) } });
+    const json = await call(`${t.api}/projects`, w.users.padmin.token, {
+      method: 'POST',
+      json: { id: 'BIG', name: 'x'.repeat(128 * 1024) },
+    });
     expect(json.status).toBe(413);
     expect(json.headers.get('content-type')).toContain('application/problem+json');
-    const upload = await uploadForm(t.api, w.users.artist.token, { projectId: 'SWA', taskId: TASK }, { name: 'huge.jpg', data: Buffer.concat([JPEG, Buffer.alloc(3 * 1024 * 1024)]) });
+    const upload = await uploadForm(
+      t.api,
+      w.users.artist.token,
+      { projectId: 'SWA', taskId: TASK },
+      { name: 'huge.jpg', data: Buffer.concat([JPEG, Buffer.alloc(3 * 1024 * 1024)]) },
+    );
     expect(upload.status).toBe(413);
     const seq = await call(`${t.api}/uploads/sequences`, w.users.artist.token, {
       method: 'POST',
@@ -238,21 +297,38 @@ describe('hostile requests (sqlite, local storage)', () => {
       const { uploadId } = (await seq.json()) as { uploadId: string };
       const put = await fetch(`${t.api}/uploads/sequences/${uploadId}/frames/1`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${w.users.artist.token}`, 'content-type': 'application/octet-stream' },
+        headers: {
+          authorization: `Bearer ${w.users.artist.token}`,
+          'content-type': 'application/octet-stream',
+        },
         body: Buffer.alloc(3 * 1024 * 1024),
       });
       expect(put.status).toBe(413);
     }
     const tusBig = await fetch(`${t.api}/uploads`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${w.users.artist.token}`, 'tus-resumable': '1.0.0', 'upload-length': String(3 * 1024 * 1024), 'upload-metadata': tusMetadata({ filename: 'a.jpg', projectId: 'SWA', taskId: TASK }) },
+      headers: {
+        authorization: `Bearer ${w.users.artist.token}`,
+        'tus-resumable': '1.0.0',
+        'upload-length': String(3 * 1024 * 1024),
+        'upload-metadata': tusMetadata({ filename: 'a.jpg', projectId: 'SWA', taskId: TASK }),
+      },
     });
     expect(tusBig.status).toBe(413);
     expect((await call(`${t.api}/media/${mine}`, w.users.artist.token)).status).toBe(200);
   });
 
   it('malformed JSON gives 400 problem+json', async () => {
-    for (const body of ['{', '{"id": }', 'null', '[1,2', '\u0000\u0001', '{"a":1}garbage', '"just a string"', '{"__proto__": {"isAdmin": true}, "id": "PROTO"}']) {
+    for (const body of [
+      '{',
+      '{"id": }',
+      'null',
+      '[1,2',
+      '\u0000\u0001',
+      '{"a":1}garbage',
+      '"just a string"',
+      '{"__proto__": {"isAdmin": true}, "id": "PROTO"}',
+    ]) {
       const r = await fetch(`${t.api}/projects`, {
         method: 'POST',
         headers: { authorization: `Bearer ${w.users.padmin.token}`, 'content-type': 'application/json' },
@@ -262,13 +338,29 @@ describe('hostile requests (sqlite, local storage)', () => {
       expect(r.status, body).toBeLessThan(500);
       expect(r.headers.get('content-type'), body).toContain('application/problem+json');
     }
-    const me = (await (await call(`${t.api}/auth/me`, w.users.padmin.token)).json()) as { user: { isAdmin: boolean } };
+    const me = (await (await call(`${t.api}/auth/me`, w.users.padmin.token)).json()) as {
+      user: { isAdmin: boolean };
+    };
     expect(me.user.isAdmin).toBe(false);
   });
 
   it('SQL injection strings in every filter and id change nothing and leak nothing', async () => {
     const tok = w.users.artist.token;
-    const filters = ['query', 'projectId', 'taskId', 'mediaType', 'author', 'status', 'tags', 'dateFrom', 'dateTo', 'reviewSelected', 'archived', 'limit', 'cursor'];
+    const filters = [
+      'query',
+      'projectId',
+      'taskId',
+      'mediaType',
+      'author',
+      'status',
+      'tags',
+      'dateFrom',
+      'dateTo',
+      'reviewSelected',
+      'archived',
+      'limit',
+      'cursor',
+    ];
     for (const s of SQLI) {
       for (const f of filters) {
         const r = await call(`${t.api}/media?${f}=${encodeURIComponent(s)}`, tok);
@@ -291,10 +383,14 @@ describe('hostile requests (sqlite, local storage)', () => {
       ]) {
         const r = await call(url, tok);
         expect(r.status, url).toBeLessThan(500);
-        expect(r.status, url).not.toBe(200 === r.status && url.includes('/media/') && !url.includes('?') ? 200 : -1);
+        expect(r.status, url).not.toBe(
+          200 === r.status && url.includes('/media/') && !url.includes('?') ? 200 : -1,
+        );
       }
     }
-    const after = (await (await call(`${t.api}/media?projectId=SWA&limit=500`, tok)).json()) as { items: unknown[] };
+    const after = (await (await call(`${t.api}/media?projectId=SWA&limit=500`, tok)).json()) as {
+      items: unknown[];
+    };
     expect(after.items.length).toBeGreaterThan(0);
   });
 
@@ -302,7 +398,8 @@ describe('hostile requests (sqlite, local storage)', () => {
     for (const limit of ['1000000', '999999999999999999999', '0', '-1', '1e9', 'NaN']) {
       const r = await call(`${t.api}/media?limit=${limit}`, w.users.artist.token);
       expect(r.status, limit).toBeLessThan(500);
-      if (r.status === 200) expect(((await r.json()) as { items: unknown[] }).items.length).toBeLessThanOrEqual(500);
+      if (r.status === 200)
+        expect(((await r.json()) as { items: unknown[] }).items.length).toBeLessThanOrEqual(500);
       const q = await call(`${t.api}/projects/SWA/review?limit=${limit}`, w.users.supervisor.token);
       expect(q.status, limit).toBeLessThan(500);
     }
@@ -312,7 +409,19 @@ describe('hostile requests (sqlite, local storage)', () => {
     const url = `${t.api}/media/${mine}/files/original`;
     const size = JPEG.length;
     const many = Array.from({ length: 1500 }, (_, i) => `${i}-${i}`).join(',');
-    for (const range of ['bytes=-5-3', 'bytes=10-5', 'bytes=-0', `bytes=${size}-`, 'bytes=0-99999999999999999999999', 'bytes=--1', 'bytes=0-1,2-3,4-5', many, 'bytes=abc', 'items=0-1', 'bytes=0-0,-1']) {
+    for (const range of [
+      'bytes=-5-3',
+      'bytes=10-5',
+      'bytes=-0',
+      `bytes=${size}-`,
+      'bytes=0-99999999999999999999999',
+      'bytes=--1',
+      'bytes=0-1,2-3,4-5',
+      many,
+      'bytes=abc',
+      'items=0-1',
+      'bytes=0-0,-1',
+    ]) {
       const r = await call(url, w.users.artist.token, { headers: { range } });
       expect([200, 206, 416], range.slice(0, 40)).toContain(r.status);
       expect(r.headers.get('content-type') ?? '').not.toContain('multipart/byteranges');
@@ -349,7 +458,14 @@ describe('hostile requests (sqlite, local storage)', () => {
         const op = ops[method] as { requestBody?: { content: Record<string, { schema: Schema }> } };
         const content = op.requestBody?.content ?? {};
         const init = content['multipart/form-data']
-          ? { method: method.toUpperCase(), body: (() => { const f = new FormData(); f.append('file', new Blob([JPEG]), 'x.jpg'); return f; })() }
+          ? {
+              method: method.toUpperCase(),
+              body: (() => {
+                const f = new FormData();
+                f.append('file', new Blob([JPEG]), 'x.jpg');
+                return f;
+              })(),
+            }
           : content['application/json']
             ? { method: method.toUpperCase(), json: minimalValid(content['application/json'].schema, doc) }
             : { method: method.toUpperCase() };
@@ -360,16 +476,25 @@ describe('hostile requests (sqlite, local storage)', () => {
     }
     expect(checked.length).toBeGreaterThan(15);
     // and the other way round: SWA's artist on OTH media
-    for (const url of [`${t.api}/media/${theirs}`, `${t.api}/media/${theirs}/files/original`, `${t.api}/media/${theirs}/history`, `${t.api}/media/${theirs}/annotations`]) {
+    for (const url of [
+      `${t.api}/media/${theirs}`,
+      `${t.api}/media/${theirs}/files/original`,
+      `${t.api}/media/${theirs}/history`,
+      `${t.api}/media/${theirs}/annotations`,
+    ]) {
       expect((await call(url, w.users.artist.token)).status, url).toBe(404);
     }
     expect((await call(`${t.api}/media?projectId=OTH`, w.users.artist.token)).status).toBeLessThan(500);
     const leak = await call(`${t.api}/media?limit=500`, w.users.artist.token);
-    for (const m of ((await leak.json()) as { items: Array<{ id: string }> }).items) expect(m.id).not.toBe(theirs);
+    for (const m of ((await leak.json()) as { items: Array<{ id: string }> }).items)
+      expect(m.id).not.toBe(theirs);
     // Tokens: another user's token id cannot be revoked.
     const other = await t.montu.users.createToken(w.users.artist.id, { name: 'mine' });
-    const tokenId = (other as unknown as { info?: { id: string }; id?: string }).info?.id ?? (other as unknown as { id: string }).id;
-    if (tokenId) expect((await call(`${t.api}/tokens/${tokenId}`, outsider, { method: 'DELETE' })).status).toBe(404);
+    const tokenId =
+      (other as unknown as { info?: { id: string }; id?: string }).info?.id ??
+      (other as unknown as { id: string }).id;
+    if (tokenId)
+      expect((await call(`${t.api}/tokens/${tokenId}`, outsider, { method: 'DELETE' })).status).toBe(404);
   });
 
   it('expired and revoked tokens give 401', async () => {
@@ -382,21 +507,34 @@ describe('hostile requests (sqlite, local storage)', () => {
     expect(expired.headers.get('content-type')).toContain('application/problem+json');
     const rev = await t.montu.users.createToken(u, { name: 'revoke-me' });
     expect((await call(`${t.api}/auth/me`, rev.token)).status).toBe(200);
-    const revId = (rev as unknown as { info?: { id: string }; id?: string }).info?.id ?? (rev as unknown as { id: string }).id;
+    const revId =
+      (rev as unknown as { info?: { id: string }; id?: string }).info?.id ??
+      (rev as unknown as { id: string }).id;
     // Revoked through the API (which also drops the server's short-lived token cache).
-    expect((await call(`${t.api}/tokens/${revId}`, rev.token, { method: 'DELETE' })).status).toBeLessThan(300);
+    expect((await call(`${t.api}/tokens/${revId}`, rev.token, { method: 'DELETE' })).status).toBeLessThan(
+      300,
+    );
     expect((await call(`${t.api}/auth/me`, rev.token)).status).toBe(401);
     // A token with one character changed.
     const tampered = w.users.artist.token.slice(0, -1) + (w.users.artist.token.endsWith('a') ? 'b' : 'a');
     expect((await call(`${t.api}/auth/me`, tampered)).status).toBe(401);
-    for (const h of ['Bearer', 'Bearer ', 'Basic YWRtaW46YWRtaW4=', `Bearer ${w.users.artist.token} extra`, 'Bearer ' + 'x'.repeat(8000)]) {
+    for (const h of [
+      'Bearer',
+      'Bearer ',
+      'Basic YWRtaW46YWRtaW4=',
+      `Bearer ${w.users.artist.token} extra`,
+      'Bearer ' + 'x'.repeat(8000),
+    ]) {
       const r = await call(`${t.api}/auth/me`, null, { headers: { authorization: h } });
       expect(r.status, h.slice(0, 30)).toBe(401);
     }
   });
 
   it('CSRF: a cookie session cannot use unsafe methods without its X-CSRF-Token', async () => {
-    const login = await call(`${t.api}/auth/login`, null, { method: 'POST', json: { username: 'artist', password: 'artist-password' } });
+    const login = await call(`${t.api}/auth/login`, null, {
+      method: 'POST',
+      json: { username: 'artist', password: 'artist-password' },
+    });
     expect(login.status).toBe(200);
     const setCookie = login.headers.get('set-cookie')!;
     expect(setCookie).toMatch(/HttpOnly/i);
@@ -410,24 +548,43 @@ describe('hostile requests (sqlite, local storage)', () => {
       ['DELETE', `${t.api}/media/${mine}`, undefined],
       ['POST', `${t.api}/tokens`, { name: 'csrf' }],
     ] as const) {
-      for (const headers of [{ cookie }, { cookie, 'x-csrf-token': 'wrong' }, { cookie, 'x-csrf-token': '' }, { cookie, 'x-csrf-token': csrfToken.slice(0, -1) }]) {
+      for (const headers of [
+        { cookie },
+        { cookie, 'x-csrf-token': 'wrong' },
+        { cookie, 'x-csrf-token': '' },
+        { cookie, 'x-csrf-token': csrfToken.slice(0, -1) },
+      ]) {
         const r = await call(url, null, { method, headers, ...(json ? { json } : {}) });
         expect(r.status, `${method} ${url} ${JSON.stringify(Object.keys(headers))}`).toBe(403);
       }
     }
     // A form post (no JSON content type, as a cross-site form would send) also needs the header.
-    const form = await fetch(`${t.api}/media/${mine}/submit`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: 'comment=x' });
+    const form = await fetch(`${t.api}/media/${mine}/submit`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'comment=x',
+    });
     expect([403, 415]).toContain(form.status);
-    const ok = await call(`${t.api}/media/${mine}`, null, { method: 'PATCH', headers: { cookie, 'x-csrf-token': csrfToken }, json: { description: 'with csrf' } });
+    const ok = await call(`${t.api}/media/${mine}`, null, {
+      method: 'PATCH',
+      headers: { cookie, 'x-csrf-token': csrfToken },
+      json: { description: 'with csrf' },
+    });
     expect(ok.status).toBe(200);
-    const media = (await (await call(`${t.api}/media/${mine}`, w.users.artist.token)).json()) as { description: string; archivedAt: string | null };
+    const media = (await (await call(`${t.api}/media/${mine}`, w.users.artist.token)).json()) as {
+      description: string;
+      archivedAt: string | null;
+    };
     expect(media.description).toBe('with csrf');
   });
 
   it('rate-limits failed logins', async () => {
     let limited = false;
     for (let i = 0; i < 30; i++) {
-      const r = await call(`${t.api}/auth/login`, null, { method: 'POST', json: { username: 'supervisor', password: `wrong-${i}` } });
+      const r = await call(`${t.api}/auth/login`, null, {
+        method: 'POST',
+        json: { username: 'supervisor', password: `wrong-${i}` },
+      });
       expect(r.status).toBeLessThan(500);
       if (r.status === 429) {
         limited = true;
@@ -438,7 +595,10 @@ describe('hostile requests (sqlite, local storage)', () => {
     }
     expect(limited).toBe(true);
     // Other users are not locked out by it.
-    const other = await call(`${t.api}/auth/login`, null, { method: 'POST', json: { username: 'padmin', password: 'padmin-password' } });
+    const other = await call(`${t.api}/auth/login`, null, {
+      method: 'POST',
+      json: { username: 'padmin', password: 'padmin-password' },
+    });
     expect(other.status).toBe(200);
   });
 });

@@ -15,7 +15,14 @@ describe('integrity scrubbing (sqlite, local)', () => {
   beforeAll(async () => {
     lib = await openTestLibrary('sqlite', { jobs: false });
     for (const f of ['image/ExifTool.jpg', 'image/GammaChart.exr', 'image/CBW8.TGA']) {
-      ids.push(await lib.montu.media.uploadMedia({ filePath: path.join(CORPUS, 'media', f), projectId: 'VER', taskId: 'ep01_sq010_sh010_comp', author: 'qa' }));
+      ids.push(
+        await lib.montu.media.uploadMedia({
+          filePath: path.join(CORPUS, 'media', f),
+          projectId: 'VER',
+          taskId: 'ep01_sq010_sh010_comp',
+          author: 'qa',
+        }),
+      );
     }
   });
   afterAll(async () => lib?.cleanup());
@@ -42,7 +49,11 @@ describe('integrity scrubbing (sqlite, local)', () => {
     expect(dry.corrupt[0]!.expected).toBe(original.sha256);
 
     await lib.montu.close(); // the CLI opens the library itself
-    const r = spawnSync(process.execPath, [BIN, 'verify', '--data-dir', lib.dir, '--database-url', lib.databaseUrl, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'verify', '--data-dir', lib.dir, '--database-url', lib.databaseUrl, '--json'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     expect(r.status, r.stderr).toBe(7);
     const report = JSON.parse(r.stdout) as { corrupt: Array<{ key: string }>; checked: number };
     expect(report.checked).toBe(3);

@@ -11,7 +11,14 @@ import fc from 'fast-check';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORPUS, seedWorld, startTestServer, uploadForm, type TestServer, type World } from '../../packages/server/test/helpers.js';
+import {
+  CORPUS,
+  seedWorld,
+  startTestServer,
+  uploadForm,
+  type TestServer,
+  type World,
+} from '../../packages/server/test/helpers.js';
 import { operations, type OpenApiDoc, type Operation, type Schema } from './helpers/openapi.js';
 
 const JPEG = fs.readFileSync(path.join(CORPUS, 'media/image/ExifTool.jpg'));
@@ -40,7 +47,8 @@ const HOSTILE = [
 
 function schemaArb(s: Schema | undefined, doc: OpenApiDoc, depth = 0): fc.Arbitrary<unknown> {
   if (!s || depth > 4) return fc.constant({});
-  if (s.$ref) return schemaArb(doc.components?.schemas?.[s.$ref.replace('#/components/schemas/', '')], doc, depth + 1);
+  if (s.$ref)
+    return schemaArb(doc.components?.schemas?.[s.$ref.replace('#/components/schemas/', '')], doc, depth + 1);
   if (s.const !== undefined) return fc.constant(s.const);
   if (s.enum) return fc.constantFrom(...s.enum);
   const alts = s.anyOf ?? s.oneOf;
@@ -70,11 +78,11 @@ function schemaArb(s: Schema | undefined, doc: OpenApiDoc, depth = 0): fc.Arbitr
       const props = s.properties ?? {};
       const required = new Set(s.required ?? []);
       const entries = Object.keys(props);
-      if (entries.length === 0) return fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 });
-      return fc.record(
-        Object.fromEntries(entries.map((k) => [k, schemaArb(props[k], doc, depth + 1)])),
-        { requiredKeys: entries.filter((k) => required.has(k)) },
-      );
+      if (entries.length === 0)
+        return fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 });
+      return fc.record(Object.fromEntries(entries.map((k) => [k, schemaArb(props[k], doc, depth + 1)])), {
+        requiredKeys: entries.filter((k) => required.has(k)),
+      });
     }
   }
 }
@@ -97,9 +105,16 @@ describe('OpenAPI-driven fuzzing (sqlite)', () => {
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
 
   beforeAll(async () => {
-    t = await startTestServer('sqlite', { limits: { maxUploadBytes: 4 * 1024 * 1024, maxJsonBodyBytes: 256 * 1024, maxHeaderBytes: 16 * 1024 } });
+    t = await startTestServer('sqlite', {
+      limits: { maxUploadBytes: 4 * 1024 * 1024, maxJsonBodyBytes: 256 * 1024, maxHeaderBytes: 16 * 1024 },
+    });
     w = await seedWorld(t);
-    const r = await uploadForm(t.api, w.users.artist.token, { projectId: 'SWA', taskId: TASK }, { name: 'shot.jpg', data: JPEG });
+    const r = await uploadForm(
+      t.api,
+      w.users.artist.token,
+      { projectId: 'SWA', taskId: TASK },
+      { name: 'shot.jpg', data: JPEG },
+    );
     mediaId = ((await r.json()) as { id: string }).id;
     doc = (await (await fetch(`${t.api}/openapi.json`)).json()) as OpenApiDoc;
   });
@@ -107,7 +122,8 @@ describe('OpenAPI-driven fuzzing (sqlite)', () => {
 
   function validatorFor(op: Operation, status: number) {
     const res = op.responses[String(status)] ?? op.responses[`${String(status)[0]}XX`];
-    const schema = res?.content?.['application/json']?.schema ?? res?.content?.['application/problem+json']?.schema;
+    const schema =
+      res?.content?.['application/json']?.schema ?? res?.content?.['application/problem+json']?.schema;
     if (!schema) return null;
     const key = `${op.method} ${op.path} ${status}`;
     const existing = ajv.getSchema(key);
@@ -134,7 +150,14 @@ describe('OpenAPI-driven fuzzing (sqlite)', () => {
       rendition: ['original', 'thumbnail', 'proxy', 'web'],
       frame: ['1'],
     };
-    const tokens = [t.adminToken, w.users.artist.token, w.users.supervisor.token, w.users.padmin.token, w.users.outsider.token, null];
+    const tokens = [
+      t.adminToken,
+      w.users.artist.token,
+      w.users.supervisor.token,
+      w.users.padmin.token,
+      w.users.outsider.token,
+      null,
+    ];
     const started = Date.now();
     let requests = 0;
     let validated = 0;
@@ -155,67 +178,89 @@ describe('OpenAPI-driven fuzzing (sqlite)', () => {
             ]),
           ),
         ),
-        query: fc.record(Object.fromEntries(queryParams.map((p) => [p.name, fuzzArb(p.schema, doc)])), { requiredKeys: [] }),
-        body: op.body?.type === 'application/json' ? fc.option(fuzzArb(op.body.schema, doc), { nil: undefined, freq: 8 }) : fc.constant(undefined),
+        query: fc.record(Object.fromEntries(queryParams.map((p) => [p.name, fuzzArb(p.schema, doc)])), {
+          requiredKeys: [],
+        }),
+        body:
+          op.body?.type === 'application/json'
+            ? fc.option(fuzzArb(op.body.schema, doc), { nil: undefined, freq: 8 })
+            : fc.constant(undefined),
         rawBody: fc.option(fc.constantFrom('{', '[', 'null', '"x"', '{"a":'), { nil: undefined, freq: 10 }),
         token: fc.constantFrom(...tokens),
       });
-      await fc.assert(
-        fc.asyncProperty(arb, async (req) => {
-          let url = op.path;
-          for (const [k, v] of Object.entries(req.path)) url = url.replace(`{${k}}`, encodeURIComponent(String(v)));
-          const qs = new URLSearchParams();
-          for (const [k, v] of Object.entries(req.query)) {
-            if (v === undefined) continue;
-            if (Array.isArray(v)) for (const x of v) qs.append(k, typeof x === 'string' ? x : JSON.stringify(x));
-            else qs.append(k, typeof v === 'string' ? v : JSON.stringify(v));
-          }
-          const headers: Record<string, string> = {};
-          if (req.token) headers['authorization'] = `Bearer ${req.token}`;
-          let body: BodyInit | undefined;
-          if (op.body?.type === 'application/json' && op.method !== 'GET') {
-            headers['content-type'] = 'application/json';
-            body = req.rawBody ?? (req.body === undefined ? undefined : JSON.stringify(req.body));
-          } else if (op.body?.type === 'multipart/form-data') {
-            const f = new FormData();
-            f.append('projectId', 'SWA');
-            f.append('taskId', typeof req.query['taskId'] === 'string' ? req.query['taskId'] : TASK);
-            f.append('file', new Blob([JPEG.subarray(0, 200 + (requests % 5000))]), typeof req.query['query'] === 'string' ? req.query['query'] || 'f.jpg' : 'f.jpg');
-            body = f;
-          }
-          if (op.path.startsWith('/api/v1/uploads') && !op.path.includes('sequences')) headers['tus-resumable'] = '1.0.0';
-          const full = `${t.url}${url}${qs.size ? `?${qs}` : ''}`;
-          requests++;
-          const res = await fetch(full, { method: op.method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual' });
-          const text = op.method === 'HEAD' ? '' : await res.text();
-          const where = `${op.method} ${full.slice(0, 300)} body=${String(body instanceof FormData ? '[form]' : body).slice(0, 200)} → ${res.status} ${text.slice(0, 300)}`;
-          if (res.status >= 500) {
-            failures.push(where);
-            return false;
-          }
-          const type = res.headers.get('content-type') ?? '';
-          if (!type.includes('json') || !text) return true;
-          const validate = validatorFor(op, res.status);
-          if (!validate) {
-            undeclared.add(`${op.method} ${op.path} ${res.status}`);
+      await fc
+        .assert(
+          fc.asyncProperty(arb, async (req) => {
+            let url = op.path;
+            for (const [k, v] of Object.entries(req.path))
+              url = url.replace(`{${k}}`, encodeURIComponent(String(v)));
+            const qs = new URLSearchParams();
+            for (const [k, v] of Object.entries(req.query)) {
+              if (v === undefined) continue;
+              if (Array.isArray(v))
+                for (const x of v) qs.append(k, typeof x === 'string' ? x : JSON.stringify(x));
+              else qs.append(k, typeof v === 'string' ? v : JSON.stringify(v));
+            }
+            const headers: Record<string, string> = {};
+            if (req.token) headers['authorization'] = `Bearer ${req.token}`;
+            let body: BodyInit | undefined;
+            if (op.body?.type === 'application/json' && op.method !== 'GET') {
+              headers['content-type'] = 'application/json';
+              body = req.rawBody ?? (req.body === undefined ? undefined : JSON.stringify(req.body));
+            } else if (op.body?.type === 'multipart/form-data') {
+              const f = new FormData();
+              f.append('projectId', 'SWA');
+              f.append('taskId', typeof req.query['taskId'] === 'string' ? req.query['taskId'] : TASK);
+              f.append(
+                'file',
+                new Blob([JPEG.subarray(0, 200 + (requests % 5000))]),
+                typeof req.query['query'] === 'string' ? req.query['query'] || 'f.jpg' : 'f.jpg',
+              );
+              body = f;
+            }
+            if (op.path.startsWith('/api/v1/uploads') && !op.path.includes('sequences'))
+              headers['tus-resumable'] = '1.0.0';
+            const full = `${t.url}${url}${qs.size ? `?${qs}` : ''}`;
+            requests++;
+            const res = await fetch(full, {
+              method: op.method,
+              headers,
+              ...(body !== undefined ? { body } : {}),
+              redirect: 'manual',
+            });
+            const text = op.method === 'HEAD' ? '' : await res.text();
+            const where = `${op.method} ${full.slice(0, 300)} body=${String(body instanceof FormData ? '[form]' : body).slice(0, 200)} → ${res.status} ${text.slice(0, 300)}`;
+            if (res.status >= 500) {
+              failures.push(where);
+              return false;
+            }
+            const type = res.headers.get('content-type') ?? '';
+            if (!type.includes('json') || !text) return true;
+            const validate = validatorFor(op, res.status);
+            if (!validate) {
+              undeclared.add(`${op.method} ${op.path} ${res.status}`);
+              return true;
+            }
+            validated++;
+            if (!validate(JSON.parse(text))) {
+              failures.push(`${where}\n  schema: ${ajv.errorsText(validate.errors)}`);
+              return false;
+            }
             return true;
-          }
-          validated++;
-          if (!validate(JSON.parse(text))) {
-            failures.push(`${where}\n  schema: ${ajv.errorsText(validate.errors)}`);
-            return false;
-          }
-          return true;
-        }),
-        { numRuns: RUNS, endOnFailure: true },
-      ).catch((e: unknown) => {
-        // Failures are collected in `failures`; anything else (a thrown fetch: connection reset) too.
-        const msg = e instanceof Error ? e.message : String(e);
-        if (!failures.some((f) => msg.includes(f.slice(0, 80)))) failures.push(`${op.method} ${op.path}: ${msg.slice(0, 1500)}`);
-      });
+          }),
+          { numRuns: RUNS, endOnFailure: true },
+        )
+        .catch((e: unknown) => {
+          // Failures are collected in `failures`; anything else (a thrown fetch: connection reset) too.
+          const msg = e instanceof Error ? e.message : String(e);
+          if (!failures.some((f) => msg.includes(f.slice(0, 80))))
+            failures.push(`${op.method} ${op.path}: ${msg.slice(0, 1500)}`);
+        });
     }
     const seconds = (Date.now() - started) / 1000;
-    console.info(`openapi fuzz: ${ops.length} operations, ${requests} requests in ${seconds.toFixed(1)} s, ${validated} bodies schema-checked; undeclared statuses: ${[...undeclared].sort().join('; ') || 'none'}`);
+    console.info(
+      `openapi fuzz: ${ops.length} operations, ${requests} requests in ${seconds.toFixed(1)} s, ${validated} bodies schema-checked; undeclared statuses: ${[...undeclared].sort().join('; ') || 'none'}`,
+    );
     expect(failures, failures.join('\n\n')).toEqual([]);
     expect(validated).toBeGreaterThan(requests / 2);
     // The server still answers.

@@ -45,7 +45,11 @@ function freePort(): Promise<number> {
 
 function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 30_000): Promise<Proc> {
   // Own process group: a SIGKILL of the group also kills its ffmpeg children (a crashed machine).
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let err = '';
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -73,7 +77,11 @@ function kill(p: Proc | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+async function waitFor<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -110,14 +118,21 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
   let sse: AbortController;
   let uploadRetries = 0;
 
-  const call = async <T>(p: string, init: { method?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {}): Promise<T> => {
+  const call = async <T>(
+    p: string,
+    init: { method?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {},
+  ): Promise<T> => {
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(init.headers ?? {}) };
     let body = init.body;
     if (init.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(init.json);
     }
-    const res = await fetch(`${api}${p}`, { method: init.method ?? 'GET', headers, ...(body !== undefined ? { body } : {}) });
+    const res = await fetch(`${api}${p}`, {
+      method: init.method ?? 'GET',
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
     if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${p}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
@@ -132,14 +147,22 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
     // the server's owner): retry, counting it, so this test is about the jobs.
     for (let attempt = 1; !res; attempt++) {
       try {
-        res = await fetch(`${api}/media`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+        res = await fetch(`${api}/media`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+          body: form,
+        });
       } catch (e) {
         uploadRetries++;
-        if (attempt >= 3) throw new Error(`upload ${file}: ${(e as Error).message} (${String((e as { cause?: unknown }).cause)})\nserver log:\n${server.stderr().slice(-3000)}`);
+        if (attempt >= 3)
+          throw new Error(
+            `upload ${file}: ${(e as Error).message} (${String((e as { cause?: unknown }).cause)})\nserver log:\n${server.stderr().slice(-3000)}`,
+          );
         await new Promise((r) => setTimeout(r, 300));
       }
     }
-    if (res.status !== 201 && res.status !== 200) throw new Error(`upload ${file}: ${res.status} ${await res.text()}`);
+    if (res.status !== 201 && res.status !== 200)
+      throw new Error(`upload ${file}: ${res.status} ${await res.text()}`);
     const body = (await res.json()) as { id?: string; media?: { id: string } };
     return body.id ?? body.media!.id;
   };
@@ -175,7 +198,10 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
     // Count job events as the API server streams them (workers' events reach it over Redis).
     sse = new AbortController();
     void (async () => {
-      const res = await fetch(`${api}/events?types=job.`, { headers: { authorization: `Bearer ${token}` }, signal: sse.signal });
+      const res = await fetch(`${api}/events?types=job.`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: sse.signal,
+      });
       const reader = res.body!.getReader();
       let buf = '';
       for (;;) {
@@ -215,15 +241,39 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
     const files: string[] = [];
     for (let i = 0; i < 150; i++) {
       const f = path.join(src, `still_${i}.${i % 3 === 0 ? 'jpg' : 'png'}`);
-      await sharp({ create: { width: 320, height: 180, channels: 3, background: { r: i, g: 255 - i, b: (i * 7) % 255 } } }).toFile(f);
+      await sharp({
+        create: { width: 320, height: 180, channels: 3, background: { r: i, g: 255 - i, b: (i * 7) % 255 } },
+      }).toFile(f);
       files.push(f);
     }
     // One short clip, copied with a different tag each so every upload is its own file.
     const clip = path.join(src, 'clip.mov');
-    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=24:duration=1', '-c:v', 'mpeg4', '-y', clip]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x180:rate=24:duration=1',
+      '-c:v',
+      'mpeg4',
+      '-y',
+      clip,
+    ]);
     for (let i = 0; i < 40; i++) {
       const f = path.join(src, `clip_${i}.mov`);
-      execFileSync('ffmpeg', ['-v', 'error', '-i', clip, '-c', 'copy', '-metadata', `title=clip ${i}`, '-y', f]);
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-i',
+        clip,
+        '-c',
+        'copy',
+        '-metadata',
+        `title=clip ${i}`,
+        '-y',
+        f,
+      ]);
       files.push(f);
     }
     const t0 = Date.now();
@@ -243,13 +293,20 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
     const frameFiles = await Promise.all(
       frames.map(async (n) => {
         const f = path.join(src, `beauty.${n}.png`);
-        await sharp({ create: { width: 320, height: 180, channels: 3, background: { r: n % 255, g: 90, b: 40 } } }).toFile(f);
+        await sharp({
+          create: { width: 320, height: 180, channels: 3, background: { r: n % 255, g: 90, b: 40 } },
+        }).toFile(f);
         return f;
       }),
     );
     const seq = await call<{ uploadId: string }>('/uploads/sequences', {
       method: 'POST',
-      json: { projectId: 'SCL', taskId: 'sq010_sh010_lighting', fps: '24', frames: frames.map((n, k) => ({ frame: n, fileName: path.basename(frameFiles[k]!) })) },
+      json: {
+        projectId: 'SCL',
+        taskId: 'sq010_sh010_lighting',
+        fps: '24',
+        frames: frames.map((n, k) => ({ frame: n, fileName: path.basename(frameFiles[k]!) })),
+      },
     });
     for (const [k, n] of frames.entries()) {
       await call(`/uploads/sequences/${seq.uploadId}/frames/${n}`, {
@@ -258,7 +315,9 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
         headers: { 'content-type': 'application/octet-stream' },
       });
     }
-    const seqMedia = await call<{ id: string }>(`/uploads/sequences/${seq.uploadId}/complete`, { method: 'POST' });
+    const seqMedia = await call<{ id: string }>(`/uploads/sequences/${seq.uploadId}/complete`, {
+      method: 'POST',
+    });
     ids.push(seqMedia.id);
     expect(files.length + frames.length).toBe(200);
     const ingested = Date.now() - t0;
@@ -266,7 +325,9 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
     await waitFor(
       async () => {
         const jobs = await allJobs();
-        return jobs.length === ids.length * 3 && jobs.every((j) => j.state === 'done' || j.state === 'failed');
+        return (
+          jobs.length === ids.length * 3 && jobs.every((j) => j.state === 'done' || j.state === 'failed')
+        );
       },
       180_000,
       'every job to settle',
@@ -279,26 +340,38 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
     await waitFor(async () => jobs.every((j) => done.get(j.id) === 1), 10_000, 'job.done events');
     expect(jobs.filter((j) => started.get(j.id) !== 1 || done.get(j.id) !== 1)).toEqual([]);
     // Both workers took part.
-    type M = { processingState: string; mediaType: string; files: Array<{ role: string; key: string; sha256: string; size: number }> };
+    type M = {
+      processingState: string;
+      mediaType: string;
+      files: Array<{ role: string; key: string; sha256: string; size: number }>;
+    };
     for (const id of ids) {
       // The item's state is settled right after its last job (same worker, next statement).
-      const m = await waitFor(async () => {
-        const x = await call<M>(`/media/${id}`);
-        return x.processingState !== 'processing' && x;
-      }, 10_000, `media ${id} to settle`);
+      const m = await waitFor(
+        async () => {
+          const x = await call<M>(`/media/${id}`);
+          return x.processingState !== 'processing' && x;
+        },
+        10_000,
+        `media ${id} to settle`,
+      );
       expect(m.processingState, id).toBe('ready');
       const roles = new Set(m.files.map((f) => f.role));
       expect(roles.has('thumbnail')).toBe(true);
       expect(roles.has(m.mediaType === 'image' ? 'web' : 'proxy')).toBe(true);
     }
     // Every rendition in the bucket is whole: its bytes hash to what was recorded.
-    const sample = await call<{ files: Array<{ role: string; key: string; sha256: string }> }>(`/media/${ids[160]}`);
+    const sample = await call<{ files: Array<{ role: string; key: string; sha256: string }> }>(
+      `/media/${ids[160]}`,
+    );
     for (const f of sample.files) {
       const h = createHash('sha256');
       for await (const chunk of await storage.get(f.key)) h.update(chunk as Buffer);
       expect(h.digest('hex')).toBe(f.sha256);
     }
-    process.stderr.write(`scale: ${ids.length} media (200 files) ingested in ${ingested} ms, all processed in ${elapsed} ms by 2 workers; ${uploadRetries} upload(s) retried after a dropped connection\n`);
+    process.stderr.write(
+      `scale: ${ids.length} media (200 files) ingested in ${ingested} ms, all processed in ${elapsed} ms by 2 workers; ${uploadRetries} upload(s) retried after a dropped connection\n`,
+    );
   }, 300_000);
 
   it('finishes every job after a worker is SIGKILLed in the middle of proxy jobs', async () => {
@@ -307,11 +380,27 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       const f = path.join(src, `long_${i}.mov`);
-      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=960x540:rate=24:duration=${3 + (i % 3)}`, '-c:v', 'mpeg4', '-q:v', '5', '-y', f]);
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=960x540:rate=24:duration=${3 + (i % 3)}`,
+        '-c:v',
+        'mpeg4',
+        '-q:v',
+        '5',
+        '-y',
+        f,
+      ]);
       ids.push(await upload(f, 'SCL', `crash${i}_anim`));
     }
     const victim = await waitFor(
-      async () => (await call<{ items: JobRow[] }>('/jobs?type=proxy&state=running')).items.find((j) => j.progress > 0 && ids.includes(j.mediaId)),
+      async () =>
+        (await call<{ items: JobRow[] }>('/jobs?type=proxy&state=running')).items.find(
+          (j) => j.progress > 0 && ids.includes(j.mediaId),
+        ),
       120_000,
       'a proxy job in progress',
     );
@@ -321,7 +410,9 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
     expect(at).toBeGreaterThanOrEqual(0);
     const [w] = workers.splice(at, 1);
     kill(w, 'SIGKILL');
-    const orphaned = (await allJobs()).filter((j) => j.state === 'running' && j.lockedBy?.split('~')[1] === String(pid));
+    const orphaned = (await allJobs()).filter(
+      (j) => j.state === 'running' && j.lockedBy?.split('~')[1] === String(pid),
+    );
     expect(orphaned.map((j) => j.id)).toContain(victim.id);
     workers.push(await start(['worker', '--concurrency', '2'], env, /worker on/));
     await waitFor(
@@ -337,10 +428,17 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
     expect(mine.find((j) => j.id === victim.id)).toMatchObject({ state: 'done', attempts: 2 });
     const recorded = new Set<string>();
     for (const id of ids) {
-      const m = await waitFor(async () => {
-        const x = await call<{ processingState: string; files: Array<{ role: string; key: string; sha256: string; size: number }> }>(`/media/${id}`);
-        return x.processingState !== 'processing' && x;
-      }, 10_000, `media ${id} to settle`);
+      const m = await waitFor(
+        async () => {
+          const x = await call<{
+            processingState: string;
+            files: Array<{ role: string; key: string; sha256: string; size: number }>;
+          }>(`/media/${id}`);
+          return x.processingState !== 'processing' && x;
+        },
+        10_000,
+        `media ${id} to settle`,
+      );
       expect(m.processingState).toBe('ready');
       expect(m.files.map((f) => f.role).sort()).toEqual(['original', 'proxy', 'thumbnail']);
       for (const f of m.files) {

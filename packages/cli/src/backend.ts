@@ -17,7 +17,17 @@ import type {
   Montu,
 } from '@montu/core';
 
-export type { Job, JobState, Annotation, ApprovalStatus, CleanupOldMediaResult, Media, MediaStatistics, OrphanCleanupReport, Page };
+export type {
+  Job,
+  JobState,
+  Annotation,
+  ApprovalStatus,
+  CleanupOldMediaResult,
+  Media,
+  MediaStatistics,
+  OrphanCleanupReport,
+  Page,
+};
 
 /** Called with the number of bytes read since the last call. */
 export type ProgressFn = (bytes: number) => void;
@@ -149,12 +159,25 @@ export interface MontuBackend {
     options: { daysOld: number; dryRun: boolean; action: 'archive' | 'delete' },
   ): Promise<CleanupOldMediaResult>;
   listUsers(): Promise<UserInfo[]>;
-  createUser(input: { username: string; displayName?: string; email?: string; password?: string; isAdmin?: boolean }): Promise<UserInfo>;
-  updateUser(id: string, patch: { disabled?: boolean; displayName?: string; isAdmin?: boolean }): Promise<UserInfo>;
+  createUser(input: {
+    username: string;
+    displayName?: string;
+    email?: string;
+    password?: string;
+    isAdmin?: boolean;
+  }): Promise<UserInfo>;
+  updateUser(
+    id: string,
+    patch: { disabled?: boolean; displayName?: string; isAdmin?: boolean },
+  ): Promise<UserInfo>;
   setRole(projectId: string, userId: string, role: string | null): Promise<void>;
   /** Own tokens (remote), or `user`'s (local mode, which has no logged-in user). */
   listTokens(options?: { user?: string }): Promise<TokenInfo[]>;
-  createToken(input: { name: string; expiresAt?: string; user?: string }): Promise<TokenInfo & { token: string }>;
+  createToken(input: {
+    name: string;
+    expiresAt?: string;
+    user?: string;
+  }): Promise<TokenInfo & { token: string }>;
   revokeToken(id: string): Promise<void>;
   // Threaded review notes (timecode, drawings, replies, resolution).
   listNotes(mediaId: string, filter: NoteFilter): Promise<ReviewNote[]>;
@@ -175,7 +198,10 @@ export interface MontuBackend {
   listWebhooks(): Promise<Webhook[]>;
   createWebhook(input: CreateWebhookInput): Promise<Webhook & { secret?: string }>;
   deleteWebhook(id: string): Promise<void>;
-  webhookDeliveries(id: string, options: { state?: WebhookDelivery['state']; limit?: number }): Promise<WebhookDelivery[]>;
+  webhookDeliveries(
+    id: string,
+    options: { state?: WebhookDelivery['state']; limit?: number },
+  ): Promise<WebhookDelivery[]>;
   listJobs(options: { state?: JobState; mediaId?: string; limit?: number }): Promise<Job[]>;
   retryJobs(options: { ids?: string[]; mediaId?: string }): Promise<Job[]>;
   close(): Promise<void>;

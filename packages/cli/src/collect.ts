@@ -33,12 +33,29 @@ export interface Plan {
 
 /** Still formats that come as numbered frames. Movies and sound numbered 1, 2 … stay files. */
 const FRAME_EXTENSIONS = new Set([
-  '.exr', '.dpx', '.cin', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.tga', '.bmp', '.hdr', '.webp', '.sgi', '.rgb', '.psd',
+  '.exr',
+  '.dpx',
+  '.cin',
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.tif',
+  '.tiff',
+  '.tga',
+  '.bmp',
+  '.hdr',
+  '.webp',
+  '.sgi',
+  '.rgb',
+  '.psd',
 ]);
 
 const GLOB_CHARS = /[*?[]/;
 
-export async function collectInputs(inputs: readonly string[], options: { sequences?: boolean } = {}): Promise<Plan> {
+export async function collectInputs(
+  inputs: readonly string[],
+  options: { sequences?: boolean } = {},
+): Promise<Plan> {
   const groupSequences = options.sequences ?? true;
   const items: PlanItem[] = [];
   const errors: Plan['errors'] = [];
@@ -60,7 +77,14 @@ export async function collectInputs(inputs: readonly string[], options: { sequen
         const seq = await detectSequence(input);
         const frames = await withSizes(seq.frames.map((f) => f.path));
         for (const f of frames) seen.add(f.path);
-        items.push(sequenceItem(path.join(seq.dir, seq.pattern), seq, frames, seq.frames.map((f) => f.frame)));
+        items.push(
+          sequenceItem(
+            path.join(seq.dir, seq.pattern),
+            seq,
+            frames,
+            seq.frames.map((f) => f.frame),
+          ),
+        );
       } else if (GLOB_CHARS.test(input)) {
         const files = await expandGlob(input);
         if (files.length === 0) errors.push({ input, message: 'no files match' });
@@ -81,7 +105,11 @@ function sequenceItem(
   frames: Array<{ path: string; size: number; frame?: number }>,
   frameNumbers?: number[],
 ): PlanSequence {
-  const withFrames = frames.map((f, i) => ({ frame: frameNumbers?.[i] ?? f.frame ?? 0, path: f.path, size: f.size }));
+  const withFrames = frames.map((f, i) => ({
+    frame: frameNumbers?.[i] ?? f.frame ?? 0,
+    path: f.path,
+    size: f.size,
+  }));
   return {
     kind: 'sequence',
     pattern,
@@ -122,7 +150,14 @@ async function groupFiles(files: string[], groupSequences: boolean): Promise<Pla
     try {
       const seq = await detectSequence(list);
       const frames = await withSizes(seq.frames.map((f) => f.path));
-      out.push(sequenceItem(path.join(seq.dir, seq.pattern), seq, frames, seq.frames.map((f) => f.frame)));
+      out.push(
+        sequenceItem(
+          path.join(seq.dir, seq.pattern),
+          seq,
+          frames,
+          seq.frames.map((f) => f.frame),
+        ),
+      );
     } catch {
       // Not one well-formed sequence (mixed padding, …): ingest the files one by one.
       out.push(...(await withSizes(list)).map((f) => ({ kind: 'file' as const, ...f })));
@@ -164,7 +199,10 @@ export function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf(']', i + 1);
       if (end === -1) re += '\\[';
       else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');

@@ -62,7 +62,8 @@ export function describeError(e: unknown): { code: string; message: string; exit
       return { code, message: e.message, exitCode: exitCodeFor(code) };
     }
     // Node system errors (ENOENT, ECONNREFUSED, …) keep their code in the message.
-    if (typeof code === 'string') return { code: code.toLowerCase(), message: e.message, exitCode: EXIT.failure };
+    if (typeof code === 'string')
+      return { code: code.toLowerCase(), message: e.message, exitCode: EXIT.failure };
     return { code: 'error', message: e.message, exitCode: EXIT.failure };
   }
   return { code: 'error', message: String(e), exitCode: EXIT.failure };

@@ -44,7 +44,11 @@ export class HttpClient {
     try {
       url = new URL(server);
     } catch {
-      throw new CliError(`invalid server URL ${JSON.stringify(server)}: use e.g. http://127.0.0.1:8470`, EXIT.usage, 'usage');
+      throw new CliError(
+        `invalid server URL ${JSON.stringify(server)}: use e.g. http://127.0.0.1:8470`,
+        EXIT.usage,
+        'usage',
+      );
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new CliError(`invalid server URL ${server}: use http:// or https://`, EXIT.usage, 'usage');
@@ -74,7 +78,10 @@ export class HttpClient {
   }
 
   async send(method: string, pathname: string, options: RequestOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...options.headers };
+    const headers: Record<string, string> = {
+      accept: 'application/json, application/problem+json',
+      ...options.headers,
+    };
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
     const init: RequestInit & { duplex?: 'half' } = { method, headers };
     if (options.json !== undefined) {
@@ -93,7 +100,11 @@ export class HttpClient {
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (e as Error).message;
-      throw new CliError(`cannot reach the Montu server at ${this.baseUrl}: ${why}`, EXIT.failure, 'unreachable');
+      throw new CliError(
+        `cannot reach the Montu server at ${this.baseUrl}: ${why}`,
+        EXIT.failure,
+        'unreachable',
+      );
     }
     if (!res.ok) throw await problemError(res, method, pathname);
     return res;
@@ -110,16 +121,24 @@ async function problemError(res: Response, method: string, pathname: string): Pr
     // not JSON: fall back to the status line
   }
   const message =
-    problem.detail || problem.title || (text && text.length < 200 ? text : '') || `${method} ${pathname} failed`;
+    problem.detail ||
+    problem.title ||
+    (text && text.length < 200 ? text : '') ||
+    `${method} ${pathname} failed`;
   const code = problem.code ?? `http_${res.status}`;
   const exit = problem.code ? exitCodeFor(problem.code) : statusExit(res.status);
-  return new CliError(`${message} (HTTP ${res.status})`, exit === EXIT.failure ? statusExit(res.status) : exit, code);
+  return new CliError(
+    `${message} (HTTP ${res.status})`,
+    exit === EXIT.failure ? statusExit(res.status) : exit,
+    code,
+  );
 }
 
 /** Lists come as arrays or as `{ items }` pages. */
 export function listOf<T>(v: unknown): T[] {
   if (Array.isArray(v)) return v as T[];
-  if (v && typeof v === 'object' && Array.isArray((v as { items?: unknown }).items)) return (v as { items: T[] }).items;
+  if (v && typeof v === 'object' && Array.isArray((v as { items?: unknown }).items))
+    return (v as { items: T[] }).items;
   return [];
 }
 

@@ -2,7 +2,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import { openMontu, type Job, type JobState, type JobsService, type Montu, type Role, type User } from '@montu/core';
+import {
+  openMontu,
+  type Job,
+  type JobState,
+  type JobsService,
+  type Montu,
+  type Role,
+  type User,
+} from '@montu/core';
 import type {
   AddNoteInput,
   CreatePlaylistInput,
@@ -68,7 +76,9 @@ export class LocalBackend implements MontuBackend {
   }
 
   async uploadFile(input: UploadFileInput) {
-    const stream = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 }).pipe(counting(input.onProgress));
+    const stream = fs
+      .createReadStream(input.filePath, { highWaterMark: 1 << 20 })
+      .pipe(counting(input.onProgress));
     const id = await this.montu.media.uploadMedia({
       stream,
       fileName: path.basename(input.filePath),
@@ -97,7 +107,8 @@ export class LocalBackend implements MontuBackend {
       ...(input.wait ? { wait: true } : {}),
       // The library reports frames stored; turn them into bytes for the progress bar.
       onProgress: (done) => {
-        while (reported < done && reported < input.frames.length) input.onProgress?.(input.frames[reported++]!.size);
+        while (reported < done && reported < input.frames.length)
+          input.onProgress?.(input.frames[reported++]!.size);
       },
     });
     return this.montu.media.getMediaById(id);
@@ -148,7 +159,10 @@ export class LocalBackend implements MontuBackend {
         return r.requestChanges(id, this.actor, comment);
       case 'hold':
       case 'reopen':
-        return r.changeStatus(id, action === 'hold' ? 'on_hold' : 'wip', { actor: this.actor, ...(comment !== undefined ? { comment } : {}) });
+        return r.changeStatus(id, action === 'hold' ? 'on_hold' : 'wip', {
+          actor: this.actor,
+          ...(comment !== undefined ? { comment } : {}),
+        });
     }
   }
 
@@ -188,7 +202,13 @@ export class LocalBackend implements MontuBackend {
     return Promise.all(users.map((u) => this.userInfo(u)));
   }
 
-  async createUser(input: { username: string; displayName?: string; email?: string; password?: string; isAdmin?: boolean }) {
+  async createUser(input: {
+    username: string;
+    displayName?: string;
+    email?: string;
+    password?: string;
+    isAdmin?: boolean;
+  }) {
     return this.userInfo(await this.montu.users.createUser(input, { actor: this.actor }));
   }
 
@@ -205,7 +225,7 @@ export class LocalBackend implements MontuBackend {
 
   /** Local mode has no logged-in user: tokens belong to the user named with --user. */
   private async tokenOwner(user: string | undefined): Promise<User> {
-    if (!user) throw new UsageError('in local mode, name the token\'s user with --user USERNAME');
+    if (!user) throw new UsageError("in local mode, name the token's user with --user USERNAME");
     return this.findUser(user);
   }
 
@@ -214,7 +234,11 @@ export class LocalBackend implements MontuBackend {
     return this.montu.users.listTokens(u.id);
   }
 
-  async createToken(input: { name: string; expiresAt?: string; user?: string }): Promise<TokenInfo & { token: string }> {
+  async createToken(input: {
+    name: string;
+    expiresAt?: string;
+    user?: string;
+  }): Promise<TokenInfo & { token: string }> {
     const u = await this.tokenOwner(input.user);
     const made = await this.montu.users.createToken(u.id, {
       name: input.name,
@@ -271,7 +295,11 @@ export class LocalBackend implements MontuBackend {
     return this.montu.playlists.deletePlaylist(id, { actor: this.actor });
   }
 
-  async exportPlaylist(id: string, format: ExportFormat, options: { onlyPlaylistNotes?: boolean }): Promise<Buffer> {
+  async exportPlaylist(
+    id: string,
+    format: ExportFormat,
+    options: { onlyPlaylistNotes?: boolean },
+  ): Promise<Buffer> {
     const p = this.montu.playlists;
     switch (format) {
       case 'csv':
@@ -310,7 +338,8 @@ export class LocalBackend implements MontuBackend {
   }
 
   private jobsService(): JobsService {
-    if (!this.montu.jobs) throw new CliError('media processing is turned off in this library', EXIT.failure, 'not_supported');
+    if (!this.montu.jobs)
+      throw new CliError('media processing is turned off in this library', EXIT.failure, 'not_supported');
     return this.montu.jobs;
   }
 

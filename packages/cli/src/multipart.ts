@@ -28,7 +28,9 @@ export function multipartFile(
   async function* body(): AsyncGenerator<Uint8Array> {
     for (const [name, value] of Object.entries(fields)) {
       if (value === undefined) continue;
-      yield enc.encode(`--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`);
+      yield enc.encode(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`,
+      );
     }
     yield enc.encode(
       `--${boundary}\r\nContent-Disposition: form-data; name="${fileField}"; filename="${quote(path.basename(filePath))}"\r\n` +

@@ -12,7 +12,13 @@ export function intArg(min = 0): (v: string) => number {
 }
 
 export function listArg(v: string, previous: string[] = []): string[] {
-  return [...previous, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
 export function statusArg(v: string): (typeof APPROVAL_STATUSES)[number] {
@@ -25,7 +31,8 @@ export function statusArg(v: string): (typeof APPROVAL_STATUSES)[number] {
 
 export function typeArg(v: string): (typeof MEDIA_TYPES)[number] {
   const s = v.trim().toLowerCase();
-  if (!(MEDIA_TYPES as readonly string[]).includes(s)) throw new InvalidArgumentError(`expected one of ${MEDIA_TYPES.join(', ')}`);
+  if (!(MEDIA_TYPES as readonly string[]).includes(s))
+    throw new InvalidArgumentError(`expected one of ${MEDIA_TYPES.join(', ')}`);
   return s as (typeof MEDIA_TYPES)[number];
 }
 
@@ -39,7 +46,13 @@ export function dateArg(v: string): string {
 /** `24`, `25`, `23.976` (→ 24000/1001), `30000/1001`. */
 export function fpsArg(v: string): string {
   const t = v.trim();
-  const known: Record<string, string> = { '23.976': '24000/1001', '23.98': '24000/1001', '29.97': '30000/1001', '59.94': '60000/1001', '47.952': '48000/1001' };
+  const known: Record<string, string> = {
+    '23.976': '24000/1001',
+    '23.98': '24000/1001',
+    '29.97': '30000/1001',
+    '59.94': '60000/1001',
+    '47.952': '48000/1001',
+  };
   if (known[t]) return known[t]!;
   if (/^\d+$/.test(t) && Number(t) > 0) return `${t}/1`;
   if (/^\d+\/\d+$/.test(t) && !/\/0+$/.test(t)) return t;

@@ -18,7 +18,9 @@ import { EXIT, describeError, oneLine, type ExitCode } from './errors.js';
 
 export function cliVersion(): string {
   try {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';
@@ -29,11 +31,17 @@ export function buildProgram(): Command {
   const program = new Command('montu');
   program
     .description('Montu media asset management and review: publish, find and review media from a terminal')
-    .addOption(new Option('--data-dir <dir>', 'local mode: data directory (MONTU_DATA_DIR, default ./montu-data)'))
-    .addOption(new Option('--database-url <url>', 'local mode: postgres://… or a SQLite file (MONTU_DATABASE_URL)'))
+    .addOption(
+      new Option('--data-dir <dir>', 'local mode: data directory (MONTU_DATA_DIR, default ./montu-data)'),
+    )
+    .addOption(
+      new Option('--database-url <url>', 'local mode: postgres://… or a SQLite file (MONTU_DATABASE_URL)'),
+    )
     .addOption(new Option('--server <url>', 'remote mode: Montu server URL (MONTU_SERVER)'))
     .addOption(new Option('--token <token>', 'remote mode: API token (MONTU_TOKEN)'))
-    .addOption(new Option('--as <name>', 'local mode: who acts, recorded as author (MONTU_USER, default your login)'))
+    .addOption(
+      new Option('--as <name>', 'local mode: who acts, recorded as author (MONTU_USER, default your login)'),
+    )
     .showSuggestionAfterError(true)
     .configureOutput({
       outputError: (str, write) => write(`montu: ${oneLine(str)}\n`),

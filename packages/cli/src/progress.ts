@@ -56,7 +56,10 @@ export class Progress {
 
   private draw(): void {
     const { filesPerSecond, bytesPerSecond } = this.rates();
-    const frac = this.totals.bytes > 0 ? Math.min(1, this.doneBytes / this.totals.bytes) : this.doneFiles / Math.max(1, this.totals.files);
+    const frac =
+      this.totals.bytes > 0
+        ? Math.min(1, this.doneBytes / this.totals.bytes)
+        : this.doneFiles / Math.max(1, this.totals.files);
     const cols = Math.max(10, Math.min(30, (this.stream.columns ?? 80) - 70));
     const filled = Math.round(frac * cols);
     const text =

@@ -60,18 +60,26 @@ export class RemoteBackend implements MontuBackend {
   }
 
   async uploadSequence(input: UploadSequenceInput): Promise<Media> {
-    const started = await this.http.request<{ uploadId?: string; id?: string }>('POST', '/uploads/sequences', {
-      json: {
-        projectId: input.projectId,
-        taskId: input.taskId,
-        pattern: input.pattern,
-        ...(input.fps !== undefined ? { fps: input.fps } : {}),
-        ...(input.version !== undefined ? { version: input.version } : {}),
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        ...(input.tags !== undefined ? { tags: input.tags } : {}),
-        frames: input.frames.map((f) => ({ frame: f.frame, fileName: path.basename(f.path), size: f.size })),
+    const started = await this.http.request<{ uploadId?: string; id?: string }>(
+      'POST',
+      '/uploads/sequences',
+      {
+        json: {
+          projectId: input.projectId,
+          taskId: input.taskId,
+          pattern: input.pattern,
+          ...(input.fps !== undefined ? { fps: input.fps } : {}),
+          ...(input.version !== undefined ? { version: input.version } : {}),
+          ...(input.description !== undefined ? { description: input.description } : {}),
+          ...(input.tags !== undefined ? { tags: input.tags } : {}),
+          frames: input.frames.map((f) => ({
+            frame: f.frame,
+            fileName: path.basename(f.path),
+            size: f.size,
+          })),
+        },
       },
-    });
+    );
     const uploadId = started.uploadId ?? started.id;
     if (!uploadId) throw new Error('the server did not return an upload id for the sequence');
     const base = `/uploads/sequences/${enc(uploadId)}`;
@@ -140,12 +148,17 @@ export class RemoteBackend implements MontuBackend {
 
   async review(id: string, action: ReviewAction, comment?: string): Promise<Media> {
     return unwrap<Media>(
-      await this.http.request('POST', `/media/${enc(id)}/${action}`, { json: comment !== undefined ? { comment } : {} }),
+      await this.http.request('POST', `/media/${enc(id)}/${action}`, {
+        json: comment !== undefined ? { comment } : {},
+      }),
       'media',
     );
   }
 
-  async annotate(id: string, input: { content: string; frame?: number; frameEnd?: number }): Promise<Annotation> {
+  async annotate(
+    id: string,
+    input: { content: string; frame?: number; frameEnd?: number },
+  ): Promise<Annotation> {
     return unwrap<Annotation>(
       await this.http.request('POST', `/media/${enc(id)}/annotations`, { json: input }),
       'annotation',
@@ -184,10 +197,15 @@ export class RemoteBackend implements MontuBackend {
   /** The API addresses users by id; the CLI also takes usernames. */
   private async userId(idOrName: string): Promise<string> {
     const users = await this.listUsers();
-    return (users.find((u) => u.username === idOrName) ?? users.find((u) => u.id === idOrName))?.id ?? idOrName;
+    return (
+      (users.find((u) => u.username === idOrName) ?? users.find((u) => u.id === idOrName))?.id ?? idOrName
+    );
   }
 
-  async updateUser(idOrName: string, patch: { disabled?: boolean; displayName?: string; isAdmin?: boolean }): Promise<UserInfo> {
+  async updateUser(
+    idOrName: string,
+    patch: { disabled?: boolean; displayName?: string; isAdmin?: boolean },
+  ): Promise<UserInfo> {
     const id = await this.userId(idOrName);
     return unwrap<UserInfo>(await this.http.request('PATCH', `/users/${enc(id)}`, { json: patch }), 'user');
   }
@@ -200,15 +218,30 @@ export class RemoteBackend implements MontuBackend {
   }
 
   async listTokens(options: { user?: string } = {}): Promise<TokenInfo[]> {
-    if (options.user !== undefined) throw new UsageError('against a server, tokens listed are your own: drop --user');
+    if (options.user !== undefined)
+      throw new UsageError('against a server, tokens listed are your own: drop --user');
     return listOf<TokenInfo>(await this.http.request('GET', '/tokens'));
   }
 
-  async createToken(input: { name: string; expiresAt?: string; user?: string }): Promise<TokenInfo & { token: string }> {
-    if (input.user !== undefined) throw new UsageError('against a server, tokens are made for the caller: drop --user (log in as that user)');
-    const made = await this.http.request<{ token: string; info?: TokenInfo } & Partial<TokenInfo>>('POST', '/tokens', {
-      json: { name: input.name, ...(input.expiresAt !== undefined ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}) },
-    });
+  async createToken(input: {
+    name: string;
+    expiresAt?: string;
+    user?: string;
+  }): Promise<TokenInfo & { token: string }> {
+    if (input.user !== undefined)
+      throw new UsageError(
+        'against a server, tokens are made for the caller: drop --user (log in as that user)',
+      );
+    const made = await this.http.request<{ token: string; info?: TokenInfo } & Partial<TokenInfo>>(
+      'POST',
+      '/tokens',
+      {
+        json: {
+          name: input.name,
+          ...(input.expiresAt !== undefined ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
+        },
+      },
+    );
     return { ...(made.info ?? (made as TokenInfo)), token: made.token };
   }
 
@@ -218,7 +251,9 @@ export class RemoteBackend implements MontuBackend {
 
   async listNotes(mediaId: string, f: NoteFilter): Promise<ReviewNote[]> {
     return listOf<ReviewNote>(
-      await this.http.request('GET', `/media/${enc(mediaId)}/notes`, { query: { frame: f.frame, resolved: f.resolved, playlistId: f.playlistId } }),
+      await this.http.request('GET', `/media/${enc(mediaId)}/notes`, {
+        query: { frame: f.frame, resolved: f.resolved, playlistId: f.playlistId },
+      }),
     );
   }
 
@@ -248,7 +283,9 @@ export class RemoteBackend implements MontuBackend {
   }
 
   async addToPlaylist(id: string, mediaIds: string[], o: { position?: number }): Promise<PlaylistWithItems> {
-    return this.http.request('POST', `/playlists/${enc(id)}/items`, { json: { mediaIds, ...(o.position !== undefined ? { position: o.position } : {}) } });
+    return this.http.request('POST', `/playlists/${enc(id)}/items`, {
+      json: { mediaIds, ...(o.position !== undefined ? { position: o.position } : {}) },
+    });
   }
 
   async removeFromPlaylist(id: string, mediaId: string): Promise<PlaylistWithItems> {
@@ -263,7 +300,11 @@ export class RemoteBackend implements MontuBackend {
     await this.http.request('DELETE', `/playlists/${enc(id)}`);
   }
 
-  async exportPlaylist(id: string, format: ExportFormat, o: { onlyPlaylistNotes?: boolean }): Promise<Buffer> {
+  async exportPlaylist(
+    id: string,
+    format: ExportFormat,
+    o: { onlyPlaylistNotes?: boolean },
+  ): Promise<Buffer> {
     const res = await this.http.send('GET', `/playlists/${enc(id)}/export.${format}`, {
       query: { onlyPlaylistNotes: o.onlyPlaylistNotes },
       headers: { accept: '*/*' },
@@ -283,12 +324,23 @@ export class RemoteBackend implements MontuBackend {
     await this.http.request('DELETE', `/webhooks/${enc(id)}`);
   }
 
-  async webhookDeliveries(id: string, o: { state?: WebhookDelivery['state']; limit?: number }): Promise<WebhookDelivery[]> {
-    return listOf<WebhookDelivery>(await this.http.request('GET', `/webhooks/${enc(id)}/deliveries`, { query: { state: o.state, limit: o.limit } }));
+  async webhookDeliveries(
+    id: string,
+    o: { state?: WebhookDelivery['state']; limit?: number },
+  ): Promise<WebhookDelivery[]> {
+    return listOf<WebhookDelivery>(
+      await this.http.request('GET', `/webhooks/${enc(id)}/deliveries`, {
+        query: { state: o.state, limit: o.limit },
+      }),
+    );
   }
 
   async listJobs(o: { state?: JobState; mediaId?: string; limit?: number }): Promise<Job[]> {
-    return listOf<Job>(await this.http.request('GET', '/jobs', { query: { state: o.state, mediaId: o.mediaId, limit: o.limit } }));
+    return listOf<Job>(
+      await this.http.request('GET', '/jobs', {
+        query: { state: o.state, mediaId: o.mediaId, limit: o.limit },
+      }),
+    );
   }
 
   async retryJobs(o: { ids?: string[]; mediaId?: string }): Promise<Job[]> {

@@ -49,10 +49,22 @@ export async function loadServerModule(): Promise<ServerModule> {
   try {
     mod = (await import(spec)) as Partial<ServerModule>;
   } catch (e) {
-    throw new CliError(`the Montu server package is not available: ${(e as Error).message}`, EXIT.failure, 'not_supported');
+    throw new CliError(
+      `the Montu server package is not available: ${(e as Error).message}`,
+      EXIT.failure,
+      'not_supported',
+    );
   }
-  if (typeof mod.loadConfig !== 'function' || typeof mod.describeConfig !== 'function' || typeof mod.startServer !== 'function') {
-    throw new CliError('this build of @montu/server does not export loadConfig/describeConfig/startServer yet', EXIT.failure, 'not_supported');
+  if (
+    typeof mod.loadConfig !== 'function' ||
+    typeof mod.describeConfig !== 'function' ||
+    typeof mod.startServer !== 'function'
+  ) {
+    throw new CliError(
+      'this build of @montu/server does not export loadConfig/describeConfig/startServer yet',
+      EXIT.failure,
+      'not_supported',
+    );
   }
   return mod as ServerModule;
 }

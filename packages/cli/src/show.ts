@@ -39,7 +39,11 @@ export function mediaDetail(m: Media): string {
     ['author', m.author],
     ['status', m.status],
   ];
-  if (m.approval) lines.push(['approval', `${m.approval.by} at ${m.approval.at}${m.approval.comment ? `: ${m.approval.comment}` : ''}`]);
+  if (m.approval)
+    lines.push([
+      'approval',
+      `${m.approval.by} at ${m.approval.at}${m.approval.comment ? `: ${m.approval.comment}` : ''}`,
+    ]);
   if (m.description) lines.push(['description', m.description]);
   if (m.tags.length) lines.push(['tags', m.tags.join(', ')]);
   if (m.archivedAt) lines.push(['archived', m.archivedAt]);
@@ -54,7 +58,10 @@ export function mediaDetail(m: Media): string {
   const seq = meta(m, 'sequence');
   if (seq && typeof seq === 'object') {
     const s = seq as { start?: number; end?: number; missing?: number[]; pattern?: string };
-    lines.push(['frames', `${s.start}-${s.end}${s.missing?.length ? ` (missing ${s.missing.join(', ')})` : ''}`]);
+    lines.push([
+      'frames',
+      `${s.start}-${s.end}${s.missing?.length ? ` (missing ${s.missing.join(', ')})` : ''}`,
+    ]);
   }
   lines.push(['created', m.createdAt], ['updated', m.updatedAt]);
   const width = Math.max(...lines.map(([k]) => k.length));

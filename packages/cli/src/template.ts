@@ -101,7 +101,8 @@ export function matchTemplate(template: CompiledTemplate | string, filePath: str
   const prefix = [fields['episode'], fields['sequence'], fields['shot']].filter((v): v is string => !!v);
   if (task !== undefined) {
     const joined = prefix.join('_');
-    out.taskId = prefix.length && !task.startsWith(`${joined}_`) && task !== joined ? `${joined}_${task}` : task;
+    out.taskId =
+      prefix.length && !task.startsWith(`${joined}_`) && task !== joined ? `${joined}_${task}` : task;
   } else if (prefix.length) out.taskId = prefix.join('_');
   if (fields['version']) out.version = `v${fields['version'].replace(/^[vV]/, '').padStart(3, '0')}`;
   if (fields['frame'] && /^\d+$/.test(fields['frame'])) out.frame = Number(fields['frame']);

@@ -36,7 +36,17 @@ beforeAll(() => {
   data = path.join(work, 'data');
   const shot = path.join(work, 'SWA/ep01_sq010_sh020');
   fs.mkdirSync(path.join(shot, 'comp'), { recursive: true });
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=24', '-t', '1', '-pix_fmt', 'yuv420p', path.join(shot, 'comp/comp.mp4')]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=64x48:rate=24',
+    '-t',
+    '1',
+    '-pix_fmt',
+    'yuv420p',
+    path.join(shot, 'comp/comp.mp4'),
+  ]);
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=32x32', '-frames:v', '1', path.join(work, 'still.png')]);
   fs.writeFileSync(path.join(work, 'notes.txt'), 'not media\n');
   // 1001..1010 with 1004 and 1007 missing.
@@ -48,8 +58,21 @@ describe('montu (local mode)', () => {
   let seqId: string;
 
   it('ingests a file with --project/--task and reports it as JSON', async () => {
-    const r = await json<{ items: Array<{ status: string; mediaId: string; version: string; mediaType: string }>; ok: number; failed: number }>(
-      'ingest', '-p', 'SWA', '-t', 'ep01_sq010_sh020_comp', 'still.png', '--tags', 'wip,test', '-d', 'first',
+    const r = await json<{
+      items: Array<{ status: string; mediaId: string; version: string; mediaType: string }>;
+      ok: number;
+      failed: number;
+    }>(
+      'ingest',
+      '-p',
+      'SWA',
+      '-t',
+      'ep01_sq010_sh020_comp',
+      'still.png',
+      '--tags',
+      'wip,test',
+      '-d',
+      'first',
     );
     expect(r.ok).toBe(1);
     expect(r.failed).toBe(0);
@@ -59,7 +82,10 @@ describe('montu (local mode)', () => {
 
   it('ingests a tree by template: a file and a sequence folder with gaps', async () => {
     const r = await json<{ items: Array<Record<string, unknown>>; ok: number }>(
-      'ingest', '--template', '{project}/{episode}_{sequence}_{shot}/{task}/{*}', 'SWA',
+      'ingest',
+      '--template',
+      '{project}/{episode}_{sequence}_{shot}/{task}/{*}',
+      'SWA',
     );
     expect(r.ok).toBe(2);
     const seq = r.items.find((i) => i['kind'] === 'sequence')!;
@@ -80,7 +106,12 @@ describe('montu (local mode)', () => {
 
   it('ingests a sequence pattern (####) as one item', async () => {
     const r = await json<{ items: Array<Record<string, unknown>> }>(
-      'ingest', '-p', 'SWA', '-t', 'ep01_sq010_sh020_lighting', 'SWA/ep01_sq010_sh020/lighting/beauty.####.png',
+      'ingest',
+      '-p',
+      'SWA',
+      '-t',
+      'ep01_sq010_sh020_lighting',
+      'SWA/ep01_sq010_sh020/lighting/beauty.####.png',
     );
     expect(r.items).toHaveLength(1);
     expect(r.items[0]).toMatchObject({ kind: 'sequence', version: 'v002', frames: { count: 8 } });
@@ -97,7 +128,11 @@ describe('montu (local mode)', () => {
   it('exits 7 when some items fail and 5 when the only one is not media', async () => {
     const partial = await run('ingest', '-p', 'SWA', '-t', 'misc', 'still.png', 'notes.txt', '--json');
     expect(partial.code).toBe(7);
-    const report = JSON.parse(partial.stdout) as { ok: number; failed: number; items: Array<{ status: string; error?: { code: string } }> };
+    const report = JSON.parse(partial.stdout) as {
+      ok: number;
+      failed: number;
+      items: Array<{ status: string; error?: { code: string } }>;
+    };
     expect(report).toMatchObject({ ok: 1, failed: 1 });
     expect(report.items.find((i) => i.status === 'failed')?.error?.code).toBe('validation_error');
     expect(partial.stderr).toMatch(/^montu: error: 1 of 2 item\(s\) failed$/m);
@@ -108,22 +143,54 @@ describe('montu (local mode)', () => {
   });
 
   it('a taken --version is a conflict (4); a dry run changes nothing', async () => {
-    const r = await run('ingest', '-p', 'SWA', '-t', 'ep01_sq010_sh020_comp', '--version', 'v001', 'still.png');
+    const r = await run(
+      'ingest',
+      '-p',
+      'SWA',
+      '-t',
+      'ep01_sq010_sh020_comp',
+      '--version',
+      'v001',
+      'still.png',
+    );
     expect(r.code).toBe(4);
-    const dry = await json<{ dryRun: boolean; items: Array<{ status: string }> }>('ingest', '-n', '-p', 'SWA', '-t', 'dry', 'still.png');
+    const dry = await json<{ dryRun: boolean; items: Array<{ status: string }> }>(
+      'ingest',
+      '-n',
+      '-p',
+      'SWA',
+      '-t',
+      'dry',
+      'still.png',
+    );
     expect(dry.dryRun).toBe(true);
     expect(dry.items[0]!.status).toBe('planned');
     expect((await json<{ items: unknown[] }>('search', '-t', 'dry')).items).toHaveLength(0);
   });
 
   it('ingest --wait makes metadata and a thumbnail; enqueued jobs wait for a worker otherwise', async () => {
-    const r = await json<{ items: Array<{ mediaId: string }> }>('ingest', '--wait', '-p', 'PROC', '-t', 'sh010_comp', 'still.png');
+    const r = await json<{ items: Array<{ mediaId: string }> }>(
+      'ingest',
+      '--wait',
+      '-p',
+      'PROC',
+      '-t',
+      'sh010_comp',
+      'still.png',
+    );
     const m = await json<MediaJson & { processingState: string }>('get', r.items[0]!.mediaId);
     expect(m.processingState).toBe('ready');
     expect(m.metadata).toMatchObject({ width: 32, height: 32 });
     expect(m.files.map((f) => f.role)).toContain('thumbnail');
 
-    const queued = await json<{ items: Array<{ mediaId: string }> }>('ingest', '-p', 'PROC', '-t', 'sh020_comp', 'still.png');
+    const queued = await json<{ items: Array<{ mediaId: string }> }>(
+      'ingest',
+      '-p',
+      'PROC',
+      '-t',
+      'sh020_comp',
+      'still.png',
+    );
     const id = queued.items[0]!.mediaId;
     expect((await json<MediaJson & { processingState: string }>('get', id)).processingState).toBe('pending');
     const jobs = await json<Array<{ state: string; mediaId: string }>>('jobs', '--media', id);
@@ -145,7 +212,12 @@ describe('montu (local mode)', () => {
   });
 
   it('searches with filters and pages with --all', async () => {
-    const all = await json<{ items: MediaJson[]; nextCursor: string | null }>('search', '--all', '--limit', '2');
+    const all = await json<{ items: MediaJson[]; nextCursor: string | null }>(
+      'search',
+      '--all',
+      '--limit',
+      '2',
+    );
     expect(all.items.length).toBe(6);
     expect(all.nextCursor).toBeNull();
     const page = await json<{ items: MediaJson[]; nextCursor: string | null }>('search', '--limit', '2');
@@ -160,7 +232,9 @@ describe('montu (local mode)', () => {
     const byAuthor = await json<{ items: MediaJson[] }>('search', '--author', 'nobody');
     expect(byAuthor.items).toHaveLength(0);
     const today = new Date().toISOString().slice(0, 10);
-    expect((await json<{ items: MediaJson[] }>('search', '--from', today, '--to', today, '--all')).items).toHaveLength(6);
+    expect(
+      (await json<{ items: MediaJson[] }>('search', '--from', today, '--to', today, '--all')).items,
+    ).toHaveLength(6);
     const human = await run('search', '-t', 'ep01_sq010_sh020_comp');
     expect(human.stdout).toMatch(/ID\s+PROJECT\s+TASK/);
   });
@@ -171,7 +245,17 @@ describe('montu (local mode)', () => {
   });
 
   it('updates description, tags, selection and status', async () => {
-    const m = await json<MediaJson>('update', stillId, '-d', 'better', '--add-tag', 'hero', '--remove-tag', 'wip', '--select');
+    const m = await json<MediaJson>(
+      'update',
+      stillId,
+      '-d',
+      'better',
+      '--add-tag',
+      'hero',
+      '--remove-tag',
+      'wip',
+      '--select',
+    );
     expect(m).toMatchObject({ description: 'better', tags: ['hero', 'test'], reviewSelected: true });
     const none = await run('update', stillId);
     expect(none.code).toBe(2);
@@ -180,9 +264,16 @@ describe('montu (local mode)', () => {
 
   it('runs the review workflow: submit, annotate, approve, reject needs a comment', async () => {
     expect((await json<MediaJson>('submit', stillId)).status).toBe('pending_review');
-    const note = await json<{ frame: number; content: string; author: string }>('annotate', seqId, '-m', 'edge flicker', '--frame', '1005');
+    const note = await json<{ frame: number; content: string; author: string }>(
+      'annotate',
+      seqId,
+      '-m',
+      'edge flicker',
+      '--frame',
+      '1005',
+    );
     expect(note).toMatchObject({ frame: 1005, content: 'edge flicker', author: 'ana' });
-    expect((await json<unknown[]>('notes', seqId))).toHaveLength(1);
+    expect(await json<unknown[]>('notes', seqId)).toHaveLength(1);
     expect((await json<MediaJson>('approve', stillId, '-m', 'lovely')).status).toBe('approved');
     const again = await run('approve', stillId);
     expect(again.code).toBe(4);
@@ -195,7 +286,7 @@ describe('montu (local mode)', () => {
   it('archives, restores and deletes', async () => {
     const [first] = await json<MediaJson[]>('versions', 'ep01_sq010_sh020_lighting');
     expect((await json<MediaJson>('archive', first!.id)).archivedAt).not.toBeNull();
-    expect((await json<MediaJson[]>('versions', 'ep01_sq010_sh020_lighting'))).toHaveLength(1);
+    expect(await json<MediaJson[]>('versions', 'ep01_sq010_sh020_lighting')).toHaveLength(1);
     expect((await json<MediaJson>('restore', first!.id)).archivedAt).toBeNull();
     const noYes = await run('delete', first!.id);
     expect(noYes.code).toBe(2);
@@ -230,24 +321,49 @@ describe('montu (local mode)', () => {
     const applied = await json<{ dryRun: boolean; orphanFiles: string[] }>('cleanup', '--apply');
     expect(applied.dryRun).toBe(false);
     expect(fs.existsSync(stray)).toBe(false);
-    const old2 = await json<{ dryRun: boolean; candidates: unknown[] }>('cleanup', '--old-days', '0', '--project', 'SWA');
+    const old2 = await json<{ dryRun: boolean; candidates: unknown[] }>(
+      'cleanup',
+      '--old-days',
+      '0',
+      '--project',
+      'SWA',
+    );
     expect(old2.dryRun).toBe(true);
     expect(old2.candidates.length).toBeGreaterThan(0);
     expect((await run('cleanup', '--old-days', '3')).code).toBe(2);
   });
 
   it('manages users and tokens directly on the data directory', async () => {
-    const u = await json<{ username: string; isAdmin: boolean }>('users', 'add', 'bob', '--name', 'Bob', '--admin');
+    const u = await json<{ username: string; isAdmin: boolean }>(
+      'users',
+      'add',
+      'bob',
+      '--name',
+      'Bob',
+      '--admin',
+    );
     expect(u).toMatchObject({ username: 'bob', isAdmin: true });
     expect((await run('users', 'set-role', 'bob', 'SWA', 'supervisor')).code).toBe(0);
-    const list = await json<Array<{ username: string; memberships: Array<{ projectId: string; role: string }> }>>('users');
-    expect(list.find((x) => x.username === 'bob')?.memberships).toEqual([{ projectId: 'SWA', role: 'supervisor' }]);
+    const list =
+      await json<Array<{ username: string; memberships: Array<{ projectId: string; role: string }> }>>(
+        'users',
+      );
+    expect(list.find((x) => x.username === 'bob')?.memberships).toEqual([
+      { projectId: 'SWA', role: 'supervisor' },
+    ]);
     const t = await json<{ id: string; token: string }>('tokens', 'create', 'ci', '--user', 'bob');
     expect(t.token).toMatch(/^montu_/);
-    const tokens = await json<Array<{ id: string; revokedAt: string | null }>>('tokens', 'list', '--user', 'bob');
+    const tokens = await json<Array<{ id: string; revokedAt: string | null }>>(
+      'tokens',
+      'list',
+      '--user',
+      'bob',
+    );
     expect(tokens.map((x) => x.id)).toEqual([t.id]);
     expect((await run('tokens', 'revoke', t.id)).code).toBe(0);
-    expect((await json<Array<{ revokedAt: string | null }>>('tokens', '--user', 'bob'))[0]!.revokedAt).not.toBeNull();
+    expect(
+      (await json<Array<{ revokedAt: string | null }>>('tokens', '--user', 'bob'))[0]!.revokedAt,
+    ).not.toBeNull();
     const noUser = await run('tokens', 'create', 'x');
     expect(noUser.code).toBe(2);
     expect((await run('users', 'disable', 'bob')).stdout).toMatch(/bob disabled/);
@@ -282,7 +398,9 @@ describe('usage and errors', () => {
     await new Promise((resolve) => srv.close(resolve));
     const r = await montu(['get', 'abc', '--server', `http://127.0.0.1:${port}`, '--token', 't']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`montu: error: cannot reach the Montu server at http://127.0.0.1:${port}: ECONNREFUSED\n`);
+    expect(r.stderr).toBe(
+      `montu: error: cannot reach the Montu server at http://127.0.0.1:${port}: ECONNREFUSED\n`,
+    );
   });
 
   it('worker refuses remote mode', async () => {

@@ -39,21 +39,48 @@ function steps(mode: string, ctx: () => { run: Run; work: string; owner: string 
 
     it('ingests three versions', async () => {
       const r = await json<{ ok: number; items: Array<{ mediaId: string; version: string }> }>(
-        'ingest', '-p', 'SWA', '-t', 'sh010_comp', 'a.mp4', 'b.png', 'c.png', '-j', '1',
+        'ingest',
+        '-p',
+        'SWA',
+        '-t',
+        'sh010_comp',
+        'a.mp4',
+        'b.png',
+        'c.png',
+        '-j',
+        '1',
       );
       expect(r.ok).toBe(3);
       ids = [...r.items].sort((x, y) => x.version.localeCompare(y.version)).map((i) => i.mediaId);
     });
 
     it('create, list, show, add, remove, reorder', async () => {
-      const p = await json<PlaylistJson>('playlist', 'create', 'Dailies', '--project', 'SWA', '--date', '2024-05-02', ids[0]!);
+      const p = await json<PlaylistJson>(
+        'playlist',
+        'create',
+        'Dailies',
+        '--project',
+        'SWA',
+        '--date',
+        '2024-05-02',
+        ids[0]!,
+      );
       expect(p).toMatchObject({ name: 'Dailies', projectId: 'SWA', date: '2024-05-02', owner: ctx().owner });
       expect(p.items.map((i) => i.mediaId)).toEqual([ids[0]]);
       playlistId = p.id;
-      expect((await json<PlaylistJson[]>('playlist', 'list', '-p', 'SWA')).map((x) => x.id)).toEqual([playlistId]);
+      expect((await json<PlaylistJson[]>('playlist', 'list', '-p', 'SWA')).map((x) => x.id)).toEqual([
+        playlistId,
+      ]);
       const added = await json<PlaylistJson>('playlist', 'add', playlistId, ids[1]!, ids[2]!);
       expect(added.items.map((i) => i.mediaId)).toEqual(ids);
-      const reordered = await json<PlaylistJson>('playlist', 'reorder', playlistId, ids[2]!, ids[0]!, ids[1]!);
+      const reordered = await json<PlaylistJson>(
+        'playlist',
+        'reorder',
+        playlistId,
+        ids[2]!,
+        ids[0]!,
+        ids[1]!,
+      );
       expect(reordered.items.map((i) => i.mediaId)).toEqual([ids[2], ids[0], ids[1]]);
       const removed = await json<PlaylistJson>('playlist', 'remove', playlistId, ids[1]!);
       expect(removed.items.map((i) => i.mediaId)).toEqual([ids[2], ids[0]]);
@@ -72,16 +99,48 @@ function steps(mode: string, ctx: () => { run: Run; work: string; owner: string 
       expect(n1).toMatchObject({ frame: 12, frameEnd: null, resolved: false });
       // Timecode needs the probed frame rate: the server probes at once, local mode queues it.
       if (mode === 'remote' || n1.timecode !== null) expect(n1.timecode).toBe('00:00:00:12');
-      const n2 = await json<NoteJson>('notes', 'add', media, '--text', 'flicker', '--frame', '3', '--frame-end', '6', '--playlist', playlistId);
+      const n2 = await json<NoteJson>(
+        'notes',
+        'add',
+        media,
+        '--text',
+        'flicker',
+        '--frame',
+        '3',
+        '--frame-end',
+        '6',
+        '--playlist',
+        playlistId,
+      );
       expect(n2).toMatchObject({ frame: 3, frameEnd: 6, playlistId });
-      fs.writeFileSync(path.join(ctx().work, 'drawing.json'), JSON.stringify({ version: 1, shapes: [{ type: 'line', color: '#ff0000', width: 0.01, from: { x: 0, y: 0 }, to: { x: 1, y: 1 } }] }));
-      const reply = await json<NoteJson>('notes', 'add', media, '-m', 'agreed', '--reply-to', n1.id, '--drawing', 'drawing.json');
+      fs.writeFileSync(
+        path.join(ctx().work, 'drawing.json'),
+        JSON.stringify({
+          version: 1,
+          shapes: [{ type: 'line', color: '#ff0000', width: 0.01, from: { x: 0, y: 0 }, to: { x: 1, y: 1 } }],
+        }),
+      );
+      const reply = await json<NoteJson>(
+        'notes',
+        'add',
+        media,
+        '-m',
+        'agreed',
+        '--reply-to',
+        n1.id,
+        '--drawing',
+        'drawing.json',
+      );
       expect(reply.parentId).toBe(n1.id);
       expect(reply.drawing?.shapes).toHaveLength(1);
 
       expect(await json<NoteJson[]>('notes', 'list', media)).toHaveLength(3);
-      expect((await json<NoteJson[]>('notes', 'list', media, '--frame', '12')).map((n) => n.id)).toContain(n1.id);
-      expect((await json<NoteJson[]>('notes', 'list', media, '--frame', '5')).map((n) => n.id)).toEqual([n2.id]);
+      expect((await json<NoteJson[]>('notes', 'list', media, '--frame', '12')).map((n) => n.id)).toContain(
+        n1.id,
+      );
+      expect((await json<NoteJson[]>('notes', 'list', media, '--frame', '5')).map((n) => n.id)).toEqual([
+        n2.id,
+      ]);
       expect((await json<NoteJson>('notes', 'resolve', n2.id)).resolved).toBe(true);
       const open = await json<NoteJson[]>('notes', 'list', media, '--unresolved');
       expect(open.map((n) => n.id)).not.toContain(n2.id);
@@ -105,25 +164,47 @@ function steps(mode: string, ctx: () => { run: Run; work: string; owner: string 
       expect(csv).toContain('flicker');
       expect((await ctx().run('playlist', 'export', playlistId, '-o', 'report.html')).code).toBe(0);
       expect(fs.readFileSync(path.join(w, 'report.html'), 'utf8')).toMatch(/<html/i);
-      expect((await ctx().run('playlist', 'export', playlistId, '--format', 'pdf', '-o', 'report.pdf')).code).toBe(0);
+      expect(
+        (await ctx().run('playlist', 'export', playlistId, '--format', 'pdf', '-o', 'report.pdf')).code,
+      ).toBe(0);
       expect(fs.readFileSync(path.join(w, 'report.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
-      expect((await ctx().run('playlist', 'export', playlistId, '--format', 'otio', '-o', 'cut.otio')).code).toBe(0);
-      const otio = JSON.parse(fs.readFileSync(path.join(w, 'cut.otio'), 'utf8')) as { OTIO_SCHEMA: string; tracks: { children: Array<{ children: Array<{ OTIO_SCHEMA: string }> }> } };
+      expect(
+        (await ctx().run('playlist', 'export', playlistId, '--format', 'otio', '-o', 'cut.otio')).code,
+      ).toBe(0);
+      const otio = JSON.parse(fs.readFileSync(path.join(w, 'cut.otio'), 'utf8')) as {
+        OTIO_SCHEMA: string;
+        tracks: { children: Array<{ children: Array<{ OTIO_SCHEMA: string }> }> };
+      };
       expect(otio.OTIO_SCHEMA).toBe('Timeline.1');
-      expect(otio.tracks.children[0]!.children.filter((c) => c.OTIO_SCHEMA.startsWith('Clip'))).toHaveLength(2);
+      expect(otio.tracks.children[0]!.children.filter((c) => c.OTIO_SCHEMA.startsWith('Clip'))).toHaveLength(
+        2,
+      );
       expect((await ctx().run('playlist', 'export', playlistId, '-o', 'x.txt')).code).toBe(2);
     });
 
     it('status: hold and reopen', async () => {
-      expect((await json<{ status: string }>('hold', ids[1]!, '-m', 'waiting for plate')).status).toBe('on_hold');
+      expect((await json<{ status: string }>('hold', ids[1]!, '-m', 'waiting for plate')).status).toBe(
+        'on_hold',
+      );
       expect((await json<{ status: string }>('reopen', ids[1]!)).status).toBe('wip');
     });
 
     it('webhooks: add, list, deliveries, delete', async () => {
       const h = await json<{ id: string; url: string; events: string[]; secret: string }>(
-        'webhooks', 'add', 'http://127.0.0.1:9/hook', '--secret', 'a-long-enough-secret', '--events', 'media.status_changed,annotation.*', '--project', 'SWA',
+        'webhooks',
+        'add',
+        'http://127.0.0.1:9/hook',
+        '--secret',
+        'a-long-enough-secret',
+        '--events',
+        'media.status_changed,annotation.*',
+        '--project',
+        'SWA',
       );
-      expect(h).toMatchObject({ url: 'http://127.0.0.1:9/hook', events: ['media.status_changed', 'annotation.*'] });
+      expect(h).toMatchObject({
+        url: 'http://127.0.0.1:9/hook',
+        events: ['media.status_changed', 'annotation.*'],
+      });
       expect((await json<Array<{ id: string }>>('webhooks', 'list')).map((x) => x.id)).toEqual([h.id]);
       // An event after the webhook exists is recorded for it.
       await json('notes', 'add', ids[0]!, '-m', 'after the hook');
@@ -141,7 +222,17 @@ function steps(mode: string, ctx: () => { run: Run; work: string; owner: string 
 }
 
 function makeInputs(work: string): void {
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=24', '-t', '1', '-pix_fmt', 'yuv420p', path.join(work, 'a.mp4')]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=64x48:rate=24',
+    '-t',
+    '1',
+    '-pix_fmt',
+    'yuv420p',
+    path.join(work, 'a.mp4'),
+  ]);
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=32x32', '-frames:v', '1', path.join(work, 'b.png')]);
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=48x32', '-frames:v', '1', path.join(work, 'c.png')]);
 }
@@ -156,7 +247,8 @@ beforeAll(() => {
 steps('local', () => ({
   work: localWork,
   owner: 'ana',
-  run: (...args) => montu(['--data-dir', path.join(localWork, 'data'), '--as', 'ana', ...args], { cwd: localWork }),
+  run: (...args) =>
+    montu(['--data-dir', path.join(localWork, 'data'), '--as', 'ana', ...args], { cwd: localWork }),
 }));
 
 // Remote mode: `montu serve` and its first-run admin token.
@@ -167,7 +259,10 @@ let token: string;
 beforeAll(async () => {
   remoteWork = tempDir('montu-pl-remote-');
   makeInputs(remoteWork);
-  server = spawnMontu(['--data-dir', path.join(remoteWork, 'data'), 'serve', '--port', '0', '--log-level', 'warn'], /montu: serving http:\/\/\S+/);
+  server = spawnMontu(
+    ['--data-dir', path.join(remoteWork, 'data'), 'serve', '--port', '0', '--log-level', 'warn'],
+    /montu: serving http:\/\/\S+/,
+  );
   const out = await server.started;
   url = /montu: serving (http:\/\/\S+)/.exec(out)![1]!;
   token = /API token: (\S+)/.exec(out)![1]!;

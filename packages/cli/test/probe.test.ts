@@ -33,7 +33,11 @@ interface ProbeLine {
 }
 
 function ffprobe(file: string): FfProbe {
-  return JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', file], { encoding: 'utf8' })) as FfProbe;
+  return JSON.parse(
+    execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', file], {
+      encoding: 'utf8',
+    }),
+  ) as FfProbe;
 }
 
 function reduce(r: string): string {
@@ -51,7 +55,8 @@ function compare(line: ProbeLine, ff: FfProbe): void {
     expect(line.width, line.file).toBe(video.width);
     expect(line.height, line.file).toBe(video.height);
     expect(line.videoCodec, line.file).toBe(video.codec_name);
-    if (video.avg_frame_rate && video.avg_frame_rate !== '0/0') expect(reduce(line.fps!), line.file).toBe(reduce(video.avg_frame_rate));
+    if (video.avg_frame_rate && video.avg_frame_rate !== '0/0')
+      expect(reduce(line.fps!), line.file).toBe(reduce(video.avg_frame_rate));
   }
   if (audio) {
     expect(line.audio?.sampleRate, line.file).toBe(Number(audio.sample_rate));
@@ -62,11 +67,16 @@ function compare(line: ProbeLine, ff: FfProbe): void {
   }
 }
 
-const corpusFiles = ['video', 'audio']
-  .flatMap((kind) => {
-    const dir = path.join(CORPUS, 'media', kind);
-    return fs.existsSync(dir) ? fs.readdirSync(dir).sort().slice(0, 4).map((f) => path.join(dir, f)) : [];
-  });
+const corpusFiles = ['video', 'audio'].flatMap((kind) => {
+  const dir = path.join(CORPUS, 'media', kind);
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .sort()
+        .slice(0, 4)
+        .map((f) => path.join(dir, f))
+    : [];
+});
 
 let work: string;
 const generated: string[] = [];
@@ -78,14 +88,41 @@ beforeAll(() => {
   rates.forEach((rate, i) => {
     const file = path.join(work, `gen_${i}.${i % 2 ? 'mov' : 'mp4'}`);
     ffmpeg([
-      '-f', 'lavfi', '-i', `testsrc=size=${160 + i * 16}x${90 + i * 8}:rate=${rate}`,
-      '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${i % 2 ? 48000 : 44100}`,
-      '-t', '1.5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ac', String(1 + (i % 2)), '-shortest', file,
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc=size=${160 + i * 16}x${90 + i * 8}:rate=${rate}`,
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=440:sample_rate=${i % 2 ? 48000 : 44100}`,
+      '-t',
+      '1.5',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-ac',
+      String(1 + (i % 2)),
+      '-shortest',
+      file,
     ]);
     generated.push(file);
   });
   const wav = path.join(work, 'tone.wav');
-  ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000', '-t', '0.75', '-c:a', 'pcm_s24le', wav]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=1000:sample_rate=48000',
+    '-t',
+    '0.75',
+    '-c:a',
+    'pcm_s24le',
+    wav,
+  ]);
   generated.push(wav);
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=40x30', '-frames:v', '1', path.join(work, 'still.png')]);
   generated.push(path.join(work, 'still.png'));
@@ -96,7 +133,10 @@ describe('montu probe', () => {
     const r = await montu(['probe', '--json', ...generated]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ProbeLine);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ProbeLine);
     expect(lines.map((l) => l.file)).toEqual(generated);
     for (const l of lines) compare(l, ffprobe(l.file));
     expect(lines[0]!.fps).toBe('24000/1001');
@@ -106,7 +146,10 @@ describe('montu probe', () => {
   it('agrees with ffprobe on corpus files', async () => {
     expect(corpusFiles.length).toBeGreaterThan(0);
     const r = await montu(['probe', '--json', ...corpusFiles]);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ProbeLine);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ProbeLine);
     expect(lines).toHaveLength(corpusFiles.length);
     for (const l of lines) {
       expect(l.error, l.file).toBeUndefined();
@@ -127,7 +170,10 @@ describe('montu probe', () => {
     fs.writeFileSync(junk, 'not a movie at all');
     const mixed = await montu(['probe', '--json', generated[0]!, junk]);
     expect(mixed.code).toBe(7);
-    const lines = mixed.stdout.trim().split('\n').map((l) => JSON.parse(l) as ProbeLine);
+    const lines = mixed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ProbeLine);
     expect(lines[1]).toMatchObject({ file: junk, error: { code: 'processing_error' } });
     const only = await montu(['probe', junk]);
     expect(only.code).toBe(1);

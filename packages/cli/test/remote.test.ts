@@ -33,10 +33,23 @@ const json = async <T>(...args: string[]): Promise<T> => {
 beforeAll(async () => {
   ensureBuilt();
   work = tempDir('montu-remote-');
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=25', '-t', '1', '-pix_fmt', 'yuv420p', path.join(work, 'comp.mp4')]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=64x48:rate=25',
+    '-t',
+    '1',
+    '-pix_fmt',
+    'yuv420p',
+    path.join(work, 'comp.mp4'),
+  ]);
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=32x32', '-frames:v', '1', path.join(work, 'still.png')]);
   makeSequence(path.join(work, 'renders'), 'beauty', [1001, 1002, 1003, 1005]);
-  server = spawnMontu(['--data-dir', path.join(work, 'data'), 'serve', '--port', '0', '--log-level', 'warn'], /montu: serving http:\/\/\S+/);
+  server = spawnMontu(
+    ['--data-dir', path.join(work, 'data'), 'serve', '--port', '0', '--log-level', 'warn'],
+    /montu: serving http:\/\/\S+/,
+  );
   const out = await server.started;
   url = /montu: serving (http:\/\/\S+)/.exec(out)![1]!;
   token = /API token: (\S+)/.exec(out)![1]!;
@@ -52,8 +65,22 @@ describe('montu (remote mode)', () => {
   let id: string;
 
   it('ingests a file (streamed multipart) and a sequence (frames upload)', async () => {
-    const r = await json<{ ok: number; items: Array<{ mediaId: string; kind: string; mediaType: string; version: string }> }>(
-      'ingest', '-p', 'SWA', '-t', 'sh010_comp', 'comp.mp4', 'still.png', 'renders', '--tags', 'remote', '-j', '1',
+    const r = await json<{
+      ok: number;
+      items: Array<{ mediaId: string; kind: string; mediaType: string; version: string }>;
+    }>(
+      'ingest',
+      '-p',
+      'SWA',
+      '-t',
+      'sh010_comp',
+      'comp.mp4',
+      'still.png',
+      'renders',
+      '--tags',
+      'remote',
+      '-j',
+      '1',
     );
     expect(r.ok).toBe(3);
     expect(r.items.map((i) => i.mediaType).sort()).toEqual(['image', 'sequence', 'video']);
@@ -65,11 +92,20 @@ describe('montu (remote mode)', () => {
   it('search, versions, update, review, notes, stats', async () => {
     expect((await json<{ items: MediaJson[] }>('search', '--tag', 'remote', '--all')).items).toHaveLength(3);
     expect((await json<{ items: MediaJson[] }>('search', '--type', 'sequence')).items).toHaveLength(1);
-    expect((await json<MediaJson[]>('versions', 'sh010_comp')).map((m) => m.version)).toEqual(['v001', 'v002', 'v003']);
-    expect(await json<MediaJson>('update', id, '-d', 'over http', '--select')).toMatchObject({ description: 'over http', reviewSelected: true });
+    expect((await json<MediaJson[]>('versions', 'sh010_comp')).map((m) => m.version)).toEqual([
+      'v001',
+      'v002',
+      'v003',
+    ]);
+    expect(await json<MediaJson>('update', id, '-d', 'over http', '--select')).toMatchObject({
+      description: 'over http',
+      reviewSelected: true,
+    });
     expect((await json<MediaJson>('submit', id)).status).toBe('pending_review');
     expect((await json<MediaJson>('approve', id, '-m', 'ok')).status).toBe('approved');
-    expect(await json<{ frame: number }>('annotate', id, '-m', 'hi', '--frame', '12')).toMatchObject({ frame: 12 });
+    expect(await json<{ frame: number }>('annotate', id, '-m', 'hi', '--frame', '12')).toMatchObject({
+      frame: 12,
+    });
     expect(await json<unknown[]>('notes', id)).toHaveLength(1);
     expect((await json<{ totalMedia: number }>('stats', '-p', 'SWA')).totalMedia).toBe(3);
     expect((await run('stats')).code).toBe(2);
@@ -89,7 +125,10 @@ describe('montu (remote mode)', () => {
   it('users and tokens; a bad or revoked token exits 6', async () => {
     expect(await json<{ username: string }>('users', 'add', 'bob')).toMatchObject({ username: 'bob' });
     expect((await run('users', 'set-role', 'bob', 'SWA', 'artist')).code).toBe(0);
-    expect((await json<Array<{ username: string }>>('users')).map((u) => u.username).sort()).toEqual(['admin', 'bob']);
+    expect((await json<Array<{ username: string }>>('users')).map((u) => u.username).sort()).toEqual([
+      'admin',
+      'bob',
+    ]);
     const t = await json<{ id: string; token: string }>('tokens', 'create', 'ci');
     expect(t.token).toMatch(/^montu_/);
     const withNew = await montu(['search', '--server', url, '--token', t.token, '--json']);
@@ -103,7 +142,9 @@ describe('montu (remote mode)', () => {
   });
 
   it('a conflicting version is exit 4, a non-media file exit 5', async () => {
-    expect((await run('ingest', '-p', 'SWA', '-t', 'sh010_comp', '--version', 'v002', 'still.png')).code).toBe(4);
+    expect(
+      (await run('ingest', '-p', 'SWA', '-t', 'sh010_comp', '--version', 'v002', 'still.png')).code,
+    ).toBe(4);
     fs.writeFileSync(path.join(work, 'notes.txt'), 'hello');
     expect((await run('ingest', '-p', 'SWA', '-t', 'sh010_comp', 'notes.txt')).code).toBe(5);
   });

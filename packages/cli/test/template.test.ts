@@ -9,7 +9,16 @@ describe('path templates', () => {
   it('reads project, task and frame from the documented example', () => {
     const m = matchTemplate(T, '/mnt/renders/SWA/ep01_sq010_sh020/lighting/beauty.1001.exr');
     expect(m).toEqual({
-      fields: { project: 'SWA', episode: 'ep01', sequence: 'sq010', shot: 'sh020', task: 'lighting', name: 'beauty', frame: '1001', ext: 'exr' },
+      fields: {
+        project: 'SWA',
+        episode: 'ep01',
+        sequence: 'sq010',
+        shot: 'sh020',
+        task: 'lighting',
+        name: 'beauty',
+        frame: '1001',
+        ext: 'exr',
+      },
       projectId: 'SWA',
       taskId: 'ep01_sq010_sh020_lighting',
       frame: 1001,
@@ -17,8 +26,12 @@ describe('path templates', () => {
   });
 
   it('keeps dots in names and matches relative and Windows paths', () => {
-    expect(matchTemplate(T, 'SWA/ep01_sq010_sh020/comp/beauty.main.v2.0042.exr')?.fields['name']).toBe('beauty.main.v2');
-    expect(matchTemplate(T, 'C:\\jobs\\SWA\\ep01_sq010_sh020\\comp\\b.0001.dpx')?.taskId).toBe('ep01_sq010_sh020_comp');
+    expect(matchTemplate(T, 'SWA/ep01_sq010_sh020/comp/beauty.main.v2.0042.exr')?.fields['name']).toBe(
+      'beauty.main.v2',
+    );
+    expect(matchTemplate(T, 'C:\\jobs\\SWA\\ep01_sq010_sh020\\comp\\b.0001.dpx')?.taskId).toBe(
+      'ep01_sq010_sh020_comp',
+    );
   });
 
   it('does not join a task that already carries the shot prefix', () => {

@@ -27,7 +27,10 @@ export async function serverDocument() {
   for (const k of Object.keys(process.env)) if (k.startsWith('MONTU_')) delete process.env[k];
   try {
     const config = loadConfig({ dataDir, logLevel: 'silent' });
-    const montu = await openMontu({ dataDir, storage: { type: 'local', root: path.join(dataDir, 'storage') } });
+    const montu = await openMontu({
+      dataDir,
+      storage: { type: 'local', root: path.join(dataDir, 'storage') },
+    });
     try {
       const app = await createServer({ montu, config });
       await app.ready();
@@ -48,7 +51,7 @@ export async function generate(outDir) {
   const json = JSON.stringify(doc, null, 2) + '\n';
   const ast = await openapiTS(doc, { alphabetize: true, exportType: false });
   const header =
-    '/**\n * Generated from openapi.json by `npm run generate -w @montu/client` (openapi-typescript).\n * Do not edit: change the server\'s route schemas and regenerate.\n */\n\n';
+    "/**\n * Generated from openapi.json by `npm run generate -w @montu/client` (openapi-typescript).\n * Do not edit: change the server's route schemas and regenerate.\n */\n\n";
   const types = header + astToString(ast);
   fs.mkdirSync(path.join(outDir, 'src'), { recursive: true });
   fs.writeFileSync(path.join(outDir, 'openapi.json'), json);

@@ -126,16 +126,29 @@ export class MontuClient {
   }
 
   /** One call; error answers throw MontuError with the problem's `code`. */
-  async raw(method: string, path: string, init: { query?: Record<string, unknown>; json?: unknown; signal?: AbortSignal } = {}): Promise<Response> {
+  async raw(
+    method: string,
+    path: string,
+    init: { query?: Record<string, unknown>; json?: unknown; signal?: AbortSignal } = {},
+  ): Promise<Response> {
     const url = this.url(path, init.query);
-    const headers = this.headers(method, init.json !== undefined ? { 'content-type': 'application/json' } : {});
+    const headers = this.headers(
+      method,
+      init.json !== undefined ? { 'content-type': 'application/json' } : {},
+    );
     const body = init.json !== undefined ? JSON.stringify(init.json) : undefined;
     for (let attempt = 0; ; attempt++) {
       const timeout = AbortSignal.timeout(this.timeoutMs);
       const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
       let res: Response;
       try {
-        res = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}), signal, credentials: 'same-origin' });
+        res = await this.fetchImpl(url, {
+          method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          signal,
+          credentials: 'same-origin',
+        });
       } catch (e) {
         if (init.signal?.aborted) throw e;
         if (IDEMPOTENT.has(method) && attempt < this.retries) {
@@ -163,7 +176,11 @@ export class MontuClient {
     }
   }
 
-  async request<T>(method: string, path: string, init: { query?: Record<string, unknown>; json?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    init: { query?: Record<string, unknown>; json?: unknown; signal?: AbortSignal } = {},
+  ): Promise<T> {
     const res = await this.raw(method, path, init);
     if (res.status === 204) return undefined as T;
     const text = await res.text();
@@ -190,19 +207,32 @@ export class MontuClient {
   getMedia(mediaId: string): Promise<Media> {
     return this.request('GET', `/media/${enc(mediaId)}`);
   }
-  getMediaByTask(taskId: string, opts: { version?: string | number; projectId?: string } = {}): Promise<Media[]> {
-    return this.request('GET', `/tasks/${enc(taskId)}/media`, { query: { projectId: opts.projectId, version: versionString(opts.version) } });
+  getMediaByTask(
+    taskId: string,
+    opts: { version?: string | number; projectId?: string } = {},
+  ): Promise<Media[]> {
+    return this.request('GET', `/tasks/${enc(taskId)}/media`, {
+      query: { projectId: opts.projectId, version: versionString(opts.version) },
+    });
   }
   async getMediaVersions(taskId: string, projectId?: string): Promise<string[]> {
-    const r = await this.request<{ versions: string[] }>('GET', `/tasks/${enc(taskId)}/versions`, { query: { projectId } });
+    const r = await this.request<{ versions: string[] }>('GET', `/tasks/${enc(taskId)}/versions`, {
+      query: { projectId },
+    });
     return r.versions;
   }
   /** One page of results: `{ items, nextCursor }`. */
   searchMediaPage(query: SearchQuery = {}, signal?: AbortSignal): Promise<MediaPage> {
-    return this.request('GET', '/media', { query: query as Record<string, unknown>, ...(signal ? { signal } : {}) });
+    return this.request('GET', '/media', {
+      query: query as Record<string, unknown>,
+      ...(signal ? { signal } : {}),
+    });
   }
   /** Every match across all pages, fetched lazily: `for await (const m of client.searchMedia({ taskId }))`. */
-  async *searchMedia(query: Omit<SearchQuery, 'cursor'> = {}, signal?: AbortSignal): AsyncGenerator<Media, void, undefined> {
+  async *searchMedia(
+    query: Omit<SearchQuery, 'cursor'> = {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<Media, void, undefined> {
     let cursor: string | undefined;
     do {
       const page = await this.searchMediaPage({ ...query, ...(cursor ? { cursor } : {}) }, signal);
@@ -226,13 +256,22 @@ export class MontuClient {
     await this.request('DELETE', `/media/${enc(mediaId)}`, { query: { removeFiles: opts.removeFiles } });
   }
   regenerateThumbnail(mediaId: string, timestamp?: number): Promise<{ mediaId: string; scheduled: boolean }> {
-    return this.request('POST', `/media/${enc(mediaId)}/thumbnail`, { json: timestamp === undefined ? {} : { timestamp } });
+    return this.request('POST', `/media/${enc(mediaId)}/thumbnail`, {
+      json: timestamp === undefined ? {} : { timestamp },
+    });
   }
   getMediaHistory(mediaId: string): Promise<HistoryEntry[]> {
     return this.request('GET', `/media/${enc(mediaId)}/history`);
   }
-  cleanupOrphanedFiles(opts: { dryRun?: boolean; verifyChecksums?: boolean } = {}): Promise<Record<string, unknown>> {
-    return this.request('POST', '/admin/cleanup-orphans', { json: { dryRun: opts.dryRun ?? true, ...(opts.verifyChecksums !== undefined ? { verifyChecksums: opts.verifyChecksums } : {}) } });
+  cleanupOrphanedFiles(
+    opts: { dryRun?: boolean; verifyChecksums?: boolean } = {},
+  ): Promise<Record<string, unknown>> {
+    return this.request('POST', '/admin/cleanup-orphans', {
+      json: {
+        dryRun: opts.dryRun ?? true,
+        ...(opts.verifyChecksums !== undefined ? { verifyChecksums: opts.verifyChecksums } : {}),
+      },
+    });
   }
 
   // ------------------------------------------------------------ review
@@ -241,7 +280,9 @@ export class MontuClient {
     return this.request('GET', `/projects/${enc(projectId)}/review`, { query: opts });
   }
   private review(mediaId: string, action: string, comment?: string): Promise<Media> {
-    return this.request('POST', `/media/${enc(mediaId)}/${action}`, { json: comment === undefined ? {} : { comment } });
+    return this.request('POST', `/media/${enc(mediaId)}/${action}`, {
+      json: comment === undefined ? {} : { comment },
+    });
   }
   submitForReview(mediaId: string, comment?: string): Promise<Media> {
     return this.review(mediaId, 'submit', comment);
@@ -279,10 +320,14 @@ export class MontuClient {
   async upload(source: UploadSource, opts: UploadOptionsMontu): Promise<Media> {
     let file: UploadSource = source;
     let sha = opts.sha256;
-    if (!opts.resumeUrl && sha === undefined && (source instanceof Blob || source instanceof Uint8Array)) sha = await sha256Hex(source);
+    if (!opts.resumeUrl && sha === undefined && (source instanceof Blob || source instanceof Uint8Array))
+      sha = await sha256Hex(source);
     // tus-js-client reads Buffers and Readables in Node, Blobs in browsers.
-    const NodeBuffer = (globalThis as { Buffer?: { from(data: Uint8Array | ArrayBuffer): Uint8Array } }).Buffer;
-    const inNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+    const NodeBuffer = (globalThis as { Buffer?: { from(data: Uint8Array | ArrayBuffer): Uint8Array } })
+      .Buffer;
+    const inNode =
+      typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node ===
+      'string';
     if (inNode && NodeBuffer) {
       if (source instanceof Blob) file = NodeBuffer.from(await source.arrayBuffer());
       else if (source instanceof Uint8Array) file = NodeBuffer.from(source);
@@ -334,7 +379,8 @@ export class MontuClient {
           this.uploadResult(upload?.url ?? opts.resumeUrl ?? '').then(resolve, reject);
         },
         onError: (err) => {
-          const res = (err as { originalResponse?: { getStatus(): number; getBody(): string } | null }).originalResponse;
+          const res = (err as { originalResponse?: { getStatus(): number; getBody(): string } | null })
+            .originalResponse;
           if (res) {
             let body: unknown = res.getBody();
             try {
@@ -344,7 +390,9 @@ export class MontuClient {
             }
             reject(errorFromProblem(res.getStatus(), body, err.message));
           } else {
-            const e = new MontuError('upload_interrupted', 0, err.message, { uploadUrl: upload?.url ?? null });
+            const e = new MontuError('upload_interrupted', 0, err.message, {
+              uploadUrl: upload?.url ?? null,
+            });
             reject(e);
           }
         },
@@ -363,7 +411,10 @@ export class MontuClient {
   /** The media id of a finished tus upload, or the error that refused it. */
   async uploadResult(uploadUrl: string): Promise<string> {
     const id = uploadUrl.replace(/\/+$/, '').split('/').pop() ?? '';
-    const r = await this.request<{ state: string; mediaId?: string; error?: Record<string, unknown> }>('GET', `/uploads/${enc(id)}/result`);
+    const r = await this.request<{ state: string; mediaId?: string; error?: Record<string, unknown> }>(
+      'GET',
+      `/uploads/${enc(id)}/result`,
+    );
     if (r.state === 'complete' && r.mediaId) return r.mediaId;
     if (r.state === 'failed') throw errorFromProblem(Number(r.error?.['status'] ?? 422), r.error ?? {});
     throw new MontuError('upload_incomplete', 0, `upload is ${r.state}`);
@@ -372,16 +423,29 @@ export class MontuClient {
   /** Publishes an image sequence: declare frames (with sha256), PUT each, commit. */
   async uploadSequence(
     frames: SequenceFrameInput[],
-    opts: Omit<SequenceStart, 'frames'> & { onProgress?: (sent: number, total: number) => void; uploadId?: string },
+    opts: Omit<SequenceStart, 'frames'> & {
+      onProgress?: (sent: number, total: number) => void;
+      uploadId?: string;
+    },
   ): Promise<Media> {
     const { onProgress, uploadId: resume, ...start } = opts;
     const specs = await Promise.all(
-      frames.map(async (f) => ({ frame: f.frame, fileName: f.fileName, size: f.data instanceof Blob ? f.data.size : f.data.byteLength, sha256: f.sha256 ?? (await sha256Hex(f.data)) })),
+      frames.map(async (f) => ({
+        frame: f.frame,
+        fileName: f.fileName,
+        size: f.data instanceof Blob ? f.data.size : f.data.byteLength,
+        sha256: f.sha256 ?? (await sha256Hex(f.data)),
+      })),
     );
     const total = specs.reduce((n, f) => n + f.size, 0);
     const info = resume
-      ? await this.request<{ uploadId: string; pendingFrames: number[] }>('GET', `/uploads/sequences/${enc(resume)}`)
-      : await this.request<{ uploadId: string; pendingFrames: number[] }>('POST', '/uploads/sequences', { json: { ...start, frames: specs } });
+      ? await this.request<{ uploadId: string; pendingFrames: number[] }>(
+          'GET',
+          `/uploads/sequences/${enc(resume)}`,
+        )
+      : await this.request<{ uploadId: string; pendingFrames: number[] }>('POST', '/uploads/sequences', {
+          json: { ...start, frames: specs },
+        });
     const pending = new Set(info.pendingFrames);
     let sent = specs.filter((s) => !pending.has(s.frame)).reduce((n, f) => n + f.size, 0);
     onProgress?.(sent, total);

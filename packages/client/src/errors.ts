@@ -67,7 +67,8 @@ const CODE_OF_STATUS: Record<number, MontuErrorCode> = {
 export function errorFromProblem(status: number, body: unknown, fallback = ''): MontuError {
   const p: ProblemDocument = typeof body === 'object' && body !== null ? (body as ProblemDocument) : {};
   const code = p.code ?? CODE_OF_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'error');
-  const detail = p.detail ?? p.title ?? (typeof body === 'string' && body ? body : fallback || `HTTP ${status}`);
+  const detail =
+    p.detail ?? p.title ?? (typeof body === 'string' && body ? body : fallback || `HTTP ${status}`);
   return new MontuError(code, status, detail, p.details ?? {}, p.requestId);
 }
 

@@ -3,7 +3,11 @@ import type { paths } from './schema.js';
 
 type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : never;
 /** The JSON body of a response of an operation. */
-export type ResponseOf<P extends keyof paths, M extends keyof paths[P], S extends number = 200> = paths[P][M] extends {
+export type ResponseOf<
+  P extends keyof paths,
+  M extends keyof paths[P],
+  S extends number = 200,
+> = paths[P][M] extends {
   responses: infer R;
 }
   ? S extends keyof R
@@ -17,7 +21,9 @@ export type BodyOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M
   ? B
   : never;
 /** The query parameters of an operation. */
-export type QueryOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { parameters: { query?: infer Q } }
+export type QueryOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  parameters: { query?: infer Q };
+}
   ? NonNullable<Q>
   : never;
 

@@ -8,7 +8,14 @@ import { MontuClient, MontuError } from '../src/index.js';
 
 function png(seed: number): Uint8Array {
   const w = 8;
-  const rows = Buffer.concat(Array.from({ length: w }, (_, y) => Buffer.from([0, ...Array.from({ length: w * 3 }, (_, i) => (y === 0 && i < 3 ? (seed >> (8 * i)) & 255 : 90))])));
+  const rows = Buffer.concat(
+    Array.from({ length: w }, (_, y) =>
+      Buffer.from([
+        0,
+        ...Array.from({ length: w * 3 }, (_, i) => (y === 0 && i < 3 ? (seed >> (8 * i)) & 255 : 90)),
+      ]),
+    ),
+  );
   const chunk = (t: string, d: Buffer) => {
     const len = Buffer.alloc(4);
     len.writeUInt32BE(d.length);
@@ -21,7 +28,12 @@ function png(seed: number): Uint8Array {
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(w, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 let server: RunningServer;
@@ -30,7 +42,9 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'montu-client-'));
-  server = await startServer(loadConfig({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent' }), { print: () => undefined });
+  server = await startServer(loadConfig({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent' }), {
+    print: () => undefined,
+  });
   client = new MontuClient({ baseUrl: server.url, token: server.firstRun!.token });
   await client.createProject({ id: 'TSC', name: 'TS client' });
 });
@@ -69,12 +83,26 @@ describe('@montu/client against a real server', () => {
   });
 
   it('refuses a wrong sha256 and a version conflict with typed codes', async () => {
-    await expect(client.upload(png(3), { projectId: 'TSC', taskId: 'ep01_sq010_sh020_comp', fileName: 'x.png', sha256: 'a'.repeat(64) })).rejects.toMatchObject({
+    await expect(
+      client.upload(png(3), {
+        projectId: 'TSC',
+        taskId: 'ep01_sq010_sh020_comp',
+        fileName: 'x.png',
+        sha256: 'a'.repeat(64),
+      }),
+    ).rejects.toMatchObject({
       code: 'checksum_mismatch',
       status: 422,
     });
     await client.upload(png(4), { projectId: 'TSC', taskId: 'ep01_sq010_sh030_comp', fileName: 'y.png' });
-    await expect(client.upload(png(5), { projectId: 'TSC', taskId: 'ep01_sq010_sh030_comp', fileName: 'y.png', version: 'v001' })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(
+      client.upload(png(5), {
+        projectId: 'TSC',
+        taskId: 'ep01_sq010_sh030_comp',
+        fileName: 'y.png',
+        version: 'v001',
+      }),
+    ).rejects.toMatchObject({ code: 'conflict' });
     const e = await client.getMedia('nope').catch((x: unknown) => x);
     expect(e).toBeInstanceOf(MontuError);
     expect((e as MontuError).code).toBe('not_found');
@@ -83,15 +111,29 @@ describe('@montu/client against a real server', () => {
   });
 
   it('iterates over every page with the async iterator', async () => {
-    for (let i = 0; i < 12; i++) await client.upload(png(100 + i), { projectId: 'TSC', taskId: `ep02_sq001_sh${String(i).padStart(3, '0')}_anim`, fileName: `p${i}.png`, tags: ['walk'] });
+    for (let i = 0; i < 12; i++)
+      await client.upload(png(100 + i), {
+        projectId: 'TSC',
+        taskId: `ep02_sq001_sh${String(i).padStart(3, '0')}_anim`,
+        fileName: `p${i}.png`,
+        tags: ['walk'],
+      });
     const ids: string[] = [];
     for await (const m of client.searchMedia({ projectId: 'TSC', tags: ['walk'], limit: 5 })) ids.push(m.id);
     expect(new Set(ids).size).toBe(12);
   });
 
   it('uploads a sequence and runs the review flow', async () => {
-    const frames = [1001, 1002, 1003].map((frame) => ({ frame, fileName: `beauty.${frame}.png`, data: png(frame) }));
-    const seq = await client.uploadSequence(frames, { projectId: 'TSC', taskId: 'ep03_sq010_sh010_lighting', fps: '24' });
+    const frames = [1001, 1002, 1003].map((frame) => ({
+      frame,
+      fileName: `beauty.${frame}.png`,
+      data: png(frame),
+    }));
+    const seq = await client.uploadSequence(frames, {
+      projectId: 'TSC',
+      taskId: 'ep03_sq010_sh010_lighting',
+      fps: '24',
+    });
     expect(seq.mediaType).toBe('sequence');
     const submitted = await client.submitForReview(seq.id, 'please');
     expect(submitted.status).toBe('pending_review');

@@ -11,11 +11,19 @@ it('regenerating the OpenAPI document and types changes nothing', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'montu-gen-'));
   try {
     // @ts-expect-error -- plain ESM script without type declarations
-    const { generate } = (await import('../scripts/generate.mjs')) as { generate(dir: string): Promise<{ json: string; types: string }> };
+    const { generate } = (await import('../scripts/generate.mjs')) as {
+      generate(dir: string): Promise<{ json: string; types: string }>;
+    };
     const { json, types } = await generate(out);
-    const hint = 'out of date: run `npm run build && npm run generate -w @montu/client` and commit the result';
-    expect(json === fs.readFileSync(path.join(pkg, 'openapi.json'), 'utf8'), `openapi.json ${hint}`).toBe(true);
-    expect(types === fs.readFileSync(path.join(pkg, 'src', 'schema.ts'), 'utf8'), `src/schema.ts ${hint}`).toBe(true);
+    const hint =
+      'out of date: run `npm run build && npm run generate -w @montu/client` and commit the result';
+    expect(json === fs.readFileSync(path.join(pkg, 'openapi.json'), 'utf8'), `openapi.json ${hint}`).toBe(
+      true,
+    );
+    expect(
+      types === fs.readFileSync(path.join(pkg, 'src', 'schema.ts'), 'utf8'),
+      `src/schema.ts ${hint}`,
+    ).toBe(true);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }

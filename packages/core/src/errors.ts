@@ -19,7 +19,11 @@ export class MontuError extends Error {
   /** Extra machine-readable facts about the error (field names, limits, ids). */
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: MontuErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: MontuErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options?.details;
@@ -58,7 +62,10 @@ export class Forbidden extends MontuError {
 }
 
 export class StorageError extends MontuError {
-  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown>; full?: boolean }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown>; full?: boolean },
+  ) {
     super(options?.full ? 'insufficient_storage' : 'storage_error', message, options);
   }
 }

@@ -24,7 +24,12 @@ export * from './montu.js';
 export * from './jobs/types.js';
 export { JobStore, jobFromRow } from './jobs/job-store.js';
 export type { JobQueue } from './jobs/embedded-queue.js';
-export { JobsService, startProcessing, type JobsOptions, type ProcessingRuntime } from './processing/processing.js';
+export {
+  JobsService,
+  startProcessing,
+  type JobsOptions,
+  type ProcessingRuntime,
+} from './processing/processing.js';
 export { MediaPipeline, type ProcessingOptions } from './processing/pipeline.js';
 export * from './storage/index.js';
 export * from './media/index.js';
@@ -32,4 +37,10 @@ export * from './review/index.js';
 export { runWorker, type WorkerOptions, type RunningWorker } from './worker.js';
 export { EmbeddedQueue } from './jobs/embedded-queue.js';
 export { RedisEventBridge } from './jobs/redis-events.js';
-export { migrateStorage, storageUsage, type MigrationOptions, type MigrationProgress, type MigrationReport } from './storage/migrate.js';
+export {
+  migrateStorage,
+  storageUsage,
+  type MigrationOptions,
+  type MigrationProgress,
+  type MigrationReport,
+} from './storage/migrate.js';

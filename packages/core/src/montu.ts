@@ -7,10 +7,19 @@ import { DEFAULT_LIMITS, type Limits } from './config.js';
 import type { StorageBackend } from './storage/backend.js';
 import { LocalStorage } from './storage/local.js';
 import type { ServiceContext } from './services/context.js';
-import { startProcessing, type JobsOptions, type JobsService, type ProcessingRuntime } from './processing/processing.js';
+import {
+  startProcessing,
+  type JobsOptions,
+  type JobsService,
+  type ProcessingRuntime,
+} from './processing/processing.js';
 import type { ProcessingOptions } from './processing/pipeline.js';
 import { HistoryService } from './services/history-service.js';
-import { MaintenanceService, type OrphanCleanupOptions, type OrphanCleanupReport } from './services/maintenance-service.js';
+import {
+  MaintenanceService,
+  type OrphanCleanupOptions,
+  type OrphanCleanupReport,
+} from './services/maintenance-service.js';
 import { MediaService } from './services/media-service.js';
 import { ProjectService } from './services/project-service.js';
 import { ReviewService } from './services/review-service.js';

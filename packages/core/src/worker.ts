@@ -30,7 +30,8 @@ export interface RunningWorker {
  * Any number of workers may run on any machine that reaches the database, Redis and storage.
  */
 export async function runWorker(options: WorkerOptions): Promise<RunningWorker> {
-  if (!options.redisUrl) throw new ValidationError('A worker needs the Redis URL of the job queue (MONTU_REDIS_URL).');
+  if (!options.redisUrl)
+    throw new ValidationError('A worker needs the Redis URL of the job queue (MONTU_REDIS_URL).');
   const montu = await openMontu({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}),
@@ -46,7 +47,9 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     // Webhook deliveries are the API servers' business.
     webhooks: { deliver: false },
   });
-  const off = options.onEvent ? montu.events.subscribe((e) => e.type.startsWith('job.') && options.onEvent?.(e)) : () => undefined;
+  const off = options.onEvent
+    ? montu.events.subscribe((e) => e.type.startsWith('job.') && options.onEvent?.(e))
+    : () => undefined;
   let closing: Promise<void> | null = null;
   return {
     montu,

@@ -18,7 +18,13 @@ describe.each(DATABASES)('concurrency and crashes on %s', (kind) => {
     const dir = tempDir();
     const db = await freshDatabase(kind, dir);
     const storageRoot = path.join(dir, 'storage');
-    const open = () => openMontu({ dataDir: dir, databaseUrl: db.url, storage: { type: 'local', root: storageRoot }, jobs: false });
+    const open = () =>
+      openMontu({
+        dataDir: dir,
+        databaseUrl: db.url,
+        storage: { type: 'local', root: storageRoot },
+        jobs: false,
+      });
     cleanups.push(async () => {
       await db.drop();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -33,7 +39,12 @@ describe.each(DATABASES)('concurrency and crashes on %s', (kind) => {
       const png = await makePng(path.join(dir, 'p.png'));
       const ids = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          montu.media.uploadMedia({ filePath: png, projectId: 'RACE', taskId: 'sq1_sh1_comp', author: `artist${i}` }),
+          montu.media.uploadMedia({
+            filePath: png,
+            projectId: 'RACE',
+            taskId: 'sq1_sh1_comp',
+            author: `artist${i}`,
+          }),
         ),
       );
       expect(new Set(ids).size).toBe(50);
@@ -59,11 +70,18 @@ describe.each(DATABASES)('concurrency and crashes on %s', (kind) => {
       await m.close();`;
     const run = () =>
       new Promise<number>((resolve) => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'inherit', 'inherit'] });
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+          stdio: ['ignore', 'inherit', 'inherit'],
+        });
         child.on('exit', (code) => resolve(code ?? 1));
       });
     expect(await Promise.all([run(), run()])).toEqual([0, 0]);
-    const montu = await openMontu({ dataDir: dir, databaseUrl: db.url, storage: { type: 'local', root: storageRoot }, jobs: false });
+    const montu = await openMontu({
+      dataDir: dir,
+      databaseUrl: db.url,
+      storage: { type: 'local', root: storageRoot },
+      jobs: false,
+    });
     try {
       expect(await montu.media.getMediaVersions('two_procs')).toHaveLength(30);
     } finally {
@@ -84,7 +102,9 @@ describe.each(DATABASES)('concurrency and crashes on %s', (kind) => {
       const chunk = Buffer.alloc(1 << 20, 7);
       async function* body() { yield head; for (;;) { yield chunk; await new Promise((r) => setTimeout(r, 5)); } }
       await m.media.uploadMedia({ stream: Readable.from(body()), fileName: 'huge.png', projectId: 'CRASH', taskId: 'big', author: 'k' });`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     const tmp = path.join(storageRoot, '.montu-tmp');
     // Wait until at least 20 MB of the upload sit in the temporary area, then SIGKILL.
     await new Promise<void>((resolve, reject) => {
@@ -113,7 +133,13 @@ describe.each(DATABASES)('concurrency and crashes on %s', (kind) => {
       const report = await montu.media.cleanupOrphanedFiles({ dryRun: true });
       expect(report.clean).toBe(true);
       // The task's next upload is v001: the dead claim did not burn a version.
-      const id = await montu.media.uploadMedia({ stream: bufferStream(png), fileName: 'ok.png', projectId: 'CRASH', taskId: 'big', author: 'k' });
+      const id = await montu.media.uploadMedia({
+        stream: bufferStream(png),
+        fileName: 'ok.png',
+        projectId: 'CRASH',
+        taskId: 'big',
+        author: 'k',
+      });
       expect((await montu.media.getMediaById(id)).version).toBe('v001');
     } finally {
       await montu.close();

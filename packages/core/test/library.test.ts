@@ -61,7 +61,12 @@ describe.each(DATABASES)('library API on %s', (kind) => {
 
   it('numbers versions per task, accepts an explicit one and refuses a taken one', async () => {
     const { media } = lib.montu;
-    const v2 = await media.uploadMedia({ filePath: png, projectId: 'SWA', taskId: 'ep01_sq010_sh020_lighting', author: 'bob' });
+    const v2 = await media.uploadMedia({
+      filePath: png,
+      projectId: 'SWA',
+      taskId: 'ep01_sq010_sh020_lighting',
+      author: 'bob',
+    });
     expect((await media.getMediaById(v2)).version).toBe('v002');
     const v10 = await media.uploadMedia({
       filePath: png,
@@ -72,12 +77,33 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     });
     expect((await media.getMediaById(v10)).version).toBe('v010');
     await expect(
-      media.uploadMedia({ filePath: png, projectId: 'SWA', taskId: 'ep01_sq010_sh020_lighting', author: 'bob', version: 2 }),
+      media.uploadMedia({
+        filePath: png,
+        projectId: 'SWA',
+        taskId: 'ep01_sq010_sh020_lighting',
+        author: 'bob',
+        version: 2,
+      }),
     ).rejects.toBeInstanceOf(Conflict);
-    const v11 = await media.createMediaVersion({ sourceMediaId: v2, filePath: png, author: 'carol', description: 'fix' });
+    const v11 = await media.createMediaVersion({
+      sourceMediaId: v2,
+      filePath: png,
+      author: 'carol',
+      description: 'fix',
+    });
     const m11 = await media.getMediaById(v11);
-    expect(m11).toMatchObject({ version: 'v011', projectId: 'SWA', taskId: 'ep01_sq010_sh020_lighting', author: 'carol' });
-    expect(await media.getMediaVersions('ep01_sq010_sh020_lighting')).toEqual(['v001', 'v002', 'v010', 'v011']);
+    expect(m11).toMatchObject({
+      version: 'v011',
+      projectId: 'SWA',
+      taskId: 'ep01_sq010_sh020_lighting',
+      author: 'carol',
+    });
+    expect(await media.getMediaVersions('ep01_sq010_sh020_lighting')).toEqual([
+      'v001',
+      'v002',
+      'v010',
+      'v011',
+    ]);
     const byTask = await media.getMediaByTask('ep01_sq010_sh020_lighting');
     expect(byTask.map((m) => m.version)).toEqual(['v001', 'v002', 'v010', 'v011']);
     const one = await media.getMediaByTask('ep01_sq010_sh020_lighting', 'v010');
@@ -106,7 +132,13 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     const { media } = lib.montu;
     const before = await listStored(lib.storageRoot);
     await expect(
-      media.uploadMedia({ filePath: png, projectId: 'SWA', taskId: 'fail_task', author: 'eve', expectedSha256: '0'.repeat(64) }),
+      media.uploadMedia({
+        filePath: png,
+        projectId: 'SWA',
+        taskId: 'fail_task',
+        author: 'eve',
+        expectedSha256: '0'.repeat(64),
+      }),
     ).rejects.toThrow(/Checksum mismatch/);
     const html = path.join(lib.dir, 'evil.png');
     fs.writeFileSync(html, '<html><script>alert(1)</script></html>');
@@ -115,20 +147,25 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     ).rejects.toThrow(/not a supported image, video or audio file/);
     const svg = path.join(lib.dir, 'image.jpg');
     fs.writeFileSync(svg, '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
-    await expect(media.uploadMedia({ filePath: svg, projectId: 'SWA', taskId: 'fail_task', author: 'eve' })).rejects.toBeInstanceOf(
-      ValidationError,
-    );
+    await expect(
+      media.uploadMedia({ filePath: svg, projectId: 'SWA', taskId: 'fail_task', author: 'eve' }),
+    ).rejects.toBeInstanceOf(ValidationError);
     await expect(
       media.uploadMedia({ filePath: png, projectId: '../etc', taskId: 'x', author: 'eve' }),
     ).rejects.toBeInstanceOf(ValidationError);
     await expect(
       media.uploadMedia({ filePath: png, projectId: 'SWA', taskId: '../../x', author: 'eve' }),
     ).rejects.toBeInstanceOf(ValidationError);
-    await expect(media.uploadMedia({ filePath: png, projectId: 'SWA', taskId: 'ok', author: '' })).rejects.toBeInstanceOf(
-      ValidationError,
-    );
     await expect(
-      media.uploadMedia({ filePath: path.join(lib.dir, 'nope.png'), projectId: 'SWA', taskId: 'ok', author: 'eve' }),
+      media.uploadMedia({ filePath: png, projectId: 'SWA', taskId: 'ok', author: '' }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      media.uploadMedia({
+        filePath: path.join(lib.dir, 'nope.png'),
+        projectId: 'SWA',
+        taskId: 'ok',
+        author: 'eve',
+      }),
     ).rejects.toBeInstanceOf(NotFound);
     expect(await media.getMediaByTask('fail_task')).toEqual([]);
     expect(await listStored(lib.storageRoot)).toEqual(before);
@@ -153,21 +190,40 @@ describe.each(DATABASES)('library API on %s', (kind) => {
 
   it('updates info and metadata, merging and validating', async () => {
     const { media, history } = lib.montu;
-    const id = await media.uploadMedia({ filePath: png, projectId: 'SWA', taskId: 'meta', author: 'fay', tags: ['a'] });
-    const updated = await media.updateMediaInfo(id, { description: 'Graded', tags: ['Final', 'hero'], actor: 'fay' });
+    const id = await media.uploadMedia({
+      filePath: png,
+      projectId: 'SWA',
+      taskId: 'meta',
+      author: 'fay',
+      tags: ['a'],
+    });
+    const updated = await media.updateMediaInfo(id, {
+      description: 'Graded',
+      tags: ['Final', 'hero'],
+      actor: 'fay',
+    });
     expect(updated).toMatchObject({ description: 'Graded', tags: ['final', 'hero'] });
     const m1 = await media.updateMediaMetadata(id, {
       metadata: { colourSpace: 'ACEScg', camera: { lens: '35mm', iso: 800 } },
       customProperties: { shotgunId: 1234, notes: 'x' },
     });
-    expect(m1.metadata).toMatchObject({ colourSpace: 'ACEScg', camera: { lens: '35mm', iso: 800 }, format: 'png' });
-    const m2 = await media.updateMediaMetadata(id, { metadata: { camera: { iso: null, fstop: 2.8 } }, customProperties: { notes: null } });
+    expect(m1.metadata).toMatchObject({
+      colourSpace: 'ACEScg',
+      camera: { lens: '35mm', iso: 800 },
+      format: 'png',
+    });
+    const m2 = await media.updateMediaMetadata(id, {
+      metadata: { camera: { iso: null, fstop: 2.8 } },
+      customProperties: { notes: null },
+    });
     expect(m2.metadata['camera']).toEqual({ lens: '35mm', fstop: 2.8 });
     expect(m2.customProperties).toEqual({ shotgunId: 1234 });
-    await expect(media.updateMediaMetadata(id, { metadata: [] as unknown as Record<string, unknown> })).rejects.toBeInstanceOf(
+    await expect(
+      media.updateMediaMetadata(id, { metadata: [] as unknown as Record<string, unknown> }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(media.updateMediaMetadata(id, { bogus: 1 } as never)).rejects.toBeInstanceOf(
       ValidationError,
     );
-    await expect(media.updateMediaMetadata(id, { bogus: 1 } as never)).rejects.toBeInstanceOf(ValidationError);
     await expect(media.updateMediaMetadata('missing-id', { metadata: {} })).rejects.toBeInstanceOf(NotFound);
 
     // Only one version per task is put forward for review.
@@ -219,7 +275,9 @@ describe.each(DATABASES)('library API on %s', (kind) => {
 
     expect((await media.searchMedia({ query: 'debris' })).items.map((m) => m.id)).toEqual([ids[3]]);
     expect((await media.searchMedia({ query: 'expl' })).items.map((m) => m.id)).toEqual([ids[3]]);
-    expect((await media.searchMedia({ query: 'sh030 comp', projectId: 'SRCH' })).items.map((m) => m.id)).toEqual([ids[3]]);
+    expect(
+      (await media.searchMedia({ query: 'sh030 comp', projectId: 'SRCH' })).items.map((m) => m.id),
+    ).toEqual([ids[3]]);
     expect((await media.searchMedia({ query: 'beauty_5' })).items.map((m) => m.id)).toEqual([ids[5]]);
     expect((await media.searchMedia({ projectId: 'SRCH', author: 'gina' })).items).toHaveLength(3);
     expect((await media.searchMedia({ projectId: 'SRCH', tags: ['HERO'] })).items).toHaveLength(2);
@@ -227,9 +285,13 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     expect((await media.searchMedia({ projectId: 'SRCH', mediaType: 'image' })).items).toHaveLength(7);
     expect((await media.searchMedia({ projectId: 'SRCH', mediaType: 'video' })).items).toHaveLength(0);
     expect((await media.searchMedia({ projectId: 'SRCH', status: 'wip' })).items).toHaveLength(7);
-    expect((await media.searchMedia({ projectId: 'SRCH', taskId: 'ep02_sq030_sh020_comp' })).items).toHaveLength(1);
+    expect(
+      (await media.searchMedia({ projectId: 'SRCH', taskId: 'ep02_sq030_sh020_comp' })).items,
+    ).toHaveLength(1);
     const today = new Date().toISOString().slice(0, 10);
-    expect((await media.searchMedia({ projectId: 'SRCH', dateFrom: today, dateTo: today })).items).toHaveLength(7);
+    expect(
+      (await media.searchMedia({ projectId: 'SRCH', dateFrom: today, dateTo: today })).items,
+    ).toHaveLength(7);
     expect((await media.searchMedia({ projectId: 'SRCH', dateTo: '2000-01-01' })).items).toHaveLength(0);
     // Hostile input is data, never SQL or FTS syntax.
     for (const q of [`' OR 1=1 --`, '"unterminated', 'NEAR(a b)', '*', 'a OR b', `'; DROP TABLE media; --`]) {
@@ -286,13 +348,23 @@ describe.each(DATABASES)('library API on %s', (kind) => {
       versions: { tasks: movId ? 3 : 2, total: movId ? 4 : 3, maxPerTask: 2 },
     });
     expect(stats.authors).toEqual(
-      movId ? [{ author: 'kim', count: 2 }, { author: 'jo', count: 2 }].sort((x, y) => x.author.localeCompare(y.author)) : expect.any(Array),
+      movId
+        ? [
+            { author: 'kim', count: 2 },
+            { author: 'jo', count: 2 },
+          ].sort((x, y) => x.author.localeCompare(y.author))
+        : expect.any(Array),
     );
   });
 
   it('runs the review calls and records every status change', async () => {
     const { media, review, history } = lib.montu;
-    const id = await media.uploadMedia({ filePath: png, projectId: 'REV', taskId: 'sq1_sh1_anim', author: 'lee' });
+    const id = await media.uploadMedia({
+      filePath: png,
+      projectId: 'REV',
+      taskId: 'sq1_sh1_anim',
+      author: 'lee',
+    });
     await review.submitForReview(id, 'lee');
     expect((await review.getMediaForReview('REV')).map((m) => m.id)).toEqual([id]);
     const approved = await review.approveMedia(id, 'maya', 'Looks great');
@@ -305,7 +377,9 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     expect(rejected.approval).toBeNull();
     // A role check, when the caller names one: artists cannot approve.
     await review.submitForReview(id, 'lee', { role: 'artist' });
-    await expect(review.approveMedia(id, 'lee', 'self-approve', { role: 'artist' })).rejects.toBeInstanceOf(Forbidden);
+    await expect(review.approveMedia(id, 'lee', 'self-approve', { role: 'artist' })).rejects.toBeInstanceOf(
+      Forbidden,
+    );
     expect((await media.getMediaById(id)).status).toBe('pending_review');
     await media.updateMediaInfo(id, { approvalStatus: 'changes_requested', actor: 'maya', comment: 'tweak' });
 
@@ -318,17 +392,23 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     });
     expect(note).toMatchObject({ frame: 1012, position: { x: 0.25, y: 0.75 }, resolved: false });
     expect(note.renditionSha256).toBe((await media.getMediaById(id)).sha256);
-    const reply = await review.addReviewAnnotation(id, { content: 'Fixed in v002', author: 'lee', parentId: note.id });
+    const reply = await review.addReviewAnnotation(id, {
+      content: 'Fixed in v002',
+      author: 'lee',
+      parentId: note.id,
+    });
     expect(reply.parentId).toBe(note.id);
     await expect(
       review.addReviewAnnotation(id, { content: 'x', author: 'lee', position: { x: 2, y: 0 } }),
     ).rejects.toBeInstanceOf(ValidationError);
-    await expect(review.addReviewAnnotation(id, { content: 'x', author: 'lee', frame: 1.5 })).rejects.toBeInstanceOf(
-      ValidationError,
-    );
+    await expect(
+      review.addReviewAnnotation(id, { content: 'x', author: 'lee', frame: 1.5 }),
+    ).rejects.toBeInstanceOf(ValidationError);
     expect(await review.listAnnotations(id)).toHaveLength(2);
 
-    const changes = (await history.forSubject('media', id)).filter((h) => h.action === 'media.status_changed');
+    const changes = (await history.forSubject('media', id)).filter(
+      (h) => h.action === 'media.status_changed',
+    );
     expect(changes.map((h) => [h.actor, h.from, h.to])).toEqual([
       ['lee', 'wip', 'pending_review'],
       ['maya', 'pending_review', 'approved'],
@@ -353,8 +433,15 @@ describe.each(DATABASES)('library API on %s', (kind) => {
   });
 
   it('says clearly that thumbnails need media processing when it is switched off', async () => {
-    const id = await lib.montu.media.uploadMedia({ filePath: png, projectId: 'NP', taskId: 'x', author: 'o' });
-    await expect(lib.montu.media.regenerateThumbnail(id, { timestamp: 1 })).rejects.toBeInstanceOf(NotSupported);
+    const id = await lib.montu.media.uploadMedia({
+      filePath: png,
+      projectId: 'NP',
+      taskId: 'x',
+      author: 'o',
+    });
+    await expect(lib.montu.media.regenerateThumbnail(id, { timestamp: 1 })).rejects.toBeInstanceOf(
+      NotSupported,
+    );
   });
 
   it('finds and fixes orphans, missing and corrupt files', async () => {
@@ -407,8 +494,10 @@ describe.each(DATABASES)('library API on %s', (kind) => {
         const m = await lib.montu.media.getMediaById(id);
         if (m.sha256 !== f.sha256) wrong.push(`${f.path}: sha256`);
         // An MPEG-4 container's first bytes cannot tell audio-only from video; probing decides later.
-        const ambiguousMp4 = f.kind === 'audio' && m.mediaType === 'video' && m.mimeType.startsWith('video/mp4');
-        if (m.mediaType !== f.kind && !ambiguousMp4) wrong.push(`${f.path}: ${m.mediaType} instead of ${f.kind}`);
+        const ambiguousMp4 =
+          f.kind === 'audio' && m.mediaType === 'video' && m.mimeType.startsWith('video/mp4');
+        if (m.mediaType !== f.kind && !ambiguousMp4)
+          wrong.push(`${f.path}: ${m.mediaType} instead of ${f.kind}`);
       } catch (e) {
         wrong.push(`${f.path}: ${(e as Error).message}`);
       }

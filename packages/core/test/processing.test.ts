@@ -46,7 +46,14 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
     });
     const m = await media.getMediaById(id);
     expect(m.processingState).toBe('ready');
-    expect(m.metadata).toMatchObject({ schema: 1, mediaType: 'image', format: 'exr', width: 800, height: 800, linear: true });
+    expect(m.metadata).toMatchObject({
+      schema: 1,
+      mediaType: 'image',
+      format: 'exr',
+      width: 800,
+      height: 800,
+      linear: true,
+    });
     const thumb = files(m, 'thumbnail')[0]!;
     expect(thumb.key).toBe('PRC/ep01_sq010_sh010_lighting/v001/_renditions/thumbnail.jpg');
     const info = await sharp(path.join(lib.storageRoot, thumb.key)).metadata();
@@ -65,20 +72,42 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
     const { media } = lib.montu;
     const mov = path.join(work, 'clip.mov');
     execFileSync('ffmpeg', [
-      '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=24000/1001:duration=2',
-      '-c:v', 'mpeg4', '-y', mov,
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x180:rate=24000/1001:duration=2',
+      '-c:v',
+      'mpeg4',
+      '-y',
+      mov,
     ]);
-    const id = await media.uploadMedia({ filePath: mov, projectId: 'PRC', taskId: 'sq1_sh1_anim', author: 'ben', wait: true });
+    const id = await media.uploadMedia({
+      filePath: mov,
+      projectId: 'PRC',
+      taskId: 'sq1_sh1_anim',
+      author: 'ben',
+      wait: true,
+    });
     const m = await media.getMediaById(id);
     expect(m.processingState).toBe('ready');
     expect(m.metadata).toMatchObject({ mediaType: 'video', fps: '24000/1001', width: 320, height: 180 });
     const proxy = files(m, 'proxy')[0]!;
     const probe = JSON.parse(
-      execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', path.join(lib.storageRoot, proxy.key)], {
-        encoding: 'utf8',
-      }),
+      execFileSync(
+        'ffprobe',
+        ['-v', 'error', '-show_streams', '-of', 'json', path.join(lib.storageRoot, proxy.key)],
+        {
+          encoding: 'utf8',
+        },
+      ),
     ) as { streams: Array<{ codec_name: string; avg_frame_rate: string; pix_fmt: string }> };
-    expect(probe.streams[0]).toMatchObject({ codec_name: 'h264', avg_frame_rate: '24000/1001', pix_fmt: 'yuv420p' });
+    expect(probe.streams[0]).toMatchObject({
+      codec_name: 'h264',
+      avg_frame_rate: '24000/1001',
+      pix_fmt: 'yuv420p',
+    });
 
     const m4a = await media.uploadMedia({
       filePath: corpus('audio/al_sbr_cm_48_5.1.m4a'),
@@ -107,20 +136,56 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
     });
     const m = await lib.montu.media.getMediaById(id);
     expect(m).toMatchObject({ mediaType: 'sequence', fileName: 'beauty.####.png', processingState: 'ready' });
-    expect(m.metadata).toMatchObject({ frameStart: 1001, frameEnd: 1030, frameCount: 28, missingFrames: [1010, 1017], fps: '25/1' });
+    expect(m.metadata).toMatchObject({
+      frameStart: 1001,
+      frameEnd: 1030,
+      frameCount: 28,
+      missingFrames: [1010, 1017],
+      fps: '25/1',
+    });
     expect(files(m, 'frame').map((f) => f.frame)).toEqual(frames);
     expect(files(m, 'frame')[0]!.key).toBe('PRC/sq1_sh2_comp/v001/sq1_sh2_comp_v001.1001.png');
     const proxy = path.join(lib.storageRoot, files(m, 'proxy')[0]!.key);
-    const count = execFileSync('ffprobe', [
-      '-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames,avg_frame_rate', '-of', 'csv=p=0', proxy,
-    ], { encoding: 'utf8' }).trim();
+    const count = execFileSync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-count_frames',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=nb_read_frames,avg_frame_rate',
+        '-of',
+        'csv=p=0',
+        proxy,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
     expect(count).toBe('25/1,30');
   });
 
   it('regenerates a thumbnail at a timestamp', async () => {
     const mov = path.join(work, 'regen.mp4');
-    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=3', '-pix_fmt', 'yuv420p', '-y', mov]);
-    const id = await lib.montu.media.uploadMedia({ filePath: mov, projectId: 'PRC', taskId: 'regen', author: 'dan', wait: true });
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x90:rate=25:duration=3',
+      '-pix_fmt',
+      'yuv420p',
+      '-y',
+      mov,
+    ]);
+    const id = await lib.montu.media.uploadMedia({
+      filePath: mov,
+      projectId: 'PRC',
+      taskId: 'regen',
+      author: 'dan',
+      wait: true,
+    });
     const before = files(await lib.montu.media.getMediaById(id), 'thumbnail')[0]!;
     await lib.montu.media.regenerateThumbnail(id, { timestamp: 2.5 });
     const after = files(await lib.montu.media.getMediaById(id), 'thumbnail')[0]!;
@@ -131,7 +196,13 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
 
   it('keeps a broken upload and marks it with a clear processing error; retry re-queues it', async () => {
     const broken = corpus('broken/truncated_image.png');
-    const id = await lib.montu.media.uploadMedia({ filePath: broken, projectId: 'PRC', taskId: 'broken', author: 'eve', wait: true });
+    const id = await lib.montu.media.uploadMedia({
+      filePath: broken,
+      projectId: 'PRC',
+      taskId: 'broken',
+      author: 'eve',
+      wait: true,
+    });
     const m = await lib.montu.media.getMediaById(id);
     expect(m.processingState).toBe('failed');
     expect(m.processingError).toMatch(/^(metadata|thumbnail|proxy): .+/);
@@ -140,14 +211,22 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
     expect(failed.length).toBeGreaterThanOrEqual(1);
     const retried = await lib.montu.jobs!.retry({ mediaId: id });
     expect(retried.map((j) => j.state)).toEqual(failed.map(() => 'queued'));
-    await waitFor(async () => (await lib.montu.jobs!.list({ mediaId: id, state: 'failed' })).length === failed.length);
+    await waitFor(
+      async () => (await lib.montu.jobs!.list({ mediaId: id, state: 'failed' })).length === failed.length,
+    );
   });
 
   it('publishes job progress and processing events', async () => {
     const seen: string[] = [];
     const off = lib.montu.events.subscribe((e) => seen.push(e.type));
     const png = await makePng(path.join(work, 'ev.png'));
-    await lib.montu.media.uploadMedia({ filePath: png, projectId: 'PRC', taskId: 'events', author: 'fay', wait: true });
+    await lib.montu.media.uploadMedia({
+      filePath: png,
+      projectId: 'PRC',
+      taskId: 'events',
+      author: 'fay',
+      wait: true,
+    });
     off();
     expect(seen).toContain('media.created');
     expect(seen).toContain('job.started');

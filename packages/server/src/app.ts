@@ -98,8 +98,9 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     },
   });
   // Raw bodies (tus PATCH, sequence frames) are left unread for the handler to stream.
-  app.addContentTypeParser(['application/offset+octet-stream', 'application/octet-stream'], (_req, _payload, done) =>
-    done(null, undefined),
+  app.addContentTypeParser(
+    ['application/offset+octet-stream', 'application/octet-stream'],
+    (_req, _payload, done) => done(null, undefined),
   );
 
   await app.register(swagger, {
@@ -108,14 +109,20 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       info: {
         title: 'Montu API',
         version: '1.0.0',
-        description: 'Media asset management and review for VFX and animation studios. Errors are RFC 9457 problem+json with a stable `code`.',
+        description:
+          'Media asset management and review for VFX and animation studios. Errors are RFC 9457 problem+json with a stable `code`.',
         license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
       servers: [{ url: '/' }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'API token (`montu_…`)' },
-          session: { type: 'apiKey', in: 'cookie', name: 'montu_session', description: 'Web app session; unsafe methods also need X-CSRF-Token' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'montu_session',
+            description: 'Web app session; unsafe methods also need X-CSRF-Token',
+          },
         },
       },
       security: [{ bearer: [] }, { session: [] }],
@@ -123,7 +130,10 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { deepLinking: true } });
   installAuth(app, montu, { enabled: config.auth.enabled });
-  installUploadSlots(app, config.limits.maxConcurrentUploadsPerUser ?? DEFAULT_CONFIG.limits.maxConcurrentUploadsPerUser);
+  installUploadSlots(
+    app,
+    config.limits.maxConcurrentUploadsPerUser ?? DEFAULT_CONFIG.limits.maxConcurrentUploadsPerUser,
+  );
 
   await app.register(opsRoutes, ctx);
   await app.register(authRoutes, { ...ctx, prefix: API_PREFIX });

@@ -92,7 +92,14 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
     const header = req.headers.authorization;
     if (header !== undefined) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (!m) throw new HttpProblem(401, 'unauthorized', 'Use "Authorization: Bearer <token>".', undefined, bearerChallenge());
+      if (!m)
+        throw new HttpProblem(
+          401,
+          'unauthorized',
+          'Use "Authorization: Bearer <token>".',
+          undefined,
+          bearerChallenge(),
+        );
       req.principal = await byToken(m[1]!).catch(rethrowWithChallenge);
       return;
     }
@@ -102,13 +109,24 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
       if (UNSAFE.has(req.method)) {
         const sent = req.headers[CSRF_HEADER];
         if (typeof sent !== 'string' || !principal.csrfToken || !sameSecret(sent, principal.csrfToken)) {
-          throw new HttpProblem(403, 'forbidden', `Missing or wrong ${CSRF_HEADER} header for a cookie session.`, { reason: 'csrf' });
+          throw new HttpProblem(
+            403,
+            'forbidden',
+            `Missing or wrong ${CSRF_HEADER} header for a cookie session.`,
+            { reason: 'csrf' },
+          );
         }
       }
       req.principal = principal;
       return;
     }
-    throw new HttpProblem(401, 'unauthorized', 'Authentication required: send a bearer token or log in.', undefined, bearerChallenge());
+    throw new HttpProblem(
+      401,
+      'unauthorized',
+      'Authentication required: send a bearer token or log in.',
+      undefined,
+      bearerChallenge(),
+    );
   });
 }
 
@@ -134,11 +152,14 @@ export function requireRole(req: FastifyRequest, projectId: string, min: Role): 
   const role = roleIn(req.principal, projectId);
   if (role === null) throw new NotFound(`Project ${projectId} does not exist.`, { projectId });
   if (RANK[role] < RANK[min]) {
-    throw new Forbidden(`This needs the ${min} role in project ${projectId}; you are ${role === 'artist' ? 'an' : 'a'} ${role}.`, {
-      projectId,
-      role,
-      required: min,
-    });
+    throw new Forbidden(
+      `This needs the ${min} role in project ${projectId}; you are ${role === 'artist' ? 'an' : 'a'} ${role}.`,
+      {
+        projectId,
+        role,
+        required: min,
+      },
+    );
   }
   return role;
 }

@@ -85,7 +85,12 @@ export const DEFAULT_CONFIG: ServerConfig = {
   presignDownloads: false,
   auth: { enabled: true, sessionTtlSeconds: 7 * 86_400 },
   trustProxy: false,
-  limits: { maxUploadBytes: 200 * 1024 ** 3, maxJsonBodyBytes: 1024 * 1024, maxHeaderBytes: 16 * 1024, maxConcurrentUploadsPerUser: 8 },
+  limits: {
+    maxUploadBytes: 200 * 1024 ** 3,
+    maxJsonBodyBytes: 1024 * 1024,
+    maxHeaderBytes: 16 * 1024,
+    maxConcurrentUploadsPerUser: 8,
+  },
   metricsPublic: false,
   logLevel: 'info',
 };
@@ -102,7 +107,8 @@ function bool(v: string | undefined, name: string): boolean | undefined {
 function int(v: string | number | undefined, name: string): number | undefined {
   if (v === undefined || v === '') return undefined;
   const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new ValidationError(`${name} must be a whole number, not ${JSON.stringify(v)}.`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new ValidationError(`${name} must be a whole number, not ${JSON.stringify(v)}.`);
   return n;
 }
 
@@ -110,7 +116,10 @@ function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function limitsLayer(maxUploadBytes: number | undefined, maxConcurrentUploadsPerUser: number | undefined): Partial<ServerConfig['limits']> | undefined {
+function limitsLayer(
+  maxUploadBytes: number | undefined,
+  maxConcurrentUploadsPerUser: number | undefined,
+): Partial<ServerConfig['limits']> | undefined {
   const l = defined({ maxUploadBytes, maxConcurrentUploadsPerUser });
   return Object.keys(l).length ? l : undefined;
 }
@@ -139,7 +148,10 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
     databaseUrl: env['MONTU_DATABASE_URL'],
     storage: storage as ServerStorageConfig | undefined,
     presignDownloads: bool(env['MONTU_PRESIGN_DOWNLOADS'], 'MONTU_PRESIGN_DOWNLOADS'),
-    auth: bool(env['MONTU_AUTH'], 'MONTU_AUTH') === undefined ? undefined : { enabled: bool(env['MONTU_AUTH'], 'MONTU_AUTH')! },
+    auth:
+      bool(env['MONTU_AUTH'], 'MONTU_AUTH') === undefined
+        ? undefined
+        : { enabled: bool(env['MONTU_AUTH'], 'MONTU_AUTH')! },
     trustProxy: bool(env['MONTU_TRUST_PROXY'], 'MONTU_TRUST_PROXY'),
     limits: limitsLayer(
       int(env['MONTU_MAX_UPLOAD_BYTES'], 'MONTU_MAX_UPLOAD_BYTES'),
@@ -170,7 +182,10 @@ function fromFlags(f: ServerFlags): Partial2<ServerConfig> {
     presignDownloads: f.presignDownloads,
     auth: f.auth === undefined ? undefined : { enabled: f.auth },
     trustProxy: f.trustProxy,
-    limits: limitsLayer(int(f.maxUploadBytes, '--max-upload-bytes'), int(f.maxConcurrentUploads, '--max-concurrent-uploads')),
+    limits: limitsLayer(
+      int(f.maxUploadBytes, '--max-upload-bytes'),
+      int(f.maxConcurrentUploads, '--max-concurrent-uploads'),
+    ),
     redisUrl: f.redisUrl,
     work: f.work,
     logLevel: f.logLevel,
@@ -186,7 +201,8 @@ function readFile(file: string): Partial2<ServerConfig> {
   }
   try {
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error('not a JSON object');
     return parsed as Partial2<ServerConfig>;
   } catch (e) {
     throw new ValidationError(`The config file ${file} is not valid JSON: ${(e as Error).message}`);
@@ -199,9 +215,19 @@ function merge(base: ServerConfig, layer: Partial2<ServerConfig>): ServerConfig 
   for (const [k, v] of Object.entries(layer)) {
     if (v === undefined) continue;
     const cur = out[k];
-    if (k === 'storage' && typeof v === 'object' && (v as { type?: string }).type !== (cur as { type?: string }).type) {
+    if (
+      k === 'storage' &&
+      typeof v === 'object' &&
+      (v as { type?: string }).type !== (cur as { type?: string }).type
+    ) {
       out[k] = v;
-    } else if (typeof v === 'object' && v !== null && !Array.isArray(v) && typeof cur === 'object' && cur !== null) {
+    } else if (
+      typeof v === 'object' &&
+      v !== null &&
+      !Array.isArray(v) &&
+      typeof cur === 'object' &&
+      cur !== null
+    ) {
       out[k] = { ...cur, ...v };
     } else out[k] = v;
   }
@@ -212,7 +238,11 @@ function merge(base: ServerConfig, layer: Partial2<ServerConfig>): ServerConfig 
  * The effective configuration: flags > `MONTU_*` environment > config file (`--config`,
  * `MONTU_CONFIG`, or `montu.config.json` in the working directory) > defaults.
  */
-export function loadConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerConfig {
+export function loadConfig(
+  flags: ServerFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): ServerConfig {
   const explicit = flags.config ?? env['MONTU_CONFIG'];
   const candidate = explicit ?? path.join(cwd, 'montu.config.json');
   let config = structuredClone(DEFAULT_CONFIG);
@@ -230,14 +260,19 @@ export function loadConfig(flags: ServerFlags = {}, env: NodeJS.ProcessEnv = pro
 }
 
 function validate(c: ServerConfig): void {
-  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new ValidationError(`port must be 0-65535, not ${c.port}.`);
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)
+    throw new ValidationError(`port must be 0-65535, not ${c.port}.`);
   if (typeof c.host !== 'string' || !c.host) throw new ValidationError('host is required.');
   if (c.storage.type !== 'local' && c.storage.type !== 's3') {
-    throw new ValidationError(`storage.type must be "local" or "s3", not ${JSON.stringify((c.storage as { type: unknown }).type)}.`);
+    throw new ValidationError(
+      `storage.type must be "local" or "s3", not ${JSON.stringify((c.storage as { type: unknown }).type)}.`,
+    );
   }
-  if (c.storage.type === 's3' && !c.storage.bucket) throw new ValidationError('S3 storage needs a bucket (storage.bucket or MONTU_S3_BUCKET).');
+  if (c.storage.type === 's3' && !c.storage.bucket)
+    throw new ValidationError('S3 storage needs a bucket (storage.bucket or MONTU_S3_BUCKET).');
   const levels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-  if (!levels.includes(c.logLevel)) throw new ValidationError(`logLevel must be one of ${levels.join(', ')}.`);
+  if (!levels.includes(c.logLevel))
+    throw new ValidationError(`logLevel must be one of ${levels.join(', ')}.`);
 }
 
 const SECRET_KEYS = /secret|password|token|sessionToken|accessKeyId/i;

@@ -1,9 +1,7 @@
 /** HTTP byte ranges (RFC 9110 §14) for file downloads. */
 
 export type RangeResult =
-  | { kind: 'none' }
-  | { kind: 'range'; start: number; end: number }
-  | { kind: 'unsatisfiable' };
+  { kind: 'none' } | { kind: 'range'; start: number; end: number } | { kind: 'unsatisfiable' };
 
 /**
  * Parses a `Range` header against a representation of `size` bytes. Syntax we do not
@@ -14,7 +12,10 @@ export function parseRange(header: string | undefined, size: number): RangeResul
   if (header === undefined) return { kind: 'none' };
   const m = /^\s*bytes\s*=\s*(.+)$/i.exec(header);
   if (!m) return { kind: 'none' };
-  const specs = m[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+  const specs = m[1]!
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (specs.length === 0 || specs.length > 100) return { kind: 'none' };
   const first = /^(\d*)-(\d*)$/.exec(specs[0]!);
   if (!first || (first[1] === '' && first[2] === '')) return { kind: 'none' };
@@ -48,7 +49,10 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
 /** `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 + RFC 5987). */
 export function contentDisposition(type: 'attachment' | 'inline', fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encoded = encodeURIComponent(fileName).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return `${type}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 

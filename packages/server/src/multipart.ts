@@ -16,13 +16,17 @@ export interface MultipartUpload {
  * unread, to be streamed straight into storage.
  */
 export async function readUntilFile(req: FastifyRequest, reply: FastifyReply): Promise<MultipartUpload> {
-  if (!req.isMultipart()) throw new ValidationError('Send the upload as multipart/form-data with a "file" part.');
+  if (!req.isMultipart())
+    throw new ValidationError('Send the upload as multipart/form-data with a "file" part.');
   const fields: Record<string, string> = {};
   for await (const part of req.parts() as AsyncIterableIterator<Multipart>) {
     if (part.type === 'file') {
       if (part.fieldname !== 'file') {
         reply.header('connection', 'close');
-        throw new ValidationError(`The file part must be named "file", not ${JSON.stringify(part.fieldname)}.`, { field: 'file' });
+        throw new ValidationError(
+          `The file part must be named "file", not ${JSON.stringify(part.fieldname)}.`,
+          { field: 'file' },
+        );
       }
       // busboy only truncates a file over the size limit (and flags it): fail the stream instead,
       // so a cut-off file is never stored as if it were complete.
@@ -31,7 +35,9 @@ export async function readUntilFile(req: FastifyRequest, reply: FastifyReply): P
     }
     fields[part.fieldname] = String(part.value);
   }
-  throw new ValidationError('The form has no "file" part (fields must come first, then the file).', { field: 'file' });
+  throw new ValidationError('The form has no "file" part (fields must come first, then the file).', {
+    field: 'file',
+  });
 }
 
 /** `tags` as a JSON array or a comma-separated list. */
@@ -45,16 +51,22 @@ export function parseTags(v: string | undefined): string[] | undefined {
     } catch {
       /* fall through to the error */
     }
-    throw new ValidationError('tags must be a JSON array of strings or a comma-separated list.', { field: 'tags' });
+    throw new ValidationError('tags must be a JSON array of strings or a comma-separated list.', {
+      field: 'tags',
+    });
   }
-  return t.split(',').map((s) => s.trim()).filter(Boolean);
+  return t
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function parseJsonObject(v: string | undefined, field: string): Record<string, unknown> | undefined {
   if (v === undefined || v === '') return undefined;
   try {
     const parsed: unknown = JSON.parse(v);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
   } catch {
     /* below */
   }
@@ -65,7 +77,11 @@ export function parseJsonObject(v: string | undefined, field: string): Record<st
  * Runs `fn` on an unread file stream. If it fails before the stream was read to its end, the
  * rest of the request body is never drained (it may be gigabytes): the connection is closed.
  */
-export async function consumingFile<T>(reply: FastifyReply, file: MultipartFile, fn: () => Promise<T>): Promise<T> {
+export async function consumingFile<T>(
+  reply: FastifyReply,
+  file: MultipartFile,
+  fn: () => Promise<T>,
+): Promise<T> {
   try {
     const out = await fn();
     if (file.file.truncated) throw tooLarge();
@@ -81,8 +97,14 @@ export async function consumingFile<T>(reply: FastifyReply, file: MultipartFile,
 }
 
 function tooLarge(req?: FastifyRequest): HttpProblem {
-  const limit = (req?.server as { montu?: { config?: { limits?: { maxUploadBytes?: number } } } } | undefined)?.montu?.config?.limits?.maxUploadBytes;
-  return new HttpProblem(413, 'payload_too_large', `The file is larger than the upload limit${limit ? ` of ${limit} bytes` : ''}; nothing was stored.`, limit ? { limit } : undefined);
+  const limit = (req?.server as { montu?: { config?: { limits?: { maxUploadBytes?: number } } } } | undefined)
+    ?.montu?.config?.limits?.maxUploadBytes;
+  return new HttpProblem(
+    413,
+    'payload_too_large',
+    `The file is larger than the upload limit${limit ? ` of ${limit} bytes` : ''}; nothing was stored.`,
+    limit ? { limit } : undefined,
+  );
 }
 
 /**
@@ -93,7 +115,12 @@ function tooLarge(req?: FastifyRequest): HttpProblem {
 export function cappedBody(req: FastifyRequest, max: number): { stream: Readable; exceeded: () => boolean } {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) {
-    throw new HttpProblem(413, 'payload_too_large', `The body is larger than the upload limit of ${max} bytes.`, { limit: max });
+    throw new HttpProblem(
+      413,
+      'payload_too_large',
+      `The body is larger than the upload limit of ${max} bytes.`,
+      { limit: max },
+    );
   }
   let seen = 0;
   let over = false;
@@ -102,7 +129,14 @@ export function cappedBody(req: FastifyRequest, max: number): { stream: Readable
       seen += chunk.length;
       if (seen > max) {
         over = true;
-        cb(new HttpProblem(413, 'payload_too_large', `The body is larger than the upload limit of ${max} bytes.`, { limit: max }));
+        cb(
+          new HttpProblem(
+            413,
+            'payload_too_large',
+            `The body is larger than the upload limit of ${max} bytes.`,
+            { limit: max },
+          ),
+        );
         return;
       }
       cb(null, chunk);

@@ -2,7 +2,15 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isMontuError, type MontuErrorCode } from '@montu/core';
 
 /** Error codes of the HTTP API: the library's plus the transport's own. */
-export type ProblemCode = MontuErrorCode | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'method_not_allowed' | 'checksum_mismatch' | 'range_not_satisfiable';
+export type ProblemCode =
+  | MontuErrorCode
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'internal_error'
+  | 'method_not_allowed'
+  | 'checksum_mismatch'
+  | 'range_not_satisfiable';
 
 export const STATUS_OF: Record<ProblemCode, number> = {
   not_found: 404,
@@ -65,7 +73,13 @@ export interface Problem {
   details?: Record<string, unknown>;
 }
 
-export function problemBody(req: FastifyRequest, status: number, code: string, detail: string, details?: Record<string, unknown>): Problem {
+export function problemBody(
+  req: FastifyRequest,
+  status: number,
+  code: string,
+  detail: string,
+  details?: Record<string, unknown>,
+): Problem {
   return {
     type: `https://montu.dev/problems/${code}`,
     title: TITLES[status] ?? 'Error',
@@ -104,7 +118,11 @@ export function installProblemHandlers(app: FastifyInstance): void {
       return sendProblem(req, reply, error.status, error.code, error.message, error.details);
     }
     if (isMontuError(error)) {
-      if (error.code === 'validation_error' && error.details?.['expected'] !== undefined && error.details?.['actual'] !== undefined) {
+      if (
+        error.code === 'validation_error' &&
+        error.details?.['expected'] !== undefined &&
+        error.details?.['actual'] !== undefined
+      ) {
         return sendProblem(req, reply, 422, 'checksum_mismatch', error.message, error.details);
       }
       const status = STATUS_OF[error.code] ?? 500;
@@ -114,12 +132,21 @@ export function installProblemHandlers(app: FastifyInstance): void {
     const fe = error as FastifyError;
     if (fe.validation) {
       return sendProblem(req, reply, 400, 'validation_error', `Invalid request: ${fe.message}`, {
-        errors: fe.validation.map((v) => ({ path: v.instancePath, message: v.message ?? '', keyword: v.keyword })),
+        errors: fe.validation.map((v) => ({
+          path: v.instancePath,
+          message: v.message ?? '',
+          keyword: v.keyword,
+        })),
         context: fe.validationContext,
       });
     }
     const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 ? fe.statusCode : 500;
-    if (status === 413 || fe.code === 'FST_REQ_FILE_TOO_LARGE' || fe.code === 'FST_PARTS_LIMIT' || fe.code === 'FST_FILES_LIMIT') {
+    if (
+      status === 413 ||
+      fe.code === 'FST_REQ_FILE_TOO_LARGE' ||
+      fe.code === 'FST_PARTS_LIMIT' ||
+      fe.code === 'FST_FILES_LIMIT'
+    ) {
       return sendProblem(req, reply, 413, 'payload_too_large', fe.message);
     }
     if (status === 415) return sendProblem(req, reply, 415, 'unsupported_media_type', fe.message);
@@ -128,6 +155,12 @@ export function installProblemHandlers(app: FastifyInstance): void {
     if (status === 403) return sendProblem(req, reply, 403, 'forbidden', fe.message);
     if (status < 500) return sendProblem(req, reply, status, 'validation_error', fe.message);
     req.log.error({ err: error }, 'unhandled error');
-    return sendProblem(req, reply, 500, 'internal_error', 'Something went wrong on the server; the request id is in the logs.');
+    return sendProblem(
+      req,
+      reply,
+      500,
+      'internal_error',
+      'Something went wrong on the server; the request id is in the logs.',
+    );
   });
 }

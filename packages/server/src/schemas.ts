@@ -67,7 +67,9 @@ export const Media = Type.Object(
     tags: Type.Array(Type.String()),
     status: ApprovalStatus,
     reviewSelected: Type.Boolean(),
-    approval: Nullable(Type.Object({ by: Type.String(), at: Type.String(), comment: Nullable(Type.String()) })),
+    approval: Nullable(
+      Type.Object({ by: Type.String(), at: Type.String(), comment: Nullable(Type.String()) }),
+    ),
     archivedAt: Nullable(Type.String()),
     processingState: Type.String(),
     processingError: Nullable(Type.String()),
@@ -160,7 +162,13 @@ export const User = Type.Object(
 );
 
 export const Membership = Type.Object(
-  { projectId: Type.String(), userId: Type.String(), role: Role, createdAt: Type.String(), username: Type.Optional(Type.String()) },
+  {
+    projectId: Type.String(),
+    userId: Type.String(),
+    role: Role,
+    createdAt: Type.String(),
+    username: Type.Optional(Type.String()),
+  },
   { additionalProperties: true },
 );
 
@@ -185,7 +193,10 @@ export const ApiToken = Type.Object(
   { additionalProperties: true },
 );
 
-export const Statistics = Type.Object({}, { additionalProperties: true, description: 'getMediaStatistics result' });
+export const Statistics = Type.Object(
+  {},
+  { additionalProperties: true, description: 'getMediaStatistics result' },
+);
 
 export const Comment = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 10_000 })) });
 

@@ -38,7 +38,10 @@ function storageFor(config: ServerConfig): StorageBackend | { type: 'local'; roo
  * with auth on, creates an admin and prints its generated password and API token once.
  * With auth off the server refuses to bind anywhere but loopback.
  */
-export async function startServer(config: ServerConfig, options: StartServerOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
   if (!config.auth.enabled && !isLoopbackHost(config.host)) {
     throw new ValidationError(
       `Refusing to listen on ${config.host} without authentication: --no-auth is for a single user on this machine. ` +
@@ -84,7 +87,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  logger.info({ url, config: describeConfig(config), library: montu.describe(), auth: config.auth.enabled }, 'montu server listening');
+  logger.info(
+    { url, config: describeConfig(config), library: montu.describe(), auth: config.auth.enabled },
+    'montu server listening',
+  );
   return {
     app,
     montu,

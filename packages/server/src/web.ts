@@ -101,7 +101,8 @@ function send(req: FastifyRequest, reply: FastifyReply, file: StaticFile): Fasti
     .header('referrer-policy', 'same-origin')
     .header('etag', file.etag)
     .header('cache-control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-  if (file.type.startsWith('text/html')) reply.header('content-security-policy', WEB_CSP).header('x-frame-options', 'DENY');
+  if (file.type.startsWith('text/html'))
+    reply.header('content-security-policy', WEB_CSP).header('x-frame-options', 'DENY');
   if (req.headers['if-none-match'] === file.etag) return reply.code(304).send();
   reply.header('content-length', file.size);
   if (req.method === 'HEAD') return reply.send();

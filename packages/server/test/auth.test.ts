@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, startServer } from '../src/index.js';
-import { call, DATABASES, seedWorld, startTestServer, tempDir, type TestServer, type World } from './helpers.js';
+import {
+  call,
+  DATABASES,
+  seedWorld,
+  startTestServer,
+  tempDir,
+  type TestServer,
+  type World,
+} from './helpers.js';
 
 describe.each(DATABASES)('auth, users and tokens on %s', (kind) => {
   let t: TestServer;
@@ -13,14 +21,23 @@ describe.each(DATABASES)('auth, users and tokens on %s', (kind) => {
 
   it('created a first-run admin whose token and password work', async () => {
     expect(t.adminToken).toMatch(/^montu_/);
-    const me = (await (await call(`${t.api}/auth/me`, t.adminToken)).json()) as { user: { username: string; isAdmin: boolean }; via: string };
+    const me = (await (await call(`${t.api}/auth/me`, t.adminToken)).json()) as {
+      user: { username: string; isAdmin: boolean };
+      via: string;
+    };
     expect(me).toMatchObject({ user: { username: 'admin', isAdmin: true }, via: 'token' });
   });
 
   it('logs in with a session cookie and enforces CSRF on unsafe methods', async () => {
-    const bad = await call(`${t.api}/auth/login`, null, { method: 'POST', json: { username: 'admin', password: 'wrong-password' } });
+    const bad = await call(`${t.api}/auth/login`, null, {
+      method: 'POST',
+      json: { username: 'admin', password: 'wrong-password' },
+    });
     expect(bad.status).toBe(401);
-    const r = await call(`${t.api}/auth/login`, null, { method: 'POST', json: { username: 'admin', password: t.adminPassword } });
+    const r = await call(`${t.api}/auth/login`, null, {
+      method: 'POST',
+      json: { username: 'admin', password: t.adminPassword },
+    });
     expect(r.status).toBe(200);
     const setCookie = r.headers.get('set-cookie')!;
     expect(setCookie).toMatch(/montu_session=/);
@@ -31,12 +48,23 @@ describe.each(DATABASES)('auth, users and tokens on %s', (kind) => {
     const cookie = setCookie.split(';')[0]!;
     const me = await call(`${t.api}/auth/me`, null, { headers: { cookie } });
     expect(((await me.json()) as { via: string }).via).toBe('session');
-    const noCsrf = await call(`${t.api}/projects`, null, { method: 'POST', headers: { cookie }, json: { id: 'CSRF1' } });
+    const noCsrf = await call(`${t.api}/projects`, null, {
+      method: 'POST',
+      headers: { cookie },
+      json: { id: 'CSRF1' },
+    });
     expect(noCsrf.status).toBe(403);
     expect(((await noCsrf.json()) as { details: { reason: string } }).details.reason).toBe('csrf');
-    const ok = await call(`${t.api}/projects`, null, { method: 'POST', headers: { cookie, 'x-csrf-token': csrfToken }, json: { id: 'CSRF1' } });
+    const ok = await call(`${t.api}/projects`, null, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrfToken },
+      json: { id: 'CSRF1' },
+    });
     expect(ok.status).toBe(201);
-    const out = await call(`${t.api}/auth/logout`, null, { method: 'POST', headers: { cookie, 'x-csrf-token': csrfToken } });
+    const out = await call(`${t.api}/auth/logout`, null, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrfToken },
+    });
     expect(out.status).toBe(200);
     expect((await call(`${t.api}/auth/me`, null, { headers: { cookie } })).status).toBe(401);
   });
@@ -62,45 +90,100 @@ describe.each(DATABASES)('auth, users and tokens on %s', (kind) => {
     const { token, info } = (await c.json()) as { token: string; info: { id: string; prefix: string } };
     expect(token.startsWith(info.prefix)).toBe(true);
     expect((await call(`${t.api}/auth/me`, token)).status).toBe(200);
-    const list = (await (await call(`${t.api}/tokens`, tok)).json()) as Array<{ id: string; lastUsedAt: string | null }>;
+    const list = (await (await call(`${t.api}/tokens`, tok)).json()) as Array<{
+      id: string;
+      lastUsedAt: string | null;
+    }>;
     expect(list.find((x) => x.id === info.id)?.lastUsedAt).not.toBeNull();
     expect(JSON.stringify(list)).not.toContain(token);
     // Someone else cannot revoke it.
-    expect((await call(`${t.api}/tokens/${info.id}`, w.users.supervisor.token, { method: 'DELETE' })).status).toBe(404);
+    expect(
+      (await call(`${t.api}/tokens/${info.id}`, w.users.supervisor.token, { method: 'DELETE' })).status,
+    ).toBe(404);
     expect((await call(`${t.api}/tokens/${info.id}`, tok, { method: 'DELETE' })).status).toBe(200);
     const revoked = await call(`${t.api}/auth/me`, token);
     expect(revoked.status).toBe(401);
-    const expired = await t.montu.users.createToken(w.users.artist.id, { name: 'old', expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const expired = await t.montu.users.createToken(w.users.artist.id, {
+      name: 'old',
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+    });
     const r = await call(`${t.api}/auth/me`, expired.token);
     expect(r.status).toBe(401);
     expect(((await r.json()) as { detail: string }).detail).toMatch(/expired/);
   });
 
   it('manages users and memberships by role', async () => {
-    const create = await call(`${t.api}/users`, t.adminToken, { method: 'POST', json: { username: 'newbie', password: 'newbie-password', email: 'n@studio.test' } });
+    const create = await call(`${t.api}/users`, t.adminToken, {
+      method: 'POST',
+      json: { username: 'newbie', password: 'newbie-password', email: 'n@studio.test' },
+    });
     expect(create.status).toBe(201);
     const newbie = (await create.json()) as { id: string };
-    expect((await call(`${t.api}/users`, w.users.padmin.token, { method: 'POST', json: { username: 'x2' } })).status).toBe(403);
+    expect(
+      (await call(`${t.api}/users`, w.users.padmin.token, { method: 'POST', json: { username: 'x2' } }))
+        .status,
+    ).toBe(403);
     // A project admin adds them to SWA; an artist may not.
-    expect((await call(`${t.api}/projects/SWA/members/${newbie.id}`, w.users.artist.token, { method: 'PUT', json: { role: 'artist' } })).status).toBe(403);
-    const put = await call(`${t.api}/projects/SWA/members/${newbie.id}`, w.users.padmin.token, { method: 'PUT', json: { role: 'supervisor' } });
+    expect(
+      (
+        await call(`${t.api}/projects/SWA/members/${newbie.id}`, w.users.artist.token, {
+          method: 'PUT',
+          json: { role: 'artist' },
+        })
+      ).status,
+    ).toBe(403);
+    const put = await call(`${t.api}/projects/SWA/members/${newbie.id}`, w.users.padmin.token, {
+      method: 'PUT',
+      json: { role: 'supervisor' },
+    });
     expect(put.status).toBe(200);
-    const members = (await (await call(`${t.api}/projects/SWA/members`, w.users.artist.token)).json()) as Array<{ username: string; role: string }>;
+    const members = (await (
+      await call(`${t.api}/projects/SWA/members`, w.users.artist.token)
+    ).json()) as Array<{ username: string; role: string }>;
     expect(members.find((m) => m.username === 'newbie')?.role).toBe('supervisor');
     // The other project's admin role does not reach here: outsider gets 404.
-    expect((await call(`${t.api}/projects/SWA/members/${newbie.id}`, w.users.outsider.token, { method: 'PUT', json: { role: 'artist' } })).status).toBe(404);
+    expect(
+      (
+        await call(`${t.api}/projects/SWA/members/${newbie.id}`, w.users.outsider.token, {
+          method: 'PUT',
+          json: { role: 'artist' },
+        })
+      ).status,
+    ).toBe(404);
     // Users see themselves and update their own name, not their admin flag.
     const self = await call(`${t.api}/users/${w.users.artist.id}`, w.users.artist.token);
     expect(((await self.json()) as { memberships: unknown[] }).memberships).toHaveLength(1);
     expect((await call(`${t.api}/users/${newbie.id}`, w.users.outsider.token)).status).toBe(404);
-    expect((await call(`${t.api}/users/${w.users.artist.id}`, w.users.artist.token, { method: 'PATCH', json: { displayName: 'Ann' } })).status).toBe(200);
-    expect((await call(`${t.api}/users/${w.users.artist.id}`, w.users.artist.token, { method: 'PATCH', json: { isAdmin: true } })).status).toBe(403);
-    const visible = (await (await call(`${t.api}/users`, w.users.outsider.token)).json()) as Array<{ username: string }>;
+    expect(
+      (
+        await call(`${t.api}/users/${w.users.artist.id}`, w.users.artist.token, {
+          method: 'PATCH',
+          json: { displayName: 'Ann' },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call(`${t.api}/users/${w.users.artist.id}`, w.users.artist.token, {
+          method: 'PATCH',
+          json: { isAdmin: true },
+        })
+      ).status,
+    ).toBe(403);
+    const visible = (await (await call(`${t.api}/users`, w.users.outsider.token)).json()) as Array<{
+      username: string;
+    }>;
     expect(visible.map((u) => u.username)).toEqual(['outsider']);
-    expect((await call(`${t.api}/projects/SWA/members/${newbie.id}`, w.users.padmin.token, { method: 'DELETE' })).status).toBe(204);
+    expect(
+      (await call(`${t.api}/projects/SWA/members/${newbie.id}`, w.users.padmin.token, { method: 'DELETE' }))
+        .status,
+    ).toBe(204);
     // Disabling a user locks out their tokens.
     const { token } = await t.montu.users.createToken(newbie.id, { name: 't' });
-    expect((await call(`${t.api}/users/${newbie.id}`, t.adminToken, { method: 'PATCH', json: { disabled: true } })).status).toBe(200);
+    expect(
+      (await call(`${t.api}/users/${newbie.id}`, t.adminToken, { method: 'PATCH', json: { disabled: true } }))
+        .status,
+    ).toBe(200);
     expect((await call(`${t.api}/auth/me`, token)).status).toBe(401);
     expect((await call(`${t.api}/users/${newbie.id}`, t.adminToken, { method: 'DELETE' })).status).toBe(204);
     expect((await call(`${t.api}/users/${newbie.id}`, t.adminToken)).status).toBe(404);
@@ -108,14 +191,33 @@ describe.each(DATABASES)('auth, users and tokens on %s', (kind) => {
 
   it('--no-auth refuses non-loopback hosts and acts as a local admin', async () => {
     const dir = tempDir();
-    const base = { ...structuredClone(DEFAULT_CONFIG), dataDir: dir, port: 0, logLevel: 'silent' as const, auth: { enabled: false, sessionTtlSeconds: 60 } };
-    await expect(startServer({ ...base, host: '0.0.0.0' }, { print: () => undefined })).rejects.toThrow(/Refusing to listen on 0\.0\.0\.0/);
+    const base = {
+      ...structuredClone(DEFAULT_CONFIG),
+      dataDir: dir,
+      port: 0,
+      logLevel: 'silent' as const,
+      auth: { enabled: false, sessionTtlSeconds: 60 },
+    };
+    await expect(startServer({ ...base, host: '0.0.0.0' }, { print: () => undefined })).rejects.toThrow(
+      /Refusing to listen on 0\.0\.0\.0/,
+    );
     const s = await startServer({ ...base, host: '127.0.0.1' }, { print: () => undefined });
     try {
       expect(s.firstRun).toBeUndefined();
-      const me = (await (await fetch(`${s.url}/api/v1/auth/me`)).json()) as { user: { isAdmin: boolean }; via: string };
+      const me = (await (await fetch(`${s.url}/api/v1/auth/me`)).json()) as {
+        user: { isAdmin: boolean };
+        via: string;
+      };
       expect(me).toMatchObject({ user: { isAdmin: true }, via: 'local' });
-      expect((await fetch(`${s.url}/api/v1/projects`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"LOC"}' })).status).toBe(201);
+      expect(
+        (
+          await fetch(`${s.url}/api/v1/projects`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{"id":"LOC"}',
+          })
+        ).status,
+      ).toBe(201);
     } finally {
       await s.close();
     }

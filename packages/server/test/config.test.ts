@@ -7,14 +7,46 @@ import { tempDir } from './helpers.js';
 describe('loadConfig', () => {
   it('uses defaults, then file, then MONTU_* env, then flags', () => {
     const cwd = tempDir();
-    expect(loadConfig({}, {}, cwd)).toMatchObject({ host: '127.0.0.1', port: 8470, dataDir: path.join(cwd, 'montu-data'), auth: { enabled: true }, storage: { type: 'local' } });
-    fs.writeFileSync(path.join(cwd, 'montu.config.json'), JSON.stringify({ port: 9000, host: '0.0.0.0', logLevel: 'debug', limits: { maxUploadBytes: 10 } }));
+    expect(loadConfig({}, {}, cwd)).toMatchObject({
+      host: '127.0.0.1',
+      port: 8470,
+      dataDir: path.join(cwd, 'montu-data'),
+      auth: { enabled: true },
+      storage: { type: 'local' },
+    });
+    fs.writeFileSync(
+      path.join(cwd, 'montu.config.json'),
+      JSON.stringify({ port: 9000, host: '0.0.0.0', logLevel: 'debug', limits: { maxUploadBytes: 10 } }),
+    );
     const fromFile = loadConfig({}, {}, cwd);
-    expect(fromFile).toMatchObject({ port: 9000, host: '0.0.0.0', logLevel: 'debug', limits: { maxUploadBytes: 10, maxJsonBodyBytes: 1024 * 1024 } });
+    expect(fromFile).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      logLevel: 'debug',
+      limits: { maxUploadBytes: 10, maxJsonBodyBytes: 1024 * 1024 },
+    });
     expect(fromFile.configFile).toBe(path.join(cwd, 'montu.config.json'));
-    const fromEnv = loadConfig({}, { MONTU_PORT: '9100', MONTU_AUTH: 'false', MONTU_S3_BUCKET: 'renders', MONTU_S3_SECRET_ACCESS_KEY: 'shh' }, cwd);
-    expect(fromEnv).toMatchObject({ port: 9100, host: '0.0.0.0', auth: { enabled: false }, storage: { type: 's3', bucket: 'renders' } });
-    const fromFlags = loadConfig({ port: '9200', auth: true, dataDir: 'd', databaseUrl: 'postgres://u:pw@db/montu' }, { MONTU_PORT: '9100' }, cwd);
+    const fromEnv = loadConfig(
+      {},
+      {
+        MONTU_PORT: '9100',
+        MONTU_AUTH: 'false',
+        MONTU_S3_BUCKET: 'renders',
+        MONTU_S3_SECRET_ACCESS_KEY: 'shh',
+      },
+      cwd,
+    );
+    expect(fromEnv).toMatchObject({
+      port: 9100,
+      host: '0.0.0.0',
+      auth: { enabled: false },
+      storage: { type: 's3', bucket: 'renders' },
+    });
+    const fromFlags = loadConfig(
+      { port: '9200', auth: true, dataDir: 'd', databaseUrl: 'postgres://u:pw@db/montu' },
+      { MONTU_PORT: '9100' },
+      cwd,
+    );
     expect(fromFlags).toMatchObject({ port: 9200, auth: { enabled: true }, dataDir: path.join(cwd, 'd') });
     const shown = JSON.stringify(describeConfig({ ...fromEnv, databaseUrl: 'postgres://u:pw@db/montu' }));
     expect(shown).not.toContain('shh');
@@ -25,7 +57,9 @@ describe('loadConfig', () => {
     const cwd = tempDir();
     expect(() => loadConfig({ port: 'eighty' }, {}, cwd)).toThrow(/--port must be a whole number/);
     expect(() => loadConfig({}, { MONTU_AUTH: 'maybe' }, cwd)).toThrow(/MONTU_AUTH must be true or false/);
-    expect(() => loadConfig({ config: path.join(cwd, 'missing.json') }, {}, cwd)).toThrow(/Cannot read the config file/);
+    expect(() => loadConfig({ config: path.join(cwd, 'missing.json') }, {}, cwd)).toThrow(
+      /Cannot read the config file/,
+    );
     fs.writeFileSync(path.join(cwd, 'bad.json'), '{ nope');
     expect(() => loadConfig({ config: 'bad.json' }, {}, cwd)).toThrow(/not valid JSON/);
   });

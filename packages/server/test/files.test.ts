@@ -2,7 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentDisposition } from '../src/http-range.js';
-import { call, CORPUS, DATABASES, seedWorld, startTestServer, uploadForm, type TestServer, type World } from './helpers.js';
+import {
+  call,
+  CORPUS,
+  DATABASES,
+  seedWorld,
+  startTestServer,
+  uploadForm,
+  type TestServer,
+  type World,
+} from './helpers.js';
 
 const FILE = path.join(CORPUS, 'media/image/ExifTool.jpg');
 
@@ -19,7 +28,12 @@ describe.each(DATABASES)('downloads on %s', (kind) => {
   beforeAll(async () => {
     t = await startTestServer(kind);
     w = await seedWorld(t);
-    const r = await uploadForm(t.api, w.users.artist.token, { projectId: 'SWA', taskId: 'ep01_sq010_sh010_comp' }, { name: 'plate ünïcode.jpg', data: bytes });
+    const r = await uploadForm(
+      t.api,
+      w.users.artist.token,
+      { projectId: 'SWA', taskId: 'ep01_sq010_sh010_comp' },
+      { name: 'plate ünïcode.jpg', data: bytes },
+    );
     const m = (await r.json()) as { id: string; sha256: string };
     id = m.id;
     sha = m.sha256;
@@ -39,7 +53,9 @@ describe.each(DATABASES)('downloads on %s', (kind) => {
     const cd = r.headers.get('content-disposition')!;
     expect(cd).toMatch(/^attachment; filename="plate _n_code.jpg"; filename\*=UTF-8''/);
     expect(decodeURIComponent(cd.split("UTF-8''")[1]!)).toBe('plate ünïcode.jpg');
-    expect(contentDisposition('attachment', 'a "b"\\.exr')).toBe(`attachment; filename="a _b__.exr"; filename*=UTF-8''a%20%22b%22%5C.exr`);
+    expect(contentDisposition('attachment', 'a "b"\\.exr')).toBe(
+      `attachment; filename="a _b__.exr"; filename*=UTF-8''a%20%22b%22%5C.exr`,
+    );
     expect((await get({ 'if-none-match': `"${sha}"` })).status).toBe(304);
     const head = await call(`${t.api}/media/${id}/files/original`, w.users.artist.token, { method: 'HEAD' });
     expect(head.status).toBe(200);
@@ -78,7 +94,8 @@ describe.each(DATABASES)('downloads on %s', (kind) => {
     const r = await get({}, 'proxy');
     expect(r.status).toBe(404);
     expect(((await r.json()) as { code: string }).code).toBe('not_found');
-    for (const rendition of ['thumbnail', 'web', 'audio']) expect((await get({}, rendition)).status).toBe(404);
+    for (const rendition of ['thumbnail', 'web', 'audio'])
+      expect((await get({}, rendition)).status).toBe(404);
     expect((await call(`${t.api}/media/${id}/files/frames/1001`, w.users.artist.token)).status).toBe(404);
     expect((await get({}, 'bogus')).status).toBe(400);
     expect((await call(`${t.api}/media/${id}/files/original`, w.users.outsider.token)).status).toBe(404);
@@ -86,10 +103,28 @@ describe.each(DATABASES)('downloads on %s', (kind) => {
 
   it('serves inline renditions and never HTML or SVG as such', async () => {
     // A rendition row added by hand (processing is not wired in this test) with a dangerous type.
-    const stored = await t.montu.storage.put('test/thumb.svg', (async function* () { yield Buffer.from('<svg onload="alert(1)"/>'); })());
+    const stored = await t.montu.storage.put(
+      'test/thumb.svg',
+      (async function* () {
+        yield Buffer.from('<svg onload="alert(1)"/>');
+      })(),
+    );
     await t.montu.db
       .insertInto('media_file')
-      .values({ id: 'f-thumb', media_id: id, role: 'thumbnail', frame: null, backend: t.montu.storage.name, storage_key: 'test/thumb.svg', size: stored.size, sha256: stored.sha256, content_type: 'image/svg+xml', state: 'ready', error: null, created_at: new Date().toISOString() })
+      .values({
+        id: 'f-thumb',
+        media_id: id,
+        role: 'thumbnail',
+        frame: null,
+        backend: t.montu.storage.name,
+        storage_key: 'test/thumb.svg',
+        size: stored.size,
+        sha256: stored.sha256,
+        content_type: 'image/svg+xml',
+        state: 'ready',
+        error: null,
+        created_at: new Date().toISOString(),
+      })
       .execute();
     const r = await get({}, 'thumbnail');
     expect(r.status).toBe(200);

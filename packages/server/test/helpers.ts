@@ -21,7 +21,9 @@ export interface TestServer {
 export async function startTestServer(
   kind: 'sqlite' | 'postgres',
   overrides: Partial<ServerConfig> = {},
-  options: { /** Run processing jobs (slow); by default they are queued but not worked. */ processing?: boolean } = {},
+  options: {
+    /** Run processing jobs (slow); by default they are queued but not worked. */ processing?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const dir = tempDir('montu-server-');
   const db = await freshDatabase(kind, dir);
@@ -85,7 +87,11 @@ export async function uploadForm(
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   form.append('file', file.data instanceof Blob ? file.data : new Blob([file.data]), file.name);
-  return fetch(`${api}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  return fetch(`${api}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
 }
 
 export interface World {

@@ -1,6 +1,15 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, DATABASES, makePng, seedWorld, startTestServer, tempDir, type TestServer, type World } from './helpers.js';
+import {
+  call,
+  DATABASES,
+  makePng,
+  seedWorld,
+  startTestServer,
+  tempDir,
+  type TestServer,
+  type World,
+} from './helpers.js';
 
 /** Reads an SSE stream until `until` returns true for the collected events (or times out). */
 async function readEvents(
@@ -8,7 +17,11 @@ async function readEvents(
   token: string,
   until: (events: Array<{ event: string; data: Record<string, unknown> }>, raw: string) => boolean,
   timeoutMs = 20_000,
-): Promise<{ events: Array<{ event: string; data: Record<string, unknown> }>; raw: string; contentType: string | null }> {
+): Promise<{
+  events: Array<{ event: string; data: Record<string, unknown> }>;
+  raw: string;
+  contentType: string | null;
+}> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: ac.signal });
@@ -53,12 +66,19 @@ describe.each(DATABASES)('jobs and events API on %s', (kind) => {
   afterAll(async () => t.close());
 
   it('streams job and processing events of the caller’s projects only, with heartbeats', async () => {
-    const artist = readEvents(`${t.api}/events?heartbeat=1`, world.users.artist.token, (ev, raw) =>
-      ev.some((e) => e.event === 'processing.finished') && raw.includes(': ping'),
+    const artist = readEvents(
+      `${t.api}/events?heartbeat=1`,
+      world.users.artist.token,
+      (ev, raw) => ev.some((e) => e.event === 'processing.finished') && raw.includes(': ping'),
     );
     const outsider = readEvents(`${t.api}/events`, world.users.outsider.token, () => false, 4000);
     await new Promise((r) => setTimeout(r, 200));
-    const id = await t.montu.media.uploadMedia({ filePath: png, projectId: 'SWA', taskId: 'sh010_comp', author: 'artist' });
+    const id = await t.montu.media.uploadMedia({
+      filePath: png,
+      projectId: 'SWA',
+      taskId: 'sh010_comp',
+      author: 'artist',
+    });
     const a = await artist;
     expect(a.contentType).toMatch(/^text\/event-stream/);
     const types = a.events.map((e) => e.event);
@@ -72,17 +92,27 @@ describe.each(DATABASES)('jobs and events API on %s', (kind) => {
   });
 
   it('lists jobs scoped to the caller’s projects, and shows processing per step on the media item', async () => {
-    const id = await t.montu.media.uploadMedia({ filePath: png, projectId: 'SWA', taskId: 'sh020_comp', author: 'artist', wait: true });
+    const id = await t.montu.media.uploadMedia({
+      filePath: png,
+      projectId: 'SWA',
+      taskId: 'sh020_comp',
+      author: 'artist',
+      wait: true,
+    });
     const res = await call(`${t.api}/jobs?mediaId=${id}`, world.users.artist.token);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { items: Array<{ type: string; state: string; projectId: string; attempts: number }> };
+    const body = (await res.json()) as {
+      items: Array<{ type: string; state: string; projectId: string; attempts: number }>;
+    };
     expect(body.items.map((j) => [j.type, j.state]).sort()).toEqual([
       ['probe', 'done'],
       ['proxy', 'done'],
       ['thumbnail', 'done'],
     ]);
     expect(body.items.every((j) => j.projectId === 'SWA' && j.attempts === 1)).toBe(true);
-    const outsider = (await (await call(`${t.api}/jobs?mediaId=${id}`, world.users.outsider.token)).json()) as { items: unknown[] };
+    const outsider = (await (
+      await call(`${t.api}/jobs?mediaId=${id}`, world.users.outsider.token)
+    ).json()) as { items: unknown[] };
     expect(outsider.items).toEqual([]);
     const jobId = (body.items[0] as unknown as { id: string }).id;
     expect((await call(`${t.api}/jobs/${jobId}`, world.users.outsider.token)).status).toBe(404);
@@ -108,13 +138,21 @@ describe.each(DATABASES)('jobs and events API on %s', (kind) => {
       .uploadMedia({ filePath: bad, projectId: 'SWA', taskId: 'sh030_comp', author: 'artist', wait: true })
       .catch(() => null);
     if (!id) return; // rejected at upload by sniffing: nothing to retry
-    const m = (await (await call(`${t.api}/media/${id}`, world.users.artist.token)).json()) as { processingState: string; processingError: string };
+    const m = (await (await call(`${t.api}/media/${id}`, world.users.artist.token)).json()) as {
+      processingState: string;
+      processingError: string;
+    };
     expect(m.processingState).toBe('failed');
     expect(m.processingError).toBeTruthy();
     // An outsider cannot retry it; a member can.
-    const none = (await (await call(`${t.api}/jobs/retry`, world.users.outsider.token, { method: 'POST', json: { mediaId: id } })).json()) as { items: unknown[] };
+    const none = (await (
+      await call(`${t.api}/jobs/retry`, world.users.outsider.token, { method: 'POST', json: { mediaId: id } })
+    ).json()) as { items: unknown[] };
     expect(none.items).toEqual([]);
-    const res = await call(`${t.api}/jobs/retry`, world.users.artist.token, { method: 'POST', json: { mediaId: id } });
+    const res = await call(`${t.api}/jobs/retry`, world.users.artist.token, {
+      method: 'POST',
+      json: { mediaId: id },
+    });
     expect(res.status).toBe(200);
     const again = (await res.json()) as { items: Array<{ state: string; attempts: number }> };
     expect(again.items.length).toBeGreaterThan(0);

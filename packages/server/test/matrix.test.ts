@@ -7,7 +7,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { call, CORPUS, DATABASES, seedWorld, startTestServer, tusMetadata, uploadForm, type TestServer, type World } from './helpers.js';
+import {
+  call,
+  CORPUS,
+  DATABASES,
+  seedWorld,
+  startTestServer,
+  tusMetadata,
+  uploadForm,
+  type TestServer,
+  type World,
+} from './helpers.js';
 
 const FILE = path.join(CORPUS, 'media/image/ExifTool.jpg');
 const SEQ_FRAME = path.join(CORPUS, 'media/image/basi2c08.png');
@@ -41,84 +51,402 @@ interface Case {
 const json = (method: string, body?: unknown) => ({ method, ...(body !== undefined ? { json: body } : {}) });
 
 const CASES: Case[] = [
-  { name: 'GET /media', run: (t, k, f) => call(`${t.api}/media?projectId=${f.projectId}`, k), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'POST /media', run: (t, k, f) => uploadForm(t.api, k, { projectId: f.projectId, taskId: f.taskId }, { name: 'x.jpg', data: fs.readFileSync(FILE) }), own: [201, 201, 201], other: 404 },
-  { name: 'GET /media/:id', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}`, k), own: [200, 200, 200], other: 404 },
-  { name: 'PATCH /media/:id', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}`, k, json('PATCH', { description: 'd' })), own: [200, 200, 200], other: 404 },
-  { name: 'PATCH /media/:id approve', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}`, k, json('PATCH', { approvalStatus: 'approved' })), own: [403, 200, 200], other: 404 },
-  { name: 'PATCH /media/:id/metadata', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/metadata`, k, json('PATCH', { customProperties: { a: 1 } })), own: [200, 200, 200], other: 404 },
-  { name: 'POST /media/:id/versions', run: (t, k, f) => uploadForm(t.api, k, {}, { name: 'v.jpg', data: fs.readFileSync(FILE) }, `/media/${f.mediaId}/versions`), own: [201, 201, 201], other: 404 },
-  { name: 'POST /media/:id/archive', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/archive`, k, json('POST')), own: [403, 200, 200], other: 404 },
-  { name: 'POST /media/:id/restore', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/restore`, k, json('POST')), own: [403, 200, 200], other: 404 },
-  { name: 'DELETE /media/:id', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}`, k, json('DELETE')), own: [403, 403, 204], other: 404 },
-  { name: 'POST /media/:id/thumbnail', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/thumbnail`, k, json('POST', { timestamp: 1 })), own: [202, 202, 202], other: 404 },
-  { name: 'GET /media/:id/history', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/history`, k), own: [200, 200, 200], other: 404 },
-  { name: 'POST /media/:id/submit', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/submit`, k, json('POST', { comment: 'c' })), own: [200, 200, 200], other: 404 },
-  { name: 'POST /media/:id/approve', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/approve`, k, json('POST')), own: [403, 200, 200], other: 404 },
-  { name: 'POST /media/:id/reject', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/reject`, k, json('POST')), own: [403, 200, 200], other: 404 },
-  { name: 'POST /media/:id/request-changes', status: 'pending_review', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/request-changes`, k, json('POST')), own: [403, 200, 200], other: 404 },
-  { name: 'POST /media/:id/hold', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/hold`, k, json('POST')), own: [403, 200, 200], other: 404 },
-  { name: 'POST /media/:id/reopen', status: 'pending_review', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/reopen`, k, json('POST')), own: [403, 200, 200], other: 404 },
-  { name: 'POST /media/:id/status', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/status`, k, json('POST', { status: 'pending_review' })), own: [200, 200, 200], other: 404 },
-  { name: 'GET /media/:id/annotations', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/annotations`, k), own: [200, 200, 200], other: 404 },
-  { name: 'POST /media/:id/annotations', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/annotations`, k, json('POST', { content: 'n' })), own: [201, 201, 201], other: 404 },
-  { name: 'GET /media/:id/files/original', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/files/original`, k), own: [200, 200, 200], other: 404 },
-  { name: 'GET /media/:id/files/frames/:frame', run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/files/frames/1`, k), own: [404, 404, 404], other: 404 },
-  { name: 'GET /projects', run: (t, k) => call(`${t.api}/projects`, k), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'POST /projects', run: (t, k) => call(`${t.api}/projects`, k, json('POST', { id: 'NEWP' })), own: [403, 403, 403], other: [403, 403, 403] },
-  { name: 'GET /projects/:id', run: (t, k, f) => call(`${t.api}/projects/${f.projectId}`, k), own: [200, 200, 200], other: 404 },
-  { name: 'PATCH /projects/:id', run: (t, k, f) => call(`${t.api}/projects/${f.projectId}`, k, json('PATCH', { name: 'n' })), own: [403, 403, 200], other: 404 },
-  { name: 'GET /projects/:id/tasks', run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/tasks`, k), own: [200, 200, 200], other: 404 },
-  { name: 'GET /projects/:id/statistics', run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/statistics`, k), own: [200, 200, 200], other: 404 },
-  { name: 'GET /statistics', run: (t, k) => call(`${t.api}/statistics`, k), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'GET /projects/:id/review', run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/review`, k), own: [200, 200, 200], other: 404 },
-  { name: 'POST /projects/:id/cleanup', run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/cleanup`, k, json('POST', { daysOld: 30 })), own: [403, 403, 200], other: 404 },
-  { name: 'GET /projects/:id/members', run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/members`, k), own: [200, 200, 200], other: 404 },
-  { name: 'PUT /projects/:id/members/:user', run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/members/${f.otherUserId}`, k, json('PUT', { role: 'artist' })), own: [403, 403, 200], other: 404 },
-  { name: 'DELETE /projects/:id/members/:user', run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/members/${f.otherUserId}`, k, json('DELETE')), own: [403, 403, 204], other: 404 },
-  { name: 'GET /tasks/:task/versions', run: (t, k, f) => call(`${t.api}/tasks/${f.taskId}/versions?projectId=${f.projectId}`, k), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'GET /tasks/:task/media?version', run: (t, k, f) => call(`${t.api}/tasks/${f.taskId}/media?projectId=${f.projectId}&version=1`, k), own: [200, 200, 200], other: 404 },
-  { name: 'GET /users', run: (t, k) => call(`${t.api}/users`, k), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'POST /users', run: (t, k) => call(`${t.api}/users`, k, json('POST', { username: 'zed' })), own: [403, 403, 403], other: [403, 403, 403] },
-  { name: 'GET /users/:self', run: (t, k, f) => call(`${t.api}/users/${f.selfId}`, k), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'GET /users/:other', run: (t, k, f) => call(`${t.api}/users/${f.otherUserId}`, k), own: [404, 404, 404], other: 404 },
-  { name: 'PATCH /users/:self', run: (t, k, f) => call(`${t.api}/users/${f.selfId}`, k, json('PATCH', { displayName: 'Me' })), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'DELETE /users/:other', run: (t, k, f) => call(`${t.api}/users/${f.otherUserId}`, k, json('DELETE')), own: [403, 403, 403], other: [403, 403, 403] },
-  { name: 'GET /tokens', run: (t, k) => call(`${t.api}/tokens`, k), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'POST /tokens', run: (t, k) => call(`${t.api}/tokens`, k, json('POST', { name: 'x' })), own: [201, 201, 201], other: [201, 201, 201] },
-  { name: 'DELETE /tokens/:own', run: (t, k, f) => call(`${t.api}/tokens/${f.tokenId}`, k, json('DELETE')), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'GET /auth/me', run: (t, k) => call(`${t.api}/auth/me`, k), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'POST /auth/logout', run: (t, k) => call(`${t.api}/auth/logout`, k, json('POST')), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'POST /admin/cleanup-orphans', run: (t, k) => call(`${t.api}/admin/cleanup-orphans`, k, json('POST', { dryRun: true })), own: [403, 403, 403], other: [403, 403, 403] },
-  { name: 'GET /jobs', run: (t, k, f) => call(`${t.api}/jobs?mediaId=${f.mediaId}`, k), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'GET /jobs/:jobId', run: (t, k, f) => call(`${t.api}/jobs/${f.jobId}`, k), own: [200, 200, 200], other: 404 },
-  { name: 'POST /jobs/retry', run: (t, k, f) => call(`${t.api}/jobs/retry`, k, json('POST', { mediaId: f.mediaId })), own: [200, 200, 200], other: [200, 200, 200] },
-  { name: 'GET /metrics', run: (t, k) => call(`${t.url}/metrics`, k), own: [403, 403, 403], other: [403, 403, 403] },
+  {
+    name: 'GET /media',
+    run: (t, k, f) => call(`${t.api}/media?projectId=${f.projectId}`, k),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'POST /media',
+    run: (t, k, f) =>
+      uploadForm(
+        t.api,
+        k,
+        { projectId: f.projectId, taskId: f.taskId },
+        { name: 'x.jpg', data: fs.readFileSync(FILE) },
+      ),
+    own: [201, 201, 201],
+    other: 404,
+  },
+  {
+    name: 'GET /media/:id',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'PATCH /media/:id',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}`, k, json('PATCH', { description: 'd' })),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'PATCH /media/:id approve',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}`, k, json('PATCH', { approvalStatus: 'approved' })),
+    own: [403, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'PATCH /media/:id/metadata',
+    run: (t, k, f) =>
+      call(`${t.api}/media/${f.mediaId}/metadata`, k, json('PATCH', { customProperties: { a: 1 } })),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/versions',
+    run: (t, k, f) =>
+      uploadForm(
+        t.api,
+        k,
+        {},
+        { name: 'v.jpg', data: fs.readFileSync(FILE) },
+        `/media/${f.mediaId}/versions`,
+      ),
+    own: [201, 201, 201],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/archive',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/archive`, k, json('POST')),
+    own: [403, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/restore',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/restore`, k, json('POST')),
+    own: [403, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'DELETE /media/:id',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}`, k, json('DELETE')),
+    own: [403, 403, 204],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/thumbnail',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/thumbnail`, k, json('POST', { timestamp: 1 })),
+    own: [202, 202, 202],
+    other: 404,
+  },
+  {
+    name: 'GET /media/:id/history',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/history`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/submit',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/submit`, k, json('POST', { comment: 'c' })),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/approve',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/approve`, k, json('POST')),
+    own: [403, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/reject',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/reject`, k, json('POST')),
+    own: [403, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/request-changes',
+    status: 'pending_review',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/request-changes`, k, json('POST')),
+    own: [403, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/hold',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/hold`, k, json('POST')),
+    own: [403, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/reopen',
+    status: 'pending_review',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/reopen`, k, json('POST')),
+    own: [403, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/status',
+    run: (t, k, f) =>
+      call(`${t.api}/media/${f.mediaId}/status`, k, json('POST', { status: 'pending_review' })),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /media/:id/annotations',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/annotations`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /media/:id/annotations',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/annotations`, k, json('POST', { content: 'n' })),
+    own: [201, 201, 201],
+    other: 404,
+  },
+  {
+    name: 'GET /media/:id/files/original',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/files/original`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /media/:id/files/frames/:frame',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/files/frames/1`, k),
+    own: [404, 404, 404],
+    other: 404,
+  },
+  {
+    name: 'GET /projects',
+    run: (t, k) => call(`${t.api}/projects`, k),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'POST /projects',
+    run: (t, k) => call(`${t.api}/projects`, k, json('POST', { id: 'NEWP' })),
+    own: [403, 403, 403],
+    other: [403, 403, 403],
+  },
+  {
+    name: 'GET /projects/:id',
+    run: (t, k, f) => call(`${t.api}/projects/${f.projectId}`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'PATCH /projects/:id',
+    run: (t, k, f) => call(`${t.api}/projects/${f.projectId}`, k, json('PATCH', { name: 'n' })),
+    own: [403, 403, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /projects/:id/tasks',
+    run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/tasks`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /projects/:id/statistics',
+    run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/statistics`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /statistics',
+    run: (t, k) => call(`${t.api}/statistics`, k),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'GET /projects/:id/review',
+    run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/review`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /projects/:id/cleanup',
+    run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/cleanup`, k, json('POST', { daysOld: 30 })),
+    own: [403, 403, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /projects/:id/members',
+    run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/members`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'PUT /projects/:id/members/:user',
+    run: (t, k, f) =>
+      call(`${t.api}/projects/${f.projectId}/members/${f.otherUserId}`, k, json('PUT', { role: 'artist' })),
+    own: [403, 403, 200],
+    other: 404,
+  },
+  {
+    name: 'DELETE /projects/:id/members/:user',
+    run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/members/${f.otherUserId}`, k, json('DELETE')),
+    own: [403, 403, 204],
+    other: 404,
+  },
+  {
+    name: 'GET /tasks/:task/versions',
+    run: (t, k, f) => call(`${t.api}/tasks/${f.taskId}/versions?projectId=${f.projectId}`, k),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'GET /tasks/:task/media?version',
+    run: (t, k, f) => call(`${t.api}/tasks/${f.taskId}/media?projectId=${f.projectId}&version=1`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /users',
+    run: (t, k) => call(`${t.api}/users`, k),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'POST /users',
+    run: (t, k) => call(`${t.api}/users`, k, json('POST', { username: 'zed' })),
+    own: [403, 403, 403],
+    other: [403, 403, 403],
+  },
+  {
+    name: 'GET /users/:self',
+    run: (t, k, f) => call(`${t.api}/users/${f.selfId}`, k),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'GET /users/:other',
+    run: (t, k, f) => call(`${t.api}/users/${f.otherUserId}`, k),
+    own: [404, 404, 404],
+    other: 404,
+  },
+  {
+    name: 'PATCH /users/:self',
+    run: (t, k, f) => call(`${t.api}/users/${f.selfId}`, k, json('PATCH', { displayName: 'Me' })),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'DELETE /users/:other',
+    run: (t, k, f) => call(`${t.api}/users/${f.otherUserId}`, k, json('DELETE')),
+    own: [403, 403, 403],
+    other: [403, 403, 403],
+  },
+  {
+    name: 'GET /tokens',
+    run: (t, k) => call(`${t.api}/tokens`, k),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'POST /tokens',
+    run: (t, k) => call(`${t.api}/tokens`, k, json('POST', { name: 'x' })),
+    own: [201, 201, 201],
+    other: [201, 201, 201],
+  },
+  {
+    name: 'DELETE /tokens/:own',
+    run: (t, k, f) => call(`${t.api}/tokens/${f.tokenId}`, k, json('DELETE')),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'GET /auth/me',
+    run: (t, k) => call(`${t.api}/auth/me`, k),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'POST /auth/logout',
+    run: (t, k) => call(`${t.api}/auth/logout`, k, json('POST')),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'POST /admin/cleanup-orphans',
+    run: (t, k) => call(`${t.api}/admin/cleanup-orphans`, k, json('POST', { dryRun: true })),
+    own: [403, 403, 403],
+    other: [403, 403, 403],
+  },
+  {
+    name: 'GET /jobs',
+    run: (t, k, f) => call(`${t.api}/jobs?mediaId=${f.mediaId}`, k),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'GET /jobs/:jobId',
+    run: (t, k, f) => call(`${t.api}/jobs/${f.jobId}`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /jobs/retry',
+    run: (t, k, f) => call(`${t.api}/jobs/retry`, k, json('POST', { mediaId: f.mediaId })),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'GET /metrics',
+    run: (t, k) => call(`${t.url}/metrics`, k),
+    own: [403, 403, 403],
+    other: [403, 403, 403],
+  },
   {
     name: 'POST /uploads (tus)',
     run: (t, k, f) =>
       fetch(`${t.api}/uploads`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${k}`, 'tus-resumable': '1.0.0', 'upload-length': '10', 'upload-metadata': tusMetadata({ filename: 'a.jpg', projectId: f.projectId, taskId: f.taskId }) },
+        headers: {
+          authorization: `Bearer ${k}`,
+          'tus-resumable': '1.0.0',
+          'upload-length': '10',
+          'upload-metadata': tusMetadata({ filename: 'a.jpg', projectId: f.projectId, taskId: f.taskId }),
+        },
       }),
     own: [201, 201, 201],
     other: 404,
   },
   {
     name: 'POST /uploads/sequences',
-    run: (t, k, f) => call(`${t.api}/uploads/sequences`, k, json('POST', { projectId: f.projectId, taskId: `${f.taskId}x`, frames: [{ frame: 1, fileName: 'a.0001.png' }] })),
+    run: (t, k, f) =>
+      call(
+        `${t.api}/uploads/sequences`,
+        k,
+        json('POST', {
+          projectId: f.projectId,
+          taskId: `${f.taskId}x`,
+          frames: [{ frame: 1, fileName: 'a.0001.png' }],
+        }),
+      ),
     own: [201, 201, 201],
     other: 404,
   },
-  { name: 'GET /uploads/sequences/:id', run: (t, k, f) => call(`${t.api}/uploads/sequences/${f.sequenceUploadId}`, k), own: [200, 200, 200], other: 404 },
   {
-    name: 'PUT /uploads/sequences/:id/frames/:frame',
-    run: (t, k, f) => call(`${t.api}/uploads/sequences/${f.sequenceUploadId}/frames/1`, k, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: fs.readFileSync(SEQ_FRAME) }),
+    name: 'GET /uploads/sequences/:id',
+    run: (t, k, f) => call(`${t.api}/uploads/sequences/${f.sequenceUploadId}`, k),
     own: [200, 200, 200],
     other: 404,
   },
-  { name: 'POST /uploads/sequences/:id/complete', frames: true, run: (t, k, f) => call(`${t.api}/uploads/sequences/${f.sequenceUploadId}/complete`, k, json('POST')), own: [201, 201, 201], other: 404 },
-  { name: 'DELETE /uploads/sequences/:id', run: (t, k, f) => call(`${t.api}/uploads/sequences/${f.sequenceUploadId}`, k, json('DELETE')), own: [204, 204, 204], other: 404 },
+  {
+    name: 'PUT /uploads/sequences/:id/frames/:frame',
+    run: (t, k, f) =>
+      call(`${t.api}/uploads/sequences/${f.sequenceUploadId}/frames/1`, k, {
+        method: 'PUT',
+        headers: { 'content-type': 'image/png' },
+        body: fs.readFileSync(SEQ_FRAME),
+      }),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /uploads/sequences/:id/complete',
+    frames: true,
+    run: (t, k, f) => call(`${t.api}/uploads/sequences/${f.sequenceUploadId}/complete`, k, json('POST')),
+    own: [201, 201, 201],
+    other: 404,
+  },
+  {
+    name: 'DELETE /uploads/sequences/:id',
+    run: (t, k, f) => call(`${t.api}/uploads/sequences/${f.sequenceUploadId}`, k, json('DELETE')),
+    own: [204, 204, 204],
+    other: 404,
+  },
 ];
 
 describe.each(DATABASES)('authorisation matrix and OpenAPI on %s', (kind) => {
@@ -133,14 +461,33 @@ describe.each(DATABASES)('authorisation matrix and OpenAPI on %s', (kind) => {
 
   async function fixture(who: Who, project: 'SWA' | 'OTH', c: Case): Promise<Fixture> {
     const taskId = `ep01_sq010_sh${String(++n).padStart(3, '0')}_anim`;
-    const mediaId = await t.montu.media.uploadMedia({ filePath: FILE, projectId: project, taskId, author: 'seed' });
+    const mediaId = await t.montu.media.uploadMedia({
+      filePath: FILE,
+      projectId: project,
+      taskId,
+      author: 'seed',
+    });
     if (c.status) await t.montu.review.changeStatus(mediaId, c.status, { actor: 'seed' });
     const other = await t.montu.users.createUser({ username: `other${n}` });
     await t.montu.users.setMembership(project, other.id, 'artist');
     const tok = await t.montu.users.createToken(w.users[who].id, { name: `m${n}` });
-    const seq = await t.montu.media.startSequenceUpload({ projectId: project, taskId: `${taskId}_seq`, author: 'seed', frames: [{ frame: 1, fileName: 'a.0001.png' }] });
+    const seq = await t.montu.media.startSequenceUpload({
+      projectId: project,
+      taskId: `${taskId}_seq`,
+      author: 'seed',
+      frames: [{ frame: 1, fileName: 'a.0001.png' }],
+    });
     if (c.frames) await t.montu.media.putSequenceFrame(seq.uploadId, 1, fs.createReadStream(SEQ_FRAME));
-    return { mediaId, projectId: project, taskId, otherUserId: other.id, selfId: w.users[who].id, tokenId: tok.info.id, sequenceUploadId: seq.uploadId, jobId: (await t.montu.jobs!.list({ mediaId }))[0]?.id ?? 'none' };
+    return {
+      mediaId,
+      projectId: project,
+      taskId,
+      otherUserId: other.id,
+      selfId: w.users[who].id,
+      tokenId: tok.info.id,
+      sequenceUploadId: seq.uploadId,
+      jobId: (await t.montu.jobs!.list({ mediaId }))[0]?.id ?? 'none',
+    };
   }
 
   for (const c of CASES) {
@@ -168,28 +515,61 @@ describe.each(DATABASES)('authorisation matrix and OpenAPI on %s', (kind) => {
     await call(`${t.url}/metrics`, t.adminToken);
     await call(`${t.api}/auth/login`, null, json('POST', { username: 'admin', password: t.adminPassword }));
     const ac = new AbortController();
-    const sse = await fetch(`${t.api}/events`, { headers: { authorization: `Bearer ${t.adminToken}` }, signal: ac.signal });
+    const sse = await fetch(`${t.api}/events`, {
+      headers: { authorization: `Bearer ${t.adminToken}` },
+      signal: ac.signal,
+    });
     expect(sse.headers.get('content-type')).toContain('text/event-stream');
     const reader = sse.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
     expect(first).toContain(': connected');
-    const mediaId = await t.montu.media.uploadMedia({ filePath: FILE, projectId: 'SWA', taskId: 'ep02_sq010_sh010_anim', author: 'seed' });
+    const mediaId = await t.montu.media.uploadMedia({
+      filePath: FILE,
+      projectId: 'SWA',
+      taskId: 'ep02_sq010_sh010_anim',
+      author: 'seed',
+    });
     let ev = '';
     while (!ev.includes('event: media.created')) ev += new TextDecoder().decode((await reader.read()).value);
     expect(ev).toContain(mediaId);
     ac.abort();
-    for (const r of ['thumbnail', 'proxy', 'web', 'audio']) await call(`${t.api}/media/${mediaId}/files/${r}`, w.users.artist.token);
+    for (const r of ['thumbnail', 'proxy', 'web', 'audio'])
+      await call(`${t.api}/media/${mediaId}/files/${r}`, w.users.artist.token);
     await call(`${t.api}/tasks/ep02_sq010_sh010_anim/media?projectId=SWA`, w.users.artist.token);
     const c = await fetch(`${t.api}/uploads`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${w.users.artist.token}`, 'tus-resumable': '1.0.0', 'upload-length': '4', 'upload-metadata': tusMetadata({ filename: 'a.jpg', projectId: 'SWA', taskId: 'ep02_sq010_sh020_anim' }) },
+      headers: {
+        authorization: `Bearer ${w.users.artist.token}`,
+        'tus-resumable': '1.0.0',
+        'upload-length': '4',
+        'upload-metadata': tusMetadata({
+          filename: 'a.jpg',
+          projectId: 'SWA',
+          taskId: 'ep02_sq010_sh020_anim',
+        }),
+      },
     });
     const loc = new URL(c.headers.get('location')!, t.url);
     const tusH = { authorization: `Bearer ${w.users.artist.token}`, 'tus-resumable': '1.0.0' };
     await fetch(loc, { method: 'HEAD', headers: tusH });
-    await fetch(loc, { method: 'PATCH', headers: { ...tusH, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: 'abcd' });
+    await fetch(loc, {
+      method: 'PATCH',
+      headers: { ...tusH, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body: 'abcd',
+    });
     await call(`${t.api}/uploads/${loc.pathname.split('/').pop()}/result`, w.users.artist.token);
-    const c2 = await fetch(`${t.api}/uploads`, { method: 'POST', headers: { ...tusH, 'upload-length': '4', 'upload-metadata': tusMetadata({ filename: 'a.jpg', projectId: 'SWA', taskId: 'ep02_sq010_sh020_anim' }) } });
+    const c2 = await fetch(`${t.api}/uploads`, {
+      method: 'POST',
+      headers: {
+        ...tusH,
+        'upload-length': '4',
+        'upload-metadata': tusMetadata({
+          filename: 'a.jpg',
+          projectId: 'SWA',
+          taskId: 'ep02_sq010_sh020_anim',
+        }),
+      },
+    });
     await fetch(new URL(c2.headers.get('location')!, t.url), { method: 'DELETE', headers: tusH });
     await fetch(`${t.api}/uploads`, { method: 'OPTIONS', headers: tusH });
     await fetch(loc, { method: 'OPTIONS', headers: tusH });
@@ -204,7 +584,10 @@ describe.each(DATABASES)('authorisation matrix and OpenAPI on %s', (kind) => {
 
     const metrics = await (await call(`${t.url}/metrics`, t.adminToken)).text();
     const seen = new Set<string>();
-    for (const m of metrics.matchAll(/montu_http_request_duration_seconds_count\{method="(\w+)",route="([^"]+)"/g)) seen.add(`${m[1]} ${m[2]}`);
+    for (const m of metrics.matchAll(
+      /montu_http_request_duration_seconds_count\{method="(\w+)",route="([^"]+)"/g,
+    ))
+      seen.add(`${m[1]} ${m[2]}`);
     // The event stream is aborted by the client, so it never reaches the latency metric; it was read above.
     seen.add('GET /api/v1/events');
     const missing: string[] = [];

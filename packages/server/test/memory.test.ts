@@ -68,7 +68,9 @@ describe('memory during large uploads', () => {
   const dir = tempDir('montu-mem-');
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [path.join(HERE, 'fixtures/serve-child.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child = spawn(process.execPath, [path.join(HERE, 'fixtures/serve-child.mjs'), dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const line = await new Promise<string>((resolve, reject) => {
       readline.createInterface({ input: child.stdout! }).once('line', resolve);
       child.once('exit', (c) => reject(new Error(`server exited ${c}`)));
@@ -108,7 +110,10 @@ describe('memory during large uploads', () => {
     const m = await measure(async () => {
       const r = await fetch(`${url}/api/v1/media`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
         body: b.stream,
         duplex: 'half',
       } as RequestInit);
@@ -118,7 +123,9 @@ describe('memory during large uploads', () => {
       expect(media.sha256).toBe(await b.sha);
       mediaId = media.id;
     });
-    console.log(`multipart ${SIZE} B: RSS ${m.base >> 20} MiB → peak ${m.peak >> 20} MiB (growth ${(m.growth / 2 ** 20).toFixed(1)} MiB)`);
+    console.log(
+      `multipart ${SIZE} B: RSS ${m.base >> 20} MiB → peak ${m.peak >> 20} MiB (growth ${(m.growth / 2 ** 20).toFixed(1)} MiB)`,
+    );
     expect(mediaId).toBeTruthy();
     expect(m.growth).toBeLessThan(LIMIT);
   }, 900_000);
@@ -127,7 +134,11 @@ describe('memory during large uploads', () => {
     const h = { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' };
     const c = await fetch(`${url}/api/v1/uploads`, {
       method: 'POST',
-      headers: { ...h, 'upload-length': String(SIZE), 'upload-metadata': tusMetadata({ filename: 'big.jpg', projectId: 'BIG', taskId: 'big_tus' }) },
+      headers: {
+        ...h,
+        'upload-length': String(SIZE),
+        'upload-metadata': tusMetadata({ filename: 'big.jpg', projectId: 'BIG', taskId: 'big_tus' }),
+      },
     });
     expect(c.status).toBe(201);
     const b = body(SIZE);
@@ -142,8 +153,13 @@ describe('memory during large uploads', () => {
       expect(r.status, await r.clone().text()).toBe(204);
       mediaId = r.headers.get('montu-media-id')!;
     });
-    console.log(`tus ${SIZE} B: RSS ${m.base >> 20} MiB → peak ${m.peak >> 20} MiB (growth ${(m.growth / 2 ** 20).toFixed(1)} MiB)`);
-    const media = (await (await fetch(`${url}/api/v1/media/${mediaId}`, { headers: h })).json()) as { size: number; sha256: string };
+    console.log(
+      `tus ${SIZE} B: RSS ${m.base >> 20} MiB → peak ${m.peak >> 20} MiB (growth ${(m.growth / 2 ** 20).toFixed(1)} MiB)`,
+    );
+    const media = (await (await fetch(`${url}/api/v1/media/${mediaId}`, { headers: h })).json()) as {
+      size: number;
+      sha256: string;
+    };
     expect(media.size).toBe(SIZE);
     expect(media.sha256).toBe(await b.sha);
     expect(m.growth).toBeLessThan(LIMIT);

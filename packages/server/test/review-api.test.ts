@@ -10,7 +10,12 @@ for (const kind of DATABASES) {
     beforeAll(async () => {
       t = await startTestServer(kind);
       const png = await makePng(path.join(t.dir, 'p.png'), 64, 32);
-      mediaId = await t.montu.media.uploadMedia({ filePath: png, projectId: 'SWA', taskId: 'ep01_sq010_sh020_comp', author: 'ann' });
+      mediaId = await t.montu.media.uploadMedia({
+        filePath: png,
+        projectId: 'SWA',
+        taskId: 'ep01_sq010_sh020_comp',
+        author: 'ann',
+      });
       await t.montu.media.updateMediaMetadata(mediaId, { metadata: { fps: '24000/1001', frameCount: 2000 } });
     });
     afterAll(async () => t.close());
@@ -18,18 +23,41 @@ for (const kind of DATABASES) {
     it('a note on frame 1001 at 23.976 round-trips through the API and the CSV export at 00:00:41:17', async () => {
       const res = await call(`${t.api}/media/${mediaId}/notes`, t.adminToken, {
         method: 'POST',
-        json: { content: 'pop', frame: 1001, drawing: { version: 1, shapes: [{ type: 'line', color: '#ff0000', width: 0.01, from: { x: 0, y: 0 }, to: { x: 1, y: 1 } }] } },
+        json: {
+          content: 'pop',
+          frame: 1001,
+          drawing: {
+            version: 1,
+            shapes: [
+              { type: 'line', color: '#ff0000', width: 0.01, from: { x: 0, y: 0 }, to: { x: 1, y: 1 } },
+            ],
+          },
+        },
       });
       expect(res.status).toBe(201);
-      const note = (await res.json()) as { id: string; frame: number; timecode: string; drawing: { shapes: unknown[] } };
+      const note = (await res.json()) as {
+        id: string;
+        frame: number;
+        timecode: string;
+        drawing: { shapes: unknown[] };
+      };
       expect(note).toMatchObject({ frame: 1001, timecode: '00:00:41:17' });
       expect(note.drawing.shapes).toHaveLength(1);
-      const bad = await call(`${t.api}/media/${mediaId}/notes`, t.adminToken, { method: 'POST', json: { content: 'x', drawing: { shapes: [{ type: 'nope' }] } } });
+      const bad = await call(`${t.api}/media/${mediaId}/notes`, t.adminToken, {
+        method: 'POST',
+        json: { content: 'x', drawing: { shapes: [{ type: 'nope' }] } },
+      });
       expect(bad.status).toBe(400);
-      const list = (await (await call(`${t.api}/media/${mediaId}/notes`, t.adminToken)).json()) as Array<{ id: string; timecode: string }>;
+      const list = (await (await call(`${t.api}/media/${mediaId}/notes`, t.adminToken)).json()) as Array<{
+        id: string;
+        timecode: string;
+      }>;
       expect(list.find((n) => n.id === note.id)?.timecode).toBe('00:00:41:17');
 
-      const pl = await call(`${t.api}/projects/SWA/playlists`, t.adminToken, { method: 'POST', json: { name: 'Dailies', mediaIds: [mediaId] } });
+      const pl = await call(`${t.api}/projects/SWA/playlists`, t.adminToken, {
+        method: 'POST',
+        json: { name: 'Dailies', mediaIds: [mediaId] },
+      });
       expect(pl.status).toBe(201);
       const { id: playlistId } = (await pl.json()) as { id: string };
       const csvRes = await call(`${t.api}/playlists/${playlistId}/export.csv`, t.adminToken);
@@ -42,7 +70,11 @@ for (const kind of DATABASES) {
       const otio = await call(`${t.api}/playlists/${playlistId}/export.otio`, t.adminToken);
       expect(((await otio.json()) as { OTIO_SCHEMA: string }).OTIO_SCHEMA).toBe('Timeline.1');
       const pdf = await call(`${t.api}/playlists/${playlistId}/export.pdf`, t.adminToken);
-      expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+      expect(
+        Buffer.from(await pdf.arrayBuffer())
+          .subarray(0, 5)
+          .toString(),
+      ).toBe('%PDF-');
     });
 
     it('status options, workflow and compare', async () => {
@@ -50,7 +82,10 @@ for (const kind of DATABASES) {
       expect(opts.status).toBe(200);
       const wf = await call(`${t.api}/projects/SWA/workflow`, t.adminToken);
       expect(((await wf.json()) as { initial: string }).initial).toBe('wip');
-      const cmp = await call(`${t.api}/tasks/ep01_sq010_sh020_comp/compare?a=v001&b=v001&projectId=SWA`, t.adminToken);
+      const cmp = await call(
+        `${t.api}/tasks/ep01_sq010_sh020_comp/compare?a=v001&b=v001&projectId=SWA`,
+        t.adminToken,
+      );
       expect(cmp.status).toBe(200);
       expect(((await cmp.json()) as { alignment: { mode: string } }).alignment.mode).toBe('none'); // a still has no frame range
     });

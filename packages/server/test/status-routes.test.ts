@@ -12,8 +12,16 @@ for (const kind of DATABASES) {
     beforeAll(async () => {
       t = await startTestServer(kind);
       const png = await makePng(path.join(t.dir, 'p.png'), 32, 32);
-      mediaId = await t.montu.media.uploadMedia({ filePath: png, projectId: 'SWA', taskId: 'sh010_comp', author: 'ann' });
-      for (const [name, role] of [['art', 'artist'], ['sup', 'supervisor']] as const) {
+      mediaId = await t.montu.media.uploadMedia({
+        filePath: png,
+        projectId: 'SWA',
+        taskId: 'sh010_comp',
+        author: 'ann',
+      });
+      for (const [name, role] of [
+        ['art', 'artist'],
+        ['sup', 'supervisor'],
+      ] as const) {
         const u = await t.montu.users.createUser({ username: name });
         await t.montu.users.setMembership('SWA', u.id, role);
         const { token } = await t.montu.users.createToken(u.id, { name: 't' });
@@ -23,7 +31,8 @@ for (const kind of DATABASES) {
     });
     afterAll(async () => t.close());
 
-    const post = (token: string, p: string, json: unknown = {}) => call(`${t.api}/media/${mediaId}/${p}`, token, { method: 'POST', json });
+    const post = (token: string, p: string, json: unknown = {}) =>
+      call(`${t.api}/media/${mediaId}/${p}`, token, { method: 'POST', json });
     const status = async () => (await t.montu.media.getMediaById(mediaId)).status;
 
     it('hold and reopen: supervisors may, artists are refused and nothing is written', async () => {
@@ -40,11 +49,14 @@ for (const kind of DATABASES) {
       const reopened = await post(supervisor, 'reopen');
       expect(reopened.status).toBe(200);
       expect(((await reopened.json()) as { status: string }).status).toBe('wip');
-      const last = (await t.montu.review.getHistory(mediaId)).at(-1) as unknown as { from: string; to: string };
+      const last = (await t.montu.review.getHistory(mediaId)).at(-1) as unknown as {
+        from: string;
+        to: string;
+      };
       expect(last).toMatchObject({ from: 'on_hold', to: 'wip' });
     });
 
-    it('POST /media/:id/status goes through the workflow with the caller\'s role', async () => {
+    it("POST /media/:id/status goes through the workflow with the caller's role", async () => {
       const sub = await post(artist, 'status', { status: 'pending_review', comment: 'take a look' });
       expect(sub.status).toBe(200);
       expect(((await sub.json()) as { status: string }).status).toBe('pending_review');
@@ -58,8 +70,11 @@ for (const kind of DATABASES) {
     });
 
     it('the new routes are in the OpenAPI document', async () => {
-      const doc = (await (await call(`${t.url}/api/v1/openapi.json`, null)).json()) as { paths: Record<string, Record<string, unknown>> };
-      for (const p of ['hold', 'reopen', 'status']) expect(doc.paths[`/api/v1/media/{mediaId}/${p}`]?.['post'], p).toBeTruthy();
+      const doc = (await (await call(`${t.url}/api/v1/openapi.json`, null)).json()) as {
+        paths: Record<string, Record<string, unknown>>;
+      };
+      for (const p of ['hold', 'reopen', 'status'])
+        expect(doc.paths[`/api/v1/media/{mediaId}/${p}`]?.['post'], p).toBeTruthy();
     });
   });
 }

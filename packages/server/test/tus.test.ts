@@ -2,10 +2,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, CORPUS, DATABASES, seedWorld, startTestServer, tusMetadata, type TestServer, type World } from './helpers.js';
+import {
+  call,
+  CORPUS,
+  DATABASES,
+  seedWorld,
+  startTestServer,
+  tusMetadata,
+  type TestServer,
+  type World,
+} from './helpers.js';
 
 const FILE = path.join(CORPUS, 'media/image/ExifTool.jpg');
-
 
 describe.each(DATABASES)('tus uploads on %s', (kind) => {
   let t: TestServer;
@@ -21,23 +29,45 @@ describe.each(DATABASES)('tus uploads on %s', (kind) => {
   });
   afterAll(async () => t?.close());
 
-  async function create(token: string, meta: Record<string, string>, length = bytes.length): Promise<Response> {
+  async function create(
+    token: string,
+    meta: Record<string, string>,
+    length = bytes.length,
+  ): Promise<Response> {
     return fetch(`${t.api}/uploads`, {
       method: 'POST',
-      headers: { ...tusHeaders(token), 'upload-length': String(length), 'upload-metadata': tusMetadata(meta) },
+      headers: {
+        ...tusHeaders(token),
+        'upload-length': String(length),
+        'upload-metadata': tusMetadata(meta),
+      },
     });
   }
-  async function patch(token: string, location: string, offset: number, chunk: Uint8Array): Promise<Response> {
+  async function patch(
+    token: string,
+    location: string,
+    offset: number,
+    chunk: Uint8Array,
+  ): Promise<Response> {
     return fetch(new URL(location, t.url), {
       method: 'PATCH',
-      headers: { ...tusHeaders(token), 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
+      headers: {
+        ...tusHeaders(token),
+        'upload-offset': String(offset),
+        'content-type': 'application/offset+octet-stream',
+      },
       body: chunk,
     });
   }
 
   it('resumes an upload cut at 60% and stores the right sha256', async () => {
     const token = w.users.artist.token;
-    const c = await create(token, { filename: 'render.jpg', projectId: 'SWA', taskId: 'ep01_sq010_sh030_fx', sha256: sha });
+    const c = await create(token, {
+      filename: 'render.jpg',
+      projectId: 'SWA',
+      taskId: 'ep01_sq010_sh030_fx',
+      sha256: sha,
+    });
     expect(c.status, await c.clone().text()).toBe(201);
     const location = c.headers.get('location')!;
     expect(location).toMatch(/\/api\/v1\/uploads\/[a-f0-9]+$/);
@@ -53,7 +83,11 @@ describe.each(DATABASES)('tus uploads on %s', (kind) => {
     });
     await fetch(new URL(location, t.url), {
       method: 'PATCH',
-      headers: { ...tusHeaders(token), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      headers: {
+        ...tusHeaders(token),
+        'upload-offset': '0',
+        'content-type': 'application/offset+octet-stream',
+      },
       body: partial,
       signal: controller.signal,
       duplex: 'half',
@@ -67,7 +101,10 @@ describe.each(DATABASES)('tus uploads on %s', (kind) => {
     expect(offset).toBeLessThanOrEqual(cut);
 
     // Others cannot see or resume it.
-    const spy = await fetch(new URL(location, t.url), { method: 'HEAD', headers: tusHeaders(w.users.supervisor.token) });
+    const spy = await fetch(new URL(location, t.url), {
+      method: 'HEAD',
+      headers: tusHeaders(w.users.supervisor.token),
+    });
     expect(spy.status).toBe(404);
 
     const id = location.split('/').pop()!;
@@ -78,11 +115,18 @@ describe.each(DATABASES)('tus uploads on %s', (kind) => {
     expect(rest.status).toBe(204);
     const mediaId = rest.headers.get('montu-media-id')!;
     expect(mediaId).toBeTruthy();
-    const media = (await (await call(`${t.api}/media/${mediaId}`, token)).json()) as { sha256: string; size: number; fileName: string };
+    const media = (await (await call(`${t.api}/media/${mediaId}`, token)).json()) as {
+      sha256: string;
+      size: number;
+      fileName: string;
+    };
     expect(media.sha256).toBe(sha);
     expect(media.size).toBe(bytes.length);
     expect(media.fileName).toBe('render.jpg');
-    const result = (await (await call(`${t.api}/uploads/${id}/result`, token)).json()) as { state: string; mediaId: string };
+    const result = (await (await call(`${t.api}/uploads/${id}/result`, token)).json()) as {
+      state: string;
+      mediaId: string;
+    };
     expect(result).toMatchObject({ state: 'complete', mediaId });
     // The partial file is gone.
     expect(fs.existsSync(path.join(t.dir, 'uploads', id))).toBe(false);
@@ -90,7 +134,12 @@ describe.each(DATABASES)('tus uploads on %s', (kind) => {
 
   it('refuses a sha256 mismatch and keeps nothing', async () => {
     const token = w.users.artist.token;
-    const c = await create(token, { filename: 'bad.jpg', projectId: 'SWA', taskId: 'ep01_sq010_sh040_fx', sha256: 'a'.repeat(64) });
+    const c = await create(token, {
+      filename: 'bad.jpg',
+      projectId: 'SWA',
+      taskId: 'ep01_sq010_sh040_fx',
+      sha256: 'a'.repeat(64),
+    });
     const location = c.headers.get('location')!;
     const r = await patch(token, location, 0, bytes);
     expect(r.status).toBe(422);
@@ -98,19 +147,46 @@ describe.each(DATABASES)('tus uploads on %s', (kind) => {
     const id = location.split('/').pop()!;
     const result = (await (await call(`${t.api}/uploads/${id}/result`, token)).json()) as { state: string };
     expect(result.state).toBe('failed');
-    const versions = (await (await call(`${t.api}/tasks/ep01_sq010_sh040_fx/versions?projectId=SWA`, token)).json()) as { versions: string[] };
+    const versions = (await (
+      await call(`${t.api}/tasks/ep01_sq010_sh040_fx/versions?projectId=SWA`, token)
+    ).json()) as { versions: string[] };
     expect(versions.versions).toEqual([]);
   });
 
   it('checks roles and metadata at creation, and lets the owner cancel', async () => {
-    expect((await create(w.users.outsider.token, { filename: 'x.jpg', projectId: 'SWA', taskId: 'ep01_sq010_sh010_fx' })).status).toBe(404);
+    expect(
+      (
+        await create(w.users.outsider.token, {
+          filename: 'x.jpg',
+          projectId: 'SWA',
+          taskId: 'ep01_sq010_sh010_fx',
+        })
+      ).status,
+    ).toBe(404);
     expect((await create(w.users.artist.token, { filename: 'x.jpg' })).status).toBe(400);
-    expect((await fetch(`${t.api}/uploads`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '10' } })).status).toBe(401);
-    const c = await create(w.users.artist.token, { filename: 'x.jpg', projectId: 'SWA', taskId: 'ep01_sq010_sh010_fx' });
+    expect(
+      (
+        await fetch(`${t.api}/uploads`, {
+          method: 'POST',
+          headers: { 'tus-resumable': '1.0.0', 'upload-length': '10' },
+        })
+      ).status,
+    ).toBe(401);
+    const c = await create(w.users.artist.token, {
+      filename: 'x.jpg',
+      projectId: 'SWA',
+      taskId: 'ep01_sq010_sh010_fx',
+    });
     const location = c.headers.get('location')!;
-    const del = await fetch(new URL(location, t.url), { method: 'DELETE', headers: tusHeaders(w.users.artist.token) });
+    const del = await fetch(new URL(location, t.url), {
+      method: 'DELETE',
+      headers: tusHeaders(w.users.artist.token),
+    });
     expect(del.status).toBe(204);
-    const opt = await fetch(`${t.api}/uploads`, { method: 'OPTIONS', headers: { authorization: `Bearer ${w.users.artist.token}` } });
+    const opt = await fetch(`${t.api}/uploads`, {
+      method: 'OPTIONS',
+      headers: { authorization: `Bearer ${w.users.artist.token}` },
+    });
     expect(opt.status).toBe(204);
     expect(opt.headers.get('tus-version')).toContain('1.0.0');
   });
@@ -123,7 +199,9 @@ describe.each(DATABASES)('tus uploads on %s', (kind) => {
     const c2 = await create(token, { filename: 'b.jpg', sourceMediaId: sourceId });
     expect(c2.status).toBe(201);
     const second = await patch(token, c2.headers.get('location')!, 0, bytes);
-    const m = (await (await call(`${t.api}/media/${second.headers.get('montu-media-id')}`, token)).json()) as { version: string; taskId: string };
+    const m = (await (
+      await call(`${t.api}/media/${second.headers.get('montu-media-id')}`, token)
+    ).json()) as { version: string; taskId: string };
     expect(m).toMatchObject({ version: 'v002', taskId: 'ep01_sq010_sh050_fx' });
   });
 });

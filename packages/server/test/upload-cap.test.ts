@@ -9,7 +9,16 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../src/index.js';
-import { call, CORPUS, seedWorld, startTestServer, tusMetadata, uploadForm, type TestServer, type World } from './helpers.js';
+import {
+  call,
+  CORPUS,
+  seedWorld,
+  startTestServer,
+  tusMetadata,
+  uploadForm,
+  type TestServer,
+  type World,
+} from './helpers.js';
 
 const JPG = fs.readFileSync(path.join(CORPUS, 'media/image/ExifTool.jpg'));
 const CAP = 2;
@@ -23,7 +32,10 @@ function heldUpload(api: string, token: string): { end: () => void; done: Promis
     port: url.port,
     path: url.pathname,
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+    },
   });
   const done = new Promise<number>((resolve) => {
     req.on('response', (res) => {
@@ -42,7 +54,9 @@ describe('concurrent uploads per user', () => {
   let w: World;
 
   beforeAll(async () => {
-    t = await startTestServer('sqlite', { limits: { ...DEFAULT_CONFIG.limits, maxConcurrentUploadsPerUser: CAP } });
+    t = await startTestServer('sqlite', {
+      limits: { ...DEFAULT_CONFIG.limits, maxConcurrentUploadsPerUser: CAP },
+    });
     w = await seedWorld(t);
   });
   afterAll(async () => t?.close());
@@ -67,7 +81,12 @@ describe('concurrent uploads per user', () => {
     const token = w.users.artist.token;
     const seq = await call(`${t.api}/uploads/sequences`, token, {
       method: 'POST',
-      json: { projectId: 'SWA', taskId: 'capseq', fileName: 'cap.####.jpg', frames: [{ frame: 1, fileName: 'cap.0001.jpg' }] },
+      json: {
+        projectId: 'SWA',
+        taskId: 'capseq',
+        fileName: 'cap.####.jpg',
+        frames: [{ frame: 1, fileName: 'cap.0001.jpg' }],
+      },
     });
     expect(seq.status, await seq.clone().text()).toBe(201);
     const seqId = ((await seq.json()) as { uploadId: string }).uploadId;
@@ -91,7 +110,10 @@ describe('concurrent uploads per user', () => {
       // Let the held requests reach the server's handler (headers only; their bodies stay open),
       // and check none was answered (no probe may race ahead of them and take a slot).
       await new Promise((res) => setTimeout(res, 500));
-      const answered = await Promise.race([...held.map((h) => h.done), new Promise((res) => setTimeout(() => res('open'), 50))]);
+      const answered = await Promise.race([
+        ...held.map((h) => h.done),
+        new Promise((res) => setTimeout(() => res('open'), 50)),
+      ]);
       expect(answered).toBe('open');
       const first = await upload(token, 'probe.jpg');
       await expectLimited(first);

@@ -49,10 +49,19 @@ export function App() {
     [me, projects],
   );
 
-  if (me === undefined) return <div className="splash" role="status">Loading…</div>;
+  if (me === undefined)
+    return (
+      <div className="splash" role="status">
+        Loading…
+      </div>
+    );
   if (!session) return <SignIn onSignedIn={() => void load()} />;
 
-  const projectId = match('/p/:projectId', path)?.projectId ?? match('/p/:projectId/:page', path)?.projectId ?? query.get('project') ?? null;
+  const projectId =
+    match('/p/:projectId', path)?.projectId ??
+    match('/p/:projectId/:page', path)?.projectId ??
+    query.get('project') ??
+    null;
   const current = projectId ?? localStorage.getItem('montu.project') ?? projects[0]?.id ?? null;
   if (current) localStorage.setItem('montu.project', current);
 
@@ -62,18 +71,43 @@ export function App() {
     if (current) navigate(`/p/${encodeURIComponent(current)}`, true);
     page = <EmptyState />;
   } else if ((params = match('/p/:projectId', path))) page = <Browser projectId={params.projectId!} />;
-  else if ((params = match('/p/:projectId/dashboard', path))) page = <Dashboard projectId={params.projectId!} />;
-  else if ((params = match('/p/:projectId/playlists', path))) page = <Playlists projectId={params.projectId!} playlistId={query.get('id')} />;
-  else if ((params = match('/m/:mediaId', path))) page = <Viewer mediaId={params.mediaId!} initialFrame={numberOrNull(query.get('frame'))} note={query.get('note')} />;
+  else if ((params = match('/p/:projectId/dashboard', path)))
+    page = <Dashboard projectId={params.projectId!} />;
+  else if ((params = match('/p/:projectId/playlists', path)))
+    page = <Playlists projectId={params.projectId!} playlistId={query.get('id')} />;
+  else if ((params = match('/m/:mediaId', path)))
+    page = (
+      <Viewer
+        mediaId={params.mediaId!}
+        initialFrame={numberOrNull(query.get('frame'))}
+        note={query.get('note')}
+      />
+    );
   else if ((params = match('/compare/:projectId/:taskId', path)))
-    page = <Compare projectId={params.projectId!} taskId={params.taskId!} a={query.get('a')} b={query.get('b')} mode={query.get('mode')} />;
+    page = (
+      <Compare
+        projectId={params.projectId!}
+        taskId={params.taskId!}
+        a={query.get('a')}
+        b={query.get('b')}
+        mode={query.get('mode')}
+      />
+    );
   else page = <p className="empty">Page not found.</p>;
 
   return (
     <SessionContext.Provider value={session}>
       <Header projectId={current} path={path} />
       <main id="main" className="main">
-        <Suspense fallback={<div className="splash" role="status">Loading…</div>}>{page}</Suspense>
+        <Suspense
+          fallback={
+            <div className="splash" role="status">
+              Loading…
+            </div>
+          }
+        >
+          {page}
+        </Suspense>
       </main>
     </SessionContext.Provider>
   );

@@ -23,7 +23,15 @@ import {
 
 const style = { color: '#ff0000', width: 0.005 };
 // A 1920×1080 frame letterboxed in a 1000×1000 box: 1000×562.5 centred vertically.
-const vp: Viewport = { containerWidth: 1000, containerHeight: 1000, imageWidth: 1920, imageHeight: 1080, zoom: 1, panX: 0, panY: 0 };
+const vp: Viewport = {
+  containerWidth: 1000,
+  containerHeight: 1000,
+  imageWidth: 1920,
+  imageHeight: 1080,
+  zoom: 1,
+  panX: 0,
+  panY: 0,
+};
 
 describe('viewport', () => {
   it('letterboxes a wide image', () => {
@@ -45,7 +53,11 @@ describe('viewport', () => {
   });
   it('accounts for zoom and pan, and inverts', () => {
     const v = { ...vp, zoom: 2, panX: 100, panY: -50 };
-    for (const [x, y] of [[0.1, 0.2], [0.5, 0.5], [0.9, 0.75]] as const) {
+    for (const [x, y] of [
+      [0.1, 0.2],
+      [0.5, 0.5],
+      [0.9, 0.75],
+    ] as const) {
       const [px, py] = toView(x, y, v);
       const [nx, ny] = toNormalised(px, py, v);
       expect(nx).toBeCloseTo(x, 10);
@@ -85,7 +97,10 @@ describe('shape building', () => {
     expect(finishShape(beginShape('text', [0.5, 0.5], style, '  '))).toBeNull();
   });
   it('constrains a box to a square on the picture', () => {
-    const s = updateShape(beginShape('rect', [0, 0], style), [0.5, 0.1], { constrain: true, aspect: 16 / 9 }) as { w: number; h: number };
+    const s = updateShape(beginShape('rect', [0, 0], style), [0.5, 0.1], {
+      constrain: true,
+      aspect: 16 / 9,
+    }) as { w: number; h: number };
     expect(s.w * 16).toBeCloseTo(s.h * 9);
   });
   it('pen skips near-duplicate points', () => {
@@ -107,10 +122,18 @@ describe('eraser hit testing', () => {
     { kind: 'line', ...style, from: [0.1, 0.1], to: [0.9, 0.1] },
     { kind: 'rect', ...style, x: 0.2, y: 0.3, w: 0.4, h: 0.4 },
     { kind: 'ellipse', ...style, x: 0.5, y: 0.5, w: 0.2, h: 0.2 },
-    { kind: 'pen', ...style, points: [[0.05, 0.9], [0.1, 0.95]] },
+    {
+      kind: 'pen',
+      ...style,
+      points: [
+        [0.05, 0.9],
+        [0.1, 0.95],
+      ],
+    },
     { kind: 'text', ...style, x: 0.7, y: 0.2, text: 'fix', size: 0.05 },
   ];
-  const W = 1920, H = 1080;
+  const W = 1920,
+    H = 1080;
   it('finds shapes near their outline', () => {
     expect(hitTest(shapes, [0.5, 0.101], W, H, 4)).toBe(0);
     expect(hitTest(shapes, [0.2, 0.5], W, H, 4)).toBe(1); // left edge of the rectangle
@@ -147,19 +170,44 @@ describe('undo/redo and serialisation', () => {
       { kind: 'arrow', color: '#00FF00', width: 0.01, from: [0.123456789, 0.5], to: [1.2, 0.7] },
       { kind: 'ellipse', ...style, x: 0.2, y: 0.2, w: 0.2, h: 0.1 },
       { kind: 'rect', ...style, x: 0.9, y: 0.9, w: 0.3, h: 0.05 },
-      { kind: 'pen', ...style, points: [[0.1, 0.1, 0.5], [0.2, 0.2]] },
+      {
+        kind: 'pen',
+        ...style,
+        points: [
+          [0.1, 0.1, 0.5],
+          [0.2, 0.2],
+        ],
+      },
       { kind: 'text', ...style, x: 0.5, y: 0.5, text: 'hi', size: 0.04 },
     ];
     const wire = toWireDrawing({ version: 1, shapes });
-    expect(wire.shapes[0]).toEqual({ type: 'arrow', color: '#00ff00', width: 0.01, from: { x: 0.12346, y: 0.5 }, to: { x: 1, y: 0.7 } });
+    expect(wire.shapes[0]).toEqual({
+      type: 'arrow',
+      color: '#00ff00',
+      width: 0.01,
+      from: { x: 0.12346, y: 0.5 },
+      to: { x: 1, y: 0.7 },
+    });
     expect(wire.shapes[1]).toMatchObject({ type: 'ellipse', cx: 0.3, cy: 0.25, rx: 0.1, ry: 0.05 });
     expect(wire.shapes[2]).toMatchObject({ type: 'rect', x: 0.9, w: 0.1 });
-    expect(wire.shapes[3]).toMatchObject({ type: 'freehand', points: [{ x: 0.1, y: 0.1, pressure: 0.5 }, { x: 0.2, y: 0.2 }] });
+    expect(wire.shapes[3]).toMatchObject({
+      type: 'freehand',
+      points: [
+        { x: 0.1, y: 0.1, pressure: 0.5 },
+        { x: 0.2, y: 0.2 },
+      ],
+    });
     const back = parseDrawing(JSON.parse(JSON.stringify(wire)));
     expect(back?.shapes).toHaveLength(5);
     expect(back?.shapes[1]).toMatchObject({ kind: 'ellipse' });
     expect((back?.shapes[1] as { x: number }).x).toBeCloseTo(0.2, 9);
-    expect(back?.shapes[3]).toMatchObject({ kind: 'pen', points: [[0.1, 0.1, 0.5], [0.2, 0.2]] });
+    expect(back?.shapes[3]).toMatchObject({
+      kind: 'pen',
+      points: [
+        [0.1, 0.1, 0.5],
+        [0.2, 0.2],
+      ],
+    });
     expect(parseDrawing({ shapes: [{ type: 'bogus' }] })?.shapes).toHaveLength(0);
     expect(parseDrawing(null)).toBeNull();
   });

@@ -15,7 +15,12 @@ describe('sequence grouping', () => {
       { name: 'lonely.0001.exr', size: 1 },
     ];
     const g = groupSequences(files);
-    expect(g.map((i) => (i.kind === 'file' ? i.file.name : i.pattern))).toEqual(['lonely.0001.exr', 'movie.mov', 'plate_####.png', 'sh020.####.exr']);
+    expect(g.map((i) => (i.kind === 'file' ? i.file.name : i.pattern))).toEqual([
+      'lonely.0001.exr',
+      'movie.mov',
+      'plate_####.png',
+      'sh020.####.exr',
+    ]);
     const seq = g.find((i) => i.kind === 'sequence' && i.pattern.startsWith('sh020'));
     expect(seq && seq.kind === 'sequence' && seq.frames.map((f) => f.frame)).toEqual([1001, 1002, 1003]);
     expect(missingFrames([1, 2, 5])).toEqual([3, 4]);
@@ -26,27 +31,58 @@ describe('sequence grouping', () => {
 const WORKFLOW: Workflow = {
   initial: 'wip',
   transitions: [
-    { action: 'submit', from: ['wip', 'changes_requested', 'rejected'], to: 'pending_review', roles: ['artist', 'supervisor'] },
-    { action: 'approve', from: ['wip', 'pending_review', 'changes_requested', 'rejected', 'on_hold'], to: 'approved', roles: ['supervisor'] },
-    { action: 'request_changes', from: ['pending_review', 'approved', 'on_hold'], to: 'changes_requested', roles: ['supervisor'] },
-    { action: 'reject', from: ['wip', 'pending_review', 'approved', 'on_hold', 'changes_requested'], to: 'rejected', roles: ['supervisor'] },
+    {
+      action: 'submit',
+      from: ['wip', 'changes_requested', 'rejected'],
+      to: 'pending_review',
+      roles: ['artist', 'supervisor'],
+    },
+    {
+      action: 'approve',
+      from: ['wip', 'pending_review', 'changes_requested', 'rejected', 'on_hold'],
+      to: 'approved',
+      roles: ['supervisor'],
+    },
+    {
+      action: 'request_changes',
+      from: ['pending_review', 'approved', 'on_hold'],
+      to: 'changes_requested',
+      roles: ['supervisor'],
+    },
+    {
+      action: 'reject',
+      from: ['wip', 'pending_review', 'approved', 'on_hold', 'changes_requested'],
+      to: 'rejected',
+      roles: ['supervisor'],
+    },
   ],
 };
-const opts = (status: StatusOptions['status'], role: StatusOptions['role'], targets: Array<[StatusOptions['status'], string]>): StatusOptions => ({
+const opts = (
+  status: StatusOptions['status'],
+  role: StatusOptions['role'],
+  targets: Array<[StatusOptions['status'], string]>,
+): StatusOptions => ({
   status,
   role,
   targets: targets.map(([to, action]) => ({ to, action })),
   canSelectForReview: true,
 });
 
-describe('review buttons from the server\'s status options', () => {
+describe("review buttons from the server's status options", () => {
   it('artists see submit only, approve is hidden with the reason', () => {
-    const { buttons, hidden } = reviewButtons(opts('wip', 'artist', [['pending_review', 'submit']]), WORKFLOW);
+    const { buttons, hidden } = reviewButtons(
+      opts('wip', 'artist', [['pending_review', 'submit']]),
+      WORKFLOW,
+    );
     expect(buttons.map((b) => [b.action, b.enabled])).toEqual([['submit', true]]);
     expect(hidden.join(' ')).toMatch(/Approve needs the supervisor role \(you are an artist\)/);
   });
   it('supervisors see approve; submit is disabled with a reason when already pending', () => {
-    const o = opts('pending_review', 'supervisor', [['approved', 'approve'], ['changes_requested', 'request_changes'], ['rejected', 'reject']]);
+    const o = opts('pending_review', 'supervisor', [
+      ['approved', 'approve'],
+      ['changes_requested', 'request_changes'],
+      ['rejected', 'reject'],
+    ]);
     const { buttons, hidden } = reviewButtons(o, WORKFLOW);
     expect(buttons.map((b) => b.action)).toEqual(['submit', 'approve', 'request_changes', 'reject']);
     const submit = buttons.find((b) => b.action === 'submit')!;
@@ -59,26 +95,53 @@ describe('review buttons from the server\'s status options', () => {
     const { buttons } = reviewButtons(opts('wip', 'supervisor', []), WORKFLOW);
     expect(buttons.every((b) => !b.enabled)).toBe(true);
   });
-  it('without the workflow, the server\'s targets alone', () => {
+  it("without the workflow, the server's targets alone", () => {
     const { buttons, hidden } = reviewButtons(opts('wip', 'artist', [['pending_review', 'submit']]), null);
     expect(buttons.map((b) => b.label)).toEqual(['Submit for review']);
     expect(hidden).toEqual([]);
   });
   it('admins may do everything', () => {
-    expect(reviewButtons(opts('wip', 'admin', [['pending_review', 'submit'], ['approved', 'approve'], ['rejected', 'reject']]), WORKFLOW).hidden).toEqual([]);
+    expect(
+      reviewButtons(
+        opts('wip', 'admin', [
+          ['pending_review', 'submit'],
+          ['approved', 'approve'],
+          ['rejected', 'reject'],
+        ]),
+        WORKFLOW,
+      ).hidden,
+    ).toEqual([]);
   });
 });
 
 const media = (taskId: string, versionNumber: number): Media =>
-  ({ id: `${taskId}-${versionNumber}`, projectId: 'P', taskId, versionNumber, version: `v${String(versionNumber).padStart(3, '0')}` }) as Media;
+  ({
+    id: `${taskId}-${versionNumber}`,
+    projectId: 'P',
+    taskId,
+    versionNumber,
+    version: `v${String(versionNumber).padStart(3, '0')}`,
+  }) as Media;
 
 describe('browser grouping', () => {
   it('parses task ids', () => {
-    expect(parseTaskId('ep01_sq010_sh020_lighting')).toEqual({ episode: 'ep01', sequence: 'sq010', shot: 'sh020', step: 'lighting' });
+    expect(parseTaskId('ep01_sq010_sh020_lighting')).toEqual({
+      episode: 'ep01',
+      sequence: 'sq010',
+      shot: 'sh020',
+      step: 'lighting',
+    });
   });
   it('keeps the latest version per task and builds rows', () => {
-    const all = [media('ep01_sq010_sh020_comp', 1), media('ep01_sq010_sh020_comp', 3), media('ep01_sq010_sh010_comp', 1)];
-    expect(latestPerTask(all).map((m) => m.id)).toEqual(['ep01_sq010_sh020_comp-3', 'ep01_sq010_sh010_comp-1']);
+    const all = [
+      media('ep01_sq010_sh020_comp', 1),
+      media('ep01_sq010_sh020_comp', 3),
+      media('ep01_sq010_sh010_comp', 1),
+    ];
+    expect(latestPerTask(all).map((m) => m.id)).toEqual([
+      'ep01_sq010_sh020_comp-3',
+      'ep01_sq010_sh010_comp-1',
+    ]);
     const rows = buildRows(all, new Map(), 2);
     expect(rows.map((r) => r.kind)).toEqual(['header', 'items', 'header', 'items']);
     expect(rows[0]).toMatchObject({ label: 'ep01 / sq010 / sh010', count: 1 });

@@ -16,7 +16,13 @@ const montu = await openMontu({
 try {
   for (const name of fs.readdirSync(inputs).sort()) {
     try {
-      const id = await montu.media.uploadMedia({ filePath: path.join(inputs, name), projectId: 'STR', taskId: 'ep01_sq010_sh010_fx', author: 'strace', wait: true });
+      const id = await montu.media.uploadMedia({
+        filePath: path.join(inputs, name),
+        projectId: 'STR',
+        taskId: 'ep01_sq010_sh010_fx',
+        author: 'strace',
+        wait: true,
+      });
       const m = await montu.media.getMediaById(id);
       console.log(`${name}: ${m.processingState} ${m.processingError ?? ''}`);
     } catch (e) {

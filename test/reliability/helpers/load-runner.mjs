@@ -144,7 +144,11 @@ process.stdout.write(
       ok: uploads.ok,
       failed: uploads.failed,
       bytes: uploads.bytes,
-      latencyMs: { p50: q(uploads.latenciesMs, 0.5), p99: q(uploads.latenciesMs, 0.99), max: q(uploads.latenciesMs, 1) },
+      latencyMs: {
+        p50: q(uploads.latenciesMs, 0.5),
+        p99: q(uploads.latenciesMs, 0.99),
+        max: q(uploads.latenciesMs, 1),
+      },
       errors: uploads.errors.slice(0, 10),
     },
   }) + '\n',

@@ -25,13 +25,28 @@ export type Schema = {
 export interface Operation {
   method: string;
   path: string;
-  parameters: Array<{ name: string; in: 'path' | 'query' | 'header' | 'cookie'; required?: boolean; schema: Schema }>;
+  parameters: Array<{
+    name: string;
+    in: 'path' | 'query' | 'header' | 'cookie';
+    required?: boolean;
+    schema: Schema;
+  }>;
   body?: { type: string; schema: Schema };
   responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
 }
 
 export interface OpenApiDoc {
-  paths: Record<string, Record<string, { parameters?: Operation['parameters']; requestBody?: { content: Record<string, { schema: Schema }> }; responses?: Operation['responses'] }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: Operation['parameters'];
+        requestBody?: { content: Record<string, { schema: Schema }> };
+        responses?: Operation['responses'];
+      }
+    >
+  >;
   components?: { schemas?: Record<string, Schema> };
 }
 
@@ -63,7 +78,8 @@ export function minimalValid(schema: Schema | undefined, doc?: OpenApiDoc): unkn
   if (schema.default !== undefined) return schema.default;
   const alts = schema.anyOf ?? schema.oneOf;
   if (alts?.length) return minimalValid(alts[0], doc);
-  if (schema.allOf?.length) return Object.assign({}, ...schema.allOf.map((s) => minimalValid(s, doc) as object));
+  if (schema.allOf?.length)
+    return Object.assign({}, ...schema.allOf.map((s) => minimalValid(s, doc) as object));
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
   switch (type) {
     case 'string':

@@ -51,7 +51,12 @@ function resolveItem(item: PlanItem, flags: IngestFlags, template: CompiledTempl
   let fromTemplate: Resolved = {};
   if (template) {
     const m = matchTemplate(template, probe);
-    if (!m) throw new CliError(`does not match the template ${template.source}`, EXIT.validation, 'validation_error');
+    if (!m)
+      throw new CliError(
+        `does not match the template ${template.source}`,
+        EXIT.validation,
+        'validation_error',
+      );
     fromTemplate = {
       ...(m.projectId !== undefined ? { projectId: m.projectId } : {}),
       ...(m.taskId !== undefined ? { taskId: m.taskId } : {}),
@@ -63,8 +68,14 @@ function resolveItem(item: PlanItem, flags: IngestFlags, template: CompiledTempl
   if (flags.project !== undefined) r.projectId = flags.project;
   if (flags.task !== undefined) r.taskId = flags.task;
   if (flags.version !== undefined) r.version = flags.version;
-  if (!r.projectId) throw new CliError('no project: give --project or a template with {project}', EXIT.validation, 'validation_error');
-  if (!r.taskId) throw new CliError('no task: give --task or a template with {task}', EXIT.validation, 'validation_error');
+  if (!r.projectId)
+    throw new CliError(
+      'no project: give --project or a template with {project}',
+      EXIT.validation,
+      'validation_error',
+    );
+  if (!r.taskId)
+    throw new CliError('no task: give --task or a template with {task}', EXIT.validation, 'validation_error');
   return r;
 }
 
@@ -108,7 +119,10 @@ function summaryTable(results: IngestResult[]): string {
     ['STATUS', 'PATH', 'PROJECT', 'TASK', 'VERSION', 'TYPE', 'SIZE', 'ID / ERROR'],
     results.map((r) => [
       r.status,
-      rel(r.path) + (r.frames ? ` [${r.frames.start}-${r.frames.end}${r.frames.missing.length ? `, ${r.frames.missing.length} missing` : ''}]` : ''),
+      rel(r.path) +
+        (r.frames
+          ? ` [${r.frames.start}-${r.frames.end}${r.frames.missing.length ? `, ${r.frames.missing.length} missing` : ''}]`
+          : ''),
       r.projectId ?? '-',
       r.taskId ?? '-',
       r.version ?? '-',
@@ -124,14 +138,24 @@ export function registerIngest(program: Command): void {
   program
     .command('ingest')
     .description('publish files, folders, globs and image sequences as new versions')
-    .argument('<paths...>', 'files, folders, quoted globs ("renders/**/*.exr") or sequence patterns (beauty.####.exr, beauty.%04d.exr)')
+    .argument(
+      '<paths...>',
+      'files, folders, quoted globs ("renders/**/*.exr") or sequence patterns (beauty.####.exr, beauty.%04d.exr)',
+    )
     .option('-p, --project <id>', 'project of every item (overrides the template)')
     .option('-t, --task <id>', 'task of every item, e.g. ep01_sq010_sh020_lighting (overrides the template)')
     .option('--version <v>', 'version to create (v003); default the next free one')
-    .option('--template <template>', "read project/task/version from each path, e.g. '{project}/{episode}_{sequence}_{shot}/{task}/{name}.{frame}.{ext}'")
+    .option(
+      '--template <template>',
+      "read project/task/version from each path, e.g. '{project}/{episode}_{sequence}_{shot}/{task}/{name}.{frame}.{ext}'",
+    )
     .option('-d, --description <text>', 'description of every item')
     .option('--tags <tags>', 'tags of every item (comma-separated, repeatable)', listArg)
-    .option('--fps <rate>', 'frame rate of sequences (24, 25, 23.976, 24000/1001); default the project\'s', fpsArg)
+    .option(
+      '--fps <rate>',
+      "frame rate of sequences (24, 25, 23.976, 24000/1001); default the project's",
+      fpsArg,
+    )
     .option('--no-sequences', 'ingest numbered frames one by one instead of as sequences')
     .option('-j, --jobs <n>', 'items uploaded at once', intArg(1), 2)
     .option('-n, --dry-run', 'show what would be ingested, change nothing')
@@ -176,7 +200,14 @@ ingest them one by one). Exit code 7 when some items failed and others went in.`
           version: null,
           size: item.size,
           ...(item.kind === 'sequence'
-            ? { frames: { count: item.frames.length, start: item.start, end: item.end, missing: item.missing } }
+            ? {
+                frames: {
+                  count: item.frames.length,
+                  start: item.start,
+                  end: item.end,
+                  missing: item.missing,
+                },
+              }
             : {}),
         };
         try {
@@ -202,32 +233,54 @@ ingest them one by one). Exit code 7 when some items failed and others went in.`
           files: todo.reduce((n, e) => n + (e.item.kind === 'sequence' ? e.item.frames.length : 1), 0),
           bytes: todo.reduce((n, e) => n + e.item.size, 0),
         };
-        await withBackend(cmd, async (b, g) => {
-          const author = actorName(g);
-          const progress = new Progress(totals, process.stderr, { enabled: flags.progress && !flags.json });
-          const plain = !progress.tty && flags.progress && !flags.json;
-          let next = 0;
-          const worker = async () => {
-            while (next < todo.length) {
-              const e = todo[next++]!;
-              const files = e.item.kind === 'sequence' ? e.item.frames.length : 1;
-              try {
-                const done = await ingestOne(b, e.item, e.resolved!, flags, author, progress);
-                Object.assign(e.result, { status: 'ok', mediaId: done.mediaId, mediaType: done.mediaType, version: done.version });
-                progress.item(files, plain || progress.tty ? `ok      ${rel(e.result.path)} -> ${e.result.taskId} ${done.version} (${done.mediaId})` : undefined);
-              } catch (err) {
-                const d = describeError(err);
-                Object.assign(e.result, { status: 'failed', error: { code: d.code, message: oneLine(d.message) } });
-                progress.item(files, plain || progress.tty ? `failed  ${rel(e.result.path)}: ${oneLine(d.message)}` : undefined);
-                // Auth and unreachable servers fail every item alike: stop early.
-                if (d.exitCode === EXIT.auth || d.code === 'unreachable') next = todo.length;
+        await withBackend(
+          cmd,
+          async (b, g) => {
+            const author = actorName(g);
+            const progress = new Progress(totals, process.stderr, { enabled: flags.progress && !flags.json });
+            const plain = !progress.tty && flags.progress && !flags.json;
+            let next = 0;
+            const worker = async () => {
+              while (next < todo.length) {
+                const e = todo[next++]!;
+                const files = e.item.kind === 'sequence' ? e.item.frames.length : 1;
+                try {
+                  const done = await ingestOne(b, e.item, e.resolved!, flags, author, progress);
+                  Object.assign(e.result, {
+                    status: 'ok',
+                    mediaId: done.mediaId,
+                    mediaType: done.mediaType,
+                    version: done.version,
+                  });
+                  progress.item(
+                    files,
+                    plain || progress.tty
+                      ? `ok      ${rel(e.result.path)} -> ${e.result.taskId} ${done.version} (${done.mediaId})`
+                      : undefined,
+                  );
+                } catch (err) {
+                  const d = describeError(err);
+                  Object.assign(e.result, {
+                    status: 'failed',
+                    error: { code: d.code, message: oneLine(d.message) },
+                  });
+                  progress.item(
+                    files,
+                    plain || progress.tty
+                      ? `failed  ${rel(e.result.path)}: ${oneLine(d.message)}`
+                      : undefined,
+                  );
+                  // Auth and unreachable servers fail every item alike: stop early.
+                  if (d.exitCode === EXIT.auth || d.code === 'unreachable') next = todo.length;
+                }
               }
-            }
-          };
-          await Promise.all(Array.from({ length: Math.min(flags.jobs, Math.max(1, todo.length)) }, worker));
-          progress.stop();
-          seconds = progress.rates().seconds;
-        }, { work: !!flags.wait });
+            };
+            await Promise.all(Array.from({ length: Math.min(flags.jobs, Math.max(1, todo.length)) }, worker));
+            progress.stop();
+            seconds = progress.rates().seconds;
+          },
+          { work: !!flags.wait },
+        );
         for (const e of entries) {
           if (e.result.status === 'planned') {
             e.result.status = 'failed';
@@ -240,10 +293,20 @@ ingest them one by one). Exit code 7 when some items failed and others went in.`
       const failed = results.filter((r) => r.status === 'failed');
       const bytes = ok.reduce((n, r) => n + r.size, 0);
       if (flags.json) {
-        printJson({ dryRun: !!flags.dryRun, items: results, ok: ok.length, failed: failed.length, bytes, seconds: Math.round(seconds * 1000) / 1000 });
+        printJson({
+          dryRun: !!flags.dryRun,
+          items: results,
+          ok: ok.length,
+          failed: failed.length,
+          bytes,
+          seconds: Math.round(seconds * 1000) / 1000,
+        });
       } else {
         out(summaryTable(results));
-        if (flags.dryRun) out(`\ndry run: ${results.length - failed.length} item(s) would be ingested, ${failed.length} cannot be`);
+        if (flags.dryRun)
+          out(
+            `\ndry run: ${results.length - failed.length} item(s) would be ingested, ${failed.length} cannot be`,
+          );
         else {
           const files = ok.reduce((n, r) => n + (r.frames?.count ?? 1), 0);
           out(
@@ -259,7 +322,16 @@ ingest them one by one). Exit code 7 when some items failed and others went in.`
       }
       const firstItem = failed[0]!;
       const first = firstItem.error!;
-      const exit = failed.length === 1 ? describeError(Object.assign(new Error(first.message), { code: first.code })).exitCode : EXIT.failure;
-      throw new CliError(failed.length === 1 ? `${rel(firstItem.path)}: ${first.message}` : `all ${failed.length} item(s) failed`, exit, first.code);
+      const exit =
+        failed.length === 1
+          ? describeError(Object.assign(new Error(first.message), { code: first.code })).exitCode
+          : EXIT.failure;
+      throw new CliError(
+        failed.length === 1
+          ? `${rel(firstItem.path)}: ${first.message}`
+          : `all ${failed.length} item(s) failed`,
+        exit,
+        first.code,
+      );
     });
 }

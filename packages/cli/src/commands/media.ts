@@ -48,12 +48,20 @@ export function registerMedia(program: Command): void {
     .option('-t, --task <id>', 'only this task')
     .option('--type <type>', 'image, video, audio or sequence', typeArg)
     .option('--author <name>', 'only media by this author')
-    .option('--status <status>', 'wip, pending_review, approved, changes_requested, rejected, on_hold', statusArg)
+    .option(
+      '--status <status>',
+      'wip, pending_review, approved, changes_requested, rejected, on_hold',
+      statusArg,
+    )
     .option('--tag <tag>', 'must have this tag (repeat or comma-separate for several)', listArg)
     .option('--from <date>', 'created on or after (YYYY-MM-DD or ISO time)', dateArg)
     .option('--to <date>', 'created on or before (a bare date covers that day)', dateArg)
     .option('--selected', 'only versions selected for review')
-    .addOption(new Option('--archived <which>', 'archived media').choices(['exclude', 'include', 'only']).default('exclude'))
+    .addOption(
+      new Option('--archived <which>', 'archived media')
+        .choices(['exclude', 'include', 'only'])
+        .default('exclude'),
+    )
     .option('-n, --limit <n>', 'results per page (default 50)', intArg(1))
     .option('--cursor <cursor>', 'continue after a previous page (its nextCursor)')
     .option('--all', 'fetch every page')
@@ -99,16 +107,18 @@ export function registerMedia(program: Command): void {
     .option('-p, --project <id>', 'the project (needed when the task id exists in several)')
     .option('--archived', 'include archived versions')
     .option('--json', 'print the media items as a JSON array')
-    .action(async (task: string, f: { project?: string; archived?: boolean; json?: boolean }, cmd: Command) => {
-      await withBackend(cmd, async (b) => {
-        const items = await b.versions(task, {
-          ...(f.project !== undefined ? { projectId: f.project } : {}),
-          ...(f.archived ? { includeArchived: true } : {}),
+    .action(
+      async (task: string, f: { project?: string; archived?: boolean; json?: boolean }, cmd: Command) => {
+        await withBackend(cmd, async (b) => {
+          const items = await b.versions(task, {
+            ...(f.project !== undefined ? { projectId: f.project } : {}),
+            ...(f.archived ? { includeArchived: true } : {}),
+          });
+          if (f.json) printJson(items);
+          else out(mediaRows(items));
         });
-        if (f.json) printJson(items);
-        else out(mediaRows(items));
-      });
-    });
+      },
+    );
 
   program
     .command('update')
@@ -140,9 +150,15 @@ export function registerMedia(program: Command): void {
         cmd: Command,
       ) => {
         if (f.select && f.unselect) throw new UsageError('give --select or --unselect, not both');
-        if (f.tags !== undefined && (f.addTag || f.removeTag)) throw new UsageError('--tags replaces all tags: do not combine it with --add-tag/--remove-tag');
-        const nothing = [f.description, f.tags, f.addTag, f.removeTag, f.select, f.unselect, f.status].every((v) => v === undefined);
-        if (nothing) throw new UsageError('nothing to update: give --description, --tags, --select, --unselect or --status');
+        if (f.tags !== undefined && (f.addTag || f.removeTag))
+          throw new UsageError('--tags replaces all tags: do not combine it with --add-tag/--remove-tag');
+        const nothing = [f.description, f.tags, f.addTag, f.removeTag, f.select, f.unselect, f.status].every(
+          (v) => v === undefined,
+        );
+        if (nothing)
+          throw new UsageError(
+            'nothing to update: give --description, --tags, --select, --unselect or --status',
+          );
         await withBackend(cmd, async (b) => {
           let tags: string[] | undefined;
           if (f.tags !== undefined) tags = listArg(f.tags);
@@ -197,7 +213,9 @@ export function registerMedia(program: Command): void {
             throw new UsageError('delete needs --yes when not run from a terminal');
           }
           const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-          const answer = await rl.question(`Delete ${m.taskId} ${m.version} (${m.fileName}, ${m.id})? [y/N] `);
+          const answer = await rl.question(
+            `Delete ${m.taskId} ${m.version} (${m.fileName}, ${m.id})? [y/N] `,
+          );
           rl.close();
           if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('not deleted', EXIT.failure, 'cancelled');
         }

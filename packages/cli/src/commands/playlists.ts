@@ -10,12 +10,14 @@ import { intArg } from '../options.js';
 
 function formatArg(v: string): ExportFormat {
   const f = v.trim().toLowerCase();
-  if (!(EXPORT_FORMATS as readonly string[]).includes(f)) throw new InvalidArgumentError(`expected one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(f))
+    throw new InvalidArgumentError(`expected one of ${EXPORT_FORMATS.join(', ')}`);
   return f as ExportFormat;
 }
 
 function reviewDateArg(v: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(new Date(v).getTime())) throw new InvalidArgumentError('expected a date YYYY-MM-DD');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(new Date(v).getTime()))
+    throw new InvalidArgumentError('expected a date YYYY-MM-DD');
   return v;
 }
 
@@ -41,7 +43,14 @@ export function playlistDetail(p: PlaylistWithItems): string {
       ? '(empty)'
       : table(
           ['#', 'MEDIA', 'TASK', 'VERSION', 'TYPE', 'STATUS'],
-          p.items.map((i) => [String(i.position + 1), i.mediaId, i.media.taskId, i.media.version, i.media.mediaType, i.media.status]),
+          p.items.map((i) => [
+            String(i.position + 1),
+            i.mediaId,
+            i.media.taskId,
+            i.media.version,
+            i.media.mediaType,
+            i.media.status,
+          ]),
           { right: [0] },
         );
   return [...head, items].join('\n');
@@ -49,14 +58,17 @@ export function playlistDetail(p: PlaylistWithItems): string {
 
 function done(p: PlaylistWithItems, json: boolean | undefined, what: string): void {
   if (json) printJson(p);
-  else out(`${what}: playlist ${p.id} "${p.name}" has ${p.items.length} item${p.items.length === 1 ? '' : 's'}`);
+  else
+    out(`${what}: playlist ${p.id} "${p.name}" has ${p.items.length} item${p.items.length === 1 ? '' : 's'}`);
 }
 
 export function registerPlaylists(program: Command): void {
   const pl = program
     .command('playlist')
     .alias('playlists')
-    .description('review sessions: ordered lists of versions, their notes and exports (CSV, HTML, PDF, OTIO)');
+    .description(
+      'review sessions: ordered lists of versions, their notes and exports (CSV, HTML, PDF, OTIO)',
+    );
 
   pl.command('list')
     .description('playlists of a project, newest first')
@@ -78,18 +90,25 @@ export function registerPlaylists(program: Command): void {
     .option('--date <YYYY-MM-DD>', 'review date', reviewDateArg)
     .option('-d, --description <text>', 'description')
     .option('--json', 'print the playlist as JSON')
-    .action(async (name: string, media: string[], f: { project: string; date?: string; description?: string; json?: boolean }, cmd: Command) => {
-      await withBackend(cmd, async (b) => {
-        const p = await b.createPlaylist({
-          projectId: f.project,
-          name,
-          ...(f.date !== undefined ? { date: f.date } : {}),
-          ...(f.description !== undefined ? { description: f.description } : {}),
-          ...(media.length ? { mediaIds: media } : {}),
+    .action(
+      async (
+        name: string,
+        media: string[],
+        f: { project: string; date?: string; description?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        await withBackend(cmd, async (b) => {
+          const p = await b.createPlaylist({
+            projectId: f.project,
+            name,
+            ...(f.date !== undefined ? { date: f.date } : {}),
+            ...(f.description !== undefined ? { description: f.description } : {}),
+            ...(media.length ? { mediaIds: media } : {}),
+          });
+          done(p, f.json, 'created');
         });
-        done(p, f.json, 'created');
-      });
-    });
+      },
+    );
 
   pl.command('show')
     .description('a playlist with its items in order')
@@ -110,7 +129,13 @@ export function registerPlaylists(program: Command): void {
     .option('--position <n>', 'insert at this position (0 = first)', intArg(0))
     .option('--json', 'print the playlist as JSON')
     .action(async (id: string, media: string[], f: { position?: number; json?: boolean }, cmd: Command) => {
-      await withBackend(cmd, async (b) => done(await b.addToPlaylist(id, media, f.position !== undefined ? { position: f.position } : {}), f.json, 'added'));
+      await withBackend(cmd, async (b) =>
+        done(
+          await b.addToPlaylist(id, media, f.position !== undefined ? { position: f.position } : {}),
+          f.json,
+          'added',
+        ),
+      );
     });
 
   pl.command('remove')
@@ -150,25 +175,42 @@ export function registerPlaylists(program: Command): void {
     .description('export notes (csv), a report with annotated frames (html, pdf) or the timeline (otio)')
     .argument('<id>', 'playlist id')
     .requiredOption('-o, --output <file>', 'file to write (- for stdout)')
-    .option('-f, --format <format>', `${EXPORT_FORMATS.join('|')} (default: from the file extension)`, formatArg)
+    .option(
+      '-f, --format <format>',
+      `${EXPORT_FORMATS.join('|')} (default: from the file extension)`,
+      formatArg,
+    )
     .option('--only-playlist-notes', 'only notes made in this playlist')
-    .action(async (id: string, f: { output: string; format?: ExportFormat; onlyPlaylistNotes?: boolean }, cmd: Command) => {
-      let format = f.format;
-      if (!format) {
-        const ext = path.extname(f.output).slice(1).toLowerCase();
-        if (!(EXPORT_FORMATS as readonly string[]).includes(ext)) throw new UsageError(`give --format ${EXPORT_FORMATS.join('|')} (cannot tell it from ${JSON.stringify(f.output)})`);
-        format = ext as ExportFormat;
-      }
-      await withBackend(cmd, async (b) => {
-        const data = await b.exportPlaylist(id, format, f.onlyPlaylistNotes ? { onlyPlaylistNotes: true } : {});
-        if (f.output === '-') {
-          process.stdout.write(data);
-          return;
+    .action(
+      async (
+        id: string,
+        f: { output: string; format?: ExportFormat; onlyPlaylistNotes?: boolean },
+        cmd: Command,
+      ) => {
+        let format = f.format;
+        if (!format) {
+          const ext = path.extname(f.output).slice(1).toLowerCase();
+          if (!(EXPORT_FORMATS as readonly string[]).includes(ext))
+            throw new UsageError(
+              `give --format ${EXPORT_FORMATS.join('|')} (cannot tell it from ${JSON.stringify(f.output)})`,
+            );
+          format = ext as ExportFormat;
         }
-        const tmp = `${f.output}.part-${process.pid}`;
-        fs.writeFileSync(tmp, data);
-        fs.renameSync(tmp, f.output);
-        process.stderr.write(`wrote ${f.output} (${format}, ${data.length} bytes)\n`);
-      });
-    });
+        await withBackend(cmd, async (b) => {
+          const data = await b.exportPlaylist(
+            id,
+            format,
+            f.onlyPlaylistNotes ? { onlyPlaylistNotes: true } : {},
+          );
+          if (f.output === '-') {
+            process.stdout.write(data);
+            return;
+          }
+          const tmp = `${f.output}.part-${process.pid}`;
+          fs.writeFileSync(tmp, data);
+          fs.renameSync(tmp, f.output);
+          process.stderr.write(`wrote ${f.output} (${format}, ${data.length} bytes)\n`);
+        });
+      },
+    );
 }

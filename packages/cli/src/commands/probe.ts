@@ -35,12 +35,19 @@ export function probeSummary(file: string, m: MediaMetadata): string {
   if (m.audio) {
     const a = m.audio;
     lines.push(
-      `  audio ${[a.codec, a.sampleRate ? `${a.sampleRate} Hz` : null, a.channels ? `${a.channels} ch` : null, a.channelLayout, a.bitDepth ? `${a.bitDepth}-bit` : null]
+      `  audio ${[
+        a.codec,
+        a.sampleRate ? `${a.sampleRate} Hz` : null,
+        a.channels ? `${a.channels} ch` : null,
+        a.channelLayout,
+        a.bitDepth ? `${a.bitDepth}-bit` : null,
+      ]
         .filter(Boolean)
         .join(' · ')}`,
     );
   }
-  if (m.parts && m.parts.length > 1) lines.push(`  ${m.parts.length} parts: ${m.parts.map((p) => p.name ?? p.index).join(', ')}`);
+  if (m.parts && m.parts.length > 1)
+    lines.push(`  ${m.parts.length} parts: ${m.parts.map((p) => p.name ?? p.index).join(', ')}`);
   if (m.camera?.model) lines.push(`  camera ${[m.camera.make, m.camera.model].filter(Boolean).join(' ')}`);
   if (m.sha256) lines.push(`  sha256 ${m.sha256}`);
   for (const w of m.warnings) lines.push(`  warning: ${w}`);
@@ -52,8 +59,11 @@ export function registerProbe(program: Command): void {
     .command('probe')
     .description('print the technical metadata Montu extracts from files (no data directory needed)')
     .argument('<files...>', 'media files')
-    .option('--json', 'one JSON object per file per line: { "file": …, …metadata } or { "file": …, "error": {…} }')
-    .option('--sha256', 'also compute each file\'s sha256')
+    .option(
+      '--json',
+      'one JSON object per file per line: { "file": …, …metadata } or { "file": …, "error": {…} }',
+    )
+    .option('--sha256', "also compute each file's sha256")
     .option('-j, --jobs <n>', 'files probed at once', intArg(1), 4)
     .action(async (files: string[], f: { json?: boolean; sha256?: boolean; jobs: number }) => {
       const prober = new MediaProber();
@@ -81,7 +91,8 @@ export function registerProbe(program: Command): void {
           if (r instanceof Error) {
             failed++;
             const d = describeError(r);
-            if (f.json) printJsonLine({ file: files[i], error: { code: d.code, message: oneLine(d.message) } });
+            if (f.json)
+              printJsonLine({ file: files[i], error: { code: d.code, message: oneLine(d.message) } });
             else if (files.length === 1) lastError = `${files[i]}: ${d.message}`;
             else process.stderr.write(`montu: error: ${files[i]}: ${oneLine(d.message)}\n`);
           } else if (f.json) printJsonLine({ file: files[i], ...r });
@@ -91,7 +102,14 @@ export function registerProbe(program: Command): void {
         await prober.close();
       }
       if (failed === 0) return;
-      if (failed < files.length) throw new CliError(`${failed} of ${files.length} file(s) could not be read`, EXIT.partial, 'partial');
-      throw new CliError(files.length === 1 ? lastError || `${files[0]} could not be read` : `none of the ${files.length} files could be read`, EXIT.failure, 'processing_error');
+      if (failed < files.length)
+        throw new CliError(`${failed} of ${files.length} file(s) could not be read`, EXIT.partial, 'partial');
+      throw new CliError(
+        files.length === 1
+          ? lastError || `${files[0]} could not be read`
+          : `none of the ${files.length} files could be read`,
+        EXIT.failure,
+        'processing_error',
+      );
     });
 }

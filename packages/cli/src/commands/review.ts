@@ -8,12 +8,27 @@ import { out, printJson, table } from '../format.js';
 import { intArg } from '../options.js';
 
 const ACTIONS: Array<{ name: ReviewAction; what: string; needsComment: boolean; done: string }> = [
-  { name: 'submit', what: 'put a version forward for review', needsComment: false, done: 'submitted for review' },
+  {
+    name: 'submit',
+    what: 'put a version forward for review',
+    needsComment: false,
+    done: 'submitted for review',
+  },
   { name: 'approve', what: 'approve a version (supervisors)', needsComment: false, done: 'approved' },
   { name: 'reject', what: 'reject a version (supervisors)', needsComment: true, done: 'rejected' },
-  { name: 'request-changes', what: 'ask for changes (supervisors)', needsComment: true, done: 'changes requested' },
+  {
+    name: 'request-changes',
+    what: 'ask for changes (supervisors)',
+    needsComment: true,
+    done: 'changes requested',
+  },
   { name: 'hold', what: 'put a version on hold (supervisors)', needsComment: false, done: 'put on hold' },
-  { name: 'reopen', what: 'send a version back to work in progress (supervisors)', needsComment: false, done: 'reopened' },
+  {
+    name: 'reopen',
+    what: 'send a version back to work in progress (supervisors)',
+    needsComment: false,
+    done: 'reopened',
+  },
 ];
 
 export function registerReview(program: Command): void {
@@ -22,7 +37,10 @@ export function registerReview(program: Command): void {
       .command(a.name)
       .description(a.what)
       .argument('<id>', 'media id')
-      .option('-m, --message <comment>', `comment recorded with the change${a.needsComment ? ' (required)' : ''}`)
+      .option(
+        '-m, --message <comment>',
+        `comment recorded with the change${a.needsComment ? ' (required)' : ''}`,
+      )
       .option('--json', 'print the updated item as JSON')
       .action(async (id: string, f: { message?: string; json?: boolean }, cmd: Command) => {
         if (a.needsComment && !f.message?.trim()) throw new UsageError(`${a.name} needs a comment: -m "why"`);
@@ -42,18 +60,25 @@ export function registerReview(program: Command): void {
     .option('-f, --frame <n>', 'frame the note is about', intArg(-10_000_000))
     .option('--frame-end <n>', 'last frame of a range (needs --frame)', intArg(-10_000_000))
     .option('--json', 'print the note as JSON')
-    .action(async (id: string, f: { message: string; frame?: number; frameEnd?: number; json?: boolean }, cmd: Command) => {
-      if (f.frameEnd !== undefined && f.frame === undefined) throw new UsageError('--frame-end needs --frame');
-      await withBackend(cmd, async (b) => {
-        const note = await b.annotate(id, {
-          content: f.message,
-          ...(f.frame !== undefined ? { frame: f.frame } : {}),
-          ...(f.frameEnd !== undefined ? { frameEnd: f.frameEnd } : {}),
+    .action(
+      async (
+        id: string,
+        f: { message: string; frame?: number; frameEnd?: number; json?: boolean },
+        cmd: Command,
+      ) => {
+        if (f.frameEnd !== undefined && f.frame === undefined)
+          throw new UsageError('--frame-end needs --frame');
+        await withBackend(cmd, async (b) => {
+          const note = await b.annotate(id, {
+            content: f.message,
+            ...(f.frame !== undefined ? { frame: f.frame } : {}),
+            ...(f.frameEnd !== undefined ? { frameEnd: f.frameEnd } : {}),
+          });
+          if (f.json) printJson(note);
+          else out(`note ${note.id} added${note.frame !== null ? ` on frame ${note.frame}` : ''}`);
         });
-        if (f.json) printJson(note);
-        else out(`note ${note.id} added${note.frame !== null ? ` on frame ${note.frame}` : ''}`);
-      });
-    });
+      },
+    );
 
   const notes = program
     .command('notes')
@@ -68,18 +93,24 @@ export function registerReview(program: Command): void {
     .option('--resolved', 'only resolved notes')
     .option('--playlist <id>', 'only notes made in this playlist')
     .option('--json', 'print the notes as a JSON array')
-    .action(async (id: string, f: { frame?: number; unresolved?: boolean; resolved?: boolean; playlist?: string; json?: boolean }, cmd: Command) => {
-      if (f.unresolved && f.resolved) throw new UsageError('give --resolved or --unresolved, not both');
-      await withBackend(cmd, async (b) => {
-        const list = await b.listNotes(id, {
-          ...(f.frame !== undefined ? { frame: f.frame } : {}),
-          ...(f.unresolved ? { resolved: false } : f.resolved ? { resolved: true } : {}),
-          ...(f.playlist !== undefined ? { playlistId: f.playlist } : {}),
+    .action(
+      async (
+        id: string,
+        f: { frame?: number; unresolved?: boolean; resolved?: boolean; playlist?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        if (f.unresolved && f.resolved) throw new UsageError('give --resolved or --unresolved, not both');
+        await withBackend(cmd, async (b) => {
+          const list = await b.listNotes(id, {
+            ...(f.frame !== undefined ? { frame: f.frame } : {}),
+            ...(f.unresolved ? { resolved: false } : f.resolved ? { resolved: true } : {}),
+            ...(f.playlist !== undefined ? { playlistId: f.playlist } : {}),
+          });
+          if (f.json) printJson(list);
+          else out(noteRows(list));
         });
-        if (f.json) printJson(list);
-        else out(noteRows(list));
-      });
-    });
+      },
+    );
 
   notes
     .command('add')
@@ -89,19 +120,29 @@ export function registerReview(program: Command): void {
     .option('--text <text>', 'the note (same as -m)')
     .option('-f, --frame <n>', 'frame the note is about', intArg(-10_000_000))
     .option('--frame-end <n>', 'last frame of a range (needs --frame)', intArg(-10_000_000))
-    .option('--reply-to <noteId>', 'reply in this note\'s thread')
+    .option('--reply-to <noteId>', "reply in this note's thread")
     .option('--drawing <file.json>', 'vector drawing { version: 1, shapes: [...] } (docs/review.md)')
-    .option('--playlist <id>', 'made in this playlist (still the media item\'s note)')
+    .option('--playlist <id>', "made in this playlist (still the media item's note)")
     .option('--json', 'print the note as JSON')
     .action(
       async (
         id: string,
-        f: { message?: string; text?: string; frame?: number; frameEnd?: number; replyTo?: string; drawing?: string; playlist?: string; json?: boolean },
+        f: {
+          message?: string;
+          text?: string;
+          frame?: number;
+          frameEnd?: number;
+          replyTo?: string;
+          drawing?: string;
+          playlist?: string;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
         const content = f.message ?? f.text;
         if (!content?.trim()) throw new UsageError('notes add needs the note: -m "text"');
-        if (f.frameEnd !== undefined && f.frame === undefined) throw new UsageError('--frame-end needs --frame');
+        if (f.frameEnd !== undefined && f.frame === undefined)
+          throw new UsageError('--frame-end needs --frame');
         let drawing: unknown;
         if (f.drawing !== undefined) {
           try {
@@ -120,7 +161,10 @@ export function registerReview(program: Command): void {
             ...(f.playlist !== undefined ? { playlistId: f.playlist } : {}),
           });
           if (f.json) printJson(note);
-          else out(`note ${note.id} added${note.frame !== null ? ` on frame ${note.frame}${note.timecode ? ` (${note.timecode})` : ''}` : ''}`);
+          else
+            out(
+              `note ${note.id} added${note.frame !== null ? ` on frame ${note.frame}${note.timecode ? ` (${note.timecode})` : ''}` : ''}`,
+            );
         });
       },
     );
@@ -154,9 +198,17 @@ export function registerReview(program: Command): void {
 function noteRows(notes: ReviewNote[]): string {
   if (notes.length === 0) return '(no notes)';
   const frames = (n: ReviewNote) =>
-    n.frame === null ? '-' : `${n.frame}${n.frameEnd !== null ? `-${n.frameEnd}` : ''}${n.timecode ? ` ${n.timecode}` : ''}`;
+    n.frame === null
+      ? '-'
+      : `${n.frame}${n.frameEnd !== null ? `-${n.frameEnd}` : ''}${n.timecode ? ` ${n.timecode}` : ''}`;
   return table(
     ['ID', 'FRAME', 'AUTHOR', 'DONE', 'NOTE'],
-    notes.map((n) => [n.id, frames(n), n.author, n.resolved ? 'yes' : '', `${n.parentId ? '↳ ' : ''}${n.drawing ? '[drawing] ' : ''}${n.content.replace(/\s+/g, ' ')}`]),
+    notes.map((n) => [
+      n.id,
+      frames(n),
+      n.author,
+      n.resolved ? 'yes' : '',
+      `${n.parentId ? '↳ ' : ''}${n.drawing ? '[drawing] ' : ''}${n.content.replace(/\s+/g, ' ')}`,
+    ]),
   );
 }

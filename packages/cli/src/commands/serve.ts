@@ -24,10 +24,24 @@ function serverOptions(cmd: Command): Command {
     .option('--no-auth', 'single-user mode without tokens (binds to loopback only)')
     .option('--trust-proxy', 'trust X-Forwarded-* from a reverse proxy')
     .option('--max-upload-bytes <n>', 'largest accepted upload', intArg(1))
-    .option('--max-concurrent-uploads <n>', 'upload requests one user may have in flight (default 8; 0 = no cap)', intArg(0))
+    .option(
+      '--max-concurrent-uploads <n>',
+      'upload requests one user may have in flight (default 8; 0 = no cap)',
+      intArg(0),
+    )
     .option('--redis-url <url>', 'Redis for the distributed job queue (scale mode)')
     .option('--work', 'scale mode: also work processing jobs in this server process (MONTU_WORK=1)')
-    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']));
+    .addOption(
+      new Option('--log-level <level>', 'log level').choices([
+        'fatal',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+        'silent',
+      ]),
+    );
 }
 
 /** Only what was typed on the command line: defaults and environment are the server's to apply. */
@@ -84,7 +98,9 @@ On a fresh data directory the server creates an admin and prints its token once.
   serverOptions(
     program
       .command('config')
-      .description('print the effective server settings (flags > MONTU_* environment > config file > defaults), secrets masked')
+      .description(
+        'print the effective server settings (flags > MONTU_* environment > config file > defaults), secrets masked',
+      )
       .option('--json', 'print the settings as JSON'),
   ).action(async (f: { json?: boolean }, cmd: Command) => {
     const server = await loadServerModule();
@@ -99,13 +115,20 @@ On a fresh data directory the server creates an admin and prints its token once.
     walk('', described);
     out(table(['SETTING', 'VALUE'], rows));
     const t = resolveTarget(globals(cmd));
-    out(`\nother commands act on: ${t.mode === 'remote' ? `server ${t.server}` : `data directory ${t.dataDir}${t.databaseUrl ? ` (database ${core.maskUrl(t.databaseUrl)})` : ''}`}`);
+    out(
+      `\nother commands act on: ${t.mode === 'remote' ? `server ${t.server}` : `data directory ${t.dataDir}${t.databaseUrl ? ` (database ${core.maskUrl(t.databaseUrl)})` : ''}`}`,
+    );
   });
 
   program
     .command('worker')
-    .description('work media processing jobs: from Redis (MONTU_REDIS_URL, scale mode) or the library\'s own queue')
-    .option('--redis-url <url>', 'Redis of the job queue (default MONTU_REDIS_URL); without it the database queue')
+    .description(
+      "work media processing jobs: from Redis (MONTU_REDIS_URL, scale mode) or the library's own queue",
+    )
+    .option(
+      '--redis-url <url>',
+      'Redis of the job queue (default MONTU_REDIS_URL); without it the database queue',
+    )
     .option('--concurrency <n>', 'jobs worked at once (default: number of cores)', intArg(1))
     .addHelpText(
       'after',
@@ -118,7 +141,11 @@ number of workers on any machines share the queue; without it they share the dat
       const redisUrl = f.redisUrl ?? (process.env['MONTU_REDIS_URL'] || undefined);
       const t = resolveTarget(globals(cmd));
       if (t.mode !== 'local') {
-        throw new CliError('montu worker works on the database and storage directly: give --data-dir or --database-url, not --server', EXIT.usage, 'usage');
+        throw new CliError(
+          'montu worker works on the database and storage directly: give --data-dir or --database-url, not --server',
+          EXIT.usage,
+          'usage',
+        );
       }
       const montu = await core.openMontu({
         dataDir: t.dataDir,
@@ -126,7 +153,11 @@ number of workers on any machines share the queue; without it they share the dat
         // The storage `montu serve` uses (MONTU_STORAGE, MONTU_S3_*, MONTU_STORAGE_ROOT, config file).
         storage: await workerStorage(cmd, t.dataDir),
         webhooks: { deliver: false },
-        jobs: { work: true, ...(redisUrl ? { redisUrl } : {}), ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}) },
+        jobs: {
+          work: true,
+          ...(redisUrl ? { redisUrl } : {}),
+          ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
+        },
       });
       const where = montu.describe();
       process.stderr.write(
@@ -139,10 +170,17 @@ number of workers on any machines share the queue; without it they share the dat
 }
 
 /** The storage backend of the server's configuration, for a worker (which must use the same). */
-async function workerStorage(cmd: Command, dataDir: string): Promise<core.StorageBackend | { type: 'local'; root: string }> {
+async function workerStorage(
+  cmd: Command,
+  dataDir: string,
+): Promise<core.StorageBackend | { type: 'local'; root: string }> {
   const server = await loadServerModule();
   const config = server.loadConfig({ ...serveFlags(cmd), dataDir }) as Record<string, unknown>;
-  const storage = config['storage'] as { type: 'local'; root?: string } | ({ type: 's3' } & core.S3StorageConfig);
+  const storage = config['storage'] as
+    { type: 'local'; root?: string } | ({ type: 's3' } & core.S3StorageConfig);
   if (storage.type === 's3') return core.createStorage({ ...storage, type: 's3' });
-  return { type: 'local', root: path.resolve(String(config['dataDir'] ?? dataDir), storage.root ?? 'storage') };
+  return {
+    type: 'local',
+    root: path.resolve(String(config['dataDir'] ?? dataDir), storage.root ?? 'storage'),
+  };
 }

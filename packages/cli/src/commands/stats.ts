@@ -20,12 +20,25 @@ export function statsText(s: MediaStatistics): string {
   );
   const counts = (title: string, rec: Record<string, number>) => {
     const rows = Object.entries(rec).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-    if (rows.length) parts.push(table([title, 'COUNT'], rows.map(([k, n]) => [k, String(n)]), { right: [1] }));
+    if (rows.length)
+      parts.push(
+        table(
+          [title, 'COUNT'],
+          rows.map(([k, n]) => [k, String(n)]),
+          { right: [1] },
+        ),
+      );
   };
   counts('TYPE', s.byType);
   counts('STATUS', s.byStatus);
   if (s.authors.length) {
-    parts.push(table(['AUTHOR', 'COUNT'], s.authors.map((a) => [a.author, String(a.count)]), { right: [1] }));
+    parts.push(
+      table(
+        ['AUTHOR', 'COUNT'],
+        s.authors.map((a) => [a.author, String(a.count)]),
+        { right: [1] },
+      ),
+    );
   }
   return parts.join('\n\n');
 }

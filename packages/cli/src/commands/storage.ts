@@ -8,9 +8,17 @@ import { formatBytes, out, printJson, table } from '../format.js';
 import { intArg } from '../options.js';
 import { loadServerModule, type ServeFlags } from '../server-api.js';
 
-async function openLocal(cmd: Command, storageRoot: string | undefined): Promise<{ montu: core.Montu; dataDir: string }> {
+async function openLocal(
+  cmd: Command,
+  storageRoot: string | undefined,
+): Promise<{ montu: core.Montu; dataDir: string }> {
   const t = resolveTarget(globals(cmd));
-  if (t.mode !== 'local') throw new CliError('montu storage works on the database and storage directly: give --data-dir or --database-url', EXIT.usage, 'usage');
+  if (t.mode !== 'local')
+    throw new CliError(
+      'montu storage works on the database and storage directly: give --data-dir or --database-url',
+      EXIT.usage,
+      'usage',
+    );
   const dataDir = path.resolve(t.dataDir);
   const montu = await core.openMontu({
     dataDir,
@@ -33,7 +41,13 @@ export function registerStorage(program: Command): void {
       try {
         const usage = await core.storageUsage(montu.db);
         if (f.json) return printJson(usage);
-        out(table(['BACKEND', 'FILES', 'SIZE'], Object.entries(usage).map(([b, u]) => [b, String(u.files), formatBytes(u.bytes)]), { right: [1, 2] }));
+        out(
+          table(
+            ['BACKEND', 'FILES', 'SIZE'],
+            Object.entries(usage).map(([b, u]) => [b, String(u.files), formatBytes(u.bytes)]),
+            { right: [1, 2] },
+          ),
+        );
       } finally {
         await montu.close();
       }
@@ -43,7 +57,10 @@ export function registerStorage(program: Command): void {
     .description('copy every file to another backend, verifying sha256; resumable (run again to continue)')
     .addOption(new Option('--to <type>', 'target backend').choices(['s3']).makeOptionMandatory())
     .option('--storage-root <dir>', 'the local storage folder (default <data-dir>/storage)')
-    .option('--s3-bucket <bucket>', 'S3 bucket (or MONTU_S3_BUCKET; credentials MONTU_S3_ACCESS_KEY_ID/… or the AWS chain)')
+    .option(
+      '--s3-bucket <bucket>',
+      'S3 bucket (or MONTU_S3_BUCKET; credentials MONTU_S3_ACCESS_KEY_ID/… or the AWS chain)',
+    )
     .option('--s3-endpoint <url>', 'S3-compatible endpoint (MinIO, Ceph, …)')
     .option('--s3-region <region>', 'S3 region')
     .option('--s3-prefix <prefix>', 'key prefix inside the bucket')
@@ -59,7 +76,17 @@ migration until it reports no failures, then start every process with the S3 set
     )
     .action(
       async (
-        f: { to: 's3'; storageRoot?: string; s3Bucket?: string; s3Endpoint?: string; s3Region?: string; s3Prefix?: string; deleteSource?: boolean; concurrency?: number; json?: boolean },
+        f: {
+          to: 's3';
+          storageRoot?: string;
+          s3Bucket?: string;
+          s3Endpoint?: string;
+          s3Region?: string;
+          s3Prefix?: string;
+          deleteSource?: boolean;
+          concurrency?: number;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
         const server = await loadServerModule();
@@ -80,17 +107,27 @@ migration until it reports no failures, then start every process with the S3 set
             onProgress: (p) => {
               if (f.json || Date.now() - last < 500) return;
               last = Date.now();
-              process.stderr.write(`\r${p.copied + p.failed}/${p.total} files, ${formatBytes(p.bytes)}${p.failed ? `, ${p.failed} failed` : ''}   `);
+              process.stderr.write(
+                `\r${p.copied + p.failed}/${p.total} files, ${formatBytes(p.bytes)}${p.failed ? `, ${p.failed} failed` : ''}   `,
+              );
             },
           });
           if (!f.json) process.stderr.write('\n');
           if (f.json) printJson(report);
           else {
-            out(`${report.copied} file(s) copied to ${target.location} (${formatBytes(report.bytes)}); ${report.alreadyMoved} were already there`);
+            out(
+              `${report.copied} file(s) copied to ${target.location} (${formatBytes(report.bytes)}); ${report.alreadyMoved} were already there`,
+            );
             for (const x of report.failures) out(`  failed: ${x.key}: ${x.error}`);
-            if (report.failures.length === 0) out('every file is on S3: start the server and workers with the S3 settings now');
+            if (report.failures.length === 0)
+              out('every file is on S3: start the server and workers with the S3 settings now');
           }
-          if (report.failures.length) throw new CliError(`${report.failures.length} file(s) not moved; fix them and run again`, EXIT.partial, 'partial');
+          if (report.failures.length)
+            throw new CliError(
+              `${report.failures.length} file(s) not moved; fix them and run again`,
+              EXIT.partial,
+              'partial',
+            );
         } finally {
           await montu.close();
           await (target as core.StorageBackend).close?.();

@@ -39,7 +39,9 @@ function tokenRows(tokens: TokenInfo[]): string {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export function registerUsers(program: Command): void {
@@ -65,17 +67,28 @@ export function registerUsers(program: Command): void {
     .argument('<username>', 'login name')
     .option('--name <display>', 'display name')
     .option('--email <email>', 'e-mail address')
-    .option('--password <password>', 'password for the web app (visible to other local users: prefer --password-stdin)')
+    .option(
+      '--password <password>',
+      'password for the web app (visible to other local users: prefer --password-stdin)',
+    )
     .option('--password-stdin', 'read the password from standard input')
     .option('--admin', 'instance administrator (admin of every project, manages users)')
     .option('--json', 'print the user as JSON')
     .action(
       async (
         username: string,
-        f: { name?: string; email?: string; password?: string; passwordStdin?: boolean; admin?: boolean; json?: boolean },
+        f: {
+          name?: string;
+          email?: string;
+          password?: string;
+          passwordStdin?: boolean;
+          admin?: boolean;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
-        if (f.password !== undefined && f.passwordStdin) throw new UsageError('give --password or --password-stdin, not both');
+        if (f.password !== undefined && f.passwordStdin)
+          throw new UsageError('give --password or --password-stdin, not both');
         const password = f.passwordStdin ? await readStdin() : f.password;
         await withBackend(cmd, async (b) => {
           const u = await b.createUser({
@@ -96,7 +109,14 @@ export function registerUsers(program: Command): void {
     .description('give a user a role in a project ("none" removes them from it)')
     .argument('<user>', 'username or id')
     .argument('<project>', 'project id')
-    .addArgument(new Argument('<role>', 'artist, supervisor, admin or none').choices(['artist', 'supervisor', 'admin', 'none']))
+    .addArgument(
+      new Argument('<role>', 'artist, supervisor, admin or none').choices([
+        'artist',
+        'supervisor',
+        'admin',
+        'none',
+      ]),
+    )
     .action(async (user: string, project: string, role: string, _f: unknown, cmd: Command) => {
       await withBackend(cmd, async (b) => {
         await b.setRole(project, user, role === 'none' ? null : role);
@@ -110,7 +130,9 @@ export function registerUsers(program: Command): void {
   ] as const) {
     users
       .command(name)
-      .description(disabled ? 'disable a user (their tokens and sessions stop working)' : 'enable a disabled user')
+      .description(
+        disabled ? 'disable a user (their tokens and sessions stop working)' : 'enable a disabled user',
+      )
       .argument('<user>', 'username or id')
       .option('--json', 'print the user as JSON')
       .action(async (user: string, f: { json?: boolean }, cmd: Command) => {
@@ -122,7 +144,7 @@ export function registerUsers(program: Command): void {
       });
   }
 
-  const tokens = program.command('tokens').description('API tokens (remote: your own; local: --user\'s)');
+  const tokens = program.command('tokens').description("API tokens (remote: your own; local: --user's)");
 
   tokens
     .command('list', { isDefault: true })
@@ -141,7 +163,7 @@ export function registerUsers(program: Command): void {
     .command('create')
     .description('create a token and print it once')
     .argument('<name>', 'what the token is for, e.g. "nuke publish"')
-    .option('--user <user>', 'local mode: the token\'s user')
+    .option('--user <user>', "local mode: the token's user")
     .addOption(new Option('--expires <date>', 'expiry (ISO date or time); default never'))
     .option('--json', 'print { token, … } as JSON')
     .action(async (name: string, f: { user?: string; expires?: string; json?: boolean }, cmd: Command) => {

@@ -21,8 +21,18 @@ export interface CliResult {
 }
 
 /** Runs `montu ARGS` as a child process; never throws on a non-zero exit. */
-export function montu(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): Promise<CliResult> {
-  const env: Record<string, string | undefined> = { ...process.env, MONTU_SERVER: undefined, MONTU_TOKEN: undefined, MONTU_DATA_DIR: undefined, MONTU_DATABASE_URL: undefined, ...options.env };
+export function montu(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
+): Promise<CliResult> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    MONTU_SERVER: undefined,
+    MONTU_TOKEN: undefined,
+    MONTU_DATA_DIR: undefined,
+    MONTU_DATABASE_URL: undefined,
+    ...options.env,
+  };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return new Promise((resolve) => {
     const child = execFile(
@@ -30,7 +40,11 @@ export function montu(args: string[], options: { cwd?: string; env?: Record<stri
       [BIN, ...args],
       { cwd: options.cwd ?? os.tmpdir(), env: env as NodeJS.ProcessEnv, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
         resolve({ code, stdout, stderr });
       },
     );
@@ -41,7 +55,10 @@ export function montu(args: string[], options: { cwd?: string; env?: Record<stri
 
 /** Starts a long-running `montu …` (serve) and resolves once `ready` matches its output. */
 export function spawnMontu(args: string[], ready: RegExp, env: Record<string, string | undefined> = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const started = new Promise<string>((resolve, reject) => {
     const onData = (d: Buffer) => {

@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 import { ValidationError } from '../errors.js';
@@ -29,7 +36,9 @@ export interface DatabaseOptions {
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const url = options.databaseUrl;
   const handle =
-    url && /^postgres(ql)?:\/\//i.test(url) ? openPostgres(url) : openSqlite(sqlitePath(url, options.dataDir));
+    url && /^postgres(ql)?:\/\//i.test(url)
+      ? openPostgres(url)
+      : openSqlite(sqlitePath(url, options.dataDir));
   try {
     await migrate(handle);
   } catch (e) {
@@ -42,7 +51,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
 function sqlitePath(url: string | undefined, dataDir: string | undefined): string {
   if (url) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('sqlite:') && !url.startsWith('file:')) {
-      throw new ValidationError(`Unsupported database URL scheme in ${maskUrl(url)}: use postgres://… or a SQLite file path.`);
+      throw new ValidationError(
+        `Unsupported database URL scheme in ${maskUrl(url)}: use postgres://… or a SQLite file path.`,
+      );
     }
     return url.replace(/^(sqlite|file):(\/\/)?/, '');
   }
@@ -72,7 +83,9 @@ function openPostgres(url: string): DatabaseHandle {
   const schema = parsed.searchParams.get('schema');
   parsed.searchParams.delete('schema');
   if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/i.test(schema)) {
-    throw new ValidationError(`Invalid PostgreSQL schema name ${JSON.stringify(schema)} in the database URL.`);
+    throw new ValidationError(
+      `Invalid PostgreSQL schema name ${JSON.stringify(schema)} in the database URL.`,
+    );
   }
   const pool = new pg.Pool({
     connectionString: parsed.toString(),
@@ -81,7 +94,9 @@ function openPostgres(url: string): DatabaseHandle {
     types: {
       // bigint columns hold byte sizes, far below 2^53: return them as numbers, as SQLite does.
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+        oid === 20
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -1,5 +1,12 @@
 import type { Selectable } from 'kysely';
-import type { AnnotationTable, HistoryTable, MediaFileTable, MediaTable, ProjectTable, TaskTable } from './schema.js';
+import type {
+  AnnotationTable,
+  HistoryTable,
+  MediaFileTable,
+  MediaTable,
+  ProjectTable,
+  TaskTable,
+} from './schema.js';
 import type {
   Annotation,
   ApprovalStatus,

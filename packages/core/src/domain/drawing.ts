@@ -75,7 +75,12 @@ export interface Drawing {
   shapes: Shape[];
 }
 
-export const DRAWING_LIMITS = { shapes: 1000, pointsPerStroke: 20_000, totalPoints: 100_000, textLength: 2000 };
+export const DRAWING_LIMITS = {
+  shapes: 1000,
+  pointsPerStroke: 20_000,
+  totalPoints: 100_000,
+  textLength: 2000,
+};
 
 const COLOR = /^#[0-9a-f]{6}([0-9a-f]{2})?$/i;
 
@@ -91,11 +96,13 @@ function obj(v: unknown, path: string): Obj {
 }
 
 function onlyKeys(o: Obj, allowed: readonly string[], path: string): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(path, `unknown property ${JSON.stringify(k)}`);
+  for (const k of Object.keys(o))
+    if (!allowed.includes(k)) fail(path, `unknown property ${JSON.stringify(k)}`);
 }
 
 function unit(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) fail(path, 'must be a number from 0 to 1');
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1)
+    fail(path, 'must be a number from 0 to 1');
   return v;
 }
 
@@ -134,25 +141,41 @@ export function parseDrawing(input: unknown): Drawing {
   const out: Shape[] = shapes.map((raw, i): Shape => {
     const path = `.shapes[${i}]`;
     const s = obj(raw, path);
-    const base = { color: color(s['color'], `${path}.color`), width: strokeWidth(s['width'], `${path}.width`) };
+    const base = {
+      color: color(s['color'], `${path}.color`),
+      width: strokeWidth(s['width'], `${path}.width`),
+    };
     const id = s['id'];
-    if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 64)) fail(`${path}.id`, 'must be a string of 1–64 characters');
+    if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 64))
+      fail(`${path}.id`, 'must be a string of 1–64 characters');
     const common = { ...(typeof id === 'string' ? { id } : {}), ...base };
     const baseKeys = ['id', 'type', 'color', 'width'];
     switch (s['type']) {
       case 'freehand': {
         onlyKeys(s, [...baseKeys, 'points'], path);
         const pts = s['points'];
-        if (!Array.isArray(pts) || pts.length === 0) fail(`${path}.points`, 'must be a non-empty list of points');
-        if (pts.length > DRAWING_LIMITS.pointsPerStroke) fail(`${path}.points`, `has more than ${DRAWING_LIMITS.pointsPerStroke} points`);
+        if (!Array.isArray(pts) || pts.length === 0)
+          fail(`${path}.points`, 'must be a non-empty list of points');
+        if (pts.length > DRAWING_LIMITS.pointsPerStroke)
+          fail(`${path}.points`, `has more than ${DRAWING_LIMITS.pointsPerStroke} points`);
         totalPoints += pts.length;
-        if (totalPoints > DRAWING_LIMITS.totalPoints) fail('.shapes', `has more than ${DRAWING_LIMITS.totalPoints} points in all`);
-        return { type: 'freehand', ...common, points: pts.map((p, j) => point(p, `${path}.points[${j}]`, true)) };
+        if (totalPoints > DRAWING_LIMITS.totalPoints)
+          fail('.shapes', `has more than ${DRAWING_LIMITS.totalPoints} points in all`);
+        return {
+          type: 'freehand',
+          ...common,
+          points: pts.map((p, j) => point(p, `${path}.points[${j}]`, true)),
+        };
       }
       case 'line':
       case 'arrow': {
         onlyKeys(s, [...baseKeys, 'from', 'to'], path);
-        return { type: s['type'], ...common, from: point(s['from'], `${path}.from`), to: point(s['to'], `${path}.to`) };
+        return {
+          type: s['type'],
+          ...common,
+          from: point(s['from'], `${path}.from`),
+          to: point(s['to'], `${path}.to`),
+        };
       }
       case 'rect': {
         onlyKeys(s, [...baseKeys, 'x', 'y', 'w', 'h', 'fill'], path);
@@ -164,7 +187,8 @@ export function parseDrawing(input: unknown): Drawing {
           w: unit(s['w'], `${path}.w`),
           h: unit(s['h'], `${path}.h`),
         };
-        if (r.x + r.w > 1 + 1e-9 || r.y + r.h > 1 + 1e-9) fail(path, 'the rectangle must lie inside the image');
+        if (r.x + r.w > 1 + 1e-9 || r.y + r.h > 1 + 1e-9)
+          fail(path, 'the rectangle must lie inside the image');
         if (s['fill'] !== undefined) r.fill = color(s['fill'], `${path}.fill`);
         return r;
       }
@@ -187,10 +211,17 @@ export function parseDrawing(input: unknown): Drawing {
         if (typeof text !== 'string' || text.length === 0 || text.length > DRAWING_LIMITS.textLength) {
           fail(`${path}.text`, `must be text of 1–${DRAWING_LIMITS.textLength} characters`);
         }
-        const t: TextShape = { type: 'text', ...common, x: unit(s['x'], `${path}.x`), y: unit(s['y'], `${path}.y`), text };
+        const t: TextShape = {
+          type: 'text',
+          ...common,
+          x: unit(s['x'], `${path}.x`),
+          y: unit(s['y'], `${path}.y`),
+          text,
+        };
         if (s['size'] !== undefined) {
           const size = s['size'];
-          if (typeof size !== 'number' || !(size > 0 && size <= 0.5)) fail(`${path}.size`, 'must be a fraction of the image height above 0 and at most 0.5');
+          if (typeof size !== 'number' || !(size > 0 && size <= 0.5))
+            fail(`${path}.size`, 'must be a fraction of the image height above 0 and at most 0.5');
           t.size = size;
         }
         return t;
@@ -233,7 +264,9 @@ export function drawingToSvg(drawing: Drawing, width: number, height: number): s
       case 'freehand': {
         if (s.points.length === 1) {
           const p = s.points[0]!;
-          parts.push(`<circle cx="${X(p.x)}" cy="${Y(p.y)}" r="${n((W(s.width) * (p.pressure ?? 1)) / 2)}" fill=${paint(s.color)}/>`);
+          parts.push(
+            `<circle cx="${X(p.x)}" cy="${Y(p.y)}" r="${n((W(s.width) * (p.pressure ?? 1)) / 2)}" fill=${paint(s.color)}/>`,
+          );
           break;
         }
         // Pressure changes the width along the stroke: one segment per pair of points.
@@ -248,24 +281,38 @@ export function drawingToSvg(drawing: Drawing, width: number, height: number): s
         break;
       }
       case 'line':
-        parts.push(`<line x1="${X(s.from.x)}" y1="${Y(s.from.y)}" x2="${X(s.to.x)}" y2="${Y(s.to.y)}" ${stroke}/>`);
+        parts.push(
+          `<line x1="${X(s.from.x)}" y1="${Y(s.from.y)}" x2="${X(s.to.x)}" y2="${Y(s.to.y)}" ${stroke}/>`,
+        );
         break;
       case 'arrow': {
-        const x1 = s.from.x * width, y1 = s.from.y * height, x2 = s.to.x * width, y2 = s.to.y * height;
+        const x1 = s.from.x * width,
+          y1 = s.from.y * height,
+          x2 = s.to.x * width,
+          y2 = s.to.y * height;
         const len = Math.hypot(x2 - x1, y2 - y1) || 1;
         const head = Math.min(Math.max(W(s.width) * 4, 6), len * 0.5);
-        const ux = (x2 - x1) / len, uy = (y2 - y1) / len;
-        const bx = x2 - ux * head, by = y2 - uy * head;
-        const px = -uy * head * 0.5, py = ux * head * 0.5;
+        const ux = (x2 - x1) / len,
+          uy = (y2 - y1) / len;
+        const bx = x2 - ux * head,
+          by = y2 - uy * head;
+        const px = -uy * head * 0.5,
+          py = ux * head * 0.5;
         parts.push(`<line x1="${n(x1)}" y1="${n(y1)}" x2="${n(bx)}" y2="${n(by)}" ${stroke}/>`);
-        parts.push(`<polygon points="${n(x2)},${n(y2)} ${n(bx + px)},${n(by + py)} ${n(bx - px)},${n(by - py)}" fill=${paint(s.color)}/>`);
+        parts.push(
+          `<polygon points="${n(x2)},${n(y2)} ${n(bx + px)},${n(by + py)} ${n(bx - px)},${n(by - py)}" fill=${paint(s.color)}/>`,
+        );
         break;
       }
       case 'rect':
-        parts.push(`<rect x="${X(s.x)}" y="${Y(s.y)}" width="${X(s.w)}" height="${Y(s.h)}" ${stroke} fill=${s.fill ? paint(s.fill) : '"none"'}/>`);
+        parts.push(
+          `<rect x="${X(s.x)}" y="${Y(s.y)}" width="${X(s.w)}" height="${Y(s.h)}" ${stroke} fill=${s.fill ? paint(s.fill) : '"none"'}/>`,
+        );
         break;
       case 'ellipse':
-        parts.push(`<ellipse cx="${X(s.cx)}" cy="${Y(s.cy)}" rx="${X(s.rx)}" ry="${Y(s.ry)}" ${stroke} fill=${s.fill ? paint(s.fill) : '"none"'}/>`);
+        parts.push(
+          `<ellipse cx="${X(s.cx)}" cy="${Y(s.cy)}" rx="${X(s.rx)}" ry="${Y(s.ry)}" ${stroke} fill=${s.fill ? paint(s.fill) : '"none"'}/>`,
+        );
         break;
       case 'text':
         parts.push(

@@ -75,9 +75,9 @@ export function safeFileName(name: string): string {
 
 /** The original name as metadata: any directory part dropped, control characters removed. */
 export function displayFileName(name: string): string {
-   
   const base = (name.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
   if (!base) throw new ValidationError('A file name is required.', { field: 'fileName' });
-  if (base.length > 255) throw new ValidationError('The file name is longer than 255 characters.', { field: 'fileName' });
+  if (base.length > 255)
+    throw new ValidationError('The file name is longer than 255 characters.', { field: 'fileName' });
   return base;
 }

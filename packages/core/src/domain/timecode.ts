@@ -19,7 +19,10 @@ export interface TimecodeOptions {
 /** The rate as a reduced rational; throws ValidationError when it is not a positive rational. */
 export function fpsRational(fps: string | Rational): Rational {
   const r = typeof fps === 'string' ? parseRational(fps) : parseRational(`${fps.num}/${fps.den}`);
-  if (!r) throw new ValidationError(`${JSON.stringify(fps)} is not a frame rate (use a rational such as 24000/1001).`);
+  if (!r)
+    throw new ValidationError(
+      `${JSON.stringify(fps)} is not a frame rate (use a rational such as 24000/1001).`,
+    );
   return r;
 }
 
@@ -39,7 +42,9 @@ export function supportsDropFrame(fps: string | Rational): boolean {
 function dropCount(fps: string | Rational, options: TimecodeOptions): number {
   if (!options.dropFrame) return 0;
   if (!supportsDropFrame(fps)) {
-    throw new ValidationError(`Drop-frame timecode exists only for 30000/1001 and 60000/1001, not ${formatFps(fps)}.`);
+    throw new ValidationError(
+      `Drop-frame timecode exists only for 30000/1001 and 60000/1001, not ${formatFps(fps)}.`,
+    );
   }
   return nominalRate(fps) / 15; // 2 at 29.97, 4 at 59.94
 }
@@ -54,7 +59,11 @@ const pad = (n: number): string => String(n).padStart(2, '0');
  * Timecode `HH:MM:SS:FF` (drop-frame `HH:MM:SS;FF`) of a frame counted from 0 at 00:00:00:00.
  * Negative frames get a leading `-`. Hours are not wrapped at 24.
  */
-export function frameToTimecode(frame: number, fps: string | Rational, options: TimecodeOptions = {}): string {
+export function frameToTimecode(
+  frame: number,
+  fps: string | Rational,
+  options: TimecodeOptions = {},
+): string {
   if (!Number.isSafeInteger(frame)) throw new ValidationError('A frame number must be a whole number.');
   if (frame < 0) return '-' + frameToTimecode(-frame, fps, options);
   const base = nominalRate(fps);
@@ -80,7 +89,11 @@ export function frameToTimecode(frame: number, fps: string | Rational, options: 
  * drop-frame (which then must be allowed for the rate). Labels a drop-frame count skips and
  * frame fields at or past the nominal rate are refused.
  */
-export function timecodeToFrame(timecode: string, fps: string | Rational, options: TimecodeOptions = {}): number {
+export function timecodeToFrame(
+  timecode: string,
+  fps: string | Rational,
+  options: TimecodeOptions = {},
+): number {
   const m = /^(-)?(\d{2,}):(\d{2}):(\d{2})([:;.,])(\d{2,3})$/.exec(timecode.trim());
   if (!m) throw new ValidationError(`${JSON.stringify(timecode)} is not a timecode (HH:MM:SS:FF).`);
   const dropFrame = options.dropFrame ?? (m[5] === ';' || m[5] === '.' || m[5] === ',');
@@ -88,13 +101,18 @@ export function timecodeToFrame(timecode: string, fps: string | Rational, option
   const drop = dropCount(fps, { dropFrame });
   const [hh, mm, ss, ff] = [m[2], m[3], m[4], m[6]].map(Number) as [number, number, number, number];
   if (mm > 59 || ss > 59 || ff >= base) {
-    throw new ValidationError(`${JSON.stringify(timecode)} is not a valid timecode at ${base} frames a second.`);
+    throw new ValidationError(
+      `${JSON.stringify(timecode)} is not a valid timecode at ${base} frames a second.`,
+    );
   }
   const totalMinutes = hh * 60 + mm;
   if (drop > 0 && ss === 0 && ff < drop && mm % 10 !== 0) {
-    throw new ValidationError(`${timecode} does not exist in drop-frame timecode (labels ;00–;${pad(drop - 1)} are skipped).`);
+    throw new ValidationError(
+      `${timecode} does not exist in drop-frame timecode (labels ;00–;${pad(drop - 1)} are skipped).`,
+    );
   }
-  const frame = ((hh * 3600 + mm * 60 + ss) * base + ff) - drop * (totalMinutes - Math.floor(totalMinutes / 10));
+  const frame =
+    (hh * 3600 + mm * 60 + ss) * base + ff - drop * (totalMinutes - Math.floor(totalMinutes / 10));
   return m[1] ? -frame : frame;
 }
 

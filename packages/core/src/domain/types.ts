@@ -21,7 +21,15 @@ export type ProcessingState = (typeof PROCESSING_STATES)[number];
 export const FILE_STATES = ['pending', 'processing', 'ready', 'failed', 'missing', 'corrupt'] as const;
 export type FileState = (typeof FILE_STATES)[number];
 
-export const FILE_ROLES = ['original', 'frame', 'thumbnail', 'proxy', 'web', 'audio_preview', 'attachment'] as const;
+export const FILE_ROLES = [
+  'original',
+  'frame',
+  'thumbnail',
+  'proxy',
+  'web',
+  'audio_preview',
+  'attachment',
+] as const;
 export type FileRole = (typeof FILE_ROLES)[number];
 
 export interface Project {

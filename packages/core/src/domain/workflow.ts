@@ -26,7 +26,12 @@ export interface Workflow {
 export const DEFAULT_WORKFLOW: Workflow = {
   initial: 'wip',
   transitions: [
-    { action: 'submit', from: ['wip', 'changes_requested', 'rejected'], to: 'pending_review', roles: ['artist', 'supervisor'] },
+    {
+      action: 'submit',
+      from: ['wip', 'changes_requested', 'rejected'],
+      to: 'pending_review',
+      roles: ['artist', 'supervisor'],
+    },
     {
       action: 'approve',
       from: ['wip', 'pending_review', 'changes_requested', 'rejected', 'on_hold'],
@@ -39,9 +44,24 @@ export const DEFAULT_WORKFLOW: Workflow = {
       to: 'changes_requested',
       roles: ['supervisor'],
     },
-    { action: 'reject', from: ['wip', 'pending_review', 'approved', 'on_hold', 'changes_requested'], to: 'rejected', roles: ['supervisor'] },
-    { action: 'hold', from: ['wip', 'pending_review', 'changes_requested'], to: 'on_hold', roles: ['supervisor'] },
-    { action: 'reopen', from: ['pending_review', 'approved', 'rejected', 'changes_requested', 'on_hold'], to: 'wip', roles: ['supervisor'] },
+    {
+      action: 'reject',
+      from: ['wip', 'pending_review', 'approved', 'on_hold', 'changes_requested'],
+      to: 'rejected',
+      roles: ['supervisor'],
+    },
+    {
+      action: 'hold',
+      from: ['wip', 'pending_review', 'changes_requested'],
+      to: 'on_hold',
+      roles: ['supervisor'],
+    },
+    {
+      action: 'reopen',
+      from: ['pending_review', 'approved', 'rejected', 'changes_requested', 'on_hold'],
+      to: 'wip',
+      roles: ['supervisor'],
+    },
   ],
 };
 
@@ -66,7 +86,8 @@ export function findTransition(
 export function allowedTargets(workflow: Workflow, from: ApprovalStatus, role?: Role): ApprovalStatus[] {
   const out = new Set<ApprovalStatus>();
   for (const t of workflow.transitions) {
-    if (t.from.includes(from) && (role === undefined || role === 'admin' || t.roles.includes(role))) out.add(t.to);
+    if (t.from.includes(from) && (role === undefined || role === 'admin' || t.roles.includes(role)))
+      out.add(t.to);
   }
   return [...out];
 }
@@ -78,7 +99,9 @@ export function canSelectForReview(workflow: Workflow, role?: Role): boolean {
 }
 
 /** Every (from, to, role) triple the workflow allows, for tests, docs and UIs. */
-export function transitionMatrix(workflow: Workflow): Array<{ from: ApprovalStatus; to: ApprovalStatus; role: Role; action: string }> {
+export function transitionMatrix(
+  workflow: Workflow,
+): Array<{ from: ApprovalStatus; to: ApprovalStatus; role: Role; action: string }> {
   const out: Array<{ from: ApprovalStatus; to: ApprovalStatus; role: Role; action: string }> = [];
   for (const role of ROLES) {
     for (const from of APPROVAL_STATUSES) {
@@ -111,26 +134,32 @@ export function parseWorkflow(input: unknown): Workflow {
   const roles = (v: unknown, where: string): Role[] => {
     if (!Array.isArray(v)) bad(`${where} must be a list of roles`);
     const list = v as unknown[];
-    for (const r of list) if (typeof r !== 'string' || !(ROLES as readonly string[]).includes(r)) bad(`${where}: unknown role ${JSON.stringify(r)} (use ${ROLES.join(', ')})`);
+    for (const r of list)
+      if (typeof r !== 'string' || !(ROLES as readonly string[]).includes(r))
+        bad(`${where}: unknown role ${JSON.stringify(r)} (use ${ROLES.join(', ')})`);
     return [...new Set(list as Role[])];
   };
   const initial = status(o['initial'] ?? 'wip', 'initial');
-  if (!Array.isArray(o['transitions']) || o['transitions'].length === 0) bad('transitions must be a non-empty list');
+  if (!Array.isArray(o['transitions']) || o['transitions'].length === 0)
+    bad('transitions must be a non-empty list');
   const seen = new Set<string>();
   const transitions = (o['transitions'] as unknown[]).map((raw, i): Transition => {
     if (typeof raw !== 'object' || raw === null) bad(`transitions[${i}] must be an object`);
     const t = raw as Record<string, unknown>;
     const action = t['action'];
-    if (typeof action !== 'string' || !/^[a-z][a-z0-9_]{0,39}$/.test(action)) bad(`transitions[${i}].action must be a lower-case name`);
+    if (typeof action !== 'string' || !/^[a-z][a-z0-9_]{0,39}$/.test(action))
+      bad(`transitions[${i}].action must be a lower-case name`);
     if (seen.has(action as string)) bad(`action ${JSON.stringify(action)} appears twice`);
     seen.add(action as string);
     const to = status(t['to'], `transitions[${i}].to`);
-    if (!Array.isArray(t['from']) || t['from'].length === 0) bad(`transitions[${i}].from must be a non-empty list`);
+    if (!Array.isArray(t['from']) || t['from'].length === 0)
+      bad(`transitions[${i}].from must be a non-empty list`);
     const from = [...new Set((t['from'] as unknown[]).map((f) => status(f, `transitions[${i}].from`)))];
     if (from.includes(to)) bad(`transitions[${i}] goes from ${to} to itself`);
     return { action: action as string, from, to, roles: roles(t['roles'], `transitions[${i}].roles`) };
   });
   const wf: Workflow = { initial, transitions };
-  if (o['reviewSelectRoles'] !== undefined) wf.reviewSelectRoles = roles(o['reviewSelectRoles'], 'reviewSelectRoles');
+  if (o['reviewSelectRoles'] !== undefined)
+    wf.reviewSelectRoles = roles(o['reviewSelectRoles'], 'reviewSelectRoles');
   return wf;
 }

@@ -92,7 +92,10 @@ export class BullmqQueue implements JobQueue {
     this.worker.on('error', () => undefined);
     await this.worker.waitUntilReady();
     await this.reconcile();
-    this.reconciler = setInterval(() => void this.reconcile().catch(() => undefined), Math.max(1000, this.s.leaseMs));
+    this.reconciler = setInterval(
+      () => void this.reconcile().catch(() => undefined),
+      Math.max(1000, this.s.leaseMs),
+    );
     this.reconciler.unref();
   }
 
@@ -108,7 +111,8 @@ export class BullmqQueue implements JobQueue {
     if (outcome === 'retry') await this.publish([await this.s.store.get(id)]);
     // Handed back at shutdown: a fresh delivery id (the current one is still active) lets
     // another worker take it at once; the claim's guard makes any duplicate harmless.
-    if (outcome === 'released') await this.publish([await this.s.store.get(id)], `r${Date.now().toString(36)}`);
+    if (outcome === 'released')
+      await this.publish([await this.s.store.get(id)], `r${Date.now().toString(36)}`);
   }
 
   /** Puts lapsed running jobs back in the queue and re-publishes queued jobs Redis may have lost. */

@@ -6,7 +6,16 @@ import type { Db } from '../services/context.js';
 import type { DialectName } from '../db/connect.js';
 import { parseJson } from '../db/rows.js';
 import { ownerIsDeadLocalProcess } from '../storage/owner.js';
-import { backoffDelay, DEFAULT_RETRY, JOB_STATES, type Job, type JobSpec, type JobState, type JobType, type RetryPolicy } from './types.js';
+import {
+  backoffDelay,
+  DEFAULT_RETRY,
+  JOB_STATES,
+  type Job,
+  type JobSpec,
+  type JobState,
+  type JobType,
+  type RetryPolicy,
+} from './types.js';
 
 export function jobFromRow(r: Selectable<JobTable> & { project_id?: string | null }): Job {
   return {
@@ -79,8 +88,20 @@ export class JobStore {
     return jobFromRow(row);
   }
 
-  async list(options: { state?: JobState; mediaId?: string; type?: JobType; limit?: number; projectIds?: string[] } = {}): Promise<Job[]> {
-    let q = this.db.selectFrom('job').leftJoin('media', 'media.id', 'job.media_id').selectAll('job').select('media.project_id');
+  async list(
+    options: {
+      state?: JobState;
+      mediaId?: string;
+      type?: JobType;
+      limit?: number;
+      projectIds?: string[];
+    } = {},
+  ): Promise<Job[]> {
+    let q = this.db
+      .selectFrom('job')
+      .leftJoin('media', 'media.id', 'job.media_id')
+      .selectAll('job')
+      .select('media.project_id');
     if (options.state !== undefined) {
       if (!(JOB_STATES as readonly string[]).includes(options.state)) {
         throw new ValidationError(`state must be one of ${JOB_STATES.join(', ')}.`);
@@ -112,7 +133,9 @@ export class JobStore {
         .where('run_after', '<=', now);
       if (types) q = q.where('type', 'in', [...types]);
       q = q.orderBy('priority', 'desc').orderBy('created_at').orderBy('id').limit(1);
-      const candidate = await (this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q).executeTakeFirst();
+      const candidate = await (
+        this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q
+      ).executeTakeFirst();
       if (!candidate) return null;
       const job = await this.claim(candidate.id, worker, leaseMs, { onlyQueued: true });
       if (job) return job;
@@ -124,7 +147,12 @@ export class JobStore {
    * Marks a job running for `worker`. With onlyQueued the job must be waiting; otherwise a job
    * whose lease ran out (its worker died) may be taken over too.
    */
-  async claim(id: string, worker: string, leaseMs: number, options: { onlyQueued: boolean }): Promise<Job | null> {
+  async claim(
+    id: string,
+    worker: string,
+    leaseMs: number,
+    options: { onlyQueued: boolean },
+  ): Promise<Job | null> {
     const now = new Date();
     const result = await this.db
       .updateTable('job')
@@ -142,7 +170,10 @@ export class JobStore {
       .where((eb) =>
         options.onlyQueued
           ? eb('state', '=', 'queued')
-          : eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('locked_until', '<', now.toISOString())])]),
+          : eb.or([
+              eb('state', '=', 'queued'),
+              eb.and([eb('state', '=', 'running'), eb('locked_until', '<', now.toISOString())]),
+            ]),
       )
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return null;
@@ -171,7 +202,15 @@ export class JobStore {
     const now = nowIso();
     const result = await this.db
       .updateTable('job')
-      .set({ state: 'done', progress: 100, finished_at: now, updated_at: now, locked_by: null, locked_until: null, error: null })
+      .set({
+        state: 'done',
+        progress: 100,
+        finished_at: now,
+        updated_at: now,
+        locked_by: null,
+        locked_until: null,
+        error: null,
+      })
       .where('id', '=', id)
       .where('state', '=', 'running')
       .where('locked_by', '=', worker)
@@ -183,7 +222,12 @@ export class JobStore {
    * Records a failed attempt: back to `queued` after a backoff while attempts remain (or
    * straight to `failed` when `permanent`), `failed` after the last.
    */
-  async fail(id: string, worker: string, error: string, options: { permanent?: boolean } = {}): Promise<{ final: boolean; retryInMs: number } | null> {
+  async fail(
+    id: string,
+    worker: string,
+    error: string,
+    options: { permanent?: boolean } = {},
+  ): Promise<{ final: boolean; retryInMs: number } | null> {
     const job = await this.get(id);
     if (job.state !== 'running' || job.lockedBy !== worker) return null;
     const final = options.permanent === true || job.attempts >= job.maxAttempts;
@@ -238,7 +282,12 @@ export class JobStore {
    */
   async requeueExpired(): Promise<number> {
     const now = nowIso();
-    const holders = await this.db.selectFrom('job').select('locked_by').distinct().where('state', '=', 'running').execute();
+    const holders = await this.db
+      .selectFrom('job')
+      .select('locked_by')
+      .distinct()
+      .where('state', '=', 'running')
+      .execute();
     const dead = holders
       .map((h) => h.locked_by)
       .filter((w): w is string => w !== null && ownerIsDeadLocalProcess(w.split('~').slice(0, 2).join('~')));
@@ -271,7 +320,15 @@ export class JobStore {
     const now = nowIso();
     await this.db
       .updateTable('job')
-      .set({ state: 'queued', attempts: 0, error: null, run_after: now, finished_at: null, updated_at: now, progress: 0 })
+      .set({
+        state: 'queued',
+        attempts: 0,
+        error: null,
+        run_after: now,
+        finished_at: null,
+        updated_at: now,
+        progress: 0,
+      })
       .where('id', 'in', ids)
       .where('state', '=', 'failed')
       .execute();

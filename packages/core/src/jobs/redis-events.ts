@@ -46,7 +46,9 @@ export class RedisEventBridge {
     });
     this.off = this.bus.subscribe((event) => {
       if (this.relaying) return;
-      void this.pub?.publish(this.channel, JSON.stringify({ origin: this.origin, event })).catch(() => undefined);
+      void this.pub
+        ?.publish(this.channel, JSON.stringify({ origin: this.origin, event }))
+        .catch(() => undefined);
     });
   }
 

@@ -32,20 +32,28 @@ export async function runClaimedJob(
   let progress = 0;
   let lastPublished = -1;
   let lost = false;
-  const beat = setInterval(() => {
-    void o.store.heartbeat(job.id, o.worker, o.leaseMs, progress).then(
-      (ok) => {
-        if (!ok) {
-          lost = true;
-          controller.abort();
-        }
-      },
-      () => undefined,
-    );
-    // A third of the lease, and often enough (2 s) that the stored progress is worth showing.
-  }, Math.max(250, Math.min(2000, Math.floor(o.leaseMs / 3))));
+  const beat = setInterval(
+    () => {
+      void o.store.heartbeat(job.id, o.worker, o.leaseMs, progress).then(
+        (ok) => {
+          if (!ok) {
+            lost = true;
+            controller.abort();
+          }
+        },
+        () => undefined,
+      );
+      // A third of the lease, and often enough (2 s) that the stored progress is worth showing.
+    },
+    Math.max(250, Math.min(2000, Math.floor(o.leaseMs / 3))),
+  );
   beat.unref();
-  o.events.publish({ type: 'job.started', projectId: job.projectId, ...(job.mediaId ? { mediaId: job.mediaId } : {}), data: { jobId: job.id, jobType: job.type, attempt: job.attempts } });
+  o.events.publish({
+    type: 'job.started',
+    projectId: job.projectId,
+    ...(job.mediaId ? { mediaId: job.mediaId } : {}),
+    data: { jobId: job.id, jobType: job.type, attempt: job.attempts },
+  });
   try {
     if (!handler) throw new ProcessingError(`No handler for job type ${job.type} in this process.`);
     await handler({
@@ -67,7 +75,12 @@ export async function runClaimedJob(
     clearInterval(beat);
     if (lost || !(await o.store.complete(job.id, o.worker))) return 'lost';
     const done = await o.store.get(job.id);
-    o.events.publish({ type: 'job.done', projectId: job.projectId, ...(job.mediaId ? { mediaId: job.mediaId } : {}), data: { jobId: job.id, jobType: job.type } });
+    o.events.publish({
+      type: 'job.done',
+      projectId: job.projectId,
+      ...(job.mediaId ? { mediaId: job.mediaId } : {}),
+      data: { jobId: job.id, jobType: job.type },
+    });
     await o.onSettled?.(done, 'done');
     return 'done';
   } catch (e) {
@@ -99,7 +112,13 @@ export async function runClaimedJob(
       type: result.final ? 'job.failed' : 'job.retrying',
       projectId: job.projectId,
       ...(job.mediaId ? { mediaId: job.mediaId } : {}),
-      data: { jobId: job.id, jobType: job.type, error: errorMessage(e), attempt: failed.attempts, retryInMs: result.retryInMs },
+      data: {
+        jobId: job.id,
+        jobType: job.type,
+        error: errorMessage(e),
+        attempt: failed.attempts,
+        retryInMs: result.retryInMs,
+      },
     });
     if (result.final) {
       await o.onSettled?.(failed, 'failed');

@@ -52,7 +52,10 @@ export function floatInterleavedToRgb8(buf: Buffer, channels: number, toneMap: T
   for (let i = 0; i < floats.length; i++) {
     const c = i % channels;
     const v = floats[i]!;
-    out[i] = c < colour ? encode(v, toneMap) : Math.max(0, Math.min(255, Math.round((v > 0 ? Math.min(1, v) : 0) * 255)));
+    out[i] =
+      c < colour
+        ? encode(v, toneMap)
+        : Math.max(0, Math.min(255, Math.round((v > 0 ? Math.min(1, v) : 0) * 255)));
   }
   return out;
 }

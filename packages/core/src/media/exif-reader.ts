@@ -143,6 +143,9 @@ export class ExifReader {
   }
 
   private readOne(file: string, args: readonly string[]): Promise<RawTags> {
-    return this.exiftool.readRaw(file, { readArgs: [...args], ignoreMinorErrors: true }) as unknown as Promise<RawTags>;
+    return this.exiftool.readRaw(file, {
+      readArgs: [...args],
+      ignoreMinorErrors: true,
+    }) as unknown as Promise<RawTags>;
   }
 }

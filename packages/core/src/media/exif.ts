@@ -5,7 +5,18 @@ export type RawTags = Record<string, unknown>;
 
 /** exiftool's numeric EXR compression codes, named as OpenEXR/oiiotool do. */
 const EXR_COMPRESSION: Record<number, string> = {
-  0: 'none', 1: 'rle', 2: 'zips', 3: 'zip', 4: 'piz', 5: 'pxr24', 6: 'b44', 7: 'b44a', 8: 'dwaa', 9: 'dwab', 10: 'htj2k256', 11: 'htj2k32',
+  0: 'none',
+  1: 'rle',
+  2: 'zips',
+  3: 'zip',
+  4: 'piz',
+  5: 'pxr24',
+  6: 'b44',
+  7: 'b44a',
+  8: 'dwaa',
+  9: 'dwab',
+  10: 'htj2k256',
+  11: 'htj2k32',
 };
 
 /** exiftool's names for EXR channel pixel types → OpenEXR's. */
@@ -65,7 +76,11 @@ function orderChannels<T extends { name: string }>(list: T[]): T[] {
 }
 
 export function exrPart(tags: Record<string, unknown>, index: number): ExrPart {
-  const chans = Array.isArray(tags['Channels']) ? tags['Channels'] : tags['Channels'] !== undefined ? [tags['Channels']] : [];
+  const chans = Array.isArray(tags['Channels'])
+    ? tags['Channels']
+    : tags['Channels'] !== undefined
+      ? [tags['Channels']]
+      : [];
   const parsed = orderChannels(
     chans
       .map((c) => String(c).trim().split(/\s+/))
@@ -101,14 +116,30 @@ export function cameraInfo(t: Record<string, unknown>): CameraInfo | null {
   const date = exifDate(t['DateTimeOriginal'] ?? t['CreateDate'] ?? t['DateCreated']);
   const lat = num(t['GPSLatitude']);
   const lon = num(t['GPSLongitude']);
-  const gps = lat !== null && lon !== null ? { latitude: lat, longitude: lon, altitude: num(t['GPSAltitude']) } : null;
-  if (!make && !model && !lens && iso === null && exposure === null && fNumber === null && focalLength === null && !gps) return null;
+  const gps =
+    lat !== null && lon !== null ? { latitude: lat, longitude: lon, altitude: num(t['GPSAltitude']) } : null;
+  if (
+    !make &&
+    !model &&
+    !lens &&
+    iso === null &&
+    exposure === null &&
+    fNumber === null &&
+    focalLength === null &&
+    !gps
+  )
+    return null;
   return {
     make,
     model,
     lens,
     iso,
-    exposureTime: exposure === null ? null : exposure < 1 && exposure > 0 ? `1/${Math.round(1 / exposure)}` : String(exposure),
+    exposureTime:
+      exposure === null
+        ? null
+        : exposure < 1 && exposure > 0
+          ? `1/${Math.round(1 / exposure)}`
+          : String(exposure),
     fNumber,
     focalLength,
     dateTaken: date,
@@ -125,7 +156,23 @@ export function exifDate(v: unknown): string | null {
   return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}${m[8] ?? ''}`;
 }
 
-const TAG_NAMES = ['Title', 'Artist', 'Album', 'Comment', 'Software', 'Copyright', 'Owner', 'Description', 'ImageDescription', 'Originator', 'OriginatorReference', 'TimeReference', 'CodingHistory', 'Encoder', 'HandlerVendorID'];
+const TAG_NAMES = [
+  'Title',
+  'Artist',
+  'Album',
+  'Comment',
+  'Software',
+  'Copyright',
+  'Owner',
+  'Description',
+  'ImageDescription',
+  'Originator',
+  'OriginatorReference',
+  'TimeReference',
+  'CodingHistory',
+  'Encoder',
+  'HandlerVendorID',
+];
 
 export function descriptiveTags(t: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -8,13 +8,42 @@ import path from 'node:path';
  * are probed by ffmpeg itself, still under the protocol whitelist.
  */
 const DEMUXERS: Record<string, string> = {
-  mov: 'mov', mp4: 'mov', m4v: 'mov', m4a: 'mov', '3gp': 'mov',
-  mkv: 'matroska', webm: 'matroska',
-  avi: 'avi', flv: 'flv', asf: 'asf', wmv: 'asf', wma: 'asf', mxf: 'mxf', mts: 'mpegts', mpg: 'mpeg',
-  ogg: 'ogg', ogv: 'ogg', oga: 'ogg', opus: 'ogg',
-  wav: 'wav', mp3: 'mp3', mp2: 'mp3', flac: 'flac', aac: 'aac', aif: 'aiff', ac3: 'ac3',
-  exr: 'exr_pipe', dpx: 'dpx_pipe', bmp: 'bmp_pipe', png: 'png_pipe', apng: 'apng', jpg: 'jpeg_pipe',
-  tif: 'tiff_pipe', webp: 'webp_pipe', gif: 'gif', psd: 'psd_pipe',
+  mov: 'mov',
+  mp4: 'mov',
+  m4v: 'mov',
+  m4a: 'mov',
+  '3gp': 'mov',
+  mkv: 'matroska',
+  webm: 'matroska',
+  avi: 'avi',
+  flv: 'flv',
+  asf: 'asf',
+  wmv: 'asf',
+  wma: 'asf',
+  mxf: 'mxf',
+  mts: 'mpegts',
+  mpg: 'mpeg',
+  ogg: 'ogg',
+  ogv: 'ogg',
+  oga: 'ogg',
+  opus: 'ogg',
+  wav: 'wav',
+  mp3: 'mp3',
+  mp2: 'mp3',
+  flac: 'flac',
+  aac: 'aac',
+  aif: 'aiff',
+  ac3: 'ac3',
+  exr: 'exr_pipe',
+  dpx: 'dpx_pipe',
+  bmp: 'bmp_pipe',
+  png: 'png_pipe',
+  apng: 'apng',
+  jpg: 'jpeg_pipe',
+  tif: 'tiff_pipe',
+  webp: 'webp_pipe',
+  gif: 'gif',
+  psd: 'psd_pipe',
 };
 
 /** Formats read through the image2 demuxer, which picks the decoder from the file extension. */
@@ -43,7 +72,10 @@ export function ffmpegInputArgs(file: string, format: string, extra: readonly st
  * a symlink in a private temporary folder when the stored file has another name. Call the
  * returned cleanup when done.
  */
-export async function withToolExtension(file: string, format: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
+export async function withToolExtension(
+  file: string,
+  format: string,
+): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const ext = BY_EXTENSION[format];
   if (!ext || file.toLowerCase().endsWith(ext)) return { path: file, cleanup: async () => {} };
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-in-'));

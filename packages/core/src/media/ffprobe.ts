@@ -54,11 +54,19 @@ export async function ffprobe(file: string, format: string, timeoutMs: number): 
   const input = await withToolExtension(file, format);
   try {
     const args = [
-      '-v', 'error', '-hide_banner',
+      '-v',
+      'error',
+      '-hide_banner',
       ...ffmpegInputArgs(input.path, format),
-      '-show_format', '-show_streams', '-of', 'json=compact=1',
+      '-show_format',
+      '-show_streams',
+      '-of',
+      'json=compact=1',
     ];
-    const { stdout, stderr } = await runTool(TOOL_PATHS.ffprobe, args, { timeoutMs, maxStdoutBytes: 32 * 1024 * 1024 });
+    const { stdout, stderr } = await runTool(TOOL_PATHS.ffprobe, args, {
+      timeoutMs,
+      maxStdoutBytes: 32 * 1024 * 1024,
+    });
     let parsed: unknown;
     try {
       parsed = JSON.parse(stdout.toString('utf8'));
@@ -85,9 +93,18 @@ let pixFmtTable: Promise<Map<string, PixFmtInfo>> | null = null;
 /** ffmpeg's own pixel-format table (`ffprobe -show_pixel_formats`), loaded once. */
 export function pixelFormats(): Promise<Map<string, PixFmtInfo>> {
   pixFmtTable ??= (async () => {
-    const { stdout } = await runTool(TOOL_PATHS.ffprobe, ['-v', 'error', '-show_pixel_formats', '-of', 'json'], { timeoutMs: 15_000 });
+    const { stdout } = await runTool(
+      TOOL_PATHS.ffprobe,
+      ['-v', 'error', '-show_pixel_formats', '-of', 'json'],
+      { timeoutMs: 15_000 },
+    );
     const json = JSON.parse(stdout.toString('utf8')) as {
-      pixel_formats?: Array<{ name: string; nb_components: number; flags?: Record<string, number>; components?: Array<{ bit_depth: number }> }>;
+      pixel_formats?: Array<{
+        name: string;
+        nb_components: number;
+        flags?: Record<string, number>;
+        components?: Array<{ bit_depth: number }>;
+      }>;
     };
     const map = new Map<string, PixFmtInfo>();
     for (const p of json.pixel_formats ?? []) {

@@ -74,7 +74,17 @@ export function tgaLayout(b: Buffer, fileSize: number): HeaderLayout | null {
   if (colours && colours + firstColour > 256) return null;
   if (colours && ![15, 16, 24, 32].includes(mapBits)) return null;
   const pixFmt =
-    bpp === 8 ? ((type & ~TGA_RLE) === TGA_BW ? 'gray' : 'pal8') : bpp === 15 || bpp === 16 ? 'rgb555le' : bpp === 24 ? 'bgr24' : bpp === 32 ? 'bgra' : null;
+    bpp === 8
+      ? (type & ~TGA_RLE) === TGA_BW
+        ? 'gray'
+        : 'pal8'
+      : bpp === 15 || bpp === 16
+        ? 'rgb555le'
+        : bpp === 24
+          ? 'bgr24'
+          : bpp === 32
+            ? 'bgra'
+            : null;
   if (!pixFmt) return null;
   // Uncompressed data shorter than declared: ffmpeg fails to decode it; let ffprobe report it.
   const mapBytes = colours * (mapBits === 32 ? 4 : mapBits === 24 ? 3 : 2);
@@ -120,7 +130,12 @@ export function bmpLayout(b: Buffer, fileSize: number): HeaderLayout | null {
     // Masks follow the 40-byte header (inside a v4/v5 header, or after a v3 one).
     const m = 14 + 40;
     if (b.length < m + 16) return null;
-    masks = [b.readUInt32LE(m), b.readUInt32LE(m + 4), b.readUInt32LE(m + 8), ihsize > 40 ? b.readUInt32LE(m + 12) : 0];
+    masks = [
+      b.readUInt32LE(m),
+      b.readUInt32LE(m + 4),
+      b.readUInt32LE(m + 8),
+      ihsize > 40 ? b.readUInt32LE(m + 12) : 0,
+    ];
   }
   const [r, g, bl, alpha] = masks;
   const palette = hsize - ihsize - 14 > 0;
@@ -148,6 +163,7 @@ export function bmpLayout(b: Buffer, fileSize: number): HeaderLayout | null {
   }
   if (!pixFmt) return null;
   // Uncompressed data shorter than its rows: ffmpeg refuses to decode it; let ffprobe report it.
-  if (comp !== BI_RLE4 && comp !== BI_RLE8 && Math.floor((width * depth + 7) / 8) * height > fileSize - hsize) return null;
+  if (comp !== BI_RLE4 && comp !== BI_RLE8 && Math.floor((width * depth + 7) / 8) * height > fileSize - hsize)
+    return null;
   return { container: 'bmp_pipe', width, height, pixFmt };
 }

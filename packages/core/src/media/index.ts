@@ -2,9 +2,30 @@
 export * from './metadata.js';
 export * from './limits.js';
 export * from './rational.js';
-export { MediaProber, SHARP_FORMATS, LINEAR_FORMATS, type ProbeOptions, type MediaProberOptions } from './probe.js';
-export { createThumbnail, videoFrame, waveform, clampTimestamp, DEFAULT_THUMBNAIL_SIZE, DEFAULT_THUMBNAIL_TIMESTAMP, type ThumbnailOptions } from './thumbnail.js';
-export { renderStill, displaySize, fitInside, type RenderedImage, type ImageFormat, type EncodeOptions } from './still.js';
+export {
+  MediaProber,
+  SHARP_FORMATS,
+  LINEAR_FORMATS,
+  type ProbeOptions,
+  type MediaProberOptions,
+} from './probe.js';
+export {
+  createThumbnail,
+  videoFrame,
+  waveform,
+  clampTimestamp,
+  DEFAULT_THUMBNAIL_SIZE,
+  DEFAULT_THUMBNAIL_TIMESTAMP,
+  type ThumbnailOptions,
+} from './thumbnail.js';
+export {
+  renderStill,
+  displaySize,
+  fitInside,
+  type RenderedImage,
+  type ImageFormat,
+  type EncodeOptions,
+} from './still.js';
 export * from './proxy.js';
 export * from './sequence.js';
 export { linearToSrgb, filmic, type ToneMap } from './colour.js';

@@ -37,7 +37,8 @@ export function resolveLimits(partial?: Partial<MediaLimits>): MediaLimits {
   const out = { ...DEFAULT_MEDIA_LIMITS };
   for (const [k, v] of Object.entries(partial ?? {})) {
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !(v > 0)) throw new ProcessingError(`media limit ${k} must be a positive number`);
+    if (typeof v !== 'number' || !(v > 0))
+      throw new ProcessingError(`media limit ${k} must be a positive number`);
     (out as Record<string, number>)[k] = v;
   }
   return out;
@@ -73,8 +74,11 @@ export function checkDecodeLimits(meta: MediaMetadata, limits: MediaLimits): voi
     }
   }
   if (meta.duration !== null && meta.duration > limits.maxDurationSeconds) {
-    throw new ProcessingError(`media lasts ${meta.duration} s, more than the limit of ${limits.maxDurationSeconds} s`, {
-      details: { limit: 'maxDurationSeconds', value: meta.duration, max: limits.maxDurationSeconds },
-    });
+    throw new ProcessingError(
+      `media lasts ${meta.duration} s, more than the limit of ${limits.maxDurationSeconds} s`,
+      {
+        details: { limit: 'maxDurationSeconds', value: meta.duration, max: limits.maxDurationSeconds },
+      },
+    );
   }
 }

@@ -148,7 +148,12 @@ export interface MediaMetadata {
   sources: MetadataSource[];
 }
 
-export function emptyMetadata(mediaType: ProbedMediaType, format: string, mimeType: string, fileSize: number): MediaMetadata {
+export function emptyMetadata(
+  mediaType: ProbedMediaType,
+  format: string,
+  mimeType: string,
+  fileSize: number,
+): MediaMetadata {
   return {
     schema: 1,
     mediaType,

@@ -3,7 +3,16 @@ import os from 'node:os';
 import sharp from 'sharp';
 import { ExifTool } from 'exiftool-vendored';
 import { ProcessingError, errorMessage } from '../errors.js';
-import { cameraInfo, descriptiveTags, documentGroups, documentTags, exrPart, num, str, type RawTags } from './exif.js';
+import {
+  cameraInfo,
+  descriptiveTags,
+  documentGroups,
+  documentTags,
+  exrPart,
+  num,
+  str,
+  type RawTags,
+} from './exif.js';
 import { ExifReader } from './exif-reader.js';
 import { ffprobe, pixelFormats, type FfprobeResult, type FfprobeStream, type PixFmtInfo } from './ffprobe.js';
 import { bmpLayout, HEADER_PIX_FMTS, readHeader, tgaLayout, type HeaderLayout } from './image-header.js';
@@ -41,12 +50,31 @@ export function defaultExiftoolProcs(): number {
 }
 
 const SHARP_DEPTH: Record<string, [string, number]> = {
-  uchar: ['uint8', 8], char: ['int8', 8], ushort: ['uint16', 16], short: ['int16', 16],
-  uint: ['uint32', 32], int: ['int32', 32], float: ['float', 32], double: ['double', 64],
+  uchar: ['uint8', 8],
+  char: ['int8', 8],
+  ushort: ['uint16', 16],
+  short: ['int16', 16],
+  uint: ['uint32', 32],
+  int: ['int32', 32],
+  float: ['float', 32],
+  double: ['double', 64],
 };
 
 const TIFF_COMPRESSION: Record<number, string> = {
-  1: 'none', 2: 'ccittrle', 3: 'ccittfax3', 4: 'ccittfax4', 5: 'lzw', 6: 'ojpeg', 7: 'jpeg', 8: 'zip', 32773: 'packbits', 32946: 'zip', 34712: 'jpeg2000', 50000: 'zstd', 34925: 'lzma', 50001: 'webp',
+  1: 'none',
+  2: 'ccittrle',
+  3: 'ccittfax3',
+  4: 'ccittfax4',
+  5: 'lzw',
+  6: 'ojpeg',
+  7: 'jpeg',
+  8: 'zip',
+  32773: 'packbits',
+  32946: 'zip',
+  34712: 'jpeg2000',
+  50000: 'zstd',
+  34925: 'lzma',
+  50001: 'webp',
 };
 
 /**
@@ -91,8 +119,13 @@ export class MediaProber {
    * (many files per exiftool `-execute`, spread over the exiftool processes); at most
    * `concurrency` ffprobe processes run at a time (default: one per exiftool process, i.e. per core).
    */
-  async probeFiles(files: readonly string[], concurrency?: number): Promise<Array<MediaMetadata | ProcessingError>> {
-    const out: Array<MediaMetadata | ProcessingError> = new Array<MediaMetadata | ProcessingError>(files.length);
+  async probeFiles(
+    files: readonly string[],
+    concurrency?: number,
+  ): Promise<Array<MediaMetadata | ProcessingError>> {
+    const out: Array<MediaMetadata | ProcessingError> = new Array<MediaMetadata | ProcessingError>(
+      files.length,
+    );
     const outer = limiter(Math.max(1, Math.floor(concurrency ?? this.maxProcs)));
     const gate: Gate = (fn) => outer(() => this.toolGate(fn));
     const inProgress = Math.max(concurrency ?? 1, 32 * this.maxProcs);
@@ -129,7 +162,10 @@ export class MediaProber {
         throw new ProcessingError(`cannot read ${file}: ${errorMessage(e)}`, { cause: e });
       }
     }
-    if (!sniff) throw new ProcessingError('not a recognised image, video or audio file', { details: { reason: 'unrecognised' } });
+    if (!sniff)
+      throw new ProcessingError('not a recognised image, video or audio file', {
+        details: { reason: 'unrecognised' },
+      });
     const meta = emptyMetadata(sniff.mediaType, sniff.format, sniff.mimeType, stat.size);
     if (opts.sha256) meta.sha256 = opts.sha256;
     const runFfprobe = () => gate(() => ffprobe(file, meta.format, this.limits.probeTimeoutMs));
@@ -152,7 +188,14 @@ export class MediaProber {
   /** exiftool tags (`-n -G3`), or null with a warning when exiftool cannot parse the file. */
   private async exif(file: string, meta: MediaMetadata, extraArgs: string[] = []): Promise<RawTags | null> {
     try {
-      const raw = await this.reader.read(file, ['-fast', '-n', '-G3', '-api', 'LargeFileSupport=1', ...extraArgs]);
+      const raw = await this.reader.read(file, [
+        '-fast',
+        '-n',
+        '-G3',
+        '-api',
+        'LargeFileSupport=1',
+        ...extraArgs,
+      ]);
       const err = str(raw['Main:Error'] ?? raw['Error']);
       if (err) {
         meta.warnings.push(`exiftool: ${err}`);
@@ -166,7 +209,11 @@ export class MediaProber {
     }
   }
 
-  private async probeImage(file: string, meta: MediaMetadata, runFfprobe: () => Promise<FfprobeResult>): Promise<void> {
+  private async probeImage(
+    file: string,
+    meta: MediaMetadata,
+    runFfprobe: () => Promise<FfprobeResult>,
+  ): Promise<void> {
     const f = meta.format;
     // exiftool does not read TGA (it answers "Unknown file type" or mistakes it for another format).
     const exifP = f === 'tga' ? Promise.resolve(null) : this.exif(file, meta, f === 'exr' ? ['-ee'] : []);
@@ -181,7 +228,10 @@ export class MediaProber {
       if (!raw) throw new ProcessingError(`cannot read the OpenEXR header: ${meta.warnings.join('; ')}`);
       applyExr(meta, raw);
     } else if (SHARP_FORMATS.has(f)) {
-      const [raw, sm] = await Promise.all([exifP, sharpMetadata(file).catch((e: unknown) => e as ProcessingError)]);
+      const [raw, sm] = await Promise.all([
+        exifP,
+        sharpMetadata(file).catch((e: unknown) => e as ProcessingError),
+      ]);
       if (sm instanceof Error) {
         // libvips refuses some valid files (e.g. 64-bit float TIFF); fall back to exiftool's header facts.
         if (!raw) throw sm;
@@ -200,18 +250,34 @@ export class MediaProber {
       const t = raw ? documentTags(raw) : {};
       meta.width = num(t['ImageWidth']);
       meta.height = num(t['ImageHeight']);
-      Object.assign(meta, { channels: 3, channelNames: ['R', 'G', 'B'], pixelType: 'float', bitDepth: 32, colourSpace: 'linear', linear: true, subimages: 1, container: 'hdr', compression: 'rle' });
+      Object.assign(meta, {
+        channels: 3,
+        channelNames: ['R', 'G', 'B'],
+        pixelType: 'float',
+        bitDepth: 32,
+        colourSpace: 'linear',
+        linear: true,
+        subimages: 1,
+        container: 'hdr',
+        compression: 'rle',
+      });
       meta.pixelAspect = 1;
     } else {
       const raw = await exifP;
       if (raw) applyImageExif(meta, documentTags(raw));
     }
     if (meta.width === null || meta.height === null || meta.width <= 0 || meta.height <= 0) {
-      throw new ProcessingError(`cannot read the image size${meta.warnings.length ? ': ' + meta.warnings.join('; ') : ''}`);
+      throw new ProcessingError(
+        `cannot read the image size${meta.warnings.length ? ': ' + meta.warnings.join('; ') : ''}`,
+      );
     }
   }
 
-  private async probeAudioVideo(file: string, meta: MediaMetadata, runFfprobe: () => Promise<FfprobeResult>): Promise<void> {
+  private async probeAudioVideo(
+    file: string,
+    meta: MediaMetadata,
+    runFfprobe: () => Promise<FfprobeResult>,
+  ): Promise<void> {
     const [fp, raw] = await Promise.all([runFfprobe(), this.exif(file, meta)]);
     meta.sources.push('ffprobe');
     applyFfprobeAv(meta, fp);
@@ -254,7 +320,8 @@ function applySharp(meta: MediaMetadata, m: sharp.Metadata): void {
   meta.container = m.format ?? meta.format;
   meta.width = m.width ?? null;
   meta.height = m.height ?? null;
-  if (m.pages && m.pages > 1 && m.pageHeight && meta.height === m.pageHeight * m.pages) meta.height = m.pageHeight;
+  if (m.pages && m.pages > 1 && m.pageHeight && meta.height === m.pageHeight * m.pages)
+    meta.height = m.pageHeight;
   meta.channels = m.channels ?? null;
   const d = m.depth ? SHARP_DEPTH[m.depth] : undefined;
   if (d) [meta.pixelType, meta.bitDepth] = d;
@@ -270,7 +337,18 @@ function applySharp(meta: MediaMetadata, m: sharp.Metadata): void {
   meta.pixelAspect = 1;
   meta.linear = m.depth === 'float' || m.depth === 'double';
   if (meta.linear) meta.colourSpace = 'linear';
-  const names = meta.channels === 1 ? ['Y'] : meta.channels === 2 ? ['Y', 'A'] : meta.channels === 3 ? ['R', 'G', 'B'] : meta.channels === 4 ? (m.space === 'cmyk' ? ['C', 'M', 'Y', 'K'] : ['R', 'G', 'B', 'A']) : null;
+  const names =
+    meta.channels === 1
+      ? ['Y']
+      : meta.channels === 2
+        ? ['Y', 'A']
+        : meta.channels === 3
+          ? ['R', 'G', 'B']
+          : meta.channels === 4
+            ? m.space === 'cmyk'
+              ? ['C', 'M', 'Y', 'K']
+              : ['R', 'G', 'B', 'A']
+            : null;
   meta.channelNames = names;
   if (m.compression) meta.compression = m.compression;
 }
@@ -283,8 +361,18 @@ function applyExifPixels(meta: MediaMetadata, t: Record<string, unknown>): void 
   const bps = t['BitsPerSample'];
   const bits = typeof bps === 'string' ? Number(bps.split(/\s+/)[0]) : num(bps);
   meta.bitDepth = bits !== null && Number.isFinite(bits) ? bits : null;
-  const sf = num(t['SampleFormat']) ?? (typeof t['SampleFormat'] === 'string' ? Number(String(t['SampleFormat']).split(/\s+/)[0]) : 1);
-  if (meta.bitDepth) meta.pixelType = sf === 3 ? (meta.bitDepth === 64 ? 'double' : 'float') : sf === 2 ? `int${meta.bitDepth}` : `uint${meta.bitDepth}`;
+  const sf =
+    num(t['SampleFormat']) ??
+    (typeof t['SampleFormat'] === 'string' ? Number(String(t['SampleFormat']).split(/\s+/)[0]) : 1);
+  if (meta.bitDepth)
+    meta.pixelType =
+      sf === 3
+        ? meta.bitDepth === 64
+          ? 'double'
+          : 'float'
+        : sf === 2
+          ? `int${meta.bitDepth}`
+          : `uint${meta.bitDepth}`;
   meta.linear = sf === 3;
   if (meta.linear) meta.colourSpace = 'linear';
   meta.subimages = 1;
@@ -296,7 +384,8 @@ function applyImageExif(meta: MediaMetadata, t: Record<string, unknown>): void {
   meta.height ??= num(t['ImageHeight']);
   const orientation = num(t['Orientation']);
   if (orientation !== null && orientation >= 1 && orientation <= 8) meta.orientation ??= orientation;
-  if (meta.orientation !== null) meta.rotation = { 3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270 }[meta.orientation] ?? 0;
+  if (meta.orientation !== null)
+    meta.rotation = { 3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270 }[meta.orientation] ?? 0;
   const icc = str(t['ProfileDescription']);
   const exifSpace = num(t['ColorSpace']);
   if (icc) meta.colourSpace = icc;
@@ -308,14 +397,18 @@ function applyImageExif(meta: MediaMetadata, t: Record<string, unknown>): void {
     if (meta.bitDepth) meta.pixelType = `uint${meta.bitDepth}`;
     meta.compression = 'none';
   }
-  if (meta.format === 'bmp') meta.compression = { 0: 'none', 1: 'rle8', 2: 'rle4', 3: 'bitfields', 6: 'bitfields' }[num(t['Compression']) ?? 0] ?? null;
+  if (meta.format === 'bmp')
+    meta.compression =
+      { 0: 'none', 1: 'rle8', 2: 'rle4', 3: 'bitfields', 6: 'bitfields' }[num(t['Compression']) ?? 0] ?? null;
   meta.camera = cameraInfo(t);
   Object.assign(meta.tags, descriptiveTags(t));
 }
 
 function applyExr(meta: MediaMetadata, raw: RawTags): void {
   const groups = ['Main', ...documentGroups(raw)];
-  const parts = groups.map((g, i) => exrPart(documentTags(raw, g), i)).filter((p) => p.dataWindow !== null || p.width !== null);
+  const parts = groups
+    .map((g, i) => exrPart(documentTags(raw, g), i))
+    .filter((p) => p.dataWindow !== null || p.width !== null);
   const first = parts[0];
   if (!first) throw new ProcessingError('cannot read the OpenEXR header (no data window)');
   const t = documentTags(raw);
@@ -329,21 +422,27 @@ function applyExr(meta: MediaMetadata, raw: RawTags): void {
   meta.channels = first.channelNames.length;
   meta.channelNames = first.channelNames;
   const types = first.channelTypes;
-  meta.pixelType = types.length === 0 ? null : types.every((x) => x === types[0]) ? types[0]! : types.join('/');
+  meta.pixelType =
+    types.length === 0 ? null : types.every((x) => x === types[0]) ? types[0]! : types.join('/');
   const bits = types.map((x) => (x === 'half' ? 16 : 32));
   meta.bitDepth = bits.length ? Math.max(...bits) : null;
   meta.compression = first.compression;
   meta.pixelAspect = num(t['PixelAspectRatio']) ?? 1;
   meta.colourSpace = 'linear';
   meta.linear = true;
-  if (first.type?.startsWith('deep')) meta.warnings.push('deep OpenEXR: no thumbnail without a deep-capable reader');
+  if (first.type?.startsWith('deep'))
+    meta.warnings.push('deep OpenEXR: no thumbnail without a deep-capable reader');
   meta.camera = cameraInfo(t);
   Object.assign(meta.tags, descriptiveTags(t));
   const chroma = str(t['Chromaticities']);
   if (chroma) meta.tags['chromaticities'] = chroma;
 }
 
-async function headerLayout(file: string, format: 'tga' | 'bmp', fileSize: number): Promise<HeaderLayout | null> {
+async function headerLayout(
+  file: string,
+  format: 'tga' | 'bmp',
+  fileSize: number,
+): Promise<HeaderLayout | null> {
   try {
     const head = await readHeader(file);
     return format === 'tga' ? tgaLayout(head, fileSize) : bmpLayout(head, fileSize);
@@ -384,7 +483,16 @@ function applyPixFmt(meta: MediaMetadata, pixFmt: string, info: PixFmtInfo | und
   meta.channels = info.palette ? 3 : info.components;
   meta.bitDepth = info.bits || null;
   meta.pixelType = info.float ? 'float' : info.bits ? `uint${info.bits}` : null;
-  meta.channelNames = meta.channels === 1 ? ['Y'] : meta.channels === 2 ? ['Y', 'A'] : meta.channels === 3 ? ['R', 'G', 'B'] : meta.channels === 4 ? ['R', 'G', 'B', 'A'] : null;
+  meta.channelNames =
+    meta.channels === 1
+      ? ['Y']
+      : meta.channels === 2
+        ? ['Y', 'A']
+        : meta.channels === 3
+          ? ['R', 'G', 'B']
+          : meta.channels === 4
+            ? ['R', 'G', 'B', 'A']
+            : null;
 }
 
 function sarToNumber(sar: string | undefined): number | null {
@@ -394,7 +502,9 @@ function sarToNumber(sar: string | undefined): number | null {
 
 function streamType(s: FfprobeStream): StreamSummary['type'] {
   const t = s.codec_type;
-  return t === 'video' || t === 'audio' || t === 'subtitle' || t === 'data' || t === 'attachment' ? t : 'unknown';
+  return t === 'video' || t === 'audio' || t === 'subtitle' || t === 'data' || t === 'attachment'
+    ? t
+    : 'unknown';
 }
 
 function applyFfprobeAv(meta: MediaMetadata, fp: FfprobeResult): void {
@@ -405,8 +515,14 @@ function applyFfprobeAv(meta: MediaMetadata, fp: FfprobeResult): void {
     const sum: StreamSummary = { index: s.index, type: streamType(s), codec: s.codec_name ?? null };
     if (isPicture(s)) sum.attachedPicture = true;
     if (s.tags?.['language']) sum.language = s.tags['language'];
-    if (s.codec_type === 'video') Object.assign(sum, { width: s.width ?? null, height: s.height ?? null, fps: normaliseRational(s.avg_frame_rate) });
-    if (s.codec_type === 'audio') Object.assign(sum, { sampleRate: num(s.sample_rate), channels: s.channels ?? null });
+    if (s.codec_type === 'video')
+      Object.assign(sum, {
+        width: s.width ?? null,
+        height: s.height ?? null,
+        fps: normaliseRational(s.avg_frame_rate),
+      });
+    if (s.codec_type === 'audio')
+      Object.assign(sum, { sampleRate: num(s.sample_rate), channels: s.channels ?? null });
     return sum;
   });
   const v = fp.streams.find((s) => s.codec_type === 'video' && !isPicture(s));
@@ -414,16 +530,19 @@ function applyFfprobeAv(meta: MediaMetadata, fp: FfprobeResult): void {
   if (!v && !a) throw new ProcessingError('ffprobe found no video or audio stream in the file');
   // The sniffed type is refined: an MP4/Ogg/ASF/FLV without video is audio, an "audio" Ogg with Theora is video.
   meta.mediaType = v ? 'video' : 'audio';
-  if (meta.mediaType === 'audio' && meta.mimeType.startsWith('video/')) meta.mimeType = meta.mimeType.replace('video/', 'audio/');
+  if (meta.mediaType === 'audio' && meta.mimeType.startsWith('video/'))
+    meta.mimeType = meta.mimeType.replace('video/', 'audio/');
 
   const dur = num(f.duration);
   meta.duration = dur !== null && dur > 0 ? roundMs(dur) : null;
   meta.bitRate = num(f.bit_rate);
   const main = v ?? a!;
   const tb = parseRational(main.time_base);
-  if (tb && typeof main.duration_ts === 'number' && main.duration_ts > 0) meta.durationRational = multiplyRational(main.duration_ts, tb);
+  if (tb && typeof main.duration_ts === 'number' && main.duration_ts > 0)
+    meta.durationRational = multiplyRational(main.duration_ts, tb);
   else if (dur !== null && dur > 0 && f.duration) meta.durationRational = microRational(f.duration);
-  if (meta.duration === null && meta.durationRational) meta.duration = roundMs(rationalToNumber(meta.durationRational));
+  if (meta.duration === null && meta.durationRational)
+    meta.duration = roundMs(rationalToNumber(meta.durationRational));
 
   if (v) {
     meta.videoCodec = v.codec_name ?? null;
@@ -449,17 +568,28 @@ function applyFfprobeAv(meta: MediaMetadata, fp: FfprobeResult): void {
       meta.frameCount = Math.round(meta.duration * rationalToNumber(meta.fps));
       meta.frameCountSource = 'estimated';
     }
-    const dm = v.side_data_list?.find((d) => d.side_data_type === 'Display Matrix' && typeof d.rotation === 'number');
+    const dm = v.side_data_list?.find(
+      (d) => d.side_data_type === 'Display Matrix' && typeof d.rotation === 'number',
+    );
     const rot = dm?.rotation ?? num(v.tags?.['rotate']);
     // ffprobe gives the display matrix angle counter-clockwise; Montu stores the clockwise display rotation.
-    meta.rotation = rot === null || rot === undefined ? 0 : ((((-rot % 360) + 360) % 360) + 0);
-    if (meta.rotation === 0 && typeof v.tags?.['rotate'] === 'string' && dm === undefined) meta.rotation = ((Number(v.tags['rotate']) % 360) + 360) % 360;
+    meta.rotation = rot === null || rot === undefined ? 0 : (((-rot % 360) + 360) % 360) + 0;
+    if (meta.rotation === 0 && typeof v.tags?.['rotate'] === 'string' && dm === undefined)
+      meta.rotation = ((Number(v.tags['rotate']) % 360) + 360) % 360;
   }
   meta.timecode =
-    v?.tags?.['timecode'] ?? fp.streams.find((s) => s.tags?.['timecode'])?.tags?.['timecode'] ?? f.tags?.['timecode'] ?? null;
+    v?.tags?.['timecode'] ??
+    fp.streams.find((s) => s.tags?.['timecode'])?.tags?.['timecode'] ??
+    f.tags?.['timecode'] ??
+    null;
   if (a) {
     const rawBits = num(a.bits_per_raw_sample);
-    const bits = rawBits && rawBits > 0 ? rawBits : a.bits_per_sample && a.bits_per_sample > 0 ? a.bits_per_sample : null;
+    const bits =
+      rawBits && rawBits > 0
+        ? rawBits
+        : a.bits_per_sample && a.bits_per_sample > 0
+          ? a.bits_per_sample
+          : null;
     meta.audio = {
       codec: a.codec_name ?? null,
       profile: a.profile ?? null,
@@ -473,7 +603,11 @@ function applyFfprobeAv(meta: MediaMetadata, fp: FfprobeResult): void {
   }
   for (const [k, val] of Object.entries(f.tags ?? {})) {
     const key = k.toLowerCase();
-    if (['title', 'artist', 'album', 'comment', 'encoder', 'creation_time', 'date'].includes(key) && typeof val === 'string') meta.tags[key] = val.slice(0, 2000);
+    if (
+      ['title', 'artist', 'album', 'comment', 'encoder', 'creation_time', 'date'].includes(key) &&
+      typeof val === 'string'
+    )
+      meta.tags[key] = val.slice(0, 2000);
   }
 }
 

@@ -58,15 +58,37 @@ function timescale(fps: string): number {
 function x264Args(opts: ProxyOptions, fps: string): string[] {
   const gop = opts.gop ?? PROXY_GOP;
   return [
-    '-c:v', 'libx264', '-preset', opts.preset ?? 'veryfast', '-crf', String(opts.crf ?? 20),
-    '-pix_fmt', 'yuv420p', '-profile:v', 'high',
-    '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
-    '-r', fps, '-fps_mode', 'cfr', '-video_track_timescale', String(timescale(fps)),
-    '-movflags', '+faststart',
+    '-c:v',
+    'libx264',
+    '-preset',
+    opts.preset ?? 'veryfast',
+    '-crf',
+    String(opts.crf ?? 20),
+    '-pix_fmt',
+    'yuv420p',
+    '-profile:v',
+    'high',
+    '-g',
+    String(gop),
+    '-keyint_min',
+    String(gop),
+    '-sc_threshold',
+    '0',
+    '-r',
+    fps,
+    '-fps_mode',
+    'cfr',
+    '-video_track_timescale',
+    String(timescale(fps)),
+    '-movflags',
+    '+faststart',
   ];
 }
 
-function progressParser(totalSeconds: number | null, cb?: (p: number) => void): ((line: string) => void) | undefined {
+function progressParser(
+  totalSeconds: number | null,
+  cb?: (p: number) => void,
+): ((line: string) => void) | undefined {
   if (!cb) return undefined;
   let last = -1;
   return (line) => {
@@ -83,7 +105,14 @@ function progressParser(totalSeconds: number | null, cb?: (p: number) => void): 
   };
 }
 
-async function finishOutput(out: string, width: number, height: number, fps: string, duration: number | null, mimeType: string): Promise<ProxyResult> {
+async function finishOutput(
+  out: string,
+  width: number,
+  height: number,
+  fps: string,
+  duration: number | null,
+  mimeType: string,
+): Promise<ProxyResult> {
   const st = await fsp.stat(out).catch(() => null);
   if (!st || st.size === 0) throw new ProcessingError('ffmpeg wrote no output');
   return { path: out, mimeType, size: st.size, width, height, fps, duration };
@@ -94,7 +123,12 @@ async function finishOutput(out: string, width: number, height: number, fps: str
  * (constant), keyframe every `gop` frames, at most `maxWidth` wide, first audio track as AAC.
  * Written to `outPath` (an .mp4 the caller then stores).
  */
-export async function createVideoProxy(file: string, meta: MediaMetadata, outPath: string, opts: ProxyOptions = {}): Promise<ProxyResult> {
+export async function createVideoProxy(
+  file: string,
+  meta: MediaMetadata,
+  outPath: string,
+  opts: ProxyOptions = {},
+): Promise<ProxyResult> {
   const limits = resolveLimits(opts.limits);
   if (meta.mediaType !== 'video') throw new ProcessingError(`a ${meta.mediaType} file has no video proxy`);
   checkDecodeLimits(meta, limits);
@@ -104,15 +138,38 @@ export async function createVideoProxy(file: string, meta: MediaMetadata, outPat
   const fps = meta.fps ?? meta.baseFps ?? DEFAULT_SEQUENCE_FPS;
   const audio = opts.audio !== false && meta.audio !== null;
   const args = [
-    '-v', 'error', '-nostdin', '-hide_banner', '-y',
+    '-v',
+    'error',
+    '-nostdin',
+    '-hide_banner',
+    '-y',
     ...ffmpegInputArgs(file, meta.format),
-    '-map', '0:v:0', ...(audio ? ['-map', '0:a:0?'] : []), '-sn', '-dn', '-map_metadata', '-1',
-    '-vf', `scale=${width}:${height}:flags=bicubic,setsar=1`,
+    '-map',
+    '0:v:0',
+    ...(audio ? ['-map', '0:a:0?'] : []),
+    '-sn',
+    '-dn',
+    '-map_metadata',
+    '-1',
+    '-vf',
+    `scale=${width}:${height}:flags=bicubic,setsar=1`,
     ...x264Args(opts, fps),
-    ...(audio ? ['-c:a', 'aac', '-b:a', '160k', '-ac', String(Math.min(2, meta.audio?.channels ?? 2)), '-ar', '48000'] : ['-an']),
-    '-progress', 'pipe:1', '-nostats', '-f', 'mp4', outPath,
+    ...(audio
+      ? ['-c:a', 'aac', '-b:a', '160k', '-ac', String(Math.min(2, meta.audio?.channels ?? 2)), '-ar', '48000']
+      : ['-an']),
+    '-progress',
+    'pipe:1',
+    '-nostats',
+    '-f',
+    'mp4',
+    outPath,
   ];
-  await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: limits.proxyTimeoutMs, memoryBytes: limits.toolMemoryBytes, signal: opts.signal, onStdoutLine: progressParser(meta.duration, opts.onProgress) });
+  await runTool(TOOL_PATHS.ffmpeg, args, {
+    timeoutMs: limits.proxyTimeoutMs,
+    memoryBytes: limits.toolMemoryBytes,
+    signal: opts.signal,
+    onStdoutLine: progressParser(meta.duration, opts.onProgress),
+  });
   return finishOutput(outPath, width, height, fps, meta.duration, 'video/mp4');
 }
 
@@ -127,14 +184,20 @@ export interface SequenceProxyOptions extends ProxyOptions {
  * start + i (notes keyed to frames stay right). Linear EXR frames get the sRGB transfer
  * (ffmpeg's EXR `apply_trc`). `firstFrame` is the probed metadata of the first frame.
  */
-export async function createSequenceProxy(seq: ImageSequence, firstFrame: MediaMetadata, outPath: string, opts: SequenceProxyOptions = {}): Promise<ProxyResult> {
+export async function createSequenceProxy(
+  seq: ImageSequence,
+  firstFrame: MediaMetadata,
+  outPath: string,
+  opts: SequenceProxyOptions = {},
+): Promise<ProxyResult> {
   const limits = resolveLimits(opts.limits);
   const fps = normaliseRational(opts.fps ?? DEFAULT_SEQUENCE_FPS);
   if (!fps) throw new ProcessingError(`not a frame rate: ${opts.fps}`);
   checkDecodeLimits(firstFrame, limits);
   const total = seq.end - seq.start + 1;
   const duration = roundMs(total / rationalToNumber(fps));
-  if (duration > limits.maxDurationSeconds) throw new ProcessingError(`the sequence lasts ${duration} s, more than the limit`);
+  if (duration > limits.maxDurationSeconds)
+    throw new ProcessingError(`the sequence lasts ${duration} s, more than the limit`);
   const src = displaySize(firstFrame);
   const { width, height } = proxySize(src.width, src.height, opts.maxWidth ?? PROXY_MAX_WIDTH);
   const ext = path.extname(seq.frames[0]!.path) || seq.ext || '.img';
@@ -150,17 +213,43 @@ export async function createSequenceProxy(seq: ImageSequence, firstFrame: MediaM
     }
     const decoder = firstFrame.format === 'exr' ? ['-apply_trc', 'iec61966_2_1'] : [];
     const args = [
-      '-v', 'error', '-nostdin', '-hide_banner', '-y',
-      '-protocol_whitelist', 'file,pipe',
-      '-f', 'image2', '-framerate', fps, '-start_number', '0', ...decoder,
-      '-i', 'file:' + path.join(dir, '%06d' + ext),
-      '-map', '0:v:0', '-an',
-      '-vf', `scale=${width}:${height}:flags=bicubic,setsar=1`,
+      '-v',
+      'error',
+      '-nostdin',
+      '-hide_banner',
+      '-y',
+      '-protocol_whitelist',
+      'file,pipe',
+      '-f',
+      'image2',
+      '-framerate',
+      fps,
+      '-start_number',
+      '0',
+      ...decoder,
+      '-i',
+      'file:' + path.join(dir, '%06d' + ext),
+      '-map',
+      '0:v:0',
+      '-an',
+      '-vf',
+      `scale=${width}:${height}:flags=bicubic,setsar=1`,
       ...x264Args(opts, fps),
-      '-frames:v', String(total),
-      '-progress', 'pipe:1', '-nostats', '-f', 'mp4', outPath,
+      '-frames:v',
+      String(total),
+      '-progress',
+      'pipe:1',
+      '-nostats',
+      '-f',
+      'mp4',
+      outPath,
     ];
-    await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: limits.proxyTimeoutMs, memoryBytes: limits.toolMemoryBytes, signal: opts.signal, onStdoutLine: progressParser(duration, opts.onProgress) });
+    await runTool(TOOL_PATHS.ffmpeg, args, {
+      timeoutMs: limits.proxyTimeoutMs,
+      memoryBytes: limits.toolMemoryBytes,
+      signal: opts.signal,
+      onStdoutLine: progressParser(duration, opts.onProgress),
+    });
     return await finishOutput(outPath, width, height, fps, duration, 'video/mp4');
   } finally {
     await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
@@ -176,12 +265,21 @@ export interface WebImageOptions extends EncodeOptions {
 }
 
 /** Full-resolution web image of a still (JPEG default, quality 90), with the same display transform as thumbnails. */
-export async function createWebImage(file: string, meta: MediaMetadata, opts: WebImageOptions = {}): Promise<RenderedImage> {
+export async function createWebImage(
+  file: string,
+  meta: MediaMetadata,
+  opts: WebImageOptions = {},
+): Promise<RenderedImage> {
   const limits = resolveLimits(opts.limits);
   if (meta.mediaType !== 'image') throw new ProcessingError(`a ${meta.mediaType} file has no web image`);
   return renderStill(file, meta, {
-    format: opts.format, quality: opts.quality ?? 90, maxEdge: opts.maxEdge ?? null, toneMap: opts.toneMap,
-    limits, timeoutMs: limits.thumbnailTimeoutMs, signal: opts.signal,
+    format: opts.format,
+    quality: opts.quality ?? 90,
+    maxEdge: opts.maxEdge ?? null,
+    toneMap: opts.toneMap,
+    limits,
+    timeoutMs: limits.thumbnailTimeoutMs,
+    signal: opts.signal,
   });
 }
 
@@ -194,7 +292,12 @@ export interface AudioPreviewOptions {
 }
 
 /** Audio preview for browsers: AAC 192 kb/s in M4A (+faststart) or MP3, stereo at most, 48/44.1 kHz. */
-export async function createAudioPreview(file: string, meta: MediaMetadata, outPath: string, opts: AudioPreviewOptions = {}): Promise<ProxyResult> {
+export async function createAudioPreview(
+  file: string,
+  meta: MediaMetadata,
+  outPath: string,
+  opts: AudioPreviewOptions = {},
+): Promise<ProxyResult> {
   const limits = resolveLimits(opts.limits);
   if (!meta.audio) throw new ProcessingError('the file has no audio');
   checkDecodeLimits(meta, limits);
@@ -202,14 +305,38 @@ export async function createAudioPreview(file: string, meta: MediaMetadata, outP
   const channels = Math.min(2, meta.audio.channels ?? 2);
   const rate = mp3 ? 44100 : 48000;
   const args = [
-    '-v', 'error', '-nostdin', '-hide_banner', '-y',
+    '-v',
+    'error',
+    '-nostdin',
+    '-hide_banner',
+    '-y',
     ...ffmpegInputArgs(file, meta.format),
-    '-map', '0:a:0', '-vn', '-sn', '-dn', '-map_metadata', '-1', '-ac', String(channels), '-ar', String(rate),
-    ...(mp3 ? ['-c:a', 'libmp3lame', '-b:a', '192k', '-f', 'mp3'] : ['-c:a', 'aac', '-b:a', '192k', '-movflags', '+faststart', '-f', 'mp4']),
-    '-progress', 'pipe:1', '-nostats', outPath,
+    '-map',
+    '0:a:0',
+    '-vn',
+    '-sn',
+    '-dn',
+    '-map_metadata',
+    '-1',
+    '-ac',
+    String(channels),
+    '-ar',
+    String(rate),
+    ...(mp3
+      ? ['-c:a', 'libmp3lame', '-b:a', '192k', '-f', 'mp3']
+      : ['-c:a', 'aac', '-b:a', '192k', '-movflags', '+faststart', '-f', 'mp4']),
+    '-progress',
+    'pipe:1',
+    '-nostats',
+    outPath,
   ];
   try {
-    await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: limits.proxyTimeoutMs, memoryBytes: limits.toolMemoryBytes, signal: opts.signal, onStdoutLine: progressParser(meta.duration, opts.onProgress) });
+    await runTool(TOOL_PATHS.ffmpeg, args, {
+      timeoutMs: limits.proxyTimeoutMs,
+      memoryBytes: limits.toolMemoryBytes,
+      signal: opts.signal,
+      onStdoutLine: progressParser(meta.duration, opts.onProgress),
+    });
   } catch (e) {
     throw e instanceof ProcessingError ? e : new ProcessingError(errorMessage(e), { cause: e });
   }

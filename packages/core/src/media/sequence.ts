@@ -48,11 +48,13 @@ export function isSequencePattern(p: string): boolean {
 
 function checkPathSafe(p: string, root?: string): string {
   if (p.includes('\0')) throw new ValidationError('sequence path contains a NUL byte');
-  if (p.split(/[\\/]+/).includes('..')) throw new ValidationError(`sequence path must not contain "..": ${p}`, { path: p });
+  if (p.split(/[\\/]+/).includes('..'))
+    throw new ValidationError(`sequence path must not contain "..": ${p}`, { path: p });
   const resolved = path.resolve(root ?? '.', p);
   if (root !== undefined) {
     const r = path.resolve(root);
-    if (resolved !== r && !resolved.startsWith(r + path.sep)) throw new ValidationError(`sequence path leaves its root folder: ${p}`, { path: p });
+    if (resolved !== r && !resolved.startsWith(r + path.sep))
+      throw new ValidationError(`sequence path leaves its root folder: ${p}`, { path: p });
   }
   return resolved;
 }
@@ -65,14 +67,18 @@ export function parseSequencePattern(pattern: string, root?: string): SequencePa
   if (!m) throw new ValidationError(`not a frame pattern (use ####, @@@@ or %04d): ${pattern}`, { pattern });
   const token = m[2]!;
   const padding = token.startsWith('%') ? (m[3] ? Number(m[3]) : 0) : token.length;
-  if (padding > 12) throw new ValidationError(`frame padding of ${padding} digits is not supported`, { pattern });
+  if (padding > 12)
+    throw new ValidationError(`frame padding of ${padding} digits is not supported`, { pattern });
   const ext = m[4] ?? '';
-  if (/[#@%]/.test(m[1]!)) throw new ValidationError(`a frame pattern has one placeholder: ${pattern}`, { pattern });
+  if (/[#@%]/.test(m[1]!))
+    throw new ValidationError(`a frame pattern has one placeholder: ${pattern}`, { pattern });
   return { dir: path.dirname(resolved), base: m[1]!, padding, ext };
 }
 
 /** Splits `beauty.1001.exr` into base `beauty.`, digits `1001`, ext `.exr` (the last digit run before the extension). */
-export function parseFrameFileName(name: string): { base: string; digits: string; frame: number; ext: string } | null {
+export function parseFrameFileName(
+  name: string,
+): { base: string; digits: string; frame: number; ext: string } | null {
   const m = /^(.*?)(\d+)((?:\.[A-Za-z][A-Za-z0-9]*)*)$/.exec(name);
   if (!m) return null;
   const digits = m[2]!;
@@ -95,7 +101,10 @@ function build(dir: string, entries: Array<{ name: string; full: string }>): Ima
   const first = parsed[0]!;
   for (const p of parsed) {
     if (p.base !== first.base || p.ext !== first.ext) {
-      throw new ValidationError(`frames do not share one pattern: ${first.base}#${first.ext} and ${p.base}#${p.ext}`, { files: [entries[0]!.name, p.base + p.digits + p.ext] });
+      throw new ValidationError(
+        `frames do not share one pattern: ${first.base}#${first.ext} and ${p.base}#${p.ext}`,
+        { files: [entries[0]!.name, p.base + p.digits + p.ext] },
+      );
     }
   }
   // Padding: a leading zero fixes it; otherwise equal lengths imply it; mixed lengths mean unpadded.
@@ -104,8 +113,14 @@ function build(dir: string, entries: Array<{ name: string; full: string }>): Ima
   if (zeroPadded.length > 0) {
     padding = zeroPadded[0]!.digits.length;
     for (const p of parsed) {
-      if (p.digits.length < padding || (p.digits.length > padding && p.digits.startsWith('0')) || (p.digits.startsWith('0') && p.digits.length !== padding)) {
-        throw new ValidationError(`frames do not share one padding: ${p.base}${p.digits}${p.ext}`, { padding });
+      if (
+        p.digits.length < padding ||
+        (p.digits.length > padding && p.digits.startsWith('0')) ||
+        (p.digits.startsWith('0') && p.digits.length !== padding)
+      ) {
+        throw new ValidationError(`frames do not share one padding: ${p.base}${p.digits}${p.ext}`, {
+          padding,
+        });
       }
     }
   } else {
@@ -121,14 +136,27 @@ function build(dir: string, entries: Array<{ name: string; full: string }>): Ima
   const start = frames[0]!.frame;
   const end = frames[frames.length - 1]!.frame;
   if (end - start + 1 - frames.length > MAX_SEQUENCE_GAPS) {
-    throw new ValidationError(`the sequence ${start}–${end} has more than ${MAX_SEQUENCE_GAPS} missing frames`, { start, end });
+    throw new ValidationError(
+      `the sequence ${start}–${end} has more than ${MAX_SEQUENCE_GAPS} missing frames`,
+      { start, end },
+    );
   }
   const missing: number[] = [];
   for (let f = start, i = 0; f <= end; f++) {
     if (frames[i]?.frame === f) i++;
     else missing.push(f);
   }
-  return { dir, base: first.base, padding, ext: first.ext, pattern: formatPattern(first.base, padding, first.ext), frames, start, end, missing };
+  return {
+    dir,
+    base: first.base,
+    padding,
+    ext: first.ext,
+    pattern: formatPattern(first.base, padding, first.ext),
+    frames,
+    start,
+    end,
+    missing,
+  };
 }
 
 export interface DetectSequenceOptions {
@@ -141,14 +169,20 @@ export interface DetectSequenceOptions {
  * `beauty.@@@@.exr`), a directory holding exactly one sequence, or a list of frame files.
  * Throws ValidationError when the input is not one well-formed sequence.
  */
-export async function detectSequence(input: string | readonly string[], opts: DetectSequenceOptions = {}): Promise<ImageSequence> {
+export async function detectSequence(
+  input: string | readonly string[],
+  opts: DetectSequenceOptions = {},
+): Promise<ImageSequence> {
   if (Array.isArray(input)) {
     const list = input as readonly string[];
     if (list.length === 0) throw new ValidationError('the frame list is empty');
     const resolved = list.map((p) => checkPathSafe(p, opts.root));
     const dirs = new Set(resolved.map((p) => path.dirname(p)));
     if (dirs.size !== 1) throw new ValidationError('all frames of a sequence must be in one folder');
-    return build([...dirs][0]!, resolved.map((full) => ({ name: path.basename(full), full })));
+    return build(
+      [...dirs][0]!,
+      resolved.map((full) => ({ name: path.basename(full), full })),
+    );
   }
   const single = input as string;
   if (isSequencePattern(single)) {
@@ -159,10 +193,15 @@ export async function detectSequence(input: string | readonly string[], opts: De
       const m = re.exec(n);
       if (!m) return false;
       const d = m[1]!;
-      return pat.padding === 0 ? true : d.length === pat.padding || (d.length > pat.padding && !d.startsWith('0'));
+      return pat.padding === 0
+        ? true
+        : d.length === pat.padding || (d.length > pat.padding && !d.startsWith('0'));
     });
     if (matched.length === 0) throw new ValidationError(`no frames match ${single}`, { pattern: single });
-    const seq = build(pat.dir, matched.map((n) => ({ name: n, full: path.join(pat.dir, n) })));
+    const seq = build(
+      pat.dir,
+      matched.map((n) => ({ name: n, full: path.join(pat.dir, n) })),
+    );
     if (pat.padding > 0) {
       seq.padding = pat.padding;
       seq.pattern = formatPattern(pat.base, pat.padding, pat.ext);
@@ -171,7 +210,8 @@ export async function detectSequence(input: string | readonly string[], opts: De
   }
   const dir = checkPathSafe(single, opts.root);
   const stat = await fsp.stat(dir).catch(() => null);
-  if (!stat?.isDirectory()) throw new ValidationError(`not a folder, frame pattern or frame list: ${single}`, { path: single });
+  if (!stat?.isDirectory())
+    throw new ValidationError(`not a folder, frame pattern or frame list: ${single}`, { path: single });
   const names = (await listFiles(dir)).filter((n) => !n.startsWith('.'));
   const groups = new Map<string, string[]>();
   for (const n of names) {
@@ -181,10 +221,18 @@ export async function detectSequence(input: string | readonly string[], opts: De
     groups.set(key, [...(groups.get(key) ?? []), n]);
   }
   if (groups.size !== 1) {
-    throw new ValidationError(groups.size === 0 ? `no numbered frames in ${single}` : `the folder ${single} holds ${groups.size} sequences; give a pattern`, { path: single });
+    throw new ValidationError(
+      groups.size === 0
+        ? `no numbered frames in ${single}`
+        : `the folder ${single} holds ${groups.size} sequences; give a pattern`,
+      { path: single },
+    );
   }
   const only = [...groups.values()][0]!;
-  return build(dir, only.map((n) => ({ name: n, full: path.join(dir, n) })));
+  return build(
+    dir,
+    only.map((n) => ({ name: n, full: path.join(dir, n) })),
+  );
 }
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -15,12 +15,45 @@ export const SNIFF_BYTES = 8192;
 // file-type extensions we accept, with the media type they imply. Everything else is refused:
 // an allow-list, so HTML, SVG, PDF or archives renamed as images never get in.
 const ALLOWED: Record<string, MediaType> = {
-  jpg: 'image', png: 'image', apng: 'image', tif: 'image', gif: 'image', webp: 'image', bmp: 'image',
-  exr: 'image', avif: 'image', heic: 'image', jxl: 'image', jp2: 'image', psd: 'image',
-  mov: 'video', mp4: 'video', m4v: 'video', mkv: 'video', webm: 'video', avi: 'video', flv: 'video',
-  asf: 'video', wmv: 'video', mxf: 'video', mts: 'video', mpg: 'video', '3gp': 'video', ogv: 'video',
-  wav: 'audio', mp3: 'audio', aac: 'audio', m4a: 'audio', flac: 'audio', ogg: 'audio', opus: 'audio',
-  aif: 'audio', oga: 'audio', wma: 'audio', mp2: 'audio', ac3: 'audio',
+  jpg: 'image',
+  png: 'image',
+  apng: 'image',
+  tif: 'image',
+  gif: 'image',
+  webp: 'image',
+  bmp: 'image',
+  exr: 'image',
+  avif: 'image',
+  heic: 'image',
+  jxl: 'image',
+  jp2: 'image',
+  psd: 'image',
+  mov: 'video',
+  mp4: 'video',
+  m4v: 'video',
+  mkv: 'video',
+  webm: 'video',
+  avi: 'video',
+  flv: 'video',
+  asf: 'video',
+  wmv: 'video',
+  mxf: 'video',
+  mts: 'video',
+  mpg: 'video',
+  '3gp': 'video',
+  ogv: 'video',
+  wav: 'audio',
+  mp3: 'audio',
+  aac: 'audio',
+  m4a: 'audio',
+  flac: 'audio',
+  ogg: 'audio',
+  opus: 'audio',
+  aif: 'audio',
+  oga: 'audio',
+  wma: 'audio',
+  mp2: 'audio',
+  ac3: 'audio',
 };
 
 const MIME_OVERRIDES: Record<string, string> = {
@@ -43,13 +76,19 @@ export async function sniffBuffer(head: Uint8Array, fileName = ''): Promise<Snif
     if (magic === 'SDPX' || magic === 'XPDS') return result('image', 'dpx');
   }
   // OpenEXR: magic 76 2f 31 01 (file-type does not recognise it).
-  if (buf.length >= 4 && buf[0] === 0x76 && buf[1] === 0x2f && buf[2] === 0x31 && buf[3] === 0x01) return result('image', 'exr');
+  if (buf.length >= 4 && buf[0] === 0x76 && buf[1] === 0x2f && buf[2] === 0x31 && buf[3] === 0x01)
+    return result('image', 'exr');
   if (buf.toString('latin1', 0, 10) === '#?RADIANCE' || buf.toString('latin1', 0, 6) === '#?RGBE') {
     return result('image', 'hdr');
   }
   const ft = await fileTypeFromBuffer(buf).catch(() => undefined);
   // A TGA whose header happens to look like an icon (file-type's weak ICO/CUR check).
-  if (ft && (ft.ext === 'cur' || ft.ext === 'ico') && /\.(tga|icb|vda|vst)$/i.test(fileName) && looksLikeTga(buf)) {
+  if (
+    ft &&
+    (ft.ext === 'cur' || ft.ext === 'ico') &&
+    /\.(tga|icb|vda|vst)$/i.test(fileName) &&
+    looksLikeTga(buf)
+  ) {
     return result('image', 'tga');
   }
   if (ft) {
@@ -60,7 +99,8 @@ export async function sniffBuffer(head: Uint8Array, fileName = ''): Promise<Snif
   }
   // TIFF whose first IFD lies beyond the sniffed bytes (file-type needs to read it).
   const t4 = buf.toString('latin1', 0, 4);
-  if (t4 === 'II*\0' || t4 === 'MM\0*' || t4 === 'II+\0' || t4 === 'MM\0+') return { mediaType: 'image', format: 'tif', mimeType: 'image/tiff' };
+  if (t4 === 'II*\0' || t4 === 'MM\0*' || t4 === 'II+\0' || t4 === 'MM\0+')
+    return { mediaType: 'image', format: 'tif', mimeType: 'image/tiff' };
   if (/\.(tga|icb|vda|vst)$/i.test(fileName) && looksLikeTga(buf)) return result('image', 'tga');
   return null;
 }

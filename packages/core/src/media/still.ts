@@ -43,22 +43,44 @@ export interface StillOptions extends EncodeOptions {
 
 /** Fits w × h inside a square of `maxEdge` keeping the aspect ratio (never enlarging); at least 1 px. */
 export function fitInside(w: number, h: number, maxEdge: number | null): { width: number; height: number } {
-  if (maxEdge === null || (w <= maxEdge && h <= maxEdge)) return { width: Math.max(1, Math.round(w)), height: Math.max(1, Math.round(h)) };
+  if (maxEdge === null || (w <= maxEdge && h <= maxEdge))
+    return { width: Math.max(1, Math.round(w)), height: Math.max(1, Math.round(h)) };
   const s = maxEdge / Math.max(w, h);
   return { width: Math.max(1, Math.round(w * s)), height: Math.max(1, Math.round(h * s)) };
 }
 
-export async function encodeRaw(raw: Buffer, width: number, height: number, channels: 1 | 2 | 3 | 4, opts: EncodeOptions, transform: RenderedImage['transform']): Promise<RenderedImage> {
+export async function encodeRaw(
+  raw: Buffer,
+  width: number,
+  height: number,
+  channels: 1 | 2 | 3 | 4,
+  opts: EncodeOptions,
+  transform: RenderedImage['transform'],
+): Promise<RenderedImage> {
   return encode(sharp(raw, { raw: { width, height, channels } }), opts, transform);
 }
 
-async function encode(img: sharp.Sharp, opts: EncodeOptions, transform: RenderedImage['transform']): Promise<RenderedImage> {
+async function encode(
+  img: sharp.Sharp,
+  opts: EncodeOptions,
+  transform: RenderedImage['transform'],
+): Promise<RenderedImage> {
   const format = opts.format ?? 'jpeg';
   const quality = opts.quality ?? 80;
   try {
-    const out = format === 'webp' ? img.webp({ quality }) : img.flatten({ background: ALPHA_BACKGROUND }).jpeg({ quality });
+    const out =
+      format === 'webp'
+        ? img.webp({ quality })
+        : img.flatten({ background: ALPHA_BACKGROUND }).jpeg({ quality });
     const { data, info } = await out.toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, format, mimeType: format === 'webp' ? 'image/webp' : 'image/jpeg', transform };
+    return {
+      data,
+      width: info.width,
+      height: info.height,
+      format,
+      mimeType: format === 'webp' ? 'image/webp' : 'image/jpeg',
+      transform,
+    };
   } catch (e) {
     throw new ProcessingError(`image encoding failed: ${errorMessage(e)}`, { cause: e });
   }
@@ -77,7 +99,11 @@ export function displaySize(meta: MediaMetadata): { width: number; height: numbe
  * Renders a still image (or the first frame/page/part of one) at a bounded size. Limits are
  * checked from the probed header before anything is decoded.
  */
-export async function renderStill(file: string, meta: MediaMetadata, opts: StillOptions): Promise<RenderedImage> {
+export async function renderStill(
+  file: string,
+  meta: MediaMetadata,
+  opts: StillOptions,
+): Promise<RenderedImage> {
   checkDecodeLimits(meta, opts.limits);
   const toneMap = opts.toneMap ?? 'srgb';
   if (meta.linear && process.env['OCIO'] && findTool(TOOL_PATHS.oiiotool)) {
@@ -96,7 +122,10 @@ export async function renderStill(file: string, meta: MediaMetadata, opts: Still
       }
     }
   }
-  if (SHARP_FORMATS.has(meta.format) && !meta.warnings.some((w) => w.startsWith('cannot read the image header'))) {
+  if (
+    SHARP_FORMATS.has(meta.format) &&
+    !meta.warnings.some((w) => w.startsWith('cannot read the image header'))
+  ) {
     // Truncated PNG/GIF/WebP data is only a warning to their decoders: refuse it. libtiff warns
     // about much that is valid (old-style LZW, unknown tags): TIFF fails on errors only.
     return renderWithSharp(file, meta, opts, toneMap, meta.format === 'tif' ? 'error' : 'warning');
@@ -105,11 +134,18 @@ export async function renderStill(file: string, meta: MediaMetadata, opts: Still
   return renderWithFfmpeg(file, meta, opts, toneMap);
 }
 
-async function renderWithSharp(file: string, meta: MediaMetadata, opts: StillOptions, toneMap: ToneMap, failOn: 'none' | 'warning' | 'error'): Promise<RenderedImage> {
+async function renderWithSharp(
+  file: string,
+  meta: MediaMetadata,
+  opts: StillOptions,
+  toneMap: ToneMap,
+  failOn: 'none' | 'warning' | 'error',
+): Promise<RenderedImage> {
   const edge = opts.maxEdge;
   try {
     let img = sharp(file, { limitInputPixels: opts.limits.maxPixels, failOn, sequentialRead: true }).rotate();
-    if (edge !== null) img = img.resize({ width: edge, height: edge, fit: 'inside', withoutEnlargement: true });
+    if (edge !== null)
+      img = img.resize({ width: edge, height: edge, fit: 'inside', withoutEnlargement: true });
     if (meta.linear) {
       const { data, info } = await img.raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
       const rgb = floatInterleavedToRgb8(data, info.channels, toneMap);
@@ -123,26 +159,51 @@ async function renderWithSharp(file: string, meta: MediaMetadata, opts: StillOpt
 }
 
 /** ffmpeg decodes EXR, DPX, TGA, BMP, …; it scales, and linear data comes out as float for our transform. */
-async function renderWithFfmpeg(file: string, meta: MediaMetadata, opts: StillOptions, toneMap: ToneMap, tolerant = false): Promise<RenderedImage> {
+async function renderWithFfmpeg(
+  file: string,
+  meta: MediaMetadata,
+  opts: StillOptions,
+  toneMap: ToneMap,
+  tolerant = false,
+): Promise<RenderedImage> {
   const src = displaySize(meta);
   const { width, height } = fitInside(src.width, src.height, opts.maxEdge);
   const pixFmt = meta.linear ? 'gbrpf32le' : 'rgba';
   const input = await withToolExtension(file, meta.format);
   try {
     const args = [
-      '-v', 'error', '-nostdin', '-hide_banner',
+      '-v',
+      'error',
+      '-nostdin',
+      '-hide_banner',
       ...ffmpegInputArgs(input.path, meta.format),
-      '-map', '0:v:0', '-frames:v', '1',
-      '-vf', `scale=${width}:${height}:flags=area`,
-      '-f', 'rawvideo', '-pix_fmt', pixFmt, 'pipe:1',
+      '-map',
+      '0:v:0',
+      '-frames:v',
+      '1',
+      '-vf',
+      `scale=${width}:${height}:flags=area`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      pixFmt,
+      'pipe:1',
     ];
     const expected = width * height * (meta.linear ? 12 : 4);
-    const { stdout, stderr } = await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: opts.timeoutMs, maxStdoutBytes: expected + 1, signal: opts.signal, memoryBytes: opts.limits.toolMemoryBytes });
+    const { stdout, stderr } = await runTool(TOOL_PATHS.ffmpeg, args, {
+      timeoutMs: opts.timeoutMs,
+      maxStdoutBytes: expected + 1,
+      signal: opts.signal,
+      memoryBytes: opts.limits.toolMemoryBytes,
+    });
     // A still that decodes with errors (ffmpeg fills the damaged blocks) is not shown half-broken.
     if (stdout.length !== expected || (!tolerant && stderr.trim() !== '')) {
-      throw new ProcessingError(`ffmpeg could not decode the picture${stderr.trim() ? ': ' + stderrTail(stderr) : ''}`);
+      throw new ProcessingError(
+        `ffmpeg could not decode the picture${stderr.trim() ? ': ' + stderrTail(stderr) : ''}`,
+      );
     }
-    if (meta.linear) return await encodeRaw(gbrpf32ToRgb8(stdout, width, height, toneMap), width, height, 3, opts, toneMap);
+    if (meta.linear)
+      return await encodeRaw(gbrpf32ToRgb8(stdout, width, height, toneMap), width, height, 3, opts, toneMap);
     // TGA/BMP writers often leave the alpha channel at zero: a fully transparent picture is shown opaque.
     let transparent = true;
     for (let i = 3; i < stdout.length && transparent; i += 4) if (stdout[i] !== 0) transparent = false;
@@ -154,12 +215,22 @@ async function renderWithFfmpeg(file: string, meta: MediaMetadata, opts: StillOp
 }
 
 /** Radiance HDR: neither sharp's libvips build nor ffmpeg 5.1 decode it; the system `vips` CLI does. */
-async function renderHdrWithVips(file: string, meta: MediaMetadata, opts: StillOptions, toneMap: ToneMap): Promise<RenderedImage> {
-  if (!findTool(TOOL_PATHS.vips)) throw new ProcessingError('Radiance HDR needs the `vips` command (libvips-tools) to be decoded');
+async function renderHdrWithVips(
+  file: string,
+  meta: MediaMetadata,
+  opts: StillOptions,
+  toneMap: ToneMap,
+): Promise<RenderedImage> {
+  if (!findTool(TOOL_PATHS.vips))
+    throw new ProcessingError('Radiance HDR needs the `vips` command (libvips-tools) to be decoded');
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-hdr-'));
   try {
     const tmp = path.join(dir, 'float.v');
-    await runTool(TOOL_PATHS.vips, ['rad2float', path.resolve(file), tmp], { timeoutMs: opts.timeoutMs, signal: opts.signal, memoryBytes: opts.limits.toolMemoryBytes });
+    await runTool(TOOL_PATHS.vips, ['rad2float', path.resolve(file), tmp], {
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      memoryBytes: opts.limits.toolMemoryBytes,
+    });
     return await renderWithSharp(tmp, { ...meta, format: 'vips', linear: true }, opts, toneMap, 'error');
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
@@ -178,8 +249,25 @@ async function renderWithOiio(file: string, meta: MediaMetadata, opts: StillOpti
     const out = path.join(dir, 'display.png');
     const display = process.env['MONTU_OCIO_DISPLAY'] ?? '';
     const view = process.env['MONTU_OCIO_VIEW'] ?? '';
-    const args = [path.resolve(file), '--ch', 'R,G,B', '--ociodisplay', display, view, '--fit', `${width}x${height}`, '-d', 'uint8', '-o', out];
-    await runTool(TOOL_PATHS.oiiotool, args, { timeoutMs: opts.timeoutMs, signal: opts.signal, memoryBytes: opts.limits.toolMemoryBytes });
+    const args = [
+      path.resolve(file),
+      '--ch',
+      'R,G,B',
+      '--ociodisplay',
+      display,
+      view,
+      '--fit',
+      `${width}x${height}`,
+      '-d',
+      'uint8',
+      '-o',
+      out,
+    ];
+    await runTool(TOOL_PATHS.oiiotool, args, {
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      memoryBytes: opts.limits.toolMemoryBytes,
+    });
     return await encode(sharp(await fsp.readFile(out)), opts, 'ocio');
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });

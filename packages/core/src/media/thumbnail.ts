@@ -4,7 +4,14 @@ import { ffmpegInputArgs } from './ffmpeg-input.js';
 import { checkDecodeLimits, resolveLimits, type MediaLimits } from './limits.js';
 import type { MediaMetadata } from './metadata.js';
 import { rationalToNumber } from './rational.js';
-import { displaySize, encodeRaw, fitInside, renderStill, type EncodeOptions, type RenderedImage } from './still.js';
+import {
+  displaySize,
+  encodeRaw,
+  fitInside,
+  renderStill,
+  type EncodeOptions,
+  type RenderedImage,
+} from './still.js';
 import { runTool, TOOL_PATHS } from './tools.js';
 
 export const DEFAULT_THUMBNAIL_SIZE = 256;
@@ -27,11 +34,22 @@ export interface ThumbnailOptions extends EncodeOptions {
  * video as the frame at `timestamp` (input seeking), audio as a waveform picture.
  * Throws ProcessingError (with the tool's stderr tail) on any failure or limit.
  */
-export async function createThumbnail(file: string, meta: MediaMetadata, opts: ThumbnailOptions = {}): Promise<RenderedImage> {
+export async function createThumbnail(
+  file: string,
+  meta: MediaMetadata,
+  opts: ThumbnailOptions = {},
+): Promise<RenderedImage> {
   const limits = resolveLimits(opts.limits);
   const size = opts.size ?? DEFAULT_THUMBNAIL_SIZE;
-  if (!Number.isInteger(size) || size < 16 || size > 4096) throw new ProcessingError(`thumbnail size must be an integer from 16 to 4096, not ${size}`);
-  const base = { format: opts.format, quality: opts.quality ?? 80, limits, timeoutMs: limits.thumbnailTimeoutMs, signal: opts.signal };
+  if (!Number.isInteger(size) || size < 16 || size > 4096)
+    throw new ProcessingError(`thumbnail size must be an integer from 16 to 4096, not ${size}`);
+  const base = {
+    format: opts.format,
+    quality: opts.quality ?? 80,
+    limits,
+    timeoutMs: limits.thumbnailTimeoutMs,
+    signal: opts.signal,
+  };
   switch (meta.mediaType) {
     case 'image':
       return renderStill(file, meta, { ...base, maxEdge: size, toneMap: opts.toneMap });
@@ -65,7 +83,11 @@ interface FrameOptions extends EncodeOptions {
  * One video frame, seeking on the input (`-ss` before `-i`, fast keyframe seek then decode to the
  * exact time). Rotation from the display matrix and non-square pixels are applied.
  */
-export async function videoFrame(file: string, meta: MediaMetadata, opts: FrameOptions): Promise<RenderedImage> {
+export async function videoFrame(
+  file: string,
+  meta: MediaMetadata,
+  opts: FrameOptions,
+): Promise<RenderedImage> {
   checkDecodeLimits(meta, opts.limits);
   const src = displaySize(meta);
   if (!src.width || !src.height) throw new ProcessingError('the video has no picture size');
@@ -74,20 +96,46 @@ export async function videoFrame(file: string, meta: MediaMetadata, opts: FrameO
   const grab = async (t: number, inputSeek: boolean) => {
     const seek = t > 0 ? ['-ss', t.toFixed(3)] : [];
     const args = [
-      '-v', 'error', '-nostdin', '-hide_banner',
+      '-v',
+      'error',
+      '-nostdin',
+      '-hide_banner',
       ...ffmpegInputArgs(file, meta.format, inputSeek ? seek : []),
       ...(inputSeek ? [] : seek),
-      '-map', '0:v:0', '-frames:v', '1', '-an', '-sn', '-dn',
-      '-vf', `scale=${width}:${height}:flags=bicubic`,
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+      '-map',
+      '0:v:0',
+      '-frames:v',
+      '1',
+      '-an',
+      '-sn',
+      '-dn',
+      '-vf',
+      `scale=${width}:${height}:flags=bicubic`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:1',
     ];
-    const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: opts.timeoutMs, maxStdoutBytes: width * height * 3 + 1, signal: opts.signal, memoryBytes: opts.limits.toolMemoryBytes });
+    const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, {
+      timeoutMs: opts.timeoutMs,
+      maxStdoutBytes: width * height * 3 + 1,
+      signal: opts.signal,
+      memoryBytes: opts.limits.toolMemoryBytes,
+    });
     return stdout;
   };
   const size = width * height * 3;
   // Input seeking first (fast). Some streams cannot restart mid-file (VP8 with alpha, broken
   // indexes, edit lists): then decode from the start to the time, then take the first frame.
-  const attempts: Array<[number, boolean]> = ts > 0 ? [[ts, true], [ts, false], [0, true]] : [[0, true]];
+  const attempts: Array<[number, boolean]> =
+    ts > 0
+      ? [
+          [ts, true],
+          [ts, false],
+          [0, true],
+        ]
+      : [[0, true]];
   let raw: Buffer | null = null;
   let lastError: unknown = null;
   for (const [t, inputSeek] of attempts) {
@@ -102,7 +150,10 @@ export async function videoFrame(file: string, meta: MediaMetadata, opts: FrameO
       if (opts.signal?.aborted) break;
     }
   }
-  if (!raw) throw lastError instanceof ProcessingError ? lastError : new ProcessingError('ffmpeg decoded no video frame');
+  if (!raw)
+    throw lastError instanceof ProcessingError
+      ? lastError
+      : new ProcessingError('ffmpeg decoded no video frame');
   return encodeRaw(raw, width, height, 3, opts, 'none');
 }
 
@@ -115,16 +166,37 @@ interface WaveformOptions extends EncodeOptions {
 }
 
 /** Audio as a waveform picture (ffmpeg showwavespic, all channels mixed to one, log amplitude so quiet takes show), light on dark. */
-export async function waveform(file: string, meta: MediaMetadata, opts: WaveformOptions): Promise<RenderedImage> {
+export async function waveform(
+  file: string,
+  meta: MediaMetadata,
+  opts: WaveformOptions,
+): Promise<RenderedImage> {
   checkDecodeLimits(meta, opts.limits);
   const { width, height } = opts;
   const args = [
-    '-v', 'error', '-nostdin', '-hide_banner',
+    '-v',
+    'error',
+    '-nostdin',
+    '-hide_banner',
     ...ffmpegInputArgs(file, meta.format),
-    '-filter_complex', `[0:a:0]aformat=channel_layouts=mono,showwavespic=s=${width}x${height}:colors=#8fc7ff:scale=log[w]`,
-    '-map', '[w]', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1',
+    '-filter_complex',
+    `[0:a:0]aformat=channel_layouts=mono,showwavespic=s=${width}x${height}:colors=#8fc7ff:scale=log[w]`,
+    '-map',
+    '[w]',
+    '-frames:v',
+    '1',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgba',
+    'pipe:1',
   ];
-  const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs: opts.timeoutMs, maxStdoutBytes: width * height * 4 + 1, signal: opts.signal, memoryBytes: opts.limits.toolMemoryBytes });
+  const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, {
+    timeoutMs: opts.timeoutMs,
+    maxStdoutBytes: width * height * 4 + 1,
+    signal: opts.signal,
+    memoryBytes: opts.limits.toolMemoryBytes,
+  });
   if (stdout.length !== width * height * 4) throw new ProcessingError('ffmpeg produced no waveform');
   // showwavespic draws on transparency: put it on a dark background.
   const flat = Buffer.alloc(width * height * 3);

@@ -72,7 +72,9 @@ export function runTool(cmd: string, args: readonly string[], opts: RunToolOptio
   const memory = opts.memoryBytes ?? DEFAULT_MEDIA_LIMITS.toolMemoryBytes;
   // prlimit sets RLIMIT_AS and execs the tool (same pid, so a kill still reaches the tool).
   const capped = memory > 0 && hasPrlimit();
-  const [file, argv] = capped ? [PRLIMIT, [`--as=${Math.floor(memory)}`, '--', cmd, ...args]] : [cmd, [...args]];
+  const [file, argv] = capped
+    ? [PRLIMIT, [`--as=${Math.floor(memory)}`, '--', cmd, ...args]]
+    : [cmd, [...args]];
   const capNote = capped ? ` (memory cap ${memory} bytes)` : '';
   return new Promise<ToolResult>((resolve, reject) => {
     let child;
@@ -136,16 +138,27 @@ export function runTool(cmd: string, args: readonly string[], opts: RunToolOptio
       else resolve({ stdout: Buffer.concat(chunks), stderr });
     };
     child.on('error', (e) => {
-      finish(new ProcessingError(`${name} failed to run: ${e.message}`, { cause: e, details: { tool: name } }));
+      finish(
+        new ProcessingError(`${name} failed to run: ${e.message}`, { cause: e, details: { tool: name } }),
+      );
     });
     child.on('close', (code, signal) => {
       if (failure !== null) {
-        finish(new ProcessingError(withTail(failure, stderr), { details: { tool: name, stderr: stderrTail(stderr) } }));
+        finish(
+          new ProcessingError(withTail(failure, stderr), {
+            details: { tool: name, stderr: stderrTail(stderr) },
+          }),
+        );
       } else if (code !== 0) {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         finish(
           new ProcessingError(withTail(`${name} ${how}${capNote}`, stderr), {
-            details: { tool: name, exitCode: code, stderr: stderrTail(stderr), ...(capped ? { memoryLimitBytes: memory } : {}) },
+            details: {
+              tool: name,
+              exitCode: code,
+              stderr: stderrTail(stderr),
+              ...(capped ? { memoryLimitBytes: memory } : {}),
+            },
           }),
         );
       } else {
@@ -167,7 +180,9 @@ export function findTool(cmd: string): string | null {
   const cached = toolCache.get(cmd);
   if (cached !== undefined) return cached;
   let found: string | null = null;
-  const candidates = cmd.includes('/') ? [cmd] : (process.env['PATH'] ?? '').split(path.delimiter).map((d) => path.join(d, cmd));
+  const candidates = cmd.includes('/')
+    ? [cmd]
+    : (process.env['PATH'] ?? '').split(path.delimiter).map((d) => path.join(d, cmd));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);

@@ -13,7 +13,13 @@ import { MediaProber } from '../media/probe.js';
 import type { MediaMetadata } from '../media/metadata.js';
 import { checkDecodeLimits, resolveLimits, type MediaLimits } from '../media/limits.js';
 import { createThumbnail } from '../media/thumbnail.js';
-import { createAudioPreview, createSequenceProxy, createVideoProxy, createWebImage, DEFAULT_SEQUENCE_FPS } from '../media/proxy.js';
+import {
+  createAudioPreview,
+  createSequenceProxy,
+  createVideoProxy,
+  createWebImage,
+  DEFAULT_SEQUENCE_FPS,
+} from '../media/proxy.js';
 import type { ImageSequence } from '../media/sequence.js';
 import { normaliseRational, rationalToNumber } from '../media/rational.js';
 import { withLocalFiles, withTempDir } from './local-files.js';
@@ -113,7 +119,10 @@ export class MediaPipeline {
       .where('id', '=', media.id)
       .execute();
     const needsProxy =
-      mediaType !== 'image' || (this.options.webImages ?? 'always') === 'always' || !BROWSER_STILLS.has(meta.format) || meta.linear;
+      mediaType !== 'image' ||
+      (this.options.webImages ?? 'always') === 'always' ||
+      !BROWSER_STILLS.has(meta.format) ||
+      meta.linear;
     await this.enqueueOnce(media.id, needsProxy ? ['thumbnail', 'proxy'] : ['thumbnail']);
   }
 
@@ -121,7 +130,8 @@ export class MediaPipeline {
     const media = await this.load(job);
     const meta = this.metadataOf(media);
     const timestamp = typeof job.payload['timestamp'] === 'number' ? job.payload['timestamp'] : undefined;
-    const source = media.media_type === 'sequence' ? await this.middleFrame(media.id) : await this.original(media.id);
+    const source =
+      media.media_type === 'sequence' ? await this.middleFrame(media.id) : await this.original(media.id);
     const image = await withLocalFiles(this.ctx.storage, [source.key], ([p]) =>
       createThumbnail(p!, media.media_type === 'sequence' ? { ...meta, mediaType: 'image' } : meta, {
         size: this.options.thumbnailSize ?? 256,
@@ -133,12 +143,19 @@ export class MediaPipeline {
       }),
     );
     const ext = image.format === 'webp' ? 'webp' : 'jpg';
-    await this.storeRendition(media, 'thumbnail', `thumbnail.${ext}`, Readable.from([image.data]), image.mimeType, {
-      width: image.width,
-      height: image.height,
-      transform: image.transform,
-      ...(timestamp !== undefined ? { timestamp } : {}),
-    });
+    await this.storeRendition(
+      media,
+      'thumbnail',
+      `thumbnail.${ext}`,
+      Readable.from([image.data]),
+      image.mimeType,
+      {
+        width: image.width,
+        height: image.height,
+        transform: image.transform,
+        ...(timestamp !== undefined ? { timestamp } : {}),
+      },
+    );
   }
 
   private async proxy({ job, progress, signal }: JobContext): Promise<void> {
@@ -148,7 +165,11 @@ export class MediaPipeline {
     if (media.media_type === 'image') {
       const original = await this.original(media.id);
       const web = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
-        createWebImage(p!, meta, { ...(this.options.toneMap ? { toneMap: this.options.toneMap } : {}), limits: this.limits, signal }),
+        createWebImage(p!, meta, {
+          ...(this.options.toneMap ? { toneMap: this.options.toneMap } : {}),
+          limits: this.limits,
+          signal,
+        }),
       );
       const ext = web.format === 'webp' ? 'webp' : 'jpg';
       await this.storeRendition(media, 'web', `web.${ext}`, Readable.from([web.data]), web.mimeType, {
@@ -235,10 +256,16 @@ export class MediaPipeline {
       for (const j of jobs) latest.set(j.type, j);
       const open = [...latest.values()].some((j) => j.state === 'queued' || j.state === 'running');
       const failed = [...latest.values()].filter((j) => j.state === 'failed');
-      const media = await trx.selectFrom('media').select(['project_id']).where('id', '=', mediaId).executeTakeFirst();
+      const media = await trx
+        .selectFrom('media')
+        .select(['project_id'])
+        .where('id', '=', mediaId)
+        .executeTakeFirst();
       if (!media) return null;
       const state = failed.length ? 'failed' : open ? 'processing' : 'ready';
-      const error = failed.length ? failed.map((j) => `${labelOf(j.type)}: ${j.error ?? 'failed'}`).join('; ') : null;
+      const error = failed.length
+        ? failed.map((j) => `${labelOf(j.type)}: ${j.error ?? 'failed'}`).join('; ')
+        : null;
       // Guarded: only the settle that changes the state announces it.
       const changed = await trx
         .updateTable('media')
@@ -273,7 +300,11 @@ export class MediaPipeline {
   }
 
   /** Queues the given steps unless one of the same kind is already waiting for this item. */
-  async enqueueOnce(mediaId: string, types: JobType[], payload: Record<string, unknown> = {}): Promise<Job[]> {
+  async enqueueOnce(
+    mediaId: string,
+    types: JobType[],
+    payload: Record<string, unknown> = {},
+  ): Promise<Job[]> {
     const open = await this.ctx.db
       .selectFrom('job')
       .select('type')
@@ -286,13 +317,15 @@ export class MediaPipeline {
   }
 
   /** Set by the processing wiring: where new jobs go (embedded queue or BullMQ). */
-  enqueue: (specs: Array<{ type: JobType; mediaId: string; payload?: Record<string, unknown> }>) => Promise<Job[]> = (specs) =>
-    this.store.create(specs);
+  enqueue: (
+    specs: Array<{ type: JobType; mediaId: string; payload?: Record<string, unknown> }>,
+  ) => Promise<Job[]> = (specs) => this.store.create(specs);
 
   // ------------------------------------------------------------------ helpers
 
   private async load(job: Job): Promise<MediaRow> {
-    if (!job.mediaId) throw new ProcessingError(`Job ${job.id} has no media item.`, { details: { permanent: true } });
+    if (!job.mediaId)
+      throw new ProcessingError(`Job ${job.id} has no media item.`, { details: { permanent: true } });
     const row = await this.ctx.db
       .selectFrom('media')
       .select(['id', 'project_id', 'task_id', 'version', 'media_type', 'file_name', 'sha256', 'metadata'])
@@ -317,7 +350,10 @@ export class MediaPipeline {
       .where('media_id', '=', mediaId)
       .where('role', '=', 'original')
       .executeTakeFirst();
-    if (!f) throw new ProcessingError('The original file of this media item is not recorded.', { details: { permanent: true } });
+    if (!f)
+      throw new ProcessingError('The original file of this media item is not recorded.', {
+        details: { permanent: true },
+      });
     return { key: f.storage_key, sha256: f.sha256 };
   }
 
@@ -344,7 +380,11 @@ export class MediaPipeline {
     recorded: Record<string, unknown>,
     first: MediaMetadata,
   ): Promise<Record<string, unknown>> {
-    const project = await this.ctx.db.selectFrom('project').select('settings').where('id', '=', media.project_id).executeTakeFirst();
+    const project = await this.ctx.db
+      .selectFrom('project')
+      .select('settings')
+      .where('id', '=', media.project_id)
+      .executeTakeFirst();
     const settings = parseJson<Record<string, unknown>>(project?.settings ?? '{}', {});
     const fps =
       normaliseRational(recorded['fps'] as string | undefined) ??
@@ -383,7 +423,12 @@ export class MediaPipeline {
     contentType: string,
     info: Record<string, unknown>,
   ): Promise<void> {
-    const key = mediaKey({ projectId: media.project_id, taskId: media.task_id, version: media.version, name: `_renditions/${name}` });
+    const key = mediaKey({
+      projectId: media.project_id,
+      taskId: media.task_id,
+      version: media.version,
+      name: `_renditions/${name}`,
+    });
     const stored = await this.ctx.storage.put(key, body, { contentType });
     const previous = await this.ctx.db.transaction().execute(async (trx) => {
       const old = await trx
@@ -420,7 +465,8 @@ export class MediaPipeline {
       return;
     }
     for (const o of previous) {
-      if (o.storage_key !== key && o.backend === this.ctx.storage.name) await this.ctx.storage.delete(o.storage_key).catch(() => undefined);
+      if (o.storage_key !== key && o.backend === this.ctx.storage.name)
+        await this.ctx.storage.delete(o.storage_key).catch(() => undefined);
     }
     this.ctx.events.publish({
       type: 'rendition.ready',

@@ -4,7 +4,14 @@ import type { ProcessingHook, ServiceContext } from '../services/context.js';
 import { OWNER } from '../storage/owner.js';
 import { JobStore } from '../jobs/job-store.js';
 import { EmbeddedQueue, type JobQueue } from '../jobs/embedded-queue.js';
-import { DEFAULT_RETRY, type Job, type JobHandler, type JobState, type JobType, type RetryPolicy } from '../jobs/types.js';
+import {
+  DEFAULT_RETRY,
+  type Job,
+  type JobHandler,
+  type JobState,
+  type JobType,
+  type RetryPolicy,
+} from '../jobs/types.js';
 import type { RunnerOptions } from '../jobs/runner.js';
 import type { EventBus } from '../events.js';
 import type { Scope } from '../services/media-service.js';
@@ -49,7 +56,9 @@ export class JobsService {
     readonly queue: JobQueue,
   ) {}
 
-  list(options: { state?: JobState; mediaId?: string; type?: JobType; limit?: number } & Scope = {}): Promise<Job[]> {
+  list(
+    options: { state?: JobState; mediaId?: string; type?: JobType; limit?: number } & Scope = {},
+  ): Promise<Job[]> {
     return this.store.list(options);
   }
 
@@ -75,7 +84,10 @@ export class JobsService {
       const allowed = new Set(visible.map((j) => j.id));
       ids = (ids ?? [...allowed]).filter((id) => allowed.has(id));
     }
-    const jobs = await this.store.retryFailed({ ...(ids ? { ids } : {}), ...(options.mediaId ? { mediaId: options.mediaId } : {}) });
+    const jobs = await this.store.retryFailed({
+      ...(ids ? { ids } : {}),
+      ...(options.mediaId ? { mediaId: options.mediaId } : {}),
+    });
     const mediaIds = [...new Set(jobs.map((j) => j.mediaId).filter((m): m is string => m !== null))];
     if (mediaIds.length) {
       // The item is being worked on again; settle() decides ready or failed once the jobs end.
@@ -97,7 +109,11 @@ export interface ProcessingRuntime {
  * Wires media processing into a library: the pipeline's job handlers, the queue (embedded or
  * BullMQ) and the hook that uploads call. Started by openMontu unless jobs are switched off.
  */
-export async function startProcessing(ctx: ServiceContext, jobs: JobsOptions, processing: ProcessingOptions): Promise<ProcessingRuntime> {
+export async function startProcessing(
+  ctx: ServiceContext,
+  jobs: JobsOptions,
+  processing: ProcessingOptions,
+): Promise<ProcessingRuntime> {
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...jobs.retry };
   const store = new JobStore(ctx.db, ctx.dialect, retry);
   const pipeline = new MediaPipeline(ctx, store, processing);
@@ -132,13 +148,21 @@ export async function startProcessing(ctx: ServiceContext, jobs: JobsOptions, pr
     // events wake us early, polling backs them up (events from other processes may not reach us).
     for (;;) {
       if ((await store.openJobsFor(mediaId)) === 0) {
-        const m = await ctx.db.selectFrom('media').select('processing_state').where('id', '=', mediaId).executeTakeFirst();
+        const m = await ctx.db
+          .selectFrom('media')
+          .select('processing_state')
+          .where('id', '=', mediaId)
+          .executeTakeFirst();
         if (!m || m.processing_state === 'ready' || m.processing_state === 'failed') return;
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, 250);
         const off = ctx.events.subscribe((e) => {
-          if (e.mediaId === mediaId && (e.type === 'job.done' || e.type === 'job.failed' || e.type.startsWith('processing.'))) done();
+          if (
+            e.mediaId === mediaId &&
+            (e.type === 'job.done' || e.type === 'job.failed' || e.type.startsWith('processing.'))
+          )
+            done();
         });
         function done() {
           clearTimeout(t);
@@ -159,14 +183,19 @@ export async function startProcessing(ctx: ServiceContext, jobs: JobsOptions, pr
         ? options.queued
         : options.reason === 'regenerate'
           ? await queue.enqueue([
-              { type: 'thumbnail', mediaId, payload: options.timestamp !== undefined ? { timestamp: options.timestamp } : {} },
+              {
+                type: 'thumbnail',
+                mediaId,
+                payload: options.timestamp !== undefined ? { timestamp: options.timestamp } : {},
+              },
             ])
           : await queue.enqueue([{ type: 'probe', mediaId }]);
       if (!options.wait) return;
       await waitSettled(mediaId);
       if (options.reason === 'regenerate') {
         const job = await store.get(created[0]!.id);
-        if (job.state === 'failed') throw new ProcessingError(`The thumbnail could not be made: ${job.error ?? 'unknown error'}`);
+        if (job.state === 'failed')
+          throw new ProcessingError(`The thumbnail could not be made: ${job.error ?? 'unknown error'}`);
       }
     },
   };

@@ -56,8 +56,18 @@ interface Deps {
   notes: NoteService;
 }
 
-async function side(deps: Deps, projectId: string, taskId: string, version: string, scope: Scope): Promise<CompareSide> {
-  const found = await deps.media.getMediaByTask(taskId, version, { projectId, includeArchived: true, ...scope });
+async function side(
+  deps: Deps,
+  projectId: string,
+  taskId: string,
+  version: string,
+  scope: Scope,
+): Promise<CompareSide> {
+  const found = await deps.media.getMediaByTask(taskId, version, {
+    projectId,
+    includeArchived: true,
+    ...scope,
+  });
   const media = found[0];
   if (!media) throw new NotFound(`Version ${version} of task ${taskId} does not exist.`, { taskId, version });
   const timing = await deps.notes.timingOf(media);
@@ -67,7 +77,10 @@ async function side(deps: Deps, projectId: string, taskId: string, version: stri
     renditions: files.filter((f) => RENDITION_ROLES.has(f.role)),
     frameFiles: files.filter((f) => f.role === 'frame').length,
     timing,
-    frames: timing.frameStart !== null && timing.frameEnd !== null ? { start: timing.frameStart, end: timing.frameEnd } : null,
+    frames:
+      timing.frameStart !== null && timing.frameEnd !== null
+        ? { start: timing.frameStart, end: timing.frameEnd }
+        : null,
     notes: await deps.notes.listNotes(media.id, scope),
   };
 }
@@ -81,13 +94,20 @@ export async function compareVersions(
 ): Promise<CompareResult> {
   const projectId = await deps.projects.resolveTaskProject(taskId, options.projectId);
   const scope: Scope = options.projectIds ? { projectIds: options.projectIds } : {};
-  const [sa, sb] = [await side(deps, projectId, taskId, a, scope), await side(deps, projectId, taskId, b, scope)];
+  const [sa, sb] = [
+    await side(deps, projectId, taskId, a, scope),
+    await side(deps, projectId, taskId, b, scope),
+  ];
   return { projectId, taskId, a: sa, b: sb, alignment: align(sa, sb) };
 }
 
-export function align(a: Pick<CompareSide, 'frames' | 'timing'>, b: Pick<CompareSide, 'frames' | 'timing'>): Alignment {
+export function align(
+  a: Pick<CompareSide, 'frames' | 'timing'>,
+  b: Pick<CompareSide, 'frames' | 'timing'>,
+): Alignment {
   const sameRate = a.timing.fps !== null && a.timing.fps === b.timing.fps;
-  if (!a.frames || !b.frames) return { mode: 'none', union: null, overlap: null, offsetA: 0, offsetB: 0, sameRate };
+  if (!a.frames || !b.frames)
+    return { mode: 'none', union: null, overlap: null, offsetA: 0, offsetB: 0, sameRate };
   const byNumber = a.timing.numbering === 'frame_number' && b.timing.numbering === 'frame_number';
   const offsetA = byNumber ? 0 : a.frames.start;
   const offsetB = byNumber ? 0 : b.frames.start;

@@ -10,7 +10,14 @@ import { frameImage, renderAnnotatedFrame } from './render.js';
 import type { MediaTiming } from './timing.js';
 
 export interface PlaylistReport {
-  playlist: { id: string; projectId: string; name: string; date: string | null; owner: string; description: string };
+  playlist: {
+    id: string;
+    projectId: string;
+    name: string;
+    date: string | null;
+    owner: string;
+    description: string;
+  };
   items: Array<{ position: number; media: Media; timing: MediaTiming; notes: ReviewNote[] }>;
 }
 
@@ -25,8 +32,23 @@ export interface ExportOptions {
 // ---------------------------------------------------------------- CSV
 
 export const CSV_COLUMNS = [
-  'position', 'task', 'version', 'media_id', 'status', 'note_id', 'parent_id', 'frame', 'frame_end',
-  'timecode', 'timecode_end', 'fps', 'author', 'created_at', 'resolved', 'mentions', 'text',
+  'position',
+  'task',
+  'version',
+  'media_id',
+  'status',
+  'note_id',
+  'parent_id',
+  'frame',
+  'frame_end',
+  'timecode',
+  'timecode_end',
+  'fps',
+  'author',
+  'created_at',
+  'resolved',
+  'mentions',
+  'text',
 ] as const;
 
 function csvCell(v: string | number | boolean | null, text = false): string {
@@ -80,15 +102,13 @@ export function parseCsv(text: string): string[][] {
       if (c === '"' && text[i + 1] === '"') {
         cell += '"';
         i++;
-      }
-      else if (c === '"') quoted = false;
+      } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
     else if (c === ',') {
       row.push(cell);
       cell = '';
-    }
-    else if (c === '\n' || c === '\r') {
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(cell);
       rows.push(row);
@@ -105,7 +125,11 @@ export function parseCsv(text: string): string[][] {
 
 // ---------------------------------------------------------------- frames
 
-async function noteFrames(report: PlaylistReport, storage: StorageBackend, options: ExportOptions): Promise<Map<string, Buffer>> {
+async function noteFrames(
+  report: PlaylistReport,
+  storage: StorageBackend,
+  options: ExportOptions,
+): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   if (options.frames === false) return out;
   for (const it of report.items) {
@@ -127,26 +151,51 @@ async function noteFrames(report: PlaylistReport, storage: StorageBackend, optio
 // ---------------------------------------------------------------- HTML
 
 const esc = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 
 /** A self-contained HTML report (frames as data: URIs, no scripts, no external requests). */
-export async function exportHtml(report: PlaylistReport, storage: StorageBackend, options: ExportOptions = {}): Promise<string> {
+export async function exportHtml(
+  report: PlaylistReport,
+  storage: StorageBackend,
+  options: ExportOptions = {},
+): Promise<string> {
   const frames = await noteFrames(report, storage, options);
   const p = report.playlist;
   const parts: string[] = [];
-  parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`);
-  parts.push(`<title>${esc(p.name)} — review notes</title><style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}section{margin-bottom:2em;border-top:1px solid #ccc}article{margin:1em 0 1em 1em}.meta{color:#666;font-size:.9em}.reply{margin-left:2em}img{max-width:100%;display:block;margin:.5em 0}</style></head><body>`);
-  parts.push(`<h1>${esc(p.name)}</h1><p class="meta">Project ${esc(p.projectId)} · ${esc(p.date ?? 'no date')} · owner ${esc(p.owner)}</p>`);
+  parts.push(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`,
+  );
+  parts.push(
+    `<title>${esc(p.name)} — review notes</title><style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}section{margin-bottom:2em;border-top:1px solid #ccc}article{margin:1em 0 1em 1em}.meta{color:#666;font-size:.9em}.reply{margin-left:2em}img{max-width:100%;display:block;margin:.5em 0}</style></head><body>`,
+  );
+  parts.push(
+    `<h1>${esc(p.name)}</h1><p class="meta">Project ${esc(p.projectId)} · ${esc(p.date ?? 'no date')} · owner ${esc(p.owner)}</p>`,
+  );
   if (p.description) parts.push(`<p>${esc(p.description)}</p>`);
   for (const it of report.items) {
     const m = it.media;
-    parts.push(`<section><h2>${it.position + 1}. ${esc(m.taskId)} ${esc(m.version)}</h2><p class="meta">${esc(m.fileName)} · status ${esc(m.status)} · by ${esc(m.author)}${it.timing.fps ? ` · ${esc(it.timing.fps)} fps` : ''}</p>`);
+    parts.push(
+      `<section><h2>${it.position + 1}. ${esc(m.taskId)} ${esc(m.version)}</h2><p class="meta">${esc(m.fileName)} · status ${esc(m.status)} · by ${esc(m.author)}${it.timing.fps ? ` · ${esc(it.timing.fps)} fps` : ''}</p>`,
+    );
     if (it.notes.length === 0) parts.push('<p class="meta">No notes.</p>');
     for (const n of it.notes) {
-      const where = n.frame === null ? 'whole item' : `frame ${n.frame}${n.frameEnd !== null ? `–${n.frameEnd}` : ''}${n.timecode ? ` (${esc(n.timecode)}${n.timecodeEnd ? `–${esc(n.timecodeEnd)}` : ''})` : ''}`;
-      parts.push(`<article class="${n.parentId ? 'reply' : 'note'}" id="note-${esc(n.id)}"><p class="meta">${esc(n.author)} · ${where} · ${esc(n.createdAt)}${n.resolved ? ' · resolved' : ''}</p><p>${esc(n.content).replace(/\n/g, '<br>')}</p>`);
+      const where =
+        n.frame === null
+          ? 'whole item'
+          : `frame ${n.frame}${n.frameEnd !== null ? `–${n.frameEnd}` : ''}${n.timecode ? ` (${esc(n.timecode)}${n.timecodeEnd ? `–${esc(n.timecodeEnd)}` : ''})` : ''}`;
+      parts.push(
+        `<article class="${n.parentId ? 'reply' : 'note'}" id="note-${esc(n.id)}"><p class="meta">${esc(n.author)} · ${where} · ${esc(n.createdAt)}${n.resolved ? ' · resolved' : ''}</p><p>${esc(n.content).replace(/\n/g, '<br>')}</p>`,
+      );
       const png = frames.get(n.id);
-      if (png) parts.push(`<img alt="${esc(`${m.taskId} ${m.version} ${where}`)}" src="data:image/png;base64,${png.toString('base64')}">`);
+      if (png)
+        parts.push(
+          `<img alt="${esc(`${m.taskId} ${m.version} ${where}`)}" src="data:image/png;base64,${png.toString('base64')}">`,
+        );
       parts.push('</article>');
     }
     parts.push('</section>');
@@ -158,10 +207,22 @@ export async function exportHtml(report: PlaylistReport, storage: StorageBackend
 // ---------------------------------------------------------------- PDF
 
 /** A PDF report (pdfkit): one section per item, each note with its annotated frame. */
-export async function exportPdf(report: PlaylistReport, storage: StorageBackend, options: ExportOptions = {}): Promise<Buffer> {
+export async function exportPdf(
+  report: PlaylistReport,
+  storage: StorageBackend,
+  options: ExportOptions = {},
+): Promise<Buffer> {
   const frames = await noteFrames(report, storage, options);
   const PDFDocument = (await import('pdfkit')).default;
-  const doc = new PDFDocument({ size: 'A4', margin: 48, info: { Title: `${report.playlist.name} — review notes`, Author: report.playlist.owner, Creator: 'Montu' } });
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: 48,
+    info: {
+      Title: `${report.playlist.name} — review notes`,
+      Author: report.playlist.owner,
+      Creator: 'Montu',
+    },
+  });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));
@@ -171,17 +232,41 @@ export async function exportPdf(report: PlaylistReport, storage: StorageBackend,
   const p = report.playlist;
   const width = doc.page.width - 96;
   doc.fontSize(20).text(p.name);
-  doc.fontSize(10).fillColor('#666').text(`Project ${p.projectId} · ${p.date ?? 'no date'} · owner ${p.owner}`).fillColor('#000');
+  doc
+    .fontSize(10)
+    .fillColor('#666')
+    .text(`Project ${p.projectId} · ${p.date ?? 'no date'} · owner ${p.owner}`)
+    .fillColor('#000');
   if (p.description) doc.moveDown(0.5).fontSize(11).text(p.description);
   for (const it of report.items) {
     const m = it.media;
-    doc.moveDown(1).fontSize(14).fillColor('#000').text(`${it.position + 1}. ${m.taskId} ${m.version}`);
-    doc.fontSize(9).fillColor('#666').text(`${m.fileName} · status ${m.status} · by ${m.author}${it.timing.fps ? ` · ${it.timing.fps} fps` : ''}`).fillColor('#000');
+    doc
+      .moveDown(1)
+      .fontSize(14)
+      .fillColor('#000')
+      .text(`${it.position + 1}. ${m.taskId} ${m.version}`);
+    doc
+      .fontSize(9)
+      .fillColor('#666')
+      .text(
+        `${m.fileName} · status ${m.status} · by ${m.author}${it.timing.fps ? ` · ${it.timing.fps} fps` : ''}`,
+      )
+      .fillColor('#000');
     if (it.notes.length === 0) doc.fontSize(10).text('No notes.');
     for (const n of it.notes) {
-      const where = n.frame === null ? 'whole item' : `frame ${n.frame}${n.frameEnd !== null ? `–${n.frameEnd}` : ''}${n.timecode ? ` (${n.timecode}${n.timecodeEnd ? `–${n.timecodeEnd}` : ''})` : ''}`;
-      doc.moveDown(0.5).fontSize(9).fillColor('#666').text(`${n.parentId ? '↳ ' : ''}${n.author} · ${where}${n.resolved ? ' · resolved' : ''}`);
-      doc.fontSize(11).fillColor('#000').text(n.content || ' ', { indent: n.parentId ? 16 : 0 });
+      const where =
+        n.frame === null
+          ? 'whole item'
+          : `frame ${n.frame}${n.frameEnd !== null ? `–${n.frameEnd}` : ''}${n.timecode ? ` (${n.timecode}${n.timecodeEnd ? `–${n.timecodeEnd}` : ''})` : ''}`;
+      doc
+        .moveDown(0.5)
+        .fontSize(9)
+        .fillColor('#666')
+        .text(`${n.parentId ? '↳ ' : ''}${n.author} · ${where}${n.resolved ? ' · resolved' : ''}`);
+      doc
+        .fontSize(11)
+        .fillColor('#000')
+        .text(n.content || ' ', { indent: n.parentId ? 16 : 0 });
       const png = frames.get(n.id);
       if (png) {
         const sharp = (await import('sharp')).default;
@@ -218,7 +303,11 @@ export interface OtioTimeline {
   tracks: Record<string, unknown>;
 }
 
-const rt = (value: number, rate: number): OtioRationalTime => ({ OTIO_SCHEMA: 'RationalTime.1', rate, value });
+const rt = (value: number, rate: number): OtioRationalTime => ({
+  OTIO_SCHEMA: 'RationalTime.1',
+  rate,
+  value,
+});
 const range = (start: number, duration: number, rate: number): OtioTimeRange => ({
   OTIO_SCHEMA: 'TimeRange.1',
   start_time: rt(start, rate),
@@ -230,7 +319,10 @@ const range = (start: number, duration: number, rate: number): OtioTimeRange => 
  * with an ExternalReference.1 to the media and its whole frame range; notes become Marker.2s.
  * OTIO stores rates as doubles: the exact rational is kept in `metadata.montu.fps`.
  */
-export function exportOtio(report: PlaylistReport, options: { baseUrl?: string; defaultFps?: string } = {}): OtioTimeline {
+export function exportOtio(
+  report: PlaylistReport,
+  options: { baseUrl?: string; defaultFps?: string } = {},
+): OtioTimeline {
   const base = (options.baseUrl ?? '').replace(/\/+$/, '');
   const clips = report.items.map((it) => {
     const m = it.media;
@@ -238,7 +330,11 @@ export function exportOtio(report: PlaylistReport, options: { baseUrl?: string; 
     const r = parseRational(fpsText) ?? { num: 24, den: 1 };
     const rate = r.num / r.den;
     const start = it.timing.frameStart ?? 0;
-    const duration = it.timing.frameCount ?? (it.timing.frameEnd !== null && it.timing.frameStart !== null ? it.timing.frameEnd - it.timing.frameStart + 1 : 1);
+    const duration =
+      it.timing.frameCount ??
+      (it.timing.frameEnd !== null && it.timing.frameStart !== null
+        ? it.timing.frameEnd - it.timing.frameStart + 1
+        : 1);
     const available = range(start, duration, rate);
     const markers = it.notes
       .filter((n) => n.frame !== null && n.parentId === null)
@@ -252,7 +348,17 @@ export function exportOtio(report: PlaylistReport, options: { baseUrl?: string; 
       }));
     return {
       OTIO_SCHEMA: 'Clip.2',
-      metadata: { montu: { mediaId: m.id, projectId: m.projectId, taskId: m.taskId, version: m.version, status: m.status, fps: fpsText, mediaType: m.mediaType } },
+      metadata: {
+        montu: {
+          mediaId: m.id,
+          projectId: m.projectId,
+          taskId: m.taskId,
+          version: m.version,
+          status: m.status,
+          fps: fpsText,
+          mediaType: m.mediaType,
+        },
+      },
       name: `${m.taskId}_${m.version}`,
       source_range: available,
       effects: [],
@@ -273,7 +379,14 @@ export function exportOtio(report: PlaylistReport, options: { baseUrl?: string; 
   });
   return {
     OTIO_SCHEMA: 'Timeline.1',
-    metadata: { montu: { playlistId: report.playlist.id, projectId: report.playlist.projectId, date: report.playlist.date, owner: report.playlist.owner } },
+    metadata: {
+      montu: {
+        playlistId: report.playlist.id,
+        projectId: report.playlist.projectId,
+        date: report.playlist.date,
+        owner: report.playlist.owner,
+      },
+    },
     name: report.playlist.name,
     global_start_time: null,
     tracks: {

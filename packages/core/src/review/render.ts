@@ -26,10 +26,17 @@ export interface FrameImage {
 export async function renderAnnotatedFrame(picture: Buffer, drawing: Drawing | null): Promise<Buffer> {
   const sharp = (await import('sharp')).default;
   const base = sharp(picture).rotate();
-  const { width, height } = await base.clone().png().toBuffer({ resolveWithObject: true }).then((r) => r.info);
+  const { width, height } = await base
+    .clone()
+    .png()
+    .toBuffer({ resolveWithObject: true })
+    .then((r) => r.info);
   if (!drawing || drawing.shapes.length === 0) return base.png().toBuffer();
   const svg = Buffer.from(drawingToSvg(drawing, width, height));
-  return sharp(await base.png().toBuffer()).composite([{ input: svg, top: 0, left: 0 }]).png().toBuffer();
+  return sharp(await base.png().toBuffer())
+    .composite([{ input: svg, top: 0, left: 0 }])
+    .png()
+    .toBuffer();
 }
 
 const STILL_TYPES = /^image\/(png|jpeg|webp|gif|tiff|avif)$/;
@@ -64,17 +71,40 @@ async function placeholder(media: Media, maxEdge: number): Promise<FrameImage> {
   const scale = Math.min(maxEdge / w0, maxEdge / h0, 1280 / Math.max(w0, h0));
   const width = Math.max(16, Math.round(w0 * scale));
   const height = Math.max(16, Math.round(h0 * scale));
-  const png = await sharp({ create: { width, height, channels: 3, background: { r: 64, g: 64, b: 64 } } }).png().toBuffer();
+  const png = await sharp({ create: { width, height, channels: 3, background: { r: 64, g: 64, b: 64 } } })
+    .png()
+    .toBuffer();
   return { png, width, height, source: 'placeholder' };
 }
 
 /** Extracts one movie frame at the exact time of `frame` (middle of the frame) as PNG. */
-export async function extractVideoFrame(file: string, frame: number, fps: string, timeoutMs = 60_000): Promise<Buffer> {
+export async function extractVideoFrame(
+  file: string,
+  frame: number,
+  fps: string,
+  timeoutMs = 60_000,
+): Promise<Buffer> {
   const args = [
-    '-v', 'error', '-nostdin', '-hide_banner',
-    '-ss', frameSeekSeconds(frame, fps), '-i', file,
-    '-map', '0:v:0', '-frames:v', '1', '-an', '-sn', '-dn',
-    '-f', 'image2pipe', '-vcodec', 'png', 'pipe:1',
+    '-v',
+    'error',
+    '-nostdin',
+    '-hide_banner',
+    '-ss',
+    frameSeekSeconds(frame, fps),
+    '-i',
+    file,
+    '-map',
+    '0:v:0',
+    '-frames:v',
+    '1',
+    '-an',
+    '-sn',
+    '-dn',
+    '-f',
+    'image2pipe',
+    '-vcodec',
+    'png',
+    'pipe:1',
   ];
   const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs, maxStdoutBytes: 256 * 1024 * 1024 });
   if (stdout.length === 0) throw new Error(`ffmpeg returned no picture for frame ${frame}`);
@@ -93,8 +123,12 @@ export async function frameImage(
   frame: number | null,
   maxEdge = 1280,
 ): Promise<FrameImage> {
-  const byRole = (role: MediaFile['role']) => media.files.find((f) => f.role === role && f.state !== 'missing' && f.state !== 'corrupt');
-  const tryStill = async (f: MediaFile | undefined, source: FrameImage['source']): Promise<FrameImage | null> => {
+  const byRole = (role: MediaFile['role']) =>
+    media.files.find((f) => f.role === role && f.state !== 'missing' && f.state !== 'corrupt');
+  const tryStill = async (
+    f: MediaFile | undefined,
+    source: FrameImage['source'],
+  ): Promise<FrameImage | null> => {
     if (!f) return null;
     try {
       return await fit(await readAll(storage, f.key), maxEdge, source);
@@ -129,5 +163,9 @@ export async function frameImage(
       if (got) return got;
     }
   }
-  return (await tryStill(byRole('web'), 'web')) ?? (await tryStill(byRole('thumbnail'), 'thumbnail')) ?? placeholder(media, maxEdge);
+  return (
+    (await tryStill(byRole('web'), 'web')) ??
+    (await tryStill(byRole('thumbnail'), 'thumbnail')) ??
+    placeholder(media, maxEdge)
+  );
 }

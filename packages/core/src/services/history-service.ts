@@ -50,7 +50,10 @@ export class HistoryService {
     return rows.map(historyFromRow);
   }
 
-  async forProject(projectId: string, options: { limit?: number; before?: string } = {}): Promise<HistoryEntry[]> {
+  async forProject(
+    projectId: string,
+    options: { limit?: number; before?: string } = {},
+  ): Promise<HistoryEntry[]> {
     let q = this.ctx.db.selectFrom('history').selectAll().where('project_id', '=', projectId);
     if (options.before) q = q.where('id', '<', options.before);
     const rows = await q

@@ -47,7 +47,14 @@ export interface VerifyReport {
   /** Bytes re-read and hashed. */
   bytes: number;
   /** Files whose content no longer hashes to the recorded sha256 (or has another size). */
-  corrupt: Array<{ mediaId: string; fileId: string; key: string; role: string; expected: string; actual: string }>;
+  corrupt: Array<{
+    mediaId: string;
+    fileId: string;
+    key: string;
+    role: string;
+    expected: string;
+    actual: string;
+  }>;
   /** Files whose record points at nothing in storage. */
   missing: Array<{ mediaId: string; fileId: string; key: string; role: string }>;
   /** True when every checked file matched. */
@@ -93,7 +100,14 @@ export class MaintenanceService {
       const info = await storage.stat(r.storage_key);
       if (!info) {
         missingFiles.push({ mediaId: r.media_id, key: r.storage_key, role: r.role });
-        if (!dryRun) await this.markFile(r.id, r.media_id, r.project_id, 'missing', `${r.role} file is missing from storage`);
+        if (!dryRun)
+          await this.markFile(
+            r.id,
+            r.media_id,
+            r.project_id,
+            'missing',
+            `${r.role} file is missing from storage`,
+          );
         continue;
       }
       let actual: string | null = null;
@@ -105,16 +119,33 @@ export class MaintenanceService {
         if (digest !== r.sha256) actual = digest;
       }
       if (actual !== null) {
-        corruptFiles.push({ mediaId: r.media_id, key: r.storage_key, role: r.role, expected: r.sha256, actual });
+        corruptFiles.push({
+          mediaId: r.media_id,
+          key: r.storage_key,
+          role: r.role,
+          expected: r.sha256,
+          actual,
+        });
         if (!dryRun) {
-          await this.markFile(r.id, r.media_id, r.project_id, 'corrupt', `${r.role} file no longer matches its sha256`);
+          await this.markFile(
+            r.id,
+            r.media_id,
+            r.project_id,
+            'corrupt',
+            `${r.role} file no longer matches its sha256`,
+          );
         }
       }
     }
 
     // Storage → records. Keys under a reserved version belong to an upload in progress.
-    const reserved = await db.selectFrom('version_reservation').select(['project_id', 'task_id', 'version_number']).execute();
-    const inProgress = reserved.map((r) => `${r.project_id}/${r.task_id}/v${String(r.version_number).padStart(3, '0')}/`);
+    const reserved = await db
+      .selectFrom('version_reservation')
+      .select(['project_id', 'task_id', 'version_number'])
+      .execute();
+    const inProgress = reserved.map(
+      (r) => `${r.project_id}/${r.task_id}/v${String(r.version_number).padStart(3, '0')}/`,
+    );
     const orphanFiles: string[] = [];
     const now = Date.now();
     for await (const obj of storage.list()) {
@@ -163,7 +194,15 @@ export class MaintenanceService {
     let rows = await db
       .selectFrom('media_file')
       .innerJoin('media', 'media.id', 'media_file.media_id')
-      .select(['media_file.id', 'media_file.media_id', 'media_file.role', 'media_file.storage_key', 'media_file.sha256', 'media_file.size', 'media.project_id'])
+      .select([
+        'media_file.id',
+        'media_file.media_id',
+        'media_file.role',
+        'media_file.storage_key',
+        'media_file.sha256',
+        'media_file.size',
+        'media.project_id',
+      ])
       .where('media_file.backend', '=', storage.name)
       .where('media_file.state', 'not in', ['missing', 'corrupt', 'pending'])
       .orderBy('media_file.id')
@@ -182,7 +221,15 @@ export class MaintenanceService {
       const info = await storage.stat(r.storage_key);
       if (!info) {
         report.missing.push({ mediaId: r.media_id, fileId: r.id, key: r.storage_key, role: r.role });
-        if (!dryRun) await this.markFile(r.id, r.media_id, r.project_id, 'missing', `${r.role} file is missing from storage`, 'verify');
+        if (!dryRun)
+          await this.markFile(
+            r.id,
+            r.media_id,
+            r.project_id,
+            'missing',
+            `${r.role} file is missing from storage`,
+            'verify',
+          );
         continue;
       }
       const hash = createHash('sha256');
@@ -194,9 +241,25 @@ export class MaintenanceService {
       report.bytes += size;
       const digest = hash.digest('hex');
       if (digest !== r.sha256 || size !== Number(r.size)) {
-        const actual = size !== Number(r.size) ? `${digest} (size ${size}, expected ${Number(r.size)})` : digest;
-        report.corrupt.push({ mediaId: r.media_id, fileId: r.id, key: r.storage_key, role: r.role, expected: r.sha256, actual });
-        if (!dryRun) await this.markFile(r.id, r.media_id, r.project_id, 'corrupt', `${r.role} file no longer matches its sha256`, 'verify');
+        const actual =
+          size !== Number(r.size) ? `${digest} (size ${size}, expected ${Number(r.size)})` : digest;
+        report.corrupt.push({
+          mediaId: r.media_id,
+          fileId: r.id,
+          key: r.storage_key,
+          role: r.role,
+          expected: r.sha256,
+          actual,
+        });
+        if (!dryRun)
+          await this.markFile(
+            r.id,
+            r.media_id,
+            r.project_id,
+            'corrupt',
+            `${r.role} file no longer matches its sha256`,
+            'verify',
+          );
       }
     }
     report.clean = report.corrupt.length === 0 && report.missing.length === 0;

@@ -18,7 +18,12 @@ import { buildSearchText } from './search-query.js';
  * Claims a version number for an upload in progress. The primary key on the reservation and
  * the unique index on media make the claim atomic; on a clash we take the next number.
  */
-export async function reserveVersion(db: Db, projectId: string, taskId: string, requested?: string | number): Promise<number> {
+export async function reserveVersion(
+  db: Db,
+  projectId: string,
+  taskId: string,
+  requested?: string | number,
+): Promise<number> {
   if (requested !== undefined) {
     const n = parseVersion(requested);
     if (!(await tryReserve(db, projectId, taskId, n))) {
@@ -47,7 +52,13 @@ async function tryReserve(db: Db, projectId: string, taskId: string, n: number):
   try {
     await db
       .insertInto('version_reservation')
-      .values({ project_id: projectId, task_id: taskId, version_number: n, owner: OWNER, created_at: nowIso() })
+      .values({
+        project_id: projectId,
+        task_id: taskId,
+        version_number: n,
+        owner: OWNER,
+        created_at: nowIso(),
+      })
       .execute();
   } catch (e) {
     if (isUniqueViolation(e)) return false;
@@ -68,7 +79,12 @@ async function tryReserve(db: Db, projectId: string, taskId: string, n: number):
   return true;
 }
 
-export async function releaseReservation(db: Db, projectId: string, taskId: string, n: number): Promise<void> {
+export async function releaseReservation(
+  db: Db,
+  projectId: string,
+  taskId: string,
+  n: number,
+): Promise<void> {
   await db
     .deleteFrom('version_reservation')
     .where('project_id', '=', projectId)

@@ -31,7 +31,13 @@ import type { Job } from '../jobs/types.js';
 import { insertMediaRecord, insertTags, releaseReservation, reserveVersion } from './media-records.js';
 import { recordHistory } from './history-service.js';
 import type { ProjectService } from './project-service.js';
-import { buildSearchText, decodeCursor, encodeCursor, fullTextCondition, searchTokens } from './search-query.js';
+import {
+  buildSearchText,
+  decodeCursor,
+  encodeCursor,
+  fullTextCondition,
+  searchTokens,
+} from './search-query.js';
 import type { ReviewService } from './review-service.js';
 
 export interface UploadMediaInput {
@@ -150,7 +156,8 @@ export class MediaService {
     if ((input.filePath === undefined) === (input.stream === undefined)) {
       throw new ValidationError('Give either filePath or stream to upload.', { field: 'filePath' });
     }
-    if (input.customProperties !== undefined) this.assertJsonObject(input.customProperties, 'customProperties');
+    if (input.customProperties !== undefined)
+      this.assertJsonObject(input.customProperties, 'customProperties');
     const fileName = displayFileName(
       input.fileName ?? (input.filePath !== undefined ? path.basename(input.filePath) : ''),
     );
@@ -181,7 +188,12 @@ export class MediaService {
     const versionNumber = await reserveVersion(this.ctx.db, projectId, taskId, input.version);
     const version = formatVersion(versionNumber);
     const id = newId();
-    const key = mediaKey({ projectId, taskId, version, name: storedName({ taskId, version, format: sniff.format }) });
+    const key = mediaKey({
+      projectId,
+      taskId,
+      version,
+      name: storedName({ taskId, version, format: sniff.format }),
+    });
     let stored = false;
     let queued: Job[] | undefined;
     try {
@@ -194,7 +206,8 @@ export class MediaService {
       if (input.filePath !== undefined && input.moveFile && this.ctx.storage.adopt) {
         object = await this.ctx.storage.adopt(input.filePath, key, putOptions);
       } else {
-        if (input.filePath !== undefined) body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
+        if (input.filePath !== undefined)
+          body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
         object = await this.ctx.storage.put(key, body, putOptions);
       }
       stored = true;
@@ -217,7 +230,15 @@ export class MediaService {
           metadata: { format: sniff.format, size: object.size, sha256: object.sha256 },
           customProperties: input.customProperties ?? {},
           files: [
-            { role: 'original', frame: null, backend: this.ctx.storage.name, key, size: object.size, sha256: object.sha256, contentType: sniff.mimeType },
+            {
+              role: 'original',
+              frame: null,
+              backend: this.ctx.storage.name,
+              key,
+              size: object.size,
+              sha256: object.sha256,
+              contentType: sniff.mimeType,
+            },
           ],
         });
         await releaseReservation(trx, projectId, taskId, versionNumber);
@@ -236,7 +257,11 @@ export class MediaService {
       data: { taskId, version, mediaType: sniff.mediaType, fileName },
     });
     if (this.ctx.processing) {
-      await this.ctx.processing.schedule(id, { wait: input.wait ?? false, reason: 'ingest', ...(queued ? { queued } : {}) });
+      await this.ctx.processing.schedule(id, {
+        wait: input.wait ?? false,
+        reason: 'ingest',
+        ...(queued ? { queued } : {}),
+      });
     }
     return id;
   }
@@ -263,7 +288,8 @@ export class MediaService {
   // ---------------------------------------------------------------- lookup
 
   async getMediaById(id: string, scope: Scope = {}): Promise<Media> {
-    if (typeof id !== 'string' || id.length > 64) throw new NotFound(`Media ${String(id).slice(0, 64)} does not exist.`);
+    if (typeof id !== 'string' || id.length > 64)
+      throw new NotFound(`Media ${String(id).slice(0, 64)} does not exist.`);
     let q = this.ctx.db.selectFrom('media').selectAll().where('id', '=', id);
     if (scope.projectIds) {
       if (scope.projectIds.length === 0) throw new NotFound(`Media ${id} does not exist.`, { mediaId: id });
@@ -299,7 +325,10 @@ export class MediaService {
     options: { projectId?: string; includeArchived?: boolean } & Scope = {},
   ): Promise<string[]> {
     assertTaskId(taskId);
-    let q = this.ctx.db.selectFrom('media').select(['version', 'version_number']).where('task_id', '=', taskId);
+    let q = this.ctx.db
+      .selectFrom('media')
+      .select(['version', 'version_number'])
+      .where('task_id', '=', taskId);
     if (options.projectId !== undefined) q = q.where('project_id', '=', assertProjectId(options.projectId));
     if (options.projectIds) {
       if (options.projectIds.length === 0) return [];
@@ -313,7 +342,8 @@ export class MediaService {
   async searchMedia(options: SearchMediaOptions = {}): Promise<Page<Media>> {
     const limit = pageSize(options.limit, this.ctx.limits.maxPageSize);
     let q = this.ctx.db.selectFrom('media').selectAll('media');
-    if (options.projectId !== undefined) q = q.where('media.project_id', '=', assertProjectId(options.projectId));
+    if (options.projectId !== undefined)
+      q = q.where('media.project_id', '=', assertProjectId(options.projectId));
     if (options.projectIds) {
       if (options.projectIds.length === 0) return { items: [], nextCursor: null };
       q = q.where('media.project_id', 'in', options.projectIds);
@@ -322,11 +352,13 @@ export class MediaService {
     if (options.mediaType !== undefined) {
       q = q.where('media.media_type', '=', oneOf(options.mediaType, MEDIA_TYPES, 'mediaType'));
     }
-    if (options.author !== undefined) q = q.where('media.author', '=', requireText(options.author, 'author', 200));
+    if (options.author !== undefined)
+      q = q.where('media.author', '=', requireText(options.author, 'author', 200));
     if (options.status !== undefined) {
       q = q.where('media.status', '=', oneOf(options.status, APPROVAL_STATUSES, 'status'));
     }
-    if (options.reviewSelected !== undefined) q = q.where('media.review_selected', '=', options.reviewSelected ? 1 : 0);
+    if (options.reviewSelected !== undefined)
+      q = q.where('media.review_selected', '=', options.reviewSelected ? 1 : 0);
     for (const tag of normaliseTags(options.tags)) {
       q = q.where((eb) =>
         eb.exists(
@@ -338,7 +370,8 @@ export class MediaService {
         ),
       );
     }
-    if (options.dateFrom !== undefined) q = q.where('media.created_at', '>=', isoBound(options.dateFrom, 'from'));
+    if (options.dateFrom !== undefined)
+      q = q.where('media.created_at', '>=', isoBound(options.dateFrom, 'from'));
     if (options.dateTo !== undefined) q = q.where('media.created_at', '<=', isoBound(options.dateTo, 'to'));
     const archived = options.archived ?? 'exclude';
     if (archived === 'exclude') q = q.where('media.archived_at', 'is', null);
@@ -357,12 +390,17 @@ export class MediaService {
         ]),
       );
     }
-    const rows = await q.orderBy('media.created_at', 'desc').orderBy('media.id', 'desc').limit(limit + 1).execute();
+    const rows = await q
+      .orderBy('media.created_at', 'desc')
+      .orderBy('media.id', 'desc')
+      .limit(limit + 1)
+      .execute();
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
       items: await this.withFiles(page),
-      nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
     };
   }
 
@@ -389,7 +427,17 @@ export class MediaService {
     // Per-step processing: the latest job of each type, one indexed query for the whole page.
     const jobs = await this.ctx.db
       .selectFrom('job')
-      .select(['id', 'media_id', 'type', 'state', 'progress', 'attempts', 'error', 'updated_at', 'created_at'])
+      .select([
+        'id',
+        'media_id',
+        'type',
+        'state',
+        'progress',
+        'attempts',
+        'error',
+        'updated_at',
+        'created_at',
+      ])
       .where(
         'media_id',
         'in',
@@ -430,7 +478,8 @@ export class MediaService {
     patch: { metadata?: Record<string, unknown>; customProperties?: Record<string, unknown> },
     options: { actor?: string } & Scope = {},
   ): Promise<Media> {
-    if (typeof patch !== 'object' || patch === null) throw new ValidationError('The metadata patch must be an object.');
+    if (typeof patch !== 'object' || patch === null)
+      throw new ValidationError('The metadata patch must be an object.');
     const unknownKeys = Object.keys(patch).filter((k) => k !== 'metadata' && k !== 'customProperties');
     if (unknownKeys.length) {
       throw new ValidationError(
@@ -438,7 +487,8 @@ export class MediaService {
       );
     }
     if (patch.metadata !== undefined) this.assertJsonObject(patch.metadata, 'metadata');
-    if (patch.customProperties !== undefined) this.assertJsonObject(patch.customProperties, 'customProperties');
+    if (patch.customProperties !== undefined)
+      this.assertJsonObject(patch.customProperties, 'customProperties');
     const current = await this.getMediaById(id, options);
     const metadata = patch.metadata ? mergePatch(current.metadata, patch.metadata) : current.metadata;
     const customProperties = patch.customProperties
@@ -473,7 +523,9 @@ export class MediaService {
     const current = await this.getMediaById(id, scope);
     const actor = input.actor ?? 'system';
     const description =
-      input.description !== undefined ? optionalText(input.description, 'description', 10_000) : current.description;
+      input.description !== undefined
+        ? optionalText(input.description, 'description', 10_000)
+        : current.description;
     const tags = input.tags !== undefined ? normaliseTags(input.tags) : current.tags;
     if (input.reviewSelected !== undefined && typeof input.reviewSelected !== 'boolean') {
       throw new ValidationError('reviewSelected must be true or false.', { field: 'reviewSelected' });
@@ -527,10 +579,15 @@ export class MediaService {
   }
 
   /** Remakes the thumbnail (for video and sequences at `timestamp` seconds). */
-  async regenerateThumbnail(id: string, options: { timestamp?: number; wait?: boolean } & Scope = {}): Promise<void> {
+  async regenerateThumbnail(
+    id: string,
+    options: { timestamp?: number; wait?: boolean } & Scope = {},
+  ): Promise<void> {
     const media = await this.getMediaById(id, options);
     if (!this.ctx.processing) {
-      throw new NotSupported('Thumbnails cannot be made: media processing is not configured in this library.');
+      throw new NotSupported(
+        'Thumbnails cannot be made: media processing is not configured in this library.',
+      );
     }
     if (options.timestamp !== undefined && (!Number.isFinite(options.timestamp) || options.timestamp < 0)) {
       throw new ValidationError('timestamp must be a number of seconds, 0 or more.', { field: 'timestamp' });
@@ -550,7 +607,8 @@ export class MediaService {
     const base = () => {
       let q = db.selectFrom('media').where('media.archived_at', 'is', null);
       if (projectId !== undefined) q = q.where('media.project_id', '=', projectId);
-      if (options.projectIds) q = q.where('media.project_id', 'in', options.projectIds.length ? options.projectIds : ['']);
+      if (options.projectIds)
+        q = q.where('media.project_id', 'in', options.projectIds.length ? options.projectIds : ['']);
       return q;
     };
     const [totals, byType, byStatus, authors, perTask] = await Promise.all([
@@ -614,7 +672,11 @@ export class MediaService {
     return this.setArchived(id, false, options);
   }
 
-  private async setArchived(id: string, archive: boolean, options: { actor?: string } & Scope): Promise<Media> {
+  private async setArchived(
+    id: string,
+    archive: boolean,
+    options: { actor?: string } & Scope,
+  ): Promise<Media> {
     const current = await this.getMediaById(id, options);
     if ((current.archivedAt !== null) === archive) return current;
     const now = nowIso();
@@ -646,7 +708,10 @@ export class MediaService {
    * The record goes first: a crash in between leaves orphan files for `cleanupOrphanedFiles`,
    * never a record pointing at nothing.
    */
-  async deleteMedia(id: string, options: { removeFiles?: boolean; actor?: string } & Scope = {}): Promise<void> {
+  async deleteMedia(
+    id: string,
+    options: { removeFiles?: boolean; actor?: string } & Scope = {},
+  ): Promise<void> {
     const current = await this.getMediaById(id, options);
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('media').where('id', '=', id).execute();
@@ -657,7 +722,11 @@ export class MediaService {
         subjectType: 'media',
         subjectId: id,
         from: current.version,
-        data: { taskId: current.taskId, fileName: current.fileName, removeFiles: options.removeFiles !== false },
+        data: {
+          taskId: current.taskId,
+          fileName: current.fileName,
+          removeFiles: options.removeFiles !== false,
+        },
       });
     });
     if (options.removeFiles !== false) {
@@ -722,12 +791,15 @@ export function normaliseTags(tags: unknown): string[] {
   if (!Array.isArray(tags)) throw new ValidationError('tags must be a list of strings.', { field: 'tags' });
   const out = new Set<string>();
   for (const t of tags) {
-    if (typeof t !== 'string') throw new ValidationError('tags must be a list of strings.', { field: 'tags' });
+    if (typeof t !== 'string')
+      throw new ValidationError('tags must be a list of strings.', { field: 'tags' });
     const tag = t.trim().toLowerCase();
     if (!tag) continue;
-     
+
     if (tag.length > 64 || /[\u0000-\u001f\u007f]/.test(tag)) {
-      throw new ValidationError(`Invalid tag ${JSON.stringify(t)}: at most 64 printable characters.`, { field: 'tags' });
+      throw new ValidationError(`Invalid tag ${JSON.stringify(t)}: at most 64 printable characters.`, {
+        field: 'tags',
+      });
     }
     out.add(tag);
   }
@@ -756,7 +828,8 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], field: strin
 
 function pageSize(limit: number | undefined, max: number): number {
   if (limit === undefined) return DEFAULT_PAGE;
-  if (!Number.isInteger(limit) || limit < 1) throw new ValidationError('limit must be a whole number, 1 or more.');
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new ValidationError('limit must be a whole number, 1 or more.');
   return Math.min(limit, max);
 }
 
@@ -773,14 +846,19 @@ function isoBound(v: string, side: 'from' | 'to'): string {
 }
 
 /** RFC 7386 JSON merge patch. */
-export function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+export function mergePatch(
+  target: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...target };
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else if (typeof v === 'object' && !Array.isArray(v)) {
       const base = out[k];
       out[k] = mergePatch(
-        typeof base === 'object' && base !== null && !Array.isArray(base) ? (base as Record<string, unknown>) : {},
+        typeof base === 'object' && base !== null && !Array.isArray(base)
+          ? (base as Record<string, unknown>)
+          : {},
         v as Record<string, unknown>,
       );
     } else out[k] = v;

@@ -99,14 +99,22 @@ export class NoteService {
     const author = requiredActor(input.author, 'author');
     const content = noteContent(input.content);
     const type = (input.type ?? (input.drawing ? 'drawing' : 'comment')).trim();
-    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(type)) throw new ValidationError(`Invalid note type ${JSON.stringify(type)}.`, { field: 'type' });
+    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(type))
+      throw new ValidationError(`Invalid note type ${JSON.stringify(type)}.`, { field: 'type' });
     const { frame, frameEnd } = frames(input.frame, input.frameEnd);
     if (input.position !== undefined) checkPosition(input.position);
-    const drawing = input.drawing === undefined || input.drawing === null ? null : parseDrawing(input.drawing);
+    const drawing =
+      input.drawing === undefined || input.drawing === null ? null : parseDrawing(input.drawing);
     if (input.parentId !== undefined) {
-      const parent = await this.ctx.db.selectFrom('annotation').select(['media_id', 'parent_id']).where('id', '=', input.parentId).executeTakeFirst();
+      const parent = await this.ctx.db
+        .selectFrom('annotation')
+        .select(['media_id', 'parent_id'])
+        .where('id', '=', input.parentId)
+        .executeTakeFirst();
       if (!parent || parent.media_id !== mediaId) {
-        throw new NotFound(`Note ${input.parentId} does not exist on this media item.`, { field: 'parentId' });
+        throw new NotFound(`Note ${input.parentId} does not exist on this media item.`, {
+          field: 'parentId',
+        });
       }
     }
     if (input.playlistId !== undefined) {
@@ -116,10 +124,15 @@ export class NoteService {
         .where('playlist_id', '=', input.playlistId)
         .where('media_id', '=', mediaId)
         .executeTakeFirst();
-      if (!item) throw new NotFound(`Playlist ${input.playlistId} does not hold this media item.`, { field: 'playlistId' });
+      if (!item)
+        throw new NotFound(`Playlist ${input.playlistId} does not hold this media item.`, {
+          field: 'playlistId',
+        });
     }
     if (input.renditionSha256 !== undefined && !/^[0-9a-f]{64}$/.test(input.renditionSha256)) {
-      throw new ValidationError('renditionSha256 must be a sha256 in lower-case hex.', { field: 'renditionSha256' });
+      throw new ValidationError('renditionSha256 must be a sha256 in lower-case hex.', {
+        field: 'renditionSha256',
+      });
     }
     const mentions = cleanMentions(input.mentions);
     const original = media.files.find((f) => f.role === 'original');
@@ -176,7 +189,11 @@ export class NoteService {
   }
 
   async getNote(id: string, scope: Scope = {}): Promise<ReviewNote> {
-    const row = await this.ctx.db.selectFrom('annotation').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.ctx.db
+      .selectFrom('annotation')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw new NotFound(`Note ${id} does not exist.`, { annotationId: id });
     const media = await this.media.getMediaById(row.media_id, scope);
     const [note] = await this.decorate([row], media);
@@ -192,10 +209,7 @@ export class NoteService {
     if (options.frame !== undefined) {
       const f = options.frame;
       q = q.where((eb) =>
-        eb.or([
-          eb('frame', '=', f),
-          eb.and([eb('frame', '<=', f), eb('frame_end', '>=', f)]),
-        ]),
+        eb.or([eb('frame', '=', f), eb.and([eb('frame', '<=', f), eb('frame_end', '>=', f)])]),
       );
     }
     if (options.resolved !== undefined) q = q.where('resolved', '=', options.resolved ? 1 : 0);
@@ -227,8 +241,8 @@ export class NoteService {
     }
     if (input.frame !== undefined || input.frameEnd !== undefined) {
       const f = frames(
-        input.frame === undefined ? current.frame ?? undefined : input.frame ?? undefined,
-        input.frameEnd === undefined ? current.frameEnd ?? undefined : input.frameEnd ?? undefined,
+        input.frame === undefined ? (current.frame ?? undefined) : (input.frame ?? undefined),
+        input.frameEnd === undefined ? (current.frameEnd ?? undefined) : (input.frameEnd ?? undefined),
       );
       patch['frame'] = f.frame;
       patch['frame_end'] = f.frameEnd;
@@ -243,7 +257,8 @@ export class NoteService {
         .where('id', '=', id)
         .where('updated_at', '=', current.updatedAt)
         .executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1) throw new Conflict('The note changed while it was being edited; reload and try again.');
+      if (Number(res.numUpdatedRows) !== 1)
+        throw new Conflict('The note changed while it was being edited; reload and try again.');
       await recordHistory(trx, {
         actor,
         action: 'annotation.updated',
@@ -268,13 +283,19 @@ export class NoteService {
     const actor = requiredActor(options.actor, 'actor');
     const current = await this.getNote(id, options);
     if (current.author !== actor) {
-      throw new Forbidden(`Only ${current.author}, who wrote this note, may delete it.`, { annotationId: id });
+      throw new Forbidden(`Only ${current.author}, who wrote this note, may delete it.`, {
+        annotationId: id,
+      });
     }
     const media = await this.media.getMediaById(current.mediaId);
     // The note, its replies (any depth) and their attachment files.
     const ids = [id];
-    for (let frontier = [id]; frontier.length > 0; ) {
-      const kids = await this.ctx.db.selectFrom('annotation').select('id').where('parent_id', 'in', frontier).execute();
+    for (let frontier = [id]; frontier.length > 0;) {
+      const kids = await this.ctx.db
+        .selectFrom('annotation')
+        .select('id')
+        .where('parent_id', 'in', frontier)
+        .execute();
       frontier = kids.map((k) => k.id);
       ids.push(...frontier);
     }
@@ -285,7 +306,15 @@ export class NoteService {
       .where('annotation_attachment.annotation_id', 'in', ids)
       .execute();
     await this.ctx.db.transaction().execute(async (trx) => {
-      if (files.length > 0) await trx.deleteFrom('media_file').where('id', 'in', files.map((f) => f.id)).execute();
+      if (files.length > 0)
+        await trx
+          .deleteFrom('media_file')
+          .where(
+            'id',
+            'in',
+            files.map((f) => f.id),
+          )
+          .execute();
       await trx.deleteFrom('annotation').where('id', '=', id).execute();
       await recordHistory(trx, {
         actor,
@@ -297,7 +326,13 @@ export class NoteService {
       });
     });
     for (const f of files) await this.ctx.storage.delete(f.storage_key).catch(() => undefined);
-    this.ctx.events.publish({ type: 'annotation.deleted', projectId: media.projectId, mediaId: media.id, actor, data: { annotationId: id } });
+    this.ctx.events.publish({
+      type: 'annotation.deleted',
+      projectId: media.projectId,
+      mediaId: media.id,
+      actor,
+      data: { annotationId: id },
+    });
   }
 
   /** Marks a note resolved (or open again). Anyone who can see the note may. */
@@ -308,7 +343,11 @@ export class NoteService {
     if (current.resolved === resolved) return current;
     const media = await this.media.getMediaById(current.mediaId);
     await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.updateTable('annotation').set({ resolved: resolved ? 1 : 0, updated_at: nowIso() }).where('id', '=', id).execute();
+      await trx
+        .updateTable('annotation')
+        .set({ resolved: resolved ? 1 : 0, updated_at: nowIso() })
+        .where('id', '=', id)
+        .execute();
       await recordHistory(trx, {
         actor,
         action: resolved ? 'annotation.resolved' : 'annotation.reopened',
@@ -334,22 +373,37 @@ export class NoteService {
    * Attaches an image (PNG, JPEG, WebP, GIF; at most 25 MB) to a note: only the note's author
    * may. Stored through the storage backend as a media_file of role `attachment`.
    */
-  async addAttachment(annotationId: string, input: AttachmentInput, scope: Scope = {}): Promise<NoteAttachment> {
+  async addAttachment(
+    annotationId: string,
+    input: AttachmentInput,
+    scope: Scope = {},
+  ): Promise<NoteAttachment> {
     const actor = requiredActor(input.actor, 'actor');
     const note = await this.getNote(annotationId, scope);
-    if (note.author !== actor) throw new Forbidden(`Only ${note.author}, who wrote this note, may attach files to it.`);
+    if (note.author !== actor)
+      throw new Forbidden(`Only ${note.author}, who wrote this note, may attach files to it.`);
     const fileName = cleanFileName(input.fileName);
-    const bytes = Buffer.isBuffer(input.data) ? input.data : await readLimited(input.data, MAX_ATTACHMENT_BYTES);
-    if (bytes.length > MAX_ATTACHMENT_BYTES) throw new ValidationError('An attachment may be at most 25 MB.', { field: 'file' });
+    const bytes = Buffer.isBuffer(input.data)
+      ? input.data
+      : await readLimited(input.data, MAX_ATTACHMENT_BYTES);
+    if (bytes.length > MAX_ATTACHMENT_BYTES)
+      throw new ValidationError('An attachment may be at most 25 MB.', { field: 'file' });
     const sharp = (await import('sharp')).default;
     let meta: { format?: string; width?: number; height?: number };
     try {
       meta = await sharp(bytes).metadata();
     } catch {
-      throw new ValidationError('The attachment is not an image Montu can read (use PNG, JPEG, WebP or GIF).', { field: 'file' });
+      throw new ValidationError(
+        'The attachment is not an image Montu can read (use PNG, JPEG, WebP or GIF).',
+        { field: 'file' },
+      );
     }
     const fmt = ATTACHMENT_FORMATS[meta.format ?? ''];
-    if (!fmt) throw new ValidationError(`Attachments must be PNG, JPEG, WebP or GIF, not ${meta.format ?? 'unknown'}.`, { field: 'file' });
+    if (!fmt)
+      throw new ValidationError(
+        `Attachments must be PNG, JPEG, WebP or GIF, not ${meta.format ?? 'unknown'}.`,
+        { field: 'file' },
+      );
     const media = await this.media.getMediaById(note.mediaId);
     const fileId = newId();
     const key = mediaKey({
@@ -382,7 +436,14 @@ export class NoteService {
           .execute();
         await trx
           .insertInto('annotation_attachment')
-          .values({ annotation_id: annotationId, file_id: fileId, file_name: fileName, width: meta.width ?? null, height: meta.height ?? null, created_at: now })
+          .values({
+            annotation_id: annotationId,
+            file_id: fileId,
+            file_name: fileName,
+            width: meta.width ?? null,
+            height: meta.height ?? null,
+            created_at: now,
+          })
           .execute();
         await recordHistory(trx, {
           actor,
@@ -397,19 +458,39 @@ export class NoteService {
       await this.ctx.storage.delete(key).catch(() => undefined);
       throw e;
     }
-    return { fileId, fileName, contentType: fmt.type, size: stored.size, sha256: stored.sha256, width: meta.width ?? null, height: meta.height ?? null, createdAt: now };
+    return {
+      fileId,
+      fileName,
+      contentType: fmt.type,
+      size: stored.size,
+      sha256: stored.sha256,
+      width: meta.width ?? null,
+      height: meta.height ?? null,
+      createdAt: now,
+    };
   }
 
   /** An attachment's bytes as a stream, with its description. */
-  async getAttachment(annotationId: string, fileId: string, scope: Scope = {}): Promise<{ attachment: NoteAttachment; stream: Readable }> {
+  async getAttachment(
+    annotationId: string,
+    fileId: string,
+    scope: Scope = {},
+  ): Promise<{ attachment: NoteAttachment; stream: Readable }> {
     const note = await this.getNote(annotationId, scope);
     const attachment = note.attachments.find((a) => a.fileId === fileId);
     if (!attachment) throw new NotFound(`Attachment ${fileId} does not exist on note ${annotationId}.`);
-    const row = await this.ctx.db.selectFrom('media_file').select('storage_key').where('id', '=', fileId).executeTakeFirstOrThrow();
+    const row = await this.ctx.db
+      .selectFrom('media_file')
+      .select('storage_key')
+      .where('id', '=', fileId)
+      .executeTakeFirstOrThrow();
     return { attachment, stream: await this.ctx.storage.get(row.storage_key) };
   }
 
-  private async decorate(rows: Parameters<typeof annotationFromRow>[0][], media: Media): Promise<ReviewNote[]> {
+  private async decorate(
+    rows: Parameters<typeof annotationFromRow>[0][],
+    media: Media,
+  ): Promise<ReviewNote[]> {
     if (rows.length === 0) return [];
     const timing = await this.timingOf(media);
     const atts = await this.ctx.db
@@ -426,7 +507,11 @@ export class NoteService {
         'media_file.size',
         'media_file.sha256',
       ])
-      .where('annotation_attachment.annotation_id', 'in', rows.map((r) => r.id))
+      .where(
+        'annotation_attachment.annotation_id',
+        'in',
+        rows.map((r) => r.id),
+      )
       .orderBy('annotation_attachment.created_at')
       .execute();
     return rows.map((r) => {
@@ -462,7 +547,9 @@ function requiredActor(v: unknown, field: string): string {
 
 function noteContent(v: unknown): string {
   if (typeof v !== 'string' || v.length > 20_000) {
-    throw new ValidationError('The note content must be text of at most 20000 characters.', { field: 'content' });
+    throw new ValidationError('The note content must be text of at most 20000 characters.', {
+      field: 'content',
+    });
   }
   return v;
 }
@@ -486,21 +573,26 @@ function frames(frameIn: unknown, frameEndIn: unknown): { frame: number | null; 
 
 function checkPosition(p: { x: unknown; y: unknown }): void {
   if (![p.x, p.y].every((v) => typeof v === 'number' && v >= 0 && v <= 1)) {
-    throw new ValidationError('position needs x and y between 0 and 1 (normalised to the image).', { field: 'position' });
+    throw new ValidationError('position needs x and y between 0 and 1 (normalised to the image).', {
+      field: 'position',
+    });
   }
 }
 
 function cleanMentions(m: unknown): string[] {
   if (m === undefined || m === null) return [];
-  if (!Array.isArray(m)) throw new ValidationError('mentions must be a list of user names.', { field: 'mentions' });
+  if (!Array.isArray(m))
+    throw new ValidationError('mentions must be a list of user names.', { field: 'mentions' });
   const out = [...new Set(m.map((x) => String(x).trim().replace(/^@/, '')).filter(Boolean))];
-  if (out.length > 100 || out.some((x) => x.length > 100)) throw new ValidationError('Too many or too long mentions.', { field: 'mentions' });
+  if (out.length > 100 || out.some((x) => x.length > 100))
+    throw new ValidationError('Too many or too long mentions.', { field: 'mentions' });
   return out;
 }
 
 function cleanFileName(name: unknown): string {
   const s = typeof name === 'string' ? name.replace(/[\\/\u0000-\u001f]/g, '_').trim() : '';
-  if (!s || s.length > 255) throw new ValidationError('An attachment needs a file name of 1–255 characters.', { field: 'fileName' });
+  if (!s || s.length > 255)
+    throw new ValidationError('An attachment needs a file name of 1–255 characters.', { field: 'fileName' });
   return s;
 }
 

@@ -5,7 +5,15 @@ import type { ServiceContext } from './context.js';
 import { recordHistory } from './history-service.js';
 import type { MediaService, Scope } from './media-service.js';
 import type { NoteService, ReviewNote } from './note-service.js';
-import { exportCsv, exportHtml, exportOtio, exportPdf, type ExportOptions, type OtioTimeline, type PlaylistReport } from '../review/exports.js';
+import {
+  exportCsv,
+  exportHtml,
+  exportOtio,
+  exportPdf,
+  type ExportOptions,
+  type OtioTimeline,
+  type PlaylistReport,
+} from '../review/exports.js';
 
 export interface Playlist {
   id: string;
@@ -49,9 +57,15 @@ export class PlaylistService {
   ) {}
 
   async createPlaylist(input: CreatePlaylistInput, scope: Scope = {}): Promise<PlaylistWithItems> {
-    if (scope.projectIds && !scope.projectIds.includes(input.projectId)) throw new NotFound(`Project ${input.projectId} does not exist.`);
-    const project = await this.ctx.db.selectFrom('project').select('id').where('id', '=', input.projectId).executeTakeFirst();
-    if (!project) throw new NotFound(`Project ${input.projectId} does not exist.`, { projectId: input.projectId });
+    if (scope.projectIds && !scope.projectIds.includes(input.projectId))
+      throw new NotFound(`Project ${input.projectId} does not exist.`);
+    const project = await this.ctx.db
+      .selectFrom('project')
+      .select('id')
+      .where('id', '=', input.projectId)
+      .executeTakeFirst();
+    if (!project)
+      throw new NotFound(`Project ${input.projectId} does not exist.`, { projectId: input.projectId });
     const owner = actorOf(input.owner, 'owner');
     const id = newId();
     const now = nowIso();
@@ -69,9 +83,21 @@ export class PlaylistService {
           updated_at: now,
         })
         .execute();
-      await recordHistory(trx, { actor: owner, action: 'playlist.created', projectId: input.projectId, subjectType: 'playlist', subjectId: id, data: { name: input.name } });
+      await recordHistory(trx, {
+        actor: owner,
+        action: 'playlist.created',
+        projectId: input.projectId,
+        subjectType: 'playlist',
+        subjectId: id,
+        data: { name: input.name },
+      });
     });
-    this.ctx.events.publish({ type: 'playlist.created', projectId: input.projectId, actor: owner, data: { playlistId: id, name: input.name } });
+    this.ctx.events.publish({
+      type: 'playlist.created',
+      projectId: input.projectId,
+      actor: owner,
+      data: { playlistId: id, name: input.name },
+    });
     if (input.mediaIds?.length) await this.addItems(id, input.mediaIds, { actor: owner });
     return this.getPlaylist(id);
   }
@@ -100,12 +126,22 @@ export class PlaylistService {
     const out: PlaylistItem[] = [];
     for (const it of items) {
       const { files: _files, ...media } = await this.media.getMediaById(it.media_id);
-      out.push({ position: it.position, mediaId: it.media_id, addedBy: it.added_by, addedAt: it.added_at, media });
+      out.push({
+        position: it.position,
+        mediaId: it.media_id,
+        addedBy: it.added_by,
+        addedAt: it.added_at,
+        media,
+      });
     }
     return { ...p, items: out };
   }
 
-  async updatePlaylist(id: string, patch: { name?: string; date?: string | null; description?: string; actor: string }, scope: Scope = {}): Promise<PlaylistWithItems> {
+  async updatePlaylist(
+    id: string,
+    patch: { name?: string; date?: string | null; description?: string; actor: string },
+    scope: Scope = {},
+  ): Promise<PlaylistWithItems> {
     const p = await this.row(id, scope);
     const actor = actorOf(patch.actor, 'actor');
     await this.ctx.db.transaction().execute(async (trx) => {
@@ -119,7 +155,13 @@ export class PlaylistService {
         })
         .where('id', '=', id)
         .execute();
-      await recordHistory(trx, { actor, action: 'playlist.updated', projectId: p.projectId, subjectType: 'playlist', subjectId: id });
+      await recordHistory(trx, {
+        actor,
+        action: 'playlist.updated',
+        projectId: p.projectId,
+        subjectType: 'playlist',
+        subjectId: id,
+      });
     });
     return this.getPlaylist(id);
   }
@@ -129,68 +171,176 @@ export class PlaylistService {
     const actor = actorOf(options.actor, 'actor');
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('playlist').where('id', '=', id).execute();
-      await recordHistory(trx, { actor, action: 'playlist.deleted', projectId: p.projectId, subjectType: 'playlist', subjectId: id, data: { name: p.name } });
+      await recordHistory(trx, {
+        actor,
+        action: 'playlist.deleted',
+        projectId: p.projectId,
+        subjectType: 'playlist',
+        subjectId: id,
+        data: { name: p.name },
+      });
     });
-    this.ctx.events.publish({ type: 'playlist.deleted', projectId: p.projectId, actor, data: { playlistId: id } });
+    this.ctx.events.publish({
+      type: 'playlist.deleted',
+      projectId: p.projectId,
+      actor,
+      data: { playlistId: id },
+    });
   }
 
   /** Appends media items (or inserts them at `position`, 0-based); items already in the playlist are left where they are. */
-  async addItems(id: string, mediaIds: string[], options: { actor: string; position?: number } & Scope): Promise<PlaylistWithItems> {
+  async addItems(
+    id: string,
+    mediaIds: string[],
+    options: { actor: string; position?: number } & Scope,
+  ): Promise<PlaylistWithItems> {
     const p = await this.row(id, options);
     const actor = actorOf(options.actor, 'actor');
-    if (!Array.isArray(mediaIds) || mediaIds.length === 0) throw new ValidationError('Give at least one media id.', { field: 'mediaIds' });
+    if (!Array.isArray(mediaIds) || mediaIds.length === 0)
+      throw new ValidationError('Give at least one media id.', { field: 'mediaIds' });
     for (const m of mediaIds) {
       const media = await this.media.getMediaById(m, options);
-      if (media.projectId !== p.projectId) throw new ValidationError(`Media ${m} belongs to project ${media.projectId}, not ${p.projectId}.`, { mediaId: m });
+      if (media.projectId !== p.projectId)
+        throw new ValidationError(`Media ${m} belongs to project ${media.projectId}, not ${p.projectId}.`, {
+          mediaId: m,
+        });
     }
     await this.ctx.db.transaction().execute(async (trx) => {
-      const current = (await trx.selectFrom('playlist_item').select(['media_id']).where('playlist_id', '=', id).orderBy('position').execute()).map((r) => r.media_id);
+      const current = (
+        await trx
+          .selectFrom('playlist_item')
+          .select(['media_id'])
+          .where('playlist_id', '=', id)
+          .orderBy('position')
+          .execute()
+      ).map((r) => r.media_id);
       const fresh = [...new Set(mediaIds)].filter((m) => !current.includes(m));
-      const at = options.position === undefined ? current.length : Math.min(Math.max(Math.trunc(options.position), 0), current.length);
+      const at =
+        options.position === undefined
+          ? current.length
+          : Math.min(Math.max(Math.trunc(options.position), 0), current.length);
       const order = [...current.slice(0, at), ...fresh, ...current.slice(at)];
       const now = nowIso();
       for (const m of fresh) {
-        await trx.insertInto('playlist_item').values({ playlist_id: id, media_id: m, position: order.indexOf(m), added_by: actor, added_at: now }).execute();
+        await trx
+          .insertInto('playlist_item')
+          .values({
+            playlist_id: id,
+            media_id: m,
+            position: order.indexOf(m),
+            added_by: actor,
+            added_at: now,
+          })
+          .execute();
       }
       await writeOrder(trx, id, order);
       await trx.updateTable('playlist').set({ updated_at: now }).where('id', '=', id).execute();
-      await recordHistory(trx, { actor, action: 'playlist.items_added', projectId: p.projectId, subjectType: 'playlist', subjectId: id, data: { mediaIds: fresh } });
+      await recordHistory(trx, {
+        actor,
+        action: 'playlist.items_added',
+        projectId: p.projectId,
+        subjectType: 'playlist',
+        subjectId: id,
+        data: { mediaIds: fresh },
+      });
     });
-    this.ctx.events.publish({ type: 'playlist.updated', projectId: p.projectId, actor, data: { playlistId: id, added: mediaIds } });
+    this.ctx.events.publish({
+      type: 'playlist.updated',
+      projectId: p.projectId,
+      actor,
+      data: { playlistId: id, added: mediaIds },
+    });
     return this.getPlaylist(id);
   }
 
-  async removeItem(id: string, mediaId: string, options: { actor: string } & Scope): Promise<PlaylistWithItems> {
+  async removeItem(
+    id: string,
+    mediaId: string,
+    options: { actor: string } & Scope,
+  ): Promise<PlaylistWithItems> {
     const p = await this.row(id, options);
     const actor = actorOf(options.actor, 'actor');
     await this.ctx.db.transaction().execute(async (trx) => {
-      const res = await trx.deleteFrom('playlist_item').where('playlist_id', '=', id).where('media_id', '=', mediaId).executeTakeFirst();
-      if (Number(res.numDeletedRows) === 0) throw new NotFound(`Media ${mediaId} is not in playlist ${p.name}.`);
-      const order = (await trx.selectFrom('playlist_item').select('media_id').where('playlist_id', '=', id).orderBy('position').execute()).map((r) => r.media_id);
+      const res = await trx
+        .deleteFrom('playlist_item')
+        .where('playlist_id', '=', id)
+        .where('media_id', '=', mediaId)
+        .executeTakeFirst();
+      if (Number(res.numDeletedRows) === 0)
+        throw new NotFound(`Media ${mediaId} is not in playlist ${p.name}.`);
+      const order = (
+        await trx
+          .selectFrom('playlist_item')
+          .select('media_id')
+          .where('playlist_id', '=', id)
+          .orderBy('position')
+          .execute()
+      ).map((r) => r.media_id);
       await writeOrder(trx, id, order);
-      await recordHistory(trx, { actor, action: 'playlist.item_removed', projectId: p.projectId, subjectType: 'playlist', subjectId: id, data: { mediaId } });
+      await recordHistory(trx, {
+        actor,
+        action: 'playlist.item_removed',
+        projectId: p.projectId,
+        subjectType: 'playlist',
+        subjectId: id,
+        data: { mediaId },
+      });
     });
-    this.ctx.events.publish({ type: 'playlist.updated', projectId: p.projectId, actor, data: { playlistId: id, removed: [mediaId] } });
+    this.ctx.events.publish({
+      type: 'playlist.updated',
+      projectId: p.projectId,
+      actor,
+      data: { playlistId: id, removed: [mediaId] },
+    });
     return this.getPlaylist(id);
   }
 
   /** Sets the order: `mediaIds` must list exactly the playlist's items. */
-  async reorderItems(id: string, mediaIds: string[], options: { actor: string } & Scope): Promise<PlaylistWithItems> {
+  async reorderItems(
+    id: string,
+    mediaIds: string[],
+    options: { actor: string } & Scope,
+  ): Promise<PlaylistWithItems> {
     const p = await this.row(id, options);
     const actor = actorOf(options.actor, 'actor');
     await this.ctx.db.transaction().execute(async (trx) => {
-      const current = (await trx.selectFrom('playlist_item').select('media_id').where('playlist_id', '=', id).execute()).map((r) => r.media_id);
-      const same = mediaIds.length === current.length && new Set(mediaIds).size === mediaIds.length && mediaIds.every((m) => current.includes(m));
-      if (!same) throw new ValidationError('The new order must list every item of the playlist exactly once.', { field: 'mediaIds' });
+      const current = (
+        await trx.selectFrom('playlist_item').select('media_id').where('playlist_id', '=', id).execute()
+      ).map((r) => r.media_id);
+      const same =
+        mediaIds.length === current.length &&
+        new Set(mediaIds).size === mediaIds.length &&
+        mediaIds.every((m) => current.includes(m));
+      if (!same)
+        throw new ValidationError('The new order must list every item of the playlist exactly once.', {
+          field: 'mediaIds',
+        });
       await writeOrder(trx, id, mediaIds);
-      await recordHistory(trx, { actor, action: 'playlist.reordered', projectId: p.projectId, subjectType: 'playlist', subjectId: id, data: { mediaIds } });
+      await recordHistory(trx, {
+        actor,
+        action: 'playlist.reordered',
+        projectId: p.projectId,
+        subjectType: 'playlist',
+        subjectId: id,
+        data: { mediaIds },
+      });
     });
-    this.ctx.events.publish({ type: 'playlist.updated', projectId: p.projectId, actor, data: { playlistId: id, reordered: true } });
+    this.ctx.events.publish({
+      type: 'playlist.updated',
+      projectId: p.projectId,
+      actor,
+      data: { playlistId: id, reordered: true },
+    });
     return this.getPlaylist(id);
   }
 
   /** Adds a note to a media item in this playlist: it is the media item's note, tagged with the playlist. */
-  async addNote(id: string, mediaId: string, input: Omit<Parameters<NoteService['addNote']>[1], 'playlistId'>, scope: Scope = {}): Promise<ReviewNote> {
+  async addNote(
+    id: string,
+    mediaId: string,
+    input: Omit<Parameters<NoteService['addNote']>[1], 'playlistId'>,
+    scope: Scope = {},
+  ): Promise<ReviewNote> {
     await this.row(id, scope);
     return this.notes.addNote(mediaId, { ...input, playlistId: id }, scope);
   }
@@ -229,7 +379,8 @@ export class PlaylistService {
 
   private async row(id: string, scope: Scope): Promise<Playlist> {
     const r = await this.ctx.db.selectFrom('playlist').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!r || (scope.projectIds && !scope.projectIds.includes(r.project_id))) throw new NotFound(`Playlist ${id} does not exist.`, { playlistId: id });
+    if (!r || (scope.projectIds && !scope.projectIds.includes(r.project_id)))
+      throw new NotFound(`Playlist ${id} does not exist.`, { playlistId: id });
     return playlistFromRow(r);
   }
 }
@@ -238,12 +389,35 @@ type Trx = import('./context.js').Db;
 
 async function writeOrder(trx: Trx, id: string, order: string[]): Promise<void> {
   for (let i = 0; i < order.length; i++) {
-    await trx.updateTable('playlist_item').set({ position: i }).where('playlist_id', '=', id).where('media_id', '=', order[i]!).execute();
+    await trx
+      .updateTable('playlist_item')
+      .set({ position: i })
+      .where('playlist_id', '=', id)
+      .where('media_id', '=', order[i]!)
+      .execute();
   }
 }
 
-function playlistFromRow(r: { id: string; project_id: string; name: string; review_date: string | null; owner: string; description: string; created_at: string; updated_at: string }): Playlist {
-  return { id: r.id, projectId: r.project_id, name: r.name, date: r.review_date, owner: r.owner, description: r.description, createdAt: r.created_at, updatedAt: r.updated_at };
+function playlistFromRow(r: {
+  id: string;
+  project_id: string;
+  name: string;
+  review_date: string | null;
+  owner: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+}): Playlist {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    name: r.name,
+    date: r.review_date,
+    owner: r.owner,
+    description: r.description,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 function actorOf(v: unknown, field: string): string {
@@ -254,13 +428,17 @@ function actorOf(v: unknown, field: string): string {
 
 function cleanName(v: unknown): string {
   const s = typeof v === 'string' ? v.trim() : '';
-  if (!s || s.length > 200) throw new ValidationError('A playlist name must be 1–200 characters.', { field: 'name' });
+  if (!s || s.length > 200)
+    throw new ValidationError('A playlist name must be 1–200 characters.', { field: 'name' });
   return s;
 }
 
 function cleanDescription(v: unknown): string {
   if (v === undefined || v === null) return '';
-  if (typeof v !== 'string' || v.length > 10_000) throw new ValidationError('description must be text of at most 10000 characters.', { field: 'description' });
+  if (typeof v !== 'string' || v.length > 10_000)
+    throw new ValidationError('description must be text of at most 10000 characters.', {
+      field: 'description',
+    });
   return v;
 }
 

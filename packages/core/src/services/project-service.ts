@@ -53,7 +53,9 @@ export class ProjectService {
       .updateTable('project')
       .set({
         name: patch.name !== undefined ? cleanName(patch.name) : current.name,
-        settings: JSON.stringify(patch.settings !== undefined ? { ...current.settings, ...patch.settings } : current.settings),
+        settings: JSON.stringify(
+          patch.settings !== undefined ? { ...current.settings, ...patch.settings } : current.settings,
+        ),
         updated_at: nowIso(),
       })
       .where('id', '=', id)
@@ -86,7 +88,8 @@ export class ProjectService {
       .where('project_id', '=', projectId)
       .where('id', '=', taskId)
       .executeTakeFirst();
-    if (!row) throw new NotFound(`Task ${taskId} does not exist in project ${projectId}.`, { projectId, taskId });
+    if (!row)
+      throw new NotFound(`Task ${taskId} does not exist in project ${projectId}.`, { projectId, taskId });
     return taskFromRow(row);
   }
 
@@ -97,10 +100,17 @@ export class ProjectService {
   async resolveTaskProject(taskId: string, projectId?: string): Promise<string> {
     assertTaskId(taskId);
     if (projectId !== undefined) return assertProjectId(projectId);
-    const rows = await this.ctx.db.selectFrom('task').select('project_id').where('id', '=', taskId).limit(2).execute();
+    const rows = await this.ctx.db
+      .selectFrom('task')
+      .select('project_id')
+      .where('id', '=', taskId)
+      .limit(2)
+      .execute();
     if (rows.length === 0) throw new NotFound(`Task ${taskId} does not exist.`, { taskId });
     if (rows.length > 1) {
-      throw new ValidationError(`Task id ${taskId} exists in more than one project: pass projectId.`, { taskId });
+      throw new ValidationError(`Task id ${taskId} exists in more than one project: pass projectId.`, {
+        taskId,
+      });
     }
     return rows[0]!.project_id;
   }
@@ -125,7 +135,8 @@ export class ProjectService {
 
 function cleanName(name: string): string {
   const n = name.trim();
-  if (!n || n.length > 200) throw new ValidationError('A project name must be 1–200 characters.', { field: 'name' });
+  if (!n || n.length > 200)
+    throw new ValidationError('A project name must be 1–200 characters.', { field: 'name' });
   return n;
 }
 

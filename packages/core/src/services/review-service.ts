@@ -17,7 +17,14 @@ import { compareVersions, type CompareResult } from '../review/compare.js';
 import type { ServiceContext } from './context.js';
 import { recordHistory } from './history-service.js';
 import type { MediaService, Scope } from './media-service.js';
-import { NoteService, type AddNoteInput, type AttachmentInput, type NoteAttachment, type ReviewNote, type UpdateNoteInput } from './note-service.js';
+import {
+  NoteService,
+  type AddNoteInput,
+  type AttachmentInput,
+  type NoteAttachment,
+  type ReviewNote,
+  type UpdateNoteInput,
+} from './note-service.js';
 import type { ProjectService } from './project-service.js';
 
 export interface StatusChangeOptions {
@@ -67,9 +74,13 @@ export class ReviewService {
    * Replaces a project's workflow (validated), or restores the default with `null`. Recorded
    * in the history log.
    */
-  async setWorkflow(projectId: string, workflow: unknown, options: { actor: string; role?: Role }): Promise<Workflow> {
+  async setWorkflow(
+    projectId: string,
+    workflow: unknown,
+    options: { actor: string; role?: Role },
+  ): Promise<Workflow> {
     if (options.role !== undefined && options.role !== 'admin') {
-      throw new Forbidden('Only an admin may change a project\'s review workflow.');
+      throw new Forbidden("Only an admin may change a project's review workflow.");
     }
     const actor = options.actor?.trim();
     if (!actor) throw new ValidationError('The person making the change is required.', { field: 'actor' });
@@ -79,7 +90,11 @@ export class ReviewService {
     if (wf) settings['workflow'] = wf;
     else delete settings['workflow'];
     await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.updateTable('project').set({ settings: JSON.stringify(settings), updated_at: nowIso() }).where('id', '=', projectId).execute();
+      await trx
+        .updateTable('project')
+        .set({ settings: JSON.stringify(settings), updated_at: nowIso() })
+        .where('id', '=', projectId)
+        .execute();
       await recordHistory(trx, {
         actor,
         action: 'project.workflow_changed',
@@ -96,7 +111,9 @@ export class ReviewService {
   /** The statuses a role may move the item to now, and whether it may put it forward. */
   async getStatusOptions(mediaId: string, role?: Role, scope: Scope = {}): Promise<StatusOptions> {
     if (role !== undefined && !(ROLES as readonly string[]).includes(role)) {
-      throw new ValidationError(`Unknown role ${JSON.stringify(role)}: use ${ROLES.join(', ')}.`, { field: 'role' });
+      throw new ValidationError(`Unknown role ${JSON.stringify(role)}: use ${ROLES.join(', ')}.`, {
+        field: 'role',
+      });
     }
     const media = await this.media.getMediaById(mediaId, scope);
     const wf = await this.projects.workflowOf(media.projectId);
@@ -104,18 +121,29 @@ export class ReviewService {
       to,
       action: findTransition(wf, media.status, to, role)!.action,
     }));
-    return { status: media.status, role: role ?? null, targets, canSelectForReview: canSelectForReview(wf, role) };
+    return {
+      status: media.status,
+      role: role ?? null,
+      targets,
+      canSelectForReview: canSelectForReview(wf, role),
+    };
   }
 
   /**
    * Marks (or unmarks) the version put forward for its task; at most one per task. Who may is
    * part of the workflow (`reviewSelectRoles`).
    */
-  async setReviewSelected(id: string, selected: boolean, options: { actor: string; role?: Role } & Scope): Promise<Media> {
+  async setReviewSelected(
+    id: string,
+    selected: boolean,
+    options: { actor: string; role?: Role } & Scope,
+  ): Promise<Media> {
     const media = await this.media.getMediaById(id, options);
     const wf = await this.projects.workflowOf(media.projectId);
     if (!canSelectForReview(wf, options.role)) {
-      throw new Forbidden(`A ${options.role ?? 'user'} cannot change which version is put forward for review.`);
+      throw new Forbidden(
+        `A ${options.role ?? 'user'} cannot change which version is put forward for review.`,
+      );
     }
     return this.media.updateMediaInfo(id, { reviewSelected: selected, actor: options.actor }, options);
   }
@@ -134,8 +162,19 @@ export class ReviewService {
   }
 
   /** Both versions of a task with renditions, aligned frame ranges and notes. */
-  async compareVersions(taskId: string, a: string, b: string, options: { projectId?: string } & Scope = {}): Promise<CompareResult> {
-    return compareVersions({ media: this.media, projects: this.projects, notes: this.notes }, taskId, a, b, options);
+  async compareVersions(
+    taskId: string,
+    a: string,
+    b: string,
+    options: { projectId?: string } & Scope = {},
+  ): Promise<CompareResult> {
+    return compareVersions(
+      { media: this.media, projects: this.projects, notes: this.notes },
+      taskId,
+      a,
+      b,
+      options,
+    );
   }
 
   /** Media of a project waiting for review (or in the given status), oldest first. */
@@ -163,19 +202,41 @@ export class ReviewService {
     return options.limit !== undefined ? out.slice(0, options.limit) : out;
   }
 
-  async submitForReview(id: string, by: string, options: { comment?: string; role?: Role } = {}): Promise<Media> {
+  async submitForReview(
+    id: string,
+    by: string,
+    options: { comment?: string; role?: Role } = {},
+  ): Promise<Media> {
     return this.changeStatus(id, 'pending_review', { actor: by, ...options });
   }
 
-  async approveMedia(id: string, by: string, comment?: string, options: { role?: Role } = {}): Promise<Media> {
-    return this.changeStatus(id, 'approved', { actor: by, ...(comment !== undefined ? { comment } : {}), ...options });
+  async approveMedia(
+    id: string,
+    by: string,
+    comment?: string,
+    options: { role?: Role } = {},
+  ): Promise<Media> {
+    return this.changeStatus(id, 'approved', {
+      actor: by,
+      ...(comment !== undefined ? { comment } : {}),
+      ...options,
+    });
   }
 
   async rejectMedia(id: string, by: string, comment?: string, options: { role?: Role } = {}): Promise<Media> {
-    return this.changeStatus(id, 'rejected', { actor: by, ...(comment !== undefined ? { comment } : {}), ...options });
+    return this.changeStatus(id, 'rejected', {
+      actor: by,
+      ...(comment !== undefined ? { comment } : {}),
+      ...options,
+    });
   }
 
-  async requestChanges(id: string, by: string, comment?: string, options: { role?: Role } = {}): Promise<Media> {
+  async requestChanges(
+    id: string,
+    by: string,
+    comment?: string,
+    options: { role?: Role } = {},
+  ): Promise<Media> {
     return this.changeStatus(id, 'changes_requested', {
       actor: by,
       ...(comment !== undefined ? { comment } : {}),
@@ -190,12 +251,15 @@ export class ReviewService {
    */
   async changeStatus(id: string, to: ApprovalStatus, options: StatusChangeOptions): Promise<Media> {
     if (!(APPROVAL_STATUSES as readonly string[]).includes(to)) {
-      throw new ValidationError(`Unknown status ${JSON.stringify(to)}: use one of ${APPROVAL_STATUSES.join(', ')}.`);
+      throw new ValidationError(
+        `Unknown status ${JSON.stringify(to)}: use one of ${APPROVAL_STATUSES.join(', ')}.`,
+      );
     }
     const actor = options.actor?.trim();
     if (!actor) throw new ValidationError('The person making the change is required.', { field: 'by' });
     const comment = options.comment?.trim() || null;
-    if (comment && comment.length > 10_000) throw new ValidationError('The comment is longer than 10000 characters.');
+    if (comment && comment.length > 10_000)
+      throw new ValidationError('The comment is longer than 10000 characters.');
     const current = await this.media.getMediaById(id);
     if (current.status === to) {
       throw new Conflict(`Media ${current.taskId} ${current.version} is already ${to.replace('_', ' ')}.`, {
@@ -268,7 +332,11 @@ export class ReviewService {
 
   // ---------------------------------------------------------------- notes
 
-  async addReviewAnnotation(mediaId: string, input: AddAnnotationInput, scope: Scope = {}): Promise<ReviewNote> {
+  async addReviewAnnotation(
+    mediaId: string,
+    input: AddAnnotationInput,
+    scope: Scope = {},
+  ): Promise<ReviewNote> {
     return this.notes.addNote(mediaId, input, scope);
   }
 
@@ -293,15 +361,26 @@ export class ReviewService {
     return this.notes.deleteNote(id, options);
   }
 
-  async resolveAnnotation(id: string, options: { actor: string; resolved?: boolean } & Scope): Promise<ReviewNote> {
+  async resolveAnnotation(
+    id: string,
+    options: { actor: string; resolved?: boolean } & Scope,
+  ): Promise<ReviewNote> {
     return this.notes.resolveNote(id, options);
   }
 
-  async addAnnotationAttachment(id: string, input: AttachmentInput, scope: Scope = {}): Promise<NoteAttachment> {
+  async addAnnotationAttachment(
+    id: string,
+    input: AttachmentInput,
+    scope: Scope = {},
+  ): Promise<NoteAttachment> {
     return this.notes.addAttachment(id, input, scope);
   }
 
-  async getAnnotationAttachment(id: string, fileId: string, scope: Scope = {}): Promise<{ attachment: NoteAttachment; stream: Readable }> {
+  async getAnnotationAttachment(
+    id: string,
+    fileId: string,
+    scope: Scope = {},
+  ): Promise<{ attachment: NoteAttachment; stream: Readable }> {
     return this.notes.getAttachment(id, fileId, scope);
   }
 

@@ -14,8 +14,9 @@ export function buildSearchText(parts: {
   taskId: string;
   author: string;
 }): string {
-  const text = [parts.fileName, parts.description, parts.tags.join(' '), parts.taskId, parts.author]
-    .join(' ');
+  const text = [parts.fileName, parts.description, parts.tags.join(' '), parts.taskId, parts.author].join(
+    ' ',
+  );
   return [...new Set(words(text))].join(' ');
 }
 
@@ -31,7 +32,8 @@ function words(text: string): string[] {
 
 export function searchTokens(query: string): string[] {
   const tokens = words(query);
-  if (tokens.length > 16) throw new ValidationError('A search may hold at most 16 words.', { field: 'query' });
+  if (tokens.length > 16)
+    throw new ValidationError('A search may hold at most 16 words.', { field: 'query' });
   return tokens.map((t) => t.slice(0, 64));
 }
 

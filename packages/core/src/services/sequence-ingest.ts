@@ -3,12 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
 import { newId, nowIso } from '../ids.js';
-import {
-  assertProjectId,
-  assertTaskId,
-  displayFileName,
-  formatVersion,
-} from '../domain/identifiers.js';
+import { assertProjectId, assertTaskId, displayFileName, formatVersion } from '../domain/identifiers.js';
 import type { ServiceContext } from './context.js';
 import type { Job } from '../jobs/types.js';
 import { insertMediaRecord, releaseReservation, reserveVersion } from './media-records.js';
@@ -79,7 +74,10 @@ export class SequenceIngest {
     const tags = normaliseTags(input.tags);
     const fps = input.fps === undefined ? null : normaliseRational(input.fps);
     if (input.fps !== undefined && !fps) {
-      throw new ValidationError(`Invalid frame rate ${JSON.stringify(input.fps)}: use 24, 25, 24000/1001, …`, { field: 'fps' });
+      throw new ValidationError(
+        `Invalid frame rate ${JSON.stringify(input.fps)}: use 24, 25, 24000/1001, …`,
+        { field: 'fps' },
+      );
     }
     const frames = checkFrames(input.frames);
     const fileName = displayFileName(input.fileName ?? sequenceName(frames));
@@ -111,12 +109,18 @@ export class SequenceIngest {
     return { uploadId: id, version: formatVersion(versionNumber), pendingFrames: frames.map((f) => f.frame) };
   }
 
-  async getSequenceUpload(uploadId: string): Promise<SequenceUploadInfo & { projectId: string; taskId: string }> {
+  async getSequenceUpload(
+    uploadId: string,
+  ): Promise<SequenceUploadInfo & { projectId: string; taskId: string }> {
     const up = await this.load(uploadId);
     const received = new Set(
-      (await this.ctx.db.selectFrom('sequence_upload_frame').select('frame').where('upload_id', '=', uploadId).execute()).map(
-        (r) => r.frame,
-      ),
+      (
+        await this.ctx.db
+          .selectFrom('sequence_upload_frame')
+          .select('frame')
+          .where('upload_id', '=', uploadId)
+          .execute()
+      ).map((r) => r.frame),
     );
     return {
       uploadId,
@@ -136,12 +140,16 @@ export class SequenceIngest {
   ): Promise<{ frame: number; size: number; sha256: string }> {
     const up = await this.load(uploadId);
     const spec = up.frames.find((f) => f.frame === frame);
-    if (!spec) throw new ValidationError(`Frame ${frame} is not part of this sequence upload.`, { field: 'frame' });
+    if (!spec)
+      throw new ValidationError(`Frame ${frame} is not part of this sequence upload.`, { field: 'frame' });
     const { head, stream } = await peekStream(body, SNIFF_BYTES);
     const sniff = await sniffBuffer(head, spec.fileName);
     if (!sniff || sniff.mediaType !== 'image') {
       stream.destroy();
-      throw new ValidationError(`Frame ${frame} (${spec.fileName}) is not a supported image.`, { field: 'file', frame });
+      throw new ValidationError(`Frame ${frame} (${spec.fileName}) is not a supported image.`, {
+        field: 'file',
+        frame,
+      });
     }
     const key = frameKey(up, frame, sniff.format);
     const expected = options.expectedSha256 ?? spec.sha256;
@@ -151,7 +159,11 @@ export class SequenceIngest {
       ...(expected !== undefined ? { expectedSha256: expected } : {}),
     });
     await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('sequence_upload_frame').where('upload_id', '=', uploadId).where('frame', '=', frame).execute();
+      await trx
+        .deleteFrom('sequence_upload_frame')
+        .where('upload_id', '=', uploadId)
+        .where('frame', '=', frame)
+        .execute();
       await trx
         .insertInto('sequence_upload_frame')
         .values({
@@ -186,7 +198,9 @@ export class SequenceIngest {
     }
     const formats = new Set(rows.map((r) => r.content_type));
     if (formats.size > 1) {
-      throw new ValidationError(`A sequence holds one image format; these frames mix ${[...formats].join(', ')}.`);
+      throw new ValidationError(
+        `A sequence holds one image format; these frames mix ${[...formats].join(', ')}.`,
+      );
     }
     const numbers = rows.map((r) => r.frame);
     const start = numbers[0]!;
@@ -206,7 +220,8 @@ export class SequenceIngest {
     let queued: Job[] | undefined;
     await this.ctx.db.transaction().execute(async (trx) => {
       const claimed = await trx.deleteFrom('sequence_upload').where('id', '=', uploadId).executeTakeFirst();
-      if (Number(claimed.numDeletedRows) !== 1) throw new Conflict('This sequence upload was completed or cancelled meanwhile.');
+      if (Number(claimed.numDeletedRows) !== 1)
+        throw new Conflict('This sequence upload was completed or cancelled meanwhile.');
       await insertMediaRecord(trx, {
         id,
         projectId: up.project_id,
@@ -249,9 +264,19 @@ export class SequenceIngest {
       projectId: up.project_id,
       mediaId: id,
       actor: up.author,
-      data: { taskId: up.task_id, version: formatVersion(up.version_number), mediaType: 'sequence', fileName: up.file_name },
+      data: {
+        taskId: up.task_id,
+        version: formatVersion(up.version_number),
+        mediaType: 'sequence',
+        fileName: up.file_name,
+      },
     });
-    if (this.ctx.processing) await this.ctx.processing.schedule(id, { wait: options.wait ?? false, reason: 'ingest', ...(queued ? { queued } : {}) });
+    if (this.ctx.processing)
+      await this.ctx.processing.schedule(id, {
+        wait: options.wait ?? false,
+        reason: 'ingest',
+        ...(queued ? { queued } : {}),
+      });
     return id;
   }
 
@@ -263,7 +288,10 @@ export class SequenceIngest {
 
   /** Ingests a whole sequence from local files (pattern, folder or list) as one media item. */
   async uploadSequence(input: UploadSequenceInput): Promise<string> {
-    const seq = typeof input.source === 'object' && !Array.isArray(input.source) ? input.source : await detectSequence(input.source);
+    const seq =
+      typeof input.source === 'object' && !Array.isArray(input.source)
+        ? input.source
+        : await detectSequence(input.source);
     if (seq.frames.length === 0) throw new ValidationError('The sequence has no frames.');
     const name = (p: string) => p.split(/[\\/]/).pop() ?? p;
     const started = await this.startSequenceUpload({
@@ -274,7 +302,11 @@ export class SequenceIngest {
     try {
       let done = 0;
       for (const f of seq.frames) {
-        await this.putSequenceFrame(started.uploadId, f.frame, fs.createReadStream(f.path, { highWaterMark: 1 << 20 }));
+        await this.putSequenceFrame(
+          started.uploadId,
+          f.frame,
+          fs.createReadStream(f.path, { highWaterMark: 1 << 20 }),
+        );
         input.onProgress?.(++done, seq.frames.length);
       }
       return await this.completeSequenceUpload(started.uploadId, { wait: input.wait ?? false });
@@ -299,7 +331,11 @@ export class SequenceIngest {
   }
 
   private async discard(id: string, projectId: string, taskId: string, versionNumber: number): Promise<void> {
-    const frames = await this.ctx.db.selectFrom('sequence_upload_frame').select('storage_key').where('upload_id', '=', id).execute();
+    const frames = await this.ctx.db
+      .selectFrom('sequence_upload_frame')
+      .select('storage_key')
+      .where('upload_id', '=', id)
+      .execute();
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('sequence_upload').where('id', '=', id).execute();
       await releaseReservation(trx, projectId, taskId, versionNumber);
@@ -308,9 +344,15 @@ export class SequenceIngest {
   }
 
   private async load(uploadId: string) {
-    if (typeof uploadId !== 'string' || uploadId.length > 64) throw new NotFound('Sequence upload not found.');
-    const row = await this.ctx.db.selectFrom('sequence_upload').selectAll().where('id', '=', uploadId).executeTakeFirst();
-    if (!row) throw new NotFound(`Sequence upload ${uploadId} does not exist (completed, cancelled or expired).`);
+    if (typeof uploadId !== 'string' || uploadId.length > 64)
+      throw new NotFound('Sequence upload not found.');
+    const row = await this.ctx.db
+      .selectFrom('sequence_upload')
+      .selectAll()
+      .where('id', '=', uploadId)
+      .executeTakeFirst();
+    if (!row)
+      throw new NotFound(`Sequence upload ${uploadId} does not exist (completed, cancelled or expired).`);
     return { ...row, frames: JSON.parse(row.frames) as SequenceFrameSpec[] };
   }
 }
@@ -319,14 +361,24 @@ function checkFrames(frames: unknown): SequenceFrameSpec[] {
   if (!Array.isArray(frames) || frames.length === 0) {
     throw new ValidationError('A sequence needs a list of frames.', { field: 'frames' });
   }
-  if (frames.length > MAX_FRAMES) throw new ValidationError(`A sequence may hold at most ${MAX_FRAMES} frames.`);
+  if (frames.length > MAX_FRAMES)
+    throw new ValidationError(`A sequence may hold at most ${MAX_FRAMES} frames.`);
   const seen = new Set<number>();
   const out: SequenceFrameSpec[] = [];
   for (const f of frames as SequenceFrameSpec[]) {
-    if (typeof f !== 'object' || f === null || !Number.isInteger(f.frame) || f.frame < 0 || f.frame > 99_999_999) {
-      throw new ValidationError('Every frame needs a whole frame number between 0 and 99999999.', { field: 'frames' });
+    if (
+      typeof f !== 'object' ||
+      f === null ||
+      !Number.isInteger(f.frame) ||
+      f.frame < 0 ||
+      f.frame > 99_999_999
+    ) {
+      throw new ValidationError('Every frame needs a whole frame number between 0 and 99999999.', {
+        field: 'frames',
+      });
     }
-    if (seen.has(f.frame)) throw new ValidationError(`Frame ${f.frame} is listed twice.`, { field: 'frames' });
+    if (seen.has(f.frame))
+      throw new ValidationError(`Frame ${f.frame} is listed twice.`, { field: 'frames' });
     seen.add(f.frame);
     out.push({
       frame: f.frame,

@@ -1,4 +1,10 @@
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import {
+  createHash,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
 import type { Selectable, Updateable } from 'kysely';
 import { Conflict, MontuError, NotFound, ValidationError } from '../errors.js';
 import { newId, nowIso } from '../ids.js';
@@ -133,7 +139,9 @@ function tokenFromRow(r: Selectable<ApiTokenTable>): ApiTokenInfo {
 
 function assertUsername(v: unknown): string {
   if (typeof v !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$/.test(v)) {
-    throw new ValidationError('username must be 1-64 letters, digits, ".", "_", "@" or "-".', { field: 'username' });
+    throw new ValidationError('username must be 1-64 letters, digits, ".", "_", "@" or "-".', {
+      field: 'username',
+    });
   }
   return v.toLowerCase();
 }
@@ -187,7 +195,8 @@ export class UserService {
     const username = assertUsername(input.username);
     const now = nowIso();
     const id = newId();
-    const passwordHash = input.password !== undefined ? await hashPassword(assertPassword(input.password)) : null;
+    const passwordHash =
+      input.password !== undefined ? await hashPassword(assertPassword(input.password)) : null;
     try {
       await this.ctx.db.transaction().execute(async (trx) => {
         await trx
@@ -221,7 +230,11 @@ export class UserService {
   }
 
   async getUser(id: string): Promise<User> {
-    const row = await this.ctx.db.selectFrom('app_user').selectAll().where('id', '=', String(id)).executeTakeFirst();
+    const row = await this.ctx.db
+      .selectFrom('app_user')
+      .selectAll()
+      .where('id', '=', String(id))
+      .executeTakeFirst();
     if (!row) throw new NotFound(`User ${id} does not exist.`, { userId: id });
     return userFromRow(row);
   }
@@ -265,7 +278,8 @@ export class UserService {
   async updateUser(id: string, patch: UpdateUserInput, options: { actor?: string } = {}): Promise<User> {
     const current = await this.getUser(id);
     const set: Updateable<AppUserTable> = { updated_at: nowIso() };
-    if (patch.displayName !== undefined) set.display_name = displayName(patch.displayName, current.displayName);
+    if (patch.displayName !== undefined)
+      set.display_name = displayName(patch.displayName, current.displayName);
     if (patch.email !== undefined) set.email = optionalEmail(patch.email);
     if (patch.password !== undefined) set.password_hash = await hashPassword(assertPassword(patch.password));
     if (patch.isAdmin !== undefined) set.is_admin = patch.isAdmin ? 1 : 0;
@@ -325,11 +339,20 @@ export class UserService {
 
   // ------------------------------------------------------------ memberships
 
-  async setMembership(projectId: string, userId: string, role: Role, options: { actor?: string } = {}): Promise<Membership> {
+  async setMembership(
+    projectId: string,
+    userId: string,
+    role: Role,
+    options: { actor?: string } = {},
+  ): Promise<Membership> {
     const pid = assertProjectId(projectId);
     const r = assertRole(role);
     await this.getUser(userId);
-    const project = await this.ctx.db.selectFrom('project').select('id').where('id', '=', pid).executeTakeFirst();
+    const project = await this.ctx.db
+      .selectFrom('project')
+      .select('id')
+      .where('id', '=', pid)
+      .executeTakeFirst();
     if (!project) throw new NotFound(`Project ${pid} does not exist.`, { projectId: pid });
     const now = nowIso();
     await this.ctx.db.transaction().execute(async (trx) => {
@@ -340,9 +363,17 @@ export class UserService {
         .where('user_id', '=', userId)
         .executeTakeFirst();
       if (existing) {
-        await trx.updateTable('membership').set({ role: r }).where('project_id', '=', pid).where('user_id', '=', userId).execute();
+        await trx
+          .updateTable('membership')
+          .set({ role: r })
+          .where('project_id', '=', pid)
+          .where('user_id', '=', userId)
+          .execute();
       } else {
-        await trx.insertInto('membership').values({ project_id: pid, user_id: userId, role: r, created_at: now }).execute();
+        await trx
+          .insertInto('membership')
+          .values({ project_id: pid, user_id: userId, role: r, created_at: now })
+          .execute();
       }
       await recordHistory(trx, {
         actor: options.actor ?? 'system',
@@ -382,14 +413,25 @@ export class UserService {
       .where('user_id', '=', userId)
       .orderBy('project_id')
       .execute();
-    return rows.map((r) => ({ projectId: r.project_id, userId: r.user_id, role: r.role as Role, createdAt: r.created_at }));
+    return rows.map((r) => ({
+      projectId: r.project_id,
+      userId: r.user_id,
+      role: r.role as Role,
+      createdAt: r.created_at,
+    }));
   }
 
   async listMembers(projectId: string): Promise<Array<Membership & { username: string }>> {
     const rows = await this.ctx.db
       .selectFrom('membership')
       .innerJoin('app_user', 'app_user.id', 'membership.user_id')
-      .select(['membership.project_id', 'membership.user_id', 'membership.role', 'membership.created_at', 'app_user.username'])
+      .select([
+        'membership.project_id',
+        'membership.user_id',
+        'membership.role',
+        'membership.created_at',
+        'app_user.username',
+      ])
       .where('membership.project_id', '=', projectId)
       .orderBy('app_user.username')
       .execute();
@@ -411,7 +453,8 @@ export class UserService {
   ): Promise<{ token: string; info: ApiTokenInfo }> {
     await this.getUser(userId);
     const name = typeof input.name === 'string' ? input.name.trim() : '';
-    if (!name || name.length > 100) throw new ValidationError('A token needs a name of 1 to 100 characters.', { field: 'name' });
+    if (!name || name.length > 100)
+      throw new ValidationError('A token needs a name of 1 to 100 characters.', { field: 'name' });
     let expiresAt: string | null = null;
     if (input.expiresInDays !== undefined) {
       if (!Number.isFinite(input.expiresInDays) || input.expiresInDays <= 0) {
@@ -420,7 +463,8 @@ export class UserService {
       expiresAt = new Date(Date.now() + input.expiresInDays * 86_400_000).toISOString();
     } else if (input.expiresAt) {
       const d = new Date(input.expiresAt);
-      if (Number.isNaN(d.getTime())) throw new ValidationError('expiresAt must be an ISO-8601 time.', { field: 'expiresAt' });
+      if (Number.isNaN(d.getTime()))
+        throw new ValidationError('expiresAt must be an ISO-8601 time.', { field: 'expiresAt' });
       expiresAt = d.toISOString();
     }
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
@@ -443,7 +487,11 @@ export class UserService {
   }
 
   async getToken(id: string): Promise<ApiTokenInfo> {
-    const row = await this.ctx.db.selectFrom('api_token').selectAll().where('id', '=', String(id)).executeTakeFirst();
+    const row = await this.ctx.db
+      .selectFrom('api_token')
+      .selectAll()
+      .where('id', '=', String(id))
+      .executeTakeFirst();
     if (!row) throw new NotFound(`Token ${id} does not exist.`, { tokenId: id });
     return tokenFromRow(row);
   }
@@ -465,7 +513,11 @@ export class UserService {
       throw new NotFound(`Token ${tokenId} does not exist.`, { tokenId });
     }
     if (!token.revokedAt) {
-      await this.ctx.db.updateTable('api_token').set({ revoked_at: nowIso() }).where('id', '=', tokenId).execute();
+      await this.ctx.db
+        .updateTable('api_token')
+        .set({ revoked_at: nowIso() })
+        .where('id', '=', tokenId)
+        .execute();
     }
     return this.getToken(tokenId);
   }
@@ -481,8 +533,10 @@ export class UserService {
       .where('token_hash', '=', sha256Hex(token))
       .executeTakeFirst();
     const now = Date.now();
-    if (!row || row.revoked_at !== null) throw unauthorized('The API token is not valid (unknown or revoked).');
-    if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw unauthorized('The API token has expired.');
+    if (!row || row.revoked_at !== null)
+      throw unauthorized('The API token is not valid (unknown or revoked).');
+    if (row.expires_at !== null && Date.parse(row.expires_at) <= now)
+      throw unauthorized('The API token has expired.');
     if (row.last_used_at === null || now - Date.parse(row.last_used_at) > LAST_USED_GRANULARITY_MS) {
       await this.ctx.db
         .updateTable('api_token')
@@ -509,13 +563,20 @@ export class UserService {
     const expiresAt = new Date(now.getTime() + (options.ttlSeconds ?? 7 * 86_400) * 1000).toISOString();
     await this.ctx.db
       .insertInto('session')
-      .values({ id_hash: sha256Hex(sessionId), user_id: userId, csrf_token: csrfToken, created_at: now.toISOString(), expires_at: expiresAt })
+      .values({
+        id_hash: sha256Hex(sessionId),
+        user_id: userId,
+        csrf_token: csrfToken,
+        created_at: now.toISOString(),
+        expires_at: expiresAt,
+      })
       .execute();
     return { sessionId, csrfToken, expiresAt };
   }
 
   async authenticateSession(sessionId: string): Promise<Principal> {
-    if (typeof sessionId !== 'string' || sessionId.length > 200) throw unauthorized('The session is not valid.');
+    if (typeof sessionId !== 'string' || sessionId.length > 200)
+      throw unauthorized('The session is not valid.');
     const row = await this.ctx.db
       .selectFrom('session')
       .selectAll()
@@ -532,13 +593,21 @@ export class UserService {
   }
 
   async endSession(sessionId: string): Promise<void> {
-    await this.ctx.db.deleteFrom('session').where('id_hash', '=', sha256Hex(String(sessionId))).execute();
+    await this.ctx.db
+      .deleteFrom('session')
+      .where('id_hash', '=', sha256Hex(String(sessionId)))
+      .execute();
   }
 
   /** A principal for a user (disabled users are unauthorized). */
   async principalFor(userId: string, via: Principal['via']): Promise<Principal> {
-    const row = await this.ctx.db.selectFrom('app_user').selectAll().where('id', '=', userId).executeTakeFirst();
-    if (!row || Number(row.disabled) === 1) throw unauthorized('This account is disabled or no longer exists.');
+    const row = await this.ctx.db
+      .selectFrom('app_user')
+      .selectAll()
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (!row || Number(row.disabled) === 1)
+      throw unauthorized('This account is disabled or no longer exists.');
     return { user: userFromRow(row), memberships: await this.listMemberships(userId), via };
   }
 

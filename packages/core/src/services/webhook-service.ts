@@ -71,8 +71,16 @@ export function signPayload(secret: string, body: string, unixSeconds: number): 
 }
 
 /** Checks a `Montu-Signature` header against the raw body; rejects timestamps older than `toleranceSeconds`. */
-export function verifySignature(secret: string, body: string, header: string, toleranceSeconds = 300, now = Date.now()): boolean {
-  const parts = Object.fromEntries(header.split(',').map((kv) => kv.trim().split('=', 2) as [string, string]));
+export function verifySignature(
+  secret: string,
+  body: string,
+  header: string,
+  toleranceSeconds = 300,
+  now = Date.now(),
+): boolean {
+  const parts = Object.fromEntries(
+    header.split(',').map((kv) => kv.trim().split('=', 2) as [string, string]),
+  );
   const t = Number(parts['t']);
   const v1 = parts['v1'];
   if (!Number.isInteger(t) || !v1 || !/^[0-9a-f]{64}$/.test(v1)) return false;
@@ -154,7 +162,11 @@ export class WebhookService {
     if (!createdBy) throw new ValidationError('createdBy is required.', { field: 'createdBy' });
     const events = checkEvents(input.events);
     if (input.projectId) {
-      const p = await this.ctx.db.selectFrom('project').select('id').where('id', '=', input.projectId).executeTakeFirst();
+      const p = await this.ctx.db
+        .selectFrom('project')
+        .select('id')
+        .where('id', '=', input.projectId)
+        .executeTakeFirst();
       if (!p) throw new NotFound(`Project ${input.projectId} does not exist.`);
     }
     const id = newId();
@@ -175,7 +187,14 @@ export class WebhookService {
           updated_at: now,
         })
         .execute();
-      await recordHistory(trx, { actor: createdBy, action: 'webhook.created', projectId: input.projectId ?? null, subjectType: 'webhook', subjectId: id, data: { url, events } });
+      await recordHistory(trx, {
+        actor: createdBy,
+        action: 'webhook.created',
+        projectId: input.projectId ?? null,
+        subjectType: 'webhook',
+        subjectId: id,
+        data: { url, events },
+      });
     });
     return { ...(await this.getWebhook(id)), secret };
   }
@@ -200,7 +219,14 @@ export class WebhookService {
 
   async updateWebhook(
     id: string,
-    patch: { url?: string; events?: string[]; active?: boolean; description?: string; secret?: string; actor: string },
+    patch: {
+      url?: string;
+      events?: string[];
+      active?: boolean;
+      description?: string;
+      secret?: string;
+      actor: string;
+    },
     scope: Scope = {},
   ): Promise<Webhook> {
     const current = await this.getWebhook(id, scope);
@@ -217,7 +243,13 @@ export class WebhookService {
         })
         .where('id', '=', id)
         .execute();
-      await recordHistory(trx, { actor: patch.actor, action: 'webhook.updated', projectId: current.projectId, subjectType: 'webhook', subjectId: id });
+      await recordHistory(trx, {
+        actor: patch.actor,
+        action: 'webhook.updated',
+        projectId: current.projectId,
+        subjectType: 'webhook',
+        subjectId: id,
+      });
     });
     return this.getWebhook(id);
   }
@@ -226,21 +258,38 @@ export class WebhookService {
     const current = await this.getWebhook(id, options);
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('webhook').where('id', '=', id).execute();
-      await recordHistory(trx, { actor: options.actor, action: 'webhook.deleted', projectId: current.projectId, subjectType: 'webhook', subjectId: id });
+      await recordHistory(trx, {
+        actor: options.actor,
+        action: 'webhook.deleted',
+        projectId: current.projectId,
+        subjectType: 'webhook',
+        subjectId: id,
+      });
     });
   }
 
-  async listDeliveries(webhookId: string, options: { state?: WebhookDelivery['state']; limit?: number } & Scope = {}): Promise<WebhookDelivery[]> {
+  async listDeliveries(
+    webhookId: string,
+    options: { state?: WebhookDelivery['state']; limit?: number } & Scope = {},
+  ): Promise<WebhookDelivery[]> {
     await this.getWebhook(webhookId, options);
     let q = this.ctx.db.selectFrom('webhook_delivery').selectAll().where('webhook_id', '=', webhookId);
     if (options.state) q = q.where('state', '=', options.state);
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(Math.min(Math.max(options.limit ?? 100, 1), 1000)).execute();
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(Math.min(Math.max(options.limit ?? 100, 1), 1000))
+      .execute();
     return rows.map(deliveryFromRow);
   }
 
   /** Sends a failed (or delivered) delivery again, with the same delivery id. */
   async redeliver(deliveryId: string, scope: Scope = {}): Promise<WebhookDelivery> {
-    const row = await this.ctx.db.selectFrom('webhook_delivery').selectAll().where('id', '=', deliveryId).executeTakeFirst();
+    const row = await this.ctx.db
+      .selectFrom('webhook_delivery')
+      .selectAll()
+      .where('id', '=', deliveryId)
+      .executeTakeFirst();
     if (!row) throw new NotFound(`Delivery ${deliveryId} does not exist.`);
     await this.getWebhook(row.webhook_id, scope);
     await this.ctx.db
@@ -249,7 +298,13 @@ export class WebhookService {
       .where('id', '=', deliveryId)
       .execute();
     this.kick();
-    return deliveryFromRow((await this.ctx.db.selectFrom('webhook_delivery').selectAll().where('id', '=', deliveryId).executeTakeFirstOrThrow()));
+    return deliveryFromRow(
+      await this.ctx.db
+        .selectFrom('webhook_delivery')
+        .selectAll()
+        .where('id', '=', deliveryId)
+        .executeTakeFirstOrThrow(),
+    );
   }
 
   // ------------------------------------------------------------ delivery
@@ -383,7 +438,13 @@ export class WebhookService {
     }
   }
 
-  private async attempt(d: { id: string; webhook_id: string; payload: string; attempts: number; lease_until: string | null }): Promise<void> {
+  private async attempt(d: {
+    id: string;
+    webhook_id: string;
+    payload: string;
+    attempts: number;
+    lease_until: string | null;
+  }): Promise<void> {
     // Claim it: only one process sends a delivery at a time.
     const leaseUntil = new Date(Date.now() + Math.max(LEASE_MS, this.opts.timeoutMs * 2)).toISOString();
     const claimed = await this.ctx.db
@@ -391,12 +452,22 @@ export class WebhookService {
       .set({ lease_until: leaseUntil })
       .where('id', '=', d.id)
       .where('state', '=', 'pending')
-      .where((eb) => (d.lease_until === null ? eb('lease_until', 'is', null) : eb('lease_until', '=', d.lease_until)))
+      .where((eb) =>
+        d.lease_until === null ? eb('lease_until', 'is', null) : eb('lease_until', '=', d.lease_until),
+      )
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) return;
-    const hook = await this.ctx.db.selectFrom('webhook').selectAll().where('id', '=', d.webhook_id).executeTakeFirst();
+    const hook = await this.ctx.db
+      .selectFrom('webhook')
+      .selectAll()
+      .where('id', '=', d.webhook_id)
+      .executeTakeFirst();
     if (!hook || hook.active !== 1) {
-      await this.ctx.db.updateTable('webhook_delivery').set({ state: 'failed', last_error: 'webhook removed or inactive', lease_until: null }).where('id', '=', d.id).execute();
+      await this.ctx.db
+        .updateTable('webhook_delivery')
+        .set({ state: 'failed', last_error: 'webhook removed or inactive', lease_until: null })
+        .where('id', '=', d.id)
+        .execute();
       return;
     }
     const payload = JSON.parse(d.payload) as WebhookPayload;
@@ -419,7 +490,8 @@ export class WebhookService {
       });
       status = res.status;
       await res.arrayBuffer().catch(() => undefined);
-      if (status < 200 || status >= 300) error = status >= 300 && status < 400 ? `redirect ${status} not followed` : `HTTP ${status}`;
+      if (status < 200 || status >= 300)
+        error = status >= 300 && status < 400 ? `redirect ${status} not followed` : `HTTP ${status}`;
     } catch (e) {
       error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     }
@@ -427,7 +499,14 @@ export class WebhookService {
     if (error === null) {
       await this.ctx.db
         .updateTable('webhook_delivery')
-        .set({ state: 'delivered', attempts, last_status: status, last_error: null, delivered_at: nowIso(), lease_until: null })
+        .set({
+          state: 'delivered',
+          attempts,
+          last_status: status,
+          last_error: null,
+          delivered_at: nowIso(),
+          lease_until: null,
+        })
         .where('id', '=', d.id)
         .execute();
       return;
@@ -456,19 +535,36 @@ function checkUrl(v: unknown): string {
   } catch {
     throw new ValidationError(`${JSON.stringify(v)} is not a URL.`, { field: 'url' });
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ValidationError('Webhook URLs must be http:// or https://.', { field: 'url' });
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ValidationError('Webhook URLs must be http:// or https://.', { field: 'url' });
   return u.toString();
 }
 
 function checkEvents(v: unknown): string[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || v.some((e) => typeof e !== 'string' || !/^(\*|[a-z][a-z0-9_]*(\.[a-z0-9_]+)*(\.\*)?)$/.test(e))) {
-    throw new ValidationError('events must be a list of event names such as media.created, annotation.* or *.', { field: 'events' });
+  if (
+    !Array.isArray(v) ||
+    v.some((e) => typeof e !== 'string' || !/^(\*|[a-z][a-z0-9_]*(\.[a-z0-9_]+)*(\.\*)?)$/.test(e))
+  ) {
+    throw new ValidationError(
+      'events must be a list of event names such as media.created, annotation.* or *.',
+      { field: 'events' },
+    );
   }
   return [...new Set(v as string[])];
 }
 
-function webhookFromRow(r: { id: string; url: string; events: string; project_id: string | null; active: number; description: string; created_by: string; created_at: string; updated_at: string }): Webhook {
+function webhookFromRow(r: {
+  id: string;
+  url: string;
+  events: string;
+  project_id: string | null;
+  active: number;
+  description: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}): Webhook {
   return {
     id: r.id,
     url: r.url,
@@ -483,8 +579,17 @@ function webhookFromRow(r: { id: string; url: string; events: string; project_id
 }
 
 function deliveryFromRow(r: {
-  id: string; webhook_id: string; event_id: string; event_type: string; state: string; attempts: number; next_attempt_at: string;
-  last_status: number | null; last_error: string | null; created_at: string; delivered_at: string | null;
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
 }): WebhookDelivery {
   return {
     id: r.id,

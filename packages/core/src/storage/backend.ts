@@ -57,6 +57,9 @@ export interface StorageBackend {
    */
   adopt?(filePath: string, key: string, options?: PutOptions): Promise<StoredObject>;
   /** A URL the client can fetch directly, when the backend supports it. */
-  presignGet?(key: string, options: { expiresInSeconds: number; fileName?: string; contentType?: string }): Promise<string>;
+  presignGet?(
+    key: string,
+    options: { expiresInSeconds: number; fileName?: string; contentType?: string },
+  ): Promise<string>;
   close?(): Promise<void>;
 }

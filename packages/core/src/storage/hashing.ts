@@ -33,7 +33,9 @@ export class HashingCounter extends Transform {
 export function checkExpectedSha256(actual: string, expected: string | undefined): void {
   if (expected === undefined) return;
   if (!/^[0-9a-f]{64}$/i.test(expected)) {
-    throw new ValidationError(`The expected sha256 ${JSON.stringify(expected)} is not 64 hexadecimal digits.`);
+    throw new ValidationError(
+      `The expected sha256 ${JSON.stringify(expected)} is not 64 hexadecimal digits.`,
+    );
   }
   if (actual !== expected.toLowerCase()) {
     throw new ValidationError(
@@ -54,7 +56,9 @@ export function storageFailure(e: unknown, what: string): Error {
     });
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new StorageError(`Storage refused to ${what}: permission denied or read-only volume.`, { cause: e });
+    return new StorageError(`Storage refused to ${what}: permission denied or read-only volume.`, {
+      cause: e,
+    });
   }
   const msg = e instanceof Error ? e.message : String(e);
   return new StorageError(`Could not ${what}: ${msg}`, { cause: e });

@@ -15,7 +15,7 @@ export function assertSafeKey(key: string): string {
   };
   if (typeof key !== 'string' || key.length === 0) reject('it is empty');
   if (key.length > MAX_KEY_LENGTH) reject(`it is longer than ${MAX_KEY_LENGTH} characters`);
-   
+
   if (/[\u0000-\u001f\u007f]/.test(key)) reject('it contains control characters');
   if (key.includes('\\')) reject('it contains a backslash');
   if (key.startsWith('/')) reject('it is absolute');
@@ -36,13 +36,25 @@ export const TEMP_DIR = '.montu-tmp';
  * as metadata), with the extension of the sniffed format: `ep01_sq010_sh020_lighting_v003.exr`,
  * and for a sequence frame `ep01_sq010_sh020_lighting_v003.1001.exr`.
  */
-export function storedName(parts: { taskId: string; version: string; format: string; frame?: number; padding?: number }): string {
+export function storedName(parts: {
+  taskId: string;
+  version: string;
+  format: string;
+  frame?: number;
+  padding?: number;
+}): string {
   const ext = parts.format.toLowerCase().replace(/[^a-z0-9]/g, '') || 'bin';
-  const frame = parts.frame === undefined ? '' : `.${String(parts.frame).padStart(Math.max(1, parts.padding ?? 4), '0')}`;
+  const frame =
+    parts.frame === undefined ? '' : `.${String(parts.frame).padStart(Math.max(1, parts.padding ?? 4), '0')}`;
   return `${parts.taskId}_${parts.version}${frame}.${ext}`;
 }
 
 /** The readable layout of stored files: project/task/version/name. */
-export function mediaKey(parts: { projectId: string; taskId: string; version: string; name: string }): string {
+export function mediaKey(parts: {
+  projectId: string;
+  taskId: string;
+  version: string;
+  name: string;
+}): string {
   return assertSafeKey(`${parts.projectId}/${parts.taskId}/${parts.version}/${parts.name}`);
 }

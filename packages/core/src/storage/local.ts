@@ -49,11 +49,16 @@ export class LocalStorage implements StorageBackend {
     assertSafeKey(key);
     const p = path.resolve(this.root, ...key.split('/'));
     // Belt and braces: the checks above already make this impossible.
-    if (!p.startsWith(this.root + path.sep)) throw new ValidationError(`Storage key escapes the root: ${key}`);
+    if (!p.startsWith(this.root + path.sep))
+      throw new ValidationError(`Storage key escapes the root: ${key}`);
     return p;
   }
 
-  async put(key: string, body: Readable | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<StoredObject> {
+  async put(
+    key: string,
+    body: Readable | AsyncIterable<Uint8Array>,
+    options: PutOptions = {},
+  ): Promise<StoredObject> {
     const dest = this.pathOf(key);
     const tmpName = `${OWNER}~${randomBytes(8).toString('hex')}.part`;
     const tmp = path.join(this.tempDir, tmpName);
@@ -62,7 +67,11 @@ export class LocalStorage implements StorageBackend {
       await fsp.mkdir(this.tempDir, { recursive: true });
       const hasher = new HashingCounter(options.maxBytes);
       const source = body instanceof Readable ? body : Readable.from(body);
-      await pipeline(source, hasher, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20 }));
+      await pipeline(
+        source,
+        hasher,
+        fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20 }),
+      );
       // fsync through a second descriptor flushes the same inode; the write stream has closed its own.
       await fsyncPath(tmp, 'r+');
       const sha256 = hasher.digest();
@@ -85,7 +94,11 @@ export class LocalStorage implements StorageBackend {
     let sha256: string;
     try {
       const hasher = new HashingCounter(options.maxBytes);
-      await pipeline(fs.createReadStream(filePath, { highWaterMark: 1 << 20 }), hasher, new Writable({ write: (_c, _e, cb) => cb() }));
+      await pipeline(
+        fs.createReadStream(filePath, { highWaterMark: 1 << 20 }),
+        hasher,
+        new Writable({ write: (_c, _e, cb) => cb() }),
+      );
       size = hasher.size;
       sha256 = hasher.digest();
       checkExpectedSha256(sha256, options.expectedSha256);
@@ -95,7 +108,11 @@ export class LocalStorage implements StorageBackend {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EXDEV') {
         // Another volume: copy through the atomic write path instead, then drop the source.
-        const stored = await this.put(key, fs.createReadStream(filePath, { highWaterMark: 1 << 20 }), options);
+        const stored = await this.put(
+          key,
+          fs.createReadStream(filePath, { highWaterMark: 1 << 20 }),
+          options,
+        );
         await fsp.rm(filePath, { force: true });
         return stored;
       }
@@ -111,13 +128,16 @@ export class LocalStorage implements StorageBackend {
     try {
       size = (await fsp.stat(p)).size;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFound(`Stored file ${key} does not exist.`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new NotFound(`Stored file ${key} does not exist.`);
       throw storageFailure(e, `read ${key}`);
     }
     if (range) {
       const end = range.end ?? size - 1;
       if (!Number.isInteger(range.start) || range.start < 0 || end < range.start || end >= size) {
-        throw new ValidationError(`Byte range ${range.start}-${range.end ?? ''} is outside the file (${size} bytes).`);
+        throw new ValidationError(
+          `Byte range ${range.start}-${range.end ?? ''} is outside the file (${size} bytes).`,
+        );
       }
       return fs.createReadStream(p, { start: range.start, end, highWaterMark: 1 << 20 });
     }
@@ -176,7 +196,11 @@ export class LocalStorage implements StorageBackend {
       } else if (entry.isFile()) {
         const s = await fsp.stat(full).catch(() => null);
         if (!s) continue;
-        yield { key: path.relative(this.root, full).split(path.sep).join('/'), size: s.size, modifiedAt: s.mtime };
+        yield {
+          key: path.relative(this.root, full).split(path.sep).join('/'),
+          size: s.size,
+          modifiedAt: s.mtime,
+        };
       }
     }
   }

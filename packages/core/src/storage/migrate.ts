@@ -68,7 +68,14 @@ export async function migrateStorage(
     .where('backend', '!=', target.name)
     .orderBy('id')
     .execute();
-  const report: MigrationReport = { total: todo.length, copied: 0, bytes: 0, alreadyMoved: Number(already?.n ?? 0), failures: [], deleted: 0 };
+  const report: MigrationReport = {
+    total: todo.length,
+    copied: 0,
+    bytes: 0,
+    alreadyMoved: Number(already?.n ?? 0),
+    failures: [],
+    deleted: 0,
+  };
   let next = 0;
   const worker = async () => {
     while (next < todo.length) {
@@ -76,15 +83,23 @@ export async function migrateStorage(
       const f = todo[next++]!;
       try {
         if (f.backend !== source.name) {
-          throw new ValidationError(`The file is recorded on backend "${f.backend}", which is neither the library's (${source.name}) nor the target.`);
+          throw new ValidationError(
+            `The file is recorded on backend "${f.backend}", which is neither the library's (${source.name}) nor the target.`,
+          );
         }
         const stored = await target.put(f.storage_key, await source.get(f.storage_key), {
           expectedSha256: f.sha256,
           ...(f.content_type ? { contentType: f.content_type } : {}),
         });
-        if (stored.size !== Number(f.size)) throw new Error(`size ${stored.size} differs from the recorded ${f.size}`);
+        if (stored.size !== Number(f.size))
+          throw new Error(`size ${stored.size} differs from the recorded ${f.size}`);
         // Switch this file over on its own: a crash leaves every file on one backend or the other.
-        await db.updateTable('media_file').set({ backend: target.name }).where('id', '=', f.id).where('backend', '=', source.name).execute();
+        await db
+          .updateTable('media_file')
+          .set({ backend: target.name })
+          .where('id', '=', f.id)
+          .where('backend', '=', source.name)
+          .execute();
         report.copied++;
         report.bytes += stored.size;
         if (options.deleteSource) {
@@ -94,7 +109,13 @@ export async function migrateStorage(
       } catch (e) {
         report.failures.push({ fileId: f.id, key: f.storage_key, error: errorMessage(e) });
       }
-      options.onProgress?.({ total: report.total, copied: report.copied, failed: report.failures.length, bytes: report.bytes, key: f.storage_key });
+      options.onProgress?.({
+        total: report.total,
+        copied: report.copied,
+        failed: report.failures.length,
+        bytes: report.bytes,
+        key: f.storage_key,
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
@@ -102,11 +123,15 @@ export async function migrateStorage(
 }
 
 /** Files per backend name, to see where a library's files are (`montu storage status`). */
-export async function storageUsage(db: Kysely<Database>): Promise<Record<string, { files: number; bytes: number }>> {
+export async function storageUsage(
+  db: Kysely<Database>,
+): Promise<Record<string, { files: number; bytes: number }>> {
   const rows = await db
     .selectFrom('media_file')
     .select((eb) => ['backend', eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('size').as('bytes')])
     .groupBy('backend')
     .execute();
-  return Object.fromEntries(rows.map((r) => [r.backend, { files: Number(r.n), bytes: Number(r.bytes ?? 0) }]));
+  return Object.fromEntries(
+    rows.map((r) => [r.backend, { files: Number(r.n), bytes: Number(r.bytes ?? 0) }]),
+  );
 }

@@ -4,7 +4,11 @@ import os from 'node:os';
  * Identifies this process as the owner of in-flight work (temporary files, version
  * reservations), so that another process can tell what a crashed process left behind.
  */
-export const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64) || 'host';
+export const HOST =
+  os
+    .hostname()
+    .replace(/[^A-Za-z0-9.-]/g, '_')
+    .slice(0, 64) || 'host';
 export const OWNER = `${HOST}~${process.pid}`;
 
 /** True when `owner` is this machine's process that is no longer running. */

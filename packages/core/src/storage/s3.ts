@@ -281,7 +281,10 @@ export class S3Storage implements StorageBackend {
    * connection dropped mid-body. An object carrying our sha256 in its metadata (sent before the
    * body) but not our size is that torn write, never a complete object someone relies on: remove it.
    */
-  private async removeTornWrite(objectKey: string, ours: { sha256: string; size: number; startedAt: number }): Promise<void> {
+  private async removeTornWrite(
+    objectKey: string,
+    ours: { sha256: string; size: number; startedAt: number },
+  ): Promise<void> {
     let out;
     try {
       out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));

@@ -10,7 +10,10 @@ export const DATABASES: Array<'sqlite' | 'postgres'> = process.env['MONTU_TEST_D
   ? ['sqlite', 'postgres']
   : ['sqlite'];
 
-export const CORPUS = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../../shared/corpus');
+export const CORPUS = path.resolve(
+  fileURLToPath(new URL('.', import.meta.url)),
+  '../../../../../shared/corpus',
+);
 
 export function tempDir(prefix = 'montu-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -20,7 +23,10 @@ export function tempDir(prefix = 'montu-test-'): string {
  * A fresh database for one test: a SQLite file in a temp folder, or a new PostgreSQL schema
  * (dropped by `drop`). Schemas keep parallel test files apart on one database.
  */
-export async function freshDatabase(kind: 'sqlite' | 'postgres', dir: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshDatabase(
+  kind: 'sqlite' | 'postgres',
+  dir: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   if (kind === 'sqlite') return { url: path.join(dir, 'montu.db'), drop: async () => undefined };
   const base = process.env['MONTU_TEST_DATABASE_URL']!;
   const schema = `t_${randomBytes(6).toString('hex')}`;

@@ -12,12 +12,21 @@ export interface TestLibrary {
   cleanup(): Promise<void>;
 }
 
-export async function openTestLibrary(kind: 'sqlite' | 'postgres', extra: Partial<MontuOptions> = {}): Promise<TestLibrary> {
+export async function openTestLibrary(
+  kind: 'sqlite' | 'postgres',
+  extra: Partial<MontuOptions> = {},
+): Promise<TestLibrary> {
   const dir = tempDir();
   const db = await freshDatabase(kind, dir);
   const storageRoot = path.join(dir, 'storage');
   const open = (more: Partial<MontuOptions> = {}) =>
-    openMontu({ dataDir: dir, databaseUrl: db.url, storage: { type: 'local', root: storageRoot }, ...extra, ...more });
+    openMontu({
+      dataDir: dir,
+      databaseUrl: db.url,
+      storage: { type: 'local', root: storageRoot },
+      ...extra,
+      ...more,
+    });
   const lib: TestLibrary = {
     montu: await open(),
     dir,

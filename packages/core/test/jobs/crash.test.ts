@@ -55,7 +55,10 @@ describe.each(cases)('crash of a %s worker on %s', (mode, kind) => {
   beforeAll(async () => {
     // This process only enqueues (an API server); the children work.
     lib = await openTestLibrary(kind, {
-      jobs: mode === 'bullmq' ? { redisUrl: REDIS_URL!, work: false, queueName, leaseMs: LEASE_MS } : { work: false },
+      jobs:
+        mode === 'bullmq'
+          ? { redisUrl: REDIS_URL!, work: false, queueName, leaseMs: LEASE_MS }
+          : { work: false },
     });
     lib.montu.events.subscribe((e) => events.push(e));
     work = tempDir();
@@ -71,9 +74,31 @@ describe.each(cases)('crash of a %s worker on %s', (mode, kind) => {
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
       const mov = path.join(work, `clip${i}.mov`);
-      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=960x540:rate=24:duration=${6 + 2 * i}`, '-c:v', 'mpeg4', '-q:v', '5', '-y', mov]);
-      ids.push(await media.uploadMedia({ filePath: mov, projectId: 'CRS', taskId: `sh0${i}0_anim`, author: 'x' }));
-      ids.push(await media.uploadMedia({ filePath: await makePng(path.join(work, `s${i}.png`), 320, 200), projectId: 'CRS', taskId: `sh0${i}0_comp`, author: 'x' }));
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=960x540:rate=24:duration=${6 + 2 * i}`,
+        '-c:v',
+        'mpeg4',
+        '-q:v',
+        '5',
+        '-y',
+        mov,
+      ]);
+      ids.push(
+        await media.uploadMedia({ filePath: mov, projectId: 'CRS', taskId: `sh0${i}0_anim`, author: 'x' }),
+      );
+      ids.push(
+        await media.uploadMedia({
+          filePath: await makePng(path.join(work, `s${i}.png`), 320, 200),
+          projectId: 'CRS',
+          taskId: `sh0${i}0_comp`,
+          author: 'x',
+        }),
+      );
     }
     const childOptions = {
       dataDir: lib.dir,
@@ -117,14 +142,28 @@ describe.each(cases)('crash of a %s worker on %s', (mode, kind) => {
       const m = await media.getMediaById(id);
       expect(m.processingState).toBe('ready');
       const roles = m.files.map((f) => f.role).sort();
-      expect(roles).toEqual(m.mediaType === 'video' ? ['original', 'proxy', 'thumbnail'] : ['original', 'thumbnail', 'web']);
+      expect(roles).toEqual(
+        m.mediaType === 'video' ? ['original', 'proxy', 'thumbnail'] : ['original', 'thumbnail', 'web'],
+      );
       for (const f of m.files) {
         recorded.add(f.key);
         const bytes = fs.readFileSync(path.join(lib.storageRoot, f.key));
         expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);
         expect(bytes.length).toBe(f.size);
         if (f.role === 'proxy') {
-          const d = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path.join(lib.storageRoot, f.key)], { encoding: 'utf8' });
+          const d = execFileSync(
+            'ffprobe',
+            [
+              '-v',
+              'error',
+              '-show_entries',
+              'format=duration',
+              '-of',
+              'csv=p=0',
+              path.join(lib.storageRoot, f.key),
+            ],
+            { encoding: 'utf8' },
+          );
           expect(Number(d)).toBeGreaterThan(2.5);
         }
       }

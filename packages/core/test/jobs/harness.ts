@@ -4,7 +4,13 @@ import { EventBus, type MontuEvent } from '../../src/events.js';
 import { JobStore } from '../../src/jobs/job-store.js';
 import { EmbeddedQueue, type JobQueue } from '../../src/jobs/embedded-queue.js';
 import { BullmqQueue } from '../../src/jobs/bullmq-queue.js';
-import { DEFAULT_RETRY, type Job, type JobHandler, type JobType, type RetryPolicy } from '../../src/jobs/types.js';
+import {
+  DEFAULT_RETRY,
+  type Job,
+  type JobHandler,
+  type JobType,
+  type RetryPolicy,
+} from '../../src/jobs/types.js';
 import type { Montu } from '../../src/index.js';
 
 export const REDIS_URL = process.env['MONTU_TEST_REDIS_URL'];
@@ -29,7 +35,13 @@ export async function makeQueue(
   mode: 'embedded' | 'bullmq',
   montu: Montu,
   handlers: Partial<Record<JobType, JobHandler>>,
-  o: { retry?: Partial<RetryPolicy>; leaseMs?: number; concurrency?: number; worker?: string; queueName?: string } = {},
+  o: {
+    retry?: Partial<RetryPolicy>;
+    leaseMs?: number;
+    concurrency?: number;
+    worker?: string;
+    queueName?: string;
+  } = {},
 ): Promise<QueueHarness> {
   const retry: RetryPolicy = { ...DEFAULT_RETRY, backoffMs: 50, ...o.retry };
   const store = new JobStore(montu.db, montu.dialect, retry);
@@ -64,7 +76,11 @@ export async function makeQueue(
   return { queue, store, events, seen, settled, stop: () => queue.stop() };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

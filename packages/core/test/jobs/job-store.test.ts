@@ -10,13 +10,23 @@ describe.each(DATABASES)('job store on %s', (kind) => {
   let store: JobStore;
   beforeAll(async () => {
     lib = await openTestLibrary(kind, { jobs: false });
-    store = new JobStore(lib.montu.db, lib.montu.dialect, { maxAttempts: 3, backoffMs: 1000, maxBackoffMs: 3000 });
+    store = new JobStore(lib.montu.db, lib.montu.dialect, {
+      maxAttempts: 3,
+      backoffMs: 1000,
+      maxBackoffMs: 3000,
+    });
   });
   afterAll(async () => lib.cleanup());
 
   it('claims each queued job once, in priority then creation order', async () => {
-    const [a, b, c] = await store.create([{ type: 'cleanup' }, { type: 'cleanup', priority: 5 }, { type: 'cleanup' }]);
-    const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => store.claimNext(`w${i}`, 10_000, ['cleanup'])));
+    const [a, b, c] = await store.create([
+      { type: 'cleanup' },
+      { type: 'cleanup', priority: 5 },
+      { type: 'cleanup' },
+    ]);
+    const claims = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => store.claimNext(`w${i}`, 10_000, ['cleanup'])),
+    );
     const got = claims.filter((j) => j !== null);
     expect(got.map((j) => j.id).sort()).toEqual([a!.id, b!.id, c!.id].sort());
     expect(got.every((j) => j.state === 'running' && j.attempts === 1 && j.lockedBy !== null)).toBe(true);
@@ -63,7 +73,10 @@ describe.each(DATABASES)('job store on %s', (kind) => {
   it('fails permanently at once when told so', async () => {
     const [job] = await store.create([{ type: 'cleanup' }]);
     await store.claim(job!.id, 'w', 10_000, { onlyQueued: true });
-    expect(await store.fail(job!.id, 'w', 'bad input', { permanent: true })).toEqual({ final: true, retryInMs: 0 });
+    expect(await store.fail(job!.id, 'w', 'bad input', { permanent: true })).toEqual({
+      final: true,
+      retryInMs: 0,
+    });
     expect((await store.get(job!.id)).state).toBe('failed');
   });
 
@@ -101,9 +114,22 @@ describe.each(DATABASES)('job store on %s', (kind) => {
   it('lists by state and media item, scoped to projects, with the project of each job', async () => {
     const dir = tempDir();
     const png = await makePng(path.join(dir, 'a.png'));
-    const m1 = await lib.montu.media.uploadMedia({ filePath: png, projectId: 'AAA', taskId: 'sh010_comp', author: 'x' });
-    const m2 = await lib.montu.media.uploadMedia({ filePath: png, projectId: 'BBB', taskId: 'sh010_comp', author: 'x' });
-    await store.create([{ type: 'probe', mediaId: m1 }, { type: 'probe', mediaId: m2 }]);
+    const m1 = await lib.montu.media.uploadMedia({
+      filePath: png,
+      projectId: 'AAA',
+      taskId: 'sh010_comp',
+      author: 'x',
+    });
+    const m2 = await lib.montu.media.uploadMedia({
+      filePath: png,
+      projectId: 'BBB',
+      taskId: 'sh010_comp',
+      author: 'x',
+    });
+    await store.create([
+      { type: 'probe', mediaId: m1 },
+      { type: 'probe', mediaId: m2 },
+    ]);
     const forM1 = await store.list({ mediaId: m1 });
     expect(forM1).toHaveLength(1);
     expect(forM1[0]).toMatchObject({ mediaId: m1, projectId: 'AAA', state: 'queued' });

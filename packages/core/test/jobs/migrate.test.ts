@@ -24,7 +24,15 @@ describe('montu storage migrate: local → S3 (s3rver)', () => {
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
       const png = await makePng(path.join(dir, `p${i}.png`), 64 + i, 48);
-      ids.push(await lib.montu.media.uploadMedia({ filePath: png, projectId: 'MIG', taskId: `sh0${i}0_comp`, author: 'x', wait: true }));
+      ids.push(
+        await lib.montu.media.uploadMedia({
+          filePath: png,
+          projectId: 'MIG',
+          taskId: `sh0${i}0_comp`,
+          author: 'x',
+          wait: true,
+        }),
+      );
     }
     const before = await storageUsage(lib.montu.db);
     expect(Object.keys(before)).toEqual(['local']);
@@ -35,7 +43,10 @@ describe('montu storage migrate: local → S3 (s3rver)', () => {
     const bad = (await lib.montu.media.getMediaById(ids[3]!)).files.find((f) => f.role === 'original')!;
     const badPath = path.join(lib.storageRoot, bad.key);
     const good = fs.readFileSync(badPath);
-    fs.writeFileSync(badPath, Buffer.concat([good.subarray(0, good.length - 1), Buffer.from([good[good.length - 1]! ^ 0xff])]));
+    fs.writeFileSync(
+      badPath,
+      Buffer.concat([good.subarray(0, good.length - 1), Buffer.from([good[good.length - 1]! ^ 0xff])]),
+    );
 
     const target = createStorage(s3.storageConfig({ prefix: 'library' }));
     // First run stops early (a crash or Ctrl-C).
@@ -76,7 +87,13 @@ describe('montu storage migrate: local → S3 (s3rver)', () => {
       }
     }
     const png = await makePng(path.join(dir, 'after.png'), 80, 40);
-    const after = await lib.montu.media.uploadMedia({ filePath: png, projectId: 'MIG', taskId: 'sh090_comp', author: 'x', wait: true });
+    const after = await lib.montu.media.uploadMedia({
+      filePath: png,
+      projectId: 'MIG',
+      taskId: 'sh090_comp',
+      author: 'x',
+      wait: true,
+    });
     const m = await lib.montu.media.getMediaById(after);
     expect(m.processingState).toBe('ready');
     expect(m.files.every((f) => f.backend === 's3')).toBe(true);

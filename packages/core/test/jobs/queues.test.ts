@@ -29,7 +29,8 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       const jobs = await h.queue.enqueue(Array.from({ length: 8 }, () => ({ type: 'cleanup' as const })));
       await waitFor(async () => h.settled.length === 8, 20_000, 'eight jobs');
       expect(ran.sort()).toEqual(jobs.map((j) => j.id).sort());
-      for (const j of jobs) expect(await h.store.get(j.id)).toMatchObject({ state: 'done', attempts: 1, progress: 100 });
+      for (const j of jobs)
+        expect(await h.store.get(j.id)).toMatchObject({ state: 'done', attempts: 1, progress: 100 });
       const types = (id: string) => h.seen.filter((e) => e.data?.['jobId'] === id).map((e) => e.type);
       expect(types(jobs[0]!.id)).toEqual(['job.started', 'job.progress', 'job.progress', 'job.done']);
     } finally {
@@ -55,11 +56,17 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       const [job] = await h.queue.enqueue([{ type: 'cleanup' }]);
       await waitFor(async () => h.settled.length === 1, 20_000, 'final failure');
       expect(h.settled[0]!.outcome).toBe('failed');
-      expect(await h.store.get(job!.id)).toMatchObject({ state: 'failed', attempts: 3, error: 'storage hiccup' });
+      expect(await h.store.get(job!.id)).toMatchObject({
+        state: 'failed',
+        attempts: 3,
+        error: 'storage hiccup',
+      });
       expect(starts).toHaveLength(3);
       expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(140);
       expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(290);
-      const kinds = h.seen.filter((e) => e.data?.['jobId'] === job!.id && e.type !== 'job.started').map((e) => e.type);
+      const kinds = h.seen
+        .filter((e) => e.data?.['jobId'] === job!.id && e.type !== 'job.started')
+        .map((e) => e.type);
       expect(kinds).toEqual(['job.retrying', 'job.retrying', 'job.failed']);
 
       fail = false;
@@ -86,7 +93,11 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       const [job] = await h.queue.enqueue([{ type: 'cleanup' }]);
       await waitFor(async () => h.settled.length === 1, 20_000, 'failure');
       expect(calls).toBe(1);
-      expect(await h.store.get(job!.id)).toMatchObject({ state: 'failed', attempts: 1, error: 'not a picture' });
+      expect(await h.store.get(job!.id)).toMatchObject({
+        state: 'failed',
+        attempts: 1,
+        error: 'not a picture',
+      });
     } finally {
       await h.stop();
     }
@@ -95,7 +106,12 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
   it("takes over a dead worker's job when its lease lapses; the dead worker cannot finish it", async () => {
     const queueName = uniqueQueueName();
     let ran = 0;
-    const h = await makeQueue(mode, lib.montu, { cleanup: async () => void ran++ }, { leaseMs: 600, queueName });
+    const h = await makeQueue(
+      mode,
+      lib.montu,
+      { cleanup: async () => void ran++ },
+      { leaseMs: 600, queueName },
+    );
     try {
       // A worker that claimed the job and died: running, lease about to lapse.
       const [job] = await h.store.create([{ type: 'cleanup' }]);
@@ -149,7 +165,13 @@ describe.each(DATABASES)('processing jobs are idempotent on %s', (kind) => {
 
   it('running thumbnail and proxy again leaves the same renditions and nothing else', async () => {
     const png = await makePng(path.join(tempDir(), 'still.png'), 640, 360);
-    const id = await lib.montu.media.uploadMedia({ filePath: png, projectId: 'IDM', taskId: 'sh010_comp', author: 'x', wait: true });
+    const id = await lib.montu.media.uploadMedia({
+      filePath: png,
+      projectId: 'IDM',
+      taskId: 'sh010_comp',
+      author: 'x',
+      wait: true,
+    });
     const snapshot = async () => {
       const m = await lib.montu.media.getMediaById(id);
       const objects: string[] = [];
@@ -168,7 +190,12 @@ describe.each(DATABASES)('processing jobs are idempotent on %s', (kind) => {
       { type: 'proxy', mediaId: id },
       { type: 'thumbnail', mediaId: id },
     ]);
-    await waitFor(async () => (await Promise.all(again.map((j) => lib.montu.jobs!.get(j.id)))).every((j) => j.state === 'done'), 30_000, 'rerun');
+    await waitFor(
+      async () =>
+        (await Promise.all(again.map((j) => lib.montu.jobs!.get(j.id)))).every((j) => j.state === 'done'),
+      30_000,
+      'rerun',
+    );
     const after = await snapshot();
     expect(after).toEqual(before);
   });

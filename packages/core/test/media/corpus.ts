@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** The shared test corpus (README.md + manifest.json); tests skip when it is absent. */
-export const CORPUS_DIR = process.env['MONTU_CORPUS'] ?? path.resolve(import.meta.dirname, '../../../../../shared/corpus');
+export const CORPUS_DIR =
+  process.env['MONTU_CORPUS'] ?? path.resolve(import.meta.dirname, '../../../../../shared/corpus');
 export const HAVE_CORPUS = fs.existsSync(path.join(CORPUS_DIR, 'manifest.json'));
 
 export interface ManifestEntry {
@@ -24,7 +25,9 @@ export interface ManifestEntry {
 
 export function loadManifest(): ManifestEntry[] {
   if (!HAVE_CORPUS) return [];
-  const m = JSON.parse(fs.readFileSync(path.join(CORPUS_DIR, 'manifest.json'), 'utf8')) as { files: ManifestEntry[] };
+  const m = JSON.parse(fs.readFileSync(path.join(CORPUS_DIR, 'manifest.json'), 'utf8')) as {
+    files: ManifestEntry[];
+  };
   return m.files;
 }
 

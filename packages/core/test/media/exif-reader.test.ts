@@ -34,7 +34,10 @@ describe.skipIf(!HAVE_CORPUS)('ExifReader', () => {
     const reader = new ExifReader(exiftool, 2);
     const batched = await Promise.all(images.map((f) => reader.read(f, ARGS)));
     for (const [i, f] of images.entries()) {
-      const single = (await exiftool.readRaw(f, { readArgs: ARGS, ignoreMinorErrors: true })) as unknown as Record<string, unknown>;
+      const single = (await exiftool.readRaw(f, {
+        readArgs: ARGS,
+        ignoreMinorErrors: true,
+      })) as unknown as Record<string, unknown>;
       expect(tagsOnly(batched[i]!), f).toEqual(tagsOnly(single));
     }
   });
@@ -68,7 +71,8 @@ describe.skipIf(!HAVE_CORPUS)('ExifReader', () => {
         }
       };
       await Promise.all([worker(), worker()]);
-      for (const [i, f] of files.entries()) expect(JSON.parse(JSON.stringify(many[i])), f).toEqual(JSON.parse(JSON.stringify(one[i])));
+      for (const [i, f] of files.entries())
+        expect(JSON.parse(JSON.stringify(many[i])), f).toEqual(JSON.parse(JSON.stringify(one[i])));
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

@@ -39,13 +39,77 @@ interface VideoCase {
 }
 
 const VIDEO: VideoCase[] = [
-  { name: 'h264-23976', fps: '24000/1001', vcodec: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'], ext: 'mp4', layout: 'stereo', acodec: ['-c:a', 'aac'], evenSize: true },
-  { name: 'h264-2997-51', fps: '30000/1001', vcodec: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv444p'], ext: 'mov', layout: '5.1', acodec: ['-c:a', 'aac'] },
-  { name: 'hevc-25', fps: '25/1', vcodec: ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-pix_fmt', 'yuv420p'], ext: 'mkv', layout: 'mono', acodec: ['-c:a', 'flac'], evenSize: true },
-  { name: 'vp9-60', fps: '60/1', vcodec: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8'], ext: 'webm', layout: 'stereo', acodec: ['-c:a', 'libopus'], evenSize: true },
-  { name: 'prores-24', fps: '24/1', vcodec: ['-c:v', 'prores_ks', '-profile:v', '0'], ext: 'mov', layout: 'stereo', acodec: ['-c:a', 'pcm_s24le'], evenSize: true },
-  { name: 'mpeg4-avi-25', fps: '25/1', vcodec: ['-c:v', 'mpeg4'], ext: 'avi', layout: 'mono', acodec: ['-c:a', 'libmp3lame'], evenSize: true },
-  { name: 'dnxhd-2997', fps: '30000/1001', vcodec: ['-c:v', 'dnxhd', '-profile:v', 'dnxhr_lb', '-pix_fmt', 'yuv422p'], ext: 'mov', layout: null, acodec: [], evenSize: true },
+  {
+    name: 'h264-23976',
+    fps: '24000/1001',
+    vcodec: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+    ext: 'mp4',
+    layout: 'stereo',
+    acodec: ['-c:a', 'aac'],
+    evenSize: true,
+  },
+  {
+    name: 'h264-2997-51',
+    fps: '30000/1001',
+    vcodec: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv444p'],
+    ext: 'mov',
+    layout: '5.1',
+    acodec: ['-c:a', 'aac'],
+  },
+  {
+    name: 'hevc-25',
+    fps: '25/1',
+    vcodec: [
+      '-c:v',
+      'libx265',
+      '-preset',
+      'ultrafast',
+      '-x265-params',
+      'log-level=error',
+      '-pix_fmt',
+      'yuv420p',
+    ],
+    ext: 'mkv',
+    layout: 'mono',
+    acodec: ['-c:a', 'flac'],
+    evenSize: true,
+  },
+  {
+    name: 'vp9-60',
+    fps: '60/1',
+    vcodec: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8'],
+    ext: 'webm',
+    layout: 'stereo',
+    acodec: ['-c:a', 'libopus'],
+    evenSize: true,
+  },
+  {
+    name: 'prores-24',
+    fps: '24/1',
+    vcodec: ['-c:v', 'prores_ks', '-profile:v', '0'],
+    ext: 'mov',
+    layout: 'stereo',
+    acodec: ['-c:a', 'pcm_s24le'],
+    evenSize: true,
+  },
+  {
+    name: 'mpeg4-avi-25',
+    fps: '25/1',
+    vcodec: ['-c:v', 'mpeg4'],
+    ext: 'avi',
+    layout: 'mono',
+    acodec: ['-c:a', 'libmp3lame'],
+    evenSize: true,
+  },
+  {
+    name: 'dnxhd-2997',
+    fps: '30000/1001',
+    vcodec: ['-c:v', 'dnxhd', '-profile:v', 'dnxhr_lb', '-pix_fmt', 'yuv422p'],
+    ext: 'mov',
+    layout: null,
+    acodec: [],
+    evenSize: true,
+  },
 ];
 
 describe('generated video, probed like ffprobe', () => {
@@ -55,10 +119,24 @@ describe('generated video, probed like ffprobe', () => {
     if (c.evenSize) [w, h] = [even(w), even(h)];
     if (c.name.startsWith('dnxhd')) [w, h] = [1280, 720];
     const file = path.join(dir, `${c.name}.${c.ext}`);
-    const audioIn = c.layout ? ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=1.5,aformat=channel_layouts=${c.layout}`] : [];
+    const audioIn = c.layout
+      ? [
+          '-f',
+          'lavfi',
+          '-i',
+          `sine=frequency=440:sample_rate=48000:duration=1.5,aformat=channel_layouts=${c.layout}`,
+        ]
+      : [];
     await ffmpeg([
-      '-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=${c.fps}:duration=1.5`, ...audioIn,
-      ...c.vcodec, ...c.acodec, '-shortest', file,
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${w}x${h}:rate=${c.fps}:duration=1.5`,
+      ...audioIn,
+      ...c.vcodec,
+      ...c.acodec,
+      '-shortest',
+      file,
     ]);
     const [m, fp] = await Promise.all([prober.probe(file), ffprobeJson(file)]);
     const v = fp.streams.find((s) => s.codec_type === 'video')!;
@@ -86,12 +164,26 @@ describe('generated video, probed like ffprobe', () => {
   });
 });
 
-const AUDIO: Array<{ name: string; ext: string; codec: string[]; layout: string; rate: number; bits: number | null }> = [
+const AUDIO: Array<{
+  name: string;
+  ext: string;
+  codec: string[];
+  layout: string;
+  rate: number;
+  bits: number | null;
+}> = [
   { name: 's16-stereo', ext: 'wav', codec: ['-c:a', 'pcm_s16le'], layout: 'stereo', rate: 48000, bits: 16 },
   { name: 's24-51', ext: 'wav', codec: ['-c:a', 'pcm_s24le'], layout: '5.1', rate: 96000, bits: 24 },
   { name: 'f32-mono', ext: 'wav', codec: ['-c:a', 'pcm_f32le'], layout: 'mono', rate: 44100, bits: 32 },
   { name: 'flac-quad', ext: 'flac', codec: ['-c:a', 'flac'], layout: 'quad', rate: 44100, bits: 16 },
-  { name: 'mp3-stereo', ext: 'mp3', codec: ['-c:a', 'libmp3lame'], layout: 'stereo', rate: 44100, bits: null },
+  {
+    name: 'mp3-stereo',
+    ext: 'mp3',
+    codec: ['-c:a', 'libmp3lame'],
+    layout: 'stereo',
+    rate: 44100,
+    bits: null,
+  },
   { name: 'aac-m4a', ext: 'm4a', codec: ['-c:a', 'aac'], layout: 'stereo', rate: 48000, bits: null },
   { name: 'opus-ogg', ext: 'ogg', codec: ['-c:a', 'libopus'], layout: 'stereo', rate: 48000, bits: null },
   { name: 'aiff', ext: 'aiff', codec: ['-c:a', 'pcm_s16be'], layout: 'mono', rate: 22050, bits: 16 },
@@ -100,7 +192,14 @@ const AUDIO: Array<{ name: string; ext: string; codec: string[]; layout: string;
 describe('generated audio, probed like ffprobe', () => {
   it.concurrent.each(AUDIO.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
     const file = path.join(dir, `${c.name}.${c.ext}`);
-    await ffmpeg(['-f', 'lavfi', '-i', `sine=frequency=300:sample_rate=${c.rate}:duration=1.25,aformat=channel_layouts=${c.layout}`, ...c.codec, file]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=300:sample_rate=${c.rate}:duration=1.25,aformat=channel_layouts=${c.layout}`,
+      ...c.codec,
+      file,
+    ]);
     const [m, fp] = await Promise.all([prober.probe(file), ffprobeJson(file)]);
     const a = fp.streams.find((s) => s.codec_type === 'audio')!;
     expect(m.mediaType).toBe('audio');
@@ -155,7 +254,9 @@ describe('limits and tool safety', () => {
     const file = path.join(dir, 'grey-limit.exr');
     await writeFlatExr(file, 0.5, 200, 100);
     const m = await prober.probe(file);
-    await expect(createThumbnail(file, m, { limits: { maxPixels: 10_000 } })).rejects.toThrow(/more than the limit/);
+    await expect(createThumbnail(file, m, { limits: { maxPixels: 10_000 } })).rejects.toThrow(
+      /more than the limit/,
+    );
   });
 
   it('kills a tool that runs past its timeout', async () => {
@@ -165,7 +266,9 @@ describe('limits and tool safety', () => {
   });
 
   it('reports a missing tool as a ProcessingError', async () => {
-    await expect(runTool('/nonexistent/ffmpeg', [], { timeoutMs: 1000 })).rejects.toBeInstanceOf(ProcessingError);
+    await expect(runTool('/nonexistent/ffmpeg', [], { timeoutMs: 1000 })).rejects.toBeInstanceOf(
+      ProcessingError,
+    );
   });
 
   it('refuses files that are not media', async () => {

@@ -20,7 +20,11 @@ export interface ProbeJson {
 }
 
 export async function ffprobeJson(file: string, extra: string[] = []): Promise<ProbeJson> {
-  const { stdout } = await exec('ffprobe', ['-v', 'error', '-show_streams', '-show_format', ...extra, '-of', 'json', file], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await exec(
+    'ffprobe',
+    ['-v', 'error', '-show_streams', '-show_format', ...extra, '-of', 'json', file],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
   return JSON.parse(stdout) as ProbeJson;
 }
 
@@ -30,6 +34,24 @@ export async function writeFlatExr(file: string, value: number, w = 64, h = 48, 
   const buf = Buffer.alloc(w * h * 3 * 4);
   for (let i = 0; i < w * h * 3; i++) buf.writeFloatLE(value, i * 4);
   await fs.writeFile(raw, buf);
-  await ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'gbrpf32le', '-s', `${w}x${h}`, '-i', raw, '-c:v', 'exr', '-format', half ? 'half' : 'float', '-compression', 'zip1', '-frames:v', '1', file]);
+  await ffmpeg([
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'gbrpf32le',
+    '-s',
+    `${w}x${h}`,
+    '-i',
+    raw,
+    '-c:v',
+    'exr',
+    '-format',
+    half ? 'half' : 'float',
+    '-compression',
+    'zip1',
+    '-frames:v',
+    '1',
+    file,
+  ]);
   await fs.rm(raw);
 }

@@ -33,14 +33,28 @@ async function expectLikeFfprobe(file: string, mustAnswer: boolean) {
   const v = fp.streams.find((s) => s.codec_type === 'video')!;
   const layout = await layoutOf(file);
   if (mustAnswer) expect(layout, 'header layout').not.toBeNull();
-  if (layout) expect([layout.width, layout.height, layout.pixFmt]).toEqual([v['width'], v['height'], v['pix_fmt']]);
+  if (layout)
+    expect([layout.width, layout.height, layout.pixFmt]).toEqual([v['width'], v['height'], v['pix_fmt']]);
   const m = await prober.probe(file);
   expect([m.width, m.height, m.pixelFormat]).toEqual([v['width'], v['height'], v['pix_fmt']]);
   expect(m.sources).toContain(layout ? 'sniff' : 'ffprobe');
   expect(m.container).toBe(fp.format['format_name']);
 }
 
-const BMP_FORMATS = ['bgra', 'bgr24', 'rgb565le', 'rgb555le', 'rgb444le', 'rgb8', 'bgr8', 'rgb4_byte', 'bgr4_byte', 'gray', 'pal8', 'monob'];
+const BMP_FORMATS = [
+  'bgra',
+  'bgr24',
+  'rgb565le',
+  'rgb555le',
+  'rgb444le',
+  'rgb8',
+  'bgr8',
+  'rgb4_byte',
+  'bgr4_byte',
+  'gray',
+  'pal8',
+  'monob',
+];
 const TGA_FORMATS = ['bgr24', 'bgra', 'rgb555le', 'gray', 'pal8'];
 
 describe('TGA/BMP header layout agrees with ffprobe', () => {
@@ -56,9 +70,29 @@ describe('TGA/BMP header layout agrees with ffprobe', () => {
     await expectLikeFfprobe(file, pixFmt !== 'bgra');
   });
 
-  it.each(TGA_FORMATS.flatMap((f) => [[f, 0], [f, 1]] as const))('TGA written as %s, rle %i', async (pixFmt, rle) => {
+  it.each(
+    TGA_FORMATS.flatMap(
+      (f) =>
+        [
+          [f, 0],
+          [f, 1],
+        ] as const,
+    ),
+  )('TGA written as %s, rle %i', async (pixFmt, rle) => {
     const file = path.join(dir, `tga-${pixFmt}-${rle}.tga`);
-    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=67x33', '-frames:v', '1', '-pix_fmt', pixFmt, '-rle', String(rle), file]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=67x33',
+      '-frames:v',
+      '1',
+      '-pix_fmt',
+      pixFmt,
+      '-rle',
+      String(rle),
+      file,
+    ]);
     await expectLikeFfprobe(file, true);
   });
 
@@ -92,7 +126,10 @@ describe('TGA/BMP header layout agrees with ffprobe', () => {
   });
 
   const corpus = loadManifest().filter((e) => e.kind === 'image' && /\.(bmp|tga)$/i.test(e.path));
-  it.skipIf(!HAVE_CORPUS).each(corpus.map((e) => [e.path.split('/').pop()!, e] as const))('corpus %s', async (_n, e) => {
-    await expectLikeFfprobe(corpusPath(e), false);
-  });
+  it.skipIf(!HAVE_CORPUS).each(corpus.map((e) => [e.path.split('/').pop()!, e] as const))(
+    'corpus %s',
+    async (_n, e) => {
+      await expectLikeFfprobe(corpusPath(e), false);
+    },
+  );
 });

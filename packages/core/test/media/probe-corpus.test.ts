@@ -35,22 +35,31 @@ describe.skipIf(!HAVE_CORPUS)('probe: corpus images against oiiotool/exiftool', 
     expect(m.mediaType).toBe('image');
     expect(m.width).toBe(x['width']);
     expect(m.height).toBe(x['height']);
-    if (typeof x['channels'] === 'number' && !CHANNEL_EXCEPTIONS[base(e)]) expect(m.channels).toBe(x['channels']);
+    if (typeof x['channels'] === 'number' && !CHANNEL_EXCEPTIONS[base(e)])
+      expect(m.channels).toBe(x['channels']);
     if (m.format === 'exr') {
       if (x['subimages'] !== undefined) expect(m.subimages).toBe(x['subimages']);
       if (x['compression'] !== undefined) expect(m.compression).toBe(x['compression']);
       if (typeof x['channel_names'] === 'string') {
         // oiiotool lists channels in its own order and adds "(type)" when types are mixed.
         // The manifest truncates long lists (trailing comma): then check the listed ones are present.
-        const want = x['channel_names'].split(',').map((c) => c.trim().replace(/ \(.*\)$/, '')).filter(Boolean).sort();
-        if (x['channel_names'].trim().endsWith(',')) expect(m.channelNames).toEqual(expect.arrayContaining(want));
+        const want = x['channel_names']
+          .split(',')
+          .map((c) => c.trim().replace(/ \(.*\)$/, ''))
+          .filter(Boolean)
+          .sort();
+        if (x['channel_names'].trim().endsWith(','))
+          expect(m.channelNames).toEqual(expect.arrayContaining(want));
         else expect([...(m.channelNames ?? [])].sort()).toEqual(want);
       }
-      if (x['display_window_size']) expect(`${m.displayWindow?.width} x ${m.displayWindow?.height}`).toBe(x['display_window_size']);
-      if (typeof x['pixel_type'] === 'string') expect(m.pixelType).toBe(x['pixel_type'].replace(/^deep /, ''));
+      if (x['display_window_size'])
+        expect(`${m.displayWindow?.width} x ${m.displayWindow?.height}`).toBe(x['display_window_size']);
+      if (typeof x['pixel_type'] === 'string')
+        expect(m.pixelType).toBe(x['pixel_type'].replace(/^deep /, ''));
       expect(m.linear).toBe(true);
     }
-    if (m.format === 'dpx' || m.format === 'tga' || m.format === 'bmp') expect(m.pixelFormat).toBe((x['ffmpeg'] as Record<string, unknown>)['pix_fmt']);
+    if (m.format === 'dpx' || m.format === 'tga' || m.format === 'bmp')
+      expect(m.pixelFormat).toBe((x['ffmpeg'] as Record<string, unknown>)['pix_fmt']);
     expect(JSON.parse(JSON.stringify(m))).toEqual(m);
   });
 });
@@ -61,7 +70,8 @@ describe.skipIf(!HAVE_CORPUS)('probe: corpus video against ffprobe', () => {
     const x = e.expected;
     const m = await probeEntry(e);
     expect(m.container).toBe(x['container']);
-    if (typeof x['duration_s'] === 'number') expect(Math.abs(m.duration! - x['duration_s'])).toBeLessThanOrEqual(0.0011);
+    if (typeof x['duration_s'] === 'number')
+      expect(Math.abs(m.duration! - x['duration_s'])).toBeLessThanOrEqual(0.0011);
     const v = x.video;
     if (v) {
       expect(m.mediaType).toBe('video');
@@ -72,9 +82,10 @@ describe.skipIf(!HAVE_CORPUS)('probe: corpus video against ffprobe', () => {
       expect(m.baseFps).toBe(normaliseRational(v['r_frame_rate'] as string));
       expect(m.pixelFormat).toBe(v['pix_fmt']);
       expect(m.videoProfile ?? null).toBe(v['profile'] ?? null);
-      if (String(v['frame_count_source']).startsWith('container')) expect(m.frameCount).toBe(v['frame_count']);
+      if (String(v['frame_count_source']).startsWith('container'))
+        expect(m.frameCount).toBe(v['frame_count']);
       else expect(m.frameCountSource).toBe('estimated'); // duration × fps; the oracle decoded every frame
-      const rot = typeof v['rotation'] === 'number' ? (((-v['rotation']) % 360) + 360) % 360 : 0;
+      const rot = typeof v['rotation'] === 'number' ? ((-v['rotation'] % 360) + 360) % 360 : 0;
       expect(m.rotation).toBe(rot);
     } else {
       expect(m.mediaType).toBe('audio');
@@ -100,7 +111,8 @@ describe.skipIf(!HAVE_CORPUS)('probe: corpus audio against ffprobe', () => {
     expect(m.audio?.channels).toBe(x['channels']);
     expect(m.audio?.sampleRate).toBe(x['sample_rate']);
     expect(m.audio?.bitDepth ?? null).toBe(x['bit_depth'] ?? null);
-    if (typeof x['duration_s'] === 'number') expect(Math.abs(m.duration! - x['duration_s'])).toBeLessThanOrEqual(0.0011);
+    if (typeof x['duration_s'] === 'number')
+      expect(Math.abs(m.duration! - x['duration_s'])).toBeLessThanOrEqual(0.0011);
     else expect(m.duration).toBeNull();
   });
 });

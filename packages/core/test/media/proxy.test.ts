@@ -4,7 +4,13 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessingError } from '../../src/errors.js';
 import { MediaProber } from '../../src/media/probe.js';
-import { createAudioPreview, createSequenceProxy, createVideoProxy, createWebImage, proxySize } from '../../src/media/proxy.js';
+import {
+  createAudioPreview,
+  createSequenceProxy,
+  createVideoProxy,
+  createWebImage,
+  proxySize,
+} from '../../src/media/proxy.js';
 import { detectSequence } from '../../src/media/sequence.js';
 import { exec, ffmpeg, ffprobeJson, tmpDir, writeFlatExr } from './helpers.js';
 
@@ -19,9 +25,22 @@ afterAll(async () => {
 });
 
 async function keyframeIndexes(file: string): Promise<number[]> {
-  const { stdout } = await exec('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=key_frame,pict_type', '-of', 'csv=p=0', file]);
+  const { stdout } = await exec('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'frame=key_frame,pict_type',
+    '-of',
+    'csv=p=0',
+    file,
+  ]);
   // Only frame lines ("1,I"); side-data lines are skipped.
-  const frames = stdout.split('\n').map((l) => l.trim()).filter((l) => /^[01],[IPB?]/.test(l));
+  const frames = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^[01],[IPB?]/.test(l));
   return frames.map((l, i) => (l.startsWith('1') ? i : -1)).filter((i) => i >= 0);
 }
 
@@ -39,8 +58,25 @@ describe('proxies', () => {
 
   it('video → H.264 yuv420p, exact 30000/1001, GOP 12, faststart, audio AAC, progress to 100', async () => {
     const src = path.join(dir, 'src.mov');
-    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=2200x1000:rate=30000/1001:duration=2', '-f', 'lavfi', '-i', 'sine=duration=2:sample_rate=44100',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv422p', '-c:a', 'pcm_s16le', src]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=2200x1000:rate=30000/1001:duration=2',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=duration=2:sample_rate=44100',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv422p',
+      '-c:a',
+      'pcm_s16le',
+      src,
+    ]);
     const meta = await prober.probe(src);
     const out = path.join(dir, 'proxy.mp4');
     const progress: number[] = [];
@@ -49,16 +85,38 @@ describe('proxies', () => {
     expect(progress.at(-1)).toBe(100);
     const fp = await ffprobeJson(out, ['-count_frames']);
     const v = fp.streams.find((s) => s.codec_type === 'video')!;
-    expect(v).toMatchObject({ codec_name: 'h264', pix_fmt: 'yuv420p', width: 1920, height: 872, avg_frame_rate: '30000/1001', r_frame_rate: '30000/1001' });
+    expect(v).toMatchObject({
+      codec_name: 'h264',
+      pix_fmt: 'yuv420p',
+      width: 1920,
+      height: 872,
+      avg_frame_rate: '30000/1001',
+      r_frame_rate: '30000/1001',
+    });
     expect(Number(v['nb_read_frames'])).toBe(60);
-    expect(fp.streams.find((s) => s.codec_type === 'audio')).toMatchObject({ codec_name: 'aac', channels: 1 });
+    expect(fp.streams.find((s) => s.codec_type === 'audio')).toMatchObject({
+      codec_name: 'aac',
+      channels: 1,
+    });
     expect(await keyframeIndexes(out)).toEqual([0, 12, 24, 36, 48]);
     expect(await moovBeforeMdat(out)).toBe(true);
   });
 
   it('rotated phone video: proxy in display orientation', async () => {
     const src = path.join(dir, 'rot.mp4');
-    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', src]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x180:rate=25:duration=1',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      src,
+    ]);
     // ffmpeg 5.1 cannot write a display matrix; exiftool can (QuickTime Rotation, clockwise).
     await exec('exiftool', ['-q', '-overwrite_original', '-Rotation=90', src]);
     const meta = await prober.probe(src);
@@ -70,7 +128,21 @@ describe('proxies', () => {
   it('EXR sequence with gaps → 100-frame movie at 24 fps, gaps held', async () => {
     const seqDir = path.join(dir, 'seq');
     await fs.mkdir(seqDir);
-    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=24', '-frames:v', '100', '-pix_fmt', 'gbrpf32le', '-c:v', 'exr', '-start_number', '1001', path.join(seqDir, 'beauty.%04d.exr')]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=64x48:rate=24',
+      '-frames:v',
+      '100',
+      '-pix_fmt',
+      'gbrpf32le',
+      '-c:v',
+      'exr',
+      '-start_number',
+      '1001',
+      path.join(seqDir, 'beauty.%04d.exr'),
+    ]);
     await fs.rm(path.join(seqDir, 'beauty.1050.exr'));
     await fs.rm(path.join(seqDir, 'beauty.1077.exr'));
     const seq = await detectSequence(path.join(seqDir, 'beauty.####.exr'));
@@ -96,22 +168,48 @@ describe('proxies', () => {
 
   it('audio → AAC m4a and MP3 previews', async () => {
     const src = path.join(dir, 'tone.wav');
-    await ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=1.5:sample_rate=96000,aformat=channel_layouts=5.1', '-c:a', 'pcm_s24le', src]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=duration=1.5:sample_rate=96000,aformat=channel_layouts=5.1',
+      '-c:a',
+      'pcm_s24le',
+      src,
+    ]);
     const meta = await prober.probe(src);
     const m4a = await createAudioPreview(src, meta, path.join(dir, 'tone.m4a'));
     const mp3 = await createAudioPreview(src, meta, path.join(dir, 'tone.mp3'), { format: 'mp3' });
     expect(m4a.mimeType).toBe('audio/mp4');
     expect(mp3.mimeType).toBe('audio/mpeg');
-    expect((await ffprobeJson(m4a.path)).streams[0]).toMatchObject({ codec_name: 'aac', channels: 2, sample_rate: '48000' });
+    expect((await ffprobeJson(m4a.path)).streams[0]).toMatchObject({
+      codec_name: 'aac',
+      channels: 2,
+      sample_rate: '48000',
+    });
     expect((await ffprobeJson(mp3.path)).streams[0]).toMatchObject({ codec_name: 'mp3', channels: 2 });
   });
 
   it('a proxy of a file that fails to decode is a ProcessingError with the tool message', async () => {
     const src = path.join(dir, 'cut.mp4');
-    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', src]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=25:duration=1',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      src,
+    ]);
     const meta = await prober.probe(src);
     const buf = await fs.readFile(src);
     await fs.writeFile(src, buf.subarray(0, 2000));
-    await expect(createVideoProxy(src, meta, path.join(dir, 'cut-proxy.mp4'))).rejects.toBeInstanceOf(ProcessingError);
+    await expect(createVideoProxy(src, meta, path.join(dir, 'cut-proxy.mp4'))).rejects.toBeInstanceOf(
+      ProcessingError,
+    );
   });
 });

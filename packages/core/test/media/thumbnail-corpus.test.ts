@@ -27,7 +27,12 @@ const UNIFORM = new Set([
   'old-rle.hdr', // old-style RLE: libvips decodes it black (oiiotool cannot read its pixels either)
   'test-4867.flv', // black frames (Y=16 throughout)
   'dovi-p81.mp4', // flat frame at 1 s
-  'issue55.flv', 'aac_he_v2.aac', 'full.alac.m4a', 'full.m4a', 'full.ogg', 'image.mp3', // digital silence (≤ −80 dBFS)
+  'issue55.flv',
+  'aac_he_v2.aac',
+  'full.alac.m4a',
+  'full.m4a',
+  'full.ogg',
+  'image.mp3', // digital silence (≤ −80 dBFS)
 ]);
 
 const files = loadManifest().filter((f) => f.kind !== 'broken');
@@ -54,7 +59,9 @@ describe.skipIf(!HAVE_CORPUS)('thumbnails of every corpus file', () => {
       const long = Math.max(d.width, d.height);
       expect(Math.max(t.width, t.height)).toBe(Math.min(128, long));
       // Aspect kept (within rounding).
-      expect(Math.abs(t.width / t.height - d.width / d.height)).toBeLessThan(0.05 * Math.max(1, d.width / d.height) + 2 / Math.min(t.width, t.height));
+      expect(Math.abs(t.width / t.height - d.width / d.height)).toBeLessThan(
+        0.05 * Math.max(1, d.width / d.height) + 2 / Math.min(t.width, t.height),
+      );
     }
     if (Math.min(t.width, t.height) >= 8 && !UNIFORM.has(name)) {
       const stats = await sharp(t.data).stats();

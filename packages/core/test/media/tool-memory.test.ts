@@ -10,7 +10,19 @@ import { DEFAULT_MEDIA_LIMITS } from '../../src/media/limits.js';
 import { PRLIMIT, runTool, TOOL_PATHS } from '../../src/media/tools.js';
 
 const hasPrlimit = fs.existsSync(PRLIMIT);
-const ARGS = ['-hide_banner', '-nostdin', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=25', '-frames:v', '5', '-f', 'null', '-'];
+const ARGS = [
+  '-hide_banner',
+  '-nostdin',
+  '-f',
+  'lavfi',
+  '-i',
+  'testsrc=size=1280x720:rate=25',
+  '-frames:v',
+  '5',
+  '-f',
+  'null',
+  '-',
+];
 
 describe.skipIf(!hasPrlimit)('tool memory cap (prlimit)', () => {
   it('defaults to 8 GiB', () => {
@@ -36,7 +48,10 @@ describe.skipIf(!hasPrlimit)('tool memory cap (prlimit)', () => {
   it('applies the cap to the tool itself (RLIMIT_AS read back from /proc)', async () => {
     const cap = 3 * 1024 ** 3;
     // prlimit execs the tool: cat reads its own limits.
-    const { stdout } = await runTool('/bin/cat', ['/proc/self/limits'], { timeoutMs: 10_000, memoryBytes: cap });
+    const { stdout } = await runTool('/bin/cat', ['/proc/self/limits'], {
+      timeoutMs: 10_000,
+      memoryBytes: cap,
+    });
     expect(stdout.toString()).toMatch(new RegExp(`Max address space\\s+${cap}\\s+${cap}\\s+bytes`));
   });
 });

@@ -9,8 +9,20 @@ export const TASK = 'ep01_sq010_sh020_comp';
 export function makeMovie(dir: string, frames = 48, name = 'movie.mp4', size = '64x36'): string {
   const file = path.join(dir, name);
   execFileSync('ffmpeg', [
-    '-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${size}:rate=24000/1001`,
-    '-frames:v', String(frames), '-pix_fmt', 'yuv420p', '-c:v', 'libx264', file,
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=${size}:rate=24000/1001`,
+    '-frames:v',
+    String(frames),
+    '-pix_fmt',
+    'yuv420p',
+    '-c:v',
+    'libx264',
+    file,
   ]);
   return file;
 }
@@ -18,7 +30,12 @@ export function makeMovie(dir: string, frames = 48, name = 'movie.mp4', size = '
 export interface ReviewFixture {
   lib: TestLibrary;
   png: string;
-  upload(opts?: { taskId?: string; author?: string; file?: string; metadata?: Record<string, unknown> }): Promise<string>;
+  upload(opts?: {
+    taskId?: string;
+    author?: string;
+    file?: string;
+    metadata?: Record<string, unknown>;
+  }): Promise<string>;
 }
 
 export async function reviewFixture(kind: 'sqlite' | 'postgres'): Promise<ReviewFixture> {

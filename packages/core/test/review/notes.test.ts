@@ -6,7 +6,15 @@ import { makeMovie, reviewFixture, TASK, type ReviewFixture } from './helpers.js
 const DRAWING = {
   version: 1,
   shapes: [
-    { type: 'freehand', color: '#FF0000', width: 0.01, points: [{ x: 0.1, y: 0.1, pressure: 0.5 }, { x: 0.2, y: 0.25 }] },
+    {
+      type: 'freehand',
+      color: '#FF0000',
+      width: 0.01,
+      points: [
+        { x: 0.1, y: 0.1, pressure: 0.5 },
+        { x: 0.2, y: 0.25 },
+      ],
+    },
     { type: 'arrow', color: '#00ff00', width: 0.005, from: { x: 0.5, y: 0.5 }, to: { x: 0.7, y: 0.6 } },
     { type: 'rect', color: '#0000ff80', width: 0.004, x: 0.1, y: 0.1, w: 0.3, h: 0.2 },
     { type: 'ellipse', color: '#ffffff', width: 0.004, cx: 0.5, cy: 0.5, rx: 0.1, ry: 0.2 },
@@ -22,12 +30,34 @@ describe('drawing schema', () => {
     expect(d.shapes[0]!.color).toBe('#ff0000');
   });
   it('refuses bad drawings naming the field', () => {
-    expect(() => parseDrawing({ shapes: [{ type: 'line', color: '#fff', width: 0.1, from: { x: 0, y: 0 }, to: { x: 1, y: 1 } }] })).toThrow(/shapes\[0\]\.color/);
-    expect(() => parseDrawing({ shapes: [{ type: 'line', color: '#ffffff', width: 0.1, from: { x: 0, y: 1.2 }, to: { x: 1, y: 1 } }] })).toThrow(/shapes\[0\]\.from\.y: must be a number from 0 to 1/);
-    expect(() => parseDrawing({ shapes: [{ type: 'blob', color: '#ffffff', width: 0.1 }] })).toThrow(/type: must be one of/);
-    expect(() => parseDrawing({ shapes: [{ type: 'freehand', color: '#ffffff', width: 0.1, points: [] }] })).toThrow(/non-empty/);
-    expect(() => parseDrawing({ shapes: [{ type: 'rect', color: '#ffffff', width: 0.1, x: 0.8, y: 0, w: 0.5, h: 0.1 }] })).toThrow(/inside the image/);
-    expect(() => parseDrawing({ shapes: [{ type: 'line', color: '#ffffff', width: 0.1, from: { x: 0, y: 0 }, to: { x: 1, y: 1 }, evil: 1 }] })).toThrow(/unknown property "evil"/);
+    expect(() =>
+      parseDrawing({
+        shapes: [{ type: 'line', color: '#fff', width: 0.1, from: { x: 0, y: 0 }, to: { x: 1, y: 1 } }],
+      }),
+    ).toThrow(/shapes\[0\]\.color/);
+    expect(() =>
+      parseDrawing({
+        shapes: [{ type: 'line', color: '#ffffff', width: 0.1, from: { x: 0, y: 1.2 }, to: { x: 1, y: 1 } }],
+      }),
+    ).toThrow(/shapes\[0\]\.from\.y: must be a number from 0 to 1/);
+    expect(() => parseDrawing({ shapes: [{ type: 'blob', color: '#ffffff', width: 0.1 }] })).toThrow(
+      /type: must be one of/,
+    );
+    expect(() =>
+      parseDrawing({ shapes: [{ type: 'freehand', color: '#ffffff', width: 0.1, points: [] }] }),
+    ).toThrow(/non-empty/);
+    expect(() =>
+      parseDrawing({
+        shapes: [{ type: 'rect', color: '#ffffff', width: 0.1, x: 0.8, y: 0, w: 0.5, h: 0.1 }],
+      }),
+    ).toThrow(/inside the image/);
+    expect(() =>
+      parseDrawing({
+        shapes: [
+          { type: 'line', color: '#ffffff', width: 0.1, from: { x: 0, y: 0 }, to: { x: 1, y: 1 }, evil: 1 },
+        ],
+      }),
+    ).toThrow(/unknown property "evil"/);
     expect(() => parseDrawing({ shapes: [], extra: true })).toThrow(/unknown property/);
   });
 });
@@ -38,17 +68,29 @@ for (const kind of DATABASES) {
     let movie: string;
     beforeAll(async () => {
       fx = await reviewFixture(kind);
-      movie = await fx.upload({ file: makeMovie(fx.lib.dir), metadata: { fps: '24000/1001', frameCount: 2000 } });
+      movie = await fx.upload({
+        file: makeMovie(fx.lib.dir),
+        metadata: { fps: '24000/1001', frameCount: 2000 },
+      });
     });
     afterAll(async () => fx.lib.cleanup());
 
     it('a note on frame 1001 of a 23.976 movie is at 00:00:41:17', async () => {
-      const n = await fx.lib.montu.review.addReviewAnnotation(movie, { content: 'pop', author: 'sue', frame: 1001 });
+      const n = await fx.lib.montu.review.addReviewAnnotation(movie, {
+        content: 'pop',
+        author: 'sue',
+        frame: 1001,
+      });
       expect(n.frame).toBe(1001);
       expect(n.timecode).toBe('00:00:41:17');
       const media = await fx.lib.montu.media.getMediaById(movie);
       expect(n.renditionSha256).toBe(media.sha256);
-      const range = await fx.lib.montu.review.addReviewAnnotation(movie, { content: 'range', author: 'sue', frame: 1001, frameEnd: 1024 });
+      const range = await fx.lib.montu.review.addReviewAnnotation(movie, {
+        content: 'range',
+        author: 'sue',
+        frame: 1001,
+        frameEnd: 1024,
+      });
       expect(range.timecodeEnd).toBe('00:00:42:16');
       const listed = await fx.lib.montu.review.listAnnotations(movie, { frame: 1010 });
       expect(listed.map((x) => x.id)).toEqual([range.id]);
@@ -57,15 +99,35 @@ for (const kind of DATABASES) {
     it('drawings are validated, stored and editable and deletable by their author only', async () => {
       const { review } = fx.lib.montu;
       const before = (await review.getHistory(movie)).length;
-      await expect(review.addReviewAnnotation(movie, { content: 'x', author: 'sue', drawing: { shapes: [{ type: 'rect' }] } })).rejects.toMatchObject({ code: 'validation_error' });
+      await expect(
+        review.addReviewAnnotation(movie, {
+          content: 'x',
+          author: 'sue',
+          drawing: { shapes: [{ type: 'rect' }] },
+        }),
+      ).rejects.toMatchObject({ code: 'validation_error' });
       expect((await review.getHistory(movie)).length).toBe(before);
-      const n = await review.addReviewAnnotation(movie, { content: 'look', author: 'sue', frame: 12, drawing: DRAWING, mentions: ['@ann', 'bob', 'bob'] });
+      const n = await review.addReviewAnnotation(movie, {
+        content: 'look',
+        author: 'sue',
+        frame: 12,
+        drawing: DRAWING,
+        mentions: ['@ann', 'bob', 'bob'],
+      });
       expect(n.type).toBe('drawing');
       expect(n.drawing?.shapes).toHaveLength(6);
       expect(n.mentions).toEqual(['ann', 'bob']);
-      await expect(review.updateAnnotation(n.id, { actor: 'bob', content: 'hijack' })).rejects.toMatchObject({ code: 'forbidden' });
-      await expect(review.deleteAnnotation(n.id, { actor: 'bob' })).rejects.toMatchObject({ code: 'forbidden' });
-      const edited = await review.updateAnnotation(n.id, { actor: 'sue', drawing: { version: 1, shapes: [DRAWING.shapes[1]] }, content: 'look here' });
+      await expect(review.updateAnnotation(n.id, { actor: 'bob', content: 'hijack' })).rejects.toMatchObject({
+        code: 'forbidden',
+      });
+      await expect(review.deleteAnnotation(n.id, { actor: 'bob' })).rejects.toMatchObject({
+        code: 'forbidden',
+      });
+      const edited = await review.updateAnnotation(n.id, {
+        actor: 'sue',
+        drawing: { version: 1, shapes: [DRAWING.shapes[1]] },
+        content: 'look here',
+      });
       expect(edited.drawing?.shapes).toHaveLength(1);
       expect(edited.content).toBe('look here');
       const removed = await review.updateAnnotation(n.id, { actor: 'sue', drawing: null });
@@ -73,16 +135,24 @@ for (const kind of DATABASES) {
       await review.deleteAnnotation(n.id, { actor: 'sue' });
       await expect(review.getAnnotation(n.id)).rejects.toMatchObject({ code: 'not_found' });
       const actions = (await review.getHistory(movie)).map((h) => h.action);
-      expect(actions).toEqual(expect.arrayContaining(['annotation.created', 'annotation.updated', 'annotation.deleted']));
+      expect(actions).toEqual(
+        expect.arrayContaining(['annotation.created', 'annotation.updated', 'annotation.deleted']),
+      );
     });
 
     it('threads, resolution and attachments', async () => {
       const { review, media, storage } = fx.lib.montu;
       const root = await review.addReviewAnnotation(movie, { content: 'root', author: 'sue', frame: 5 });
-      const reply = await review.addReviewAnnotation(movie, { content: 'done', author: 'ann', parentId: root.id });
+      const reply = await review.addReviewAnnotation(movie, {
+        content: 'done',
+        author: 'ann',
+        parentId: root.id,
+      });
       expect(reply.parentId).toBe(root.id);
       const other = await fx.upload();
-      await expect(review.addReviewAnnotation(other, { content: 'x', author: 'a', parentId: root.id })).rejects.toMatchObject({ code: 'not_found' });
+      await expect(
+        review.addReviewAnnotation(other, { content: 'x', author: 'a', parentId: root.id }),
+      ).rejects.toMatchObject({ code: 'not_found' });
       const resolved = await review.resolveAnnotation(root.id, { actor: 'ann' });
       expect(resolved.resolved).toBe(true);
       expect((await review.listAnnotations(movie, { resolved: true })).map((x) => x.id)).toEqual([root.id]);
@@ -90,10 +160,28 @@ for (const kind of DATABASES) {
 
       const fs = await import('node:fs');
       const png = fs.readFileSync(fx.png);
-      await expect(review.addAnnotationAttachment(reply.id, { actor: 'sue', fileName: 'ref.png', data: png })).rejects.toMatchObject({ code: 'forbidden' });
-      await expect(review.addAnnotationAttachment(reply.id, { actor: 'ann', fileName: 'x.txt', data: Buffer.from('hello') })).rejects.toMatchObject({ code: 'validation_error' });
-      const att = await review.addAnnotationAttachment(reply.id, { actor: 'ann', fileName: 'ref.png', data: png });
-      expect(att).toMatchObject({ fileName: 'ref.png', contentType: 'image/png', width: 64, height: 32, size: png.length });
+      await expect(
+        review.addAnnotationAttachment(reply.id, { actor: 'sue', fileName: 'ref.png', data: png }),
+      ).rejects.toMatchObject({ code: 'forbidden' });
+      await expect(
+        review.addAnnotationAttachment(reply.id, {
+          actor: 'ann',
+          fileName: 'x.txt',
+          data: Buffer.from('hello'),
+        }),
+      ).rejects.toMatchObject({ code: 'validation_error' });
+      const att = await review.addAnnotationAttachment(reply.id, {
+        actor: 'ann',
+        fileName: 'ref.png',
+        data: png,
+      });
+      expect(att).toMatchObject({
+        fileName: 'ref.png',
+        contentType: 'image/png',
+        width: 64,
+        height: 32,
+        size: png.length,
+      });
       const got = await review.getAnnotationAttachment(reply.id, att.fileId);
       const chunks: Buffer[] = [];
       for await (const c of got.stream) chunks.push(c as Buffer);
@@ -112,7 +200,12 @@ for (const kind of DATABASES) {
 
     it('compares two versions with aligned frames and notes', async () => {
       const { review } = fx.lib.montu;
-      const v2 = await fx.lib.montu.media.createMediaVersion({ sourceMediaId: movie, filePath: makeMovie(fx.lib.dir, 30, 'm2.mp4'), author: 'ann', description: '' });
+      const v2 = await fx.lib.montu.media.createMediaVersion({
+        sourceMediaId: movie,
+        filePath: makeMovie(fx.lib.dir, 30, 'm2.mp4'),
+        author: 'ann',
+        description: '',
+      });
       await fx.lib.montu.media.updateMediaMetadata(v2, { metadata: { fps: '24000/1001', frameCount: 1500 } });
       const m1 = await fx.lib.montu.media.getMediaById(movie);
       const m2 = await fx.lib.montu.media.getMediaById(v2);
@@ -121,10 +214,17 @@ for (const kind of DATABASES) {
       expect(cmp.a.media.id).toBe(movie);
       expect(cmp.b.media.id).toBe(v2);
       expect(cmp.a.renditions.map((r) => r.role)).toContain('original');
-      expect(cmp.alignment).toMatchObject({ mode: 'frame_index', union: { start: 0, end: 1999 }, overlap: { start: 0, end: 1499 }, sameRate: true });
+      expect(cmp.alignment).toMatchObject({
+        mode: 'frame_index',
+        union: { start: 0, end: 1999 },
+        overlap: { start: 0, end: 1499 },
+        sameRate: true,
+      });
       expect(cmp.b.notes.map((n) => n.content)).toEqual(['v2 note']);
       expect(cmp.a.notes.length).toBeGreaterThan(0);
-      await expect(review.compareVersions(TASK, 'v001', 'v099', { projectId: 'SWA' })).rejects.toMatchObject({ code: 'not_found' });
+      await expect(review.compareVersions(TASK, 'v001', 'v099', { projectId: 'SWA' })).rejects.toMatchObject({
+        code: 'not_found',
+      });
     });
   });
 }

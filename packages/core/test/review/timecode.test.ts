@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { frameSeekSeconds, frameStartSeconds, frameToTimecode, nominalRate, secondsToFrame, timecodeToFrame } from '../../src/domain/timecode.js';
+import {
+  frameSeekSeconds,
+  frameStartSeconds,
+  frameToTimecode,
+  nominalRate,
+  secondsToFrame,
+  timecodeToFrame,
+} from '../../src/domain/timecode.js';
 
 describe('timecode', () => {
   it('frame 1001 at 24000/1001 is 00:00:41:17 non-drop and back', () => {
@@ -34,19 +41,30 @@ describe('timecode', () => {
   });
 
   it('drop-frame is refused for other rates', () => {
-    expect(() => frameToTimecode(10, '24000/1001', { dropFrame: true })).toThrow(/only for 30000\/1001 and 60000\/1001/);
+    expect(() => frameToTimecode(10, '24000/1001', { dropFrame: true })).toThrow(
+      /only for 30000\/1001 and 60000\/1001/,
+    );
     expect(() => frameToTimecode(10, '25/1', { dropFrame: true })).toThrow();
   });
 
   it('round-trips every frame of two hours at every common rate', () => {
-    for (const [fps, dropFrame] of [['24000/1001', false], ['24/1', false], ['25/1', false], ['30000/1001', true], ['30000/1001', false], ['60000/1001', true], ['50/1', false]] as const) {
+    for (const [fps, dropFrame] of [
+      ['24000/1001', false],
+      ['24/1', false],
+      ['25/1', false],
+      ['30000/1001', true],
+      ['30000/1001', false],
+      ['60000/1001', true],
+      ['50/1', false],
+    ] as const) {
       const limit = nominalRate(fps) * 7200;
       let prev = '';
       for (let f = 0; f < limit; f += f < 40000 ? 1 : 7) {
         const tc = frameToTimecode(f, fps, { dropFrame });
         expect(tc > prev || f === 0).toBe(true);
         prev = tc;
-        if (timecodeToFrame(tc, fps, { dropFrame }) !== f) throw new Error(`${fps} df=${dropFrame}: ${f} -> ${tc}`);
+        if (timecodeToFrame(tc, fps, { dropFrame }) !== f)
+          throw new Error(`${fps} df=${dropFrame}: ${f} -> ${tc}`);
       }
     }
   });

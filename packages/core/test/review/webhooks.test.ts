@@ -52,7 +52,9 @@ for (const kind of DATABASES) {
     let fx: ReviewFixture;
     let rx: Awaited<ReturnType<typeof receiver>>;
     beforeAll(async () => {
-      rx = await receiver((r, n) => (r.path === '/flaky' && n <= 3 ? 500 : r.path === '/redirect' ? 302 : 200));
+      rx = await receiver((r, n) =>
+        r.path === '/flaky' && n <= 3 ? 500 : r.path === '/redirect' ? 302 : 200,
+      );
       fx = await reviewFixture(kind);
       await fx.lib.reopen({ jobs: false, webhooks: { baseDelayMs: 20, pollMs: 50 } });
     });
@@ -62,8 +64,12 @@ for (const kind of DATABASES) {
     });
 
     it('refuses non-http(s) URLs', async () => {
-      await expect(fx.lib.montu.webhooks.createWebhook({ url: 'ftp://x/y', createdBy: 'root' })).rejects.toMatchObject({ code: 'validation_error' });
-      await expect(fx.lib.montu.webhooks.createWebhook({ url: 'file:///etc/passwd', createdBy: 'root' })).rejects.toMatchObject({ code: 'validation_error' });
+      await expect(
+        fx.lib.montu.webhooks.createWebhook({ url: 'ftp://x/y', createdBy: 'root' }),
+      ).rejects.toMatchObject({ code: 'validation_error' });
+      await expect(
+        fx.lib.montu.webhooks.createWebhook({ url: 'file:///etc/passwd', createdBy: 'root' }),
+      ).rejects.toMatchObject({ code: 'validation_error' });
     });
 
     it('delivers every review and ingest event exactly once with a valid signature', async () => {
@@ -73,13 +79,24 @@ for (const kind of DATABASES) {
       await review.submitForReview(id, 'ann', { role: 'artist' });
       await review.addReviewAnnotation(id, { content: 'n', author: 'sue', frame: 3 });
       // The job code publishes these; webhooks subscribe generically.
-      events.publish({ type: 'processing.finished', projectId: 'SWA', mediaId: id, data: { job: 'thumbnail' } });
+      events.publish({
+        type: 'processing.finished',
+        projectId: 'SWA',
+        mediaId: id,
+        data: { job: 'thumbnail' },
+      });
       events.publish({ type: 'processing.failed', projectId: 'SWA', mediaId: id, data: { error: 'boom' } });
       events.publish({ type: 'job.progress', projectId: 'SWA', mediaId: id, data: { progress: 0.5 } });
       await webhooks.drain();
       const mine = rx.got.filter((g) => g.path === '/all');
       // Delivery order is not guaranteed (concurrent sends, retries): each event arrives exactly once.
-      expect(mine.map((g) => g.payload.type).sort()).toEqual(['annotation.created', 'media.created', 'media.status_changed', 'processing.failed', 'processing.finished']);
+      expect(mine.map((g) => g.payload.type).sort()).toEqual([
+        'annotation.created',
+        'media.created',
+        'media.status_changed',
+        'processing.failed',
+        'processing.finished',
+      ]);
       for (const g of mine) {
         expect(verifySignature(hook.secret, g.body, g.signature)).toBe(true);
         expect(verifySignature('wrong-secret-wrong-secret', g.body, g.signature)).toBe(false);
@@ -88,7 +105,11 @@ for (const kind of DATABASES) {
       expect(new Set(mine.map((g) => g.delivery)).size).toBe(mine.length);
       expect(new Set(mine.map((g) => g.payload.id)).size).toBe(mine.length);
       const status = mine.find((g) => g.payload.type === 'media.status_changed')!.payload;
-      expect(status).toMatchObject({ mediaId: id, actor: 'ann', data: { from: 'wip', to: 'pending_review' } });
+      expect(status).toMatchObject({
+        mediaId: id,
+        actor: 'ann',
+        data: { from: 'wip', to: 'pending_review' },
+      });
       const log = await webhooks.listDeliveries(hook.id);
       expect(log.every((d) => d.state === 'delivered' && d.attempts === 1)).toBe(true);
       await webhooks.updateWebhook(hook.id, { active: false, actor: 'root' });
@@ -96,7 +117,12 @@ for (const kind of DATABASES) {
 
     it('retries with backoff: a receiver failing three times then succeeding gets it once more', async () => {
       const { webhooks, review } = fx.lib.montu;
-      const hook = await webhooks.createWebhook({ url: `${rx.url}/flaky`, events: ['annotation.*'], projectId: 'SWA', createdBy: 'root' });
+      const hook = await webhooks.createWebhook({
+        url: `${rx.url}/flaky`,
+        events: ['annotation.*'],
+        projectId: 'SWA',
+        createdBy: 'root',
+      });
       const id = await fx.upload();
       await review.addReviewAnnotation(id, { content: 'retry me', author: 'sue' });
       await until(async () => (await webhooks.listDeliveries(hook.id))[0]?.state === 'delivered');
@@ -111,7 +137,11 @@ for (const kind of DATABASES) {
 
     it('does not follow redirects', async () => {
       await fx.lib.reopen({ jobs: false, webhooks: { baseDelayMs: 10, pollMs: 50, maxAttempts: 2 } });
-      const hook = await fx.lib.montu.webhooks.createWebhook({ url: `${rx.url}/redirect`, events: ['annotation.created'], createdBy: 'root' });
+      const hook = await fx.lib.montu.webhooks.createWebhook({
+        url: `${rx.url}/redirect`,
+        events: ['annotation.created'],
+        createdBy: 'root',
+      });
       const id = await fx.upload();
       await fx.lib.montu.review.addReviewAnnotation(id, { content: 'x', author: 'sue' });
       await until(async () => (await fx.lib.montu.webhooks.listDeliveries(hook.id))[0]?.state === 'failed');
@@ -123,7 +153,11 @@ for (const kind of DATABASES) {
 
     it('keeps pending deliveries across a restart', async () => {
       await fx.lib.reopen({ jobs: false, webhooks: { deliver: false } });
-      const hook = await fx.lib.montu.webhooks.createWebhook({ url: `${rx.url}/durable`, events: ['media.created'], createdBy: 'root' });
+      const hook = await fx.lib.montu.webhooks.createWebhook({
+        url: `${rx.url}/durable`,
+        events: ['media.created'],
+        createdBy: 'root',
+      });
       await fx.upload();
       await fx.upload();
       await fx.lib.montu.webhooks.drain();
@@ -136,4 +170,3 @@ for (const kind of DATABASES) {
     });
   });
 }
-

@@ -46,23 +46,35 @@ const EXPECTED: Record<Role, Record<ApprovalStatus, ApprovalStatus[]>> = {
 
 function expectedTriples(): string[] {
   const out: string[] = [];
-  for (const role of ROLES) for (const from of APPROVAL_STATUSES) for (const to of EXPECTED[role][from]) out.push(`${role}:${from}->${to}`);
+  for (const role of ROLES)
+    for (const from of APPROVAL_STATUSES)
+      for (const to of EXPECTED[role][from]) out.push(`${role}:${from}->${to}`);
   return out.sort();
 }
 
-const ALL_PAIRS = APPROVAL_STATUSES.flatMap((from) => APPROVAL_STATUSES.filter((to) => to !== from).map((to) => [from, to] as const));
+const ALL_PAIRS = APPROVAL_STATUSES.flatMap((from) =>
+  APPROVAL_STATUSES.filter((to) => to !== from).map((to) => [from, to] as const),
+);
 
 describe('workflow data', () => {
   it('the default workflow is exactly the hand-written table', () => {
-    const fromData = transitionMatrix(DEFAULT_WORKFLOW).map((t) => `${t.role}:${t.from}->${t.to}`).sort();
+    const fromData = transitionMatrix(DEFAULT_WORKFLOW)
+      .map((t) => `${t.role}:${t.from}->${t.to}`)
+      .sort();
     expect(fromData).toEqual(expectedTriples());
   });
 
   it('parseWorkflow accepts the default and refuses bad data with clear errors', () => {
     expect(parseWorkflow(DEFAULT_WORKFLOW)).toEqual(DEFAULT_WORKFLOW);
-    expect(() => parseWorkflow({ transitions: [{ action: 'x', from: ['wip'], to: 'done', roles: ['artist'] }] })).toThrow(/to must be one of/);
-    expect(() => parseWorkflow({ transitions: [{ action: 'x', from: ['wip'], to: 'approved', roles: ['boss'] }] })).toThrow(/unknown role "boss"/);
-    expect(() => parseWorkflow({ transitions: [{ action: 'x', from: ['wip'], to: 'wip', roles: [] }] })).toThrow(/to itself/);
+    expect(() =>
+      parseWorkflow({ transitions: [{ action: 'x', from: ['wip'], to: 'done', roles: ['artist'] }] }),
+    ).toThrow(/to must be one of/);
+    expect(() =>
+      parseWorkflow({ transitions: [{ action: 'x', from: ['wip'], to: 'approved', roles: ['boss'] }] }),
+    ).toThrow(/unknown role "boss"/);
+    expect(() =>
+      parseWorkflow({ transitions: [{ action: 'x', from: ['wip'], to: 'wip', roles: [] }] }),
+    ).toThrow(/to itself/);
     expect(() => parseWorkflow({ transitions: [] })).toThrow(/non-empty/);
   });
 });
@@ -93,12 +105,23 @@ for (const kind of DATABASES) {
           const expectOk = EXPECTED[role][from].includes(to);
           expect(Boolean(findTransition(DEFAULT_WORKFLOW, from, to, role))).toBe(expectOk);
           if (expectOk) {
-            const m = await review.changeStatus(id, to, { actor: `${role}-user`, role, comment: `${from}->${to}` });
+            const m = await review.changeStatus(id, to, {
+              actor: `${role}-user`,
+              role,
+              comment: `${from}->${to}`,
+            });
             expect(m.status).toBe(to);
             const h = await review.getHistory(id);
             expect(h.length).toBe(before + 1);
-            expect(h.at(-1)).toMatchObject({ actor: `${role}-user`, action: 'media.status_changed', from, to, comment: `${from}->${to}` });
-            if (to === 'approved') expect(m.approval).toMatchObject({ by: `${role}-user`, comment: `${from}->${to}` });
+            expect(h.at(-1)).toMatchObject({
+              actor: `${role}-user`,
+              action: 'media.status_changed',
+              from,
+              to,
+              comment: `${from}->${to}`,
+            });
+            if (to === 'approved')
+              expect(m.approval).toMatchObject({ by: `${role}-user`, comment: `${from}->${to}` });
             else expect(m.approval).toBeNull();
             allowed++;
           } else {
@@ -108,7 +131,11 @@ for (const kind of DATABASES) {
             // Forbidden when another role may make it; Conflict when the workflow has no such step.
             const someoneMay = Boolean(findTransition(DEFAULT_WORKFLOW, from, to));
             expect(e.code).toBe(someoneMay ? 'forbidden' : 'conflict');
-            expect(e.message).toMatch(someoneMay ? new RegExp(`A ${role} cannot move media from ${from} to ${to}`) : /cannot move from/);
+            expect(e.message).toMatch(
+              someoneMay
+                ? new RegExp(`A ${role} cannot move media from ${from} to ${to}`)
+                : /cannot move from/,
+            );
             expect((await fx.lib.montu.media.getMediaById(id)).status).toBe(from);
             expect(await historyCount()).toBe(before);
             refused++;
@@ -121,7 +148,9 @@ for (const kind of DATABASES) {
 
     it('refuses a change to the current status', async () => {
       await setStatus('wip');
-      await expect(fx.lib.montu.review.changeStatus(id, 'wip', { actor: 'x', role: 'admin' })).rejects.toMatchObject({ code: 'conflict' });
+      await expect(
+        fx.lib.montu.review.changeStatus(id, 'wip', { actor: 'x', role: 'admin' }),
+      ).rejects.toMatchObject({ code: 'conflict' });
     });
 
     it('approval records who, when and the comment', async () => {
@@ -144,8 +173,12 @@ for (const kind of DATABASES) {
         ],
         reviewSelectRoles: ['supervisor'],
       };
-      await expect(review.setWorkflow('SWA', custom, { actor: 'ann', role: 'supervisor' })).rejects.toMatchObject({ code: 'forbidden' });
-      await expect(review.setWorkflow('SWA', { transitions: 'no' }, { actor: 'root', role: 'admin' })).rejects.toMatchObject({ code: 'validation_error' });
+      await expect(
+        review.setWorkflow('SWA', custom, { actor: 'ann', role: 'supervisor' }),
+      ).rejects.toMatchObject({ code: 'forbidden' });
+      await expect(
+        review.setWorkflow('SWA', { transitions: 'no' }, { actor: 'root', role: 'admin' }),
+      ).rejects.toMatchObject({ code: 'validation_error' });
       await review.setWorkflow('SWA', custom, { actor: 'root', role: 'admin' });
       expect(await review.getWorkflow('SWA')).toEqual(custom);
       const matrix = transitionMatrix(custom);
@@ -154,15 +187,24 @@ for (const kind of DATABASES) {
           await setStatus(from);
           const ok = matrix.some((t) => t.role === role && t.from === from && t.to === to);
           const before = await historyCount();
-          const r = await review.changeStatus(id, to, { actor: 'u', role }).then(() => 'ok', (e: { code: string }) => e.code);
+          const r = await review.changeStatus(id, to, { actor: 'u', role }).then(
+            () => 'ok',
+            (e: { code: string }) => e.code,
+          );
           expect(r, `${role} ${from}->${to}`).toBe(ok ? 'ok' : r === 'ok' ? 'refused' : r);
           if (!ok) expect(await historyCount()).toBe(before);
         }
       }
       await setStatus('wip');
       const opts = await review.getStatusOptions(id, 'artist');
-      expect(opts).toMatchObject({ status: 'wip', targets: [{ to: 'pending_review', action: 'submit' }], canSelectForReview: false });
-      await expect(review.setReviewSelected(id, true, { actor: 'a', role: 'artist' })).rejects.toMatchObject({ code: 'forbidden' });
+      expect(opts).toMatchObject({
+        status: 'wip',
+        targets: [{ to: 'pending_review', action: 'submit' }],
+        canSelectForReview: false,
+      });
+      await expect(review.setReviewSelected(id, true, { actor: 'a', role: 'artist' })).rejects.toMatchObject({
+        code: 'forbidden',
+      });
       await review.setWorkflow('SWA', null, { actor: 'root', role: 'admin' });
       expect(await review.getWorkflow('SWA')).toEqual(DEFAULT_WORKFLOW);
     });

@@ -24,7 +24,9 @@ describe('LocalStorage.adopt (move a received file into storage)', () => {
   it('keeps nothing in storage on a checksum mismatch', async () => {
     const src = path.join(dir, 'bad.bin');
     fs.writeFileSync(src, 'hello');
-    await expect(storage.adopt(src, 'P/t/v002/bad.bin', { expectedSha256: '0'.repeat(64) })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      storage.adopt(src, 'P/t/v002/bad.bin', { expectedSha256: '0'.repeat(64) }),
+    ).rejects.toBeInstanceOf(ValidationError);
     expect(await storage.stat('P/t/v002/bad.bin')).toBeNull();
   });
 });

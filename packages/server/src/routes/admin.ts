@@ -13,7 +13,12 @@ export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promis
       schema: {
         tags: ['admin'],
         summary: 'Find (and unless dry run, fix) orphan, missing and corrupt files; instance admins',
-        body: Type.Optional(Type.Object({ dryRun: Type.Optional(Type.Boolean()), verifyChecksums: Type.Optional(Type.Boolean()) })),
+        body: Type.Optional(
+          Type.Object({
+            dryRun: Type.Optional(Type.Boolean()),
+            verifyChecksums: Type.Optional(Type.Boolean()),
+          }),
+        ),
         response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(403) },
       },
     },

@@ -47,7 +47,10 @@ export class LoginThrottle {
 /** Failed logins allowed per username, and per client address, within the 15-minute window. */
 export const LOGIN_LIMITS = { perUser: 10, perAddress: 50 } as const;
 
-const Login = Type.Object({ username: Type.String({ maxLength: 64 }), password: Type.String({ maxLength: 1024 }) });
+const Login = Type.Object({
+  username: Type.String({ maxLength: 64 }),
+  password: Type.String({ maxLength: 1024 }),
+});
 
 /** Whether cookies get the Secure flag: behind https, or a trusted proxy that says so. */
 function secureRequest(req: FastifyRequest, trustProxy: boolean): boolean {
@@ -73,9 +76,16 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
     async (req, reply: FastifyReply) => {
       const userKey = `u:${req.body.username.toLowerCase()}`;
       const ipKey = `ip:${req.ip}`;
-      const wait = throttle.blocked(userKey, LOGIN_LIMITS.perUser) ?? throttle.blocked(ipKey, LOGIN_LIMITS.perAddress);
+      const wait =
+        throttle.blocked(userKey, LOGIN_LIMITS.perUser) ?? throttle.blocked(ipKey, LOGIN_LIMITS.perAddress);
       if (wait !== null) {
-        throw new HttpProblem(429, 'rate_limited', `Too many failed logins; try again in ${wait} s.`, { retryAfterSeconds: wait }, { 'retry-after': String(wait) });
+        throw new HttpProblem(
+          429,
+          'rate_limited',
+          `Too many failed logins; try again in ${wait} s.`,
+          { retryAfterSeconds: wait },
+          { 'retry-after': String(wait) },
+        );
       }
       const user = await montu.users.verifyLogin(req.body.username, req.body.password).catch((e: unknown) => {
         if ((e as { code?: string }).code === 'unauthorized') {
@@ -94,7 +104,12 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
         expires: new Date(session.expiresAt),
       });
       const principal = await montu.users.principalFor(user.id, 'session');
-      return { user: principal.user, memberships: principal.memberships, via: 'session', csrfToken: session.csrfToken };
+      return {
+        user: principal.user,
+        memberships: principal.memberships,
+        via: 'session',
+        csrfToken: session.csrfToken,
+      };
     },
   );
 
@@ -111,7 +126,13 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
 
   app.get(
     '/auth/me',
-    { schema: { tags: ['auth'], summary: 'The current user, memberships, and (for sessions) the CSRF token', response: { 200: Me } } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'The current user, memberships, and (for sessions) the CSRF token',
+        response: { 200: Me },
+      },
+    },
     async (req) => {
       const p = req.principal;
       return {

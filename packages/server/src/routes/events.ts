@@ -31,7 +31,8 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     {
       schema: {
         tags: ['events'],
-        summary: 'Live events (text/event-stream): job progress, processing and review changes in your projects',
+        summary:
+          'Live events (text/event-stream): job progress, processing and review changes in your projects',
         querystring: EventsQuery,
         produces: ['text/event-stream'],
         response: { 200: Type.String({ description: 'An event stream' }), ...errors() },
@@ -40,12 +41,17 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (req, reply) => {
       const projects = visibleProjects(req.principal);
       const allowed = projects === undefined ? null : new Set(projects);
-      const types = req.query.types?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
+      const types =
+        req.query.types
+          ?.split(',')
+          .map((t) => t.trim())
+          .filter(Boolean) ?? [];
       const mediaId = req.query.mediaId;
       const visible = (e: MontuEvent): boolean => {
         if (allowed && (e.projectId === null || !allowed.has(e.projectId))) return false;
         if (mediaId && e.mediaId !== mediaId) return false;
-        if (types.length && !types.some((t) => (t.endsWith('.') ? e.type.startsWith(t) : e.type === t))) return false;
+        if (types.length && !types.some((t) => (t.endsWith('.') ? e.type.startsWith(t) : e.type === t)))
+          return false;
         return true;
       };
       reply.hijack();
@@ -64,7 +70,10 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
         if (!visible(e)) return;
         res.write(`id: ${++seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
       });
-      const beat = setInterval(() => res.write(`: ping ${new Date().toISOString()}\n\n`), (req.query.heartbeat ?? 15) * 1000);
+      const beat = setInterval(
+        () => res.write(`: ping ${new Date().toISOString()}\n\n`),
+        (req.query.heartbeat ?? 15) * 1000,
+      );
       const end = () => {
         clearInterval(beat);
         off();

@@ -28,7 +28,12 @@ const fileResponses = {
 export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu, metrics, config } = ctx;
 
-  async function send(req: FastifyRequest, reply: FastifyReply, file: MediaFile, name: string): Promise<FastifyReply> {
+  async function send(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    file: MediaFile,
+    name: string,
+  ): Promise<FastifyReply> {
     const attachment = file.role === 'original' || file.role === 'frame' || file.role === 'attachment';
     const disposition = contentDisposition(attachment ? 'attachment' : 'inline', name);
     const type = safeContentType(file.contentType);
@@ -52,7 +57,10 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
     if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
     const size = file.size;
     const ifRange = req.headers['if-range'];
-    const range = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, size) : { kind: 'none' as const };
+    const range =
+      ifRange === undefined || ifRange === etag
+        ? parseRange(req.headers.range, size)
+        : { kind: 'none' as const };
     if (range.kind === 'unsatisfiable') {
       return reply
         .code(416)
@@ -74,7 +82,8 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
     reply.type(type);
     if (req.method === 'HEAD') {
       reply.header('content-length', range.kind === 'range' ? range.end - range.start + 1 : size);
-      if (range.kind === 'range') reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+      if (range.kind === 'range')
+        reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
       // Fastify would reset Content-Length for an empty HEAD body: answer on the raw response.
       reply.hijack();
       reply.raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string>);
@@ -82,11 +91,15 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
       return reply;
     }
     if (size === 0) return reply.header('content-length', 0).send('');
-    const stream = await storage.get(file.key, range.kind === 'range' ? { start: range.start, end: range.end } : undefined);
+    const stream = await storage.get(
+      file.key,
+      range.kind === 'range' ? { start: range.start, end: range.end } : undefined,
+    );
     const length = range.kind === 'range' ? range.end - range.start + 1 : size;
     metrics.downloadBytes.inc({ role: file.role }, length);
     reply.header('content-length', length);
-    if (range.kind === 'range') reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+    if (range.kind === 'range')
+      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
     return reply.send(stream);
   }
 
@@ -95,7 +108,8 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
     {
       schema: {
         tags: ['files'],
-        summary: 'Download the original (attachment) or a rendition: thumbnail, proxy, web, audio. Ranges, ETag.',
+        summary:
+          'Download the original (attachment) or a rendition: thumbnail, proxy, web, audio. Ranges, ETag.',
         params: Type.Intersect([
           MediaParams,
           Type.Object({ rendition: Type.Union(Object.keys(RENDITIONS).map((k) => Type.Literal(k))) }),
@@ -110,7 +124,9 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
       if (!file) {
         const pending = media.files.find((f) => f.role === role);
         throw new NotFound(
-          pending ? `The ${req.params.rendition} of this media item is ${pending.state}.` : `This media item has no ${req.params.rendition}.`,
+          pending
+            ? `The ${req.params.rendition} of this media item is ${pending.state}.`
+            : `This media item has no ${req.params.rendition}.`,
           { mediaId: media.id, rendition: req.params.rendition, state: pending?.state ?? null },
         );
       }
@@ -133,8 +149,14 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (req, reply) => {
       const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
-      const file = media.files.find((f) => f.role === 'frame' && f.frame === req.params.frame && f.state === 'ready');
-      if (!file) throw new NotFound(`Frame ${req.params.frame} of this media item does not exist.`, { mediaId: media.id, frame: req.params.frame });
+      const file = media.files.find(
+        (f) => f.role === 'frame' && f.frame === req.params.frame && f.state === 'ready',
+      );
+      if (!file)
+        throw new NotFound(`Frame ${req.params.frame} of this media item does not exist.`, {
+          mediaId: media.id,
+          frame: req.params.frame,
+        });
       const name = file.key.split('/').pop() ?? `${media.fileName}.${req.params.frame}`;
       return send(req, reply, file, name);
     },

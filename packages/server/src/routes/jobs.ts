@@ -49,13 +49,21 @@ const RetryBody = Type.Object(
 export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu } = ctx;
   const jobs = () => {
-    if (!montu.jobs) throw new HttpProblem(501, 'not_supported', 'Media processing is turned off on this server.');
+    if (!montu.jobs)
+      throw new HttpProblem(501, 'not_supported', 'Media processing is turned off on this server.');
     return montu.jobs;
   };
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/jobs',
-    { schema: { tags: ['jobs'], summary: 'Processing jobs, newest first (state/type/mediaId filters)', querystring: ListQuery, response: { 200: JobList, ...errors(400, 501) } } },
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Processing jobs, newest first (state/type/mediaId filters)',
+        querystring: ListQuery,
+        response: { 200: JobList, ...errors(400, 501) },
+      },
+    },
     async (req) => {
       const q = req.query;
       const items = await jobs().list({
@@ -94,7 +102,8 @@ export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Queue failed jobs again with fresh attempts (given ids, one media item, or all the caller can see)',
+        summary:
+          'Queue failed jobs again with fresh attempts (given ids, one media item, or all the caller can see)',
         body: RetryBody,
         response: { 200: JobList, ...errors(400, 501) },
       },

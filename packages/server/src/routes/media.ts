@@ -24,11 +24,15 @@ const SearchQuery = Type.Object({
   mediaType: Type.Optional(MediaType),
   author: Type.Optional(Type.String({ maxLength: 200 })),
   status: Type.Optional(ApprovalStatusSchema),
-  tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { description: 'repeat, or comma-separated' })),
+  tags: Type.Optional(
+    Type.Array(Type.String({ maxLength: 64 }), { description: 'repeat, or comma-separated' }),
+  ),
   dateFrom: Type.Optional(Type.String({ maxLength: 40 })),
   dateTo: Type.Optional(Type.String({ maxLength: 40 })),
   reviewSelected: Type.Optional(Type.Boolean()),
-  archived: Type.Optional(Type.Union([Type.Literal('exclude'), Type.Literal('include'), Type.Literal('only')])),
+  archived: Type.Optional(
+    Type.Union([Type.Literal('exclude'), Type.Literal('include'), Type.Literal('only')]),
+  ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
   cursor: Type.Optional(Type.String({ maxLength: 500 })),
 });
@@ -59,7 +63,9 @@ const AddAnnotation = Type.Object({
   content: Type.String({ maxLength: 20_000 }),
   frame: Type.Optional(Type.Integer()),
   frameEnd: Type.Optional(Type.Integer()),
-  position: Type.Optional(Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: true })),
+  position: Type.Optional(
+    Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: true }),
+  ),
   parentId: Type.Optional(Type.String({ maxLength: 64 })),
   mentions: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })),
   renditionSha256: Type.Optional(Type.String({ maxLength: 64 })),
@@ -84,7 +90,12 @@ const UploadForm = {
 const uploadBody = { content: { 'multipart/form-data': { schema: UploadForm } } };
 
 /** The media item if the caller may see it (404 otherwise) and holds at least `min` in its project. */
-export async function loadMedia(ctx: AppContext, req: FastifyRequest, id: string, min: Role): Promise<{ media: MediaT; role: Role }> {
+export async function loadMedia(
+  ctx: AppContext,
+  req: FastifyRequest,
+  id: string,
+  min: Role,
+): Promise<{ media: MediaT; role: Role }> {
   const media = await ctx.montu.media.getMediaById(id, scopeOf(req));
   return { media, role: requireRole(req, media.projectId, min) };
 }
@@ -94,10 +105,20 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
   app.get<{ Querystring: Static<typeof SearchQuery> }>(
     '/media',
-    { schema: { tags: ['media'], summary: 'Search media (cursor pagination, newest first)', querystring: SearchQuery, response: { 200: MediaPage, ...errors(400) } } },
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'Search media (cursor pagination, newest first)',
+        querystring: SearchQuery,
+        response: { 200: MediaPage, ...errors(400) },
+      },
+    },
     async (req) => {
       const q = req.query;
-      const tags = q.tags?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+      const tags = q.tags
+        ?.flatMap((t) => t.split(','))
+        .map((t) => t.trim())
+        .filter(Boolean);
       return montu.media.searchMedia({ ...q, ...(tags ? { tags } : {}), ...scopeOf(req) });
     },
   );
@@ -140,13 +161,23 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const media = await montu.media.getMediaById(id);
       metrics.uploads.inc({ kind: 'multipart', result: 'ok' });
       metrics.uploadBytes.inc({ kind: 'multipart' }, media.size);
-      return reply.code(201).header('location', `${req.url.split('?')[0]}/${id}`).send(media);
+      return reply
+        .code(201)
+        .header('location', `${req.url.split('?')[0]}/${id}`)
+        .send(media);
     },
   );
 
   app.get<{ Params: MediaParamsT }>(
     '/media/:mediaId',
-    { schema: { tags: ['media'], summary: 'One media item with its files and processing state', params: MediaParams, response: { 200: Media, ...errors(404) } } },
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'One media item with its files and processing state',
+        params: MediaParams,
+        response: { 200: Media, ...errors(404) },
+      },
+    },
     async (req) => montu.media.getMediaById(req.params.mediaId, scopeOf(req)),
   );
 
@@ -155,7 +186,8 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     {
       schema: {
         tags: ['media'],
-        summary: 'Update description, tags, review selection, or status (status changes follow the workflow for your role)',
+        summary:
+          'Update description, tags, review selection, or status (status changes follow the workflow for your role)',
         params: MediaParams,
         body: UpdateInfo,
         response: { 200: Media, ...errors(400, 403, 404, 409) },
@@ -166,9 +198,14 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const { approvalStatus, comment, ...info } = req.body;
       const actor = actorOf(req);
       let result = media;
-      if (Object.keys(info).length > 0) result = await montu.media.updateMediaInfo(media.id, { ...info, actor });
+      if (Object.keys(info).length > 0)
+        result = await montu.media.updateMediaInfo(media.id, { ...info, actor });
       if (approvalStatus !== undefined && approvalStatus !== media.status) {
-        result = await montu.review.changeStatus(media.id, approvalStatus, { actor, role, ...(comment !== undefined ? { comment } : {}) });
+        result = await montu.review.changeStatus(media.id, approvalStatus, {
+          actor,
+          role,
+          ...(comment !== undefined ? { comment } : {}),
+        });
       }
       return result;
     },
@@ -196,7 +233,8 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     {
       schema: {
         tags: ['media'],
-        summary: 'Upload a new version of the same task (multipart: version?, description?, sha256?, then file)',
+        summary:
+          'Upload a new version of the same task (multipart: version?, description?, sha256?, then file)',
         consumes: ['multipart/form-data'],
         params: MediaParams,
         body: uploadBody,
@@ -231,7 +269,10 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
       {
         schema: {
           tags: ['media'],
-          summary: action === 'archive' ? 'Archive (hide from default queries; supervisors)' : 'Restore an archived item (supervisors)',
+          summary:
+            action === 'archive'
+              ? 'Archive (hide from default queries; supervisors)'
+              : 'Restore an archived item (supervisors)',
           params: MediaParams,
           response: { 200: Media, ...errors(403, 404) },
         },
@@ -239,7 +280,9 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
       async (req) => {
         const { media } = await loadMedia(ctx, req, req.params.mediaId, 'supervisor');
         const opts = { actor: actorOf(req) };
-        return action === 'archive' ? montu.media.archiveMedia(media.id, opts) : montu.media.restoreMedia(media.id, opts);
+        return action === 'archive'
+          ? montu.media.archiveMedia(media.id, opts)
+          : montu.media.restoreMedia(media.id, opts);
       },
     );
   }
@@ -257,7 +300,10 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (req, reply) => {
       const { media } = await loadMedia(ctx, req, req.params.mediaId, 'admin');
-      await montu.media.deleteMedia(media.id, { removeFiles: req.query.removeFiles !== false, actor: actorOf(req) });
+      await montu.media.deleteMedia(media.id, {
+        removeFiles: req.query.removeFiles !== false,
+        actor: actorOf(req),
+      });
       return reply.code(204).send();
     },
   );
@@ -270,20 +316,33 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Remake the thumbnail (video/sequence: at `timestamp` seconds)',
         params: MediaParams,
         body: Type.Optional(Type.Object({ timestamp: Type.Optional(Type.Number({ minimum: 0 })) })),
-        response: { 202: Type.Object({ mediaId: Type.String(), scheduled: Type.Boolean() }), ...errors(400, 403, 404, 501) },
+        response: {
+          202: Type.Object({ mediaId: Type.String(), scheduled: Type.Boolean() }),
+          ...errors(400, 403, 404, 501),
+        },
       },
     },
     async (req, reply) => {
       const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
       const ts = req.body?.timestamp;
-      await montu.media.regenerateThumbnail(media.id, { wait: false, ...(ts !== undefined ? { timestamp: ts } : {}) });
+      await montu.media.regenerateThumbnail(media.id, {
+        wait: false,
+        ...(ts !== undefined ? { timestamp: ts } : {}),
+      });
       return reply.code(202).send({ mediaId: media.id, scheduled: true });
     },
   );
 
   app.get<{ Params: MediaParamsT }>(
     '/media/:mediaId/history',
-    { schema: { tags: ['media'], summary: 'Audit log of a media item', params: MediaParams, response: { 200: Type.Array(HistoryEntry), ...errors(404) } } },
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'Audit log of a media item',
+        params: MediaParams,
+        response: { 200: Type.Array(HistoryEntry), ...errors(404) },
+      },
+    },
     async (req) => {
       const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
       return montu.history.forSubject('media', media.id);
@@ -294,7 +353,12 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
   // Every status change goes through here: the caller's role in the media's project decides
   // (review.changeStatus checks it against the project's workflow and writes history).
-  const changeStatus = async (req: FastifyRequest, mediaId: string, to: ApprovalStatus, comment: string | undefined) => {
+  const changeStatus = async (
+    req: FastifyRequest,
+    mediaId: string,
+    to: ApprovalStatus,
+    comment: string | undefined,
+  ) => {
     const { media, role } = await loadMedia(ctx, req, mediaId, 'artist');
     return montu.review.changeStatus(media.id, to, {
       actor: actorOf(req),
@@ -343,7 +407,14 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
   app.get<{ Params: MediaParamsT }>(
     '/media/:mediaId/annotations',
-    { schema: { tags: ['review'], summary: 'Notes on a media item', params: MediaParams, response: { 200: Type.Array(Annotation), ...errors(404) } } },
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Notes on a media item',
+        params: MediaParams,
+        response: { 200: Type.Array(Annotation), ...errors(404) },
+      },
+    },
     async (req) => montu.review.listAnnotations(req.params.mediaId, scopeOf(req)),
   );
 

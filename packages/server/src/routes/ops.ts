@@ -12,7 +12,10 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   const { montu, metrics, config } = ctx;
   app.get(
     '/healthz',
-    { config: { public: true }, schema: { tags: ['operations'], summary: 'The process is up', security: [], response: { 200: Health } } },
+    {
+      config: { public: true },
+      schema: { tags: ['operations'], summary: 'The process is up', security: [], response: { 200: Health } },
+    },
     async () => ({ status: 'ok' }),
   );
 
@@ -20,7 +23,12 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/readyz',
     {
       config: { public: true },
-      schema: { tags: ['operations'], summary: 'Database and storage are reachable', security: [], response: { 200: Health, 503: Health } },
+      schema: {
+        tags: ['operations'],
+        summary: 'Database and storage are reachable',
+        security: [],
+        response: { 200: Health, 503: Health },
+      },
     },
     async (req, reply) => {
       const checks: Record<string, string> = {};
@@ -46,7 +54,11 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/metrics',
     {
       config: { public: config.metricsPublic },
-      schema: { tags: ['operations'], summary: 'Prometheus metrics (instance admins, or public when configured)', response: { 200: Type.String(), ...errors(403) } },
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics (instance admins, or public when configured)',
+        response: { 200: Type.String(), ...errors(403) },
+      },
     },
     async (req, reply) => {
       if (!config.metricsPublic) requireInstanceAdmin(req);
@@ -58,7 +70,8 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/api/v1/openapi.json',
     { config: { public: true }, schema: { hide: true } },
     async (req, reply) => {
-      if (typeof app.swagger !== 'function') return sendProblem(req, reply, 501, 'not_supported', 'No API description.');
+      if (typeof app.swagger !== 'function')
+        return sendProblem(req, reply, 501, 'not_supported', 'No API description.');
       return reply.type('application/json').send(app.swagger());
     },
   );

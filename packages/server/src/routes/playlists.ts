@@ -9,7 +9,12 @@ import { AddNote } from './review.js';
 const Any = Type.Object({}, { additionalProperties: true });
 const Params = Type.Object({ playlistId: Type.String({ maxLength: 64 }) });
 type ParamsT = Static<typeof Params>;
-const Create = Type.Object({ name: Type.String({ maxLength: 200 }), date: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Null()])), description: Type.Optional(Type.String({ maxLength: 10_000 })), mediaIds: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })) });
+const Create = Type.Object({
+  name: Type.String({ maxLength: 200 }),
+  date: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Null()])),
+  description: Type.Optional(Type.String({ maxLength: 10_000 })),
+  mediaIds: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })),
+});
 
 export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu } = ctx;
@@ -19,59 +24,232 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
     return p;
   };
 
-  app.get<{ Params: { projectId: string } }>('/projects/:projectId/playlists', { schema: { tags: ['playlists'], summary: 'Playlists of a project, newest first', params: ProjectParams, response: { 200: Type.Array(Any), ...errors(404) } } }, async (req) => {
-    requireRole(req, req.params.projectId, 'artist');
-    return montu.playlists.listPlaylists(req.params.projectId, scopeOf(req));
-  });
-  app.post<{ Params: { projectId: string }; Body: Static<typeof Create> }>('/projects/:projectId/playlists', { schema: { tags: ['playlists'], summary: 'Create a playlist', params: ProjectParams, body: Create, response: { 201: Any, ...errors(400, 403, 404) } } }, async (req, reply) => {
-    requireRole(req, req.params.projectId, 'artist');
-    return reply.code(201).send(await montu.playlists.createPlaylist({ ...req.body, projectId: req.params.projectId, owner: actorOf(req) }, scopeOf(req)));
-  });
-  app.get<{ Params: ParamsT }>('/playlists/:playlistId', { schema: { tags: ['playlists'], summary: 'A playlist with its items in order', params: Params, response: { 200: Any, ...errors(404) } } }, async (req) => load(req, req.params.playlistId));
-  app.patch<{ Params: ParamsT; Body: { name?: string; date?: string | null; description?: string } }>('/playlists/:playlistId', { schema: { tags: ['playlists'], params: Params, body: Type.Object({ name: Type.Optional(Type.String({ maxLength: 200 })), date: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Null()])), description: Type.Optional(Type.String({ maxLength: 10_000 })) }), response: { 200: Any, ...errors(400, 404) } } }, async (req) => {
-    await load(req, req.params.playlistId);
-    return montu.playlists.updatePlaylist(req.params.playlistId, { ...req.body, actor: actorOf(req) }, scopeOf(req));
-  });
-  app.delete<{ Params: ParamsT }>('/playlists/:playlistId', { schema: { tags: ['playlists'], params: Params, response: { 204: Type.Null(), ...errors(404) } } }, async (req, reply) => {
-    await load(req, req.params.playlistId);
-    await montu.playlists.deletePlaylist(req.params.playlistId, { actor: actorOf(req), ...scopeOf(req) });
-    return reply.code(204).send();
-  });
-  app.post<{ Params: ParamsT; Body: { mediaIds: string[]; position?: number } }>('/playlists/:playlistId/items', { schema: { tags: ['playlists'], summary: 'Add media (at position, default the end)', params: Params, body: Type.Object({ mediaIds: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 1000 }), position: Type.Optional(Type.Integer({ minimum: 0 })) }), response: { 200: Any, ...errors(400, 404) } } }, async (req) => {
-    await load(req, req.params.playlistId);
-    return montu.playlists.addItems(req.params.playlistId, req.body.mediaIds, { actor: actorOf(req), ...(req.body.position !== undefined ? { position: req.body.position } : {}), ...scopeOf(req) });
-  });
-  app.put<{ Params: ParamsT; Body: { mediaIds: string[] } }>('/playlists/:playlistId/items', { schema: { tags: ['playlists'], summary: 'Reorder: list every item once, in the new order', params: Params, body: Type.Object({ mediaIds: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 }) }), response: { 200: Any, ...errors(400, 404) } } }, async (req) => {
-    await load(req, req.params.playlistId);
-    return montu.playlists.reorderItems(req.params.playlistId, req.body.mediaIds, { actor: actorOf(req), ...scopeOf(req) });
-  });
-  app.delete<{ Params: ParamsT & { mediaId: string } }>('/playlists/:playlistId/items/:mediaId', { schema: { tags: ['playlists'], params: Type.Object({ playlistId: Type.String({ maxLength: 64 }), mediaId: Type.String({ maxLength: 64 }) }), response: { 200: Any, ...errors(404) } } }, async (req) => {
-    await load(req, req.params.playlistId);
-    return montu.playlists.removeItem(req.params.playlistId, req.params.mediaId, { actor: actorOf(req), ...scopeOf(req) });
-  });
-  app.post<{ Params: ParamsT & { mediaId: string }; Body: Static<typeof AddNote> }>('/playlists/:playlistId/items/:mediaId/notes', { schema: { tags: ['playlists'], summary: 'A note made in this session (it is the media item\'s note)', params: Type.Object({ playlistId: Type.String({ maxLength: 64 }), mediaId: Type.String({ maxLength: 64 }) }), body: AddNote, response: { 201: Any, ...errors(400, 404) } } }, async (req, reply) => {
-    await load(req, req.params.playlistId);
-    const { playlistId: _ignored, ...body } = req.body;
-    return reply.code(201).send(await montu.playlists.addNote(req.params.playlistId, req.params.mediaId, { ...body, author: actorOf(req) }, scopeOf(req)));
-  });
-  app.get<{ Params: ParamsT & { format: string }; Querystring: { onlyPlaylistNotes?: boolean; frames?: boolean } }>(
+  app.get<{ Params: { projectId: string } }>(
+    '/projects/:projectId/playlists',
+    {
+      schema: {
+        tags: ['playlists'],
+        summary: 'Playlists of a project, newest first',
+        params: ProjectParams,
+        response: { 200: Type.Array(Any), ...errors(404) },
+      },
+    },
+    async (req) => {
+      requireRole(req, req.params.projectId, 'artist');
+      return montu.playlists.listPlaylists(req.params.projectId, scopeOf(req));
+    },
+  );
+  app.post<{ Params: { projectId: string }; Body: Static<typeof Create> }>(
+    '/projects/:projectId/playlists',
+    {
+      schema: {
+        tags: ['playlists'],
+        summary: 'Create a playlist',
+        params: ProjectParams,
+        body: Create,
+        response: { 201: Any, ...errors(400, 403, 404) },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, req.params.projectId, 'artist');
+      return reply
+        .code(201)
+        .send(
+          await montu.playlists.createPlaylist(
+            { ...req.body, projectId: req.params.projectId, owner: actorOf(req) },
+            scopeOf(req),
+          ),
+        );
+    },
+  );
+  app.get<{ Params: ParamsT }>(
+    '/playlists/:playlistId',
+    {
+      schema: {
+        tags: ['playlists'],
+        summary: 'A playlist with its items in order',
+        params: Params,
+        response: { 200: Any, ...errors(404) },
+      },
+    },
+    async (req) => load(req, req.params.playlistId),
+  );
+  app.patch<{ Params: ParamsT; Body: { name?: string; date?: string | null; description?: string } }>(
+    '/playlists/:playlistId',
+    {
+      schema: {
+        tags: ['playlists'],
+        params: Params,
+        body: Type.Object({
+          name: Type.Optional(Type.String({ maxLength: 200 })),
+          date: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Null()])),
+          description: Type.Optional(Type.String({ maxLength: 10_000 })),
+        }),
+        response: { 200: Any, ...errors(400, 404) },
+      },
+    },
+    async (req) => {
+      await load(req, req.params.playlistId);
+      return montu.playlists.updatePlaylist(
+        req.params.playlistId,
+        { ...req.body, actor: actorOf(req) },
+        scopeOf(req),
+      );
+    },
+  );
+  app.delete<{ Params: ParamsT }>(
+    '/playlists/:playlistId',
+    { schema: { tags: ['playlists'], params: Params, response: { 204: Type.Null(), ...errors(404) } } },
+    async (req, reply) => {
+      await load(req, req.params.playlistId);
+      await montu.playlists.deletePlaylist(req.params.playlistId, { actor: actorOf(req), ...scopeOf(req) });
+      return reply.code(204).send();
+    },
+  );
+  app.post<{ Params: ParamsT; Body: { mediaIds: string[]; position?: number } }>(
+    '/playlists/:playlistId/items',
+    {
+      schema: {
+        tags: ['playlists'],
+        summary: 'Add media (at position, default the end)',
+        params: Params,
+        body: Type.Object({
+          mediaIds: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 1000 }),
+          position: Type.Optional(Type.Integer({ minimum: 0 })),
+        }),
+        response: { 200: Any, ...errors(400, 404) },
+      },
+    },
+    async (req) => {
+      await load(req, req.params.playlistId);
+      return montu.playlists.addItems(req.params.playlistId, req.body.mediaIds, {
+        actor: actorOf(req),
+        ...(req.body.position !== undefined ? { position: req.body.position } : {}),
+        ...scopeOf(req),
+      });
+    },
+  );
+  app.put<{ Params: ParamsT; Body: { mediaIds: string[] } }>(
+    '/playlists/:playlistId/items',
+    {
+      schema: {
+        tags: ['playlists'],
+        summary: 'Reorder: list every item once, in the new order',
+        params: Params,
+        body: Type.Object({ mediaIds: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 }) }),
+        response: { 200: Any, ...errors(400, 404) },
+      },
+    },
+    async (req) => {
+      await load(req, req.params.playlistId);
+      return montu.playlists.reorderItems(req.params.playlistId, req.body.mediaIds, {
+        actor: actorOf(req),
+        ...scopeOf(req),
+      });
+    },
+  );
+  app.delete<{ Params: ParamsT & { mediaId: string } }>(
+    '/playlists/:playlistId/items/:mediaId',
+    {
+      schema: {
+        tags: ['playlists'],
+        params: Type.Object({
+          playlistId: Type.String({ maxLength: 64 }),
+          mediaId: Type.String({ maxLength: 64 }),
+        }),
+        response: { 200: Any, ...errors(404) },
+      },
+    },
+    async (req) => {
+      await load(req, req.params.playlistId);
+      return montu.playlists.removeItem(req.params.playlistId, req.params.mediaId, {
+        actor: actorOf(req),
+        ...scopeOf(req),
+      });
+    },
+  );
+  app.post<{ Params: ParamsT & { mediaId: string }; Body: Static<typeof AddNote> }>(
+    '/playlists/:playlistId/items/:mediaId/notes',
+    {
+      schema: {
+        tags: ['playlists'],
+        summary: "A note made in this session (it is the media item's note)",
+        params: Type.Object({
+          playlistId: Type.String({ maxLength: 64 }),
+          mediaId: Type.String({ maxLength: 64 }),
+        }),
+        body: AddNote,
+        response: { 201: Any, ...errors(400, 404) },
+      },
+    },
+    async (req, reply) => {
+      await load(req, req.params.playlistId);
+      const { playlistId: _ignored, ...body } = req.body;
+      return reply
+        .code(201)
+        .send(
+          await montu.playlists.addNote(
+            req.params.playlistId,
+            req.params.mediaId,
+            { ...body, author: actorOf(req) },
+            scopeOf(req),
+          ),
+        );
+    },
+  );
+  app.get<{
+    Params: ParamsT & { format: string };
+    Querystring: { onlyPlaylistNotes?: boolean; frames?: boolean };
+  }>(
     '/playlists/:playlistId/export.:format',
-    { schema: { tags: ['playlists'], summary: 'Export: csv (notes), html or pdf (report with annotated frames), otio (OpenTimelineIO timeline)', params: Type.Object({ playlistId: Type.String({ maxLength: 64 }), format: Type.Union([Type.Literal('csv'), Type.Literal('html'), Type.Literal('pdf'), Type.Literal('otio')]) }), querystring: Type.Object({ onlyPlaylistNotes: Type.Optional(Type.Boolean()), frames: Type.Optional(Type.Boolean()) }) } },
+    {
+      schema: {
+        tags: ['playlists'],
+        summary:
+          'Export: csv (notes), html or pdf (report with annotated frames), otio (OpenTimelineIO timeline)',
+        params: Type.Object({
+          playlistId: Type.String({ maxLength: 64 }),
+          format: Type.Union([
+            Type.Literal('csv'),
+            Type.Literal('html'),
+            Type.Literal('pdf'),
+            Type.Literal('otio'),
+          ]),
+        }),
+        querystring: Type.Object({
+          onlyPlaylistNotes: Type.Optional(Type.Boolean()),
+          frames: Type.Optional(Type.Boolean()),
+        }),
+      },
+    },
     async (req, reply) => {
       const p = await load(req, req.params.playlistId);
       const opts = { ...scopeOf(req), ...req.query };
       const name = p.name.replace(/[^\w.-]+/g, '_').slice(0, 80) || 'playlist';
-      reply.header('content-disposition', `attachment; filename="${name}.${req.params.format}"`).header('x-content-type-options', 'nosniff');
+      reply
+        .header('content-disposition', `attachment; filename="${name}.${req.params.format}"`)
+        .header('x-content-type-options', 'nosniff');
       switch (req.params.format) {
         case 'csv':
           return reply.type('text/csv; charset=utf-8').send(await montu.playlists.exportCsv(p.id, opts));
         case 'html':
-          return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'").send(await montu.playlists.exportHtml(p.id, opts));
+          return reply
+            .type('text/html; charset=utf-8')
+            .header('content-security-policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+            .send(await montu.playlists.exportHtml(p.id, opts));
         case 'pdf':
           return reply.type('application/pdf').send(await montu.playlists.exportPdf(p.id, opts));
         default: {
           const base = `${req.protocol}://${req.host}`;
-          return reply.type('application/json').send(JSON.stringify(await montu.playlists.exportOtio(p.id, { ...scopeOf(req), baseUrl: base }), null, 2));
+          return reply
+            .type('application/json')
+            .send(
+              JSON.stringify(
+                await montu.playlists.exportOtio(p.id, { ...scopeOf(req), baseUrl: base }),
+                null,
+                2,
+              ),
+            );
         }
       }
     },

@@ -42,7 +42,13 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
 
   app.get(
     '/projects',
-    { schema: { tags: ['projects'], summary: 'Projects visible to the caller', response: { 200: Type.Array(Project) } } },
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Projects visible to the caller',
+        response: { 200: Type.Array(Project) },
+      },
+    },
     async (req) => {
       const ids = visibleProjects(req.principal);
       return montu.projects.listProjects(ids === undefined ? {} : { ids });
@@ -51,7 +57,14 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
 
   app.post<{ Body: Static<typeof CreateProject> }>(
     '/projects',
-    { schema: { tags: ['projects'], summary: 'Create a project (instance admins)', body: CreateProject, response: { 201: Project, ...errors(400, 403, 409) } } },
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Create a project (instance admins)',
+        body: CreateProject,
+        response: { 201: Project, ...errors(400, 403, 409) },
+      },
+    },
     async (req, reply) => {
       requireInstanceAdmin(req);
       return reply.code(201).send(await montu.projects.createProject(req.body));
@@ -60,7 +73,14 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
 
   app.get<{ Params: ProjectParamsT }>(
     '/projects/:projectId',
-    { schema: { tags: ['projects'], summary: 'One project', params: ProjectParams, response: { 200: Project, ...errors(404) } } },
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'One project',
+        params: ProjectParams,
+        response: { 200: Project, ...errors(404) },
+      },
+    },
     async (req) => {
       requireRole(req, req.params.projectId, 'artist');
       return montu.projects.getProject(req.params.projectId);
@@ -86,7 +106,14 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
 
   app.get<{ Params: ProjectParamsT }>(
     '/projects/:projectId/tasks',
-    { schema: { tags: ['projects'], summary: 'Tasks with parsed episode/sequence/shot/step', params: ProjectParams, response: { 200: Type.Array(Task), ...errors(404) } } },
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Tasks with parsed episode/sequence/shot/step',
+        params: ProjectParams,
+        response: { 200: Type.Array(Task), ...errors(404) },
+      },
+    },
     async (req) => {
       requireRole(req, req.params.projectId, 'artist');
       await montu.projects.getProject(req.params.projectId);
@@ -96,7 +123,14 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
 
   app.get<{ Params: ProjectParamsT }>(
     '/projects/:projectId/statistics',
-    { schema: { tags: ['projects'], summary: 'Media statistics of a project', params: ProjectParams, response: { 200: Statistics, ...errors(404) } } },
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Media statistics of a project',
+        params: ProjectParams,
+        response: { 200: Statistics, ...errors(404) },
+      },
+    },
     async (req) => {
       requireRole(req, req.params.projectId, 'artist');
       await montu.projects.getProject(req.params.projectId);
@@ -106,7 +140,13 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
 
   app.get(
     '/statistics',
-    { schema: { tags: ['projects'], summary: 'Media statistics across the projects the caller sees', response: { 200: Statistics } } },
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Media statistics across the projects the caller sees',
+        response: { 200: Statistics },
+      },
+    },
     async (req) => montu.media.getMediaStatistics(scopeOf(req)),
   );
 
@@ -117,7 +157,10 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
         tags: ['review'],
         summary: 'Review queue of a project (pending_review unless ?status=), oldest first',
         params: ProjectParams,
-        querystring: Type.Object({ status: Type.Optional(ApprovalStatusSchema), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })) }),
+        querystring: Type.Object({
+          status: Type.Optional(ApprovalStatusSchema),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+        }),
         response: { 200: Type.Array(Media), ...errors(400, 404) },
       },
     },
@@ -162,7 +205,10 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
         summary: 'Version names of a task (v001, v002, …)',
         params: TaskParams,
         querystring: TaskQuery,
-        response: { 200: Type.Object({ taskId: Type.String(), versions: Type.Array(Type.String()) }), ...errors(400, 404) },
+        response: {
+          200: Type.Object({ taskId: Type.String(), versions: Type.Array(Type.String()) }),
+          ...errors(400, 404),
+        },
       },
     },
     async (req) => {

@@ -26,7 +26,9 @@ export const ReviewNote = Type.Object(
     timecode: Nullable(Type.String({ description: 'derived from frame and the exact rational fps' })),
     timecodeEnd: Nullable(Type.String()),
     position: Json,
-    drawing: Type.Unknown({ description: 'Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null' }),
+    drawing: Type.Unknown({
+      description: 'Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null',
+    }),
     mentions: Type.Array(Type.String()),
     resolved: Type.Boolean(),
     renditionSha256: Nullable(Type.String()),
@@ -54,7 +56,9 @@ export const AddNote = Type.Object({
   content: Type.String({ maxLength: 20_000 }),
   frame: Type.Optional(Type.Integer()),
   frameEnd: Type.Optional(Type.Integer()),
-  position: Type.Optional(Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: true })),
+  position: Type.Optional(
+    Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: true }),
+  ),
   drawing: Type.Optional(Json),
   parentId: Type.Optional(Type.String({ maxLength: 64 })),
   mentions: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })),
@@ -73,7 +77,11 @@ const UpdateNote = Type.Object({
 const NoteParams = Type.Object({ noteId: Type.String({ maxLength: 64 }) });
 type NoteParamsT = Static<typeof NoteParams>;
 
-async function mediaRole(ctx: AppContext, req: FastifyRequest, mediaId: string): Promise<{ projectId: string; role: RoleT }> {
+async function mediaRole(
+  ctx: AppContext,
+  req: FastifyRequest,
+  mediaId: string,
+): Promise<{ projectId: string; role: RoleT }> {
   const media = await ctx.montu.media.getMediaById(mediaId, scopeOf(req));
   return { projectId: media.projectId, role: requireRole(req, media.projectId, 'artist') };
 }
@@ -88,7 +96,11 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags: ['review'],
         summary: 'Notes with timecode, drawings, replies and attachments',
         params: MediaParams,
-        querystring: Type.Object({ frame: Type.Optional(Type.Integer()), resolved: Type.Optional(Type.Boolean()), playlistId: Type.Optional(Type.String({ maxLength: 64 })) }),
+        querystring: Type.Object({
+          frame: Type.Optional(Type.Integer()),
+          resolved: Type.Optional(Type.Boolean()),
+          playlistId: Type.Optional(Type.String({ maxLength: 64 })),
+        }),
         response: { 200: Type.Array(ReviewNote), ...errors(404) },
       },
     },
@@ -97,28 +109,67 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
 
   app.post<{ Params: MediaParamsT; Body: Static<typeof AddNote> }>(
     '/media/:mediaId/notes',
-    { schema: { tags: ['review'], summary: 'Add a note (frame or range, drawing, reply, mentions)', params: MediaParams, body: AddNote, response: { 201: ReviewNote, ...errors(400, 403, 404) } } },
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Add a note (frame or range, drawing, reply, mentions)',
+        params: MediaParams,
+        body: AddNote,
+        response: { 201: ReviewNote, ...errors(400, 403, 404) },
+      },
+    },
     async (req, reply) => {
       await mediaRole(ctx, req, req.params.mediaId);
-      return reply.code(201).send(await montu.review.addReviewAnnotation(req.params.mediaId, { ...req.body, author: actorOf(req) }, scopeOf(req)));
+      return reply
+        .code(201)
+        .send(
+          await montu.review.addReviewAnnotation(
+            req.params.mediaId,
+            { ...req.body, author: actorOf(req) },
+            scopeOf(req),
+          ),
+        );
     },
   );
 
   app.get<{ Params: NoteParamsT }>(
     '/notes/:noteId',
-    { schema: { tags: ['review'], summary: 'One note', params: NoteParams, response: { 200: ReviewNote, ...errors(404) } } },
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'One note',
+        params: NoteParams,
+        response: { 200: ReviewNote, ...errors(404) },
+      },
+    },
     async (req) => montu.review.getAnnotation(req.params.noteId, scopeOf(req)),
   );
 
   app.patch<{ Params: NoteParamsT; Body: Static<typeof UpdateNote> }>(
     '/notes/:noteId',
-    { schema: { tags: ['review'], summary: 'Edit a note (its author only)', params: NoteParams, body: UpdateNote, response: { 200: ReviewNote, ...errors(400, 403, 404, 409) } } },
-    async (req) => montu.review.updateAnnotation(req.params.noteId, { ...req.body, actor: actorOf(req) }, scopeOf(req)),
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Edit a note (its author only)',
+        params: NoteParams,
+        body: UpdateNote,
+        response: { 200: ReviewNote, ...errors(400, 403, 404, 409) },
+      },
+    },
+    async (req) =>
+      montu.review.updateAnnotation(req.params.noteId, { ...req.body, actor: actorOf(req) }, scopeOf(req)),
   );
 
   app.delete<{ Params: NoteParamsT }>(
     '/notes/:noteId',
-    { schema: { tags: ['review'], summary: 'Delete a note with its replies (its author only)', params: NoteParams, response: { 204: Type.Null(), ...errors(403, 404) } } },
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Delete a note with its replies (its author only)',
+        params: NoteParams,
+        response: { 204: Type.Null(), ...errors(403, 404) },
+      },
+    },
     async (req, reply) => {
       await montu.review.deleteAnnotation(req.params.noteId, { actor: actorOf(req), ...scopeOf(req) });
       return reply.code(204).send();
@@ -127,52 +178,129 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
 
   app.post<{ Params: NoteParamsT; Body: { resolved?: boolean } | undefined }>(
     '/notes/:noteId/resolve',
-    { schema: { tags: ['review'], summary: 'Mark resolved (or open again with resolved: false)', params: NoteParams, body: Type.Optional(Type.Object({ resolved: Type.Optional(Type.Boolean()) })), response: { 200: ReviewNote, ...errors(404) } } },
-    async (req) => montu.review.resolveAnnotation(req.params.noteId, { actor: actorOf(req), resolved: req.body?.resolved ?? true, ...scopeOf(req) }),
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Mark resolved (or open again with resolved: false)',
+        params: NoteParams,
+        body: Type.Optional(Type.Object({ resolved: Type.Optional(Type.Boolean()) })),
+        response: { 200: ReviewNote, ...errors(404) },
+      },
+    },
+    async (req) =>
+      montu.review.resolveAnnotation(req.params.noteId, {
+        actor: actorOf(req),
+        resolved: req.body?.resolved ?? true,
+        ...scopeOf(req),
+      }),
   );
 
   app.post<{ Params: NoteParamsT }>(
     '/notes/:noteId/attachments',
-    { schema: { tags: ['review'], summary: 'Attach an image (multipart field `file`; PNG, JPEG, WebP, GIF; 25 MB)', params: NoteParams, response: { ...errors(400, 403, 404) } } },
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Attach an image (multipart field `file`; PNG, JPEG, WebP, GIF; 25 MB)',
+        params: NoteParams,
+        response: { ...errors(400, 403, 404) },
+      },
+    },
     async (req, reply) => {
       const file = await req.file();
-      if (!file) return reply.code(400).send({ type: 'about:blank', title: 'validation_error', status: 400, detail: 'Send the image as multipart field file.' });
+      if (!file)
+        return reply.code(400).send({
+          type: 'about:blank',
+          title: 'validation_error',
+          status: 400,
+          detail: 'Send the image as multipart field file.',
+        });
       const data = await file.toBuffer();
-      const att = await montu.review.addAnnotationAttachment(req.params.noteId, { actor: actorOf(req), fileName: file.filename, data }, scopeOf(req));
+      const att = await montu.review.addAnnotationAttachment(
+        req.params.noteId,
+        { actor: actorOf(req), fileName: file.filename, data },
+        scopeOf(req),
+      );
       return reply.code(201).send(att);
     },
   );
 
   app.get<{ Params: NoteParamsT & { fileId: string } }>(
     '/notes/:noteId/attachments/:fileId',
-    { schema: { tags: ['review'], summary: 'Download an attachment', params: Type.Object({ noteId: Type.String({ maxLength: 64 }), fileId: Type.String({ maxLength: 64 }) }) } },
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Download an attachment',
+        params: Type.Object({
+          noteId: Type.String({ maxLength: 64 }),
+          fileId: Type.String({ maxLength: 64 }),
+        }),
+      },
+    },
     async (req, reply) => {
-      const { attachment, stream } = await montu.review.getAnnotationAttachment(req.params.noteId, req.params.fileId, scopeOf(req));
-      return reply.header('content-type', attachment.contentType).header('x-content-type-options', 'nosniff').header('content-disposition', `inline; filename="${attachment.fileName.replace(/[^\w.-]/g, '_')}"`).send(stream);
+      const { attachment, stream } = await montu.review.getAnnotationAttachment(
+        req.params.noteId,
+        req.params.fileId,
+        scopeOf(req),
+      );
+      return reply
+        .header('content-type', attachment.contentType)
+        .header('x-content-type-options', 'nosniff')
+        .header('content-disposition', `inline; filename="${attachment.fileName.replace(/[^\w.-]/g, '_')}"`)
+        .send(stream);
     },
   );
 
   app.get<{ Params: MediaParamsT }>(
     '/media/:mediaId/status-options',
-    { schema: { tags: ['review'], summary: 'Statuses your role may move the item to now (which buttons to show)', params: MediaParams, response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(404) } } },
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Statuses your role may move the item to now (which buttons to show)',
+        params: MediaParams,
+        response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(404) },
+      },
+    },
     async (req) => {
       const { projectId } = await mediaRole(ctx, req, req.params.mediaId);
-      return montu.review.getStatusOptions(req.params.mediaId, roleIn(req.principal, projectId) ?? undefined, scopeOf(req));
+      return montu.review.getStatusOptions(
+        req.params.mediaId,
+        roleIn(req.principal, projectId) ?? undefined,
+        scopeOf(req),
+      );
     },
   );
 
   app.put<{ Params: MediaParamsT; Body: { selected: boolean } }>(
     '/media/:mediaId/review-selected',
-    { schema: { tags: ['review'], summary: 'Put this version forward for its task (or not)', params: MediaParams, body: Type.Object({ selected: Type.Boolean() }), response: { 200: Media, ...errors(403, 404) } } },
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Put this version forward for its task (or not)',
+        params: MediaParams,
+        body: Type.Object({ selected: Type.Boolean() }),
+        response: { 200: Media, ...errors(403, 404) },
+      },
+    },
     async (req) => {
       const { projectId, role } = await mediaRole(ctx, req, req.params.mediaId);
-      return montu.review.setReviewSelected(req.params.mediaId, req.body.selected, { actor: actorOf(req), role: roleIn(req.principal, projectId) ?? role, ...scopeOf(req) });
+      return montu.review.setReviewSelected(req.params.mediaId, req.body.selected, {
+        actor: actorOf(req),
+        role: roleIn(req.principal, projectId) ?? role,
+        ...scopeOf(req),
+      });
     },
   );
 
   app.get<{ Params: { projectId: string } }>(
     '/projects/:projectId/workflow',
-    { schema: { tags: ['review'], summary: 'The project review workflow (transitions and roles as data)', params: ProjectParams, response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(404) } } },
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'The project review workflow (transitions and roles as data)',
+        params: ProjectParams,
+        response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(404) },
+      },
+    },
     async (req) => {
       requireRole(req, req.params.projectId, 'artist');
       return montu.review.getWorkflow(req.params.projectId);
@@ -181,7 +309,15 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
 
   app.put<{ Params: { projectId: string }; Body: unknown }>(
     '/projects/:projectId/workflow',
-    { schema: { tags: ['review'], summary: 'Replace the project workflow (admins); null restores the default', params: ProjectParams, body: Json, response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(400, 403, 404) } } },
+    {
+      schema: {
+        tags: ['review'],
+        summary: 'Replace the project workflow (admins); null restores the default',
+        params: ProjectParams,
+        body: Json,
+        response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(400, 403, 404) },
+      },
+    },
     async (req) => {
       const role = requireRole(req, req.params.projectId, 'admin');
       return montu.review.setWorkflow(req.params.projectId, req.body, { actor: actorOf(req), role });
@@ -195,11 +331,18 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags: ['review'],
         summary: 'Two versions with renditions, aligned frame ranges and notes',
         params: TaskParams,
-        querystring: Type.Object({ a: Type.String({ maxLength: 16 }), b: Type.String({ maxLength: 16 }), projectId: Type.Optional(Type.String({ maxLength: 64 })) }),
+        querystring: Type.Object({
+          a: Type.String({ maxLength: 16 }),
+          b: Type.String({ maxLength: 16 }),
+          projectId: Type.Optional(Type.String({ maxLength: 64 })),
+        }),
         response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(400, 404) },
       },
     },
-    async (req) => montu.review.compareVersions(req.params.taskId, req.query.a, req.query.b, { ...(req.query.projectId ? { projectId: req.query.projectId } : {}), ...scopeOf(req) }),
+    async (req) =>
+      montu.review.compareVersions(req.params.taskId, req.query.a, req.query.b, {
+        ...(req.query.projectId ? { projectId: req.query.projectId } : {}),
+        ...scopeOf(req),
+      }),
   );
-
 }

@@ -68,7 +68,14 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
 
   app.get<{ Params: Static<typeof UploadParams> }>(
     '/uploads/sequences/:uploadId',
-    { schema: { tags: ['uploads'], summary: 'A sequence upload and the frames still pending', params: UploadParams, response: { 200: SequenceUpload, ...errors(404) } } },
+    {
+      schema: {
+        tags: ['uploads'],
+        summary: 'A sequence upload and the frames still pending',
+        params: UploadParams,
+        response: { 200: SequenceUpload, ...errors(404) },
+      },
+    },
     async (req) => load(req, req.params.uploadId),
   );
 
@@ -91,9 +98,19 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
       const sha = req.query.sha256 ?? (req.headers['montu-sha256'] as string | undefined);
       const body = cappedBody(req, ctx.config.limits.maxUploadBytes);
       const stored = await montu.media
-        .putSequenceFrame(req.params.uploadId, req.params.frame, body.stream, sha ? { expectedSha256: sha } : {})
+        .putSequenceFrame(
+          req.params.uploadId,
+          req.params.frame,
+          body.stream,
+          sha ? { expectedSha256: sha } : {},
+        )
         .catch((e: unknown) => {
-          if (body.exceeded()) throw new HttpProblem(413, 'payload_too_large', `The frame is larger than the upload limit of ${ctx.config.limits.maxUploadBytes} bytes; nothing was stored.`);
+          if (body.exceeded())
+            throw new HttpProblem(
+              413,
+              'payload_too_large',
+              `The frame is larger than the upload limit of ${ctx.config.limits.maxUploadBytes} bytes; nothing was stored.`,
+            );
           throw e;
         });
       metrics.uploadBytes.inc({ kind: 'sequence' }, stored.size);
@@ -115,13 +132,23 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
       await load(req, req.params.uploadId);
       const id = await montu.media.completeSequenceUpload(req.params.uploadId);
       metrics.uploads.inc({ kind: 'sequence', result: 'ok' });
-      return reply.code(201).header('location', `/api/v1/media/${id}`).send(await montu.media.getMediaById(id));
+      return reply
+        .code(201)
+        .header('location', `/api/v1/media/${id}`)
+        .send(await montu.media.getMediaById(id));
     },
   );
 
   app.delete<{ Params: Static<typeof UploadParams> }>(
     '/uploads/sequences/:uploadId',
-    { schema: { tags: ['uploads'], summary: 'Cancel a sequence upload (stored frames are removed)', params: UploadParams, response: { 204: Type.Null(), ...errors(404) } } },
+    {
+      schema: {
+        tags: ['uploads'],
+        summary: 'Cancel a sequence upload (stored frames are removed)',
+        params: UploadParams,
+        response: { 204: Type.Null(), ...errors(404) },
+      },
+    },
     async (req, reply) => {
       await load(req, req.params.uploadId);
       await montu.media.abortSequenceUpload(req.params.uploadId);

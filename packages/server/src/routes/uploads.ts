@@ -34,21 +34,38 @@ function principalOf(req: Request): Principal {
 }
 
 /** tus hooks answer errors as `{ status_code, body }`; the body is a problem+json document. */
-function tusError(status: number, code: string, detail: string, details?: Record<string, unknown>): { status_code: number; body: string } {
+function tusError(
+  status: number,
+  code: string,
+  detail: string,
+  details?: Record<string, unknown>,
+): { status_code: number; body: string } {
   return {
     status_code: status,
-    body: JSON.stringify({ type: `https://montu.dev/problems/${code}`, title: code, status, detail, code, ...(details ? { details } : {}) }),
+    body: JSON.stringify({
+      type: `https://montu.dev/problems/${code}`,
+      title: code,
+      status,
+      detail,
+      code,
+      ...(details ? { details } : {}),
+    }),
   };
 }
 
 function fromMontuError(e: unknown): { status_code: number; body: string } {
   if (isMontuError(e)) {
-    if (e.code === 'validation_error' && e.details?.['expected'] !== undefined && e.details?.['actual'] !== undefined) {
+    if (
+      e.code === 'validation_error' &&
+      e.details?.['expected'] !== undefined &&
+      e.details?.['actual'] !== undefined
+    ) {
       return tusError(422, 'checksum_mismatch', e.message, e.details);
     }
     return tusError(STATUS_OF[e.code as ProblemCode] ?? 500, e.code, e.message, e.details);
   }
-  if (typeof e === 'object' && e !== null && 'status_code' in e) return e as { status_code: number; body: string };
+  if (typeof e === 'object' && e !== null && 'status_code' in e)
+    return e as { status_code: number; body: string };
   return tusError(500, 'internal_error', 'The upload could not be stored.');
 }
 
@@ -93,7 +110,11 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
           requireRoleOf(p, source.projectId, 'artist');
         } else {
           if (!meta['projectId'] || !meta['taskId']) {
-            throw tusError(400, 'validation_error', 'Upload-Metadata needs projectId and taskId (or sourceMediaId).');
+            throw tusError(
+              400,
+              'validation_error',
+              'Upload-Metadata needs projectId and taskId (or sourceMediaId).',
+            );
           }
           requireRoleOf(p, meta['projectId'], 'artist');
         }
@@ -174,7 +195,14 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
             ...common,
             projectId: meta['projectId'] ?? '',
             taskId: meta['taskId'] ?? '',
-            ...(meta['tags'] ? { tags: meta['tags'].split(',').map((t) => t.trim()).filter(Boolean) } : {}),
+            ...(meta['tags']
+              ? {
+                  tags: meta['tags']
+                    .split(',')
+                    .map((t) => t.trim())
+                    .filter(Boolean),
+                }
+              : {}),
           });
       writeResult(resultFile(upload.id), { state: 'complete', mediaId: id, owner });
       metrics.uploads.inc({ kind: 'tus', result: 'ok' });
@@ -186,7 +214,11 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       writeResult(resultFile(upload.id), {
         state: 'failed',
         owner,
-        error: { status: err.status_code, code: parsed.code ?? 'internal_error', detail: parsed.detail ?? '' },
+        error: {
+          status: err.status_code,
+          code: parsed.code ?? 'internal_error',
+          detail: parsed.detail ?? '',
+        },
       });
       metrics.uploads.inc({ kind: 'tus', result: 'failed' });
       throw err;
@@ -225,7 +257,11 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
   app.route({
     method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
     url: '/uploads/:uploadId',
-    schema: { ...tusDoc, summary: 'Resume (HEAD), send bytes (PATCH) or cancel (DELETE) an upload (tus)', params: Type.Object({ uploadId: Type.String({ maxLength: 64 }) }) },
+    schema: {
+      ...tusDoc,
+      summary: 'Resume (HEAD), send bytes (PATCH) or cancel (DELETE) an upload (tus)',
+      params: Type.Object({ uploadId: Type.String({ maxLength: 64 }) }),
+    },
     exposeHeadRoute: false,
     handler: handle,
   });
@@ -238,8 +274,17 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
         summary: 'Outcome of a finished resumable upload: the media item, or why it was refused',
         params: Type.Object({ uploadId: Type.String({ maxLength: 64 }) }),
         response: {
-          200: Type.Object({ state: Type.String(), mediaId: Type.Optional(Type.String()), media: Type.Optional(Media), error: Type.Optional(Type.Object({}, { additionalProperties: true })) }),
-          202: Type.Object({ state: Type.String(), offset: Type.Integer(), size: Type.Union([Type.Integer(), Type.Null()]) }),
+          200: Type.Object({
+            state: Type.String(),
+            mediaId: Type.Optional(Type.String()),
+            media: Type.Optional(Media),
+            error: Type.Optional(Type.Object({}, { additionalProperties: true })),
+          }),
+          202: Type.Object({
+            state: Type.String(),
+            offset: Type.Integer(),
+            size: Type.Union([Type.Integer(), Type.Null()]),
+          }),
           ...errors(404),
         },
       },
@@ -253,7 +298,8 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
         result = null;
       }
       if (result) {
-        if (!req.principal.user.isAdmin && result.owner !== req.principal.user.id) throw new NotFound('Upload not found.');
+        if (!req.principal.user.isAdmin && result.owner !== req.principal.user.id)
+          throw new NotFound('Upload not found.');
         if (result.state === 'failed') return { state: 'failed', error: result.error ?? {} };
         const media = await montu.media.getMediaById(result.mediaId!, scopeOf(req)).catch(() => undefined);
         return { state: 'complete', mediaId: result.mediaId, ...(media ? { media } : {}) };
@@ -264,14 +310,21 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       } catch {
         // The bytes are gone but the upload is still described, and its finisher died: the
         // library took the file and the process stopped before the outcome was written.
-        const stranded = fs.existsSync(claimFile(id)) ? await datastore.configstore.get(id).catch(() => undefined) : undefined;
+        const stranded = fs.existsSync(claimFile(id))
+          ? await datastore.configstore.get(id).catch(() => undefined)
+          : undefined;
         if (stranded && canSeeUpload(req.principal, stranded.metadata) && claimFinish(id)) {
           const error = {
             status: 409,
             code: 'upload_interrupted',
-            detail: 'The server stopped while storing this upload. Look for the version in its task; if it is not there, upload again.',
+            detail:
+              'The server stopped while storing this upload. Look for the version in its task; if it is not there, upload again.',
           };
-          writeResult(resultFile(id), { state: 'failed', owner: stranded.metadata?.['montuOwner'] ?? '', error });
+          writeResult(resultFile(id), {
+            state: 'failed',
+            owner: stranded.metadata?.['montuOwner'] ?? '',
+            error,
+          });
           await datastore.configstore.delete(id).catch(() => undefined);
           fs.rmSync(claimFile(id), { force: true });
           finishing.delete(id);
@@ -279,7 +332,8 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
         }
         throw new NotFound('Upload not found.', { uploadId: id });
       }
-      if (!canSeeUpload(req.principal, upload.metadata)) throw new NotFound('Upload not found.', { uploadId: id });
+      if (!canSeeUpload(req.principal, upload.metadata))
+        throw new NotFound('Upload not found.', { uploadId: id });
       // Every byte arrived but no outcome was recorded: the finishing process died. Finish now.
       if (upload.size !== undefined && upload.offset === upload.size && claimFinish(id)) {
         const outcome = await finish(upload).then(
@@ -293,7 +347,11 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
         const failed = JSON.parse(fs.readFileSync(resultFile(id), 'utf8')) as UploadResult;
         return { state: 'failed', error: failed.error ?? {} };
       }
-      return reply.code(202).send({ state: upload.offset === upload.size ? 'finishing' : 'uploading', offset: upload.offset, size: upload.size ?? null });
+      return reply.code(202).send({
+        state: upload.offset === upload.size ? 'finishing' : 'uploading',
+        offset: upload.offset,
+        size: upload.size ?? null,
+      });
     },
   );
 

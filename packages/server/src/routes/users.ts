@@ -3,7 +3,16 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Forbidden, NotFound, visibleProjects } from '@montu/core';
 import type { AppContext } from '../app.js';
 import { actorOf, requireInstanceAdmin, requireRole } from '../auth.js';
-import { ApiToken, errors, Membership, ProjectParams, Role, User, UserParams, type UserParamsT } from '../schemas.js';
+import {
+  ApiToken,
+  errors,
+  Membership,
+  ProjectParams,
+  Role,
+  User,
+  UserParams,
+  type UserParamsT,
+} from '../schemas.js';
 
 const CreateUser = Type.Object({
   username: Type.String({ minLength: 1, maxLength: 64 }),
@@ -20,13 +29,19 @@ const UpdateUser = Type.Object({
   disabled: Type.Optional(Type.Boolean()),
 });
 const UserWithMemberships = Type.Intersect([User, Type.Object({ memberships: Type.Array(Membership) })]);
-const MemberParams = Type.Object({ projectId: Type.String({ maxLength: 64 }), userId: Type.String({ maxLength: 64 }) });
+const MemberParams = Type.Object({
+  projectId: Type.String({ maxLength: 64 }),
+  userId: Type.String({ maxLength: 64 }),
+});
 const CreateToken = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   expiresInDays: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
 });
-const CreatedToken = Type.Object({ token: Type.String({ description: 'Shown once; only its hash is stored' }), info: ApiToken });
+const CreatedToken = Type.Object({
+  token: Type.String({ description: 'Shown once; only its hash is stored' }),
+  info: ApiToken,
+});
 
 /** A user may read and update themselves; instance admins anyone. Others: 404. */
 function selfOrAdmin(req: FastifyRequest, userId: string): void {
@@ -56,7 +71,14 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
 
   app.post<{ Body: Static<typeof CreateUser> }>(
     '/users',
-    { schema: { tags: ['users'], summary: 'Create a user (instance admins)', body: CreateUser, response: { 201: User, ...errors(400, 403, 409) } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user (instance admins)',
+        body: CreateUser,
+        response: { 201: User, ...errors(400, 403, 409) },
+      },
+    },
     async (req, reply) => {
       requireInstanceAdmin(req);
       const user = await users.createUser(req.body, { actor: actorOf(req) });
@@ -66,7 +88,14 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
 
   app.get<{ Params: UserParamsT }>(
     '/users/:userId',
-    { schema: { tags: ['users'], summary: 'One user with memberships', params: UserParams, response: { 200: UserWithMemberships, ...errors(404) } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'One user with memberships',
+        params: UserParams,
+        response: { 200: UserWithMemberships, ...errors(404) },
+      },
+    },
     async (req) => {
       selfOrAdmin(req, req.params.userId);
       const user = await users.getUser(req.params.userId);
@@ -87,7 +116,10 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (req) => {
       selfOrAdmin(req, req.params.userId);
-      if (!req.principal.user.isAdmin && (req.body.isAdmin !== undefined || req.body.disabled !== undefined)) {
+      if (
+        !req.principal.user.isAdmin &&
+        (req.body.isAdmin !== undefined || req.body.disabled !== undefined)
+      ) {
         throw new Forbidden('Only instance administrators change isAdmin or disabled.');
       }
       return users.updateUser(req.params.userId, req.body, { actor: actorOf(req) });
@@ -96,7 +128,14 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
 
   app.delete<{ Params: UserParamsT }>(
     '/users/:userId',
-    { schema: { tags: ['users'], summary: 'Delete a user (instance admins)', params: UserParams, response: { 204: Type.Null(), ...errors(403, 404) } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Delete a user (instance admins)',
+        params: UserParams,
+        response: { 204: Type.Null(), ...errors(403, 404) },
+      },
+    },
     async (req, reply) => {
       requireInstanceAdmin(req);
       if (req.params.userId === req.principal.user.id) throw new Forbidden('You cannot delete yourself.');
@@ -109,7 +148,14 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
 
   app.get<{ Params: Static<typeof ProjectParams> }>(
     '/projects/:projectId/members',
-    { schema: { tags: ['users'], summary: 'Members of a project', params: ProjectParams, response: { 200: Type.Array(Membership), ...errors(404) } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Members of a project',
+        params: ProjectParams,
+        response: { 200: Type.Array(Membership), ...errors(404) },
+      },
+    },
     async (req) => {
       requireRole(req, req.params.projectId, 'artist');
       return users.listMembers(req.params.projectId);
@@ -129,13 +175,22 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (req) => {
       requireRole(req, req.params.projectId, 'admin');
-      return users.setMembership(req.params.projectId, req.params.userId, req.body.role, { actor: actorOf(req) });
+      return users.setMembership(req.params.projectId, req.params.userId, req.body.role, {
+        actor: actorOf(req),
+      });
     },
   );
 
   app.delete<{ Params: Static<typeof MemberParams> }>(
     '/projects/:projectId/members/:userId',
-    { schema: { tags: ['users'], summary: 'Remove a member (project admins)', params: MemberParams, response: { 204: Type.Null(), ...errors(403, 404) } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Remove a member (project admins)',
+        params: MemberParams,
+        response: { 204: Type.Null(), ...errors(403, 404) },
+      },
+    },
     async (req, reply) => {
       requireRole(req, req.params.projectId, 'admin');
       await users.removeMembership(req.params.projectId, req.params.userId, { actor: actorOf(req) });
@@ -146,18 +201,32 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
   // ------------------------------------------------------------ tokens
 
   const requireRealUser = (req: FastifyRequest) => {
-    if (req.principal.via === 'local') throw new Forbidden('Tokens need a real user; the server runs with --no-auth.');
+    if (req.principal.via === 'local')
+      throw new Forbidden('Tokens need a real user; the server runs with --no-auth.');
   };
 
   app.get(
     '/tokens',
-    { schema: { tags: ['tokens'], summary: 'Your API tokens (never the secrets)', response: { 200: Type.Array(ApiToken) } } },
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Your API tokens (never the secrets)',
+        response: { 200: Type.Array(ApiToken) },
+      },
+    },
     async (req) => (req.principal.via === 'local' ? [] : users.listTokens(req.principal.user.id)),
   );
 
   app.post<{ Body: Static<typeof CreateToken> }>(
     '/tokens',
-    { schema: { tags: ['tokens'], summary: 'Create an API token; the token is in this response only', body: CreateToken, response: { 201: CreatedToken, ...errors(400, 403) } } },
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Create an API token; the token is in this response only',
+        body: CreateToken,
+        response: { 201: CreatedToken, ...errors(400, 403) },
+      },
+    },
     async (req, reply) => {
       requireRealUser(req);
       const created = await users.createToken(req.principal.user.id, req.body);
@@ -177,7 +246,10 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (req) => {
       requireRealUser(req);
-      return users.revokeToken(req.params.tokenId, req.principal.user.isAdmin ? {} : { userId: req.principal.user.id });
+      return users.revokeToken(
+        req.params.tokenId,
+        req.principal.user.isAdmin ? {} : { userId: req.principal.user.id },
+      );
     },
   );
 }

@@ -49,7 +49,8 @@ export type Query = Record<string, string | number | boolean | null | undefined>
 export function withQuery(path: string, query?: Query): string {
   if (!query) return path;
   const qs = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
   const s = qs.toString();
   return s ? `${path}?${s}` : path;
 }
@@ -58,9 +59,17 @@ export function authHeaders(method = 'GET'): Record<string, string> {
   return method !== 'GET' && method !== 'HEAD' && csrfToken ? { 'x-csrf-token': csrfToken } : {};
 }
 
-export async function request<T>(method: string, path: string, body?: unknown, init: { signal?: AbortSignal } = {}): Promise<T> {
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  init: { signal?: AbortSignal } = {},
+): Promise<T> {
   try {
-    const res = await montu().raw(method, path, { ...(body !== undefined ? { json: body } : {}), ...(init.signal ? { signal: init.signal } : {}) });
+    const res = await montu().raw(method, path, {
+      ...(body !== undefined ? { json: body } : {}),
+      ...(init.signal ? { signal: init.signal } : {}),
+    });
     if (res.status === 204) return undefined as T;
     const type = res.headers.get('content-type') ?? '';
     return (type.includes('json') ? await res.json() : await res.text()) as T;
@@ -73,7 +82,9 @@ export async function request<T>(method: string, path: string, body?: unknown, i
 export function toApiError(e: unknown, path = ''): unknown {
   if (!(e instanceof MontuError)) return e;
   if (e.status === 401 && !path.startsWith('/auth/login')) unauthorizedListeners.forEach((fn) => fn());
-  const problem: Problem | null = e.status ? ({ status: e.status, code: e.code, detail: e.detail, ...e.details } as Problem) : null;
+  const problem: Problem | null = e.status
+    ? ({ status: e.status, code: e.code, detail: e.detail, ...e.details } as Problem)
+    : null;
   return new ApiError(e.status, e.code, e.detail, problem);
 }
 
@@ -86,7 +97,8 @@ export async function call<T>(fn: (c: MontuClient) => Promise<T>): Promise<T> {
   }
 }
 
-export const get = <T>(path: string, query?: Query, init?: { signal?: AbortSignal }): Promise<T> => request<T>('GET', withQuery(path, query), undefined, init);
+export const get = <T>(path: string, query?: Query, init?: { signal?: AbortSignal }): Promise<T> =>
+  request<T>('GET', withQuery(path, query), undefined, init);
 export const post = <T>(path: string, body?: unknown): Promise<T> => request<T>('POST', path, body ?? {});
 export const patch = <T>(path: string, body: unknown): Promise<T> => request<T>('PATCH', path, body);
 export const put = <T>(path: string, body: unknown): Promise<T> => request<T>('PUT', path, body);

@@ -45,7 +45,9 @@ const asMedia = (m: ClientMedia): Media => m as unknown as Media;
 
 /** The query without empty filters (`status=` would be refused by the server's enum check). */
 function compact<T extends object>(q: T): { [K in keyof T]?: Exclude<T[K], '' | null> } {
-  return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== '' && v !== null && v !== undefined)) as { [K in keyof T]?: Exclude<T[K], '' | null> };
+  return Object.fromEntries(
+    Object.entries(q).filter(([, v]) => v !== '' && v !== null && v !== undefined),
+  ) as { [K in keyof T]?: Exclude<T[K], '' | null> };
 }
 
 export const api = {
@@ -71,18 +73,30 @@ export const api = {
   /** One page of search results (empty filters are left out of the query). */
   searchMedia: async (q: MediaQuery, signal?: AbortSignal): Promise<Page<Media>> => {
     const { tags, ...rest } = q;
-    const tagList = tags ? tags.split(',').map((t) => t.trim()).filter(Boolean) : [];
-    const page = await call((c) => c.searchMediaPage(compact({ ...rest, limit: q.limit ?? 100, ...(tagList.length ? { tags: tagList } : {}) }), signal));
+    const tagList = tags
+      ? tags
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean)
+      : [];
+    const page = await call((c) =>
+      c.searchMediaPage(
+        compact({ ...rest, limit: q.limit ?? 100, ...(tagList.length ? { tags: tagList } : {}) }),
+        signal,
+      ),
+    );
     return { ...page, items: page.items.map(asMedia) };
   },
   media: async (id: string): Promise<Media> => asMedia(await call((c) => c.getMedia(id))),
-  updateMedia: (id: string, body: Partial<Pick<Media, 'description' | 'tags' | 'reviewSelected'>>) => patch<Media>(`/media/${enc(id)}`, body),
+  updateMedia: (id: string, body: Partial<Pick<Media, 'description' | 'tags' | 'reviewSelected'>>) =>
+    patch<Media>(`/media/${enc(id)}`, body),
   /** Every version of a task as media items, newest first. */
   versions: async (taskId: string, projectId: string): Promise<Media[]> =>
     items(await get<Listish<Media>>(`/tasks/${enc(taskId)}/media`, { projectId }))
       .filter((m): m is Media => typeof m === 'object' && m !== null && 'versionNumber' in m)
       .sort((a, b) => b.versionNumber - a.versionNumber),
-  history: async (id: string): Promise<HistoryEntry[]> => items<HistoryEntry>(await call((c) => c.getMediaHistory(id))),
+  history: async (id: string): Promise<HistoryEntry[]> =>
+    items<HistoryEntry>(await call((c) => c.getMediaHistory(id))),
   review: (id: string, action: 'submit' | 'approve' | 'reject' | 'request-changes', comment: string) =>
     post<Media>(`/media/${enc(id)}/${action}`, { comment }),
   /** What the signed-in user's role may do with the item now (which review buttons to enable). */
@@ -90,29 +104,43 @@ export const api = {
   /** The project's review workflow as data (transitions and roles). */
   workflow: (projectId: string) => get<Workflow>(`/projects/${enc(projectId)}/workflow`),
 
-  annotations: async (id: string): Promise<Annotation[]> => items<Annotation>(await call((c) => c.listAnnotations(id))),
+  annotations: async (id: string): Promise<Annotation[]> =>
+    items<Annotation>(await call((c) => c.listAnnotations(id))),
   addAnnotation: (id: string, body: NewAnnotation) => post<Annotation>(`/media/${enc(id)}/annotations`, body),
-  updateAnnotation: (annotationId: string, body: Partial<NewAnnotation>) => patch<Annotation>(`/notes/${enc(annotationId)}`, body),
-  resolveAnnotation: (annotationId: string, resolved: boolean) => post<Annotation>(`/notes/${enc(annotationId)}/resolve`, { resolved }),
+  updateAnnotation: (annotationId: string, body: Partial<NewAnnotation>) =>
+    patch<Annotation>(`/notes/${enc(annotationId)}`, body),
+  resolveAnnotation: (annotationId: string, resolved: boolean) =>
+    post<Annotation>(`/notes/${enc(annotationId)}/resolve`, { resolved }),
 
   compare: (taskId: string, projectId: string, a: string, b: string) =>
     get<CompareResult>(`/tasks/${enc(taskId)}/compare`, { projectId, a, b }),
 
-  playlists: async (projectId: string): Promise<Playlist[]> => items(await get<Listish<Playlist>>(`/projects/${enc(projectId)}/playlists`)),
+  playlists: async (projectId: string): Promise<Playlist[]> =>
+    items(await get<Listish<Playlist>>(`/projects/${enc(projectId)}/playlists`)),
   playlist: (id: string) => get<Playlist>(`/playlists/${enc(id)}`),
-  createPlaylist: (projectId: string, name: string, mediaIds: string[]) => post<Playlist>(`/projects/${enc(projectId)}/playlists`, { name, mediaIds }),
+  createPlaylist: (projectId: string, name: string, mediaIds: string[]) =>
+    post<Playlist>(`/projects/${enc(projectId)}/playlists`, { name, mediaIds }),
   /** Reorder: every item once, in the new order (the server refuses additions and removals here). */
-  setPlaylistItems: (id: string, mediaIds: string[]) => put<Playlist>(`/playlists/${enc(id)}/items`, { mediaIds }),
-  addPlaylistItems: (id: string, mediaIds: string[]) => post<Playlist>(`/playlists/${enc(id)}/items`, { mediaIds }),
-  removePlaylistItem: (id: string, mediaId: string) => del<Playlist>(`/playlists/${enc(id)}/items/${enc(mediaId)}`),
+  setPlaylistItems: (id: string, mediaIds: string[]) =>
+    put<Playlist>(`/playlists/${enc(id)}/items`, { mediaIds }),
+  addPlaylistItems: (id: string, mediaIds: string[]) =>
+    post<Playlist>(`/playlists/${enc(id)}/items`, { mediaIds }),
+  removePlaylistItem: (id: string, mediaId: string) =>
+    del<Playlist>(`/playlists/${enc(id)}/items/${enc(mediaId)}`),
   deletePlaylist: (id: string) => del<void>(`/playlists/${enc(id)}`),
-  playlistExportUrl: (id: string, format: 'csv' | 'pdf' | 'html' | 'otio') => `${API}/playlists/${enc(id)}/export.${format}`,
+  playlistExportUrl: (id: string, format: 'csv' | 'pdf' | 'html' | 'otio') =>
+    `${API}/playlists/${enc(id)}/export.${format}`,
 
-  startSequence: (body: { projectId: string; taskId: string; fps?: string; frames: Array<{ frame: number; fileName: string; size: number }> }) =>
-    post<{ uploadId: string; id?: string }>('/uploads/sequences', body),
+  startSequence: (body: {
+    projectId: string;
+    taskId: string;
+    fps?: string;
+    frames: Array<{ frame: number; fileName: string; size: number }>;
+  }) => post<{ uploadId: string; id?: string }>('/uploads/sequences', body),
   completeSequence: (uploadId: string) => post<Media>(`/uploads/sequences/${enc(uploadId)}/complete`),
 
-  fileUrl: (id: string, kind: 'thumbnail' | 'proxy' | 'web' | 'original' | 'audio') => `${API}/media/${enc(id)}/files/${kind}`,
+  fileUrl: (id: string, kind: 'thumbnail' | 'proxy' | 'web' | 'original' | 'audio') =>
+    `${API}/media/${enc(id)}/files/${kind}`,
   frameUrl: (id: string, frame: number) => `${API}/media/${enc(id)}/files/frames/${frame}`,
   eventsUrl: (query?: Record<string, string>) => withQuery(`${API}/events`, query),
   uploadsUrl: `${API}/uploads`,

@@ -3,8 +3,16 @@
  * Kept by hand until @montu/client (generated from OpenAPI) lands; then this module re-exports it.
  */
 export type MediaType = 'image' | 'video' | 'audio' | 'sequence';
-export type ApprovalStatus = 'wip' | 'pending_review' | 'approved' | 'changes_requested' | 'rejected' | 'on_hold';
-export const STATUSES: ApprovalStatus[] = ['wip', 'pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold'];
+export type ApprovalStatus =
+  'wip' | 'pending_review' | 'approved' | 'changes_requested' | 'rejected' | 'on_hold';
+export const STATUSES: ApprovalStatus[] = [
+  'wip',
+  'pending_review',
+  'approved',
+  'changes_requested',
+  'rejected',
+  'on_hold',
+];
 export const MEDIA_TYPES: MediaType[] = ['image', 'video', 'sequence', 'audio'];
 export type ProcessingState = 'pending' | 'processing' | 'ready' | 'failed';
 export type Role = 'artist' | 'supervisor' | 'admin';
@@ -173,7 +181,13 @@ export interface CompareSide {
   renditions?: MediaFile[];
   notes: Annotation[];
   frames: { start: number; end: number } | null;
-  timing?: { fps: string | null; dropFrame: boolean; frameStart: number | null; frameEnd: number | null; frameCount: number | null };
+  timing?: {
+    fps: string | null;
+    dropFrame: boolean;
+    frameStart: number | null;
+    frameEnd: number | null;
+    frameCount: number | null;
+  };
 }
 export interface CompareResult {
   projectId: string;

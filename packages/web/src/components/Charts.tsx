@@ -16,7 +16,17 @@ function Table({ data }: { data: Array<[string, number]> }) {
   );
 }
 
-export function BarChart({ title, data, horizontal, colors }: { title: string; data: Array<[string, number]>; horizontal?: boolean; colors?: Record<string, string> }) {
+export function BarChart({
+  title,
+  data,
+  horizontal,
+  colors,
+}: {
+  title: string;
+  data: Array<[string, number]>;
+  horizontal?: boolean;
+  colors?: Record<string, string>;
+}) {
   const color = (k: string, i: number) => colors?.[k] ?? COLORS[i % COLORS.length];
   const max = Math.max(1, ...data.map(([, v]) => v));
   const W = 420;
@@ -29,22 +39,45 @@ export function BarChart({ title, data, horizontal, colors }: { title: string; d
       {data.length === 0 ? (
         <p className="muted">No data.</p>
       ) : (
-        <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title}: ${data.map(([k, v]) => `${k} ${v}`).join(', ')}`}>
+        <svg
+          viewBox={`0 0 ${W} ${H}`}
+          role="img"
+          aria-label={`${title}: ${data.map(([k, v]) => `${k} ${v}`).join(', ')}`}
+        >
           {data.map(([k, v], i) =>
             horizontal ? (
               <g key={k} transform={`translate(0 ${i * rowH + 4})`}>
                 <text x={150} y={14} textAnchor="end" className="chart-label">
                   {k.length > 24 ? `${k.slice(0, 23)}…` : k}
                 </text>
-                <rect x={156} y={2} height={rowH - 6} width={((W - 200) * v) / max} fill={color(k, i)} rx={2} />
+                <rect
+                  x={156}
+                  y={2}
+                  height={rowH - 6}
+                  width={((W - 200) * v) / max}
+                  fill={color(k, i)}
+                  rx={2}
+                />
                 <text x={160 + ((W - 200) * v) / max} y={14} className="chart-value">
                   {v}
                 </text>
               </g>
             ) : (
               <g key={k} transform={`translate(${14 + i * (bw + 8)} 0)`}>
-                <rect x={0} y={H - 30 - ((H - 50) * v) / max} width={bw} height={((H - 50) * v) / max} fill={color(k, i)} rx={2} />
-                <text x={bw / 2} y={H - 34 - ((H - 50) * v) / max} textAnchor="middle" className="chart-value">
+                <rect
+                  x={0}
+                  y={H - 30 - ((H - 50) * v) / max}
+                  width={bw}
+                  height={((H - 50) * v) / max}
+                  fill={color(k, i)}
+                  rx={2}
+                />
+                <text
+                  x={bw / 2}
+                  y={H - 34 - ((H - 50) * v) / max}
+                  textAnchor="middle"
+                  className="chart-value"
+                >
                   {v}
                 </text>
                 <text x={bw / 2} y={H - 14} textAnchor="middle" className="chart-label">
@@ -72,8 +105,17 @@ export function LineChart({ title, data }: { title: string; data: Array<[string,
       {data.length === 0 ? (
         <p className="muted">No approvals yet.</p>
       ) : (
-        <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title}: ${data.map(([k, v]) => `${k} ${v}`).join(', ')}`}>
-          <polyline fill="none" stroke="#4f8cff" strokeWidth={2} points={data.map(([, v], i) => `${x(i)},${y(v)}`).join(' ')} />
+        <svg
+          viewBox={`0 0 ${W} ${H}`}
+          role="img"
+          aria-label={`${title}: ${data.map(([k, v]) => `${k} ${v}`).join(', ')}`}
+        >
+          <polyline
+            fill="none"
+            stroke="#4f8cff"
+            strokeWidth={2}
+            points={data.map(([, v], i) => `${x(i)},${y(v)}`).join(' ')}
+          />
           {data.map(([k, v], i) => (
             <g key={k}>
               <circle cx={x(i)} cy={y(v)} r={3} fill="#4f8cff" />

@@ -1,6 +1,15 @@
 import type { Tool } from '../lib/drawing.js';
 
-export const TOOL_KEYS: Record<string, Tool | null> = { v: null, p: 'pen', u: 'line', w: 'arrow', x: 'rect', q: 'ellipse', t: 'text', e: 'eraser' };
+export const TOOL_KEYS: Record<string, Tool | null> = {
+  v: null,
+  p: 'pen',
+  u: 'line',
+  w: 'arrow',
+  x: 'rect',
+  q: 'ellipse',
+  t: 'text',
+  e: 'eraser',
+};
 const LABELS: Array<[Tool | null, string, string]> = [
   [null, 'Move', 'V'],
   ['pen', 'Pen', 'P'],
@@ -36,7 +45,14 @@ export function DrawTools(p: Props) {
   return (
     <div className="draw-tools" role="toolbar" aria-label="Drawing tools">
       {LABELS.map(([t, label, key]) => (
-        <button key={label} type="button" aria-pressed={p.tool === t} onClick={() => p.onTool(t)} title={`${label} (${key})`} aria-keyshortcuts={key}>
+        <button
+          key={label}
+          type="button"
+          aria-pressed={p.tool === t}
+          onClick={() => p.onTool(t)}
+          title={`${label} (${key})`}
+          aria-keyshortcuts={key}
+        >
           {label}
         </button>
       ))}
@@ -55,7 +71,12 @@ export function DrawTools(p: Props) {
       <label className="sr-only" htmlFor="stroke-width">
         Stroke width
       </label>
-      <select id="stroke-width" value={p.width} onChange={(e) => p.onWidth(Number(e.target.value))} aria-label="Stroke width">
+      <select
+        id="stroke-width"
+        value={p.width}
+        onChange={(e) => p.onWidth(Number(e.target.value))}
+        aria-label="Stroke width"
+      >
         {WIDTHS.map(([w, l]) => (
           <option key={w} value={w}>
             {l}
@@ -63,10 +84,22 @@ export function DrawTools(p: Props) {
         ))}
       </select>
       <span className="sep" />
-      <button type="button" onClick={p.onUndo} disabled={!p.canUndo} title="Undo (Ctrl+Z)" aria-keyshortcuts="Control+Z">
+      <button
+        type="button"
+        onClick={p.onUndo}
+        disabled={!p.canUndo}
+        title="Undo (Ctrl+Z)"
+        aria-keyshortcuts="Control+Z"
+      >
         Undo
       </button>
-      <button type="button" onClick={p.onRedo} disabled={!p.canRedo} title="Redo (Ctrl+Shift+Z)" aria-keyshortcuts="Control+Shift+Z">
+      <button
+        type="button"
+        onClick={p.onRedo}
+        disabled={!p.canRedo}
+        title="Redo (Ctrl+Shift+Z)"
+        aria-keyshortcuts="Control+Shift+Z"
+      >
         Redo
       </button>
       <button type="button" onClick={p.onClear} disabled={!p.canUndo} title="Clear the drawing">

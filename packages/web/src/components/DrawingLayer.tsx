@@ -1,6 +1,18 @@
 /** Canvas over the picture: shows drawings and, with a tool selected, draws new shapes. */
 import { useEffect, useRef, useState } from 'react';
-import { beginShape, clamp01, erase, finishShape, toNormalised, toView, updateShape, type Shape, type ShapeKind, type Tool, type Viewport } from '../lib/drawing.js';
+import {
+  beginShape,
+  clamp01,
+  erase,
+  finishShape,
+  toNormalised,
+  toView,
+  updateShape,
+  type Shape,
+  type ShapeKind,
+  type Tool,
+  type Viewport,
+} from '../lib/drawing.js';
 import { paintShapes } from '../lib/render.js';
 
 export interface DrawingLayerProps {
@@ -56,7 +68,11 @@ export function DrawingLayer({ viewport, shown, editing, tool, color, width, onC
       <canvas
         ref={canvas}
         className={`drawing-layer ${tool ? 'active' : ''}`}
-        style={{ width: viewport.containerWidth, height: viewport.containerHeight, pointerEvents: tool ? 'auto' : 'none' }}
+        style={{
+          width: viewport.containerWidth,
+          height: viewport.containerHeight,
+          pointerEvents: tool ? 'auto' : 'none',
+        }}
         data-testid="drawing-canvas"
         aria-hidden="true"
         onPointerDown={(e) => {
@@ -64,7 +80,8 @@ export function DrawingLayer({ viewport, shown, editing, tool, color, width, onC
           e.stopPropagation();
           e.currentTarget.setPointerCapture(e.pointerId);
           const p = point(e);
-          if (tool === 'eraser') onCommit(erase(editing, [p[0], p[1]], viewport.imageWidth, viewport.imageHeight, tol));
+          if (tool === 'eraser')
+            onCommit(erase(editing, [p[0], p[1]], viewport.imageWidth, viewport.imageHeight, tol));
           else if (tool === 'text') {
             commitText();
             setTextAt([p[0], p[1]]);
@@ -78,7 +95,9 @@ export function DrawingLayer({ viewport, shown, editing, tool, color, width, onC
           }
           if (!draft) return;
           const p = point(e);
-          setDraft(updateShape(draft, draft.kind === 'pen' ? p : [p[0], p[1]], { constrain: e.shiftKey, aspect }));
+          setDraft(
+            updateShape(draft, draft.kind === 'pen' ? p : [p[0], p[1]], { constrain: e.shiftKey, aspect }),
+          );
         }}
         onPointerUp={() => {
           if (!draft) return;
@@ -92,7 +111,11 @@ export function DrawingLayer({ viewport, shown, editing, tool, color, width, onC
           className="text-entry"
           autoFocus
           aria-label="Text to draw"
-          style={{ left: toView(textAt[0], textAt[1], viewport)[0], top: toView(textAt[0], textAt[1], viewport)[1] - 28, color }}
+          style={{
+            left: toView(textAt[0], textAt[1], viewport)[0],
+            top: toView(textAt[0], textAt[1], viewport)[1] - 28,
+            color,
+          }}
           value={text}
           onChange={(e) => setText(e.target.value)}
           onKeyDown={(e) => {

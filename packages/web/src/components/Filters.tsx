@@ -12,10 +12,18 @@ export interface FilterState {
 }
 
 export function Filters({ value, onChange }: { value: FilterState; onChange: (v: FilterState) => void }) {
-  const set = (k: keyof FilterState) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => onChange({ ...value, [k]: e.target.value });
+  const set = (k: keyof FilterState) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
+    onChange({ ...value, [k]: e.target.value });
   return (
     <form className="filters" role="search" aria-label="Filter media" onSubmit={(e) => e.preventDefault()}>
-      <input type="search" aria-label="Search" placeholder="Search tasks, files, descriptions… (/)" value={value.query} onChange={set('query')} data-hotkey="/" />
+      <input
+        type="search"
+        aria-label="Search"
+        placeholder="Search tasks, files, descriptions… (/)"
+        value={value.query}
+        onChange={set('query')}
+        data-hotkey="/"
+      />
       <select aria-label="Status" value={value.status} onChange={set('status')}>
         <option value="">Any status</option>
         {STATUSES.map((s) => (
@@ -32,7 +40,13 @@ export function Filters({ value, onChange }: { value: FilterState; onChange: (v:
           </option>
         ))}
       </select>
-      <input aria-label="Author" placeholder="Author" value={value.author} onChange={set('author')} size={10} />
+      <input
+        aria-label="Author"
+        placeholder="Author"
+        value={value.author}
+        onChange={set('author')}
+        size={10}
+      />
       <input aria-label="Tags" placeholder="Tags" value={value.tags} onChange={set('tags')} size={10} />
       <input aria-label="From date" type="date" value={value.dateFrom} onChange={set('dateFrom')} />
       <input aria-label="To date" type="date" value={value.dateTo} onChange={set('dateTo')} />

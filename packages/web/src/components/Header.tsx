@@ -38,7 +38,12 @@ export function Header({ projectId, path }: { projectId: string | null; path: st
       </label>
       <nav aria-label="Sections">
         {links.map((l) => (
-          <a key={l.href} href={l.href} onClick={linkClick} aria-current={path === l.href ? 'page' : undefined}>
+          <a
+            key={l.href}
+            href={l.href}
+            onClick={linkClick}
+            aria-current={path === l.href ? 'page' : undefined}
+          >
             {l.label}
           </a>
         ))}

@@ -66,7 +66,8 @@ export const MediaRow = memo(function MediaRow({ media, onDropTo }: Props) {
       <span role="cell">{media.version}</span>
       <span role="cell">{media.mediaType}</span>
       <span role="cell">
-        <StatusBadge status={media.status} /> <ProcessingBadge state={media.processingState} error={media.processingError} />
+        <StatusBadge status={media.status} />{' '}
+        <ProcessingBadge state={media.processingState} error={media.processingError} />
       </span>
       <span role="cell">{media.author}</span>
       <span role="cell" className="muted">

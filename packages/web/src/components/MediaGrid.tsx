@@ -29,7 +29,14 @@ interface Props {
  * virtualiser's callbacks are stable (an inline `getItemKey` made it rebuild all ~1,400 row
  * measurements on every render).
  */
-export const MediaGrid = memo(function MediaGrid({ rows, view, onDropTo, onNearEnd, onWidth, showEmpty }: Props) {
+export const MediaGrid = memo(function MediaGrid({
+  rows,
+  view,
+  onDropTo,
+  onNearEnd,
+  onWidth,
+  showEmpty,
+}: Props) {
   const scrollRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = scrollRef.current;
@@ -44,10 +51,19 @@ export const MediaGrid = memo(function MediaGrid({ rows, view, onDropTo, onNearE
     };
   }, [onWidth]);
 
-  const estimateSize = useCallback((i: number) => (rows[i]?.kind === 'header' ? HEADER_H : view === 'grid' ? CARD_H : LIST_H), [rows, view]);
+  const estimateSize = useCallback(
+    (i: number) => (rows[i]?.kind === 'header' ? HEADER_H : view === 'grid' ? CARD_H : LIST_H),
+    [rows, view],
+  );
   const getItemKey = useCallback((i: number) => rows[i]?.key ?? i, [rows]);
   const getScrollElement = useCallback(() => scrollRef.current, []);
-  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement, estimateSize, getItemKey, overscan: 2 });
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement,
+    estimateSize,
+    getItemKey,
+    overscan: 2,
+  });
   useEffect(() => virtualizer.measure(), [view, estimateSize, virtualizer]);
 
   const items = virtualizer.getVirtualItems();
@@ -60,17 +76,42 @@ export const MediaGrid = memo(function MediaGrid({ rows, view, onDropTo, onNearE
 
   return (
     <div ref={scrollRef} className="browser-scroll" data-testid="browser-scroll" tabIndex={-1}>
-      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }} role={view === 'list' ? 'table' : 'list'} aria-label="Media">
+      <div
+        style={{ height: virtualizer.getTotalSize(), position: 'relative' }}
+        role={view === 'list' ? 'table' : 'list'}
+        aria-label="Media"
+      >
         {items.map((vi) => (
-          <VirtualRow key={vi.key} row={rows[vi.index]!} start={vi.start} size={vi.size} view={view} onDropTo={onDropTo} />
+          <VirtualRow
+            key={vi.key}
+            row={rows[vi.index]!}
+            start={vi.start}
+            size={vi.size}
+            view={view}
+            onDropTo={onDropTo}
+          />
         ))}
       </div>
-      {rows.length === 0 && showEmpty && <p className="empty">No media yet. Drop files here or use Upload… to add versions to a task.</p>}
+      {rows.length === 0 && showEmpty && (
+        <p className="empty">No media yet. Drop files here or use Upload… to add versions to a task.</p>
+      )}
     </div>
   );
 });
 
-const VirtualRow = memo(function VirtualRow({ row, start, size, view, onDropTo }: { row: Row; start: number; size: number; view: 'grid' | 'list'; onDropTo: DropTo }) {
+const VirtualRow = memo(function VirtualRow({
+  row,
+  start,
+  size,
+  view,
+  onDropTo,
+}: {
+  row: Row;
+  start: number;
+  size: number;
+  view: 'grid' | 'list';
+  onDropTo: DropTo;
+}) {
   const style = { height: size, transform: `translateY(${start}px)` };
   if (row.kind === 'header') {
     return (
@@ -81,7 +122,13 @@ const VirtualRow = memo(function VirtualRow({ row, start, size, view, onDropTo }
   }
   return (
     <div className={view === 'grid' ? 'vrow grid-row' : 'vrow list-row-wrap'} style={style}>
-      {row.items.map((m) => (view === 'grid' ? <MediaCard key={m.id} media={m} onDropTo={onDropTo} /> : <MediaRow key={m.id} media={m} onDropTo={onDropTo} />))}
+      {row.items.map((m) =>
+        view === 'grid' ? (
+          <MediaCard key={m.id} media={m} onDropTo={onDropTo} />
+        ) : (
+          <MediaRow key={m.id} media={m} onDropTo={onDropTo} />
+        ),
+      )}
     </div>
   );
 });

@@ -3,7 +3,9 @@ import { useState } from 'react';
 import type { Annotation } from '../api/index.js';
 import { formatDate } from '../lib/format.js';
 
-export const mentionsIn = (text: string): string[] => [...new Set([...text.matchAll(/(?:^|\s)@([\w.-]+)/g)].map((m) => m[1]!))];
+export const mentionsIn = (text: string): string[] => [
+  ...new Set([...text.matchAll(/(?:^|\s)@([\w.-]+)/g)].map((m) => m[1]!)),
+];
 
 interface Props {
   notes: Annotation[];
@@ -17,11 +19,23 @@ interface Props {
   onResolve: (n: Annotation, resolved: boolean) => Promise<void>;
 }
 
-export function NotesPanel({ notes, selectedId, frameLabel, hasDrawing, composeFrameLabel, onSelect, onAdd, onReply, onResolve }: Props) {
+export function NotesPanel({
+  notes,
+  selectedId,
+  frameLabel,
+  hasDrawing,
+  composeFrameLabel,
+  onSelect,
+  onAdd,
+  onReply,
+  onResolve,
+}: Props) {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const top = notes.filter((n) => !n.parentId).sort((a, b) => (a.frame ?? -1) - (b.frame ?? -1) || a.createdAt.localeCompare(b.createdAt));
+  const top = notes
+    .filter((n) => !n.parentId)
+    .sort((a, b) => (a.frame ?? -1) - (b.frame ?? -1) || a.createdAt.localeCompare(b.createdAt));
   const replies = (id: string) => notes.filter((n) => n.parentId === id);
 
   async function save() {
@@ -73,14 +87,31 @@ export function NotesPanel({ notes, selectedId, frameLabel, hasDrawing, composeF
       <ol className="note-list" aria-label="Notes">
         {top.length === 0 && <li className="muted">No notes yet.</li>}
         {top.map((n) => (
-          <Note key={n.id} note={n} replies={replies(n.id)} selected={n.id === selectedId} frameLabel={frameLabel} onSelect={onSelect} onReply={onReply} onResolve={onResolve} />
+          <Note
+            key={n.id}
+            note={n}
+            replies={replies(n.id)}
+            selected={n.id === selectedId}
+            frameLabel={frameLabel}
+            onSelect={onSelect}
+            onReply={onReply}
+            onResolve={onResolve}
+          />
         ))}
       </ol>
     </div>
   );
 }
 
-function Note({ note, replies, selected, frameLabel, onSelect, onReply, onResolve }: {
+function Note({
+  note,
+  replies,
+  selected,
+  frameLabel,
+  onSelect,
+  onReply,
+  onResolve,
+}: {
   note: Annotation;
   replies: Annotation[];
   selected: boolean;
@@ -91,7 +122,10 @@ function Note({ note, replies, selected, frameLabel, onSelect, onReply, onResolv
 }) {
   const [reply, setReply] = useState<string | null>(null);
   return (
-    <li className={`note ${selected ? 'selected' : ''} ${note.resolved ? 'resolved' : ''}`} data-note-id={note.id}>
+    <li
+      className={`note ${selected ? 'selected' : ''} ${note.resolved ? 'resolved' : ''}`}
+      data-note-id={note.id}
+    >
       <button type="button" className="note-head" onClick={() => onSelect(note)} aria-pressed={selected}>
         <span className="frame">{frameLabel(note.frame)}</span>
         <strong>{note.author}</strong>
@@ -121,7 +155,14 @@ function Note({ note, replies, selected, frameLabel, onSelect, onReply, onResolv
             if (reply.trim()) void onReply(note, reply.trim()).then(() => setReply(null));
           }}
         >
-          <textarea aria-label="Reply" rows={2} value={reply} autoFocus onChange={(e) => setReply(e.target.value)} onKeyDown={(e) => e.stopPropagation()} />
+          <textarea
+            aria-label="Reply"
+            rows={2}
+            value={reply}
+            autoFocus
+            onChange={(e) => setReply(e.target.value)}
+            onKeyDown={(e) => e.stopPropagation()}
+          />
           <button type="submit">Send reply</button>
         </form>
       )}

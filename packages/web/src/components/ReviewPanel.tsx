@@ -3,7 +3,13 @@ import { useEffect, useState } from 'react';
 import { api, type HistoryEntry, type Media } from '../api/index.js';
 import { formatDate } from '../lib/format.js';
 import { linkClick } from '../lib/router.js';
-import { STATUS_LABEL, STATUS_ROUTE, reviewButtons, type StatusOptions, type Workflow } from '../lib/workflow.js';
+import {
+  STATUS_LABEL,
+  STATUS_ROUTE,
+  reviewButtons,
+  type StatusOptions,
+  type Workflow,
+} from '../lib/workflow.js';
 import { StatusBadge } from './StatusBadge.js';
 
 interface Props {
@@ -71,7 +77,13 @@ export function ReviewPanel({ media, onChanged }: Props) {
         )}
       </p>
       <label htmlFor="review-comment">Comment</label>
-      <textarea id="review-comment" rows={2} value={comment} onChange={(e) => setComment(e.target.value)} onKeyDown={(e) => e.stopPropagation()} />
+      <textarea
+        id="review-comment"
+        rows={2}
+        value={comment}
+        onChange={(e) => setComment(e.target.value)}
+        onKeyDown={(e) => e.stopPropagation()}
+      />
       <div className="review-buttons" aria-busy={options === null}>
         {buttons.map((b) => (
           <button
@@ -87,11 +99,13 @@ export function ReviewPanel({ media, onChanged }: Props) {
           </button>
         ))}
       </div>
-      {buttons.filter((b) => b.reason).map((b) => (
-        <p key={b.action} id={`why-${b.action}`} className="muted small">
-          {b.label}: {b.reason}
-        </p>
-      ))}
+      {buttons
+        .filter((b) => b.reason)
+        .map((b) => (
+          <p key={b.action} id={`why-${b.action}`} className="muted small">
+            {b.label}: {b.reason}
+          </p>
+        ))}
       {hidden.length > 0 && <p className="muted small">{hidden.join(' ')}</p>}
       {error && (
         <p className="error" role="alert">
@@ -102,10 +116,17 @@ export function ReviewPanel({ media, onChanged }: Props) {
       <ol className="versions">
         {versions.map((v) => (
           <li key={v.id}>
-            <a href={`/m/${encodeURIComponent(v.id)}`} onClick={linkClick} aria-current={v.id === media.id ? 'page' : undefined}>
+            <a
+              href={`/m/${encodeURIComponent(v.id)}`}
+              onClick={linkClick}
+              aria-current={v.id === media.id ? 'page' : undefined}
+            >
               {v.version}
             </a>{' '}
-            <StatusBadge status={v.status} /> <span className="muted">{v.author} · {formatDate(v.createdAt)}</span>
+            <StatusBadge status={v.status} />{' '}
+            <span className="muted">
+              {v.author} · {formatDate(v.createdAt)}
+            </span>
           </li>
         ))}
       </ol>
@@ -123,7 +144,8 @@ export function ReviewPanel({ media, onChanged }: Props) {
         {history.length === 0 && <li className="muted">No changes yet.</li>}
         {history.map((h) => (
           <li key={h.id}>
-            <span className="muted">{formatDate(h.at)}</span> <strong>{h.actor}</strong> {h.action.replace(/_/g, ' ')}
+            <span className="muted">{formatDate(h.at)}</span> <strong>{h.actor}</strong>{' '}
+            {h.action.replace(/_/g, ' ')}
             {h.from || h.to ? ` ${h.from ?? ''} → ${h.to ?? ''}` : ''}
             {h.comment ? <q> {h.comment}</q> : null}
           </li>

@@ -39,7 +39,16 @@ export interface StageProps {
   className?: string;
 }
 
-export function Stage({ viewport, onViewport, channel, panEnabled, children, overlay, label, className }: StageProps) {
+export function Stage({
+  viewport,
+  onViewport,
+  channel,
+  panEnabled,
+  children,
+  overlay,
+  label,
+  className,
+}: StageProps) {
   const ref = useRef<HTMLDivElement>(null);
   const vpRef = useRef(viewport);
   vpRef.current = viewport;
@@ -95,7 +104,12 @@ export function Stage({ viewport, onViewport, channel, panEnabled, children, ove
         setDrag({ x: e.clientX, y: e.clientY, panX: viewport.panX, panY: viewport.panY });
       }}
       onPointerMove={(e) => {
-        if (drag) onViewport({ ...vpRef.current, panX: drag.panX + e.clientX - drag.x, panY: drag.panY + e.clientY - drag.y });
+        if (drag)
+          onViewport({
+            ...vpRef.current,
+            panX: drag.panX + e.clientX - drag.x,
+            panY: drag.panY + e.clientY - drag.y,
+          });
       }}
       onPointerUp={() => setDrag(null)}
       onDoubleClick={() => panEnabled && onViewport({ ...vpRef.current, zoom: 1, panX: 0, panY: 0 })}

@@ -22,5 +22,15 @@ export function Thumb({ media, width, height }: { media: Media; width: number; h
       </div>
     );
   }
-  return <img className="thumb" src={url} alt="" width={width} height={height} decoding="async" onError={() => setFailed(true)} />;
+  return (
+    <img
+      className="thumb"
+      src={url}
+      alt=""
+      width={width}
+      height={height}
+      decoding="async"
+      onError={() => setFailed(true)}
+    />
+  );
 }

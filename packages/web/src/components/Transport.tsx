@@ -21,25 +21,65 @@ export function Transport({ player, fps, frameCount, startFrame, dropFrame, mark
   return (
     <div className="transport">
       <div className="controls" role="toolbar" aria-label="Playback">
-        <button type="button" onClick={player.first} title="First frame (Home)" aria-label="First frame" aria-keyshortcuts="Home">
+        <button
+          type="button"
+          onClick={player.first}
+          title="First frame (Home)"
+          aria-label="First frame"
+          aria-keyshortcuts="Home"
+        >
           |◀
         </button>
-        <button type="button" onClick={() => player.step(-1)} title="Previous frame (←)" aria-label="Previous frame" aria-keyshortcuts="ArrowLeft">
+        <button
+          type="button"
+          onClick={() => player.step(-1)}
+          title="Previous frame (←)"
+          aria-label="Previous frame"
+          aria-keyshortcuts="ArrowLeft"
+        >
           ◀▮
         </button>
-        <button type="button" onClick={player.toggle} aria-label={player.playing ? 'Pause' : 'Play'} title="Play/pause (Space)" aria-keyshortcuts="Space">
+        <button
+          type="button"
+          onClick={player.toggle}
+          aria-label={player.playing ? 'Pause' : 'Play'}
+          title="Play/pause (Space)"
+          aria-keyshortcuts="Space"
+        >
           {player.playing ? '❚❚' : '▶'}
         </button>
-        <button type="button" onClick={() => player.step(1)} title="Next frame (→)" aria-label="Next frame" aria-keyshortcuts="ArrowRight">
+        <button
+          type="button"
+          onClick={() => player.step(1)}
+          title="Next frame (→)"
+          aria-label="Next frame"
+          aria-keyshortcuts="ArrowRight"
+        >
           ▮▶
         </button>
-        <button type="button" onClick={player.last} title="Last frame (End)" aria-label="Last frame" aria-keyshortcuts="End">
+        <button
+          type="button"
+          onClick={player.last}
+          title="Last frame (End)"
+          aria-label="Last frame"
+          aria-keyshortcuts="End"
+        >
           ▶|
         </button>
-        <button type="button" onClick={() => player.setIn(player.frame)} title="Set in point (I)" aria-keyshortcuts="I">
+        <button
+          type="button"
+          onClick={() => player.setIn(player.frame)}
+          title="Set in point (I)"
+          aria-keyshortcuts="I"
+        >
           In
         </button>
-        <button type="button" onClick={() => player.setOut(player.frame)} title="Set out point (O)" aria-keyshortcuts="O">
+        <button
+          type="button"
+          onClick={() => player.setOut(player.frame)}
+          title="Set out point (O)"
+          aria-keyshortcuts="O"
+        >
           Out
         </button>
         <button
@@ -54,7 +94,8 @@ export function Transport({ player, fps, frameCount, startFrame, dropFrame, mark
           Clear in/out
         </button>
         <label className="check">
-          <input type="checkbox" checked={player.loop} onChange={(e) => player.setLoop(e.target.checked)} /> Loop (L)
+          <input type="checkbox" checked={player.loop} onChange={(e) => player.setLoop(e.target.checked)} />{' '}
+          Loop (L)
         </label>
         <span className="spacer" />
         <output className="frame-counter" data-testid="frame-counter" aria-label="Frame">
@@ -81,7 +122,13 @@ export function Transport({ player, fps, frameCount, startFrame, dropFrame, mark
         onPointerMove={(e) => e.buttons === 1 && scrub(e)}
       >
         {(player.inPoint !== null || player.outPoint !== null) && (
-          <div className="inout" style={{ left: pct(player.inPoint ?? 0), right: `calc(100% - ${pct(player.outPoint ?? frameCount - 1)})` }} />
+          <div
+            className="inout"
+            style={{
+              left: pct(player.inPoint ?? 0),
+              right: `calc(100% - ${pct(player.outPoint ?? frameCount - 1)})`,
+            }}
+          />
         )}
         {markers.map((m) => (
           <button

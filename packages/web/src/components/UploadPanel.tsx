@@ -36,7 +36,10 @@ export function UploadPanel({ projectId, tasks, taskId, dropped, onTaskChange, o
   const rowsRef = useRef(rows);
   rowsRef.current = rows;
 
-  const patch = useCallback((key: string, p: Partial<Row>) => setRows((rs) => rs.map((r) => (r.key === key ? { ...r, ...p } : r))), []);
+  const patch = useCallback(
+    (key: string, p: Partial<Row>) => setRows((rs) => rs.map((r) => (r.key === key ? { ...r, ...p } : r))),
+    [],
+  );
 
   const add = useCallback((files: DroppedFile[]) => {
     const named = files.map((f) => ({ ...f, name: f.file.name, size: f.file.size }));
@@ -44,7 +47,8 @@ export function UploadPanel({ projectId, tasks, taskId, dropped, onTaskChange, o
     setRows((rs) => [
       ...rs,
       ...items.map((item, i): Row => {
-        const label = item.kind === 'file' ? item.file.path : `${item.pattern} (${item.frames.length} frames)`;
+        const label =
+          item.kind === 'file' ? item.file.path : `${item.pattern} (${item.frames.length} frames)`;
         const missing = item.kind === 'sequence' ? missingFrames(item.frames.map((f) => f.frame)) : [];
         return {
           key: `${Date.now()}-${i}-${label}`,
@@ -55,7 +59,9 @@ export function UploadPanel({ projectId, tasks, taskId, dropped, onTaskChange, o
           processing: null,
           mediaId: null,
           error: null,
-          warning: missing.length ? `${missing.length} missing frame(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}` : null,
+          warning: missing.length
+            ? `${missing.length} missing frame(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`
+            : null,
         };
       }),
     ]);
@@ -72,7 +78,10 @@ export function UploadPanel({ projectId, tasks, taskId, dropped, onTaskChange, o
         const row = rowsRef.current.find((r) => r.mediaId === ev.mediaId);
         if (!row) return;
         if (typeof ev.progress === 'number') patch(row.key, { processing: ev.progress });
-        const state = ev.type === 'processing.finished' || ev.type === 'processing.failed' || ev.type === 'job.failed' ? ev.state : undefined;
+        const state =
+          ev.type === 'processing.finished' || ev.type === 'processing.failed' || ev.type === 'job.failed'
+            ? ev.state
+            : undefined;
         if (state === 'failed') patch(row.key, { state: 'failed', error: ev.error ?? 'processing failed' });
         else if (state === 'ready' || state === 'completed') {
           patch(row.key, { state: 'ready', processing: 1 });
@@ -103,7 +112,10 @@ export function UploadPanel({ projectId, tasks, taskId, dropped, onTaskChange, o
       if (id) void poll(row.key, id);
     } catch (e) {
       const err = e as Error;
-      patch(row.key, err.name === 'AbortError' ? { state: 'paused' } : { state: 'failed', error: err.message });
+      patch(
+        row.key,
+        err.name === 'AbortError' ? { state: 'paused' } : { state: 'failed', error: err.message },
+      );
     }
   }
 
@@ -130,7 +142,10 @@ export function UploadPanel({ projectId, tasks, taskId, dropped, onTaskChange, o
     }
   }
 
-  const startAll = () => rows.filter((r) => r.state === 'queued' || r.state === 'paused' || r.state === 'failed').forEach((r) => void start(r));
+  const startAll = () =>
+    rows
+      .filter((r) => r.state === 'queued' || r.state === 'paused' || r.state === 'failed')
+      .forEach((r) => void start(r));
 
   return (
     <section className="upload-panel card" aria-label="Upload">
@@ -154,7 +169,12 @@ export function UploadPanel({ projectId, tasks, taskId, dropped, onTaskChange, o
         </label>
         <label>
           Sequence fps
-          <input value={fps} onChange={(e) => setFps(e.target.value)} size={8} aria-label="Frame rate for image sequences" />
+          <input
+            value={fps}
+            onChange={(e) => setFps(e.target.value)}
+            size={8}
+            aria-label="Frame rate for image sequences"
+          />
         </label>
         <label className="file-btn">
           Add files…
@@ -162,9 +182,21 @@ export function UploadPanel({ projectId, tasks, taskId, dropped, onTaskChange, o
         </label>
         <label className="file-btn">
           Add folder…
-          <input type="file" multiple {...{ webkitdirectory: '' }} onChange={(e) => add(filesFromInput(e.target.files))} />
+          <input
+            type="file"
+            multiple
+            {...{ webkitdirectory: '' }}
+            onChange={(e) => add(filesFromInput(e.target.files))}
+          />
         </label>
-        <button type="button" className="primary" onClick={startAll} disabled={!rows.some((r) => r.state !== 'ready' && r.state !== 'uploading' && r.state !== 'processing')}>
+        <button
+          type="button"
+          className="primary"
+          onClick={startAll}
+          disabled={
+            !rows.some((r) => r.state !== 'ready' && r.state !== 'uploading' && r.state !== 'processing')
+          }
+        >
           Start upload
         </button>
         <button type="button" onClick={onClose} aria-label="Close upload panel">
@@ -172,7 +204,8 @@ export function UploadPanel({ projectId, tasks, taskId, dropped, onTaskChange, o
         </button>
       </div>
       <p id="task-help" className="muted">
-        Drop files, folders or numbered frames (shot.1001.exr…) here or onto a task. Frames of one sequence upload as one version.
+        Drop files, folders or numbered frames (shot.1001.exr…) here or onto a task. Frames of one sequence
+        upload as one version.
       </p>
       <ul className="upload-list" aria-live="polite">
         {rows.map((r) => (
@@ -180,10 +213,18 @@ export function UploadPanel({ projectId, tasks, taskId, dropped, onTaskChange, o
             <span className="name" title={r.label}>
               {r.label}
             </span>
-            <span className="size muted">{formatBytes(r.item.kind === 'file' ? r.item.file.size : r.item.size)}</span>
+            <span className="size muted">
+              {formatBytes(r.item.kind === 'file' ? r.item.file.size : r.item.size)}
+            </span>
             <progress
               max={1}
-              value={r.state === 'processing' || r.state === 'ready' ? (r.processing ?? (r.state === 'ready' ? 1 : undefined)) : r.progress ? r.progress.sent / Math.max(1, r.progress.total) : 0}
+              value={
+                r.state === 'processing' || r.state === 'ready'
+                  ? (r.processing ?? (r.state === 'ready' ? 1 : undefined))
+                  : r.progress
+                    ? r.progress.sent / Math.max(1, r.progress.total)
+                    : 0
+              }
               aria-label={`${r.label} ${r.state}`}
             />
             <span className="stat">

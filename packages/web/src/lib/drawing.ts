@@ -56,7 +56,9 @@ export interface Rect {
   height: number;
 }
 
-export function fitScale(v: Pick<Viewport, 'containerWidth' | 'containerHeight' | 'imageWidth' | 'imageHeight'>): number {
+export function fitScale(
+  v: Pick<Viewport, 'containerWidth' | 'containerHeight' | 'imageWidth' | 'imageHeight'>,
+): number {
   if (v.imageWidth <= 0 || v.imageHeight <= 0) return 1;
   return Math.min(v.containerWidth / v.imageWidth, v.containerHeight / v.imageHeight);
 }
@@ -71,7 +73,12 @@ export function imageRect(v: Viewport): Rect {
   const s = fitScale(v) * v.zoom;
   const width = v.imageWidth * s;
   const height = v.imageHeight * s;
-  return { x: (v.containerWidth - width) / 2 + v.panX, y: (v.containerHeight - height) / 2 + v.panY, width, height };
+  return {
+    x: (v.containerWidth - width) / 2 + v.panX,
+    y: (v.containerHeight - height) / 2 + v.panY,
+    width,
+    height,
+  };
 }
 
 /** Container-relative pointer position → normalised image coordinates (may fall outside 0–1). */
@@ -189,7 +196,11 @@ export function finishShape(shape: Shape): Shape | null {
 }
 
 /** The two back points of an arrow head at `to`, in the same (pixel) space as the inputs. */
-export function arrowHead(from: [number, number], to: [number, number], size: number): [[number, number], [number, number]] {
+export function arrowHead(
+  from: [number, number],
+  to: [number, number],
+  size: number,
+): [[number, number], [number, number]] {
   const angle = Math.atan2(to[1] - from[1], to[0] - from[0]);
   const spread = Math.PI / 7;
   return [
@@ -212,7 +223,12 @@ function distToSegment(px: number, py: number, ax: number, ay: number, bx: numbe
  * Distance in image pixels from a point (normalised) to a shape's outline (for boxes and
  * ellipses the outline, so erasing inside a big rectangle does not remove it).
  */
-export function distanceToShape(shape: Shape, at: [number, number], imageWidth: number, imageHeight: number): number {
+export function distanceToShape(
+  shape: Shape,
+  at: [number, number],
+  imageWidth: number,
+  imageHeight: number,
+): number {
   const sx = imageWidth;
   const sy = imageHeight;
   const px = at[0] * sx;
@@ -231,9 +247,19 @@ export function distanceToShape(shape: Shape, at: [number, number], imageWidth: 
     }
     case 'line':
     case 'arrow':
-      return distToSegment(px, py, shape.from[0] * sx, shape.from[1] * sy, shape.to[0] * sx, shape.to[1] * sy);
+      return distToSegment(
+        px,
+        py,
+        shape.from[0] * sx,
+        shape.from[1] * sy,
+        shape.to[0] * sx,
+        shape.to[1] * sy,
+      );
     case 'rect': {
-      const x0 = shape.x * sx, y0 = shape.y * sy, x1 = (shape.x + shape.w) * sx, y1 = (shape.y + shape.h) * sy;
+      const x0 = shape.x * sx,
+        y0 = shape.y * sy,
+        x1 = (shape.x + shape.w) * sx,
+        y1 = (shape.y + shape.h) * sy;
       return Math.min(
         distToSegment(px, py, x0, y0, x1, y0),
         distToSegment(px, py, x1, y0, x1, y1),
@@ -258,15 +284,27 @@ export function distanceToShape(shape: Shape, at: [number, number], imageWidth: 
     case 'text': {
       const h = shape.size * sy;
       const w = Math.max(1, shape.text.length) * h * 0.6;
-      const x0 = shape.x * sx, y0 = shape.y * sy - h;
+      const x0 = shape.x * sx,
+        y0 = shape.y * sy - h;
       const inside = px >= x0 && px <= x0 + w && py >= y0 && py <= y0 + h * 1.2;
-      return inside ? 0 : Math.min(distToSegment(px, py, x0, y0, x0 + w, y0), distToSegment(px, py, x0, y0 + h, x0 + w, y0 + h));
+      return inside
+        ? 0
+        : Math.min(
+            distToSegment(px, py, x0, y0, x0 + w, y0),
+            distToSegment(px, py, x0, y0 + h, x0 + w, y0 + h),
+          );
     }
   }
 }
 
 /** Index of the top-most shape under the point within `tolerance` image pixels (plus half its stroke), or -1. */
-export function hitTest(shapes: readonly Shape[], at: [number, number], imageWidth: number, imageHeight: number, tolerance: number): number {
+export function hitTest(
+  shapes: readonly Shape[],
+  at: [number, number],
+  imageWidth: number,
+  imageHeight: number,
+  tolerance: number,
+): number {
   for (let i = shapes.length - 1; i >= 0; i--) {
     const s = shapes[i]!;
     const half = (s.width * imageHeight) / 2;
@@ -276,7 +314,13 @@ export function hitTest(shapes: readonly Shape[], at: [number, number], imageWid
 }
 
 /** Shapes left after erasing everything the eraser point touches. */
-export function erase(shapes: readonly Shape[], at: [number, number], imageWidth: number, imageHeight: number, tolerance: number): Shape[] {
+export function erase(
+  shapes: readonly Shape[],
+  at: [number, number],
+  imageWidth: number,
+  imageHeight: number,
+  tolerance: number,
+): Shape[] {
   const i = hitTest(shapes, at, imageWidth, imageHeight, tolerance);
   return i < 0 ? [...shapes] : shapes.filter((_, j) => j !== i);
 }
@@ -296,9 +340,13 @@ export const undoPush = <T>(s: UndoState<T>, next: T, limit = 200): UndoState<T>
   future: [],
 });
 export const undo = <T>(s: UndoState<T>): UndoState<T> =>
-  s.past.length === 0 ? s : { past: s.past.slice(0, -1), present: s.past[s.past.length - 1]!, future: [s.present, ...s.future] };
+  s.past.length === 0
+    ? s
+    : { past: s.past.slice(0, -1), present: s.past[s.past.length - 1]!, future: [s.present, ...s.future] };
 export const redo = <T>(s: UndoState<T>): UndoState<T> =>
-  s.future.length === 0 ? s : { past: [...s.past, s.present], present: s.future[0]!, future: s.future.slice(1) };
+  s.future.length === 0
+    ? s
+    : { past: [...s.past, s.present], present: s.future[0]!, future: s.future.slice(1) };
 
 // ---------------------------------------------------------------- wire format (core's domain/drawing.ts)
 
@@ -340,15 +388,37 @@ export function toWireDrawing(d: Drawing): WireDrawing {
         shapes.push({ type: s.kind, ...base, from: wp(s.from[0], s.from[1]), to: wp(s.to[0], s.to[1]) });
         break;
       case 'rect': {
-        const x0 = r5(s.x), y0 = r5(s.y);
-        shapes.push({ type: 'rect', ...base, x: x0, y: y0, w: r5(r5(s.x + s.w) - x0), h: r5(r5(s.y + s.h) - y0) });
+        const x0 = r5(s.x),
+          y0 = r5(s.y);
+        shapes.push({
+          type: 'rect',
+          ...base,
+          x: x0,
+          y: y0,
+          w: r5(r5(s.x + s.w) - x0),
+          h: r5(r5(s.y + s.h) - y0),
+        });
         break;
       }
       case 'ellipse':
-        shapes.push({ type: 'ellipse', ...base, cx: r5(s.x + s.w / 2), cy: r5(s.y + s.h / 2), rx: r5(Math.abs(s.w) / 2), ry: r5(Math.abs(s.h) / 2) });
+        shapes.push({
+          type: 'ellipse',
+          ...base,
+          cx: r5(s.x + s.w / 2),
+          cy: r5(s.y + s.h / 2),
+          rx: r5(Math.abs(s.w) / 2),
+          ry: r5(Math.abs(s.h) / 2),
+        });
         break;
       case 'text':
-        shapes.push({ type: 'text', ...base, x: r5(s.x), y: r5(s.y), text: s.text.slice(0, 2000), size: Math.min(0.5, Math.max(0.005, s.size)) });
+        shapes.push({
+          type: 'text',
+          ...base,
+          x: r5(s.x),
+          y: r5(s.y),
+          text: s.text.slice(0, 2000),
+          size: Math.min(0.5, Math.max(0.005, s.size)),
+        });
         break;
     }
   }
@@ -377,10 +447,13 @@ export function parseDrawing(value: unknown): Drawing | null {
     const width = isNum(s.width) ? s.width : 0.004;
     const kind = (s.type ?? s.kind) as string;
     if (kind === 'freehand' || kind === 'pen') {
-      const pts = Array.isArray(s.points) ? (s.points as unknown[]).map(readPoint).filter((p): p is Point => p !== null) : [];
+      const pts = Array.isArray(s.points)
+        ? (s.points as unknown[]).map(readPoint).filter((p): p is Point => p !== null)
+        : [];
       if (pts.length) shapes.push({ kind: 'pen', color, width, points: pts });
     } else if (kind === 'line' || kind === 'arrow') {
-      const from = readPoint(s.from), to = readPoint(s.to);
+      const from = readPoint(s.from),
+        to = readPoint(s.to);
       if (from && to) shapes.push({ kind, color, width, from: [from[0], from[1]], to: [to[0], to[1]] });
     } else if (kind === 'rect' && isNum(s.x) && isNum(s.y) && isNum(s.w) && isNum(s.h)) {
       shapes.push({ kind, color, width, x: s.x, y: s.y, w: s.w, h: s.h });

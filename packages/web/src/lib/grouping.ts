@@ -52,7 +52,11 @@ export function latestPerTask(media: readonly Media[]): Media[] {
  * Flattens media into rows: one header per episode/sequence/shot group, then the items in rows
  * of `columns` (1 for the list view). Groups are sorted by name, items by task then version desc.
  */
-export function buildRows(media: readonly Media[], tasks: ReadonlyMap<string, ParsedTask>, columns: number): Row[] {
+export function buildRows(
+  media: readonly Media[],
+  tasks: ReadonlyMap<string, ParsedTask>,
+  columns: number,
+): Row[] {
   const groups = new Map<string, Media[]>();
   for (const m of media) {
     const key = groupKey(tasks.get(m.taskId) ?? parseTaskId(m.taskId));
@@ -64,13 +68,18 @@ export function buildRows(media: readonly Media[], tasks: ReadonlyMap<string, Pa
   const keys = [...groups.keys()].sort();
   const cols = Math.max(1, columns);
   for (const key of keys) {
-    const list = groups.get(key)!.sort((a, b) => a.taskId.localeCompare(b.taskId) || b.versionNumber - a.versionNumber);
+    const list = groups
+      .get(key)!
+      .sort((a, b) => a.taskId.localeCompare(b.taskId) || b.versionNumber - a.versionNumber);
     rows.push({ kind: 'header', key: `h:${key}`, level: 0, label: key, count: list.length });
-    for (let i = 0; i < list.length; i += cols) rows.push({ kind: 'items', key: `i:${key}:${i}`, items: list.slice(i, i + cols) });
+    for (let i = 0; i < list.length; i += cols)
+      rows.push({ kind: 'items', key: `i:${key}:${i}`, items: list.slice(i, i + cols) });
   }
   return rows;
 }
 
 export function taskMap(tasks: readonly Task[]): Map<string, ParsedTask> {
-  return new Map(tasks.map((t) => [t.id, { episode: t.episode, sequence: t.sequence, shot: t.shot, step: t.step }]));
+  return new Map(
+    tasks.map((t) => [t.id, { episode: t.episode, sequence: t.sequence, shot: t.shot, step: t.step }]),
+  );
 }

@@ -1,7 +1,12 @@
 /** Paints drawings on a 2D canvas through the viewport transform. */
 import { arrowHead, imageRect, toView, type Shape, type Viewport } from './drawing.js';
 
-export function paintShapes(ctx: CanvasRenderingContext2D, shapes: readonly Shape[], v: Viewport, dpr: number): void {
+export function paintShapes(
+  ctx: CanvasRenderingContext2D,
+  shapes: readonly Shape[],
+  v: Viewport,
+  dpr: number,
+): void {
   const rect = imageRect(v);
   ctx.save();
   ctx.scale(dpr, dpr);
@@ -60,7 +65,15 @@ export function paintShapes(ctx: CanvasRenderingContext2D, shapes: readonly Shap
       case 'ellipse': {
         const [cx, cy] = toView(s.x + s.w / 2, s.y + s.h / 2, v);
         ctx.beginPath();
-        ctx.ellipse(cx, cy, Math.abs((s.w * rect.width) / 2), Math.abs((s.h * rect.height) / 2), 0, 0, Math.PI * 2);
+        ctx.ellipse(
+          cx,
+          cy,
+          Math.abs((s.w * rect.width) / 2),
+          Math.abs((s.h * rect.height) / 2),
+          0,
+          0,
+          Math.PI * 2,
+        );
         ctx.stroke();
         break;
       }

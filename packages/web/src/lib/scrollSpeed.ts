@@ -25,7 +25,10 @@ function set(next: boolean): void {
  * the count of calm frames so far, returns the next state. Counting frames rather than
  * milliseconds keeps a stalled frame (a busy machine) from looking like a slow scroll.
  */
-export function nextSpeedState(state: { fast: boolean; calm: number }, dy: number): { fast: boolean; calm: number } {
+export function nextSpeedState(
+  state: { fast: boolean; calm: number },
+  dy: number,
+): { fast: boolean; calm: number } {
   if (Math.abs(dy) > FAST_PX_PER_FRAME) return { fast: true, calm: 0 };
   const calm = state.calm + 1;
   return { fast: state.fast && calm < SETTLE_FRAMES, calm };

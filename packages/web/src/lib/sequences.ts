@@ -45,7 +45,12 @@ export function groupSequences<F extends NamedFile>(files: readonly F[]): Upload
     }
     const [prefix, pad, ext] = key.split('\u0000') as [string, string, string];
     frames.sort((a, b) => a.frame - b.frame);
-    out.push({ kind: 'sequence', pattern: `${prefix}${'#'.repeat(Number(pad))}${ext}`, frames, size: frames.reduce((s, f) => s + f.file.size, 0) });
+    out.push({
+      kind: 'sequence',
+      pattern: `${prefix}${'#'.repeat(Number(pad))}${ext}`,
+      frames,
+      size: frames.reduce((s, f) => s + f.file.size, 0),
+    });
   }
   for (const file of singles) out.push({ kind: 'file', file });
   return out.sort((a, b) => label(a).localeCompare(label(b)));

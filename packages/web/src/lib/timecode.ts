@@ -28,7 +28,15 @@ export function parseFps(value: string | number | null | undefined): Rational | 
   if (value === null || value === undefined || value === '') return null;
   if (typeof value === 'string' && value.includes('/')) {
     const [n, d] = value.split('/').map((s) => Number(s.trim()));
-    if (n === undefined || d === undefined || !Number.isInteger(n) || !Number.isInteger(d) || n <= 0 || d <= 0) return null;
+    if (
+      n === undefined ||
+      d === undefined ||
+      !Number.isInteger(n) ||
+      !Number.isInteger(d) ||
+      n <= 0 ||
+      d <= 0
+    )
+      return null;
     const g = gcd(n, d);
     return { num: n / g, den: d / g };
   }
@@ -96,7 +104,10 @@ export function timecodeToFrame(tc: string, fps: Rational, dropFrame?: boolean):
   if (!m) throw new SyntaxError(`not a timecode: ${tc}`);
   const [, neg, h, mi, s, sep, fr] = m;
   const nominal = nominalFps(fps);
-  const hh = Number(h), mm = Number(mi), ss = Number(s), ff = Number(fr);
+  const hh = Number(h),
+    mm = Number(mi),
+    ss = Number(s),
+    ff = Number(fr);
   if (mm > 59 || ss > 59 || ff >= nominal) throw new RangeError(`timecode out of range: ${tc}`);
   const df = (dropFrame ?? (sep === ';' || sep === '.')) && supportsDropFrame(fps);
   let frames = (hh * 3600 + mm * 60 + ss) * nominal + ff;
@@ -156,9 +167,11 @@ export function mediaTiming(
   const fps = own ?? parseFps(projectDefaultFps ?? null) ?? { num: 24, den: 1 };
   const tc = typeof m['timecode'] === 'string' ? m['timecode'] : '';
   const dropFrame = supportsDropFrame(fps) && /[;.,]\d+$/.test(tc);
-  const start = media.mediaType === 'sequence' && Number.isSafeInteger(m['frameStart']) ? (m['frameStart'] as number) : 0;
+  const start =
+    media.mediaType === 'sequence' && Number.isSafeInteger(m['frameStart']) ? (m['frameStart'] as number) : 0;
   let count = Number.isSafeInteger(m['frameCount']) ? (m['frameCount'] as number) : 0;
-  if (!count && media.mediaType === 'sequence' && Number.isSafeInteger(m['frameEnd'])) count = (m['frameEnd'] as number) - start + 1;
+  if (!count && media.mediaType === 'sequence' && Number.isSafeInteger(m['frameEnd']))
+    count = (m['frameEnd'] as number) - start + 1;
   if (!count && typeof m['duration'] === 'number') count = frameCountFromDuration(m['duration'], fps);
   return { fps, fpsGuessed: own === null, dropFrame, frameStart: start, frameCount: Math.max(1, count) };
 }

@@ -36,7 +36,12 @@ function mediaIdFrom(headers: (name: string) => string | null | undefined): stri
   return headers('montu-media-id') ?? headers('x-montu-media-id') ?? null;
 }
 
-export function uploadFile(file: File, target: UploadTarget, onProgress: OnProgress, signal: AbortSignal): Promise<string | null> {
+export function uploadFile(
+  file: File,
+  target: UploadTarget,
+  onProgress: OnProgress,
+  signal: AbortSignal,
+): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const report = meter(file.size, onProgress);
     let mediaId: string | null = null;
@@ -117,13 +122,19 @@ export async function uploadSequence(
   const worker = async (): Promise<void> => {
     for (let f = queue.shift(); f; f = queue.shift()) {
       if (signal.aborted) throw new DOMException('Upload paused', 'AbortError');
-      const res = await fetch(`${api.uploadsUrl}/sequences/${encodeURIComponent(uploadId)}/frames/${f.frame}`, {
-        method: 'PUT',
-        body: f.file.file,
-        headers: { 'content-type': 'application/octet-stream', ...(getCsrfToken() ? { 'x-csrf-token': getCsrfToken()! } : {}) },
-        credentials: 'same-origin',
-        signal,
-      });
+      const res = await fetch(
+        `${api.uploadsUrl}/sequences/${encodeURIComponent(uploadId)}/frames/${f.frame}`,
+        {
+          method: 'PUT',
+          body: f.file.file,
+          headers: {
+            'content-type': 'application/octet-stream',
+            ...(getCsrfToken() ? { 'x-csrf-token': getCsrfToken()! } : {}),
+          },
+          credentials: 'same-origin',
+          signal,
+        },
+      );
       if (!res.ok) {
         const p = (await res.json().catch(() => ({}))) as { detail?: string };
         throw new Error(`frame ${f.frame}: ${p.detail ?? res.statusText}`);

@@ -28,17 +28,33 @@ export interface Player extends PlayerState {
 }
 
 type FrameCallbackVideo = HTMLVideoElement & {
-  requestVideoFrameCallback?: (cb: (now: number, meta: { mediaTime: number; presentedFrames: number }) => void) => number;
+  requestVideoFrameCallback?: (
+    cb: (now: number, meta: { mediaTime: number; presentedFrames: number }) => void,
+  ) => number;
   cancelVideoFrameCallback?: (id: number) => void;
 };
 
-export function usePlayer(video: HTMLVideoElement | null, fps: Rational, frameCount: number, initialFrame = 0): Player {
-  const [state, setState] = useState<PlayerState>({ frame: initialFrame, playing: false, inPoint: null, outPoint: null, loop: true });
+export function usePlayer(
+  video: HTMLVideoElement | null,
+  fps: Rational,
+  frameCount: number,
+  initialFrame = 0,
+): Player {
+  const [state, setState] = useState<PlayerState>({
+    frame: initialFrame,
+    playing: false,
+    inPoint: null,
+    outPoint: null,
+    loop: true,
+  });
   const stateRef = useRef(state);
   stateRef.current = state;
   const target = useRef<number | null>(null);
 
-  const setFrame = useCallback((frame: number) => setState((s) => (s.frame === frame ? s : { ...s, frame })), []);
+  const setFrame = useCallback(
+    (frame: number) => setState((s) => (s.frame === frame ? s : { ...s, frame })),
+    [],
+  );
 
   useEffect(() => {
     const v = video as FrameCallbackVideo | null;

@@ -44,7 +44,9 @@ export const ACTION_LABEL: Record<string, string> = {
 };
 
 /** The server's status-change routes, by target status (`POST /media/:id/<path>`). */
-export const STATUS_ROUTE: Partial<Record<ApprovalStatus, 'submit' | 'approve' | 'reject' | 'request-changes'>> = {
+export const STATUS_ROUTE: Partial<
+  Record<ApprovalStatus, 'submit' | 'approve' | 'reject' | 'request-changes'>
+> = {
   pending_review: 'submit',
   approved: 'approve',
   rejected: 'reject',
@@ -67,7 +69,10 @@ const article = (role: Role): string => (role === 'artist' || role === 'admin' ?
  * Buttons from the server's status options (enabled), plus, when the workflow is known, the
  * role's other actions (disabled with the reason) and a line for each action only other roles have.
  */
-export function reviewButtons(options: StatusOptions, workflow: Workflow | null): { buttons: ReviewButton[]; hidden: string[] } {
+export function reviewButtons(
+  options: StatusOptions,
+  workflow: Workflow | null,
+): { buttons: ReviewButton[]; hidden: string[] } {
   const { status, role } = options;
   const buttons: ReviewButton[] = [];
   const hidden: string[] = [];
@@ -76,17 +81,33 @@ export function reviewButtons(options: StatusOptions, workflow: Workflow | null)
     if (seen.has(t.action)) continue;
     seen.add(t.action);
     const route = STATUS_ROUTE[t.to];
-    buttons.push({ action: t.action, to: t.to, label: labelOf(t.action), enabled: !!route, reason: route ? null : `The server has no route to set ${STATUS_LABEL[t.to] ?? t.to}.` });
+    buttons.push({
+      action: t.action,
+      to: t.to,
+      label: labelOf(t.action),
+      enabled: !!route,
+      reason: route ? null : `The server has no route to set ${STATUS_LABEL[t.to] ?? t.to}.`,
+    });
   }
   for (const t of workflow?.transitions ?? []) {
     if (seen.has(t.action)) continue;
     seen.add(t.action);
     const label = labelOf(t.action);
-    const mayAct = role === 'admin' || (role !== null && workflow!.transitions.some((u) => u.action === t.action && u.roles.includes(role)));
+    const mayAct =
+      role === 'admin' ||
+      (role !== null && workflow!.transitions.some((u) => u.action === t.action && u.roles.includes(role)));
     if (mayAct) {
-      buttons.push({ action: t.action, to: t.to, label, enabled: false, reason: `Not possible while the version is ${(STATUS_LABEL[status] ?? status).toLowerCase()}.` });
+      buttons.push({
+        action: t.action,
+        to: t.to,
+        label,
+        enabled: false,
+        reason: `Not possible while the version is ${(STATUS_LABEL[status] ?? status).toLowerCase()}.`,
+      });
     } else {
-      hidden.push(`${label} needs the ${t.roles.join(' or ')} role${role ? ` (you are ${article(role)} ${role})` : ''}.`);
+      hidden.push(
+        `${label} needs the ${t.roles.join(' or ')} role${role ? ` (you are ${article(role)} ${role})` : ''}.`,
+      );
     }
   }
   // Workflow order when known (stable buttons), else the server's.

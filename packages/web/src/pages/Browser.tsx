@@ -10,8 +10,18 @@ import { filesFromDrop, type DroppedFile } from '../lib/dropfiles.js';
 const PAGE = 200;
 
 export function Browser({ projectId }: { projectId: string }) {
-  const [filters, setFilters] = useState<FilterState>({ query: '', status: '', mediaType: '', author: '', tags: '', dateFrom: '', dateTo: '' });
-  const [view, setView] = useState<'grid' | 'list'>(() => (localStorage.getItem('montu.view') === 'list' ? 'list' : 'grid'));
+  const [filters, setFilters] = useState<FilterState>({
+    query: '',
+    status: '',
+    mediaType: '',
+    author: '',
+    tags: '',
+    dateFrom: '',
+    dateTo: '',
+  });
+  const [view, setView] = useState<'grid' | 'list'>(() =>
+    localStorage.getItem('montu.view') === 'list' ? 'list' : 'grid',
+  );
   const [latestOnly, setLatestOnly] = useState(true);
   const [items, setItems] = useState<Media[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -29,7 +39,16 @@ export function Browser({ projectId }: { projectId: string }) {
   }, [projectId]);
 
   const query = useMemo<MediaQuery>(
-    () => ({ projectId, query: filters.query, status: filters.status as MediaQuery['status'], mediaType: filters.mediaType as MediaQuery['mediaType'], author: filters.author, tags: filters.tags, dateFrom: filters.dateFrom, dateTo: filters.dateTo }),
+    () => ({
+      projectId,
+      query: filters.query,
+      status: filters.status as MediaQuery['status'],
+      mediaType: filters.mediaType as MediaQuery['mediaType'],
+      author: filters.author,
+      tags: filters.tags,
+      dateFrom: filters.dateFrom,
+      dateTo: filters.dateTo,
+    }),
     [projectId, filters],
   );
 
@@ -97,7 +116,12 @@ export function Browser({ projectId }: { projectId: string }) {
   }, []);
 
   return (
-    <section className="browser" aria-label="Media browser" onDragOver={(e) => e.preventDefault()} onDrop={(e) => onDrop(e, null)}>
+    <section
+      className="browser"
+      aria-label="Media browser"
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => onDrop(e, null)}
+    >
       <div className="toolbar">
         <Filters value={filters} onChange={setFilters} />
         <div className="toolbar-group" role="group" aria-label="View">
@@ -108,7 +132,8 @@ export function Browser({ projectId }: { projectId: string }) {
             List
           </button>
           <label className="check">
-            <input type="checkbox" checked={latestOnly} onChange={(e) => setLatestOnly(e.target.checked)} /> Latest versions only
+            <input type="checkbox" checked={latestOnly} onChange={(e) => setLatestOnly(e.target.checked)} />{' '}
+            Latest versions only
           </label>
           <button type="button" className="primary" onClick={() => setUploadTask(uploadTask ?? '')}>
             Upload…
@@ -130,7 +155,11 @@ export function Browser({ projectId }: { projectId: string }) {
         />
       )}
       <p className="muted count" aria-live="polite">
-        {error ? <span className="error">{error}</span> : `${shown.length}${cursor ? '+' : ''} ${latestOnly ? 'tasks' : 'versions'}${loading ? ' · loading…' : ''}`}
+        {error ? (
+          <span className="error">{error}</span>
+        ) : (
+          `${shown.length}${cursor ? '+' : ''} ${latestOnly ? 'tasks' : 'versions'}${loading ? ' · loading…' : ''}`
+        )}
       </p>
       <MediaGrid
         rows={rows}

@@ -13,11 +13,25 @@ import { imageRect, type Viewport } from '../lib/drawing.js';
 
 type Mode = 'side' | 'wipe' | 'toggle';
 
-export default function Compare({ projectId, taskId, a, b, mode: initialMode }: { projectId: string; taskId: string; a: string | null; b: string | null; mode: string | null }) {
+export default function Compare({
+  projectId,
+  taskId,
+  a,
+  b,
+  mode: initialMode,
+}: {
+  projectId: string;
+  taskId: string;
+  a: string | null;
+  b: string | null;
+  mode: string | null;
+}) {
   const [versions, setVersions] = useState<Media[]>([]);
   const [data, setData] = useState<CompareResult | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [mode, setMode] = useState<Mode>(initialMode === 'side' || initialMode === 'toggle' ? initialMode : 'wipe');
+  const [mode, setMode] = useState<Mode>(
+    initialMode === 'side' || initialMode === 'toggle' ? initialMode : 'wipe',
+  );
 
   useEffect(() => {
     api.versions(taskId, projectId).then(setVersions, () => setVersions([]));
@@ -31,7 +45,10 @@ export default function Compare({ projectId, taskId, a, b, mode: initialMode }: 
   }, [taskId, projectId, va, vb]);
 
   const pick = (side: 'a' | 'b', v: string) =>
-    navigate(`/compare/${encodeURIComponent(projectId)}/${encodeURIComponent(taskId)}?a=${side === 'a' ? v : va}&b=${side === 'b' ? v : vb}&mode=${mode}`, true);
+    navigate(
+      `/compare/${encodeURIComponent(projectId)}/${encodeURIComponent(taskId)}?a=${side === 'a' ? v : va}&b=${side === 'b' ? v : vb}&mode=${mode}`,
+      true,
+    );
 
   return (
     <div className="compare">
@@ -40,7 +57,11 @@ export default function Compare({ projectId, taskId, a, b, mode: initialMode }: 
         {(['a', 'b'] as const).map((side) => (
           <label key={side}>
             {side.toUpperCase()}{' '}
-            <select aria-label={`Version ${side.toUpperCase()}`} value={(side === 'a' ? va : vb) ?? ''} onChange={(e) => pick(side, e.target.value)}>
+            <select
+              aria-label={`Version ${side.toUpperCase()}`}
+              value={(side === 'a' ? va : vb) ?? ''}
+              onChange={(e) => pick(side, e.target.value)}
+            >
               {versions.map((v) => (
                 <option key={v.id} value={v.version}>
                   {v.version} — {v.status}
@@ -57,8 +78,16 @@ export default function Compare({ projectId, taskId, a, b, mode: initialMode }: 
           ))}
         </div>
       </div>
-      {error && <p className="error" role="alert">{error}</p>}
-      {data ? <CompareView key={`${data.a.media.id}-${data.b.media.id}`} data={data} mode={mode} /> : !error && <div className="splash">Loading…</div>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {data ? (
+        <CompareView key={`${data.a.media.id}-${data.b.media.id}`} data={data} mode={mode} />
+      ) : (
+        !error && <div className="splash">Loading…</div>
+      )}
     </div>
   );
 }
@@ -74,9 +103,21 @@ function CompareView({ data, mode }: { data: CompareResult; mode: Mode }) {
   const player = usePlayer(videoA, ta.fps, frameCount);
   const [showB, setShowB] = useState(false);
   const [wipe, setWipe] = useState(0.5);
-  const base: Viewport = { containerWidth: 800, containerHeight: 450, imageWidth: Number(A.metadata.width) || 1920, imageHeight: Number(A.metadata.height) || 1080, zoom: 1, panX: 0, panY: 0 };
+  const base: Viewport = {
+    containerWidth: 800,
+    containerHeight: 450,
+    imageWidth: Number(A.metadata.width) || 1920,
+    imageHeight: Number(A.metadata.height) || 1080,
+    zoom: 1,
+    panX: 0,
+    panY: 0,
+  };
   const [vpA, setVpA] = useState<Viewport>(base);
-  const [vpB, setVpB] = useState<Viewport>({ ...base, imageWidth: Number(B.metadata.width) || base.imageWidth, imageHeight: Number(B.metadata.height) || base.imageHeight });
+  const [vpB, setVpB] = useState<Viewport>({
+    ...base,
+    imageWidth: Number(B.metadata.width) || base.imageWidth,
+    imageHeight: Number(B.metadata.height) || base.imageHeight,
+  });
 
   // B follows A frame by frame: the same frame index (sequences aligned by their own numbers).
   const offset = (data.alignment?.offsetB ?? 0) - (data.alignment?.offsetA ?? 0);
@@ -104,12 +145,25 @@ function CompareView({ data, mode }: { data: CompareResult; mode: Mode }) {
     t: () => setShowB((s) => !s),
   });
 
-  const onSizeA = useCallback((w: number, h: number) => setVpA((v) => ({ ...v, imageWidth: w, imageHeight: h })), []);
-  const onSizeB = useCallback((w: number, h: number) => setVpB((v) => ({ ...v, imageWidth: w, imageHeight: h })), []);
+  const onSizeA = useCallback(
+    (w: number, h: number) => setVpA((v) => ({ ...v, imageWidth: w, imageHeight: h })),
+    [],
+  );
+  const onSizeB = useCallback(
+    (w: number, h: number) => setVpB((v) => ({ ...v, imageWidth: w, imageHeight: h })),
+    [],
+  );
   // In wipe/toggle both pictures share A's zoom and pan.
   const shared = (v: Viewport) => {
     setVpA(v);
-    setVpB((b) => ({ ...b, containerWidth: v.containerWidth, containerHeight: v.containerHeight, zoom: v.zoom, panX: v.panX, panY: v.panY }));
+    setVpB((b) => ({
+      ...b,
+      containerWidth: v.containerWidth,
+      containerHeight: v.containerHeight,
+      zoom: v.zoom,
+      panX: v.panX,
+      panY: v.panY,
+    }));
   };
 
   const label = (m: Media, side: string) => (
@@ -124,13 +178,25 @@ function CompareView({ data, mode }: { data: CompareResult; mode: Mode }) {
         <div className="compare-side">
           <div className="compare-pane">
             {label(A, 'A')}
-            <Stage viewport={vpA} onViewport={setVpA} channel="rgb" panEnabled label={`Version A ${A.version}`}>
+            <Stage
+              viewport={vpA}
+              onViewport={setVpA}
+              channel="rgb"
+              panEnabled
+              label={`Version A ${A.version}`}
+            >
               {(style) => <MediaView media={A} style={style} videoRef={setVideoA} onSize={onSizeA} />}
             </Stage>
           </div>
           <div className="compare-pane">
             {label(B, 'B')}
-            <Stage viewport={vpB} onViewport={setVpB} channel="rgb" panEnabled label={`Version B ${B.version}`}>
+            <Stage
+              viewport={vpB}
+              onViewport={setVpB}
+              channel="rgb"
+              panEnabled
+              label={`Version B ${B.version}`}
+            >
               {(style) => <MediaView media={B} style={style} videoRef={setVideoB} onSize={onSizeB} />}
             </Stage>
           </div>
@@ -142,10 +208,20 @@ function CompareView({ data, mode }: { data: CompareResult; mode: Mode }) {
             onViewport={shared}
             channel="rgb"
             panEnabled={mode === 'toggle'}
-            label={mode === 'wipe' ? `Wipe: A ${A.version} left, B ${B.version} right` : `Showing ${showB ? 'B' : 'A'}`}
+            label={
+              mode === 'wipe'
+                ? `Wipe: A ${A.version} left, B ${B.version} right`
+                : `Showing ${showB ? 'B' : 'A'}`
+            }
             overlay={
               <>
-                <div className="stage-layer" style={{ clipPath: mode === 'wipe' ? `inset(0 0 0 ${wipe * 100}%)` : undefined, visibility: mode === 'toggle' && !showB ? 'hidden' : 'visible' }}>
+                <div
+                  className="stage-layer"
+                  style={{
+                    clipPath: mode === 'wipe' ? `inset(0 0 0 ${wipe * 100}%)` : undefined,
+                    visibility: mode === 'toggle' && !showB ? 'hidden' : 'visible',
+                  }}
+                >
                   <MediaView media={B} style={positioned(vpB)} videoRef={setVideoB} onSize={onSizeB} />
                 </div>
                 {mode === 'wipe' && <WipeHandle value={wipe} onChange={setWipe} />}
@@ -159,9 +235,19 @@ function CompareView({ data, mode }: { data: CompareResult; mode: Mode }) {
         </div>
       )}
       {isMoving(A) && (
-        <Transport player={player} fps={ta.fps} frameCount={frameCount} startFrame={ta.frameStart} dropFrame={ta.dropFrame} markers={[]} onMarker={() => undefined} />
+        <Transport
+          player={player}
+          fps={ta.fps}
+          frameCount={frameCount}
+          startFrame={ta.frameStart}
+          dropFrame={ta.dropFrame}
+          markers={[]}
+          onMarker={() => undefined}
+        />
       )}
-      <p className="muted small">Keys: A / B show a version, T toggles, ←/→ step both, Space plays both in sync.</p>
+      <p className="muted small">
+        Keys: A / B show a version, T toggles, ←/→ step both, Space plays both in sync.
+      </p>
     </>
   );
 }

@@ -6,9 +6,16 @@ import { BarChart, LineChart } from '../components/Charts.js';
 
 function entries(v: unknown): Array<[string, number]> {
   if (Array.isArray(v)) {
-    return v.map((x: Record<string, unknown>) => [String(x['taskId'] ?? x['date'] ?? x['author'] ?? x['key'] ?? x['name'] ?? ''), Number(x['versions'] ?? x['count'] ?? x['value'] ?? 0)]);
+    return v.map((x: Record<string, unknown>) => [
+      String(x['taskId'] ?? x['date'] ?? x['author'] ?? x['key'] ?? x['name'] ?? ''),
+      Number(x['versions'] ?? x['count'] ?? x['value'] ?? 0),
+    ]);
   }
-  if (v && typeof v === 'object') return Object.entries(v as Record<string, unknown>).map(([k, n]) => [k, typeof n === 'number' ? n : Number((n as { count?: number })?.count ?? 0)]);
+  if (v && typeof v === 'object')
+    return Object.entries(v as Record<string, unknown>).map(([k, n]) => [
+      k,
+      typeof n === 'number' ? n : Number((n as { count?: number })?.count ?? 0),
+    ]);
   return [];
 }
 
@@ -36,21 +43,40 @@ export default function Dashboard({ projectId }: { projectId: string }) {
     // The statistics route has totals only; per-task versions and approvals by day are derived
     // from the newest 500 items (labelled as such) until the server reports them.
     void Promise.all([
-      api.searchMedia({ projectId, limit: 500 }).then((p) => p.items, () => []),
-      api.searchMedia({ projectId, status: 'approved', limit: 500 }).then((p) => p.items, () => []),
+      api.searchMedia({ projectId, limit: 500 }).then(
+        (p) => p.items,
+        () => [],
+      ),
+      api.searchMedia({ projectId, status: 'approved', limit: 500 }).then(
+        (p) => p.items,
+        () => [],
+      ),
     ]).then(([all, approved]) => setRecent({ all, approved }));
   }, [projectId]);
-  if (error) return <p className="error" role="alert">{error}</p>;
+  if (error)
+    return (
+      <p className="error" role="alert">
+        {error}
+      </p>
+    );
   if (!stats) return <div className="splash">Loading…</div>;
   const s = stats as Record<string, unknown>;
   const byType = entries(s['byType'] ?? s['countsByType']);
   const byStatus = entries(s['byStatus'] ?? s['countsByStatus']);
-  const perTask = (s['versionsPerTask'] ? entries(s['versionsPerTask']) : countBy(recent.all, (m) => m.taskId)).sort((a, b) => b[1] - a[1]).slice(0, 20);
+  const perTask = (
+    s['versionsPerTask'] ? entries(s['versionsPerTask']) : countBy(recent.all, (m) => m.taskId)
+  )
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 20);
   const approvals = s['approvalsOverTime']
     ? entries(s['approvalsOverTime'])
-    : countBy(recent.approved, (m) => (m.approval?.at ?? m.updatedAt).slice(0, 10)).sort((a, b) => a[0].localeCompare(b[0]));
+    : countBy(recent.approved, (m) => (m.approval?.at ?? m.updatedAt).slice(0, 10)).sort((a, b) =>
+        a[0].localeCompare(b[0]),
+      );
   const authors = entries(s['authors']);
-  const storage = Number((s['storage'] as { bytes?: number } | undefined)?.bytes ?? s['totalSize'] ?? s['storageBytes'] ?? 0);
+  const storage = Number(
+    (s['storage'] as { bytes?: number } | undefined)?.bytes ?? s['totalSize'] ?? s['storageBytes'] ?? 0,
+  );
   const total = Number(s['total'] ?? s['totalMedia'] ?? byType.reduce((n, [, c]) => n + c, 0));
   return (
     <div className="dashboard">

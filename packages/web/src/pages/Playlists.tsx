@@ -4,7 +4,13 @@ import { api, type Media, type Playlist } from '../api/index.js';
 import { linkClick, navigate } from '../lib/router.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 
-export default function Playlists({ projectId, playlistId }: { projectId: string; playlistId: string | null }) {
+export default function Playlists({
+  projectId,
+  playlistId,
+}: {
+  projectId: string;
+  playlistId: string | null;
+}) {
   const [lists, setLists] = useState<Playlist[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState('');
@@ -19,23 +25,35 @@ export default function Playlists({ projectId, playlistId }: { projectId: string
           onSubmit={(e) => {
             e.preventDefault();
             if (name.trim())
-              void api.createPlaylist(projectId, name.trim(), []).then((p) => {
-                setName('');
-                void reload();
-                navigate(`/p/${encodeURIComponent(projectId)}/playlists?id=${encodeURIComponent(p.id)}`);
-              }, (err: Error) => setError(err.message));
+              void api.createPlaylist(projectId, name.trim(), []).then(
+                (p) => {
+                  setName('');
+                  void reload();
+                  navigate(`/p/${encodeURIComponent(projectId)}/playlists?id=${encodeURIComponent(p.id)}`);
+                },
+                (err: Error) => setError(err.message),
+              );
           }}
         >
           <label>
-            New playlist <input value={name} onChange={(e) => setName(e.target.value)} placeholder="Dailies 2024-05-03" />
+            New playlist{' '}
+            <input value={name} onChange={(e) => setName(e.target.value)} placeholder="Dailies 2024-05-03" />
           </label>
           <button type="submit">Create</button>
         </form>
-        {error && <p className="error" role="alert">{error}</p>}
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
         <ul>
           {lists.map((p) => (
             <li key={p.id}>
-              <a href={`/p/${encodeURIComponent(projectId)}/playlists?id=${encodeURIComponent(p.id)}`} onClick={linkClick} aria-current={p.id === playlistId ? 'page' : undefined}>
+              <a
+                href={`/p/${encodeURIComponent(projectId)}/playlists?id=${encodeURIComponent(p.id)}`}
+                onClick={linkClick}
+                aria-current={p.id === playlistId ? 'page' : undefined}
+              >
                 {p.name}
               </a>{' '}
               <span className="muted">({p.items?.length ?? 0})</span>
@@ -43,12 +61,27 @@ export default function Playlists({ projectId, playlistId }: { projectId: string
           ))}
         </ul>
       </section>
-      {playlistId && <PlaylistDetail key={playlistId} projectId={projectId} id={playlistId} onChanged={() => void reload()} />}
+      {playlistId && (
+        <PlaylistDetail
+          key={playlistId}
+          projectId={projectId}
+          id={playlistId}
+          onChanged={() => void reload()}
+        />
+      )}
     </div>
   );
 }
 
-function PlaylistDetail({ projectId, id, onChanged }: { projectId: string; id: string; onChanged: () => void }) {
+function PlaylistDetail({
+  projectId,
+  id,
+  onChanged,
+}: {
+  projectId: string;
+  id: string;
+  onChanged: () => void;
+}) {
   const [list, setList] = useState<Playlist | null>(null);
   const [media, setMedia] = useState<Media[]>([]);
   const [search, setSearch] = useState('');
@@ -60,10 +93,19 @@ function PlaylistDetail({ projectId, id, onChanged }: { projectId: string; id: s
   }, [id]);
   useEffect(() => {
     if (!list) return;
-    void Promise.all(list.items.map((it) => (it.media ? Promise.resolve(it.media) : api.media(it.mediaId)))).then(setMedia, () => undefined);
+    void Promise.all(
+      list.items.map((it) => (it.media ? Promise.resolve(it.media) : api.media(it.mediaId))),
+    ).then(setMedia, () => undefined);
   }, [list]);
   useEffect(() => {
-    const t = setTimeout(() => api.searchMedia({ projectId, query: search, limit: 20 }).then((p) => setFound(p.items), () => setFound([])), 150);
+    const t = setTimeout(
+      () =>
+        api.searchMedia({ projectId, query: search, limit: 20 }).then(
+          (p) => setFound(p.items),
+          () => setFound([]),
+        ),
+      150,
+    );
     return () => clearTimeout(t);
   }, [projectId, search]);
 
@@ -94,7 +136,11 @@ function PlaylistDetail({ projectId, id, onChanged }: { projectId: string; id: s
         <h2>{list.name}</h2>
         <span className="spacer" />
         {media[0] && (
-          <a className="button primary" href={`/m/${encodeURIComponent(media[0].id)}?playlist=${encodeURIComponent(id)}`} onClick={linkClick}>
+          <a
+            className="button primary"
+            href={`/m/${encodeURIComponent(media[0].id)}?playlist=${encodeURIComponent(id)}`}
+            onClick={linkClick}
+          >
             Play from start
           </a>
         )}
@@ -105,7 +151,11 @@ function PlaylistDetail({ projectId, id, onChanged }: { projectId: string; id: s
           Export notes PDF
         </a>
       </div>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       <ol className="playlist-items">
         {media.map((m, i) => (
           <li key={m.id}>
@@ -113,24 +163,48 @@ function PlaylistDetail({ projectId, id, onChanged }: { projectId: string; id: s
               {m.taskId} {m.version}
             </a>{' '}
             <StatusBadge status={m.status} />
-            <button type="button" onClick={() => move(i, -1)} disabled={i === 0} aria-label={`Move ${m.taskId} ${m.version} up`}>
+            <button
+              type="button"
+              onClick={() => move(i, -1)}
+              disabled={i === 0}
+              aria-label={`Move ${m.taskId} ${m.version} up`}
+            >
               ↑
             </button>
-            <button type="button" onClick={() => move(i, 1)} disabled={i === media.length - 1} aria-label={`Move ${m.taskId} ${m.version} down`}>
+            <button
+              type="button"
+              onClick={() => move(i, 1)}
+              disabled={i === media.length - 1}
+              aria-label={`Move ${m.taskId} ${m.version} down`}
+            >
               ↓
             </button>
-            <button type="button" onClick={() => void done(api.removePlaylistItem(id, m.id))} aria-label={`Remove ${m.taskId} ${m.version}`}>
+            <button
+              type="button"
+              onClick={() => void done(api.removePlaylistItem(id, m.id))}
+              aria-label={`Remove ${m.taskId} ${m.version}`}
+            >
               Remove
             </button>
           </li>
         ))}
       </ol>
       <h3>Add versions</h3>
-      <input type="search" aria-label="Find versions to add" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Search…" />
+      <input
+        type="search"
+        aria-label="Find versions to add"
+        value={search}
+        onChange={(e) => setSearch(e.target.value)}
+        placeholder="Search…"
+      />
       <ul className="playlist-add">
         {found.map((m) => (
           <li key={m.id}>
-            <button type="button" onClick={() => void done(api.addPlaylistItems(id, [m.id]))} disabled={ids.includes(m.id)}>
+            <button
+              type="button"
+              onClick={() => void done(api.addPlaylistItems(id, [m.id]))}
+              disabled={ids.includes(m.id)}
+            >
               Add
             </button>{' '}
             {m.taskId} {m.version} <StatusBadge status={m.status} />

@@ -15,7 +15,13 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
       await api.login(username, password);
       onSignedIn();
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? 'Wrong user name or password.' : err instanceof Error ? err.message : String(err));
+      setError(
+        err instanceof ApiError && err.status === 401
+          ? 'Wrong user name or password.'
+          : err instanceof Error
+            ? err.message
+            : String(err),
+      );
     } finally {
       setBusy(false);
     }
@@ -28,11 +34,25 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
         <p className="muted">Sign in to review media.</p>
         <label>
           User name
-          <input name="username" autoComplete="username" autoFocus required value={username} onChange={(e) => setUsername(e.target.value)} />
+          <input
+            name="username"
+            autoComplete="username"
+            autoFocus
+            required
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+          />
         </label>
         <label>
           Password
-          <input name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </label>
         {error && (
           <p role="alert" className="error">

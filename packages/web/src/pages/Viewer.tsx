@@ -1,7 +1,20 @@
 /** The viewer: picture, player, drawing notes, metadata and review for one media item. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, type Annotation, type Media, type Project } from '../api/index.js';
-import { emptyDrawing, parseDrawing, redo, toWireDrawing, undo, undoInit, undoPush, actualSizeZoom, zoomAt, type Shape, type Tool, type Viewport } from '../lib/drawing.js';
+import {
+  emptyDrawing,
+  parseDrawing,
+  redo,
+  toWireDrawing,
+  undo,
+  undoInit,
+  undoPush,
+  actualSizeZoom,
+  zoomAt,
+  type Shape,
+  type Tool,
+  type Viewport,
+} from '../lib/drawing.js';
 import { frameToTimecode, mediaTiming } from '../lib/timecode.js';
 import { usePlayer } from '../lib/usePlayer.js';
 import { useKeys } from '../lib/useKeys.js';
@@ -17,25 +30,66 @@ import { ReviewPanel } from '../components/ReviewPanel.js';
 import { MediaView, isMoving } from '../components/MediaView.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 
-export default function Viewer({ mediaId, initialFrame, note }: { mediaId: string; initialFrame: number | null; note: string | null }) {
+export default function Viewer({
+  mediaId,
+  initialFrame,
+  note,
+}: {
+  mediaId: string;
+  initialFrame: number | null;
+  note: string | null;
+}) {
   const [media, setMedia] = useState<Media | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setMedia(null);
     api.media(mediaId).then(setMedia, (e: Error) => setError(e.message));
   }, [mediaId]);
-  if (error) return <p className="error" role="alert">{error}</p>;
-  if (!media) return <div className="splash" role="status">Loading…</div>;
-  return <ViewerLoaded key={media.id} media={media} setMedia={setMedia} initialFrame={initialFrame} noteId={note} />;
+  if (error)
+    return (
+      <p className="error" role="alert">
+        {error}
+      </p>
+    );
+  if (!media)
+    return (
+      <div className="splash" role="status">
+        Loading…
+      </div>
+    );
+  return (
+    <ViewerLoaded
+      key={media.id}
+      media={media}
+      setMedia={setMedia}
+      initialFrame={initialFrame}
+      noteId={note}
+    />
+  );
 }
 
-function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media; setMedia: (m: Media) => void; initialFrame: number | null; noteId: string | null }) {
+function ViewerLoaded({
+  media,
+  setMedia,
+  initialFrame,
+  noteId,
+}: {
+  media: Media;
+  setMedia: (m: Media) => void;
+  initialFrame: number | null;
+  noteId: string | null;
+}) {
   const session = useSession();
   const project: Project | undefined = session.projects.find((p) => p.id === media.projectId);
   const timing = useMemo(() => mediaTiming(media, project?.settings.defaultFps), [media, project]);
   const moving = isMoving(media);
   const [video, setVideo] = useState<HTMLVideoElement | null>(null);
-  const player = usePlayer(video, timing.fps, timing.frameCount, initialFrame !== null ? initialFrame - timing.frameStart : 0);
+  const player = usePlayer(
+    video,
+    timing.fps,
+    timing.frameCount,
+    initialFrame !== null ? initialFrame - timing.frameStart : 0,
+  );
   const [viewport, setViewport] = useState<Viewport>({
     containerWidth: 800,
     containerHeight: 450,
@@ -54,19 +108,31 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
   const [selected, setSelected] = useState<string | null>(noteId);
   const [tab, setTab] = useState<'notes' | 'info' | 'review'>('notes');
 
-  const loadNotes = useCallback(() => api.annotations(media.id).then(setNotes, () => setNotes([])), [media.id]);
+  const loadNotes = useCallback(
+    () => api.annotations(media.id).then(setNotes, () => setNotes([])),
+    [media.id],
+  );
   useEffect(() => void loadNotes(), [loadNotes]);
 
   // Frame numbers as stored in notes: the sequence's own numbers, 0-based indices for movies.
   const noteFrame = moving ? timing.frameStart + player.frame : null;
   const frameLabel = useCallback(
-    (f: number | null) => (f === null ? 'whole item' : `frame ${f} · ${frameToTimecode(f - timing.frameStart, timing.fps, timing.dropFrame)}`),
+    (f: number | null) =>
+      f === null
+        ? 'whole item'
+        : `frame ${f} · ${frameToTimecode(f - timing.frameStart, timing.fps, timing.dropFrame)}`,
     [timing],
   );
 
   // Drawings shown: the selected note's, or every note's on the frame on screen.
   const shown = useMemo(() => {
-    const onFrame = notes.filter((n) => n.drawing && !n.parentId && (selected ? n.id === selected : n.frame === noteFrame) && (!moving || n.frame === noteFrame));
+    const onFrame = notes.filter(
+      (n) =>
+        n.drawing &&
+        !n.parentId &&
+        (selected ? n.id === selected : n.frame === noteFrame) &&
+        (!moving || n.frame === noteFrame),
+    );
     return onFrame.flatMap((n) => parseDrawing(n.drawing)?.shapes ?? []);
   }, [notes, selected, noteFrame, moving]);
 
@@ -74,7 +140,11 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
     (n: Annotation) => {
       setSelected(n.id);
       if (moving && n.frame !== null) player.seek(n.frame - timing.frameStart);
-      history.replaceState(null, '', `/m/${encodeURIComponent(media.id)}?${n.frame !== null ? `frame=${n.frame}&` : ''}note=${encodeURIComponent(n.id)}`);
+      history.replaceState(
+        null,
+        '',
+        `/m/${encodeURIComponent(media.id)}?${n.frame !== null ? `frame=${n.frame}&` : ''}note=${encodeURIComponent(n.id)}`,
+      );
     },
     [moving, player, timing.frameStart, media.id],
   );
@@ -123,7 +193,8 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
     },
     l: () => player.setLoop(!player.loop),
     f: fitZoom,
-    '1': () => setViewport((v) => ({ ...v, zoom: actualSizeZoom(v, window.devicePixelRatio || 1), panX: 0, panY: 0 })),
+    '1': () =>
+      setViewport((v) => ({ ...v, zoom: actualSizeZoom(v, window.devicePixelRatio || 1), panX: 0, panY: 0 })),
     '+': () => zoomBy(1.25),
     '=': () => zoomBy(1.25),
     '-': () => zoomBy(0.8),
@@ -139,8 +210,16 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
     ...Object.fromEntries(Object.entries(TOOL_KEYS).map(([k, t]) => [k, () => setTool(t)])),
   });
 
-  const markers = notes.filter((n) => !n.parentId && n.frame !== null).map((n) => ({ id: n.id, frame: n.frame! - timing.frameStart, resolved: n.resolved }));
-  const onSize = useCallback((w: number, h: number) => setViewport((v) => (v.imageWidth === w && v.imageHeight === h ? v : { ...v, imageWidth: w, imageHeight: h })), []);
+  const markers = notes
+    .filter((n) => !n.parentId && n.frame !== null)
+    .map((n) => ({ id: n.id, frame: n.frame! - timing.frameStart, resolved: n.resolved }));
+  const onSize = useCallback(
+    (w: number, h: number) =>
+      setViewport((v) =>
+        v.imageWidth === w && v.imageHeight === h ? v : { ...v, imageWidth: w, imageHeight: h },
+      ),
+    [],
+  );
 
   return (
     <div className="viewer">
@@ -155,7 +234,13 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
           <span className="spacer" />
           <div role="group" aria-label="Channels" className="toolbar-group">
             {(['rgb', 'r', 'g', 'b', 'a'] as Channel[]).map((c) => (
-              <button key={c} type="button" aria-pressed={channel === c} onClick={() => setChannel(c)} title={c === 'rgb' ? 'All channels' : `Channel ${c.toUpperCase()} (${c.toUpperCase()})`}>
+              <button
+                key={c}
+                type="button"
+                aria-pressed={channel === c}
+                onClick={() => setChannel(c)}
+                title={c === 'rgb' ? 'All channels' : `Channel ${c.toUpperCase()} (${c.toUpperCase()})`}
+              >
                 {c.toUpperCase()}
               </button>
             ))}
@@ -164,7 +249,18 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
             <button type="button" onClick={fitZoom} title="Fit (F)">
               Fit
             </button>
-            <button type="button" onClick={() => setViewport((v) => ({ ...v, zoom: actualSizeZoom(v, window.devicePixelRatio || 1), panX: 0, panY: 0 }))} title="Actual pixels (1)">
+            <button
+              type="button"
+              onClick={() =>
+                setViewport((v) => ({
+                  ...v,
+                  zoom: actualSizeZoom(v, window.devicePixelRatio || 1),
+                  panX: 0,
+                  panY: 0,
+                }))
+              }
+              title="Actual pixels (1)"
+            >
               1:1
             </button>
             <button type="button" onClick={() => zoomBy(1.25)} aria-label="Zoom in" title="Zoom in (+)">
@@ -195,7 +291,17 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
           channel={channel}
           panEnabled={tool === null}
           label={`${media.taskId} ${media.version}${moving ? `, frame ${timing.frameStart + player.frame}` : ''}`}
-          overlay={<DrawingLayer viewport={viewport} shown={shown} editing={drawing.present} tool={tool} color={color} width={width} onCommit={commit} />}
+          overlay={
+            <DrawingLayer
+              viewport={viewport}
+              shown={shown}
+              editing={drawing.present}
+              tool={tool}
+              color={color}
+              width={width}
+              onCommit={commit}
+            />
+          }
         >
           {(style) => <MediaView media={media} style={style} videoRef={setVideo} onSize={onSize} />}
         </Stage>
@@ -223,8 +329,20 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
       <aside className="viewer-side" aria-label="Details">
         <div role="tablist" aria-label="Panels" className="tabs">
           {(['notes', 'review', 'info'] as const).map((t) => (
-            <button key={t} role="tab" type="button" aria-selected={tab === t} aria-controls={`panel-${t}`} id={`tab-${t}`} onClick={() => setTab(t)}>
-              {t === 'notes' ? `Notes (${notes.filter((n) => !n.parentId).length})` : t === 'review' ? 'Review' : 'Metadata'}
+            <button
+              key={t}
+              role="tab"
+              type="button"
+              aria-selected={tab === t}
+              aria-controls={`panel-${t}`}
+              id={`tab-${t}`}
+              onClick={() => setTab(t)}
+            >
+              {t === 'notes'
+                ? `Notes (${notes.filter((n) => !n.parentId).length})`
+                : t === 'review'
+                  ? 'Review'
+                  : 'Metadata'}
             </button>
           ))}
         </div>
@@ -239,7 +357,12 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
               onSelect={selectNote}
               onAdd={addNote}
               onReply={async (parent, content) => {
-                await api.addAnnotation(media.id, { content, parentId: parent.id, frame: parent.frame, mentions: mentionsIn(content) });
+                await api.addAnnotation(media.id, {
+                  content,
+                  parentId: parent.id,
+                  frame: parent.frame,
+                  mentions: mentionsIn(content),
+                });
                 await loadNotes();
               }}
               onResolve={async (n, resolved) => {
@@ -251,7 +374,11 @@ function ViewerLoaded({ media, setMedia, initialFrame, noteId }: { media: Media;
           {tab === 'review' && <ReviewPanel media={media} onChanged={setMedia} />}
           {tab === 'info' && <MetadataPanel media={media} />}
         </div>
-        <button type="button" className="link" onClick={() => navigate(`/p/${encodeURIComponent(media.projectId)}`)}>
+        <button
+          type="button"
+          className="link"
+          onClick={() => navigate(`/p/${encodeURIComponent(media.projectId)}`)}
+        >
           ← Back to browser
         </button>
       </aside>

@@ -88,7 +88,11 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
     .columns(['project_id', 'media_type', 'created_at'])
     .execute();
   // Default listings hide archived items: `archived_at IS NULL` then newest first, from one index.
-  await db.schema.createIndex('media_archived_idx').on('media').columns(['archived_at', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('media_archived_idx')
+    .on('media')
+    .columns(['archived_at', 'created_at', 'id'])
+    .execute();
 
   await db.schema
     .createTable('media_tag')
@@ -113,7 +117,11 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
     .addColumn('error', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('media_file_media_idx').on('media_file').columns(['media_id', 'role', 'frame']).execute();
+  await db.schema
+    .createIndex('media_file_media_idx')
+    .on('media_file')
+    .columns(['media_id', 'role', 'frame'])
+    .execute();
   await db.schema
     .createIndex('media_file_key_uq')
     .on('media_file')
@@ -149,7 +157,11 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('annotation_media_idx').on('annotation').columns(['media_id', 'frame', 'created_at']).execute();
+  await db.schema
+    .createIndex('annotation_media_idx')
+    .on('annotation')
+    .columns(['media_id', 'frame', 'created_at'])
+    .execute();
   await db.schema.createIndex('annotation_parent_idx').on('annotation').columns(['parent_id']).execute();
 
   await db.schema
@@ -166,21 +178,31 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
     .addColumn('comment', 'text')
     .addColumn('data', 'text')
     .execute();
-  await db.schema.createIndex('history_subject_idx').on('history').columns(['subject_type', 'subject_id', 'id']).execute();
+  await db.schema
+    .createIndex('history_subject_idx')
+    .on('history')
+    .columns(['subject_type', 'subject_id', 'id'])
+    .execute();
   await db.schema.createIndex('history_project_idx').on('history').columns(['project_id', 'id']).execute();
 
   // Full-text search over file name, description, tags and task (the media.search_text column).
   if (dialect === 'sqlite') {
-    await sql`CREATE VIRTUAL TABLE media_fts USING fts5(search_text, content='media', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')`.execute(db);
+    await sql`CREATE VIRTUAL TABLE media_fts USING fts5(search_text, content='media', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')`.execute(
+      db,
+    );
     await sql`CREATE TRIGGER media_fts_ai AFTER INSERT ON media BEGIN
       INSERT INTO media_fts(rowid, search_text) VALUES (new.rowid, new.search_text); END`.execute(db);
     await sql`CREATE TRIGGER media_fts_ad AFTER DELETE ON media BEGIN
-      INSERT INTO media_fts(media_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text); END`.execute(db);
+      INSERT INTO media_fts(media_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text); END`.execute(
+      db,
+    );
     await sql`CREATE TRIGGER media_fts_au AFTER UPDATE OF search_text ON media BEGIN
       INSERT INTO media_fts(media_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
       INSERT INTO media_fts(rowid, search_text) VALUES (new.rowid, new.search_text); END`.execute(db);
   } else {
-    await sql`ALTER TABLE media ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED`.execute(db);
+    await sql`ALTER TABLE media ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED`.execute(
+      db,
+    );
     await sql`CREATE INDEX media_search_idx ON media USING gin (search_vector)`.execute(db);
   }
 }

@@ -18,7 +18,11 @@ export async function up(db: Kysely<any>, _dialect: DialectName): Promise<void> 
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('playlist_project_idx').on('playlist').columns(['project_id', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('playlist_project_idx')
+    .on('playlist')
+    .columns(['project_id', 'created_at', 'id'])
+    .execute();
 
   await db.schema
     .createTable('playlist_item')
@@ -29,7 +33,11 @@ export async function up(db: Kysely<any>, _dialect: DialectName): Promise<void> 
     .addColumn('added_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('playlist_item_pk', ['playlist_id', 'media_id'])
     .execute();
-  await db.schema.createIndex('playlist_item_order_idx').on('playlist_item').columns(['playlist_id', 'position']).execute();
+  await db.schema
+    .createIndex('playlist_item_order_idx')
+    .on('playlist_item')
+    .columns(['playlist_id', 'position'])
+    .execute();
   await db.schema.createIndex('playlist_item_media_idx').on('playlist_item').columns(['media_id']).execute();
 
   // Notes made during a playlist session remember it (they are still the media item's notes).
@@ -51,7 +59,11 @@ export async function up(db: Kysely<any>, _dialect: DialectName): Promise<void> 
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('annotation_attachment_pk', ['annotation_id', 'file_id'])
     .execute();
-  await db.schema.createIndex('annotation_attachment_file_idx').on('annotation_attachment').columns(['file_id']).execute();
+  await db.schema
+    .createIndex('annotation_attachment_file_idx')
+    .on('annotation_attachment')
+    .columns(['file_id'])
+    .execute();
 
   await db.schema
     .createTable('webhook')
@@ -90,7 +102,11 @@ export async function up(db: Kysely<any>, _dialect: DialectName): Promise<void> 
     .columns(['webhook_id', 'event_id'])
     .unique()
     .execute();
-  await db.schema.createIndex('webhook_delivery_due_idx').on('webhook_delivery').columns(['state', 'next_attempt_at']).execute();
+  await db.schema
+    .createIndex('webhook_delivery_due_idx')
+    .on('webhook_delivery')
+    .columns(['state', 'next_attempt_at'])
+    .execute();
   await db.schema
     .createIndex('webhook_delivery_hook_idx')
     .on('webhook_delivery')

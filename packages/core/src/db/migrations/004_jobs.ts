@@ -26,7 +26,11 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
     .addColumn('finished_at', 'text')
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('job_claim_idx').on('job').columns(['state', 'run_after', 'priority', 'created_at']).execute();
+  await db.schema
+    .createIndex('job_claim_idx')
+    .on('job')
+    .columns(['state', 'run_after', 'priority', 'created_at'])
+    .execute();
   await db.schema.createIndex('job_media_idx').on('job').columns(['media_id', 'type']).execute();
   await db.schema.createIndex('job_created_idx').on('job').columns(['created_at', 'id']).execute();
 
