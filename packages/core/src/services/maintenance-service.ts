@@ -78,27 +78,12 @@ export class MaintenanceService {
     const missingFiles: OrphanCleanupReport['missingFiles'] = [];
     const corruptFiles: OrphanCleanupReport['corruptFiles'] = [];
     const known = new Set<string>();
-    const rows = await db
-      .selectFrom('media_file')
-      .innerJoin('media', 'media.id', 'media_file.media_id')
-      .select([
-        'media_file.id',
-        'media_file.media_id',
-        'media_file.role',
-        'media_file.storage_key',
-        'media_file.sha256',
-        'media_file.size',
-        'media_file.state',
-        'media.project_id',
-      ])
-      .where('media_file.backend', '=', storage.name)
-      .orderBy('media_file.id')
-      .execute();
+    const rows = await this.recordedFiles();
     for (const r of rows) {
       known.add(r.storage_key);
       if (r.state === 'missing' || r.state === 'corrupt' || r.state === 'pending') continue;
-      const info = await storage.stat(r.storage_key);
-      if (!info) {
+      const check = await this.checkFile(r, verify);
+      if (check.state === 'missing') {
         missingFiles.push({ mediaId: r.media_id, key: r.storage_key, role: r.role });
         if (!dryRun)
           await this.markFile(
@@ -108,25 +93,15 @@ export class MaintenanceService {
             'missing',
             `${r.role} file is missing from storage`,
           );
-        continue;
-      }
-      let actual: string | null = null;
-      if (info.size !== Number(r.size)) actual = `size ${info.size} (expected ${Number(r.size)})`;
-      else if (verify) {
-        const hash = createHash('sha256');
-        for await (const chunk of await storage.get(r.storage_key)) hash.update(chunk as Buffer);
-        const digest = hash.digest('hex');
-        if (digest !== r.sha256) actual = digest;
-      }
-      if (actual !== null) {
+      } else if (check.state === 'corrupt') {
         corruptFiles.push({
           mediaId: r.media_id,
           key: r.storage_key,
           role: r.role,
           expected: r.sha256,
-          actual,
+          actual: check.actual,
         });
-        if (!dryRun) {
+        if (!dryRun)
           await this.markFile(
             r.id,
             r.media_id,
@@ -134,7 +109,6 @@ export class MaintenanceService {
             'corrupt',
             `${r.role} file no longer matches its sha256`,
           );
-        }
       }
     }
 
@@ -190,23 +164,9 @@ export class MaintenanceService {
     if (sample !== 'all' && !(Number.isSafeInteger(sample) && sample > 0)) {
       throw new ValidationError('sample must be a positive whole number or "all".', { field: 'sample' });
     }
-    const { db, storage } = this.ctx;
-    let rows = await db
-      .selectFrom('media_file')
-      .innerJoin('media', 'media.id', 'media_file.media_id')
-      .select([
-        'media_file.id',
-        'media_file.media_id',
-        'media_file.role',
-        'media_file.storage_key',
-        'media_file.sha256',
-        'media_file.size',
-        'media.project_id',
-      ])
-      .where('media_file.backend', '=', storage.name)
-      .where('media_file.state', 'not in', ['missing', 'corrupt', 'pending'])
-      .orderBy('media_file.id')
-      .execute();
+    let rows = (await this.recordedFiles()).filter(
+      (r) => !['missing', 'corrupt', 'pending'].includes(r.state),
+    );
     if (sample !== 'all' && rows.length > sample) {
       // Partial Fisher–Yates: a uniform random sample of `sample` files.
       for (let i = 0; i < sample; i++) {
@@ -218,8 +178,9 @@ export class MaintenanceService {
     const report: VerifyReport = { dryRun, checked: 0, bytes: 0, corrupt: [], missing: [], clean: true };
     for (const r of rows) {
       report.checked++;
-      const info = await storage.stat(r.storage_key);
-      if (!info) {
+      const check = await this.checkFile(r, true);
+      report.bytes += check.bytes;
+      if (check.state === 'missing') {
         report.missing.push({ mediaId: r.media_id, fileId: r.id, key: r.storage_key, role: r.role });
         if (!dryRun)
           await this.markFile(
@@ -230,26 +191,14 @@ export class MaintenanceService {
             `${r.role} file is missing from storage`,
             'verify',
           );
-        continue;
-      }
-      const hash = createHash('sha256');
-      let size = 0;
-      for await (const chunk of await storage.get(r.storage_key)) {
-        size += (chunk as Buffer).length;
-        hash.update(chunk as Buffer);
-      }
-      report.bytes += size;
-      const digest = hash.digest('hex');
-      if (digest !== r.sha256 || size !== Number(r.size)) {
-        const actual =
-          size !== Number(r.size) ? `${digest} (size ${size}, expected ${Number(r.size)})` : digest;
+      } else if (check.state === 'corrupt') {
         report.corrupt.push({
           mediaId: r.media_id,
           fileId: r.id,
           key: r.storage_key,
           role: r.role,
           expected: r.sha256,
-          actual,
+          actual: check.actual,
         });
         if (!dryRun)
           await this.markFile(
@@ -264,6 +213,54 @@ export class MaintenanceService {
     }
     report.clean = report.corrupt.length === 0 && report.missing.length === 0;
     return report;
+  }
+
+  /** Every file record on this library's storage backend, with its project. */
+  private recordedFiles() {
+    return this.ctx.db
+      .selectFrom('media_file')
+      .innerJoin('media', 'media.id', 'media_file.media_id')
+      .select([
+        'media_file.id',
+        'media_file.media_id',
+        'media_file.role',
+        'media_file.storage_key',
+        'media_file.sha256',
+        'media_file.size',
+        'media_file.state',
+        'media.project_id',
+      ])
+      .where('media_file.backend', '=', this.ctx.storage.name)
+      .orderBy('media_file.id')
+      .execute();
+  }
+
+  /**
+   * Compares a stored file with its record: gone, a different size, or (when hashing) a
+   * different sha256. `actual` says what was found; `bytes` how much was read.
+   */
+  private async checkFile(
+    r: { storage_key: string; sha256: string; size: number },
+    hash: boolean,
+  ): Promise<{ state: 'ok' | 'missing' | 'corrupt'; actual: string; bytes: number }> {
+    const info = await this.ctx.storage.stat(r.storage_key);
+    if (!info) return { state: 'missing', actual: '', bytes: 0 };
+    const expectedSize = Number(r.size);
+    if (!hash) {
+      return info.size === expectedSize
+        ? { state: 'ok', actual: '', bytes: 0 }
+        : { state: 'corrupt', actual: `size ${info.size} (expected ${expectedSize})`, bytes: 0 };
+    }
+    const h = createHash('sha256');
+    let size = 0;
+    for await (const chunk of await this.ctx.storage.get(r.storage_key)) {
+      size += (chunk as Buffer).length;
+      h.update(chunk as Buffer);
+    }
+    const digest = h.digest('hex');
+    if (digest === r.sha256 && size === expectedSize) return { state: 'ok', actual: digest, bytes: size };
+    const actual = size !== expectedSize ? `${digest} (size ${size}, expected ${expectedSize})` : digest;
+    return { state: 'corrupt', actual, bytes: size };
   }
 
   /** Crash leftovers that can be removed at start-up without touching live work. */
