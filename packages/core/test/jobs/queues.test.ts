@@ -190,9 +190,11 @@ describe.each(DATABASES)('processing jobs are idempotent on %s', (kind) => {
       { type: 'proxy', mediaId: id },
       { type: 'thumbnail', mediaId: id },
     ]);
+    // Done, and the last job's outcome recorded on the item (that happens right after completion).
     await waitFor(
       async () =>
-        (await Promise.all(again.map((j) => lib.montu.jobs!.get(j.id)))).every((j) => j.state === 'done'),
+        (await Promise.all(again.map((j) => lib.montu.jobs!.get(j.id)))).every((j) => j.state === 'done') &&
+        (await lib.montu.media.getMediaById(id)).processingState === 'ready',
       30_000,
       'rerun',
     );
