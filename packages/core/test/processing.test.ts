@@ -216,6 +216,25 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
     );
   });
 
+  it('puts right an item left processing by a worker killed before it recorded the outcome', async () => {
+    const png = await makePng(path.join(work, 'stuck.png'));
+    const id = await lib.montu.media.uploadMedia({
+      filePath: png,
+      projectId: 'PRC',
+      taskId: 'stuck',
+      author: 'gus',
+      wait: true,
+    });
+    // What a SIGKILL between "job done" and "item settled" leaves behind.
+    await lib.montu.db
+      .updateTable('media')
+      .set({ processing_state: 'processing' })
+      .where('id', '=', id)
+      .execute();
+    await lib.reopen({ jobs: { concurrency: 2, retry: { backoffMs: 50 } } });
+    expect((await lib.montu.media.getMediaById(id)).processingState).toBe('ready');
+  });
+
   it('publishes job progress and processing events', async () => {
     const seen: string[] = [];
     const off = lib.montu.events.subscribe((e) => seen.push(e.type));

@@ -234,7 +234,36 @@ export class MediaPipeline {
    */
   async settle(job: Job): Promise<void> {
     if (!job.mediaId) return;
-    const mediaId = job.mediaId;
+    await this.settleMedia(job.mediaId);
+  }
+
+  /**
+   * Items still `pending`/`processing` with no open job: their last job finished but the process
+   * died before recording the outcome. Settling them again puts them right.
+   */
+  async settleStuck(): Promise<number> {
+    const stuck = await this.ctx.db
+      .selectFrom('media')
+      .select('media.id')
+      .where('media.processing_state', 'in', ['pending', 'processing'])
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('job')
+              .select('job.id')
+              .whereRef('job.media_id', '=', 'media.id')
+              .where('job.state', 'in', ['queued', 'running']),
+          ),
+        ),
+      )
+      .limit(1000)
+      .execute();
+    for (const m of stuck) await this.settleMedia(m.id);
+    return stuck.length;
+  }
+
+  private async settleMedia(mediaId: string): Promise<void> {
     // One transaction that first write-locks the media row: two jobs of one item settling at
     // once (on two workers) are serialised, so a stale "processing" computed before the other
     // job finished can never overwrite the final state.

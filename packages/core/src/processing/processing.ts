@@ -142,6 +142,15 @@ export async function startProcessing(
   pipeline.enqueue = (specs) => queue.enqueue(specs);
   // BullMQ's start also joins the event bridge, which API servers need even when not working.
   if (setup.work || queue.mode === 'bullmq') await queue.start();
+  // A worker killed between finishing an item's last job and recording the item's outcome leaves
+  // it `processing` with nothing left to run: working processes put such items right at start and
+  // then every half minute.
+  let resettle: NodeJS.Timeout | null = null;
+  if (setup.work) {
+    await pipeline.settleStuck().catch(() => 0);
+    resettle = setInterval(() => void pipeline.settleStuck().catch(() => 0), 30_000);
+    resettle.unref();
+  }
 
   const waitSettled = async (mediaId: string): Promise<void> => {
     // Settled when none of the item's jobs is open and the last one has recorded the outcome;
@@ -205,6 +214,7 @@ export async function startProcessing(
     jobs: new JobsService(store, queue),
     pipeline,
     async stop() {
+      if (resettle) clearInterval(resettle);
       await queue.stop();
       await pipeline.close();
     },
