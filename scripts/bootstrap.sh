@@ -24,6 +24,8 @@ if [ "${MONTU_BOOTSTRAP_TOOLS:-test}" = test ]; then
   command -v vipsthumbnail >/dev/null 2>&1 || need+=(libvips-tools)
   # Browser tests (e2e/) drive Debian's chromium through playwright-core.
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  # The bad-input suite proves under strace that tools open only what they were given.
+  command -v strace >/dev/null 2>&1 || need+=(strace)
 fi
 for p in ${MONTU_BOOTSTRAP_APT:-}; do need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
