@@ -3,30 +3,11 @@
  * demand so that commands other than `serve` and `config` never load Fastify. Declared here
  * structurally so the CLI does not depend on the server's internal types.
  */
+import type { ServerFlags } from '@montu/server';
 import { CliError, EXIT } from './errors.js';
 
-/** Flags as `loadConfig` takes them: undefined means "not given". */
-export interface ServeFlags {
-  config?: string;
-  host?: string;
-  port?: number | string;
-  dataDir?: string;
-  databaseUrl?: string;
-  storage?: 'local' | 's3';
-  storageRoot?: string;
-  s3Bucket?: string;
-  s3Endpoint?: string;
-  s3Region?: string;
-  s3Prefix?: string;
-  auth?: boolean;
-  trustProxy?: boolean;
-  maxUploadBytes?: number | string;
-  maxConcurrentUploads?: number | string;
-  redisUrl?: string;
-  work?: boolean;
-  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  presignDownloads?: boolean;
-}
+/** Flags as `loadConfig` takes them (the server's own type; a type-only import loads nothing). */
+export type ServeFlags = ServerFlags;
 
 /** The server's configuration object; the CLI only passes it back to the server. */
 export type ServerConfigLike = { host: string; port: number; redisUrl?: string } & Record<string, unknown>;
