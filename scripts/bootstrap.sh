@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Montu needs on a fresh clone: npm dependencies (from the lock file) and the
-# Debian tools it drives (ffmpeg; for tests and benchmarks also exiftool, vipsthumbnail and chromium).
+# Debian tools it drives (ffmpeg; for tests and benchmarks also exiftool, vipsthumbnail, oiiotool and chromium).
 # Safe to run again: it does nothing when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,8 @@ command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 if [ "${MONTU_BOOTSTRAP_TOOLS:-test}" = test ]; then
   command -v exiftool >/dev/null 2>&1 || need+=(libimage-exiftool-perl)
   command -v vipsthumbnail >/dev/null 2>&1 || need+=(libvips-tools)
+  # The OCIO tests render through a real oiiotool (OpenImageIO 2.4 linked with OpenColorIO 2.1).
+  command -v oiiotool >/dev/null 2>&1 || need+=(openimageio-tools)
   # Browser tests (e2e/) drive Debian's chromium through playwright-core.
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   # The bad-input suite proves under strace that tools open only what they were given.

@@ -238,38 +238,224 @@ async function renderHdrWithVips(
 }
 
 /**
- * Studio colour management: with `$OCIO` naming a config and `oiiotool` installed, the config's
- * default display/view (or MONTU_OCIO_DISPLAY / MONTU_OCIO_VIEW) renders linear images.
+ * Studio colour management (decision 074): with `$OCIO` naming an OpenColorIO config and `oiiotool`
+ * installed, linear images are rendered through one of the config's display/view pairs instead of
+ * the built-in transform: MONTU_OCIO_DISPLAY / MONTU_OCIO_VIEW when set, else the config's default
+ * display and that display's default view. The pixels are taken to be in the config's
+ * `scene_linear` role (studio configs rarely call their working space "linear"). Once this path
+ * is chosen every problem (config that does not load, unknown display or view, missing LUT) is a
+ * ProcessingError: a silent fallback would give part of a show a different look than the rest.
  */
 async function renderWithOiio(file: string, meta: MediaMetadata, opts: StillOptions): Promise<RenderedImage> {
+  const config = process.env['OCIO'] ?? '';
+  const ext = OIIO_EXTENSIONS[meta.format];
+  if (!ext) throw new ProcessingError(`oiiotool is not used for ${meta.format} files`);
+  const channels = oiioChannels(meta.channelNames);
+  if (!channels)
+    throw new ProcessingError(
+      `no R,G,B or single grey channel to display (channels: ${(meta.channelNames ?? []).join(', ')})`,
+    );
   const src = displaySize(meta);
   const { width, height } = fitInside(src.width, src.height, opts.maxEdge);
+  const { display, view } = await ocioDisplayView(config, opts);
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-oiio-'));
   try {
+    // oiiotool picks its reader by extension (stored files may have none, or a misleading one):
+    // a link named for the sniffed format, which is also a name free of wildcard characters.
+    const input = path.join(dir, `input${ext}`);
+    await fsp.symlink(path.resolve(file), input);
     const out = path.join(dir, 'display.png');
-    const display = process.env['MONTU_OCIO_DISPLAY'] ?? '';
-    const view = process.env['MONTU_OCIO_VIEW'] ?? '';
     const args = [
-      path.resolve(file),
+      ...oiioSafetyArgs(config),
+      '-i',
+      input,
       '--ch',
-      'R,G,B',
-      '--ociodisplay',
+      channels,
+      // One NaN would spread through the resize filter into a black blotch.
+      '--fixnan',
+      'black',
+      // Display window, orientation and pixel aspect as displaySize() reports them; resized while
+      // still linear (highlight compensation keeps specular highlights from ringing, so the
+      // thumbnail looks like the full picture). The display window becomes the pixels at (0,0):
+      // resize keeps a window's origin, and the PNG writer would cut off what lies left of or above it.
+      '--croptofull',
+      '--origin',
+      '+0+0',
+      '--fullpixels',
+      '--reorient',
+      '--resize:highlightcomp=1',
+      `${width}x${height}`,
+      '--ociodisplay:from=scene_linear',
       display,
       view,
-      '--fit',
-      `${width}x${height}`,
       '-d',
       'uint8',
       '-o',
       out,
     ];
-    await runTool(TOOL_PATHS.oiiotool, args, {
-      timeoutMs: opts.timeoutMs,
-      signal: opts.signal,
-      memoryBytes: opts.limits.toolMemoryBytes,
-    });
-    return await encode(sharp(await fsp.readFile(out)), opts, 'ocio');
+    try {
+      await runTool(TOOL_PATHS.oiiotool, args, {
+        timeoutMs: opts.timeoutMs,
+        signal: opts.signal,
+        memoryBytes: opts.limits.toolMemoryBytes,
+      });
+    } catch (e) {
+      if (e instanceof ProcessingError && opts.signal?.aborted) throw e;
+      throw new ProcessingError(
+        `OCIO display "${display}" / view "${view}" of ${config}: ${errorMessage(e)}`,
+        {
+          cause: e,
+          details: e instanceof ProcessingError ? e.details : undefined,
+        },
+      );
+    }
+    const img = await encode(sharp(await fsp.readFile(out)), opts, 'ocio');
+    if (img.width !== width || img.height !== height)
+      throw new ProcessingError(`oiiotool rendered ${img.width}×${img.height} instead of ${width}×${height}`);
+    return img;
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Sniffed linear formats → the extension that makes oiiotool use the matching reader. */
+const OIIO_EXTENSIONS: Record<string, string> = { exr: '.exr', hdr: '.hdr', tif: '.tif' };
+
+/**
+ * Arguments every oiiotool run starts with: no frame wildcards or `{expression}` evaluation in
+ * any later argument (paths, display and view names are taken literally), only the reader named
+ * by the extension (never a fallback to the ffmpeg, raw, DICOM, … readers), the config given
+ * explicitly, and a few threads (each thread's stack and malloc arena count against the memory cap).
+ */
+function oiioSafetyArgs(config: string): string[] {
+  const threads = Math.max(1, Math.min(4, os.availableParallelism()));
+  return [
+    '--wildcardoff',
+    '--evaloff',
+    '--oiioattrib',
+    'try_all_readers',
+    '0',
+    '--threads',
+    String(threads),
+    '--colorconfig',
+    config,
+  ];
+}
+
+/**
+ * The `--ch` argument giving three colour channels: R,G,B; else the first layer that has all
+ * three (AOV-only EXRs: `diffuse.R`, …); else one grey channel (Y, or the only one) repeated.
+ * Names that would not survive oiiotool's `a=b,c` syntax are not used.
+ */
+function oiioChannels(names: readonly string[] | null): string | null {
+  if (!names) return 'R,G,B';
+  const usable = names.filter((n) => n !== '' && !/[,=]/.test(n));
+  const has = (n: string) => usable.includes(n);
+  if (has('R') && has('G') && has('B')) return 'R,G,B';
+  for (const n of usable) {
+    const layer = n.endsWith('.R') ? n.slice(0, -1) : null;
+    if (layer !== null && has(`${layer}G`) && has(`${layer}B`)) return `R=${layer}R,G=${layer}G,B=${layer}B`;
+  }
+  const grey = has('Y') ? 'Y' : names.length === 1 && usable.length === 1 ? usable[0]! : null;
+  return grey === null ? null : `R=${grey},G=${grey},B=${grey}`;
+}
+
+interface OcioDisplay {
+  name: string;
+  isDefault: boolean;
+  views: { name: string; isDefault: boolean }[];
+}
+
+/** Displays of a config, per config path + file version + OCIO_ACTIVE_* (asking oiiotool takes ~0.2 s). */
+const ocioDisplayCache = new Map<string, { stamp: string; displays: OcioDisplay[] }>();
+
+/** The display and view to render with: MONTU_OCIO_DISPLAY / MONTU_OCIO_VIEW, else the config's defaults. */
+async function ocioDisplayView(
+  config: string,
+  opts: StillOptions,
+): Promise<{ display: string; view: string }> {
+  const displays = await ocioDisplays(config, opts);
+  const list = (items: { name: string }[]) => items.map((i) => `"${i.name}"`).join(', ');
+  const wantDisplay = process.env['MONTU_OCIO_DISPLAY'] || null;
+  const wantView = process.env['MONTU_OCIO_VIEW'] || null;
+  const d = wantDisplay
+    ? displays.find((x) => x.name === wantDisplay)
+    : (displays.find((x) => x.isDefault) ?? displays[0]);
+  if (!d)
+    throw new ProcessingError(
+      wantDisplay
+        ? `MONTU_OCIO_DISPLAY "${wantDisplay}" is not a display of the OCIO config ${config} (it has ${list(displays)})`
+        : `the OCIO config ${config} has no displays`,
+    );
+  const v = wantView
+    ? d.views.find((x) => x.name === wantView)
+    : (d.views.find((x) => x.isDefault) ?? d.views[0]);
+  if (!v)
+    throw new ProcessingError(
+      wantView
+        ? `MONTU_OCIO_VIEW "${wantView}" is not a view of display "${d.name}" in the OCIO config ${config} (it has ${list(d.views)})`
+        : `display "${d.name}" of the OCIO config ${config} has no views`,
+    );
+  return { display: d.name, view: v.name };
+}
+
+/**
+ * The config's displays and views as OpenColorIO itself resolves them (active lists, defaults),
+ * read from `oiiotool --help`: OIIO 2.4 cannot be told "the default view" on its command line,
+ * and its help is the only place the linked OCIO reports them without extra packages.
+ */
+async function ocioDisplays(config: string, opts: StillOptions): Promise<OcioDisplay[]> {
+  const key = [
+    config,
+    process.env['OCIO_ACTIVE_DISPLAYS'] ?? '',
+    process.env['OCIO_ACTIVE_VIEWS'] ?? '',
+  ].join('\0');
+  const stamp = await fsp.stat(config).then(
+    (s) => `${s.mtimeMs}:${s.size}`,
+    () => null,
+  );
+  const cached = ocioDisplayCache.get(key);
+  if (stamp !== null && cached?.stamp === stamp) return cached.displays;
+  let help: string;
+  try {
+    help = (
+      await runTool(TOOL_PATHS.oiiotool, [...oiioSafetyArgs(config), '--help'], {
+        timeoutMs: opts.timeoutMs,
+        signal: opts.signal,
+        memoryBytes: opts.limits.toolMemoryBytes,
+      })
+    ).stdout.toString('utf8');
+  } catch (e) {
+    if (e instanceof ProcessingError && opts.signal?.aborted) throw e;
+    throw new ProcessingError(`the OCIO config ${config} cannot be used: ${errorMessage(e)}`, {
+      cause: e,
+      details: e instanceof ProcessingError ? e.details : undefined,
+    });
+  }
+  const loaded = /^OpenColorIO [^,]*, color config: (.*)$/m.exec(help)?.[1];
+  if (loaded === undefined || loaded === 'built-in')
+    throw new ProcessingError(
+      `the OCIO config ${config} was not loaded by oiiotool (OpenColorIO support missing?)`,
+    );
+  const displays = parseOiioDisplays(help);
+  if (stamp !== null) ocioDisplayCache.set(key, { stamp, displays });
+  return displays;
+}
+
+/** `Known displays: "sRGB"* (views: "Standard"*, "Film"), "P3" (views: …) (* = default)` → displays. */
+function parseOiioDisplays(help: string): OcioDisplay[] {
+  const line = help.split('\n').find((l) => l.startsWith('Known displays:')) ?? '';
+  const displays: OcioDisplay[] = [];
+  let inViews = false;
+  // Quoted names first, so a ")" inside a name is never taken for the end of a view list.
+  for (const m of line.matchAll(/"([^"]*)"(\*?)|\(views: |\)/g)) {
+    if (m[1] !== undefined) {
+      const item = { name: m[1], isDefault: m[2] === '*' };
+      if (inViews) displays[displays.length - 1]?.views.push(item);
+      else displays.push({ ...item, views: [] });
+    } else {
+      inViews = m[0] === '(views: ';
+    }
+  }
+  return displays;
 }
