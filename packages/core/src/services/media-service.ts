@@ -60,6 +60,11 @@ export interface UploadMediaInput {
    * servers that already received the bytes into a file on the storage volume (tus uploads).
    */
   moveFile?: boolean;
+  /**
+   * With `moveFile`: the file's size and sha256 as the caller computed them while writing it,
+   * so storage need not read the whole file again to hash it.
+   */
+  hashed?: { size: number; sha256: string };
   customProperties?: Record<string, unknown>;
   /** Wait for metadata, thumbnail and proxy before returning (when processing is configured). */
   wait?: boolean;
@@ -75,6 +80,7 @@ export interface CreateMediaVersionInput {
   description?: string;
   expectedSha256?: string;
   moveFile?: boolean;
+  hashed?: { size: number; sha256: string };
   wait?: boolean;
 }
 
@@ -204,7 +210,10 @@ export class MediaService {
       };
       let object;
       if (input.filePath !== undefined && input.moveFile && this.ctx.storage.adopt) {
-        object = await this.ctx.storage.adopt(input.filePath, key, putOptions);
+        object = await this.ctx.storage.adopt(input.filePath, key, {
+          ...putOptions,
+          ...(input.hashed ? { hashed: input.hashed } : {}),
+        });
       } else {
         if (input.filePath !== undefined)
           body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
@@ -276,6 +285,7 @@ export class MediaService {
       ...(input.version !== undefined ? { version: input.version } : {}),
       ...(input.expectedSha256 !== undefined ? { expectedSha256: input.expectedSha256 } : {}),
       ...(input.moveFile !== undefined ? { moveFile: input.moveFile } : {}),
+      ...(input.hashed !== undefined ? { hashed: input.hashed } : {}),
       ...(input.wait !== undefined ? { wait: input.wait } : {}),
       projectId: source.projectId,
       taskId: source.taskId,

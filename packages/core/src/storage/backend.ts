@@ -15,6 +15,15 @@ export interface PutOptions {
   maxBytes?: number;
 }
 
+export interface AdoptOptions extends PutOptions {
+  /**
+   * The file's size and sha256, computed by the caller while it wrote the file (a resumable
+   * upload hashes as the bytes arrive): `adopt` then checks the size instead of re-reading the
+   * whole file to hash it. Only for files this process wrote itself.
+   */
+  hashed?: { size: number; sha256: string };
+}
+
 export interface ByteRange {
   /** First byte, inclusive. */
   start: number;
@@ -55,7 +64,7 @@ export interface StorageBackend {
    * Takes a local file into storage by moving it (same volume) instead of copying, hashing it in
    * place first; the file is consumed. Backends that cannot move fall back to `put`.
    */
-  adopt?(filePath: string, key: string, options?: PutOptions): Promise<StoredObject>;
+  adopt?(filePath: string, key: string, options?: AdoptOptions): Promise<StoredObject>;
   /** A URL the client can fetch directly, when the backend supports it. */
   presignGet?(
     key: string,

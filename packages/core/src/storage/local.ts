@@ -6,6 +6,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFound, ValidationError } from '../errors.js';
 import type {
+  AdoptOptions,
   ByteRange,
   ObjectInfo,
   PutOptions,
@@ -13,7 +14,9 @@ import type {
   StoredObject,
   TemporarySweep,
 } from './backend.js';
+import { sinkToFile } from './file-sink.js';
 import { HashingCounter, checkExpectedSha256, storageFailure } from './hashing.js';
+import { ParallelSha256 } from './parallel-hash.js';
 import { assertSafeKey, TEMP_DIR } from './keys.js';
 import { ABANDONED_AFTER_MS, OWNER, ownerIsDeadLocalProcess } from './owner.js';
 
@@ -65,21 +68,13 @@ export class LocalStorage implements StorageBackend {
     this.active.add(tmpName);
     try {
       await fsp.mkdir(this.tempDir, { recursive: true });
-      const hasher = new HashingCounter(options.maxBytes);
       const source = body instanceof Readable ? body : Readable.from(body);
-      await pipeline(
-        source,
-        hasher,
-        fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20 }),
-      );
-      // fsync through a second descriptor flushes the same inode; the write stream has closed its own.
-      await fsyncPath(tmp, 'r+');
-      const sha256 = hasher.digest();
+      const { size, sha256 } = await writeFile(tmp, source, options.maxBytes);
       checkExpectedSha256(sha256, options.expectedSha256);
       await fsp.mkdir(path.dirname(dest), { recursive: true });
       await fsp.rename(tmp, dest);
       await fsyncPath(path.dirname(dest), 'r');
-      return { key, size: hasher.size, sha256 };
+      return { key, size, sha256 };
     } catch (e) {
       await fsp.rm(tmp, { force: true }).catch(() => undefined);
       throw storageFailure(e, `store ${key}`);
@@ -88,19 +83,35 @@ export class LocalStorage implements StorageBackend {
     }
   }
 
-  async adopt(filePath: string, key: string, options: PutOptions = {}): Promise<StoredObject> {
+  async adopt(filePath: string, key: string, options: AdoptOptions = {}): Promise<StoredObject> {
     const dest = this.pathOf(key);
     let size: number;
     let sha256: string;
     try {
-      const hasher = new HashingCounter(options.maxBytes);
-      await pipeline(
-        fs.createReadStream(filePath, { highWaterMark: 1 << 20 }),
-        hasher,
-        new Writable({ write: (_c, _e, cb) => cb() }),
-      );
-      size = hasher.size;
-      sha256 = hasher.digest();
+      if (options.hashed) {
+        // Hashed by the writer as it wrote the file: check the size instead of re-reading it.
+        const st = await fsp.stat(filePath);
+        if (st.size !== options.hashed.size) {
+          throw new ValidationError(
+            `The received file has ${st.size} bytes, not the ${options.hashed.size} that were hashed.`,
+          );
+        }
+        ({ size, sha256 } = options.hashed);
+        if (options.maxBytes !== undefined && size > options.maxBytes) {
+          throw new ValidationError(`The file is larger than the limit of ${options.maxBytes} bytes.`, {
+            limit: options.maxBytes,
+          });
+        }
+      } else {
+        const hasher = new HashingCounter(options.maxBytes);
+        await pipeline(
+          fs.createReadStream(filePath, { highWaterMark: 1 << 20 }),
+          hasher,
+          new Writable({ write: (_c, _e, cb) => cb() }),
+        );
+        size = hasher.size;
+        sha256 = hasher.digest();
+      }
       checkExpectedSha256(sha256, options.expectedSha256);
       await fsyncPath(filePath, 'r+');
       await fsp.mkdir(path.dirname(dest), { recursive: true });
@@ -231,6 +242,49 @@ export class LocalStorage implements StorageBackend {
       }
     }
     return { found, removed };
+  }
+}
+
+/**
+ * Writes `source` to a new file at `file` (which must not exist), hashing it, and fsyncs it.
+ * A failed or cut-off source rejects (the caller removes the file).
+ */
+async function writeFile(
+  file: string,
+  source: Readable,
+  maxBytes: number | undefined,
+): Promise<{ size: number; sha256: string }> {
+  const handle = await fsp.open(file, 'wx', 0o644);
+  const hash = new ParallelSha256();
+  try {
+    const result = await sinkToFile(
+      source,
+      { handle, path: file },
+      {
+        position: 0,
+        hash,
+        endsContent: true,
+        ...(maxBytes !== undefined
+          ? {
+              maxBytes,
+              tooLarge: () =>
+                new ValidationError(`The file is larger than the limit of ${maxBytes} bytes.`, {
+                  limit: maxBytes,
+                }),
+            }
+          : {}),
+      },
+    );
+    if (!result.ended) throw result.error ?? new Error('The upload stopped before its end.');
+    await handle.sync();
+    return { size: result.written, sha256: await hash.digest() };
+  } catch (e) {
+    // Nothing more is wanted from the source (a file being read, a request body).
+    if (!source.destroyed) source.destroy();
+    throw e;
+  } finally {
+    hash.dispose();
+    await handle.close();
   }
 }
 
