@@ -62,7 +62,19 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     genReqId: () => randomUUID(),
     routerOptions: { maxParamLength: 500 },
     return503OnClosing: true,
-    serverFactory: (handler) => http.createServer({ maxHeaderSize: config.limits.maxHeaderBytes }, handler),
+    serverFactory: (handler) => {
+      const server = http.createServer({ maxHeaderSize: config.limits.maxHeaderBytes }, handler);
+      // A server factory skips Fastify's own settings, which left Node's defaults: idle
+      // keep-alive connections closed after 5 s — a client reusing one just then (its event
+      // loop busy, or a client that ignores the Keep-Alive hint) saw EPIPE on its next POST —
+      // and a whole request cut off after 300 s, which a multi-GB upload on a slow link
+      // exceeds. Fastify's defaults instead: 72 s keep-alive (longer than common clients' and
+      // proxies' idle timeouts), no limit on a request's duration (headers still must arrive
+      // within headersTimeout, 60 s).
+      server.keepAliveTimeout = 72_000;
+      server.requestTimeout = 0;
+      return server;
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }) as unknown as FastifyInstance;
   const ctx: AppContext = { montu, config, metrics };
