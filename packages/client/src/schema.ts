@@ -9022,7 +9022,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Resume (HEAD), send bytes (PATCH) or cancel (DELETE) an upload (tus)
+         * Resume (HEAD) or cancel (DELETE) an upload (tus)
          * @description tus 1.0 resumable upload protocol (creation, termination, expiration). Upload-Metadata keys: filename, projectId, taskId, version, description, tags, sha256, sourceMediaId. The final PATCH answers with header Montu-Media-Id.
          */
         delete: {
@@ -9046,7 +9046,7 @@ export interface paths {
             };
         };
         /**
-         * Resume (HEAD), send bytes (PATCH) or cancel (DELETE) an upload (tus)
+         * Resume (HEAD) or cancel (DELETE) an upload (tus)
          * @description tus 1.0 resumable upload protocol (creation, termination, expiration). Upload-Metadata keys: filename, projectId, taskId, version, description, tags, sha256, sourceMediaId. The final PATCH answers with header Montu-Media-Id.
          */
         options: {
@@ -9070,7 +9070,7 @@ export interface paths {
             };
         };
         /**
-         * Resume (HEAD), send bytes (PATCH) or cancel (DELETE) an upload (tus)
+         * Resume (HEAD) or cancel (DELETE) an upload (tus)
          * @description tus 1.0 resumable upload protocol (creation, termination, expiration). Upload-Metadata keys: filename, projectId, taskId, version, description, tags, sha256, sourceMediaId. The final PATCH answers with header Montu-Media-Id.
          */
         head: {
@@ -9094,7 +9094,7 @@ export interface paths {
             };
         };
         /**
-         * Resume (HEAD), send bytes (PATCH) or cancel (DELETE) an upload (tus)
+         * Send bytes of an upload from its offset (tus)
          * @description tus 1.0 resumable upload protocol (creation, termination, expiration). Upload-Metadata keys: filename, projectId, taskId, version, description, tags, sha256, sourceMediaId. The final PATCH answers with header Montu-Media-Id.
          */
         patch: {
