@@ -27,6 +27,7 @@ import { PlaylistService } from './services/playlist-service.js';
 import { WebhookService, type WebhookOptions } from './services/webhook-service.js';
 import { SequenceIngest } from './services/sequence-ingest.js';
 import { UserService } from './services/user-service.js';
+import { holdDecoderPools } from './media/decoder-pool.js';
 
 export interface MontuOptions {
   /** Folder for the embedded defaults: `montu.db` (SQLite) and `storage/`. Default `./montu-data`. */
@@ -133,6 +134,8 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     ctx.processing = runtime.hook;
   }
   webhooks.start();
+  // Image decoder processes are shared by the process's libraries; the last close ends them.
+  const releaseDecoders = holdDecoderPools();
   let closed = false;
   return {
     media,
@@ -159,6 +162,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
       closed = true;
       await webhooks.stop();
       await runtime?.stop();
+      await releaseDecoders();
       await storage.close?.();
       await handle.close();
     },

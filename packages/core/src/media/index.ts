@@ -28,5 +28,15 @@ export {
 } from './still.js';
 export * from './proxy.js';
 export * from './sequence.js';
-export { linearToSrgb, filmic, type ToneMap } from './colour.js';
+export { linearToSrgb, filmic, type ToneMap } from './colour.mjs';
 export { runTool, findTool, stderrTail, TOOL_PATHS, type RunToolOptions, type ToolResult } from './tools.js';
+export {
+  DecoderPool,
+  decoderPool,
+  closeDecoderPools,
+  decoderFailure,
+  defaultDecoderProcesses,
+  type DecoderPoolOptions,
+  type DecodeOptions,
+  type DecoderFailure,
+} from './decoder-pool.js';

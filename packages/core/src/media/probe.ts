@@ -1,6 +1,5 @@
 import fsp from 'node:fs/promises';
 import os from 'node:os';
-import sharp from 'sharp';
 import { ExifTool } from 'exiftool-vendored';
 import { ProcessingError, errorMessage } from '../errors.js';
 import {
@@ -14,7 +13,9 @@ import {
   type RawTags,
 } from './exif.js';
 import { ExifReader } from './exif-reader.js';
+import { decoderFailure, decoderPool } from './decoder-pool.js';
 import { ffprobe, pixelFormats, type FfprobeResult, type FfprobeStream, type PixFmtInfo } from './ffprobe.js';
+import type { ImageHeader } from './image-ops.mjs';
 import { bmpLayout, HEADER_PIX_FMTS, readHeader, tgaLayout, type HeaderLayout } from './image-header.js';
 import { checkFileSize, resolveLimits, type MediaLimits } from './limits.js';
 import { emptyMetadata, type MediaMetadata, type StreamSummary } from './metadata.js';
@@ -209,6 +210,20 @@ export class MediaProber {
     }
   }
 
+  /** libvips' header facts, read in a decoder process (decoder-pool.ts). */
+  private async sharpMetadata(file: string): Promise<ImageHeader> {
+    try {
+      return await decoderPool(this.limits).metadata(
+        file,
+        { maxPixels: false, failOn: 'none' },
+        { timeoutMs: this.limits.probeTimeoutMs },
+      );
+    } catch (e) {
+      if (decoderFailure(e)) throw e;
+      throw new ProcessingError(`cannot read the image header: ${errorMessage(e)}`, { cause: e });
+    }
+  }
+
   private async probeImage(
     file: string,
     meta: MediaMetadata,
@@ -230,8 +245,10 @@ export class MediaProber {
     } else if (SHARP_FORMATS.has(f)) {
       const [raw, sm] = await Promise.all([
         exifP,
-        sharpMetadata(file).catch((e: unknown) => e as ProcessingError),
+        this.sharpMetadata(file).catch((e: unknown) => e as ProcessingError),
       ]);
+      // A decoder that crashed or hung on the header is not trusted with the pixels either.
+      if (sm instanceof Error && decoderFailure(sm)) throw sm;
       if (sm instanceof Error) {
         // libvips refuses some valid files (e.g. 64-bit float TIFF); fall back to exiftool's header facts.
         if (!raw) throw sm;
@@ -307,15 +324,7 @@ function limiter(n: number): Gate {
   };
 }
 
-async function sharpMetadata(file: string): Promise<sharp.Metadata> {
-  try {
-    return await sharp(file, { limitInputPixels: false, failOn: 'none' }).metadata();
-  } catch (e) {
-    throw new ProcessingError(`cannot read the image header: ${errorMessage(e)}`, { cause: e });
-  }
-}
-
-function applySharp(meta: MediaMetadata, m: sharp.Metadata): void {
+function applySharp(meta: MediaMetadata, m: ImageHeader): void {
   meta.sources.push('sharp');
   meta.container = m.format ?? meta.format;
   meta.width = m.width ?? null;

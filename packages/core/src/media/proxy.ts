@@ -2,7 +2,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ProcessingError, errorMessage } from '../errors.js';
-import type { ToneMap } from './colour.js';
+import type { ToneMap } from './colour.mjs';
 import { ffmpegInputArgs } from './ffmpeg-input.js';
 import { checkDecodeLimits, resolveLimits, type MediaLimits } from './limits.js';
 import type { MediaMetadata } from './metadata.js';

@@ -1,17 +1,20 @@
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { ProcessingError, errorMessage } from '../errors.js';
-import { floatInterleavedToRgb8, gbrpf32ToRgb8, type ToneMap } from './colour.js';
+import { gbrpf32ToRgb8, type ToneMap } from './colour.mjs';
+import { decoderFailure, decoderPool } from './decoder-pool.js';
 import { ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
+import {
+  encodeRaw as encodePixels,
+  type EncodedImage,
+  type EncodeParams,
+  type FailOn,
+} from './image-ops.mjs';
 import { checkDecodeLimits, type MediaLimits } from './limits.js';
 import type { MediaMetadata } from './metadata.js';
 import { SHARP_FORMATS } from './probe.js';
 import { findTool, runTool, stderrTail, TOOL_PATHS } from './tools.js';
-
-/** JPEG has no alpha: transparent pictures are shown over neutral grey (neither dark nor light logos vanish). */
-const ALPHA_BACKGROUND = '#808080';
 
 export type ImageFormat = 'jpeg' | 'webp';
 
@@ -49,6 +52,10 @@ export function fitInside(w: number, h: number, maxEdge: number | null): { width
   return { width: Math.max(1, Math.round(w * s)), height: Math.max(1, Math.round(h * s)) };
 }
 
+/**
+ * Encodes pixels Montu already holds (raw output of ffmpeg, a waveform) in this process: they
+ * are pixels, not a file, so no decoder that could be attacked is involved.
+ */
 export async function encodeRaw(
   raw: Buffer,
   width: number,
@@ -57,33 +64,25 @@ export async function encodeRaw(
   opts: EncodeOptions,
   transform: RenderedImage['transform'],
 ): Promise<RenderedImage> {
-  return encode(sharp(raw, { raw: { width, height, channels } }), opts, transform);
-}
-
-async function encode(
-  img: sharp.Sharp,
-  opts: EncodeOptions,
-  transform: RenderedImage['transform'],
-): Promise<RenderedImage> {
-  const format = opts.format ?? 'jpeg';
-  const quality = opts.quality ?? 80;
+  const params = encodeParams(opts);
   try {
-    const out =
-      format === 'webp'
-        ? img.webp({ quality })
-        : img.flatten({ background: ALPHA_BACKGROUND }).jpeg({ quality });
-    const { data, info } = await out.toBuffer({ resolveWithObject: true });
-    return {
-      data,
-      width: info.width,
-      height: info.height,
-      format,
-      mimeType: format === 'webp' ? 'image/webp' : 'image/jpeg',
-      transform,
-    };
+    return rendered(await encodePixels(raw, width, height, channels, params), params.format, transform);
   } catch (e) {
     throw new ProcessingError(`image encoding failed: ${errorMessage(e)}`, { cause: e });
   }
+}
+
+function encodeParams(opts: EncodeOptions): EncodeParams & { format: ImageFormat } {
+  return { format: opts.format ?? 'jpeg', quality: opts.quality ?? 80 };
+}
+
+function rendered(
+  img: EncodedImage,
+  format: ImageFormat,
+  transform: RenderedImage['transform'],
+): RenderedImage {
+  const mimeType = format === 'webp' ? 'image/webp' : 'image/jpeg';
+  return { data: img.data, width: img.width, height: img.height, format, mimeType, transform };
 }
 
 /** Size of the picture as displayed: EXR display window, pixel aspect applied, EXIF rotation applied. */
@@ -97,7 +96,8 @@ export function displaySize(meta: MediaMetadata): { width: number; height: numbe
 
 /**
  * Renders a still image (or the first frame/page/part of one) at a bounded size. Limits are
- * checked from the probed header before anything is decoded.
+ * checked from the probed header before anything is decoded. libvips decodes run in the decoder
+ * processes (decoder-pool.ts), the other decoders are external tools.
  */
 export async function renderStill(
   file: string,
@@ -114,7 +114,9 @@ export async function renderStill(
     // "premature end" warning) that ffmpeg's decoder reads; damaged JPEGs still show what decodes.
     try {
       return await renderWithSharp(file, meta, opts, toneMap, 'warning');
-    } catch {
+    } catch (e) {
+      // A decoder that crashed or ran out of time on this file is not given it again.
+      if (decoderFailure(e)) throw e;
       try {
         return await renderWithFfmpeg(file, meta, opts, toneMap, true);
       } catch {
@@ -134,26 +136,36 @@ export async function renderStill(
   return renderWithFfmpeg(file, meta, opts, toneMap);
 }
 
+/**
+ * sharp (libvips) decodes, in a decoder process; `label` names the file in errors, `transform`
+ * is recorded for pictures that are already display-referred (oiiotool's output).
+ */
 async function renderWithSharp(
   file: string,
   meta: MediaMetadata,
   opts: StillOptions,
   toneMap: ToneMap,
-  failOn: 'none' | 'warning' | 'error',
+  failOn: FailOn,
+  label = path.basename(file),
+  transform: RenderedImage['transform'] = meta.linear ? toneMap : 'none',
 ): Promise<RenderedImage> {
-  const edge = opts.maxEdge;
+  const params = encodeParams(opts);
   try {
-    let img = sharp(file, { limitInputPixels: opts.limits.maxPixels, failOn, sequentialRead: true }).rotate();
-    if (edge !== null)
-      img = img.resize({ width: edge, height: edge, fit: 'inside', withoutEnlargement: true });
-    if (meta.linear) {
-      const { data, info } = await img.raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
-      const rgb = floatInterleavedToRgb8(data, info.channels, toneMap);
-      return await encodeRaw(rgb, info.width, info.height, info.channels as 1 | 2 | 3 | 4, opts, toneMap);
-    }
-    return await encode(img, opts, 'none');
+    const img = await decoderPool(opts.limits).render(
+      {
+        file: path.resolve(file),
+        maxEdge: opts.maxEdge,
+        linear: meta.linear,
+        toneMap,
+        failOn,
+        maxPixels: opts.limits.maxPixels,
+        ...params,
+      },
+      { timeoutMs: opts.timeoutMs, label, ...(opts.signal ? { signal: opts.signal } : {}) },
+    );
+    return rendered(img, params.format, transform);
   } catch (e) {
-    if (e instanceof ProcessingError) throw e;
+    if (decoderFailure(e)) throw e;
     throw new ProcessingError(`cannot decode the image: ${errorMessage(e)}`, { cause: e });
   }
 }
@@ -231,7 +243,14 @@ async function renderHdrWithVips(
       signal: opts.signal,
       memoryBytes: opts.limits.toolMemoryBytes,
     });
-    return await renderWithSharp(tmp, { ...meta, format: 'vips', linear: true }, opts, toneMap, 'error');
+    return await renderWithSharp(
+      tmp,
+      { ...meta, format: 'vips', linear: true },
+      opts,
+      toneMap,
+      'error',
+      path.basename(file),
+    );
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
   }
@@ -309,7 +328,15 @@ async function renderWithOiio(file: string, meta: MediaMetadata, opts: StillOpti
         },
       );
     }
-    const img = await encode(sharp(await fsp.readFile(out)), opts, 'ocio');
+    const img = await renderWithSharp(
+      out,
+      { ...meta, linear: false },
+      { ...opts, maxEdge: null },
+      'srgb',
+      'warning',
+      path.basename(file),
+      'ocio',
+    );
     if (img.width !== width || img.height !== height)
       throw new ProcessingError(`oiiotool rendered ${img.width}×${img.height} instead of ${width}×${height}`);
     return img;

@@ -1,5 +1,5 @@
 import { ProcessingError } from '../errors.js';
-import type { ToneMap } from './colour.js';
+import type { ToneMap } from './colour.mjs';
 import { ffmpegInputArgs } from './ffmpeg-input.js';
 import { checkDecodeLimits, resolveLimits, type MediaLimits } from './limits.js';
 import type { MediaMetadata } from './metadata.js';

@@ -31,7 +31,7 @@ export interface RunToolOptions {
 /** prlimit(1) (util-linux); tools run without a memory cap where it is missing. */
 export const PRLIMIT = '/usr/bin/prlimit';
 let prlimitAvailable: boolean | undefined;
-function hasPrlimit(): boolean {
+export function hasPrlimit(): boolean {
   if (prlimitAvailable === undefined) {
     try {
       accessSync(PRLIMIT, constants.X_OK);

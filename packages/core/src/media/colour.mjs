@@ -2,11 +2,20 @@
  * Display transforms for scene-linear pictures (EXR, HDR, float TIFF): linear Rec.709/sRGB
  * primaries → sRGB display encoding, optionally through a filmic tone curve first. Applied to
  * already-resized float pixels, so the cost is proportional to the output size.
+ *
+ * Plain JavaScript (typed with JSDoc, checked by tsc) because the image decoder child process
+ * (decoder-child.mjs) runs it too, straight from the sources under vitest and from dist in
+ * production: one implementation for both sides of the process boundary.
  */
-export type ToneMap = 'srgb' | 'filmic';
 
-/** sRGB opto-electronic transfer function (IEC 61966-2-1), input and output 0–1. */
-export function linearToSrgb(v: number): number {
+/** @typedef {'srgb' | 'filmic'} ToneMap */
+
+/**
+ * sRGB opto-electronic transfer function (IEC 61966-2-1), input and output 0–1.
+ * @param {number} v
+ * @returns {number}
+ */
+export function linearToSrgb(v) {
   return v <= 0.0031308 ? 12.92 * v : 1.055 * Math.pow(v, 1 / 2.4) - 0.055;
 }
 
@@ -14,13 +23,20 @@ export function linearToSrgb(v: number): number {
  * Filmic curve: Krzysztof Narkowicz's fit of the ACES reference rendering transform, with his
  * 0.6 input scale, so mid-grey 0.18 lands near display 0.39 (sRGB ~100) and highlights roll off
  * instead of clipping.
+ * @param {number} x
+ * @returns {number}
  */
-export function filmic(x: number): number {
+export function filmic(x) {
   const v = x * 0.6;
   return (v * (2.51 * v + 0.03)) / (v * (2.43 * v + 0.59) + 0.14);
 }
 
-function encode(v: number, toneMap: ToneMap): number {
+/**
+ * @param {number} v
+ * @param {ToneMap} toneMap
+ * @returns {number}
+ */
+function encode(v, toneMap) {
   if (!(v > 0)) return 0; // negative, zero and NaN
   if (v === Infinity) return 255;
   const d = toneMap === 'filmic' ? filmic(v) : v;
@@ -30,28 +46,40 @@ function encode(v: number, toneMap: ToneMap): number {
 
 /**
  * Planar float RGB as ffmpeg writes `gbrpf32le` (planes G, B, R) → interleaved 8-bit RGB.
+ * @param {Buffer} buf
+ * @param {number} width
+ * @param {number} height
+ * @param {ToneMap} toneMap
+ * @returns {Buffer}
  */
-export function gbrpf32ToRgb8(buf: Buffer, width: number, height: number, toneMap: ToneMap): Buffer {
+export function gbrpf32ToRgb8(buf, width, height, toneMap) {
   const n = width * height;
   const floats = new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
   if (floats.length < n * 3) throw new RangeError(`expected ${n * 3} floats, got ${floats.length}`);
   const out = Buffer.allocUnsafe(n * 3);
   for (let i = 0; i < n; i++) {
-    out[i * 3] = encode(floats[2 * n + i]!, toneMap);
-    out[i * 3 + 1] = encode(floats[i]!, toneMap);
-    out[i * 3 + 2] = encode(floats[n + i]!, toneMap);
+    // In range (checked above); typed-array reads are number | undefined under noUncheckedIndexedAccess.
+    out[i * 3] = encode(/** @type {number} */ (floats[2 * n + i]), toneMap);
+    out[i * 3 + 1] = encode(/** @type {number} */ (floats[i]), toneMap);
+    out[i * 3 + 2] = encode(/** @type {number} */ (floats[n + i]), toneMap);
   }
   return out;
 }
 
-/** Interleaved float pixels (sharp `raw({ depth: 'float' })`) → interleaved 8-bit, alpha kept linear. */
-export function floatInterleavedToRgb8(buf: Buffer, channels: number, toneMap: ToneMap): Buffer {
+/**
+ * Interleaved float pixels (sharp `raw({ depth: 'float' })`) → interleaved 8-bit, alpha kept linear.
+ * @param {Buffer} buf
+ * @param {number} channels
+ * @param {ToneMap} toneMap
+ * @returns {Buffer}
+ */
+export function floatInterleavedToRgb8(buf, channels, toneMap) {
   const floats = new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
   const out = Buffer.allocUnsafe(floats.length);
   const colour = channels >= 3 ? 3 : 1;
   for (let i = 0; i < floats.length; i++) {
     const c = i % channels;
-    const v = floats[i]!;
+    const v = /** @type {number} */ (floats[i]);
     out[i] =
       c < colour
         ? encode(v, toneMap)

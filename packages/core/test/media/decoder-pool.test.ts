@@ -1,0 +1,344 @@
+/**
+ * Image decodes in child processes (decoder-pool.ts): results match what sharp gives, a child
+ * that crashes (SIGSEGV, SIGKILL) or overruns its timeout fails only its request with a clear
+ * ProcessingError and is replaced, the memory cap applies to the child, and closing leaves no
+ * process behind. Real children, real files, no mocks.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProcessingError } from '../../src/errors.js';
+import {
+  closeDecoderPools,
+  decoderFailure,
+  decoderPool,
+  DecoderPool,
+  DECODER_RUNTIME_BYTES,
+} from '../../src/media/decoder-pool.js';
+import { DEFAULT_MEDIA_LIMITS, resolveLimits } from '../../src/media/limits.js';
+import { MediaProber } from '../../src/media/probe.js';
+import { createThumbnail } from '../../src/media/thumbnail.js';
+import { PRLIMIT } from '../../src/media/tools.js';
+import { openTestLibrary } from '../helpers/montu.js';
+import { ffmpeg, tmpDir } from './helpers.js';
+
+const hasPrlimit = fs.existsSync(PRLIMIT);
+
+/** True while a process with this id exists (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+async function rejection(p: Promise<unknown>): Promise<ProcessingError> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(ProcessingError);
+  return e as ProcessingError;
+}
+
+const render = {
+  maxEdge: 256,
+  linear: false,
+  toneMap: 'srgb',
+  failOn: 'warning',
+  maxPixels: DEFAULT_MEDIA_LIMITS.maxPixels,
+  format: 'jpeg',
+  quality: 80,
+} as const;
+
+let dir: string;
+let photo: string; // 1200 × 800 JPEG, EXIF orientation 6 (shown 800 × 1200)
+let big: string; // 12000 × 12000 PNG: a full-resolution render takes seconds
+let small: string; // 64 × 48 PNG
+
+beforeAll(async () => {
+  dir = await tmpDir('montu-decoder-test-');
+  photo = path.join(dir, 'photo.jpg');
+  await sharp({ create: { width: 1200, height: 800, channels: 3, background: { r: 200, g: 40, b: 40 } } })
+    .jpeg()
+    .withMetadata({ orientation: 6 })
+    .toFile(photo);
+  small = path.join(dir, 'small.png');
+  await sharp({
+    create: { width: 64, height: 48, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 1 } },
+  })
+    .png()
+    .toFile(small);
+  big = path.join(dir, 'big.png');
+  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=12000x12000', '-frames:v', '1', big]);
+});
+
+afterAll(async () => {
+  await closeDecoderPools();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('decoder pool', () => {
+  it('reads headers and renders pictures as sharp does, in a child process', async () => {
+    const pool = new DecoderPool({ size: 1 });
+    try {
+      const header = await pool.metadata(photo, { maxPixels: false, failOn: 'none' }, { timeoutMs: 30_000 });
+      const direct = await sharp(photo).metadata();
+      expect(header).toMatchObject({
+        format: 'jpeg',
+        width: direct.width,
+        height: direct.height,
+        channels: direct.channels,
+        orientation: 6,
+        space: direct.space,
+      });
+      expect(header).not.toHaveProperty('exif');
+      const bytes = await pool.metadata(
+        fs.readFileSync(small),
+        { maxPixels: false, failOn: 'warning' },
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      expect(bytes).toMatchObject({ format: 'png', width: 64, height: 48, hasAlpha: true });
+
+      const out = await pool.render({ file: photo, ...render }, { timeoutMs: 30_000 });
+      expect(Buffer.isBuffer(out.data)).toBe(true);
+      // Rotated by the EXIF orientation, then fitted into 256 px.
+      expect([out.width, out.height]).toEqual([171, 256]);
+      const back = await sharp(out.data).stats();
+      const [r, g, b] = back.channels.map((c) => c.mean);
+      expect(r).toBeGreaterThan(180);
+      expect(g).toBeLessThan(70);
+      expect(b).toBeLessThan(70);
+      expect(pool.pids).toHaveLength(1);
+      expect(pool.pids[0]).not.toBe(process.pid);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('createThumbnail and MediaProber go through the shared pool', async () => {
+    const prober = new MediaProber();
+    try {
+      const meta = await prober.probe(photo);
+      expect(meta.sources).toContain('sharp');
+      expect([meta.width, meta.height, meta.rotation]).toEqual([1200, 800, 90]);
+      const thumb = await createThumbnail(photo, meta, { size: 128, format: 'webp' });
+      expect(thumb).toMatchObject({ width: 85, height: 128, format: 'webp', mimeType: 'image/webp' });
+      expect((await sharp(thumb.data).metadata()).format).toBe('webp');
+      expect(decoderPool(resolveLimits()).pids.length).toBeGreaterThan(0);
+    } finally {
+      await prober.close();
+    }
+  });
+
+  it('a file libvips refuses is an ordinary error, and the child stays', async () => {
+    const pool = new DecoderPool({ size: 1 });
+    try {
+      const bad = path.join(dir, 'truncated.png');
+      fs.writeFileSync(bad, fs.readFileSync(small).subarray(0, 60));
+      await pool.render({ file: small, ...render }, { timeoutMs: 30_000 });
+      const [pid] = pool.pids;
+      const e = await rejection(pool.render({ file: bad, ...render }, { timeoutMs: 30_000 }));
+      expect(decoderFailure(e)).toBeNull();
+      expect(pool.pids).toEqual([pid]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  for (const signal of ['SIGSEGV', 'SIGKILL'] as const) {
+    it(`a child killed by ${signal} mid-decode fails that request only; the next one gets a new child`, async () => {
+      const pool = new DecoderPool({ size: 2 });
+      try {
+        const doomed = pool.render({ file: big, ...render, maxEdge: null }, { timeoutMs: 120_000 });
+        const other = pool.render({ file: photo, ...render }, { timeoutMs: 120_000 });
+        const victim = await until(() => pool.running.find((r) => r.label === 'big.png'));
+        process.kill(victim.pid, signal);
+        const e = await rejection(doomed);
+        expect(e.message).toBe(`image decoder crashed (${signal}) on big.png`);
+        expect(e.code).toBe('processing_error');
+        expect(decoderFailure(e)).toBe('crashed');
+        expect(e.details).toMatchObject({ signal });
+        await expect(other).resolves.toMatchObject({ width: 171, height: 256 });
+        await until(() => !alive(victim.pid));
+        const next = await pool.render({ file: small, ...render }, { timeoutMs: 30_000 });
+        expect([next.width, next.height]).toEqual([64, 48]);
+        expect(pool.pids).not.toContain(victim.pid);
+      } finally {
+        await pool.close();
+      }
+    });
+  }
+
+  it('a request over its timeout kills its child and fails; the pool goes on', async () => {
+    const pool = new DecoderPool({ size: 1 });
+    try {
+      await pool.render({ file: small, ...render }, { timeoutMs: 30_000 }); // a started child
+      const [pid] = pool.pids;
+      const e = await rejection(pool.render({ file: big, ...render, maxEdge: null }, { timeoutMs: 150 }));
+      expect(e.message).toBe('image decoder timed out after 150 ms on big.png');
+      expect(decoderFailure(e)).toBe('timeout');
+      await until(() => !alive(pid!));
+      await expect(pool.render({ file: small, ...render }, { timeoutMs: 30_000 })).resolves.toMatchObject({
+        width: 64,
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a cancelled request kills its child (queued ones are just dropped)', async () => {
+    const pool = new DecoderPool({ size: 1 });
+    try {
+      const ac = new AbortController();
+      const running = pool.render(
+        { file: big, ...render, maxEdge: null },
+        { timeoutMs: 120_000, signal: ac.signal },
+      );
+      const queued = pool.render({ file: small, ...render }, { timeoutMs: 120_000, signal: ac.signal });
+      const { pid } = await until(() => pool.running[0]);
+      ac.abort();
+      expect((await rejection(running)).message).toBe('image decoding of big.png was cancelled');
+      expect(decoderFailure(await rejection(queued))).toBe('cancelled');
+      await until(() => !alive(pid));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('runs no more children than its size, and closing ends them all', async () => {
+    const pool = new DecoderPool({ size: 2 });
+    const jobs = Array.from({ length: 6 }, () =>
+      pool.render({ file: photo, ...render }, { timeoutMs: 60_000 }),
+    );
+    const seen = new Set<number>();
+    const watch = setInterval(() => pool.pids.forEach((p) => seen.add(p)), 1);
+    try {
+      await Promise.all(jobs);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(seen.size).toBeLessThanOrEqual(2);
+    const pids = pool.pids;
+    expect(pids.length).toBeGreaterThan(0);
+    await pool.close();
+    expect(pool.pids).toEqual([]);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    const e = await rejection(pool.render({ file: small, ...render }, { timeoutMs: 1000 }));
+    expect(decoderFailure(e)).toBe('closed');
+  });
+
+  it('close waits for a running decode, then ends its child', async () => {
+    const pool = new DecoderPool({ size: 1 });
+    const job = pool.render({ file: photo, ...render }, { timeoutMs: 60_000 });
+    const { pid } = await until(() => pool.running[0]);
+    await pool.close();
+    await expect(job).resolves.toMatchObject({ width: 171 });
+    expect(alive(pid)).toBe(false);
+  });
+
+  describe.skipIf(!hasPrlimit)('memory cap', () => {
+    it('runs the child under prlimit --as (V8 starts under the cap), without core files', async () => {
+      const pool = new DecoderPool({ size: 1, memoryBytes: 1024 ** 3 });
+      const cap = 1024 ** 3 + DECODER_RUNTIME_BYTES;
+      expect(pool.addressSpaceBytes).toBe(cap);
+      try {
+        await pool.render({ file: photo, ...render }, { timeoutMs: 30_000 });
+        const limits = fs.readFileSync(`/proc/${pool.pids[0]}/limits`, 'utf8');
+        expect(limits).toMatch(new RegExp(`Max address space\\s+${cap}\\s+${cap}\\s+bytes`));
+        expect(limits).toMatch(/Max core file size\s+0\s+0\s+bytes/);
+      } finally {
+        await pool.close();
+      }
+    });
+
+    it('a decode that needs more than the cap fails cleanly; the parent is untouched', async () => {
+      // 64 MiB for decoding: a thumbnail of a small PNG fits, the 12000² picture at full
+      // resolution (432 MB of pixels) does not.
+      const pool = new DecoderPool({ size: 1, memoryBytes: 64 * 1024 ** 2 });
+      try {
+        await pool.render({ file: small, ...render }, { timeoutMs: 30_000 });
+        const e = await rejection(
+          pool.render({ file: big, ...render, maxEdge: null }, { timeoutMs: 120_000 }),
+        );
+        expect(e.message).toMatch(/out of memory|memory|crashed|cannot|vips/i);
+        await expect(pool.render({ file: small, ...render }, { timeoutMs: 30_000 })).resolves.toMatchObject({
+          width: 64,
+        });
+      } finally {
+        await pool.close();
+      }
+    });
+
+    it('a cap too small for node to start fails the request with a clear error', async () => {
+      const pool = new DecoderPool({ size: 1, memoryBytes: 32 * 1024 ** 2, runtimeBytes: 0 });
+      try {
+        const e = await rejection(pool.render({ file: small, ...render }, { timeoutMs: 30_000 }));
+        expect(e.message).toMatch(/^image decoder could not start/);
+        expect(decoderFailure(e)).toBe('start');
+      } finally {
+        await pool.close();
+      }
+    });
+  });
+});
+
+describe('decoder crash in the processing pipeline', () => {
+  it('fails the item with a clear error, the process survives, the next item is processed', async () => {
+    const lib = await openTestLibrary('sqlite');
+    const pool = decoderPool(resolveLimits());
+    try {
+      const id = await lib.montu.media.uploadMedia({
+        filePath: big,
+        projectId: 'DEC',
+        taskId: 'ep01_sq010_sh010_comp',
+        author: 'tester',
+      });
+      const victim = await until(() => pool.running.find((r) => r.op === 'render'), 60_000);
+      process.kill(victim.pid, 'SIGSEGV');
+      const failed = await until(async () => {
+        const m = await lib.montu.media.getMediaById(id);
+        return m.processingState === 'failed' || m.processingState === 'ready' ? m : null;
+      }, 60_000);
+      expect(failed.processingState).toBe('failed');
+      // The stored (versioned) name of the file.
+      expect(failed.processingError).toMatch(
+        /^thumbnail: image decoder crashed \(SIGSEGV\) on ep01_sq010_sh010_comp_v001\.png$/,
+      );
+
+      const ok = await lib.montu.media.uploadMedia({
+        filePath: photo,
+        projectId: 'DEC',
+        taskId: 'ep01_sq010_sh020_comp',
+        author: 'tester',
+        wait: true,
+      });
+      const m = await lib.montu.media.getMediaById(ok);
+      expect(m.processingState).toBe('ready');
+      expect(m.files.some((f) => f.role === 'thumbnail')).toBe(true);
+    } finally {
+      const pids = [...pool.pids, ...decoderPool(resolveLimits()).pids];
+      await lib.cleanup();
+      // The library held the shared pools: its close ended their children.
+      for (const pid of pids) await until(() => !alive(pid), 5000);
+    }
+  });
+});
