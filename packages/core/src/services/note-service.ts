@@ -5,6 +5,8 @@ import { annotationFromRow } from '../db/rows.js';
 import type { Annotation, Media } from '../domain/types.js';
 import { parseDrawing, type Drawing } from '../domain/drawing.js';
 import { mediaKey } from '../storage/keys.js';
+import { decoderFailure, decoderPool } from '../media/decoder-pool.js';
+import { DEFAULT_MEDIA_LIMITS } from '../media/limits.js';
 import { mediaTiming, timecodeAt, type MediaTiming } from '../review/timing.js';
 import type { ServiceContext } from './context.js';
 import { recordHistory } from './history-service.js';
@@ -388,11 +390,19 @@ export class NoteService {
       : await readLimited(input.data, MAX_ATTACHMENT_BYTES);
     if (bytes.length > MAX_ATTACHMENT_BYTES)
       throw new ValidationError('An attachment may be at most 25 MB.', { field: 'file' });
-    const sharp = (await import('sharp')).default;
-    let meta: { format?: string; width?: number; height?: number };
+    let meta: { format?: string | undefined; width?: number | undefined; height?: number | undefined };
     try {
-      meta = await sharp(bytes).metadata();
-    } catch {
+      // Read by libvips in a decoder process: a file crafted to crash it cannot take this one down.
+      // The bytes go over the pool's channel (at most 25 MB): they are on no local disk yet.
+      meta = await decoderPool().metadata(
+        bytes,
+        { maxPixels: DEFAULT_MEDIA_LIMITS.maxPixels, failOn: 'warning' },
+        { timeoutMs: DEFAULT_MEDIA_LIMITS.probeTimeoutMs, label: fileName },
+      );
+    } catch (e) {
+      // The decoder could not be run at all: a server problem, not a bad file.
+      const failure = decoderFailure(e);
+      if (failure === 'start' || failure === 'closed') throw e;
       throw new ValidationError(
         'The attachment is not an image Montu can read (use PNG, JPEG, WebP or GIF).',
         { field: 'file' },
