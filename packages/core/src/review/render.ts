@@ -2,6 +2,10 @@
  * Annotated frames as pictures: the frame a note is on (from the media's renditions, or
  * extracted with ffmpeg at the frame's exact time) with the note's vector drawing composited
  * over it (an SVG rendered by sharp/librsvg).
+ *
+ * Stored pictures (originals and frames people uploaded, renditions) are decoded in the image
+ * decoder processes (media/decoder-pool.ts). Compositing runs here: its inputs are the PNG the
+ * decoder returned and an SVG Montu writes from a validated drawing, not a file from outside.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +15,10 @@ import type { Media, MediaFile } from '../domain/types.js';
 import { drawingToSvg, type Drawing } from '../domain/drawing.js';
 import { frameSeekSeconds } from '../domain/timecode.js';
 import type { StorageBackend } from '../storage/backend.js';
+import { decoderPool } from '../media/decoder-pool.js';
+import { DEFAULT_MEDIA_LIMITS } from '../media/limits.js';
 import { runTool, TOOL_PATHS } from '../media/tools.js';
+import { withLocalFiles } from '../processing/local-files.js';
 import type { MediaTiming } from './timing.js';
 
 export interface FrameImage {
@@ -41,26 +48,23 @@ export async function renderAnnotatedFrame(picture: Buffer, drawing: Drawing | n
 
 const STILL_TYPES = /^image\/(png|jpeg|webp|gif|tiff|avif)$/;
 
-async function readAll(storage: StorageBackend, key: string, max = 256 * 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of await storage.get(key)) {
-    const b = c as Buffer;
-    size += b.length;
-    if (size > max) throw new Error('picture too large to render');
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
-}
-
-async function fit(png: Buffer, maxEdge: number, source: FrameImage['source']): Promise<FrameImage> {
-  const sharp = (await import('sharp')).default;
-  const { data, info } = await sharp(png)
-    .rotate()
-    .resize({ width: maxEdge, height: maxEdge, fit: 'inside', withoutEnlargement: true })
-    .png()
-    .toBuffer({ resolveWithObject: true });
-  return { png: data, width: info.width, height: info.height, source };
+/** A picture file, oriented and fitted inside `maxEdge`, as PNG: decoded in a decoder process. */
+async function fit(file: string, maxEdge: number, source: FrameImage['source']): Promise<FrameImage> {
+  const limits = DEFAULT_MEDIA_LIMITS;
+  const { data, width, height } = await decoderPool(limits).render(
+    {
+      file,
+      maxEdge,
+      linear: false,
+      toneMap: 'srgb',
+      failOn: 'warning',
+      maxPixels: limits.maxPixels,
+      format: 'png',
+      quality: 100,
+    },
+    { timeoutMs: limits.thumbnailTimeoutMs },
+  );
+  return { png: data, width, height, source };
 }
 
 /** A neutral grey picture with the media's aspect ratio, when no frame can be had. */
@@ -131,7 +135,7 @@ export async function frameImage(
   ): Promise<FrameImage | null> => {
     if (!f) return null;
     try {
-      return await fit(await readAll(storage, f.key), maxEdge, source);
+      return await withLocalFiles(storage, [f.key], ([p]) => fit(p!, maxEdge, source));
     } catch {
       return null;
     }
@@ -148,7 +152,9 @@ export async function frameImage(
       try {
         const file = path.join(tmp, `in${path.extname(source.key) || '.mov'}`);
         await pipeline(await storage.get(source.key), fs.createWriteStream(file));
-        return await fit(await extractVideoFrame(file, frame, timing.fps), maxEdge, 'frame');
+        const png = path.join(tmp, 'frame.png');
+        await fs.promises.writeFile(png, await extractVideoFrame(file, frame, timing.fps));
+        return await fit(png, maxEdge, 'frame');
       } catch {
         // fall through to stand-ins
       } finally {
