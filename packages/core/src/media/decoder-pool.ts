@@ -210,7 +210,11 @@ export class DecoderPool {
         req.onAbort = () => this.cancel(req);
         opts.signal.addEventListener('abort', req.onAbort, { once: true });
       }
-      this.queue.push(req);
+      // Header reads (a few ms) go ahead of queued renders: a probe, which the rest of an item's
+      // processing waits for, does not wait behind full-resolution pictures of other items.
+      const firstRender = body.op === 'metadata' ? this.queue.findIndex((q) => q.body.op === 'render') : -1;
+      if (firstRender >= 0) this.queue.splice(firstRender, 0, req);
+      else this.queue.push(req);
       this.dispatch();
     });
   }

@@ -246,6 +246,23 @@ describe('decoder pool', () => {
     expect(decoderFailure(e)).toBe('closed');
   });
 
+  it('header reads go ahead of queued renders', async () => {
+    const pool = new DecoderPool({ size: 1 });
+    try {
+      const order: string[] = [];
+      const track = <T>(name: string, p: Promise<T>) => p.then((v) => (order.push(name), v));
+      const jobs = [
+        track('render 1', pool.render({ file: photo, ...render }, { timeoutMs: 60_000 })),
+        track('render 2', pool.render({ file: photo, ...render }, { timeoutMs: 60_000 })),
+        track('header', pool.metadata(small, { maxPixels: false, failOn: 'none' }, { timeoutMs: 60_000 })),
+      ];
+      await Promise.all(jobs);
+      expect(order).toEqual(['render 1', 'header', 'render 2']);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('close waits for a running decode, then ends its child', async () => {
     const pool = new DecoderPool({ size: 1 });
     const job = pool.render({ file: photo, ...render }, { timeoutMs: 60_000 });
@@ -319,9 +336,9 @@ describe('decoder crash in the processing pipeline', () => {
         return m.processingState === 'failed' || m.processingState === 'ready' ? m : null;
       }, 60_000);
       expect(failed.processingState).toBe('failed');
-      // The stored (versioned) name of the file.
+      // The thumbnail or the web image, whichever was decoding; the stored (versioned) file name.
       expect(failed.processingError).toMatch(
-        /^thumbnail: image decoder crashed \(SIGSEGV\) on ep01_sq010_sh010_comp_v001\.png$/,
+        /^(thumbnail|proxy): image decoder crashed \(SIGSEGV\) on ep01_sq010_sh010_comp_v001\.png$/,
       );
 
       const ok = await lib.montu.media.uploadMedia({
