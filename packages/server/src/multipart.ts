@@ -75,7 +75,9 @@ export function parseJsonObject(v: string | undefined, field: string): Record<st
 
 /**
  * Runs `fn` on an unread file stream. If it fails before the stream was read to its end, the
- * rest of the request body is never drained (it may be gigabytes): the connection is closed.
+ * answer asks to close the connection rather than drain the rest (it may be gigabytes);
+ * upload-slots' installEarlyAnswers then drains a small rest (keeping the connection) or
+ * closes lingeringly, so the client reads the answer instead of a reset.
  */
 export async function consumingFile<T>(
   reply: FastifyReply,

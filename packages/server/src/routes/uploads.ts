@@ -285,24 +285,33 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
   const tusHeaders = { 'tus-resumable': TUS_RESUMABLE, 'access-control-allow-origin': '*' };
   const tusProblem = (status: number, code: string, detail: string, headers: Record<string, string> = {}) =>
     new HttpProblem(status, code, detail, undefined, { ...tusHeaders, ...headers });
+  /**
+   * tus's own protocol answers, as @tus/server gave them: plain text, no problem `code`. Clients
+   * rely on that for 409: without a code it means "your offset is stale, ask (HEAD) and resume";
+   * a problem 409 (a version conflict) is final (clients/python, packages/client).
+   */
+  const tusText = (status: number, text: string, headers: Record<string, string> = {}) =>
+    new TusAnswer(status, text, { ...tusHeaders, ...headers });
 
   const patch = async (req: FastifyRequest<{ Params: { uploadId: string } }>, reply: FastifyReply) => {
+    try {
+      return await patchUpload(req, reply);
+    } catch (e) {
+      if (!(e instanceof TusAnswer)) throw e;
+      return reply.code(e.status).headers(e.headers).type('text/plain; charset=utf-8').send(e.text);
+    }
+  };
+  const patchUpload = async (req: FastifyRequest<{ Params: { uploadId: string } }>, reply: FastifyReply) => {
     const id = req.params.uploadId;
     const h = req.headers;
     if (h['tus-resumable'] !== TUS_RESUMABLE)
-      throw tusProblem(412, 'validation_error', 'Tus-Resumable: 1.0.0 is required.', {
-        'tus-version': TUS_RESUMABLE,
-      });
+      throw tusText(412, 'Tus-Resumable Required\n', { 'tus-version': TUS_RESUMABLE });
     if (h['content-type'] !== 'application/offset+octet-stream')
-      throw tusProblem(
-        415,
-        'unsupported_media_type',
-        'A PATCH body must be sent as Content-Type: application/offset+octet-stream.',
-      );
+      throw tusText(415, 'Content-Type must be application/offset+octet-stream\n');
     const offsetText = h['upload-offset'];
     const offset = Number(offsetText);
     if (typeof offsetText !== 'string' || !/^\d+$/.test(offsetText) || !Number.isSafeInteger(offset))
-      throw tusProblem(400, 'validation_error', 'Upload-Offset must be a non-negative integer.');
+      throw tusText(400, 'Invalid upload-offset\n');
     const declaredLength = h['upload-length'];
     const bodyLength = h['content-length'] === undefined ? undefined : Number(h['content-length']);
 
@@ -327,7 +336,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
         yieldNow.abort();
       });
     } catch {
-      throw tusProblem(409, 'conflict', 'Another request holds this upload; retry in a moment.');
+      throw tusText(409, 'Another request holds this upload; retry in a moment\n');
     }
     let upload: Upload;
     let newOffset: number;
@@ -335,20 +344,15 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
     try {
       upload = await describe();
       const created = upload.creation_date ? Date.parse(upload.creation_date) : Date.now();
-      if (Date.now() > created + EXPIRES_MS) throw tusProblem(410, 'not_found', 'This upload has expired.');
+      if (Date.now() > created + EXPIRES_MS) throw tusText(410, 'The file for this url no longer exists\n');
       if (upload.offset !== offset)
-        throw tusProblem(
-          409,
-          'conflict',
-          `Upload-Offset ${offset} does not match the upload's offset ${upload.offset}; resume from there.`,
-          { 'upload-offset': String(upload.offset) },
-        );
+        throw tusText(409, 'Upload-Offset conflict\n', { 'upload-offset': String(upload.offset) });
       const maxSize = config.limits.maxUploadBytes;
       if (declaredLength !== undefined) {
         // creation-defer-length: the length is declared with a later PATCH.
         const size = Number(declaredLength);
         if (upload.size !== undefined || !/^\d+$/.test(String(declaredLength)) || size < offset)
-          throw tusProblem(400, 'validation_error', 'Upload-Length is invalid or already set.');
+          throw tusText(400, 'Upload-Length is invalid or already set\n');
         if (maxSize > 0 && size > maxSize)
           throw tusProblem(
             413,
@@ -409,7 +413,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
         // A write failed: the file and the hash may disagree; the file is hashed at the end.
         dropHash(id);
         req.log.error({ err: e, uploadId: id }, 'tus PATCH: could not write the upload');
-        throw tusProblem(500, 'storage_error', 'The upload could not be written; resume it from its offset.');
+        throw tusProblem(503, 'storage_error', 'The upload could not be written; resume it from its offset.');
       } finally {
         await file.close();
       }
@@ -583,6 +587,17 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
   // Frame bodies of any type (image/x-exr, image/png…) stay unread for the handler to stream.
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
   await sequenceRoutes(app, ctx);
+}
+
+/** A tus protocol answer in @tus/server's form (plain text), thrown by the PATCH handler. */
+class TusAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly text: string,
+    readonly headers: Record<string, string>,
+  ) {
+    super(text.trim());
+  }
 }
 
 function writeResult(file: string, result: UploadResult): void {
