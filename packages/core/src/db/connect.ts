@@ -7,14 +7,20 @@ import {
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  sql,
   type Migration,
   type MigrationProvider,
+  type SqliteDatabase,
+  type Transaction,
 } from 'kysely';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 import { ValidationError } from '../errors.js';
 
 export type DialectName = 'sqlite' | 'postgres';
+
+/** The SQLite connection's durability level outside relaxed transactions. */
+const SQLITE_SYNCHRONOUS = 'FULL';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -64,18 +70,93 @@ function openSqlite(file: string): DatabaseHandle {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
-  // FULL: a committed upload survives power loss, not only a process crash.
-  sqlite.pragma('synchronous = FULL');
+  // FULL: a committed upload survives power loss, not only a process crash. Job bookkeeping that
+  // a re-run recovers may opt out per transaction (relaxedTransaction).
+  sqlite.pragma(`synchronous = ${SQLITE_SYNCHRONOUS}`);
   sqlite.pragma('foreign_keys = ON');
   // Several processes (server, CLI, workers) may share the file; wait instead of failing on a lock.
   sqlite.pragma('busy_timeout = 15000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  sqliteHandles.set(db, sqlite);
   return {
     db,
     dialect: 'sqlite',
     location: path.resolve(file),
     close: () => db.destroy(),
   };
+}
+
+/** The better-sqlite3 connection under each SQLite Kysely instance (for the durability level). */
+const sqliteHandles = new WeakMap<Kysely<Database>, SQLite.Database>();
+
+/** Prepared statements kept per connection: the job loop runs the same few dozen over and over. */
+const STATEMENT_CACHE = 500;
+
+/**
+ * better-sqlite3 as Kysely uses it, with prepared statements reused: Kysely prepares every query
+ * afresh, and compiling the SQL costs more than running most of these small statements. A
+ * statement is never used by two queries at once: Kysely holds the one connection for each
+ * query (and for a whole stream or transaction).
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (stmt) {
+        // Most recently used last: the first key is the one to evict.
+        cache.delete(text);
+      } else {
+        stmt = sqlite.prepare(text);
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, stmt);
+      return stmt;
+    },
+  };
+}
+
+/**
+ * Runs `fn` in one transaction whose commit is not flushed to disk before it returns: a process
+ * crash keeps it, a power failure may lose it (whole — never half of it). Only for writes that
+ * nothing outside the database has been told about yet, and that a re-run recovers: job claims,
+ * completions and the renditions they record (see docs/decisions/071-ingest-bookkeeping.md).
+ * A later durable commit makes it durable too (SQLite WAL and PostgreSQL's WAL are both flushed
+ * in order). Client-acknowledged writes (uploads, review actions) never go through here.
+ *
+ * SQLite: `PRAGMA synchronous = NORMAL` for this transaction only, on the library's single
+ * connection held for the duration (the level cannot change inside a transaction; every other
+ * statement waits for the connection, so nothing else commits at the relaxed level).
+ * PostgreSQL: `SET LOCAL synchronous_commit = off`.
+ * Inside an open transaction `fn` simply joins it (and its durability).
+ */
+export async function relaxedTransaction<T>(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  fn: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  if (db.isTransaction) return fn(db as Transaction<Database>);
+  if (dialect === 'postgres') {
+    return db.transaction().execute(async (trx) => {
+      await sql`set local synchronous_commit = off`.execute(trx);
+      return fn(trx);
+    });
+  }
+  const raw = sqliteHandles.get(db);
+  return db.connection().execute(async (conn) => {
+    // Held connection: no other statement (nor transaction) runs until this one is done. The
+    // level is set on the connection directly, a plain synchronous call, rather than as two more
+    // queries through Kysely.
+    const level = (l: string) =>
+      raw ? void raw.pragma(`synchronous = ${l}`) : sql.raw(`pragma synchronous = ${l}`).execute(conn);
+    await level('NORMAL');
+    try {
+      return await conn.transaction().execute(fn);
+    } finally {
+      await level(SQLITE_SYNCHRONOUS);
+    }
+  });
 }
 
 function openPostgres(url: string): DatabaseHandle {

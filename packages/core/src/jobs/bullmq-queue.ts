@@ -1,7 +1,7 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { QueueSetup } from '../processing/processing.js';
 import type { JobQueue } from './embedded-queue.js';
-import { runClaimedJob, type RunnerOptions } from './runner.js';
+import { runChain, type RunnerOptions } from './runner.js';
 import { RedisEventBridge } from './redis-events.js';
 import type { Job, JobSpec } from './types.js';
 
@@ -71,7 +71,11 @@ export class BullmqQueue implements JobQueue {
       events: this.s.events,
       worker: this.s.worker,
       leaseMs: this.s.leaseMs,
-      onSettled: this.s.onSettled,
+      ...(this.s.onSettled ? { onSettled: this.s.onSettled } : {}),
+      ...(this.s.settleIn ? { settleIn: this.s.settleIn } : {}),
+      // Follow-ups not chained here go out through Redis like any new job (the reconciler
+      // re-publishes them should this fail).
+      onQueued: (jobs) => this.publish(jobs),
     };
     this.worker = new Worker(
       this.s.queueName,
@@ -107,12 +111,16 @@ export class BullmqQueue implements JobQueue {
     // Taken over only if queued, or running with a lapsed lease (its worker died).
     const claimed = await this.s.store.claim(id, this.s.worker, this.s.leaseMs, { onlyQueued: false });
     if (!claimed) return;
-    const outcome = await runClaimedJob(claimed, runner, this.controller.signal);
-    if (outcome === 'retry') await this.publish([await this.s.store.get(id)]);
-    // Handed back at shutdown: a fresh delivery id (the current one is still active) lets
-    // another worker take it at once; the claim's guard makes any duplicate harmless.
-    if (outcome === 'released')
-      await this.publish([await this.s.store.get(id)], `r${Date.now().toString(36)}`);
+    // A chained follow-up (claimed for this worker when its predecessor finished) runs here
+    // too, under this delivery; if this process dies meanwhile, its lapsed lease puts it back in
+    // the queue and the reconciler publishes it.
+    await runChain(claimed, runner, this.controller.signal, async (job, outcome) => {
+      if (outcome === 'retry') await this.publish([await this.s.store.get(job.id)]);
+      // Handed back at shutdown: a fresh delivery id (the current one may still be active) lets
+      // another worker take it at once; the claim's guard makes any duplicate harmless.
+      if (outcome === 'released')
+        await this.publish([await this.s.store.get(job.id)], `r${Date.now().toString(36)}`);
+    });
   }
 
   /** Puts lapsed running jobs back in the queue and re-publishes queued jobs Redis may have lost. */

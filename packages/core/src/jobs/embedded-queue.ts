@@ -1,6 +1,7 @@
+import { setMaxListeners } from 'node:events';
 import type { EventBus } from '../events.js';
 import type { JobStore } from './job-store.js';
-import { runClaimedJob, type RunnerOptions } from './runner.js';
+import { runChain, type RunnerOptions } from './runner.js';
 import type { Job, JobHandler, JobSpec, JobType } from './types.js';
 
 /** Where jobs go: the embedded database queue or BullMQ. */
@@ -21,13 +22,14 @@ export interface EmbeddedQueueOptions {
   events: EventBus;
   handlers: Partial<Record<JobType, JobHandler>>;
   worker: string;
-  /** Jobs run at once (default: number of cores). */
+  /** Jobs run at once. */
   concurrency: number;
   /** Lease on a running job; a crashed worker's jobs are retaken after it (default 30 s). */
   leaseMs?: number;
   /** Longest idle sleep between polls (default 1 s); new jobs of this process wake it at once. */
   pollMs?: number;
   onSettled?: RunnerOptions['onSettled'];
+  settleIn?: RunnerOptions['settleIn'];
 }
 
 /**
@@ -39,7 +41,10 @@ export class EmbeddedQueue implements JobQueue {
   readonly mode = 'embedded' as const;
   private running = false;
   private readonly loops: Promise<void>[] = [];
-  private wake: (() => void) | null = null;
+  /** Idle loops, each with the job types it takes (all when undefined). */
+  private readonly idle = new Set<{ types: readonly JobType[] | undefined; wake: () => void }>();
+  /** Counts nudges, so a loop about to sleep notices one it was not yet idle for. */
+  private nudges = 0;
   private readonly controller = new AbortController();
   private readonly leaseMs: number;
   private readonly pollMs: number;
@@ -47,6 +52,8 @@ export class EmbeddedQueue implements JobQueue {
   constructor(private readonly o: EmbeddedQueueOptions) {
     this.leaseMs = o.leaseMs ?? 30_000;
     this.pollMs = o.pollMs ?? 1000;
+    // Every running job listens to the stop signal.
+    setMaxListeners(0, this.controller.signal);
   }
 
   get working(): boolean {
@@ -55,12 +62,12 @@ export class EmbeddedQueue implements JobQueue {
 
   async enqueue(specs: JobSpec[]): Promise<Job[]> {
     const jobs = await this.o.store.create(specs);
-    this.nudge();
+    this.nudge(jobs);
     return jobs;
   }
 
-  async requeue(_jobs: Job[]): Promise<void> {
-    this.nudge();
+  async requeue(jobs: Job[]): Promise<void> {
+    this.nudge(jobs);
   }
 
   async start(): Promise<void> {
@@ -79,13 +86,28 @@ export class EmbeddedQueue implements JobQueue {
     this.loops.length = 0;
   }
 
-  private nudge(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
+  /**
+   * Wakes idle loops: one for each of `jobs` that can take it, or all of them. A loop that wakes
+   * for nothing sleeps again.
+   */
+  private nudge(jobs?: readonly Job[]): void {
+    this.nudges++;
+    const idle = [...this.idle];
+    if (!jobs) {
+      for (const w of idle) w.wake();
+      return;
+    }
+    for (const job of jobs) {
+      const takes = (w: (typeof idle)[number]) => w.types === undefined || w.types.includes(job.type);
+      const w = idle.find((x) => x.types !== undefined && takes(x)) ?? idle.find(takes);
+      if (!w) continue;
+      idle.splice(idle.indexOf(w), 1);
+      w.wake();
+    }
   }
 
-  private async loop(): Promise<void> {
+  /** Claims and runs jobs (of `types` only, when given) until stopped. */
+  private async loop(types?: readonly JobType[]): Promise<void> {
     const runner: RunnerOptions = {
       store: this.o.store,
       handlers: this.o.handlers,
@@ -93,6 +115,9 @@ export class EmbeddedQueue implements JobQueue {
       worker: this.o.worker,
       leaseMs: this.leaseMs,
       ...(this.o.onSettled ? { onSettled: this.o.onSettled } : {}),
+      ...(this.o.settleIn ? { settleIn: this.o.settleIn } : {}),
+      // Follow-ups this loop does not run itself are waiting in the table: wake loops for them.
+      onQueued: async (jobs) => this.nudge(jobs),
     };
     let sinceSweep = 0;
     while (this.running) {
@@ -102,43 +127,39 @@ export class EmbeddedQueue implements JobQueue {
           sinceSweep = 0;
           await this.o.store.requeueExpired();
         }
-        job = await this.o.store.claimNext(this.o.worker, this.leaseMs);
+        job = await this.o.store.claimNext(this.o.worker, this.leaseMs, types);
       } catch {
         // The database is briefly unavailable (locked, restarting): try again shortly.
       }
       if (job) {
-        await runClaimedJob(job, runner, this.controller.signal).catch(() => undefined);
+        await runChain(job, runner, this.controller.signal).catch(() => undefined);
         continue;
       }
-      await this.sleep();
+      await this.sleep(types);
     }
   }
 
-  private async sleep(): Promise<void> {
+  private async sleep(types?: readonly JobType[]): Promise<void> {
+    const nudges = this.nudges;
     let delay = this.pollMs;
     try {
-      const next = await this.o.store.nextRunAfter();
+      const next = types?.length === 0 ? null : await this.o.store.nextRunAfter(types);
       if (next) delay = Math.max(10, Math.min(delay, new Date(next).getTime() - Date.now()));
     } catch {
       // keep the default delay
     }
+    if (!this.running || this.nudges !== nudges) return;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        if (this.wake === done) this.wake = null;
-        resolve();
-      }, delay);
-      const done = () => {
-        clearTimeout(t);
-        resolve();
+      const waiter = {
+        types,
+        wake: () => {
+          clearTimeout(t);
+          this.idle.delete(waiter);
+          resolve();
+        },
       };
-      // Several idle loops share one wake-up hook; chain them so a nudge wakes all.
-      const previous = this.wake;
-      this.wake = previous
-        ? () => {
-            previous();
-            done();
-          }
-        : done;
+      const t = setTimeout(waiter.wake, delay);
+      this.idle.add(waiter);
     });
   }
 }

@@ -1,9 +1,9 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
 import { NotFound, ValidationError } from '../errors.js';
 import { newId, nowIso } from '../ids.js';
-import type { JobTable } from '../db/schema.js';
+import type { Database, JobTable } from '../db/schema.js';
 import type { Db } from '../services/context.js';
-import type { DialectName } from '../db/connect.js';
+import { relaxedTransaction, type DialectName } from '../db/connect.js';
 import { parseJson } from '../db/rows.js';
 import { ownerIsDeadLocalProcess } from '../storage/owner.js';
 import {
@@ -49,26 +49,34 @@ export class JobStore {
     readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
-  /** Inserts queued jobs (in `db`, e.g. the transaction that creates their media item). */
-  async create(specs: JobSpec[], db: Db = this.db): Promise<Job[]> {
+  /**
+   * Inserts queued jobs (in `db`, e.g. the transaction that creates their media item). `claimed`
+   * inserts one of them already running for a worker (a job chained to the one it finishes).
+   */
+  async create(
+    specs: JobSpec[],
+    db: Db = this.db,
+    o: { claimed?: { index: number; worker: string; leaseMs: number } } = {},
+  ): Promise<Job[]> {
     if (specs.length === 0) return [];
     const now = nowIso();
-    const rows = specs.map((s) => ({
+    const c = o.claimed;
+    const rows = specs.map((s, i) => ({
       id: newId(),
       type: s.type,
       media_id: s.mediaId ?? null,
-      state: 'queued',
+      state: c?.index === i ? 'running' : 'queued',
       priority: s.priority ?? 0,
-      attempts: 0,
+      attempts: c?.index === i ? 1 : 0,
       max_attempts: s.maxAttempts ?? this.retry.maxAttempts,
       progress: 0,
       payload: JSON.stringify(s.payload ?? {}),
       error: null,
       run_after: now,
-      locked_by: null,
-      locked_until: null,
+      locked_by: c?.index === i ? c.worker : null,
+      locked_until: c?.index === i ? new Date(Date.parse(now) + c.leaseMs).toISOString() : null,
       created_at: now,
-      started_at: null,
+      started_at: c?.index === i ? now : null,
       finished_at: null,
       updated_at: now,
     }));
@@ -122,25 +130,33 @@ export class JobStore {
     return rows.map(jobFromRow);
   }
 
-  /** Takes the next runnable job for `worker`, holding it for `leaseMs`. */
+  /**
+   * Takes the next runnable job for `worker`, holding it for `leaseMs`: one guarded UPDATE … RETURNING
+   * (PostgreSQL skips rows other workers are taking), committed as relaxed bookkeeping — a claim
+   * lost to a power failure only means the job is queued again.
+   */
   async claimNext(worker: string, leaseMs: number, types?: readonly JobType[]): Promise<Job | null> {
-    for (let tries = 0; tries < 5; tries++) {
-      const now = nowIso();
-      let q = this.db
-        .selectFrom('job')
-        .select('id')
-        .where('state', '=', 'queued')
-        .where('run_after', '<=', now);
-      if (types) q = q.where('type', 'in', [...types]);
-      q = q.orderBy('priority', 'desc').orderBy('created_at').orderBy('id').limit(1);
-      const candidate = await (
-        this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q
-      ).executeTakeFirst();
-      if (!candidate) return null;
-      const job = await this.claim(candidate.id, worker, leaseMs, { onlyQueued: true });
-      if (job) return job;
-    }
-    return null;
+    const now = nowIso();
+    // Idle loops ask often: a plain read answers "nothing to do" without opening a write transaction.
+    let any = this.db
+      .selectFrom('job')
+      .select('id')
+      .where('state', '=', 'queued')
+      .where('run_after', '<=', now);
+    if (types) any = any.where('type', 'in', [...types]);
+    if (!(await any.limit(1).executeTakeFirst())) return null;
+    return relaxedTransaction(this.db, this.dialect, (trx) =>
+      this.claimWhere(trx, worker, leaseMs, (eb) => {
+        let q = eb
+          .selectFrom('job as next')
+          .select('next.id')
+          .where('next.state', '=', 'queued')
+          .where('next.run_after', '<=', now);
+        if (types) q = q.where('next.type', 'in', [...types]);
+        q = q.orderBy('next.priority', 'desc').orderBy('next.created_at').orderBy('next.id').limit(1);
+        return eb('job.id', '=', this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q);
+      }),
+    );
   }
 
   /**
@@ -153,12 +169,38 @@ export class JobStore {
     leaseMs: number,
     options: { onlyQueued: boolean },
   ): Promise<Job | null> {
+    const now = nowIso();
+    return relaxedTransaction(this.db, this.dialect, (trx) =>
+      this.claimWhere(trx, worker, leaseMs, (eb) =>
+        eb.and([
+          eb('job.id', '=', id),
+          options.onlyQueued
+            ? eb('job.state', '=', 'queued')
+            : eb.or([
+                eb('job.state', '=', 'queued'),
+                eb.and([eb('job.state', '=', 'running'), eb('job.locked_until', '<', now)]),
+              ]),
+        ]),
+      ),
+    );
+  }
+
+  /**
+   * The claim itself: running, one more attempt, leased to `worker`; the job's media item, still
+   * `pending`, is now being processed. Returns the claimed job (with its project), or null.
+   */
+  private async claimWhere(
+    trx: Db,
+    worker: string,
+    leaseMs: number,
+    which: (eb: ExpressionBuilder<Database, 'job'>) => Expression<SqlBool>,
+  ): Promise<Job | null> {
     const now = new Date();
-    const result = await this.db
+    const row = await trx
       .updateTable('job')
       .set((eb) => ({
         state: 'running',
-        attempts: eb('attempts', '+', 1),
+        attempts: eb('job.attempts', '+', 1),
         locked_by: worker,
         locked_until: new Date(now.getTime() + leaseMs).toISOString(),
         started_at: now.toISOString(),
@@ -166,41 +208,54 @@ export class JobStore {
         error: null,
         progress: 0,
       }))
-      .where('id', '=', id)
-      .where((eb) =>
-        options.onlyQueued
-          ? eb('state', '=', 'queued')
-          : eb.or([
-              eb('state', '=', 'queued'),
-              eb.and([eb('state', '=', 'running'), eb('locked_until', '<', now.toISOString())]),
-            ]),
+      .where((eb) => eb.and([which(eb), eb('job.state', 'in', ['queued', 'running'])]))
+      .returningAll()
+      .returning((eb) =>
+        eb
+          .selectFrom('media')
+          .select('media.project_id')
+          .whereRef('media.id', '=', 'job.media_id')
+          .as('project_id'),
       )
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return null;
-    return this.get(id);
+    if (!row) return null;
+    if (row.media_id) {
+      await trx
+        .updateTable('media')
+        .set({ processing_state: 'processing', updated_at: now.toISOString() })
+        .where('id', '=', row.media_id)
+        .where('processing_state', '=', 'pending')
+        .execute();
+    }
+    return jobFromRow(row);
   }
 
   /** Extends the lease of a running job; false when the job is no longer ours. */
   async heartbeat(id: string, worker: string, leaseMs: number, progress?: number): Promise<boolean> {
     const now = new Date();
-    const result = await this.db
-      .updateTable('job')
-      .set({
-        locked_until: new Date(now.getTime() + leaseMs).toISOString(),
-        updated_at: now.toISOString(),
-        ...(progress !== undefined ? { progress: Math.max(0, Math.min(100, Math.round(progress))) } : {}),
-      })
-      .where('id', '=', id)
-      .where('state', '=', 'running')
-      .where('locked_by', '=', worker)
-      .executeTakeFirst();
+    const result = await relaxedTransaction(this.db, this.dialect, (trx) =>
+      trx
+        .updateTable('job')
+        .set({
+          locked_until: new Date(now.getTime() + leaseMs).toISOString(),
+          updated_at: now.toISOString(),
+          ...(progress !== undefined ? { progress: Math.max(0, Math.min(100, Math.round(progress))) } : {}),
+        })
+        .where('id', '=', id)
+        .where('state', '=', 'running')
+        .where('locked_by', '=', worker)
+        .executeTakeFirst(),
+    );
     return Number(result.numUpdatedRows) === 1;
   }
 
   /** Done, once: only the worker holding the job can finish it. */
   async complete(id: string, worker: string): Promise<boolean> {
-    const now = nowIso();
-    const result = await this.db
+    return relaxedTransaction(this.db, this.dialect, (trx) => this.markDone(trx, id, worker));
+  }
+
+  private async markDone(trx: Db, id: string, worker: string, now = nowIso()): Promise<boolean> {
+    const result = await trx
       .updateTable('job')
       .set({
         state: 'done',
@@ -219,8 +274,58 @@ export class JobStore {
   }
 
   /**
+   * Finishes a job and records everything that follows from it in one transaction: the job done
+   * (guarded: only its holder), the handler's own records, the jobs that follow (the first one
+   * `chain` accepts claimed for this worker at once, the rest queued) and `settle` (e.g. the
+   * media item's state). Null when the job is no longer this worker's (nothing is written).
+   * Relaxed durability unless `durable` (see relaxedTransaction).
+   */
+  async finish<S>(
+    job: Job,
+    worker: string,
+    leaseMs: number,
+    o: {
+      record?: (trx: Db) => Promise<JobSpec[] | void>;
+      chain?: (type: JobType) => boolean;
+      settle?: (trx: Db, done: Job) => Promise<S>;
+      durable?: boolean;
+    } = {},
+  ): Promise<{ done: Job; queued: Job[]; next: Job | null; settled: S | undefined } | null> {
+    const work = async (trx: Db) => {
+      const now = nowIso();
+      if (!(await this.markDone(trx, job.id, worker, now))) return null;
+      const done: Job = {
+        ...job,
+        state: 'done',
+        progress: 100,
+        error: null,
+        finishedAt: now,
+        updatedAt: now,
+        lockedBy: null,
+      };
+      const specs = (await o.record?.(trx)) ?? [];
+      const chained = specs.findIndex((s) => o.chain?.(s.type) === true);
+      const created = await this.create(specs, trx, {
+        ...(chained >= 0 ? { claimed: { index: chained, worker, leaseMs } } : {}),
+      });
+      const next = chained >= 0 ? { ...created[chained]!, projectId: job.projectId } : null;
+      const queued = created.filter((_, i) => i !== chained).map((j) => ({ ...j, projectId: job.projectId }));
+      const settled = await o.settle?.(trx, done);
+      return { done, queued, next, settled };
+    };
+    if (o.durable) return this.db.transaction().execute(work);
+    return relaxedTransaction(this.db, this.dialect, work);
+  }
+
+  /** Runs `fn` in a relaxed transaction of its own (settling an item after a final failure). */
+  settle<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
+    return relaxedTransaction(this.db, this.dialect, fn);
+  }
+
+  /**
    * Records a failed attempt: back to `queued` after a backoff while attempts remain (or
-   * straight to `failed` when `permanent`), `failed` after the last.
+   * straight to `failed` when `permanent`), `failed` after the last. Relaxed bookkeeping: lost
+   * to a power failure, the attempt simply runs again.
    */
   async fail(
     id: string,
@@ -228,27 +333,34 @@ export class JobStore {
     error: string,
     options: { permanent?: boolean } = {},
   ): Promise<{ final: boolean; retryInMs: number } | null> {
-    const job = await this.get(id);
-    if (job.state !== 'running' || job.lockedBy !== worker) return null;
-    const final = options.permanent === true || job.attempts >= job.maxAttempts;
-    const delay = final ? 0 : backoffDelay(this.retry, job.attempts);
-    const now = new Date();
-    const result = await this.db
-      .updateTable('job')
-      .set({
-        state: final ? 'failed' : 'queued',
-        error: error.slice(0, 4000),
-        run_after: new Date(now.getTime() + delay).toISOString(),
-        finished_at: final ? now.toISOString() : null,
-        updated_at: now.toISOString(),
-        locked_by: null,
-        locked_until: null,
-      })
-      .where('id', '=', id)
-      .where('state', '=', 'running')
-      .where('locked_by', '=', worker)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1 ? { final, retryInMs: delay } : null;
+    return relaxedTransaction(this.db, this.dialect, async (trx) => {
+      const job = await trx
+        .selectFrom('job')
+        .select(['state', 'locked_by', 'attempts', 'max_attempts'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!job) throw new NotFound(`Job ${id} does not exist.`);
+      if (job.state !== 'running' || job.locked_by !== worker) return null;
+      const final = options.permanent === true || job.attempts >= job.max_attempts;
+      const delay = final ? 0 : backoffDelay(this.retry, job.attempts);
+      const now = new Date();
+      const result = await trx
+        .updateTable('job')
+        .set({
+          state: final ? 'failed' : 'queued',
+          error: error.slice(0, 4000),
+          run_after: new Date(now.getTime() + delay).toISOString(),
+          finished_at: final ? now.toISOString() : null,
+          updated_at: now.toISOString(),
+          locked_by: null,
+          locked_until: null,
+        })
+        .where('id', '=', id)
+        .where('state', '=', 'running')
+        .where('locked_by', '=', worker)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1 ? { final, retryInMs: delay } : null;
+    });
   }
 
   /**
@@ -257,22 +369,24 @@ export class JobStore {
    */
   async release(id: string, worker: string): Promise<boolean> {
     const now = nowIso();
-    const result = await this.db
-      .updateTable('job')
-      .set((eb) => ({
-        state: 'queued',
-        attempts: sql<number>`case when ${eb.ref('attempts')} > 0 then ${eb.ref('attempts')} - 1 else 0 end`,
-        locked_by: null,
-        locked_until: null,
-        started_at: null,
-        progress: 0,
-        run_after: now,
-        updated_at: now,
-      }))
-      .where('id', '=', id)
-      .where('state', '=', 'running')
-      .where('locked_by', '=', worker)
-      .executeTakeFirst();
+    const result = await relaxedTransaction(this.db, this.dialect, (trx) =>
+      trx
+        .updateTable('job')
+        .set((eb) => ({
+          state: 'queued',
+          attempts: sql<number>`case when ${eb.ref('attempts')} > 0 then ${eb.ref('attempts')} - 1 else 0 end`,
+          locked_by: null,
+          locked_until: null,
+          started_at: null,
+          progress: 0,
+          run_after: now,
+          updated_at: now,
+        }))
+        .where('id', '=', id)
+        .where('state', '=', 'running')
+        .where('locked_by', '=', worker)
+        .executeTakeFirst(),
+    );
     return Number(result.numUpdatedRows) === 1;
   }
 
@@ -375,13 +489,14 @@ export class JobStore {
     return Number(row?.n ?? 0);
   }
 
-  /** The next time a queued job becomes runnable, for an idle worker's sleep. */
-  async nextRunAfter(): Promise<string | null> {
-    const row = await this.db
+  /** The next time a queued job (of `types`) becomes runnable, for an idle worker's sleep. */
+  async nextRunAfter(types?: readonly JobType[]): Promise<string | null> {
+    let q = this.db
       .selectFrom('job')
       .select(sql<string>`min(run_after)`.as('t'))
-      .where('state', '=', 'queued')
-      .executeTakeFirst();
+      .where('state', '=', 'queued');
+    if (types) q = q.where('type', 'in', [...types]);
+    const row = await q.executeTakeFirst();
     return row?.t ?? null;
   }
 }

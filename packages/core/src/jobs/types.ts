@@ -1,4 +1,5 @@
 /** Processing jobs: the unit of background work, the same in embedded and scale mode. */
+import type { Db } from '../services/context.js';
 
 export const JOB_TYPES = ['probe', 'thumbnail', 'proxy', 'cleanup'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
@@ -44,7 +45,29 @@ export interface JobContext {
   signal: AbortSignal;
 }
 
-export type JobHandler = (ctx: JobContext) => Promise<void>;
+/**
+ * What a handler may hand back besides finishing: the job's own records and the jobs that follow
+ * from it, committed in the one transaction that marks the job done — so a crash leaves either
+ * all of it or none (and the job runs again).
+ */
+export interface JobResult {
+  /**
+   * Runs inside the completing transaction (use only `trx`). Returns the jobs that follow from
+   * this one; the first of them this process can run is claimed for it in the same transaction
+   * and run next, without a trip through the queue.
+   */
+  record?: (trx: Db) => Promise<JobSpec[] | void>;
+  /** Runs after that commit, only if it happened: events, removing files the job replaced. */
+  after?: () => Promise<void> | void;
+  /**
+   * Commit the completion durably. Completions are otherwise relaxed bookkeeping (a power
+   * failure may lose them and the job runs again); a job whose `after` cannot be undone by
+   * running again (it deletes a file the previous record pointed at) needs the commit on disk first.
+   */
+  durable?: boolean;
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<void | JobResult>;
 
 /** Retry policy: attempts and exponential backoff. */
 export interface RetryPolicy {

@@ -8,7 +8,8 @@ import type { FileRole, MediaType } from '../domain/types.js';
 import type { ServiceContext } from '../services/context.js';
 import { mediaKey } from '../storage/keys.js';
 import type { JobStore } from '../jobs/job-store.js';
-import type { Job, JobContext, JobHandler, JobType } from '../jobs/types.js';
+import type { Job, JobContext, JobHandler, JobResult, JobSpec, JobType } from '../jobs/types.js';
+import type { Db } from '../services/context.js';
 import { MediaProber } from '../media/probe.js';
 import type { MediaMetadata } from '../media/metadata.js';
 import { checkDecodeLimits, resolveLimits, type MediaLimits } from '../media/limits.js';
@@ -40,7 +41,24 @@ export interface ProcessingOptions {
 }
 
 /** Still formats every browser shows as they are: their original is the web image. */
-const BROWSER_STILLS = new Set(['jpg', 'png', 'webp', 'gif']);
+export const BROWSER_STILLS = new Set(['jpg', 'png', 'webp', 'gif']);
+
+/**
+ * True when a still's original serves as its full-resolution web image (`webImages: 'needed'`):
+ * a format browsers show, not scene-linear data. Such items have no `web` file of their own.
+ */
+export function originalIsWebImage(meta: {
+  mediaType?: unknown;
+  format?: unknown;
+  linear?: unknown;
+}): boolean {
+  return (
+    meta.mediaType === 'image' &&
+    typeof meta.format === 'string' &&
+    BROWSER_STILLS.has(meta.format) &&
+    meta.linear !== true
+  );
+}
 
 interface MediaRow {
   id: string;
@@ -57,7 +75,8 @@ interface MediaRow {
  * Turns a stored media item into something people can look at: metadata (probe), thumbnail and
  * proxy (browser movie, web still or audio preview). Each step is a job; each writes its
  * rendition atomically at a fixed key and replaces the previous record, so running a job twice
- * leaves the same result.
+ * leaves the same result. A step's records, the jobs that follow it and the item's state commit
+ * with the job's completion (JobResult), in one transaction.
  */
 export class MediaPipeline {
   readonly prober: MediaProber;
@@ -87,9 +106,8 @@ export class MediaPipeline {
 
   // ------------------------------------------------------------------ jobs
 
-  private async probe({ job, progress }: JobContext): Promise<void> {
+  private async probe({ job, progress }: JobContext): Promise<JobResult> {
     const media = await this.load(job);
-    await this.setState(media.id, 'processing');
     const recorded = parseJson<Record<string, unknown>>(media.metadata, {});
     let meta: MediaMetadata;
     let mediaType: MediaType;
@@ -113,20 +131,22 @@ export class MediaPipeline {
     if (mediaType === 'sequence') metadata = await this.sequenceMetadata(media, recorded, meta);
     // Refuse decompression bombs and endless files before any decoder touches them.
     checkDecodeLimits(meta, this.limits);
-    await this.ctx.db
-      .updateTable('media')
-      .set({ metadata: JSON.stringify(metadata), media_type: mediaType, updated_at: nowIso() })
-      .where('id', '=', media.id)
-      .execute();
     const needsProxy =
-      mediaType !== 'image' ||
-      (this.options.webImages ?? 'always') === 'always' ||
-      !BROWSER_STILLS.has(meta.format) ||
-      meta.linear;
-    await this.enqueueOnce(media.id, needsProxy ? ['thumbnail', 'proxy'] : ['thumbnail']);
+      (this.options.webImages ?? 'always') === 'always' || !originalIsWebImage({ ...meta, mediaType });
+    return {
+      // The metadata and the next steps commit with the probe's completion.
+      record: async (trx) => {
+        await trx
+          .updateTable('media')
+          .set({ metadata: JSON.stringify(metadata), media_type: mediaType, updated_at: nowIso() })
+          .where('id', '=', media.id)
+          .execute();
+        return this.nextSteps(trx, media.id, needsProxy ? ['thumbnail', 'proxy'] : ['thumbnail']);
+      },
+    };
   }
 
-  private async thumbnail({ job, signal }: JobContext): Promise<void> {
+  private async thumbnail({ job, signal }: JobContext): Promise<JobResult> {
     const media = await this.load(job);
     const meta = this.metadataOf(media);
     const timestamp = typeof job.payload['timestamp'] === 'number' ? job.payload['timestamp'] : undefined;
@@ -143,7 +163,7 @@ export class MediaPipeline {
       }),
     );
     const ext = image.format === 'webp' ? 'webp' : 'jpg';
-    await this.storeRendition(
+    return this.storeRendition(
       media,
       'thumbnail',
       `thumbnail.${ext}`,
@@ -158,7 +178,7 @@ export class MediaPipeline {
     );
   }
 
-  private async proxy({ job, progress, signal }: JobContext): Promise<void> {
+  private async proxy({ job, progress, signal }: JobContext): Promise<JobResult> {
     const media = await this.load(job);
     const meta = this.metadataOf(media);
     const onProgress = (p: number) => progress(p);
@@ -172,21 +192,20 @@ export class MediaPipeline {
         }),
       );
       const ext = web.format === 'webp' ? 'webp' : 'jpg';
-      await this.storeRendition(media, 'web', `web.${ext}`, Readable.from([web.data]), web.mimeType, {
+      return this.storeRendition(media, 'web', `web.${ext}`, Readable.from([web.data]), web.mimeType, {
         width: web.width,
         height: web.height,
         transform: web.transform,
       });
-      return;
     }
-    await withTempDir(async (dir) => {
+    return withTempDir(async (dir): Promise<JobResult> => {
       if (media.media_type === 'video') {
         const original = await this.original(media.id);
         const out = path.join(dir, 'proxy.mp4');
         const r = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
           createVideoProxy(p!, meta, out, { onProgress, limits: this.limits, signal }),
         );
-        await this.storeRendition(media, 'proxy', 'proxy.mp4', fs.createReadStream(out), r.mimeType, {
+        return this.storeRendition(media, 'proxy', 'proxy.mp4', fs.createReadStream(out), r.mimeType, {
           width: r.width,
           height: r.height,
           fps: r.fps,
@@ -198,9 +217,16 @@ export class MediaPipeline {
         const r = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
           createAudioPreview(p!, meta, out, { onProgress, limits: this.limits, signal }),
         );
-        await this.storeRendition(media, 'audio_preview', 'audio.m4a', fs.createReadStream(out), r.mimeType, {
-          duration: r.duration,
-        });
+        return this.storeRendition(
+          media,
+          'audio_preview',
+          'audio.m4a',
+          fs.createReadStream(out),
+          r.mimeType,
+          {
+            duration: r.duration,
+          },
+        );
       } else if (media.media_type === 'sequence') {
         const frames = await this.frames(media.id);
         const out = path.join(dir, 'proxy.mp4');
@@ -216,25 +242,28 @@ export class MediaPipeline {
               signal,
             }),
         );
-        await this.storeRendition(media, 'proxy', 'proxy.mp4', fs.createReadStream(out), r.mimeType, {
+        return this.storeRendition(media, 'proxy', 'proxy.mp4', fs.createReadStream(out), r.mimeType, {
           width: r.width,
           height: r.height,
           fps: r.fps,
           duration: r.duration,
         });
       }
+      return {};
     });
   }
 
   // ------------------------------------------------------------------ state
 
   /**
-   * After a job settles: the media item is `failed` (with the reason) when any of its latest
-   * jobs failed, `ready` when none is open, otherwise still `processing`.
+   * Settles a job's media item inside the transaction that records the job's outcome (the
+   * queues call it through RunnerOptions.settleIn); returns the announcement to make after the
+   * commit.
    */
-  async settle(job: Job): Promise<void> {
+  async settleIn(trx: Db, job: Job): Promise<(() => void) | void> {
     if (!job.mediaId) return;
-    await this.settleMedia(job.mediaId);
+    const outcome = await this.settleWithin(trx, job.mediaId, job.projectId);
+    return () => this.announce(job.mediaId!, outcome);
   }
 
   /**
@@ -259,56 +288,68 @@ export class MediaPipeline {
       )
       .limit(1000)
       .execute();
-    for (const m of stuck) await this.settleMedia(m.id);
+    for (const m of stuck) {
+      const outcome = await this.store.settle((trx) => this.settleWithin(trx, m.id));
+      this.announce(m.id, outcome);
+    }
     return stuck.length;
   }
 
-  private async settleMedia(mediaId: string): Promise<void> {
-    // One transaction that first write-locks the media row: two jobs of one item settling at
-    // once (on two workers) are serialised, so a stale "processing" computed before the other
-    // job finished can never overwrite the final state.
-    const outcome = await this.ctx.db.transaction().execute(async (trx) => {
-      const locked = await trx
-        .updateTable('media')
-        .set((eb) => ({ processing_state: eb.ref('processing_state') }))
-        .where('id', '=', mediaId)
-        .executeTakeFirst();
-      if (Number(locked.numUpdatedRows) !== 1) return null;
-      const jobs = await trx
-        .selectFrom('job')
-        .select(['type', 'state', 'error', 'created_at', 'id'])
-        .where('media_id', '=', mediaId)
-        .orderBy('created_at')
-        .orderBy('id')
-        .execute();
-      const latest = new Map<string, (typeof jobs)[number]>();
-      for (const j of jobs) latest.set(j.type, j);
-      const open = [...latest.values()].some((j) => j.state === 'queued' || j.state === 'running');
-      const failed = [...latest.values()].filter((j) => j.state === 'failed');
-      const media = await trx
-        .selectFrom('media')
-        .select(['project_id'])
-        .where('id', '=', mediaId)
-        .executeTakeFirst();
-      if (!media) return null;
-      const state = failed.length ? 'failed' : open ? 'processing' : 'ready';
-      const error = failed.length
-        ? failed.map((j) => `${labelOf(j.type)}: ${j.error ?? 'failed'}`).join('; ')
-        : null;
-      // Guarded: only the settle that changes the state announces it.
-      const changed = await trx
-        .updateTable('media')
-        .set({ processing_state: state, processing_error: error, updated_at: nowIso() })
-        .where('id', '=', mediaId)
-        .where((eb) =>
-          eb.or([
-            eb('processing_state', '!=', state),
-            error === null ? eb('processing_error', 'is not', null) : eb('processing_error', 'is', null),
-          ]),
-        )
-        .executeTakeFirst();
-      return { changed: Number(changed.numUpdatedRows) === 1, state, error, projectId: media.project_id };
-    });
+  /**
+   * The media item is `failed` (with the reason) when any of its latest jobs failed, `ready`
+   * when none is open, otherwise `processing`.
+   */
+  private async settleWithin(
+    trx: Db,
+    mediaId: string,
+    knownProject: string | null = null,
+  ): Promise<SettleOutcome | null> {
+    // First write-lock the media row: two jobs of one item settling at once (on two workers)
+    // are serialised, so a stale "processing" computed before the other job finished can never
+    // overwrite the final state.
+    const locked = await trx
+      .updateTable('media')
+      .set((eb) => ({ processing_state: eb.ref('processing_state') }))
+      .where('id', '=', mediaId)
+      .executeTakeFirst();
+    if (Number(locked.numUpdatedRows) !== 1) return null;
+    const jobs = await trx
+      .selectFrom('job')
+      .select(['type', 'state', 'error', 'created_at', 'id'])
+      .where('media_id', '=', mediaId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    const latest = new Map<string, (typeof jobs)[number]>();
+    for (const j of jobs) latest.set(j.type, j);
+    const open = [...latest.values()].some((j) => j.state === 'queued' || j.state === 'running');
+    const failed = [...latest.values()].filter((j) => j.state === 'failed');
+    // The job knows its item's project; settleStuck does not.
+    const projectId =
+      knownProject ??
+      (await trx.selectFrom('media').select(['project_id']).where('id', '=', mediaId).executeTakeFirst())
+        ?.project_id;
+    if (!projectId) return null;
+    const state = failed.length ? 'failed' : open ? 'processing' : 'ready';
+    const error = failed.length
+      ? failed.map((j) => `${labelOf(j.type)}: ${j.error ?? 'failed'}`).join('; ')
+      : null;
+    // Guarded: only the settle that changes the state announces it.
+    const changed = await trx
+      .updateTable('media')
+      .set({ processing_state: state, processing_error: error, updated_at: nowIso() })
+      .where('id', '=', mediaId)
+      .where((eb) =>
+        eb.or([
+          eb('processing_state', '!=', state),
+          error === null ? eb('processing_error', 'is not', null) : eb('processing_error', 'is', null),
+        ]),
+      )
+      .executeTakeFirst();
+    return { changed: Number(changed.numUpdatedRows) === 1, state, error, projectId };
+  }
+
+  private announce(mediaId: string, outcome: SettleOutcome | null): void {
     if (outcome?.changed && outcome.state !== 'processing') {
       this.ctx.events.publish({
         type: outcome.state === 'ready' ? 'processing.finished' : 'processing.failed',
@@ -319,36 +360,17 @@ export class MediaPipeline {
     }
   }
 
-  private async setState(mediaId: string, state: 'processing'): Promise<void> {
-    await this.ctx.db
-      .updateTable('media')
-      .set({ processing_state: state, updated_at: nowIso() })
-      .where('id', '=', mediaId)
-      .where('processing_state', '!=', 'failed')
-      .execute();
-  }
-
-  /** Queues the given steps unless one of the same kind is already waiting for this item. */
-  async enqueueOnce(
-    mediaId: string,
-    types: JobType[],
-    payload: Record<string, unknown> = {},
-  ): Promise<Job[]> {
-    const open = await this.ctx.db
+  /** The given steps, less those of a kind already waiting for this item. */
+  private async nextSteps(trx: Db, mediaId: string, types: JobType[]): Promise<JobSpec[]> {
+    const open = await trx
       .selectFrom('job')
       .select('type')
       .where('media_id', '=', mediaId)
       .where('state', '=', 'queued')
       .execute();
     const waiting = new Set(open.map((j) => j.type));
-    const specs = types.filter((t) => !waiting.has(t)).map((type) => ({ type, mediaId, payload }));
-    return this.enqueue(specs);
+    return types.filter((t) => !waiting.has(t)).map((type) => ({ type, mediaId }));
   }
-
-  /** Set by the processing wiring: where new jobs go (embedded queue or BullMQ). */
-  enqueue: (
-    specs: Array<{ type: JobType; mediaId: string; payload?: Record<string, unknown> }>,
-  ) => Promise<Job[]> = (specs) => this.store.create(specs);
 
   // ------------------------------------------------------------------ helpers
 
@@ -441,8 +463,10 @@ export class MediaPipeline {
   }
 
   /**
-   * Stores a rendition at its fixed key (atomic put) and swaps the file record in one
-   * transaction; an earlier rendition at another key is removed after the commit.
+   * Stores a rendition at its fixed key (atomic put); the file record is swapped in the job's
+   * completing transaction (JobResult.record). An earlier rendition at another key (another
+   * format) is removed after that commit — which is then made durable first, so a power failure
+   * can never bring back a record of a removed file.
    */
   private async storeRendition(
     media: MediaRow,
@@ -451,7 +475,7 @@ export class MediaPipeline {
     body: Readable,
     contentType: string,
     info: Record<string, unknown>,
-  ): Promise<void> {
+  ): Promise<JobResult> {
     const key = mediaKey({
       projectId: media.project_id,
       taskId: media.task_id,
@@ -459,51 +483,83 @@ export class MediaPipeline {
       name: `_renditions/${name}`,
     });
     const stored = await this.ctx.storage.put(key, body, { contentType });
-    const previous = await this.ctx.db.transaction().execute(async (trx) => {
-      const old = await trx
+    const elsewhere = (rows: Array<{ storage_key: string; backend: string }>) =>
+      rows
+        .filter((o) => o.storage_key !== key && o.backend === this.ctx.storage.name)
+        .map((o) => o.storage_key);
+    const before = elsewhere(
+      await this.ctx.db
         .selectFrom('media_file')
         .select(['storage_key', 'backend'])
         .where('media_id', '=', media.id)
         .where('role', '=', role)
-        .execute();
-      await trx.deleteFrom('media_file').where('media_id', '=', media.id).where('role', '=', role).execute();
-      const exists = await trx.selectFrom('media').select('id').where('id', '=', media.id).executeTakeFirst();
-      if (!exists) return null;
-      await trx
-        .insertInto('media_file')
-        .values({
-          id: newId(),
-          media_id: media.id,
-          role,
-          frame: null,
-          backend: this.ctx.storage.name,
-          storage_key: key,
-          size: stored.size,
-          sha256: stored.sha256,
-          content_type: contentType,
-          state: 'ready',
-          error: null,
-          created_at: nowIso(),
-        })
-        .execute();
-      return old;
-    });
-    if (previous === null) {
-      // The item was deleted meanwhile: do not leave the rendition behind.
-      await this.ctx.storage.delete(key).catch(() => undefined);
-      return;
-    }
-    for (const o of previous) {
-      if (o.storage_key !== key && o.backend === this.ctx.storage.name)
-        await this.ctx.storage.delete(o.storage_key).catch(() => undefined);
-    }
-    this.ctx.events.publish({
-      type: 'rendition.ready',
-      projectId: media.project_id,
-      mediaId: media.id,
-      data: { role, ...info },
-    });
+        .execute(),
+    );
+    const durable = before.length > 0;
+    let gone = false;
+    let replaced: string[] = [];
+    return {
+      durable,
+      record: async (trx) => {
+        const old = await trx
+          .deleteFrom('media_file')
+          .where('media_id', '=', media.id)
+          .where('role', '=', role)
+          .returning(['storage_key', 'backend'])
+          .execute();
+        const exists = await trx
+          .selectFrom('media')
+          .select('id')
+          .where('id', '=', media.id)
+          .executeTakeFirst();
+        if (!exists) {
+          gone = true;
+          return;
+        }
+        await trx
+          .insertInto('media_file')
+          .values({
+            id: newId(),
+            media_id: media.id,
+            role,
+            frame: null,
+            backend: this.ctx.storage.name,
+            storage_key: key,
+            size: stored.size,
+            sha256: stored.sha256,
+            content_type: contentType,
+            state: 'ready',
+            error: null,
+            created_at: nowIso(),
+          })
+          .execute();
+        // Only what this commit durably stops pointing at may go (another file that appeared
+        // meanwhile stays, for the orphan sweep, rather than risk a record of a removed file).
+        replaced = durable ? elsewhere(old) : [];
+      },
+      after: async () => {
+        if (gone) {
+          // The item was deleted meanwhile: do not leave the rendition behind.
+          await this.ctx.storage.delete(key).catch(() => undefined);
+          return;
+        }
+        for (const k of replaced) await this.ctx.storage.delete(k).catch(() => undefined);
+        this.ctx.events.publish({
+          type: 'rendition.ready',
+          projectId: media.project_id,
+          mediaId: media.id,
+          data: { role, ...info },
+        });
+      },
+    };
   }
+}
+
+interface SettleOutcome {
+  changed: boolean;
+  state: 'ready' | 'failed' | 'processing';
+  error: string | null;
+  projectId: string;
 }
 
 function sequenceOf(frames: Array<{ frame: number }>, paths: string[]): ImageSequence {

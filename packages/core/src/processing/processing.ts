@@ -43,7 +43,10 @@ export interface QueueSetup {
   leaseMs: number;
   pollMs: number;
   retry: RetryPolicy;
-  onSettled: NonNullable<RunnerOptions['onSettled']>;
+  /** Settles a job's media item in the transaction that records the job's outcome. */
+  settleIn?: RunnerOptions['settleIn'];
+  /** After a job settled and that committed. */
+  onSettled?: RunnerOptions['onSettled'];
   redisUrl?: string;
   queueName: string;
   work: boolean;
@@ -126,7 +129,7 @@ export async function startProcessing(
     leaseMs: jobs.leaseMs ?? 30_000,
     pollMs: jobs.pollMs ?? 1000,
     retry,
-    onSettled: (job) => pipeline.settle(job),
+    settleIn: (trx, job) => pipeline.settleIn(trx, job),
     // MONTU_QUEUE_NAME lets several libraries (or test runs) share one Redis.
     queueName: jobs.queueName ?? (process.env['MONTU_QUEUE_NAME'] || 'montu'),
     work: jobs.work ?? true,
@@ -139,7 +142,6 @@ export async function startProcessing(
   } else {
     queue = new EmbeddedQueue(setup);
   }
-  pipeline.enqueue = (specs) => queue.enqueue(specs);
   // BullMQ's start also joins the event bridge, which API servers need even when not working.
   if (setup.work || queue.mode === 'bullmq') await queue.start();
   // A worker killed between finishing an item's last job and recording the item's outcome leaves
@@ -156,14 +158,21 @@ export async function startProcessing(
     // Settled when none of the item's jobs is open and the last one has recorded the outcome;
     // events wake us early, polling backs them up (events from other processes may not reach us).
     for (;;) {
-      if ((await store.openJobsFor(mediaId)) === 0) {
-        const m = await ctx.db
-          .selectFrom('media')
-          .select('processing_state')
-          .where('id', '=', mediaId)
-          .executeTakeFirst();
-        if (!m || m.processing_state === 'ready' || m.processing_state === 'failed') return;
-      }
+      const m = await ctx.db
+        .selectFrom('media')
+        .select((eb) => [
+          'processing_state',
+          eb
+            .selectFrom('job')
+            .select((j) => j.fn.countAll<number>().as('n'))
+            .where('job.media_id', '=', mediaId)
+            .where('job.state', 'in', ['queued', 'running'])
+            .as('open'),
+        ])
+        .where('id', '=', mediaId)
+        .executeTakeFirst();
+      if (!m) return;
+      if (Number(m.open) === 0 && (m.processing_state === 'ready' || m.processing_state === 'failed')) return;
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, 250);
         const off = ctx.events.subscribe((e) => {

@@ -57,7 +57,16 @@ export async function makeQueue(
   const concurrency = o.concurrency ?? 2;
   const queue: JobQueue =
     mode === 'embedded'
-      ? new EmbeddedQueue({ store, events, handlers, worker, concurrency, leaseMs, pollMs: 50, onSettled })
+      ? new EmbeddedQueue({
+          store,
+          events,
+          handlers,
+          worker,
+          concurrency,
+          leaseMs,
+          pollMs: 50,
+          onSettled,
+        })
       : new BullmqQueue({
           store,
           events,

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { relaxedTransaction } from '../../src/db/connect.js';
 import { JobStore } from '../../src/jobs/job-store.js';
+import type { Db } from '../../src/services/context.js';
 import { backoffDelay } from '../../src/jobs/types.js';
 import { DATABASES, makePng, tempDir } from '../helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
@@ -138,5 +141,94 @@ describe.each(DATABASES)('job store on %s', (kind) => {
     expect(await store.list({ projectIds: [] })).toEqual([]);
     expect((await store.counts()).queued).toBeGreaterThanOrEqual(2);
     await expect(store.list({ state: 'bogus' as 'queued' })).rejects.toThrow(/state must be/);
+  });
+  it('finishes a job, its records and its follow-ups in one transaction, the first follow-up claimed for the same worker', async () => {
+    const [job, marker] = await store.create([{ type: 'probe' }, { type: 'cleanup' }]);
+    const claimed = (await store.claim(job!.id, 'w~1', 10_000, { onlyQueued: true }))!;
+    let recorded = 0;
+    const record = async (trx: Db) => {
+      recorded++;
+      await trx.updateTable('job').set({ error: 'noted' }).where('id', '=', marker!.id).execute();
+      return [{ type: 'thumbnail' as const }, { type: 'proxy' as const }];
+    };
+    // Not this worker's job: nothing is written, not even the handler's records.
+    expect(await store.finish(claimed, 'someone-else', 10_000, { record })).toBeNull();
+    expect(recorded).toBe(0);
+    const out = await store.finish(claimed, 'w~1', 10_000, {
+      record,
+      chain: (type) => type === 'thumbnail',
+      settle: async (_trx, done) => done.state,
+    });
+    expect(out?.settled).toBe('done');
+    expect(await store.get(job!.id)).toMatchObject({ state: 'done', progress: 100, lockedBy: null });
+    expect((await store.get(marker!.id)).error).toBe('noted');
+    // The thumbnail was created already running for this worker (no claim of its own) …
+    const next = await store.get(out!.next!.id);
+    expect(next).toMatchObject({ type: 'thumbnail', state: 'running', attempts: 1, lockedBy: 'w~1' });
+    expect(next.startedAt).toBe(next.createdAt);
+    // … the proxy waits in the queue for any worker.
+    expect(out!.queued.map((j) => [j.type, j.state])).toEqual([['proxy', 'queued']]);
+    expect(await store.complete(next.id, 'w~1')).toBe(true);
+    await store.claim(out!.queued[0]!.id, 'w', 10_000, { onlyQueued: true });
+    await store.complete(out!.queued[0]!.id, 'w');
+    await store.claim(marker!.id, 'w', 10_000, { onlyQueued: true });
+    await store.complete(marker!.id, 'w');
+  });
+
+  it('rolls the whole completion back when recording fails: the job stays with its worker', async () => {
+    const [job, marker] = await store.create([{ type: 'cleanup' }, { type: 'cleanup' }]);
+    const claimed = (await store.claim(job!.id, 'w', 10_000, { onlyQueued: true }))!;
+    await expect(
+      store.finish(claimed, 'w', 10_000, {
+        record: async (trx) => {
+          await trx.updateTable('job').set({ error: 'half' }).where('id', '=', marker!.id).execute();
+          throw new Error('disk full');
+        },
+      }),
+    ).rejects.toThrow('disk full');
+    expect(await store.get(job!.id)).toMatchObject({ state: 'running', lockedBy: 'w' });
+    expect((await store.get(marker!.id)).error).toBeNull();
+    await store.complete(job!.id, 'w');
+    await store.claim(marker!.id, 'w', 10_000, { onlyQueued: true });
+    await store.complete(marker!.id, 'w');
+  });
+
+  it('puts a chained job of a dead worker back in the queue when its lease lapses', async () => {
+    const [job] = await store.create([{ type: 'probe' }]);
+    const claimed = (await store.claim(job!.id, 'gone', 10_000, { onlyQueued: true }))!;
+    const out = await store.finish(claimed, 'gone', 50, {
+      record: async () => [{ type: 'thumbnail' }],
+      chain: () => true,
+    });
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await store.requeueExpired()).toBeGreaterThanOrEqual(1);
+    const again = await store.claim(out!.next!.id, 'live', 10_000, { onlyQueued: true });
+    expect(again).toMatchObject({ state: 'running', attempts: 2, lockedBy: 'live' });
+    expect(await store.complete(out!.next!.id, 'gone')).toBe(false);
+    expect(await store.complete(out!.next!.id, 'live')).toBe(true);
+  });
+
+  it('commits bookkeeping without waiting for the disk, and only that', async () => {
+    const level = async (db: Db): Promise<string> =>
+      kind === 'sqlite'
+        ? String((await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]!.synchronous)
+        : (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)).rows[0]!
+            .synchronous_commit;
+    const durable = kind === 'sqlite' ? '2' : 'on'; // FULL
+    const relaxed = kind === 'sqlite' ? '1' : 'off'; // NORMAL
+    expect(await level(lib.montu.db)).toBe(durable);
+    expect(await relaxedTransaction(lib.montu.db, lib.montu.dialect, (trx) => level(trx))).toBe(relaxed);
+    expect(await level(lib.montu.db)).toBe(durable);
+    // Back to durable after a failure too.
+    await expect(
+      relaxedTransaction(lib.montu.db, lib.montu.dialect, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await level(lib.montu.db)).toBe(durable);
+    // Inside a durable transaction it joins that transaction (and its durability).
+    await lib.montu.db.transaction().execute(async (trx) => {
+      expect(await relaxedTransaction(trx, lib.montu.dialect, (t) => level(t))).toBe(durable);
+    });
   });
 });

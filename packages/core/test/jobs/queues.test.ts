@@ -154,6 +154,45 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       await h2.stop();
     }
   });
+  it('runs a follow-up right after the job that asked for it, on the same worker, not through the queue', async () => {
+    const order: string[] = [];
+    const h = await makeQueue(
+      mode,
+      lib.montu,
+      {
+        probe: async ({ job }: JobContext) => {
+          order.push(`probe ${job.id}`);
+          return { record: async () => [{ type: 'thumbnail' as const, payload: { after: job.id } }] };
+        },
+        thumbnail: async ({ job }: JobContext) => {
+          order.push(`thumbnail ${String(job.payload['after'])}`);
+        },
+      },
+      { concurrency: 1 },
+    );
+    try {
+      const [probe] = await h.queue.enqueue([{ type: 'probe' }]);
+      await waitFor(async () => h.settled.length === 2, 20_000, 'probe and thumbnail');
+      expect(order).toEqual([`probe ${probe!.id}`, `thumbnail ${probe!.id}`]);
+      const thumb = (await h.store.list({ type: 'thumbnail' })).find(
+        (j) => j.payload['after'] === probe!.id,
+      )!;
+      // Created already claimed (in the probe's completing transaction): one attempt, no queue trip.
+      expect(thumb).toMatchObject({ state: 'done', attempts: 1 });
+      expect(thumb.startedAt).toBe(thumb.createdAt);
+      const kinds = h.seen
+        .filter((e) => e.data?.['jobId'] === probe!.id || e.data?.['jobId'] === thumb.id)
+        .map((e) => `${e.type} ${String(e.data?.['jobType'])}`);
+      expect(kinds).toEqual([
+        'job.started probe',
+        'job.done probe',
+        'job.started thumbnail',
+        'job.done thumbnail',
+      ]);
+    } finally {
+      await h.stop();
+    }
+  });
 });
 
 describe.each(DATABASES)('processing jobs are idempotent on %s', (kind) => {
