@@ -104,9 +104,9 @@ describe.each(DATABASES)('jobs and events API on %s', (kind) => {
     const body = (await res.json()) as {
       items: Array<{ type: string; state: string; projectId: string; attempts: number }>;
     };
+    // A PNG is its own full-resolution web image: no proxy job (processing.webImages 'needed').
     expect(body.items.map((j) => [j.type, j.state]).sort()).toEqual([
       ['probe', 'done'],
-      ['proxy', 'done'],
       ['thumbnail', 'done'],
     ]);
     expect(body.items.every((j) => j.projectId === 'SWA' && j.attempts === 1)).toBe(true);
@@ -127,8 +127,8 @@ describe.each(DATABASES)('jobs and events API on %s', (kind) => {
     expect(media.processingState).toBe('ready');
     expect(media.processing['probe']).toMatchObject({ state: 'done', progress: 100 });
     expect(media.processing['thumbnail']).toMatchObject({ state: 'done' });
-    expect(media.processing['proxy']).toMatchObject({ state: 'done' });
-    expect(media.files.map((f) => f.role).sort()).toEqual(['original', 'thumbnail', 'web']);
+    expect(media.processing['proxy']).toBeUndefined();
+    expect(media.files.map((f) => f.role).sort()).toEqual(['original', 'thumbnail']);
   });
 
   it('retries failed jobs; the media item shows the failure until then', async () => {

@@ -33,9 +33,11 @@ export interface ProcessingOptions {
   toneMap?: 'srgb' | 'filmic';
   limits?: Partial<MediaLimits>;
   /**
-   * Full-resolution web images for stills: `always` (default), or `needed`: only for formats
-   * browsers cannot show (EXR, DPX, TIFF, TGA, BMP, HDR, linear data) — a JPEG, PNG, WebP or GIF
-   * original is then viewed as it is, which saves an encode per still.
+   * Full-resolution web images for stills: `needed` (default): only for formats browsers cannot
+   * show as they are (EXR, DPX, TIFF, TGA, BMP, HDR, linear data) — a JPEG, PNG, WebP or GIF
+   * original IS its full-resolution web image (nothing to transform), so it gets no `web` file
+   * and no proxy job, and is served for the `web` rendition. `always`: encode one for every
+   * still anyway (a second full-resolution decode and encode per still).
    */
   webImages?: 'needed' | 'always';
 }
@@ -132,7 +134,7 @@ export class MediaPipeline {
     // Refuse decompression bombs and endless files before any decoder touches them.
     checkDecodeLimits(meta, this.limits);
     const needsProxy =
-      (this.options.webImages ?? 'always') === 'always' || !originalIsWebImage({ ...meta, mediaType });
+      (this.options.webImages ?? 'needed') === 'always' || !originalIsWebImage({ ...meta, mediaType });
     return {
       // The metadata and the next steps commit with the probe's completion.
       record: async (trx) => {

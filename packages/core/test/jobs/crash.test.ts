@@ -126,7 +126,8 @@ describe.each(cases)('crash of a %s worker on %s', (mode, kind) => {
     await waitFor(
       async () => {
         const all = await lib.montu.jobs!.list({ limit: 1000 });
-        return all.length === ids.length * 3 && all.every((j) => j.state === 'done');
+        // Movies: probe, thumbnail, proxy; PNG stills: probe, thumbnail (the PNG is the web image).
+        return all.length === (ids.length / 2) * 5 && all.every((j) => j.state === 'done');
       },
       120_000,
       'every job done',
@@ -136,14 +137,14 @@ describe.each(cases)('crash of a %s worker on %s', (mode, kind) => {
     // Every job done exactly once; the orphaned ones took a second attempt.
     const all = await lib.montu.jobs!.list({ limit: 1000 });
     for (const j of all) expect(j.attempts).toBe(orphaned.includes(j.id) ? 2 : 1);
-    // Every item ready with a thumbnail and a proxy (web image for stills) whose bytes match the record.
+    // Every item ready with a thumbnail (and a proxy for movies) whose bytes match the record.
     const recorded = new Set<string>();
     for (const id of ids) {
       const m = await media.getMediaById(id);
       expect(m.processingState).toBe('ready');
       const roles = m.files.map((f) => f.role).sort();
       expect(roles).toEqual(
-        m.mediaType === 'video' ? ['original', 'proxy', 'thumbnail'] : ['original', 'thumbnail', 'web'],
+        m.mediaType === 'video' ? ['original', 'proxy', 'thumbnail'] : ['original', 'thumbnail'],
       );
       for (const f of m.files) {
         recorded.add(f.key);

@@ -37,7 +37,7 @@ describe('montu storage migrate: local → S3 (s3rver)', () => {
     const before = await storageUsage(lib.montu.db);
     expect(Object.keys(before)).toEqual(['local']);
     const total = before['local']!.files;
-    expect(total).toBe(12); // original, thumbnail, web each
+    expect(total).toBe(8); // original and thumbnail each (a PNG is its own web image)
 
     // A corrupted source file is refused (nothing kept on the target) and stays on local.
     const bad = (await lib.montu.media.getMediaById(ids[3]!)).files.find((f) => f.role === 'original')!;

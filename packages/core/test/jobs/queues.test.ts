@@ -198,7 +198,11 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
 describe.each(DATABASES)('processing jobs are idempotent on %s', (kind) => {
   let lib: TestLibrary;
   beforeAll(async () => {
-    lib = await openTestLibrary(kind, { jobs: { concurrency: 2, retry: { backoffMs: 50 } } });
+    // A web image for the PNG too, so that there is a proxy job to run again.
+    lib = await openTestLibrary(kind, {
+      jobs: { concurrency: 2, retry: { backoffMs: 50 } },
+      processing: { webImages: 'always' },
+    });
   });
   afterAll(async () => lib.cleanup());
 
