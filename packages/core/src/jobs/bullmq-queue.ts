@@ -1,9 +1,9 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { DelayedError, Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { QueueSetup } from '../processing/processing.js';
 import type { JobQueue } from './embedded-queue.js';
 import { runChain, type RunnerOptions } from './runner.js';
 import { RedisEventBridge } from './redis-events.js';
-import type { Job, JobSpec } from './types.js';
+import type { Job, JobSpec, JobType } from './types.js';
 
 /**
  * Scale mode: jobs are recorded in the database (visible, durable, the single source of truth
@@ -22,6 +22,8 @@ export class BullmqQueue implements JobQueue {
   private readonly connection: ConnectionOptions;
   /** Aborted at stop(): running jobs are handed back rather than waited for. */
   private readonly controller = new AbortController();
+  /** Running deliveries of capped types (QueueSetup.caps). */
+  private readonly capped = new Map<string, number>();
 
   constructor(private readonly s: QueueSetup) {
     if (!s.redisUrl) throw new Error('BullmqQueue needs a Redis URL');
@@ -76,13 +78,28 @@ export class BullmqQueue implements JobQueue {
       // Follow-ups not chained here go out through Redis like any new job (the reconciler
       // re-publishes them should this fail).
       onQueued: (jobs) => this.publish(jobs),
+      // Capped types wait for their turn as deliveries, never chained past the cap.
+      chain: (type) => this.s.caps?.[type] === undefined,
     };
     this.worker = new Worker(
       this.s.queueName,
-      (bj) => {
+      async (bj, token) => {
+        const cap = this.s.caps?.[bj.name as JobType];
+        const running = this.capped.get(bj.name) ?? 0;
+        if (cap !== undefined) {
+          if (running >= cap) {
+            // At its cap: back to the queue for a moment rather than hold a slot other jobs can use.
+            await bj.moveToDelayed(Date.now() + 500, token);
+            throw new DelayedError();
+          }
+          this.capped.set(bj.name, running + 1);
+        }
         const run = this.process(bj.data as { id?: unknown }, runner);
         this.active.add(run);
-        return run.finally(() => this.active.delete(run));
+        return run.finally(() => {
+          this.active.delete(run);
+          if (cap !== undefined) this.capped.set(bj.name, (this.capped.get(bj.name) ?? 1) - 1);
+        });
       },
       {
         connection: this.connection,

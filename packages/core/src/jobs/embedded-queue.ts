@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { EventBus } from '../events.js';
 import type { JobStore } from './job-store.js';
 import { runChain, type RunnerOptions } from './runner.js';
-import type { Job, JobHandler, JobSpec, JobType } from './types.js';
+import { JOB_TYPES, type Job, type JobHandler, type JobSpec, type JobType } from './types.js';
 
 /** Where jobs go: the embedded database queue or BullMQ. */
 export interface JobQueue {
@@ -24,6 +24,14 @@ export interface EmbeddedQueueOptions {
   worker: string;
   /** Jobs run at once. */
   concurrency: number;
+  /** Most jobs of a type run at once (e.g. proxy encodes, which keep every core busy themselves). */
+  caps?: Partial<Record<JobType, number>>;
+  /**
+   * Jobs that wait on other processes more than they compute (probes: exiftool and ffprobe do the
+   * work, in their own bounded pools): this many more loops take only these, so they hold none
+   * of the `concurrency` slots while they wait; many in flight also share exiftool batches.
+   */
+  light?: { types: readonly JobType[]; concurrency: number };
   /** Lease on a running job; a crashed worker's jobs are retaken after it (default 30 s). */
   leaseMs?: number;
   /** Longest idle sleep between polls (default 1 s); new jobs of this process wake it at once. */
@@ -45,6 +53,8 @@ export class EmbeddedQueue implements JobQueue {
   private readonly idle = new Set<{ types: readonly JobType[] | undefined; wake: () => void }>();
   /** Counts nudges, so a loop about to sleep notices one it was not yet idle for. */
   private nudges = 0;
+  /** Running (or being claimed) jobs of each capped type. */
+  private readonly capped = new Map<JobType, number>();
   private readonly controller = new AbortController();
   private readonly leaseMs: number;
   private readonly pollMs: number;
@@ -75,6 +85,9 @@ export class EmbeddedQueue implements JobQueue {
     this.running = true;
     await this.o.store.requeueExpired();
     for (let i = 0; i < Math.max(1, this.o.concurrency); i++) this.loops.push(this.loop());
+    const light = this.o.light;
+    if (light?.types.length)
+      for (let i = 0; i < light.concurrency; i++) this.loops.push(this.loop(light.types));
   }
 
   async stop(): Promise<void> {
@@ -87,8 +100,8 @@ export class EmbeddedQueue implements JobQueue {
   }
 
   /**
-   * Wakes idle loops: one for each of `jobs` that can take it, or all of them. A loop that wakes
-   * for nothing sleeps again.
+   * Wakes idle loops: one for each of `jobs` that can take it (a light loop first, so the
+   * loops that hold a core stay free), or all of them. A loop that wakes for nothing sleeps again.
    */
   private nudge(jobs?: readonly Job[]): void {
     this.nudges++;
@@ -106,7 +119,33 @@ export class EmbeddedQueue implements JobQueue {
     }
   }
 
-  /** Claims and runs jobs (of `types` only, when given) until stopped. */
+  /**
+   * The types a loop may claim now (undefined: any) and the capped ones among them, each of which
+   * has a slot reserved until `release` (so two loops cannot both take the last slot).
+   */
+  private reserve(types: readonly JobType[] | undefined): {
+    types: readonly JobType[] | undefined;
+    held: JobType[];
+  } {
+    const caps = this.o.caps ?? {};
+    const held: JobType[] = [];
+    const allowed = (types ?? JOB_TYPES).filter((t) => {
+      const cap = caps[t];
+      if (cap === undefined) return true;
+      const n = this.capped.get(t) ?? 0;
+      if (n >= cap) return false;
+      this.capped.set(t, n + 1);
+      held.push(t);
+      return true;
+    });
+    return { types: types || allowed.length < JOB_TYPES.length ? allowed : undefined, held };
+  }
+
+  private release(type: JobType): void {
+    this.capped.set(type, (this.capped.get(type) ?? 1) - 1);
+  }
+
+  /** Claims and runs jobs (of `types` only, for a light loop) until stopped. */
   private async loop(types?: readonly JobType[]): Promise<void> {
     const runner: RunnerOptions = {
       store: this.o.store,
@@ -118,24 +157,31 @@ export class EmbeddedQueue implements JobQueue {
       ...(this.o.settleIn ? { settleIn: this.o.settleIn } : {}),
       // Follow-ups this loop does not run itself are waiting in the table: wake loops for them.
       onQueued: async (jobs) => this.nudge(jobs),
+      // A light loop leaves what follows (a thumbnail: real work) to the other loops; capped
+      // types are claimed through their cap, never chained.
+      chain: types ? false : (type) => this.o.caps?.[type] === undefined,
     };
     let sinceSweep = 0;
     while (this.running) {
       let job: Job | null = null;
+      const slot = this.reserve(types);
       try {
         if (++sinceSweep >= 20) {
           sinceSweep = 0;
           await this.o.store.requeueExpired();
         }
-        job = await this.o.store.claimNext(this.o.worker, this.leaseMs, types);
+        if (slot.types?.length !== 0)
+          job = await this.o.store.claimNext(this.o.worker, this.leaseMs, slot.types);
       } catch {
         // The database is briefly unavailable (locked, restarting): try again shortly.
       }
+      for (const t of slot.held) if (t !== job?.type) this.release(t);
       if (job) {
         await runChain(job, runner, this.controller.signal).catch(() => undefined);
+        if (slot.held.includes(job.type)) this.release(job.type);
         continue;
       }
-      await this.sleep(types);
+      await this.sleep(slot.types);
     }
   }
 

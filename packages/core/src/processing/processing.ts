@@ -22,8 +22,24 @@ export interface JobsOptions {
   redisUrl?: string;
   /** Work jobs in this process (default true; API servers in scale mode pass false). */
   work?: boolean;
-  /** Jobs run at once in this process (default: number of cores). */
+  /**
+   * Jobs run at once in this process. Embedded queue: default 2 × cores — a job alternates
+   * computing with waiting for its files, the database and its tools, so one per core leaves
+   * cores idle; decodes are bounded by their own pools, proxies by `proxyConcurrency`. BullMQ
+   * workers: default the number of cores (`montu worker --concurrency`).
+   */
   concurrency?: number;
+  /**
+   * Proxy jobs (video/sequence encodes, full-resolution web images) among those at once (default:
+   * number of cores): each keeps every core busy, or holds a full-resolution picture, by itself.
+   */
+  proxyConcurrency?: number;
+  /**
+   * Embedded queue: probe jobs run at once besides `concurrency` (default 4 × cores, at most 16).
+   * A probe mostly waits for exiftool/ffprobe (whose own pools bound their work), so it holds none
+   * of the `concurrency` slots, and many probes in flight share exiftool batches.
+   */
+  probeConcurrency?: number;
   retry?: Partial<RetryPolicy>;
   /** Lease on a running embedded job before another worker may retake it (default 30 s). */
   leaseMs?: number;
@@ -40,6 +56,10 @@ export interface QueueSetup {
   handlers: Partial<Record<JobType, JobHandler>>;
   worker: string;
   concurrency: number;
+  /** Most jobs of a type at once (see JobsOptions.proxyConcurrency). */
+  caps?: Partial<Record<JobType, number>>;
+  /** Embedded queue: extra loops for probes only (see JobsOptions.probeConcurrency). */
+  light?: { types: readonly JobType[]; concurrency: number };
   leaseMs: number;
   pollMs: number;
   retry: RetryPolicy;
@@ -120,12 +140,15 @@ export async function startProcessing(
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...jobs.retry };
   const store = new JobStore(ctx.db, ctx.dialect, retry);
   const pipeline = new MediaPipeline(ctx, store, processing);
+  const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   const setup: QueueSetup = {
     store,
     events: ctx.events,
     handlers: pipeline.handlers(),
     worker: `${OWNER}~${Math.random().toString(36).slice(2, 8)}`,
-    concurrency: jobs.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+    concurrency: jobs.concurrency ?? (jobs.redisUrl ? cores : 2 * cores),
+    caps: { proxy: Math.max(1, jobs.proxyConcurrency ?? cores) },
+    light: { types: ['probe'], concurrency: Math.max(0, jobs.probeConcurrency ?? Math.min(16, 4 * cores)) },
     leaseMs: jobs.leaseMs ?? 30_000,
     pollMs: jobs.pollMs ?? 1000,
     retry,
@@ -149,6 +172,9 @@ export async function startProcessing(
   // then every half minute.
   let resettle: NodeJS.Timeout | null = null;
   if (setup.work) {
+    // In the background: a working process starts its metadata tools now rather than when the
+    // first upload arrives (stop() closes them; a warm-up cut short just fails quietly).
+    void pipeline.warmUp().catch(() => undefined);
     await pipeline.settleStuck().catch(() => 0);
     resettle = setInterval(() => void pipeline.settleStuck().catch(() => 0), 30_000);
     resettle.unref();

@@ -41,6 +41,10 @@ export async function makeQueue(
     concurrency?: number;
     worker?: string;
     queueName?: string;
+    /** Most jobs of a type at once. */
+    caps?: Partial<Record<JobType, number>>;
+    /** Embedded queue: extra loops for these types only. */
+    light?: { types: JobType[]; concurrency: number };
   } = {},
 ): Promise<QueueHarness> {
   const retry: RetryPolicy = { ...DEFAULT_RETRY, backoffMs: 50, ...o.retry };
@@ -66,6 +70,8 @@ export async function makeQueue(
           leaseMs,
           pollMs: 50,
           onSettled,
+          ...(o.caps ? { caps: o.caps } : {}),
+          ...(o.light ? { light: o.light } : {}),
         })
       : new BullmqQueue({
           store,
@@ -77,6 +83,7 @@ export async function makeQueue(
           pollMs: 50,
           retry,
           onSettled,
+          ...(o.caps ? { caps: o.caps } : {}),
           redisUrl: REDIS_URL!,
           queueName: o.queueName ?? uniqueQueueName(),
           work: true,

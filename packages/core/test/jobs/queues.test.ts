@@ -193,6 +193,66 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       await h.stop();
     }
   });
+
+  it('runs at most the capped number of proxy jobs at once, and other jobs beside them', async () => {
+    let running = 0;
+    let most = 0;
+    const finished: Array<[string, number]> = [];
+    const h = await makeQueue(
+      mode,
+      lib.montu,
+      {
+        proxy: async () => {
+          most = Math.max(most, ++running);
+          await new Promise((r) => setTimeout(r, 150));
+          running--;
+          finished.push(['proxy', Date.now()]);
+        },
+        cleanup: async () => {
+          finished.push(['cleanup', Date.now()]);
+        },
+      },
+      { concurrency: 3, caps: { proxy: 1 } },
+    );
+    try {
+      await h.queue.enqueue([
+        ...Array.from({ length: 3 }, () => ({ type: 'proxy' as const })),
+        ...Array.from({ length: 3 }, () => ({ type: 'cleanup' as const })),
+      ]);
+      await waitFor(async () => h.settled.length === 6, 30_000, 'six jobs');
+      expect(most).toBe(1);
+      // The cleanups did not wait behind the proxies.
+      const lastCleanup = Math.max(...finished.filter((f) => f[0] === 'cleanup').map((f) => f[1]));
+      const lastProxy = Math.max(...finished.filter((f) => f[0] === 'proxy').map((f) => f[1]));
+      expect(lastCleanup).toBeLessThan(lastProxy);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it.runIf(mode === 'embedded')('runs probes in loops of their own, beside `concurrency`', async () => {
+    let running = 0;
+    let most = 0;
+    const h = await makeQueue(
+      mode,
+      lib.montu,
+      {
+        probe: async () => {
+          most = Math.max(most, ++running);
+          await new Promise((r) => setTimeout(r, 200));
+          running--;
+        },
+      },
+      { concurrency: 1, light: { types: ['probe'], concurrency: 3 } },
+    );
+    try {
+      await h.queue.enqueue(Array.from({ length: 4 }, () => ({ type: 'probe' as const })));
+      await waitFor(async () => h.settled.length === 4, 20_000, 'four probes');
+      expect(most).toBe(4);
+    } finally {
+      await h.stop();
+    }
+  });
 });
 
 describe.each(DATABASES)('processing jobs are idempotent on %s', (kind) => {
