@@ -35,7 +35,7 @@ const DIRECT_ALIGN = 4096;
 const WASM_PAGE = 64 * 1024;
 
 interface Slab {
-  mem: Uint8Array;
+  mem: Buffer;
   /** The memory starts on a page boundary (direct writes need aligned buffers). */
   aligned: boolean;
   /** Users (hash, write) not yet done with it. */
@@ -47,24 +47,24 @@ declare const WebAssembly: {
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer };
 };
 
-const idle: Array<{ mem: Uint8Array; aligned: boolean }> = [];
+const idle: Array<{ mem: Buffer; aligned: boolean }> = [];
 /**
  * A slab of shared memory (the hash worker reads it). Shared WebAssembly memory is mapped on a
  * page boundary, which O_DIRECT needs and a plain SharedArrayBuffer (malloc'ed, 16-byte
  * aligned) does not give; if it cannot be had (address-space limits), a plain one is used.
  */
-function takeSlab(): { mem: Uint8Array; aligned: boolean } {
+function takeSlab(): { mem: Buffer; aligned: boolean } {
   const pooled = idle.pop();
   if (pooled) return pooled;
   try {
     const pages = SLAB_BYTES / WASM_PAGE;
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-    return { mem: new Uint8Array(memory.buffer), aligned: true };
+    return { mem: Buffer.from(memory.buffer), aligned: true };
   } catch {
-    return { mem: new Uint8Array(new SharedArrayBuffer(SLAB_BYTES)), aligned: false };
+    return { mem: Buffer.from(new SharedArrayBuffer(SLAB_BYTES)), aligned: false };
   }
 }
-function returnSlab(slab: { mem: Uint8Array; aligned: boolean }): void {
+function returnSlab(slab: { mem: Buffer; aligned: boolean }): void {
   if (idle.length < POOL_KEEP) idle.push({ mem: slab.mem, aligned: slab.aligned });
 }
 
@@ -152,7 +152,10 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
           }
         }
         const n = Math.min(chunk.length - off, capacity - fill);
-        current.mem.set(chunk.subarray(off, off + n), fill);
+        // Buffer#fill with a value as long as the range is one native memcpy. TypedArray#set
+        // into shared memory is V8's relaxed copy, byte by byte when source and target are not
+        // 8-byte aligned alike (multipart parts start anywhere): 0.3 core-s per GiB, not 0.05.
+        current.mem.fill(chunk.subarray(off, off + n), fill, fill + n);
         fill += n;
         off += n;
         if (fill === capacity) flush(false);
