@@ -30,7 +30,7 @@ export {
   type JobsOptions,
   type ProcessingRuntime,
 } from './processing/processing.js';
-export { MediaPipeline, type ProcessingOptions } from './processing/pipeline.js';
+export { MediaPipeline, originalIsWebImage, type ProcessingOptions } from './processing/pipeline.js';
 export * from './storage/index.js';
 export * from './media/index.js';
 export * from './review/index.js';

@@ -94,11 +94,25 @@ describe.each(DATABASES)('downloads on %s', (kind) => {
     const r = await get({}, 'proxy');
     expect(r.status).toBe(404);
     expect(((await r.json()) as { code: string }).code).toBe('not_found');
-    for (const rendition of ['thumbnail', 'web', 'audio'])
-      expect((await get({}, rendition)).status).toBe(404);
+    for (const rendition of ['thumbnail', 'audio']) expect((await get({}, rendition)).status).toBe(404);
     expect((await call(`${t.api}/media/${id}/files/frames/1001`, w.users.artist.token)).status).toBe(404);
     expect((await get({}, 'bogus')).status).toBe(400);
     expect((await call(`${t.api}/media/${id}/files/original`, w.users.outsider.token)).status).toBe(404);
+  });
+
+  it('serves a browser-native still as its own web image, inline', async () => {
+    // webImages 'needed' (the default) makes no `web` file for a JPEG: the original is the web image.
+    const item = await t.montu.media.getMediaById(id);
+    expect(item.files.some((f) => f.role === 'web')).toBe(false);
+    const r = await get({}, 'web');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('image/jpeg');
+    expect(r.headers.get('content-disposition')).toMatch(/^inline; filename="plate _n_code.web.jpg"/);
+    expect(r.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Buffer.from(await r.arrayBuffer()).equals(bytes)).toBe(true);
+    const ranged = await get({ range: 'bytes=0-9' }, 'web');
+    expect(ranged.status).toBe(206);
   });
 
   it('serves inline renditions and never HTML or SVG as such', async () => {

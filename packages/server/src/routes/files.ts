@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { NotFound, presignsDownloads, type FileRole, type MediaFile } from '@montu/core';
+import { NotFound, originalIsWebImage, presignsDownloads, type FileRole, type MediaFile } from '@montu/core';
 import type { AppContext } from '../app.js';
 import { loadMedia } from './media.js';
 import { contentDisposition, etagMatches, parseRange, safeContentType } from '../http-range.js';
@@ -33,8 +33,10 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
     reply: FastifyReply,
     file: MediaFile,
     name: string,
+    inline = false,
   ): Promise<FastifyReply> {
-    const attachment = file.role === 'original' || file.role === 'frame' || file.role === 'attachment';
+    const attachment =
+      !inline && (file.role === 'original' || file.role === 'frame' || file.role === 'attachment');
     const disposition = contentDisposition(attachment ? 'attachment' : 'inline', name);
     const type = safeContentType(file.contentType);
     const storage = montu.storage;
@@ -121,6 +123,19 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
       const role = RENDITIONS[req.params.rendition]!;
       const file = media.files.find((f) => f.role === role && f.state === 'ready');
+      const original = media.files.find((f) => f.role === 'original' && f.state === 'ready');
+      if (
+        !file &&
+        role === 'web' &&
+        original &&
+        originalIsWebImage({ ...media.metadata, mediaType: media.mediaType })
+      ) {
+        // A browser-native still is its own web image (no `web` file is made for it): serve the
+        // original inline. Safe because its type was sniffed against the image allow-list, and
+        // nosniff + the sandbox CSP still apply.
+        const ext = extensionFor(original.contentType);
+        return send(req, reply, original, `${media.fileName.replace(/\.[^.]*$/, '')}.web${ext}`, true);
+      }
       if (!file) {
         const pending = media.files.find((f) => f.role === role);
         throw new NotFound(
