@@ -9,12 +9,14 @@ import { Worker } from 'node:worker_threads';
  * (buffer, length); the worker hashes them in order and answers, which frees the slab.
  *
  * The worker is inline source (eval) so it runs the same whether core is loaded from dist or
- * from TypeScript sources in tests. Replies come back in the order of the requests that expect
+ * from TypeScript sources in tests. It loads built-ins with process.getBuiltinModule, not
+ * require: an eval worker inherits `--input-type=module` from a parent started with it, and is
+ * then an ES module where require does not exist. Replies come back in the order of the requests that expect
  * one, so each worker keeps one FIFO of waiting callers.
  */
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
+const { parentPort } = process.getBuiltinModule('node:worker_threads');
+const { createHash } = process.getBuiltinModule('node:crypto');
 const jobs = new Map();
 parentPort.on('message', (m) => {
   if (m.op === 'update') {
