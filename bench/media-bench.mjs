@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Media processing benchmarks, side by side with the reference tools on the same files in one run.
 // Build first: npx tsc -b packages/core.  Run: node bench/media-bench.mjs
-// Writes bench/results/media.json and bench/results/media.md.
+//   [--only thumbnails,metadata,frame]  run only these sections (default: all)
+//   [--runs N]                          timed runs per section (default: 3 thumbnails, 5 metadata, 9 frame)
+//   [--no-write]                        print the numbers as JSON, leave bench/results alone
+// Writes bench/results/media.json and bench/results/media.md (only when every section ran).
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -19,6 +22,13 @@ const media = await import(path.join(root, 'packages/core/dist/media/index.js'))
 const { MediaProber, createThumbnail, videoFrame, resolveLimits } = media;
 
 const JPEGS = Number(process.env.BENCH_JPEGS ?? 40);
+const flag = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const ONLY = new Set((flag('only') ?? 'thumbnails,metadata,frame').split(','));
+const RUNS = flag('runs') === undefined ? undefined : Math.max(1, Number(flag('runs')));
+const WRITE = !process.argv.includes('--no-write') && ONLY.size === 3;
 const CONCURRENCY = Math.max(2, os.availableParallelism?.() ?? os.cpus().length);
 
 const now = () => performance.now();
@@ -151,6 +161,8 @@ const out = {
   cpus: os.cpus().length,
   node: process.version,
   concurrency: CONCURRENCY,
+  // sharp decodes run in decoder child processes (media/decoder-pool.ts): the pooled path is what is timed.
+  decoderProcesses: media.defaultDecoderProcesses?.() ?? 'in-process',
   benchmarks: {},
 };
 {
@@ -173,7 +185,7 @@ const out = {
 }
 
 // ---- (a) thumbnails of 4K JPEGs vs vipsthumbnail -------------------------------------------
-{
+if (ONLY.has('thumbnails')) {
   const prober = new MediaProber();
   const metas = await Promise.all(jpegs.map((f) => prober.probe(f)));
   await prober.close();
@@ -194,7 +206,7 @@ const out = {
   await vips();
   const m = [],
     v = [];
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < (RUNS ?? 3); r++) {
     m.push(await timed(montu));
     v.push(await timed(vips));
   }
@@ -260,7 +272,7 @@ async function metadataBench(metaFiles, label) {
     w = [],
     b = [],
     fo = [];
-  for (let r = 0; r < 5; r++) {
+  for (let r = 0; r < (RUNS ?? 5); r++) {
     const c0 = await cpuSeconds();
     m.push(await timed(montu));
     mc.push((await cpuSeconds()) - c0);
@@ -288,11 +300,13 @@ async function metadataBench(metaFiles, label) {
     note: 'montu_s: new MediaProber per run (exiftool start-up and end timed); montu_warm_s: one prober kept alive. ffprobe_only_s: ffprobe alone on the files Montu needs it for (video/audio, DPX, some BMP), same parallelism. exiftool per file runs with the same parallelism.',
   };
 }
-await metadataBench(stillFiles, 'metadata');
-await metadataBench(mixedFiles, 'metadataMixed');
+if (ONLY.has('metadata')) {
+  await metadataBench(stillFiles, 'metadata');
+  await metadataBench(mixedFiles, 'metadataMixed');
+}
 
 // ---- (c) one video frame vs ffmpeg -ss T -i FILE -frames:v 1 -------------------------------
-{
+if (ONLY.has('frame')) {
   const prober = new MediaProber();
   const meta = await prober.probe(video);
   await prober.close();
@@ -324,7 +338,7 @@ await metadataBench(mixedFiles, 'metadataMixed');
   const a = [],
     f = [],
     t = [];
-  for (let r = 0; r < 9; r++) {
+  for (let r = 0; r < (RUNS ?? 9); r++) {
     a.push(await timed(ff));
     f.push(await timed(full));
     t.push(await timed(thumb));
@@ -341,6 +355,11 @@ await metadataBench(mixedFiles, 'metadataMixed');
   };
 }
 
+await media.closeDecoderPools?.();
+if (!WRITE) {
+  console.log(JSON.stringify({ decoderProcesses: out.decoderProcesses, ...out.benchmarks }, null, 2));
+  process.exit(0);
+}
 await fs.writeFile(path.join(results, 'media.json'), JSON.stringify(out, null, 2) + '\n');
 const b = out.benchmarks;
 const f3 = (x) => x.toFixed(3);

@@ -1,12 +1,27 @@
 #!/usr/bin/env node
-// HTTP service benchmarks: upload throughput (multipart and tus) against `cp` of the same file
-// on the same disk (goal ≥ 0.6×), and GET /api/v1/media/:id throughput with autocannon
+// HTTP service benchmarks: upload throughput (multipart and tus) against `cp` + sync of the same
+// file on the same disk (goal ≥ 0.6×), and GET /api/v1/media/:id throughput with autocannon
 // (goal ≥ 3,000 requests/s, SQLite). The server runs in its own process, as in production.
-// Build first: npx tsc -b packages/server.  Run: node bench/server-bench.mjs
-// Env: BENCH_UPLOAD_MB (default 1024), BENCH_GET_SECONDS (default 10), BENCH_CONNECTIONS (default 32).
+// Build first: npm run build.  Run: node bench/server-bench.mjs
+//
+// Uploads are timed in rounds — cp, then each client × path — so every comparison is made in
+// the same minute of a shared machine; the table gives the median and the best round, and the
+// CPU time each side used (server: /proc/<pid>/stat of the server process, all threads).
+// Clients: `curl` (what pipeline scripts use; a C client that costs ~0.3 core-s per GiB) and
+// Node's `http.request` piping a file stream; the async-generator `fetch` body our CLI sends
+// is measured too when BENCH_FETCH=1 (it costs the client >1 core-s per GiB by itself).
+//
+// BENCH_BUDGET=1 also measures the CPU cost per GiB of each stage an upload needs (sha256, the
+// copy into slabs, direct and buffered writes, a loopback receive) for
+// docs/decisions/072-upload-throughput.md.
+// Env: BENCH_UPLOAD_MB (default 1024), BENCH_ROUNDS (default 5), BENCH_COLD=1 (also a cold-cache
+// series: drop_caches before every copy and upload, needs root), BENCH_FETCH=1, BENCH_BUDGET=1,
+// BENCH_GET_SECONDS (default 10), BENCH_CONNECTIONS (default 32).
 // Writes bench/results/server.json and bench/results/server.md.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -22,8 +37,11 @@ const tmp = path.join(here, 'tmp', 'server');
 const results = path.join(here, 'results');
 const corpus = process.env.MONTU_CORPUS ?? path.resolve(root, '../shared/corpus');
 const MB = Number(process.env.BENCH_UPLOAD_MB ?? 1024);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const COLD = process.env.BENCH_COLD === '1';
 const GET_SECONDS = Number(process.env.BENCH_GET_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const TICK = 100; // clock ticks per second in /proc/<pid>/stat (getconf CLK_TCK)
 
 fs.rmSync(tmp, { recursive: true, force: true });
 fs.mkdirSync(tmp, { recursive: true });
@@ -38,19 +56,36 @@ const src = path.join(tmp, 'payload.jpg');
   const block = Buffer.alloc(1 << 20);
   for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
   for (let i = 0; i < MB; i++) fs.writeSync(fd, block);
+  fs.fsyncSync(fd);
   fs.closeSync(fd);
 }
 const size = fs.statSync(src).size;
 const seconds = (t0) => Number(process.hrtime.bigint() - t0) / 1e9;
+const hasCurl = spawnSync('curl', ['--version']).status === 0;
+const hasTime = fs.existsSync('/usr/bin/time');
+
+function dropCaches() {
+  if (!COLD) return;
+  spawnSync('sync');
+  fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far. */
+function cpuOf(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICK;
+}
 
 async function cpOnce(i) {
   const dst = path.join(tmp, `cp-${i}.jpg`);
+  dropCaches();
   const t0 = process.hrtime.bigint();
   await exec('cp', [src, dst]);
   await exec('sync', [dst]).catch(() => exec('sync'));
   const s = seconds(t0);
   fs.rmSync(dst);
-  return s;
+  return { s };
 }
 
 // The server, in a child process, its data on the same disk as the cp copies.
@@ -58,49 +93,139 @@ const dataDir = path.join(tmp, 'data');
 const child = spawn(
   process.execPath,
   [path.join(root, 'packages/server/test/fixtures/serve-child.mjs'), dataDir],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
+  { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const { url, token } = JSON.parse(
   await new Promise((r) => readline.createInterface({ input: child.stdout }).once('line', r)),
 );
 const auth = { authorization: `Bearer ${token}` };
+const origin = new URL(url);
 
-async function multipartOnce(i) {
-  const boundary = 'bench-boundary-5c2e';
-  const pre = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="projectId"\r\n\r\nBIG\r\n` +
-      `--${boundary}\r\nContent-Disposition: form-data; name="taskId"\r\n\r\nbench_multipart_${i}\r\n` +
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="payload.jpg"\r\n\r\n`,
-  );
-  const post = Buffer.from(`\r\n--${boundary}--\r\n`);
+/** Runs curl; returns status, body and curl's own CPU seconds (when /usr/bin/time exists). */
+async function curl(args) {
+  const out = path.join(tmp, 'curl-out');
+  const cpuFile = path.join(tmp, 'curl-cpu');
+  const argv = ['-sS', '-o', out, '-w', '%{http_code}\n%header{montu-media-id}', '-H', 'Expect:', ...args];
+  const { stdout } = hasTime
+    ? await exec('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, 'curl', ...argv])
+    : await exec('curl', argv);
+  const [status, mediaId] = stdout.split('\n');
+  const cpu = hasTime
+    ? fs
+        .readFileSync(cpuFile, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .map(Number)
+        .reduce((a, b) => a + b, 0)
+    : undefined;
+  return { status: Number(status), body: fs.readFileSync(out, 'utf8'), mediaId, cpu };
+}
+
+/** Node http.request with a file stream piped into it; returns status, body, headers, client CPU. */
+function nodeRequest({ method, pathname, headers, pre = Buffer.alloc(0), post = Buffer.alloc(0) }) {
+  const u0 = process.cpuUsage();
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: origin.hostname,
+        port: origin.port,
+        method,
+        path: pathname,
+        headers: { ...headers, 'content-length': String(pre.length + size + post.length) },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          const u = process.cpuUsage(u0);
+          resolve({
+            status: res.statusCode,
+            body,
+            mediaId: res.headers['montu-media-id'],
+            cpu: (u.user + u.system) / 1e6,
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.write(pre);
+    const file = fs.createReadStream(src, { highWaterMark: 1 << 20 });
+    file.pipe(req, { end: false });
+    file.on('end', () => req.end(post));
+    file.on('error', reject);
+  });
+}
+
+/** Node fetch with an async-generator body, as packages/cli sends uploads. */
+async function fetchRequest({ method, pathname, headers, pre = Buffer.alloc(0), post = Buffer.alloc(0) }) {
+  const u0 = process.cpuUsage();
   async function* gen() {
     yield pre;
     for await (const chunk of fs.createReadStream(src, { highWaterMark: 1 << 20 })) yield chunk;
     yield post;
   }
-  const t0 = process.hrtime.bigint();
-  const r = await fetch(`${url}/api/v1/media`, {
-    method: 'POST',
-    headers: {
-      ...auth,
-      'content-type': `multipart/form-data; boundary=${boundary}`,
-      'content-length': String(pre.length + size + post.length),
-    },
+  const r = await fetch(new URL(pathname, url), {
+    method,
+    headers: { ...headers, 'content-length': String(pre.length + size + post.length) },
     body: Readable.toWeb(Readable.from(gen())),
     duplex: 'half',
   });
-  const body = await r.json();
-  if (r.status !== 201) throw new Error(`multipart upload failed: ${r.status} ${JSON.stringify(body)}`);
-  return { s: seconds(t0), id: body.id };
+  const body = await r.text();
+  const u = process.cpuUsage(u0);
+  return { status: r.status, body, mediaId: r.headers.get('montu-media-id'), cpu: (u.user + u.system) / 1e6 };
 }
 
-async function tusOnce(i) {
-  const meta = (o) =>
-    Object.entries(o)
-      .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
-      .join(',');
+const boundary = 'bench-boundary-5c2e';
+const multipartParts = (task) => ({
+  pre: Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="projectId"\r\n\r\nBIG\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="taskId"\r\n\r\n${task}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="payload.jpg"\r\n\r\n`,
+  ),
+  post: Buffer.from(`\r\n--${boundary}--\r\n`),
+});
+
+async function multipartOnce(client, i) {
+  const task = `bench_mp_${client}_${i}`;
+  dropCaches();
+  const cpu0 = cpuOf(child.pid);
+  const t0 = process.hrtime.bigint();
+  let r;
+  if (client === 'curl') {
+    r = await curl([
+      '-H',
+      `authorization: ${auth.authorization}`,
+      '-F',
+      'projectId=BIG',
+      '-F',
+      `taskId=${task}`,
+      '-F',
+      `file=@${src};filename=payload.jpg`,
+      `${url}/api/v1/media`,
+    ]);
+  } else {
+    const send = client === 'node' ? nodeRequest : fetchRequest;
+    r = await send({
+      method: 'POST',
+      pathname: '/api/v1/media',
+      headers: { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      ...multipartParts(task),
+    });
+  }
+  const s = seconds(t0);
+  if (r.status !== 201) throw new Error(`multipart upload failed: ${r.status} ${r.body}`);
+  return { s, serverCpu: cpuOf(child.pid) - cpu0, clientCpu: r.cpu, id: JSON.parse(r.body).id };
+}
+
+const meta = (o) =>
+  Object.entries(o)
+    .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+    .join(',');
+
+async function tusOnce(client, i) {
+  dropCaches();
+  const cpu0 = cpuOf(child.pid);
   const t0 = process.hrtime.bigint();
   const c = await fetch(`${url}/api/v1/uploads`, {
     method: 'POST',
@@ -108,37 +233,194 @@ async function tusOnce(i) {
       ...auth,
       'tus-resumable': '1.0.0',
       'upload-length': String(size),
-      'upload-metadata': meta({ filename: 'payload.jpg', projectId: 'BIG', taskId: `bench_tus_${i}` }),
+      'upload-metadata': meta({
+        filename: 'payload.jpg',
+        projectId: 'BIG',
+        taskId: `bench_tus_${client}_${i}`,
+      }),
     },
   });
-  const r = await fetch(new URL(c.headers.get('location'), url), {
-    method: 'PATCH',
-    headers: {
-      ...auth,
-      'tus-resumable': '1.0.0',
-      'upload-offset': '0',
-      'content-type': 'application/offset+octet-stream',
-      'content-length': String(size),
-    },
-    body: Readable.toWeb(fs.createReadStream(src, { highWaterMark: 1 << 20 })),
-    duplex: 'half',
-  });
-  if (r.status !== 204) throw new Error(`tus upload failed: ${r.status} ${await r.text()}`);
-  return { s: seconds(t0), id: r.headers.get('montu-media-id') };
+  if (c.status !== 201) throw new Error(`tus creation failed: ${c.status} ${await c.text()}`);
+  const location = new URL(c.headers.get('location'), url);
+  const headers = {
+    ...auth,
+    'tus-resumable': '1.0.0',
+    'upload-offset': '0',
+    'content-type': 'application/offset+octet-stream',
+  };
+  let r;
+  if (client === 'curl') {
+    r = await curl([
+      '-X',
+      'PATCH',
+      ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
+      '-T',
+      src,
+      location.href,
+    ]);
+  } else {
+    const send = client === 'node' ? nodeRequest : fetchRequest;
+    r = await send({ method: 'PATCH', pathname: location.pathname, headers });
+  }
+  const s = seconds(t0);
+  if (r.status !== 204) throw new Error(`tus upload failed: ${r.status} ${r.body}`);
+  return { s, serverCpu: cpuOf(child.pid) - cpu0, clientCpu: r.cpu, id: r.mediaId };
 }
 
-const best = (xs) => Math.min(...xs);
-const mbps = (s) => size / 1024 ** 2 / s;
+/** Removes an uploaded item and its file (outside the timing), so 1 GiB copies do not pile up. */
+async function forget(id) {
+  const r = await fetch(`${url}/api/v1/media/${id}`, { method: 'DELETE', headers: auth });
+  if (!r.ok) throw new Error(`could not delete ${id}: ${r.status} ${await r.text()}`);
+}
+
+/** CPU seconds per GiB of each stage of an upload, measured here (best of 3). */
+async function budget() {
+  const GiB = 1 << 30;
+  const scale = GiB / size;
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const best = async (f) => {
+    const xs = [];
+    for (let i = 0; i < 3; i++) {
+      const c0 = cpu();
+      const r = await f();
+      xs.push(r ?? cpu() - c0);
+    }
+    return Number((Math.min(...xs) * scale).toFixed(3));
+  };
+  const out = {};
+  const mb = Buffer.alloc(1 << 20, 7);
+  const chunks = Math.round(size / (1 << 20));
+  out.sha256 = await best(() => {
+    const h = createHash('sha256');
+    for (let i = 0; i < chunks; i++) h.update(mb);
+    h.digest();
+  });
+  // Shared WebAssembly memory, as the write path uses (page-aligned, for O_DIRECT).
+  const slab = new Uint8Array(new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true }).buffer);
+  const pieces = Array.from({ length: 256 }, () => Buffer.alloc(65536, 3));
+  out.copyIntoSlabs = await best(() => {
+    for (let i = 0; i < chunks * 16; i++) slab.set(pieces[i % 256], (i % 64) * 65536);
+  });
+  const writeFile = (flags, keep) => {
+    const f = path.join(tmp, `budget-${Math.random()}`);
+    const fd = fs.openSync(f, flags, 0o644);
+    for (let i = 0; i < chunks / 4; i++) fs.writeSync(fd, slab, 0, slab.length, i * slab.length);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    if (keep) keep.push(f);
+    else fs.rmSync(f);
+  };
+  const { O_WRONLY, O_CREAT, O_DIRECT } = fs.constants;
+  out.directWrite = await best(() => writeFile(O_WRONLY | O_CREAT | O_DIRECT));
+  out.bufferedWriteRecycledPages = await best(() => writeFile(O_WRONLY | O_CREAT));
+  // Files kept: the kernel must take pages it has not just freed.
+  const kept = [];
+  out.bufferedWriteFreshPages = await best(() => writeFile(O_WRONLY | O_CREAT, kept));
+  for (const f of kept) fs.rmSync(f);
+  // A loopback receive into a Node HTTP server that discards the body, sent by curl.
+  if (hasCurl && hasTime) {
+    const srv = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    let curlCpu = Infinity;
+    out.receive = await best(async () => {
+      const c0 = cpu();
+      await exec('/usr/bin/time', [
+        '-f',
+        '%U %S',
+        '-o',
+        path.join(tmp, 'curl-cpu'),
+        'curl',
+        '-s',
+        '-o',
+        '/dev/null',
+        '-T',
+        src,
+        `http://127.0.0.1:${srv.address().port}/`,
+      ]);
+      const c = fs.readFileSync(path.join(tmp, 'curl-cpu'), 'utf8').trim().split(/\s+/).map(Number);
+      curlCpu = Math.min(curlCpu, c[0] + c[1]);
+      return cpu() - c0;
+    });
+    out.curlSend = Number((curlCpu * scale).toFixed(3));
+    srv.close();
+  }
+  return out;
+}
+
+const median = (xs) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+};
+const mbps = (s) => size / 1e6 / s;
+
+async function series(label) {
+  const clients = [
+    ...(hasCurl ? ['curl'] : []),
+    'node',
+    ...(process.env.BENCH_FETCH === '1' ? ['fetch'] : []),
+  ];
+  const runs = { cp: [] };
+  for (const c of clients) {
+    runs[`multipart/${c}`] = [];
+    runs[`tus/${c}`] = [];
+  }
+  for (let i = 0; i < ROUNDS; i++) {
+    runs.cp.push(await cpOnce(i));
+    for (const c of clients) {
+      const mp = await multipartOnce(c, `${label}${i}`);
+      runs[`multipart/${c}`].push(mp);
+      if (i < ROUNDS - 1) await forget(mp.id);
+      const tus = await tusOnce(c, `${label}${i}`);
+      runs[`tus/${c}`].push(tus);
+      await forget(tus.id);
+    }
+    process.stderr.write(`${label} round ${i + 1}/${ROUNDS} done\n`);
+  }
+  const cpMedian = median(runs.cp.map((r) => r.s));
+  const cpBest = Math.min(...runs.cp.map((r) => r.s));
+  const rows = {};
+  for (const [name, rs] of Object.entries(runs)) {
+    const med = median(rs.map((r) => r.s));
+    const best = Math.min(...rs.map((r) => r.s));
+    rows[name] = {
+      secondsMedian: med,
+      secondsBest: best,
+      MBpsMedian: mbps(med),
+      ratioMedian: cpMedian / med,
+      ratioBest: cpBest / best,
+      ...(name !== 'cp'
+        ? {
+            serverCpuSeconds: median(rs.map((r) => r.serverCpu)),
+            ...(rs[0].clientCpu !== undefined
+              ? { clientCpuSeconds: median(rs.map((r) => r.clientCpu)) }
+              : {}),
+          }
+        : {}),
+      all: rs.map((r) => Number(r.s.toFixed(3))),
+    };
+  }
+  return { rows, lastMediaId: runs[`multipart/${clients[0]}`].at(-1).id };
+}
+
 try {
-  const cp = [await cpOnce(0), await cpOnce(1)];
-  const mp = [await multipartOnce(0), await multipartOnce(1)];
-  const tus = [await tusOnce(0), await tusOnce(1)];
-  const mediaId = mp[0].id;
+  const warm = await series('warm');
+  const costs = process.env.BENCH_BUDGET === '1' ? await budget() : undefined;
+  let cold;
+  if (COLD) {
+    if (process.getuid?.() !== 0) throw new Error('BENCH_COLD=1 needs root (drop_caches)');
+    cold = await series('cold');
+  }
 
   // Warm up, then measure GET /api/v1/media/:id.
   const cannon = (duration) =>
     autocannon({
-      url: `${url}/api/v1/media/${mediaId}`,
+      url: `${url}/api/v1/media/${warm.lastMediaId}`,
       connections: CONNECTIONS,
       duration,
       headers: auth,
@@ -154,20 +436,18 @@ try {
       model: os.cpus()[0]?.model,
       node: process.version,
       platform: `${os.platform()} ${os.release()}`,
+      loadavgAtEnd: os.loadavg(),
     },
     upload: {
       bytes: size,
-      cp: { seconds: best(cp), MBps: mbps(best(cp)) },
-      multipart: {
-        seconds: best(mp.map((x) => x.s)),
-        MBps: mbps(best(mp.map((x) => x.s))),
-        ratioToCp: best(cp) / best(mp.map((x) => x.s)),
+      rounds: ROUNDS,
+      clients: {
+        curl: hasCurl ? 'curl (C)' : 'absent',
+        node: 'Node http.request + fs.createReadStream (1 MiB)',
       },
-      tus: {
-        seconds: best(tus.map((x) => x.s)),
-        MBps: mbps(best(tus.map((x) => x.s))),
-        ratioToCp: best(cp) / best(tus.map((x) => x.s)),
-      },
+      warm: warm.rows,
+      ...(cold ? { cold: cold.rows } : {}),
+      ...(costs ? { cpuSecondsPerGiB: costs } : {}),
       goalRatio: 0.6,
     },
     getMedia: {
@@ -181,21 +461,49 @@ try {
     },
   };
   fs.writeFileSync(path.join(results, 'server.json'), JSON.stringify(out, null, 2) + '\n');
-  const f = (n, d = 1) => n.toFixed(d);
+  const f = (n, d = 1) => (n === undefined ? '–' : n.toFixed(d));
+  const table = (rows) =>
+    `| path / client | median s | best s | MB/s (median) | × cp (median) | × cp (best) | server CPU s | client CPU s |
+|---|---:|---:|---:|---:|---:|---:|---:|
+${Object.entries(rows)
+  .map(
+    ([name, r]) =>
+      `| ${name === 'cp' ? '`cp` + `sync`' : name} | ${f(r.secondsMedian, 2)} | ${f(r.secondsBest, 2)} | ${f(r.MBpsMedian, 0)} | ${f(r.ratioMedian, 2)} | ${f(r.ratioBest, 2)} | ${f(r.serverCpuSeconds, 2)} | ${f(r.clientCpuSeconds, 2)} |`,
+  )
+  .join('\n')}`;
   const md = `# Server benchmarks
 
-${out.date} · ${out.machine.cpus} × ${out.machine.model} · Node ${out.machine.node} · SQLite, local storage, server in its own process
+${out.date} · ${out.machine.cpus} × ${out.machine.model} · Node ${out.machine.node} · SQLite, local storage, server in its own process · load average at the end ${out.machine.loadavgAtEnd.map((x) => x.toFixed(2)).join(' ')}
 
-## Uploads (${f(size / 1024 ** 2, 0)} MiB file, best of 2, same disk)
+## Uploads (${f(size / 1024 ** 2, 0)} MiB file, ${ROUNDS} rounds, warm page cache)
 
-| path | seconds | MB/s | × cp |
-|---|---:|---:|---:|
-| \`cp\` + sync | ${f(out.upload.cp.seconds, 2)} | ${f(out.upload.cp.MBps)} | 1.00 |
-| multipart \`POST /api/v1/media\` | ${f(out.upload.multipart.seconds, 2)} | ${f(out.upload.multipart.MBps)} | ${f(out.upload.multipart.ratioToCp, 2)} |
-| tus \`POST\` + one \`PATCH /api/v1/uploads/:id\` | ${f(out.upload.tus.seconds, 2)} | ${f(out.upload.tus.MBps)} | ${f(out.upload.tus.ratioToCp, 2)} |
+Each round copies the file with \`cp\` + \`sync\`, then uploads it through each path with each
+client, so ratios compare runs from the same minute. Multipart is \`POST /api/v1/media\`; tus is
+\`POST /api/v1/uploads\` + one \`PATCH\`. Both hash (sha256), sniff, write and fsync the file
+before answering. Clients: \`curl\`; \`node\` = \`http.request\` piping \`fs.createReadStream\`.
+CPU columns: median CPU seconds (user + system) per upload.
 
-Goal: ≥ 0.6 × cp. Uploads hash (sha256), sniff and fsync while streaming; tus writes the bytes
-twice (the resumable partial file, then storage), which is the price of resumability.
+${table(warm.rows)}
+${
+  cold
+    ? `
+## Uploads, cold page cache (\`drop_caches\` before every copy and upload)
+
+${table(cold.rows)}
+`
+    : ''
+}
+${
+  costs
+    ? `
+CPU seconds per GiB of each stage (best of 3): ${Object.entries(costs)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.
+`
+    : ''
+}
+Goal: ≥ 0.6 × cp. Client and server share the same 2 cores; see
+docs/decisions/072-upload-throughput.md for the CPU budget per GiB.
 
 ## \`GET /api/v1/media/:id\` (autocannon, ${CONNECTIONS} connections, ${GET_SECONDS} s, bearer token)
 
