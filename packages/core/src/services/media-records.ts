@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { Conflict } from '../errors.js';
 import { newId, nowIso } from '../ids.js';
-import { isUniqueViolation } from '../db/connect.js';
+import { isUniqueViolation, relaxedTransaction, type DialectName } from '../db/connect.js';
 import { formatVersion, parseVersion } from '../domain/identifiers.js';
 import type { FileRole, MediaType } from '../domain/types.js';
 import { OWNER } from '../storage/owner.js';
@@ -17,16 +17,21 @@ import { buildSearchText } from './search-query.js';
 /**
  * Claims a version number for an upload in progress. The primary key on the reservation and
  * the unique index on media make the claim atomic; on a clash we take the next number.
+ *
+ * The claim commits with relaxed durability (no fsync of its own): nobody outside the process
+ * has been told about it, and the item's insert — a durable commit — flushes it along with the
+ * rest of the log. A claim lost to a power failure leaves at most a stored file under that
+ * version with no record, which orphan cleanup removes (decision 071).
  */
 export async function reserveVersion(
-  db: Db,
+  { db, dialect }: { db: Db; dialect: DialectName },
   projectId: string,
   taskId: string,
   requested?: string | number,
 ): Promise<number> {
   if (requested !== undefined) {
     const n = parseVersion(requested);
-    if (!(await tryReserve(db, projectId, taskId, n))) {
+    if (!(await tryReserve(db, dialect, projectId, taskId, n))) {
       throw new Conflict(`Version ${formatVersion(n)} of task ${taskId} already exists.`, {
         projectId,
         taskId,
@@ -43,23 +48,31 @@ export async function reserveVersion(
         SELECT max(version_number) AS v FROM version_reservation WHERE project_id = ${projectId} AND task_id = ${taskId}
       ) AS versions`.execute(db);
     const next = Number(row.rows[0]?.n ?? 0) + 1;
-    if (await tryReserve(db, projectId, taskId, next)) return next;
+    if (await tryReserve(db, dialect, projectId, taskId, next)) return next;
   }
   throw new Conflict(`Could not allocate a version for task ${taskId}: too many concurrent uploads.`);
 }
 
-async function tryReserve(db: Db, projectId: string, taskId: string, n: number): Promise<boolean> {
+async function tryReserve(
+  db: Db,
+  dialect: DialectName,
+  projectId: string,
+  taskId: string,
+  n: number,
+): Promise<boolean> {
   try {
-    await db
-      .insertInto('version_reservation')
-      .values({
-        project_id: projectId,
-        task_id: taskId,
-        version_number: n,
-        owner: OWNER,
-        created_at: nowIso(),
-      })
-      .execute();
+    await relaxedTransaction(db, dialect, (trx) =>
+      trx
+        .insertInto('version_reservation')
+        .values({
+          project_id: projectId,
+          task_id: taskId,
+          version_number: n,
+          owner: OWNER,
+          created_at: nowIso(),
+        })
+        .execute(),
+    );
   } catch (e) {
     if (isUniqueViolation(e)) return false;
     throw e;

@@ -191,7 +191,7 @@ export class MediaService {
       );
     }
 
-    const versionNumber = await reserveVersion(this.ctx.db, projectId, taskId, input.version);
+    const versionNumber = await reserveVersion(this.ctx, projectId, taskId, input.version);
     const version = formatVersion(versionNumber);
     const id = newId();
     const key = mediaKey({
@@ -250,7 +250,6 @@ export class MediaService {
             },
           ],
         });
-        await releaseReservation(trx, projectId, taskId, versionNumber);
         queued = await this.ctx.processing?.queueIngest?.(trx, id);
       });
     } catch (e) {

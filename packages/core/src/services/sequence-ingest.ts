@@ -82,7 +82,7 @@ export class SequenceIngest {
     const frames = checkFrames(input.frames);
     const fileName = displayFileName(input.fileName ?? sequenceName(frames));
     await this.projects.ensureTask(this.ctx.db, projectId, taskId);
-    const versionNumber = await reserveVersion(this.ctx.db, projectId, taskId, input.version);
+    const versionNumber = await reserveVersion(this.ctx, projectId, taskId, input.version);
     const id = newId();
     try {
       await this.ctx.db

@@ -3,6 +3,8 @@ import { NotFound, ValidationError } from '../errors.js';
 import { newId, nowIso } from '../ids.js';
 import { parseJson } from '../db/rows.js';
 import { isUniqueViolation } from '../db/connect.js';
+import type { Selectable } from 'kysely';
+import type { WebhookTable } from '../db/schema.js';
 import type { MontuEvent } from '../events.js';
 import type { ServiceContext } from './context.js';
 import { recordHistory } from './history-service.js';
@@ -97,6 +99,16 @@ export function eventMatches(filter: string[], type: string): boolean {
 
 const LEASE_MS = 60_000;
 
+type WebhookRow = Selectable<WebhookTable>;
+
+/**
+ * How long the list of active webhooks is reused for events. Every item emits several events
+ * (created, processing steps, renditions) and reading the table for each was a tenth of the
+ * queries of an ingest. Changes made through this service apply at once; a webhook created,
+ * changed or removed by another process applies to this process's events within this time.
+ */
+export const WEBHOOK_LIST_TTL_MS = 1000;
+
 /** Signed webhooks with a durable delivery log, retries with exponential backoff, no redirects. */
 export class WebhookService {
   private readonly opts: Required<WebhookOptions>;
@@ -106,6 +118,7 @@ export class WebhookService {
   private again = false;
   private stopped = false;
   private readonly inflight = new Set<Promise<void>>();
+  private activeHooks: { rows: Promise<WebhookRow[]>; until: number } | null = null;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -196,6 +209,8 @@ export class WebhookService {
         data: { url, events },
       });
     });
+    // After the commit: an event racing the change must not cache the old list.
+    this.activeHooks = null;
     return { ...(await this.getWebhook(id)), secret };
   }
 
@@ -251,6 +266,8 @@ export class WebhookService {
         subjectId: id,
       });
     });
+    // After the commit: an event racing the change must not cache the old list.
+    this.activeHooks = null;
     return this.getWebhook(id);
   }
 
@@ -266,6 +283,8 @@ export class WebhookService {
         subjectId: id,
       });
     });
+    // After the commit: an event racing the change must not cache the old list.
+    this.activeHooks = null;
   }
 
   async listDeliveries(
@@ -316,7 +335,7 @@ export class WebhookService {
 
   private async enqueue(e: MontuEvent): Promise<void> {
     if (this.stopped) return;
-    const hooks = await this.ctx.db.selectFrom('webhook').selectAll().where('active', '=', 1).execute();
+    const hooks = await this.active();
     const eventId = newId();
     const payload: WebhookPayload = {
       id: eventId,
@@ -358,6 +377,20 @@ export class WebhookService {
       }
     }
     if (added) this.kick();
+  }
+
+  /** The active webhooks, read at most once per WEBHOOK_LIST_TTL_MS (concurrent events share the read). */
+  private active(): Promise<WebhookRow[]> {
+    const now = Date.now();
+    if (this.activeHooks && this.activeHooks.until > now) return this.activeHooks.rows;
+    const rows = this.ctx.db.selectFrom('webhook').selectAll().where('active', '=', 1).execute();
+    const entry = { rows, until: now + WEBHOOK_LIST_TTL_MS };
+    this.activeHooks = entry;
+    // A failed read is not reused.
+    rows.catch(() => {
+      if (this.activeHooks === entry) this.activeHooks = null;
+    });
+    return rows;
   }
 
   /** Runs a delivery pass now (or right after the current one). */

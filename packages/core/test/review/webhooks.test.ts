@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature, type WebhookPayload } from '../../src/index.js';
+import { WEBHOOK_LIST_TTL_MS } from '../../src/services/webhook-service.js';
 import { DATABASES } from '../helpers/env.js';
 import { reviewFixture, type ReviewFixture } from './helpers.js';
 
@@ -149,6 +150,36 @@ for (const kind of DATABASES) {
       const [d] = await fx.lib.montu.webhooks.listDeliveries(hook.id);
       expect(d!.lastError).toMatch(/redirect 302 not followed/);
       await fx.lib.montu.webhooks.deleteWebhook(hook.id, { actor: 'root' });
+    });
+
+    it('applies a webhook another process created within WEBHOOK_LIST_TTL_MS', async () => {
+      const { webhooks, events, db } = fx.lib.montu;
+      // An event first, so this process holds a fresh list of active webhooks.
+      events.publish({ type: 'media.updated', projectId: 'SWA', data: { warm: true } });
+      await webhooks.drain();
+      // Another API process (the same database) adds a webhook: a row this process never saw written.
+      const now = new Date().toISOString();
+      await db
+        .insertInto('webhook')
+        .values({
+          id: 'hook-from-elsewhere',
+          url: `${rx.url}/elsewhere`,
+          secret: 'another-process-secret-0123456789',
+          events: JSON.stringify(['media.updated']),
+          project_id: null,
+          active: 1,
+          description: '',
+          created_by: 'root',
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await new Promise((r) => setTimeout(r, WEBHOOK_LIST_TTL_MS + 50));
+      events.publish({ type: 'media.updated', projectId: 'SWA', data: { after: true } });
+      await webhooks.drain();
+      await until(() => rx.got.some((g) => g.path === '/elsewhere' && g.payload.data['after'] === true));
+      await db.deleteFrom('webhook_delivery').where('webhook_id', '=', 'hook-from-elsewhere').execute();
+      await db.deleteFrom('webhook').where('id', '=', 'hook-from-elsewhere').execute();
     });
 
     it('keeps pending deliveries across a restart', async () => {
