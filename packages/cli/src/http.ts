@@ -1,9 +1,11 @@
 /**
- * A small typed HTTP layer over `fetch` for the REST API (docs/api.md): bearer token,
- * JSON in and out, streamed request bodies, and RFC 9457 problem+json errors turned into one
- * clear `CliError` with the exit code the problem's `code` maps to.
+ * A small typed HTTP layer for the REST API (docs/api.md): bearer token, JSON in and out over
+ * `fetch`, file uploads over `node:http`/`node:https`, and RFC 9457 problem+json errors turned
+ * into one clear `CliError` with the exit code the problem's `code` maps to.
  */
-import { Readable } from 'node:stream';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { CliError, EXIT, exitCodeFor, type ExitCode } from './errors.js';
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
@@ -11,11 +13,30 @@ export type Query = Record<string, string | number | boolean | undefined | null>
 export interface RequestOptions {
   query?: Query;
   json?: unknown;
-  /** A streamed body (sent chunked); give `contentType` with it. */
-  body?: AsyncIterable<Uint8Array>;
-  contentType?: string;
   headers?: Record<string, string>;
 }
+
+/**
+ * A file upload: `head`, the file's bytes, then `tail` (a multipart envelope, or nothing for a
+ * raw body). Sent with a Content-Length, read from disk in large pieces.
+ */
+export interface UploadOptions {
+  filePath: string;
+  contentType: string;
+  head?: Buffer;
+  tail?: Buffer;
+  query?: Query;
+  /** Called with the number of file bytes as each piece is handed to the socket. */
+  onProgress?: (bytes: number) => void;
+}
+
+/**
+ * File pieces read per call. `fetch` with a streamed body cost 1.2–1.8 core-s per GiB on the
+ * client (web-stream and async-iterator hops per chunk); `http.request` piping a file stream
+ * costs ~0.4, and 2 MiB reads halve the read calls against the 1 MiB ones measured before
+ * (docs/decisions/072-upload-throughput.md).
+ */
+const UPLOAD_READ_BYTES = 2 << 20;
 
 interface Problem {
   type?: string;
@@ -87,11 +108,6 @@ export class HttpClient {
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(options.json);
-    } else if (options.body !== undefined) {
-      headers['content-type'] = options.contentType ?? 'application/octet-stream';
-      // Node's fetch takes a web stream; `duplex: 'half'` is required for streamed bodies.
-      init.body = Readable.toWeb(Readable.from(options.body)) as ReadableStream<Uint8Array>;
-      init.duplex = 'half';
     }
     const url = this.url(pathname, options.query);
     let res: Response;
@@ -100,19 +116,97 @@ export class HttpClient {
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (e as Error).message;
-      throw new CliError(
-        `cannot reach the Montu server at ${this.baseUrl}: ${why}`,
-        EXIT.failure,
-        'unreachable',
-      );
+      throw this.unreachable(why);
     }
-    if (!res.ok) throw await problemError(res, method, pathname);
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      throw problemError(res.status, text, method, pathname);
+    }
     return res;
+  }
+
+  /**
+   * Sends a file as the request body and returns the parsed JSON answer (undefined when
+   * empty). The file is streamed, never held whole. If the server answers before it has read
+   * everything (a rejected type, a conflict, a bad token), that answer is what is reported:
+   * the rest of the file is not sent, and the reset socket that follows is not an error.
+   */
+  async upload<T>(method: string, pathname: string, options: UploadOptions): Promise<T> {
+    const head = options.head ?? Buffer.alloc(0);
+    const tail = options.tail ?? Buffer.alloc(0);
+    let file: fs.ReadStream;
+    let size: number;
+    try {
+      size = (await fs.promises.stat(options.filePath)).size;
+      file = fs.createReadStream(options.filePath, { highWaterMark: UPLOAD_READ_BYTES });
+    } catch (e) {
+      throw new CliError(`cannot read ${options.filePath}: ${(e as Error).message}`);
+    }
+    const url = new URL(this.url(pathname, options.query));
+    const headers: Record<string, string> = {
+      accept: 'application/json, application/problem+json',
+      'content-type': options.contentType,
+      'content-length': String(head.length + size + tail.length),
+    };
+    if (this.token) headers['authorization'] = `Bearer ${this.token}`;
+    const send = url.protocol === 'https:' ? https.request : http.request;
+
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      let answered = false;
+      const req = send(url, { method, headers }, (res) => {
+        answered = true;
+        // Stop sending: the server has decided (on success it has read everything anyway).
+        file.unpipe(req);
+        file.destroy();
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', (e) => reject(this.unreachable(errorCode(e))));
+      });
+      req.on('error', (e) => {
+        // After an early answer, the server closing the socket on the unsent rest is expected.
+        if (!answered) {
+          file.destroy();
+          reject(this.unreachable(errorCode(e)));
+        }
+      });
+      file.on('error', (e) => {
+        req.destroy();
+        reject(new CliError(`cannot read ${options.filePath}: ${e.message}`));
+      });
+      if (options.onProgress) {
+        const onProgress = options.onProgress;
+        file.on('data', (d) => onProgress(d.length));
+      }
+      if (head.length) req.write(head);
+      file.pipe(req, { end: false });
+      file.on('end', () => req.end(tail));
+    });
+    if (status < 200 || status > 299) throw problemError(status, text, method, pathname);
+    if (status === 204 || !text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CliError(`${method} ${pathname}: the server answered with something that is not JSON`);
+    }
+  }
+
+  private unreachable(why: string): CliError {
+    return new CliError(
+      `cannot reach the Montu server at ${this.baseUrl}: ${why}`,
+      EXIT.failure,
+      'unreachable',
+    );
   }
 }
 
-async function problemError(res: Response, method: string, pathname: string): Promise<CliError> {
-  const text = await res.text().catch(() => '');
+function errorCode(e: Error): string {
+  return (e as NodeJS.ErrnoException).code ?? e.message;
+}
+
+function problemError(status: number, text: string, method: string, pathname: string): CliError {
   let problem: Problem = {};
   try {
     const parsed: unknown = JSON.parse(text);
@@ -125,13 +219,9 @@ async function problemError(res: Response, method: string, pathname: string): Pr
     problem.title ||
     (text && text.length < 200 ? text : '') ||
     `${method} ${pathname} failed`;
-  const code = problem.code ?? `http_${res.status}`;
-  const exit = problem.code ? exitCodeFor(problem.code) : statusExit(res.status);
-  return new CliError(
-    `${message} (HTTP ${res.status})`,
-    exit === EXIT.failure ? statusExit(res.status) : exit,
-    code,
-  );
+  const code = problem.code ?? `http_${status}`;
+  const exit = problem.code ? exitCodeFor(problem.code) : statusExit(status);
+  return new CliError(`${message} (HTTP ${status})`, exit === EXIT.failure ? statusExit(status) : exit, code);
 }
 
 /** Lists come as arrays or as `{ items }` pages. */

@@ -1,56 +1,39 @@
 /**
- * A streamed multipart/form-data body: the fields first, then the file part read from disk in
- * 1 MiB chunks. Written by hand (a few lines) rather than with FormData + `fs.openAsBlob` so
- * the CLI can count bytes as they leave for its progress bar; memory stays bounded either way.
+ * The multipart/form-data envelope of a file upload: the fields and the file part's header
+ * before the file, the closing boundary after it. The file's bytes go between them straight
+ * from disk (`HttpClient.upload`), so the request has a known length and the CLI can count
+ * bytes as they leave for its progress bar; memory stays bounded.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ProgressFn } from './backend.js';
 
-export interface MultipartBody {
+export interface MultipartEnvelope {
   contentType: string;
-  body: AsyncIterable<Uint8Array>;
+  head: Buffer;
+  tail: Buffer;
 }
 
 function quote(v: string): string {
   return v.replace(/["\\\r\n]/g, (c) => encodeURIComponent(c));
 }
 
-export function multipartFile(
+export function multipartEnvelope(
   fields: Record<string, string | undefined>,
   filePath: string,
-  onProgress?: ProgressFn,
   fileField = 'file',
-): MultipartBody {
+): MultipartEnvelope {
   const boundary = `----montu${randomBytes(12).toString('hex')}`;
-  const enc = new TextEncoder();
-  async function* body(): AsyncGenerator<Uint8Array> {
-    for (const [name, value] of Object.entries(fields)) {
-      if (value === undefined) continue;
-      yield enc.encode(
-        `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`,
-      );
-    }
-    yield enc.encode(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${fileField}"; filename="${quote(path.basename(filePath))}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n',
-    );
-    for await (const chunk of fs.createReadStream(filePath, { highWaterMark: 1 << 20 })) {
-      const buf = chunk as Buffer;
-      onProgress?.(buf.length);
-      yield buf;
-    }
-    yield enc.encode(`\r\n--${boundary}--\r\n`);
+  let head = '';
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    head += `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`;
   }
-  return { contentType: `multipart/form-data; boundary=${boundary}`, body: body() };
-}
-
-/** A file's bytes as a stream, counted. */
-export async function* fileChunks(filePath: string, onProgress?: ProgressFn): AsyncGenerator<Uint8Array> {
-  for await (const chunk of fs.createReadStream(filePath, { highWaterMark: 1 << 20 })) {
-    const buf = chunk as Buffer;
-    onProgress?.(buf.length);
-    yield buf;
-  }
+  head +=
+    `--${boundary}\r\nContent-Disposition: form-data; name="${fileField}"; filename="${quote(path.basename(filePath))}"\r\n` +
+    'Content-Type: application/octet-stream\r\n\r\n';
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    head: Buffer.from(head, 'utf8'),
+    tail: Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8'),
+  };
 }

@@ -30,7 +30,7 @@ import type {
 } from './backend.js';
 import { UsageError } from './errors.js';
 import { HttpClient, listOf, unwrap } from './http.js';
-import { fileChunks, multipartFile } from './multipart.js';
+import { multipartEnvelope } from './multipart.js';
 
 const enc = encodeURIComponent;
 
@@ -45,7 +45,7 @@ export class RemoteBackend implements MontuBackend {
   }
 
   async uploadFile(input: UploadFileInput): Promise<Media> {
-    const { contentType, body } = multipartFile(
+    const { contentType, head, tail } = multipartEnvelope(
       {
         projectId: input.projectId,
         taskId: input.taskId,
@@ -54,9 +54,17 @@ export class RemoteBackend implements MontuBackend {
         tags: input.tags?.join(','),
       },
       input.filePath,
-      input.onProgress,
     );
-    return unwrap<Media>(await this.http.request('POST', '/media', { body, contentType }), 'media');
+    return unwrap<Media>(
+      await this.http.upload('POST', '/media', {
+        filePath: input.filePath,
+        contentType,
+        head,
+        tail,
+        ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+      }),
+      'media',
+    );
   }
 
   async uploadSequence(input: UploadSequenceInput): Promise<Media> {
@@ -84,9 +92,10 @@ export class RemoteBackend implements MontuBackend {
     if (!uploadId) throw new Error('the server did not return an upload id for the sequence');
     const base = `/uploads/sequences/${enc(uploadId)}`;
     for (const f of input.frames) {
-      await this.http.request('PUT', `${base}/frames/${f.frame}`, {
-        body: fileChunks(f.path, input.onProgress),
+      await this.http.upload('PUT', `${base}/frames/${f.frame}`, {
+        filePath: f.path,
         contentType: 'application/octet-stream',
+        ...(input.onProgress ? { onProgress: input.onProgress } : {}),
       });
     }
     return unwrap<Media>(await this.http.request('POST', `${base}/complete`, { json: {} }), 'media');

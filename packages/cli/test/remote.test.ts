@@ -148,4 +148,29 @@ describe('montu (remote mode)', () => {
     fs.writeFileSync(path.join(work, 'notes.txt'), 'hello');
     expect((await run('ingest', '-p', 'SWA', '-t', 'sh010_comp', 'notes.txt')).code).toBe(5);
   });
+
+  it('a large upload the server refuses early reports the refusal, not a reset socket', async () => {
+    // 64 MiB of text: the server refuses it after sniffing the head, long before the CLI has
+    // sent it all; the CLI must report that answer (exit 5), not the closed connection.
+    const big = path.join(work, 'big.txt');
+    const line = Buffer.alloc(1 << 20, 'not media at all\n');
+    const fd = fs.openSync(big, 'w');
+    for (let i = 0; i < 64; i++) fs.writeSync(fd, line);
+    fs.closeSync(fd);
+    const r = await run('ingest', '-p', 'SWA', '-t', 'sh010_comp', 'big.txt', '--json');
+    expect(r.code).toBe(5);
+    expect(r.stdout + r.stderr).not.toMatch(/cannot reach|ECONNRESET|EPIPE/);
+    fs.rmSync(big);
+  });
+
+  it('an upload to a server that is gone is exit 1 (unreachable)', async () => {
+    const r = await montu(['ingest', '-p', 'SWA', '-t', 'sh010_comp', 'still.png'], {
+      cwd: work,
+      env: { MONTU_SERVER: 'http://127.0.0.1:9', MONTU_TOKEN: token },
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(
+      /cannot reach the Montu server at http:\/\/127\.0\.0\.1:9: ECONNREFUSED/,
+    );
+  });
 });
