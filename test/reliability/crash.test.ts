@@ -38,7 +38,9 @@ interface Outcome {
   sha256?: string;
   /** Interrupted by a kill and not (fully) resumed. */
   interrupted?: boolean;
-  /** Times a sequence upload had to start over (a restart discards the server's in-flight sequence uploads). */
+  /** Times a sequence upload carried on after a restart with the frames still pending. */
+  resumed?: number;
+  /** Times a sequence upload started over (the kill cut its start request: no upload id). */
   restarted?: number;
   error?: string;
 }
@@ -239,8 +241,9 @@ describe.each(variants)('crash consistency: SIGKILLed montu serve ($name)', (v) 
         } else throw new Error(`tus result ${res.status}: ${JSON.stringify(j)}`);
       }
 
-      // A sequence upload is owned by the server process that started it: a restart discards it
-      // (sweepAbandoned), so after a kill the client looks for the committed item or starts over.
+      // A sequence upload belongs to the client, not to the server process that started it: after
+      // a kill the client asks which frames are still pending and sends only those. It starts
+      // over only when the start request itself was cut (it never learned the upload's id).
       async function sequence(o: Outcome, body: Buffer, task: string): Promise<void> {
         const frames = [1001, 1002, 1003];
         const committed = async (): Promise<string | undefined> => {
@@ -250,62 +253,71 @@ describe.each(variants)('crash consistency: SIGKILLed montu serve ($name)', (v) 
           });
           return ((await m.json()) as { items: Array<{ id: string }> }).items[0]?.id;
         };
-        for (let attempt = 0; attempt < 4; attempt++) {
+        let uploadId: string | undefined;
+        for (let attempt = 0; attempt < 6; attempt++) {
           try {
-            if (attempt > 0) {
-              const id = await committed();
-              if (id) {
+            let pending = frames;
+            if (uploadId) {
+              const g = await fetch(`${await api()}/uploads/sequences/${uploadId}`, {
+                headers: auth,
+                signal: timeout(),
+              });
+              if (g.status === 404) {
+                // Completed before the kill cut the answer.
+                const id = await committed();
+                if (!id) throw new Error(`sequence upload ${uploadId} vanished without an item`);
                 o.mediaId = id;
                 return;
               }
+              if (g.status !== 200) throw new Error(`sequence status ${g.status}: ${await g.text()}`);
+              pending = ((await g.json()) as { pendingFrames: number[] }).pendingFrames;
+              o.resumed = (o.resumed ?? 0) + 1;
+            } else {
+              if (attempt > 0) {
+                const id = await committed();
+                if (id) {
+                  o.mediaId = id;
+                  return;
+                }
+                o.restarted = (o.restarted ?? 0) + 1;
+              }
+              const s = await fetch(`${await api()}/uploads/sequences`, {
+                method: 'POST',
+                headers: { ...auth, 'content-type': 'application/json' },
+                body: JSON.stringify({
+                  projectId: PROJECT,
+                  taskId: task,
+                  fileName: `seq_${o.i}.####.png`,
+                  frames: frames.map((f) => ({ frame: f, fileName: `seq_${o.i}.${f}.png` })),
+                }),
+                signal: timeout(),
+              });
+              if (s.status !== 201) throw new Error(`sequence start ${s.status}: ${await s.text()}`);
+              uploadId = ((await s.json()) as { uploadId: string }).uploadId;
             }
-            const s = await fetch(`${await api()}/uploads/sequences`, {
-              method: 'POST',
-              headers: { ...auth, 'content-type': 'application/json' },
-              body: JSON.stringify({
-                projectId: PROJECT,
-                taskId: task,
-                fileName: `seq_${o.i}.####.png`,
-                frames: frames.map((f) => ({ frame: f, fileName: `seq_${o.i}.${f}.png` })),
-              }),
-              signal: timeout(),
-            });
-            if (s.status !== 201) throw new Error(`sequence start ${s.status}: ${await s.text()}`);
-            const { uploadId } = (await s.json()) as { uploadId: string };
-            let discarded = false;
-            for (const f of frames) {
+            for (const f of pending) {
               const r = await fetch(`${await api()}/uploads/sequences/${uploadId}/frames/${f}`, {
                 method: 'PUT',
                 headers: { ...auth, 'content-type': 'image/png' },
                 body,
                 signal: timeout(),
               });
-              // 404: a restart discarded the upload (started just before a kill): start over.
-              if (r.status === 404) discarded = true;
-              if (discarded) break;
               if (r.status !== 200) throw new Error(`frame ${f}: ${r.status} ${await r.text()}`);
             }
-            const c = discarded
-              ? null
-              : await fetch(`${await api()}/uploads/sequences/${uploadId}/complete`, {
-                  method: 'POST',
-                  headers: auth,
-                  signal: timeout(),
-                });
-            if (!c || c.status === 404) {
-              o.restarted = (o.restarted ?? 0) + 1;
-              continue;
-            }
+            const c = await fetch(`${await api()}/uploads/sequences/${uploadId}/complete`, {
+              method: 'POST',
+              headers: auth,
+              signal: timeout(),
+            });
             if (c.status !== 201) throw new Error(`sequence complete ${c.status}: ${await c.text()}`);
             o.mediaId = ((await c.json()) as { id: string }).id;
             return;
           } catch (e) {
             if (!isNetErr(e)) throw e;
-            o.restarted = (o.restarted ?? 0) + 1;
             await up;
           }
         }
-        throw new TypeError('sequence upload interrupted or discarded on every attempt');
+        throw new TypeError('sequence upload interrupted on every attempt');
       }
 
       // Plan: a seeded mix; kills after seeded numbers of finished uploads, plus a random delay so
@@ -478,7 +490,7 @@ describe.each(variants)('crash consistency: SIGKILLed montu serve ($name)', (v) 
       }
       if (!s3) expect(walk(path.join(dir, 'storage')).filter((k) => k.startsWith('.montu-tmp/'))).toEqual([]);
       console.log(
-        `crash (${v.name}): ${v.uploads} uploads, ${kills} SIGKILLs, ${acked.length} acknowledged, ${outcomes.filter((o) => o.interrupted).length} interrupted, ${media.length} records, 0 lost, ${strays.length} stray renditions cleaned`,
+        `crash (${v.name}): ${v.uploads} uploads, ${kills} SIGKILLs, ${acked.length} acknowledged, ${outcomes.filter((o) => o.interrupted).length} interrupted, ${media.length} records, 0 lost, ${outcomes.reduce((n, o) => n + (o.resumed ?? 0), 0)} sequence uploads resumed after a restart, ${strays.length} stray renditions cleaned`,
       );
     },
   );

@@ -145,6 +145,63 @@ describe.each(DATABASES)('concurrency and crashes on %s', (kind) => {
       await montu.close();
     }
   });
+
+  it("keeps a client's sequence upload when the process that started it dies; sweeps a local one", async () => {
+    const { dir, db, storageRoot, open } = await setup();
+    const png = await makePng(path.join(dir, 'p.png'));
+    const frames = [1001, 1002, 1003, 1004];
+    const lib = `const { openMontu } = await import(${JSON.stringify(coreDist)});
+      const m = await openMontu({ dataDir: ${JSON.stringify(dir)}, databaseUrl: ${JSON.stringify(db.url)},
+        storage: { type: 'local', root: ${JSON.stringify(storageRoot)} }, jobs: false });
+      const fs = await import('node:fs');`;
+    const runChild = (script: string) =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', lib + script], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.on('exit', () => resolve(out.trim()));
+      });
+    // A server process starts a client's upload, receives two frames and is killed.
+    const uploadId = await runChild(`
+      const up = await m.media.startSequenceUpload({ projectId: 'SEQ', taskId: 'resumed', author: 'a',
+        frames: ${JSON.stringify(frames)}.map((f) => ({ frame: f, fileName: 'b.' + f + '.png' })) });
+      for (const f of [1001, 1002]) await m.media.putSequenceFrame(up.uploadId, f, fs.createReadStream(${JSON.stringify(png)}));
+      process.stdout.write(up.uploadId + '\\n');
+      process.kill(process.pid, 'SIGKILL');`);
+    expect(uploadId).toMatch(/^[0-9a-f-]{36}$/);
+    // A process sending a local sequence itself is killed after two frames.
+    for (const f of frames) fs.copyFileSync(png, path.join(dir, `local.${f}.png`));
+    await runChild(`
+      await m.media.uploadSequence({ source: ${JSON.stringify(path.join(dir, 'local.####.png'))},
+        projectId: 'SEQ', taskId: 'local', author: 'a',
+        onProgress: (done) => { if (done === 2) process.kill(process.pid, 'SIGKILL'); } });`);
+
+    const montu = await open();
+    try {
+      // The client's upload is still there, with its frames: it carries on where it stopped.
+      const info = await montu.media.getSequenceUpload(uploadId);
+      expect(info).toMatchObject({ version: 'v001', pendingFrames: [1003, 1004] });
+      for (const f of [1003, 1004]) await montu.media.putSequenceFrame(uploadId, f, fs.createReadStream(png));
+      const id = await montu.media.completeSequenceUpload(uploadId);
+      const item = await montu.media.getMediaById(id);
+      expect(item).toMatchObject({ mediaType: 'sequence', version: 'v001' });
+      expect(item.metadata).toMatchObject({ frameStart: 1001, frameEnd: 1004, frameCount: 4 });
+      // The dead process's own upload went with it: no claim, no files; its task starts at v001.
+      expect((await montu.media.searchMedia({ projectId: 'SEQ', taskId: 'local' })).items).toEqual([]);
+      expect((await montu.media.cleanupOrphanedFiles({ dryRun: true })).clean).toBe(true);
+      const again = await montu.media.uploadSequence({
+        source: path.join(dir, 'local.####.png'),
+        projectId: 'SEQ',
+        taskId: 'local',
+        author: 'a',
+      });
+      expect((await montu.media.getMediaById(again)).version).toBe('v001');
+    } finally {
+      await montu.close();
+    }
+  });
 });
 
 function bufferStream(buf: Buffer) {

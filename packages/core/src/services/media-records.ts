@@ -28,10 +28,11 @@ export async function reserveVersion(
   projectId: string,
   taskId: string,
   requested?: string | number,
+  owner: string = OWNER,
 ): Promise<number> {
   if (requested !== undefined) {
     const n = parseVersion(requested);
-    if (!(await tryReserve(db, dialect, projectId, taskId, n))) {
+    if (!(await tryReserve(db, dialect, projectId, taskId, n, owner))) {
       throw new Conflict(`Version ${formatVersion(n)} of task ${taskId} already exists.`, {
         projectId,
         taskId,
@@ -48,7 +49,7 @@ export async function reserveVersion(
         SELECT max(version_number) AS v FROM version_reservation WHERE project_id = ${projectId} AND task_id = ${taskId}
       ) AS versions`.execute(db);
     const next = Number(row.rows[0]?.n ?? 0) + 1;
-    if (await tryReserve(db, dialect, projectId, taskId, next)) return next;
+    if (await tryReserve(db, dialect, projectId, taskId, next, owner)) return next;
   }
   throw new Conflict(`Could not allocate a version for task ${taskId}: too many concurrent uploads.`);
 }
@@ -59,6 +60,7 @@ async function tryReserve(
   projectId: string,
   taskId: string,
   n: number,
+  owner: string,
 ): Promise<boolean> {
   try {
     await relaxedTransaction(db, dialect, (trx) =>
@@ -68,7 +70,7 @@ async function tryReserve(
           project_id: projectId,
           task_id: taskId,
           version_number: n,
-          owner: OWNER,
+          owner,
           created_at: nowIso(),
         })
         .execute(),

@@ -10,7 +10,7 @@ import { insertMediaRecord, releaseReservation, reserveVersion } from './media-r
 import type { ProjectService } from './project-service.js';
 import { normaliseTags } from './media-service.js';
 import { mediaKey, storedName } from '../storage/keys.js';
-import { ABANDONED_AFTER_MS, OWNER, ownerIsDeadLocalProcess } from '../storage/owner.js';
+import { ABANDONED_AFTER_MS, CLIENT_OWNER, OWNER, ownerIsDeadLocalProcess } from '../storage/owner.js';
 import { SNIFF_BYTES, sniffBuffer } from '../media/sniff.js';
 import { detectSequence, type ImageSequence } from '../media/sequence.js';
 import { normaliseRational } from '../media/rational.js';
@@ -66,7 +66,17 @@ export class SequenceIngest {
     private readonly projects: ProjectService,
   ) {}
 
+  /**
+   * Starts an upload a client drives frame by frame (the HTTP API). It belongs to no process: a
+   * server restarted meanwhile keeps it, and the client carries on with the frames still pending.
+   * Abandoned uploads go after ABANDONED_AFTER_MS.
+   */
   async startSequenceUpload(input: StartSequenceInput): Promise<SequenceUploadInfo> {
+    return this.start(input, CLIENT_OWNER);
+  }
+
+  /** `owner`: OWNER for an upload this process drives itself, swept as soon as the process is gone. */
+  private async start(input: StartSequenceInput, owner: string): Promise<SequenceUploadInfo> {
     const projectId = assertProjectId(input.projectId);
     const taskId = assertTaskId(input.taskId);
     const author = typeof input.author === 'string' ? input.author.trim() : '';
@@ -82,7 +92,7 @@ export class SequenceIngest {
     const frames = checkFrames(input.frames);
     const fileName = displayFileName(input.fileName ?? sequenceName(frames));
     await this.projects.ensureTask(this.ctx.db, projectId, taskId);
-    const versionNumber = await reserveVersion(this.ctx, projectId, taskId, input.version);
+    const versionNumber = await reserveVersion(this.ctx, projectId, taskId, input.version, owner);
     const id = newId();
     try {
       await this.ctx.db
@@ -98,7 +108,7 @@ export class SequenceIngest {
           fps,
           file_name: fileName,
           frames: JSON.stringify(frames),
-          owner: OWNER,
+          owner,
           created_at: nowIso(),
         })
         .execute();
@@ -294,11 +304,14 @@ export class SequenceIngest {
         : await detectSequence(input.source);
     if (seq.frames.length === 0) throw new ValidationError('The sequence has no frames.');
     const name = (p: string) => p.split(/[\\/]/).pop() ?? p;
-    const started = await this.startSequenceUpload({
-      ...input,
-      fileName: input.fileName ?? `${seq.base}${'#'.repeat(Math.max(seq.padding, 1))}${seq.ext}`,
-      frames: seq.frames.map((f) => ({ frame: f.frame, fileName: name(f.path) })),
-    });
+    const started = await this.start(
+      {
+        ...input,
+        fileName: input.fileName ?? `${seq.base}${'#'.repeat(Math.max(seq.padding, 1))}${seq.ext}`,
+        frames: seq.frames.map((f) => ({ frame: f.frame, fileName: name(f.path) })),
+      },
+      OWNER,
+    );
     try {
       let done = 0;
       for (const f of seq.frames) {

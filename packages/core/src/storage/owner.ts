@@ -11,6 +11,12 @@ export const HOST =
     .slice(0, 64) || 'host';
 export const OWNER = `${HOST}~${process.pid}`;
 
+/**
+ * Owner of work a client resumes (an HTTP sequence upload): no process owns it, so a restart of
+ * the server that started it does not end it; only its age (ABANDONED_AFTER_MS) or the client does.
+ */
+export const CLIENT_OWNER = 'client';
+
 /** True when `owner` is this machine's process that is no longer running. */
 export function ownerIsDeadLocalProcess(owner: string): boolean {
   const [host, pidText] = owner.split('~');
