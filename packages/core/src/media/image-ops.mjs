@@ -110,7 +110,13 @@ async function imageHeader(r) {
  * @returns {Promise<EncodedImage>}
  */
 async function renderImage(r) {
-  let img = sharp(r.file, { limitInputPixels: r.maxPixels, failOn: r.failOn, sequentialRead: true }).rotate();
+  const open = () => sharp(r.file, { limitInputPixels: r.maxPixels, failOn: r.failOn, sequentialRead: true });
+  let img = open().rotate();
+  // libvips tags float RGB (TIFF, Radiance through rad2float) as scRGB, and sharp's default output
+  // space is sRGB: it would encode 0.18 to 118.0 *before* our transform, which then clips it to
+  // white. Kept in scRGB, the floats reach the display transform as the linear values they are.
+  // (Float greyscale is B_W, which sharp leaves as it is.)
+  if (r.linear && (await open().metadata()).space === 'scrgb') img = img.toColourspace('scrgb');
   if (r.maxEdge !== null)
     img = img.resize({ width: r.maxEdge, height: r.maxEdge, fit: 'inside', withoutEnlargement: true });
   if (r.linear) {

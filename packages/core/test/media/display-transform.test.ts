@@ -1,0 +1,193 @@
+/**
+ * The built-in display transform (no `$OCIO`) against oiiotool as the reference (decision 075):
+ * float TIFF (32-bit and half) and Radiance HDR must go through linear → sRGB like EXR.
+ * Thumbnails and web images share one renderer; both are checked.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MediaMetadata } from '../../src/media/metadata.js';
+import { MediaProber } from '../../src/media/probe.js';
+import { createWebImage } from '../../src/media/proxy.js';
+import type { RenderedImage } from '../../src/media/still.js';
+import { createThumbnail } from '../../src/media/thumbnail.js';
+import { findTool, TOOL_PATHS } from '../../src/media/tools.js';
+import { exec, tmpDir } from './helpers.js';
+
+const OIIOTOOL = findTool(TOOL_PATHS.oiiotool);
+/** sRGB code value of scene-linear 0.18 (oiiotool's `--colorconvert linear sRGB` gives the same). */
+const GREY = 118;
+
+interface Pixels {
+  data: Buffer;
+  width: number;
+  height: number;
+  at(x: number, y: number): [number, number, number];
+}
+
+async function pixels(input: Buffer | string): Promise<Pixels> {
+  const { data, info } = await sharp(input).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return {
+    data,
+    width: info.width,
+    height: info.height,
+    at: (x, y) => {
+      const i = (y * info.width + x) * 3;
+      return [data[i]!, data[i + 1]!, data[i + 2]!];
+    },
+  };
+}
+
+/**
+ * oiiotool's rendering of a linear file: its display window at (0,0), black outside the data
+ * window, linear → sRGB. A grey-only file's one channel is shown in R, G and B.
+ */
+async function oiioReference(file: string, dir: string, grey = false): Promise<Pixels> {
+  const out = path.join(dir, `ref-${path.basename(file)}.png`);
+  await exec(OIIOTOOL!, [
+    file,
+    '--ch',
+    grey ? 'R=Y,G=Y,B=Y' : 'R,G,B',
+    '--croptofull',
+    '--origin',
+    '+0+0',
+    '--fullpixels',
+    '--colorconvert',
+    'linear',
+    'sRGB',
+    '-d',
+    'uint8',
+    '-o',
+    out,
+  ]);
+  return pixels(out);
+}
+
+/** Every pixel of a flat picture within `tol` of `rgb`. */
+function expectFlat(p: Pixels, rgb: readonly number[], tol: number): void {
+  let worst = 0;
+  for (let i = 0; i < p.data.length; i++) worst = Math.max(worst, Math.abs(p.data[i]! - rgb[i % 3]!));
+  expect(worst, `worst difference from ${rgb.join(',')}`).toBeLessThanOrEqual(tol);
+}
+
+/** A half-float RGB TIFF, written by hand: oiiotool 2.4 and ffmpeg write float TIFFs as 32-bit only. */
+async function writeHalfTiff(file: string, w: number, h: number, value: number): Promise<void> {
+  const half = toHalf(value);
+  const pixelsBytes = Buffer.alloc(w * h * 3 * 2);
+  for (let i = 0; i < w * h * 3; i++) pixelsBytes.writeUInt16LE(half, i * 2);
+  // tag, type (3 SHORT, 4 LONG), count, value; 258 and 339 point at their three values.
+  const tags: [number, number, number, number][] = [
+    [256, 3, 1, w],
+    [257, 3, 1, h],
+    [258, 3, 3, 0],
+    [259, 3, 1, 1], // no compression
+    [262, 3, 1, 2], // RGB
+    [273, 4, 1, 0],
+    [277, 3, 1, 3],
+    [278, 3, 1, h],
+    [279, 4, 1, pixelsBytes.length],
+    [284, 3, 1, 1], // interleaved
+    [339, 3, 3, 0], // SampleFormat: IEEE float
+  ];
+  const ifdSize = 2 + tags.length * 12 + 4;
+  const bitsAt = 8 + ifdSize;
+  const formatAt = bitsAt + 6;
+  const dataAt = formatAt + 6;
+  const head = Buffer.alloc(dataAt);
+  head.write('II*\0', 0, 'latin1');
+  head.writeUInt32LE(8, 4);
+  head.writeUInt16LE(tags.length, 8);
+  tags.forEach(([tag, type, count, value], i) => {
+    const at = 10 + i * 12;
+    const v = tag === 258 ? bitsAt : tag === 339 ? formatAt : tag === 273 ? dataAt : value;
+    head.writeUInt16LE(tag, at);
+    head.writeUInt16LE(type, at + 2);
+    head.writeUInt32LE(count, at + 4);
+    if (type === 3 && count === 1) head.writeUInt16LE(v, at + 8);
+    else head.writeUInt32LE(v, at + 8);
+  });
+  for (let i = 0; i < 3; i++) {
+    head.writeUInt16LE(16, bitsAt + i * 2);
+    head.writeUInt16LE(3, formatAt + i * 2);
+  }
+  await fsp.writeFile(file, Buffer.concat([head, pixelsBytes]));
+}
+
+/** IEEE half bits of a normal positive number (all this test needs). */
+function toHalf(v: number): number {
+  const f = new DataView(new ArrayBuffer(4));
+  f.setFloat32(0, v);
+  const bits = f.getUint32(0);
+  const exp = ((bits >>> 23) & 0xff) - 127 + 15;
+  return (exp << 10) | Math.round((bits & 0x7fffff) / (1 << 13));
+}
+
+let dir: string;
+const prober = new MediaProber();
+
+beforeAll(async () => {
+  dir = await tmpDir('montu-display-transform-test-');
+});
+afterAll(async () => {
+  await prober.close();
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+async function renditions(
+  file: string,
+): Promise<{ meta: MediaMetadata; thumb: RenderedImage; web: RenderedImage }> {
+  const meta = await prober.probe(file);
+  const [thumb, web] = await Promise.all([
+    createThumbnail(file, meta, { size: 32, quality: 95 }),
+    createWebImage(file, meta, { quality: 95 }),
+  ]);
+  return { meta, thumb, web };
+}
+
+async function oiio(args: string[]): Promise<void> {
+  await exec(OIIOTOOL!, args);
+}
+
+describe.skipIf(!OIIOTOOL)('float TIFF and Radiance HDR: linear → sRGB like EXR', () => {
+  const cases: [string, (file: string) => Promise<void>][] = [
+    [
+      'float32.tif',
+      (f) => oiio(['--pattern', 'constant:color=0.18,0.18,0.18', '64x48', '3', '-d', 'float', '-o', f]),
+    ],
+    ['half.tif', (f) => writeHalfTiff(f, 64, 48, 0.18)],
+    [
+      'grey-float32.tif',
+      (f) => oiio(['--pattern', 'constant:color=0.18', '64x48', '1', '-d', 'float', '-o', f]),
+    ],
+    ['grey.hdr', (f) => oiio(['--pattern', 'constant:color=0.18,0.18,0.18', '64x48', '3', '-o', f])],
+  ];
+  for (const [name, write] of cases) {
+    it(`${name}: 0.18 renders ${GREY} in the thumbnail and the web image, as oiiotool does`, async () => {
+      const file = path.join(dir, name);
+      await write(file);
+      const ref = await oiioReference(file, dir, name.startsWith('grey-'));
+      expect(ref.at(10, 10)[0]).toBeGreaterThanOrEqual(GREY - 1);
+      expect(ref.at(10, 10)[0]).toBeLessThanOrEqual(GREY + 1);
+      const { meta, thumb, web } = await renditions(file);
+      expect(meta.linear).toBe(true);
+      expect([thumb.transform, web.transform]).toEqual(['srgb', 'srgb']);
+      expect([web.width, web.height]).toEqual([64, 48]);
+      expect([thumb.width, thumb.height]).toEqual([32, 24]);
+      expectFlat(await pixels(thumb.data), ref.at(10, 10), 3);
+      expectFlat(await pixels(web.data), ref.at(10, 10), 3);
+    });
+  }
+
+  it('values above 1 still clip to white and the filmic curve still applies', async () => {
+    const file = path.join(dir, 'bright.tif');
+    await oiio(['--pattern', 'constant:color=4,4,4', '16x16', '3', '-d', 'float', '-o', file]);
+    const meta = await prober.probe(file);
+    const plain = await createThumbnail(file, meta, { quality: 95 });
+    const filmic = await createThumbnail(file, meta, { quality: 95, toneMap: 'filmic' });
+    expectFlat(await pixels(plain.data), [255, 255, 255], 1);
+    // Narkowicz ACES fit of 4 × 0.6 = 0.925 → sRGB 0.966 → 246.
+    expectFlat(await pixels(filmic.data), [246, 246, 246], 3);
+    expect(filmic.transform).toBe('filmic');
+  });
+});
