@@ -67,6 +67,30 @@ export function gbrpf32ToRgb8(buf, width, height, toneMap) {
 }
 
 /**
+ * One float grey plane as ffmpeg writes `grayf32le` → interleaved 8-bit RGB, the grey value in
+ * all three channels. Single-channel (Y) EXRs are decoded this way: ffmpeg 5.1's own
+ * grayf32 → gbrpf32 conversion fills only the G plane, which shows a grey picture as green.
+ * @param {Buffer} buf
+ * @param {number} width
+ * @param {number} height
+ * @param {ToneMap} toneMap
+ * @returns {Buffer}
+ */
+export function grayf32ToRgb8(buf, width, height, toneMap) {
+  const n = width * height;
+  const floats = new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
+  if (floats.length < n) throw new RangeError(`expected ${n} floats, got ${floats.length}`);
+  const out = Buffer.allocUnsafe(n * 3);
+  for (let i = 0; i < n; i++) {
+    const v = encode(/** @type {number} */ (floats[i]), toneMap);
+    out[i * 3] = v;
+    out[i * 3 + 1] = v;
+    out[i * 3 + 2] = v;
+  }
+  return out;
+}
+
+/**
  * Interleaved float pixels (sharp `raw({ depth: 'float' })`) → interleaved 8-bit, alpha kept linear.
  * @param {Buffer} buf
  * @param {number} channels

@@ -2,7 +2,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ProcessingError, errorMessage } from '../errors.js';
-import { gbrpf32ToRgb8, type ToneMap } from './colour.mjs';
+import { gbrpf32ToRgb8, grayf32ToRgb8, type ToneMap } from './colour.mjs';
 import { decoderFailure, decoderPool } from './decoder-pool.js';
 import { ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
 import {
@@ -180,7 +180,9 @@ async function renderWithFfmpeg(
 ): Promise<RenderedImage> {
   const src = displaySize(meta);
   const { width, height } = fitInside(src.width, src.height, opts.maxEdge);
-  const pixFmt = meta.linear ? 'gbrpf32le' : 'rgba';
+  const grey = meta.linear && meta.format === 'exr' && exrGreyOnly(meta.channelNames);
+  const pixFmt = !meta.linear ? 'rgba' : grey ? 'grayf32le' : 'gbrpf32le';
+  const bytesPerPixel = !meta.linear ? 4 : grey ? 4 : 12;
   const input = await withToolExtension(file, meta.format);
   try {
     const args = [
@@ -201,7 +203,7 @@ async function renderWithFfmpeg(
       pixFmt,
       'pipe:1',
     ];
-    const expected = width * height * (meta.linear ? 12 : 4);
+    const expected = width * height * bytesPerPixel;
     const { stdout, stderr } = await runTool(TOOL_PATHS.ffmpeg, args, {
       timeoutMs: opts.timeoutMs,
       maxStdoutBytes: expected + 1,
@@ -214,8 +216,12 @@ async function renderWithFfmpeg(
         `ffmpeg could not decode the picture${stderr.trim() ? ': ' + stderrTail(stderr) : ''}`,
       );
     }
-    if (meta.linear)
-      return await encodeRaw(gbrpf32ToRgb8(stdout, width, height, toneMap), width, height, 3, opts, toneMap);
+    if (meta.linear) {
+      const rgb = grey
+        ? grayf32ToRgb8(stdout, width, height, toneMap)
+        : gbrpf32ToRgb8(stdout, width, height, toneMap);
+      return await encodeRaw(rgb, width, height, 3, opts, toneMap);
+    }
     // TGA/BMP writers often leave the alpha channel at zero: a fully transparent picture is shown opaque.
     let transparent = true;
     for (let i = 3; i < stdout.length && transparent; i += 4) if (stdout[i] !== 0) transparent = false;
@@ -224,6 +230,17 @@ async function renderWithFfmpeg(
   } finally {
     await input.cleanup();
   }
+}
+
+/**
+ * True when ffmpeg decodes an EXR as one grey plane: a `Y` channel among the unlayered channels
+ * (the only ones its decoder reads by default) and no R, G, B or A. With A, ffmpeg itself
+ * copies Y into R, G and B (gbrapf32), which renders right.
+ */
+export function exrGreyOnly(names: readonly string[] | null): boolean {
+  if (!names) return false;
+  const bare = names.filter((n) => !n.includes('.'));
+  return bare.includes('Y') && !['R', 'G', 'B', 'A'].some((c) => bare.includes(c));
 }
 
 /** Radiance HDR: neither sharp's libvips build nor ffmpeg 5.1 decode it; the system `vips` CLI does. */

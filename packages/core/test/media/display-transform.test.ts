@@ -1,6 +1,7 @@
 /**
  * The built-in display transform (no `$OCIO`) against oiiotool as the reference (decision 075):
- * float TIFF (32-bit and half) and Radiance HDR must go through linear → sRGB like EXR.
+ * float TIFF (32-bit and half) and Radiance HDR must go through linear → sRGB like EXR, and
+ * grey-only EXRs must render grey.
  * Thumbnails and web images share one renderer; both are checked.
  */
 import fsp from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { createWebImage } from '../../src/media/proxy.js';
 import type { RenderedImage } from '../../src/media/still.js';
 import { createThumbnail } from '../../src/media/thumbnail.js';
 import { findTool, TOOL_PATHS } from '../../src/media/tools.js';
+import { CORPUS_DIR, HAVE_CORPUS } from './corpus.js';
 import { exec, tmpDir } from './helpers.js';
 
 const OIIOTOOL = findTool(TOOL_PATHS.oiiotool);
@@ -190,4 +192,75 @@ describe.skipIf(!OIIOTOOL)('float TIFF and Radiance HDR: linear → sRGB like EX
     expectFlat(await pixels(filmic.data), [246, 246, 246], 3);
     expect(filmic.transform).toBe('filmic');
   });
+});
+
+describe.skipIf(!OIIOTOOL)('grey-only EXRs render grey, not green', () => {
+  it('a single Y channel: R = G = B = 118, as oiiotool shows it', async () => {
+    const file = path.join(dir, 'y.exr');
+    await oiio([
+      '--pattern',
+      'constant:color=0.18',
+      '64x48',
+      '1',
+      '--chnames',
+      'Y',
+      '-d',
+      'half',
+      '-o',
+      file,
+    ]);
+    const ref = await oiioReference(file, dir, true);
+    const { meta, thumb, web } = await renditions(file);
+    expect(meta.channelNames).toEqual(['Y']);
+    expectFlat(await pixels(thumb.data), ref.at(5, 5), 2);
+    expectFlat(await pixels(web.data), ref.at(5, 5), 2);
+    expect(ref.at(5, 5)[1]).toBeGreaterThanOrEqual(GREY - 1);
+  });
+
+  it('Y with alpha renders grey too', async () => {
+    const file = path.join(dir, 'ya.exr');
+    await oiio([
+      '--pattern',
+      'constant:color=0.18,1',
+      '64x48',
+      '2',
+      '--chnames',
+      'Y,A',
+      '-d',
+      'half',
+      '-o',
+      file,
+    ]);
+    const { thumb, web } = await renditions(file);
+    expectFlat(await pixels(thumb.data), [GREY, GREY, GREY], 2);
+    expectFlat(await pixels(web.data), [GREY, GREY, GREY], 2);
+  });
+
+  for (const name of ['Garden.exr', 'Fog.exr']) {
+    it.skipIf(!HAVE_CORPUS)(`corpus ${name}: every pixel grey, brightness as oiiotool's`, async () => {
+      const file = path.join(CORPUS_DIR, 'media/image', name);
+      const { thumb } = await renditions(file);
+      const p = await pixels(thumb.data);
+      let worstChroma = 0;
+      let sum = 0;
+      for (let i = 0; i < p.data.length; i += 3) {
+        const [r, g, b] = [p.data[i]!, p.data[i + 1]!, p.data[i + 2]!];
+        worstChroma = Math.max(worstChroma, Math.abs(r - g), Math.abs(g - b), Math.abs(r - b));
+        sum += g;
+      }
+      expect(worstChroma).toBeLessThanOrEqual(2);
+      // Same mean brightness as oiiotool's rendering resized to the thumbnail (resampling differs).
+      const ref = await oiioReference(file, dir, true);
+      const refSmall = await pixels(
+        await sharp(ref.data, { raw: { width: ref.width, height: ref.height, channels: 3 } })
+          .resize(p.width, p.height, { fit: 'fill' })
+          .png()
+          .toBuffer(),
+      );
+      let refSum = 0;
+      for (let i = 1; i < refSmall.data.length; i += 3) refSum += refSmall.data[i]!;
+      const n = p.data.length / 3;
+      expect(Math.abs(sum / n - refSum / n)).toBeLessThan(6);
+    });
+  }
 });
