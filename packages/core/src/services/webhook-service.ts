@@ -8,6 +8,7 @@ import type { WebhookTable } from '../db/schema.js';
 import type { MontuEvent } from '../events.js';
 import type { ServiceContext } from './context.js';
 import { recordHistory } from './history-service.js';
+import { forbiddenWebhookHost, postWebhook } from './webhook-send.js';
 import type { Scope } from './media-service.js';
 
 export interface Webhook {
@@ -508,21 +509,18 @@ export class WebhookService {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(hook.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
-        headers: {
+      status = await postWebhook(
+        hook.url,
+        {
           'content-type': 'application/json',
           'user-agent': 'Montu-Webhooks/1',
           'montu-delivery': d.id,
           'montu-event': payload.type,
           'montu-signature': signPayload(hook.secret, d.payload, t),
         },
-        body: d.payload,
-      });
-      status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
+        d.payload,
+        this.opts.timeoutMs,
+      );
       if (status < 200 || status >= 300)
         error = status >= 300 && status < 400 ? `redirect ${status} not followed` : `HTTP ${status}`;
     } catch (e) {
@@ -570,6 +568,8 @@ function checkUrl(v: unknown): string {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
     throw new ValidationError('Webhook URLs must be http:// or https://.', { field: 'url' });
+  const refused = forbiddenWebhookHost(u);
+  if (refused) throw new ValidationError(`Webhook URL refused: ${refused}.`, { field: 'url' });
   return u.toString();
 }
 

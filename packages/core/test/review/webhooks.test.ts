@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature, type WebhookPayload } from '../../src/index.js';
 import { WEBHOOK_LIST_TTL_MS } from '../../src/services/webhook-service.js';
+import { isForbiddenWebhookAddress } from '../../src/services/webhook-send.js';
 import { DATABASES } from '../helpers/env.js';
 import { reviewFixture, type ReviewFixture } from './helpers.js';
 
@@ -71,6 +72,50 @@ for (const kind of DATABASES) {
       await expect(
         fx.lib.montu.webhooks.createWebhook({ url: 'file:///etc/passwd', createdBy: 'root' }),
       ).rejects.toMatchObject({ code: 'validation_error' });
+    });
+
+    it('refuses link-local, multicast and unspecified addresses, and allows private and loopback ones', async () => {
+      for (const url of [
+        'http://169.254.169.254/latest/meta-data/',
+        'http://[::ffff:169.254.169.254]/',
+        'http://[fe80::1]/hook',
+        'http://[fd00:ec2::254]/',
+        'http://0.0.0.0:8080/',
+        'http://0/',
+        'http://2852039166/', // 169.254.169.254 written as one number
+        'http://239.1.2.3/',
+      ]) {
+        await expect(
+          fx.lib.montu.webhooks.createWebhook({ url, createdBy: 'root' }),
+          url,
+        ).rejects.toMatchObject({ code: 'validation_error', message: expect.stringMatching(/may not reach/) });
+      }
+      expect(isForbiddenWebhookAddress('169.254.10.20')).toBe(true);
+      expect(isForbiddenWebhookAddress('::ffff:a9fe:a9fe')).toBe(true);
+      for (const ok of ['10.1.2.3', '192.168.0.10', '172.16.5.5', '127.0.0.1', '::1', 'fd12::5', '8.8.8.8']) {
+        expect(isForbiddenWebhookAddress(ok), ok).toBe(false);
+      }
+      // Private addresses are where studio pipeline services live: allowed.
+      const hook = await fx.lib.montu.webhooks.createWebhook({
+        url: 'http://10.1.2.3/montu',
+        active: false,
+        createdBy: 'root',
+      });
+      await fx.lib.montu.webhooks.deleteWebhook(hook.id, { actor: 'root' });
+    });
+
+    it('delivers to a host name, resolved and checked at connection time', async () => {
+      const { webhooks, events } = fx.lib.montu;
+      const hook = await webhooks.createWebhook({
+        url: `${rx.url.replace('127.0.0.1', 'localhost')}/by-name`,
+        events: ['media.updated'],
+        createdBy: 'root',
+      });
+      events.publish({ type: 'media.updated', projectId: 'SWA', data: { byName: true } });
+      await webhooks.drain();
+      await until(async () => (await webhooks.listDeliveries(hook.id))[0]?.state === 'delivered');
+      expect(rx.got.filter((g) => g.path === '/by-name')).toHaveLength(1);
+      await webhooks.deleteWebhook(hook.id, { actor: 'root' });
     });
 
     it('delivers every review and ingest event exactly once with a valid signature', async () => {
