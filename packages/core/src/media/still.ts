@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ProcessingError, errorMessage } from '../errors.js';
 import { gbrpf32ToRgb8, grayf32ToRgb8, type ToneMap } from './colour.mjs';
 import { decoderFailure, decoderPool } from './decoder-pool.js';
+import { exrLayout, placeRgb, withDisplayWindow } from './exr-window.js';
 import { ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
 import {
   encodeRaw as encodePixels,
@@ -180,10 +181,21 @@ async function renderWithFfmpeg(
 ): Promise<RenderedImage> {
   const src = displaySize(meta);
   const { width, height } = fitInside(src.width, src.height, opts.maxEdge);
+  // EXR display windows that do not start at (0,0) need help (exr-window.ts); linear data only,
+  // which every EXR is.
+  const layout = meta.linear ? exrLayout(meta, width, height) : null;
+  if (layout && !layout.place) {
+    // No pixel of the display window can hold data that ffmpeg decodes: black, as OpenEXR defines it.
+    return encodeRaw(Buffer.alloc(width * height * 3), width, height, 3, opts, toneMap);
+  }
+  const place = layout?.place ?? { x: 0, y: 0, width, height };
   const grey = meta.linear && meta.format === 'exr' && exrGreyOnly(meta.channelNames);
   const pixFmt = !meta.linear ? 'rgba' : grey ? 'grayf32le' : 'gbrpf32le';
   const bytesPerPixel = !meta.linear ? 4 : grey ? 4 : 12;
-  const input = await withToolExtension(file, meta.format);
+  const crop = layout?.crop;
+  const input = layout?.headerWindow
+    ? await withDisplayWindow(file, layout.headerWindow)
+    : await withToolExtension(file, meta.format);
   try {
     const args = [
       '-v',
@@ -196,14 +208,15 @@ async function renderWithFfmpeg(
       '-frames:v',
       '1',
       '-vf',
-      `scale=${width}:${height}:flags=area`,
+      (crop ? `crop=${crop.width}:${crop.height}:${crop.x}:${crop.y}:exact=1,` : '') +
+        `scale=${place.width}:${place.height}:flags=area`,
       '-f',
       'rawvideo',
       '-pix_fmt',
       pixFmt,
       'pipe:1',
     ];
-    const expected = width * height * bytesPerPixel;
+    const expected = place.width * place.height * bytesPerPixel;
     const { stdout, stderr } = await runTool(TOOL_PATHS.ffmpeg, args, {
       timeoutMs: opts.timeoutMs,
       maxStdoutBytes: expected + 1,
@@ -218,9 +231,10 @@ async function renderWithFfmpeg(
     }
     if (meta.linear) {
       const rgb = grey
-        ? grayf32ToRgb8(stdout, width, height, toneMap)
-        : gbrpf32ToRgb8(stdout, width, height, toneMap);
-      return await encodeRaw(rgb, width, height, 3, opts, toneMap);
+        ? grayf32ToRgb8(stdout, place.width, place.height, toneMap)
+        : gbrpf32ToRgb8(stdout, place.width, place.height, toneMap);
+      const full = layout ? placeRgb(rgb, place, width, height) : rgb;
+      return await encodeRaw(full, width, height, 3, opts, toneMap);
     }
     // TGA/BMP writers often leave the alpha channel at zero: a fully transparent picture is shown opaque.
     let transparent = true;

@@ -1,7 +1,7 @@
 /**
  * The built-in display transform (no `$OCIO`) against oiiotool as the reference (decision 075):
- * float TIFF (32-bit and half) and Radiance HDR must go through linear → sRGB like EXR, and
- * grey-only EXRs must render grey.
+ * float TIFF (32-bit and half) and Radiance HDR must go through linear → sRGB like EXR, grey-only
+ * EXRs must render grey, and an EXR shows its display window with the data window placed in it.
  * Thumbnails and web images share one renderer; both are checked.
  */
 import fsp from 'node:fs/promises';
@@ -263,4 +263,111 @@ describe.skipIf(!OIIOTOOL)('grey-only EXRs render grey, not green', () => {
       expect(Math.abs(sum / n - refSum / n)).toBeLessThan(6);
     });
   }
+});
+
+describe.skipIf(!OIIOTOOL)('EXR display window: the picture, with the data window placed in it', () => {
+  /** Checks listed pixels (x, y, expected grey level) of the web image against oiiotool and the value. */
+  async function check(
+    file: string,
+    size: [number, number],
+    points: [number, number, number][],
+  ): Promise<{ thumb: RenderedImage; web: RenderedImage }> {
+    const ref = await oiioReference(file, dir);
+    const { thumb, web } = await renditions(file);
+    expect([web.width, web.height]).toEqual(size);
+    const p = await pixels(web.data);
+    for (const [x, y, v] of points) {
+      expect(ref.at(x, y)[0], `oiiotool at ${x},${y}`).toBe(v);
+      for (const c of p.at(x, y)) expect(Math.abs(c - v), `web image at ${x},${y}`).toBeLessThanOrEqual(3);
+    }
+    return { thumb, web };
+  }
+
+  it('data inside a larger display window at (0,0): black around it', async () => {
+    const file = path.join(dir, 'inside.exr');
+    await oiio([
+      ...['--pattern', 'constant:color=0.18,0.18,0.18', '32x32', '3'],
+      ...['--origin', '+16+16', '--fullsize', '128x128+0+0', '-d', 'half', '-o', file],
+    ]);
+    const { thumb } = await check(
+      file,
+      [128, 128],
+      [
+        [4, 4, 0],
+        [31, 31, GREY],
+        [40, 20, GREY],
+        [60, 60, 0],
+        [100, 30, 0],
+      ],
+    );
+    expect([thumb.width, thumb.height]).toEqual([32, 32]);
+    const t = await pixels(thumb.data);
+    // Thumbnail scale 1/4: the data covers 4..12.
+    expect(t.at(8, 8)[1]).toBeGreaterThanOrEqual(GREY - 3);
+    expect(t.at(20, 20)[1]).toBeLessThanOrEqual(3);
+  });
+
+  it('display window right of and below (0,0): shifted, and the data past its old size kept', async () => {
+    // Data 0..95 grey with a white square at 64..95; display window 48..111. ffmpeg alone made a
+    // 64 × 64 frame of absolute 0..63, which holds none of the white square.
+    const file = path.join(dir, 'positive.exr');
+    await oiio([
+      ...['--pattern', 'constant:color=0.18,0.18,0.18', '96x96', '3', '--fill:color=1,1,1', '32x32+64+64'],
+      ...['--fullsize', '64x64+48+48', '-d', 'half', '-o', file],
+    ]);
+    await check(
+      file,
+      [64, 64],
+      [
+        [4, 4, GREY], // absolute 52,52
+        [30, 30, 255], // 78,78: the white square
+        [30, 4, GREY], // 78,52
+        [56, 30, 0], // 104,78: right of the data
+        [30, 56, 0], // below it
+      ],
+    );
+  });
+
+  it('display window left of and above (0,0): the data shifted right and down', async () => {
+    const file = path.join(dir, 'negative.exr');
+    await oiio([
+      ...['--pattern', 'constant:color=0.18,0.18,0.18', '32x32', '3'],
+      ...['--fullsize', '64x64-32-32', '-d', 'half', '-o', file],
+    ]);
+    await check(
+      file,
+      [64, 64],
+      [
+        [8, 8, 0],
+        [40, 8, 0],
+        [8, 40, 0],
+        [40, 40, GREY],
+        [60, 60, GREY],
+      ],
+    );
+  });
+
+  it.skipIf(!HAVE_CORPUS)(
+    'corpus t09–t14 (display window beside the data) are black, at the display size',
+    async () => {
+      for (const [name, size] of [
+        ['t09.exr', [200, 300]],
+        ['t10.exr', [100, 300]],
+        ['t11.exr', [400, 200]],
+        ['t12.exr', [400, 100]],
+        ['t13.exr', [101, 101]],
+        ['t14.exr', [101, 101]],
+      ] as const) {
+        const file = path.join(CORPUS_DIR, 'media/image', name);
+        const ref = await oiioReference(file, dir);
+        const { web } = await renditions(file);
+        expect([web.width, web.height], name).toEqual(size);
+        const p = await pixels(web.data);
+        // t13/t14 share one corner pixel with the data (t13: its top-left, t14: its bottom-right).
+        let off = 0;
+        for (let i = 0; i < p.data.length; i++) if (Math.abs(p.data[i]! - ref.data[i]!) > 24) off++;
+        expect(off, name).toBeLessThanOrEqual(12);
+      }
+    },
+  );
 });

@@ -33,6 +33,12 @@ const UNIFORM = new Set([
   'full.m4a',
   'full.ogg',
   'image.mp3', // digital silence (≤ −80 dBFS)
+  // Display window beside the data window: all black, as OpenEXR defines it and oiiotool shows it
+  // (t13/t14 share one corner pixel with the data). Decision 075.
+  't09.exr',
+  't10.exr',
+  't11.exr',
+  't12.exr',
 ]);
 
 const files = loadManifest().filter((f) => f.kind !== 'broken');
