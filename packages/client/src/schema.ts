@@ -840,6 +840,27 @@ export interface paths {
                                     error: string | null;
                                     frame: number | null;
                                     id: string;
+                                    /** @description How a rendition was made */
+                                    info: ({
+                                        duration?: number | null;
+                                        fps?: string;
+                                        height?: number;
+                                        ocio?: {
+                                            config: string;
+                                            display: string;
+                                            view: string;
+                                        };
+                                        /** @description Seconds into a video a thumbnail was asked for at */
+                                        timestamp?: number;
+                                        /**
+                                         * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                         * @enum {string}
+                                         */
+                                        transform?: "none" | "srgb" | "filmic" | "ocio";
+                                        width?: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    }) | null;
                                     key: string;
                                     /** @enum {string} */
                                     role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -983,6 +1004,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -1278,6 +1320,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -1506,6 +1569,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -1969,6 +2053,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -2174,6 +2279,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -2701,6 +2827,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -2921,6 +3068,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -3359,6 +3527,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -3570,6 +3759,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -3781,6 +3991,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -3986,6 +4217,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -4150,6 +4402,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -4318,6 +4591,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -4615,6 +4909,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -5003,6 +5318,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -7773,6 +8109,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -8473,6 +8830,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -9169,6 +9547,27 @@ export interface paths {
                                     error: string | null;
                                     frame: number | null;
                                     id: string;
+                                    /** @description How a rendition was made */
+                                    info: ({
+                                        duration?: number | null;
+                                        fps?: string;
+                                        height?: number;
+                                        ocio?: {
+                                            config: string;
+                                            display: string;
+                                            view: string;
+                                        };
+                                        /** @description Seconds into a video a thumbnail was asked for at */
+                                        timestamp?: number;
+                                        /**
+                                         * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                         * @enum {string}
+                                         */
+                                        transform?: "none" | "srgb" | "filmic" | "ocio";
+                                        width?: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    }) | null;
                                     key: string;
                                     /** @enum {string} */
                                     role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
@@ -9658,6 +10057,27 @@ export interface paths {
                                 error: string | null;
                                 frame: number | null;
                                 id: string;
+                                /** @description How a rendition was made */
+                                info: ({
+                                    duration?: number | null;
+                                    fps?: string;
+                                    height?: number;
+                                    ocio?: {
+                                        config: string;
+                                        display: string;
+                                        view: string;
+                                    };
+                                    /** @description Seconds into a video a thumbnail was asked for at */
+                                    timestamp?: number;
+                                    /**
+                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                                     * @enum {string}
+                                     */
+                                    transform?: "none" | "srgb" | "filmic" | "ocio";
+                                    width?: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
                                 key: string;
                                 /** @enum {string} */
                                 role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";

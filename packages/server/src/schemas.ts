@@ -33,6 +33,26 @@ export const Role = Enum(ROLES);
 export const ApprovalStatus = Enum(APPROVAL_STATUSES);
 export const MediaType = Enum(MEDIA_TYPES);
 
+export const RenditionInfo = Type.Object(
+  {
+    width: Type.Optional(Type.Integer()),
+    height: Type.Optional(Type.Integer()),
+    transform: Type.Optional(
+      Enum(['none', 'srgb', 'filmic', 'ocio'] as const, {
+        description:
+          'Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)',
+      }),
+    ),
+    ocio: Type.Optional(Type.Object({ config: Type.String(), display: Type.String(), view: Type.String() })),
+    timestamp: Type.Optional(
+      Type.Number({ description: 'Seconds into a video a thumbnail was asked for at' }),
+    ),
+    fps: Type.Optional(Type.String()),
+    duration: Type.Optional(Nullable(Type.Number())),
+  },
+  { additionalProperties: true, description: 'How a rendition was made' },
+);
+
 export const MediaFile = Type.Object(
   {
     id: Type.String(),
@@ -46,6 +66,7 @@ export const MediaFile = Type.Object(
     state: Type.String(),
     error: Nullable(Type.String()),
     createdAt: Type.String(),
+    info: Nullable(RenditionInfo),
   },
   { additionalProperties: true },
 );

@@ -17,6 +17,7 @@ import type {
   MediaFile,
   MediaType,
   ProcessingState,
+  RenditionInfo,
   Project,
   Task,
 } from '../domain/types.js';
@@ -67,6 +68,7 @@ export function fileFromRow(r: Selectable<MediaFileTable>): MediaFile {
     state: r.state as FileState,
     error: r.error,
     createdAt: r.created_at,
+    info: r.info === null ? null : parseJson<RenditionInfo | null>(r.info, null),
   };
 }
 

@@ -70,6 +70,8 @@ export interface MediaFileTable {
   state: string;
   error: string | null;
   created_at: string;
+  /** JSON RenditionInfo of a rendition (null for originals, frames, attachments). Migration 005. */
+  info: string | null;
 }
 
 export interface VersionReservationTable {

@@ -70,6 +70,27 @@ export interface MediaFile {
   state: FileState;
   error: string | null;
   createdAt: string;
+  /** How a rendition was made; null for originals, frames and attachments (and renditions made before 0.1). */
+  info: RenditionInfo | null;
+}
+
+/** How a rendition was made, recorded with its file. */
+export interface RenditionInfo {
+  width?: number;
+  height?: number;
+  /**
+   * Display transform of a picture: `none` (display-referred source), `srgb` or `filmic` (built-in,
+   * for linear renders), `ocio` (through oiiotool and the `$OCIO` config; see `ocio`).
+   */
+  transform?: 'none' | 'srgb' | 'filmic' | 'ocio';
+  /** With `transform: 'ocio'`: the config and the display and view used. */
+  ocio?: { config: string; display: string; view: string };
+  /** Seconds into a video a thumbnail was taken at, when asked for one. */
+  timestamp?: number;
+  /** Proxies and audio previews: frame rate (exact rational) and duration in seconds (null: unknown). */
+  fps?: string;
+  duration?: number | null;
+  [key: string]: unknown;
 }
 
 export interface Approval {

@@ -28,6 +28,8 @@ export interface RenderedImage {
   mimeType: string;
   /** The display transform applied: none (display-referred source), srgb, filmic, or ocio (oiiotool). */
   transform: 'none' | 'srgb' | 'filmic' | 'ocio';
+  /** With `transform: 'ocio'`: the config ($OCIO) and the display and view rendered with. */
+  ocio?: { config: string; display: string; view: string };
 }
 
 export interface EncodeOptions {
@@ -370,7 +372,7 @@ async function renderWithOiio(file: string, meta: MediaMetadata, opts: StillOpti
     );
     if (img.width !== width || img.height !== height)
       throw new ProcessingError(`oiiotool rendered ${img.width}×${img.height} instead of ${width}×${height}`);
-    return img;
+    return { ...img, ocio: { config, display, view } };
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
   }

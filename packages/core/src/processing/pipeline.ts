@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { NotFound, ProcessingError } from '../errors.js';
 import { newId, nowIso } from '../ids.js';
 import { parseJson } from '../db/rows.js';
-import type { FileRole, MediaType } from '../domain/types.js';
+import type { FileRole, MediaType, RenditionInfo } from '../domain/types.js';
 import type { ServiceContext } from '../services/context.js';
 import { mediaKey } from '../storage/keys.js';
 import type { JobStore } from '../jobs/job-store.js';
@@ -212,6 +212,7 @@ export class MediaPipeline {
         width: image.width,
         height: image.height,
         transform: image.transform,
+        ...(image.ocio ? { ocio: image.ocio } : {}),
         ...(timestamp !== undefined ? { timestamp } : {}),
       },
     );
@@ -235,6 +236,7 @@ export class MediaPipeline {
         width: web.width,
         height: web.height,
         transform: web.transform,
+        ...(web.ocio ? { ocio: web.ocio } : {}),
       });
     }
     return withTempDir(async (dir): Promise<JobResult> => {
@@ -523,7 +525,7 @@ export class MediaPipeline {
     name: string,
     body: Readable,
     contentType: string,
-    info: Record<string, unknown>,
+    info: RenditionInfo,
   ): Promise<JobResult> {
     const key = mediaKey({
       projectId: media.project_id,
@@ -580,6 +582,7 @@ export class MediaPipeline {
             state: 'ready',
             error: null,
             created_at: nowIso(),
+            info: JSON.stringify(info),
           })
           .execute();
         // Only what this commit durably stops pointing at may go (another file that appeared

@@ -136,6 +136,8 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
     const t = await createThumbnail(grey, greyMeta);
     expect(t.transform).toBe('ocio');
     expectNear(await means(t.data), EXPECT.quarterPower);
+    // Recorded with the rendition, so a studio can tell which display/view made it.
+    expect(t.ocio).toEqual({ config: CONFIG, display: 'sRGB', view: 'Quarter Power' });
   });
 
   it("MONTU_OCIO_DISPLAY picks another display (with that display's default view)", async () => {
@@ -143,6 +145,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
     const t = await createThumbnail(grey, greyMeta, { format: 'webp' });
     expect(t.transform).toBe('ocio');
     expectNear(await means(t.data), EXPECT.raw);
+    expect(t.ocio).toEqual({ config: CONFIG, display: 'Raw', view: 'Linear' });
   });
 
   it('the web image goes through the same display/view, at full size', async () => {

@@ -49,6 +49,10 @@ describe.each(DATABASES)('web images on %s', (kind) => {
       const m = await lib.montu.media.getMediaById(id);
       expect(m.processingState).toBe('ready');
       expect(m.files.map((f) => f.role).sort()).toEqual(['original', 'thumbnail']);
+      // How each file was made is recorded with it: a display-referred still needs no transform.
+      const thumb = m.files.find((f) => f.role === 'thumbnail')!;
+      expect(thumb.info).toMatchObject({ transform: 'none', width: 256, height: 144 });
+      expect(m.files.find((f) => f.role === 'original')!.info).toBeNull();
       const jobs = await lib.montu.jobs!.list({ mediaId: id });
       expect(jobs.map((j) => [j.type, j.state, j.attempts]).sort()).toEqual([
         ['probe', 'done', 1],
@@ -62,6 +66,9 @@ describe.each(DATABASES)('web images on %s', (kind) => {
     const m = await lib.montu.media.getMediaById(id);
     expect(m.processingState).toBe('ready');
     expect(m.files.map((f) => f.role).sort()).toEqual(['original', 'thumbnail', 'web']);
+    // A linear render: both pictures record the built-in display transform that made them.
+    for (const role of ['thumbnail', 'web'])
+      expect(m.files.find((f) => f.role === role)!.info, role).toMatchObject({ transform: 'srgb' });
     expect((await lib.montu.jobs!.list({ mediaId: id })).map((j) => j.type).sort()).toEqual([
       'probe',
       'proxy',
