@@ -176,8 +176,14 @@ fs.rmSync(work, { recursive: true, force: true });
 const ref = median(runs.reference);
 const rows = [
   { name: 'still ingest, running library (default: the JPEG is its own web image)', runs: runs.needed },
-  { name: 'still ingest, cold: opening the library (and its tool processes) inside the timing', runs: runs.cold },
-  { name: "still ingest, running library, plus a full-resolution web image encode (webImages: 'always')", runs: runs.always },
+  {
+    name: 'still ingest, cold: opening the library (and its tool processes) inside the timing',
+    runs: runs.cold,
+  },
+  {
+    name: "still ingest, running library, plus a full-resolution web image encode (webImages: 'always')",
+    runs: runs.always,
+  },
 ].map((r) => ({
   name: r.name,
   montu: round2(median(r.runs)),

@@ -88,7 +88,10 @@ for (const kind of DATABASES) {
         await expect(
           fx.lib.montu.webhooks.createWebhook({ url, createdBy: 'root' }),
           url,
-        ).rejects.toMatchObject({ code: 'validation_error', message: expect.stringMatching(/may not reach/) });
+        ).rejects.toMatchObject({
+          code: 'validation_error',
+          message: expect.stringMatching(/may not reach/),
+        });
       }
       expect(isForbiddenWebhookAddress('169.254.10.20')).toBe(true);
       expect(isForbiddenWebhookAddress('::ffff:a9fe:a9fe')).toBe(true);
