@@ -1,4 +1,5 @@
 /** The same commands against `montu serve` through the REST API (--server/--token). */
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,25 @@ describe('montu (remote mode)', () => {
     ).toBe(4);
     fs.writeFileSync(path.join(work, 'notes.txt'), 'hello');
     expect((await run('ingest', '-p', 'SWA', '-t', 'sh010_comp', 'notes.txt')).code).toBe(5);
+  });
+
+  it('a file larger than the read buffers arrives byte for byte', async () => {
+    // 9 MiB + 7 after a real PNG: several reads into the reused 2 MiB buffers, an odd last one.
+    const file = path.join(work, 'padded.png');
+    const bytes = Buffer.concat([fs.readFileSync(path.join(work, 'still.png')), randomBytes((9 << 20) + 7)]);
+    fs.writeFileSync(file, bytes);
+    const r = await json<{ ok: number; items: Array<{ mediaId: string }> }>(
+      'ingest',
+      '-p',
+      'SWA',
+      '-t',
+      'sh020_big',
+      'padded.png',
+    );
+    expect(r.ok).toBe(1);
+    const m = await json<MediaJson & { sha256: string; fileSize?: number }>('get', r.items[0]!.mediaId);
+    expect(m.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    fs.rmSync(file);
   });
 
   it('a large upload the server refuses early reports the refusal, not a reset socket', async () => {
