@@ -10,13 +10,17 @@
 // Clients: `curl` (what pipeline scripts use; a C client that costs ~0.3 core-s per GiB) and
 // Node's `http.request` piping a file stream; the async-generator `fetch` body our CLI sends
 // is measured too when BENCH_FETCH=1 (it costs the client >1 core-s per GiB by itself).
+// `cli` is `montu ingest --server … --token …` of the file (multipart only; the CLI has no tus
+// path): what a user of the CLI gets, its CPU including Node's start (BENCH_CLI=0 to skip).
 //
 // BENCH_BUDGET=1 also measures the CPU cost per GiB of each stage an upload needs (sha256, the
 // copy into slabs, direct and buffered writes, a loopback receive) for
 // docs/decisions/072-upload-throughput.md.
 // Env: BENCH_UPLOAD_MB (default 1024), BENCH_ROUNDS (default 5), BENCH_COLD=1 (also a cold-cache
 // series: drop_caches before every copy and upload, needs root), BENCH_FETCH=1, BENCH_BUDGET=1,
-// BENCH_GET_SECONDS (default 10), BENCH_CONNECTIONS (default 32).
+// BENCH_GET_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_CLI=0,
+// BENCH_CLIENTS (comma list, e.g. `node,cli`: only these clients, for experiments),
+// BENCH_RESULTS (another results directory, so experiments leave bench/results alone).
 // Writes bench/results/server.json and bench/results/server.md.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -34,7 +38,7 @@ const exec = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const tmp = path.join(here, 'tmp', 'server');
-const results = path.join(here, 'results');
+const results = process.env.BENCH_RESULTS ?? path.join(here, 'results');
 const corpus = process.env.MONTU_CORPUS ?? path.resolve(root, '../shared/corpus');
 const MB = Number(process.env.BENCH_UPLOAD_MB ?? 1024);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -121,6 +125,44 @@ async function curl(args) {
   return { status: Number(status), body: fs.readFileSync(out, 'utf8'), mediaId, cpu };
 }
 
+/** `montu ingest` of the file over the REST API; returns what the bench's other clients return. */
+async function cliIngest(task) {
+  const cpuFile = path.join(tmp, 'cli-cpu');
+  const argv = [
+    path.join(root, 'packages/cli/dist/bin.js'),
+    'ingest',
+    '--server',
+    url,
+    '--token',
+    token,
+    '-p',
+    'BIG',
+    '-t',
+    task,
+    src,
+    '--json',
+  ];
+  let stdout;
+  try {
+    ({ stdout } = hasTime
+      ? await exec('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, process.execPath, ...argv])
+      : await exec(process.execPath, argv));
+  } catch (e) {
+    return { status: 0, body: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+  const report = JSON.parse(stdout);
+  const id = report.items?.[0]?.mediaId;
+  const cpu = hasTime
+    ? fs
+        .readFileSync(cpuFile, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .map(Number)
+        .reduce((a, b) => a + b, 0)
+    : undefined;
+  return { status: report.ok === 1 && id ? 201 : 0, body: JSON.stringify({ id }), cpu };
+}
+
 /** Node http.request with a file stream piped into it; returns status, body, headers, client CPU. */
 function nodeRequest({ method, pathname, headers, pre = Buffer.alloc(0), post = Buffer.alloc(0) }) {
   const u0 = process.cpuUsage();
@@ -157,7 +199,7 @@ function nodeRequest({ method, pathname, headers, pre = Buffer.alloc(0), post = 
   });
 }
 
-/** Node fetch with an async-generator body, as packages/cli sends uploads. */
+/** Node fetch with an async-generator body, as packages/cli sent uploads before 072. */
 async function fetchRequest({ method, pathname, headers, pre = Buffer.alloc(0), post = Buffer.alloc(0) }) {
   const u0 = process.cpuUsage();
   async function* gen() {
@@ -192,7 +234,9 @@ async function multipartOnce(client, i) {
   const cpu0 = cpuOf(child.pid);
   const t0 = process.hrtime.bigint();
   let r;
-  if (client === 'curl') {
+  if (client === 'cli') {
+    r = await cliIngest(task);
+  } else if (client === 'curl') {
     r = await curl([
       '-H',
       `authorization: ${auth.authorization}`,
@@ -364,11 +408,17 @@ async function series(label) {
     ...(hasCurl ? ['curl'] : []),
     'node',
     ...(process.env.BENCH_FETCH === '1' ? ['fetch'] : []),
+    ...(process.env.BENCH_CLI === '0' ? [] : ['cli']),
   ];
+  if (process.env.BENCH_CLIENTS) {
+    const only = process.env.BENCH_CLIENTS.split(',');
+    clients.splice(0, clients.length, ...clients.filter((c) => only.includes(c)));
+  }
+  const hasTus = (c) => c !== 'cli';
   const runs = { cp: [] };
   for (const c of clients) {
     runs[`multipart/${c}`] = [];
-    runs[`tus/${c}`] = [];
+    if (hasTus(c)) runs[`tus/${c}`] = [];
   }
   for (let i = 0; i < ROUNDS; i++) {
     runs.cp.push(await cpOnce(i));
@@ -376,6 +426,7 @@ async function series(label) {
       const mp = await multipartOnce(c, `${label}${i}`);
       runs[`multipart/${c}`].push(mp);
       if (i < ROUNDS - 1) await forget(mp.id);
+      if (!hasTus(c)) continue;
       const tus = await tusOnce(c, `${label}${i}`);
       runs[`tus/${c}`].push(tus);
       await forget(tus.id);
@@ -447,6 +498,7 @@ try {
       clients: {
         curl: hasCurl ? 'curl (C)' : 'absent',
         node: 'Node http.request + fs.createReadStream (1 MiB)',
+        cli: 'montu ingest --server (packages/cli), whole process',
       },
       warm: warm.rows,
       ...(cold ? { cold: cold.rows } : {}),
@@ -483,7 +535,8 @@ ${out.date} · ${out.machine.cpus} × ${out.machine.model} · Node ${out.machine
 Each round copies the file with \`cp\` + \`sync\`, then uploads it through each path with each
 client, so ratios compare runs from the same minute. Multipart is \`POST /api/v1/media\`; tus is
 \`POST /api/v1/uploads\` + one \`PATCH\`. Both hash (sha256), sniff, write and fsync the file
-before answering. Clients: \`curl\`; \`node\` = \`http.request\` piping \`fs.createReadStream\`.
+before answering. Clients: \`curl\`; \`node\` = \`http.request\` piping \`fs.createReadStream\`;
+\`cli\` = \`montu ingest --server … --token …\` of the file (the whole process, Node's start included).
 CPU columns: median CPU seconds (user + system) per upload.
 
 ${table(warm.rows)}
