@@ -624,6 +624,50 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await page.close();
   });
 
+  it("shows which display transform made a linear EXR's picture", async () => {
+    const exr = path.join(work, 'grey.exr');
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=0x2e2e2e:size=320x180',
+      '-frames:v',
+      '1',
+      '-pix_fmt',
+      'gbrpf32le',
+      '-c:v',
+      'exr',
+      exr,
+    ]);
+    const form = new FormData();
+    form.set('projectId', PROJECT);
+    form.set('taskId', 'sq010_sh040_light');
+    form.set('file', new Blob([readFileSync(exr)]), 'grey.exr');
+    const res = await fetch(`${base}/api/v1/media?wait=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+      body: form,
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    await expect
+      .poll(
+        async () => (await adminApi<{ processingState: string }>('GET', `/media/${id}`)).processingState,
+        {
+          timeout: 60_000,
+        },
+      )
+      .toBe('ready');
+    const page = await newPage();
+    await signIn(page, 'ana');
+    await page.goto(`${base}/m/${id}`);
+    await page.getByRole('tab', { name: 'Metadata' }).click();
+    const row = page.locator('dl.meta div', { has: page.locator('dt', { hasText: /^Display$/ }) });
+    await expect.poll(() => row.locator('dd').textContent()).toBe('linear → sRGB (built-in)');
+    await shot(page, 'viewer-exr-metadata');
+    await page.close();
+  });
+
   it('plays a sequence proxy frame by frame (frame counter in sequence frame numbers)', async () => {
     const seq = (await findMedia(TASK_SEQ))[0]!;
     const page = await newPage();

@@ -58,6 +58,14 @@ export interface MediaFile {
   contentType: string;
   state: string;
   error: string | null;
+  /** How a rendition was made (null for originals and frames). */
+  info?: {
+    width?: number;
+    height?: number;
+    transform?: 'none' | 'srgb' | 'filmic' | 'ocio';
+    ocio?: { config: string; display: string; view: string };
+    [key: string]: unknown;
+  } | null;
 }
 
 export interface MediaMetadata {

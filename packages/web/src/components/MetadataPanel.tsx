@@ -1,4 +1,4 @@
-import type { Media } from '../api/index.js';
+import type { Media, MediaFile } from '../api/index.js';
 import { formatBytes, formatDate } from '../lib/format.js';
 
 const SKIP = new Set(['streams', 'sources', 'parts', 'schema', 'tags', 'warnings', 'audio', 'camera']);
@@ -12,6 +12,8 @@ export function MetadataPanel({ media }: { media: Media }) {
     ['Created', formatDate(media.createdAt)],
     ['Tags', media.tags.join(', ') || '—'],
   ];
+  const display = displayTransform(media.files);
+  if (display) rows.push(['Display', display]);
   for (const [k, v] of Object.entries(media.metadata ?? {})) {
     if (SKIP.has(k) || v === null || v === undefined || v === '' || typeof v === 'object') continue;
     rows.push([k, String(v)]);
@@ -26,4 +28,19 @@ export function MetadataPanel({ media }: { media: Media }) {
       ))}
     </dl>
   );
+}
+
+/** How the picture on screen was made from a linear render (the web image's, else the thumbnail's). */
+function displayTransform(files: MediaFile[] | undefined): string | null {
+  const info = (files?.find((f) => f.role === 'web') ?? files?.find((f) => f.role === 'thumbnail'))?.info;
+  switch (info?.transform) {
+    case 'srgb':
+      return 'linear → sRGB (built-in)';
+    case 'filmic':
+      return 'linear → filmic tone map (built-in)';
+    case 'ocio':
+      return info.ocio ? `OCIO: ${info.ocio.display} / ${info.ocio.view}` : 'OCIO';
+    default:
+      return null;
+  }
 }
