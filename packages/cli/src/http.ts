@@ -163,9 +163,12 @@ export class HttpClient {
           sender.stop();
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-          );
+          res.on('end', () => {
+            // Answered before the whole body was sent: the connection cannot carry another
+            // request, and a server that keeps it open must not keep this process alive.
+            if (!req.writableEnded) req.destroy();
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+          });
           res.on('error', (e) => reject(this.unreachable(errorCode(e))));
         });
         req.on('error', (e) => {

@@ -1,0 +1,94 @@
+/** HttpClient.upload against small local servers: early answers, bodies, headers. */
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CliError, EXIT } from '../src/errors.js';
+import { HttpClient } from '../src/http.js';
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+async function serve(handler: http.RequestListener): Promise<string> {
+  const s = http.createServer(handler);
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+}
+
+function tempFile(bytes: Buffer): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'montu-upload-'));
+  const file = path.join(dir, 'f.bin');
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
+describe('HttpClient.upload', () => {
+  it('sends head, file and tail with a Content-Length, the token, and counts progress', async () => {
+    const bytes = randomBytes((5 << 20) + 3);
+    let seen: { length: string | undefined; auth: string | undefined; sha: string } | undefined;
+    const url = await serve((req, res) => {
+      const h = createHash('sha256');
+      req.on('data', (d: Buffer) => h.update(d));
+      req.on('end', () => {
+        seen = {
+          length: req.headers['content-length'],
+          auth: req.headers.authorization,
+          sha: h.digest('hex'),
+        };
+        res.setHeader('content-type', 'application/json');
+        res.end('{"id":"m1"}');
+      });
+    });
+    let progress = 0;
+    const out = await new HttpClient(url, 'tok').upload<{ id: string }>('POST', '/media', {
+      filePath: tempFile(bytes),
+      contentType: 'application/octet-stream',
+      head: Buffer.from('HEAD'),
+      tail: Buffer.from('TAIL'),
+      onProgress: (n) => (progress += n),
+    });
+    expect(out).toEqual({ id: 'm1' });
+    expect(progress).toBe(bytes.length);
+    expect(seen).toEqual({
+      length: String(bytes.length + 8),
+      auth: 'Bearer tok',
+      sha: createHash('sha256')
+        .update(Buffer.concat([Buffer.from('HEAD'), bytes, Buffer.from('TAIL')]))
+        .digest('hex'),
+    });
+  });
+
+  it('an answer before the body is read is the error, even if the server keeps the connection open', async () => {
+    const url = await serve((_req, res) => {
+      // Never reads the body and never closes the connection.
+      res.writeHead(422, { 'content-type': 'application/problem+json' });
+      res.end(JSON.stringify({ title: 'Unsupported', detail: 'not a media file', code: 'validation_error' }));
+    });
+    const started = Date.now();
+    const err = await new HttpClient(url, undefined)
+      .upload('POST', '/media', {
+        filePath: tempFile(randomBytes(32 << 20)),
+        contentType: 'application/octet-stream',
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as CliError).message).toBe('not a media file (HTTP 422)');
+    expect((err as CliError).exitCode).toBe(EXIT.validation);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // The client let go of the connection (an unfinished request cannot be reused, and an open
+    // socket would keep the CLI process alive).
+    const server = servers[0]!;
+    const open = async () => new Promise<number>((r) => server.getConnections((_e, n) => r(n)));
+    for (let i = 0; i < 40 && (await open()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await open()).toBe(0);
+  });
+});
