@@ -105,29 +105,26 @@ const { url, token } = JSON.parse(
 const auth = { authorization: `Bearer ${token}` };
 const origin = new URL(url);
 
+/** Runs a command; returns its stdout and its own CPU seconds (undefined without /usr/bin/time). */
+async function timedExec(cmd, argv) {
+  if (!hasTime) return { stdout: (await exec(cmd, argv)).stdout, cpu: undefined };
+  const cpuFile = path.join(tmp, 'child-cpu');
+  const { stdout } = await exec('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, cmd, ...argv]);
+  const [user, system] = fs.readFileSync(cpuFile, 'utf8').trim().split(/\s+/).map(Number);
+  return { stdout, cpu: user + system };
+}
+
 /** Runs curl; returns status, body and curl's own CPU seconds (when /usr/bin/time exists). */
 async function curl(args) {
   const out = path.join(tmp, 'curl-out');
-  const cpuFile = path.join(tmp, 'curl-cpu');
   const argv = ['-sS', '-o', out, '-w', '%{http_code}\n%header{montu-media-id}', '-H', 'Expect:', ...args];
-  const { stdout } = hasTime
-    ? await exec('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, 'curl', ...argv])
-    : await exec('curl', argv);
+  const { stdout, cpu } = await timedExec('curl', argv);
   const [status, mediaId] = stdout.split('\n');
-  const cpu = hasTime
-    ? fs
-        .readFileSync(cpuFile, 'utf8')
-        .trim()
-        .split(/\s+/)
-        .map(Number)
-        .reduce((a, b) => a + b, 0)
-    : undefined;
   return { status: Number(status), body: fs.readFileSync(out, 'utf8'), mediaId, cpu };
 }
 
 /** `montu ingest` of the file over the REST API; returns what the bench's other clients return. */
 async function cliIngest(task) {
-  const cpuFile = path.join(tmp, 'cli-cpu');
   const argv = [
     path.join(root, 'packages/cli/dist/bin.js'),
     'ingest',
@@ -143,23 +140,14 @@ async function cliIngest(task) {
     '--json',
   ];
   let stdout;
+  let cpu;
   try {
-    ({ stdout } = hasTime
-      ? await exec('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, process.execPath, ...argv])
-      : await exec(process.execPath, argv));
+    ({ stdout, cpu } = await timedExec(process.execPath, argv));
   } catch (e) {
     return { status: 0, body: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
   const report = JSON.parse(stdout);
   const id = report.items?.[0]?.mediaId;
-  const cpu = hasTime
-    ? fs
-        .readFileSync(cpuFile, 'utf8')
-        .trim()
-        .split(/\s+/)
-        .map(Number)
-        .reduce((a, b) => a + b, 0)
-    : undefined;
   return { status: report.ok === 1 && id ? 201 : 0, body: JSON.stringify({ id }), cpu };
 }
 
@@ -377,12 +365,7 @@ async function budget() {
     let curlCpu = Infinity;
     out.receive = await best(async () => {
       const c0 = cpu();
-      await exec('/usr/bin/time', [
-        '-f',
-        '%U %S',
-        '-o',
-        path.join(tmp, 'curl-cpu'),
-        'curl',
+      const { cpu: c } = await timedExec('curl', [
         '-s',
         '-o',
         '/dev/null',
@@ -390,8 +373,7 @@ async function budget() {
         src,
         `http://127.0.0.1:${srv.address().port}/`,
       ]);
-      const c = fs.readFileSync(path.join(tmp, 'curl-cpu'), 'utf8').trim().split(/\s+/).map(Number);
-      curlCpu = Math.min(curlCpu, c[0] + c[1]);
+      curlCpu = Math.min(curlCpu, c);
       return cpu() - c0;
     });
     out.curlSend = Number((curlCpu * scale).toFixed(3));

@@ -1,8 +1,4 @@
-import { randomFillSync } from 'node:crypto';
-
-/** Random bytes drawn 4 KiB at a time: one call into the CSPRNG per 256 ids rather than per id. */
-const pool = Buffer.alloc(4096);
-let poolUsed = pool.length;
+import { randomBytes } from 'node:crypto';
 
 let lastMs = 0;
 let seq = 0;
@@ -25,12 +21,7 @@ export function newId(): string {
     lastMs = ms;
     seq = 0;
   }
-  if (poolUsed + 16 > pool.length) {
-    randomFillSync(pool);
-    poolUsed = 0;
-  }
-  const b = Buffer.from(pool.subarray(poolUsed, poolUsed + 16));
-  poolUsed += 16;
+  const b = randomBytes(16);
   b.writeUIntBE(ms, 0, 6);
   b[6] = 0x70 | ((seq >> 8) & 0x0f);
   b[7] = seq & 0xff;

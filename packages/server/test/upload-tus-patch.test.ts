@@ -72,6 +72,13 @@ describe.each(DATABASES)('tus PATCH on %s', (kind) => {
       }),
       body,
     });
+  /** The sha256 of the item a finishing PATCH created. */
+  const storedSha = async (finished: Response) =>
+    (
+      (await (await call(`${t.api}/media/${finished.headers.get('montu-media-id')}`, token)).json()) as {
+        sha256: string;
+      }
+    ).sha256;
   const head = async (location: string) =>
     Number((await fetch(location, { method: 'HEAD', headers: tus() })).headers.get('upload-offset'));
 
@@ -187,12 +194,7 @@ describe.each(DATABASES)('tus PATCH on %s', (kind) => {
     expect((await patch(location, 0, bytes.subarray(0, 5000))).status).toBe(204);
     const last = await patch(location, 5000, bytes.subarray(5000), { 'upload-length': String(bytes.length) });
     expect(last.status, await last.clone().text()).toBe(204);
-    const media = (await (
-      await call(`${t.api}/media/${last.headers.get('montu-media-id')}`, token)
-    ).json()) as {
-      sha256: string;
-    };
-    expect(media.sha256).toBe(sha);
+    expect(await storedSha(last)).toBe(sha);
   });
 
   it('finishes an upload resumed on another server process (hashing the file at the end)', async () => {
@@ -208,12 +210,7 @@ describe.each(DATABASES)('tus PATCH on %s', (kind) => {
       const elsewhere = location.replace(t.url, other.url);
       const rest = await patch(elsewhere, cut, bytes.subarray(cut));
       expect(rest.status, await rest.clone().text()).toBe(204);
-      const media = (await (
-        await call(`${t.api}/media/${rest.headers.get('montu-media-id')}`, token)
-      ).json()) as {
-        sha256: string;
-      };
-      expect(media.sha256).toBe(sha);
+      expect(await storedSha(rest)).toBe(sha);
     } finally {
       await other.close();
     }
@@ -278,11 +275,6 @@ describe.each(DATABASES)('tus PATCH on %s', (kind) => {
     // And it resumes from there.
     const rest = await patch(location, offset, bytes.subarray(offset));
     expect(rest.status, await rest.clone().text()).toBe(204);
-    const media = (await (
-      await call(`${t.api}/media/${rest.headers.get('montu-media-id')}`, token)
-    ).json()) as {
-      sha256: string;
-    };
-    expect(media.sha256).toBe(sha);
+    expect(await storedSha(rest)).toBe(sha);
   });
 });

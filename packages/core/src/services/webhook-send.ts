@@ -82,7 +82,6 @@ export function postWebhook(
         method: 'POST',
         headers: { ...headers, 'content-length': String(payload.length) },
         lookup: checkedLookup,
-        timeout: timeoutMs,
         // One request per delivery: no pooled socket outlives it.
         agent: false,
       },

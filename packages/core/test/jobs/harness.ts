@@ -59,31 +59,23 @@ export async function makeQueue(
   const worker = o.worker ?? `test~${randomBytes(3).toString('hex')}`;
   const leaseMs = o.leaseMs ?? 5000;
   const concurrency = o.concurrency ?? 2;
+  const common = {
+    store,
+    events,
+    handlers,
+    worker,
+    concurrency,
+    leaseMs,
+    pollMs: 50,
+    onSettled,
+    ...(o.caps ? { caps: o.caps } : {}),
+  };
   const queue: JobQueue =
     mode === 'embedded'
-      ? new EmbeddedQueue({
-          store,
-          events,
-          handlers,
-          worker,
-          concurrency,
-          leaseMs,
-          pollMs: 50,
-          onSettled,
-          ...(o.caps ? { caps: o.caps } : {}),
-          ...(o.light ? { light: o.light } : {}),
-        })
+      ? new EmbeddedQueue({ ...common, ...(o.light ? { light: o.light } : {}) })
       : new BullmqQueue({
-          store,
-          events,
-          handlers,
-          worker,
-          concurrency,
-          leaseMs,
-          pollMs: 50,
+          ...common,
           retry,
-          onSettled,
-          ...(o.caps ? { caps: o.caps } : {}),
           redisUrl: REDIS_URL!,
           queueName: o.queueName ?? uniqueQueueName(),
           work: true,
