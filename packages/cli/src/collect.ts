@@ -4,7 +4,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { detectSequence, isSequencePattern, parseFrameFileName } from '@montu/core';
+import { detectSequence, isSequencePattern, parseFrameFileName } from '@montu/core/basics';
 
 export interface PlanFile {
   kind: 'file';

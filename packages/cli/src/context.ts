@@ -8,7 +8,6 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import type { MontuBackend } from './backend.js';
 import { UsageError } from './errors.js';
-import { LocalBackend } from './local.js';
 import { RemoteBackend } from './remote.js';
 
 export interface GlobalOptions {
@@ -61,6 +60,8 @@ export function resolveTarget(g: GlobalOptions): Target {
 export async function openBackend(g: GlobalOptions, options: { work?: boolean } = {}): Promise<MontuBackend> {
   const t = resolveTarget(g);
   if (t.mode === 'remote') return new RemoteBackend(t.server, t.token);
+  // Loaded here, not at start: it loads the whole core library (see core.ts).
+  const { LocalBackend } = await import('./local.js');
   return LocalBackend.open({
     dataDir: t.dataDir,
     ...(t.databaseUrl !== undefined ? { databaseUrl: t.databaseUrl } : {}),

@@ -1,6 +1,6 @@
 /** Option value parsers for commander; a bad value is a usage error (exit code 2). */
 import { InvalidArgumentError } from 'commander';
-import { APPROVAL_STATUSES, MEDIA_TYPES } from '@montu/core';
+import { APPROVAL_STATUSES, MEDIA_TYPES } from '@montu/core/basics';
 
 export function intArg(min = 0): (v: string) => number {
   return (v) => {

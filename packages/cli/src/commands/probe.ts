@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { MediaProber, type MediaMetadata } from '@montu/core';
+import type { MediaMetadata } from '@montu/core';
+import { loadCore } from '../core.js';
 import { CliError, EXIT, describeError, oneLine } from '../errors.js';
 import { formatBytes, out, printJsonLine } from '../format.js';
 import { intArg } from '../options.js';
@@ -66,6 +67,7 @@ export function registerProbe(program: Command): void {
     .option('--sha256', "also compute each file's sha256")
     .option('-j, --jobs <n>', 'files probed at once', intArg(1), 4)
     .action(async (files: string[], f: { json?: boolean; sha256?: boolean; jobs: number }) => {
+      const { MediaProber } = await loadCore();
       const prober = new MediaProber();
       let failed = 0;
       let lastError = '';

@@ -1,7 +1,8 @@
 /** serve, config and worker: the long-running processes and their settings. */
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import * as core from '@montu/core';
+import type * as Core from '@montu/core';
+import { loadCore } from '../core.js';
 import { globals, resolveTarget } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import { out, printJson, table } from '../format.js';
@@ -115,6 +116,7 @@ On a fresh data directory the server creates an admin and prints its token once.
     walk('', described);
     out(table(['SETTING', 'VALUE'], rows));
     const t = resolveTarget(globals(cmd));
+    const core = await loadCore();
     out(
       `\nother commands act on: ${t.mode === 'remote' ? `server ${t.server}` : `data directory ${t.dataDir}${t.databaseUrl ? ` (database ${core.maskUrl(t.databaseUrl)})` : ''}`}`,
     );
@@ -147,6 +149,7 @@ number of workers on any machines share the queue; without it they share the dat
           'usage',
         );
       }
+      const core = await loadCore();
       const montu = await core.openMontu({
         dataDir: t.dataDir,
         ...(t.databaseUrl !== undefined ? { databaseUrl: t.databaseUrl } : {}),
@@ -173,12 +176,12 @@ number of workers on any machines share the queue; without it they share the dat
 async function workerStorage(
   cmd: Command,
   dataDir: string,
-): Promise<core.StorageBackend | { type: 'local'; root: string }> {
+): Promise<Core.StorageBackend | { type: 'local'; root: string }> {
   const server = await loadServerModule();
   const config = server.loadConfig({ ...serveFlags(cmd), dataDir }) as Record<string, unknown>;
   const storage = config['storage'] as
-    { type: 'local'; root?: string } | ({ type: 's3' } & core.S3StorageConfig);
-  if (storage.type === 's3') return core.createStorage({ ...storage, type: 's3' });
+    { type: 'local'; root?: string } | ({ type: 's3' } & Core.S3StorageConfig);
+  if (storage.type === 's3') return (await loadCore()).createStorage({ ...storage, type: 's3' });
   return {
     type: 'local',
     root: path.resolve(String(config['dataDir'] ?? dataDir), storage.root ?? 'storage'),

@@ -1,7 +1,8 @@
 /** storage: where a library's files are, and moving them to another backend (local → S3). */
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import * as core from '@montu/core';
+import type * as Core from '@montu/core';
+import { loadCore } from '../core.js';
 import { globals, resolveTarget } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import { formatBytes, out, printJson, table } from '../format.js';
@@ -11,7 +12,7 @@ import { loadServerModule, type ServeFlags } from '../server-api.js';
 async function openLocal(
   cmd: Command,
   storageRoot: string | undefined,
-): Promise<{ montu: core.Montu; dataDir: string }> {
+): Promise<{ montu: Core.Montu; dataDir: string; core: typeof Core }> {
   const t = resolveTarget(globals(cmd));
   if (t.mode !== 'local')
     throw new CliError(
@@ -20,6 +21,7 @@ async function openLocal(
       'usage',
     );
   const dataDir = path.resolve(t.dataDir);
+  const core = await loadCore();
   const montu = await core.openMontu({
     dataDir,
     ...(t.databaseUrl !== undefined ? { databaseUrl: t.databaseUrl } : {}),
@@ -27,7 +29,7 @@ async function openLocal(
     jobs: false,
     webhooks: { deliver: false },
   });
-  return { montu, dataDir };
+  return { montu, dataDir, core };
 }
 
 export function registerStorage(program: Command): void {
@@ -37,7 +39,7 @@ export function registerStorage(program: Command): void {
     .description('files and bytes per storage backend')
     .option('--json', 'print as JSON')
     .action(async (f: { json?: boolean }, cmd: Command) => {
-      const { montu } = await openLocal(cmd, undefined);
+      const { montu, core } = await openLocal(cmd, undefined);
       try {
         const usage = await core.storageUsage(montu.db);
         if (f.json) return printJson(usage);
@@ -96,7 +98,8 @@ migration until it reports no failures, then start every process with the S3 set
         if (f.s3Region) flags.s3Region = f.s3Region;
         if (f.s3Prefix) flags.s3Prefix = f.s3Prefix;
         const config = server.loadConfig(flags) as Record<string, unknown>;
-        const s3 = config['storage'] as { type: 's3' } & core.S3StorageConfig;
+        const s3 = config['storage'] as { type: 's3' } & Core.S3StorageConfig;
+        const core = await loadCore();
         const target = core.createStorage({ ...s3, type: 's3' });
         const { montu } = await openLocal(cmd, f.storageRoot);
         try {
@@ -130,7 +133,7 @@ migration until it reports no failures, then start every process with the S3 set
             );
         } finally {
           await montu.close();
-          await (target as core.StorageBackend).close?.();
+          await (target as Core.StorageBackend).close?.();
         }
       },
     );

@@ -1,7 +1,7 @@
 /** verify: integrity scrubbing — re-read stored files and flag any whose sha256 no longer matches. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { openMontu } from '@montu/core';
+import { loadCore } from '../core.js';
 import { globals, resolveTarget } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../errors.js';
@@ -29,6 +29,7 @@ export function registerVerify(program: Command): void {
           throw new UsageError('--sample must be a positive whole number or "all"');
         sample = n;
       }
+      const { openMontu } = await loadCore();
       const montu = await openMontu({
         dataDir: path.resolve(t.dataDir),
         ...(t.databaseUrl ? { databaseUrl: t.databaseUrl } : {}),
