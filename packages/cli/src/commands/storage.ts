@@ -12,7 +12,7 @@ import { loadServerModule, type ServeFlags } from '../server-api.js';
 async function openLocal(
   cmd: Command,
   storageRoot: string | undefined,
-): Promise<{ montu: Core.Montu; dataDir: string; core: typeof Core }> {
+): Promise<{ montu: Core.Montu; dataDir: string }> {
   const t = resolveTarget(globals(cmd));
   if (t.mode !== 'local')
     throw new CliError(
@@ -29,7 +29,7 @@ async function openLocal(
     jobs: false,
     webhooks: { deliver: false },
   });
-  return { montu, dataDir, core };
+  return { montu, dataDir };
 }
 
 export function registerStorage(program: Command): void {
@@ -39,9 +39,9 @@ export function registerStorage(program: Command): void {
     .description('files and bytes per storage backend')
     .option('--json', 'print as JSON')
     .action(async (f: { json?: boolean }, cmd: Command) => {
-      const { montu, core } = await openLocal(cmd, undefined);
+      const { montu } = await openLocal(cmd, undefined);
       try {
-        const usage = await core.storageUsage(montu.db);
+        const usage = await (await loadCore()).storageUsage(montu.db);
         if (f.json) return printJson(usage);
         out(
           table(

@@ -15,7 +15,7 @@ import type { RenderedImage } from '../../src/media/still.js';
 import { createThumbnail } from '../../src/media/thumbnail.js';
 import { findTool, TOOL_PATHS } from '../../src/media/tools.js';
 import { CORPUS_DIR, HAVE_CORPUS } from './corpus.js';
-import { exec, tmpDir } from './helpers.js';
+import { constantExrArgs, exec, tmpDir } from './helpers.js';
 
 const OIIOTOOL = findTool(TOOL_PATHS.oiiotool);
 /** sRGB code value of scene-linear 0.18 (oiiotool's `--colorconvert linear sRGB` gives the same). */
@@ -197,18 +197,7 @@ describe.skipIf(!OIIOTOOL)('float TIFF and Radiance HDR: linear → sRGB like EX
 describe.skipIf(!OIIOTOOL)('grey-only EXRs render grey, not green', () => {
   it('a single Y channel: R = G = B = 118, as oiiotool shows it', async () => {
     const file = path.join(dir, 'y.exr');
-    await oiio([
-      '--pattern',
-      'constant:color=0.18',
-      '64x48',
-      '1',
-      '--chnames',
-      'Y',
-      '-d',
-      'half',
-      '-o',
-      file,
-    ]);
+    await oiio(constantExrArgs([0.18], ['Y'], file));
     const ref = await oiioReference(file, dir, true);
     const { meta, thumb, web } = await renditions(file);
     expect(meta.channelNames).toEqual(['Y']);
@@ -219,18 +208,7 @@ describe.skipIf(!OIIOTOOL)('grey-only EXRs render grey, not green', () => {
 
   it('Y with alpha renders grey too', async () => {
     const file = path.join(dir, 'ya.exr');
-    await oiio([
-      '--pattern',
-      'constant:color=0.18,1',
-      '64x48',
-      '2',
-      '--chnames',
-      'Y,A',
-      '-d',
-      'half',
-      '-o',
-      file,
-    ]);
+    await oiio(constantExrArgs([0.18, 1], ['Y', 'A'], file));
     const { thumb, web } = await renditions(file);
     expectFlat(await pixels(thumb.data), [GREY, GREY, GREY], 2);
     expectFlat(await pixels(web.data), [GREY, GREY, GREY], 2);

@@ -55,3 +55,23 @@ export async function writeFlatExr(file: string, value: number, w = 64, h = 48, 
   ]);
   await fs.rm(raw);
 }
+
+/**
+ * oiiotool arguments for a 64×48 half-float EXR of one constant value per channel, with the
+ * given channel names (`Y`, `Y,A`, `diffuse.R,…`): layouts the built-in and OCIO paths must
+ * both show as the colour they hold.
+ */
+export function constantExrArgs(values: number[], channels: string[], file: string): string[] {
+  return [
+    '--pattern',
+    `constant:color=${values.join(',')}`,
+    '64x48',
+    String(channels.length),
+    '--chnames',
+    channels.join(','),
+    '-d',
+    'half',
+    '-o',
+    file,
+  ];
+}

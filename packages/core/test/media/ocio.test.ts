@@ -16,7 +16,7 @@ import { MediaProber } from '../../src/media/probe.js';
 import { createWebImage } from '../../src/media/proxy.js';
 import { createThumbnail } from '../../src/media/thumbnail.js';
 import { findTool, PRLIMIT, TOOL_PATHS, type RunToolOptions } from '../../src/media/tools.js';
-import { exec, tmpDir, writeFlatExr } from './helpers.js';
+import { constantExrArgs, exec, tmpDir, writeFlatExr } from './helpers.js';
 
 /** Every external tool run, so the tests can check how oiiotool is called. */
 const calls = vi.hoisted(() => [] as { cmd: string; args: readonly string[]; opts: RunToolOptions }[]);
@@ -317,18 +317,7 @@ describe.skipIf(!OIIOTOOL)('OCIO with other linear layouts', () => {
 
   it('a single-channel (Y) EXR shows grey, not black or tinted', async () => {
     const file = path.join(dir, 'luminance.exr');
-    await oiiotool([
-      '--pattern',
-      `constant:color=${GREY}`,
-      '64x48',
-      '1',
-      '--chnames',
-      'Y',
-      '-d',
-      'half',
-      '-o',
-      file,
-    ]);
+    await oiiotool(constantExrArgs([GREY], ['Y'], file));
     const { ocio } = await ocioAndBuiltIn(file);
     expect(ocio.transform).toBe('ocio');
     expectNear(await means(ocio.data), EXPECT.standard);
@@ -336,18 +325,7 @@ describe.skipIf(!OIIOTOOL)('OCIO with other linear layouts', () => {
 
   it('an EXR holding only layered channels (diffuse.R, …) shows that layer', async () => {
     const file = path.join(dir, 'aov.exr');
-    await oiiotool([
-      '--pattern',
-      `constant:color=${GREY},${GREY},${GREY}`,
-      '64x48',
-      '3',
-      '--chnames',
-      'diffuse.R,diffuse.G,diffuse.B',
-      '-d',
-      'half',
-      '-o',
-      file,
-    ]);
+    await oiiotool(constantExrArgs([GREY, GREY, GREY], ['diffuse.R', 'diffuse.G', 'diffuse.B'], file));
     const { ocio } = await ocioAndBuiltIn(file);
     expectNear(await means(ocio.data), EXPECT.standard);
   });
