@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpProblem } from './problem.js';
+import { takenOverBody } from './body-takeover.js';
 
 /**
  * Requests that carry upload bytes, by method and route (with the /api/v1 prefix): multipart
@@ -101,7 +102,13 @@ export function installEarlyAnswers(app: FastifyInstance): void {
   app.addHook('onSend', async (req, reply, payload) => {
     const raw = req.raw;
     const socket = raw.socket as Socket | null;
-    if (!isUploadRequest(req) || raw.complete || !socket) return payload;
+    if (!isUploadRequest(req) || !socket) return payload;
+    // A body read from the socket (body-takeover.ts) leaves the parser mid-message: the
+    // connection cannot serve another request, so it closes after every answer — at once when
+    // the whole body arrived, lingering otherwise.
+    const body = takenOverBody(raw);
+    if (body) reply.header('connection', 'close');
+    if (body ? body.complete : raw.complete) return payload;
     // A success normally comes after the body was read (its consumer reads the last bytes);
     // a handler that stopped reading says so with `Connection: close` (a tus PATCH that yielded).
     if (reply.statusCode < 400 && reply.getHeader('connection') !== 'close') return payload;
@@ -109,12 +116,13 @@ export function installEarlyAnswers(app: FastifyInstance): void {
     const seen = socket.bytesRead - (startBytes.get(raw) ?? socket.bytesRead);
     const left = Number.isFinite(declared) ? declared - seen : Infinity;
     const discard = () => {
-      raw.unpipe();
-      raw.removeAllListeners('data');
-      raw.on('error', () => undefined);
-      raw.resume();
+      const source = body ?? raw;
+      source.unpipe();
+      source.removeAllListeners('data');
+      source.on('error', () => undefined);
+      source.resume();
     };
-    if (left <= DRAIN_MAX_BYTES) {
+    if (left <= DRAIN_MAX_BYTES && !body) {
       reply.removeHeader('connection');
       reply.raw.once('finish', discard);
       return payload;

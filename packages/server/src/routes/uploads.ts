@@ -29,6 +29,7 @@ import type { AppContext } from '../app.js';
 import { API_PREFIX } from '../app.js';
 import { requireRole, scopeOf } from '../auth.js';
 import { HttpProblem, STATUS_OF, type ProblemCode } from '../problem.js';
+import { takeOverBody } from '../body-takeover.js';
 import { errors, Media } from '../schemas.js';
 import { sequenceRoutes } from './sequences.js';
 
@@ -387,7 +388,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       let written = 0;
       try {
         const result = await sinkToFile(
-          req.raw,
+          takeOverBody(req.raw, { lend: true }) ?? req.raw,
           { handle: file, path: filePath },
           {
             position: offset,
