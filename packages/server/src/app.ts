@@ -25,6 +25,7 @@ import { eventRoutes } from './routes/events.js';
 import { reviewRoutes } from './routes/review.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { FORM_LIMITS } from './multipart.js';
 
 export interface CreateServerOptions {
   montu: Montu;
@@ -96,17 +97,17 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   });
 
   await app.register(cookie);
+  // Note attachments (routes/review.ts); upload forms are read by multipart-form.ts.
   await app.register(multipart, {
-    // Bigger parser buffers: multi-GB renders pass in 1 MiB pieces instead of 64 KiB ones.
     highWaterMark: 1 << 20,
     fileHwm: 1 << 20,
     limits: {
       fileSize: config.limits.maxUploadBytes,
       files: 1,
-      fields: 32,
-      fieldSize: 256 * 1024,
-      parts: 40,
-      headerPairs: 200,
+      fields: FORM_LIMITS.fields,
+      fieldSize: FORM_LIMITS.fieldSize,
+      parts: FORM_LIMITS.parts,
+      headerPairs: FORM_LIMITS.headerPairs,
     },
   });
   // Raw bodies (tus PATCH, sequence frames) are left unread for the handler to stream.

@@ -1,43 +1,53 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Multipart, MultipartFile } from '@fastify/multipart';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { ValidationError } from '@montu/core';
 import { HttpProblem } from './problem.js';
+import { takeOverBody } from './body-takeover.js';
+import { formBoundary, readFormUntilFile, type FormFile, type FormLimits } from './multipart-form.js';
 
 /** Form fields that came before the file part, and the file part itself (its stream not yet read). */
 export interface MultipartUpload {
   fields: Record<string, string>;
-  file: MultipartFile;
+  file: FormFile;
 }
+
+/**
+ * Limits of every multipart form (the upload routes' and @fastify/multipart's for note
+ * attachments, app.ts), apart from the file size, which is the configured upload limit.
+ */
+export const FORM_LIMITS: Omit<FormLimits, 'fileSize'> = {
+  parts: 40,
+  fields: 32,
+  fieldSize: 256 * 1024,
+  headerPairs: 200,
+  headerBytes: 16 * 1024,
+};
 
 /**
  * Reads a multipart request up to its file part. Fields must come before the file (so the
  * upload can be checked and routed before a byte is stored); the file stream is handed on
- * unread, to be streamed straight into storage.
+ * unread, to be streamed straight into storage. A large body is read from the socket
+ * (body-takeover.ts) and its chunks are lent on: the file stream's consumer must copy them
+ * in their 'data' event or pause there (as the core's file writer does, and its S3 writer
+ * by copying first).
  */
 export async function readUntilFile(req: FastifyRequest, reply: FastifyReply): Promise<MultipartUpload> {
-  if (!req.isMultipart())
-    throw new ValidationError('Send the upload as multipart/form-data with a "file" part.');
-  const fields: Record<string, string> = {};
-  for await (const part of req.parts() as AsyncIterableIterator<Multipart>) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'file') {
-        reply.header('connection', 'close');
-        throw new ValidationError(
-          `The file part must be named "file", not ${JSON.stringify(part.fieldname)}.`,
-          { field: 'file' },
-        );
-      }
-      // busboy only truncates a file over the size limit (and flags it): fail the stream instead,
-      // so a cut-off file is never stored as if it were complete.
-      part.file.once('limit', () => part.file.destroy(tooLarge(req)));
-      return { fields, file: part };
-    }
-    fields[part.fieldname] = String(part.value);
+  const boundary = formBoundary(req.headers['content-type']);
+  if (!boundary) throw new ValidationError('Send the upload as multipart/form-data with a "file" part.');
+  const body = takeOverBody(req.raw, { lend: true });
+  try {
+    const { fields, file } = await readFormUntilFile(
+      body ?? req.raw,
+      boundary,
+      { ...FORM_LIMITS, fileSize: req.server.montu.config.limits.maxUploadBytes },
+      { lent: body !== undefined, fileTooLarge: () => tooLarge(req) },
+    );
+    return { fields, file };
+  } catch (e) {
+    // The rest of the body is not wanted: upload-slots.ts drains a small rest or closes.
+    if (!(body ? body.complete : req.raw.complete)) reply.header('connection', 'close');
+    throw e;
   }
-  throw new ValidationError('The form has no "file" part (fields must come first, then the file).', {
-    field: 'file',
-  });
 }
 
 /** `tags` as a JSON array or a comma-separated list. */
@@ -81,26 +91,24 @@ export function parseJsonObject(v: string | undefined, field: string): Record<st
  */
 export async function consumingFile<T>(
   reply: FastifyReply,
-  file: MultipartFile,
+  file: FormFile,
   fn: () => Promise<T>,
 ): Promise<T> {
   try {
-    const out = await fn();
-    if (file.file.truncated) throw tooLarge();
-    return out;
+    return await fn();
   } catch (e) {
-    if (file.file.truncated) e = tooLarge();
-    if (!file.file.readableEnded) {
+    // Over the size limit, whatever layer reported the failed stream.
+    const error = file.stream.limitError ?? e;
+    if (!file.stream.readableEnded) {
       reply.header('connection', 'close');
-      file.file.resume();
+      file.stream.destroy();
     }
-    throw e;
+    throw error;
   }
 }
 
-function tooLarge(req?: FastifyRequest): HttpProblem {
-  const limit = (req?.server as { montu?: { config?: { limits?: { maxUploadBytes?: number } } } } | undefined)
-    ?.montu?.config?.limits?.maxUploadBytes;
+function tooLarge(req: FastifyRequest): HttpProblem {
+  const limit = req.server.montu.config.limits.maxUploadBytes;
   return new HttpProblem(
     413,
     'payload_too_large',

@@ -24,6 +24,7 @@ import {
   type StepProcessing,
 } from '../domain/types.js';
 import { mediaKey, storedName } from '../storage/keys.js';
+import { forStorage } from '../storage/lent-chunks.js';
 import { SNIFF_BYTES, sniffBuffer, sniffFile, type SniffResult } from '../media/sniff.js';
 import { peekStream } from '../util/streams.js';
 import type { Db, ServiceContext } from './context.js';
@@ -217,7 +218,7 @@ export class MediaService {
       } else {
         if (input.filePath !== undefined)
           body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
-        object = await this.ctx.storage.put(key, body, putOptions);
+        object = await this.ctx.storage.put(key, forStorage(this.ctx.storage, body), putOptions);
       }
       stored = true;
       await this.ctx.db.transaction().execute(async (trx) => {

@@ -53,6 +53,11 @@ export interface StorageBackend {
   /** Human-readable location for logs and `montu config`. */
   readonly location: string;
   put(key: string, body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<StoredObject>;
+  /**
+   * `put` reads a stream that lends its chunks (lent-chunks.ts) correctly: it copies each
+   * chunk in its 'data' event or pauses there until done with it. Others get copies.
+   */
+  readonly takesLentChunks?: boolean;
   get(key: string, range?: ByteRange): Promise<Readable>;
   stat(key: string): Promise<ObjectInfo | null>;
   /** Removes the object; a missing object is not an error. */

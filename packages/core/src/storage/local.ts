@@ -28,6 +28,8 @@ import { ABANDONED_AFTER_MS, OWNER, ownerIsDeadLocalProcess } from './owner.js';
  */
 export class LocalStorage implements StorageBackend {
   readonly name = 'local';
+  /** put() writes through sinkToFile, which copies each chunk in its 'data' event or pauses. */
+  readonly takesLentChunks = true;
   readonly root: string;
   private readonly tempDir: string;
   /** Temporary files this process is writing right now (never swept). */

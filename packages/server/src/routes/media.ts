@@ -143,8 +143,8 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         const tags = parseTags(fields['tags']);
         const customProperties = parseJsonObject(fields['customProperties'], 'customProperties');
         return montu.media.uploadMedia({
-          stream: file.file,
-          fileName: file.filename,
+          stream: file.stream,
+          fileName: file.fileName,
           projectId: fields['projectId'] ?? '',
           taskId: fields['taskId'] ?? '',
           author: actorOf(req),
@@ -248,8 +248,8 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
         return montu.media.createMediaVersion({
           sourceMediaId: media.id,
-          stream: file.file,
-          fileName: file.filename,
+          stream: file.stream,
+          fileName: file.fileName,
           author: actorOf(req),
           ...(fields['version'] ? { version: fields['version'] } : {}),
           ...(fields['description'] !== undefined ? { description: fields['description'] } : {}),
