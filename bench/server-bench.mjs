@@ -528,8 +528,9 @@ each client, so ratios compare runs from the same minute. The first copy often f
 page-cache pages at hand and pays for fresh ones (up to 4× slower on this VM); the second
 (\`cp again\`) reuses the pages the first one freed — the stricter baseline, since uploads
 write with O_DIRECT and pay for neither. Multipart is \`POST /api/v1/media\`; tus is
-\`POST /api/v1/uploads\` + one \`PATCH\`, whose body the server reads straight from the socket
-(decision 076). Both hash (sha256), sniff, write and fsync the file before answering. Clients: \`curl\`; \`node\` = \`http.request\` piping \`fs.createReadStream\`;
+\`POST /api/v1/uploads\` + one \`PATCH\`. The server reads both bodies straight from the socket
+(decision 076), the form with its own parser (077). Both hash (sha256), sniff, write and fsync
+the file before answering. Clients: \`curl\`; \`node\` = \`http.request\` piping \`fs.createReadStream\`;
 \`cli\` = \`montu ingest --server … --token …\` of the file (the whole process, Node's start included).
 CPU columns: median CPU seconds (user + system) per upload.
 
@@ -553,7 +554,8 @@ CPU seconds per GiB of each stage (best of 3): ${Object.entries(costs)
     : ''
 }
 Goal: ≥ 0.6 × cp. Client and server share the same 2 cores; see
-docs/decisions/072-upload-throughput.md for the CPU budget per GiB and 076 for the socket reads.
+docs/decisions/072-upload-throughput.md for the CPU budget per GiB, 076 and 077 for the socket
+reads and the form parser.
 
 ## \`GET /api/v1/media/:id\` (autocannon, ${CONNECTIONS} connections, ${GET_SECONDS} s, bearer token)
 
