@@ -83,7 +83,7 @@ export interface RenditionInfo {
    * for linear renders), `ocio` (through oiiotool and the `$OCIO` config; see `ocio`).
    */
   transform?: 'none' | 'srgb' | 'filmic' | 'ocio';
-  /** With `transform: 'ocio'`: the config and the display and view used. */
+  /** With `transform: 'ocio'`: the config (its file name, not its path) and the display and view used. */
   ocio?: { config: string; display: string; view: string };
   /** Seconds into a video a thumbnail was taken at, when asked for one. */
   timestamp?: number;

@@ -28,7 +28,7 @@ export interface RenderedImage {
   mimeType: string;
   /** The display transform applied: none (display-referred source), srgb, filmic, or ocio (oiiotool). */
   transform: 'none' | 'srgb' | 'filmic' | 'ocio';
-  /** With `transform: 'ocio'`: the config ($OCIO) and the display and view rendered with. */
+  /** With `transform: 'ocio'`: the config ($OCIO, its file name) and the display and view rendered with. */
   ocio?: { config: string; display: string; view: string };
 }
 
@@ -372,7 +372,8 @@ async function renderWithOiio(file: string, meta: MediaMetadata, opts: StillOpti
     );
     if (img.width !== width || img.height !== height)
       throw new ProcessingError(`oiiotool rendered ${img.width}×${img.height} instead of ${width}×${height}`);
-    return { ...img, ocio: { config, display, view } };
+    // The config by file name only: a server path is not for every API user to read.
+    return { ...img, ocio: { config: path.basename(config), display, view } };
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
   }
