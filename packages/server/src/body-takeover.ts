@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { Duplex, Readable } from 'node:stream';
+import { LENDS_CHUNKS } from '@montu/core';
 
 /*
  * Large upload bodies read straight from the socket (docs/decisions/076-upload-socket-reads.md).
@@ -72,7 +73,8 @@ export function takenOverBody(req: IncomingMessage): SocketBody | undefined {
  * Chunks are fresh copies unless `lend` is set. Then, while the stream flows, they are views of
  * one reused buffer: the consumer must copy a chunk during its 'data' event, or pause() in that
  * event and copy the chunk before it calls resume() (sinkToFile does; pipe() does not, so a
- * lending body must not be piped). Chunks that wait in the stream's own buffer are copies.
+ * lending body must not be piped; the core's `forStorage` copies for consumers that keep
+ * chunks). Chunks that wait in the stream's own buffer are copies.
  */
 export function takeOverBody(req: IncomingMessage, options: { lend?: boolean } = {}): SocketBody | undefined {
   const existing = takenOver.get(req);
@@ -128,6 +130,8 @@ export class SocketBody extends Readable {
   ) {
     super({ highWaterMark: READ_BYTES });
     this.remaining = length;
+    // So the core copies the chunks for a consumer that keeps them (lent-chunks.ts).
+    if (lend) (this as unknown as Record<symbol, boolean>)[LENDS_CHUNKS] = true;
     const slots = onreadSlots!;
     const s = socket as unknown as Record<symbol, unknown>;
     s[slots.buffer] = this.readBuffer;
