@@ -2,7 +2,6 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
-import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
@@ -25,7 +24,7 @@ import { eventRoutes } from './routes/events.js';
 import { reviewRoutes } from './routes/review.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { webhookRoutes } from './routes/webhooks.js';
-import { FORM_LIMITS } from './multipart.js';
+import { formBoundary } from './multipart-form.js';
 
 export interface CreateServerOptions {
   montu: Montu;
@@ -87,7 +86,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   });
   // A POST without a body (e.g. `/approve` with no comment) validates as an empty object.
   app.addHook('preValidation', async (req) => {
-    if (req.body === undefined && req.routeOptions.schema?.body && !req.isMultipart()) req.body = {};
+    if (req.body === undefined && req.routeOptions.schema?.body && !formBoundary(req.headers['content-type']))
+      req.body = {};
   });
   app.addHook('onResponse', async (req, reply) => {
     metrics.requestDuration.observe(
@@ -97,22 +97,10 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   });
 
   await app.register(cookie);
-  // Note attachments (routes/review.ts); upload forms are read by multipart-form.ts.
-  await app.register(multipart, {
-    highWaterMark: 1 << 20,
-    fileHwm: 1 << 20,
-    limits: {
-      fileSize: config.limits.maxUploadBytes,
-      files: 1,
-      fields: FORM_LIMITS.fields,
-      fieldSize: FORM_LIMITS.fieldSize,
-      parts: FORM_LIMITS.parts,
-      headerPairs: FORM_LIMITS.headerPairs,
-    },
-  });
-  // Raw bodies (tus PATCH, sequence frames) are left unread for the handler to stream.
+  // Raw bodies (tus PATCH, sequence frames) and forms (multipart-form.ts) are left unread for
+  // the handler to stream.
   app.addContentTypeParser(
-    ['application/offset+octet-stream', 'application/octet-stream'],
+    ['application/offset+octet-stream', 'application/octet-stream', 'multipart/form-data'],
     (_req, _payload, done) => done(null, undefined),
   );
 

@@ -11,10 +11,7 @@ export interface MultipartUpload {
   file: FormFile;
 }
 
-/**
- * Limits of every multipart form (the upload routes' and @fastify/multipart's for note
- * attachments, app.ts), apart from the file size, which is the configured upload limit.
- */
+/** Limits of every multipart form, apart from the file size (the configured upload limit). */
 export const FORM_LIMITS: Omit<FormLimits, 'fileSize'> = {
   parts: 40,
   fields: 32,
@@ -31,10 +28,14 @@ export const FORM_LIMITS: Omit<FormLimits, 'fileSize'> = {
  * in their 'data' event or pause there (as the core's file writer does, and its S3 writer
  * by copying first).
  */
-export async function readUntilFile(req: FastifyRequest, reply: FastifyReply): Promise<MultipartUpload> {
+export async function readUntilFile(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  options: { fromSocket?: boolean } = {},
+): Promise<MultipartUpload> {
   const boundary = formBoundary(req.headers['content-type']);
   if (!boundary) throw new ValidationError('Send the upload as multipart/form-data with a "file" part.');
-  const body = takeOverBody(req.raw, { lend: true });
+  const body = options.fromSocket === false ? undefined : takeOverBody(req.raw, { lend: true });
   try {
     const { fields, file } = await readFormUntilFile(
       body ?? req.raw,

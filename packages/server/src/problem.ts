@@ -141,14 +141,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
       });
     }
     const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 ? fe.statusCode : 500;
-    if (
-      status === 413 ||
-      fe.code === 'FST_REQ_FILE_TOO_LARGE' ||
-      fe.code === 'FST_PARTS_LIMIT' ||
-      fe.code === 'FST_FILES_LIMIT'
-    ) {
-      return sendProblem(req, reply, 413, 'payload_too_large', fe.message);
-    }
+    if (status === 413) return sendProblem(req, reply, 413, 'payload_too_large', fe.message);
     if (status === 415) return sendProblem(req, reply, 415, 'unsupported_media_type', fe.message);
     if (status === 404) return sendProblem(req, reply, 404, 'not_found', fe.message);
     if (status === 401) return sendProblem(req, reply, 401, 'unauthorized', fe.message);

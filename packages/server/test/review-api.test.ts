@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv, timecodeToFrame, CSV_COLUMNS } from '@montu/core';
-import { call, DATABASES, makePng, startTestServer, type TestServer } from './helpers.js';
+import { call, DATABASES, makePng, startTestServer, uploadForm, type TestServer } from './helpers.js';
 
 for (const kind of DATABASES) {
   describe(`review API (${kind})`, () => {
@@ -75,6 +76,49 @@ for (const kind of DATABASES) {
           .subarray(0, 5)
           .toString(),
       ).toBe('%PDF-');
+    });
+
+    it('attaches an image to a note, serves it back, and refuses what is not one', async () => {
+      const created = await call(`${t.api}/media/${mediaId}/notes`, t.adminToken, {
+        method: 'POST',
+        json: { content: 'see the reference', frame: 1 },
+      });
+      const noteId = ((await created.json()) as { id: string }).id;
+      const png = fs.readFileSync(await makePng(path.join(t.dir, 'ref.png'), 40, 20));
+      const attach = (data: Uint8Array, name = 'ref.png') =>
+        uploadForm(t.api, t.adminToken, {}, { name, data }, `/notes/${noteId}/attachments`);
+
+      const ok = await attach(png);
+      expect(ok.status, await ok.clone().text()).toBe(201);
+      const att = (await ok.json()) as { fileId: string; fileName: string };
+      expect(att.fileName).toBe('ref.png');
+      const back = await call(`${t.api}/notes/${noteId}/attachments/${att.fileId}`, t.adminToken);
+      expect(back.status).toBe(200);
+      expect(back.headers.get('content-type')).toBe('image/png');
+      expect(Buffer.from(await back.arrayBuffer()).equals(png)).toBe(true);
+
+      const text = await attach(Buffer.from('not a picture'), 'notes.png');
+      expect(text.status).toBe(400);
+      expect(((await text.json()) as { code: string }).code).toBe('validation_error');
+      // Over 25 MB: refused after 25 MB are read (the rest is not), with a problem, not a reset.
+      const huge = await attach(Buffer.concat([png, Buffer.alloc(26 << 20)]));
+      expect(huge.status).toBe(400);
+      expect(((await huge.json()) as { detail: string }).detail).toMatch(/at most 25 MB/);
+      const noFile = await fetch(`${t.api}/notes/${noteId}/attachments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.adminToken}` },
+        body: (() => {
+          const form = new FormData();
+          form.append('comment', 'no file');
+          return form;
+        })(),
+      });
+      expect(noFile.status).toBe(400);
+      expect(((await noFile.json()) as { detail: string }).detail).toMatch(/no "file" part/);
+      const listed = (await (await call(`${t.api}/notes/${noteId}`, t.adminToken)).json()) as {
+        attachments: unknown[];
+      };
+      expect(listed.attachments).toHaveLength(1);
     });
 
     it('status options, workflow and compare', async () => {

@@ -8,6 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { roleIn, type Role as RoleT } from '@montu/core';
 import type { AppContext } from '../app.js';
 import { actorOf, requireRole, scopeOf } from '../auth.js';
+import { consumingFile, readUntilFile } from '../multipart.js';
 import { errors, Media, MediaParams, TaskParams, ProjectParams, type MediaParamsT } from '../schemas.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
@@ -206,19 +207,15 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       },
     },
     async (req, reply) => {
-      const file = await req.file();
-      if (!file)
-        return reply.code(400).send({
-          type: 'about:blank',
-          title: 'validation_error',
-          status: 400,
-          detail: 'Send the image as multipart field file.',
-        });
-      const data = await file.toBuffer();
-      const att = await montu.review.addAnnotationAttachment(
-        req.params.noteId,
-        { actor: actorOf(req), fileName: file.filename, data },
-        scopeOf(req),
+      // Read by the parser, not from the socket: the core reads at most 25 MB of it and
+      // refuses the rest (the connection then closes, upload-slots.ts).
+      const { file } = await readUntilFile(req, reply, { fromSocket: false });
+      const att = await consumingFile(reply, file, () =>
+        montu.review.addAnnotationAttachment(
+          req.params.noteId,
+          { actor: actorOf(req), fileName: file.fileName, data: file.stream },
+          scopeOf(req),
+        ),
       );
       return reply.code(201).send(att);
     },
