@@ -10,8 +10,9 @@
 // Clients: `curl` (what pipeline scripts use; a C client that costs ~0.3 core-s per GiB) and
 // Node's `http.request` piping a file stream; the async-generator `fetch` body our CLI sends
 // is measured too when BENCH_FETCH=1 (it costs the client >1 core-s per GiB by itself).
-// `cli` is `montu ingest --server … --token …` of the file (multipart only; the CLI has no tus
-// path): what a user of the CLI gets, its CPU including Node's start (BENCH_CLI=0 to skip).
+// `cli` is `montu ingest --server … --token …` of the file (a tus row: the CLI sends files of
+// 128 MiB or more by tus): what a user of the CLI gets, its CPU including Node's start
+// (BENCH_CLI=0 to skip).
 //
 // BENCH_BUDGET=1 also measures the CPU cost per GiB of each stage an upload needs (sha256, the
 // copy into slabs, direct and buffered writes, a loopback receive) for
@@ -225,9 +226,7 @@ async function multipartOnce(client, i) {
   const cpu0 = cpuOf(child.pid);
   const t0 = process.hrtime.bigint();
   let r;
-  if (client === 'cli') {
-    r = await cliIngest(task);
-  } else if (client === 'curl') {
+  if (client === 'curl') {
     r = await curl([
       '-H',
       `authorization: ${auth.authorization}`,
@@ -262,6 +261,12 @@ async function tusOnce(client, i) {
   dropCaches();
   const cpu0 = cpuOf(child.pid);
   const t0 = process.hrtime.bigint();
+  if (client === 'cli') {
+    const r = await cliIngest(`bench_tus_${client}_${i}`);
+    const s = seconds(t0);
+    if (r.status !== 201) throw new Error(`cli upload failed: ${r.body}`);
+    return { s, serverCpu: cpuOf(child.pid) - cpu0, clientCpu: r.cpu, id: JSON.parse(r.body).id };
+  }
   const c = await fetch(`${url}/api/v1/uploads`, {
     method: 'POST',
     headers: {
@@ -399,11 +404,12 @@ async function series(label) {
     const only = process.env.BENCH_CLIENTS.split(',');
     clients.splice(0, clients.length, ...clients.filter((c) => only.includes(c)));
   }
-  const hasTus = (c) => c !== 'cli';
+  // The CLI picks tus for a file this large; the others are timed on both paths.
+  const hasMultipart = (c) => c !== 'cli';
   const runs = { cp: [], 'cp again': [] };
   for (const c of clients) {
-    runs[`multipart/${c}`] = [];
-    if (hasTus(c)) runs[`tus/${c}`] = [];
+    if (hasMultipart(c)) runs[`multipart/${c}`] = [];
+    runs[`tus/${c}`] = [];
   }
   for (let i = 0; i < ROUNDS; i++) {
     runs.cp.push(await cpOnce(i));
@@ -412,10 +418,11 @@ async function series(label) {
     // uploads (O_DIRECT) do not pay that, so the faster cp is the stricter baseline.
     runs['cp again'].push(await cpOnce(`${i}b`));
     for (const c of clients) {
-      const mp = await multipartOnce(c, `${label}${i}`);
-      runs[`multipart/${c}`].push(mp);
-      if (i < ROUNDS - 1) await forget(mp.id);
-      if (!hasTus(c)) continue;
+      if (hasMultipart(c)) {
+        const mp = await multipartOnce(c, `${label}${i}`);
+        runs[`multipart/${c}`].push(mp);
+        if (i < ROUNDS - 1) await forget(mp.id);
+      }
       const tus = await tusOnce(c, `${label}${i}`);
       runs[`tus/${c}`].push(tus);
       await forget(tus.id);
@@ -531,7 +538,8 @@ write with O_DIRECT and pay for neither. Multipart is \`POST /api/v1/media\`; tu
 \`POST /api/v1/uploads\` + one \`PATCH\`. The server reads both bodies straight from the socket
 (decision 076), the form with its own parser (077). Both hash (sha256), sniff, write and fsync
 the file before answering. Clients: \`curl\`; \`node\` = \`http.request\` piping \`fs.createReadStream\`;
-\`cli\` = \`montu ingest --server … --token …\` of the file (the whole process, Node's start included).
+\`cli\` = \`montu ingest --server … --token …\` of the file (the whole process, Node's start included;
+by tus, as the CLI sends files of 128 MiB or more).
 CPU columns: median CPU seconds (user + system) per upload.
 
 ${table(warm.rows)}

@@ -26,8 +26,19 @@ export interface UploadOptions {
   head?: Buffer;
   tail?: Buffer;
   query?: Query;
+  /** Send the file from this byte on (a resumed tus PATCH). */
+  offset?: number;
+  /** More request headers (tus). */
+  headers?: Record<string, string>;
   /** Called with the number of file bytes as each piece is handed to the socket. */
   onProgress?: (bytes: number) => void;
+}
+
+/** A successful upload's answer: status, headers (lower-case names) and parsed JSON body. */
+export interface UploadAnswer<T> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
 }
 
 /**
@@ -134,6 +145,15 @@ export class HttpClient {
    * the rest of the file is not sent, and the reset socket that follows is not an error.
    */
   async upload<T>(method: string, pathname: string, options: UploadOptions): Promise<T> {
+    return (await this.uploadWithHeaders<T>(method, pathname, options)).body;
+  }
+
+  /** `upload`, with the answer's status and headers. */
+  async uploadWithHeaders<T>(
+    method: string,
+    pathname: string,
+    options: UploadOptions,
+  ): Promise<UploadAnswer<T>> {
     const head = options.head ?? Buffer.alloc(0);
     const tail = options.tail ?? Buffer.alloc(0);
     let file: fs.promises.FileHandle;
@@ -144,19 +164,25 @@ export class HttpClient {
     } catch (e) {
       throw new CliError(`cannot read ${options.filePath}: ${(e as Error).message}`);
     }
+    const offset = options.offset ?? 0;
     const url = new URL(this.url(pathname, options.query));
     const headers: Record<string, string> = {
       accept: 'application/json, application/problem+json',
+      ...options.headers,
       'content-type': options.contentType,
-      'content-length': String(head.length + size + tail.length),
+      'content-length': String(head.length + size - offset + tail.length),
     };
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
     const send = url.protocol === 'https:' ? https.request : http.request;
 
     try {
-      const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const { status, text, answerHeaders } = await new Promise<{
+        status: number;
+        text: string;
+        answerHeaders: http.IncomingHttpHeaders;
+      }>((resolve, reject) => {
         let answered = false;
-        const sender = new FileSender(file, size, options.onProgress);
+        const sender = new FileSender(file, offset, size, options.onProgress);
         const req = send(url, { method, headers }, (res) => {
           answered = true;
           // Stop sending: the server has decided (on success it has read everything anyway).
@@ -167,7 +193,11 @@ export class HttpClient {
             // Answered before the whole body was sent: the connection cannot carry another
             // request, and a server that keeps it open must not keep this process alive.
             if (!req.writableEnded) req.destroy();
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+            resolve({
+              status: res.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString('utf8'),
+              answerHeaders: res.headers,
+            });
           });
           res.on('error', (e) => reject(this.unreachable(errorCode(e))));
         });
@@ -189,9 +219,9 @@ export class HttpClient {
         );
       });
       if (status < 200 || status > 299) throw problemError(status, text, method, pathname);
-      if (status === 204 || !text) return undefined as T;
+      if (status === 204 || !text) return { status, headers: answerHeaders, body: undefined as T };
       try {
-        return JSON.parse(text) as T;
+        return { status, headers: answerHeaders, body: JSON.parse(text) as T };
       } catch {
         throw new CliError(`${method} ${pathname}: the server answered with something that is not JSON`);
       }
@@ -224,12 +254,14 @@ class FileSender {
 
   constructor(
     private readonly file: fs.promises.FileHandle,
+    private readonly start: number,
     private readonly size: number,
     private readonly onProgress?: (bytes: number) => void,
   ) {
-    const n = Math.max(1, Math.min(UPLOAD_BUFFERS, Math.ceil(size / UPLOAD_READ_BYTES)));
+    const length = size - start;
+    const n = Math.max(1, Math.min(UPLOAD_BUFFERS, Math.ceil(length / UPLOAD_READ_BYTES)));
     for (let i = 0; i < n; i++)
-      this.free.push(Buffer.allocUnsafeSlow(Math.min(UPLOAD_READ_BYTES, size || 1)));
+      this.free.push(Buffer.allocUnsafeSlow(Math.min(UPLOAD_READ_BYTES, length || 1)));
   }
 
   /** No more writes (the server answered, or the request failed); run() then resolves false. */
@@ -240,7 +272,7 @@ class FileSender {
 
   /** Sends the file; true when all of it was handed to the request. */
   async run(req: http.ClientRequest): Promise<boolean> {
-    let pos = 0;
+    let pos = this.start;
     while (pos < this.size) {
       const buf = await this.take();
       if (!buf) return false;

@@ -1,4 +1,5 @@
 /** The backend that talks to a Montu server through its REST API (docs/api.md). */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { SearchMediaOptions } from '@montu/core';
 import type {
@@ -31,6 +32,7 @@ import type {
 import { UsageError } from './errors.js';
 import { HttpClient, listOf, unwrap } from './http.js';
 import { multipartEnvelope } from './multipart.js';
+import { tusUpload, TUS_MIN_BYTES } from './tus-upload.js';
 
 const enc = encodeURIComponent;
 
@@ -45,6 +47,11 @@ export class RemoteBackend implements MontuBackend {
   }
 
   async uploadFile(input: UploadFileInput): Promise<Media> {
+    const size = await fs.promises.stat(input.filePath).then(
+      (st) => st.size,
+      () => 0,
+    );
+    if (size >= TUS_MIN_BYTES) return this.getMedia(await tusUpload(this.http, input, size));
     const { contentType, head, tail } = multipartEnvelope(
       {
         projectId: input.projectId,

@@ -1,6 +1,7 @@
 /** The same commands against `montu serve` through the REST API (--server/--token). */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, ffmpeg, makeSequence, montu, spawnMontu, tempDir } from './helpers/cli.js';
@@ -167,6 +168,83 @@ describe('montu (remote mode)', () => {
     const m = await json<MediaJson & { sha256: string; fileSize?: number }>('get', r.items[0]!.mediaId);
     expect(m.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     fs.rmSync(file);
+  });
+
+  it('a file of 128 MiB or more goes up by tus, and resumes where a cut connection stopped', async () => {
+    const file = path.join(work, 'plate.png');
+    const bytes = Buffer.concat([
+      fs.readFileSync(path.join(work, 'still.png')),
+      randomBytes((130 << 20) + 3),
+    ]);
+    fs.writeFileSync(file, bytes);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const tusUploads = async () => {
+      const metrics = await (
+        await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+      ).text();
+      return Number(/montu_uploads_total\{kind="tus",result="ok"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    };
+    const before = await tusUploads();
+    const plain = await json<{ ok: number; items: Array<{ mediaId: string }> }>(
+      'ingest',
+      '-p',
+      'SWA',
+      '-t',
+      'sh030_plate',
+      'plate.png',
+    );
+    expect(plain.ok).toBe(1);
+    expect((await json<{ sha256: string }>('get', plain.items[0]!.mediaId)).sha256).toBe(sha);
+    expect(await tusUploads()).toBe(before + 1);
+
+    // Through a proxy that cuts the first connection carrying more than 40 MiB to the server.
+    let cut = false;
+    const heads: string[] = [];
+    const target = new URL(url);
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port), target.hostname);
+      let carried = 0;
+      client.on('data', (d: Buffer) => {
+        // Request heads (connections are reused, so not only at a connection's start).
+        const start = d.subarray(0, 1024).toString('latin1');
+        if (/^(GET|HEAD|POST|PATCH|PUT|DELETE) \/api\//.test(start)) heads.push(start);
+        carried += d.length;
+        if (!cut && carried > 40 << 20) {
+          cut = true;
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
+        upstream.write(d);
+      });
+      upstream.on('data', (d: Buffer) => client.write(d));
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const via = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+      const r = await montu(['ingest', '-p', 'SWA', '-t', 'sh031_plate', 'plate.png', '--json'], {
+        cwd: work,
+        env: { MONTU_SERVER: via, MONTU_TOKEN: token },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(cut).toBe(true);
+      // It asked how far the server got, and sent the rest from there (not from the start).
+      expect(heads.some((h) => h.startsWith('HEAD /api/v1/uploads/'))).toBe(true);
+      const offsets = heads
+        .filter((h) => h.startsWith('PATCH /api/v1/uploads/'))
+        .map((h) => Number(/upload-offset: (\d+)/i.exec(h)?.[1]));
+      expect(offsets[0]).toBe(0);
+      expect(offsets.at(-1)).toBeGreaterThan(0);
+      const resumed = JSON.parse(r.stdout) as { ok: number; items: Array<{ mediaId: string }> };
+      expect((await json<{ sha256: string }>('get', resumed.items[0]!.mediaId)).sha256).toBe(sha);
+    } finally {
+      proxy.close();
+      fs.rmSync(file);
+    }
   });
 
   it('a large upload the server refuses early reports the refusal, not a reset socket', async () => {
