@@ -32,6 +32,7 @@ export {
 } from './processing/processing.js';
 export { MediaPipeline, originalIsWebImage, type ProcessingOptions } from './processing/pipeline.js';
 export * from './storage/index.js';
+export { prematureClose } from './util/streams.js';
 export * from './media/index.js';
 export * from './review/index.js';
 export { runWorker, type WorkerOptions, type RunningWorker } from './worker.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { Duplex, Readable } from 'node:stream';
-import { LENDS_CHUNKS } from '@montu/core';
+import { LENDS_CHUNKS, prematureClose, pushLent } from '@montu/core';
 
 /*
  * Large upload bodies read straight from the socket (docs/decisions/076-upload-socket-reads.md).
@@ -156,11 +156,7 @@ export class SocketBody extends Readable {
     // it and destroys the socket, the body fails and the connection goes (no answer can follow).
     const cut = () => {
       if (this.remaining === 0) return;
-      this.destroy(
-        Object.assign(new Error('The connection closed before the whole body arrived.'), {
-          code: 'ERR_STREAM_PREMATURE_CLOSE',
-        }),
-      );
+      this.destroy(prematureClose('The connection closed before the whole body arrived.'));
       socket.destroy();
     };
     socket.on('end', cut);
@@ -229,20 +225,15 @@ export class SocketBody extends Readable {
     const n = Math.min(nread, this.remaining);
     this.remaining -= n;
     const view = buf.subarray(0, n);
-    // A flowing stream with nothing queued hands the view to 'data' listeners at once; any
-    // other chunk waits in the stream's buffer, so it must not be the reused one.
-    const direct =
-      this.lend &&
-      this.readableFlowing === true &&
-      this.readableLength === 0 &&
-      this.listenerCount('data') > 0;
-    this.push(direct ? view : Buffer.from(view));
+    // Lent, a view goes straight to the consumer when it can (and `held` says it kept it).
+    let held = false;
+    if (this.lend) held = pushLent(this, view).held;
+    else this.push(Buffer.from(view));
     if (this.remaining === 0) {
       this.push(null);
       return false;
     }
-    // A consumer that paused during 'data' may still hold the view.
-    if (direct && this.readableFlowing !== true) this.lent = true;
+    if (held) this.lent = true;
     return this.readableFlowing === true && this.readableLength === 0;
   }
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { LENDS_CHUNKS, ValidationError } from '@montu/core';
+import { LENDS_CHUNKS, prematureClose, pushLent, ValidationError } from '@montu/core';
 import { HttpProblem } from './problem.js';
 
 /*
@@ -141,12 +141,7 @@ class FormParser {
 
   private readonly onClose = (): void => {
     if (this.state !== 'trailer' && !this.source.readableEnded)
-      this.onError(
-        this.source.errored ??
-          Object.assign(new Error('The upload stream closed before it ended.'), {
-            code: 'ERR_STREAM_PREMATURE_CLOSE',
-          }),
-      );
+      this.onError(this.source.errored ?? prematureClose('The upload stream closed before it ended.'));
   };
 
   private stopListening(): void {
@@ -342,11 +337,9 @@ export class FilePartStream extends Readable {
 
   /** Hands on `data`: the view itself straight to a flowing consumer, else a copy if lent. */
   deliver(data: Buffer, lent: boolean): void {
-    const direct =
-      this.readableFlowing === true && this.readableLength === 0 && this.listenerCount('data') > 0;
-    const ok = this.push(lent && !direct ? Buffer.from(data) : data);
-    if (lent && direct && this.readableFlowing !== true) this.holding = true;
-    if (!ok || this.readableFlowing !== true) this.source.pause();
+    const { accepted, held } = lent ? pushLent(this, data) : { accepted: this.push(data), held: false };
+    if (held) this.holding = true;
+    if (!accepted || this.readableFlowing !== true) this.source.pause();
   }
 
   override _read(): void {

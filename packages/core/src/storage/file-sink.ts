@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ParallelSha256 } from './parallel-hash.js';
+import { prematureClose } from '../util/streams.js';
+
+const UPLOAD_CLOSED = 'The upload stream closed before it ended.';
 
 /*
  * The write path of uploads, measured (docs/decisions/072-upload-throughput.md): the socket
@@ -272,7 +275,7 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
     };
     const onEnd = () => stop({ ended: true });
     const onError = (e: unknown) => stop({ ended: false, error: e });
-    const onClose = () => stop({ ended: false, error: prematureClose() });
+    const onClose = () => stop({ ended: false, error: prematureClose(UPLOAD_CLOSED) });
     const onAbort = () => stop({ ended: false });
 
     /** No more bytes are taken: what arrived is written, then the sink settles. */
@@ -314,7 +317,8 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
 
     if (options.signal?.aborted) return stop({ ended: false });
     if (source.readableEnded) return stop({ ended: true });
-    if (source.destroyed) return stop({ ended: false, error: source.errored ?? prematureClose() });
+    if (source.destroyed)
+      return stop({ ended: false, error: source.errored ?? prematureClose(UPLOAD_CLOSED) });
     options.signal?.addEventListener('abort', onAbort, { once: true });
     source.on('data', onData);
     source.on('end', onEnd);
@@ -330,10 +334,4 @@ async function writeAll(handle: FileHandle, view: Uint8Array, at: number): Promi
     const { bytesWritten } = await handle.write(view, off, view.length - off, at + off);
     off += bytesWritten;
   }
-}
-
-function prematureClose(): Error {
-  return Object.assign(new Error('The upload stream closed before it ended.'), {
-    code: 'ERR_STREAM_PREMATURE_CLOSE',
-  });
 }

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { StorageBackend } from './backend.js';
+import { prematureClose } from '../util/streams.js';
 
 /*
  * Streams that lend their chunks (docs/decisions/077-upload-form-parser.md): an upload read
@@ -19,6 +20,19 @@ export function lendsChunks(stream: unknown): boolean {
     stream !== null &&
     (stream as Record<symbol, unknown>)[LENDS_CHUNKS] === true
   );
+}
+
+/**
+ * Pushes `view` (of a buffer its owner will reuse) into `stream` by the lending rule: the view
+ * itself when it goes straight to a flowing consumer's 'data' event, else a copy that may wait
+ * in the stream's buffer. `held`: the consumer paused in that event and may keep the view until
+ * it resumes the stream — the buffer must not be overwritten before.
+ */
+export function pushLent(stream: Readable, view: Buffer): { accepted: boolean; held: boolean } {
+  const direct =
+    stream.readableFlowing === true && stream.readableLength === 0 && stream.listenerCount('data') > 0;
+  const accepted = stream.push(direct ? view : Buffer.from(view));
+  return { accepted, held: direct && stream.readableFlowing !== true };
 }
 
 /** `body` as `storage.put` may take it: copies of lent chunks unless the backend takes them. */
@@ -47,12 +61,7 @@ export function ownChunks(source: Readable): Readable {
   source.once('end', () => out.push(null));
   source.once('error', (e) => out.destroy(e));
   source.once('close', () => {
-    if (!source.readableEnded && !out.destroyed)
-      out.destroy(
-        Object.assign(new Error('The stream closed before it ended.'), {
-          code: 'ERR_STREAM_PREMATURE_CLOSE',
-        }),
-      );
+    if (!source.readableEnded && !out.destroyed) out.destroy(prematureClose());
   });
   return out;
 }

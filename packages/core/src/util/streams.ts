@@ -106,8 +106,7 @@ async function peekIterable(
   return { head: head.subarray(0, bytes), stream };
 }
 
-function prematureClose(): Error {
-  return Object.assign(new Error('The stream closed before it ended.'), {
-    code: 'ERR_STREAM_PREMATURE_CLOSE',
-  });
+/** The error of a stream that closed before its end (Node's code for it). */
+export function prematureClose(message = 'The stream closed before it ended.'): Error {
+  return Object.assign(new Error(message), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
