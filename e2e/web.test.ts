@@ -585,7 +585,19 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     expect(csv.split(/\r?\n/)[0]).toMatch(/,/);
     expect(csv).toContain(TASK_VIDEO);
     await shot(page, 'playlist');
+    const playlistUrl = page.url();
     await page.close();
+
+    // An artist who did not make it may add to it, not reorder or remove (decision 078).
+    const artist = await newPage();
+    await signIn(artist, 'ana');
+    await artist.goto(playlistUrl);
+    const seen = artist.getByRole('region', { name: 'Dailies e2e' });
+    await seen.getByRole('link', { name: new RegExp(`${TASK_VIDEO} v002`) }).waitFor();
+    expect(await seen.getByRole('button', { name: /^(Remove|Move) / }).count()).toBe(0);
+    await seen.getByLabel('Find versions to add').waitFor();
+    await shot(artist, 'playlist-artist');
+    await artist.close();
   });
 
   it('isolates channels and shows a still at 1:1', async () => {

@@ -84,6 +84,11 @@ function steps(mode: string, ctx: () => { run: Run; work: string; owner: string 
       expect(reordered.items.map((i) => i.mediaId)).toEqual([ids[2], ids[0], ids[1]]);
       const removed = await json<PlaylistJson>('playlist', 'remove', playlistId, ids[1]!);
       expect(removed.items.map((i) => i.mediaId)).toEqual([ids[2], ids[0]]);
+      const listed = await json<Array<{ id: string; itemCount: number }>>('playlist', 'list', '-p', 'SWA');
+      expect(listed.map((x) => [x.id, x.itemCount])).toEqual([[playlistId, 2]]);
+      const table = await ctx().run('playlist', 'list', '-p', 'SWA');
+      expect(table.stdout).toMatch(/ITEMS/);
+      expect(table.stdout).toMatch(new RegExp(`${playlistId}\\s+Dailies\\s+2024-05-02\\s+2\\s`));
       const shown = await ctx().run('playlist', 'show', playlistId);
       expect(shown.code).toBe(0);
       expect(shown.stdout).toContain('Dailies');

@@ -6330,6 +6330,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        /** Delete (its owner, supervisors and admins) */
         delete: {
             parameters: {
                 query?: never;
@@ -6350,6 +6351,29 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            instance: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6398,6 +6422,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
+        /** Rename, re-date or describe (its owner, supervisors and admins) */
         patch: {
             parameters: {
                 query?: never;
@@ -6453,6 +6478,29 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            instance: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6549,7 +6597,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Reorder: list every item once, in the new order */
+        /** Reorder: list every item once, in the new order (its owner, supervisors and admins) */
         put: {
             parameters: {
                 query?: never;
@@ -6625,6 +6673,29 @@ export interface paths {
                     };
                 };
                 /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            instance: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6649,7 +6720,7 @@ export interface paths {
                 };
             };
         };
-        /** Add media (at position, default the end) */
+        /** Add media (at position, default the end; any member) */
         post: {
             parameters: {
                 query?: never;
@@ -6766,6 +6837,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /** Remove an item (its owner, supervisors and admins) */
         delete: {
             parameters: {
                 query?: never;
@@ -6791,6 +6863,29 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            instance: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };

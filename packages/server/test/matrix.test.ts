@@ -40,8 +40,10 @@ interface Fixture {
   attachmentId: string;
   /** A note on the item by someone else (with `needs: note`). */
   othersNoteId: string;
-  /** A playlist of the project holding the item (with `needs: playlist`). */
+  /** A playlist of the project holding the item, made by someone else (with `needs: playlist`). */
   playlistId: string;
+  /** The same, made by the caller (with `needs: playlist`). */
+  ownPlaylistId: string;
   /** A webhook (with `needs: webhook`). */
   webhookId: string;
 }
@@ -586,7 +588,8 @@ const CASES: Case[] = [
     own: [200, 200, 200],
     other: 404,
   },
-  // Playlists: any member of the project.
+  // Playlists: any member of the project sees, creates, adds to and notes on them; their owner,
+  // supervisors and admins rename, reorder, remove items from and delete them.
   {
     name: 'GET /projects/:id/playlists',
     run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/playlists`, k),
@@ -612,16 +615,30 @@ const CASES: Case[] = [
     other: 404,
   },
   {
-    name: 'PATCH /playlists/:id',
+    name: "PATCH /playlists/:id (someone else's playlist)",
     needs: ['playlist'],
     run: (t, k, f) => call(`${t.api}/playlists/${f.playlistId}`, k, json('PATCH', { name: 'Renamed' })),
+    own: [403, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'PATCH /playlists/:id (own playlist)',
+    needs: ['playlist'],
+    run: (t, k, f) => call(`${t.api}/playlists/${f.ownPlaylistId}`, k, json('PATCH', { name: 'Renamed' })),
     own: [200, 200, 200],
     other: 404,
   },
   {
-    name: 'DELETE /playlists/:id',
+    name: "DELETE /playlists/:id (someone else's playlist)",
     needs: ['playlist'],
     run: (t, k, f) => call(`${t.api}/playlists/${f.playlistId}`, k, json('DELETE')),
+    own: [403, 204, 204],
+    other: 404,
+  },
+  {
+    name: 'DELETE /playlists/:id (own playlist)',
+    needs: ['playlist'],
+    run: (t, k, f) => call(`${t.api}/playlists/${f.ownPlaylistId}`, k, json('DELETE')),
     own: [204, 204, 204],
     other: 404,
   },
@@ -634,17 +651,32 @@ const CASES: Case[] = [
     other: 404,
   },
   {
-    name: 'PUT /playlists/:id/items',
+    name: "PUT /playlists/:id/items (someone else's playlist)",
     needs: ['playlist'],
     run: (t, k, f) =>
       call(`${t.api}/playlists/${f.playlistId}/items`, k, json('PUT', { mediaIds: [f.mediaId] })),
+    own: [403, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'PUT /playlists/:id/items (own playlist)',
+    needs: ['playlist'],
+    run: (t, k, f) =>
+      call(`${t.api}/playlists/${f.ownPlaylistId}/items`, k, json('PUT', { mediaIds: [f.mediaId] })),
     own: [200, 200, 200],
     other: 404,
   },
   {
-    name: 'DELETE /playlists/:id/items/:mediaId',
+    name: "DELETE /playlists/:id/items/:mediaId (someone else's playlist)",
     needs: ['playlist'],
     run: (t, k, f) => call(`${t.api}/playlists/${f.playlistId}/items/${f.mediaId}`, k, json('DELETE')),
+    own: [403, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'DELETE /playlists/:id/items/:mediaId (own playlist)',
+    needs: ['playlist'],
+    run: (t, k, f) => call(`${t.api}/playlists/${f.ownPlaylistId}/items/${f.mediaId}`, k, json('DELETE')),
     own: [200, 200, 200],
     other: 404,
   },
@@ -753,16 +785,19 @@ describe.each(DATABASES)('authorisation matrix and OpenAPI on %s', (kind) => {
         })
       ).fileId;
     }
-    const playlistId = c.needs?.includes('playlist')
-      ? (
-          await t.montu.playlists.createPlaylist({
-            projectId: project,
-            name: 'Dailies',
-            owner: 'seed',
-            mediaIds: [mediaId],
-          })
-        ).id
-      : 'none';
+    const playlistBy = async (owner: string) =>
+      c.needs?.includes('playlist')
+        ? (
+            await t.montu.playlists.createPlaylist({
+              projectId: project,
+              name: 'Dailies',
+              owner,
+              mediaIds: [mediaId],
+            })
+          ).id
+        : 'none';
+    const playlistId = await playlistBy('seed');
+    const ownPlaylistId = await playlistBy(who);
     const webhookId = c.needs?.includes('webhook')
       ? (await t.montu.webhooks.createWebhook({ url: 'http://127.0.0.1:9/hook', createdBy: 'seed' })).id
       : 'none';
@@ -771,6 +806,7 @@ describe.each(DATABASES)('authorisation matrix and OpenAPI on %s', (kind) => {
       othersNoteId,
       attachmentId,
       playlistId,
+      ownPlaylistId,
       webhookId,
       mediaId,
       projectId: project,

@@ -24,8 +24,15 @@ function reviewDateArg(v: string): string {
 export function playlistRows(items: Playlist[]): string {
   if (items.length === 0) return '(no playlists)';
   return table(
-    ['ID', 'NAME', 'DATE', 'OWNER', 'UPDATED'],
-    items.map((p) => [p.id, p.name, p.date ?? '-', p.owner, p.updatedAt.slice(0, 16).replace('T', ' ')]),
+    ['ID', 'NAME', 'DATE', 'ITEMS', 'OWNER', 'UPDATED'],
+    items.map((p) => [
+      p.id,
+      p.name,
+      p.date ?? '-',
+      String(p.itemCount),
+      p.owner,
+      p.updatedAt.slice(0, 16).replace('T', ' '),
+    ]),
   );
 }
 

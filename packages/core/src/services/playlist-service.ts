@@ -1,4 +1,5 @@
-import { NotFound, ValidationError } from '../errors.js';
+import { Forbidden, NotFound, ValidationError } from '../errors.js';
+import type { Role } from '../domain/workflow.js';
 import { newId, nowIso } from '../ids.js';
 import type { Media } from '../domain/types.js';
 import type { ServiceContext } from './context.js';
@@ -27,6 +28,11 @@ export interface Playlist {
   updatedAt: string;
 }
 
+/** A playlist as listed: without its items, with how many it holds. */
+export interface PlaylistSummary extends Playlist {
+  itemCount: number;
+}
+
 export interface PlaylistItem {
   position: number;
   mediaId: string;
@@ -37,6 +43,16 @@ export interface PlaylistItem {
 
 export interface PlaylistWithItems extends Playlist {
   items: PlaylistItem[];
+}
+
+/**
+ * Who changes a playlist: `role` is the actor's role in the playlist's project. The playlist's
+ * owner, supervisors and admins may rename, reorder, remove items from or delete it; any member
+ * may add items and notes. Omitted for trusted library calls.
+ */
+export interface PlaylistActor {
+  actor: string;
+  role?: Role;
 }
 
 export interface CreatePlaylistInput {
@@ -102,17 +118,28 @@ export class PlaylistService {
     return this.getPlaylist(id);
   }
 
-  async listPlaylists(projectId: string, options: { limit?: number } & Scope = {}): Promise<Playlist[]> {
+  async listPlaylists(
+    projectId: string,
+    options: { limit?: number } & Scope = {},
+  ): Promise<PlaylistSummary[]> {
     if (options.projectIds && !options.projectIds.includes(projectId)) return [];
     const rows = await this.ctx.db
       .selectFrom('playlist')
-      .selectAll()
+      .selectAll('playlist')
+      .select((eb) =>
+        eb
+          .selectFrom('playlist_item')
+          .select(eb.fn.countAll().as('n'))
+          .whereRef('playlist_item.playlist_id', '=', 'playlist.id')
+          .as('item_count'),
+      )
       .where('project_id', '=', projectId)
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(Math.min(Math.max(options.limit ?? 100, 1), 1000))
       .execute();
-    return rows.map(playlistFromRow);
+    // PostgreSQL answers count(*) as a bigint string, SQLite as a number.
+    return rows.map((r) => ({ ...playlistFromRow(r), itemCount: Number(r.item_count ?? 0) }));
   }
 
   async getPlaylist(id: string, scope: Scope = {}): Promise<PlaylistWithItems> {
@@ -139,11 +166,12 @@ export class PlaylistService {
 
   async updatePlaylist(
     id: string,
-    patch: { name?: string; date?: string | null; description?: string; actor: string },
+    patch: { name?: string; date?: string | null; description?: string } & PlaylistActor,
     scope: Scope = {},
   ): Promise<PlaylistWithItems> {
     const p = await this.row(id, scope);
     const actor = actorOf(patch.actor, 'actor');
+    mayCurate(p, actor, patch.role, 'edit');
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('playlist')
@@ -166,9 +194,10 @@ export class PlaylistService {
     return this.getPlaylist(id);
   }
 
-  async deletePlaylist(id: string, options: { actor: string } & Scope): Promise<void> {
+  async deletePlaylist(id: string, options: PlaylistActor & Scope): Promise<void> {
     const p = await this.row(id, options);
     const actor = actorOf(options.actor, 'actor');
+    mayCurate(p, actor, options.role, 'delete');
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('playlist').where('id', '=', id).execute();
       await recordHistory(trx, {
@@ -253,13 +282,10 @@ export class PlaylistService {
     return this.getPlaylist(id);
   }
 
-  async removeItem(
-    id: string,
-    mediaId: string,
-    options: { actor: string } & Scope,
-  ): Promise<PlaylistWithItems> {
+  async removeItem(id: string, mediaId: string, options: PlaylistActor & Scope): Promise<PlaylistWithItems> {
     const p = await this.row(id, options);
     const actor = actorOf(options.actor, 'actor');
+    mayCurate(p, actor, options.role, 'remove items from');
     await this.ctx.db.transaction().execute(async (trx) => {
       const res = await trx
         .deleteFrom('playlist_item')
@@ -299,10 +325,11 @@ export class PlaylistService {
   async reorderItems(
     id: string,
     mediaIds: string[],
-    options: { actor: string } & Scope,
+    options: PlaylistActor & Scope,
   ): Promise<PlaylistWithItems> {
     const p = await this.row(id, options);
     const actor = actorOf(options.actor, 'actor');
+    mayCurate(p, actor, options.role, 'reorder');
     await this.ctx.db.transaction().execute(async (trx) => {
       const current = (
         await trx.selectFrom('playlist_item').select('media_id').where('playlist_id', '=', id).execute()
@@ -386,6 +413,15 @@ export class PlaylistService {
 }
 
 type Trx = import('./context.js').Db;
+
+/** A playlist is curated by its owner, supervisors and admins (see PlaylistActor). */
+function mayCurate(p: Playlist, actor: string, role: Role | undefined, what: string): void {
+  if (role === undefined || role === 'supervisor' || role === 'admin' || actor === p.owner) return;
+  throw new Forbidden(
+    `Only ${p.owner}, who made playlist ${JSON.stringify(p.name)}, or a supervisor may ${what} it.`,
+    { playlistId: p.id },
+  );
+}
 
 async function writeOrder(trx: Trx, id: string, order: string[]): Promise<void> {
   for (let i = 0; i < order.length; i++) {

@@ -195,7 +195,44 @@ for (const kind of DATABASES) {
       const n = await playlists.addNote(p.id, movie, { content: 'in session', author: 'sue', frame: 1001 });
       expect(n.playlistId).toBe(p.id);
       expect((await review.listAnnotations(movie)).map((x) => x.id)).toContain(n.id);
-      expect((await playlists.listPlaylists('SWA')).map((x) => x.name)).toContain('Dailies');
+      const listed = (await playlists.listPlaylists('SWA')).find((x) => x.id === p.id);
+      expect([listed?.name, listed?.itemCount]).toEqual(['Dailies', 3]);
+    });
+
+    it('lets its owner, supervisors and admins curate a playlist; other artists only add to it', async () => {
+      const { playlists, history } = fx.lib.montu;
+      const p = await playlists.createPlaylist({
+        projectId: 'SWA',
+        name: 'Lighting',
+        owner: 'sue',
+        mediaIds: [movie],
+      });
+      const artist = { actor: 'bob', role: 'artist' } as const;
+      const refused = {
+        code: 'forbidden',
+        message: expect.stringContaining('Only sue, who made playlist "Lighting"'),
+      };
+      await expect(playlists.updatePlaylist(p.id, { name: 'Mine', ...artist })).rejects.toMatchObject(
+        refused,
+      );
+      await expect(playlists.reorderItems(p.id, [movie], artist)).rejects.toMatchObject(refused);
+      await expect(playlists.removeItem(p.id, movie, artist)).rejects.toMatchObject(refused);
+      await expect(playlists.deletePlaylist(p.id, artist)).rejects.toMatchObject(refused);
+      // Nothing changed, and nothing was recorded, for the refused calls.
+      const after = await playlists.getPlaylist(p.id);
+      expect([after.name, after.items.map((i) => i.mediaId)]).toEqual(['Lighting', [movie]]);
+      const actions = (await history.forSubject('playlist', p.id)).map((h) => h.actor);
+      expect(actions).not.toContain('bob');
+      // Any member adds; the owner (even as an artist) and a supervisor curate.
+      expect((await playlists.addItems(p.id, [still], artist)).items.map((i) => i.mediaId)).toEqual([
+        movie,
+        still,
+      ]);
+      await playlists.updatePlaylist(p.id, { name: 'Lighting v2', actor: 'sue', role: 'artist' });
+      await playlists.reorderItems(p.id, [still, movie], { actor: 'ann', role: 'supervisor' });
+      await playlists.removeItem(p.id, still, { actor: 'ann', role: 'supervisor' });
+      await playlists.deletePlaylist(p.id, { actor: 'adam', role: 'admin' });
+      await expect(playlists.getPlaylist(p.id)).rejects.toMatchObject({ code: 'not_found' });
     });
 
     it('exports CSV whose timecode and frame survive the round trip', async () => {

@@ -23,6 +23,11 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
     requireRole(req, p.projectId, 'artist');
     return p;
   };
+  /** The caller as the library's PlaylistActor: owner, supervisors and admins curate (core rule). */
+  const curator = async (req: Parameters<typeof scopeOf>[0], id: string) => {
+    const p = await montu.playlists.getPlaylist(id, scopeOf(req));
+    return { actor: actorOf(req), role: requireRole(req, p.projectId, 'artist') };
+  };
 
   app.get<{ Params: { projectId: string } }>(
     '/projects/:projectId/playlists',
@@ -79,30 +84,34 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
     {
       schema: {
         tags: ['playlists'],
+        summary: 'Rename, re-date or describe (its owner, supervisors and admins)',
         params: Params,
         body: Type.Object({
           name: Type.Optional(Type.String({ maxLength: 200 })),
           date: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Null()])),
           description: Type.Optional(Type.String({ maxLength: 10_000 })),
         }),
-        response: { 200: Any, ...errors(400, 404) },
+        response: { 200: Any, ...errors(400, 403, 404) },
       },
     },
     async (req) => {
-      await load(req, req.params.playlistId);
-      return montu.playlists.updatePlaylist(
-        req.params.playlistId,
-        { ...req.body, actor: actorOf(req) },
-        scopeOf(req),
-      );
+      const who = await curator(req, req.params.playlistId);
+      return montu.playlists.updatePlaylist(req.params.playlistId, { ...req.body, ...who }, scopeOf(req));
     },
   );
   app.delete<{ Params: ParamsT }>(
     '/playlists/:playlistId',
-    { schema: { tags: ['playlists'], params: Params, response: { 204: Type.Null(), ...errors(404) } } },
+    {
+      schema: {
+        tags: ['playlists'],
+        summary: 'Delete (its owner, supervisors and admins)',
+        params: Params,
+        response: { 204: Type.Null(), ...errors(403, 404) },
+      },
+    },
     async (req, reply) => {
-      await load(req, req.params.playlistId);
-      await montu.playlists.deletePlaylist(req.params.playlistId, { actor: actorOf(req), ...scopeOf(req) });
+      const who = await curator(req, req.params.playlistId);
+      await montu.playlists.deletePlaylist(req.params.playlistId, { ...who, ...scopeOf(req) });
       return reply.code(204).send();
     },
   );
@@ -111,7 +120,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
     {
       schema: {
         tags: ['playlists'],
-        summary: 'Add media (at position, default the end)',
+        summary: 'Add media (at position, default the end; any member)',
         params: Params,
         body: Type.Object({
           mediaIds: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 1000 }),
@@ -134,16 +143,16 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
     {
       schema: {
         tags: ['playlists'],
-        summary: 'Reorder: list every item once, in the new order',
+        summary: 'Reorder: list every item once, in the new order (its owner, supervisors and admins)',
         params: Params,
         body: Type.Object({ mediaIds: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 }) }),
-        response: { 200: Any, ...errors(400, 404) },
+        response: { 200: Any, ...errors(400, 403, 404) },
       },
     },
     async (req) => {
-      await load(req, req.params.playlistId);
+      const who = await curator(req, req.params.playlistId);
       return montu.playlists.reorderItems(req.params.playlistId, req.body.mediaIds, {
-        actor: actorOf(req),
+        ...who,
         ...scopeOf(req),
       });
     },
@@ -153,17 +162,18 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
     {
       schema: {
         tags: ['playlists'],
+        summary: 'Remove an item (its owner, supervisors and admins)',
         params: Type.Object({
           playlistId: Type.String({ maxLength: 64 }),
           mediaId: Type.String({ maxLength: 64 }),
         }),
-        response: { 200: Any, ...errors(404) },
+        response: { 200: Any, ...errors(403, 404) },
       },
     },
     async (req) => {
-      await load(req, req.params.playlistId);
+      const who = await curator(req, req.params.playlistId);
       return montu.playlists.removeItem(req.params.playlistId, req.params.mediaId, {
-        actor: actorOf(req),
+        ...who,
         ...scopeOf(req),
       });
     },

@@ -15,6 +15,7 @@ import type {
   NewAnnotation,
   Page,
   Playlist,
+  PlaylistSummary,
   Project,
   Statistics,
   Task,
@@ -115,8 +116,8 @@ export const api = {
   compare: (taskId: string, projectId: string, a: string, b: string) =>
     get<CompareResult>(`/tasks/${enc(taskId)}/compare`, { projectId, a, b }),
 
-  playlists: async (projectId: string): Promise<Playlist[]> =>
-    items(await get<Listish<Playlist>>(`/projects/${enc(projectId)}/playlists`)),
+  playlists: async (projectId: string): Promise<PlaylistSummary[]> =>
+    items(await get<Listish<PlaylistSummary>>(`/projects/${enc(projectId)}/playlists`)),
   playlist: (id: string) => get<Playlist>(`/playlists/${enc(id)}`),
   createPlaylist: (projectId: string, name: string, mediaIds: string[]) =>
     post<Playlist>(`/projects/${enc(projectId)}/playlists`, { name, mediaIds }),

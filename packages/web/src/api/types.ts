@@ -184,6 +184,9 @@ export interface Playlist {
   createdAt?: string;
 }
 
+/** A playlist as listed: without its items, with how many it holds. */
+export type PlaylistSummary = Omit<Playlist, 'items'> & { itemCount: number };
+
 export interface CompareSide {
   media: Media;
   renditions?: MediaFile[];

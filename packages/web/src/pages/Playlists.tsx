@@ -1,8 +1,9 @@
 /** Playlists: build from versions, play through in order with notes, export notes (server-side). */
 import { useEffect, useState } from 'react';
-import { api, type Media, type Playlist } from '../api/index.js';
+import { api, type Media, type Playlist, type PlaylistSummary } from '../api/index.js';
 import { linkClick, navigate } from '../lib/router.js';
 import { StatusBadge } from '../components/StatusBadge.js';
+import { useSession } from '../session.js';
 
 export default function Playlists({
   projectId,
@@ -11,7 +12,7 @@ export default function Playlists({
   projectId: string;
   playlistId: string | null;
 }) {
-  const [lists, setLists] = useState<Playlist[]>([]);
+  const [lists, setLists] = useState<PlaylistSummary[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState('');
   const reload = () => api.playlists(projectId).then(setLists, (e: Error) => setError(e.message));
@@ -56,7 +57,7 @@ export default function Playlists({
               >
                 {p.name}
               </a>{' '}
-              <span className="muted">({p.items?.length ?? 0})</span>
+              <span className="muted">({p.itemCount})</span>
             </li>
           ))}
         </ul>
@@ -87,6 +88,7 @@ function PlaylistDetail({
   const [search, setSearch] = useState('');
   const [found, setFound] = useState<Media[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const { me, roleIn } = useSession();
 
   useEffect(() => {
     api.playlist(id).then(setList, (e: Error) => setError(e.message));
@@ -130,6 +132,10 @@ function PlaylistDetail({
   };
 
   if (!list) return error ? <p className="error">{error}</p> : <div className="splash">Loading…</div>;
+  // The server's rule (docs/auth.md): its owner, supervisors and admins reorder and remove; any
+  // member adds.
+  const role = roleIn(projectId);
+  const curates = role === 'supervisor' || role === 'admin' || list.owner === me.user.username;
   return (
     <section className="playlist-detail" aria-label={list.name}>
       <div className="viewer-head">
@@ -163,29 +169,33 @@ function PlaylistDetail({
               {m.taskId} {m.version}
             </a>{' '}
             <StatusBadge status={m.status} />
-            <button
-              type="button"
-              onClick={() => move(i, -1)}
-              disabled={i === 0}
-              aria-label={`Move ${m.taskId} ${m.version} up`}
-            >
-              ↑
-            </button>
-            <button
-              type="button"
-              onClick={() => move(i, 1)}
-              disabled={i === media.length - 1}
-              aria-label={`Move ${m.taskId} ${m.version} down`}
-            >
-              ↓
-            </button>
-            <button
-              type="button"
-              onClick={() => void done(api.removePlaylistItem(id, m.id))}
-              aria-label={`Remove ${m.taskId} ${m.version}`}
-            >
-              Remove
-            </button>
+            {curates && (
+              <>
+                <button
+                  type="button"
+                  onClick={() => move(i, -1)}
+                  disabled={i === 0}
+                  aria-label={`Move ${m.taskId} ${m.version} up`}
+                >
+                  ↑
+                </button>
+                <button
+                  type="button"
+                  onClick={() => move(i, 1)}
+                  disabled={i === media.length - 1}
+                  aria-label={`Move ${m.taskId} ${m.version} down`}
+                >
+                  ↓
+                </button>
+                <button
+                  type="button"
+                  onClick={() => void done(api.removePlaylistItem(id, m.id))}
+                  aria-label={`Remove ${m.taskId} ${m.version}`}
+                >
+                  Remove
+                </button>
+              </>
+            )}
           </li>
         ))}
       </ol>
