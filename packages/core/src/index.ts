@@ -20,6 +20,7 @@ export * from './services/history-service.js';
 export * from './services/maintenance-service.js';
 export * from './services/sequence-ingest.js';
 export * from './services/user-service.js';
+export * from './services/login-throttle.js';
 export * from './montu.js';
 export * from './jobs/types.js';
 export { JobStore, jobFromRow } from './jobs/job-store.js';

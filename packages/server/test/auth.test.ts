@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOGIN_LIMITS, openMontu } from '@montu/core';
 import { DEFAULT_CONFIG, startServer } from '../src/index.js';
 import {
   call,
@@ -187,6 +188,38 @@ describe.each(DATABASES)('auth, users and tokens on %s', (kind) => {
     expect((await call(`${t.api}/auth/me`, token)).status).toBe(401);
     expect((await call(`${t.api}/users/${newbie.id}`, t.adminToken, { method: 'DELETE' })).status).toBe(204);
     expect((await call(`${t.api}/users/${newbie.id}`, t.adminToken)).status).toBe(404);
+  });
+
+  it('throttles failed logins per username across every server on the database (429 + Retry-After)', async () => {
+    // A second API process on the same database, as behind a load balancer.
+    const m2 = await openMontu({ dataDir: t.dir, databaseUrl: t.config.databaseUrl!, jobs: { work: false } });
+    const s2 = await startServer({ ...t.config, port: 0 }, { montu: m2, print: () => undefined });
+    try {
+      await t.montu.users.createUser({ username: 'locked', password: 'right-password-123' });
+      const login = (base: string, password: string) =>
+        call(`${base}/api/v1/auth/login`, null, { method: 'POST', json: { username: 'locked', password } });
+      for (let i = 0; i < LOGIN_LIMITS.perUser; i++) {
+        expect((await login(i % 2 ? s2.url : t.url, 'wrong')).status).toBe(401);
+      }
+      for (const base of [t.url, s2.url]) {
+        // Even the right password waits: the username is over its failures.
+        const r = await login(base, 'right-password-123');
+        expect(r.status).toBe(429);
+        const wait = Number(r.headers.get('retry-after'));
+        expect(wait).toBeGreaterThan(LOGIN_LIMITS.windowMs / 1000 - 120);
+        expect(wait).toBeLessThanOrEqual(LOGIN_LIMITS.windowMs / 1000);
+        expect(await r.json()).toMatchObject({ code: 'rate_limited', details: { retryAfterSeconds: wait } });
+      }
+      // Another username from the same address still gets in (the address allows more).
+      const ok = await call(`${s2.url}/api/v1/auth/login`, null, {
+        method: 'POST',
+        json: { username: 'admin', password: t.adminPassword },
+      });
+      expect(ok.status).toBe(200);
+    } finally {
+      await s2.close();
+      await m2.close();
+    }
   });
 
   it('--no-auth refuses non-loopback hosts and acts as a local admin', async () => {

@@ -160,6 +160,13 @@ export interface SessionTable {
   expires_at: string;
 }
 
+/** Failed logins per throttle key (`u:<username>` or `ip:<address>`), see LoginThrottle. */
+export interface LoginFailureTable {
+  key: string;
+  failures: number;
+  first_at: string;
+}
+
 export interface JobTable {
   id: string;
   type: string;
@@ -221,6 +228,7 @@ export interface Database {
   membership: MembershipTable;
   api_token: ApiTokenTable;
   session: SessionTable;
+  login_failure: LoginFailureTable;
   playlist: PlaylistTable;
   playlist_item: PlaylistItemTable;
   annotation_attachment: AnnotationAttachmentTable;

@@ -4,48 +4,7 @@ import type { AppContext } from '../app.js';
 import { SESSION_COOKIE } from '../auth.js';
 import { errors, Me, Ok } from '../schemas.js';
 import { HttpProblem } from '../problem.js';
-
-/**
- * Failed-login throttle, in memory per server process: after `max` failures within the window
- * for one key (a username, or a client address with a higher allowance) further attempts get
- * 429 with Retry-After until the window has passed. A success clears the username's count.
- */
-export class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; first: number }>();
-  constructor(
-    private readonly windowMs = 15 * 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Seconds to wait when `key` is over `max` failures, else null. */
-  blocked(key: string, max: number): number | null {
-    const f = this.failures.get(key);
-    if (!f) return null;
-    const age = this.now() - f.first;
-    if (age >= this.windowMs) {
-      this.failures.delete(key);
-      return null;
-    }
-    return f.count >= max ? Math.max(1, Math.ceil((this.windowMs - age) / 1000)) : null;
-  }
-
-  fail(key: string): void {
-    const t = this.now();
-    const f = this.failures.get(key);
-    if (!f || t - f.first >= this.windowMs) this.failures.set(key, { count: 1, first: t });
-    else f.count++;
-    if (this.failures.size > 50_000) {
-      for (const [k, v] of this.failures) if (t - v.first >= this.windowMs) this.failures.delete(k);
-    }
-  }
-
-  reset(key: string): void {
-    this.failures.delete(key);
-  }
-}
-
-/** Failed logins allowed per username, and per client address, within the 15-minute window. */
-export const LOGIN_LIMITS = { perUser: 10, perAddress: 50 } as const;
+import { LOGIN_LIMITS, LoginThrottle } from '@montu/core';
 
 const Login = Type.Object({
   username: Type.String({ maxLength: 64 }),
@@ -59,7 +18,7 @@ function secureRequest(req: FastifyRequest, trustProxy: boolean): boolean {
 
 export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu, config } = ctx;
-  const throttle = new LoginThrottle();
+  const throttle = new LoginThrottle(montu.db);
 
   app.post<{ Body: Static<typeof Login> }>(
     '/auth/login',
@@ -77,7 +36,8 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const userKey = `u:${req.body.username.toLowerCase()}`;
       const ipKey = `ip:${req.ip}`;
       const wait =
-        throttle.blocked(userKey, LOGIN_LIMITS.perUser) ?? throttle.blocked(ipKey, LOGIN_LIMITS.perAddress);
+        (await throttle.blocked(userKey, LOGIN_LIMITS.perUser)) ??
+        (await throttle.blocked(ipKey, LOGIN_LIMITS.perAddress));
       if (wait !== null) {
         throw new HttpProblem(
           429,
@@ -87,14 +47,16 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
           { 'retry-after': String(wait) },
         );
       }
-      const user = await montu.users.verifyLogin(req.body.username, req.body.password).catch((e: unknown) => {
-        if ((e as { code?: string }).code === 'unauthorized') {
-          throttle.fail(userKey);
-          throttle.fail(ipKey);
-        }
-        throw e;
-      });
-      throttle.reset(userKey);
+      const user = await montu.users
+        .verifyLogin(req.body.username, req.body.password)
+        .catch(async (e: unknown) => {
+          if ((e as { code?: string }).code === 'unauthorized') {
+            await throttle.fail(userKey);
+            await throttle.fail(ipKey);
+          }
+          throw e;
+        });
+      await throttle.reset(userKey);
       const session = await montu.users.createSession(user.id, { ttlSeconds: config.auth.sessionTtlSeconds });
       reply.setCookie(SESSION_COOKIE, session.sessionId, {
         path: '/',

@@ -5,6 +5,7 @@ import * as m002 from './002_users.js';
 import * as m003 from './003_review.js';
 import * as m004 from './004_jobs.js';
 import * as m005 from './005_rendition_info.js';
+import * as m006 from './006_login_throttle.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -18,4 +19,5 @@ export const migrations: Record<string, DialectMigration> = {
   '003_review': m003,
   '004_jobs': m004,
   '005_rendition_info': m005,
+  '006_login_throttle': m006,
 };
