@@ -47,21 +47,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -70,21 +56,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -129,29 +101,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             csrfToken?: string;
-                            memberships: ({
-                                createdAt: string;
-                                projectId: string;
-                                /** @enum {string} */
-                                role: "artist" | "supervisor" | "admin";
-                                userId: string;
-                                username?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            user: {
-                                createdAt: string;
-                                disabled: boolean;
-                                displayName: string;
-                                email: string | null;
-                                hasPassword: boolean;
-                                id: string;
-                                isAdmin: boolean;
-                                updatedAt: string;
-                                username: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
+                            memberships: components["schemas"]["Membership"][];
+                            user: components["schemas"]["User"];
                             via: string;
                         };
                     };
@@ -162,21 +113,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -185,21 +122,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -208,21 +131,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -296,29 +205,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             csrfToken?: string;
-                            memberships: ({
-                                createdAt: string;
-                                projectId: string;
-                                /** @enum {string} */
-                                role: "artist" | "supervisor" | "admin";
-                                userId: string;
-                                username?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            user: {
-                                createdAt: string;
-                                disabled: boolean;
-                                displayName: string;
-                                email: string | null;
-                                hasPassword: boolean;
-                                id: string;
-                                isAdmin: boolean;
-                                updatedAt: string;
-                                username: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
+                            memberships: components["schemas"]["Membership"][];
+                            user: components["schemas"]["User"];
                             via: string;
                         };
                     };
@@ -369,21 +257,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "text/event-stream": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -452,21 +326,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -475,21 +335,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -498,21 +344,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -576,21 +408,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -599,21 +417,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -622,21 +426,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -709,21 +499,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -732,21 +508,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -755,21 +517,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -819,80 +567,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: ({
-                                approval: {
-                                    at: string;
-                                    by: string;
-                                    comment: string | null;
-                                } | null;
-                                archivedAt: string | null;
-                                author: string;
-                                createdAt: string;
-                                customProperties: {
-                                    [key: string]: unknown;
-                                };
-                                description: string;
-                                fileName: string;
-                                files: ({
-                                    backend: string;
-                                    contentType: string;
-                                    createdAt: string;
-                                    error: string | null;
-                                    frame: number | null;
-                                    id: string;
-                                    /** @description How a rendition was made */
-                                    info: ({
-                                        duration?: number | null;
-                                        fps?: string;
-                                        height?: number;
-                                        ocio?: {
-                                            config: string;
-                                            display: string;
-                                            view: string;
-                                        };
-                                        /** @description Seconds into a video a thumbnail was asked for at */
-                                        timestamp?: number;
-                                        /**
-                                         * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                         * @enum {string}
-                                         */
-                                        transform?: "none" | "srgb" | "filmic" | "ocio";
-                                        width?: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    }) | null;
-                                    key: string;
-                                    /** @enum {string} */
-                                    role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                    sha256: string;
-                                    size: number;
-                                    state: string;
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                id: string;
-                                /** @enum {string} */
-                                mediaType: "image" | "video" | "audio" | "sequence";
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                mimeType: string;
-                                processingError: string | null;
-                                processingState: string;
-                                projectId: string;
-                                reviewSelected: boolean;
-                                sha256: string;
-                                size: number;
-                                /** @enum {string} */
-                                status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                                tags: string[];
-                                taskId: string;
-                                updatedAt: string;
-                                version: string;
-                                versionNumber: number;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
+                            items: components["schemas"]["Media"][];
                             nextCursor: string | null;
                         };
                     };
@@ -903,21 +578,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -926,21 +587,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -983,80 +630,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1065,21 +639,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1088,21 +648,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1111,21 +657,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1134,21 +666,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1157,21 +675,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1180,21 +684,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1203,21 +693,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1226,21 +702,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1249,21 +711,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -1299,80 +747,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1381,21 +756,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1404,21 +765,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -1452,21 +799,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1475,21 +808,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1498,21 +817,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -1548,80 +853,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1630,21 +862,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1653,21 +871,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1676,21 +880,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1699,21 +889,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1722,21 +898,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -1768,27 +930,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": ({
-                            author: string;
-                            content: string;
-                            createdAt: string;
-                            drawing: unknown;
-                            frame: number | null;
-                            frameEnd: number | null;
-                            id: string;
-                            mediaId: string;
-                            mentions: string[];
-                            parentId: string | null;
-                            position: {
-                                [key: string]: unknown;
-                            } | null;
-                            renditionSha256: string | null;
-                            resolved: boolean;
-                            type: string;
-                            updatedAt: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        "application/json": components["schemas"]["Annotation"][];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1797,21 +939,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1820,21 +948,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -1876,27 +990,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            author: string;
-                            content: string;
-                            createdAt: string;
-                            drawing: unknown;
-                            frame: number | null;
-                            frameEnd: number | null;
-                            id: string;
-                            mediaId: string;
-                            mentions: string[];
-                            parentId: string | null;
-                            position: {
-                                [key: string]: unknown;
-                            } | null;
-                            renditionSha256: string | null;
-                            resolved: boolean;
-                            type: string;
-                            updatedAt: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Annotation"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1905,21 +999,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1928,21 +1008,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1951,21 +1017,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1974,21 +1026,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -2032,80 +1070,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2114,21 +1079,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2137,21 +1088,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2160,21 +1097,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2183,21 +1106,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2206,21 +1115,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -2258,80 +1153,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2340,21 +1162,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2363,21 +1171,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2386,21 +1180,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -2469,21 +1249,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2492,21 +1258,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2515,21 +1267,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -2600,21 +1338,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2623,21 +1347,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2646,21 +1356,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -2698,23 +1394,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": ({
-                            action: string;
-                            actor: string;
-                            at: string;
-                            comment: string | null;
-                            data: {
-                                [key: string]: unknown;
-                            } | null;
-                            from: string | null;
-                            id: string;
-                            projectId: string | null;
-                            subjectId: string;
-                            subjectType: string;
-                            to: string | null;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        "application/json": components["schemas"]["HistoryEntry"][];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2723,21 +1403,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2746,21 +1412,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -2806,80 +1458,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2888,21 +1467,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2911,21 +1476,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2934,21 +1485,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2957,21 +1494,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2980,21 +1503,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -3047,80 +1556,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3129,21 +1565,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3152,21 +1574,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3175,21 +1583,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3198,21 +1592,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -3248,7 +1628,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-0"][];
+                        "application/json": components["schemas"]["ReviewNote"][];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3257,21 +1637,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3280,21 +1646,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -3379,21 +1731,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3402,21 +1740,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3425,21 +1749,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3448,21 +1758,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -3506,80 +1802,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3588,21 +1811,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3611,21 +1820,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3634,21 +1829,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3657,21 +1838,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3680,21 +1847,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -3738,80 +1891,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3820,21 +1900,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3843,21 +1909,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3866,21 +1918,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3889,21 +1927,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3912,21 +1936,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -3970,80 +1980,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4052,21 +1989,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4075,21 +1998,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4098,21 +2007,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4121,21 +2016,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4144,21 +2025,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -4196,80 +2063,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4278,21 +2072,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4301,21 +2081,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4324,21 +2090,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -4381,80 +2133,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4463,21 +2142,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4486,21 +2151,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4509,21 +2160,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -4570,80 +2207,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4652,21 +2216,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4675,21 +2225,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4698,21 +2234,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4721,21 +2243,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4744,21 +2252,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -4805,21 +2299,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4828,21 +2308,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -4888,80 +2354,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4970,21 +2363,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4993,21 +2372,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5016,21 +2381,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5039,21 +2390,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5062,21 +2399,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -5132,21 +2455,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5155,21 +2464,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5178,21 +2473,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5201,21 +2482,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5224,21 +2491,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -5297,80 +2550,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5379,21 +2559,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5402,21 +2568,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5425,21 +2577,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5448,21 +2586,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5471,21 +2595,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5494,21 +2604,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5517,21 +2613,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5540,21 +2622,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5563,21 +2631,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -5653,21 +2707,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5676,21 +2716,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -5722,21 +2748,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5745,21 +2757,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5768,21 +2766,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -5858,21 +2842,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5881,21 +2851,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5904,21 +2860,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5927,21 +2869,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5950,21 +2878,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -5998,21 +2912,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6021,21 +2921,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6044,21 +2930,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6067,21 +2939,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -6202,21 +3060,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6225,21 +3069,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -6286,21 +3116,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6309,21 +3125,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -6355,21 +3157,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6378,21 +3166,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6401,21 +3175,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -6459,21 +3219,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6482,21 +3228,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6505,21 +3237,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6528,21 +3246,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -6632,21 +3336,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6655,21 +3345,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6678,21 +3354,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6701,21 +3363,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -6756,21 +3404,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6779,21 +3413,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6802,21 +3422,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -6867,21 +3473,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6890,21 +3482,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6913,21 +3491,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -6997,21 +3561,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7020,21 +3570,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7043,21 +3579,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -7091,17 +3613,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": ({
-                            createdAt: string;
-                            id: string;
-                            name: string;
-                            settings: {
-                                [key: string]: unknown;
-                            };
-                            updatedAt: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        "application/json": components["schemas"]["Project"][];
                     };
                 };
             };
@@ -7133,17 +3645,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            createdAt: string;
-                            id: string;
-                            name: string;
-                            settings: {
-                                [key: string]: unknown;
-                            };
-                            updatedAt: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Project"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7152,21 +3654,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7175,21 +3663,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7198,21 +3672,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7221,21 +3681,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -7271,17 +3717,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            createdAt: string;
-                            id: string;
-                            name: string;
-                            settings: {
-                                [key: string]: unknown;
-                            };
-                            updatedAt: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Project"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7290,21 +3726,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7313,21 +3735,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -7364,17 +3772,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            createdAt: string;
-                            id: string;
-                            name: string;
-                            settings: {
-                                [key: string]: unknown;
-                            };
-                            updatedAt: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Project"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7383,21 +3781,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7406,21 +3790,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7429,21 +3799,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7452,21 +3808,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -7520,21 +3862,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7543,21 +3871,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7566,21 +3880,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7589,21 +3889,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -7639,16 +3925,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": ({
-                            createdAt: string;
-                            projectId: string;
-                            /** @enum {string} */
-                            role: "artist" | "supervisor" | "admin";
-                            userId: string;
-                            username?: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        "application/json": components["schemas"]["Membership"][];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7657,21 +3934,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7680,21 +3943,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -7741,16 +3990,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            createdAt: string;
-                            projectId: string;
-                            /** @enum {string} */
-                            role: "artist" | "supervisor" | "admin";
-                            userId: string;
-                            username?: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Membership"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7759,21 +3999,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7782,21 +4008,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7805,21 +4017,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7828,21 +4026,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -7874,21 +4058,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7897,21 +4067,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -7920,21 +4076,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -7980,21 +4122,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8003,21 +4131,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -8061,21 +4175,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8084,21 +4184,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8107,21 +4193,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8130,21 +4202,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -8183,80 +4241,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": ({
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        "application/json": components["schemas"]["Media"][];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8265,21 +4250,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8288,21 +4259,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8311,21 +4268,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -8374,21 +4317,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8397,21 +4326,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -8449,17 +4364,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": ({
-                            createdAt: string;
-                            episode: string | null;
-                            id: string;
-                            projectId: string;
-                            sequence: string | null;
-                            shot: string | null;
-                            step: string | null;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        "application/json": components["schemas"]["Task"][];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8468,21 +4373,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8491,21 +4382,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -8554,21 +4431,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8577,21 +4440,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -8630,21 +4479,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8653,21 +4488,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8676,21 +4497,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8699,21 +4506,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -8803,21 +4596,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8826,21 +4605,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8849,21 +4614,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -8904,80 +4655,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": ({
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        "application/json": components["schemas"]["Media"][];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8986,21 +4664,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9009,21 +4673,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9032,21 +4682,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -9098,21 +4734,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9121,21 +4743,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9144,21 +4752,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -9194,18 +4788,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": ({
-                            createdAt: string;
-                            expiresAt: string | null;
-                            id: string;
-                            lastUsedAt: string | null;
-                            name: string;
-                            prefix: string;
-                            revokedAt: string | null;
-                            userId: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        "application/json": components["schemas"]["ApiToken"][];
                     };
                 };
             };
@@ -9237,18 +4820,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            info: {
-                                createdAt: string;
-                                expiresAt: string | null;
-                                id: string;
-                                lastUsedAt: string | null;
-                                name: string;
-                                prefix: string;
-                                revokedAt: string | null;
-                                userId: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
+                            info: components["schemas"]["ApiToken"];
                             /** @description Shown once; only its hash is stored */
                             token: string;
                         };
@@ -9260,21 +4832,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9283,21 +4841,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9306,21 +4850,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -9359,18 +4889,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            createdAt: string;
-                            expiresAt: string | null;
-                            id: string;
-                            lastUsedAt: string | null;
-                            name: string;
-                            prefix: string;
-                            revokedAt: string | null;
-                            userId: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["ApiToken"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9379,21 +4898,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9402,21 +4907,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -9621,80 +5112,7 @@ export interface paths {
                             error?: {
                                 [key: string]: unknown;
                             };
-                            media?: {
-                                approval: {
-                                    at: string;
-                                    by: string;
-                                    comment: string | null;
-                                } | null;
-                                archivedAt: string | null;
-                                author: string;
-                                createdAt: string;
-                                customProperties: {
-                                    [key: string]: unknown;
-                                };
-                                description: string;
-                                fileName: string;
-                                files: ({
-                                    backend: string;
-                                    contentType: string;
-                                    createdAt: string;
-                                    error: string | null;
-                                    frame: number | null;
-                                    id: string;
-                                    /** @description How a rendition was made */
-                                    info: ({
-                                        duration?: number | null;
-                                        fps?: string;
-                                        height?: number;
-                                        ocio?: {
-                                            config: string;
-                                            display: string;
-                                            view: string;
-                                        };
-                                        /** @description Seconds into a video a thumbnail was asked for at */
-                                        timestamp?: number;
-                                        /**
-                                         * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                         * @enum {string}
-                                         */
-                                        transform?: "none" | "srgb" | "filmic" | "ocio";
-                                        width?: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    }) | null;
-                                    key: string;
-                                    /** @enum {string} */
-                                    role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                    sha256: string;
-                                    size: number;
-                                    state: string;
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                id: string;
-                                /** @enum {string} */
-                                mediaType: "image" | "video" | "audio" | "sequence";
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                mimeType: string;
-                                processingError: string | null;
-                                processingState: string;
-                                projectId: string;
-                                reviewSelected: boolean;
-                                sha256: string;
-                                size: number;
-                                /** @enum {string} */
-                                status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                                tags: string[];
-                                taskId: string;
-                                updatedAt: string;
-                                version: string;
-                                versionNumber: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
+                            media?: components["schemas"]["Media"];
                             mediaId?: string;
                             state: string;
                         };
@@ -9719,21 +5137,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9742,21 +5146,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -9829,21 +5219,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9852,21 +5228,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9875,21 +5237,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9898,21 +5246,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -9921,21 +5255,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -9988,21 +5308,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10011,21 +5317,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -10057,21 +5349,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10080,21 +5358,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -10131,80 +5395,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            approval: {
-                                at: string;
-                                by: string;
-                                comment: string | null;
-                            } | null;
-                            archivedAt: string | null;
-                            author: string;
-                            createdAt: string;
-                            customProperties: {
-                                [key: string]: unknown;
-                            };
-                            description: string;
-                            fileName: string;
-                            files: ({
-                                backend: string;
-                                contentType: string;
-                                createdAt: string;
-                                error: string | null;
-                                frame: number | null;
-                                id: string;
-                                /** @description How a rendition was made */
-                                info: ({
-                                    duration?: number | null;
-                                    fps?: string;
-                                    height?: number;
-                                    ocio?: {
-                                        config: string;
-                                        display: string;
-                                        view: string;
-                                    };
-                                    /** @description Seconds into a video a thumbnail was asked for at */
-                                    timestamp?: number;
-                                    /**
-                                     * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
-                                     * @enum {string}
-                                     */
-                                    transform?: "none" | "srgb" | "filmic" | "ocio";
-                                    width?: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                key: string;
-                                /** @enum {string} */
-                                role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
-                                sha256: string;
-                                size: number;
-                                state: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            id: string;
-                            /** @enum {string} */
-                            mediaType: "image" | "video" | "audio" | "sequence";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            mimeType: string;
-                            processingError: string | null;
-                            processingState: string;
-                            projectId: string;
-                            reviewSelected: boolean;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
-                            tags: string[];
-                            taskId: string;
-                            updatedAt: string;
-                            version: string;
-                            versionNumber: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Media"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10213,21 +5404,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10236,21 +5413,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10259,21 +5422,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10282,21 +5431,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -10349,21 +5484,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10372,21 +5493,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10395,21 +5502,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10418,21 +5511,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10441,21 +5520,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10464,21 +5529,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -10513,19 +5564,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": ({
-                            createdAt: string;
-                            disabled: boolean;
-                            displayName: string;
-                            email: string | null;
-                            hasPassword: boolean;
-                            id: string;
-                            isAdmin: boolean;
-                            updatedAt: string;
-                            username: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        "application/json": components["schemas"]["User"][];
                     };
                 };
             };
@@ -10557,19 +5596,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            createdAt: string;
-                            disabled: boolean;
-                            displayName: string;
-                            email: string | null;
-                            hasPassword: boolean;
-                            id: string;
-                            isAdmin: boolean;
-                            updatedAt: string;
-                            username: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["User"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10578,21 +5605,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10601,21 +5614,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10624,21 +5623,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10647,21 +5632,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -10697,29 +5668,8 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": ({
-                            createdAt: string;
-                            disabled: boolean;
-                            displayName: string;
-                            email: string | null;
-                            hasPassword: boolean;
-                            id: string;
-                            isAdmin: boolean;
-                            updatedAt: string;
-                            username: string;
-                        } & {
-                            [key: string]: unknown;
-                        }) & {
-                            memberships: ({
-                                createdAt: string;
-                                projectId: string;
-                                /** @enum {string} */
-                                role: "artist" | "supervisor" | "admin";
-                                userId: string;
-                                username?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
+                        "application/json": components["schemas"]["User"] & {
+                            memberships: components["schemas"]["Membership"][];
                         };
                     };
                 };
@@ -10729,21 +5679,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10752,21 +5688,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -10798,21 +5720,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10821,21 +5729,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10844,21 +5738,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -10893,19 +5773,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            createdAt: string;
-                            disabled: boolean;
-                            displayName: string;
-                            email: string | null;
-                            hasPassword: boolean;
-                            id: string;
-                            isAdmin: boolean;
-                            updatedAt: string;
-                            username: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["User"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10914,21 +5782,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10937,21 +5791,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10960,21 +5800,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -10983,21 +5809,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -11042,21 +5854,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11065,21 +5863,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11088,21 +5872,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -11147,21 +5917,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11170,21 +5926,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -11229,21 +5971,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11252,21 +5980,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11275,21 +5989,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -11334,21 +6034,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11357,21 +6043,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11380,21 +6052,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -11441,21 +6099,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11464,21 +6108,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11487,21 +6117,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11510,21 +6126,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -11570,21 +6172,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11593,21 +6181,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11616,21 +6190,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -11715,21 +6275,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -11738,21 +6284,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Stable machine-readable error code */
-                            code: string;
-                            detail: string;
-                            details?: {
-                                [key: string]: unknown;
-                            };
-                            instance: string;
-                            requestId: string;
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -11822,8 +6354,169 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ReviewNote */
-        "def-0": {
+        Annotation: {
+            author: string;
+            content: string;
+            createdAt: string;
+            drawing: unknown;
+            frame: number | null;
+            frameEnd: number | null;
+            id: string;
+            mediaId: string;
+            mentions: string[];
+            parentId: string | null;
+            position: {
+                [key: string]: unknown;
+            } | null;
+            renditionSha256: string | null;
+            resolved: boolean;
+            type: string;
+            updatedAt: string;
+        } & {
+            [key: string]: unknown;
+        };
+        ApiToken: {
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            lastUsedAt: string | null;
+            name: string;
+            prefix: string;
+            revokedAt: string | null;
+            userId: string;
+        } & {
+            [key: string]: unknown;
+        };
+        HistoryEntry: {
+            action: string;
+            actor: string;
+            at: string;
+            comment: string | null;
+            data: {
+                [key: string]: unknown;
+            } | null;
+            from: string | null;
+            id: string;
+            projectId: string | null;
+            subjectId: string;
+            subjectType: string;
+            to: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        Media: {
+            approval: {
+                at: string;
+                by: string;
+                comment: string | null;
+            } | null;
+            archivedAt: string | null;
+            author: string;
+            createdAt: string;
+            customProperties: {
+                [key: string]: unknown;
+            };
+            description: string;
+            fileName: string;
+            files: components["schemas"]["MediaFile"][];
+            id: string;
+            /** @enum {string} */
+            mediaType: "image" | "video" | "audio" | "sequence";
+            metadata: {
+                [key: string]: unknown;
+            };
+            mimeType: string;
+            processingError: string | null;
+            processingState: string;
+            projectId: string;
+            reviewSelected: boolean;
+            sha256: string;
+            size: number;
+            /** @enum {string} */
+            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
+            tags: string[];
+            taskId: string;
+            updatedAt: string;
+            version: string;
+            versionNumber: number;
+        } & {
+            [key: string]: unknown;
+        };
+        MediaFile: {
+            backend: string;
+            contentType: string;
+            createdAt: string;
+            error: string | null;
+            frame: number | null;
+            id: string;
+            /** @description How a rendition was made */
+            info: ({
+                duration?: number | null;
+                fps?: string;
+                height?: number;
+                ocio?: {
+                    config: string;
+                    display: string;
+                    view: string;
+                };
+                /** @description Seconds into a video a thumbnail was asked for at */
+                timestamp?: number;
+                /**
+                 * @description Display transform of a picture: none (display-referred source), srgb or filmic (built-in, linear renders), ocio (oiiotool with the $OCIO config)
+                 * @enum {string}
+                 */
+                transform?: "none" | "srgb" | "filmic" | "ocio";
+                width?: number;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            key: string;
+            /** @enum {string} */
+            role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
+            sha256: string;
+            size: number;
+            state: string;
+        } & {
+            [key: string]: unknown;
+        };
+        Membership: {
+            createdAt: string;
+            projectId: string;
+            /** @enum {string} */
+            role: "artist" | "supervisor" | "admin";
+            userId: string;
+            username?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description RFC 9457 problem details */
+        Problem: {
+            /** @description Stable machine-readable error code */
+            code: string;
+            detail: string;
+            details?: {
+                [key: string]: unknown;
+            };
+            instance: string;
+            requestId: string;
+            status: number;
+            title: string;
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        Project: {
+            createdAt: string;
+            id: string;
+            name: string;
+            settings: {
+                [key: string]: unknown;
+            };
+            updatedAt: string;
+        } & {
+            [key: string]: unknown;
+        };
+        ReviewNote: {
             attachments: {
                 contentType: string;
                 createdAt: string;
@@ -11854,6 +6547,30 @@ export interface components {
             timecodeEnd: string | null;
             type: string;
             updatedAt: string;
+        };
+        Task: {
+            createdAt: string;
+            episode: string | null;
+            id: string;
+            projectId: string;
+            sequence: string | null;
+            shot: string | null;
+            step: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        User: {
+            createdAt: string;
+            disabled: boolean;
+            displayName: string;
+            email: string | null;
+            hasPassword: boolean;
+            id: string;
+            isAdmin: boolean;
+            updatedAt: string;
+            username: string;
+        } & {
+            [key: string]: unknown;
         };
     };
     responses: never;

@@ -11,6 +11,7 @@ import { installUploadSlots } from './upload-slots.js';
 import { installAuth } from './auth.js';
 import { installProblemHandlers } from './problem.js';
 import { ServerMetrics } from './metrics.js';
+import { SHARED_SCHEMAS } from './schemas.js';
 import { opsRoutes } from './routes/ops.js';
 import { authRoutes } from './routes/auth.js';
 import { userRoutes } from './routes/users.js';
@@ -104,7 +105,13 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     (_req, _payload, done) => done(null, undefined),
   );
 
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(swagger, {
+    // Shared schemas keep their own names under components.schemas (not def-0, def-1, …).
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
     openapi: {
       openapi: '3.1.0',
       info: {

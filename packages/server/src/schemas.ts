@@ -2,7 +2,7 @@
  * Request and response schemas, declared once with TypeBox: Fastify validates with them and
  * @fastify/swagger turns them into the OpenAPI 3.1 document.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import { APPROVAL_STATUSES, FILE_ROLES, MEDIA_TYPES, ROLES } from '@montu/core';
 
 /**
@@ -15,18 +15,34 @@ const Nullable = <T extends TSchema>(t: T) =>
 const Enum = <T extends string>(values: readonly T[], options: object = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 
-export const Problem = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    code: Type.String({ description: 'Stable machine-readable error code' }),
-    instance: Type.String(),
-    requestId: Type.String(),
-    details: Type.Optional(Type.Object({}, { additionalProperties: true })),
-  },
-  { additionalProperties: true, description: 'RFC 9457 problem details' },
+/**
+ * Shared schemas, registered once with `app.addSchema` (SHARED_SCHEMAS) and referred to by
+ * `$ref` everywhere else: the OpenAPI document lists each once under components.schemas (the
+ * generated clients get named types), instead of inlining Media in every answer that holds one.
+ * The value is the reference; its static type is the schema's.
+ */
+const shared: TSchema[] = [];
+function component<T extends TSchema>(name: string, schema: T): TUnsafe<Static<T>> {
+  shared.push({ ...schema, $id: name });
+  return Type.Unsafe<Static<T>>({ $ref: name });
+}
+export const SHARED_SCHEMAS: readonly TSchema[] = shared;
+
+export const Problem = component(
+  'Problem',
+  Type.Object(
+    {
+      type: Type.String(),
+      title: Type.String(),
+      status: Type.Integer(),
+      detail: Type.String(),
+      code: Type.String({ description: 'Stable machine-readable error code' }),
+      instance: Type.String(),
+      requestId: Type.String(),
+      details: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    },
+    { additionalProperties: true, description: 'RFC 9457 problem details' },
+  ),
 );
 
 export const Role = Enum(ROLES);
@@ -53,144 +69,168 @@ export const RenditionInfo = Type.Object(
   { additionalProperties: true, description: 'How a rendition was made' },
 );
 
-export const MediaFile = Type.Object(
-  {
-    id: Type.String(),
-    role: Enum(FILE_ROLES),
-    frame: Nullable(Type.Integer()),
-    backend: Type.String(),
-    key: Type.String(),
-    size: Type.Integer(),
-    sha256: Type.String(),
-    contentType: Type.String(),
-    state: Type.String(),
-    error: Nullable(Type.String()),
-    createdAt: Type.String(),
-    info: Nullable(RenditionInfo),
-  },
-  { additionalProperties: true },
+export const MediaFile = component(
+  'MediaFile',
+  Type.Object(
+    {
+      id: Type.String(),
+      role: Enum(FILE_ROLES),
+      frame: Nullable(Type.Integer()),
+      backend: Type.String(),
+      key: Type.String(),
+      size: Type.Integer(),
+      sha256: Type.String(),
+      contentType: Type.String(),
+      state: Type.String(),
+      error: Nullable(Type.String()),
+      createdAt: Type.String(),
+      info: Nullable(RenditionInfo),
+    },
+    { additionalProperties: true },
+  ),
 );
 
-export const Media = Type.Object(
-  {
-    id: Type.String(),
-    projectId: Type.String(),
-    taskId: Type.String(),
-    version: Type.String(),
-    versionNumber: Type.Integer(),
-    mediaType: MediaType,
-    fileName: Type.String(),
-    mimeType: Type.String(),
-    size: Type.Integer(),
-    sha256: Type.String(),
-    author: Type.String(),
-    description: Type.String(),
-    tags: Type.Array(Type.String()),
-    status: ApprovalStatus,
-    reviewSelected: Type.Boolean(),
-    approval: Nullable(
-      Type.Object({ by: Type.String(), at: Type.String(), comment: Nullable(Type.String()) }),
-    ),
-    archivedAt: Nullable(Type.String()),
-    processingState: Type.String(),
-    processingError: Nullable(Type.String()),
-    metadata: Type.Object({}, { additionalProperties: true }),
-    customProperties: Type.Object({}, { additionalProperties: true }),
-    files: Type.Array(MediaFile),
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-  },
-  { additionalProperties: true },
+export const Media = component(
+  'Media',
+  Type.Object(
+    {
+      id: Type.String(),
+      projectId: Type.String(),
+      taskId: Type.String(),
+      version: Type.String(),
+      versionNumber: Type.Integer(),
+      mediaType: MediaType,
+      fileName: Type.String(),
+      mimeType: Type.String(),
+      size: Type.Integer(),
+      sha256: Type.String(),
+      author: Type.String(),
+      description: Type.String(),
+      tags: Type.Array(Type.String()),
+      status: ApprovalStatus,
+      reviewSelected: Type.Boolean(),
+      approval: Nullable(
+        Type.Object({ by: Type.String(), at: Type.String(), comment: Nullable(Type.String()) }),
+      ),
+      archivedAt: Nullable(Type.String()),
+      processingState: Type.String(),
+      processingError: Nullable(Type.String()),
+      metadata: Type.Object({}, { additionalProperties: true }),
+      customProperties: Type.Object({}, { additionalProperties: true }),
+      files: Type.Array(MediaFile),
+      createdAt: Type.String(),
+      updatedAt: Type.String(),
+    },
+    { additionalProperties: true },
+  ),
 );
 
 export const MediaPage = Type.Object({ items: Type.Array(Media), nextCursor: Nullable(Type.String()) });
 
-export const Project = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    settings: Type.Object({}, { additionalProperties: true }),
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-  },
-  { additionalProperties: true },
+export const Project = component(
+  'Project',
+  Type.Object(
+    {
+      id: Type.String(),
+      name: Type.String(),
+      settings: Type.Object({}, { additionalProperties: true }),
+      createdAt: Type.String(),
+      updatedAt: Type.String(),
+    },
+    { additionalProperties: true },
+  ),
 );
 
-export const Task = Type.Object(
-  {
-    projectId: Type.String(),
-    id: Type.String(),
-    episode: Nullable(Type.String()),
-    sequence: Nullable(Type.String()),
-    shot: Nullable(Type.String()),
-    step: Nullable(Type.String()),
-    createdAt: Type.String(),
-  },
-  { additionalProperties: true },
+export const Task = component(
+  'Task',
+  Type.Object(
+    {
+      projectId: Type.String(),
+      id: Type.String(),
+      episode: Nullable(Type.String()),
+      sequence: Nullable(Type.String()),
+      shot: Nullable(Type.String()),
+      step: Nullable(Type.String()),
+      createdAt: Type.String(),
+    },
+    { additionalProperties: true },
+  ),
 );
 
-export const Annotation = Type.Object(
-  {
-    id: Type.String(),
-    mediaId: Type.String(),
-    parentId: Nullable(Type.String()),
-    author: Type.String(),
-    type: Type.String(),
-    content: Type.String(),
-    frame: Nullable(Type.Integer()),
-    frameEnd: Nullable(Type.Integer()),
-    position: Nullable(Type.Object({}, { additionalProperties: true })),
-    drawing: Type.Unknown(),
-    mentions: Type.Array(Type.String()),
-    resolved: Type.Boolean(),
-    renditionSha256: Nullable(Type.String()),
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-  },
-  { additionalProperties: true },
+export const Annotation = component(
+  'Annotation',
+  Type.Object(
+    {
+      id: Type.String(),
+      mediaId: Type.String(),
+      parentId: Nullable(Type.String()),
+      author: Type.String(),
+      type: Type.String(),
+      content: Type.String(),
+      frame: Nullable(Type.Integer()),
+      frameEnd: Nullable(Type.Integer()),
+      position: Nullable(Type.Object({}, { additionalProperties: true })),
+      drawing: Type.Unknown(),
+      mentions: Type.Array(Type.String()),
+      resolved: Type.Boolean(),
+      renditionSha256: Nullable(Type.String()),
+      createdAt: Type.String(),
+      updatedAt: Type.String(),
+    },
+    { additionalProperties: true },
+  ),
 );
 
-export const HistoryEntry = Type.Object(
-  {
-    id: Type.String(),
-    at: Type.String(),
-    actor: Type.String(),
-    action: Type.String(),
-    projectId: Nullable(Type.String()),
-    subjectType: Type.String(),
-    subjectId: Type.String(),
-    from: Nullable(Type.String()),
-    to: Nullable(Type.String()),
-    comment: Nullable(Type.String()),
-    data: Nullable(Type.Object({}, { additionalProperties: true })),
-  },
-  { additionalProperties: true },
+export const HistoryEntry = component(
+  'HistoryEntry',
+  Type.Object(
+    {
+      id: Type.String(),
+      at: Type.String(),
+      actor: Type.String(),
+      action: Type.String(),
+      projectId: Nullable(Type.String()),
+      subjectType: Type.String(),
+      subjectId: Type.String(),
+      from: Nullable(Type.String()),
+      to: Nullable(Type.String()),
+      comment: Nullable(Type.String()),
+      data: Nullable(Type.Object({}, { additionalProperties: true })),
+    },
+    { additionalProperties: true },
+  ),
 );
 
-export const User = Type.Object(
-  {
-    id: Type.String(),
-    username: Type.String(),
-    displayName: Type.String(),
-    email: Nullable(Type.String()),
-    isAdmin: Type.Boolean(),
-    disabled: Type.Boolean(),
-    hasPassword: Type.Boolean(),
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-  },
-  { additionalProperties: true },
+export const User = component(
+  'User',
+  Type.Object(
+    {
+      id: Type.String(),
+      username: Type.String(),
+      displayName: Type.String(),
+      email: Nullable(Type.String()),
+      isAdmin: Type.Boolean(),
+      disabled: Type.Boolean(),
+      hasPassword: Type.Boolean(),
+      createdAt: Type.String(),
+      updatedAt: Type.String(),
+    },
+    { additionalProperties: true },
+  ),
 );
 
-export const Membership = Type.Object(
-  {
-    projectId: Type.String(),
-    userId: Type.String(),
-    role: Role,
-    createdAt: Type.String(),
-    username: Type.Optional(Type.String()),
-  },
-  { additionalProperties: true },
+export const Membership = component(
+  'Membership',
+  Type.Object(
+    {
+      projectId: Type.String(),
+      userId: Type.String(),
+      role: Role,
+      createdAt: Type.String(),
+      username: Type.Optional(Type.String()),
+    },
+    { additionalProperties: true },
+  ),
 );
 
 export const Me = Type.Object({
@@ -200,18 +240,21 @@ export const Me = Type.Object({
   csrfToken: Type.Optional(Type.String()),
 });
 
-export const ApiToken = Type.Object(
-  {
-    id: Type.String(),
-    userId: Type.String(),
-    name: Type.String(),
-    prefix: Type.String(),
-    createdAt: Type.String(),
-    lastUsedAt: Nullable(Type.String()),
-    expiresAt: Nullable(Type.String()),
-    revokedAt: Nullable(Type.String()),
-  },
-  { additionalProperties: true },
+export const ApiToken = component(
+  'ApiToken',
+  Type.Object(
+    {
+      id: Type.String(),
+      userId: Type.String(),
+      name: Type.String(),
+      prefix: Type.String(),
+      createdAt: Type.String(),
+      lastUsedAt: Nullable(Type.String()),
+      expiresAt: Nullable(Type.String()),
+      revokedAt: Nullable(Type.String()),
+    },
+    { additionalProperties: true },
+  ),
 );
 
 export const Statistics = Type.Object(
