@@ -276,7 +276,13 @@ export type ProjectParamsT = Static<typeof ProjectParams>;
 export type TaskParamsT = Static<typeof TaskParams>;
 export type UserParamsT = Static<typeof UserParams>;
 
+/** An error answer as the document describes it: problem+json, the type sendProblem sends. */
+const ProblemResponse = {
+  description: 'RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: Problem } },
+};
+
 /** Standard error responses for a route, so the document lists them. */
-export function errors(...statuses: number[]): Record<number, typeof Problem> {
-  return Object.fromEntries([401, ...statuses].map((s) => [s, Problem]));
+export function errors(...statuses: number[]): Record<number, typeof ProblemResponse> {
+  return Object.fromEntries([401, ...statuses].map((s) => [s, ProblemResponse]));
 }

@@ -4,7 +4,7 @@ import { NotFound, originalIsWebImage, presignsDownloads, type FileRole, type Me
 import type { AppContext } from '../app.js';
 import { loadMedia } from './media.js';
 import { contentDisposition, etagMatches, parseRange, safeContentType } from '../http-range.js';
-import { errors, MediaParams, Problem, type MediaParamsT } from '../schemas.js';
+import { errors, MediaParams, type MediaParamsT } from '../schemas.js';
 
 /** URL names of the renditions and the file roles they serve. */
 const RENDITIONS: Record<string, FileRole> = {
@@ -21,8 +21,7 @@ const fileResponses = {
   206: FileResponse,
   302: Type.Null({ description: 'Redirect to a presigned storage URL' }),
   304: Type.Null(),
-  416: Problem,
-  ...errors(404),
+  ...errors(404, 416),
 };
 
 export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
