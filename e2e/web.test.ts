@@ -594,10 +594,38 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await artist.goto(playlistUrl);
     const seen = artist.getByRole('region', { name: 'Dailies e2e' });
     await seen.getByRole('link', { name: new RegExp(`${TASK_VIDEO} v002`) }).waitFor();
-    expect(await seen.getByRole('button', { name: /^(Remove|Move) / }).count()).toBe(0);
+    expect(await seen.getByRole('button', { name: /^(Remove|Move) |^Rename$|^Delete$/ }).count()).toBe(0);
     await seen.getByLabel('Find versions to add').waitFor();
     await shot(artist, 'playlist-artist');
     await artist.close();
+
+    // Its owner renames it (the index shows its item count) and deletes it.
+    const owner = await newPage();
+    await signIn(owner, 'sam');
+    await owner.goto(playlistUrl);
+    const mine = owner.getByRole('region', { name: 'Dailies e2e' });
+    await mine.getByRole('button', { name: 'Rename' }).click();
+    await mine.getByLabel('Playlist name').fill('Dailies e2e Tuesday');
+    await mine.getByRole('button', { name: 'Save' }).click();
+    const renamed = owner.getByRole('region', { name: 'Dailies e2e Tuesday' });
+    await renamed.getByRole('heading', { name: 'Dailies e2e Tuesday' }).waitFor();
+    const index = owner.getByRole('region', { name: 'Playlists' });
+    await index.getByRole('listitem').filter({ hasText: 'Dailies e2e Tuesday (2)' }).waitFor();
+    // Reorder (PUT) and remove (DELETE): unsafe methods that need the session's CSRF token.
+    const order = () => renamed.locator('.playlist-items li a').allInnerTexts();
+    expect(await order()).toEqual([`${TASK_VIDEO} v002`, `${TASK_VIDEO} v001`]);
+    await renamed.getByRole('button', { name: `Move ${TASK_VIDEO} v002 down` }).click();
+    await expect.poll(order).toEqual([`${TASK_VIDEO} v001`, `${TASK_VIDEO} v002`]);
+    await renamed.getByRole('button', { name: `Remove ${TASK_VIDEO} v001` }).click();
+    await expect.poll(order).toEqual([`${TASK_VIDEO} v002`]);
+    await index.getByRole('listitem').filter({ hasText: 'Dailies e2e Tuesday (1)' }).waitFor();
+    expect(await renamed.getByRole('alert').count()).toBe(0);
+    await shot(owner, 'playlist-curated');
+    owner.once('dialog', (d) => void d.accept());
+    await renamed.getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => index.getByRole('listitem').filter({ hasText: 'Dailies e2e' }).count()).toBe(0);
+    await expect.poll(() => owner.url()).not.toContain('?id=');
+    await owner.close();
   });
 
   it('isolates channels and shows a still at 1:1', async () => {

@@ -75,7 +75,10 @@ export interface SequenceFrameInput {
   sha256?: string;
 }
 
+/** Methods retried after a network error or 502/503/504: repeating them changes nothing. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+/** Methods that change nothing: the only ones sent without the CSRF token (PUT and DELETE need it). */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const RETRY_STATUS = new Set([502, 503, 504]);
 const enc = encodeURIComponent;
 
@@ -121,7 +124,7 @@ export class MontuClient {
   private headers(method: string, extra?: Record<string, string>): Record<string, string> {
     const h: Record<string, string> = { accept: 'application/json, application/problem+json', ...extra };
     if (this.options.token) h['authorization'] = `Bearer ${this.options.token}`;
-    if (this.options.csrfToken && !IDEMPOTENT.has(method)) h['x-csrf-token'] = this.options.csrfToken;
+    if (this.options.csrfToken && !SAFE.has(method)) h['x-csrf-token'] = this.options.csrfToken;
     return h;
   }
 

@@ -110,6 +110,37 @@ describe('@montu/client against a real server', () => {
     await expect(bad.listProjects()).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
   });
 
+  it('sends the CSRF token of a cookie session on every unsafe method, PUT and DELETE included', async () => {
+    const login = await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: server.firstRun!.password }),
+    });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const { csrfToken } = (await login.json()) as { csrfToken: string };
+    // Node's fetch keeps no cookies: this one adds the session's, as a browser would.
+    const withCookie: typeof fetch = (url, init) =>
+      fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie } });
+    const session = new MontuClient({ baseUrl: server.url, csrfToken, fetch: withCookie });
+    const media = (await client.searchMediaPage({ projectId: 'TSC', limit: 1 })).items[0]!;
+    const made = await session.raw('POST', '/projects/TSC/playlists', {
+      json: { name: 'CSRF', mediaIds: [media.id] },
+    });
+    const { id } = (await made.json()) as { id: string };
+    expect((await session.raw('PATCH', `/playlists/${id}`, { json: { name: 'CSRF 2' } })).status).toBe(200);
+    expect(
+      (await session.raw('PUT', `/playlists/${id}/items`, { json: { mediaIds: [media.id] } })).status,
+    ).toBe(200);
+    expect((await session.raw('DELETE', `/playlists/${id}/items/${media.id}`)).status).toBe(200);
+    // Without the token the server refuses, so the calls above did carry it.
+    const bare = new MontuClient({ baseUrl: server.url, fetch: withCookie });
+    await expect(bare.raw('DELETE', `/playlists/${id}`)).rejects.toMatchObject({
+      status: 403,
+      code: 'forbidden',
+    });
+    expect((await session.raw('DELETE', `/playlists/${id}`)).status).toBe(204);
+  });
+
   it('iterates over every page with the async iterator', async () => {
     for (let i = 0; i < 12; i++)
       await client.upload(png(100 + i), {

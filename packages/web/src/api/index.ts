@@ -128,6 +128,8 @@ export const api = {
     post<Playlist>(`/playlists/${enc(id)}/items`, { mediaIds }),
   removePlaylistItem: (id: string, mediaId: string) =>
     del<Playlist>(`/playlists/${enc(id)}/items/${enc(mediaId)}`),
+  updatePlaylist: (id: string, body: { name?: string; date?: string | null; description?: string }) =>
+    patch<Playlist>(`/playlists/${enc(id)}`, body),
   deletePlaylist: (id: string) => del<void>(`/playlists/${enc(id)}`),
   playlistExportUrl: (id: string, format: 'csv' | 'pdf' | 'html' | 'otio') =>
     `${API}/playlists/${enc(id)}/export.${format}`,

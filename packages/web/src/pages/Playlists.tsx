@@ -88,6 +88,7 @@ function PlaylistDetail({
   const [search, setSearch] = useState('');
   const [found, setFound] = useState<Media[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [renaming, setRenaming] = useState<string | null>(null);
   const { me, roleIn } = useSession();
 
   useEffect(() => {
@@ -119,8 +120,12 @@ function PlaylistDetail({
         // Some answers are the playlist, others not: read it again when in doubt.
         if (l && Array.isArray((l as Partial<Playlist>).items)) setList(l);
         else void api.playlist(id).then(setList);
+        return true;
       },
-      (e: Error) => setError(e.message),
+      (e: Error) => {
+        setError(e.message);
+        return false;
+      },
     );
   const save = (ids: string[]) => done(api.setPlaylistItems(id, ids));
   const ids = media.map((m) => m.id);
@@ -139,7 +144,54 @@ function PlaylistDetail({
   return (
     <section className="playlist-detail" aria-label={list.name}>
       <div className="viewer-head">
-        <h2>{list.name}</h2>
+        {renaming === null ? (
+          <h2>{list.name}</h2>
+        ) : (
+          <form
+            className="inline-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (!renaming.trim()) return;
+              void done(api.updatePlaylist(id, { name: renaming.trim() })).then(
+                (ok) => ok && setRenaming(null),
+              );
+            }}
+          >
+            <input
+              aria-label="Playlist name"
+              value={renaming}
+              maxLength={200}
+              autoFocus
+              onChange={(e) => setRenaming(e.target.value)}
+            />
+            <button type="submit">Save</button>
+            <button type="button" onClick={() => setRenaming(null)}>
+              Cancel
+            </button>
+          </form>
+        )}
+        {curates && renaming === null && (
+          <>
+            <button type="button" onClick={() => setRenaming(list.name)}>
+              Rename
+            </button>
+            <button
+              type="button"
+              onClick={() => {
+                if (!window.confirm(`Delete playlist "${list.name}"? Its versions and notes stay.`)) return;
+                api.deletePlaylist(id).then(
+                  () => {
+                    onChanged();
+                    navigate(`/p/${encodeURIComponent(projectId)}/playlists`);
+                  },
+                  (e: Error) => setError(e.message),
+                );
+              }}
+            >
+              Delete
+            </button>
+          </>
+        )}
         <span className="spacer" />
         {media[0] && (
           <a
