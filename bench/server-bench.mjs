@@ -563,7 +563,9 @@ CPU seconds per GiB of each stage (best of 3): ${Object.entries(costs)
 }
 Goal: ≥ 0.6 × cp. Client and server share the same 2 cores; see
 docs/decisions/072-upload-throughput.md for the CPU budget per GiB, 076 and 077 for the socket
-reads and the form parser.
+reads and the form parser, 080 for where the time goes now: an upload takes as long as sha256 of
+the file on one core (the hash thread), plus ~0.1 s; the \`node\` client spends ~1 core-s per GiB
+of its own.
 
 ## \`GET /api/v1/media/:id\` (autocannon, ${CONNECTIONS} connections, ${GET_SECONDS} s, bearer token)
 
