@@ -99,6 +99,12 @@ export interface AddNoteInput {
   playlistId?: string;
 }
 
+export interface PlaylistPatch {
+  name?: string;
+  date?: string | null;
+  description?: string;
+}
+
 export interface CreatePlaylistInput {
   projectId: string;
   name: string;
@@ -191,6 +197,8 @@ export interface MontuBackend {
   addToPlaylist(id: string, mediaIds: string[], options: { position?: number }): Promise<PlaylistWithItems>;
   removeFromPlaylist(id: string, mediaId: string): Promise<PlaylistWithItems>;
   reorderPlaylist(id: string, mediaIds: string[]): Promise<PlaylistWithItems>;
+  /** Rename, re-date (null clears) or describe a playlist. */
+  updatePlaylist(id: string, patch: PlaylistPatch): Promise<PlaylistWithItems>;
   deletePlaylist(id: string): Promise<void>;
   /** The export's bytes (CSV, HTML, PDF or OTIO JSON). */
   exportPlaylist(id: string, format: ExportFormat, options: { onlyPlaylistNotes?: boolean }): Promise<Buffer>;

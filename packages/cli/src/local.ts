@@ -14,6 +14,7 @@ import {
 import type {
   AddNoteInput,
   CreatePlaylistInput,
+  PlaylistPatch,
   CreateWebhookInput,
   ExportFormat,
   MontuBackend,
@@ -289,6 +290,10 @@ export class LocalBackend implements MontuBackend {
 
   reorderPlaylist(id: string, mediaIds: string[]) {
     return this.montu.playlists.reorderItems(id, mediaIds, { actor: this.actor });
+  }
+
+  updatePlaylist(id: string, patch: PlaylistPatch) {
+    return this.montu.playlists.updatePlaylist(id, { ...patch, actor: this.actor });
   }
 
   deletePlaylist(id: string) {

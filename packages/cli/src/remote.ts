@@ -5,6 +5,7 @@ import type { SearchMediaOptions } from '@montu/core';
 import type {
   AddNoteInput,
   CreatePlaylistInput,
+  PlaylistPatch,
   CreateWebhookInput,
   ExportFormat,
   NoteFilter,
@@ -302,6 +303,10 @@ export class RemoteBackend implements MontuBackend {
     return this.http.request('POST', `/playlists/${enc(id)}/items`, {
       json: { mediaIds, ...(o.position !== undefined ? { position: o.position } : {}) },
     });
+  }
+
+  async updatePlaylist(id: string, patch: PlaylistPatch): Promise<PlaylistWithItems> {
+    return this.http.request('PATCH', `/playlists/${enc(id)}`, { json: patch });
   }
 
   async removeFromPlaylist(id: string, mediaId: string): Promise<PlaylistWithItems> {

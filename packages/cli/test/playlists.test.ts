@@ -89,6 +89,21 @@ function steps(mode: string, ctx: () => { run: Run; work: string; owner: string 
       const table = await ctx().run('playlist', 'list', '-p', 'SWA');
       expect(table.stdout).toMatch(/ITEMS/);
       expect(table.stdout).toMatch(new RegExp(`${playlistId}\\s+Dailies\\s+2024-05-02\\s+2\\s`));
+      const edited = await json<PlaylistJson>(
+        'playlist',
+        'edit',
+        playlistId,
+        '--name',
+        'Dailies B',
+        '--no-date',
+      );
+      expect([edited.name, edited.date]).toEqual(['Dailies B', null]);
+      const redated = await json<PlaylistJson>('playlist', 'rename', playlistId, '--date', '2024-05-03');
+      expect([redated.name, redated.date]).toEqual(['Dailies B', '2024-05-03']);
+      const nothing = await ctx().run('playlist', 'edit', playlistId);
+      expect([nothing.code, nothing.stderr]).toEqual([2, expect.stringContaining('give --name')]);
+      const renamed = await json<PlaylistJson>('playlist', 'edit', playlistId, '-n', 'Dailies');
+      expect(renamed.name).toBe('Dailies');
       const shown = await ctx().run('playlist', 'show', playlistId);
       expect(shown.code).toBe(0);
       expect(shown.stdout).toContain('Dailies');

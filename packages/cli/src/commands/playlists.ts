@@ -2,7 +2,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { EXPORT_FORMATS, type ExportFormat, type Playlist, type PlaylistWithItems } from '../backend.js';
+import {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type Playlist,
+  type PlaylistPatch,
+  type PlaylistWithItems,
+} from '../backend.js';
 import { withBackend } from '../context.js';
 import { UsageError } from '../errors.js';
 import { out, printJson, table } from '../format.js';
@@ -167,6 +173,33 @@ export function registerPlaylists(program: Command): void {
     .action(async (id: string, media: string[], f: { json?: boolean }, cmd: Command) => {
       await withBackend(cmd, async (b) => done(await b.reorderPlaylist(id, media), f.json, 'reordered'));
     });
+
+  pl.command('edit')
+    .alias('rename')
+    .description('rename, re-date or describe a playlist')
+    .argument('<id>', 'playlist id')
+    .option('-n, --name <name>', 'new name')
+    .option('--date <YYYY-MM-DD>', 'new review date', reviewDateArg)
+    .option('--no-date', 'clear the review date')
+    .option('-d, --description <text>', 'new description')
+    .option('--json', 'print the playlist as JSON')
+    .action(
+      async (
+        id: string,
+        f: { name?: string; date?: string | false; description?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        // Commander gives `date: true` when neither --date nor --no-date was given.
+        const patch: PlaylistPatch = {
+          ...(f.name !== undefined ? { name: f.name } : {}),
+          ...(typeof f.date === 'string' ? { date: f.date } : f.date === false ? { date: null } : {}),
+          ...(f.description !== undefined ? { description: f.description } : {}),
+        };
+        if (Object.keys(patch).length === 0)
+          throw new UsageError('give --name, --date, --no-date or --description');
+        await withBackend(cmd, async (b) => done(await b.updatePlaylist(id, patch), f.json, 'edited'));
+      },
+    );
 
   pl.command('delete')
     .description('delete a playlist (its media and notes stay)')
