@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import {
   Kysely,
   Migrator,
@@ -43,7 +43,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const url = options.databaseUrl;
   const handle =
     url && /^postgres(ql)?:\/\//i.test(url)
-      ? openPostgres(url)
+      ? await openPostgres(url)
       : openSqlite(sqlitePath(url, options.dataDir));
   try {
     await migrate(handle);
@@ -159,7 +159,9 @@ export async function relaxedTransaction<T>(
   });
 }
 
-function openPostgres(url: string): DatabaseHandle {
+/** `pg` is loaded only for PostgreSQL URLs: SQLite runs (the CLI's default) start without it. */
+async function openPostgres(url: string): Promise<DatabaseHandle> {
+  const { default: pgLib } = await import('pg');
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema');
   parsed.searchParams.delete('schema');
@@ -168,7 +170,7 @@ function openPostgres(url: string): DatabaseHandle {
       `Invalid PostgreSQL schema name ${JSON.stringify(schema)} in the database URL.`,
     );
   }
-  const pool = new pg.Pool({
+  const pool = new pgLib.Pool({
     connectionString: parsed.toString(),
     max: 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
@@ -177,7 +179,7 @@ function openPostgres(url: string): DatabaseHandle {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === 20
           ? (v: string) => Number(v)
-          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+          : pgLib.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { EventBus, MontuEvent } from '../events.js';
 
 /**
@@ -21,6 +21,9 @@ export class RedisEventBridge {
   ) {}
 
   async start(): Promise<void> {
+    if (this.pub) return;
+    // ioredis is loaded for scale mode only: embedded runs start without it.
+    const { Redis } = await import('ioredis');
     if (this.pub) return;
     this.pub = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     this.sub = new Redis(this.url, { lazyConnect: true });

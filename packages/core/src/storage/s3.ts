@@ -1,19 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  AbortMultipartUploadCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createRequire } from 'node:module';
+import type * as ClientS3 from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
+import type * as Presigner from '@aws-sdk/s3-request-presigner';
 import { MontuError, NotFound, StorageError, ValidationError } from '../errors.js';
 import type {
   ByteRange,
@@ -28,6 +19,30 @@ import { assertSafeKey, TEMP_DIR } from './keys.js';
 import { ABANDONED_AFTER_MS, ownerIsDeadLocalProcess } from './owner.js';
 
 const MIB = 1024 * 1024;
+
+/**
+ * The AWS SDK takes ~150 ms to load, so it is loaded when an S3Storage first talks to its
+ * bucket, not when the core is imported: local-only CLI runs and servers start without it. The
+ * packages have no ESM `exports`, so `import` resolves to the same CommonJS modules `require`
+ * loads here (one instance of each class either way).
+ */
+interface AwsSdk {
+  s3: typeof ClientS3;
+  Upload: typeof LibStorage.Upload;
+  getSignedUrl: typeof Presigner.getSignedUrl;
+}
+let loadedSdk: AwsSdk | undefined;
+function awsSdk(): AwsSdk {
+  if (!loadedSdk) {
+    const require = createRequire(import.meta.url);
+    loadedSdk = {
+      s3: require('@aws-sdk/client-s3') as typeof ClientS3,
+      Upload: (require('@aws-sdk/lib-storage') as typeof LibStorage).Upload,
+      getSignedUrl: (require('@aws-sdk/s3-request-presigner') as typeof Presigner).getSignedUrl,
+    };
+  }
+  return loadedSdk;
+}
 /** S3's smallest part (all but the last) and CopyObject's largest source. */
 const MIN_PART_SIZE = 5 * MIB;
 const MAX_COPY_OBJECT_BYTES = 5 * 1024 * MIB;
@@ -96,7 +111,6 @@ export class S3Storage implements StorageBackend {
   readonly bucket: string;
   /** Normalised prefix without slashes ('' for the bucket root). */
   readonly prefix: string;
-  readonly client: S3Client;
   readonly presignDownloads: boolean;
   readonly presignExpiresSeconds: number;
   readonly partSize: number;
@@ -106,6 +120,8 @@ export class S3Storage implements StorageBackend {
   private readonly staleAfterMs: number;
   private readonly listPageSize: number;
   private readonly endpoint: string | undefined;
+  private readonly clientConfig: S3ClientConfig;
+  private s3Client: S3Client | undefined;
 
   constructor(config: S3StorageConfig) {
     if (
@@ -162,7 +178,13 @@ export class S3Storage implements StorageBackend {
         ...(config.sessionToken === undefined ? {} : { sessionToken: config.sessionToken }),
       };
     }
-    this.client = new S3Client(clientConfig);
+    this.clientConfig = clientConfig;
+  }
+
+  /** The SDK client, made (and the SDK loaded) on first use. */
+  get client(): S3Client {
+    this.s3Client ??= new (awsSdk().s3.S3Client)(this.clientConfig);
+    return this.s3Client;
   }
 
   get location(): string {
@@ -287,7 +309,9 @@ export class S3Storage implements StorageBackend {
   ): Promise<void> {
     let out;
     try {
-      out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      out = await this.client.send(
+        new (awsSdk().s3.HeadObjectCommand)({ Bucket: this.bucket, Key: objectKey }),
+      );
     } catch {
       return;
     }
@@ -298,7 +322,7 @@ export class S3Storage implements StorageBackend {
     // carries its own sha256, so it is never mistaken for a torn write.
     const since = (out.LastModified?.getTime() ?? 0) >= ours.startedAt - 5_000;
     if (recorded === ours.sha256 || (!recorded && since)) {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      await this.client.send(new (awsSdk().s3.DeleteObjectCommand)({ Bucket: this.bucket, Key: objectKey }));
     }
   }
 
@@ -309,7 +333,7 @@ export class S3Storage implements StorageBackend {
     contentType: string | undefined,
   ): Promise<StoreReport> {
     const out = await this.client.send(
-      new PutObjectCommand({
+      new (awsSdk().s3.PutObjectCommand)({
         Bucket: this.bucket,
         Key: objectKey,
         Body: data,
@@ -328,7 +352,7 @@ export class S3Storage implements StorageBackend {
     knownSha256: string | undefined,
     contentType: string | undefined,
   ): Promise<StoreReport> {
-    const upload = new Upload({
+    const upload = new (awsSdk().Upload)({
       client: this.client,
       partSize: this.partSize,
       queueSize: this.queueSize,
@@ -373,7 +397,7 @@ export class S3Storage implements StorageBackend {
     }
     if (value !== ours) {
       await this.client
-        .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }))
+        .send(new (awsSdk().s3.DeleteObjectCommand)({ Bucket: this.bucket, Key: objectKey }))
         .catch(() => undefined);
       throw new StorageError(
         `The object store reports a different SHA-256 for ${key} than the bytes Montu sent (${reported} ≠ ${ours}); the object was removed. Check the network path and the store's health, then retry.`,
@@ -390,7 +414,7 @@ export class S3Storage implements StorageBackend {
     eTag: string | undefined,
   ): Promise<void> {
     await this.client.send(
-      new CopyObjectCommand({
+      new (awsSdk().s3.CopyObjectCommand)({
         Bucket: this.bucket,
         Key: objectKey,
         CopySource: copySource(this.bucket, objectKey),
@@ -420,7 +444,7 @@ export class S3Storage implements StorageBackend {
     let out;
     try {
       out = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: objectKey, Range: rangeHeader }),
+        new (awsSdk().s3.GetObjectCommand)({ Bucket: this.bucket, Key: objectKey, Range: rangeHeader }),
       );
     } catch (e) {
       if (isNotFound(e)) throw new NotFound(`Stored file ${key} does not exist.`);
@@ -458,7 +482,9 @@ export class S3Storage implements StorageBackend {
   async stat(key: string): Promise<ObjectInfo | null> {
     const objectKey = this.objectKey(key);
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      const out = await this.client.send(
+        new (awsSdk().s3.HeadObjectCommand)({ Bucket: this.bucket, Key: objectKey }),
+      );
       return { key, size: out.ContentLength ?? 0, modifiedAt: out.LastModified ?? new Date(0) };
     } catch (e) {
       if (isNotFound(e)) return null;
@@ -470,7 +496,9 @@ export class S3Storage implements StorageBackend {
   async recordedSha256(key: string): Promise<string | null> {
     const objectKey = this.objectKey(key);
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      const out = await this.client.send(
+        new (awsSdk().s3.HeadObjectCommand)({ Bucket: this.bucket, Key: objectKey }),
+      );
       const v = out.Metadata?.sha256;
       return v && /^[0-9a-f]{64}$/.test(v) ? v : null;
     } catch (e) {
@@ -482,7 +510,7 @@ export class S3Storage implements StorageBackend {
   async delete(key: string): Promise<void> {
     const objectKey = this.objectKey(key);
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      await this.client.send(new (awsSdk().s3.DeleteObjectCommand)({ Bucket: this.bucket, Key: objectKey }));
     } catch (e) {
       if (isNotFound(e)) return;
       throw s3Failure(e, `delete ${key}`, this.bucket);
@@ -508,7 +536,7 @@ export class S3Storage implements StorageBackend {
       let out;
       try {
         out = await this.client.send(
-          new ListObjectsV2Command({
+          new (awsSdk().s3.ListObjectsV2Command)({
             Bucket: this.bucket,
             Prefix: prefix,
             ContinuationToken: token,
@@ -546,7 +574,7 @@ export class S3Storage implements StorageBackend {
         found.push(shown);
         if (!dryRun) {
           await this.client
-            .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: obj.key }))
+            .send(new (awsSdk().s3.DeleteObjectCommand)({ Bucket: this.bucket, Key: obj.key }))
             .catch((e: unknown) => {
               throw s3Failure(e, `remove ${shown}`, this.bucket);
             });
@@ -561,7 +589,7 @@ export class S3Storage implements StorageBackend {
       let out;
       try {
         out = await this.client.send(
-          new ListMultipartUploadsCommand({
+          new (awsSdk().s3.ListMultipartUploadsCommand)({
             Bucket: this.bucket,
             Prefix: this.base || undefined,
             KeyMarker: keyMarker,
@@ -580,7 +608,11 @@ export class S3Storage implements StorageBackend {
         if (!dryRun) {
           try {
             await this.client.send(
-              new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }),
+              new (awsSdk().s3.AbortMultipartUploadCommand)({
+                Bucket: this.bucket,
+                Key: u.Key,
+                UploadId: u.UploadId,
+              }),
             );
             removed.push(shown);
           } catch (e) {
@@ -607,7 +639,7 @@ export class S3Storage implements StorageBackend {
         `A presigned URL lives from 1 to ${MAX_PRESIGN_SECONDS} seconds, not ${expiresIn}.`,
       );
     }
-    const command = new GetObjectCommand({
+    const command = new (awsSdk().s3.GetObjectCommand)({
       Bucket: this.bucket,
       Key: objectKey,
       ...(options.fileName !== undefined
@@ -616,7 +648,7 @@ export class S3Storage implements StorageBackend {
       ...(options.contentType !== undefined ? { ResponseContentType: options.contentType } : {}),
     });
     try {
-      return await getSignedUrl(this.client, command, { expiresIn });
+      return await awsSdk().getSignedUrl(this.client, command, { expiresIn });
     } catch (e) {
       throw s3Failure(e, `sign a download URL for ${key}`, this.bucket);
     }
