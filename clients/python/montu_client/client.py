@@ -588,6 +588,98 @@ class MontuClient:
         """The notes on a media item."""
         return self._get(f"/media/{_q(media_id)}/annotations")
 
+    # ------------------------------------------------------------------ playlists
+
+    def list_playlists(self, project_id: str) -> List[Dict[str, Any]]:
+        """Playlists (review sessions) of a project, newest first, each with ``itemCount``."""
+        return self._get(f"/projects/{_q(project_id)}/playlists")
+
+    def create_playlist(
+        self,
+        project_id: str,
+        name: str,
+        *,
+        date: Optional[str] = None,
+        description: Optional[str] = None,
+        media_ids: Optional[Seq[str]] = None,
+    ) -> Dict[str, Any]:
+        """Creates a playlist (``date`` is the review date, ``YYYY-MM-DD``), optionally with items in order."""
+        body = _drop_none(
+            {"name": name, "date": date, "description": description, "mediaIds": list(media_ids) if media_ids else None}
+        )
+        return self._post(f"/projects/{_q(project_id)}/playlists", body)
+
+    def get_playlist(self, playlist_id: str) -> Dict[str, Any]:
+        """A playlist with its items in order (each with its media item)."""
+        return self._get(f"/playlists/{_q(playlist_id)}")
+
+    def update_playlist(
+        self,
+        playlist_id: str,
+        *,
+        name: Optional[str] = None,
+        date: Optional[str] = None,
+        clear_date: bool = False,
+        description: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Renames, re-dates (``clear_date=True`` removes the date) or describes a playlist.
+
+        Its owner, the project's supervisors and admins may; others get :class:`PermissionDenied`.
+        """
+        body: Dict[str, Any] = _drop_none({"name": name, "date": date, "description": description})
+        if clear_date:
+            body["date"] = None
+        return self._call("PATCH", f"/playlists/{_q(playlist_id)}", json_body=body).body
+
+    def add_to_playlist(self, playlist_id: str, media_ids: Seq[str], position: Optional[int] = None) -> Dict[str, Any]:
+        """Adds media items (at ``position``, 0-based; default the end); any project member may."""
+        return self._post(f"/playlists/{_q(playlist_id)}/items", _drop_none({"mediaIds": list(media_ids), "position": position}))
+
+    def remove_from_playlist(self, playlist_id: str, media_id: str) -> Dict[str, Any]:
+        """Takes an item out of a playlist (its owner, supervisors and admins)."""
+        return self._call("DELETE", f"/playlists/{_q(playlist_id)}/items/{_q(media_id)}").body
+
+    def reorder_playlist(self, playlist_id: str, media_ids: Seq[str]) -> Dict[str, Any]:
+        """Puts the items in a new order: list every item once (its owner, supervisors and admins)."""
+        return self._call("PUT", f"/playlists/{_q(playlist_id)}/items", json_body={"mediaIds": list(media_ids)}).body
+
+    def delete_playlist(self, playlist_id: str) -> None:
+        """Deletes a playlist; its media items and notes stay (its owner, supervisors and admins)."""
+        self._call("DELETE", f"/playlists/{_q(playlist_id)}")
+
+    def add_playlist_note(
+        self,
+        playlist_id: str,
+        media_id: str,
+        content: str,
+        *,
+        frame: Optional[int] = None,
+        frame_end: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        """A note on an item, made in this review session: it is the media item's note, tagged with the playlist."""
+        body = _drop_none({"content": content, "frame": frame, "frameEnd": frame_end})
+        return self._post(f"/playlists/{_q(playlist_id)}/items/{_q(media_id)}/notes", body)
+
+    def export_playlist(self, playlist_id: str, dest: str, format: str = "csv", *, only_playlist_notes: bool = False) -> str:  # noqa: A002 - the API's word
+        """Writes a playlist's export to ``dest`` (a file, or a folder for the server's file name) and returns the path.
+
+        ``format``: ``csv`` (one row per note), ``html`` or ``pdf`` (a report with annotated
+        frames) or ``otio`` (OpenTimelineIO JSON). The file is written to a temporary name and
+        renamed into place when complete.
+        """
+        if format not in ("csv", "html", "pdf", "otio"):
+            raise ValueError(f"format must be csv, html, pdf or otio, not {format!r}")
+        if dest.endswith(("/", os.sep)):
+            os.makedirs(dest, exist_ok=True)
+        return self._download_to(
+            self._path(f"/playlists/{_q(playlist_id)}/export.{format}", {"onlyPlaylistNotes": "true"} if only_playlist_notes else None),
+            dest,
+            default_name=f"{playlist_id}.{format}",
+            into_dir=dest if os.path.isdir(dest) else None,
+            expected_sha256=None,
+            progress=None,
+        )
+
     # ------------------------------------------------------------------ uploads
 
     def upload_media(
