@@ -3099,15 +3099,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description A playlist with its items in order */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Playlist"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3202,15 +3200,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description A playlist with its items in order */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Playlist"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3319,15 +3315,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description A playlist with its items in order */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Playlist"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3387,15 +3381,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description A playlist with its items in order */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Playlist"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3456,15 +3448,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description A playlist with its items in order */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Playlist"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3551,7 +3541,36 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            attachments: {
+                                contentType: string;
+                                createdAt: string;
+                                fileId: string;
+                                fileName: string;
+                                height: number | null;
+                                sha256: string;
+                                size: number;
+                                width: number | null;
+                            }[];
+                            author: string;
+                            content: string;
+                            createdAt: string;
+                            /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null */
+                            drawing: unknown;
+                            frame: number | null;
+                            frameEnd: number | null;
+                            id: string;
+                            mediaId: string;
+                            mentions: string[];
+                            parentId: string | null;
+                            playlistId: string | null;
+                            /** @description JSON value */
+                            position: unknown;
+                            renditionSha256: string | null;
+                            resolved: boolean;
+                            timecode: string | null;
+                            timecodeEnd: string | null;
+                            type: string;
+                            updatedAt: string;
                         };
                     };
                 };
@@ -4111,9 +4130,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        }[];
+                        "application/json": components["schemas"]["PlaylistSummary"][];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4158,15 +4175,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description A playlist with its items in order */
                 201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Playlist"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5843,9 +5858,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["WebhookDelivery"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5906,9 +5919,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        }[];
+                        "application/json": components["schemas"]["Webhook"][];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5960,9 +5971,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["NewWebhook"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6088,9 +6097,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Webhook"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6161,9 +6168,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        }[];
+                        "application/json": components["schemas"]["WebhookDelivery"][];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6479,6 +6484,43 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        MediaSummary: {
+            approval: {
+                at: string;
+                by: string;
+                comment: string | null;
+            } | null;
+            archivedAt: string | null;
+            author: string;
+            createdAt: string;
+            customProperties: {
+                [key: string]: unknown;
+            };
+            description: string;
+            fileName: string;
+            id: string;
+            /** @enum {string} */
+            mediaType: "image" | "video" | "audio" | "sequence";
+            metadata: {
+                [key: string]: unknown;
+            };
+            mimeType: string;
+            processingError: string | null;
+            processingState: string;
+            projectId: string;
+            reviewSelected: boolean;
+            sha256: string;
+            size: number;
+            /** @enum {string} */
+            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
+            tags: string[];
+            taskId: string;
+            updatedAt: string;
+            version: string;
+            versionNumber: number;
+        } & {
+            [key: string]: unknown;
+        };
         Membership: {
             createdAt: string;
             projectId: string;
@@ -6486,6 +6528,59 @@ export interface components {
             role: "artist" | "supervisor" | "admin";
             userId: string;
             username?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        NewWebhook: {
+            active: boolean;
+            createdAt: string;
+            createdBy: string;
+            description: string;
+            /** @description Event types sent; empty means all but *.progress */
+            events: string[];
+            id: string;
+            projectId: string | null;
+            /** @description Shown once: signs every delivery */
+            secret: string;
+            updatedAt: string;
+            url: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A playlist with its items in order */
+        Playlist: {
+            createdAt: string;
+            /** @description Review date YYYY-MM-DD */
+            date: string | null;
+            description: string;
+            id: string;
+            items: {
+                addedAt: string;
+                addedBy: string;
+                media: components["schemas"]["MediaSummary"];
+                mediaId: string;
+                position: number;
+            }[];
+            name: string;
+            /** @description Who made it: with supervisors and admins, may curate it */
+            owner: string;
+            projectId: string;
+            updatedAt: string;
+        } & {
+            [key: string]: unknown;
+        };
+        PlaylistSummary: {
+            createdAt: string;
+            /** @description Review date YYYY-MM-DD */
+            date: string | null;
+            description: string;
+            id: string;
+            itemCount: number;
+            name: string;
+            /** @description Who made it: with supervisors and admins, may curate it */
+            owner: string;
+            projectId: string;
+            updatedAt: string;
         } & {
             [key: string]: unknown;
         };
@@ -6569,6 +6664,37 @@ export interface components {
             isAdmin: boolean;
             updatedAt: string;
             username: string;
+        } & {
+            [key: string]: unknown;
+        };
+        Webhook: {
+            active: boolean;
+            createdAt: string;
+            createdBy: string;
+            description: string;
+            /** @description Event types sent; empty means all but *.progress */
+            events: string[];
+            id: string;
+            projectId: string | null;
+            updatedAt: string;
+            url: string;
+        } & {
+            [key: string]: unknown;
+        };
+        WebhookDelivery: {
+            attempts: number;
+            createdAt: string;
+            deliveredAt: string | null;
+            eventId: string;
+            eventType: string;
+            /** @description Sent as the Montu-Delivery header */
+            id: string;
+            lastError: string | null;
+            lastStatus: number | null;
+            nextAttemptAt: string;
+            /** @enum {string} */
+            state: "pending" | "delivered" | "failed";
+            webhookId: string;
         } & {
             [key: string]: unknown;
         };

@@ -90,40 +90,42 @@ export const MediaFile = component(
   ),
 );
 
-export const Media = component(
-  'Media',
-  Type.Object(
-    {
-      id: Type.String(),
-      projectId: Type.String(),
-      taskId: Type.String(),
-      version: Type.String(),
-      versionNumber: Type.Integer(),
-      mediaType: MediaType,
-      fileName: Type.String(),
-      mimeType: Type.String(),
-      size: Type.Integer(),
-      sha256: Type.String(),
-      author: Type.String(),
-      description: Type.String(),
-      tags: Type.Array(Type.String()),
-      status: ApprovalStatus,
-      reviewSelected: Type.Boolean(),
-      approval: Nullable(
-        Type.Object({ by: Type.String(), at: Type.String(), comment: Nullable(Type.String()) }),
-      ),
-      archivedAt: Nullable(Type.String()),
-      processingState: Type.String(),
-      processingError: Nullable(Type.String()),
-      metadata: Type.Object({}, { additionalProperties: true }),
-      customProperties: Type.Object({}, { additionalProperties: true }),
-      files: Type.Array(MediaFile),
-      createdAt: Type.String(),
-      updatedAt: Type.String(),
-    },
-    { additionalProperties: true },
-  ),
+const MediaObject = Type.Object(
+  {
+    id: Type.String(),
+    projectId: Type.String(),
+    taskId: Type.String(),
+    version: Type.String(),
+    versionNumber: Type.Integer(),
+    mediaType: MediaType,
+    fileName: Type.String(),
+    mimeType: Type.String(),
+    size: Type.Integer(),
+    sha256: Type.String(),
+    author: Type.String(),
+    description: Type.String(),
+    tags: Type.Array(Type.String()),
+    status: ApprovalStatus,
+    reviewSelected: Type.Boolean(),
+    approval: Nullable(
+      Type.Object({ by: Type.String(), at: Type.String(), comment: Nullable(Type.String()) }),
+    ),
+    archivedAt: Nullable(Type.String()),
+    processingState: Type.String(),
+    processingError: Nullable(Type.String()),
+    metadata: Type.Object({}, { additionalProperties: true }),
+    customProperties: Type.Object({}, { additionalProperties: true }),
+    files: Type.Array(MediaFile),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  { additionalProperties: true },
 );
+
+export const Media = component('Media', MediaObject);
+
+/** A media item without its files, as playlist items carry it. */
+export const MediaSummary = component('MediaSummary', Type.Omit(MediaObject, ['files']));
 
 export const MediaPage = Type.Object({ items: Type.Array(Media), nextCursor: Nullable(Type.String()) });
 
@@ -260,6 +262,83 @@ export const ApiToken = component(
 export const Statistics = Type.Object(
   {},
   { additionalProperties: true, description: 'getMediaStatistics result' },
+);
+
+const PlaylistFields = {
+  id: Type.String(),
+  projectId: Type.String(),
+  name: Type.String(),
+  date: Nullable(Type.String({ description: 'Review date YYYY-MM-DD' })),
+  owner: Type.String({ description: 'Who made it: with supervisors and admins, may curate it' }),
+  description: Type.String(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+};
+
+export const PlaylistSummary = component(
+  'PlaylistSummary',
+  Type.Object({ ...PlaylistFields, itemCount: Type.Integer() }, { additionalProperties: true }),
+);
+
+export const Playlist = component(
+  'Playlist',
+  Type.Object(
+    {
+      ...PlaylistFields,
+      items: Type.Array(
+        Type.Object({
+          position: Type.Integer(),
+          mediaId: Type.String(),
+          addedBy: Type.String(),
+          addedAt: Type.String(),
+          media: MediaSummary,
+        }),
+      ),
+    },
+    { additionalProperties: true, description: 'A playlist with its items in order' },
+  ),
+);
+
+const WebhookFields = {
+  id: Type.String(),
+  url: Type.String(),
+  events: Type.Array(Type.String(), { description: 'Event types sent; empty means all but *.progress' }),
+  projectId: Nullable(Type.String()),
+  active: Type.Boolean(),
+  description: Type.String(),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+};
+
+export const Webhook = component('Webhook', Type.Object(WebhookFields, { additionalProperties: true }));
+
+export const NewWebhook = component(
+  'NewWebhook',
+  Type.Object(
+    { ...WebhookFields, secret: Type.String({ description: 'Shown once: signs every delivery' }) },
+    { additionalProperties: true },
+  ),
+);
+
+export const WebhookDelivery = component(
+  'WebhookDelivery',
+  Type.Object(
+    {
+      id: Type.String({ description: 'Sent as the Montu-Delivery header' }),
+      webhookId: Type.String(),
+      eventId: Type.String(),
+      eventType: Type.String(),
+      state: Enum(['pending', 'delivered', 'failed'] as const),
+      attempts: Type.Integer(),
+      nextAttemptAt: Type.String(),
+      lastStatus: Nullable(Type.Integer()),
+      lastError: Nullable(Type.String()),
+      createdAt: Type.String(),
+      deliveredAt: Nullable(Type.String()),
+    },
+    { additionalProperties: true },
+  ),
 );
 
 export const Comment = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 10_000 })) });

@@ -3,10 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../app.js';
 import { actorOf, requireRole, scopeOf } from '../auth.js';
-import { errors, ProjectParams } from '../schemas.js';
-import { AddNote } from './review.js';
+import { errors, Playlist, PlaylistSummary, ProjectParams } from '../schemas.js';
+import { AddNote, ReviewNote } from './review.js';
 
-const Any = Type.Object({}, { additionalProperties: true });
 const Params = Type.Object({ playlistId: Type.String({ maxLength: 64 }) });
 type ParamsT = Static<typeof Params>;
 const Create = Type.Object({
@@ -36,7 +35,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
         tags: ['playlists'],
         summary: 'Playlists of a project, newest first',
         params: ProjectParams,
-        response: { 200: Type.Array(Any), ...errors(404) },
+        response: { 200: Type.Array(PlaylistSummary), ...errors(404) },
       },
     },
     async (req) => {
@@ -52,7 +51,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
         summary: 'Create a playlist',
         params: ProjectParams,
         body: Create,
-        response: { 201: Any, ...errors(400, 403, 404) },
+        response: { 201: Playlist, ...errors(400, 403, 404) },
       },
     },
     async (req, reply) => {
@@ -74,7 +73,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
         tags: ['playlists'],
         summary: 'A playlist with its items in order',
         params: Params,
-        response: { 200: Any, ...errors(404) },
+        response: { 200: Playlist, ...errors(404) },
       },
     },
     async (req) => load(req, req.params.playlistId),
@@ -91,7 +90,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
           date: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Null()])),
           description: Type.Optional(Type.String({ maxLength: 10_000 })),
         }),
-        response: { 200: Any, ...errors(400, 403, 404) },
+        response: { 200: Playlist, ...errors(400, 403, 404) },
       },
     },
     async (req) => {
@@ -126,7 +125,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
           mediaIds: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 1000 }),
           position: Type.Optional(Type.Integer({ minimum: 0 })),
         }),
-        response: { 200: Any, ...errors(400, 404) },
+        response: { 200: Playlist, ...errors(400, 404) },
       },
     },
     async (req) => {
@@ -146,7 +145,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
         summary: 'Reorder: list every item once, in the new order (its owner, supervisors and admins)',
         params: Params,
         body: Type.Object({ mediaIds: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 }) }),
-        response: { 200: Any, ...errors(400, 403, 404) },
+        response: { 200: Playlist, ...errors(400, 403, 404) },
       },
     },
     async (req) => {
@@ -167,7 +166,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
           playlistId: Type.String({ maxLength: 64 }),
           mediaId: Type.String({ maxLength: 64 }),
         }),
-        response: { 200: Any, ...errors(403, 404) },
+        response: { 200: Playlist, ...errors(403, 404) },
       },
     },
     async (req) => {
@@ -189,7 +188,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
           mediaId: Type.String({ maxLength: 64 }),
         }),
         body: AddNote,
-        response: { 201: Any, ...errors(400, 404) },
+        response: { 201: ReviewNote, ...errors(400, 404) },
       },
     },
     async (req, reply) => {

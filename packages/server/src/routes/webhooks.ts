@@ -3,9 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../app.js';
 import { actorOf, requireInstanceAdmin } from '../auth.js';
-import { errors } from '../schemas.js';
+import { errors, NewWebhook, Webhook, WebhookDelivery } from '../schemas.js';
 
-const Any = Type.Object({}, { additionalProperties: true });
 const Params = Type.Object({ webhookId: Type.String({ maxLength: 64 }) });
 const Body = Type.Object({
   url: Type.String({ maxLength: 2000, description: 'http(s) only; redirects are not followed' }),
@@ -25,7 +24,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
       schema: {
         tags: ['webhooks'],
         summary: 'Configured webhooks (secrets not shown)',
-        response: { 200: Type.Array(Any), ...errors(403) },
+        response: { 200: Type.Array(Webhook), ...errors(403) },
       },
     },
     async () => webhooks.listWebhooks(),
@@ -37,7 +36,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
         tags: ['webhooks'],
         summary: 'Add a webhook; the response shows its secret once',
         body: Body,
-        response: { 201: Any, ...errors(400, 403) },
+        response: { 201: NewWebhook, ...errors(400, 403) },
       },
     },
     async (req, reply) =>
@@ -50,7 +49,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
         tags: ['webhooks'],
         params: Params,
         body: Type.Partial(Body),
-        response: { 200: Any, ...errors(400, 403, 404) },
+        response: { 200: Webhook, ...errors(400, 403, 404) },
       },
     },
     async (req) => {
@@ -82,7 +81,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
           ),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
         }),
-        response: { 200: Type.Array(Any), ...errors(403, 404) },
+        response: { 200: Type.Array(WebhookDelivery), ...errors(403, 404) },
       },
     },
     async (req) => webhooks.listDeliveries(req.params.webhookId, req.query),
@@ -94,7 +93,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
         tags: ['webhooks'],
         summary: 'Send a delivery again (same Montu-Delivery id)',
         params: Type.Object({ deliveryId: Type.String({ maxLength: 64 }) }),
-        response: { 200: Any, ...errors(403, 404) },
+        response: { 200: WebhookDelivery, ...errors(403, 404) },
       },
     },
     async (req) => webhooks.redeliver(req.params.deliveryId),
