@@ -7,16 +7,22 @@ import { errorFromProblem, MontuError } from './errors.js';
 import type {
   AddAnnotation,
   Annotation,
+  CreatePlaylist,
   HistoryEntry,
   Media,
   MediaPage,
+  Playlist,
+  PlaylistExportFormat,
+  PlaylistSummary,
   Project,
   Rendition,
+  ReviewNote,
   SearchQuery,
   SequenceStart,
   Statistics,
   Task,
   UpdateMediaInfo,
+  UpdatePlaylist,
   UpdateMediaMetadata,
 } from './types.js';
 
@@ -304,6 +310,54 @@ export class MontuClient {
   }
   listAnnotations(mediaId: string): Promise<Annotation[]> {
     return this.request('GET', `/media/${enc(mediaId)}/annotations`);
+  }
+
+  // ------------------------------------------------------------ playlists
+
+  /** Playlists (review sessions) of a project, newest first, each with `itemCount`. */
+  listPlaylists(projectId: string): Promise<PlaylistSummary[]> {
+    return this.request('GET', `/projects/${enc(projectId)}/playlists`);
+  }
+  createPlaylist(projectId: string, body: CreatePlaylist): Promise<Playlist> {
+    return this.request('POST', `/projects/${enc(projectId)}/playlists`, { json: body });
+  }
+  getPlaylist(playlistId: string): Promise<Playlist> {
+    return this.request('GET', `/playlists/${enc(playlistId)}`);
+  }
+  /** Adds media (at `position`, 0-based; default the end): any project member. */
+  addToPlaylist(playlistId: string, mediaIds: string[], position?: number): Promise<Playlist> {
+    return this.request('POST', `/playlists/${enc(playlistId)}/items`, {
+      json: position === undefined ? { mediaIds } : { mediaIds, position },
+    });
+  }
+  /** Rename, re-date (`date: null` clears) or describe: its owner, supervisors and admins. */
+  updatePlaylist(playlistId: string, body: UpdatePlaylist): Promise<Playlist> {
+    return this.request('PATCH', `/playlists/${enc(playlistId)}`, { json: body });
+  }
+  /** The new order, every item once: its owner, supervisors and admins. */
+  reorderPlaylist(playlistId: string, mediaIds: string[]): Promise<Playlist> {
+    return this.request('PUT', `/playlists/${enc(playlistId)}/items`, { json: { mediaIds } });
+  }
+  removeFromPlaylist(playlistId: string, mediaId: string): Promise<Playlist> {
+    return this.request('DELETE', `/playlists/${enc(playlistId)}/items/${enc(mediaId)}`);
+  }
+  async deletePlaylist(playlistId: string): Promise<void> {
+    await this.request('DELETE', `/playlists/${enc(playlistId)}`);
+  }
+  /** A note on an item made in this session: the media item's note, tagged with the playlist. */
+  addPlaylistNote(playlistId: string, mediaId: string, body: AddAnnotation): Promise<ReviewNote> {
+    return this.request('POST', `/playlists/${enc(playlistId)}/items/${enc(mediaId)}/notes`, { json: body });
+  }
+  /** The export's response (CSV, HTML, PDF or OTIO JSON): read `res.text()`, or stream `res.body`. */
+  exportPlaylist(
+    playlistId: string,
+    format: PlaylistExportFormat,
+    opts: { onlyPlaylistNotes?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Response> {
+    return this.raw('GET', `/playlists/${enc(playlistId)}/export.${format}`, {
+      ...(opts.onlyPlaylistNotes ? { query: { onlyPlaylistNotes: true } } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   }
 
   // ------------------------------------------------------------ files

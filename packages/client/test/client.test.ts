@@ -110,7 +110,7 @@ describe('@montu/client against a real server', () => {
     await expect(bad.listProjects()).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
   });
 
-  it('sends the CSRF token of a cookie session on every unsafe method, PUT and DELETE included', async () => {
+  it('manages playlists with a cookie session: the CSRF token goes with every unsafe method, PUT and DELETE included', async () => {
     const login = await fetch(`${server.url}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -123,22 +123,23 @@ describe('@montu/client against a real server', () => {
       fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie } });
     const session = new MontuClient({ baseUrl: server.url, csrfToken, fetch: withCookie });
     const media = (await client.searchMediaPage({ projectId: 'TSC', limit: 1 })).items[0]!;
-    const made = await session.raw('POST', '/projects/TSC/playlists', {
-      json: { name: 'CSRF', mediaIds: [media.id] },
-    });
-    const { id } = (await made.json()) as { id: string };
-    expect((await session.raw('PATCH', `/playlists/${id}`, { json: { name: 'CSRF 2' } })).status).toBe(200);
-    expect(
-      (await session.raw('PUT', `/playlists/${id}/items`, { json: { mediaIds: [media.id] } })).status,
-    ).toBe(200);
-    expect((await session.raw('DELETE', `/playlists/${id}/items/${media.id}`)).status).toBe(200);
+    const made = await session.createPlaylist('TSC', { name: 'CSRF', mediaIds: [media.id] });
+    expect(made.items.map((i) => i.mediaId)).toEqual([media.id]);
+    expect((await session.updatePlaylist(made.id, { name: 'CSRF 2', date: '2026-11-24' })).date).toBe(
+      '2026-11-24',
+    );
+    expect((await session.reorderPlaylist(made.id, [media.id])).items).toHaveLength(1);
+    const note = await session.addPlaylistNote(made.id, media.id, { content: 'in dailies', frame: 1 });
+    expect(note.playlistId).toBe(made.id);
+    const csv = await session.exportPlaylist(made.id, 'csv', { onlyPlaylistNotes: true });
+    expect(await csv.text()).toContain('in dailies');
+    expect((await session.listPlaylists('TSC')).find((p) => p.id === made.id)?.itemCount).toBe(1);
+    expect((await session.removeFromPlaylist(made.id, media.id)).items).toEqual([]);
     // Without the token the server refuses, so the calls above did carry it.
     const bare = new MontuClient({ baseUrl: server.url, fetch: withCookie });
-    await expect(bare.raw('DELETE', `/playlists/${id}`)).rejects.toMatchObject({
-      status: 403,
-      code: 'forbidden',
-    });
-    expect((await session.raw('DELETE', `/playlists/${id}`)).status).toBe(204);
+    await expect(bare.deletePlaylist(made.id)).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    await session.deletePlaylist(made.id);
+    await expect(session.getPlaylist(made.id)).rejects.toMatchObject({ status: 404, code: 'not_found' });
   });
 
   it('iterates over every page with the async iterator', async () => {
