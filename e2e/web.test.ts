@@ -594,7 +594,7 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await artist.goto(playlistUrl);
     const seen = artist.getByRole('region', { name: 'Dailies e2e' });
     await seen.getByRole('link', { name: new RegExp(`${TASK_VIDEO} v002`) }).waitFor();
-    expect(await seen.getByRole('button', { name: /^(Remove|Move) |^Rename$|^Delete$/ }).count()).toBe(0);
+    expect(await seen.getByRole('button', { name: /^(Remove|Move) |^Edit$|^Delete$/ }).count()).toBe(0);
     await seen.getByLabel('Find versions to add').waitFor();
     await shot(artist, 'playlist-artist');
     await artist.close();
@@ -604,13 +604,14 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await signIn(owner, 'sam');
     await owner.goto(playlistUrl);
     const mine = owner.getByRole('region', { name: 'Dailies e2e' });
-    await mine.getByRole('button', { name: 'Rename' }).click();
+    await mine.getByRole('button', { name: 'Edit' }).click();
     await mine.getByLabel('Playlist name').fill('Dailies e2e Tuesday');
+    await mine.getByLabel('Review date').fill('2026-11-24');
     await mine.getByRole('button', { name: 'Save' }).click();
     const renamed = owner.getByRole('region', { name: 'Dailies e2e Tuesday' });
     await renamed.getByRole('heading', { name: 'Dailies e2e Tuesday' }).waitFor();
     const index = owner.getByRole('region', { name: 'Playlists' });
-    await index.getByRole('listitem').filter({ hasText: 'Dailies e2e Tuesday (2)' }).waitFor();
+    await index.getByRole('listitem').filter({ hasText: 'Dailies e2e Tuesday 2026-11-24 · (2)' }).waitFor();
     // Reorder (PUT) and remove (DELETE): unsafe methods that need the session's CSRF token.
     const order = () => renamed.locator('.playlist-items li a').allInnerTexts();
     expect(await order()).toEqual([`${TASK_VIDEO} v002`, `${TASK_VIDEO} v001`]);
@@ -618,7 +619,7 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await expect.poll(order).toEqual([`${TASK_VIDEO} v001`, `${TASK_VIDEO} v002`]);
     await renamed.getByRole('button', { name: `Remove ${TASK_VIDEO} v001` }).click();
     await expect.poll(order).toEqual([`${TASK_VIDEO} v002`]);
-    await index.getByRole('listitem').filter({ hasText: 'Dailies e2e Tuesday (1)' }).waitFor();
+    await index.getByRole('listitem').filter({ hasText: 'Dailies e2e Tuesday 2026-11-24 · (1)' }).waitFor();
     expect(await renamed.getByRole('alert').count()).toBe(0);
     await shot(owner, 'playlist-curated');
     owner.once('dialog', (d) => void d.accept());

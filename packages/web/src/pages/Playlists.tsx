@@ -57,7 +57,9 @@ export default function Playlists({
               >
                 {p.name}
               </a>{' '}
-              <span className="muted">({p.itemCount})</span>
+              <span className="muted">
+                {p.date ? `${p.date} · ` : ''}({p.itemCount})
+              </span>
             </li>
           ))}
         </ul>
@@ -88,7 +90,7 @@ function PlaylistDetail({
   const [search, setSearch] = useState('');
   const [found, setFound] = useState<Media[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const [renaming, setRenaming] = useState<string | null>(null);
+  const [editing, setEditing] = useState<{ name: string; date: string } | null>(null);
   const { me, roleIn } = useSession();
 
   useEffect(() => {
@@ -144,36 +146,45 @@ function PlaylistDetail({
   return (
     <section className="playlist-detail" aria-label={list.name}>
       <div className="viewer-head">
-        {renaming === null ? (
-          <h2>{list.name}</h2>
+        {editing === null ? (
+          <>
+            <h2>{list.name}</h2>
+            {list.date && <span className="muted">{list.date}</span>}
+          </>
         ) : (
           <form
             className="inline-form"
             onSubmit={(e) => {
               e.preventDefault();
-              if (!renaming.trim()) return;
-              void done(api.updatePlaylist(id, { name: renaming.trim() })).then(
-                (ok) => ok && setRenaming(null),
-              );
+              if (!editing.name.trim()) return;
+              void done(
+                api.updatePlaylist(id, { name: editing.name.trim(), date: editing.date || null }),
+              ).then((ok) => ok && setEditing(null));
             }}
           >
             <input
               aria-label="Playlist name"
-              value={renaming}
+              value={editing.name}
               maxLength={200}
               autoFocus
-              onChange={(e) => setRenaming(e.target.value)}
+              onChange={(e) => setEditing({ ...editing, name: e.target.value })}
+            />
+            <input
+              type="date"
+              aria-label="Review date"
+              value={editing.date}
+              onChange={(e) => setEditing({ ...editing, date: e.target.value })}
             />
             <button type="submit">Save</button>
-            <button type="button" onClick={() => setRenaming(null)}>
+            <button type="button" onClick={() => setEditing(null)}>
               Cancel
             </button>
           </form>
         )}
-        {curates && renaming === null && (
+        {curates && editing === null && (
           <>
-            <button type="button" onClick={() => setRenaming(list.name)}>
-              Rename
+            <button type="button" onClick={() => setEditing({ name: list.name, date: list.date ?? '' })}>
+              Edit
             </button>
             <button
               type="button"
