@@ -110,6 +110,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
+let standIn: Promise<string> | undefined;
+/** A hash of a random password with today's parameters, verified against for unknown users. */
+function standInHash(): Promise<string> {
+  standIn ??= hashPassword(randomBytes(24).toString('base64url'));
+  return standIn;
+}
+
 function userFromRow(r: Selectable<AppUserTable>): User {
   return {
     id: r.id,
@@ -327,12 +334,18 @@ export class UserService {
       .selectAll()
       .where('username', '=', String(username ?? '').toLowerCase())
       .executeTakeFirst();
+    // The password is hashed whether or not the user exists (against a stand-in hash when not),
+    // so how long a refusal takes does not tell whether a username is taken.
+    const matches = await verifyPassword(
+      typeof password === 'string' ? password : '',
+      row?.password_hash ?? (await standInHash()),
+    );
     const ok =
       row !== undefined &&
       row.password_hash !== null &&
       Number(row.disabled) === 0 &&
       typeof password === 'string' &&
-      (await verifyPassword(password, row.password_hash));
+      matches;
     if (!ok || !row) throw unauthorized('Wrong username or password.');
     return userFromRow(row);
   }
