@@ -263,10 +263,13 @@ class MontuClient:
         headers: Optional[Mapping[str, str]] = None,
         idempotent: Optional[bool] = None,
         ok: Iterable[int] = (),
+        gone_is_done: bool = False,
     ) -> _Response:
         """One API call with retries; error answers raise the matching :class:`MontuError`.
 
         ``body`` may be a function returning a fresh reader, so a retried PUT resends from the start.
+        ``gone_is_done`` (deletes that answer nothing): a 404 on a retry means an earlier attempt,
+        whose answer was lost, already deleted it; it is returned as 204 instead of raised.
         """
         safe = method in IDEMPOTENT if idempotent is None else idempotent
         full = self._path(path, query)
@@ -302,6 +305,8 @@ class MontuClient:
                 self._sleep_before_retry(attempt, result.headers.get("retry-after"))
                 attempt += 1
                 continue
+            if result.status == 404 and attempt > 0 and gone_is_done:
+                return _Response(204, result.headers, None)
             if result.status >= 400 and result.status not in ok:
                 raise error_from_problem(result.status, result.body, f"{method} {full}")
             return result
@@ -517,7 +522,7 @@ class MontuClient:
 
     def delete_media(self, media_id: str, remove_files: bool = True) -> None:
         """Deletes an item and (unless ``remove_files=False``) its stored files; project admins."""
-        self._call("DELETE", f"/media/{_q(media_id)}", query={"removeFiles": remove_files})
+        self._call("DELETE", f"/media/{_q(media_id)}", query={"removeFiles": remove_files}, gone_is_done=True)
 
     def regenerate_thumbnail(self, media_id: str, timestamp: Optional[float] = None) -> Dict[str, Any]:
         """Schedules a new thumbnail (video/sequence: taken at ``timestamp`` seconds); returns at once."""
@@ -645,7 +650,7 @@ class MontuClient:
 
     def delete_playlist(self, playlist_id: str) -> None:
         """Deletes a playlist; its media items and notes stay (its owner, supervisors and admins)."""
-        self._call("DELETE", f"/playlists/{_q(playlist_id)}")
+        self._call("DELETE", f"/playlists/{_q(playlist_id)}", gone_is_done=True)
 
     def add_playlist_note(
         self,

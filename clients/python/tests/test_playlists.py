@@ -82,5 +82,34 @@ class PlaylistTest(unittest.TestCase):
         self.assertEqual(self.artist.get_media_by_id(a["id"])["id"], a["id"])
 
 
+class LosesFirstDeleteAnswer(MontuClient):
+    """Sends each request for real; the first DELETE's answer is lost on the way back."""
+
+    drops = 0
+
+    def _open(self, method, path, **kw):  # type: ignore[no-untyped-def]
+        conn, resp = super()._open(method, path, **kw)
+        if method == "DELETE" and self.drops == 0:
+            self.drops += 1
+            resp.read()
+            conn.close()
+            raise ConnectionResetError("connection reset by peer")
+        return conn, resp
+
+
+class RetriedDeleteTest(unittest.TestCase):
+    def test_a_404_on_a_retried_delete_is_done(self) -> None:
+        admin = server().client()
+        pid = project(admin, "PLY")
+        made = admin.create_playlist(pid, "Lost answer")
+        flaky = LosesFirstDeleteAnswer(server().url, server().token, backoff=0.01)
+        flaky.delete_playlist(made["id"])
+        self.assertEqual(flaky.drops, 1)
+        with self.assertRaises(NotFound):
+            admin.get_playlist(made["id"])
+        # Without a retry, a 404 is still an error.
+        with self.assertRaises(NotFound):
+            admin.delete_playlist(made["id"])
+
 if __name__ == "__main__":
     unittest.main()

@@ -134,11 +134,20 @@ export class MontuClient {
     return h;
   }
 
-  /** One call; error answers throw MontuError with the problem's `code`. */
+  /**
+   * One call; error answers throw MontuError with the problem's `code`. `goneIsDone` (for
+   * deletes that answer nothing): a 404 on a retry means an earlier attempt, whose answer was
+   * lost, already deleted it — answered as 204 instead of thrown.
+   */
   async raw(
     method: string,
     path: string,
-    init: { query?: Record<string, unknown>; json?: unknown; signal?: AbortSignal } = {},
+    init: {
+      query?: Record<string, unknown>;
+      json?: unknown;
+      signal?: AbortSignal;
+      goneIsDone?: boolean;
+    } = {},
   ): Promise<Response> {
     const url = this.url(path, init.query);
     const headers = this.headers(
@@ -171,6 +180,10 @@ export class MontuClient {
         await delay(200 * 2 ** attempt);
         continue;
       }
+      if (res.status === 404 && attempt > 0 && init.goneIsDone) {
+        await res.body?.cancel();
+        return new Response(null, { status: 204 });
+      }
       if (!res.ok) {
         const text = await res.text();
         let parsed: unknown = text;
@@ -188,7 +201,12 @@ export class MontuClient {
   async request<T>(
     method: string,
     path: string,
-    init: { query?: Record<string, unknown>; json?: unknown; signal?: AbortSignal } = {},
+    init: {
+      query?: Record<string, unknown>;
+      json?: unknown;
+      signal?: AbortSignal;
+      goneIsDone?: boolean;
+    } = {},
   ): Promise<T> {
     const res = await this.raw(method, path, init);
     if (res.status === 204) return undefined as T;
@@ -262,7 +280,10 @@ export class MontuClient {
     return this.request('POST', `/media/${enc(mediaId)}/restore`);
   }
   async deleteMedia(mediaId: string, opts: { removeFiles?: boolean } = {}): Promise<void> {
-    await this.request('DELETE', `/media/${enc(mediaId)}`, { query: { removeFiles: opts.removeFiles } });
+    await this.request('DELETE', `/media/${enc(mediaId)}`, {
+      query: { removeFiles: opts.removeFiles },
+      goneIsDone: true,
+    });
   }
   regenerateThumbnail(mediaId: string, timestamp?: number): Promise<{ mediaId: string; scheduled: boolean }> {
     return this.request('POST', `/media/${enc(mediaId)}/thumbnail`, {
@@ -342,7 +363,7 @@ export class MontuClient {
     return this.request('DELETE', `/playlists/${enc(playlistId)}/items/${enc(mediaId)}`);
   }
   async deletePlaylist(playlistId: string): Promise<void> {
-    await this.request('DELETE', `/playlists/${enc(playlistId)}`);
+    await this.request('DELETE', `/playlists/${enc(playlistId)}`, { goneIsDone: true });
   }
   /** A note on an item made in this session: the media item's note, tagged with the playlist. */
   addPlaylistNote(playlistId: string, mediaId: string, body: AddAnnotation): Promise<ReviewNote> {

@@ -142,6 +142,31 @@ describe('@montu/client against a real server', () => {
     await expect(session.getPlaylist(made.id)).rejects.toMatchObject({ status: 404, code: 'not_found' });
   });
 
+  it('takes a 404 on a retried delete as done: the first attempt deleted it, its answer was lost', async () => {
+    const media = (await client.searchMediaPage({ projectId: 'TSC', limit: 1 })).items[0]!;
+    const made = await client.createPlaylist('TSC', { name: 'Lost answer', mediaIds: [media.id] });
+    let drops = 0;
+    // The request reaches the server; the connection dies before the answer comes back.
+    const losesFirstAnswer: typeof fetch = async (url, init) => {
+      const res = await fetch(url, init);
+      if (init?.method === 'DELETE' && drops++ === 0) {
+        await res.body?.cancel();
+        throw new TypeError('fetch failed');
+      }
+      return res;
+    };
+    const flaky = new MontuClient({
+      baseUrl: server.url,
+      token: server.firstRun!.token,
+      fetch: losesFirstAnswer,
+    });
+    await flaky.deletePlaylist(made.id);
+    expect(drops).toBe(2);
+    await expect(client.getPlaylist(made.id)).rejects.toMatchObject({ status: 404 });
+    // Without a retry, a 404 is still an error.
+    await expect(client.deletePlaylist(made.id)).rejects.toMatchObject({ status: 404, code: 'not_found' });
+  });
+
   it('iterates over every page with the async iterator', async () => {
     for (let i = 0; i < 12; i++)
       await client.upload(png(100 + i), {
