@@ -97,7 +97,8 @@ export function LineChart({ title, data }: { title: string; data: Array<[string,
   const W = 420;
   const H = 200;
   const max = Math.max(1, ...data.map(([, v]) => v));
-  const x = (i: number) => 30 + (i * (W - 50)) / Math.max(1, data.length - 1);
+  // One day is drawn in the middle, not as a lone dot at the left edge.
+  const x = (i: number) => (data.length === 1 ? W / 2 : 30 + (i * (W - 50)) / (data.length - 1));
   const y = (v: number) => H - 30 - ((H - 50) * v) / max;
   return (
     <figure className="card chart">
@@ -110,6 +111,7 @@ export function LineChart({ title, data }: { title: string; data: Array<[string,
           role="img"
           aria-label={`${title}: ${data.map(([k, v]) => `${k} ${v}`).join(', ')}`}
         >
+          <line x1={20} y1={H - 30} x2={W - 10} y2={H - 30} stroke="#3a3f4b" />
           <polyline
             fill="none"
             stroke="#4f8cff"
@@ -119,6 +121,11 @@ export function LineChart({ title, data }: { title: string; data: Array<[string,
           {data.map(([k, v], i) => (
             <g key={k}>
               <circle cx={x(i)} cy={y(v)} r={3} fill="#4f8cff" />
+              {data.length < 16 && (
+                <text x={x(i)} y={y(v) - 8} textAnchor="middle" className="chart-value">
+                  {v}
+                </text>
+              )}
               {(i === 0 || i === data.length - 1 || data.length < 8) && (
                 <text x={x(i)} y={H - 12} textAnchor="middle" className="chart-label">
                   {k.slice(5)}
