@@ -81,6 +81,15 @@ export interface SequenceFrameInput {
   sha256?: string;
 }
 
+/** Options of one call (`raw`, `request`). */
+interface CallInit {
+  query?: Record<string, unknown>;
+  json?: unknown;
+  signal?: AbortSignal;
+  /** See `raw`: a 404 on a retried delete means done. */
+  goneIsDone?: boolean;
+}
+
 /** Methods retried after a network error or 502/503/504: repeating them changes nothing. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 /** Methods that change nothing: the only ones sent without the CSRF token (PUT and DELETE need it). */
@@ -139,16 +148,7 @@ export class MontuClient {
    * deletes that answer nothing): a 404 on a retry means an earlier attempt, whose answer was
    * lost, already deleted it — answered as 204 instead of thrown.
    */
-  async raw(
-    method: string,
-    path: string,
-    init: {
-      query?: Record<string, unknown>;
-      json?: unknown;
-      signal?: AbortSignal;
-      goneIsDone?: boolean;
-    } = {},
-  ): Promise<Response> {
+  async raw(method: string, path: string, init: CallInit = {}): Promise<Response> {
     const url = this.url(path, init.query);
     const headers = this.headers(
       method,
@@ -198,16 +198,7 @@ export class MontuClient {
     }
   }
 
-  async request<T>(
-    method: string,
-    path: string,
-    init: {
-      query?: Record<string, unknown>;
-      json?: unknown;
-      signal?: AbortSignal;
-      goneIsDone?: boolean;
-    } = {},
-  ): Promise<T> {
+  async request<T>(method: string, path: string, init: CallInit = {}): Promise<T> {
     const res = await this.raw(method, path, init);
     if (res.status === 204) return undefined as T;
     const text = await res.text();

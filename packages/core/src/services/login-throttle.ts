@@ -31,21 +31,23 @@ export class LoginThrottle {
     return Number(row.failures) >= max ? Math.max(1, Math.ceil(left / 1000)) : null;
   }
 
-  /** Counts one failure for `key` (one statement: concurrent failures all count). */
-  async fail(key: string): Promise<void> {
+  /** Counts one failure for each key (one statement per key: concurrent failures all count). */
+  async fail(...keys: string[]): Promise<void> {
     const now = new Date(this.now()).toISOString();
     const expired = new Date(this.now() - this.windowMs).toISOString();
     const stale = sql<boolean>`login_failure.first_at <= ${expired}`;
-    await this.db
-      .insertInto('login_failure')
-      .values({ key, failures: 1, first_at: now })
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet({
-          failures: sql`CASE WHEN ${stale} THEN 1 ELSE login_failure.failures + 1 END`,
-          first_at: sql`CASE WHEN ${stale} THEN ${now} ELSE login_failure.first_at END`,
-        }),
-      )
-      .execute();
+    for (const key of keys) {
+      await this.db
+        .insertInto('login_failure')
+        .values({ key, failures: 1, first_at: now })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet({
+            failures: sql`CASE WHEN ${stale} THEN 1 ELSE login_failure.failures + 1 END`,
+            first_at: sql`CASE WHEN ${stale} THEN ${now} ELSE login_failure.first_at END`,
+          }),
+        )
+        .execute();
+    }
     // Rows whose window has passed are dead weight: failures are rare, so sweep here.
     await this.db.deleteFrom('login_failure').where('first_at', '<=', expired).execute();
   }

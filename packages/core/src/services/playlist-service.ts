@@ -143,7 +143,7 @@ export class PlaylistService {
   }
 
   async getPlaylist(id: string, scope: Scope = {}): Promise<PlaylistWithItems> {
-    const p = await this.row(id, scope);
+    const p = await this.getPlaylistInfo(id, scope);
     const items = await this.ctx.db
       .selectFrom('playlist_item')
       .selectAll()
@@ -169,7 +169,7 @@ export class PlaylistService {
     patch: { name?: string; date?: string | null; description?: string } & PlaylistActor,
     scope: Scope = {},
   ): Promise<PlaylistWithItems> {
-    const p = await this.row(id, scope);
+    const p = await this.getPlaylistInfo(id, scope);
     const actor = actorOf(patch.actor, 'actor');
     mayCurate(p, actor, patch.role, 'edit');
     await this.ctx.db.transaction().execute(async (trx) => {
@@ -195,7 +195,7 @@ export class PlaylistService {
   }
 
   async deletePlaylist(id: string, options: PlaylistActor & Scope): Promise<void> {
-    const p = await this.row(id, options);
+    const p = await this.getPlaylistInfo(id, options);
     const actor = actorOf(options.actor, 'actor');
     mayCurate(p, actor, options.role, 'delete');
     await this.ctx.db.transaction().execute(async (trx) => {
@@ -223,7 +223,7 @@ export class PlaylistService {
     mediaIds: string[],
     options: { actor: string; position?: number } & Scope,
   ): Promise<PlaylistWithItems> {
-    const p = await this.row(id, options);
+    const p = await this.getPlaylistInfo(id, options);
     const actor = actorOf(options.actor, 'actor');
     if (!Array.isArray(mediaIds) || mediaIds.length === 0)
       throw new ValidationError('Give at least one media id.', { field: 'mediaIds' });
@@ -283,7 +283,7 @@ export class PlaylistService {
   }
 
   async removeItem(id: string, mediaId: string, options: PlaylistActor & Scope): Promise<PlaylistWithItems> {
-    const p = await this.row(id, options);
+    const p = await this.getPlaylistInfo(id, options);
     const actor = actorOf(options.actor, 'actor');
     mayCurate(p, actor, options.role, 'remove items from');
     await this.ctx.db.transaction().execute(async (trx) => {
@@ -327,7 +327,7 @@ export class PlaylistService {
     mediaIds: string[],
     options: PlaylistActor & Scope,
   ): Promise<PlaylistWithItems> {
-    const p = await this.row(id, options);
+    const p = await this.getPlaylistInfo(id, options);
     const actor = actorOf(options.actor, 'actor');
     mayCurate(p, actor, options.role, 'reorder');
     await this.ctx.db.transaction().execute(async (trx) => {
@@ -368,7 +368,7 @@ export class PlaylistService {
     input: Omit<Parameters<NoteService['addNote']>[1], 'playlistId'>,
     scope: Scope = {},
   ): Promise<ReviewNote> {
-    await this.row(id, scope);
+    await this.getPlaylistInfo(id, scope);
     return this.notes.addNote(mediaId, { ...input, playlistId: id }, scope);
   }
 
@@ -404,7 +404,8 @@ export class PlaylistService {
     return exportOtio(await this.report(id, options), options);
   }
 
-  private async row(id: string, scope: Scope): Promise<Playlist> {
+  /** A playlist without its items (one query): for checks before a change. */
+  async getPlaylistInfo(id: string, scope: Scope = {}): Promise<Playlist> {
     const r = await this.ctx.db.selectFrom('playlist').selectAll().where('id', '=', id).executeTakeFirst();
     if (!r || (scope.projectIds && !scope.projectIds.includes(r.project_id)))
       throw new NotFound(`Playlist ${id} does not exist.`, { playlistId: id });

@@ -51,8 +51,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
         .verifyLogin(req.body.username, req.body.password)
         .catch(async (e: unknown) => {
           if ((e as { code?: string }).code === 'unauthorized') {
-            await throttle.fail(userKey);
-            await throttle.fail(ipKey);
+            await throttle.fail(userKey, ipKey);
           }
           throw e;
         });

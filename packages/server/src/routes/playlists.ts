@@ -22,10 +22,14 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
     requireRole(req, p.projectId, 'artist');
     return p;
   };
-  /** The caller as the library's PlaylistActor: owner, supervisors and admins curate (core rule). */
-  const curator = async (req: Parameters<typeof scopeOf>[0], id: string) => {
-    const p = await montu.playlists.getPlaylist(id, scopeOf(req));
-    return { actor: actorOf(req), role: requireRole(req, p.projectId, 'artist') };
+  /**
+   * The playlist without its items, once the caller is known to be a member of its project, and
+   * the caller as the library's PlaylistActor (owner, supervisors and admins curate: core rule).
+   */
+  const member = async (req: Parameters<typeof scopeOf>[0], id: string) => {
+    const playlist = await montu.playlists.getPlaylistInfo(id, scopeOf(req));
+    const who = { actor: actorOf(req), role: requireRole(req, playlist.projectId, 'artist') };
+    return { playlist, who };
   };
 
   app.get<{ Params: { projectId: string } }>(
@@ -94,7 +98,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       },
     },
     async (req) => {
-      const who = await curator(req, req.params.playlistId);
+      const { who } = await member(req, req.params.playlistId);
       return montu.playlists.updatePlaylist(req.params.playlistId, { ...req.body, ...who }, scopeOf(req));
     },
   );
@@ -109,7 +113,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       },
     },
     async (req, reply) => {
-      const who = await curator(req, req.params.playlistId);
+      const { who } = await member(req, req.params.playlistId);
       await montu.playlists.deletePlaylist(req.params.playlistId, { ...who, ...scopeOf(req) });
       return reply.code(204).send();
     },
@@ -129,7 +133,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       },
     },
     async (req) => {
-      await load(req, req.params.playlistId);
+      await member(req, req.params.playlistId);
       return montu.playlists.addItems(req.params.playlistId, req.body.mediaIds, {
         actor: actorOf(req),
         ...(req.body.position !== undefined ? { position: req.body.position } : {}),
@@ -149,7 +153,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       },
     },
     async (req) => {
-      const who = await curator(req, req.params.playlistId);
+      const { who } = await member(req, req.params.playlistId);
       return montu.playlists.reorderItems(req.params.playlistId, req.body.mediaIds, {
         ...who,
         ...scopeOf(req),
@@ -170,7 +174,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       },
     },
     async (req) => {
-      const who = await curator(req, req.params.playlistId);
+      const { who } = await member(req, req.params.playlistId);
       return montu.playlists.removeItem(req.params.playlistId, req.params.mediaId, {
         ...who,
         ...scopeOf(req),
@@ -192,7 +196,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       },
     },
     async (req, reply) => {
-      await load(req, req.params.playlistId);
+      await member(req, req.params.playlistId);
       const { playlistId: _ignored, ...body } = req.body;
       return reply
         .code(201)
@@ -232,7 +236,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       },
     },
     async (req, reply) => {
-      const p = await load(req, req.params.playlistId);
+      const { playlist: p } = await member(req, req.params.playlistId);
       const opts = { ...scopeOf(req), ...req.query };
       const name = p.name.replace(/[^\w.-]+/g, '_').slice(0, 80) || 'playlist';
       reply
