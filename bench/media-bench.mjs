@@ -18,7 +18,7 @@ const root = path.resolve(here, '..');
 const tmp = path.join(here, 'tmp', 'media');
 const results = path.join(here, 'results');
 const corpus = process.env.MONTU_CORPUS ?? path.resolve(root, '../shared/corpus');
-const media = await import(path.join(root, 'packages/core/dist/media/index.js'));
+const media = await import(path.join(root, 'packages/core/dist/processing/tools/index.js'));
 const { MediaProber, createThumbnail, videoFrame, resolveLimits } = media;
 
 const JPEGS = Number(process.env.BENCH_JPEGS ?? 40);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openMontu, newId } from '../packages/core/dist/index.js';
-import { insertMediaRecord } from '../packages/core/dist/services/media-records.js';
+import { insertMediaRecord } from '../packages/core/dist/media/media-records.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, def) => {

@@ -3,10 +3,10 @@ import { openDatabase, type DialectName } from './db/connect.js';
 import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
 import { EventBus } from './events.js';
-import { DEFAULT_LIMITS, type Limits } from './config.js';
+import { DEFAULT_LIMITS, type Limits } from './config/limits.js';
 import type { StorageBackend } from './storage/backend.js';
 import { LocalStorage } from './storage/local.js';
-import type { ServiceContext } from './services/context.js';
+import type { ServiceContext } from './context.js';
 import {
   startProcessing,
   type JobsOptions,
@@ -14,20 +14,20 @@ import {
   type ProcessingRuntime,
 } from './processing/processing.js';
 import type { ProcessingOptions } from './processing/pipeline.js';
-import { HistoryService } from './services/history-service.js';
+import { HistoryService } from './history/history-service.js';
 import {
   MaintenanceService,
   type OrphanCleanupOptions,
   type OrphanCleanupReport,
-} from './services/maintenance-service.js';
-import { MediaService } from './services/media-service.js';
-import { ProjectService } from './services/project-service.js';
-import { ReviewService } from './services/review-service.js';
-import { PlaylistService } from './services/playlist-service.js';
-import { WebhookService, type WebhookOptions } from './services/webhook-service.js';
-import { SequenceIngest } from './services/sequence-ingest.js';
-import { UserService } from './services/user-service.js';
-import { holdDecoderPools } from './media/decoder-pool.js';
+} from './maintenance/maintenance-service.js';
+import { MediaService } from './media/media-service.js';
+import { ProjectService } from './projects/project-service.js';
+import { ReviewService } from './review/review-service.js';
+import { PlaylistService } from './review/playlist-service.js';
+import { WebhookService, type WebhookOptions } from './webhooks/webhook-service.js';
+import { SequenceIngest } from './uploads/sequence-ingest.js';
+import { UserService } from './users/user-service.js';
+import { holdDecoderPools } from './processing/tools/decoder-pool.js';
 
 export interface MontuOptions {
   /** Folder for the embedded defaults: `montu.db` (SQLite) and `storage/`. Default `./montu-data`. */

@@ -1,4 +1,4 @@
-import { ValidationError } from './errors.js';
+import { ValidationError } from '@montu/domain';
 import type { MontuEvent } from './events.js';
 import { openMontu, type Montu, type MontuOptions } from './montu.js';
 

@@ -15,7 +15,7 @@ import {
 } from 'kysely';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '@montu/domain';
 
 export type DialectName = 'sqlite' | 'postgres';
 

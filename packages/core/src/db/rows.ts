@@ -20,7 +20,7 @@ import type {
   RenditionInfo,
   Project,
   Task,
-} from '../domain/types.js';
+} from '@montu/domain';
 
 /** Maps database rows to domain objects: the only place that knows the column encodings. */
 

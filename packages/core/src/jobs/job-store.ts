@@ -1,8 +1,8 @@
 import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
-import { NotFound, ValidationError } from '../errors.js';
+import { NotFound, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import type { Database, JobTable } from '../db/schema.js';
-import type { Db } from '../services/context.js';
+import type { Db } from '../context.js';
 import { relaxedTransaction, type DialectName } from '../db/connect.js';
 import { parseJson } from '../db/rows.js';
 import { ownerIsDeadLocalProcess } from '../storage/owner.js';

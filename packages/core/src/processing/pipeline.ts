@@ -3,29 +3,29 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { NotFound, ProcessingError } from '../errors.js';
+import { NotFound, ProcessingError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { parseJson } from '../db/rows.js';
-import type { FileRole, MediaType, RenditionInfo } from '../domain/types.js';
-import type { ServiceContext } from '../services/context.js';
+import type { FileRole, MediaType, RenditionInfo } from '@montu/domain';
+import type { ServiceContext } from '../context.js';
 import { mediaKey } from '../storage/keys.js';
 import type { JobStore } from '../jobs/job-store.js';
 import type { Job, JobContext, JobHandler, JobResult, JobSpec, JobType } from '../jobs/types.js';
-import type { Db } from '../services/context.js';
-import { MediaProber } from '../media/probe.js';
-import type { MediaMetadata } from '../media/metadata.js';
-import type { SniffResult } from '../media/sniff.js';
-import { checkDecodeLimits, resolveLimits, type MediaLimits } from '../media/limits.js';
-import { createThumbnail } from '../media/thumbnail.js';
+import type { Db } from '../context.js';
+import { MediaProber } from './tools/probe.js';
+import type { MediaMetadata } from './tools/metadata.js';
+import type { SniffResult } from './tools/sniff.js';
+import { checkDecodeLimits, resolveLimits, type MediaLimits } from './tools/limits.js';
+import { createThumbnail } from './tools/thumbnail.js';
 import {
   createAudioPreview,
   createSequenceProxy,
   createVideoProxy,
   createWebImage,
   DEFAULT_SEQUENCE_FPS,
-} from '../media/proxy.js';
-import type { ImageSequence } from '../media/sequence.js';
-import { normaliseRational, rationalToNumber } from '../media/rational.js';
+} from './tools/proxy.js';
+import type { ImageSequence } from './tools/sequence.js';
+import { normaliseRational, rationalToNumber } from '@montu/domain';
 import { withLocalFiles, withTempDir } from './local-files.js';
 
 export interface ProcessingOptions {

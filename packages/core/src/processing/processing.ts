@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { ProcessingError } from '../errors.js';
-import type { ProcessingHook, ServiceContext } from '../services/context.js';
+import { ProcessingError } from '@montu/domain';
+import type { ProcessingHook, ServiceContext } from '../context.js';
 import { OWNER } from '../storage/owner.js';
 import { JobStore } from '../jobs/job-store.js';
 import { EmbeddedQueue, type JobQueue } from '../jobs/embedded-queue.js';
@@ -14,7 +14,7 @@ import {
 } from '../jobs/types.js';
 import type { RunnerOptions } from '../jobs/runner.js';
 import type { EventBus } from '../events.js';
-import type { Scope } from '../services/media-service.js';
+import type { Scope } from '../media/media-service.js';
 import { MediaPipeline, type ProcessingOptions } from './pipeline.js';
 
 export interface JobsOptions {

@@ -1,9 +1,9 @@
-import { NotFound } from '../errors.js';
-import type { Media, MediaFile } from '../domain/types.js';
-import type { MediaService, Scope } from '../services/media-service.js';
-import type { NoteService, ReviewNote } from '../services/note-service.js';
-import type { ProjectService } from '../services/project-service.js';
-import type { MediaTiming } from './timing.js';
+import { NotFound } from '@montu/domain';
+import type { Media, MediaFile } from '@montu/domain';
+import type { MediaService, Scope } from '../media/media-service.js';
+import type { NoteService, ReviewNote } from './note-service.js';
+import type { ProjectService } from '../projects/project-service.js';
+import type { MediaTiming } from '@montu/domain';
 
 const RENDITION_ROLES = new Set(['original', 'thumbnail', 'proxy', 'web', 'audio_preview']);
 

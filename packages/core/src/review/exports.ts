@@ -2,12 +2,12 @@
  * Playlist exports: notes as CSV, HTML and PDF reports with annotated frames, and the playlist
  * as an OpenTimelineIO timeline. See docs/review.md.
  */
-import type { Media } from '../domain/types.js';
+import type { Media } from '@montu/domain';
 import type { StorageBackend } from '../storage/backend.js';
-import { parseRational } from '../media/rational.js';
-import type { ReviewNote } from '../services/note-service.js';
+import { parseRational } from '@montu/domain';
+import type { ReviewNote } from './note-service.js';
 import { frameImage, renderAnnotatedFrame } from './render.js';
-import type { MediaTiming } from './timing.js';
+import type { MediaTiming } from '@montu/domain';
 
 export interface PlaylistReport {
   playlist: {

@@ -11,15 +11,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Media, MediaFile } from '../domain/types.js';
-import { drawingToSvg, type Drawing } from '../domain/drawing.js';
-import { frameSeekSeconds } from '../domain/timecode.js';
+import type { Media, MediaFile } from '@montu/domain';
+import { drawingToSvg, type Drawing } from '@montu/domain';
+import { frameSeekSeconds } from '@montu/domain';
 import type { StorageBackend } from '../storage/backend.js';
-import { decoderPool } from '../media/decoder-pool.js';
-import { DEFAULT_MEDIA_LIMITS } from '../media/limits.js';
-import { runTool, TOOL_PATHS } from '../media/tools.js';
+import { decoderPool } from '../processing/tools/decoder-pool.js';
+import { DEFAULT_MEDIA_LIMITS } from '../processing/tools/limits.js';
+import { runTool, TOOL_PATHS } from '../processing/tools/tools.js';
 import { withLocalFiles } from '../processing/local-files.js';
-import type { MediaTiming } from './timing.js';
+import type { MediaTiming } from '@montu/domain';
 
 export interface FrameImage {
   png: Buffer;

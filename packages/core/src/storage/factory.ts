@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '@montu/domain';
 import type { StorageBackend } from './backend.js';
 import { LocalStorage } from './local.js';
 import { S3Storage, type S3StorageConfig } from './s3.js';

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { StorageError, ValidationError } from '../errors.js';
+import { StorageError, ValidationError } from '@montu/domain';
 
 /** A pass-through stream that hashes (sha256) and counts what flows through it, with a size cap. */
 export class HashingCounter extends Transform {

@@ -1,4 +1,4 @@
-import { StorageError } from '../errors.js';
+import { StorageError } from '@montu/domain';
 
 const MAX_KEY_LENGTH = 1024;
 

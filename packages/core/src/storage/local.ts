@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NotFound, ValidationError } from '../errors.js';
+import { NotFound, ValidationError } from '@montu/domain';
 import type {
   AdoptOptions,
   ByteRange,

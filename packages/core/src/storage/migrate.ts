@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { errorMessage, ValidationError } from '../errors.js';
+import { errorMessage, ValidationError } from '@montu/domain';
 import type { StorageBackend } from './backend.js';
 
 export interface MigrationProgress {

@@ -5,7 +5,7 @@ import type * as ClientS3 from '@aws-sdk/client-s3';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type * as LibStorage from '@aws-sdk/lib-storage';
 import type * as Presigner from '@aws-sdk/s3-request-presigner';
-import { MontuError, NotFound, StorageError, ValidationError } from '../errors.js';
+import { MontuError, NotFound, StorageError, ValidationError } from '@montu/domain';
 import type {
   ByteRange,
   ObjectInfo,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { relaxedTransaction } from '../../src/db/connect.js';
 import { JobStore } from '../../src/jobs/job-store.js';
-import type { Db } from '../../src/services/context.js';
+import type { Db } from '../../src/context.js';
 import { backoffDelay } from '../../src/jobs/types.js';
 import { DATABASES, makePng, tempDir } from '../helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ProcessingError } from '../../src/errors.js';
-import { MediaProber } from '../../src/media/probe.js';
-import { createThumbnail } from '../../src/media/thumbnail.js';
-import type { RenderedImage } from '../../src/media/still.js';
+import { ProcessingError } from '@montu/domain';
+import { MediaProber } from '../../src/processing/tools/probe.js';
+import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
+import type { RenderedImage } from '../../src/processing/tools/still.js';
 import { corpusPath, HAVE_CORPUS, loadManifest, type ManifestEntry } from './corpus.js';
 
 /**

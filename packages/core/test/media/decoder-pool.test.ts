@@ -8,18 +8,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessingError } from '../../src/errors.js';
+import { ProcessingError } from '@montu/domain';
 import {
   closeDecoderPools,
   decoderFailure,
   decoderPool,
   DecoderPool,
   DECODER_RUNTIME_BYTES,
-} from '../../src/media/decoder-pool.js';
-import { DEFAULT_MEDIA_LIMITS, resolveLimits } from '../../src/media/limits.js';
-import { MediaProber } from '../../src/media/probe.js';
-import { createThumbnail } from '../../src/media/thumbnail.js';
-import { PRLIMIT } from '../../src/media/tools.js';
+} from '../../src/processing/tools/decoder-pool.js';
+import { DEFAULT_MEDIA_LIMITS, resolveLimits } from '../../src/processing/tools/limits.js';
+import { MediaProber } from '../../src/processing/tools/probe.js';
+import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
+import { PRLIMIT } from '../../src/processing/tools/tools.js';
 import { openTestLibrary } from '../helpers/montu.js';
 import { ffmpeg, tmpDir } from './helpers.js';
 

@@ -8,12 +8,12 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MediaMetadata } from '../../src/media/metadata.js';
-import { MediaProber } from '../../src/media/probe.js';
-import { createWebImage } from '../../src/media/proxy.js';
-import type { RenderedImage } from '../../src/media/still.js';
-import { createThumbnail } from '../../src/media/thumbnail.js';
-import { findTool, TOOL_PATHS } from '../../src/media/tools.js';
+import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
+import { MediaProber } from '../../src/processing/tools/probe.js';
+import { createWebImage } from '../../src/processing/tools/proxy.js';
+import type { RenderedImage } from '../../src/processing/tools/still.js';
+import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
+import { findTool, TOOL_PATHS } from '../../src/processing/tools/tools.js';
 import { CORPUS_DIR, HAVE_CORPUS } from './corpus.js';
 import { constantExrArgs, exec, tmpDir } from './helpers.js';
 

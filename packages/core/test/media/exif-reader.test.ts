@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ExifTool } from 'exiftool-vendored';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExifReader } from '../../src/media/exif-reader.js';
-import { MediaProber } from '../../src/media/probe.js';
+import { ExifReader } from '../../src/processing/tools/exif-reader.js';
+import { MediaProber } from '../../src/processing/tools/probe.js';
 import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
 import { tmpDir } from './helpers.js';
 

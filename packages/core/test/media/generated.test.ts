@@ -2,11 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessingError } from '../../src/errors.js';
-import { MediaProber } from '../../src/media/probe.js';
-import { normaliseRational } from '../../src/media/rational.js';
-import { createThumbnail } from '../../src/media/thumbnail.js';
-import { runTool } from '../../src/media/tools.js';
+import { ProcessingError } from '@montu/domain';
+import { MediaProber } from '../../src/processing/tools/probe.js';
+import { normaliseRational } from '@montu/domain';
+import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
+import { runTool } from '../../src/processing/tools/tools.js';
 import { ffmpeg, ffprobeJson, tmpDir, writeFlatExr } from './helpers.js';
 
 /** Media generated here with ffmpeg, probed by Montu and compared with ffprobe on the same file. */

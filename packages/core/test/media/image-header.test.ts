@@ -1,9 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pixelFormats } from '../../src/media/ffprobe.js';
-import { bmpLayout, HEADER_PIX_FMTS, readHeader, tgaLayout } from '../../src/media/image-header.js';
-import { MediaProber } from '../../src/media/probe.js';
+import { pixelFormats } from '../../src/processing/tools/ffprobe.js';
+import {
+  bmpLayout,
+  HEADER_PIX_FMTS,
+  readHeader,
+  tgaLayout,
+} from '../../src/processing/tools/image-header.js';
+import { MediaProber } from '../../src/processing/tools/probe.js';
 import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
 import { ffmpeg, ffprobeJson, tmpDir } from './helpers.js';
 

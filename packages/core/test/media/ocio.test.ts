@@ -10,18 +10,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ProcessingError } from '../../src/errors.js';
-import type { MediaMetadata } from '../../src/media/metadata.js';
-import { MediaProber } from '../../src/media/probe.js';
-import { createWebImage } from '../../src/media/proxy.js';
-import { createThumbnail } from '../../src/media/thumbnail.js';
-import { findTool, PRLIMIT, TOOL_PATHS, type RunToolOptions } from '../../src/media/tools.js';
+import { ProcessingError } from '@montu/domain';
+import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
+import { MediaProber } from '../../src/processing/tools/probe.js';
+import { createWebImage } from '../../src/processing/tools/proxy.js';
+import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
+import { findTool, PRLIMIT, TOOL_PATHS, type RunToolOptions } from '../../src/processing/tools/tools.js';
 import { constantExrArgs, exec, tmpDir, writeFlatExr } from './helpers.js';
 
 /** Every external tool run, so the tests can check how oiiotool is called. */
 const calls = vi.hoisted(() => [] as { cmd: string; args: readonly string[]; opts: RunToolOptions }[]);
-vi.mock('../../src/media/tools.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/media/tools.js')>();
+vi.mock('../../src/processing/tools/tools.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/processing/tools/tools.js')>();
   return {
     ...real,
     runTool: (cmd: string, args: readonly string[], opts: RunToolOptions) => {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { MediaProber } from '../../src/media/probe.js';
-import type { MediaMetadata } from '../../src/media/metadata.js';
-import { normaliseRational } from '../../src/media/rational.js';
+import { MediaProber } from '../../src/processing/tools/probe.js';
+import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
+import { normaliseRational } from '@montu/domain';
 import { corpusPath, HAVE_CORPUS, loadManifest, type ManifestEntry } from './corpus.js';
 
 /**

@@ -2,16 +2,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessingError } from '../../src/errors.js';
-import { MediaProber } from '../../src/media/probe.js';
+import { ProcessingError } from '@montu/domain';
+import { MediaProber } from '../../src/processing/tools/probe.js';
 import {
   createAudioPreview,
   createSequenceProxy,
   createVideoProxy,
   createWebImage,
   proxySize,
-} from '../../src/media/proxy.js';
-import { detectSequence } from '../../src/media/sequence.js';
+} from '../../src/processing/tools/proxy.js';
+import { detectSequence } from '../../src/processing/tools/sequence.js';
 import { exec, ffmpeg, ffprobeJson, tmpDir, writeFlatExr } from './helpers.js';
 
 let dir: string;

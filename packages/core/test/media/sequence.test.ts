@@ -1,14 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.js';
+import { ValidationError } from '@montu/domain';
 import {
   detectSequence,
   isSequencePattern,
   middleFrame,
   parseFrameFileName,
   parseSequencePattern,
-} from '../../src/media/sequence.js';
+} from '../../src/processing/tools/sequence.js';
 import { tmpDir } from './helpers.js';
 
 let root: string;

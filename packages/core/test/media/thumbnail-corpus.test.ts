@@ -1,9 +1,9 @@
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ProcessingError } from '../../src/errors.js';
-import { MediaProber } from '../../src/media/probe.js';
-import { displaySize } from '../../src/media/still.js';
-import { createThumbnail } from '../../src/media/thumbnail.js';
+import { ProcessingError } from '@montu/domain';
+import { MediaProber } from '../../src/processing/tools/probe.js';
+import { displaySize } from '../../src/processing/tools/still.js';
+import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
 import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
 
 /**

@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ProcessingError } from '../../src/errors.js';
-import { DEFAULT_MEDIA_LIMITS } from '../../src/media/limits.js';
-import { PRLIMIT, runTool, TOOL_PATHS } from '../../src/media/tools.js';
+import { ProcessingError } from '@montu/domain';
+import { DEFAULT_MEDIA_LIMITS } from '../../src/processing/tools/limits.js';
+import { PRLIMIT, runTool, TOOL_PATHS } from '../../src/processing/tools/tools.js';
 
 const hasPrlimit = fs.existsSync(PRLIMIT);
 const ARGS = [

@@ -6,7 +6,7 @@ import {
   nominalRate,
   secondsToFrame,
   timecodeToFrame,
-} from '../../src/domain/timecode.js';
+} from '@montu/domain';
 
 describe('timecode', () => {
   it('frame 1001 at 24000/1001 is 00:00:41:17 non-drop and back', () => {

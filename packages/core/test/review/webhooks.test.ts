@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature, type WebhookPayload } from '../../src/index.js';
-import { WEBHOOK_LIST_TTL_MS } from '../../src/services/webhook-service.js';
-import { isForbiddenWebhookAddress } from '../../src/services/webhook-send.js';
+import { WEBHOOK_LIST_TTL_MS } from '../../src/webhooks/webhook-service.js';
+import { isForbiddenWebhookAddress } from '../../src/webhooks/webhook-send.js';
 import { DATABASES } from '../helpers/env.js';
 import { reviewFixture, type ReviewFixture } from './helpers.js';
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NotFound, StorageError, ValidationError } from '../../src/errors.js';
+import { NotFound, StorageError, ValidationError } from '@montu/domain';
 import { LocalStorage } from '../../src/storage/local.js';
 import { TEMP_DIR } from '../../src/storage/keys.js';
 import { HOST, OWNER } from '../../src/storage/owner.js';

@@ -8,7 +8,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { NotFound, StorageError, ValidationError } from '../../src/errors.js';
+import { NotFound, StorageError, ValidationError } from '@montu/domain';
 import { S3Storage } from '../../src/storage/s3.js';
 import { createStorage } from '../../src/storage/factory.js';
 import { LocalStorage } from '../../src/storage/local.js';

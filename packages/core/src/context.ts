@@ -1,0 +1,36 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from './db/schema.js';
+import type { DialectName } from './db/connect.js';
+import type { StorageBackend } from './storage/backend.js';
+import type { EventBus } from './events.js';
+import type { Limits } from './config/limits.js';
+import type { Job } from './jobs/types.js';
+
+/**
+ * What every service shares. Services get it at construction; nothing reaches for globals.
+ */
+export interface ServiceContext {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  storage: StorageBackend;
+  events: EventBus;
+  limits: Limits;
+  /** Set when media processing is wired in; called after a new media item is committed. */
+  processing?: ProcessingHook;
+}
+
+export interface ProcessingHook {
+  /** Queue (or run) metadata, thumbnail and proxy work for a new or changed media item. */
+  schedule(
+    mediaId: string,
+    options: { wait: boolean; reason: 'ingest' | 'regenerate'; timestamp?: number; queued?: Job[] },
+  ): Promise<void>;
+  /**
+   * Records a new item's ingest jobs inside the transaction that creates it, so a crash between
+   * the commit and `schedule` cannot leave a record whose processing never runs. Pass the result
+   * to `schedule` (as `queued`) after the commit: it then only wakes the queue.
+   */
+  queueIngest?(trx: Db, mediaId: string): Promise<Job[]>;
+}
+
+export type Db = Kysely<Database> | Transaction<Database>;

@@ -1,0 +1,226 @@
+import { sql } from 'kysely';
+import { Conflict } from '@montu/domain';
+import { newId, nowIso } from '../ids.js';
+import { isUniqueViolation, relaxedTransaction, type DialectName } from '../db/connect.js';
+import { formatVersion, parseVersion } from '@montu/domain';
+import type { FileRole, MediaType } from '@montu/domain';
+import { OWNER } from '../storage/owner.js';
+import type { Db } from '../context.js';
+import { recordHistory } from '../history/history-service.js';
+import { buildSearchText } from './search-query.js';
+
+/**
+ * Writing media records: version claims and the insert of a new item with its files, shared by
+ * single-file uploads and image sequences so both follow the same rules.
+ */
+
+/**
+ * Claims a version number for an upload in progress. The primary key on the reservation and
+ * the unique index on media make the claim atomic; on a clash we take the next number.
+ *
+ * The claim commits with relaxed durability (no fsync of its own): nobody outside the process
+ * has been told about it, and the item's insert — a durable commit — flushes it along with the
+ * rest of the log. A claim lost to a power failure leaves at most a stored file under that
+ * version with no record, which orphan cleanup removes (decision 071).
+ */
+export async function reserveVersion(
+  { db, dialect }: { db: Db; dialect: DialectName },
+  projectId: string,
+  taskId: string,
+  requested?: string | number,
+  owner: string = OWNER,
+): Promise<number> {
+  if (requested !== undefined) {
+    const n = parseVersion(requested);
+    if (!(await tryReserve(db, dialect, projectId, taskId, n, owner))) {
+      throw new Conflict(`Version ${formatVersion(n)} of task ${taskId} already exists.`, {
+        projectId,
+        taskId,
+        version: formatVersion(n),
+      });
+    }
+    return n;
+  }
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const row = await sql<{ n: number | null }>`
+      SELECT max(v) AS n FROM (
+        SELECT max(version_number) AS v FROM media WHERE project_id = ${projectId} AND task_id = ${taskId}
+        UNION ALL
+        SELECT max(version_number) AS v FROM version_reservation WHERE project_id = ${projectId} AND task_id = ${taskId}
+      ) AS versions`.execute(db);
+    const next = Number(row.rows[0]?.n ?? 0) + 1;
+    if (await tryReserve(db, dialect, projectId, taskId, next, owner)) return next;
+  }
+  throw new Conflict(`Could not allocate a version for task ${taskId}: too many concurrent uploads.`);
+}
+
+async function tryReserve(
+  db: Db,
+  dialect: DialectName,
+  projectId: string,
+  taskId: string,
+  n: number,
+  owner: string,
+): Promise<boolean> {
+  try {
+    await relaxedTransaction(db, dialect, (trx) =>
+      trx
+        .insertInto('version_reservation')
+        .values({
+          project_id: projectId,
+          task_id: taskId,
+          version_number: n,
+          owner,
+          created_at: nowIso(),
+        })
+        .execute(),
+    );
+  } catch (e) {
+    if (isUniqueViolation(e)) return false;
+    throw e;
+  }
+  // A media row may hold the number if it was committed between our max() and the insert.
+  const clash = await db
+    .selectFrom('media')
+    .select('id')
+    .where('project_id', '=', projectId)
+    .where('task_id', '=', taskId)
+    .where('version_number', '=', n)
+    .executeTakeFirst();
+  if (clash) {
+    await releaseReservation(db, projectId, taskId, n);
+    return false;
+  }
+  return true;
+}
+
+export async function releaseReservation(
+  db: Db,
+  projectId: string,
+  taskId: string,
+  n: number,
+): Promise<void> {
+  await db
+    .deleteFrom('version_reservation')
+    .where('project_id', '=', projectId)
+    .where('task_id', '=', taskId)
+    .where('version_number', '=', n)
+    .execute();
+}
+
+export async function insertTags(db: Db, mediaId: string, tags: string[]): Promise<void> {
+  if (tags.length === 0) return;
+  await db
+    .insertInto('media_tag')
+    .values(tags.map((tag) => ({ media_id: mediaId, tag })))
+    .execute();
+}
+
+export interface NewFileRecord {
+  role: FileRole;
+  frame: number | null;
+  backend: string;
+  key: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+}
+
+export interface NewMediaRecord {
+  id: string;
+  projectId: string;
+  taskId: string;
+  versionNumber: number;
+  mediaType: MediaType;
+  fileName: string;
+  mimeType: string;
+  size: number;
+  sha256: string;
+  author: string;
+  description: string;
+  tags: string[];
+  /** True when processing will run (state `pending`), false when there is none (`ready`). */
+  processing: boolean;
+  metadata: Record<string, unknown>;
+  customProperties: Record<string, unknown>;
+  files: NewFileRecord[];
+}
+
+/**
+ * Inserts a media item, its files and tags, writes the history entry and releases the version
+ * claim. Call inside a transaction.
+ */
+export async function insertMediaRecord(trx: Db, r: NewMediaRecord): Promise<void> {
+  const now = nowIso();
+  const version = formatVersion(r.versionNumber);
+  await trx
+    .insertInto('media')
+    .values({
+      id: r.id,
+      project_id: r.projectId,
+      task_id: r.taskId,
+      version,
+      version_number: r.versionNumber,
+      media_type: r.mediaType,
+      file_name: r.fileName,
+      mime_type: r.mimeType,
+      size: r.size,
+      sha256: r.sha256,
+      author: r.author,
+      description: r.description,
+      tags: JSON.stringify(r.tags),
+      status: 'wip',
+      review_selected: 0,
+      approved_by: null,
+      approved_at: null,
+      approval_comment: null,
+      archived_at: null,
+      processing_state: r.processing ? 'pending' : 'ready',
+      processing_error: null,
+      metadata: JSON.stringify(r.metadata),
+      custom_properties: JSON.stringify(r.customProperties),
+      search_text: buildSearchText({
+        fileName: r.fileName,
+        description: r.description,
+        tags: r.tags,
+        taskId: r.taskId,
+        author: r.author,
+      }),
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  // Insert files in batches: a long sequence has thousands of frames.
+  for (let i = 0; i < r.files.length; i += 500) {
+    await trx
+      .insertInto('media_file')
+      .values(
+        r.files.slice(i, i + 500).map((f) => ({
+          id: newId(),
+          media_id: r.id,
+          role: f.role,
+          frame: f.frame,
+          backend: f.backend,
+          storage_key: f.key,
+          size: f.size,
+          sha256: f.sha256,
+          content_type: f.contentType,
+          state: 'ready',
+          error: null,
+          created_at: now,
+        })),
+      )
+      .execute();
+  }
+  await insertTags(trx, r.id, r.tags);
+  await recordHistory(trx, {
+    actor: r.author,
+    action: 'media.created',
+    projectId: r.projectId,
+    subjectType: 'media',
+    subjectId: r.id,
+    to: version,
+    data: { taskId: r.taskId, fileName: r.fileName, size: r.size, sha256: r.sha256, mediaType: r.mediaType },
+  });
+  await releaseReservation(trx, r.projectId, r.taskId, r.versionNumber);
+}

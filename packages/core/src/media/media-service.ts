@@ -1,0 +1,881 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Selectable } from 'kysely';
+import { NotFound, NotSupported, ValidationError } from '@montu/domain';
+import { newId, nowIso } from '../ids.js';
+import { fileFromRow, mediaFromRow } from '../db/rows.js';
+import type { MediaTable } from '../db/schema.js';
+import { assertProjectId, assertTaskId, displayFileName, formatVersion, parseVersion } from '@montu/domain';
+import {
+  APPROVAL_STATUSES,
+  MEDIA_TYPES,
+  type ApprovalStatus,
+  type Media,
+  type MediaFile,
+  type MediaType,
+  type Page,
+  type StepProcessing,
+} from '@montu/domain';
+import { mediaKey, storedName } from '../storage/keys.js';
+import { forStorage } from '../storage/lent-chunks.js';
+import { SNIFF_BYTES, sniffBuffer, sniffFile, type SniffResult } from '../processing/tools/sniff.js';
+import { peekStream } from '../util/streams.js';
+import type { Db, ServiceContext } from '../context.js';
+import type { Job } from '../jobs/types.js';
+import { insertMediaRecord, insertTags, releaseReservation, reserveVersion } from './media-records.js';
+import { recordHistory } from '../history/history-service.js';
+import type { ProjectService } from '../projects/project-service.js';
+import {
+  buildSearchText,
+  decodeCursor,
+  encodeCursor,
+  fullTextCondition,
+  searchTokens,
+} from './search-query.js';
+import type { ReviewService } from '../review/review-service.js';
+
+export interface UploadMediaInput {
+  /** A file to read. Give either this or `stream`. */
+  filePath?: string;
+  stream?: Readable | AsyncIterable<Uint8Array>;
+  /** The original file name; defaults to the base name of `filePath`. Required with `stream`. */
+  fileName?: string;
+  projectId: string;
+  taskId: string;
+  /** `v003` or 3; defaults to the next free version of the task. */
+  version?: string | number;
+  author: string;
+  description?: string;
+  tags?: string[];
+  /** When given, the upload is refused (and nothing kept) unless the content hashes to this. */
+  expectedSha256?: string;
+  /**
+   * The file at `filePath` may be moved into storage rather than copied (it is consumed). For
+   * servers that already received the bytes into a file on the storage volume (tus uploads).
+   */
+  moveFile?: boolean;
+  /**
+   * With `moveFile`: the file's size and sha256 as the caller computed them while writing it,
+   * so storage need not read the whole file again to hash it.
+   */
+  hashed?: { size: number; sha256: string };
+  customProperties?: Record<string, unknown>;
+  /** Wait for metadata, thumbnail and proxy before returning (when processing is configured). */
+  wait?: boolean;
+}
+
+export interface CreateMediaVersionInput {
+  sourceMediaId: string;
+  filePath?: string;
+  stream?: Readable | AsyncIterable<Uint8Array>;
+  fileName?: string;
+  version?: string | number;
+  author: string;
+  description?: string;
+  expectedSha256?: string;
+  moveFile?: boolean;
+  hashed?: { size: number; sha256: string };
+  wait?: boolean;
+}
+
+export interface SearchMediaOptions {
+  /** Words matched (as prefixes) against file name, description, tags, task and author. */
+  query?: string;
+  projectId?: string;
+  /** Restricts results to these projects (used to scope a user's view). */
+  projectIds?: string[];
+  taskId?: string;
+  mediaType?: MediaType;
+  author?: string;
+  status?: ApprovalStatus;
+  /** Every listed tag must be present. */
+  tags?: string[];
+  /** Inclusive lower bound on the creation time (ISO-8601 date or time). */
+  dateFrom?: string;
+  /** Inclusive upper bound on the creation time; a bare date covers that whole day. */
+  dateTo?: string;
+  reviewSelected?: boolean;
+  /** `exclude` (default) hides archived media, `only` lists just them, `include` both. */
+  archived?: 'exclude' | 'include' | 'only';
+  limit?: number;
+  cursor?: string;
+}
+
+export interface UpdateMediaInfoInput {
+  description?: string;
+  tags?: string[];
+  reviewSelected?: boolean;
+  approvalStatus?: ApprovalStatus;
+  /** Who makes the change (recorded in the history log). */
+  actor?: string;
+  comment?: string;
+}
+
+export interface MediaStatistics {
+  projectId: string | null;
+  totalMedia: number;
+  byType: Record<string, number>;
+  byStatus: Record<string, number>;
+  /** Bytes of original files (renditions not counted). */
+  totalSize: number;
+  authors: Array<{ author: string; count: number }>;
+  versions: { tasks: number; total: number; averagePerTask: number; maxPerTask: number };
+}
+
+/** Options that let a caller (the HTTP layer) restrict lookups to what a user may see. */
+export interface Scope {
+  /** Projects visible to the caller; undefined means all. */
+  projectIds?: string[];
+}
+
+const DEFAULT_PAGE = 50;
+
+/** Media items and their versions: ingest, lookup, search, update, archive, delete. */
+export class MediaService {
+  private review!: ReviewService;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly projects: ProjectService,
+  ) {}
+
+  /** @internal wiring: status changes through updateMediaInfo follow the review workflow. */
+  attachReview(review: ReviewService): void {
+    this.review = review;
+  }
+
+  // ---------------------------------------------------------------- ingest
+
+  /** Stores a file as a new version of a task and returns the new media id. */
+  async uploadMedia(input: UploadMediaInput): Promise<string> {
+    const projectId = assertProjectId(input.projectId);
+    const taskId = assertTaskId(input.taskId);
+    const author = requireText(input.author, 'author', 200);
+    const description = optionalText(input.description, 'description', 10_000);
+    const tags = normaliseTags(input.tags);
+    if ((input.filePath === undefined) === (input.stream === undefined)) {
+      throw new ValidationError('Give either filePath or stream to upload.', { field: 'filePath' });
+    }
+    if (input.customProperties !== undefined)
+      this.assertJsonObject(input.customProperties, 'customProperties');
+    const fileName = displayFileName(
+      input.fileName ?? (input.filePath !== undefined ? path.basename(input.filePath) : ''),
+    );
+
+    // Know what the file is before storing a byte of it.
+    let sniff: SniffResult | null;
+    let body: Readable | AsyncIterable<Uint8Array>;
+    if (input.filePath !== undefined) {
+      await assertReadableFile(input.filePath);
+      sniff = await sniffFile(input.filePath, fileName);
+      // Opened only once the version is reserved (below): a stream opened and then abandoned
+      // (refused type, version conflict) still opens the file later, and fails unhandled —
+      // crashing the process — if the caller removed it meanwhile (tus removes its partial file).
+      body = (async function* () {})();
+    } else {
+      const peeked = await peekStream(input.stream!, SNIFF_BYTES);
+      sniff = await sniffBuffer(peeked.head, fileName);
+      body = peeked.stream;
+    }
+    if (!sniff) {
+      if (typeof (body as Readable).destroy === 'function') (body as Readable).destroy();
+      throw new ValidationError(
+        `${fileName} is not a supported image, video or audio file (its content was not recognised).`,
+        { field: 'file', reason: 'unsupported_type' },
+      );
+    }
+
+    const versionNumber = await reserveVersion(this.ctx, projectId, taskId, input.version);
+    const version = formatVersion(versionNumber);
+    const id = newId();
+    const key = mediaKey({
+      projectId,
+      taskId,
+      version,
+      name: storedName({ taskId, version, format: sniff.format }),
+    });
+    let stored = false;
+    let queued: Job[] | undefined;
+    try {
+      const putOptions = {
+        contentType: sniff.mimeType,
+        maxBytes: this.ctx.limits.maxFileBytes,
+        ...(input.expectedSha256 !== undefined ? { expectedSha256: input.expectedSha256 } : {}),
+      };
+      let object;
+      if (input.filePath !== undefined && input.moveFile && this.ctx.storage.adopt) {
+        object = await this.ctx.storage.adopt(input.filePath, key, {
+          ...putOptions,
+          ...(input.hashed ? { hashed: input.hashed } : {}),
+        });
+      } else {
+        if (input.filePath !== undefined)
+          body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
+        object = await this.ctx.storage.put(key, forStorage(this.ctx.storage, body), putOptions);
+      }
+      stored = true;
+      await this.ctx.db.transaction().execute(async (trx) => {
+        await this.projects.ensureTask(trx, projectId, taskId);
+        await insertMediaRecord(trx, {
+          id,
+          projectId,
+          taskId,
+          versionNumber,
+          mediaType: sniff.mediaType,
+          fileName,
+          mimeType: sniff.mimeType,
+          size: object.size,
+          sha256: object.sha256,
+          author,
+          description,
+          tags,
+          processing: this.ctx.processing !== undefined,
+          metadata: { format: sniff.format, size: object.size, sha256: object.sha256 },
+          customProperties: input.customProperties ?? {},
+          files: [
+            {
+              role: 'original',
+              frame: null,
+              backend: this.ctx.storage.name,
+              key,
+              size: object.size,
+              sha256: object.sha256,
+              contentType: sniff.mimeType,
+            },
+          ],
+        });
+        queued = await this.ctx.processing?.queueIngest?.(trx, id);
+      });
+    } catch (e) {
+      if (stored) await this.ctx.storage.delete(key).catch(() => undefined);
+      await releaseReservation(this.ctx.db, projectId, taskId, versionNumber).catch(() => undefined);
+      throw e;
+    }
+    this.ctx.events.publish({
+      type: 'media.created',
+      projectId,
+      mediaId: id,
+      actor: author,
+      data: { taskId, version, mediaType: sniff.mediaType, fileName },
+    });
+    if (this.ctx.processing) {
+      await this.ctx.processing.schedule(id, {
+        wait: input.wait ?? false,
+        reason: 'ingest',
+        ...(queued ? { queued } : {}),
+      });
+    }
+    return id;
+  }
+
+  /** Stores a file as a new version of the source item's task, inheriting project, task and tags. */
+  async createMediaVersion(input: CreateMediaVersionInput): Promise<string> {
+    const source = await this.getMediaById(input.sourceMediaId);
+    return this.uploadMedia({
+      ...(input.filePath !== undefined ? { filePath: input.filePath } : {}),
+      ...(input.stream !== undefined ? { stream: input.stream } : {}),
+      ...(input.fileName !== undefined ? { fileName: input.fileName } : {}),
+      ...(input.version !== undefined ? { version: input.version } : {}),
+      ...(input.expectedSha256 !== undefined ? { expectedSha256: input.expectedSha256 } : {}),
+      ...(input.moveFile !== undefined ? { moveFile: input.moveFile } : {}),
+      ...(input.hashed !== undefined ? { hashed: input.hashed } : {}),
+      ...(input.wait !== undefined ? { wait: input.wait } : {}),
+      projectId: source.projectId,
+      taskId: source.taskId,
+      author: input.author,
+      description: input.description ?? '',
+      tags: source.tags,
+    });
+  }
+
+  // ---------------------------------------------------------------- lookup
+
+  async getMediaById(id: string, scope: Scope = {}): Promise<Media> {
+    if (typeof id !== 'string' || id.length > 64)
+      throw new NotFound(`Media ${String(id).slice(0, 64)} does not exist.`);
+    let q = this.ctx.db.selectFrom('media').selectAll().where('id', '=', id);
+    if (scope.projectIds) {
+      if (scope.projectIds.length === 0) throw new NotFound(`Media ${id} does not exist.`, { mediaId: id });
+      q = q.where('project_id', 'in', scope.projectIds);
+    }
+    const row = await q.executeTakeFirst();
+    if (!row) throw new NotFound(`Media ${id} does not exist.`, { mediaId: id });
+    return (await this.withFiles([row]))[0]!;
+  }
+
+  /** Every version of a task, oldest first, or just the one asked for. */
+  async getMediaByTask(
+    taskId: string,
+    version?: string | number,
+    options: { projectId?: string; includeArchived?: boolean } & Scope = {},
+  ): Promise<Media[]> {
+    assertTaskId(taskId);
+    let q = this.ctx.db.selectFrom('media').selectAll().where('task_id', '=', taskId);
+    if (options.projectId !== undefined) q = q.where('project_id', '=', assertProjectId(options.projectId));
+    if (options.projectIds) {
+      if (options.projectIds.length === 0) return [];
+      q = q.where('project_id', 'in', options.projectIds);
+    }
+    if (version !== undefined) q = q.where('version_number', '=', parseVersion(version));
+    if (!options.includeArchived) q = q.where('archived_at', 'is', null);
+    const rows = await q.orderBy('project_id').orderBy('version_number').execute();
+    return this.withFiles(rows);
+  }
+
+  /** Version names of a task, sorted numerically: `['v001', 'v002', …]`. */
+  async getMediaVersions(
+    taskId: string,
+    options: { projectId?: string; includeArchived?: boolean } & Scope = {},
+  ): Promise<string[]> {
+    assertTaskId(taskId);
+    let q = this.ctx.db
+      .selectFrom('media')
+      .select(['version', 'version_number'])
+      .where('task_id', '=', taskId);
+    if (options.projectId !== undefined) q = q.where('project_id', '=', assertProjectId(options.projectId));
+    if (options.projectIds) {
+      if (options.projectIds.length === 0) return [];
+      q = q.where('project_id', 'in', options.projectIds);
+    }
+    if (!options.includeArchived) q = q.where('archived_at', 'is', null);
+    const rows = await q.orderBy('version_number').execute();
+    return [...new Set(rows.map((r) => r.version))];
+  }
+
+  async searchMedia(options: SearchMediaOptions = {}): Promise<Page<Media>> {
+    const limit = pageSize(options.limit, this.ctx.limits.maxPageSize);
+    let q = this.ctx.db.selectFrom('media').selectAll('media');
+    if (options.projectId !== undefined)
+      q = q.where('media.project_id', '=', assertProjectId(options.projectId));
+    if (options.projectIds) {
+      if (options.projectIds.length === 0) return { items: [], nextCursor: null };
+      q = q.where('media.project_id', 'in', options.projectIds);
+    }
+    if (options.taskId !== undefined) q = q.where('media.task_id', '=', assertTaskId(options.taskId));
+    if (options.mediaType !== undefined) {
+      q = q.where('media.media_type', '=', oneOf(options.mediaType, MEDIA_TYPES, 'mediaType'));
+    }
+    if (options.author !== undefined)
+      q = q.where('media.author', '=', requireText(options.author, 'author', 200));
+    if (options.status !== undefined) {
+      q = q.where('media.status', '=', oneOf(options.status, APPROVAL_STATUSES, 'status'));
+    }
+    if (options.reviewSelected !== undefined)
+      q = q.where('media.review_selected', '=', options.reviewSelected ? 1 : 0);
+    for (const tag of normaliseTags(options.tags)) {
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('media_tag')
+            .select('media_tag.media_id')
+            .whereRef('media_tag.media_id', '=', 'media.id')
+            .where('media_tag.tag', '=', tag),
+        ),
+      );
+    }
+    if (options.dateFrom !== undefined)
+      q = q.where('media.created_at', '>=', isoBound(options.dateFrom, 'from'));
+    if (options.dateTo !== undefined) q = q.where('media.created_at', '<=', isoBound(options.dateTo, 'to'));
+    const archived = options.archived ?? 'exclude';
+    if (archived === 'exclude') q = q.where('media.archived_at', 'is', null);
+    else if (archived === 'only') q = q.where('media.archived_at', 'is not', null);
+    else if (archived !== 'include') throw new ValidationError('archived must be exclude, include or only.');
+    if (options.query !== undefined && options.query.trim() !== '') {
+      const tokens = searchTokens(options.query);
+      if (tokens.length > 0) q = q.where(fullTextCondition(this.ctx.dialect, tokens));
+    }
+    if (options.cursor) {
+      const c = decodeCursor(options.cursor);
+      q = q.where((eb) =>
+        eb.or([
+          eb('media.created_at', '<', c.createdAt),
+          eb.and([eb('media.created_at', '=', c.createdAt), eb('media.id', '<', c.id)]),
+        ]),
+      );
+    }
+    const rows = await q
+      .orderBy('media.created_at', 'desc')
+      .orderBy('media.id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: await this.withFiles(page),
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+    };
+  }
+
+  private async withFiles(rows: Selectable<MediaTable>[]): Promise<Media[]> {
+    if (rows.length === 0) return [];
+    const files = await this.ctx.db
+      .selectFrom('media_file')
+      .selectAll()
+      .where(
+        'media_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('media_id')
+      .orderBy('role')
+      .orderBy('frame')
+      .execute();
+    const byMedia = new Map<string, MediaFile[]>();
+    for (const f of files) {
+      const list = byMedia.get(f.media_id) ?? [];
+      list.push(fileFromRow(f));
+      byMedia.set(f.media_id, list);
+    }
+    // Per-step processing: the latest job of each type, one indexed query for the whole page.
+    const jobs = await this.ctx.db
+      .selectFrom('job')
+      .select([
+        'id',
+        'media_id',
+        'type',
+        'state',
+        'progress',
+        'attempts',
+        'error',
+        'updated_at',
+        'created_at',
+      ])
+      .where(
+        'media_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    const steps = new Map<string, Record<string, StepProcessing>>();
+    for (const j of jobs) {
+      if (!j.media_id) continue;
+      const rec = steps.get(j.media_id) ?? {};
+      rec[j.type] = {
+        jobId: j.id,
+        state: j.state as StepProcessing['state'],
+        progress: j.progress,
+        attempts: j.attempts,
+        error: j.error,
+        updatedAt: j.updated_at,
+      };
+      steps.set(j.media_id, rec);
+    }
+    return rows.map((r) => {
+      const m = mediaFromRow(r, byMedia.get(r.id) ?? []);
+      const p = steps.get(r.id);
+      return p ? { ...m, processing: p } : m;
+    });
+  }
+
+  // ---------------------------------------------------------------- update
+
+  /**
+   * Merges a patch into the technical metadata and/or the custom properties. Objects merge
+   * recursively; a `null` value removes its key.
+   */
+  async updateMediaMetadata(
+    id: string,
+    patch: { metadata?: Record<string, unknown>; customProperties?: Record<string, unknown> },
+    options: { actor?: string } & Scope = {},
+  ): Promise<Media> {
+    if (typeof patch !== 'object' || patch === null)
+      throw new ValidationError('The metadata patch must be an object.');
+    const unknownKeys = Object.keys(patch).filter((k) => k !== 'metadata' && k !== 'customProperties');
+    if (unknownKeys.length) {
+      throw new ValidationError(
+        `Unknown field(s) ${unknownKeys.join(', ')}: a metadata patch holds metadata and/or customProperties.`,
+      );
+    }
+    if (patch.metadata !== undefined) this.assertJsonObject(patch.metadata, 'metadata');
+    if (patch.customProperties !== undefined)
+      this.assertJsonObject(patch.customProperties, 'customProperties');
+    const current = await this.getMediaById(id, options);
+    const metadata = patch.metadata ? mergePatch(current.metadata, patch.metadata) : current.metadata;
+    const customProperties = patch.customProperties
+      ? mergePatch(current.customProperties, patch.customProperties)
+      : current.customProperties;
+    this.assertJsonObject(metadata, 'metadata');
+    this.assertJsonObject(customProperties, 'customProperties');
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('media')
+        .set({
+          metadata: JSON.stringify(metadata),
+          custom_properties: JSON.stringify(customProperties),
+          updated_at: nowIso(),
+        })
+        .where('id', '=', id)
+        .execute();
+      await recordHistory(trx, {
+        actor: options.actor ?? 'system',
+        action: 'media.metadata_updated',
+        projectId: current.projectId,
+        subjectType: 'media',
+        subjectId: id,
+        data: { fields: Object.keys(patch) },
+      });
+    });
+    return this.getMediaById(id);
+  }
+
+  /** Updates description, tags, review selection and/or approval status. */
+  async updateMediaInfo(id: string, input: UpdateMediaInfoInput, scope: Scope = {}): Promise<Media> {
+    const current = await this.getMediaById(id, scope);
+    const actor = input.actor ?? 'system';
+    const description =
+      input.description !== undefined
+        ? optionalText(input.description, 'description', 10_000)
+        : current.description;
+    const tags = input.tags !== undefined ? normaliseTags(input.tags) : current.tags;
+    if (input.reviewSelected !== undefined && typeof input.reviewSelected !== 'boolean') {
+      throw new ValidationError('reviewSelected must be true or false.', { field: 'reviewSelected' });
+    }
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('media')
+        .set({
+          description,
+          tags: JSON.stringify(tags),
+          search_text: buildSearchText({
+            fileName: current.fileName,
+            description,
+            tags,
+            taskId: current.taskId,
+            author: current.author,
+          }),
+          updated_at: nowIso(),
+        })
+        .where('id', '=', id)
+        .execute();
+      if (input.tags !== undefined) {
+        await trx.deleteFrom('media_tag').where('media_id', '=', id).execute();
+        await insertTags(trx, id, tags);
+      }
+      if (input.reviewSelected !== undefined && input.reviewSelected !== current.reviewSelected) {
+        await setReviewSelected(trx, current, input.reviewSelected, actor);
+      }
+      if (input.description !== undefined || input.tags !== undefined) {
+        await recordHistory(trx, {
+          actor,
+          action: 'media.info_updated',
+          projectId: current.projectId,
+          subjectType: 'media',
+          subjectId: id,
+          data: {
+            ...(input.description !== undefined ? { description } : {}),
+            ...(input.tags !== undefined ? { tags } : {}),
+          },
+        });
+      }
+    });
+    if (input.approvalStatus !== undefined && input.approvalStatus !== current.status) {
+      await this.review.changeStatus(id, oneOf(input.approvalStatus, APPROVAL_STATUSES, 'approvalStatus'), {
+        actor,
+        ...(input.comment !== undefined ? { comment: input.comment } : {}),
+      });
+    }
+    this.ctx.events.publish({ type: 'media.updated', projectId: current.projectId, mediaId: id, actor });
+    return this.getMediaById(id);
+  }
+
+  /** Remakes the thumbnail (for video and sequences at `timestamp` seconds). */
+  async regenerateThumbnail(
+    id: string,
+    options: { timestamp?: number; wait?: boolean } & Scope = {},
+  ): Promise<void> {
+    const media = await this.getMediaById(id, options);
+    if (!this.ctx.processing) {
+      throw new NotSupported(
+        'Thumbnails cannot be made: media processing is not configured in this library.',
+      );
+    }
+    if (options.timestamp !== undefined && (!Number.isFinite(options.timestamp) || options.timestamp < 0)) {
+      throw new ValidationError('timestamp must be a number of seconds, 0 or more.', { field: 'timestamp' });
+    }
+    await this.ctx.processing.schedule(media.id, {
+      wait: options.wait ?? true,
+      reason: 'regenerate',
+      ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}),
+    });
+  }
+
+  // ---------------------------------------------------------------- statistics
+
+  async getMediaStatistics(options: { projectId?: string } & Scope = {}): Promise<MediaStatistics> {
+    const projectId = options.projectId !== undefined ? assertProjectId(options.projectId) : undefined;
+    const db = this.ctx.db;
+    const base = () => {
+      let q = db.selectFrom('media').where('media.archived_at', 'is', null);
+      if (projectId !== undefined) q = q.where('media.project_id', '=', projectId);
+      if (options.projectIds)
+        q = q.where('media.project_id', 'in', options.projectIds.length ? options.projectIds : ['']);
+      return q;
+    };
+    const [totals, byType, byStatus, authors, perTask] = await Promise.all([
+      base()
+        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('media.size').as('bytes')])
+        .executeTakeFirst(),
+      base()
+        .select((eb) => ['media.media_type as k', eb.fn.countAll<number>().as('n')])
+        .groupBy('media.media_type')
+        .execute(),
+      base()
+        .select((eb) => ['media.status as k', eb.fn.countAll<number>().as('n')])
+        .groupBy('media.status')
+        .execute(),
+      base()
+        .select((eb) => ['media.author as author', eb.fn.countAll<number>().as('n')])
+        .groupBy('media.author')
+        .orderBy('n', 'desc')
+        .orderBy('media.author')
+        .execute(),
+      db
+        .selectFrom(
+          base()
+            .select((eb) => ['media.project_id', 'media.task_id', eb.fn.countAll<number>().as('n')])
+            .groupBy(['media.project_id', 'media.task_id'])
+            .as('t'),
+        )
+        .select((eb) => [
+          eb.fn.countAll<number>().as('tasks'),
+          eb.fn.sum<number>('t.n').as('total'),
+          eb.fn.max<number>('t.n').as('maxn'),
+        ])
+        .executeTakeFirst(),
+    ]);
+    const tasks = Number(perTask?.tasks ?? 0);
+    const total = Number(perTask?.total ?? 0);
+    return {
+      projectId: projectId ?? null,
+      totalMedia: Number(totals?.n ?? 0),
+      byType: Object.fromEntries(byType.map((r) => [r.k, Number(r.n)])),
+      byStatus: Object.fromEntries(byStatus.map((r) => [r.k, Number(r.n)])),
+      totalSize: Number(totals?.bytes ?? 0),
+      authors: authors.map((r) => ({ author: r.author, count: Number(r.n) })),
+      versions: {
+        tasks,
+        total,
+        averagePerTask: tasks ? Math.round((total / tasks) * 100) / 100 : 0,
+        maxPerTask: Number(perTask?.maxn ?? 0),
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- archive and delete
+
+  /** Hides a media item from default queries; its files and history stay. */
+  async archiveMedia(id: string, options: { actor?: string } & Scope = {}): Promise<Media> {
+    return this.setArchived(id, true, options);
+  }
+
+  async restoreMedia(id: string, options: { actor?: string } & Scope = {}): Promise<Media> {
+    return this.setArchived(id, false, options);
+  }
+
+  private async setArchived(
+    id: string,
+    archive: boolean,
+    options: { actor?: string } & Scope,
+  ): Promise<Media> {
+    const current = await this.getMediaById(id, options);
+    if ((current.archivedAt !== null) === archive) return current;
+    const now = nowIso();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('media')
+        .set({ archived_at: archive ? now : null, updated_at: now })
+        .where('id', '=', id)
+        .execute();
+      await recordHistory(trx, {
+        actor: options.actor ?? 'system',
+        action: archive ? 'media.archived' : 'media.restored',
+        projectId: current.projectId,
+        subjectType: 'media',
+        subjectId: id,
+      });
+    });
+    this.ctx.events.publish({
+      type: archive ? 'media.archived' : 'media.restored',
+      projectId: current.projectId,
+      mediaId: id,
+      ...(options.actor !== undefined ? { actor: options.actor } : {}),
+    });
+    return this.getMediaById(id);
+  }
+
+  /**
+   * Deletes the record (with its notes) and, unless `removeFiles` is false, its stored files.
+   * The record goes first: a crash in between leaves orphan files for `cleanupOrphanedFiles`,
+   * never a record pointing at nothing.
+   */
+  async deleteMedia(
+    id: string,
+    options: { removeFiles?: boolean; actor?: string } & Scope = {},
+  ): Promise<void> {
+    const current = await this.getMediaById(id, options);
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('media').where('id', '=', id).execute();
+      await recordHistory(trx, {
+        actor: options.actor ?? 'system',
+        action: 'media.deleted',
+        projectId: current.projectId,
+        subjectType: 'media',
+        subjectId: id,
+        from: current.version,
+        data: {
+          taskId: current.taskId,
+          fileName: current.fileName,
+          removeFiles: options.removeFiles !== false,
+        },
+      });
+    });
+    if (options.removeFiles !== false) {
+      for (const f of current.files) {
+        if (f.backend === this.ctx.storage.name) await this.ctx.storage.delete(f.key).catch(() => undefined);
+      }
+    }
+    this.ctx.events.publish({
+      type: 'media.deleted',
+      projectId: current.projectId,
+      mediaId: id,
+      ...(options.actor !== undefined ? { actor: options.actor } : {}),
+    });
+  }
+
+  private assertJsonObject(value: unknown, field: string): asserts value is Record<string, unknown> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new ValidationError(`${field} must be a JSON object.`, { field });
+    }
+    let text: string;
+    try {
+      text = JSON.stringify(value);
+    } catch {
+      throw new ValidationError(`${field} must be plain JSON.`, { field });
+    }
+    if (Buffer.byteLength(text) > this.ctx.limits.maxJsonBytes) {
+      throw new ValidationError(`${field} is larger than ${this.ctx.limits.maxJsonBytes} bytes.`, { field });
+    }
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+
+/** Only one version of a task is put forward for review at a time. */
+async function setReviewSelected(db: Db, media: Media, selected: boolean, actor: string): Promise<void> {
+  if (selected) {
+    await db
+      .updateTable('media')
+      .set({ review_selected: 0 })
+      .where('project_id', '=', media.projectId)
+      .where('task_id', '=', media.taskId)
+      .where('review_selected', '=', 1)
+      .execute();
+  }
+  await db
+    .updateTable('media')
+    .set({ review_selected: selected ? 1 : 0 })
+    .where('id', '=', media.id)
+    .execute();
+  await recordHistory(db, {
+    actor,
+    action: selected ? 'media.review_selected' : 'media.review_unselected',
+    projectId: media.projectId,
+    subjectType: 'media',
+    subjectId: media.id,
+    to: selected ? 'selected' : 'unselected',
+  });
+}
+
+export function normaliseTags(tags: unknown): string[] {
+  if (tags === undefined || tags === null) return [];
+  if (!Array.isArray(tags)) throw new ValidationError('tags must be a list of strings.', { field: 'tags' });
+  const out = new Set<string>();
+  for (const t of tags) {
+    if (typeof t !== 'string')
+      throw new ValidationError('tags must be a list of strings.', { field: 'tags' });
+    const tag = t.trim().toLowerCase();
+    if (!tag) continue;
+
+    if (tag.length > 64 || /[\u0000-\u001f\u007f]/.test(tag)) {
+      throw new ValidationError(`Invalid tag ${JSON.stringify(t)}: at most 64 printable characters.`, {
+        field: 'tags',
+      });
+    }
+    out.add(tag);
+  }
+  if (out.size > 100) throw new ValidationError('At most 100 tags per media item.', { field: 'tags' });
+  return [...out].sort();
+}
+
+function requireText(v: unknown, field: string, max: number): string {
+  if (typeof v !== 'string' || !v.trim()) throw new ValidationError(`${field} is required.`, { field });
+  const t = v.trim();
+  if (t.length > max) throw new ValidationError(`${field} is longer than ${max} characters.`, { field });
+  return t;
+}
+
+function optionalText(v: unknown, field: string, max: number): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new ValidationError(`${field} must be text.`, { field });
+  if (v.length > max) throw new ValidationError(`${field} is longer than ${max} characters.`, { field });
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], field: string): T {
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  throw new ValidationError(`${field} must be one of ${allowed.join(', ')}.`, { field });
+}
+
+function pageSize(limit: number | undefined, max: number): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new ValidationError('limit must be a whole number, 1 or more.');
+  return Math.min(limit, max);
+}
+
+/** Accepts a date (`2026-11-24`) or a full ISO time; returns the comparable stored form. */
+function isoBound(v: string, side: 'from' | 'to'): string {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return side === 'from' ? `${v}T00:00:00.000Z` : `${v}T23:59:59.999Z`;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(v)) {
+    throw new ValidationError(`Invalid date ${JSON.stringify(v)}: use YYYY-MM-DD or an ISO-8601 time.`, {
+      field: side === 'from' ? 'dateFrom' : 'dateTo',
+    });
+  }
+  return d.toISOString();
+}
+
+/** RFC 7386 JSON merge patch. */
+export function mergePatch(
+  target: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...target };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else if (typeof v === 'object' && !Array.isArray(v)) {
+      const base = out[k];
+      out[k] = mergePatch(
+        typeof base === 'object' && base !== null && !Array.isArray(base)
+          ? (base as Record<string, unknown>)
+          : {},
+        v as Record<string, unknown>,
+      );
+    } else out[k] = v;
+  }
+  return out;
+}
+
+async function assertReadableFile(p: string): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(p);
+  } catch {
+    throw new NotFound(`File ${p} does not exist or cannot be read.`, { field: 'filePath' });
+  }
+  if (!st.isFile()) throw new ValidationError(`${p} is not a regular file.`, { field: 'filePath' });
+}

@@ -1,0 +1,41 @@
+/** Media processing: sniffing, metadata, thumbnails, proxies, sequences, limits. */
+export * from './metadata.js';
+export * from './limits.js';
+export {
+  MediaProber,
+  SHARP_FORMATS,
+  LINEAR_FORMATS,
+  type ProbeOptions,
+  type MediaProberOptions,
+} from './probe.js';
+export {
+  createThumbnail,
+  videoFrame,
+  waveform,
+  clampTimestamp,
+  DEFAULT_THUMBNAIL_SIZE,
+  DEFAULT_THUMBNAIL_TIMESTAMP,
+  type ThumbnailOptions,
+} from './thumbnail.js';
+export {
+  renderStill,
+  displaySize,
+  fitInside,
+  type RenderedImage,
+  type ImageFormat,
+  type EncodeOptions,
+} from './still.js';
+export * from './proxy.js';
+export * from './sequence.js';
+export { linearToSrgb, filmic, type ToneMap } from './colour.mjs';
+export { runTool, findTool, stderrTail, TOOL_PATHS, type RunToolOptions, type ToolResult } from './tools.js';
+export {
+  DecoderPool,
+  decoderPool,
+  closeDecoderPools,
+  decoderFailure,
+  defaultDecoderProcesses,
+  type DecoderPoolOptions,
+  type DecodeOptions,
+  type DecoderFailure,
+} from './decoder-pool.js';

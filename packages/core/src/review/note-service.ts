@@ -1,0 +1,622 @@
+import type { Readable } from 'node:stream';
+import { Conflict, Forbidden, NotFound, ValidationError } from '@montu/domain';
+import { newId, nowIso } from '../ids.js';
+import { annotationFromRow } from '../db/rows.js';
+import type { Annotation, Media } from '@montu/domain';
+import { parseDrawing, type Drawing } from '@montu/domain';
+import { mediaKey } from '../storage/keys.js';
+import { decoderFailure, decoderPool } from '../processing/tools/decoder-pool.js';
+import { DEFAULT_MEDIA_LIMITS } from '../processing/tools/limits.js';
+import { mediaTiming, timecodeAt, type MediaTiming } from '@montu/domain';
+import type { ServiceContext } from '../context.js';
+import { recordHistory } from '../history/history-service.js';
+import type { MediaService, Scope } from '../media/media-service.js';
+import type { ProjectService } from '../projects/project-service.js';
+
+export interface NoteAttachment {
+  fileId: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  createdAt: string;
+}
+
+/** A note as the review API shows it: the stored annotation plus what is derived from it. */
+export interface ReviewNote extends Annotation {
+  drawing: Drawing | null;
+  /** The playlist (review session) the note was made in, if any. */
+  playlistId: string | null;
+  /** Derived from `frame` and the media's exact rate; null when either is unknown. */
+  timecode: string | null;
+  timecodeEnd: string | null;
+  attachments: NoteAttachment[];
+}
+
+export interface AddNoteInput {
+  /** `comment` (default), `drawing`, … */
+  type?: string;
+  content: string;
+  author: string;
+  /** Frame number the note belongs to (for sequences, the sequence's own frame number). */
+  frame?: number;
+  /** Last frame, for a note on a range. */
+  frameEnd?: number;
+  /** A point on the image in normalised coordinates, `{ x: 0..1, y: 0..1 }`. */
+  position?: { x: number; y: number } & Record<string, unknown>;
+  /** Vector shapes (see `Drawing`), validated. */
+  drawing?: unknown;
+  parentId?: string;
+  mentions?: string[];
+  /** sha256 of the rendition the note was made on; defaults to the original file's. */
+  renditionSha256?: string;
+  /** The playlist the note is made in (must contain the media item). */
+  playlistId?: string;
+}
+
+export interface UpdateNoteInput {
+  /** Who edits: only the note's author may. */
+  actor: string;
+  content?: string;
+  /** A new drawing, or null to remove it. */
+  drawing?: unknown;
+  mentions?: string[];
+  frame?: number | null;
+  frameEnd?: number | null;
+}
+
+export interface AttachmentInput {
+  actor: string;
+  fileName: string;
+  /** The image: bytes or a stream (read up to the attachment size limit). */
+  data: Buffer | Readable;
+}
+
+const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
+const ATTACHMENT_FORMATS: Record<string, { ext: string; type: string }> = {
+  png: { ext: 'png', type: 'image/png' },
+  jpeg: { ext: 'jpg', type: 'image/jpeg' },
+  webp: { ext: 'webp', type: 'image/webp' },
+  gif: { ext: 'gif', type: 'image/gif' },
+};
+
+/** Notes on media: frames and ranges, drawings, threads, mentions, resolution, attachments. */
+export class NoteService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly media: MediaService,
+    private readonly projects: ProjectService,
+  ) {}
+
+  async timingOf(media: Media): Promise<MediaTiming> {
+    const project = await this.projects.getProject(media.projectId);
+    const def = project.settings.defaultFps;
+    return mediaTiming(media, typeof def === 'string' ? def : null);
+  }
+
+  async addNote(mediaId: string, input: AddNoteInput, scope: Scope = {}): Promise<ReviewNote> {
+    const media = await this.media.getMediaById(mediaId, scope);
+    const author = requiredActor(input.author, 'author');
+    const content = noteContent(input.content);
+    const type = (input.type ?? (input.drawing ? 'drawing' : 'comment')).trim();
+    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(type))
+      throw new ValidationError(`Invalid note type ${JSON.stringify(type)}.`, { field: 'type' });
+    const { frame, frameEnd } = frames(input.frame, input.frameEnd);
+    if (input.position !== undefined) checkPosition(input.position);
+    const drawing =
+      input.drawing === undefined || input.drawing === null ? null : parseDrawing(input.drawing);
+    if (input.parentId !== undefined) {
+      const parent = await this.ctx.db
+        .selectFrom('annotation')
+        .select(['media_id', 'parent_id'])
+        .where('id', '=', input.parentId)
+        .executeTakeFirst();
+      if (!parent || parent.media_id !== mediaId) {
+        throw new NotFound(`Note ${input.parentId} does not exist on this media item.`, {
+          field: 'parentId',
+        });
+      }
+    }
+    if (input.playlistId !== undefined) {
+      const item = await this.ctx.db
+        .selectFrom('playlist_item')
+        .select('media_id')
+        .where('playlist_id', '=', input.playlistId)
+        .where('media_id', '=', mediaId)
+        .executeTakeFirst();
+      if (!item)
+        throw new NotFound(`Playlist ${input.playlistId} does not hold this media item.`, {
+          field: 'playlistId',
+        });
+    }
+    if (input.renditionSha256 !== undefined && !/^[0-9a-f]{64}$/.test(input.renditionSha256)) {
+      throw new ValidationError('renditionSha256 must be a sha256 in lower-case hex.', {
+        field: 'renditionSha256',
+      });
+    }
+    const mentions = cleanMentions(input.mentions);
+    const original = media.files.find((f) => f.role === 'original');
+    const id = newId();
+    const now = nowIso();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('annotation')
+        .values({
+          id,
+          media_id: mediaId,
+          parent_id: input.parentId ?? null,
+          author,
+          type,
+          content,
+          frame,
+          frame_end: frameEnd,
+          position: input.position ? JSON.stringify(input.position) : null,
+          drawing: drawing ? JSON.stringify(drawing) : null,
+          mentions: JSON.stringify(mentions),
+          resolved: 0,
+          rendition_sha256: input.renditionSha256 ?? original?.sha256 ?? media.sha256,
+          playlist_id: input.playlistId ?? null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await recordHistory(trx, {
+        actor: author,
+        action: 'annotation.created',
+        projectId: media.projectId,
+        subjectType: 'media',
+        subjectId: mediaId,
+        data: { annotationId: id, frame, ...(input.parentId ? { parentId: input.parentId } : {}) },
+      });
+    });
+    this.ctx.events.publish({
+      type: 'annotation.created',
+      projectId: media.projectId,
+      mediaId,
+      actor: author,
+      data: {
+        annotationId: id,
+        frame,
+        frameEnd,
+        parentId: input.parentId ?? null,
+        mentions,
+        playlistId: input.playlistId ?? null,
+        taskId: media.taskId,
+        version: media.version,
+      },
+    });
+    return this.getNote(id);
+  }
+
+  async getNote(id: string, scope: Scope = {}): Promise<ReviewNote> {
+    const row = await this.ctx.db
+      .selectFrom('annotation')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw new NotFound(`Note ${id} does not exist.`, { annotationId: id });
+    const media = await this.media.getMediaById(row.media_id, scope);
+    const [note] = await this.decorate([row], media);
+    return note!;
+  }
+
+  async listNotes(
+    mediaId: string,
+    options: Scope & { frame?: number; resolved?: boolean; playlistId?: string } = {},
+  ): Promise<ReviewNote[]> {
+    const media = await this.media.getMediaById(mediaId, options);
+    let q = this.ctx.db.selectFrom('annotation').selectAll().where('media_id', '=', mediaId);
+    if (options.frame !== undefined) {
+      const f = options.frame;
+      q = q.where((eb) =>
+        eb.or([eb('frame', '=', f), eb.and([eb('frame', '<=', f), eb('frame_end', '>=', f)])]),
+      );
+    }
+    if (options.resolved !== undefined) q = q.where('resolved', '=', options.resolved ? 1 : 0);
+    if (options.playlistId !== undefined) q = q.where('playlist_id', '=', options.playlistId);
+    const rows = await q.orderBy('created_at').orderBy('id').execute();
+    return this.decorate(rows, media);
+  }
+
+  /** Edits a note's text, drawing, mentions or frames: only its author may. */
+  async updateNote(id: string, input: UpdateNoteInput, scope: Scope = {}): Promise<ReviewNote> {
+    const actor = requiredActor(input.actor, 'actor');
+    const current = await this.getNote(id, scope);
+    if (current.author !== actor) {
+      throw new Forbidden(`Only ${current.author}, who wrote this note, may edit it.`, { annotationId: id });
+    }
+    const patch: Record<string, unknown> = {};
+    const changed: string[] = [];
+    if (input.content !== undefined) {
+      patch['content'] = noteContent(input.content);
+      changed.push('content');
+    }
+    if (input.drawing !== undefined) {
+      patch['drawing'] = input.drawing === null ? null : JSON.stringify(parseDrawing(input.drawing));
+      changed.push('drawing');
+    }
+    if (input.mentions !== undefined) {
+      patch['mentions'] = JSON.stringify(cleanMentions(input.mentions));
+      changed.push('mentions');
+    }
+    if (input.frame !== undefined || input.frameEnd !== undefined) {
+      const f = frames(
+        input.frame === undefined ? (current.frame ?? undefined) : (input.frame ?? undefined),
+        input.frameEnd === undefined ? (current.frameEnd ?? undefined) : (input.frameEnd ?? undefined),
+      );
+      patch['frame'] = f.frame;
+      patch['frame_end'] = f.frameEnd;
+      changed.push('frame');
+    }
+    if (changed.length === 0) return current;
+    const media = await this.media.getMediaById(current.mediaId);
+    await this.ctx.db.transaction().execute(async (trx) => {
+      const res = await trx
+        .updateTable('annotation')
+        .set({ ...patch, updated_at: nowIso() })
+        .where('id', '=', id)
+        .where('updated_at', '=', current.updatedAt)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1)
+        throw new Conflict('The note changed while it was being edited; reload and try again.');
+      await recordHistory(trx, {
+        actor,
+        action: 'annotation.updated',
+        projectId: media.projectId,
+        subjectType: 'media',
+        subjectId: media.id,
+        data: { annotationId: id, changed },
+      });
+    });
+    this.ctx.events.publish({
+      type: 'annotation.updated',
+      projectId: media.projectId,
+      mediaId: media.id,
+      actor,
+      data: { annotationId: id, changed },
+    });
+    return this.getNote(id);
+  }
+
+  /** Deletes a note (with its replies and attachments): only its author may. */
+  async deleteNote(id: string, options: { actor: string } & Scope): Promise<void> {
+    const actor = requiredActor(options.actor, 'actor');
+    const current = await this.getNote(id, options);
+    if (current.author !== actor) {
+      throw new Forbidden(`Only ${current.author}, who wrote this note, may delete it.`, {
+        annotationId: id,
+      });
+    }
+    const media = await this.media.getMediaById(current.mediaId);
+    // The note, its replies (any depth) and their attachment files.
+    const ids = [id];
+    for (let frontier = [id]; frontier.length > 0;) {
+      const kids = await this.ctx.db
+        .selectFrom('annotation')
+        .select('id')
+        .where('parent_id', 'in', frontier)
+        .execute();
+      frontier = kids.map((k) => k.id);
+      ids.push(...frontier);
+    }
+    const files = await this.ctx.db
+      .selectFrom('annotation_attachment')
+      .innerJoin('media_file', 'media_file.id', 'annotation_attachment.file_id')
+      .select(['media_file.id', 'media_file.storage_key'])
+      .where('annotation_attachment.annotation_id', 'in', ids)
+      .execute();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      if (files.length > 0)
+        await trx
+          .deleteFrom('media_file')
+          .where(
+            'id',
+            'in',
+            files.map((f) => f.id),
+          )
+          .execute();
+      await trx.deleteFrom('annotation').where('id', '=', id).execute();
+      await recordHistory(trx, {
+        actor,
+        action: 'annotation.deleted',
+        projectId: media.projectId,
+        subjectType: 'media',
+        subjectId: media.id,
+        data: { annotationId: id, replies: ids.length - 1 },
+      });
+    });
+    for (const f of files) await this.ctx.storage.delete(f.storage_key).catch(() => undefined);
+    this.ctx.events.publish({
+      type: 'annotation.deleted',
+      projectId: media.projectId,
+      mediaId: media.id,
+      actor,
+      data: { annotationId: id },
+    });
+  }
+
+  /** Marks a note resolved (or open again). Anyone who can see the note may. */
+  async resolveNote(id: string, options: { actor: string; resolved?: boolean } & Scope): Promise<ReviewNote> {
+    const actor = requiredActor(options.actor, 'actor');
+    const resolved = options.resolved ?? true;
+    const current = await this.getNote(id, options);
+    if (current.resolved === resolved) return current;
+    const media = await this.media.getMediaById(current.mediaId);
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('annotation')
+        .set({ resolved: resolved ? 1 : 0, updated_at: nowIso() })
+        .where('id', '=', id)
+        .execute();
+      await recordHistory(trx, {
+        actor,
+        action: resolved ? 'annotation.resolved' : 'annotation.reopened',
+        projectId: media.projectId,
+        subjectType: 'media',
+        subjectId: media.id,
+        from: current.resolved ? 'resolved' : 'open',
+        to: resolved ? 'resolved' : 'open',
+        data: { annotationId: id },
+      });
+    });
+    this.ctx.events.publish({
+      type: resolved ? 'annotation.resolved' : 'annotation.reopened',
+      projectId: media.projectId,
+      mediaId: media.id,
+      actor,
+      data: { annotationId: id },
+    });
+    return this.getNote(id);
+  }
+
+  /**
+   * Attaches an image (PNG, JPEG, WebP, GIF; at most 25 MB) to a note: only the note's author
+   * may. Stored through the storage backend as a media_file of role `attachment`.
+   */
+  async addAttachment(
+    annotationId: string,
+    input: AttachmentInput,
+    scope: Scope = {},
+  ): Promise<NoteAttachment> {
+    const actor = requiredActor(input.actor, 'actor');
+    const note = await this.getNote(annotationId, scope);
+    if (note.author !== actor)
+      throw new Forbidden(`Only ${note.author}, who wrote this note, may attach files to it.`);
+    const fileName = cleanFileName(input.fileName);
+    const bytes = Buffer.isBuffer(input.data)
+      ? input.data
+      : await readLimited(input.data, MAX_ATTACHMENT_BYTES);
+    if (bytes.length > MAX_ATTACHMENT_BYTES)
+      throw new ValidationError('An attachment may be at most 25 MB.', { field: 'file' });
+    let meta: { format?: string | undefined; width?: number | undefined; height?: number | undefined };
+    try {
+      // Read by libvips in a decoder process: a file crafted to crash it cannot take this one down.
+      // The bytes go over the pool's channel (at most 25 MB): they are on no local disk yet.
+      meta = await decoderPool().metadata(
+        bytes,
+        { maxPixels: DEFAULT_MEDIA_LIMITS.maxPixels, failOn: 'warning' },
+        { timeoutMs: DEFAULT_MEDIA_LIMITS.probeTimeoutMs, label: fileName },
+      );
+    } catch (e) {
+      // The decoder could not be run at all: a server problem, not a bad file.
+      const failure = decoderFailure(e);
+      if (failure === 'start' || failure === 'closed') throw e;
+      throw new ValidationError(
+        'The attachment is not an image Montu can read (use PNG, JPEG, WebP or GIF).',
+        { field: 'file' },
+      );
+    }
+    const fmt = ATTACHMENT_FORMATS[meta.format ?? ''];
+    if (!fmt)
+      throw new ValidationError(
+        `Attachments must be PNG, JPEG, WebP or GIF, not ${meta.format ?? 'unknown'}.`,
+        { field: 'file' },
+      );
+    const media = await this.media.getMediaById(note.mediaId);
+    const fileId = newId();
+    const key = mediaKey({
+      projectId: media.projectId,
+      taskId: media.taskId,
+      version: media.version,
+      name: `attachments/${annotationId}/${fileId}.${fmt.ext}`,
+    });
+    const { Readable } = await import('node:stream');
+    const stored = await this.ctx.storage.put(key, Readable.from([bytes]), { contentType: fmt.type });
+    const now = nowIso();
+    try {
+      await this.ctx.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('media_file')
+          .values({
+            id: fileId,
+            media_id: media.id,
+            role: 'attachment',
+            frame: null,
+            backend: this.ctx.storage.name,
+            storage_key: key,
+            size: stored.size,
+            sha256: stored.sha256,
+            content_type: fmt.type,
+            state: 'ready',
+            error: null,
+            created_at: now,
+          })
+          .execute();
+        await trx
+          .insertInto('annotation_attachment')
+          .values({
+            annotation_id: annotationId,
+            file_id: fileId,
+            file_name: fileName,
+            width: meta.width ?? null,
+            height: meta.height ?? null,
+            created_at: now,
+          })
+          .execute();
+        await recordHistory(trx, {
+          actor,
+          action: 'annotation.attachment_added',
+          projectId: media.projectId,
+          subjectType: 'media',
+          subjectId: media.id,
+          data: { annotationId, fileId, fileName },
+        });
+      });
+    } catch (e) {
+      await this.ctx.storage.delete(key).catch(() => undefined);
+      throw e;
+    }
+    return {
+      fileId,
+      fileName,
+      contentType: fmt.type,
+      size: stored.size,
+      sha256: stored.sha256,
+      width: meta.width ?? null,
+      height: meta.height ?? null,
+      createdAt: now,
+    };
+  }
+
+  /** An attachment's bytes as a stream, with its description. */
+  async getAttachment(
+    annotationId: string,
+    fileId: string,
+    scope: Scope = {},
+  ): Promise<{ attachment: NoteAttachment; stream: Readable }> {
+    const note = await this.getNote(annotationId, scope);
+    const attachment = note.attachments.find((a) => a.fileId === fileId);
+    if (!attachment) throw new NotFound(`Attachment ${fileId} does not exist on note ${annotationId}.`);
+    const row = await this.ctx.db
+      .selectFrom('media_file')
+      .select('storage_key')
+      .where('id', '=', fileId)
+      .executeTakeFirstOrThrow();
+    return { attachment, stream: await this.ctx.storage.get(row.storage_key) };
+  }
+
+  private async decorate(
+    rows: Parameters<typeof annotationFromRow>[0][],
+    media: Media,
+  ): Promise<ReviewNote[]> {
+    if (rows.length === 0) return [];
+    const timing = await this.timingOf(media);
+    const atts = await this.ctx.db
+      .selectFrom('annotation_attachment')
+      .innerJoin('media_file', 'media_file.id', 'annotation_attachment.file_id')
+      .select([
+        'annotation_attachment.annotation_id',
+        'annotation_attachment.file_id',
+        'annotation_attachment.file_name',
+        'annotation_attachment.width',
+        'annotation_attachment.height',
+        'annotation_attachment.created_at',
+        'media_file.content_type',
+        'media_file.size',
+        'media_file.sha256',
+      ])
+      .where(
+        'annotation_attachment.annotation_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('annotation_attachment.created_at')
+      .execute();
+    return rows.map((r) => {
+      const base = annotationFromRow(r);
+      return {
+        ...base,
+        drawing: base.drawing as Drawing | null,
+        playlistId: r.playlist_id ?? null,
+        timecode: timecodeAt(base.frame, timing),
+        timecodeEnd: timecodeAt(base.frameEnd, timing),
+        attachments: atts
+          .filter((a) => a.annotation_id === r.id)
+          .map((a) => ({
+            fileId: a.file_id,
+            fileName: a.file_name,
+            contentType: a.content_type,
+            size: Number(a.size),
+            sha256: a.sha256,
+            width: a.width,
+            height: a.height,
+            createdAt: a.created_at,
+          })),
+      };
+    });
+  }
+}
+
+function requiredActor(v: unknown, field: string): string {
+  const s = typeof v === 'string' ? v.trim() : '';
+  if (!s) throw new ValidationError(`${field} is required: who is acting?`, { field });
+  return s;
+}
+
+function noteContent(v: unknown): string {
+  if (typeof v !== 'string' || v.length > 20_000) {
+    throw new ValidationError('The note content must be text of at most 20000 characters.', {
+      field: 'content',
+    });
+  }
+  return v;
+}
+
+function optionalFrame(v: unknown, field: string): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -10_000_000 || v > 100_000_000) {
+    throw new ValidationError(`${field} must be a whole frame number.`, { field });
+  }
+  return v;
+}
+
+function frames(frameIn: unknown, frameEndIn: unknown): { frame: number | null; frameEnd: number | null } {
+  const frame = optionalFrame(frameIn, 'frame');
+  const frameEnd = optionalFrame(frameEndIn, 'frameEnd');
+  if (frameEnd !== null && (frame === null || frameEnd < frame)) {
+    throw new ValidationError('frameEnd needs a frame and must not come before it.', { field: 'frameEnd' });
+  }
+  return { frame, frameEnd: frameEnd === frame ? null : frameEnd };
+}
+
+function checkPosition(p: { x: unknown; y: unknown }): void {
+  if (![p.x, p.y].every((v) => typeof v === 'number' && v >= 0 && v <= 1)) {
+    throw new ValidationError('position needs x and y between 0 and 1 (normalised to the image).', {
+      field: 'position',
+    });
+  }
+}
+
+function cleanMentions(m: unknown): string[] {
+  if (m === undefined || m === null) return [];
+  if (!Array.isArray(m))
+    throw new ValidationError('mentions must be a list of user names.', { field: 'mentions' });
+  const out = [...new Set(m.map((x) => String(x).trim().replace(/^@/, '')).filter(Boolean))];
+  if (out.length > 100 || out.some((x) => x.length > 100))
+    throw new ValidationError('Too many or too long mentions.', { field: 'mentions' });
+  return out;
+}
+
+function cleanFileName(name: unknown): string {
+  const s = typeof name === 'string' ? name.replace(/[\\/\u0000-\u001f]/g, '_').trim() : '';
+  if (!s || s.length > 255)
+    throw new ValidationError('An attachment needs a file name of 1–255 characters.', { field: 'fileName' });
+  return s;
+}
+
+async function readLimited(stream: Readable, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += b.length;
+    if (size > max) {
+      stream.destroy();
+      throw new ValidationError('An attachment may be at most 25 MB.', { field: 'file' });
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,439 @@
+import type { Readable } from 'node:stream';
+import { Conflict, Forbidden, ValidationError } from '@montu/domain';
+import { nowIso } from '../ids.js';
+import { historyFromRow } from '../db/rows.js';
+import { APPROVAL_STATUSES, type ApprovalStatus, type HistoryEntry, type Media } from '@montu/domain';
+import {
+  allowedTargets,
+  canSelectForReview,
+  DEFAULT_WORKFLOW,
+  findTransition,
+  parseWorkflow,
+  ROLES,
+  type Role,
+  type Workflow,
+} from '@montu/domain';
+import { compareVersions, type CompareResult } from './compare.js';
+import type { ServiceContext } from '../context.js';
+import { recordHistory } from '../history/history-service.js';
+import type { MediaService, Scope } from '../media/media-service.js';
+import {
+  NoteService,
+  type AddNoteInput,
+  type AttachmentInput,
+  type NoteAttachment,
+  type ReviewNote,
+  type UpdateNoteInput,
+} from './note-service.js';
+import type { ProjectService } from '../projects/project-service.js';
+
+export interface StatusChangeOptions {
+  actor: string;
+  comment?: string;
+  /** The actor's role in the media item's project; omitted for trusted library calls. */
+  role?: Role;
+}
+
+/** Input of `addReviewAnnotation` (see `AddNoteInput`: frames, drawing, thread, mentions, playlist). */
+export type AddAnnotationInput = AddNoteInput;
+
+/** What a role may do with a media item now: for UIs deciding which buttons to show. */
+export interface StatusOptions {
+  status: ApprovalStatus;
+  role: Role | null;
+  targets: Array<{ to: ApprovalStatus; action: string }>;
+  canSelectForReview: boolean;
+}
+
+export interface CleanupOldMediaResult {
+  dryRun: boolean;
+  action: 'archive' | 'delete';
+  candidates: Array<{ id: string; taskId: string; version: string; createdAt: string; size: number }>;
+}
+
+/** Review: status workflow, notes and the review queue. */
+export class ReviewService {
+  readonly notes: NoteService;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly media: MediaService,
+    private readonly projects: ProjectService,
+  ) {
+    this.notes = new NoteService(ctx, media, projects);
+  }
+
+  // ---------------------------------------------------------------- workflow
+
+  /** The project's review workflow (its `workflow` setting, or the default). */
+  async getWorkflow(projectId: string): Promise<Workflow> {
+    return this.projects.workflowOf(projectId);
+  }
+
+  /**
+   * Replaces a project's workflow (validated), or restores the default with `null`. Recorded
+   * in the history log.
+   */
+  async setWorkflow(
+    projectId: string,
+    workflow: unknown,
+    options: { actor: string; role?: Role },
+  ): Promise<Workflow> {
+    if (options.role !== undefined && options.role !== 'admin') {
+      throw new Forbidden("Only an admin may change a project's review workflow.");
+    }
+    const actor = options.actor?.trim();
+    if (!actor) throw new ValidationError('The person making the change is required.', { field: 'actor' });
+    const before = await this.projects.getProject(projectId);
+    const wf = workflow === null ? null : parseWorkflow(workflow);
+    const settings = { ...before.settings };
+    if (wf) settings['workflow'] = wf;
+    else delete settings['workflow'];
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('project')
+        .set({ settings: JSON.stringify(settings), updated_at: nowIso() })
+        .where('id', '=', projectId)
+        .execute();
+      await recordHistory(trx, {
+        actor,
+        action: 'project.workflow_changed',
+        projectId,
+        subjectType: 'project',
+        subjectId: projectId,
+        data: { workflow: wf },
+      });
+    });
+    this.ctx.events.publish({ type: 'project.workflow_changed', projectId, actor, data: {} });
+    return wf ?? DEFAULT_WORKFLOW;
+  }
+
+  /** The statuses a role may move the item to now, and whether it may put it forward. */
+  async getStatusOptions(mediaId: string, role?: Role, scope: Scope = {}): Promise<StatusOptions> {
+    if (role !== undefined && !(ROLES as readonly string[]).includes(role)) {
+      throw new ValidationError(`Unknown role ${JSON.stringify(role)}: use ${ROLES.join(', ')}.`, {
+        field: 'role',
+      });
+    }
+    const media = await this.media.getMediaById(mediaId, scope);
+    const wf = await this.projects.workflowOf(media.projectId);
+    const targets = allowedTargets(wf, media.status, role).map((to) => ({
+      to,
+      action: findTransition(wf, media.status, to, role)!.action,
+    }));
+    return {
+      status: media.status,
+      role: role ?? null,
+      targets,
+      canSelectForReview: canSelectForReview(wf, role),
+    };
+  }
+
+  /**
+   * Marks (or unmarks) the version put forward for its task; at most one per task. Who may is
+   * part of the workflow (`reviewSelectRoles`).
+   */
+  async setReviewSelected(
+    id: string,
+    selected: boolean,
+    options: { actor: string; role?: Role } & Scope,
+  ): Promise<Media> {
+    const media = await this.media.getMediaById(id, options);
+    const wf = await this.projects.workflowOf(media.projectId);
+    if (!canSelectForReview(wf, options.role)) {
+      throw new Forbidden(
+        `A ${options.role ?? 'user'} cannot change which version is put forward for review.`,
+      );
+    }
+    return this.media.updateMediaInfo(id, { reviewSelected: selected, actor: options.actor }, options);
+  }
+
+  /** The item's history (status changes, notes, edits), oldest first. */
+  async getHistory(mediaId: string, scope: Scope = {}): Promise<HistoryEntry[]> {
+    await this.media.getMediaById(mediaId, scope);
+    const rows = await this.ctx.db
+      .selectFrom('history')
+      .selectAll()
+      .where('subject_type', '=', 'media')
+      .where('subject_id', '=', mediaId)
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map(historyFromRow);
+  }
+
+  /** Both versions of a task with renditions, aligned frame ranges and notes. */
+  async compareVersions(
+    taskId: string,
+    a: string,
+    b: string,
+    options: { projectId?: string } & Scope = {},
+  ): Promise<CompareResult> {
+    return compareVersions(
+      { media: this.media, projects: this.projects, notes: this.notes },
+      taskId,
+      a,
+      b,
+      options,
+    );
+  }
+
+  /** Media of a project waiting for review (or in the given status), oldest first. */
+  async getMediaForReview(
+    projectId: string,
+    options: { status?: ApprovalStatus; limit?: number; cursor?: string } & Scope = {},
+  ): Promise<Media[]> {
+    await this.projects.getProject(projectId);
+    const out: Media[] = [];
+    let cursor = options.cursor;
+    // Walk pages so callers get the whole queue; the queue is small compared to the library.
+    for (;;) {
+      const page = await this.media.searchMedia({
+        projectId,
+        status: options.status ?? 'pending_review',
+        limit: 500,
+        ...(options.projectIds ? { projectIds: options.projectIds } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
+      out.push(...page.items);
+      if (!page.nextCursor || (options.limit !== undefined && out.length >= options.limit)) break;
+      cursor = page.nextCursor;
+    }
+    out.reverse();
+    return options.limit !== undefined ? out.slice(0, options.limit) : out;
+  }
+
+  async submitForReview(
+    id: string,
+    by: string,
+    options: { comment?: string; role?: Role } = {},
+  ): Promise<Media> {
+    return this.changeStatus(id, 'pending_review', { actor: by, ...options });
+  }
+
+  async approveMedia(
+    id: string,
+    by: string,
+    comment?: string,
+    options: { role?: Role } = {},
+  ): Promise<Media> {
+    return this.changeStatus(id, 'approved', {
+      actor: by,
+      ...(comment !== undefined ? { comment } : {}),
+      ...options,
+    });
+  }
+
+  async rejectMedia(id: string, by: string, comment?: string, options: { role?: Role } = {}): Promise<Media> {
+    return this.changeStatus(id, 'rejected', {
+      actor: by,
+      ...(comment !== undefined ? { comment } : {}),
+      ...options,
+    });
+  }
+
+  async requestChanges(
+    id: string,
+    by: string,
+    comment?: string,
+    options: { role?: Role } = {},
+  ): Promise<Media> {
+    return this.changeStatus(id, 'changes_requested', {
+      actor: by,
+      ...(comment !== undefined ? { comment } : {}),
+      ...options,
+    });
+  }
+
+  /**
+   * Moves a media item to another status if the project's workflow allows it (for the role,
+   * when given). The check and the write happen in one transaction with a guard on the old
+   * status, so two reviewers acting at once cannot both succeed from the same state.
+   */
+  async changeStatus(id: string, to: ApprovalStatus, options: StatusChangeOptions): Promise<Media> {
+    if (!(APPROVAL_STATUSES as readonly string[]).includes(to)) {
+      throw new ValidationError(
+        `Unknown status ${JSON.stringify(to)}: use one of ${APPROVAL_STATUSES.join(', ')}.`,
+      );
+    }
+    const actor = options.actor?.trim();
+    if (!actor) throw new ValidationError('The person making the change is required.', { field: 'by' });
+    const comment = options.comment?.trim() || null;
+    if (comment && comment.length > 10_000)
+      throw new ValidationError('The comment is longer than 10000 characters.');
+    const current = await this.media.getMediaById(id);
+    if (current.status === to) {
+      throw new Conflict(`Media ${current.taskId} ${current.version} is already ${to.replace('_', ' ')}.`, {
+        status: to,
+      });
+    }
+    const workflow = await this.projects.workflowOf(current.projectId);
+    const transition = findTransition(workflow, current.status, to, options.role);
+    if (!transition) {
+      const anyone = findTransition(workflow, current.status, to);
+      if (anyone) {
+        throw new Forbidden(
+          `A ${options.role ?? 'user'} cannot move media from ${current.status} to ${to}; allowed: ${
+            allowedTargets(workflow, current.status, options.role).join(', ') || 'none'
+          }.`,
+          { from: current.status, to },
+        );
+      }
+      throw new Conflict(`Media cannot move from ${current.status} to ${to} in this project's workflow.`, {
+        from: current.status,
+        to,
+      });
+    }
+    const now = nowIso();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('media')
+        .set({
+          status: to,
+          updated_at: now,
+          ...(to === 'approved'
+            ? { approved_by: actor, approved_at: now, approval_comment: comment }
+            : { approved_by: null, approved_at: null, approval_comment: null }),
+        })
+        .where('id', '=', id)
+        .where('status', '=', current.status)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) {
+        throw new Conflict('The media item changed status while this change was made; reload and try again.');
+      }
+      await recordHistory(trx, {
+        actor,
+        action: 'media.status_changed',
+        projectId: current.projectId,
+        subjectType: 'media',
+        subjectId: id,
+        from: current.status,
+        to,
+        comment,
+        data: { transition: transition.action, ...(options.role ? { role: options.role } : {}) },
+      });
+    });
+    this.ctx.events.publish({
+      type: 'media.status_changed',
+      projectId: current.projectId,
+      mediaId: id,
+      actor,
+      data: {
+        from: current.status,
+        to,
+        comment,
+        action: transition.action,
+        taskId: current.taskId,
+        version: current.version,
+        ...(options.role ? { role: options.role } : {}),
+      },
+    });
+    return this.media.getMediaById(id);
+  }
+
+  // ---------------------------------------------------------------- notes
+
+  async addReviewAnnotation(
+    mediaId: string,
+    input: AddAnnotationInput,
+    scope: Scope = {},
+  ): Promise<ReviewNote> {
+    return this.notes.addNote(mediaId, input, scope);
+  }
+
+  async getAnnotation(id: string, scope: Scope = {}): Promise<ReviewNote> {
+    return this.notes.getNote(id, scope);
+  }
+
+  async listAnnotations(
+    mediaId: string,
+    options: Scope & { frame?: number; resolved?: boolean; playlistId?: string } = {},
+  ): Promise<ReviewNote[]> {
+    return this.notes.listNotes(mediaId, options);
+  }
+
+  /** Edits a note (text, drawing, mentions, frames): its author only. */
+  async updateAnnotation(id: string, input: UpdateNoteInput, scope: Scope = {}): Promise<ReviewNote> {
+    return this.notes.updateNote(id, input, scope);
+  }
+
+  /** Deletes a note with its replies and attachments: its author only. */
+  async deleteAnnotation(id: string, options: { actor: string } & Scope): Promise<void> {
+    return this.notes.deleteNote(id, options);
+  }
+
+  async resolveAnnotation(
+    id: string,
+    options: { actor: string; resolved?: boolean } & Scope,
+  ): Promise<ReviewNote> {
+    return this.notes.resolveNote(id, options);
+  }
+
+  async addAnnotationAttachment(
+    id: string,
+    input: AttachmentInput,
+    scope: Scope = {},
+  ): Promise<NoteAttachment> {
+    return this.notes.addAttachment(id, input, scope);
+  }
+
+  async getAnnotationAttachment(
+    id: string,
+    fileId: string,
+    scope: Scope = {},
+  ): Promise<{ attachment: NoteAttachment; stream: Readable }> {
+    return this.notes.getAttachment(id, fileId, scope);
+  }
+
+  /**
+   * Cleans up superseded versions: those older than `daysOld`, not the latest version of their
+   * task, not approved and not put forward for review. They are archived (reversible) unless
+   * `action: 'delete'` is asked for. Dry run (the default) only lists them.
+   */
+  async cleanupOldMedia(
+    projectId: string,
+    options: { daysOld: number; dryRun?: boolean; action?: 'archive' | 'delete'; actor?: string },
+  ): Promise<CleanupOldMediaResult> {
+    await this.projects.getProject(projectId);
+    if (!Number.isFinite(options.daysOld) || options.daysOld < 0) {
+      throw new ValidationError('daysOld must be a number of days, 0 or more.', { field: 'daysOld' });
+    }
+    const dryRun = options.dryRun ?? true;
+    const action = options.action ?? 'archive';
+    const cutoff = new Date(Date.now() - options.daysOld * 86_400_000).toISOString();
+    const rows = await this.ctx.db
+      .selectFrom('media as m')
+      .select(['m.id', 'm.task_id', 'm.version', 'm.created_at', 'm.size'])
+      .where('m.project_id', '=', projectId)
+      .where('m.created_at', '<', cutoff)
+      .where('m.status', '!=', 'approved')
+      .where('m.review_selected', '=', 0)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('media as newer')
+            .select('newer.id')
+            .whereRef('newer.project_id', '=', 'm.project_id')
+            .whereRef('newer.task_id', '=', 'm.task_id')
+            .whereRef('newer.version_number', '>', 'm.version_number'),
+        ),
+      )
+      .$if(action === 'archive', (q) => q.where('m.archived_at', 'is', null))
+      .orderBy('m.created_at')
+      .execute();
+    const candidates = rows.map((r) => ({
+      id: r.id,
+      taskId: r.task_id,
+      version: r.version,
+      createdAt: r.created_at,
+      size: Number(r.size),
+    }));
+    if (!dryRun) {
+      const actor = options.actor ?? 'cleanup';
+      for (const c of candidates) {
+        if (action === 'delete') await this.media.deleteMedia(c.id, { actor });
+        else await this.media.archiveMedia(c.id, { actor });
+      }
+    }
+    return { dryRun, action, candidates };
+  }
+}

@@ -1,0 +1,640 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { NotFound, ValidationError } from '@montu/domain';
+import { newId, nowIso } from '../ids.js';
+import { parseJson } from '../db/rows.js';
+import { isUniqueViolation } from '../db/connect.js';
+import type { Selectable } from 'kysely';
+import type { WebhookTable } from '../db/schema.js';
+import type { MontuEvent } from '../events.js';
+import type { ServiceContext } from '../context.js';
+import { recordHistory } from '../history/history-service.js';
+import { forbiddenWebhookHost, postWebhook } from './webhook-send.js';
+import type { Scope } from '../media/media-service.js';
+
+export interface Webhook {
+  id: string;
+  url: string;
+  /** Event types to send (`media.created`, `annotation.*`, `*`); empty means all but `*.progress`. */
+  events: string[];
+  /** Only events of this project; null for all projects. */
+  projectId: string | null;
+  active: boolean;
+  description: string;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WebhookDelivery {
+  /** Sent as the `Montu-Delivery` header: receivers dedupe on it. */
+  id: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: string;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+export interface WebhookOptions {
+  /** Send deliveries from this process (default true). Deliveries are recorded either way. */
+  deliver?: boolean;
+  /** First retry delay; doubles each attempt (default 5000 ms), capped at maxDelayMs (1 h). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Attempts before a delivery is marked failed (default 10). */
+  maxAttempts?: number;
+  /** How often to look for due deliveries, also those other processes recorded (default 2000 ms). */
+  pollMs?: number;
+  /** Per-request timeout (default 10000 ms). */
+  timeoutMs?: number;
+}
+
+/** The JSON body of every webhook POST. */
+export interface WebhookPayload {
+  id: string;
+  type: string;
+  at: string;
+  projectId: string | null;
+  mediaId: string | null;
+  actor: string | null;
+  data: Record<string, unknown>;
+}
+
+/**
+ * `Montu-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the secret>`.
+ */
+export function signPayload(secret: string, body: string, unixSeconds: number): string {
+  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
+  return `t=${unixSeconds},v1=${mac}`;
+}
+
+/** Checks a `Montu-Signature` header against the raw body; rejects timestamps older than `toleranceSeconds`. */
+export function verifySignature(
+  secret: string,
+  body: string,
+  header: string,
+  toleranceSeconds = 300,
+  now = Date.now(),
+): boolean {
+  const parts = Object.fromEntries(
+    header.split(',').map((kv) => kv.trim().split('=', 2) as [string, string]),
+  );
+  const t = Number(parts['t']);
+  const v1 = parts['v1'];
+  if (!Number.isInteger(t) || !v1 || !/^[0-9a-f]{64}$/.test(v1)) return false;
+  if (Math.abs(now / 1000 - t) > toleranceSeconds) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
+  return timingSafeEqual(expected, Buffer.from(v1, 'hex'));
+}
+
+/** `*`, exact names, and `prefix.*` patterns; an empty list means every event but progress ticks. */
+export function eventMatches(filter: string[], type: string): boolean {
+  if (filter.length === 0) return !type.endsWith('.progress');
+  return filter.some((f) => f === '*' || f === type || (f.endsWith('.*') && type.startsWith(f.slice(0, -1))));
+}
+
+const LEASE_MS = 60_000;
+
+type WebhookRow = Selectable<WebhookTable>;
+
+/**
+ * How long the list of active webhooks is reused for events. Every item emits several events
+ * (created, processing steps, renditions) and reading the table for each was a tenth of the
+ * queries of an ingest. Changes made through this service apply at once; a webhook created,
+ * changed or removed by another process applies to this process's events within this time.
+ */
+export const WEBHOOK_LIST_TTL_MS = 1000;
+
+/** Signed webhooks with a durable delivery log, retries with exponential backoff, no redirects. */
+export class WebhookService {
+  private readonly opts: Required<WebhookOptions>;
+  private unsubscribe: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private readonly inflight = new Set<Promise<void>>();
+  private activeHooks: { rows: Promise<WebhookRow[]>; until: number } | null = null;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    options: WebhookOptions = {},
+  ) {
+    this.opts = {
+      deliver: options.deliver ?? true,
+      baseDelayMs: options.baseDelayMs ?? 5000,
+      maxDelayMs: options.maxDelayMs ?? 3_600_000,
+      maxAttempts: options.maxAttempts ?? 10,
+      pollMs: options.pollMs ?? 2000,
+      timeoutMs: options.timeoutMs ?? 10_000,
+    };
+  }
+
+  /** Records a delivery for every matching webhook of every event, and (if delivering) starts sending. */
+  start(): void {
+    if (this.unsubscribe || this.stopped) return;
+    this.unsubscribe = this.ctx.events.subscribe((e) => {
+      const p = this.enqueue(e).catch(() => undefined);
+      this.track(p);
+    });
+    if (this.opts.deliver) this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    while (this.inflight.size > 0 || this.running) {
+      await Promise.allSettled([...this.inflight, ...(this.running ? [this.running] : [])]);
+    }
+  }
+
+  // ------------------------------------------------------------ configuration
+
+  async createWebhook(input: {
+    url: string;
+    secret?: string;
+    events?: string[];
+    projectId?: string | null;
+    active?: boolean;
+    description?: string;
+    createdBy: string;
+  }): Promise<Webhook & { secret: string }> {
+    const url = checkUrl(input.url);
+    const secret = input.secret ?? randomBytes(32).toString('hex');
+    if (typeof secret !== 'string' || secret.length < 16 || secret.length > 512) {
+      throw new ValidationError('A webhook secret must be 16–512 characters.', { field: 'secret' });
+    }
+    const createdBy = (input.createdBy ?? '').trim();
+    if (!createdBy) throw new ValidationError('createdBy is required.', { field: 'createdBy' });
+    const events = checkEvents(input.events);
+    if (input.projectId) {
+      const p = await this.ctx.db
+        .selectFrom('project')
+        .select('id')
+        .where('id', '=', input.projectId)
+        .executeTakeFirst();
+      if (!p) throw new NotFound(`Project ${input.projectId} does not exist.`);
+    }
+    const id = newId();
+    const now = nowIso();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('webhook')
+        .values({
+          id,
+          url,
+          secret,
+          events: JSON.stringify(events),
+          project_id: input.projectId ?? null,
+          active: input.active === false ? 0 : 1,
+          description: input.description ?? '',
+          created_by: createdBy,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await recordHistory(trx, {
+        actor: createdBy,
+        action: 'webhook.created',
+        projectId: input.projectId ?? null,
+        subjectType: 'webhook',
+        subjectId: id,
+        data: { url, events },
+      });
+    });
+    // After the commit: an event racing the change must not cache the old list.
+    this.activeHooks = null;
+    return { ...(await this.getWebhook(id)), secret };
+  }
+
+  async getWebhook(id: string, scope: Scope = {}): Promise<Webhook> {
+    const r = await this.ctx.db.selectFrom('webhook').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r || (scope.projectIds && (r.project_id === null || !scope.projectIds.includes(r.project_id)))) {
+      throw new NotFound(`Webhook ${id} does not exist.`);
+    }
+    return webhookFromRow(r);
+  }
+
+  async listWebhooks(options: { projectId?: string } & Scope = {}): Promise<Webhook[]> {
+    let q = this.ctx.db.selectFrom('webhook').selectAll();
+    if (options.projectId !== undefined) q = q.where('project_id', '=', options.projectId);
+    if (options.projectIds) {
+      if (options.projectIds.length === 0) return [];
+      q = q.where('project_id', 'in', options.projectIds);
+    }
+    return (await q.orderBy('created_at').orderBy('id').execute()).map(webhookFromRow);
+  }
+
+  async updateWebhook(
+    id: string,
+    patch: {
+      url?: string;
+      events?: string[];
+      active?: boolean;
+      description?: string;
+      secret?: string;
+      actor: string;
+    },
+    scope: Scope = {},
+  ): Promise<Webhook> {
+    const current = await this.getWebhook(id, scope);
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('webhook')
+        .set({
+          ...(patch.url !== undefined ? { url: checkUrl(patch.url) } : {}),
+          ...(patch.events !== undefined ? { events: JSON.stringify(checkEvents(patch.events)) } : {}),
+          ...(patch.active !== undefined ? { active: patch.active ? 1 : 0 } : {}),
+          ...(patch.description !== undefined ? { description: String(patch.description) } : {}),
+          ...(patch.secret !== undefined ? { secret: patch.secret } : {}),
+          updated_at: nowIso(),
+        })
+        .where('id', '=', id)
+        .execute();
+      await recordHistory(trx, {
+        actor: patch.actor,
+        action: 'webhook.updated',
+        projectId: current.projectId,
+        subjectType: 'webhook',
+        subjectId: id,
+      });
+    });
+    // After the commit: an event racing the change must not cache the old list.
+    this.activeHooks = null;
+    return this.getWebhook(id);
+  }
+
+  async deleteWebhook(id: string, options: { actor: string } & Scope): Promise<void> {
+    const current = await this.getWebhook(id, options);
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('webhook').where('id', '=', id).execute();
+      await recordHistory(trx, {
+        actor: options.actor,
+        action: 'webhook.deleted',
+        projectId: current.projectId,
+        subjectType: 'webhook',
+        subjectId: id,
+      });
+    });
+    // After the commit: an event racing the change must not cache the old list.
+    this.activeHooks = null;
+  }
+
+  async listDeliveries(
+    webhookId: string,
+    options: { state?: WebhookDelivery['state']; limit?: number } & Scope = {},
+  ): Promise<WebhookDelivery[]> {
+    await this.getWebhook(webhookId, options);
+    let q = this.ctx.db.selectFrom('webhook_delivery').selectAll().where('webhook_id', '=', webhookId);
+    if (options.state) q = q.where('state', '=', options.state);
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(Math.min(Math.max(options.limit ?? 100, 1), 1000))
+      .execute();
+    return rows.map(deliveryFromRow);
+  }
+
+  /** Sends a failed (or delivered) delivery again, with the same delivery id. */
+  async redeliver(deliveryId: string, scope: Scope = {}): Promise<WebhookDelivery> {
+    const row = await this.ctx.db
+      .selectFrom('webhook_delivery')
+      .selectAll()
+      .where('id', '=', deliveryId)
+      .executeTakeFirst();
+    if (!row) throw new NotFound(`Delivery ${deliveryId} does not exist.`);
+    await this.getWebhook(row.webhook_id, scope);
+    await this.ctx.db
+      .updateTable('webhook_delivery')
+      .set({ state: 'pending', next_attempt_at: nowIso(), lease_until: null, attempts: 0 })
+      .where('id', '=', deliveryId)
+      .execute();
+    this.kick();
+    return deliveryFromRow(
+      await this.ctx.db
+        .selectFrom('webhook_delivery')
+        .selectAll()
+        .where('id', '=', deliveryId)
+        .executeTakeFirstOrThrow(),
+    );
+  }
+
+  // ------------------------------------------------------------ delivery
+
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  private async enqueue(e: MontuEvent): Promise<void> {
+    if (this.stopped) return;
+    const hooks = await this.active();
+    const eventId = newId();
+    const payload: WebhookPayload = {
+      id: eventId,
+      type: e.type,
+      at: e.at,
+      projectId: e.projectId,
+      mediaId: e.mediaId ?? null,
+      actor: e.actor ?? null,
+      data: e.data ?? {},
+    };
+    const body = JSON.stringify(payload);
+    const now = nowIso();
+    let added = false;
+    for (const h of hooks) {
+      if (h.project_id !== null && h.project_id !== e.projectId) continue;
+      if (!eventMatches(parseJson<string[]>(h.events, []), e.type)) continue;
+      try {
+        await this.ctx.db
+          .insertInto('webhook_delivery')
+          .values({
+            id: newId(),
+            webhook_id: h.id,
+            event_id: eventId,
+            event_type: e.type,
+            payload: body,
+            state: 'pending',
+            attempts: 0,
+            next_attempt_at: now,
+            lease_until: null,
+            last_status: null,
+            last_error: null,
+            created_at: now,
+            delivered_at: null,
+          })
+          .execute();
+        added = true;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
+    if (added) this.kick();
+  }
+
+  /** The active webhooks, read at most once per WEBHOOK_LIST_TTL_MS (concurrent events share the read). */
+  private active(): Promise<WebhookRow[]> {
+    const now = Date.now();
+    if (this.activeHooks && this.activeHooks.until > now) return this.activeHooks.rows;
+    const rows = this.ctx.db.selectFrom('webhook').selectAll().where('active', '=', 1).execute();
+    const entry = { rows, until: now + WEBHOOK_LIST_TTL_MS };
+    this.activeHooks = entry;
+    // A failed read is not reused.
+    rows.catch(() => {
+      if (this.activeHooks === entry) this.activeHooks = null;
+    });
+    return rows;
+  }
+
+  /** Runs a delivery pass now (or right after the current one). */
+  kick(): void {
+    if (!this.opts.deliver || this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.running = this.pass()
+      .catch(() => undefined)
+      .finally(() => {
+        this.running = null;
+        if (this.stopped) return;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        } else this.schedule();
+      });
+  }
+
+  /** For tests and the CLI: waits until nothing is due now (pending retries may remain). */
+  async drain(): Promise<void> {
+    for (let i = 0; i < 1000; i++) {
+      await Promise.allSettled([...this.inflight]);
+      if (this.running) await this.running;
+      const due = await this.ctx.db
+        .selectFrom('webhook_delivery')
+        .select('id')
+        .where('state', '=', 'pending')
+        .where('next_attempt_at', '<=', nowIso())
+        .limit(1)
+        .execute();
+      if (due.length === 0 && this.inflight.size === 0 && !this.running) return;
+      this.kick();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private async schedule(): Promise<void> {
+    if (this.stopped) return;
+    let delay = this.opts.pollMs;
+    try {
+      const next = await this.ctx.db
+        .selectFrom('webhook_delivery')
+        .select('next_attempt_at')
+        .where('state', '=', 'pending')
+        .orderBy('next_attempt_at')
+        .limit(1)
+        .executeTakeFirst();
+      if (next) delay = Math.min(delay, Math.max(0, Date.parse(next.next_attempt_at) - Date.now()));
+    } catch {
+      // The database may be closing; the poll below retries.
+    }
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), delay);
+    this.timer.unref();
+  }
+
+  private async pass(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const now = nowIso();
+      const due = await this.ctx.db
+        .selectFrom('webhook_delivery')
+        .selectAll()
+        .where('state', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .orderBy('next_attempt_at')
+        .limit(20)
+        .execute();
+      if (due.length === 0) return;
+      await Promise.all(due.map((d) => this.attempt(d)));
+    }
+  }
+
+  private async attempt(d: {
+    id: string;
+    webhook_id: string;
+    payload: string;
+    attempts: number;
+    lease_until: string | null;
+  }): Promise<void> {
+    // Claim it: only one process sends a delivery at a time.
+    const leaseUntil = new Date(Date.now() + Math.max(LEASE_MS, this.opts.timeoutMs * 2)).toISOString();
+    const claimed = await this.ctx.db
+      .updateTable('webhook_delivery')
+      .set({ lease_until: leaseUntil })
+      .where('id', '=', d.id)
+      .where('state', '=', 'pending')
+      .where((eb) =>
+        d.lease_until === null ? eb('lease_until', 'is', null) : eb('lease_until', '=', d.lease_until),
+      )
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) return;
+    const hook = await this.ctx.db
+      .selectFrom('webhook')
+      .selectAll()
+      .where('id', '=', d.webhook_id)
+      .executeTakeFirst();
+    if (!hook || hook.active !== 1) {
+      await this.ctx.db
+        .updateTable('webhook_delivery')
+        .set({ state: 'failed', last_error: 'webhook removed or inactive', lease_until: null })
+        .where('id', '=', d.id)
+        .execute();
+      return;
+    }
+    const payload = JSON.parse(d.payload) as WebhookPayload;
+    const t = Math.floor(Date.now() / 1000);
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      status = await postWebhook(
+        hook.url,
+        {
+          'content-type': 'application/json',
+          'user-agent': 'Montu-Webhooks/1',
+          'montu-delivery': d.id,
+          'montu-event': payload.type,
+          'montu-signature': signPayload(hook.secret, d.payload, t),
+        },
+        d.payload,
+        this.opts.timeoutMs,
+      );
+      if (status < 200 || status >= 300)
+        error = status >= 300 && status < 400 ? `redirect ${status} not followed` : `HTTP ${status}`;
+    } catch (e) {
+      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    }
+    const attempts = d.attempts + 1;
+    if (error === null) {
+      await this.ctx.db
+        .updateTable('webhook_delivery')
+        .set({
+          state: 'delivered',
+          attempts,
+          last_status: status,
+          last_error: null,
+          delivered_at: nowIso(),
+          lease_until: null,
+        })
+        .where('id', '=', d.id)
+        .execute();
+      return;
+    }
+    const failed = attempts >= this.opts.maxAttempts;
+    const delay = Math.min(this.opts.baseDelayMs * 2 ** (attempts - 1), this.opts.maxDelayMs);
+    await this.ctx.db
+      .updateTable('webhook_delivery')
+      .set({
+        state: failed ? 'failed' : 'pending',
+        attempts,
+        last_status: status,
+        last_error: error.slice(0, 1000),
+        next_attempt_at: new Date(Date.now() + delay).toISOString(),
+        lease_until: null,
+      })
+      .where('id', '=', d.id)
+      .execute();
+  }
+}
+
+function checkUrl(v: unknown): string {
+  let u: URL;
+  try {
+    u = new URL(String(v));
+  } catch {
+    throw new ValidationError(`${JSON.stringify(v)} is not a URL.`, { field: 'url' });
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ValidationError('Webhook URLs must be http:// or https://.', { field: 'url' });
+  const refused = forbiddenWebhookHost(u);
+  if (refused) throw new ValidationError(`Webhook URL refused: ${refused}.`, { field: 'url' });
+  return u.toString();
+}
+
+function checkEvents(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (
+    !Array.isArray(v) ||
+    v.some((e) => typeof e !== 'string' || !/^(\*|[a-z][a-z0-9_]*(\.[a-z0-9_]+)*(\.\*)?)$/.test(e))
+  ) {
+    throw new ValidationError(
+      'events must be a list of event names such as media.created, annotation.* or *.',
+      { field: 'events' },
+    );
+  }
+  return [...new Set(v as string[])];
+}
+
+function webhookFromRow(r: {
+  id: string;
+  url: string;
+  events: string;
+  project_id: string | null;
+  active: number;
+  description: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}): Webhook {
+  return {
+    id: r.id,
+    url: r.url,
+    events: parseJson<string[]>(r.events, []),
+    projectId: r.project_id,
+    active: r.active === 1,
+    description: r.description,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function deliveryFromRow(r: {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}): WebhookDelivery {
+  return {
+    id: r.id,
+    webhookId: r.webhook_id,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    state: r.state as WebhookDelivery['state'],
+    attempts: Number(r.attempts),
+    nextAttemptAt: r.next_attempt_at,
+    lastStatus: r.last_status,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    deliveredAt: r.delivered_at,
+  };
+}

@@ -1,0 +1,12 @@
+/**
+ * @montu/domain — Montu's rules and its wire contract, in one home for every surface (core,
+ * server, CLI, web, TypeScript client). Isomorphic: no Node built-ins, no DOM, nothing of ours.
+ */
+export * from './errors.js';
+export * from './types.js';
+export * from './identifiers.js';
+export * from './rational.js';
+export * from './timecode.js';
+export * from './media-timing.js';
+export * from './workflow.js';
+export * from './drawing.js';

@@ -1,0 +1,165 @@
+import { ValidationError } from './errors.js';
+import { APPROVAL_STATUSES, type ApprovalStatus } from './types.js';
+
+export const ROLES = ['artist', 'supervisor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** One allowed status change: which statuses it leaves, where it goes, and who may make it. */
+export interface Transition {
+  action: string;
+  from: ApprovalStatus[];
+  to: ApprovalStatus;
+  roles: Role[];
+}
+
+/**
+ * The review workflow is data: projects may replace it in their settings (`workflow`).
+ * Admins may make every listed transition whatever `roles` says.
+ */
+export interface Workflow {
+  initial: ApprovalStatus;
+  transitions: Transition[];
+  /** Roles that may mark a version as the one put forward for its task (admins always may). Default artist + supervisor. */
+  reviewSelectRoles?: Role[];
+}
+
+export const DEFAULT_WORKFLOW: Workflow = {
+  initial: 'wip',
+  transitions: [
+    {
+      action: 'submit',
+      from: ['wip', 'changes_requested', 'rejected'],
+      to: 'pending_review',
+      roles: ['artist', 'supervisor'],
+    },
+    {
+      action: 'approve',
+      from: ['wip', 'pending_review', 'changes_requested', 'rejected', 'on_hold'],
+      to: 'approved',
+      roles: ['supervisor'],
+    },
+    {
+      action: 'request_changes',
+      from: ['pending_review', 'approved', 'on_hold'],
+      to: 'changes_requested',
+      roles: ['supervisor'],
+    },
+    {
+      action: 'reject',
+      from: ['wip', 'pending_review', 'approved', 'on_hold', 'changes_requested'],
+      to: 'rejected',
+      roles: ['supervisor'],
+    },
+    {
+      action: 'hold',
+      from: ['wip', 'pending_review', 'changes_requested'],
+      to: 'on_hold',
+      roles: ['supervisor'],
+    },
+    {
+      action: 'reopen',
+      from: ['pending_review', 'approved', 'rejected', 'changes_requested', 'on_hold'],
+      to: 'wip',
+      roles: ['supervisor'],
+    },
+  ],
+};
+
+/**
+ * The transition that takes `from` to `to`, or null. With a role, only transitions that role may
+ * make; without one (trusted library calls) any listed transition.
+ */
+export function findTransition(
+  workflow: Workflow,
+  from: ApprovalStatus,
+  to: ApprovalStatus,
+  role?: Role,
+): Transition | null {
+  for (const t of workflow.transitions) {
+    if (t.to !== to || !t.from.includes(from)) continue;
+    if (role === undefined || role === 'admin' || t.roles.includes(role)) return t;
+  }
+  return null;
+}
+
+/** Statuses a role can move an item to from `from` (for UIs: which buttons to show). */
+export function allowedTargets(workflow: Workflow, from: ApprovalStatus, role?: Role): ApprovalStatus[] {
+  const out = new Set<ApprovalStatus>();
+  for (const t of workflow.transitions) {
+    if (t.from.includes(from) && (role === undefined || role === 'admin' || t.roles.includes(role)))
+      out.add(t.to);
+  }
+  return [...out];
+}
+
+/** Roles that may set or clear `reviewSelected` under this workflow. */
+export function canSelectForReview(workflow: Workflow, role?: Role): boolean {
+  if (role === undefined || role === 'admin') return true;
+  return (workflow.reviewSelectRoles ?? ['artist', 'supervisor']).includes(role);
+}
+
+/** Every (from, to, role) triple the workflow allows, for tests, docs and UIs. */
+export function transitionMatrix(
+  workflow: Workflow,
+): Array<{ from: ApprovalStatus; to: ApprovalStatus; role: Role; action: string }> {
+  const out: Array<{ from: ApprovalStatus; to: ApprovalStatus; role: Role; action: string }> = [];
+  for (const role of ROLES) {
+    for (const from of APPROVAL_STATUSES) {
+      for (const to of APPROVAL_STATUSES) {
+        if (from === to) continue;
+        const t = findTransition(workflow, from, to, role);
+        if (t) out.push({ from, to, role, action: t.action });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Checks a workflow given as data (project settings, API) and returns a clean copy: known
+ * statuses and roles only, unique action names, no transition to a status it starts from.
+ */
+export function parseWorkflow(input: unknown): Workflow {
+  const bad = (m: string): never => {
+    throw new ValidationError(`workflow: ${m}`, { field: 'workflow' });
+  };
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) bad('must be an object');
+  const o = input as Record<string, unknown>;
+  const status = (v: unknown, where: string): ApprovalStatus => {
+    if (typeof v !== 'string' || !(APPROVAL_STATUSES as readonly string[]).includes(v)) {
+      bad(`${where} must be one of ${APPROVAL_STATUSES.join(', ')}`);
+    }
+    return v as ApprovalStatus;
+  };
+  const roles = (v: unknown, where: string): Role[] => {
+    if (!Array.isArray(v)) bad(`${where} must be a list of roles`);
+    const list = v as unknown[];
+    for (const r of list)
+      if (typeof r !== 'string' || !(ROLES as readonly string[]).includes(r))
+        bad(`${where}: unknown role ${JSON.stringify(r)} (use ${ROLES.join(', ')})`);
+    return [...new Set(list as Role[])];
+  };
+  const initial = status(o['initial'] ?? 'wip', 'initial');
+  if (!Array.isArray(o['transitions']) || o['transitions'].length === 0)
+    bad('transitions must be a non-empty list');
+  const seen = new Set<string>();
+  const transitions = (o['transitions'] as unknown[]).map((raw, i): Transition => {
+    if (typeof raw !== 'object' || raw === null) bad(`transitions[${i}] must be an object`);
+    const t = raw as Record<string, unknown>;
+    const action = t['action'];
+    if (typeof action !== 'string' || !/^[a-z][a-z0-9_]{0,39}$/.test(action))
+      bad(`transitions[${i}].action must be a lower-case name`);
+    if (seen.has(action as string)) bad(`action ${JSON.stringify(action)} appears twice`);
+    seen.add(action as string);
+    const to = status(t['to'], `transitions[${i}].to`);
+    if (!Array.isArray(t['from']) || t['from'].length === 0)
+      bad(`transitions[${i}].from must be a non-empty list`);
+    const from = [...new Set((t['from'] as unknown[]).map((f) => status(f, `transitions[${i}].from`)))];
+    if (from.includes(to)) bad(`transitions[${i}] goes from ${to} to itself`);
+    return { action: action as string, from, to, roles: roles(t['roles'], `transitions[${i}].roles`) };
+  });
+  const wf: Workflow = { initial, transitions };
+  if (o['reviewSelectRoles'] !== undefined)
+    wf.reviewSelectRoles = roles(o['reviewSelectRoles'], 'reviewSelectRoles');
+  return wf;
+}
