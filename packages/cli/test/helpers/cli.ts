@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
 export const BIN = path.join(ROOT, 'packages/cli/dist/bin.js');
-export const CORPUS = path.resolve(ROOT, '../shared/corpus');
+export const CORPUS = process.env['MONTU_CORPUS'] ?? path.resolve(ROOT, '../shared/corpus');
 
 /** Builds the CLI (and what it references) when dist is missing. */
 export function ensureBuilt(): void {

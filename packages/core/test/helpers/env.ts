@@ -10,10 +10,10 @@ export const DATABASES: Array<'sqlite' | 'postgres'> = process.env['MONTU_TEST_D
   ? ['sqlite', 'postgres']
   : ['sqlite'];
 
-export const CORPUS = path.resolve(
-  fileURLToPath(new URL('.', import.meta.url)),
-  '../../../../../shared/corpus',
-);
+/** The media corpus: `$MONTU_CORPUS`, or `shared/corpus` beside the checkout. */
+export const CORPUS =
+  process.env['MONTU_CORPUS'] ??
+  path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../../shared/corpus');
 
 export function tempDir(prefix = 'montu-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
