@@ -1,6 +1,6 @@
 /** Option value parsers for commander; a bad value is a usage error (exit code 2). */
 import { InvalidArgumentError } from 'commander';
-import { APPROVAL_STATUSES, MEDIA_TYPES } from '@montu/core/basics';
+import { MEDIA_TYPES, STATUS_INPUTS, parseStatus, type ApprovalStatus } from '@montu/core/basics';
 
 export function intArg(min = 0): (v: string) => number {
   return (v) => {
@@ -21,12 +21,13 @@ export function listArg(v: string, previous: string[] = []): string[] {
   ];
 }
 
-export function statusArg(v: string): (typeof APPROVAL_STATUSES)[number] {
-  const s = v.trim().toLowerCase().replace(/-/g, '_');
-  if (!(APPROVAL_STATUSES as readonly string[]).includes(s)) {
-    throw new InvalidArgumentError(`expected one of ${APPROVAL_STATUSES.join(', ')}`);
+/** A status, or one of the media services document's words (`pending` is `pending_review`). */
+export function statusArg(v: string): ApprovalStatus {
+  try {
+    return parseStatus(v.trim().toLowerCase().replace(/-/g, '_'));
+  } catch {
+    throw new InvalidArgumentError(`expected one of ${STATUS_INPUTS.join(', ')}`);
   }
-  return s as (typeof APPROVAL_STATUSES)[number];
 }
 
 export function typeArg(v: string): (typeof MEDIA_TYPES)[number] {

@@ -7,10 +7,12 @@ import { errorFromProblem, MontuError } from './errors.js';
 import type {
   AddAnnotation,
   Annotation,
+  CleanupOldMediaResult,
   CreatePlaylist,
   HistoryEntry,
   Media,
   MediaPage,
+  OrphanCleanupReport,
   Playlist,
   PlaylistExportFormat,
   PlaylistSummary,
@@ -20,6 +22,7 @@ import type {
   SearchQuery,
   SequenceStart,
   Statistics,
+  StatusInput,
   Task,
   UpdateMediaInfo,
   UpdatePlaylist,
@@ -58,6 +61,8 @@ export interface UploadOptionsMontu {
   sourceMediaId?: string;
   fileName: string;
   version?: string | number;
+  /** Who made it, when not the caller (instance admins and pipeline tokens only; docs/auth.md). */
+  author?: string;
   description?: string;
   tags?: string[];
   /** Hex sha256 of the bytes, verified by the server. Computed for Blobs and bytes when omitted. */
@@ -216,6 +221,10 @@ export class MontuClient {
   listTasks(projectId: string): Promise<Task[]> {
     return this.request('GET', `/projects/${enc(projectId)}/tasks`);
   }
+  /** The task in each project you can see that holds it (which project a task is in). */
+  findTask(taskId: string): Promise<Task[]> {
+    return this.request('GET', `/tasks/${enc(taskId)}`);
+  }
   getMediaStatistics(projectId?: string): Promise<Statistics> {
     return this.request('GET', projectId ? `/projects/${enc(projectId)}/statistics` : '/statistics');
   }
@@ -276,7 +285,11 @@ export class MontuClient {
       goneIsDone: true,
     });
   }
-  regenerateThumbnail(mediaId: string, timestamp?: number): Promise<{ mediaId: string; scheduled: boolean }> {
+  /** Schedules a new thumbnail; follow `jobId` (`GET /jobs/:jobId`) to know when it is there. */
+  regenerateThumbnail(
+    mediaId: string,
+    timestamp?: number,
+  ): Promise<{ mediaId: string; scheduled: boolean; jobId: string }> {
     return this.request('POST', `/media/${enc(mediaId)}/thumbnail`, {
       json: timestamp === undefined ? {} : { timestamp },
     });
@@ -286,7 +299,7 @@ export class MontuClient {
   }
   cleanupOrphanedFiles(
     opts: { dryRun?: boolean; verifyChecksums?: boolean } = {},
-  ): Promise<Record<string, unknown>> {
+  ): Promise<OrphanCleanupReport> {
     return this.request('POST', '/admin/cleanup-orphans', {
       json: {
         dryRun: opts.dryRun ?? true,
@@ -297,25 +310,48 @@ export class MontuClient {
 
   // ------------------------------------------------------------ review
 
-  getMediaForReview(projectId: string, opts: { status?: string; limit?: number } = {}): Promise<Media[]> {
+  /** The review queue (`pending_review` unless `status`; `pending`, `approved`, `rejected` work too). */
+  getMediaForReview(
+    projectId: string,
+    opts: { status?: StatusInput; limit?: number } = {},
+  ): Promise<Media[]> {
     return this.request('GET', `/projects/${enc(projectId)}/review`, { query: opts });
   }
-  private review(mediaId: string, action: string, comment?: string): Promise<Media> {
+  /** Archives (or deletes) superseded versions older than `daysOld` days; dry run by default. */
+  cleanupOldMedia(
+    projectId: string,
+    opts: { daysOld: number; dryRun?: boolean; action?: 'archive' | 'delete' },
+  ): Promise<CleanupOldMediaResult> {
+    return this.request('POST', `/projects/${enc(projectId)}/cleanup`, { json: opts });
+  }
+  /**
+   * `opts.by` names who makes the change (the submitter, the approver) when that is not you:
+   * instance admins and pipeline tokens only (docs/auth.md).
+   */
+  private review(
+    mediaId: string,
+    action: string,
+    comment?: string,
+    opts: { by?: string } = {},
+  ): Promise<Media> {
     return this.request('POST', `/media/${enc(mediaId)}/${action}`, {
-      json: comment === undefined ? {} : { comment },
+      json: {
+        ...(comment === undefined ? {} : { comment }),
+        ...(opts.by === undefined ? {} : { by: opts.by }),
+      },
     });
   }
-  submitForReview(mediaId: string, comment?: string): Promise<Media> {
-    return this.review(mediaId, 'submit', comment);
+  submitForReview(mediaId: string, comment?: string, opts: { by?: string } = {}): Promise<Media> {
+    return this.review(mediaId, 'submit', comment, opts);
   }
-  approveMedia(mediaId: string, comment?: string): Promise<Media> {
-    return this.review(mediaId, 'approve', comment);
+  approveMedia(mediaId: string, comment?: string, opts: { by?: string } = {}): Promise<Media> {
+    return this.review(mediaId, 'approve', comment, opts);
   }
-  rejectMedia(mediaId: string, comment?: string): Promise<Media> {
-    return this.review(mediaId, 'reject', comment);
+  rejectMedia(mediaId: string, comment?: string, opts: { by?: string } = {}): Promise<Media> {
+    return this.review(mediaId, 'reject', comment, opts);
   }
-  requestChanges(mediaId: string, comment?: string): Promise<Media> {
-    return this.review(mediaId, 'request-changes', comment);
+  requestChanges(mediaId: string, comment?: string, opts: { by?: string } = {}): Promise<Media> {
+    return this.review(mediaId, 'request-changes', comment, opts);
   }
   addReviewAnnotation(mediaId: string, body: AddAnnotation): Promise<Annotation> {
     return this.request('POST', `/media/${enc(mediaId)}/annotations`, { json: body });
@@ -409,6 +445,7 @@ export class MontuClient {
     put('taskId', opts.taskId);
     put('sourceMediaId', opts.sourceMediaId);
     put('version', versionString(opts.version));
+    put('author', opts.author);
     put('description', opts.description);
     put('tags', opts.tags?.join(','));
     put('sha256', sha);

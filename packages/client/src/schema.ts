@@ -36,9 +36,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["OrphanCleanupReport"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -540,6 +538,7 @@ export interface paths {
             parameters: {
                 query?: {
                     archived?: "exclude" | "include" | "only";
+                    /** @description any case */
                     author?: string;
                     cursor?: string;
                     dateFrom?: string;
@@ -549,7 +548,8 @@ export interface paths {
                     projectId?: string;
                     query?: string;
                     reviewSelected?: boolean;
-                    status?: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
+                    /** @description A workflow status, or pending / approved / rejected (pending is pending_review) */
+                    status?: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold" | "pending";
                     /** @description repeat, or comma-separated */
                     tags?: string[];
                     taskId?: string;
@@ -604,6 +604,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "multipart/form-data": {
+                        /** @description Who made it, when not the caller: instance admins and pipeline tokens only */
+                        author?: string;
                         /** @description JSON object */
                         customProperties?: string;
                         description?: string;
@@ -837,8 +839,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @enum {string} */
-                        approvalStatus?: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
+                        /**
+                         * @description A workflow status, or pending / approved / rejected (pending is pending_review)
+                         * @enum {string}
+                         */
+                        approvalStatus?: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold" | "pending";
                         comment?: string;
                         description?: string;
                         reviewSelected?: boolean;
@@ -967,16 +972,24 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Who wrote it, when not the caller: instance admins and pipeline tokens only */
+                        author?: string;
                         content: string;
                         frame?: number;
                         frameEnd?: number;
                         mentions?: string[];
                         parentId?: string;
+                        /** @description Normalised 0–1 (x right, y down) */
                         position?: {
                             x: number;
                             y: number;
                         } & {
                             [key: string]: unknown;
+                        };
+                        /** @description Pixels of the upright picture (x right, y down) */
+                        positionPx?: {
+                            x: number;
+                            y: number;
                         };
                         renditionSha256?: string;
                         type?: string;
@@ -1059,6 +1072,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Who makes the change (submitter, approver) when not the caller: instance admins and pipeline tokens only */
+                        by?: string;
                         comment?: string;
                     };
                 };
@@ -1447,6 +1462,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Who makes the change (submitter, approver) when not the caller: instance admins and pipeline tokens only */
+                        by?: string;
                         comment?: string;
                     };
                 };
@@ -1537,15 +1554,19 @@ export interface paths {
                 };
                 cookie?: never;
             };
+            /** @description Every other key is technical metadata (colorSpace, renderEngine, anything), merged; null removes a key */
             requestBody: {
                 content: {
                     "application/json": {
                         customProperties?: {
                             [key: string]: unknown;
                         };
+                        /** @description The same keys, nested (older form) */
                         metadata?: {
                             [key: string]: unknown;
                         };
+                    } & {
+                        [key: string]: unknown;
                     };
                 };
             };
@@ -1665,6 +1686,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Who wrote it, when not the caller: instance admins and pipeline tokens only */
+                        author?: string;
                         content: string;
                         /** @description JSON value */
                         drawing?: unknown;
@@ -1673,11 +1696,17 @@ export interface paths {
                         mentions?: string[];
                         parentId?: string;
                         playlistId?: string;
+                        /** @description Normalised 0–1 (x right, y down) */
                         position?: {
                             x: number;
                             y: number;
                         } & {
                             [key: string]: unknown;
+                        };
+                        /** @description Pixels of the upright picture (x right, y down) */
+                        positionPx?: {
+                            x: number;
+                            y: number;
                         };
                         renditionSha256?: string;
                         type?: string;
@@ -1716,6 +1745,11 @@ export interface paths {
                             playlistId: string | null;
                             /** @description JSON value */
                             position: unknown;
+                            /** @description position in pixels of the upright picture; null without a position or a known size */
+                            positionPx: {
+                                x: number;
+                                y: number;
+                            } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
                             timecode: string | null;
@@ -1791,6 +1825,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Who makes the change (submitter, approver) when not the caller: instance admins and pipeline tokens only */
+                        by?: string;
                         comment?: string;
                     };
                 };
@@ -1880,6 +1916,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Who makes the change (submitter, approver) when not the caller: instance admins and pipeline tokens only */
+                        by?: string;
                         comment?: string;
                     };
                 };
@@ -1969,6 +2007,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Who makes the change (submitter, approver) when not the caller: instance admins and pipeline tokens only */
+                        by?: string;
                         comment?: string;
                     };
                 };
@@ -2194,9 +2234,14 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Who makes the change (submitter, approver) when not the caller: instance admins and pipeline tokens only */
+                        by?: string;
                         comment?: string;
-                        /** @enum {string} */
-                        status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
+                        /**
+                         * @description A workflow status, or pending / approved / rejected (pending is pending_review)
+                         * @enum {string}
+                         */
+                        status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold" | "pending";
                     };
                 };
             };
@@ -2343,6 +2388,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Who makes the change (submitter, approver) when not the caller: instance admins and pipeline tokens only */
+                        by?: string;
                         comment?: string;
                     };
                 };
@@ -2444,6 +2491,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The job making it: GET /jobs/:jobId tells when it is done */
+                            jobId: string;
                             mediaId: string;
                             scheduled: boolean;
                         };
@@ -2511,7 +2560,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload a new version of the same task (multipart: version?, description?, sha256?, then file) */
+        /** Upload a new version of the same task (multipart: version?, author?, description?, sha256?, then file) */
         post: {
             parameters: {
                 query?: never;
@@ -2524,6 +2573,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "multipart/form-data": {
+                        /** @description Who made it, when not the caller: instance admins and pipeline tokens only */
+                        author?: string;
                         /** @description JSON object */
                         customProperties?: string;
                         description?: string;
@@ -2692,6 +2743,11 @@ export interface paths {
                             playlistId: string | null;
                             /** @description JSON value */
                             position: unknown;
+                            /** @description position in pixels of the upright picture; null without a position or a known size */
+                            positionPx: {
+                                x: number;
+                                y: number;
+                            } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
                             timecode: string | null;
@@ -2827,6 +2883,11 @@ export interface paths {
                             playlistId: string | null;
                             /** @description JSON value */
                             position: unknown;
+                            /** @description position in pixels of the upright picture; null without a position or a known size */
+                            positionPx: {
+                                x: number;
+                                y: number;
+                            } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
                             timecode: string | null;
@@ -3045,6 +3106,11 @@ export interface paths {
                             playlistId: string | null;
                             /** @description JSON value */
                             position: unknown;
+                            /** @description position in pixels of the upright picture; null without a position or a known size */
+                            positionPx: {
+                                x: number;
+                                y: number;
+                            } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
                             timecode: string | null;
@@ -3514,6 +3580,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Who wrote it, when not the caller: instance admins and pipeline tokens only */
+                        author?: string;
                         content: string;
                         /** @description JSON value */
                         drawing?: unknown;
@@ -3522,11 +3590,17 @@ export interface paths {
                         mentions?: string[];
                         parentId?: string;
                         playlistId?: string;
+                        /** @description Normalised 0–1 (x right, y down) */
                         position?: {
                             x: number;
                             y: number;
                         } & {
                             [key: string]: unknown;
+                        };
+                        /** @description Pixels of the upright picture (x right, y down) */
+                        positionPx?: {
+                            x: number;
+                            y: number;
                         };
                         renditionSha256?: string;
                         type?: string;
@@ -3565,6 +3639,11 @@ export interface paths {
                             playlistId: string | null;
                             /** @description JSON value */
                             position: unknown;
+                            /** @description position in pixels of the upright picture; null without a position or a known size */
+                            positionPx: {
+                                x: number;
+                                y: number;
+                            } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
                             timecode: string | null;
@@ -3870,9 +3949,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["CleanupOldMediaResult"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4240,7 +4317,8 @@ export interface paths {
             parameters: {
                 query?: {
                     limit?: number;
-                    status?: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
+                    /** @description A workflow status, or pending / approved / rejected (pending is pending_review) */
+                    status?: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold" | "pending";
                 };
                 header?: never;
                 path: {
@@ -4315,15 +4393,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description getMediaStatistics result */
+                /** @description Media statistics (archived items not counted) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Statistics"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4550,15 +4626,69 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description getMediaStatistics result */
+                /** @description Media statistics (archived items not counted) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Statistics"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{taskId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task in each project you can see that holds it (which project a task is in) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    taskId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Task"][];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -4820,6 +4950,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description A pipeline token, which may record other people as author, submitter or approver (instance admins only) */
+                        actForOthers?: boolean;
                         /** Format: date-time */
                         expiresAt?: string;
                         expiresInDays?: number;
@@ -5194,6 +5326,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Who made it, when not the caller: instance admins and pipeline tokens only */
+                        author?: string;
                         description?: string;
                         fileName?: string;
                         fps?: string;
@@ -5831,6 +5965,95 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/users/{userId}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create an API token for a user, e.g. a pipeline's service user (instance admins); the token is in this response only */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A pipeline token, which may record other people as author, submitter or approver (instance admins only) */
+                        actForOthers?: boolean;
+                        /** Format: date-time */
+                        expiresAt?: string;
+                        expiresInDays?: number;
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            info: components["schemas"]["ApiToken"];
+                            /** @description Shown once; only its hash is stored */
+                            token: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhook-deliveries/{deliveryId}/redeliver": {
         parameters: {
             query?: never;
@@ -6370,8 +6593,14 @@ export interface components {
             mediaId: string;
             mentions: string[];
             parentId: string | null;
+            /** @description Normalised 0–1 (x right, y down) */
             position: {
                 [key: string]: unknown;
+            } | null;
+            /** @description Pixels of the upright picture (x right, y down) */
+            positionPx?: {
+                x: number;
+                y: number;
             } | null;
             renditionSha256: string | null;
             resolved: boolean;
@@ -6381,6 +6610,8 @@ export interface components {
             [key: string]: unknown;
         };
         ApiToken: {
+            /** @description A pipeline token: may record other people as author, submitter or approver */
+            actForOthers: boolean;
             createdAt: string;
             expiresAt: string | null;
             id: string;
@@ -6389,6 +6620,24 @@ export interface components {
             prefix: string;
             revokedAt: string | null;
             userId: string;
+        } & {
+            [key: string]: unknown;
+        };
+        CleanupOldMediaResult: {
+            /** @enum {string} */
+            action: "archive" | "delete";
+            candidates: {
+                createdAt: string;
+                id: string;
+                size: number;
+                taskId: string;
+                version: string;
+            }[];
+            dryRun: boolean;
+            /** @description Archived by this call (0 in a dry run) */
+            recordsArchived: number;
+            /** @description Deleted by this call (0 in a dry run) */
+            recordsDeleted: number;
         } & {
             [key: string]: unknown;
         };
@@ -6427,9 +6676,7 @@ export interface components {
             id: string;
             /** @enum {string} */
             mediaType: "image" | "video" | "audio" | "sequence";
-            metadata: {
-                [key: string]: unknown;
-            };
+            metadata: components["schemas"]["MediaMetadata"];
             mimeType: string;
             processingError: string | null;
             processingState: string;
@@ -6484,6 +6731,185 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * MediaMetadata
+         * @description Technical metadata: measured by the probe (docs/media-processing.md), plus any key a studio records itself
+         */
+        MediaMetadata: {
+            /** AudioInfo */
+            audio?: ({
+                bitDepth?: number | null;
+                channelLayout?: string | null;
+                channels?: number | null;
+                codec?: string | null;
+                profile?: string | null;
+                sampleFormat?: string | null;
+                sampleRate?: number | null;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            baseFps?: string | null;
+            bitDepth?: number | null;
+            bitRate?: number | null;
+            /** CameraInfo */
+            camera?: ({
+                dateTaken?: string | null;
+                exposureTime?: string | null;
+                fNumber?: number | null;
+                focalLength?: number | null;
+                /** GpsPosition */
+                gps?: ({
+                    altitude?: number | null;
+                    latitude?: number;
+                    longitude?: number;
+                } & {
+                    [key: string]: unknown;
+                }) | null;
+                iso?: number | null;
+                lens?: string | null;
+                make?: string | null;
+                model?: string | null;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            channelNames?: string[] | null;
+            channels?: number | null;
+            colourMatrix?: string | null;
+            colourPrimaries?: string | null;
+            colourRange?: string | null;
+            colourSpace?: string | null;
+            colourTransfer?: string | null;
+            compression?: string | null;
+            container?: string | null;
+            /**
+             * PixelWindow
+             * @description Inclusive pixel bounds, as EXR headers store them
+             */
+            dataWindow?: ({
+                height?: number;
+                width?: number;
+                xMax?: number;
+                xMin?: number;
+                yMax?: number;
+                yMin?: number;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            /**
+             * PixelWindow
+             * @description Inclusive pixel bounds, as EXR headers store them
+             */
+            displayWindow?: ({
+                height?: number;
+                width?: number;
+                xMax?: number;
+                xMin?: number;
+                yMax?: number;
+                yMin?: number;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            /** @description Seconds, to the millisecond */
+            duration?: number | null;
+            durationRational?: string | null;
+            /** @description Bytes of the original file */
+            fileSize?: number;
+            /** @description Sniffed format, lower case: exr, jpg, mov, wav, … */
+            format?: string;
+            /** @description Exact rational, e.g. 24000/1001 */
+            fps?: string | null;
+            frameCount?: number | null;
+            /** @enum {string|null} */
+            frameCountSource?: "container" | "estimated" | null;
+            /** @description Sequences: last frame number */
+            frameEnd?: number;
+            /** @description Sequences: first frame number */
+            frameStart?: number;
+            height?: number | null;
+            linear?: boolean;
+            mediaType?: string;
+            mimeType?: string;
+            /** @description Sequences: gaps */
+            missingFrames?: number[];
+            orientation?: number | null;
+            parts?: ({
+                channelNames?: string[];
+                channelTypes?: string[];
+                compression?: string | null;
+                /**
+                 * PixelWindow
+                 * @description Inclusive pixel bounds, as EXR headers store them
+                 */
+                dataWindow?: ({
+                    height?: number;
+                    width?: number;
+                    xMax?: number;
+                    xMin?: number;
+                    yMax?: number;
+                    yMin?: number;
+                } & {
+                    [key: string]: unknown;
+                }) | null;
+                /**
+                 * PixelWindow
+                 * @description Inclusive pixel bounds, as EXR headers store them
+                 */
+                displayWindow?: ({
+                    height?: number;
+                    width?: number;
+                    xMax?: number;
+                    xMin?: number;
+                    yMax?: number;
+                    yMin?: number;
+                } & {
+                    [key: string]: unknown;
+                }) | null;
+                height?: number | null;
+                index?: number;
+                name?: string | null;
+                type?: string | null;
+                view?: string | null;
+                width?: number | null;
+            } & {
+                [key: string]: unknown;
+            })[] | null;
+            pixelAspect?: number | null;
+            pixelFormat?: string | null;
+            pixelType?: string | null;
+            rotation?: number | null;
+            /** @description Version of this structure */
+            schema?: number;
+            sha256?: string | null;
+            /** @description Bytes stored at upload (before processing) */
+            size?: number;
+            sources?: string[];
+            streams?: ({
+                attachedPicture?: boolean;
+                channels?: number | null;
+                codec?: string | null;
+                fps?: string | null;
+                height?: number | null;
+                index?: number;
+                language?: string | null;
+                sampleRate?: number | null;
+                /** @enum {string} */
+                type?: "video" | "audio" | "subtitle" | "data" | "attachment" | "unknown";
+                width?: number | null;
+            } & {
+                [key: string]: unknown;
+            })[];
+            subimages?: number | null;
+            tags?: {
+                [key: string]: string;
+            };
+            timecode?: string | null;
+            videoCodec?: string | null;
+            videoProfile?: string | null;
+            warnings?: string[];
+            width?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
         MediaSummary: {
             approval: {
                 at: string;
@@ -6501,9 +6927,7 @@ export interface components {
             id: string;
             /** @enum {string} */
             mediaType: "image" | "video" | "audio" | "sequence";
-            metadata: {
-                [key: string]: unknown;
-            };
+            metadata: components["schemas"]["MediaMetadata"];
             mimeType: string;
             processingError: string | null;
             processingState: string;
@@ -6544,6 +6968,33 @@ export interface components {
             secret: string;
             updatedAt: string;
             url: string;
+        } & {
+            [key: string]: unknown;
+        };
+        OrphanCleanupReport: {
+            clean: boolean;
+            corruptFiles: {
+                actual: string;
+                expected: string;
+                key: string;
+                mediaId: string;
+                role: string;
+            }[];
+            dryRun: boolean;
+            /** @description Records whose file is gone */
+            missingFiles: {
+                key: string;
+                mediaId: string;
+                role: string;
+            }[];
+            /** @description Marked missing by this call (0 in a dry run) */
+            missingFilesCleaned: number;
+            /** @description Removed by this call (0 in a dry run) */
+            orphanedFilesRemoved: number;
+            /** @description Stored files no record points at */
+            orphanFiles: string[];
+            staleReservations: number;
+            temporaryFiles: string[];
         } & {
             [key: string]: unknown;
         };
@@ -6636,12 +7087,43 @@ export interface components {
             playlistId: string | null;
             /** @description JSON value */
             position: unknown;
+            /** @description position in pixels of the upright picture; null without a position or a known size */
+            positionPx: {
+                x: number;
+                y: number;
+            } | null;
             renditionSha256: string | null;
             resolved: boolean;
             timecode: string | null;
             timecodeEnd: string | null;
             type: string;
             updatedAt: string;
+        };
+        /** @description Media statistics (archived items not counted) */
+        Statistics: {
+            authors: {
+                author: string;
+                count: number;
+            }[];
+            /** @description Counts by status: pending, approved and rejected by those words, other statuses by name */
+            byStatus: {
+                [key: string]: number;
+            };
+            byType: {
+                [key: string]: number;
+            };
+            projectId: string | null;
+            totalMedia: number;
+            /** @description Bytes of original files */
+            totalSize: number;
+            versions: {
+                averagePerTask: number;
+                maxPerTask: number;
+                tasks: number;
+                total: number;
+            };
+        } & {
+            [key: string]: unknown;
         };
         Task: {
             createdAt: string;

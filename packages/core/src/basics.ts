@@ -4,6 +4,14 @@
  * them without loading the whole library (database drivers, sharp, the AWS SDK: ~0.5 s of
  * start-up per invocation). Nothing here may import more than node built-ins and `errors`.
  */
-export { MEDIA_TYPES, APPROVAL_STATUSES } from '@montu/domain';
+export {
+  MEDIA_TYPES,
+  APPROVAL_STATUSES,
+  STATUS_INPUTS,
+  STATUS_WORDS,
+  parseStatus,
+  type ApprovalStatus,
+  type StatusInput,
+} from '@montu/domain';
 export { JOB_STATES } from './jobs/types.js';
 export { detectSequence, isSequencePattern, parseFrameFileName } from './processing/tools/sequence.js';

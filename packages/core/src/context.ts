@@ -20,11 +20,11 @@ export interface ServiceContext {
 }
 
 export interface ProcessingHook {
-  /** Queue (or run) metadata, thumbnail and proxy work for a new or changed media item. */
+  /** Queue (or run) metadata, thumbnail and proxy work for a new or changed media item; returns the jobs queued. */
   schedule(
     mediaId: string,
     options: { wait: boolean; reason: 'ingest' | 'regenerate'; timestamp?: number; queued?: Job[] },
-  ): Promise<void>;
+  ): Promise<Job[]>;
   /**
    * Records a new item's ingest jobs inside the transaction that creates it, so a crash between
    * the commit and `schedule` cannot leave a record whose processing never runs. Pass the result

@@ -221,9 +221,30 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     await expect(
       media.updateMediaMetadata(id, { metadata: [] as unknown as Record<string, unknown> }),
     ).rejects.toBeInstanceOf(ValidationError);
-    await expect(media.updateMediaMetadata(id, { bogus: 1 } as never)).rejects.toBeInstanceOf(
-      ValidationError,
+    // The document's flat form: top-level keys are technical metadata, merged with the rest.
+    const m3 = await media.updateMediaMetadata(id, {
+      colorSpace: 'sRGB',
+      renderEngine: 'Arnold',
+      renderTime: 45.2,
+      customProperties: { lightingSetup: 'three_point' },
+    });
+    expect(m3.metadata).toMatchObject({ colourSpace: 'ACEScg', colorSpace: 'sRGB', renderEngine: 'Arnold' });
+    expect(m3.metadata['renderTime']).toBe(45.2);
+    expect(m3.customProperties).toEqual({ shotgunId: 1234, lightingSetup: 'three_point' });
+    expect((await media.updateMediaMetadata(id, { renderTime: null })).metadata).not.toHaveProperty(
+      'renderTime',
     );
+    // Measured fields keep their types: a patch that would not fit the wire schema is refused whole.
+    await expect(media.updateMediaMetadata(id, { width: 'wide', renderer: 'x' })).rejects.toThrow(
+      /metadata\.width must be integer/,
+    );
+    await expect(media.updateMediaMetadata(id, { metadata: { audio: 'stereo' } })).rejects.toThrow(
+      /metadata\.audio must be object/,
+    );
+    expect((await media.getMediaById(id)).metadata).not.toHaveProperty('renderer');
+    await expect(
+      media.updateMediaMetadata(id, { renderEngine: 'a', metadata: { renderEngine: 'b' } }),
+    ).rejects.toThrow(/renderEngine given both/);
     await expect(media.updateMediaMetadata('missing-id', { metadata: {} })).rejects.toBeInstanceOf(NotFound);
 
     // Only one version per task is put forward for review.
@@ -237,6 +258,8 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     expect(actions).toEqual([
       'media.created',
       'media.info_updated',
+      'media.metadata_updated',
+      'media.metadata_updated',
       'media.metadata_updated',
       'media.metadata_updated',
       'media.review_selected',
@@ -343,7 +366,8 @@ describe.each(DATABASES)('library API on %s', (kind) => {
       projectId: 'STAT',
       totalMedia: movId ? 4 : 3,
       byType: { image: 2, audio: 1, ...(movId ? { video: 1 } : {}) },
-      byStatus: { wip: movId ? 3 : 2, pending_review: 1 },
+      // The media services document's words: pending (pending_review), approved, rejected.
+      byStatus: { wip: movId ? 3 : 2, pending: 1 },
       totalSize: size,
       versions: { tasks: movId ? 3 : 2, total: movId ? 4 : 3, maxPerTask: 2 },
     });

@@ -10,3 +10,5 @@ export * from './timecode.js';
 export * from './media-timing.js';
 export * from './workflow.js';
 export * from './drawing.js';
+export * from './people.js';
+export * from './position.js';

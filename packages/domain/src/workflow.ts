@@ -163,3 +163,39 @@ export function parseWorkflow(input: unknown): Workflow {
     wf.reviewSelectRoles = roles(o['reviewSelectRoles'], 'reviewSelectRoles');
   return wf;
 }
+
+/**
+ * The words the Montu Manager media services document uses for review states, and the status
+ * each stands for. Every project's workflow draws its statuses from the one vocabulary
+ * (APPROVAL_STATUSES), so a word means the same status in every project (decision 096).
+ */
+export const STATUS_WORDS = {
+  pending: 'pending_review',
+  approved: 'approved',
+  rejected: 'rejected',
+} as const satisfies Record<string, ApprovalStatus>;
+export type StatusWord = keyof typeof STATUS_WORDS;
+
+/** A status as callers may give it: a workflow status, or one of the document's words. */
+export type StatusInput = ApprovalStatus | StatusWord;
+export const STATUS_INPUTS: readonly StatusInput[] = [
+  ...new Set<StatusInput>([...APPROVAL_STATUSES, ...(Object.keys(STATUS_WORDS) as StatusWord[])]),
+];
+
+/** The workflow status a status or document word stands for; anything else is a 400. */
+export function parseStatus(v: unknown, field = 'status'): ApprovalStatus {
+  if (typeof v === 'string') {
+    if ((APPROVAL_STATUSES as readonly string[]).includes(v)) return v as ApprovalStatus;
+    if (Object.hasOwn(STATUS_WORDS, v)) return STATUS_WORDS[v as StatusWord];
+  }
+  throw new ValidationError(
+    `${field} must be one of ${STATUS_INPUTS.join(', ')} (got ${JSON.stringify(v)}).`,
+    { field },
+  );
+}
+
+/** How statistics name a status: the document's word where one stands for it, else the status. */
+export function statusWord(status: string): string {
+  for (const [word, s] of Object.entries(STATUS_WORDS)) if (s === status) return word;
+  return status;
+}

@@ -2,8 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   Forbidden,
+  mayActForOthers,
+  nameKey,
   NotFound,
+  principalLabel,
   roleIn,
+  ValidationError,
   visibleProjects,
   type Montu,
   type Principal,
@@ -171,4 +175,34 @@ export function requireInstanceAdmin(req: FastifyRequest): void {
 /** The name recorded as actor/author in history and notes. */
 export function actorOf(req: FastifyRequest): string {
   return req.principal.user.username;
+}
+
+/** The person a request names (author, submitter, approver) and who really acted, if not them. */
+export interface Person {
+  name: string;
+  via?: string;
+}
+
+/**
+ * Whom a request names as `field` (author, submitter, approver). Without a name, or with their
+ * own username or display name, callers act as themselves. Naming someone else needs an instance
+ * admin or a pipeline token; anyone else gets a 403 rather than a name silently replaced
+ * (docs/auth.md, decision 095).
+ */
+export function personOf(principal: Principal, given: string | undefined, field: string): Person {
+  const username = principal.user.username;
+  const name = given?.trim() ?? '';
+  if (!name || nameKey(name) === nameKey(username)) return { name: username };
+  if (name.length > 200) throw new ValidationError(`${field} is longer than 200 characters.`, { field });
+  if (nameKey(name) === nameKey(principal.user.displayName) || mayActForOthers(principal))
+    return { name, via: principalLabel(principal) };
+  throw new Forbidden(
+    `Only instance admins and pipeline tokens may record someone else as ${field}; ${username} may name only themselves (leave ${field} out to be recorded as ${username}).`,
+    { field, reason: 'act_for_others' },
+  );
+}
+
+/** `personOf` for the caller of a route. */
+export function personFrom(req: FastifyRequest, given: string | undefined, field: string): Person {
+  return personOf(req.principal, given, field);
 }

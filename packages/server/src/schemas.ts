@@ -3,17 +3,16 @@
  * @fastify/swagger turns them into the OpenAPI 3.1 document.
  */
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
-import { APPROVAL_STATUSES, FILE_ROLES, MEDIA_TYPES, ROLES } from '@montu/core';
-
-/**
- * `T | null` as `type: [T, "null"]` rather than `anyOf`: same meaning in JSON Schema 2020-12 /
- * OpenAPI 3.1, and fast-json-stringify serialises it without running a validator per field
- * (anyOf made GET /media/:id several times slower).
- */
-const Nullable = <T extends TSchema>(t: T) =>
-  Type.Unsafe<Static<T> | null>({ ...t, type: [(t as { type?: string }).type ?? 'object', 'null'] });
-const Enum = <T extends string>(values: readonly T[], options: object = {}) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+import {
+  APPROVAL_STATUSES,
+  Enum,
+  FILE_ROLES,
+  MEDIA_TYPES,
+  MediaMetadataSchema,
+  Nullable,
+  ROLES,
+  STATUS_INPUTS,
+} from '@montu/core';
 
 /**
  * Shared schemas, registered once with `app.addSchema` (SHARED_SCHEMAS) and referred to by
@@ -47,6 +46,10 @@ export const Problem = component(
 
 export const Role = Enum(ROLES);
 export const ApprovalStatus = Enum(APPROVAL_STATUSES);
+/** A status as requests may give it: a workflow status, or the media services document's word. */
+export const StatusInput = Enum(STATUS_INPUTS, {
+  description: 'A workflow status, or pending / approved / rejected (pending is pending_review)',
+});
 export const MediaType = Enum(MEDIA_TYPES);
 
 export const RenditionInfo = Type.Object(
@@ -90,6 +93,8 @@ export const MediaFile = component(
   ),
 );
 
+export const MediaMetadata = component('MediaMetadata', MediaMetadataSchema);
+
 const MediaObject = Type.Object(
   {
     id: Type.String(),
@@ -113,7 +118,7 @@ const MediaObject = Type.Object(
     archivedAt: Nullable(Type.String()),
     processingState: Type.String(),
     processingError: Nullable(Type.String()),
-    metadata: Type.Object({}, { additionalProperties: true }),
+    metadata: MediaMetadata,
     customProperties: Type.Object({}, { additionalProperties: true }),
     files: Type.Array(MediaFile),
     createdAt: Type.String(),
@@ -159,6 +164,12 @@ export const Task = component(
   ),
 );
 
+/** A point in pixels of the upright picture. */
+export const PixelPoint = Type.Object(
+  { x: Type.Number(), y: Type.Number() },
+  { additionalProperties: false, description: 'Pixels of the upright picture (x right, y down)' },
+);
+
 export const Annotation = component(
   'Annotation',
   Type.Object(
@@ -171,7 +182,10 @@ export const Annotation = component(
       content: Type.String(),
       frame: Nullable(Type.Integer()),
       frameEnd: Nullable(Type.Integer()),
-      position: Nullable(Type.Object({}, { additionalProperties: true })),
+      position: Nullable(
+        Type.Object({}, { additionalProperties: true, description: 'Normalised 0–1 (x right, y down)' }),
+      ),
+      positionPx: Type.Optional(Nullable(PixelPoint)),
       drawing: Type.Unknown(),
       mentions: Type.Array(Type.String()),
       resolved: Type.Boolean(),
@@ -254,14 +268,86 @@ export const ApiToken = component(
       lastUsedAt: Nullable(Type.String()),
       expiresAt: Nullable(Type.String()),
       revokedAt: Nullable(Type.String()),
+      actForOthers: Type.Boolean({
+        description: 'A pipeline token: may record other people as author, submitter or approver',
+      }),
     },
     { additionalProperties: true },
   ),
 );
 
-export const Statistics = Type.Object(
-  {},
-  { additionalProperties: true, description: 'getMediaStatistics result' },
+export const Statistics = component(
+  'Statistics',
+  Type.Object(
+    {
+      projectId: Nullable(Type.String()),
+      totalMedia: Type.Integer(),
+      byType: Type.Record(Type.String(), Type.Integer()),
+      byStatus: Type.Record(Type.String(), Type.Integer(), {
+        description:
+          'Counts by status: pending, approved and rejected by those words, other statuses by name',
+      }),
+      totalSize: Type.Integer({ description: 'Bytes of original files' }),
+      authors: Type.Array(Type.Object({ author: Type.String(), count: Type.Integer() })),
+      versions: Type.Object({
+        tasks: Type.Integer(),
+        total: Type.Integer(),
+        averagePerTask: Type.Number(),
+        maxPerTask: Type.Integer(),
+      }),
+    },
+    { additionalProperties: true, description: 'Media statistics (archived items not counted)' },
+  ),
+);
+
+const FileRef = Type.Object({ mediaId: Type.String(), key: Type.String(), role: Type.String() });
+
+export const OrphanCleanupReport = component(
+  'OrphanCleanupReport',
+  Type.Object(
+    {
+      dryRun: Type.Boolean(),
+      orphanFiles: Type.Array(Type.String(), { description: 'Stored files no record points at' }),
+      missingFiles: Type.Array(FileRef, { description: 'Records whose file is gone' }),
+      corruptFiles: Type.Array(
+        Type.Object({
+          mediaId: Type.String(),
+          key: Type.String(),
+          role: Type.String(),
+          expected: Type.String(),
+          actual: Type.String(),
+        }),
+      ),
+      temporaryFiles: Type.Array(Type.String()),
+      staleReservations: Type.Integer(),
+      orphanedFilesRemoved: Type.Integer({ description: 'Removed by this call (0 in a dry run)' }),
+      missingFilesCleaned: Type.Integer({ description: 'Marked missing by this call (0 in a dry run)' }),
+      clean: Type.Boolean(),
+    },
+    { additionalProperties: true },
+  ),
+);
+
+export const CleanupOldMediaResult = component(
+  'CleanupOldMediaResult',
+  Type.Object(
+    {
+      dryRun: Type.Boolean(),
+      action: Enum(['archive', 'delete'] as const),
+      candidates: Type.Array(
+        Type.Object({
+          id: Type.String(),
+          taskId: Type.String(),
+          version: Type.String(),
+          createdAt: Type.String(),
+          size: Type.Integer(),
+        }),
+      ),
+      recordsArchived: Type.Integer({ description: 'Archived by this call (0 in a dry run)' }),
+      recordsDeleted: Type.Integer({ description: 'Deleted by this call (0 in a dry run)' }),
+    },
+    { additionalProperties: true },
+  ),
 );
 
 const PlaylistFields = {
@@ -341,7 +427,17 @@ export const WebhookDelivery = component(
   ),
 );
 
-export const Comment = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 10_000 })) });
+/** The body of a review action: a comment, and whom it is recorded as made by. */
+export const ReviewAction = Type.Object({
+  comment: Type.Optional(Type.String({ maxLength: 10_000 })),
+  by: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        'Who makes the change (submitter, approver) when not the caller: instance admins and pipeline tokens only',
+    }),
+  ),
+});
 
 export const MediaParams = Type.Object({ mediaId: Type.String({ maxLength: 64 }) });
 export const ProjectParams = Type.Object({ projectId: Type.String({ maxLength: 64 }) });

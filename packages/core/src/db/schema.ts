@@ -35,6 +35,8 @@ export interface MediaTable {
   size: number;
   sha256: string;
   author: string;
+  /** `nameKey(author)`, what the author filter matches (migration 007). */
+  author_key: string;
   description: string;
   tags: string;
   status: string;
@@ -150,6 +152,8 @@ export interface ApiTokenTable {
   last_used_at: string | null;
   expires_at: string | null;
   revoked_at: string | null;
+  /** 1: a pipeline token, which may record other people as author, submitter or approver. */
+  act_for_others: number;
 }
 
 export interface SessionTable {
@@ -199,6 +203,8 @@ export interface SequenceUploadTable {
   file_name: string;
   frames: string;
   owner: string;
+  /** Who started the upload when it names someone else as author (migration 007). */
+  via: string | null;
   created_at: string;
 }
 

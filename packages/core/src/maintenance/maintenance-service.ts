@@ -29,6 +29,10 @@ export interface OrphanCleanupReport {
   temporaryFiles: string[];
   /** Version numbers claimed by uploads that died (released unless dry run). */
   staleReservations: number;
+  /** Stored files without a record removed by this call (0 in a dry run). */
+  orphanedFilesRemoved: number;
+  /** Records of vanished files marked `missing` by this call (0 in a dry run). */
+  missingFilesCleaned: number;
   /** True when nothing needed fixing. */
   clean: boolean;
 }
@@ -145,6 +149,8 @@ export class MaintenanceService {
       corruptFiles,
       temporaryFiles: temporary.found,
       staleReservations,
+      orphanedFilesRemoved: dryRun ? 0 : orphanFiles.length,
+      missingFilesCleaned: dryRun ? 0 : missingFiles.length,
       clean:
         orphanFiles.length === 0 &&
         missingFiles.length === 0 &&

@@ -3,6 +3,7 @@ import { Conflict } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { isUniqueViolation, relaxedTransaction, type DialectName } from '../db/connect.js';
 import { formatVersion, parseVersion } from '@montu/domain';
+import { actingName, nameKey } from '@montu/domain';
 import type { FileRole, MediaType } from '@montu/domain';
 import { OWNER } from '../storage/owner.js';
 import type { Db } from '../context.js';
@@ -137,6 +138,8 @@ export interface NewMediaRecord {
   size: number;
   sha256: string;
   author: string;
+  /** Who really made the upload when `author` names someone else (history: "author via …"). */
+  via?: string | null;
   description: string;
   tags: string[];
   /** True when processing will run (state `pending`), false when there is none (`ready`). */
@@ -167,6 +170,7 @@ export async function insertMediaRecord(trx: Db, r: NewMediaRecord): Promise<voi
       size: r.size,
       sha256: r.sha256,
       author: r.author,
+      author_key: nameKey(r.author),
       description: r.description,
       tags: JSON.stringify(r.tags),
       status: 'wip',
@@ -214,7 +218,7 @@ export async function insertMediaRecord(trx: Db, r: NewMediaRecord): Promise<voi
   }
   await insertTags(trx, r.id, r.tags);
   await recordHistory(trx, {
-    actor: r.author,
+    actor: actingName(r.author, r.via),
     action: 'media.created',
     projectId: r.projectId,
     subjectType: 'media',

@@ -8,18 +8,19 @@ import { fileFromRow, mediaFromRow } from '../db/rows.js';
 import type { MediaTable } from '../db/schema.js';
 import { assertProjectId, assertTaskId, displayFileName, formatVersion, parseVersion } from '@montu/domain';
 import {
-  APPROVAL_STATUSES,
   MEDIA_TYPES,
-  type ApprovalStatus,
   type Media,
   type MediaFile,
   type MediaType,
   type Page,
   type StepProcessing,
 } from '@montu/domain';
+import { parseStatus, statusWord, type StatusInput } from '@montu/domain';
+import { actingName, nameKey } from '@montu/domain';
 import { mediaKey, storedName } from '../storage/keys.js';
 import { forStorage } from '../storage/lent-chunks.js';
 import { SNIFF_BYTES, sniffBuffer, sniffFile, type SniffResult } from '../processing/tools/sniff.js';
+import { checkMetadata } from '../processing/tools/metadata-schema.js';
 import { peekStream } from '../util/streams.js';
 import type { Db, ServiceContext } from '../context.js';
 import type { Job } from '../jobs/types.js';
@@ -45,7 +46,10 @@ export interface UploadMediaInput {
   taskId: string;
   /** `v003` or 3; defaults to the next free version of the task. */
   version?: string | number;
+  /** The person the version is recorded as made by (a pipeline names the artist). */
   author: string;
+  /** Who really uploaded, when that is not `author` (history shows "author via …"). */
+  via?: string;
   description?: string;
   tags?: string[];
   /** When given, the upload is refused (and nothing kept) unless the content hashes to this. */
@@ -72,6 +76,8 @@ export interface CreateMediaVersionInput {
   fileName?: string;
   version?: string | number;
   author: string;
+  /** Who really uploaded, when that is not `author`. */
+  via?: string;
   description?: string;
   expectedSha256?: string;
   moveFile?: boolean;
@@ -87,8 +93,10 @@ export interface SearchMediaOptions {
   projectIds?: string[];
   taskId?: string;
   mediaType?: MediaType;
+  /** The author's name, whatever its case. */
   author?: string;
-  status?: ApprovalStatus;
+  /** A workflow status, or the document's word (`pending`, `approved`, `rejected`). */
+  status?: StatusInput;
   /** Every listed tag must be present. */
   tags?: string[];
   /** Inclusive lower bound on the creation time (ISO-8601 date or time). */
@@ -106,16 +114,28 @@ export interface UpdateMediaInfoInput {
   description?: string;
   tags?: string[];
   reviewSelected?: boolean;
-  approvalStatus?: ApprovalStatus;
+  /** A workflow status or the document's word (`pending`, …); the project's workflow decides. */
+  approvalStatus?: StatusInput;
   /** Who makes the change (recorded in the history log). */
   actor?: string;
   comment?: string;
+}
+
+/**
+ * A metadata patch: technical metadata keys at the top level (any name), and/or `metadata` (the
+ * same, nested) and `customProperties`. A `null` value removes its key.
+ */
+export interface MetadataPatch {
+  metadata?: Record<string, unknown>;
+  customProperties?: Record<string, unknown>;
+  [key: string]: unknown;
 }
 
 export interface MediaStatistics {
   projectId: string | null;
   totalMedia: number;
   byType: Record<string, number>;
+  /** Counts by status, named by the document's words where one stands for it (`pending`, …). */
   byStatus: Record<string, number>;
   /** Bytes of original files (renditions not counted). */
   totalSize: number;
@@ -228,6 +248,7 @@ export class MediaService {
           size: object.size,
           sha256: object.sha256,
           author,
+          via: input.via ?? null,
           description,
           tags,
           processing: this.ctx.processing !== undefined,
@@ -256,7 +277,7 @@ export class MediaService {
       type: 'media.created',
       projectId,
       mediaId: id,
-      actor: author,
+      actor: actingName(author, input.via),
       data: { taskId, version, mediaType: sniff.mediaType, fileName },
     });
     if (this.ctx.processing) {
@@ -284,6 +305,7 @@ export class MediaService {
       projectId: source.projectId,
       taskId: source.taskId,
       author: input.author,
+      ...(input.via !== undefined ? { via: input.via } : {}),
       description: input.description ?? '',
       tags: source.tags,
     });
@@ -357,10 +379,8 @@ export class MediaService {
       q = q.where('media.media_type', '=', oneOf(options.mediaType, MEDIA_TYPES, 'mediaType'));
     }
     if (options.author !== undefined)
-      q = q.where('media.author', '=', requireText(options.author, 'author', 200));
-    if (options.status !== undefined) {
-      q = q.where('media.status', '=', oneOf(options.status, APPROVAL_STATUSES, 'status'));
-    }
+      q = q.where('media.author_key', '=', nameKey(requireText(options.author, 'author', 200)));
+    if (options.status !== undefined) q = q.where('media.status', '=', parseStatus(options.status));
     if (options.reviewSelected !== undefined)
       q = q.where('media.review_selected', '=', options.reviewSelected ? 1 : 0);
     for (const tag of normaliseTags(options.tags)) {
@@ -474,31 +494,36 @@ export class MediaService {
   // ---------------------------------------------------------------- update
 
   /**
-   * Merges a patch into the technical metadata and/or the custom properties. Objects merge
-   * recursively; a `null` value removes its key.
+   * Merges a patch into the technical metadata and the custom properties, as the media services
+   * document writes it: top-level keys are technical metadata (`colorSpace`, `renderEngine`,
+   * anything), `customProperties` holds custom properties. The nested form `{ metadata: {…} }`
+   * still works. Objects merge recursively; a `null` value removes its key.
    */
   async updateMediaMetadata(
     id: string,
-    patch: { metadata?: Record<string, unknown>; customProperties?: Record<string, unknown> },
+    patch: MetadataPatch,
     options: { actor?: string } & Scope = {},
   ): Promise<Media> {
-    if (typeof patch !== 'object' || patch === null)
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
       throw new ValidationError('The metadata patch must be an object.');
-    const unknownKeys = Object.keys(patch).filter((k) => k !== 'metadata' && k !== 'customProperties');
-    if (unknownKeys.length) {
+    const { metadata: nested, customProperties: custom, ...flat } = patch;
+    if (nested !== undefined) this.assertJsonObject(nested, 'metadata');
+    if (custom !== undefined) this.assertJsonObject(custom, 'customProperties');
+    const twice = Object.keys(flat).filter((k) => nested !== undefined && Object.hasOwn(nested, k));
+    if (twice.length) {
       throw new ValidationError(
-        `Unknown field(s) ${unknownKeys.join(', ')}: a metadata patch holds metadata and/or customProperties.`,
+        `${twice.join(', ')} given both at the top level and inside metadata: give each key once.`,
+        { field: 'metadata' },
       );
     }
-    if (patch.metadata !== undefined) this.assertJsonObject(patch.metadata, 'metadata');
-    if (patch.customProperties !== undefined)
-      this.assertJsonObject(patch.customProperties, 'customProperties');
+    const technical =
+      nested !== undefined || Object.keys(flat).length > 0 ? { ...nested, ...flat } : undefined;
+    if (technical !== undefined) this.assertJsonObject(technical, 'metadata');
     const current = await this.getMediaById(id, options);
-    const metadata = patch.metadata ? mergePatch(current.metadata, patch.metadata) : current.metadata;
-    const customProperties = patch.customProperties
-      ? mergePatch(current.customProperties, patch.customProperties)
-      : current.customProperties;
+    const metadata = technical ? mergePatch(current.metadata, technical) : current.metadata;
+    const customProperties = custom ? mergePatch(current.customProperties, custom) : current.customProperties;
     this.assertJsonObject(metadata, 'metadata');
+    if (technical) checkMetadata(metadata);
     this.assertJsonObject(customProperties, 'customProperties');
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx
@@ -526,6 +551,8 @@ export class MediaService {
   async updateMediaInfo(id: string, input: UpdateMediaInfoInput, scope: Scope = {}): Promise<Media> {
     const current = await this.getMediaById(id, scope);
     const actor = input.actor ?? 'system';
+    const approvalStatus =
+      input.approvalStatus !== undefined ? parseStatus(input.approvalStatus, 'approvalStatus') : undefined;
     const description =
       input.description !== undefined
         ? optionalText(input.description, 'description', 10_000)
@@ -572,8 +599,8 @@ export class MediaService {
         });
       }
     });
-    if (input.approvalStatus !== undefined && input.approvalStatus !== current.status) {
-      await this.review.changeStatus(id, oneOf(input.approvalStatus, APPROVAL_STATUSES, 'approvalStatus'), {
+    if (approvalStatus !== undefined && approvalStatus !== current.status) {
+      await this.review.changeStatus(id, approvalStatus, {
         actor,
         ...(input.comment !== undefined ? { comment: input.comment } : {}),
       });
@@ -582,11 +609,14 @@ export class MediaService {
     return this.getMediaById(id);
   }
 
-  /** Remakes the thumbnail (for video and sequences at `timestamp` seconds). */
+  /**
+   * Remakes the thumbnail (for video and sequences at `timestamp` seconds). Returns the job that
+   * makes it: with `wait: false`, follow it (`jobs.get(jobId)`) to know when the thumbnail is there.
+   */
   async regenerateThumbnail(
     id: string,
     options: { timestamp?: number; wait?: boolean } & Scope = {},
-  ): Promise<void> {
+  ): Promise<{ jobId: string }> {
     const media = await this.getMediaById(id, options);
     if (!this.ctx.processing) {
       throw new NotSupported(
@@ -596,11 +626,12 @@ export class MediaService {
     if (options.timestamp !== undefined && (!Number.isFinite(options.timestamp) || options.timestamp < 0)) {
       throw new ValidationError('timestamp must be a number of seconds, 0 or more.', { field: 'timestamp' });
     }
-    await this.ctx.processing.schedule(media.id, {
+    const [job] = await this.ctx.processing.schedule(media.id, {
       wait: options.wait ?? true,
       reason: 'regenerate',
       ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}),
     });
+    return { jobId: job!.id };
   }
 
   // ---------------------------------------------------------------- statistics
@@ -653,7 +684,7 @@ export class MediaService {
       projectId: projectId ?? null,
       totalMedia: Number(totals?.n ?? 0),
       byType: Object.fromEntries(byType.map((r) => [r.k, Number(r.n)])),
-      byStatus: Object.fromEntries(byStatus.map((r) => [r.k, Number(r.n)])),
+      byStatus: Object.fromEntries(byStatus.map((r) => [statusWord(r.k), Number(r.n)])),
       totalSize: Number(totals?.bytes ?? 0),
       authors: authors.map((r) => ({ author: r.author, count: Number(r.n) })),
       versions: {

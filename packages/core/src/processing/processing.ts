@@ -234,13 +234,14 @@ export async function startProcessing(
               },
             ])
           : await queue.enqueue([{ type: 'probe', mediaId }]);
-      if (!options.wait) return;
+      if (!options.wait) return created;
       await waitSettled(mediaId);
       if (options.reason === 'regenerate') {
         const job = await store.get(created[0]!.id);
         if (job.state === 'failed')
           throw new ProcessingError(`The thumbnail could not be made: ${job.error ?? 'unknown error'}`);
       }
+      return created;
     },
   };
 

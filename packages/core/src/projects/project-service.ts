@@ -93,6 +93,15 @@ export class ProjectService {
     return taskFromRow(row);
   }
 
+  /** The task in every project that holds it (with `projectIds`, only in those), by project. */
+  async findTask(taskId: string, options: { projectIds?: string[] } = {}): Promise<Task[]> {
+    assertTaskId(taskId);
+    if (options.projectIds?.length === 0) return [];
+    let q = this.ctx.db.selectFrom('task').selectAll().where('id', '=', taskId);
+    if (options.projectIds) q = q.where('project_id', 'in', options.projectIds);
+    return (await q.orderBy('project_id').execute()).map(taskFromRow);
+  }
+
   /**
    * The project holding `taskId` when the caller did not say. Task ids are unique within a
    * project; when the same id exists in several projects the caller must name one.

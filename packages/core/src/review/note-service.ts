@@ -3,7 +3,9 @@ import { Conflict, Forbidden, NotFound, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { annotationFromRow } from '../db/rows.js';
 import type { Annotation, Media } from '@montu/domain';
-import { parseDrawing, type Drawing } from '@montu/domain';
+import { parseDrawing, type Drawing, type Point } from '@montu/domain';
+import { actingName } from '@montu/domain';
+import { normalisedToPixels, pixelsToNormalised, uprightSize } from '@montu/domain';
 import { mediaKey } from '../storage/keys.js';
 import { decoderFailure, decoderPool } from '../processing/tools/decoder-pool.js';
 import { DEFAULT_MEDIA_LIMITS } from '../processing/tools/limits.js';
@@ -27,6 +29,8 @@ export interface NoteAttachment {
 /** A note as the review API shows it: the stored annotation plus what is derived from it. */
 export interface ReviewNote extends Annotation {
   drawing: Drawing | null;
+  /** `position` in pixels of the upright picture; null without a position or a known size. */
+  positionPx: Point | null;
   /** The playlist (review session) the note was made in, if any. */
   playlistId: string | null;
   /** Derived from `frame` and the media's exact rate; null when either is unknown. */
@@ -39,13 +43,18 @@ export interface AddNoteInput {
   /** `comment` (default), `drawing`, … */
   type?: string;
   content: string;
+  /** The person the note is recorded as written by. */
   author: string;
+  /** Who really wrote it, when that is not `author` (history shows "author via …"). */
+  via?: string;
   /** Frame number the note belongs to (for sequences, the sequence's own frame number). */
   frame?: number;
   /** Last frame, for a note on a range. */
   frameEnd?: number;
   /** A point on the image in normalised coordinates, `{ x: 0..1, y: 0..1 }`. */
   position?: { x: number; y: number } & Record<string, unknown>;
+  /** The same point in pixels of the upright picture (give this or `position`), stored normalised. */
+  positionPx?: Point;
   /** Vector shapes (see `Drawing`), validated. */
   drawing?: unknown;
   parentId?: string;
@@ -104,7 +113,7 @@ export class NoteService {
     if (!/^[a-z][a-z0-9_-]{0,31}$/.test(type))
       throw new ValidationError(`Invalid note type ${JSON.stringify(type)}.`, { field: 'type' });
     const { frame, frameEnd } = frames(input.frame, input.frameEnd);
-    if (input.position !== undefined) checkPosition(input.position);
+    const position = notePosition(media, input.position, input.positionPx);
     const drawing =
       input.drawing === undefined || input.drawing === null ? null : parseDrawing(input.drawing);
     if (input.parentId !== undefined) {
@@ -152,7 +161,7 @@ export class NoteService {
           content,
           frame,
           frame_end: frameEnd,
-          position: input.position ? JSON.stringify(input.position) : null,
+          position: position ? JSON.stringify(position) : null,
           drawing: drawing ? JSON.stringify(drawing) : null,
           mentions: JSON.stringify(mentions),
           resolved: 0,
@@ -163,7 +172,7 @@ export class NoteService {
         })
         .execute();
       await recordHistory(trx, {
-        actor: author,
+        actor: actingName(author, input.via),
         action: 'annotation.created',
         projectId: media.projectId,
         subjectType: 'media',
@@ -175,7 +184,7 @@ export class NoteService {
       type: 'annotation.created',
       projectId: media.projectId,
       mediaId,
-      actor: author,
+      actor: actingName(author, input.via),
       data: {
         annotationId: id,
         frame,
@@ -503,6 +512,7 @@ export class NoteService {
   ): Promise<ReviewNote[]> {
     if (rows.length === 0) return [];
     const timing = await this.timingOf(media);
+    const size = uprightSize(media.metadata);
     const atts = await this.ctx.db
       .selectFrom('annotation_attachment')
       .innerJoin('media_file', 'media_file.id', 'annotation_attachment.file_id')
@@ -529,6 +539,8 @@ export class NoteService {
       return {
         ...base,
         drawing: base.drawing as Drawing | null,
+        positionPx:
+          base.position && size ? normalisedToPixels(base.position as unknown as Point, size) : null,
         playlistId: r.playlist_id ?? null,
         timecode: timecodeAt(base.frame, timing),
         timecodeEnd: timecodeAt(base.frameEnd, timing),
@@ -581,12 +593,41 @@ function frames(frameIn: unknown, frameEndIn: unknown): { frame: number | null; 
   return { frame, frameEnd: frameEnd === frame ? null : frameEnd };
 }
 
-function checkPosition(p: { x: unknown; y: unknown }): void {
-  if (![p.x, p.y].every((v) => typeof v === 'number' && v >= 0 && v <= 1)) {
-    throw new ValidationError('position needs x and y between 0 and 1 (normalised to the image).', {
-      field: 'position',
+/** The position to store (normalised), from `position` (normalised) or `positionPx` (pixels). */
+function notePosition(
+  media: Media,
+  position: AddNoteInput['position'],
+  positionPx: unknown,
+): Record<string, unknown> | null {
+  if (position !== undefined && positionPx !== undefined) {
+    throw new ValidationError('Give position (normalised, 0–1) or positionPx (pixels), not both.', {
+      field: 'positionPx',
     });
   }
+  if (position !== undefined) {
+    if (![position.x, position.y].every((v) => typeof v === 'number' && v >= 0 && v <= 1)) {
+      throw new ValidationError(
+        'position needs x and y between 0 and 1 (normalised to the image); use positionPx for pixels.',
+        { field: 'position' },
+      );
+    }
+    return position;
+  }
+  if (positionPx === undefined) return null;
+  const size = uprightSize(media.metadata);
+  if (size) return { ...pixelsToNormalised(positionPx, size) };
+  if (media.mediaType === 'audio')
+    throw new ValidationError('An audio item has no pixels: leave positionPx out.', { field: 'positionPx' });
+  if (media.processingState === 'pending' || media.processingState === 'processing') {
+    throw new Conflict(
+      "The picture's size is not known yet (its metadata is being read): try again in a moment, or give position normalised (0–1).",
+      { field: 'positionPx', reason: 'size_pending' },
+    );
+  }
+  throw new ValidationError(
+    "The picture's size is unknown (its metadata could not be read): give position normalised (0–1).",
+    { field: 'positionPx' },
+  );
 }
 
 function cleanMentions(m: unknown): string[] {

@@ -2,14 +2,17 @@ import type { Readable } from 'node:stream';
 import { Conflict, Forbidden, ValidationError } from '@montu/domain';
 import { nowIso } from '../ids.js';
 import { historyFromRow } from '../db/rows.js';
-import { APPROVAL_STATUSES, type ApprovalStatus, type HistoryEntry, type Media } from '@montu/domain';
+import type { ApprovalStatus, HistoryEntry, Media } from '@montu/domain';
+import { actingName } from '@montu/domain';
 import {
   allowedTargets,
   canSelectForReview,
   DEFAULT_WORKFLOW,
   findTransition,
+  parseStatus,
   parseWorkflow,
   ROLES,
+  type StatusInput,
   type Role,
   type Workflow,
 } from '@montu/domain';
@@ -28,7 +31,10 @@ import {
 import type { ProjectService } from '../projects/project-service.js';
 
 export interface StatusChangeOptions {
+  /** The person making the change, as recorded (an approval's `by`). */
   actor: string;
+  /** Who really acted, when that is not `actor` (history shows "actor via …"). */
+  via?: string;
   comment?: string;
   /** The actor's role in the media item's project; omitted for trusted library calls. */
   role?: Role;
@@ -49,6 +55,17 @@ export interface CleanupOldMediaResult {
   dryRun: boolean;
   action: 'archive' | 'delete';
   candidates: Array<{ id: string; taskId: string; version: string; createdAt: string; size: number }>;
+  /** Items archived by this call (0 in a dry run or with `action: 'delete'`). */
+  recordsArchived: number;
+  /** Items deleted by this call (0 in a dry run or with `action: 'archive'`). */
+  recordsDeleted: number;
+}
+
+/** Who acts in a review call: the person named, and who really acted when that differs. */
+export interface ActingOptions {
+  role?: Role;
+  /** Who really acted, when that is not the person named (history shows "name via …"). */
+  via?: string;
 }
 
 /** Review: status workflow, notes and the review queue. */
@@ -180,7 +197,7 @@ export class ReviewService {
   /** Media of a project waiting for review (or in the given status), oldest first. */
   async getMediaForReview(
     projectId: string,
-    options: { status?: ApprovalStatus; limit?: number; cursor?: string } & Scope = {},
+    options: { status?: StatusInput; limit?: number; cursor?: string } & Scope = {},
   ): Promise<Media[]> {
     await this.projects.getProject(projectId);
     const out: Media[] = [];
@@ -189,7 +206,7 @@ export class ReviewService {
     for (;;) {
       const page = await this.media.searchMedia({
         projectId,
-        status: options.status ?? 'pending_review',
+        status: parseStatus(options.status ?? 'pending_review'),
         limit: 500,
         ...(options.projectIds ? { projectIds: options.projectIds } : {}),
         ...(cursor ? { cursor } : {}),
@@ -205,17 +222,12 @@ export class ReviewService {
   async submitForReview(
     id: string,
     by: string,
-    options: { comment?: string; role?: Role } = {},
+    options: { comment?: string } & ActingOptions = {},
   ): Promise<Media> {
     return this.changeStatus(id, 'pending_review', { actor: by, ...options });
   }
 
-  async approveMedia(
-    id: string,
-    by: string,
-    comment?: string,
-    options: { role?: Role } = {},
-  ): Promise<Media> {
+  async approveMedia(id: string, by: string, comment?: string, options: ActingOptions = {}): Promise<Media> {
     return this.changeStatus(id, 'approved', {
       actor: by,
       ...(comment !== undefined ? { comment } : {}),
@@ -223,7 +235,7 @@ export class ReviewService {
     });
   }
 
-  async rejectMedia(id: string, by: string, comment?: string, options: { role?: Role } = {}): Promise<Media> {
+  async rejectMedia(id: string, by: string, comment?: string, options: ActingOptions = {}): Promise<Media> {
     return this.changeStatus(id, 'rejected', {
       actor: by,
       ...(comment !== undefined ? { comment } : {}),
@@ -235,7 +247,7 @@ export class ReviewService {
     id: string,
     by: string,
     comment?: string,
-    options: { role?: Role } = {},
+    options: ActingOptions = {},
   ): Promise<Media> {
     return this.changeStatus(id, 'changes_requested', {
       actor: by,
@@ -249,12 +261,8 @@ export class ReviewService {
    * when given). The check and the write happen in one transaction with a guard on the old
    * status, so two reviewers acting at once cannot both succeed from the same state.
    */
-  async changeStatus(id: string, to: ApprovalStatus, options: StatusChangeOptions): Promise<Media> {
-    if (!(APPROVAL_STATUSES as readonly string[]).includes(to)) {
-      throw new ValidationError(
-        `Unknown status ${JSON.stringify(to)}: use one of ${APPROVAL_STATUSES.join(', ')}.`,
-      );
-    }
+  async changeStatus(id: string, target: StatusInput, options: StatusChangeOptions): Promise<Media> {
+    const to = parseStatus(target);
     const actor = options.actor?.trim();
     if (!actor) throw new ValidationError('The person making the change is required.', { field: 'by' });
     const comment = options.comment?.trim() || null;
@@ -301,7 +309,7 @@ export class ReviewService {
         throw new Conflict('The media item changed status while this change was made; reload and try again.');
       }
       await recordHistory(trx, {
-        actor,
+        actor: actingName(actor, options.via),
         action: 'media.status_changed',
         projectId: current.projectId,
         subjectType: 'media',
@@ -316,7 +324,7 @@ export class ReviewService {
       type: 'media.status_changed',
       projectId: current.projectId,
       mediaId: id,
-      actor,
+      actor: actingName(actor, options.via),
       data: {
         from: current.status,
         to,
@@ -427,13 +435,21 @@ export class ReviewService {
       createdAt: r.created_at,
       size: Number(r.size),
     }));
+    let done = 0;
     if (!dryRun) {
       const actor = options.actor ?? 'cleanup';
       for (const c of candidates) {
         if (action === 'delete') await this.media.deleteMedia(c.id, { actor });
         else await this.media.archiveMedia(c.id, { actor });
+        done++;
       }
     }
-    return { dryRun, action, candidates };
+    return {
+      dryRun,
+      action,
+      candidates,
+      recordsArchived: action === 'archive' ? done : 0,
+      recordsDeleted: action === 'delete' ? done : 0,
+    };
   }
 }

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { Conflict, NotFound, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { assertProjectId, assertTaskId, displayFileName, formatVersion } from '@montu/domain';
+import { actingName } from '@montu/domain';
 import type { ServiceContext } from '../context.js';
 import type { Job } from '../jobs/types.js';
 import { insertMediaRecord, releaseReservation, reserveVersion } from '../media/media-records.js';
@@ -28,7 +29,10 @@ export interface StartSequenceInput {
   projectId: string;
   taskId: string;
   version?: string | number;
+  /** The person the version is recorded as made by. */
   author: string;
+  /** Who really uploads, when that is not `author` (history shows "author via …"). */
+  via?: string;
   description?: string;
   tags?: string[];
   /** Frame rate for the proxy movie, an exact rational such as `24/1` or `24000/1001`. */
@@ -109,6 +113,7 @@ export class SequenceIngest {
           file_name: fileName,
           frames: JSON.stringify(frames),
           owner,
+          via: input.via ?? null,
           created_at: nowIso(),
         })
         .execute();
@@ -243,6 +248,7 @@ export class SequenceIngest {
         size,
         sha256,
         author: up.author,
+        via: up.via,
         description: up.description,
         tags,
         processing: this.ctx.processing !== undefined,
@@ -273,7 +279,7 @@ export class SequenceIngest {
       type: 'media.created',
       projectId: up.project_id,
       mediaId: id,
-      actor: up.author,
+      actor: actingName(up.author, up.via),
       data: {
         taskId: up.task_id,
         version: formatVersion(up.version_number),

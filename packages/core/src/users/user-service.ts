@@ -45,6 +45,11 @@ export interface ApiTokenInfo {
   lastUsedAt: string | null;
   expiresAt: string | null;
   revokedAt: string | null;
+  /**
+   * A pipeline token: it may record other people as author, submitter or approver (its user's
+   * role still decides what it may do). Only instance admins make them (docs/auth.md).
+   */
+  actForOthers: boolean;
 }
 
 /** Who is making a request, with the role they hold in each project. */
@@ -54,6 +59,10 @@ export interface Principal {
   /** How they proved it. */
   via: 'token' | 'session' | 'local';
   tokenId?: string;
+  /** The token's name, to say in history which token acted. */
+  tokenName?: string;
+  /** A pipeline token (`ApiTokenInfo.actForOthers`). */
+  actForOthers?: boolean;
   /** For sessions: the value the CSRF header must carry on unsafe requests. */
   csrfToken?: string;
 }
@@ -141,6 +150,7 @@ function tokenFromRow(r: Selectable<ApiTokenTable>): ApiTokenInfo {
     lastUsedAt: r.last_used_at,
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
+    actForOthers: Number(r.act_for_others) === 1,
   };
 }
 
@@ -185,6 +195,24 @@ function displayName(v: unknown, fallback: string): string {
 export function roleIn(principal: Principal, projectId: string): Role | null {
   if (principal.user.isAdmin) return 'admin';
   return principal.memberships.find((m) => m.projectId === projectId)?.role ?? null;
+}
+
+/**
+ * Whether a principal may record someone else as author, submitter or approver: instance admins
+ * (and `--no-auth`'s local user) and pipeline tokens. Others name only themselves.
+ */
+export function mayActForOthers(principal: Principal): boolean {
+  return principal.user.isAdmin || principal.actForOthers === true;
+}
+
+/**
+ * Who really acted, as history names them after "via": the username, and the token's name when
+ * a token was used (`pipeline (publish-hook)`).
+ */
+export function principalLabel(principal: Principal): string {
+  return principal.tokenName !== undefined
+    ? `${principal.user.username} (${principal.tokenName})`
+    : principal.user.username;
 }
 
 /** Projects a principal may see; undefined means all (instance admins). */
@@ -459,10 +487,14 @@ export class UserService {
 
   // ------------------------------------------------------------ API tokens
 
-  /** Makes a token; the secret is returned here only, the database keeps its sha256. */
+  /**
+   * Makes a token; the secret is returned here only, the database keeps its sha256. Recorded in
+   * the history log (who made it, for whom, whether it may act for others).
+   */
   async createToken(
     userId: string,
-    input: { name: string; expiresAt?: string | null; expiresInDays?: number },
+    input: { name: string; expiresAt?: string | null; expiresInDays?: number; actForOthers?: boolean },
+    options: { actor?: string } = {},
   ): Promise<{ token: string; info: ApiTokenInfo }> {
     await this.getUser(userId);
     const name = typeof input.name === 'string' ? input.name.trim() : '';
@@ -482,20 +514,32 @@ export class UserService {
     }
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const id = newId();
-    await this.ctx.db
-      .insertInto('api_token')
-      .values({
-        id,
-        user_id: userId,
-        name,
-        token_hash: sha256Hex(token),
-        prefix: token.slice(0, TOKEN_PREFIX.length + 6),
-        created_at: nowIso(),
-        last_used_at: null,
-        expires_at: expiresAt,
-        revoked_at: null,
-      })
-      .execute();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('api_token')
+        .values({
+          id,
+          user_id: userId,
+          name,
+          token_hash: sha256Hex(token),
+          prefix: token.slice(0, TOKEN_PREFIX.length + 6),
+          created_at: nowIso(),
+          last_used_at: null,
+          expires_at: expiresAt,
+          revoked_at: null,
+          act_for_others: input.actForOthers ? 1 : 0,
+        })
+        .execute();
+      await recordHistory(trx, {
+        actor: options.actor ?? 'system',
+        action: 'token.created',
+        projectId: null,
+        subjectType: 'user',
+        subjectId: userId,
+        to: name,
+        data: { tokenId: id, actForOthers: input.actForOthers === true, expiresAt },
+      });
+    });
     return { token, info: await this.getToken(id) };
   }
 
@@ -559,6 +603,8 @@ export class UserService {
     }
     const principal = await this.principalFor(row.user_id, 'token');
     principal.tokenId = row.id;
+    principal.tokenName = row.name;
+    if (Number(row.act_for_others) === 1) principal.actForOthers = true;
     return principal;
   }
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../app.js';
 import { requireInstanceAdmin } from '../auth.js';
-import { errors } from '../schemas.js';
+import { errors, OrphanCleanupReport } from '../schemas.js';
 
 export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu } = ctx;
@@ -19,7 +19,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promis
             verifyChecksums: Type.Optional(Type.Boolean()),
           }),
         ),
-        response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(403) },
+        response: { 200: OrphanCleanupReport, ...errors(403) },
       },
     },
     async (req) => {

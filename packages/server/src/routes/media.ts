@@ -1,19 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { roleIn, type ApprovalStatus, type Media as MediaT, type Role } from '@montu/core';
+import { roleIn, type Media as MediaT, type Role, type StatusInput as StatusInputT } from '@montu/core';
 import type { AppContext } from '../app.js';
-import { actorOf, requireRole, scopeOf } from '../auth.js';
+import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
 import { consumingFile, parseJsonObject, parseTags, readUntilFile } from '../multipart.js';
 import {
   Annotation,
-  ApprovalStatus as ApprovalStatusSchema,
-  Comment,
   errors,
   HistoryEntry,
   Media,
   MediaPage,
   MediaParams,
   MediaType,
+  PixelPoint,
+  ReviewAction,
+  StatusInput,
   type MediaParamsT,
 } from '../schemas.js';
 
@@ -22,8 +23,8 @@ const SearchQuery = Type.Object({
   projectId: Type.Optional(Type.String({ maxLength: 64 })),
   taskId: Type.Optional(Type.String({ maxLength: 200 })),
   mediaType: Type.Optional(MediaType),
-  author: Type.Optional(Type.String({ maxLength: 200 })),
-  status: Type.Optional(ApprovalStatusSchema),
+  author: Type.Optional(Type.String({ maxLength: 200, description: 'any case' })),
+  status: Type.Optional(StatusInput),
   tags: Type.Optional(
     Type.Array(Type.String({ maxLength: 64 }), { description: 'repeat, or comma-separated' }),
   ),
@@ -41,35 +42,55 @@ const UpdateInfo = Type.Object({
   description: Type.Optional(Type.String({ maxLength: 10_000 })),
   tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
   reviewSelected: Type.Optional(Type.Boolean()),
-  approvalStatus: Type.Optional(ApprovalStatusSchema),
+  approvalStatus: Type.Optional(StatusInput),
   comment: Type.Optional(Type.String({ maxLength: 10_000 })),
 });
 
 const UpdateMetadata = Type.Object(
   {
-    metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    metadata: Type.Optional(
+      Type.Object({}, { additionalProperties: true, description: 'The same keys, nested (older form)' }),
+    ),
     customProperties: Type.Optional(Type.Object({}, { additionalProperties: true })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: true,
+    description:
+      'Every other key is technical metadata (colorSpace, renderEngine, anything), merged; null removes a key',
+  },
 );
 
 const StatusChange = Type.Object({
-  status: ApprovalStatusSchema,
+  status: StatusInput,
   comment: Type.Optional(Type.String({ maxLength: 10_000 })),
+  by: ReviewAction.properties.by,
 });
 
-const AddAnnotation = Type.Object({
+/** Fields of a new note shared by /annotations and /notes (see review.ts). */
+export const NoteFields = {
   type: Type.Optional(Type.String({ maxLength: 32 })),
   content: Type.String({ maxLength: 20_000 }),
+  author: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: 'Who wrote it, when not the caller: instance admins and pipeline tokens only',
+    }),
+  ),
   frame: Type.Optional(Type.Integer()),
   frameEnd: Type.Optional(Type.Integer()),
   position: Type.Optional(
-    Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: true }),
+    Type.Object(
+      { x: Type.Number(), y: Type.Number() },
+      { additionalProperties: true, description: 'Normalised 0–1 (x right, y down)' },
+    ),
   ),
+  positionPx: Type.Optional(PixelPoint),
   parentId: Type.Optional(Type.String({ maxLength: 64 })),
   mentions: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })),
   renditionSha256: Type.Optional(Type.String({ maxLength: 64 })),
-});
+};
+
+const AddAnnotation = Type.Object(NoteFields);
 
 /** The multipart form of an upload, documented for OpenAPI (validated by hand while streaming). */
 const UploadForm = {
@@ -79,6 +100,10 @@ const UploadForm = {
     projectId: { type: 'string' },
     taskId: { type: 'string' },
     version: { type: 'string', description: 'v003 or 3; next free version when omitted' },
+    author: {
+      type: 'string',
+      description: 'Who made it, when not the caller: instance admins and pipeline tokens only',
+    },
     description: { type: 'string' },
     tags: { type: 'string', description: 'comma-separated or JSON array' },
     sha256: { type: 'string', description: 'expected sha256 (hex); a mismatch keeps nothing' },
@@ -142,12 +167,14 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         requireRole(req, String(fields['projectId'] ?? ''), 'artist');
         const tags = parseTags(fields['tags']);
         const customProperties = parseJsonObject(fields['customProperties'], 'customProperties');
+        const author = personFrom(req, fields['author'], 'author');
         return montu.media.uploadMedia({
           stream: file.stream,
           fileName: file.fileName,
           projectId: fields['projectId'] ?? '',
           taskId: fields['taskId'] ?? '',
-          author: actorOf(req),
+          author: author.name,
+          ...(author.via ? { via: author.via } : {}),
           ...(fields['version'] ? { version: fields['version'] } : {}),
           ...(fields['description'] !== undefined ? { description: fields['description'] } : {}),
           ...(tags ? { tags } : {}),
@@ -234,7 +261,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
       schema: {
         tags: ['media'],
         summary:
-          'Upload a new version of the same task (multipart: version?, description?, sha256?, then file)',
+          'Upload a new version of the same task (multipart: version?, author?, description?, sha256?, then file)',
         consumes: ['multipart/form-data'],
         params: MediaParams,
         body: uploadBody,
@@ -246,11 +273,13 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const { fields, file } = await readUntilFile(req, reply);
       const id = await consumingFile(reply, file, async () => {
         const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+        const author = personFrom(req, fields['author'], 'author');
         return montu.media.createMediaVersion({
           sourceMediaId: media.id,
           stream: file.stream,
           fileName: file.fileName,
-          author: actorOf(req),
+          author: author.name,
+          ...(author.via ? { via: author.via } : {}),
           ...(fields['version'] ? { version: fields['version'] } : {}),
           ...(fields['description'] !== undefined ? { description: fields['description'] } : {}),
           ...(fields['sha256'] ? { expectedSha256: fields['sha256'] } : {}),
@@ -317,7 +346,11 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         params: MediaParams,
         body: Type.Optional(Type.Object({ timestamp: Type.Optional(Type.Number({ minimum: 0 })) })),
         response: {
-          202: Type.Object({ mediaId: Type.String(), scheduled: Type.Boolean() }),
+          202: Type.Object({
+            mediaId: Type.String(),
+            scheduled: Type.Boolean(),
+            jobId: Type.String({ description: 'The job making it: GET /jobs/:jobId tells when it is done' }),
+          }),
           ...errors(400, 403, 404, 501),
         },
       },
@@ -325,11 +358,11 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (req, reply) => {
       const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
       const ts = req.body?.timestamp;
-      await montu.media.regenerateThumbnail(media.id, {
+      const { jobId } = await montu.media.regenerateThumbnail(media.id, {
         wait: false,
         ...(ts !== undefined ? { timestamp: ts } : {}),
       });
-      return reply.code(202).send({ mediaId: media.id, scheduled: true });
+      return reply.code(202).send({ mediaId: media.id, scheduled: true, jobId });
     },
   );
 
@@ -356,18 +389,20 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
   const changeStatus = async (
     req: FastifyRequest,
     mediaId: string,
-    to: ApprovalStatus,
-    comment: string | undefined,
+    to: StatusInputT,
+    body: { comment?: string | undefined; by?: string | undefined } | undefined,
   ) => {
     const { media, role } = await loadMedia(ctx, req, mediaId, 'artist');
+    const by = personFrom(req, body?.by, 'by');
     return montu.review.changeStatus(media.id, to, {
-      actor: actorOf(req),
+      actor: by.name,
+      ...(by.via ? { via: by.via } : {}),
       role: roleIn(req.principal, media.projectId) ?? role,
-      ...(comment !== undefined ? { comment } : {}),
+      ...(body?.comment !== undefined ? { comment: body.comment } : {}),
     });
   };
 
-  const actions: Array<{ path: string; to: ApprovalStatus; summary: string }> = [
+  const actions: Array<{ path: string; to: StatusInputT; summary: string }> = [
     { path: 'submit', to: 'pending_review', summary: 'Submit for review (artists and up)' },
     { path: 'approve', to: 'approved', summary: 'Approve (supervisors)' },
     { path: 'reject', to: 'rejected', summary: 'Reject (supervisors)' },
@@ -376,18 +411,18 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     { path: 'reopen', to: 'wip', summary: 'Reopen: back to work in progress (supervisors)' },
   ];
   for (const a of actions) {
-    app.post<{ Params: MediaParamsT; Body: Static<typeof Comment> | undefined }>(
+    app.post<{ Params: MediaParamsT; Body: Static<typeof ReviewAction> | undefined }>(
       `/media/:mediaId/${a.path}`,
       {
         schema: {
           tags: ['review'],
           summary: a.summary,
           params: MediaParams,
-          body: Type.Optional(Comment),
+          body: Type.Optional(ReviewAction),
           response: { 200: Media, ...errors(400, 403, 404, 409) },
         },
       },
-      async (req) => changeStatus(req, req.params.mediaId, a.to, req.body?.comment),
+      async (req) => changeStatus(req, req.params.mediaId, a.to, req.body),
     );
   }
 
@@ -402,7 +437,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         response: { 200: Media, ...errors(400, 403, 404, 409) },
       },
     },
-    async (req) => changeStatus(req, req.params.mediaId, req.body.status, req.body.comment),
+    async (req) => changeStatus(req, req.params.mediaId, req.body.status, req.body),
   );
 
   app.get<{ Params: MediaParamsT }>(
@@ -431,7 +466,12 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (req, reply: FastifyReply) => {
       const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
-      const note = await montu.review.addReviewAnnotation(media.id, { ...req.body, author: actorOf(req) });
+      const author = personFrom(req, req.body.author, 'author');
+      const note = await montu.review.addReviewAnnotation(media.id, {
+        ...req.body,
+        author: author.name,
+        ...(author.via ? { via: author.via } : {}),
+      });
       return reply.code(201).send(note);
     },
   );

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../app.js';
-import { actorOf, requireRole, scopeOf } from '../auth.js';
+import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
 import { errors, Playlist, PlaylistSummary, ProjectParams } from '../schemas.js';
 import { AddNote, ReviewNote } from './review.js';
 
@@ -198,13 +198,14 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
     async (req, reply) => {
       await member(req, req.params.playlistId);
       const { playlistId: _ignored, ...body } = req.body;
+      const author = personFrom(req, body.author, 'author');
       return reply
         .code(201)
         .send(
           await montu.playlists.addNote(
             req.params.playlistId,
             req.params.mediaId,
-            { ...body, author: actorOf(req) },
+            { ...body, author: author.name, ...(author.via ? { via: author.via } : {}) },
             scopeOf(req),
           ),
         );

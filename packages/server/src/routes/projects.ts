@@ -1,15 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { NotFound, visibleProjects, type ApprovalStatus } from '@montu/core';
+import { NotFound, visibleProjects, type StatusInput as StatusInputT } from '@montu/core';
 import type { AppContext } from '../app.js';
 import { actorOf, requireInstanceAdmin, requireRole, scopeOf } from '../auth.js';
 import {
-  ApprovalStatus as ApprovalStatusSchema,
+  CleanupOldMediaResult,
   errors,
   Media,
   Project,
   ProjectParams,
   Statistics,
+  StatusInput,
   Task,
   TaskParams,
   type ProjectParamsT,
@@ -30,7 +31,6 @@ const Cleanup = Type.Object({
   dryRun: Type.Optional(Type.Boolean({ default: true })),
   action: Type.Optional(Type.Union([Type.Literal('archive'), Type.Literal('delete')])),
 });
-const CleanupResult = Type.Object({}, { additionalProperties: true });
 const TaskQuery = Type.Object({ projectId: Type.Optional(Type.String({ maxLength: 64 })) });
 const TaskMediaQuery = Type.Object({
   projectId: Type.Optional(Type.String({ maxLength: 64 })),
@@ -150,7 +150,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
     async (req) => montu.media.getMediaStatistics(scopeOf(req)),
   );
 
-  app.get<{ Params: ProjectParamsT; Querystring: { status?: ApprovalStatus; limit?: number } }>(
+  app.get<{ Params: ProjectParamsT; Querystring: { status?: StatusInputT; limit?: number } }>(
     '/projects/:projectId/review',
     {
       schema: {
@@ -158,7 +158,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
         summary: 'Review queue of a project (pending_review unless ?status=), oldest first',
         params: ProjectParams,
         querystring: Type.Object({
-          status: Type.Optional(ApprovalStatusSchema),
+          status: Type.Optional(StatusInput),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
         }),
         response: { 200: Type.Array(Media), ...errors(400, 404) },
@@ -181,7 +181,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
         summary: 'Archive or delete superseded old versions (project admins; dry run by default)',
         params: ProjectParams,
         body: Cleanup,
-        response: { 200: CleanupResult, ...errors(400, 403, 404) },
+        response: { 200: CleanupOldMediaResult, ...errors(400, 403, 404) },
       },
     },
     async (req) => {
@@ -196,6 +196,19 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
   );
 
   // ------------------------------------------------------------ tasks
+
+  app.get<{ Params: TaskParamsT }>(
+    '/tasks/:taskId',
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'The task in each project you can see that holds it (which project a task is in)',
+        params: TaskParams,
+        response: { 200: Type.Array(Task), ...errors(400) },
+      },
+    },
+    async (req) => montu.projects.findTask(req.params.taskId, scopeOf(req)),
+  );
 
   app.get<{ Params: TaskParamsT; Querystring: Static<typeof TaskQuery> }>(
     '/tasks/:taskId/versions',

@@ -7,9 +7,18 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { roleIn, type Role as RoleT } from '@montu/core';
 import type { AppContext } from '../app.js';
-import { actorOf, requireRole, scopeOf } from '../auth.js';
+import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
 import { consumingFile, readUntilFile } from '../multipart.js';
-import { errors, Media, MediaParams, TaskParams, ProjectParams, type MediaParamsT } from '../schemas.js';
+import {
+  errors,
+  Media,
+  MediaParams,
+  PixelPoint,
+  TaskParams,
+  ProjectParams,
+  type MediaParamsT,
+} from '../schemas.js';
+import { NoteFields } from './media.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const Json = Type.Unknown({ description: 'JSON value' });
@@ -27,6 +36,9 @@ export const ReviewNote = Type.Object(
     timecode: Nullable(Type.String({ description: 'derived from frame and the exact rational fps' })),
     timecodeEnd: Nullable(Type.String()),
     position: Json,
+    positionPx: Type.Union([PixelPoint, Type.Null()], {
+      description: 'position in pixels of the upright picture; null without a position or a known size',
+    }),
     drawing: Type.Unknown({
       description: 'Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null',
     }),
@@ -53,17 +65,8 @@ export const ReviewNote = Type.Object(
 );
 
 export const AddNote = Type.Object({
-  type: Type.Optional(Type.String({ maxLength: 32 })),
-  content: Type.String({ maxLength: 20_000 }),
-  frame: Type.Optional(Type.Integer()),
-  frameEnd: Type.Optional(Type.Integer()),
-  position: Type.Optional(
-    Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: true }),
-  ),
+  ...NoteFields,
   drawing: Type.Optional(Json),
-  parentId: Type.Optional(Type.String({ maxLength: 64 })),
-  mentions: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })),
-  renditionSha256: Type.Optional(Type.String({ maxLength: 64 })),
   playlistId: Type.Optional(Type.String({ maxLength: 64 })),
 });
 
@@ -121,12 +124,13 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
     async (req, reply) => {
       await mediaRole(ctx, req, req.params.mediaId);
+      const author = personFrom(req, req.body.author, 'author');
       return reply
         .code(201)
         .send(
           await montu.review.addReviewAnnotation(
             req.params.mediaId,
-            { ...req.body, author: actorOf(req) },
+            { ...req.body, author: author.name, ...(author.via ? { via: author.via } : {}) },
             scopeOf(req),
           ),
         );

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../app.js';
-import { actorOf, requireRole } from '../auth.js';
+import { personFrom, requireRole } from '../auth.js';
 import { errors, Media } from '../schemas.js';
 import { cappedBody } from '../multipart.js';
 import { HttpProblem } from '../problem.js';
@@ -16,6 +16,12 @@ const StartSequence = Type.Object({
   projectId: Type.String({ maxLength: 64 }),
   taskId: Type.String({ maxLength: 200 }),
   version: Type.Optional(Type.Union([Type.String({ maxLength: 16 }), Type.Integer({ minimum: 1 })])),
+  author: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: 'Who made it, when not the caller: instance admins and pipeline tokens only',
+    }),
+  ),
   description: Type.Optional(Type.String({ maxLength: 10_000 })),
   tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
   fps: Type.Optional(Type.String({ maxLength: 32 })),
@@ -61,7 +67,12 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
     async (req, reply) => {
       requireRole(req, req.body.projectId, 'artist');
-      const info = await montu.media.startSequenceUpload({ ...req.body, author: actorOf(req) });
+      const author = personFrom(req, req.body.author, 'author');
+      const info = await montu.media.startSequenceUpload({
+        ...req.body,
+        author: author.name,
+        ...(author.via ? { via: author.via } : {}),
+      });
       return reply.code(201).header('location', `/api/v1/uploads/sequences/${info.uploadId}`).send(info);
     },
   );

@@ -27,7 +27,7 @@ import {
 } from '@montu/core';
 import type { AppContext } from '../app.js';
 import { API_PREFIX } from '../app.js';
-import { requireRole, scopeOf } from '../auth.js';
+import { personOf, requireRole, scopeOf, type Person } from '../auth.js';
 import { HttpProblem, STATUS_OF, type ProblemCode } from '../problem.js';
 import { takeOverBody } from '../body-takeover.js';
 import { errors, Media } from '../schemas.js';
@@ -140,7 +140,16 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       } catch (e) {
         throw fromMontuError(e);
       }
-      return { metadata: { ...meta, montuOwner: p.user.id, montuAuthor: p.user.username } };
+      let author: Person;
+      try {
+        author = personOf(p, meta['author'] ?? undefined, 'author');
+      } catch (e) {
+        throw fromMontuError(e);
+      }
+      // Set here, never taken from the client: who owns the upload, whom it names and who acted.
+      return {
+        metadata: { ...meta, montuOwner: p.user.id, montuAuthor: author.name, montuVia: author.via ?? '' },
+      };
     },
     async onIncomingRequest(req, uploadId) {
       if (req.method === 'POST' || req.method === 'OPTIONS') return;
@@ -205,6 +214,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
         ...(hashed ? { hashed } : {}),
         fileName: meta['filename'] ?? 'upload',
         author: meta['montuAuthor'] ?? 'unknown',
+        ...(meta['montuVia'] ? { via: meta['montuVia'] } : {}),
         ...(meta['version'] ? { version: meta['version'] } : {}),
         ...(meta['description'] ? { description: meta['description'] } : {}),
         ...(meta['sha256'] ? { expectedSha256: meta['sha256'] } : {}),

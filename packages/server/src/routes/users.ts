@@ -37,6 +37,12 @@ const CreateToken = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   expiresInDays: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
+  actForOthers: Type.Optional(
+    Type.Boolean({
+      description:
+        'A pipeline token, which may record other people as author, submitter or approver (instance admins only)',
+    }),
+  ),
 });
 const CreatedToken = Type.Object({
   token: Type.String({ description: 'Shown once; only its hash is stored' }),
@@ -229,7 +235,27 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (req, reply) => {
       requireRealUser(req);
-      const created = await users.createToken(req.principal.user.id, req.body);
+      if (req.body.actForOthers) requireInstanceAdmin(req);
+      const created = await users.createToken(req.principal.user.id, req.body, { actor: actorOf(req) });
+      return reply.code(201).header('cache-control', 'no-store').send(created);
+    },
+  );
+
+  app.post<{ Params: UserParamsT; Body: Static<typeof CreateToken> }>(
+    '/users/:userId/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary:
+          "Create an API token for a user, e.g. a pipeline's service user (instance admins); the token is in this response only",
+        params: UserParams,
+        body: CreateToken,
+        response: { 201: CreatedToken, ...errors(400, 403, 404) },
+      },
+    },
+    async (req, reply) => {
+      requireInstanceAdmin(req);
+      const created = await users.createToken(req.params.userId, req.body, { actor: actorOf(req) });
       return reply.code(201).header('cache-control', 'no-store').send(created);
     },
   );

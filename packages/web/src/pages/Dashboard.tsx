@@ -21,7 +21,7 @@ function entries(v: unknown): Array<[string, number]> {
 
 const STATUS_COLORS: Record<string, string> = {
   wip: '#8e8e93',
-  pending_review: '#ffcc00',
+  pending: '#ffcc00',
   approved: '#34c759',
   changes_requested: '#ff9f0a',
   rejected: '#ff453a',
@@ -91,7 +91,7 @@ export default function Dashboard({ projectId }: { projectId: string }) {
           <span className="muted">storage used</span>
         </div>
         <div className="card kpi">
-          <span className="kpi-value">{byStatus.find(([k]) => k === 'pending_review')?.[1] ?? 0}</span>
+          <span className="kpi-value">{byStatus.find(([k]) => k === 'pending')?.[1] ?? 0}</span>
           <span className="muted">pending review</span>
         </div>
       </div>

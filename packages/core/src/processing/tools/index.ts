@@ -1,5 +1,6 @@
 /** Media processing: sniffing, metadata, thumbnails, proxies, sequences, limits. */
 export * from './metadata.js';
+export * from './metadata-schema.js';
 export * from './limits.js';
 export {
   MediaProber,
