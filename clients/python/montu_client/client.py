@@ -351,6 +351,14 @@ class MontuClient:
         """Tasks of a project with parsed episode/sequence/shot/step."""
         return self._get(f"/projects/{_q(project_id)}/tasks")
 
+    def find_task(self, task_id: str) -> List[Dict[str, Any]]:
+        """The task in each project you can see that holds it (which project a task is in)."""
+        return self._get(f"/tasks/{_q(task_id)}")
+
+    def get_job(self, job_id: str) -> Dict[str, Any]:
+        """One processing job (``state``: queued, running, done or failed)."""
+        return self._get(f"/jobs/{_q(job_id)}")
+
     # ------------------------------------------------------------------ media: read
 
     def get_media_by_id(self, media_id: str) -> Media:
@@ -525,7 +533,10 @@ class MontuClient:
         self._call("DELETE", f"/media/{_q(media_id)}", query={"removeFiles": remove_files}, gone_is_done=True)
 
     def regenerate_thumbnail(self, media_id: str, timestamp: Optional[float] = None) -> Dict[str, Any]:
-        """Schedules a new thumbnail (video/sequence: taken at ``timestamp`` seconds); returns at once."""
+        """Schedules a new thumbnail (video/sequence: taken at ``timestamp`` seconds); returns at once.
+
+        The answer's ``jobId`` is the job making it (:meth:`get_job` tells when it is done).
+        """
         return self._post(f"/media/{_q(media_id)}/thumbnail", _drop_none({"timestamp": timestamp}))
 
     def cleanup_orphaned_files(self, dry_run: bool = True, verify_checksums: Optional[bool] = None) -> Dict[str, Any]:
@@ -539,27 +550,34 @@ class MontuClient:
     # ------------------------------------------------------------------ review
 
     def get_media_for_review(self, project_id: str, status: Optional[str] = None, limit: Optional[int] = None) -> List[Media]:
-        """The review queue of a project (``pending_review`` unless ``status``), oldest first."""
+        """The review queue of a project (``pending_review`` unless ``status``), oldest first.
+
+        ``status`` takes the workflow's statuses and the media services document's words
+        (``pending``, ``approved``, ``rejected``).
+        """
         return self._get(f"/projects/{_q(project_id)}/review", status=status, limit=limit)
 
-    def _review(self, media_id: str, action: str, comment: Optional[str]) -> Media:
-        return self._post(f"/media/{_q(media_id)}/{action}", _drop_none({"comment": comment}))
+    def _review(self, media_id: str, action: str, comment: Optional[str], by: Optional[str]) -> Media:
+        return self._post(f"/media/{_q(media_id)}/{action}", _drop_none({"comment": comment, "by": by}))
 
-    def submit_for_review(self, media_id: str, comment: Optional[str] = None) -> Media:
+    # ``by`` names who makes the change when that is not the caller: instance admins and pipeline
+    # tokens may; anyone else gets PermissionDenied (docs/auth.md).
+
+    def submit_for_review(self, media_id: str, comment: Optional[str] = None, *, by: Optional[str] = None) -> Media:
         """Submits an item for review (status ``pending_review``)."""
-        return self._review(media_id, "submit", comment)
+        return self._review(media_id, "submit", comment, by)
 
-    def approve_media(self, media_id: str, comment: Optional[str] = None) -> Media:
+    def approve_media(self, media_id: str, comment: Optional[str] = None, *, by: Optional[str] = None) -> Media:
         """Approves an item (supervisors)."""
-        return self._review(media_id, "approve", comment)
+        return self._review(media_id, "approve", comment, by)
 
-    def reject_media(self, media_id: str, comment: Optional[str] = None) -> Media:
+    def reject_media(self, media_id: str, comment: Optional[str] = None, *, by: Optional[str] = None) -> Media:
         """Rejects an item (supervisors)."""
-        return self._review(media_id, "reject", comment)
+        return self._review(media_id, "reject", comment, by)
 
-    def request_changes(self, media_id: str, comment: Optional[str] = None) -> Media:
+    def request_changes(self, media_id: str, comment: Optional[str] = None, *, by: Optional[str] = None) -> Media:
         """Asks for changes on an item (supervisors)."""
-        return self._review(media_id, "request-changes", comment)
+        return self._review(media_id, "request-changes", comment, by)
 
     def add_review_annotation(
         self,
@@ -573,15 +591,26 @@ class MontuClient:
         parent_id: Optional[str] = None,
         mentions: Optional[Seq[str]] = None,
         rendition_sha256: Optional[str] = None,
+        position_px: Optional[Mapping[str, float]] = None,
+        author: Optional[str] = None,
+        drawing: Optional[Mapping[str, Any]] = None,
     ) -> Dict[str, Any]:
-        """Adds a note: on a frame or a range, at a position, or as a reply (``parent_id``)."""
+        """Adds a note: on a frame or a range, at a position, or as a reply (``parent_id``).
+
+        ``position`` is normalised (0–1 of the picture), ``position_px`` the same point in pixels;
+        the note comes back with both (``position``, ``positionPx``). ``author`` names who wrote
+        it when that is not the caller (instance admins and pipeline tokens only).
+        """
         body = _drop_none(
             {
                 "content": content,
+                "author": author,
                 "frame": frame,
                 "frameEnd": frame_end,
                 "type": type,
                 "position": dict(position) if position else None,
+                "positionPx": dict(position_px) if position_px else None,
+                "drawing": dict(drawing) if drawing else None,
                 "parentId": parent_id,
                 "mentions": list(mentions) if mentions else None,
                 "renditionSha256": rendition_sha256,
@@ -710,8 +739,9 @@ class MontuClient:
             task_id: e.g. ``ep01_sq010_sh020_lighting``.
             project_id: the project (e.g. ``SWA``); required unless resuming ``upload_url``.
             version: ``"v003"`` or ``3``; the next free version when omitted.
-            author: recorded by the server as the authenticated user; kept for compatibility
-                with the Montu media services API and sent along as upload metadata.
+            author: who made it, when that is not the caller (a pipeline publishing for an
+                artist). Instance admins and pipeline tokens may name anyone; others only
+                themselves (:class:`PermissionDenied` otherwise). Default: the caller.
             description, tags: stored with the item.
             progress: ``progress(bytes_done, bytes_total)``.
             fps: frame rate of a sequence (``"24"``, ``"24000/1001"``) for its proxy.
@@ -732,6 +762,7 @@ class MontuClient:
                 task_id,
                 project_id=project_id,
                 version=version,
+                author=author,
                 description=description,
                 tags=tags,
                 fps=fps,
@@ -761,8 +792,12 @@ class MontuClient:
         tags: Optional[Seq[str]] = None,
         fps: Optional[str] = None,
         upload_url: Optional[str] = None,
+        author: Optional[str] = None,
     ) -> Media:
-        """Publishes a new version of the same task as ``media_id`` (file, pattern or folder)."""
+        """Publishes a new version of the same task as ``media_id`` (file, pattern or folder).
+
+        ``author`` names who made it when that is not the caller (see :meth:`upload_media`).
+        """
         if os.path.isdir(file_path) or (not os.path.exists(file_path) and is_sequence_pattern(file_path)):
             source = self.get_media_by_id(media_id)
             return self.upload_sequence(
@@ -770,6 +805,7 @@ class MontuClient:
                 source["taskId"],
                 project_id=source["projectId"],
                 version=version,
+                author=author,
                 description=description,
                 tags=tags,
                 fps=fps,
@@ -780,6 +816,7 @@ class MontuClient:
             "sourceMediaId": media_id,
             "version": _version_str(version),
             "description": description,
+            "author": author,
         }
         return self._tus_upload(file_path, meta, progress=progress, upload_url=upload_url)
 
@@ -923,6 +960,7 @@ class MontuClient:
         fps: Optional[str] = None,
         progress: Optional[ProgressCallback] = None,
         upload_id: Optional[str] = None,
+        author: Optional[str] = None,
     ) -> Media:
         """Publishes an image sequence (pattern, folder or :class:`Sequence`) as one media item.
 
@@ -942,6 +980,7 @@ class MontuClient:
                         "projectId": project_id,
                         "taskId": task_id,
                         "version": _version_str(version),
+                        "author": author,
                         "description": description,
                         "tags": list(tags) if tags else None,
                         "fps": fps,

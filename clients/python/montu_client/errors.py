@@ -90,6 +90,10 @@ class TransportError(MontuError):
     """No usable answer arrived: connection refused or cut, or a timeout (status 0)."""
 
 
+class ConfigurationError(MontuError, ValueError):
+    """A setting the client needs is missing or wrong (e.g. ``MONTU_SERVER`` is not set)."""
+
+
 class UploadInterrupted(TransportError):
     """A resumable upload stopped before its end.
 

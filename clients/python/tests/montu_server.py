@@ -124,6 +124,16 @@ class Server:
         assert r.status == 201, created
         return MontuClient(self.url or "", created["token"], timeout=30, backoff=0.05)
 
+    def make_pipeline_token(self, username: str, project_id: str, role: str, token_name: str) -> str:
+        """A service user with `role` in `project_id` and a pipeline token (actForOthers) made by the admin."""
+        status, _, user = self.raw("POST", "/api/v1/users", {"username": username})
+        assert status == 201, user
+        status, _, _ = self.raw("PUT", f"/api/v1/projects/{project_id}/members/{user['id']}", {"role": role})
+        assert status == 200, status
+        status, _, created = self.raw("POST", f"/api/v1/users/{user['id']}/tokens", {"name": token_name, "actForOthers": True})
+        assert status == 201 and created["info"]["actForOthers"] is True, created
+        return str(created["token"])
+
 
 _server: Optional[Server] = None
 _lock = threading.Lock()

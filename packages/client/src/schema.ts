@@ -975,6 +975,8 @@ export interface paths {
                         /** @description Who wrote it, when not the caller: instance admins and pipeline tokens only */
                         author?: string;
                         content: string;
+                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) */
+                        drawing?: unknown;
                         frame?: number;
                         frameEnd?: number;
                         mentions?: string[];
@@ -986,7 +988,10 @@ export interface paths {
                         } & {
                             [key: string]: unknown;
                         };
-                        /** @description Pixels of the upright picture (x right, y down) */
+                        /**
+                         * PixelPoint
+                         * @description Pixels of the upright picture (x right, y down)
+                         */
                         positionPx?: {
                             x: number;
                             y: number;
@@ -1689,7 +1694,7 @@ export interface paths {
                         /** @description Who wrote it, when not the caller: instance admins and pipeline tokens only */
                         author?: string;
                         content: string;
-                        /** @description JSON value */
+                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) */
                         drawing?: unknown;
                         frame?: number;
                         frameEnd?: number;
@@ -1703,7 +1708,10 @@ export interface paths {
                         } & {
                             [key: string]: unknown;
                         };
-                        /** @description Pixels of the upright picture (x right, y down) */
+                        /**
+                         * PixelPoint
+                         * @description Pixels of the upright picture (x right, y down)
+                         */
                         positionPx?: {
                             x: number;
                             y: number;
@@ -1745,7 +1753,10 @@ export interface paths {
                             playlistId: string | null;
                             /** @description JSON value */
                             position: unknown;
-                            /** @description position in pixels of the upright picture; null without a position or a known size */
+                            /**
+                             * PixelPoint
+                             * @description Pixels of the upright picture (x right, y down)
+                             */
                             positionPx: {
                                 x: number;
                                 y: number;
@@ -2743,7 +2754,10 @@ export interface paths {
                             playlistId: string | null;
                             /** @description JSON value */
                             position: unknown;
-                            /** @description position in pixels of the upright picture; null without a position or a known size */
+                            /**
+                             * PixelPoint
+                             * @description Pixels of the upright picture (x right, y down)
+                             */
                             positionPx: {
                                 x: number;
                                 y: number;
@@ -2883,7 +2897,10 @@ export interface paths {
                             playlistId: string | null;
                             /** @description JSON value */
                             position: unknown;
-                            /** @description position in pixels of the upright picture; null without a position or a known size */
+                            /**
+                             * PixelPoint
+                             * @description Pixels of the upright picture (x right, y down)
+                             */
                             positionPx: {
                                 x: number;
                                 y: number;
@@ -3106,7 +3123,10 @@ export interface paths {
                             playlistId: string | null;
                             /** @description JSON value */
                             position: unknown;
-                            /** @description position in pixels of the upright picture; null without a position or a known size */
+                            /**
+                             * PixelPoint
+                             * @description Pixels of the upright picture (x right, y down)
+                             */
                             positionPx: {
                                 x: number;
                                 y: number;
@@ -3583,7 +3603,7 @@ export interface paths {
                         /** @description Who wrote it, when not the caller: instance admins and pipeline tokens only */
                         author?: string;
                         content: string;
-                        /** @description JSON value */
+                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) */
                         drawing?: unknown;
                         frame?: number;
                         frameEnd?: number;
@@ -3597,7 +3617,10 @@ export interface paths {
                         } & {
                             [key: string]: unknown;
                         };
-                        /** @description Pixels of the upright picture (x right, y down) */
+                        /**
+                         * PixelPoint
+                         * @description Pixels of the upright picture (x right, y down)
+                         */
                         positionPx?: {
                             x: number;
                             y: number;
@@ -3639,7 +3662,10 @@ export interface paths {
                             playlistId: string | null;
                             /** @description JSON value */
                             position: unknown;
-                            /** @description position in pixels of the upright picture; null without a position or a known size */
+                            /**
+                             * PixelPoint
+                             * @description Pixels of the upright picture (x right, y down)
+                             */
                             positionPx: {
                                 x: number;
                                 y: number;
@@ -6597,7 +6623,10 @@ export interface components {
             position: {
                 [key: string]: unknown;
             } | null;
-            /** @description Pixels of the upright picture (x right, y down) */
+            /**
+             * PixelPoint
+             * @description Pixels of the upright picture (x right, y down)
+             */
             positionPx?: {
                 x: number;
                 y: number;
@@ -7087,7 +7116,10 @@ export interface components {
             playlistId: string | null;
             /** @description JSON value */
             position: unknown;
-            /** @description position in pixels of the upright picture; null without a position or a known size */
+            /**
+             * PixelPoint
+             * @description Pixels of the upright picture (x right, y down)
+             */
             positionPx: {
                 x: number;
                 y: number;

@@ -167,7 +167,11 @@ export const Task = component(
 /** A point in pixels of the upright picture. */
 export const PixelPoint = Type.Object(
   { x: Type.Number(), y: Type.Number() },
-  { additionalProperties: false, description: 'Pixels of the upright picture (x right, y down)' },
+  {
+    additionalProperties: false,
+    title: 'PixelPoint',
+    description: 'Pixels of the upright picture (x right, y down)',
+  },
 );
 
 export const Annotation = component(

@@ -159,6 +159,13 @@ const CASES: Case[] = [
     other: 404,
   },
   {
+    name: 'POST /media/:id/submit naming someone else',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/submit`, k, json('POST', { by: 'John Doe' })),
+    // Only instance admins and pipeline tokens act for others (docs/auth.md).
+    own: [403, 403, 403],
+    other: 404,
+  },
+  {
     name: 'POST /media/:id/approve',
     run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/approve`, k, json('POST')),
     own: [403, 200, 200],
@@ -307,6 +314,13 @@ const CASES: Case[] = [
     other: 404,
   },
   {
+    name: 'GET /tasks/:task',
+    run: (t, k, f) => call(`${t.api}/tasks/${f.taskId}`, k),
+    own: [200, 200, 200],
+    // Lists what the caller can see: another project's task is simply not in it.
+    other: [200, 200, 200],
+  },
+  {
     name: 'GET /users',
     run: (t, k) => call(`${t.api}/users`, k),
     own: [200, 200, 200],
@@ -353,6 +367,18 @@ const CASES: Case[] = [
     run: (t, k) => call(`${t.api}/tokens`, k, json('POST', { name: 'x' })),
     own: [201, 201, 201],
     other: [201, 201, 201],
+  },
+  {
+    name: 'POST /tokens (a pipeline token)',
+    run: (t, k) => call(`${t.api}/tokens`, k, json('POST', { name: 'x', actForOthers: true })),
+    own: [403, 403, 403],
+    other: [403, 403, 403],
+  },
+  {
+    name: 'POST /users/:self/tokens',
+    run: (t, k, f) => call(`${t.api}/users/${f.selfId}/tokens`, k, json('POST', { name: 'x' })),
+    own: [403, 403, 403],
+    other: [403, 403, 403],
   },
   {
     name: 'DELETE /tokens/:own',

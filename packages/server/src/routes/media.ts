@@ -1,6 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { roleIn, type Media as MediaT, type Role, type StatusInput as StatusInputT } from '@montu/core';
+import {
+  parseStatus,
+  roleIn,
+  type Media as MediaT,
+  type Role,
+  type StatusInput as StatusInputT,
+} from '@montu/core';
 import type { AppContext } from '../app.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
 import { consumingFile, parseJsonObject, parseTags, readUntilFile } from '../multipart.js';
@@ -85,6 +91,9 @@ export const NoteFields = {
     ),
   ),
   positionPx: Type.Optional(PixelPoint),
+  drawing: Type.Optional(
+    Type.Unknown({ description: 'Drawing: { version: 1, shapes: [...] } (see docs/review.md)' }),
+  ),
   parentId: Type.Optional(Type.String({ maxLength: 64 })),
   mentions: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })),
   renditionSha256: Type.Optional(Type.String({ maxLength: 64 })),
@@ -227,8 +236,9 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
       let result = media;
       if (Object.keys(info).length > 0)
         result = await montu.media.updateMediaInfo(media.id, { ...info, actor });
-      if (approvalStatus !== undefined && approvalStatus !== media.status) {
-        result = await montu.review.changeStatus(media.id, approvalStatus, {
+      const target = approvalStatus !== undefined ? parseStatus(approvalStatus, 'approvalStatus') : undefined;
+      if (target !== undefined && target !== media.status) {
+        result = await montu.review.changeStatus(media.id, target, {
           actor,
           role,
           ...(comment !== undefined ? { comment } : {}),

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { roleIn, type Role as RoleT } from '@montu/core';
+import { Nullable as OrNull, roleIn, type Role as RoleT } from '@montu/core';
 import type { AppContext } from '../app.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
 import { consumingFile, readUntilFile } from '../multipart.js';
@@ -36,9 +36,7 @@ export const ReviewNote = Type.Object(
     timecode: Nullable(Type.String({ description: 'derived from frame and the exact rational fps' })),
     timecodeEnd: Nullable(Type.String()),
     position: Json,
-    positionPx: Type.Union([PixelPoint, Type.Null()], {
-      description: 'position in pixels of the upright picture; null without a position or a known size',
-    }),
+    positionPx: OrNull(PixelPoint),
     drawing: Type.Unknown({
       description: 'Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null',
     }),
@@ -66,7 +64,6 @@ export const ReviewNote = Type.Object(
 
 export const AddNote = Type.Object({
   ...NoteFields,
-  drawing: Type.Optional(Json),
   playlistId: Type.Optional(Type.String({ maxLength: 64 })),
 });
 

@@ -17,7 +17,11 @@ import type { MediaMetadata } from './metadata.js';
  * (anyOf made GET /media/:id several times slower).
  */
 export const Nullable = <T extends TSchema>(t: T) =>
-  Type.Unsafe<Static<T> | null>({ ...t, type: [(t as { type?: string }).type ?? 'object', 'null'] });
+  Type.Unsafe<Static<T> | null>({
+    ...t,
+    type: [(t as { type?: string }).type ?? 'object', 'null'],
+    ...(Array.isArray(t['enum']) ? { enum: [...(t['enum'] as unknown[]), null] } : {}),
+  });
 
 /** A string from a fixed list. */
 export const Enum = <T extends string>(values: readonly T[], options: object = {}) =>

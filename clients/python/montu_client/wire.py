@@ -1,0 +1,1047 @@
+"""Wire records of the Montu API: TypedDicts and their snake_case names.
+
+Generated from packages/client/openapi.json by clients/python/scripts/generate_wire.py.
+Do not edit: change the server's schemas, run ``npm run generate -w @montu/client``, then the script.
+
+``FIELDS[record][wire_name] = (snake_name, shape)``, where a shape is None (a plain value), a record
+name, ``("list", shape)`` or ``("map", shape)``; ``montu_client.records.to_snake`` walks it.
+Records may carry keys not listed here (newer servers, a studio's own metadata): they are kept.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Tuple, TypedDict, Union
+
+if TYPE_CHECKING:  # Python 3.11+; the types below are strings, never evaluated at run time
+    from typing import NotRequired
+
+Annotation = TypedDict(
+    'Annotation',
+    {
+        'id': 'str',
+        'mediaId': 'str',
+        'parentId': 'Optional[str]',
+        'author': 'str',
+        'type': 'str',
+        'content': 'str',
+        'frame': 'Optional[int]',
+        'frameEnd': 'Optional[int]',
+        'position': 'Optional[Dict[str, Any]]',
+        'positionPx': 'NotRequired[Optional[PixelPoint]]',
+        'drawing': 'Any',
+        'mentions': 'List[str]',
+        'resolved': 'bool',
+        'renditionSha256': 'Optional[str]',
+        'createdAt': 'str',
+        'updatedAt': 'str',
+    },
+)
+
+ApiToken = TypedDict(
+    'ApiToken',
+    {
+        'id': 'str',
+        'userId': 'str',
+        'name': 'str',
+        'prefix': 'str',
+        'createdAt': 'str',
+        'lastUsedAt': 'Optional[str]',
+        'expiresAt': 'Optional[str]',
+        'revokedAt': 'Optional[str]',
+        'actForOthers': 'bool',
+    },
+)
+
+AudioInfo = TypedDict(
+    'AudioInfo',
+    {
+        'codec': 'NotRequired[Optional[str]]',
+        'profile': 'NotRequired[Optional[str]]',
+        'sampleRate': 'NotRequired[Optional[int]]',
+        'channels': 'NotRequired[Optional[int]]',
+        'channelLayout': 'NotRequired[Optional[str]]',
+        'bitDepth': 'NotRequired[Optional[int]]',
+        'sampleFormat': 'NotRequired[Optional[str]]',
+    },
+)
+
+CameraInfo = TypedDict(
+    'CameraInfo',
+    {
+        'make': 'NotRequired[Optional[str]]',
+        'model': 'NotRequired[Optional[str]]',
+        'lens': 'NotRequired[Optional[str]]',
+        'iso': 'NotRequired[Optional[float]]',
+        'exposureTime': 'NotRequired[Optional[str]]',
+        'fNumber': 'NotRequired[Optional[float]]',
+        'focalLength': 'NotRequired[Optional[float]]',
+        'dateTaken': 'NotRequired[Optional[str]]',
+        'gps': 'NotRequired[Optional[GpsPosition]]',
+    },
+)
+
+CleanupOldMediaResult = TypedDict(
+    'CleanupOldMediaResult',
+    {
+        'dryRun': 'bool',
+        'action': "Literal['archive', 'delete']",
+        'candidates': 'List[CleanupOldMediaResultCandidatesItem]',
+        'recordsArchived': 'int',
+        'recordsDeleted': 'int',
+    },
+)
+
+CleanupOldMediaResultCandidatesItem = TypedDict(
+    'CleanupOldMediaResultCandidatesItem',
+    {
+        'id': 'str',
+        'taskId': 'str',
+        'version': 'str',
+        'createdAt': 'str',
+        'size': 'int',
+    },
+)
+
+ExrPart = TypedDict(
+    'ExrPart',
+    {
+        'index': 'NotRequired[int]',
+        'name': 'NotRequired[Optional[str]]',
+        'view': 'NotRequired[Optional[str]]',
+        'type': 'NotRequired[Optional[str]]',
+        'width': 'NotRequired[Optional[int]]',
+        'height': 'NotRequired[Optional[int]]',
+        'dataWindow': 'NotRequired[Optional[PixelWindow]]',
+        'displayWindow': 'NotRequired[Optional[PixelWindow]]',
+        'channelNames': 'NotRequired[List[str]]',
+        'channelTypes': 'NotRequired[List[str]]',
+        'compression': 'NotRequired[Optional[str]]',
+    },
+)
+
+GpsPosition = TypedDict(
+    'GpsPosition',
+    {
+        'latitude': 'NotRequired[float]',
+        'longitude': 'NotRequired[float]',
+        'altitude': 'NotRequired[Optional[float]]',
+    },
+)
+
+HistoryEntry = TypedDict(
+    'HistoryEntry',
+    {
+        'id': 'str',
+        'at': 'str',
+        'actor': 'str',
+        'action': 'str',
+        'projectId': 'Optional[str]',
+        'subjectType': 'str',
+        'subjectId': 'str',
+        'from': 'Optional[str]',
+        'to': 'Optional[str]',
+        'comment': 'Optional[str]',
+        'data': 'Optional[Dict[str, Any]]',
+    },
+)
+
+Media = TypedDict(
+    'Media',
+    {
+        'id': 'str',
+        'projectId': 'str',
+        'taskId': 'str',
+        'version': 'str',
+        'versionNumber': 'int',
+        'mediaType': "Literal['image', 'video', 'audio', 'sequence']",
+        'fileName': 'str',
+        'mimeType': 'str',
+        'size': 'int',
+        'sha256': 'str',
+        'author': 'str',
+        'description': 'str',
+        'tags': 'List[str]',
+        'status': "Literal['wip', 'pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold']",
+        'reviewSelected': 'bool',
+        'approval': 'Optional[MediaApproval]',
+        'archivedAt': 'Optional[str]',
+        'processingState': 'str',
+        'processingError': 'Optional[str]',
+        'metadata': 'MediaMetadata',
+        'customProperties': 'Dict[str, Any]',
+        'files': 'List[MediaFile]',
+        'createdAt': 'str',
+        'updatedAt': 'str',
+    },
+)
+
+MediaApproval = TypedDict(
+    'MediaApproval',
+    {
+        'by': 'str',
+        'at': 'str',
+        'comment': 'Optional[str]',
+    },
+)
+
+MediaFile = TypedDict(
+    'MediaFile',
+    {
+        'id': 'str',
+        'role': "Literal['original', 'frame', 'thumbnail', 'proxy', 'web', 'audio_preview', 'attachment']",
+        'frame': 'Optional[int]',
+        'backend': 'str',
+        'key': 'str',
+        'size': 'int',
+        'sha256': 'str',
+        'contentType': 'str',
+        'state': 'str',
+        'error': 'Optional[str]',
+        'createdAt': 'str',
+        'info': 'Optional[MediaFileInfo]',
+    },
+)
+
+# How a rendition was made
+MediaFileInfo = TypedDict(
+    'MediaFileInfo',
+    {
+        'width': 'NotRequired[int]',
+        'height': 'NotRequired[int]',
+        'transform': "NotRequired[Literal['none', 'srgb', 'filmic', 'ocio']]",
+        'ocio': 'NotRequired[MediaFileInfoOcio]',
+        'timestamp': 'NotRequired[float]',
+        'fps': 'NotRequired[str]',
+        'duration': 'NotRequired[Optional[float]]',
+    },
+)
+
+MediaFileInfoOcio = TypedDict(
+    'MediaFileInfoOcio',
+    {
+        'config': 'str',
+        'display': 'str',
+        'view': 'str',
+    },
+)
+
+# Technical metadata: measured by the probe (docs/media-processing.md), plus any key a studio records itself
+MediaMetadata = TypedDict(
+    'MediaMetadata',
+    {
+        'schema': 'NotRequired[int]',
+        'mediaType': 'NotRequired[str]',
+        'format': 'NotRequired[str]',
+        'mimeType': 'NotRequired[str]',
+        'container': 'NotRequired[Optional[str]]',
+        'fileSize': 'NotRequired[int]',
+        'size': 'NotRequired[int]',
+        'sha256': 'NotRequired[Optional[str]]',
+        'width': 'NotRequired[Optional[int]]',
+        'height': 'NotRequired[Optional[int]]',
+        'pixelAspect': 'NotRequired[Optional[float]]',
+        'rotation': 'NotRequired[Optional[int]]',
+        'orientation': 'NotRequired[Optional[int]]',
+        'channels': 'NotRequired[Optional[int]]',
+        'channelNames': 'NotRequired[Optional[List[str]]]',
+        'bitDepth': 'NotRequired[Optional[int]]',
+        'pixelType': 'NotRequired[Optional[str]]',
+        'pixelFormat': 'NotRequired[Optional[str]]',
+        'colourSpace': 'NotRequired[Optional[str]]',
+        'colourPrimaries': 'NotRequired[Optional[str]]',
+        'colourTransfer': 'NotRequired[Optional[str]]',
+        'colourMatrix': 'NotRequired[Optional[str]]',
+        'colourRange': 'NotRequired[Optional[str]]',
+        'compression': 'NotRequired[Optional[str]]',
+        'subimages': 'NotRequired[Optional[int]]',
+        'parts': 'NotRequired[Optional[List[ExrPart]]]',
+        'dataWindow': 'NotRequired[Optional[PixelWindow]]',
+        'displayWindow': 'NotRequired[Optional[PixelWindow]]',
+        'linear': 'NotRequired[bool]',
+        'fps': 'NotRequired[Optional[str]]',
+        'baseFps': 'NotRequired[Optional[str]]',
+        'duration': 'NotRequired[Optional[float]]',
+        'durationRational': 'NotRequired[Optional[str]]',
+        'frameCount': 'NotRequired[Optional[int]]',
+        'frameCountSource': "NotRequired[Optional[Literal['container', 'estimated', 'None']]]",
+        'frameStart': 'NotRequired[int]',
+        'frameEnd': 'NotRequired[int]',
+        'missingFrames': 'NotRequired[List[int]]',
+        'timecode': 'NotRequired[Optional[str]]',
+        'videoCodec': 'NotRequired[Optional[str]]',
+        'videoProfile': 'NotRequired[Optional[str]]',
+        'bitRate': 'NotRequired[Optional[float]]',
+        'audio': 'NotRequired[Optional[AudioInfo]]',
+        'streams': 'NotRequired[List[StreamSummary]]',
+        'camera': 'NotRequired[Optional[CameraInfo]]',
+        'tags': 'NotRequired[Dict[str, str]]',
+        'warnings': 'NotRequired[List[str]]',
+        'sources': 'NotRequired[List[str]]',
+    },
+)
+
+MediaSummary = TypedDict(
+    'MediaSummary',
+    {
+        'id': 'str',
+        'projectId': 'str',
+        'taskId': 'str',
+        'version': 'str',
+        'versionNumber': 'int',
+        'mediaType': "Literal['image', 'video', 'audio', 'sequence']",
+        'fileName': 'str',
+        'mimeType': 'str',
+        'size': 'int',
+        'sha256': 'str',
+        'author': 'str',
+        'description': 'str',
+        'tags': 'List[str]',
+        'status': "Literal['wip', 'pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold']",
+        'reviewSelected': 'bool',
+        'approval': 'Optional[MediaApproval]',
+        'archivedAt': 'Optional[str]',
+        'processingState': 'str',
+        'processingError': 'Optional[str]',
+        'metadata': 'MediaMetadata',
+        'customProperties': 'Dict[str, Any]',
+        'createdAt': 'str',
+        'updatedAt': 'str',
+    },
+)
+
+Membership = TypedDict(
+    'Membership',
+    {
+        'projectId': 'str',
+        'userId': 'str',
+        'role': "Literal['artist', 'supervisor', 'admin']",
+        'createdAt': 'str',
+        'username': 'NotRequired[str]',
+    },
+)
+
+NewWebhook = TypedDict(
+    'NewWebhook',
+    {
+        'id': 'str',
+        'url': 'str',
+        'events': 'List[str]',
+        'projectId': 'Optional[str]',
+        'active': 'bool',
+        'description': 'str',
+        'createdBy': 'str',
+        'createdAt': 'str',
+        'updatedAt': 'str',
+        'secret': 'str',
+    },
+)
+
+OrphanCleanupReport = TypedDict(
+    'OrphanCleanupReport',
+    {
+        'dryRun': 'bool',
+        'orphanFiles': 'List[str]',
+        'missingFiles': 'List[OrphanCleanupReportMissingFilesItem]',
+        'corruptFiles': 'List[OrphanCleanupReportCorruptFilesItem]',
+        'temporaryFiles': 'List[str]',
+        'staleReservations': 'int',
+        'orphanedFilesRemoved': 'int',
+        'missingFilesCleaned': 'int',
+        'clean': 'bool',
+    },
+)
+
+OrphanCleanupReportCorruptFilesItem = TypedDict(
+    'OrphanCleanupReportCorruptFilesItem',
+    {
+        'mediaId': 'str',
+        'key': 'str',
+        'role': 'str',
+        'expected': 'str',
+        'actual': 'str',
+    },
+)
+
+OrphanCleanupReportMissingFilesItem = TypedDict(
+    'OrphanCleanupReportMissingFilesItem',
+    {
+        'mediaId': 'str',
+        'key': 'str',
+        'role': 'str',
+    },
+)
+
+# Pixels of the upright picture (x right, y down)
+PixelPoint = TypedDict(
+    'PixelPoint',
+    {
+        'x': 'float',
+        'y': 'float',
+    },
+)
+
+# Inclusive pixel bounds, as EXR headers store them
+PixelWindow = TypedDict(
+    'PixelWindow',
+    {
+        'xMin': 'NotRequired[int]',
+        'yMin': 'NotRequired[int]',
+        'xMax': 'NotRequired[int]',
+        'yMax': 'NotRequired[int]',
+        'width': 'NotRequired[int]',
+        'height': 'NotRequired[int]',
+    },
+)
+
+# A playlist with its items in order
+Playlist = TypedDict(
+    'Playlist',
+    {
+        'id': 'str',
+        'projectId': 'str',
+        'name': 'str',
+        'date': 'Optional[str]',
+        'owner': 'str',
+        'description': 'str',
+        'createdAt': 'str',
+        'updatedAt': 'str',
+        'items': 'List[PlaylistItemsItem]',
+    },
+)
+
+PlaylistItemsItem = TypedDict(
+    'PlaylistItemsItem',
+    {
+        'position': 'int',
+        'mediaId': 'str',
+        'addedBy': 'str',
+        'addedAt': 'str',
+        'media': 'MediaSummary',
+    },
+)
+
+PlaylistSummary = TypedDict(
+    'PlaylistSummary',
+    {
+        'id': 'str',
+        'projectId': 'str',
+        'name': 'str',
+        'date': 'Optional[str]',
+        'owner': 'str',
+        'description': 'str',
+        'createdAt': 'str',
+        'updatedAt': 'str',
+        'itemCount': 'int',
+    },
+)
+
+# RFC 9457 problem details
+Problem = TypedDict(
+    'Problem',
+    {
+        'type': 'str',
+        'title': 'str',
+        'status': 'int',
+        'detail': 'str',
+        'code': 'str',
+        'instance': 'str',
+        'requestId': 'str',
+        'details': 'NotRequired[Dict[str, Any]]',
+    },
+)
+
+Project = TypedDict(
+    'Project',
+    {
+        'id': 'str',
+        'name': 'str',
+        'settings': 'Dict[str, Any]',
+        'createdAt': 'str',
+        'updatedAt': 'str',
+    },
+)
+
+ReviewNote = TypedDict(
+    'ReviewNote',
+    {
+        'id': 'str',
+        'mediaId': 'str',
+        'parentId': 'Optional[str]',
+        'author': 'str',
+        'type': 'str',
+        'content': 'str',
+        'frame': 'Optional[int]',
+        'frameEnd': 'Optional[int]',
+        'timecode': 'Optional[str]',
+        'timecodeEnd': 'Optional[str]',
+        'position': 'Any',
+        'positionPx': 'Optional[PixelPoint]',
+        'drawing': 'Any',
+        'mentions': 'List[str]',
+        'resolved': 'bool',
+        'renditionSha256': 'Optional[str]',
+        'playlistId': 'Optional[str]',
+        'attachments': 'List[ReviewNoteAttachmentsItem]',
+        'createdAt': 'str',
+        'updatedAt': 'str',
+    },
+)
+
+ReviewNoteAttachmentsItem = TypedDict(
+    'ReviewNoteAttachmentsItem',
+    {
+        'fileId': 'str',
+        'fileName': 'str',
+        'contentType': 'str',
+        'size': 'int',
+        'sha256': 'str',
+        'width': 'Optional[int]',
+        'height': 'Optional[int]',
+        'createdAt': 'str',
+    },
+)
+
+# Media statistics (archived items not counted)
+Statistics = TypedDict(
+    'Statistics',
+    {
+        'projectId': 'Optional[str]',
+        'totalMedia': 'int',
+        'byType': 'Dict[str, int]',
+        'byStatus': 'Dict[str, int]',
+        'totalSize': 'int',
+        'authors': 'List[StatisticsAuthorsItem]',
+        'versions': 'StatisticsVersions',
+    },
+)
+
+StatisticsAuthorsItem = TypedDict(
+    'StatisticsAuthorsItem',
+    {
+        'author': 'str',
+        'count': 'int',
+    },
+)
+
+StatisticsVersions = TypedDict(
+    'StatisticsVersions',
+    {
+        'tasks': 'int',
+        'total': 'int',
+        'averagePerTask': 'float',
+        'maxPerTask': 'int',
+    },
+)
+
+StreamSummary = TypedDict(
+    'StreamSummary',
+    {
+        'index': 'NotRequired[int]',
+        'type': "NotRequired[Literal['video', 'audio', 'subtitle', 'data', 'attachment', 'unknown']]",
+        'codec': 'NotRequired[Optional[str]]',
+        'attachedPicture': 'NotRequired[bool]',
+        'language': 'NotRequired[Optional[str]]',
+        'width': 'NotRequired[Optional[int]]',
+        'height': 'NotRequired[Optional[int]]',
+        'fps': 'NotRequired[Optional[str]]',
+        'sampleRate': 'NotRequired[Optional[int]]',
+        'channels': 'NotRequired[Optional[int]]',
+    },
+)
+
+Task = TypedDict(
+    'Task',
+    {
+        'projectId': 'str',
+        'id': 'str',
+        'episode': 'Optional[str]',
+        'sequence': 'Optional[str]',
+        'shot': 'Optional[str]',
+        'step': 'Optional[str]',
+        'createdAt': 'str',
+    },
+)
+
+User = TypedDict(
+    'User',
+    {
+        'id': 'str',
+        'username': 'str',
+        'displayName': 'str',
+        'email': 'Optional[str]',
+        'isAdmin': 'bool',
+        'disabled': 'bool',
+        'hasPassword': 'bool',
+        'createdAt': 'str',
+        'updatedAt': 'str',
+    },
+)
+
+Webhook = TypedDict(
+    'Webhook',
+    {
+        'id': 'str',
+        'url': 'str',
+        'events': 'List[str]',
+        'projectId': 'Optional[str]',
+        'active': 'bool',
+        'description': 'str',
+        'createdBy': 'str',
+        'createdAt': 'str',
+        'updatedAt': 'str',
+    },
+)
+
+WebhookDelivery = TypedDict(
+    'WebhookDelivery',
+    {
+        'id': 'str',
+        'webhookId': 'str',
+        'eventId': 'str',
+        'eventType': 'str',
+        'state': "Literal['pending', 'delivered', 'failed']",
+        'attempts': 'int',
+        'nextAttemptAt': 'str',
+        'lastStatus': 'Optional[int]',
+        'lastError': 'Optional[str]',
+        'createdAt': 'str',
+        'deliveredAt': 'Optional[str]',
+    },
+)
+
+FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
+    'Annotation': {
+        'id': ('id', None),
+        'mediaId': ('media_id', None),
+        'parentId': ('parent_id', None),
+        'author': ('author', None),
+        'type': ('type', None),
+        'content': ('content', None),
+        'frame': ('frame', None),
+        'frameEnd': ('frame_end', None),
+        'position': ('position', None),
+        'positionPx': ('position_px', 'PixelPoint'),
+        'drawing': ('drawing', None),
+        'mentions': ('mentions', None),
+        'resolved': ('resolved', None),
+        'renditionSha256': ('rendition_sha256', None),
+        'createdAt': ('created_at', None),
+        'updatedAt': ('updated_at', None),
+    },
+    'ApiToken': {
+        'id': ('id', None),
+        'userId': ('user_id', None),
+        'name': ('name', None),
+        'prefix': ('prefix', None),
+        'createdAt': ('created_at', None),
+        'lastUsedAt': ('last_used_at', None),
+        'expiresAt': ('expires_at', None),
+        'revokedAt': ('revoked_at', None),
+        'actForOthers': ('act_for_others', None),
+    },
+    'AudioInfo': {
+        'codec': ('codec', None),
+        'profile': ('profile', None),
+        'sampleRate': ('sample_rate', None),
+        'channels': ('channels', None),
+        'channelLayout': ('channel_layout', None),
+        'bitDepth': ('bit_depth', None),
+        'sampleFormat': ('sample_format', None),
+    },
+    'CameraInfo': {
+        'make': ('make', None),
+        'model': ('model', None),
+        'lens': ('lens', None),
+        'iso': ('iso', None),
+        'exposureTime': ('exposure_time', None),
+        'fNumber': ('f_number', None),
+        'focalLength': ('focal_length', None),
+        'dateTaken': ('date_taken', None),
+        'gps': ('gps', 'GpsPosition'),
+    },
+    'CleanupOldMediaResult': {
+        'dryRun': ('dry_run', None),
+        'action': ('action', None),
+        'candidates': ('candidates', ('list', 'CleanupOldMediaResultCandidatesItem')),
+        'recordsArchived': ('records_archived', None),
+        'recordsDeleted': ('records_deleted', None),
+    },
+    'CleanupOldMediaResultCandidatesItem': {
+        'id': ('id', None),
+        'taskId': ('task_id', None),
+        'version': ('version', None),
+        'createdAt': ('created_at', None),
+        'size': ('size', None),
+    },
+    'ExrPart': {
+        'index': ('index', None),
+        'name': ('name', None),
+        'view': ('view', None),
+        'type': ('type', None),
+        'width': ('width', None),
+        'height': ('height', None),
+        'dataWindow': ('data_window', 'PixelWindow'),
+        'displayWindow': ('display_window', 'PixelWindow'),
+        'channelNames': ('channel_names', None),
+        'channelTypes': ('channel_types', None),
+        'compression': ('compression', None),
+    },
+    'GpsPosition': {
+        'latitude': ('latitude', None),
+        'longitude': ('longitude', None),
+        'altitude': ('altitude', None),
+    },
+    'HistoryEntry': {
+        'id': ('id', None),
+        'at': ('at', None),
+        'actor': ('actor', None),
+        'action': ('action', None),
+        'projectId': ('project_id', None),
+        'subjectType': ('subject_type', None),
+        'subjectId': ('subject_id', None),
+        'from': ('from', None),
+        'to': ('to', None),
+        'comment': ('comment', None),
+        'data': ('data', None),
+    },
+    'Media': {
+        'id': ('id', None),
+        'projectId': ('project_id', None),
+        'taskId': ('task_id', None),
+        'version': ('version', None),
+        'versionNumber': ('version_number', None),
+        'mediaType': ('media_type', None),
+        'fileName': ('file_name', None),
+        'mimeType': ('mime_type', None),
+        'size': ('size', None),
+        'sha256': ('sha256', None),
+        'author': ('author', None),
+        'description': ('description', None),
+        'tags': ('tags', None),
+        'status': ('status', None),
+        'reviewSelected': ('review_selected', None),
+        'approval': ('approval', 'MediaApproval'),
+        'archivedAt': ('archived_at', None),
+        'processingState': ('processing_state', None),
+        'processingError': ('processing_error', None),
+        'metadata': ('metadata', 'MediaMetadata'),
+        'customProperties': ('custom_properties', None),
+        'files': ('files', ('list', 'MediaFile')),
+        'createdAt': ('created_at', None),
+        'updatedAt': ('updated_at', None),
+    },
+    'MediaApproval': {
+        'by': ('by', None),
+        'at': ('at', None),
+        'comment': ('comment', None),
+    },
+    'MediaFile': {
+        'id': ('id', None),
+        'role': ('role', None),
+        'frame': ('frame', None),
+        'backend': ('backend', None),
+        'key': ('key', None),
+        'size': ('size', None),
+        'sha256': ('sha256', None),
+        'contentType': ('content_type', None),
+        'state': ('state', None),
+        'error': ('error', None),
+        'createdAt': ('created_at', None),
+        'info': ('info', 'MediaFileInfo'),
+    },
+    'MediaFileInfo': {
+        'width': ('width', None),
+        'height': ('height', None),
+        'transform': ('transform', None),
+        'ocio': ('ocio', 'MediaFileInfoOcio'),
+        'timestamp': ('timestamp', None),
+        'fps': ('fps', None),
+        'duration': ('duration', None),
+    },
+    'MediaFileInfoOcio': {
+        'config': ('config', None),
+        'display': ('display', None),
+        'view': ('view', None),
+    },
+    'MediaMetadata': {
+        'schema': ('schema', None),
+        'mediaType': ('media_type', None),
+        'format': ('format', None),
+        'mimeType': ('mime_type', None),
+        'container': ('container', None),
+        'fileSize': ('file_size', None),
+        'size': ('size', None),
+        'sha256': ('sha256', None),
+        'width': ('width', None),
+        'height': ('height', None),
+        'pixelAspect': ('pixel_aspect', None),
+        'rotation': ('rotation', None),
+        'orientation': ('orientation', None),
+        'channels': ('channels', None),
+        'channelNames': ('channel_names', None),
+        'bitDepth': ('bit_depth', None),
+        'pixelType': ('pixel_type', None),
+        'pixelFormat': ('pixel_format', None),
+        'colourSpace': ('colour_space', None),
+        'colourPrimaries': ('colour_primaries', None),
+        'colourTransfer': ('colour_transfer', None),
+        'colourMatrix': ('colour_matrix', None),
+        'colourRange': ('colour_range', None),
+        'compression': ('compression', None),
+        'subimages': ('subimages', None),
+        'parts': ('parts', ('list', 'ExrPart')),
+        'dataWindow': ('data_window', 'PixelWindow'),
+        'displayWindow': ('display_window', 'PixelWindow'),
+        'linear': ('linear', None),
+        'fps': ('fps', None),
+        'baseFps': ('base_fps', None),
+        'duration': ('duration', None),
+        'durationRational': ('duration_rational', None),
+        'frameCount': ('frame_count', None),
+        'frameCountSource': ('frame_count_source', None),
+        'frameStart': ('frame_start', None),
+        'frameEnd': ('frame_end', None),
+        'missingFrames': ('missing_frames', None),
+        'timecode': ('timecode', None),
+        'videoCodec': ('video_codec', None),
+        'videoProfile': ('video_profile', None),
+        'bitRate': ('bit_rate', None),
+        'audio': ('audio', 'AudioInfo'),
+        'streams': ('streams', ('list', 'StreamSummary')),
+        'camera': ('camera', 'CameraInfo'),
+        'tags': ('tags', None),
+        'warnings': ('warnings', None),
+        'sources': ('sources', None),
+    },
+    'MediaSummary': {
+        'id': ('id', None),
+        'projectId': ('project_id', None),
+        'taskId': ('task_id', None),
+        'version': ('version', None),
+        'versionNumber': ('version_number', None),
+        'mediaType': ('media_type', None),
+        'fileName': ('file_name', None),
+        'mimeType': ('mime_type', None),
+        'size': ('size', None),
+        'sha256': ('sha256', None),
+        'author': ('author', None),
+        'description': ('description', None),
+        'tags': ('tags', None),
+        'status': ('status', None),
+        'reviewSelected': ('review_selected', None),
+        'approval': ('approval', 'MediaApproval'),
+        'archivedAt': ('archived_at', None),
+        'processingState': ('processing_state', None),
+        'processingError': ('processing_error', None),
+        'metadata': ('metadata', 'MediaMetadata'),
+        'customProperties': ('custom_properties', None),
+        'createdAt': ('created_at', None),
+        'updatedAt': ('updated_at', None),
+    },
+    'Membership': {
+        'projectId': ('project_id', None),
+        'userId': ('user_id', None),
+        'role': ('role', None),
+        'createdAt': ('created_at', None),
+        'username': ('username', None),
+    },
+    'NewWebhook': {
+        'id': ('id', None),
+        'url': ('url', None),
+        'events': ('events', None),
+        'projectId': ('project_id', None),
+        'active': ('active', None),
+        'description': ('description', None),
+        'createdBy': ('created_by', None),
+        'createdAt': ('created_at', None),
+        'updatedAt': ('updated_at', None),
+        'secret': ('secret', None),
+    },
+    'OrphanCleanupReport': {
+        'dryRun': ('dry_run', None),
+        'orphanFiles': ('orphan_files', None),
+        'missingFiles': ('missing_files', ('list', 'OrphanCleanupReportMissingFilesItem')),
+        'corruptFiles': ('corrupt_files', ('list', 'OrphanCleanupReportCorruptFilesItem')),
+        'temporaryFiles': ('temporary_files', None),
+        'staleReservations': ('stale_reservations', None),
+        'orphanedFilesRemoved': ('orphaned_files_removed', None),
+        'missingFilesCleaned': ('missing_files_cleaned', None),
+        'clean': ('clean', None),
+    },
+    'OrphanCleanupReportCorruptFilesItem': {
+        'mediaId': ('media_id', None),
+        'key': ('key', None),
+        'role': ('role', None),
+        'expected': ('expected', None),
+        'actual': ('actual', None),
+    },
+    'OrphanCleanupReportMissingFilesItem': {
+        'mediaId': ('media_id', None),
+        'key': ('key', None),
+        'role': ('role', None),
+    },
+    'PixelPoint': {
+        'x': ('x', None),
+        'y': ('y', None),
+    },
+    'PixelWindow': {
+        'xMin': ('x_min', None),
+        'yMin': ('y_min', None),
+        'xMax': ('x_max', None),
+        'yMax': ('y_max', None),
+        'width': ('width', None),
+        'height': ('height', None),
+    },
+    'Playlist': {
+        'id': ('id', None),
+        'projectId': ('project_id', None),
+        'name': ('name', None),
+        'date': ('date', None),
+        'owner': ('owner', None),
+        'description': ('description', None),
+        'createdAt': ('created_at', None),
+        'updatedAt': ('updated_at', None),
+        'items': ('items', ('list', 'PlaylistItemsItem')),
+    },
+    'PlaylistItemsItem': {
+        'position': ('position', None),
+        'mediaId': ('media_id', None),
+        'addedBy': ('added_by', None),
+        'addedAt': ('added_at', None),
+        'media': ('media', 'MediaSummary'),
+    },
+    'PlaylistSummary': {
+        'id': ('id', None),
+        'projectId': ('project_id', None),
+        'name': ('name', None),
+        'date': ('date', None),
+        'owner': ('owner', None),
+        'description': ('description', None),
+        'createdAt': ('created_at', None),
+        'updatedAt': ('updated_at', None),
+        'itemCount': ('item_count', None),
+    },
+    'Problem': {
+        'type': ('type', None),
+        'title': ('title', None),
+        'status': ('status', None),
+        'detail': ('detail', None),
+        'code': ('code', None),
+        'instance': ('instance', None),
+        'requestId': ('request_id', None),
+        'details': ('details', None),
+    },
+    'Project': {
+        'id': ('id', None),
+        'name': ('name', None),
+        'settings': ('settings', None),
+        'createdAt': ('created_at', None),
+        'updatedAt': ('updated_at', None),
+    },
+    'ReviewNote': {
+        'id': ('id', None),
+        'mediaId': ('media_id', None),
+        'parentId': ('parent_id', None),
+        'author': ('author', None),
+        'type': ('type', None),
+        'content': ('content', None),
+        'frame': ('frame', None),
+        'frameEnd': ('frame_end', None),
+        'timecode': ('timecode', None),
+        'timecodeEnd': ('timecode_end', None),
+        'position': ('position', None),
+        'positionPx': ('position_px', 'PixelPoint'),
+        'drawing': ('drawing', None),
+        'mentions': ('mentions', None),
+        'resolved': ('resolved', None),
+        'renditionSha256': ('rendition_sha256', None),
+        'playlistId': ('playlist_id', None),
+        'attachments': ('attachments', ('list', 'ReviewNoteAttachmentsItem')),
+        'createdAt': ('created_at', None),
+        'updatedAt': ('updated_at', None),
+    },
+    'ReviewNoteAttachmentsItem': {
+        'fileId': ('file_id', None),
+        'fileName': ('file_name', None),
+        'contentType': ('content_type', None),
+        'size': ('size', None),
+        'sha256': ('sha256', None),
+        'width': ('width', None),
+        'height': ('height', None),
+        'createdAt': ('created_at', None),
+    },
+    'Statistics': {
+        'projectId': ('project_id', None),
+        'totalMedia': ('total_media', None),
+        'byType': ('by_type', None),
+        'byStatus': ('by_status', None),
+        'totalSize': ('total_size', None),
+        'authors': ('authors', ('list', 'StatisticsAuthorsItem')),
+        'versions': ('versions', 'StatisticsVersions'),
+    },
+    'StatisticsAuthorsItem': {
+        'author': ('author', None),
+        'count': ('count', None),
+    },
+    'StatisticsVersions': {
+        'tasks': ('tasks', None),
+        'total': ('total', None),
+        'averagePerTask': ('average_per_task', None),
+        'maxPerTask': ('max_per_task', None),
+    },
+    'StreamSummary': {
+        'index': ('index', None),
+        'type': ('type', None),
+        'codec': ('codec', None),
+        'attachedPicture': ('attached_picture', None),
+        'language': ('language', None),
+        'width': ('width', None),
+        'height': ('height', None),
+        'fps': ('fps', None),
+        'sampleRate': ('sample_rate', None),
+        'channels': ('channels', None),
+    },
+    'Task': {
+        'projectId': ('project_id', None),
+        'id': ('id', None),
+        'episode': ('episode', None),
+        'sequence': ('sequence', None),
+        'shot': ('shot', None),
+        'step': ('step', None),
+        'createdAt': ('created_at', None),
+    },
+    'User': {
+        'id': ('id', None),
+        'username': ('username', None),
+        'displayName': ('display_name', None),
+        'email': ('email', None),
+        'isAdmin': ('is_admin', None),
+        'disabled': ('disabled', None),
+        'hasPassword': ('has_password', None),
+        'createdAt': ('created_at', None),
+        'updatedAt': ('updated_at', None),
+    },
+    'Webhook': {
+        'id': ('id', None),
+        'url': ('url', None),
+        'events': ('events', None),
+        'projectId': ('project_id', None),
+        'active': ('active', None),
+        'description': ('description', None),
+        'createdBy': ('created_by', None),
+        'createdAt': ('created_at', None),
+        'updatedAt': ('updated_at', None),
+    },
+    'WebhookDelivery': {
+        'id': ('id', None),
+        'webhookId': ('webhook_id', None),
+        'eventId': ('event_id', None),
+        'eventType': ('event_type', None),
+        'state': ('state', None),
+        'attempts': ('attempts', None),
+        'nextAttemptAt': ('next_attempt_at', None),
+        'lastStatus': ('last_status', None),
+        'lastError': ('last_error', None),
+        'createdAt': ('created_at', None),
+        'deliveredAt': ('delivered_at', None),
+    },
+}
