@@ -139,6 +139,8 @@ export interface TokenInfo {
   lastUsedAt?: string | null;
   expiresAt?: string | null;
   revokedAt?: string | null;
+  /** A pipeline token: may record other people as author, submitter or approver. */
+  actForOthers?: boolean;
 }
 
 export interface MontuBackend {
@@ -183,6 +185,7 @@ export interface MontuBackend {
     name: string;
     expiresAt?: string;
     user?: string;
+    actForOthers?: boolean;
   }): Promise<TokenInfo & { token: string }>;
   revokeToken(id: string): Promise<void>;
   // Threaded review notes (timecode, drawings, replies, resolution).

@@ -239,12 +239,18 @@ export class LocalBackend implements MontuBackend {
     name: string;
     expiresAt?: string;
     user?: string;
+    actForOthers?: boolean;
   }): Promise<TokenInfo & { token: string }> {
     const u = await this.tokenOwner(input.user);
-    const made = await this.montu.users.createToken(u.id, {
-      name: input.name,
-      ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
-    });
+    const made = await this.montu.users.createToken(
+      u.id,
+      {
+        name: input.name,
+        ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
+        ...(input.actForOthers ? { actForOthers: true } : {}),
+      },
+      { actor: 'cli' },
+    );
     return { ...made.info, token: made.token };
   }
 

@@ -244,18 +244,19 @@ export class RemoteBackend implements MontuBackend {
     name: string;
     expiresAt?: string;
     user?: string;
+    actForOthers?: boolean;
   }): Promise<TokenInfo & { token: string }> {
-    if (input.user !== undefined)
-      throw new UsageError(
-        'against a server, tokens are made for the caller: drop --user (log in as that user)',
-      );
+    // Another user's token (a pipeline's service user): instance admins, POST /users/:id/tokens.
+    const route =
+      input.user !== undefined ? `/users/${enc(await this.userId(input.user))}/tokens` : '/tokens';
     const made = await this.http.request<{ token: string; info?: TokenInfo } & Partial<TokenInfo>>(
       'POST',
-      '/tokens',
+      route,
       {
         json: {
           name: input.name,
           ...(input.expiresAt !== undefined ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
+          ...(input.actForOthers ? { actForOthers: true } : {}),
         },
       },
     );

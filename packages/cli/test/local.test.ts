@@ -364,6 +364,15 @@ describe('montu (local mode)', () => {
     expect(
       (await json<Array<{ revokedAt: string | null }>>('tokens', '--user', 'bob'))[0]!.revokedAt,
     ).not.toBeNull();
+    const pipeline = await json<{ actForOthers: boolean }>(
+      'tokens',
+      'create',
+      'publish-hook',
+      '--user',
+      'bob',
+      '--act-for-others',
+    );
+    expect(pipeline.actForOthers).toBe(true);
     const noUser = await run('tokens', 'create', 'x');
     expect(noUser.code).toBe(2);
     expect((await run('users', 'disable', 'bob')).stdout).toMatch(/bob disabled/);

@@ -133,6 +133,18 @@ describe('montu (remote mode)', () => {
     ]);
     const t = await json<{ id: string; token: string }>('tokens', 'create', 'ci');
     expect(t.token).toMatch(/^montu_/);
+    // A pipeline token for a service user, made by the admin over the API.
+    const hook = await json<{ token: string; actForOthers: boolean }>(
+      'tokens',
+      'create',
+      'publish-hook',
+      '--user',
+      'bob',
+      '--act-for-others',
+    );
+    expect(hook.actForOthers).toBe(true);
+    const named = await montu(['search', '--server', url, '--token', hook.token, '--json']);
+    expect(named.code).toBe(0);
     const withNew = await montu(['search', '--server', url, '--token', t.token, '--json']);
     expect(withNew.code).toBe(0);
     expect((await run('tokens', 'revoke', t.id)).code).toBe(0);

@@ -163,23 +163,36 @@ export function registerUsers(program: Command): void {
     .command('create')
     .description('create a token and print it once')
     .argument('<name>', 'what the token is for, e.g. "nuke publish"')
-    .option('--user <user>', "local mode: the token's user")
+    .option('--user <user>', "the token's user (against a server: instance admins, for another user)")
     .addOption(new Option('--expires <date>', 'expiry (ISO date or time); default never'))
+    .option(
+      '--act-for-others',
+      'a pipeline token: may record other people as author, submitter or approver (instance admins; docs/auth.md)',
+    )
     .option('--json', 'print { token, … } as JSON')
-    .action(async (name: string, f: { user?: string; expires?: string; json?: boolean }, cmd: Command) => {
-      await withBackend(cmd, async (b) => {
-        const t = await b.createToken({
-          name,
-          ...(f.user !== undefined ? { user: f.user } : {}),
-          ...(f.expires !== undefined ? { expiresAt: f.expires } : {}),
+    .action(
+      async (
+        name: string,
+        f: { user?: string; expires?: string; actForOthers?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        await withBackend(cmd, async (b) => {
+          const t = await b.createToken({
+            name,
+            ...(f.user !== undefined ? { user: f.user } : {}),
+            ...(f.expires !== undefined ? { expiresAt: f.expires } : {}),
+            ...(f.actForOthers ? { actForOthers: true } : {}),
+          });
+          if (f.json) printJson(t);
+          else {
+            out(t.token);
+            process.stderr.write(
+              `montu: ${t.actForOthers ? 'pipeline token' : 'token'} ${t.id} (${t.name}) created; it is shown only this once\n`,
+            );
+          }
         });
-        if (f.json) printJson(t);
-        else {
-          out(t.token);
-          process.stderr.write(`montu: token ${t.id} (${t.name}) created; it is shown only this once\n`);
-        }
-      });
-    });
+      },
+    );
 
   tokens
     .command('revoke')
