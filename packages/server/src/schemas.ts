@@ -431,6 +431,33 @@ export const WebhookDelivery = component(
   ),
 );
 
+/** Fields of a new note, shared by /media/:id/annotations, /media/:id/notes and playlist notes. */
+export const NoteFields = {
+  type: Type.Optional(Type.String({ maxLength: 32 })),
+  content: Type.String({ maxLength: 20_000 }),
+  author: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: 'Who wrote it, when not the caller: instance admins and pipeline tokens only',
+    }),
+  ),
+  frame: Type.Optional(Type.Integer()),
+  frameEnd: Type.Optional(Type.Integer()),
+  position: Type.Optional(
+    Type.Object(
+      { x: Type.Number(), y: Type.Number() },
+      { additionalProperties: true, description: 'Normalised 0–1 (x right, y down)' },
+    ),
+  ),
+  positionPx: Type.Optional(PixelPoint),
+  drawing: Type.Optional(
+    Type.Unknown({ description: 'Drawing: { version: 1, shapes: [...] } (see docs/review.md)' }),
+  ),
+  parentId: Type.Optional(Type.String({ maxLength: 64 })),
+  mentions: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })),
+  renditionSha256: Type.Optional(Type.String({ maxLength: 64 })),
+};
+
 /** The body of a review action: a comment, and whom it is recorded as made by. */
 export const ReviewAction = Type.Object({
   comment: Type.Optional(Type.String({ maxLength: 10_000 })),

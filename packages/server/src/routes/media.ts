@@ -18,7 +18,7 @@ import {
   MediaPage,
   MediaParams,
   MediaType,
-  PixelPoint,
+  NoteFields,
   ReviewAction,
   StatusInput,
   type MediaParamsT,
@@ -71,33 +71,6 @@ const StatusChange = Type.Object({
   comment: Type.Optional(Type.String({ maxLength: 10_000 })),
   by: ReviewAction.properties.by,
 });
-
-/** Fields of a new note shared by /annotations and /notes (see review.ts). */
-export const NoteFields = {
-  type: Type.Optional(Type.String({ maxLength: 32 })),
-  content: Type.String({ maxLength: 20_000 }),
-  author: Type.Optional(
-    Type.String({
-      maxLength: 200,
-      description: 'Who wrote it, when not the caller: instance admins and pipeline tokens only',
-    }),
-  ),
-  frame: Type.Optional(Type.Integer()),
-  frameEnd: Type.Optional(Type.Integer()),
-  position: Type.Optional(
-    Type.Object(
-      { x: Type.Number(), y: Type.Number() },
-      { additionalProperties: true, description: 'Normalised 0–1 (x right, y down)' },
-    ),
-  ),
-  positionPx: Type.Optional(PixelPoint),
-  drawing: Type.Optional(
-    Type.Unknown({ description: 'Drawing: { version: 1, shapes: [...] } (see docs/review.md)' }),
-  ),
-  parentId: Type.Optional(Type.String({ maxLength: 64 })),
-  mentions: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })),
-  renditionSha256: Type.Optional(Type.String({ maxLength: 64 })),
-};
 
 const AddAnnotation = Type.Object(NoteFields);
 
@@ -183,7 +156,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
           projectId: fields['projectId'] ?? '',
           taskId: fields['taskId'] ?? '',
           author: author.name,
-          ...(author.via ? { via: author.via } : {}),
+          via: author.via,
           ...(fields['version'] ? { version: fields['version'] } : {}),
           ...(fields['description'] !== undefined ? { description: fields['description'] } : {}),
           ...(tags ? { tags } : {}),
@@ -289,7 +262,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
           stream: file.stream,
           fileName: file.fileName,
           author: author.name,
-          ...(author.via ? { via: author.via } : {}),
+          via: author.via,
           ...(fields['version'] ? { version: fields['version'] } : {}),
           ...(fields['description'] !== undefined ? { description: fields['description'] } : {}),
           ...(fields['sha256'] ? { expectedSha256: fields['sha256'] } : {}),
@@ -406,7 +379,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const by = personFrom(req, body?.by, 'by');
     return montu.review.changeStatus(media.id, to, {
       actor: by.name,
-      ...(by.via ? { via: by.via } : {}),
+      via: by.via,
       role: roleIn(req.principal, media.projectId) ?? role,
       ...(body?.comment !== undefined ? { comment: body.comment } : {}),
     });
@@ -480,7 +453,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const note = await montu.review.addReviewAnnotation(media.id, {
         ...req.body,
         author: author.name,
-        ...(author.via ? { via: author.via } : {}),
+        via: author.via,
       });
       return reply.code(201).send(note);
     },

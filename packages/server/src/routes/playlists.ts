@@ -205,7 +205,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
           await montu.playlists.addNote(
             req.params.playlistId,
             req.params.mediaId,
-            { ...body, author: author.name, ...(author.via ? { via: author.via } : {}) },
+            { ...body, author: author.name, via: author.via },
             scopeOf(req),
           ),
         );

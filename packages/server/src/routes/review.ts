@@ -13,12 +13,12 @@ import {
   errors,
   Media,
   MediaParams,
+  NoteFields,
   PixelPoint,
   TaskParams,
   ProjectParams,
   type MediaParamsT,
 } from '../schemas.js';
-import { NoteFields } from './media.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const Json = Type.Unknown({ description: 'JSON value' });
@@ -127,7 +127,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         .send(
           await montu.review.addReviewAnnotation(
             req.params.mediaId,
-            { ...req.body, author: author.name, ...(author.via ? { via: author.via } : {}) },
+            { ...req.body, author: author.name, via: author.via },
             scopeOf(req),
           ),
         );

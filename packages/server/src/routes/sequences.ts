@@ -71,7 +71,7 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
       const info = await montu.media.startSequenceUpload({
         ...req.body,
         author: author.name,
-        ...(author.via ? { via: author.via } : {}),
+        via: author.via,
       });
       return reply.code(201).header('location', `/api/v1/uploads/sequences/${info.uploadId}`).send(info);
     },
