@@ -6,6 +6,7 @@ data directory; its first-run admin token is read from the server's stderr.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import http.client
 import json
 import os
@@ -18,7 +19,7 @@ import tempfile
 import threading
 import time
 import zlib
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT_ROOT = os.path.dirname(HERE)
@@ -204,6 +205,30 @@ def big_png(path: str, width: int = 512, height: int = 512, seed: int = 1) -> st
     with open(path, "wb") as f:
         f.write(data)
     return path
+
+
+def ffmpeg(*args: str) -> None:
+    """Runs ffmpeg quietly (media for the tests is made, not stored in the repository)."""
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+@contextlib.contextmanager
+def environment(**values: Optional[str]) -> Iterator[None]:
+    """Sets (a value) or unsets (None) environment variables for the duration."""
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, old in saved.items():
+            if old is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = old
 
 
 def wait_until(pred: Any, timeout: float = 30, interval: float = 0.2) -> Any:

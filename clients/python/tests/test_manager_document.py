@@ -19,13 +19,12 @@ import io
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import textwrap
 import unittest
 from typing import Any, Dict, Iterator, List
 
-from montu_server import REPO, project, server
+from montu_server import REPO, environment, ffmpeg, project, server
 
 from montu_client import MontuClient, NotFound
 
@@ -33,10 +32,6 @@ DOC_DIR = "/path/to"
 RENDER = "/path/to/render.jpg"
 RENDER_V002 = "/path/to/render_v002.jpg"
 SEED = os.environ.get("MONTU_SEED_DOC") or os.path.join(os.path.dirname(REPO), "shared", "seed", "montu-manager-media-services.md")
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
 
 
 @contextlib.contextmanager
@@ -67,20 +62,6 @@ def document_files(files: Dict[str, List[str]]) -> Iterator[None]:
             for d in reversed(made):
                 with contextlib.suppress(OSError):
                     os.rmdir(d)
-
-
-@contextlib.contextmanager
-def environment(**values: str) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def setUpModule() -> None:

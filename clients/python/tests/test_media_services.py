@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 from typing import Any
 
-from montu_server import project, server, write_png
+from montu_server import environment, ffmpeg, project, server, write_png
 
 from montu_client import (
     ConfigurationError,
@@ -26,10 +25,6 @@ TASK = "ep02_sq030_sh010_comp"
 
 def setUpModule() -> None:
     server()
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
 
 
 class MediaServicesTest(unittest.TestCase):
@@ -213,8 +208,7 @@ class MediaServicesTest(unittest.TestCase):
     # ------------------------------------------------------------------ settings
 
     def test_settings_come_from_the_environment_and_say_what_is_missing(self) -> None:
-        saved = {k: os.environ.pop(k, None) for k in ("MONTU_SERVER", "MONTU_TOKEN", "MONTU_PROJECT")}
-        try:
+        with environment(MONTU_SERVER=None, MONTU_TOKEN=None, MONTU_PROJECT=None):
             with self.assertRaises(ConfigurationError) as cm:
                 MediaService()
             self.assertIn("MONTU_SERVER", str(cm.exception))
@@ -235,12 +229,6 @@ class MediaServicesTest(unittest.TestCase):
             self.assertIn("MONTU_PROJECT", str(cm.exception))
             os.environ["MONTU_PROJECT"] = self.project
             self.assertEqual(MediaService().project, self.project)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
 
 if __name__ == "__main__":
