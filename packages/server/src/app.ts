@@ -26,6 +26,9 @@ import { reviewRoutes } from './routes/review.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { formBoundary } from './multipart-form.js';
+import { API_PREFIX, type AppContext } from './app-context.js';
+
+export { API_PREFIX, type AppContext } from './app-context.js';
 
 export interface CreateServerOptions {
   montu: Montu;
@@ -35,21 +38,6 @@ export interface CreateServerOptions {
   /** Job queue depth by state, for the `montu_job_queue_depth` gauge (wired when jobs exist). */
   queueDepth?: () => Promise<Record<string, number>> | Record<string, number>;
 }
-
-/** What route modules share. */
-export interface AppContext {
-  montu: Montu;
-  config: ServerConfig;
-  metrics: ServerMetrics;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    montu: AppContext;
-  }
-}
-
-export const API_PREFIX = '/api/v1';
 
 /** Builds the Fastify app (not listening). Route files of other areas register on it with `app.register`. */
 export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../app-context.js';
 import { SESSION_COOKIE } from '../auth.js';
 import { errors, Me, Ok } from '../schemas.js';
 import { HttpProblem } from '../problem.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { NotFound, originalIsWebImage, presignsDownloads, type FileRole, type MediaFile } from '@montu/core';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../app-context.js';
 import { loadMedia } from './media.js';
 import { contentDisposition, etagMatches, parseRange, safeContentType } from '../http-range.js';
 import { errors, MediaParams, type MediaParamsT } from '../schemas.js';

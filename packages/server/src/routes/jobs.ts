@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { JOB_STATES, JOB_TYPES, NotFound, type JobState, type JobType } from '@montu/core';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../app-context.js';
 import { scopeOf } from '../auth.js';
 import { errors } from '../schemas.js';
 import { HttpProblem } from '../problem.js';

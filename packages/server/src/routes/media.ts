@@ -7,7 +7,7 @@ import {
   type Role,
   type StatusInput as StatusInputT,
 } from '@montu/core';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../app-context.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
 import { consumingFile, parseJsonObject, parseTags, readUntilFile } from '../multipart.js';
 import {

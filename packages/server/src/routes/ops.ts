@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../app-context.js';
 import { requireInstanceAdmin } from '../auth.js';
 import { errors } from '../schemas.js';
 import { sendProblem } from '../problem.js';

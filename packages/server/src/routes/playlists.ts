@@ -1,7 +1,7 @@
 /** Playlist (review session) routes and exports (issue 6). */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../app-context.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
 import { errors, Playlist, PlaylistSummary, ProjectParams } from '../schemas.js';
 import { AddNote, ReviewNote } from './review.js';

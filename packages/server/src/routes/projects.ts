@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { NotFound, visibleProjects, type StatusInput as StatusInputT } from '@montu/core';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../app-context.js';
 import { actorOf, requireInstanceAdmin, requireRole, scopeOf } from '../auth.js';
 import {
   CleanupOldMediaResult,

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable as OrNull, roleIn, type Role as RoleT } from '@montu/core';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../app-context.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
 import { consumingFile, readUntilFile } from '../multipart.js';
 import {

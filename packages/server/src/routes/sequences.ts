@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../app-context.js';
 import { personFrom, requireRole } from '../auth.js';
 import { errors, Media } from '../schemas.js';
 import { cappedBody } from '../multipart.js';

@@ -25,8 +25,8 @@ import {
   type Principal,
   type Role,
 } from '@montu/core';
-import type { AppContext } from '../app.js';
-import { API_PREFIX } from '../app.js';
+import type { AppContext } from '../app-context.js';
+import { API_PREFIX } from '../app-context.js';
 import { personOf, requireRole, scopeOf, type Person } from '../auth.js';
 import { HttpProblem, STATUS_OF, type ProblemCode } from '../problem.js';
 import { takeOverBody } from '../body-takeover.js';

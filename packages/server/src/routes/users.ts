@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Forbidden, NotFound, visibleProjects } from '@montu/core';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../app-context.js';
 import { actorOf, requireInstanceAdmin, requireRole } from '../auth.js';
 import {
   ApiToken,

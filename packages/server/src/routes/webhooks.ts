@@ -1,7 +1,7 @@
 /** Webhook configuration and delivery log routes (instance administrators). Issue 6. */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../app-context.js';
 import { actorOf, requireInstanceAdmin } from '../auth.js';
 import { errors, NewWebhook, Webhook, WebhookDelivery } from '../schemas.js';
 
