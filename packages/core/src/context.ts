@@ -1,5 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from './db/schema.js';
+import type { Kysely } from 'kysely';
+import type { Database, Db } from './db/schema.js';
 import type { DialectName } from './db/connect.js';
 import type { StorageBackend } from './storage/backend.js';
 import type { EventBus } from './events.js';
@@ -33,4 +33,4 @@ export interface ProcessingHook {
   queueIngest?(trx: Db, mediaId: string): Promise<Job[]>;
 }
 
-export type Db = Kysely<Database> | Transaction<Database>;
+export type { Db } from './db/schema.js';

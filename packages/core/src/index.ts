@@ -21,7 +21,7 @@ export * from './users/login-throttle.js';
 export * from './montu.js';
 export * from './jobs/types.js';
 export { JobStore, jobFromRow } from './jobs/job-store.js';
-export type { JobQueue } from './jobs/embedded-queue.js';
+export type { JobQueue } from './jobs/queue.js';
 export {
   JobsService,
   startProcessing,

@@ -16,8 +16,9 @@ import {
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 import { ValidationError } from '@montu/domain';
+import type { DialectName } from './dialect.js';
 
-export type DialectName = 'sqlite' | 'postgres';
+export type { DialectName } from './dialect.js';
 
 /** The SQLite connection's durability level outside relaxed transactions. */
 const SQLITE_SYNCHRONOUS = 'FULL';

@@ -3,7 +3,7 @@
  * ISO-8601 UTC text (sortable, identical on SQLite and PostgreSQL), JSON documents are text,
  * booleans are 0/1 integers. See docs/decisions/002-portable-schema.md.
  */
-import type { Generated } from 'kysely';
+import type { Generated, Kysely, Transaction } from 'kysely';
 
 export interface ProjectTable {
   id: string;
@@ -300,3 +300,6 @@ export interface WebhookDeliveryTable {
   created_at: string;
   delivered_at: string | null;
 }
+
+/** The database or a transaction on it: what query functions take, so callers choose the transaction. */
+export type Db = Kysely<Database> | Transaction<Database>;

@@ -1,6 +1,5 @@
 import { DelayedError, Queue, Worker, type ConnectionOptions } from 'bullmq';
-import type { QueueSetup } from '../processing/processing.js';
-import type { JobQueue } from './embedded-queue.js';
+import type { JobQueue, QueueSetup } from './queue.js';
 import { runChain, type RunnerOptions } from './runner.js';
 import { RedisEventBridge } from './redis-events.js';
 import type { Job, JobSpec, JobType } from './types.js';

@@ -2,20 +2,8 @@ import { setMaxListeners } from 'node:events';
 import type { EventBus } from '../events.js';
 import type { JobStore } from './job-store.js';
 import { runChain, type RunnerOptions } from './runner.js';
+import type { JobQueue } from './queue.js';
 import { JOB_TYPES, type Job, type JobHandler, type JobSpec, type JobType } from './types.js';
-
-/** Where jobs go: the embedded database queue or BullMQ. */
-export interface JobQueue {
-  readonly mode: 'embedded' | 'bullmq';
-  enqueue(specs: JobSpec[]): Promise<Job[]>;
-  /** Makes jobs put back in the `queued` state (retries) visible to workers again. */
-  requeue(jobs: Job[]): Promise<void>;
-  /** Starts working jobs in this process (no-op for a queue that only enqueues). */
-  start(): Promise<void>;
-  /** Stops taking jobs and waits for the running ones to finish or abort. */
-  stop(): Promise<void>;
-  readonly working: boolean;
-}
 
 export interface EmbeddedQueueOptions {
   store: JobStore;

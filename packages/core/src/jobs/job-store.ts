@@ -1,8 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
 import { NotFound, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
-import type { Database, JobTable } from '../db/schema.js';
-import type { Db } from '../context.js';
+import type { Database, Db, JobTable } from '../db/schema.js';
 import { relaxedTransaction, type DialectName } from '../db/connect.js';
 import { parseJson } from '../db/rows.js';
 import { ownerIsDeadLocalProcess } from '../storage/owner.js';

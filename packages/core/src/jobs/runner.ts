@@ -1,6 +1,6 @@
 import { errorMessage, ProcessingError, ValidationError, NotFound } from '@montu/domain';
 import type { EventBus } from '../events.js';
-import type { Db } from '../context.js';
+import type { Db } from '../db/schema.js';
 import type { JobStore } from './job-store.js';
 import type { Job, JobHandler, JobType } from './types.js';
 

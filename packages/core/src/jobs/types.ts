@@ -1,5 +1,5 @@
 /** Processing jobs: the unit of background work, the same in embedded and scale mode. */
-import type { Db } from '../context.js';
+import type { Db } from '../db/schema.js';
 
 export const JOB_TYPES = ['probe', 'thumbnail', 'proxy', 'cleanup'] as const;
 export type JobType = (typeof JOB_TYPES)[number];

@@ -3,17 +3,9 @@ import { ProcessingError } from '@montu/domain';
 import type { ProcessingHook, ServiceContext } from '../context.js';
 import { OWNER } from '../storage/owner.js';
 import { JobStore } from '../jobs/job-store.js';
-import { EmbeddedQueue, type JobQueue } from '../jobs/embedded-queue.js';
-import {
-  DEFAULT_RETRY,
-  type Job,
-  type JobHandler,
-  type JobState,
-  type JobType,
-  type RetryPolicy,
-} from '../jobs/types.js';
-import type { RunnerOptions } from '../jobs/runner.js';
-import type { EventBus } from '../events.js';
+import { EmbeddedQueue } from '../jobs/embedded-queue.js';
+import type { JobQueue, QueueSetup } from '../jobs/queue.js';
+import { DEFAULT_RETRY, type Job, type JobState, type JobType, type RetryPolicy } from '../jobs/types.js';
 import type { Scope } from '../media/media-service.js';
 import { MediaPipeline, type ProcessingOptions } from './pipeline.js';
 
@@ -47,29 +39,6 @@ export interface JobsOptions {
   pollMs?: number;
   /** BullMQ queue name (default `montu`); lets several libraries share one Redis. */
   queueName?: string;
-}
-
-/** What a queue implementation needs; the embedded queue and the BullMQ adapter both take it. */
-export interface QueueSetup {
-  store: JobStore;
-  events: EventBus;
-  handlers: Partial<Record<JobType, JobHandler>>;
-  worker: string;
-  concurrency: number;
-  /** Most jobs of a type at once (see JobsOptions.proxyConcurrency). */
-  caps?: Partial<Record<JobType, number>>;
-  /** Embedded queue: extra loops for probes only (see JobsOptions.probeConcurrency). */
-  light?: { types: readonly JobType[]; concurrency: number };
-  leaseMs: number;
-  pollMs: number;
-  retry: RetryPolicy;
-  /** Settles a job's media item in the transaction that records the job's outcome. */
-  settleIn?: RunnerOptions['settleIn'];
-  /** After a job settled and that committed. */
-  onSettled?: RunnerOptions['onSettled'];
-  redisUrl?: string;
-  queueName: string;
-  work: boolean;
 }
 
 /** Jobs as the library shows them: list, inspect, retry. */

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DialectName } from '../connect.js';
+import type { DialectName } from '../dialect.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations are written against the schema of their own time, not today's Database type */
 export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DialectName } from '../connect.js';
+import type { DialectName } from '../dialect.js';
 
 /**
  * Review workflow (issue 6): playlists, annotation attachments, webhooks and their durable

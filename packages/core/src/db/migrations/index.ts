@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DialectName } from '../connect.js';
+import type { DialectName } from '../dialect.js';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_users.js';
 import * as m003 from './003_review.js';
