@@ -127,8 +127,17 @@ export class LocalBackend implements MontuBackend {
     return this.montu.media.getMediaByTask(taskId, undefined, options);
   }
 
-  update(id: string, input: UpdateInput) {
-    return this.montu.media.updateMediaInfo(id, { ...input, actor: this.actor });
+  async update(id: string, input: UpdateInput) {
+    const { approvalStatus, comment, ...info } = input;
+    let media = await this.montu.media.updateMediaInfo(id, { ...info, actor: this.actor });
+    // The status is the review workflow's: its own path, as the server's PATCH /media/:id takes it.
+    if (approvalStatus !== undefined && approvalStatus !== media.status) {
+      media = await this.montu.review.changeStatus(id, approvalStatus, {
+        actor: this.actor,
+        ...(comment !== undefined ? { comment } : {}),
+      });
+    }
+    return media;
   }
 
   archive(id: string) {

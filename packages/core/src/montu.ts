@@ -105,7 +105,6 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   const projects = new ProjectService(ctx);
   const mediaService = new MediaService(ctx, projects);
   const review = new ReviewService(ctx, mediaService, projects);
-  mediaService.attachReview(review);
   const playlists = new PlaylistService(ctx, mediaService, review.notes);
   const webhooks = new WebhookService(ctx, options.webhooks);
   const maintenance = new MaintenanceService(ctx);

@@ -405,7 +405,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
       Forbidden,
     );
     expect((await media.getMediaById(id)).status).toBe('pending_review');
-    await media.updateMediaInfo(id, { approvalStatus: 'changes_requested', actor: 'maya', comment: 'tweak' });
+    await review.changeStatus(id, 'changes_requested', { actor: 'maya', comment: 'tweak' });
 
     const note = await review.addReviewAnnotation(id, {
       type: 'comment',

@@ -34,7 +34,6 @@ import {
   fullTextCondition,
   searchTokens,
 } from './search-query.js';
-import type { ReviewService } from '../review/review-service.js';
 
 export interface UploadMediaInput {
   /** A file to read. Give either this or `stream`. */
@@ -114,11 +113,8 @@ export interface UpdateMediaInfoInput {
   description?: string;
   tags?: string[];
   reviewSelected?: boolean;
-  /** A workflow status or the document's word (`pending`, …); the project's workflow decides. */
-  approvalStatus?: StatusInput;
   /** Who makes the change (recorded in the history log). */
   actor?: string;
-  comment?: string;
 }
 
 /**
@@ -153,17 +149,10 @@ const DEFAULT_PAGE = 50;
 
 /** Media items and their versions: ingest, lookup, search, update, archive, delete. */
 export class MediaService {
-  private review!: ReviewService;
-
   constructor(
     private readonly ctx: ServiceContext,
     private readonly projects: ProjectService,
   ) {}
-
-  /** @internal wiring: status changes through updateMediaInfo follow the review workflow. */
-  attachReview(review: ReviewService): void {
-    this.review = review;
-  }
 
   // ---------------------------------------------------------------- ingest
 
@@ -547,12 +536,13 @@ export class MediaService {
     return this.getMediaById(id);
   }
 
-  /** Updates description, tags, review selection and/or approval status. */
+  /**
+   * Updates description, tags and/or review selection. The approval status is not media
+   * information: it changes only through the review workflow (`review.changeStatus`).
+   */
   async updateMediaInfo(id: string, input: UpdateMediaInfoInput, scope: Scope = {}): Promise<Media> {
     const current = await this.getMediaById(id, scope);
     const actor = input.actor ?? 'system';
-    const approvalStatus =
-      input.approvalStatus !== undefined ? parseStatus(input.approvalStatus, 'approvalStatus') : undefined;
     const description =
       input.description !== undefined
         ? optionalText(input.description, 'description', 10_000)
@@ -599,12 +589,6 @@ export class MediaService {
         });
       }
     });
-    if (approvalStatus !== undefined && approvalStatus !== current.status) {
-      await this.review.changeStatus(id, approvalStatus, {
-        actor,
-        ...(input.comment !== undefined ? { comment: input.comment } : {}),
-      });
-    }
     this.ctx.events.publish({ type: 'media.updated', projectId: current.projectId, mediaId: id, actor });
     return this.getMediaById(id);
   }
