@@ -1,0 +1,109 @@
+/**
+ * The architecture check (`npm run check:architecture`, part of `npm test`): which package may
+ * import which, and no import cycles. docs/architecture.md explains the layers; decision 081
+ * records why these rules and how they were chosen.
+ *
+ * Workspace packages resolve through node_modules to their built `dist/` (the check runs after
+ * `npm run build`); rules therefore name packages by folder, `src/` or `dist/` alike.
+ *
+ * KNOWN EXCEPTIONS are listed where a rule is the target and today's code does not meet it yet;
+ * each names the work that removes it. Remove an exception when that work lands: the check then
+ * holds the line.
+ */
+
+/** A package folder, whether reached through its sources or its build. */
+const pkg = (name) => `^packages/${name}/`;
+
+/**
+ * The CLI's local mode: the modules that run the library (or the server, for `montu serve`) in
+ * this process. They load @montu/core and @montu/server on first use (decision 045).
+ */
+const CLI_LOCAL_MODE = [
+  '^packages/cli/src/(local|core|server-api)\\.ts$',
+  '^packages/cli/src/commands/(serve|storage|probe|verify)\\.ts$',
+];
+
+/**
+ * KNOWN EXCEPTIONS — removed by issue 19 item 2 (the `surfaces` work: the CLI's remote mode on
+ * @montu/client and @montu/domain only). Until it lands these CLI modules still take types,
+ * vocabularies and sequence helpers from @montu/core.
+ */
+const SURFACES_EXCEPTIONS = [
+  '^packages/cli/src/(backend|remote|options|collect)\\.ts$',
+  '^packages/cli/src/commands/(media|jobs)\\.ts$',
+];
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycles',
+      comment: 'No import cycles anywhere (type-only imports count: they tie the modules just the same).',
+      severity: 'error',
+      from: { path: '^packages/' },
+      to: { circular: true },
+    },
+    {
+      name: 'domain-imports-nothing-of-ours',
+      comment: '@montu/domain is isomorphic and the bottom layer: no other package of ours.',
+      severity: 'error',
+      from: { path: pkg('domain') },
+      to: { path: `${pkg('(core|server|cli|web|client)')}` },
+    },
+    {
+      name: 'domain-imports-no-node-builtins',
+      comment: '@montu/domain runs in browsers too: no Node built-in modules.',
+      severity: 'error',
+      from: { path: pkg('domain') },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'core-never-imports-surfaces',
+      comment: 'The core library knows nothing of the server, the CLI, the web app or the HTTP client.',
+      severity: 'error',
+      from: { path: pkg('core') },
+      to: { path: pkg('(server|cli|web|client)') },
+    },
+    {
+      name: 'server-imports-core-and-domain-only',
+      comment: 'The server translates HTTP to core calls: core and domain, no other package of ours.',
+      severity: 'error',
+      from: { path: pkg('server') },
+      to: { path: pkg('(cli|web|client)') },
+    },
+    {
+      name: 'client-imports-domain-only',
+      comment: '@montu/client runs in browsers: the domain package, nothing else of ours.',
+      severity: 'error',
+      from: { path: pkg('client') },
+      to: { path: pkg('(core|server|cli|web)') },
+    },
+    {
+      name: 'web-imports-domain-and-client-only',
+      comment: 'The web app is built on @montu/client and @montu/domain only.',
+      severity: 'error',
+      from: { path: pkg('web') },
+      to: { path: pkg('(core|server|cli)') },
+    },
+    {
+      name: 'cli-imports-domain-and-client',
+      comment:
+        "The CLI's remote mode is built on @montu/client and @montu/domain; only its local mode " +
+        '(CLI_LOCAL_MODE) may use the core and the server.',
+      severity: 'error',
+      from: { path: pkg('cli'), pathNot: [...CLI_LOCAL_MODE, ...SURFACES_EXCEPTIONS] },
+      to: { path: pkg('(core|server|web)') },
+    },
+  ],
+  options: {
+    doNotFollow: { path: ['node_modules', '/dist/'] },
+    exclude: { path: ['/test/', '\\.test\\.tsx?$', '/e2e/'] },
+    // Type-only imports are dependencies too: a cycle through them is still a cycle.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.d.ts'],
+    },
+  },
+};

@@ -1,0 +1,88 @@
+/**
+ * The architecture check (.dependency-cruiser.cjs) runs on the real tree and finds nothing, and it
+ * does fail on deliberate violations: a throw-away tree with the same layout breaks each rule once.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const DEPCRUISE = path.join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
+const CONFIG = path.join(ROOT, '.dependency-cruiser.cjs');
+const SOURCES = ['domain', 'core', 'server', 'cli', 'web', 'client'].map((p) => `packages/${p}/src`);
+
+interface Violation {
+  rule: { name: string };
+  from: string;
+  to: string;
+}
+
+async function cruise(cwd: string, dirs: string[]): Promise<Violation[]> {
+  const { stdout } = await run(
+    process.execPath,
+    [DEPCRUISE, '--config', CONFIG, '--output-type', 'json', ...dirs],
+    // Exit code 1 is "violations found": read them from the report rather than fail here.
+    { cwd, maxBuffer: 64 * 1024 * 1024 },
+  ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  const report = JSON.parse(stdout) as { summary: { violations: Violation[] } };
+  return report.summary.violations;
+}
+
+describe('architecture check', () => {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'montu-arch-'));
+  afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  it('finds no violation in the packages', async () => {
+    const violations = await cruise(ROOT, SOURCES);
+    expect(violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual([]);
+  });
+
+  it('fails on a deliberate violation of each rule', async () => {
+    const write = (file: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(scratch, file)), { recursive: true });
+      fs.writeFileSync(path.join(scratch, file), text);
+    };
+    fs.copyFileSync(path.join(ROOT, 'tsconfig.base.json'), path.join(scratch, 'tsconfig.base.json'));
+    // domain reaching for Node and for the core; core for the server; a cycle inside core;
+    // web and the CLI's remote mode for the core; the server for the client.
+    write(
+      'packages/domain/src/ids.ts',
+      "import fs from 'node:fs';\nimport { a } from '../../core/src/a.js';\nexport const ids = [fs, a];\n",
+    );
+    write('packages/core/src/a.ts', "import { b } from './b.js';\nexport const a = () => b;\n");
+    write(
+      'packages/core/src/b.ts',
+      "import { a } from './a.js';\nimport { app } from '../../server/src/app.js';\nexport const b = () => [a, app];\n",
+    );
+    write(
+      'packages/server/src/app.ts',
+      "import { client } from '../../client/src/client.js';\nexport const app = client;\n",
+    );
+    write('packages/client/src/client.ts', 'export const client = 1;\n');
+    write('packages/web/src/main.ts', "import { a } from '../../core/src/a.js';\nexport const main = a;\n");
+    write(
+      'packages/cli/src/commands/ingest.ts',
+      "import { a } from '../../../core/src/a.js';\nexport const ingest = a;\n",
+    );
+    write('packages/cli/src/local.ts', "import { a } from '../../core/src/a.js';\nexport const local = a;\n");
+    const violations = await cruise(scratch, SOURCES);
+    const found = new Set(violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`));
+    expect([...found].sort()).toEqual(
+      [
+        'cli-imports-domain-and-client: packages/cli/src/commands/ingest.ts → packages/core/src/a.ts',
+        'core-never-imports-surfaces: packages/core/src/b.ts → packages/server/src/app.ts',
+        'domain-imports-no-node-builtins: packages/domain/src/ids.ts → fs',
+        'domain-imports-nothing-of-ours: packages/domain/src/ids.ts → packages/core/src/a.ts',
+        'no-cycles: packages/core/src/a.ts → packages/core/src/b.ts',
+        'server-imports-core-and-domain-only: packages/server/src/app.ts → packages/client/src/client.ts',
+        'web-imports-domain-and-client-only: packages/web/src/main.ts → packages/core/src/a.ts',
+      ].sort(),
+    );
+    // The CLI's local mode may run the core in-process: no violation for cli/src/local.ts.
+  });
+});
