@@ -479,11 +479,11 @@ describe.each(variants)('crash consistency: SIGKILLed montu serve ($name)', (v) 
         jobs: false,
       });
       try {
-        const fix = await montu.media.cleanupOrphanedFiles({ dryRun: false, minOrphanAgeSeconds: 0 });
+        const fix = await montu.maintenance.cleanupOrphanedFiles({ dryRun: false, minOrphanAgeSeconds: 0 });
         expect([...fix.orphanFiles].sort()).toEqual([...strays].sort());
         expect(fix.missingFiles, JSON.stringify(fix)).toEqual([]);
         expect(fix.corruptFiles, JSON.stringify(fix)).toEqual([]);
-        const again = await montu.media.cleanupOrphanedFiles({ dryRun: true, minOrphanAgeSeconds: 0 });
+        const again = await montu.maintenance.cleanupOrphanedFiles({ dryRun: true, minOrphanAgeSeconds: 0 });
         expect(again.clean, JSON.stringify(again)).toBe(true);
       } finally {
         await montu.close();

@@ -75,7 +75,7 @@ export type ReviewAction = 'submit' | 'approve' | 'reject' | 'request-changes' |
 
 export type Playlist = Awaited<ReturnType<Montu['playlists']['listPlaylists']>>[number];
 export type PlaylistWithItems = Awaited<ReturnType<Montu['playlists']['getPlaylist']>>;
-export type ReviewNote = Awaited<ReturnType<Montu['review']['getAnnotation']>>;
+export type ReviewNote = Awaited<ReturnType<Montu['notes']['getNote']>>;
 export type Webhook = Awaited<ReturnType<Montu['webhooks']['listWebhooks']>>[number];
 export type WebhookDelivery = Awaited<ReturnType<Montu['webhooks']['listDeliveries']>>[number];
 export type ExportFormat = 'csv' | 'html' | 'pdf' | 'otio';

@@ -96,7 +96,7 @@ export class LocalBackend implements MontuBackend {
 
   async uploadSequence(input: UploadSequenceInput) {
     let reported = 0;
-    const id = await this.montu.media.uploadSequence({
+    const id = await this.montu.sequences.uploadSequence({
       source: input.frames.map((f) => f.path),
       projectId: input.projectId,
       taskId: input.taskId,
@@ -177,15 +177,15 @@ export class LocalBackend implements MontuBackend {
   }
 
   annotate(id: string, input: { content: string; frame?: number; frameEnd?: number }) {
-    return this.montu.review.addReviewAnnotation(id, { ...input, author: this.actor });
+    return this.montu.notes.addNote(id, { ...input, author: this.actor });
   }
 
   annotations(id: string) {
-    return this.montu.review.listAnnotations(id);
+    return this.montu.notes.listNotes(id);
   }
 
   cleanupOrphans(options: { dryRun: boolean }) {
-    return this.montu.media.cleanupOrphanedFiles({ dryRun: options.dryRun });
+    return this.montu.maintenance.cleanupOrphanedFiles({ dryRun: options.dryRun });
   }
 
   cleanupOld(projectId: string, options: { daysOld: number; dryRun: boolean; action: 'archive' | 'delete' }) {
@@ -268,19 +268,19 @@ export class LocalBackend implements MontuBackend {
   }
 
   listNotes(mediaId: string, filter: NoteFilter) {
-    return this.montu.review.listAnnotations(mediaId, filter);
+    return this.montu.notes.listNotes(mediaId, filter);
   }
 
   addNote(mediaId: string, input: AddNoteInput) {
-    return this.montu.review.addReviewAnnotation(mediaId, { ...input, author: this.actor });
+    return this.montu.notes.addNote(mediaId, { ...input, author: this.actor });
   }
 
   resolveNote(noteId: string, resolved: boolean) {
-    return this.montu.review.resolveAnnotation(noteId, { actor: this.actor, resolved });
+    return this.montu.notes.resolveNote(noteId, { actor: this.actor, resolved });
   }
 
   deleteNote(noteId: string) {
-    return this.montu.review.deleteAnnotation(noteId, { actor: this.actor });
+    return this.montu.notes.deleteNote(noteId, { actor: this.actor });
   }
 
   listPlaylists(projectId: string) {

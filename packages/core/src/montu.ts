@@ -15,14 +15,11 @@ import {
 } from './processing/processing.js';
 import type { ProcessingOptions } from './processing/pipeline.js';
 import { HistoryService } from './history/history-service.js';
-import {
-  MaintenanceService,
-  type OrphanCleanupOptions,
-  type OrphanCleanupReport,
-} from './maintenance/maintenance-service.js';
+import { MaintenanceService } from './maintenance/maintenance-service.js';
 import { MediaService } from './media/media-service.js';
 import { ProjectService } from './projects/project-service.js';
 import { ReviewService } from './review/review-service.js';
+import { NoteService } from './review/note-service.js';
 import { PlaylistService } from './review/playlist-service.js';
 import { WebhookService, type WebhookOptions } from './webhooks/webhook-service.js';
 import { SequenceIngest } from './uploads/sequence-ingest.js';
@@ -49,20 +46,19 @@ export interface MontuOptions {
   webhooks?: WebhookOptions;
 }
 
-/** The Montu media library: everything the HTTP service, CLI and workers build on. */
+/**
+ * The Montu media library: everything the HTTP service, CLI and workers build on. Each member is
+ * one service of one feature folder, as its class declares it.
+ */
 export interface Montu {
-  media: MediaService &
-    Pick<MaintenanceService, 'cleanupOrphanedFiles'> &
-    Pick<
-      SequenceIngest,
-      | 'startSequenceUpload'
-      | 'putSequenceFrame'
-      | 'completeSequenceUpload'
-      | 'abortSequenceUpload'
-      | 'getSequenceUpload'
-      | 'uploadSequence'
-    >;
+  /** Media items and their versions: upload, lookup, search, update, archive, delete, statistics. */
+  media: MediaService;
+  /** Image sequences uploaded frame by frame (resumable) or from a local folder. */
+  sequences: SequenceIngest;
+  /** The review workflow: status changes, the review queue, version comparison, old-version clean-up. */
   review: ReviewService;
+  /** Notes on media: frames and ranges, drawings, threads, mentions, resolution, attachments. */
+  notes: NoteService;
   /** Review sessions (playlists) and their exports. */
   playlists: PlaylistService;
   /** Signed webhooks and their delivery log. */
@@ -71,6 +67,7 @@ export interface Montu {
   history: HistoryService;
   /** Users, project memberships, API tokens and login sessions. */
   users: UserService;
+  /** Orphaned files, crash leftovers. */
   maintenance: MaintenanceService;
   events: EventBus;
   storage: StorageBackend;
@@ -103,22 +100,13 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     limits: { ...DEFAULT_LIMITS, ...options.limits },
   };
   const projects = new ProjectService(ctx);
-  const mediaService = new MediaService(ctx, projects);
-  const review = new ReviewService(ctx, mediaService, projects);
-  const playlists = new PlaylistService(ctx, mediaService, review.notes);
+  const media = new MediaService(ctx, projects);
+  const notes = new NoteService(ctx, media, projects);
+  const review = new ReviewService(ctx, media, projects, notes);
+  const playlists = new PlaylistService(ctx, media, notes);
   const webhooks = new WebhookService(ctx, options.webhooks);
   const maintenance = new MaintenanceService(ctx);
   const sequences = new SequenceIngest(ctx, projects);
-  const media = Object.assign(mediaService, {
-    cleanupOrphanedFiles: (o?: OrphanCleanupOptions): Promise<OrphanCleanupReport> =>
-      maintenance.cleanupOrphanedFiles(o),
-    startSequenceUpload: sequences.startSequenceUpload.bind(sequences),
-    putSequenceFrame: sequences.putSequenceFrame.bind(sequences),
-    completeSequenceUpload: sequences.completeSequenceUpload.bind(sequences),
-    abortSequenceUpload: sequences.abortSequenceUpload.bind(sequences),
-    getSequenceUpload: sequences.getSequenceUpload.bind(sequences),
-    uploadSequence: sequences.uploadSequence.bind(sequences),
-  });
   // What a crashed process left (temporary files, version claims, half-sent sequences) can go now.
   await sequences.sweepAbandoned();
   await maintenance.sweepAfterCrash();
@@ -138,7 +126,9 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   let closed = false;
   return {
     media,
+    sequences,
     review,
+    notes,
     playlists,
     webhooks,
     projects,

@@ -130,7 +130,7 @@ describe.each(DATABASES)('concurrency and crashes on %s', (kind) => {
       expect(visible).toEqual([]);
       // Opening the library swept the dead upload's temporary file and version claim.
       expect(fs.readdirSync(tmp)).toEqual([]);
-      const report = await montu.media.cleanupOrphanedFiles({ dryRun: true });
+      const report = await montu.maintenance.cleanupOrphanedFiles({ dryRun: true });
       expect(report.clean).toBe(true);
       // The task's next upload is v001: the dead claim did not burn a version.
       const id = await montu.media.uploadMedia({
@@ -165,33 +165,34 @@ describe.each(DATABASES)('concurrency and crashes on %s', (kind) => {
       });
     // A server process starts a client's upload, receives two frames and is killed.
     const uploadId = await runChild(`
-      const up = await m.media.startSequenceUpload({ projectId: 'SEQ', taskId: 'resumed', author: 'a',
+      const up = await m.sequences.startSequenceUpload({ projectId: 'SEQ', taskId: 'resumed', author: 'a',
         frames: ${JSON.stringify(frames)}.map((f) => ({ frame: f, fileName: 'b.' + f + '.png' })) });
-      for (const f of [1001, 1002]) await m.media.putSequenceFrame(up.uploadId, f, fs.createReadStream(${JSON.stringify(png)}));
+      for (const f of [1001, 1002]) await m.sequences.putSequenceFrame(up.uploadId, f, fs.createReadStream(${JSON.stringify(png)}));
       process.stdout.write(up.uploadId + '\\n');
       process.kill(process.pid, 'SIGKILL');`);
     expect(uploadId).toMatch(/^[0-9a-f-]{36}$/);
     // A process sending a local sequence itself is killed after two frames.
     for (const f of frames) fs.copyFileSync(png, path.join(dir, `local.${f}.png`));
     await runChild(`
-      await m.media.uploadSequence({ source: ${JSON.stringify(path.join(dir, 'local.####.png'))},
+      await m.sequences.uploadSequence({ source: ${JSON.stringify(path.join(dir, 'local.####.png'))},
         projectId: 'SEQ', taskId: 'local', author: 'a',
         onProgress: (done) => { if (done === 2) process.kill(process.pid, 'SIGKILL'); } });`);
 
     const montu = await open();
     try {
       // The client's upload is still there, with its frames: it carries on where it stopped.
-      const info = await montu.media.getSequenceUpload(uploadId);
+      const info = await montu.sequences.getSequenceUpload(uploadId);
       expect(info).toMatchObject({ version: 'v001', pendingFrames: [1003, 1004] });
-      for (const f of [1003, 1004]) await montu.media.putSequenceFrame(uploadId, f, fs.createReadStream(png));
-      const id = await montu.media.completeSequenceUpload(uploadId);
+      for (const f of [1003, 1004])
+        await montu.sequences.putSequenceFrame(uploadId, f, fs.createReadStream(png));
+      const id = await montu.sequences.completeSequenceUpload(uploadId);
       const item = await montu.media.getMediaById(id);
       expect(item).toMatchObject({ mediaType: 'sequence', version: 'v001' });
       expect(item.metadata).toMatchObject({ frameStart: 1001, frameEnd: 1004, frameCount: 4 });
       // The dead process's own upload went with it: no claim, no files; its task starts at v001.
       expect((await montu.media.searchMedia({ projectId: 'SEQ', taskId: 'local' })).items).toEqual([]);
-      expect((await montu.media.cleanupOrphanedFiles({ dryRun: true })).clean).toBe(true);
-      const again = await montu.media.uploadSequence({
+      expect((await montu.maintenance.cleanupOrphanedFiles({ dryRun: true })).clean).toBe(true);
+      const again = await montu.sequences.uploadSequence({
         source: path.join(dir, 'local.####.png'),
         projectId: 'SEQ',
         taskId: 'local',

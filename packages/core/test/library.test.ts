@@ -129,7 +129,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
   });
 
   it('keeps nothing when an upload fails: checksum mismatch, unsupported content, bad input', async () => {
-    const { media } = lib.montu;
+    const { media, maintenance } = lib.montu;
     const before = await listStored(lib.storageRoot);
     await expect(
       media.uploadMedia({
@@ -170,7 +170,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     expect(await media.getMediaByTask('fail_task')).toEqual([]);
     expect(await listStored(lib.storageRoot)).toEqual(before);
     expect(fs.readdirSync(path.join(lib.storageRoot, '.montu-tmp'))).toEqual([]);
-    const report = await media.cleanupOrphanedFiles({ dryRun: true });
+    const report = await maintenance.cleanupOrphanedFiles({ dryRun: true });
     expect(report.clean).toBe(true);
   });
 
@@ -382,7 +382,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
   });
 
   it('runs the review calls and records every status change', async () => {
-    const { media, review, history } = lib.montu;
+    const { media, review, history, notes } = lib.montu;
     const id = await media.uploadMedia({
       filePath: png,
       projectId: 'REV',
@@ -407,7 +407,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     expect((await media.getMediaById(id)).status).toBe('pending_review');
     await review.changeStatus(id, 'changes_requested', { actor: 'maya', comment: 'tweak' });
 
-    const note = await review.addReviewAnnotation(id, {
+    const note = await notes.addNote(id, {
       type: 'comment',
       content: 'Rim light too hot',
       author: 'maya',
@@ -416,19 +416,19 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     });
     expect(note).toMatchObject({ frame: 1012, position: { x: 0.25, y: 0.75 }, resolved: false });
     expect(note.renditionSha256).toBe((await media.getMediaById(id)).sha256);
-    const reply = await review.addReviewAnnotation(id, {
+    const reply = await notes.addNote(id, {
       content: 'Fixed in v002',
       author: 'lee',
       parentId: note.id,
     });
     expect(reply.parentId).toBe(note.id);
     await expect(
-      review.addReviewAnnotation(id, { content: 'x', author: 'lee', position: { x: 2, y: 0 } }),
+      notes.addNote(id, { content: 'x', author: 'lee', position: { x: 2, y: 0 } }),
     ).rejects.toBeInstanceOf(ValidationError);
-    await expect(
-      review.addReviewAnnotation(id, { content: 'x', author: 'lee', frame: 1.5 }),
-    ).rejects.toBeInstanceOf(ValidationError);
-    expect(await review.listAnnotations(id)).toHaveLength(2);
+    await expect(notes.addNote(id, { content: 'x', author: 'lee', frame: 1.5 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    expect(await notes.listNotes(id)).toHaveLength(2);
 
     const changes = (await history.forSubject('media', id)).filter(
       (h) => h.action === 'media.status_changed',
@@ -469,7 +469,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
   });
 
   it('finds and fixes orphans, missing and corrupt files', async () => {
-    const { media } = lib.montu;
+    const { media, maintenance } = lib.montu;
     const a = await media.uploadMedia({ filePath: png, projectId: 'ORPH', taskId: 'x', author: 'p' });
     const b = await media.uploadMedia({ filePath: png, projectId: 'ORPH', taskId: 'x', author: 'p' });
     const keyA = (await media.getMediaById(a)).files[0]!.key;
@@ -485,20 +485,20 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     const old = new Date(Date.now() - 2 * 3600_000);
     fs.utimesSync(stray, old, old);
 
-    const report = await media.cleanupOrphanedFiles({ dryRun: true });
+    const report = await maintenance.cleanupOrphanedFiles({ dryRun: true });
     expect(report.clean).toBe(false);
     expect(report.orphanFiles).toEqual(['ORPH/x/v099/stray.png']);
     expect(report.missingFiles).toEqual([{ mediaId: a, key: keyA, role: 'original' }]);
     expect(report.corruptFiles.map((c) => c.mediaId)).toEqual([b]);
     expect(fs.existsSync(stray)).toBe(true);
 
-    await media.cleanupOrphanedFiles({ dryRun: false });
+    await maintenance.cleanupOrphanedFiles({ dryRun: false });
     expect(fs.existsSync(stray)).toBe(false);
     expect((await media.getMediaById(a)).files[0]!.state).toBe('missing');
     expect((await media.getMediaById(b)).files[0]!.state).toBe('corrupt');
     expect((await media.getMediaById(b)).processingState).toBe('failed');
     // Nothing left to fix; the records of lost files stay, marked, for a person to decide.
-    expect((await media.cleanupOrphanedFiles({ dryRun: true })).clean).toBe(true);
+    expect((await maintenance.cleanupOrphanedFiles({ dryRun: true })).clean).toBe(true);
   });
 
   it('accepts every corpus image, video and audio file with the right media type', async () => {

@@ -126,7 +126,7 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
     const frames = Array.from({ length: 30 }, (_, i) => 1001 + i).filter((f) => f !== 1010 && f !== 1017);
     const dir = path.join(work, 'seq');
     await makeFrames(dir, frames);
-    const id = await lib.montu.media.uploadSequence({
+    const id = await lib.montu.sequences.uploadSequence({
       source: path.join(dir, 'beauty.####.png'),
       projectId: 'PRC',
       taskId: 'sq1_sh2_comp',

@@ -789,22 +789,21 @@ describe.each(DATABASES)('authorisation matrix and OpenAPI on %s', (kind) => {
     const other = await t.montu.users.createUser({ username: `other${n}` });
     await t.montu.users.setMembership(project, other.id, 'artist');
     const tok = await t.montu.users.createToken(w.users[who].id, { name: `m${n}` });
-    const seq = await t.montu.media.startSequenceUpload({
+    const seq = await t.montu.sequences.startSequenceUpload({
       projectId: project,
       taskId: `${taskId}_seq`,
       author: 'seed',
       frames: [{ frame: 1, fileName: 'a.0001.png' }],
     });
-    if (c.frames) await t.montu.media.putSequenceFrame(seq.uploadId, 1, fs.createReadStream(SEQ_FRAME));
+    if (c.frames) await t.montu.sequences.putSequenceFrame(seq.uploadId, 1, fs.createReadStream(SEQ_FRAME));
     let noteId = 'none';
     let attachmentId = 'none';
     let othersNoteId = 'none';
     if (c.needs?.includes('note')) {
-      othersNoteId = (await t.montu.review.addReviewAnnotation(mediaId, { content: 'mine', author: 'seed' }))
-        .id;
-      noteId = (await t.montu.review.addReviewAnnotation(mediaId, { content: 'fix', author: who })).id;
+      othersNoteId = (await t.montu.notes.addNote(mediaId, { content: 'mine', author: 'seed' })).id;
+      noteId = (await t.montu.notes.addNote(mediaId, { content: 'fix', author: who })).id;
       attachmentId = (
-        await t.montu.review.addAnnotationAttachment(noteId, {
+        await t.montu.notes.addAttachment(noteId, {
           actor: who,
           fileName: 'ref.png',
           data: fs.readFileSync(SEQ_FRAME),

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { Conflict, Forbidden, ValidationError } from '@montu/domain';
 import { nowIso } from '../ids.js';
 import { historyFromRow } from '../db/rows.js';
@@ -20,14 +19,7 @@ import { compareVersions, type CompareResult } from './compare.js';
 import type { ServiceContext } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
 import type { MediaService, Scope } from '../media/media-service.js';
-import {
-  NoteService,
-  type AddNoteInput,
-  type AttachmentInput,
-  type NoteAttachment,
-  type ReviewNote,
-  type UpdateNoteInput,
-} from './note-service.js';
+import type { NoteService } from './note-service.js';
 import type { ProjectService } from '../projects/project-service.js';
 
 export interface StatusChangeOptions {
@@ -39,9 +31,6 @@ export interface StatusChangeOptions {
   /** The actor's role in the media item's project; omitted for trusted library calls. */
   role?: Role;
 }
-
-/** Input of `addReviewAnnotation` (see `AddNoteInput`: frames, drawing, thread, mentions, playlist). */
-export type AddAnnotationInput = AddNoteInput;
 
 /** What a role may do with a media item now: for UIs deciding which buttons to show. */
 export interface StatusOptions {
@@ -68,17 +57,14 @@ export interface ActingOptions {
   via?: string;
 }
 
-/** Review: status workflow, notes and the review queue. */
+/** Review: the status workflow, the review queue and version comparison (notes: `NoteService`). */
 export class ReviewService {
-  readonly notes: NoteService;
-
   constructor(
     private readonly ctx: ServiceContext,
     private readonly media: MediaService,
     private readonly projects: ProjectService,
-  ) {
-    this.notes = new NoteService(ctx, media, projects);
-  }
+    private readonly notes: NoteService,
+  ) {}
 
   // ---------------------------------------------------------------- workflow
 
@@ -336,60 +322,6 @@ export class ReviewService {
       },
     });
     return this.media.getMediaById(id);
-  }
-
-  // ---------------------------------------------------------------- notes
-
-  async addReviewAnnotation(
-    mediaId: string,
-    input: AddAnnotationInput,
-    scope: Scope = {},
-  ): Promise<ReviewNote> {
-    return this.notes.addNote(mediaId, input, scope);
-  }
-
-  async getAnnotation(id: string, scope: Scope = {}): Promise<ReviewNote> {
-    return this.notes.getNote(id, scope);
-  }
-
-  async listAnnotations(
-    mediaId: string,
-    options: Scope & { frame?: number; resolved?: boolean; playlistId?: string } = {},
-  ): Promise<ReviewNote[]> {
-    return this.notes.listNotes(mediaId, options);
-  }
-
-  /** Edits a note (text, drawing, mentions, frames): its author only. */
-  async updateAnnotation(id: string, input: UpdateNoteInput, scope: Scope = {}): Promise<ReviewNote> {
-    return this.notes.updateNote(id, input, scope);
-  }
-
-  /** Deletes a note with its replies and attachments: its author only. */
-  async deleteAnnotation(id: string, options: { actor: string } & Scope): Promise<void> {
-    return this.notes.deleteNote(id, options);
-  }
-
-  async resolveAnnotation(
-    id: string,
-    options: { actor: string; resolved?: boolean } & Scope,
-  ): Promise<ReviewNote> {
-    return this.notes.resolveNote(id, options);
-  }
-
-  async addAnnotationAttachment(
-    id: string,
-    input: AttachmentInput,
-    scope: Scope = {},
-  ): Promise<NoteAttachment> {
-    return this.notes.addAttachment(id, input, scope);
-  }
-
-  async getAnnotationAttachment(
-    id: string,
-    fileId: string,
-    scope: Scope = {},
-  ): Promise<{ attachment: NoteAttachment; stream: Readable }> {
-    return this.notes.getAttachment(id, fileId, scope);
   }
 
   /**

@@ -76,7 +76,7 @@ for (const kind of DATABASES) {
     afterAll(async () => fx.lib.cleanup());
 
     it('a note on frame 1001 of a 23.976 movie is at 00:00:41:17', async () => {
-      const n = await fx.lib.montu.review.addReviewAnnotation(movie, {
+      const n = await fx.lib.montu.notes.addNote(movie, {
         content: 'pop',
         author: 'sue',
         frame: 1001,
@@ -85,29 +85,29 @@ for (const kind of DATABASES) {
       expect(n.timecode).toBe('00:00:41:17');
       const media = await fx.lib.montu.media.getMediaById(movie);
       expect(n.renditionSha256).toBe(media.sha256);
-      const range = await fx.lib.montu.review.addReviewAnnotation(movie, {
+      const range = await fx.lib.montu.notes.addNote(movie, {
         content: 'range',
         author: 'sue',
         frame: 1001,
         frameEnd: 1024,
       });
       expect(range.timecodeEnd).toBe('00:00:42:16');
-      const listed = await fx.lib.montu.review.listAnnotations(movie, { frame: 1010 });
+      const listed = await fx.lib.montu.notes.listNotes(movie, { frame: 1010 });
       expect(listed.map((x) => x.id)).toEqual([range.id]);
     });
 
     it('drawings are validated, stored and editable and deletable by their author only', async () => {
-      const { review } = fx.lib.montu;
+      const { review, notes } = fx.lib.montu;
       const before = (await review.getHistory(movie)).length;
       await expect(
-        review.addReviewAnnotation(movie, {
+        notes.addNote(movie, {
           content: 'x',
           author: 'sue',
           drawing: { shapes: [{ type: 'rect' }] },
         }),
       ).rejects.toMatchObject({ code: 'validation_error' });
       expect((await review.getHistory(movie)).length).toBe(before);
-      const n = await review.addReviewAnnotation(movie, {
+      const n = await notes.addNote(movie, {
         content: 'look',
         author: 'sue',
         frame: 12,
@@ -117,23 +117,23 @@ for (const kind of DATABASES) {
       expect(n.type).toBe('drawing');
       expect(n.drawing?.shapes).toHaveLength(6);
       expect(n.mentions).toEqual(['ann', 'bob']);
-      await expect(review.updateAnnotation(n.id, { actor: 'bob', content: 'hijack' })).rejects.toMatchObject({
+      await expect(notes.updateNote(n.id, { actor: 'bob', content: 'hijack' })).rejects.toMatchObject({
         code: 'forbidden',
       });
-      await expect(review.deleteAnnotation(n.id, { actor: 'bob' })).rejects.toMatchObject({
+      await expect(notes.deleteNote(n.id, { actor: 'bob' })).rejects.toMatchObject({
         code: 'forbidden',
       });
-      const edited = await review.updateAnnotation(n.id, {
+      const edited = await notes.updateNote(n.id, {
         actor: 'sue',
         drawing: { version: 1, shapes: [DRAWING.shapes[1]] },
         content: 'look here',
       });
       expect(edited.drawing?.shapes).toHaveLength(1);
       expect(edited.content).toBe('look here');
-      const removed = await review.updateAnnotation(n.id, { actor: 'sue', drawing: null });
+      const removed = await notes.updateNote(n.id, { actor: 'sue', drawing: null });
       expect(removed.drawing).toBeNull();
-      await review.deleteAnnotation(n.id, { actor: 'sue' });
-      await expect(review.getAnnotation(n.id)).rejects.toMatchObject({ code: 'not_found' });
+      await notes.deleteNote(n.id, { actor: 'sue' });
+      await expect(notes.getNote(n.id)).rejects.toMatchObject({ code: 'not_found' });
       const actions = (await review.getHistory(movie)).map((h) => h.action);
       expect(actions).toEqual(
         expect.arrayContaining(['annotation.created', 'annotation.updated', 'annotation.deleted']),
@@ -141,9 +141,9 @@ for (const kind of DATABASES) {
     });
 
     it('threads, resolution and attachments', async () => {
-      const { review, media, storage } = fx.lib.montu;
-      const root = await review.addReviewAnnotation(movie, { content: 'root', author: 'sue', frame: 5 });
-      const reply = await review.addReviewAnnotation(movie, {
+      const { media, storage, notes, maintenance } = fx.lib.montu;
+      const root = await notes.addNote(movie, { content: 'root', author: 'sue', frame: 5 });
+      const reply = await notes.addNote(movie, {
         content: 'done',
         author: 'ann',
         parentId: root.id,
@@ -151,26 +151,26 @@ for (const kind of DATABASES) {
       expect(reply.parentId).toBe(root.id);
       const other = await fx.upload();
       await expect(
-        review.addReviewAnnotation(other, { content: 'x', author: 'a', parentId: root.id }),
+        notes.addNote(other, { content: 'x', author: 'a', parentId: root.id }),
       ).rejects.toMatchObject({ code: 'not_found' });
-      const resolved = await review.resolveAnnotation(root.id, { actor: 'ann' });
+      const resolved = await notes.resolveNote(root.id, { actor: 'ann' });
       expect(resolved.resolved).toBe(true);
-      expect((await review.listAnnotations(movie, { resolved: true })).map((x) => x.id)).toEqual([root.id]);
-      await review.resolveAnnotation(root.id, { actor: 'ann', resolved: false });
+      expect((await notes.listNotes(movie, { resolved: true })).map((x) => x.id)).toEqual([root.id]);
+      await notes.resolveNote(root.id, { actor: 'ann', resolved: false });
 
       const fs = await import('node:fs');
       const png = fs.readFileSync(fx.png);
       await expect(
-        review.addAnnotationAttachment(reply.id, { actor: 'sue', fileName: 'ref.png', data: png }),
+        notes.addAttachment(reply.id, { actor: 'sue', fileName: 'ref.png', data: png }),
       ).rejects.toMatchObject({ code: 'forbidden' });
       await expect(
-        review.addAnnotationAttachment(reply.id, {
+        notes.addAttachment(reply.id, {
           actor: 'ann',
           fileName: 'x.txt',
           data: Buffer.from('hello'),
         }),
       ).rejects.toMatchObject({ code: 'validation_error' });
-      const att = await review.addAnnotationAttachment(reply.id, {
+      const att = await notes.addAttachment(reply.id, {
         actor: 'ann',
         fileName: 'ref.png',
         data: png,
@@ -182,24 +182,24 @@ for (const kind of DATABASES) {
         height: 32,
         size: png.length,
       });
-      const got = await review.getAnnotationAttachment(reply.id, att.fileId);
+      const got = await notes.getAttachment(reply.id, att.fileId);
       const chunks: Buffer[] = [];
       for await (const c of got.stream) chunks.push(c as Buffer);
       expect(Buffer.concat(chunks).equals(png)).toBe(true);
-      expect((await review.getAnnotation(reply.id)).attachments).toHaveLength(1);
+      expect((await notes.getNote(reply.id)).attachments).toHaveLength(1);
       const file = (await media.getMediaById(movie)).files.find((f) => f.id === att.fileId)!;
       expect(file.role).toBe('attachment');
       // Deleting the root removes the reply and the attachment file.
-      await review.deleteAnnotation(root.id, { actor: 'sue' });
-      await expect(review.getAnnotation(reply.id)).rejects.toMatchObject({ code: 'not_found' });
+      await notes.deleteNote(root.id, { actor: 'sue' });
+      await expect(notes.getNote(reply.id)).rejects.toMatchObject({ code: 'not_found' });
       expect(await storage.stat(file.key)).toBeNull();
       expect((await media.getMediaById(movie)).files.some((f) => f.id === att.fileId)).toBe(false);
-      const report = await media.cleanupOrphanedFiles({ dryRun: true, minOrphanAgeSeconds: 0 });
+      const report = await maintenance.cleanupOrphanedFiles({ dryRun: true, minOrphanAgeSeconds: 0 });
       expect(report.orphanFiles).toEqual([]);
     });
 
     it('compares two versions with aligned frames and notes', async () => {
-      const { review } = fx.lib.montu;
+      const { review, notes } = fx.lib.montu;
       const v2 = await fx.lib.montu.media.createMediaVersion({
         sourceMediaId: movie,
         filePath: makeMovie(fx.lib.dir, 30, 'm2.mp4'),
@@ -209,7 +209,7 @@ for (const kind of DATABASES) {
       await fx.lib.montu.media.updateMediaMetadata(v2, { metadata: { fps: '24000/1001', frameCount: 1500 } });
       const m1 = await fx.lib.montu.media.getMediaById(movie);
       const m2 = await fx.lib.montu.media.getMediaById(v2);
-      await review.addReviewAnnotation(v2, { content: 'v2 note', author: 'sue', frame: 3 });
+      await notes.addNote(v2, { content: 'v2 note', author: 'sue', frame: 3 });
       const cmp = await review.compareVersions(TASK, m1.version, m2.version, { projectId: 'SWA' });
       expect(cmp.a.media.id).toBe(movie);
       expect(cmp.b.media.id).toBe(v2);

@@ -163,7 +163,7 @@ for (const kind of DATABASES) {
     afterAll(async () => fx.lib.cleanup());
 
     it('creates, orders and edits a playlist; playlist notes are the media item notes', async () => {
-      const { playlists, review } = fx.lib.montu;
+      const { playlists, notes } = fx.lib.montu;
       const p = await playlists.createPlaylist({
         projectId: 'SWA',
         name: 'Dailies',
@@ -194,7 +194,7 @@ for (const kind of DATABASES) {
       ).rejects.toMatchObject({ code: 'validation_error' });
       const n = await playlists.addNote(p.id, movie, { content: 'in session', author: 'sue', frame: 1001 });
       expect(n.playlistId).toBe(p.id);
-      expect((await review.listAnnotations(movie)).map((x) => x.id)).toContain(n.id);
+      expect((await notes.listNotes(movie)).map((x) => x.id)).toContain(n.id);
       const listed = (await playlists.listPlaylists('SWA')).find((x) => x.id === p.id);
       expect([listed?.name, listed?.itemCount]).toEqual(['Dailies', 3]);
     });
@@ -236,7 +236,7 @@ for (const kind of DATABASES) {
     });
 
     it('exports CSV whose timecode and frame survive the round trip', async () => {
-      const { playlists, review } = fx.lib.montu;
+      const { playlists, notes } = fx.lib.montu;
       const p = await playlists.createPlaylist({
         projectId: 'SWA',
         name: 'CSV',
@@ -257,7 +257,7 @@ for (const kind of DATABASES) {
       expect(row['fps']).toBe('24000/1001');
       expect(timecodeToFrame(row['timecode']!, row['fps']!)).toBe(1001);
       expect(row['text']).toBe(`'=HYPERLINK("x"), "quoted"\nsecond line`);
-      const note = await review.getAnnotation(row['note_id']!);
+      const note = await notes.getNote(row['note_id']!);
       expect(note.frame).toBe(1001);
       expect(rows.length).toBe(2);
     });

@@ -122,11 +122,11 @@ for (const kind of DATABASES) {
     });
 
     it('delivers every review and ingest event exactly once with a valid signature', async () => {
-      const { webhooks, review, events } = fx.lib.montu;
+      const { webhooks, review, events, notes } = fx.lib.montu;
       const hook = await webhooks.createWebhook({ url: `${rx.url}/all`, createdBy: 'root' });
       const id = await fx.upload();
       await review.submitForReview(id, 'ann', { role: 'artist' });
-      await review.addReviewAnnotation(id, { content: 'n', author: 'sue', frame: 3 });
+      await notes.addNote(id, { content: 'n', author: 'sue', frame: 3 });
       // The job code publishes these; webhooks subscribe generically.
       events.publish({
         type: 'processing.finished',
@@ -165,7 +165,7 @@ for (const kind of DATABASES) {
     });
 
     it('retries with backoff: a receiver failing three times then succeeding gets it once more', async () => {
-      const { webhooks, review } = fx.lib.montu;
+      const { webhooks, notes } = fx.lib.montu;
       const hook = await webhooks.createWebhook({
         url: `${rx.url}/flaky`,
         events: ['annotation.*'],
@@ -173,7 +173,7 @@ for (const kind of DATABASES) {
         createdBy: 'root',
       });
       const id = await fx.upload();
-      await review.addReviewAnnotation(id, { content: 'retry me', author: 'sue' });
+      await notes.addNote(id, { content: 'retry me', author: 'sue' });
       await until(async () => (await webhooks.listDeliveries(hook.id))[0]?.state === 'delivered');
       const hits = rx.got.filter((g) => g.path === '/flaky');
       expect(hits).toHaveLength(4);
@@ -192,7 +192,7 @@ for (const kind of DATABASES) {
         createdBy: 'root',
       });
       const id = await fx.upload();
-      await fx.lib.montu.review.addReviewAnnotation(id, { content: 'x', author: 'sue' });
+      await fx.lib.montu.notes.addNote(id, { content: 'x', author: 'sue' });
       await until(async () => (await fx.lib.montu.webhooks.listDeliveries(hook.id))[0]?.state === 'failed');
       expect(rx.got.some((g) => g.path === '/redirected')).toBe(false);
       const [d] = await fx.lib.montu.webhooks.listDeliveries(hook.id);

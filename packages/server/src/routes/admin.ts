@@ -24,7 +24,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (req) => {
       requireInstanceAdmin(req);
-      return montu.media.cleanupOrphanedFiles({
+      return montu.maintenance.cleanupOrphanedFiles({
         dryRun: req.body?.dryRun ?? true,
         ...(req.body?.verifyChecksums !== undefined ? { verifyChecksums: req.body.verifyChecksums } : {}),
       });

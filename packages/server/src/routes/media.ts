@@ -433,7 +433,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         response: { 200: Type.Array(Annotation), ...errors(404) },
       },
     },
-    async (req) => montu.review.listAnnotations(req.params.mediaId, scopeOf(req)),
+    async (req) => montu.notes.listNotes(req.params.mediaId, scopeOf(req)),
   );
 
   app.post<{ Params: MediaParamsT; Body: Static<typeof AddAnnotation> }>(
@@ -450,7 +450,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (req, reply: FastifyReply) => {
       const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
       const author = personFrom(req, req.body.author, 'author');
-      const note = await montu.review.addReviewAnnotation(media.id, {
+      const note = await montu.notes.addNote(media.id, {
         ...req.body,
         author: author.name,
         via: author.via,

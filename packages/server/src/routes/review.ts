@@ -105,7 +105,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         response: { 200: Type.Array(ReviewNote), ...errors(404) },
       },
     },
-    async (req) => montu.review.listAnnotations(req.params.mediaId, { ...scopeOf(req), ...req.query }),
+    async (req) => montu.notes.listNotes(req.params.mediaId, { ...scopeOf(req), ...req.query }),
   );
 
   app.post<{ Params: MediaParamsT; Body: Static<typeof AddNote> }>(
@@ -125,7 +125,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       return reply
         .code(201)
         .send(
-          await montu.review.addReviewAnnotation(
+          await montu.notes.addNote(
             req.params.mediaId,
             { ...req.body, author: author.name, via: author.via },
             scopeOf(req),
@@ -144,7 +144,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         response: { 200: ReviewNote, ...errors(404) },
       },
     },
-    async (req) => montu.review.getAnnotation(req.params.noteId, scopeOf(req)),
+    async (req) => montu.notes.getNote(req.params.noteId, scopeOf(req)),
   );
 
   app.patch<{ Params: NoteParamsT; Body: Static<typeof UpdateNote> }>(
@@ -159,7 +159,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       },
     },
     async (req) =>
-      montu.review.updateAnnotation(req.params.noteId, { ...req.body, actor: actorOf(req) }, scopeOf(req)),
+      montu.notes.updateNote(req.params.noteId, { ...req.body, actor: actorOf(req) }, scopeOf(req)),
   );
 
   app.delete<{ Params: NoteParamsT }>(
@@ -173,7 +173,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       },
     },
     async (req, reply) => {
-      await montu.review.deleteAnnotation(req.params.noteId, { actor: actorOf(req), ...scopeOf(req) });
+      await montu.notes.deleteNote(req.params.noteId, { actor: actorOf(req), ...scopeOf(req) });
       return reply.code(204).send();
     },
   );
@@ -190,7 +190,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       },
     },
     async (req) =>
-      montu.review.resolveAnnotation(req.params.noteId, {
+      montu.notes.resolveNote(req.params.noteId, {
         actor: actorOf(req),
         resolved: req.body?.resolved ?? true,
         ...scopeOf(req),
@@ -212,7 +212,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       // refuses the rest (the connection then closes, upload-slots.ts).
       const { file } = await readUntilFile(req, reply, { fromSocket: false });
       const att = await consumingFile(reply, file, () =>
-        montu.review.addAnnotationAttachment(
+        montu.notes.addAttachment(
           req.params.noteId,
           { actor: actorOf(req), fileName: file.fileName, data: file.stream },
           scopeOf(req),
@@ -235,7 +235,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       },
     },
     async (req, reply) => {
-      const { attachment, stream } = await montu.review.getAnnotationAttachment(
+      const { attachment, stream } = await montu.notes.getAttachment(
         req.params.noteId,
         req.params.fileId,
         scopeOf(req),

@@ -50,7 +50,7 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
 
   /** The upload if the caller is (at least) an artist in its project; 404 otherwise. */
   async function load(req: FastifyRequest, uploadId: string) {
-    const up = await montu.media.getSequenceUpload(uploadId);
+    const up = await montu.sequences.getSequenceUpload(uploadId);
     requireRole(req, up.projectId, 'artist');
     return up;
   }
@@ -68,7 +68,7 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
     async (req, reply) => {
       requireRole(req, req.body.projectId, 'artist');
       const author = personFrom(req, req.body.author, 'author');
-      const info = await montu.media.startSequenceUpload({
+      const info = await montu.sequences.startSequenceUpload({
         ...req.body,
         author: author.name,
         via: author.via,
@@ -108,7 +108,7 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
       await load(req, req.params.uploadId);
       const sha = req.query.sha256 ?? (req.headers['montu-sha256'] as string | undefined);
       const body = cappedBody(req, ctx.config.limits.maxUploadBytes);
-      const stored = await montu.media
+      const stored = await montu.sequences
         .putSequenceFrame(
           req.params.uploadId,
           req.params.frame,
@@ -141,7 +141,7 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
     async (req, reply) => {
       await load(req, req.params.uploadId);
-      const id = await montu.media.completeSequenceUpload(req.params.uploadId);
+      const id = await montu.sequences.completeSequenceUpload(req.params.uploadId);
       metrics.uploads.inc({ kind: 'sequence', result: 'ok' });
       return reply
         .code(201)
@@ -162,7 +162,7 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
     async (req, reply) => {
       await load(req, req.params.uploadId);
-      await montu.media.abortSequenceUpload(req.params.uploadId);
+      await montu.sequences.abortSequenceUpload(req.params.uploadId);
       return reply.code(204).send();
     },
   );
