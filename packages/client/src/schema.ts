@@ -282,7 +282,7 @@ export interface paths {
                     limit?: number;
                     mediaId?: string;
                     state?: "queued" | "running" | "done" | "failed";
-                    type?: "probe" | "thumbnail" | "proxy" | "cleanup";
+                    type?: "probe" | "thumbnail" | "proxy" | "webhook.deliver";
                 };
                 header?: never;
                 path?: never;

@@ -22,12 +22,8 @@ export * from './montu.js';
 export * from './jobs/types.js';
 export { JobStore, jobFromRow } from './jobs/job-store.js';
 export type { JobQueue } from './jobs/queue.js';
-export {
-  JobsService,
-  startProcessing,
-  type JobsOptions,
-  type ProcessingRuntime,
-} from './processing/processing.js';
+export { JobsService, MediaProcessing } from './processing/processing.js';
+export type { JobsOptions, JobSink } from './jobs/queue.js';
 export { MediaPipeline, originalIsWebImage, type ProcessingOptions } from './processing/pipeline.js';
 export * from './storage/index.js';
 export { prematureClose } from './util/streams.js';

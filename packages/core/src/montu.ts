@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type DialectName } from './db/connect.js';
 import type { Kysely } from 'kysely';
@@ -7,12 +8,12 @@ import { DEFAULT_LIMITS, type Limits } from './config/limits.js';
 import type { StorageBackend } from './storage/backend.js';
 import { LocalStorage } from './storage/local.js';
 import type { ServiceContext } from './context.js';
-import {
-  startProcessing,
-  type JobsOptions,
-  type JobsService,
-  type ProcessingRuntime,
-} from './processing/processing.js';
+import { JobsService, MediaProcessing } from './processing/processing.js';
+import { JobStore } from './jobs/job-store.js';
+import type { JobQueue, JobSink, JobsOptions } from './jobs/queue.js';
+import { startQueue } from './jobs/start-queue.js';
+import { DEFAULT_RETRY, type JobHandlers } from './jobs/types.js';
+import { OWNER } from './storage/owner.js';
 import type { ProcessingOptions } from './processing/pipeline.js';
 import { HistoryService } from './history/history-service.js';
 import { MaintenanceService } from './maintenance/maintenance-service.js';
@@ -21,10 +22,13 @@ import { ProjectService } from './projects/project-service.js';
 import { ReviewService } from './review/review-service.js';
 import { NoteService } from './review/note-service.js';
 import { PlaylistService } from './review/playlist-service.js';
-import { WebhookService, type WebhookOptions } from './webhooks/webhook-service.js';
+import { WebhookService, webhookRetry, type WebhookOptions } from './webhooks/webhook-service.js';
 import { SequenceIngest } from './uploads/sequence-ingest.js';
 import { UserService } from './users/user-service.js';
 import { holdDecoderPools } from './processing/tools/decoder-pool.js';
+
+/** Webhook deliveries sent at once by a library without media processing. */
+const WEBHOOK_SENDS = 4;
 
 export interface MontuOptions {
   /** Folder for the embedded defaults: `montu.db` (SQLite) and `storage/`. Default `./montu-data`. */
@@ -35,9 +39,10 @@ export interface MontuOptions {
   storage?: StorageBackend | { type: 'local'; root: string };
   limits?: Partial<Limits>;
   /**
-   * Background jobs for media processing. Default: a durable queue in the library's database,
-   * worked by this process. `{ redisUrl }` switches to BullMQ (scale mode); `{ work: false }`
-   * only enqueues (API servers when workers run elsewhere); `false` turns processing off.
+   * Background jobs (media processing, webhook deliveries). Default: a durable queue in the
+   * library's database, worked by this process. `{ redisUrl }` switches to BullMQ (scale mode);
+   * `{ work: false }` only enqueues (API servers when workers run elsewhere); `false` turns media
+   * processing off (webhook deliveries still run, on the embedded queue).
    */
   jobs?: JobsOptions | false;
   /** Thumbnail size and format, display transform, safety limits. */
@@ -75,7 +80,7 @@ export interface Montu {
   dialect: DialectName;
   /** Where the database and storage are (secrets masked), for logs and `montu config`. */
   describe(): { database: string; dialect: DialectName; storage: string; storageBackend: string };
-  /** Processing jobs (null when processing is off). */
+  /** Background jobs: list, inspect, retry (null when media processing is off). */
   jobs: JobsService | null;
   close(): Promise<void>;
 }
@@ -104,23 +109,55 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   const notes = new NoteService(ctx, media, projects);
   const review = new ReviewService(ctx, media, projects, notes);
   const playlists = new PlaylistService(ctx, media, notes);
-  const webhooks = new WebhookService(ctx, options.webhooks);
+  const retry = { ...DEFAULT_RETRY, ...(options.jobs ? options.jobs.retry : {}) };
+  const store = new JobStore(ctx.db, ctx.dialect, retry, {
+    retryFor: { 'webhook.deliver': webhookRetry(options.webhooks) },
+    ...(options.jobs !== false ? { onClaim: (trx, job) => MediaProcessing.onClaim(trx, job) } : {}),
+  });
+  // Services put jobs in the store and wake the queue; the queue starts once every handler exists.
+  let queue: JobQueue | null = null;
+  const sink: JobSink = { store, wake: async (jobs) => void (await queue?.requeue(jobs)) };
+  const webhooks = new WebhookService(ctx, sink, options.webhooks);
   const maintenance = new MaintenanceService(ctx);
   const sequences = new SequenceIngest(ctx, projects);
   // What a crashed process left (temporary files, version claims, half-sent sequences) can go now.
   await sequences.sweepAbandoned();
   await maintenance.sweepAfterCrash();
-  let runtime: ProcessingRuntime | null = null;
-  if (options.jobs !== false) {
-    try {
-      runtime = await startProcessing(ctx, options.jobs ?? {}, options.processing ?? {});
-    } catch (e) {
-      await handle.close();
-      throw e;
+  const jobs: JobsOptions = options.jobs === false ? {} : (options.jobs ?? {});
+  const processing = options.jobs === false ? null : new MediaProcessing(ctx, sink, options.processing ?? {});
+  const handlers: JobHandlers = { ...processing?.handlers(), ...webhooks.handlers() };
+  const work = Object.keys(handlers).length > 0 && (jobs.work ?? true);
+  const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  try {
+    queue = await startQueue({
+      store,
+      events: ctx.events,
+      handlers,
+      worker: `${OWNER}~${Math.random().toString(36).slice(2, 8)}`,
+      // Without media processing only webhook deliveries run: a few at once suffice.
+      concurrency: processing ? (jobs.concurrency ?? (jobs.redisUrl ? cores : 2 * cores)) : WEBHOOK_SENDS,
+      ...processing?.queueTuning(jobs),
+      leaseMs: jobs.leaseMs ?? 30_000,
+      pollMs: processing ? (jobs.pollMs ?? 1000) : (options.webhooks?.pollMs ?? 2000),
+      retry,
+      ...(processing ? { settleIn: (trx, job) => processing.pipeline.settleIn(trx, job) } : {}),
+      // MONTU_QUEUE_NAME lets several libraries (or test runs) share one Redis.
+      queueName: jobs.queueName ?? (process.env['MONTU_QUEUE_NAME'] || 'montu'),
+      work,
+      ...(jobs.redisUrl ? { redisUrl: jobs.redisUrl } : {}),
+    });
+    if (processing) {
+      ctx.processing = processing.hook;
+      if (work) await processing.startWorking();
     }
-    ctx.processing = runtime.hook;
+    await webhooks.start();
+  } catch (e) {
+    await queue?.stop().catch(() => undefined);
+    await processing?.stop().catch(() => undefined);
+    await handle.close();
+    throw e;
   }
-  webhooks.start();
+  const jobsService = processing && queue ? new JobsService(ctx.db, store, queue) : null;
   // Image decoder processes are shared by the process's libraries; the last close ends them.
   const releaseDecoders = holdDecoderPools();
   let closed = false;
@@ -145,12 +182,13 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
       storage: storage.location,
       storageBackend: storage.name,
     }),
-    jobs: runtime?.jobs ?? null,
+    jobs: jobsService,
     async close() {
       if (closed) return;
       closed = true;
       await webhooks.stop();
-      await runtime?.stop();
+      await queue?.stop();
+      await processing?.stop();
       await releaseDecoders();
       await storage.close?.();
       await handle.close();

@@ -44,8 +44,6 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       ...(options.queueName !== undefined ? { queueName: options.queueName } : {}),
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     },
-    // Webhook deliveries are the API servers' business.
-    webhooks: { deliver: false },
   });
   const off = options.onEvent
     ? montu.events.subscribe((e) => e.type.startsWith('job.') && options.onEvent?.(e))

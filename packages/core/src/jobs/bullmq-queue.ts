@@ -5,6 +5,21 @@ import { RedisEventBridge } from './redis-events.js';
 import type { Job, JobSpec, JobType } from './types.js';
 
 /**
+ * BullMQ queues by kind of work: a worker takes any job of a queue it listens to, so job types
+ * that not every working process handles (webhook deliveries: `webhooks.deliver: false`) have a
+ * queue of their own. The media queue keeps the configured name.
+ */
+const LANES: Record<string, { types: readonly JobType[]; suffix: string }> = {
+  media: { types: ['probe', 'thumbnail', 'proxy'], suffix: '' },
+  webhooks: { types: ['webhook.deliver'], suffix: '-webhooks' },
+};
+
+function laneOf(type: JobType): string {
+  for (const [lane, l] of Object.entries(LANES)) if (l.types.includes(type)) return lane;
+  throw new Error(`job type ${type} has no BullMQ queue`);
+}
+
+/**
  * Scale mode: jobs are recorded in the database (visible, durable, the single source of truth
  * for attempts and state) and carried by BullMQ on Redis to `montu worker` processes anywhere.
  * BullMQ gives delivery and crash recovery (stalled jobs are redelivered); the database's guarded
@@ -13,8 +28,9 @@ import type { Job, JobSpec, JobType } from './types.js';
  */
 export class BullmqQueue implements JobQueue {
   readonly mode = 'bullmq' as const;
-  private readonly queue: Queue;
-  private worker: Worker | null = null;
+  /** One BullMQ queue per lane (LANES). */
+  private readonly queues = new Map<string, Queue>();
+  private readonly workers: Worker[] = [];
   private readonly bridge: RedisEventBridge;
   private reconciler: NodeJS.Timeout | null = null;
   private readonly active = new Set<Promise<void>>();
@@ -27,12 +43,13 @@ export class BullmqQueue implements JobQueue {
   constructor(private readonly s: QueueSetup) {
     if (!s.redisUrl) throw new Error('BullmqQueue needs a Redis URL');
     this.connection = redisConnection(s.redisUrl);
-    this.queue = new Queue(s.queueName, { connection: this.connection });
+    for (const [lane, l] of Object.entries(LANES))
+      this.queues.set(lane, new Queue(`${s.queueName}${l.suffix}`, { connection: this.connection }));
     this.bridge = new RedisEventBridge(s.redisUrl, s.events, `${s.queueName}:events`);
   }
 
   get working(): boolean {
-    return this.worker !== null;
+    return this.workers.length > 0;
   }
 
   async enqueue(specs: JobSpec[]): Promise<Job[]> {
@@ -49,23 +66,27 @@ export class BullmqQueue implements JobQueue {
   private async publish(jobs: Job[], suffix?: string): Promise<void> {
     if (jobs.length === 0) return;
     const now = Date.now();
-    await this.queue.addBulk(
-      jobs.map((j) => ({
-        name: j.type,
-        data: { id: j.id },
-        opts: {
-          jobId: suffix ? `${j.id}.${j.attempts}.${suffix}` : `${j.id}.${j.attempts}`,
-          delay: Math.max(0, new Date(j.runAfter).getTime() - now),
-          removeOnComplete: true,
-          removeOnFail: 1000,
-        },
-      })),
-    );
+    for (const [lane, queue] of this.queues) {
+      const mine = jobs.filter((j) => laneOf(j.type) === lane);
+      if (mine.length === 0) continue;
+      await queue.addBulk(
+        mine.map((j) => ({
+          name: j.type,
+          data: { id: j.id },
+          opts: {
+            jobId: suffix ? `${j.id}.${j.attempts}.${suffix}` : `${j.id}.${j.attempts}`,
+            delay: Math.max(0, new Date(j.runAfter).getTime() - now),
+            removeOnComplete: true,
+            removeOnFail: 1000,
+          },
+        })),
+      );
+    }
   }
 
   async start(): Promise<void> {
     await this.bridge.start();
-    if (!this.s.work || this.worker) return;
+    if (!this.s.work || this.workers.length) return;
     const runner: RunnerOptions = {
       store: this.s.store,
       handlers: this.s.handlers,
@@ -80,37 +101,42 @@ export class BullmqQueue implements JobQueue {
       // Capped types wait for their turn as deliveries, never chained past the cap.
       chain: (type) => this.s.caps?.[type] === undefined,
     };
-    this.worker = new Worker(
-      this.s.queueName,
-      async (bj, token) => {
-        const cap = this.s.caps?.[bj.name as JobType];
-        const running = this.capped.get(bj.name) ?? 0;
-        if (cap !== undefined) {
-          if (running >= cap) {
-            // At its cap: back to the queue for a moment rather than hold a slot other jobs can use.
-            await bj.moveToDelayed(Date.now() + 500, token);
-            throw new DelayedError();
+    // A worker for each lane whose job types this process handles.
+    const lanes = Object.entries(LANES).filter(([, l]) => l.types.some((t) => this.s.handlers[t]));
+    for (const [, lane] of lanes) {
+      const worker = new Worker(
+        `${this.s.queueName}${lane.suffix}`,
+        async (bj, token) => {
+          const cap = this.s.caps?.[bj.name as JobType];
+          const running = this.capped.get(bj.name) ?? 0;
+          if (cap !== undefined) {
+            if (running >= cap) {
+              // At its cap: back to the queue for a moment rather than hold a slot other jobs can use.
+              await bj.moveToDelayed(Date.now() + 500, token);
+              throw new DelayedError();
+            }
+            this.capped.set(bj.name, running + 1);
           }
-          this.capped.set(bj.name, running + 1);
-        }
-        const run = this.process(bj.data as { id?: unknown }, runner);
-        this.active.add(run);
-        return run.finally(() => {
-          this.active.delete(run);
-          if (cap !== undefined) this.capped.set(bj.name, (this.capped.get(bj.name) ?? 1) - 1);
-        });
-      },
-      {
-        connection: this.connection,
-        concurrency: this.s.concurrency,
-        // Redeliver a dead worker's job about when its database lease lapses.
-        lockDuration: this.s.leaseMs,
-        stalledInterval: Math.max(1000, Math.floor(this.s.leaseMs / 2)),
-        maxStalledCount: 10,
-      },
-    );
-    this.worker.on('error', () => undefined);
-    await this.worker.waitUntilReady();
+          const run = this.process(bj.data as { id?: unknown }, runner);
+          this.active.add(run);
+          return run.finally(() => {
+            this.active.delete(run);
+            if (cap !== undefined) this.capped.set(bj.name, (this.capped.get(bj.name) ?? 1) - 1);
+          });
+        },
+        {
+          connection: this.connection,
+          concurrency: this.s.concurrency,
+          // Redeliver a dead worker's job about when its database lease lapses.
+          lockDuration: this.s.leaseMs,
+          stalledInterval: Math.max(1000, Math.floor(this.s.leaseMs / 2)),
+          maxStalledCount: 10,
+        },
+      );
+      worker.on('error', () => undefined);
+      this.workers.push(worker);
+      await worker.waitUntilReady();
+    }
     await this.reconcile();
     this.reconciler = setInterval(
       () => void this.reconcile().catch(() => undefined),
@@ -154,9 +180,8 @@ export class BullmqQueue implements JobQueue {
     // BullMQ's own bookkeeping of those deliveries (its graceful close can hang after an abort;
     // a delivery left active is redelivered later and its claim finds the job already settled).
     await Promise.allSettled([...this.active]);
-    await this.worker?.close(true);
-    this.worker = null;
-    await this.queue.close();
+    for (const w of this.workers.splice(0)) await w.close(true);
+    for (const q of this.queues.values()) await q.close();
     await this.bridge.stop();
   }
 }

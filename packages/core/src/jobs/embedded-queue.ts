@@ -3,12 +3,13 @@ import type { EventBus } from '../events.js';
 import type { JobStore } from './job-store.js';
 import { runChain, type RunnerOptions } from './runner.js';
 import type { JobQueue } from './queue.js';
-import { JOB_TYPES, type Job, type JobHandler, type JobSpec, type JobType } from './types.js';
+import { JOB_TYPES, type Job, type JobHandlers, type JobSpec, type JobType } from './types.js';
 
 export interface EmbeddedQueueOptions {
   store: JobStore;
   events: EventBus;
-  handlers: Partial<Record<JobType, JobHandler>>;
+  /** This process works only jobs of these types. */
+  handlers: JobHandlers;
   worker: string;
   /** Jobs run at once. */
   concurrency: number;
@@ -46,10 +47,13 @@ export class EmbeddedQueue implements JobQueue {
   private readonly controller = new AbortController();
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  /** The types this process has handlers for: the only ones it claims. */
+  private readonly handled: readonly JobType[];
 
   constructor(private readonly o: EmbeddedQueueOptions) {
     this.leaseMs = o.leaseMs ?? 30_000;
     this.pollMs = o.pollMs ?? 1000;
+    this.handled = JOB_TYPES.filter((t) => o.handlers[t] !== undefined);
     // Every running job listens to the stop signal.
     setMaxListeners(0, this.controller.signal);
   }
@@ -99,6 +103,7 @@ export class EmbeddedQueue implements JobQueue {
       return;
     }
     for (const job of jobs) {
+      if (!this.handled.includes(job.type)) continue;
       const takes = (w: (typeof idle)[number]) => w.types === undefined || w.types.includes(job.type);
       const w = idle.find((x) => x.types !== undefined && takes(x)) ?? idle.find(takes);
       if (!w) continue;
@@ -109,7 +114,8 @@ export class EmbeddedQueue implements JobQueue {
 
   /**
    * The types a loop may claim now (undefined: any) and the capped ones among them, each of which
-   * has a slot reserved until `release` (so two loops cannot both take the last slot).
+   * has a slot reserved until `release` (so two loops cannot both take the last slot). A loop
+   * claims only types this process has handlers for.
    */
   private reserve(types: readonly JobType[] | undefined): {
     types: readonly JobType[] | undefined;
@@ -117,7 +123,8 @@ export class EmbeddedQueue implements JobQueue {
   } {
     const caps = this.o.caps ?? {};
     const held: JobType[] = [];
-    const allowed = (types ?? JOB_TYPES).filter((t) => {
+    const allowed = (types ?? this.handled).filter((t) => {
+      if (!this.handled.includes(t)) return false;
       const cap = caps[t];
       if (cap === undefined) return true;
       const n = this.capped.get(t) ?? 0;
@@ -126,7 +133,10 @@ export class EmbeddedQueue implements JobQueue {
       held.push(t);
       return true;
     });
-    return { types: types || allowed.length < JOB_TYPES.length ? allowed : undefined, held };
+    return {
+      types: types || allowed.length < JOB_TYPES.length ? allowed : undefined,
+      held,
+    };
   }
 
   private release(type: JobType): void {

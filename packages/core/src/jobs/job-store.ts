@@ -1,5 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
-import { NotFound, ValidationError } from '@montu/domain';
+import { NotFound, ProcessingError, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import type { Database, Db, JobTable } from '../db/schema.js';
 import { relaxedTransaction, type DialectName } from '../db/connect.js';
@@ -8,7 +8,9 @@ import { ownerIsDeadLocalProcess } from '../storage/owner.js';
 import {
   backoffDelay,
   DEFAULT_RETRY,
+  isJobType,
   JOB_STATES,
+  jobPayload,
   type Job,
   type JobSpec,
   type JobState,
@@ -17,16 +19,20 @@ import {
 } from './types.js';
 
 export function jobFromRow(r: Selectable<JobTable> & { project_id?: string | null }): Job {
+  const type = r.type;
+  if (!isJobType(type)) throw new ProcessingError(`Job ${r.id} has an unknown type ${JSON.stringify(type)}.`);
+  const payload = jobPayload(type, parseJson<Record<string, unknown>>(r.payload, {}));
+  // TypeScript cannot pair `type` and `payload` of a union by itself: jobPayload read the payload as `type`'s.
   return {
     id: r.id,
-    type: r.type as JobType,
+    type,
+    payload,
     mediaId: r.media_id,
     projectId: r.project_id ?? null,
     state: r.state as JobState,
     attempts: r.attempts,
     maxAttempts: r.max_attempts,
     progress: r.progress,
-    payload: parseJson(r.payload, {}),
     error: r.error,
     runAfter: r.run_after,
     lockedBy: r.locked_by,
@@ -34,19 +40,36 @@ export function jobFromRow(r: Selectable<JobTable> & { project_id?: string | nul
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     updatedAt: r.updated_at,
-  };
+  } as Job;
+}
+
+export interface JobStoreOptions {
+  /** Retry policies of job types that do not follow the store's default (webhook deliveries). */
+  retryFor?: Partial<Record<JobType, RetryPolicy>>;
+  /**
+   * Runs inside the transaction that claims a job, for what the job's owner records about it
+   * starting (media processing marks the item `processing`). The store itself knows only jobs.
+   */
+  onClaim?: (trx: Db, job: Job) => Promise<void>;
 }
 
 /**
  * The job table: the durable queue in embedded mode and the visible record in both modes.
- * Every state change is a guarded UPDATE, so two workers can never both finish one job.
+ * Every state change is a guarded UPDATE, so two workers can never both finish one job. It reads
+ * the media table only to scope a job by its item's project; it never writes it.
  */
 export class JobStore {
   constructor(
     private readonly db: Db,
     private readonly dialect: DialectName,
     readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly options: JobStoreOptions = {},
   ) {}
+
+  /** The retry policy of a job type. */
+  retryOf(type: JobType): RetryPolicy {
+    return this.options.retryFor?.[type] ?? this.retry;
+  }
 
   /**
    * Inserts queued jobs (in `db`, e.g. the transaction that creates their media item). `claimed`
@@ -67,7 +90,7 @@ export class JobStore {
       state: c?.index === i ? 'running' : 'queued',
       priority: s.priority ?? 0,
       attempts: c?.index === i ? 1 : 0,
-      max_attempts: s.maxAttempts ?? this.retry.maxAttempts,
+      max_attempts: s.maxAttempts ?? this.retryOf(s.type).maxAttempts,
       progress: 0,
       payload: JSON.stringify(s.payload ?? {}),
       error: null,
@@ -80,7 +103,7 @@ export class JobStore {
       updated_at: now,
     }));
     await db.insertInto('job').values(rows).execute();
-    return rows.map(jobFromRow);
+    return rows.map((r) => jobFromRow(r));
   }
 
   async get(id: string): Promise<Job> {
@@ -126,7 +149,7 @@ export class JobStore {
       .orderBy('job.id', 'desc')
       .limit(Math.min(Math.max(options.limit ?? 100, 1), 1000))
       .execute();
-    return rows.map(jobFromRow);
+    return rows.map((r) => jobFromRow(r));
   }
 
   /**
@@ -185,8 +208,8 @@ export class JobStore {
   }
 
   /**
-   * The claim itself: running, one more attempt, leased to `worker`; the job's media item, still
-   * `pending`, is now being processed. Returns the claimed job (with its project), or null.
+   * The claim itself: running, one more attempt, leased to `worker`, and the owner's onClaim in
+   * the same transaction. Returns the claimed job (with its project), or null.
    */
   private async claimWhere(
     trx: Db,
@@ -218,15 +241,9 @@ export class JobStore {
       )
       .executeTakeFirst();
     if (!row) return null;
-    if (row.media_id) {
-      await trx
-        .updateTable('media')
-        .set({ processing_state: 'processing', updated_at: now.toISOString() })
-        .where('id', '=', row.media_id)
-        .where('processing_state', '=', 'pending')
-        .execute();
-    }
-    return jobFromRow(row);
+    const job = jobFromRow(row);
+    await this.options.onClaim?.(trx, job);
+    return job;
   }
 
   /** Extends the lease of a running job; false when the job is no longer ours. */
@@ -335,13 +352,15 @@ export class JobStore {
     return relaxedTransaction(this.db, this.dialect, async (trx) => {
       const job = await trx
         .selectFrom('job')
-        .select(['state', 'locked_by', 'attempts', 'max_attempts'])
+        .select(['type', 'state', 'locked_by', 'attempts', 'max_attempts'])
         .where('id', '=', id)
         .executeTakeFirst();
       if (!job) throw new NotFound(`Job ${id} does not exist.`);
       if (job.state !== 'running' || job.locked_by !== worker) return null;
       const final = options.permanent === true || job.attempts >= job.max_attempts;
-      const delay = final ? 0 : backoffDelay(this.retry, job.attempts);
+      const delay = final
+        ? 0
+        : backoffDelay(isJobType(job.type) ? this.retryOf(job.type) : this.retry, job.attempts);
       const now = new Date();
       const result = await trx
         .updateTable('job')
@@ -452,17 +471,7 @@ export class JobStore {
       .select('media.project_id')
       .where('job.id', 'in', ids)
       .execute();
-    return rows.map(jobFromRow);
-  }
-
-  /** Marks media items as being processed again (after `retry`). */
-  async markProcessing(mediaIds: string[]): Promise<void> {
-    if (mediaIds.length === 0) return;
-    await this.db
-      .updateTable('media')
-      .set({ processing_state: 'processing', processing_error: null, updated_at: nowIso() })
-      .where('id', 'in', mediaIds)
-      .execute();
+    return rows.map((r) => jobFromRow(r));
   }
 
   /** Counts per state (queue depth for metrics). */
@@ -475,17 +484,6 @@ export class JobStore {
     const out: Record<JobState, number> = { queued: 0, running: 0, done: 0, failed: 0 };
     for (const r of rows) out[r.state as JobState] = Number(r.n);
     return out;
-  }
-
-  /** Jobs of a media item not yet settled (queued or running). */
-  async openJobsFor(mediaId: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('job')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('media_id', '=', mediaId)
-      .where('state', 'in', ['queued', 'running'])
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
   }
 
   /** The next time a queued job (of `types`) becomes runnable, for an idle worker's sleep. */

@@ -1,7 +1,40 @@
 import type { EventBus } from '../events.js';
 import type { JobStore } from './job-store.js';
 import type { RunnerOptions } from './runner.js';
-import type { Job, JobHandler, JobSpec, JobType, RetryPolicy } from './types.js';
+import type { Job, JobHandlers, JobSpec, JobType, RetryPolicy } from './types.js';
+
+/** How a library runs its background jobs (`openMontu({ jobs })`). */
+export interface JobsOptions {
+  /** Redis URL for scale mode (BullMQ); without it jobs queue in the library's database. */
+  redisUrl?: string;
+  /** Work jobs in this process (default true; API servers in scale mode pass false). */
+  work?: boolean;
+  /**
+   * Jobs run at once in this process. Embedded queue: default 2 × cores — a job alternates
+   * computing with waiting for its files, the database and its tools, so one per core leaves
+   * cores idle; decodes are bounded by their own pools, proxies by `proxyConcurrency`. BullMQ
+   * workers: default the number of cores (`montu worker --concurrency`).
+   */
+  concurrency?: number;
+  /**
+   * Proxy jobs (video/sequence encodes, full-resolution web images) among those at once (default:
+   * number of cores): each keeps every core busy, or holds a full-resolution picture, by itself.
+   */
+  proxyConcurrency?: number;
+  /**
+   * Embedded queue: probe jobs run at once besides `concurrency` (default 4 × cores, at most 16).
+   * A probe mostly waits for exiftool/ffprobe (whose own pools bound their work), so it holds none
+   * of the `concurrency` slots, and many probes in flight share exiftool batches.
+   */
+  probeConcurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Lease on a running embedded job before another worker may retake it (default 30 s). */
+  leaseMs?: number;
+  /** Idle poll interval of the embedded queue (default 1 s). */
+  pollMs?: number;
+  /** BullMQ queue name (default `montu`); lets several libraries share one Redis. */
+  queueName?: string;
+}
 
 /** Where jobs go: the embedded database queue or BullMQ. */
 export interface JobQueue {
@@ -20,7 +53,8 @@ export interface JobQueue {
 export interface QueueSetup {
   store: JobStore;
   events: EventBus;
-  handlers: Partial<Record<JobType, JobHandler>>;
+  /** This process works only jobs of these types. */
+  handlers: JobHandlers;
   worker: string;
   concurrency: number;
   /** Most jobs of a type at once (see JobsOptions.proxyConcurrency). */
@@ -30,11 +64,27 @@ export interface QueueSetup {
   leaseMs: number;
   pollMs: number;
   retry: RetryPolicy;
-  /** Settles a job's media item in the transaction that records the job's outcome. */
+  /** Settles what a job worked on (its media item) in the transaction that records the job's outcome. */
   settleIn?: RunnerOptions['settleIn'];
   /** After a job settled and that committed. */
   onSettled?: RunnerOptions['onSettled'];
   redisUrl?: string;
   queueName: string;
   work: boolean;
+}
+
+/**
+ * Where services put jobs: created in the store (inside the caller's transaction, when given),
+ * then `wake` makes them visible to the queue after the commit.
+ */
+export interface JobSink {
+  store: JobStore;
+  wake(jobs: Job[]): Promise<void>;
+}
+
+/** Creates jobs and wakes the queue for them (outside any transaction). */
+export async function enqueueJobs(sink: JobSink, specs: JobSpec[]): Promise<Job[]> {
+  const jobs = await sink.store.create(specs);
+  await sink.wake(jobs);
+  return jobs;
 }

@@ -1,8 +1,8 @@
 import { errorMessage, ProcessingError, ValidationError, NotFound } from '@montu/domain';
-import type { EventBus } from '../events.js';
+import type { EventBus, MontuEvent } from '../events.js';
 import type { Db } from '../db/schema.js';
 import type { JobStore } from './job-store.js';
-import type { Job, JobHandler, JobType } from './types.js';
+import { isAnnounced, runHandler, type Job, type JobHandlers, type JobType } from './types.js';
 
 /**
  * Settling, inside the transaction that finishes a job (or records its final failure): e.g. the
@@ -12,7 +12,7 @@ export type SettleIn = (trx: Db, job: Job, outcome: 'done' | 'failed') => Promis
 
 export interface RunnerOptions {
   store: JobStore;
-  handlers: Partial<Record<JobType, JobHandler>>;
+  handlers: JobHandlers;
   events: EventBus;
   /** Identifies this worker in job leases. */
   worker: string;
@@ -50,7 +50,6 @@ export async function runClaimedJob(
   o: RunnerOptions,
   parentSignal?: AbortSignal,
 ): Promise<RunResult> {
-  const handler = o.handlers[job.type];
   const controller = new AbortController();
   const abort = () => controller.abort();
   parentSignal?.addEventListener('abort', abort, { once: true });
@@ -75,28 +74,25 @@ export async function runClaimedJob(
   );
   beat.unref();
   const scope = { projectId: job.projectId, ...(job.mediaId ? { mediaId: job.mediaId } : {}) };
-  o.events.publish({
-    type: 'job.started',
-    ...scope,
-    data: { jobId: job.id, jobType: job.type, attempt: job.attempts },
-  });
+  const announced = isAnnounced(job.type);
+  const publish = (type: MontuEvent['type'], data: Record<string, unknown>) => {
+    if (announced) o.events.publish({ type, ...scope, data: { jobId: job.id, jobType: job.type, ...data } });
+  };
+  publish('job.started', { attempt: job.attempts });
   try {
-    if (!handler) throw new ProcessingError(`No handler for job type ${job.type} in this process.`);
-    const result = await handler({
+    const running = runHandler(o.handlers, {
       job,
       signal: controller.signal,
       progress(p) {
         progress = Math.max(0, Math.min(100, Math.round(p)));
         if (progress - lastPublished >= 5 || progress === 100) {
           lastPublished = progress;
-          o.events.publish({
-            type: 'job.progress',
-            ...scope,
-            data: { jobId: job.id, jobType: job.type, progress },
-          });
+          publish('job.progress', { progress });
         }
       },
     });
+    if (!running) throw new ProcessingError(`No handler for job type ${job.type} in this process.`);
+    const result = await running;
     clearInterval(beat);
     if (lost) return { outcome: 'lost', next: null };
     const settleIn = o.settleIn;
@@ -113,7 +109,7 @@ export async function runClaimedJob(
     // Committed: the job is done whatever happens below, and the chained job must still run.
     try {
       await result?.after?.();
-      o.events.publish({ type: 'job.done', ...scope, data: { jobId: job.id, jobType: job.type } });
+      publish('job.done', {});
       finished.settled?.();
       await o.onSettled?.(finished.done, 'done');
       if (finished.queued.length) await o.onQueued?.(finished.queued);
@@ -128,9 +124,7 @@ export async function runClaimedJob(
     if (parentSignal?.aborted) {
       // This process is shutting down: hand the job back untouched (the attempt does not count).
       const released = await o.store.release(job.id, o.worker).catch(() => false);
-      if (released) {
-        o.events.publish({ type: 'job.released', ...scope, data: { jobId: job.id, jobType: job.type } });
-      }
+      if (released) publish('job.released', {});
       return { outcome: released ? 'released' : 'lost', next: null };
     }
     // Bad input never gets better by retrying: a file the tools cannot read fails at once with
@@ -142,16 +136,10 @@ export async function runClaimedJob(
     const result = await o.store.fail(job.id, o.worker, errorMessage(e), { permanent });
     if (!result) return { outcome: 'lost', next: null };
     const failed = await o.store.get(job.id);
-    o.events.publish({
-      type: result.final ? 'job.failed' : 'job.retrying',
-      ...scope,
-      data: {
-        jobId: job.id,
-        jobType: job.type,
-        error: errorMessage(e),
-        attempt: failed.attempts,
-        retryInMs: result.retryInMs,
-      },
+    publish(result.final ? 'job.failed' : 'job.retrying', {
+      error: errorMessage(e),
+      attempt: failed.attempts,
+      retryInMs: result.retryInMs,
     });
     if (result.final) {
       if (o.settleIn) {

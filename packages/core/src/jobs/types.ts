@@ -1,15 +1,84 @@
-/** Processing jobs: the unit of background work, the same in embedded and scale mode. */
+/**
+ * Background jobs: the unit of background work, the same in embedded and scale mode. The job map
+ * (JobPayloads) names every kind of job and the payload it carries; a handler gets its own kind's
+ * payload, typed.
+ */
 import type { Db } from '../db/schema.js';
 
-export const JOB_TYPES = ['probe', 'thumbnail', 'proxy', 'cleanup'] as const;
-export type JobType = (typeof JOB_TYPES)[number];
+/** Every kind of job, with the payload it carries. */
+export interface JobPayloads {
+  /** Reads a media item's technical metadata and queues its renditions. */
+  probe: Record<string, never>;
+  /** Makes a media item's thumbnail (of a movie or sequence: at `timestamp` seconds). */
+  thumbnail: { timestamp?: number };
+  /** Makes a media item's browser proxy: movie, web still or audio preview. */
+  proxy: Record<string, never>;
+  /** Sends one recorded webhook delivery. */
+  'webhook.deliver': { deliveryId: string };
+}
+
+export type JobType = keyof JobPayloads;
+
+/** What the job system knows of each kind: how to read its stored payload back, and whether it is announced. */
+interface JobKind<T extends JobType> {
+  /** The stored payload as this kind's type: checks the fields the kind declares, throws when one is wrong. */
+  payload(value: Record<string, unknown>): JobPayloads[T];
+  /**
+   * Whether the job's lifecycle is published as `job.*` events. Webhook deliveries are not:
+   * their events would themselves be delivered to webhooks, each making another delivery.
+   */
+  announced: boolean;
+}
+
+// The casts below follow the checks of each kind's declared fields.
+const noPayload = (v: Record<string, unknown>) => v as Record<string, never>;
+
+const JOB_KINDS: { [T in JobType]: JobKind<T> } = {
+  probe: { payload: noPayload, announced: true },
+  thumbnail: {
+    payload: (v) => {
+      const t = v['timestamp'];
+      if (t !== undefined && typeof t !== 'number') throw new TypeError('timestamp must be a number');
+      return v as JobPayloads['thumbnail'];
+    },
+    announced: true,
+  },
+  proxy: { payload: noPayload, announced: true },
+  'webhook.deliver': {
+    payload: (v) => {
+      const id = v['deliveryId'];
+      if (typeof id !== 'string') throw new TypeError('deliveryId must be a string');
+      return v as JobPayloads['webhook.deliver'];
+    },
+    announced: false,
+  },
+};
+
+export const JOB_TYPES = Object.keys(JOB_KINDS) as JobType[];
+
+/** The job types media processing runs (the others are the library's own background work). */
+export const MEDIA_JOB_TYPES = ['probe', 'thumbnail', 'proxy'] as const satisfies readonly JobType[];
+
+export function isJobType(v: unknown): v is JobType {
+  return typeof v === 'string' && Object.hasOwn(JOB_KINDS, v);
+}
+
+/** A stored payload read back as its kind's type (see JobKind.payload). */
+export function jobPayload<T extends JobType>(type: T, value: Record<string, unknown>): JobPayloads[T] {
+  return JOB_KINDS[type].payload(value);
+}
+
+/** Whether `job.*` events are published for jobs of this type. */
+export function isAnnounced(type: JobType): boolean {
+  return JOB_KINDS[type].announced;
+}
 
 export const JOB_STATES = ['queued', 'running', 'done', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export interface Job {
+interface JobRecord {
   id: string;
-  type: JobType;
+  /** The media item the job works on (media processing), else null. */
   mediaId: string | null;
   /** The project of the job's media item (null for jobs without one); events are scoped by it. */
   projectId: string | null;
@@ -18,7 +87,6 @@ export interface Job {
   maxAttempts: number;
   /** 0–100. */
   progress: number;
-  payload: Record<string, unknown>;
   error: string | null;
   /** Not before this time (retries back off exponentially). */
   runAfter: string;
@@ -29,16 +97,25 @@ export interface Job {
   updatedAt: string;
 }
 
-export interface JobSpec {
-  type: JobType;
-  mediaId?: string | null;
-  payload?: Record<string, unknown>;
-  priority?: number;
-  maxAttempts?: number;
-}
+/** A job of one kind (or, for the default, of any kind: a union narrowed by `type`). */
+export type Job<T extends JobType = JobType> = {
+  [K in T]: JobRecord & { type: K; payload: JobPayloads[K] };
+}[T];
 
-export interface JobContext {
-  job: Job;
+/** A job to create. Kinds whose payload has no required field may leave it out. */
+export type JobSpec<T extends JobType = JobType> = {
+  [K in T]: {
+    type: K;
+    mediaId?: string | null;
+    priority?: number;
+    maxAttempts?: number;
+  } & (Record<string, never> extends JobPayloads[K]
+    ? { payload?: JobPayloads[K] }
+    : { payload: JobPayloads[K] });
+}[T];
+
+export interface JobContext<T extends JobType = JobType> {
+  job: Job<T>;
   /** Reports progress (0–100); cheap to call often, stored and published at most a few times a second. */
   progress(percent: number): void;
   /** Aborted when the worker shuts down or the job's lease is lost. */
@@ -67,7 +144,16 @@ export interface JobResult {
   durable?: boolean;
 }
 
-export type JobHandler = (ctx: JobContext) => Promise<void | JobResult>;
+export type JobHandler<T extends JobType = JobType> = (ctx: JobContext<T>) => Promise<void | JobResult>;
+
+/** The handlers a process has: it works only jobs of these types. */
+export type JobHandlers = { [T in JobType]?: JobHandler<T> };
+
+/** Runs a job with its own kind's handler (TypeScript cannot pair a union's members by itself). */
+export function runHandler(handlers: JobHandlers, ctx: JobContext): Promise<void | JobResult> | undefined {
+  const handler = handlers[ctx.job.type] as JobHandler | undefined;
+  return handler?.(ctx);
+}
 
 /** Retry policy: attempts and exponential backoff. */
 export interface RetryPolicy {

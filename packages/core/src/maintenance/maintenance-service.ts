@@ -1,9 +1,9 @@
 import { createHash, randomInt } from 'node:crypto';
 import { ValidationError } from '@montu/domain';
-import { nowIso } from '../ids.js';
 import { ABANDONED_AFTER_MS, ownerIsDeadLocalProcess } from '../storage/owner.js';
 import type { ServiceContext } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
+import { markFileFailed } from '../processing/media-state.js';
 
 export interface OrphanCleanupOptions {
   /** Only report (the default); pass false to fix. */
@@ -315,11 +315,7 @@ export class MaintenanceService {
   ): Promise<void> {
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx.updateTable('media_file').set({ state, error: message }).where('id', '=', fileId).execute();
-      await trx
-        .updateTable('media')
-        .set({ processing_state: 'failed', processing_error: message, updated_at: nowIso() })
-        .where('id', '=', mediaId)
-        .execute();
+      await markFileFailed(trx, mediaId, message);
       await recordHistory(trx, {
         actor,
         action: `file.${state}`,

@@ -9,6 +9,7 @@ import { OWNER } from '../storage/owner.js';
 import type { Db } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
 import { buildSearchText } from './search-query.js';
+import { newItemState } from '../processing/media-state.js';
 
 /**
  * Writing media records: version claims and the insert of a new item with its files, shared by
@@ -179,8 +180,7 @@ export async function insertMediaRecord(trx: Db, r: NewMediaRecord): Promise<voi
       approved_at: null,
       approval_comment: null,
       archived_at: null,
-      processing_state: r.processing ? 'pending' : 'ready',
-      processing_error: null,
+      ...newItemState(r.processing),
       metadata: JSON.stringify(r.metadata),
       custom_properties: JSON.stringify(r.customProperties),
       search_text: buildSearchText({

@@ -10,8 +10,9 @@ import type { FileRole, MediaType, RenditionInfo } from '@montu/domain';
 import type { ServiceContext } from '../context.js';
 import { mediaKey } from '../storage/keys.js';
 import type { JobStore } from '../jobs/job-store.js';
-import type { Job, JobContext, JobHandler, JobResult, JobSpec, JobType } from '../jobs/types.js';
+import type { Job, JobContext, JobHandlers, JobResult, JobSpec } from '../jobs/types.js';
 import type { Db } from '../context.js';
+import { settleItem, stuckItems, type SettleOutcome } from './media-state.js';
 import { MediaProber } from './tools/probe.js';
 import type { MediaMetadata } from './tools/metadata.js';
 import type { SniffResult } from './tools/sniff.js';
@@ -103,12 +104,11 @@ export class MediaPipeline {
     this.prober = new MediaProber({ limits: this.limits });
   }
 
-  handlers(): Record<JobType, JobHandler> {
+  handlers(): JobHandlers {
     return {
       probe: (c) => this.probe(c),
       thumbnail: (c) => this.thumbnail(c),
       proxy: (c) => this.proxy(c),
-      cleanup: async () => undefined,
     };
   }
 
@@ -135,7 +135,7 @@ export class MediaPipeline {
 
   // ------------------------------------------------------------------ jobs
 
-  private async probe({ job, progress }: JobContext): Promise<JobResult> {
+  private async probe({ job, progress }: JobContext<'probe'>): Promise<JobResult> {
     const media = await this.load(job);
     const recorded = parseJson<Record<string, unknown>>(media.metadata, {});
     let meta: MediaMetadata;
@@ -185,10 +185,10 @@ export class MediaPipeline {
     };
   }
 
-  private async thumbnail({ job, signal }: JobContext): Promise<JobResult> {
+  private async thumbnail({ job, signal }: JobContext<'thumbnail'>): Promise<JobResult> {
     const media = await this.load(job);
     const meta = this.metadataOf(media);
-    const timestamp = typeof job.payload['timestamp'] === 'number' ? job.payload['timestamp'] : undefined;
+    const timestamp = job.payload.timestamp;
     const source =
       media.media_type === 'sequence' ? await this.middleFrame(media.id) : await this.original(media.id);
     const image = await withLocalFiles(this.ctx.storage, [source.key], ([p]) =>
@@ -218,7 +218,7 @@ export class MediaPipeline {
     );
   }
 
-  private async proxy({ job, progress, signal }: JobContext): Promise<JobResult> {
+  private async proxy({ job, progress, signal }: JobContext<'proxy'>): Promise<JobResult> {
     const media = await this.load(job);
     const meta = this.metadataOf(media);
     const onProgress = (p: number) => progress(p);
@@ -303,7 +303,7 @@ export class MediaPipeline {
    */
   async settleIn(trx: Db, job: Job): Promise<(() => void) | void> {
     if (!job.mediaId) return;
-    const outcome = await this.settleWithin(trx, job.mediaId, job.projectId);
+    const outcome = await settleItem(trx, job.mediaId, job.projectId);
     return () => this.announce(job.mediaId!, outcome);
   }
 
@@ -312,82 +312,12 @@ export class MediaPipeline {
    * died before recording the outcome. Settling them again puts them right.
    */
   async settleStuck(): Promise<number> {
-    const stuck = await this.ctx.db
-      .selectFrom('media')
-      .select('media.id')
-      .where('media.processing_state', 'in', ['pending', 'processing'])
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('job')
-              .select('job.id')
-              .whereRef('job.media_id', '=', 'media.id')
-              .where('job.state', 'in', ['queued', 'running']),
-          ),
-        ),
-      )
-      .limit(1000)
-      .execute();
-    for (const m of stuck) {
-      const outcome = await this.store.settle((trx) => this.settleWithin(trx, m.id));
-      this.announce(m.id, outcome);
+    const stuck = await stuckItems(this.ctx.db, 1000);
+    for (const id of stuck) {
+      const outcome = await this.store.settle((trx) => settleItem(trx, id));
+      this.announce(id, outcome);
     }
     return stuck.length;
-  }
-
-  /**
-   * The media item is `failed` (with the reason) when any of its latest jobs failed, `ready`
-   * when none is open, otherwise `processing`.
-   */
-  private async settleWithin(
-    trx: Db,
-    mediaId: string,
-    knownProject: string | null = null,
-  ): Promise<SettleOutcome | null> {
-    // First write-lock the media row: two jobs of one item settling at once (on two workers)
-    // are serialised, so a stale "processing" computed before the other job finished can never
-    // overwrite the final state.
-    const locked = await trx
-      .updateTable('media')
-      .set((eb) => ({ processing_state: eb.ref('processing_state') }))
-      .where('id', '=', mediaId)
-      .executeTakeFirst();
-    if (Number(locked.numUpdatedRows) !== 1) return null;
-    const jobs = await trx
-      .selectFrom('job')
-      .select(['type', 'state', 'error', 'created_at', 'id'])
-      .where('media_id', '=', mediaId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
-    const latest = new Map<string, (typeof jobs)[number]>();
-    for (const j of jobs) latest.set(j.type, j);
-    const open = [...latest.values()].some((j) => j.state === 'queued' || j.state === 'running');
-    const failed = [...latest.values()].filter((j) => j.state === 'failed');
-    // The job knows its item's project; settleStuck does not.
-    const projectId =
-      knownProject ??
-      (await trx.selectFrom('media').select(['project_id']).where('id', '=', mediaId).executeTakeFirst())
-        ?.project_id;
-    if (!projectId) return null;
-    const state = failed.length ? 'failed' : open ? 'processing' : 'ready';
-    const error = failed.length
-      ? failed.map((j) => `${labelOf(j.type)}: ${j.error ?? 'failed'}`).join('; ')
-      : null;
-    // Guarded: only the settle that changes the state announces it.
-    const changed = await trx
-      .updateTable('media')
-      .set({ processing_state: state, processing_error: error, updated_at: nowIso() })
-      .where('id', '=', mediaId)
-      .where((eb) =>
-        eb.or([
-          eb('processing_state', '!=', state),
-          error === null ? eb('processing_error', 'is not', null) : eb('processing_error', 'is', null),
-        ]),
-      )
-      .executeTakeFirst();
-    return { changed: Number(changed.numUpdatedRows) === 1, state, error, projectId };
   }
 
   private announce(mediaId: string, outcome: SettleOutcome | null): void {
@@ -402,14 +332,14 @@ export class MediaPipeline {
   }
 
   /** The given steps, less those of a kind already waiting for this item. */
-  private async nextSteps(trx: Db, mediaId: string, types: JobType[]): Promise<JobSpec[]> {
+  private async nextSteps(trx: Db, mediaId: string, types: Array<'thumbnail' | 'proxy'>): Promise<JobSpec[]> {
     const open = await trx
       .selectFrom('job')
       .select('type')
       .where('media_id', '=', mediaId)
       .where('state', '=', 'queued')
       .execute();
-    const waiting = new Set(open.map((j) => j.type));
+    const waiting = new Set<string>(open.map((j) => j.type));
     return types.filter((t) => !waiting.has(t)).map((type) => ({ type, mediaId }));
   }
 
@@ -607,13 +537,6 @@ export class MediaPipeline {
   }
 }
 
-interface SettleOutcome {
-  changed: boolean;
-  state: 'ready' | 'failed' | 'processing';
-  error: string | null;
-  projectId: string;
-}
-
 function sequenceOf(frames: Array<{ frame: number }>, paths: string[]): ImageSequence {
   const start = frames[0]!.frame;
   const end = frames[frames.length - 1]!.frame;
@@ -632,8 +555,4 @@ function sequenceOf(frames: Array<{ frame: number }>, paths: string[]): ImageSeq
     end,
     missing,
   };
-}
-
-function labelOf(type: string): string {
-  return type === 'probe' ? 'metadata' : type;
 }

@@ -1,49 +1,23 @@
 import os from 'node:os';
 import { ProcessingError } from '@montu/domain';
-import type { ProcessingHook, ServiceContext } from '../context.js';
-import { OWNER } from '../storage/owner.js';
-import { JobStore } from '../jobs/job-store.js';
-import { EmbeddedQueue } from '../jobs/embedded-queue.js';
-import type { JobQueue, QueueSetup } from '../jobs/queue.js';
-import { DEFAULT_RETRY, type Job, type JobState, type JobType, type RetryPolicy } from '../jobs/types.js';
+import type { Db, ProcessingHook, ServiceContext } from '../context.js';
+import type { JobStore } from '../jobs/job-store.js';
+import {
+  enqueueJobs,
+  type JobQueue,
+  type JobSink,
+  type JobsOptions,
+  type QueueSetup,
+} from '../jobs/queue.js';
+import type { Job, JobHandlers, JobState, JobType } from '../jobs/types.js';
 import type { Scope } from '../media/media-service.js';
 import { MediaPipeline, type ProcessingOptions } from './pipeline.js';
-
-export interface JobsOptions {
-  /** Redis URL for scale mode (BullMQ); without it jobs queue in the library's database. */
-  redisUrl?: string;
-  /** Work jobs in this process (default true; API servers in scale mode pass false). */
-  work?: boolean;
-  /**
-   * Jobs run at once in this process. Embedded queue: default 2 × cores — a job alternates
-   * computing with waiting for its files, the database and its tools, so one per core leaves
-   * cores idle; decodes are bounded by their own pools, proxies by `proxyConcurrency`. BullMQ
-   * workers: default the number of cores (`montu worker --concurrency`).
-   */
-  concurrency?: number;
-  /**
-   * Proxy jobs (video/sequence encodes, full-resolution web images) among those at once (default:
-   * number of cores): each keeps every core busy, or holds a full-resolution picture, by itself.
-   */
-  proxyConcurrency?: number;
-  /**
-   * Embedded queue: probe jobs run at once besides `concurrency` (default 4 × cores, at most 16).
-   * A probe mostly waits for exiftool/ffprobe (whose own pools bound their work), so it holds none
-   * of the `concurrency` slots, and many probes in flight share exiftool batches.
-   */
-  probeConcurrency?: number;
-  retry?: Partial<RetryPolicy>;
-  /** Lease on a running embedded job before another worker may retake it (default 30 s). */
-  leaseMs?: number;
-  /** Idle poll interval of the embedded queue (default 1 s). */
-  pollMs?: number;
-  /** BullMQ queue name (default `montu`); lets several libraries share one Redis. */
-  queueName?: string;
-}
+import { isSettled, markClaimed, markRetried } from './media-state.js';
 
 /** Jobs as the library shows them: list, inspect, retry. */
 export class JobsService {
   constructor(
+    private readonly db: Db,
     readonly store: JobStore,
     readonly queue: JobQueue,
   ) {}
@@ -81,96 +55,102 @@ export class JobsService {
       ...(options.mediaId ? { mediaId: options.mediaId } : {}),
     });
     const mediaIds = [...new Set(jobs.map((j) => j.mediaId).filter((m): m is string => m !== null))];
-    if (mediaIds.length) {
-      // The item is being worked on again; settle() decides ready or failed once the jobs end.
-      await this.store.markProcessing(mediaIds);
-    }
+    // The items are being worked on again; settling decides ready or failed once the jobs end.
+    await markRetried(this.db, mediaIds);
     await this.queue.requeue(jobs);
     return jobs;
   }
 }
 
-export interface ProcessingRuntime {
-  hook: ProcessingHook;
-  jobs: JobsService;
-  pipeline: MediaPipeline;
-  stop(): Promise<void>;
-}
-
 /**
- * Wires media processing into a library: the pipeline's job handlers, the queue (embedded or
- * BullMQ) and the hook that uploads call. Started by openMontu unless jobs are switched off.
+ * Media processing in a library: the pipeline's job handlers, the hook uploads call, and the
+ * processing state of items as their jobs start and settle (media-state.ts). openMontu wires it to
+ * the library's job queue unless processing is switched off.
  */
-export async function startProcessing(
-  ctx: ServiceContext,
-  jobs: JobsOptions,
-  processing: ProcessingOptions,
-): Promise<ProcessingRuntime> {
-  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...jobs.retry };
-  const store = new JobStore(ctx.db, ctx.dialect, retry);
-  const pipeline = new MediaPipeline(ctx, store, processing);
-  const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-  const setup: QueueSetup = {
-    store,
-    events: ctx.events,
-    handlers: pipeline.handlers(),
-    worker: `${OWNER}~${Math.random().toString(36).slice(2, 8)}`,
-    concurrency: jobs.concurrency ?? (jobs.redisUrl ? cores : 2 * cores),
-    caps: { proxy: Math.max(1, jobs.proxyConcurrency ?? cores) },
-    light: { types: ['probe'], concurrency: Math.max(0, jobs.probeConcurrency ?? Math.min(16, 4 * cores)) },
-    leaseMs: jobs.leaseMs ?? 30_000,
-    pollMs: jobs.pollMs ?? 1000,
-    retry,
-    settleIn: (trx, job) => pipeline.settleIn(trx, job),
-    // MONTU_QUEUE_NAME lets several libraries (or test runs) share one Redis.
-    queueName: jobs.queueName ?? (process.env['MONTU_QUEUE_NAME'] || 'montu'),
-    work: jobs.work ?? true,
-    ...(jobs.redisUrl ? { redisUrl: jobs.redisUrl } : {}),
-  };
-  let queue: JobQueue;
-  if (jobs.redisUrl) {
-    const { BullmqQueue } = await import('../jobs/bullmq-queue.js');
-    queue = new BullmqQueue(setup);
-  } else {
-    queue = new EmbeddedQueue(setup);
-  }
-  // BullMQ's start also joins the event bridge, which API servers need even when not working.
-  if (setup.work || queue.mode === 'bullmq') await queue.start();
-  // A worker killed between finishing an item's last job and recording the item's outcome leaves
-  // it `processing` with nothing left to run: working processes put such items right at start and
-  // then every half minute.
-  let resettle: NodeJS.Timeout | null = null;
-  if (setup.work) {
-    // In the background: a working process starts its metadata tools now rather than when the
-    // first upload arrives (stop() closes them; a warm-up cut short just fails quietly).
-    void pipeline.warmUp().catch(() => undefined);
-    await pipeline.settleStuck().catch(() => 0);
-    resettle = setInterval(() => void pipeline.settleStuck().catch(() => 0), 30_000);
-    resettle.unref();
+export class MediaProcessing {
+  readonly pipeline: MediaPipeline;
+  readonly hook: ProcessingHook;
+  private resettle: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    jobs: JobSink,
+    options: ProcessingOptions,
+  ) {
+    this.pipeline = new MediaPipeline(ctx, jobs.store, options);
+    this.hook = {
+      queueIngest: (trx, mediaId) => jobs.store.create([{ type: 'probe', mediaId }], trx),
+      schedule: async (mediaId, o) => {
+        if (o.queued) await jobs.wake(o.queued); // recorded with the item: just wake the queue
+        const created = o.queued
+          ? o.queued
+          : await enqueueJobs(jobs, [
+              o.reason === 'regenerate'
+                ? {
+                    type: 'thumbnail',
+                    mediaId,
+                    payload: o.timestamp !== undefined ? { timestamp: o.timestamp } : {},
+                  }
+                : { type: 'probe', mediaId },
+            ]);
+        if (!o.wait) return created;
+        await this.waitSettled(mediaId);
+        if (o.reason === 'regenerate') {
+          const job = await jobs.store.get(created[0]!.id);
+          if (job.state === 'failed')
+            throw new ProcessingError(`The thumbnail could not be made: ${job.error ?? 'unknown error'}`);
+        }
+        return created;
+      },
+    };
   }
 
-  const waitSettled = async (mediaId: string): Promise<void> => {
-    // Settled when none of the item's jobs is open and the last one has recorded the outcome;
-    // events wake us early, polling backs them up (events from other processes may not reach us).
-    for (;;) {
-      const m = await ctx.db
-        .selectFrom('media')
-        .select((eb) => [
-          'processing_state',
-          eb
-            .selectFrom('job')
-            .select((j) => j.fn.countAll<number>().as('n'))
-            .where('job.media_id', '=', mediaId)
-            .where('job.state', 'in', ['queued', 'running'])
-            .as('open'),
-        ])
-        .where('id', '=', mediaId)
-        .executeTakeFirst();
-      if (!m) return;
-      if (Number(m.open) === 0 && (m.processing_state === 'ready' || m.processing_state === 'failed')) return;
+  handlers(): JobHandlers {
+    return this.pipeline.handlers();
+  }
+
+  /** Inside a job's claim: its item, still `pending`, is now being processed. */
+  static async onClaim(trx: Db, job: Job): Promise<void> {
+    if (job.mediaId) await markClaimed(trx, job.mediaId);
+  }
+
+  /** The queue settings media processing needs: proxies capped, probes in loops of their own. */
+  queueTuning(jobs: JobsOptions): Pick<QueueSetup, 'caps' | 'light'> {
+    const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+    return {
+      caps: { proxy: Math.max(1, jobs.proxyConcurrency ?? cores) },
+      light: { types: ['probe'], concurrency: Math.max(0, jobs.probeConcurrency ?? Math.min(16, 4 * cores)) },
+    };
+  }
+
+  /**
+   * In a process that works jobs: the metadata tools start now rather than when the first upload
+   * arrives, and items a killed worker left `processing` with nothing left to run (between
+   * finishing an item's last job and recording its outcome) are settled now and every half minute.
+   */
+  async startWorking(): Promise<void> {
+    // In the background; stop() closes the tools, and a warm-up cut short just fails quietly.
+    void this.pipeline.warmUp().catch(() => undefined);
+    await this.pipeline.settleStuck().catch(() => 0);
+    this.resettle = setInterval(() => void this.pipeline.settleStuck().catch(() => 0), 30_000);
+    this.resettle.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.resettle) clearInterval(this.resettle);
+    this.resettle = null;
+    await this.pipeline.close();
+  }
+
+  /**
+   * Settled when none of the item's jobs is open and the last one has recorded the outcome;
+   * events wake us early, polling backs them up (events from other processes may not reach us).
+   */
+  private async waitSettled(mediaId: string): Promise<void> {
+    while (!(await isSettled(this.ctx.db, mediaId))) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, 250);
-        const off = ctx.events.subscribe((e) => {
+        const off = this.ctx.events.subscribe((e) => {
           if (
             e.mediaId === mediaId &&
             (e.type === 'job.done' || e.type === 'job.failed' || e.type.startsWith('processing.'))
@@ -184,44 +164,5 @@ export async function startProcessing(
         }
       });
     }
-  };
-
-  const hook: ProcessingHook = {
-    async queueIngest(trx, mediaId) {
-      return store.create([{ type: 'probe', mediaId }], trx);
-    },
-    async schedule(mediaId, options) {
-      if (options.queued) await queue.requeue(options.queued); // recorded with the item: just wake the queue
-      const created = options.queued
-        ? options.queued
-        : options.reason === 'regenerate'
-          ? await queue.enqueue([
-              {
-                type: 'thumbnail',
-                mediaId,
-                payload: options.timestamp !== undefined ? { timestamp: options.timestamp } : {},
-              },
-            ])
-          : await queue.enqueue([{ type: 'probe', mediaId }]);
-      if (!options.wait) return created;
-      await waitSettled(mediaId);
-      if (options.reason === 'regenerate') {
-        const job = await store.get(created[0]!.id);
-        if (job.state === 'failed')
-          throw new ProcessingError(`The thumbnail could not be made: ${job.error ?? 'unknown error'}`);
-      }
-      return created;
-    },
-  };
-
-  return {
-    hook,
-    jobs: new JobsService(store, queue),
-    pipeline,
-    async stop() {
-      if (resettle) clearInterval(resettle);
-      await queue.stop();
-      await pipeline.close();
-    },
-  };
+  }
 }

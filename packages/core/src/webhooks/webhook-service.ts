@@ -2,14 +2,21 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { NotFound, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { parseJson } from '../db/rows.js';
-import { isUniqueViolation } from '../db/connect.js';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { WebhookTable } from '../db/schema.js';
 import type { MontuEvent } from '../events.js';
 import type { ServiceContext } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
 import { forbiddenWebhookHost, postWebhook } from './webhook-send.js';
 import type { Scope } from '../media/media-service.js';
+import type { JobSink } from '../jobs/queue.js';
+import {
+  backoffDelay,
+  type JobContext,
+  type JobHandlers,
+  type JobResult,
+  type RetryPolicy,
+} from '../jobs/types.js';
 
 export interface Webhook {
   id: string;
@@ -41,17 +48,32 @@ export interface WebhookDelivery {
 }
 
 export interface WebhookOptions {
-  /** Send deliveries from this process (default true). Deliveries are recorded either way. */
+  /**
+   * Send deliveries from this process (default true): it works `webhook.deliver` jobs.
+   * Deliveries are recorded (as jobs) either way.
+   */
   deliver?: boolean;
   /** First retry delay; doubles each attempt (default 5000 ms), capped at maxDelayMs (1 h). */
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** Attempts before a delivery is marked failed (default 10). */
   maxAttempts?: number;
-  /** How often to look for due deliveries, also those other processes recorded (default 2000 ms). */
+  /**
+   * How often an idle library without media processing looks for due deliveries, also those
+   * other processes recorded (default 2000 ms). With processing, the job queue's own poll applies.
+   */
   pollMs?: number;
   /** Per-request timeout (default 10000 ms). */
   timeoutMs?: number;
+}
+
+/** The retry policy of webhook deliveries (the job system retries them with it). */
+export function webhookRetry(options: WebhookOptions = {}): RetryPolicy {
+  return {
+    maxAttempts: options.maxAttempts ?? 10,
+    backoffMs: options.baseDelayMs ?? 5000,
+    maxBackoffMs: options.maxDelayMs ?? 3_600_000,
+  };
 }
 
 /** The JSON body of every webhook POST. */
@@ -98,8 +120,6 @@ export function eventMatches(filter: string[], type: string): boolean {
   return filter.some((f) => f === '*' || f === type || (f.endsWith('.*') && type.startsWith(f.slice(0, -1))));
 }
 
-const LEASE_MS = 60_000;
-
 type WebhookRow = Selectable<WebhookTable>;
 
 /**
@@ -110,50 +130,50 @@ type WebhookRow = Selectable<WebhookTable>;
  */
 export const WEBHOOK_LIST_TTL_MS = 1000;
 
-/** Signed webhooks with a durable delivery log, retries with exponential backoff, no redirects. */
+/**
+ * Signed webhooks with a durable delivery log. Each delivery is sent by a `webhook.deliver` job:
+ * the job system gives it its lease, retries with exponential backoff (webhookRetry) and crash
+ * recovery, in the embedded queue and BullMQ alike. Redirects are not followed.
+ */
 export class WebhookService {
-  private readonly opts: Required<WebhookOptions>;
+  private readonly deliver: boolean;
+  private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
   private unsubscribe: (() => void) | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
   private stopped = false;
   private readonly inflight = new Set<Promise<void>>();
   private activeHooks: { rows: Promise<WebhookRow[]>; until: number } | null = null;
 
   constructor(
     private readonly ctx: ServiceContext,
+    private readonly jobs: JobSink,
     options: WebhookOptions = {},
   ) {
-    this.opts = {
-      deliver: options.deliver ?? true,
-      baseDelayMs: options.baseDelayMs ?? 5000,
-      maxDelayMs: options.maxDelayMs ?? 3_600_000,
-      maxAttempts: options.maxAttempts ?? 10,
-      pollMs: options.pollMs ?? 2000,
-      timeoutMs: options.timeoutMs ?? 10_000,
-    };
+    this.deliver = options.deliver ?? true;
+    this.retry = webhookRetry(options);
+    this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  /** Records a delivery for every matching webhook of every event, and (if delivering) starts sending. */
-  start(): void {
+  /** The job handler this process runs: deliveries, unless `deliver: false`. */
+  handlers(): JobHandlers {
+    return this.deliver ? { 'webhook.deliver': (c) => this.send(c) } : {};
+  }
+
+  /** Records a delivery (and its job) for every matching webhook of every event from now on. */
+  async start(): Promise<void> {
     if (this.unsubscribe || this.stopped) return;
+    await this.queueUnsent();
     this.unsubscribe = this.ctx.events.subscribe((e) => {
-      const p = this.enqueue(e).catch(() => undefined);
+      const p = this.record(e).catch(() => undefined);
       this.track(p);
     });
-    if (this.opts.deliver) this.kick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    while (this.inflight.size > 0 || this.running) {
-      await Promise.allSettled([...this.inflight, ...(this.running ? [this.running] : [])]);
-    }
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
   // ------------------------------------------------------------ configuration
@@ -303,7 +323,10 @@ export class WebhookService {
     return rows.map(deliveryFromRow);
   }
 
-  /** Sends a failed (or delivered) delivery again, with the same delivery id. */
+  /**
+   * Sends a failed (or delivered) delivery again, with the same delivery id. A pending one is
+   * left as it is: its job will send it.
+   */
   async redeliver(deliveryId: string, scope: Scope = {}): Promise<WebhookDelivery> {
     const row = await this.ctx.db
       .selectFrom('webhook_delivery')
@@ -312,12 +335,20 @@ export class WebhookService {
       .executeTakeFirst();
     if (!row) throw new NotFound(`Delivery ${deliveryId} does not exist.`);
     await this.getWebhook(row.webhook_id, scope);
-    await this.ctx.db
-      .updateTable('webhook_delivery')
-      .set({ state: 'pending', next_attempt_at: nowIso(), lease_until: null, attempts: 0 })
-      .where('id', '=', deliveryId)
-      .execute();
-    this.kick();
+    if (row.state !== 'pending') {
+      const jobs = await this.ctx.db.transaction().execute(async (trx) => {
+        const reset = await trx
+          .updateTable('webhook_delivery')
+          .set({ state: 'pending', next_attempt_at: nowIso(), attempts: 0 })
+          .where('id', '=', deliveryId)
+          .where('state', '=', row.state)
+          .executeTakeFirst();
+        // Another redeliver won the race: its job sends it.
+        if (Number(reset.numUpdatedRows) !== 1) return [];
+        return this.jobs.store.create([{ type: 'webhook.deliver', payload: { deliveryId } }], trx);
+      });
+      await this.jobs.wake(jobs);
+    }
     return deliveryFromRow(
       await this.ctx.db
         .selectFrom('webhook_delivery')
@@ -334,9 +365,15 @@ export class WebhookService {
     void p.finally(() => this.inflight.delete(p));
   }
 
-  private async enqueue(e: MontuEvent): Promise<void> {
+  /** Records one delivery and its job for each matching active webhook, in one transaction. */
+  private async record(e: MontuEvent): Promise<void> {
     if (this.stopped) return;
-    const hooks = await this.active();
+    const hooks = (await this.active()).filter(
+      (h) =>
+        (h.project_id === null || h.project_id === e.projectId) &&
+        eventMatches(parseJson<string[]>(h.events, []), e.type),
+    );
+    if (hooks.length === 0) return;
     const eventId = newId();
     const payload: WebhookPayload = {
       id: eventId,
@@ -349,35 +386,59 @@ export class WebhookService {
     };
     const body = JSON.stringify(payload);
     const now = nowIso();
-    let added = false;
-    for (const h of hooks) {
-      if (h.project_id !== null && h.project_id !== e.projectId) continue;
-      if (!eventMatches(parseJson<string[]>(h.events, []), e.type)) continue;
-      try {
-        await this.ctx.db
-          .insertInto('webhook_delivery')
-          .values({
-            id: newId(),
-            webhook_id: h.id,
-            event_id: eventId,
-            event_type: e.type,
-            payload: body,
-            state: 'pending',
-            attempts: 0,
-            next_attempt_at: now,
-            lease_until: null,
-            last_status: null,
-            last_error: null,
-            created_at: now,
-            delivered_at: null,
-          })
-          .execute();
-        added = true;
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-      }
-    }
-    if (added) this.kick();
+    const rows = hooks.map((h) => ({
+      id: newId(),
+      webhook_id: h.id,
+      event_id: eventId,
+      event_type: e.type,
+      payload: body,
+      state: 'pending',
+      attempts: 0,
+      next_attempt_at: now,
+      lease_until: null,
+      last_status: null,
+      last_error: null,
+      created_at: now,
+      delivered_at: null,
+    }));
+    const jobs = await this.ctx.db.transaction().execute(async (trx) => {
+      await trx.insertInto('webhook_delivery').values(rows).execute();
+      return this.jobs.store.create(
+        rows.map((r) => ({ type: 'webhook.deliver' as const, payload: { deliveryId: r.id } })),
+        trx,
+      );
+    });
+    await this.jobs.wake(jobs);
+  }
+
+  /**
+   * Pending deliveries without an open job get one: those recorded before deliveries were jobs
+   * (an upgraded library). Deliveries and their jobs are otherwise created together.
+   */
+  private async queueUnsent(): Promise<void> {
+    const unsent = await this.ctx.db
+      .selectFrom('webhook_delivery as d')
+      .select('d.id')
+      .where('d.state', '=', 'pending')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('job')
+              .select('job.id')
+              .where('job.type', '=', 'webhook.deliver')
+              .where('job.state', 'in', ['queued', 'running'])
+              // The payload as the store writes it (JSON.stringify of { deliveryId }).
+              .where('job.payload', '=', sql<string>`'{"deliveryId":"' || ${sql.ref('d.id')} || '"}'`),
+          ),
+        ),
+      )
+      .execute();
+    if (unsent.length === 0) return;
+    const jobs = await this.jobs.store.create(
+      unsent.map((d) => ({ type: 'webhook.deliver' as const, payload: { deliveryId: d.id } })),
+    );
+    await this.jobs.wake(jobs);
   }
 
   /** The active webhooks, read at most once per WEBHOOK_LIST_TTL_MS (concurrent events share the read). */
@@ -394,103 +455,45 @@ export class WebhookService {
     return rows;
   }
 
-  /** Runs a delivery pass now (or right after the current one). */
-  kick(): void {
-    if (!this.opts.deliver || this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = this.pass()
-      .catch(() => undefined)
-      .finally(() => {
-        this.running = null;
-        if (this.stopped) return;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        } else this.schedule();
-      });
-  }
-
-  /** For tests and the CLI: waits until nothing is due now (pending retries may remain). */
+  /**
+   * For tests and the CLI: waits until the deliveries this process records have been recorded
+   * and, when it sends, until none is due now (retries waiting for their time may remain).
+   */
   async drain(): Promise<void> {
     for (let i = 0; i < 1000; i++) {
       await Promise.allSettled([...this.inflight]);
-      if (this.running) await this.running;
-      const due = await this.ctx.db
-        .selectFrom('webhook_delivery')
+      if (!this.deliver) return;
+      const open = await this.ctx.db
+        .selectFrom('job')
         .select('id')
-        .where('state', '=', 'pending')
-        .where('next_attempt_at', '<=', nowIso())
+        .where('type', '=', 'webhook.deliver')
+        .where((eb) =>
+          eb.or([
+            eb('state', '=', 'running'),
+            eb.and([eb('state', '=', 'queued'), eb('run_after', '<=', nowIso())]),
+          ]),
+        )
         .limit(1)
         .execute();
-      if (due.length === 0 && this.inflight.size === 0 && !this.running) return;
-      this.kick();
+      if (open.length === 0 && this.inflight.size === 0) return;
       await new Promise((r) => setTimeout(r, 10));
     }
   }
 
-  private async schedule(): Promise<void> {
-    if (this.stopped) return;
-    let delay = this.opts.pollMs;
-    try {
-      const next = await this.ctx.db
-        .selectFrom('webhook_delivery')
-        .select('next_attempt_at')
-        .where('state', '=', 'pending')
-        .orderBy('next_attempt_at')
-        .limit(1)
-        .executeTakeFirst();
-      if (next) delay = Math.min(delay, Math.max(0, Date.parse(next.next_attempt_at) - Date.now()));
-    } catch {
-      // The database may be closing; the poll below retries.
-    }
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.kick(), delay);
-    this.timer.unref();
-  }
-
-  private async pass(): Promise<void> {
-    for (;;) {
-      if (this.stopped) return;
-      const now = nowIso();
-      const due = await this.ctx.db
-        .selectFrom('webhook_delivery')
-        .selectAll()
-        .where('state', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .orderBy('next_attempt_at')
-        .limit(20)
-        .execute();
-      if (due.length === 0) return;
-      await Promise.all(due.map((d) => this.attempt(d)));
-    }
-  }
-
-  private async attempt(d: {
-    id: string;
-    webhook_id: string;
-    payload: string;
-    attempts: number;
-    lease_until: string | null;
-  }): Promise<void> {
-    // Claim it: only one process sends a delivery at a time.
-    const leaseUntil = new Date(Date.now() + Math.max(LEASE_MS, this.opts.timeoutMs * 2)).toISOString();
-    const claimed = await this.ctx.db
-      .updateTable('webhook_delivery')
-      .set({ lease_until: leaseUntil })
-      .where('id', '=', d.id)
-      .where('state', '=', 'pending')
-      .where((eb) =>
-        d.lease_until === null ? eb('lease_until', 'is', null) : eb('lease_until', '=', d.lease_until),
-      )
+  /**
+   * The `webhook.deliver` job: one attempt at sending. A failed attempt is recorded on the
+   * delivery and thrown, so the job system retries it after its backoff; the last one marks the
+   * delivery failed.
+   */
+  private async send({ job }: JobContext<'webhook.deliver'>): Promise<JobResult | void> {
+    const id = job.payload.deliveryId;
+    const d = await this.ctx.db
+      .selectFrom('webhook_delivery')
+      .select(['id', 'webhook_id', 'payload', 'state'])
+      .where('id', '=', id)
       .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return;
+    // Gone with its webhook, or settled by an earlier job: nothing to send.
+    if (!d || d.state !== 'pending') return;
     const hook = await this.ctx.db
       .selectFrom('webhook')
       .selectAll()
@@ -499,8 +502,8 @@ export class WebhookService {
     if (!hook || hook.active !== 1) {
       await this.ctx.db
         .updateTable('webhook_delivery')
-        .set({ state: 'failed', last_error: 'webhook removed or inactive', lease_until: null })
-        .where('id', '=', d.id)
+        .set({ state: 'failed', last_error: 'webhook removed or inactive' })
+        .where('id', '=', id)
         .execute();
       return;
     }
@@ -514,48 +517,48 @@ export class WebhookService {
         {
           'content-type': 'application/json',
           'user-agent': 'Montu-Webhooks/1',
-          'montu-delivery': d.id,
+          'montu-delivery': id,
           'montu-event': payload.type,
           'montu-signature': signPayload(hook.secret, d.payload, t),
         },
         d.payload,
-        this.opts.timeoutMs,
+        this.timeoutMs,
       );
       if (status < 200 || status >= 300)
         error = status >= 300 && status < 400 ? `redirect ${status} not followed` : `HTTP ${status}`;
     } catch (e) {
       error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     }
-    const attempts = d.attempts + 1;
     if (error === null) {
-      await this.ctx.db
-        .updateTable('webhook_delivery')
-        .set({
-          state: 'delivered',
-          attempts,
-          last_status: status,
-          last_error: null,
-          delivered_at: nowIso(),
-          lease_until: null,
-        })
-        .where('id', '=', d.id)
-        .execute();
-      return;
+      return {
+        record: async (trx) => {
+          await trx
+            .updateTable('webhook_delivery')
+            .set({
+              state: 'delivered',
+              attempts: job.attempts,
+              last_status: status,
+              last_error: null,
+              delivered_at: nowIso(),
+            })
+            .where('id', '=', id)
+            .execute();
+        },
+      };
     }
-    const failed = attempts >= this.opts.maxAttempts;
-    const delay = Math.min(this.opts.baseDelayMs * 2 ** (attempts - 1), this.opts.maxDelayMs);
+    const final = job.attempts >= job.maxAttempts;
     await this.ctx.db
       .updateTable('webhook_delivery')
       .set({
-        state: failed ? 'failed' : 'pending',
-        attempts,
+        state: final ? 'failed' : 'pending',
+        attempts: job.attempts,
         last_status: status,
         last_error: error.slice(0, 1000),
-        next_attempt_at: new Date(Date.now() + delay).toISOString(),
-        lease_until: null,
+        next_attempt_at: new Date(Date.now() + backoffDelay(this.retry, job.attempts)).toISOString(),
       })
-      .where('id', '=', d.id)
+      .where('id', '=', id)
       .execute();
+    throw new Error(`delivery ${id}: ${error}`);
   }
 }
 

@@ -23,17 +23,17 @@ describe.each(DATABASES)('job store on %s', (kind) => {
 
   it('claims each queued job once, in priority then creation order', async () => {
     const [a, b, c] = await store.create([
-      { type: 'cleanup' },
-      { type: 'cleanup', priority: 5 },
-      { type: 'cleanup' },
+      { type: 'thumbnail' },
+      { type: 'thumbnail', priority: 5 },
+      { type: 'thumbnail' },
     ]);
     const claims = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => store.claimNext(`w${i}`, 10_000, ['cleanup'])),
+      Array.from({ length: 6 }, (_, i) => store.claimNext(`w${i}`, 10_000, ['thumbnail'])),
     );
     const got = claims.filter((j) => j !== null);
     expect(got.map((j) => j.id).sort()).toEqual([a!.id, b!.id, c!.id].sort());
     expect(got.every((j) => j.state === 'running' && j.attempts === 1 && j.lockedBy !== null)).toBe(true);
-    const again = await store.claimNext('late', 10_000, ['cleanup']);
+    const again = await store.claimNext('late', 10_000, ['thumbnail']);
     expect(again).toBeNull();
     // Only the holder finishes it, and only once.
     const first = got[0]!;
@@ -48,7 +48,7 @@ describe.each(DATABASES)('job store on %s', (kind) => {
 
   it('backs off exponentially between attempts and fails after the last', async () => {
     expect([1, 2, 3, 4].map((n) => backoffDelay(store.retry, n))).toEqual([1000, 2000, 3000, 3000]);
-    const [job] = await store.create([{ type: 'cleanup' }]);
+    const [job] = await store.create([{ type: 'thumbnail' }]);
     const c1 = await store.claim(job!.id, 'w', 10_000, { onlyQueued: true });
     expect(c1?.attempts).toBe(1);
     const t0 = Date.now();
@@ -57,7 +57,7 @@ describe.each(DATABASES)('job store on %s', (kind) => {
     expect(q1).toMatchObject({ state: 'queued', error: 'boom 1', attempts: 1, lockedBy: null });
     expect(new Date(q1.runAfter).getTime()).toBeGreaterThanOrEqual(t0 + 900);
     // Not runnable before its time.
-    expect(await store.claimNext('w', 10_000, ['cleanup'])).toBeNull();
+    expect(await store.claimNext('w', 10_000, ['thumbnail'])).toBeNull();
     await store.claim(job!.id, 'w', 10_000, { onlyQueued: true });
     expect((await store.fail(job!.id, 'w', 'boom 2'))?.retryInMs).toBe(2000);
     await store.claim(job!.id, 'w', 10_000, { onlyQueued: true });
@@ -69,12 +69,12 @@ describe.each(DATABASES)('job store on %s', (kind) => {
     const retried = await store.retryFailed({ ids: [job!.id] });
     expect(retried).toHaveLength(1);
     expect(retried[0]).toMatchObject({ state: 'queued', attempts: 0, error: null });
-    expect(await store.claimNext('w2', 10_000, ['cleanup'])).toMatchObject({ id: job!.id, attempts: 1 });
+    expect(await store.claimNext('w2', 10_000, ['thumbnail'])).toMatchObject({ id: job!.id, attempts: 1 });
     await store.complete(job!.id, 'w2');
   });
 
   it('fails permanently at once when told so', async () => {
-    const [job] = await store.create([{ type: 'cleanup' }]);
+    const [job] = await store.create([{ type: 'thumbnail' }]);
     await store.claim(job!.id, 'w', 10_000, { onlyQueued: true });
     expect(await store.fail(job!.id, 'w', 'bad input', { permanent: true })).toEqual({
       final: true,
@@ -84,7 +84,7 @@ describe.each(DATABASES)('job store on %s', (kind) => {
   });
 
   it('lets a lapsed lease be retaken and stops the old holder from finishing', async () => {
-    const [job] = await store.create([{ type: 'cleanup' }]);
+    const [job] = await store.create([{ type: 'thumbnail' }]);
     await store.claim(job!.id, 'dead', 50, { onlyQueued: true });
     expect(await store.claim(job!.id, 'live', 10_000, { onlyQueued: false })).toBeNull(); // lease still valid
     await new Promise((r) => setTimeout(r, 80));
@@ -99,7 +99,7 @@ describe.each(DATABASES)('job store on %s', (kind) => {
   });
 
   it('requeues expired jobs and releases without counting the attempt', async () => {
-    const [a, b] = await store.create([{ type: 'cleanup' }, { type: 'cleanup' }]);
+    const [a, b] = await store.create([{ type: 'thumbnail' }, { type: 'thumbnail' }]);
     await store.claim(a!.id, 'dead', 20, { onlyQueued: true });
     await store.claim(b!.id, 'stopping', 10_000, { onlyQueued: true });
     await new Promise((r) => setTimeout(r, 50));
@@ -143,7 +143,7 @@ describe.each(DATABASES)('job store on %s', (kind) => {
     await expect(store.list({ state: 'bogus' as 'queued' })).rejects.toThrow(/state must be/);
   });
   it('finishes a job, its records and its follow-ups in one transaction, the first follow-up claimed for the same worker', async () => {
-    const [job, marker] = await store.create([{ type: 'probe' }, { type: 'cleanup' }]);
+    const [job, marker] = await store.create([{ type: 'probe' }, { type: 'thumbnail' }]);
     const claimed = (await store.claim(job!.id, 'w~1', 10_000, { onlyQueued: true }))!;
     let recorded = 0;
     const record = async (trx: Db) => {
@@ -176,7 +176,7 @@ describe.each(DATABASES)('job store on %s', (kind) => {
   });
 
   it('rolls the whole completion back when recording fails: the job stays with its worker', async () => {
-    const [job, marker] = await store.create([{ type: 'cleanup' }, { type: 'cleanup' }]);
+    const [job, marker] = await store.create([{ type: 'thumbnail' }, { type: 'thumbnail' }]);
     const claimed = (await store.claim(job!.id, 'w', 10_000, { onlyQueued: true }))!;
     await expect(
       store.finish(claimed, 'w', 10_000, {

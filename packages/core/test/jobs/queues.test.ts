@@ -18,7 +18,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
   it('runs jobs once with progress, events and the settle hook', async () => {
     const ran: string[] = [];
     const h = await makeQueue(mode, lib.montu, {
-      cleanup: async ({ job, progress }: JobContext) => {
+      thumbnail: async ({ job, progress }: JobContext) => {
         ran.push(job.id);
         progress(50);
         await new Promise((r) => setTimeout(r, 20));
@@ -26,7 +26,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       },
     });
     try {
-      const jobs = await h.queue.enqueue(Array.from({ length: 8 }, () => ({ type: 'cleanup' as const })));
+      const jobs = await h.queue.enqueue(Array.from({ length: 8 }, () => ({ type: 'thumbnail' as const })));
       await waitFor(async () => h.settled.length === 8, 20_000, 'eight jobs');
       expect(ran.sort()).toEqual(jobs.map((j) => j.id).sort());
       for (const j of jobs)
@@ -45,7 +45,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       mode,
       lib.montu,
       {
-        cleanup: async () => {
+        thumbnail: async () => {
           starts.push(Date.now());
           if (fail) throw new Error('storage hiccup');
         },
@@ -53,7 +53,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       { retry: { maxAttempts: 3, backoffMs: 150 } },
     );
     try {
-      const [job] = await h.queue.enqueue([{ type: 'cleanup' }]);
+      const [job] = await h.queue.enqueue([{ type: 'thumbnail' }]);
       await waitFor(async () => h.settled.length === 1, 20_000, 'final failure');
       expect(h.settled[0]!.outcome).toBe('failed');
       expect(await h.store.get(job!.id)).toMatchObject({
@@ -84,13 +84,13 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
   it('fails bad input at once, without retrying', async () => {
     let calls = 0;
     const h = await makeQueue(mode, lib.montu, {
-      cleanup: async () => {
+      thumbnail: async () => {
         calls++;
         throw new ValidationError('not a picture');
       },
     });
     try {
-      const [job] = await h.queue.enqueue([{ type: 'cleanup' }]);
+      const [job] = await h.queue.enqueue([{ type: 'thumbnail' }]);
       await waitFor(async () => h.settled.length === 1, 20_000, 'failure');
       expect(calls).toBe(1);
       expect(await h.store.get(job!.id)).toMatchObject({
@@ -109,7 +109,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
     const h = await makeQueue(
       mode,
       lib.montu,
-      { cleanup: async () => void ran++ },
+      { thumbnail: async () => void ran++ },
       { leaseMs: 600, queueName },
     );
     try {
@@ -117,7 +117,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       // poller may claim a new job first; then that one runs normally and the test takes another.
       let job: Job | undefined;
       for (let tries = 0; !job && tries < 5; tries++) {
-        const [created] = await h.store.create([{ type: 'cleanup' }]);
+        const [created] = await h.store.create([{ type: 'thumbnail' }]);
         if (await h.store.claim(created!.id, 'dead-worker', 600, { onlyQueued: true })) job = created;
         else await waitFor(async () => (await h.store.get(created!.id)).state === 'done', 20_000, 'poller');
       }
@@ -140,7 +140,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       mode,
       lib.montu,
       {
-        cleanup: ({ signal }: JobContext) =>
+        thumbnail: ({ signal }: JobContext) =>
           new Promise<void>((_resolve, reject) => {
             started++;
             signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
@@ -148,12 +148,12 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       },
       { queueName, concurrency: 2 },
     );
-    const [job] = await h1.queue.enqueue([{ type: 'cleanup' }]);
+    const [job] = await h1.queue.enqueue([{ type: 'thumbnail' }]);
     await waitFor(async () => started === 1, 20_000, 'start');
     await h1.stop();
     expect(await h1.store.get(job!.id)).toMatchObject({ state: 'queued', attempts: 0 });
     expect(h1.seen.some((e) => e.type === 'job.released')).toBe(true);
-    const h2 = await makeQueue(mode, lib.montu, { cleanup: async () => undefined }, { queueName });
+    const h2 = await makeQueue(mode, lib.montu, { thumbnail: async () => undefined }, { queueName });
     try {
       await waitFor(async () => (await h2.store.get(job!.id)).state === 'done', 20_000, 'second worker');
       expect((await h2.store.get(job!.id)).attempts).toBe(1);
@@ -215,8 +215,8 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
           running--;
           finished.push(['proxy', Date.now()]);
         },
-        cleanup: async () => {
-          finished.push(['cleanup', Date.now()]);
+        thumbnail: async () => {
+          finished.push(['thumbnail', Date.now()]);
         },
       },
       { concurrency: 3, caps: { proxy: 1 } },
@@ -224,14 +224,14 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
     try {
       await h.queue.enqueue([
         ...Array.from({ length: 3 }, () => ({ type: 'proxy' as const })),
-        ...Array.from({ length: 3 }, () => ({ type: 'cleanup' as const })),
+        ...Array.from({ length: 3 }, () => ({ type: 'thumbnail' as const })),
       ]);
       await waitFor(async () => h.settled.length === 6, 30_000, 'six jobs');
       expect(most).toBe(1);
-      // The cleanups did not wait behind the proxies.
-      const lastCleanup = Math.max(...finished.filter((f) => f[0] === 'cleanup').map((f) => f[1]));
+      // The thumbnails did not wait behind the proxies.
+      const lastThumbnail = Math.max(...finished.filter((f) => f[0] === 'thumbnail').map((f) => f[1]));
       const lastProxy = Math.max(...finished.filter((f) => f[0] === 'proxy').map((f) => f[1]));
-      expect(lastCleanup).toBeLessThan(lastProxy);
+      expect(lastThumbnail).toBeLessThan(lastProxy);
     } finally {
       await h.stop();
     }

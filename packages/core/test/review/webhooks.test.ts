@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifySignature, type WebhookPayload } from '../../src/index.js';
+import { openMontu, verifySignature, type WebhookPayload } from '../../src/index.js';
 import { WEBHOOK_LIST_TTL_MS } from '../../src/webhooks/webhook-service.js';
 import { isForbiddenWebhookAddress } from '../../src/webhooks/webhook-send.js';
 import { DATABASES } from '../helpers/env.js';
@@ -249,3 +249,41 @@ for (const kind of DATABASES) {
     });
   });
 }
+
+// Deliveries are `webhook.deliver` jobs: in scale mode they travel through BullMQ (a queue of their
+// own) to whichever process works them; an API process that works no jobs only records them.
+const REDIS_URL = process.env['MONTU_TEST_REDIS_URL'];
+describe.runIf(REDIS_URL)('webhooks over BullMQ', () => {
+  it('an API process records a delivery, a worker process sends it, retrying a failure', async () => {
+    const rx = await receiver((r, n) => (r.path === '/scale' && n <= 1 ? 503 : 200));
+    const queueName = `montu-test-${Math.random().toString(36).slice(2, 10)}`;
+    const jobs = { redisUrl: REDIS_URL!, queueName };
+    const fx = await reviewFixture('sqlite');
+    const api = await fx.lib.reopen({ jobs: { ...jobs, work: false }, webhooks: { baseDelayMs: 20 } });
+    const worker = await openMontu({
+      dataDir: fx.lib.dir,
+      databaseUrl: fx.lib.databaseUrl,
+      storage: { type: 'local', root: fx.lib.storageRoot },
+      jobs: { ...jobs, work: true },
+      webhooks: { baseDelayMs: 20 },
+    });
+    try {
+      const hook = await api.webhooks.createWebhook({
+        url: `${rx.url}/scale`,
+        events: ['media.updated'],
+        createdBy: 'root',
+      });
+      api.events.publish({ type: 'media.updated', projectId: 'SWA', data: { scale: true } });
+      await until(async () => (await api.webhooks.listDeliveries(hook.id))[0]?.state === 'delivered');
+      const hits = rx.got.filter((g) => g.path === '/scale');
+      expect(hits).toHaveLength(2);
+      expect(new Set(hits.map((h) => h.delivery)).size).toBe(1);
+      const [d] = await api.webhooks.listDeliveries(hook.id);
+      expect(d).toMatchObject({ state: 'delivered', attempts: 2, lastStatus: 200 });
+    } finally {
+      await worker.close();
+      await fx.lib.cleanup();
+      await rx.close();
+    }
+  });
+});
