@@ -6,7 +6,7 @@
 import type {
   Job,
   JobState,
-  Annotation,
+  Note,
   ApprovalStatus,
   CleanupOldMediaResult,
   Media,
@@ -20,7 +20,7 @@ import type {
 export type {
   Job,
   JobState,
-  Annotation,
+  Note,
   ApprovalStatus,
   CleanupOldMediaResult,
   Media,
@@ -159,8 +159,8 @@ export interface MontuBackend {
   delete(id: string, options: { removeFiles: boolean }): Promise<void>;
   statistics(options: { projectId?: string }): Promise<MediaStatistics>;
   review(id: string, action: ReviewAction, comment?: string): Promise<Media>;
-  annotate(id: string, input: { content: string; frame?: number; frameEnd?: number }): Promise<Annotation>;
-  annotations(id: string): Promise<Annotation[]>;
+  annotate(id: string, input: { content: string; frame?: number; frameEnd?: number }): Promise<Note>;
+  annotations(id: string): Promise<Note[]>;
   cleanupOrphans(options: { dryRun: boolean }): Promise<OrphanCleanupReport>;
   cleanupOld(
     projectId: string,

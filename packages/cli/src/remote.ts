@@ -16,7 +16,7 @@ import type {
   WebhookDelivery,
   Job,
   JobState,
-  Annotation,
+  Note,
   CleanupOldMediaResult,
   Media,
   MediaStatistics,
@@ -172,18 +172,15 @@ export class RemoteBackend implements MontuBackend {
     );
   }
 
-  async annotate(
-    id: string,
-    input: { content: string; frame?: number; frameEnd?: number },
-  ): Promise<Annotation> {
-    return unwrap<Annotation>(
+  async annotate(id: string, input: { content: string; frame?: number; frameEnd?: number }): Promise<Note> {
+    return unwrap<Note>(
       await this.http.request('POST', `/media/${enc(id)}/annotations`, { json: input }),
       'annotation',
     );
   }
 
-  async annotations(id: string): Promise<Annotation[]> {
-    return listOf<Annotation>(await this.http.request('GET', `/media/${enc(id)}/annotations`));
+  async annotations(id: string): Promise<Note[]> {
+    return listOf<Note>(await this.http.request('GET', `/media/${enc(id)}/annotations`));
   }
 
   cleanupOrphans(o: { dryRun: boolean }): Promise<OrphanCleanupReport> {

@@ -1,5 +1,5 @@
 /** Human-readable views of media items and notes. */
-import type { Annotation, Media } from './backend.js';
+import type { Note, Media } from './backend.js';
 import { formatBytes, table } from './format.js';
 
 export function mediaRows(items: Media[]): string {
@@ -79,7 +79,7 @@ export function mediaDetail(m: Media): string {
   return head + fileTable + (frames ? `\n(+ ${frames} frame files)` : '');
 }
 
-export function annotationRows(notes: Annotation[]): string {
+export function annotationRows(notes: Note[]): string {
   if (notes.length === 0) return '(no notes)';
   return table(
     ['ID', 'FRAME', 'AUTHOR', 'CREATED', 'NOTE'],

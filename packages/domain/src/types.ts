@@ -143,7 +143,11 @@ export interface Media {
   updatedAt: string;
 }
 
-export interface Annotation {
+/**
+ * A note on a media item (stored in the `annotation` table; the API's wire names — the
+ * `Annotation` schema, `/annotations` routes, `annotation.*` events — keep the original word).
+ */
+export interface Note {
   id: string;
   mediaId: string;
   parentId: string | null;

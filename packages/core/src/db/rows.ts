@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type {
-  AnnotationTable,
+  NoteTable,
   HistoryTable,
   MediaFileTable,
   MediaTable,
@@ -8,7 +8,7 @@ import type {
   TaskTable,
 } from './schema.js';
 import type {
-  Annotation,
+  Note,
   ApprovalStatus,
   FileRole,
   FileState,
@@ -104,7 +104,7 @@ export function mediaFromRow(r: Selectable<MediaTable>, files: MediaFile[]): Med
   };
 }
 
-export function annotationFromRow(r: Selectable<AnnotationTable>): Annotation {
+export function noteFromRow(r: Selectable<NoteTable>): Note {
   return {
     id: r.id,
     mediaId: r.media_id,

@@ -84,7 +84,7 @@ export interface VersionReservationTable {
   created_at: string;
 }
 
-export interface AnnotationTable {
+export interface NoteTable {
   id: string;
   media_id: string;
   parent_id: string | null;
@@ -224,7 +224,8 @@ export interface Database {
   media_tag: MediaTagTable;
   media_file: MediaFileTable;
   version_reservation: VersionReservationTable;
-  annotation: AnnotationTable;
+  /** Notes (the table keeps its first name: existing databases and the wire word "annotation"). */
+  annotation: NoteTable;
   history: HistoryTable;
   media_fts: MediaFtsTable;
   job: JobTable;
@@ -237,7 +238,7 @@ export interface Database {
   login_failure: LoginFailureTable;
   playlist: PlaylistTable;
   playlist_item: PlaylistItemTable;
-  annotation_attachment: AnnotationAttachmentTable;
+  annotation_attachment: NoteAttachmentTable;
   webhook: WebhookTable;
   webhook_delivery: WebhookDeliveryTable;
 }
@@ -263,7 +264,7 @@ export interface PlaylistItemTable {
   added_at: string;
 }
 
-export interface AnnotationAttachmentTable {
+export interface NoteAttachmentTable {
   annotation_id: string;
   file_id: string;
   file_name: string;
@@ -294,6 +295,7 @@ export interface WebhookDeliveryTable {
   state: string;
   attempts: number;
   next_attempt_at: string;
+  /** Unused since deliveries became jobs (the job holds the lease); kept: dropping a column needs a migration. */
   lease_until: string | null;
   last_status: number | null;
   last_error: string | null;

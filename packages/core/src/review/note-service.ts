@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { Conflict, Forbidden, NotFound, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
-import { annotationFromRow } from '../db/rows.js';
-import type { Annotation, Media } from '@montu/domain';
+import { noteFromRow } from '../db/rows.js';
+import type { Media, Note } from '@montu/domain';
 import { parseDrawing, type Drawing, type Point } from '@montu/domain';
 import { actingName } from '@montu/domain';
 import { normalisedToPixels, pixelsToNormalised, uprightSize } from '@montu/domain';
@@ -26,8 +26,8 @@ export interface NoteAttachment {
   createdAt: string;
 }
 
-/** A note as the review API shows it: the stored annotation plus what is derived from it. */
-export interface ReviewNote extends Annotation {
+/** A note as the review API shows it: the stored note plus what is derived from it. */
+export interface ReviewNote extends Note {
   drawing: Drawing | null;
   /** `position` in pixels of the upright picture; null without a position or a known size. */
   positionPx: Point | null;
@@ -506,10 +506,7 @@ export class NoteService {
     return { attachment, stream: await this.ctx.storage.get(row.storage_key) };
   }
 
-  private async decorate(
-    rows: Parameters<typeof annotationFromRow>[0][],
-    media: Media,
-  ): Promise<ReviewNote[]> {
+  private async decorate(rows: Parameters<typeof noteFromRow>[0][], media: Media): Promise<ReviewNote[]> {
     if (rows.length === 0) return [];
     const timing = await this.timingOf(media);
     const size = uprightSize(media.metadata);
@@ -535,7 +532,7 @@ export class NoteService {
       .orderBy('annotation_attachment.created_at')
       .execute();
     return rows.map((r) => {
-      const base = annotationFromRow(r);
+      const base = noteFromRow(r);
       return {
         ...base,
         drawing: base.drawing as Drawing | null,
