@@ -1,5 +1,11 @@
 export * from '@montu/domain';
 export * from './config/limits.js';
+export {
+  readEnvironment,
+  type Environment,
+  type OcioSettings,
+  type ToolPaths,
+} from './config/environment.js';
 export * from './events.js';
 export * from './ids.js';
 export { openDatabase, maskUrl, type DatabaseHandle, type DialectName } from './db/connect.js';

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
 import { EventBus } from './events.js';
 import { DEFAULT_LIMITS, type Limits } from './config/limits.js';
+import { readEnvironment } from './config/environment.js';
 import type { StorageBackend } from './storage/backend.js';
 import { LocalStorage } from './storage/local.js';
 import type { ServiceContext } from './context.js';
@@ -87,6 +88,8 @@ export interface Montu {
 
 export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   const dataDir = path.resolve(options.dataDir ?? './montu-data');
+  // Read once, passed down: nothing below reads process.env.
+  const environment = readEnvironment();
   const handle = await openDatabase({
     dataDir,
     ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}),
@@ -124,7 +127,10 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   await sequences.sweepAbandoned();
   await maintenance.sweepAfterCrash();
   const jobs: JobsOptions = options.jobs === false ? {} : (options.jobs ?? {});
-  const processing = options.jobs === false ? null : new MediaProcessing(ctx, sink, options.processing ?? {});
+  const processing =
+    options.jobs === false
+      ? null
+      : new MediaProcessing(ctx, sink, { ocio: environment.ocio, ...options.processing });
   const handlers: JobHandlers = { ...processing?.handlers(), ...webhooks.handlers() };
   const work = Object.keys(handlers).length > 0 && (jobs.work ?? true);
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -141,8 +147,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
       pollMs: processing ? (jobs.pollMs ?? 1000) : (options.webhooks?.pollMs ?? 2000),
       retry,
       ...(processing ? { settleIn: (trx, job) => processing.pipeline.settleIn(trx, job) } : {}),
-      // MONTU_QUEUE_NAME lets several libraries (or test runs) share one Redis.
-      queueName: jobs.queueName ?? (process.env['MONTU_QUEUE_NAME'] || 'montu'),
+      queueName: jobs.queueName ?? environment.queueName ?? 'montu',
       work,
       ...(jobs.redisUrl ? { redisUrl: jobs.redisUrl } : {}),
     });

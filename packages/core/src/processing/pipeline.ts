@@ -28,6 +28,7 @@ import {
 import type { ImageSequence } from './tools/sequence.js';
 import { normaliseRational, rationalToNumber } from '@montu/domain';
 import { withLocalFiles, withTempDir } from './local-files.js';
+import type { OcioSettings } from '../config/environment.js';
 
 export interface ProcessingOptions {
   /** Long edge of thumbnails in pixels (default 256). */
@@ -35,6 +36,11 @@ export interface ProcessingOptions {
   thumbnailFormat?: 'jpeg' | 'webp';
   /** Display transform for scene-linear stills: plain sRGB (default) or a filmic tone map. */
   toneMap?: 'srgb' | 'filmic';
+  /**
+   * The studio display transform (an OpenColorIO config), which replaces `toneMap` where it
+   * applies. openMontu fills it from the environment (`$OCIO`, config/environment.ts).
+   */
+  ocio?: OcioSettings;
   limits?: Partial<MediaLimits>;
   /**
    * Full-resolution web images for stills: `needed` (default): only for formats browsers cannot
@@ -196,6 +202,7 @@ export class MediaPipeline {
         size: this.options.thumbnailSize ?? 256,
         format: this.options.thumbnailFormat ?? 'jpeg',
         ...(this.options.toneMap ? { toneMap: this.options.toneMap } : {}),
+        ...(this.options.ocio ? { ocio: this.options.ocio } : {}),
         ...(timestamp !== undefined ? { timestamp } : {}),
         limits: this.limits,
         signal,
@@ -227,6 +234,7 @@ export class MediaPipeline {
       const web = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
         createWebImage(p!, meta, {
           ...(this.options.toneMap ? { toneMap: this.options.toneMap } : {}),
+          ...(this.options.ocio ? { ocio: this.options.ocio } : {}),
           limits: this.limits,
           signal,
         }),

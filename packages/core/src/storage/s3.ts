@@ -17,6 +17,7 @@ import type {
 import { HashingCounter, checkExpectedSha256 } from './hashing.js';
 import { assertSafeKey, TEMP_DIR } from './keys.js';
 import { ABANDONED_AFTER_MS, ownerIsDeadLocalProcess } from './owner.js';
+import { STARTUP_ENVIRONMENT } from '../config/environment.js';
 
 const MIB = 1024 * 1024;
 
@@ -164,7 +165,7 @@ export class S3Storage implements StorageBackend {
     this.listPageSize = Math.min(1000, Math.max(1, Math.floor(config.listPageSize ?? 1000)));
 
     const clientConfig: S3ClientConfig = {
-      region: config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      region: config.region ?? STARTUP_ENVIRONMENT.awsRegion ?? 'us-east-1',
       forcePathStyle: config.forcePathStyle ?? false,
       maxAttempts: config.maxAttempts ?? 5,
       requestChecksumCalculation: this.checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',

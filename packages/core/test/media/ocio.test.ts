@@ -15,6 +15,7 @@ import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
 import { createWebImage } from '../../src/processing/tools/proxy.js';
 import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
+import { readEnvironment, type OcioSettings } from '../../src/config/environment.js';
 import { findTool, PRLIMIT, TOOL_PATHS, type RunToolOptions } from '../../src/processing/tools/tools.js';
 import { constantExrArgs, exec, tmpDir, writeFlatExr } from './helpers.js';
 
@@ -44,23 +45,15 @@ const EXPECT = {
   raw: GREY * 255, // Raw/Linear: no encoding at all, ≈46
 };
 
-// vitest runs each test file in its own process: changing process.env here is seen by this file
-// only, and every test leaves it as it found it.
-const ENV_KEYS = ['OCIO', 'MONTU_OCIO_DISPLAY', 'MONTU_OCIO_VIEW'] as const;
-const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
-function setEnv(vars: Partial<Record<(typeof ENV_KEYS)[number], string>>): void {
-  for (const k of ENV_KEYS) {
-    const v = vars[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+// The OCIO settings a library reads from this environment (config/environment.ts) and passes to
+// the renderers: each test says which environment it renders under.
+type EnvKey = 'OCIO' | 'MONTU_OCIO_DISPLAY' | 'MONTU_OCIO_VIEW';
+let ocio: OcioSettings = readEnvironment({}).ocio;
+function setEnv(vars: Partial<Record<EnvKey, string>>): void {
+  ocio = readEnvironment(vars).ocio;
 }
 function restoreEnv(): void {
-  for (const k of ENV_KEYS) {
-    const v = savedEnv[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  ocio = readEnvironment({}).ocio;
 }
 
 let dir: string;
@@ -101,7 +94,7 @@ async function oiiotool(args: string[]): Promise<void> {
 describe('OCIO unset, or oiiotool missing: the built-in transform', () => {
   it('without $OCIO a linear EXR gets the built-in sRGB transform', async () => {
     setEnv({});
-    const t = await createThumbnail(grey, greyMeta);
+    const t = await createThumbnail(grey, greyMeta, { ocio });
     expect(t.transform).toBe('srgb');
     expectNear(await means(t.data), EXPECT.standard);
     expect(calls.filter((c) => c.cmd === TOOL_PATHS.oiiotool)).toEqual([]);
@@ -110,7 +103,7 @@ describe('OCIO unset, or oiiotool missing: the built-in transform', () => {
   it('with $OCIO set but no oiiotool, the built-in transform (recorded as such) is used', async () => {
     setEnv({ OCIO: CONFIG, MONTU_OCIO_VIEW: 'Quarter Power' });
     TOOL_PATHS.oiiotool = path.join(dir, 'no-such-dir', 'oiiotool');
-    const t = await createThumbnail(grey, greyMeta, { toneMap: 'filmic' });
+    const t = await createThumbnail(grey, greyMeta, { ocio, toneMap: 'filmic' });
     expect(t.transform).toBe('filmic');
     expect(calls.filter((c) => c.cmd === TOOL_PATHS.oiiotool)).toEqual([]);
   });
@@ -125,7 +118,7 @@ if (!OIIOTOOL)
 describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
   it("renders with the config's default display and view", async () => {
     setEnv({ OCIO: CONFIG });
-    const t = await createThumbnail(grey, greyMeta);
+    const t = await createThumbnail(grey, greyMeta, { ocio });
     expect(t.transform).toBe('ocio');
     expect([t.width, t.height]).toEqual([96, 64]);
     expectNear(await means(t.data), EXPECT.standard);
@@ -133,7 +126,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
 
   it('MONTU_OCIO_VIEW picks another view of the display: the LUT view renders, not our sRGB', async () => {
     setEnv({ OCIO: CONFIG, MONTU_OCIO_VIEW: 'Quarter Power' });
-    const t = await createThumbnail(grey, greyMeta);
+    const t = await createThumbnail(grey, greyMeta, { ocio });
     expect(t.transform).toBe('ocio');
     expectNear(await means(t.data), EXPECT.quarterPower);
     // Recorded with the rendition, so a studio can tell which display/view made it; the config
@@ -143,7 +136,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
 
   it("MONTU_OCIO_DISPLAY picks another display (with that display's default view)", async () => {
     setEnv({ OCIO: CONFIG, MONTU_OCIO_DISPLAY: 'Raw' });
-    const t = await createThumbnail(grey, greyMeta, { format: 'webp' });
+    const t = await createThumbnail(grey, greyMeta, { ocio, format: 'webp' });
     expect(t.transform).toBe('ocio');
     expectNear(await means(t.data), EXPECT.raw);
     expect(t.ocio).toEqual({ config: 'config.ocio', display: 'Raw', view: 'Linear' });
@@ -151,7 +144,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
 
   it('the web image goes through the same display/view, at full size', async () => {
     setEnv({ OCIO: CONFIG, MONTU_OCIO_VIEW: 'Quarter Power' });
-    const web = await createWebImage(grey, greyMeta);
+    const web = await createWebImage(grey, greyMeta, { ocio });
     expect(web.transform).toBe('ocio');
     expect([web.width, web.height]).toEqual([96, 64]);
     expectNear(await means(web.data), EXPECT.quarterPower);
@@ -159,14 +152,14 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
 
   it('the toneMap option does not override the studio view', async () => {
     setEnv({ OCIO: CONFIG });
-    const t = await createThumbnail(grey, greyMeta, { toneMap: 'filmic' });
+    const t = await createThumbnail(grey, greyMeta, { ocio, toneMap: 'filmic' });
     expect(t.transform).toBe('ocio');
     expectNear(await means(t.data), EXPECT.standard);
   });
 
   it('runs oiiotool without a shell, with the timeout and memory cap, taking every argument literally', async () => {
     setEnv({ OCIO: CONFIG });
-    await createThumbnail(grey, greyMeta, { limits: { thumbnailTimeoutMs: 45_000 } });
+    await createThumbnail(grey, greyMeta, { ocio, limits: { thumbnailTimeoutMs: 45_000 } });
     const runs = calls.filter((c) => c.cmd === TOOL_PATHS.oiiotool);
     expect(runs.length).toBeGreaterThan(0);
     for (const r of runs) {
@@ -195,7 +188,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
     await fsp.mkdir(sub);
     const file = path.join(sub, '-shot $(touch PWNED) `touch PWNED` {TOP.width} #%04d@.exr');
     await fsp.copyFile(grey, file);
-    const t = await createThumbnail(file, greyMeta);
+    const t = await createThumbnail(file, greyMeta, { ocio });
     expect(t.transform).toBe('ocio');
     expectNear(await means(t.data), EXPECT.standard);
     expect(await fsp.readdir(sub)).toEqual([path.basename(file)]);
@@ -208,7 +201,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
     await sharp({ create: { width: 96, height: 64, channels: 3, background: '#808080' } })
       .png()
       .toFile(fake);
-    const err = await createThumbnail(fake, greyMeta).catch((e: unknown) => e);
+    const err = await createThumbnail(fake, greyMeta, { ocio }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessingError);
     expect((err as Error).message).toMatch(/is not an OpenEXR file/);
   });
@@ -216,7 +209,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
   it.skipIf(!fs.existsSync(PRLIMIT))('oiiotool runs under the memory cap', async () => {
     setEnv({ OCIO: CONFIG });
     const cap = 16 * 1024 * 1024;
-    const err = await createThumbnail(grey, greyMeta, { limits: { toolMemoryBytes: cap } }).catch(
+    const err = await createThumbnail(grey, greyMeta, { ocio, limits: { toolMemoryBytes: cap } }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ProcessingError);
@@ -237,7 +230,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
     TOOL_PATHS.oiiotool = wrapper;
     const file = path.join(dir, 'traced.exr');
     await fsp.copyFile(grey, file);
-    const t = await createThumbnail(file, greyMeta);
+    const t = await createThumbnail(file, greyMeta, { ocio });
     expect(t.transform).toBe('ocio');
     expectNear(await means(t.data), EXPECT.quarterPower);
     const logs = (await fsp.readdir(traceDir)).filter((f) => f.startsWith('trace.'));
@@ -266,7 +259,7 @@ describe.skipIf(!OIIOTOOL)('OCIO with a bad config or choice: a clear processing
     const broken = path.join(dir, 'broken.ocio');
     await fsp.writeFile(broken, 'ocio_profile_version: 2\nroles: [unterminated\n');
     setEnv({ OCIO: broken });
-    const err = await createThumbnail(grey, greyMeta).catch((e: unknown) => e);
+    const err = await createThumbnail(grey, greyMeta, { ocio }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessingError);
     expect((err as Error).message).toContain(`the OCIO config ${broken} cannot be used`);
     expect((err as Error).message).toMatch(/Error reading OCIO config/);
@@ -275,18 +268,18 @@ describe.skipIf(!OIIOTOOL)('OCIO with a bad config or choice: a clear processing
   it('a config file that does not exist', async () => {
     const missing = path.join(dir, 'nowhere', 'config.ocio');
     setEnv({ OCIO: missing });
-    const err = await createThumbnail(grey, greyMeta).catch((e: unknown) => e);
+    const err = await createThumbnail(grey, greyMeta, { ocio }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessingError);
     expect((err as Error).message).toMatch(/non-existent OCIO config/);
   });
 
   it('a display or view the config does not have names what it does have', async () => {
     setEnv({ OCIO: CONFIG, MONTU_OCIO_DISPLAY: 'P3' });
-    await expect(createThumbnail(grey, greyMeta)).rejects.toThrow(
+    await expect(createThumbnail(grey, greyMeta, { ocio })).rejects.toThrow(
       /MONTU_OCIO_DISPLAY "P3" is not a display .* \(it has "sRGB", "Raw"\)/,
     );
     setEnv({ OCIO: CONFIG, MONTU_OCIO_VIEW: 'Film' });
-    await expect(createThumbnail(grey, greyMeta)).rejects.toThrow(
+    await expect(createThumbnail(grey, greyMeta, { ocio })).rejects.toThrow(
       /MONTU_OCIO_VIEW "Film" is not a view of display "sRGB" .* \(it has "Standard", "Quarter Power"\)/,
     );
   });
@@ -296,9 +289,9 @@ describe.skipIf(!OIIOTOOL)('OCIO with a bad config or choice: a clear processing
     await fsp.mkdir(noLut);
     await fsp.copyFile(CONFIG, path.join(noLut, 'config.ocio'));
     setEnv({ OCIO: path.join(noLut, 'config.ocio') });
-    expect((await createThumbnail(grey, greyMeta)).transform).toBe('ocio');
+    expect((await createThumbnail(grey, greyMeta, { ocio })).transform).toBe('ocio');
     setEnv({ OCIO: path.join(noLut, 'config.ocio'), MONTU_OCIO_VIEW: 'Quarter Power' });
-    const err = await createThumbnail(grey, greyMeta).catch((e: unknown) => e);
+    const err = await createThumbnail(grey, greyMeta, { ocio }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessingError);
     expect((err as Error).message).toContain('OCIO display "sRGB" / view "Quarter Power"');
     expect((err as Error).message).toMatch(/montu-test-curve\.spi1d/);
@@ -310,10 +303,10 @@ describe.skipIf(!OIIOTOOL)('OCIO with other linear layouts', () => {
     const meta = await prober.probe(file);
     expect(meta.linear).toBe(true);
     setEnv({ OCIO: CONFIG });
-    const ocio = await createThumbnail(file, meta);
+    const viaOcio = await createThumbnail(file, meta, { ocio });
     setEnv({});
-    const builtIn = await createThumbnail(file, meta).catch(() => null);
-    return { meta, ocio, builtIn };
+    const builtIn = await createThumbnail(file, meta, { ocio }).catch(() => null);
+    return { meta, ocio: viaOcio, builtIn };
   }
 
   it('a single-channel (Y) EXR shows grey, not black or tinted', async () => {

@@ -24,6 +24,7 @@ import type {
 } from './image-ops.mjs';
 import { DEFAULT_MEDIA_LIMITS, type MediaLimits } from './limits.js';
 import { hasPrlimit, PRLIMIT, stderrTail } from './tools.js';
+import { STARTUP_ENVIRONMENT } from '../../config/environment.js';
 
 /** Next to this module in both src/processing/tools (vitest) and dist/processing/tools (tsc copies .mjs with allowJs). */
 const CHILD_SCRIPT = fileURLToPath(new URL('./decoder-child.mjs', import.meta.url));
@@ -43,10 +44,10 @@ export const DECODER_RUNTIME_BYTES = 2 * 1024 ** 3;
 const STOP_GRACE_MS = 2000;
 const STDERR_KEEP = 16 * 1024;
 
-/** Default pool size: MONTU_DECODER_PROCESSES, else one child per core. */
+/** Default pool size: MONTU_DECODER_PROCESSES (config/environment.ts), else one child per core. */
 export function defaultDecoderProcesses(): number {
-  const env = Number(process.env['MONTU_DECODER_PROCESSES']);
-  if (Number.isInteger(env) && env > 0) return env;
+  const configured = STARTUP_ENVIRONMENT.decoderProcesses;
+  if (configured !== null) return configured;
   return Math.max(
     1,
     typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,

@@ -10,6 +10,7 @@ import { normaliseRational, parseRational, rationalToNumber, roundMs } from '@mo
 import type { ImageSequence } from './sequence.js';
 import { displaySize, renderStill, type EncodeOptions, type RenderedImage } from './still.js';
 import { runTool, TOOL_PATHS } from './tools.js';
+import type { OcioSettings } from '../../config/environment.js';
 
 export const PROXY_MAX_WIDTH = 1920;
 export const PROXY_GOP = 12;
@@ -260,6 +261,8 @@ export interface WebImageOptions extends EncodeOptions {
   /** Long edge limit; default null = full resolution. */
   maxEdge?: number | null;
   toneMap?: ToneMap;
+  /** The studio display transform for linear images (default none: the built-in transform). */
+  ocio?: OcioSettings;
   limits?: Partial<MediaLimits>;
   signal?: AbortSignal;
 }
@@ -277,6 +280,7 @@ export async function createWebImage(
     quality: opts.quality ?? 90,
     maxEdge: opts.maxEdge ?? null,
     toneMap: opts.toneMap,
+    ...(opts.ocio ? { ocio: opts.ocio } : {}),
     limits,
     timeoutMs: limits.thumbnailTimeoutMs,
     signal: opts.signal,

@@ -16,6 +16,7 @@ import { checkDecodeLimits, type MediaLimits } from './limits.js';
 import type { MediaMetadata } from './metadata.js';
 import { SHARP_FORMATS } from './probe.js';
 import { findTool, runTool, stderrTail, TOOL_PATHS } from './tools.js';
+import type { OcioSettings } from '../../config/environment.js';
 
 export type ImageFormat = 'jpeg' | 'webp';
 
@@ -45,6 +46,8 @@ export interface StillOptions extends EncodeOptions {
   limits: MediaLimits;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The studio display transform for linear images (none: the built-in transform). */
+  ocio?: OcioSettings;
 }
 
 /** Fits w × h inside a square of `maxEdge` keeping the aspect ratio (never enlarging); at least 1 px. */
@@ -109,8 +112,8 @@ export async function renderStill(
 ): Promise<RenderedImage> {
   checkDecodeLimits(meta, opts.limits);
   const toneMap = opts.toneMap ?? 'srgb';
-  if (meta.linear && process.env['OCIO'] && findTool(TOOL_PATHS.oiiotool)) {
-    return renderWithOiio(file, meta, opts);
+  if (meta.linear && opts.ocio?.config && findTool(TOOL_PATHS.oiiotool)) {
+    return renderWithOiio(file, meta, opts, opts.ocio, opts.ocio.config);
   }
   if (meta.format === 'jpg') {
     // libjpeg-turbo gives up on some valid files (UltraHDR with gain maps fill grey after a
@@ -298,8 +301,13 @@ async function renderHdrWithVips(
  * is chosen every problem (config that does not load, unknown display or view, missing LUT) is a
  * ProcessingError: a silent fallback would give part of a show a different look than the rest.
  */
-async function renderWithOiio(file: string, meta: MediaMetadata, opts: StillOptions): Promise<RenderedImage> {
-  const config = process.env['OCIO'] ?? '';
+async function renderWithOiio(
+  file: string,
+  meta: MediaMetadata,
+  opts: StillOptions,
+  ocio: OcioSettings,
+  config: string,
+): Promise<RenderedImage> {
   const ext = OIIO_EXTENSIONS[meta.format];
   if (!ext) throw new ProcessingError(`oiiotool is not used for ${meta.format} files`);
   const channels = oiioChannels(meta.channelNames);
@@ -309,7 +317,7 @@ async function renderWithOiio(file: string, meta: MediaMetadata, opts: StillOpti
     );
   const src = displaySize(meta);
   const { width, height } = fitInside(src.width, src.height, opts.maxEdge);
-  const { display, view } = await ocioDisplayView(config, opts);
+  const { display, view } = await ocioDisplayView(ocio, config, opts);
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-oiio-'));
   try {
     // oiiotool picks its reader by extension (stored files may have none, or a misleading one):
@@ -432,13 +440,14 @@ const ocioDisplayCache = new Map<string, { stamp: string; displays: OcioDisplay[
 
 /** The display and view to render with: MONTU_OCIO_DISPLAY / MONTU_OCIO_VIEW, else the config's defaults. */
 async function ocioDisplayView(
+  ocio: OcioSettings,
   config: string,
   opts: StillOptions,
 ): Promise<{ display: string; view: string }> {
-  const displays = await ocioDisplays(config, opts);
+  const displays = await ocioDisplays(ocio, config, opts);
   const list = (items: { name: string }[]) => items.map((i) => `"${i.name}"`).join(', ');
-  const wantDisplay = process.env['MONTU_OCIO_DISPLAY'] || null;
-  const wantView = process.env['MONTU_OCIO_VIEW'] || null;
+  const wantDisplay = ocio.display;
+  const wantView = ocio.view;
   const d = wantDisplay
     ? displays.find((x) => x.name === wantDisplay)
     : (displays.find((x) => x.isDefault) ?? displays[0]);
@@ -465,12 +474,8 @@ async function ocioDisplayView(
  * read from `oiiotool --help`: OIIO 2.4 cannot be told "the default view" on its command line,
  * and its help is the only place the linked OCIO reports them without extra packages.
  */
-async function ocioDisplays(config: string, opts: StillOptions): Promise<OcioDisplay[]> {
-  const key = [
-    config,
-    process.env['OCIO_ACTIVE_DISPLAYS'] ?? '',
-    process.env['OCIO_ACTIVE_VIEWS'] ?? '',
-  ].join('\0');
+async function ocioDisplays(ocio: OcioSettings, config: string, opts: StillOptions): Promise<OcioDisplay[]> {
+  const key = [config, ocio.activeDisplays, ocio.activeViews].join('\0');
   const stamp = await fsp.stat(config).then(
     (s) => `${s.mtimeMs}:${s.size}`,
     () => null,

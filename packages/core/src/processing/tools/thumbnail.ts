@@ -13,6 +13,7 @@ import {
   type RenderedImage,
 } from './still.js';
 import { runTool, TOOL_PATHS } from './tools.js';
+import type { OcioSettings } from '../../config/environment.js';
 
 export const DEFAULT_THUMBNAIL_SIZE = 256;
 export const DEFAULT_THUMBNAIL_TIMESTAMP = 1;
@@ -24,6 +25,8 @@ export interface ThumbnailOptions extends EncodeOptions {
   timestamp?: number;
   /** Linear (EXR/HDR/float) images: plain sRGB encoding (default) or a filmic tone curve first. */
   toneMap?: ToneMap;
+  /** The studio display transform for linear images (default none: the built-in transform). */
+  ocio?: OcioSettings;
   limits?: Partial<MediaLimits>;
   signal?: AbortSignal;
 }
@@ -52,7 +55,12 @@ export async function createThumbnail(
   };
   switch (meta.mediaType) {
     case 'image':
-      return renderStill(file, meta, { ...base, maxEdge: size, toneMap: opts.toneMap });
+      return renderStill(file, meta, {
+        ...base,
+        maxEdge: size,
+        toneMap: opts.toneMap,
+        ...(opts.ocio ? { ocio: opts.ocio } : {}),
+      });
     case 'video':
       return videoFrame(file, meta, { ...base, maxEdge: size, timestamp: opts.timestamp });
     case 'audio':

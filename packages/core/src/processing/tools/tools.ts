@@ -3,14 +3,10 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { ProcessingError } from '@montu/domain';
 import { DEFAULT_MEDIA_LIMITS } from './limits.js';
+import { STARTUP_ENVIRONMENT, type ToolPaths } from '../../config/environment.js';
 
-/** Paths of the external tools; override with MONTU_FFMPEG / MONTU_FFPROBE / MONTU_OIIOTOOL / MONTU_VIPS. */
-export const TOOL_PATHS = {
-  ffmpeg: process.env['MONTU_FFMPEG'] ?? 'ffmpeg',
-  ffprobe: process.env['MONTU_FFPROBE'] ?? 'ffprobe',
-  oiiotool: process.env['MONTU_OIIOTOOL'] ?? 'oiiotool',
-  vips: process.env['MONTU_VIPS'] ?? 'vips',
-};
+/** Paths of the external tools, as the environment gave them at start (config/environment.ts). */
+export const TOOL_PATHS: ToolPaths = { ...STARTUP_ENVIRONMENT.tools };
 
 export interface RunToolOptions {
   /** Kill the tool (SIGKILL, whole process) after this many milliseconds. */
@@ -182,7 +178,7 @@ export function findTool(cmd: string): string | null {
   let found: string | null = null;
   const candidates = cmd.includes('/')
     ? [cmd]
-    : (process.env['PATH'] ?? '').split(path.delimiter).map((d) => path.join(d, cmd));
+    : STARTUP_ENVIRONMENT.path.split(path.delimiter).map((d) => path.join(d, cmd));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
