@@ -119,6 +119,17 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
 }
 
 /**
+ * Runs `fn` in one (durable) transaction: services open transactions through this and pass the
+ * transaction to their query modules, so only query modules build SQL.
+ */
+export function transaction<T>(
+  db: Kysely<Database>,
+  fn: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(fn);
+}
+
+/**
  * Runs `fn` in one transaction whose commit is not flushed to disk before it returns: a process
  * crash keeps it, a power failure may lose it (whole — never half of it). Only for writes that
  * nothing outside the database has been told about yet, and that a re-run recovers: job claims,
