@@ -1,11 +1,20 @@
 import { NotFound, ValidationError, Conflict } from '@montu/domain';
-import { nowIso } from '../ids.js';
 import { projectFromRow, taskFromRow } from '../db/rows.js';
 import { isUniqueViolation } from '../db/connect.js';
 import { assertProjectId, assertTaskId, parseTaskId } from '@montu/domain';
 import type { Project, ProjectSettings, Task } from '@montu/domain';
 import { DEFAULT_WORKFLOW, type Workflow } from '@montu/domain';
 import type { Db, ServiceContext } from '../context.js';
+import {
+  insertProject,
+  insertTaskIfMissing,
+  projectRow,
+  projectRows,
+  projectsOfTask,
+  taskRow,
+  taskRows,
+  updateProjectRow,
+} from './project-queries.js';
 
 /** Projects and their tasks. */
 export class ProjectService {
@@ -13,18 +22,12 @@ export class ProjectService {
 
   async createProject(input: { id: string; name?: string; settings?: ProjectSettings }): Promise<Project> {
     const id = assertProjectId(input.id);
-    const now = nowIso();
     try {
-      await this.ctx.db
-        .insertInto('project')
-        .values({
-          id,
-          name: cleanName(input.name ?? id),
-          settings: JSON.stringify(input.settings ?? {}),
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await insertProject(this.ctx.db, {
+        id,
+        name: cleanName(input.name ?? id),
+        settings: input.settings ?? {},
+      });
     } catch (e) {
       if (isUniqueViolation(e)) throw new Conflict(`Project ${id} already exists.`, { projectId: id });
       throw e;
@@ -33,33 +36,22 @@ export class ProjectService {
   }
 
   async getProject(id: string): Promise<Project> {
-    const row = await this.ctx.db.selectFrom('project').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await projectRow(this.ctx.db, id);
     if (!row) throw new NotFound(`Project ${id} does not exist.`, { projectId: id });
     return projectFromRow(row);
   }
 
   async listProjects(options: { ids?: string[] } = {}): Promise<Project[]> {
-    let q = this.ctx.db.selectFrom('project').selectAll();
-    if (options.ids) {
-      if (options.ids.length === 0) return [];
-      q = q.where('id', 'in', options.ids);
-    }
-    return (await q.orderBy('id').execute()).map(projectFromRow);
+    if (options.ids?.length === 0) return [];
+    return (await projectRows(this.ctx.db, options.ids)).map(projectFromRow);
   }
 
   async updateProject(id: string, patch: { name?: string; settings?: ProjectSettings }): Promise<Project> {
     const current = await this.getProject(id);
-    await this.ctx.db
-      .updateTable('project')
-      .set({
-        name: patch.name !== undefined ? cleanName(patch.name) : current.name,
-        settings: JSON.stringify(
-          patch.settings !== undefined ? { ...current.settings, ...patch.settings } : current.settings,
-        ),
-        updated_at: nowIso(),
-      })
-      .where('id', '=', id)
-      .execute();
+    await updateProjectRow(this.ctx.db, id, {
+      name: patch.name !== undefined ? cleanName(patch.name) : current.name,
+      settings: patch.settings !== undefined ? { ...current.settings, ...patch.settings } : current.settings,
+    });
     return this.getProject(id);
   }
 
@@ -72,22 +64,11 @@ export class ProjectService {
 
   async listTasks(projectId: string): Promise<Task[]> {
     await this.getProject(projectId);
-    const rows = await this.ctx.db
-      .selectFrom('task')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .orderBy('id')
-      .execute();
-    return rows.map(taskFromRow);
+    return (await taskRows(this.ctx.db, projectId)).map(taskFromRow);
   }
 
   async getTask(projectId: string, taskId: string): Promise<Task> {
-    const row = await this.ctx.db
-      .selectFrom('task')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .where('id', '=', taskId)
-      .executeTakeFirst();
+    const row = await taskRow(this.ctx.db, projectId, taskId);
     if (!row)
       throw new NotFound(`Task ${taskId} does not exist in project ${projectId}.`, { projectId, taskId });
     return taskFromRow(row);
@@ -109,36 +90,21 @@ export class ProjectService {
   async resolveTaskProject(taskId: string, projectId?: string): Promise<string> {
     assertTaskId(taskId);
     if (projectId !== undefined) return assertProjectId(projectId);
-    const rows = await this.ctx.db
-      .selectFrom('task')
-      .select('project_id')
-      .where('id', '=', taskId)
-      .limit(2)
-      .execute();
+    const rows = await projectsOfTask(this.ctx.db, taskId);
     if (rows.length === 0) throw new NotFound(`Task ${taskId} does not exist.`, { taskId });
     if (rows.length > 1) {
       throw new ValidationError(`Task id ${taskId} exists in more than one project: pass projectId.`, {
         taskId,
       });
     }
-    return rows[0]!.project_id;
+    return rows[0]!;
   }
 
   /** Creates the project and task on first use (idempotent, safe under concurrency). */
   async ensureTask(db: Db, projectId: string, taskId: string): Promise<void> {
     assertProjectId(projectId);
     assertTaskId(taskId);
-    const now = nowIso();
-    await db
-      .insertInto('project')
-      .values({ id: projectId, name: projectId, settings: '{}', created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-    await db
-      .insertInto('task')
-      .values({ project_id: projectId, id: taskId, ...parseTaskId(taskId), created_at: now })
-      .onConflict((oc) => oc.columns(['project_id', 'id']).doNothing())
-      .execute();
+    await insertTaskIfMissing(db, projectId, { id: taskId, ...parseTaskId(taskId) });
   }
 }
 
