@@ -2,14 +2,30 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { NotFound, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { parseJson } from '../db/rows.js';
-import { sql, type Selectable } from 'kysely';
-import type { WebhookTable } from '../db/schema.js';
+import { transaction } from '../db/connect.js';
 import type { MontuEvent } from '../events.js';
 import type { ServiceContext } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
 import { forbiddenWebhookHost, postWebhook } from './webhook-send.js';
 import type { Scope } from '../media/media-service.js';
 import type { JobSink } from '../jobs/queue.js';
+import {
+  activeWebhookRows,
+  deleteWebhookRow,
+  deliveryDue,
+  deliveryRow,
+  deliveryRows,
+  insertDeliveries,
+  insertWebhook,
+  pendingWithoutJob,
+  projectExists,
+  recordAttempt,
+  resetDelivery,
+  updateWebhookRow,
+  webhookRow,
+  webhookRows,
+  type WebhookRow,
+} from './webhook-queries.js';
 import {
   backoffDelay,
   type JobContext,
@@ -120,8 +136,6 @@ export function eventMatches(filter: string[], type: string): boolean {
   return filter.some((f) => f === '*' || f === type || (f.endsWith('.*') && type.startsWith(f.slice(0, -1))));
 }
 
-type WebhookRow = Selectable<WebhookTable>;
-
 /**
  * How long the list of active webhooks is reused for events. Every item emits several events
  * (created, processing steps, renditions) and reading the table for each was a tenth of the
@@ -195,32 +209,23 @@ export class WebhookService {
     const createdBy = (input.createdBy ?? '').trim();
     if (!createdBy) throw new ValidationError('createdBy is required.', { field: 'createdBy' });
     const events = checkEvents(input.events);
-    if (input.projectId) {
-      const p = await this.ctx.db
-        .selectFrom('project')
-        .select('id')
-        .where('id', '=', input.projectId)
-        .executeTakeFirst();
-      if (!p) throw new NotFound(`Project ${input.projectId} does not exist.`);
-    }
+    if (input.projectId && !(await projectExists(this.ctx.db, input.projectId)))
+      throw new NotFound(`Project ${input.projectId} does not exist.`);
     const id = newId();
     const now = nowIso();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('webhook')
-        .values({
-          id,
-          url,
-          secret,
-          events: JSON.stringify(events),
-          project_id: input.projectId ?? null,
-          active: input.active === false ? 0 : 1,
-          description: input.description ?? '',
-          created_by: createdBy,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await insertWebhook(trx, {
+        id,
+        url,
+        secret,
+        events: JSON.stringify(events),
+        project_id: input.projectId ?? null,
+        active: input.active === false ? 0 : 1,
+        description: input.description ?? '',
+        created_by: createdBy,
+        created_at: now,
+        updated_at: now,
+      });
       await recordHistory(trx, {
         actor: createdBy,
         action: 'webhook.created',
@@ -236,7 +241,7 @@ export class WebhookService {
   }
 
   async getWebhook(id: string, scope: Scope = {}): Promise<Webhook> {
-    const r = await this.ctx.db.selectFrom('webhook').selectAll().where('id', '=', id).executeTakeFirst();
+    const r = await webhookRow(this.ctx.db, id);
     if (!r || (scope.projectIds && (r.project_id === null || !scope.projectIds.includes(r.project_id)))) {
       throw new NotFound(`Webhook ${id} does not exist.`);
     }
@@ -244,13 +249,8 @@ export class WebhookService {
   }
 
   async listWebhooks(options: { projectId?: string } & Scope = {}): Promise<Webhook[]> {
-    let q = this.ctx.db.selectFrom('webhook').selectAll();
-    if (options.projectId !== undefined) q = q.where('project_id', '=', options.projectId);
-    if (options.projectIds) {
-      if (options.projectIds.length === 0) return [];
-      q = q.where('project_id', 'in', options.projectIds);
-    }
-    return (await q.orderBy('created_at').orderBy('id').execute()).map(webhookFromRow);
+    if (options.projectIds?.length === 0) return [];
+    return (await webhookRows(this.ctx.db, options)).map(webhookFromRow);
   }
 
   async updateWebhook(
@@ -266,19 +266,15 @@ export class WebhookService {
     scope: Scope = {},
   ): Promise<Webhook> {
     const current = await this.getWebhook(id, scope);
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('webhook')
-        .set({
-          ...(patch.url !== undefined ? { url: checkUrl(patch.url) } : {}),
-          ...(patch.events !== undefined ? { events: JSON.stringify(checkEvents(patch.events)) } : {}),
-          ...(patch.active !== undefined ? { active: patch.active ? 1 : 0 } : {}),
-          ...(patch.description !== undefined ? { description: String(patch.description) } : {}),
-          ...(patch.secret !== undefined ? { secret: patch.secret } : {}),
-          updated_at: nowIso(),
-        })
-        .where('id', '=', id)
-        .execute();
+    const changes = {
+      ...(patch.url !== undefined ? { url: checkUrl(patch.url) } : {}),
+      ...(patch.events !== undefined ? { events: JSON.stringify(checkEvents(patch.events)) } : {}),
+      ...(patch.active !== undefined ? { active: patch.active ? 1 : 0 } : {}),
+      ...(patch.description !== undefined ? { description: String(patch.description) } : {}),
+      ...(patch.secret !== undefined ? { secret: patch.secret } : {}),
+    };
+    await transaction(this.ctx.db, async (trx) => {
+      await updateWebhookRow(trx, id, changes);
       await recordHistory(trx, {
         actor: patch.actor,
         action: 'webhook.updated',
@@ -294,8 +290,8 @@ export class WebhookService {
 
   async deleteWebhook(id: string, options: { actor: string } & Scope): Promise<void> {
     const current = await this.getWebhook(id, options);
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('webhook').where('id', '=', id).execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await deleteWebhookRow(trx, id);
       await recordHistory(trx, {
         actor: options.actor,
         action: 'webhook.deleted',
@@ -313,13 +309,10 @@ export class WebhookService {
     options: { state?: WebhookDelivery['state']; limit?: number } & Scope = {},
   ): Promise<WebhookDelivery[]> {
     await this.getWebhook(webhookId, options);
-    let q = this.ctx.db.selectFrom('webhook_delivery').selectAll().where('webhook_id', '=', webhookId);
-    if (options.state) q = q.where('state', '=', options.state);
-    const rows = await q
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(Math.min(Math.max(options.limit ?? 100, 1), 1000))
-      .execute();
+    const rows = await deliveryRows(this.ctx.db, webhookId, {
+      ...(options.state ? { state: options.state } : {}),
+      limit: Math.min(Math.max(options.limit ?? 100, 1), 1000),
+    });
     return rows.map(deliveryFromRow);
   }
 
@@ -328,34 +321,20 @@ export class WebhookService {
    * left as it is: its job will send it.
    */
   async redeliver(deliveryId: string, scope: Scope = {}): Promise<WebhookDelivery> {
-    const row = await this.ctx.db
-      .selectFrom('webhook_delivery')
-      .selectAll()
-      .where('id', '=', deliveryId)
-      .executeTakeFirst();
+    const row = await deliveryRow(this.ctx.db, deliveryId);
     if (!row) throw new NotFound(`Delivery ${deliveryId} does not exist.`);
     await this.getWebhook(row.webhook_id, scope);
     if (row.state !== 'pending') {
-      const jobs = await this.ctx.db.transaction().execute(async (trx) => {
-        const reset = await trx
-          .updateTable('webhook_delivery')
-          .set({ state: 'pending', next_attempt_at: nowIso(), attempts: 0 })
-          .where('id', '=', deliveryId)
-          .where('state', '=', row.state)
-          .executeTakeFirst();
+      const jobs = await transaction(this.ctx.db, async (trx) => {
         // Another redeliver won the race: its job sends it.
-        if (Number(reset.numUpdatedRows) !== 1) return [];
+        if (!(await resetDelivery(trx, deliveryId, row.state))) return [];
         return this.jobs.store.create([{ type: 'webhook.deliver', payload: { deliveryId } }], trx);
       });
       await this.jobs.wake(jobs);
     }
-    return deliveryFromRow(
-      await this.ctx.db
-        .selectFrom('webhook_delivery')
-        .selectAll()
-        .where('id', '=', deliveryId)
-        .executeTakeFirstOrThrow(),
-    );
+    const now = await deliveryRow(this.ctx.db, deliveryId);
+    if (!now) throw new NotFound(`Delivery ${deliveryId} does not exist.`);
+    return deliveryFromRow(now);
   }
 
   // ------------------------------------------------------------ delivery
@@ -401,8 +380,8 @@ export class WebhookService {
       created_at: now,
       delivered_at: null,
     }));
-    const jobs = await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.insertInto('webhook_delivery').values(rows).execute();
+    const jobs = await transaction(this.ctx.db, async (trx) => {
+      await insertDeliveries(trx, rows);
       return this.jobs.store.create(
         rows.map((r) => ({ type: 'webhook.deliver' as const, payload: { deliveryId: r.id } })),
         trx,
@@ -416,27 +395,10 @@ export class WebhookService {
    * (an upgraded library). Deliveries and their jobs are otherwise created together.
    */
   private async queueUnsent(): Promise<void> {
-    const unsent = await this.ctx.db
-      .selectFrom('webhook_delivery as d')
-      .select('d.id')
-      .where('d.state', '=', 'pending')
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('job')
-              .select('job.id')
-              .where('job.type', '=', 'webhook.deliver')
-              .where('job.state', 'in', ['queued', 'running'])
-              // The payload as the store writes it (JSON.stringify of { deliveryId }).
-              .where('job.payload', '=', sql<string>`'{"deliveryId":"' || ${sql.ref('d.id')} || '"}'`),
-          ),
-        ),
-      )
-      .execute();
+    const unsent = await pendingWithoutJob(this.ctx.db);
     if (unsent.length === 0) return;
     const jobs = await this.jobs.store.create(
-      unsent.map((d) => ({ type: 'webhook.deliver' as const, payload: { deliveryId: d.id } })),
+      unsent.map((deliveryId) => ({ type: 'webhook.deliver' as const, payload: { deliveryId } })),
     );
     await this.jobs.wake(jobs);
   }
@@ -445,7 +407,7 @@ export class WebhookService {
   private active(): Promise<WebhookRow[]> {
     const now = Date.now();
     if (this.activeHooks && this.activeHooks.until > now) return this.activeHooks.rows;
-    const rows = this.ctx.db.selectFrom('webhook').selectAll().where('active', '=', 1).execute();
+    const rows = activeWebhookRows(this.ctx.db);
     const entry = { rows, until: now + WEBHOOK_LIST_TTL_MS };
     this.activeHooks = entry;
     // A failed read is not reused.
@@ -463,19 +425,8 @@ export class WebhookService {
     for (let i = 0; i < 1000; i++) {
       await Promise.allSettled([...this.inflight]);
       if (!this.deliver) return;
-      const open = await this.ctx.db
-        .selectFrom('job')
-        .select('id')
-        .where('type', '=', 'webhook.deliver')
-        .where((eb) =>
-          eb.or([
-            eb('state', '=', 'running'),
-            eb.and([eb('state', '=', 'queued'), eb('run_after', '<=', nowIso())]),
-          ]),
-        )
-        .limit(1)
-        .execute();
-      if (open.length === 0 && this.inflight.size === 0) return;
+      const due = await deliveryDue(this.ctx.db);
+      if (!due && this.inflight.size === 0) return;
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -487,24 +438,12 @@ export class WebhookService {
    */
   private async send({ job }: JobContext<'webhook.deliver'>): Promise<JobResult | void> {
     const id = job.payload.deliveryId;
-    const d = await this.ctx.db
-      .selectFrom('webhook_delivery')
-      .select(['id', 'webhook_id', 'payload', 'state'])
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const d = await deliveryRow(this.ctx.db, id);
     // Gone with its webhook, or settled by an earlier job: nothing to send.
     if (!d || d.state !== 'pending') return;
-    const hook = await this.ctx.db
-      .selectFrom('webhook')
-      .selectAll()
-      .where('id', '=', d.webhook_id)
-      .executeTakeFirst();
+    const hook = await webhookRow(this.ctx.db, d.webhook_id);
     if (!hook || hook.active !== 1) {
-      await this.ctx.db
-        .updateTable('webhook_delivery')
-        .set({ state: 'failed', last_error: 'webhook removed or inactive' })
-        .where('id', '=', id)
-        .execute();
+      await recordAttempt(this.ctx.db, id, { state: 'failed', last_error: 'webhook removed or inactive' });
       return;
     }
     const payload = JSON.parse(d.payload) as WebhookPayload;
@@ -531,33 +470,24 @@ export class WebhookService {
     }
     if (error === null) {
       return {
-        record: async (trx) => {
-          await trx
-            .updateTable('webhook_delivery')
-            .set({
-              state: 'delivered',
-              attempts: job.attempts,
-              last_status: status,
-              last_error: null,
-              delivered_at: nowIso(),
-            })
-            .where('id', '=', id)
-            .execute();
-        },
+        record: (trx) =>
+          recordAttempt(trx, id, {
+            state: 'delivered',
+            attempts: job.attempts,
+            last_status: status,
+            last_error: null,
+            delivered_at: nowIso(),
+          }),
       };
     }
     const final = job.attempts >= job.maxAttempts;
-    await this.ctx.db
-      .updateTable('webhook_delivery')
-      .set({
-        state: final ? 'failed' : 'pending',
-        attempts: job.attempts,
-        last_status: status,
-        last_error: error.slice(0, 1000),
-        next_attempt_at: new Date(Date.now() + backoffDelay(this.retry, job.attempts)).toISOString(),
-      })
-      .where('id', '=', id)
-      .execute();
+    await recordAttempt(this.ctx.db, id, {
+      state: final ? 'failed' : 'pending',
+      attempts: job.attempts,
+      last_status: status,
+      last_error: error.slice(0, 1000),
+      next_attempt_at: new Date(Date.now() + backoffDelay(this.retry, job.attempts)).toISOString(),
+    });
     throw new Error(`delivery ${id}: ${error}`);
   }
 }
