@@ -4,6 +4,14 @@ import { ABANDONED_AFTER_MS, ownerIsDeadLocalProcess } from '../storage/owner.js
 import type { ServiceContext } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
 import { markFileFailed } from '../processing/media-state.js';
+import { transaction } from '../db/connect.js';
+import {
+  deleteVersionClaim,
+  isRecorded,
+  markFileState,
+  recordedFiles,
+  versionClaims,
+} from './maintenance-queries.js';
 
 export interface OrphanCleanupOptions {
   /** Only report (the default); pass false to fix. */
@@ -117,10 +125,7 @@ export class MaintenanceService {
     }
 
     // Storage → records. Keys under a reserved version belong to an upload in progress.
-    const reserved = await db
-      .selectFrom('version_reservation')
-      .select(['project_id', 'task_id', 'version_number'])
-      .execute();
+    const reserved = await versionClaims(db);
     const inProgress = reserved.map(
       (r) => `${r.project_id}/${r.task_id}/v${String(r.version_number).padStart(3, '0')}/`,
     );
@@ -131,13 +136,7 @@ export class MaintenanceService {
       if (now - obj.modifiedAt.getTime() < minAgeMs) continue;
       if (inProgress.some((p) => obj.key.startsWith(p))) continue;
       // Re-check: the record may have been committed since we read the list.
-      const recorded = await db
-        .selectFrom('media_file')
-        .select('id')
-        .where('backend', '=', storage.name)
-        .where('storage_key', '=', obj.key)
-        .executeTakeFirst();
-      if (recorded) continue;
+      if (await isRecorded(db, storage.name, obj.key)) continue;
       orphanFiles.push(obj.key);
       if (!dryRun) await storage.delete(obj.key);
     }
@@ -223,22 +222,7 @@ export class MaintenanceService {
 
   /** Every file record on this library's storage backend, with its project. */
   private recordedFiles() {
-    return this.ctx.db
-      .selectFrom('media_file')
-      .innerJoin('media', 'media.id', 'media_file.media_id')
-      .select([
-        'media_file.id',
-        'media_file.media_id',
-        'media_file.role',
-        'media_file.storage_key',
-        'media_file.sha256',
-        'media_file.size',
-        'media_file.state',
-        'media.project_id',
-      ])
-      .where('media_file.backend', '=', this.ctx.storage.name)
-      .orderBy('media_file.id')
-      .execute();
+    return recordedFiles(this.ctx.db, this.ctx.storage.name);
   }
 
   /**
@@ -276,7 +260,7 @@ export class MaintenanceService {
   }
 
   private async staleReservations(dryRun: boolean): Promise<number> {
-    const rows = await this.ctx.db.selectFrom('version_reservation').selectAll().execute();
+    const rows = await versionClaims(this.ctx.db);
     const cutoff = new Date(Date.now() - ABANDONED_AFTER_MS).toISOString();
     const stale = rows.filter((r) => ownerIsDeadLocalProcess(r.owner) || r.created_at < cutoff);
     if (!dryRun) {
@@ -285,21 +269,10 @@ export class MaintenanceService {
         // it under the version it had claimed: nothing can point at it, so it goes with the claim.
         const prefix = `${r.project_id}/${r.task_id}/v${String(r.version_number).padStart(3, '0')}/`;
         for await (const obj of this.ctx.storage.list(prefix)) {
-          const recorded = await this.ctx.db
-            .selectFrom('media_file')
-            .select('id')
-            .where('backend', '=', this.ctx.storage.name)
-            .where('storage_key', '=', obj.key)
-            .executeTakeFirst();
-          if (!recorded) await this.ctx.storage.delete(obj.key).catch(() => undefined);
+          if (!(await isRecorded(this.ctx.db, this.ctx.storage.name, obj.key)))
+            await this.ctx.storage.delete(obj.key).catch(() => undefined);
         }
-        await this.ctx.db
-          .deleteFrom('version_reservation')
-          .where('project_id', '=', r.project_id)
-          .where('task_id', '=', r.task_id)
-          .where('version_number', '=', r.version_number)
-          .where('owner', '=', r.owner)
-          .execute();
+        await deleteVersionClaim(this.ctx.db, r);
       }
     }
     return stale.length;
@@ -313,8 +286,8 @@ export class MaintenanceService {
     message: string,
     actor = 'cleanup',
   ): Promise<void> {
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.updateTable('media_file').set({ state, error: message }).where('id', '=', fileId).execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await markFileState(trx, fileId, state, message);
       await markFileFailed(trx, mediaId, message);
       await recordHistory(trx, {
         actor,
