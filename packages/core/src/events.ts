@@ -10,6 +10,13 @@ export interface MontuEvent {
   data?: Record<string, unknown>;
 }
 
+/** Where an event came from (see EventBus.publish). */
+export interface EventOrigin {
+  relayed: boolean;
+}
+
+export type MontuEventListener = (e: MontuEvent, origin: EventOrigin) => void;
+
 /**
  * The in-process event bus. Services publish; the SSE stream, webhooks and job progress
  * subscribe. A failing subscriber never breaks the publisher.
@@ -21,18 +28,23 @@ export class EventBus {
     this.emitter.setMaxListeners(0);
   }
 
-  publish(event: Omit<MontuEvent, 'at'> & { at?: string }): void {
+  /**
+   * Publishes an event to this process's subscribers. `relayed`: it happened in another process
+   * and came over the scale-mode event bridge (subscribers that act on events, such as webhooks,
+   * leave those to the process where they happened).
+   */
+  publish(event: Omit<MontuEvent, 'at'> & { at?: string }, origin: EventOrigin = { relayed: false }): void {
     const full: MontuEvent = { at: new Date().toISOString(), ...event };
     for (const listener of this.emitter.listeners('event')) {
       try {
-        (listener as (e: MontuEvent) => void)(full);
+        (listener as MontuEventListener)(full, origin);
       } catch {
         // A subscriber's bug must not fail the write that already committed.
       }
     }
   }
 
-  subscribe(listener: (e: MontuEvent) => void): () => void {
+  subscribe(listener: MontuEventListener): () => void {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);
   }

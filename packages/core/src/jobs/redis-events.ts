@@ -42,7 +42,7 @@ export class RedisEventBridge {
       if (parsed.origin === this.origin || !parsed.event) return;
       this.relaying = true;
       try {
-        this.bus.publish(parsed.event);
+        this.bus.publish(parsed.event, { relayed: true });
       } finally {
         this.relaying = false;
       }

@@ -177,7 +177,10 @@ export class WebhookService {
   async start(): Promise<void> {
     if (this.unsubscribe || this.stopped) return;
     await this.queueUnsent();
-    this.unsubscribe = this.ctx.events.subscribe((e) => {
+    this.unsubscribe = this.ctx.events.subscribe((e, origin) => {
+      // An event is recorded once, by the process where it happened (not again where the
+      // scale-mode event bridge relays it).
+      if (origin.relayed) return;
       const p = this.record(e).catch(() => undefined);
       this.track(p);
     });
