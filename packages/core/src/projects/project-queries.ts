@@ -43,6 +43,18 @@ export async function updateProjectRow(
     .execute();
 }
 
+export async function updateProjectSettings(
+  db: Db,
+  id: string,
+  settings: Record<string, unknown>,
+): Promise<void> {
+  await db
+    .updateTable('project')
+    .set({ settings: JSON.stringify(settings), updated_at: nowIso() })
+    .where('id', '=', id)
+    .execute();
+}
+
 export function taskRows(db: Db, projectId: string): Promise<Selectable<TaskTable>[]> {
   return db.selectFrom('task').selectAll().where('project_id', '=', projectId).orderBy('id').execute();
 }

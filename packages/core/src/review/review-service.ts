@@ -1,5 +1,4 @@
 import { Conflict, Forbidden, ValidationError } from '@montu/domain';
-import { nowIso } from '../ids.js';
 import { historyFromRow } from '../db/rows.js';
 import type { ApprovalStatus, HistoryEntry, Media } from '@montu/domain';
 import { actingName } from '@montu/domain';
@@ -18,6 +17,10 @@ import {
 import { compareVersions, type CompareResult } from './compare.js';
 import type { ServiceContext } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
+import { historyOfSubject } from '../history/history-queries.js';
+import { updateProjectSettings } from '../projects/project-queries.js';
+import { transaction } from '../db/connect.js';
+import { setStatus, supersededVersions } from './review-queries.js';
 import type { MediaService, Scope } from '../media/media-service.js';
 import type { NoteService } from './note-service.js';
 import type { ProjectService } from '../projects/project-service.js';
@@ -92,12 +95,8 @@ export class ReviewService {
     const settings = { ...before.settings };
     if (wf) settings['workflow'] = wf;
     else delete settings['workflow'];
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('project')
-        .set({ settings: JSON.stringify(settings), updated_at: nowIso() })
-        .where('id', '=', projectId)
-        .execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await updateProjectSettings(trx, projectId, settings);
       await recordHistory(trx, {
         actor,
         action: 'project.workflow_changed',
@@ -154,14 +153,7 @@ export class ReviewService {
   /** The item's history (status changes, notes, edits), oldest first. */
   async getHistory(mediaId: string, scope: Scope = {}): Promise<HistoryEntry[]> {
     await this.media.getMediaById(mediaId, scope);
-    const rows = await this.ctx.db
-      .selectFrom('history')
-      .selectAll()
-      .where('subject_type', '=', 'media')
-      .where('subject_id', '=', mediaId)
-      .orderBy('id', 'asc')
-      .execute();
-    return rows.map(historyFromRow);
+    return (await historyOfSubject(this.ctx.db, 'media', mediaId)).map(historyFromRow);
   }
 
   /** Both versions of a task with renditions, aligned frame ranges and notes. */
@@ -277,21 +269,8 @@ export class ReviewService {
         to,
       });
     }
-    const now = nowIso();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('media')
-        .set({
-          status: to,
-          updated_at: now,
-          ...(to === 'approved'
-            ? { approved_by: actor, approved_at: now, approval_comment: comment }
-            : { approved_by: null, approved_at: null, approval_comment: null }),
-        })
-        .where('id', '=', id)
-        .where('status', '=', current.status)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) {
+    await transaction(this.ctx.db, async (trx) => {
+      if (!(await setStatus(trx, id, current.status, to, { by: actor, comment }))) {
         throw new Conflict('The media item changed status while this change was made; reload and try again.');
       }
       await recordHistory(trx, {
@@ -340,26 +319,7 @@ export class ReviewService {
     const dryRun = options.dryRun ?? true;
     const action = options.action ?? 'archive';
     const cutoff = new Date(Date.now() - options.daysOld * 86_400_000).toISOString();
-    const rows = await this.ctx.db
-      .selectFrom('media as m')
-      .select(['m.id', 'm.task_id', 'm.version', 'm.created_at', 'm.size'])
-      .where('m.project_id', '=', projectId)
-      .where('m.created_at', '<', cutoff)
-      .where('m.status', '!=', 'approved')
-      .where('m.review_selected', '=', 0)
-      .where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('media as newer')
-            .select('newer.id')
-            .whereRef('newer.project_id', '=', 'm.project_id')
-            .whereRef('newer.task_id', '=', 'm.task_id')
-            .whereRef('newer.version_number', '>', 'm.version_number'),
-        ),
-      )
-      .$if(action === 'archive', (q) => q.where('m.archived_at', 'is', null))
-      .orderBy('m.created_at')
-      .execute();
+    const rows = await supersededVersions(this.ctx.db, projectId, cutoff, action === 'archive');
     const candidates = rows.map((r) => ({
       id: r.id,
       taskId: r.task_id,
