@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { NotFound, ProcessingError } from '@montu/domain';
-import { newId, nowIso } from '../ids.js';
 import { parseJson } from '../db/rows.js';
 import type { FileRole, MediaType, RenditionInfo } from '@montu/domain';
 import type { ServiceContext } from '../context.js';
@@ -13,6 +12,15 @@ import type { JobStore } from '../jobs/job-store.js';
 import type { Job, JobContext, JobHandlers, JobResult, JobSpec } from '../jobs/types.js';
 import type { Db } from '../context.js';
 import { settleItem, stuckItems, type SettleOutcome } from './media-state.js';
+import {
+  filesOf,
+  mediaToProcess,
+  projectSettingsText,
+  queuedStepTypes,
+  recordProbe,
+  swapRendition,
+  type MediaRow,
+} from './pipeline-queries.js';
 import { MediaProber } from './tools/probe.js';
 import type { MediaMetadata } from './tools/metadata.js';
 import type { SniffResult } from './tools/sniff.js';
@@ -77,18 +85,6 @@ const WARM_UP_PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAADElEQVR4nGNoaGgAAAMEAYFL09IQAAAAAElFTkSuQmCC',
   'base64',
 );
-
-interface MediaRow {
-  id: string;
-  mime_type: string;
-  project_id: string;
-  task_id: string;
-  version: string;
-  media_type: string;
-  file_name: string;
-  sha256: string;
-  metadata: string;
-}
 
 /**
  * Turns a stored media item into something people can look at: metadata (probe), thumbnail and
@@ -181,11 +177,7 @@ export class MediaPipeline {
     return {
       // The metadata and the next steps commit with the probe's completion.
       record: async (trx) => {
-        await trx
-          .updateTable('media')
-          .set({ metadata: JSON.stringify(metadata), media_type: mediaType, updated_at: nowIso() })
-          .where('id', '=', media.id)
-          .execute();
+        await recordProbe(trx, media.id, metadata, mediaType);
         return this.nextSteps(trx, media.id, needsProxy ? ['thumbnail', 'proxy'] : ['thumbnail']);
       },
     };
@@ -341,13 +333,7 @@ export class MediaPipeline {
 
   /** The given steps, less those of a kind already waiting for this item. */
   private async nextSteps(trx: Db, mediaId: string, types: Array<'thumbnail' | 'proxy'>): Promise<JobSpec[]> {
-    const open = await trx
-      .selectFrom('job')
-      .select('type')
-      .where('media_id', '=', mediaId)
-      .where('state', '=', 'queued')
-      .execute();
-    const waiting = new Set<string>(open.map((j) => j.type));
+    const waiting = await queuedStepTypes(trx, mediaId);
     return types.filter((t) => !waiting.has(t)).map((type) => ({ type, mediaId }));
   }
 
@@ -356,21 +342,7 @@ export class MediaPipeline {
   private async load(job: Job): Promise<MediaRow> {
     if (!job.mediaId)
       throw new ProcessingError(`Job ${job.id} has no media item.`, { details: { permanent: true } });
-    const row = await this.ctx.db
-      .selectFrom('media')
-      .select([
-        'id',
-        'project_id',
-        'task_id',
-        'version',
-        'media_type',
-        'file_name',
-        'mime_type',
-        'sha256',
-        'metadata',
-      ])
-      .where('id', '=', job.mediaId)
-      .executeTakeFirst();
+    const row = await mediaToProcess(this.ctx.db, job.mediaId);
     if (!row) throw new NotFound(`Media ${job.mediaId} was deleted before it was processed.`);
     return row;
   }
@@ -384,12 +356,7 @@ export class MediaPipeline {
   }
 
   private async original(mediaId: string): Promise<{ key: string; sha256: string }> {
-    const f = await this.ctx.db
-      .selectFrom('media_file')
-      .select(['storage_key', 'sha256'])
-      .where('media_id', '=', mediaId)
-      .where('role', '=', 'original')
-      .executeTakeFirst();
+    const [f] = await filesOf(this.ctx.db, mediaId, 'original');
     if (!f)
       throw new ProcessingError('The original file of this media item is not recorded.', {
         details: { permanent: true },
@@ -398,13 +365,7 @@ export class MediaPipeline {
   }
 
   private async frames(mediaId: string): Promise<Array<{ frame: number; key: string; sha256: string }>> {
-    const rows = await this.ctx.db
-      .selectFrom('media_file')
-      .select(['frame', 'storage_key', 'sha256'])
-      .where('media_id', '=', mediaId)
-      .where('role', '=', 'frame')
-      .orderBy('frame')
-      .execute();
+    const rows = await filesOf(this.ctx.db, mediaId, 'frame');
     return rows.map((r) => ({ frame: Number(r.frame), key: r.storage_key, sha256: r.sha256 }));
   }
 
@@ -420,12 +381,10 @@ export class MediaPipeline {
     recorded: Record<string, unknown>,
     first: MediaMetadata,
   ): Promise<Record<string, unknown>> {
-    const project = await this.ctx.db
-      .selectFrom('project')
-      .select('settings')
-      .where('id', '=', media.project_id)
-      .executeTakeFirst();
-    const settings = parseJson<Record<string, unknown>>(project?.settings ?? '{}', {});
+    const settings = parseJson<Record<string, unknown>>(
+      (await projectSettingsText(this.ctx.db, media.project_id)) ?? '{}',
+      {},
+    );
     const fps =
       normaliseRational(recorded['fps'] as string | undefined) ??
       normaliseRational(settings['defaultFps'] as string | undefined) ??
@@ -476,53 +435,27 @@ export class MediaPipeline {
       rows
         .filter((o) => o.storage_key !== key && o.backend === this.ctx.storage.name)
         .map((o) => o.storage_key);
-    const before = elsewhere(
-      await this.ctx.db
-        .selectFrom('media_file')
-        .select(['storage_key', 'backend'])
-        .where('media_id', '=', media.id)
-        .where('role', '=', role)
-        .execute(),
-    );
+    const before = elsewhere(await filesOf(this.ctx.db, media.id, role));
     const durable = before.length > 0;
     let gone = false;
     let replaced: string[] = [];
     return {
       durable,
       record: async (trx) => {
-        const old = await trx
-          .deleteFrom('media_file')
-          .where('media_id', '=', media.id)
-          .where('role', '=', role)
-          .returning(['storage_key', 'backend'])
-          .execute();
-        const exists = await trx
-          .selectFrom('media')
-          .select('id')
-          .where('id', '=', media.id)
-          .executeTakeFirst();
-        if (!exists) {
+        const old = await swapRendition(trx, {
+          mediaId: media.id,
+          role,
+          backend: this.ctx.storage.name,
+          key,
+          size: stored.size,
+          sha256: stored.sha256,
+          contentType,
+          info,
+        });
+        if (!old) {
           gone = true;
           return;
         }
-        await trx
-          .insertInto('media_file')
-          .values({
-            id: newId(),
-            media_id: media.id,
-            role,
-            frame: null,
-            backend: this.ctx.storage.name,
-            storage_key: key,
-            size: stored.size,
-            sha256: stored.sha256,
-            content_type: contentType,
-            state: 'ready',
-            error: null,
-            created_at: nowIso(),
-            info: JSON.stringify(info),
-          })
-          .execute();
         // Only what this commit durably stops pointing at may go (another file that appeared
         // meanwhile stays, for the orphan sweep, rather than risk a record of a removed file).
         replaced = durable ? elsewhere(old) : [];
