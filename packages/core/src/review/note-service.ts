@@ -12,6 +12,21 @@ import { DEFAULT_MEDIA_LIMITS } from '../processing/tools/limits.js';
 import { mediaTiming, timecodeAt, type MediaTiming } from '@montu/domain';
 import type { ServiceContext } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
+import { transaction } from '../db/connect.js';
+import {
+  attachmentFiles,
+  attachmentsOf,
+  deleteNote,
+  fileKey,
+  insertAttachment,
+  insertNote,
+  noteRow,
+  noteRows,
+  playlistHolds,
+  setResolved,
+  threadIds,
+  updateNoteIfUnchanged,
+} from './note-queries.js';
 import type { MediaService, Scope } from '../media/media-service.js';
 import type { ProjectService } from '../projects/project-service.js';
 
@@ -117,11 +132,7 @@ export class NoteService {
     const drawing =
       input.drawing === undefined || input.drawing === null ? null : parseDrawing(input.drawing);
     if (input.parentId !== undefined) {
-      const parent = await this.ctx.db
-        .selectFrom('annotation')
-        .select(['media_id', 'parent_id'])
-        .where('id', '=', input.parentId)
-        .executeTakeFirst();
+      const parent = await noteRow(this.ctx.db, input.parentId);
       if (!parent || parent.media_id !== mediaId) {
         throw new NotFound(`Note ${input.parentId} does not exist on this media item.`, {
           field: 'parentId',
@@ -129,13 +140,7 @@ export class NoteService {
       }
     }
     if (input.playlistId !== undefined) {
-      const item = await this.ctx.db
-        .selectFrom('playlist_item')
-        .select('media_id')
-        .where('playlist_id', '=', input.playlistId)
-        .where('media_id', '=', mediaId)
-        .executeTakeFirst();
-      if (!item)
+      if (!(await playlistHolds(this.ctx.db, input.playlistId, mediaId)))
         throw new NotFound(`Playlist ${input.playlistId} does not hold this media item.`, {
           field: 'playlistId',
         });
@@ -149,28 +154,25 @@ export class NoteService {
     const original = media.files.find((f) => f.role === 'original');
     const id = newId();
     const now = nowIso();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('annotation')
-        .values({
-          id,
-          media_id: mediaId,
-          parent_id: input.parentId ?? null,
-          author,
-          type,
-          content,
-          frame,
-          frame_end: frameEnd,
-          position: position ? JSON.stringify(position) : null,
-          drawing: drawing ? JSON.stringify(drawing) : null,
-          mentions: JSON.stringify(mentions),
-          resolved: 0,
-          rendition_sha256: input.renditionSha256 ?? original?.sha256 ?? media.sha256,
-          playlist_id: input.playlistId ?? null,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await insertNote(trx, {
+        id,
+        media_id: mediaId,
+        parent_id: input.parentId ?? null,
+        author,
+        type,
+        content,
+        frame,
+        frame_end: frameEnd,
+        position: position ? JSON.stringify(position) : null,
+        drawing: drawing ? JSON.stringify(drawing) : null,
+        mentions: JSON.stringify(mentions),
+        resolved: 0,
+        rendition_sha256: input.renditionSha256 ?? original?.sha256 ?? media.sha256,
+        playlist_id: input.playlistId ?? null,
+        created_at: now,
+        updated_at: now,
+      });
       await recordHistory(trx, {
         actor: actingName(author, input.via),
         action: 'annotation.created',
@@ -200,11 +202,7 @@ export class NoteService {
   }
 
   async getNote(id: string, scope: Scope = {}): Promise<ReviewNote> {
-    const row = await this.ctx.db
-      .selectFrom('annotation')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await noteRow(this.ctx.db, id);
     if (!row) throw new NotFound(`Note ${id} does not exist.`, { annotationId: id });
     const media = await this.media.getMediaById(row.media_id, scope);
     const [note] = await this.decorate([row], media);
@@ -216,16 +214,11 @@ export class NoteService {
     options: Scope & { frame?: number; resolved?: boolean; playlistId?: string } = {},
   ): Promise<ReviewNote[]> {
     const media = await this.media.getMediaById(mediaId, options);
-    let q = this.ctx.db.selectFrom('annotation').selectAll().where('media_id', '=', mediaId);
-    if (options.frame !== undefined) {
-      const f = options.frame;
-      q = q.where((eb) =>
-        eb.or([eb('frame', '=', f), eb.and([eb('frame', '<=', f), eb('frame_end', '>=', f)])]),
-      );
-    }
-    if (options.resolved !== undefined) q = q.where('resolved', '=', options.resolved ? 1 : 0);
-    if (options.playlistId !== undefined) q = q.where('playlist_id', '=', options.playlistId);
-    const rows = await q.orderBy('created_at').orderBy('id').execute();
+    const rows = await noteRows(this.ctx.db, mediaId, {
+      ...(options.frame !== undefined ? { frame: options.frame } : {}),
+      ...(options.resolved !== undefined ? { resolved: options.resolved } : {}),
+      ...(options.playlistId !== undefined ? { playlistId: options.playlistId } : {}),
+    });
     return this.decorate(rows, media);
   }
 
@@ -261,14 +254,8 @@ export class NoteService {
     }
     if (changed.length === 0) return current;
     const media = await this.media.getMediaById(current.mediaId);
-    await this.ctx.db.transaction().execute(async (trx) => {
-      const res = await trx
-        .updateTable('annotation')
-        .set({ ...patch, updated_at: nowIso() })
-        .where('id', '=', id)
-        .where('updated_at', '=', current.updatedAt)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1)
+    await transaction(this.ctx.db, async (trx) => {
+      if (!(await updateNoteIfUnchanged(trx, id, current.updatedAt, patch)))
         throw new Conflict('The note changed while it was being edited; reload and try again.');
       await recordHistory(trx, {
         actor,
@@ -300,33 +287,14 @@ export class NoteService {
     }
     const media = await this.media.getMediaById(current.mediaId);
     // The note, its replies (any depth) and their attachment files.
-    const ids = [id];
-    for (let frontier = [id]; frontier.length > 0;) {
-      const kids = await this.ctx.db
-        .selectFrom('annotation')
-        .select('id')
-        .where('parent_id', 'in', frontier)
-        .execute();
-      frontier = kids.map((k) => k.id);
-      ids.push(...frontier);
-    }
-    const files = await this.ctx.db
-      .selectFrom('annotation_attachment')
-      .innerJoin('media_file', 'media_file.id', 'annotation_attachment.file_id')
-      .select(['media_file.id', 'media_file.storage_key'])
-      .where('annotation_attachment.annotation_id', 'in', ids)
-      .execute();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      if (files.length > 0)
-        await trx
-          .deleteFrom('media_file')
-          .where(
-            'id',
-            'in',
-            files.map((f) => f.id),
-          )
-          .execute();
-      await trx.deleteFrom('annotation').where('id', '=', id).execute();
+    const ids = await threadIds(this.ctx.db, id);
+    const files = await attachmentFiles(this.ctx.db, ids);
+    await transaction(this.ctx.db, async (trx) => {
+      await deleteNote(
+        trx,
+        id,
+        files.map((f) => f.id),
+      );
       await recordHistory(trx, {
         actor,
         action: 'annotation.deleted',
@@ -353,12 +321,8 @@ export class NoteService {
     const current = await this.getNote(id, options);
     if (current.resolved === resolved) return current;
     const media = await this.media.getMediaById(current.mediaId);
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('annotation')
-        .set({ resolved: resolved ? 1 : 0, updated_at: nowIso() })
-        .where('id', '=', id)
-        .execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await setResolved(trx, id, resolved);
       await recordHistory(trx, {
         actor,
         action: resolved ? 'annotation.resolved' : 'annotation.reopened',
@@ -435,10 +399,10 @@ export class NoteService {
     const stored = await this.ctx.storage.put(key, Readable.from([bytes]), { contentType: fmt.type });
     const now = nowIso();
     try {
-      await this.ctx.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('media_file')
-          .values({
+      await transaction(this.ctx.db, async (trx) => {
+        await insertAttachment(
+          trx,
+          {
             id: fileId,
             media_id: media.id,
             role: 'attachment',
@@ -451,19 +415,16 @@ export class NoteService {
             state: 'ready',
             error: null,
             created_at: now,
-          })
-          .execute();
-        await trx
-          .insertInto('annotation_attachment')
-          .values({
+          },
+          {
             annotation_id: annotationId,
             file_id: fileId,
             file_name: fileName,
             width: meta.width ?? null,
             height: meta.height ?? null,
             created_at: now,
-          })
-          .execute();
+          },
+        );
         await recordHistory(trx, {
           actor,
           action: 'annotation.attachment_added',
@@ -498,39 +459,19 @@ export class NoteService {
     const note = await this.getNote(annotationId, scope);
     const attachment = note.attachments.find((a) => a.fileId === fileId);
     if (!attachment) throw new NotFound(`Attachment ${fileId} does not exist on note ${annotationId}.`);
-    const row = await this.ctx.db
-      .selectFrom('media_file')
-      .select('storage_key')
-      .where('id', '=', fileId)
-      .executeTakeFirstOrThrow();
-    return { attachment, stream: await this.ctx.storage.get(row.storage_key) };
+    const key = await fileKey(this.ctx.db, fileId);
+    if (key === undefined) throw new NotFound(`Attachment ${fileId} does not exist on note ${annotationId}.`);
+    return { attachment, stream: await this.ctx.storage.get(key) };
   }
 
   private async decorate(rows: Parameters<typeof noteFromRow>[0][], media: Media): Promise<ReviewNote[]> {
     if (rows.length === 0) return [];
     const timing = await this.timingOf(media);
     const size = uprightSize(media.metadata);
-    const atts = await this.ctx.db
-      .selectFrom('annotation_attachment')
-      .innerJoin('media_file', 'media_file.id', 'annotation_attachment.file_id')
-      .select([
-        'annotation_attachment.annotation_id',
-        'annotation_attachment.file_id',
-        'annotation_attachment.file_name',
-        'annotation_attachment.width',
-        'annotation_attachment.height',
-        'annotation_attachment.created_at',
-        'media_file.content_type',
-        'media_file.size',
-        'media_file.sha256',
-      ])
-      .where(
-        'annotation_attachment.annotation_id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .orderBy('annotation_attachment.created_at')
-      .execute();
+    const atts = await attachmentsOf(
+      this.ctx.db,
+      rows.map((r) => r.id),
+    );
     return rows.map((r) => {
       const base = noteFromRow(r);
       return {
