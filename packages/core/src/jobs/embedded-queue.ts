@@ -1,33 +1,14 @@
 import { setMaxListeners } from 'node:events';
-import type { EventBus } from '../events.js';
-import type { JobStore } from './job-store.js';
 import { runChain, type RunnerOptions } from './runner.js';
-import type { JobQueue } from './queue.js';
-import { JOB_TYPES, type Job, type JobHandlers, type JobSpec, type JobType } from './types.js';
+import type { JobQueue, QueueSetup } from './queue.js';
+import { JOB_TYPES, type Job, type JobSpec, type JobType } from './types.js';
 
-export interface EmbeddedQueueOptions {
-  store: JobStore;
-  events: EventBus;
-  /** This process works only jobs of these types. */
-  handlers: JobHandlers;
-  worker: string;
-  /** Jobs run at once. */
-  concurrency: number;
-  /** Most jobs of a type run at once (e.g. proxy encodes, which keep every core busy themselves). */
-  caps?: Partial<Record<JobType, number>>;
-  /**
-   * Jobs that wait on other processes more than they compute (probes: exiftool and ffprobe do the
-   * work, in their own bounded pools): this many more loops take only these, so they hold none
-   * of the `concurrency` slots while they wait; many in flight also share exiftool batches.
-   */
-  light?: { types: readonly JobType[]; concurrency: number };
-  /** Lease on a running job; a crashed worker's jobs are retaken after it (default 30 s). */
-  leaseMs?: number;
-  /** Longest idle sleep between polls (default 1 s); new jobs of this process wake it at once. */
-  pollMs?: number;
-  onSettled?: RunnerOptions['onSettled'];
-  settleIn?: RunnerOptions['settleIn'];
-}
+/** What the embedded queue takes of a QueueSetup (lease and poll have defaults: 30 s, 1 s). */
+export type EmbeddedQueueOptions = Omit<
+  QueueSetup,
+  'leaseMs' | 'pollMs' | 'retry' | 'redisUrl' | 'queueName' | 'work'
+> &
+  Partial<Pick<QueueSetup, 'leaseMs' | 'pollMs'>>;
 
 /**
  * The default queue: jobs live in the library's own database (SQLite or PostgreSQL) and are

@@ -55,13 +55,21 @@ export interface QueueSetup {
   events: EventBus;
   /** This process works only jobs of these types. */
   handlers: JobHandlers;
+  /** Identifies this process in job leases. */
   worker: string;
+  /** Jobs run at once. */
   concurrency: number;
-  /** Most jobs of a type at once (see JobsOptions.proxyConcurrency). */
+  /** Most jobs of a type run at once (proxy encodes keep every core busy themselves; JobsOptions.proxyConcurrency). */
   caps?: Partial<Record<JobType, number>>;
-  /** Embedded queue: extra loops for probes only (see JobsOptions.probeConcurrency). */
+  /**
+   * Embedded queue: jobs that wait on other processes more than they compute (probes: exiftool
+   * and ffprobe do the work, in their own bounded pools) get this many more loops that take only
+   * them, so they hold none of the `concurrency` slots; many in flight also share exiftool batches.
+   */
   light?: { types: readonly JobType[]; concurrency: number };
+  /** Lease on a running job; a crashed worker's jobs are retaken after it. */
   leaseMs: number;
+  /** Longest idle sleep between polls of the embedded queue; new jobs of this process wake it at once. */
   pollMs: number;
   retry: RetryPolicy;
   /** Settles what a job worked on (its media item) in the transaction that records the job's outcome. */
