@@ -38,7 +38,7 @@ describe.each(DATABASES)('the media services document on the library, %s', (kind
   afterAll(async () => lib?.cleanup());
 
   it('runs every step of the walk-through', async () => {
-    const { media, review, history } = lib.montu;
+    const { media, review, history, notes, maintenance } = lib.montu;
 
     // Upload Media File (the library waits for the metadata when asked, as the document's did).
     const mediaId = await media.uploadMedia({
@@ -146,7 +146,7 @@ describe.each(DATABASES)('the media services document on the library, %s', (kind
     expect((await review.getMediaForReview('SWA', { status: 'pending' })).map((m) => m.id)).toEqual([
       newMediaId,
     ]);
-    const note = await review.addReviewAnnotation(newMediaId, {
+    const note = await notes.addNote(newMediaId, {
       type: 'note',
       content: 'Color balance needs adjustment',
       author: 'Review Supervisor',
@@ -171,7 +171,7 @@ describe.each(DATABASES)('the media services document on the library, %s', (kind
     expect((await media.restoreMedia(originalMediaId)).archivedAt).toBeNull();
 
     // Cleanup Operations
-    const cleanupStats = await media.cleanupOrphanedFiles({ dryRun: false });
+    const cleanupStats = await maintenance.cleanupOrphanedFiles({ dryRun: false });
     expect(cleanupStats.missingFilesCleaned).toBe(0);
     const old = await review.cleanupOldMedia('SWA', { daysOld: 30, dryRun: false });
     expect(old.recordsArchived).toBe(0);
@@ -181,7 +181,7 @@ describe.each(DATABASES)('the media services document on the library, %s', (kind
   }, 300_000);
 
   it('records the person named and, in history, who acted for them', async () => {
-    const { media, review, history } = lib.montu;
+    const { media, review, history, notes } = lib.montu;
     const via = 'svc-publish (publish-hook)';
     const id = await media.uploadMedia({
       filePath: render,
@@ -191,7 +191,7 @@ describe.each(DATABASES)('the media services document on the library, %s', (kind
       via,
     });
     await review.submitForReview(id, 'Jane Roe', { via });
-    await review.addReviewAnnotation(id, { content: 'x', author: 'Review Supervisor', via });
+    await notes.addNote(id, { content: 'x', author: 'Review Supervisor', via });
     await review.approveMedia(id, 'Review Supervisor', undefined, { via });
     expect((await media.getMediaById(id)).author).toBe('John Doe');
     expect((await history.forSubject('media', id)).map((h) => h.actor)).toEqual([
@@ -205,7 +205,7 @@ describe.each(DATABASES)('the media services document on the library, %s', (kind
   });
 
   it('places positions in pixels only where the picture has them', async () => {
-    const { media, review } = lib.montu;
+    const { media, notes } = lib.montu;
     const wav = path.join(lib.dir, 'tone.wav');
     ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '1', wav);
     const still = await media.uploadMedia({
@@ -223,7 +223,7 @@ describe.each(DATABASES)('the media services document on the library, %s', (kind
       wait: true,
     });
     const add = (mediaId: string, more: Record<string, unknown>) =>
-      review.addReviewAnnotation(mediaId, { content: 'x', author: 'a', ...more });
+      notes.addNote(mediaId, { content: 'x', author: 'a', ...more });
     await expect(add(still, { positionPx: { x: 641, y: 0 } })).rejects.toThrow(/outside the picture/);
     await expect(add(still, { positionPx: { x: 1, y: 1 }, position: { x: 0, y: 0 } })).rejects.toThrow(
       /not both/,
@@ -237,7 +237,7 @@ describe.each(DATABASES)('the media services document on the library, %s', (kind
     // Given normalised, it is returned in pixels too.
     const note = await add(still, { position: { x: 0.5, y: 0.25 } });
     expect(note.positionPx).toEqual({ x: 320, y: 120 });
-    expect((await review.listAnnotations(still)).map((n) => n.positionPx)).toEqual([{ x: 320, y: 120 }]);
+    expect((await notes.listNotes(still)).map((n) => n.positionPx)).toEqual([{ x: 320, y: 120 }]);
   });
 
   it('answers 409 for pixels while the size is still being read', async () => {
@@ -249,8 +249,8 @@ describe.each(DATABASES)('the media services document on the library, %s', (kind
         taskId: 'p3',
         author: 'a',
       });
-      const err = await other.montu.review
-        .addReviewAnnotation(id, { content: 'x', author: 'a', positionPx: { x: 1, y: 1 } })
+      const err = await other.montu.notes
+        .addNote(id, { content: 'x', author: 'a', positionPx: { x: 1, y: 1 } })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Conflict);
       expect((err as Conflict).details).toMatchObject({ reason: 'size_pending' });

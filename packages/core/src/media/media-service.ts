@@ -26,6 +26,7 @@ import type { Db, ServiceContext } from '../context.js';
 import type { Job } from '../jobs/types.js';
 import { insertMediaRecord, insertTags, releaseReservation, reserveVersion } from './media-records.js';
 import { recordHistory } from '../history/history-service.js';
+import { applyStatusChange } from '../review/status-change.js';
 import type { ProjectService } from '../projects/project-service.js';
 import {
   buildSearchText,
@@ -113,8 +114,15 @@ export interface UpdateMediaInfoInput {
   description?: string;
   tags?: string[];
   reviewSelected?: boolean;
+  /**
+   * A workflow status or the document's word (`pending`, …): changed through the review
+   * workflow (review/status-change.ts, the one path that changes a status), after the other fields.
+   */
+  approvalStatus?: StatusInput;
   /** Who makes the change (recorded in the history log). */
   actor?: string;
+  /** With `approvalStatus`: the comment recorded with the status change. */
+  comment?: string;
 }
 
 /**
@@ -537,8 +545,8 @@ export class MediaService {
   }
 
   /**
-   * Updates description, tags and/or review selection. The approval status is not media
-   * information: it changes only through the review workflow (`review.changeStatus`).
+   * Updates description, tags, review selection and/or approval status (the last through the
+   * review workflow, as `review.changeStatus` does).
    */
   async updateMediaInfo(id: string, input: UpdateMediaInfoInput, scope: Scope = {}): Promise<Media> {
     const current = await this.getMediaById(id, scope);
@@ -589,6 +597,15 @@ export class MediaService {
         });
       }
     });
+    if (
+      input.approvalStatus !== undefined &&
+      parseStatus(input.approvalStatus, 'approvalStatus') !== current.status
+    ) {
+      await applyStatusChange(this.ctx, this.projects, current, input.approvalStatus, {
+        actor,
+        ...(input.comment !== undefined ? { comment: input.comment } : {}),
+      });
+    }
     this.ctx.events.publish({ type: 'media.updated', projectId: current.projectId, mediaId: id, actor });
     return this.getMediaById(id);
   }

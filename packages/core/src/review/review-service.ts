@@ -20,20 +20,13 @@ import { recordHistory } from '../history/history-service.js';
 import { historyOfSubject } from '../history/history-queries.js';
 import { updateProjectSettings } from '../projects/project-queries.js';
 import { transaction } from '../db/connect.js';
-import { setStatus, supersededVersions } from './review-queries.js';
+import { supersededVersions } from './review-queries.js';
+import { applyStatusChange, type StatusChangeOptions } from './status-change.js';
 import type { MediaService, Scope } from '../media/media-service.js';
 import type { NoteService } from './note-service.js';
 import type { ProjectService } from '../projects/project-service.js';
 
-export interface StatusChangeOptions {
-  /** The person making the change, as recorded (an approval's `by`). */
-  actor: string;
-  /** Who really acted, when that is not `actor` (history shows "actor via …"). */
-  via?: string;
-  comment?: string;
-  /** The actor's role in the media item's project; omitted for trusted library calls. */
-  role?: Role;
-}
+export type { StatusChangeOptions } from './status-change.js';
 
 /** What a role may do with a media item now: for UIs deciding which buttons to show. */
 export interface StatusOptions {
@@ -240,66 +233,7 @@ export class ReviewService {
    * status, so two reviewers acting at once cannot both succeed from the same state.
    */
   async changeStatus(id: string, target: StatusInput, options: StatusChangeOptions): Promise<Media> {
-    const to = parseStatus(target);
-    const actor = options.actor?.trim();
-    if (!actor) throw new ValidationError('The person making the change is required.', { field: 'by' });
-    const comment = options.comment?.trim() || null;
-    if (comment && comment.length > 10_000)
-      throw new ValidationError('The comment is longer than 10000 characters.');
-    const current = await this.media.getMediaById(id);
-    if (current.status === to) {
-      throw new Conflict(`Media ${current.taskId} ${current.version} is already ${to.replace('_', ' ')}.`, {
-        status: to,
-      });
-    }
-    const workflow = await this.projects.workflowOf(current.projectId);
-    const transition = findTransition(workflow, current.status, to, options.role);
-    if (!transition) {
-      const anyone = findTransition(workflow, current.status, to);
-      if (anyone) {
-        throw new Forbidden(
-          `A ${options.role ?? 'user'} cannot move media from ${current.status} to ${to}; allowed: ${
-            allowedTargets(workflow, current.status, options.role).join(', ') || 'none'
-          }.`,
-          { from: current.status, to },
-        );
-      }
-      throw new Conflict(`Media cannot move from ${current.status} to ${to} in this project's workflow.`, {
-        from: current.status,
-        to,
-      });
-    }
-    await transaction(this.ctx.db, async (trx) => {
-      if (!(await setStatus(trx, id, current.status, to, { by: actor, comment }))) {
-        throw new Conflict('The media item changed status while this change was made; reload and try again.');
-      }
-      await recordHistory(trx, {
-        actor: actingName(actor, options.via),
-        action: 'media.status_changed',
-        projectId: current.projectId,
-        subjectType: 'media',
-        subjectId: id,
-        from: current.status,
-        to,
-        comment,
-        data: { transition: transition.action, ...(options.role ? { role: options.role } : {}) },
-      });
-    });
-    this.ctx.events.publish({
-      type: 'media.status_changed',
-      projectId: current.projectId,
-      mediaId: id,
-      actor: actingName(actor, options.via),
-      data: {
-        from: current.status,
-        to,
-        comment,
-        action: transition.action,
-        taskId: current.taskId,
-        version: current.version,
-        ...(options.role ? { role: options.role } : {}),
-      },
-    });
+    await applyStatusChange(this.ctx, this.projects, await this.media.getMediaById(id), target, options);
     return this.media.getMediaById(id);
   }
 
