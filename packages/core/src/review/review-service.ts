@@ -1,7 +1,6 @@
-import { Conflict, Forbidden, ValidationError } from '@montu/domain';
+import { Forbidden, ValidationError } from '@montu/domain';
 import { historyFromRow } from '../db/rows.js';
 import type { ApprovalStatus, HistoryEntry, Media } from '@montu/domain';
-import { actingName } from '@montu/domain';
 import {
   allowedTargets,
   canSelectForReview,
