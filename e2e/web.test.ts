@@ -568,11 +568,13 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     await detail.getByLabel('Find versions to add').fill(TASK_VIDEO);
     await detail
       .locator('.playlist-add li')
+      .filter({ hasText: TASK_VIDEO })
       .filter({ hasText: 'v002' })
       .getByRole('button', { name: 'Add' })
       .click();
     await detail
       .locator('.playlist-add li')
+      .filter({ hasText: TASK_VIDEO })
       .filter({ hasText: 'v001' })
       .getByRole('button', { name: 'Add' })
       .click();

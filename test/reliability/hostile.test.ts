@@ -181,8 +181,11 @@ describe('hostile requests (sqlite, local storage)', () => {
             ? { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } }
             : {},
         );
-        expect(r.status, url).toBeGreaterThanOrEqual(400);
         expect(r.status, url).toBeLessThan(500);
+        // fetch resolves '.' and '..' segments before sending (`/tasks/./versions` becomes
+        // `/tasks/versions`, a real request for task "versions"); such paths are sent raw below.
+        const sentAsWritten = new URL(url).pathname.includes(`/${enc}`);
+        if (sentAsWritten) expect(r.status, url).toBeGreaterThanOrEqual(400);
       }
     }
     // Un-normalised paths straight on the socket (fetch would normalise them).
@@ -192,12 +195,14 @@ describe('hostile requests (sqlite, local storage)', () => {
       '/../../../../etc/passwd',
       '/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
       '/assets/..%2f..%2f..%2f..%2fetc%2fpasswd',
+      '/api/v1/tasks/./versions?projectId=SWA',
+      '/api/v1/tasks/../versions?projectId=SWA',
     ]) {
       const res = await rawRequest(
         port,
         `GET ${p} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tok}\r\nConnection: close\r\n\r\n`,
       );
-      expect(res, p).toMatch(/^HTTP\/1\.1 [2-4]\d\d/);
+      expect(res, p).toMatch(p.startsWith('/api/v1/tasks/') ? /^HTTP\/1\.1 4\d\d/ : /^HTTP\/1\.1 [2-4]\d\d/);
       expect(res, p).not.toContain('root:x:0:0');
     }
   });

@@ -5,7 +5,6 @@ import type pg from 'pg';
 import {
   Kysely,
   Migrator,
-  PostgresDialect,
   SqliteDialect,
   sql,
   type Migration,
@@ -17,6 +16,7 @@ import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 import { ValidationError } from '@montu/domain';
 import type { DialectName } from './dialect.js';
+import { SearchPathPostgresDialect } from './postgres-introspection.js';
 
 export type { DialectName } from './dialect.js';
 
@@ -194,7 +194,7 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
           : pgLib.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new SearchPathPostgresDialect({ pool }) });
   return { db, dialect: 'postgres', location: maskUrl(url), schema, close: () => db.destroy() };
 }
 
