@@ -223,10 +223,14 @@ describe('LocalStorage', () => {
       // 4. A write of our own in flight.
       const source = new PassThrough();
       const inFlight = st.put('sweep/in-flight.bin', source);
+      // Should an expectation below fail, the write still settles before the folder is removed.
+      inFlight.catch(() => undefined);
       source.write(Buffer.alloc(1024));
-      await new Promise((r) => setTimeout(r, 20));
-      const ownTemp = tempFiles().find((n) => n.startsWith(`${OWNER}~`));
-      expect(ownTemp).toBeDefined();
+      // The write opens its temp file asynchronously; wait for it however busy the machine is.
+      let ownTemp: string | undefined;
+      while (!(ownTemp = tempFiles().find((n) => n.startsWith(`${OWNER}~`)))) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
 
       const dry = await st.sweepTemporary({ dryRun: true });
       expect(dry.found.sort()).toEqual([`${TEMP_DIR}/${exitedName}`, `${TEMP_DIR}/${killedName}`].sort());
