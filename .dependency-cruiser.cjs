@@ -78,6 +78,15 @@ module.exports = {
       to: { path: pkg('(core|server|cli|web)') },
     },
     {
+      name: 'client-browser-modules-no-node-builtins',
+      comment:
+        "@montu/client's main entry runs in browsers: Node built-ins only in its Node entry " +
+        '(`@montu/client/node`: src/node.ts and src/node/, uploads of files on disk; decision 110).',
+      severity: 'error',
+      from: { path: pkg('client'), pathNot: ['^packages/client/src/node(\\.ts$|/)', '/test/'] },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'web-imports-domain-and-client-only',
       comment: 'The web app is built on @montu/client and @montu/domain only.',
       severity: 'error',

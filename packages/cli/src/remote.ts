@@ -1,7 +1,11 @@
-/** The backend that talks to a Montu server through its REST API (docs/api.md). */
-import fs from 'node:fs';
-import path from 'node:path';
+/**
+ * The backend that talks to a Montu server through its REST API (docs/api.md), on
+ * @montu/client: its transport, problem+json errors and retries, and (from `@montu/client/node`)
+ * the streamed multipart and resumable tus uploads of files on disk. What is the CLI's own here:
+ * which route each command takes, and errors turned into one line with an exit code.
+ */
 import type { SearchMediaOptions } from '@montu/core';
+import { MontuError, MontuNodeClient } from '@montu/client/node';
 import type {
   AddNoteInput,
   CreatePlaylistInput,
@@ -30,91 +34,169 @@ import type {
   UpdateInput,
   UserInfo,
 } from './backend.js';
-import { UsageError } from './errors.js';
-import { HttpClient, listOf, unwrap } from './http.js';
-import { multipartEnvelope } from './multipart.js';
-import { tusUpload, TUS_MIN_BYTES } from './tus-upload.js';
+import { CliError, EXIT, UsageError, exitCodeFor, type ExitCode } from './errors.js';
 
 const enc = encodeURIComponent;
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+interface Call {
+  query?: Query;
+  json?: unknown;
+}
+
+/** Lists come as arrays or as `{ items }` pages. */
+function listOf<T>(v: unknown): T[] {
+  if (Array.isArray(v)) return v as T[];
+  if (v && typeof v === 'object' && Array.isArray((v as { items?: unknown }).items))
+    return (v as { items: T[] }).items;
+  return [];
+}
+
+/** An object may come bare or wrapped (`{ media: {…} }`). */
+function unwrap<T>(v: unknown, key: string): T {
+  if (v && typeof v === 'object' && key in v) return (v as Record<string, T>)[key]!;
+  return v as T;
+}
+
+/** Empty query values are left out (an unset option is not `?tags=`). */
+function given(query: Query | undefined): Record<string, unknown> | undefined {
+  if (!query) return undefined;
+  return Object.fromEntries(
+    Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ''),
+  );
+}
+
+function statusExit(status: number): ExitCode {
+  if (status === 401 || status === 403) return EXIT.auth;
+  if (status === 404) return EXIT.notFound;
+  if (status === 409) return EXIT.conflict;
+  if (status === 400 || status === 413 || status === 422) return EXIT.validation;
+  return EXIT.failure;
+}
+
+/**
+ * A client error as the CLI reports it: `<detail> (HTTP <status>)` with the exit code of the
+ * problem's `code` (or of the status), or "cannot reach the Montu server at …" (code
+ * `unreachable`).
+ */
+export function cliErrorOf(e: unknown, target: string): unknown {
+  if (!(e instanceof MontuError)) return e;
+  if (e.code === 'connection_error')
+    return new CliError(
+      `cannot reach the Montu server at ${target}: ${String(e.details['cause'] ?? e.detail)}`,
+      EXIT.failure,
+      'unreachable',
+    );
+  if (e.status === 0) return new CliError(e.detail, EXIT.failure, e.code);
+  const exit = exitCodeFor(e.code);
+  return new CliError(
+    `${e.detail} (HTTP ${e.status})`,
+    exit === EXIT.failure ? statusExit(e.status) : exit,
+    e.code,
+  );
+}
+
+function serverUrl(server: string): string {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new CliError(
+      `invalid server URL ${JSON.stringify(server)}: use e.g. http://127.0.0.1:8470`,
+      EXIT.usage,
+      'usage',
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CliError(`invalid server URL ${server}: use http:// or https://`, EXIT.usage, 'usage');
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** Bytes since the last call, from the client's `(sent, total)`. */
+function deltas(onProgress: ((bytes: number) => void) | undefined) {
+  if (!onProgress) return {};
+  let last = 0;
+  return {
+    onProgress: (sent: number) => {
+      if (sent > last) onProgress(sent - last);
+      last = Math.max(last, sent);
+    },
+  };
+}
 
 export class RemoteBackend implements MontuBackend {
   readonly mode = 'remote' as const;
   readonly target: string;
-  readonly http: HttpClient;
+  readonly client: MontuNodeClient;
 
   constructor(server: string, token: string | undefined) {
-    this.http = new HttpClient(server, token);
-    this.target = this.http.baseUrl;
+    this.target = serverUrl(server);
+    // No per-call timeout worth the name: a cleanup or an export over a large project may take
+    // minutes, and the user can interrupt the CLI.
+    this.client = new MontuNodeClient({
+      baseUrl: this.target,
+      ...(token !== undefined ? { token } : {}),
+      timeoutMs: 24 * 3600_000,
+    });
+  }
+
+  /** Runs one client call, its errors as the CLI reports them. */
+  private async call<T>(fn: (c: MontuNodeClient) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.client);
+    } catch (e) {
+      throw cliErrorOf(e, this.target);
+    }
+  }
+
+  private request<T>(method: string, path: string, init: Call = {}): Promise<T> {
+    const query = given(init.query);
+    return this.call((c) =>
+      c.request<T>(method, path, {
+        ...(query ? { query } : {}),
+        ...(init.json !== undefined ? { json: init.json } : {}),
+      }),
+    );
   }
 
   async uploadFile(input: UploadFileInput): Promise<Media> {
-    const size = await fs.promises.stat(input.filePath).then(
-      (st) => st.size,
-      () => 0,
-    );
-    if (size >= TUS_MIN_BYTES) return this.getMedia(await tusUpload(this.http, input, size));
-    const { contentType, head, tail } = multipartEnvelope(
-      {
+    const media = await this.call((c) =>
+      c.uploadFile(input.filePath, {
         projectId: input.projectId,
         taskId: input.taskId,
-        version: input.version,
-        description: input.description,
-        tags: input.tags?.join(','),
-      },
-      input.filePath,
-    );
-    return unwrap<Media>(
-      await this.http.upload('POST', '/media', {
-        filePath: input.filePath,
-        contentType,
-        head,
-        tail,
-        ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+        ...(input.version !== undefined ? { version: input.version } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.tags !== undefined ? { tags: input.tags } : {}),
+        ...deltas(input.onProgress),
       }),
-      'media',
     );
+    return unwrap<Media>(media, 'media');
   }
 
   async uploadSequence(input: UploadSequenceInput): Promise<Media> {
-    const started = await this.http.request<{ uploadId?: string; id?: string }>(
-      'POST',
-      '/uploads/sequences',
-      {
-        json: {
+    const media = await this.call((c) =>
+      c.uploadSequenceFiles(
+        input.frames.map((f) => ({ frame: f.frame, path: f.path, size: f.size })),
+        {
           projectId: input.projectId,
           taskId: input.taskId,
-          pattern: input.pattern,
           ...(input.fps !== undefined ? { fps: input.fps } : {}),
           ...(input.version !== undefined ? { version: input.version } : {}),
           ...(input.description !== undefined ? { description: input.description } : {}),
           ...(input.tags !== undefined ? { tags: input.tags } : {}),
-          frames: input.frames.map((f) => ({
-            frame: f.frame,
-            fileName: path.basename(f.path),
-            size: f.size,
-          })),
+          ...deltas(input.onProgress),
         },
-      },
+      ),
     );
-    const uploadId = started.uploadId ?? started.id;
-    if (!uploadId) throw new Error('the server did not return an upload id for the sequence');
-    const base = `/uploads/sequences/${enc(uploadId)}`;
-    for (const f of input.frames) {
-      await this.http.upload('PUT', `${base}/frames/${f.frame}`, {
-        filePath: f.path,
-        contentType: 'application/octet-stream',
-        ...(input.onProgress ? { onProgress: input.onProgress } : {}),
-      });
-    }
-    return unwrap<Media>(await this.http.request('POST', `${base}/complete`, { json: {} }), 'media');
+    return unwrap<Media>(media, 'media');
   }
 
   async getMedia(id: string): Promise<Media> {
-    return unwrap<Media>(await this.http.request('GET', `/media/${enc(id)}`), 'media');
+    return unwrap<Media>(await this.request('GET', `/media/${enc(id)}`), 'media');
   }
 
   async search(o: SearchMediaOptions): Promise<Page<Media>> {
-    const page = await this.http.request<{ items?: Media[]; nextCursor?: string | null }>('GET', '/media', {
+    const page = await this.request<{ items?: Media[]; nextCursor?: string | null }>('GET', '/media', {
       query: {
         query: o.query,
         projectId: o.projectId,
@@ -136,36 +218,36 @@ export class RemoteBackend implements MontuBackend {
 
   async versions(taskId: string, o: { projectId?: string; includeArchived?: boolean }): Promise<Media[]> {
     return listOf<Media>(
-      await this.http.request('GET', `/tasks/${enc(taskId)}/media`, {
+      await this.request('GET', `/tasks/${enc(taskId)}/media`, {
         query: { projectId: o.projectId, includeArchived: o.includeArchived },
       }),
     );
   }
 
   async update(id: string, input: UpdateInput): Promise<Media> {
-    return unwrap<Media>(await this.http.request('PATCH', `/media/${enc(id)}`, { json: input }), 'media');
+    return unwrap<Media>(await this.request('PATCH', `/media/${enc(id)}`, { json: input }), 'media');
   }
 
   async archive(id: string): Promise<Media> {
-    return unwrap<Media>(await this.http.request('POST', `/media/${enc(id)}/archive`, { json: {} }), 'media');
+    return unwrap<Media>(await this.request('POST', `/media/${enc(id)}/archive`, { json: {} }), 'media');
   }
 
   async restore(id: string): Promise<Media> {
-    return unwrap<Media>(await this.http.request('POST', `/media/${enc(id)}/restore`, { json: {} }), 'media');
+    return unwrap<Media>(await this.request('POST', `/media/${enc(id)}/restore`, { json: {} }), 'media');
   }
 
   async delete(id: string, o: { removeFiles: boolean }): Promise<void> {
-    await this.http.request('DELETE', `/media/${enc(id)}`, { query: { removeFiles: o.removeFiles } });
+    await this.request('DELETE', `/media/${enc(id)}`, { query: { removeFiles: o.removeFiles } });
   }
 
   async statistics(o: { projectId?: string }): Promise<MediaStatistics> {
     if (!o.projectId) throw new UsageError('statistics from a server need --project');
-    return this.http.request('GET', `/projects/${enc(o.projectId)}/statistics`);
+    return this.request('GET', `/projects/${enc(o.projectId)}/statistics`);
   }
 
   async review(id: string, action: ReviewAction, comment?: string): Promise<Media> {
     return unwrap<Media>(
-      await this.http.request('POST', `/media/${enc(id)}/${action}`, {
+      await this.request('POST', `/media/${enc(id)}/${action}`, {
         json: comment !== undefined ? { comment } : {},
       }),
       'media',
@@ -174,28 +256,28 @@ export class RemoteBackend implements MontuBackend {
 
   async annotate(id: string, input: { content: string; frame?: number; frameEnd?: number }): Promise<Note> {
     return unwrap<Note>(
-      await this.http.request('POST', `/media/${enc(id)}/annotations`, { json: input }),
+      await this.request('POST', `/media/${enc(id)}/annotations`, { json: input }),
       'annotation',
     );
   }
 
   async annotations(id: string): Promise<Note[]> {
-    return listOf<Note>(await this.http.request('GET', `/media/${enc(id)}/annotations`));
+    return listOf<Note>(await this.request('GET', `/media/${enc(id)}/annotations`));
   }
 
   cleanupOrphans(o: { dryRun: boolean }): Promise<OrphanCleanupReport> {
-    return this.http.request('POST', '/admin/cleanup-orphans', { json: { dryRun: o.dryRun } });
+    return this.request('POST', '/admin/cleanup-orphans', { json: { dryRun: o.dryRun } });
   }
 
   cleanupOld(
     projectId: string,
     o: { daysOld: number; dryRun: boolean; action: 'archive' | 'delete' },
   ): Promise<CleanupOldMediaResult> {
-    return this.http.request('POST', `/projects/${enc(projectId)}/cleanup`, { json: o });
+    return this.request('POST', `/projects/${enc(projectId)}/cleanup`, { json: o });
   }
 
   async listUsers(): Promise<UserInfo[]> {
-    return listOf<UserInfo>(await this.http.request('GET', '/users'));
+    return listOf<UserInfo>(await this.request('GET', '/users'));
   }
 
   async createUser(input: {
@@ -205,7 +287,7 @@ export class RemoteBackend implements MontuBackend {
     password?: string;
     isAdmin?: boolean;
   }): Promise<UserInfo> {
-    return unwrap<UserInfo>(await this.http.request('POST', '/users', { json: input }), 'user');
+    return unwrap<UserInfo>(await this.request('POST', '/users', { json: input }), 'user');
   }
 
   /** The API addresses users by id; the CLI also takes usernames. */
@@ -221,20 +303,20 @@ export class RemoteBackend implements MontuBackend {
     patch: { disabled?: boolean; displayName?: string; isAdmin?: boolean },
   ): Promise<UserInfo> {
     const id = await this.userId(idOrName);
-    return unwrap<UserInfo>(await this.http.request('PATCH', `/users/${enc(id)}`, { json: patch }), 'user');
+    return unwrap<UserInfo>(await this.request('PATCH', `/users/${enc(id)}`, { json: patch }), 'user');
   }
 
   async setRole(projectId: string, idOrName: string, role: string | null): Promise<void> {
     const userId = await this.userId(idOrName);
     const p = `/projects/${enc(projectId)}/members/${enc(userId)}`;
-    if (role === null) await this.http.request('DELETE', p);
-    else await this.http.request('PUT', p, { json: { role } });
+    if (role === null) await this.request('DELETE', p);
+    else await this.request('PUT', p, { json: { role } });
   }
 
   async listTokens(options: { user?: string } = {}): Promise<TokenInfo[]> {
     if (options.user !== undefined)
       throw new UsageError('against a server, tokens listed are your own: drop --user');
-    return listOf<TokenInfo>(await this.http.request('GET', '/tokens'));
+    return listOf<TokenInfo>(await this.request('GET', '/tokens'));
   }
 
   async createToken(input: {
@@ -246,77 +328,73 @@ export class RemoteBackend implements MontuBackend {
     // Another user's token (a pipeline's service user): instance admins, POST /users/:id/tokens.
     const route =
       input.user !== undefined ? `/users/${enc(await this.userId(input.user))}/tokens` : '/tokens';
-    const made = await this.http.request<{ token: string; info?: TokenInfo } & Partial<TokenInfo>>(
-      'POST',
-      route,
-      {
-        json: {
-          name: input.name,
-          ...(input.expiresAt !== undefined ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
-          ...(input.actForOthers ? { actForOthers: true } : {}),
-        },
+    const made = await this.request<{ token: string; info?: TokenInfo } & Partial<TokenInfo>>('POST', route, {
+      json: {
+        name: input.name,
+        ...(input.expiresAt !== undefined ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
+        ...(input.actForOthers ? { actForOthers: true } : {}),
       },
-    );
+    });
     return { ...(made.info ?? (made as TokenInfo)), token: made.token };
   }
 
   async revokeToken(id: string): Promise<void> {
-    await this.http.request('DELETE', `/tokens/${enc(id)}`);
+    await this.request('DELETE', `/tokens/${enc(id)}`);
   }
 
   async listNotes(mediaId: string, f: NoteFilter): Promise<ReviewNote[]> {
     return listOf<ReviewNote>(
-      await this.http.request('GET', `/media/${enc(mediaId)}/notes`, {
+      await this.request('GET', `/media/${enc(mediaId)}/notes`, {
         query: { frame: f.frame, resolved: f.resolved, playlistId: f.playlistId },
       }),
     );
   }
 
   async addNote(mediaId: string, input: AddNoteInput): Promise<ReviewNote> {
-    return this.http.request('POST', `/media/${enc(mediaId)}/notes`, { json: input });
+    return this.request('POST', `/media/${enc(mediaId)}/notes`, { json: input });
   }
 
   async resolveNote(noteId: string, resolved: boolean): Promise<ReviewNote> {
-    return this.http.request('POST', `/notes/${enc(noteId)}/resolve`, { json: { resolved } });
+    return this.request('POST', `/notes/${enc(noteId)}/resolve`, { json: { resolved } });
   }
 
   async deleteNote(noteId: string): Promise<void> {
-    await this.http.request('DELETE', `/notes/${enc(noteId)}`);
+    await this.request('DELETE', `/notes/${enc(noteId)}`);
   }
 
   async listPlaylists(projectId: string): Promise<Playlist[]> {
-    return listOf<Playlist>(await this.http.request('GET', `/projects/${enc(projectId)}/playlists`));
+    return listOf<Playlist>(await this.request('GET', `/projects/${enc(projectId)}/playlists`));
   }
 
   async createPlaylist(input: CreatePlaylistInput): Promise<PlaylistWithItems> {
     const { projectId, ...body } = input;
-    return this.http.request('POST', `/projects/${enc(projectId)}/playlists`, { json: body });
+    return this.request('POST', `/projects/${enc(projectId)}/playlists`, { json: body });
   }
 
   async getPlaylist(id: string): Promise<PlaylistWithItems> {
-    return this.http.request('GET', `/playlists/${enc(id)}`);
+    return this.request('GET', `/playlists/${enc(id)}`);
   }
 
   async addToPlaylist(id: string, mediaIds: string[], o: { position?: number }): Promise<PlaylistWithItems> {
-    return this.http.request('POST', `/playlists/${enc(id)}/items`, {
+    return this.request('POST', `/playlists/${enc(id)}/items`, {
       json: { mediaIds, ...(o.position !== undefined ? { position: o.position } : {}) },
     });
   }
 
   async updatePlaylist(id: string, patch: PlaylistPatch): Promise<PlaylistWithItems> {
-    return this.http.request('PATCH', `/playlists/${enc(id)}`, { json: patch });
+    return this.request('PATCH', `/playlists/${enc(id)}`, { json: patch });
   }
 
   async removeFromPlaylist(id: string, mediaId: string): Promise<PlaylistWithItems> {
-    return this.http.request('DELETE', `/playlists/${enc(id)}/items/${enc(mediaId)}`);
+    return this.request('DELETE', `/playlists/${enc(id)}/items/${enc(mediaId)}`);
   }
 
   async reorderPlaylist(id: string, mediaIds: string[]): Promise<PlaylistWithItems> {
-    return this.http.request('PUT', `/playlists/${enc(id)}/items`, { json: { mediaIds } });
+    return this.request('PUT', `/playlists/${enc(id)}/items`, { json: { mediaIds } });
   }
 
   async deletePlaylist(id: string): Promise<void> {
-    await this.http.request('DELETE', `/playlists/${enc(id)}`);
+    await this.request('DELETE', `/playlists/${enc(id)}`);
   }
 
   async exportPlaylist(
@@ -324,23 +402,24 @@ export class RemoteBackend implements MontuBackend {
     format: ExportFormat,
     o: { onlyPlaylistNotes?: boolean },
   ): Promise<Buffer> {
-    const res = await this.http.send('GET', `/playlists/${enc(id)}/export.${format}`, {
-      query: { onlyPlaylistNotes: o.onlyPlaylistNotes },
-      headers: { accept: '*/*' },
+    return this.call(async (c) => {
+      const res = await c.exportPlaylist(id, format, {
+        ...(o.onlyPlaylistNotes ? { onlyPlaylistNotes: true } : {}),
+      });
+      return Buffer.from(await res.arrayBuffer());
     });
-    return Buffer.from(await res.arrayBuffer());
   }
 
   async listWebhooks(): Promise<Webhook[]> {
-    return listOf<Webhook>(await this.http.request('GET', '/webhooks'));
+    return listOf<Webhook>(await this.request('GET', '/webhooks'));
   }
 
   async createWebhook(input: CreateWebhookInput): Promise<Webhook & { secret?: string }> {
-    return this.http.request('POST', '/webhooks', { json: input });
+    return this.request('POST', '/webhooks', { json: input });
   }
 
   async deleteWebhook(id: string): Promise<void> {
-    await this.http.request('DELETE', `/webhooks/${enc(id)}`);
+    await this.request('DELETE', `/webhooks/${enc(id)}`);
   }
 
   async webhookDeliveries(
@@ -348,7 +427,7 @@ export class RemoteBackend implements MontuBackend {
     o: { state?: WebhookDelivery['state']; limit?: number },
   ): Promise<WebhookDelivery[]> {
     return listOf<WebhookDelivery>(
-      await this.http.request('GET', `/webhooks/${enc(id)}/deliveries`, {
+      await this.request('GET', `/webhooks/${enc(id)}/deliveries`, {
         query: { state: o.state, limit: o.limit },
       }),
     );
@@ -356,14 +435,14 @@ export class RemoteBackend implements MontuBackend {
 
   async listJobs(o: { state?: JobState; mediaId?: string; limit?: number }): Promise<Job[]> {
     return listOf<Job>(
-      await this.http.request('GET', '/jobs', {
+      await this.request('GET', '/jobs', {
         query: { state: o.state, mediaId: o.mediaId, limit: o.limit },
       }),
     );
   }
 
   async retryJobs(o: { ids?: string[]; mediaId?: string }): Promise<Job[]> {
-    return listOf<Job>(await this.http.request('POST', '/jobs/retry', { json: o }));
+    return listOf<Job>(await this.request('POST', '/jobs/retry', { json: o }));
   }
 
   async close(): Promise<void> {}

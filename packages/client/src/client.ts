@@ -2,7 +2,7 @@
  * MontuClient: a small typed layer over fetch (Node 20+ and browsers; no Node-only imports).
  * Types come from the server's OpenAPI document (src/schema.ts, generated).
  */
-import { Upload, type UploadOptions } from 'tus-js-client';
+import type { Upload, UploadOptions } from 'tus-js-client';
 import { errorFromProblem, MontuError } from './errors.js';
 import type {
   AddAnnotation,
@@ -178,7 +178,9 @@ export class MontuClient {
           await delay(200 * 2 ** attempt);
           continue;
         }
-        throw new MontuError('connection_error', 0, `${method} ${url}: ${(e as Error).message}`);
+        // details.cause: the system code (ECONNREFUSED, …) that fetch keeps in its error's cause.
+        const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+        throw new MontuError('connection_error', 0, `${method} ${url}: ${(e as Error).message}`, { cause });
       }
       if (RETRY_STATUS.has(res.status) && IDEMPOTENT.has(method) && attempt < this.retries) {
         await res.body?.cancel();
@@ -453,6 +455,8 @@ export class MontuClient {
     if (this.options.token) headers['Authorization'] = `Bearer ${this.options.token}`;
     if (this.options.csrfToken) headers['X-CSRF-Token'] = this.options.csrfToken;
 
+    // Loaded on first use: Node programs that never upload a Blob (the CLI) skip its start-up cost.
+    const tus = await import('tus-js-client');
     const mediaId = await new Promise<string>((resolve, reject) => {
       // Assigned once below, but the callbacks above the assignment refer to it.
       // eslint-disable-next-line prefer-const
@@ -504,7 +508,7 @@ export class MontuClient {
         },
       };
       // The constructor's type names Node's Buffer; our union is the same set at runtime.
-      upload = new Upload(file as unknown as Blob, tusOptions);
+      upload = new tus.Upload(file as unknown as Blob, tusOptions);
       opts.signal?.addEventListener('abort', () => {
         void upload?.abort();
         reject(new MontuError('upload_interrupted', 0, 'aborted', { uploadUrl: upload?.url ?? null }));

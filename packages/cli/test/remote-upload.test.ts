@@ -1,5 +1,9 @@
-/** HttpClient.upload against small local servers: early answers, bodies, headers. */
-import { createHash, randomBytes } from 'node:crypto';
+/**
+ * Uploads of the remote backend against a small local server: an early answer is the error.
+ * (The streamed request itself — head, file, tail, Content-Length, token, progress — is tested
+ * where it lives: packages/client/test/node-upload.test.ts.)
+ */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliError, EXIT } from '../src/errors.js';
-import { HttpClient } from '../src/http.js';
+import { RemoteBackend } from '../src/remote.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -31,42 +35,7 @@ function tempFile(bytes: Buffer): string {
   return file;
 }
 
-describe('HttpClient.upload', () => {
-  it('sends head, file and tail with a Content-Length, the token, and counts progress', async () => {
-    const bytes = randomBytes((5 << 20) + 3);
-    let seen: { length: string | undefined; auth: string | undefined; sha: string } | undefined;
-    const url = await serve((req, res) => {
-      const h = createHash('sha256');
-      req.on('data', (d: Buffer) => h.update(d));
-      req.on('end', () => {
-        seen = {
-          length: req.headers['content-length'],
-          auth: req.headers.authorization,
-          sha: h.digest('hex'),
-        };
-        res.setHeader('content-type', 'application/json');
-        res.end('{"id":"m1"}');
-      });
-    });
-    let progress = 0;
-    const out = await new HttpClient(url, 'tok').upload<{ id: string }>('POST', '/media', {
-      filePath: tempFile(bytes),
-      contentType: 'application/octet-stream',
-      head: Buffer.from('HEAD'),
-      tail: Buffer.from('TAIL'),
-      onProgress: (n) => (progress += n),
-    });
-    expect(out).toEqual({ id: 'm1' });
-    expect(progress).toBe(bytes.length);
-    expect(seen).toEqual({
-      length: String(bytes.length + 8),
-      auth: 'Bearer tok',
-      sha: createHash('sha256')
-        .update(Buffer.concat([Buffer.from('HEAD'), bytes, Buffer.from('TAIL')]))
-        .digest('hex'),
-    });
-  });
-
+describe('RemoteBackend.uploadFile', () => {
   it('an answer before the body is read is the error, even if the server keeps the connection open', async () => {
     const url = await serve((_req, res) => {
       // Never reads the body and never closes the connection.
@@ -74,11 +43,8 @@ describe('HttpClient.upload', () => {
       res.end(JSON.stringify({ title: 'Unsupported', detail: 'not a media file', code: 'validation_error' }));
     });
     const started = Date.now();
-    const err = await new HttpClient(url, undefined)
-      .upload('POST', '/media', {
-        filePath: tempFile(randomBytes(32 << 20)),
-        contentType: 'application/octet-stream',
-      })
+    const err = await new RemoteBackend(url, undefined)
+      .uploadFile({ filePath: tempFile(randomBytes(32 << 20)), projectId: 'P', taskId: 't', author: 'a' })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CliError);
     expect((err as CliError).message).toBe('not a media file (HTTP 422)');
