@@ -29,7 +29,7 @@ const CLI_LOCAL_MODE = [
  * vocabularies and sequence helpers from @montu/core.
  */
 const SURFACES_EXCEPTIONS = [
-  '^packages/cli/src/(backend|remote|options|collect)\\.ts$',
+  '^packages/cli/src/(backend|remote|collect)\\.ts$',
   '^packages/cli/src/commands/(media|jobs)\\.ts$',
 ];
 

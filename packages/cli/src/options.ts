@@ -1,6 +1,6 @@
 /** Option value parsers for commander; a bad value is a usage error (exit code 2). */
 import { InvalidArgumentError } from 'commander';
-import { MEDIA_TYPES, STATUS_INPUTS, parseStatus, type ApprovalStatus } from '@montu/core/basics';
+import { MEDIA_TYPES, STATUS_INPUTS, parseStatus, type ApprovalStatus } from '@montu/domain';
 
 export function intArg(min = 0): (v: string) => number {
   return (v) => {

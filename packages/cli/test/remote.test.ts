@@ -1,9 +1,9 @@
 /** The same commands against `montu serve` through the REST API (--server/--token). */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cuttingProxy, patchOffsets } from '../../client/test/helpers/cutting-proxy.js';
 import { ensureBuilt, ffmpeg, makeSequence, montu, spawnMontu, tempDir } from './helpers/cli.js';
 
 interface MediaJson {
@@ -210,51 +210,24 @@ describe('montu (remote mode)', () => {
     expect(await tusUploads()).toBe(before + 1);
 
     // Through a proxy that cuts the first connection carrying more than 40 MiB to the server.
-    let cut = false;
-    const heads: string[] = [];
-    const target = new URL(url);
-    const proxy = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port), target.hostname);
-      let carried = 0;
-      client.on('data', (d: Buffer) => {
-        // Request heads (connections are reused, so not only at a connection's start).
-        const start = d.subarray(0, 1024).toString('latin1');
-        if (/^(GET|HEAD|POST|PATCH|PUT|DELETE) \/api\//.test(start)) heads.push(start);
-        carried += d.length;
-        if (!cut && carried > 40 << 20) {
-          cut = true;
-          client.destroy();
-          upstream.destroy();
-          return;
-        }
-        upstream.write(d);
-      });
-      upstream.on('data', (d: Buffer) => client.write(d));
-      client.on('error', () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const proxy = await cuttingProxy(url, 40 << 20);
     try {
-      const via = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+      const via = proxy.url;
       const r = await montu(['ingest', '-p', 'SWA', '-t', 'sh031_plate', 'plate.png', '--json'], {
         cwd: work,
         env: { MONTU_SERVER: via, MONTU_TOKEN: token },
       });
       expect(r.code, r.stderr).toBe(0);
-      expect(cut).toBe(true);
+      expect(proxy.cut).toBe(true);
       // It asked how far the server got, and sent the rest from there (not from the start).
-      expect(heads.some((h) => h.startsWith('HEAD /api/v1/uploads/'))).toBe(true);
-      const offsets = heads
-        .filter((h) => h.startsWith('PATCH /api/v1/uploads/'))
-        .map((h) => Number(/upload-offset: (\d+)/i.exec(h)?.[1]));
+      expect(proxy.heads.some((h) => h.startsWith('HEAD /api/v1/uploads/'))).toBe(true);
+      const offsets = patchOffsets(proxy.heads);
       expect(offsets[0]).toBe(0);
       expect(offsets.at(-1)).toBeGreaterThan(0);
       const resumed = JSON.parse(r.stdout) as { ok: number; items: Array<{ mediaId: string }> };
       expect((await json<{ sha256: string }>('get', resumed.items[0]!.mediaId)).sha256).toBe(sha);
     } finally {
-      proxy.close();
+      await proxy.close();
       fs.rmSync(file);
     }
   });

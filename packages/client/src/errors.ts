@@ -1,16 +1,12 @@
 /** problem+json answers (RFC 9457) as typed errors carrying the server's stable `code`. */
+import type { MontuErrorCode as DomainErrorCode } from '@montu/domain';
 
-/** The codes the server answers with (see docs/api.md), plus the client's own. */
+/**
+ * The codes the server answers with (docs/api.md): the library's (@montu/domain, their one home),
+ * those of the HTTP layer, and the client's own.
+ */
 export type MontuErrorCode =
-  | 'not_found'
-  | 'conflict'
-  | 'validation_error'
-  | 'not_supported'
-  | 'storage_error'
-  | 'insufficient_storage'
-  | 'forbidden'
-  | 'unauthorized'
-  | 'processing_error'
+  | DomainErrorCode
   | 'rate_limited'
   | 'payload_too_large'
   | 'unsupported_media_type'
@@ -20,6 +16,8 @@ export type MontuErrorCode =
   | 'range_not_satisfiable'
   | 'connection_error'
   | 'upload_interrupted'
+  | 'file_unreadable'
+  | 'invalid_response'
   | (string & {});
 
 export interface ProblemDocument {

@@ -1,40 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deflateSync, crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, startServer, type RunningServer } from '@montu/server';
 import { MontuClient, MontuError } from '../src/index.js';
-
-function png(seed: number): Uint8Array {
-  const w = 8;
-  const rows = Buffer.concat(
-    Array.from({ length: w }, (_, y) =>
-      Buffer.from([
-        0,
-        ...Array.from({ length: w * 3 }, (_, i) => (y === 0 && i < 3 ? (seed >> (8 * i)) & 255 : 90)),
-      ]),
-    ),
-  );
-  const chunk = (t: string, d: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(d.length);
-    const td = Buffer.concat([Buffer.from(t), d]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td) >>> 0);
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(w, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
+import { png } from './helpers/png.js';
 
 let server: RunningServer;
 let client: MontuClient;

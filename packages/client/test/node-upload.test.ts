@@ -5,40 +5,11 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { deflateSync, crc32 } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, startServer, type RunningServer } from '@montu/server';
 import { MontuError, MontuNodeClient, sendFile } from '../src/node.js';
-
-function png(seed: number): Buffer {
-  const w = 8;
-  const rows = Buffer.concat(
-    Array.from({ length: w }, (_, y) =>
-      Buffer.from([
-        0,
-        ...Array.from({ length: w * 3 }, (_, i) => (y === 0 && i < 3 ? (seed >> (8 * i)) & 255 : 90)),
-      ]),
-    ),
-  );
-  const chunk = (t: string, d: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(d.length);
-    const td = Buffer.concat([Buffer.from(t), d]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td) >>> 0);
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(w, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
+import { cuttingProxy, patchOffsets } from './helpers/cutting-proxy.js';
+import { png } from './helpers/png.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -70,15 +41,14 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-const extra: Array<http.Server | net.Server> = [];
-/** The proxy's client sockets: idle keep-alive connections would hold its close() open. */
-const sockets = new Set<net.Socket>();
+const extra: http.Server[] = [];
+const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const s of extra.splice(0)) {
-    if (s instanceof http.Server) s.closeAllConnections();
-    for (const c of sockets) c.destroy();
+    s.closeAllConnections();
     await new Promise((r) => s.close(r));
   }
+  for (const close of closers.splice(0)) await close();
 });
 
 describe('sendFile', () => {
@@ -180,37 +150,9 @@ describe('MontuNodeClient against a real server', () => {
 
   it('resumes a tus upload where a cut connection stopped (HEAD, then the rest)', async () => {
     const { file, bytes } = pngFile('cut.png', 4, 12 << 20);
-    const heads: string[] = [];
-    let cut = false;
-    const target = new URL(server.url);
-    const proxy = net.createServer((c) => {
-      sockets.add(c);
-      const up = net.connect(Number(target.port), target.hostname);
-      let carried = 0;
-      c.on('data', (d: Buffer) => {
-        const start = d.subarray(0, 1024).toString('latin1');
-        if (/^(GET|HEAD|POST|PATCH|PUT|DELETE) \/api\//.test(start)) heads.push(start);
-        carried += d.length;
-        if (!cut && carried > 4 << 20) {
-          cut = true;
-          c.destroy();
-          up.destroy();
-          return;
-        }
-        up.write(d);
-      });
-      up.on('data', (d: Buffer) => c.write(d));
-      c.on('error', () => up.destroy());
-      up.on('error', () => c.destroy());
-      c.on('close', () => up.destroy());
-      up.on('close', () => c.destroy());
-    });
-    extra.push(proxy);
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    const via = new MontuNodeClient({
-      baseUrl: `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`,
-      token,
-    });
+    const proxy = await cuttingProxy(server.url, 4 << 20);
+    closers.push(() => proxy.close());
+    const via = new MontuNodeClient({ baseUrl: proxy.url, token });
     let reported = 0;
     const m = await via.uploadFile(file, {
       projectId: 'NODE',
@@ -222,11 +164,9 @@ describe('MontuNodeClient against a real server', () => {
         reported = sent;
       },
     });
-    expect(cut).toBe(true);
-    expect(heads.some((h) => h.startsWith('HEAD /api/v1/uploads/'))).toBe(true);
-    const offsets = heads
-      .filter((h) => h.startsWith('PATCH /api/v1/uploads/'))
-      .map((h) => Number(/upload-offset: (\d+)/i.exec(h)?.[1]));
+    expect(proxy.cut).toBe(true);
+    expect(proxy.heads.some((h) => h.startsWith('HEAD /api/v1/uploads/'))).toBe(true);
+    const offsets = patchOffsets(proxy.heads);
     expect(offsets[0]).toBe(0);
     expect(offsets.at(-1)).toBeGreaterThan(0);
     expect(m.sha256).toBe(sha(bytes));
