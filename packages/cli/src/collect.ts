@@ -4,7 +4,8 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { detectSequence, isSequencePattern, parseFrameFileName } from '@montu/core/basics';
+import { isSequencePattern, parseFrameFileName } from '@montu/domain';
+import { detectSequence } from '@montu/core/basics';
 
 export interface PlanFile {
   kind: 'file';

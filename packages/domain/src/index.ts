@@ -12,3 +12,4 @@ export * from './workflow.js';
 export * from './drawing.js';
 export * from './people.js';
 export * from './position.js';
+export * from './sequence-naming.js';
