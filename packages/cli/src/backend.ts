@@ -18,6 +18,7 @@ import type {
 } from '@montu/core';
 
 export type {
+  SearchMediaOptions,
   Job,
   JobState,
   Note,

@@ -4,7 +4,6 @@
  * the streamed multipart and resumable tus uploads of files on disk. What is the CLI's own here:
  * which route each command takes, and errors turned into one line with an exit code.
  */
-import type { SearchMediaOptions } from '@montu/core';
 import { MontuError, MontuNodeClient } from '@montu/client/node';
 import type {
   AddNoteInput,
@@ -28,6 +27,7 @@ import type {
   OrphanCleanupReport,
   Page,
   ReviewAction,
+  SearchMediaOptions,
   TokenInfo,
   UploadFileInput,
   UploadSequenceInput,

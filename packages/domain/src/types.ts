@@ -18,6 +18,10 @@ export const PROCESSING_STATES = ['pending', 'processing', 'ready', 'failed'] as
 export type ProcessingState = (typeof PROCESSING_STATES)[number];
 
 /** State of one stored file: processing states, plus what integrity checks found. */
+/** A background job's states (`montu jobs --state`, `GET /jobs?state=`). */
+export const JOB_STATES = ['queued', 'running', 'done', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
 export const FILE_STATES = ['pending', 'processing', 'ready', 'failed', 'missing', 'corrupt'] as const;
 export type FileState = (typeof FILE_STATES)[number];
 

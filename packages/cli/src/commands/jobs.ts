@@ -1,6 +1,6 @@
 /** jobs: media processing jobs (metadata, thumbnails, proxies) and retrying failed ones. */
 import { Option, type Command } from 'commander';
-import { JOB_STATES } from '@montu/core/basics';
+import { JOB_STATES } from '@montu/domain';
 import { withBackend } from '../context.js';
 import { UsageError } from '../errors.js';
 import { out, printJson, table } from '../format.js';

@@ -1,8 +1,7 @@
 /** get, search, versions, update, archive, restore, delete. */
 import readline from 'node:readline/promises';
 import { Option, type Command } from 'commander';
-import type { SearchMediaOptions } from '@montu/core';
-import type { Media } from '../backend.js';
+import type { Media, SearchMediaOptions } from '../backend.js';
 import { withBackend } from '../context.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { out, printJson } from '../format.js';

@@ -3,6 +3,7 @@
  * (JobPayloads) names every kind of job and the payload it carries; a handler gets its own kind's
  * payload, typed.
  */
+import { JOB_STATES, type JobState } from '@montu/domain';
 import type { Db } from '../db/schema.js';
 
 /** Every kind of job, with the payload it carries. */
@@ -73,8 +74,8 @@ export function isAnnounced(type: JobType): boolean {
   return JOB_KINDS[type].announced;
 }
 
-export const JOB_STATES = ['queued', 'running', 'done', 'failed'] as const;
-export type JobState = (typeof JOB_STATES)[number];
+// The job states are vocabulary every surface shows (the CLI's --state): their home is the domain.
+export { JOB_STATES, type JobState };
 
 interface JobRecord {
   id: string;
