@@ -1,16 +1,7 @@
 /** Plain-text output helpers: tables, sizes, durations, JSON lines. */
 
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n)) return '-';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
+/** Sizes: the domain's one format (SI units), re-exported for the CLI's modules. */
+export { formatBytes } from '@montu/domain';
 
 export function formatDuration(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)}s`;

@@ -13,6 +13,7 @@
  * - A field used twice must have the same value both times.
  * - The template matches the end of the path, starting at a folder boundary.
  */
+import { formatVersion } from '@montu/domain';
 import { UsageError } from './errors.js';
 
 export interface TemplateMatch {
@@ -104,7 +105,7 @@ export function matchTemplate(template: CompiledTemplate | string, filePath: str
     out.taskId =
       prefix.length && !task.startsWith(`${joined}_`) && task !== joined ? `${joined}_${task}` : task;
   } else if (prefix.length) out.taskId = prefix.join('_');
-  if (fields['version']) out.version = `v${fields['version'].replace(/^[vV]/, '').padStart(3, '0')}`;
+  if (fields['version']) out.version = formatVersion(Number(fields['version'].replace(/^[vV]/, '')));
   if (fields['frame'] && /^\d+$/.test(fields['frame'])) out.frame = Number(fields['frame']);
   return out;
 }

@@ -2,6 +2,7 @@
  * MontuClient: a small typed layer over fetch (Node 20+ and browsers; no Node-only imports).
  * Types come from the server's OpenAPI document (src/schema.ts, generated).
  */
+import { formatVersion } from '@montu/domain';
 import type { Upload, UploadOptions } from 'tus-js-client';
 import { errorFromProblem, MontuError } from './errors.js';
 import type {
@@ -104,7 +105,7 @@ const enc = encodeURIComponent;
 
 function versionString(v: string | number | undefined): string | undefined {
   if (v === undefined) return undefined;
-  return typeof v === 'number' ? `v${String(v).padStart(3, '0')}` : v;
+  return typeof v === 'number' ? formatVersion(v) : v;
 }
 
 /** Hex sha256 of bytes with Web Crypto (browsers, Node 20). */

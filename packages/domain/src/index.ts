@@ -13,3 +13,4 @@ export * from './drawing.js';
 export * from './people.js';
 export * from './position.js';
 export * from './sequence-naming.js';
+export * from './format.js';
