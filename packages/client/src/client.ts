@@ -142,7 +142,8 @@ export class MontuClient {
     return `${this.baseUrl}${API_PREFIX}${path}${s ? `?${s}` : ''}`;
   }
 
-  private headers(method: string, extra?: Record<string, string>): Record<string, string> {
+  /** accept, the bearer token and (unsafe methods) the CSRF token: every request's headers. */
+  protected headers(method: string, extra?: Record<string, string>): Record<string, string> {
     const h: Record<string, string> = { accept: 'application/json, application/problem+json', ...extra };
     if (this.options.token) h['authorization'] = `Bearer ${this.options.token}`;
     if (this.options.csrfToken && !SAFE.has(method)) h['x-csrf-token'] = this.options.csrfToken;

@@ -56,7 +56,6 @@ export type SequenceFilesOptions = Omit<SequenceStart, 'frames'> & {
   uploadId?: string;
 };
 
-const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const enc = encodeURIComponent;
 
 export class MontuNodeClient extends MontuClient {
@@ -64,16 +63,10 @@ export class MontuNodeClient extends MontuClient {
 
   constructor(options: MontuClientOptions) {
     super(options);
-    const base = this.baseUrl;
     this.transport = {
-      baseUrl: base,
+      baseUrl: this.baseUrl,
       url: (p, q) => this.url(p, q),
-      headers: (method) => {
-        const h: Record<string, string> = { accept: 'application/json, application/problem+json' };
-        if (options.token) h['authorization'] = `Bearer ${options.token}`;
-        if (options.csrfToken && !SAFE.has(method)) h['x-csrf-token'] = options.csrfToken;
-        return h;
-      },
+      headers: (method) => this.headers(method),
     };
   }
 
