@@ -44,20 +44,6 @@ interface Call {
   json?: unknown;
 }
 
-/** Lists come as arrays or as `{ items }` pages. */
-function listOf<T>(v: unknown): T[] {
-  if (Array.isArray(v)) return v as T[];
-  if (v && typeof v === 'object' && Array.isArray((v as { items?: unknown }).items))
-    return (v as { items: T[] }).items;
-  return [];
-}
-
-/** An object may come bare or wrapped (`{ media: {…} }`). */
-function unwrap<T>(v: unknown, key: string): T {
-  if (v && typeof v === 'object' && key in v) return (v as Record<string, T>)[key]!;
-  return v as T;
-}
-
 /** Empty query values are left out (an unset option is not `?tags=`). */
 function given(query: Query | undefined): Record<string, unknown> | undefined {
   if (!query) return undefined;
@@ -170,7 +156,8 @@ export class RemoteBackend implements MontuBackend {
         ...deltas(input.onProgress),
       }),
     );
-    return unwrap<Media>(media, 'media');
+    // The client's Media (from the OpenAPI document) is the core's Media as JSON (backend.ts).
+    return media as Media;
   }
 
   async uploadSequence(input: UploadSequenceInput): Promise<Media> {
@@ -188,15 +175,15 @@ export class RemoteBackend implements MontuBackend {
         },
       ),
     );
-    return unwrap<Media>(media, 'media');
+    return media as Media;
   }
 
   async getMedia(id: string): Promise<Media> {
-    return unwrap<Media>(await this.request('GET', `/media/${enc(id)}`), 'media');
+    return this.request<Media>('GET', `/media/${enc(id)}`);
   }
 
   async search(o: SearchMediaOptions): Promise<Page<Media>> {
-    const page = await this.request<{ items?: Media[]; nextCursor?: string | null }>('GET', '/media', {
+    const page = await this.request<{ items: Media[]; nextCursor?: string | null }>('GET', '/media', {
       query: {
         query: o.query,
         projectId: o.projectId,
@@ -213,27 +200,25 @@ export class RemoteBackend implements MontuBackend {
         cursor: o.cursor,
       },
     });
-    return { items: listOf<Media>(page), nextCursor: page.nextCursor ?? null };
+    return { items: page.items, nextCursor: page.nextCursor ?? null };
   }
 
   async versions(taskId: string, o: { projectId?: string; includeArchived?: boolean }): Promise<Media[]> {
-    return listOf<Media>(
-      await this.request('GET', `/tasks/${enc(taskId)}/media`, {
-        query: { projectId: o.projectId, includeArchived: o.includeArchived },
-      }),
-    );
+    return this.request<Media[]>('GET', `/tasks/${enc(taskId)}/media`, {
+      query: { projectId: o.projectId, includeArchived: o.includeArchived },
+    });
   }
 
   async update(id: string, input: UpdateInput): Promise<Media> {
-    return unwrap<Media>(await this.request('PATCH', `/media/${enc(id)}`, { json: input }), 'media');
+    return this.request<Media>('PATCH', `/media/${enc(id)}`, { json: input });
   }
 
   async archive(id: string): Promise<Media> {
-    return unwrap<Media>(await this.request('POST', `/media/${enc(id)}/archive`, { json: {} }), 'media');
+    return this.request<Media>('POST', `/media/${enc(id)}/archive`, { json: {} });
   }
 
   async restore(id: string): Promise<Media> {
-    return unwrap<Media>(await this.request('POST', `/media/${enc(id)}/restore`, { json: {} }), 'media');
+    return this.request<Media>('POST', `/media/${enc(id)}/restore`, { json: {} });
   }
 
   async delete(id: string, o: { removeFiles: boolean }): Promise<void> {
@@ -246,23 +231,17 @@ export class RemoteBackend implements MontuBackend {
   }
 
   async review(id: string, action: ReviewAction, comment?: string): Promise<Media> {
-    return unwrap<Media>(
-      await this.request('POST', `/media/${enc(id)}/${action}`, {
-        json: comment !== undefined ? { comment } : {},
-      }),
-      'media',
-    );
+    return this.request<Media>('POST', `/media/${enc(id)}/${action}`, {
+      json: comment !== undefined ? { comment } : {},
+    });
   }
 
   async annotate(id: string, input: { content: string; frame?: number; frameEnd?: number }): Promise<Note> {
-    return unwrap<Note>(
-      await this.request('POST', `/media/${enc(id)}/annotations`, { json: input }),
-      'annotation',
-    );
+    return this.request<Note>('POST', `/media/${enc(id)}/annotations`, { json: input });
   }
 
   async annotations(id: string): Promise<Note[]> {
-    return listOf<Note>(await this.request('GET', `/media/${enc(id)}/annotations`));
+    return this.request<Note[]>('GET', `/media/${enc(id)}/annotations`);
   }
 
   cleanupOrphans(o: { dryRun: boolean }): Promise<OrphanCleanupReport> {
@@ -277,7 +256,7 @@ export class RemoteBackend implements MontuBackend {
   }
 
   async listUsers(): Promise<UserInfo[]> {
-    return listOf<UserInfo>(await this.request('GET', '/users'));
+    return this.request<UserInfo[]>('GET', '/users');
   }
 
   async createUser(input: {
@@ -287,7 +266,7 @@ export class RemoteBackend implements MontuBackend {
     password?: string;
     isAdmin?: boolean;
   }): Promise<UserInfo> {
-    return unwrap<UserInfo>(await this.request('POST', '/users', { json: input }), 'user');
+    return this.request<UserInfo>('POST', '/users', { json: input });
   }
 
   /** The API addresses users by id; the CLI also takes usernames. */
@@ -303,7 +282,7 @@ export class RemoteBackend implements MontuBackend {
     patch: { disabled?: boolean; displayName?: string; isAdmin?: boolean },
   ): Promise<UserInfo> {
     const id = await this.userId(idOrName);
-    return unwrap<UserInfo>(await this.request('PATCH', `/users/${enc(id)}`, { json: patch }), 'user');
+    return this.request<UserInfo>('PATCH', `/users/${enc(id)}`, { json: patch });
   }
 
   async setRole(projectId: string, idOrName: string, role: string | null): Promise<void> {
@@ -316,7 +295,7 @@ export class RemoteBackend implements MontuBackend {
   async listTokens(options: { user?: string } = {}): Promise<TokenInfo[]> {
     if (options.user !== undefined)
       throw new UsageError('against a server, tokens listed are your own: drop --user');
-    return listOf<TokenInfo>(await this.request('GET', '/tokens'));
+    return this.request<TokenInfo[]>('GET', '/tokens');
   }
 
   async createToken(input: {
@@ -328,14 +307,14 @@ export class RemoteBackend implements MontuBackend {
     // Another user's token (a pipeline's service user): instance admins, POST /users/:id/tokens.
     const route =
       input.user !== undefined ? `/users/${enc(await this.userId(input.user))}/tokens` : '/tokens';
-    const made = await this.request<{ token: string; info?: TokenInfo } & Partial<TokenInfo>>('POST', route, {
+    const made = await this.request<{ token: string; info: TokenInfo }>('POST', route, {
       json: {
         name: input.name,
         ...(input.expiresAt !== undefined ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
         ...(input.actForOthers ? { actForOthers: true } : {}),
       },
     });
-    return { ...(made.info ?? (made as TokenInfo)), token: made.token };
+    return { ...made.info, token: made.token };
   }
 
   async revokeToken(id: string): Promise<void> {
@@ -343,11 +322,9 @@ export class RemoteBackend implements MontuBackend {
   }
 
   async listNotes(mediaId: string, f: NoteFilter): Promise<ReviewNote[]> {
-    return listOf<ReviewNote>(
-      await this.request('GET', `/media/${enc(mediaId)}/notes`, {
-        query: { frame: f.frame, resolved: f.resolved, playlistId: f.playlistId },
-      }),
-    );
+    return this.request<ReviewNote[]>('GET', `/media/${enc(mediaId)}/notes`, {
+      query: { frame: f.frame, resolved: f.resolved, playlistId: f.playlistId },
+    });
   }
 
   async addNote(mediaId: string, input: AddNoteInput): Promise<ReviewNote> {
@@ -363,7 +340,7 @@ export class RemoteBackend implements MontuBackend {
   }
 
   async listPlaylists(projectId: string): Promise<Playlist[]> {
-    return listOf<Playlist>(await this.request('GET', `/projects/${enc(projectId)}/playlists`));
+    return this.request<Playlist[]>('GET', `/projects/${enc(projectId)}/playlists`);
   }
 
   async createPlaylist(input: CreatePlaylistInput): Promise<PlaylistWithItems> {
@@ -411,7 +388,7 @@ export class RemoteBackend implements MontuBackend {
   }
 
   async listWebhooks(): Promise<Webhook[]> {
-    return listOf<Webhook>(await this.request('GET', '/webhooks'));
+    return this.request<Webhook[]>('GET', '/webhooks');
   }
 
   async createWebhook(input: CreateWebhookInput): Promise<Webhook & { secret?: string }> {
@@ -426,23 +403,20 @@ export class RemoteBackend implements MontuBackend {
     id: string,
     o: { state?: WebhookDelivery['state']; limit?: number },
   ): Promise<WebhookDelivery[]> {
-    return listOf<WebhookDelivery>(
-      await this.request('GET', `/webhooks/${enc(id)}/deliveries`, {
-        query: { state: o.state, limit: o.limit },
-      }),
-    );
+    return this.request<WebhookDelivery[]>('GET', `/webhooks/${enc(id)}/deliveries`, {
+      query: { state: o.state, limit: o.limit },
+    });
   }
 
   async listJobs(o: { state?: JobState; mediaId?: string; limit?: number }): Promise<Job[]> {
-    return listOf<Job>(
-      await this.request('GET', '/jobs', {
-        query: { state: o.state, mediaId: o.mediaId, limit: o.limit },
-      }),
-    );
+    const page = await this.request<{ items: Job[] }>('GET', '/jobs', {
+      query: { state: o.state, mediaId: o.mediaId, limit: o.limit },
+    });
+    return page.items;
   }
 
   async retryJobs(o: { ids?: string[]; mediaId?: string }): Promise<Job[]> {
-    return listOf<Job>(await this.request('POST', '/jobs/retry', { json: o }));
+    return (await this.request<{ items: Job[] }>('POST', '/jobs/retry', { json: o })).items;
   }
 
   async close(): Promise<void> {}
