@@ -4,7 +4,7 @@ import { newId, nowIso } from '../ids.js';
 import { isUniqueViolation, relaxedTransaction, type DialectName } from '../db/connect.js';
 import { formatVersion, parseVersion } from '@montu/domain';
 import { actingName, nameKey } from '@montu/domain';
-import type { FileRole, MediaType } from '@montu/domain';
+import type { MediaFile, MediaType } from '@montu/domain';
 import { OWNER } from '../storage/owner.js';
 import type { Db } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
@@ -118,15 +118,11 @@ export async function insertTags(db: Db, mediaId: string, tags: string[]): Promi
     .execute();
 }
 
-export interface NewFileRecord {
-  role: FileRole;
-  frame: number | null;
-  backend: string;
-  key: string;
-  size: number;
-  sha256: string;
-  contentType: string;
-}
+/** A file row as it is inserted: the domain's MediaFile without what the database fills in. */
+export type NewFileRecord = Pick<
+  MediaFile,
+  'role' | 'frame' | 'backend' | 'key' | 'size' | 'sha256' | 'contentType'
+>;
 
 export interface NewMediaRecord {
   id: string;
