@@ -1763,6 +1763,9 @@ export interface paths {
                             } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
+                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
+                            sourceFrame: number | null;
+                            sourceFrameEnd: number | null;
                             timecode: string | null;
                             timecodeEnd: string | null;
                             type: string;
@@ -2764,6 +2767,9 @@ export interface paths {
                             } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
+                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
+                            sourceFrame: number | null;
+                            sourceFrameEnd: number | null;
                             timecode: string | null;
                             timecodeEnd: string | null;
                             type: string;
@@ -2907,6 +2913,9 @@ export interface paths {
                             } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
+                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
+                            sourceFrame: number | null;
+                            sourceFrameEnd: number | null;
                             timecode: string | null;
                             timecodeEnd: string | null;
                             type: string;
@@ -3133,6 +3142,9 @@ export interface paths {
                             } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
+                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
+                            sourceFrame: number | null;
+                            sourceFrameEnd: number | null;
                             timecode: string | null;
                             timecodeEnd: string | null;
                             type: string;
@@ -3672,6 +3684,9 @@ export interface paths {
                             } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
+                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
+                            sourceFrame: number | null;
+                            sourceFrameEnd: number | null;
                             timecode: string | null;
                             timecodeEnd: string | null;
                             type: string;
@@ -3869,7 +3884,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Rename a project or change settings (workflow, defaultFps); project admins */
+        /** Rename a project or change settings (workflow, defaultFps, movieStartFrame); project admins */
         patch: {
             parameters: {
                 query?: never;
@@ -6713,6 +6728,10 @@ export interface components {
             reviewSelected: boolean;
             sha256: string;
             size: number;
+            /** @description source frame number of the first frame */
+            startFrame: number | null;
+            /** @description source timecode of the first frame (`;` before frames: drop-frame) */
+            startTimecode: string | null;
             /** @enum {string} */
             status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
             tags: string[];
@@ -6964,6 +6983,10 @@ export interface components {
             reviewSelected: boolean;
             sha256: string;
             size: number;
+            /** @description source frame number of the first frame */
+            startFrame: number | null;
+            /** @description source timecode of the first frame (`;` before frames: drop-frame) */
+            startTimecode: string | null;
             /** @enum {string} */
             status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
             tags: string[];
@@ -7126,6 +7149,9 @@ export interface components {
             } | null;
             renditionSha256: string | null;
             resolved: boolean;
+            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
+            sourceFrame: number | null;
+            sourceFrameEnd: number | null;
             timecode: string | null;
             timecodeEnd: string | null;
             type: string;

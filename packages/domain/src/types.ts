@@ -47,6 +47,8 @@ export interface Project {
 export interface ProjectSettings {
   /** Default frame rate for sequences, as an exact rational such as `24/1` or `24000/1001`. */
   defaultFps?: string;
+  /** How movies number their frames: a start frame such as 1001, or `"timecode"` (see `MovieStartFrame`). */
+  movieStartFrame?: number | 'timecode';
   [key: string]: unknown;
 }
 
@@ -141,6 +143,10 @@ export interface Media {
    */
   processing?: Record<string, StepProcessing>;
   metadata: Record<string, unknown>;
+  /** Source timecode of the first frame (`01:00:00:00`; `;` for drop-frame); null when it has none. */
+  startTimecode: string | null;
+  /** Source frame number of the first frame (a sequence's first number; a movie's per `movieStartFrame`). */
+  startFrame: number | null;
   customProperties: Record<string, unknown>;
   files: MediaFile[];
   createdAt: string;

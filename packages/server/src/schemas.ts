@@ -119,6 +119,11 @@ const MediaObject = Type.Object(
     processingState: Type.String(),
     processingError: Nullable(Type.String()),
     metadata: MediaMetadata,
+    // Source time (issue 21, decision 130).
+    startTimecode: Nullable(
+      Type.String({ description: "source timecode of the first frame (`;` before frames: drop-frame)" }),
+    ),
+    startFrame: Nullable(Type.Integer({ description: 'source frame number of the first frame' })),
     customProperties: Type.Object({}, { additionalProperties: true }),
     files: Type.Array(MediaFile),
     createdAt: Type.String(),

@@ -97,6 +97,8 @@ export function mediaFromRow(r: Selectable<MediaTable>, files: MediaFile[]): Med
     processingState: r.processing_state as ProcessingState,
     processingError: r.processing_error,
     metadata: parseJson(r.metadata, {}),
+    startTimecode: r.start_timecode ?? null,
+    startFrame: r.start_frame === null || r.start_frame === undefined ? null : Number(r.start_frame),
     customProperties: parseJson(r.custom_properties, {}),
     files,
     createdAt: r.created_at,

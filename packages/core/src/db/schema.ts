@@ -48,6 +48,10 @@ export interface MediaTable {
   processing_state: string;
   processing_error: string | null;
   metadata: string;
+  /** Source timecode of the first frame, `HH:MM:SS:FF` (`;` drop-frame); migration 008. */
+  start_timecode: string | null;
+  /** Source frame number of the first frame; migration 008. */
+  start_frame: number | null;
   custom_properties: string;
   search_text: string;
   created_at: string;

@@ -3,6 +3,7 @@ import { Conflict } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { isUniqueViolation, relaxedTransaction, type DialectName } from '../db/connect.js';
 import { formatVersion, parseVersion } from '@montu/domain';
+import { sourceStartColumns } from './source-start.js';
 import { actingName, nameKey } from '@montu/domain';
 import type { MediaFile, MediaType } from '@montu/domain';
 import { OWNER } from '../storage/owner.js';
@@ -178,6 +179,7 @@ export async function insertMediaRecord(trx: Db, r: NewMediaRecord): Promise<voi
       archived_at: null,
       ...newItemState(r.processing),
       metadata: JSON.stringify(r.metadata),
+      ...(await sourceStartColumns(trx, r.projectId, r.mediaType, r.metadata)),
       custom_properties: JSON.stringify(r.customProperties),
       search_text: buildSearchText({
         fileName: r.fileName,

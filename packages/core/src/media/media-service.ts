@@ -25,6 +25,7 @@ import { peekStream } from '../util/streams.js';
 import type { Db, ServiceContext } from '../context.js';
 import type { Job } from '../jobs/types.js';
 import { insertMediaRecord, insertTags, releaseReservation, reserveVersion } from './media-records.js';
+import { sourceStartColumns } from './source-start.js';
 import { recordHistory } from '../history/history-service.js';
 import { applyStatusChange } from '../review/status-change.js';
 import type { ProjectService } from '../projects/project-service.js';
@@ -527,6 +528,7 @@ export class MediaService {
         .updateTable('media')
         .set({
           metadata: JSON.stringify(metadata),
+          ...(technical ? await sourceStartColumns(trx, current.projectId, current.mediaType, metadata) : {}),
           custom_properties: JSON.stringify(customProperties),
           updated_at: nowIso(),
         })

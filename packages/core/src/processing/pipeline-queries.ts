@@ -5,6 +5,7 @@
 import type { FileRole, MediaType, RenditionInfo } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import type { Db } from '../db/schema.js';
+import { sourceStartColumns } from '../media/source-start.js';
 
 export interface MediaRow {
   id: string;
@@ -54,13 +55,19 @@ export async function projectSettingsText(db: Db, projectId: string): Promise<st
 
 export async function recordProbe(
   db: Db,
-  mediaId: string,
+  media: { id: string; project_id: string },
   metadata: Record<string, unknown>,
   mediaType: MediaType,
 ): Promise<void> {
+  const mediaId = media.id;
   await db
     .updateTable('media')
-    .set({ metadata: JSON.stringify(metadata), media_type: mediaType, updated_at: nowIso() })
+    .set({
+      metadata: JSON.stringify(metadata),
+      media_type: mediaType,
+      ...(await sourceStartColumns(db, media.project_id, mediaType, metadata)),
+      updated_at: nowIso(),
+    })
     .where('id', '=', mediaId)
     .execute();
 }

@@ -177,7 +177,7 @@ export class MediaPipeline {
     return {
       // The metadata and the next steps commit with the probe's completion.
       record: async (trx) => {
-        await recordProbe(trx, media.id, metadata, mediaType);
+        await recordProbe(trx, media, metadata, mediaType);
         return this.nextSteps(trx, media.id, needsProxy ? ['thumbnail', 'proxy'] : ['thumbnail']);
       },
     };

@@ -3,7 +3,7 @@ import { projectFromRow, taskFromRow } from '../db/rows.js';
 import { isUniqueViolation } from '../db/connect.js';
 import { assertProjectId, assertTaskId, parseTaskId } from '@montu/domain';
 import type { Project, ProjectSettings, Task } from '@montu/domain';
-import { DEFAULT_WORKFLOW, type Workflow } from '@montu/domain';
+import { DEFAULT_WORKFLOW, parseMovieStartFrame, type Workflow } from '@montu/domain';
 import type { Db, ServiceContext } from '../context.js';
 import {
   insertProject,
@@ -22,6 +22,7 @@ export class ProjectService {
 
   async createProject(input: { id: string; name?: string; settings?: ProjectSettings }): Promise<Project> {
     const id = assertProjectId(input.id);
+    checkSettings(input.settings);
     try {
       await insertProject(this.ctx.db, {
         id,
@@ -48,6 +49,7 @@ export class ProjectService {
 
   async updateProject(id: string, patch: { name?: string; settings?: ProjectSettings }): Promise<Project> {
     const current = await this.getProject(id);
+    checkSettings(patch.settings);
     await updateProjectRow(this.ctx.db, id, {
       name: patch.name !== undefined ? cleanName(patch.name) : current.name,
       settings: patch.settings !== undefined ? { ...current.settings, ...patch.settings } : current.settings,
@@ -122,4 +124,9 @@ function isWorkflow(v: unknown): v is Workflow {
     typeof (v as Workflow).initial === 'string' &&
     Array.isArray((v as Workflow).transitions)
   );
+}
+
+/** Settings with a meaning are checked (a bad `movieStartFrame` would misnumber every movie). */
+function checkSettings(settings: ProjectSettings | undefined): void {
+  if (settings) parseMovieStartFrame(settings.movieStartFrame);
 }

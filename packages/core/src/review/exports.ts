@@ -4,7 +4,7 @@
  */
 import type { Media } from '@montu/domain';
 import type { StorageBackend } from '../storage/backend.js';
-import { parseRational } from '@montu/domain';
+import { parseRational, timecodeFrameAt } from '@montu/domain';
 import type { ReviewNote } from './note-service.js';
 import { frameImage, renderAnnotatedFrame } from './render.js';
 import type { MediaTiming } from '@montu/domain';
@@ -41,6 +41,8 @@ export const CSV_COLUMNS = [
   'parent_id',
   'frame',
   'frame_end',
+  'source_frame',
+  'source_frame_end',
   'timecode',
   'timecode_end',
   'fps',
@@ -75,6 +77,8 @@ export function exportCsv(report: PlaylistReport): string {
           csvCell(n.parentId),
           csvCell(n.frame),
           csvCell(n.frameEnd),
+          csvCell(n.sourceFrame),
+          csvCell(n.sourceFrameEnd),
           csvCell(n.timecode),
           csvCell(n.timecodeEnd),
           csvCell(it.timing.fps),
@@ -187,7 +191,7 @@ export async function exportHtml(
       const where =
         n.frame === null
           ? 'whole item'
-          : `frame ${n.frame}${n.frameEnd !== null ? `–${n.frameEnd}` : ''}${n.timecode ? ` (${esc(n.timecode)}${n.timecodeEnd ? `–${esc(n.timecodeEnd)}` : ''})` : ''}`;
+          : `frame ${n.sourceFrame ?? n.frame}${n.frameEnd !== null ? `–${n.sourceFrameEnd ?? n.frameEnd}` : ''}${n.timecode ? ` (${esc(n.timecode)}${n.timecodeEnd ? `–${esc(n.timecodeEnd)}` : ''})` : ''}`;
       parts.push(
         `<article class="${n.parentId ? 'reply' : 'note'}" id="note-${esc(n.id)}"><p class="meta">${esc(n.author)} · ${where} · ${esc(n.createdAt)}${n.resolved ? ' · resolved' : ''}</p><p>${esc(n.content).replace(/\n/g, '<br>')}</p>`,
       );
@@ -257,7 +261,7 @@ export async function exportPdf(
       const where =
         n.frame === null
           ? 'whole item'
-          : `frame ${n.frame}${n.frameEnd !== null ? `–${n.frameEnd}` : ''}${n.timecode ? ` (${n.timecode}${n.timecodeEnd ? `–${n.timecodeEnd}` : ''})` : ''}`;
+          : `frame ${n.sourceFrame ?? n.frame}${n.frameEnd !== null ? `–${n.sourceFrameEnd ?? n.frameEnd}` : ''}${n.timecode ? ` (${n.timecode}${n.timecodeEnd ? `–${n.timecodeEnd}` : ''})` : ''}`;
       doc
         .moveDown(0.5)
         .fontSize(9)
@@ -329,7 +333,9 @@ export function exportOtio(
     const fpsText = it.timing.fps ?? options.defaultFps ?? '24/1';
     const r = parseRational(fpsText) ?? { num: 24, den: 1 };
     const rate = r.num / r.den;
-    const start = it.timing.frameStart ?? 0;
+    // Source time (decision 130): ranges count from the start timecode (or a sequence's numbers).
+    const start = it.timing.frameStart === null ? 0 : (timecodeFrameAt(it.timing.frameStart, it.timing) ?? 0);
+    const at = (frame: number) => timecodeFrameAt(frame, it.timing) ?? frame;
     const duration =
       it.timing.frameCount ??
       (it.timing.frameEnd !== null && it.timing.frameStart !== null
@@ -340,10 +346,18 @@ export function exportOtio(
       .filter((n) => n.frame !== null && n.parentId === null)
       .map((n) => ({
         OTIO_SCHEMA: 'Marker.2',
-        metadata: { montu: { noteId: n.id, author: n.author, timecode: n.timecode, resolved: n.resolved } },
+        metadata: {
+          montu: {
+            noteId: n.id,
+            author: n.author,
+            frame: n.sourceFrame,
+            timecode: n.timecode,
+            resolved: n.resolved,
+          },
+        },
         name: `${n.author}: ${n.content.slice(0, 60)}`,
         color: n.resolved ? 'GREEN' : 'RED',
-        marked_range: range(n.frame!, (n.frameEnd ?? n.frame!) - n.frame! + 1, rate),
+        marked_range: range(at(n.frame!), (n.frameEnd ?? n.frame!) - n.frame! + 1, rate),
         comment: n.content,
       }));
     return {

@@ -9,7 +9,7 @@ import { normalisedToPixels, pixelsToNormalised, uprightSize } from '@montu/doma
 import { mediaKey } from '../storage/keys.js';
 import { decoderFailure, decoderPool } from '../processing/tools/decoder-pool.js';
 import { DEFAULT_MEDIA_LIMITS } from '../processing/tools/limits.js';
-import { mediaTiming, timecodeAt, type MediaTiming } from '@montu/domain';
+import { mediaTiming, sourceFrameAt, sourceTimecodeAt, type MediaTiming } from '@montu/domain';
 import type { ServiceContext } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
 import { transaction } from '../db/connect.js';
@@ -48,7 +48,13 @@ export interface ReviewNote extends Note {
   positionPx: Point | null;
   /** The playlist (review session) the note was made in, if any. */
   playlistId: string | null;
-  /** Derived from `frame` and the media's exact rate; null when either is unknown. */
+  /**
+   * Source frame numbers of `frame`/`frameEnd` (a sequence's own numbers; a movie's start frame +
+   * index, decision 130); null without a frame or for untimed media.
+   */
+  sourceFrame: number | null;
+  sourceFrameEnd: number | null;
+  /** Source timecode of `frame`/`frameEnd` (the media's start timecode + offset, drop-frame kept). */
   timecode: string | null;
   timecodeEnd: string | null;
   attachments: NoteAttachment[];
@@ -182,6 +188,7 @@ export class NoteService {
         data: { annotationId: id, frame, ...(input.parentId ? { parentId: input.parentId } : {}) },
       });
     });
+    const timing = await this.timingOf(media);
     this.ctx.events.publish({
       type: 'annotation.created',
       projectId: media.projectId,
@@ -191,6 +198,10 @@ export class NoteService {
         annotationId: id,
         frame,
         frameEnd,
+        sourceFrame: sourceFrameAt(frame, timing),
+        sourceFrameEnd: sourceFrameAt(frameEnd, timing),
+        timecode: sourceTimecodeAt(frame, timing),
+        timecodeEnd: sourceTimecodeAt(frameEnd, timing),
         parentId: input.parentId ?? null,
         mentions,
         playlistId: input.playlistId ?? null,
@@ -480,8 +491,10 @@ export class NoteService {
         positionPx:
           base.position && size ? normalisedToPixels(base.position as unknown as Point, size) : null,
         playlistId: r.playlist_id ?? null,
-        timecode: timecodeAt(base.frame, timing),
-        timecodeEnd: timecodeAt(base.frameEnd, timing),
+        sourceFrame: sourceFrameAt(base.frame, timing),
+        sourceFrameEnd: sourceFrameAt(base.frameEnd, timing),
+        timecode: sourceTimecodeAt(base.frame, timing),
+        timecodeEnd: sourceTimecodeAt(base.frameEnd, timing),
         attachments: atts
           .filter((a) => a.annotation_id === r.id)
           .map((a) => ({

@@ -33,7 +33,14 @@ export const ReviewNote = Type.Object(
     content: Type.String(),
     frame: Type.Union([Type.Integer(), Type.Null()]),
     frameEnd: Type.Union([Type.Integer(), Type.Null()]),
-    timecode: Nullable(Type.String({ description: 'derived from frame and the exact rational fps' })),
+    // Source time (decision 130): derived in @montu/domain from the media's start frame/timecode.
+    sourceFrame: Type.Union([Type.Integer(), Type.Null()], {
+      description: "source frame number of `frame` (a sequence's own number; a movie's start frame + index)",
+    }),
+    sourceFrameEnd: Type.Union([Type.Integer(), Type.Null()]),
+    timecode: Nullable(
+      Type.String({ description: "source timecode of `frame`: the media's start timecode + offset, drop-frame kept" }),
+    ),
     timecodeEnd: Nullable(Type.String()),
     position: Json,
     positionPx: OrNull(PixelPoint),
