@@ -92,7 +92,10 @@ export function sourceStart(
 ): SourceStart {
   const fps = fpsOf(metadata);
   if (mediaType === 'sequence') {
-    return { startTimecode: normaliseTimecode(metadata['timecode'], fps), startFrame: int(metadata['frameStart']) };
+    return {
+      startTimecode: normaliseTimecode(metadata['timecode'], fps),
+      startFrame: int(metadata['frameStart']),
+    };
   }
   if (mediaType !== 'video') return { startTimecode: null, startFrame: null };
   const startTimecode = normaliseTimecode(metadata['timecode'], fps);

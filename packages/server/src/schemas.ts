@@ -121,7 +121,7 @@ const MediaObject = Type.Object(
     metadata: MediaMetadata,
     // Source time (issue 21, decision 130).
     startTimecode: Nullable(
-      Type.String({ description: "source timecode of the first frame (`;` before frames: drop-frame)" }),
+      Type.String({ description: 'source timecode of the first frame (`;` before frames: drop-frame)' }),
     ),
     startFrame: Nullable(Type.Integer({ description: 'source frame number of the first frame' })),
     customProperties: Type.Object({}, { additionalProperties: true }),

@@ -11,7 +11,11 @@ export async function sourceStartColumns(
   mediaType: MediaType,
   metadata: Record<string, unknown>,
 ): Promise<{ start_timecode: string | null; start_frame: number | null }> {
-  const row = await db.selectFrom('project').select('settings').where('id', '=', projectId).executeTakeFirst();
+  const row = await db
+    .selectFrom('project')
+    .select('settings')
+    .where('id', '=', projectId)
+    .executeTakeFirst();
   let settings: Record<string, unknown> = {};
   try {
     settings = row ? (JSON.parse(row.settings) as Record<string, unknown>) : {};

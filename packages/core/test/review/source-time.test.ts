@@ -42,7 +42,11 @@ describe('source time (domain)', () => {
   });
 
   it('a project start frame numbers movie frames from it (1001), timecode unchanged', () => {
-    const start = sourceStart('video', { fps: '24000/1001', timecode: '01:00:00:00' }, { movieStartFrame: 1001 });
+    const start = sourceStart(
+      'video',
+      { fps: '24000/1001', timecode: '01:00:00:00' },
+      { movieStartFrame: 1001 },
+    );
     expect(start).toEqual({ startTimecode: '01:00:00:00', startFrame: 1001 });
     const t = movie('24000/1001', '01:00:00:00', start.startFrame!);
     expect(sourceFrameAt(40, t)).toBe(1041);
@@ -84,7 +88,10 @@ describe('source time (domain)', () => {
     expect(sourceFrameAt(1041, seq)).toBe(1041);
     expect(sourceTimecodeAt(1041, seq)).toBe('02:00:01:16');
     // Without a timecode the frame number is read as timecode, as before.
-    const plain = mediaTiming({ mediaType: 'sequence', metadata: { fps: '24000/1001', frameStart: 1001, frameEnd: 1100 } });
+    const plain = mediaTiming({
+      mediaType: 'sequence',
+      metadata: { fps: '24000/1001', frameStart: 1001, frameEnd: 1100 },
+    });
     expect(sourceTimecodeAt(1001, plain)).toBe('00:00:41:17');
   });
 
@@ -136,7 +143,9 @@ describe('counter clips (e2e/fixtures/media.ts)', () => {
         '-',
       ]);
       expect(png.length).toBe(COUNTER_SIZE.width * COUNTER_SIZE.height);
-      expect(readCounterBarcode((x, y) => png[Math.floor(y) * COUNTER_SIZE.width + Math.floor(x)]!)).toBe(frame);
+      expect(readCounterBarcode((x, y) => png[Math.floor(y) * COUNTER_SIZE.width + Math.floor(x)]!)).toBe(
+        frame,
+      );
     }
   });
 });
@@ -169,7 +178,12 @@ describe.each(DATABASES)('source time on media and notes on %s', (kind) => {
     expect(m.metadata['fps']).toBe('24000/1001');
     expect(m.startTimecode).toBe('01:00:00:00');
     expect(m.startFrame).toBe(86400);
-    const note = await lib.montu.notes.addNote(id, { content: 'edge', author: 'sup', frame: 41, frameEnd: 43 });
+    const note = await lib.montu.notes.addNote(id, {
+      content: 'edge',
+      author: 'sup',
+      frame: 41,
+      frameEnd: 43,
+    });
     expect(note).toMatchObject({
       frame: 41,
       sourceFrame: 86441,
@@ -177,7 +191,9 @@ describe.each(DATABASES)('source time on media and notes on %s', (kind) => {
       timecode: '01:00:01:17',
       timecodeEnd: '01:00:01:19',
     });
-    const created = events.find((e) => e.type === 'annotation.created' && e.data?.['annotationId'] === note.id);
+    const created = events.find(
+      (e) => e.type === 'annotation.created' && e.data?.['annotationId'] === note.id,
+    );
     expect(created?.data).toMatchObject({ sourceFrame: 86441, timecode: '01:00:01:17' });
   });
 
@@ -230,4 +246,3 @@ describe.each(DATABASES)('source time on media and notes on %s', (kind) => {
     expect(edited.startFrame).toBe(2 * 3600 * 24);
   });
 });
-

@@ -92,7 +92,8 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
     {
       schema: {
         tags: ['projects'],
-        summary: 'Rename a project or change settings (workflow, defaultFps, movieStartFrame); project admins',
+        summary:
+          'Rename a project or change settings (workflow, defaultFps, movieStartFrame); project admins',
         params: ProjectParams,
         body: UpdateProject,
         response: { 200: Project, ...errors(400, 403, 404) },

@@ -39,7 +39,9 @@ export const ReviewNote = Type.Object(
     }),
     sourceFrameEnd: Type.Union([Type.Integer(), Type.Null()]),
     timecode: Nullable(
-      Type.String({ description: "source timecode of `frame`: the media's start timecode + offset, drop-frame kept" }),
+      Type.String({
+        description: "source timecode of `frame`: the media's start timecode + offset, drop-frame kept",
+      }),
     ),
     timecodeEnd: Nullable(Type.String()),
     position: Json,
