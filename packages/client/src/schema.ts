@@ -1763,6 +1763,8 @@ export interface paths {
                             } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
+                            /** @description counts edits; send it back with a drawing save */
+                            revision: number;
                             /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
                             sourceFrame: number | null;
                             sourceFrameEnd: number | null;
@@ -2767,6 +2769,8 @@ export interface paths {
                             } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
+                            /** @description counts edits; send it back with a drawing save */
+                            revision: number;
                             /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
                             sourceFrame: number | null;
                             sourceFrameEnd: number | null;
@@ -2868,6 +2872,8 @@ export interface paths {
                         frame?: number | null;
                         frameEnd?: number | null;
                         mentions?: string[];
+                        /** @description the revision edited; stale: 409 with the current drawing */
+                        revision?: number;
                     };
                 };
             };
@@ -2913,6 +2919,8 @@ export interface paths {
                             } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
+                            /** @description counts edits; send it back with a drawing save */
+                            revision: number;
                             /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
                             sourceFrame: number | null;
                             sourceFrameEnd: number | null;
@@ -3142,6 +3150,8 @@ export interface paths {
                             } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
+                            /** @description counts edits; send it back with a drawing save */
+                            revision: number;
                             /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
                             sourceFrame: number | null;
                             sourceFrameEnd: number | null;
@@ -3163,6 +3173,141 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notes/{noteId}/strokes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add, replace or remove drawing strokes, merged with others' (never loses a stroke) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    noteId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description shapes to add or replace (by id) */
+                        add?: unknown[];
+                        remove?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attachments: {
+                                contentType: string;
+                                createdAt: string;
+                                fileId: string;
+                                fileName: string;
+                                height: number | null;
+                                sha256: string;
+                                size: number;
+                                width: number | null;
+                            }[];
+                            author: string;
+                            content: string;
+                            createdAt: string;
+                            /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null */
+                            drawing: unknown;
+                            frame: number | null;
+                            frameEnd: number | null;
+                            id: string;
+                            mediaId: string;
+                            mentions: string[];
+                            parentId: string | null;
+                            playlistId: string | null;
+                            /** @description JSON value */
+                            position: unknown;
+                            /**
+                             * PixelPoint
+                             * @description Pixels of the upright picture (x right, y down)
+                             */
+                            positionPx: {
+                                x: number;
+                                y: number;
+                            } | null;
+                            renditionSha256: string | null;
+                            resolved: boolean;
+                            /** @description counts edits; send it back with a drawing save */
+                            revision: number;
+                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
+                            sourceFrame: number | null;
+                            sourceFrameEnd: number | null;
+                            timecode: string | null;
+                            timecodeEnd: string | null;
+                            type: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3684,6 +3829,8 @@ export interface paths {
                             } | null;
                             renditionSha256: string | null;
                             resolved: boolean;
+                            /** @description counts edits; send it back with a drawing save */
+                            revision: number;
                             /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
                             sourceFrame: number | null;
                             sourceFrameEnd: number | null;
@@ -7149,6 +7296,8 @@ export interface components {
             } | null;
             renditionSha256: string | null;
             resolved: boolean;
+            /** @description counts edits; send it back with a drawing save */
+            revision: number;
             /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
             sourceFrame: number | null;
             sourceFrameEnd: number | null;

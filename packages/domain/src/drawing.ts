@@ -16,8 +16,13 @@ export interface PressurePoint extends Point {
 }
 
 interface ShapeBase {
-  /** Optional id the client uses to edit one shape. */
+  /**
+   * The stroke's id, unique in its drawing (1–64 characters). Saved drawings always carry one:
+   * the server gives one to a stroke without, and strokes stored before ids get `s<index>`.
+   */
   id?: string;
+  /** Who drew the stroke (set by the server when strokes are added one by one). */
+  author?: string;
   /** `#rrggbb` or `#rrggbbaa`. */
   color: string;
   /** Stroke width as a fraction of the image height (0 < width ≤ 0.5). */
@@ -148,8 +153,15 @@ export function parseDrawing(input: unknown): Drawing {
     const id = s['id'];
     if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 64))
       fail(`${path}.id`, 'must be a string of 1–64 characters');
-    const common = { ...(typeof id === 'string' ? { id } : {}), ...base };
-    const baseKeys = ['id', 'type', 'color', 'width'];
+    const author = s['author'];
+    if (author !== undefined && (typeof author !== 'string' || author.length === 0 || author.length > 200))
+      fail(`${path}.author`, 'must be a name of 1–200 characters');
+    const common = {
+      ...(typeof id === 'string' ? { id } : {}),
+      ...(typeof author === 'string' ? { author } : {}),
+      ...base,
+    };
+    const baseKeys = ['id', 'author', 'type', 'color', 'width'];
     switch (s['type']) {
       case 'freehand': {
         onlyKeys(s, [...baseKeys, 'points'], path);
@@ -230,7 +242,72 @@ export function parseDrawing(input: unknown): Drawing {
         fail(`${path}.type`, `must be one of ${SHAPE_TYPES.join(', ')}`);
     }
   });
+  const seen = new Set<string>();
+  out.forEach((shape, i) => {
+    if (shape.id === undefined) return;
+    if (seen.has(shape.id)) fail(`.shapes[${i}].id`, `${JSON.stringify(shape.id)} is used twice`);
+    seen.add(shape.id);
+  });
   return { version: 1, shapes: out };
+}
+
+// ------------------------------------------------------------------ stroke ids and merging
+
+/**
+ * The drawing with an id on every stroke: strokes without one get `newId(index)` (the server
+ * passes fresh ids on save; on read, strokes stored before ids get the stable `s<index>`).
+ */
+export function withStrokeIds(drawing: Drawing, newId: (index: number) => string = (i) => `s${i}`): Drawing {
+  const used = new Set(drawing.shapes.flatMap((s) => (s.id === undefined ? [] : [s.id])));
+  return {
+    version: 1,
+    shapes: drawing.shapes.map((s, i) => {
+      if (s.id !== undefined) return s;
+      let id = newId(i);
+      while (used.has(id)) id = `${id}_`;
+      used.add(id);
+      return { ...s, id };
+    }),
+  };
+}
+
+/** Stroke changes sent one by one, so that people drawing at once never overwrite each other. */
+export interface StrokeChanges {
+  /** Strokes to add; a stroke whose id exists replaces it (a moved or recoloured stroke). */
+  add?: Shape[];
+  /** Ids of strokes to remove; ids already gone are ignored (someone else removed them). */
+  remove?: string[];
+}
+
+/** Checks stroke changes from an untrusted client (as `parseDrawing` checks a drawing). */
+export function parseStrokeChanges(input: unknown): Required<StrokeChanges> {
+  const o = obj(input, '');
+  const add = o['add'] === undefined ? [] : parseDrawing({ version: 1, shapes: o['add'] }).shapes;
+  const remove = o['remove'] ?? [];
+  if (!Array.isArray(remove) || remove.length > DRAWING_LIMITS.shapes)
+    fail('.remove', `must be a list of at most ${DRAWING_LIMITS.shapes} stroke ids`);
+  for (const [i, id] of remove.entries())
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64)
+      fail(`.remove[${i}]`, 'must be a stroke id');
+  if (add.length === 0 && remove.length === 0) fail('', 'give strokes to add or stroke ids to remove');
+  return { add, remove: remove as string[] };
+}
+
+/**
+ * Applies stroke changes to the current drawing (null: none yet): removals, then additions in
+ * order (replacing a stroke with the same id where it was). Strokes others drew meanwhile stay.
+ */
+export function mergeStrokes(current: Drawing | null, changes: Required<StrokeChanges>): Drawing {
+  const gone = new Set(changes.remove);
+  const shapes = (current?.shapes ?? []).filter((s) => s.id === undefined || !gone.has(s.id));
+  for (const stroke of changes.add) {
+    const at = stroke.id === undefined ? -1 : shapes.findIndex((s) => s.id === stroke.id);
+    if (at >= 0) shapes[at] = stroke;
+    else shapes.push(stroke);
+  }
+  if (shapes.length > DRAWING_LIMITS.shapes)
+    fail('.shapes', `would have more than ${DRAWING_LIMITS.shapes} shapes`);
+  return parseDrawing({ version: 1, shapes });
 }
 
 // ------------------------------------------------------------------ SVG

@@ -166,6 +166,8 @@ export interface Note {
   content: string;
   frame: number | null;
   frameEnd: number | null;
+  /** Counts the note's edits from 1; a save that names an older revision is refused (409). */
+  revision: number;
   position: Record<string, unknown> | null;
   drawing: unknown | null;
   mentions: string[];

@@ -78,6 +78,52 @@ for (const kind of DATABASES) {
       ).toBe('%PDF-');
     });
 
+    it('a drawing saved on a stale revision is a 409 with the current strokes; POST strokes merges', async () => {
+      const stroke = (x: number, id: string) => ({
+        id,
+        type: 'line',
+        color: '#00ff00',
+        width: 0.01,
+        from: { x, y: 0 },
+        to: { x, y: 1 },
+      });
+      const made = await call(`${t.api}/media/${mediaId}/notes`, t.adminToken, {
+        method: 'POST',
+        json: { content: 'd', frame: 10, drawing: { version: 1, shapes: [stroke(0.1, 'a')] } },
+      });
+      const note = (await made.json()) as { id: string; revision: number };
+      expect(note.revision).toBe(1);
+      const first = await call(`${t.api}/notes/${note.id}`, t.adminToken, {
+        method: 'PATCH',
+        json: { revision: 1, drawing: { version: 1, shapes: [stroke(0.1, 'a'), stroke(0.2, 'b')] } },
+      });
+      expect(first.status).toBe(200);
+      const stale = await call(`${t.api}/notes/${note.id}`, t.adminToken, {
+        method: 'PATCH',
+        json: { revision: 1, drawing: { version: 1, shapes: [stroke(0.1, 'a'), stroke(0.3, 'c')] } },
+      });
+      expect(stale.status).toBe(409);
+      const problem = (await stale.json()) as {
+        details: { reason: string; revision: number; drawing: { shapes: Array<{ id: string }> } };
+      };
+      expect(problem.details.reason).toBe('stale_revision');
+      expect(problem.details.revision).toBe(2);
+      expect(problem.details.drawing.shapes.map((s) => s.id)).toEqual(['a', 'b']);
+      const merged = await call(`${t.api}/notes/${note.id}/strokes`, t.adminToken, {
+        method: 'POST',
+        json: { add: [stroke(0.3, 'c')] },
+      });
+      expect(merged.status).toBe(200);
+      const after = (await merged.json()) as { revision: number; drawing: { shapes: Array<{ id: string }> } };
+      expect(after.drawing.shapes.map((s) => s.id)).toEqual(['a', 'b', 'c']);
+      expect(after.revision).toBe(3);
+      const empty = await call(`${t.api}/notes/${note.id}/strokes`, t.adminToken, {
+        method: 'POST',
+        json: {},
+      });
+      expect(empty.status).toBe(400);
+    });
+
     it('attaches an image to a note, serves it back, and refuses what is not one', async () => {
       const created = await call(`${t.api}/media/${mediaId}/notes`, t.adminToken, {
         method: 'POST',

@@ -116,6 +116,7 @@ export function noteFromRow(r: Selectable<NoteTable>): Note {
     content: r.content,
     frame: r.frame,
     frameEnd: r.frame_end,
+    revision: Number(r.revision ?? 1),
     position: parseJson(r.position, null),
     drawing: parseJson(r.drawing, null),
     mentions: parseJson<string[]>(r.mentions, []),

@@ -106,6 +106,8 @@ export interface NoteTable {
   updated_at: string;
   /** Added by 003_review: the playlist (review session) the note was made in. */
   playlist_id?: string | null;
+  /** Edits so far, from 1 (migration 009): drawing saves are checked against it. */
+  revision: Generated<number>;
 }
 
 export interface HistoryTable {

@@ -40,18 +40,18 @@ export async function insertNote(db: Db, row: Insertable<NoteTable>): Promise<vo
   await db.insertInto('annotation').values(row).execute();
 }
 
-/** Applies an edit if the note is unchanged since `seen` (its updated_at); false when it changed. */
+/** Applies an edit if the note is still at revision `seen`, moving it to the next; false when it changed. */
 export async function updateNoteIfUnchanged(
   db: Db,
   id: string,
-  seen: string,
+  seen: number,
   patch: Updateable<NoteTable>,
 ): Promise<boolean> {
   const res = await db
     .updateTable('annotation')
-    .set({ ...patch, updated_at: nowIso() })
+    .set({ ...patch, revision: seen + 1, updated_at: nowIso() })
     .where('id', '=', id)
-    .where('updated_at', '=', seen)
+    .where('revision', '=', seen)
     .executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
 }

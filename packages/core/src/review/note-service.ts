@@ -3,7 +3,15 @@ import { Conflict, Forbidden, NotFound, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { noteFromRow } from '../db/rows.js';
 import type { Media, Note } from '@montu/domain';
-import { parseDrawing, type Drawing, type Point } from '@montu/domain';
+import {
+  mergeStrokes,
+  parseDrawing,
+  parseStrokeChanges,
+  withStrokeIds,
+  type Drawing,
+  type Point,
+  type Shape,
+} from '@montu/domain';
 import { actingName } from '@montu/domain';
 import { normalisedToPixels, pixelsToNormalised, uprightSize } from '@montu/domain';
 import { mediaKey } from '../storage/keys.js';
@@ -95,6 +103,19 @@ export interface UpdateNoteInput {
   mentions?: string[];
   frame?: number | null;
   frameEnd?: number | null;
+  /**
+   * The note's revision the edit was made on. When given and the note has moved on, nothing is
+   * written: 409 `details: { reason: 'stale_revision', revision, drawing }` (the current strokes).
+   */
+  revision?: number;
+}
+
+export interface StrokesInput {
+  /** Who draws: anyone who may see the note; added strokes are stamped with the name. */
+  actor: string;
+  /** Strokes to add (or replace, by id) and stroke ids to remove; see `StrokeChanges`. */
+  add?: unknown;
+  remove?: unknown;
 }
 
 export interface AttachmentInput {
@@ -136,7 +157,9 @@ export class NoteService {
     const { frame, frameEnd } = frames(input.frame, input.frameEnd);
     const position = notePosition(media, input.position, input.positionPx);
     const drawing =
-      input.drawing === undefined || input.drawing === null ? null : parseDrawing(input.drawing);
+      input.drawing === undefined || input.drawing === null
+        ? null
+        : withStrokeIds(parseDrawing(input.drawing), () => newId());
     if (input.parentId !== undefined) {
       const parent = await noteRow(this.ctx.db, input.parentId);
       if (!parent || parent.media_id !== mediaId) {
@@ -246,8 +269,12 @@ export class NoteService {
       patch['content'] = noteContent(input.content);
       changed.push('content');
     }
+    if (input.revision !== undefined && input.revision !== current.revision) throw staleRevision(current);
     if (input.drawing !== undefined) {
-      patch['drawing'] = input.drawing === null ? null : JSON.stringify(parseDrawing(input.drawing));
+      patch['drawing'] =
+        input.drawing === null
+          ? null
+          : JSON.stringify(withStrokeIds(parseDrawing(input.drawing), () => newId()));
       changed.push('drawing');
     }
     if (input.mentions !== undefined) {
@@ -266,8 +293,10 @@ export class NoteService {
     if (changed.length === 0) return current;
     const media = await this.media.getMediaById(current.mediaId);
     await transaction(this.ctx.db, async (trx) => {
-      if (!(await updateNoteIfUnchanged(trx, id, current.updatedAt, patch)))
+      if (!(await updateNoteIfUnchanged(trx, id, current.revision, patch))) {
+        if (input.revision !== undefined) throw staleRevision(await this.getNote(id));
         throw new Conflict('The note changed while it was being edited; reload and try again.');
+      }
       await recordHistory(trx, {
         actor,
         action: 'annotation.updated',
@@ -285,6 +314,64 @@ export class NoteService {
       data: { annotationId: id, changed },
     });
     return this.getNote(id);
+  }
+
+  /**
+   * Adds, replaces and removes strokes of a note's drawing one by one, merged into whatever is
+   * stored now: two people drawing at once both keep their strokes (the merge path after a 409).
+   * Anyone who may see the note may add strokes; a stroke someone else drew may be replaced or
+   * removed only by them or the note's author.
+   */
+  async changeStrokes(id: string, input: StrokesInput, scope: Scope = {}): Promise<ReviewNote> {
+    const actor = requiredActor(input.actor, 'actor');
+    const changes = parseStrokeChanges({
+      ...(input.add !== undefined ? { add: input.add } : {}),
+      ...(input.remove !== undefined ? { remove: input.remove } : {}),
+    });
+    const add: Shape[] = changes.add.map((s) => ({ ...s, id: s.id ?? newId(), author: actor }));
+    // Compare-and-swap on the revision, retried: a concurrent writer makes us merge again, never lose.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const current = await this.getNote(id, scope);
+      const mine = (stroke: Shape | undefined) =>
+        stroke === undefined ||
+        stroke.author === undefined ||
+        stroke.author === actor ||
+        current.author === actor;
+      const byId = new Map((current.drawing?.shapes ?? []).map((s) => [s.id, s]));
+      const touched = [...changes.remove, ...add.map((s) => s.id!)].filter((sid) => !mine(byId.get(sid)));
+      if (touched.length > 0)
+        throw new Forbidden(
+          `Stroke ${touched[0]} was drawn by someone else: only they or the note's author may change it.`,
+          {
+            annotationId: id,
+          },
+        );
+      const drawing = mergeStrokes(current.drawing, { add, remove: changes.remove });
+      const media = await this.media.getMediaById(current.mediaId);
+      const done = await transaction(this.ctx.db, async (trx) => {
+        if (!(await updateNoteIfUnchanged(trx, id, current.revision, { drawing: JSON.stringify(drawing) })))
+          return false;
+        await recordHistory(trx, {
+          actor,
+          action: 'annotation.updated',
+          projectId: media.projectId,
+          subjectType: 'media',
+          subjectId: media.id,
+          data: { annotationId: id, changed: ['drawing'], added: add.length, removed: changes.remove.length },
+        });
+        return true;
+      });
+      if (!done) continue;
+      this.ctx.events.publish({
+        type: 'annotation.updated',
+        projectId: media.projectId,
+        mediaId: media.id,
+        actor,
+        data: { annotationId: id, changed: ['drawing'], revision: current.revision + 1 },
+      });
+      return this.getNote(id);
+    }
+    throw new Conflict('The note is being changed by too many people at once; try again.');
   }
 
   /** Deletes a note (with its replies and attachments): only its author may. */
@@ -487,7 +574,8 @@ export class NoteService {
       const base = noteFromRow(r);
       return {
         ...base,
-        drawing: base.drawing as Drawing | null,
+        // Strokes saved before ids get stable ones (`s<index>`) until their next save.
+        drawing: base.drawing ? withStrokeIds(base.drawing as Drawing) : null,
         positionPx:
           base.position && size ? normalisedToPixels(base.position as unknown as Point, size) : null,
         playlistId: r.playlist_id ?? null,
@@ -510,6 +598,19 @@ export class NoteService {
       };
     });
   }
+}
+
+/** 409 for a save against an old revision, with what the client needs to merge. */
+function staleRevision(current: ReviewNote): Conflict {
+  return new Conflict(
+    `The note is at revision ${current.revision}: someone changed it since. Merge your strokes into the current drawing (POST /notes/${current.id}/strokes) or reload.`,
+    {
+      reason: 'stale_revision',
+      annotationId: current.id,
+      revision: current.revision,
+      drawing: current.drawing,
+    },
+  );
 }
 
 function requiredActor(v: unknown, field: string): string {

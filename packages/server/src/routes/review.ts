@@ -33,6 +33,7 @@ export const ReviewNote = Type.Object(
     content: Type.String(),
     frame: Type.Union([Type.Integer(), Type.Null()]),
     frameEnd: Type.Union([Type.Integer(), Type.Null()]),
+    revision: Type.Integer({ minimum: 1, description: 'counts edits; send it back with a drawing save' }),
     // Source time (decision 130): derived in @montu/domain from the media's start frame/timecode.
     sourceFrame: Type.Union([Type.Integer(), Type.Null()], {
       description: "source frame number of `frame` (a sequence's own number; a movie's start frame + index)",
@@ -82,6 +83,15 @@ const UpdateNote = Type.Object({
   mentions: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })),
   frame: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   frameEnd: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  revision: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'the revision edited; stale: 409 with the current drawing' }),
+  ),
+});
+
+// Drawing strokes one by one, merged on the server (issue 21 item 7, decision 131).
+const StrokeChanges = Type.Object({
+  add: Type.Optional(Type.Array(Json, { maxItems: 1000, description: 'shapes to add or replace (by id)' })),
+  remove: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })),
 });
 
 const NoteParams = Type.Object({ noteId: Type.String({ maxLength: 64 }) });
@@ -169,6 +179,24 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
     async (req) =>
       montu.notes.updateNote(req.params.noteId, { ...req.body, actor: actorOf(req) }, scopeOf(req)),
+  );
+
+  app.post<{ Params: NoteParamsT; Body: Static<typeof StrokeChanges> }>(
+    '/notes/:noteId/strokes',
+    {
+      schema: {
+        tags: ['review'],
+        summary: "Add, replace or remove drawing strokes, merged with others' (never loses a stroke)",
+        params: NoteParams,
+        body: StrokeChanges,
+        response: { 200: ReviewNote, ...errors(400, 403, 404, 409) },
+      },
+    },
+    async (req) => {
+      const note = await montu.notes.getNote(req.params.noteId, scopeOf(req));
+      await mediaRole(ctx, req, note.mediaId);
+      return montu.notes.changeStrokes(req.params.noteId, { ...req.body, actor: actorOf(req) }, scopeOf(req));
+    },
   );
 
   app.delete<{ Params: NoteParamsT }>(
