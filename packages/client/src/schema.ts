@@ -1819,6 +1819,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/media/{mediaId}/notes-package.zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notes package: annotated frame PNGs, notes as CSV and JSON, markers as CMX3600 EDL and OTIO */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mediaId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/media/{mediaId}/reject": {
         parameters: {
             query?: never;
@@ -3499,7 +3546,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export: csv (notes), html or pdf (report with annotated frames), otio (OpenTimelineIO timeline) */
+        /** Export: csv (notes), html or pdf (report with annotated frames), otio (OpenTimelineIO timeline), zip (notes package: annotated frame PNGs, notes CSV/JSON, EDL and OTIO markers) */
         get: {
             parameters: {
                 query?: {
@@ -3508,7 +3555,7 @@ export interface paths {
                 };
                 header?: never;
                 path: {
-                    format: "csv" | "html" | "pdf" | "otio";
+                    format: "csv" | "html" | "pdf" | "otio" | "zip";
                     playlistId: string;
                 };
                 cookie?: never;

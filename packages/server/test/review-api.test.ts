@@ -70,6 +70,17 @@ for (const kind of DATABASES) {
       expect(timecodeToFrame(row['timecode']!, row['fps']!)).toBe(1001);
       const otio = await call(`${t.api}/playlists/${playlistId}/export.otio`, t.adminToken);
       expect(((await otio.json()) as { OTIO_SCHEMA: string }).OTIO_SCHEMA).toBe('Timeline.1');
+      for (const url of [
+        `${t.api}/playlists/${playlistId}/export.zip`,
+        `${t.api}/media/${mediaId}/notes-package.zip`,
+      ]) {
+        const zip = await call(url, t.adminToken);
+        expect(zip.status).toBe(200);
+        expect(zip.headers.get('content-type')).toBe('application/zip');
+        const body = Buffer.from(await zip.arrayBuffer());
+        expect(body.subarray(0, 2).toString()).toBe('PK');
+        expect(body.includes(Buffer.from('markers.edl'))).toBe(true);
+      }
       const pdf = await call(`${t.api}/playlists/${playlistId}/export.pdf`, t.adminToken);
       expect(
         Buffer.from(await pdf.arrayBuffer())

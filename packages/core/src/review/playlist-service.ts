@@ -15,6 +15,8 @@ import {
   type OtioTimeline,
   type PlaylistReport,
 } from './exports.js';
+import { notesPackage, type NotesPackageOptions } from './notes-package.js';
+import type { Readable } from 'node:stream';
 
 export interface Playlist {
   id: string;
@@ -402,6 +404,44 @@ export class PlaylistService {
 
   async exportOtio(id: string, options: { baseUrl?: string } & Scope = {}): Promise<OtioTimeline> {
     return exportOtio(await this.report(id, options), options);
+  }
+
+  /**
+   * The notes package of one version (no playlist needed): its annotated frames, notes and
+   * markers as a zip stream, named after the task and version.
+   */
+  async exportVersionNotesPackage(
+    mediaId: string,
+    options: NotesPackageOptions & Scope = {},
+  ): Promise<Readable> {
+    const media = await this.media.getMediaById(mediaId, options);
+    const report: PlaylistReport = {
+      playlist: {
+        id: media.id,
+        projectId: media.projectId,
+        name: `${media.taskId}_${media.version}`,
+        date: null,
+        owner: media.author,
+        description: '',
+      },
+      items: [
+        {
+          position: 0,
+          media,
+          timing: await this.notes.timingOf(media),
+          notes: await this.notes.listNotes(mediaId),
+        },
+      ],
+    };
+    return notesPackage(report, this.ctx.storage, options);
+  }
+
+  /** The notes package of the playlist: a zip stream (see review/notes-package.ts). */
+  async exportNotesPackage(
+    id: string,
+    options: { onlyPlaylistNotes?: boolean } & NotesPackageOptions & Scope = {},
+  ): Promise<Readable> {
+    return notesPackage(await this.report(id, options), this.ctx.storage, options);
   }
 
   /** A playlist without its items (one query): for checks before a change. */

@@ -220,7 +220,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       schema: {
         tags: ['playlists'],
         summary:
-          'Export: csv (notes), html or pdf (report with annotated frames), otio (OpenTimelineIO timeline)',
+          'Export: csv (notes), html or pdf (report with annotated frames), otio (OpenTimelineIO timeline), zip (notes package: annotated frame PNGs, notes CSV/JSON, EDL and OTIO markers)',
         params: Type.Object({
           playlistId: Type.String({ maxLength: 64 }),
           format: Type.Union([
@@ -228,6 +228,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
             Type.Literal('html'),
             Type.Literal('pdf'),
             Type.Literal('otio'),
+            Type.Literal('zip'),
           ]),
         }),
         querystring: Type.Object({
@@ -253,6 +254,16 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
             .send(await montu.playlists.exportHtml(p.id, opts));
         case 'pdf':
           return reply.type('application/pdf').send(await montu.playlists.exportPdf(p.id, opts));
+        case 'zip':
+          return reply.type('application/zip').send(
+            await montu.playlists.exportNotesPackage(p.id, {
+              ...scopeOf(req),
+              ...(req.query.onlyPlaylistNotes !== undefined
+                ? { onlyPlaylistNotes: req.query.onlyPlaylistNotes }
+                : {}),
+              baseUrl: `${req.protocol}://${req.host}`,
+            }),
+          );
         default: {
           const base = `${req.protocol}://${req.host}`;
           return reply

@@ -153,6 +153,34 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   );
 
+  // The notes package of one version (issue 21 item 8; a playlist's: /playlists/:id/export.zip).
+  app.get<{ Params: MediaParamsT }>(
+    '/media/:mediaId/notes-package.zip',
+    {
+      schema: {
+        tags: ['review'],
+        summary:
+          'Notes package: annotated frame PNGs, notes as CSV and JSON, markers as CMX3600 EDL and OTIO',
+        params: MediaParams,
+        response: { ...errors(404) },
+      },
+    },
+    async (req, reply) => {
+      const media = await montu.media.getMediaById(req.params.mediaId, scopeOf(req));
+      const name = `${media.taskId}_${media.version}_notes`.replace(/[^\w.-]+/g, '_');
+      return reply
+        .type('application/zip')
+        .header('content-disposition', `attachment; filename="${name}.zip"`)
+        .header('x-content-type-options', 'nosniff')
+        .send(
+          await montu.playlists.exportVersionNotesPackage(media.id, {
+            ...scopeOf(req),
+            baseUrl: `${req.protocol}://${req.host}`,
+          }),
+        );
+    },
+  );
+
   app.get<{ Params: NoteParamsT }>(
     '/notes/:noteId',
     {

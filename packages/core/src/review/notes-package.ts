@@ -1,0 +1,217 @@
+/**
+ * The notes package (issue 21 item 8): a zip that editorial and compositing take straight into
+ * their tools — each annotated frame as a PNG (the frame at its source frame with every drawing on
+ * it composited), named `<task>_<version>.<source frame>.png`; the notes as CSV and JSON; the
+ * markers as a CMX3600 EDL with locators and as an OTIO timeline with markers. Streamed: frames
+ * are rendered and zipped one at a time, never all held at once. See docs/review.md.
+ */
+import { Readable } from 'node:stream';
+import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
+import {
+  frameToTimecode,
+  mergeStrokes,
+  sourceFrameAt,
+  sourceTimecodeAt,
+  timecodeFrameAt,
+  timecodeToFrame,
+  type Drawing,
+  type MediaTiming,
+} from '@montu/domain';
+import type { StorageBackend } from '../storage/backend.js';
+import { exportCsv, exportOtio, type PlaylistReport } from './exports.js';
+import { frameImage, renderAnnotatedFrame } from './render.js';
+import type { ReviewNote } from './note-service.js';
+
+/** `ep01_sq010_sh020_comp_v002.1041.png`: task, version and the source frame (at least 4 digits). */
+export function annotatedFrameName(taskId: string, version: string, sourceFrame: number): string {
+  const digits = String(Math.abs(sourceFrame)).padStart(4, '0');
+  return `${safeName(`${taskId}_${version}`)}.${sourceFrame < 0 ? '-' : ''}${digits}.png`;
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^\w.-]+/g, '_').slice(0, 120) || 'media';
+}
+
+interface FrameEntry {
+  file: string;
+  frame: number;
+  sourceFrame: number;
+  timecode: string | null;
+  noteIds: string[];
+  drawing: Drawing | null;
+}
+
+/** The frames of an item that carry top-level notes, in frame order, with their drawings merged. */
+function annotatedFrames(item: {
+  media: PlaylistReport['items'][number]['media'];
+  timing: MediaTiming;
+  notes: ReviewNote[];
+}): FrameEntry[] {
+  const byFrame = new Map<number, ReviewNote[]>();
+  for (const n of item.notes) {
+    if (n.frame === null || n.parentId !== null) continue;
+    byFrame.set(n.frame, [...(byFrame.get(n.frame) ?? []), n]);
+  }
+  return [...byFrame.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([frame, notes]) => {
+      const sourceFrame = sourceFrameAt(frame, item.timing) ?? frame;
+      const shapes = notes.flatMap((n) => n.drawing?.shapes ?? []);
+      return {
+        file: annotatedFrameName(item.media.taskId, item.media.version, sourceFrame),
+        frame,
+        sourceFrame,
+        timecode: sourceTimecodeAt(frame, item.timing),
+        noteIds: notes.map((n) => n.id),
+        // Stroke ids are unique per note, not across notes: merge without them.
+        drawing:
+          shapes.length === 0
+            ? null
+            : mergeStrokes(null, { add: shapes.map(({ id: _id, ...s }) => s), remove: [] }),
+      };
+    });
+}
+
+// ---------------------------------------------------------------- CMX3600 EDL
+
+const EDL_REEL = 'AX';
+/** Locator colours Avid reads. */
+const LOC_COLOR = { open: 'RED', resolved: 'GREEN' } as const;
+
+/**
+ * Markers as a CMX3600 EDL: one cut event per item (source in/out in its source timecode, record
+ * time laid end to end from 01:00:00:00 at the item's rate), `* FROM CLIP NAME:` and one
+ * `* LOC: <source timecode> <colour> <text>` per top-level note on a frame (Avid's locator form,
+ * which the OTIO cmx_3600 adapter reads as markers). `FCM:` says drop-frame or not per event.
+ */
+export function exportEdl(report: PlaylistReport): string {
+  const title = report.playlist.name.replace(/[\r\n]+/g, ' ').slice(0, 70) || 'Montu notes';
+  const lines = [`TITLE: ${title}`];
+  let record = 0; // frames since 01:00:00:00 on the record side
+  let lastFcm = '';
+  report.items.forEach((it, i) => {
+    const fps = it.timing.fps ?? '24/1';
+    const timing: MediaTiming = { ...it.timing, fps };
+    const df = timing.dropFrame;
+    const tc = (count: number) => frameToTimecode(count, fps, { dropFrame: df });
+    const fcm = `FCM: ${df ? 'DROP FRAME' : 'NON-DROP FRAME'}`;
+    if (fcm !== lastFcm) {
+      lines.push(fcm);
+      lastFcm = fcm;
+    }
+    const first = timing.frameStart ?? 0;
+    const count = Math.max(1, timing.frameCount ?? 1);
+    const srcIn = timecodeFrameAt(first, timing) ?? 0;
+    const recordBase = timecodeToFrame(df ? '01:00:00;00' : '01:00:00:00', fps, { dropFrame: df });
+    lines.push('');
+    lines.push(
+      `${String(i + 1).padStart(3, '0')}  ${EDL_REEL.padEnd(8)} V     C        ${tc(srcIn)} ${tc(srcIn + count)} ${tc(recordBase + record)} ${tc(recordBase + record + count)}`,
+    );
+    lines.push(`* FROM CLIP NAME: ${it.media.taskId}_${it.media.version}`);
+    for (const n of it.notes) {
+      if (n.frame === null || n.parentId !== null) continue;
+      const at = timecodeFrameAt(n.frame, timing);
+      if (at === null) continue;
+      const text = `${n.author}: ${n.content}`.replace(/[\r\n]+/g, ' ').slice(0, 200);
+      lines.push(`* LOC: ${tc(at)} ${(n.resolved ? LOC_COLOR.resolved : LOC_COLOR.open).padEnd(7)} ${text}`);
+    }
+    record += count;
+  });
+  return lines.join('\r\n') + '\r\n';
+}
+
+// ---------------------------------------------------------------- the zip
+
+export interface NotesPackageOptions {
+  /** Base URL for the OTIO media references. */
+  baseUrl?: string;
+  /** Long edge of the PNGs in pixels (default: the picture's own size, at most 8192). */
+  maxEdge?: number;
+}
+
+/**
+ * The notes package as a zip stream: `frames/<name>.png`, `notes.csv`, `notes.json`,
+ * `markers.edl`, `markers.otio`. PNGs are stored (already compressed), text is deflated.
+ */
+export function notesPackage(
+  report: PlaylistReport,
+  storage: StorageBackend,
+  options: NotesPackageOptions = {},
+): Readable {
+  return Readable.from(zipEntries(report, storage, options));
+}
+
+async function* zipEntries(
+  report: PlaylistReport,
+  storage: StorageBackend,
+  options: NotesPackageOptions,
+): AsyncGenerator<Uint8Array> {
+  const out: Uint8Array[] = [];
+  let failure: Error | null = null;
+  const zip = new Zip((err, chunk) => {
+    if (err) failure = err;
+    else out.push(chunk);
+  });
+  const add = (name: string, data: Uint8Array, compress: boolean) => {
+    const entry = compress ? new ZipDeflate(name, { level: 6 }) : new ZipPassThrough(name);
+    zip.add(entry);
+    entry.push(data, true);
+    if (failure) throw failure;
+  };
+  const drain = function* () {
+    while (out.length) yield out.shift()!;
+  };
+  const text = (s: string) => new TextEncoder().encode(s);
+  const items = [];
+  for (const it of report.items) {
+    const frames = annotatedFrames(it);
+    const edge =
+      options.maxEdge ??
+      Math.min(
+        8192,
+        Math.max(Number(it.media.metadata['width']) || 1920, Number(it.media.metadata['height']) || 0),
+      );
+    for (const f of frames) {
+      const picture = await frameImage(storage, it.media, it.timing, f.frame, edge);
+      add(`frames/${f.file}`, await renderAnnotatedFrame(picture.png, f.drawing), false);
+      yield* drain();
+    }
+    items.push({
+      position: it.position,
+      media: {
+        id: it.media.id,
+        projectId: it.media.projectId,
+        taskId: it.media.taskId,
+        version: it.media.version,
+        fileName: it.media.fileName,
+        status: it.media.status,
+        fps: it.timing.fps,
+        startTimecode: it.timing.startTimecode,
+        startFrame: it.timing.startFrame,
+      },
+      frames: frames.map(({ drawing: _d, ...f }) => ({ ...f, file: `frames/${f.file}` })),
+      notes: it.notes,
+    });
+  }
+  add('notes.csv', text(exportCsv(report)), true);
+  add(
+    'notes.json',
+    text(
+      JSON.stringify(
+        { format: 'montu-notes-package', version: 1, playlist: report.playlist, items },
+        null,
+        2,
+      ),
+    ),
+    true,
+  );
+  add('markers.edl', text(exportEdl(report)), true);
+  add(
+    'markers.otio',
+    text(JSON.stringify(exportOtio(report, options.baseUrl ? { baseUrl: options.baseUrl } : {}), null, 2)),
+    true,
+  );
+  zip.end();
+  if (failure) throw failure;
+  yield* drain();
+}
