@@ -6889,6 +6889,8 @@ export interface components {
             } | null;
             from: string | null;
             id: string;
+            /** @description the entry in words ("Version created", "Put on hold") */
+            label: string;
             projectId: string | null;
             subjectId: string;
             subjectType: string;

@@ -182,6 +182,8 @@ export interface HistoryEntry {
   at: string;
   actor: string;
   action: string;
+  /** The entry in words ("Version created", "Put on hold"): `historyLabel`. */
+  label: string;
   projectId: string | null;
   subjectType: string;
   subjectId: string;

@@ -23,6 +23,12 @@ export interface Workflow {
   reviewSelectRoles?: Role[];
 }
 
+/**
+ * Where a supervisor gives a verdict on a version: wherever they may approve it they may also
+ * request changes on it (a WIP version included, issue 21) — one list, so the two cannot drift.
+ */
+const VERDICT_FROM: ApprovalStatus[] = ['wip', 'pending_review', 'on_hold'];
+
 export const DEFAULT_WORKFLOW: Workflow = {
   initial: 'wip',
   transitions: [
@@ -34,13 +40,13 @@ export const DEFAULT_WORKFLOW: Workflow = {
     },
     {
       action: 'approve',
-      from: ['wip', 'pending_review', 'changes_requested', 'rejected', 'on_hold'],
+      from: [...VERDICT_FROM, 'changes_requested', 'rejected'],
       to: 'approved',
       roles: ['supervisor'],
     },
     {
       action: 'request_changes',
-      from: ['pending_review', 'approved', 'on_hold'],
+      from: [...VERDICT_FROM, 'approved'],
       to: 'changes_requested',
       roles: ['supervisor'],
     },
@@ -63,6 +69,29 @@ export const DEFAULT_WORKFLOW: Workflow = {
       roles: ['supervisor'],
     },
   ],
+};
+
+/**
+ * The REST action route (`POST /media/:id/<route>`) that moves an item to each status: the server
+ * registers these and clients derive their buttons from them (there is also `POST /media/:id/status`).
+ */
+export const STATUS_ROUTES = {
+  pending_review: 'submit',
+  approved: 'approve',
+  rejected: 'reject',
+  changes_requested: 'request-changes',
+  on_hold: 'hold',
+  wip: 'reopen',
+} as const satisfies Record<ApprovalStatus, string>;
+
+/** Human words for each status, for history, exports and UIs. */
+export const STATUS_LABELS: Record<ApprovalStatus, string> = {
+  wip: 'Work in progress',
+  pending_review: 'Pending review',
+  approved: 'Approved',
+  changes_requested: 'Changes requested',
+  rejected: 'Rejected',
+  on_hold: 'On hold',
 };
 
 /**

@@ -214,6 +214,7 @@ export const HistoryEntry = component(
       at: Type.String(),
       actor: Type.String(),
       action: Type.String(),
+      label: Type.String({ description: 'the entry in words ("Version created", "Put on hold")' }),
       projectId: Nullable(Type.String()),
       subjectType: Type.String(),
       subjectId: Type.String(),

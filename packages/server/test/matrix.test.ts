@@ -552,6 +552,26 @@ const CASES: Case[] = [
     other: 404,
   },
   {
+    name: "POST /notes/:id/strokes (adding strokes to anyone's note)",
+    needs: ['note'],
+    run: (t, k, f) =>
+      call(
+        `${t.api}/notes/${f.othersNoteId}/strokes`,
+        k,
+        json('POST', {
+          add: [{ type: 'line', color: '#ff0000', width: 0.01, from: { x: 0, y: 0 }, to: { x: 1, y: 1 } }],
+        }),
+      ),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /media/:id/notes-package.zip',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/notes-package.zip`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
     name: 'POST /notes/:id/resolve',
     needs: ['note'],
     run: (t, k, f) => call(`${t.api}/notes/${f.noteId}/resolve`, k, json('POST', { resolved: true })),

@@ -56,6 +56,42 @@ for (const kind of DATABASES) {
       expect(last).toMatchObject({ from: 'on_hold', to: 'wip' });
     });
 
+    it('history entries carry labels in words; a supervisor may request changes on a WIP version', async () => {
+      const wip = await t.montu.media.uploadMedia({
+        filePath: await makePng(path.join(t.dir, 'w.png'), 16, 16),
+        projectId: 'SWA',
+        taskId: 'sh020_comp',
+        author: 'ann',
+      });
+      // Regression: approve was allowed from wip, request changes was not (issue 21).
+      const opts = (await (await call(`${t.api}/media/${wip}/status-options`, supervisor)).json()) as {
+        targets: Array<{ to: string; action: string }>;
+      };
+      expect(opts.targets.map((x) => x.to)).toEqual(
+        expect.arrayContaining(['approved', 'changes_requested']),
+      );
+      expect(
+        (await call(`${t.api}/media/${wip}/request-changes`, artist, { method: 'POST', json: {} })).status,
+      ).toBe(403);
+      const changes = await call(`${t.api}/media/${wip}/request-changes`, supervisor, {
+        method: 'POST',
+        json: { comment: 'tighten the edge' },
+      });
+      expect(changes.status).toBe(200);
+      await call(`${t.api}/media/${wip}/hold`, supervisor, { method: 'POST', json: {} });
+      await call(`${t.api}/media/${wip}/reopen`, supervisor, { method: 'POST', json: {} });
+      const history = (await (await call(`${t.api}/media/${wip}/history`, supervisor)).json()) as Array<{
+        action: string;
+        label: string;
+      }>;
+      expect(history.map((h) => h.label)).toEqual([
+        'Version created',
+        'Changes requested',
+        'Put on hold',
+        'Reopened',
+      ]);
+    });
+
     it("POST /media/:id/status goes through the workflow with the caller's role", async () => {
       const sub = await post(artist, 'status', { status: 'pending_review', comment: 'take a look' });
       expect(sub.status).toBe(200);

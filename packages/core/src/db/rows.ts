@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { historyLabel } from '@montu/domain';
 import type {
   NoteTable,
   HistoryTable,
@@ -128,17 +129,19 @@ export function noteFromRow(r: Selectable<NoteTable>): Note {
 }
 
 export function historyFromRow(r: Selectable<HistoryTable>): HistoryEntry {
+  const data = parseJson<Record<string, unknown> | null>(r.data, null);
   return {
     id: r.id,
     at: r.at,
     actor: r.actor,
     action: r.action,
+    label: historyLabel({ action: r.action, data }),
     projectId: r.project_id,
     subjectType: r.subject_type,
     subjectId: r.subject_id,
     from: r.from_value,
     to: r.to_value,
     comment: r.comment,
-    data: parseJson(r.data, null),
+    data,
   };
 }

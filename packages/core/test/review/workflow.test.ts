@@ -4,6 +4,9 @@ import {
   DEFAULT_WORKFLOW,
   ROLES,
   findTransition,
+  historyLabel,
+  STATUS_LABELS,
+  STATUS_ROUTES,
   parseWorkflow,
   transitionMatrix,
   type ApprovalStatus,
@@ -27,7 +30,7 @@ const EXPECTED: Record<Role, Record<ApprovalStatus, ApprovalStatus[]>> = {
     on_hold: [],
   },
   supervisor: {
-    wip: ['pending_review', 'approved', 'rejected', 'on_hold'],
+    wip: ['pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold'],
     pending_review: ['wip', 'approved', 'changes_requested', 'rejected', 'on_hold'],
     approved: ['wip', 'changes_requested', 'rejected'],
     changes_requested: ['wip', 'pending_review', 'approved', 'rejected', 'on_hold'],
@@ -35,7 +38,7 @@ const EXPECTED: Record<Role, Record<ApprovalStatus, ApprovalStatus[]>> = {
     on_hold: ['wip', 'approved', 'changes_requested', 'rejected'],
   },
   admin: {
-    wip: ['pending_review', 'approved', 'rejected', 'on_hold'],
+    wip: ['pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold'],
     pending_review: ['wip', 'approved', 'changes_requested', 'rejected', 'on_hold'],
     approved: ['wip', 'changes_requested', 'rejected'],
     changes_requested: ['wip', 'pending_review', 'approved', 'rejected', 'on_hold'],
@@ -224,3 +227,23 @@ for (const kind of DATABASES) {
     });
   });
 }
+
+describe('history labels', () => {
+  it('names events and status changes in words, and spells out unknown events', () => {
+    expect(historyLabel({ action: 'media.created' })).toBe('Version created');
+    expect(historyLabel({ action: 'media.status_changed', data: { action: 'hold' } })).toBe('Put on hold');
+    expect(historyLabel({ action: 'media.status_changed', data: { transition: 'reopen' } })).toBe('Reopened');
+    expect(historyLabel({ action: 'media.status_changed', data: { action: 'custom_step' } })).toBe(
+      'Status changed',
+    );
+    expect(historyLabel({ action: 'annotation.resolved' })).toBe('Note resolved');
+    expect(historyLabel({ action: 'widget.frobbed_twice' })).toBe('Widget frobbed twice');
+  });
+
+  it('every status has an action route and a label', () => {
+    for (const status of APPROVAL_STATUSES) {
+      expect(STATUS_ROUTES[status]).toMatch(/^[a-z-]+$/);
+      expect(STATUS_LABELS[status]).toBeTruthy();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import {
   parseStatus,
+  STATUS_ROUTES,
   roleIn,
   type Media as MediaT,
   type Role,
@@ -385,13 +386,22 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     });
   };
 
+  // One route per status, named by STATUS_ROUTES (domain): clients derive their buttons from it.
   const actions: Array<{ path: string; to: StatusInputT; summary: string }> = [
-    { path: 'submit', to: 'pending_review', summary: 'Submit for review (artists and up)' },
-    { path: 'approve', to: 'approved', summary: 'Approve (supervisors)' },
-    { path: 'reject', to: 'rejected', summary: 'Reject (supervisors)' },
-    { path: 'request-changes', to: 'changes_requested', summary: 'Request changes (supervisors)' },
-    { path: 'hold', to: 'on_hold', summary: 'Put on hold (supervisors)' },
-    { path: 'reopen', to: 'wip', summary: 'Reopen: back to work in progress (supervisors)' },
+    {
+      path: STATUS_ROUTES.pending_review,
+      to: 'pending_review',
+      summary: 'Submit for review (artists and up)',
+    },
+    { path: STATUS_ROUTES.approved, to: 'approved', summary: 'Approve (supervisors)' },
+    { path: STATUS_ROUTES.rejected, to: 'rejected', summary: 'Reject (supervisors)' },
+    {
+      path: STATUS_ROUTES.changes_requested,
+      to: 'changes_requested',
+      summary: 'Request changes (supervisors)',
+    },
+    { path: STATUS_ROUTES.on_hold, to: 'on_hold', summary: 'Put on hold (supervisors)' },
+    { path: STATUS_ROUTES.wip, to: 'wip', summary: 'Reopen: back to work in progress (supervisors)' },
   ];
   for (const a of actions) {
     app.post<{ Params: MediaParamsT; Body: Static<typeof ReviewAction> | undefined }>(
