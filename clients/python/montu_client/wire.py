@@ -190,7 +190,7 @@ MediaFile = TypedDict(
     'MediaFile',
     {
         'id': 'str',
-        'role': "Literal['original', 'frame', 'thumbnail', 'proxy', 'web', 'audio_preview', 'attachment']",
+        'role': "Literal['original', 'frame', 'thumbnail', 'proxy', 'web', 'audio_preview', 'attachment', 'sprite']",
         'frame': 'Optional[int]',
         'backend': 'str',
         'key': 'str',

@@ -1218,14 +1218,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download the original (attachment) or a rendition: thumbnail, proxy, web, audio. Ranges, ETag. */
+        /** Download the original (attachment) or a rendition: thumbnail, proxy, web, audio, sprite (thumbnail sheet; its tile index is the file's info). Ranges, ETag. */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
                     mediaId: string;
-                    rendition: "original" | "thumbnail" | "proxy" | "web" | "audio";
+                    rendition: "original" | "thumbnail" | "proxy" | "web" | "audio" | "sprite";
                 };
                 cookie?: never;
             };
@@ -6968,7 +6968,7 @@ export interface components {
             }) | null;
             key: string;
             /** @enum {string} */
-            role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment";
+            role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment" | "sprite";
             sha256: string;
             size: number;
             state: string;

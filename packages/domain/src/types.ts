@@ -33,6 +33,8 @@ export const FILE_ROLES = [
   'web',
   'audio_preview',
   'attachment',
+  /** Thumbnail sprite sheet of a movie or sequence; its `info` is the tile index (issue 21). */
+  'sprite',
 ] as const;
 export type FileRole = (typeof FILE_ROLES)[number];
 

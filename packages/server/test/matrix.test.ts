@@ -907,7 +907,7 @@ describe.each(DATABASES)('authorisation matrix and OpenAPI on %s', (kind) => {
     while (!ev.includes('event: media.created')) ev += new TextDecoder().decode((await reader.read()).value);
     expect(ev).toContain(mediaId);
     ac.abort();
-    for (const r of ['thumbnail', 'proxy', 'web', 'audio'])
+    for (const r of ['thumbnail', 'proxy', 'web', 'audio', 'sprite'])
       await call(`${t.api}/media/${mediaId}/files/${r}`, w.users.artist.token);
     await call(`${t.api}/tasks/ep02_sq010_sh010_anim/media?projectId=SWA`, w.users.artist.token);
     const c = await fetch(`${t.api}/uploads`, {

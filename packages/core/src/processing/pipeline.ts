@@ -23,6 +23,7 @@ import {
 } from './pipeline-queries.js';
 import { MediaProber } from './tools/probe.js';
 import type { MediaMetadata } from './tools/metadata.js';
+import { createSpriteSheet } from './tools/sprite.js';
 import type { SniffResult } from './tools/sniff.js';
 import { checkDecodeLimits, resolveLimits, type MediaLimits } from './tools/limits.js';
 import { createThumbnail } from './tools/thumbnail.js';
@@ -246,12 +247,7 @@ export class MediaPipeline {
         const r = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
           createVideoProxy(p!, meta, out, { onProgress, limits: this.limits, signal }),
         );
-        return this.storeRendition(media, 'proxy', 'proxy.mp4', fs.createReadStream(out), r.mimeType, {
-          width: r.width,
-          height: r.height,
-          fps: r.fps,
-          duration: r.duration,
-        });
+        return this.proxyAndSprite(media, dir, out, r, signal);
       } else if (media.media_type === 'audio') {
         const original = await this.original(media.id);
         const out = path.join(dir, 'audio.m4a');
@@ -283,15 +279,63 @@ export class MediaPipeline {
               signal,
             }),
         );
-        return this.storeRendition(media, 'proxy', 'proxy.mp4', fs.createReadStream(out), r.mimeType, {
-          width: r.width,
-          height: r.height,
-          fps: r.fps,
-          duration: r.duration,
-        });
+        return this.proxyAndSprite(media, dir, out, r, signal);
       }
       return {};
     });
+  }
+
+  /**
+   * Stores a movie's or sequence's proxy and the thumbnail sprite sheet made from it (issue 21):
+   * one job, both renditions recorded in its completing transaction.
+   */
+  private async proxyAndSprite(
+    media: MediaRow,
+    dir: string,
+    proxyFile: string,
+    r: { mimeType: string; width: number; height: number; fps: string; duration: number | null },
+    signal: AbortSignal | undefined,
+  ): Promise<JobResult> {
+    const spriteFile = path.join(dir, 'sprite.jpg');
+    const sprite = await createSpriteSheet(proxyFile, spriteFile, {
+      limits: this.limits,
+      ...(signal ? { signal } : {}),
+    });
+    const proxy = await this.storeRendition(
+      media,
+      'proxy',
+      'proxy.mp4',
+      fs.createReadStream(proxyFile),
+      r.mimeType,
+      {
+        width: r.width,
+        height: r.height,
+        fps: r.fps,
+        duration: r.duration,
+      },
+    );
+    const sheet = await this.storeRendition(
+      media,
+      'sprite',
+      'sprite.jpg',
+      fs.createReadStream(spriteFile),
+      'image/jpeg',
+      {
+        ...sprite,
+        fps: r.fps,
+      },
+    );
+    return {
+      durable: (proxy.durable ?? false) || (sheet.durable ?? false),
+      record: async (trx) => {
+        await sheet.record?.(trx);
+        return proxy.record?.(trx);
+      },
+      after: async () => {
+        await sheet.after?.();
+        await proxy.after?.();
+      },
+    };
   }
 
   // ------------------------------------------------------------------ state

@@ -13,6 +13,7 @@ const RENDITIONS: Record<string, FileRole> = {
   proxy: 'proxy',
   web: 'web',
   audio: 'audio_preview',
+  sprite: 'sprite',
 };
 
 const FileResponse = { type: 'string', format: 'binary' } as const;
@@ -110,7 +111,7 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
       schema: {
         tags: ['files'],
         summary:
-          'Download the original (attachment) or a rendition: thumbnail, proxy, web, audio. Ranges, ETag.',
+          "Download the original (attachment) or a rendition: thumbnail, proxy, web, audio, sprite (thumbnail sheet; its tile index is the file's info). Ranges, ETag.",
         params: Type.Intersect([
           MediaParams,
           Type.Object({ rendition: Type.Union(Object.keys(RENDITIONS).map((k) => Type.Literal(k))) }),
