@@ -11,6 +11,11 @@ export async function sourceStartColumns(
   mediaType: MediaType,
   metadata: Record<string, unknown>,
 ): Promise<{ start_timecode: string | null; start_frame: number | null }> {
+  // Only a movie's start frame depends on the project: stills, audio and sequences need no read.
+  if (mediaType !== 'video') {
+    const start = sourceStart(mediaType, metadata);
+    return { start_timecode: start.startTimecode, start_frame: start.startFrame };
+  }
   const row = await db
     .selectFrom('project')
     .select('settings')
