@@ -332,11 +332,9 @@ export class NoteService {
     // Compare-and-swap on the revision, retried: a concurrent writer makes us merge again, never lose.
     for (let attempt = 0; attempt < 50; attempt++) {
       const current = await this.getNote(id, scope);
+      // Strokes without a drawer were saved whole by the note's author (PATCH, or before stamps).
       const mine = (stroke: Shape | undefined) =>
-        stroke === undefined ||
-        stroke.author === undefined ||
-        stroke.author === actor ||
-        current.author === actor;
+        stroke === undefined || current.author === actor || (stroke.author ?? current.author) === actor;
       const byId = new Map((current.drawing?.shapes ?? []).map((s) => [s.id, s]));
       const touched = [...changes.remove, ...add.map((s) => s.id!)].filter((sid) => !mine(byId.get(sid)));
       if (touched.length > 0)

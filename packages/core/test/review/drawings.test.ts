@@ -82,6 +82,10 @@ describe.each(DATABASES)('drawings that never move or vanish on %s', (kind) => {
     // Nothing was written by the refused save.
     expect((await notes.getNote(n.id)).drawing!.shapes.map((s) => s.id)).toEqual(['base', 'tab1']);
     // The merge path: send only the new stroke.
+    // Strokes ann saved whole (unstamped) are hers: bob may not remove them.
+    await expect(notes.changeStrokes(n.id, { actor: 'bob', remove: ['tab1'] })).rejects.toBeInstanceOf(
+      Forbidden,
+    );
     const merged = await notes.changeStrokes(n.id, { actor: 'ann', add: [line(0.6, 'tab2')] });
     expect(merged.drawing!.shapes.map((s) => s.id)).toEqual(['base', 'tab1', 'tab2']);
     expect(merged.revision).toBe(3);
