@@ -25,9 +25,11 @@ for (const kind of DATABASES) {
       const t = new LoginThrottle(lib.montu.db, WINDOW, now);
       for (let i = 0; i < 3; i++) {
         expect(await t.blocked('u:ana', 3)).toBeNull();
-        await t.fail('u:ana');
+        expect(await t.attempt([{ key: 'u:ana', max: 3 }])).toEqual({ granted: true });
         clock += 60_000;
       }
+      // The fourth attempt is refused, and says how long to wait.
+      expect(await t.attempt([{ key: 'u:ana', max: 3 }])).toEqual({ granted: false, waitSeconds: 12 * 60 });
       // Three failures at 10:00, 10:01, 10:02; now 10:03: the window ends at 10:15.
       expect(await t.blocked('u:ana', 3)).toBe(12 * 60);
       expect(await t.blocked('u:ana', 4)).toBeNull();
@@ -37,7 +39,7 @@ for (const kind of DATABASES) {
       clock += 1;
       expect(await t.blocked('u:ana', 3)).toBeNull();
       // A failure after the window starts a new count.
-      await t.fail('u:ana');
+      expect(await t.attempt([{ key: 'u:ana', max: 3 }])).toEqual({ granted: true });
       expect(await t.blocked('u:ana', 1)).toBe(WINDOW / 1000);
       expect(await t.blocked('u:ana', 2)).toBeNull();
     });
@@ -45,9 +47,10 @@ for (const kind of DATABASES) {
     it('is shared by every process on the database, counts concurrent failures, and forgets on reset', async () => {
       const a = new LoginThrottle(lib.montu.db, WINDOW, now);
       const b = new LoginThrottle(other.db, WINDOW, now);
+      const ip = [{ key: 'ip:10.0.0.7', max: 100 }];
       await Promise.all([
-        ...Array.from({ length: 10 }, () => a.fail('ip:10.0.0.7')),
-        ...Array.from({ length: 10 }, () => b.fail('ip:10.0.0.7')),
+        ...Array.from({ length: 10 }, () => a.attempt(ip)),
+        ...Array.from({ length: 10 }, () => b.attempt(ip)),
       ]);
       expect(await b.blocked('ip:10.0.0.7', 20)).toBe(WINDOW / 1000);
       expect(await a.blocked('ip:10.0.0.7', 21)).toBeNull();
@@ -55,11 +58,28 @@ for (const kind of DATABASES) {
       expect(await b.blocked('ip:10.0.0.7', 1)).toBeNull();
     });
 
+    it('grants exactly max of many concurrent attempts, and gives back the ones a later key refuses', async () => {
+      const a = new LoginThrottle(lib.montu.db, WINDOW, now);
+      const b = new LoginThrottle(other.db, WINDOW, now);
+      const keys = [{ key: 'u:race', max: 10 }];
+      const outcomes = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).attempt(keys)));
+      expect(outcomes.filter((o) => o.granted)).toHaveLength(10);
+      // The address is at its limit: the username's attempt taken first is given back.
+      for (let i = 0; i < 2; i++) await a.attempt([{ key: 'ip:10.0.0.9', max: 2 }]);
+      const refused = await a.attempt([
+        { key: 'u:fresh', max: 10 },
+        { key: 'ip:10.0.0.9', max: 2 },
+      ]);
+      expect(refused.granted).toBe(false);
+      expect(await a.blocked('u:fresh', 1)).toBeNull();
+    });
+
     it('sweeps keys whose window has passed', async () => {
       const t = new LoginThrottle(lib.montu.db, WINDOW, now);
-      for (let i = 0; i < 5; i++) await t.fail(`u:old${i}`);
+      for (let i = 0; i < 5; i++) await t.attempt([{ key: `u:old${i}`, max: 10 }]);
       clock += WINDOW;
-      await t.fail('u:new');
+      await t.attempt([{ key: 'u:new', max: 10 }]);
+      await t.sweep();
       const keys = (await lib.montu.db.selectFrom('login_failure').select('key').execute()).map((r) => r.key);
       expect(keys.filter((k) => k.startsWith('u:old'))).toEqual([]);
       expect(keys).toContain('u:new');

@@ -222,6 +222,33 @@ describe.each(DATABASES)('auth, users and tokens on %s', (kind) => {
     }
   });
 
+  it('counts parallel wrong passwords atomically: 200 at once get exactly the allowed tries', async () => {
+    // Regression: the count was read before scrypt and written after, so 200 parallel
+    // guesses all read "under the limit" and 81 of them were checked instead of 10.
+    const t2 = await startTestServer(kind);
+    try {
+      await t2.montu.users.createUser({ username: 'target', password: 'right-password-123' });
+      const statuses = await Promise.all(
+        Array.from({ length: 200 }, () =>
+          call(`${t2.api}/auth/login`, null, {
+            method: 'POST',
+            json: { username: 'target', password: 'wrong-password' },
+          }).then((r) => r.status),
+        ),
+      );
+      expect(statuses.filter((s) => s === 401)).toHaveLength(LOGIN_LIMITS.perUser);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(200 - LOGIN_LIMITS.perUser);
+      // The refused guesses did not use up the address's allowance: another user still logs in.
+      const ok = await call(`${t2.api}/auth/login`, null, {
+        method: 'POST',
+        json: { username: 'admin', password: t2.adminPassword },
+      });
+      expect(ok.status).toBe(200);
+    } finally {
+      await t2.close();
+    }
+  });
+
   it('--no-auth refuses non-loopback hosts and acts as a local admin', async () => {
     const dir = tempDir();
     const base = {

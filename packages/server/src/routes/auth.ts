@@ -35,10 +35,13 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
     async (req, reply: FastifyReply) => {
       const userKey = `u:${req.body.username.toLowerCase()}`;
       const ipKey = `ip:${req.ip}`;
-      const wait =
-        (await throttle.blocked(userKey, LOGIN_LIMITS.perUser)) ??
-        (await throttle.blocked(ipKey, LOGIN_LIMITS.perAddress));
-      if (wait !== null) {
+      // The attempt is counted before the password is checked, atomically (decision 120).
+      const attempt = await throttle.attempt([
+        { key: userKey, max: LOGIN_LIMITS.perUser },
+        { key: ipKey, max: LOGIN_LIMITS.perAddress },
+      ]);
+      if (!attempt.granted) {
+        const wait = attempt.waitSeconds;
         throw new HttpProblem(
           429,
           'rate_limited',
@@ -50,12 +53,13 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const user = await montu.users
         .verifyLogin(req.body.username, req.body.password)
         .catch(async (e: unknown) => {
-          if ((e as { code?: string }).code === 'unauthorized') {
-            await throttle.fail(userKey, ipKey);
-          }
+          // A wrong password keeps the attempt counted; anything else was not a guess.
+          if ((e as { code?: string }).code === 'unauthorized') await throttle.sweep();
+          else await throttle.refund(userKey, ipKey);
           throw e;
         });
       await throttle.reset(userKey);
+      await throttle.refund(ipKey);
       const session = await montu.users.createSession(user.id, { ttlSeconds: config.auth.sessionTtlSeconds });
       reply.setCookie(SESSION_COOKIE, session.sessionId, {
         path: '/',
