@@ -15,3 +15,4 @@ export * from './people.js';
 export * from './position.js';
 export * from './sequence-naming.js';
 export * from './format.js';
+export * from './json-value.js';

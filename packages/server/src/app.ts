@@ -5,7 +5,7 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
-import type { Montu } from '@montu/core';
+import { JSON_LIMITS, jsonDepth, ValidationError, type Montu } from '@montu/core';
 import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
 import { installUploadSlots } from './upload-slots.js';
 import { installAuth } from './auth.js';
@@ -29,6 +29,9 @@ import { formBoundary } from './multipart-form.js';
 import { API_PREFIX, type AppContext } from './app-context.js';
 
 export { API_PREFIX, type AppContext } from './app-context.js';
+
+/** A request body's own object plus one field's allowance. */
+const BODY_DEPTH = JSON_LIMITS.maxDepth + 1;
 
 export interface CreateServerOptions {
   montu: Montu;
@@ -77,6 +80,14 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined && req.routeOptions.schema?.body && !formBoundary(req.headers['content-type']))
       req.body = {};
+    // Any JSON body: its free-form fields may nest JSON_LIMITS.maxDepth levels, inside the body
+    // object itself. The services check each field they store; this also covers fields they
+    // pass on or ignore, before anything walks the value (decision 121).
+    if (jsonDepth(req.body, BODY_DEPTH) > BODY_DEPTH) {
+      throw new ValidationError(`The request body is nested more than ${BODY_DEPTH} levels deep.`, {
+        maxDepth: BODY_DEPTH,
+      });
+    }
   });
   app.addHook('onResponse', async (req, reply) => {
     metrics.requestDuration.observe(

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Selectable } from 'kysely';
-import { NotFound, NotSupported, ValidationError } from '@montu/domain';
+import { checkJsonValue, NotFound, NotSupported, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { fileFromRow, mediaFromRow } from '../db/rows.js';
 import type { MediaTable } from '../db/schema.js';
@@ -784,15 +784,7 @@ export class MediaService {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new ValidationError(`${field} must be a JSON object.`, { field });
     }
-    let text: string;
-    try {
-      text = JSON.stringify(value);
-    } catch {
-      throw new ValidationError(`${field} must be plain JSON.`, { field });
-    }
-    if (Buffer.byteLength(text) > this.ctx.limits.maxJsonBytes) {
-      throw new ValidationError(`${field} is larger than ${this.ctx.limits.maxJsonBytes} bytes.`, { field });
-    }
+    checkJsonValue(value, field, this.ctx.limits.maxJsonBytes);
   }
 }
 

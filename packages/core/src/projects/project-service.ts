@@ -1,4 +1,4 @@
-import { NotFound, ValidationError, Conflict } from '@montu/domain';
+import { checkJsonValue, NotFound, ValidationError, Conflict } from '@montu/domain';
 import { projectFromRow, taskFromRow } from '../db/rows.js';
 import { isUniqueViolation } from '../db/connect.js';
 import { assertProjectId, assertTaskId, parseTaskId } from '@montu/domain';
@@ -22,6 +22,7 @@ export class ProjectService {
 
   async createProject(input: { id: string; name?: string; settings?: ProjectSettings }): Promise<Project> {
     const id = assertProjectId(input.id);
+    if (input.settings !== undefined) this.checkSettingsJson(input.settings);
     checkSettings(input.settings);
     try {
       await insertProject(this.ctx.db, {
@@ -34,6 +35,13 @@ export class ProjectService {
       throw e;
     }
     return this.getProject(id);
+  }
+
+  /** Settings are free-form JSON a user writes: bounded in depth and size like custom properties. */
+  private checkSettingsJson(settings: unknown): void {
+    if (typeof settings !== 'object' || settings === null || Array.isArray(settings))
+      throw new ValidationError('settings must be a JSON object.', { field: 'settings' });
+    checkJsonValue(settings, 'settings', this.ctx.limits.maxJsonBytes);
   }
 
   async getProject(id: string): Promise<Project> {
@@ -49,10 +57,13 @@ export class ProjectService {
 
   async updateProject(id: string, patch: { name?: string; settings?: ProjectSettings }): Promise<Project> {
     const current = await this.getProject(id);
+    const settings =
+      patch.settings !== undefined ? { ...current.settings, ...patch.settings } : current.settings;
+    if (patch.settings !== undefined) this.checkSettingsJson(settings);
     checkSettings(patch.settings);
     await updateProjectRow(this.ctx.db, id, {
       name: patch.name !== undefined ? cleanName(patch.name) : current.name,
-      settings: patch.settings !== undefined ? { ...current.settings, ...patch.settings } : current.settings,
+      settings,
     });
     return this.getProject(id);
   }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Conflict, Forbidden, NotFound, ValidationError } from '@montu/domain';
+import { checkJsonValue, Conflict, Forbidden, NotFound, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { noteFromRow } from '../db/rows.js';
 import type { Media, Note } from '@montu/domain';
@@ -644,6 +644,9 @@ function frames(frameIn: unknown, frameEndIn: unknown): { frame: number | null; 
 }
 
 /** The position to store (normalised), from `position` (normalised) or `positionPx` (pixels). */
+/** A position is two numbers and maybe a label or two: a kilobyte is plenty. */
+const NOTE_POSITION_BYTES = 1024;
+
 function notePosition(
   media: Media,
   position: AddNoteInput['position'],
@@ -655,6 +658,7 @@ function notePosition(
     });
   }
   if (position !== undefined) {
+    checkJsonValue(position, 'position', NOTE_POSITION_BYTES);
     if (![position.x, position.y].every((v) => typeof v === 'number' && v >= 0 && v <= 1)) {
       throw new ValidationError(
         'position needs x and y between 0 and 1 (normalised to the image); use positionPx for pixels.',
