@@ -83,7 +83,7 @@ class RateLimited(MontuError):
 
 
 class ServerError(MontuError):
-    """The server failed (``internal_error``, ``storage_error``, ``insufficient_storage``; 5xx)."""
+    """The server failed (``internal_error``, ``storage_error``, ``insufficient_storage``, ``database_busy``; 5xx)."""
 
 
 class TransportError(MontuError):
@@ -122,6 +122,7 @@ _BY_CODE: Dict[str, Type[MontuError]] = {
     "internal_error": ServerError,
     "storage_error": ServerError,
     "insufficient_storage": ServerError,
+    "database_busy": ServerError,
 }
 
 _BY_STATUS: Dict[int, Type[MontuError]] = {

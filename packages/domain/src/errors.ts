@@ -10,6 +10,7 @@ export type MontuErrorCode =
   | 'not_supported'
   | 'storage_error'
   | 'insufficient_storage'
+  | 'database_busy'
   | 'forbidden'
   | 'unauthorized'
   | 'processing_error';
@@ -67,6 +68,16 @@ export class StorageError extends MontuError {
     options?: { cause?: unknown; details?: Record<string, unknown>; full?: boolean },
   ) {
     super(options?.full ? 'insufficient_storage' : 'storage_error', message, options);
+  }
+}
+
+/**
+ * The database is locked by another process for longer than the library waits (SQLite): the
+ * request changed nothing and may be retried after `details.retryAfterSeconds`.
+ */
+export class DatabaseBusy extends MontuError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('database_busy', message, options);
   }
 }
 

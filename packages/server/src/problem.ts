@@ -19,6 +19,7 @@ export const STATUS_OF: Record<ProblemCode, number> = {
   not_supported: 501,
   storage_error: 503,
   insufficient_storage: 507,
+  database_busy: 503,
   forbidden: 403,
   unauthorized: 401,
   processing_error: 422,
@@ -126,6 +127,8 @@ export function installProblemHandlers(app: FastifyInstance): void {
         return sendProblem(req, reply, 422, 'checksum_mismatch', error.message, error.details);
       }
       const status = STATUS_OF[error.code] ?? 500;
+      const retryAfter = error.details?.['retryAfterSeconds'];
+      if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
       if (status >= 500) req.log.error({ err: error }, 'library error');
       return sendProblem(req, reply, status, error.code, error.message, error.details);
     }

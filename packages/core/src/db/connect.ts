@@ -2,21 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import type pg from 'pg';
-import {
-  Kysely,
-  Migrator,
-  SqliteDialect,
-  sql,
-  type Migration,
-  type MigrationProvider,
-  type SqliteDatabase,
-  type Transaction,
-} from 'kysely';
+import { Kysely, Migrator, sql, type Migration, type MigrationProvider, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 import { ValidationError } from '@montu/domain';
 import type { DialectName } from './dialect.js';
 import { SearchPathPostgresDialect } from './postgres-introspection.js';
+import { montuSqliteDialect } from './sqlite-driver.js';
 
 export type { DialectName } from './dialect.js';
 
@@ -70,14 +62,17 @@ function sqlitePath(url: string | undefined, dataDir: string | undefined): strin
 function openSqlite(file: string): DatabaseHandle {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new SQLite(file);
+  sqlite.pragma('busy_timeout = 15000');
   sqlite.pragma('journal_mode = WAL');
   // FULL: a committed upload survives power loss, not only a process crash. Job bookkeeping that
   // a re-run recovers may opt out per transaction (relaxedTransaction).
   sqlite.pragma(`synchronous = ${SQLITE_SYNCHRONOUS}`);
   sqlite.pragma('foreign_keys = ON');
-  // Several processes (server, CLI, workers) may share the file; wait instead of failing on a lock.
-  sqlite.pragma('busy_timeout = 15000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  // Several processes (server, CLI, workers) may share the file. Opening may wait for a lock
+  // (nothing is served yet); after that SQLite never waits itself: a locked statement is retried
+  // on timers by the driver, so a lock held elsewhere never blocks the event loop (decision 122).
+  sqlite.pragma('busy_timeout = 0');
+  const db = new Kysely<Database>({ dialect: montuSqliteDialect(sqlite) });
   sqliteHandles.set(db, sqlite);
   return {
     db,
@@ -89,34 +84,6 @@ function openSqlite(file: string): DatabaseHandle {
 
 /** The better-sqlite3 connection under each SQLite Kysely instance (for the durability level). */
 const sqliteHandles = new WeakMap<Kysely<Database>, SQLite.Database>();
-
-/** Prepared statements kept per connection: the job loop runs the same few dozen over and over. */
-const STATEMENT_CACHE = 500;
-
-/**
- * better-sqlite3 as Kysely uses it, with prepared statements reused: Kysely prepares every query
- * afresh, and compiling the SQL costs more than running most of these small statements. A
- * statement is never used by two queries at once: Kysely holds the one connection for each
- * query (and for a whole stream or transaction).
- */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(text: string) {
-      let stmt = cache.get(text);
-      if (stmt) {
-        // Most recently used last: the first key is the one to evict.
-        cache.delete(text);
-      } else {
-        stmt = sqlite.prepare(text);
-        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
-      }
-      cache.set(text, stmt);
-      return stmt;
-    },
-  };
-}
 
 /**
  * Runs `fn` in one (durable) transaction: services open transactions through this and pass the

@@ -85,6 +85,15 @@ export interface UpdateUserInput {
 
 const TOKEN_PREFIX = 'montu_';
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
+/**
+ * A token's last-use stamp is advisory: a database locked by another process or a full disk
+ * must not turn every authenticated read (or the DELETE that frees space) into an error.
+ */
+function ignoreWhenUnwritable(e: unknown): void {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code !== 'database_busy' && code !== 'insufficient_storage') throw e;
+}
+
 /** Writing last_used_at on every request would turn reads into writes; once a minute is enough. */
 const LAST_USED_GRANULARITY_MS = 60_000;
 
@@ -599,7 +608,8 @@ export class UserService {
         .updateTable('api_token')
         .set({ last_used_at: new Date(now).toISOString() })
         .where('id', '=', row.id)
-        .execute();
+        .execute()
+        .catch(ignoreWhenUnwritable);
     }
     const principal = await this.principalFor(row.user_id, 'token');
     principal.tokenId = row.id;
