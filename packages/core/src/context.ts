@@ -5,6 +5,7 @@ import type { StorageBackend } from './storage/backend.js';
 import type { EventBus } from './events.js';
 import type { Limits } from './config/limits.js';
 import type { Job } from './jobs/types.js';
+import type { SpaceReserve } from './db/space-reserve.js';
 
 /**
  * What every service shares. Services get it at construction; nothing reaches for globals.
@@ -15,6 +16,8 @@ export interface ServiceContext {
   storage: StorageBackend;
   events: EventBus;
   limits: Limits;
+  /** Space kept beside a SQLite file so deletes work on a full disk (a no-op on PostgreSQL). */
+  spaceReserve: SpaceReserve;
   /** Set when media processing is wired in; called after a new media item is committed. */
   processing?: ProcessingHook;
 }

@@ -9,6 +9,8 @@ export {
 export * from './events.js';
 export * from './ids.js';
 export { openDatabase, maskUrl, type DatabaseHandle, type DialectName } from './db/connect.js';
+export { isDiskFull, SPACE_RESERVE_BYTES } from './db/space-reserve.js';
+export { SQLITE_LOCK_WAIT } from './db/sqlite-driver.js';
 export type { Database } from './db/schema.js';
 export * from './storage/backend.js';
 export { assertSafeKey, mediaKey, storedName, TEMP_DIR } from './storage/keys.js';

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type DialectName } from './db/connect.js';
@@ -5,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
 import { EventBus } from './events.js';
 import { DEFAULT_LIMITS, type Limits } from './config/limits.js';
+import { SpaceReserve } from './db/space-reserve.js';
 import { readEnvironment } from './config/environment.js';
 import type { StorageBackend } from './storage/backend.js';
 import { LocalStorage } from './storage/local.js';
@@ -83,7 +86,21 @@ export interface Montu {
   describe(): { database: string; dialect: DialectName; storage: string; storageBackend: string };
   /** Background jobs: list, inspect, retry (null when media processing is off). */
   jobs: JobsService | null;
+  /** Free bytes on the volumes this process writes to: the SQLite file's and local storage's. */
+  freeSpace(): Promise<VolumeSpace[]>;
   close(): Promise<void>;
+}
+
+/** Free space on one volume Montu writes to (no path: readiness answers are public). */
+export interface VolumeSpace {
+  volume: 'database' | 'storage';
+  freeBytes: number;
+}
+
+async function volumeSpace(volume: VolumeSpace['volume'], dir: string): Promise<VolumeSpace> {
+  const s = await fsp.statfs(dir);
+  // Blocks an unprivileged writer may use (bavail), as the service does not run as root.
+  return { volume, freeBytes: Number(s.bavail) * Number(s.bsize) };
 }
 
 export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
@@ -106,7 +123,10 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     storage,
     events: new EventBus(),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+    spaceReserve: new SpaceReserve(handle.file ? `${handle.file}.reserve` : null),
   };
+  // Made when there is room; a library opened on a full disk still opens (deletes then free space).
+  await ctx.spaceReserve.ensure();
   const projects = new ProjectService(ctx);
   const media = new MediaService(ctx, projects);
   const notes = new NoteService(ctx, media, projects);
@@ -188,6 +208,14 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
       storageBackend: storage.name,
     }),
     jobs: jobsService,
+    async freeSpace() {
+      const out: VolumeSpace[] = [];
+      if (handle.file) out.push(await volumeSpace('database', path.dirname(handle.file)));
+      // A storage root not made yet (nothing stored) is on the database's volume or reported later.
+      if (storage instanceof LocalStorage && fs.existsSync(storage.root))
+        out.push(await volumeSpace('storage', storage.root));
+      return out;
+    },
     async close() {
       if (closed) return;
       closed = true;

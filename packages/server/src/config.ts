@@ -36,6 +36,11 @@ export interface ServerConfig {
      * flight at once, per server process; beyond it 429 `rate_limited`. 0 = no cap.
      */
     maxConcurrentUploadsPerUser: number;
+    /**
+     * `/readyz` answers 503 when a volume the server writes to (the SQLite file's, local
+     * storage's) has fewer free bytes than this. 0 = never.
+     */
+    minFreeBytes: number;
   };
   /** Where resumable (tus) uploads keep partial data; `<dataDir>/uploads` when unset. */
   uploadDir?: string;
@@ -90,6 +95,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
     maxJsonBodyBytes: 1024 * 1024,
     maxHeaderBytes: 16 * 1024,
     maxConcurrentUploadsPerUser: 8,
+    minFreeBytes: 256 * 1024 ** 2,
   },
   metricsPublic: false,
   logLevel: 'info',
@@ -119,8 +125,9 @@ function defined<T extends object>(o: T): Partial<T> {
 function limitsLayer(
   maxUploadBytes: number | undefined,
   maxConcurrentUploadsPerUser: number | undefined,
+  minFreeBytes?: number,
 ): Partial<ServerConfig['limits']> | undefined {
-  const l = defined({ maxUploadBytes, maxConcurrentUploadsPerUser });
+  const l = defined({ maxUploadBytes, maxConcurrentUploadsPerUser, minFreeBytes });
   return Object.keys(l).length ? l : undefined;
 }
 
@@ -156,6 +163,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
     limits: limitsLayer(
       int(env['MONTU_MAX_UPLOAD_BYTES'], 'MONTU_MAX_UPLOAD_BYTES'),
       int(env['MONTU_MAX_CONCURRENT_UPLOADS'], 'MONTU_MAX_CONCURRENT_UPLOADS'),
+      int(env['MONTU_MIN_FREE_BYTES'], 'MONTU_MIN_FREE_BYTES'),
     ),
     uploadDir: env['MONTU_UPLOAD_DIR'],
     redisUrl: env['MONTU_REDIS_URL'],

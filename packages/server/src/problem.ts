@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isMontuError, type MontuErrorCode } from '@montu/core';
+import { isDiskFull, isMontuError, type MontuErrorCode } from '@montu/core';
 
 /** Error codes of the HTTP API: the library's plus the transport's own. */
 export type ProblemCode =
@@ -131,6 +131,18 @@ export function installProblemHandlers(app: FastifyInstance): void {
       if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
       if (status >= 500) req.log.error({ err: error }, 'library error');
       return sendProblem(req, reply, status, error.code, error.message, error.details);
+    }
+    // A full disk met outside the library's own mapping (a tool, a plugin, the database driver)
+    // is still the operator's to fix, not a bug: 507 everywhere (decision 123).
+    if (isDiskFull(error)) {
+      req.log.error({ err: error }, 'disk full');
+      return sendProblem(
+        req,
+        reply,
+        507,
+        'insufficient_storage',
+        'The server is out of disk space: nothing was changed. Free space or add capacity, then retry.',
+      );
     }
     const fe = error as FastifyError;
     if (fe.validation) {

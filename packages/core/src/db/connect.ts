@@ -20,6 +20,8 @@ export interface DatabaseHandle {
   dialect: DialectName;
   /** Human-readable location, secrets masked. */
   location: string;
+  /** The SQLite file (null: in memory, or PostgreSQL). */
+  file?: string | null;
   /** PostgreSQL schema selected with `?schema=` in the URL, if any. */
   schema?: string | null;
   close(): Promise<void>;
@@ -78,6 +80,7 @@ function openSqlite(file: string): DatabaseHandle {
     db,
     dialect: 'sqlite',
     location: path.resolve(file),
+    file: file === ':memory:' ? null : path.resolve(file),
     close: () => db.destroy(),
   };
 }

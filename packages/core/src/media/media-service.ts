@@ -751,6 +751,27 @@ export class MediaService {
     options: { removeFiles?: boolean; actor?: string } & Scope = {},
   ): Promise<void> {
     const current = await this.getMediaById(id, options);
+    // Deleting is how space is freed: on a full disk it may use the space reserve (decision 123).
+    await this.ctx.spaceReserve.freeing(() => this.deleteRecord(current, options));
+    if (options.removeFiles !== false) {
+      for (const f of current.files) {
+        if (f.backend === this.ctx.storage.name) await this.ctx.storage.delete(f.key).catch(() => undefined);
+      }
+    }
+    await this.ctx.spaceReserve.ensure();
+    this.ctx.events.publish({
+      type: 'media.deleted',
+      projectId: current.projectId,
+      mediaId: id,
+      ...(options.actor !== undefined ? { actor: options.actor } : {}),
+    });
+  }
+
+  private async deleteRecord(
+    current: Media,
+    options: { removeFiles?: boolean; actor?: string },
+  ): Promise<void> {
+    const id = current.id;
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('media').where('id', '=', id).execute();
       await recordHistory(trx, {
@@ -766,17 +787,6 @@ export class MediaService {
           removeFiles: options.removeFiles !== false,
         },
       });
-    });
-    if (options.removeFiles !== false) {
-      for (const f of current.files) {
-        if (f.backend === this.ctx.storage.name) await this.ctx.storage.delete(f.key).catch(() => undefined);
-      }
-    }
-    this.ctx.events.publish({
-      type: 'media.deleted',
-      projectId: current.projectId,
-      mediaId: id,
-      ...(options.actor !== undefined ? { actor: options.actor } : {}),
     });
   }
 

@@ -23,6 +23,10 @@ async function withinMs<T>(ms: number, work: Promise<T>, why: string): Promise<T
   }
 }
 
+function mib(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
 /** Health, readiness, metrics and the API description. */
 export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu, metrics, config } = ctx;
@@ -65,6 +69,18 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         checks['storage'] = 'ok';
       } catch (e) {
         checks['storage'] = (e as Error).message;
+      }
+      // A full volume refuses every upload and most writes: not ready (decision 123).
+      const minFree = config.limits.minFreeBytes ?? 0;
+      try {
+        for (const v of await montu.freeSpace()) {
+          checks[`${v.volume}Space`] =
+            minFree > 0 && v.freeBytes < minFree
+              ? `low: ${mib(v.freeBytes)} free, below ${mib(minFree)}`
+              : 'ok';
+        }
+      } catch (e) {
+        checks['space'] = (e as Error).message;
       }
       const ok = Object.values(checks).every((v) => v === 'ok');
       if (!ok) req.log.warn({ checks }, 'not ready');
