@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Media } from '../src/index.js';
@@ -189,9 +190,31 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
     const before = files(await lib.montu.media.getMediaById(id), 'thumbnail')[0]!;
     await lib.montu.media.regenerateThumbnail(id, { timestamp: 2.5 });
     const after = files(await lib.montu.media.getMediaById(id), 'thumbnail')[0]!;
-    expect(after.key).toBe(before.key);
+    // A regeneration is stored under a key of its own; the one it replaces is gone.
+    expect(after.key).not.toBe(before.key);
     expect(after.sha256).not.toBe(before.sha256);
     expect(after.id).not.toBe(before.id);
+    expect(fs.existsSync(path.join(lib.storageRoot, before.key))).toBe(false);
+    await expect(lib.montu.media.regenerateThumbnail(id, { timestamp: 3 })).rejects.toThrow(/past the end/);
+
+    // Regression (issue 20, item 9): two quick regenerations raced on one fixed key, leaving
+    // the record's sha256 and size describing the other job's file. The last request wins, and
+    // the record describes the file stored.
+    const first = await lib.montu.media.regenerateThumbnail(id, { timestamp: 0.5, wait: false });
+    const second = await lib.montu.media.regenerateThumbnail(id, { timestamp: 1.5, wait: false });
+    for (const { jobId } of [first, second]) {
+      while (!['done', 'failed'].includes((await lib.montu.jobs!.get(jobId)).state))
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    const thumbs = files(await lib.montu.media.getMediaById(id), 'thumbnail');
+    expect(thumbs).toHaveLength(1);
+    const recorded = thumbs[0]!;
+    expect(recorded.key).toContain(second.jobId);
+    const bytes = fs.readFileSync(path.join(lib.storageRoot, recorded.key));
+    expect(bytes.length).toBe(recorded.size);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(recorded.sha256);
+    const renditions = fs.readdirSync(path.dirname(path.join(lib.storageRoot, recorded.key)));
+    expect(renditions.filter((f) => f.startsWith('thumbnail'))).toEqual([path.basename(recorded.key)]);
   });
 
   it('keeps a broken upload and marks it with a clear processing error; retry re-queues it', async () => {

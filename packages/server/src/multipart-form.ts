@@ -43,6 +43,8 @@ export interface FormFile {
 export interface FormHead {
   /** Fields before the file, by name (the last of a repeated name wins). */
   fields: Record<string, string>;
+  /** Every value of each field, in order (`tags` may be sent once per tag). */
+  values: Record<string, string[]>;
   file: FormFile;
 }
 
@@ -89,6 +91,7 @@ class FormParser {
   private carry: Buffer | undefined;
   private parts = 0;
   private readonly fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  private readonly values: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   private fieldCount = 0;
   private part: { name: string } | undefined;
   private file: FilePartStream | undefined;
@@ -169,7 +172,11 @@ class FormParser {
           throw malformed('No multipart boundary where the form should start.');
         }
         if (i === -1) break;
-        if (this.state === 'field') this.fields[this.part!.name] = buf.toString('utf8', at, i);
+        if (this.state === 'field') {
+          const value = buf.toString('utf8', at, i);
+          this.fields[this.part!.name] = value;
+          (this.values[this.part!.name] ??= []).push(value);
+        }
         at = i + this.delimiter.length;
         this.state = 'delimiter';
       } else if (this.state === 'delimiter') {
@@ -231,6 +238,7 @@ class FormParser {
     this.settled = true;
     this.resolve({
       fields: this.fields,
+      values: this.values,
       file: {
         fieldName,
         fileName,

@@ -8,6 +8,8 @@ import { formBoundary, readFormUntilFile, type FormFile, type FormLimits } from 
 /** Form fields that came before the file part, and the file part itself (its stream not yet read). */
 export interface MultipartUpload {
   fields: Record<string, string>;
+  /** Every value of each field, in order. */
+  values: Record<string, string[]>;
   file: FormFile;
 }
 
@@ -37,18 +39,27 @@ export async function readUntilFile(
   if (!boundary) throw new ValidationError('Send the upload as multipart/form-data with a "file" part.');
   const body = options.fromSocket === false ? undefined : takeOverBody(req.raw, { lend: true });
   try {
-    const { fields, file } = await readFormUntilFile(
+    const { fields, values, file } = await readFormUntilFile(
       body ?? req.raw,
       boundary,
       { ...FORM_LIMITS, fileSize: req.server.montu.config.limits.maxUploadBytes },
       { lent: body !== undefined, fileTooLarge: () => tooLarge(req) },
     );
-    return { fields, file };
+    return { fields, values, file };
   } catch (e) {
     // The rest of the body is not wanted: upload-slots.ts drains a small rest or closes.
     if (!(body ? body.complete : req.raw.complete)) reply.header('connection', 'close');
     throw e;
   }
+}
+
+/**
+ * `tags` from every `tags` field of a form, each a JSON array or a comma-separated list: a
+ * client may send the field once per tag (as HTML forms and `curl -F tags=a -F tags=b` do).
+ */
+export function formTags(values: readonly string[] | undefined): string[] | undefined {
+  const lists = (values ?? []).map(parseTags).filter((t): t is string[] => t !== undefined);
+  return lists.length > 0 ? lists.flat() : undefined;
 }
 
 /** `tags` as a JSON array or a comma-separated list. */

@@ -10,8 +10,11 @@ import type { Db } from '../db/schema.js';
 export interface JobPayloads {
   /** Reads a media item's technical metadata and queues its renditions. */
   probe: Record<string, never>;
-  /** Makes a media item's thumbnail (of a movie or sequence: at `timestamp` seconds). */
-  thumbnail: { timestamp?: number };
+  /**
+   * Makes a media item's thumbnail (of a movie or sequence: at `timestamp` seconds). `regenerate`:
+   * asked for again after ingest, stored under a key of its own (decision 124).
+   */
+  thumbnail: { timestamp?: number; regenerate?: boolean };
   /** Makes a media item's browser proxy: movie, web still or audio preview. */
   proxy: Record<string, never>;
   /** Sends one recorded webhook delivery. */
@@ -40,6 +43,8 @@ const JOB_KINDS: { [T in JobType]: JobKind<T> } = {
     payload: (v) => {
       const t = v['timestamp'];
       if (t !== undefined && typeof t !== 'number') throw new TypeError('timestamp must be a number');
+      const r = v['regenerate'];
+      if (r !== undefined && typeof r !== 'boolean') throw new TypeError('regenerate must be true or false');
       return v as JobPayloads['thumbnail'];
     },
     announced: true,

@@ -80,6 +80,8 @@ export interface CreateMediaVersionInput {
   /** Who really uploaded, when that is not `author`. */
   via?: string;
   description?: string;
+  /** The new version's tags; the source version's when left out. */
+  tags?: string[];
   expectedSha256?: string;
   moveFile?: boolean;
   hashed?: { size: number; sha256: string };
@@ -305,7 +307,7 @@ export class MediaService {
       author: input.author,
       ...(input.via !== undefined ? { via: input.via } : {}),
       description: input.description ?? '',
-      tags: source.tags,
+      tags: input.tags ?? source.tags,
     });
   }
 
@@ -628,6 +630,13 @@ export class MediaService {
     }
     if (options.timestamp !== undefined && (!Number.isFinite(options.timestamp) || options.timestamp < 0)) {
       throw new ValidationError('timestamp must be a number of seconds, 0 or more.', { field: 'timestamp' });
+    }
+    const duration = media.metadata['duration'];
+    if (options.timestamp !== undefined && typeof duration === 'number' && options.timestamp >= duration) {
+      throw new ValidationError(
+        `timestamp ${options.timestamp} is past the end of this item (${duration} s long).`,
+        { field: 'timestamp', duration },
+      );
     }
     const [job] = await this.ctx.processing.schedule(media.id, {
       wait: options.wait ?? true,

@@ -128,3 +128,24 @@ export async function swapRendition(
     .execute();
   return old;
 }
+
+/**
+ * Whether a job of the same kind for the same item, created after `job` (ids are time-ordered),
+ * has already finished: its rendition is the one asked for last, and stays.
+ */
+export async function newerJobDone(
+  db: Db,
+  job: { id: string; type: string; mediaId: string | null },
+): Promise<boolean> {
+  if (!job.mediaId) return false;
+  const row = await db
+    .selectFrom('job')
+    .select('id')
+    .where('media_id', '=', job.mediaId)
+    .where('type', '=', job.type)
+    .where('id', '>', job.id)
+    .where('state', '=', 'done')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

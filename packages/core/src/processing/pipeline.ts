@@ -18,6 +18,7 @@ import {
   projectSettingsText,
   queuedStepTypes,
   recordProbe,
+  newerJobDone,
   swapRendition,
   type MediaRow,
 } from './pipeline-queries.js';
@@ -202,10 +203,12 @@ export class MediaPipeline {
       }),
     );
     const ext = image.format === 'webp' ? 'webp' : 'jpg';
+    // A regeneration writes a file of its own: two quick ones overwrote one fixed key, and the
+    // record of one described the other's bytes. The newest request's record wins (decision 124).
     return this.storeRendition(
       media,
       'thumbnail',
-      `thumbnail.${ext}`,
+      job.payload.regenerate ? `thumbnail-${job.id}.${ext}` : `thumbnail.${ext}`,
       Readable.from([image.data]),
       image.mimeType,
       {
@@ -215,6 +218,7 @@ export class MediaPipeline {
         ...(image.ocio ? { ocio: image.ocio } : {}),
         ...(timestamp !== undefined ? { timestamp } : {}),
       },
+      job,
     );
   }
 
@@ -467,6 +471,8 @@ export class MediaPipeline {
     body: Readable,
     contentType: string,
     info: RenditionInfo,
+    /** A job whose record must not replace the one of a newer job of its kind for the item. */
+    supersedable?: Job,
   ): Promise<JobResult> {
     const key = mediaKey({
       projectId: media.project_id,
@@ -486,6 +492,10 @@ export class MediaPipeline {
     return {
       durable,
       record: async (trx) => {
+        if (supersedable && (await newerJobDone(trx, supersedable))) {
+          gone = true; // a later request's rendition is recorded: this one is not wanted
+          return;
+        }
         const old = await swapRendition(trx, {
           mediaId: media.id,
           role,

@@ -89,7 +89,10 @@ export class MediaProcessing {
                 ? {
                     type: 'thumbnail',
                     mediaId,
-                    payload: o.timestamp !== undefined ? { timestamp: o.timestamp } : {},
+                    payload: {
+                      regenerate: true,
+                      ...(o.timestamp !== undefined ? { timestamp: o.timestamp } : {}),
+                    },
                   }
                 : { type: 'probe', mediaId },
             ]);

@@ -154,6 +154,12 @@ async function noteFrames(
 
 // ---------------------------------------------------------------- HTML
 
+/**
+ * Marks a reply in the PDF. The PDF's built-in Helvetica has only the WinAnsi characters: "↳"
+ * came out as "!³". "»" is one of them.
+ */
+const REPLY_MARK = '» ';
+
 const esc = (s: string): string =>
   s
     .replace(/&/g, '&amp;')
@@ -266,7 +272,7 @@ export async function exportPdf(
         .moveDown(0.5)
         .fontSize(9)
         .fillColor('#666')
-        .text(`${n.parentId ? '↳ ' : ''}${n.author} · ${where}${n.resolved ? ' · resolved' : ''}`);
+        .text(`${n.parentId ? REPLY_MARK : ''}${n.author} · ${where}${n.resolved ? ' · resolved' : ''}`);
       doc
         .fontSize(11)
         .fillColor('#000')
@@ -385,7 +391,7 @@ export function exportOtio(
           name: m.fileName,
           available_range: available,
           available_image_bounds: null,
-          target_url: `${base}/api/v1/media/${encodeURIComponent(m.id)}/download`,
+          target_url: `${base}/api/v1/media/${encodeURIComponent(m.id)}/files/original`,
         },
       },
       active_media_reference_key: 'DEFAULT_MEDIA',

@@ -155,6 +155,9 @@ export class NoteService {
     if (!/^[a-z][a-z0-9_-]{0,31}$/.test(type))
       throw new ValidationError(`Invalid note type ${JSON.stringify(type)}.`, { field: 'type' });
     const { frame, frameEnd } = frames(input.frame, input.frameEnd);
+    checkFramesOf(media, await this.timingOf(media), frame, frameEnd);
+    if (content.trim() === '' && (input.drawing === undefined || input.drawing === null))
+      throw new ValidationError('A note needs text or a drawing.', { field: 'content' });
     const position = notePosition(media, input.position, input.positionPx);
     const drawing =
       input.drawing === undefined || input.drawing === null
@@ -286,10 +289,16 @@ export class NoteService {
         input.frame === undefined ? (current.frame ?? undefined) : (input.frame ?? undefined),
         input.frameEnd === undefined ? (current.frameEnd ?? undefined) : (input.frameEnd ?? undefined),
       );
+      const media = await this.media.getMediaById(current.mediaId);
+      checkFramesOf(media, await this.timingOf(media), f.frame, f.frameEnd);
       patch['frame'] = f.frame;
       patch['frame_end'] = f.frameEnd;
       changed.push('frame');
     }
+    const content = input.content !== undefined ? (patch['content'] as string) : current.content;
+    const hasDrawing = input.drawing !== undefined ? input.drawing !== null : current.drawing !== null;
+    if (content.trim() === '' && !hasDrawing)
+      throw new ValidationError('A note needs text or a drawing.', { field: 'content' });
     if (changed.length === 0) return current;
     const media = await this.media.getMediaById(current.mediaId);
     await transaction(this.ctx.db, async (trx) => {
@@ -641,6 +650,44 @@ function frames(frameIn: unknown, frameEndIn: unknown): { frame: number | null; 
     throw new ValidationError('frameEnd needs a frame and must not come before it.', { field: 'frameEnd' });
   }
   return { frame, frameEnd: frameEnd === frame ? null : frameEnd };
+}
+
+/**
+ * Refuses frames the media item does not have: a movie's frames are 0…count−1, a sequence's its
+ * own numbers (1001…1004). Where the count is not known (a still, audio, an item not probed
+ * yet) only negative frames are refused.
+ */
+function checkFramesOf(
+  media: Media,
+  timing: MediaTiming,
+  frame: number | null,
+  frameEnd: number | null,
+): void {
+  if (frame === null) return;
+  const first = timing.frameStart ?? (media.mediaType === 'sequence' ? null : 0);
+  const last = timing.frameEnd;
+  for (const [field, f] of [
+    ['frame', frame],
+    ['frameEnd', frameEnd],
+  ] as const) {
+    if (f === null) continue;
+    if ((first !== null && f < first) || (last !== null && f > last)) {
+      const range =
+        first !== null && last !== null
+          ? `${first}–${last}`
+          : first !== null
+            ? `${first} or later`
+            : `up to ${last}`;
+      throw new ValidationError(
+        `${field} ${f} is not a frame of this media item (its frames are ${range}).`,
+        {
+          field,
+          frameStart: first,
+          frameEnd: last,
+        },
+      );
+    }
+  }
 }
 
 /** The position to store (normalised), from `position` (normalised) or `positionPx` (pixels). */

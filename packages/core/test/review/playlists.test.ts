@@ -339,7 +339,7 @@ for (const kind of DATABASES) {
       expect(clips[1]!['source_range'].duration.rate).toBeCloseTo(24000 / 1001, 12);
       expect(clips[1]!['metadata'].montu.fps).toBe('24000/1001');
       expect(clips[1]!['media_references'].DEFAULT_MEDIA.target_url).toBe(
-        `https://montu.example/api/v1/media/${movie}/download`,
+        `https://montu.example/api/v1/media/${movie}/files/original`,
       );
       const marker = (clips[1]!['markers'] as Array<Record<string, any>>).find((m) => m['comment'] === 'm')!; // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped JSON
       expect(marker['marked_range'].start_time.value).toBe(12);

@@ -7,10 +7,11 @@ import {
   type Media as MediaT,
   type Role,
   type StatusInput as StatusInputT,
+  ValidationError,
 } from '@montu/core';
 import type { AppContext } from '../app-context.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
-import { consumingFile, parseJsonObject, parseTags, readUntilFile } from '../multipart.js';
+import { consumingFile, formTags, parseJsonObject, readUntilFile } from '../multipart.js';
 import {
   Annotation,
   errors,
@@ -145,10 +146,15 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
       validatorCompiler: () => () => true,
     },
     async (req, reply) => {
-      const { fields, file } = await readUntilFile(req, reply);
+      const { fields, values, file } = await readUntilFile(req, reply);
       const id = await consumingFile(reply, file, async () => {
-        requireRole(req, String(fields['projectId'] ?? ''), 'artist');
-        const tags = parseTags(fields['tags']);
+        if (!fields['projectId']) {
+          throw new ValidationError('projectId is required (a form field before the file).', {
+            field: 'projectId',
+          });
+        }
+        requireRole(req, fields['projectId'], 'artist');
+        const tags = formTags(values['tags']);
         const customProperties = parseJsonObject(fields['customProperties'], 'customProperties');
         const author = personFrom(req, fields['author'], 'author');
         return montu.media.uploadMedia({
@@ -254,11 +260,13 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
       validatorCompiler: () => () => true,
     },
     async (req, reply) => {
-      const { fields, file } = await readUntilFile(req, reply);
+      const { fields, values, file } = await readUntilFile(req, reply);
       const id = await consumingFile(reply, file, async () => {
         const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
         const author = personFrom(req, fields['author'], 'author');
+        const tags = formTags(values['tags']);
         return montu.media.createMediaVersion({
+          ...(tags ? { tags } : {}),
           sourceMediaId: media.id,
           stream: file.stream,
           fileName: file.fileName,
