@@ -6142,10 +6142,12 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        currentPassword?: string;
                         disabled?: boolean;
                         displayName?: string;
                         email?: string | null;
                         isAdmin?: boolean;
+                        /** @description A new password: ends the user's other sessions and revokes their other API tokens. Changing your own needs currentPassword. */
                         password?: string;
                     };
                 };

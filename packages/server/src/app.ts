@@ -48,7 +48,14 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const metrics = new ServerMetrics(options.queueDepth);
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: { level: config.logLevel } }),
-    trustProxy: config.trustProxy,
+    // A hop count as proxy-addr reads it: the nearest `n` addresses are proxies, the next is the client.
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (
+            (hops: number) => (_addr: string, i: number) =>
+              i < hops
+          )(config.trustProxy)
+        : config.trustProxy,
     bodyLimit: config.limits.maxJsonBodyBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

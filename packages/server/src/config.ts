@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isIP } from 'node:net';
 import { maskUrl, ValidationError, type S3StorageConfig } from '@montu/core';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -22,8 +23,13 @@ export interface ServerConfig {
     /** Login session lifetime. */
     sessionTtlSeconds: number;
   };
-  /** Trust X-Forwarded-* (behind a TLS-terminating proxy): Secure cookies, client IPs. */
-  trustProxy: boolean;
+  /**
+   * Which X-Forwarded-* hops to believe (behind a TLS-terminating proxy: Secure cookies, client
+   * IPs for the login throttle). `false`: none; a number: that many proxies in front; a list:
+   * the proxies' addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`). Never
+   * every hop: the client writes the first ones itself.
+   */
+  trustProxy: TrustProxy;
   limits: {
     /** Largest upload (multipart or tus), bytes. */
     maxUploadBytes: number;
@@ -58,6 +64,45 @@ export interface ServerConfig {
   configFile?: string;
 }
 
+export type TrustProxy = false | number | string[];
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `trustProxy` from a flag, a variable or the config file: `true` (the flag without a value)
+ * means one proxy in front, `false`/`0` none, a whole number that many, anything else a
+ * comma-separated list of addresses or CIDR ranges.
+ */
+export function parseTrustProxy(v: unknown, name: string): TrustProxy | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (v === true || (typeof v === 'string' && /^(true|yes|on)$/i.test(v))) return 1;
+  if (v === false || v === 0 || (typeof v === 'string' && /^(false|no|off|0)$/i.test(v))) return false;
+  if (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v))) {
+    const hops = Number(v);
+    if (!Number.isSafeInteger(hops) || hops < 0 || hops > 32)
+      throw new ValidationError(
+        `${name} must be a number of proxies from 0 to 32, not ${JSON.stringify(v)}.`,
+      );
+    return hops === 0 ? false : hops;
+  }
+  const list = typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : null;
+  if (!list)
+    throw new ValidationError(`${name} must be a number of proxies or a list of addresses/CIDR ranges.`);
+  const out = list.map((x) => (typeof x === 'string' ? x.trim() : ''));
+  for (const entry of out) {
+    const [addr, prefix, extra] = entry.split('/');
+    const family = isIP(addr ?? '');
+    const bits = family === 4 ? 32 : 128;
+    const okPrefix = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= bits);
+    if (!PROXY_NAMES.has(entry) && (family === 0 || !okPrefix || extra !== undefined)) {
+      throw new ValidationError(
+        `${name}: ${JSON.stringify(entry)} is not an address, a CIDR range (10.0.0.0/8) or one of loopback, linklocal, uniquelocal.`,
+      );
+    }
+  }
+  return out;
+}
+
 /** Flags as the CLI parses them (all optional; undefined means "not given"). */
 export interface ServerFlags {
   config?: string;
@@ -73,7 +118,8 @@ export interface ServerFlags {
   s3Prefix?: string;
   /** `--no-auth` gives `auth: false`. */
   auth?: boolean;
-  trustProxy?: boolean;
+  /** `--trust-proxy` alone gives true (one proxy); with a value, hops or addresses. */
+  trustProxy?: boolean | string;
   maxUploadBytes?: number | string;
   maxConcurrentUploads?: number | string;
   redisUrl?: string;
@@ -159,7 +205,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
       bool(env['MONTU_AUTH'], 'MONTU_AUTH') === undefined
         ? undefined
         : { enabled: bool(env['MONTU_AUTH'], 'MONTU_AUTH')! },
-    trustProxy: bool(env['MONTU_TRUST_PROXY'], 'MONTU_TRUST_PROXY'),
+    trustProxy: parseTrustProxy(env['MONTU_TRUST_PROXY'], 'MONTU_TRUST_PROXY'),
     limits: limitsLayer(
       int(env['MONTU_MAX_UPLOAD_BYTES'], 'MONTU_MAX_UPLOAD_BYTES'),
       int(env['MONTU_MAX_CONCURRENT_UPLOADS'], 'MONTU_MAX_CONCURRENT_UPLOADS'),
@@ -189,7 +235,7 @@ function fromFlags(f: ServerFlags): Partial2<ServerConfig> {
     storage: storage as ServerStorageConfig | undefined,
     presignDownloads: f.presignDownloads,
     auth: f.auth === undefined ? undefined : { enabled: f.auth },
-    trustProxy: f.trustProxy,
+    trustProxy: parseTrustProxy(f.trustProxy, '--trust-proxy'),
     limits: limitsLayer(
       int(f.maxUploadBytes, '--max-upload-bytes'),
       int(f.maxConcurrentUploads, '--max-concurrent-uploads'),
@@ -268,6 +314,7 @@ export function loadConfig(
 }
 
 function validate(c: ServerConfig): void {
+  c.trustProxy = parseTrustProxy(c.trustProxy, 'trustProxy') ?? false;
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)
     throw new ValidationError(`port must be 0-65535, not ${c.port}.`);
   if (typeof c.host !== 'string' || !c.host) throw new ValidationError('host is required.');

@@ -16,6 +16,8 @@ export {
   type ServerFlags,
   type ServerStorageConfig,
   type LogLevel,
+  parseTrustProxy,
+  type TrustProxy,
 } from './config.js';
 export { HttpProblem, STATUS_OF, type Problem, type ProblemCode } from './problem.js';
 export { SESSION_COOKIE, CSRF_HEADER, requireRole, requireInstanceAdmin, scopeOf, actorOf } from './auth.js';

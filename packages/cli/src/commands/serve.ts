@@ -23,7 +23,10 @@ function serverOptions(cmd: Command): Command {
     .option('--s3-prefix <prefix>', 'key prefix inside the bucket')
     .option('--presign-downloads', 'redirect downloads to presigned S3 URLs')
     .option('--no-auth', 'single-user mode without tokens (binds to loopback only)')
-    .option('--trust-proxy', 'trust X-Forwarded-* from a reverse proxy')
+    .option(
+      '--trust-proxy [hops|cidrs]',
+      'trust X-Forwarded-* from reverse proxies: a number of proxies in front (alone: 1), or their addresses/CIDR ranges, comma-separated',
+    )
     .option('--max-upload-bytes <n>', 'largest accepted upload', intArg(1))
     .option(
       '--max-concurrent-uploads <n>',

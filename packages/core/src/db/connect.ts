@@ -62,8 +62,13 @@ function sqlitePath(url: string | undefined, dataDir: string | undefined): strin
 }
 
 function openSqlite(file: string): DatabaseHandle {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  // Folders and the database made here are the service's alone (0700/0600): the database holds
+  // password hashes, session and token digests, and webhook secrets.
+  const created = file !== ':memory:' && !fs.existsSync(file);
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
   const sqlite = new SQLite(file);
+  // Before the WAL and shared-memory files exist: SQLite gives them the database's mode.
+  if (created) fs.chmodSync(file, 0o600);
   sqlite.pragma('busy_timeout = 15000');
   sqlite.pragma('journal_mode = WAL');
   // FULL: a committed upload survives power loss, not only a process crash. Job bookkeeping that

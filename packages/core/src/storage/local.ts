@@ -38,7 +38,8 @@ export class LocalStorage implements StorageBackend {
   constructor(root: string) {
     this.root = path.resolve(root);
     this.tempDir = path.join(this.root, TEMP_DIR);
-    fs.mkdirSync(this.tempDir, { recursive: true });
+    // A data folder made here is the service's alone, as connect.ts makes it for the database.
+    fs.mkdirSync(this.tempDir, { recursive: true, mode: 0o700 });
   }
 
   get location(): string {

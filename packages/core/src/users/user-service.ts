@@ -6,7 +6,7 @@ import {
   type ScryptOptions,
 } from 'node:crypto';
 import type { Selectable, Updateable } from 'kysely';
-import { Conflict, MontuError, NotFound, ValidationError } from '@montu/domain';
+import { Conflict, Forbidden, MontuError, NotFound, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { isUniqueViolation } from '../db/connect.js';
 import type { ApiTokenTable, AppUserTable } from '../db/schema.js';
@@ -79,11 +79,15 @@ export interface UpdateUserInput {
   displayName?: string;
   email?: string | null;
   password?: string;
+  /** The present password: required when people change their own (`requireCurrentPassword`). */
+  currentPassword?: string;
   isAdmin?: boolean;
   disabled?: boolean;
 }
 
 const TOKEN_PREFIX = 'montu_';
+/** The longest a token may be made to last: ten years (a token that never expires: leave both out). */
+export const TOKEN_MAX_DAYS = 3650;
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
 /**
  * A token's last-use stamp is advisory: a database locked by another process or a full disk
@@ -319,8 +323,37 @@ export class UserService {
     return Number(r?.n ?? 0);
   }
 
-  async updateUser(id: string, patch: UpdateUserInput, options: { actor?: string } = {}): Promise<User> {
+  /**
+   * Updates a user. A new password ends every other way in: the user's login sessions and API
+   * tokens, except the session or token making the change (`keep`). People changing their own
+   * password give the present one (`requireCurrentPassword`): a stolen session must not be
+   * enough to lock the owner out.
+   */
+  async updateUser(
+    id: string,
+    patch: UpdateUserInput,
+    options: {
+      actor?: string;
+      requireCurrentPassword?: boolean;
+      keep?: { sessionId?: string; tokenId?: string };
+    } = {},
+  ): Promise<User> {
     const current = await this.getUser(id);
+    if (patch.password !== undefined && options.requireCurrentPassword) {
+      if (typeof patch.currentPassword !== 'string' || patch.currentPassword === '')
+        throw new ValidationError('currentPassword is required to change your password.', {
+          field: 'currentPassword',
+        });
+      const row = await this.ctx.db
+        .selectFrom('app_user')
+        .select('password_hash')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row?.password_hash || !(await verifyPassword(patch.currentPassword, row.password_hash)))
+        throw new Forbidden('The current password is not right; the password was not changed.', {
+          field: 'currentPassword',
+        });
+    }
     const set: Updateable<AppUserTable> = { updated_at: nowIso() };
     if (patch.displayName !== undefined)
       set.display_name = displayName(patch.displayName, current.displayName);
@@ -330,9 +363,22 @@ export class UserService {
     if (patch.disabled !== undefined) set.disabled = patch.disabled ? 1 : 0;
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx.updateTable('app_user').set(set).where('id', '=', id).execute();
-      // A new password or a disabled account ends every login session.
+      // A new password or a disabled account ends every login session (but the one changing it),
+      // and a new password every API token (but the one changing it).
       if (patch.password !== undefined || patch.disabled) {
-        await trx.deleteFrom('session').where('user_id', '=', id).execute();
+        let sessions = trx.deleteFrom('session').where('user_id', '=', id);
+        if (options.keep?.sessionId && !patch.disabled)
+          sessions = sessions.where('id_hash', '!=', sha256Hex(options.keep.sessionId));
+        await sessions.execute();
+      }
+      if (patch.password !== undefined) {
+        let tokens = trx
+          .updateTable('api_token')
+          .set({ revoked_at: nowIso() })
+          .where('user_id', '=', id)
+          .where('revoked_at', 'is', null);
+        if (options.keep?.tokenId) tokens = tokens.where('id', '!=', options.keep.tokenId);
+        await tokens.execute();
       }
       await recordHistory(trx, {
         actor: options.actor ?? 'system',
@@ -340,7 +386,7 @@ export class UserService {
         projectId: null,
         subjectType: 'user',
         subjectId: id,
-        data: { fields: Object.keys(patch) },
+        data: { fields: Object.keys(patch).filter((k) => k !== 'currentPassword') },
       });
     });
     return this.getUser(id);
@@ -511,14 +557,30 @@ export class UserService {
       throw new ValidationError('A token needs a name of 1 to 100 characters.', { field: 'name' });
     let expiresAt: string | null = null;
     if (input.expiresInDays !== undefined) {
-      if (!Number.isFinite(input.expiresInDays) || input.expiresInDays <= 0) {
-        throw new ValidationError('expiresInDays must be a positive number.', { field: 'expiresInDays' });
+      if (
+        typeof input.expiresInDays !== 'number' ||
+        !Number.isFinite(input.expiresInDays) ||
+        input.expiresInDays <= 0 ||
+        input.expiresInDays > TOKEN_MAX_DAYS
+      ) {
+        throw new ValidationError(`expiresInDays must be a number of days from 0 to ${TOKEN_MAX_DAYS}.`, {
+          field: 'expiresInDays',
+          max: TOKEN_MAX_DAYS,
+        });
       }
       expiresAt = new Date(Date.now() + input.expiresInDays * 86_400_000).toISOString();
     } else if (input.expiresAt) {
       const d = new Date(input.expiresAt);
-      if (Number.isNaN(d.getTime()))
+      const ms = d.getTime();
+      if (Number.isNaN(ms)) {
         throw new ValidationError('expiresAt must be an ISO-8601 time.', { field: 'expiresAt' });
+      }
+      if (ms <= Date.now() || ms > Date.now() + TOKEN_MAX_DAYS * 86_400_000) {
+        throw new ValidationError(`expiresAt must be in the future, at most ${TOKEN_MAX_DAYS} days away.`, {
+          field: 'expiresAt',
+          max: TOKEN_MAX_DAYS,
+        });
+      }
       expiresAt = d.toISOString();
     }
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');

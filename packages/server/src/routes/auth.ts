@@ -11,9 +11,12 @@ const Login = Type.Object({
   password: Type.String({ maxLength: 1024 }),
 });
 
-/** Whether cookies get the Secure flag: behind https, or a trusted proxy that says so. */
-function secureRequest(req: FastifyRequest, trustProxy: boolean): boolean {
-  return req.protocol === 'https' || (trustProxy && req.headers['x-forwarded-proto'] === 'https');
+/**
+ * Whether cookies get the Secure flag: behind https, or a trusted proxy that says so (Fastify
+ * reads X-Forwarded-Proto only from the hops `trustProxy` trusts).
+ */
+function secureRequest(req: FastifyRequest): boolean {
+  return req.protocol === 'https';
 }
 
 export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -65,7 +68,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
         path: '/',
         httpOnly: true,
         sameSite: 'lax',
-        secure: secureRequest(req, config.trustProxy),
+        secure: secureRequest(req),
         expires: new Date(session.expiresAt),
       });
       const principal = await montu.users.principalFor(user.id, 'session');

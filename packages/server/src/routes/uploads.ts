@@ -112,7 +112,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
     datastore,
     locker,
     maxSize: config.limits.maxUploadBytes,
-    respectForwardedHeaders: config.trustProxy,
+    respectForwardedHeaders: config.trustProxy !== false,
     relativeLocation: true,
     exposedHeaders: ['Montu-Media-Id'],
     namingFunction: () => randomUUID().replace(/-/g, ''),

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { Forbidden, NotFound, visibleProjects } from '@montu/core';
+import { Forbidden, NotFound, TOKEN_MAX_DAYS, visibleProjects } from '@montu/core';
 import type { AppContext } from '../app-context.js';
-import { actorOf, requireInstanceAdmin, requireRole } from '../auth.js';
+import { actorOf, requireInstanceAdmin, requireRole, SESSION_COOKIE } from '../auth.js';
 import {
   ApiToken,
   errors,
@@ -24,7 +24,15 @@ const CreateUser = Type.Object({
 const UpdateUser = Type.Object({
   displayName: Type.Optional(Type.String({ maxLength: 200 })),
   email: Type.Optional(Type.Union([Type.String({ maxLength: 320 }), Type.Null()])),
-  password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
+  password: Type.Optional(
+    Type.String({
+      minLength: 8,
+      maxLength: 1024,
+      description:
+        "A new password: ends the user's other sessions and revokes their other API tokens. Changing your own needs currentPassword.",
+    }),
+  ),
+  currentPassword: Type.Optional(Type.String({ maxLength: 1024 })),
   isAdmin: Type.Optional(Type.Boolean()),
   disabled: Type.Optional(Type.Boolean()),
 });
@@ -35,7 +43,7 @@ const MemberParams = Type.Object({
 });
 const CreateToken = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
-  expiresInDays: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  expiresInDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: TOKEN_MAX_DAYS })),
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   actForOthers: Type.Optional(
     Type.Boolean({
@@ -128,7 +136,18 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       ) {
         throw new Forbidden('Only instance administrators change isAdmin or disabled.');
       }
-      return users.updateUser(req.params.userId, req.body, { actor: actorOf(req) });
+      const self = req.params.userId === req.principal.user.id;
+      const sessionId = req.principal.via === 'session' ? req.cookies[SESSION_COOKIE] : undefined;
+      return users.updateUser(req.params.userId, req.body, {
+        actor: actorOf(req),
+        requireCurrentPassword: self,
+        keep: self
+          ? {
+              ...(sessionId ? { sessionId } : {}),
+              ...(req.principal.tokenId ? { tokenId: req.principal.tokenId } : {}),
+            }
+          : {},
+      });
     },
   );
 
