@@ -213,7 +213,7 @@ function steps(mode: string, ctx: () => { run: Run; work: string; owner: string 
       const h = await json<{ id: string; url: string; events: string[]; secret: string }>(
         'webhooks',
         'add',
-        'http://127.0.0.1:9/hook',
+        'http://192.0.2.1:9/hook',
         '--secret',
         'a-long-enough-secret',
         '--events',
@@ -222,7 +222,7 @@ function steps(mode: string, ctx: () => { run: Run; work: string; owner: string 
         'SWA',
       );
       expect(h).toMatchObject({
-        url: 'http://127.0.0.1:9/hook',
+        url: 'http://192.0.2.1:9/hook',
         events: ['media.status_changed', 'annotation.*'],
       });
       expect((await json<Array<{ id: string }>>('webhooks', 'list')).map((x) => x.id)).toEqual([h.id]);

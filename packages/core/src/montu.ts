@@ -140,7 +140,10 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   // Services put jobs in the store and wake the queue; the queue starts once every handler exists.
   let queue: JobQueue | null = null;
   const sink: JobSink = { store, wake: async (jobs) => void (await queue?.requeue(jobs)) };
-  const webhooks = new WebhookService(ctx, sink, options.webhooks);
+  const webhooks = new WebhookService(ctx, sink, {
+    ...options.webhooks,
+    allowNetworks: options.webhooks?.allowNetworks ?? environment.webhookAllowNetworks,
+  });
   const maintenance = new MaintenanceService(ctx);
   const sequences = new SequenceIngest(ctx, projects);
   // What a crashed process left (temporary files, version claims, half-sent sequences) can go now.

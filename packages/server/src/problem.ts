@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDiskFull, isMontuError, type MontuErrorCode } from '@montu/core';
 
@@ -74,6 +75,34 @@ export interface Problem {
   details?: Record<string, unknown>;
 }
 
+/**
+ * The server's own folders, as a client may not see them: an error that names a file under one
+ * (a tool's message, a library's) says `<data>/…` instead of the absolute path.
+ */
+function withoutServerPaths(req: FastifyRequest, text: string): string {
+  const ctx = (
+    req.server as {
+      montu?: {
+        config?: { dataDir?: string; uploadDir?: string };
+        montu?: { storage?: { name?: string; location?: string } };
+      };
+    }
+  ).montu;
+  const storage = ctx?.montu?.storage;
+  const roots = [
+    ctx?.config?.uploadDir,
+    ctx?.config?.dataDir,
+    storage?.name === 'local' ? storage.location : undefined,
+    os.tmpdir(),
+  ]
+    .filter((r): r is string => typeof r === 'string' && r.length > 1)
+    .map((r) => r.replace(/\/+$/, ''))
+    .sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const root of roots) out = out.split(root).join(root === os.tmpdir() ? '<tmp>' : '<data>');
+  return out;
+}
+
 export function problemBody(
   req: FastifyRequest,
   status: number,
@@ -81,6 +110,7 @@ export function problemBody(
   detail: string,
   details?: Record<string, unknown>,
 ): Problem {
+  detail = withoutServerPaths(req, detail);
   return {
     type: `https://montu.dev/problems/${code}`,
     title: TITLES[status] ?? 'Error',

@@ -3,7 +3,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMontu } from '@montu/core';
 import { loadConfig, parseTrustProxy } from '../src/index.js';
-import { call, seedWorld, startTestServer, tempDir, type TestServer, type World } from './helpers.js';
+import {
+  call,
+  CORPUS,
+  seedWorld,
+  startTestServer,
+  tempDir,
+  uploadForm,
+  type TestServer,
+  type World,
+} from './helpers.js';
 
 // Regressions of issue 20, item 7 (the smaller findings).
 describe('hardening (sqlite)', () => {
@@ -63,6 +72,26 @@ describe('hardening (sqlite)', () => {
       t.montu.users.createToken(w.users.artist.id, { name: 'x', expiresInDays: 99999999999 }),
     ).rejects.toThrow(/expiresInDays must be/);
     expect((await make({ name: 'year', expiresInDays: 365 })).status).toBe(201);
+  });
+
+  it('keeps absolute server paths out of error answers', async () => {
+    // A file where the project's storage folder should be: storing fails with ENOTDIR, whose
+    // message named the absolute path under the data folder.
+    await t.montu.projects.createProject({ id: 'PATHS' });
+    await t.montu.users.setMembership('PATHS', w.users.artist.id, 'artist');
+    fs.mkdirSync(path.join(t.dir, 'storage'), { recursive: true });
+    fs.writeFileSync(path.join(t.dir, 'storage', 'PATHS'), 'not a folder');
+    const r = await uploadForm(
+      t.api,
+      w.users.artist.token,
+      { projectId: 'PATHS', taskId: 'ep01_sq010_sh010_comp' },
+      { name: 'x.jpg', data: fs.readFileSync(path.join(CORPUS, 'media/image/ExifTool.jpg')) },
+    );
+    const body = (await r.json()) as { detail: string };
+    expect(r.status).toBeGreaterThanOrEqual(500);
+    expect(body.detail).toMatch(/ENOTDIR/);
+    expect(body.detail).not.toContain(t.dir);
+    expect(body.detail).not.toMatch(/\/tmp\//);
   });
 
   it('makes the data folder 0700 and the database 0600', async () => {

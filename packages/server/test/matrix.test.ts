@@ -754,7 +754,7 @@ const CASES: Case[] = [
   },
   {
     name: 'POST /webhooks',
-    run: (t, k) => call(`${t.api}/webhooks`, k, json('POST', { url: 'http://127.0.0.1:9/hook' })),
+    run: (t, k) => call(`${t.api}/webhooks`, k, json('POST', { url: 'http://192.0.2.1:9/hook' })),
     own: [403, 403, 403],
     other: [403, 403, 403],
   },
@@ -844,7 +844,7 @@ describe.each(DATABASES)('authorisation matrix and OpenAPI on %s', (kind) => {
     const playlistId = await playlistBy('seed');
     const ownPlaylistId = await playlistBy(who);
     const webhookId = c.needs?.includes('webhook')
-      ? (await t.montu.webhooks.createWebhook({ url: 'http://127.0.0.1:9/hook', createdBy: 'seed' })).id
+      ? (await t.montu.webhooks.createWebhook({ url: 'http://192.0.2.1:9/hook', createdBy: 'seed' })).id
       : 'none';
     return {
       noteId,

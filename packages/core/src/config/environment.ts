@@ -36,6 +36,8 @@ export interface Environment {
   path: string;
   /** `AWS_REGION` / `AWS_DEFAULT_REGION`: the S3 region when the storage settings name none. */
   awsRegion: string | null;
+  /** `MONTU_WEBHOOK_ALLOW_NETWORKS`: loopback/private addresses or CIDR ranges webhooks may reach. */
+  webhookAllowNetworks: string[];
 }
 
 /** Reads the environment (default: this process's) once. */
@@ -58,6 +60,10 @@ export function readEnvironment(env: Record<string, string | undefined> = proces
     queueName: env['MONTU_QUEUE_NAME'] || null,
     decoderProcesses: Number.isInteger(decoders) && decoders > 0 ? decoders : null,
     path: env['PATH'] ?? '',
+    webhookAllowNetworks: (env['MONTU_WEBHOOK_ALLOW_NETWORKS'] ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
     awsRegion: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? null,
   };
 }

@@ -60,6 +60,8 @@ export function storageFailure(e: unknown, what: string): Error {
       cause: e,
     });
   }
-  const msg = e instanceof Error ? e.message : String(e);
-  return new StorageError(`Could not ${what}: ${msg}`, { cause: e });
+  // Node's messages name the absolute path on the server ("ENOTDIR: not a directory, mkdir
+  // '/srv/montu/storage/…'"): the answer says what failed by key and error code, the cause (in
+  // the server's log) keeps the rest.
+  return new StorageError(`Could not ${what}${code ? ` (${code})` : ''}.`, { cause: e });
 }

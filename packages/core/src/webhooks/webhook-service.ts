@@ -6,7 +6,7 @@ import { transaction } from '../db/connect.js';
 import type { MontuEvent } from '../events.js';
 import type { ServiceContext } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
-import { forbiddenWebhookHost, postWebhook } from './webhook-send.js';
+import { postWebhook, WebhookTargets } from './webhook-send.js';
 import type { Scope } from '../media/media-service.js';
 import type { JobSink } from '../jobs/queue.js';
 import {
@@ -81,6 +81,11 @@ export interface WebhookOptions {
   pollMs?: number;
   /** Per-request timeout (default 10000 ms). */
   timeoutMs?: number;
+  /**
+   * Loopback and private addresses or CIDR ranges webhooks may reach (default none: public
+   * addresses only). `MONTU_WEBHOOK_ALLOW_NETWORKS`, comma-separated, when not given here.
+   */
+  allowNetworks?: string[];
 }
 
 /** The retry policy of webhook deliveries (the job system retries them with it). */
@@ -153,6 +158,7 @@ export class WebhookService {
   private readonly deliver: boolean;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
+  private readonly targets: WebhookTargets;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
   private readonly inflight = new Set<Promise<void>>();
@@ -166,6 +172,7 @@ export class WebhookService {
     this.deliver = options.deliver ?? true;
     this.retry = webhookRetry(options);
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.targets = new WebhookTargets(options.allowNetworks ?? []);
   }
 
   /** The job handler this process runs: deliveries, unless `deliver: false`. */
@@ -204,7 +211,7 @@ export class WebhookService {
     description?: string;
     createdBy: string;
   }): Promise<Webhook & { secret: string }> {
-    const url = checkUrl(input.url);
+    const url = checkUrl(input.url, this.targets);
     const secret = input.secret ?? randomBytes(32).toString('hex');
     if (typeof secret !== 'string' || secret.length < 16 || secret.length > 512) {
       throw new ValidationError('A webhook secret must be 16–512 characters.', { field: 'secret' });
@@ -270,7 +277,7 @@ export class WebhookService {
   ): Promise<Webhook> {
     const current = await this.getWebhook(id, scope);
     const changes = {
-      ...(patch.url !== undefined ? { url: checkUrl(patch.url) } : {}),
+      ...(patch.url !== undefined ? { url: checkUrl(patch.url, this.targets) } : {}),
       ...(patch.events !== undefined ? { events: JSON.stringify(checkEvents(patch.events)) } : {}),
       ...(patch.active !== undefined ? { active: patch.active ? 1 : 0 } : {}),
       ...(patch.description !== undefined ? { description: String(patch.description) } : {}),
@@ -465,11 +472,12 @@ export class WebhookService {
         },
         d.payload,
         this.timeoutMs,
+        this.targets,
       );
       if (status < 200 || status >= 300)
         error = status >= 300 && status < 400 ? `redirect ${status} not followed` : `HTTP ${status}`;
     } catch (e) {
-      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      error = sendFailure(e);
     }
     if (error === null) {
       return {
@@ -495,7 +503,17 @@ export class WebhookService {
   }
 }
 
-function checkUrl(v: unknown): string {
+/**
+ * What a failed send records as `lastError`. Only the address policy's own refusals say more:
+ * "connection refused" against "timed out" against "socket hang up" told an admin which ports
+ * are open on hosts the server can reach (a port scanner through the webhook log).
+ */
+function sendFailure(e: unknown): string {
+  if ((e as { code?: unknown } | null)?.code === 'EWEBHOOKADDRESS') return (e as Error).message;
+  return 'no HTTP answer (the connection failed, was cut or timed out)';
+}
+
+function checkUrl(v: unknown, targets: WebhookTargets): string {
   let u: URL;
   try {
     u = new URL(String(v));
@@ -504,7 +522,7 @@ function checkUrl(v: unknown): string {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
     throw new ValidationError('Webhook URLs must be http:// or https://.', { field: 'url' });
-  const refused = forbiddenWebhookHost(u);
+  const refused = targets.hostRefusal(u);
   if (refused) throw new ValidationError(`Webhook URL refused: ${refused}.`, { field: 'url' });
   return u.toString();
 }

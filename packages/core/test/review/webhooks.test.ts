@@ -1,9 +1,10 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMontu, verifySignature, type WebhookPayload } from '../../src/index.js';
 import { WEBHOOK_LIST_TTL_MS } from '../../src/webhooks/webhook-service.js';
-import { isForbiddenWebhookAddress } from '../../src/webhooks/webhook-send.js';
+import { embeddedIpv4, isForbiddenWebhookAddress, WebhookTargets } from '../../src/webhooks/webhook-send.js';
 import { DATABASES } from '../helpers/env.js';
 import { reviewFixture, type ReviewFixture } from './helpers.js';
 
@@ -41,6 +42,8 @@ async function receiver(handler: (r: Received, n: number) => number = () => 200)
   return { url, got, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
+const LOOPBACK = ['127.0.0.1/32', '::1'];
+
 async function until(cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
@@ -58,7 +61,12 @@ for (const kind of DATABASES) {
         r.path === '/flaky' && n <= 3 ? 500 : r.path === '/redirect' ? 302 : 200,
       );
       fx = await reviewFixture(kind);
-      await fx.lib.reopen({ jobs: false, webhooks: { baseDelayMs: 20, pollMs: 50 } });
+      // The receiver is on loopback: these tests name it on the allow-list, as a studio names its
+      // pipeline services.
+      await fx.lib.reopen({
+        jobs: false,
+        webhooks: { baseDelayMs: 20, pollMs: 50, allowNetworks: LOOPBACK },
+      });
     });
     afterAll(async () => {
       await fx.lib.cleanup();
@@ -74,7 +82,7 @@ for (const kind of DATABASES) {
       ).rejects.toMatchObject({ code: 'validation_error' });
     });
 
-    it('refuses link-local, multicast and unspecified addresses, and allows private and loopback ones', async () => {
+    it('refuses link-local, multicast and unspecified addresses, whatever the allow-list says', async () => {
       for (const url of [
         'http://169.254.169.254/latest/meta-data/',
         'http://[::ffff:169.254.169.254]/',
@@ -95,16 +103,86 @@ for (const kind of DATABASES) {
       }
       expect(isForbiddenWebhookAddress('169.254.10.20')).toBe(true);
       expect(isForbiddenWebhookAddress('::ffff:a9fe:a9fe')).toBe(true);
-      for (const ok of ['10.1.2.3', '192.168.0.10', '172.16.5.5', '127.0.0.1', '::1', 'fd12::5', '8.8.8.8']) {
+      // The allow-list never opens link-local addresses.
+      expect(isForbiddenWebhookAddress('169.254.169.254', new WebhookTargets(['169.254.0.0/16']))).toBe(true);
+      for (const ok of ['8.8.8.8', '2001:4860:4860::8888', '64:ff9b::808:808', '192.0.2.10']) {
         expect(isForbiddenWebhookAddress(ok), ok).toBe(false);
       }
-      // Private addresses are where studio pipeline services live: allowed.
+      expect(embeddedIpv4('64:ff9b::7f00:1')).toBe('127.0.0.1');
+      expect(embeddedIpv4('::127.0.0.1')).toBe('127.0.0.1');
+      expect(embeddedIpv4('::ffff:10.0.0.1')).toBe('10.0.0.1');
+      expect(embeddedIpv4('64:ff9b:1::a00:1')).toBe('10.0.0.1');
+      expect(embeddedIpv4('::1')).toBeNull();
+    });
+
+    it('refuses loopback and private addresses, in every IPv6 form, unless the allow-list names them', async () => {
+      // Regression (issue 20, item 7): these were allowed by default.
+      const internal = [
+        '127.0.0.1',
+        '::1',
+        '10.1.2.3',
+        '172.16.5.5',
+        '192.168.0.10',
+        '100.64.0.1',
+        'fd12::5',
+        '::ffff:127.0.0.1',
+        '::7f00:1', // IPv4-compatible ::/96
+        '64:ff9b::7f00:1', // NAT64 64:ff9b::/96 → 127.0.0.1
+        '64:ff9b::a01:203', // NAT64 → 10.1.2.3
+        '64:ff9b:1::c0a8:a', // local-use NAT64 → 192.168.0.10
+      ];
+      for (const a of internal) expect(isForbiddenWebhookAddress(a), a).toBe(true);
+      const studio = new WebhookTargets(['10.0.0.0/8', '127.0.0.1']);
+      for (const a of ['10.1.2.3', '64:ff9b::a01:203', '127.0.0.1', '::ffff:127.0.0.1'])
+        expect(isForbiddenWebhookAddress(a, studio), a).toBe(false);
+      for (const a of ['192.168.0.10', '::1', '172.16.5.5'])
+        expect(isForbiddenWebhookAddress(a, studio), a).toBe(true);
+      expect(() => new WebhookTargets(['10.0.0.0/33'])).toThrow(/not an address or a CIDR range/);
+      expect(() => new WebhookTargets(['intranet'])).toThrow(/not an address or a CIDR range/);
+
+      // This library allows loopback only: a private URL is refused when saved, naming the setting.
+      await expect(
+        fx.lib.montu.webhooks.createWebhook({ url: 'http://10.1.2.3/montu', createdBy: 'root' }),
+      ).rejects.toMatchObject({
+        code: 'validation_error',
+        message: expect.stringMatching(/MONTU_WEBHOOK_ALLOW_NETWORKS/),
+      });
+      await expect(
+        fx.lib.montu.webhooks.createWebhook({ url: 'http://[64:ff9b::a01:203]/montu', createdBy: 'root' }),
+      ).rejects.toMatchObject({ code: 'validation_error' });
       const hook = await fx.lib.montu.webhooks.createWebhook({
-        url: 'http://10.1.2.3/montu',
+        url: 'http://127.0.0.1:1/montu',
         active: false,
         createdBy: 'root',
       });
       await fx.lib.montu.webhooks.deleteWebhook(hook.id, { actor: 'root' });
+    });
+
+    it('records the same lastError for a closed port and an open one that is not HTTP', async () => {
+      // Regression (issue 20, item 7): "ECONNREFUSED" against "socket hang up" told which ports
+      // are open on hosts the server can reach.
+      const silent = net.createServer((socket) => socket.destroy());
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const open = (silent.address() as AddressInfo).port;
+      const { webhooks, events } = fx.lib.montu;
+      try {
+        const hooks = await Promise.all(
+          [`http://127.0.0.1:${open}/x`, 'http://127.0.0.1:1/x'].map((url) =>
+            webhooks.createWebhook({ url, events: ['media.archived'], createdBy: 'root' }),
+          ),
+        );
+        events.publish({ type: 'media.archived', projectId: 'SWA', data: {} });
+        await webhooks.drain();
+        const errors = async () =>
+          Promise.all(hooks.map(async (h) => (await webhooks.listDeliveries(h.id))[0]?.lastError ?? null));
+        await until(async () => (await errors()).every((e) => e !== null));
+        const [a, b] = await errors();
+        expect(a).toBe(b);
+        expect(a).not.toMatch(/ECONNREFUSED|hang up|reset|127\.0\.0\.1|:\d+/);
+        for (const h of hooks) await webhooks.deleteWebhook(h.id, { actor: 'root' });
+      } finally {
+        silent.close();
+      }
     });
 
     it('delivers to a host name, resolved and checked at connection time', async () => {
@@ -185,7 +263,10 @@ for (const kind of DATABASES) {
     });
 
     it('does not follow redirects', async () => {
-      await fx.lib.reopen({ jobs: false, webhooks: { baseDelayMs: 10, pollMs: 50, maxAttempts: 2 } });
+      await fx.lib.reopen({
+        jobs: false,
+        webhooks: { baseDelayMs: 10, pollMs: 50, maxAttempts: 2, allowNetworks: LOOPBACK },
+      });
       const hook = await fx.lib.montu.webhooks.createWebhook({
         url: `${rx.url}/redirect`,
         events: ['annotation.created'],
@@ -231,7 +312,7 @@ for (const kind of DATABASES) {
     });
 
     it('keeps pending deliveries across a restart', async () => {
-      await fx.lib.reopen({ jobs: false, webhooks: { deliver: false } });
+      await fx.lib.reopen({ jobs: false, webhooks: { deliver: false, allowNetworks: LOOPBACK } });
       const hook = await fx.lib.montu.webhooks.createWebhook({
         url: `${rx.url}/durable`,
         events: ['media.created'],
@@ -242,7 +323,10 @@ for (const kind of DATABASES) {
       await fx.lib.montu.webhooks.drain();
       expect(rx.got.filter((g) => g.path === '/durable')).toHaveLength(0);
       expect((await fx.lib.montu.webhooks.listDeliveries(hook.id, { state: 'pending' })).length).toBe(2);
-      await fx.lib.reopen({ jobs: false, webhooks: { baseDelayMs: 20, pollMs: 50 } });
+      await fx.lib.reopen({
+        jobs: false,
+        webhooks: { baseDelayMs: 20, pollMs: 50, allowNetworks: LOOPBACK },
+      });
       await until(() => rx.got.filter((g) => g.path === '/durable').length === 2);
       await new Promise((r) => setTimeout(r, 200));
       expect(rx.got.filter((g) => g.path === '/durable')).toHaveLength(2);
@@ -259,13 +343,16 @@ describe.runIf(REDIS_URL)('webhooks over BullMQ', () => {
     const queueName = `montu-test-${Math.random().toString(36).slice(2, 10)}`;
     const jobs = { redisUrl: REDIS_URL!, queueName };
     const fx = await reviewFixture('sqlite');
-    const api = await fx.lib.reopen({ jobs: { ...jobs, work: false }, webhooks: { baseDelayMs: 20 } });
+    const api = await fx.lib.reopen({
+      jobs: { ...jobs, work: false },
+      webhooks: { baseDelayMs: 20, allowNetworks: LOOPBACK },
+    });
     const worker = await openMontu({
       dataDir: fx.lib.dir,
       databaseUrl: fx.lib.databaseUrl,
       storage: { type: 'local', root: fx.lib.storageRoot },
       jobs: { ...jobs, work: true },
-      webhooks: { baseDelayMs: 20 },
+      webhooks: { baseDelayMs: 20, allowNetworks: LOOPBACK },
     });
     try {
       const hook = await api.webhooks.createWebhook({
