@@ -3,8 +3,7 @@
  * from inside the studio network, so a URL is a way to reach whatever that network can: the
  * machine's own services on loopback, databases and admin consoles on private addresses, and on
  * cloud machines the metadata service at 169.254.169.254 (and fd00:ec2::254) that hands out the
- * machine's credentials. By default a webhook may reach public addresses only (decision 121's
- * lane, issue 20 item 7): loopback, private, carrier-grade NAT and unique-local addresses are
+ * machine's credentials. By default a webhook may reach public addresses only (issue 20, item 7): loopback, private, carrier-grade NAT and unique-local addresses are
  * refused unless an allow-list (`webhooks.allowNetworks`, `MONTU_WEBHOOK_ALLOW_NETWORKS`) names
  * them — where the studio's pipeline services live. Link-local, multicast, broadcast and
  * unspecified addresses are refused always. IPv6 forms that carry an IPv4 address (mapped
