@@ -151,7 +151,9 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
     /** Copies `chunk` into slabs, handing on full ones; keeps the rest in `pending`. */
     const take = (chunk: Uint8Array) => {
       let off = 0;
-      while (off < chunk.length) {
+      // After a failed write or hash nothing more is kept (a full slab could not be handed on,
+      // and this loop would never end): the sink is stopping.
+      while (off < chunk.length && !failure) {
         if (!current) {
           current = grab();
           if (!current) {
@@ -173,7 +175,13 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
     /** Hands the current slab to the hash worker and, in order, to the writer. */
     const flush = (last: boolean) => {
       const slab = current;
-      if (!slab || fill === 0 || failure) return;
+      if (failure) {
+        // Nothing more is written: the slab's bytes are dropped (the slab stays in `slabs`).
+        current = undefined;
+        fill = 0;
+        return;
+      }
+      if (!slab || fill === 0) return;
       const len = fill;
       const at = position;
       current = undefined;
@@ -189,7 +197,7 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
         options.hash.update(view, whole).then(
           () => release(slab),
           (e: unknown) => {
-            failure ??= { error: e };
+            fail(e);
             release(slab);
           },
         );
@@ -228,11 +236,21 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
             });
           }
         } catch (e) {
-          failure ??= { error: e };
+          fail(e);
         } finally {
           release(slab);
         }
       });
+    };
+
+    /**
+     * A write or the hash failed (a full disk): stop taking bytes at once, not when the slab's
+     * other user is done with it, so the source is paused and the caller can answer now.
+     */
+    const fail = (e: unknown) => {
+      failure ??= { error: e };
+      pending = undefined;
+      if (!outcome) stop({ ended: false, error: failure.error });
     };
 
     const directHandle = (): Promise<FileHandle | null> =>

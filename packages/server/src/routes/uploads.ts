@@ -21,6 +21,7 @@ import {
   ownerIsDeadLocalProcess,
   ParallelSha256,
   sinkToFile,
+  storageFailure,
   visibleProjects,
   type Principal,
   type Role,
@@ -423,10 +424,19 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       } catch (e) {
         // A write failed: the file and the hash may disagree; the file is hashed at the end.
         dropHash(id);
+        const failure = storageFailure(e, 'write the upload');
+        if (isMontuError(failure) && failure.code === 'insufficient_storage') {
+          // A full disk: the partial upload is dropped (keeping it would hold the space that
+          // is missing); the client starts again once space is freed.
+          await file.close().catch(() => undefined);
+          await datastore.remove(id).catch(() => undefined);
+          req.log.warn({ uploadId: id }, 'tus PATCH: storage is full; the upload was dropped');
+          throw tusProblem(507, 'insufficient_storage', failure.message, { connection: 'close' });
+        }
         req.log.error({ err: e, uploadId: id }, 'tus PATCH: could not write the upload');
         throw tusProblem(503, 'storage_error', 'The upload could not be written; resume it from its offset.');
       } finally {
-        await file.close();
+        await file.close().catch(() => undefined);
       }
       newOffset = offset + written;
       if (state) {
