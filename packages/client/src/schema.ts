@@ -5376,6 +5376,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description The id the upload was created with */
                     uploadId: string;
                 };
                 cookie?: never;
@@ -5400,6 +5401,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description The id the upload was created with */
                     uploadId: string;
                 };
                 cookie?: never;
@@ -5424,6 +5426,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description The id the upload was created with */
                     uploadId: string;
                 };
                 cookie?: never;
@@ -5448,6 +5451,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description The id the upload was created with */
                     uploadId: string;
                 };
                 cookie?: never;
@@ -5478,6 +5482,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description The id the upload was created with */
                     uploadId: string;
                 };
                 cookie?: never;

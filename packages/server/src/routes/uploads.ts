@@ -34,6 +34,13 @@ import { takeOverBody } from '../body-takeover.js';
 import { errors, Media } from '../schemas.js';
 import { sequenceRoutes } from './sequences.js';
 
+/** Ids of resumable uploads: 32 lower-case hex digits, issued by the server (newUploadId). */
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
+const newUploadId = () => randomUUID().replace(/-/g, '');
+const UploadIdParams = Type.Object({
+  uploadId: Type.String({ pattern: UPLOAD_ID.source, description: 'The id the upload was created with' }),
+});
+
 const PRINCIPAL = Symbol('montu.principal');
 type RawWithPrincipal = IncomingMessage & { [PRINCIPAL]?: Principal; id?: string };
 
@@ -116,7 +123,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
     respectForwardedHeaders: config.trustProxy !== false,
     relativeLocation: true,
     exposedHeaders: ['Montu-Media-Id'],
-    namingFunction: () => randomUUID().replace(/-/g, ''),
+    namingFunction: newUploadId,
     async onUploadCreate(req, upload) {
       const p = principalOf(req);
       const meta = upload.metadata ?? {};
@@ -155,13 +162,19 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
     async onIncomingRequest(req, uploadId) {
       if (req.method === 'POST' || req.method === 'OPTIONS') return;
       const p = principalOf(req);
-      let upload: Upload;
-      try {
-        upload = await datastore.getUpload(uploadId);
-      } catch {
-        return; // tus answers 404 itself
-      }
-      if (!canSeeUpload(p, upload.metadata)) throw tusError(404, 'not_found', 'Upload not found.');
+      // The routes' schema already refused ids the server never issues; this is the backstop
+      // for tus's own parsing of the URL. An upload whose description cannot be read is denied:
+      // letting it through let DELETE /uploads/<id>.json remove someone else's description.
+      if (!UPLOAD_ID.test(uploadId)) throw tusError(400, 'validation_error', 'Not an upload id.');
+      const described = await datastore.configstore.get(uploadId).catch(() => undefined);
+      if (!described || !canSeeUpload(p, described.metadata))
+        throw tusError(404, 'not_found', 'Upload not found.');
+    },
+    onResponseError(_req, err) {
+      if ('status_code' in err) return undefined;
+      // A file-system error (its message names server paths): logged, answered without detail.
+      app.log.error({ err }, 'tus request failed');
+      return tusError(500, 'internal_error', 'The upload request failed.');
     },
     async onUploadFinish(_req, upload) {
       if (!claimFinish(upload.id)) throw tusError(409, 'conflict', 'This upload is already being finished.');
@@ -500,7 +513,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
     schema: {
       ...tusDoc,
       summary: 'Resume (HEAD) or cancel (DELETE) an upload (tus)',
-      params: Type.Object({ uploadId: Type.String({ maxLength: 64 }) }),
+      params: UploadIdParams,
     },
     exposeHeadRoute: false,
     handler: handle,
@@ -511,7 +524,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
     schema: {
       ...tusDoc,
       summary: 'Send bytes of an upload from its offset (tus)',
-      params: Type.Object({ uploadId: Type.String({ maxLength: 64 }) }),
+      params: UploadIdParams,
     },
     handler: patch,
   });
@@ -522,7 +535,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       schema: {
         tags: ['uploads'],
         summary: 'Outcome of a finished resumable upload: the media item, or why it was refused',
-        params: Type.Object({ uploadId: Type.String({ maxLength: 64 }) }),
+        params: UploadIdParams,
         response: {
           200: Type.Object({
             state: Type.String(),
