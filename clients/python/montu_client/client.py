@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import select
 import socket
 import ssl
 import threading
@@ -85,6 +86,58 @@ class _Reader:
         if self._on_read is not None and data:
             self._on_read(len(data))
         return data
+
+
+# Bodies this large are sent with ``Expect: 100-continue``: the server answers a refusal (413,
+# 401, 403, 429…) before the body is sent, instead of the client writing into a socket the server
+# is closing (http.client then fails with a broken pipe and never reads the answer).
+_EXPECT_MIN = 1 << 20
+# How long to wait for ``100 Continue`` before sending the body anyway (RFC 9110 §10.1.1: a
+# client must not wait for ever; a server that ignores Expect never answers it).
+_CONTINUE_WAIT = 5.0
+
+
+class _BufferedSocket:
+    """Hands an already-open buffered reader to :class:`http.client.HTTPResponse` (which calls
+    ``makefile``), so bytes read while waiting for ``100 Continue`` are not lost."""
+
+    def __init__(self, fp: IO[bytes]) -> None:
+        self._fp = fp
+
+    def makefile(self, mode: str, *args: Any, **kwargs: Any) -> IO[bytes]:
+        return self._fp
+
+
+def _request_expecting_continue(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: Union[bytes, _Reader],
+    headers: Mapping[str, str],
+) -> http.client.HTTPResponse:
+    """Sends the request head with ``Expect: 100-continue`` and the body only once the server
+    asks for it (or says nothing for ``_CONTINUE_WAIT`` seconds); returns the response."""
+    names = {k.lower() for k in headers}
+    conn.putrequest(method, path, skip_host="host" in names, skip_accept_encoding="accept-encoding" in names)
+    for k, v in headers.items():
+        conn.putheader(k, v)
+    conn.putheader("Expect", "100-continue")
+    conn.endheaders()
+    sock = conn.sock
+    fp = sock.makefile("rb")
+    ready, _, _ = select.select([sock], [], [], _CONTINUE_WAIT)
+    interim = fp.peek(1)[:12] if ready else b""
+    if interim[:9] in (b"HTTP/1.1 ", b"HTTP/1.0 ") and interim[9:12] != b"100":
+        # A final answer before the body (a refusal): the body is not sent.
+        pass
+    else:
+        if interim:
+            while fp.readline(65537) not in (b"\r\n", b"\n", b""):
+                pass  # the 100 Continue status line and its (empty) headers
+        conn.send(body)
+    response = http.client.HTTPResponse(_BufferedSocket(fp), method=method)  # type: ignore[arg-type]
+    response.begin()
+    return response
 
 
 class _Response:
@@ -230,7 +283,11 @@ class MontuClient:
         """Sends one request and returns the open connection and response (the caller closes both)."""
         conn = self._connection()
         try:
-            conn.request(method, path, body=body, headers=self._headers(headers))  # type: ignore[arg-type]
+            hdrs = self._headers(headers)
+            length = next((v for k, v in hdrs.items() if k.lower() == "content-length"), None)
+            if body is not None and length is not None and length.isdigit() and int(length) >= _EXPECT_MIN:
+                return conn, _request_expecting_continue(conn, method, path, body, hdrs)
+            conn.request(method, path, body=body, headers=hdrs)  # type: ignore[arg-type]
             return conn, conn.getresponse()
         except BaseException:
             conn.close()

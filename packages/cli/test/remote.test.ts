@@ -257,3 +257,48 @@ describe('montu (remote mode)', () => {
     );
   });
 });
+
+describe('montu (remote mode) against a server with a small upload limit', () => {
+  let small: ReturnType<typeof spawnMontu>;
+  let smallUrl: string;
+  let smallToken: string;
+  beforeAll(async () => {
+    small = spawnMontu(
+      [
+        '--data-dir',
+        path.join(work, 'data-small'),
+        'serve',
+        '--port',
+        '0',
+        '--log-level',
+        'warn',
+        '--max-upload-bytes',
+        '1000000',
+      ],
+      /montu: serving http:\/\/\S+/,
+    );
+    const out = await small.started;
+    smallUrl = /montu: serving (http:\/\/\S+)/.exec(out)![1]!;
+    smallToken = /API token: (\S+)/.exec(out)![1]!;
+  });
+  afterAll(async () => {
+    if (!small) return;
+    small.child.kill('SIGINT');
+    await new Promise((resolve) => small.child.on('exit', resolve));
+  });
+
+  it('a body over the limit is refused before it is sent (Expect: 100-continue), and reported', async () => {
+    const env = { MONTU_SERVER: smallUrl, MONTU_TOKEN: smallToken };
+    const big = path.join(work, 'over-limit.png');
+    fs.writeFileSync(
+      big,
+      Buffer.concat([fs.readFileSync(path.join(work, 'still.png')), Buffer.alloc(3 << 20)]),
+    );
+    const r = await montu(['ingest', '-p', 'LIM', '-t', 'sh010_comp', 'over-limit.png'], { cwd: work, env });
+    expect(r.code).not.toBe(0);
+    // This wording comes only from the answer to Expect (the head, before any of the body).
+    expect(r.stdout + r.stderr).toMatch(/larger than the limit of 1000000 bytes/);
+    expect(r.stdout + r.stderr).not.toMatch(/cannot reach|ECONNRESET|EPIPE/);
+    fs.rmSync(big);
+  });
+});

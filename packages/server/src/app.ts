@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { JSON_LIMITS, jsonDepth, ValidationError, type Montu } from '@montu/core';
 import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
 import { installUploadSlots } from './upload-slots.js';
+import { deferContinue } from './early-answers.js';
 import { installAuth } from './auth.js';
 import { installProblemHandlers } from './problem.js';
 import { ServerMetrics } from './metrics.js';
@@ -72,6 +73,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       // within headersTimeout, 60 s).
       server.keepAliveTimeout = 72_000;
       server.requestTimeout = 0;
+      deferContinue(server);
       return server;
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
@@ -147,6 +149,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   installUploadSlots(
     app,
     config.limits.maxConcurrentUploadsPerUser ?? DEFAULT_CONFIG.limits.maxConcurrentUploadsPerUser,
+    config.limits.maxUploadBytes,
   );
 
   await app.register(opsRoutes, ctx);

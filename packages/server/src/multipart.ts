@@ -98,7 +98,7 @@ export function parseJsonObject(v: string | undefined, field: string): Record<st
 /**
  * Runs `fn` on an unread file stream. If it fails before the stream was read to its end, the
  * answer asks to close the connection rather than drain the rest (it may be gigabytes);
- * upload-slots' installEarlyAnswers then drains a small rest (keeping the connection) or
+ * early-answers.ts' installEarlyAnswers then drains a small rest (keeping the connection) or
  * closes lingeringly, so the client reads the answer instead of a reset.
  */
 export async function consumingFile<T>(

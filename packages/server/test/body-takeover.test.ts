@@ -98,7 +98,7 @@ describe('reading a large body from the socket', () => {
       const body = takeOverBody(req, { lend });
       taken = body !== undefined;
       if (!body) return void res.end('not taken');
-      // What upload-slots.ts does for every taken-over request in the service.
+      // What early-answers.ts does for every taken-over request in the service.
       res.setHeader('connection', 'close');
       void collect(body, pauseEvery).then(
         (got) => res.end(`${got.length} ${sha(got)}`),
@@ -121,7 +121,7 @@ describe('reading a large body from the socket', () => {
         if (!body) return void res.end('not taken');
         parsed();
         void collect(body).then((got) => {
-          // What upload-slots.ts does for every taken-over request in the service.
+          // What early-answers.ts does for every taken-over request in the service.
           res.setHeader('connection', 'close');
           res.end(`${got.length} ${sha(got)}`);
         });

@@ -20,6 +20,10 @@ import { MontuError } from '../errors.js';
 const READ_BYTES = 2 << 20;
 /** Read buffers per request: one being read, the others queued on the socket. */
 const BUFFERS = 3;
+/** Bodies this large are sent with `Expect: 100-continue` (the Python client uses the same). */
+const EXPECT_CONTINUE_MIN = 1 << 20;
+/** How long to wait for `100 Continue` before sending the body anyway (RFC 9110 §10.1.1). */
+const CONTINUE_WAIT_MS = 5_000;
 
 export interface FileRequest {
   url: string;
@@ -63,18 +67,25 @@ export async function sendFile(r: FileRequest): Promise<FileAnswer> {
   }
   const offset = r.offset ?? 0;
   const url = new URL(r.url);
+  const length = head.length + size - offset + tail.length;
   const headers: Record<string, string> = {
     ...r.headers,
     'content-type': r.contentType,
-    'content-length': String(head.length + size - offset + tail.length),
+    'content-length': String(length),
   };
+  // A large body waits for the server's go-ahead: a refusal (413, 401, 403, 429…) then comes
+  // before any of it is sent.
+  const expectContinue = length >= EXPECT_CONTINUE_MIN;
+  if (expectContinue) headers['expect'] = '100-continue';
   const send = url.protocol === 'https:' ? https.request : http.request;
   try {
     return await new Promise<FileAnswer>((resolve, reject) => {
       let answered = false;
+      let waitForContinue: NodeJS.Timeout | undefined;
       const sender = new FileSender(file, offset, size, r.onBytes);
       const req = send(url, { method: r.method, headers }, (res) => {
         answered = true;
+        clearTimeout(waitForContinue);
         // Stop sending: the server has decided (on success it has read everything anyway).
         sender.stop();
         const chunks: Buffer[] = [];
@@ -96,17 +107,32 @@ export async function sendFile(r: FileRequest): Promise<FileAnswer> {
         // After an early answer, the server closing the socket on the unsent rest is expected.
         if (!answered) reject(connectionError(r, e));
       });
-      req.on('close', () => sender.stop());
-      if (head.length) req.write(head);
-      sender.run(req).then(
-        (complete) => {
-          if (complete) req.end(tail);
-        },
-        (e: unknown) => {
-          req.destroy();
-          reject(unreadable(r.filePath, e));
-        },
-      );
+      req.on('close', () => {
+        clearTimeout(waitForContinue);
+        sender.stop();
+      });
+      let started = false;
+      const sendBody = () => {
+        if (started || answered) return;
+        started = true;
+        clearTimeout(waitForContinue);
+        if (head.length) req.write(head);
+        sender.run(req).then(
+          (complete) => {
+            if (complete) req.end(tail);
+          },
+          (e: unknown) => {
+            req.destroy();
+            reject(unreadable(r.filePath, e));
+          },
+        );
+      };
+      if (expectContinue) {
+        // Node sends the head at once; the body follows `100 Continue`, or a silence of
+        // CONTINUE_WAIT_MS (a server or proxy that ignores Expect never answers it).
+        req.once('continue', sendBody);
+        waitForContinue = setTimeout(sendBody, CONTINUE_WAIT_MS);
+      } else sendBody();
     });
   } finally {
     await file.close().catch(() => undefined);
