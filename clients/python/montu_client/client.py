@@ -14,6 +14,7 @@ import ssl
 import threading
 import time
 import urllib.parse
+import uuid
 from typing import (
     IO,
     Any,
@@ -358,7 +359,9 @@ class MontuClient:
                     continue
                 kind = "timeout" if isinstance(e, (socket.timeout, TimeoutError)) else "connection_error"
                 raise TransportError(f"{method} {full}: {e.__class__.__name__}: {e}", code=kind) from e
-            if result.status in RETRY_STATUSES and safe and attempt < self.retries:
+            # 409 with Retry-After: the first request with this Idempotency-Key is still running.
+            busy = result.status == 409 and "retry-after" in result.headers
+            if (result.status in RETRY_STATUSES or busy) and safe and attempt < self.retries:
                 self._sleep_before_retry(attempt, result.headers.get("retry-after"))
                 attempt += 1
                 continue
@@ -896,8 +899,11 @@ class MontuClient:
                     "Tus-Resumable": TUS_VERSION,
                     "Upload-Length": str(size),
                     "Upload-Metadata": _tus_metadata({**meta, "sha256": sha}),
+                    # One key per upload: a retried creation (its answer lost) gets the same
+                    # upload back instead of starting a second one, so it is safe to retry.
+                    "Idempotency-Key": str(uuid.uuid4()),
                 },
-                idempotent=False,
+                idempotent=True,
             )
             location = created.headers.get("location")
             if not location:

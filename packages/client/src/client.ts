@@ -74,6 +74,7 @@ export interface UploadOptionsMontu {
   onUploadUrl?: (url: string) => void;
   /** Resume this earlier upload instead of starting one. */
   resumeUrl?: string;
+
   /** Delays between automatic retries after network errors (ms). */
   retryDelays?: number[];
   chunkSize?: number;
@@ -456,6 +457,10 @@ export class MontuClient {
     const headers: Record<string, string> = {};
     if (this.options.token) headers['Authorization'] = `Bearer ${this.options.token}`;
     if (this.options.csrfToken) headers['X-CSRF-Token'] = this.options.csrfToken;
+    // One key per upload: a retried creation (its answer lost) gets the same upload back
+    // instead of starting a second one (only POST /uploads reads it).
+    const key = opts.resumeUrl ? undefined : globalThis.crypto?.randomUUID?.();
+    if (key) headers['Idempotency-Key'] = key;
 
     // Loaded on first use: Node programs that never upload a Blob (the CLI) skip its start-up cost.
     const tus = await import('tus-js-client');
@@ -481,7 +486,8 @@ export class MontuClient {
           const res = err.originalResponse;
           if (!res) return true;
           const status = res.getStatus();
-          if (status === 409) return !res.getBody().includes('"code"');
+          // 409 with Retry-After: the request with this Idempotency-Key is still running.
+          if (status === 409) return !res.getBody().includes('"code"') || !!res.getHeader('Retry-After');
           return status === 423 || status === 502 || status === 503 || status === 504;
         },
         onSuccess: (payload) => {

@@ -39,6 +39,12 @@ describe('@montu/client against a real server', () => {
     });
     expect(m.version).toBe('v001');
     expect(m.size).toBe(bytes.byteLength);
+    // The creation carried an Idempotency-Key (a retried creation gets this upload back).
+    const keys = await server.montu.db
+      .selectFrom('idempotency_key')
+      .select(['scope', 'state', 'result'])
+      .execute();
+    expect(keys).toEqual([{ scope: 'POST /uploads', state: 'done', result: urls[0]!.split('/').pop() }]);
     expect(progress.at(-1)).toBe(bytes.byteLength);
     expect(urls).toHaveLength(1);
     expect((await client.getMedia(m.id)).description).toBe('from TS');

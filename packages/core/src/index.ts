@@ -24,6 +24,7 @@ export * from './projects/project-service.js';
 export * from './history/history-service.js';
 export * from './maintenance/maintenance-service.js';
 export * from './uploads/sequence-ingest.js';
+export * from './uploads/idempotency-keys.js';
 export * from './users/user-service.js';
 export * from './users/login-throttle.js';
 export * from './montu.js';

@@ -27,6 +27,7 @@ import { ReviewService } from './review/review-service.js';
 import { NoteService } from './review/note-service.js';
 import { PlaylistService } from './review/playlist-service.js';
 import { WebhookService, webhookRetry, type WebhookOptions } from './webhooks/webhook-service.js';
+import { IdempotencyKeys } from './uploads/idempotency-keys.js';
 import { SequenceIngest } from './uploads/sequence-ingest.js';
 import { UserService } from './users/user-service.js';
 import { holdDecoderPools } from './processing/tools/decoder-pool.js';
@@ -64,6 +65,8 @@ export interface Montu {
   media: MediaService;
   /** Image sequences uploaded frame by frame (resumable) or from a local folder. */
   sequences: SequenceIngest;
+  /** Idempotency keys of uploads: a retried upload gets its first result, not a second version. */
+  idempotency: IdempotencyKeys;
   /** The review workflow: status changes, the review queue, version comparison, old-version clean-up. */
   review: ReviewService;
   /** Notes on media: frames and ranges, drawings, threads, mentions, resolution, attachments. */
@@ -192,6 +195,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   return {
     media,
     sequences,
+    idempotency: new IdempotencyKeys(ctx.db),
     review,
     notes,
     playlists,

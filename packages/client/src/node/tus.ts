@@ -4,6 +4,7 @@
  * a reconnect, not the whole upload — the client asks the server how far it got and sends the
  * rest from there.
  */
+import { randomUUID } from 'node:crypto';
 import { MontuError } from '../errors.js';
 import { sendFile } from './file-request.js';
 import { answerJson, callWithHeaders, firstHeader, type UploadTransport } from './transport.js';
@@ -48,6 +49,8 @@ export async function tusUploadFile(
       ...TUS,
       'upload-length': String(o.size),
       'upload-metadata': metadata,
+      // One key per upload: a creation retried after a lost answer gets the same upload back.
+      'idempotency-key': randomUUID(),
     });
     const location = created.headers.get('location');
     if (!location)

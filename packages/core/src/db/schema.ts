@@ -177,6 +177,17 @@ export interface LoginFailureTable {
   first_at: string;
 }
 
+export interface IdempotencyKeyTable {
+  user_id: string;
+  key: string;
+  scope: string;
+  state: 'pending' | 'done';
+  result: string | null;
+  owner: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface JobTable {
   id: string;
   type: string;
@@ -242,6 +253,7 @@ export interface Database {
   api_token: ApiTokenTable;
   session: SessionTable;
   login_failure: LoginFailureTable;
+  idempotency_key: IdempotencyKeyTable;
   playlist: PlaylistTable;
   playlist_item: PlaylistItemTable;
   annotation_attachment: NoteAttachmentTable;

@@ -12,6 +12,7 @@ import {
 import type { AppContext } from '../app-context.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
 import { consumingFile, formTags, parseJsonObject, readUntilFile } from '../multipart.js';
+import { IdempotencyHeaders, idempotently, REPLAYED_HEADER } from '../idempotency.js';
 import {
   Annotation,
   errors,
@@ -109,6 +110,20 @@ export async function loadMedia(
   return { media, role: requireRole(req, media.projectId, min) };
 }
 
+/**
+ * The answer to a retried upload whose Idempotency-Key already has a result: the media item as
+ * it is now, as the first answer gave it (201, Location), marked `Idempotent-Replayed: true`.
+ * The retry's body is not read (early-answers.ts drains or lingers).
+ */
+async function replayMedia(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, id: string) {
+  const media = await ctx.montu.media.getMediaById(id, scopeOf(req));
+  return reply
+    .code(201)
+    .header('location', `/api/v1/media/${id}`)
+    .header(REPLAYED_HEADER, 'true')
+    .send(media);
+}
+
 export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu, metrics } = ctx;
 
@@ -140,40 +155,44 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Upload a file as a new version (multipart, streamed into storage)',
         consumes: ['multipart/form-data'],
         body: uploadBody,
+        headers: IdempotencyHeaders,
         response: { 201: Media, ...errors(400, 403, 404, 409, 413, 422, 429, 507) },
       },
       // The body is a stream read by the handler; the schema above documents it.
       validatorCompiler: () => () => true,
     },
     async (req, reply) => {
-      const { fields, values, file } = await readUntilFile(req, reply);
-      const id = await consumingFile(reply, file, async () => {
-        if (!fields['projectId']) {
-          throw new ValidationError('projectId is required (a form field before the file).', {
-            field: 'projectId',
+      const { id, replayed } = await idempotently(ctx, req, 'POST /media', async () => {
+        const { fields, values, file } = await readUntilFile(req, reply);
+        return consumingFile(reply, file, async () => {
+          if (!fields['projectId']) {
+            throw new ValidationError('projectId is required (a form field before the file).', {
+              field: 'projectId',
+            });
+          }
+          requireRole(req, fields['projectId'], 'artist');
+          const tags = formTags(values['tags']);
+          const customProperties = parseJsonObject(fields['customProperties'], 'customProperties');
+          const author = personFrom(req, fields['author'], 'author');
+          return montu.media.uploadMedia({
+            stream: file.stream,
+            fileName: file.fileName,
+            projectId: fields['projectId'] ?? '',
+            taskId: fields['taskId'] ?? '',
+            author: author.name,
+            via: author.via,
+            ...(fields['version'] ? { version: fields['version'] } : {}),
+            ...(fields['description'] !== undefined ? { description: fields['description'] } : {}),
+            ...(tags ? { tags } : {}),
+            ...(customProperties ? { customProperties } : {}),
+            ...(fields['sha256'] ? { expectedSha256: fields['sha256'] } : {}),
           });
-        }
-        requireRole(req, fields['projectId'], 'artist');
-        const tags = formTags(values['tags']);
-        const customProperties = parseJsonObject(fields['customProperties'], 'customProperties');
-        const author = personFrom(req, fields['author'], 'author');
-        return montu.media.uploadMedia({
-          stream: file.stream,
-          fileName: file.fileName,
-          projectId: fields['projectId'] ?? '',
-          taskId: fields['taskId'] ?? '',
-          author: author.name,
-          via: author.via,
-          ...(fields['version'] ? { version: fields['version'] } : {}),
-          ...(fields['description'] !== undefined ? { description: fields['description'] } : {}),
-          ...(tags ? { tags } : {}),
-          ...(customProperties ? { customProperties } : {}),
-          ...(fields['sha256'] ? { expectedSha256: fields['sha256'] } : {}),
+        }).catch((e: unknown) => {
+          metrics.uploads.inc({ kind: 'multipart', result: 'failed' });
+          throw e;
         });
-      }).catch((e: unknown) => {
-        metrics.uploads.inc({ kind: 'multipart', result: 'failed' });
-        throw e;
       });
+      if (replayed) return replayMedia(ctx, req, reply, id);
       const media = await montu.media.getMediaById(id);
       metrics.uploads.inc({ kind: 'multipart', result: 'ok' });
       metrics.uploadBytes.inc({ kind: 'multipart' }, media.size);
@@ -255,28 +274,33 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         consumes: ['multipart/form-data'],
         params: MediaParams,
         body: uploadBody,
+        headers: IdempotencyHeaders,
         response: { 201: Media, ...errors(400, 403, 404, 409, 413, 422, 429, 507) },
       },
       validatorCompiler: () => () => true,
     },
     async (req, reply) => {
-      const { fields, values, file } = await readUntilFile(req, reply);
-      const id = await consumingFile(reply, file, async () => {
-        const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
-        const author = personFrom(req, fields['author'], 'author');
-        const tags = formTags(values['tags']);
-        return montu.media.createMediaVersion({
-          ...(tags ? { tags } : {}),
-          sourceMediaId: media.id,
-          stream: file.stream,
-          fileName: file.fileName,
-          author: author.name,
-          via: author.via,
-          ...(fields['version'] ? { version: fields['version'] } : {}),
-          ...(fields['description'] !== undefined ? { description: fields['description'] } : {}),
-          ...(fields['sha256'] ? { expectedSha256: fields['sha256'] } : {}),
+      const scope = `POST /media/${req.params.mediaId}/versions`;
+      const { id, replayed } = await idempotently(ctx, req, scope, async () => {
+        const { fields, values, file } = await readUntilFile(req, reply);
+        return consumingFile(reply, file, async () => {
+          const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+          const author = personFrom(req, fields['author'], 'author');
+          const tags = formTags(values['tags']);
+          return montu.media.createMediaVersion({
+            ...(tags ? { tags } : {}),
+            sourceMediaId: media.id,
+            stream: file.stream,
+            fileName: file.fileName,
+            author: author.name,
+            via: author.via,
+            ...(fields['version'] ? { version: fields['version'] } : {}),
+            ...(fields['description'] !== undefined ? { description: fields['description'] } : {}),
+            ...(fields['sha256'] ? { expectedSha256: fields['sha256'] } : {}),
+          });
         });
       });
+      if (replayed) return replayMedia(ctx, req, reply, id);
       const created = await montu.media.getMediaById(id);
       metrics.uploads.inc({ kind: 'multipart', result: 'ok' });
       metrics.uploadBytes.inc({ kind: 'multipart' }, created.size);

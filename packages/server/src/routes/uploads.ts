@@ -23,6 +23,7 @@ import {
   sinkToFile,
   storageFailure,
   visibleProjects,
+  type IdempotencyStart,
   type Principal,
   type Role,
 } from '@montu/core';
@@ -32,6 +33,7 @@ import { personOf, requireRole, scopeOf, type Person } from '../auth.js';
 import { HttpProblem, STATUS_OF, type ProblemCode } from '../problem.js';
 import { takeOverBody } from '../body-takeover.js';
 import { errors, Media } from '../schemas.js';
+import { IdempotencyHeaders, REPLAYED_HEADER, startIdempotent } from '../idempotency.js';
 import { sequenceRoutes } from './sequences.js';
 
 /** Ids of resumable uploads: 32 lower-case hex digits, issued by the server (newUploadId). */
@@ -42,12 +44,20 @@ const UploadIdParams = Type.Object({
 });
 
 const PRINCIPAL = Symbol('montu.principal');
-type RawWithPrincipal = IncomingMessage & { [PRINCIPAL]?: Principal; id?: string };
+/** The Idempotency-Key claim of a tus POST (onUploadCreate records the new upload under it). */
+const IDEMPOTENT = Symbol('montu.idempotent');
+type RawWithPrincipal = IncomingMessage & {
+  [PRINCIPAL]?: Principal;
+  [IDEMPOTENT]?: IdempotencyStart;
+  id?: string;
+};
 
 /** The Node request behind tus's web Request (srvx keeps it at runtime.node.req). */
+function rawOf(req: Request): RawWithPrincipal | undefined {
+  return (req as unknown as { runtime?: { node?: { req?: RawWithPrincipal } } }).runtime?.node?.req;
+}
 function principalOf(req: Request): Principal {
-  const raw = (req as unknown as { runtime?: { node?: { req?: RawWithPrincipal } } }).runtime?.node?.req;
-  const p = raw?.[PRINCIPAL];
+  const p = rawOf(req)?.[PRINCIPAL];
   if (!p) throw { status_code: 401, body: 'Authentication required.' };
   return p;
 }
@@ -154,6 +164,11 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       } catch (e) {
         throw fromMontuError(e);
       }
+      // Recorded before the answer is written: a retry that comes as soon as the client has the
+      // answer must find the upload, not a claim still running. A creation that then fails
+      // gives the key up (the POST handler).
+      const idem = rawOf(req)?.[IDEMPOTENT];
+      if (idem?.kind === 'first') await idem.complete(upload.id);
       // Set here, never taken from the client: who owns the upload, whom it names and who acted.
       return {
         metadata: { ...meta, montuOwner: p.user.id, montuAuthor: author.name, montuVia: author.via ?? '' },
@@ -285,8 +300,26 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
 
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
     (req.raw as RawWithPrincipal)[PRINCIPAL] = req.principal;
+    // Creation under an Idempotency-Key: a retried POST gets the upload the first one created.
+    const idem = req.method === 'POST' ? await startIdempotent(ctx, req, 'POST /uploads') : undefined;
+    if (idem?.kind === 'replay') {
+      return reply
+        .code(201)
+        .headers({
+          ...tusHeaders,
+          location: `${API_PREFIX}/uploads/${idem.result}`,
+          [REPLAYED_HEADER]: 'true',
+          'access-control-expose-headers': `${EXPOSED_HEADERS}, Idempotent-Replayed`,
+        })
+        .send();
+    }
+    if (idem) (req.raw as RawWithPrincipal)[IDEMPOTENT] = idem;
     reply.hijack();
-    await tus.handle(req.raw, reply.raw);
+    try {
+      await tus.handle(req.raw, reply.raw);
+    } finally {
+      if (idem && reply.raw.statusCode !== 201) await idem.abandon().catch(() => undefined);
+    }
   };
 
   /*
@@ -504,7 +537,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
   app.route({
     method: ['POST', 'OPTIONS'],
     url: '/uploads',
-    schema: { ...tusDoc, summary: 'Create a resumable upload (tus)' },
+    schema: { ...tusDoc, summary: 'Create a resumable upload (tus)', headers: IdempotencyHeaders },
     handler: handle,
   });
   app.route({

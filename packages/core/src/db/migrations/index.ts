@@ -9,6 +9,7 @@ import * as m006 from './006_login_throttle.js';
 import * as m007 from './007_acting_for_others.js';
 import * as m008 from './008_source_time.js';
 import * as m009 from './009_note_revision.js';
+import * as m010 from './010_idempotency_keys.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -26,4 +27,5 @@ export const migrations: Record<string, DialectMigration> = {
   '007_acting_for_others': m007,
   '008_source_time': m008,
   '009_note_revision': m009,
+  '010_idempotency_keys': m010,
 };
