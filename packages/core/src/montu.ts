@@ -28,6 +28,7 @@ import { NoteService } from './review/note-service.js';
 import { PlaylistService } from './review/playlist-service.js';
 import { WebhookService, webhookRetry, type WebhookOptions } from './webhooks/webhook-service.js';
 import { IdempotencyKeys } from './uploads/idempotency-keys.js';
+import { UploadSessions } from './uploads/upload-sessions.js';
 import { SequenceIngest } from './uploads/sequence-ingest.js';
 import { UserService } from './users/user-service.js';
 import { holdDecoderPools } from './processing/tools/decoder-pool.js';
@@ -67,6 +68,8 @@ export interface Montu {
   sequences: SequenceIngest;
   /** Idempotency keys of uploads: a retried upload gets its first result, not a second version. */
   idempotency: IdempotencyKeys;
+  /** Resumable (tus) upload sessions: owner, finishing lease, offset, outcome. */
+  uploads: UploadSessions;
   /** The review workflow: status changes, the review queue, version comparison, old-version clean-up. */
   review: ReviewService;
   /** Notes on media: frames and ranges, drawings, threads, mentions, resolution, attachments. */
@@ -196,6 +199,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     media,
     sequences,
     idempotency: new IdempotencyKeys(ctx.db),
+    uploads: new UploadSessions(ctx.db),
     review,
     notes,
     playlists,

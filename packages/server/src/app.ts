@@ -19,7 +19,7 @@ import { userRoutes } from './routes/users.js';
 import { projectRoutes } from './routes/projects.js';
 import { mediaRoutes } from './routes/media.js';
 import { fileRoutes } from './routes/files.js';
-import { uploadRoutes } from './routes/uploads.js';
+import { uploadRoutes } from './routes/uploads/index.js';
 import { adminRoutes } from './routes/admin.js';
 import { jobRoutes } from './routes/jobs.js';
 import { eventRoutes } from './routes/events.js';

@@ -1,5 +1,5 @@
 /**
- * tus PATCH, handled by Montu's own byte path (routes/uploads.ts) instead of @tus/server's:
+ * tus PATCH, handled by Montu's own byte path (routes/uploads/tus-patch.ts) instead of @tus/server's:
  * protocol answers (412, 415, 404, 409 with the current offset and no problem code, 413 —
  * clients tell a stale offset from a version conflict by that code), a large body refused
  * before it is read still gets its status, an upload sent in several PATCHes of odd sizes and

@@ -188,6 +188,21 @@ export interface IdempotencyKeyTable {
   expires_at: string;
 }
 
+export interface UploadSessionTable {
+  id: string;
+  kind: 'tus';
+  user_id: string;
+  state: 'uploading' | 'finishing' | 'complete' | 'failed';
+  lease: string | null;
+  offset: number;
+  size: number | null;
+  media_id: string | null;
+  /** JSON `{ status, code, detail }` of a failed session. */
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface JobTable {
   id: string;
   type: string;
@@ -254,6 +269,7 @@ export interface Database {
   session: SessionTable;
   login_failure: LoginFailureTable;
   idempotency_key: IdempotencyKeyTable;
+  upload_session: UploadSessionTable;
   playlist: PlaylistTable;
   playlist_item: PlaylistItemTable;
   annotation_attachment: NoteAttachmentTable;

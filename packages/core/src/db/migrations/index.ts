@@ -10,6 +10,7 @@ import * as m007 from './007_acting_for_others.js';
 import * as m008 from './008_source_time.js';
 import * as m009 from './009_note_revision.js';
 import * as m010 from './010_idempotency_keys.js';
+import * as m011 from './011_upload_sessions.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -28,4 +29,5 @@ export const migrations: Record<string, DialectMigration> = {
   '008_source_time': m008,
   '009_note_revision': m009,
   '010_idempotency_keys': m010,
+  '011_upload_sessions': m011,
 };
