@@ -137,14 +137,15 @@ describe.each(cases)('crash of a %s worker on %s', (mode, kind) => {
     // Every job done exactly once; the orphaned ones took a second attempt.
     const all = await lib.montu.jobs!.list({ limit: 1000 });
     for (const j of all) expect(j.attempts).toBe(orphaned.includes(j.id) ? 2 : 1);
-    // Every item ready with a thumbnail (and a proxy for movies) whose bytes match the record.
+    // Every item ready with a thumbnail (and a proxy and sprite sheet for movies) whose bytes
+    // match the record.
     const recorded = new Set<string>();
     for (const id of ids) {
       const m = await media.getMediaById(id);
       expect(m.processingState).toBe('ready');
       const roles = m.files.map((f) => f.role).sort();
       expect(roles).toEqual(
-        m.mediaType === 'video' ? ['original', 'proxy', 'thumbnail'] : ['original', 'thumbnail'],
+        m.mediaType === 'video' ? ['original', 'proxy', 'sprite', 'thumbnail'] : ['original', 'thumbnail'],
       );
       for (const f of m.files) {
         recorded.add(f.key);
