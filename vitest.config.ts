@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'e2e/**/*.test.ts'],
     // The 60 s / 200-connection load run is for `npm run test:soak` only (vitest.soak.config.ts).
     exclude: [...configDefaults.exclude, 'test/reliability/soak-load.test.ts'],
+    // Prints once whether the optional larger media corpus is there (test/corpus is always).
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores: run test files two at a time so heavy media tests do not starve each other.

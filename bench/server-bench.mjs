@@ -40,7 +40,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const tmp = path.join(here, 'tmp', 'server');
 const results = process.env.BENCH_RESULTS ?? path.join(here, 'results');
-const corpus = process.env.MONTU_CORPUS ?? path.resolve(root, '../shared/corpus');
+// The repository's own test media (test/corpus/README.md).
+const corpus = path.join(root, 'test/corpus');
 const MB = Number(process.env.BENCH_UPLOAD_MB ?? 1024);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const COLD = process.env.BENCH_COLD === '1';

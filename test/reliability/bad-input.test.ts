@@ -14,10 +14,10 @@ import zlib from 'node:zlib';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMontuError, type Media } from '../../packages/core/src/index.js';
-import { CORPUS, tempDir } from '../../packages/core/test/helpers/env.js';
+import { CORPUS, tempDir, WIDEST_CORPUS } from '../../packages/core/test/helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../../packages/core/test/helpers/montu.js';
 
-const BROKEN = path.join(CORPUS, 'media/broken');
+const BROKEN = path.join(WIDEST_CORPUS, 'media/broken');
 const TASK = 'ep01_sq010_sh010_fx';
 
 /** A deterministic PRNG, so truncation offsets are random but reproducible. */

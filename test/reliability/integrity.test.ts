@@ -14,7 +14,7 @@ describe('integrity scrubbing (sqlite, local)', () => {
 
   beforeAll(async () => {
     lib = await openTestLibrary('sqlite', { jobs: false });
-    for (const f of ['image/ExifTool.jpg', 'image/GammaChart.exr', 'image/CBW8.TGA']) {
+    for (const f of ['image/ExifTool.jpg', 'image/GammaChart.exr', 'image/tga_id_field.tga']) {
       ids.push(
         await lib.montu.media.uploadMedia({
           filePath: path.join(CORPUS, 'media', f),

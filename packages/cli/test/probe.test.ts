@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CORPUS, ensureBuilt, ffmpeg, montu, tempDir } from './helpers/cli.js';
+import { WIDEST_CORPUS, ensureBuilt, ffmpeg, montu, tempDir } from './helpers/cli.js';
 
 interface FfStream {
   codec_type: string;
@@ -68,7 +68,7 @@ function compare(line: ProbeLine, ff: FfProbe): void {
 }
 
 const corpusFiles = ['video', 'audio'].flatMap((kind) => {
-  const dir = path.join(CORPUS, 'media', kind);
+  const dir = path.join(WIDEST_CORPUS, 'media', kind);
   return fs.existsSync(dir)
     ? fs
         .readdirSync(dir)

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conflict, Forbidden, NotFound, NotSupported, ValidationError } from '../src/index.js';
-import { CORPUS, DATABASES, makePng } from './helpers/env.js';
+import { CORPUS, DATABASES, makePng, WIDEST_CORPUS } from './helpers/env.js';
 import { openTestLibrary, type TestLibrary } from './helpers/montu.js';
 
 const sha = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
@@ -351,8 +351,8 @@ describe.each(DATABASES)('library API on %s', (kind) => {
 
   it('computes statistics in SQL', async () => {
     const { media } = lib.montu;
-    const wav = path.join(CORPUS, 'media/audio/32bit.wav');
-    const mov = path.join(CORPUS, 'media/video/prores/Sequence_1-Apple_ProRes_422.mov');
+    const wav = path.join(CORPUS, 'media/audio/mpeglayer3.wav');
+    const mov = path.join(CORPUS, 'media/video/sample.mp4');
     const a = await media.uploadMedia({ filePath: png, projectId: 'STAT', taskId: 't1', author: 'jo' });
     await media.uploadMedia({ filePath: png, projectId: 'STAT', taskId: 't1', author: 'jo' });
     await media.uploadMedia({ filePath: wav, projectId: 'STAT', taskId: 't2', author: 'kim' });
@@ -502,7 +502,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
   });
 
   it('accepts every corpus image, video and audio file with the right media type', async () => {
-    const manifest = JSON.parse(fs.readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8')) as {
+    const manifest = JSON.parse(fs.readFileSync(path.join(WIDEST_CORPUS, 'manifest.json'), 'utf8')) as {
       files: Array<{ path: string; kind: string; sha256: string }>;
     };
     const good = manifest.files.filter((f) => f.kind !== 'broken');
@@ -510,7 +510,7 @@ describe.each(DATABASES)('library API on %s', (kind) => {
     for (const f of good) {
       try {
         const id = await lib.montu.media.uploadMedia({
-          filePath: path.join(CORPUS, f.path),
+          filePath: path.join(WIDEST_CORPUS, f.path),
           projectId: 'CORPUS',
           taskId: 'all',
           author: 'corpus',

@@ -111,7 +111,7 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
     });
 
     const m4a = await media.uploadMedia({
-      filePath: corpus('audio/al_sbr_cm_48_5.1.m4a'),
+      filePath: corpus('audio/full.m4a'),
       projectId: 'PRC',
       taskId: 'sound',
       author: 'ben',

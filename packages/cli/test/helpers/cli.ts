@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
 export const BIN = path.join(ROOT, 'packages/cli/dist/bin.js');
-export const CORPUS = process.env['MONTU_CORPUS'] ?? path.resolve(ROOT, '../shared/corpus');
+/** test/corpus (always there) and the corpus to walk whole folders of: the larger optional one when present. */
+export { CORPUS, WIDEST_CORPUS } from '../../../core/test/helpers/env.js';
 
 /** Builds the CLI (and what it references) when dist is missing. */
 export function ensureBuilt(): void {

@@ -10,10 +10,23 @@ export const DATABASES: Array<'sqlite' | 'postgres'> = process.env['MONTU_TEST_D
   ? ['sqlite', 'postgres']
   : ['sqlite'];
 
-/** The media corpus: `$MONTU_CORPUS`, or `shared/corpus` beside the checkout. */
-export const CORPUS =
-  process.env['MONTU_CORPUS'] ??
-  path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../../shared/corpus');
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * The repository's own test media (test/corpus: a licensed subset of the corpus, same layout and
+ * manifest format). Always present, so a fresh clone's tests pass without anything beside it.
+ */
+export const CORPUS = path.resolve(HERE, '../../../../test/corpus');
+
+/**
+ * The optional larger corpus: `$MONTU_CORPUS`, or `shared/corpus` beside the checkout. Tests that
+ * need all of it skip when it is absent (the run prints a notice: test/global-setup.ts).
+ */
+export const EXTRA_CORPUS = process.env['MONTU_CORPUS'] ?? path.resolve(HERE, '../../../../../shared/corpus');
+export const HAVE_EXTRA_CORPUS = fs.existsSync(path.join(EXTRA_CORPUS, 'manifest.json'));
+
+/** The corpus that tests walking a whole folder or manifest use: the larger one when present. */
+export const WIDEST_CORPUS = HAVE_EXTRA_CORPUS ? EXTRA_CORPUS : CORPUS;
 
 export function tempDir(prefix = 'montu-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { EXTRA_CORPUS, HAVE_EXTRA_CORPUS } from '../helpers/env.js';
 
-/** The shared test corpus (README.md + manifest.json); tests skip when it is absent. */
-export const CORPUS_DIR =
-  process.env['MONTU_CORPUS'] ?? path.resolve(import.meta.dirname, '../../../../../shared/corpus');
-export const HAVE_CORPUS = fs.existsSync(path.join(CORPUS_DIR, 'manifest.json'));
+/**
+ * The larger test corpus (README.md + manifest.json), optional: the tests over every one of its
+ * files, or over files only it has, skip when it is absent.
+ */
+export const CORPUS_DIR = EXTRA_CORPUS;
+export const HAVE_CORPUS = HAVE_EXTRA_CORPUS;
 
 export interface ManifestEntry {
   path: string;
