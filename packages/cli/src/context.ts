@@ -53,7 +53,9 @@ export function resolveTarget(g: GlobalOptions): Target {
   return {
     mode: 'local',
     dataDir: g.dataDir ?? env('MONTU_DATA_DIR') ?? './montu-data',
-    databaseUrl: g.databaseUrl ?? (g.dataDir !== undefined ? undefined : env('MONTU_DATABASE_URL')),
+    // Each setting on its own, as `montu serve` reads them (server-api.ts librarySettings):
+    // --data-dir does not hide MONTU_DATABASE_URL.
+    databaseUrl: g.databaseUrl ?? env('MONTU_DATABASE_URL'),
   };
 }
 
@@ -63,8 +65,7 @@ export async function openBackend(g: GlobalOptions, options: { work?: boolean } 
   // Loaded here, not at start: it loads the whole core library (see core.ts).
   const { LocalBackend } = await import('./local.js');
   return LocalBackend.open({
-    dataDir: t.dataDir,
-    ...(t.databaseUrl !== undefined ? { databaseUrl: t.databaseUrl } : {}),
+    settings: { dataDir: g.dataDir, databaseUrl: g.databaseUrl },
     actor: actorName(g),
     ...(options.work ? { work: true } : {}),
   });

@@ -31,8 +31,8 @@ import type {
 import { CliError, EXIT, UsageError } from './errors.js';
 
 export interface LocalOptions {
-  dataDir: string;
-  databaseUrl?: string;
+  /** The global --data-dir / --database-url flags; the rest comes from MONTU_* and the config file. */
+  settings: { dataDir?: string | undefined; databaseUrl?: string | undefined };
   /** Who acts (recorded as author / actor in history). */
   actor: string;
   /**
@@ -41,6 +41,13 @@ export interface LocalOptions {
    * short command must not start working other items' jobs, nor wait for them on exit.
    */
   work?: boolean;
+}
+
+function defined(g: LocalOptions['settings']): { dataDir?: string; databaseUrl?: string } {
+  return {
+    ...(g.dataDir !== undefined ? { dataDir: g.dataDir } : {}),
+    ...(g.databaseUrl !== undefined ? { databaseUrl: g.databaseUrl } : {}),
+  };
 }
 
 function counting(onProgress: ProgressFn | undefined): Transform {
@@ -65,10 +72,14 @@ export class LocalBackend implements MontuBackend {
   }
 
   static async open(options: LocalOptions): Promise<LocalBackend> {
-    const dataDir = path.resolve(options.dataDir);
+    // Database and storage as `montu serve` would use them (MONTU_STORAGE=s3 included).
+    const { librarySettings } = await import('./server-api.js');
+    const s = await librarySettings(defined(options.settings));
+    const dataDir = s.dataDir;
     const montu = await openMontu({
       dataDir,
-      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      ...(s.databaseUrl ? { databaseUrl: s.databaseUrl } : {}),
+      storage: s.storage,
       jobs: { work: options.work ?? false, ...(options.work ? { concurrency: 2 } : {}) },
       // Webhook deliveries are recorded here and sent by the server.
       webhooks: { deliver: false },

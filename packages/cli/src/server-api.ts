@@ -49,3 +49,56 @@ export async function loadServerModule(): Promise<ServerModule> {
   }
   return mod as ServerModule;
 }
+
+/** Where a local-mode command's library is: data directory, database and storage. */
+export interface LibrarySettings {
+  dataDir: string;
+  databaseUrl?: string;
+  /** What `openMontu` takes: an S3 backend (the caller's library closes it) or a local folder. */
+  storage: import('@montu/core').StorageBackend | { type: 'local'; root: string };
+  /** `s3` or `local`, and which setting chose the database, for the start-up line. */
+  storageType: 'local' | 's3';
+  databaseFrom: 'flag' | 'environment' | 'config file' | 'data directory';
+}
+
+/**
+ * The one precedence rule for every command that opens a library (serve, worker, verify, storage,
+ * every local-mode media command): each setting on its own, flags > `MONTU_*` environment >
+ * config file > defaults — the server's `loadConfig`. So `--data-dir X` with `MONTU_DATABASE_URL`
+ * set uses that database (X holds local files only), exactly as `montu serve` does.
+ */
+export async function librarySettings(
+  g: { dataDir?: string; databaseUrl?: string },
+  flags: ServeFlags = {},
+): Promise<LibrarySettings> {
+  const [{ loadConfig }, core, path] = await Promise.all([
+    import('@montu/server/config'),
+    import('@montu/core'),
+    import('node:path'),
+  ]);
+  const config = loadConfig({
+    ...flags,
+    ...(g.dataDir !== undefined ? { dataDir: g.dataDir } : {}),
+    ...(g.databaseUrl !== undefined ? { databaseUrl: g.databaseUrl } : {}),
+  });
+  const s = config.storage;
+  const env = process.env['MONTU_DATABASE_URL'];
+  const databaseFrom: LibrarySettings['databaseFrom'] =
+    g.databaseUrl !== undefined || flags.databaseUrl !== undefined
+      ? 'flag'
+      : env
+        ? 'environment'
+        : config.databaseUrl !== undefined
+          ? 'config file'
+          : 'data directory';
+  return {
+    dataDir: config.dataDir,
+    ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : {}),
+    storage:
+      s.type === 's3'
+        ? core.createStorage({ ...s, type: 's3' })
+        : { type: 'local', root: path.resolve(config.dataDir, s.root ?? 'storage') },
+    storageType: s.type,
+    databaseFrom,
+  };
+}

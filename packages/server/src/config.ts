@@ -116,6 +116,8 @@ export interface ServerFlags {
   s3Endpoint?: string;
   s3Region?: string;
   s3Prefix?: string;
+  /** `--s3-force-path-style`: path-style addressing (MinIO, Ceph, s3rver). */
+  s3ForcePathStyle?: boolean;
   /** `--no-auth` gives `auth: false`. */
   auth?: boolean;
   /** `--trust-proxy` alone gives true (one proxy); with a value, hops or addresses. */
@@ -177,9 +179,9 @@ function limitsLayer(
   return Object.keys(l).length ? l : undefined;
 }
 
-function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
-  const storageType = env['MONTU_STORAGE_TYPE'] ?? env['MONTU_STORAGE'];
-  const s3 = defined({
+/** The `MONTU_S3_*` settings that are set. */
+function s3FromEnv(env: NodeJS.ProcessEnv): Partial<S3StorageConfig> {
+  return defined({
     bucket: env['MONTU_S3_BUCKET'],
     endpoint: env['MONTU_S3_ENDPOINT'],
     region: env['MONTU_S3_REGION'],
@@ -188,6 +190,21 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
     secretAccessKey: env['MONTU_S3_SECRET_ACCESS_KEY'],
     forcePathStyle: bool(env['MONTU_S3_FORCE_PATH_STYLE'], 'MONTU_S3_FORCE_PATH_STYLE'),
   });
+}
+
+function s3FromFlags(f: ServerFlags): Partial<S3StorageConfig> {
+  return defined({
+    bucket: f.s3Bucket,
+    endpoint: f.s3Endpoint,
+    region: f.s3Region,
+    prefix: f.s3Prefix,
+    forcePathStyle: f.s3ForcePathStyle,
+  });
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
+  const storageType = env['MONTU_STORAGE_TYPE'] ?? env['MONTU_STORAGE'];
+  const s3 = s3FromEnv(env);
   const storage =
     storageType === 's3' || (storageType === undefined && s3.bucket)
       ? { type: 's3' as const, ...s3 }
@@ -220,7 +237,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
 }
 
 function fromFlags(f: ServerFlags): Partial2<ServerConfig> {
-  const s3 = defined({ bucket: f.s3Bucket, endpoint: f.s3Endpoint, region: f.s3Region, prefix: f.s3Prefix });
+  const s3 = s3FromFlags(f);
   const storage =
     f.storage === 's3' || (f.storage === undefined && s3.bucket)
       ? { type: 's3' as const, ...s3 }
@@ -305,8 +322,14 @@ export function loadConfig(
     configFile = path.resolve(cwd, candidate);
     config = merge(config, readFile(configFile));
   }
-  config = merge(config, fromEnv(env));
+  const envLayer = fromEnv(env);
+  config = merge(config, envLayer);
   config = merge(config, fromFlags(flags));
+  if (config.storage.type === 's3' && envLayer.storage?.type !== 's3') {
+    // S3 chosen by a flag or the file while the environment names no storage: its MONTU_S3_*
+    // settings (credentials, endpoint, path style) still apply, above the file, below the flags.
+    config.storage = { ...config.storage, ...s3FromEnv(env), ...s3FromFlags(flags), type: 's3' };
+  }
   if (configFile) config.configFile = configFile;
   config.dataDir = path.resolve(cwd, config.dataDir);
   validate(config);

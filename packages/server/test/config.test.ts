@@ -63,4 +63,33 @@ describe('loadConfig', () => {
     fs.writeFileSync(path.join(cwd, 'bad.json'), '{ nope');
     expect(() => loadConfig({ config: 'bad.json' }, {}, cwd)).toThrow(/not valid JSON/);
   });
+
+  it('keeps MONTU_S3_* settings when S3 is chosen by flags (bucket, endpoint, path style as flags)', () => {
+    const cwd = tempDir();
+    const env = {
+      MONTU_S3_ACCESS_KEY_ID: 'key',
+      MONTU_S3_SECRET_ACCESS_KEY: 'secret',
+      MONTU_S3_REGION: 'eu-1',
+    };
+    const c = loadConfig(
+      { s3Bucket: 'b', s3Endpoint: 'http://127.0.0.1:9', s3Region: 'us-1', s3ForcePathStyle: true },
+      env,
+      cwd,
+    );
+    expect(c.storage).toEqual({
+      type: 's3',
+      bucket: 'b',
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-1', // the flag beats the environment
+      forcePathStyle: true,
+      accessKeyId: 'key',
+      secretAccessKey: 'secret',
+    });
+    // The environment still beats a config file's S3 settings.
+    fs.writeFileSync(
+      path.join(cwd, 'montu.config.json'),
+      JSON.stringify({ storage: { type: 's3', bucket: 'f', accessKeyId: 'file-key' } }),
+    );
+    expect(loadConfig({}, env, cwd).storage).toMatchObject({ bucket: 'f', accessKeyId: 'key' });
+  });
 });

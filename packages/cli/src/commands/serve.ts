@@ -1,13 +1,11 @@
 /** serve, config and worker: the long-running processes and their settings. */
-import path from 'node:path';
 import { Option, type Command } from 'commander';
-import type * as Core from '@montu/core';
 import { loadCore } from '../core.js';
 import { globals, resolveTarget } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import { out, printJson, table } from '../format.js';
 import { intArg } from '../options.js';
-import { loadServerModule, type ServeFlags } from '../server-api.js';
+import { librarySettings, loadServerModule, type ServeFlags } from '../server-api.js';
 
 /** Options shared by `serve` and `config` (everything `montu serve` can be told). */
 function serverOptions(cmd: Command): Command {
@@ -21,6 +19,7 @@ function serverOptions(cmd: Command): Command {
     .option('--s3-endpoint <url>', 'S3-compatible endpoint (MinIO, Ceph, …)')
     .option('--s3-region <region>', 'S3 region')
     .option('--s3-prefix <prefix>', 'key prefix inside the bucket')
+    .option('--s3-force-path-style', 'path-style S3 addressing (MinIO, Ceph; MONTU_S3_FORCE_PATH_STYLE)')
     .option('--presign-downloads', 'redirect downloads to presigned S3 URLs')
     .option('--no-auth', 'single-user mode without tokens (binds to loopback only)')
     .option(
@@ -153,11 +152,18 @@ number of workers on any machines share the queue; without it they share the dat
         );
       }
       const core = await loadCore();
+      // Database and storage by the rule `montu serve` uses (flags > MONTU_* > config file), so a
+      // worker and a server given the same settings open the same library.
+      const g = globals(cmd);
+      const s = await librarySettings(g, serveFlags(cmd));
+      if (g.dataDir !== undefined && g.databaseUrl === undefined && s.databaseFrom !== 'data directory')
+        process.stderr.write(
+          `montu: note: the database is ${core.maskUrl(s.databaseUrl!)} (from the ${s.databaseFrom}), not ${g.dataDir}/montu.db; --data-dir holds local files only\n`,
+        );
       const montu = await core.openMontu({
-        dataDir: t.dataDir,
-        ...(t.databaseUrl !== undefined ? { databaseUrl: t.databaseUrl } : {}),
-        // The storage `montu serve` uses (MONTU_STORAGE, MONTU_S3_*, MONTU_STORAGE_ROOT, config file).
-        storage: await workerStorage(cmd, t.dataDir),
+        dataDir: s.dataDir,
+        ...(s.databaseUrl !== undefined ? { databaseUrl: s.databaseUrl } : {}),
+        storage: s.storage,
         webhooks: { deliver: false },
         jobs: {
           work: true,
@@ -170,23 +176,7 @@ number of workers on any machines share the queue; without it they share the dat
         `montu: worker on ${where.database} (${where.storageBackend} storage ${where.storage}), queue ${redisUrl ? core.maskUrl(redisUrl) : 'in the database'}; Ctrl-C to stop\n`,
       );
       const signal = await waitForSignal();
-      process.stderr.write(`montu: ${signal}: finishing running jobs\n`);
+      process.stderr.write(`montu: ${signal}: handing running jobs back to the queue\n`);
       await montu.close();
     });
-}
-
-/** The storage backend of the server's configuration, for a worker (which must use the same). */
-async function workerStorage(
-  cmd: Command,
-  dataDir: string,
-): Promise<Core.StorageBackend | { type: 'local'; root: string }> {
-  const server = await loadServerModule();
-  const config = server.loadConfig({ ...serveFlags(cmd), dataDir }) as Record<string, unknown>;
-  const storage = config['storage'] as
-    { type: 'local'; root?: string } | ({ type: 's3' } & Core.S3StorageConfig);
-  if (storage.type === 's3') return (await loadCore()).createStorage({ ...storage, type: 's3' });
-  return {
-    type: 'local',
-    root: path.resolve(String(config['dataDir'] ?? dataDir), storage.root ?? 'storage'),
-  };
 }

@@ -7,7 +7,7 @@ import { globals, resolveTarget } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import { formatBytes, out, printJson, table } from '../format.js';
 import { intArg } from '../options.js';
-import { loadServerModule, type ServeFlags } from '../server-api.js';
+import { librarySettings, loadServerModule, type ServeFlags } from '../server-api.js';
 
 async function openLocal(
   cmd: Command,
@@ -20,11 +20,14 @@ async function openLocal(
       EXIT.usage,
       'usage',
     );
-  const dataDir = path.resolve(t.dataDir);
+  // The database by the rule every command uses; the storage is the local folder being moved.
+  const s = await librarySettings(globals(cmd));
+  await (s.storage as { close?: () => Promise<void> }).close?.();
+  const dataDir = s.dataDir;
   const core = await loadCore();
   const montu = await core.openMontu({
     dataDir,
-    ...(t.databaseUrl !== undefined ? { databaseUrl: t.databaseUrl } : {}),
+    ...(s.databaseUrl !== undefined ? { databaseUrl: s.databaseUrl } : {}),
     storage: { type: 'local', root: path.resolve(dataDir, storageRoot ?? 'storage') },
     jobs: false,
     webhooks: { deliver: false },
@@ -66,6 +69,7 @@ export function registerStorage(program: Command): void {
     .option('--s3-endpoint <url>', 'S3-compatible endpoint (MinIO, Ceph, …)')
     .option('--s3-region <region>', 'S3 region')
     .option('--s3-prefix <prefix>', 'key prefix inside the bucket')
+    .option('--s3-force-path-style', 'path-style addressing (MinIO, Ceph; or MONTU_S3_FORCE_PATH_STYLE=true)')
     .option('--delete-source', 'remove each local file once its copy is verified and recorded')
     .option('--concurrency <n>', 'files copied at once (default 4)', intArg(1))
     .option('--json', 'print the report as JSON')
@@ -85,6 +89,7 @@ migration until it reports no failures, then start every process with the S3 set
           s3Endpoint?: string;
           s3Region?: string;
           s3Prefix?: string;
+          s3ForcePathStyle?: boolean;
           deleteSource?: boolean;
           concurrency?: number;
           json?: boolean;
@@ -97,6 +102,7 @@ migration until it reports no failures, then start every process with the S3 set
         if (f.s3Endpoint) flags.s3Endpoint = f.s3Endpoint;
         if (f.s3Region) flags.s3Region = f.s3Region;
         if (f.s3Prefix) flags.s3Prefix = f.s3Prefix;
+        if (f.s3ForcePathStyle) flags.s3ForcePathStyle = true;
         const config = server.loadConfig(flags) as Record<string, unknown>;
         const s3 = config['storage'] as { type: 's3' } & Core.S3StorageConfig;
         const core = await loadCore();

@@ -1,11 +1,11 @@
 /** verify: integrity scrubbing — re-read stored files and flag any whose sha256 no longer matches. */
-import path from 'node:path';
 import type { Command } from 'commander';
 import { loadCore } from '../core.js';
 import { globals, resolveTarget } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../errors.js';
 import { formatBytes, out, printJson, table } from '../format.js';
+import { librarySettings } from '../server-api.js';
 
 export function registerVerify(program: Command): void {
   program
@@ -30,9 +30,12 @@ export function registerVerify(program: Command): void {
         sample = n;
       }
       const { openMontu } = await loadCore();
+      // The library's own storage (MONTU_STORAGE=s3, MONTU_S3_*, config file), not a default folder.
+      const s = await librarySettings(globals(cmd));
       const montu = await openMontu({
-        dataDir: path.resolve(t.dataDir),
-        ...(t.databaseUrl ? { databaseUrl: t.databaseUrl } : {}),
+        dataDir: s.dataDir,
+        ...(s.databaseUrl ? { databaseUrl: s.databaseUrl } : {}),
+        storage: s.storage,
         jobs: false,
       });
       try {
@@ -50,7 +53,7 @@ export function registerVerify(program: Command): void {
           ];
           if (rows.length) out(table(['PROBLEM', 'KEY', 'MEDIA', 'DETAIL'], rows));
           out(
-            `${r.checked} file(s) checked, ${formatBytes(r.bytes)} read: ${r.corrupt.length} corrupt, ${r.missing.length} missing${r.dryRun || r.clean ? '' : ' (marked)'}`,
+            `${r.checked} file(s) checked on ${montu.describe().storage}, ${formatBytes(r.bytes)} read: ${r.corrupt.length} corrupt, ${r.missing.length} missing${r.dryRun || r.clean ? '' : ' (marked)'}`,
           );
         }
         if (!r.clean)
