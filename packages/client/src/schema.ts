@@ -6786,7 +6786,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Database and storage are reachable */
+        /** Database and storage (and Redis, in scale mode) are reachable */
         get: {
             parameters: {
                 query?: never;

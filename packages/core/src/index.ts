@@ -33,7 +33,7 @@ export * from './jobs/types.js';
 export { JobStore, jobFromRow } from './jobs/job-store.js';
 export type { JobQueue } from './jobs/queue.js';
 export { JobsService, MediaProcessing } from './processing/processing.js';
-export type { JobsOptions, JobSink } from './jobs/queue.js';
+export type { JobsOptions, JobSink, QueueLog } from './jobs/queue.js';
 export { MediaPipeline, originalIsWebImage, type ProcessingOptions } from './processing/pipeline.js';
 export * from './storage/index.js';
 export { prematureClose } from './util/streams.js';

@@ -179,6 +179,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
       queueName: jobs.queueName ?? environment.queueName ?? 'montu',
       work,
       ...(jobs.redisUrl ? { redisUrl: jobs.redisUrl } : {}),
+      ...(jobs.log ? { log: jobs.log } : {}),
     });
     if (processing) {
       ctx.processing = processing.hook;

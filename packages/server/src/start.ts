@@ -56,7 +56,16 @@ export async function startServer(
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
       storage: storageFor(config),
       limits: { maxFileBytes: config.limits.maxUploadBytes },
-      ...(config.redisUrl ? { jobs: { redisUrl: config.redisUrl, work: config.work ?? false } } : {}),
+      ...(config.redisUrl
+        ? {
+            jobs: {
+              redisUrl: config.redisUrl,
+              work: config.work ?? false,
+              // A Redis outage (and its end) in the server's log.
+              log: (level: 'warn' | 'info', message: string) => logger[level](message),
+            },
+          }
+        : {}),
     }));
   const print = options.print ?? ((line: string) => process.stderr.write(line + '\n'));
   let firstRun: RunningServer['firstRun'];

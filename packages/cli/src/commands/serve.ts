@@ -167,6 +167,8 @@ number of workers on any machines share the queue; without it they share the dat
         webhooks: { deliver: false },
         jobs: {
           work: true,
+          log: (level, message) =>
+            process.stderr.write(`montu: ${level === 'warn' ? 'warning: ' : ''}${message}\n`),
           ...(redisUrl ? { redisUrl } : {}),
           ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
         },

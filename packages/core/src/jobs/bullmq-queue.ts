@@ -1,4 +1,6 @@
 import { DelayedError, Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { NotFound } from '@montu/domain';
+import { maskUrl } from '../db/connect.js';
 import type { JobQueue, QueueSetup } from './queue.js';
 import { runChain, type RunnerOptions } from './runner.js';
 import { RedisEventBridge } from './redis-events.js';
@@ -39,13 +41,60 @@ export class BullmqQueue implements JobQueue {
   private readonly controller = new AbortController();
   /** Running deliveries of capped types (QueueSetup.caps). */
   private readonly capped = new Map<string, number>();
+  /** Redis, secrets masked, as log lines and errors name it. */
+  private readonly where: string;
+  /** Set while Redis is unreachable: the outage is logged once, and its end. */
+  private redisDown = false;
 
   constructor(private readonly s: QueueSetup) {
     if (!s.redisUrl) throw new Error('BullmqQueue needs a Redis URL');
     this.connection = redisConnection(s.redisUrl);
-    for (const [lane, l] of Object.entries(LANES))
-      this.queues.set(lane, new Queue(`${s.queueName}${l.suffix}`, { connection: this.connection }));
+    this.where = maskUrl(s.redisUrl);
+    for (const [lane, l] of Object.entries(LANES)) {
+      const queue = new Queue(`${s.queueName}${l.suffix}`, { connection: this.connection });
+      queue.on('error', this.onRedisError);
+      void queue.client.then(
+        (c) => c.on('ready', this.onRedisReady),
+        () => undefined,
+      );
+      this.queues.set(lane, queue);
+    }
     this.bridge = new RedisEventBridge(s.redisUrl, s.events, `${s.queueName}:events`);
+  }
+
+  private readonly onRedisError = (e: Error): void => {
+    if (this.redisDown || this.controller.signal.aborted) return;
+    this.redisDown = true;
+    this.s.log?.(
+      'warn',
+      `Redis at ${this.where} is unreachable (${e.message}): new jobs wait in the database and are published when it is back`,
+    );
+  };
+
+  private readonly onRedisReady = (): void => {
+    if (!this.redisDown) return;
+    this.redisDown = false;
+    this.s.log?.('info', `Redis at ${this.where} is reachable again`);
+  };
+
+  async ping(timeoutMs = 1000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis at ${this.where} did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      const client = await Promise.race([this.queues.get('media')!.client, timeout]);
+      // BullMQ types its connection narrowly; it is an ioredis client, which has ping().
+      await Promise.race([(client as unknown as { ping(): Promise<string> }).ping(), timeout]);
+    } catch (e) {
+      const message = (e as Error).message;
+      throw new Error(message.includes(this.where) ? message : `Redis at ${this.where}: ${message}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   get working(): boolean {
@@ -85,7 +134,13 @@ export class BullmqQueue implements JobQueue {
   }
 
   async start(): Promise<void> {
-    await this.bridge.start();
+    try {
+      await this.bridge.start();
+    } catch (e) {
+      throw new Error(`Cannot reach Redis at ${this.where} (the job queue): ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
     if (!this.s.work || this.workers.length) return;
     const runner: RunnerOptions = {
       store: this.s.store,
@@ -133,7 +188,7 @@ export class BullmqQueue implements JobQueue {
           maxStalledCount: 10,
         },
       );
-      worker.on('error', () => undefined);
+      worker.on('error', this.onRedisError);
       this.workers.push(worker);
       await worker.waitUntilReady();
     }
@@ -152,7 +207,15 @@ export class BullmqQueue implements JobQueue {
     if (typeof id !== 'string' || this.controller.signal.aborted) return;
     // Taken over only if queued, or running with a lapsed lease (its worker died).
     const claimed = await this.s.store.claim(id, this.s.worker, this.s.leaseMs, { onlyQueued: false });
-    if (!claimed) return;
+    if (!claimed) {
+      if (!(await this.known(id)))
+        this.s.log?.(
+          'warn',
+          `Redis queue ${this.s.queueName} delivered job ${id}, which this process's database does not know: ` +
+            'is this worker on the same database (MONTU_DATABASE_URL) as the server that queued it?',
+        );
+      return;
+    }
     // A chained follow-up (claimed for this worker when its predecessor finished) runs here
     // too, under this delivery; if this process dies meanwhile, its lapsed lease puts it back in
     // the queue and the reconciler publishes it.
@@ -163,6 +226,16 @@ export class BullmqQueue implements JobQueue {
       if (outcome === 'released')
         await this.publish([await this.s.store.get(job.id)], `r${Date.now().toString(36)}`);
     });
+  }
+
+  private async known(id: string): Promise<boolean> {
+    try {
+      await this.s.store.get(id);
+      return true;
+    } catch (e) {
+      if (e instanceof NotFound) return false;
+      throw e;
+    }
   }
 
   /** Puts lapsed running jobs back in the queue and re-publishes queued jobs Redis may have lost. */

@@ -34,7 +34,15 @@ export interface JobsOptions {
   pollMs?: number;
   /** BullMQ queue name (default `montu`); lets several libraries share one Redis. */
   queueName?: string;
+  /**
+   * Where the queue reports what an operator must see: a Redis outage and its end, a delivery
+   * whose job this process's database does not know (a worker on the wrong database).
+   */
+  log?: QueueLog;
 }
+
+/** A log line from the queue (`JobsOptions.log`). */
+export type QueueLog = (level: 'warn' | 'info', message: string) => void;
 
 /** Where jobs go: the embedded database queue or BullMQ. */
 export interface JobQueue {
@@ -47,6 +55,8 @@ export interface JobQueue {
   /** Stops taking jobs and waits for the running ones to finish or abort. */
   stop(): Promise<void>;
   readonly working: boolean;
+  /** Scale mode: resolves when Redis answers a PING, rejects naming Redis otherwise (for /readyz). */
+  ping?(timeoutMs?: number): Promise<void>;
 }
 
 /** What a queue implementation needs; the embedded queue and the BullMQ adapter both take it. */
@@ -78,6 +88,7 @@ export interface QueueSetup {
   onSettled?: RunnerOptions['onSettled'];
   redisUrl?: string;
   queueName: string;
+  log?: QueueLog;
   work: boolean;
 }
 

@@ -14,6 +14,12 @@ export async function startQueue(setup: QueueSetup): Promise<JobQueue> {
   } else {
     queue = new EmbeddedQueue(setup);
   }
-  if (setup.work || queue.mode === 'bullmq') await queue.start();
+  try {
+    if (setup.work || queue.mode === 'bullmq') await queue.start();
+  } catch (e) {
+    // Close what started (Redis clients would keep reconnecting and hold the process open).
+    await queue.stop().catch(() => undefined);
+    throw e;
+  }
   return queue;
 }

@@ -45,7 +45,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       config: { public: true },
       schema: {
         tags: ['operations'],
-        summary: 'Database and storage are reachable',
+        summary: 'Database and storage (and Redis, in scale mode) are reachable',
         security: [],
         response: { 200: Health, 503: Health },
       },
@@ -81,6 +81,15 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         }
       } catch (e) {
         checks['space'] = (e as Error).message;
+      }
+      const queue = montu.jobs?.queue;
+      if (queue?.ping) {
+        try {
+          await queue.ping();
+          checks['redis'] = 'ok';
+        } catch (e) {
+          checks['redis'] = (e as Error).message;
+        }
       }
       const ok = Object.values(checks).every((v) => v === 'ok');
       if (!ok) req.log.warn({ checks }, 'not ready');

@@ -1,0 +1,71 @@
+/**
+ * /readyz in scale mode checks Redis, and the API server logs a Redis outage (issue 20 item 10).
+ * Real Redis behind a loopback relay that the test cuts and restores.
+ */
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { loadConfig, startServer, type RunningServer } from '../src/index.js';
+import { startTcpProxy, type TcpProxy } from '../../core/test/helpers/tcp-proxy.js';
+import { tempDir } from './helpers.js';
+
+const REDIS = process.env['MONTU_TEST_REDIS_URL'];
+
+describe.skipIf(!REDIS)('/readyz and logs when Redis goes away (scale mode)', () => {
+  let proxy: TcpProxy;
+  let server: RunningServer;
+  const lines: Array<{ level: number; msg: string }> = [];
+
+  beforeAll(async () => {
+    const target = new URL(REDIS!);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean))
+          lines.push(JSON.parse(l) as { level: number; msg: string });
+        done();
+      },
+    });
+    const config = loadConfig(
+      { dataDir: tempDir(), port: 0, redisUrl: `redis://127.0.0.1:${proxy.port}` },
+      { MONTU_QUEUE_NAME: `montu-readyz-${process.pid}` },
+    );
+    server = await startServer(config, { logger: pino({ level: 'info' }, sink), print: () => undefined });
+  });
+  afterAll(async () => {
+    await proxy.restore();
+    await server?.close();
+    await proxy.close();
+  });
+
+  const readyz = async () => {
+    const r = await fetch(`${server.url}/readyz`);
+    return { status: r.status, body: (await r.json()) as Record<string, string> };
+  };
+
+  it('is ready with Redis, 503 naming Redis without it, ready again when it is back; the log says so', async () => {
+    expect(await readyz()).toMatchObject({ status: 200, body: { status: 'ready', redis: 'ok' } });
+    await proxy.cut();
+    let r = await readyz();
+    for (let i = 0; i < 100 && r.status === 200; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await readyz();
+    }
+    expect(r.status).toBe(503);
+    expect(r.body['redis']).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+/);
+    expect(r.body['database']).toBe('ok');
+    for (let i = 0; i < 200 && !lines.some((l) => /unreachable/.test(l.msg)); i++)
+      await new Promise((res) => setTimeout(res, 100));
+    expect(lines.find((l) => /Redis at .* is unreachable/.test(l.msg))?.level).toBe(40);
+
+    await proxy.restore();
+    for (let i = 0; i < 300 && r.status !== 200; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await readyz();
+    }
+    expect(r).toMatchObject({ status: 200, body: { redis: 'ok' } });
+    for (let i = 0; i < 100 && !lines.some((l) => /reachable again/.test(l.msg)); i++)
+      await new Promise((res) => setTimeout(res, 100));
+    expect(lines.some((l) => /Redis at .* is reachable again/.test(l.msg))).toBe(true);
+  });
+});
