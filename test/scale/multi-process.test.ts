@@ -405,11 +405,21 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
     expect(at).toBeGreaterThanOrEqual(0);
     const [w] = workers.splice(at, 1);
     kill(w, 'SIGKILL');
+    const killedAt = Date.now();
     const orphaned = (await allJobs()).filter(
       (j) => j.state === 'running' && j.lockedBy?.split('~')[1] === String(pid),
     );
     expect(orphaned.map((j) => j.id)).toContain(victim.id);
     workers.push(await start(['worker', '--concurrency', '2'], env, /worker on/));
+    // How long until another worker has it (docs/deploy.md gives the figure; the lease is 30 s).
+    await waitFor(
+      async () => ((await allJobs()).find((j) => j.id === victim.id)?.attempts ?? 0) >= 2,
+      180_000,
+      "the takeover of the dead worker's job",
+    );
+    console.log(
+      `scale: the dead worker's job was taken over after ${((Date.now() - killedAt) / 1000).toFixed(1)} s`,
+    );
     await waitFor(
       async () => {
         const mine = (await allJobs()).filter((j) => ids.includes(j.mediaId));

@@ -65,7 +65,11 @@ describe('local mode on S3', () => {
     const key = item.files.find((f) => f.role === 'original')!.key;
     expect(await store.stat(key)).not.toBeNull();
 
+    const started = Date.now();
     const ok = await montu(['verify'], { env });
+    console.log(
+      `S3 verify: montu verify of 1 object on s3rver took ${Date.now() - started} ms (whole command)`,
+    );
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^1 file\(s\) checked on s3:\/\/.+: 0 corrupt, 0 missing/m);
 

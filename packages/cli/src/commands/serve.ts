@@ -6,6 +6,7 @@ import { CliError, EXIT } from '../errors.js';
 import { out, printJson, table } from '../format.js';
 import { intArg } from '../options.js';
 import { librarySettings, loadServerModule, type ServeFlags } from '../server-api.js';
+import { serveWorkerHealth, WorkerReport } from '../worker-health.js';
 
 /** Options shared by `serve` and `config` (everything `montu serve` can be told). */
 function serverOptions(cmd: Command): Command {
@@ -134,6 +135,12 @@ On a fresh data directory the server creates an admin and prints its token once.
       'Redis of the job queue (default MONTU_REDIS_URL); without it the database queue',
     )
     .option('--concurrency <n>', 'jobs worked at once (default: number of cores)', intArg(1))
+    .option(
+      '--health-port <port>',
+      'serve /healthz and /metrics on this port (0 picks a free one)',
+      intArg(0),
+    )
+    .option('--health-host <host>', 'address of the health endpoint (default 127.0.0.1)')
     .addHelpText(
       'after',
       `
@@ -141,44 +148,67 @@ A worker needs the same database and storage as the server: run it on a shared d
 or with --database-url (PostgreSQL) and the same storage settings. With Redis (BullMQ) any
 number of workers on any machines share the queue; without it they share the database queue.`,
     )
-    .action(async (f: { redisUrl?: string; concurrency?: number }, cmd: Command) => {
-      const redisUrl = f.redisUrl ?? (process.env['MONTU_REDIS_URL'] || undefined);
-      const t = resolveTarget(globals(cmd));
-      if (t.mode !== 'local') {
-        throw new CliError(
-          'montu worker works on the database and storage directly: give --data-dir or --database-url, not --server',
-          EXIT.usage,
-          'usage',
-        );
-      }
-      const core = await loadCore();
-      // Database and storage by the rule `montu serve` uses (flags > MONTU_* > config file), so a
-      // worker and a server given the same settings open the same library.
-      const g = globals(cmd);
-      const s = await librarySettings(g, serveFlags(cmd));
-      if (g.dataDir !== undefined && g.databaseUrl === undefined && s.databaseFrom !== 'data directory')
+    .action(
+      async (
+        f: { redisUrl?: string; concurrency?: number; healthPort?: number; healthHost?: string },
+        cmd: Command,
+      ) => {
+        const redisUrl = f.redisUrl ?? (process.env['MONTU_REDIS_URL'] || undefined);
+        const t = resolveTarget(globals(cmd));
+        if (t.mode !== 'local') {
+          throw new CliError(
+            'montu worker works on the database and storage directly: give --data-dir or --database-url, not --server',
+            EXIT.usage,
+            'usage',
+          );
+        }
+        const core = await loadCore();
+        // Database and storage by the rule `montu serve` uses (flags > MONTU_* > config file), so a
+        // worker and a server given the same settings open the same library.
+        const g = globals(cmd);
+        const s = await librarySettings(g, serveFlags(cmd));
+        if (g.dataDir !== undefined && g.databaseUrl === undefined && s.databaseFrom !== 'data directory')
+          process.stderr.write(
+            `montu: note: the database is ${core.maskUrl(s.databaseUrl!)} (from the ${s.databaseFrom}), not ${g.dataDir}/montu.db; --data-dir holds local files only\n`,
+          );
+        const montu = await core.openMontu({
+          dataDir: s.dataDir,
+          ...(s.databaseUrl !== undefined ? { databaseUrl: s.databaseUrl } : {}),
+          storage: s.storage,
+          webhooks: { deliver: false },
+          jobs: {
+            work: true,
+            log: (level, message) =>
+              process.stderr.write(`montu: ${level === 'warn' ? 'warning: ' : ''}${message}\n`),
+            ...(redisUrl ? { redisUrl } : {}),
+            ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
+          },
+        });
+        // One line per job event of this process; the counters behind --health-port's /metrics.
+        const report = new WorkerReport((line) => process.stderr.write(line + '\n'));
+        const unsubscribe = montu.events.subscribe((e, origin) => {
+          if (!origin.relayed) report.onEvent(e);
+        });
+        const queue = montu.jobs?.queue;
+        const health =
+          f.healthPort !== undefined
+            ? await serveWorkerHealth(
+                report,
+                queue?.ping ? () => queue.ping!() : null,
+                f.healthHost ?? '127.0.0.1',
+                f.healthPort,
+              )
+            : null;
+        const where = montu.describe();
         process.stderr.write(
-          `montu: note: the database is ${core.maskUrl(s.databaseUrl!)} (from the ${s.databaseFrom}), not ${g.dataDir}/montu.db; --data-dir holds local files only\n`,
+          `montu: worker on ${where.database} (${where.storageBackend} storage ${where.storage}), queue ${redisUrl ? core.maskUrl(redisUrl) : 'in the database'}; Ctrl-C to stop\n`,
         );
-      const montu = await core.openMontu({
-        dataDir: s.dataDir,
-        ...(s.databaseUrl !== undefined ? { databaseUrl: s.databaseUrl } : {}),
-        storage: s.storage,
-        webhooks: { deliver: false },
-        jobs: {
-          work: true,
-          log: (level, message) =>
-            process.stderr.write(`montu: ${level === 'warn' ? 'warning: ' : ''}${message}\n`),
-          ...(redisUrl ? { redisUrl } : {}),
-          ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
-        },
-      });
-      const where = montu.describe();
-      process.stderr.write(
-        `montu: worker on ${where.database} (${where.storageBackend} storage ${where.storage}), queue ${redisUrl ? core.maskUrl(redisUrl) : 'in the database'}; Ctrl-C to stop\n`,
-      );
-      const signal = await waitForSignal();
-      process.stderr.write(`montu: ${signal}: handing running jobs back to the queue\n`);
-      await montu.close();
-    });
+        if (health) process.stderr.write(`montu: worker health on ${health.url}/healthz and /metrics\n`);
+        const signal = await waitForSignal();
+        process.stderr.write(`montu: ${signal}: handing running jobs back to the queue\n`);
+        await health?.close();
+        await montu.close();
+        unsubscribe();
+      },
+    );
 }

@@ -1,5 +1,4 @@
 import { DelayedError, Queue, Worker, type ConnectionOptions } from 'bullmq';
-import { NotFound } from '@montu/domain';
 import { maskUrl } from '../db/connect.js';
 import type { JobQueue, QueueSetup } from './queue.js';
 import { runChain, type RunnerOptions } from './runner.js';
@@ -172,7 +171,9 @@ export class BullmqQueue implements JobQueue {
             }
             this.capped.set(bj.name, running + 1);
           }
-          const run = this.process(bj.data as { id?: unknown }, runner);
+          const run = this.process(bj.data as { id?: unknown }, runner, (until) =>
+            bj.moveToDelayed(until, token),
+          );
           this.active.add(run);
           return run.finally(() => {
             this.active.delete(run);
@@ -182,9 +183,12 @@ export class BullmqQueue implements JobQueue {
         {
           connection: this.connection,
           concurrency: this.s.concurrency,
-          // Redeliver a dead worker's job about when its database lease lapses.
-          lockDuration: this.s.leaseMs,
-          stalledInterval: Math.max(1000, Math.floor(this.s.leaseMs / 2)),
+          // A dead worker's delivery comes back well before its database lease lapses (lock
+          // renewed every lockDuration/2, stalls checked every leaseMs/6): redelivered within
+          // about leaseMs/2 + leaseMs/6, it then waits for the lapse (process), so the job is
+          // taken over about leaseMs after the death (decision 101).
+          lockDuration: Math.max(1000, Math.floor(this.s.leaseMs / 2)),
+          stalledInterval: Math.max(500, Math.floor(this.s.leaseMs / 6)),
           maxStalledCount: 10,
         },
       );
@@ -200,7 +204,11 @@ export class BullmqQueue implements JobQueue {
     this.reconciler.unref();
   }
 
-  private async process(data: { id?: unknown }, runner: RunnerOptions): Promise<void> {
+  private async process(
+    data: { id?: unknown },
+    runner: RunnerOptions,
+    delayUntil: (ms: number) => Promise<void>,
+  ): Promise<void> {
     const id = data.id;
     // A stopping worker takes nothing new; the job stays queued for others (the reconciler of any
     // running worker re-publishes queued jobs).
@@ -208,12 +216,19 @@ export class BullmqQueue implements JobQueue {
     // Taken over only if queued, or running with a lapsed lease (its worker died).
     const claimed = await this.s.store.claim(id, this.s.worker, this.s.leaseMs, { onlyQueued: false });
     if (!claimed) {
-      if (!(await this.known(id)))
+      const lease = await this.s.store.lease(id);
+      if (!lease)
         this.s.log?.(
           'warn',
           `Redis queue ${this.s.queueName} delivered job ${id}, which this process's database does not know: ` +
             'is this worker on the same database (MONTU_DATABASE_URL) as the server that queued it?',
         );
+      else if (lease.state === 'running' && lease.until !== null && lease.lockedBy !== this.s.worker) {
+        // Another worker's lease still runs (it died, or only stalled): come back when it lapses
+        // rather than drop the delivery and leave the job to the next reconcile.
+        await delayUntil(lease.until + 100);
+        throw new DelayedError();
+      }
       return;
     }
     // A chained follow-up (claimed for this worker when its predecessor finished) runs here
@@ -226,16 +241,6 @@ export class BullmqQueue implements JobQueue {
       if (outcome === 'released')
         await this.publish([await this.s.store.get(job.id)], `r${Date.now().toString(36)}`);
     });
-  }
-
-  private async known(id: string): Promise<boolean> {
-    try {
-      await this.s.store.get(id);
-      return true;
-    } catch (e) {
-      if (e instanceof NotFound) return false;
-      throw e;
-    }
   }
 
   /** Puts lapsed running jobs back in the queue and re-publishes queued jobs Redis may have lost. */

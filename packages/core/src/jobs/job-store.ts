@@ -106,6 +106,26 @@ export class JobStore {
     return rows.map((r) => jobFromRow(r));
   }
 
+  /**
+   * A job's state and when its lease ends (epoch ms; null when not leased), or null when the
+   * database has no such job. For a delivery that could not claim its job.
+   */
+  async lease(
+    id: string,
+  ): Promise<{ state: JobState; lockedBy: string | null; until: number | null } | null> {
+    const row = await this.db
+      .selectFrom('job')
+      .select(['state', 'locked_by', 'locked_until'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      state: row.state as JobState,
+      lockedBy: row.locked_by,
+      until: row.locked_until ? Date.parse(String(row.locked_until)) : null,
+    };
+  }
+
   async get(id: string): Promise<Job> {
     const row = await this.db
       .selectFrom('job')
