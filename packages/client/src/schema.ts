@@ -231,6 +231,7 @@ export interface paths {
             parameters: {
                 query?: {
                     heartbeat?: number;
+                    lastEventId?: string;
                     mediaId?: string;
                     types?: string;
                 };

@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { newId } from './ids.js';
 
 /** Something that happened in the library, published after its transaction committed. */
 export interface MontuEvent {
+  /** Time-ordered (UUIDv7), given when published; relayed events keep theirs (SSE `id:`). */
+  id: string;
   type: string;
   at: string;
   projectId: string | null;
@@ -33,8 +36,11 @@ export class EventBus {
    * and came over the scale-mode event bridge (subscribers that act on events, such as webhooks,
    * leave those to the process where they happened).
    */
-  publish(event: Omit<MontuEvent, 'at'> & { at?: string }, origin: EventOrigin = { relayed: false }): void {
-    const full: MontuEvent = { at: new Date().toISOString(), ...event };
+  publish(
+    event: Omit<MontuEvent, 'at' | 'id'> & { at?: string; id?: string },
+    origin: EventOrigin = { relayed: false },
+  ): void {
+    const full: MontuEvent = { id: newId(), at: new Date().toISOString(), ...event };
     for (const listener of this.emitter.listeners('event')) {
       try {
         (listener as MontuEventListener)(full, origin);

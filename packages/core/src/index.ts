@@ -7,6 +7,7 @@ export {
   type ToolPaths,
 } from './config/environment.js';
 export * from './events.js';
+export { EventLog, EVENT_LOG_WINDOW_MS, EVENT_REPLAY_LIMIT } from './event-log.js';
 export * from './ids.js';
 export { openDatabase, maskUrl, type DatabaseHandle, type DialectName } from './db/connect.js';
 export { isDiskFull, SPACE_RESERVE_BYTES } from './db/space-reserve.js';

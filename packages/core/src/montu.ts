@@ -6,6 +6,7 @@ import { openDatabase, type DialectName } from './db/connect.js';
 import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
 import { EventBus } from './events.js';
+import { EventLog } from './event-log.js';
 import { DEFAULT_LIMITS, type Limits } from './config/limits.js';
 import { SpaceReserve } from './db/space-reserve.js';
 import { readEnvironment } from './config/environment.js';
@@ -85,6 +86,8 @@ export interface Montu {
   /** Orphaned files, crash leftovers. */
   maintenance: MaintenanceService;
   events: EventBus;
+  /** Recent events kept for SSE replay (`Last-Event-ID`), see event-log.ts. */
+  eventLog: EventLog;
   storage: StorageBackend;
   db: Kysely<Database>;
   dialect: DialectName;
@@ -133,6 +136,8 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   };
   // Made when there is room; a library opened on a full disk still opens (deletes then free space).
   await ctx.spaceReserve.ensure();
+  // Written from the start, so events of the start-up sweeps are replayable too.
+  const eventLog = new EventLog(ctx.db, ctx.events);
   const projects = new ProjectService(ctx);
   const media = new MediaService(ctx, projects);
   const notes = new NoteService(ctx, media, projects);
@@ -189,6 +194,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   } catch (e) {
     await queue?.stop().catch(() => undefined);
     await processing?.stop().catch(() => undefined);
+    await eventLog.close().catch(() => undefined);
     await handle.close();
     throw e;
   }
@@ -210,6 +216,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     users: new UserService(ctx),
     maintenance,
     events: ctx.events,
+    eventLog,
     storage,
     db: handle.db,
     dialect: handle.dialect,
@@ -235,6 +242,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
       await queue?.stop();
       await processing?.stop();
       await releaseDecoders();
+      await eventLog.close();
       await storage.close?.();
       await handle.close();
     },

@@ -275,6 +275,14 @@ export interface Database {
   annotation_attachment: NoteAttachmentTable;
   webhook: WebhookTable;
   webhook_delivery: WebhookDeliveryTable;
+  event_log: EventLogTable;
+}
+
+/** Recent library events for SSE replay (events/event-log.ts); `event` is the MontuEvent as JSON. */
+export interface EventLogTable {
+  id: string;
+  at: string;
+  event: string;
 }
 
 // ---- 003_review (review workflow: playlists, attachments, webhooks)

@@ -363,7 +363,8 @@ export class WebhookService {
         eventMatches(parseJson<string[]>(h.events, []), e.type),
     );
     if (hooks.length === 0) return;
-    const eventId = newId();
+    // The event's own id: the same in webhook bodies, the SSE stream and its replay.
+    const eventId = e.id;
     const payload: WebhookPayload = {
       id: eventId,
       type: e.type,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { visibleProjects, type MontuEvent } from '@montu/core';
+import { ValidationError, visibleProjects, type MontuEvent } from '@montu/core';
 import type { AppContext } from '../app-context.js';
 import { errors } from '../schemas.js';
 
@@ -11,13 +11,20 @@ const EventsQuery = Type.Object({
   types: Type.Optional(Type.String({ maxLength: 500 })),
   /** Seconds between heartbeat comments (default 15). */
   heartbeat: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
+  /** Replay from after this event id, for clients that cannot send the `Last-Event-ID` header. */
+  lastEventId: Type.Optional(Type.String({ maxLength: 64 })),
 });
+
+const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /**
  * Live library events as Server-Sent Events: job progress, processing results, renditions,
  * review changes. In scale mode workers' events arrive over the Redis bridge, so any API server
  * streams them. Each caller sees only events of projects they are a member of (admins: all).
  * A comment line is sent every `heartbeat` seconds so proxies keep the connection open.
+ * Each event's `id:` is its library-wide id; a client that reconnects with `Last-Event-ID` (any
+ * API server of the library, restarted or not) first gets the events it missed from the
+ * database's recent-event log (one hour; job progress is not kept), then the live stream.
  */
 export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu } = ctx;
@@ -47,6 +54,12 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
           .map((t) => t.trim())
           .filter(Boolean) ?? [];
       const mediaId = req.query.mediaId;
+      const header = req.headers['last-event-id'];
+      const lastEventId = (Array.isArray(header) ? header[0] : header)?.trim() || req.query.lastEventId;
+      if (lastEventId !== undefined && !EVENT_ID.test(lastEventId))
+        throw new ValidationError(
+          'Last-Event-ID must be the id of an event this stream sent (a UUIDv7); omit it to start from now.',
+        );
       const visible = (e: MontuEvent): boolean => {
         if (allowed && (e.projectId === null || !allowed.has(e.projectId))) return false;
         if (mediaId && e.mediaId !== mediaId) return false;
@@ -65,10 +78,14 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
         'x-request-id': String(req.id),
       });
       res.write(`retry: 3000\n: connected\n\n`);
-      let seq = 0;
+      const send = (e: MontuEvent) =>
+        res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      // While the missed events are read, live ones wait here; those the replay already sent are skipped.
+      let held: MontuEvent[] | null = lastEventId ? [] : null;
       const off = montu.events.subscribe((e) => {
         if (!visible(e)) return;
-        res.write(`id: ${++seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+        if (held) held.push(e);
+        else send(e);
       });
       const beat = setInterval(
         () => res.write(`: ping ${new Date().toISOString()}\n\n`),
@@ -83,6 +100,27 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
       open.add(end);
       req.raw.on('close', end);
       res.on('error', end);
+      if (lastEventId && held) {
+        try {
+          const missed = await montu.eventLog.since(lastEventId);
+          const sent = new Set<string>();
+          for (const e of missed.events) {
+            if (!visible(e)) continue;
+            send(e);
+            sent.add(e.id);
+          }
+          if (!missed.complete) res.write(`: replay incomplete: events before this point may be missing\n\n`);
+          const waiting: MontuEvent[] = held;
+          held = null;
+          for (const e of waiting) if (!sent.has(e.id) && e.id > lastEventId) send(e);
+        } catch (e) {
+          req.log.warn({ err: e }, 'event replay failed');
+          res.write(`: replay failed\n\n`);
+          const waiting: MontuEvent[] = held ?? [];
+          held = null;
+          for (const x of waiting) send(x);
+        }
+      }
     },
   );
 }

@@ -11,6 +11,7 @@ import * as m008 from './008_source_time.js';
 import * as m009 from './009_note_revision.js';
 import * as m010 from './010_idempotency_keys.js';
 import * as m011 from './011_upload_sessions.js';
+import * as m012 from './012_event_log.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -30,4 +31,5 @@ export const migrations: Record<string, DialectMigration> = {
   '009_note_revision': m009,
   '010_idempotency_keys': m010,
   '011_upload_sessions': m011,
+  '012_event_log': m012,
 };

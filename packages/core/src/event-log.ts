@@ -1,0 +1,95 @@
+/**
+ * Recent library events in the database, so a Server-Sent Events client that reconnects with
+ * `Last-Event-ID` — to a restarted API server, or another one — gets what it missed. Each process
+ * writes the events that happened in it (relayed ones were written where they happened), in
+ * small batches off the publishing path; rows older than the window are pruned. Job progress is
+ * not kept: it is superseded within seconds and would be most of the rows.
+ */
+import type { Db } from './db/schema.js';
+import type { EventBus, MontuEvent } from './events.js';
+
+/** How long events stay replayable (default 1 hour). */
+export const EVENT_LOG_WINDOW_MS = 60 * 60 * 1000;
+/** Most events one replay sends; a client further behind is told the replay is incomplete. */
+export const EVENT_REPLAY_LIMIT = 5000;
+
+const NOT_KEPT = new Set(['job.progress']);
+
+export class EventLog {
+  private pending: MontuEvent[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private lastPrune = 0;
+  private readonly off: () => void;
+
+  constructor(
+    private readonly db: Db,
+    bus: EventBus,
+    private readonly windowMs = EVENT_LOG_WINDOW_MS,
+  ) {
+    this.off = bus.subscribe((e, origin) => {
+      if (origin.relayed || NOT_KEPT.has(e.type)) return;
+      this.pending.push(e);
+      this.timer ??= setTimeout(() => void this.flush(), 0);
+    });
+  }
+
+  /** Writes what is pending (awaits any write in progress first, so order is kept). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = this.flushing.then(async () => {
+      if (batch.length) {
+        await this.db
+          .insertInto('event_log')
+          .values(batch.map((e) => ({ id: e.id, at: e.at, event: JSON.stringify(e) })))
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute()
+          .catch(() => undefined); // best effort: a lost row only shortens a replay
+      }
+      if (Date.now() - this.lastPrune > 60_000) {
+        this.lastPrune = Date.now();
+        const before = new Date(Date.now() - this.windowMs).toISOString();
+        await this.db
+          .deleteFrom('event_log')
+          .where('at', '<', before)
+          .execute()
+          .catch(() => undefined);
+      }
+    });
+    return this.flushing;
+  }
+
+  /**
+   * The kept events after `id` (oldest first), at most `limit`; `complete` is false when the log
+   * does not reach back to `id` (older than the window: events may be missing) or more than
+   * `limit` followed it.
+   */
+  async since(id: string, limit = EVENT_REPLAY_LIMIT): Promise<{ events: MontuEvent[]; complete: boolean }> {
+    await this.flush();
+    const rows = await this.db
+      .selectFrom('event_log')
+      .select('event')
+      .where('id', '>', id)
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
+    const known = await this.db
+      .selectFrom('event_log')
+      .select('id')
+      .where('id', '<=', id)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const events = rows.slice(0, limit).map((r) => JSON.parse(r.event) as MontuEvent);
+    // Complete when the log reaches back to `id` (a row at or before it is still kept).
+    return { events, complete: rows.length <= limit && known !== undefined };
+  }
+
+  async close(): Promise<void> {
+    this.off();
+    await this.flush();
+  }
+}
