@@ -15,6 +15,9 @@ const LANES: Record<string, { types: readonly JobType[]; suffix: string }> = {
   webhooks: { types: ['webhook.deliver'], suffix: '-webhooks' },
 };
 
+/** Longest a caller waits for Redis to take new jobs (they are in the database already). */
+const PUBLISH_WAIT_MS = 2000;
+
 function laneOf(type: JobType): string {
   for (const [lane, l] of Object.entries(LANES)) if (l.types.includes(type)) return lane;
   throw new Error(`job type ${type} has no BullMQ queue`);
@@ -74,6 +77,8 @@ export class BullmqQueue implements JobQueue {
     if (!this.redisDown) return;
     this.redisDown = false;
     this.s.log?.('info', `Redis at ${this.where} is reachable again`);
+    // Publish what was queued in the database meanwhile (publish skipped it).
+    if (!this.controller.signal.aborted) void this.reconcile().catch(() => undefined);
   };
 
   async ping(timeoutMs = 1000): Promise<void> {
@@ -111,8 +116,37 @@ export class BullmqQueue implements JobQueue {
   }
 
   /** BullMQ job ids carry the attempt, so a retry is a new delivery and a re-publish of the same attempt is a no-op. */
+  /**
+   * Hands jobs (already recorded in the database) to Redis. Never blocks its caller on a Redis
+   * outage — an upload must answer, not hang and fail after committing (a retry would make a
+   * duplicate version): while Redis is down, or when it does not take them within
+   * PUBLISH_WAIT_MS, they stay queued in the database and the reconcile after the outage (and
+   * every working process's periodic one) publishes them.
+   */
   private async publish(jobs: Job[], suffix?: string): Promise<void> {
-    if (jobs.length === 0) return;
+    if (jobs.length === 0 || this.redisDown) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.addToRedis(jobs, suffix),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${PUBLISH_WAIT_MS} ms`)),
+            PUBLISH_WAIT_MS,
+          );
+        }),
+      ]);
+    } catch (e) {
+      this.s.log?.(
+        'warn',
+        `${jobs.length} job(s) not handed to Redis at ${this.where} (${(e as Error).message}): they stay queued in the database and are published when Redis answers`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async addToRedis(jobs: Job[], suffix?: string): Promise<void> {
     const now = Date.now();
     for (const [lane, queue] of this.queues) {
       const mine = jobs.filter((j) => laneOf(j.type) === lane);

@@ -75,6 +75,45 @@ describe.skipIf(!REDIS_URL)('scale mode when Redis misbehaves', () => {
     });
   });
 
+  it('an upload while Redis is away answers; its jobs run once Redis is back', async () => {
+    const target = new URL(REDIS_URL!);
+    const relay = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const queueName = uniqueQueueName();
+    const data = path.join(dir, 'shared');
+    // The API server's library reaches Redis through the relay; the worker's directly, with a
+    // reconcile interval (its lease) far beyond the test, so only the server can publish the job.
+    const server = await openMontu({
+      dataDir: data,
+      jobs: { redisUrl: `redis://127.0.0.1:${relay.port}`, work: false, queueName },
+    });
+    const worker = await openMontu({
+      dataDir: data,
+      jobs: { redisUrl: REDIS_URL!, work: true, queueName, leaseMs: 600_000 },
+    });
+    try {
+      await relay.cut();
+      const id = await server.media.uploadMedia({
+        filePath: png,
+        projectId: 'RED',
+        taskId: 'sh020',
+        author: 'qa',
+      });
+      const queued = await server.jobs!.list({ mediaId: id });
+      expect(queued.length).toBeGreaterThan(0);
+      expect(queued.every((j) => j.state === 'queued')).toBe(true);
+      await relay.restore();
+      await waitFor(
+        async () => (await server.jobs!.list({ mediaId: id, type: 'probe' }))[0]?.state === 'done',
+        60_000,
+        'the probe job after Redis came back',
+      );
+    } finally {
+      await worker.close();
+      await server.close();
+      await relay.close();
+    }
+  });
+
   it('a worker on another database logs the job it cannot find', async () => {
     const queueName = uniqueQueueName();
     const logged: string[] = [];
