@@ -411,7 +411,8 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
     );
     expect(orphaned.map((j) => j.id)).toContain(victim.id);
     workers.push(await start(['worker', '--concurrency', '2'], env, /worker on/));
-    // How long until another worker has it (docs/deploy.md gives the figure; the lease is 30 s).
+    // How long until another worker has it. On one machine the dead process is noticed at once;
+    // the other-host figure (lease 30 s) is bench/takeover-other-host.sh's, in docs/deploy.md.
     await waitFor(
       async () => ((await allJobs()).find((j) => j.id === victim.id)?.attempts ?? 0) >= 2,
       180_000,
