@@ -6,7 +6,7 @@
 export type ProbedMediaType = 'image' | 'video' | 'audio';
 
 /** Which tool a value came from, so disagreements between tools can be explained. */
-export type MetadataSource = 'ffprobe' | 'exiftool' | 'sharp' | 'sniff';
+export type MetadataSource = 'ffprobe' | 'container' | 'exiftool' | 'sharp' | 'sniff';
 
 export interface PixelWindow {
   /** Inclusive pixel bounds, as stored in EXR headers. */

@@ -21,11 +21,14 @@ import { checkFileSize, resolveLimits, type MediaLimits } from './limits.js';
 import { emptyMetadata, type MediaMetadata, type StreamSummary } from './metadata.js';
 import { multiplyRational, normaliseRational, parseRational, rationalToNumber, roundMs } from '@montu/domain';
 import { sniffFile, type SniffResult } from './sniff.js';
+import { probeIsobmff } from './isobmff.js';
 
 /** Image formats whose headers sharp (libvips) reads. */
 export const SHARP_FORMATS = new Set(['jpg', 'png', 'apng', 'webp', 'gif', 'tif', 'avif', 'heic']);
 /** Image formats whose size and pixel format come from ffprobe. */
 const FFPROBE_IMAGE_FORMATS = new Set(['tga', 'bmp', 'dpx', 'psd']);
+/** Containers whose movie box isobmff.ts reads in-process (sniffed format names). */
+const ISOBMFF_FORMATS = new Set(['mov', 'mp4', 'm4v', 'm4a']);
 /** Scene-linear formats: shown through a display transform. */
 export const LINEAR_FORMATS = new Set(['exr', 'hdr']);
 
@@ -42,6 +45,8 @@ export interface MediaProberOptions {
   limits?: Partial<MediaLimits>;
   /** exiftool processes kept alive (default: the number of CPU cores, at most 8). */
   maxProcs?: number;
+  /** Read MOV/MP4/M4V/M4A movie boxes in-process instead of starting ffprobe (default true). */
+  containerReader?: boolean;
 }
 
 /** Default exiftool processes: one per core (exiftool is CPU bound), at most 8 (~25 MB of Perl each). */
@@ -92,6 +97,7 @@ export class MediaProber {
   /** ffprobe processes of this prober running at once (they are CPU bound while starting). */
   private readonly toolGate: Gate;
   private closed = false;
+  private readonly containerReader: boolean;
 
   constructor(opts: MediaProberOptions = {}) {
     this.limits = resolveLimits(opts.limits);
@@ -106,6 +112,7 @@ export class MediaProber {
       geoTz: () => undefined,
     });
     this.reader = new ExifReader(this.exiftool, this.maxProcs);
+    this.containerReader = opts.containerReader ?? true;
     this.toolGate = limiter(2 * defaultExiftoolProcs());
   }
 
@@ -295,8 +302,22 @@ export class MediaProber {
     meta: MediaMetadata,
     runFfprobe: () => Promise<FfprobeResult>,
   ): Promise<void> {
-    const [fp, raw] = await Promise.all([runFfprobe(), this.exif(file, meta)]);
-    meta.sources.push('ffprobe');
+    const exifP = this.exif(file, meta);
+    // QuickTime/MP4 movie boxes are read in-process (isobmff.ts answers as ffprobe would, or
+    // declines); ffprobe reads the rest and whatever the reader declines.
+    let fp: FfprobeResult | null = null;
+    if (this.containerReader && ISOBMFF_FORMATS.has(meta.format)) {
+      fp = await probeIsobmff(file).catch((e: unknown) => {
+        meta.warnings.push(`container reader: ${errorMessage(e).slice(0, 300)}`);
+        return null;
+      });
+      if (fp) meta.sources.push('container');
+    }
+    if (!fp) {
+      fp = await runFfprobe();
+      meta.sources.push('ffprobe');
+    }
+    const raw = await exifP;
     applyFfprobeAv(meta, fp);
     if (raw) {
       const t = documentTags(raw);

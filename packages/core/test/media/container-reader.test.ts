@@ -1,0 +1,191 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normaliseRational } from '@montu/domain';
+import { probeOrThrow } from '../../src/processing/tools/isobmff.js';
+import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
+import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
+import { MediaProber } from '../../src/processing/tools/probe.js';
+import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
+import { ffmpeg, ffprobeJson, tmpDir, type ProbeJson } from './helpers.js';
+
+/**
+ * The in-process MOV/MP4 reader (isobmff.ts) against its oracle, ffprobe: on every corpus
+ * QuickTime/MP4 file and on generated files at the five production frame rates with and without
+ * timecode tracks, each answer it gives agrees with ffprobe field by field, and the metadata
+ * record Montu stores is the same whichever of the two read the file. Where it declines, ffprobe
+ * reads the file (the reasons are listed so coverage losses show up here).
+ */
+
+/** Every ffprobe stream field probe.ts reads. */
+const STREAM_FIELDS = [
+  'codec_type',
+  'codec_name',
+  'profile',
+  'width',
+  'height',
+  'sample_aspect_ratio',
+  'pix_fmt',
+  'color_space',
+  'color_transfer',
+  'color_primaries',
+  'color_range',
+  'r_frame_rate',
+  'avg_frame_rate',
+  'time_base',
+  'duration_ts',
+  'nb_frames',
+  'bits_per_raw_sample',
+  'bits_per_sample',
+  'sample_fmt',
+  'sample_rate',
+  'channels',
+  'channel_layout',
+] as const;
+const FORMAT_TAGS = ['title', 'artist', 'album', 'comment', 'encoder', 'creation_time', 'date'];
+
+type Loose = Record<string, unknown>;
+
+/** Each field where the reader's answer differs from ffprobe's, as `field: ffprobe ≠ reader`. */
+function disagreements(want: ProbeJson | Loose, got: FfprobeResult): string[] {
+  const out: string[] = [];
+  const w = want as { format: Loose & { tags?: Loose }; streams: Array<Loose & { tags?: Loose }> };
+  const say = (field: string, a: unknown, b: unknown) => {
+    // ffprobe prints numbers as strings in some fields and omits unknown ones ("unknown" in compact output).
+    const norm = (v: unknown) => (v === undefined || v === null || v === 'unknown' ? '' : String(v));
+    if (norm(a) !== norm(b)) out.push(`${field}: ${norm(a) || '(none)'} ≠ ${norm(b) || '(none)'}`);
+  };
+  for (const k of ['duration', 'bit_rate'] as const) say(`format.${k}`, w.format[k], got.format[k]);
+  for (const k of FORMAT_TAGS) say(`format.tags.${k}`, w.format.tags?.[k], got.format.tags?.[k]);
+  say('streams', w.streams.length, got.streams.length);
+  w.streams.forEach((s, i) => {
+    const g = (got.streams[i] ?? {}) as unknown as Loose & { tags?: Loose };
+    for (const k of STREAM_FIELDS) if (k in s || k in g) say(`#${i}.${k}`, s[k], g[k]);
+    for (const k of ['language', 'timecode', 'rotate']) say(`#${i}.tags.${k}`, s.tags?.[k], g.tags?.[k]);
+    const rot = (x: Loose) =>
+      (x['side_data_list'] as Array<Loose> | undefined)?.find(
+        (d) => d['side_data_type'] === 'Display Matrix',
+      )?.['rotation'];
+    say(`#${i}.rotation`, rot(s), rot(g));
+  });
+  return out;
+}
+
+const proberIn = new MediaProber({ maxProcs: 1 });
+const proberFf = new MediaProber({ maxProcs: 1, containerReader: false });
+afterAll(() => Promise.all([proberIn.close(), proberFf.close()]));
+
+/** The stored record read both ways; only `sources` may differ. */
+async function bothWays(file: string, name: string): Promise<[MediaMetadata, MediaMetadata]> {
+  const [a, b] = await Promise.all([proberIn.probe(file, { name }), proberFf.probe(file, { name })]);
+  expect(a.sources).toContain('container');
+  expect(a.sources).not.toContain('ffprobe');
+  return [
+    { ...a, sources: [] },
+    { ...b, sources: [] },
+  ];
+}
+
+const ISOBMFF = /\.(mov|mp4|m4v|m4a)$/i;
+const corpus = loadManifest().filter((e) => ISOBMFF.test(e.path));
+
+/** Corpus files the reader answers for (the others are declined to ffprobe, with a reason). */
+const ANSWERED = new Set([
+  'Sequence_1-Apple_ProRes_422.mov',
+  'Sequence_1-Apple_ProRes_422_HQ.mov',
+  'prores4444_with_transparency.mov',
+  'sample-in-issue-505.mov',
+  'amve.mp4',
+  'mov-1elist-1ctts.mp4',
+  'sample.mp4',
+  'full.m4a',
+  'tones_quicktimeX_44100_stereo_aac_lc.m4a',
+]);
+
+describe.skipIf(!HAVE_CORPUS)('container reader: corpus MOV/MP4 against ffprobe', () => {
+  it.each(corpus.map((e) => [path.basename(e.path), e] as const))(
+    '%s',
+    { timeout: 60_000 },
+    async (name, e) => {
+      const file = corpusPath(e);
+      let got: FfprobeResult | null = null;
+      let declined = '';
+      try {
+        got = await probeOrThrow(file);
+      } catch (err) {
+        declined = (err as Error).message;
+      }
+      expect(got !== null, `${name}: ${declined || 'answered'}`).toBe(ANSWERED.has(name));
+      if (!got) return;
+      // The live ffprobe (the fallback) and the manifest's recorded ffprobe output.
+      expect(disagreements(await ffprobeJson(file), got), 'against ffprobe').toEqual([]);
+      const recorded = (e as unknown as { oracles?: { ffprobe?: Loose } }).oracles?.ffprobe;
+      if (recorded?.['ok']) {
+        // The manifest records a subset of fields: compare those it has.
+        const subset = disagreements(recorded, got);
+        const recordedStreams = recorded['streams'] as Loose[];
+        const missing = (d: string) => {
+          const m = /^#(\d+)\.(\w+)/.exec(d);
+          return m !== null && !(m[2]! in (recordedStreams[Number(m[1])] ?? {}));
+        };
+        expect(
+          subset.filter((d) => !missing(d) && !d.startsWith('format.tags') && !d.includes('.tags.')),
+          'against the manifest',
+        ).toEqual([]);
+      }
+      const [a, b] = await bothWays(file, name);
+      expect(a).toEqual(b);
+    },
+  );
+});
+
+describe('container reader: generated files at production frame rates, with and without timecode', () => {
+  let dir = '';
+  const RATES = ['24000/1001', '24', '25', '30000/1001', '60000/1001'];
+  const cases: Array<{ name: string; rate: string; args: string[]; timecode?: string }> = [];
+  for (const r of RATES) {
+    const n = r.replace('/', '_');
+    const drop = r === '30000/1001' || r === '60000/1001';
+    const src = ['-f', 'lavfi', '-i', `testsrc2=size=160x90:rate=${r}:duration=1`];
+    const tone = ['-f', 'lavfi', '-i', 'sine=duration=1:sample_rate=48000'];
+    cases.push({
+      name: `h264-aac-${n}.mp4`,
+      rate: r,
+      args: [...src, ...tone, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest'],
+    });
+    const tc = drop ? '01:02:03;04' : '01:02:03:04';
+    cases.push({
+      name: `prores-pcm-tc-${n}.mov`,
+      rate: r,
+      args: [...src, ...tone, '-ac', '2', '-c:v', 'prores_ks', '-profile:v', '3', '-c:a', 'pcm_s24le'],
+      timecode: tc,
+    });
+    cases.push({
+      name: `h264-tc-${n}.mov`,
+      rate: r,
+      args: [...src, '-c:v', 'libx264', '-pix_fmt', 'yuv422p10le', '-color_primaries', 'bt709'],
+      timecode: drop ? '10:00:00;00' : '10:00:00:00',
+    });
+    cases.push({
+      name: `prores-${n}.mov`,
+      rate: r,
+      args: [...src, '-c:v', 'prores_ks', '-profile:v', '4444'],
+    });
+  }
+  beforeAll(async () => {
+    dir = await tmpDir('montu-container-');
+    for (const c of cases)
+      await ffmpeg([...c.args, ...(c.timecode ? ['-timecode', c.timecode] : []), path.join(dir, c.name)]);
+  }, 180_000);
+
+  it.each(cases.map((c) => [c.name, c] as const))('%s', { timeout: 60_000 }, async (name, c) => {
+    const file = path.join(dir, name);
+    const got = await probeOrThrow(file);
+    expect(disagreements(await ffprobeJson(file), got)).toEqual([]);
+    const video = got.streams.find((s) => s.codec_type === 'video')!;
+    expect(video.tags?.['timecode']).toBe(c.timecode);
+    const [a, b] = await bothWays(file, name);
+    expect(a).toEqual(b);
+    expect(a.timecode).toBe(c.timecode ?? null);
+    expect(a.fps).toBe(normaliseRational(c.rate));
+  });
+});
