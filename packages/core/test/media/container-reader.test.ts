@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normaliseRational } from '@montu/domain';
-import { probeOrThrow } from '../../src/processing/tools/isobmff.js';
+import { probeOrThrow as probeIsobmff } from '../../src/processing/tools/isobmff.js';
+import { probeWavOrThrow } from '../../src/processing/tools/wav.js';
 import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
@@ -85,8 +86,13 @@ async function bothWays(file: string, name: string): Promise<[MediaMetadata, Med
   ];
 }
 
-const ISOBMFF = /\.(mov|mp4|m4v|m4a)$/i;
-const corpus = loadManifest().filter((e) => ISOBMFF.test(e.path));
+const READABLE = /\.(mov|mp4|m4v|m4a|wav)$/i;
+const corpus = loadManifest().filter((e) => READABLE.test(e.path));
+
+/** The in-process reader for a file, by its extension (the prober goes by the sniffed format). */
+function probeOrThrow(file: string): Promise<FfprobeResult> {
+  return /\.wav$/i.test(file) ? probeWavOrThrow(file) : probeIsobmff(file);
+}
 
 /** Corpus files the reader answers for (the others are declined to ffprobe, with a reason). */
 const ANSWERED = new Set([
@@ -99,9 +105,16 @@ const ANSWERED = new Set([
   'sample.mp4',
   'full.m4a',
   'tones_quicktimeX_44100_stereo_aac_lc.m4a',
+  '200828-005.wav',
+  '32bit.wav',
+  'Bells.wav',
+  'drums_2ch_44kHz_s32_wastedbits.wav',
+  'wave_metadata.wav',
+  'yo.raw-short.wav',
+  'r11025_u8_c1_trunc.wav',
 ]);
 
-describe.skipIf(!HAVE_CORPUS)('container reader: corpus MOV/MP4 against ffprobe', () => {
+describe.skipIf(!HAVE_CORPUS)('container reader: corpus MOV/MP4/WAV against ffprobe', () => {
   it.each(corpus.map((e) => [path.basename(e.path), e] as const))(
     '%s',
     { timeout: 60_000 },
@@ -138,7 +151,7 @@ describe.skipIf(!HAVE_CORPUS)('container reader: corpus MOV/MP4 against ffprobe'
   );
 });
 
-describe('container reader: generated files at production frame rates, with and without timecode', () => {
+describe('container reader: generated files at production frame rates, with and without timecode; WAV', () => {
   let dir = '';
   const RATES = ['24000/1001', '24', '25', '30000/1001', '60000/1001'];
   const cases: Array<{ name: string; rate: string; args: string[]; timecode?: string }> = [];
@@ -171,6 +184,10 @@ describe('container reader: generated files at production frame rates, with and 
       args: [...src, '-c:v', 'prores_ks', '-profile:v', '4444'],
     });
   }
+  const tone = (ch: number) => ['-f', 'lavfi', '-i', 'sine=duration=1:sample_rate=48000', '-ac', String(ch)];
+  cases.push({ name: 'pcm-s24-stereo.wav', rate: '', args: [...tone(2), '-c:a', 'pcm_s24le'] });
+  cases.push({ name: 'pcm-s16-mono.wav', rate: '', args: [...tone(1), '-c:a', 'pcm_s16le'] });
+  cases.push({ name: 'pcm-f32-5.1.wav', rate: '', args: [...tone(6), '-c:a', 'pcm_f32le'] });
   beforeAll(async () => {
     dir = await tmpDir('montu-container-');
     for (const c of cases)
@@ -181,10 +198,11 @@ describe('container reader: generated files at production frame rates, with and 
     const file = path.join(dir, name);
     const got = await probeOrThrow(file);
     expect(disagreements(await ffprobeJson(file), got)).toEqual([]);
-    const video = got.streams.find((s) => s.codec_type === 'video')!;
-    expect(video.tags?.['timecode']).toBe(c.timecode);
     const [a, b] = await bothWays(file, name);
     expect(a).toEqual(b);
+    if (!c.rate) return; // audio
+    const video = got.streams.find((s) => s.codec_type === 'video')!;
+    expect(video.tags?.['timecode']).toBe(c.timecode);
     expect(a.timecode).toBe(c.timecode ?? null);
     expect(a.fps).toBe(normaliseRational(c.rate));
   });

@@ -22,13 +22,20 @@ import { emptyMetadata, type MediaMetadata, type StreamSummary } from './metadat
 import { multiplyRational, normaliseRational, parseRational, rationalToNumber, roundMs } from '@montu/domain';
 import { sniffFile, type SniffResult } from './sniff.js';
 import { probeIsobmff } from './isobmff.js';
+import { probeWav } from './wav.js';
 
 /** Image formats whose headers sharp (libvips) reads. */
 export const SHARP_FORMATS = new Set(['jpg', 'png', 'apng', 'webp', 'gif', 'tif', 'avif', 'heic']);
 /** Image formats whose size and pixel format come from ffprobe. */
 const FFPROBE_IMAGE_FORMATS = new Set(['tga', 'bmp', 'dpx', 'psd']);
-/** Containers whose movie box isobmff.ts reads in-process (sniffed format names). */
-const ISOBMFF_FORMATS = new Set(['mov', 'mp4', 'm4v', 'm4a']);
+/** Containers read in-process (sniffed format → reader answering as ffprobe, or null to run it). */
+const CONTAINER_READERS: Record<string, (file: string) => Promise<FfprobeResult | null>> = {
+  mov: probeIsobmff,
+  mp4: probeIsobmff,
+  m4v: probeIsobmff,
+  m4a: probeIsobmff,
+  wav: probeWav,
+};
 /** Scene-linear formats: shown through a display transform. */
 export const LINEAR_FORMATS = new Set(['exr', 'hdr']);
 
@@ -45,7 +52,7 @@ export interface MediaProberOptions {
   limits?: Partial<MediaLimits>;
   /** exiftool processes kept alive (default: the number of CPU cores, at most 8). */
   maxProcs?: number;
-  /** Read MOV/MP4/M4V/M4A movie boxes in-process instead of starting ffprobe (default true). */
+  /** Read MOV/MP4/M4V/M4A movie boxes and WAV headers in-process instead of starting ffprobe (default true). */
   containerReader?: boolean;
 }
 
@@ -303,11 +310,12 @@ export class MediaProber {
     runFfprobe: () => Promise<FfprobeResult>,
   ): Promise<void> {
     const exifP = this.exif(file, meta);
-    // QuickTime/MP4 movie boxes are read in-process (isobmff.ts answers as ffprobe would, or
-    // declines); ffprobe reads the rest and whatever the reader declines.
+    // QuickTime/MP4 movie boxes and WAV headers are read in-process (isobmff.ts, wav.ts answer as
+    // ffprobe would, or decline); ffprobe reads the rest and whatever a reader declines.
     let fp: FfprobeResult | null = null;
-    if (this.containerReader && ISOBMFF_FORMATS.has(meta.format)) {
-      fp = await probeIsobmff(file).catch((e: unknown) => {
+    const reader = this.containerReader ? CONTAINER_READERS[meta.format] : undefined;
+    if (reader) {
+      fp = await reader(file).catch((e: unknown) => {
         meta.warnings.push(`container reader: ${errorMessage(e).slice(0, 300)}`);
         return null;
       });
