@@ -23,6 +23,7 @@ import { multiplyRational, normaliseRational, parseRational, rationalToNumber, r
 import { sniffFile, type SniffResult } from './sniff.js';
 import { probeIsobmff } from './isobmff.js';
 import { probeWav } from './wav.js';
+import { probeFlac } from './flac.js';
 
 /** Image formats whose headers sharp (libvips) reads. */
 export const SHARP_FORMATS = new Set(['jpg', 'png', 'apng', 'webp', 'gif', 'tif', 'avif', 'heic']);
@@ -35,6 +36,7 @@ const CONTAINER_READERS: Record<string, (file: string) => Promise<FfprobeResult 
   m4v: probeIsobmff,
   m4a: probeIsobmff,
   wav: probeWav,
+  flac: probeFlac,
 };
 /** Scene-linear formats: shown through a display transform. */
 export const LINEAR_FORMATS = new Set(['exr', 'hdr']);
@@ -52,7 +54,7 @@ export interface MediaProberOptions {
   limits?: Partial<MediaLimits>;
   /** exiftool processes kept alive (default: the number of CPU cores, at most 8). */
   maxProcs?: number;
-  /** Read MOV/MP4/M4V/M4A movie boxes and WAV headers in-process instead of starting ffprobe (default true). */
+  /** Read MOV/MP4/M4V/M4A movie boxes, WAV and FLAC headers in-process instead of starting ffprobe (default true). */
   containerReader?: boolean;
 }
 
@@ -310,7 +312,7 @@ export class MediaProber {
     runFfprobe: () => Promise<FfprobeResult>,
   ): Promise<void> {
     const exifP = this.exif(file, meta);
-    // QuickTime/MP4 movie boxes and WAV headers are read in-process (isobmff.ts, wav.ts answer as
+    // QuickTime/MP4 movie boxes, WAV and FLAC headers are read in-process (isobmff.ts, wav.ts, flac.ts answer as
     // ffprobe would, or decline); ffprobe reads the rest and whatever a reader declines.
     let fp: FfprobeResult | null = null;
     const reader = this.containerReader ? CONTAINER_READERS[meta.format] : undefined;
