@@ -21,7 +21,9 @@
 // series: drop_caches before every copy and upload, needs root), BENCH_FETCH=1, BENCH_BUDGET=1,
 // BENCH_GET_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_CLI=0,
 // BENCH_CLIENTS (comma list, e.g. `node,cli`: only these clients, for experiments),
-// BENCH_RESULTS (another results directory, so experiments leave bench/results alone).
+// BENCH_RESULTS (another results directory, so experiments leave bench/results alone),
+// BENCH_GET_ROUNDS (default 3: Montu and the bare Fastify route alternate), BENCH_GET_ONLY=1
+// (only the GET comparison, written to server-get.{json,md}).
 // Writes bench/results/server.json and bench/results/server.md.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -42,10 +44,13 @@ const tmp = path.join(here, 'tmp', 'server');
 const results = process.env.BENCH_RESULTS ?? path.join(here, 'results');
 // The repository's own test media (test/corpus/README.md).
 const corpus = path.join(root, 'test/corpus');
-const MB = Number(process.env.BENCH_UPLOAD_MB ?? 1024);
+const MB = process.env.BENCH_GET_ONLY === '1' ? 1 : Number(process.env.BENCH_UPLOAD_MB ?? 1024);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const COLD = process.env.BENCH_COLD === '1';
 const GET_SECONDS = Number(process.env.BENCH_GET_SECONDS ?? 10);
+const GET_ROUNDS = Number(process.env.BENCH_GET_ROUNDS ?? 3);
+/** Only the GET comparison (one small upload for a media id): results in server-get.{json,md}. */
+const GET_ONLY = process.env.BENCH_GET_ONLY === '1';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const TICK = 100; // clock ticks per second in /proc/<pid>/stat (getconf CLK_TCK)
 
@@ -461,6 +466,120 @@ async function series(label) {
   return { rows, lastMediaId: runs[`multipart/${clients[0]}`].at(-1).id };
 }
 
+/**
+ * GET /api/v1/media/:id against a bare Fastify route serving the same JSON from memory, in rounds
+ * (Montu, bare, Montu, bare, …) so both see the same minute of a shared machine.
+ */
+async function getVersusBare(id) {
+  const bodyFile = path.join(tmp, 'media.json');
+  const res = await fetch(`${url}/api/v1/media/${id}`, { headers: auth });
+  if (res.status !== 200) throw new Error(`GET /media/${id}: ${res.status}`);
+  fs.writeFileSync(bodyFile, Buffer.from(await res.arrayBuffer()));
+  const bareChild = spawn(process.execPath, [path.join(here, 'bare-fastify-child.mjs'), bodyFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const { url: bareUrl } = JSON.parse(
+      await new Promise((r) => readline.createInterface({ input: bareChild.stdout }).once('line', r)),
+    );
+    const cannon = (base, duration, headers) =>
+      autocannon({
+        url: `${base}/api/v1/media/${id}`,
+        connections: CONNECTIONS,
+        duration,
+        headers,
+        pipelining: 1,
+      });
+    await cannon(url, 2, auth);
+    await cannon(bareUrl, 2, {});
+    const rounds = [];
+    for (let r = 0; r < GET_ROUNDS; r++) {
+      const m = await cannon(url, GET_SECONDS, auth);
+      const b = await cannon(bareUrl, GET_SECONDS, {});
+      rounds.push({ montu: m, bare: b, ratio: m.requests.average / b.requests.average });
+    }
+    const mid = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)];
+    return { get: mid.montu, bare: mid.bare, rounds };
+  } finally {
+    bareChild.kill('SIGTERM');
+  }
+}
+
+/** One small upload, for BENCH_GET_ONLY=1 (no upload series). */
+async function oneMedia() {
+  const jpeg = fs.readFileSync(path.join(corpus, 'media/image/ExifTool.jpg'));
+  const form = new FormData();
+  form.set('projectId', 'BIG');
+  form.set('taskId', 'bench_get');
+  form.set('file', new Blob([jpeg]), 'payload.jpg');
+  const r = await fetch(`${url}/api/v1/media`, { method: 'POST', headers: auth, body: form });
+  if (r.status !== 201) throw new Error(`upload failed: ${r.status} ${await r.text()}`);
+  return (await r.json()).id;
+}
+
+if (GET_ONLY) {
+  try {
+    const { get, bare, rounds } = await getVersusBare(await oneMedia());
+    const out = {
+      date: new Date().toISOString(),
+      machine: {
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model,
+        node: process.version,
+        loadavgAtEnd: os.loadavg(),
+      },
+      getMedia: getMediaResult(get, bare, rounds),
+    };
+    fs.writeFileSync(path.join(results, 'server-get.json'), JSON.stringify(out, null, 2) + '\n');
+    const md = `# Server: GET /api/v1/media/:id against a bare Fastify route
+
+${out.date} · ${out.machine.cpus} × ${out.machine.model} · Node ${out.machine.node} · SQLite · load average at the end ${out.machine.loadavgAtEnd.map((x) => x.toFixed(2)).join(' ')} (a shared, busy machine). Produced by \`BENCH_GET_ONLY=1 node bench/server-bench.mjs\` (the upload series left out).
+
+${getMediaTable(out.getMedia)}
+`;
+    fs.writeFileSync(path.join(results, 'server-get.md'), md);
+    console.log(md);
+  } finally {
+    child.kill('SIGTERM');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
+function getMediaResult(get, bare, rounds) {
+  return {
+    connections: CONNECTIONS,
+    seconds: GET_SECONDS,
+    rounds: rounds.length,
+    requestsPerSecond: get.requests.average,
+    latencyMs: { p50: get.latency.p50, p99: get.latency.p99 },
+    non2xx: get.non2xx,
+    errors: get.errors,
+    bareFastify: {
+      requestsPerSecond: bare.requests.average,
+      latencyMs: { p50: bare.latency.p50, p99: bare.latency.p99 },
+      non2xx: bare.non2xx,
+      errors: bare.errors,
+    },
+    ratioToBare: get.requests.average / bare.requests.average,
+    ratioPerRound: rounds.map((r) => Number(r.ratio.toFixed(3))),
+    goal: 3000,
+    goalRatioToBare: 0.5,
+  };
+}
+
+function getMediaTable(g) {
+  const f = (n, d = 1) => (n === undefined ? '–' : n.toFixed(d));
+  return `| route | requests/s | p50 ms | p99 ms | non-2xx | errors |
+|---|---:|---:|---:|---:|---:|
+| Montu \`GET /api/v1/media/:id\` (bearer token, SQLite) | ${f(g.requestsPerSecond, 0)} | ${g.latencyMs.p50} | ${g.latencyMs.p99} | ${g.non2xx} | ${g.errors} |
+| bare Fastify route, same JSON from memory | ${f(g.bareFastify.requestsPerSecond, 0)} | ${g.bareFastify.latencyMs.p50} | ${g.bareFastify.latencyMs.p99} | ${g.bareFastify.non2xx} | ${g.bareFastify.errors} |
+| **ratio** (median of ${g.rounds} rounds: ${g.ratioPerRound.join(', ')}) | **${f(g.ratioToBare, 2)}×** | | | | |
+
+autocannon, ${g.connections} connections, ${g.seconds} s per side per round, the two servers alternating.
+Goal: ≥ 0.5× the bare route (and ≥ 3,000 requests/s). Client and both servers share the same 2 cores.`;
+}
+
 try {
   const warm = await series('warm');
   const costs = process.env.BENCH_BUDGET === '1' ? await budget() : undefined;
@@ -470,17 +589,7 @@ try {
     cold = await series('cold');
   }
 
-  // Warm up, then measure GET /api/v1/media/:id.
-  const cannon = (duration) =>
-    autocannon({
-      url: `${url}/api/v1/media/${warm.lastMediaId}`,
-      connections: CONNECTIONS,
-      duration,
-      headers: auth,
-      pipelining: 1,
-    });
-  await cannon(2);
-  const get = await cannon(GET_SECONDS);
+  const { get, bare, rounds } = await getVersusBare(warm.lastMediaId);
 
   const out = {
     date: new Date().toISOString(),
@@ -504,15 +613,7 @@ try {
       ...(costs ? { cpuSecondsPerGiB: costs } : {}),
       goalRatio: 0.6,
     },
-    getMedia: {
-      connections: CONNECTIONS,
-      seconds: GET_SECONDS,
-      requestsPerSecond: get.requests.average,
-      latencyMs: { p50: get.latency.p50, p99: get.latency.p99 },
-      non2xx: get.non2xx,
-      errors: get.errors,
-      goal: 3000,
-    },
+    getMedia: getMediaResult(get, bare, rounds),
   };
   fs.writeFileSync(path.join(results, 'server.json'), JSON.stringify(out, null, 2) + '\n');
   const f = (n, d = 1) => (n === undefined ? '–' : n.toFixed(d));
@@ -570,11 +671,7 @@ of its own.
 
 ## \`GET /api/v1/media/:id\` (autocannon, ${CONNECTIONS} connections, ${GET_SECONDS} s, bearer token)
 
-| requests/s | p50 ms | p99 ms | non-2xx | errors |
-|---:|---:|---:|---:|---:|
-| ${f(out.getMedia.requestsPerSecond, 0)} | ${out.getMedia.latencyMs.p50} | ${out.getMedia.latencyMs.p99} | ${out.getMedia.non2xx} | ${out.getMedia.errors} |
-
-Goal: ≥ 3,000 requests/s. Client and server share the same 2 cores.
+${getMediaTable(out.getMedia)}
 `;
   fs.writeFileSync(path.join(results, 'server.md'), md);
   console.log(md);
