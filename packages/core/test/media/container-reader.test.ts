@@ -201,6 +201,24 @@ describe('container reader: generated files at production frame rates, with and 
   cases.push({ name: 'pcm-s24-stereo.wav', rate: '', args: [...tone(2), '-c:a', 'pcm_s24le'] });
   cases.push({ name: 'pcm-s16-mono.wav', rate: '', args: [...tone(1), '-c:a', 'pcm_s16le'] });
   cases.push({ name: 'pcm-f32-5.1.wav', rate: '', args: [...tone(6), '-c:a', 'pcm_f32le'] });
+  // Full range (ffmpeg's yuvj formats) and 4:4:4 with colour tags, from the SPS.
+  const still = ['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=1', '-c:v', 'libx264'];
+  cases.push({ name: 'h264-full-range.mp4', rate: '25', args: [...still, '-pix_fmt', 'yuvj420p'] });
+  cases.push({
+    name: 'h264-444-bt709.mov',
+    rate: '25',
+    args: [
+      ...still,
+      '-pix_fmt',
+      'yuv444p',
+      '-color_range',
+      'pc',
+      '-colorspace',
+      'bt709',
+      '-color_trc',
+      'bt709',
+    ],
+  });
   cases.push({ name: 's16-stereo.flac', rate: '', args: [...tone(2), '-c:a', 'flac'] });
   cases.push({
     name: 's24-mono.flac',
