@@ -158,6 +158,8 @@ const mixedFiles = [...corpusFiles, ...jpegs].slice(0, 200);
 
 const out = {
   date: new Date().toISOString(),
+  // The machine is shared: its 1-minute load average at the start and the end is part of the result.
+  loadavg_start: os.loadavg()[0],
   cpus: os.cpus().length,
   node: process.version,
   concurrency: CONCURRENCY,
@@ -261,6 +263,9 @@ async function metadataBench(metaFiles, label) {
   const ffprobeFiles = metaFiles.filter(
     (f, i) => !(lastResult[i] instanceof Error) && lastResult[i].sources.includes('ffprobe'),
   );
+  const containerFiles = metaFiles.filter(
+    (f, i) => !(lastResult[i] instanceof Error) && lastResult[i].sources.includes('container'),
+  );
   const ffprobeOnly = () =>
     pool(ffprobeFiles, CONCURRENCY, (f) =>
       exec('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', f], {
@@ -294,6 +299,7 @@ async function metadataBench(metaFiles, label) {
     warm_ratio_vs_batched: median(w) / median(b),
     speedup_vs_per_file: p / median(m),
     ffprobe_files: ffprobeFiles.length,
+    container_files: containerFiles.length,
     ffprobe_only_s: ffprobeOnlyS,
     ffprobe_floor_ratio_vs_batched: ffprobeOnlyS / median(b),
     goal: 'within 1.5× of batched; ≥ 5× faster than per-file',
@@ -360,12 +366,13 @@ if (!WRITE) {
   console.log(JSON.stringify({ decoderProcesses: out.decoderProcesses, ...out.benchmarks }, null, 2));
   process.exit(0);
 }
+out.loadavg_end = os.loadavg()[0];
 await fs.writeFile(path.join(results, 'media.json'), JSON.stringify(out, null, 2) + '\n');
 const b = out.benchmarks;
 const f3 = (x) => x.toFixed(3);
 const md = `# Media benchmarks
 
-${out.date} · ${out.cpus} CPUs · Node ${out.node} · concurrency ${out.concurrency}. Produced by \`node bench/media-bench.mjs\`; medians of repeated runs, side by side on the same files.
+${out.date} · ${out.cpus} CPUs · Node ${out.node} · concurrency ${out.concurrency} · load average ${out.loadavg_start.toFixed(1)} at the start, ${out.loadavg_end.toFixed(1)} at the end (a shared, busy machine: every ratio is of two runs under the same load, the absolute times are not).${''} Produced by \`node bench/media-bench.mjs\`; medians of repeated runs, side by side on the same files.
 
 | benchmark | Montu | reference | ratio | goal |
 | --- | --- | --- | --- | --- |
@@ -373,13 +380,13 @@ ${out.date} · ${out.cpus} CPUs · Node ${out.node} · concurrency ${out.concurr
 | metadata, ${b.metadata.files} stills (cold: prober started and ended in the timing) | ${f3(b.metadata.montu_s)} s | one batched \`exiftool -json\` ${f3(b.metadata.exiftool_batched_s)} s | **${b.metadata.ratio_vs_batched.toFixed(2)}×** | ≤ 1.5× |
 | metadata, ${b.metadata.files} stills | ${f3(b.metadata.montu_s)} s | one exiftool per file ${f3(b.metadata.exiftool_per_file_s)} s | **${b.metadata.speedup_vs_per_file.toFixed(1)}× faster** | ≥ 5× faster |
 | metadata, ${b.metadata.files} stills, warm prober | ${f3(b.metadata.montu_warm_s)} s | one batched \`exiftool -json\` (cold, as always) | ${b.metadata.warm_ratio_vs_batched.toFixed(2)}× | (information) |
-| metadata, ${b.metadataMixed.files} corpus files incl. ${b.metadataMixed.ffprobe_files} needing ffprobe (video/audio, DPX) | ${f3(b.metadataMixed.montu_s)} s | one batched \`exiftool -json\` ${f3(b.metadataMixed.exiftool_batched_s)} s | **${b.metadataMixed.ratio_vs_batched.toFixed(2)}×** | ≤ 1.5× (not met: floor below) |
+| metadata, ${b.metadataMixed.files} corpus files incl. ${b.metadataMixed.ffprobe_files} needing ffprobe (video/audio, DPX) and ${b.metadataMixed.container_files} MOV/MP4/WAV/FLAC read in-process | ${f3(b.metadataMixed.montu_s)} s | one batched \`exiftool -json\` ${f3(b.metadataMixed.exiftool_batched_s)} s | **${b.metadataMixed.ratio_vs_batched.toFixed(2)}×** | ≤ 1.0× (${b.metadataMixed.ratio_vs_batched <= 1 ? 'met' : 'not met: floor below'}) |
 | ↳ floor: ffprobe alone on those ${b.metadataMixed.ffprobe_files} files | ${f3(b.metadataMixed.ffprobe_only_s)} s | one batched \`exiftool -json\` ${f3(b.metadataMixed.exiftool_batched_s)} s | ${b.metadataMixed.ffprobe_floor_ratio_vs_batched.toFixed(2)}× | — |
 | metadata, ${b.metadataMixed.files} corpus files | ${f3(b.metadataMixed.montu_s)} s | one exiftool per file ${f3(b.metadataMixed.exiftool_per_file_s)} s | **${b.metadataMixed.speedup_vs_per_file.toFixed(1)}× faster** | ≥ 5× faster |
 | video frame at ${b.videoFrame.timestamp_s} s, full 1080p JPEG | ${f3(b.videoFrame.montu_full_frame_s)} s | \`ffmpeg -ss T -i FILE -frames:v 1\` ${f3(b.videoFrame.ffmpeg_s)} s | **${b.videoFrame.ratio_full_frame.toFixed(2)}×** | ≤ 1.2× |
 | video thumbnail at ${b.videoFrame.timestamp_s} s, 256 px | ${f3(b.videoFrame.montu_thumbnail_s)} s | same ffmpeg command | **${b.videoFrame.ratio_thumbnail.toFixed(2)}×** | ≤ 1.2× |
 
-Metadata: "cold" runs create a new \`MediaProber\` per run, so starting its exiftool processes (one per core, Perl, ~0.1 s CPU each) and ending them is inside the timing, as exiftool's own start-up is inside the batched command's; the warm row keeps one prober alive (a server's steady state) and is information only. Montu's CPU for the cold still run (incl. exiftool/ffprobe children): ${b.metadata.montu_cpu_s.toFixed(2)} s. Montu reads exiftool through exiftool-vendored's bundled ExifTool ${out.exiftoolVersions.vendored}, the reference runs Debian's \`exiftool\` ${out.exiftoolVersions.system}; ffmpeg's pixel-format table (one ffprobe run per process, for DPX and other ffprobe-read stills) is loaded during the warm-up run. ffprobe (Debian build, ~215 shared libraries) costs ~65 ms of CPU per start, so a video/audio-heavy set is bound by ffprobe start-up, not by exiftool: ffprobe alone on the ${b.metadataMixed.ffprobe_files} files of the mixed set that need it takes ${f3(b.metadataMixed.ffprobe_only_s)} s, already ${b.metadataMixed.ffprobe_floor_ratio_vs_batched.toFixed(2)}× the batched exiftool call, so the 1.5× goal is out of reach for that set while ffprobe runs once per file (exiftool alone cannot give exact frame rates, see docs/media-processing.md).
+Metadata: "cold" runs create a new \`MediaProber\` per run, so starting its exiftool processes (one per core, Perl, ~0.1 s CPU each) and ending them is inside the timing, as exiftool's own start-up is inside the batched command's; the warm row keeps one prober alive (a server's steady state) and is information only. Montu's CPU for the cold still run (incl. exiftool/ffprobe children): ${b.metadata.montu_cpu_s.toFixed(2)} s. Montu reads exiftool through exiftool-vendored's bundled ExifTool ${out.exiftoolVersions.vendored}, the reference runs Debian's \`exiftool\` ${out.exiftoolVersions.system}; ffmpeg's pixel-format table (one ffprobe run per process, for DPX and other ffprobe-read stills) is loaded during the warm-up run. ffprobe (Debian build, ~215 shared libraries) costs ~65 ms of CPU per start, so a video/audio-heavy set is bound by ffprobe start-up, not by exiftool: ffprobe alone on the ${b.metadataMixed.ffprobe_files} files of the mixed set that need it takes ${f3(b.metadataMixed.ffprobe_only_s)} s, already ${b.metadataMixed.ffprobe_floor_ratio_vs_batched.toFixed(2)}× the batched exiftool call, so the goal is out of reach for that set while ffprobe runs once per file for the formats still read by it (exiftool alone cannot give exact frame rates, see docs/media-processing.md). MOV/MP4/M4V/M4A, WAV and FLAC files that the in-process readers answer for exactly (decision 090) start no ffprobe; the rest of the corpus's video/audio (MKV/WebM, AVI, FLV, WMV, MXF, MP3, Ogg, ADTS, AIFF, compressed WAV, HEVC/DNxHD MOVs) and its DPX still do.
 `;
 await fs.writeFile(path.join(results, 'media.md'), md);
 console.log(md);
