@@ -1,9 +1,13 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normaliseRational } from '@montu/domain';
-import { probeOrThrow as probeIsobmff } from '../../src/processing/tools/isobmff.js';
-import { probeWavOrThrow } from '../../src/processing/tools/wav.js';
-import { probeFlacOrThrow } from '../../src/processing/tools/flac.js';
+import {
+  probeIsobmff as probeIsobmffOrNull,
+  probeOrThrow as probeIsobmff,
+} from '../../src/processing/tools/isobmff.js';
+import { probeWav, probeWavOrThrow } from '../../src/processing/tools/wav.js';
+import { probeFlac, probeFlacOrThrow } from '../../src/processing/tools/flac.js';
 import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
@@ -243,4 +247,37 @@ describe('container reader: generated files at production frame rates, with and 
     expect(a.timecode).toBe(c.timecode ?? null);
     expect(a.fps).toBe(normaliseRational(c.rate));
   });
+});
+
+describe.skipIf(!HAVE_CORPUS)('container reader: cut and corrupted files never throw', () => {
+  const readers: Record<string, (f: string) => Promise<FfprobeResult | null>> = {
+    wav: probeWav,
+    flac: probeFlac,
+  };
+  const files = corpus.filter((e) => ANSWERED.has(path.basename(e.path)));
+  it.each(files.map((e) => [path.basename(e.path), e] as const))(
+    '%s',
+    { timeout: 60_000 },
+    async (name, e) => {
+      const src = await fs.readFile(corpusPath(e));
+      const dir = await tmpDir('montu-container-cut-');
+      const read = readers[path.extname(name).slice(1).toLowerCase()] ?? probeIsobmffOrNull;
+      // Cut at a spread of lengths, and with a run of bytes overwritten in the header area.
+      for (let k = 1; k <= 12; k++) {
+        const cut = path.join(dir, `cut-${k}${path.extname(name)}`);
+        await fs.writeFile(cut, src.subarray(0, Math.floor((src.length * k) / 13)));
+        const got = await read(cut);
+        if (got) expect(got.streams.length).toBeGreaterThan(0);
+        const bad = Buffer.from(src);
+        bad.fill(
+          0xff,
+          Math.floor((Math.min(src.length, 4096) * k) / 13),
+          Math.floor((Math.min(src.length, 4096) * k) / 13) + 16,
+        );
+        await fs.writeFile(cut, bad);
+        const got2 = await read(cut);
+        if (got2) expect(got2.streams.length).toBeGreaterThan(0);
+      }
+    },
+  );
 });
