@@ -508,6 +508,80 @@ ReviewNoteAttachmentsItem = TypedDict(
     },
 )
 
+ReviewSession = TypedDict(
+    'ReviewSession',
+    {
+        'id': 'str',
+        'projectId': 'str',
+        'playlistId': 'Optional[str]',
+        'mediaId': 'Optional[str]',
+        'owner': 'str',
+        'driver': 'str',
+        'status': "Union[Literal['live'], Literal['ended']]",
+        'seq': 'int',
+        'state': 'ReviewSessionState',
+        'items': 'List[str]',
+        'presence': 'List[ReviewSessionPresenceItem]',
+        'createdAt': 'str',
+        'updatedAt': 'str',
+        'endedAt': 'Optional[str]',
+        'endedBy': 'Optional[str]',
+        'joinPath': 'str',
+    },
+)
+
+ReviewSessionEvent = TypedDict(
+    'ReviewSessionEvent',
+    {
+        'seq': 'int',
+        'type': "Union[Literal['started'], Literal['state'], Literal['presence'], Literal['control'], Literal['note'], Literal['ended']]",
+        'actor': 'str',
+        'at': 'str',
+        'data': 'Dict[str, Any]',
+    },
+)
+
+ReviewSessionPresenceItem = TypedDict(
+    'ReviewSessionPresenceItem',
+    {
+        'username': 'str',
+        'joinedAt': 'str',
+        'lastSeenAt': 'str',
+    },
+)
+
+ReviewSessionState = TypedDict(
+    'ReviewSessionState',
+    {
+        'mediaId': 'str',
+        'frame': 'int',
+        'playing': 'bool',
+        'rate': 'float',
+        'compare': 'Optional[ReviewSessionStateCompare]',
+        'colour': 'ReviewSessionStateColour',
+        'drawing': 'Any',
+    },
+)
+
+ReviewSessionStateColour = TypedDict(
+    'ReviewSessionStateColour',
+    {
+        'display': 'Optional[str]',
+        'view': 'Optional[str]',
+        'exposure': 'float',
+        'channel': "Union[Literal['rgb'], Literal['r'], Literal['g'], Literal['b'], Literal['a'], Literal['luminance']]",
+    },
+)
+
+ReviewSessionStateCompare = TypedDict(
+    'ReviewSessionStateCompare',
+    {
+        'mediaId': 'str',
+        'layout': "Union[Literal['side'], Literal['wipe'], Literal['toggle']]",
+        'wipe': 'float',
+    },
+)
+
 # Media statistics (archived items not counted)
 Statistics = TypedDict(
     'Statistics',
@@ -984,6 +1058,56 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'width': ('width', None),
         'height': ('height', None),
         'createdAt': ('created_at', None),
+    },
+    'ReviewSession': {
+        'id': ('id', None),
+        'projectId': ('project_id', None),
+        'playlistId': ('playlist_id', None),
+        'mediaId': ('media_id', None),
+        'owner': ('owner', None),
+        'driver': ('driver', None),
+        'status': ('status', None),
+        'seq': ('seq', None),
+        'state': ('state', 'ReviewSessionState'),
+        'items': ('items', None),
+        'presence': ('presence', ('list', 'ReviewSessionPresenceItem')),
+        'createdAt': ('created_at', None),
+        'updatedAt': ('updated_at', None),
+        'endedAt': ('ended_at', None),
+        'endedBy': ('ended_by', None),
+        'joinPath': ('join_path', None),
+    },
+    'ReviewSessionEvent': {
+        'seq': ('seq', None),
+        'type': ('type', None),
+        'actor': ('actor', None),
+        'at': ('at', None),
+        'data': ('data', None),
+    },
+    'ReviewSessionPresenceItem': {
+        'username': ('username', None),
+        'joinedAt': ('joined_at', None),
+        'lastSeenAt': ('last_seen_at', None),
+    },
+    'ReviewSessionState': {
+        'mediaId': ('media_id', None),
+        'frame': ('frame', None),
+        'playing': ('playing', None),
+        'rate': ('rate', None),
+        'compare': ('compare', 'ReviewSessionStateCompare'),
+        'colour': ('colour', 'ReviewSessionStateColour'),
+        'drawing': ('drawing', None),
+    },
+    'ReviewSessionStateColour': {
+        'display': ('display', None),
+        'view': ('view', None),
+        'exposure': ('exposure', None),
+        'channel': ('channel', None),
+    },
+    'ReviewSessionStateCompare': {
+        'mediaId': ('media_id', None),
+        'layout': ('layout', None),
+        'wipe': ('wipe', None),
     },
     'Statistics': {
         'projectId': ('project_id', None),

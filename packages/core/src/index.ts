@@ -40,6 +40,7 @@ export * from './storage/index.js';
 export { prematureClose } from './util/streams.js';
 export * from './processing/tools/index.js';
 export * from './review/index.js';
+export * from './review-sessions/index.js';
 export { runWorker, type WorkerOptions, type RunningWorker } from './worker.js';
 export { EmbeddedQueue } from './jobs/embedded-queue.js';
 export { RedisEventBridge } from './jobs/redis-events.js';

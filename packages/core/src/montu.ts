@@ -27,6 +27,7 @@ import { ProjectService } from './projects/project-service.js';
 import { ReviewService } from './review/review-service.js';
 import { NoteService } from './review/note-service.js';
 import { PlaylistService } from './review/playlist-service.js';
+import { ReviewSessionService, type ReviewSessionOptions } from './review-sessions/review-session-service.js';
 import { WebhookService, webhookRetry, type WebhookOptions } from './webhooks/webhook-service.js';
 import { IdempotencyKeys } from './uploads/idempotency-keys.js';
 import { UploadSessions } from './uploads/upload-sessions.js';
@@ -56,6 +57,8 @@ export interface MontuOptions {
   processing?: ProcessingOptions;
   /** Webhook delivery (retry base delay, attempts, whether this process sends). */
   webhooks?: WebhookOptions;
+  /** Live review sessions: presence timeout (and a clock, for tests). */
+  reviewSessions?: ReviewSessionOptions;
 }
 
 /**
@@ -77,6 +80,8 @@ export interface Montu {
   notes: NoteService;
   /** Review sessions (playlists) and their exports. */
   playlists: PlaylistService;
+  /** Live review sessions: shared state, ordered updates, presence, control, session notes. */
+  reviewSessions: ReviewSessionService;
   /** Signed webhooks and their delivery log. */
   webhooks: WebhookService;
   projects: ProjectService;
@@ -143,6 +148,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   const notes = new NoteService(ctx, media, projects);
   const review = new ReviewService(ctx, media, projects, notes);
   const playlists = new PlaylistService(ctx, media, notes);
+  const reviewSessions = new ReviewSessionService(ctx, media, notes, playlists, options.reviewSessions);
   const retry = { ...DEFAULT_RETRY, ...(options.jobs ? options.jobs.retry : {}) };
   const store = new JobStore(ctx.db, ctx.dialect, retry, {
     retryFor: { 'webhook.deliver': webhookRetry(options.webhooks) },
@@ -210,6 +216,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     review,
     notes,
     playlists,
+    reviewSessions,
     webhooks,
     projects,
     history: new HistoryService(ctx),

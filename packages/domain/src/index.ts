@@ -16,3 +16,4 @@ export * from './position.js';
 export * from './sequence-naming.js';
 export * from './format.js';
 export * from './json-value.js';
+export * from './review-session.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { openMontu, type Montu } from '@montu/core';
+import { openMontu, type Montu, type ReviewSessionOptions } from '@montu/core';
 import { DEFAULT_CONFIG, startServer, type RunningServer, type ServerConfig } from '../src/index.js';
 import { freshDatabase, tempDir } from '../../core/test/helpers/env.js';
 
@@ -23,6 +23,8 @@ export async function startTestServer(
   overrides: Partial<ServerConfig> = {},
   options: {
     /** Run processing jobs (slow); by default they are queued but not worked. */ processing?: boolean;
+    /** Live review sessions' presence timeout and clock. */
+    reviewSessions?: ReviewSessionOptions;
   } = {},
 ): Promise<TestServer> {
   const dir = tempDir('montu-server-');
@@ -41,6 +43,7 @@ export async function startTestServer(
     databaseUrl: db.url,
     storage: { type: 'local', root: path.join(dir, 'storage') },
     jobs: options.processing ? {} : { work: false },
+    ...(options.reviewSessions ? { reviewSessions: options.reviewSessions } : {}),
   });
   const server = await startServer(config, { montu, print: () => undefined });
   return {

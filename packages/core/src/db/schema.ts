@@ -275,6 +275,9 @@ export interface Database {
   annotation_attachment: NoteAttachmentTable;
   webhook: WebhookTable;
   webhook_delivery: WebhookDeliveryTable;
+  review_session: ReviewSessionTable;
+  review_session_event: ReviewSessionEventTable;
+  review_session_presence: ReviewSessionPresenceTable;
   event_log: EventLogTable;
 }
 
@@ -343,6 +346,43 @@ export interface WebhookDeliveryTable {
   last_error: string | null;
   created_at: string;
   delivered_at: string | null;
+}
+
+// ---- 013_review_sessions (live review sessions, decision 140)
+
+export interface ReviewSessionTable {
+  id: string;
+  project_id: string;
+  playlist_id: string | null;
+  media_id: string | null;
+  owner: string;
+  driver: string;
+  /** ReviewSessionState as JSON. */
+  state: string;
+  /** The last event's sequence number (0 before any). */
+  seq: number;
+  /** `live` or `ended`. */
+  status: string;
+  created_at: string;
+  updated_at: string;
+  ended_at: string | null;
+  ended_by: string | null;
+}
+
+export interface ReviewSessionEventTable {
+  session_id: string;
+  seq: number;
+  type: string;
+  actor: string;
+  data: string;
+  at: string;
+}
+
+export interface ReviewSessionPresenceTable {
+  session_id: string;
+  username: string;
+  joined_at: string;
+  last_seen_at: string;
 }
 
 /** The database or a transaction on it: what query functions take, so callers choose the transaction. */

@@ -12,6 +12,7 @@ import * as m009 from './009_note_revision.js';
 import * as m010 from './010_idempotency_keys.js';
 import * as m011 from './011_upload_sessions.js';
 import * as m012 from './012_event_log.js';
+import * as m013 from './013_review_sessions.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -32,4 +33,5 @@ export const migrations: Record<string, DialectMigration> = {
   '010_idempotency_keys': m010,
   '011_upload_sessions': m011,
   '012_event_log': m012,
+  '013_review_sessions': m013,
 };

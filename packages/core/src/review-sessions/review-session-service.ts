@@ -1,0 +1,571 @@
+import { Conflict, Forbidden, NotFound, ValidationError } from '@montu/domain';
+import {
+  applySessionPatch,
+  initialSessionState,
+  type ReviewSessionPatch,
+  type ReviewSessionState,
+} from '@montu/domain';
+import { actingName } from '@montu/domain';
+import { newId } from '../ids.js';
+import type { ServiceContext } from '../context.js';
+import type { Db } from '../db/schema.js';
+import { transaction } from '../db/connect.js';
+import type { MediaService, Scope } from '../media/media-service.js';
+import type { AddNoteInput, NoteService, ReviewNote } from '../review/note-service.js';
+import type { PlaylistService } from '../review/playlist-service.js';
+import {
+  advanceSession,
+  eventRows,
+  expirePresence,
+  insertEvent,
+  insertSession,
+  noteEventRows,
+  playlistMediaIds,
+  presenceRows,
+  removePresence,
+  sessionRow,
+  sessionRows,
+  touchPresence,
+  type SessionRow,
+} from './session-queries.js';
+
+/** The bus event every accepted update publishes (data: `{ sessionId, seq }`); streams then read the rows. */
+export const SESSION_EVENT = 'review-session.updated';
+
+export type ReviewSessionEventType = 'started' | 'state' | 'presence' | 'control' | 'note' | 'ended';
+
+/** One accepted update, as stored and as streamed (`id:` = seq). */
+export interface ReviewSessionEvent {
+  seq: number;
+  type: ReviewSessionEventType;
+  actor: string;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export interface SessionPresence {
+  username: string;
+  joinedAt: string;
+  lastSeenAt: string;
+}
+
+/** Everything a late joiner needs: apply it, then the events after `seq`. */
+export interface ReviewSessionSnapshot {
+  id: string;
+  projectId: string;
+  /** The playlist the session runs through, or null for a single version. */
+  playlistId: string | null;
+  /** The single version reviewed, or null for a playlist session. */
+  mediaId: string | null;
+  owner: string;
+  driver: string;
+  status: 'live' | 'ended';
+  /** The last event's sequence number: the state is as of this event. */
+  seq: number;
+  state: ReviewSessionState;
+  /** Media ids the driver may show, in playlist order. */
+  items: string[];
+  presence: SessionPresence[];
+  createdAt: string;
+  updatedAt: string;
+  endedAt: string | null;
+  endedBy: string | null;
+}
+
+export interface ReviewSessionSummaryItem {
+  mediaId: string;
+  taskId: string;
+  /** `v001`. */
+  version: string;
+  notes: ReviewNote[];
+}
+
+/** What a session produced: its notes per item, in item order. */
+export interface ReviewSessionSummary {
+  session: ReviewSessionSnapshot;
+  items: ReviewSessionSummaryItem[];
+  noteCount: number;
+}
+
+export interface ReviewSessionOptions {
+  /** Who has not been seen (a heartbeat, any call) for this long has left. Default 45 s. */
+  presenceTtlMs?: number;
+  /** The clock (tests move it instead of waiting). */
+  now?: () => number;
+}
+
+/** An accepted change: the columns it sets, and the event it records (none: nothing changed). */
+interface Change {
+  set?: { state?: string; driver?: string; status?: string; ended_at?: string; ended_by?: string };
+  event: { type: ReviewSessionEventType; data: Record<string, unknown> } | null;
+}
+
+const MAX_CAS_ATTEMPTS = 50;
+
+/**
+ * Live review sessions (issue 22, decision 140). The database holds the state and a sequence
+ * number per session; every accepted update is one transaction that advances the number
+ * (compare-and-set, so several API processes agree on one order) and stores the event. After the
+ * commit a bus event (relayed by Redis in scale mode) wakes the streams, which read the rows:
+ * the bus is a doorbell, never the record.
+ */
+export class ReviewSessionService {
+  private readonly ttlMs: number;
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly media: MediaService,
+    private readonly notes: NoteService,
+    private readonly playlists: PlaylistService,
+    options: ReviewSessionOptions = {},
+  ) {
+    this.ttlMs = options.presenceTtlMs ?? 45_000;
+    this.clock = options.now ?? Date.now;
+  }
+
+  private now(): string {
+    return new Date(this.clock()).toISOString();
+  }
+
+  /** Starts a session on a playlist (its first item) or a single version; the starter drives. */
+  async startSession(
+    input: { actor: string; playlistId?: string; mediaId?: string },
+    scope: Scope = {},
+  ): Promise<ReviewSessionSnapshot> {
+    const actor = requiredName(input.actor);
+    if ((input.playlistId === undefined) === (input.mediaId === undefined))
+      throw new ValidationError('Give either playlistId or mediaId (one of them).', { field: 'playlistId' });
+    let projectId: string;
+    let first: string;
+    if (input.playlistId !== undefined) {
+      const playlist = await this.playlists.getPlaylistInfo(input.playlistId, scope);
+      projectId = playlist.projectId;
+      const items = await playlistMediaIds(this.ctx.db, playlist.id);
+      if (!items.length)
+        throw new Conflict(`Playlist ${playlist.id} is empty: add versions before starting a session.`, {
+          playlistId: playlist.id,
+        });
+      first = items[0]!.media_id;
+    } else {
+      const media = await this.media.getMediaById(input.mediaId!, scope);
+      projectId = media.projectId;
+      first = media.id;
+    }
+    const id = newId();
+    const at = this.now();
+    const state = initialSessionState(first);
+    await transaction(this.ctx.db, async (trx) => {
+      await insertSession(trx, {
+        id,
+        project_id: projectId,
+        playlist_id: input.playlistId ?? null,
+        media_id: input.playlistId === undefined ? first : null,
+        owner: actor,
+        driver: actor,
+        state: JSON.stringify(state),
+        at,
+      });
+      await touchPresence(trx, id, actor, at);
+      await advanceSession(trx, id, 0, {}, at);
+      await insertEvent(trx, {
+        session_id: id,
+        seq: 1,
+        type: 'started',
+        actor,
+        data: JSON.stringify({ state, driver: actor }),
+        at,
+      });
+    });
+    this.ring(projectId, id, 1, actor);
+    return this.getSession(id, scope);
+  }
+
+  async getSession(id: string, scope: Scope = {}): Promise<ReviewSessionSnapshot> {
+    const row = await this.visibleRow(id, scope);
+    return this.snapshotOf(this.ctx.db, row);
+  }
+
+  async listSessions(
+    projectId: string,
+    options: Scope & { status?: 'live' | 'ended'; limit?: number } = {},
+  ): Promise<ReviewSessionSnapshot[]> {
+    if (options.projectIds && !options.projectIds.includes(projectId)) return [];
+    const rows = await sessionRows(
+      this.ctx.db,
+      projectId,
+      options.status,
+      Math.min(Math.max(options.limit ?? 50, 1), 500),
+    );
+    return Promise.all(rows.map((r) => this.snapshotOf(this.ctx.db, r)));
+  }
+
+  /** Joins (or re-joins after a reconnect) and answers the full snapshot. */
+  async join(id: string, actor: string, scope: Scope = {}): Promise<ReviewSessionSnapshot> {
+    await this.visibleRow(id, scope);
+    await this.heartbeat(id, actor, scope);
+    return this.getSession(id, scope);
+  }
+
+  /**
+   * Records the caller as here now (and who has not been seen for the presence timeout as gone);
+   * a change in who is here is an event. Answers the session's sequence number and presence.
+   */
+  async heartbeat(
+    id: string,
+    actor: string,
+    scope: Scope = {},
+  ): Promise<{ seq: number; presence: SessionPresence[] }> {
+    const name = requiredName(actor);
+    await this.visibleRow(id, scope);
+    const { row } = await this.commit(id, name, async (trx, r) => {
+      if (r.status !== 'live') return { event: null };
+      const at = this.now();
+      const cutoff = new Date(this.clock() - this.ttlMs).toISOString();
+      const expired = (await expirePresence(trx, id, cutoff)).filter((u) => u !== name);
+      const joined = await touchPresence(trx, id, name, at);
+      if (!joined && !expired.length) return { event: null };
+      return {
+        event: {
+          type: 'presence',
+          data: {
+            ...(joined ? { joined: name } : {}),
+            ...(expired.length ? { expired } : {}),
+            presence: presenceOf(await presenceRows(trx, id)),
+          },
+        },
+      };
+    });
+    return { seq: row.seq, presence: presenceOf(await presenceRows(this.ctx.db, id)) };
+  }
+
+  async leave(id: string, actor: string, scope: Scope = {}): Promise<void> {
+    const name = requiredName(actor);
+    await this.visibleRow(id, scope);
+    await this.commit(id, name, async (trx) => {
+      if (!(await removePresence(trx, id, name))) return { event: null };
+      return {
+        event: { type: 'presence', data: { left: name, presence: presenceOf(await presenceRows(trx, id)) } },
+      };
+    });
+  }
+
+  /**
+   * The driver moves the transport or changes what is shown. Anyone else: 403 (`not_driver`);
+   * an ended session: 409. `expectedSeq`, when given, must be the session's current number (409
+   * `stale_seq` otherwise), so a driver acting on an old picture is told.
+   */
+  async updateState(
+    id: string,
+    input: { actor: string; patch: ReviewSessionPatch | Record<string, unknown>; expectedSeq?: number },
+    scope: Scope = {},
+  ): Promise<{ seq: number; state: ReviewSessionState }> {
+    const actor = requiredName(input.actor);
+    const before = await this.visibleRow(id, scope);
+    const current = parseState(before.state);
+    // Checked against the stored items before the transaction (reads media); the transaction
+    // re-applies the patch to the state it reads.
+    const probe = applySessionPatch(current, input.patch);
+    if (input.patch['mediaId'] !== undefined) await this.checkItem(before, probe.mediaId);
+    if (probe.compare && probe.compare.mediaId !== current.compare?.mediaId)
+      await this.checkCompare(before, probe.compare.mediaId, scope);
+    const { row } = await this.commit(id, actor, async (trx, r) => {
+      live(r);
+      if (r.driver !== actor)
+        throw new Forbidden(`Only the driver (${r.driver}) may move the session; ${actor} follows.`, {
+          reason: 'not_driver',
+          driver: r.driver,
+        });
+      if (input.expectedSeq !== undefined && input.expectedSeq !== r.seq)
+        throw new Conflict(`The session moved on: it is at ${r.seq}, not ${input.expectedSeq}.`, {
+          reason: 'stale_seq',
+          seq: r.seq,
+        });
+      const state = applySessionPatch(parseState(r.state), input.patch);
+      await touchPresence(trx, id, actor, this.now());
+      return {
+        set: { state: JSON.stringify(state) },
+        event: { type: 'state', data: { state, changed: Object.keys(input.patch) } },
+      };
+    });
+    return { seq: row.seq, state: parseState(row.state) };
+  }
+
+  /** Hands control to someone here: only the driver or the session's owner may. */
+  async handOver(
+    id: string,
+    input: { actor: string; to: string },
+    scope: Scope = {},
+  ): Promise<ReviewSessionSnapshot> {
+    const actor = requiredName(input.actor);
+    const to = requiredName(input.to, 'to');
+    await this.visibleRow(id, scope);
+    const cutoff = new Date(this.clock() - this.ttlMs).toISOString();
+    await this.commit(id, actor, async (trx, r) => {
+      live(r);
+      if (actor !== r.driver && actor !== r.owner)
+        throw new Forbidden(
+          `Only the driver (${r.driver}) or the session's owner (${r.owner}) may hand over control.`,
+          {
+            reason: 'not_driver',
+            driver: r.driver,
+          },
+        );
+      if (to === r.driver) return { event: null };
+      const here = (await presenceRows(trx, id)).find((p) => p.username === to && p.last_seen_at >= cutoff);
+      if (!here && to !== actor)
+        throw new Conflict(`${to} is not in the session: they must join before they can drive.`, {
+          reason: 'not_present',
+          to,
+        });
+      await touchPresence(trx, id, actor, this.now());
+      return { set: { driver: to }, event: { type: 'control', data: { driver: to, from: r.driver } } };
+    });
+    return this.getSession(id, scope);
+  }
+
+  /**
+   * A note taken in the session: on the current item and frame unless given, by its author,
+   * in the session's playlist. Anyone in the project may take one; it is an event for everyone.
+   */
+  async addNote(
+    id: string,
+    input: Omit<AddNoteInput, 'playlistId'> & { mediaId?: string },
+    scope: Scope = {},
+  ): Promise<ReviewNote> {
+    const row = await this.visibleRow(id, scope);
+    live(row);
+    const state = parseState(row.state);
+    const { mediaId: given, ...rest } = input;
+    const mediaId = given ?? state.mediaId;
+    if (given !== undefined && given !== state.compare?.mediaId) await this.checkItem(row, given);
+    const note = await this.notes.addNote(
+      mediaId,
+      {
+        ...rest,
+        ...(rest.frame === undefined ? { frame: state.frame } : {}),
+        ...(row.playlist_id && (await this.holds(row, mediaId)) ? { playlistId: row.playlist_id } : {}),
+      },
+      scope,
+    );
+    await this.commit(id, actingName(note.author, input.via), async (trx) => {
+      await touchPresence(trx, id, note.author, this.now());
+      return {
+        event: {
+          type: 'note',
+          data: {
+            noteId: note.id,
+            mediaId,
+            frame: note.frame,
+            sourceFrame: note.sourceFrame,
+            timecode: note.timecode,
+            author: note.author,
+          },
+        },
+      };
+    });
+    return note;
+  }
+
+  /** Events after `after` (at most `limit`), in order: what a reconnecting client missed. */
+  async eventsAfter(
+    id: string,
+    after: number,
+    limit = 1000,
+    scope: Scope = {},
+  ): Promise<ReviewSessionEvent[]> {
+    await this.visibleRow(id, scope);
+    return this.readEvents(id, after, limit);
+  }
+
+  /** `eventsAfter` without the visibility check, for a stream that already made it. */
+  async readEvents(id: string, after: number, limit = 1000): Promise<ReviewSessionEvent[]> {
+    const rows = await eventRows(
+      this.ctx.db,
+      id,
+      Math.max(0, Math.trunc(after)),
+      Math.min(Math.max(limit, 1), 5000),
+    );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      type: r.type as ReviewSessionEventType,
+      actor: r.actor,
+      at: r.at,
+      data: JSON.parse(r.data) as Record<string, unknown>,
+    }));
+  }
+
+  /** Ends the session (its owner or driver) and answers its summary. */
+  async endSession(id: string, actor: string, scope: Scope = {}): Promise<ReviewSessionSummary> {
+    const name = requiredName(actor);
+    await this.visibleRow(id, scope);
+    await this.commit(id, name, async (_trx, r) => {
+      live(r);
+      if (name !== r.owner && name !== r.driver)
+        throw new Forbidden(`Only the session's owner (${r.owner}) or driver (${r.driver}) may end it.`, {
+          reason: 'not_owner',
+        });
+      const at = this.now();
+      return {
+        set: { status: 'ended', ended_at: at, ended_by: name },
+        event: { type: 'ended', data: { endedBy: name } },
+      };
+    });
+    return this.summary(id, scope);
+  }
+
+  /** The notes taken in the session, per item in item order (items without notes included). */
+  async summary(id: string, scope: Scope = {}): Promise<ReviewSessionSummary> {
+    const session = await this.getSession(id, scope);
+    const noteIds = (await noteEventRows(this.ctx.db, id)).map(
+      (r) => (JSON.parse(r.data) as { noteId: string }).noteId,
+    );
+    const notes: ReviewNote[] = [];
+    for (const noteId of noteIds) {
+      try {
+        notes.push(await this.notes.getNote(noteId, scope));
+      } catch (e) {
+        if (!(e instanceof NotFound)) throw e; // deleted since: not part of the summary
+      }
+    }
+    const order = [...session.items];
+    for (const n of notes) if (!order.includes(n.mediaId)) order.push(n.mediaId);
+    const items: ReviewSessionSummaryItem[] = [];
+    for (const mediaId of order) {
+      const media = await this.media.getMediaById(mediaId, scope).catch(() => null);
+      if (!media) continue;
+      items.push({
+        mediaId,
+        taskId: media.taskId,
+        version: media.version,
+        notes: notes.filter((n) => n.mediaId === mediaId),
+      });
+    }
+    return { session, items, noteCount: notes.length };
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private async visibleRow(id: string, scope: Scope): Promise<SessionRow> {
+    const row = await sessionRow(this.ctx.db, id);
+    if (!row || (scope.projectIds && !scope.projectIds.includes(row.project_id)))
+      throw new NotFound(`Review session ${id} does not exist.`, { sessionId: id });
+    return row;
+  }
+
+  private async itemsOf(db: Db, row: SessionRow): Promise<string[]> {
+    if (row.playlist_id) return (await playlistMediaIds(db, row.playlist_id)).map((r) => r.media_id);
+    return row.media_id ? [row.media_id] : [];
+  }
+
+  private async holds(row: SessionRow, mediaId: string): Promise<boolean> {
+    return (await this.itemsOf(this.ctx.db, row)).includes(mediaId);
+  }
+
+  private async checkItem(row: SessionRow, mediaId: string): Promise<void> {
+    if (!(await this.holds(row, mediaId)))
+      throw new ValidationError(
+        `Media ${mediaId} is not an item of this session${row.playlist_id ? ` (playlist ${row.playlist_id})` : ''}.`,
+        { field: 'mediaId' },
+      );
+  }
+
+  private async checkCompare(row: SessionRow, mediaId: string, scope: Scope): Promise<void> {
+    const media = await this.media.getMediaById(mediaId, scope).catch(() => null);
+    if (!media || media.projectId !== row.project_id)
+      throw new ValidationError(`compare.mediaId: media ${mediaId} is not in project ${row.project_id}.`, {
+        field: 'compare.mediaId',
+      });
+  }
+
+  private async snapshotOf(db: Db, row: SessionRow): Promise<ReviewSessionSnapshot> {
+    const cutoff = new Date(this.clock() - this.ttlMs).toISOString();
+    return {
+      id: row.id,
+      projectId: row.project_id,
+      playlistId: row.playlist_id,
+      mediaId: row.media_id,
+      owner: row.owner,
+      driver: row.driver,
+      status: row.status === 'ended' ? 'ended' : 'live',
+      seq: Number(row.seq),
+      state: parseState(row.state),
+      items: await this.itemsOf(db, row),
+      presence: presenceOf((await presenceRows(db, row.id)).filter((p) => p.last_seen_at >= cutoff)),
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      endedAt: row.ended_at,
+      endedBy: row.ended_by,
+    };
+  }
+
+  /**
+   * One accepted update: in a transaction, read the session, let `decide` check and change it,
+   * advance the sequence number only if nobody else did meanwhile (else run again), store the
+   * event. After the commit, ring the bus.
+   */
+  private async commit(
+    id: string,
+    actor: string,
+    decide: (trx: Db, row: SessionRow) => Promise<Change>,
+  ): Promise<{ row: SessionRow; event: ReviewSessionEvent | null }> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const done = await transaction(this.ctx.db, async (trx) => {
+        const row = await sessionRow(trx, id);
+        if (!row) throw new NotFound(`Review session ${id} does not exist.`, { sessionId: id });
+        const change = await decide(trx, row);
+        if (!change.event) return { row, event: null };
+        const at = this.now();
+        const from = Number(row.seq);
+        if (!(await advanceSession(trx, id, from, change.set ?? {}, at))) return null;
+        const event: ReviewSessionEvent = {
+          seq: from + 1,
+          type: change.event.type,
+          actor,
+          at,
+          data: change.event.data,
+        };
+        await insertEvent(trx, {
+          session_id: id,
+          seq: event.seq,
+          type: event.type,
+          actor,
+          data: JSON.stringify(event.data),
+          at,
+        });
+        return { row: { ...row, ...change.set, seq: event.seq, updated_at: at }, event };
+      });
+      if (done) {
+        if (done.event) this.ring(done.row.project_id, id, done.event.seq, actor);
+        return done;
+      }
+    }
+    throw new Conflict(`Review session ${id} is too busy: try again.`, { reason: 'busy' });
+  }
+
+  private ring(projectId: string, sessionId: string, seq: number, actor: string): void {
+    this.ctx.events.publish({ type: SESSION_EVENT, projectId, actor, data: { sessionId, seq } });
+  }
+}
+
+function parseState(json: string): ReviewSessionState {
+  return JSON.parse(json) as ReviewSessionState;
+}
+
+function presenceOf(
+  rows: Array<{ username: string; joined_at: string; last_seen_at: string }>,
+): SessionPresence[] {
+  return rows.map((r) => ({ username: r.username, joinedAt: r.joined_at, lastSeenAt: r.last_seen_at }));
+}
+
+function live(row: SessionRow): void {
+  if (row.status !== 'live')
+    throw new Conflict(`Review session ${row.id} has ended.`, { reason: 'ended', sessionId: row.id });
+}
+
+function requiredName(value: string, field = 'actor'): string {
+  const name = typeof value === 'string' ? value.trim() : '';
+  if (!name || name.length > 200)
+    throw new ValidationError(`${field} must be a name of 1 to 200 characters.`, { field });
+  return name;
+}
