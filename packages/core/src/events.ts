@@ -18,6 +18,20 @@ export interface EventOrigin {
   relayed: boolean;
 }
 
+/**
+ * Published after every accepted update of a live review session (data: `{ sessionId, seq }`):
+ * a bell that wakes the sessions' event streams, which then read the stored events.
+ */
+export const REVIEW_SESSION_EVENT = 'review-session.updated';
+
+/**
+ * Frequent events a webhook without an event filter does not get: job progress and live
+ * review-session updates (a driver stepping frames would send one delivery per frame).
+ */
+export function isTickEvent(type: string): boolean {
+  return type.endsWith('.progress') || type === REVIEW_SESSION_EVENT;
+}
+
 export type MontuEventListener = (e: MontuEvent, origin: EventOrigin) => void;
 
 /**

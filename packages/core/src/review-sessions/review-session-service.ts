@@ -8,6 +8,7 @@ import {
 import { actingName } from '@montu/domain';
 import { newId } from '../ids.js';
 import type { ServiceContext } from '../context.js';
+import { REVIEW_SESSION_EVENT } from '../events.js';
 import type { Db } from '../db/schema.js';
 import { transaction } from '../db/connect.js';
 import type { MediaService, Scope } from '../media/media-service.js';
@@ -30,7 +31,7 @@ import {
 } from './session-queries.js';
 
 /** The bus event every accepted update publishes (data: `{ sessionId, seq }`); streams then read the rows. */
-export const SESSION_EVENT = 'review-session.updated';
+export const SESSION_EVENT = REVIEW_SESSION_EVENT;
 
 export type ReviewSessionEventType = 'started' | 'state' | 'presence' | 'control' | 'note' | 'ended';
 

@@ -3,7 +3,7 @@ import { NotFound, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { parseJson } from '../db/rows.js';
 import { transaction } from '../db/connect.js';
-import type { MontuEvent } from '../events.js';
+import { isTickEvent, type MontuEvent } from '../events.js';
 import type { ServiceContext } from '../context.js';
 import { recordHistory } from '../history/history-service.js';
 import { postWebhook, WebhookTargets } from './webhook-send.js';
@@ -135,9 +135,12 @@ export function verifySignature(
   return timingSafeEqual(expected, Buffer.from(v1, 'hex'));
 }
 
-/** `*`, exact names, and `prefix.*` patterns; an empty list means every event but progress ticks. */
+/**
+ * `*`, exact names, and `prefix.*` patterns; an empty list means every event but ticks (job
+ * progress, live review-session updates: `isTickEvent`).
+ */
 export function eventMatches(filter: string[], type: string): boolean {
-  if (filter.length === 0) return !type.endsWith('.progress');
+  if (filter.length === 0) return !isTickEvent(type);
   return filter.some((f) => f === '*' || f === type || (f.endsWith('.*') && type.startsWith(f.slice(0, -1))));
 }
 
