@@ -5330,6 +5330,13 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
+                /** @description the session has ended and the client has every event */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 /** @description RFC 9457 problem details */
                 400: {
                     headers: {

@@ -265,6 +265,21 @@ for (const kind of DATABASES) {
       const tail = await follower.until((e) => e.some((x) => x.event === 'ended'));
       expect(tail.at(-1)?.event).toBe('ended');
       follower.close();
+      // A client holding the last event of an ended session is told to stop (204); a position
+      // beyond the last event is refused.
+      const last = Number(tail.at(-1)!.id);
+      expect((await as('bea', `/review-sessions/${s.id}/events?after=${last}`)).status).toBe(204);
+      const beyond = await call(`${t.api}/review-sessions/${s.id}/events`, tokens['bea']!, {
+        headers: { 'last-event-id': String(last + 1) },
+      });
+      expect(beyond.status).toBe(400);
+      expect(
+        (
+          await call(`${t.api}/review-sessions/${s.id}/events`, tokens['bea']!, {
+            headers: { 'last-event-id': 'abc' },
+          })
+        ).status,
+      ).toBe(400);
       // After the end nothing moves.
       expect(
         (await as('admin', `/review-sessions/${s.id}/state`, { method: 'PATCH', json: { frame: 1 } })).status,

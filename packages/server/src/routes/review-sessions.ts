@@ -425,13 +425,25 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
         params: Params,
         querystring: StreamQuery,
         produces: ['text/event-stream'],
-        response: { 200: Type.String({ description: 'An event stream' }), ...errors(400, 404) },
+        response: {
+          200: Type.String({ description: 'An event stream' }),
+          204: Type.Null({ description: 'the session has ended and the client has every event' }),
+          ...errors(400, 404),
+        },
       },
     },
     async (req, reply) => {
       const id = req.params.sessionId;
-      await member(req, id);
+      const session = await member(req, id);
       const resume = lastEventId(req.headers['last-event-id']) ?? req.query.after;
+      if (resume !== undefined && resume > session.seq)
+        throw new ValidationError(`The session has no event ${resume} yet: its last is ${session.seq}.`, {
+          field: 'Last-Event-ID',
+          seq: session.seq,
+        });
+      // Ended and nothing left to replay: 204 tells EventSource to stop reconnecting (the SSE spec).
+      if (resume !== undefined && session.status === 'ended' && resume === session.seq)
+        return reply.code(204).send();
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
