@@ -46,6 +46,12 @@ interface Fixture {
   ownPlaylistId: string;
   /** A webhook (with `needs: webhook`). */
   webhookId: string;
+  /** A live review session on the item, owned and driven by someone else (with `needs: session`). */
+  sessionId: string;
+  /** The same, owned and driven by the caller (with `needs: session`). */
+  ownSessionId: string;
+  /** The caller's username. */
+  selfName: string;
 }
 
 interface Case {
@@ -60,7 +66,7 @@ interface Case {
   /** Send the sequence's frames before the request. */
   frames?: boolean;
   /** Resources to make first (they cost a few queries each, so only where used). */
-  needs?: Array<'note' | 'playlist' | 'webhook'>;
+  needs?: Array<'note' | 'playlist' | 'webhook' | 'session'>;
 }
 
 const json = (method: string, body?: unknown) => ({ method, ...(body !== undefined ? { json: body } : {}) });
@@ -785,8 +791,124 @@ const CASES: Case[] = [
     own: [403, 403, 403],
     other: [403, 403, 403],
   },
+  {
+    name: 'POST /review-sessions',
+    run: (t, k, f) => call(`${t.api}/review-sessions`, k, json('POST', { mediaId: f.mediaId })),
+    own: [201, 201, 201],
+    other: 404,
+  },
+  {
+    name: 'GET /projects/:id/review-sessions',
+    run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/review-sessions`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /review-sessions/:id',
+    needs: ['session'],
+    run: (t, k, f) => call(`${t.api}/review-sessions/${f.sessionId}`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /review-sessions/:id/join',
+    needs: ['session'],
+    run: (t, k, f) => call(`${t.api}/review-sessions/${f.sessionId}/join`, k, json('POST')),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /review-sessions/:id/heartbeat',
+    needs: ['session'],
+    run: (t, k, f) => call(`${t.api}/review-sessions/${f.sessionId}/heartbeat`, k, json('POST')),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /review-sessions/:id/leave',
+    needs: ['session'],
+    run: (t, k, f) => call(`${t.api}/review-sessions/${f.sessionId}/leave`, k, json('POST')),
+    own: [204, 204, 204],
+    other: 404,
+  },
+  {
+    name: 'PATCH /review-sessions/:id/state (someone else drives: any role follows)',
+    needs: ['session'],
+    run: (t, k, f) => call(`${t.api}/review-sessions/${f.sessionId}/state`, k, json('PATCH', { frame: 3 })),
+    own: [403, 403, 403],
+    other: 404,
+  },
+  {
+    name: 'PATCH /review-sessions/:id/state (the caller drives)',
+    needs: ['session'],
+    run: (t, k, f) =>
+      call(`${t.api}/review-sessions/${f.ownSessionId}/state`, k, json('PATCH', { frame: 3 })),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: "POST /review-sessions/:id/control (someone else's session)",
+    needs: ['session'],
+    run: (t, k, f) =>
+      call(`${t.api}/review-sessions/${f.sessionId}/control`, k, json('POST', { to: 'seed' })),
+    own: [403, 403, 403],
+    other: 404,
+  },
+  {
+    name: 'POST /review-sessions/:id/control (own session, to its driver)',
+    needs: ['session'],
+    run: (t, k, f) =>
+      call(`${t.api}/review-sessions/${f.ownSessionId}/control`, k, json('POST', { to: f.selfName })),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'POST /review-sessions/:id/notes',
+    needs: ['session'],
+    run: (t, k, f) =>
+      call(`${t.api}/review-sessions/${f.sessionId}/notes`, k, json('POST', { content: 'n' })),
+    own: [201, 201, 201],
+    other: 404,
+  },
+  {
+    name: 'GET /review-sessions/:id/updates',
+    needs: ['session'],
+    run: (t, k, f) => call(`${t.api}/review-sessions/${f.sessionId}/updates?after=0`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: "POST /review-sessions/:id/end (someone else's session)",
+    needs: ['session'],
+    run: (t, k, f) => call(`${t.api}/review-sessions/${f.sessionId}/end`, k, json('POST')),
+    own: [403, 403, 403],
+    other: 404,
+  },
+  {
+    name: 'POST /review-sessions/:id/end (own session)',
+    needs: ['session'],
+    run: (t, k, f) => call(`${t.api}/review-sessions/${f.ownSessionId}/end`, k, json('POST')),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /review-sessions/:id/summary',
+    needs: ['session'],
+    run: (t, k, f) => call(`${t.api}/review-sessions/${f.sessionId}/summary`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /review-sessions/:id/events (ended, every event seen: 204)',
+    needs: ['session'],
+    run: async (t, k, f) => {
+      const ended = await t.montu.reviewSessions.endSession(f.ownSessionId, f.selfName);
+      return call(`${t.api}/review-sessions/${f.ownSessionId}/events?after=${ended.session.seq}`, k);
+    },
+    own: [204, 204, 204],
+    other: 404,
+  },
 ];
-
 describe.each(DATABASES)('authorisation matrix and OpenAPI on %s', (kind) => {
   let t: TestServer;
   let w: World;
@@ -846,7 +968,16 @@ describe.each(DATABASES)('authorisation matrix and OpenAPI on %s', (kind) => {
     const webhookId = c.needs?.includes('webhook')
       ? (await t.montu.webhooks.createWebhook({ url: 'http://192.0.2.1:9/hook', createdBy: 'seed' })).id
       : 'none';
+    const sessionBy = async (owner: string) =>
+      c.needs?.includes('session')
+        ? (await t.montu.reviewSessions.startSession({ actor: owner, mediaId })).id
+        : 'none';
+    const sessionId = await sessionBy('seed');
+    const ownSessionId = await sessionBy(who);
     return {
+      sessionId,
+      ownSessionId,
+      selfName: who,
       noteId,
       othersNoteId,
       attachmentId,
