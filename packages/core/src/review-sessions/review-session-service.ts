@@ -518,7 +518,8 @@ export class ReviewSessionService {
         if (!change.event) return { row, event: null };
         const at = this.now();
         const from = Number(row.seq);
-        if (!(await advanceSession(trx, id, from, change.set ?? {}, at))) return null;
+        // Lost the race: roll back what `decide` wrote (presence) and run again on the new row.
+        if (!(await advanceSession(trx, id, from, change.set ?? {}, at))) throw new LostRace();
         const event: ReviewSessionEvent = {
           seq: from + 1,
           type: change.event.type,
@@ -535,6 +536,9 @@ export class ReviewSessionService {
           at,
         });
         return { row: { ...row, ...change.set, seq: event.seq, updated_at: at }, event };
+      }).catch((e: unknown) => {
+        if (e instanceof LostRace) return null;
+        throw e;
       });
       if (done) {
         if (done.event) this.ring(done.row.project_id, id, done.event.seq, actor);
@@ -548,6 +552,9 @@ export class ReviewSessionService {
     this.ctx.events.publish({ type: SESSION_EVENT, projectId, actor, data: { sessionId, seq } });
   }
 }
+
+/** Thrown inside a change's transaction when another process advanced the session first. */
+class LostRace extends Error {}
 
 function parseState(json: string): ReviewSessionState {
   return JSON.parse(json) as ReviewSessionState;
