@@ -350,7 +350,8 @@ export class ReviewSessionService {
       scope,
     );
     await this.commit(id, actingName(note.author, input.via), async (trx) => {
-      await touchPresence(trx, id, note.author, this.now());
+      // A note recorded for someone else (a pipeline naming its author) does not make them present.
+      if (!input.via) await touchPresence(trx, id, note.author, this.now());
       return {
         event: {
           type: 'note',
