@@ -774,6 +774,66 @@ class MontuClient:
             progress=None,
         )
 
+    # ------------------------------------------------------------------ live review sessions
+
+    def start_review_session(self, *, playlist_id: Optional[str] = None, media_id: Optional[str] = None) -> Dict[str, Any]:
+        """Starts a live review session on a playlist or a single version; you own and drive it.
+
+        Answers the snapshot: ``state`` (``mediaId``, ``frame``, ``playing``, ``rate``, ``compare``,
+        ``colour``, ``drawing``) as of ``seq``, ``driver``, ``presence`` and the ``joinPath`` to share.
+        """
+        if (playlist_id is None) == (media_id is None):
+            raise ValueError("give playlist_id or media_id (one of them)")
+        return self._post("/review-sessions", _drop_none({"playlistId": playlist_id, "mediaId": media_id}))
+
+    def get_review_session(self, session_id: str) -> Dict[str, Any]:
+        """The session's snapshot: state as of ``seq``, driver, who is here."""
+        return self._get(f"/review-sessions/{_q(session_id)}")
+
+    def join_review_session(self, session_id: str) -> Dict[str, Any]:
+        """Joins (or re-joins) a session and answers its snapshot."""
+        return self._post(f"/review-sessions/{_q(session_id)}/join")
+
+    def review_session_heartbeat(self, session_id: str) -> Dict[str, Any]:
+        """Says you are still here (at least every 45 s); answers ``seq`` and ``presence``."""
+        return self._post(f"/review-sessions/{_q(session_id)}/heartbeat")
+
+    def leave_review_session(self, session_id: str) -> None:
+        """Leaves a session."""
+        self._call("POST", f"/review-sessions/{_q(session_id)}/leave")
+
+    def update_review_session(self, session_id: str, *, expected_seq: Optional[int] = None, **state: Any) -> Dict[str, Any]:
+        """The driver changes the state: ``media_id``, ``frame``, ``playing``, ``rate``, ``compare``, ``colour``, ``drawing``.
+
+        Others get :class:`PermissionDenied`; with ``expected_seq`` a session that moved on is a :class:`Conflict`.
+        Answers ``{"seq", "state"}``.
+        """
+        names = {"media_id": "mediaId"}
+        body: Dict[str, Any] = {names.get(k, k): v for k, v in state.items()}
+        if expected_seq is not None:
+            body["expectedSeq"] = expected_seq
+        return self._call("PATCH", f"/review-sessions/{_q(session_id)}/state", json_body=body).body
+
+    def hand_over_review_session(self, session_id: str, to: str) -> Dict[str, Any]:
+        """Hands control to someone in the session (the driver or the owner may)."""
+        return self._post(f"/review-sessions/{_q(session_id)}/control", {"to": to})
+
+    def add_review_session_note(
+        self, session_id: str, content: str, *, media_id: Optional[str] = None, frame: Optional[int] = None
+    ) -> Dict[str, Any]:
+        """A note on the item and frame the session shows (or the given ones), by you."""
+        return self._post(
+            f"/review-sessions/{_q(session_id)}/notes", _drop_none({"content": content, "mediaId": media_id, "frame": frame})
+        )
+
+    def review_session_updates(self, session_id: str, after: int = 0) -> List[Dict[str, Any]]:
+        """The session's events after sequence number ``after``, in order (what a reconnecting client missed)."""
+        return self._get(f"/review-sessions/{_q(session_id)}/updates", after=after)
+
+    def end_review_session(self, session_id: str) -> Dict[str, Any]:
+        """Ends the session (its owner or driver) and answers its summary: notes per item and notes-package links."""
+        return self._post(f"/review-sessions/{_q(session_id)}/end")
+
     # ------------------------------------------------------------------ uploads
 
     def upload_media(
