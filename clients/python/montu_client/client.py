@@ -815,7 +815,7 @@ class MontuClient:
         return self._call("PATCH", f"/review-sessions/{_q(session_id)}/state", json_body=body).body
 
     def hand_over_review_session(self, session_id: str, to: str) -> Dict[str, Any]:
-        """Hands control to someone in the session (the driver or the owner may)."""
+        """Hands control to someone in the session (the driver, the owner, supervisors and admins may)."""
         return self._post(f"/review-sessions/{_q(session_id)}/control", {"to": to})
 
     def add_review_session_note(
@@ -831,7 +831,7 @@ class MontuClient:
         return self._get(f"/review-sessions/{_q(session_id)}/updates", after=after)
 
     def end_review_session(self, session_id: str) -> Dict[str, Any]:
-        """Ends the session (its owner or driver) and answers its summary: notes per item and notes-package links."""
+        """Ends the session (owner, driver, supervisors, admins) and answers its summary: notes per item, notes-package links."""
         return self._post(f"/review-sessions/{_q(session_id)}/end")
 
     # ------------------------------------------------------------------ uploads

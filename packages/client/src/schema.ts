@@ -5109,7 +5109,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Hand control to someone here (the driver or the owner) */
+        /** Hand control to someone here (the driver, the owner, supervisors and admins) */
         post: {
             parameters: {
                 query?: never;
@@ -5221,7 +5221,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the session (owner or driver); answers its summary */
+        /** End the session (owner, driver, supervisors and admins); answers its summary */
         post: {
             parameters: {
                 query?: never;

@@ -5,7 +5,7 @@ import {
   type ReviewSessionPatch,
   type ReviewSessionState,
 } from '@montu/domain';
-import { actingName } from '@montu/domain';
+import { actingName, type Role } from '@montu/domain';
 import { newId } from '../ids.js';
 import type { ServiceContext } from '../context.js';
 import { REVIEW_SESSION_EVENT } from '../events.js';
@@ -292,10 +292,13 @@ export class ReviewSessionService {
     return { seq: row.seq, state: parseState(row.state) };
   }
 
-  /** Hands control to someone here: only the driver or the session's owner may. */
+  /**
+   * Hands control to someone here: the driver, the session's owner, or (with `role`) a
+   * supervisor or admin of the project may.
+   */
   async handOver(
     id: string,
-    input: { actor: string; to: string },
+    input: { actor: string; to: string; role?: Role },
     scope: Scope = {},
   ): Promise<ReviewSessionSnapshot> {
     const actor = requiredName(input.actor);
@@ -304,9 +307,9 @@ export class ReviewSessionService {
     const cutoff = new Date(this.clock() - this.ttlMs).toISOString();
     await this.commit(id, actor, async (trx, r) => {
       live(r);
-      if (actor !== r.driver && actor !== r.owner)
+      if (actor !== r.driver && actor !== r.owner && !curates(input.role))
         throw new Forbidden(
-          `Only the driver (${r.driver}) or the session's owner (${r.owner}) may hand over control.`,
+          `Only the driver (${r.driver}), the session's owner (${r.owner}) or the project's supervisors and admins may hand over control.`,
           {
             reason: 'not_driver',
             driver: r.driver,
@@ -397,16 +400,26 @@ export class ReviewSessionService {
     }));
   }
 
-  /** Ends the session (its owner or driver) and answers its summary. */
-  async endSession(id: string, actor: string, scope: Scope = {}): Promise<ReviewSessionSummary> {
+  /**
+   * Ends the session and answers its summary: its owner, its driver, or (with `role`) a
+   * supervisor or admin of the project (an abandoned session).
+   */
+  async endSession(
+    id: string,
+    actor: string,
+    scope: Scope & { role?: Role } = {},
+  ): Promise<ReviewSessionSummary> {
     const name = requiredName(actor);
     await this.visibleRow(id, scope);
     await this.commit(id, name, async (_trx, r) => {
       live(r);
-      if (name !== r.owner && name !== r.driver)
-        throw new Forbidden(`Only the session's owner (${r.owner}) or driver (${r.driver}) may end it.`, {
-          reason: 'not_owner',
-        });
+      if (name !== r.owner && name !== r.driver && !curates(scope.role))
+        throw new Forbidden(
+          `Only the session's owner (${r.owner}), its driver (${r.driver}) or the project's supervisors and admins may end it.`,
+          {
+            reason: 'not_owner',
+          },
+        );
       const at = this.now();
       return {
         set: { status: 'ended', ended_at: at, ended_by: name },
@@ -552,6 +565,11 @@ export class ReviewSessionService {
   private ring(projectId: string, sessionId: string, seq: number, actor: string): void {
     this.ctx.events.publish({ type: SESSION_EVENT, projectId, actor, data: { sessionId, seq } });
   }
+}
+
+/** Supervisors and admins of the project may take control of, and end, anyone's session. */
+function curates(role: Role | undefined): boolean {
+  return role === 'supervisor' || role === 'admin';
 }
 
 /** Thrown inside a change's transaction when another process advanced the session first. */

@@ -329,16 +329,21 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
     {
       schema: {
         tags: ['review-sessions'],
-        summary: 'Hand control to someone here (the driver or the owner)',
+        summary: 'Hand control to someone here (the driver, the owner, supervisors and admins)',
         params: Params,
         body: Handover,
         response: { 200: ReviewSession, ...errors(400, 403, 404, 409) },
       },
     },
     async (req) => {
-      await member(req, req.params.sessionId);
+      const s = await member(req, req.params.sessionId);
+      const role = requireRole(req, s.projectId, 'artist');
       return withLink(
-        await sessions.handOver(req.params.sessionId, { actor: actorOf(req), to: req.body.to }, scopeOf(req)),
+        await sessions.handOver(
+          req.params.sessionId,
+          { actor: actorOf(req), to: req.body.to, role },
+          scopeOf(req),
+        ),
       );
     },
   );
@@ -388,14 +393,17 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
     {
       schema: {
         tags: ['review-sessions'],
-        summary: 'End the session (owner or driver); answers its summary',
+        summary: 'End the session (owner, driver, supervisors and admins); answers its summary',
         params: Params,
         response: { 200: Summary, ...errors(403, 404, 409) },
       },
     },
     async (req) => {
-      await member(req, req.params.sessionId);
-      return summaryOf(await sessions.endSession(req.params.sessionId, actorOf(req), scopeOf(req)));
+      const s = await member(req, req.params.sessionId);
+      const role = requireRole(req, s.projectId, 'artist');
+      return summaryOf(
+        await sessions.endSession(req.params.sessionId, actorOf(req), { ...scopeOf(req), role }),
+      );
     },
   );
 
