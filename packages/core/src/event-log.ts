@@ -6,14 +6,16 @@
  * not kept: it is superseded within seconds and would be most of the rows.
  */
 import type { Db } from './db/schema.js';
-import type { EventBus, MontuEvent } from './events.js';
+import { REVIEW_SESSION_EVENT, type EventBus, type MontuEvent } from './events.js';
 
 /** How long events stay replayable (default 1 hour). */
 export const EVENT_LOG_WINDOW_MS = 60 * 60 * 1000;
 /** Most events one replay sends; a client further behind is told the replay is incomplete. */
 export const EVENT_REPLAY_LIMIT = 5000;
 
-const NOT_KEPT = new Set(['job.progress']);
+// Live review-session bells are not kept either: the session's own events are stored (with
+// their sequence numbers) in review_session_event, and a driver's every frame step rings one.
+const NOT_KEPT = new Set(['job.progress', REVIEW_SESSION_EVENT]);
 
 export class EventLog {
   private pending: MontuEvent[] = [];

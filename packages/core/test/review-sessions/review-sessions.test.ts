@@ -81,6 +81,11 @@ for (const kind of DATABASES) {
         for (const d of done) expect((bySeq.get(d.seq)!.data as { state: unknown }).state).toEqual(d.state);
         const snap = await a.getSession(s.id);
         expect(snap.seq).toBe(25);
+        // The bells are not copied into the library's event log (the session keeps its own events).
+        await fx.lib.montu.eventLog.flush();
+        await other.eventLog.flush();
+        const logged = await fx.lib.montu.db.selectFrom('event_log').select('event').execute();
+        expect(logged.filter((r) => r.event.includes('review-session.updated'))).toEqual([]);
         expect(snap.state).toEqual((events.at(-1)!.data as { state: unknown }).state);
       } finally {
         await other.close();
