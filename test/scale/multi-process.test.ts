@@ -446,7 +446,7 @@ run('scale mode: API server + montu workers on PostgreSQL, Redis and S3', () => 
         `media ${id} to settle`,
       );
       expect(m.processingState).toBe('ready');
-      expect(m.files.map((f) => f.role).sort()).toEqual(['original', 'proxy', 'thumbnail']);
+      expect(m.files.map((f) => f.role).sort()).toEqual(['original', 'proxy', 'sprite', 'thumbnail']);
       for (const f of m.files) {
         recorded.add(f.key);
         const h = createHash('sha256');

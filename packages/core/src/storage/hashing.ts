@@ -62,6 +62,9 @@ export function storageFailure(e: unknown, what: string): Error {
   }
   // Node's messages name the absolute path on the server ("ENOTDIR: not a directory, mkdir
   // '/srv/montu/storage/…'"): the answer says what failed by key and error code, the cause (in
-  // the server's log) keeps the rest.
-  return new StorageError(`Could not ${what}${code ? ` (${code})` : ''}.`, { cause: e });
+  // the server's log) keeps the rest. An error without a system code (a source stream that
+  // failed, an S3 answer) names no local path, and its message is what the user needs.
+  if (code) return new StorageError(`Could not ${what} (${code}).`, { cause: e });
+  const reason = e instanceof Error && e.message ? `: ${e.message}` : '';
+  return new StorageError(`Could not ${what}${reason}.`, { cause: e });
 }
