@@ -637,8 +637,9 @@ each client, so ratios compare runs from the same minute. The first copy often f
 page-cache pages at hand and pays for fresh ones (up to 4× slower on this VM); the second
 (\`cp again\`) reuses the pages the first one freed — the stricter baseline, since uploads
 write with O_DIRECT and pay for neither. Multipart is \`POST /api/v1/media\`; tus is
-\`POST /api/v1/uploads\` + one \`PATCH\`. The server reads both bodies straight from the socket
-(decision 076), the form with its own parser (077). Both hash (sha256), sniff, write and fsync
+\`POST /api/v1/uploads\` + one \`PATCH\`. The server reads both bodies through Node's HTTP parser
+(decision 117; straight from the socket before, decision 076), the form with its own parser
+(077). Both hash (sha256), sniff, write and fsync
 the file before answering. Clients: \`curl\`; \`node\` = \`http.request\` piping \`fs.createReadStream\`;
 \`cli\` = \`montu ingest --server … --token …\` of the file (the whole process, Node's start included;
 by tus, as the CLI sends files of 128 MiB or more).

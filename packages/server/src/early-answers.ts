@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from './problem.js';
-import { takenOverBody } from './body-takeover.js';
 import { isUploadRequest } from './upload-routes.js';
 
 /** An early answer drains a body with at most this much left, keeping the connection. */
@@ -88,12 +87,7 @@ export function installEarlyAnswers(app: FastifyInstance, maxUploadBytes: number
     const raw = req.raw;
     const socket = raw.socket as Socket | null;
     if (!socket || !hasBody(raw)) return payload;
-    // A body read from the socket (body-takeover.ts) leaves the parser mid-message: the
-    // connection cannot serve another request, so it closes after every answer — at once when
-    // the whole body arrived, lingering otherwise.
-    const body = takenOverBody(raw);
-    if (body) reply.header('connection', 'close');
-    if (body ? body.complete : raw.complete) return payload;
+    if (raw.complete) return payload;
     // A success normally comes after the body was read (its consumer reads the last bytes);
     // a handler that stopped reading says so with `Connection: close` (a tus PATCH that yielded).
     if (reply.statusCode < 400 && reply.getHeader('connection') !== 'close') return payload;
@@ -101,18 +95,17 @@ export function installEarlyAnswers(app: FastifyInstance, maxUploadBytes: number
     const seen = socket.bytesRead - (startBytes.get(raw) ?? socket.bytesRead);
     const left = Number.isFinite(declared) ? declared - seen : Infinity;
     const discard = () => {
-      const source = body ?? raw;
-      source.unpipe();
-      source.removeAllListeners('data');
-      source.on('error', () => undefined);
-      source.resume();
+      raw.unpipe();
+      raw.removeAllListeners('data');
+      raw.on('error', () => undefined);
+      raw.resume();
     };
     // Told not to send (no 100 Continue): the body may never come, so it is not waited for.
     const waitedFor = !expectsContinue(raw) || continued.has(raw);
     // A client that asked to close (urllib does, always) has its socket closed when the answer
     // is written: that is a lingering close too, never a plain one.
     const keepAlive = raw.httpVersion !== '1.0' && !/\bclose\b/i.test(raw.headers.connection ?? '');
-    if (left <= DRAIN_MAX_BYTES && !body && waitedFor && keepAlive) {
+    if (left <= DRAIN_MAX_BYTES && waitedFor && keepAlive) {
       reply.removeHeader('connection');
       reply.raw.once('finish', discard);
       return payload;

@@ -10,7 +10,7 @@ import { HttpProblem } from './problem.js';
  * GiB, profiled) and needed a fresh copy of each 64 KiB socket read, since its file stream keeps
  * slices of its input. Here the boundary is found with the native `Buffer#indexOf`, and the
  * file's bytes are handed on as views of the source's chunks: when the source lends its chunks
- * (a body read from the socket, body-takeover.ts), so does the file stream, under the same rule
+ * (`lent`; no server source does since decision 117), so does the file stream, under the same rule
  * — a chunk is a view only when it goes straight to a flowing consumer, which copies it in its
  * 'data' event or pauses there and copies it before resuming; any chunk that must wait is a copy.
  */

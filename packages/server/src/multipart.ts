@@ -2,7 +2,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { ValidationError } from '@montu/core';
 import { HttpProblem } from './problem.js';
-import { takeOverBody } from './body-takeover.js';
 import { formBoundary, readFormUntilFile, type FormFile, type FormLimits } from './multipart-form.js';
 
 /** Form fields that came before the file part, and the file part itself (its stream not yet read). */
@@ -25,30 +24,23 @@ export const FORM_LIMITS: Omit<FormLimits, 'fileSize'> = {
 /**
  * Reads a multipart request up to its file part. Fields must come before the file (so the
  * upload can be checked and routed before a byte is stored); the file stream is handed on
- * unread, to be streamed straight into storage. A large body is read from the socket
- * (body-takeover.ts) and its chunks are lent on: the file stream's consumer must copy them
- * in their 'data' event or pause there (as the core's file writer does, and its S3 writer
- * by copying first).
+ * unread, to be streamed straight into storage. The body is the request itself (a documented
+ * Readable; decision 117): its chunks are the consumer's to keep.
  */
-export async function readUntilFile(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  options: { fromSocket?: boolean } = {},
-): Promise<MultipartUpload> {
+export async function readUntilFile(req: FastifyRequest, reply: FastifyReply): Promise<MultipartUpload> {
   const boundary = formBoundary(req.headers['content-type']);
   if (!boundary) throw new ValidationError('Send the upload as multipart/form-data with a "file" part.');
-  const body = options.fromSocket === false ? undefined : takeOverBody(req.raw, { lend: true });
   try {
     const { fields, values, file } = await readFormUntilFile(
-      body ?? req.raw,
+      req.raw,
       boundary,
       { ...FORM_LIMITS, fileSize: req.server.montu.config.limits.maxUploadBytes },
-      { lent: body !== undefined, fileTooLarge: () => tooLarge(req) },
+      { lent: false, fileTooLarge: () => tooLarge(req) },
     );
     return { fields, values, file };
   } catch (e) {
-    // The rest of the body is not wanted: upload-slots.ts drains a small rest or closes.
-    if (!(body ? body.complete : req.raw.complete)) reply.header('connection', 'close');
+    // The rest of the body is not wanted: early-answers.ts drains a small rest or closes.
+    if (!req.raw.complete) reply.header('connection', 'close');
     throw e;
   }
 }

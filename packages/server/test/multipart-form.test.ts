@@ -3,17 +3,12 @@
  * file name and file bytes for bodies cut into pieces of every size — including file bytes
  * that look like the start of a boundary, at every place relative to a piece's end — and
  * the same reading of Content-Disposition. Then what busboy does not decide for us: the
- * limits (413), malformed forms (400), a form cut short, bytes after the file, and a body read
- * from the socket whose chunks are lent, with a consumer that holds them across pauses.
+ * limits (413), malformed forms (400), a form cut short, bytes after the file.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import Busboy from '@fastify/busboy';
-import { afterEach, describe, expect, it } from 'vitest';
-import { lendsChunks } from '@montu/core';
-import { takeOverBody, TAKEOVER_MIN_BYTES } from '../src/body-takeover.js';
+import { describe, expect, it } from 'vitest';
 import { formBoundary, parseDisposition, readFormUntilFile, type FormLimits } from '../src/multipart-form.js';
 
 const LIMITS: FormLimits = {
@@ -294,73 +289,5 @@ describe('the upload form parser', () => {
     );
     await expect(head.file.stream.toArray()).rejects.toMatchObject({ code: 'TOO_LARGE' });
     expect(head.file.stream.limitError).toMatchObject({ code: 'TOO_LARGE' });
-  });
-});
-
-describe('a form read from the socket, its chunks lent', () => {
-  const servers: http.Server[] = [];
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-  });
-
-  it('delivers every byte to a consumer that copies at once or holds chunks across pauses', async () => {
-    const boundary = 'lent-boundary-4c1d';
-    const payload = Buffer.concat([
-      randomBytes(3 * TAKEOVER_MIN_BYTES),
-      Buffer.from(`\r\n--${boundary.slice(0, 5)}`),
-    ]);
-    const body = form(boundary, [
-      { headers: 'Content-Disposition: form-data; name="projectId"', body: 'SWA' },
-      { headers: 'Content-Disposition: form-data; name="file"; filename="big.bin"', body: payload },
-    ]);
-    for (const pauseEvery of [0, 5]) {
-      const server = http.createServer((req, res) => {
-        res.setHeader('connection', 'close');
-        const source = takeOverBody(req, { lend: true });
-        if (!source) return void res.end('not taken');
-        void readFormUntilFile(source, boundary, LIMITS, { lent: true, fileTooLarge }).then(
-          ({ fields, file }) => {
-            const out: Buffer[] = [];
-            let n = 0;
-            let held: Promise<void> = Promise.resolve();
-            file.stream.on('data', (chunk: Buffer) => {
-              if (pauseEvery > 0 && ++n % pauseEvery === 0) {
-                file.stream.pause();
-                // Hold the lent chunk (not a copy) across the pause, as sinkToFile does.
-                held = new Promise((done) =>
-                  setTimeout(() => {
-                    out.push(Buffer.from(chunk));
-                    file.stream.resume();
-                    done();
-                  }, 1),
-                );
-                return;
-              }
-              out.push(Buffer.from(chunk));
-            });
-            // 'end' may come while the last chunk is still held (as sinkToFile also allows).
-            file.stream.on('end', async () => {
-              await held;
-              const got = Buffer.concat(out);
-              res.end(
-                `${fields['projectId']} ${lendsChunks(file.stream)} ${got.length} ${sha(got)} ${source.complete}`,
-              );
-            });
-          },
-          (e: Error) => res.end(`error ${e.message}`),
-        );
-      });
-      servers.push(server);
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      const { port } = server.address() as AddressInfo;
-      const res = await fetch(`http://127.0.0.1:${port}/`, {
-        method: 'POST',
-        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-        body,
-      });
-      expect(await res.text(), `pause every ${pauseEvery}`).toBe(
-        `SWA true ${payload.length} ${sha(payload)} true`,
-      );
-    }
   });
 });

@@ -14,7 +14,6 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/index.js';
-import { TAKEOVER_MIN_BYTES } from '../src/body-takeover.js';
 import {
   call,
   CORPUS,
@@ -171,9 +170,8 @@ describe.each(DATABASES)('tus PATCH on %s', (kind) => {
       const r = await patch(location, cuts[i - 1]!, bytes.subarray(cuts[i - 1], cuts[i]));
       expect(r.status, await r.clone().text()).toBe(204);
       expect(r.headers.get('upload-offset')).toBe(String(cuts[i]));
-      // A piece this large is read from the socket (body-takeover.ts); that connection closes.
-      const takenOver = cuts[i]! - cuts[i - 1]! >= TAKEOVER_MIN_BYTES;
-      expect(r.headers.get('connection')).toBe(takenOver ? 'close' : 'keep-alive');
+      // Every piece is read through the request (decision 117): the connection is kept.
+      expect(r.headers.get('connection')).toBe('keep-alive');
       expect(r.headers.get('access-control-expose-headers')).toMatch(/Montu-Media-Id/);
       if (i < cuts.length - 1) expect(r.headers.get('upload-expires')).toBeTruthy();
       mediaId = r.headers.get('montu-media-id');

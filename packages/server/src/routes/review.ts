@@ -273,9 +273,9 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       },
     },
     async (req, reply) => {
-      // Read by the parser, not from the socket: the core reads at most 25 MB of it and
-      // refuses the rest (the connection then closes, upload-slots.ts).
-      const { file } = await readUntilFile(req, reply, { fromSocket: false });
+      // The core reads at most 25 MB of it and refuses the rest (the connection then drains or
+      // closes, early-answers.ts).
+      const { file } = await readUntilFile(req, reply);
       const att = await consumingFile(reply, file, () =>
         montu.notes.addAttachment(
           req.params.noteId,

@@ -5,7 +5,6 @@ import { EXPOSED_HEADERS, TUS_RESUMABLE, type Upload } from '@tus/server';
 import { isMontuError, ParallelSha256, sinkToFile, storageFailure } from '@montu/core';
 import type { AppContext } from '../../app-context.js';
 import { HttpProblem } from '../../problem.js';
-import { takeOverBody } from '../../body-takeover.js';
 import { fromMontuError, tusHeaders, tusProblem, tusText, TusAnswer } from './tus-protocol.js';
 import type { TusUploads } from './tus-uploads.js';
 
@@ -120,7 +119,7 @@ export function tusPatch(ctx: AppContext, t: TusUploads) {
       let written = 0;
       try {
         const result = await sinkToFile(
-          takeOverBody(req.raw, { lend: true }) ?? req.raw,
+          req.raw,
           { handle: file, path: filePath },
           {
             position: offset,
