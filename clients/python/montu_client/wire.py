@@ -14,6 +14,18 @@ from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Tuple, Typ
 if TYPE_CHECKING:  # Python 3.11+; the types below are strings, never evaluated at run time
     from typing import NotRequired
 
+Alignment = TypedDict(
+    'Alignment',
+    {
+        'mode': "Literal['frame_number', 'frame_index', 'none']",
+        'union': 'Optional[FrameRange]',
+        'overlap': 'Optional[FrameRange]',
+        'offsetA': 'int',
+        'offsetB': 'int',
+        'sameRate': 'bool',
+    },
+)
+
 Annotation = TypedDict(
     'Annotation',
     {
@@ -25,14 +37,21 @@ Annotation = TypedDict(
         'content': 'str',
         'frame': 'Optional[int]',
         'frameEnd': 'Optional[int]',
-        'position': 'Optional[Dict[str, Any]]',
-        'positionPx': 'NotRequired[Optional[PixelPoint]]',
-        'drawing': 'Any',
+        'revision': 'int',
+        'position': 'Optional[NormalisedPoint]',
+        'positionPx': 'Optional[PixelPoint]',
+        'drawing': 'Drawing',
         'mentions': 'List[str]',
         'resolved': 'bool',
         'renditionSha256': 'Optional[str]',
+        'playlistId': 'Optional[str]',
         'createdAt': 'str',
         'updatedAt': 'str',
+        'sourceFrame': 'Optional[int]',
+        'sourceFrameEnd': 'Optional[int]',
+        'timecode': 'Optional[str]',
+        'timecodeEnd': 'Optional[str]',
+        'attachments': 'List[NoteAttachment]',
     },
 )
 
@@ -48,6 +67,28 @@ ApiToken = TypedDict(
         'expiresAt': 'Optional[str]',
         'revokedAt': 'Optional[str]',
         'actForOthers': 'bool',
+    },
+)
+
+Approval = TypedDict(
+    'Approval',
+    {
+        'by': 'str',
+        'at': 'str',
+        'comment': 'Optional[str]',
+    },
+)
+
+ArrowShape = TypedDict(
+    'ArrowShape',
+    {
+        'type': "Literal['arrow']",
+        'id': 'NotRequired[str]',
+        'author': 'NotRequired[str]',
+        'color': 'str',
+        'width': 'float',
+        'from': 'LineShapeFrom',
+        'to': 'LineShapeFrom',
     },
 )
 
@@ -101,6 +142,54 @@ CleanupOldMediaResultCandidatesItem = TypedDict(
     },
 )
 
+CompareResult = TypedDict(
+    'CompareResult',
+    {
+        'projectId': 'str',
+        'taskId': 'str',
+        'a': 'CompareSide',
+        'b': 'CompareSide',
+        'alignment': 'Alignment',
+    },
+)
+
+CompareSide = TypedDict(
+    'CompareSide',
+    {
+        'media': 'MediaSummary',
+        'renditions': 'List[MediaFile]',
+        'frameFiles': 'int',
+        'timing': 'MediaTiming',
+        'frames': 'Optional[FrameRange]',
+        'notes': 'List[ReviewNote]',
+    },
+)
+
+# Vector shapes normalised to the picture (see docs/review.md)
+Drawing = TypedDict(
+    'Drawing',
+    {
+        'version': 'float',
+        'shapes': 'List[Union[FreehandShape, LineShape, ArrowShape, RectShape, EllipseShape, TextShape]]',
+    },
+)
+
+EllipseShape = TypedDict(
+    'EllipseShape',
+    {
+        'type': "Literal['ellipse']",
+        'id': 'NotRequired[str]',
+        'author': 'NotRequired[str]',
+        'color': 'str',
+        'width': 'float',
+        'cx': 'float',
+        'cy': 'float',
+        'rx': 'float',
+        'ry': 'float',
+        'fill': 'NotRequired[str]',
+    },
+)
+
 ExrPart = TypedDict(
     'ExrPart',
     {
@@ -115,6 +204,35 @@ ExrPart = TypedDict(
         'channelNames': 'NotRequired[List[str]]',
         'channelTypes': 'NotRequired[List[str]]',
         'compression': 'NotRequired[Optional[str]]',
+    },
+)
+
+FrameRange = TypedDict(
+    'FrameRange',
+    {
+        'start': 'int',
+        'end': 'int',
+    },
+)
+
+FreehandShape = TypedDict(
+    'FreehandShape',
+    {
+        'type': "Literal['freehand']",
+        'id': 'NotRequired[str]',
+        'author': 'NotRequired[str]',
+        'color': 'str',
+        'width': 'float',
+        'points': 'List[FreehandShapePointsItem]',
+    },
+)
+
+FreehandShapePointsItem = TypedDict(
+    'FreehandShapePointsItem',
+    {
+        'x': 'float',
+        'y': 'float',
+        'pressure': 'NotRequired[float]',
     },
 )
 
@@ -145,6 +263,47 @@ HistoryEntry = TypedDict(
     },
 )
 
+Job = TypedDict(
+    'Job',
+    {
+        'id': 'str',
+        'type': "Literal['probe', 'thumbnail', 'proxy', 'webhook.deliver']",
+        'mediaId': 'Optional[str]',
+        'projectId': 'Optional[str]',
+        'state': "Literal['queued', 'running', 'done', 'failed']",
+        'attempts': 'int',
+        'maxAttempts': 'int',
+        'progress': 'int',
+        'error': 'Optional[str]',
+        'runAfter': 'str',
+        'createdAt': 'str',
+        'startedAt': 'Optional[str]',
+        'finishedAt': 'Optional[str]',
+        'updatedAt': 'str',
+    },
+)
+
+LineShape = TypedDict(
+    'LineShape',
+    {
+        'type': "Literal['line']",
+        'id': 'NotRequired[str]',
+        'author': 'NotRequired[str]',
+        'color': 'str',
+        'width': 'float',
+        'from': 'LineShapeFrom',
+        'to': 'LineShapeFrom',
+    },
+)
+
+LineShapeFrom = TypedDict(
+    'LineShapeFrom',
+    {
+        'x': 'float',
+        'y': 'float',
+    },
+)
+
 Media = TypedDict(
     'Media',
     {
@@ -163,10 +322,11 @@ Media = TypedDict(
         'tags': 'List[str]',
         'status': "Literal['wip', 'pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold']",
         'reviewSelected': 'bool',
-        'approval': 'Optional[MediaApproval]',
+        'approval': 'Optional[Approval]',
         'archivedAt': 'Optional[str]',
-        'processingState': 'str',
+        'processingState': "Literal['pending', 'processing', 'ready', 'failed']",
         'processingError': 'Optional[str]',
+        'processing': 'NotRequired[Dict[str, StepProcessing]]',
         'metadata': 'MediaMetadata',
         'startTimecode': 'Optional[str]',
         'startFrame': 'Optional[int]',
@@ -174,15 +334,6 @@ Media = TypedDict(
         'files': 'List[MediaFile]',
         'createdAt': 'str',
         'updatedAt': 'str',
-    },
-)
-
-MediaApproval = TypedDict(
-    'MediaApproval',
-    {
-        'by': 'str',
-        'at': 'str',
-        'comment': 'Optional[str]',
     },
 )
 
@@ -197,33 +348,10 @@ MediaFile = TypedDict(
         'size': 'int',
         'sha256': 'str',
         'contentType': 'str',
-        'state': 'str',
+        'state': "Literal['pending', 'processing', 'ready', 'failed', 'missing', 'corrupt']",
         'error': 'Optional[str]',
         'createdAt': 'str',
-        'info': 'Optional[MediaFileInfo]',
-    },
-)
-
-# How a rendition was made
-MediaFileInfo = TypedDict(
-    'MediaFileInfo',
-    {
-        'width': 'NotRequired[int]',
-        'height': 'NotRequired[int]',
-        'transform': "NotRequired[Literal['none', 'srgb', 'filmic', 'ocio']]",
-        'ocio': 'NotRequired[MediaFileInfoOcio]',
-        'timestamp': 'NotRequired[float]',
-        'fps': 'NotRequired[str]',
-        'duration': 'NotRequired[Optional[float]]',
-    },
-)
-
-MediaFileInfoOcio = TypedDict(
-    'MediaFileInfoOcio',
-    {
-        'config': 'str',
-        'display': 'str',
-        'view': 'str',
+        'info': 'Optional[RenditionInfo]',
     },
 )
 
@@ -300,16 +428,31 @@ MediaSummary = TypedDict(
         'tags': 'List[str]',
         'status': "Literal['wip', 'pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold']",
         'reviewSelected': 'bool',
-        'approval': 'Optional[MediaApproval]',
+        'approval': 'Optional[Approval]',
         'archivedAt': 'Optional[str]',
-        'processingState': 'str',
+        'processingState': "Literal['pending', 'processing', 'ready', 'failed']",
         'processingError': 'Optional[str]',
+        'processing': 'NotRequired[Dict[str, StepProcessing]]',
         'metadata': 'MediaMetadata',
         'startTimecode': 'Optional[str]',
         'startFrame': 'Optional[int]',
         'customProperties': 'Dict[str, Any]',
         'createdAt': 'str',
         'updatedAt': 'str',
+    },
+)
+
+MediaTiming = TypedDict(
+    'MediaTiming',
+    {
+        'fps': 'Optional[str]',
+        'dropFrame': 'bool',
+        'frameStart': 'Optional[int]',
+        'frameEnd': 'Optional[int]',
+        'frameCount': 'Optional[int]',
+        'numbering': "Optional[Literal['frame_number', 'frame_index', 'None']]",
+        'startTimecode': 'Optional[str]',
+        'startFrame': 'Optional[int]',
     },
 )
 
@@ -337,6 +480,38 @@ NewWebhook = TypedDict(
         'createdAt': 'str',
         'updatedAt': 'str',
         'secret': 'str',
+    },
+)
+
+# Normalised 0–1 (x right, y down)
+NormalisedPoint = TypedDict(
+    'NormalisedPoint',
+    {
+        'x': 'float',
+        'y': 'float',
+    },
+)
+
+NoteAttachment = TypedDict(
+    'NoteAttachment',
+    {
+        'fileId': 'str',
+        'fileName': 'str',
+        'contentType': 'str',
+        'size': 'int',
+        'sha256': 'str',
+        'width': 'Optional[int]',
+        'height': 'Optional[int]',
+        'createdAt': 'str',
+    },
+)
+
+OcioSettings = TypedDict(
+    'OcioSettings',
+    {
+        'config': 'str',
+        'display': 'str',
+        'view': 'str',
     },
 )
 
@@ -409,12 +584,12 @@ Playlist = TypedDict(
         'description': 'str',
         'createdAt': 'str',
         'updatedAt': 'str',
-        'items': 'List[PlaylistItemsItem]',
+        'items': 'List[PlaylistItem]',
     },
 )
 
-PlaylistItemsItem = TypedDict(
-    'PlaylistItemsItem',
+PlaylistItem = TypedDict(
+    'PlaylistItem',
     {
         'position': 'int',
         'mediaId': 'str',
@@ -459,9 +634,48 @@ Project = TypedDict(
     {
         'id': 'str',
         'name': 'str',
-        'settings': 'Dict[str, Any]',
+        'settings': 'ProjectSettings',
         'createdAt': 'str',
         'updatedAt': 'str',
+    },
+)
+
+ProjectSettings = TypedDict(
+    'ProjectSettings',
+    {
+        'defaultFps': 'NotRequired[str]',
+        'workflow': 'NotRequired[Workflow]',
+        'movieStartFrame': "NotRequired[Union[int, Literal['timecode']]]",
+    },
+)
+
+RectShape = TypedDict(
+    'RectShape',
+    {
+        'type': "Literal['rect']",
+        'id': 'NotRequired[str]',
+        'author': 'NotRequired[str]',
+        'color': 'str',
+        'width': 'float',
+        'x': 'float',
+        'y': 'float',
+        'w': 'float',
+        'h': 'float',
+        'fill': 'NotRequired[str]',
+    },
+)
+
+# How a rendition was made
+RenditionInfo = TypedDict(
+    'RenditionInfo',
+    {
+        'width': 'NotRequired[int]',
+        'height': 'NotRequired[int]',
+        'transform': "NotRequired[Literal['none', 'srgb', 'filmic', 'ocio']]",
+        'ocio': 'NotRequired[OcioSettings]',
+        'timestamp': 'NotRequired[float]',
+        'fps': 'NotRequired[str]',
+        'duration': 'NotRequired[Optional[float]]',
     },
 )
 
@@ -477,34 +691,20 @@ ReviewNote = TypedDict(
         'frame': 'Optional[int]',
         'frameEnd': 'Optional[int]',
         'revision': 'int',
-        'sourceFrame': 'Optional[int]',
-        'sourceFrameEnd': 'Optional[int]',
-        'timecode': 'Optional[str]',
-        'timecodeEnd': 'Optional[str]',
-        'position': 'Any',
+        'position': 'Optional[NormalisedPoint]',
         'positionPx': 'Optional[PixelPoint]',
-        'drawing': 'Any',
+        'drawing': 'Drawing',
         'mentions': 'List[str]',
         'resolved': 'bool',
         'renditionSha256': 'Optional[str]',
         'playlistId': 'Optional[str]',
-        'attachments': 'List[ReviewNoteAttachmentsItem]',
         'createdAt': 'str',
         'updatedAt': 'str',
-    },
-)
-
-ReviewNoteAttachmentsItem = TypedDict(
-    'ReviewNoteAttachmentsItem',
-    {
-        'fileId': 'str',
-        'fileName': 'str',
-        'contentType': 'str',
-        'size': 'int',
-        'sha256': 'str',
-        'width': 'Optional[int]',
-        'height': 'Optional[int]',
-        'createdAt': 'str',
+        'sourceFrame': 'Optional[int]',
+        'sourceFrameEnd': 'Optional[int]',
+        'timecode': 'Optional[str]',
+        'timecodeEnd': 'Optional[str]',
+        'attachments': 'List[NoteAttachment]',
     },
 )
 
@@ -593,6 +793,16 @@ Statistics = TypedDict(
         'totalSize': 'int',
         'authors': 'List[StatisticsAuthorsItem]',
         'versions': 'StatisticsVersions',
+        'versionsPerTask': 'List[StatisticsVersionsPerTaskItem]',
+        'approvalsByDay': 'List[StatisticsApprovalsByDayItem]',
+    },
+)
+
+StatisticsApprovalsByDayItem = TypedDict(
+    'StatisticsApprovalsByDayItem',
+    {
+        'date': 'str',
+        'count': 'int',
     },
 )
 
@@ -611,6 +821,47 @@ StatisticsVersions = TypedDict(
         'total': 'int',
         'averagePerTask': 'float',
         'maxPerTask': 'int',
+    },
+)
+
+StatisticsVersionsPerTaskItem = TypedDict(
+    'StatisticsVersionsPerTaskItem',
+    {
+        'projectId': 'str',
+        'taskId': 'str',
+        'versions': 'int',
+    },
+)
+
+# What your role may do with the item now (which buttons to show)
+StatusOptions = TypedDict(
+    'StatusOptions',
+    {
+        'status': "Literal['wip', 'pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold']",
+        'role': "Optional[Literal['artist', 'supervisor', 'admin', 'None']]",
+        'targets': 'List[StatusOptionsTargetsItem]',
+        'canSelectForReview': 'bool',
+    },
+)
+
+StatusOptionsTargetsItem = TypedDict(
+    'StatusOptionsTargetsItem',
+    {
+        'to': "Literal['wip', 'pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold']",
+        'action': 'str',
+    },
+)
+
+# The latest job of one processing step
+StepProcessing = TypedDict(
+    'StepProcessing',
+    {
+        'jobId': 'str',
+        'state': "Literal['queued', 'running', 'done', 'failed']",
+        'progress': 'int',
+        'attempts': 'int',
+        'error': 'Optional[str]',
+        'updatedAt': 'str',
     },
 )
 
@@ -640,6 +891,32 @@ Task = TypedDict(
         'shot': 'Optional[str]',
         'step': 'Optional[str]',
         'createdAt': 'str',
+    },
+)
+
+TextShape = TypedDict(
+    'TextShape',
+    {
+        'type': "Literal['text']",
+        'id': 'NotRequired[str]',
+        'author': 'NotRequired[str]',
+        'color': 'str',
+        'width': 'float',
+        'x': 'float',
+        'y': 'float',
+        'text': 'str',
+        'size': 'NotRequired[float]',
+    },
+)
+
+# One allowed status change and the roles that may make it
+Transition = TypedDict(
+    'Transition',
+    {
+        'action': 'str',
+        'from': "List[Literal['wip', 'pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold']]",
+        'to': "Literal['wip', 'pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold']",
+        'roles': "List[Literal['artist', 'supervisor', 'admin']]",
     },
 )
 
@@ -690,7 +967,25 @@ WebhookDelivery = TypedDict(
     },
 )
 
+# A review workflow as data: its transitions and who may make them
+Workflow = TypedDict(
+    'Workflow',
+    {
+        'initial': "Literal['wip', 'pending_review', 'approved', 'changes_requested', 'rejected', 'on_hold']",
+        'transitions': 'List[Transition]',
+        'reviewSelectRoles': "NotRequired[List[Literal['artist', 'supervisor', 'admin']]]",
+    },
+)
+
 FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
+    'Alignment': {
+        'mode': ('mode', None),
+        'union': ('union', 'FrameRange'),
+        'overlap': ('overlap', 'FrameRange'),
+        'offsetA': ('offset_a', None),
+        'offsetB': ('offset_b', None),
+        'sameRate': ('same_rate', None),
+    },
     'Annotation': {
         'id': ('id', None),
         'mediaId': ('media_id', None),
@@ -700,14 +995,21 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'content': ('content', None),
         'frame': ('frame', None),
         'frameEnd': ('frame_end', None),
-        'position': ('position', None),
+        'revision': ('revision', None),
+        'position': ('position', 'NormalisedPoint'),
         'positionPx': ('position_px', 'PixelPoint'),
-        'drawing': ('drawing', None),
+        'drawing': ('drawing', 'Drawing'),
         'mentions': ('mentions', None),
         'resolved': ('resolved', None),
         'renditionSha256': ('rendition_sha256', None),
+        'playlistId': ('playlist_id', None),
         'createdAt': ('created_at', None),
         'updatedAt': ('updated_at', None),
+        'sourceFrame': ('source_frame', None),
+        'sourceFrameEnd': ('source_frame_end', None),
+        'timecode': ('timecode', None),
+        'timecodeEnd': ('timecode_end', None),
+        'attachments': ('attachments', ('list', 'NoteAttachment')),
     },
     'ApiToken': {
         'id': ('id', None),
@@ -719,6 +1021,20 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'expiresAt': ('expires_at', None),
         'revokedAt': ('revoked_at', None),
         'actForOthers': ('act_for_others', None),
+    },
+    'Approval': {
+        'by': ('by', None),
+        'at': ('at', None),
+        'comment': ('comment', None),
+    },
+    'ArrowShape': {
+        'type': ('type', None),
+        'id': ('id', None),
+        'author': ('author', None),
+        'color': ('color', None),
+        'width': ('width', None),
+        'from': ('from', 'LineShapeFrom'),
+        'to': ('to', 'LineShapeFrom'),
     },
     'AudioInfo': {
         'codec': ('codec', None),
@@ -754,6 +1070,37 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'createdAt': ('created_at', None),
         'size': ('size', None),
     },
+    'CompareResult': {
+        'projectId': ('project_id', None),
+        'taskId': ('task_id', None),
+        'a': ('a', 'CompareSide'),
+        'b': ('b', 'CompareSide'),
+        'alignment': ('alignment', 'Alignment'),
+    },
+    'CompareSide': {
+        'media': ('media', 'MediaSummary'),
+        'renditions': ('renditions', ('list', 'MediaFile')),
+        'frameFiles': ('frame_files', None),
+        'timing': ('timing', 'MediaTiming'),
+        'frames': ('frames', 'FrameRange'),
+        'notes': ('notes', ('list', 'ReviewNote')),
+    },
+    'Drawing': {
+        'version': ('version', None),
+        'shapes': ('shapes', ('list', 'FreehandShape')),
+    },
+    'EllipseShape': {
+        'type': ('type', None),
+        'id': ('id', None),
+        'author': ('author', None),
+        'color': ('color', None),
+        'width': ('width', None),
+        'cx': ('cx', None),
+        'cy': ('cy', None),
+        'rx': ('rx', None),
+        'ry': ('ry', None),
+        'fill': ('fill', None),
+    },
     'ExrPart': {
         'index': ('index', None),
         'name': ('name', None),
@@ -766,6 +1113,23 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'channelNames': ('channel_names', None),
         'channelTypes': ('channel_types', None),
         'compression': ('compression', None),
+    },
+    'FrameRange': {
+        'start': ('start', None),
+        'end': ('end', None),
+    },
+    'FreehandShape': {
+        'type': ('type', None),
+        'id': ('id', None),
+        'author': ('author', None),
+        'color': ('color', None),
+        'width': ('width', None),
+        'points': ('points', ('list', 'FreehandShapePointsItem')),
+    },
+    'FreehandShapePointsItem': {
+        'x': ('x', None),
+        'y': ('y', None),
+        'pressure': ('pressure', None),
     },
     'GpsPosition': {
         'latitude': ('latitude', None),
@@ -786,6 +1150,35 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'comment': ('comment', None),
         'data': ('data', None),
     },
+    'Job': {
+        'id': ('id', None),
+        'type': ('type', None),
+        'mediaId': ('media_id', None),
+        'projectId': ('project_id', None),
+        'state': ('state', None),
+        'attempts': ('attempts', None),
+        'maxAttempts': ('max_attempts', None),
+        'progress': ('progress', None),
+        'error': ('error', None),
+        'runAfter': ('run_after', None),
+        'createdAt': ('created_at', None),
+        'startedAt': ('started_at', None),
+        'finishedAt': ('finished_at', None),
+        'updatedAt': ('updated_at', None),
+    },
+    'LineShape': {
+        'type': ('type', None),
+        'id': ('id', None),
+        'author': ('author', None),
+        'color': ('color', None),
+        'width': ('width', None),
+        'from': ('from', 'LineShapeFrom'),
+        'to': ('to', 'LineShapeFrom'),
+    },
+    'LineShapeFrom': {
+        'x': ('x', None),
+        'y': ('y', None),
+    },
     'Media': {
         'id': ('id', None),
         'projectId': ('project_id', None),
@@ -802,10 +1195,11 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'tags': ('tags', None),
         'status': ('status', None),
         'reviewSelected': ('review_selected', None),
-        'approval': ('approval', 'MediaApproval'),
+        'approval': ('approval', 'Approval'),
         'archivedAt': ('archived_at', None),
         'processingState': ('processing_state', None),
         'processingError': ('processing_error', None),
+        'processing': ('processing', ('map', 'StepProcessing')),
         'metadata': ('metadata', 'MediaMetadata'),
         'startTimecode': ('start_timecode', None),
         'startFrame': ('start_frame', None),
@@ -813,11 +1207,6 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'files': ('files', ('list', 'MediaFile')),
         'createdAt': ('created_at', None),
         'updatedAt': ('updated_at', None),
-    },
-    'MediaApproval': {
-        'by': ('by', None),
-        'at': ('at', None),
-        'comment': ('comment', None),
     },
     'MediaFile': {
         'id': ('id', None),
@@ -831,21 +1220,7 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'state': ('state', None),
         'error': ('error', None),
         'createdAt': ('created_at', None),
-        'info': ('info', 'MediaFileInfo'),
-    },
-    'MediaFileInfo': {
-        'width': ('width', None),
-        'height': ('height', None),
-        'transform': ('transform', None),
-        'ocio': ('ocio', 'MediaFileInfoOcio'),
-        'timestamp': ('timestamp', None),
-        'fps': ('fps', None),
-        'duration': ('duration', None),
-    },
-    'MediaFileInfoOcio': {
-        'config': ('config', None),
-        'display': ('display', None),
-        'view': ('view', None),
+        'info': ('info', 'RenditionInfo'),
     },
     'MediaMetadata': {
         'schema': ('schema', None),
@@ -913,16 +1288,27 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'tags': ('tags', None),
         'status': ('status', None),
         'reviewSelected': ('review_selected', None),
-        'approval': ('approval', 'MediaApproval'),
+        'approval': ('approval', 'Approval'),
         'archivedAt': ('archived_at', None),
         'processingState': ('processing_state', None),
         'processingError': ('processing_error', None),
+        'processing': ('processing', ('map', 'StepProcessing')),
         'metadata': ('metadata', 'MediaMetadata'),
         'startTimecode': ('start_timecode', None),
         'startFrame': ('start_frame', None),
         'customProperties': ('custom_properties', None),
         'createdAt': ('created_at', None),
         'updatedAt': ('updated_at', None),
+    },
+    'MediaTiming': {
+        'fps': ('fps', None),
+        'dropFrame': ('drop_frame', None),
+        'frameStart': ('frame_start', None),
+        'frameEnd': ('frame_end', None),
+        'frameCount': ('frame_count', None),
+        'numbering': ('numbering', None),
+        'startTimecode': ('start_timecode', None),
+        'startFrame': ('start_frame', None),
     },
     'Membership': {
         'projectId': ('project_id', None),
@@ -942,6 +1328,25 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'createdAt': ('created_at', None),
         'updatedAt': ('updated_at', None),
         'secret': ('secret', None),
+    },
+    'NormalisedPoint': {
+        'x': ('x', None),
+        'y': ('y', None),
+    },
+    'NoteAttachment': {
+        'fileId': ('file_id', None),
+        'fileName': ('file_name', None),
+        'contentType': ('content_type', None),
+        'size': ('size', None),
+        'sha256': ('sha256', None),
+        'width': ('width', None),
+        'height': ('height', None),
+        'createdAt': ('created_at', None),
+    },
+    'OcioSettings': {
+        'config': ('config', None),
+        'display': ('display', None),
+        'view': ('view', None),
     },
     'OrphanCleanupReport': {
         'dryRun': ('dry_run', None),
@@ -987,9 +1392,9 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'description': ('description', None),
         'createdAt': ('created_at', None),
         'updatedAt': ('updated_at', None),
-        'items': ('items', ('list', 'PlaylistItemsItem')),
+        'items': ('items', ('list', 'PlaylistItem')),
     },
-    'PlaylistItemsItem': {
+    'PlaylistItem': {
         'position': ('position', None),
         'mediaId': ('media_id', None),
         'addedBy': ('added_by', None),
@@ -1020,9 +1425,35 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
     'Project': {
         'id': ('id', None),
         'name': ('name', None),
-        'settings': ('settings', None),
+        'settings': ('settings', 'ProjectSettings'),
         'createdAt': ('created_at', None),
         'updatedAt': ('updated_at', None),
+    },
+    'ProjectSettings': {
+        'defaultFps': ('default_fps', None),
+        'workflow': ('workflow', 'Workflow'),
+        'movieStartFrame': ('movie_start_frame', None),
+    },
+    'RectShape': {
+        'type': ('type', None),
+        'id': ('id', None),
+        'author': ('author', None),
+        'color': ('color', None),
+        'width': ('width', None),
+        'x': ('x', None),
+        'y': ('y', None),
+        'w': ('w', None),
+        'h': ('h', None),
+        'fill': ('fill', None),
+    },
+    'RenditionInfo': {
+        'width': ('width', None),
+        'height': ('height', None),
+        'transform': ('transform', None),
+        'ocio': ('ocio', 'OcioSettings'),
+        'timestamp': ('timestamp', None),
+        'fps': ('fps', None),
+        'duration': ('duration', None),
     },
     'ReviewNote': {
         'id': ('id', None),
@@ -1034,30 +1465,20 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'frame': ('frame', None),
         'frameEnd': ('frame_end', None),
         'revision': ('revision', None),
-        'sourceFrame': ('source_frame', None),
-        'sourceFrameEnd': ('source_frame_end', None),
-        'timecode': ('timecode', None),
-        'timecodeEnd': ('timecode_end', None),
-        'position': ('position', None),
+        'position': ('position', 'NormalisedPoint'),
         'positionPx': ('position_px', 'PixelPoint'),
-        'drawing': ('drawing', None),
+        'drawing': ('drawing', 'Drawing'),
         'mentions': ('mentions', None),
         'resolved': ('resolved', None),
         'renditionSha256': ('rendition_sha256', None),
         'playlistId': ('playlist_id', None),
-        'attachments': ('attachments', ('list', 'ReviewNoteAttachmentsItem')),
         'createdAt': ('created_at', None),
         'updatedAt': ('updated_at', None),
-    },
-    'ReviewNoteAttachmentsItem': {
-        'fileId': ('file_id', None),
-        'fileName': ('file_name', None),
-        'contentType': ('content_type', None),
-        'size': ('size', None),
-        'sha256': ('sha256', None),
-        'width': ('width', None),
-        'height': ('height', None),
-        'createdAt': ('created_at', None),
+        'sourceFrame': ('source_frame', None),
+        'sourceFrameEnd': ('source_frame_end', None),
+        'timecode': ('timecode', None),
+        'timecodeEnd': ('timecode_end', None),
+        'attachments': ('attachments', ('list', 'NoteAttachment')),
     },
     'ReviewSession': {
         'id': ('id', None),
@@ -1117,6 +1538,12 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'totalSize': ('total_size', None),
         'authors': ('authors', ('list', 'StatisticsAuthorsItem')),
         'versions': ('versions', 'StatisticsVersions'),
+        'versionsPerTask': ('versions_per_task', ('list', 'StatisticsVersionsPerTaskItem')),
+        'approvalsByDay': ('approvals_by_day', ('list', 'StatisticsApprovalsByDayItem')),
+    },
+    'StatisticsApprovalsByDayItem': {
+        'date': ('date', None),
+        'count': ('count', None),
     },
     'StatisticsAuthorsItem': {
         'author': ('author', None),
@@ -1127,6 +1554,29 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'total': ('total', None),
         'averagePerTask': ('average_per_task', None),
         'maxPerTask': ('max_per_task', None),
+    },
+    'StatisticsVersionsPerTaskItem': {
+        'projectId': ('project_id', None),
+        'taskId': ('task_id', None),
+        'versions': ('versions', None),
+    },
+    'StatusOptions': {
+        'status': ('status', None),
+        'role': ('role', None),
+        'targets': ('targets', ('list', 'StatusOptionsTargetsItem')),
+        'canSelectForReview': ('can_select_for_review', None),
+    },
+    'StatusOptionsTargetsItem': {
+        'to': ('to', None),
+        'action': ('action', None),
+    },
+    'StepProcessing': {
+        'jobId': ('job_id', None),
+        'state': ('state', None),
+        'progress': ('progress', None),
+        'attempts': ('attempts', None),
+        'error': ('error', None),
+        'updatedAt': ('updated_at', None),
     },
     'StreamSummary': {
         'index': ('index', None),
@@ -1148,6 +1598,23 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'shot': ('shot', None),
         'step': ('step', None),
         'createdAt': ('created_at', None),
+    },
+    'TextShape': {
+        'type': ('type', None),
+        'id': ('id', None),
+        'author': ('author', None),
+        'color': ('color', None),
+        'width': ('width', None),
+        'x': ('x', None),
+        'y': ('y', None),
+        'text': ('text', None),
+        'size': ('size', None),
+    },
+    'Transition': {
+        'action': ('action', None),
+        'from': ('from', None),
+        'to': ('to', None),
+        'roles': ('roles', None),
     },
     'User': {
         'id': ('id', None),
@@ -1183,5 +1650,10 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'lastError': ('last_error', None),
         'createdAt': ('created_at', None),
         'deliveredAt': ('delivered_at', None),
+    },
+    'Workflow': {
+        'initial': ('initial', None),
+        'transitions': ('transitions', ('list', 'Transition')),
+        'reviewSelectRoles': ('review_select_roles', None),
     },
 }

@@ -230,9 +230,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description Seconds between heartbeat comments (default 15) */
                     heartbeat?: number;
+                    /** @description Replay from after this event id, for clients that cannot send the Last-Event-ID header */
                     lastEventId?: string;
+                    /** @description Only events of this media item */
                     mediaId?: string;
+                    /** @description Only these event types or prefixes (job., processing.finished), comma-separated */
                     types?: string;
                 };
                 header?: never;
@@ -298,24 +302,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: ({
-                                attempts: number;
-                                createdAt: string;
-                                error: string | null;
-                                finishedAt: string | null;
-                                id: string;
-                                maxAttempts: number;
-                                mediaId: string | null;
-                                progress: number;
-                                projectId: string | null;
-                                runAfter: string;
-                                startedAt: string | null;
-                                state: string;
-                                type: string;
-                                updatedAt: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
+                            items: components["schemas"]["Job"][];
                         };
                     };
                 };
@@ -381,24 +368,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            attempts: number;
-                            createdAt: string;
-                            error: string | null;
-                            finishedAt: string | null;
-                            id: string;
-                            maxAttempts: number;
-                            mediaId: string | null;
-                            progress: number;
-                            projectId: string | null;
-                            runAfter: string;
-                            startedAt: string | null;
-                            state: string;
-                            type: string;
-                            updatedAt: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Job"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -471,24 +441,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: ({
-                                attempts: number;
-                                createdAt: string;
-                                error: string | null;
-                                finishedAt: string | null;
-                                id: string;
-                                maxAttempts: number;
-                                mediaId: string | null;
-                                progress: number;
-                                projectId: string | null;
-                                runAfter: string;
-                                startedAt: string | null;
-                                state: string;
-                                type: string;
-                                updatedAt: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
+                            items: components["schemas"]["Job"][];
                         };
                     };
                 };
@@ -979,18 +932,19 @@ export interface paths {
                         /** @description Who wrote it, when not the caller: instance admins and pipeline tokens only */
                         author?: string;
                         content: string;
-                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) */
+                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md); checked by the server */
                         drawing?: unknown;
                         frame?: number;
                         frameEnd?: number;
                         mentions?: string[];
                         parentId?: string;
-                        /** @description Normalised 0–1 (x right, y down) */
+                        /**
+                         * NormalisedPoint
+                         * @description Normalised 0–1 (x right, y down)
+                         */
                         position?: {
                             x: number;
                             y: number;
-                        } & {
-                            [key: string]: unknown;
                         };
                         /**
                          * PixelPoint
@@ -1698,19 +1652,20 @@ export interface paths {
                         /** @description Who wrote it, when not the caller: instance admins and pipeline tokens only */
                         author?: string;
                         content: string;
-                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) */
+                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md); checked by the server */
                         drawing?: unknown;
                         frame?: number;
                         frameEnd?: number;
                         mentions?: string[];
                         parentId?: string;
                         playlistId?: string;
-                        /** @description Normalised 0–1 (x right, y down) */
+                        /**
+                         * NormalisedPoint
+                         * @description Normalised 0–1 (x right, y down)
+                         */
                         position?: {
                             x: number;
                             y: number;
-                        } & {
-                            [key: string]: unknown;
                         };
                         /**
                          * PixelPoint
@@ -1732,51 +1687,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            attachments: {
-                                contentType: string;
-                                createdAt: string;
-                                fileId: string;
-                                fileName: string;
-                                height: number | null;
-                                sha256: string;
-                                size: number;
-                                width: number | null;
-                            }[];
-                            author: string;
-                            content: string;
-                            createdAt: string;
-                            /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null */
-                            drawing: unknown;
-                            frame: number | null;
-                            frameEnd: number | null;
-                            id: string;
-                            mediaId: string;
-                            mentions: string[];
-                            parentId: string | null;
-                            playlistId: string | null;
-                            /** @description JSON value */
-                            position: unknown;
-                            /**
-                             * PixelPoint
-                             * @description Pixels of the upright picture (x right, y down)
-                             */
-                            positionPx: {
-                                x: number;
-                                y: number;
-                            } | null;
-                            renditionSha256: string | null;
-                            resolved: boolean;
-                            /** @description counts edits; send it back with a drawing save */
-                            revision: number;
-                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
-                            sourceFrame: number | null;
-                            sourceFrameEnd: number | null;
-                            timecode: string | null;
-                            timecodeEnd: string | null;
-                            type: string;
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["ReviewNote"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2394,15 +2305,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description What your role may do with the item now (which buttons to show) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["StatusOptions"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2788,51 +2697,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            attachments: {
-                                contentType: string;
-                                createdAt: string;
-                                fileId: string;
-                                fileName: string;
-                                height: number | null;
-                                sha256: string;
-                                size: number;
-                                width: number | null;
-                            }[];
-                            author: string;
-                            content: string;
-                            createdAt: string;
-                            /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null */
-                            drawing: unknown;
-                            frame: number | null;
-                            frameEnd: number | null;
-                            id: string;
-                            mediaId: string;
-                            mentions: string[];
-                            parentId: string | null;
-                            playlistId: string | null;
-                            /** @description JSON value */
-                            position: unknown;
-                            /**
-                             * PixelPoint
-                             * @description Pixels of the upright picture (x right, y down)
-                             */
-                            positionPx: {
-                                x: number;
-                                y: number;
-                            } | null;
-                            renditionSha256: string | null;
-                            resolved: boolean;
-                            /** @description counts edits; send it back with a drawing save */
-                            revision: number;
-                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
-                            sourceFrame: number | null;
-                            sourceFrameEnd: number | null;
-                            timecode: string | null;
-                            timecodeEnd: string | null;
-                            type: string;
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["ReviewNote"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -2921,7 +2786,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         content?: string;
-                        /** @description JSON value */
+                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md); checked by the server */
                         drawing?: unknown;
                         frame?: number | null;
                         frameEnd?: number | null;
@@ -2938,51 +2803,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            attachments: {
-                                contentType: string;
-                                createdAt: string;
-                                fileId: string;
-                                fileName: string;
-                                height: number | null;
-                                sha256: string;
-                                size: number;
-                                width: number | null;
-                            }[];
-                            author: string;
-                            content: string;
-                            createdAt: string;
-                            /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null */
-                            drawing: unknown;
-                            frame: number | null;
-                            frameEnd: number | null;
-                            id: string;
-                            mediaId: string;
-                            mentions: string[];
-                            parentId: string | null;
-                            playlistId: string | null;
-                            /** @description JSON value */
-                            position: unknown;
-                            /**
-                             * PixelPoint
-                             * @description Pixels of the upright picture (x right, y down)
-                             */
-                            positionPx: {
-                                x: number;
-                                y: number;
-                            } | null;
-                            renditionSha256: string | null;
-                            resolved: boolean;
-                            /** @description counts edits; send it back with a drawing save */
-                            revision: number;
-                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
-                            sourceFrame: number | null;
-                            sourceFrameEnd: number | null;
-                            timecode: string | null;
-                            timecodeEnd: string | null;
-                            type: string;
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["ReviewNote"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3055,6 +2876,24 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            contentType: string;
+                            createdAt: string;
+                            fileId: string;
+                            fileName: string;
+                            height: number | null;
+                            sha256: string;
+                            size: number;
+                            width: number | null;
+                        };
+                    };
+                };
                 /** @description RFC 9457 problem details */
                 400: {
                     headers: {
@@ -3169,51 +3008,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            attachments: {
-                                contentType: string;
-                                createdAt: string;
-                                fileId: string;
-                                fileName: string;
-                                height: number | null;
-                                sha256: string;
-                                size: number;
-                                width: number | null;
-                            }[];
-                            author: string;
-                            content: string;
-                            createdAt: string;
-                            /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null */
-                            drawing: unknown;
-                            frame: number | null;
-                            frameEnd: number | null;
-                            id: string;
-                            mediaId: string;
-                            mentions: string[];
-                            parentId: string | null;
-                            playlistId: string | null;
-                            /** @description JSON value */
-                            position: unknown;
-                            /**
-                             * PixelPoint
-                             * @description Pixels of the upright picture (x right, y down)
-                             */
-                            positionPx: {
-                                x: number;
-                                y: number;
-                            } | null;
-                            renditionSha256: string | null;
-                            resolved: boolean;
-                            /** @description counts edits; send it back with a drawing save */
-                            revision: number;
-                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
-                            sourceFrame: number | null;
-                            sourceFrameEnd: number | null;
-                            timecode: string | null;
-                            timecodeEnd: string | null;
-                            type: string;
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["ReviewNote"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3277,51 +3072,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            attachments: {
-                                contentType: string;
-                                createdAt: string;
-                                fileId: string;
-                                fileName: string;
-                                height: number | null;
-                                sha256: string;
-                                size: number;
-                                width: number | null;
-                            }[];
-                            author: string;
-                            content: string;
-                            createdAt: string;
-                            /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null */
-                            drawing: unknown;
-                            frame: number | null;
-                            frameEnd: number | null;
-                            id: string;
-                            mediaId: string;
-                            mentions: string[];
-                            parentId: string | null;
-                            playlistId: string | null;
-                            /** @description JSON value */
-                            position: unknown;
-                            /**
-                             * PixelPoint
-                             * @description Pixels of the upright picture (x right, y down)
-                             */
-                            positionPx: {
-                                x: number;
-                                y: number;
-                            } | null;
-                            renditionSha256: string | null;
-                            resolved: boolean;
-                            /** @description counts edits; send it back with a drawing save */
-                            revision: number;
-                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
-                            sourceFrame: number | null;
-                            sourceFrameEnd: number | null;
-                            timecode: string | null;
-                            timecodeEnd: string | null;
-                            type: string;
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["ReviewNote"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3490,6 +3241,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Review date YYYY-MM-DD */
                         date?: string | null;
                         description?: string;
                         name?: string;
@@ -3814,19 +3566,20 @@ export interface paths {
                         /** @description Who wrote it, when not the caller: instance admins and pipeline tokens only */
                         author?: string;
                         content: string;
-                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) */
+                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md); checked by the server */
                         drawing?: unknown;
                         frame?: number;
                         frameEnd?: number;
                         mentions?: string[];
                         parentId?: string;
                         playlistId?: string;
-                        /** @description Normalised 0–1 (x right, y down) */
+                        /**
+                         * NormalisedPoint
+                         * @description Normalised 0–1 (x right, y down)
+                         */
                         position?: {
                             x: number;
                             y: number;
-                        } & {
-                            [key: string]: unknown;
                         };
                         /**
                          * PixelPoint
@@ -3848,51 +3601,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            attachments: {
-                                contentType: string;
-                                createdAt: string;
-                                fileId: string;
-                                fileName: string;
-                                height: number | null;
-                                sha256: string;
-                                size: number;
-                                width: number | null;
-                            }[];
-                            author: string;
-                            content: string;
-                            createdAt: string;
-                            /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null */
-                            drawing: unknown;
-                            frame: number | null;
-                            frameEnd: number | null;
-                            id: string;
-                            mediaId: string;
-                            mentions: string[];
-                            parentId: string | null;
-                            playlistId: string | null;
-                            /** @description JSON value */
-                            position: unknown;
-                            /**
-                             * PixelPoint
-                             * @description Pixels of the upright picture (x right, y down)
-                             */
-                            positionPx: {
-                                x: number;
-                                y: number;
-                            } | null;
-                            renditionSha256: string | null;
-                            resolved: boolean;
-                            /** @description counts edits; send it back with a drawing save */
-                            revision: number;
-                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
-                            sourceFrame: number | null;
-                            sourceFrameEnd: number | null;
-                            timecode: string | null;
-                            timecodeEnd: string | null;
-                            type: string;
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["ReviewNote"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -3972,8 +3681,13 @@ export interface paths {
                     "application/json": {
                         id: string;
                         name?: string;
+                        /** ProjectSettings */
                         settings?: {
-                            [key: string]: unknown;
+                            /** @description Frame rate of sequences without one, e.g. 24/1, 24000/1001 */
+                            defaultFps?: string;
+                            /** @description How movies number their frames: a start frame such as 1001, or 'timecode' */
+                            movieStartFrame?: number | "timecode";
+                            workflow?: components["schemas"]["Workflow"];
                         };
                     };
                 };
@@ -4099,8 +3813,13 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string;
+                        /** ProjectSettings */
                         settings?: {
-                            [key: string]: unknown;
+                            /** @description Frame rate of sequences without one, e.g. 24/1, 24000/1001 */
+                            defaultFps?: string;
+                            /** @description How movies number their frames: a start frame such as 1001, or 'timecode' */
+                            movieStartFrame?: number | "timecode";
+                            workflow?: components["schemas"]["Workflow"];
                         };
                     };
                 };
@@ -4177,6 +3896,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @enum {string} */
                         action?: "archive" | "delete";
                         daysOld: number;
                         /** @default true */
@@ -4486,6 +4206,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Review date YYYY-MM-DD */
                         date?: string | null;
                         description?: string;
                         mediaIds?: string[];
@@ -4805,15 +4526,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description A review workflow as data: its transitions and who may make them */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Workflow"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4846,22 +4565,19 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            /** @description JSON value */
             requestBody: {
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Workflow"] | null;
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description A review workflow as data: its transitions and who may make them */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["Workflow"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6098,9 +5814,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            [key: string]: unknown;
-                        };
+                        "application/json": components["schemas"]["CompareResult"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -6635,12 +6349,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /**
+                             * UploadError
+                             * @description Why the upload was refused, as a problem would say it
+                             */
                             error?: {
-                                [key: string]: unknown;
+                                code?: string;
+                                detail?: string;
+                                status?: number;
                             };
                             media?: components["schemas"]["Media"];
                             mediaId?: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "complete" | "failed";
                         };
                     };
                 };
@@ -6736,8 +6457,6 @@ export interface paths {
                             taskId?: string;
                             uploadId: string;
                             version: string;
-                        } & {
-                            [key: string]: unknown;
                         };
                     };
                 };
@@ -6825,8 +6544,6 @@ export interface paths {
                             taskId?: string;
                             uploadId: string;
                             version: string;
-                        } & {
-                            [key: string]: unknown;
                         };
                     };
                 };
@@ -7196,8 +6913,17 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["User"] & {
+                        "application/json": {
+                            createdAt: string;
+                            disabled: boolean;
+                            displayName: string;
+                            email: string | null;
+                            hasPassword: boolean;
+                            id: string;
+                            isAdmin: boolean;
                             memberships: components["schemas"]["Membership"][];
+                            updatedAt: string;
+                            username: string;
                         };
                     };
                 };
@@ -7681,13 +7407,13 @@ export interface paths {
                 };
                 cookie?: never;
             };
+            /** @description A webhook keeps its project: delete it and add another to change it */
             requestBody: {
                 content: {
                     "application/json": {
                         active?: boolean;
                         description?: string;
                         events?: string[];
-                        projectId?: string | null;
                         secret?: string;
                         /** @description http(s) only; redirects are not followed */
                         url?: string;
@@ -7836,9 +7562,18 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            status: string;
-                        } & {
-                            [key: string]: unknown;
+                            /** @description "ok", or why the database is unreachable */
+                            database?: string;
+                            /** @description "ok", or how little space the database volume has left */
+                            databaseSpace?: string;
+                            /** @description why free space could not be read */
+                            space?: string;
+                            /** @enum {string} */
+                            status: "ok" | "ready" | "unavailable";
+                            /** @description "ok", or why storage is unreachable */
+                            storage?: string;
+                            /** @description "ok", or how little space storage has left */
+                            storageSpace?: string;
                         };
                     };
                 };
@@ -7930,9 +7665,18 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            status: string;
-                        } & {
-                            [key: string]: unknown;
+                            /** @description "ok", or why the database is unreachable */
+                            database?: string;
+                            /** @description "ok", or how little space the database volume has left */
+                            databaseSpace?: string;
+                            /** @description why free space could not be read */
+                            space?: string;
+                            /** @enum {string} */
+                            status: "ok" | "ready" | "unavailable";
+                            /** @description "ok", or why storage is unreachable */
+                            storage?: string;
+                            /** @description "ok", or how little space storage has left */
+                            storageSpace?: string;
                         };
                     };
                 };
@@ -7943,9 +7687,18 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            status: string;
-                        } & {
-                            [key: string]: unknown;
+                            /** @description "ok", or why the database is unreachable */
+                            database?: string;
+                            /** @description "ok", or how little space the database volume has left */
+                            databaseSpace?: string;
+                            /** @description why free space could not be read */
+                            space?: string;
+                            /** @enum {string} */
+                            status: "ok" | "ready" | "unavailable";
+                            /** @description "ok", or why storage is unreachable */
+                            storage?: string;
+                            /** @description "ok", or how little space storage has left */
+                            storageSpace?: string;
                         };
                     };
                 };
@@ -7964,34 +7717,55 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         Annotation: {
+            attachments: {
+                contentType: string;
+                createdAt: string;
+                fileId: string;
+                fileName: string;
+                height: number | null;
+                sha256: string;
+                size: number;
+                width: number | null;
+            }[];
             author: string;
             content: string;
             createdAt: string;
-            drawing: unknown;
+            drawing: components["schemas"]["Drawing"];
             frame: number | null;
             frameEnd: number | null;
             id: string;
             mediaId: string;
             mentions: string[];
             parentId: string | null;
-            /** @description Normalised 0–1 (x right, y down) */
+            playlistId: string | null;
+            /**
+             * NormalisedPoint
+             * @description Normalised 0–1 (x right, y down)
+             */
             position: {
-                [key: string]: unknown;
+                x: number;
+                y: number;
             } | null;
             /**
              * PixelPoint
              * @description Pixels of the upright picture (x right, y down)
              */
-            positionPx?: {
+            positionPx: {
                 x: number;
                 y: number;
             } | null;
             renditionSha256: string | null;
             resolved: boolean;
+            /** @description counts edits; send it back with a drawing save */
+            revision: number;
+            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
+            sourceFrame: number | null;
+            sourceFrameEnd: number | null;
+            /** @description source timecode of `frame`: the media's start timecode + offset, drop-frame kept */
+            timecode: string | null;
+            timecodeEnd: string | null;
             type: string;
             updatedAt: string;
-        } & {
-            [key: string]: unknown;
         };
         ApiToken: {
             /** @description A pipeline token: may record other people as author, submitter or approver */
@@ -8004,8 +7778,6 @@ export interface components {
             prefix: string;
             revokedAt: string | null;
             userId: string;
-        } & {
-            [key: string]: unknown;
         };
         CleanupOldMediaResult: {
             /** @enum {string} */
@@ -8022,14 +7794,198 @@ export interface components {
             recordsArchived: number;
             /** @description Deleted by this call (0 in a dry run) */
             recordsDeleted: number;
-        } & {
-            [key: string]: unknown;
+        };
+        CompareResult: {
+            /** CompareSide */
+            a: {
+                /** @description Stored sequence frames (0 for movies and stills) */
+                frameFiles: number;
+                /** FrameRange */
+                frames: {
+                    end: number;
+                    start: number;
+                } | null;
+                media: components["schemas"]["MediaSummary"];
+                notes: components["schemas"]["ReviewNote"][];
+                renditions: components["schemas"]["MediaFile"][];
+                /** MediaTiming */
+                timing: {
+                    dropFrame: boolean;
+                    /** @description Exact rational rate, e.g. 24000/1001 */
+                    fps: string | null;
+                    frameCount: number | null;
+                    frameEnd: number | null;
+                    frameStart: number | null;
+                    /** @enum {string|null} */
+                    numbering: "frame_number" | "frame_index" | null;
+                    /** @description source frame number of the first frame */
+                    startFrame: number | null;
+                    /** @description source timecode of the first frame */
+                    startTimecode: string | null;
+                };
+            };
+            /** Alignment */
+            alignment: {
+                /** @enum {string} */
+                mode: "frame_number" | "frame_index" | "none";
+                offsetA: number;
+                offsetB: number;
+                /** FrameRange */
+                overlap: {
+                    end: number;
+                    start: number;
+                } | null;
+                sameRate: boolean;
+                /** FrameRange */
+                union: {
+                    end: number;
+                    start: number;
+                } | null;
+            };
+            /** CompareSide */
+            b: {
+                /** @description Stored sequence frames (0 for movies and stills) */
+                frameFiles: number;
+                /** FrameRange */
+                frames: {
+                    end: number;
+                    start: number;
+                } | null;
+                media: components["schemas"]["MediaSummary"];
+                notes: components["schemas"]["ReviewNote"][];
+                renditions: components["schemas"]["MediaFile"][];
+                /** MediaTiming */
+                timing: {
+                    dropFrame: boolean;
+                    /** @description Exact rational rate, e.g. 24000/1001 */
+                    fps: string | null;
+                    frameCount: number | null;
+                    frameEnd: number | null;
+                    frameStart: number | null;
+                    /** @enum {string|null} */
+                    numbering: "frame_number" | "frame_index" | null;
+                    /** @description source frame number of the first frame */
+                    startFrame: number | null;
+                    /** @description source timecode of the first frame */
+                    startTimecode: string | null;
+                };
+            };
+            projectId: string;
+            taskId: string;
+        };
+        /** @description Vector shapes normalised to the picture (see docs/review.md) */
+        Drawing: {
+            shapes: ({
+                /** @description who drew the stroke (strokes added one by one) */
+                author?: string;
+                /** @description #rrggbb or #rrggbbaa */
+                color: string;
+                /** @description unique in its drawing */
+                id?: string;
+                points: {
+                    pressure?: number;
+                    x: number;
+                    y: number;
+                }[];
+                /** @enum {string} */
+                type: "freehand";
+                /** @description Stroke width as a fraction of the image height */
+                width: number;
+            } | {
+                /** @description who drew the stroke (strokes added one by one) */
+                author?: string;
+                /** @description #rrggbb or #rrggbbaa */
+                color: string;
+                from: {
+                    x: number;
+                    y: number;
+                };
+                /** @description unique in its drawing */
+                id?: string;
+                to: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                type: "line";
+                /** @description Stroke width as a fraction of the image height */
+                width: number;
+            } | {
+                /** @description who drew the stroke (strokes added one by one) */
+                author?: string;
+                /** @description #rrggbb or #rrggbbaa */
+                color: string;
+                from: {
+                    x: number;
+                    y: number;
+                };
+                /** @description unique in its drawing */
+                id?: string;
+                to: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                type: "arrow";
+                /** @description Stroke width as a fraction of the image height */
+                width: number;
+            } | {
+                /** @description who drew the stroke (strokes added one by one) */
+                author?: string;
+                /** @description #rrggbb or #rrggbbaa */
+                color: string;
+                fill?: string;
+                h: number;
+                /** @description unique in its drawing */
+                id?: string;
+                /** @enum {string} */
+                type: "rect";
+                w: number;
+                /** @description Stroke width as a fraction of the image height */
+                width: number;
+                x: number;
+                y: number;
+            } | {
+                /** @description who drew the stroke (strokes added one by one) */
+                author?: string;
+                /** @description #rrggbb or #rrggbbaa */
+                color: string;
+                cx: number;
+                cy: number;
+                fill?: string;
+                /** @description unique in its drawing */
+                id?: string;
+                rx: number;
+                ry: number;
+                /** @enum {string} */
+                type: "ellipse";
+                /** @description Stroke width as a fraction of the image height */
+                width: number;
+            } | {
+                /** @description who drew the stroke (strokes added one by one) */
+                author?: string;
+                /** @description #rrggbb or #rrggbbaa */
+                color: string;
+                /** @description unique in its drawing */
+                id?: string;
+                size?: number;
+                text: string;
+                /** @enum {string} */
+                type: "text";
+                /** @description Stroke width as a fraction of the image height */
+                width: number;
+                x: number;
+                y: number;
+            })[];
+            /** @enum {number} */
+            version: 1;
         };
         HistoryEntry: {
             action: string;
             actor: string;
             at: string;
             comment: string | null;
+            /** @description What the action recorded beside from and to */
             data: {
                 [key: string]: unknown;
             } | null;
@@ -8041,10 +7997,27 @@ export interface components {
             subjectId: string;
             subjectType: string;
             to: string | null;
-        } & {
-            [key: string]: unknown;
+        };
+        Job: {
+            attempts: number;
+            createdAt: string;
+            error: string | null;
+            finishedAt: string | null;
+            id: string;
+            maxAttempts: number;
+            mediaId: string | null;
+            progress: number;
+            projectId: string | null;
+            runAfter: string;
+            startedAt: string | null;
+            /** @enum {string} */
+            state: "queued" | "running" | "done" | "failed";
+            /** @enum {string} */
+            type: "probe" | "thumbnail" | "proxy" | "webhook.deliver";
+            updatedAt: string;
         };
         Media: {
+            /** Approval */
             approval: {
                 at: string;
                 by: string;
@@ -8053,6 +8026,7 @@ export interface components {
             archivedAt: string | null;
             author: string;
             createdAt: string;
+            /** @description The studio's own properties */
             customProperties: {
                 [key: string]: unknown;
             };
@@ -8064,8 +8038,21 @@ export interface components {
             mediaType: "image" | "video" | "audio" | "sequence";
             metadata: components["schemas"]["MediaMetadata"];
             mimeType: string;
+            /** @description Per step (probe, thumbnail, proxy): its latest job. Absent for items processed before jobs were recorded */
+            processing?: {
+                [key: string]: {
+                    attempts: number;
+                    error: string | null;
+                    jobId: string;
+                    progress: number;
+                    /** @enum {string} */
+                    state: "queued" | "running" | "done" | "failed";
+                    updatedAt: string;
+                };
+            };
             processingError: string | null;
-            processingState: string;
+            /** @enum {string} */
+            processingState: "pending" | "processing" | "ready" | "failed";
             projectId: string;
             reviewSelected: boolean;
             sha256: string;
@@ -8081,8 +8068,6 @@ export interface components {
             updatedAt: string;
             version: string;
             versionNumber: number;
-        } & {
-            [key: string]: unknown;
         };
         MediaFile: {
             backend: string;
@@ -8091,11 +8076,15 @@ export interface components {
             error: string | null;
             frame: number | null;
             id: string;
-            /** @description How a rendition was made */
-            info: ({
+            /**
+             * RenditionInfo
+             * @description How a rendition was made
+             */
+            info: {
                 duration?: number | null;
                 fps?: string;
                 height?: number;
+                /** OcioSettings */
                 ocio?: {
                     config: string;
                     display: string;
@@ -8109,17 +8098,14 @@ export interface components {
                  */
                 transform?: "none" | "srgb" | "filmic" | "ocio";
                 width?: number;
-            } & {
-                [key: string]: unknown;
-            }) | null;
+            } | null;
             key: string;
             /** @enum {string} */
             role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment" | "sprite";
             sha256: string;
             size: number;
-            state: string;
-        } & {
-            [key: string]: unknown;
+            /** @enum {string} */
+            state: "pending" | "processing" | "ready" | "failed" | "missing" | "corrupt";
         };
         /**
          * MediaMetadata
@@ -8301,6 +8287,7 @@ export interface components {
             [key: string]: unknown;
         };
         MediaSummary: {
+            /** Approval */
             approval: {
                 at: string;
                 by: string;
@@ -8309,6 +8296,7 @@ export interface components {
             archivedAt: string | null;
             author: string;
             createdAt: string;
+            /** @description The studio's own properties */
             customProperties: {
                 [key: string]: unknown;
             };
@@ -8319,8 +8307,21 @@ export interface components {
             mediaType: "image" | "video" | "audio" | "sequence";
             metadata: components["schemas"]["MediaMetadata"];
             mimeType: string;
+            /** @description Per step (probe, thumbnail, proxy): its latest job. Absent for items processed before jobs were recorded */
+            processing?: {
+                [key: string]: {
+                    attempts: number;
+                    error: string | null;
+                    jobId: string;
+                    progress: number;
+                    /** @enum {string} */
+                    state: "queued" | "running" | "done" | "failed";
+                    updatedAt: string;
+                };
+            };
             processingError: string | null;
-            processingState: string;
+            /** @enum {string} */
+            processingState: "pending" | "processing" | "ready" | "failed";
             projectId: string;
             reviewSelected: boolean;
             sha256: string;
@@ -8336,8 +8337,6 @@ export interface components {
             updatedAt: string;
             version: string;
             versionNumber: number;
-        } & {
-            [key: string]: unknown;
         };
         Membership: {
             createdAt: string;
@@ -8346,8 +8345,6 @@ export interface components {
             role: "artist" | "supervisor" | "admin";
             userId: string;
             username?: string;
-        } & {
-            [key: string]: unknown;
         };
         NewWebhook: {
             active: boolean;
@@ -8362,8 +8359,6 @@ export interface components {
             secret: string;
             updatedAt: string;
             url: string;
-        } & {
-            [key: string]: unknown;
         };
         OrphanCleanupReport: {
             clean: boolean;
@@ -8389,8 +8384,6 @@ export interface components {
             orphanFiles: string[];
             staleReservations: number;
             temporaryFiles: string[];
-        } & {
-            [key: string]: unknown;
         };
         /** @description A playlist with its items in order */
         Playlist: {
@@ -8411,8 +8404,6 @@ export interface components {
             owner: string;
             projectId: string;
             updatedAt: string;
-        } & {
-            [key: string]: unknown;
         };
         PlaylistSummary: {
             createdAt: string;
@@ -8426,14 +8417,13 @@ export interface components {
             owner: string;
             projectId: string;
             updatedAt: string;
-        } & {
-            [key: string]: unknown;
         };
         /** @description RFC 9457 problem details */
         Problem: {
             /** @description Stable machine-readable error code */
             code: string;
             detail: string;
+            /** @description What the code needs explained (field, …) */
             details?: {
                 [key: string]: unknown;
             };
@@ -8442,19 +8432,20 @@ export interface components {
             status: number;
             title: string;
             type: string;
-        } & {
-            [key: string]: unknown;
         };
         Project: {
             createdAt: string;
             id: string;
             name: string;
+            /** ProjectSettings */
             settings: {
-                [key: string]: unknown;
+                /** @description Frame rate of sequences without one, e.g. 24/1, 24000/1001 */
+                defaultFps?: string;
+                /** @description How movies number their frames: a start frame such as 1001, or 'timecode' */
+                movieStartFrame?: number | "timecode";
+                workflow?: components["schemas"]["Workflow"];
             };
             updatedAt: string;
-        } & {
-            [key: string]: unknown;
         };
         ReviewNote: {
             attachments: {
@@ -8470,8 +8461,7 @@ export interface components {
             author: string;
             content: string;
             createdAt: string;
-            /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null */
-            drawing: unknown;
+            drawing: components["schemas"]["Drawing"];
             frame: number | null;
             frameEnd: number | null;
             id: string;
@@ -8479,8 +8469,14 @@ export interface components {
             mentions: string[];
             parentId: string | null;
             playlistId: string | null;
-            /** @description JSON value */
-            position: unknown;
+            /**
+             * NormalisedPoint
+             * @description Normalised 0–1 (x right, y down)
+             */
+            position: {
+                x: number;
+                y: number;
+            } | null;
             /**
              * PixelPoint
              * @description Pixels of the upright picture (x right, y down)
@@ -8496,6 +8492,7 @@ export interface components {
             /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
             sourceFrame: number | null;
             sourceFrameEnd: number | null;
+            /** @description source timecode of `frame`: the media's start timecode + offset, drop-frame kept */
             timecode: string | null;
             timecodeEnd: string | null;
             type: string;
@@ -8557,6 +8554,11 @@ export interface components {
         };
         /** @description Media statistics (archived items not counted) */
         Statistics: {
+            /** @description Approved items by the UTC day of their approval, oldest first */
+            approvalsByDay: {
+                count: number;
+                date: string;
+            }[];
             authors: {
                 author: string;
                 count: number;
@@ -8565,6 +8567,7 @@ export interface components {
             byStatus: {
                 [key: string]: number;
             };
+            /** @description Counts by media type (image, video, audio, sequence) */
             byType: {
                 [key: string]: number;
             };
@@ -8578,8 +8581,25 @@ export interface components {
                 tasks: number;
                 total: number;
             };
-        } & {
-            [key: string]: unknown;
+            /** @description The tasks with the most versions, most first (at most 20) */
+            versionsPerTask: {
+                projectId: string;
+                taskId: string;
+                versions: number;
+            }[];
+        };
+        /** @description What your role may do with the item now (which buttons to show) */
+        StatusOptions: {
+            canSelectForReview: boolean;
+            /** @enum {string|null} */
+            role: "artist" | "supervisor" | "admin" | null;
+            /** @enum {string} */
+            status: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
+            targets: {
+                action: string;
+                /** @enum {string} */
+                to: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
+            }[];
         };
         Task: {
             createdAt: string;
@@ -8589,8 +8609,6 @@ export interface components {
             sequence: string | null;
             shot: string | null;
             step: string | null;
-        } & {
-            [key: string]: unknown;
         };
         User: {
             createdAt: string;
@@ -8602,8 +8620,6 @@ export interface components {
             isAdmin: boolean;
             updatedAt: string;
             username: string;
-        } & {
-            [key: string]: unknown;
         };
         Webhook: {
             active: boolean;
@@ -8616,8 +8632,6 @@ export interface components {
             projectId: string | null;
             updatedAt: string;
             url: string;
-        } & {
-            [key: string]: unknown;
         };
         WebhookDelivery: {
             attempts: number;
@@ -8633,8 +8647,20 @@ export interface components {
             /** @enum {string} */
             state: "pending" | "delivered" | "failed";
             webhookId: string;
-        } & {
-            [key: string]: unknown;
+        };
+        /** @description A review workflow as data: its transitions and who may make them */
+        Workflow: {
+            /** @enum {string} */
+            initial: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
+            /** @description Who may put a version forward (admins always may) */
+            reviewSelectRoles?: ("artist" | "supervisor" | "admin")[];
+            transitions: {
+                action: string;
+                from: ("wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold")[];
+                roles: ("artist" | "supervisor" | "admin")[];
+                /** @enum {string} */
+                to: "wip" | "pending_review" | "approved" | "changes_requested" | "rejected" | "on_hold";
+            }[];
         };
     };
     responses: never;

@@ -12,3 +12,6 @@ export function actingName(name: string, via?: string | null): string {
 export function nameKey(name: string): string {
   return name.normalize('NFKC').trim().toLowerCase();
 }
+
+/** The longest lifetime of an API token, in days (about ten years). */
+export const TOKEN_MAX_DAYS = 3650;

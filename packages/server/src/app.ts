@@ -12,7 +12,8 @@ import { deferContinue } from './early-answers.js';
 import { installAuth } from './auth.js';
 import { installProblemHandlers } from './problem.js';
 import { ServerMetrics } from './metrics.js';
-import { SHARED_SCHEMAS } from './schemas.js';
+import { WIRE_COMPONENTS } from '@montu/domain/wire';
+import { buildValidator } from './validation.js';
 import { opsRoutes } from './routes/ops.js';
 import { authRoutes } from './routes/auth.js';
 import { userRoutes } from './routes/users.js';
@@ -85,7 +86,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       deferContinue(server);
       return server;
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    // Bodies are validated without coercion, queries and parameters with it (validation.ts).
+    schemaController: { compilersFactory: { buildValidator } },
   }) as unknown as FastifyInstance;
   const ctx: AppContext = { montu, config, metrics };
   app.decorate('montu', ctx);
@@ -122,7 +124,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     (_req, _payload, done) => done(null, undefined),
   );
 
-  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  for (const schema of WIRE_COMPONENTS) app.addSchema(schema);
   await app.register(swagger, {
     // Shared schemas keep their own names under components.schemas (not def-0, def-1, …).
     refResolver: {

@@ -138,6 +138,23 @@ export function sendProblem(
     .send(JSON.stringify(problemBody(req, status, code, detail, details)));
 }
 
+/**
+ * A validation failure in words that name the field: `body.frame must be integer`, `body has
+ * an unknown field "colour"` (Ajv's own message for the latter names no field).
+ */
+export function describeValidation(fe: FastifyError): string {
+  const where = fe.validationContext ?? 'request';
+  return (fe.validation ?? [])
+    .map((v) => {
+      const path = `${where}${v.instancePath.replace(/\//g, '.')}`;
+      const extra = (v.params as { additionalProperty?: unknown } | undefined)?.additionalProperty;
+      if (v.keyword === 'additionalProperties' && typeof extra === 'string')
+        return `${path} has an unknown field ${JSON.stringify(extra)}`;
+      return `${path} ${v.message ?? 'is not valid'}`;
+    })
+    .join('; ');
+}
+
 /** Maps every error (library, Fastify, ours, unknown) to problem+json with a stable code. */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
@@ -176,7 +193,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
     }
     const fe = error as FastifyError;
     if (fe.validation) {
-      return sendProblem(req, reply, 400, 'validation_error', `Invalid request: ${fe.message}`, {
+      return sendProblem(req, reply, 400, 'validation_error', `Invalid request: ${describeValidation(fe)}`, {
         errors: fe.validation.map((v) => ({
           path: v.instancePath,
           message: v.message ?? '',

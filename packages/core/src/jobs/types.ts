@@ -4,6 +4,7 @@
  * payload, typed.
  */
 import { JOB_STATES, type JobState } from '@montu/domain';
+import { JOB_TYPES as WIRE_JOB_TYPES } from '@montu/domain/wire';
 import type { Db } from '../db/schema.js';
 
 /** Every kind of job, with the payload it carries. */
@@ -81,6 +82,13 @@ export function isAnnounced(type: JobType): boolean {
 
 // The job states are vocabulary every surface shows (the CLI's --state): their home is the domain.
 export { JOB_STATES, type JobState };
+// The job map has exactly the job types the API speaks (`@montu/domain/wire`).
+const jobTypesMatchTheWire: [JobType] extends [(typeof WIRE_JOB_TYPES)[number]]
+  ? [(typeof WIRE_JOB_TYPES)[number]] extends [JobType]
+    ? true
+    : false
+  : false = true;
+void jobTypesMatchTheWire;
 
 interface JobRecord {
   id: string;

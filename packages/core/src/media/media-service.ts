@@ -148,7 +148,14 @@ export interface MediaStatistics {
   totalSize: number;
   authors: Array<{ author: string; count: number }>;
   versions: { tasks: number; total: number; averagePerTask: number; maxPerTask: number };
+  /** The tasks with the most versions, most first (at most STATISTICS_TOP_TASKS). */
+  versionsPerTask: Array<{ projectId: string; taskId: string; versions: number }>;
+  /** Approved items by the UTC day (`YYYY-MM-DD`) of their approval, oldest first. */
+  approvalsByDay: Array<{ date: string; count: number }>;
 }
+
+/** How many tasks `versionsPerTask` lists. */
+export const STATISTICS_TOP_TASKS = 20;
 
 /** Options that let a caller (the HTTP layer) restrict lookups to what a user may see. */
 export interface Scope {
@@ -658,7 +665,7 @@ export class MediaService {
         q = q.where('media.project_id', 'in', options.projectIds.length ? options.projectIds : ['']);
       return q;
     };
-    const [totals, byType, byStatus, authors, perTask] = await Promise.all([
+    const [totals, byType, byStatus, authors, perTask, topTasks, approvals] = await Promise.all([
       base()
         .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('media.size').as('bytes')])
         .executeTakeFirst(),
@@ -689,6 +696,28 @@ export class MediaService {
           eb.fn.max<number>('t.n').as('maxn'),
         ])
         .executeTakeFirst(),
+      base()
+        .select((eb) => [
+          'media.project_id as projectId',
+          'media.task_id as taskId',
+          eb.fn.countAll<number>().as('n'),
+        ])
+        .groupBy(['media.project_id', 'media.task_id'])
+        .orderBy('n', 'desc')
+        .orderBy('media.task_id')
+        .limit(STATISTICS_TOP_TASKS)
+        .execute(),
+      // approved_at is an ISO 8601 UTC string: its first ten characters are the day.
+      base()
+        .where('media.status', '=', 'approved')
+        .where('media.approved_at', 'is not', null)
+        .select((eb) => [
+          eb.fn<string>('substr', ['media.approved_at', eb.lit(1), eb.lit(10)]).as('day'),
+          eb.fn.countAll<number>().as('n'),
+        ])
+        .groupBy('day')
+        .orderBy('day')
+        .execute(),
     ]);
     const tasks = Number(perTask?.tasks ?? 0);
     const total = Number(perTask?.total ?? 0);
@@ -705,6 +734,12 @@ export class MediaService {
         averagePerTask: tasks ? Math.round((total / tasks) * 100) / 100 : 0,
         maxPerTask: Number(perTask?.maxn ?? 0),
       },
+      versionsPerTask: topTasks.map((r) => ({
+        projectId: r.projectId,
+        taskId: r.taskId,
+        versions: Number(r.n),
+      })),
+      approvalsByDay: approvals.map((r) => ({ date: r.day, count: Number(r.n) })),
     };
   }
 

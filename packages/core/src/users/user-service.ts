@@ -6,7 +6,7 @@ import {
   type ScryptOptions,
 } from 'node:crypto';
 import type { Selectable, Updateable } from 'kysely';
-import { Conflict, Forbidden, MontuError, NotFound, ValidationError } from '@montu/domain';
+import { Conflict, Forbidden, MontuError, NotFound, TOKEN_MAX_DAYS, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { isUniqueViolation } from '../db/connect.js';
 import type { ApiTokenTable, AppUserTable } from '../db/schema.js';
@@ -87,7 +87,6 @@ export interface UpdateUserInput {
 
 const TOKEN_PREFIX = 'montu_';
 /** The longest a token may be made to last: ten years (a token that never expires: leave both out). */
-export const TOKEN_MAX_DAYS = 3650;
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
 /**
  * A token's last-use stamp is advisory: a database locked by another process or a full disk

@@ -1,24 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../app-context.js';
 import { requireInstanceAdmin } from '../auth.js';
-import { errors, OrphanCleanupReport } from '../schemas.js';
+import { CleanupOrphans, errors, OrphanCleanupReport } from '@montu/domain/wire';
 
 export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu } = ctx;
 
-  app.post<{ Body: { dryRun?: boolean; verifyChecksums?: boolean } | undefined }>(
+  app.post<{ Body: Static<typeof CleanupOrphans> | undefined }>(
     '/admin/cleanup-orphans',
     {
       schema: {
         tags: ['admin'],
         summary: 'Find (and unless dry run, fix) orphan, missing and corrupt files; instance admins',
-        body: Type.Optional(
-          Type.Object({
-            dryRun: Type.Optional(Type.Boolean()),
-            verifyChecksums: Type.Optional(Type.Boolean()),
-          }),
-        ),
+        body: Type.Optional(CleanupOrphans),
         response: { 200: OrphanCleanupReport, ...errors(403) },
       },
     },

@@ -1,15 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { AppContext } from '../app-context.js';
 import { SESSION_COOKIE } from '../auth.js';
-import { errors, Me, Ok } from '../schemas.js';
+import { errors, Login, Me, Ok } from '@montu/domain/wire';
 import { HttpProblem } from '../problem.js';
 import { LOGIN_LIMITS, LoginThrottle } from '@montu/core';
-
-const Login = Type.Object({
-  username: Type.String({ maxLength: 64 }),
-  password: Type.String({ maxLength: 1024 }),
-});
 
 /**
  * Whether cookies get the Secure flag: behind https, or a trusted proxy that says so (Fastify

@@ -2,18 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ValidationError, visibleProjects, type MontuEvent } from '@montu/core';
 import type { AppContext } from '../app-context.js';
-import { errors } from '../schemas.js';
-
-const EventsQuery = Type.Object({
-  /** Only events of this media item. */
-  mediaId: Type.Optional(Type.String({ maxLength: 64 })),
-  /** Only these event types or prefixes (`job.`, `processing.finished`), comma-separated. */
-  types: Type.Optional(Type.String({ maxLength: 500 })),
-  /** Seconds between heartbeat comments (default 15). */
-  heartbeat: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
-  /** Replay from after this event id, for clients that cannot send the `Last-Event-ID` header. */
-  lastEventId: Type.Optional(Type.String({ maxLength: 64 })),
-});
+import { errors, EventsQuery } from '@montu/domain/wire';
 
 const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -1,20 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
-import { NotFound, originalIsWebImage, presignsDownloads, type FileRole, type MediaFile } from '@montu/core';
+import { Type, type Static } from '@sinclair/typebox';
+import { NotFound, originalIsWebImage, presignsDownloads, type MediaFile } from '@montu/core';
 import type { AppContext } from '../app-context.js';
 import { loadMedia } from './media.js';
 import { contentDisposition, etagMatches, parseRange, safeContentType } from '../http-range.js';
-import { errors, MediaParams, type MediaParamsT } from '../schemas.js';
-
-/** URL names of the renditions and the file roles they serve. */
-const RENDITIONS: Record<string, FileRole> = {
-  original: 'original',
-  thumbnail: 'thumbnail',
-  proxy: 'proxy',
-  web: 'web',
-  audio: 'audio_preview',
-  sprite: 'sprite',
-};
+import { errors, FrameParams, RENDITIONS, RenditionParams } from '@montu/domain/wire';
 
 const FileResponse = { type: 'string', format: 'binary' } as const;
 const fileResponses = {
@@ -105,17 +95,14 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
     return reply.send(stream);
   }
 
-  app.get<{ Params: MediaParamsT & { rendition: string } }>(
+  app.get<{ Params: Static<typeof RenditionParams> }>(
     '/media/:mediaId/files/:rendition',
     {
       schema: {
         tags: ['files'],
         summary:
           "Download the original (attachment) or a rendition: thumbnail, proxy, web, audio, sprite (thumbnail sheet; its tile index is the file's info). Ranges, ETag.",
-        params: Type.Intersect([
-          MediaParams,
-          Type.Object({ rendition: Type.Union(Object.keys(RENDITIONS).map((k) => Type.Literal(k))) }),
-        ]),
+        params: RenditionParams,
         response: fileResponses,
       },
     },
@@ -152,13 +139,13 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
   );
 
-  app.get<{ Params: MediaParamsT & { frame: number } }>(
+  app.get<{ Params: Static<typeof FrameParams> }>(
     '/media/:mediaId/files/frames/:frame',
     {
       schema: {
         tags: ['files'],
         summary: 'Download one frame of an image sequence (attachment). Ranges, ETag.',
-        params: Type.Intersect([MediaParams, Type.Object({ frame: Type.Integer() })]),
+        params: FrameParams,
         response: fileResponses,
       },
     },

@@ -14,88 +14,25 @@ import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
 import { consumingFile, formTags, parseJsonObject, readUntilFile } from '../multipart.js';
 import { IdempotencyHeaders, idempotently, REPLAYED_HEADER } from '../idempotency.js';
 import {
+  AddAnnotation,
   Annotation,
+  DeleteMediaQuery,
   errors,
   HistoryEntry,
   Media,
   MediaPage,
   MediaParams,
-  MediaType,
-  NoteFields,
+  RegenerateThumbnail,
   ReviewAction,
-  StatusInput,
-  type MediaParamsT,
-} from '../schemas.js';
+  SearchQuery,
+  StatusChange,
+  ThumbnailScheduled,
+  UpdateMediaInfo,
+  UpdateMediaMetadata,
+  UploadForm,
+} from '@montu/domain/wire';
 
-const SearchQuery = Type.Object({
-  query: Type.Optional(Type.String({ maxLength: 500 })),
-  projectId: Type.Optional(Type.String({ maxLength: 64 })),
-  taskId: Type.Optional(Type.String({ maxLength: 200 })),
-  mediaType: Type.Optional(MediaType),
-  author: Type.Optional(Type.String({ maxLength: 200, description: 'any case' })),
-  status: Type.Optional(StatusInput),
-  tags: Type.Optional(
-    Type.Array(Type.String({ maxLength: 64 }), { description: 'repeat, or comma-separated' }),
-  ),
-  dateFrom: Type.Optional(Type.String({ maxLength: 40 })),
-  dateTo: Type.Optional(Type.String({ maxLength: 40 })),
-  reviewSelected: Type.Optional(Type.Boolean()),
-  archived: Type.Optional(
-    Type.Union([Type.Literal('exclude'), Type.Literal('include'), Type.Literal('only')]),
-  ),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-  cursor: Type.Optional(Type.String({ maxLength: 500 })),
-});
-
-const UpdateInfo = Type.Object({
-  description: Type.Optional(Type.String({ maxLength: 10_000 })),
-  tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
-  reviewSelected: Type.Optional(Type.Boolean()),
-  approvalStatus: Type.Optional(StatusInput),
-  comment: Type.Optional(Type.String({ maxLength: 10_000 })),
-});
-
-const UpdateMetadata = Type.Object(
-  {
-    metadata: Type.Optional(
-      Type.Object({}, { additionalProperties: true, description: 'The same keys, nested (older form)' }),
-    ),
-    customProperties: Type.Optional(Type.Object({}, { additionalProperties: true })),
-  },
-  {
-    additionalProperties: true,
-    description:
-      'Every other key is technical metadata (colorSpace, renderEngine, anything), merged; null removes a key',
-  },
-);
-
-const StatusChange = Type.Object({
-  status: StatusInput,
-  comment: Type.Optional(Type.String({ maxLength: 10_000 })),
-  by: ReviewAction.properties.by,
-});
-
-const AddAnnotation = Type.Object(NoteFields);
-
-/** The multipart form of an upload, documented for OpenAPI (validated by hand while streaming). */
-const UploadForm = {
-  type: 'object',
-  required: ['file'],
-  properties: {
-    projectId: { type: 'string' },
-    taskId: { type: 'string' },
-    version: { type: 'string', description: 'v003 or 3; next free version when omitted' },
-    author: {
-      type: 'string',
-      description: 'Who made it, when not the caller: instance admins and pipeline tokens only',
-    },
-    description: { type: 'string' },
-    tags: { type: 'string', description: 'comma-separated or JSON array' },
-    sha256: { type: 'string', description: 'expected sha256 (hex); a mismatch keeps nothing' },
-    customProperties: { type: 'string', description: 'JSON object' },
-    file: { type: 'string', format: 'binary', description: 'must come after the other fields' },
-  },
-} as const;
+type MediaParamsT = Static<typeof MediaParams>;
 
 const uploadBody = { content: { 'multipart/form-data': { schema: UploadForm } } };
 
@@ -216,7 +153,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (req) => montu.media.getMediaById(req.params.mediaId, scopeOf(req)),
   );
 
-  app.patch<{ Params: MediaParamsT; Body: Static<typeof UpdateInfo> }>(
+  app.patch<{ Params: MediaParamsT; Body: Static<typeof UpdateMediaInfo> }>(
     '/media/:mediaId',
     {
       schema: {
@@ -224,7 +161,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary:
           'Update description, tags, review selection, or status (status changes follow the workflow for your role)',
         params: MediaParams,
-        body: UpdateInfo,
+        body: UpdateMediaInfo,
         response: { 200: Media, ...errors(400, 403, 404, 409) },
       },
     },
@@ -247,14 +184,14 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
   );
 
-  app.patch<{ Params: MediaParamsT; Body: Static<typeof UpdateMetadata> }>(
+  app.patch<{ Params: MediaParamsT; Body: Static<typeof UpdateMediaMetadata> }>(
     '/media/:mediaId/metadata',
     {
       schema: {
         tags: ['media'],
         summary: 'Merge-patch technical metadata and/or custom properties (null removes a key)',
         params: MediaParams,
-        body: UpdateMetadata,
+        body: UpdateMediaMetadata,
         response: { 200: Media, ...errors(400, 403, 404) },
       },
     },
@@ -332,14 +269,14 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     );
   }
 
-  app.delete<{ Params: MediaParamsT; Querystring: { removeFiles?: boolean } }>(
+  app.delete<{ Params: MediaParamsT; Querystring: Static<typeof DeleteMediaQuery> }>(
     '/media/:mediaId',
     {
       schema: {
         tags: ['media'],
         summary: 'Delete a media item and (unless ?removeFiles=false) its files; project admins',
         params: MediaParams,
-        querystring: Type.Object({ removeFiles: Type.Optional(Type.Boolean({ default: true })) }),
+        querystring: DeleteMediaQuery,
         response: { 204: Type.Null(), ...errors(403, 404) },
       },
     },
@@ -353,20 +290,16 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
   );
 
-  app.post<{ Params: MediaParamsT; Body: { timestamp?: number } | undefined }>(
+  app.post<{ Params: MediaParamsT; Body: Static<typeof RegenerateThumbnail> | undefined }>(
     '/media/:mediaId/thumbnail',
     {
       schema: {
         tags: ['media'],
         summary: 'Remake the thumbnail (video/sequence: at `timestamp` seconds)',
         params: MediaParams,
-        body: Type.Optional(Type.Object({ timestamp: Type.Optional(Type.Number({ minimum: 0 })) })),
+        body: Type.Optional(RegenerateThumbnail),
         response: {
-          202: Type.Object({
-            mediaId: Type.String(),
-            scheduled: Type.Boolean(),
-            jobId: Type.String({ description: 'The job making it: GET /jobs/:jobId tells when it is done' }),
-          }),
+          202: ThumbnailScheduled,
           ...errors(400, 403, 404, 501),
         },
       },

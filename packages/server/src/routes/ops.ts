@@ -2,10 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../app-context.js';
 import { requireInstanceAdmin } from '../auth.js';
-import { errors } from '../schemas.js';
+import { errors, Health } from '@montu/domain/wire';
 import { sendProblem } from '../problem.js';
-
-const Health = Type.Object({ status: Type.String() }, { additionalProperties: true });
 
 /** How long /readyz waits for the database before saying it is not answering. */
 const READY_DATABASE_MS = 2000;

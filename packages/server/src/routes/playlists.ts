@@ -3,17 +3,25 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../app-context.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
-import { errors, Playlist, PlaylistSummary, ProjectParams } from '../schemas.js';
-import { AddNote, ReviewNote } from './review.js';
+import {
+  AddNote,
+  AddPlaylistItems,
+  CreatePlaylist,
+  errors,
+  Playlist,
+  PlaylistExportParams,
+  PlaylistExportQuery,
+  PlaylistItemParams,
+  PlaylistParams,
+  PlaylistSummary,
+  ProjectParams,
+  ReorderPlaylist,
+  ReviewNote,
+  UpdatePlaylist,
+} from '@montu/domain/wire';
 
-const Params = Type.Object({ playlistId: Type.String({ maxLength: 64 }) });
-type ParamsT = Static<typeof Params>;
-const Create = Type.Object({
-  name: Type.String({ maxLength: 200 }),
-  date: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Null()])),
-  description: Type.Optional(Type.String({ maxLength: 10_000 })),
-  mediaIds: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })),
-});
+type ParamsT = Static<typeof PlaylistParams>;
+type ItemParamsT = Static<typeof PlaylistItemParams>;
 
 export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu } = ctx;
@@ -47,14 +55,14 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       return montu.playlists.listPlaylists(req.params.projectId, scopeOf(req));
     },
   );
-  app.post<{ Params: { projectId: string }; Body: Static<typeof Create> }>(
+  app.post<{ Params: { projectId: string }; Body: Static<typeof CreatePlaylist> }>(
     '/projects/:projectId/playlists',
     {
       schema: {
         tags: ['playlists'],
         summary: 'Create a playlist',
         params: ProjectParams,
-        body: Create,
+        body: CreatePlaylist,
         response: { 201: Playlist, ...errors(400, 403, 404) },
       },
     },
@@ -76,24 +84,20 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       schema: {
         tags: ['playlists'],
         summary: 'A playlist with its items in order',
-        params: Params,
+        params: PlaylistParams,
         response: { 200: Playlist, ...errors(404) },
       },
     },
     async (req) => load(req, req.params.playlistId),
   );
-  app.patch<{ Params: ParamsT; Body: { name?: string; date?: string | null; description?: string } }>(
+  app.patch<{ Params: ParamsT; Body: Static<typeof UpdatePlaylist> }>(
     '/playlists/:playlistId',
     {
       schema: {
         tags: ['playlists'],
         summary: 'Rename, re-date or describe (its owner, supervisors and admins)',
-        params: Params,
-        body: Type.Object({
-          name: Type.Optional(Type.String({ maxLength: 200 })),
-          date: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Null()])),
-          description: Type.Optional(Type.String({ maxLength: 10_000 })),
-        }),
+        params: PlaylistParams,
+        body: UpdatePlaylist,
         response: { 200: Playlist, ...errors(400, 403, 404) },
       },
     },
@@ -108,7 +112,7 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       schema: {
         tags: ['playlists'],
         summary: 'Delete (its owner, supervisors and admins)',
-        params: Params,
+        params: PlaylistParams,
         response: { 204: Type.Null(), ...errors(403, 404) },
       },
     },
@@ -118,17 +122,14 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       return reply.code(204).send();
     },
   );
-  app.post<{ Params: ParamsT; Body: { mediaIds: string[]; position?: number } }>(
+  app.post<{ Params: ParamsT; Body: Static<typeof AddPlaylistItems> }>(
     '/playlists/:playlistId/items',
     {
       schema: {
         tags: ['playlists'],
         summary: 'Add media (at position, default the end; any member)',
-        params: Params,
-        body: Type.Object({
-          mediaIds: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 1000 }),
-          position: Type.Optional(Type.Integer({ minimum: 0 })),
-        }),
+        params: PlaylistParams,
+        body: AddPlaylistItems,
         response: { 200: Playlist, ...errors(400, 404) },
       },
     },
@@ -141,14 +142,14 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       });
     },
   );
-  app.put<{ Params: ParamsT; Body: { mediaIds: string[] } }>(
+  app.put<{ Params: ParamsT; Body: Static<typeof ReorderPlaylist> }>(
     '/playlists/:playlistId/items',
     {
       schema: {
         tags: ['playlists'],
         summary: 'Reorder: list every item once, in the new order (its owner, supervisors and admins)',
-        params: Params,
-        body: Type.Object({ mediaIds: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 }) }),
+        params: PlaylistParams,
+        body: ReorderPlaylist,
         response: { 200: Playlist, ...errors(400, 403, 404) },
       },
     },
@@ -160,16 +161,13 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       });
     },
   );
-  app.delete<{ Params: ParamsT & { mediaId: string } }>(
+  app.delete<{ Params: ItemParamsT }>(
     '/playlists/:playlistId/items/:mediaId',
     {
       schema: {
         tags: ['playlists'],
         summary: 'Remove an item (its owner, supervisors and admins)',
-        params: Type.Object({
-          playlistId: Type.String({ maxLength: 64 }),
-          mediaId: Type.String({ maxLength: 64 }),
-        }),
+        params: PlaylistItemParams,
         response: { 200: Playlist, ...errors(403, 404) },
       },
     },
@@ -181,16 +179,13 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
       });
     },
   );
-  app.post<{ Params: ParamsT & { mediaId: string }; Body: Static<typeof AddNote> }>(
+  app.post<{ Params: ItemParamsT; Body: Static<typeof AddNote> }>(
     '/playlists/:playlistId/items/:mediaId/notes',
     {
       schema: {
         tags: ['playlists'],
         summary: "A note made in this session (it is the media item's note)",
-        params: Type.Object({
-          playlistId: Type.String({ maxLength: 64 }),
-          mediaId: Type.String({ maxLength: 64 }),
-        }),
+        params: PlaylistItemParams,
         body: AddNote,
         response: { 201: ReviewNote, ...errors(400, 404) },
       },
@@ -212,8 +207,8 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
   );
   app.get<{
-    Params: ParamsT & { format: string };
-    Querystring: { onlyPlaylistNotes?: boolean; frames?: boolean };
+    Params: Static<typeof PlaylistExportParams>;
+    Querystring: Static<typeof PlaylistExportQuery>;
   }>(
     '/playlists/:playlistId/export.:format',
     {
@@ -221,20 +216,8 @@ export async function playlistRoutes(app: FastifyInstance, ctx: AppContext): Pro
         tags: ['playlists'],
         summary:
           'Export: csv (notes), html or pdf (report with annotated frames), otio (OpenTimelineIO timeline), zip (notes package: annotated frame PNGs, notes CSV/JSON, EDL and OTIO markers)',
-        params: Type.Object({
-          playlistId: Type.String({ maxLength: 64 }),
-          format: Type.Union([
-            Type.Literal('csv'),
-            Type.Literal('html'),
-            Type.Literal('pdf'),
-            Type.Literal('otio'),
-            Type.Literal('zip'),
-          ]),
-        }),
-        querystring: Type.Object({
-          onlyPlaylistNotes: Type.Optional(Type.Boolean()),
-          frames: Type.Optional(Type.Boolean()),
-        }),
+        params: PlaylistExportParams,
+        querystring: PlaylistExportQuery,
       },
     },
     async (req, reply) => {

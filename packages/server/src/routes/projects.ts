@@ -1,41 +1,28 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { NotFound, visibleProjects, type StatusInput as StatusInputT } from '@montu/core';
+import { NotFound, visibleProjects } from '@montu/core';
 import type { AppContext } from '../app-context.js';
 import { actorOf, requireInstanceAdmin, requireRole, scopeOf } from '../auth.js';
 import {
+  CleanupOldMedia,
   CleanupOldMediaResult,
+  CreateProject,
   errors,
   Media,
   Project,
   ProjectParams,
+  ReviewQueueQuery,
   Statistics,
-  StatusInput,
   Task,
+  TaskMediaQuery,
   TaskParams,
-  type ProjectParamsT,
-  type TaskParamsT,
-} from '../schemas.js';
+  TaskQuery,
+  TaskVersions,
+  UpdateProject,
+} from '@montu/domain/wire';
 
-const CreateProject = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 64 }),
-  name: Type.Optional(Type.String({ maxLength: 200 })),
-  settings: Type.Optional(Type.Object({}, { additionalProperties: true })),
-});
-const UpdateProject = Type.Object({
-  name: Type.Optional(Type.String({ maxLength: 200 })),
-  settings: Type.Optional(Type.Object({}, { additionalProperties: true })),
-});
-const Cleanup = Type.Object({
-  daysOld: Type.Number({ minimum: 0 }),
-  dryRun: Type.Optional(Type.Boolean({ default: true })),
-  action: Type.Optional(Type.Union([Type.Literal('archive'), Type.Literal('delete')])),
-});
-const TaskQuery = Type.Object({ projectId: Type.Optional(Type.String({ maxLength: 64 })) });
-const TaskMediaQuery = Type.Object({
-  projectId: Type.Optional(Type.String({ maxLength: 64 })),
-  version: Type.Optional(Type.String({ maxLength: 16 })),
-});
+type ProjectParamsT = Static<typeof ProjectParams>;
+type TaskParamsT = Static<typeof TaskParams>;
 
 export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu } = ctx;
@@ -151,17 +138,14 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
     async (req) => montu.media.getMediaStatistics(scopeOf(req)),
   );
 
-  app.get<{ Params: ProjectParamsT; Querystring: { status?: StatusInputT; limit?: number } }>(
+  app.get<{ Params: ProjectParamsT; Querystring: Static<typeof ReviewQueueQuery> }>(
     '/projects/:projectId/review',
     {
       schema: {
         tags: ['review'],
         summary: 'Review queue of a project (pending_review unless ?status=), oldest first',
         params: ProjectParams,
-        querystring: Type.Object({
-          status: Type.Optional(StatusInput),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
-        }),
+        querystring: ReviewQueueQuery,
         response: { 200: Type.Array(Media), ...errors(400, 404) },
       },
     },
@@ -174,14 +158,14 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
     },
   );
 
-  app.post<{ Params: ProjectParamsT; Body: Static<typeof Cleanup> }>(
+  app.post<{ Params: ProjectParamsT; Body: Static<typeof CleanupOldMedia> }>(
     '/projects/:projectId/cleanup',
     {
       schema: {
         tags: ['admin'],
         summary: 'Archive or delete superseded old versions (project admins; dry run by default)',
         params: ProjectParams,
-        body: Cleanup,
+        body: CleanupOldMedia,
         response: { 200: CleanupOldMediaResult, ...errors(400, 403, 404) },
       },
     },
@@ -220,7 +204,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: AppContext): Prom
         params: TaskParams,
         querystring: TaskQuery,
         response: {
-          200: Type.Object({ taskId: Type.String(), versions: Type.Array(Type.String()) }),
+          200: TaskVersions,
           ...errors(400, 404),
         },
       },

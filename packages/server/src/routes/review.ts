@@ -5,97 +5,34 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable as OrNull, roleIn, type Role as RoleT } from '@montu/core';
+import { roleIn, type Role as RoleT } from '@montu/core';
 import type { AppContext } from '../app-context.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
 import { consumingFile, readUntilFile } from '../multipart.js';
 import {
+  AddNote,
+  AttachmentParams,
+  CompareQuery,
+  CompareResult,
   errors,
   Media,
   MediaParams,
-  NoteFields,
-  PixelPoint,
-  TaskParams,
+  NoteAttachment,
+  NoteParams,
+  NotesQuery,
   ProjectParams,
-  type MediaParamsT,
-} from '../schemas.js';
+  ResolveNote,
+  ReviewNote,
+  ReviewSelected,
+  StatusOptions,
+  StrokeChanges,
+  TaskParams,
+  UpdateNote,
+  Workflow,
+} from '@montu/domain/wire';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-const Json = Type.Unknown({ description: 'JSON value' });
-
-export const ReviewNote = Type.Object(
-  {
-    id: Type.String(),
-    mediaId: Type.String(),
-    parentId: Nullable(Type.String()),
-    author: Type.String(),
-    type: Type.String(),
-    content: Type.String(),
-    frame: Type.Union([Type.Integer(), Type.Null()]),
-    frameEnd: Type.Union([Type.Integer(), Type.Null()]),
-    revision: Type.Integer({ minimum: 1, description: 'counts edits; send it back with a drawing save' }),
-    // Source time (decision 130): derived in @montu/domain from the media's start frame/timecode.
-    sourceFrame: Type.Union([Type.Integer(), Type.Null()], {
-      description: "source frame number of `frame` (a sequence's own number; a movie's start frame + index)",
-    }),
-    sourceFrameEnd: Type.Union([Type.Integer(), Type.Null()]),
-    timecode: Nullable(
-      Type.String({
-        description: "source timecode of `frame`: the media's start timecode + offset, drop-frame kept",
-      }),
-    ),
-    timecodeEnd: Nullable(Type.String()),
-    position: Json,
-    positionPx: OrNull(PixelPoint),
-    drawing: Type.Unknown({
-      description: 'Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null',
-    }),
-    mentions: Type.Array(Type.String()),
-    resolved: Type.Boolean(),
-    renditionSha256: Nullable(Type.String()),
-    playlistId: Nullable(Type.String()),
-    attachments: Type.Array(
-      Type.Object({
-        fileId: Type.String(),
-        fileName: Type.String(),
-        contentType: Type.String(),
-        size: Type.Integer(),
-        sha256: Type.String(),
-        width: Type.Union([Type.Integer(), Type.Null()]),
-        height: Type.Union([Type.Integer(), Type.Null()]),
-        createdAt: Type.String(),
-      }),
-    ),
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-  },
-  { $id: 'ReviewNote' },
-);
-
-export const AddNote = Type.Object({
-  ...NoteFields,
-  playlistId: Type.Optional(Type.String({ maxLength: 64 })),
-});
-
-const UpdateNote = Type.Object({
-  content: Type.Optional(Type.String({ maxLength: 20_000 })),
-  drawing: Type.Optional(Json),
-  mentions: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })),
-  frame: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-  frameEnd: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-  revision: Type.Optional(
-    Type.Integer({ minimum: 1, description: 'the revision edited; stale: 409 with the current drawing' }),
-  ),
-});
-
-// Drawing strokes one by one, merged on the server (issue 21 item 7, decision 131).
-const StrokeChanges = Type.Object({
-  add: Type.Optional(Type.Array(Json, { maxItems: 1000, description: 'shapes to add or replace (by id)' })),
-  remove: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })),
-});
-
-const NoteParams = Type.Object({ noteId: Type.String({ maxLength: 64 }) });
 type NoteParamsT = Static<typeof NoteParams>;
+type MediaParamsT = Static<typeof MediaParams>;
 
 async function mediaRole(
   ctx: AppContext,
@@ -109,18 +46,14 @@ async function mediaRole(
 export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu } = ctx;
 
-  app.get<{ Params: MediaParamsT; Querystring: { frame?: number; resolved?: boolean; playlistId?: string } }>(
+  app.get<{ Params: MediaParamsT; Querystring: Static<typeof NotesQuery> }>(
     '/media/:mediaId/notes',
     {
       schema: {
         tags: ['review'],
         summary: 'Notes with timecode, drawings, replies and attachments',
         params: MediaParams,
-        querystring: Type.Object({
-          frame: Type.Optional(Type.Integer()),
-          resolved: Type.Optional(Type.Boolean()),
-          playlistId: Type.Optional(Type.String({ maxLength: 64 })),
-        }),
+        querystring: NotesQuery,
         response: { 200: Type.Array(ReviewNote), ...errors(404) },
       },
     },
@@ -243,14 +176,14 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   );
 
-  app.post<{ Params: NoteParamsT; Body: { resolved?: boolean } | undefined }>(
+  app.post<{ Params: NoteParamsT; Body: Static<typeof ResolveNote> | undefined }>(
     '/notes/:noteId/resolve',
     {
       schema: {
         tags: ['review'],
         summary: 'Mark resolved (or open again with resolved: false)',
         params: NoteParams,
-        body: Type.Optional(Type.Object({ resolved: Type.Optional(Type.Boolean()) })),
+        body: Type.Optional(ResolveNote),
         response: { 200: ReviewNote, ...errors(404) },
       },
     },
@@ -269,7 +202,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags: ['review'],
         summary: 'Attach an image (multipart field `file`; PNG, JPEG, WebP, GIF; 25 MB)',
         params: NoteParams,
-        response: { ...errors(400, 403, 404) },
+        response: { 201: NoteAttachment, ...errors(400, 403, 404) },
       },
     },
     async (req, reply) => {
@@ -287,16 +220,13 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   );
 
-  app.get<{ Params: NoteParamsT & { fileId: string } }>(
+  app.get<{ Params: Static<typeof AttachmentParams> }>(
     '/notes/:noteId/attachments/:fileId',
     {
       schema: {
         tags: ['review'],
         summary: 'Download an attachment',
-        params: Type.Object({
-          noteId: Type.String({ maxLength: 64 }),
-          fileId: Type.String({ maxLength: 64 }),
-        }),
+        params: AttachmentParams,
       },
     },
     async (req, reply) => {
@@ -320,7 +250,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags: ['review'],
         summary: 'Statuses your role may move the item to now (which buttons to show)',
         params: MediaParams,
-        response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(404) },
+        response: { 200: StatusOptions, ...errors(404) },
       },
     },
     async (req) => {
@@ -333,14 +263,14 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   );
 
-  app.put<{ Params: MediaParamsT; Body: { selected: boolean } }>(
+  app.put<{ Params: MediaParamsT; Body: Static<typeof ReviewSelected> }>(
     '/media/:mediaId/review-selected',
     {
       schema: {
         tags: ['review'],
         summary: 'Put this version forward for its task (or not)',
         params: MediaParams,
-        body: Type.Object({ selected: Type.Boolean() }),
+        body: ReviewSelected,
         response: { 200: Media, ...errors(403, 404) },
       },
     },
@@ -361,7 +291,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags: ['review'],
         summary: 'The project review workflow (transitions and roles as data)',
         params: ProjectParams,
-        response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(404) },
+        response: { 200: Workflow, ...errors(404) },
       },
     },
     async (req) => {
@@ -370,15 +300,15 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   );
 
-  app.put<{ Params: { projectId: string }; Body: unknown }>(
+  app.put<{ Params: { projectId: string }; Body: Static<typeof Workflow> | null }>(
     '/projects/:projectId/workflow',
     {
       schema: {
         tags: ['review'],
         summary: 'Replace the project workflow (admins); null restores the default',
         params: ProjectParams,
-        body: Json,
-        response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(400, 403, 404) },
+        body: Type.Union([Workflow, Type.Null()]),
+        response: { 200: Workflow, ...errors(400, 403, 404) },
       },
     },
     async (req) => {
@@ -387,19 +317,15 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   );
 
-  app.get<{ Params: { taskId: string }; Querystring: { a: string; b: string; projectId?: string } }>(
+  app.get<{ Params: { taskId: string }; Querystring: Static<typeof CompareQuery> }>(
     '/tasks/:taskId/compare',
     {
       schema: {
         tags: ['review'],
         summary: 'Two versions with renditions, aligned frame ranges and notes',
         params: TaskParams,
-        querystring: Type.Object({
-          a: Type.String({ maxLength: 16 }),
-          b: Type.String({ maxLength: 16 }),
-          projectId: Type.Optional(Type.String({ maxLength: 64 })),
-        }),
-        response: { 200: Type.Object({}, { additionalProperties: true }), ...errors(400, 404) },
+        querystring: CompareQuery,
+        response: { 200: CompareResult, ...errors(400, 404) },
       },
     },
     async (req) =>

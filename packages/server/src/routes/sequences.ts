@@ -2,44 +2,18 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../app-context.js';
 import { personFrom, requireRole } from '../auth.js';
-import { errors, Media } from '../schemas.js';
+import {
+  errors,
+  Media,
+  SequenceFrameParams,
+  SequenceFrameQuery,
+  SequenceUpload,
+  SequenceUploadParams,
+  StartSequence,
+  StoredFrame,
+} from '@montu/domain/wire';
 import { cappedBody } from '../multipart.js';
 import { HttpProblem } from '../problem.js';
-
-const Frame = Type.Object({
-  frame: Type.Integer(),
-  fileName: Type.String({ maxLength: 255 }),
-  size: Type.Optional(Type.Integer({ minimum: 0 })),
-  sha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$' })),
-});
-const StartSequence = Type.Object({
-  projectId: Type.String({ maxLength: 64 }),
-  taskId: Type.String({ maxLength: 200 }),
-  version: Type.Optional(Type.Union([Type.String({ maxLength: 16 }), Type.Integer({ minimum: 1 })])),
-  author: Type.Optional(
-    Type.String({
-      maxLength: 200,
-      description: 'Who made it, when not the caller: instance admins and pipeline tokens only',
-    }),
-  ),
-  description: Type.Optional(Type.String({ maxLength: 10_000 })),
-  tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
-  fps: Type.Optional(Type.String({ maxLength: 32 })),
-  fileName: Type.Optional(Type.String({ maxLength: 255 })),
-  frames: Type.Array(Frame, { minItems: 1, maxItems: 100_000 }),
-});
-const SequenceUpload = Type.Object(
-  {
-    uploadId: Type.String(),
-    version: Type.String(),
-    pendingFrames: Type.Array(Type.Integer()),
-    projectId: Type.Optional(Type.String()),
-    taskId: Type.Optional(Type.String()),
-  },
-  { additionalProperties: true },
-);
-const UploadParams = Type.Object({ uploadId: Type.String({ maxLength: 64 }) });
-const FrameParams = Type.Object({ uploadId: Type.String({ maxLength: 64 }), frame: Type.Integer() });
 
 /**
  * Image sequences as one media item: declare the frames, send each frame's bytes (any order,
@@ -77,29 +51,29 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
   );
 
-  app.get<{ Params: Static<typeof UploadParams> }>(
+  app.get<{ Params: Static<typeof SequenceUploadParams> }>(
     '/uploads/sequences/:uploadId',
     {
       schema: {
         tags: ['uploads'],
         summary: 'A sequence upload and the frames still pending',
-        params: UploadParams,
+        params: SequenceUploadParams,
         response: { 200: SequenceUpload, ...errors(404) },
       },
     },
     async (req) => load(req, req.params.uploadId),
   );
 
-  app.put<{ Params: Static<typeof FrameParams>; Querystring: { sha256?: string } }>(
+  app.put<{ Params: Static<typeof SequenceFrameParams>; Querystring: Static<typeof SequenceFrameQuery> }>(
     '/uploads/sequences/:uploadId/frames/:frame',
     {
       schema: {
         tags: ['uploads'],
         summary: "One frame's bytes (raw body, streamed into storage); optional ?sha256= is verified",
-        params: FrameParams,
-        querystring: Type.Object({ sha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$' })) }),
+        params: SequenceFrameParams,
+        querystring: SequenceFrameQuery,
         response: {
-          200: Type.Object({ frame: Type.Integer(), size: Type.Integer(), sha256: Type.String() }),
+          200: StoredFrame,
           ...errors(400, 404, 413, 422, 429),
         },
       },
@@ -129,13 +103,13 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
   );
 
-  app.post<{ Params: Static<typeof UploadParams> }>(
+  app.post<{ Params: Static<typeof SequenceUploadParams> }>(
     '/uploads/sequences/:uploadId/complete',
     {
       schema: {
         tags: ['uploads'],
         summary: 'Commit the sequence as one media item (every frame must have arrived)',
-        params: UploadParams,
+        params: SequenceUploadParams,
         response: { 201: Media, ...errors(400, 404, 409) },
       },
     },
@@ -150,13 +124,13 @@ export async function sequenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
   );
 
-  app.delete<{ Params: Static<typeof UploadParams> }>(
+  app.delete<{ Params: Static<typeof SequenceUploadParams> }>(
     '/uploads/sequences/:uploadId',
     {
       schema: {
         tags: ['uploads'],
         summary: 'Cancel a sequence upload (stored frames are removed)',
-        params: UploadParams,
+        params: SequenceUploadParams,
         response: { 204: Type.Null(), ...errors(404) },
       },
     },

@@ -1,61 +1,26 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { Forbidden, NotFound, TOKEN_MAX_DAYS, visibleProjects } from '@montu/core';
+import { Forbidden, NotFound, visibleProjects } from '@montu/core';
 import type { AppContext } from '../app-context.js';
 import { actorOf, requireInstanceAdmin, requireRole, SESSION_COOKIE } from '../auth.js';
 import {
   ApiToken,
+  CreatedToken,
+  CreateToken,
+  CreateUser,
   errors,
+  MemberParams,
   Membership,
   ProjectParams,
-  Role,
+  SetMembership,
+  TokenParams,
+  UpdateUser,
   User,
   UserParams,
-  type UserParamsT,
-} from '../schemas.js';
+  UserWithMemberships,
+} from '@montu/domain/wire';
 
-const CreateUser = Type.Object({
-  username: Type.String({ minLength: 1, maxLength: 64 }),
-  displayName: Type.Optional(Type.String({ maxLength: 200 })),
-  email: Type.Optional(Type.Union([Type.String({ maxLength: 320 }), Type.Null()])),
-  password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
-  isAdmin: Type.Optional(Type.Boolean()),
-});
-const UpdateUser = Type.Object({
-  displayName: Type.Optional(Type.String({ maxLength: 200 })),
-  email: Type.Optional(Type.Union([Type.String({ maxLength: 320 }), Type.Null()])),
-  password: Type.Optional(
-    Type.String({
-      minLength: 8,
-      maxLength: 1024,
-      description:
-        "A new password: ends the user's other sessions and revokes their other API tokens. Changing your own needs currentPassword.",
-    }),
-  ),
-  currentPassword: Type.Optional(Type.String({ maxLength: 1024 })),
-  isAdmin: Type.Optional(Type.Boolean()),
-  disabled: Type.Optional(Type.Boolean()),
-});
-const UserWithMemberships = Type.Intersect([User, Type.Object({ memberships: Type.Array(Membership) })]);
-const MemberParams = Type.Object({
-  projectId: Type.String({ maxLength: 64 }),
-  userId: Type.String({ maxLength: 64 }),
-});
-const CreateToken = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  expiresInDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: TOKEN_MAX_DAYS })),
-  expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
-  actForOthers: Type.Optional(
-    Type.Boolean({
-      description:
-        'A pipeline token, which may record other people as author, submitter or approver (instance admins only)',
-    }),
-  ),
-});
-const CreatedToken = Type.Object({
-  token: Type.String({ description: 'Shown once; only its hash is stored' }),
-  info: ApiToken,
-});
+type UserParamsT = Static<typeof UserParams>;
 
 /** A user may read and update themselves; instance admins anyone. Others: 404. */
 function selfOrAdmin(req: FastifyRequest, userId: string): void {
@@ -187,14 +152,14 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
   );
 
-  app.put<{ Params: Static<typeof MemberParams>; Body: { role: 'artist' | 'supervisor' | 'admin' } }>(
+  app.put<{ Params: Static<typeof MemberParams>; Body: Static<typeof SetMembership> }>(
     '/projects/:projectId/members/:userId',
     {
       schema: {
         tags: ['users'],
         summary: 'Add a member or change their role (project admins)',
         params: MemberParams,
-        body: Type.Object({ role: Role }),
+        body: SetMembership,
         response: { 200: Membership, ...errors(400, 403, 404) },
       },
     },
@@ -279,13 +244,13 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
   );
 
-  app.delete<{ Params: { tokenId: string } }>(
+  app.delete<{ Params: Static<typeof TokenParams> }>(
     '/tokens/:tokenId',
     {
       schema: {
         tags: ['tokens'],
         summary: 'Revoke one of your tokens (instance admins: anyone’s)',
-        params: Type.Object({ tokenId: Type.String({ maxLength: 64 }) }),
+        params: TokenParams,
         response: { 200: ApiToken, ...errors(404) },
       },
     },

@@ -1,19 +1,19 @@
 /** Webhook configuration and delivery log routes (instance administrators). Issue 6. */
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../app-context.js';
 import { actorOf, requireInstanceAdmin } from '../auth.js';
-import { errors, NewWebhook, Webhook, WebhookDelivery } from '../schemas.js';
-
-const Params = Type.Object({ webhookId: Type.String({ maxLength: 64 }) });
-const Body = Type.Object({
-  url: Type.String({ maxLength: 2000, description: 'http(s) only; redirects are not followed' }),
-  secret: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
-  events: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 100 })),
-  projectId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
-  active: Type.Optional(Type.Boolean()),
-  description: Type.Optional(Type.String({ maxLength: 2000 })),
-});
+import {
+  CreateWebhook,
+  DeliveriesQuery,
+  DeliveryParams,
+  errors,
+  NewWebhook,
+  UpdateWebhook,
+  Webhook,
+  WebhookDelivery,
+  WebhookParams,
+} from '@montu/domain/wire';
 
 export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { webhooks } = ctx.montu;
@@ -29,70 +29,70 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
     },
     async () => webhooks.listWebhooks(),
   );
-  app.post<{ Body: typeof Body.static }>(
+  app.post<{ Body: Static<typeof CreateWebhook> }>(
     '/webhooks',
     {
       schema: {
         tags: ['webhooks'],
         summary: 'Add a webhook; the response shows its secret once',
-        body: Body,
+        body: CreateWebhook,
         response: { 201: NewWebhook, ...errors(400, 403) },
       },
     },
     async (req, reply) =>
       reply.code(201).send(await webhooks.createWebhook({ ...req.body, createdBy: actorOf(req) })),
   );
-  app.patch<{ Params: typeof Params.static; Body: Partial<typeof Body.static> }>(
+  app.patch<{ Params: Static<typeof WebhookParams>; Body: Static<typeof UpdateWebhook> }>(
     '/webhooks/:webhookId',
     {
       schema: {
         tags: ['webhooks'],
-        params: Params,
-        body: Type.Partial(Body),
+        params: WebhookParams,
+        body: UpdateWebhook,
         response: { 200: Webhook, ...errors(400, 403, 404) },
       },
     },
     async (req) => {
-      const { projectId: _p, ...patch } = req.body;
-      return webhooks.updateWebhook(req.params.webhookId, { ...patch, actor: actorOf(req) });
+      return webhooks.updateWebhook(req.params.webhookId, { ...req.body, actor: actorOf(req) });
     },
   );
-  app.delete<{ Params: typeof Params.static }>(
+  app.delete<{ Params: Static<typeof WebhookParams> }>(
     '/webhooks/:webhookId',
-    { schema: { tags: ['webhooks'], params: Params, response: { 204: Type.Null(), ...errors(403, 404) } } },
+    {
+      schema: {
+        tags: ['webhooks'],
+        params: WebhookParams,
+        response: { 204: Type.Null(), ...errors(403, 404) },
+      },
+    },
     async (req, reply) => {
       await webhooks.deleteWebhook(req.params.webhookId, { actor: actorOf(req) });
       return reply.code(204).send();
     },
   );
   app.get<{
-    Params: typeof Params.static;
-    Querystring: { state?: 'pending' | 'delivered' | 'failed'; limit?: number };
+    Params: Static<typeof WebhookParams>;
+    Querystring: Static<typeof DeliveriesQuery>;
   }>(
     '/webhooks/:webhookId/deliveries',
     {
       schema: {
         tags: ['webhooks'],
         summary: 'Delivery log, newest first',
-        params: Params,
-        querystring: Type.Object({
-          state: Type.Optional(
-            Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
-          ),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-        }),
+        params: WebhookParams,
+        querystring: DeliveriesQuery,
         response: { 200: Type.Array(WebhookDelivery), ...errors(403, 404) },
       },
     },
     async (req) => webhooks.listDeliveries(req.params.webhookId, req.query),
   );
-  app.post<{ Params: { deliveryId: string } }>(
+  app.post<{ Params: Static<typeof DeliveryParams> }>(
     '/webhook-deliveries/:deliveryId/redeliver',
     {
       schema: {
         tags: ['webhooks'],
         summary: 'Send a delivery again (same Montu-Delivery id)',
-        params: Type.Object({ deliveryId: Type.String({ maxLength: 64 }) }),
+        params: DeliveryParams,
         response: { 200: WebhookDelivery, ...errors(403, 404) },
       },
     },

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import { type Upload } from '@tus/server';
 import { NotFound } from '@montu/core';
 import type { AppContext } from '../../app-context.js';
 import { scopeOf } from '../../auth.js';
-import { errors, Media } from '../../schemas.js';
+import { errors, UploadInProgress, UploadOutcome } from '@montu/domain/wire';
 import { UploadIdParams } from './tus-protocol.js';
 import type { TusUploads } from './tus-uploads.js';
 
@@ -20,17 +19,8 @@ export function resultRoute(app: FastifyInstance, ctx: AppContext, t: TusUploads
         summary: 'Outcome of a finished resumable upload: the media item, or why it was refused',
         params: UploadIdParams,
         response: {
-          200: Type.Object({
-            state: Type.String(),
-            mediaId: Type.Optional(Type.String()),
-            media: Type.Optional(Media),
-            error: Type.Optional(Type.Object({}, { additionalProperties: true })),
-          }),
-          202: Type.Object({
-            state: Type.String(),
-            offset: Type.Integer(),
-            size: Type.Union([Type.Integer(), Type.Null()]),
-          }),
+          200: UploadOutcome,
+          202: UploadInProgress,
           ...errors(404),
         },
       },

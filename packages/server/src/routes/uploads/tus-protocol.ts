@@ -1,16 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { Type } from '@sinclair/typebox';
 import { TUS_RESUMABLE } from '@tus/server';
 import { isMontuError, type IdempotencyStart, type Principal } from '@montu/core';
 import { HttpProblem, STATUS_OF, type ProblemCode } from '../../problem.js';
 
-/** Ids of resumable uploads: 32 lower-case hex digits, issued by the server (newUploadId). */
-export const UPLOAD_ID = /^[0-9a-f]{32}$/;
+/** Ids of resumable uploads (the contract's UPLOAD_ID), issued here. */
+export { UPLOAD_ID, UploadParams as UploadIdParams } from '@montu/domain/wire';
 export const newUploadId = () => randomUUID().replace(/-/g, '');
-export const UploadIdParams = Type.Object({
-  uploadId: Type.String({ pattern: UPLOAD_ID.source, description: 'The id the upload was created with' }),
-});
 
 export const PRINCIPAL = Symbol('montu.principal');
 /** The Idempotency-Key claim of a tus POST (onUploadCreate records the new upload under it). */
