@@ -95,36 +95,56 @@ export const STATUS_LABELS: Record<ApprovalStatus, string> = {
 };
 
 /**
- * The transition that takes `from` to `to`, or null. With a role, only transitions that role may
- * make; without one (trusted library calls) any listed transition.
+ * Who asks a workflow question: a role in the item's project, or `TRUSTED_CALLER` — the library
+ * called directly (local CLI, scripts), which may make any listed transition. There is no
+ * default: a caller that forgot to say who acts gets an error, not every transition.
  */
+export const TRUSTED_CALLER = 'trusted' as const;
+export type WorkflowActor = Role | typeof TRUSTED_CALLER;
+
+/** A missing or unknown actor is a programming error, thrown as such: the workflow fails closed. */
+function assertActor(who: unknown): asserts who is WorkflowActor {
+  if (who === TRUSTED_CALLER || (ROLES as readonly unknown[]).includes(who)) return;
+  throw new TypeError(
+    `A workflow check needs the actor's role (${ROLES.join(', ')}) or TRUSTED_CALLER; got ${String(who)}.`,
+  );
+}
+
+function mayMake(t: Transition, who: WorkflowActor): boolean {
+  return who === TRUSTED_CALLER || who === 'admin' || t.roles.includes(who);
+}
+
+/** The transition that takes `from` to `to` that `who` may make, or null. */
 export function findTransition(
   workflow: Workflow,
   from: ApprovalStatus,
   to: ApprovalStatus,
-  role?: Role,
+  who: WorkflowActor,
 ): Transition | null {
+  assertActor(who);
   for (const t of workflow.transitions) {
-    if (t.to !== to || !t.from.includes(from)) continue;
-    if (role === undefined || role === 'admin' || t.roles.includes(role)) return t;
+    if (t.to === to && t.from.includes(from) && mayMake(t, who)) return t;
   }
   return null;
 }
 
-/** Statuses a role can move an item to from `from` (for UIs: which buttons to show). */
-export function allowedTargets(workflow: Workflow, from: ApprovalStatus, role?: Role): ApprovalStatus[] {
+/** Statuses `who` can move an item to from `from` (for UIs: which buttons to show). */
+export function allowedTargets(
+  workflow: Workflow,
+  from: ApprovalStatus,
+  who: WorkflowActor,
+): ApprovalStatus[] {
+  assertActor(who);
   const out = new Set<ApprovalStatus>();
-  for (const t of workflow.transitions) {
-    if (t.from.includes(from) && (role === undefined || role === 'admin' || t.roles.includes(role)))
-      out.add(t.to);
-  }
+  for (const t of workflow.transitions) if (t.from.includes(from) && mayMake(t, who)) out.add(t.to);
   return [...out];
 }
 
-/** Roles that may set or clear `reviewSelected` under this workflow. */
-export function canSelectForReview(workflow: Workflow, role?: Role): boolean {
-  if (role === undefined || role === 'admin') return true;
-  return (workflow.reviewSelectRoles ?? ['artist', 'supervisor']).includes(role);
+/** Whether `who` may set or clear `reviewSelected` under this workflow. */
+export function canSelectForReview(workflow: Workflow, who: WorkflowActor): boolean {
+  assertActor(who);
+  if (who === TRUSTED_CALLER || who === 'admin') return true;
+  return (workflow.reviewSelectRoles ?? ['artist', 'supervisor']).includes(who);
 }
 
 /** Every (from, to, role) triple the workflow allows, for tests, docs and UIs. */

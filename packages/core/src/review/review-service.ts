@@ -6,6 +6,7 @@ import {
   canSelectForReview,
   DEFAULT_WORKFLOW,
   findTransition,
+  TRUSTED_CALLER,
   parseStatus,
   parseWorkflow,
   ROLES,
@@ -111,15 +112,17 @@ export class ReviewService {
     }
     const media = await this.media.getMediaById(mediaId, scope);
     const wf = await this.projects.workflowOf(media.projectId);
-    const targets = allowedTargets(wf, media.status, role).map((to) => ({
+    // Without a role this is the library asking for itself (trusted): every listed transition.
+    const who = role ?? TRUSTED_CALLER;
+    const targets = allowedTargets(wf, media.status, who).map((to) => ({
       to,
-      action: findTransition(wf, media.status, to, role)!.action,
+      action: findTransition(wf, media.status, to, who)!.action,
     }));
     return {
       status: media.status,
       role: role ?? null,
       targets,
-      canSelectForReview: canSelectForReview(wf, role),
+      canSelectForReview: canSelectForReview(wf, who),
     };
   }
 
@@ -134,7 +137,7 @@ export class ReviewService {
   ): Promise<Media> {
     const media = await this.media.getMediaById(id, options);
     const wf = await this.projects.workflowOf(media.projectId);
-    if (!canSelectForReview(wf, options.role)) {
+    if (!canSelectForReview(wf, options.role ?? TRUSTED_CALLER)) {
       throw new Forbidden(
         `A ${options.role ?? 'user'} cannot change which version is put forward for review.`,
       );

@@ -9,6 +9,7 @@ import {
   allowedTargets,
   Conflict,
   findTransition,
+  TRUSTED_CALLER,
   Forbidden,
   parseStatus,
   ValidationError,
@@ -52,13 +53,15 @@ export async function applyStatusChange(
     });
   }
   const workflow = await projects.workflowOf(current.projectId);
-  const transition = findTransition(workflow, current.status, to, options.role);
+  // A library call without a role is trusted (StatusChangeOptions.role); the server always gives one.
+  const who = options.role ?? TRUSTED_CALLER;
+  const transition = findTransition(workflow, current.status, to, who);
   if (!transition) {
-    const anyone = findTransition(workflow, current.status, to);
+    const anyone = findTransition(workflow, current.status, to, TRUSTED_CALLER);
     if (anyone) {
       throw new Forbidden(
         `A ${options.role ?? 'user'} cannot move media from ${current.status} to ${to}; allowed: ${
-          allowedTargets(workflow, current.status, options.role).join(', ') || 'none'
+          allowedTargets(workflow, current.status, who).join(', ') || 'none'
         }.`,
         { from: current.status, to },
       );
