@@ -6,6 +6,7 @@
  *
  *   <out>/openapi.json      the document, as served at /api/v1/openapi.json
  *   <out>/src/schema.ts     `paths`, `components`, `operations` types
+ *   <out>/src/components.ts a named type for every component (`Media`, `ReviewNote`, …)
  *
  * Usage: npm run generate -w @montu/client [-- <out dir>]   (default: this package)
  * Needs the server built (npm run build). The sync test regenerates into a temp dir and compares.
@@ -51,15 +52,20 @@ export async function generate(outDir) {
   const json = JSON.stringify(doc, null, 2) + '\n';
   const ast = await openapiTS(doc, { alphabetize: true, exportType: false });
   const header =
-    "/**\n * Generated from openapi.json by `npm run generate -w @montu/client` (openapi-typescript).\n * Do not edit: change the server's route schemas and regenerate.\n */\n\n";
+    '/**\n * Generated from openapi.json by `npm run generate -w @montu/client` (openapi-typescript).\n * Do not edit: change the wire schemas (@montu/domain/wire) and regenerate.\n */\n\n';
   const types = header + astToString(ast);
+  const names = Object.keys(doc.components?.schemas ?? {}).sort();
+  const named =
+    "/**\n * Generated from openapi.json by `npm run generate -w @montu/client`: one type per component.\n * Do not edit: change the wire schemas (@montu/domain/wire) and regenerate.\n */\nimport type { components } from './schema.js';\n\n" +
+    names.map((n) => `export type ${n} = components['schemas']['${n}'];\n`).join('');
   fs.mkdirSync(path.join(outDir, 'src'), { recursive: true });
   fs.writeFileSync(path.join(outDir, 'openapi.json'), json);
   fs.writeFileSync(path.join(outDir, 'src', 'schema.ts'), types);
-  return { json, types };
+  fs.writeFileSync(path.join(outDir, 'src', 'components.ts'), named);
+  return { json, types, named };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await generate(out);
-  process.stdout.write(`wrote ${path.join(out, 'openapi.json')} and ${path.join(out, 'src', 'schema.ts')}\n`);
+  process.stdout.write(`wrote ${path.join(out, 'openapi.json')}, src/schema.ts and src/components.ts\n`);
 }

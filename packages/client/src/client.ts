@@ -5,10 +5,13 @@
 import { formatVersion } from '@montu/domain';
 import type { Upload, UploadOptions } from 'tus-js-client';
 import { errorFromProblem, MontuError } from './errors.js';
+import { fillPath, type Answer, type CallOptions, type HttpMethod, type PathsFor } from './operations.js';
 import type {
   AddAnnotation,
+  AddNote,
   Annotation,
   CleanupOldMediaResult,
+  CompareResult,
   CreatePlaylist,
   HistoryEntry,
   Media,
@@ -24,10 +27,13 @@ import type {
   SequenceStart,
   Statistics,
   StatusInput,
+  StatusOptions,
   Task,
   UpdateMediaInfo,
+  UpdateNote,
   UpdatePlaylist,
   UpdateMediaMetadata,
+  Workflow,
 } from './types.js';
 
 export const API_PREFIX = '/api/v1';
@@ -88,9 +94,9 @@ export interface SequenceFrameInput {
   sha256?: string;
 }
 
-/** Options of one call (`raw`, `request`). */
+/** Options of one untyped call (`raw`): for answers that are not JSON (downloads, exports). */
 interface CallInit {
-  query?: Record<string, unknown>;
+  query?: Record<string, string | number | boolean | readonly (string | number)[] | null | undefined>;
   json?: unknown;
   signal?: AbortSignal;
   /** See `raw`: a 404 on a retried delete means done. */
@@ -132,7 +138,7 @@ export class MontuClient {
   // ------------------------------------------------------------ transport
 
   /** `${baseUrl}/api/v1${path}?query` */
-  url(path: string, query?: Record<string, unknown>): string {
+  url(path: string, query?: CallInit['query']): string {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v === undefined || v === null) continue;
@@ -208,57 +214,83 @@ export class MontuClient {
     }
   }
 
-  async request<T>(method: string, path: string, init: CallInit = {}): Promise<T> {
-    const res = await this.raw(method, path, init);
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    return (text ? JSON.parse(text) : undefined) as T;
+  /**
+   * One operation of the API, typed from the OpenAPI document: the path (as the document writes
+   * it), its path parameters, query and body are checked at compile time, and the answer has the
+   * operation's type. `client.call('get', '/api/v1/media/{mediaId}', { path: { mediaId } })`.
+   */
+  async call<M extends HttpMethod, P extends PathsFor<M>>(
+    method: M,
+    path: P,
+    ...[options]: object extends CallOptions<P, M> ? [CallOptions<P, M>?] : [CallOptions<P, M>]
+  ): Promise<Answer<P, M>> {
+    const o = (options ?? {}) as {
+      path?: Record<string, string | number>;
+      query?: CallInit['query'];
+      body?: unknown;
+      signal?: AbortSignal;
+      goneIsDone?: boolean;
+    };
+    const res = await this.raw(method.toUpperCase(), fillPath(path, o.path).slice(API_PREFIX.length), {
+      ...(o.query ? { query: o.query } : {}),
+      ...(o.body !== undefined ? { json: o.body } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.goneIsDone ? { goneIsDone: true } : {}),
+    });
+    const text = res.status === 204 ? '' : await res.text();
+    // The server serialises with the same schemas the type comes from (decision 105).
+    return (text ? JSON.parse(text) : undefined) as Answer<P, M>;
   }
 
   // ------------------------------------------------------------ projects
 
   listProjects(): Promise<Project[]> {
-    return this.request('GET', '/projects');
+    return this.call('get', '/api/v1/projects');
   }
-  createProject(body: { id: string; name?: string; settings?: Record<string, unknown> }): Promise<Project> {
-    return this.request('POST', '/projects', { json: body });
+  createProject(body: { id: string; name?: string; settings?: Project['settings'] }): Promise<Project> {
+    return this.call('post', '/api/v1/projects', { body });
   }
   listTasks(projectId: string): Promise<Task[]> {
-    return this.request('GET', `/projects/${enc(projectId)}/tasks`);
+    return this.call('get', '/api/v1/projects/{projectId}/tasks', { path: { projectId } });
   }
   /** The task in each project you can see that holds it (which project a task is in). */
   findTask(taskId: string): Promise<Task[]> {
-    return this.request('GET', `/tasks/${enc(taskId)}`);
+    return this.call('get', '/api/v1/tasks/{taskId}', { path: { taskId } });
   }
   getMediaStatistics(projectId?: string): Promise<Statistics> {
-    return this.request('GET', projectId ? `/projects/${enc(projectId)}/statistics` : '/statistics');
+    return projectId
+      ? this.call('get', '/api/v1/projects/{projectId}/statistics', { path: { projectId } })
+      : this.call('get', '/api/v1/statistics');
   }
 
   // ------------------------------------------------------------ media
 
   getMedia(mediaId: string): Promise<Media> {
-    return this.request('GET', `/media/${enc(mediaId)}`);
+    return this.call('get', '/api/v1/media/{mediaId}', { path: { mediaId } });
   }
   getMediaByTask(
     taskId: string,
     opts: { version?: string | number; projectId?: string } = {},
   ): Promise<Media[]> {
-    return this.request('GET', `/tasks/${enc(taskId)}/media`, {
-      query: { projectId: opts.projectId, version: versionString(opts.version) },
+    const version = versionString(opts.version);
+    return this.call('get', '/api/v1/tasks/{taskId}/media', {
+      path: { taskId },
+      query: {
+        ...(opts.projectId !== undefined ? { projectId: opts.projectId } : {}),
+        ...(version !== undefined ? { version } : {}),
+      },
     });
   }
   async getMediaVersions(taskId: string, projectId?: string): Promise<string[]> {
-    const r = await this.request<{ versions: string[] }>('GET', `/tasks/${enc(taskId)}/versions`, {
-      query: { projectId },
+    const r = await this.call('get', '/api/v1/tasks/{taskId}/versions', {
+      path: { taskId },
+      query: projectId !== undefined ? { projectId } : {},
     });
     return r.versions;
   }
   /** One page of results: `{ items, nextCursor }`. */
   searchMediaPage(query: SearchQuery = {}, signal?: AbortSignal): Promise<MediaPage> {
-    return this.request('GET', '/media', {
-      query: query as Record<string, unknown>,
-      ...(signal ? { signal } : {}),
-    });
+    return this.call('get', '/api/v1/media', { query, ...(signal ? { signal } : {}) });
   }
   /** Every match across all pages, fetched lazily: `for await (const m of client.searchMedia({ taskId }))`. */
   async *searchMedia(
@@ -273,20 +305,21 @@ export class MontuClient {
     } while (cursor);
   }
   updateMediaInfo(mediaId: string, body: UpdateMediaInfo): Promise<Media> {
-    return this.request('PATCH', `/media/${enc(mediaId)}`, { json: body });
+    return this.call('patch', '/api/v1/media/{mediaId}', { path: { mediaId }, body });
   }
   updateMediaMetadata(mediaId: string, body: UpdateMediaMetadata): Promise<Media> {
-    return this.request('PATCH', `/media/${enc(mediaId)}/metadata`, { json: body });
+    return this.call('patch', '/api/v1/media/{mediaId}/metadata', { path: { mediaId }, body });
   }
   archiveMedia(mediaId: string): Promise<Media> {
-    return this.request('POST', `/media/${enc(mediaId)}/archive`);
+    return this.call('post', '/api/v1/media/{mediaId}/archive', { path: { mediaId } });
   }
   restoreMedia(mediaId: string): Promise<Media> {
-    return this.request('POST', `/media/${enc(mediaId)}/restore`);
+    return this.call('post', '/api/v1/media/{mediaId}/restore', { path: { mediaId } });
   }
   async deleteMedia(mediaId: string, opts: { removeFiles?: boolean } = {}): Promise<void> {
-    await this.request('DELETE', `/media/${enc(mediaId)}`, {
-      query: { removeFiles: opts.removeFiles },
+    await this.call('delete', '/api/v1/media/{mediaId}', {
+      path: { mediaId },
+      query: opts.removeFiles !== undefined ? { removeFiles: opts.removeFiles } : {},
       goneIsDone: true,
     });
   }
@@ -295,18 +328,19 @@ export class MontuClient {
     mediaId: string,
     timestamp?: number,
   ): Promise<{ mediaId: string; scheduled: boolean; jobId: string }> {
-    return this.request('POST', `/media/${enc(mediaId)}/thumbnail`, {
-      json: timestamp === undefined ? {} : { timestamp },
+    return this.call('post', '/api/v1/media/{mediaId}/thumbnail', {
+      path: { mediaId },
+      body: timestamp === undefined ? {} : { timestamp },
     });
   }
   getMediaHistory(mediaId: string): Promise<HistoryEntry[]> {
-    return this.request('GET', `/media/${enc(mediaId)}/history`);
+    return this.call('get', '/api/v1/media/{mediaId}/history', { path: { mediaId } });
   }
   cleanupOrphanedFiles(
     opts: { dryRun?: boolean; verifyChecksums?: boolean } = {},
   ): Promise<OrphanCleanupReport> {
-    return this.request('POST', '/admin/cleanup-orphans', {
-      json: {
+    return this.call('post', '/api/v1/admin/cleanup-orphans', {
+      body: {
         dryRun: opts.dryRun ?? true,
         ...(opts.verifyChecksums !== undefined ? { verifyChecksums: opts.verifyChecksums } : {}),
       },
@@ -320,14 +354,14 @@ export class MontuClient {
     projectId: string,
     opts: { status?: StatusInput; limit?: number } = {},
   ): Promise<Media[]> {
-    return this.request('GET', `/projects/${enc(projectId)}/review`, { query: opts });
+    return this.call('get', '/api/v1/projects/{projectId}/review', { path: { projectId }, query: opts });
   }
   /** Archives (or deletes) superseded versions older than `daysOld` days; dry run by default. */
   cleanupOldMedia(
     projectId: string,
     opts: { daysOld: number; dryRun?: boolean; action?: 'archive' | 'delete' },
   ): Promise<CleanupOldMediaResult> {
-    return this.request('POST', `/projects/${enc(projectId)}/cleanup`, { json: opts });
+    return this.call('post', '/api/v1/projects/{projectId}/cleanup', { path: { projectId }, body: opts });
   }
   /**
    * `opts.by` names who makes the change (the submitter, the approver) when that is not you:
@@ -335,12 +369,13 @@ export class MontuClient {
    */
   private review(
     mediaId: string,
-    action: string,
+    action: 'submit' | 'approve' | 'reject' | 'request-changes',
     comment?: string,
     opts: { by?: string } = {},
   ): Promise<Media> {
-    return this.request('POST', `/media/${enc(mediaId)}/${action}`, {
-      json: {
+    return this.call('post', `/api/v1/media/{mediaId}/${action}`, {
+      path: { mediaId },
+      body: {
         ...(comment === undefined ? {} : { comment }),
         ...(opts.by === undefined ? {} : { by: opts.by }),
       },
@@ -359,47 +394,85 @@ export class MontuClient {
     return this.review(mediaId, 'request-changes', comment, opts);
   }
   addReviewAnnotation(mediaId: string, body: AddAnnotation): Promise<Annotation> {
-    return this.request('POST', `/media/${enc(mediaId)}/annotations`, { json: body });
+    return this.call('post', '/api/v1/media/{mediaId}/annotations', { path: { mediaId }, body });
   }
   listAnnotations(mediaId: string): Promise<Annotation[]> {
-    return this.request('GET', `/media/${enc(mediaId)}/annotations`);
+    return this.call('get', '/api/v1/media/{mediaId}/annotations', { path: { mediaId } });
+  }
+  /** Notes with timecode, drawings, replies and attachments. */
+  listNotes(mediaId: string): Promise<ReviewNote[]> {
+    return this.call('get', '/api/v1/media/{mediaId}/notes', { path: { mediaId } });
+  }
+  addNote(mediaId: string, body: AddNote): Promise<ReviewNote> {
+    return this.call('post', '/api/v1/media/{mediaId}/notes', { path: { mediaId }, body });
+  }
+  /** Edit a note (its author only). */
+  updateNote(noteId: string, body: UpdateNote): Promise<ReviewNote> {
+    return this.call('patch', '/api/v1/notes/{noteId}', { path: { noteId }, body });
+  }
+  resolveNote(noteId: string, resolved = true): Promise<ReviewNote> {
+    return this.call('post', '/api/v1/notes/{noteId}/resolve', { path: { noteId }, body: { resolved } });
+  }
+  /** The statuses your role may move the item to now, and whether you may put it forward. */
+  getStatusOptions(mediaId: string): Promise<StatusOptions> {
+    return this.call('get', '/api/v1/media/{mediaId}/status-options', { path: { mediaId } });
+  }
+  /** The project's review workflow as data (transitions and roles). */
+  getWorkflow(projectId: string): Promise<Workflow> {
+    return this.call('get', '/api/v1/projects/{projectId}/workflow', { path: { projectId } });
+  }
+  /** Two versions of a task with renditions, aligned frame ranges and notes. */
+  compareVersions(taskId: string, a: string, b: string, projectId?: string): Promise<CompareResult> {
+    return this.call('get', '/api/v1/tasks/{taskId}/compare', {
+      path: { taskId },
+      query: { a, b, ...(projectId !== undefined ? { projectId } : {}) },
+    });
   }
 
   // ------------------------------------------------------------ playlists
 
   /** Playlists (review sessions) of a project, newest first, each with `itemCount`. */
   listPlaylists(projectId: string): Promise<PlaylistSummary[]> {
-    return this.request('GET', `/projects/${enc(projectId)}/playlists`);
+    return this.call('get', '/api/v1/projects/{projectId}/playlists', { path: { projectId } });
   }
   createPlaylist(projectId: string, body: CreatePlaylist): Promise<Playlist> {
-    return this.request('POST', `/projects/${enc(projectId)}/playlists`, { json: body });
+    return this.call('post', '/api/v1/projects/{projectId}/playlists', { path: { projectId }, body });
   }
   getPlaylist(playlistId: string): Promise<Playlist> {
-    return this.request('GET', `/playlists/${enc(playlistId)}`);
+    return this.call('get', '/api/v1/playlists/{playlistId}', { path: { playlistId } });
   }
   /** Adds media (at `position`, 0-based; default the end): any project member. */
   addToPlaylist(playlistId: string, mediaIds: string[], position?: number): Promise<Playlist> {
-    return this.request('POST', `/playlists/${enc(playlistId)}/items`, {
-      json: position === undefined ? { mediaIds } : { mediaIds, position },
+    return this.call('post', '/api/v1/playlists/{playlistId}/items', {
+      path: { playlistId },
+      body: position === undefined ? { mediaIds } : { mediaIds, position },
     });
   }
   /** Rename, re-date (`date: null` clears) or describe: its owner, supervisors and admins. */
   updatePlaylist(playlistId: string, body: UpdatePlaylist): Promise<Playlist> {
-    return this.request('PATCH', `/playlists/${enc(playlistId)}`, { json: body });
+    return this.call('patch', '/api/v1/playlists/{playlistId}', { path: { playlistId }, body });
   }
   /** The new order, every item once: its owner, supervisors and admins. */
   reorderPlaylist(playlistId: string, mediaIds: string[]): Promise<Playlist> {
-    return this.request('PUT', `/playlists/${enc(playlistId)}/items`, { json: { mediaIds } });
+    return this.call('put', '/api/v1/playlists/{playlistId}/items', {
+      path: { playlistId },
+      body: { mediaIds },
+    });
   }
   removeFromPlaylist(playlistId: string, mediaId: string): Promise<Playlist> {
-    return this.request('DELETE', `/playlists/${enc(playlistId)}/items/${enc(mediaId)}`);
+    return this.call('delete', '/api/v1/playlists/{playlistId}/items/{mediaId}', {
+      path: { playlistId, mediaId },
+    });
   }
   async deletePlaylist(playlistId: string): Promise<void> {
-    await this.request('DELETE', `/playlists/${enc(playlistId)}`, { goneIsDone: true });
+    await this.call('delete', '/api/v1/playlists/{playlistId}', { path: { playlistId }, goneIsDone: true });
   }
   /** A note on an item made in this session: the media item's note, tagged with the playlist. */
   addPlaylistNote(playlistId: string, mediaId: string, body: AddAnnotation): Promise<ReviewNote> {
-    return this.request('POST', `/playlists/${enc(playlistId)}/items/${enc(mediaId)}/notes`, { json: body });
+    return this.call('post', '/api/v1/playlists/{playlistId}/items/{mediaId}/notes', {
+      path: { playlistId, mediaId },
+      body,
+    });
   }
   /** The export's response (CSV, HTML, PDF or OTIO JSON): read `res.text()`, or stream `res.body`. */
   exportPlaylist(
@@ -529,12 +602,9 @@ export class MontuClient {
   /** The media id of a finished tus upload, or the error that refused it. */
   async uploadResult(uploadUrl: string): Promise<string> {
     const id = uploadUrl.replace(/\/+$/, '').split('/').pop() ?? '';
-    const r = await this.request<{ state: string; mediaId?: string; error?: Record<string, unknown> }>(
-      'GET',
-      `/uploads/${enc(id)}/result`,
-    );
-    if (r.state === 'complete' && r.mediaId) return r.mediaId;
-    if (r.state === 'failed') throw errorFromProblem(Number(r.error?.['status'] ?? 422), r.error ?? {});
+    const r = await this.call('get', '/api/v1/uploads/{uploadId}/result', { path: { uploadId: id } });
+    if (r.state === 'complete' && 'mediaId' in r && r.mediaId) return r.mediaId;
+    if (r.state === 'failed' && 'error' in r) throw errorFromProblem(r.error?.status ?? 422, r.error ?? {});
     throw new MontuError('upload_incomplete', 0, `upload is ${r.state}`);
   }
 
@@ -557,13 +627,8 @@ export class MontuClient {
     );
     const total = specs.reduce((n, f) => n + f.size, 0);
     const info = resume
-      ? await this.request<{ uploadId: string; pendingFrames: number[] }>(
-          'GET',
-          `/uploads/sequences/${enc(resume)}`,
-        )
-      : await this.request<{ uploadId: string; pendingFrames: number[] }>('POST', '/uploads/sequences', {
-          json: { ...start, frames: specs },
-        });
+      ? await this.call('get', '/api/v1/uploads/sequences/{uploadId}', { path: { uploadId: resume } })
+      : await this.call('post', '/api/v1/uploads/sequences', { body: { ...start, frames: specs } });
     const pending = new Set(info.pendingFrames);
     let sent = specs.filter((s) => !pending.has(s.frame)).reduce((n, f) => n + f.size, 0);
     onProgress?.(sent, total);
@@ -574,7 +639,9 @@ export class MontuClient {
       sent += spec.size;
       onProgress?.(sent, total);
     }
-    return this.request('POST', `/uploads/sequences/${enc(info.uploadId)}/complete`);
+    return this.call('post', '/api/v1/uploads/sequences/{uploadId}/complete', {
+      path: { uploadId: info.uploadId },
+    });
   }
 
   private async putFrame(uploadId: string, f: SequenceFrameInput, sha: string): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * Generated from openapi.json by `npm run generate -w @montu/client` (openapi-typescript).
- * Do not edit: change the server's route schemas and regenerate.
+ * Do not edit: change the wire schemas (@montu/domain/wire) and regenerate.
  */
 
 export interface paths {

@@ -1,4 +1,4 @@
-/** CI check: the committed openapi.json and src/schema.ts are what the server generates now. */
+/** CI check: the committed openapi.json, src/schema.ts and src/components.ts are what the server generates now. */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,9 +12,9 @@ it('regenerating the OpenAPI document and types changes nothing', async () => {
   try {
     // @ts-expect-error -- plain ESM script without type declarations
     const { generate } = (await import('../scripts/generate.mjs')) as {
-      generate(dir: string): Promise<{ json: string; types: string }>;
+      generate(dir: string): Promise<{ json: string; types: string; named: string }>;
     };
-    const { json, types } = await generate(out);
+    const { json, types, named } = await generate(out);
     const hint =
       'out of date: run `npm run build && npm run generate -w @montu/client` and commit the result';
     expect(json === fs.readFileSync(path.join(pkg, 'openapi.json'), 'utf8'), `openapi.json ${hint}`).toBe(
@@ -23,6 +23,10 @@ it('regenerating the OpenAPI document and types changes nothing', async () => {
     expect(
       types === fs.readFileSync(path.join(pkg, 'src', 'schema.ts'), 'utf8'),
       `src/schema.ts ${hint}`,
+    ).toBe(true);
+    expect(
+      named === fs.readFileSync(path.join(pkg, 'src', 'components.ts'), 'utf8'),
+      `src/components.ts ${hint}`,
     ).toBe(true);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
