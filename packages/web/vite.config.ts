@@ -6,9 +6,14 @@ import { fileURLToPath } from 'node:url';
 export default defineConfig({
   plugins: [react()],
   base: '/',
-  // @montu/client is bundled from its TypeScript source (no build of the client needed first;
-  // tsconfig.json maps the same path for type checking).
-  resolve: { alias: { '@montu/client': fileURLToPath(new URL('../client/src/index.ts', import.meta.url)) } },
+  // @montu/client and @montu/domain are bundled from their TypeScript source (no build of them
+  // needed first; tsconfig.json maps the same paths for type checking).
+  resolve: {
+    alias: {
+      '@montu/client': fileURLToPath(new URL('../client/src/index.ts', import.meta.url)),
+      '@montu/domain': fileURLToPath(new URL('../domain/src/index.ts', import.meta.url)),
+    },
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -3,12 +3,16 @@
  * document's components (components.ts, generated); request bodies and queries are those of
  * their operation (operations.ts).
  */
-import type { JsonBody, PathParams, QueryParams } from './operations.js';
+import type { Answer, JsonBody, PathParams, QueryParams } from './operations.js';
 import type { Media, StatusOptions } from './components.js';
 
 export type * from './components.js';
 
-export type MediaPage = { items: Media[]; nextCursor: string | null };
+export type MediaPage = Answer<'/api/v1/media', 'get'>;
+/** The signed-in caller (`GET /auth/me`); the login answer also carries the CSRF token. */
+export type Me = Answer<'/api/v1/auth/me', 'get'>;
+export type LoginResult = Answer<'/api/v1/auth/login', 'post'>;
+export type SequenceUpload = Answer<'/api/v1/uploads/sequences', 'post'>;
 export type SearchQuery = QueryParams<'/api/v1/media', 'get'>;
 export type ReviewAction = JsonBody<'/api/v1/media/{mediaId}/approve', 'post'>;
 export type AddAnnotation = JsonBody<'/api/v1/media/{mediaId}/annotations', 'post'>;

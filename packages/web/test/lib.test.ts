@@ -3,7 +3,7 @@ import { groupSequences, missingFrames } from '../src/lib/sequences.js';
 import { reviewButtons, type StatusOptions, type Workflow } from '../src/lib/workflow.js';
 import { buildRows, latestPerTask, parseTaskId } from '../src/lib/grouping.js';
 import { RateMeter, formatBytes, formatDuration } from '../src/lib/format.js';
-import type { Media } from '../src/api/types.js';
+import type { Media } from '../src/api/index.js';
 
 describe('sequence grouping', () => {
   it('groups numbered stills and keeps other files single', () => {

@@ -3,8 +3,7 @@
  * cookie, CSRF header on unsafe methods, retries of idempotent calls on 502/503/504 and network
  * errors, problem+json → MontuError), mapped to the app's ApiError and 401 handling.
  */
-import { MontuClient, MontuError } from '@montu/client';
-import type { Problem } from './types.js';
+import { MontuClient, MontuError, type Problem } from '@montu/client';
 
 export const API = '/api/v1';
 
@@ -13,7 +12,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly problem: Problem | null,
+    readonly problem: Partial<Problem> | null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -59,31 +58,12 @@ export function authHeaders(method = 'GET'): Record<string, string> {
   return method !== 'GET' && method !== 'HEAD' && csrfToken ? { 'x-csrf-token': csrfToken } : {};
 }
 
-export async function request<T>(
-  method: string,
-  path: string,
-  body?: unknown,
-  init: { signal?: AbortSignal } = {},
-): Promise<T> {
-  try {
-    const res = await montu().raw(method, path, {
-      ...(body !== undefined ? { json: body } : {}),
-      ...(init.signal ? { signal: init.signal } : {}),
-    });
-    if (res.status === 204) return undefined as T;
-    const type = res.headers.get('content-type') ?? '';
-    return (type.includes('json') ? await res.json() : await res.text()) as T;
-  } catch (e) {
-    throw toApiError(e, path);
-  }
-}
-
 /** MontuError → ApiError (and tell the app when the session is gone); aborts pass through. */
 export function toApiError(e: unknown, path = ''): unknown {
   if (!(e instanceof MontuError)) return e;
   if (e.status === 401 && !path.startsWith('/auth/login')) unauthorizedListeners.forEach((fn) => fn());
-  const problem: Problem | null = e.status
-    ? ({ status: e.status, code: e.code, detail: e.detail, ...e.details } as Problem)
+  const problem: Partial<Problem> | null = e.status
+    ? { status: e.status, code: e.code, detail: e.detail, details: e.details }
     : null;
   return new ApiError(e.status, e.code, e.detail, problem);
 }
@@ -96,10 +76,3 @@ export async function call<T>(fn: (c: MontuClient) => Promise<T>): Promise<T> {
     throw toApiError(e);
   }
 }
-
-export const get = <T>(path: string, query?: Query, init?: { signal?: AbortSignal }): Promise<T> =>
-  request<T>('GET', withQuery(path, query), undefined, init);
-export const post = <T>(path: string, body?: unknown): Promise<T> => request<T>('POST', path, body ?? {});
-export const patch = <T>(path: string, body: unknown): Promise<T> => request<T>('PATCH', path, body);
-export const put = <T>(path: string, body: unknown): Promise<T> => request<T>('PUT', path, body);
-export const del = <T>(path: string): Promise<T> => request<T>('DELETE', path);

@@ -1,4 +1,4 @@
-import { MEDIA_TYPES, STATUSES } from '../api/index.js';
+import { APPROVAL_STATUSES as STATUSES, MEDIA_TYPES } from '@montu/domain';
 import { STATUS_LABEL } from '../lib/workflow.js';
 
 export interface FilterState {

@@ -1,5 +1,5 @@
 import { memo } from 'react';
-import type { Media } from '../api/index.js';
+import type { MediaSummary as Media } from '../api/index.js';
 import { Thumb } from './Thumb.js';
 import { formatDate } from '../lib/format.js';
 import { linkClick } from '../lib/router.js';

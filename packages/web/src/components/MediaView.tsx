@@ -1,6 +1,6 @@
 /** The picture of a media item: <img> for stills, <video> (the browser proxy) for movies and sequences. */
 import { useState } from 'react';
-import { api, type Media } from '../api/index.js';
+import { api, type MediaSummary as Media } from '../api/index.js';
 
 export const isMoving = (m: Media): boolean => m.mediaType === 'video' || m.mediaType === 'sequence';
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, type Media } from '../api/index.js';
+import { api, type MediaSummary as Media } from '../api/index.js';
 import { isScrollingFast, useScrollingFast } from '../lib/scrollSpeed.js';
 
 /**

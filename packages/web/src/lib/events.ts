@@ -1,6 +1,20 @@
 /** One shared EventSource on /api/v1/events; components subscribe with a hook. */
 import { useEffect } from 'react';
-import { api, type MontuEvent } from '../api/index.js';
+import { api } from '../api/index.js';
+
+/**
+ * An event of the live stream (`/api/v1/events`, Server-Sent Events: not part of the REST
+ * contract's JSON answers), with the fields the app reads flattened from its `data`.
+ */
+export interface MontuEvent {
+  type: string;
+  mediaId?: string;
+  projectId?: string;
+  progress?: number;
+  state?: string;
+  error?: string | null;
+  data?: Record<string, unknown>;
+}
 
 type Listener = (e: MontuEvent) => void;
 const listeners = new Set<Listener>();

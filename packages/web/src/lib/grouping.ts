@@ -3,31 +3,10 @@
  * `ep01_sq010_sh020_lighting`), optionally only the latest version of each task, flattened into
  * header and item rows for a virtualised list (or rows of N cards for the grid).
  */
-import type { Media, Task } from '../api/types.js';
+import { parseTaskId, type ParsedTaskId as ParsedTask } from '@montu/domain';
+import type { MediaSummary as Media, Task } from '../api/index.js';
 
-export interface ParsedTask {
-  episode: string | null;
-  sequence: string | null;
-  shot: string | null;
-  step: string | null;
-}
-
-const PART = { episode: /^(ep|e)\d+/i, sequence: /^(sq|seq|s)\d+/i, shot: /^(sh|shot)\d+/i };
-
-/** Fallback parse when the task list has not loaded: `ep01_sq010_sh020_lighting`. */
-export function parseTaskId(taskId: string): ParsedTask {
-  const parts = taskId.split(/[_/]/);
-  const out: ParsedTask = { episode: null, sequence: null, shot: null, step: null };
-  const rest: string[] = [];
-  for (const p of parts) {
-    if (!out.episode && PART.episode.test(p)) out.episode = p;
-    else if (!out.sequence && PART.sequence.test(p)) out.sequence = p;
-    else if (!out.shot && PART.shot.test(p)) out.shot = p;
-    else rest.push(p);
-  }
-  out.step = rest.join('_') || null;
-  return out;
-}
+export { parseTaskId, type ParsedTask };
 
 export type Row =
   | { kind: 'header'; key: string; level: 0 | 1 | 2; label: string; count: number }

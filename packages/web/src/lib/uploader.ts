@@ -115,7 +115,7 @@ export async function uploadSequence(
     ...(fps ? { fps } : {}),
     frames: frames.map((f) => ({ frame: f.frame, fileName: f.file.file.name, size: f.file.file.size })),
   });
-  const uploadId = started.uploadId ?? started.id!;
+  const uploadId = started.uploadId;
   let done = 0;
   // Two frames in flight keeps the pipe busy without flooding the server.
   const queue = [...frames];

@@ -5,25 +5,9 @@
  * the rest: actions the role may take from another status are shown disabled with the reason;
  * actions the role can never take are hidden, one line saying who can.
  */
-import type { ApprovalStatus, Role } from '../api/types.js';
+import type { ApprovalStatus, Role, StatusOptions, Workflow } from '../api/index.js';
 
-export interface Transition {
-  action: string;
-  from: ApprovalStatus[];
-  to: ApprovalStatus;
-  roles: Role[];
-}
-export interface Workflow {
-  initial: ApprovalStatus;
-  transitions: Transition[];
-}
-/** The answer of `GET /media/:id/status-options`. */
-export interface StatusOptions {
-  status: ApprovalStatus;
-  role: Role | null;
-  targets: Array<{ to: ApprovalStatus; action: string }>;
-  canSelectForReview: boolean;
-}
+export type { StatusOptions, Workflow };
 
 export const STATUS_LABEL: Record<ApprovalStatus, string> = {
   wip: 'WIP',

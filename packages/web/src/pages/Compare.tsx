@@ -1,6 +1,6 @@
 /** Two versions of a task: side by side, wipe (draggable divider) or A/B toggle, frame-synced. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { api, type CompareResult, type Media } from '../api/index.js';
+import { api, type CompareResult, type Media, type MediaSummary } from '../api/index.js';
 import { mediaTiming, frameToSeekTime } from '../lib/timecode.js';
 import { usePlayer } from '../lib/usePlayer.js';
 import { useKeys } from '../lib/useKeys.js';
@@ -166,7 +166,7 @@ function CompareView({ data, mode }: { data: CompareResult; mode: Mode }) {
     }));
   };
 
-  const label = (m: Media, side: string) => (
+  const label = (m: MediaSummary, side: string) => (
     <span className="compare-label">
       {side} · {m.version} <StatusBadge status={m.status} />
     </span>

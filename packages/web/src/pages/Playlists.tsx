@@ -1,6 +1,6 @@
 /** Playlists: build from versions, play through in order with notes, export notes (server-side). */
 import { useEffect, useState } from 'react';
-import { api, type Media, type Playlist, type PlaylistSummary } from '../api/index.js';
+import { api, type MediaSummary as Media, type Playlist, type PlaylistSummary } from '../api/index.js';
 import { linkClick, navigate } from '../lib/router.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { useSession } from '../session.js';
@@ -98,9 +98,7 @@ function PlaylistDetail({
   }, [id]);
   useEffect(() => {
     if (!list) return;
-    void Promise.all(
-      list.items.map((it) => (it.media ? Promise.resolve(it.media) : api.media(it.mediaId))),
-    ).then(setMedia, () => undefined);
+    void Promise.all(list.items.map((it) => it.media)).then(setMedia, () => undefined);
   }, [list]);
   useEffect(() => {
     const t = setTimeout(

@@ -163,7 +163,8 @@ function ViewerLoaded({
     const shapes = drawing.present;
     await api.addAnnotation(media.id, {
       content,
-      frame: noteFrame,
+      // A note on the whole item (no frame) leaves the field out: the API takes no null here.
+      ...(noteFrame !== null ? { frame: noteFrame } : {}),
       ...(shapes.length ? { drawing: toWireDrawing({ ...emptyDrawing(), shapes }) } : {}),
       mentions: mentionsIn(content),
     });
@@ -360,7 +361,7 @@ function ViewerLoaded({
                 await api.addAnnotation(media.id, {
                   content,
                   parentId: parent.id,
-                  frame: parent.frame,
+                  ...(parent.frame !== null ? { frame: parent.frame } : {}),
                   mentions: mentionsIn(content),
                 });
                 await loadNotes();
