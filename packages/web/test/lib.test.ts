@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { groupSequences, missingFrames } from '../src/lib/sequences.js';
 import { reviewButtons, type StatusOptions, type Workflow } from '../src/lib/workflow.js';
-import { buildRows, latestPerTask, parseTaskId } from '../src/lib/grouping.js';
+import { allowedTargets, DEFAULT_WORKFLOW, findTransition, parseTaskId } from '@montu/domain';
+import { buildRows, latestPerTask } from '../src/lib/grouping.js';
 import { RateMeter, formatBytes, formatDuration } from '../src/lib/format.js';
 import type { Media } from '../src/api/index.js';
 
@@ -28,63 +29,43 @@ describe('sequence grouping', () => {
 });
 
 // The server's answers (GET /projects/:id/workflow, GET /media/:id/status-options) for the default workflow.
-const WORKFLOW: Workflow = {
-  initial: 'wip',
-  transitions: [
-    {
-      action: 'submit',
-      from: ['wip', 'changes_requested', 'rejected'],
-      to: 'pending_review',
-      roles: ['artist', 'supervisor'],
-    },
-    {
-      action: 'approve',
-      from: ['wip', 'pending_review', 'changes_requested', 'rejected', 'on_hold'],
-      to: 'approved',
-      roles: ['supervisor'],
-    },
-    {
-      action: 'request_changes',
-      from: ['pending_review', 'approved', 'on_hold'],
-      to: 'changes_requested',
-      roles: ['supervisor'],
-    },
-    {
-      action: 'reject',
-      from: ['wip', 'pending_review', 'approved', 'on_hold', 'changes_requested'],
-      to: 'rejected',
-      roles: ['supervisor'],
-    },
-  ],
-};
-const opts = (
+/** The real default workflow, and the status options the server computes from it (review.getStatusOptions). */
+const WORKFLOW: Workflow = DEFAULT_WORKFLOW;
+const serverOptions = (
   status: StatusOptions['status'],
-  role: StatusOptions['role'],
-  targets: Array<[StatusOptions['status'], string]>,
+  role: NonNullable<StatusOptions['role']>,
 ): StatusOptions => ({
   status,
   role,
-  targets: targets.map(([to, action]) => ({ to, action })),
+  targets: allowedTargets(DEFAULT_WORKFLOW, status, role).map((to) => ({
+    to,
+    action: findTransition(DEFAULT_WORKFLOW, status, to, role)!.action,
+  })),
+  canSelectForReview: true,
+});
+const noTargets = (status: StatusOptions['status'], role: StatusOptions['role']): StatusOptions => ({
+  status,
+  role,
+  targets: [],
   canSelectForReview: true,
 });
 
 describe("review buttons from the server's status options", () => {
   it('artists see submit only, approve is hidden with the reason', () => {
-    const { buttons, hidden } = reviewButtons(
-      opts('wip', 'artist', [['pending_review', 'submit']]),
-      WORKFLOW,
-    );
+    const { buttons, hidden } = reviewButtons(serverOptions('wip', 'artist'), WORKFLOW);
     expect(buttons.map((b) => [b.action, b.enabled])).toEqual([['submit', true]]);
     expect(hidden.join(' ')).toMatch(/Approve needs the supervisor role \(you are an artist\)/);
   });
   it('supervisors see approve; submit is disabled with a reason when already pending', () => {
-    const o = opts('pending_review', 'supervisor', [
-      ['approved', 'approve'],
-      ['changes_requested', 'request_changes'],
-      ['rejected', 'reject'],
+    const { buttons, hidden } = reviewButtons(serverOptions('pending_review', 'supervisor'), WORKFLOW);
+    expect(buttons.map((b) => b.action)).toEqual([
+      'submit',
+      'approve',
+      'request_changes',
+      'reject',
+      'hold',
+      'reopen',
     ]);
-    const { buttons, hidden } = reviewButtons(o, WORKFLOW);
-    expect(buttons.map((b) => b.action)).toEqual(['submit', 'approve', 'request_changes', 'reject']);
     const submit = buttons.find((b) => b.action === 'submit')!;
     expect(submit.enabled).toBe(false);
     expect(submit.reason).toMatch(/pending review/);
@@ -92,25 +73,16 @@ describe("review buttons from the server's status options", () => {
     expect(hidden).toEqual([]);
   });
   it('only what the server allows is enabled, even if the workflow would say otherwise', () => {
-    const { buttons } = reviewButtons(opts('wip', 'supervisor', []), WORKFLOW);
+    const { buttons } = reviewButtons(noTargets('wip', 'supervisor'), WORKFLOW);
     expect(buttons.every((b) => !b.enabled)).toBe(true);
   });
   it("without the workflow, the server's targets alone", () => {
-    const { buttons, hidden } = reviewButtons(opts('wip', 'artist', [['pending_review', 'submit']]), null);
+    const { buttons, hidden } = reviewButtons(serverOptions('wip', 'artist'), null);
     expect(buttons.map((b) => b.label)).toEqual(['Submit for review']);
     expect(hidden).toEqual([]);
   });
   it('admins may do everything', () => {
-    expect(
-      reviewButtons(
-        opts('wip', 'admin', [
-          ['pending_review', 'submit'],
-          ['approved', 'approve'],
-          ['rejected', 'reject'],
-        ]),
-        WORKFLOW,
-      ).hidden,
-    ).toEqual([]);
+    expect(reviewButtons(serverOptions('wip', 'admin'), WORKFLOW).hidden).toEqual([]);
   });
 });
 
