@@ -3,6 +3,12 @@
  * viewport transform between the screen and the image (letterboxing, zoom, pan), shape building
  * from pointer input and hit testing for the eraser. Pure functions; rendering lives in render.ts.
  */
+import {
+  parseDrawing as checkDrawing,
+  type Drawing as WireDrawing,
+  type PressurePoint,
+  type Shape as WireShape,
+} from '@montu/domain';
 
 /** `[x, y]` or `[x, y, pressure]`, normalised to the image. */
 export type Point = [number, number] | [number, number, number];
@@ -348,33 +354,23 @@ export const redo = <T>(s: UndoState<T>): UndoState<T> =>
     ? s
     : { past: [...s.past, s.present], present: s.future[0]!, future: s.future.slice(1) };
 
-// ---------------------------------------------------------------- wire format (core's domain/drawing.ts)
+// ---------------------------------------------------------------- wire format (@montu/domain drawing.ts)
 
 /**
- * The server's drawing schema (`@montu/core` `domain/drawing.ts`): `{ version: 1, shapes }` with
- * `type` freehand|line|arrow|rect|ellipse|text, points as `{ x, y, pressure? }`, ellipses by centre
- * and radii, everything in 0–1 (the server refuses values outside; we clamp).
+ * The editor's shapes to and from the drawing schema of notes, which is @montu/domain's
+ * (`{ version: 1, shapes }`, normalised 0–1; docs/review.md). The domain's parseDrawing checks
+ * what is sent, here as on the server.
  */
-export type WirePoint = { x: number; y: number; pressure?: number };
-export type WireShape =
-  | { type: 'freehand'; color: string; width: number; points: WirePoint[] }
-  | { type: 'line' | 'arrow'; color: string; width: number; from: WirePoint; to: WirePoint }
-  | { type: 'rect'; color: string; width: number; x: number; y: number; w: number; h: number }
-  | { type: 'ellipse'; color: string; width: number; cx: number; cy: number; rx: number; ry: number }
-  | { type: 'text'; color: string; width: number; x: number; y: number; text: string; size: number };
-export interface WireDrawing {
-  version: 1;
-  shapes: WireShape[];
-}
+export type { WireDrawing, WireShape };
+type WirePoint = PressurePoint;
 
-const isNum = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
 /** 5 decimals: 1/100000 of the image, sub-pixel even at 8K, keeps payloads small. */
 const r5 = (n: number): number => Math.round(clamp01(n) * 1e5) / 1e5;
 const wp = (x: number, y: number, pressure?: number): WirePoint =>
   pressure === undefined ? { x: r5(x), y: r5(y) } : { x: r5(x), y: r5(y), pressure: r5(pressure) };
 const clampWidth = (w: number): number => Math.min(0.5, Math.max(0.0005, w));
 
-/** Converts to the server's schema (clamped to the image, rounded). */
+/** Converts to the wire schema (clamped to the image, rounded), checked by the domain's rule. */
 export function toWireDrawing(d: Drawing): WireDrawing {
   const shapes: WireShape[] = [];
   for (const s of d.shapes) {
@@ -422,47 +418,47 @@ export function toWireDrawing(d: Drawing): WireDrawing {
         break;
     }
   }
-  return { version: 1, shapes };
+  return checkDrawing({ version: 1, shapes });
 }
 
-function readPoint(v: unknown): [number, number, number?] | null {
-  if (Array.isArray(v) && isNum(v[0]) && isNum(v[1])) return isNum(v[2]) ? [v[0], v[1], v[2]] : [v[0], v[1]];
-  if (v && typeof v === 'object') {
-    const o = v as { x?: unknown; y?: unknown; pressure?: unknown };
-    if (isNum(o.x) && isNum(o.y)) return isNum(o.pressure) ? [o.x, o.y, o.pressure] : [o.x, o.y];
-  }
-  return null;
-}
-
-/** Reads a drawing from the server (tolerant: unknown shapes are dropped). */
-export function parseDrawing(value: unknown): Drawing | null {
-  if (!value || typeof value !== 'object') return null;
-  const raw = value as { shapes?: unknown };
-  if (!Array.isArray(raw.shapes)) return null;
+/** The editor's shapes of a note's drawing (as the API answers it: already checked). */
+export function fromWireDrawing(wire: WireDrawing | null): Drawing | null {
+  if (!wire) return null;
   const shapes: Shape[] = [];
-  for (const item of raw.shapes as unknown[]) {
-    if (!item || typeof item !== 'object') continue;
-    const s = item as Record<string, unknown>;
-    const color = typeof s.color === 'string' ? s.color : '#ff3b30';
-    const width = isNum(s.width) ? s.width : 0.004;
-    const kind = (s.type ?? s.kind) as string;
-    if (kind === 'freehand' || kind === 'pen') {
-      const pts = Array.isArray(s.points)
-        ? (s.points as unknown[]).map(readPoint).filter((p): p is Point => p !== null)
-        : [];
-      if (pts.length) shapes.push({ kind: 'pen', color, width, points: pts });
-    } else if (kind === 'line' || kind === 'arrow') {
-      const from = readPoint(s.from),
-        to = readPoint(s.to);
-      if (from && to) shapes.push({ kind, color, width, from: [from[0], from[1]], to: [to[0], to[1]] });
-    } else if (kind === 'rect' && isNum(s.x) && isNum(s.y) && isNum(s.w) && isNum(s.h)) {
-      shapes.push({ kind, color, width, x: s.x, y: s.y, w: s.w, h: s.h });
-    } else if (kind === 'ellipse' && isNum(s.cx) && isNum(s.cy) && isNum(s.rx) && isNum(s.ry)) {
-      shapes.push({ kind, color, width, x: s.cx - s.rx, y: s.cy - s.ry, w: s.rx * 2, h: s.ry * 2 });
-    } else if (kind === 'ellipse' && isNum(s.x) && isNum(s.y) && isNum(s.w) && isNum(s.h)) {
-      shapes.push({ kind, color, width, x: s.x, y: s.y, w: s.w, h: s.h });
-    } else if (kind === 'text' && isNum(s.x) && isNum(s.y) && typeof s.text === 'string') {
-      shapes.push({ kind, color, width, x: s.x, y: s.y, text: s.text, size: isNum(s.size) ? s.size : 0.04 });
+  for (const s of wire.shapes) {
+    const { color, width } = s;
+    switch (s.type) {
+      case 'freehand':
+        shapes.push({
+          kind: 'pen',
+          color,
+          width,
+          points: s.points.map((p): Point =>
+            p.pressure === undefined ? [p.x, p.y] : [p.x, p.y, p.pressure],
+          ),
+        });
+        break;
+      case 'line':
+      case 'arrow':
+        shapes.push({ kind: s.type, color, width, from: [s.from.x, s.from.y], to: [s.to.x, s.to.y] });
+        break;
+      case 'rect':
+        shapes.push({ kind: 'rect', color, width, x: s.x, y: s.y, w: s.w, h: s.h });
+        break;
+      case 'ellipse':
+        shapes.push({
+          kind: 'ellipse',
+          color,
+          width,
+          x: s.cx - s.rx,
+          y: s.cy - s.ry,
+          w: s.rx * 2,
+          h: s.ry * 2,
+        });
+        break;
+      case 'text':
+        shapes.push({ kind: 'text', color, width, x: s.x, y: s.y, text: s.text, size: s.size ?? 0.04 });
+        break;
     }
   }
   return { version: 1, shapes };

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, type Annotation, type Media, type Project } from '../api/index.js';
 import {
   emptyDrawing,
-  parseDrawing,
+  fromWireDrawing,
   redo,
   toWireDrawing,
   undo,
@@ -133,7 +133,7 @@ function ViewerLoaded({
         (selected ? n.id === selected : n.frame === noteFrame) &&
         (!moving || n.frame === noteFrame),
     );
-    return onFrame.flatMap((n) => parseDrawing(n.drawing)?.shapes ?? []);
+    return onFrame.flatMap((n) => fromWireDrawing(n.drawing)?.shapes ?? []);
   }, [notes, selected, noteFrame, moving]);
 
   const selectNote = useCallback(
