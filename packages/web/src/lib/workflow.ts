@@ -5,6 +5,7 @@
  * the rest: actions the role may take from another status are shown disabled with the reason;
  * actions the role can never take are hidden, one line saying who can.
  */
+import { findTransition } from '@montu/domain';
 import type { ApprovalStatus, Role, StatusOptions, Workflow } from '../api/index.js';
 
 export type { StatusOptions, Workflow };
@@ -77,9 +78,9 @@ export function reviewButtons(
     if (seen.has(t.action)) continue;
     seen.add(t.action);
     const label = labelOf(t.action);
+    // Whether the role may ever take this action: the domain's transition rule (admins may all).
     const mayAct =
-      role === 'admin' ||
-      (role !== null && workflow!.transitions.some((u) => u.action === t.action && u.roles.includes(role)));
+      role !== null && t.from.some((from) => findTransition(workflow!, from, t.to, role) !== null);
     if (mayAct) {
       buttons.push({
         action: t.action,
