@@ -7604,7 +7604,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Prometheus metrics */
                 200: {
                     headers: {
                         [name: string]: unknown;

@@ -16,6 +16,11 @@ export const Health = Closed(
   { title: 'Health' },
 );
 
+/** `GET /events`: Server-Sent Events (`text/event-stream`). */
+export const EventStream = Type.String({ description: 'An event stream' });
+/** `GET /metrics`: Prometheus text exposition. */
+export const MetricsText = Type.String({ description: 'Prometheus metrics' });
+
 export const EventsQuery = Type.Object({
   mediaId: Type.Optional(Type.String({ maxLength: 64, description: 'Only events of this media item' })),
   types: Type.Optional(

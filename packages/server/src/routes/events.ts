@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { ValidationError, visibleProjects, type MontuEvent } from '@montu/core';
 import type { AppContext } from '../app-context.js';
-import { errors, EventsQuery } from '@montu/domain/wire';
+import { errors, EventsQuery, EventStream } from '@montu/domain/wire';
 
 const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -31,7 +31,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
           'Live events (text/event-stream): job progress, processing and review changes in your projects',
         querystring: EventsQuery,
         produces: ['text/event-stream'],
-        response: { 200: Type.String({ description: 'An event stream' }), ...errors() },
+        response: { 200: EventStream, ...errors() },
       },
     },
     async (req, reply) => {

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../app-context.js';
 import { requireInstanceAdmin } from '../auth.js';
-import { errors, Health } from '@montu/domain/wire';
+import { errors, Health, MetricsText } from '@montu/domain/wire';
 import { sendProblem } from '../problem.js';
 
 /** How long /readyz waits for the database before saying it is not answering. */
@@ -102,7 +101,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       schema: {
         tags: ['operations'],
         summary: 'Prometheus metrics (instance admins, or public when configured)',
-        response: { 200: Type.String(), ...errors(403) },
+        response: { 200: MetricsText, ...errors(403) },
       },
     },
     async (req, reply) => {
