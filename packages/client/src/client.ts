@@ -96,7 +96,7 @@ export interface SequenceFrameInput {
 
 /** Options of one untyped call (`raw`): for answers that are not JSON (downloads, exports). */
 interface CallInit {
-  query?: Record<string, string | number | boolean | readonly (string | number)[] | null | undefined>;
+  query?: Record<string, unknown>;
   json?: unknown;
   signal?: AbortSignal;
   /** See `raw`: a 404 on a retried delete means done. */
@@ -138,7 +138,7 @@ export class MontuClient {
   // ------------------------------------------------------------ transport
 
   /** `${baseUrl}/api/v1${path}?query` */
-  url(path: string, query?: CallInit['query']): string {
+  url(path: string, query?: Record<string, unknown>): string {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v === undefined || v === null) continue;
@@ -212,6 +212,17 @@ export class MontuClient {
       }
       return res;
     }
+  }
+
+  /**
+   * An untyped call: the caller asserts the answer's type `T`.
+   * @deprecated Use `call(method, path, …)`, which is checked against the document; this stays
+   * until the CLI's remote backend (which still builds paths as strings) moves to `call`.
+   */
+  async request<T>(method: string, path: string, init: CallInit = {}): Promise<T> {
+    const res = await this.raw(method, path, init);
+    const text = res.status === 204 ? '' : await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
   }
 
   /**

@@ -136,11 +136,10 @@ export class MontuNodeClient extends MontuClient {
       })),
     );
     const total = specs.reduce((n, f) => n + f.size, 0);
-    type Info = { uploadId: string; pendingFrames?: number[] };
     const info = resume
-      ? await this.request<Info>('GET', `/uploads/sequences/${enc(resume)}`)
-      : await this.request<Info>('POST', '/uploads/sequences', { json: { ...start, frames: specs } });
-    const pending = new Set(info.pendingFrames ?? specs.map((s) => s.frame));
+      ? await this.call('get', '/api/v1/uploads/sequences/{uploadId}', { path: { uploadId: resume } })
+      : await this.call('post', '/api/v1/uploads/sequences', { body: { ...start, frames: specs } });
+    const pending = new Set(info.pendingFrames);
     let sent = specs.filter((s) => !pending.has(s.frame)).reduce((n, f) => n + f.size, 0);
     if (sent > 0) onProgress?.(sent, total);
     const base = `/uploads/sequences/${enc(info.uploadId)}`;
@@ -165,6 +164,8 @@ export class MontuNodeClient extends MontuClient {
       }
       if (!onProgress) sent += specs[i]!.size;
     }
-    return this.request('POST', `${base}/complete`, { json: {} });
+    return this.call('post', '/api/v1/uploads/sequences/{uploadId}/complete', {
+      path: { uploadId: info.uploadId },
+    });
   }
 }
