@@ -2,6 +2,8 @@
  * Groups dropped files into image sequences (`name.1001.exr`, `name_0001.png`) and single files.
  * A run of at least two frames sharing prefix, padding and extension is one sequence.
  */
+import { parseFrameFileName } from '@montu/domain';
+
 export interface NamedFile {
   name: string;
   size: number;
@@ -19,22 +21,21 @@ export interface SingleFile<F extends NamedFile> {
 }
 export type UploadItem<F extends NamedFile> = SequenceGroup<F> | SingleFile<F>;
 
-const FRAME = /^(.*?)(\d+)(\.[A-Za-z0-9]+)$/;
 const STILL = /\.(exr|dpx|png|jpe?g|tiff?|tga|cin|hdr|webp|bmp|jxl|avif)$/i;
 
 export function groupSequences<F extends NamedFile>(files: readonly F[]): UploadItem<F>[] {
   const buckets = new Map<string, Array<{ frame: number; file: F }>>();
   const singles: F[] = [];
   for (const f of files) {
-    const m = FRAME.exec(f.name);
-    if (!m || !STILL.test(f.name)) {
+    // What a frame number in a file name is: the domain's rule (also the CLI's and the server's).
+    const p = parseFrameFileName(f.name);
+    if (!p || !p.ext || !STILL.test(f.name)) {
       singles.push(f);
       continue;
     }
-    const [, prefix, digits, ext] = m as unknown as [string, string, string, string];
-    const key = `${prefix}\u0000${digits.length}\u0000${ext.toLowerCase()}`;
+    const key = `${p.base}\u0000${p.digits.length}\u0000${p.ext.toLowerCase()}`;
     const list = buckets.get(key) ?? [];
-    list.push({ frame: Number(digits), file: f });
+    list.push({ frame: p.frame, file: f });
     buckets.set(key, list);
   }
   const out: UploadItem<F>[] = [];
