@@ -25,7 +25,10 @@ import type {
   UpdateNote,
   Workflow,
 } from '@montu/client';
+import type { STATUS_ROUTES } from '@montu/domain';
 import { API, call, setCsrfToken, withQuery } from './http.js';
+
+type StatusRoute = (typeof STATUS_ROUTES)[keyof typeof STATUS_ROUTES];
 
 export type {
   Annotation,
@@ -104,7 +107,7 @@ export const api = {
       (a, b) => b.versionNumber - a.versionNumber,
     ),
   history: (id: string): Promise<HistoryEntry[]> => call((c) => c.getMediaHistory(id)),
-  review: (id: string, action: 'submit' | 'approve' | 'reject' | 'request-changes', comment: string) =>
+  review: (id: string, action: StatusRoute, comment: string) =>
     call((c) =>
       c.call('post', `/api/v1/media/{mediaId}/${action}`, { path: { mediaId: id }, body: { comment } }),
     ),

@@ -9,8 +9,8 @@ import {
   mediaTiming as domainTiming,
   parseRational,
   supportsDropFrame,
-  type Media,
   type Rational,
+  type TimedMedia,
 } from '@montu/domain';
 
 export type { Rational };
@@ -60,10 +60,7 @@ export interface PlayerTiming {
 
 const FALLBACK_FPS: Rational = { num: 24, den: 1 };
 
-export function mediaTiming(
-  media: Pick<Media, 'mediaType' | 'metadata'>,
-  projectDefaultFps?: string | null,
-): PlayerTiming {
+export function mediaTiming(media: TimedMedia, projectDefaultFps?: string | null): PlayerTiming {
   const t = domainTiming(media, projectDefaultFps);
   const own = parseRational(t.fps);
   const fps = own ?? parseRational(projectDefaultFps) ?? FALLBACK_FPS;

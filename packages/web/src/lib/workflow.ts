@@ -5,7 +5,7 @@
  * the rest: actions the role may take from another status are shown disabled with the reason;
  * actions the role can never take are hidden, one line saying who can.
  */
-import { findTransition } from '@montu/domain';
+import { findTransition, STATUS_ROUTES } from '@montu/domain';
 import type { ApprovalStatus, Role, StatusOptions, Workflow } from '../api/index.js';
 
 export type { StatusOptions, Workflow };
@@ -28,15 +28,9 @@ export const ACTION_LABEL: Record<string, string> = {
   reopen: 'Reopen',
 };
 
-/** The server's status-change routes, by target status (`POST /media/:id/<path>`). */
-export const STATUS_ROUTE: Partial<
-  Record<ApprovalStatus, 'submit' | 'approve' | 'reject' | 'request-changes'>
-> = {
-  pending_review: 'submit',
-  approved: 'approve',
-  rejected: 'reject',
-  changes_requested: 'request-changes',
-};
+/** The server's status-change routes, by target status (`POST /media/:id/<path>`): the domain's. */
+export const STATUS_ROUTE: Partial<Record<ApprovalStatus, StatusRoute>> = STATUS_ROUTES;
+export type StatusRoute = (typeof STATUS_ROUTES)[ApprovalStatus];
 
 export interface ReviewButton {
   action: string;
