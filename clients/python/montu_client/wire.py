@@ -665,7 +665,7 @@ RectShape = TypedDict(
     },
 )
 
-# How a rendition was made
+# How a rendition was made (a sprite sheet: its tile index)
 RenditionInfo = TypedDict(
     'RenditionInfo',
     {
@@ -676,6 +676,11 @@ RenditionInfo = TypedDict(
         'timestamp': 'NotRequired[float]',
         'fps': 'NotRequired[str]',
         'duration': 'NotRequired[Optional[float]]',
+        'tileWidth': 'NotRequired[int]',
+        'tileHeight': 'NotRequired[int]',
+        'columns': 'NotRequired[int]',
+        'rows': 'NotRequired[int]',
+        'offsets': 'NotRequired[List[int]]',
     },
 )
 
@@ -1454,6 +1459,11 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'timestamp': ('timestamp', None),
         'fps': ('fps', None),
         'duration': ('duration', None),
+        'tileWidth': ('tile_width', None),
+        'tileHeight': ('tile_height', None),
+        'columns': ('columns', None),
+        'rows': ('rows', None),
+        'offsets': ('offsets', None),
     },
     'ReviewNote': {
         'id': ('id', None),

@@ -8078,9 +8078,11 @@ export interface components {
             id: string;
             /**
              * RenditionInfo
-             * @description How a rendition was made
+             * @description How a rendition was made (a sprite sheet: its tile index)
              */
             info: {
+                /** @description Sprite sheets: tiles a row (row-major) */
+                columns?: number;
                 duration?: number | null;
                 fps?: string;
                 height?: number;
@@ -8090,6 +8092,12 @@ export interface components {
                     display: string;
                     view: string;
                 };
+                /** @description Sprite sheets: tile i shows the frame offsets[i] frames after the first */
+                offsets?: number[];
+                rows?: number;
+                tileHeight?: number;
+                /** @description Sprite sheets: width of one tile */
+                tileWidth?: number;
                 /** @description Seconds into a video a thumbnail was asked for at */
                 timestamp?: number;
                 /**

@@ -55,8 +55,18 @@ export const RenditionInfo = Closed(
     ),
     fps: Type.Optional(Type.String()),
     duration: Type.Optional(Nullable(Type.Number())),
+    // A sprite sheet's tile index (decision 134).
+    tileWidth: Type.Optional(Type.Integer({ description: 'Sprite sheets: width of one tile' })),
+    tileHeight: Type.Optional(Type.Integer()),
+    columns: Type.Optional(Type.Integer({ description: 'Sprite sheets: tiles a row (row-major)' })),
+    rows: Type.Optional(Type.Integer()),
+    offsets: Type.Optional(
+      Type.Array(Type.Integer(), {
+        description: 'Sprite sheets: tile i shows the frame offsets[i] frames after the first',
+      }),
+    ),
   },
-  { title: 'RenditionInfo', description: 'How a rendition was made' },
+  { title: 'RenditionInfo', description: 'How a rendition was made (a sprite sheet: its tile index)' },
 );
 
 export const MediaFile = component(

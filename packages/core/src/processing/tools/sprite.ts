@@ -7,6 +7,8 @@ import fsp from 'node:fs/promises';
 import sharp from 'sharp';
 import { ProcessingError } from '@montu/domain';
 import { resolveLimits, type MediaLimits } from './limits.js';
+import type { Static } from '@sinclair/typebox';
+import type { RenditionInfo as RenditionInfoSchema } from '@montu/domain/wire';
 import { runTool, TOOL_PATHS } from './tools.js';
 
 /** At most this many tiles (a long movie gets one tile every n frames), this wide, this many a row. */
@@ -98,3 +100,13 @@ export async function createSpriteSheet(
     offsets,
   };
 }
+
+// The index is served as the file's `info`: every field must be declared in the wire schema, or
+// the answer would drop it (closed schemas, decision 105).
+type WireRenditionInfo = Static<typeof RenditionInfoSchema>;
+const spriteIndexIsDeclared: [Exclude<keyof SpriteIndex, keyof WireRenditionInfo>] extends [never]
+  ? SpriteIndex extends WireRenditionInfo
+    ? true
+    : false
+  : false = true;
+void spriteIndexIsDeclared;
