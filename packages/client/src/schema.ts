@@ -7566,6 +7566,8 @@ export interface paths {
                             database?: string;
                             /** @description "ok", or how little space the database volume has left */
                             databaseSpace?: string;
+                            /** @description scale mode: "ok", or why Redis is unreachable */
+                            redis?: string;
                             /** @description why free space could not be read */
                             space?: string;
                             /** @enum {string} */
@@ -7669,6 +7671,8 @@ export interface paths {
                             database?: string;
                             /** @description "ok", or how little space the database volume has left */
                             databaseSpace?: string;
+                            /** @description scale mode: "ok", or why Redis is unreachable */
+                            redis?: string;
                             /** @description why free space could not be read */
                             space?: string;
                             /** @enum {string} */
@@ -7691,6 +7695,8 @@ export interface paths {
                             database?: string;
                             /** @description "ok", or how little space the database volume has left */
                             databaseSpace?: string;
+                            /** @description scale mode: "ok", or why Redis is unreachable */
+                            redis?: string;
                             /** @description why free space could not be read */
                             space?: string;
                             /** @enum {string} */

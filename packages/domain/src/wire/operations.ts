@@ -12,6 +12,7 @@ export const Health = Closed(
     ),
     storageSpace: Type.Optional(Type.String({ description: '"ok", or how little space storage has left' })),
     space: Type.Optional(Type.String({ description: 'why free space could not be read' })),
+    redis: Type.Optional(Type.String({ description: 'scale mode: "ok", or why Redis is unreachable' })),
   },
   { title: 'Health' },
 );
