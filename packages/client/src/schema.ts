@@ -5312,19 +5312,20 @@ export interface paths {
                         /** @description Who wrote it, when not the caller: instance admins and pipeline tokens only */
                         author?: string;
                         content: string;
-                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) */
+                        /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md); checked by the server */
                         drawing?: unknown;
                         frame?: number;
                         frameEnd?: number;
                         mediaId?: string;
                         mentions?: string[];
                         parentId?: string;
-                        /** @description Normalised 0–1 (x right, y down) */
+                        /**
+                         * NormalisedPoint
+                         * @description Normalised 0–1 (x right, y down)
+                         */
                         position?: {
                             x: number;
                             y: number;
-                        } & {
-                            [key: string]: unknown;
                         };
                         /**
                          * PixelPoint
@@ -5346,51 +5347,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            attachments: {
-                                contentType: string;
-                                createdAt: string;
-                                fileId: string;
-                                fileName: string;
-                                height: number | null;
-                                sha256: string;
-                                size: number;
-                                width: number | null;
-                            }[];
-                            author: string;
-                            content: string;
-                            createdAt: string;
-                            /** @description Drawing: { version: 1, shapes: [...] } (see docs/review.md) or null */
-                            drawing: unknown;
-                            frame: number | null;
-                            frameEnd: number | null;
-                            id: string;
-                            mediaId: string;
-                            mentions: string[];
-                            parentId: string | null;
-                            playlistId: string | null;
-                            /** @description JSON value */
-                            position: unknown;
-                            /**
-                             * PixelPoint
-                             * @description Pixels of the upright picture (x right, y down)
-                             */
-                            positionPx: {
-                                x: number;
-                                y: number;
-                            } | null;
-                            renditionSha256: string | null;
-                            resolved: boolean;
-                            /** @description counts edits; send it back with a drawing save */
-                            revision: number;
-                            /** @description source frame number of `frame` (a sequence's own number; a movie's start frame + index) */
-                            sourceFrame: number | null;
-                            sourceFrameEnd: number | null;
-                            timecode: string | null;
-                            timecodeEnd: string | null;
-                            type: string;
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["ReviewNote"];
                     };
                 };
                 /** @description RFC 9457 problem details */

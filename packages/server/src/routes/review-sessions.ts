@@ -9,8 +9,7 @@ import { COMPARE_LAYOUTS, VIEW_CHANNELS, ValidationError } from '@montu/domain';
 import { SESSION_EVENT, type MontuEvent, type ReviewSessionSnapshot } from '@montu/core';
 import { API_PREFIX, type AppContext } from '../app-context.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
-import { errors, NoteFields, ProjectParams } from '../schemas.js';
-import { ReviewNote } from './review.js';
+import { errors, NoteFields, ProjectParams, ReviewNote } from '@montu/domain/wire';
 
 const Id = Type.String({ maxLength: 64 });
 const Strict = { additionalProperties: false } as const;
