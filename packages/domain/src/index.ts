@@ -17,3 +17,4 @@ export * from './sequence-naming.js';
 export * from './format.js';
 export * from './json-value.js';
 export * from './review-session.js';
+export * from './float-image.js';

@@ -35,6 +35,8 @@ export const FILE_ROLES = [
   'attachment',
   /** Thumbnail sprite sheet of a movie or sequence; its `info` is the tile index (issue 21). */
   'sprite',
+  /** Half-float rendition of a float or high-bit-depth still, for the colour-managed viewer (decision 147). */
+  'web_float',
 ] as const;
 export type FileRole = (typeof FILE_ROLES)[number];
 
@@ -98,6 +100,8 @@ export interface RenditionInfo {
   /** Proxies and audio previews: frame rate (exact rational) and duration in seconds (null: unknown). */
   fps?: string;
   duration?: number | null;
+  /** `web_float` renditions: what the half floats hold (FloatImageHeader.values, decision 147). */
+  values?: 'scene_linear' | 'source';
   [key: string]: unknown;
 }
 

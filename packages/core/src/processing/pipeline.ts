@@ -28,6 +28,7 @@ import { createSpriteSheet } from './tools/sprite.js';
 import type { SniffResult } from './tools/sniff.js';
 import { checkDecodeLimits, resolveLimits, type MediaLimits } from './tools/limits.js';
 import { createThumbnail } from './tools/thumbnail.js';
+import { createFloatRendition, wantsFloatRendition } from './tools/float-rendition.js';
 import {
   createAudioPreview,
   createSequenceProxy,
@@ -237,12 +238,37 @@ export class MediaPipeline {
         }),
       );
       const ext = web.format === 'webp' ? 'webp' : 'jpg';
-      return this.storeRendition(media, 'web', `web.${ext}`, Readable.from([web.data]), web.mimeType, {
-        width: web.width,
-        height: web.height,
-        transform: web.transform,
-        ...(web.ocio ? { ocio: web.ocio } : {}),
-      });
+      const stored = await this.storeRendition(
+        media,
+        'web',
+        `web.${ext}`,
+        Readable.from([web.data]),
+        web.mimeType,
+        {
+          width: web.width,
+          height: web.height,
+          transform: web.transform,
+          ...(web.ocio ? { ocio: web.ocio } : {}),
+        },
+      );
+      if (!wantsFloatRendition(meta)) return stored;
+      // Float and high-bit-depth stills: their values for the colour-managed viewer (decision 147).
+      const float = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
+        createFloatRendition(p!, meta, { limits: this.limits, signal }),
+      );
+      const floatStored = await this.storeRendition(
+        media,
+        'web_float',
+        'web.mf16',
+        Readable.from([float.data]),
+        float.mimeType,
+        {
+          width: float.header.width,
+          height: float.header.height,
+          values: float.header.values === 'scene_linear' ? 'scene_linear' : 'source',
+        },
+      );
+      return bothRenditions(stored, floatStored);
     }
     return withTempDir(async (dir): Promise<JobResult> => {
       if (media.media_type === 'video') {
@@ -530,6 +556,21 @@ export class MediaPipeline {
       },
     };
   }
+}
+
+/** Two renditions recorded by one job, in its completing transaction. */
+function bothRenditions(a: JobResult, b: JobResult): JobResult {
+  return {
+    durable: (a.durable ?? false) || (b.durable ?? false),
+    record: async (trx) => {
+      await b.record?.(trx);
+      return a.record?.(trx);
+    },
+    after: async () => {
+      await b.after?.();
+      await a.after?.();
+    },
+  };
 }
 
 function sequenceOf(frames: Array<{ frame: number }>, paths: string[]): ImageSequence {

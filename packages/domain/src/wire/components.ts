@@ -65,6 +65,14 @@ export const RenditionInfo = Closed(
         description: 'Sprite sheets: tile i shows the frame offsets[i] frames after the first',
       }),
     ),
+    values: Type.Optional(
+      Enum(['scene_linear', 'source'] as const, {
+        description: 'web_float: what the half floats hold (decision 147)',
+      }),
+    ),
+    floatError: Type.Optional(
+      Type.String({ description: 'web images of float/high-bit-depth stills: why no web_float was made' }),
+    ),
   },
   { title: 'RenditionInfo', description: 'How a rendition was made (a sprite sheet: its tile index)' },
 );

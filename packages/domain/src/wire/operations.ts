@@ -53,6 +53,8 @@ export const RENDITIONS = {
   web: 'web',
   audio: 'audio_preview',
   sprite: 'sprite',
+  /** Half floats of a float or high-bit-depth still for the colour-managed viewer (decision 147). */
+  float: 'web_float',
 } as const;
 export type Rendition = keyof typeof RENDITIONS;
 

@@ -37,11 +37,22 @@ export function filmic(x) {
  * @returns {number}
  */
 function encode(v, toneMap) {
+  return Math.max(0, Math.min(255, Math.round(toDisplay(v, toneMap) * 255)));
+}
+
+/**
+ * The built-in display transform before 8-bit quantisation: scene-linear → display code value
+ * 0–1. The baked LUTs of the built-in views (core/colour/lut.ts) are made from it, so the viewer
+ * and the thumbnails share one definition.
+ * @param {number} v
+ * @param {ToneMap} toneMap
+ * @returns {number}
+ */
+export function toDisplay(v, toneMap) {
   if (!(v > 0)) return 0; // negative, zero and NaN
-  if (v === Infinity) return 255;
+  if (v === Infinity) return 1;
   const d = toneMap === 'filmic' ? filmic(v) : v;
-  const s = linearToSrgb(Math.min(1, d));
-  return Math.max(0, Math.min(255, Math.round(s * 255)));
+  return Math.max(0, Math.min(1, linearToSrgb(Math.min(1, d))));
 }
 
 /**

@@ -28,7 +28,8 @@ export {
 } from './still.js';
 export * from './proxy.js';
 export * from './sequence.js';
-export { linearToSrgb, filmic, type ToneMap } from './colour.mjs';
+export { linearToSrgb, filmic, toDisplay, type ToneMap } from './colour.mjs';
+export { createFloatRendition, wantsFloatRendition, type FloatRendition } from './float-rendition.js';
 export { runTool, findTool, stderrTail, TOOL_PATHS, type RunToolOptions, type ToolResult } from './tools.js';
 export {
   DecoderPool,

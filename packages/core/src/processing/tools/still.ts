@@ -396,7 +396,7 @@ const OIIO_EXTENSIONS: Record<string, string> = { exr: '.exr', hdr: '.hdr', tif:
  * by the extension (never a fallback to the ffmpeg, raw, DICOM, … readers), the config given
  * explicitly, and a few threads (each thread's stack and malloc arena count against the memory cap).
  */
-function oiioSafetyArgs(config: string): string[] {
+export function oiioSafetyArgs(config: string): string[] {
   const threads = Math.max(1, Math.min(4, os.availableParallelism()));
   return [
     '--wildcardoff',
@@ -429,7 +429,10 @@ function oiioChannels(names: readonly string[] | null): string | null {
   return grey === null ? null : `R=${grey},G=${grey},B=${grey}`;
 }
 
-interface OcioDisplay {
+/** What running oiiotool needs from the caller's options. */
+export type ToolRunOptions = Pick<StillOptions, 'timeoutMs' | 'signal' | 'limits'>;
+
+export interface OcioDisplay {
   name: string;
   isDefault: boolean;
   views: { name: string; isDefault: boolean }[];
@@ -439,10 +442,10 @@ interface OcioDisplay {
 const ocioDisplayCache = new Map<string, { stamp: string; displays: OcioDisplay[] }>();
 
 /** The display and view to render with: MONTU_OCIO_DISPLAY / MONTU_OCIO_VIEW, else the config's defaults. */
-async function ocioDisplayView(
+export async function ocioDisplayView(
   ocio: OcioSettings,
   config: string,
-  opts: StillOptions,
+  opts: ToolRunOptions,
 ): Promise<{ display: string; view: string }> {
   const displays = await ocioDisplays(ocio, config, opts);
   const list = (items: { name: string }[]) => items.map((i) => `"${i.name}"`).join(', ');
@@ -474,7 +477,11 @@ async function ocioDisplayView(
  * read from `oiiotool --help`: OIIO 2.4 cannot be told "the default view" on its command line,
  * and its help is the only place the linked OCIO reports them without extra packages.
  */
-async function ocioDisplays(ocio: OcioSettings, config: string, opts: StillOptions): Promise<OcioDisplay[]> {
+export async function ocioDisplays(
+  ocio: OcioSettings,
+  config: string,
+  opts: ToolRunOptions,
+): Promise<OcioDisplay[]> {
   const key = [config, ocio.activeDisplays, ocio.activeViews].join('\0');
   const stamp = await fsp.stat(config).then(
     (s) => `${s.mtimeMs}:${s.size}`,

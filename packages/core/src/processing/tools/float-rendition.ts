@@ -1,0 +1,167 @@
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import {
+  FLOAT_IMAGE_CONTENT_TYPE,
+  ProcessingError,
+  floatImagePrefix,
+  floatToHalf,
+  type FloatImageHeader,
+} from '@montu/domain';
+import { exrLayout, withDisplayWindow } from './exr-window.js';
+import { ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
+import { checkDecodeLimits, type MediaLimits } from './limits.js';
+import type { MediaMetadata } from './metadata.js';
+import { exrGreyOnly } from './still.js';
+import { runTool, stderrTail, TOOL_PATHS } from './tools.js';
+
+const deflate = promisify(zlib.deflate);
+
+/** Still formats whose integer samples can carry more than 8 bits. */
+const HIGH_BIT_FORMATS = new Set(['dpx', 'tif', 'png']);
+
+/**
+ * True for the stills that get a `web_float` rendition (decision 147): scene-linear data (EXR,
+ * HDR, float TIFF) and integer formats with more than 8 bits a sample (DPX, 16-bit TIFF/PNG).
+ * 8-bit stills, movies and sequences keep the plain path.
+ */
+export function wantsFloatRendition(
+  meta: Pick<MediaMetadata, 'mediaType' | 'format' | 'linear' | 'bitDepth'>,
+) {
+  if (meta.mediaType !== 'image') return false;
+  if (meta.linear) return meta.format === 'exr' || meta.format === 'tif';
+  return HIGH_BIT_FORMATS.has(meta.format) && (meta.bitDepth ?? 8) > 8;
+}
+
+export interface FloatRendition {
+  data: Buffer;
+  header: FloatImageHeader;
+  mimeType: string;
+}
+
+/**
+ * Decodes a still at full resolution into float RGB through ffmpeg (no scaling: this ffmpeg
+ * clips floats above 1 when it scales, decision 075) and packs it as half floats in the MF16
+ * container. EXR display windows are honoured as in the 8-bit renderer (exr-window.ts): the
+ * picture is the display window, black where it has no data.
+ */
+export async function createFloatRendition(
+  file: string,
+  meta: MediaMetadata,
+  opts: { limits: MediaLimits; timeoutMs?: number; signal?: AbortSignal },
+): Promise<FloatRendition> {
+  checkDecodeLimits(meta, opts.limits);
+  const width = meta.displayWindow?.width ?? meta.width ?? 0;
+  const height = meta.displayWindow?.height ?? meta.height ?? 0;
+  if (width < 1 || height < 1) throw new ProcessingError('the picture has no size');
+  const layout = meta.linear ? exrLayout(meta, width, height) : null;
+  const header: FloatImageHeader = {
+    kind: 'image',
+    width,
+    height,
+    depth: 1,
+    channels: 3,
+    compression: 'deflate',
+    values: meta.linear ? 'scene_linear' : 'source',
+  };
+  const halves = new Uint16Array(width * height * 3);
+  if (!layout || layout.place) {
+    const place = layout?.place ?? { x: 0, y: 0, width, height };
+    const grey = meta.linear && meta.format === 'exr' && exrGreyOnly(meta.channelNames);
+    const input = layout?.headerWindow
+      ? await withDisplayWindow(file, layout.headerWindow)
+      : await withToolExtension(file, meta.format);
+    try {
+      const crop = layout?.crop;
+      // Integer sources as 16-bit samples (ffmpeg widens 10/12-bit by bit replication, as oiiotool
+      // does), scaled here: its own integer → float conversion is off by up to ~12/65535.
+      const fmt = grey ? 'grayf32le' : meta.linear ? 'gbrpf32le' : 'rgb48le';
+      const expected = place.width * place.height * (grey ? 4 : meta.linear ? 12 : 6);
+      const { stdout, stderr } = await runTool(
+        TOOL_PATHS.ffmpeg,
+        [
+          '-v',
+          'error',
+          '-nostdin',
+          '-hide_banner',
+          ...ffmpegInputArgs(input.path, meta.format),
+          '-map',
+          '0:v:0',
+          '-frames:v',
+          '1',
+          ...(crop ? ['-vf', `crop=${crop.width}:${crop.height}:${crop.x}:${crop.y}:exact=1`] : []),
+          '-f',
+          'rawvideo',
+          '-pix_fmt',
+          fmt,
+          'pipe:1',
+        ],
+        {
+          timeoutMs: opts.timeoutMs ?? 120_000,
+          maxStdoutBytes: expected + 1,
+          signal: opts.signal,
+          memoryBytes: opts.limits.toolMemoryBytes,
+        },
+      );
+      if (stdout.length !== expected || stderr.trim() !== '')
+        throw new ProcessingError(
+          `ffmpeg could not decode the picture as float${stderr.trim() ? ': ' + stderrTail(stderr) : ''}`,
+        );
+      if (fmt === 'rgb48le') packRgb48(stdout, place, width, halves);
+      else packPlanes(stdout, grey, place, width, halves);
+    } finally {
+      await input.cleanup();
+    }
+  }
+  const payload = await deflate(Buffer.from(halves.buffer, halves.byteOffset, halves.byteLength));
+  return {
+    data: Buffer.concat([floatImagePrefix(header), payload]),
+    header,
+    mimeType: FLOAT_IMAGE_CONTENT_TYPE,
+  };
+}
+
+/** Interleaved 16-bit RGB → half floats of code / 65535. */
+function packRgb48(
+  raw: Buffer,
+  place: { x: number; y: number; width: number; height: number },
+  width: number,
+  out: Uint16Array,
+): void {
+  for (let y = 0; y < place.height; y++)
+    for (let x = 0; x < place.width * 3; x++)
+      out[((place.y + y) * width + place.x) * 3 + x] = floatToHalf(
+        raw.readUInt16LE((y * place.width * 3 + x) * 2) / 65535,
+      );
+}
+
+/**
+ * ffmpeg's planar float (`gbrpf32le`: planes G, B, R; or one grey plane) → interleaved RGB half
+ * floats at `place` inside a `width`-wide picture. NaN becomes 0, as the thumbnails show it.
+ */
+function packPlanes(
+  raw: Buffer,
+  grey: boolean,
+  place: { x: number; y: number; width: number; height: number },
+  width: number,
+  out: Uint16Array,
+): void {
+  const n = place.width * place.height;
+  const floats = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const half = (v: number) => floatToHalf(Number.isNaN(v) ? 0 : v);
+  for (let y = 0; y < place.height; y++) {
+    for (let x = 0; x < place.width; x++) {
+      const i = y * place.width + x;
+      const o = ((place.y + y) * width + place.x + x) * 3;
+      if (grey) {
+        const v = half(floats[i]!);
+        out[o] = v;
+        out[o + 1] = v;
+        out[o + 2] = v;
+      } else {
+        out[o] = half(floats[2 * n + i]!);
+        out[o + 1] = half(floats[i]!);
+        out[o + 2] = half(floats[n + i]!);
+      }
+    }
+  }
+}
