@@ -40,6 +40,7 @@ export * from './storage/index.js';
 export { prematureClose } from './util/streams.js';
 export * from './processing/tools/index.js';
 export * from './colour/lut.js';
+export * from './colour/colour-service.js';
 export * from './review/index.js';
 export * from './review-sessions/index.js';
 export { runWorker, type WorkerOptions, type RunningWorker } from './worker.js';

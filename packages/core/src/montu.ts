@@ -14,6 +14,7 @@ import type { StorageBackend } from './storage/backend.js';
 import { LocalStorage } from './storage/local.js';
 import type { ServiceContext } from './context.js';
 import { JobsService, MediaProcessing } from './processing/processing.js';
+import { ColourService } from './colour/colour-service.js';
 import { JobStore } from './jobs/job-store.js';
 import type { JobQueue, JobSink, JobsOptions } from './jobs/queue.js';
 import { startQueue } from './jobs/start-queue.js';
@@ -100,6 +101,8 @@ export interface Montu {
   describe(): { database: string; dialect: DialectName; storage: string; storageBackend: string };
   /** Background jobs: list, inspect, retry (null when media processing is off). */
   jobs: JobsService | null;
+  /** Displays/views and baked LUTs for the colour-managed viewer (decision 148). */
+  colour: ColourService;
   /** Free bytes on the volumes this process writes to: the SQLite file's and local storage's. */
   freeSpace(): Promise<VolumeSpace[]>;
   close(): Promise<void>;
@@ -167,10 +170,9 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   await sequences.sweepAbandoned();
   await maintenance.sweepAfterCrash();
   const jobs: JobsOptions = options.jobs === false ? {} : (options.jobs ?? {});
-  const processing =
-    options.jobs === false
-      ? null
-      : new MediaProcessing(ctx, sink, { ocio: environment.ocio, ...options.processing });
+  // One set of rendering options for thumbnails, web images and the viewer's LUTs (decision 148).
+  const processingOptions: ProcessingOptions = { ocio: environment.ocio, ...options.processing };
+  const processing = options.jobs === false ? null : new MediaProcessing(ctx, sink, processingOptions);
   const handlers: JobHandlers = { ...processing?.handlers(), ...webhooks.handlers() };
   const work = Object.keys(handlers).length > 0 && (jobs.work ?? true);
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -220,6 +222,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     webhooks,
     projects,
     history: new HistoryService(ctx),
+    colour: new ColourService(processingOptions, path.join(dataDir, 'cache', 'luts')),
     users: new UserService(ctx),
     maintenance,
     events: ctx.events,

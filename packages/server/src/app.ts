@@ -28,6 +28,7 @@ import { reviewRoutes } from './routes/review.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { reviewSessionRoutes } from './routes/review-sessions.js';
+import { colourRoutes } from './routes/colour.js';
 import { formBoundary } from './multipart-form.js';
 import { API_PREFIX, type AppContext } from './app-context.js';
 
@@ -177,6 +178,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   await app.register(playlistRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register(webhookRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register(reviewSessionRoutes, { ...ctx, prefix: API_PREFIX });
+  await app.register(colourRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register((await import('./web.js')).webApp); // the web app at / (static files, SPA fallback)
   return app;
 }

@@ -1,0 +1,93 @@
+/**
+ * The colour-managed viewer's server side (issue 22 item 2, decision 148): the displays/views a
+ * viewer may pick, and each one baked into a 3D LUT for WebGL2. Schemas live here, apart from
+ * schemas.ts, as they belong to these routes only.
+ */
+import crypto from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { FLOAT_IMAGE_CONTENT_TYPE } from '@montu/core';
+import type { AppContext } from '../app-context.js';
+import { requireRole } from '../auth.js';
+import { errors, ProjectParams } from '../schemas.js';
+
+const NAME = Type.String({ minLength: 1, maxLength: 200 });
+
+export const ColourViews = Type.Object(
+  {
+    transform: Type.Union([Type.Literal('ocio'), Type.Literal('builtin')], {
+      description: 'ocio: the $OCIO config through oiiotool; builtin: Montu’s own sRGB/filmic transform',
+    }),
+    config: Type.Union([Type.String(), Type.Null()], { description: 'The OCIO config’s file name' }),
+    displays: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        isDefault: Type.Boolean(),
+        views: Type.Array(Type.Object({ name: Type.String(), isDefault: Type.Boolean() })),
+      }),
+    ),
+    default: Type.Object(
+      { display: Type.String(), view: Type.String() },
+      { description: 'The display/view thumbnails and web images are rendered with' },
+    ),
+  },
+  { description: 'Displays and views of the colour-managed viewer' },
+);
+
+const LutQuery = Type.Object({
+  display: Type.Optional(NAME),
+  view: Type.Optional(NAME),
+});
+
+export async function colourRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { montu } = ctx;
+
+  app.get<{ Params: { projectId: string } }>(
+    '/projects/:projectId/colour/views',
+    {
+      schema: {
+        tags: ['colour'],
+        summary:
+          'Displays and views (OCIO config or built-in) a viewer may pick, and the one thumbnails use',
+        params: ProjectParams,
+        response: { 200: ColourViews, ...errors(403, 404) },
+      },
+    },
+    async (req) => {
+      requireRole(req, req.params.projectId, 'artist');
+      return montu.colour.views();
+    },
+  );
+
+  app.get<{ Params: { projectId: string }; Querystring: Static<typeof LutQuery> }>(
+    '/projects/:projectId/colour/luts',
+    {
+      schema: {
+        tags: ['colour'],
+        summary: `A display/view baked into a 65³ 3D LUT (${FLOAT_IMAGE_CONTENT_TYPE}: MF16 half floats with a JSON header and a shaper for scene-linear input, decision 148); unset display/view: the thumbnails' own`,
+        params: ProjectParams,
+        querystring: LutQuery,
+        response: {
+          200: { type: 'string', format: 'binary' } as const,
+          304: Type.Null(),
+          ...errors(400, 403, 404),
+        },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, req.params.projectId, 'artist');
+      const { data } = await montu.colour.lut({
+        ...(req.query.display !== undefined ? { display: req.query.display } : {}),
+        ...(req.query.view !== undefined ? { view: req.query.view } : {}),
+      });
+      const etag = `"${crypto.createHash('sha256').update(data).digest('hex')}"`;
+      reply
+        .header('etag', etag)
+        .header('cache-control', 'private, no-cache')
+        .header('x-content-type-options', 'nosniff')
+        .type(FLOAT_IMAGE_CONTENT_TYPE);
+      if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.send(data);
+    },
+  );
+}

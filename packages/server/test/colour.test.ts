@@ -1,0 +1,89 @@
+/**
+ * The colour routes (decision 148) and the `float` rendition (decision 147) over HTTP: members
+ * list the displays/views and fetch baked LUTs; an uploaded EXR gets a half-float rendition
+ * served by the files route.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { halfToFloat, parseFloatImage } from '@montu/domain';
+import { call, CORPUS, seedWorld, startTestServer, type TestServer, type World } from './helpers.js';
+
+const EXR = path.join(CORPUS, 'media/image/WideColorGamut.exr');
+
+describe('colour routes (built-in transform: no $OCIO)', () => {
+  let t: TestServer;
+  let w: World;
+  beforeAll(async () => {
+    t = await startTestServer('sqlite', {}, { processing: true });
+    w = await seedWorld(t);
+  });
+  afterAll(async () => t?.close());
+
+  it('lists the built-in display and views, the thumbnails’ one as default', async () => {
+    const r = await call(`${t.api}/projects/SWA/colour/views`, w.users.artist.token);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({
+      transform: 'builtin',
+      config: null,
+      displays: [
+        {
+          name: 'sRGB',
+          isDefault: true,
+          views: [
+            { name: 'Standard', isDefault: true },
+            { name: 'Filmic', isDefault: false },
+          ],
+        },
+      ],
+      default: { display: 'sRGB', view: 'Standard' },
+    });
+    expect((await call(`${t.api}/projects/SWA/colour/views`, w.users.outsider.token)).status).toBe(404);
+  });
+
+  it('serves a 65³ LUT in MF16, with an ETag; refuses unknown views with 400', async () => {
+    const r = await call(`${t.api}/projects/SWA/colour/luts?display=sRGB&view=Filmic`, w.users.artist.token);
+    expect(r.status).toBe(200);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    const { header, payload } = parseFloatImage(bytes);
+    expect(header).toMatchObject({ kind: 'lut3d', width: 65, depth: 65, transform: 'filmic', view: 'Filmic' });
+    expect(zlib.inflateSync(payload).length).toBe(65 ** 3 * 3 * 2);
+    const etag = r.headers.get('etag')!;
+    const again = await call(`${t.api}/projects/SWA/colour/luts?display=sRGB&view=Filmic`, w.users.artist.token, {
+      headers: { 'if-none-match': etag },
+    });
+    expect(again.status).toBe(304);
+    const bad = await call(`${t.api}/projects/SWA/colour/luts?view=Log`, w.users.artist.token);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { detail: string }).detail).toMatch(/"Log" is not a view of display "sRGB"/);
+  });
+
+  it.skipIf(!fs.existsSync(EXR))('an uploaded EXR gets a float rendition at /files/float', async () => {
+    const id = await t.montu.media.uploadMedia({
+      filePath: EXR,
+      projectId: 'SWA',
+      taskId: 'sh010_comp',
+      author: 'artist',
+      wait: true,
+    });
+    const m = (await (await call(`${t.api}/media/${id}`, w.users.artist.token)).json()) as {
+      files: Array<{ role: string; state: string; info: Record<string, unknown> | null }>;
+    };
+    const files = m.files;
+    expect(files.find((f) => f.role === 'web_float')).toMatchObject({
+      state: 'ready',
+      info: { width: 800, height: 800, values: 'scene_linear' },
+    });
+    const r = await call(`${t.api}/media/${id}/files/float`, w.users.artist.token);
+    expect(r.status).toBe(200);
+    const { header, payload } = parseFloatImage(new Uint8Array(await r.arrayBuffer()));
+    expect(header).toMatchObject({ kind: 'image', width: 800, height: 800, values: 'scene_linear' });
+    const raw = zlib.inflateSync(payload);
+    expect(raw.length).toBe(800 * 800 * 3 * 2);
+    // WideColorGamut's values go past 1 (scene-linear, not clipped).
+    let max = 0;
+    for (let i = 0; i < raw.length; i += 2) max = Math.max(max, halfToFloat(raw.readUInt16LE(i)));
+    expect(max).toBeGreaterThan(1);
+  });
+});
