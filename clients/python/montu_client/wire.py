@@ -341,7 +341,7 @@ MediaFile = TypedDict(
     'MediaFile',
     {
         'id': 'str',
-        'role': "Literal['original', 'frame', 'thumbnail', 'proxy', 'web', 'audio_preview', 'attachment', 'sprite']",
+        'role': "Literal['original', 'frame', 'thumbnail', 'proxy', 'web', 'audio_preview', 'attachment', 'sprite', 'web_float']",
         'frame': 'Optional[int]',
         'backend': 'str',
         'key': 'str',
@@ -681,6 +681,8 @@ RenditionInfo = TypedDict(
         'columns': 'NotRequired[int]',
         'rows': 'NotRequired[int]',
         'offsets': 'NotRequired[List[int]]',
+        'values': "NotRequired[Literal['scene_linear', 'source']]",
+        'floatError': 'NotRequired[str]',
     },
 )
 
@@ -1464,6 +1466,8 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'columns': ('columns', None),
         'rows': ('rows', None),
         'offsets': ('offsets', None),
+        'values': ('values', None),
+        'floatError': ('float_error', None),
     },
     'ReviewNote': {
         'id': ('id', None),

@@ -1176,14 +1176,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download the original (attachment) or a rendition: thumbnail, proxy, web, audio, sprite (thumbnail sheet; its tile index is the file's info). Ranges, ETag. */
+        /** Download the original (attachment) or a rendition: thumbnail, proxy, web, audio, sprite (thumbnail sheet; its tile index is the file's info), float (MF16 half floats of EXR/DPX/16-bit stills, decision 147). Ranges, ETag. */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
                     mediaId: string;
-                    rendition: "original" | "thumbnail" | "proxy" | "web" | "audio" | "sprite";
+                    rendition: "original" | "thumbnail" | "proxy" | "web" | "audio" | "sprite" | "float";
                 };
                 cookie?: never;
             };
@@ -3952,6 +3952,173 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/colour/luts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A display/view baked into a 65³ 3D LUT (application/x-montu-f16: MF16 half floats with a JSON header and a shaper for scene-linear input, decision 148); unset display/view: the thumbnails' own */
+        get: {
+            parameters: {
+                query?: {
+                    display?: string;
+                    view?: string;
+                };
+                header?: never;
+                path: {
+                    projectId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Default Response */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/colour/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Displays and views (OCIO config or built-in) a viewer may pick, and the one thumbnails use */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Displays and views of the colour-managed viewer */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The OCIO config’s file name */
+                            config: string | null;
+                            /** @description The display/view thumbnails and web images are rendered with */
+                            default: {
+                                display: string;
+                                view: string;
+                            };
+                            displays: {
+                                isDefault: boolean;
+                                name: string;
+                                views: {
+                                    isDefault: boolean;
+                                    name: string;
+                                }[];
+                            }[];
+                            /** @description ocio: the $OCIO config through oiiotool; builtin: Montu’s own sRGB/filmic transform */
+                            transform: "ocio" | "builtin";
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -8047,6 +8214,8 @@ export interface components {
                 /** @description Sprite sheets: tiles a row (row-major) */
                 columns?: number;
                 duration?: number | null;
+                /** @description web images of float/high-bit-depth stills: why no web_float was made */
+                floatError?: string;
                 fps?: string;
                 height?: number;
                 /** OcioSettings */
@@ -8068,11 +8237,16 @@ export interface components {
                  * @enum {string}
                  */
                 transform?: "none" | "srgb" | "filmic" | "ocio";
+                /**
+                 * @description web_float: what the half floats hold (decision 147)
+                 * @enum {string}
+                 */
+                values?: "scene_linear" | "source";
                 width?: number;
             } | null;
             key: string;
             /** @enum {string} */
-            role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment" | "sprite";
+            role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment" | "sprite" | "web_float";
             sha256: string;
             size: number;
             /** @enum {string} */

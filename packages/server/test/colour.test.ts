@@ -47,16 +47,28 @@ describe('colour routes (built-in transform: no $OCIO)', () => {
     expect(r.status).toBe(200);
     const bytes = new Uint8Array(await r.arrayBuffer());
     const { header, payload } = parseFloatImage(bytes);
-    expect(header).toMatchObject({ kind: 'lut3d', width: 65, depth: 65, transform: 'filmic', view: 'Filmic' });
+    expect(header).toMatchObject({
+      kind: 'lut3d',
+      width: 65,
+      depth: 65,
+      transform: 'filmic',
+      view: 'Filmic',
+    });
     expect(zlib.inflateSync(payload).length).toBe(65 ** 3 * 3 * 2);
     const etag = r.headers.get('etag')!;
-    const again = await call(`${t.api}/projects/SWA/colour/luts?display=sRGB&view=Filmic`, w.users.artist.token, {
-      headers: { 'if-none-match': etag },
-    });
+    const again = await call(
+      `${t.api}/projects/SWA/colour/luts?display=sRGB&view=Filmic`,
+      w.users.artist.token,
+      {
+        headers: { 'if-none-match': etag },
+      },
+    );
     expect(again.status).toBe(304);
     const bad = await call(`${t.api}/projects/SWA/colour/luts?view=Log`, w.users.artist.token);
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { detail: string }).detail).toMatch(/"Log" is not a view of display "sRGB"/);
+    expect(((await bad.json()) as { detail: string }).detail).toMatch(
+      /"Log" is not a view of display "sRGB"/,
+    );
   });
 
   it.skipIf(!fs.existsSync(EXR))('an uploaded EXR gets a float rendition at /files/float', async () => {

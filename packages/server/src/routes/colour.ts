@@ -9,7 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { FLOAT_IMAGE_CONTENT_TYPE } from '@montu/core';
 import type { AppContext } from '../app-context.js';
 import { requireRole } from '../auth.js';
-import { errors, ProjectParams } from '../schemas.js';
+import { errors, ProjectParams } from '@montu/domain/wire';
 
 const NAME = Type.String({ minLength: 1, maxLength: 200 });
 
@@ -47,8 +47,7 @@ export async function colourRoutes(app: FastifyInstance, ctx: AppContext): Promi
     {
       schema: {
         tags: ['colour'],
-        summary:
-          'Displays and views (OCIO config or built-in) a viewer may pick, and the one thumbnails use',
+        summary: 'Displays and views (OCIO config or built-in) a viewer may pick, and the one thumbnails use',
         params: ProjectParams,
         response: { 200: ColourViews, ...errors(403, 404) },
       },
