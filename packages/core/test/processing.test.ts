@@ -60,6 +60,14 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
     const info = await sharp(path.join(lib.storageRoot, thumb.key)).metadata();
     expect(Math.max(info.width!, info.height!)).toBe(256);
     expect(files(m, 'web')).toHaveLength(1);
+    // Scene-linear: also its values as half floats for the colour-managed viewer (decision 147).
+    const float = files(m, 'web_float');
+    expect(float).toHaveLength(1);
+    expect(float[0]).toMatchObject({
+      key: 'PRC/ep01_sq010_sh010_lighting/v001/_renditions/web.mf16',
+      contentType: 'application/x-montu-f16',
+      info: { width: 800, height: 800, values: 'scene_linear' },
+    });
     const jobs = await lib.montu.jobs!.list({ mediaId: id });
     expect(jobs.map((j) => [j.type, j.state]).sort()).toEqual([
       ['probe', 'done'],

@@ -5,7 +5,15 @@ import type { NoteService, ReviewNote } from './note-service.js';
 import type { ProjectService } from '../projects/project-service.js';
 import type { MediaTiming } from '@montu/domain';
 
-const RENDITION_ROLES = new Set(['original', 'thumbnail', 'proxy', 'web', 'audio_preview', 'sprite']);
+const RENDITION_ROLES = new Set([
+  'original',
+  'thumbnail',
+  'proxy',
+  'web',
+  'web_float',
+  'audio_preview',
+  'sprite',
+]);
 
 export interface FrameRange {
   start: number;
