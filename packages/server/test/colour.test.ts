@@ -99,3 +99,53 @@ describe('colour routes (built-in transform: no $OCIO)', () => {
     expect(max).toBeGreaterThan(1);
   });
 });
+
+describe('colour routes with $OCIO: thumbnails and LUTs share the view', () => {
+  const config = path.resolve(import.meta.dirname, '../../core/test/fixtures/ocio/config.ocio');
+  let t: TestServer;
+  let w: World;
+  const saved = { OCIO: process.env['OCIO'], MONTU_OCIO_VIEW: process.env['MONTU_OCIO_VIEW'] };
+  beforeAll(async () => {
+    // openMontu reads the environment once, when it opens.
+    process.env['OCIO'] = config;
+    process.env['MONTU_OCIO_VIEW'] = 'Quarter Power';
+    t = await startTestServer('sqlite', {}, { processing: true });
+    w = await seedWorld(t);
+  });
+  afterAll(async () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await t?.close();
+  });
+
+  it.skipIf(!fs.existsSync(EXR))('the default LUT is the view the thumbnail was rendered with', async () => {
+    const views = (await (await call(`${t.api}/projects/SWA/colour/views`, w.users.artist.token)).json()) as {
+      transform: string;
+      config: string;
+      default: { display: string; view: string };
+    };
+    expect(views).toMatchObject({
+      transform: 'ocio',
+      config: 'config.ocio',
+      default: { display: 'sRGB', view: 'Quarter Power' },
+    });
+    const id = await t.montu.media.uploadMedia({
+      filePath: EXR,
+      projectId: 'SWA',
+      taskId: 'sh020_comp',
+      author: 'artist',
+      wait: true,
+    });
+    const m = (await (await call(`${t.api}/media/${id}`, w.users.artist.token)).json()) as {
+      files: Array<{ role: string; info: { ocio?: { display: string; view: string } } | null }>;
+    };
+    const thumb = m.files.find((f) => f.role === 'thumbnail')!;
+    expect(thumb.info?.ocio).toMatchObject(views.default);
+    const lut = await call(`${t.api}/projects/SWA/colour/luts`, w.users.artist.token);
+    expect(lut.status).toBe(200);
+    const { header } = parseFloatImage(new Uint8Array(await lut.arrayBuffer()));
+    expect(header).toMatchObject({ transform: 'ocio', config: 'config.ocio', ...views.default });
+  });
+});
