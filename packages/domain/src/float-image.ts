@@ -8,7 +8,7 @@
  *   bytes 8…    the header, N bytes of UTF-8 JSON (FloatImageHeader)
  *   then        the payload: zlib (RFC 1950) deflate of IEEE 754 half floats, little-endian,
  *               channels interleaved — `new DecompressionStream('deflate')` in a browser, and the
- *               result uploads to WebGL2 as it is (`RGB16F`, `HALF_FLOAT`).
+ *               result uploads to WebGL2 as it is (`RGB16F`/`RGBA16F`, `HALF_FLOAT`).
  *
  * Images: rows top to bottom, pixels left to right. LUTs: red varies fastest, then green, then
  * blue (the layout `texImage3D` expects with x = red, y = green, z = blue).
@@ -41,7 +41,8 @@ export interface FloatImageHeader {
   height: number;
   /** 1 for images, the LUT edge for LUTs. */
   depth: number;
-  channels: 3;
+  /** RGB, or RGBA for images with an alpha channel (straight, as stored). LUTs: 3. */
+  channels: 3 | 4;
   compression: 'deflate';
   /**
    * What the image values are: `scene_linear` (EXR, HDR, float TIFF: the file's own values),

@@ -197,6 +197,28 @@ describe.skipIf(!OIIOTOOL)('web_float rendition', () => {
     }
   });
 
+  it.each([
+    ['generated chart with alpha', ''],
+    ['corpus dpx_nuke_16bits_rgba.dpx', 'image/dpx_nuke_16bits_rgba.dpx'],
+  ])('keeps the alpha channel: %s', async (_label, name) => {
+    if (name && !HAVE_CORPUS) return;
+    const file = name ? path.join(CORPUS_DIR, 'media', name) : path.join(dir, 'chart-alpha.exr');
+    // Alpha = green, so every patch has its own.
+    if (!name) await exec(OIIOTOOL!, [chart, '--ch', 'R,G,B,A=G', '-d', 'half', '-o', file]);
+    const { header, values } = await rendition(file);
+    expect(header.channels).toBe(4);
+    const ref = path.join(dir, `alpha-${path.basename(file)}.exr`);
+    await exec(OIIOTOOL!, [file, '--cut', '32x32+0+0', '-d', 'float', '-o', ref]);
+    const source = await oiioPixels(ref);
+    expect(source.size).toBe(32 * 32);
+    for (const [xy, px] of source) {
+      const [x, y] = xy.split(',').map(Number);
+      const o = (y! * header.width + x!) * 4;
+      for (let c = 0; c < 4; c++)
+        expect(Math.abs(values[o + c]! - px[c]!)).toBeLessThanOrEqual(Math.abs(px[c]!) * 2 ** -11 + 1e-8);
+    }
+  });
+
   it('8-bit stills get none, 16-bit PNGs one', async () => {
     const png8 = path.join(dir, 'eight.png');
     await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })

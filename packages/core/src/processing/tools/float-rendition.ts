@@ -54,16 +54,17 @@ export async function createFloatRendition(
   const height = meta.displayWindow?.height ?? meta.height ?? 0;
   if (width < 1 || height < 1) throw new ProcessingError('the picture has no size');
   const layout = meta.linear ? exrLayout(meta, width, height) : null;
+  const channels = hasAlpha(meta) ? 4 : 3;
   const header: FloatImageHeader = {
     kind: 'image',
     width,
     height,
     depth: 1,
-    channels: 3,
+    channels,
     compression: 'deflate',
     values: meta.linear ? 'scene_linear' : 'source',
   };
-  const halves = new Uint16Array(width * height * 3);
+  const halves = new Uint16Array(width * height * channels);
   if (!layout || layout.place) {
     const place = layout?.place ?? { x: 0, y: 0, width, height };
     const grey = meta.linear && meta.format === 'exr' && exrGreyOnly(meta.channelNames);
@@ -74,8 +75,17 @@ export async function createFloatRendition(
       const crop = layout?.crop;
       // Integer sources as 16-bit samples (ffmpeg widens 10/12-bit by bit replication, as oiiotool
       // does), scaled here: its own integer → float conversion is off by up to ~12/65535.
-      const fmt = grey ? 'grayf32le' : meta.linear ? 'gbrpf32le' : 'rgb48le';
-      const expected = place.width * place.height * (grey ? 4 : meta.linear ? 12 : 6);
+      const fmt = grey
+        ? 'grayf32le'
+        : meta.linear
+          ? channels === 4
+            ? 'gbrapf32le'
+            : 'gbrpf32le'
+          : channels === 4
+            ? 'rgba64le'
+            : 'rgb48le';
+      const bytesPerPixel = grey ? 4 : meta.linear ? 4 * channels : 2 * channels;
+      const expected = place.width * place.height * bytesPerPixel;
       const { stdout, stderr } = await runTool(
         TOOL_PATHS.ffmpeg,
         [
@@ -106,8 +116,8 @@ export async function createFloatRendition(
         throw new ProcessingError(
           `ffmpeg could not decode the picture as float${stderr.trim() ? ': ' + stderrTail(stderr) : ''}`,
         );
-      if (fmt === 'rgb48le') packRgb48(stdout, place, width, halves);
-      else packPlanes(stdout, grey, place, width, halves);
+      if (!meta.linear) packInteger(stdout, channels, place, width, halves);
+      else packPlanes(stdout, grey, channels, place, width, halves);
     } finally {
       await input.cleanup();
     }
@@ -120,27 +130,31 @@ export async function createFloatRendition(
   };
 }
 
-/** Interleaved 16-bit RGB → half floats of code / 65535. */
-function packRgb48(
+/** Interleaved 16-bit RGB(A) → half floats of code / 65535. */
+function packInteger(
   raw: Buffer,
+  channels: 3 | 4,
   place: { x: number; y: number; width: number; height: number },
   width: number,
   out: Uint16Array,
 ): void {
+  const row = place.width * channels;
   for (let y = 0; y < place.height; y++)
-    for (let x = 0; x < place.width * 3; x++)
-      out[((place.y + y) * width + place.x) * 3 + x] = floatToHalf(
-        raw.readUInt16LE((y * place.width * 3 + x) * 2) / 65535,
+    for (let x = 0; x < row; x++)
+      out[((place.y + y) * width + place.x) * channels + x] = floatToHalf(
+        raw.readUInt16LE((y * row + x) * 2) / 65535,
       );
 }
 
 /**
- * ffmpeg's planar float (`gbrpf32le`: planes G, B, R; or one grey plane) → interleaved RGB half
- * floats at `place` inside a `width`-wide picture. NaN becomes 0, as the thumbnails show it.
+ * ffmpeg's planar float (`gbrpf32le`/`gbrapf32le`: planes G, B, R, A; or one grey plane) →
+ * interleaved RGB(A) half floats at `place` inside a `width`-wide picture. NaN becomes 0, as the
+ * thumbnails show it.
  */
 function packPlanes(
   raw: Buffer,
   grey: boolean,
+  channels: 3 | 4,
   place: { x: number; y: number; width: number; height: number },
   width: number,
   out: Uint16Array,
@@ -151,7 +165,7 @@ function packPlanes(
   for (let y = 0; y < place.height; y++) {
     for (let x = 0; x < place.width; x++) {
       const i = y * place.width + x;
-      const o = ((place.y + y) * width + place.x + x) * 3;
+      const o = ((place.y + y) * width + place.x + x) * channels;
       if (grey) {
         const v = half(floats[i]!);
         out[o] = v;
@@ -161,7 +175,14 @@ function packPlanes(
         out[o] = half(floats[2 * n + i]!);
         out[o + 1] = half(floats[i]!);
         out[o + 2] = half(floats[n + i]!);
+        if (channels === 4) out[o + 3] = half(floats[3 * n + i]!);
       }
     }
   }
+}
+
+/** An alpha channel among the unlayered channels (EXR, DPX), or a 2/4-channel picture otherwise. */
+function hasAlpha(meta: Pick<MediaMetadata, 'channelNames' | 'channels'>): boolean {
+  if (meta.channelNames) return meta.channelNames.includes('A');
+  return meta.channels === 4 || meta.channels === 2;
 }
