@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Media } from '../src/index.js';
 import { CORPUS, DATABASES, makePng, tempDir } from './helpers/env.js';
 import { openTestLibrary, type TestLibrary } from './helpers/montu.js';
+import { TOOL_PATHS } from '../src/processing/tools/tools.js';
 
 const corpus = (p: string) => path.join(CORPUS, 'media', p);
 
@@ -75,6 +76,28 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
       ['thumbnail', 'done'],
     ]);
     expect(jobs.every((j) => j.attempts === 1 && j.progress === 100)).toBe(true);
+  });
+
+  it('a 16-bit still whose float rendition cannot be made still gets its web image, with the reason', async () => {
+    const { media } = lib.montu;
+    // sharp makes the web image of a TIFF; the float rendition needs ffmpeg, made unavailable here.
+    const real = TOOL_PATHS.ffmpeg;
+    TOOL_PATHS.ffmpeg = path.join(work, 'no-such-ffmpeg');
+    try {
+      const id = await media.uploadMedia({
+        filePath: corpus('image/flower-rgb-contig-16.tif'),
+        projectId: 'PRC',
+        taskId: 'ep01_sq010_sh030_lighting',
+        author: 'ana',
+        wait: true,
+      });
+      const m = await media.getMediaById(id);
+      expect(m.processingState).toBe('ready');
+      expect(files(m, 'web_float')).toEqual([]);
+      expect(files(m, 'web')[0]?.info?.floatError).toMatch(/ffmpeg/);
+    } finally {
+      TOOL_PATHS.ffmpeg = real;
+    }
   });
 
   it('makes an H.264 proxy at the exact frame rate for a video and refines an audio-only MP4 to audio', async () => {

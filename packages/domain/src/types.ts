@@ -102,6 +102,8 @@ export interface RenditionInfo {
   duration?: number | null;
   /** `web_float` renditions: what the half floats hold (FloatImageHeader.values, decision 147). */
   values?: 'scene_linear' | 'source';
+  /** `web` renditions of float/high-bit-depth stills whose `web_float` could not be made: why. */
+  floatError?: string;
   [key: string]: unknown;
 }
 

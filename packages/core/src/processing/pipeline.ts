@@ -28,7 +28,7 @@ import { createSpriteSheet } from './tools/sprite.js';
 import type { SniffResult } from './tools/sniff.js';
 import { checkDecodeLimits, resolveLimits, type MediaLimits } from './tools/limits.js';
 import { createThumbnail } from './tools/thumbnail.js';
-import { createFloatRendition, wantsFloatRendition } from './tools/float-rendition.js';
+import { createFloatRendition, wantsFloatRendition, type FloatRendition } from './tools/float-rendition.js';
 import {
   createAudioPreview,
   createSequenceProxy,
@@ -237,6 +237,21 @@ export class MediaPipeline {
           signal,
         }),
       );
+      // Float and high-bit-depth stills: their values for the colour-managed viewer (decision 147).
+      // A file ffmpeg cannot decode as float still gets its web image; the reason is recorded
+      // with it (`floatError`) instead of failing the step.
+      let float: FloatRendition | null = null;
+      let floatError: string | null = null;
+      if (wantsFloatRendition(meta)) {
+        try {
+          float = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
+            createFloatRendition(p!, meta, { limits: this.limits, signal }),
+          );
+        } catch (e) {
+          if (!(e instanceof ProcessingError) || signal?.aborted) throw e;
+          floatError = e.message;
+        }
+      }
       const ext = web.format === 'webp' ? 'webp' : 'jpg';
       const stored = await this.storeRendition(
         media,
@@ -249,13 +264,10 @@ export class MediaPipeline {
           height: web.height,
           transform: web.transform,
           ...(web.ocio ? { ocio: web.ocio } : {}),
+          ...(floatError !== null ? { floatError } : {}),
         },
       );
-      if (!wantsFloatRendition(meta)) return stored;
-      // Float and high-bit-depth stills: their values for the colour-managed viewer (decision 147).
-      const float = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
-        createFloatRendition(p!, meta, { limits: this.limits, signal }),
-      );
+      if (!float) return stored;
       const floatStored = await this.storeRendition(
         media,
         'web_float',

@@ -20,15 +20,15 @@ const deflate = promisify(zlib.deflate);
 const HIGH_BIT_FORMATS = new Set(['dpx', 'tif', 'png']);
 
 /**
- * True for the stills that get a `web_float` rendition (decision 147): scene-linear data (EXR,
- * HDR, float TIFF) and integer formats with more than 8 bits a sample (DPX, 16-bit TIFF/PNG).
+ * True for the stills that get a `web_float` rendition (decision 147): scene-linear EXR and integer formats with more than 8 bits a sample (DPX, 16-bit TIFF/PNG).
  * 8-bit stills, movies and sequences keep the plain path.
  */
 export function wantsFloatRendition(
   meta: Pick<MediaMetadata, 'mediaType' | 'format' | 'linear' | 'bitDepth'>,
 ) {
   if (meta.mediaType !== 'image') return false;
-  if (meta.linear) return meta.format === 'exr' || meta.format === 'tif';
+  // Float TIFF and Radiance HDR: ffmpeg 5.1 decodes neither (they keep the plain path for now).
+  if (meta.linear) return meta.format === 'exr';
   return HIGH_BIT_FORMATS.has(meta.format) && (meta.bitDepth ?? 8) > 8;
 }
 
