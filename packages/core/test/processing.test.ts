@@ -81,11 +81,26 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
   it('a 16-bit still whose float rendition cannot be made still gets its web image, with the reason', async () => {
     const { media } = lib.montu;
     // sharp makes the web image of a TIFF; the float rendition needs ffmpeg, made unavailable here.
+    const tiff = path.join(work, 'sixteen.tif');
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=64x48',
+      '-frames:v',
+      '1',
+      '-pix_fmt',
+      'rgb48le',
+      '-y',
+      tiff,
+    ]);
     const real = TOOL_PATHS.ffmpeg;
     TOOL_PATHS.ffmpeg = path.join(work, 'no-such-ffmpeg');
     try {
       const id = await media.uploadMedia({
-        filePath: corpus('image/flower-rgb-contig-16.tif'),
+        filePath: tiff,
         projectId: 'PRC',
         taskId: 'ep01_sq010_sh030_lighting',
         author: 'ana',
