@@ -271,6 +271,18 @@ const CASES: Case[] = [
     other: 404,
   },
   {
+    name: 'GET /projects/:id/colour/views',
+    run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/colour/views`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
+    name: 'GET /projects/:id/colour/luts',
+    run: (t, k, f) => call(`${t.api}/projects/${f.projectId}/colour/luts`, k),
+    own: [200, 200, 200],
+    other: 404,
+  },
+  {
     name: 'GET /statistics',
     run: (t, k) => call(`${t.api}/statistics`, k),
     own: [200, 200, 200],

@@ -65,7 +65,7 @@ describe.each(DATABASES)('web images on %s', (kind) => {
     const id = await upload(lib, path.join(CORPUS, 'media/image/GammaChart.exr'), 'sh030_comp');
     const m = await lib.montu.media.getMediaById(id);
     expect(m.processingState).toBe('ready');
-    expect(m.files.map((f) => f.role).sort()).toEqual(['original', 'thumbnail', 'web']);
+    expect(m.files.map((f) => f.role).sort()).toEqual(['original', 'thumbnail', 'web', 'web_float']);
     // A linear render: both pictures record the built-in display transform that made them.
     for (const role of ['thumbnail', 'web'])
       expect(m.files.find((f) => f.role === role)!.info, role).toMatchObject({ transform: 'srgb' });
