@@ -47,9 +47,6 @@ export interface CreateServerOptions {
 }
 
 /** Builds the Fastify app (not listening). Route files of other areas register on it with `app.register`. */
-/** Per-connection stream buffer (`http.createServer`'s documented `highWaterMark`). */
-const BODY_HIGH_WATER_MARK = 1 << 20;
-
 export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
   const { montu, config } = options;
   const metrics = new ServerMetrics(options.queueDepth);
@@ -69,12 +66,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     routerOptions: { maxParamLength: 500 },
     return503OnClosing: true,
     serverFactory: (handler) => {
-      // A request body buffers up to 1 MiB before Node pauses the socket (not 16 KiB): fewer
-      // pause/resume turns per upload, about 0.1 core-s less per GiB (decision 117).
-      const server = http.createServer(
-        { maxHeaderSize: config.limits.maxHeaderBytes, highWaterMark: BODY_HIGH_WATER_MARK },
-        handler,
-      );
+      const server = http.createServer({ maxHeaderSize: config.limits.maxHeaderBytes }, handler);
       // A server factory skips Fastify's own settings, which left Node's defaults: idle
       // keep-alive connections closed after 5 s — a client reusing one just then (its event
       // loop busy, or a client that ignores the Keep-Alive hint) saw EPIPE on its next POST —
