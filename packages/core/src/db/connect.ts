@@ -190,6 +190,10 @@ async function migrate(handle: DatabaseHandle): Promise<void> {
   const migrator = new Migrator({
     db,
     provider,
+    // A database may have run a later-numbered migration before an earlier one (work on two
+    // branches, a library that skipped a release's migration): every migration only adds what it
+    // names, so a missing one simply runs, in name order with the other pending ones.
+    allowUnorderedMigrations: true,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
   // Several processes may open a fresh database at once. PostgreSQL serialises them with the

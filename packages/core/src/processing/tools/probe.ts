@@ -193,6 +193,8 @@ export class MediaProber {
       if (e instanceof ProcessingError) throw e;
       throw new ProcessingError(`metadata extraction failed: ${errorMessage(e)}`, { cause: e });
     }
+    // The tools run side by side and record themselves as they finish: one order for every run.
+    meta.sources.sort();
     return meta;
   }
 
