@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMontu, type Montu } from '@montu/core';
 import { DEFAULT_CONFIG, startServer } from '../../packages/server/src/index.js';
-import { call, tempDir, uploadForm } from '../../packages/server/test/helpers.js';
+import { call, tempDir, tusMetadata, uploadForm } from '../../packages/server/test/helpers.js';
 
 function mountTmpfs(dir: string, size: string): string | null {
   if (process.getuid?.() !== 0) return 'not root';
@@ -107,6 +107,28 @@ describe.skipIf(skipped !== null)('disk full on the database volume (tmpfs, sqli
       expect(body.code).toBe('insufficient_storage');
       expect(body.detail).not.toMatch(/rollback|\//);
     }
+
+    // A tus upload created on the full disk: 507, and no empty file left behind for it.
+    const files = (): string[] =>
+      (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) =>
+        fs.statSync(path.join(dir, f)).isFile(),
+      );
+    const before = files();
+    const tus = await fetch(`${api}/uploads`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'tus-resumable': '1.0.0',
+        'upload-length': '1000',
+        'upload-metadata': tusMetadata({
+          filename: 'late.jpg',
+          projectId: 'FULL',
+          taskId: 'ep01_sq010_sh030_comp',
+        }),
+      },
+    });
+    expect(tus.status, await tus.clone().text()).toBe(507);
+    expect(files().filter((f) => !before.includes(f))).toEqual([]);
 
     // Deleting is how an operator frees space: it works on the full disk, twice.
     for (const id of media) {

@@ -2,7 +2,14 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EVENTS, EXPOSED_HEADERS, MemoryLocker, Server as TusServer, type Upload } from '@tus/server';
 import { FileStore } from '@tus/file-store';
-import { ParallelSha256, visibleProjects, type Principal, type Role } from '@montu/core';
+import {
+  isMontuError,
+  ParallelSha256,
+  storageFailure,
+  visibleProjects,
+  type Principal,
+  type Role,
+} from '@montu/core';
 import type { AppContext } from '../../app-context.js';
 import { API_PREFIX } from '../../app-context.js';
 import { personOf, requireRole, type Person } from '../../auth.js';
@@ -104,7 +111,10 @@ export function createTusUploads(app: FastifyInstance, ctx: AppContext) {
     },
     onResponseError(_req, err) {
       if ('status_code' in err) return undefined;
-      // A file-system error (its message names server paths): logged, answered without detail.
+      // A full disk (the database's or the upload folder's) is the client's 507; other failures
+      // are logged and answered without detail (a file-system message names server paths).
+      const failure = isMontuError(err) ? err : storageFailure(err, 'create the upload');
+      if (isMontuError(failure) && failure.code !== 'storage_error') return fromMontuError(failure);
       app.log.error({ err }, 'tus request failed');
       return tusError(500, 'internal_error', 'The upload request failed.');
     },
