@@ -8134,6 +8134,7 @@ export interface components {
             error: string | null;
             finishedAt: string | null;
             id: string;
+            lockedBy: string | null;
             maxAttempts: number;
             mediaId: string | null;
             progress: number;

@@ -71,15 +71,7 @@ export async function startServer(
   let firstRun: RunningServer['firstRun'];
   if (config.auth.enabled) {
     const boot = await montu.users.bootstrapAdmin();
-    if (boot) {
-      firstRun = { username: boot.user.username, password: boot.password, token: boot.token };
-      print('');
-      print('  Montu: first run — an administrator was created. These are shown once; keep them safe.');
-      print(`    username: ${boot.user.username}`);
-      print(`    password: ${boot.password}`);
-      print(`    API token: ${boot.token}`);
-      print('');
-    }
+    if (boot) firstRun = { username: boot.user.username, password: boot.password, token: boot.token };
   }
   const app = await createServer({
     montu,
@@ -92,6 +84,15 @@ export async function startServer(
         : {}),
   });
   await app.listen({ host: config.host, port: config.port });
+  // Shown once the server answers: a script that waits for the token can use it straight away.
+  if (firstRun) {
+    print('');
+    print('  Montu: first run — an administrator was created. These are shown once; keep them safe.');
+    print(`    username: ${firstRun.username}`);
+    print(`    password: ${firstRun.password}`);
+    print(`    API token: ${firstRun.token}`);
+    print('');
+  }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

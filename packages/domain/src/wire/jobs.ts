@@ -19,6 +19,8 @@ export const Job = component(
     progress: Type.Integer(),
     error: Nullable(Type.String()),
     runAfter: Type.String(),
+    /** The worker holding the job's lease (`host~pid~…`), null when none does. */
+    lockedBy: Nullable(Type.String()),
     createdAt: Type.String(),
     startedAt: Nullable(Type.String()),
     finishedAt: Nullable(Type.String()),
