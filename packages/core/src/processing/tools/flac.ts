@@ -1,6 +1,5 @@
-import fsp from 'node:fs/promises';
 import type { FfprobeResult, FfprobeStream } from './ffprobe.js';
-import { Unsupported } from './isobmff.js';
+import { orDecline, readHead, Unsupported } from './container-read.js';
 
 /**
  * In-process reader of native FLAC headers (STREAMINFO, Vorbis comments), answering in ffprobe's
@@ -27,25 +26,11 @@ const COMMENTS: Record<string, string> = {
 };
 
 export async function probeFlac(file: string): Promise<FfprobeResult | null> {
-  try {
-    return await probeFlacOrThrow(file);
-  } catch (e) {
-    if (e instanceof Unsupported || e instanceof RangeError) return null;
-    throw e;
-  }
+  return orDecline(probeFlacOrThrow(file));
 }
 
 export async function probeFlacOrThrow(file: string): Promise<FfprobeResult> {
-  const fh = await fsp.open(file, 'r');
-  let head: Buffer;
-  let size: number;
-  try {
-    size = (await fh.stat()).size;
-    head = Buffer.alloc(Math.min(size, MAX_HEADER_BYTES));
-    await fh.read(head, 0, head.length, 0);
-  } finally {
-    await fh.close();
-  }
+  const { head, size } = await readHead(file, MAX_HEADER_BYTES);
   if (head.toString('latin1', 0, 4) !== 'fLaC') throw new Unsupported('not a native FLAC stream');
   let p = 4;
   let info: { rate: number; channels: number; bits: number; samples: number } | null = null;

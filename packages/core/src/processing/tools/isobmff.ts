@@ -1,5 +1,8 @@
 import fsp from 'node:fs/promises';
 import type { FfprobeResult, FfprobeStream } from './ffprobe.js';
+import { orDecline, Unsupported } from './container-read.js';
+
+export { Unsupported };
 
 /**
  * In-process reader of QuickTime / ISO base media files (MOV, MP4, M4V, M4A): the movie box
@@ -507,19 +510,13 @@ export function frameToTimecode(frame: number, fps: number, dropFrame: boolean):
 }
 
 /** Why the reader declined, for the agreement test and the fallback warning. */
-export class Unsupported extends Error {}
 
 /**
  * ffprobe's answer for a MOV/MP4 file, computed in-process, or null when the file holds
  * something this reader does not answer for exactly (then run ffprobe).
  */
 export async function probeIsobmff(file: string): Promise<FfprobeResult | null> {
-  try {
-    return await probeOrThrow(file);
-  } catch (e) {
-    if (e instanceof Unsupported || e instanceof RangeError) return null;
-    throw e;
-  }
+  return orDecline(probeOrThrow(file));
 }
 
 /** As probeIsobmff, but says why it declines (Unsupported). */

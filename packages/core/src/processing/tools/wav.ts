@@ -1,6 +1,5 @@
-import fsp from 'node:fs/promises';
 import type { FfprobeResult, FfprobeStream } from './ffprobe.js';
-import { Unsupported } from './isobmff.js';
+import { orDecline, readHead, Unsupported } from './container-read.js';
 
 /**
  * In-process reader of RIFF WAVE (WAV/BWF) headers with PCM or IEEE-float samples, answering in
@@ -43,25 +42,11 @@ function cstring(b: Buffer, start: number, end: number): string {
 }
 
 export async function probeWav(file: string): Promise<FfprobeResult | null> {
-  try {
-    return await probeWavOrThrow(file);
-  } catch (e) {
-    if (e instanceof Unsupported || e instanceof RangeError) return null;
-    throw e;
-  }
+  return orDecline(probeWavOrThrow(file));
 }
 
 export async function probeWavOrThrow(file: string): Promise<FfprobeResult> {
-  const fh = await fsp.open(file, 'r');
-  let head: Buffer;
-  let size: number;
-  try {
-    size = (await fh.stat()).size;
-    head = Buffer.alloc(Math.min(size, MAX_HEADER_BYTES));
-    await fh.read(head, 0, head.length, 0);
-  } finally {
-    await fh.close();
-  }
+  const { head, size } = await readHead(file, MAX_HEADER_BYTES);
   if (head.toString('latin1', 0, 4) !== 'RIFF' || head.toString('latin1', 8, 12) !== 'WAVE')
     throw new Unsupported('not RIFF WAVE');
   let p = 12;
