@@ -100,14 +100,21 @@ export async function swapRendition(
     info: RenditionInfo;
   },
 ): Promise<Array<{ storage_key: string; backend: string }> | null> {
+  // Lock the item's row first (a no-op update locks it on PostgreSQL; SQLite transactions are
+  // serial already): two swaps of one item's role then run one after the other, and the second
+  // sees and replaces the first's record instead of both keeping theirs.
+  const locked = await db
+    .updateTable('media')
+    .set((eb) => ({ id: eb.ref('id') }))
+    .where('id', '=', r.mediaId)
+    .executeTakeFirst();
+  if (Number(locked.numUpdatedRows) === 0) return null;
   const old = await db
     .deleteFrom('media_file')
     .where('media_id', '=', r.mediaId)
     .where('role', '=', r.role)
     .returning(['storage_key', 'backend'])
     .execute();
-  const exists = await db.selectFrom('media').select('id').where('id', '=', r.mediaId).executeTakeFirst();
-  if (!exists) return null;
   await db
     .insertInto('media_file')
     .values({
