@@ -4,80 +4,42 @@
  * Screenshots go to e2e/screenshots/ (not committed); the scroll benchmark to bench/results/web.json.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import {
+  ROOT,
+  WEB_DIST,
+  e2eReady,
+  ffmpeg,
+  launchChromium,
+  seedProject,
+  shot,
+  signIn as signInAs,
+  startServe,
+  type Served,
+} from './harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'e2e/screenshots');
-const CHROMIUM = process.env.MONTU_CHROMIUM ?? '/usr/bin/chromium';
-const CLI = path.join(ROOT, 'packages/cli/dist/bin.js');
-const WEB_DIST = path.join(ROOT, 'packages/web/dist');
-const ready = existsSync(CHROMIUM) && existsSync(CLI) && existsSync(path.join(WEB_DIST, 'index.html'));
 const PROJECT = 'SWA';
 const TASK_VIDEO = 'ep01_sq010_sh010_comp';
 const TASK_IMAGE = 'ep01_sq010_sh020_comp';
 const TASK_SEQ = 'ep01_sq010_sh030_comp';
-const PASSWORD = 'correct-horse-battery';
 
-let server: ChildProcess;
+let served: Served;
 let base = '';
-let adminToken = '';
 let browser: Browser;
 let work = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function adminApi<T>(method: string, p: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}/api/v1${p}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${adminToken}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
+const adminApi = <T>(method: string, p: string, body?: unknown): Promise<T> => served.api<T>(method, p, body);
 
 type MediaLite = { id: string; taskId: string; version: string; status: string; processingState: string };
 const findMedia = async (taskId: string): Promise<MediaLite[]> =>
   (await adminApi<{ items: MediaLite[] }>('GET', `/media?projectId=${PROJECT}&taskId=${taskId}&limit=50`))
     .items;
 
-function ffmpeg(args: string[]): void {
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
-}
-
-async function signIn(page: Page, username: string): Promise<void> {
-  await page.goto(`${base}/login`);
-  await page.getByLabel('User name').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('search', { name: 'Filter media' }).waitFor({ timeout: 20_000 });
-}
+const signIn = (page: Page, username: string): Promise<void> => signInAs(page, base, username);
 
 async function newPage(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
@@ -85,58 +47,19 @@ async function newPage(): Promise<Page> {
   return page;
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
-
-describe.skipIf(!ready)('web app in chromium against montu serve', () => {
+describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
   beforeAll(async () => {
-    work = mkdtempSync(path.join(tmpdir(), 'montu-e2e-'));
-    const port = await freePort();
-    server = spawn(
-      process.execPath,
-      [CLI, 'serve', '--data-dir', path.join(work, 'data'), '--port', String(port), '--host', '127.0.0.1'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, MONTU_LOG_LEVEL: 'warn' },
-      },
+    served = await startServe();
+    base = served.base;
+    work = served.work;
+    await seedProject(
+      served,
+      { id: PROJECT, name: 'Star Wars Anthology', settings: { defaultFps: '24/1' } },
+      [
+        ['ana', 'artist', 'Ana Artist'],
+        ['sam', 'supervisor', 'Sam Supervisor'],
+      ],
     );
-    let err = '';
-    server.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-    server.stdout!.on('data', (b: Buffer) => (err += b.toString()));
-    base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 200; i++) {
-      const m = /API token:\s*(\S+)/.exec(err);
-      if (m) adminToken = m[1]!;
-      if (
-        adminToken &&
-        (await fetch(`${base}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ))
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 150));
-    }
-    if (!adminToken) throw new Error(`montu serve did not start:\n${err}`);
-
-    await adminApi('POST', '/projects', {
-      id: PROJECT,
-      name: 'Star Wars Anthology',
-      settings: { defaultFps: '24/1' },
-    });
-    for (const [username, role] of [
-      ['ana', 'artist'],
-      ['sam', 'supervisor'],
-    ] as const) {
-      const u = await adminApi<{ id: string }>('POST', '/users', {
-        username,
-        password: PASSWORD,
-        displayName: username === 'ana' ? 'Ana Artist' : 'Sam Supervisor',
-      });
-      await adminApi('PUT', `/projects/${PROJECT}/members/${u.id}`, { role });
-    }
 
     // Media: a still, two versions of a 2 s 24 fps movie, a 10-frame PNG sequence.
     ffmpeg([
@@ -187,24 +110,12 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
       path.join(work, 'seq/plate.%04d.png'),
     ]);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    server?.kill('SIGTERM');
-    if (work) rmSync(work, { recursive: true, force: true });
+    await served?.stop();
   });
 
   it('first page JavaScript is under 300 kB gzipped', () => {
@@ -225,7 +136,9 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(await res.text()).toContain('<div id="root">');
-    const api = await fetch(`${base}/api/v1/nope`, { headers: { authorization: `Bearer ${adminToken}` } });
+    const api = await fetch(`${base}/api/v1/nope`, {
+      headers: { authorization: `Bearer ${served.adminToken}` },
+    });
     expect(api.status).toBe(404);
     const asset = readdirSync(path.join(WEB_DIST, 'assets'))[0]!;
     expect((await fetch(`${base}/assets/${asset}`)).headers.get('cache-control')).toContain('immutable');
@@ -688,7 +601,7 @@ describe.skipIf(!ready)('web app in chromium against montu serve', () => {
     form.set('file', new Blob([readFileSync(exr)]), 'grey.exr');
     const res = await fetch(`${base}/api/v1/media?wait=true`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}` },
+      headers: { authorization: `Bearer ${served.adminToken}` },
       body: form,
     });
     expect(res.status, await res.clone().text()).toBe(201);
