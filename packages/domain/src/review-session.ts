@@ -15,6 +15,9 @@ export type ViewChannel = (typeof VIEW_CHANNELS)[number];
 
 export const SESSION_RATE_LIMIT = 16;
 export const SESSION_EXPOSURE_LIMIT = 20;
+/** Display gamma range (applied after the view: code value^(1/gamma); 1 = the view as baked). */
+export const VIEW_GAMMA_MIN = 0.1;
+export const VIEW_GAMMA_MAX = 10;
 
 export interface SessionCompare {
   /** The other version shown beside/over the current item. */
@@ -32,8 +35,19 @@ export interface SessionColour {
   view: string | null;
   /** Stops applied in scene-linear before the view. */
   exposure: number;
+  /** Display gamma after the view, VIEW_GAMMA_MIN–VIEW_GAMMA_MAX; 1 shows the view as baked. */
+  gamma: number;
   channel: ViewChannel;
 }
+
+/** What a viewer shows before anyone changes it: the thumbnails' view, no exposure, all channels. */
+export const DEFAULT_SESSION_COLOUR: Readonly<SessionColour> = Object.freeze({
+  display: null,
+  view: null,
+  exposure: 0,
+  gamma: 1,
+  channel: 'rgb',
+});
 
 export interface ReviewSessionState {
   /** The media item being shown (a playlist item, or the session's single version). */
@@ -59,7 +73,7 @@ export function initialSessionState(mediaId: string, frame = 0): ReviewSessionSt
     playing: false,
     rate: 1,
     compare: null,
-    colour: { display: null, view: null, exposure: 0, channel: 'rgb' },
+    colour: { ...DEFAULT_SESSION_COLOUR },
     drawing: null,
   };
 }
@@ -136,7 +150,7 @@ export function applySessionPatch(state: ReviewSessionState, input: unknown): Re
   }
   if (patch['colour'] !== undefined) {
     const c = record(patch['colour'], 'colour');
-    onlyKeys(c, ['display', 'view', 'exposure', 'channel'], 'colour');
+    onlyKeys(c, ['display', 'view', 'exposure', 'gamma', 'channel'], 'colour');
     if (c['display'] !== undefined) next.colour.display = name(c['display'], 'colour.display');
     if (c['view'] !== undefined) next.colour.view = name(c['view'], 'colour.view');
     if (c['exposure'] !== undefined) {
@@ -144,6 +158,12 @@ export function applySessionPatch(state: ReviewSessionState, input: unknown): Re
       if (typeof e !== 'number' || !Number.isFinite(e) || Math.abs(e) > SESSION_EXPOSURE_LIMIT)
         fail('colour.exposure', `must be stops from -${SESSION_EXPOSURE_LIMIT} to ${SESSION_EXPOSURE_LIMIT}`);
       next.colour.exposure = e;
+    }
+    if (c['gamma'] !== undefined) {
+      const g = c['gamma'];
+      if (typeof g !== 'number' || !(g >= VIEW_GAMMA_MIN && g <= VIEW_GAMMA_MAX))
+        fail('colour.gamma', `must be a number from ${VIEW_GAMMA_MIN} to ${VIEW_GAMMA_MAX}`);
+      next.colour.gamma = g;
     }
     if (c['channel'] !== undefined) {
       if (!VIEW_CHANNELS.includes(c['channel'] as ViewChannel))

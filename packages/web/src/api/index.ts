@@ -144,6 +144,13 @@ export const api = {
   completeSequence: (uploadId: string): Promise<Media> =>
     call((c) => c.call('post', '/api/v1/uploads/sequences/{uploadId}/complete', { path: { uploadId } })),
 
+  /** The displays/views the colour-managed viewer may pick, and the thumbnails' default (decision 148). */
+  colourViews: (projectId: string) =>
+    call((c) => c.call('get', '/api/v1/projects/{projectId}/colour/views', { path: { projectId } })),
+  /** A display/view baked into a 3D LUT (MF16); the server refuses names its config does not have. */
+  lutUrl: (projectId: string, display: string, view: string) =>
+    withQuery(`${API}/projects/${encodeURIComponent(projectId)}/colour/luts`, { display, view }),
+
   fileUrl: (id: string, kind: Rendition) => `${API}/media/${encodeURIComponent(id)}/files/${kind}`,
   frameUrl: (id: string, frame: number) => `${API}/media/${encodeURIComponent(id)}/files/frames/${frame}`,
   eventsUrl: (query?: Record<string, string>) => withQuery(`${API}/events`, query),
@@ -151,3 +158,4 @@ export const api = {
 };
 
 export type Api = typeof api;
+export type ColourViews = Awaited<ReturnType<Api['colourViews']>>;

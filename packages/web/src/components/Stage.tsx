@@ -3,15 +3,20 @@
  * isolation through SVG colour-matrix filters, and the drawing canvas on top.
  */
 import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+import type { ViewChannel } from '@montu/domain';
 import { imageRect, zoomAt, type Viewport } from '../lib/drawing.js';
 
-export type Channel = 'rgb' | 'r' | 'g' | 'b' | 'a';
+/** rgb, or one channel (or the luminance) in grey. */
+export type Channel = ViewChannel;
 
 const MATRIX: Record<Exclude<Channel, 'rgb'>, string> = {
   r: '1 0 0 0 0  1 0 0 0 0  1 0 0 0 0  0 0 0 0 1',
   g: '0 1 0 0 0  0 1 0 0 0  0 1 0 0 0  0 0 0 0 1',
   b: '0 0 1 0 0  0 0 1 0 0  0 0 1 0 0  0 0 0 0 1',
   a: '0 0 0 1 0  0 0 0 1 0  0 0 0 1 0  0 0 0 0 1',
+  // Rec. 709 weights on the display image's (encoded) values: an approximation of the float path's
+  // luminance, which weighs the linear values.
+  luminance: '0.2126 0.7152 0.0722 0 0  0.2126 0.7152 0.0722 0 0  0.2126 0.7152 0.0722 0 0  0 0 0 0 1',
 };
 
 /** Filters referenced by `filter: url(#montu-ch-r)`; rendered once per page. */

@@ -29,6 +29,8 @@ import { MetadataPanel } from '../components/MetadataPanel.js';
 import { ReviewPanel } from '../components/ReviewPanel.js';
 import { MediaView, isMoving } from '../components/MediaView.js';
 import { StatusBadge } from '../components/StatusBadge.js';
+import { DEFAULT_SESSION_COLOUR } from '@montu/domain';
+import { FloatStage, hasFloatRendition, type ViewerColour } from '../components/FloatStage.js';
 
 export default function Viewer({
   mediaId,
@@ -100,6 +102,8 @@ function ViewerLoaded({
     panY: 0,
   });
   const [channel, setChannel] = useState<Channel>('rgb');
+  // Float and high-bit-depth stills: view, exposure and gamma of the colour-managed picture.
+  const [colour, setColour] = useState<ViewerColour>(DEFAULT_SESSION_COLOUR);
   const [tool, setTool] = useState<Tool | null>(null);
   const [color, setColor] = useState('#ff3b30');
   const [width, setWidth] = useState(0.004);
@@ -203,6 +207,7 @@ function ViewerLoaded({
     g: () => toggleChannel('g'),
     b: () => toggleChannel('b'),
     a: () => toggleChannel('a'),
+    y: () => toggleChannel('luminance'),
     'ctrl+z': () => setDrawing(undo),
     'ctrl+shift+z': () => setDrawing(redo),
     'ctrl+y': () => setDrawing(redo),
@@ -222,6 +227,18 @@ function ViewerLoaded({
     [],
   );
 
+  const overlay = (
+    <DrawingLayer
+      viewport={viewport}
+      shown={shown}
+      editing={drawing.present}
+      tool={tool}
+      color={color}
+      width={width}
+      onCommit={commit}
+    />
+  );
+
   return (
     <div className="viewer">
       <ChannelFilters />
@@ -234,15 +251,21 @@ function ViewerLoaded({
           <span className="muted">{media.fileName}</span>
           <span className="spacer" />
           <div role="group" aria-label="Channels" className="toolbar-group">
-            {(['rgb', 'r', 'g', 'b', 'a'] as Channel[]).map((c) => (
+            {(['rgb', 'r', 'g', 'b', 'a', 'luminance'] as Channel[]).map((c) => (
               <button
                 key={c}
                 type="button"
                 aria-pressed={channel === c}
                 onClick={() => setChannel(c)}
-                title={c === 'rgb' ? 'All channels' : `Channel ${c.toUpperCase()} (${c.toUpperCase()})`}
+                title={
+                  c === 'rgb'
+                    ? 'All channels'
+                    : c === 'luminance'
+                      ? 'Luminance (Y)'
+                      : `Channel ${c.toUpperCase()} (${c.toUpperCase()})`
+                }
               >
-                {c.toUpperCase()}
+                {c === 'luminance' ? 'Y' : c.toUpperCase()}
               </button>
             ))}
           </div>
@@ -286,26 +309,31 @@ function ViewerLoaded({
           onRedo={() => setDrawing(redo)}
           onClear={() => commit([])}
         />
-        <Stage
-          viewport={viewport}
-          onViewport={setViewport}
-          channel={channel}
-          panEnabled={tool === null}
-          label={`${media.taskId} ${media.version}${moving ? `, frame ${timing.frameStart + player.frame}` : ''}`}
-          overlay={
-            <DrawingLayer
-              viewport={viewport}
-              shown={shown}
-              editing={drawing.present}
-              tool={tool}
-              color={color}
-              width={width}
-              onCommit={commit}
-            />
-          }
-        >
-          {(style) => <MediaView media={media} style={style} videoRef={setVideo} onSize={onSize} />}
-        </Stage>
+        {hasFloatRendition(media) ? (
+          <FloatStage
+            media={media}
+            colour={colour}
+            onColour={setColour}
+            channel={channel}
+            viewport={viewport}
+            onViewport={setViewport}
+            onSize={onSize}
+            panEnabled={tool === null}
+            label={`${media.taskId} ${media.version}`}
+            overlay={overlay}
+          />
+        ) : (
+          <Stage
+            viewport={viewport}
+            onViewport={setViewport}
+            channel={channel}
+            panEnabled={tool === null}
+            label={`${media.taskId} ${media.version}${moving ? `, frame ${timing.frameStart + player.frame}` : ''}`}
+            overlay={overlay}
+          >
+            {(style) => <MediaView media={media} style={style} videoRef={setVideo} onSize={onSize} />}
+          </Stage>
+        )}
         {moving && (
           <Transport
             player={player}
