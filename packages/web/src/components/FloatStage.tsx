@@ -233,7 +233,13 @@ export function FloatStage(props: FloatStageProps) {
             <canvas
               ref={canvasRef}
               // The stage's channel filter is not used: channels are isolated in the shader.
-              style={{ ...style, filter: undefined }}
+              // Image pixels larger than two screen pixels are shown as squares, to peep at.
+              style={{
+                ...style,
+                filter: undefined,
+                imageRendering:
+                  image && Number(style.width) > 2 * image.header.width ? 'pixelated' : style.imageRendering,
+              }}
               data-testid="float-canvas"
               // What the canvas holds now (display/view|exposure|gamma|channel): tests wait on it.
               data-drawn={drawn ?? ''}
