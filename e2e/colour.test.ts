@@ -99,7 +99,7 @@ function readPpm(file: string): { width: number; height: number; rgb: Uint8Array
  * operations on the scene-linear image first (alpha is dropped: the viewer shows straight colour).
  */
 function reference(file: string, display: string, view: string, pre: string[] = []): Uint8Array {
-  const out = `${file}.${Math.random().toString(36).slice(2)}.ppm`;
+  const out = path.join(served.work, `ref-${Math.random().toString(36).slice(2)}.ppm`);
   oiio([
     '--colorconfig',
     CONFIG,

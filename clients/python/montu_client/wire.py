@@ -766,18 +766,8 @@ ReviewSessionState = TypedDict(
         'playing': 'bool',
         'rate': 'float',
         'compare': 'Optional[ReviewSessionStateCompare]',
-        'colour': 'ReviewSessionStateColour',
+        'colour': 'SessionColour',
         'drawing': 'Any',
-    },
-)
-
-ReviewSessionStateColour = TypedDict(
-    'ReviewSessionStateColour',
-    {
-        'display': 'Optional[str]',
-        'view': 'Optional[str]',
-        'exposure': 'float',
-        'channel': "Union[Literal['rgb'], Literal['r'], Literal['g'], Literal['b'], Literal['a'], Literal['luminance']]",
     },
 )
 
@@ -787,6 +777,18 @@ ReviewSessionStateCompare = TypedDict(
         'mediaId': 'str',
         'layout': "Union[Literal['side'], Literal['wipe'], Literal['toggle']]",
         'wipe': 'float',
+    },
+)
+
+# The driver's colour view of a live review session
+SessionColour = TypedDict(
+    'SessionColour',
+    {
+        'display': 'Optional[str]',
+        'view': 'Optional[str]',
+        'exposure': 'float',
+        'gamma': 'float',
+        'channel': "Literal['rgb', 'r', 'g', 'b', 'a', 'luminance']",
     },
 )
 
@@ -1532,19 +1534,20 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'playing': ('playing', None),
         'rate': ('rate', None),
         'compare': ('compare', 'ReviewSessionStateCompare'),
-        'colour': ('colour', 'ReviewSessionStateColour'),
+        'colour': ('colour', 'SessionColour'),
         'drawing': ('drawing', None),
-    },
-    'ReviewSessionStateColour': {
-        'display': ('display', None),
-        'view': ('view', None),
-        'exposure': ('exposure', None),
-        'channel': ('channel', None),
     },
     'ReviewSessionStateCompare': {
         'mediaId': ('media_id', None),
         'layout': ('layout', None),
         'wipe': ('wipe', None),
+    },
+    'SessionColour': {
+        'display': ('display', None),
+        'view': ('view', None),
+        'exposure': ('exposure', None),
+        'gamma': ('gamma', None),
+        'channel': ('channel', None),
     },
     'Statistics': {
         'projectId': ('project_id', None),

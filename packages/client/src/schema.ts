@@ -5596,10 +5596,18 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** SessionColourPatch */
                         colour?: {
+                            /**
+                             * @description rgb, or one channel (or the luminance) in grey
+                             * @enum {string}
+                             */
                             channel?: "rgb" | "r" | "g" | "b" | "a" | "luminance";
                             display?: string | null;
+                            /** @description Stops, applied in scene-linear before the view */
                             exposure?: number;
+                            /** @description Display gamma after the view (code value^(1/gamma)); 1 shows the view as baked */
+                            gamma?: number;
                             view?: string | null;
                         };
                         compare?: {
@@ -8678,11 +8686,23 @@ export interface components {
             type: "started" | "state" | "presence" | "control" | "note" | "ended";
         };
         ReviewSessionState: {
+            /**
+             * SessionColour
+             * @description The driver's colour view of a live review session
+             */
             colour: {
+                /**
+                 * @description rgb, or one channel (or the luminance) in grey
+                 * @enum {string}
+                 */
                 channel: "rgb" | "r" | "g" | "b" | "a" | "luminance";
+                /** @description OCIO display; null: the thumbnails' default */
                 display: string | null;
-                /** @description stops, applied in scene-linear before the view */
+                /** @description Stops, applied in scene-linear before the view */
                 exposure: number;
+                /** @description Display gamma after the view (code value^(1/gamma)); 1 shows the view as baked */
+                gamma: number;
+                /** @description The display's view; null: its default */
                 view: string | null;
             };
             compare: {

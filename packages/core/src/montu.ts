@@ -151,7 +151,13 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   const notes = new NoteService(ctx, media, projects);
   const review = new ReviewService(ctx, media, projects, notes);
   const playlists = new PlaylistService(ctx, media, notes);
-  const reviewSessions = new ReviewSessionService(ctx, media, notes, playlists, options.reviewSessions);
+  const processingOptions: ProcessingOptions = { ocio: environment.ocio, ...options.processing };
+  // The thumbnails' view choice, also what a session's colour view is checked against.
+  const colour = new ColourService(processingOptions, path.join(dataDir, 'cache', 'luts'));
+  const reviewSessions = new ReviewSessionService(ctx, media, notes, playlists, {
+    ...options.reviewSessions,
+    colour,
+  });
   const retry = { ...DEFAULT_RETRY, ...(options.jobs ? options.jobs.retry : {}) };
   const store = new JobStore(ctx.db, ctx.dialect, retry, {
     retryFor: { 'webhook.deliver': webhookRetry(options.webhooks) },
@@ -171,7 +177,6 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   await maintenance.sweepAfterCrash();
   const jobs: JobsOptions = options.jobs === false ? {} : (options.jobs ?? {});
   // One set of rendering options for thumbnails, web images and the viewer's LUTs (decision 148).
-  const processingOptions: ProcessingOptions = { ocio: environment.ocio, ...options.processing };
   const processing = options.jobs === false ? null : new MediaProcessing(ctx, sink, processingOptions);
   const handlers: JobHandlers = { ...processing?.handlers(), ...webhooks.handlers() };
   const work = Object.keys(handlers).length > 0 && (jobs.work ?? true);
@@ -222,7 +227,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     webhooks,
     projects,
     history: new HistoryService(ctx),
-    colour: new ColourService(processingOptions, path.join(dataDir, 'cache', 'luts')),
+    colour,
     users: new UserService(ctx),
     maintenance,
     events: ctx.events,

@@ -70,12 +70,31 @@ for (const kind of DATABASES) {
         { nope: 1 },
         { rate: 0 },
         { colour: { exposure: 99 } },
+        { colour: { exposure: -20.5 } },
+        { colour: { gamma: 0 } },
+        { colour: { gamma: 10.5 } },
+        { colour: { channel: 'alpha' } },
+        { colour: { hue: 1 } },
+        { colour: { display: '' } },
         { mediaId: 'x' },
         {},
       ]) {
         const bad = await as('admin', `/review-sessions/${s.id}/state`, { method: 'PATCH', json });
         expect(bad.status, JSON.stringify(json)).toBe(400);
         expect(((await bad.json()) as { detail: string }).detail.length).toBeGreaterThan(5);
+      }
+      // A display or view the server cannot show (here: the built-in transform's) is refused by name.
+      for (const [json, message] of [
+        [{ colour: { display: 'P3' } }, /"P3" is not a display here; the displays are "sRGB"/],
+        [
+          { colour: { view: 'Log' } },
+          /"Log" is not a view of display "sRGB"; its views are "Standard", "Filmic"/,
+        ],
+        [{ colour: { display: 'sRGB', view: 'ACES 1.0 - SDR Video' } }, /is not a view of display "sRGB"/],
+      ] as const) {
+        const bad = await as('admin', `/review-sessions/${s.id}/state`, { method: 'PATCH', json });
+        expect(bad.status, JSON.stringify(json)).toBe(400);
+        expect(((await bad.json()) as { detail: string }).detail).toMatch(message);
       }
       // Not a member: the session does not exist for them.
       expect((await as('dan', `/review-sessions/${s.id}`)).status).toBe(404);
@@ -93,7 +112,7 @@ for (const kind of DATABASES) {
         { playing: true, rate: 2 },
         { playing: false, frame: 20 },
         { mediaId: media[1], frame: 3, compare: { mediaId: media[0], layout: 'wipe', wipe: 0.25 } },
-        { colour: { view: 'ACES 1.0 - SDR Video', exposure: 1.5, channel: 'r' } },
+        { colour: { view: 'Filmic', exposure: 1.5, gamma: 2.2, channel: 'r' } },
       ];
       let seq = 0;
       for (const json of moves) {
@@ -127,7 +146,7 @@ for (const kind of DATABASES) {
         playing: false,
         rate: 2,
         compare: { mediaId: media[0], layout: 'wipe', wipe: 0.25 },
-        colour: { display: null, view: 'ACES 1.0 - SDR Video', exposure: 1.5, channel: 'r' },
+        colour: { display: null, view: 'Filmic', exposure: 1.5, gamma: 2.2, channel: 'r' },
         drawing: null,
       });
       expect(late.seq).toBe(seq + 1); // cal's own join is an event

@@ -1,7 +1,9 @@
 import { Conflict, Forbidden, NotFound, ValidationError } from '@montu/domain';
 import {
   applySessionPatch,
+  DEFAULT_SESSION_COLOUR,
   initialSessionState,
+  type SessionColour,
   type ReviewSessionPatch,
   type ReviewSessionState,
 } from '@montu/domain';
@@ -14,6 +16,7 @@ import { transaction } from '../db/connect.js';
 import type { MediaService, Scope } from '../media/media-service.js';
 import type { AddNoteInput, NoteService, ReviewNote } from '../review/note-service.js';
 import type { PlaylistService } from '../review/playlist-service.js';
+import type { ColourViews } from '../colour/lut.js';
 import {
   advanceSession,
   eventRows,
@@ -93,6 +96,11 @@ export interface ReviewSessionOptions {
   presenceTtlMs?: number;
   /** The clock (tests move it instead of waiting). */
   now?: () => number;
+  /**
+   * The displays/views a viewer may pick (ColourService): a colour view naming others is refused.
+   * Without it, display and view names are only checked for form.
+   */
+  colour?: { views(): Promise<ColourViews> };
 }
 
 /** An accepted change: the columns it sets, and the event it records (none: nothing changed). */
@@ -113,6 +121,7 @@ const MAX_CAS_ATTEMPTS = 50;
 export class ReviewSessionService {
   private readonly ttlMs: number;
   private readonly clock: () => number;
+  private readonly colour: { views(): Promise<ColourViews> } | null;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -123,6 +132,7 @@ export class ReviewSessionService {
   ) {
     this.ttlMs = options.presenceTtlMs ?? 45_000;
     this.clock = options.now ?? Date.now;
+    this.colour = options.colour ?? null;
   }
 
   private now(): string {
@@ -270,6 +280,10 @@ export class ReviewSessionService {
     if (input.patch['mediaId'] !== undefined) await this.checkItem(before, probe.mediaId);
     if (probe.compare && probe.compare.mediaId !== current.compare?.mediaId)
       await this.checkCompare(before, probe.compare.mediaId, scope);
+    // Only a change of display or view asks the config (oiiotool): exposure and channel need not.
+    const colourPatch = input.patch['colour'];
+    if (typeof colourPatch === 'object' && colourPatch && ('display' in colourPatch || 'view' in colourPatch))
+      await this.checkColourView(probe.colour);
     const { row } = await this.commit(id, actor, async (trx, r) => {
       live(r);
       if (r.driver !== actor)
@@ -290,6 +304,26 @@ export class ReviewSessionService {
       };
     });
     return { seq: row.seq, state: parseState(row.state) };
+  }
+
+  /**
+   * A colour view must be one the server can show (its OCIO config's, or the built-in ones): the
+   * display among the displays, the view among that display's views; null picks the default.
+   */
+  private async checkColourView(colour: SessionColour): Promise<void> {
+    if (!this.colour || (colour.display === null && colour.view === null)) return;
+    const views = await this.colour.views();
+    const display = views.displays.find((d) => d.name === (colour.display ?? views.default.display));
+    if (!display)
+      throw new ValidationError(
+        `colour.display "${colour.display}" is not a display here; the displays are ${views.displays.map((d) => `"${d.name}"`).join(', ')}.`,
+        { field: 'colour.display' },
+      );
+    if (colour.view !== null && !display.views.some((v) => v.name === colour.view))
+      throw new ValidationError(
+        `colour.view "${colour.view}" is not a view of display "${display.name}"; its views are ${display.views.map((v) => `"${v.name}"`).join(', ')}.`,
+        { field: 'colour.view' },
+      );
   }
 
   /**
@@ -576,7 +610,9 @@ function curates(role: Role | undefined): boolean {
 class LostRace extends Error {}
 
 function parseState(json: string): ReviewSessionState {
-  return JSON.parse(json) as ReviewSessionState;
+  const state = JSON.parse(json) as ReviewSessionState;
+  // Sessions stored before a colour field existed (gamma) read as its default.
+  return { ...state, colour: { ...DEFAULT_SESSION_COLOUR, ...state.colour } };
 }
 
 function presenceOf(

@@ -15,7 +15,14 @@ describe('session state patches', () => {
   it('applies what is given, keeps the rest, merges colour and compare', () => {
     const s1 = applySessionPatch(s0, { frame: 10, colour: { exposure: -1 } });
     expect(s1).toMatchObject({ mediaId: 'm1', frame: 10, playing: false, rate: 1 });
-    expect(s1.colour).toEqual({ display: null, view: null, exposure: -1, channel: 'rgb' });
+    expect(s1.colour).toEqual({ display: null, view: null, exposure: -1, gamma: 1, channel: 'rgb' });
+    expect(applySessionPatch(s1, { colour: { gamma: 2.2, channel: 'luminance' } }).colour).toEqual({
+      display: null,
+      view: null,
+      exposure: -1,
+      gamma: 2.2,
+      channel: 'luminance',
+    });
     const s2 = applySessionPatch(s1, { compare: { mediaId: 'm2' } });
     expect(s2.compare).toEqual({ mediaId: 'm2', layout: 'side', wipe: 0.5 });
     expect(applySessionPatch(s2, { compare: { layout: 'wipe' } }).compare).toEqual({
@@ -38,6 +45,11 @@ describe('session state patches', () => {
       { colour: { channel: 'x' } },
       { colour: { exposure: Number.NaN } },
       { colour: { hue: 1 } },
+      { colour: { gamma: 0 } },
+      { colour: { gamma: 10.01 } },
+      { colour: { gamma: '2.2' } },
+      { colour: { exposure: 20.5 } },
+      { colour: { display: '' } },
       { compare: { layout: 'side' } }, // no compare media yet
       { compare: { mediaId: 'm2', wipe: 2 } },
       { drawing: { shapes: [{ type: 'nope' }] } },

@@ -18,3 +18,4 @@ export * from './webhooks.js';
 export * from './jobs.js';
 export * from './operations.js';
 export * from './uploads.js';
+export * from './colour.js';

@@ -5,11 +5,18 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { COMPARE_LAYOUTS, VIEW_CHANNELS, ValidationError } from '@montu/domain';
+import { COMPARE_LAYOUTS, ValidationError } from '@montu/domain';
 import { SESSION_EVENT, type MontuEvent, type ReviewSessionSnapshot } from '@montu/core';
 import { API_PREFIX, type AppContext } from '../app-context.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
-import { errors, NoteFields, ProjectParams, ReviewNote } from '@montu/domain/wire';
+import {
+  errors,
+  NoteFields,
+  ProjectParams,
+  ReviewNote,
+  SessionColour,
+  SessionColourPatch,
+} from '@montu/domain/wire';
 
 const Id = Type.String({ maxLength: 64 });
 const Strict = { additionalProperties: false } as const;
@@ -23,15 +30,6 @@ const Compare = Type.Object(
   },
   Strict,
 );
-const Colour = Type.Object(
-  {
-    display: Nullable(Type.String({ maxLength: 200 })),
-    view: Nullable(Type.String({ maxLength: 200 })),
-    exposure: Type.Number({ description: 'stops, applied in scene-linear before the view' }),
-    channel: Type.Union(VIEW_CHANNELS.map((c) => Type.Literal(c))),
-  },
-  Strict,
-);
 export const ReviewSessionState = Type.Object(
   {
     mediaId: Type.String(),
@@ -39,7 +37,7 @@ export const ReviewSessionState = Type.Object(
     playing: Type.Boolean(),
     rate: Type.Number(),
     compare: Type.Union([Compare, Type.Null()]),
-    colour: Colour,
+    colour: SessionColour,
     drawing: Type.Unknown({ description: "the driver's drawing in progress, or null" }),
   },
   { $id: 'ReviewSessionState' },
@@ -125,17 +123,7 @@ const StatePatch = Type.Object(
         Type.Null(),
       ]),
     ),
-    colour: Type.Optional(
-      Type.Object(
-        {
-          display: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
-          view: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
-          exposure: Type.Optional(Type.Number()),
-          channel: Type.Optional(Type.Union(VIEW_CHANNELS.map((c) => Type.Literal(c)))),
-        },
-        Strict,
-      ),
-    ),
+    colour: Type.Optional(SessionColourPatch),
     drawing: Type.Optional(Type.Unknown({ description: 'Drawing in progress, or null' })),
   },
   Strict,
