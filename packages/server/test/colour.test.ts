@@ -3,13 +3,17 @@
  * list the displays/views and fetch baked LUTs; an uploaded EXR gets a half-float rendition
  * served by the files route.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { halfToFloat, parseFloatImage } from '@montu/domain';
 import { call, CORPUS, seedWorld, startTestServer, type TestServer, type World } from './helpers.js';
+import { openSse } from './sse-client.js';
 
 const EXR = path.join(CORPUS, 'media/image/GammaChart.exr');
+const OIIOTOOL = existsSync('/usr/bin/oiiotool') ? '/usr/bin/oiiotool' : null;
 
 describe('colour routes (built-in transform: no $OCIO)', () => {
   let t: TestServer;
@@ -102,6 +106,41 @@ describe('colour routes (built-in transform: no $OCIO)', () => {
     }
     expect([min, max]).toEqual([0, 1]);
   });
+
+  // Decision 187: 16-bit PNG (no web image: the original is one), float TIFF and Radiance HDR.
+  it.skipIf(!OIIOTOOL).each([
+    ['sixteen.png', ['-d', 'uint16'], 'source', false],
+    ['float.tif', ['-d', 'float'], 'scene_linear', true],
+    ['radiance.hdr', [], 'scene_linear', true],
+  ] as const)('an uploaded %s gets a float rendition', async (name, args, values, web) => {
+    const file = path.join(t.dir, name);
+    execFileSync(OIIOTOOL!, [EXR, '--ch', 'R,G,B', ...args, '-o', file]);
+    const id = await t.montu.media.uploadMedia({
+      filePath: file,
+      projectId: 'SWA',
+      taskId: 'sh020_comp',
+      author: 'artist',
+      wait: true,
+    });
+    const m = (await (await call(`${t.api}/media/${id}`, w.users.artist.token)).json()) as {
+      processingState: string;
+      files: Array<{ role: string; state: string; info: Record<string, unknown> | null }>;
+    };
+    expect(m.processingState).toBe('ready');
+    expect(m.files.find((f) => f.role === 'web_float')).toMatchObject({
+      state: 'ready',
+      info: { width: 800, height: 800, values },
+    });
+    expect(m.files.some((f) => f.role === 'web')).toBe(web);
+    const r = await call(`${t.api}/media/${id}/files/float`, w.users.artist.token);
+    const { header, payload } = parseFloatImage(new Uint8Array(await r.arrayBuffer()));
+    expect(header).toMatchObject({ width: 800, height: 800, values });
+    // GammaChart's white patch is 1.0: within half (and RGBE) precision in every format.
+    const raw = zlib.inflateSync(payload);
+    let max = 0;
+    for (let i = 0; i < raw.length; i += 2) max = Math.max(max, halfToFloat(raw.readUInt16LE(i)));
+    expect(max).toBeCloseTo(1, 2);
+  });
 });
 
 describe('colour routes with $OCIO: thumbnails and LUTs share the view', () => {
@@ -151,5 +190,59 @@ describe('colour routes with $OCIO: thumbnails and LUTs share the view', () => {
     expect(lut.status).toBe(200);
     const { header } = parseFloatImage(new Uint8Array(await lut.arrayBuffer()));
     expect(header).toMatchObject({ transform: 'ocio', config: 'config.ocio', ...views.default });
+  });
+
+  it("a live session's colour view is one of the config's, followers get it over SSE", async () => {
+    const id = await t.montu.media.uploadMedia({
+      filePath: EXR,
+      projectId: 'SWA',
+      taskId: 'sh030_comp',
+      author: 'artist',
+    });
+    const started = await call(`${t.api}/review-sessions`, w.users.supervisor.token, {
+      method: 'POST',
+      json: { mediaId: id },
+    });
+    expect(started.status).toBe(201);
+    const s = (await started.json()) as { id: string; state: { colour: Record<string, unknown> } };
+    expect(s.state.colour).toEqual({ display: null, view: null, exposure: 0, gamma: 1, channel: 'rgb' });
+    await call(`${t.api}/review-sessions/${s.id}/join`, w.users.artist.token, { method: 'POST' });
+    const follower = await openSse(`${t.api}/review-sessions/${s.id}/events`, w.users.artist.token);
+    await follower.until((e) => e.some((x) => x.event === 'snapshot'));
+    const patch = (json: unknown) =>
+      call(`${t.api}/review-sessions/${s.id}/state`, w.users.supervisor.token, { method: 'PATCH', json });
+    // The built-in views are not this config's; names are checked against the config.
+    for (const [json, message] of [
+      [
+        { colour: { view: 'Filmic' } },
+        /"Filmic" is not a view of display "sRGB"; its views are "Standard", "Quarter Power"/,
+      ],
+      [
+        { colour: { display: 'Raw', view: 'Standard' } },
+        /"Standard" is not a view of display "Raw"; its views are "Linear"/,
+      ],
+      [{ colour: { display: 'P3' } }, /"P3" is not a display here; the displays are "sRGB", "Raw"/],
+    ] as const) {
+      const bad = await patch(json);
+      expect(bad.status, JSON.stringify(json)).toBe(400);
+      expect(((await bad.json()) as { detail: string }).detail).toMatch(message);
+    }
+    const ok = await patch({
+      colour: { display: 'Raw', view: 'Linear', exposure: 1, gamma: 2.2, channel: 'luminance' },
+    });
+    expect(ok.status).toBe(200);
+    const { seq } = (await ok.json()) as { seq: number };
+    const events = await follower.until((e) => e.some((x) => Number(x.id) === seq));
+    const last = JSON.parse(events.find((x) => Number(x.id) === seq)!.data) as {
+      data: { state: { colour: unknown } };
+    };
+    expect(last.data.state.colour).toEqual({
+      display: 'Raw',
+      view: 'Linear',
+      exposure: 1,
+      gamma: 2.2,
+      channel: 'luminance',
+    });
+    follower.close();
   });
 });

@@ -175,8 +175,12 @@ export class MediaPipeline {
     if (mediaType === 'sequence') metadata = await this.sequenceMetadata(media, recorded, meta);
     // Refuse decompression bombs and endless files before any decoder touches them.
     checkDecodeLimits(meta, this.limits);
+    // A browser-native still needs no web image, but one with more than 8 bits a sample (16-bit
+    // PNG) still gets its half-float rendition from the proxy step (decision 187).
     const needsProxy =
-      (this.options.webImages ?? 'needed') === 'always' || !originalIsWebImage({ ...meta, mediaType });
+      (this.options.webImages ?? 'needed') === 'always' ||
+      !originalIsWebImage({ ...meta, mediaType }) ||
+      wantsFloatRendition(meta);
     return {
       // The metadata and the next steps commit with the probe's completion.
       record: async (trx) => {
@@ -229,16 +233,8 @@ export class MediaPipeline {
     const onProgress = (p: number) => progress(p);
     if (media.media_type === 'image') {
       const original = await this.original(media.id);
-      const web = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
-        createWebImage(p!, meta, {
-          ...(this.options.toneMap ? { toneMap: this.options.toneMap } : {}),
-          ...(this.options.ocio ? { ocio: this.options.ocio } : {}),
-          limits: this.limits,
-          signal,
-        }),
-      );
       // Float and high-bit-depth stills: their values for the colour-managed viewer (decision 147).
-      // A file ffmpeg cannot decode as float still gets its web image; the reason is recorded
+      // A file that cannot be decoded as float still gets its web image; the reason is recorded
       // with it (`floatError`) instead of failing the step.
       let float: FloatRendition | null = null;
       let floatError: string | null = null;
@@ -252,6 +248,31 @@ export class MediaPipeline {
           floatError = e.message;
         }
       }
+      const floatStored = float
+        ? await this.storeRendition(
+            media,
+            'web_float',
+            'web.mf16',
+            Readable.from([float.data]),
+            float.mimeType,
+            {
+              width: float.header.width,
+              height: float.header.height,
+              values: float.header.values === 'scene_linear' ? 'scene_linear' : 'source',
+            },
+          )
+        : null;
+      // A browser-native still (16-bit PNG) is its own web image: only its float rendition is new.
+      if (floatStored && originalIsWebImage(meta) && (this.options.webImages ?? 'needed') !== 'always')
+        return floatStored;
+      const web = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
+        createWebImage(p!, meta, {
+          ...(this.options.toneMap ? { toneMap: this.options.toneMap } : {}),
+          ...(this.options.ocio ? { ocio: this.options.ocio } : {}),
+          limits: this.limits,
+          signal,
+        }),
+      );
       const ext = web.format === 'webp' ? 'webp' : 'jpg';
       const stored = await this.storeRendition(
         media,
@@ -267,20 +288,7 @@ export class MediaPipeline {
           ...(floatError !== null ? { floatError } : {}),
         },
       );
-      if (!float) return stored;
-      const floatStored = await this.storeRendition(
-        media,
-        'web_float',
-        'web.mf16',
-        Readable.from([float.data]),
-        float.mimeType,
-        {
-          width: float.header.width,
-          height: float.header.height,
-          values: float.header.values === 'scene_linear' ? 'scene_linear' : 'source',
-        },
-      );
-      return bothRenditions(stored, floatStored);
+      return floatStored ? bothRenditions(stored, floatStored) : stored;
     }
     return withTempDir(async (dir): Promise<JobResult> => {
       if (media.media_type === 'video') {

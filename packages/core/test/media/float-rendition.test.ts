@@ -219,6 +219,55 @@ describe.skipIf(!OIIOTOOL)('web_float rendition', () => {
     }
   });
 
+  // Decision 187: 16-bit PNG/TIFF (ffmpeg), float TIFF and Radiance HDR (vips), made by oiiotool
+  // from the chart and the ramp, hold what oiiotool reads back from the very files.
+  it.each([
+    ['16-bit PNG', 'chart', 'png', ['-d', 'uint16'], 'source', 2 ** -11],
+    ['16-bit TIFF', 'chart', 'tif', ['-d', 'uint16'], 'source', 2 ** -11],
+    ['float TIFF', 'ramp', 'tif', ['-d', 'float'], 'scene_linear', 2 ** -11],
+    ['half TIFF', 'chart', 'tif', ['-d', 'half'], 'scene_linear', 2 ** -11],
+    // RGBE keeps 8 mantissa bits under a shared exponent; vips decodes as Radiance does (mantissa
+    // + ½), OpenImageIO without the ½: up to 1/256 of the pixel's largest channel apart.
+    ['Radiance HDR', 'ramp', 'hdr', [], 'scene_linear', 2 ** -7],
+  ] as const)('%s: values equal oiiotool’s', async (label, from, ext, args, kind, rel) => {
+    const file = path.join(dir, `${label.replaceAll(' ', '-')}.${ext}`);
+    // The 16-bit files: the chart in 0–1 (code values), as an integer format holds it.
+    await exec(OIIOTOOL!, [
+      from === 'ramp' ? ramp : chart,
+      ...(kind === 'source' ? ['--clamp:min=0:max=1'] : []),
+      ...args,
+      '-o',
+      file,
+    ]);
+    const { header, values, meta } = await rendition(file);
+    expect(wantsFloatRendition(meta)).toBe(true);
+    const channels = 3;
+    expect(header).toMatchObject({ kind: 'image', values: kind, channels });
+    const source = await oiioPixels(file);
+    expect(source.size).toBe(header.width * header.height);
+    for (const [xy, px] of source) {
+      const [x, y] = xy.split(',').map(Number);
+      const o = (y! * header.width + x!) * channels;
+      const scale = ext === 'hdr' ? Math.max(...px.slice(0, 3).map(Math.abs)) : 0;
+      for (let c = 0; c < channels; c++) {
+        const want = px[c]!;
+        expect(Math.abs(values[o + c]! - want), `${label} ${xy}`).toBeLessThanOrEqual(
+          Math.max(Math.abs(want), scale) * rel + 1e-7,
+        );
+      }
+    }
+  });
+
+  it('a float TIFF with alpha is refused (libvips would unpremultiply it wrongly), not shown wrong', async () => {
+    const file = path.join(dir, 'alpha.tif');
+    await exec(OIIOTOOL!, [chart, '--ch', 'R,G,B,A=G', '-d', 'float', '-o', file]);
+    const meta = await prober.probe(file);
+    expect(wantsFloatRendition(meta)).toBe(true);
+    await expect(createFloatRendition(file, meta, { limits })).rejects.toThrow(
+      /float TIFF with alpha cannot be read exactly/,
+    );
+  });
+
   it('8-bit stills get none, 16-bit PNGs one', async () => {
     const png8 = path.join(dir, 'eight.png');
     await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })

@@ -1,8 +1,12 @@
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import {
   FLOAT_IMAGE_CONTENT_TYPE,
   ProcessingError,
+  errorMessage,
   floatImagePrefix,
   floatToHalf,
   type FloatImageHeader,
@@ -12,23 +16,26 @@ import { ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
 import { checkDecodeLimits, type MediaLimits } from './limits.js';
 import type { MediaMetadata } from './metadata.js';
 import { exrGreyOnly } from './still.js';
-import { runTool, stderrTail, TOOL_PATHS } from './tools.js';
+import { findTool, runTool, stderrTail, TOOL_PATHS } from './tools.js';
 
 const deflate = promisify(zlib.deflate);
 
 /** Still formats whose integer samples can carry more than 8 bits. */
 const HIGH_BIT_FORMATS = new Set(['dpx', 'tif', 'png']);
 
+/** Scene-linear formats ffmpeg 5.1 cannot decode: libvips does, as the thumbnails do (decision 187). */
+const VIPS_LINEAR_FORMATS = new Set(['tif', 'hdr']);
+
 /**
- * True for the stills that get a `web_float` rendition (decision 147): scene-linear EXR and integer formats with more than 8 bits a sample (DPX, 16-bit TIFF/PNG).
- * 8-bit stills, movies and sequences keep the plain path.
+ * True for the stills that get a `web_float` rendition (decisions 147, 187): scene-linear EXR,
+ * float TIFF and Radiance HDR, and integer formats with more than 8 bits a sample (DPX, 16-bit
+ * TIFF/PNG). 8-bit stills, movies and sequences keep the plain path.
  */
 export function wantsFloatRendition(
   meta: Pick<MediaMetadata, 'mediaType' | 'format' | 'linear' | 'bitDepth'>,
 ) {
   if (meta.mediaType !== 'image') return false;
-  // Float TIFF and Radiance HDR: ffmpeg 5.1 decodes neither (they keep the plain path for now).
-  if (meta.linear) return meta.format === 'exr';
+  if (meta.linear) return meta.format === 'exr' || VIPS_LINEAR_FORMATS.has(meta.format);
   return HIGH_BIT_FORMATS.has(meta.format) && (meta.bitDepth ?? 8) > 8;
 }
 
@@ -50,6 +57,7 @@ export async function createFloatRendition(
   opts: { limits: MediaLimits; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<FloatRendition> {
   checkDecodeLimits(meta, opts.limits);
+  if (meta.linear && VIPS_LINEAR_FORMATS.has(meta.format)) return floatWithVips(file, meta, opts);
   const width = meta.displayWindow?.width ?? meta.width ?? 0;
   const height = meta.displayWindow?.height ?? meta.height ?? 0;
   if (width < 1 || height < 1) throw new ProcessingError('the picture has no size');
@@ -128,6 +136,86 @@ export async function createFloatRendition(
     header,
     mimeType: FLOAT_IMAGE_CONTENT_TYPE,
   };
+}
+
+/**
+ * Float TIFF and Radiance HDR through the `vips` command, as their thumbnails are decoded
+ * (still.ts): HDR through `rad2float` (Radiance's own RGBE decoding, mantissa + ½), then
+ * `rawsave`: the bands as little-endian floats, interleaved, rows top to bottom, no header. One
+ * band is grey, three RGB.
+ */
+async function floatWithVips(
+  file: string,
+  meta: MediaMetadata,
+  opts: { limits: MediaLimits; timeoutMs?: number; signal?: AbortSignal },
+): Promise<FloatRendition> {
+  if (!findTool(TOOL_PATHS.vips))
+    throw new ProcessingError(
+      `a float ${meta.format.toUpperCase()} needs the \`vips\` command (libvips-tools)`,
+    );
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  if (width < 1 || height < 1) throw new ProcessingError('the picture has no size');
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-float-'));
+  try {
+    const run = (args: string[]) =>
+      runTool(TOOL_PATHS.vips, args, {
+        timeoutMs: opts.timeoutMs ?? 120_000,
+        signal: opts.signal,
+        memoryBytes: opts.limits.toolMemoryBytes,
+      }).catch((e: unknown) => {
+        throw new ProcessingError(`vips could not decode the picture as float: ${errorMessage(e)}`, {
+          cause: e,
+        });
+      });
+    let source = path.resolve(file);
+    if (meta.format === 'hdr') {
+      const floats = path.join(dir, 'float.v');
+      await run(['rad2float', source, floats]);
+      source = floats;
+    }
+    const raw = path.join(dir, 'pixels.raw');
+    await run(['rawsave', source, raw]);
+    const bytes = await fsp.readFile(raw);
+    const bands = bytes.length / (width * height * 4);
+    if (![1, 2, 3, 4].includes(bands))
+      throw new ProcessingError(`vips gave ${bytes.length} bytes for a ${width}×${height} float picture`);
+    // libvips 8.14 unpremultiplies float TIFFs with (associated) alpha on a 0–255 alpha scale:
+    // colour comes out ×255/alpha, and 0 under alpha 0. Refused rather than shown wrong.
+    if (bands === 2 || bands === 4)
+      throw new ProcessingError(
+        'a float TIFF with alpha cannot be read exactly (libvips unpremultiplies it)',
+      );
+    const channels = 3;
+    const floats = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+    const halves = new Uint16Array(width * height * channels);
+    const half = (v: number) => floatToHalf(Number.isNaN(v) ? 0 : v);
+    for (let i = 0; i < width * height; i++) {
+      const s = i * bands;
+      const o = i * channels;
+      const grey = bands < 3;
+      halves[o] = half(floats[s]!);
+      halves[o + 1] = half(floats[grey ? s : s + 1]!);
+      halves[o + 2] = half(floats[grey ? s : s + 2]!);
+    }
+    const header: FloatImageHeader = {
+      kind: 'image',
+      width,
+      height,
+      depth: 1,
+      channels,
+      compression: 'deflate',
+      values: 'scene_linear',
+    };
+    const payload = await deflate(Buffer.from(halves.buffer, halves.byteOffset, halves.byteLength));
+    return {
+      data: Buffer.concat([floatImagePrefix(header), payload]),
+      header,
+      mimeType: FLOAT_IMAGE_CONTENT_TYPE,
+    };
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Interleaved 16-bit RGB(A) → half floats of code / 65535. */
