@@ -6,41 +6,14 @@
  * file cannot be loaded) it shows the plain display image instead, and says so.
  */
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import {
-  SESSION_EXPOSURE_LIMIT,
-  VIEW_GAMMA_MAX,
-  VIEW_GAMMA_MIN,
-  type SessionColour,
-  type ViewChannel,
-} from '@montu/domain';
+import { SESSION_EXPOSURE_LIMIT, VIEW_GAMMA_MAX, VIEW_GAMMA_MIN, type ViewChannel } from '@montu/domain';
 import { api, type ColourViews, type Media } from '../api/index.js';
+import { resolveView, type ViewerColour } from '../lib/colour.js';
 import { imageRect, type Viewport } from '../lib/drawing.js';
 import { FloatRenderer } from '../lib/gl/float-renderer.js';
 import { loadHalfImage, pixelAt, type HalfImage } from '../lib/gl/mf16.js';
 import { MediaView } from './MediaView.js';
 import { Stage } from './Stage.js';
-
-/** The viewer's colour settings; the channel is the viewer's own (shared with the plain path). */
-export type ViewerColour = Omit<SessionColour, 'channel'>;
-
-/** True when the item has a half-float rendition, so the viewer shows it through FloatStage. */
-export function hasFloatRendition(media: Media): boolean {
-  return media.files.some((f) => f.role === 'web_float');
-}
-
-/** The display/view a viewer shows: the chosen one, else the thumbnails' (so nothing is graded twice). */
-export function resolveView(views: ColourViews, colour: Pick<ViewerColour, 'display' | 'view'>) {
-  const display = views.displays.find((d) => d.name === colour.display) ?? null;
-  if (!display) return views.default;
-  const view =
-    display.views.find((v) => v.name === colour.view) ??
-    (display.name === views.default.display
-      ? display.views.find((v) => v.name === views.default.view)
-      : undefined) ??
-    display.views.find((v) => v.isDefault) ??
-    display.views[0];
-  return view ? { display: display.name, view: view.name } : views.default;
-}
 
 interface Probe {
   x: number;

@@ -29,8 +29,8 @@ import { MetadataPanel } from '../components/MetadataPanel.js';
 import { ReviewPanel } from '../components/ReviewPanel.js';
 import { MediaView, isMoving } from '../components/MediaView.js';
 import { StatusBadge } from '../components/StatusBadge.js';
-import { DEFAULT_SESSION_COLOUR } from '@montu/domain';
-import { FloatStage, hasFloatRendition, type ViewerColour } from '../components/FloatStage.js';
+import { FloatStage } from '../components/FloatStage.js';
+import { DEFAULT_VIEWER_COLOUR, hasFloatRendition, type ViewerColour } from '../lib/colour.js';
 
 export default function Viewer({
   mediaId,
@@ -103,7 +103,7 @@ function ViewerLoaded({
   });
   const [channel, setChannel] = useState<Channel>('rgb');
   // Float and high-bit-depth stills: view, exposure and gamma of the colour-managed picture.
-  const [colour, setColour] = useState<ViewerColour>(DEFAULT_SESSION_COLOUR);
+  const [colour, setColour] = useState<ViewerColour>(DEFAULT_VIEWER_COLOUR);
   const [tool, setTool] = useState<Tool | null>(null);
   const [color, setColor] = useState('#ff3b30');
   const [width, setWidth] = useState(0.004);
