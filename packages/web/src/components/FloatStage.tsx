@@ -180,7 +180,7 @@ export function FloatStage(props: FloatStageProps) {
       </button>
       <output className="probe muted" aria-label="Pixel probe" data-testid="probe">
         {probe
-          ? `${probe.x}, ${probe.y}  R ${fmt(probe.values[0])}  G ${fmt(probe.values[1])}  B ${fmt(probe.values[2])}  A ${fmt(probe.values[3])}`
+          ? `${probe.x},${probe.y} R ${fmt(probe.values[0])} G ${fmt(probe.values[1])} B ${fmt(probe.values[2])} A ${probe.values[3].toFixed(3)}`
           : 'linear values under the cursor'}
       </output>
     </div>
