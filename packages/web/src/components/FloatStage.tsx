@@ -99,7 +99,13 @@ export function FloatStage(props: FloatStageProps) {
     r.draw({ exposure: colour.exposure, gamma: colour.gamma, channel });
     setDrawn(`${lut.key}|${colour.exposure}|${colour.gamma}|${channel}`);
   }, [lut, image, colour.exposure, colour.gamma, channel, failure]);
-  useEffect(() => () => rendererRef.current?.dispose(), []);
+  useEffect(
+    () => () => {
+      rendererRef.current?.dispose();
+      rendererRef.current = null;
+    },
+    [],
+  );
 
   // The probe reads the rendition's own values (CPU copy), scaled by the exposure.
   const onPointerMove = (e: React.PointerEvent) => {
