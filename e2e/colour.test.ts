@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ROOT,
   e2eReady,
+  ffmpeg,
   launchChromium,
   seedProject,
   shot,
@@ -217,11 +218,27 @@ describe.skipIf(!ready)('colour-managed viewer in chromium (WebGL2) against oiio
     );
     oiio([`${chart}.pfm`, '-d', 'half', '-o', chart]);
 
+    // A 32-bit float EXR written by ffmpeg (rounded to half in the rendition).
+    const float32 = path.join(dir, 'testsrc-float.exr');
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x180',
+      '-frames:v',
+      '1',
+      '-pix_fmt',
+      'gbrpf32le',
+      '-c:v',
+      'exr',
+      float32,
+    ]);
     await seedProject(served, { id: PROJECT, name: 'Colour' }, [['cleo', 'supervisor', 'Cleo Colourist']]);
     for (const [name, file, taskId] of [
       ['ramp', ramp, 'ep01_sq010_sh010_comp'],
       ['chart', chart, 'ep01_sq010_sh020_comp'],
       ['GammaChart', CORPUS_EXR, 'ep01_sq010_sh030_comp'],
+      ['float32', float32, 'ep01_sq010_sh040_comp'],
     ] as const) {
       const { id } = await uploadFile(served, file, { projectId: PROJECT, taskId });
       const [done] = await waitProcessed(served, PROJECT, taskId, 1);

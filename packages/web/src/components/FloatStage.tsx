@@ -207,7 +207,20 @@ export function FloatStage(props: FloatStageProps) {
     <>
       {bar}
       <div className="float-stage" onPointerMove={onPointerMove} onPointerLeave={() => setProbe(null)}>
-        <Stage {...props} channel="rgb">
+        <Stage
+          {...props}
+          channel="rgb"
+          overlay={
+            <>
+              {!drawn && (
+                <div className="stage-layer stage-status" role="status">
+                  Loading the linear picture…
+                </div>
+              )}
+              {props.overlay}
+            </>
+          }
+        >
           {(style) => (
             <canvas
               ref={canvasRef}
