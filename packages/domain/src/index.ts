@@ -10,6 +10,7 @@ export * from './timecode.js';
 export * from './media-timing.js';
 export * from './workflow.js';
 export * from './history-labels.js';
+export * from './processing-problem.js';
 export * from './drawing.js';
 export * from './people.js';
 export * from './position.js';
