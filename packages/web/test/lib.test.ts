@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { groupSequences, missingFrames } from '../src/lib/sequences.js';
 import { reviewButtons, type StatusOptions, type Workflow } from '../src/lib/workflow.js';
 import { allowedTargets, DEFAULT_WORKFLOW, findTransition, parseTaskId } from '@montu/domain';
-import { buildRows, latestPerTask } from '../src/lib/grouping.js';
+import { buildRows, cardTitle, stackVersions } from '../src/lib/grouping.js';
 import { RateMeter, formatBytes, formatDuration } from '../src/lib/format.js';
 import type { Media } from '../src/api/index.js';
 
@@ -104,20 +104,31 @@ describe('browser grouping', () => {
       step: 'lighting',
     });
   });
-  it('keeps the latest version per task and builds rows', () => {
+  it('stacks the versions of a task, newest first, and fills rows by sequence', () => {
     const all = [
       media('ep01_sq010_sh020_comp', 1),
       media('ep01_sq010_sh020_comp', 3),
       media('ep01_sq010_sh010_comp', 1),
+      media('ep01_sq020_sh010_comp', 2),
     ];
-    expect(latestPerTask(all).map((m) => m.id)).toEqual([
-      'ep01_sq010_sh020_comp-3',
-      'ep01_sq010_sh010_comp-1',
+    const stacks = stackVersions(all, true);
+    expect(stacks.map((s) => s.versions.map((m) => m.id))).toEqual([
+      ['ep01_sq010_sh020_comp-3', 'ep01_sq010_sh020_comp-1'],
+      ['ep01_sq010_sh010_comp-1'],
+      ['ep01_sq020_sh010_comp-2'],
     ]);
-    const rows = buildRows(all, new Map(), 2);
+    // Unstacked: one card per version.
+    expect(stackVersions(all, false)).toHaveLength(4);
+    // Two shots of sq010 share one row of two cards (no one-card row per shot).
+    const rows = buildRows(stacks, new Map(), 2);
     expect(rows.map((r) => r.kind)).toEqual(['header', 'items', 'header', 'items']);
-    expect(rows[0]).toMatchObject({ label: 'ep01 / sq010 / sh010', count: 1 });
-    expect(rows[3]?.kind === 'items' && rows[3].items.map((m) => m.versionNumber)).toEqual([3, 1]);
+    expect(rows[0]).toMatchObject({ label: 'ep01 / sq010', count: 2 });
+    expect(rows[1]?.kind === 'items' && rows[1].items.map((s) => s.versions[0]!.taskId)).toEqual([
+      'ep01_sq010_sh010_comp',
+      'ep01_sq010_sh020_comp',
+    ]);
+    expect(cardTitle(parseTaskId('ep01_sq010_sh020_comp'), 'ep01_sq010_sh020_comp')).toBe('sh020 · comp');
+    expect(cardTitle(parseTaskId('hero'), 'hero')).toBe('hero');
   });
 });
 

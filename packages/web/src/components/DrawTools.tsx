@@ -1,25 +1,26 @@
 import type { Tool } from '../lib/drawing.js';
+import { SHORTCUTS, keyCap, type ShortcutId } from '../lib/shortcuts.js';
 
-export const TOOL_KEYS: Record<string, Tool | null> = {
-  v: null,
-  p: 'pen',
-  u: 'line',
-  w: 'arrow',
-  x: 'rect',
-  q: 'ellipse',
-  t: 'text',
-  e: 'eraser',
-};
-const LABELS: Array<[Tool | null, string, string]> = [
-  [null, 'Move', 'V'],
-  ['pen', 'Pen', 'P'],
-  ['line', 'Line', 'U'],
-  ['arrow', 'Arrow', 'W'],
-  ['rect', 'Rectangle', 'X'],
-  ['ellipse', 'Ellipse', 'Q'],
-  ['text', 'Text', 'T'],
-  ['eraser', 'Eraser', 'E'],
+/** Each tool with its shortcut (from the one table, lib/shortcuts.ts) and its label. */
+const TOOLS: Array<[Tool | null, string, ShortcutId]> = [
+  [null, 'Move', 'toolSelect'],
+  ['pen', 'Pen', 'toolPen'],
+  ['line', 'Line', 'toolLine'],
+  ['arrow', 'Arrow', 'toolArrow'],
+  ['rect', 'Rectangle', 'toolRect'],
+  ['ellipse', 'Ellipse', 'toolEllipse'],
+  ['text', 'Text', 'toolText'],
+  ['eraser', 'Eraser', 'toolEraser'],
 ];
+/** Tool by its shortcut's id, for the page's key handlers. */
+export const TOOL_OF: Partial<Record<ShortcutId, Tool | null>> = Object.fromEntries(
+  TOOLS.map(([tool, , id]) => [id, tool]),
+);
+const LABELS: Array<[Tool | null, string, string]> = TOOLS.map(([tool, label, id]) => [
+  tool,
+  label,
+  keyCap(SHORTCUTS[id].keys[0]!),
+]);
 export const COLORS = ['#ff3b30', '#ffcc00', '#34c759', '#0a84ff', '#ffffff', '#000000'];
 export const WIDTHS: Array<[number, string]> = [
   [0.002, 'Thin'],

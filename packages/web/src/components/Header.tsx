@@ -1,5 +1,15 @@
 import { linkClick, navigate } from '../lib/router.js';
 import { useSession } from '../session.js';
+import { ShortcutsHelp } from './ShortcutsHelp.js';
+
+/** The skip link's target on the browser: the first card (its link), else the grid itself. */
+function focusFirstCard(e: React.MouseEvent<HTMLAnchorElement>): void {
+  e.preventDefault();
+  const first =
+    document.querySelector<HTMLElement>('.browser-scroll [data-media-id]') ??
+    document.querySelector<HTMLElement>('.browser-scroll');
+  first?.focus();
+}
 
 export function Header({ projectId, path }: { projectId: string | null; path: string }) {
   const { me, projects, signOut, roleIn } = useSession();
@@ -13,6 +23,11 @@ export function Header({ projectId, path }: { projectId: string | null; path: st
     : [];
   return (
     <header className="topbar">
+      {projectId && path === `/p/${p}` && (
+        <a href="#media" className="skip" onClick={focusFirstCard}>
+          Skip to media
+        </a>
+      )}
       <a href="#main" className="skip">
         Skip to content
       </a>
@@ -53,6 +68,7 @@ export function Header({ projectId, path }: { projectId: string | null; path: st
         {me.user.displayName ?? me.user.username}
         {projectId && roleIn(projectId) ? ` · ${roleIn(projectId)}` : ''}
       </span>
+      <ShortcutsHelp />
       <button type="button" onClick={signOut}>
         Sign out
       </button>

@@ -1,52 +1,89 @@
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import type { MediaSummary as Media } from '../api/index.js';
 import { Thumb } from './Thumb.js';
 import { formatDate } from '../lib/format.js';
 import { linkClick } from '../lib/router.js';
 import { ProcessingBadge, StatusBadge } from './StatusBadge.js';
-import { parseTaskId } from '../lib/grouping.js';
+import { ProcessingProblem } from './ProcessingProblem.js';
+import { cardTitle, parseTaskId, type Stack } from '../lib/grouping.js';
+import { STATUS_LABEL } from '../lib/workflow.js';
 
 interface Props {
-  media: Media;
+  stack: Stack;
   /** Files dropped on a card go to its task. */
   onDropTo: (e: React.DragEvent, taskId: string) => void;
 }
 
-export const MediaCard = memo(function MediaCard({ media, onDropTo }: Props) {
-  const step = parseTaskId(media.taskId).step;
+/**
+ * A task's card: the version shown (newest first) with, when the task has several, a stack look,
+ * the count and a switcher. The link and the switcher are siblings (no control inside a link).
+ */
+export const MediaCard = memo(function MediaCard({ stack, onDropTo }: Props) {
+  const [shown, setShown] = useState(0);
+  const media = stack.versions[Math.min(shown, stack.versions.length - 1)]!;
+  const count = stack.versions.length;
+  const title = cardTitle(parseTaskId(media.taskId), media.taskId);
   return (
-    <a
-      href={`/m/${encodeURIComponent(media.id)}`}
-      onClick={linkClick}
-      className="card media-card"
+    <div
+      className={count > 1 ? 'card media-card stacked' : 'card media-card'}
       role="listitem"
-      aria-label={`${media.taskId} ${media.version}, ${media.status.replace('_', ' ')}, by ${media.author}`}
       onDragOver={(e) => e.preventDefault()}
       onDrop={(e) => onDropTo(e, media.taskId)}
-      data-media-id={media.id}
     >
-      <Thumb media={media} width={218} height={112} />
-      <div className="card-body">
-        <div className="card-title">
-          <span className="task" title={media.taskId}>
-            {step ?? media.taskId}
+      <a
+        href={`/m/${encodeURIComponent(media.id)}`}
+        onClick={linkClick}
+        className="card-link"
+        aria-label={`${media.taskId} ${media.version}, ${STATUS_LABEL[media.status] ?? media.status}, by ${media.author}${count > 1 ? `, ${count} versions` : ''}`}
+        data-media-id={media.id}
+      >
+        <Thumb media={media} width={218} height={112} />
+        <div className="card-body">
+          <div className="card-title">
+            <span className="task" title={media.taskId}>
+              {title}
+            </span>
+            <span className="version">{media.version}</span>
+          </div>
+          <div className="card-meta">
+            <StatusBadge status={media.status} />
+            <ProcessingBadge state={media.processingState} />
+          </div>
+          <div className="card-meta muted">
+            <span>{media.author}</span>
+            <span>{formatDate(media.createdAt)}</span>
+          </div>
+        </div>
+      </a>
+      {count > 1 && (
+        <div className="stack-switch">
+          <span className="stack-count" aria-hidden="true">
+            {count} versions
           </span>
-          <span className="version">{media.version}</span>
+          <select
+            aria-label={`Version of ${media.taskId}`}
+            value={media.id}
+            onChange={(e) => setShown(stack.versions.findIndex((v) => v.id === e.target.value))}
+          >
+            {stack.versions.map((v) => (
+              <option key={v.id} value={v.id}>
+                {v.version} · {STATUS_LABEL[v.status] ?? v.status}
+              </option>
+            ))}
+          </select>
         </div>
-        <div className="card-meta">
-          <StatusBadge status={media.status} />
-          <ProcessingBadge state={media.processingState} error={media.processingError} />
+      )}
+      {media.processingState === 'failed' && (
+        <div className="card-problem">
+          <ProcessingProblem error={media.processingError} compact />
         </div>
-        <div className="card-meta muted">
-          <span>{media.author}</span>
-          <span>{formatDate(media.createdAt)}</span>
-        </div>
-      </div>
-    </a>
+      )}
+    </div>
   );
 });
 
-export const MediaRow = memo(function MediaRow({ media, onDropTo }: Props) {
+export const MediaRow = memo(function MediaRow({ stack, onDropTo }: Props) {
+  const media = stack.versions[0]!;
   return (
     <a
       href={`/m/${encodeURIComponent(media.id)}`}
@@ -63,7 +100,10 @@ export const MediaRow = memo(function MediaRow({ media, onDropTo }: Props) {
       <span role="cell" className="task" title={media.taskId}>
         {media.taskId}
       </span>
-      <span role="cell">{media.version}</span>
+      <span role="cell">
+        {media.version}
+        {stack.versions.length > 1 && <span className="muted"> of {stack.versions.length}</span>}
+      </span>
       <span role="cell">{media.mediaType}</span>
       <span role="cell">
         <StatusBadge status={media.status} />{' '}

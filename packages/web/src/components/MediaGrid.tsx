@@ -5,7 +5,7 @@ import { trackScrollSpeed } from '../lib/scrollSpeed.js';
 import { MediaCard, MediaRow } from './MediaCard.js';
 
 export const CARD_W = 232;
-const CARD_H = 216;
+const CARD_H = 240;
 const LIST_H = 56;
 const HEADER_H = 34;
 
@@ -14,6 +14,8 @@ type DropTo = (e: React.DragEvent, taskId: string) => void;
 interface Props {
   rows: Row[];
   view: 'grid' | 'list';
+  /** Cards per grid row: the cards stretch to share the row's width. */
+  columns: number;
   onDropTo: DropTo;
   /** Called when the last rendered row is near the end (load the next page). */
   onNearEnd: () => void;
@@ -32,6 +34,7 @@ interface Props {
 export const MediaGrid = memo(function MediaGrid({
   rows,
   view,
+  columns,
   onDropTo,
   onNearEnd,
   onWidth,
@@ -88,6 +91,7 @@ export const MediaGrid = memo(function MediaGrid({
             start={vi.start}
             size={vi.size}
             view={view}
+            columns={columns}
             onDropTo={onDropTo}
           />
         ))}
@@ -104,12 +108,14 @@ const VirtualRow = memo(function VirtualRow({
   start,
   size,
   view,
+  columns,
   onDropTo,
 }: {
   row: Row;
   start: number;
   size: number;
   view: 'grid' | 'list';
+  columns: number;
   onDropTo: DropTo;
 }) {
   const style = { height: size, transform: `translateY(${start}px)` };
@@ -121,12 +127,17 @@ const VirtualRow = memo(function VirtualRow({
     );
   }
   return (
-    <div className={view === 'grid' ? 'vrow grid-row' : 'vrow list-row-wrap'} style={style}>
+    <div
+      className={view === 'grid' ? 'vrow grid-row' : 'vrow list-row-wrap'}
+      style={
+        view === 'grid' ? { ...style, gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` } : style
+      }
+    >
       {row.items.map((m) =>
         view === 'grid' ? (
-          <MediaCard key={m.id} media={m} onDropTo={onDropTo} />
+          <MediaCard key={m.key} stack={m} onDropTo={onDropTo} />
         ) : (
-          <MediaRow key={m.id} media={m} onDropTo={onDropTo} />
+          <MediaRow key={m.key} stack={m} onDropTo={onDropTo} />
         ),
       )}
     </div>

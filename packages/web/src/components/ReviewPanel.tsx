@@ -11,6 +11,10 @@ import {
   type Workflow,
 } from '../lib/workflow.js';
 import { StatusBadge } from './StatusBadge.js';
+import { historyLabel } from '@montu/domain';
+
+/** A status in a history line in words; other values (not statuses) as they are. */
+const statusWords = (s: string): string => STATUS_LABEL[s as keyof typeof STATUS_LABEL] ?? s;
 
 interface Props {
   media: Media;
@@ -145,8 +149,13 @@ export function ReviewPanel({ media, onChanged }: Props) {
         {history.map((h) => (
           <li key={h.id}>
             <span className="muted">{formatDate(h.at)}</span> <strong>{h.actor}</strong>{' '}
-            {h.action.replace(/_/g, ' ')}
-            {h.from || h.to ? ` ${h.from ?? ''} → ${h.to ?? ''}` : ''}
+            {h.label || historyLabel(h)}
+            {h.from && h.to && h.from !== h.to ? (
+              <span className="muted">
+                {' '}
+                ({statusWords(h.from)} → {statusWords(h.to)})
+              </span>
+            ) : null}
             {h.comment ? <q> {h.comment}</q> : null}
           </li>
         ))}

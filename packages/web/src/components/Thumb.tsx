@@ -15,10 +15,16 @@ export function Thumb({ media, width, height }: { media: Media; width: number; h
   useEffect(() => {
     if (!fast && !wanted) setWanted(true);
   }, [fast, wanted]);
-  if (failed || media.processingState !== 'ready' || !wanted) {
+  // Asked for only when the record says it was made (a failed item may still have its thumbnail):
+  // never a request that can only 404.
+  const made =
+    media.processing?.['thumbnail'] !== undefined
+      ? media.processing['thumbnail'].state === 'done'
+      : media.processingState === 'ready';
+  if (failed || !made || !wanted) {
     return (
       <div className="thumb thumb-empty" aria-hidden="true">
-        {media.processingState === 'ready' && !failed ? '' : media.mediaType}
+        {made && !failed ? '' : media.mediaType}
       </div>
     );
   }

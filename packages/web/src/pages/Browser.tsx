@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, type Media, type MediaQuery, type Task } from '../api/index.js';
-import { buildRows, latestPerTask, taskMap } from '../lib/grouping.js';
+import { buildRows, stackVersions, taskMap } from '../lib/grouping.js';
 import { Filters, type FilterState } from '../components/Filters.js';
 import { CARD_W, MediaGrid } from '../components/MediaGrid.js';
 import { UploadPanel } from '../components/UploadPanel.js';
@@ -22,7 +22,7 @@ export function Browser({ projectId }: { projectId: string }) {
   const [view, setView] = useState<'grid' | 'list'>(() =>
     localStorage.getItem('montu.view') === 'list' ? 'list' : 'grid',
   );
-  const [latestOnly, setLatestOnly] = useState(true);
+  const [stacked, setStacked] = useState(true);
   const [items, setItems] = useState<Media[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
@@ -99,7 +99,7 @@ export function Browser({ projectId }: { projectId: string }) {
   );
 
   const columns = view === 'grid' ? Math.max(1, Math.floor((width - 16) / CARD_W)) : 1;
-  const shown = useMemo(() => (latestOnly ? latestPerTask(items) : items), [items, latestOnly]);
+  const shown = useMemo(() => stackVersions(items, stacked), [items, stacked]);
   const tmap = useMemo(() => taskMap(tasks), [tasks]);
   const rows = useMemo(() => buildRows(shown, tmap, columns), [shown, tmap, columns]);
 
@@ -132,8 +132,8 @@ export function Browser({ projectId }: { projectId: string }) {
             List
           </button>
           <label className="check">
-            <input type="checkbox" checked={latestOnly} onChange={(e) => setLatestOnly(e.target.checked)} />{' '}
-            Latest versions only
+            <input type="checkbox" checked={stacked} onChange={(e) => setStacked(e.target.checked)} /> Stack
+            versions
           </label>
           <button type="button" className="primary" onClick={() => setUploadTask(uploadTask ?? '')}>
             Upload…
@@ -158,12 +158,13 @@ export function Browser({ projectId }: { projectId: string }) {
         {error ? (
           <span className="error">{error}</span>
         ) : (
-          `${shown.length}${cursor ? '+' : ''} ${latestOnly ? 'tasks' : 'versions'}${loading ? ' · loading…' : ''}`
+          `${shown.length}${cursor ? '+' : ''} ${stacked ? 'tasks' : 'versions'}${loading ? ' · loading…' : ''}`
         )}
       </p>
       <MediaGrid
         rows={rows}
         view={view}
+        columns={columns}
         onDropTo={onDrop}
         onNearEnd={onNearEnd}
         onWidth={setWidth}

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { api, type MediaSummary as Media, type Playlist, type PlaylistSummary } from '../api/index.js';
 import { linkClick, navigate } from '../lib/router.js';
 import { StatusBadge } from '../components/StatusBadge.js';
+import { playlistItemUrl } from '../components/PlaylistStrip.js';
 import { useSession } from '../session.js';
 
 export default function Playlists({
@@ -203,13 +204,22 @@ function PlaylistDetail({
         )}
         <span className="spacer" />
         {media[0] && (
-          <a
-            className="button primary"
-            href={`/m/${encodeURIComponent(media[0].id)}?playlist=${encodeURIComponent(id)}`}
-            onClick={linkClick}
-          >
-            Play from start
-          </a>
+          <>
+            <a
+              className="button primary"
+              href={playlistItemUrl(id, media[0].id, { play: true })}
+              onClick={linkClick}
+            >
+              Play from start
+            </a>
+            <a
+              className="button"
+              href={playlistItemUrl(id, media[0].id, { review: true })}
+              onClick={linkClick}
+            >
+              Review one by one
+            </a>
+          </>
         )}
         <a className="button" href={api.playlistExportUrl(id, 'csv')} download>
           Export notes CSV
@@ -226,7 +236,7 @@ function PlaylistDetail({
       <ol className="playlist-items">
         {media.map((m, i) => (
           <li key={m.id}>
-            <a href={`/m/${encodeURIComponent(m.id)}?playlist=${encodeURIComponent(id)}`} onClick={linkClick}>
+            <a href={playlistItemUrl(id, m.id, {})} onClick={linkClick}>
               {m.taskId} {m.version}
             </a>{' '}
             <StatusBadge status={m.status} />

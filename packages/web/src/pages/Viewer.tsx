@@ -18,19 +18,31 @@ import {
 import { frameToTimecode, mediaTiming } from '../lib/timecode.js';
 import { usePlayer } from '../lib/usePlayer.js';
 import { useKeys } from '../lib/useKeys.js';
+import { keyMap } from '../lib/shortcuts.js';
 import { navigate } from '../lib/router.js';
 import { useSession } from '../session.js';
 import { ChannelFilters, Stage, type Channel } from '../components/Stage.js';
 import { DrawingLayer } from '../components/DrawingLayer.js';
-import { DrawTools, TOOL_KEYS } from '../components/DrawTools.js';
+import { DrawTools, TOOL_OF } from '../components/DrawTools.js';
 import { Transport } from '../components/Transport.js';
 import { NotesPanel, mentionsIn } from '../components/NotesPanel.js';
 import { MetadataPanel } from '../components/MetadataPanel.js';
 import { ReviewPanel } from '../components/ReviewPanel.js';
-import { MediaView, isMoving } from '../components/MediaView.js';
+import { MediaView, hasPicture, isMoving } from '../components/MediaView.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { FloatStage } from '../components/FloatStage.js';
 import { DEFAULT_VIEWER_COLOUR, hasFloatRendition, type ViewerColour } from '../lib/colour.js';
+import { ProcessingProblem } from '../components/ProcessingProblem.js';
+import {
+  PlaylistStrip,
+  reviewItem,
+  usePlayThrough,
+  usePlaylistPlayback,
+} from '../components/PlaylistStrip.js';
+import { STATUS_LABEL } from '../lib/workflow.js';
+
+type Tab = 'notes' | 'review' | 'info';
+const TABS: readonly Tab[] = ['notes', 'review', 'info'];
 
 export default function Viewer({
   mediaId,
@@ -110,7 +122,21 @@ function ViewerLoaded({
   const [drawing, setDrawing] = useState(undoInit<Shape[]>([]));
   const [notes, setNotes] = useState<Annotation[]>([]);
   const [selected, setSelected] = useState<string | null>(noteId);
-  const [tab, setTab] = useState<'notes' | 'info' | 'review'>('notes');
+  const [tab, setTab] = useState<Tab>('notes');
+  const [flash, setFlash] = useState<string | null>(null);
+  const [versions, setVersions] = useState<Media[]>([]);
+  useEffect(() => {
+    api.versions(media.taskId, media.projectId).then(setVersions, () => setVersions([]));
+  }, [media.taskId, media.projectId]);
+  const playlist = usePlaylistPlayback(media.id);
+  // In a playlist an item plays once (the next follows), it does not loop.
+  const inPlaylist = playlist !== null;
+  useEffect(() => {
+    if (inPlaylist) player.setLoop(false);
+  }, [inPlaylist]); // once the playlist is known, by design
+  usePlayThrough(video, moving, playlist?.playing ?? false, () => {
+    if (playlist && !playlist.next(true)) setFlash('End of the playlist.');
+  });
 
   const loadNotes = useCallback(
     () => api.annotations(media.id).then(setNotes, () => setNotes([])),
@@ -181,40 +207,103 @@ function ViewerLoaded({
   const zoomBy = (f: number) => setViewport((v) => zoomAt(v, f, v.containerWidth / 2, v.containerHeight / 2));
   const toggleChannel = (c: Channel) => setChannel((cur) => (cur === c ? 'rgb' : c));
 
-  useKeys({
-    ' ': () => player.toggle(),
-    k: () => player.toggle(),
-    ArrowLeft: () => player.step(-1),
-    ArrowRight: () => player.step(1),
-    'shift+ArrowLeft': () => player.step(-10),
-    'shift+ArrowRight': () => player.step(10),
-    Home: () => player.first(),
-    End: () => player.last(),
-    i: () => player.setIn(player.frame),
-    o: () => player.setOut(player.frame),
-    'shift+x': () => {
-      player.setIn(null);
-      player.setOut(null);
-    },
-    l: () => player.setLoop(!player.loop),
-    f: fitZoom,
-    '1': () =>
-      setViewport((v) => ({ ...v, zoom: actualSizeZoom(v, window.devicePixelRatio || 1), panX: 0, panY: 0 })),
-    '+': () => zoomBy(1.25),
-    '=': () => zoomBy(1.25),
-    '-': () => zoomBy(0.8),
-    r: () => toggleChannel('r'),
-    g: () => toggleChannel('g'),
-    b: () => toggleChannel('b'),
-    a: () => toggleChannel('a'),
-    y: () => toggleChannel('luminance'),
-    'ctrl+z': () => setDrawing(undo),
-    'ctrl+shift+z': () => setDrawing(redo),
-    'ctrl+y': () => setDrawing(redo),
-    Escape: () => setTool(null),
-    m: () => document.getElementById('note-text')?.focus(),
-    ...Object.fromEntries(Object.entries(TOOL_KEYS).map(([k, t]) => [k, () => setTool(t)])),
-  });
+  // Review actions from the keyboard: the same check as the buttons (the server's status options);
+  // in a playlist's review mode they move on to the next item.
+  const reviewKey = (to: 'approved' | 'changes_requested') => {
+    reviewItem(media, to).then(
+      (m) => {
+        setMedia(m);
+        setFlash(`${STATUS_LABEL[to]}: ${media.taskId} ${media.version}`);
+        if (playlist?.reviewMode) playlist.next(false);
+      },
+      (e: Error) => setFlash(e.message),
+    );
+  };
+  // Versions newest first: "next" is the newer one.
+  const versionAt = (d: number) => {
+    const i = versions.findIndex((v) => v.id === media.id);
+    const v = i >= 0 ? versions[i - d] : undefined;
+    if (v) navigate(`/m/${encodeURIComponent(v.id)}`);
+    else setFlash(d > 0 ? 'This is the newest version.' : 'This is the first version.');
+  };
+  const compareUrl = () => {
+    const other = versions.find((v) => v.id !== media.id);
+    return other
+      ? `/compare/${encodeURIComponent(media.projectId)}/${encodeURIComponent(media.taskId)}?a=${other.version}&b=${media.version}`
+      : null;
+  };
+  const showTab = (t: Tab) => {
+    setTab(t);
+    document.getElementById(`tab-${t}`)?.focus();
+  };
+
+  useKeys(
+    keyMap({
+      playPause: () => player.toggle(),
+      stepBack: () => player.step(-1),
+      stepForward: () => player.step(1),
+      stepBack10: () => player.step(-10),
+      stepForward10: () => player.step(10),
+      first: () => player.first(),
+      last: () => player.last(),
+      setIn: () => player.setIn(player.frame),
+      setOut: () => player.setOut(player.frame),
+      clearInOut: () => {
+        player.setIn(null);
+        player.setOut(null);
+      },
+      loop: () => player.setLoop(!player.loop),
+      fit: fitZoom,
+      actualSize: () =>
+        setViewport((v) => ({
+          ...v,
+          zoom: actualSizeZoom(v, window.devicePixelRatio || 1),
+          panX: 0,
+          panY: 0,
+        })),
+      zoomIn: () => zoomBy(1.25),
+      zoomOut: () => zoomBy(0.8),
+      channelR: () => toggleChannel('r'),
+      channelG: () => toggleChannel('g'),
+      channelB: () => toggleChannel('b'),
+      channelA: () => toggleChannel('a'),
+      channelY: () => toggleChannel('luminance'),
+      undo: () => setDrawing(undo),
+      redo: () => setDrawing(redo),
+      cancel: () => setTool(null),
+      note: () => {
+        setTab('notes');
+        // The compose box is in the notes panel: focus it once the panel is there.
+        requestAnimationFrame(() => document.getElementById('note-text')?.focus());
+      },
+      approve: () => reviewKey('approved'),
+      requestChanges: () => reviewKey('changes_requested'),
+      compare: () => {
+        const url = compareUrl();
+        if (url) navigate(url);
+        else setFlash('This task has one version: nothing to compare with.');
+      },
+      prevVersion: () => versionAt(-1),
+      nextVersion: () => versionAt(1),
+      prevItem: () => {
+        if (!playlist) setFlash('Not playing a playlist.');
+        else if (!playlist.prev()) setFlash('This is the first item.');
+      },
+      nextItem: () => {
+        if (!playlist) setFlash('Not playing a playlist.');
+        else if (!playlist.next()) setFlash('This is the last item.');
+      },
+      tabNotes: () => showTab('notes'),
+      tabReview: () => showTab('review'),
+      tabInfo: () => showTab('info'),
+      ...Object.fromEntries(Object.entries(TOOL_OF).map(([id, tool]) => [id, () => setTool(tool ?? null)])),
+    }),
+  );
+  useEffect(() => {
+    if (!flash) return;
+    const t = setTimeout(() => setFlash(null), 4000);
+    return () => clearTimeout(t);
+  }, [flash]);
 
   const markers = notes
     .filter((n) => !n.parentId && n.frame !== null)
@@ -331,7 +420,13 @@ function ViewerLoaded({
             label={`${media.taskId} ${media.version}${moving ? `, frame ${timing.frameStart + player.frame}` : ''}`}
             overlay={overlay}
           >
-            {(style) => <MediaView media={media} style={style} videoRef={setVideo} onSize={onSize} />}
+            {(style) =>
+              hasPicture(media) ? (
+                <MediaView media={media} style={style} videoRef={setVideo} onSize={onSize} />
+              ) : (
+                <div className="no-picture" style={style} aria-hidden="true" />
+              )
+            }
           </Stage>
         )}
         {moving && (
@@ -348,21 +443,53 @@ function ViewerLoaded({
             }}
           />
         )}
-        {media.processingState !== 'ready' && (
-          <p className="warning" role="status">
-            Processing: {media.processingState}
-            {media.processingError ? ` — ${media.processingError}` : ''}
+        {media.processingState === 'failed' ? (
+          <ProcessingProblem error={media.processingError} />
+        ) : (
+          media.processingState !== 'ready' && (
+            <p className="warning" role="status">
+              Processing: {media.processingState === 'pending' ? 'queued' : 'in progress'}…
+            </p>
+          )
+        )}
+        {flash && (
+          <p className="flash" role="status">
+            {flash}
           </p>
         )}
+        {playlist && <PlaylistStrip playback={playlist} media={media} onReviewed={setMedia} />}
       </div>
       <aside className="viewer-side" aria-label="Details">
-        <div role="tablist" aria-label="Panels" className="tabs">
-          {(['notes', 'review', 'info'] as const).map((t) => (
+        <div
+          role="tablist"
+          aria-label="Panels"
+          className="tabs"
+          onKeyDown={(e) => {
+            // WAI-ARIA tabs: arrows (and Home/End) move between tabs; they never reach the player.
+            const i = TABS.indexOf(tab);
+            const to =
+              e.key === 'ArrowRight'
+                ? TABS[(i + 1) % TABS.length]
+                : e.key === 'ArrowLeft'
+                  ? TABS[(i + TABS.length - 1) % TABS.length]
+                  : e.key === 'Home'
+                    ? TABS[0]
+                    : e.key === 'End'
+                      ? TABS[TABS.length - 1]
+                      : undefined;
+            if (!to) return;
+            e.preventDefault();
+            showTab(to);
+          }}
+        >
+          {TABS.map((t) => (
             <button
               key={t}
               role="tab"
               type="button"
               aria-selected={tab === t}
+              tabIndex={tab === t ? 0 : -1}
+              aria-keyshortcuts={`Alt+${TABS.indexOf(t) + 1}`}
               aria-controls={`panel-${t}`}
               id={`tab-${t}`}
               onClick={() => setTab(t)}
