@@ -2,19 +2,21 @@
  * The notes package (issue 21 item 8): a zip that editorial and compositing take straight into
  * their tools — each annotated frame as a PNG (the frame at its source frame with every drawing on
  * it composited), named `<task>_<version>.<source frame>.png`; the notes as CSV and JSON; the
- * markers as a CMX3600 EDL with locators and as an OTIO timeline with markers. Streamed: frames
+ * markers as a CMX3600 EDL with locators, as an OTIO timeline with markers and as FCPXML markers. Streamed: frames
  * are rendered and zipped one at a time, never all held at once. See docs/review.md.
  */
 import { Readable } from 'node:stream';
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import {
   frameToTimecode,
+  parseRational,
   sourceFrameAt,
   sourceTimecodeAt,
   timecodeFrameAt,
   timecodeToFrame,
   type Drawing,
   type MediaTiming,
+  type Rational,
 } from '@montu/domain';
 import type { StorageBackend } from '../storage/backend.js';
 import { exportCsv, exportOtio, type PlaylistReport } from './exports.js';
@@ -116,6 +118,135 @@ export function exportEdl(report: PlaylistReport): string {
   return lines.join('\r\n') + '\r\n';
 }
 
+// ---------------------------------------------------------------- FCPXML
+
+/** The FCPXML version written: 1.9 (Final Cut Pro 10.4.7+; later versions import it too). */
+export const FCPXML_VERSION = '1.9';
+
+function gcdOf(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * `frames` frames at `fps` as an FCPXML rational time: `1001/24000s` style, reduced; whole seconds
+ * as `Ns`; zero as `0s`. Exact integer arithmetic, so a marker's time is its frame exactly.
+ */
+export function fcpxmlTime(frames: number, fps: Rational): string {
+  if (frames === 0) return '0s';
+  const num = frames * fps.den;
+  const g = gcdOf(Math.abs(num), fps.num);
+  const [n, d] = [num / g, fps.num / g];
+  return d === 1 ? `${n}s` : `${n}/${d}s`;
+}
+
+const xmlEscape = (s: string): string =>
+  s
+    .replace(
+      /[<>&"']/g,
+      (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!,
+    )
+    // XML 1.0 allows no other control characters (even escaped).
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ' ');
+
+/**
+ * Markers as FCPXML (version FCPXML_VERSION): one asset and format per item, a project whose
+ * sequence lays the items end to end from 01:00:00:00 (as the EDL), each item an `asset-clip`
+ * whose `start` is its source timecode, with one `marker` per top-level note on a frame at the
+ * note's source time (a to-do marker: `completed` 1 when resolved). Times are rationals of the
+ * item's frame duration, so every marker sits exactly on its frame. See decision 180.
+ */
+export function exportFcpxml(report: PlaylistReport, options: { baseUrl?: string } = {}): string {
+  const base = (options.baseUrl ?? '').replace(/\/+$/, '');
+  const formats = new Map<string, string>();
+  const resources: string[] = [];
+  const clips: string[] = [];
+  let nextId = 1;
+  // The sequence time so far, exactly: offsetNum/offsetDen seconds (items may differ in rate).
+  let offsetNum = 0;
+  let offsetDen = 1;
+  const seconds = (n: number, d: number) => (n === 0 ? '0s' : d === 1 ? `${n}s` : `${n}/${d}s`);
+  const first = report.items[0];
+  const seqFps = parseRational(first?.timing.fps ?? '24/1') ?? { num: 24, den: 1 };
+  const seqDf = first?.timing.dropFrame ?? false;
+  for (const it of report.items) {
+    const fpsText = it.timing.fps ?? '24/1';
+    const fps = parseRational(fpsText) ?? { num: 24, den: 1 };
+    const width = Number(it.media.metadata['width']) || 1920;
+    const height = Number(it.media.metadata['height']) || 1080;
+    const formatKey = `${fps.num}/${fps.den} ${width}x${height}`;
+    let formatId = formats.get(formatKey);
+    if (!formatId) {
+      formatId = `r${nextId++}`;
+      formats.set(formatKey, formatId);
+      resources.push(
+        `    <format id="${formatId}" frameDuration="${fcpxmlTime(1, fps)}" width="${width}" height="${height}"/>`,
+      );
+    }
+    const count = Math.max(1, it.timing.frameCount ?? 1);
+    const srcIn = timecodeFrameAt(it.timing.frameStart ?? 0, { ...it.timing, fps: fpsText }) ?? 0;
+    const name = `${it.media.taskId}_${it.media.version}`;
+    const assetId = `r${nextId++}`;
+    const src = base
+      ? `${base}/api/v1/media/${encodeURIComponent(it.media.id)}/files/original`
+      : `montu://media/${encodeURIComponent(it.media.id)}`;
+    resources.push(
+      `    <asset id="${assetId}" name="${xmlEscape(name)}" uid="${it.media.sha256}" start="${fcpxmlTime(srcIn, fps)}" duration="${fcpxmlTime(count, fps)}" hasVideo="1" format="${formatId}" src="${xmlEscape(src)}"/>`,
+    );
+    const markers = it.notes
+      .filter((n) => n.frame !== null && n.parentId === null)
+      .sort((a, b) => a.frame! - b.frame!)
+      .map((n) => {
+        const at = timecodeFrameAt(n.frame, { ...it.timing, fps: fpsText });
+        if (at === null) return null;
+        const value = `${n.author}: ${n.content}`.replace(/[\r\n]+/g, ' ').slice(0, 200);
+        const length = Math.max(1, (n.frameEnd ?? n.frame!) - n.frame! + 1);
+        return `          <marker start="${fcpxmlTime(at, fps)}" duration="${fcpxmlTime(length, fps)}" value="${xmlEscape(value)}" completed="${n.resolved ? 1 : 0}" note="${xmlEscape(n.id)}"/>`;
+      })
+      .filter((x): x is string => x !== null);
+    const offset = seconds(offsetNum, offsetDen);
+    clips.push(
+      [
+        `        <asset-clip ref="${assetId}" name="${xmlEscape(name)}" offset="${offset}" start="${fcpxmlTime(srcIn, fps)}" duration="${fcpxmlTime(count, fps)}" format="${formatId}" tcFormat="${it.timing.dropFrame ? 'DF' : 'NDF'}">`,
+        ...markers,
+        '        </asset-clip>',
+      ].join('\n'),
+    );
+    // offset += count / fps seconds, exactly.
+    const addNum = count * fps.den;
+    const addDen = fps.num;
+    const n = offsetNum * addDen + addNum * offsetDen;
+    const d = offsetDen * addDen;
+    const g = gcdOf(n, d);
+    [offsetNum, offsetDen] = [n / g, d / g];
+  }
+  const total = seconds(offsetNum, offsetDen);
+  const tcStart = timecodeToFrame(seqDf ? '01:00:00;00' : '01:00:00:00', seqFps, { dropFrame: seqDf });
+  const title = report.playlist.name.slice(0, 200) || 'Montu notes';
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<!DOCTYPE fcpxml>',
+    `<fcpxml version="${FCPXML_VERSION}">`,
+    '  <resources>',
+    ...resources,
+    '  </resources>',
+    '  <library>',
+    `    <event name="${xmlEscape(title)}">`,
+    `      <project name="${xmlEscape(title)}">`,
+    `        <sequence format="${formats.values().next().value ?? 'r1'}" duration="${total}" tcStart="${fcpxmlTime(tcStart, seqFps)}" tcFormat="${seqDf ? 'DF' : 'NDF'}">`,
+    '          <spine>',
+    ...clips.map((c) => c.replace(/^/gm, '    ')),
+    '          </spine>',
+    '        </sequence>',
+    '      </project>',
+    '    </event>',
+    '  </library>',
+    '</fcpxml>',
+    '',
+  ].join('\n');
+}
+
 // ---------------------------------------------------------------- the zip
 
 export interface NotesPackageOptions {
@@ -127,7 +258,7 @@ export interface NotesPackageOptions {
 
 /**
  * The notes package as a zip stream: `frames/<name>.png`, `notes.csv`, `notes.json`,
- * `markers.edl`, `markers.otio`. PNGs are stored (already compressed), text is deflated.
+ * `markers.edl`, `markers.fcpxml`, `markers.otio`. PNGs are stored (already compressed), text is deflated.
  */
 export function notesPackage(
   report: PlaylistReport,
@@ -202,6 +333,11 @@ async function* zipEntries(
     true,
   );
   add('markers.edl', text(exportEdl(report)), true);
+  add(
+    'markers.fcpxml',
+    text(exportFcpxml(report, options.baseUrl ? { baseUrl: options.baseUrl } : {})),
+    true,
+  );
   add(
     'markers.otio',
     text(JSON.stringify(exportOtio(report, options.baseUrl ? { baseUrl: options.baseUrl } : {}), null, 2)),

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { unzipSync, strFromU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import xmlParser from 'fast-xml-parser';
 import { parseCsv, timecodeToFrame } from '../../src/index.js';
 import { DATABASES, tempDir } from '../helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
@@ -19,6 +20,31 @@ async function bytes(stream: Readable): Promise<Buffer> {
 const EVENT =
   /^(\d{3}) {2}(\S+) +V +C +(\d\d:\d\d:\d\d[:;]\d\d) (\d\d:\d\d:\d\d[:;]\d\d) (\d\d:\d\d:\d\d[:;]\d\d) (\d\d:\d\d:\d\d[:;]\d\d)$/;
 const LOC = /^\* LOC: (\d\d:\d\d:\d\d[:;]\d\d) (RED|GREEN) +(.+)$/;
+
+/** An FCPXML time (`1001/24000s`, `3600s`, `0s`) as a count of frames at `fps` (num/den); throws unless whole. */
+function framesOf(time: string, num: number, den: number): number {
+  const m = /^(\d+)(?:\/(\d+))?s$/.exec(time);
+  if (!m) throw new Error(`not an FCPXML time: ${time}`);
+  // time = a/b seconds; frames = a/b * num/den, exactly (BigInt: no rounding).
+  const [a, b] = [BigInt(m[1]!), BigInt(m[2] ?? '1')];
+  const [n, d] = [a * BigInt(num), b * BigInt(den)];
+  if (n % d !== 0n) throw new Error(`${time} is not a whole number of frames at ${num}/${den}`);
+  return Number(n / d);
+}
+
+type XmlNode = Record<string, unknown>;
+const list = (x: unknown): XmlNode[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]) as XmlNode[];
+
+/** Parses FCPXML after checking it is well-formed XML; attributes as plain keys. */
+function parseFcpxml(text: string): XmlNode {
+  const valid = xmlParser.validate(text);
+  if (valid !== true) throw new Error(`FCPXML is not well-formed: ${JSON.stringify(valid)}`);
+  return xmlParser.parse(text, {
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    parseAttributeValue: false,
+  }) as XmlNode;
+}
 
 describe.each(DATABASES)('notes package on %s', (kind) => {
   let lib: TestLibrary;
@@ -76,6 +102,7 @@ describe.each(DATABASES)('notes package on %s', (kind) => {
       'frames/ep01_sq010_sh020_comp_v002.1011.png',
       'frames/ep01_sq010_sh020_comp_v002.1041.png',
       'markers.edl',
+      'markers.fcpxml',
       'markers.otio',
       'notes.csv',
       'notes.json',
@@ -139,6 +166,36 @@ describe.each(DATABASES)('notes package on %s', (kind) => {
     };
     const markers = otio.tracks.children[0]!.children[0]!.markers;
     expect(markers.map((m) => m.marked_range.start_time.value).sort()).toEqual([86410, 86440]);
+
+    // FCPXML: the structure Final Cut Pro reads, markers on their source frames exactly.
+    const fcp = parseFcpxml(strFromU8(entries['markers.fcpxml']!))['fcpxml'] as XmlNode;
+    expect(fcp['version']).toBe('1.9');
+    const format = list((fcp['resources'] as XmlNode)['format'])[0]!;
+    expect(format).toMatchObject({ frameDuration: '1001/24000s', width: '64', height: '36' });
+    const asset = list((fcp['resources'] as XmlNode)['asset'])[0]!;
+    expect(asset['format']).toBe(format['id']);
+    const sequence = (((fcp['library'] as XmlNode)['event'] as XmlNode)['project'] as XmlNode)[
+      'sequence'
+    ] as XmlNode;
+    expect(framesOf(sequence['tcStart'] as string, 24000, 1001)).toBe(86400); // 01:00:00:00
+    const clips = list((sequence['spine'] as XmlNode)['asset-clip']);
+    expect(clips).toHaveLength(1);
+    const clip = clips[0]!;
+    expect(clip).toMatchObject({ ref: asset['id'], offset: '0s', tcFormat: 'NDF' });
+    expect(framesOf(clip['start'] as string, 24000, 1001)).toBe(86400); // the source timecode
+    expect(framesOf(clip['duration'] as string, 24000, 1001)).toBe(48);
+    const fcpMarkers = list(clip['marker']);
+    expect(
+      fcpMarkers.map((m) => [
+        framesOf(m['start'] as string, 24000, 1001),
+        m['duration'],
+        m['value'],
+        m['completed'],
+      ]),
+    ).toEqual([
+      [86410, '1001/24000s', 'sup: pin, no drawing', '0'],
+      [86440, '1001/24000s', 'sup: fix the edge', '0'], // frame 40 = 01:00:01:16, one frame long
+    ]);
   });
 
   it('a playlist: one EDL event per item, drop-frame kept for the MXF', async () => {
@@ -164,5 +221,22 @@ describe.each(DATABASES)('notes package on %s', (kind) => {
     expect(events.map((e) => e[1])).toEqual(['001', '002']);
     expect(events[1]![3]).toBe('00:01:15;26');
     expect(edl).toContain('* LOC: 00:01:16;00 RED     sup: grade');
+
+    // FCPXML: the items end to end on the sequence, each at its own rate; drop-frame kept.
+    const fcp = parseFcpxml(strFromU8(entries['markers.fcpxml']!))['fcpxml'] as XmlNode;
+    const formats = list((fcp['resources'] as XmlNode)['format']);
+    expect(formats.map((f) => f['frameDuration'])).toEqual(['1001/24000s', '1001/30000s']);
+    const sequence = (((fcp['library'] as XmlNode)['event'] as XmlNode)['project'] as XmlNode)[
+      'sequence'
+    ] as XmlNode;
+    const clips = list((sequence['spine'] as XmlNode)['asset-clip']);
+    expect(clips.map((c) => c['tcFormat'])).toEqual(['NDF', 'DF']);
+    // The second clip starts where the first ends: 48 frames at 23.976 = 2.002 s.
+    expect(clips[1]!['offset']).toBe('1001/500s');
+    const mxfStart = timecodeToFrame('00:01:15;26', '30000/1001');
+    expect(framesOf(clips[1]!['start'] as string, 30000, 1001)).toBe(mxfStart);
+    const grade = list(clips[1]!['marker'])[0]!;
+    expect(framesOf(grade['start'] as string, 30000, 1001)).toBe(mxfStart + 4); // 00:01:16;00
+    expect(grade['value']).toBe('sup: grade');
   });
 });
