@@ -34,7 +34,7 @@ const CAUSES: ReadonlyArray<readonly [RegExp, string]> = [
   ],
   [/decompression bomb|pixel limit|exceeds? .*limit/i, "the picture is larger than the decoder's limits"],
   [
-    /truncat|premature end|unexpected end|end of file|early eof|invalid data found|corrupt|damaged|moov atom not found|bad (?:huffman|header)|incomplete/i,
+    /truncat|read error|premature end|unexpected end|end of file|early eof|invalid data found|corrupt|damaged|moov atom not found|bad (?:huffman|header)|incomplete/i,
     'the file is damaged or incomplete',
   ],
   [

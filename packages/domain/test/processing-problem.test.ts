@@ -21,6 +21,9 @@ describe('processingProblem', () => {
         'metadata: ffprobe exited with code 1 (memory cap 1 bytes): Invalid data found when processing input',
       ).summary,
     ).toBe('Could not read the file: the file is damaged or incomplete.');
+    expect(processingProblem('thumbnail: cannot decode the image: pngload: libspng read error').summary).toBe(
+      'Could not make a thumbnail: the file is damaged or incomplete.',
+    );
     expect(processingProblem('proxy: ffmpeg timed out after 600000 ms').summary).toBe(
       'Could not make a preview: it took longer than the time limit.',
     );
