@@ -709,7 +709,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
       return r.fulfill({ json: { items, nextCursor: from + limit < N ? String(from + limit) : null } });
     });
     await page.goto(`${base}/p/${PROJECT}`);
-    await page.getByLabel('Latest versions only').uncheck();
+    await page.getByLabel('Stack versions').uncheck();
     const scroller = page.getByTestId('browser-scroll');
     await scroller.waitFor();
     // Load every page (infinite scroll) first, then measure a full scroll through.

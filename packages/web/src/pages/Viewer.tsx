@@ -220,14 +220,20 @@ function ViewerLoaded({
     );
   };
   // Versions newest first: "next" is the newer one.
-  const versionAt = (d: number) => {
-    const i = versions.findIndex((v) => v.id === media.id);
-    const v = i >= 0 ? versions[i - d] : undefined;
+  // A key pressed before the list of versions arrived still works: ask for it then.
+  const taskVersions = async (): Promise<Media[]> =>
+    versions.some((v) => v.id === media.id)
+      ? versions
+      : api.versions(media.taskId, media.projectId).catch(() => [] as Media[]);
+  const versionAt = async (d: number) => {
+    const list = await taskVersions();
+    const i = list.findIndex((v) => v.id === media.id);
+    const v = i >= 0 ? list[i - d] : undefined;
     if (v) navigate(`/m/${encodeURIComponent(v.id)}`);
     else setFlash(d > 0 ? 'This is the newest version.' : 'This is the first version.');
   };
-  const compareUrl = () => {
-    const other = versions.find((v) => v.id !== media.id);
+  const compareUrl = async () => {
+    const other = (await taskVersions()).find((v) => v.id !== media.id);
     return other
       ? `/compare/${encodeURIComponent(media.projectId)}/${encodeURIComponent(media.taskId)}?a=${other.version}&b=${media.version}`
       : null;
@@ -278,13 +284,12 @@ function ViewerLoaded({
       },
       approve: () => reviewKey('approved'),
       requestChanges: () => reviewKey('changes_requested'),
-      compare: () => {
-        const url = compareUrl();
-        if (url) navigate(url);
-        else setFlash('This task has one version: nothing to compare with.');
-      },
-      prevVersion: () => versionAt(-1),
-      nextVersion: () => versionAt(1),
+      compare: () =>
+        void compareUrl().then((url) =>
+          url ? navigate(url) : setFlash('This task has one version: nothing to compare with.'),
+        ),
+      prevVersion: () => void versionAt(-1),
+      nextVersion: () => void versionAt(1),
       prevItem: () => {
         if (!playlist) setFlash('Not playing a playlist.');
         else if (!playlist.prev()) setFlash('This is the first item.');
