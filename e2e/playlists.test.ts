@@ -33,7 +33,7 @@ const VIEWPORT = { width: 1920, height: 1080 };
 
 let served: Served;
 let browser: Browser;
-let ids: string[] = [];
+const ids: string[] = [];
 let playlistId = '';
 
 /** The dominant channel of the picture the <video> shows now (drawn to a canvas). */

@@ -147,7 +147,6 @@ const xmlEscape = (s: string): string =>
       (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!,
     )
     // XML 1.0 allows no other control characters (even escaped).
-    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ' ');
 
 /**

@@ -1,5 +1,4 @@
 import { memo, useState } from 'react';
-import type { MediaSummary as Media } from '../api/index.js';
 import { Thumb } from './Thumb.js';
 import { formatDate } from '../lib/format.js';
 import { linkClick } from '../lib/router.js';
