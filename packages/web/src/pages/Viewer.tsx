@@ -134,7 +134,8 @@ function ViewerLoaded({
   useEffect(() => {
     if (inPlaylist) player.setLoop(false);
   }, [inPlaylist]); // once the playlist is known, by design
-  usePlayThrough(video, moving, playlist?.playing ?? false, () => {
+  // An item without a playable picture (failed processing) is held like a still, never stuck on.
+  usePlayThrough(video, moving && hasPicture(media), playlist?.playing ?? false, () => {
     if (playlist && !playlist.next(true)) setFlash('End of the playlist.');
   });
 
