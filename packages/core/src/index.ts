@@ -27,6 +27,7 @@ export * from './maintenance/maintenance-service.js';
 export * from './uploads/sequence-ingest.js';
 export * from './uploads/idempotency-keys.js';
 export * from './uploads/upload-sessions.js';
+export * from './uploads/s3-direct.js';
 export * from './users/user-service.js';
 export * from './users/login-throttle.js';
 export * from './montu.js';

@@ -33,6 +33,7 @@ import { WebhookService, webhookRetry, type WebhookOptions } from './webhooks/we
 import { IdempotencyKeys } from './uploads/idempotency-keys.js';
 import { UploadSessions } from './uploads/upload-sessions.js';
 import { SequenceIngest } from './uploads/sequence-ingest.js';
+import { DirectUploads } from './uploads/s3-direct.js';
 import { UserService } from './users/user-service.js';
 import { holdDecoderPools } from './processing/tools/decoder-pool.js';
 
@@ -75,6 +76,8 @@ export interface Montu {
   idempotency: IdempotencyKeys;
   /** Resumable (tus) upload sessions: owner, finishing lease, offset, outcome. */
   uploads: UploadSessions;
+  /** Direct-to-S3 uploads: presigned multipart parts, verified and recorded on completion (decision 160). */
+  directUploads: DirectUploads;
   /** The review workflow: status changes, the review queue, version comparison, old-version clean-up. */
   review: ReviewService;
   /** Notes on media: frames and ranges, drawings, threads, mentions, resolution, attachments. */
@@ -215,11 +218,13 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   // Image decoder processes are shared by the process's libraries; the last close ends them.
   const releaseDecoders = holdDecoderPools();
   let closed = false;
+  const uploadSessions = new UploadSessions(ctx.db);
   return {
     media,
     sequences,
     idempotency: new IdempotencyKeys(ctx.db),
-    uploads: new UploadSessions(ctx.db),
+    uploads: uploadSessions,
+    directUploads: new DirectUploads(ctx, uploadSessions, media),
     review,
     notes,
     playlists,

@@ -19,3 +19,4 @@ export * from './format.js';
 export * from './json-value.js';
 export * from './review-session.js';
 export * from './float-image.js';
+export * from './direct-upload.js';

@@ -189,6 +189,7 @@ function s3FromEnv(env: NodeJS.ProcessEnv): Partial<S3StorageConfig> {
     accessKeyId: env['MONTU_S3_ACCESS_KEY_ID'],
     secretAccessKey: env['MONTU_S3_SECRET_ACCESS_KEY'],
     forcePathStyle: bool(env['MONTU_S3_FORCE_PATH_STYLE'], 'MONTU_S3_FORCE_PATH_STYLE'),
+    directUploads: bool(env['MONTU_S3_DIRECT_UPLOADS'], 'MONTU_S3_DIRECT_UPLOADS'),
   });
 }
 

@@ -190,7 +190,7 @@ export interface IdempotencyKeyTable {
 
 export interface UploadSessionTable {
   id: string;
-  kind: 'tus';
+  kind: 'tus' | 's3-direct';
   user_id: string;
   state: 'uploading' | 'finishing' | 'complete' | 'failed';
   lease: string | null;
@@ -279,6 +279,8 @@ export interface Database {
   review_session_event: ReviewSessionEventTable;
   review_session_presence: ReviewSessionPresenceTable;
   event_log: EventLogTable;
+  direct_upload: DirectUploadTable;
+  direct_upload_part: DirectUploadPartTable;
 }
 
 /** Recent library events for SSE replay (events/event-log.ts); `event` is the MontuEvent as JSON. */
@@ -387,3 +389,24 @@ export interface ReviewSessionPresenceTable {
 
 /** The database or a transaction on it: what query functions take, so callers choose the transaction. */
 export type Db = Kysely<Database> | Transaction<Database>;
+
+/** A direct-to-S3 upload (uploads/s3-direct.ts); its session is the `upload_session` row of the same id. */
+export interface DirectUploadTable {
+  id: string;
+  object_key: string;
+  s3_upload_id: string;
+  file_name: string;
+  size: number;
+  part_size: number;
+  sha256: string | null;
+  /** JSON of `DirectUploadTarget`. */
+  target: string;
+}
+
+/** A part of a direct upload the client stored, with the ETag the store answered. */
+export interface DirectUploadPartTable {
+  upload_id: string;
+  part_number: number;
+  etag: string;
+  created_at: string;
+}

@@ -24,6 +24,7 @@ import { checkMetadata } from '../processing/tools/metadata-schema.js';
 import { peekStream } from '../util/streams.js';
 import type { Db, ServiceContext } from '../context.js';
 import type { Job } from '../jobs/types.js';
+import type { StoredObject } from '../storage/backend.js';
 import { insertMediaRecord, insertTags, releaseReservation, reserveVersion } from './media-records.js';
 import { sourceStartColumns } from './source-start.js';
 import { recordHistory } from '../history/history-service.js';
@@ -68,6 +69,25 @@ export interface UploadMediaInput {
   customProperties?: Record<string, unknown>;
   /** Wait for metadata, thumbnail and proxy before returning (when processing is configured). */
   wait?: boolean;
+}
+
+/** A version whose bytes are received and verified elsewhere (a direct-to-S3 upload). */
+export interface PlacedUploadInput {
+  /** Either projectId and taskId, or sourceMediaId (a new version of its task). */
+  projectId?: string;
+  taskId?: string;
+  sourceMediaId?: string;
+  fileName: string;
+  version?: string | number;
+  author: string;
+  via?: string;
+  description?: string;
+  /** The new version's tags; the source version's when left out with `sourceMediaId`. */
+  tags?: string[];
+  /** What the bytes are (sniffed from their head). */
+  sniff: SniffResult;
+  /** Stores the verified bytes at `key` and says what landed; run once the version is reserved. */
+  place: (key: string, contentType: string) => Promise<StoredObject>;
 }
 
 export interface CreateMediaVersionInput {
@@ -213,6 +233,95 @@ export class MediaService {
       );
     }
 
+    const found = sniff;
+    const place = async (key: string): Promise<StoredObject> => {
+      const putOptions = {
+        contentType: found.mimeType,
+        maxBytes: this.ctx.limits.maxFileBytes,
+        ...(input.expectedSha256 !== undefined ? { expectedSha256: input.expectedSha256 } : {}),
+      };
+      if (input.filePath !== undefined && input.moveFile && this.ctx.storage.adopt) {
+        return this.ctx.storage.adopt(input.filePath, key, {
+          ...putOptions,
+          ...(input.hashed ? { hashed: input.hashed } : {}),
+        });
+      }
+      if (input.filePath !== undefined)
+        body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
+      return this.ctx.storage.put(key, forStorage(this.ctx.storage, body), putOptions);
+    };
+    return this.recordVersion(
+      { ...input, projectId, taskId, author, description, tags, fileName },
+      found,
+      place,
+    );
+  }
+
+  /**
+   * Records media whose bytes another path has already received and verified: a direct-to-S3
+   * upload (uploads/s3-direct.ts), whose `place` copies the verified object into the version's
+   * key. As atomic as `uploadMedia`: nothing is visible until the media row commits, and a
+   * failure removes what `place` stored.
+   */
+  async recordPlacedUpload(input: PlacedUploadInput): Promise<string> {
+    let target: {
+      projectId: string;
+      taskId: string;
+      tags: string[] | undefined;
+      description: string | undefined;
+    };
+    if (input.sourceMediaId !== undefined) {
+      const source = await this.getMediaById(input.sourceMediaId);
+      target = {
+        projectId: source.projectId,
+        taskId: source.taskId,
+        tags: input.tags ?? source.tags,
+        description: input.description ?? '',
+      };
+    } else {
+      target = {
+        projectId: input.projectId ?? '',
+        taskId: input.taskId ?? '',
+        tags: input.tags,
+        description: input.description,
+      };
+    }
+    const projectId = assertProjectId(target.projectId);
+    const taskId = assertTaskId(target.taskId);
+    return this.recordVersion(
+      {
+        projectId,
+        taskId,
+        ...(input.version !== undefined ? { version: input.version } : {}),
+        author: requireText(input.author, 'author', 200),
+        ...(input.via !== undefined ? { via: input.via } : {}),
+        description: optionalText(target.description, 'description', 10_000),
+        tags: normaliseTags(target.tags),
+        fileName: displayFileName(input.fileName),
+      },
+      input.sniff,
+      (key) => input.place(key, input.sniff.mimeType),
+    );
+  }
+
+  /** Reserves the version, has `place` store the bytes at its key, and commits the records. */
+  private async recordVersion(
+    input: {
+      projectId: string;
+      taskId: string;
+      version?: string | number;
+      author: string;
+      via?: string;
+      description: string;
+      tags: string[];
+      fileName: string;
+      customProperties?: Record<string, unknown>;
+      wait?: boolean;
+    },
+    sniff: SniffResult,
+    place: (key: string) => Promise<StoredObject>,
+  ): Promise<string> {
+    const { projectId, taskId, author, description, tags, fileName } = input;
     const versionNumber = await reserveVersion(this.ctx, projectId, taskId, input.version);
     const version = formatVersion(versionNumber);
     const id = newId();
@@ -225,22 +334,7 @@ export class MediaService {
     let stored = false;
     let queued: Job[] | undefined;
     try {
-      const putOptions = {
-        contentType: sniff.mimeType,
-        maxBytes: this.ctx.limits.maxFileBytes,
-        ...(input.expectedSha256 !== undefined ? { expectedSha256: input.expectedSha256 } : {}),
-      };
-      let object;
-      if (input.filePath !== undefined && input.moveFile && this.ctx.storage.adopt) {
-        object = await this.ctx.storage.adopt(input.filePath, key, {
-          ...putOptions,
-          ...(input.hashed ? { hashed: input.hashed } : {}),
-        });
-      } else {
-        if (input.filePath !== undefined)
-          body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
-        object = await this.ctx.storage.put(key, forStorage(this.ctx.storage, body), putOptions);
-      }
+      const object = await place(key);
       stored = true;
       await this.ctx.db.transaction().execute(async (trx) => {
         await this.projects.ensureTask(trx, projectId, taskId);

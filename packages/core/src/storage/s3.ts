@@ -33,7 +33,7 @@ interface AwsSdk {
   getSignedUrl: typeof Presigner.getSignedUrl;
 }
 let loadedSdk: AwsSdk | undefined;
-function awsSdk(): AwsSdk {
+export function awsSdk(): AwsSdk {
   if (!loadedSdk) {
     const require = createRequire(import.meta.url);
     loadedSdk = {
@@ -86,6 +86,13 @@ export interface S3StorageConfig {
    * true by default.
    */
   recordSha256AfterMultipart?: boolean;
+  /**
+   * Offer clients uploads straight to the bucket through presigned multipart URLs (decision 160);
+   * true by default. Off when the bucket cannot be reached from the clients' network.
+   */
+  directUploads?: boolean;
+  /** Lifetime of presigned part-upload URLs of direct uploads; 3600 s by default. */
+  directUploadUrlSeconds?: number;
   /** Incomplete multipart uploads and temporary objects older than this are swept; 24 h by default. */
   staleAfterMs?: number;
   /** Keys per ListObjectsV2 page (1–1000); 1000 by default. */
@@ -116,6 +123,8 @@ export class S3Storage implements StorageBackend {
   readonly presignExpiresSeconds: number;
   readonly partSize: number;
   readonly queueSize: number;
+  readonly directUploads: boolean;
+  readonly directUploadUrlSeconds: number;
   private readonly checksums: boolean;
   private readonly recordSha256AfterMultipart: boolean;
   private readonly staleAfterMs: number;
@@ -159,6 +168,17 @@ export class S3Storage implements StorageBackend {
     if (!Number.isInteger(this.queueSize) || this.queueSize < 1) {
       throw new ValidationError('queueSize must be a whole number of at least 1.');
     }
+    this.directUploads = config.directUploads ?? true;
+    this.directUploadUrlSeconds = config.directUploadUrlSeconds ?? 3600;
+    if (
+      !Number.isInteger(this.directUploadUrlSeconds) ||
+      this.directUploadUrlSeconds < 60 ||
+      this.directUploadUrlSeconds > MAX_PRESIGN_SECONDS
+    ) {
+      throw new ValidationError(
+        `directUploadUrlSeconds must be a whole number from 60 to ${MAX_PRESIGN_SECONDS}.`,
+      );
+    }
     this.checksums = (config.checksumAlgorithm ?? 'SHA256') === 'SHA256';
     this.recordSha256AfterMultipart = config.recordSha256AfterMultipart ?? true;
     this.staleAfterMs = config.staleAfterMs ?? ABANDONED_AFTER_MS;
@@ -182,6 +202,20 @@ export class S3Storage implements StorageBackend {
     this.clientConfig = clientConfig;
   }
 
+  /**
+   * A client for presigning part uploads: without the checksum middleware, which would sign a
+   * checksum of an empty body into the URL and make every client PUT fail.
+   */
+  get presignClient(): S3Client {
+    this.presigner ??= new (awsSdk().s3.S3Client)({
+      ...this.clientConfig,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    return this.presigner;
+  }
+  private presigner: S3Client | undefined;
+
   /** The SDK client, made (and the SDK loaded) on first use. */
   get client(): S3Client {
     this.s3Client ??= new (awsSdk().s3.S3Client)(this.clientConfig);
@@ -199,7 +233,7 @@ export class S3Storage implements StorageBackend {
     return this.prefix ? `${this.prefix}/${key}` : key;
   }
 
-  private get base(): string {
+  get base(): string {
     return this.prefix ? `${this.prefix}/` : '';
   }
 
@@ -657,6 +691,7 @@ export class S3Storage implements StorageBackend {
 
   async close(): Promise<void> {
     this.client.destroy();
+    this.presigner?.destroy();
   }
 }
 
@@ -748,7 +783,7 @@ function normalisePrefix(prefix: string | undefined): string {
   return p;
 }
 
-function copySource(bucket: string, objectKey: string): string {
+export function copySource(bucket: string, objectKey: string): string {
   return `${bucket}/${objectKey.split('/').map(encodeURIComponent).join('/')}`;
 }
 
@@ -763,17 +798,17 @@ export function contentDisposition(fileName: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-function nameOf(e: unknown): string | undefined {
+export function nameOf(e: unknown): string | undefined {
   return (
     (e as { name?: string; Code?: string } | undefined)?.Code ?? (e as { name?: string } | undefined)?.name
   );
 }
 
-function statusOf(e: unknown): number | undefined {
+export function statusOf(e: unknown): number | undefined {
   return (e as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 }
 
-function isNotFound(e: unknown): boolean {
+export function isNotFound(e: unknown): boolean {
   const name = nameOf(e);
   return (
     name === 'NoSuchKey' ||
@@ -783,7 +818,7 @@ function isNotFound(e: unknown): boolean {
   );
 }
 
-function isNotImplemented(e: unknown): boolean {
+export function isNotImplemented(e: unknown): boolean {
   const name = nameOf(e);
   const status = statusOf(e);
   return name === 'NotImplemented' || name === 'MethodNotAllowed' || status === 501 || status === 405;

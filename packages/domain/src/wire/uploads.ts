@@ -88,3 +88,96 @@ export const UploadInProgress = Closed(
   { state: Type.String(), offset: Type.Integer(), size: Nullable(Type.Integer()) },
   { title: 'UploadInProgress' },
 );
+
+/** `GET /uploads/direct`: whether this server takes uploads straight to its object store. */
+export const DirectUploadOffer = Closed(
+  {
+    offered: Type.Boolean(),
+    reason: Type.Optional(Type.String({ description: 'Why not, when not offered' })),
+  },
+  { title: 'DirectUploadOffer' },
+);
+
+/** Starts a direct-to-S3 upload (decision 160): the file's description, no bytes. */
+export const StartDirectUpload = Closed(
+  {
+    fileName: Type.String({ minLength: 1, maxLength: 255 }),
+    size: Type.Integer({ minimum: 1, description: 'The file size in bytes' }),
+    projectId: Type.Optional(Type.String({ maxLength: 64 })),
+    taskId: Type.Optional(Type.String({ maxLength: 200 })),
+    sourceMediaId: Type.Optional(
+      Type.String({ maxLength: 64, description: 'A new version of this item (instead of projectId/taskId)' }),
+    ),
+    version: Type.Optional(Type.Union([Type.String({ maxLength: 16 }), Type.Integer({ minimum: 1 })])),
+    author: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: 'Who made it, when not the caller: instance admins and pipeline tokens only',
+      }),
+    ),
+    description: Type.Optional(Type.String({ maxLength: 10_000 })),
+    tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
+    sha256: Type.Optional(Sha256),
+    contentType: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { title: 'StartDirectUpload' },
+);
+
+export const DirectUploadPart = Closed(
+  {
+    partNumber: Type.Integer({ minimum: 1 }),
+    etag: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { title: 'DirectUploadPart' },
+);
+
+/** A direct upload: how to cut the file, and the parts the server has been told are stored. */
+export const DirectUpload = Closed(
+  {
+    uploadId: Type.String(),
+    state: Enum(['uploading', 'finishing', 'complete', 'failed'] as const),
+    fileName: Type.String(),
+    size: Type.Integer(),
+    partSize: Type.Integer({ description: 'max(8 MiB, ⌈size / 9,000⌉); the last part is shorter' }),
+    partCount: Type.Integer(),
+    parts: Type.Array(DirectUploadPart, { description: 'Parts already stored, by part number' }),
+    mediaId: Nullable(Type.String()),
+  },
+  { title: 'DirectUpload' },
+);
+
+export const DirectUploadParams = Closed({
+  uploadId: Type.String({ pattern: UPLOAD_ID.source, description: 'The id the upload was created with' }),
+});
+export const DirectPartParams = Closed({
+  uploadId: Type.String({ pattern: UPLOAD_ID.source }),
+  partNumber: Type.Integer({ minimum: 1, maximum: 10_000 }),
+});
+
+/** Which parts to sign upload URLs for. */
+export const DirectPartUrlsRequest = Closed(
+  { parts: Type.Array(Type.Integer({ minimum: 1, maximum: 10_000 }), { minItems: 1, maxItems: 1000 }) },
+  { title: 'DirectPartUrlsRequest' },
+);
+
+export const DirectPartUrls = Closed(
+  {
+    urls: Type.Array(Closed({ partNumber: Type.Integer(), url: Type.String() }, { title: 'DirectPartUrl' })),
+    expiresInSeconds: Type.Integer(),
+  },
+  {
+    title: 'DirectPartUrls',
+    description: 'PUT each part’s bytes to its URL (no Montu credentials), then record its ETag',
+  },
+);
+
+/** A part the client stored: the ETag the object store answered its PUT with. */
+export const RecordDirectPart = Closed(
+  { etag: Type.String({ minLength: 1, maxLength: 200 }) },
+  { title: 'RecordDirectPart' },
+);
+
+export const CompleteDirectUpload = Closed(
+  { sha256: Type.Optional(Sha256) },
+  { title: 'CompleteDirectUpload' },
+);

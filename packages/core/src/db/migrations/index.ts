@@ -13,6 +13,7 @@ import * as m010 from './010_idempotency_keys.js';
 import * as m011 from './011_upload_sessions.js';
 import * as m012 from './012_event_log.js';
 import * as m013 from './013_review_sessions.js';
+import * as m014s3direct from './014_s3direct_uploads.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -34,4 +35,5 @@ export const migrations: Record<string, DialectMigration> = {
   '011_upload_sessions': m011,
   '012_event_log': m012,
   '013_review_sessions': m013,
+  '014_s3direct_uploads': m014s3direct,
 };

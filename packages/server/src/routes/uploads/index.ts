@@ -2,13 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app-context.js';
 import { IdempotencyHeaders } from '../../idempotency.js';
 import { sequenceRoutes } from '../sequences.js';
+import { directUploadRoutes } from './direct.js';
 import { UploadIdParams } from './tus-protocol.js';
 import { createTusUploads } from './tus-uploads.js';
 import { tusPatch } from './tus-patch.js';
 import { resultRoute } from './result.js';
 
 /**
- * Upload routes: tus (creation, HEAD, our PATCH, DELETE, result) and sequences, in one explicit
+ * Upload routes: tus (creation, HEAD, our PATCH, DELETE, result), sequences and direct-to-S3, in one explicit
  * plugin scope: their content-type parsers (any type left unread for the handler to stream)
  * apply to these routes only.
  */
@@ -53,5 +54,6 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
     });
     resultRoute(scope, ctx, t);
     await sequenceRoutes(scope, ctx);
+    await directUploadRoutes(scope, ctx);
   });
 }
