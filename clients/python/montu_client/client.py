@@ -41,6 +41,7 @@ from .errors import (
     error_from_problem,
 )
 from .sequences import Sequence, is_sequence_pattern, resolve_sequence
+from .direct_uploads import DIRECT_MIN_BYTES, direct_offered, direct_upload
 
 Media = Dict[str, Any]
 """A media item as the server describes it (``id``, ``projectId``, ``taskId``, ``version``,
@@ -230,6 +231,7 @@ class MontuClient:
         self._ssl = ssl_context
         self._ua = user_agent or f"montu-client-python/{__version__}"
         self._local = threading.local()
+        self._direct_offer: Optional[bool] = None
 
     # ------------------------------------------------------------------ transport
 
@@ -850,6 +852,10 @@ class MontuClient:
         fps: Optional[str] = None,
         upload_url: Optional[str] = None,
         on_upload_created: Optional[Callable[[str], None]] = None,
+        direct: Optional[bool] = None,
+        direct_upload_id: Optional[str] = None,
+        on_direct_upload_created: Optional[Callable[[str], None]] = None,
+        direct_parts: Optional[Seq[int]] = None,
     ) -> Media:
         """Publishes a file or an image sequence as a new version of a task and returns the item.
 
@@ -867,8 +873,14 @@ class MontuClient:
             fps: frame rate of a sequence (``"24"``, ``"24000/1001"``) for its proxy.
             upload_url: resume an interrupted single-file upload (see :class:`UploadInterrupted`).
             on_upload_created: told the tus upload URL as soon as it exists (to persist it).
+            direct: straight to the object store (decision 160): None (default) when the server
+                offers it (S3 storage) and the file is at least 8 MiB; True always; False never.
+            direct_upload_id: resume an earlier direct upload of the same file.
+            on_direct_upload_created: told the direct upload's id as soon as it exists.
+            direct_parts: send only these parts of a direct upload and return None (tests).
 
-        Single files go through tus resumable uploads with their sha256 for verification:
+        With S3 storage, files of 8 MiB and more go straight to the bucket in parallel parts;
+        the server verifies size and sha256 before it records the item. Other single files go through tus resumable uploads with their sha256 for verification:
         a cut connection is resumed (HEAD for the offset, PATCH from there) up to ``retries``
         times; after that :class:`UploadInterrupted` carries the URL to resume later.
         Sequences go through the sequence routes, each frame with its sha256.
@@ -888,8 +900,27 @@ class MontuClient:
                 fps=fps,
                 progress=progress,
             )
-        if upload_url is None and project_id is None:
+        if upload_url is None and project_id is None and direct_upload_id is None:
             raise ValidationError("project_id is required", code="validation_error")
+        if upload_url is None and self._goes_direct(file_path, direct, direct_upload_id, direct_parts):
+            start = {
+                "fileName": os.path.basename(file_path),
+                "projectId": project_id,
+                "taskId": task_id,
+                "version": _version_str(version),
+                "description": description,
+                "tags": list(tags) if tags else None,
+                "author": author,
+            }
+            return direct_upload(  # type: ignore[return-value]
+                self,
+                file_path,
+                start,
+                progress=progress,
+                upload_id=direct_upload_id,
+                on_created=on_direct_upload_created,
+                only_parts=direct_parts,
+            )
         meta = {
             "filename": os.path.basename(file_path),
             "projectId": project_id,
@@ -939,6 +970,23 @@ class MontuClient:
             "author": author,
         }
         return self._tus_upload(file_path, meta, progress=progress, upload_url=upload_url)
+
+    def _goes_direct(self, file_path: str, direct: Optional[bool], upload_id: Optional[str], parts: Optional[Seq[int]]) -> bool:
+        if upload_id is not None or parts is not None:
+            return True
+        if direct is False:
+            return False
+        if direct is True:
+            if not self.direct_uploads_offered():
+                raise MontuError("this server does not take direct uploads (its storage is not S3, or they are turned off)", code="not_supported", status=501)
+            return True
+        return os.path.getsize(file_path) >= DIRECT_MIN_BYTES and self.direct_uploads_offered()
+
+    def direct_uploads_offered(self) -> bool:
+        """Whether the server takes uploads straight to its object store (asked once)."""
+        if self._direct_offer is None:
+            self._direct_offer = direct_offered(self)
+        return self._direct_offer
 
     def _tus_upload(
         self,

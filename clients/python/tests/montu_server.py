@@ -31,11 +31,12 @@ from montu_client import MontuClient  # noqa: E402
 
 
 class Server:
-    def __init__(self) -> None:
+    def __init__(self, extra_env: Optional[Dict[str, str]] = None) -> None:
         if not os.path.exists(BIN):
             raise RuntimeError(f"{BIN} is missing: run `npm run build` (or `npx tsc -b packages/cli`) first")
         self.data_dir = tempfile.mkdtemp(prefix="montu-pytest-")
         env = {k: v for k, v in os.environ.items() if not k.startswith("MONTU_")}
+        env.update(extra_env or {})
         self.proc = subprocess.Popen(
             [os.environ.get("NODE", "node"), BIN, "serve", "--data-dir", self.data_dir, "--host", "127.0.0.1", "--port", "0", "--log-level", "warn"],
             stdout=subprocess.DEVNULL,
@@ -63,7 +64,7 @@ class Server:
             ready.set()
 
         threading.Thread(target=pump, daemon=True).start()
-        if not ready.wait(60) or self.url is None or self.token is None:
+        if not ready.wait(180) or self.url is None or self.token is None:
             self.stop()
             raise RuntimeError("montu serve did not start:\n" + "\n".join(self.log))
         self.port = int(self.url.rsplit(":", 1)[1])

@@ -8,9 +8,11 @@ export * from './index.js';
 export {
   MontuNodeClient,
   TUS_MIN_BYTES,
+  DIRECT_MIN_BYTES,
   type FileUploadOptions,
   type SequenceFileInput,
   type SequenceFilesOptions,
 } from './node/node-client.js';
 export { multipartEnvelope, type MultipartEnvelope } from './node/multipart.js';
+export { directUploadFile, type DirectFileOptions, type DirectUploadApi } from './node/direct.js';
 export { sendFile, type FileRequest, type FileAnswer } from './node/file-request.js';

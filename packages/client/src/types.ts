@@ -21,6 +21,9 @@ export type UpdateNote = JsonBody<'/api/v1/notes/{noteId}', 'patch'>;
 export type UpdateMediaInfo = JsonBody<'/api/v1/media/{mediaId}', 'patch'>;
 export type UpdateMediaMetadata = JsonBody<'/api/v1/media/{mediaId}/metadata', 'patch'>;
 export type SequenceStart = JsonBody<'/api/v1/uploads/sequences', 'post'>;
+/** A direct-to-S3 upload (decision 160) and how to start one. */
+export type DirectUpload = Answer<'/api/v1/uploads/direct', 'post'>;
+export type DirectUploadStart = JsonBody<'/api/v1/uploads/direct', 'post'>;
 export type CreatePlaylist = JsonBody<'/api/v1/projects/{projectId}/playlists', 'post'>;
 export type UpdatePlaylist = JsonBody<'/api/v1/playlists/{playlistId}', 'patch'>;
 export type ApprovalStatus = Media['status'];

@@ -171,6 +171,11 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   await app.register(webhookRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register(reviewSessionRoutes, { ...ctx, prefix: API_PREFIX });
   await app.register(colourRoutes, { ...ctx, prefix: API_PREFIX });
-  await app.register((await import('./web.js')).webApp); // the web app at / (static files, SPA fallback)
+  // The web app at / (static files, SPA fallback); its page may PUT upload parts to the bucket.
+  const bucketOrigin = await montu.directUploads.uploadOrigin();
+  await app.register(
+    (await import('./web.js')).webApp,
+    bucketOrigin ? { connectOrigins: [bucketOrigin] } : {},
+  );
   return app;
 }

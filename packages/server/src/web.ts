@@ -13,6 +13,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 export interface WebAppOptions {
   /** Directory with index.html and assets/; default: `@montu/web`'s dist. */
   root?: string;
+  /**
+   * Other origins the page may send requests to: the bucket, when uploads go straight to it
+   * (decision 160); added to `connect-src`.
+   */
+  connectOrigins?: string[];
 }
 
 const TYPES: Record<string, string> = {
@@ -94,7 +99,13 @@ function listFiles(root: string): Map<string, StaticFile> {
   return files;
 }
 
-function send(req: FastifyRequest, reply: FastifyReply, file: StaticFile): FastifyReply {
+/** WEB_CSP with `connect-src` widened to these origins. */
+export function webCsp(connectOrigins: string[] = []): string {
+  if (connectOrigins.length === 0) return WEB_CSP;
+  return WEB_CSP.replace("connect-src 'self'", `connect-src 'self' ${connectOrigins.join(' ')}`);
+}
+
+function send(req: FastifyRequest, reply: FastifyReply, file: StaticFile, csp: string): FastifyReply {
   reply
     .header('content-type', file.type)
     .header('x-content-type-options', 'nosniff')
@@ -102,7 +113,7 @@ function send(req: FastifyRequest, reply: FastifyReply, file: StaticFile): Fasti
     .header('etag', file.etag)
     .header('cache-control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
   if (file.type.startsWith('text/html'))
-    reply.header('content-security-policy', WEB_CSP).header('x-frame-options', 'DENY');
+    reply.header('content-security-policy', csp).header('x-frame-options', 'DENY');
   if (req.headers['if-none-match'] === file.etag) return reply.code(304).send();
   reply.header('content-length', file.size);
   if (req.method === 'HEAD') return reply.send();
@@ -119,6 +130,7 @@ export async function webApp(app: FastifyInstance, options: WebAppOptions = {}):
   const root = options.root ?? defaultWebRoot();
   const files = root ? listFiles(root) : new Map<string, StaticFile>();
   const index = files.get('/index.html');
+  const csp = webCsp(options.connectOrigins);
   const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const url = req.url.split('?')[0] ?? '/';
     if (NOT_APP.test(url)) return notFound(reply);
@@ -129,7 +141,7 @@ export async function webApp(app: FastifyInstance, options: WebAppOptions = {}):
       return notFound(reply);
     }
     const file = files.get(rel === '/' ? '/index.html' : rel);
-    if (file) return send(req, reply, file);
+    if (file) return send(req, reply, file, csp);
     // A missing hashed asset must be a 404 (not index.html, which the browser would run as script).
     if (rel.startsWith('/assets/') || path.extname(rel) !== '') return notFound(reply);
     if (!index) {
@@ -138,7 +150,7 @@ export async function webApp(app: FastifyInstance, options: WebAppOptions = {}):
         .header('content-type', 'text/plain; charset=utf-8')
         .send('The Montu web app is not built. Run `npm run build` (or use the API under /api/v1).');
     }
-    return send(req, reply, index);
+    return send(req, reply, index, csp);
   };
   app.route({ method: 'GET', url: '/', config: { public: true }, schema: { hide: true }, handler });
   app.route({ method: 'GET', url: '/*', config: { public: true }, schema: { hide: true }, handler });

@@ -36,6 +36,8 @@ export interface FileRequest {
   tail?: Uint8Array;
   /** Send the file from this byte on (a resumed tus PATCH). */
   offset?: number;
+  /** Send at most this many bytes from `offset` (a part of a direct upload); the rest when omitted. */
+  length?: number;
   /** Called with the number of file bytes as each piece is handed to the socket. */
   onBytes?: (bytes: number) => void;
 }
@@ -66,6 +68,7 @@ export async function sendFile(r: FileRequest): Promise<FileAnswer> {
     throw unreadable(r.filePath, e);
   }
   const offset = r.offset ?? 0;
+  if (r.length !== undefined) size = Math.min(size, offset + r.length);
   const url = new URL(r.url);
   const length = head.length + size - offset + tail.length;
   const headers: Record<string, string> = {

@@ -14,9 +14,15 @@ import { sendFile } from './file-request.js';
 import { multipartEnvelope } from './multipart.js';
 import { answerJson, type UploadTransport } from './transport.js';
 import { tusUploadFile } from './tus.js';
+import { directUploadFile, type DirectUploadApi } from './direct.js';
 
 /** Files at least this large go by tus (resumable); smaller ones in one multipart request. */
 export const TUS_MIN_BYTES = 128 << 20;
+/**
+ * Files at least this large go straight to the object store when the server offers it (S3
+ * storage): one part's worth; below it the extra calls cost more than the proxy hop.
+ */
+export const DIRECT_MIN_BYTES = 8 << 20;
 
 export interface FileUploadOptions {
   projectId: string;
@@ -38,6 +44,21 @@ export interface FileUploadOptions {
   onUploadUrl?: (url: string) => void;
   /** tus: resume this earlier upload of the same file instead of starting one. */
   resumeUrl?: string;
+  /**
+   * Straight to the object store (decision 160): `auto` (default) when the server offers it and
+   * the file is at least `directMinBytes`; `true` always (an error when not offered); `false` never.
+   */
+  direct?: boolean | 'auto';
+  /** Default DIRECT_MIN_BYTES. */
+  directMinBytes?: number;
+  /** Parts in flight at once in a direct upload (default 4). */
+  directConcurrency?: number;
+  /** Direct: the upload's id as soon as it exists (persist it to resume with `resumeDirectUploadId`). */
+  onDirectUploadId?: (uploadId: string) => void;
+  /** Direct: resume this earlier direct upload of the same file. */
+  resumeDirectUploadId?: string;
+  /** Direct: send only these parts and return null (a test's process that stops halfway). */
+  directOnlyParts?: number[];
 }
 
 export interface SequenceFileInput {
@@ -60,6 +81,7 @@ const enc = encodeURIComponent;
 
 export class MontuNodeClient extends MontuClient {
   private readonly transport: UploadTransport;
+  private directOffer: Promise<boolean> | undefined;
 
   constructor(options: MontuClientOptions) {
     super(options);
@@ -90,6 +112,30 @@ export class MontuNodeClient extends MontuClient {
       sha256: o.sha256,
     };
     const fileName = o.fileName ?? path.basename(filePath);
+    if (await this.goesDirect(size, o)) {
+      const media = await directUploadFile(this.directApi(), {
+        filePath,
+        size,
+        start: {
+          fileName,
+          size,
+          projectId: o.projectId,
+          taskId: o.taskId,
+          ...(o.version !== undefined ? { version: o.version } : {}),
+          ...(o.author !== undefined ? { author: o.author } : {}),
+          ...(o.description !== undefined ? { description: o.description } : {}),
+          ...(o.tags !== undefined ? { tags: o.tags } : {}),
+          ...(o.sha256 !== undefined ? { sha256: o.sha256 } : {}),
+        },
+        ...(o.directConcurrency !== undefined ? { concurrency: o.directConcurrency } : {}),
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        ...(o.onDirectUploadId ? { onUploadId: o.onDirectUploadId } : {}),
+        ...(o.resumeDirectUploadId ? { resumeUploadId: o.resumeDirectUploadId } : {}),
+        ...(o.directOnlyParts ? { onlyParts: o.directOnlyParts } : {}),
+      });
+      // Only a deliberately partial upload (directOnlyParts) ends without media.
+      return media as Media;
+    }
     if (o.resumeUrl || size >= (o.tusMinBytes ?? TUS_MIN_BYTES)) {
       const mediaId = await tusUploadFile(
         this.transport,
@@ -119,6 +165,60 @@ export class MontuNodeClient extends MontuClient {
       ...(o.onProgress ? { onBytes: (n: number) => o.onProgress?.((sent += n), size) } : {}),
     });
     return answerJson<Media>(answer, `POST ${url}`);
+  }
+
+  /** Whether the server takes uploads straight to its object store (asked once per client). */
+  async directUploadsOffered(): Promise<boolean> {
+    this.directOffer ??= this.call('get', '/api/v1/uploads/direct').then(
+      (o) => o.offered,
+      (e: unknown) => {
+        this.directOffer = undefined;
+        // An older server without the route: not offered.
+        if (e instanceof MontuError && e.status === 404) return false;
+        throw e;
+      },
+    );
+    return this.directOffer;
+  }
+
+  private async goesDirect(size: number, o: FileUploadOptions): Promise<boolean> {
+    if (o.resumeDirectUploadId || o.directOnlyParts) return true;
+    if (o.resumeUrl || o.direct === false) return false;
+    if (o.direct === true) {
+      if (!(await this.directUploadsOffered()))
+        throw new MontuError(
+          'not_supported',
+          501,
+          'this server does not take direct uploads (its storage is not S3, or they are turned off)',
+        );
+      return true;
+    }
+    return size >= (o.directMinBytes ?? DIRECT_MIN_BYTES) && (await this.directUploadsOffered());
+  }
+
+  private directApi(): DirectUploadApi {
+    return {
+      start: (body) => this.call('post', '/api/v1/uploads/direct', { body }),
+      get: (uploadId) => this.call('get', '/api/v1/uploads/direct/{uploadId}', { path: { uploadId } }),
+      urls: async (uploadId, parts) =>
+        (
+          await this.call('post', '/api/v1/uploads/direct/{uploadId}/urls', {
+            path: { uploadId },
+            body: { parts },
+          })
+        ).urls,
+      record: async (uploadId, partNumber, etag) => {
+        await this.call('put', '/api/v1/uploads/direct/{uploadId}/parts/{partNumber}', {
+          path: { uploadId, partNumber },
+          body: { etag },
+        });
+      },
+      complete: (uploadId, sha256) =>
+        this.call('post', '/api/v1/uploads/direct/{uploadId}/complete', {
+          path: { uploadId },
+          body: sha256 ? { sha256 } : {},
+        }),
+    };
   }
 
   /**

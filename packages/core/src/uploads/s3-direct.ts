@@ -101,6 +101,21 @@ export class DirectUploads {
     return { offered: true };
   }
 
+  /**
+   * The origin the part URLs point at (for the web app's Content-Security-Policy), or null when
+   * direct uploads are not offered. Read from a signed URL, so it is exactly what clients get.
+   */
+  async uploadOrigin(): Promise<string | null> {
+    if (!this.offer().offered) return null;
+    const storage = this.ctx.storage as S3Storage;
+    try {
+      const url = await presignPart(storage, directStagingKey(storage, 'origin'), 'origin', 1, 60);
+      return new URL(url).origin;
+    } catch {
+      return null; // no credentials to sign with: part URLs would fail the same way
+    }
+  }
+
   private s3(): S3Storage {
     const offer = this.offer();
     if (!offer.offered) throw new NotSupported(`Direct uploads are not offered here. ${offer.reason}`);

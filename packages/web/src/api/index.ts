@@ -6,6 +6,8 @@
 import type {
   AddAnnotation,
   Annotation,
+  DirectUpload,
+  DirectUploadStart,
   CompareResult,
   HistoryEntry,
   LoginResult,
@@ -155,6 +157,35 @@ export const api = {
   frameUrl: (id: string, frame: number) => `${API}/media/${encodeURIComponent(id)}/files/frames/${frame}`,
   eventsUrl: (query?: Record<string, string>) => withQuery(`${API}/events`, query),
   uploadsUrl: `${API}/uploads`,
+
+  // Direct-to-S3 uploads (decision 160): the parts go to the bucket, these calls to the server.
+  directOffered: async (): Promise<boolean> =>
+    (await call((c) => c.call('get', '/api/v1/uploads/direct'))).offered,
+  startDirect: (body: DirectUploadStart): Promise<DirectUpload> =>
+    call((c) => c.call('post', '/api/v1/uploads/direct', { body })),
+  direct: (uploadId: string): Promise<DirectUpload> =>
+    call((c) => c.call('get', '/api/v1/uploads/direct/{uploadId}', { path: { uploadId } })),
+  directUrls: async (
+    uploadId: string,
+    parts: number[],
+  ): Promise<Array<{ partNumber: number; url: string }>> =>
+    (
+      await call((c) =>
+        c.call('post', '/api/v1/uploads/direct/{uploadId}/urls', { path: { uploadId }, body: { parts } }),
+      )
+    ).urls,
+  recordDirectPart: async (uploadId: string, partNumber: number, etag: string): Promise<void> => {
+    await call((c) =>
+      c.call('put', '/api/v1/uploads/direct/{uploadId}/parts/{partNumber}', {
+        path: { uploadId, partNumber },
+        body: { etag },
+      }),
+    );
+  },
+  completeDirect: (uploadId: string): Promise<Media> =>
+    call((c) =>
+      c.call('post', '/api/v1/uploads/direct/{uploadId}/complete', { path: { uploadId }, body: {} }),
+    ),
 };
 
 export type Api = typeof api;

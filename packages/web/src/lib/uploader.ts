@@ -1,9 +1,12 @@
 /**
  * Upload jobs: single files through tus (resumable: tus-js-client keeps the upload URL in
- * localStorage by fingerprint, so a retry continues where it stopped) and image sequences
- * through the sequence endpoints (manifest, then frames, then complete).
+ * localStorage by fingerprint, so a retry continues where it stopped), or — when the server's
+ * storage is S3 — straight to the bucket in parallel parts (decision 160; resumable the same
+ * way: the upload id is kept by fingerprint and the server lists the parts already stored), and
+ * image sequences through the sequence endpoints (manifest, then frames, then complete).
  */
 import { Upload } from 'tus-js-client';
+import { directPartRange } from '@montu/domain';
 import { api, getCsrfToken } from '../api/index.js';
 import { RateMeter } from './format.js';
 import type { DroppedFile } from './dropfiles.js';
@@ -36,7 +39,126 @@ function mediaIdFrom(headers: (name: string) => string | null | undefined): stri
   return headers('montu-media-id') ?? headers('x-montu-media-id') ?? null;
 }
 
-export function uploadFile(
+/** Files at least this large go straight to the bucket when the server offers it (one part). */
+const DIRECT_MIN_BYTES = 8 << 20;
+/** Parts in flight at once. */
+const DIRECT_PARTS_AT_ONCE = 4;
+let directOffer: Promise<boolean> | undefined;
+
+export async function uploadFile(
+  file: File,
+  target: UploadTarget,
+  onProgress: OnProgress,
+  signal: AbortSignal,
+): Promise<string | null> {
+  if (file.size >= DIRECT_MIN_BYTES) {
+    directOffer ??= api.directOffered().catch(() => false);
+    if (await directOffer) return uploadDirect(file, target, onProgress, signal);
+  }
+  return uploadTus(file, target, onProgress, signal);
+}
+
+/** The key a direct upload's id is kept under, so a retry of the same file resumes it. */
+function directKey(file: File, target: UploadTarget): string {
+  return `montu-direct:${target.projectId}:${target.taskId}:${file.name}:${file.size}:${file.lastModified}`;
+}
+
+async function uploadDirect(
+  file: File,
+  target: UploadTarget,
+  onProgress: OnProgress,
+  signal: AbortSignal,
+): Promise<string | null> {
+  const report = meter(file.size, onProgress);
+  const key = directKey(file, target);
+  const kept = localStorage.getItem(key);
+  let up = kept ? await api.direct(kept).catch(() => null) : null;
+  if (!up || up.state !== 'uploading' || up.size !== file.size) {
+    up = await api.startDirect({
+      fileName: file.name,
+      size: file.size,
+      projectId: target.projectId,
+      taskId: target.taskId,
+      ...(target.description ? { description: target.description } : {}),
+      ...(file.type ? { contentType: file.type } : {}),
+    });
+    localStorage.setItem(key, up.uploadId);
+  }
+  const uploadId = up.uploadId;
+  const stored = new Set(up.parts.map((p) => p.partNumber));
+  const pending: number[] = [];
+  for (let n = 1; n <= up.partCount; n++) if (!stored.has(n)) pending.push(n);
+  // Bytes of finished parts, plus what each part in flight has sent so far.
+  let finished = [...stored].reduce((sum, n) => {
+    const r = directPartRange(file.size, n);
+    return sum + r.end - r.start;
+  }, 0);
+  const inFlight = new Map<number, number>();
+  const tell = () => report(finished + [...inFlight.values()].reduce((a, b) => a + b, 0));
+  tell();
+
+  const queue = [...pending];
+  const worker = async (): Promise<void> => {
+    for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+      if (signal.aborted) throw new DOMException('Upload paused', 'AbortError');
+      const { start, end } = directPartRange(file.size, n);
+      const part = n;
+      let etag: string | undefined;
+      for (let attempt = 0; attempt < 3 && !etag; attempt++) {
+        const [signed] = await api.directUrls(uploadId, [part]);
+        etag = await putPart(signed!.url, file.slice(start, end), signal, (sent) => {
+          inFlight.set(part, sent);
+          tell();
+        }).catch((e: unknown) => {
+          if (signal.aborted || attempt === 2) throw e;
+          return undefined;
+        });
+      }
+      inFlight.delete(part);
+      await api.recordDirectPart(uploadId, part, etag!);
+      finished += end - start;
+      tell();
+    }
+  };
+  await Promise.all(Array.from({ length: DIRECT_PARTS_AT_ONCE }, worker));
+  const media = await api.completeDirect(uploadId);
+  localStorage.removeItem(key);
+  return media.id;
+}
+
+/** PUTs one part to its presigned URL (XHR: fetch reports no upload progress); the ETag answered. */
+function putPart(
+  url: string,
+  body: Blob,
+  signal: AbortSignal,
+  onSent: (bytes: number) => void,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', url);
+    xhr.upload.onprogress = (e) => onSent(e.loaded);
+    xhr.onload = () => {
+      const etag = xhr.getResponseHeader('etag');
+      if (xhr.status >= 200 && xhr.status < 300 && etag) resolve(etag);
+      else
+        reject(
+          new Error(
+            etag || xhr.status >= 300
+              ? `the object store refused a part (HTTP ${xhr.status})`
+              : 'the object store did not expose the part’s ETag (its CORS rule needs ExposeHeader ETag)',
+          ),
+        );
+    };
+    xhr.onerror = () => reject(new Error('the object store could not be reached (network or CORS)'));
+    signal.addEventListener('abort', () => {
+      xhr.abort();
+      reject(new DOMException('Upload paused', 'AbortError'));
+    });
+    xhr.send(body);
+  });
+}
+
+function uploadTus(
   file: File,
   target: UploadTarget,
   onProgress: OnProgress,
