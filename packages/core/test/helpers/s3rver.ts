@@ -55,6 +55,8 @@ export interface S3rverOptions {
   /** Print s3rver's request log to stderr (for debugging a test). */
   verbose?: boolean;
   startTimeoutMs?: number;
+  /** A bucket CORS configuration (S3's XML), for a browser that PUTs to presigned URLs. */
+  cors?: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -68,7 +70,7 @@ const server = new S3rver({
   port: 0,
   silent: process.env.S3RVER_VERBOSE !== '1',
   directory: process.env.S3RVER_DIR,
-  configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+  configureBuckets: buckets.map((name) => ({ name, configs: process.env.S3RVER_CORS ? [process.env.S3RVER_CORS] : [] })),
   vhostBuckets: false,
 });
 server.run().then(
@@ -112,6 +114,7 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<S3rverHa
       S3RVER_BUCKETS: JSON.stringify([bucket]),
       S3RVER_DIR: directory,
       S3RVER_VERBOSE: options.verbose ? '1' : '0',
+      S3RVER_CORS: options.cors ?? '',
     },
     stdio: ['pipe', 'pipe', options.verbose ? 'inherit' : 'pipe'],
   });
