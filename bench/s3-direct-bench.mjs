@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Direct-to-S3 uploads against the proxied path, to the same S3 protocol server (s3rver on
 // loopback) in the same run (decision 160). Each round uploads the same file twice with
-// @montu/client/node: once through the API server (tus, the server streaming into its own
+// @montu/client/node: once through the API server (multipart below 128 MiB, tus above; the server streaming into its own
 // multipart upload to the bucket) and once straight to the bucket (presigned parts in parallel;
 // the server then reads the object back to verify it and copies it into place). The time is
 // from the first byte read to the media record answered, so both include verification.
-// Env: BENCH_DIRECT_MB (default 256), BENCH_ROUNDS (default 3). Needs `npm run build`.
+// Env: BENCH_DIRECT_MB (default 96), BENCH_ROUNDS (default 3). Needs `npm run build`.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -18,7 +18,7 @@ import { MontuNodeClient } from '@montu/client/node';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const MB = Number(process.env.BENCH_DIRECT_MB ?? 256);
+const MB = Number(process.env.BENCH_DIRECT_MB ?? 96);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BUCKET = 'montu-bench-direct';
 
@@ -45,7 +45,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'montu-bench-direct-'));
 const s3 = await startS3rver(path.join(work, 's3'));
-const config = loadConfig({ dataDir: path.join(work, 'data'), port: 0, host: '127.0.0.1', logLevel: 'silent' });
+const config = loadConfig({
+  dataDir: path.join(work, 'data'),
+  port: 0,
+  host: '127.0.0.1',
+  logLevel: 'silent',
+});
 config.storage = {
   type: 's3',
   bucket: BUCKET,
@@ -86,7 +91,12 @@ const proxied = median(times.proxied);
 const direct = median(times.direct);
 const out = {
   date: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavgAtEnd: os.loadavg() },
+  machine: {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    node: process.version,
+    loadavgAtEnd: os.loadavg(),
+  },
   sizeMiB: MB,
   rounds: ROUNDS,
   seconds: times,
@@ -103,11 +113,11 @@ fs.writeFileSync(
 
 ${out.date} · ${out.machine.cpus} × ${out.machine.model} · Node ${out.machine.node} · SQLite + s3rver on loopback · load average at the end ${out.machine.loadavgAtEnd.map((x) => x.toFixed(2)).join(' ')} (a shared, busy machine). Produced by \`node bench/s3-direct-bench.mjs\`.
 
-A ${MB} MiB file, ${ROUNDS} rounds, each uploading it through the API server (tus; the server streams it into its own multipart upload) and then straight to the bucket (decision 160: presigned parts, 4 at a time; the server then reads the object back to verify size and sha256 and copies it into place). Time from the start of the upload to the media record answered.
+A ${MB} MiB file, ${ROUNDS} rounds, each uploading it through the API server (multipart \`POST /media\` below 128 MiB, tus above; the server streams it into its own upload to the bucket) and then straight to the bucket (decision 160: presigned parts, 4 at a time; the server then reads the object back to verify size and sha256 and copies it into place). Time from the start of the upload to the media record answered.
 
 | path | median s | best s | MiB/s (median) |
 |---|---:|---:|---:|
-| proxied (tus through \`montu serve\`) | ${f(proxied)} | ${f(Math.min(...times.proxied))} | ${mibs(proxied)} |
+| proxied (through \`montu serve\`) | ${f(proxied)} | ${f(Math.min(...times.proxied))} | ${mibs(proxied)} |
 | direct to S3 | ${f(direct)} | ${f(Math.min(...times.direct))} | ${mibs(direct)} |
 
 **Direct / proxied: ${f(direct / proxied)}×** (lower is faster). On loopback both paths share one machine's two cores with s3rver, so this measures the work the API server no longer does (receiving and re-sending every byte), not a network's; the direct path still pays the verifying read on the server.
