@@ -322,7 +322,7 @@ export class DirectUploads {
       if (back.size !== up.size) {
         throw new ValidationError(
           `The stored upload is ${back.size} bytes, not the declared ${up.size}. Nothing was stored.`,
-          { reason: 'size_mismatch', expected: up.size, actual: back.size },
+          { reason: 'size_mismatch', declaredSize: up.size, storedSize: back.size },
         );
       }
       checkExpectedSha256(back.sha256, expected);
@@ -354,8 +354,10 @@ export class DirectUploads {
     } catch (e) {
       // The completed object is never media: it goes, and the upload has failed with this reason.
       await deleteObject(storage, row.object_key).catch(() => undefined);
-      const status = e instanceof ValidationError ? 400 : e instanceof Conflict ? 409 : 500;
-      const code = (e as { code?: string }).code ?? 'internal_error';
+      // As the HTTP layer words it: a checksum mismatch is its 422 `checksum_mismatch`.
+      const checksum = e instanceof ValidationError && e.details?.['expected'] !== undefined;
+      const status = checksum ? 422 : e instanceof ValidationError ? 400 : e instanceof Conflict ? 409 : 500;
+      const code = checksum ? 'checksum_mismatch' : ((e as { code?: string }).code ?? 'internal_error');
       await this.sessions
         .fail(id, { status, code, detail: e instanceof Error ? e.message : String(e) })
         .catch(() => undefined);

@@ -103,7 +103,10 @@ for (const kind of DATABASES) {
       await sendPart(montu, up.uploadId, file, 3);
       await expect(montu.directUploads.complete(up.uploadId)).rejects.toThrow(/Checksum mismatch/);
       expect((await montu.media.searchMedia({ projectId: 'PRJ', taskId: 'sh020_comp' })).items).toEqual([]);
-      expect((await montu.uploads.get(up.uploadId))?.state).toBe('failed');
+      expect(await montu.uploads.get(up.uploadId)).toMatchObject({
+        state: 'failed',
+        error: { status: 422, code: 'checksum_mismatch' },
+      });
       const keys: string[] = [];
       for await (const o of montu.storage.list('PRJ/sh020_comp')) keys.push(o.key);
       expect(keys).toEqual([]);
