@@ -1,5 +1,5 @@
 /** The audit log's SQL: the only module of history/ that uses Kysely. */
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import { newId, nowIso } from '../ids.js';
 import type { Db, HistoryTable } from '../db/schema.js';
 
@@ -17,22 +17,24 @@ export interface HistoryRecord {
 
 /** Writes one audit entry; call it inside the transaction that makes the change. */
 export async function recordHistory(db: Db, entry: HistoryRecord): Promise<void> {
-  await db
-    .insertInto('history')
-    .values({
-      id: newId(),
-      at: nowIso(),
-      actor: entry.actor,
-      action: entry.action,
-      project_id: entry.projectId,
-      subject_type: entry.subjectType,
-      subject_id: entry.subjectId,
-      from_value: entry.from ?? null,
-      to_value: entry.to ?? null,
-      comment: entry.comment ?? null,
-      data: entry.data ? JSON.stringify(entry.data) : null,
-    })
-    .execute();
+  await db.insertInto('history').values(historyRow(entry)).execute();
+}
+
+/** The row of one audit entry, stamped now (bulk imports insert many at once). */
+export function historyRow(entry: HistoryRecord): Insertable<HistoryTable> {
+  return {
+    id: newId(),
+    at: nowIso(),
+    actor: entry.actor,
+    action: entry.action,
+    project_id: entry.projectId,
+    subject_type: entry.subjectType,
+    subject_id: entry.subjectId,
+    from_value: entry.from ?? null,
+    to_value: entry.to ?? null,
+    comment: entry.comment ?? null,
+    data: entry.data ? JSON.stringify(entry.data) : null,
+  };
 }
 
 /** Entries about one subject, oldest first. */

@@ -8,7 +8,9 @@ import { actingName, nameKey } from '@montu/domain';
 import type { MediaFile, MediaType } from '@montu/domain';
 import { OWNER } from '../storage/owner.js';
 import type { Db } from '../context.js';
-import { recordHistory } from '../history/history-service.js';
+import type { Insertable } from 'kysely';
+import type { Database, HistoryTable, MediaFileTable, MediaTable } from '../db/schema.js';
+import { historyRow } from '../history/history-queries.js';
 import { buildSearchText } from './search-query.js';
 import { newItemState } from '../processing/media-state.js';
 
@@ -147,16 +149,22 @@ export interface NewMediaRecord {
   files: NewFileRecord[];
 }
 
-/**
- * Inserts a media item, its files and tags, writes the history entry and releases the version
- * claim. Call inside a transaction.
- */
-export async function insertMediaRecord(trx: Db, r: NewMediaRecord): Promise<void> {
+/** Rows of one new media item, exactly as they are written (single inserts and bulk imports alike). */
+interface NewMediaRows {
+  media: Insertable<MediaTable>;
+  files: Insertable<MediaFileTable>[];
+  tags: Array<{ media_id: string; tag: string }>;
+  history: Insertable<HistoryTable>;
+}
+
+function newMediaRows(
+  r: NewMediaRecord,
+  sourceStart: { start_timecode: string | null; start_frame: number | null },
+): NewMediaRows {
   const now = nowIso();
   const version = formatVersion(r.versionNumber);
-  await trx
-    .insertInto('media')
-    .values({
+  return {
+    media: {
       id: r.id,
       project_id: r.projectId,
       task_id: r.taskId,
@@ -179,7 +187,7 @@ export async function insertMediaRecord(trx: Db, r: NewMediaRecord): Promise<voi
       archived_at: null,
       ...newItemState(r.processing),
       metadata: JSON.stringify(r.metadata),
-      ...(await sourceStartColumns(trx, r.projectId, r.mediaType, r.metadata)),
+      ...sourceStart,
       custom_properties: JSON.stringify(r.customProperties),
       search_text: buildSearchText({
         fileName: r.fileName,
@@ -190,39 +198,111 @@ export async function insertMediaRecord(trx: Db, r: NewMediaRecord): Promise<voi
       }),
       created_at: now,
       updated_at: now,
-    })
-    .execute();
+    },
+    files: r.files.map((f) => ({
+      id: newId(),
+      media_id: r.id,
+      role: f.role,
+      frame: f.frame,
+      backend: f.backend,
+      storage_key: f.key,
+      size: f.size,
+      sha256: f.sha256,
+      content_type: f.contentType,
+      state: 'ready',
+      error: null,
+      created_at: now,
+    })),
+    tags: r.tags.map((tag) => ({ media_id: r.id, tag })),
+    history: historyRow({
+      actor: actingName(r.author, r.via),
+      action: 'media.created',
+      projectId: r.projectId,
+      subjectType: 'media',
+      subjectId: r.id,
+      to: version,
+      data: {
+        taskId: r.taskId,
+        fileName: r.fileName,
+        size: r.size,
+        sha256: r.sha256,
+        mediaType: r.mediaType,
+      },
+    }),
+  };
+}
+
+/**
+ * Inserts a media item, its files and tags, writes the history entry and releases the version
+ * claim. Call inside a transaction.
+ */
+export async function insertMediaRecord(trx: Db, r: NewMediaRecord): Promise<void> {
+  const rows = newMediaRows(r, await sourceStartColumns(trx, r.projectId, r.mediaType, r.metadata));
+  await trx.insertInto('media').values(rows.media).execute();
   // Insert files in batches: a long sequence has thousands of frames.
-  for (let i = 0; i < r.files.length; i += 500) {
+  for (let i = 0; i < rows.files.length; i += 500) {
     await trx
       .insertInto('media_file')
-      .values(
-        r.files.slice(i, i + 500).map((f) => ({
-          id: newId(),
-          media_id: r.id,
-          role: f.role,
-          frame: f.frame,
-          backend: f.backend,
-          storage_key: f.key,
-          size: f.size,
-          sha256: f.sha256,
-          content_type: f.contentType,
-          state: 'ready',
-          error: null,
-          created_at: now,
-        })),
-      )
+      .values(rows.files.slice(i, i + 500))
       .execute();
   }
-  await insertTags(trx, r.id, r.tags);
-  await recordHistory(trx, {
-    actor: actingName(r.author, r.via),
-    action: 'media.created',
-    projectId: r.projectId,
-    subjectType: 'media',
-    subjectId: r.id,
-    to: version,
-    data: { taskId: r.taskId, fileName: r.fileName, size: r.size, sha256: r.sha256, mediaType: r.mediaType },
-  });
+  if (rows.tags.length > 0) await trx.insertInto('media_tag').values(rows.tags).execute();
+  await trx.insertInto('history').values(rows.history).execute();
   await releaseReservation(trx, r.projectId, r.taskId, r.versionNumber);
+}
+
+/**
+ * Inserts many new media items at once — imports of existing libraries, and the search
+ * benchmark's million records — writing for each exactly the rows `insertMediaRecord` writes
+ * (media, files, tags, history; the full-text index follows from the schema), in multi-row
+ * statements. The caller picks the version numbers: no claim is taken or released, and the
+ * unique index still refuses a version that exists. Each item's project and task must exist.
+ * Call inside a transaction.
+ */
+export async function insertMediaRecords(trx: Db, records: NewMediaRecord[]): Promise<void> {
+  const settings = new Map<string, Record<string, unknown>>();
+  const all: NewMediaRows[] = [];
+  for (const r of records) {
+    all.push(newMediaRows(r, await sourceStartColumns(trx, r.projectId, r.mediaType, r.metadata, settings)));
+  }
+  await insertChunked(
+    trx,
+    'media',
+    all.map((x) => x.media),
+  );
+  await insertChunked(
+    trx,
+    'media_file',
+    all.flatMap((x) => x.files),
+  );
+  await insertChunked(
+    trx,
+    'media_tag',
+    all.flatMap((x) => x.tags),
+  );
+  await insertChunked(
+    trx,
+    'history',
+    all.map((x) => x.history),
+  );
+}
+
+/** Bound parameters per statement: below SQLite's 32,766 and PostgreSQL's 65,535. */
+const MAX_PARAMETERS = 30_000;
+
+async function insertChunked<T extends 'media' | 'media_file' | 'media_tag' | 'history'>(
+  trx: Db,
+  table: T,
+  rows: Insertable<Database[T]>[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const perRow = Object.keys(rows[0]!).length;
+  const chunk = Math.max(1, Math.floor(MAX_PARAMETERS / perRow));
+  for (let i = 0; i < rows.length; i += chunk) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one generic insert over four tables; each row is typed by the table at the call
+    await trx
+      .insertInto(table)
+      .values(rows.slice(i, i + chunk) as any)
+      .execute();
+  }
 }

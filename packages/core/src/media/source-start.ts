@@ -10,23 +10,32 @@ export async function sourceStartColumns(
   projectId: string,
   mediaType: MediaType,
   metadata: Record<string, unknown>,
+  /** Projects' settings already read (bulk inserts read each project's once). */
+  settingsCache?: Map<string, Record<string, unknown>>,
 ): Promise<{ start_timecode: string | null; start_frame: number | null }> {
   // Only a movie's start frame depends on the project: stills, audio and sequences need no read.
   if (mediaType !== 'video') {
     const start = sourceStart(mediaType, metadata);
     return { start_timecode: start.startTimecode, start_frame: start.startFrame };
   }
+  let settings = settingsCache?.get(projectId);
+  if (!settings) {
+    settings = await projectSettings(db, projectId);
+    settingsCache?.set(projectId, settings);
+  }
+  const start = sourceStart(mediaType, metadata, settings);
+  return { start_timecode: start.startTimecode, start_frame: start.startFrame };
+}
+
+async function projectSettings(db: Db, projectId: string): Promise<Record<string, unknown>> {
   const row = await db
     .selectFrom('project')
     .select('settings')
     .where('id', '=', projectId)
     .executeTakeFirst();
-  let settings: Record<string, unknown> = {};
   try {
-    settings = row ? (JSON.parse(row.settings) as Record<string, unknown>) : {};
+    return row ? (JSON.parse(row.settings) as Record<string, unknown>) : {};
   } catch {
-    settings = {};
+    return {};
   }
-  const start = sourceStart(mediaType, metadata, settings);
-  return { start_timecode: start.startTimecode, start_frame: start.startFrame };
 }
