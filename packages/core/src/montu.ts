@@ -108,6 +108,13 @@ export interface Montu {
   colour: ColourService;
   /** Free bytes on the volumes this process writes to: the SQLite file's and local storage's. */
   freeSpace(): Promise<VolumeSpace[]>;
+  /**
+   * A value that changes whenever anything in the database may have changed — a commit by this
+   * process or by any other (a worker, the CLI) — so a read cached with the stamp it was made
+   * under is current while the stamp is unchanged. Null where no cheap stamp exists
+   * (PostgreSQL): do not cache. See decision 166.
+   */
+  changeStamp(): string | null;
   close(): Promise<void>;
 }
 
@@ -247,6 +254,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
       storageBackend: storage.name,
     }),
     jobs: jobsService,
+    changeStamp: () => (closed ? null : handle.changeStamp()),
     async freeSpace() {
       const out: VolumeSpace[] = [];
       if (handle.file) out.push(await volumeSpace('database', path.dirname(handle.file)));

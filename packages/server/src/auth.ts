@@ -72,13 +72,17 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
   app.decorateRequest('principal', null as unknown as Principal);
   const local = localPrincipal();
   const cache = new Map<string, { principal: Principal; until: number }>();
-  app.addHook('onResponse', async (req) => {
+  app.addHook('onResponse', (req, _reply, done) => {
     if (req.method !== 'GET' && req.method !== 'HEAD' && INVALIDATES.test(req.url)) cache.clear();
+    done();
   });
+  /** A cached principal for the token, or undefined (not cached, or the entry ran out). */
+  const cachedToken = (token: string): Principal | undefined => {
+    const hit = cache.get(token);
+    return hit && hit.until > Date.now() ? hit.principal : undefined;
+  };
   const byToken = async (token: string): Promise<Principal> => {
     const now = Date.now();
-    const hit = cache.get(token);
-    if (hit && hit.until > now) return hit.principal;
     const principal = await montu.users.authenticateToken(token);
     if (cache.size >= TOKEN_CACHE_MAX) cache.clear();
     // Never cache past the token's own expiry: an expired token must fail at once.
@@ -87,12 +91,30 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
     cache.set(token, { principal, until });
     return principal;
   };
-  app.addHook('onRequest', async (req) => {
-    if (!options.enabled) {
-      req.principal = local;
-      return;
+  const bySession = async (req: FastifyRequest, sid: string): Promise<Principal> => {
+    const principal = await montu.users.authenticateSession(sid).catch(rethrowWithChallenge);
+    if (UNSAFE.has(req.method)) {
+      const sent = req.headers[CSRF_HEADER];
+      if (typeof sent !== 'string' || !principal.csrfToken || !sameSecret(sent, principal.csrfToken)) {
+        throw new HttpProblem(
+          403,
+          'forbidden',
+          `Missing or wrong ${CSRF_HEADER} header for a cookie session.`,
+          {
+            reason: 'csrf',
+          },
+        );
+      }
     }
-    if (req.routeOptions.config?.public || req.url.startsWith('/api/docs')) return;
+    return principal;
+  };
+  /**
+   * The caller: a principal at once (no auth, a cached token), a promise of one (a lookup), or
+   * undefined for public routes. Throws a 401 for a malformed or missing credential.
+   */
+  const authenticate = (req: FastifyRequest): Principal | Promise<Principal> | undefined => {
+    if (!options.enabled) return local;
+    if (req.routeOptions.config?.public || req.url.startsWith('/api/docs')) return undefined;
     const header = req.headers.authorization;
     if (header !== undefined) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -104,26 +126,10 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
           undefined,
           bearerChallenge(),
         );
-      req.principal = await byToken(m[1]!).catch(rethrowWithChallenge);
-      return;
+      return cachedToken(m[1]!) ?? byToken(m[1]!).catch(rethrowWithChallenge);
     }
     const sid = req.cookies?.[SESSION_COOKIE];
-    if (sid) {
-      const principal = await montu.users.authenticateSession(sid).catch(rethrowWithChallenge);
-      if (UNSAFE.has(req.method)) {
-        const sent = req.headers[CSRF_HEADER];
-        if (typeof sent !== 'string' || !principal.csrfToken || !sameSecret(sent, principal.csrfToken)) {
-          throw new HttpProblem(
-            403,
-            'forbidden',
-            `Missing or wrong ${CSRF_HEADER} header for a cookie session.`,
-            { reason: 'csrf' },
-          );
-        }
-      }
-      req.principal = principal;
-      return;
-    }
+    if (sid) return bySession(req, sid);
     throw new HttpProblem(
       401,
       'unauthorized',
@@ -131,6 +137,21 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
       undefined,
       bearerChallenge(),
     );
+  };
+  // Synchronous when the answer is at hand (a cached token): no promise on most requests
+  // (decision 166). A throw is the error, as in an async hook.
+  app.addHook('onRequest', (req, _reply, done) => {
+    const principal = authenticate(req);
+    if (principal === undefined) return done();
+    if (principal instanceof Promise) {
+      principal.then((p) => {
+        req.principal = p;
+        done();
+      }, done);
+      return;
+    }
+    req.principal = principal;
+    done();
   });
 }
 

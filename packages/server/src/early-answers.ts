@@ -53,8 +53,10 @@ export function deferContinue(server: Server): void {
  * closes the connection (the client may or may not send the body it announced).
  */
 export function installEarlyAnswers(app: FastifyInstance, maxUploadBytes: number): void {
-  app.addHook('onRequest', async (req) => {
+  // Synchronous hooks (a throw is the error): they run on every request (decision 166).
+  app.addHook('onRequest', (req, _reply, done) => {
     if (hasBody(req.raw)) startBytes.set(req.raw, req.raw.socket?.bytesRead ?? 0);
+    done();
   });
 
   const sendContinue = (req: FastifyRequest, reply: FastifyReply) => {
@@ -62,8 +64,8 @@ export function installEarlyAnswers(app: FastifyInstance, maxUploadBytes: number
     continued.add(req.raw);
     reply.raw.writeContinue();
   };
-  app.addHook('preParsing', async (req, reply, payload) => {
-    if (!expectsContinue(req.raw) || !hasBody(req.raw)) return payload;
+  app.addHook('preParsing', (req, reply, payload, done) => {
+    if (!expectsContinue(req.raw) || !hasBody(req.raw)) return done(null, payload);
     const upload = isUploadRequest(req);
     const limit = upload ? maxUploadBytes : req.routeOptions.bodyLimit;
     const declared = Number(req.headers['content-length']);
@@ -77,51 +79,57 @@ export function installEarlyAnswers(app: FastifyInstance, maxUploadBytes: number
     }
     // Uploads are told to go on in preHandler, after the upload cap and the caller's checks.
     if (!upload) sendContinue(req, reply);
-    return payload;
+    done(null, payload);
   });
-  app.addHook('preHandler', async (req, reply) => {
+  app.addHook('preHandler', (req, reply, done) => {
     if (isUploadRequest(req)) sendContinue(req, reply);
+    done();
   });
 
-  app.addHook('onSend', async (req, reply, payload) => {
-    const raw = req.raw;
-    const socket = raw.socket as Socket | null;
-    if (!socket || !hasBody(raw)) return payload;
-    if (raw.complete) return payload;
-    // A success normally comes after the body was read (its consumer reads the last bytes);
-    // a handler that stopped reading says so with `Connection: close` (a tus PATCH that yielded).
-    if (reply.statusCode < 400 && reply.getHeader('connection') !== 'close') return payload;
-    const declared = Number(req.headers['content-length']);
-    const seen = socket.bytesRead - (startBytes.get(raw) ?? socket.bytesRead);
-    const left = Number.isFinite(declared) ? declared - seen : Infinity;
-    const discard = () => {
-      raw.unpipe();
-      raw.removeAllListeners('data');
-      raw.on('error', () => undefined);
-      raw.resume();
-    };
-    // Told not to send (no 100 Continue): the body may never come, so it is not waited for.
-    const waitedFor = !expectsContinue(raw) || continued.has(raw);
-    // A client that asked to close (urllib does, always) has its socket closed when the answer
-    // is written: that is a lingering close too, never a plain one.
-    const keepAlive = raw.httpVersion !== '1.0' && !/\bclose\b/i.test(raw.headers.connection ?? '');
-    if (left <= DRAIN_MAX_BYTES && waitedFor && keepAlive) {
-      reply.removeHeader('connection');
-      reply.raw.once('finish', discard);
-      return payload;
-    }
-    reply.header('connection', 'close');
-    // Node ends a `Connection: close` response with socket.destroySoon(), which closes the
-    // socket as soon as the answer is written (RST for the unread body): linger instead.
-    const lingering = socket as Socket & { destroySoon?: () => void };
-    lingering.destroySoon = () => {
-      discard();
-      socket.end();
-      const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-      timer.unref();
-      socket.once('close', () => clearTimeout(timer));
-      socket.once('end', () => socket.destroy());
-    };
-    return payload;
+  app.addHook('onSend', (req, reply, payload, done) => {
+    done(null, lingerIfUnread(req, reply, payload));
   });
+}
+
+/** What onSend does for an answer to a request whose body was not read to the end. */
+function lingerIfUnread<P>(req: FastifyRequest, reply: FastifyReply, payload: P): P {
+  const raw = req.raw;
+  const socket = raw.socket as Socket | null;
+  if (!socket || !hasBody(raw)) return payload;
+  if (raw.complete) return payload;
+  // A success normally comes after the body was read (its consumer reads the last bytes);
+  // a handler that stopped reading says so with `Connection: close` (a tus PATCH that yielded).
+  if (reply.statusCode < 400 && reply.getHeader('connection') !== 'close') return payload;
+  const declared = Number(req.headers['content-length']);
+  const seen = socket.bytesRead - (startBytes.get(raw) ?? socket.bytesRead);
+  const left = Number.isFinite(declared) ? declared - seen : Infinity;
+  const discard = () => {
+    raw.unpipe();
+    raw.removeAllListeners('data');
+    raw.on('error', () => undefined);
+    raw.resume();
+  };
+  // Told not to send (no 100 Continue): the body may never come, so it is not waited for.
+  const waitedFor = !expectsContinue(raw) || continued.has(raw);
+  // A client that asked to close (urllib does, always) has its socket closed when the answer
+  // is written: that is a lingering close too, never a plain one.
+  const keepAlive = raw.httpVersion !== '1.0' && !/\bclose\b/i.test(raw.headers.connection ?? '');
+  if (left <= DRAIN_MAX_BYTES && waitedFor && keepAlive) {
+    reply.removeHeader('connection');
+    reply.raw.once('finish', discard);
+    return payload;
+  }
+  reply.header('connection', 'close');
+  // Node ends a `Connection: close` response with socket.destroySoon(), which closes the
+  // socket as soon as the answer is written (RST for the unread body): linger instead.
+  const lingering = socket as Socket & { destroySoon?: () => void };
+  lingering.destroySoon = () => {
+    discard();
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    socket.once('end', () => socket.destroy());
+  };
+  return payload;
 }

@@ -10,6 +10,23 @@ export class ServerMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
     registers: [this.registry],
   });
+  /** One histogram child per (method, route, status): finding it by labels hashes them every time. */
+  private readonly durationChildren = new Map<
+    string,
+    client.Histogram.Internal<'method' | 'route' | 'status'>
+  >();
+
+  /** Records one request's duration (called on every response). */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let child = this.durationChildren.get(key);
+    if (!child) {
+      child = this.requestDuration.labels({ method, route, status: String(status) });
+      this.durationChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
   readonly uploads = new client.Counter({
     name: 'montu_uploads_total',
     help: 'Completed uploads by kind (multipart, tus, sequence) and result',

@@ -42,10 +42,11 @@ export function installUploadSlots(
 ): UploadSlots {
   const slots = new UploadSlots(perUser);
   installEarlyAnswers(app, maxUploadBytes);
-  app.addHook('preHandler', async (req, reply) => {
-    if (perUser <= 0 || !isUploadRequest(req)) return;
+  // Synchronous (a throw is the 429): it runs on every request (decision 166).
+  app.addHook('preHandler', (req, reply, done) => {
+    if (perUser <= 0 || !isUploadRequest(req)) return done();
     const userId = req.principal?.user?.id;
-    if (!userId) return;
+    if (!userId) return done();
     const release = slots.tryAcquire(userId);
     if (!release) {
       throw new HttpProblem(
@@ -58,6 +59,7 @@ export function installUploadSlots(
     }
     reply.raw.once('close', release);
     reply.raw.once('finish', release);
+    done();
   });
   return slots;
 }

@@ -8,7 +8,7 @@ import { migrations } from './migrations/index.js';
 import { ValidationError } from '@montu/domain';
 import type { DialectName } from './dialect.js';
 import { SearchPathPostgresDialect } from './postgres-introspection.js';
-import { montuSqliteDialect } from './sqlite-driver.js';
+import { montuSqliteDialect, sqliteChangeStamp, type WriteCount } from './sqlite-driver.js';
 
 export type { DialectName } from './dialect.js';
 
@@ -24,6 +24,11 @@ export interface DatabaseHandle {
   file?: string | null;
   /** PostgreSQL schema selected with `?schema=` in the URL, if any. */
   schema?: string | null;
+  /**
+   * A value that changes whenever anything in the database may have changed (a commit by this
+   * process or any other), for caches of reads; null where no cheap one exists (PostgreSQL).
+   */
+  changeStamp(): string | null;
   close(): Promise<void>;
 }
 
@@ -79,13 +84,15 @@ function openSqlite(file: string): DatabaseHandle {
   // (nothing is served yet); after that SQLite never waits itself: a locked statement is retried
   // on timers by the driver, so a lock held elsewhere never blocks the event loop (decision 122).
   sqlite.pragma('busy_timeout = 0');
-  const db = new Kysely<Database>({ dialect: montuSqliteDialect(sqlite) });
+  const writes: WriteCount = { n: 0 };
+  const db = new Kysely<Database>({ dialect: montuSqliteDialect(sqlite, writes) });
   sqliteHandles.set(db, sqlite);
   return {
     db,
     dialect: 'sqlite',
     location: path.resolve(file),
     file: file === ':memory:' ? null : path.resolve(file),
+    changeStamp: () => (sqlite.open ? sqliteChangeStamp(sqlite, writes) : null),
     close: () => db.destroy(),
   };
 }
@@ -170,7 +177,14 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
     },
   });
   const db = new Kysely<Database>({ dialect: new SearchPathPostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', location: maskUrl(url), schema, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'postgres',
+    location: maskUrl(url),
+    schema,
+    changeStamp: () => null,
+    close: () => db.destroy(),
+  };
 }
 
 async function migrate(handle: DatabaseHandle): Promise<void> {

@@ -36,22 +36,44 @@ const STATEMENT_CACHE = 500;
  * transaction SQLite has already rolled back (a full disk, an I/O error) is not rolled back a
  * second time — that second rollback's "no transaction is active" hid the real error.
  */
-export function montuSqliteDialect(sqlite: SQLite.Database): Dialect {
+export function montuSqliteDialect(sqlite: SQLite.Database, writes: WriteCount = { n: 0 }): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new MontuSqliteDriver(sqlite),
+    createDriver: () => new MontuSqliteDriver(sqlite, writes),
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
 }
+
+/** Statements other than reads run on the library's connection (see sqliteChangeStamp). */
+export interface WriteCount {
+  n: number;
+}
+
+/**
+ * A value that changes whenever the database may have changed: `PRAGMA data_version` moves on
+ * every commit by another connection (another process: a worker, the CLI), and `writes` counts
+ * every statement other than a read run on this connection (commits included), which
+ * data_version does not see. Equal stamps mean nothing was committed in between (decision 166).
+ */
+export function sqliteChangeStamp(sqlite: SQLite.Database, writes: WriteCount): string {
+  // A statement prepared once: `sqlite.pragma()` prepares one on every call (15 µs).
+  let stmt = dataVersion.get(sqlite);
+  if (!stmt) dataVersion.set(sqlite, (stmt = sqlite.prepare('PRAGMA data_version').pluck()));
+  return `${String(stmt.get())}.${writes.n}`;
+}
+const dataVersion = new WeakMap<SQLite.Database, SQLite.Statement>();
 
 class MontuSqliteDriver implements Driver {
   private readonly connection: MontuSqliteConnection;
   /** The one connection's queue: each query (or transaction) holds it in turn. */
   private held: Promise<void> = Promise.resolve();
 
-  constructor(private readonly sqlite: SQLite.Database) {
-    this.connection = new MontuSqliteConnection(sqlite);
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    writes: WriteCount,
+  ) {
+    this.connection = new MontuSqliteConnection(sqlite, writes);
   }
 
   async init(): Promise<void> {}
@@ -93,7 +115,10 @@ class MontuSqliteConnection implements DatabaseConnection {
   /** When the lock now being waited for was first met (null: no lock met since the last write). */
   private lockedSince: number | null = null;
 
-  constructor(private readonly sqlite: SQLite.Database) {}
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly writes: WriteCount,
+  ) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const stmt = this.prepare(compiled.sql);
@@ -104,6 +129,8 @@ class MontuSqliteConnection implements DatabaseConnection {
       const retryable = !this.sqlite.inTransaction;
       try {
         if (stmt.reader) return { rows: stmt.all(parameters) as R[] };
+        // Counted before it runs: a stamp read after this never matches one read before.
+        this.writes.n++;
         const { changes, lastInsertRowid } = stmt.run(parameters);
         // A write went through: whatever lock was met before is gone.
         this.lockedSince = null;
