@@ -3,6 +3,7 @@
 // Run after `npm run build`:
 //   node bench/search-bench.mjs [--records 1000000] [--runs 50]                        (SQLite under /tmp)
 //   node bench/search-bench.mjs --database-url 'postgres://…/db?schema=search_bench'   (PostgreSQL)
+//   KEEP=1 … keeps the database; --data-dir <kept folder> (SQLite) or the same URL searches it again
 // Seeding uses core's bulk import (insertMediaRecords: the rows uploads write, in multi-row
 // statements, 5,000 items per transaction). A database that already holds the records (KEEP=1 on
 // an earlier run) is searched without seeding again. Without KEEP the SQLite folder or the
@@ -27,7 +28,8 @@ const DATABASE_URL = arg('database-url', undefined);
 const dialectName = DATABASE_URL && /^postgres/.test(DATABASE_URL) ? 'postgres' : 'sqlite';
 const loadAtStart = os.loadavg();
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'montu-search-bench-'));
+// --data-dir: an earlier run's SQLite folder (kept with KEEP=1), searched without seeding again.
+const dir = arg('data-dir', undefined) ?? fs.mkdtempSync(path.join(os.tmpdir(), 'montu-search-bench-'));
 const montu = await openMontu({
   dataDir: dir,
   jobs: false,
@@ -65,8 +67,15 @@ if (existing !== RECORDS) {
   if (existing !== 0) throw new Error(`the database holds ${existing} media, not 0 or ${RECORDS}`);
   seedSeconds = await seed();
   console.error(`seeded in ${seedSeconds.toFixed(1)} s`);
-} else console.error(`the database already holds ${RECORDS} records: not seeding`);
+} else {
+  console.error(`the database already holds ${RECORDS} records: not seeding`);
+  // The seed time of the run that filled it, when given (--seeded-in <seconds>).
+  if (arg('seeded-in', undefined)) seedSeconds = Number(arg('seeded-in', undefined));
+}
+// Statistics as the library keeps them: PostgreSQL's autovacuum analyses; SQLite's library runs
+// `PRAGMA optimize` on opening and closing (db/connect.ts), here run once after the seed.
 if (dialectName === 'postgres') await sql`ANALYZE`.execute(montu.db);
+else if (seedSeconds !== null) await sql`PRAGMA optimize`.execute(montu.db);
 
 async function seed() {
   console.error(`seeding ${RECORDS} media records (${dialectName}) …`);
@@ -123,11 +132,15 @@ async function seed() {
     }
     await montu.db.transaction().execute(async (trx) => {
       // The task rows ensureTask writes, in one statement (one round trip each cost minutes on PostgreSQL).
-      if (newTasks.length > 0) {
-        const now = new Date().toISOString();
+      const now = new Date().toISOString();
+      for (let t = 0; t < newTasks.length; t += 2000) {
         await trx
           .insertInto('task')
-          .values(newTasks.map(([projectId, id]) => ({ project_id: projectId, id, ...parseTaskId(id), created_at: now })))
+          .values(
+            newTasks
+              .slice(t, t + 2000)
+              .map(([projectId, id]) => ({ project_id: projectId, id, ...parseTaskId(id), created_at: now })),
+          )
           .onConflict((oc) => oc.columns(['project_id', 'id']).doNothing())
           .execute();
       }

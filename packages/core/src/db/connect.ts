@@ -80,6 +80,12 @@ function openSqlite(file: string): DatabaseHandle {
   // a re-run recovers may opt out per transaction (relaxedTransaction).
   sqlite.pragma(`synchronous = ${SQLITE_SYNCHRONOUS}`);
   sqlite.pragma('foreign_keys = ON');
+  // Table statistics for the query planner, refreshed when SQLite judges them stale (also on
+  // close): without them it takes `archived_at IS NULL` for a selective index and walks a
+  // million items to check a handful of search matches (decision 165). analysis_limit keeps
+  // each ANALYZE to a sample, so it takes milliseconds to a few seconds on a million items.
+  sqlite.pragma('analysis_limit = 1000');
+  sqlite.pragma('optimize = 0x10002');
   // Several processes (server, CLI, workers) may share the file. Opening may wait for a lock
   // (nothing is served yet); after that SQLite never waits itself: a locked statement is retried
   // on timers by the driver, so a lock held elsewhere never blocks the event loop (decision 122).
@@ -93,7 +99,14 @@ function openSqlite(file: string): DatabaseHandle {
     location: path.resolve(file),
     file: file === ':memory:' ? null : path.resolve(file),
     changeStamp: () => (sqlite.open ? sqliteChangeStamp(sqlite, writes) : null),
-    close: () => db.destroy(),
+    close: async () => {
+      try {
+        if (sqlite.open && !sqlite.readonly) sqlite.pragma('optimize');
+      } catch {
+        // statistics are an optimisation: a busy or read-only file keeps its old ones
+      }
+      await db.destroy();
+    },
   };
 }
 

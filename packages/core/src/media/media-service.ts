@@ -30,13 +30,7 @@ import { sourceStartColumns } from './source-start.js';
 import { recordHistory } from '../history/history-service.js';
 import { applyStatusChange } from '../review/status-change.js';
 import type { ProjectService } from '../projects/project-service.js';
-import {
-  buildSearchText,
-  decodeCursor,
-  encodeCursor,
-  fullTextCondition,
-  searchTokens,
-} from './search-query.js';
+import { buildSearchText, decodeCursor, encodeCursor, searchRows, searchTokens } from './search-query.js';
 
 export interface UploadMediaInput {
   /** A file to read. Give either this or `stream`. */
@@ -468,7 +462,7 @@ export class MediaService {
 
   async searchMedia(options: SearchMediaOptions = {}): Promise<Page<Media>> {
     const limit = pageSize(options.limit, this.ctx.limits.maxPageSize);
-    let q = this.ctx.db.selectFrom('media').selectAll('media');
+    let q = this.ctx.db.selectFrom('media');
     if (options.projectId !== undefined)
       q = q.where('media.project_id', '=', assertProjectId(options.projectId));
     if (options.projectIds) {
@@ -502,10 +496,8 @@ export class MediaService {
     if (archived === 'exclude') q = q.where('media.archived_at', 'is', null);
     else if (archived === 'only') q = q.where('media.archived_at', 'is not', null);
     else if (archived !== 'include') throw new ValidationError('archived must be exclude, include or only.');
-    if (options.query !== undefined && options.query.trim() !== '') {
-      const tokens = searchTokens(options.query);
-      if (tokens.length > 0) q = q.where(fullTextCondition(this.ctx.dialect, tokens));
-    }
+    const tokens =
+      options.query !== undefined && options.query.trim() !== '' ? searchTokens(options.query) : [];
     if (options.cursor) {
       const c = decodeCursor(options.cursor);
       q = q.where((eb) =>
@@ -515,11 +507,7 @@ export class MediaService {
         ]),
       );
     }
-    const rows = await q
-      .orderBy('media.created_at', 'desc')
-      .orderBy('media.id', 'desc')
-      .limit(limit + 1)
-      .execute();
+    const rows = await searchRows(this.ctx.db, this.ctx.dialect, q, tokens, limit + 1);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
