@@ -299,9 +299,9 @@ async function insertChunked<T extends 'media' | 'media_file' | 'media_tag' | 'h
   const perRow = Object.keys(rows[0]!).length;
   const chunk = Math.max(1, Math.floor(MAX_PARAMETERS / perRow));
   for (let i = 0; i < rows.length; i += chunk) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one generic insert over four tables; each row is typed by the table at the call
     await trx
       .insertInto(table)
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one generic insert over four tables; each row is typed by the table at the call
       .values(rows.slice(i, i + chunk) as any)
       .execute();
   }
