@@ -59,7 +59,7 @@ export async function startServe(
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`montu serve did not start in time: ${err.slice(-2000)}`)),
-      options.startTimeoutMs ?? 30_000,
+      options.startTimeoutMs ?? 90_000,
     );
     child.stderr!.on('data', (d: Buffer) => {
       err = (err + d.toString()).slice(-20_000);
