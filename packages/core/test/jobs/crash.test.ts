@@ -181,5 +181,5 @@ describe.each(cases)('crash of a %s worker on %s', (mode, kind) => {
       expect(progress.every((e) => e.projectId === 'CRS')).toBe(true);
       expect(events.some((e) => e.type === 'processing.finished' && e.mediaId === ids[0])).toBe(true);
     }
-  });
+  }, 360_000); // two worker processes, ffmpeg and a crash: minutes on a loaded 2-core machine
 });
