@@ -142,6 +142,43 @@ CleanupOldMediaResultCandidatesItem = TypedDict(
     },
 )
 
+ColourDisplay = TypedDict(
+    'ColourDisplay',
+    {
+        'name': 'str',
+        'isDefault': 'bool',
+        'views': 'List[ColourView]',
+    },
+)
+
+ColourView = TypedDict(
+    'ColourView',
+    {
+        'name': 'str',
+        'isDefault': 'bool',
+    },
+)
+
+# Displays and views of the colour-managed viewer
+ColourViews = TypedDict(
+    'ColourViews',
+    {
+        'transform': "Literal['ocio', 'builtin']",
+        'config': 'Optional[str]',
+        'displays': 'List[ColourDisplay]',
+        'default': 'ColourViewsDefault',
+    },
+)
+
+# The display/view thumbnails and web images are rendered with
+ColourViewsDefault = TypedDict(
+    'ColourViewsDefault',
+    {
+        'display': 'str',
+        'view': 'str',
+    },
+)
+
 CompareResult = TypedDict(
     'CompareResult',
     {
@@ -281,6 +318,20 @@ Job = TypedDict(
         'startedAt': 'Optional[str]',
         'finishedAt': 'Optional[str]',
         'updatedAt': 'str',
+    },
+)
+
+# Something that happened in the library, after its transaction committed
+LibraryEvent = TypedDict(
+    'LibraryEvent',
+    {
+        'id': 'str',
+        'type': 'str',
+        'at': 'str',
+        'projectId': 'Optional[str]',
+        'mediaId': 'NotRequired[str]',
+        'actor': 'NotRequired[str]',
+        'data': 'NotRequired[Dict[str, Any]]',
     },
 )
 
@@ -725,11 +776,11 @@ ReviewSession = TypedDict(
         'mediaId': 'Optional[str]',
         'owner': 'str',
         'driver': 'str',
-        'status': "Union[Literal['live'], Literal['ended']]",
+        'status': "Literal['live', 'ended']",
         'seq': 'int',
         'state': 'ReviewSessionState',
         'items': 'List[str]',
-        'presence': 'List[ReviewSessionPresenceItem]',
+        'presence': 'List[SessionPresence]',
         'createdAt': 'str',
         'updatedAt': 'str',
         'endedAt': 'Optional[str]',
@@ -738,23 +789,15 @@ ReviewSession = TypedDict(
     },
 )
 
+# One accepted update, as stored and as streamed (id: = seq)
 ReviewSessionEvent = TypedDict(
     'ReviewSessionEvent',
     {
         'seq': 'int',
-        'type': "Union[Literal['started'], Literal['state'], Literal['presence'], Literal['control'], Literal['note'], Literal['ended']]",
+        'type': "Literal['started', 'state', 'presence', 'control', 'note', 'ended']",
         'actor': 'str',
         'at': 'str',
         'data': 'Dict[str, Any]',
-    },
-)
-
-ReviewSessionPresenceItem = TypedDict(
-    'ReviewSessionPresenceItem',
-    {
-        'username': 'str',
-        'joinedAt': 'str',
-        'lastSeenAt': 'str',
     },
 )
 
@@ -765,18 +808,30 @@ ReviewSessionState = TypedDict(
         'frame': 'int',
         'playing': 'bool',
         'rate': 'float',
-        'compare': 'Optional[ReviewSessionStateCompare]',
+        'compare': 'Optional[SessionCompare]',
         'colour': 'SessionColour',
-        'drawing': 'Any',
+        'drawing': 'Optional[Drawing]',
     },
 )
 
-ReviewSessionStateCompare = TypedDict(
-    'ReviewSessionStateCompare',
+ReviewSessionSummary = TypedDict(
+    'ReviewSessionSummary',
+    {
+        'session': 'ReviewSession',
+        'items': 'List[ReviewSessionSummaryItem]',
+        'noteCount': 'int',
+        'playlistExport': 'Optional[str]',
+    },
+)
+
+ReviewSessionSummaryItem = TypedDict(
+    'ReviewSessionSummaryItem',
     {
         'mediaId': 'str',
-        'layout': "Union[Literal['side'], Literal['wipe'], Literal['toggle']]",
-        'wipe': 'float',
+        'taskId': 'str',
+        'version': 'str',
+        'notes': 'List[ReviewNote]',
+        'notesPackage': 'str',
     },
 )
 
@@ -789,6 +844,24 @@ SessionColour = TypedDict(
         'exposure': 'float',
         'gamma': 'float',
         'channel': "Literal['rgb', 'r', 'g', 'b', 'a', 'luminance']",
+    },
+)
+
+SessionCompare = TypedDict(
+    'SessionCompare',
+    {
+        'mediaId': 'str',
+        'layout': "Literal['side', 'wipe', 'toggle']",
+        'wipe': 'float',
+    },
+)
+
+SessionPresence = TypedDict(
+    'SessionPresence',
+    {
+        'username': 'str',
+        'joinedAt': 'str',
+        'lastSeenAt': 'str',
     },
 )
 
@@ -1080,6 +1153,25 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'createdAt': ('created_at', None),
         'size': ('size', None),
     },
+    'ColourDisplay': {
+        'name': ('name', None),
+        'isDefault': ('is_default', None),
+        'views': ('views', ('list', 'ColourView')),
+    },
+    'ColourView': {
+        'name': ('name', None),
+        'isDefault': ('is_default', None),
+    },
+    'ColourViews': {
+        'transform': ('transform', None),
+        'config': ('config', None),
+        'displays': ('displays', ('list', 'ColourDisplay')),
+        'default': ('default', 'ColourViewsDefault'),
+    },
+    'ColourViewsDefault': {
+        'display': ('display', None),
+        'view': ('view', None),
+    },
     'CompareResult': {
         'projectId': ('project_id', None),
         'taskId': ('task_id', None),
@@ -1176,6 +1268,15 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'startedAt': ('started_at', None),
         'finishedAt': ('finished_at', None),
         'updatedAt': ('updated_at', None),
+    },
+    'LibraryEvent': {
+        'id': ('id', None),
+        'type': ('type', None),
+        'at': ('at', None),
+        'projectId': ('project_id', None),
+        'mediaId': ('media_id', None),
+        'actor': ('actor', None),
+        'data': ('data', None),
     },
     'LineShape': {
         'type': ('type', None),
@@ -1509,7 +1610,7 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'seq': ('seq', None),
         'state': ('state', 'ReviewSessionState'),
         'items': ('items', None),
-        'presence': ('presence', ('list', 'ReviewSessionPresenceItem')),
+        'presence': ('presence', ('list', 'SessionPresence')),
         'createdAt': ('created_at', None),
         'updatedAt': ('updated_at', None),
         'endedAt': ('ended_at', None),
@@ -1523,24 +1624,27 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'at': ('at', None),
         'data': ('data', None),
     },
-    'ReviewSessionPresenceItem': {
-        'username': ('username', None),
-        'joinedAt': ('joined_at', None),
-        'lastSeenAt': ('last_seen_at', None),
-    },
     'ReviewSessionState': {
         'mediaId': ('media_id', None),
         'frame': ('frame', None),
         'playing': ('playing', None),
         'rate': ('rate', None),
-        'compare': ('compare', 'ReviewSessionStateCompare'),
+        'compare': ('compare', 'SessionCompare'),
         'colour': ('colour', 'SessionColour'),
-        'drawing': ('drawing', None),
+        'drawing': ('drawing', 'Drawing'),
     },
-    'ReviewSessionStateCompare': {
+    'ReviewSessionSummary': {
+        'session': ('session', 'ReviewSession'),
+        'items': ('items', ('list', 'ReviewSessionSummaryItem')),
+        'noteCount': ('note_count', None),
+        'playlistExport': ('playlist_export', None),
+    },
+    'ReviewSessionSummaryItem': {
         'mediaId': ('media_id', None),
-        'layout': ('layout', None),
-        'wipe': ('wipe', None),
+        'taskId': ('task_id', None),
+        'version': ('version', None),
+        'notes': ('notes', ('list', 'ReviewNote')),
+        'notesPackage': ('notes_package', None),
     },
     'SessionColour': {
         'display': ('display', None),
@@ -1548,6 +1652,16 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'exposure': ('exposure', None),
         'gamma': ('gamma', None),
         'channel': ('channel', None),
+    },
+    'SessionCompare': {
+        'mediaId': ('media_id', None),
+        'layout': ('layout', None),
+        'wipe': ('wipe', None),
+    },
+    'SessionPresence': {
+        'username': ('username', None),
+        'joinedAt': ('joined_at', None),
+        'lastSeenAt': ('last_seen_at', None),
     },
     'Statistics': {
         'projectId': ('project_id', None),

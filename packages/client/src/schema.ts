@@ -245,7 +245,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description An event stream */
+                /** @description Server-Sent Events: `id:` the event id, `event:` its type, `data:` a LibraryEvent (JSON); `: ping` comments as heartbeats */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4067,25 +4067,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description The OCIO config’s file name */
-                            config: string | null;
-                            /** @description The display/view thumbnails and web images are rendered with */
-                            default: {
-                                display: string;
-                                view: string;
-                            };
-                            displays: {
-                                isDefault: boolean;
-                                name: string;
-                                views: {
-                                    isDefault: boolean;
-                                    name: string;
-                                }[];
-                            }[];
-                            /** @description ocio: the $OCIO config through oiiotool; builtin: Montu’s own sRGB/filmic transform */
-                            transform: "ocio" | "builtin";
-                        };
+                        "application/json": components["schemas"]["ColourViews"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4825,30 +4807,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            createdAt: string;
-                            driver: string;
-                            endedAt: string | null;
-                            endedBy: string | null;
-                            id: string;
-                            items: string[];
-                            /** @description the link to share (relative to the server) */
-                            joinPath: string;
-                            mediaId: string | null;
-                            owner: string;
-                            playlistId: string | null;
-                            presence: {
-                                joinedAt: string;
-                                lastSeenAt: string;
-                                username: string;
-                            }[];
-                            projectId: string;
-                            /** @description the last event applied to this state */
-                            seq: number;
-                            state: components["schemas"]["ReviewSessionState"];
-                            status: "live" | "ended";
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["ReviewSession"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -4929,30 +4888,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            createdAt: string;
-                            driver: string;
-                            endedAt: string | null;
-                            endedBy: string | null;
-                            id: string;
-                            items: string[];
-                            /** @description the link to share (relative to the server) */
-                            joinPath: string;
-                            mediaId: string | null;
-                            owner: string;
-                            playlistId: string | null;
-                            presence: {
-                                joinedAt: string;
-                                lastSeenAt: string;
-                                username: string;
-                            }[];
-                            projectId: string;
-                            /** @description the last event applied to this state */
-                            seq: number;
-                            state: components["schemas"]["ReviewSessionState"];
-                            status: "live" | "ended";
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["ReviewSession"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5016,30 +4952,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            createdAt: string;
-                            driver: string;
-                            endedAt: string | null;
-                            endedBy: string | null;
-                            id: string;
-                            items: string[];
-                            /** @description the link to share (relative to the server) */
-                            joinPath: string;
-                            mediaId: string | null;
-                            owner: string;
-                            playlistId: string | null;
-                            presence: {
-                                joinedAt: string;
-                                lastSeenAt: string;
-                                username: string;
-                            }[];
-                            projectId: string;
-                            /** @description the last event applied to this state */
-                            seq: number;
-                            state: components["schemas"]["ReviewSessionState"];
-                            status: "live" | "ended";
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["ReviewSession"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5122,19 +5035,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            items: {
-                                mediaId: string;
-                                notes: components["schemas"]["ReviewNote"][];
-                                /** @description this version's notes package (zip) */
-                                notesPackage: string;
-                                taskId: string;
-                                version: string;
-                            }[];
-                            noteCount: number;
-                            playlistExport: string | null;
-                            session: components["schemas"]["ReviewSession"];
-                        };
+                        "application/json": components["schemas"]["ReviewSessionSummary"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5204,7 +5105,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description An event stream */
+                /** @description Server-Sent Events: `event: snapshot` (a ReviewSession, unless resuming), then each update in order (`id:` its seq, `event:` its type, `data:` a ReviewSessionEvent) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5285,11 +5186,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            presence: {
-                                joinedAt: string;
-                                lastSeenAt: string;
-                                username: string;
-                            }[];
+                            presence: components["schemas"]["SessionPresence"][];
                             seq: number;
                         };
                     };
@@ -5347,30 +5244,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            createdAt: string;
-                            driver: string;
-                            endedAt: string | null;
-                            endedBy: string | null;
-                            id: string;
-                            items: string[];
-                            /** @description the link to share (relative to the server) */
-                            joinPath: string;
-                            mediaId: string | null;
-                            owner: string;
-                            playlistId: string | null;
-                            presence: {
-                                joinedAt: string;
-                                lastSeenAt: string;
-                                username: string;
-                            }[];
-                            projectId: string;
-                            /** @description the last event applied to this state */
-                            seq: number;
-                            state: components["schemas"]["ReviewSessionState"];
-                            status: "live" | "ended";
-                            updatedAt: string;
-                        };
+                        "application/json": components["schemas"]["ReviewSession"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -5611,6 +5485,7 @@ export interface paths {
                             view?: string | null;
                         };
                         compare?: {
+                            /** @enum {string} */
                             layout?: "side" | "wipe" | "toggle";
                             mediaId?: string;
                             wipe?: number;
@@ -5713,19 +5588,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            items: {
-                                mediaId: string;
-                                notes: components["schemas"]["ReviewNote"][];
-                                /** @description this version's notes package (zip) */
-                                notesPackage: string;
-                                taskId: string;
-                                version: string;
-                            }[];
-                            noteCount: number;
-                            playlistExport: string | null;
-                            session: components["schemas"]["ReviewSession"];
-                        };
+                        "application/json": components["schemas"]["ReviewSessionSummary"];
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -8453,6 +8316,29 @@ export interface components {
             /** @description Deleted by this call (0 in a dry run) */
             recordsDeleted: number;
         };
+        /** @description Displays and views of the colour-managed viewer */
+        ColourViews: {
+            /** @description The OCIO config’s file name */
+            config: string | null;
+            /** @description The display/view thumbnails and web images are rendered with */
+            default: {
+                display: string;
+                view: string;
+            };
+            displays: {
+                isDefault: boolean;
+                name: string;
+                views: {
+                    isDefault: boolean;
+                    name: string;
+                }[];
+            }[];
+            /**
+             * @description ocio: the $OCIO config through oiiotool; builtin: Montu’s own sRGB/filmic transform
+             * @enum {string}
+             */
+            transform: "ocio" | "builtin";
+        };
         CompareResult: {
             /** CompareSide */
             a: {
@@ -8674,6 +8560,21 @@ export interface components {
             /** @enum {string} */
             type: "probe" | "thumbnail" | "proxy" | "webhook.deliver";
             updatedAt: string;
+        };
+        /** @description Something that happened in the library, after its transaction committed */
+        LibraryEvent: {
+            actor?: string;
+            at: string;
+            /** @description what happened (progress, state, error, …) */
+            data?: {
+                [key: string]: unknown;
+            };
+            /** @description time-ordered (UUIDv7): send it back as Last-Event-ID to resume */
+            id: string;
+            mediaId?: string;
+            projectId: string | null;
+            /** @description job.progress, processing.finished, media.created, annotation.updated, … */
+            type: string;
         };
         Media: {
             /** Approval */
@@ -9184,25 +9085,25 @@ export interface components {
             mediaId: string | null;
             owner: string;
             playlistId: string | null;
-            presence: {
-                joinedAt: string;
-                lastSeenAt: string;
-                username: string;
-            }[];
+            presence: components["schemas"]["SessionPresence"][];
             projectId: string;
             /** @description the last event applied to this state */
             seq: number;
             state: components["schemas"]["ReviewSessionState"];
+            /** @enum {string} */
             status: "live" | "ended";
             updatedAt: string;
         };
+        /** @description One accepted update, as stored and as streamed (id: = seq) */
         ReviewSessionEvent: {
             actor: string;
             at: string;
+            /** @description what the update changed (a state patch, a note, …) */
             data: {
                 [key: string]: unknown;
             };
             seq: number;
+            /** @enum {string} */
             type: "started" | "state" | "presence" | "control" | "note" | "ended";
         };
         ReviewSessionState: {
@@ -9226,17 +9127,37 @@ export interface components {
                 view: string | null;
             };
             compare: {
+                /** @enum {string} */
                 layout: "side" | "wipe" | "toggle";
                 mediaId: string;
                 wipe: number;
             } | null;
             /** @description the driver's drawing in progress, or null */
-            drawing: unknown;
+            drawing: components["schemas"]["Drawing"] | null;
             /** @description numbered as notes' frame */
             frame: number;
             mediaId: string;
             playing: boolean;
             rate: number;
+        };
+        ReviewSessionSummary: {
+            items: {
+                mediaId: string;
+                notes: components["schemas"]["ReviewNote"][];
+                /** @description this version's notes package (zip) */
+                notesPackage: string;
+                taskId: string;
+                version: string;
+            }[];
+            noteCount: number;
+            /** @description the playlist's notes package (zip) */
+            playlistExport: string | null;
+            session: components["schemas"]["ReviewSession"];
+        };
+        SessionPresence: {
+            joinedAt: string;
+            lastSeenAt: string;
+            username: string;
         };
         /** @description Media statistics (archived items not counted) */
         Statistics: {

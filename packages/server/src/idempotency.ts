@@ -1,25 +1,13 @@
 import type { FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { IDEMPOTENCY_HEADER } from '@montu/domain/wire';
 import { isMontuError, type IdempotencyStart } from '@montu/core';
 import type { AppContext } from './app-context.js';
 import { HttpProblem } from './problem.js';
 
-/** Header of a retried upload (`Idempotency-Key`, as in the IETF httpapi draft). */
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** Header of a retried upload (`Idempotency-Key`); the routes document it with `IdempotencyHeaders`. */
+export { IDEMPOTENCY_HEADER, IdempotencyHeaders } from '@montu/domain/wire';
 /** Set on an answer that repeats the first result of a key. */
 export const REPLAYED_HEADER = 'idempotent-replayed';
-
-/** The header as upload routes document it (OpenAPI). */
-export const IdempotencyHeaders = Type.Object({
-  [IDEMPOTENCY_HEADER]: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 255,
-      description:
-        'Any unique string (a UUID) per upload: a retry with the same key by the same user within 24 h gets the first result (header Idempotent-Replayed: true) instead of a second version; 409 with Retry-After while the first is still running.',
-    }),
-  ),
-});
 
 /**
  * Starts an upload under the caller's `Idempotency-Key` (none: undefined, the upload runs as

@@ -6,7 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { SESSION_EXPOSURE_LIMIT, VIEW_CHANNELS, VIEW_GAMMA_MAX, VIEW_GAMMA_MIN } from '../review-session.js';
-import { Closed, Enum } from './schema.js';
+import { Closed, component, Enum, Nullable } from './schema.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Exposure = Type.Number({
@@ -44,3 +44,30 @@ export const SessionColourPatch = Closed(
   },
   { title: 'SessionColourPatch' },
 );
+
+export const ColourView = Closed({ name: Type.String(), isDefault: Type.Boolean() }, { title: 'ColourView' });
+
+export const ColourDisplay = Closed(
+  { name: Type.String(), isDefault: Type.Boolean(), views: Type.Array(ColourView) },
+  { title: 'ColourDisplay' },
+);
+
+export const ColourViews = component(
+  'ColourViews',
+  Closed(
+    {
+      transform: Enum(['ocio', 'builtin'] as const, {
+        description: 'ocio: the $OCIO config through oiiotool; builtin: Montu’s own sRGB/filmic transform',
+      }),
+      config: Nullable(Type.String({ description: 'The OCIO config’s file name' })),
+      displays: Type.Array(ColourDisplay),
+      default: Closed(
+        { display: Type.String(), view: Type.String() },
+        { description: 'The display/view thumbnails and web images are rendered with' },
+      ),
+    },
+    { description: 'Displays and views of the colour-managed viewer' },
+  ),
+);
+
+export const LutQuery = Type.Object({ display: Type.Optional(Name), view: Type.Optional(Name) });

@@ -18,4 +18,5 @@ export * from './webhooks.js';
 export * from './jobs.js';
 export * from './operations.js';
 export * from './uploads.js';
+export * from './review-sessions.js';
 export * from './colour.js';

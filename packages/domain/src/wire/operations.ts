@@ -1,6 +1,6 @@
 /** Operations, events, files and admin routes' contract. */
-import { Type } from '@sinclair/typebox';
-import { Closed, Enum } from './schema.js';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { Closed, component, Enum, JsonValue, MapOf, Nullable } from './schema.js';
 
 export const Health = Closed(
   {
@@ -17,8 +17,49 @@ export const Health = Closed(
   { title: 'Health' },
 );
 
-/** `GET /events`: Server-Sent Events (`text/event-stream`). */
-export const EventStream = Type.String({ description: 'An event stream' });
+/**
+ * One event of the library's live stream (`GET /events`, each SSE `data:` line; `id:` is its
+ * `id`, `event:` its `type`) and of webhook deliveries.
+ */
+export const LibraryEvent = component(
+  'LibraryEvent',
+  Closed(
+    {
+      id: Type.String({ description: 'time-ordered (UUIDv7): send it back as Last-Event-ID to resume' }),
+      type: Type.String({
+        description: 'job.progress, processing.finished, media.created, annotation.updated, …',
+      }),
+      at: Type.String(),
+      projectId: Nullable(Type.String()),
+      mediaId: Type.Optional(Type.String()),
+      actor: Type.Optional(Type.String()),
+      data: Type.Optional(MapOf(JsonValue, { description: 'what happened (progress, state, error, …)' })),
+    },
+    { description: 'Something that happened in the library, after its transaction committed' },
+  ),
+);
+
+/**
+ * A `text/event-stream` answer (Server-Sent Events). OpenAPI 3.1 has no keyword for the events
+ * of a stream, so the schema is a string and `x-events` names the schema of each event's
+ * `data:` by its `event:` name (`*`: any other name); clients get those schemas as components.
+ */
+export function eventStream(description: string, events: Record<string, TSchema>) {
+  return {
+    description,
+    content: {
+      'text/event-stream': {
+        schema: Type.String({ description, 'x-events': events }),
+      },
+    },
+  };
+}
+
+/** `GET /events`: Server-Sent Events whose data are LibraryEvents. */
+export const EventStream = eventStream(
+  'Server-Sent Events: `id:` the event id, `event:` its type, `data:` a LibraryEvent (JSON); `: ping` comments as heartbeats',
+  { '*': LibraryEvent },
+);
 /** `GET /metrics`: Prometheus text exposition. */
 export const MetricsText = Type.String({ description: 'Prometheus metrics' });
 
@@ -68,3 +109,14 @@ export const CleanupOrphans = Closed(
   { dryRun: Type.Optional(Type.Boolean()), verifyChecksums: Type.Optional(Type.Boolean()) },
   { title: 'CleanupOrphans' },
 );
+
+/** A binary answer (a LUT, a file's bytes). */
+export const Binary = Type.Unsafe<string>({ type: 'string', format: 'binary' });
+
+/** What a file download answers: the bytes (whole or a range), a redirect, or not modified. */
+export const FileResponses = {
+  200: Binary,
+  206: Binary,
+  302: Type.Null({ description: 'Redirect to a presigned storage URL' }),
+  304: Type.Null(),
+};

@@ -181,3 +181,17 @@ export const CompleteDirectUpload = Closed(
   { sha256: Type.Optional(Sha256) },
   { title: 'CompleteDirectUpload' },
 );
+/** Header of a retried upload (`Idempotency-Key`, as in the IETF httpapi draft). */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** The header as upload routes document it (OpenAPI). */
+export const IdempotencyHeaders = Type.Object({
+  [IDEMPOTENCY_HEADER]: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description:
+        'Any unique string (a UUID) per upload: a retry with the same key by the same user within 24 h gets the first result (header Idempotent-Replayed: true) instead of a second version; 409 with Retry-After while the first is still running.',
+    }),
+  ),
+});

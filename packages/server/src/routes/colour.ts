@@ -1,7 +1,6 @@
 /**
  * The colour-managed viewer's server side (issue 22 item 2, decision 148): the displays/views a
- * viewer may pick, and each one baked into a 3D LUT for WebGL2. Schemas live here, apart from
- * schemas.ts, as they belong to these routes only.
+ * viewer may pick, and each one baked into a 3D LUT for WebGL2. Schemas: @montu/domain/wire (colour.ts).
  */
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -9,35 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { FLOAT_IMAGE_CONTENT_TYPE } from '@montu/core';
 import type { AppContext } from '../app-context.js';
 import { requireRole } from '../auth.js';
-import { errors, ProjectParams } from '@montu/domain/wire';
-
-const NAME = Type.String({ minLength: 1, maxLength: 200 });
-
-export const ColourViews = Type.Object(
-  {
-    transform: Type.Union([Type.Literal('ocio'), Type.Literal('builtin')], {
-      description: 'ocio: the $OCIO config through oiiotool; builtin: Montu’s own sRGB/filmic transform',
-    }),
-    config: Type.Union([Type.String(), Type.Null()], { description: 'The OCIO config’s file name' }),
-    displays: Type.Array(
-      Type.Object({
-        name: Type.String(),
-        isDefault: Type.Boolean(),
-        views: Type.Array(Type.Object({ name: Type.String(), isDefault: Type.Boolean() })),
-      }),
-    ),
-    default: Type.Object(
-      { display: Type.String(), view: Type.String() },
-      { description: 'The display/view thumbnails and web images are rendered with' },
-    ),
-  },
-  { description: 'Displays and views of the colour-managed viewer' },
-);
-
-const LutQuery = Type.Object({
-  display: Type.Optional(NAME),
-  view: Type.Optional(NAME),
-});
+import { Binary, ColourViews, errors, LutQuery, ProjectParams } from '@montu/domain/wire';
 
 export async function colourRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu } = ctx;
@@ -67,7 +38,7 @@ export async function colourRoutes(app: FastifyInstance, ctx: AppContext): Promi
         params: ProjectParams,
         querystring: LutQuery,
         response: {
-          200: { type: 'string', format: 'binary' } as const,
+          200: Binary,
           304: Type.Null(),
           ...errors(400, 403, 404),
         },

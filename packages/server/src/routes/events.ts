@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { ValidationError, visibleProjects, type MontuEvent } from '@montu/core';
 import type { AppContext } from '../app-context.js';
+import { eventStreams } from '../sse.js';
 import { errors, EventsQuery, EventStream } from '@montu/domain/wire';
 
 const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -17,10 +18,7 @@ const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
  */
 export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu } = ctx;
-  const open = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const end of [...open]) end();
-  });
+  const streams = eventStreams(app);
 
   app.get<{ Querystring: Static<typeof EventsQuery> }>(
     '/events',
@@ -30,7 +28,6 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary:
           'Live events (text/event-stream): job progress, processing and review changes in your projects',
         querystring: EventsQuery,
-        produces: ['text/event-stream'],
         response: { 200: EventStream, ...errors() },
       },
     },
@@ -56,39 +53,20 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
           return false;
         return true;
       };
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        // nginx: do not buffer the stream.
-        'x-accel-buffering': 'no',
-        'x-request-id': String(req.id),
+      const stream = streams.start(req, reply, {
+        retryMs: 3000,
+        heartbeatSeconds: req.query.heartbeat ?? 15,
       });
-      res.write(`retry: 3000\n: connected\n\n`);
-      const send = (e: MontuEvent) =>
-        res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      const send = (e: MontuEvent) => stream.send(e.id, e.type, e);
       // While the missed events are read, live ones wait here; those the replay already sent are skipped.
       let held: MontuEvent[] | null = lastEventId ? [] : null;
-      const off = montu.events.subscribe((e) => {
-        if (!visible(e)) return;
-        if (held) held.push(e);
-        else send(e);
-      });
-      const beat = setInterval(
-        () => res.write(`: ping ${new Date().toISOString()}\n\n`),
-        (req.query.heartbeat ?? 15) * 1000,
+      stream.onEnd(
+        montu.events.subscribe((e) => {
+          if (!visible(e)) return;
+          if (held) held.push(e);
+          else send(e);
+        }),
       );
-      const end = () => {
-        clearInterval(beat);
-        off();
-        open.delete(end);
-        if (!res.writableEnded) res.end();
-      };
-      open.add(end);
-      req.raw.on('close', end);
-      res.on('error', end);
       if (lastEventId && held) {
         try {
           const missed = await montu.eventLog.since(lastEventId);
@@ -98,13 +76,13 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
             send(e);
             sent.add(e.id);
           }
-          if (!missed.complete) res.write(`: replay incomplete: events before this point may be missing\n\n`);
+          if (!missed.complete) stream.comment('replay incomplete: events before this point may be missing');
           const waiting: MontuEvent[] = held;
           held = null;
           for (const e of waiting) if (!sent.has(e.id) && e.id > lastEventId) send(e);
         } catch (e) {
           req.log.warn({ err: e }, 'event replay failed');
-          res.write(`: replay failed\n\n`);
+          stream.comment('replay failed');
           const waiting: MontuEvent[] = held ?? [];
           held = null;
           for (const x of waiting) send(x);

@@ -1,19 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { NotFound, originalIsWebImage, presignsDownloads, type MediaFile } from '@montu/core';
 import type { AppContext } from '../app-context.js';
 import { loadMedia } from './media.js';
 import { contentDisposition, etagMatches, parseRange, safeContentType } from '../http-range.js';
-import { errors, FrameParams, RENDITIONS, RenditionParams } from '@montu/domain/wire';
+import { errors, FileResponses, FrameParams, RENDITIONS, RenditionParams } from '@montu/domain/wire';
 
-const FileResponse = { type: 'string', format: 'binary' } as const;
-const fileResponses = {
-  200: FileResponse,
-  206: FileResponse,
-  302: Type.Null({ description: 'Redirect to a presigned storage URL' }),
-  304: Type.Null(),
-  ...errors(404, 416),
-};
+const fileResponses = { ...FileResponses, ...errors(404, 416) };
 
 export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu, metrics, config } = ctx;

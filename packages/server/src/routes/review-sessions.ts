@@ -5,155 +5,32 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { COMPARE_LAYOUTS, ValidationError } from '@montu/domain';
+import { ValidationError } from '@montu/domain';
 import { SESSION_EVENT, type MontuEvent, type ReviewSessionSnapshot } from '@montu/core';
 import { API_PREFIX, type AppContext } from '../app-context.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
+import { eventStreams } from '../sse.js';
 import {
   errors,
-  NoteFields,
+  eventStream,
   ProjectParams,
   ReviewNote,
-  SessionColour,
-  SessionColourPatch,
+  ReviewSession,
+  ReviewSessionEvent,
+  ReviewSessionHandover,
+  ReviewSessionHeartbeat,
+  ReviewSessionNote,
+  ReviewSessionParams,
+  ReviewSessionsQuery,
+  ReviewSessionStatePatch,
+  ReviewSessionStateUpdate,
+  ReviewSessionStreamQuery,
+  ReviewSessionSummary,
+  ReviewSessionUpdatesQuery,
+  StartReviewSession,
 } from '@montu/domain/wire';
 
-const Id = Type.String({ maxLength: 64 });
-const Strict = { additionalProperties: false } as const;
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-
-const Compare = Type.Object(
-  {
-    mediaId: Id,
-    layout: Type.Union(COMPARE_LAYOUTS.map((l) => Type.Literal(l))),
-    wipe: Type.Number({ minimum: 0, maximum: 1 }),
-  },
-  Strict,
-);
-export const ReviewSessionState = Type.Object(
-  {
-    mediaId: Type.String(),
-    frame: Type.Integer({ description: "numbered as notes' frame" }),
-    playing: Type.Boolean(),
-    rate: Type.Number(),
-    compare: Type.Union([Compare, Type.Null()]),
-    colour: SessionColour,
-    drawing: Type.Unknown({ description: "the driver's drawing in progress, or null" }),
-  },
-  { $id: 'ReviewSessionState' },
-);
-const Presence = Type.Object({ username: Type.String(), joinedAt: Type.String(), lastSeenAt: Type.String() });
-export const ReviewSession = Type.Object(
-  {
-    id: Type.String(),
-    projectId: Type.String(),
-    playlistId: Nullable(Type.String()),
-    mediaId: Nullable(Type.String()),
-    owner: Type.String(),
-    driver: Type.String(),
-    status: Type.Union([Type.Literal('live'), Type.Literal('ended')]),
-    seq: Type.Integer({ description: 'the last event applied to this state' }),
-    state: ReviewSessionState,
-    items: Type.Array(Type.String()),
-    presence: Type.Array(Presence),
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-    endedAt: Nullable(Type.String()),
-    endedBy: Nullable(Type.String()),
-    joinPath: Type.String({ description: 'the link to share (relative to the server)' }),
-  },
-  { $id: 'ReviewSession' },
-);
-const SessionEvent = Type.Object(
-  {
-    seq: Type.Integer(),
-    type: Type.Union(
-      ['started', 'state', 'presence', 'control', 'note', 'ended'].map((t) => Type.Literal(t)),
-    ),
-    actor: Type.String(),
-    at: Type.String(),
-    data: Type.Object({}, { additionalProperties: true }),
-  },
-  { $id: 'ReviewSessionEvent' },
-);
-const Summary = Type.Object(
-  {
-    session: ReviewSession,
-    items: Type.Array(
-      Type.Object({
-        mediaId: Type.String(),
-        taskId: Type.String(),
-        version: Type.String(),
-        notes: Type.Array(ReviewNote),
-        notesPackage: Type.String({ description: "this version's notes package (zip)" }),
-      }),
-    ),
-    noteCount: Type.Integer(),
-    playlistExport: Nullable(Type.String({ description: "the playlist's notes package (zip)" })),
-  },
-  { $id: 'ReviewSessionSummary' },
-);
-
-const Start = Type.Object(
-  {
-    playlistId: Type.Optional(Id),
-    mediaId: Type.Optional(Id),
-  },
-  { ...Strict, description: 'Give playlistId or mediaId' },
-);
-const StatePatch = Type.Object(
-  {
-    expectedSeq: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'refuse (409) unless the session is still at this seq' }),
-    ),
-    mediaId: Type.Optional(Id),
-    frame: Type.Optional(Type.Integer()),
-    playing: Type.Optional(Type.Boolean()),
-    rate: Type.Optional(Type.Number()),
-    compare: Type.Optional(
-      Type.Union([
-        Type.Object(
-          {
-            mediaId: Type.Optional(Id),
-            layout: Type.Optional(Type.Union(COMPARE_LAYOUTS.map((l) => Type.Literal(l)))),
-            wipe: Type.Optional(Type.Number()),
-          },
-          Strict,
-        ),
-        Type.Null(),
-      ]),
-    ),
-    colour: Type.Optional(SessionColourPatch),
-    drawing: Type.Optional(Type.Unknown({ description: 'Drawing in progress, or null' })),
-  },
-  Strict,
-);
-const Handover = Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, Strict);
-const SessionNote = Type.Object(
-  { ...NoteFields, mediaId: Type.Optional(Id) },
-  { ...Strict, description: 'A note; mediaId and frame default to what the session shows' },
-);
-const Params = Type.Object({ sessionId: Id });
-type ParamsT = Static<typeof Params>;
-const AfterQuery = Type.Object(
-  {
-    after: Type.Optional(Type.Integer({ minimum: 0, description: 'events after this seq' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
-  },
-  Strict,
-);
-const StreamQuery = Type.Object(
-  {
-    after: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        description: 'resume after this seq (Last-Event-ID wins); none: a snapshot first',
-      }),
-    ),
-    heartbeat: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
-  },
-  Strict,
-);
+type ParamsT = Static<typeof ReviewSessionParams>;
 const BATCH = 500;
 
 export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -165,18 +42,15 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
     requireRole(req, s.projectId, 'artist');
     return s;
   };
-  const open = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const end of [...open]) end();
-  });
+  const streams = eventStreams(app);
 
-  app.post<{ Body: Static<typeof Start> }>(
+  app.post<{ Body: Static<typeof StartReviewSession> }>(
     '/review-sessions',
     {
       schema: {
         tags: ['review-sessions'],
         summary: 'Start a live review session on a playlist or a single version (you drive)',
-        body: Start,
+        body: StartReviewSession,
         response: { 201: ReviewSession, ...errors(400, 403, 404, 409) },
       },
     },
@@ -197,17 +71,14 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
     },
   );
 
-  app.get<{ Params: { projectId: string }; Querystring: { status?: 'live' | 'ended' } }>(
+  app.get<{ Params: { projectId: string }; Querystring: Static<typeof ReviewSessionsQuery> }>(
     '/projects/:projectId/review-sessions',
     {
       schema: {
         tags: ['review-sessions'],
         summary: "A project's review sessions, newest first",
         params: ProjectParams,
-        querystring: Type.Object(
-          { status: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('ended')])) },
-          Strict,
-        ),
+        querystring: ReviewSessionsQuery,
         response: { 200: Type.Array(ReviewSession), ...errors(404) },
       },
     },
@@ -227,7 +98,7 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
       schema: {
         tags: ['review-sessions'],
         summary: 'The snapshot: state, seq, driver, who is here',
-        params: Params,
+        params: ReviewSessionParams,
         response: { 200: ReviewSession, ...errors(404) },
       },
     },
@@ -240,7 +111,7 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
       schema: {
         tags: ['review-sessions'],
         summary: 'Join (or re-join): you are here; answers the snapshot',
-        params: Params,
+        params: ReviewSessionParams,
         response: { 200: ReviewSession, ...errors(404) },
       },
     },
@@ -256,9 +127,9 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
       schema: {
         tags: ['review-sessions'],
         summary: 'Still here (send more often than every 45 s); answers seq and presence',
-        params: Params,
+        params: ReviewSessionParams,
         response: {
-          200: Type.Object({ seq: Type.Integer(), presence: Type.Array(Presence) }),
+          200: ReviewSessionHeartbeat,
           ...errors(404),
         },
       },
@@ -275,7 +146,7 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
       schema: {
         tags: ['review-sessions'],
         summary: 'Leave',
-        params: Params,
+        params: ReviewSessionParams,
         response: { 204: Type.Null(), ...errors(404) },
       },
     },
@@ -286,16 +157,16 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
     },
   );
 
-  app.patch<{ Params: ParamsT; Body: Static<typeof StatePatch> }>(
+  app.patch<{ Params: ParamsT; Body: Static<typeof ReviewSessionStatePatch> }>(
     '/review-sessions/:sessionId/state',
     {
       schema: {
         tags: ['review-sessions'],
         summary: 'Move the transport or change what is shown (the driver only)',
-        params: Params,
-        body: StatePatch,
+        params: ReviewSessionParams,
+        body: ReviewSessionStatePatch,
         response: {
-          200: Type.Object({ seq: Type.Integer(), state: ReviewSessionState }),
+          200: ReviewSessionStateUpdate,
           ...errors(400, 403, 404, 409),
         },
       },
@@ -311,14 +182,14 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
     },
   );
 
-  app.post<{ Params: ParamsT; Body: Static<typeof Handover> }>(
+  app.post<{ Params: ParamsT; Body: Static<typeof ReviewSessionHandover> }>(
     '/review-sessions/:sessionId/control',
     {
       schema: {
         tags: ['review-sessions'],
         summary: 'Hand control to someone here (the driver, the owner, supervisors and admins)',
-        params: Params,
-        body: Handover,
+        params: ReviewSessionParams,
+        body: ReviewSessionHandover,
         response: { 200: ReviewSession, ...errors(400, 403, 404, 409) },
       },
     },
@@ -335,14 +206,14 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
     },
   );
 
-  app.post<{ Params: ParamsT; Body: Static<typeof SessionNote> }>(
+  app.post<{ Params: ParamsT; Body: Static<typeof ReviewSessionNote> }>(
     '/review-sessions/:sessionId/notes',
     {
       schema: {
         tags: ['review-sessions'],
         summary: 'Take a note on the item and frame shown (or the given ones)',
-        params: Params,
-        body: SessionNote,
+        params: ReviewSessionParams,
+        body: ReviewSessionNote,
         response: { 201: ReviewNote, ...errors(400, 403, 404, 409) },
       },
     },
@@ -358,15 +229,15 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
     },
   );
 
-  app.get<{ Params: ParamsT; Querystring: Static<typeof AfterQuery> }>(
+  app.get<{ Params: ParamsT; Querystring: Static<typeof ReviewSessionUpdatesQuery> }>(
     '/review-sessions/:sessionId/updates',
     {
       schema: {
         tags: ['review-sessions'],
         summary: 'Events after a seq, as JSON (what the event stream sends, for polling clients)',
-        params: Params,
-        querystring: AfterQuery,
-        response: { 200: Type.Array(SessionEvent), ...errors(400, 404) },
+        params: ReviewSessionParams,
+        querystring: ReviewSessionUpdatesQuery,
+        response: { 200: Type.Array(ReviewSessionEvent), ...errors(400, 404) },
       },
     },
     async (req) => {
@@ -381,8 +252,8 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
       schema: {
         tags: ['review-sessions'],
         summary: 'End the session (owner, driver, supervisors and admins); answers its summary',
-        params: Params,
-        response: { 200: Summary, ...errors(403, 404, 409) },
+        params: ReviewSessionParams,
+        response: { 200: ReviewSessionSummary, ...errors(403, 404, 409) },
       },
     },
     async (req) => {
@@ -400,8 +271,8 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
       schema: {
         tags: ['review-sessions'],
         summary: 'Notes taken in the session, per item, with links to the notes packages',
-        params: Params,
-        response: { 200: Summary, ...errors(404) },
+        params: ReviewSessionParams,
+        response: { 200: ReviewSessionSummary, ...errors(404) },
       },
     },
     async (req) => {
@@ -410,18 +281,20 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
     },
   );
 
-  app.get<{ Params: ParamsT; Querystring: Static<typeof StreamQuery> }>(
+  app.get<{ Params: ParamsT; Querystring: Static<typeof ReviewSessionStreamQuery> }>(
     '/review-sessions/:sessionId/events',
     {
       schema: {
         tags: ['review-sessions'],
         summary:
           'The session as Server-Sent Events: a snapshot (unless resuming), then every update in order; id = seq',
-        params: Params,
-        querystring: StreamQuery,
-        produces: ['text/event-stream'],
+        params: ReviewSessionParams,
+        querystring: ReviewSessionStreamQuery,
         response: {
-          200: Type.String({ description: 'An event stream' }),
+          200: eventStream(
+            'Server-Sent Events: `event: snapshot` (a ReviewSession, unless resuming), then each update in order (`id:` its seq, `event:` its type, `data:` a ReviewSessionEvent)',
+            { snapshot: ReviewSession, '*': ReviewSessionEvent },
+          ),
           204: Type.Null({ description: 'the session has ended and the client has every event' }),
           ...errors(400, 404),
         },
@@ -439,28 +312,14 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
       // Ended and nothing left to replay: 204 tells EventSource to stop reconnecting (the SSE spec).
       if (resume !== undefined && session.status === 'ended' && resume === session.seq)
         return reply.code(204).send();
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'x-request-id': String(req.id),
-      });
-      res.write(`retry: 2000\n: connected\n\n`);
       let last = resume ?? 0;
-      let closed = false;
       let pumping = false;
       let again = false;
-      const end = () => {
-        if (closed) return;
-        closed = true;
-        clearInterval(beat);
-        off();
-        open.delete(end);
-        if (!res.writableEnded) res.end();
-      };
+      const stream = streams.start(req, reply, {
+        retryMs: 2000,
+        heartbeatSeconds: req.query.heartbeat ?? 15,
+        onHeartbeat: () => void pump(),
+      });
       // Reads the rows after the last one sent, in order: the bus only says "something new".
       const pump = async (): Promise<void> => {
         if (pumping) {
@@ -473,13 +332,13 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
             again = false;
             const events = await sessions.readEvents(id, last, BATCH);
             for (const e of events) {
-              if (closed) return;
-              res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+              if (stream.closed) return;
+              stream.send(e.seq, e.type, e);
               last = e.seq;
-              if (e.type === 'ended') return end();
+              if (e.type === 'ended') return stream.end();
             }
             if (events.length === BATCH) again = true;
-          } while (again && !closed);
+          } while (again && !stream.closed);
         } catch {
           // The database hiccuped: the next bell or heartbeat reads again from `last`.
         } finally {
@@ -487,28 +346,20 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
         }
       };
       // Subscribed before the snapshot is read, so nothing committed meanwhile is missed.
-      const off = ctx.montu.events.subscribe((e: MontuEvent) => {
-        if (e.type !== SESSION_EVENT || e.data?.['sessionId'] !== id) return;
-        if (Number(e.data['seq']) > last) void pump();
-      });
-      const beat = setInterval(
-        () => {
-          res.write(`: ping ${new Date().toISOString()}\n\n`);
-          void pump();
-        },
-        (req.query.heartbeat ?? 15) * 1000,
+      stream.onEnd(
+        ctx.montu.events.subscribe((e: MontuEvent) => {
+          if (e.type !== SESSION_EVENT || e.data?.['sessionId'] !== id) return;
+          if (Number(e.data['seq']) > last) void pump();
+        }),
       );
-      open.add(end);
-      req.raw.on('close', end);
-      res.on('error', end);
       if (resume === undefined) {
         try {
           const snap = withLink(await sessions.getSession(id, scopeOf(req)));
           last = snap.seq;
-          res.write(`id: ${snap.seq}\nevent: snapshot\ndata: ${JSON.stringify(snap)}\n\n`);
-          if (snap.status === 'ended') return end();
+          stream.send(snap.seq, 'snapshot', snap);
+          if (snap.status === 'ended') return stream.end();
         } catch {
-          return end();
+          return stream.end();
         }
       }
       await pump();
