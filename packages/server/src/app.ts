@@ -13,6 +13,7 @@ import { installAuth } from './auth.js';
 import { installProblemHandlers } from './problem.js';
 import { ServerMetrics } from './metrics.js';
 import { WIRE_COMPONENTS } from '@montu/domain/wire';
+import { installResponseCheck } from './response-check.js';
 import { buildValidator } from './validation.js';
 import { opsRoutes } from './routes/ops.js';
 import { authRoutes } from './routes/auth.js';
@@ -124,6 +125,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     (_req, _payload, done) => done(null, undefined),
   );
 
+  if (config.checkResponses) installResponseCheck(app);
   for (const schema of WIRE_COMPONENTS) app.addSchema(schema);
   await app.register(swagger, {
     // Shared schemas keep their own names under components.schemas (not def-0, def-1, …).

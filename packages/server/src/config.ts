@@ -62,6 +62,11 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** The config file that was read, if any. */
   configFile?: string;
+  /**
+   * Fail (500) any JSON answer whose response schema dropped a field the handler returned
+   * (response-check.ts, decision 150). The test servers turn it on; it costs a parse per answer.
+   */
+  checkResponses?: boolean;
 }
 
 export type TrustProxy = false | number | string[];

@@ -36,6 +36,8 @@ export async function startTestServer(
     dataDir: dir,
     databaseUrl: db.url,
     logLevel: 'silent',
+    // Every answer of every route under test is checked for fields its schema drops (decision 150).
+    checkResponses: true,
     ...overrides,
   };
   const montu = await openMontu({
