@@ -22,8 +22,9 @@ export function mediaRows(items: Media[]): string {
   );
 }
 
+/** A metadata field by name: the probe's declared fields and a studio's own (the record is open). */
 function meta(m: Media, key: string): unknown {
-  return m.metadata?.[key];
+  return (m.metadata as Record<string, unknown> | undefined)?.[key];
 }
 
 export function mediaDetail(m: Media): string {

@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.js';
-import { APPROVAL_STATUSES, type ApprovalStatus } from './types.js';
+import { APPROVAL_STATUSES, type ApprovalStatus } from './vocabulary.js';
 
 export const ROLES = ['artist', 'supervisor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

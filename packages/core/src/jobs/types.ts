@@ -90,7 +90,7 @@ const jobTypesMatchTheWire: [JobType] extends [(typeof WIRE_JOB_TYPES)[number]]
   : false = true;
 void jobTypesMatchTheWire;
 
-interface JobRecord {
+export interface JobRecord {
   id: string;
   /** The media item the job works on (media processing), else null. */
   mediaId: string | null;

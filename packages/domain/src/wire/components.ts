@@ -4,7 +4,7 @@
  * field is declared (the one open record is `MediaMetadata`, whose other keys are a studio's).
  */
 import { Type } from '@sinclair/typebox';
-import { APPROVAL_STATUSES, FILE_ROLES, FILE_STATES, MEDIA_TYPES, PROCESSING_STATES } from '../types.js';
+import { APPROVAL_STATUSES, FILE_ROLES, FILE_STATES, MEDIA_TYPES, PROCESSING_STATES } from '../vocabulary.js';
 import { ROLES, STATUS_INPUTS } from '../workflow.js';
 import { MediaMetadataSchema } from './metadata.js';
 import { Closed, component, Enum, JsonValue, MapOf, Nullable } from './schema.js';

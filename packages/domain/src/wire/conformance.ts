@@ -1,26 +1,31 @@
 /**
- * The domain's records (types.ts, what the core builds from rows) must fit the wire schemas the
- * server serialises them with: a field the record has and the schema lacks would be dropped from
- * every answer, a type that does not fit would turn the answer into a 500. Checked at compile
- * time; nothing here runs.
+ * The domain's records that are not `Static` of their wire schemas (types.ts derives the rest)
+ * must still be their shape: the same fields, each fitting both ways, so a field added on one
+ * side only fails `tsc` instead of being dropped from answers (a closed schema drops what it does
+ * not declare) or never filled (decision 150). The core checks its own records the same way
+ * (core/src/wire-conformance.ts). Checked at compile time; nothing here runs.
  */
-import type { Static } from '@sinclair/typebox';
-import type * as Domain from '../types.js';
+import type { Drawing as DomainDrawing } from '../drawing.js';
+import type { ReviewSessionState as DomainSessionState } from '../review-session.js';
 import type { Workflow as DomainWorkflow } from '../workflow.js';
-import type { HistoryEntry, Media, MediaFile, Task, Workflow } from './components.js';
+import type { Workflow } from './components.js';
+import type { Drawing } from './review.js';
+import type { ReviewSessionState } from './review-sessions.js';
 
-/** `true` when every value of A fits B and A has no field B does not declare. */
-type Fits<A, B> = [A] extends [B] ? ([Exclude<keyof A, keyof B>] extends [never] ? true : false) : false;
+/** `true` when A and B have the same fields and each one's values fit the other. */
+export type Same<A, B> = [A] extends [B]
+  ? [B] extends [A]
+    ? [Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A>] extends [never]
+      ? true
+      : false
+    : false
+  : false;
 
-// Media.metadata is the probe's typed record on the wire and an open map in the core (checked
-// on every write by checkMetadata instead).
-type MediaRecord = Omit<Domain.Media, 'metadata'>;
-type MediaWire = Omit<Static<typeof Media>, 'metadata'>;
+/** The static type of a wire schema. */
+type S<T> = T extends { static: infer V } ? V : never;
 
-export const wireFitsTheDomain: [
-  Fits<MediaRecord, MediaWire>,
-  Fits<Domain.MediaFile, Static<typeof MediaFile>>,
-  Fits<Domain.Task, Static<typeof Task>>,
-  Fits<Domain.HistoryEntry, Static<typeof HistoryEntry>>,
-  Fits<DomainWorkflow, Static<typeof Workflow>>,
-] = [true, true, true, true, true];
+export const domainRecordsAreTheWire: {
+  Workflow: Same<DomainWorkflow, S<typeof Workflow>>;
+  Drawing: Same<DomainDrawing, S<typeof Drawing>>;
+  ReviewSessionState: Same<DomainSessionState, S<typeof ReviewSessionState>>;
+} = { Workflow: true, Drawing: true, ReviewSessionState: true };

@@ -20,3 +20,4 @@ export * from './operations.js';
 export * from './uploads.js';
 export * from './review-sessions.js';
 export * from './colour.js';
+export type { Same } from './conformance.js';

@@ -1,6 +1,6 @@
 /** The processing job routes' contract. */
 import { Type } from '@sinclair/typebox';
-import { JOB_STATES } from '../types.js';
+import { JOB_STATES } from '../vocabulary.js';
 import { Closed, component, Enum, Nullable } from './schema.js';
 
 /** Kinds of background job (the core's typed job map has exactly these). */

@@ -1,10 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import { NotFound } from '@montu/core';
+import { NotFound, type Job as CoreJob } from '@montu/core';
 import { errors, Job, JobList, JobParams, JobsQuery, RetryJobs } from '@montu/domain/wire';
 import type { AppContext } from '../app-context.js';
 import { scopeOf } from '../auth.js';
 import { HttpProblem } from '../problem.js';
+
+/**
+ * A job as the API shows it: its payload stays inside (a webhook delivery's holds the body it
+ * signs), and is left out here rather than dropped by the serialiser (decision 150).
+ */
+function jobAnswer(job: CoreJob): Static<typeof Job> {
+  const { payload: _payload, ...answer } = job;
+  return answer;
+}
 
 /** Processing jobs: list (scoped to the caller's projects), inspect, retry failed ones. */
 export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -34,7 +43,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         ...(q.limit ? { limit: q.limit } : {}),
         ...scopeOf(req),
       });
-      return { items };
+      return { items: items.map(jobAnswer) };
     },
   );
 
@@ -54,7 +63,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       if (scope.projectIds && (job.projectId === null || !scope.projectIds.includes(job.projectId))) {
         throw new NotFound(`Job ${req.params.jobId} does not exist.`);
       }
-      return job;
+      return jobAnswer(job);
     },
   );
 
@@ -76,7 +85,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         ...(b.mediaId ? { mediaId: b.mediaId } : {}),
         ...scopeOf(req),
       });
-      return { items };
+      return { items: items.map(jobAnswer) };
     },
   );
 }
