@@ -84,6 +84,21 @@ export function formatSequencePattern(base: string, padding: number, ext: string
   return `${base.replace(/%/g, '%%')}${padding > 0 ? `%0${padding}d` : '%d'}${ext.replace(/%/g, '%%')}`;
 }
 
+/** The frame numbers a sequence lacks between its first and last (any order, duplicates allowed). */
+export function missingFrames(frames: readonly number[]): number[] {
+  if (frames.length < 2) return [];
+  const have = new Set(frames);
+  let first = Infinity;
+  let last = -Infinity;
+  for (const f of frames) {
+    if (f < first) first = f;
+    if (f > last) last = f;
+  }
+  const out: number[] = [];
+  for (let f = first; f <= last; f++) if (!have.has(f)) out.push(f);
+  return out;
+}
+
 /** Numbered frame names grouped by what is around the number (one group, one sequence). */
 export function groupFrameNames(names: readonly string[]): string[][] {
   const groups = new Map<string, string[]>();
@@ -153,11 +168,7 @@ export function sequenceFromNames(entries: ReadonlyArray<{ name: string; full: s
       },
     );
   }
-  const missing: number[] = [];
-  for (let f = start, i = 0; f <= end; f++) {
-    if (frames[i]?.frame === f) i++;
-    else missing.push(f);
-  }
+  const missing = missingFrames(frames.map((f) => f.frame));
   return {
     base: first.base,
     padding,

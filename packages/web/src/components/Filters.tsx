@@ -1,5 +1,4 @@
-import { APPROVAL_STATUSES as STATUSES, MEDIA_TYPES } from '@montu/domain';
-import { STATUS_LABEL } from '../lib/workflow.js';
+import { APPROVAL_STATUSES as STATUSES, MEDIA_TYPES, STATUS_LABELS } from '@montu/domain';
 
 export interface FilterState {
   query: string;
@@ -28,7 +27,7 @@ export function Filters({ value, onChange }: { value: FilterState; onChange: (v:
         <option value="">Any status</option>
         {STATUSES.map((s) => (
           <option key={s} value={s}>
-            {STATUS_LABEL[s]}
+            {STATUS_LABELS[s]}
           </option>
         ))}
       </select>

@@ -3,13 +3,8 @@ import { useEffect, useState } from 'react';
 import { api, type HistoryEntry, type Media } from '../api/index.js';
 import { formatDate } from '../lib/format.js';
 import { linkClick } from '../lib/router.js';
-import {
-  STATUS_LABEL,
-  STATUS_ROUTE,
-  reviewButtons,
-  type StatusOptions,
-  type Workflow,
-} from '../lib/workflow.js';
+import { STATUS_LABELS } from '@montu/domain';
+import { STATUS_ROUTE, reviewButtons, type StatusOptions, type Workflow } from '../lib/workflow.js';
 import { StatusBadge } from './StatusBadge.js';
 import { historyLabel } from '@montu/domain';
 
@@ -95,7 +90,7 @@ export function ReviewPanel({ media, onChanged }: Props) {
             type="button"
             className={b.action === 'approve' ? 'approve' : b.action === 'reject' ? 'danger' : ''}
             disabled={!b.enabled || busy}
-            title={b.reason ?? `Set status to ${STATUS_LABEL[b.to]}`}
+            title={b.reason ?? `Set status to ${STATUS_LABELS[b.to]}`}
             aria-describedby={b.reason ? `why-${b.action}` : undefined}
             onClick={() => void act(b.to)}
           >

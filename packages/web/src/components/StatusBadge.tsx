@@ -1,8 +1,8 @@
 import type { ApprovalStatus, ProcessingState } from '../api/index.js';
-import { STATUS_LABEL } from '../lib/workflow.js';
+import { STATUS_LABELS } from '@montu/domain';
 
 export function StatusBadge({ status }: { status: ApprovalStatus }) {
-  return <span className={`badge status-${status}`}>{STATUS_LABEL[status] ?? status}</span>;
+  return <span className={`badge status-${status}`}>{STATUS_LABELS[status] ?? status}</span>;
 }
 
 export function ProcessingBadge({ state, error }: { state: ProcessingState; error?: string | null }) {

@@ -1,20 +1,18 @@
 /** One shared EventSource on /api/v1/events; components subscribe with a hook. */
 import { useEffect } from 'react';
+import type { LibraryEvent } from '@montu/client';
 import { api } from '../api/index.js';
 
 /**
- * An event of the live stream (`/api/v1/events`, Server-Sent Events: not part of the REST
- * contract's JSON answers), with the fields the app reads flattened from its `data`.
+ * An event of the live stream (`/api/v1/events`: each `data:` is a LibraryEvent, the wire
+ * contract's), with the fields the app reads flattened from its `data`.
  */
-export interface MontuEvent {
+export type MontuEvent = Partial<LibraryEvent> & {
   type: string;
-  mediaId?: string;
-  projectId?: string;
   progress?: number;
   state?: string;
   error?: string | null;
-  data?: Record<string, unknown>;
-}
+};
 
 type Listener = (e: MontuEvent) => void;
 const listeners = new Set<Listener>();

@@ -4,6 +4,9 @@
  */
 import { parseFrameFileName } from '@montu/domain';
 
+/** Gaps in a sequence (a warning before upload): the domain's rule, as the server reports them. */
+export { missingFrames } from '@montu/domain';
+
 export interface NamedFile {
   name: string;
   size: number;
@@ -58,13 +61,3 @@ export function groupSequences<F extends NamedFile>(files: readonly F[]): Upload
 }
 
 const label = (i: UploadItem<NamedFile>): string => (i.kind === 'file' ? i.file.name : i.pattern);
-
-/** Missing frame numbers in a sequence (for a warning before upload). */
-export function missingFrames(frames: readonly number[]): number[] {
-  if (frames.length < 2) return [];
-  const sorted = [...frames].sort((a, b) => a - b);
-  const have = new Set(sorted);
-  const out: number[] = [];
-  for (let f = sorted[0]!; f <= sorted[sorted.length - 1]!; f++) if (!have.has(f)) out.push(f);
-  return out;
-}

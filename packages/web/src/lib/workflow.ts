@@ -5,19 +5,10 @@
  * the rest: actions the role may take from another status are shown disabled with the reason;
  * actions the role can never take are hidden, one line saying who can.
  */
-import { findTransition, STATUS_ROUTES } from '@montu/domain';
+import { findTransition, STATUS_LABELS, STATUS_ROUTES } from '@montu/domain';
 import type { ApprovalStatus, Role, StatusOptions, Workflow } from '../api/index.js';
 
 export type { StatusOptions, Workflow };
-
-export const STATUS_LABEL: Record<ApprovalStatus, string> = {
-  wip: 'WIP',
-  pending_review: 'Pending review',
-  approved: 'Approved',
-  changes_requested: 'Changes requested',
-  rejected: 'Rejected',
-  on_hold: 'On hold',
-};
 
 export const ACTION_LABEL: Record<string, string> = {
   submit: 'Submit for review',
@@ -65,7 +56,7 @@ export function reviewButtons(
       to: t.to,
       label: labelOf(t.action),
       enabled: !!route,
-      reason: route ? null : `The server has no route to set ${STATUS_LABEL[t.to] ?? t.to}.`,
+      reason: route ? null : `The server has no route to set ${STATUS_LABELS[t.to] ?? t.to}.`,
     });
   }
   for (const t of workflow?.transitions ?? []) {
@@ -81,7 +72,7 @@ export function reviewButtons(
         to: t.to,
         label,
         enabled: false,
-        reason: `Not possible while the version is ${(STATUS_LABEL[status] ?? status).toLowerCase()}.`,
+        reason: `Not possible while the version is ${(STATUS_LABELS[status] ?? status).toLowerCase()}.`,
       });
     } else {
       hidden.push(

@@ -13,18 +13,6 @@ import type { TusUploads } from './tus-uploads.js';
  */
 export function tusPatch(ctx: AppContext, t: TusUploads) {
   const { config } = ctx;
-  const {
-    datastore,
-    locker,
-    sessions,
-    directory,
-    EXPIRES_MS,
-    canSeeUpload,
-    claimFinish,
-    finish,
-    hashes,
-    dropHash,
-  } = t;
   const patch = async (req: FastifyRequest<{ Params: { uploadId: string } }>, reply: FastifyReply) => {
     try {
       return await patchUpload(req, reply);
@@ -49,12 +37,12 @@ export function tusPatch(ctx: AppContext, t: TusUploads) {
 
     const describe = async (): Promise<Upload> => {
       try {
-        return await datastore.getUpload(id);
+        return await t.datastore.getUpload(id);
       } catch {
         throw tusProblem(404, 'not_found', 'Upload not found.');
       }
     };
-    if (!canSeeUpload(req.principal, (await describe()).metadata))
+    if (!t.canSeeUpload(req.principal, (await describe()).metadata))
       throw tusProblem(404, 'not_found', 'Upload not found.');
 
     // One writer per upload: a newer request (a client resuming after a broken connection, or
@@ -62,7 +50,7 @@ export function tusPatch(ctx: AppContext, t: TusUploads) {
     const yieldNow = new AbortController();
     const giveUp = new AbortController();
     req.raw.once('close', () => giveUp.abort());
-    const lock = locker.newLock(id);
+    const lock = t.locker.newLock(id);
     try {
       await lock.lock(giveUp.signal, async () => {
         yieldNow.abort();
@@ -76,7 +64,7 @@ export function tusPatch(ctx: AppContext, t: TusUploads) {
     try {
       upload = await describe();
       const created = upload.creation_date ? Date.parse(upload.creation_date) : Date.now();
-      if (Date.now() > created + EXPIRES_MS) throw tusText(410, 'The file for this url no longer exists\n');
+      if (Date.now() > created + t.EXPIRES_MS) throw tusText(410, 'The file for this url no longer exists\n');
       if (upload.offset !== offset)
         throw tusText(409, 'Upload-Offset conflict\n', { 'upload-offset': String(upload.offset) });
       const maxSize = config.limits.maxUploadBytes;
@@ -91,7 +79,7 @@ export function tusPatch(ctx: AppContext, t: TusUploads) {
             'payload_too_large',
             `The upload is larger than the limit of ${maxSize} bytes.`,
           );
-        await datastore.declareUploadLength(id, size);
+        await t.datastore.declareUploadLength(id, size);
         upload.size = size;
       }
       const room =
@@ -104,17 +92,17 @@ export function tusPatch(ctx: AppContext, t: TusUploads) {
         );
 
       const now = Date.now();
-      for (const [k, v] of hashes) if (now - v.touched > EXPIRES_MS) dropHash(k);
-      let state = hashes.get(id);
+      for (const [k, v] of t.hashes) if (now - v.touched > t.EXPIRES_MS) t.dropHash(k);
+      let state = t.hashes.get(id);
       if (state && state.offset !== offset) {
-        dropHash(id);
+        t.dropHash(id);
         state = undefined;
       }
       if (!state && offset === 0) {
         state = { hash: new ParallelSha256(), offset: 0, touched: now };
-        hashes.set(id, state);
+        t.hashes.set(id, state);
       }
-      const filePath = path.join(directory, id);
+      const filePath = path.join(t.directory, id);
       const file = await fsp.open(filePath, 'r+');
       let written = 0;
       try {
@@ -143,13 +131,13 @@ export function tusPatch(ctx: AppContext, t: TusUploads) {
         outcome = result;
       } catch (e) {
         // A write failed: the file and the hash may disagree; the file is hashed at the end.
-        dropHash(id);
+        t.dropHash(id);
         const failure = storageFailure(e, 'write the upload');
         if (isMontuError(failure) && failure.code === 'insufficient_storage') {
           // A full disk: the partial upload is dropped (keeping it would hold the space that
           // is missing); the client starts again once space is freed.
           await file.close().catch(() => undefined);
-          await datastore.remove(id).catch(() => undefined);
+          await t.datastore.remove(id).catch(() => undefined);
           req.log.warn({ uploadId: id }, 'tus PATCH: storage is full; the upload was dropped');
           throw tusProblem(507, 'insufficient_storage', failure.message, { connection: 'close' });
         }
@@ -159,7 +147,7 @@ export function tusPatch(ctx: AppContext, t: TusUploads) {
         await file.close().catch(() => undefined);
       }
       newOffset = offset + written;
-      await sessions.progress(id, newOffset, upload.size ?? null);
+      await t.sessions.progress(id, newOffset, upload.size ?? null);
       if (state) {
         state.offset = newOffset;
         state.touched = Date.now();
@@ -173,8 +161,8 @@ export function tusPatch(ctx: AppContext, t: TusUploads) {
     // Stopped for a newer request, or the client went away: the rest of the body is not read.
     if (!outcome.ended) headers['connection'] = 'close';
     if (newOffset === upload.size) {
-      const state = hashes.get(id);
-      if (!(await claimFinish({ ...upload, offset: newOffset } as Upload)))
+      const state = t.hashes.get(id);
+      if (!(await t.claimFinish({ ...upload, offset: newOffset } as Upload)))
         throw tusProblem(409, 'conflict', 'This upload is already being finished.');
       // Without a hash state covering every byte (a lost worker, another process), storage
       // hashes the file itself.
@@ -185,9 +173,9 @@ export function tusPatch(ctx: AppContext, t: TusUploads) {
               () => undefined,
             )
           : undefined;
-      dropHash(id);
+      t.dropHash(id);
       try {
-        Object.assign(headers, (await finish({ ...upload, offset: newOffset } as Upload, hashed)).headers);
+        Object.assign(headers, (await t.finish({ ...upload, offset: newOffset } as Upload, hashed)).headers);
       } catch (e) {
         const err = fromMontuError(e);
         return reply
@@ -198,7 +186,7 @@ export function tusPatch(ctx: AppContext, t: TusUploads) {
       }
     } else {
       headers['upload-expires'] = new Date(
-        (upload.creation_date ? Date.parse(upload.creation_date) : Date.now()) + EXPIRES_MS,
+        (upload.creation_date ? Date.parse(upload.creation_date) : Date.now()) + t.EXPIRES_MS,
       ).toUTCString();
     }
     headers['access-control-expose-headers'] = `${EXPOSED_HEADERS}, Montu-Media-Id`;
