@@ -5,7 +5,7 @@ import { linkClick } from '../lib/router.js';
 import { ProcessingBadge, StatusBadge } from './StatusBadge.js';
 import { ProcessingProblem } from './ProcessingProblem.js';
 import { cardTitle, parseTaskId, type Stack } from '../lib/grouping.js';
-import { STATUS_LABEL } from '../lib/workflow.js';
+import { STATUS_LABELS } from '@montu/domain';
 
 interface Props {
   stack: Stack;
@@ -33,7 +33,7 @@ export const MediaCard = memo(function MediaCard({ stack, onDropTo }: Props) {
         href={`/m/${encodeURIComponent(media.id)}`}
         onClick={linkClick}
         className="card-link"
-        aria-label={`${media.taskId} ${media.version}, ${STATUS_LABEL[media.status] ?? media.status}, by ${media.author}${count > 1 ? `, ${count} versions` : ''}`}
+        aria-label={`${media.taskId} ${media.version}, ${STATUS_LABELS[media.status] ?? media.status}, by ${media.author}${count > 1 ? `, ${count} versions` : ''}`}
         data-media-id={media.id}
       >
         <Thumb media={media} width={218} height={112} />
@@ -66,7 +66,7 @@ export const MediaCard = memo(function MediaCard({ stack, onDropTo }: Props) {
           >
             {stack.versions.map((v) => (
               <option key={v.id} value={v.id}>
-                {v.version} · {STATUS_LABEL[v.status] ?? v.status}
+                {v.version} · {STATUS_LABELS[v.status] ?? v.status}
               </option>
             ))}
           </select>

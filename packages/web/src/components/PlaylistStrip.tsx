@@ -6,10 +6,9 @@
  * (`review=1`), approving or requesting changes moves on to the next item.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { STATUS_ROUTES } from '@montu/domain';
+import { STATUS_LABELS, STATUS_ROUTES } from '@montu/domain';
 import { api, type ApprovalStatus, type Media, type Playlist } from '../api/index.js';
 import { navigate, useLocation } from '../lib/router.js';
-import { STATUS_LABEL } from '../lib/workflow.js';
 import { StatusBadge } from './StatusBadge.js';
 import { Thumb } from './Thumb.js';
 
@@ -186,7 +185,7 @@ export function PlaylistStrip({
       try {
         const m = await reviewItem(media, to);
         onReviewed(m);
-        if (!playback.next(false)) setMessage(`${STATUS_LABEL[to]}. That was the last item.`);
+        if (!playback.next(false)) setMessage(`${STATUS_LABELS[to]}. That was the last item.`);
       } catch (e) {
         setMessage((e as Error).message);
       } finally {
@@ -310,7 +309,7 @@ export async function reviewItem(media: Media, to: ApprovalStatus, comment = '')
   const options = await api.statusOptions(media.id);
   if (!options.targets.some((t) => t.to === to))
     throw new Error(
-      `You cannot set ${STATUS_LABEL[to]} on this version now (it is ${STATUS_LABEL[media.status].toLowerCase()}).`,
+      `You cannot set ${STATUS_LABELS[to]} on this version now (it is ${STATUS_LABELS[media.status].toLowerCase()}).`,
     );
   const m = await api.review(media.id, STATUS_ROUTES[to], comment);
   return m && (m as Media).id ? (m as Media) : api.media(media.id);

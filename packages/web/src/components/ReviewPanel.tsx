@@ -9,7 +9,7 @@ import { StatusBadge } from './StatusBadge.js';
 import { historyLabel } from '@montu/domain';
 
 /** A status in a history line in words; other values (not statuses) as they are. */
-const statusWords = (s: string): string => STATUS_LABEL[s as keyof typeof STATUS_LABEL] ?? s;
+const statusWords = (s: string): string => STATUS_LABELS[s as keyof typeof STATUS_LABELS] ?? s;
 
 interface Props {
   media: Media;

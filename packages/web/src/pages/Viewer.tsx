@@ -39,7 +39,7 @@ import {
   usePlayThrough,
   usePlaylistPlayback,
 } from '../components/PlaylistStrip.js';
-import { STATUS_LABEL } from '../lib/workflow.js';
+import { STATUS_LABELS } from '@montu/domain';
 
 type Tab = 'notes' | 'review' | 'info';
 const TABS: readonly Tab[] = ['notes', 'review', 'info'];
@@ -214,7 +214,7 @@ function ViewerLoaded({
     reviewItem(media, to).then(
       (m) => {
         setMedia(m);
-        setFlash(`${STATUS_LABEL[to]}: ${media.taskId} ${media.version}`);
+        setFlash(`${STATUS_LABELS[to]}: ${media.taskId} ${media.version}`);
         if (playlist?.reviewMode) playlist.next(false);
       },
       (e: Error) => setFlash(e.message),
