@@ -506,6 +506,40 @@ const CASES: Case[] = [
     own: [204, 204, 204],
     other: 404,
   },
+  // Direct-to-S3 uploads. This server stores on local disk, where they are not offered: starting
+  // one is 501 for a member and 404 outside the project; an upload nobody started (or someone else
+  // started: packages/client/test/direct-upload.test.ts, on s3rver) is 404 for everyone.
+  {
+    name: 'GET /uploads/direct',
+    run: (t, k) => call(`${t.api}/uploads/direct`, k),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
+    name: 'POST /uploads/direct',
+    run: (t, k, f) =>
+      call(
+        `${t.api}/uploads/direct`,
+        k,
+        json('POST', { fileName: 'a.exr', size: 10, projectId: f.projectId, taskId: f.taskId }),
+      ),
+    own: [501, 501, 501],
+    other: 404,
+  },
+  ...(
+    [
+      ['GET', '', undefined],
+      ['DELETE', '', undefined],
+      ['POST', '/urls', { parts: [1] }],
+      ['PUT', '/parts/1', { etag: '"e"' }],
+      ['POST', '/complete', {}],
+    ] as const
+  ).map(([method, tail, body]): Case => ({
+    name: `${method} /uploads/direct/:uploadId${tail.replace('/1', '/:partNumber')}`,
+    run: (t, k) => call(`${t.api}/uploads/direct/${'0'.repeat(32)}${tail}`, k, json(method, body)),
+    own: [404, 404, 404],
+    other: 404,
+  })),
   // Review: notes (their author edits and deletes them), review selection, workflow, compare.
   {
     name: 'GET /media/:id/notes',
