@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { Database, Db } from './db/schema.js';
+import type { DatabaseHandle, Db } from './db/schema.js';
 import type { DialectName } from './db/connect.js';
 import type { StorageBackend } from './storage/backend.js';
 import type { EventBus } from './events.js';
@@ -11,7 +10,7 @@ import type { SpaceReserve } from './db/space-reserve.js';
  * What every service shares. Services get it at construction; nothing reaches for globals.
  */
 export interface ServiceContext {
-  db: Kysely<Database>;
+  db: DatabaseHandle;
   dialect: DialectName;
   storage: StorageBackend;
   events: EventBus;

@@ -3,8 +3,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type DialectName } from './db/connect.js';
-import type { Kysely } from 'kysely';
-import type { Database } from './db/schema.js';
+import type { DatabaseHandle } from './db/schema.js';
 import { EventBus } from './events.js';
 import { EventLog } from './event-log.js';
 import { DEFAULT_LIMITS, type Limits } from './config/limits.js';
@@ -98,7 +97,7 @@ export interface Montu {
   /** Recent events kept for SSE replay (`Last-Event-ID`), see event-log.ts. */
   eventLog: EventLog;
   storage: StorageBackend;
-  db: Kysely<Database>;
+  db: DatabaseHandle;
   dialect: DialectName;
   /** Where the database and storage are (secrets masked), for logs and `montu config`. */
   describe(): { database: string; dialect: DialectName; storage: string; storageBackend: string };
@@ -180,10 +179,11 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     ...options.webhooks,
     allowNetworks: options.webhooks?.allowNetworks ?? environment.webhookAllowNetworks,
   });
-  const maintenance = new MaintenanceService(ctx);
   const sequences = new SequenceIngest(ctx, projects);
-  // What a crashed process left (temporary files, version claims, half-sent sequences) can go now.
-  await sequences.sweepAbandoned();
+  const uploads = new UploadSessions(ctx.db);
+  const maintenance = new MaintenanceService(ctx, uploads, sequences);
+  // What a crashed process left (half-sent sequences, temporary files, version claims) can go
+  // now, and upload sessions past their retention.
   await maintenance.sweepAfterCrash();
   const jobs: JobsOptions = options.jobs === false ? {} : (options.jobs ?? {});
   // One set of rendering options for thumbnails, web images and the viewer's LUTs (decision 148).
@@ -225,13 +225,12 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   // Image decoder processes are shared by the process's libraries; the last close ends them.
   const releaseDecoders = holdDecoderPools();
   let closed = false;
-  const uploadSessions = new UploadSessions(ctx.db);
   return {
     media,
     sequences,
     idempotency: new IdempotencyKeys(ctx.db),
-    uploads: uploadSessions,
-    directUploads: new DirectUploads(ctx, uploadSessions, media),
+    uploads,
+    directUploads: new DirectUploads(ctx, uploads, media),
     review,
     notes,
     playlists,

@@ -47,6 +47,11 @@ export interface ServerConfig {
      * storage's) has fewer free bytes than this. 0 = never.
      */
     minFreeBytes: number;
+    /**
+     * Seconds an ended upload session (tus or sequence) is kept, and an unfinished tus session may
+     * sit idle, before start-up or `montu cleanup` prunes it (`MONTU_UPLOAD_SESSION_RETENTION_SECONDS`).
+     */
+    uploadSessionRetentionSeconds: number;
   };
   /** Where resumable (tus) uploads keep partial data; `<dataDir>/uploads` when unset. */
   uploadDir?: string;
@@ -149,6 +154,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
     maxHeaderBytes: 16 * 1024,
     maxConcurrentUploadsPerUser: 8,
     minFreeBytes: 256 * 1024 ** 2,
+    uploadSessionRetentionSeconds: 7 * 86_400,
   },
   metricsPublic: false,
   logLevel: 'info',
@@ -179,8 +185,14 @@ function limitsLayer(
   maxUploadBytes: number | undefined,
   maxConcurrentUploadsPerUser: number | undefined,
   minFreeBytes?: number,
+  uploadSessionRetentionSeconds?: number,
 ): Partial<ServerConfig['limits']> | undefined {
-  const l = defined({ maxUploadBytes, maxConcurrentUploadsPerUser, minFreeBytes });
+  const l = defined({
+    maxUploadBytes,
+    maxConcurrentUploadsPerUser,
+    minFreeBytes,
+    uploadSessionRetentionSeconds,
+  });
   return Object.keys(l).length ? l : undefined;
 }
 
@@ -233,6 +245,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial2<ServerConfig> {
       int(env['MONTU_MAX_UPLOAD_BYTES'], 'MONTU_MAX_UPLOAD_BYTES'),
       int(env['MONTU_MAX_CONCURRENT_UPLOADS'], 'MONTU_MAX_CONCURRENT_UPLOADS'),
       int(env['MONTU_MIN_FREE_BYTES'], 'MONTU_MIN_FREE_BYTES'),
+      int(env['MONTU_UPLOAD_SESSION_RETENTION_SECONDS'], 'MONTU_UPLOAD_SESSION_RETENTION_SECONDS'),
     ),
     uploadDir: env['MONTU_UPLOAD_DIR'],
     redisUrl: env['MONTU_REDIS_URL'],

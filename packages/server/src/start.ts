@@ -55,7 +55,10 @@ export async function startServer(
       dataDir: config.dataDir,
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
       storage: storageFor(config),
-      limits: { maxFileBytes: config.limits.maxUploadBytes },
+      limits: {
+        maxFileBytes: config.limits.maxUploadBytes,
+        uploadSessionRetentionSeconds: config.limits.uploadSessionRetentionSeconds,
+      },
       ...(config.redisUrl
         ? {
             jobs: {

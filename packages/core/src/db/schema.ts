@@ -188,11 +188,17 @@ export interface IdempotencyKeyTable {
   expires_at: string;
 }
 
+/**
+ * An upload in flight or just ended (migrations 011, 014): a tus upload or a sequence upload.
+ * `offset`/`size` count bytes for tus and frames for sequences.
+ */
 export interface UploadSessionTable {
   id: string;
-  kind: 'tus' | 's3-direct';
+  kind: 'tus' | 's3-direct' | 'sequence';
+  /** tus, s3-direct: the user's id; sequence: the person uploading, as the library records them. */
   user_id: string;
   state: 'uploading' | 'finishing' | 'complete' | 'failed';
+  /** The process holding it: finishing a tus upload, or driving a local sequence upload. */
   lease: string | null;
   offset: number;
   size: number | null;
@@ -201,6 +207,8 @@ export interface UploadSessionTable {
   error: string | null;
   created_at: string;
   updated_at: string;
+  /** A sequence upload's declaration (JSON: task, version, author, frames…); null for tus. */
+  details: string | null;
 }
 
 export interface JobTable {
@@ -223,24 +231,8 @@ export interface JobTable {
   updated_at: string;
 }
 
-export interface SequenceUploadTable {
-  id: string;
-  project_id: string;
-  task_id: string;
-  version_number: number;
-  author: string;
-  description: string;
-  tags: string;
-  fps: string | null;
-  file_name: string;
-  frames: string;
-  owner: string;
-  /** Who started the upload when it names someone else as author (migration 007). */
-  via: string | null;
-  created_at: string;
-}
-
-export interface SequenceUploadFrameTable {
+/** A frame a sequence upload has received (migration 014; it cascades with its session). */
+export interface UploadSessionFrameTable {
   upload_id: string;
   frame: number;
   storage_key: string;
@@ -261,8 +253,6 @@ export interface Database {
   history: HistoryTable;
   media_fts: MediaFtsTable;
   job: JobTable;
-  sequence_upload: SequenceUploadTable;
-  sequence_upload_frame: SequenceUploadFrameTable;
   app_user: AppUserTable;
   membership: MembershipTable;
   api_token: ApiTokenTable;
@@ -270,6 +260,7 @@ export interface Database {
   login_failure: LoginFailureTable;
   idempotency_key: IdempotencyKeyTable;
   upload_session: UploadSessionTable;
+  upload_session_frame: UploadSessionFrameTable;
   playlist: PlaylistTable;
   playlist_item: PlaylistItemTable;
   annotation_attachment: NoteAttachmentTable;
@@ -410,3 +401,5 @@ export interface DirectUploadPartTable {
   etag: string;
   created_at: string;
 }
+/** The library's database handle itself (not a transaction): what services are given. */
+export type DatabaseHandle = Kysely<Database>;

@@ -2,6 +2,8 @@ import { createHash, randomInt } from 'node:crypto';
 import { ValidationError } from '@montu/domain';
 import { ABANDONED_AFTER_MS, ownerIsDeadLocalProcess } from '../storage/owner.js';
 import type { ServiceContext } from '../context.js';
+import type { SequenceIngest } from '../uploads/sequence-ingest.js';
+import type { UploadSessions } from '../uploads/upload-sessions.js';
 import { recordHistory } from '../history/history-service.js';
 import { markFileFailed } from '../processing/media-state.js';
 import { transaction } from '../db/connect.js';
@@ -73,9 +75,33 @@ export interface VerifyReport {
   clean: boolean;
 }
 
-/** Consistency between the database and storage. */
+/** What `pruneUploadSessions` removed. */
+export interface UploadSessionPrune {
+  /** Sequence uploads abandoned by a dead process or for a day (frames and version claim gone). */
+  abandonedSequences: number;
+  /** Sessions that ended, or tus sessions idle, longer than the retention. */
+  prunedSessions: number;
+}
+
+/** Consistency between the database and storage; the pruning of ended upload sessions. */
 export class MaintenanceService {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly uploads: UploadSessions,
+    private readonly sequences: SequenceIngest,
+  ) {}
+
+  /**
+   * Upload sessions past their time: sequence uploads abandoned in flight are discarded (their
+   * stored frames and version claim with them), then sessions that ended — or tus sessions idle —
+   * longer than `limits.uploadSessionRetentionSeconds` ago are deleted. Runs at start-up and
+   * with every cleanup that is not a dry run.
+   */
+  async pruneUploadSessions(): Promise<UploadSessionPrune> {
+    const abandonedSequences = await this.sequences.sweepAbandoned();
+    const prunedSessions = await this.uploads.prune(this.ctx.limits.uploadSessionRetentionSeconds * 1000);
+    return { abandonedSequences, prunedSessions };
+  }
 
   async cleanupOrphanedFiles(options: OrphanCleanupOptions = {}): Promise<OrphanCleanupReport> {
     const dryRun = options.dryRun ?? true;
@@ -84,6 +110,7 @@ export class MaintenanceService {
     const { db, storage } = this.ctx;
 
     const temporary = await storage.sweepTemporary({ dryRun });
+    if (!dryRun) await this.pruneUploadSessions();
     const staleReservations = await this.staleReservations(dryRun);
 
     // Records → storage.
@@ -255,6 +282,7 @@ export class MaintenanceService {
 
   /** Crash leftovers that can be removed at start-up without touching live work. */
   async sweepAfterCrash(): Promise<void> {
+    await this.pruneUploadSessions();
     await this.ctx.storage.sweepTemporary({ dryRun: false });
     await this.staleReservations(false);
   }

@@ -177,6 +177,7 @@ export class DirectUploads {
         error: null,
         created_at: now,
         updated_at: now,
+        details: null,
       });
       await trx
         .insertInto('direct_upload')

@@ -16,6 +16,17 @@ import { SNIFF_BYTES, sniffBuffer } from '../processing/tools/sniff.js';
 import { detectSequence, type ImageSequence } from '../processing/tools/sequence.js';
 import { normaliseRational } from '@montu/domain';
 import { peekStream } from '../util/streams.js';
+import { transaction } from '../db/connect.js';
+import {
+  completeSequenceSession,
+  deleteSession,
+  findSession,
+  insertSession,
+  openSequenceSessions,
+  receivedFrameNumbers,
+  receivedFrames,
+  recordFrame,
+} from './upload-session-queries.js';
 
 export interface SequenceFrameSpec {
   frame: number;
@@ -59,10 +70,31 @@ export interface UploadSequenceInput extends Omit<StartSequenceInput, 'frames'> 
 
 const MAX_FRAMES = 100_000;
 
+/** What a sequence upload declared when it started (`upload_session.details`). */
+interface SequenceDeclaration {
+  projectId: string;
+  taskId: string;
+  versionNumber: number;
+  author: string;
+  via: string | null;
+  description: string;
+  tags: string[];
+  fps: string | null;
+  fileName: string;
+  frames: SequenceFrameSpec[];
+}
+
+/** A sequence upload in flight: its session's id and what it declared. */
+interface SequenceUpload extends SequenceDeclaration {
+  id: string;
+}
+
 /**
  * Image sequences as one media item. An upload claims its version, receives frames one by one
  * (each stored atomically with its own sha256) and commits them all in one transaction; until
- * then nothing is visible. The same path serves local ingest and HTTP uploads.
+ * then nothing is visible. The same path serves local ingest and HTTP uploads. Its state is an
+ * upload session (`upload_session`, kind `sequence`: the model tus uploads share; decision 155):
+ * its frames received count as its offset, a local upload's process holds its lease.
  */
 export class SequenceIngest {
   constructor(
@@ -98,25 +130,35 @@ export class SequenceIngest {
     await this.projects.ensureTask(this.ctx.db, projectId, taskId);
     const versionNumber = await reserveVersion(this.ctx, projectId, taskId, input.version, owner);
     const id = newId();
+    const declaration: SequenceDeclaration = {
+      projectId,
+      taskId,
+      versionNumber,
+      author,
+      via: input.via ?? null,
+      description: input.description ?? '',
+      tags,
+      fps,
+      fileName,
+      frames,
+    };
+    const now = nowIso();
     try {
-      await this.ctx.db
-        .insertInto('sequence_upload')
-        .values({
-          id,
-          project_id: projectId,
-          task_id: taskId,
-          version_number: versionNumber,
-          author,
-          description: input.description ?? '',
-          tags: JSON.stringify(tags),
-          fps,
-          file_name: fileName,
-          frames: JSON.stringify(frames),
-          owner,
-          via: input.via ?? null,
-          created_at: nowIso(),
-        })
-        .execute();
+      await insertSession(this.ctx.db, {
+        id,
+        kind: 'sequence',
+        user_id: input.via ?? author,
+        state: 'uploading',
+        // A client-driven upload belongs to no process (a restart keeps it); a local one to this.
+        lease: owner === CLIENT_OWNER ? null : owner,
+        offset: 0,
+        size: frames.length,
+        media_id: null,
+        error: null,
+        created_at: now,
+        updated_at: now,
+        details: JSON.stringify(declaration),
+      });
     } catch (e) {
       await releaseReservation(this.ctx.db, projectId, taskId, versionNumber);
       throw e;
@@ -128,20 +170,12 @@ export class SequenceIngest {
     uploadId: string,
   ): Promise<SequenceUploadInfo & { projectId: string; taskId: string }> {
     const up = await this.load(uploadId);
-    const received = new Set(
-      (
-        await this.ctx.db
-          .selectFrom('sequence_upload_frame')
-          .select('frame')
-          .where('upload_id', '=', uploadId)
-          .execute()
-      ).map((r) => r.frame),
-    );
+    const received = new Set(await receivedFrameNumbers(this.ctx.db, uploadId));
     return {
       uploadId,
-      projectId: up.project_id,
-      taskId: up.task_id,
-      version: formatVersion(up.version_number),
+      projectId: up.projectId,
+      taskId: up.taskId,
+      version: formatVersion(up.versionNumber),
       pendingFrames: up.frames.filter((f) => !received.has(f.frame)).map((f) => f.frame),
     };
   }
@@ -173,36 +207,30 @@ export class SequenceIngest {
       maxBytes: this.ctx.limits.maxFileBytes,
       ...(expected !== undefined ? { expectedSha256: expected } : {}),
     });
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .deleteFrom('sequence_upload_frame')
-        .where('upload_id', '=', uploadId)
-        .where('frame', '=', frame)
-        .execute();
-      await trx
-        .insertInto('sequence_upload_frame')
-        .values({
-          upload_id: uploadId,
-          frame,
-          storage_key: key,
-          size: stored.size,
-          sha256: stored.sha256,
-          content_type: sniff.mimeType,
-        })
-        .execute();
-    });
+    const recorded = await recordFrame(
+      this.ctx.db,
+      {
+        upload_id: uploadId,
+        frame,
+        storage_key: key,
+        size: stored.size,
+        sha256: stored.sha256,
+        content_type: sniff.mimeType,
+      },
+      nowIso(),
+    );
+    if (!recorded) {
+      // Completed or cancelled while this frame was stored: nothing points at the file.
+      await this.ctx.storage.delete(key).catch(() => undefined);
+      throw new Conflict('This sequence upload was completed or cancelled meanwhile.');
+    }
     return { frame, size: stored.size, sha256: stored.sha256 };
   }
 
   /** Commits a sequence whose frames have all arrived; returns the new media id. */
   async completeSequenceUpload(uploadId: string, options: { wait?: boolean } = {}): Promise<string> {
     const up = await this.load(uploadId);
-    const rows = await this.ctx.db
-      .selectFrom('sequence_upload_frame')
-      .selectAll()
-      .where('upload_id', '=', uploadId)
-      .orderBy('frame')
-      .execute();
+    const rows = await receivedFrames(this.ctx.db, uploadId);
     const received = new Set(rows.map((r) => r.frame));
     const pending = up.frames.filter((f) => !received.has(f.frame)).map((f) => f.frame);
     if (pending.length) {
@@ -231,26 +259,24 @@ export class SequenceIngest {
     const sha256 = manifest.digest('hex');
     const contentType = rows[0]!.content_type;
     const id = newId();
-    const tags = JSON.parse(up.tags) as string[];
     let queued: Job[] | undefined;
-    await this.ctx.db.transaction().execute(async (trx) => {
-      const claimed = await trx.deleteFrom('sequence_upload').where('id', '=', uploadId).executeTakeFirst();
-      if (Number(claimed.numDeletedRows) !== 1)
+    await transaction(this.ctx.db, async (trx) => {
+      if (!(await completeSequenceSession(trx, uploadId, id, nowIso())))
         throw new Conflict('This sequence upload was completed or cancelled meanwhile.');
       await insertMediaRecord(trx, {
         id,
-        projectId: up.project_id,
-        taskId: up.task_id,
-        versionNumber: up.version_number,
+        projectId: up.projectId,
+        taskId: up.taskId,
+        versionNumber: up.versionNumber,
         mediaType: 'sequence',
-        fileName: up.file_name,
+        fileName: up.fileName,
         mimeType: contentType,
         size,
         sha256,
         author: up.author,
         via: up.via,
         description: up.description,
-        tags,
+        tags: up.tags,
         processing: this.ctx.processing !== undefined,
         metadata: {
           format: contentType,
@@ -277,14 +303,14 @@ export class SequenceIngest {
     });
     this.ctx.events.publish({
       type: 'media.created',
-      projectId: up.project_id,
+      projectId: up.projectId,
       mediaId: id,
       actor: actingName(up.author, up.via),
       data: {
-        taskId: up.task_id,
-        version: formatVersion(up.version_number),
+        taskId: up.taskId,
+        version: formatVersion(up.versionNumber),
         mediaType: 'sequence',
-        fileName: up.file_name,
+        fileName: up.fileName,
       },
     });
     if (this.ctx.processing)
@@ -298,8 +324,7 @@ export class SequenceIngest {
 
   /** Cancels an upload: its stored frames are removed and the version claim released. */
   async abortSequenceUpload(uploadId: string): Promise<void> {
-    const up = await this.load(uploadId);
-    await this.discard(up.id, up.project_id, up.task_id, up.version_number);
+    await this.discard(await this.load(uploadId));
   }
 
   /** Ingests a whole sequence from local files (pattern, folder or list) as one media item. */
@@ -337,43 +362,41 @@ export class SequenceIngest {
 
   /** Uploads left by dead processes (or abandoned for a day) are discarded. */
   async sweepAbandoned(): Promise<number> {
-    const rows = await this.ctx.db.selectFrom('sequence_upload').selectAll().execute();
+    const rows = await openSequenceSessions(this.ctx.db);
     const cutoff = new Date(Date.now() - ABANDONED_AFTER_MS).toISOString();
     let n = 0;
     for (const r of rows) {
-      if (ownerIsDeadLocalProcess(r.owner) || r.created_at < cutoff) {
-        await this.discard(r.id, r.project_id, r.task_id, r.version_number);
+      if ((r.lease !== null && ownerIsDeadLocalProcess(r.lease)) || r.created_at < cutoff) {
+        await this.discard(sequenceUpload(r.id, r.details));
         n++;
       }
     }
     return n;
   }
 
-  private async discard(id: string, projectId: string, taskId: string, versionNumber: number): Promise<void> {
-    const frames = await this.ctx.db
-      .selectFrom('sequence_upload_frame')
-      .select('storage_key')
-      .where('upload_id', '=', id)
-      .execute();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('sequence_upload').where('id', '=', id).execute();
-      await releaseReservation(trx, projectId, taskId, versionNumber);
+  /** Removes an upload in flight: its session (and frame rows), its stored frames, its version claim. */
+  private async discard(up: SequenceUpload): Promise<void> {
+    const frames = await receivedFrames(this.ctx.db, up.id);
+    await transaction(this.ctx.db, async (trx) => {
+      await deleteSession(trx, up.id);
+      await releaseReservation(trx, up.projectId, up.taskId, up.versionNumber);
     });
     for (const f of frames) await this.ctx.storage.delete(f.storage_key).catch(() => undefined);
   }
 
-  private async load(uploadId: string) {
+  /** The upload, while it is in flight (a completed one is gone for this API, as before). */
+  private async load(uploadId: string): Promise<SequenceUpload> {
     if (typeof uploadId !== 'string' || uploadId.length > 64)
       throw new NotFound('Sequence upload not found.');
-    const row = await this.ctx.db
-      .selectFrom('sequence_upload')
-      .selectAll()
-      .where('id', '=', uploadId)
-      .executeTakeFirst();
-    if (!row)
+    const row = await findSession(this.ctx.db, uploadId, ['sequence']);
+    if (row?.state !== 'uploading')
       throw new NotFound(`Sequence upload ${uploadId} does not exist (completed, cancelled or expired).`);
-    return { ...row, frames: JSON.parse(row.frames) as SequenceFrameSpec[] };
+    return sequenceUpload(row.id, row.details);
   }
+}
+
+function sequenceUpload(id: string, details: string | null): SequenceUpload {
+  return { id, ...(JSON.parse(details ?? '{}') as SequenceDeclaration) };
 }
 
 function checkFrames(frames: unknown): SequenceFrameSpec[] {
@@ -415,19 +438,15 @@ function sequenceName(frames: SequenceFrameSpec[]): string {
   return m ? `${m[1]}${'#'.repeat(m[2]!.length)}${m[3]}` : first;
 }
 
-function frameKey(
-  up: { project_id: string; task_id: string; version_number: number; file_name: string },
-  frame: number,
-  format: string,
-): string {
+function frameKey(up: SequenceDeclaration, frame: number, format: string): string {
   // Generated from the task, version and frame number (never from names a client sends), so
   // frames cannot overwrite each other; the padding follows the sequence's own pattern.
-  const version = formatVersion(up.version_number);
-  const padding = /#+/.exec(up.file_name)?.[0].length ?? 4;
+  const version = formatVersion(up.versionNumber);
+  const padding = /#+/.exec(up.fileName)?.[0].length ?? 4;
   return mediaKey({
-    projectId: up.project_id,
-    taskId: up.task_id,
+    projectId: up.projectId,
+    taskId: up.taskId,
     version,
-    name: storedName({ taskId: up.task_id, version, format, frame, padding }),
+    name: storedName({ taskId: up.taskId, version, format, frame, padding }),
   });
 }

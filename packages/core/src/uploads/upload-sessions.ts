@@ -5,10 +5,14 @@ import {
   dropLease,
   findSession,
   insertSession,
+  pruneSessions,
   setOffset,
   settleSession,
   takeFinishLease,
 } from './upload-session-queries.js';
+
+/** Sessions of uploads that send bytes (tus, direct to S3); sequence uploads are SequenceIngest's. */
+const BYTE_KINDS = ['tus', 's3-direct'] as const;
 
 /** Why a session failed, as its `GET /uploads/:id/result` tells it. */
 export interface UploadError {
@@ -62,11 +66,12 @@ export class UploadSessions {
       error: null,
       created_at: now,
       updated_at: now,
+      details: null,
     });
   }
 
   async get(id: string): Promise<UploadSession | undefined> {
-    const row = await findSession(this.db, id);
+    const row = await findSession(this.db, id, BYTE_KINDS);
     if (!row) return undefined;
     return {
       id: row.id,
@@ -95,7 +100,7 @@ export class UploadSessions {
     const now = this.stamp();
     await this.open(id, userId, size);
     if (await takeFinishLease(this.db, id, OWNER, null, now)) return true;
-    const session = await findSession(this.db, id);
+    const session = await findSession(this.db, id, BYTE_KINDS);
     if (session?.state !== 'finishing' || session.lease === null) return false;
     if (!ownerIsDeadLocalProcess(session.lease)) return false;
     return takeFinishLease(this.db, id, OWNER, session.lease, now);
@@ -119,5 +124,14 @@ export class UploadSessions {
   /** The upload was cancelled (tus DELETE): its session goes. */
   async remove(id: string): Promise<void> {
     await deleteSession(this.db, id);
+  }
+
+  /**
+   * Deletes the sessions (tus and sequence) that ended more than `retentionMs` ago — their
+   * outcome has been answered for long enough — and tus sessions idle that long (expired).
+   * Run by the maintenance path (MaintenanceService.pruneUploadSessions). Returns how many went.
+   */
+  async prune(retentionMs: number): Promise<number> {
+    return pruneSessions(this.db, new Date(this.now() - retentionMs).toISOString());
   }
 }

@@ -14,6 +14,7 @@ import * as m011 from './011_upload_sessions.js';
 import * as m012 from './012_event_log.js';
 import * as m013 from './013_review_sessions.js';
 import * as m014s3direct from './014_s3direct_uploads.js';
+import * as m015 from './015_core_sequence_upload_sessions.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -36,4 +37,5 @@ export const migrations: Record<string, DialectMigration> = {
   '012_event_log': m012,
   '013_review_sessions': m013,
   '014_s3direct_uploads': m014s3direct,
+  '015_core_sequence_upload_sessions': m015,
 };
