@@ -31,6 +31,13 @@ const CLI_LOCAL_MODE = [
  */
 const SURFACES_EXCEPTIONS = ['^packages/cli/src/(backend|collect)\\.ts$'];
 
+/**
+ * KNOWN EXCEPTIONS to core-kysely-only-in-query-modules: media/ still builds its queries in its
+ * service — the search-at-a-million rewrite (decision 165) landed on main while its SQL was being
+ * moved to media/media-queries.ts, and the move is to be redone on the new code (decision 156).
+ */
+const KYSELY_EXCEPTIONS = ['^packages/core/src/media/(media-service|media-records|search-query)\\.ts$'];
+
 module.exports = {
   forbidden: [
     {
@@ -60,6 +67,29 @@ module.exports = {
       severity: 'error',
       from: { path: pkg('core') },
       to: { path: pkg('(server|cli|web|client)') },
+    },
+    {
+      name: 'core-kysely-only-in-query-modules',
+      comment:
+        'Kysely (query building, SQL) is used only in query modules (`*-queries.ts`) and in db/ ' +
+        '(connection, schema, migrations); services call named query functions (issue 19 item 3, ' +
+        'decision 156). Type-only imports count too.',
+      severity: 'error',
+      from: {
+        path: pkg('core'),
+        pathNot: ['-queries\\.ts$', '^packages/core/src/db/', ...KYSELY_EXCEPTIONS],
+      },
+      // Resolved through node_modules in the tree; unresolved (a bare name) in a scratch tree.
+      to: { path: '(^|/)node_modules/kysely/|^kysely$' },
+    },
+    {
+      name: 'core-processing-state-has-one-writer',
+      comment:
+        'media.processing_state is written only by processing/media-state-queries.ts, and only ' +
+        'processing/media-state.ts (which decides the state) may call it (decision 156).',
+      severity: 'error',
+      from: { path: pkg('core'), pathNot: ['^packages/core/src/processing/media-state\\.ts$'] },
+      to: { path: '^packages/core/src/processing/media-state-queries\\.ts$' },
     },
     {
       name: 'server-imports-core-and-domain-only',

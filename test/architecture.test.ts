@@ -85,4 +85,46 @@ describe('architecture check', () => {
     );
     // The CLI's local mode may run the core in-process: no violation for cli/src/local.ts.
   });
+
+  it('keeps Kysely in query modules and processing_state with its one writer (decision 156)', async () => {
+    const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'montu-arch-core-'));
+    try {
+      const write = (file: string, text: string) => {
+        fs.mkdirSync(path.dirname(path.join(tree, file)), { recursive: true });
+        fs.writeFileSync(path.join(tree, file), text);
+      };
+      fs.copyFileSync(path.join(ROOT, 'tsconfig.base.json'), path.join(tree, 'tsconfig.base.json'));
+      // Allowed: a query module, db/, and media-state.ts calling the state's SQL.
+      write(
+        'packages/core/src/media/media-queries.ts',
+        "import { sql } from 'kysely';\nexport const q = sql;\n",
+      );
+      write(
+        'packages/core/src/db/schema.ts',
+        "import type { Kysely } from 'kysely';\nexport type Db = Kysely<object>;\n",
+      );
+      write('packages/core/src/processing/media-state-queries.ts', 'export const setState = 1;\n');
+      write(
+        'packages/core/src/processing/media-state.ts',
+        "import { setState } from './media-state-queries.js';\nexport const settle = setState;\n",
+      );
+      // Violations: a service building SQL itself (a type-only import counts), and another
+      // module writing the processing state past media-state.ts.
+      write(
+        'packages/core/src/media/media-service.ts',
+        "import type { Selectable } from 'kysely';\nimport { q } from './media-queries.js';\nexport type Row = Selectable<object>;\nexport const s = q;\n",
+      );
+      write(
+        'packages/core/src/jobs/job-store.ts',
+        "import { setState } from '../processing/media-state-queries.js';\nexport const store = setState;\n",
+      );
+      const violations = await cruise(tree, ['packages/core/src']);
+      expect(violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort()).toEqual([
+        'core-kysely-only-in-query-modules: packages/core/src/media/media-service.ts → kysely',
+        'core-processing-state-has-one-writer: packages/core/src/jobs/job-store.ts → packages/core/src/processing/media-state-queries.ts',
+      ]);
+    } finally {
+      fs.rmSync(tree, { recursive: true, force: true });
+    }
+  });
 });

@@ -6,6 +6,7 @@
  * not kept: it is superseded within seconds and would be most of the rows.
  */
 import type { Db } from './db/schema.js';
+import { deleteEventsBefore, eventsAfter, holdsEventAtOrBefore, insertEvents } from './event-log-queries.js';
 import { REVIEW_SESSION_EVENT, type EventBus, type MontuEvent } from './events.js';
 
 /** How long events stay replayable (default 1 hour). */
@@ -44,21 +45,15 @@ export class EventLog {
     this.pending = [];
     this.flushing = this.flushing.then(async () => {
       if (batch.length) {
-        await this.db
-          .insertInto('event_log')
-          .values(batch.map((e) => ({ id: e.id, at: e.at, event: JSON.stringify(e) })))
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute()
-          .catch(() => undefined); // best effort: a lost row only shortens a replay
+        await insertEvents(
+          this.db,
+          batch.map((e) => ({ id: e.id, at: e.at, event: JSON.stringify(e) })),
+        ).catch(() => undefined); // best effort: a lost row only shortens a replay
       }
       if (Date.now() - this.lastPrune > 60_000) {
         this.lastPrune = Date.now();
         const before = new Date(Date.now() - this.windowMs).toISOString();
-        await this.db
-          .deleteFrom('event_log')
-          .where('at', '<', before)
-          .execute()
-          .catch(() => undefined);
+        await deleteEventsBefore(this.db, before).catch(() => undefined);
       }
     });
     return this.flushing;
@@ -71,23 +66,11 @@ export class EventLog {
    */
   async since(id: string, limit = EVENT_REPLAY_LIMIT): Promise<{ events: MontuEvent[]; complete: boolean }> {
     await this.flush();
-    const rows = await this.db
-      .selectFrom('event_log')
-      .select('event')
-      .where('id', '>', id)
-      .orderBy('id')
-      .limit(limit + 1)
-      .execute();
-    const known = await this.db
-      .selectFrom('event_log')
-      .select('id')
-      .where('id', '<=', id)
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    const events = rows.slice(0, limit).map((r) => JSON.parse(r.event) as MontuEvent);
+    const rows = await eventsAfter(this.db, id, limit + 1);
+    const known = await holdsEventAtOrBefore(this.db, id);
+    const events = rows.slice(0, limit).map((r) => JSON.parse(r) as MontuEvent);
     // Complete when the log reaches back to `id` (a row at or before it is still kept).
-    return { events, complete: rows.length <= limit && known !== undefined };
+    return { events, complete: rows.length <= limit && known };
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,7 @@
-import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
 import { NotFound, ProcessingError, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
-import type { Database, Db, JobTable } from '../db/schema.js';
-import { relaxedTransaction, type DialectName } from '../db/connect.js';
+import type { Db } from '../db/schema.js';
+import { relaxedTransaction, transaction, type DialectName } from '../db/connect.js';
 import { parseJson } from '../db/rows.js';
 import { ownerIsDeadLocalProcess } from '../storage/owner.js';
 import {
@@ -17,8 +16,31 @@ import {
   type JobType,
   type RetryPolicy,
 } from './types.js';
+import {
+  anyRunnable,
+  claimJob,
+  countsByState,
+  earliestRunAfter,
+  extendLease,
+  failedJobIds,
+  insertJobs,
+  jobAttempts,
+  jobLeaseRow,
+  jobRow,
+  jobRows,
+  jobRowsById,
+  markJobDone,
+  recordFailedAttempt,
+  releaseJob,
+  requeueLeaseExpired,
+  requeueFailed,
+  requeueHeldBy,
+  runningHolders,
+  type ClaimTarget,
+  type JobRow,
+} from './job-queries.js';
 
-export function jobFromRow(r: Selectable<JobTable> & { project_id?: string | null }): Job {
+export function jobFromRow(r: JobRow & { project_id?: string | null }): Job {
   const type = r.type;
   if (!isJobType(type)) throw new ProcessingError(`Job ${r.id} has an unknown type ${JSON.stringify(type)}.`);
   const payload = jobPayload(type, parseJson<Record<string, unknown>>(r.payload, {}));
@@ -55,8 +77,8 @@ export interface JobStoreOptions {
 
 /**
  * The job table: the durable queue in embedded mode and the visible record in both modes.
- * Every state change is a guarded UPDATE, so two workers can never both finish one job. It reads
- * the media table only to scope a job by its item's project; it never writes it.
+ * Every state change is a guarded UPDATE (job-queries.ts), so two workers can never both finish
+ * one job. It reads the media table only to scope a job by its item's project; it never writes it.
  */
 export class JobStore {
   constructor(
@@ -102,7 +124,7 @@ export class JobStore {
       finished_at: null,
       updated_at: now,
     }));
-    await db.insertInto('job').values(rows).execute();
+    await insertJobs(db, rows);
     return rows.map((r) => jobFromRow(r));
   }
 
@@ -113,11 +135,7 @@ export class JobStore {
   async lease(
     id: string,
   ): Promise<{ state: JobState; lockedBy: string | null; until: number | null } | null> {
-    const row = await this.db
-      .selectFrom('job')
-      .select(['state', 'locked_by', 'locked_until'])
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await jobLeaseRow(this.db, id);
     if (!row) return null;
     return {
       state: row.state as JobState,
@@ -127,13 +145,7 @@ export class JobStore {
   }
 
   async get(id: string): Promise<Job> {
-    const row = await this.db
-      .selectFrom('job')
-      .leftJoin('media', 'media.id', 'job.media_id')
-      .selectAll('job')
-      .select('media.project_id')
-      .where('job.id', '=', id)
-      .executeTakeFirst();
+    const row = await jobRow(this.db, id);
     if (!row) throw new NotFound(`Job ${id} does not exist.`);
     return jobFromRow(row);
   }
@@ -147,28 +159,19 @@ export class JobStore {
       projectIds?: string[];
     } = {},
   ): Promise<Job[]> {
-    let q = this.db
-      .selectFrom('job')
-      .leftJoin('media', 'media.id', 'job.media_id')
-      .selectAll('job')
-      .select('media.project_id');
-    if (options.state !== undefined) {
-      if (!(JOB_STATES as readonly string[]).includes(options.state)) {
-        throw new ValidationError(`state must be one of ${JOB_STATES.join(', ')}.`);
-      }
-      q = q.where('job.state', '=', options.state);
+    if (options.state !== undefined && !(JOB_STATES as readonly string[]).includes(options.state)) {
+      throw new ValidationError(`state must be one of ${JOB_STATES.join(', ')}.`);
     }
-    if (options.mediaId !== undefined) q = q.where('job.media_id', '=', options.mediaId);
-    if (options.type !== undefined) q = q.where('job.type', '=', options.type);
-    if (options.projectIds) {
-      const ids = options.projectIds.length ? options.projectIds : [''];
-      q = q.where('media.project_id', 'in', ids);
-    }
-    const rows = await q
-      .orderBy('job.created_at', 'desc')
-      .orderBy('job.id', 'desc')
-      .limit(Math.min(Math.max(options.limit ?? 100, 1), 1000))
-      .execute();
+    const rows = await jobRows(
+      this.db,
+      {
+        ...(options.state !== undefined ? { state: options.state } : {}),
+        ...(options.mediaId !== undefined ? { mediaId: options.mediaId } : {}),
+        ...(options.type !== undefined ? { type: options.type } : {}),
+        ...(options.projectIds ? { projectIds: options.projectIds } : {}),
+      },
+      Math.min(Math.max(options.limit ?? 100, 1), 1000),
+    );
     return rows.map((r) => jobFromRow(r));
   }
 
@@ -180,24 +183,9 @@ export class JobStore {
   async claimNext(worker: string, leaseMs: number, types?: readonly JobType[]): Promise<Job | null> {
     const now = nowIso();
     // Idle loops ask often: a plain read answers "nothing to do" without opening a write transaction.
-    let any = this.db
-      .selectFrom('job')
-      .select('id')
-      .where('state', '=', 'queued')
-      .where('run_after', '<=', now);
-    if (types) any = any.where('type', 'in', [...types]);
-    if (!(await any.limit(1).executeTakeFirst())) return null;
+    if (!(await anyRunnable(this.db, now, types))) return null;
     return relaxedTransaction(this.db, this.dialect, (trx) =>
-      this.claimWhere(trx, worker, leaseMs, (eb) => {
-        let q = eb
-          .selectFrom('job as next')
-          .select('next.id')
-          .where('next.state', '=', 'queued')
-          .where('next.run_after', '<=', now);
-        if (types) q = q.where('next.type', 'in', [...types]);
-        q = q.orderBy('next.priority', 'desc').orderBy('next.created_at').orderBy('next.id').limit(1);
-        return eb('job.id', '=', this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q);
-      }),
+      this.claimWhere(trx, worker, leaseMs, { next: true, now, ...(types ? { types } : {}) }),
     );
   }
 
@@ -213,17 +201,7 @@ export class JobStore {
   ): Promise<Job | null> {
     const now = nowIso();
     return relaxedTransaction(this.db, this.dialect, (trx) =>
-      this.claimWhere(trx, worker, leaseMs, (eb) =>
-        eb.and([
-          eb('job.id', '=', id),
-          options.onlyQueued
-            ? eb('job.state', '=', 'queued')
-            : eb.or([
-                eb('job.state', '=', 'queued'),
-                eb.and([eb('job.state', '=', 'running'), eb('job.locked_until', '<', now)]),
-              ]),
-        ]),
-      ),
+      this.claimWhere(trx, worker, leaseMs, { id, onlyQueued: options.onlyQueued, now }),
     );
   }
 
@@ -235,31 +213,17 @@ export class JobStore {
     trx: Db,
     worker: string,
     leaseMs: number,
-    which: (eb: ExpressionBuilder<Database, 'job'>) => Expression<SqlBool>,
+    which: ClaimTarget,
   ): Promise<Job | null> {
     const now = new Date();
-    const row = await trx
-      .updateTable('job')
-      .set((eb) => ({
-        state: 'running',
-        attempts: eb('job.attempts', '+', 1),
-        locked_by: worker,
-        locked_until: new Date(now.getTime() + leaseMs).toISOString(),
-        started_at: now.toISOString(),
-        updated_at: now.toISOString(),
-        error: null,
-        progress: 0,
-      }))
-      .where((eb) => eb.and([which(eb), eb('job.state', 'in', ['queued', 'running'])]))
-      .returningAll()
-      .returning((eb) =>
-        eb
-          .selectFrom('media')
-          .select('media.project_id')
-          .whereRef('media.id', '=', 'job.media_id')
-          .as('project_id'),
-      )
-      .executeTakeFirst();
+    const row = await claimJob(
+      trx,
+      this.dialect,
+      which,
+      worker,
+      now.toISOString(),
+      new Date(now.getTime() + leaseMs).toISOString(),
+    );
     if (!row) return null;
     const job = jobFromRow(row);
     await this.options.onClaim?.(trx, job);
@@ -269,20 +233,16 @@ export class JobStore {
   /** Extends the lease of a running job; false when the job is no longer ours. */
   async heartbeat(id: string, worker: string, leaseMs: number, progress?: number): Promise<boolean> {
     const now = new Date();
-    const result = await relaxedTransaction(this.db, this.dialect, (trx) =>
-      trx
-        .updateTable('job')
-        .set({
-          locked_until: new Date(now.getTime() + leaseMs).toISOString(),
-          updated_at: now.toISOString(),
-          ...(progress !== undefined ? { progress: Math.max(0, Math.min(100, Math.round(progress))) } : {}),
-        })
-        .where('id', '=', id)
-        .where('state', '=', 'running')
-        .where('locked_by', '=', worker)
-        .executeTakeFirst(),
+    return relaxedTransaction(this.db, this.dialect, (trx) =>
+      extendLease(
+        trx,
+        id,
+        worker,
+        new Date(now.getTime() + leaseMs).toISOString(),
+        now.toISOString(),
+        progress !== undefined ? Math.max(0, Math.min(100, Math.round(progress))) : undefined,
+      ),
     );
-    return Number(result.numUpdatedRows) === 1;
   }
 
   /** Done, once: only the worker holding the job can finish it. */
@@ -290,23 +250,8 @@ export class JobStore {
     return relaxedTransaction(this.db, this.dialect, (trx) => this.markDone(trx, id, worker));
   }
 
-  private async markDone(trx: Db, id: string, worker: string, now = nowIso()): Promise<boolean> {
-    const result = await trx
-      .updateTable('job')
-      .set({
-        state: 'done',
-        progress: 100,
-        finished_at: now,
-        updated_at: now,
-        locked_by: null,
-        locked_until: null,
-        error: null,
-      })
-      .where('id', '=', id)
-      .where('state', '=', 'running')
-      .where('locked_by', '=', worker)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  private markDone(trx: Db, id: string, worker: string, now = nowIso()): Promise<boolean> {
+    return markJobDone(trx, id, worker, now);
   }
 
   /**
@@ -349,7 +294,7 @@ export class JobStore {
       const settled = await o.settle?.(trx, done);
       return { done, queued, next, settled };
     };
-    if (o.durable) return this.db.transaction().execute(work);
+    if (o.durable) return transaction(this.db, work);
     return relaxedTransaction(this.db, this.dialect, work);
   }
 
@@ -370,11 +315,7 @@ export class JobStore {
     options: { permanent?: boolean } = {},
   ): Promise<{ final: boolean; retryInMs: number } | null> {
     return relaxedTransaction(this.db, this.dialect, async (trx) => {
-      const job = await trx
-        .selectFrom('job')
-        .select(['type', 'state', 'locked_by', 'attempts', 'max_attempts'])
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const job = await jobAttempts(trx, id);
       if (!job) throw new NotFound(`Job ${id} does not exist.`);
       if (job.state !== 'running' || job.locked_by !== worker) return null;
       const final = options.permanent === true || job.attempts >= job.max_attempts;
@@ -382,22 +323,13 @@ export class JobStore {
         ? 0
         : backoffDelay(isJobType(job.type) ? this.retryOf(job.type) : this.retry, job.attempts);
       const now = new Date();
-      const result = await trx
-        .updateTable('job')
-        .set({
-          state: final ? 'failed' : 'queued',
-          error: error.slice(0, 4000),
-          run_after: new Date(now.getTime() + delay).toISOString(),
-          finished_at: final ? now.toISOString() : null,
-          updated_at: now.toISOString(),
-          locked_by: null,
-          locked_until: null,
-        })
-        .where('id', '=', id)
-        .where('state', '=', 'running')
-        .where('locked_by', '=', worker)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1 ? { final, retryInMs: delay } : null;
+      const recorded = await recordFailedAttempt(trx, id, worker, {
+        final,
+        error: error.slice(0, 4000),
+        runAfter: new Date(now.getTime() + delay).toISOString(),
+        now: now.toISOString(),
+      });
+      return recorded ? { final, retryInMs: delay } : null;
     });
   }
 
@@ -407,25 +339,7 @@ export class JobStore {
    */
   async release(id: string, worker: string): Promise<boolean> {
     const now = nowIso();
-    const result = await relaxedTransaction(this.db, this.dialect, (trx) =>
-      trx
-        .updateTable('job')
-        .set((eb) => ({
-          state: 'queued',
-          attempts: sql<number>`case when ${eb.ref('attempts')} > 0 then ${eb.ref('attempts')} - 1 else 0 end`,
-          locked_by: null,
-          locked_until: null,
-          started_at: null,
-          progress: 0,
-          run_after: now,
-          updated_at: now,
-        }))
-        .where('id', '=', id)
-        .where('state', '=', 'running')
-        .where('locked_by', '=', worker)
-        .executeTakeFirst(),
-    );
-    return Number(result.numUpdatedRows) === 1;
+    return relaxedTransaction(this.db, this.dialect, (trx) => releaseJob(trx, id, worker, now));
   }
 
   /**
@@ -434,86 +348,34 @@ export class JobStore {
    */
   async requeueExpired(): Promise<number> {
     const now = nowIso();
-    const holders = await this.db
-      .selectFrom('job')
-      .select('locked_by')
-      .distinct()
-      .where('state', '=', 'running')
-      .execute();
-    const dead = holders
-      .map((h) => h.locked_by)
-      .filter((w): w is string => w !== null && ownerIsDeadLocalProcess(w.split('~').slice(0, 2).join('~')));
-    let n = 0;
-    if (dead.length) {
-      const r = await this.db
-        .updateTable('job')
-        .set({ state: 'queued', locked_by: null, locked_until: null, updated_at: now })
-        .where('state', '=', 'running')
-        .where('locked_by', 'in', dead)
-        .executeTakeFirst();
-      n += Number(r.numUpdatedRows);
-    }
-    const result = await this.db
-      .updateTable('job')
-      .set({ state: 'queued', locked_by: null, locked_until: null, updated_at: now })
-      .where('state', '=', 'running')
-      .where('locked_until', '<', now)
-      .executeTakeFirst();
-    return n + Number(result.numUpdatedRows);
+    // A worker is `<host>~<pid>~<suffix>`: its process is the first two parts.
+    const dead = (await runningHolders(this.db)).filter((w) =>
+      ownerIsDeadLocalProcess(w.split('~').slice(0, 2).join('~')),
+    );
+    const n = await requeueHeldBy(this.db, dead, now);
+    return n + (await requeueLeaseExpired(this.db, now));
   }
 
   /** Puts failed jobs back in the queue with fresh attempts (`montu jobs retry`). */
   async retryFailed(options: { ids?: string[]; mediaId?: string } = {}): Promise<Job[]> {
-    let q = this.db.selectFrom('job').select('id').where('state', '=', 'failed');
-    if (options.ids) q = q.where('id', 'in', options.ids.length ? options.ids : ['']);
-    if (options.mediaId) q = q.where('media_id', '=', options.mediaId);
-    const ids = (await q.execute()).map((r) => r.id);
+    const ids = await failedJobIds(this.db, {
+      ...(options.ids ? { ids: options.ids } : {}),
+      ...(options.mediaId ? { mediaId: options.mediaId } : {}),
+    });
     if (ids.length === 0) return [];
-    const now = nowIso();
-    await this.db
-      .updateTable('job')
-      .set({
-        state: 'queued',
-        attempts: 0,
-        error: null,
-        run_after: now,
-        finished_at: null,
-        updated_at: now,
-        progress: 0,
-      })
-      .where('id', 'in', ids)
-      .where('state', '=', 'failed')
-      .execute();
-    const rows = await this.db
-      .selectFrom('job')
-      .leftJoin('media', 'media.id', 'job.media_id')
-      .selectAll('job')
-      .select('media.project_id')
-      .where('job.id', 'in', ids)
-      .execute();
-    return rows.map((r) => jobFromRow(r));
+    await requeueFailed(this.db, ids, nowIso());
+    return (await jobRowsById(this.db, ids)).map((r) => jobFromRow(r));
   }
 
   /** Counts per state (queue depth for metrics). */
   async counts(): Promise<Record<JobState, number>> {
-    const rows = await this.db
-      .selectFrom('job')
-      .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
-      .groupBy('state')
-      .execute();
     const out: Record<JobState, number> = { queued: 0, running: 0, done: 0, failed: 0 };
-    for (const r of rows) out[r.state as JobState] = Number(r.n);
+    for (const r of await countsByState(this.db)) out[r.state as JobState] = r.n;
     return out;
   }
 
   /** The next time a queued job (of `types`) becomes runnable, for an idle worker's sleep. */
   async nextRunAfter(types?: readonly JobType[]): Promise<string | null> {
-    let q = this.db
-      .selectFrom('job')
-      .select(sql<string>`min(run_after)`.as('t'))
-      .where('state', '=', 'queued');
-    if (types) q = q.where('type', 'in', [...types]);
-    const row = await q.executeTakeFirst();
-    return row?.t ?? null;
+    return earliestRunAfter(this.db, types);
   }
 }

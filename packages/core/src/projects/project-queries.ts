@@ -102,3 +102,20 @@ export async function insertTaskIfMissing(
     .onConflict((oc) => oc.columns(['project_id', 'id']).doNothing())
     .execute();
 }
+
+/** The task `taskId` in every project that holds it (with `projectIds`, only in those), by project. */
+export function tasksWithId(db: Db, taskId: string, projectIds?: string[]): Promise<Selectable<TaskTable>[]> {
+  let q = db.selectFrom('task').selectAll().where('id', '=', taskId);
+  if (projectIds) q = q.where('project_id', 'in', projectIds);
+  return q.orderBy('project_id').execute();
+}
+
+/** A project's settings as stored (JSON), or undefined when there is no such project. */
+export async function projectSettingsJson(db: Db, projectId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('project')
+    .select('settings')
+    .where('id', '=', projectId)
+    .executeTakeFirst();
+  return row?.settings;
+}

@@ -13,6 +13,7 @@ import {
   projectsOfTask,
   taskRow,
   taskRows,
+  tasksWithId,
   updateProjectRow,
 } from './project-queries.js';
 
@@ -91,9 +92,7 @@ export class ProjectService {
   async findTask(taskId: string, options: { projectIds?: string[] } = {}): Promise<Task[]> {
     assertTaskId(taskId);
     if (options.projectIds?.length === 0) return [];
-    let q = this.ctx.db.selectFrom('task').selectAll().where('id', '=', taskId);
-    if (options.projectIds) q = q.where('project_id', 'in', options.projectIds);
-    return (await q.orderBy('project_id').execute()).map(taskFromRow);
+    return (await tasksWithId(this.ctx.db, taskId, options.projectIds)).map(taskFromRow);
   }
 
   /**

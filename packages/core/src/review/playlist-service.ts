@@ -16,6 +16,20 @@ import {
   type PlaylistReport,
 } from './exports.js';
 import { notesPackage, type NotesPackageOptions } from './notes-package.js';
+import { transaction } from '../db/connect.js';
+import {
+  deleteItem,
+  deletePlaylistRow,
+  insertItem,
+  insertPlaylist,
+  itemMediaIds,
+  itemRows,
+  playlistRow,
+  playlistRowsWithCounts,
+  projectExists,
+  updatePlaylistRow,
+  writeOrder,
+} from './playlist-queries.js';
 import type { Readable } from 'node:stream';
 
 export interface Playlist {
@@ -77,30 +91,22 @@ export class PlaylistService {
   async createPlaylist(input: CreatePlaylistInput, scope: Scope = {}): Promise<PlaylistWithItems> {
     if (scope.projectIds && !scope.projectIds.includes(input.projectId))
       throw new NotFound(`Project ${input.projectId} does not exist.`);
-    const project = await this.ctx.db
-      .selectFrom('project')
-      .select('id')
-      .where('id', '=', input.projectId)
-      .executeTakeFirst();
-    if (!project)
+    if (!(await projectExists(this.ctx.db, input.projectId)))
       throw new NotFound(`Project ${input.projectId} does not exist.`, { projectId: input.projectId });
     const owner = actorOf(input.owner, 'owner');
     const id = newId();
     const now = nowIso();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('playlist')
-        .values({
-          id,
-          project_id: input.projectId,
-          name: cleanName(input.name),
-          review_date: cleanDate(input.date),
-          owner,
-          description: cleanDescription(input.description),
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await insertPlaylist(trx, {
+        id,
+        project_id: input.projectId,
+        name: cleanName(input.name),
+        review_date: cleanDate(input.date),
+        owner,
+        description: cleanDescription(input.description),
+        created_at: now,
+        updated_at: now,
+      });
       await recordHistory(trx, {
         actor: owner,
         action: 'playlist.created',
@@ -125,33 +131,17 @@ export class PlaylistService {
     options: { limit?: number } & Scope = {},
   ): Promise<PlaylistSummary[]> {
     if (options.projectIds && !options.projectIds.includes(projectId)) return [];
-    const rows = await this.ctx.db
-      .selectFrom('playlist')
-      .selectAll('playlist')
-      .select((eb) =>
-        eb
-          .selectFrom('playlist_item')
-          .select(eb.fn.countAll().as('n'))
-          .whereRef('playlist_item.playlist_id', '=', 'playlist.id')
-          .as('item_count'),
-      )
-      .where('project_id', '=', projectId)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(Math.min(Math.max(options.limit ?? 100, 1), 1000))
-      .execute();
-    // PostgreSQL answers count(*) as a bigint string, SQLite as a number.
-    return rows.map((r) => ({ ...playlistFromRow(r), itemCount: Number(r.item_count ?? 0) }));
+    const rows = await playlistRowsWithCounts(
+      this.ctx.db,
+      projectId,
+      Math.min(Math.max(options.limit ?? 100, 1), 1000),
+    );
+    return rows.map((r) => ({ ...playlistFromRow(r), itemCount: r.itemCount }));
   }
 
   async getPlaylist(id: string, scope: Scope = {}): Promise<PlaylistWithItems> {
     const p = await this.getPlaylistInfo(id, scope);
-    const items = await this.ctx.db
-      .selectFrom('playlist_item')
-      .selectAll()
-      .where('playlist_id', '=', id)
-      .orderBy('position')
-      .execute();
+    const items = await itemRows(this.ctx.db, id);
     const out: PlaylistItem[] = [];
     for (const it of items) {
       const { files: _files, ...media } = await this.media.getMediaById(it.media_id);
@@ -174,17 +164,13 @@ export class PlaylistService {
     const p = await this.getPlaylistInfo(id, scope);
     const actor = actorOf(patch.actor, 'actor');
     mayCurate(p, actor, patch.role, 'edit');
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('playlist')
-        .set({
-          ...(patch.name !== undefined ? { name: cleanName(patch.name) } : {}),
-          ...(patch.date !== undefined ? { review_date: cleanDate(patch.date) } : {}),
-          ...(patch.description !== undefined ? { description: cleanDescription(patch.description) } : {}),
-          updated_at: nowIso(),
-        })
-        .where('id', '=', id)
-        .execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await updatePlaylistRow(trx, id, {
+        ...(patch.name !== undefined ? { name: cleanName(patch.name) } : {}),
+        ...(patch.date !== undefined ? { review_date: cleanDate(patch.date) } : {}),
+        ...(patch.description !== undefined ? { description: cleanDescription(patch.description) } : {}),
+        updated_at: nowIso(),
+      });
       await recordHistory(trx, {
         actor,
         action: 'playlist.updated',
@@ -200,8 +186,8 @@ export class PlaylistService {
     const p = await this.getPlaylistInfo(id, options);
     const actor = actorOf(options.actor, 'actor');
     mayCurate(p, actor, options.role, 'delete');
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('playlist').where('id', '=', id).execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await deletePlaylistRow(trx, id);
       await recordHistory(trx, {
         actor,
         action: 'playlist.deleted',
@@ -236,15 +222,8 @@ export class PlaylistService {
           mediaId: m,
         });
     }
-    await this.ctx.db.transaction().execute(async (trx) => {
-      const current = (
-        await trx
-          .selectFrom('playlist_item')
-          .select(['media_id'])
-          .where('playlist_id', '=', id)
-          .orderBy('position')
-          .execute()
-      ).map((r) => r.media_id);
+    await transaction(this.ctx.db, async (trx) => {
+      const current = await itemMediaIds(trx, id);
       const fresh = [...new Set(mediaIds)].filter((m) => !current.includes(m));
       const at =
         options.position === undefined
@@ -253,19 +232,16 @@ export class PlaylistService {
       const order = [...current.slice(0, at), ...fresh, ...current.slice(at)];
       const now = nowIso();
       for (const m of fresh) {
-        await trx
-          .insertInto('playlist_item')
-          .values({
-            playlist_id: id,
-            media_id: m,
-            position: order.indexOf(m),
-            added_by: actor,
-            added_at: now,
-          })
-          .execute();
+        await insertItem(trx, {
+          playlist_id: id,
+          media_id: m,
+          position: order.indexOf(m),
+          added_by: actor,
+          added_at: now,
+        });
       }
       await writeOrder(trx, id, order);
-      await trx.updateTable('playlist').set({ updated_at: now }).where('id', '=', id).execute();
+      await updatePlaylistRow(trx, id, { updated_at: now });
       await recordHistory(trx, {
         actor,
         action: 'playlist.items_added',
@@ -288,22 +264,10 @@ export class PlaylistService {
     const p = await this.getPlaylistInfo(id, options);
     const actor = actorOf(options.actor, 'actor');
     mayCurate(p, actor, options.role, 'remove items from');
-    await this.ctx.db.transaction().execute(async (trx) => {
-      const res = await trx
-        .deleteFrom('playlist_item')
-        .where('playlist_id', '=', id)
-        .where('media_id', '=', mediaId)
-        .executeTakeFirst();
-      if (Number(res.numDeletedRows) === 0)
+    await transaction(this.ctx.db, async (trx) => {
+      if (!(await deleteItem(trx, id, mediaId)))
         throw new NotFound(`Media ${mediaId} is not in playlist ${p.name}.`);
-      const order = (
-        await trx
-          .selectFrom('playlist_item')
-          .select('media_id')
-          .where('playlist_id', '=', id)
-          .orderBy('position')
-          .execute()
-      ).map((r) => r.media_id);
+      const order = await itemMediaIds(trx, id);
       await writeOrder(trx, id, order);
       await recordHistory(trx, {
         actor,
@@ -332,10 +296,8 @@ export class PlaylistService {
     const p = await this.getPlaylistInfo(id, options);
     const actor = actorOf(options.actor, 'actor');
     mayCurate(p, actor, options.role, 'reorder');
-    await this.ctx.db.transaction().execute(async (trx) => {
-      const current = (
-        await trx.selectFrom('playlist_item').select('media_id').where('playlist_id', '=', id).execute()
-      ).map((r) => r.media_id);
+    await transaction(this.ctx.db, async (trx) => {
+      const current = await itemMediaIds(trx, id);
       const same =
         mediaIds.length === current.length &&
         new Set(mediaIds).size === mediaIds.length &&
@@ -446,14 +408,12 @@ export class PlaylistService {
 
   /** A playlist without its items (one query): for checks before a change. */
   async getPlaylistInfo(id: string, scope: Scope = {}): Promise<Playlist> {
-    const r = await this.ctx.db.selectFrom('playlist').selectAll().where('id', '=', id).executeTakeFirst();
+    const r = await playlistRow(this.ctx.db, id);
     if (!r || (scope.projectIds && !scope.projectIds.includes(r.project_id)))
       throw new NotFound(`Playlist ${id} does not exist.`, { playlistId: id });
     return playlistFromRow(r);
   }
 }
-
-type Trx = import('../context.js').Db;
 
 /** A playlist is curated by its owner, supervisors and admins (see PlaylistActor). */
 function mayCurate(p: Playlist, actor: string, role: Role | undefined, what: string): void {
@@ -462,17 +422,6 @@ function mayCurate(p: Playlist, actor: string, role: Role | undefined, what: str
     `Only ${p.owner}, who made playlist ${JSON.stringify(p.name)}, or a supervisor may ${what} it.`,
     { playlistId: p.id },
   );
-}
-
-async function writeOrder(trx: Trx, id: string, order: string[]): Promise<void> {
-  for (let i = 0; i < order.length; i++) {
-    await trx
-      .updateTable('playlist_item')
-      .set({ position: i })
-      .where('playlist_id', '=', id)
-      .where('media_id', '=', order[i]!)
-      .execute();
-  }
 }
 
 function playlistFromRow(r: {

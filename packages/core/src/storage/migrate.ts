@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { DatabaseHandle } from '../db/schema.js';
+import { countFilesOn, filesNotOn, filesPerBackend, switchFileBackend } from './migrate-queries.js';
 import { errorMessage, ValidationError } from '@montu/domain';
 import type { StorageBackend } from './backend.js';
 
@@ -43,7 +43,7 @@ export interface MigrationOptions {
  * failures, open the library with the target storage (docs/decisions/023).
  */
 export async function migrateStorage(
-  montu: { db: Kysely<Database>; storage: StorageBackend },
+  montu: { db: DatabaseHandle; storage: StorageBackend },
   target: StorageBackend,
   options: MigrationOptions = {},
 ): Promise<MigrationReport> {
@@ -57,22 +57,13 @@ export async function migrateStorage(
     );
   }
   const db = montu.db;
-  const already = await db
-    .selectFrom('media_file')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('backend', '=', target.name)
-    .executeTakeFirst();
-  const todo = await db
-    .selectFrom('media_file')
-    .select(['id', 'storage_key', 'sha256', 'size', 'content_type', 'backend'])
-    .where('backend', '!=', target.name)
-    .orderBy('id')
-    .execute();
+  const already = await countFilesOn(db, target.name);
+  const todo = await filesNotOn(db, target.name);
   const report: MigrationReport = {
     total: todo.length,
     copied: 0,
     bytes: 0,
-    alreadyMoved: Number(already?.n ?? 0),
+    alreadyMoved: already,
     failures: [],
     deleted: 0,
   };
@@ -94,12 +85,7 @@ export async function migrateStorage(
         if (stored.size !== Number(f.size))
           throw new Error(`size ${stored.size} differs from the recorded ${f.size}`);
         // Switch this file over on its own: a crash leaves every file on one backend or the other.
-        await db
-          .updateTable('media_file')
-          .set({ backend: target.name })
-          .where('id', '=', f.id)
-          .where('backend', '=', source.name)
-          .execute();
+        await switchFileBackend(db, f.id, source.name, target.name);
         report.copied++;
         report.bytes += stored.size;
         if (options.deleteSource) {
@@ -124,14 +110,8 @@ export async function migrateStorage(
 
 /** Files per backend name, to see where a library's files are (`montu storage status`). */
 export async function storageUsage(
-  db: Kysely<Database>,
+  db: DatabaseHandle,
 ): Promise<Record<string, { files: number; bytes: number }>> {
-  const rows = await db
-    .selectFrom('media_file')
-    .select((eb) => ['backend', eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('size').as('bytes')])
-    .groupBy('backend')
-    .execute();
-  return Object.fromEntries(
-    rows.map((r) => [r.backend, { files: Number(r.n), bytes: Number(r.bytes ?? 0) }]),
-  );
+  const rows = await filesPerBackend(db);
+  return Object.fromEntries(rows.map((r) => [r.backend, { files: r.files, bytes: r.bytes }]));
 }

@@ -1,5 +1,11 @@
-import { sql } from 'kysely';
 import type { Db } from '../context.js';
+import {
+  countFailureUnder,
+  deleteFailures,
+  deleteFailuresBefore,
+  failureCount,
+  uncountFailure,
+} from './login-throttle-queries.js';
 
 /** Failed logins allowed per username, and per client address, within the window. */
 export const LOGIN_LIMITS = { perUser: 10, perAddress: 50, windowMs: 15 * 60_000 } as const;
@@ -50,15 +56,11 @@ export class LoginThrottle {
 
   /** Seconds to wait when `key` has `max` failures or more in its window, else null. */
   async blocked(key: string, max: number): Promise<number | null> {
-    const row = await this.db
-      .selectFrom('login_failure')
-      .select(['failures', 'first_at'])
-      .where('key', '=', key)
-      .executeTakeFirst();
+    const row = await failureCount(this.db, key);
     if (!row) return null;
-    const left = Date.parse(row.first_at) + this.windowMs - this.now();
+    const left = Date.parse(row.firstAt) + this.windowMs - this.now();
     if (left <= 0) return null;
-    return Number(row.failures) >= max ? Math.max(1, Math.ceil(left / 1000)) : null;
+    return row.failures >= max ? Math.max(1, Math.ceil(left / 1000)) : null;
   }
 
   /**
@@ -68,43 +70,21 @@ export class LoginThrottle {
   private async take(key: string, max: number): Promise<boolean> {
     const now = new Date(this.now()).toISOString();
     const expired = new Date(this.now() - this.windowMs).toISOString();
-    const stale = sql<boolean>`login_failure.first_at <= ${expired}`;
-    const row = await this.db
-      .insertInto('login_failure')
-      .values({ key, failures: 1, first_at: now })
-      .onConflict((oc) =>
-        oc
-          .column('key')
-          .doUpdateSet({
-            failures: sql`CASE WHEN ${stale} THEN 1 ELSE login_failure.failures + 1 END`,
-            first_at: sql`CASE WHEN ${stale} THEN ${now} ELSE login_failure.first_at END`,
-          })
-          .where(sql<boolean>`${stale} OR login_failure.failures < ${max}`),
-      )
-      .returning('key')
-      .executeTakeFirst();
-    return row !== undefined;
+    return countFailureUnder(this.db, key, max, now, expired);
   }
 
   /** Gives back one attempt per key (the login succeeded, or failed for another reason). */
   async refund(...keys: string[]): Promise<void> {
-    for (const key of keys) {
-      await this.db
-        .updateTable('login_failure')
-        .set({ failures: sql`login_failure.failures - 1` })
-        .where('key', '=', key)
-        .where('failures', '>', 0)
-        .execute();
-    }
+    for (const key of keys) await uncountFailure(this.db, key);
   }
 
   /** Rows whose window has passed are dead weight: failures are rare, so callers sweep after one. */
   async sweep(): Promise<void> {
     const expired = new Date(this.now() - this.windowMs).toISOString();
-    await this.db.deleteFrom('login_failure').where('first_at', '<=', expired).execute();
+    await deleteFailuresBefore(this.db, expired);
   }
 
   async reset(key: string): Promise<void> {
-    await this.db.deleteFrom('login_failure').where('key', '=', key).execute();
+    await deleteFailures(this.db, key);
   }
 }

@@ -5,11 +5,40 @@ import {
   timingSafeEqual,
   type ScryptOptions,
 } from 'node:crypto';
-import type { Selectable, Updateable } from 'kysely';
 import { Conflict, Forbidden, MontuError, NotFound, TOKEN_MAX_DAYS, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
-import { isUniqueViolation } from '../db/connect.js';
-import type { ApiTokenTable, AppUserTable } from '../db/schema.js';
+import { isUniqueViolation, transaction } from '../db/connect.js';
+import {
+  countUserRows,
+  deleteMembership,
+  deleteSession,
+  deleteUserRows,
+  deleteUserSessions,
+  insertMembership,
+  insertSession,
+  insertToken,
+  insertUser,
+  memberRows,
+  membershipRole,
+  membershipRows,
+  passwordHashOf,
+  projectExists,
+  revokeUserTokens,
+  sessionRow,
+  setTokenLastUsed,
+  setTokenRevoked,
+  tokenRow,
+  tokenRowByHash,
+  tokenRows,
+  updateMembershipRole,
+  updateUserRow,
+  userRow,
+  userRowByUsername,
+  userRows,
+  type TokenRow,
+  type UserChanges,
+  type UserRow,
+} from './user-queries.js';
 import { assertProjectId } from '@montu/domain';
 import { ROLES, type Role } from '@montu/domain';
 import type { ServiceContext } from '../context.js';
@@ -138,7 +167,7 @@ function standInHash(): Promise<string> {
   return standIn;
 }
 
-function userFromRow(r: Selectable<AppUserTable>): User {
+function userFromRow(r: UserRow): User {
   return {
     id: r.id,
     username: r.username,
@@ -152,7 +181,7 @@ function userFromRow(r: Selectable<AppUserTable>): User {
   };
 }
 
-function tokenFromRow(r: Selectable<ApiTokenTable>): ApiTokenInfo {
+function tokenFromRow(r: TokenRow): ApiTokenInfo {
   return {
     id: r.id,
     userId: r.user_id,
@@ -245,21 +274,18 @@ export class UserService {
     const passwordHash =
       input.password !== undefined ? await hashPassword(assertPassword(input.password)) : null;
     try {
-      await this.ctx.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('app_user')
-          .values({
-            id,
-            username,
-            display_name: displayName(input.displayName, username),
-            email: optionalEmail(input.email),
-            password_hash: passwordHash,
-            is_admin: input.isAdmin ? 1 : 0,
-            disabled: 0,
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
+      await transaction(this.ctx.db, async (trx) => {
+        await insertUser(trx, {
+          id,
+          username,
+          display_name: displayName(input.displayName, username),
+          email: optionalEmail(input.email),
+          password_hash: passwordHash,
+          is_admin: input.isAdmin ? 1 : 0,
+          disabled: 0,
+          created_at: now,
+          updated_at: now,
+        });
         await recordHistory(trx, {
           actor: options.actor ?? 'system',
           action: 'user.created',
@@ -277,49 +303,25 @@ export class UserService {
   }
 
   async getUser(id: string): Promise<User> {
-    const row = await this.ctx.db
-      .selectFrom('app_user')
-      .selectAll()
-      .where('id', '=', String(id))
-      .executeTakeFirst();
+    const row = await userRow(this.ctx.db, String(id));
     if (!row) throw new NotFound(`User ${id} does not exist.`, { userId: id });
     return userFromRow(row);
   }
 
   async getUserByUsername(username: string): Promise<User> {
-    const row = await this.ctx.db
-      .selectFrom('app_user')
-      .selectAll()
-      .where('username', '=', String(username).toLowerCase())
-      .executeTakeFirst();
+    const row = await userRowByUsername(this.ctx.db, String(username).toLowerCase());
     if (!row) throw new NotFound(`User ${username} does not exist.`, { username });
     return userFromRow(row);
   }
 
   /** All users, or (with `projectIds`) the members of those projects. */
   async listUsers(options: { projectIds?: string[] } = {}): Promise<User[]> {
-    let q = this.ctx.db.selectFrom('app_user').selectAll('app_user');
-    if (options.projectIds) {
-      if (options.projectIds.length === 0) return [];
-      q = q.where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('membership')
-            .select('membership.user_id')
-            .whereRef('membership.user_id', '=', 'app_user.id')
-            .where('membership.project_id', 'in', options.projectIds!),
-        ),
-      );
-    }
-    return (await q.orderBy('username').execute()).map(userFromRow);
+    if (options.projectIds?.length === 0) return [];
+    return (await userRows(this.ctx.db, options.projectIds)).map(userFromRow);
   }
 
   async countUsers(): Promise<number> {
-    const r = await this.ctx.db
-      .selectFrom('app_user')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirst();
-    return Number(r?.n ?? 0);
+    return countUserRows(this.ctx.db);
   }
 
   /**
@@ -343,42 +345,30 @@ export class UserService {
         throw new ValidationError('currentPassword is required to change your password.', {
           field: 'currentPassword',
         });
-      const row = await this.ctx.db
-        .selectFrom('app_user')
-        .select('password_hash')
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (!row?.password_hash || !(await verifyPassword(patch.currentPassword, row.password_hash)))
+      const hash = await passwordHashOf(this.ctx.db, id);
+      if (!hash || !(await verifyPassword(patch.currentPassword, hash)))
         throw new Forbidden('The current password is not right; the password was not changed.', {
           field: 'currentPassword',
         });
     }
-    const set: Updateable<AppUserTable> = { updated_at: nowIso() };
+    const set: UserChanges = { updated_at: nowIso() };
     if (patch.displayName !== undefined)
       set.display_name = displayName(patch.displayName, current.displayName);
     if (patch.email !== undefined) set.email = optionalEmail(patch.email);
     if (patch.password !== undefined) set.password_hash = await hashPassword(assertPassword(patch.password));
     if (patch.isAdmin !== undefined) set.is_admin = patch.isAdmin ? 1 : 0;
     if (patch.disabled !== undefined) set.disabled = patch.disabled ? 1 : 0;
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.updateTable('app_user').set(set).where('id', '=', id).execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await updateUserRow(trx, id, set);
       // A new password or a disabled account ends every login session (but the one changing it),
       // and a new password every API token (but the one changing it).
       if (patch.password !== undefined || patch.disabled) {
-        let sessions = trx.deleteFrom('session').where('user_id', '=', id);
-        if (options.keep?.sessionId && !patch.disabled)
-          sessions = sessions.where('id_hash', '!=', sha256Hex(options.keep.sessionId));
-        await sessions.execute();
+        const keep =
+          options.keep?.sessionId && !patch.disabled ? sha256Hex(options.keep.sessionId) : undefined;
+        await deleteUserSessions(trx, id, keep);
       }
-      if (patch.password !== undefined) {
-        let tokens = trx
-          .updateTable('api_token')
-          .set({ revoked_at: nowIso() })
-          .where('user_id', '=', id)
-          .where('revoked_at', 'is', null);
-        if (options.keep?.tokenId) tokens = tokens.where('id', '!=', options.keep.tokenId);
-        await tokens.execute();
-      }
+      if (patch.password !== undefined)
+        await revokeUserTokens(trx, id, nowIso(), options.keep?.tokenId || undefined);
       await recordHistory(trx, {
         actor: options.actor ?? 'system',
         action: 'user.updated',
@@ -393,11 +383,8 @@ export class UserService {
 
   async deleteUser(id: string, options: { actor?: string } = {}): Promise<void> {
     const user = await this.getUser(id);
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('session').where('user_id', '=', id).execute();
-      await trx.deleteFrom('api_token').where('user_id', '=', id).execute();
-      await trx.deleteFrom('membership').where('user_id', '=', id).execute();
-      await trx.deleteFrom('app_user').where('id', '=', id).execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await deleteUserRows(trx, id);
       await recordHistory(trx, {
         actor: options.actor ?? 'system',
         action: 'user.deleted',
@@ -411,11 +398,7 @@ export class UserService {
 
   /** Checks a username and password; the same error for every failure, so names cannot be probed. */
   async verifyLogin(username: string, password: string): Promise<User> {
-    const row = await this.ctx.db
-      .selectFrom('app_user')
-      .selectAll()
-      .where('username', '=', String(username ?? '').toLowerCase())
-      .executeTakeFirst();
+    const row = await userRowByUsername(this.ctx.db, String(username ?? '').toLowerCase());
     // The password is hashed whether or not the user exists (against a stand-in hash when not),
     // so how long a refusal takes does not tell whether a username is taken.
     const matches = await verifyPassword(
@@ -443,40 +426,20 @@ export class UserService {
     const pid = assertProjectId(projectId);
     const r = assertRole(role);
     await this.getUser(userId);
-    const project = await this.ctx.db
-      .selectFrom('project')
-      .select('id')
-      .where('id', '=', pid)
-      .executeTakeFirst();
-    if (!project) throw new NotFound(`Project ${pid} does not exist.`, { projectId: pid });
+    if (!(await projectExists(this.ctx.db, pid)))
+      throw new NotFound(`Project ${pid} does not exist.`, { projectId: pid });
     const now = nowIso();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      const existing = await trx
-        .selectFrom('membership')
-        .select('role')
-        .where('project_id', '=', pid)
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
-      if (existing) {
-        await trx
-          .updateTable('membership')
-          .set({ role: r })
-          .where('project_id', '=', pid)
-          .where('user_id', '=', userId)
-          .execute();
-      } else {
-        await trx
-          .insertInto('membership')
-          .values({ project_id: pid, user_id: userId, role: r, created_at: now })
-          .execute();
-      }
+    await transaction(this.ctx.db, async (trx) => {
+      const existing = await membershipRole(trx, pid, userId);
+      if (existing !== undefined) await updateMembershipRole(trx, pid, userId, r);
+      else await insertMembership(trx, { project_id: pid, user_id: userId, role: r, created_at: now });
       await recordHistory(trx, {
         actor: options.actor ?? 'system',
         action: 'membership.set',
         projectId: pid,
         subjectType: 'user',
         subjectId: userId,
-        from: existing?.role ?? null,
+        from: existing ?? null,
         to: r,
       });
     });
@@ -484,12 +447,7 @@ export class UserService {
   }
 
   async removeMembership(projectId: string, userId: string, options: { actor?: string } = {}): Promise<void> {
-    const res = await this.ctx.db
-      .deleteFrom('membership')
-      .where('project_id', '=', projectId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    if (Number(res.numDeletedRows) === 0) {
+    if (!(await deleteMembership(this.ctx.db, projectId, userId))) {
       throw new NotFound(`User ${userId} is not a member of ${projectId}.`, { projectId, userId });
     }
     await recordHistory(this.ctx.db, {
@@ -502,12 +460,7 @@ export class UserService {
   }
 
   async listMemberships(userId: string): Promise<Membership[]> {
-    const rows = await this.ctx.db
-      .selectFrom('membership')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .orderBy('project_id')
-      .execute();
+    const rows = await membershipRows(this.ctx.db, userId);
     return rows.map((r) => ({
       projectId: r.project_id,
       userId: r.user_id,
@@ -517,19 +470,7 @@ export class UserService {
   }
 
   async listMembers(projectId: string): Promise<Array<Membership & { username: string }>> {
-    const rows = await this.ctx.db
-      .selectFrom('membership')
-      .innerJoin('app_user', 'app_user.id', 'membership.user_id')
-      .select([
-        'membership.project_id',
-        'membership.user_id',
-        'membership.role',
-        'membership.created_at',
-        'app_user.username',
-      ])
-      .where('membership.project_id', '=', projectId)
-      .orderBy('app_user.username')
-      .execute();
+    const rows = await memberRows(this.ctx.db, projectId);
     return rows.map((r) => ({
       projectId: r.project_id,
       userId: r.user_id,
@@ -584,22 +525,19 @@ export class UserService {
     }
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const id = newId();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('api_token')
-        .values({
-          id,
-          user_id: userId,
-          name,
-          token_hash: sha256Hex(token),
-          prefix: token.slice(0, TOKEN_PREFIX.length + 6),
-          created_at: nowIso(),
-          last_used_at: null,
-          expires_at: expiresAt,
-          revoked_at: null,
-          act_for_others: input.actForOthers ? 1 : 0,
-        })
-        .execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await insertToken(trx, {
+        id,
+        user_id: userId,
+        name,
+        token_hash: sha256Hex(token),
+        prefix: token.slice(0, TOKEN_PREFIX.length + 6),
+        created_at: nowIso(),
+        last_used_at: null,
+        expires_at: expiresAt,
+        revoked_at: null,
+        act_for_others: input.actForOthers ? 1 : 0,
+      });
       await recordHistory(trx, {
         actor: options.actor ?? 'system',
         action: 'token.created',
@@ -614,23 +552,13 @@ export class UserService {
   }
 
   async getToken(id: string): Promise<ApiTokenInfo> {
-    const row = await this.ctx.db
-      .selectFrom('api_token')
-      .selectAll()
-      .where('id', '=', String(id))
-      .executeTakeFirst();
+    const row = await tokenRow(this.ctx.db, String(id));
     if (!row) throw new NotFound(`Token ${id} does not exist.`, { tokenId: id });
     return tokenFromRow(row);
   }
 
   async listTokens(userId: string): Promise<ApiTokenInfo[]> {
-    const rows = await this.ctx.db
-      .selectFrom('api_token')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .orderBy('created_at')
-      .execute();
-    return rows.map(tokenFromRow);
+    return (await tokenRows(this.ctx.db, userId)).map(tokenFromRow);
   }
 
   /** Revokes a token; with `userId`, only one of that user's (others answer not found). */
@@ -640,11 +568,7 @@ export class UserService {
       throw new NotFound(`Token ${tokenId} does not exist.`, { tokenId });
     }
     if (!token.revokedAt) {
-      await this.ctx.db
-        .updateTable('api_token')
-        .set({ revoked_at: nowIso() })
-        .where('id', '=', tokenId)
-        .execute();
+      await setTokenRevoked(this.ctx.db, tokenId, nowIso());
     }
     return this.getToken(tokenId);
   }
@@ -654,23 +578,14 @@ export class UserService {
     if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX) || token.length > 200) {
       throw unauthorized('The API token is not valid.');
     }
-    const row = await this.ctx.db
-      .selectFrom('api_token')
-      .selectAll()
-      .where('token_hash', '=', sha256Hex(token))
-      .executeTakeFirst();
+    const row = await tokenRowByHash(this.ctx.db, sha256Hex(token));
     const now = Date.now();
     if (!row || row.revoked_at !== null)
       throw unauthorized('The API token is not valid (unknown or revoked).');
     if (row.expires_at !== null && Date.parse(row.expires_at) <= now)
       throw unauthorized('The API token has expired.');
     if (row.last_used_at === null || now - Date.parse(row.last_used_at) > LAST_USED_GRANULARITY_MS) {
-      await this.ctx.db
-        .updateTable('api_token')
-        .set({ last_used_at: new Date(now).toISOString() })
-        .where('id', '=', row.id)
-        .execute()
-        .catch(ignoreWhenUnwritable);
+      await setTokenLastUsed(this.ctx.db, row.id, new Date(now).toISOString()).catch(ignoreWhenUnwritable);
     }
     const principal = await this.principalFor(row.user_id, 'token');
     principal.tokenId = row.id;
@@ -691,30 +606,23 @@ export class UserService {
     const csrfToken = randomBytes(24).toString('base64url');
     const now = new Date();
     const expiresAt = new Date(now.getTime() + (options.ttlSeconds ?? 7 * 86_400) * 1000).toISOString();
-    await this.ctx.db
-      .insertInto('session')
-      .values({
-        id_hash: sha256Hex(sessionId),
-        user_id: userId,
-        csrf_token: csrfToken,
-        created_at: now.toISOString(),
-        expires_at: expiresAt,
-      })
-      .execute();
+    await insertSession(this.ctx.db, {
+      id_hash: sha256Hex(sessionId),
+      user_id: userId,
+      csrf_token: csrfToken,
+      created_at: now.toISOString(),
+      expires_at: expiresAt,
+    });
     return { sessionId, csrfToken, expiresAt };
   }
 
   async authenticateSession(sessionId: string): Promise<Principal> {
     if (typeof sessionId !== 'string' || sessionId.length > 200)
       throw unauthorized('The session is not valid.');
-    const row = await this.ctx.db
-      .selectFrom('session')
-      .selectAll()
-      .where('id_hash', '=', sha256Hex(sessionId))
-      .executeTakeFirst();
+    const row = await sessionRow(this.ctx.db, sha256Hex(sessionId));
     if (!row) throw unauthorized('The session is not valid; log in again.');
     if (Date.parse(row.expires_at) <= Date.now()) {
-      await this.ctx.db.deleteFrom('session').where('id_hash', '=', row.id_hash).execute();
+      await deleteSession(this.ctx.db, row.id_hash);
       throw unauthorized('The session has expired; log in again.');
     }
     const principal = await this.principalFor(row.user_id, 'session');
@@ -723,19 +631,12 @@ export class UserService {
   }
 
   async endSession(sessionId: string): Promise<void> {
-    await this.ctx.db
-      .deleteFrom('session')
-      .where('id_hash', '=', sha256Hex(String(sessionId)))
-      .execute();
+    await deleteSession(this.ctx.db, sha256Hex(String(sessionId)));
   }
 
   /** A principal for a user (disabled users are unauthorized). */
   async principalFor(userId: string, via: Principal['via']): Promise<Principal> {
-    const row = await this.ctx.db
-      .selectFrom('app_user')
-      .selectAll()
-      .where('id', '=', userId)
-      .executeTakeFirst();
+    const row = await userRow(this.ctx.db, userId);
     if (!row || Number(row.disabled) === 1)
       throw unauthorized('This account is disabled or no longer exists.');
     return { user: userFromRow(row), memberships: await this.listMemberships(userId), via };
