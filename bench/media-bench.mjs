@@ -19,7 +19,10 @@ const tmp = path.join(here, 'tmp', 'media');
 const results = path.join(here, 'results');
 const corpus = process.env.MONTU_CORPUS ?? path.resolve(root, '../shared/corpus');
 const media = await import(path.join(root, 'packages/core/dist/processing/tools/index.js'));
-const { MediaProber, createThumbnail, videoFrame, resolveLimits } = media;
+const { MediaProber, MediaTools, createThumbnail, videoFrame, resolveLimits } = media;
+const { readEnvironment } = await import(path.join(root, 'packages/core/dist/config/environment.js'));
+// The tools as this process's environment names them (a library makes its own in openMontu).
+const tools = new MediaTools(readEnvironment());
 
 const JPEGS = Number(process.env.BENCH_JPEGS ?? 40);
 const flag = (name) => {
@@ -188,7 +191,7 @@ const out = {
 
 // ---- (a) thumbnails of 4K JPEGs vs vipsthumbnail -------------------------------------------
 if (ONLY.has('thumbnails')) {
-  const prober = new MediaProber();
+  const prober = new MediaProber({ tools });
   const metas = await Promise.all(jpegs.map((f) => prober.probe(f)));
   await prober.close();
   const thumbDir = path.join(tmp, 'thumbs');
@@ -199,7 +202,7 @@ if (ONLY.has('thumbnails')) {
   await fs.mkdir(vipsDir, { recursive: true });
   const montu = async () => {
     await pool(jpegs, CONCURRENCY, async (f, k) => {
-      const t = await createThumbnail(f, metas[k], { size: 256 });
+      const t = await createThumbnail(f, metas[k], { tools, size: 256 });
       await fs.writeFile(path.join(thumbDir, path.basename(f)), t.data);
     });
   };
@@ -240,7 +243,7 @@ async function metadataBench(metaFiles, label) {
   // Cold: a new MediaProber per run, so starting (and ending) its exiftool processes is timed.
   // Defaults: one exiftool process per core, ffprobe at most one per core.
   const montu = async () => {
-    const prober = new MediaProber();
+    const prober = new MediaProber({ tools });
     const res = await prober.probeFiles(metaFiles);
     await prober.close();
     const failed = res.filter((r) => r instanceof Error).length;
@@ -248,7 +251,7 @@ async function metadataBench(metaFiles, label) {
     lastResult = res;
   };
   // Warm: exiftool processes already running (a long-lived server's case); stated separately.
-  const warmProber = new MediaProber();
+  const warmProber = new MediaProber({ tools });
   const montuWarm = () => warmProber.probeFiles(metaFiles);
   const batched = () =>
     exec('exiftool', ['-json', ...metaFiles], { maxBuffer: 256 * 1024 * 1024 }).catch((e) => e);
@@ -313,7 +316,7 @@ if (ONLY.has('metadata')) {
 
 // ---- (c) one video frame vs ffmpeg -ss T -i FILE -frames:v 1 -------------------------------
 if (ONLY.has('frame')) {
-  const prober = new MediaProber();
+  const prober = new MediaProber({ tools });
   const meta = await prober.probe(video);
   await prober.close();
   const limits = resolveLimits();
@@ -332,11 +335,17 @@ if (ONLY.has('frame')) {
       path.join(tmp, 'frame.jpg'),
     ]);
   const full = async () => {
-    const r = await videoFrame(video, meta, { maxEdge: null, timestamp: T, limits, timeoutMs: 60_000 });
+    const r = await videoFrame(video, meta, {
+      tools,
+      maxEdge: null,
+      timestamp: T,
+      limits,
+      timeoutMs: 60_000,
+    });
     await fs.writeFile(path.join(tmp, 'frame-montu.jpg'), r.data);
   };
   const thumb = async () => {
-    const r = await createThumbnail(video, meta, { timestamp: T });
+    const r = await createThumbnail(video, meta, { tools, timestamp: T });
     await fs.writeFile(path.join(tmp, 'thumb-montu.jpg'), r.data);
   };
   await ff();
@@ -361,7 +370,7 @@ if (ONLY.has('frame')) {
   };
 }
 
-await media.closeDecoderPools?.();
+await tools.close();
 if (!WRITE) {
   console.log(JSON.stringify({ decoderProcesses: out.decoderProcesses, ...out.benchmarks }, null, 2));
   process.exit(0);

@@ -1,22 +1,25 @@
-import type { DatabaseHandle, Db } from './db/schema.js';
+import type { LibraryDb, Db } from './db/schema.js';
 import type { DialectName } from './db/connect.js';
 import type { StorageBackend } from './storage/backend.js';
 import type { EventBus } from './events.js';
 import type { Limits } from './config/limits.js';
 import type { Job } from './jobs/types.js';
 import type { SpaceReserve } from './db/space-reserve.js';
+import type { MediaTools } from './processing/tools/media-tools.js';
 
 /**
  * What every service shares. Services get it at construction; nothing reaches for globals.
  */
 export interface ServiceContext {
-  db: DatabaseHandle;
+  db: LibraryDb;
   dialect: DialectName;
   storage: StorageBackend;
   events: EventBus;
   limits: Limits;
   /** Space kept beside a SQLite file so deletes work on a full disk (a no-op on PostgreSQL). */
   spaceReserve: SpaceReserve;
+  /** External tools and image decoder processes, from the configuration (decision 157). */
+  tools: MediaTools;
   /** Set when media processing is wired in; called after a new media item is committed. */
   processing?: ProcessingHook;
 }

@@ -3,12 +3,12 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type DialectName } from './db/connect.js';
-import type { DatabaseHandle } from './db/schema.js';
+import type { LibraryDb } from './db/schema.js';
 import { EventBus } from './events.js';
 import { EventLog } from './event-log.js';
 import { DEFAULT_LIMITS, type Limits } from './config/limits.js';
 import { SpaceReserve } from './db/space-reserve.js';
-import { readEnvironment } from './config/environment.js';
+import { readEnvironment, type ToolPaths } from './config/environment.js';
 import type { StorageBackend } from './storage/backend.js';
 import { LocalStorage } from './storage/local.js';
 import type { ServiceContext } from './context.js';
@@ -34,7 +34,7 @@ import { UploadSessions } from './uploads/upload-sessions.js';
 import { SequenceIngest } from './uploads/sequence-ingest.js';
 import { DirectUploads } from './uploads/s3-direct.js';
 import { UserService } from './users/user-service.js';
-import { holdDecoderPools } from './processing/tools/decoder-pool.js';
+import { MediaTools } from './processing/tools/media-tools.js';
 
 /** Webhook deliveries sent at once by a library without media processing. */
 const WEBHOOK_SENDS = 4;
@@ -60,6 +60,11 @@ export interface MontuOptions {
   webhooks?: WebhookOptions;
   /** Live review sessions: presence timeout (and a clock, for tests). */
   reviewSessions?: ReviewSessionOptions;
+  /**
+   * Paths of ffmpeg, ffprobe, oiiotool and vips for this library, over `MONTU_FFMPEG`,
+   * `MONTU_FFPROBE`, `MONTU_OIIOTOOL`, `MONTU_VIPS` (libraries in one process may differ).
+   */
+  tools?: Partial<ToolPaths>;
 }
 
 /**
@@ -97,7 +102,7 @@ export interface Montu {
   /** Recent events kept for SSE replay (`Last-Event-ID`), see event-log.ts. */
   eventLog: EventLog;
   storage: StorageBackend;
-  db: DatabaseHandle;
+  db: LibraryDb;
   dialect: DialectName;
   /** Where the database and storage are (secrets masked), for logs and `montu config`. */
   describe(): { database: string; dialect: DialectName; storage: string; storageBackend: string };
@@ -105,6 +110,8 @@ export interface Montu {
   jobs: JobsService | null;
   /** Displays/views and baked LUTs for the colour-managed viewer (decision 148). */
   colour: ColourService;
+  /** This library's external tools (paths from its configuration) and image decoder processes. */
+  tools: MediaTools;
   /** Free bytes on the volumes this process writes to: the SQLite file's and local storage's. */
   freeSpace(): Promise<VolumeSpace[]>;
   /**
@@ -143,7 +150,10 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
       : 'put' in options.storage
         ? options.storage
         : new LocalStorage(options.storage.root);
+  // Tool paths and decoder processes: made once here and passed down (decision 157).
+  const tools = new MediaTools({ ...environment, tools: { ...environment.tools, ...options.tools } });
   const ctx: ServiceContext = {
+    tools,
     db: handle.db,
     dialect: handle.dialect,
     storage,
@@ -162,7 +172,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   const playlists = new PlaylistService(ctx, media, notes);
   const processingOptions: ProcessingOptions = { ocio: environment.ocio, ...options.processing };
   // The thumbnails' view choice, also what a session's colour view is checked against.
-  const colour = new ColourService(processingOptions, path.join(dataDir, 'cache', 'luts'));
+  const colour = new ColourService(processingOptions, path.join(dataDir, 'cache', 'luts'), tools);
   const reviewSessions = new ReviewSessionService(ctx, media, notes, playlists, {
     ...options.reviewSessions,
     colour,
@@ -218,12 +228,11 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     await queue?.stop().catch(() => undefined);
     await processing?.stop().catch(() => undefined);
     await eventLog.close().catch(() => undefined);
+    await tools.close().catch(() => undefined);
     await handle.close();
     throw e;
   }
   const jobsService = processing && queue ? new JobsService(ctx.db, store, queue) : null;
-  // Image decoder processes are shared by the process's libraries; the last close ends them.
-  const releaseDecoders = holdDecoderPools();
   let closed = false;
   return {
     media,
@@ -254,6 +263,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     }),
     jobs: jobsService,
     changeStamp: () => (closed ? null : handle.changeStamp()),
+    tools,
     async freeSpace() {
       const out: VolumeSpace[] = [];
       if (handle.file) out.push(await volumeSpace('database', path.dirname(handle.file)));
@@ -268,7 +278,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
       await webhooks.stop();
       await queue?.stop();
       await processing?.stop();
-      await releaseDecoders();
+      await tools.close();
       await eventLog.close();
       await storage.close?.();
       await handle.close();

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Media } from '../src/index.js';
 import { CORPUS, DATABASES, makePng, tempDir } from './helpers/env.js';
 import { openTestLibrary, type TestLibrary } from './helpers/montu.js';
-import { TOOL_PATHS } from '../src/processing/tools/tools.js';
 
 const corpus = (p: string) => path.join(CORPUS, 'media', p);
 
@@ -79,7 +78,6 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
   });
 
   it('a 16-bit still whose float rendition cannot be made still gets its web image, with the reason', async () => {
-    const { media } = lib.montu;
     // sharp makes the web image of a TIFF; the float rendition needs ffmpeg, made unavailable here.
     const tiff = path.join(work, 'sixteen.tif');
     execFileSync('ffmpeg', [
@@ -96,8 +94,8 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
       '-y',
       tiff,
     ]);
-    const real = TOOL_PATHS.ffmpeg;
-    TOOL_PATHS.ffmpeg = path.join(work, 'no-such-ffmpeg');
+    // The library is opened again with an ffmpeg that does not exist (its tools are its own).
+    const { media } = await lib.reopen({ tools: { ffmpeg: path.join(work, 'no-such-ffmpeg') } });
     try {
       const id = await media.uploadMedia({
         filePath: tiff,
@@ -111,7 +109,7 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
       expect(files(m, 'web_float')).toEqual([]);
       expect(files(m, 'web')[0]?.info?.floatError).toMatch(/ffmpeg/);
     } finally {
-      TOOL_PATHS.ffmpeg = real;
+      await lib.reopen();
     }
   });
 

@@ -67,8 +67,10 @@ export function registerProbe(program: Command): void {
     .option('--sha256', "also compute each file's sha256")
     .option('-j, --jobs <n>', 'files probed at once', intArg(1), 4)
     .action(async (files: string[], f: { json?: boolean; sha256?: boolean; jobs: number }) => {
-      const { MediaProber } = await loadCore();
-      const prober = new MediaProber();
+      const { MediaProber, MediaTools, readEnvironment } = await loadCore();
+      // Local mode: the tools this process's environment names (config read here, at the edge).
+      const tools = new MediaTools(readEnvironment());
+      const prober = new MediaProber({ tools });
       let failed = 0;
       let lastError = '';
       try {

@@ -1,6 +1,7 @@
 import type { FloatImageHeader } from '@montu/domain';
 import type { ProcessingOptions } from '../processing/pipeline.js';
 import { bakedLut, colourViews, type ColourSettings, type ColourViews } from './lut.js';
+import type { MediaTools } from '../processing/tools/media-tools.js';
 
 /**
  * The colour-managed viewer's server side (decision 148): the displays/views a viewer may pick and
@@ -10,8 +11,9 @@ import { bakedLut, colourViews, type ColourSettings, type ColourViews } from './
 export class ColourService {
   private readonly settings: ColourSettings;
 
-  constructor(processing: ProcessingOptions, cacheDir: string) {
+  constructor(processing: ProcessingOptions, cacheDir: string, tools: MediaTools) {
     this.settings = {
+      tools,
       ...(processing.ocio ? { ocio: processing.ocio } : {}),
       ...(processing.toneMap ? { toneMap: processing.toneMap } : {}),
       ...(processing.limits ? { limits: processing.limits } : {}),

@@ -30,7 +30,8 @@ import {
   type OcioDisplay,
   type ToolRunOptions,
 } from '../processing/tools/still.js';
-import { findTool, runTool, stderrTail, TOOL_PATHS } from '../processing/tools/tools.js';
+import { runTool, stderrTail } from '../processing/tools/tools.js';
+import type { MediaTools } from '../processing/tools/media-tools.js';
 
 const deflate = promisify(zlib.deflate);
 
@@ -70,6 +71,8 @@ export interface ColourSettings {
   limits?: Partial<MediaLimits>;
   /** Where baked LUTs are kept; default `<tmpdir>/montu-luts`. */
   cacheDir?: string;
+  /** The library's tools (oiiotool and ffmpeg bake the OCIO LUTs). */
+  tools: MediaTools;
 }
 
 export interface ColourViews {
@@ -88,11 +91,11 @@ const BUILTIN_DISPLAY = 'sRGB';
 /** True when thumbnails use the OCIO config (decision 074): `$OCIO` set and oiiotool found. */
 function ocioConfig(settings: ColourSettings): string | null {
   const config = settings.ocio?.config;
-  return config && findTool(TOOL_PATHS.oiiotool) ? config : null;
+  return config && settings.tools.find('oiiotool') ? config : null;
 }
 
 function toolOptions(settings: ColourSettings): ToolRunOptions {
-  return { limits: resolveLimits(settings.limits), timeoutMs: 60_000 };
+  return { limits: resolveLimits(settings.limits), timeoutMs: 60_000, tools: settings.tools };
 }
 
 /** The displays and views a viewer may pick from, and the one the thumbnails use. */
@@ -267,7 +270,7 @@ async function bakeOcio(
     await fsp.writeFile(pfm, Buffer.concat([head, body]));
     try {
       await runTool(
-        TOOL_PATHS.oiiotool,
+        settings.tools.paths.oiiotool,
         [
           ...oiioSafetyArgs(config),
           '-i',
@@ -291,7 +294,7 @@ async function bakeOcio(
       );
     }
     const { stdout, stderr } = await runTool(
-      TOOL_PATHS.ffmpeg,
+      settings.tools.paths.ffmpeg,
       ['-v', 'error', '-nostdin', '-i', exr, '-f', 'rawvideo', '-pix_fmt', 'gbrpf32le', 'pipe:1'],
       {
         timeoutMs: opts.timeoutMs,

@@ -402,4 +402,4 @@ export interface DirectUploadPartTable {
   created_at: string;
 }
 /** The library's database handle itself (not a transaction): what services are given. */
-export type DatabaseHandle = Kysely<Database>;
+export type LibraryDb = Kysely<Database>;

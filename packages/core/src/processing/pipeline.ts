@@ -106,7 +106,7 @@ export class MediaPipeline {
     private readonly options: ProcessingOptions = {},
   ) {
     this.limits = resolveLimits(options.limits);
-    this.prober = new MediaProber({ limits: this.limits });
+    this.prober = new MediaProber({ limits: this.limits, tools: ctx.tools });
   }
 
   handlers(): JobHandlers {
@@ -205,6 +205,7 @@ export class MediaPipeline {
         ...(timestamp !== undefined ? { timestamp } : {}),
         limits: this.limits,
         signal,
+        tools: this.ctx.tools,
       }),
     );
     const ext = image.format === 'webp' ? 'webp' : 'jpg';
@@ -241,7 +242,7 @@ export class MediaPipeline {
       if (wantsFloatRendition(meta)) {
         try {
           float = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
-            createFloatRendition(p!, meta, { limits: this.limits, signal }),
+            createFloatRendition(p!, meta, { limits: this.limits, signal, tools: this.ctx.tools }),
           );
         } catch (e) {
           if (!(e instanceof ProcessingError) || signal?.aborted) throw e;
@@ -271,6 +272,7 @@ export class MediaPipeline {
           ...(this.options.ocio ? { ocio: this.options.ocio } : {}),
           limits: this.limits,
           signal,
+          tools: this.ctx.tools,
         }),
       );
       const ext = web.format === 'webp' ? 'webp' : 'jpg';
@@ -295,14 +297,19 @@ export class MediaPipeline {
         const original = await this.original(media.id);
         const out = path.join(dir, 'proxy.mp4');
         const r = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
-          createVideoProxy(p!, meta, out, { onProgress, limits: this.limits, signal }),
+          createVideoProxy(p!, meta, out, { onProgress, limits: this.limits, signal, tools: this.ctx.tools }),
         );
         return this.proxyAndSprite(media, dir, out, r, signal);
       } else if (media.media_type === 'audio') {
         const original = await this.original(media.id);
         const out = path.join(dir, 'audio.m4a');
         const r = await withLocalFiles(this.ctx.storage, [original.key], ([p]) =>
-          createAudioPreview(p!, meta, out, { onProgress, limits: this.limits, signal }),
+          createAudioPreview(p!, meta, out, {
+            onProgress,
+            limits: this.limits,
+            signal,
+            tools: this.ctx.tools,
+          }),
         );
         return this.storeRendition(
           media,
@@ -327,6 +334,7 @@ export class MediaPipeline {
               onProgress,
               limits: this.limits,
               signal,
+              tools: this.ctx.tools,
             }),
         );
         return this.proxyAndSprite(media, dir, out, r, signal);
@@ -350,6 +358,7 @@ export class MediaPipeline {
     const sprite = await createSpriteSheet(proxyFile, spriteFile, {
       limits: this.limits,
       ...(signal ? { signal } : {}),
+      tools: this.ctx.tools,
     });
     const proxy = await this.storeRendition(
       media,

@@ -3,10 +3,9 @@
  * as an OpenTimelineIO timeline. See docs/review.md.
  */
 import type { Media } from '@montu/domain';
-import type { StorageBackend } from '../storage/backend.js';
 import { parseRational, timecodeFrameAt } from '@montu/domain';
 import type { ReviewNote } from './note-service.js';
-import { frameImage, renderAnnotatedFrame } from './render.js';
+import { frameImage, renderAnnotatedFrame, type FrameSources } from './render.js';
 import type { MediaTiming } from '@montu/domain';
 
 export interface PlaylistReport {
@@ -131,7 +130,7 @@ export function parseCsv(text: string): string[][] {
 
 async function noteFrames(
   report: PlaylistReport,
-  storage: StorageBackend,
+  files: FrameSources,
   options: ExportOptions,
 ): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
@@ -143,7 +142,7 @@ async function noteFrames(
       const f = n.frame ?? it.timing.frameStart ?? 0;
       let base = cache.get(f);
       if (!base) {
-        base = (await frameImage(storage, it.media, it.timing, n.frame, options.maxEdge ?? 960)).png;
+        base = (await frameImage(files, it.media, it.timing, n.frame, options.maxEdge ?? 960)).png;
         cache.set(f, base);
       }
       out.set(n.id, await renderAnnotatedFrame(base, n.drawing));
@@ -171,10 +170,10 @@ const esc = (s: string): string =>
 /** A self-contained HTML report (frames as data: URIs, no scripts, no external requests). */
 export async function exportHtml(
   report: PlaylistReport,
-  storage: StorageBackend,
+  files: FrameSources,
   options: ExportOptions = {},
 ): Promise<string> {
-  const frames = await noteFrames(report, storage, options);
+  const frames = await noteFrames(report, files, options);
   const p = report.playlist;
   const parts: string[] = [];
   parts.push(
@@ -219,10 +218,10 @@ export async function exportHtml(
 /** A PDF report (pdfkit): one section per item, each note with its annotated frame. */
 export async function exportPdf(
   report: PlaylistReport,
-  storage: StorageBackend,
+  files: FrameSources,
   options: ExportOptions = {},
 ): Promise<Buffer> {
-  const frames = await noteFrames(report, storage, options);
+  const frames = await noteFrames(report, files, options);
   const PDFDocument = (await import('pdfkit')).default;
   const doc = new PDFDocument({
     size: 'A4',

@@ -15,7 +15,7 @@ import {
 import { actingName } from '@montu/domain';
 import { normalisedToPixels, pixelsToNormalised, uprightSize } from '@montu/domain';
 import { mediaKey } from '../storage/keys.js';
-import { decoderFailure, decoderPool } from '../processing/tools/decoder-pool.js';
+import { decoderFailure } from '../processing/tools/decoder-pool.js';
 import { DEFAULT_MEDIA_LIMITS } from '../processing/tools/limits.js';
 import { mediaTiming, sourceFrameAt, sourceTimecodeAt, type MediaTiming } from '@montu/domain';
 import type { ServiceContext } from '../context.js';
@@ -472,11 +472,13 @@ export class NoteService {
     try {
       // Read by libvips in a decoder process: a file crafted to crash it cannot take this one down.
       // The bytes go over the pool's channel (at most 25 MB): they are on no local disk yet.
-      meta = await decoderPool().metadata(
-        bytes,
-        { maxPixels: DEFAULT_MEDIA_LIMITS.maxPixels, failOn: 'warning' },
-        { timeoutMs: DEFAULT_MEDIA_LIMITS.probeTimeoutMs, label: fileName },
-      );
+      meta = await this.ctx.tools
+        .decoders()
+        .metadata(
+          bytes,
+          { maxPixels: DEFAULT_MEDIA_LIMITS.maxPixels, failOn: 'warning' },
+          { timeoutMs: DEFAULT_MEDIA_LIMITS.probeTimeoutMs, label: fileName },
+        );
     } catch (e) {
       // The decoder could not be run at all: a server problem, not a bad file.
       const failure = decoderFailure(e);

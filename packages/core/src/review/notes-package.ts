@@ -18,9 +18,8 @@ import {
   type MediaTiming,
   type Rational,
 } from '@montu/domain';
-import type { StorageBackend } from '../storage/backend.js';
 import { exportCsv, exportOtio, type PlaylistReport } from './exports.js';
-import { frameImage, renderAnnotatedFrame } from './render.js';
+import { frameImage, renderAnnotatedFrame, type FrameSources } from './render.js';
 import type { ReviewNote } from './note-service.js';
 
 /** `ep01_sq010_sh020_comp_v002.1041.png`: task, version and the source frame (at least 4 digits). */
@@ -261,15 +260,15 @@ export interface NotesPackageOptions {
  */
 export function notesPackage(
   report: PlaylistReport,
-  storage: StorageBackend,
+  files: FrameSources,
   options: NotesPackageOptions = {},
 ): Readable {
-  return Readable.from(zipEntries(report, storage, options));
+  return Readable.from(zipEntries(report, files, options));
 }
 
 async function* zipEntries(
   report: PlaylistReport,
-  storage: StorageBackend,
+  files: FrameSources,
   options: NotesPackageOptions,
 ): AsyncGenerator<Uint8Array> {
   const out: Uint8Array[] = [];
@@ -298,7 +297,7 @@ async function* zipEntries(
         Math.max(Number(it.media.metadata['width']) || 1920, Number(it.media.metadata['height']) || 0),
       );
     for (const f of frames) {
-      const picture = await frameImage(storage, it.media, it.timing, f.frame, edge);
+      const picture = await frameImage(files, it.media, it.timing, f.frame, edge);
       add(`frames/${f.file}`, await renderAnnotatedFrame(picture.png, f.drawing), false);
       yield* drain();
     }

@@ -357,11 +357,11 @@ export class PlaylistService {
   }
 
   async exportHtml(id: string, options: ExportOptions & Scope = {}): Promise<string> {
-    return exportHtml(await this.report(id, options), this.ctx.storage, options);
+    return exportHtml(await this.report(id, options), this.ctx, options);
   }
 
   async exportPdf(id: string, options: ExportOptions & Scope = {}): Promise<Buffer> {
-    return exportPdf(await this.report(id, options), this.ctx.storage, options);
+    return exportPdf(await this.report(id, options), this.ctx, options);
   }
 
   async exportOtio(id: string, options: { baseUrl?: string } & Scope = {}): Promise<OtioTimeline> {
@@ -395,7 +395,7 @@ export class PlaylistService {
         },
       ],
     };
-    return notesPackage(report, this.ctx.storage, options);
+    return notesPackage(report, this.ctx, options);
   }
 
   /** The notes package of the playlist: a zip stream (see review/notes-package.ts). */
@@ -403,7 +403,7 @@ export class PlaylistService {
     id: string,
     options: { onlyPlaylistNotes?: boolean } & NotesPackageOptions & Scope = {},
   ): Promise<Readable> {
-    return notesPackage(await this.report(id, options), this.ctx.storage, options);
+    return notesPackage(await this.report(id, options), this.ctx, options);
   }
 
   /** A playlist without its items (one query): for checks before a change. */

@@ -15,9 +15,9 @@ import type { Media, MediaFile } from '@montu/domain';
 import { drawingToSvg, type Drawing } from '@montu/domain';
 import { frameSeekSeconds } from '@montu/domain';
 import type { StorageBackend } from '../storage/backend.js';
-import { decoderPool } from '../processing/tools/decoder-pool.js';
 import { DEFAULT_MEDIA_LIMITS } from '../processing/tools/limits.js';
-import { runTool, TOOL_PATHS } from '../processing/tools/tools.js';
+import { runTool } from '../processing/tools/tools.js';
+import type { MediaTools } from '../processing/tools/media-tools.js';
 import { withLocalFiles } from '../processing/local-files.js';
 import type { MediaTiming } from '@montu/domain';
 
@@ -49,9 +49,14 @@ export async function renderAnnotatedFrame(picture: Buffer, drawing: Drawing | n
 const STILL_TYPES = /^image\/(png|jpeg|webp|gif|tiff|avif)$/;
 
 /** A picture file, oriented and fitted inside `maxEdge`, as PNG: decoded in a decoder process. */
-async function fit(file: string, maxEdge: number, source: FrameImage['source']): Promise<FrameImage> {
+async function fit(
+  tools: MediaTools,
+  file: string,
+  maxEdge: number,
+  source: FrameImage['source'],
+): Promise<FrameImage> {
   const limits = DEFAULT_MEDIA_LIMITS;
-  const { data, width, height } = await decoderPool(limits).render(
+  const { data, width, height } = await tools.decoders(limits).render(
     {
       file,
       maxEdge,
@@ -83,6 +88,7 @@ async function placeholder(media: Media, maxEdge: number): Promise<FrameImage> {
 
 /** Extracts one movie frame at the exact time of `frame` (middle of the frame) as PNG. */
 export async function extractVideoFrame(
+  tools: MediaTools,
   file: string,
   frame: number,
   fps: string,
@@ -110,9 +116,18 @@ export async function extractVideoFrame(
     'png',
     'pipe:1',
   ];
-  const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, { timeoutMs, maxStdoutBytes: 256 * 1024 * 1024 });
+  const { stdout } = await runTool(tools.paths.ffmpeg, args, {
+    timeoutMs,
+    maxStdoutBytes: 256 * 1024 * 1024,
+  });
   if (stdout.length === 0) throw new Error(`ffmpeg returned no picture for frame ${frame}`);
   return stdout;
+}
+
+/** Where frames come from: the library's storage, and its tools to decode them. */
+export interface FrameSources {
+  storage: StorageBackend;
+  tools: MediaTools;
 }
 
 /**
@@ -121,7 +136,7 @@ export async function extractVideoFrame(
  * or thumbnail; a grey placeholder as the last resort (a report never fails for want of a frame).
  */
 export async function frameImage(
-  storage: StorageBackend,
+  { storage, tools }: FrameSources,
   media: Media,
   timing: MediaTiming,
   frame: number | null,
@@ -135,7 +150,7 @@ export async function frameImage(
   ): Promise<FrameImage | null> => {
     if (!f) return null;
     try {
-      return await withLocalFiles(storage, [f.key], ([p]) => fit(p!, maxEdge, source));
+      return await withLocalFiles(storage, [f.key], ([p]) => fit(tools, p!, maxEdge, source));
     } catch {
       return null;
     }
@@ -153,8 +168,8 @@ export async function frameImage(
         const file = path.join(tmp, `in${path.extname(source.key) || '.mov'}`);
         await pipeline(await storage.get(source.key), fs.createWriteStream(file));
         const png = path.join(tmp, 'frame.png');
-        await fs.promises.writeFile(png, await extractVideoFrame(file, frame, timing.fps));
-        return await fit(png, maxEdge, 'frame');
+        await fs.promises.writeFile(png, await extractVideoFrame(tools, file, frame, timing.fps));
+        return await fit(tools, png, maxEdge, 'frame');
       } catch {
         // fall through to stand-ins
       } finally {

@@ -1,4 +1,4 @@
-import type { DatabaseHandle } from '../db/schema.js';
+import type { LibraryDb } from '../db/schema.js';
 import { countFilesOn, filesNotOn, filesPerBackend, switchFileBackend } from './migrate-queries.js';
 import { errorMessage, ValidationError } from '@montu/domain';
 import type { StorageBackend } from './backend.js';
@@ -43,7 +43,7 @@ export interface MigrationOptions {
  * failures, open the library with the target storage (docs/decisions/023).
  */
 export async function migrateStorage(
-  montu: { db: DatabaseHandle; storage: StorageBackend },
+  montu: { db: LibraryDb; storage: StorageBackend },
   target: StorageBackend,
   options: MigrationOptions = {},
 ): Promise<MigrationReport> {
@@ -109,9 +109,7 @@ export async function migrateStorage(
 }
 
 /** Files per backend name, to see where a library's files are (`montu storage status`). */
-export async function storageUsage(
-  db: DatabaseHandle,
-): Promise<Record<string, { files: number; bytes: number }>> {
+export async function storageUsage(db: LibraryDb): Promise<Record<string, { files: number; bytes: number }>> {
   const rows = await filesPerBackend(db);
   return Object.fromEntries(rows.map((r) => [r.backend, { files: r.files, bytes: r.bytes }]));
 }

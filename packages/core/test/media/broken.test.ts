@@ -4,6 +4,7 @@ import { MediaProber } from '../../src/processing/tools/probe.js';
 import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
 import type { RenderedImage } from '../../src/processing/tools/still.js';
 import { corpusPath, HAVE_CORPUS, loadManifest, type ManifestEntry } from './corpus.js';
+import { TOOLS } from './helpers.js';
 
 /**
  * Broken and hostile files: metadata + thumbnail either succeed or throw a ProcessingError,
@@ -11,7 +12,10 @@ import { corpusPath, HAVE_CORPUS, loadManifest, type ManifestEntry } from './cor
  * processed; declared decompression bombs must be refused before decoding.
  */
 const broken = loadManifest().filter((f) => f.kind === 'broken');
-const prober = new MediaProber({ limits: { probeTimeoutMs: 20_000, thumbnailTimeoutMs: 20_000 } });
+const prober = new MediaProber({
+  tools: TOOLS,
+  limits: { probeTimeoutMs: 20_000, thumbnailTimeoutMs: 20_000 },
+});
 afterAll(() => prober.close());
 
 /** Every oracle that looked at these decodes them: Montu must too. */
@@ -45,7 +49,7 @@ const MUST_FAIL = new Set([
 async function process(e: ManifestEntry): Promise<RenderedImage> {
   const name = e.path.split('/').pop()!;
   const meta = await prober.probe(corpusPath(e), { name });
-  return createThumbnail(corpusPath(e), meta, { size: 64 });
+  return createThumbnail(corpusPath(e), meta, { tools: TOOLS, size: 64 });
 }
 
 describe.skipIf(!HAVE_CORPUS)('broken corpus files', () => {

@@ -12,7 +12,7 @@ import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
 import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
-import { ffmpeg, ffprobeJson, tmpDir, type ProbeJson } from './helpers.js';
+import { ffmpeg, ffprobeJson, type ProbeJson, tmpDir, TOOLS } from './helpers.js';
 
 /**
  * The in-process MOV/MP4 reader (isobmff.ts) against its oracle, ffprobe: on every corpus
@@ -80,8 +80,8 @@ function disagreements(want: ProbeJson | Loose, got: FfprobeResult): string[] {
   return out;
 }
 
-const proberIn = new MediaProber({ maxProcs: 1 });
-const proberFf = new MediaProber({ maxProcs: 1, containerReader: false });
+const proberIn = new MediaProber({ tools: TOOLS, maxProcs: 1 });
+const proberFf = new MediaProber({ tools: TOOLS, maxProcs: 1, containerReader: false });
 afterAll(() => Promise.all([proberIn.close(), proberFf.close()]));
 
 /** The stored record read both ways; only `sources` may differ. */

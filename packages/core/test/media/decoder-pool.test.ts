@@ -10,9 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessingError } from '@montu/domain';
 import {
-  closeDecoderPools,
   decoderFailure,
-  decoderPool,
   DecoderPool,
   DECODER_RUNTIME_BYTES,
 } from '../../src/processing/tools/decoder-pool.js';
@@ -21,7 +19,7 @@ import { MediaProber } from '../../src/processing/tools/probe.js';
 import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
 import { PRLIMIT } from '../../src/processing/tools/tools.js';
 import { openTestLibrary } from '../helpers/montu.js';
-import { ffmpeg, tmpDir } from './helpers.js';
+import { ffmpeg, tmpDir, TOOLS } from './helpers.js';
 
 const hasPrlimit = fs.existsSync(PRLIMIT);
 
@@ -90,7 +88,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await closeDecoderPools();
+  await TOOLS.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -135,15 +133,15 @@ describe('decoder pool', () => {
   });
 
   it('createThumbnail and MediaProber go through the shared pool', async () => {
-    const prober = new MediaProber();
+    const prober = new MediaProber({ tools: TOOLS });
     try {
       const meta = await prober.probe(photo);
       expect(meta.sources).toContain('sharp');
       expect([meta.width, meta.height, meta.rotation]).toEqual([1200, 800, 90]);
-      const thumb = await createThumbnail(photo, meta, { size: 128, format: 'webp' });
+      const thumb = await createThumbnail(photo, meta, { tools: TOOLS, size: 128, format: 'webp' });
       expect(thumb).toMatchObject({ width: 85, height: 128, format: 'webp', mimeType: 'image/webp' });
       expect((await sharp(thumb.data).metadata()).format).toBe('webp');
-      expect(decoderPool(resolveLimits()).pids.length).toBeGreaterThan(0);
+      expect(TOOLS.decoders(resolveLimits()).pids.length).toBeGreaterThan(0);
     } finally {
       await prober.close();
     }
@@ -331,7 +329,7 @@ describe('decoder pool', () => {
 describe('decoder crash in the processing pipeline', () => {
   it('fails the item with a clear error, the process survives, the next item is processed', async () => {
     const lib = await openTestLibrary('sqlite');
-    const pool = decoderPool(resolveLimits());
+    const pool = lib.montu.tools.decoders(resolveLimits());
     try {
       const id = await lib.montu.media.uploadMedia({
         filePath: big,
@@ -362,9 +360,9 @@ describe('decoder crash in the processing pipeline', () => {
       expect(m.processingState).toBe('ready');
       expect(m.files.some((f) => f.role === 'thumbnail')).toBe(true);
     } finally {
-      const pids = [...pool.pids, ...decoderPool(resolveLimits()).pids];
+      const pids = [...pool.pids, ...lib.montu.tools.decoders(resolveLimits()).pids];
       await lib.cleanup();
-      // The library held the shared pools: its close ended their children.
+      // The library's tools held the pools: its close ended their children.
       for (const pid of pids) await until(() => !alive(pid), 5000);
     }
   });

@@ -13,11 +13,10 @@ import { MediaProber } from '../../src/processing/tools/probe.js';
 import { createWebImage } from '../../src/processing/tools/proxy.js';
 import type { RenderedImage } from '../../src/processing/tools/still.js';
 import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
-import { findTool, TOOL_PATHS } from '../../src/processing/tools/tools.js';
 import { CORPUS_DIR, HAVE_CORPUS } from './corpus.js';
-import { constantExrArgs, exec, tmpDir } from './helpers.js';
+import { constantExrArgs, exec, tmpDir, TOOLS } from './helpers.js';
 
-const OIIOTOOL = findTool(TOOL_PATHS.oiiotool);
+const OIIOTOOL = TOOLS.find('oiiotool');
 /** sRGB code value of scene-linear 0.18 (oiiotool's `--colorconvert linear sRGB` gives the same). */
 const GREY = 118;
 
@@ -126,7 +125,7 @@ function toHalf(v: number): number {
 }
 
 let dir: string;
-const prober = new MediaProber();
+const prober = new MediaProber({ tools: TOOLS });
 
 beforeAll(async () => {
   dir = await tmpDir('montu-display-transform-test-');
@@ -141,8 +140,8 @@ async function renditions(
 ): Promise<{ meta: MediaMetadata; thumb: RenderedImage; web: RenderedImage }> {
   const meta = await prober.probe(file);
   const [thumb, web] = await Promise.all([
-    createThumbnail(file, meta, { size: 32, quality: 95 }),
-    createWebImage(file, meta, { quality: 95 }),
+    createThumbnail(file, meta, { tools: TOOLS, size: 32, quality: 95 }),
+    createWebImage(file, meta, { tools: TOOLS, quality: 95 }),
   ]);
   return { meta, thumb, web };
 }
@@ -185,8 +184,8 @@ describe.skipIf(!OIIOTOOL)('float TIFF and Radiance HDR: linear → sRGB like EX
     const file = path.join(dir, 'bright.tif');
     await oiio(['--pattern', 'constant:color=4,4,4', '16x16', '3', '-d', 'float', '-o', file]);
     const meta = await prober.probe(file);
-    const plain = await createThumbnail(file, meta, { quality: 95 });
-    const filmic = await createThumbnail(file, meta, { quality: 95, toneMap: 'filmic' });
+    const plain = await createThumbnail(file, meta, { tools: TOOLS, quality: 95 });
+    const filmic = await createThumbnail(file, meta, { tools: TOOLS, quality: 95, toneMap: 'filmic' });
     expectFlat(await pixels(plain.data), [255, 255, 255], 1);
     // Narkowicz ACES fit of 4 × 0.6 = 0.925 → sRGB 0.966 → 246.
     expectFlat(await pixels(filmic.data), [246, 246, 246], 3);

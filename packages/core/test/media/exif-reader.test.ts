@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExifReader } from '../../src/processing/tools/exif-reader.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
 import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
-import { tmpDir } from './helpers.js';
+import { tmpDir, TOOLS } from './helpers.js';
 
 /** Batched exiftool reads must give exactly what one readRaw per file gives. */
 const ARGS = ['-fast', '-n', '-G3', '-api', 'LargeFileSupport=1'];
@@ -57,8 +57,8 @@ describe.skipIf(!HAVE_CORPUS)('ExifReader', () => {
     const files = loadManifest()
       .filter((e) => e.kind !== 'broken')
       .map(corpusPath);
-    const a = new MediaProber({ maxProcs: 2 });
-    const b = new MediaProber({ maxProcs: 1 });
+    const a = new MediaProber({ tools: TOOLS, maxProcs: 2 });
+    const b = new MediaProber({ tools: TOOLS, maxProcs: 1 });
     try {
       const many = await a.probeFiles(files);
       // Two at a time through the other prober: mostly single-file exiftool reads.

@@ -18,14 +18,13 @@ import { createFloatRendition, wantsFloatRendition } from '../../src/processing/
 import { resolveLimits } from '../../src/processing/tools/limits.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
-import { findTool, TOOL_PATHS } from '../../src/processing/tools/tools.js';
 import { CORPUS_DIR, HAVE_CORPUS } from './corpus.js';
-import { exec, tmpDir } from './helpers.js';
+import { exec, tmpDir, TOOLS } from './helpers.js';
 
 const CONFIG = fileURLToPath(new URL('../fixtures/ocio/config.ocio', import.meta.url));
-const OIIOTOOL = findTool(TOOL_PATHS.oiiotool);
+const OIIOTOOL = TOOLS.find('oiiotool');
 const limits = resolveLimits({});
-const prober = new MediaProber();
+const prober = new MediaProber({ tools: TOOLS });
 let dir: string;
 
 /** Linear sRGB-primaries values of a ColorChecker-like chart, plus a highlight and a near-black patch. */
@@ -128,7 +127,7 @@ async function rendition(file: string) {
   let r = rendered.get(file);
   if (!r) {
     const meta = await prober.probe(file);
-    r = { ...decode((await createFloatRendition(file, meta, { limits })).data), meta };
+    r = { ...decode((await createFloatRendition(file, meta, { tools: TOOLS, limits })).data), meta };
     rendered.set(file, r);
   }
   return r;
@@ -263,7 +262,7 @@ describe.skipIf(!OIIOTOOL)('web_float rendition', () => {
     await exec(OIIOTOOL!, [chart, '--ch', 'R,G,B,A=G', '-d', 'float', '-o', file]);
     const meta = await prober.probe(file);
     expect(wantsFloatRendition(meta)).toBe(true);
-    await expect(createFloatRendition(file, meta, { limits })).rejects.toThrow(
+    await expect(createFloatRendition(file, meta, { tools: TOOLS, limits })).rejects.toThrow(
       /float TIFF with alpha cannot be read exactly/,
     );
   });
@@ -298,7 +297,7 @@ describe.skipIf(!OIIOTOOL)('baked LUTs', () => {
   const ocio = readEnvironment({ OCIO: CONFIG }).ocio;
 
   it('lists the OCIO config’s displays and views, and the thumbnails’ default', async () => {
-    const views = await colourViews({ ocio });
+    const views = await colourViews({ tools: TOOLS, ocio });
     expect(views.transform).toBe('ocio');
     expect(views.config).toBe('config.ocio');
     expect(views.displays.map((d) => [d.name, d.views.map((v) => v.name)])).toEqual([
@@ -307,6 +306,7 @@ describe.skipIf(!OIIOTOOL)('baked LUTs', () => {
     ]);
     expect(views.default).toEqual({ display: 'sRGB', view: 'Standard' });
     const picked = await colourViews({
+      tools: TOOLS,
       ocio: readEnvironment({ OCIO: CONFIG, MONTU_OCIO_VIEW: 'Quarter Power' }).ocio,
     });
     expect(picked.default).toEqual({ display: 'sRGB', view: 'Quarter Power' });
@@ -323,11 +323,13 @@ describe.skipIf(!OIIOTOOL)('baked LUTs', () => {
     '%s / %s: LUT(rendition) equals oiiotool --ociodisplay within %i/255, at exposure 0 and +1',
     async (display, view, tolerance) => {
       const cacheDir = path.join(dir, 'luts');
-      const { data, header } = await bakedLut({ ocio, cacheDir }, { display, view });
+      const { data, header } = await bakedLut({ tools: TOOLS, ocio, cacheDir }, { display, view });
       expect(header).toMatchObject({ kind: 'lut3d', width: 65, transform: 'ocio', display, view });
       const lut = decode(data);
       // Cached: the same bytes from disk, one file per display/view.
-      expect((await bakedLut({ ocio, cacheDir }, { display, view })).data.equals(data)).toBe(true);
+      expect((await bakedLut({ tools: TOOLS, ocio, cacheDir }, { display, view })).data.equals(data)).toBe(
+        true,
+      );
       for (const file of [ramp, chart]) {
         const { values } = await rendition(file);
         for (const gain of [1, 2]) {
@@ -355,10 +357,10 @@ describe.skipIf(!OIIOTOOL)('baked LUTs', () => {
   });
 
   it('an unknown display or view is refused, naming the choices', async () => {
-    await expect(bakedLut({ ocio }, { display: 'P3' })).rejects.toThrow(
+    await expect(bakedLut({ tools: TOOLS, ocio }, { display: 'P3' })).rejects.toThrow(
       /"P3" is not a display.*"sRGB", "Raw"/,
     );
-    await expect(bakedLut({ ocio }, { display: 'Raw', view: 'Standard' })).rejects.toThrow(
+    await expect(bakedLut({ tools: TOOLS, ocio }, { display: 'Raw', view: 'Standard' })).rejects.toThrow(
       /not a view of display "Raw"; its views are "Linear"/,
     );
   });
@@ -369,10 +371,13 @@ describe('built-in views (no $OCIO)', () => {
     ['Standard', 'srgb'],
     ['Filmic', 'filmic'],
   ] as const)('%s: the LUT equals the thumbnails’ own transform within 1/255', async (view, toneMap) => {
-    const views = await colourViews({ toneMap });
+    const views = await colourViews({ tools: TOOLS, toneMap });
     expect(views.transform).toBe('builtin');
     expect(views.default).toEqual({ display: 'sRGB', view: toneMap === 'filmic' ? 'Filmic' : 'Standard' });
-    const { data, header } = await bakedLut({ toneMap, cacheDir: path.join(dir, 'luts') }, { view });
+    const { data, header } = await bakedLut(
+      { tools: TOOLS, toneMap, cacheDir: path.join(dir, 'luts') },
+      { view },
+    );
     expect(header.transform).toBe(toneMap);
     const lut = decode(data);
     for (let i = 0; i <= 400; i++) {

@@ -7,11 +7,11 @@ import { MediaProber } from '../../src/processing/tools/probe.js';
 import { normaliseRational } from '@montu/domain';
 import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
 import { runTool } from '../../src/processing/tools/tools.js';
-import { ffmpeg, ffprobeJson, tmpDir, writeFlatExr } from './helpers.js';
+import { ffmpeg, ffprobeJson, tmpDir, TOOLS, writeFlatExr } from './helpers.js';
 
 /** Media generated here with ffmpeg, probed by Montu and compared with ffprobe on the same file. */
 let dir: string;
-const prober = new MediaProber();
+const prober = new MediaProber({ tools: TOOLS });
 beforeAll(async () => {
   dir = await tmpDir();
 });
@@ -157,7 +157,7 @@ describe('generated video, probed like ffprobe', () => {
     } else {
       expect(m.audio).toBeNull();
     }
-    const t = await createThumbnail(file, m, { timestamp: 99 });
+    const t = await createThumbnail(file, m, { tools: TOOLS, timestamp: 99 });
     expect(Math.max(t.width, t.height)).toBe(Math.min(256, Math.max(w, h)));
     const stats = await sharp(t.data).stats();
     expect(Math.max(...stats.channels.map((ch) => ch.stdev))).toBeGreaterThan(5);
@@ -209,7 +209,7 @@ describe('generated audio, probed like ffprobe', () => {
     expect(m.audio?.sampleRate).toBe(c.rate);
     expect(m.audio?.bitDepth).toBe(c.bits);
     expect(Math.abs(m.duration! - Number(fp.format['duration']))).toBeLessThanOrEqual(0.0005);
-    const t = await createThumbnail(file, m, { format: 'webp' });
+    const t = await createThumbnail(file, m, { tools: TOOLS, format: 'webp' });
     expect(t.mimeType).toBe('image/webp');
     expect([t.width, t.height]).toEqual([256, 128]);
   });
@@ -225,12 +225,12 @@ describe('linear EXR display transform', () => {
     const m = await prober.probe(file);
     expect(m.linear).toBe(true);
     expect([m.width, m.height]).toEqual([96, 64]);
-    const t = await createThumbnail(file, m);
+    const t = await createThumbnail(file, m, { tools: TOOLS });
     expect(t.transform).toBe('srgb');
     expect([t.width, t.height]).toEqual([96, 64]);
     const { channels } = await sharp(t.data).stats();
     for (const ch of channels.slice(0, 3)) expect(Math.abs(ch.mean - 118)).toBeLessThanOrEqual(8);
-    const filmic = await createThumbnail(file, m, { toneMap: 'filmic', format: 'webp' });
+    const filmic = await createThumbnail(file, m, { tools: TOOLS, toneMap: 'filmic', format: 'webp' });
     expect(filmic.transform).toBe('filmic');
     const f = await sharp(filmic.data).stats();
     expect(f.channels[0]!.mean).toBeGreaterThan(60);
@@ -241,9 +241,9 @@ describe('linear EXR display transform', () => {
     const file = path.join(dir, 'bright.exr');
     await writeFlatExr(file, 4, 32, 32);
     const m = await prober.probe(file);
-    const s = await sharp((await createThumbnail(file, m)).data).stats();
+    const s = await sharp((await createThumbnail(file, m, { tools: TOOLS })).data).stats();
     expect(s.channels[0]!.mean).toBeGreaterThan(250);
-    const f = await sharp((await createThumbnail(file, m, { toneMap: 'filmic' })).data).stats();
+    const f = await sharp((await createThumbnail(file, m, { tools: TOOLS, toneMap: 'filmic' })).data).stats();
     expect(f.channels[0]!.mean).toBeLessThan(250);
     expect(f.channels[0]!.mean).toBeGreaterThan(200);
   });
@@ -254,7 +254,7 @@ describe('limits and tool safety', () => {
     const file = path.join(dir, 'grey-limit.exr');
     await writeFlatExr(file, 0.5, 200, 100);
     const m = await prober.probe(file);
-    await expect(createThumbnail(file, m, { limits: { maxPixels: 10_000 } })).rejects.toThrow(
+    await expect(createThumbnail(file, m, { tools: TOOLS, limits: { maxPixels: 10_000 } })).rejects.toThrow(
       /more than the limit/,
     );
   });

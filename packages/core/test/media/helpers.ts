@@ -3,6 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { readEnvironment } from '../../src/config/environment.js';
+import { MediaTools } from '../../src/processing/tools/media-tools.js';
 
 export const exec = promisify(execFile);
 
@@ -75,3 +77,9 @@ export function constantExrArgs(values: number[], channels: string[], file: stri
     file,
   ];
 }
+
+/**
+ * The media tools these tests run with, as this process's environment names them (a library
+ * makes its own in openMontu; functions of the tools take them as an argument).
+ */
+export const TOOLS = new MediaTools(readEnvironment());

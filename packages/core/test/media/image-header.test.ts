@@ -10,7 +10,7 @@ import {
 } from '../../src/processing/tools/image-header.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
 import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
-import { ffmpeg, ffprobeJson, tmpDir } from './helpers.js';
+import { ffmpeg, ffprobeJson, tmpDir, TOOLS } from './helpers.js';
 
 /**
  * TGA/BMP pixel layout read from the header instead of running ffprobe: it must say exactly what
@@ -18,7 +18,7 @@ import { ffmpeg, ffprobeJson, tmpDir } from './helpers.js';
  * headers it does not answer for fall back to ffprobe.
  */
 let dir: string;
-const prober = new MediaProber();
+const prober = new MediaProber({ tools: TOOLS });
 beforeAll(async () => {
   dir = await tmpDir();
 });
@@ -64,7 +64,7 @@ const TGA_FORMATS = ['bgr24', 'bgra', 'rgb555le', 'gray', 'pal8'];
 
 describe('TGA/BMP header layout agrees with ffprobe', () => {
   it('knows ffmpeg’s facts for every pixel format it returns', async () => {
-    const table = await pixelFormats();
+    const table = await pixelFormats(TOOLS);
     for (const [name, info] of Object.entries(HEADER_PIX_FMTS)) expect(info, name).toEqual(table.get(name));
   });
 

@@ -16,8 +16,9 @@ import { MediaProber } from '../../src/processing/tools/probe.js';
 import { createWebImage } from '../../src/processing/tools/proxy.js';
 import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
 import { readEnvironment, type OcioSettings } from '../../src/config/environment.js';
-import { findTool, PRLIMIT, TOOL_PATHS, type RunToolOptions } from '../../src/processing/tools/tools.js';
-import { constantExrArgs, exec, tmpDir, writeFlatExr } from './helpers.js';
+import { findTool, PRLIMIT, type RunToolOptions } from '../../src/processing/tools/tools.js';
+import { MediaTools } from '../../src/processing/tools/media-tools.js';
+import { constantExrArgs, exec, tmpDir, TOOLS, writeFlatExr } from './helpers.js';
 
 /** Every external tool run, so the tests can check how oiiotool is called. */
 const calls = vi.hoisted(() => [] as { cmd: string; args: readonly string[]; opts: RunToolOptions }[]);
@@ -34,8 +35,14 @@ vi.mock('../../src/processing/tools/tools.js', async (importOriginal) => {
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/ocio/', import.meta.url));
 const CONFIG = path.join(FIXTURES, 'config.ocio');
-const OIIOTOOL = findTool(TOOL_PATHS.oiiotool);
-const REAL_OIIOTOOL_PATH = TOOL_PATHS.oiiotool;
+const OIIOTOOL = TOOLS.find('oiiotool');
+
+/** The tools a test renders with: the environment's, or (withOiiotool) another oiiotool. */
+let tools = TOOLS;
+function withOiiotool(oiiotool: string): void {
+  const env = readEnvironment();
+  tools = new MediaTools({ ...env, tools: { ...env.tools, oiiotool } });
+}
 
 /** What the fixture's views make of scene-linear mid-grey 0.18, in 8-bit code values. */
 const GREY = 0.18;
@@ -59,7 +66,7 @@ function restoreEnv(): void {
 let dir: string;
 let grey: string;
 let greyMeta: MediaMetadata;
-const prober = new MediaProber();
+const prober = new MediaProber({ tools: TOOLS });
 
 beforeAll(async () => {
   dir = await tmpDir('montu-ocio-test-');
@@ -75,9 +82,10 @@ afterAll(async () => {
 beforeEach(() => {
   calls.length = 0;
 });
-afterEach(() => {
+afterEach(async () => {
   restoreEnv();
-  TOOL_PATHS.oiiotool = REAL_OIIOTOOL_PATH;
+  if (tools !== TOOLS) await tools.close();
+  tools = TOOLS;
 });
 
 async function means(data: Buffer): Promise<number[]> {
@@ -94,18 +102,18 @@ async function oiiotool(args: string[]): Promise<void> {
 describe('OCIO unset, or oiiotool missing: the built-in transform', () => {
   it('without $OCIO a linear EXR gets the built-in sRGB transform', async () => {
     setEnv({});
-    const t = await createThumbnail(grey, greyMeta, { ocio });
+    const t = await createThumbnail(grey, greyMeta, { tools, ocio });
     expect(t.transform).toBe('srgb');
     expectNear(await means(t.data), EXPECT.standard);
-    expect(calls.filter((c) => c.cmd === TOOL_PATHS.oiiotool)).toEqual([]);
+    expect(calls.filter((c) => c.cmd === tools.paths.oiiotool)).toEqual([]);
   });
 
   it('with $OCIO set but no oiiotool, the built-in transform (recorded as such) is used', async () => {
     setEnv({ OCIO: CONFIG, MONTU_OCIO_VIEW: 'Quarter Power' });
-    TOOL_PATHS.oiiotool = path.join(dir, 'no-such-dir', 'oiiotool');
-    const t = await createThumbnail(grey, greyMeta, { ocio, toneMap: 'filmic' });
+    withOiiotool(path.join(dir, 'no-such-dir', 'oiiotool'));
+    const t = await createThumbnail(grey, greyMeta, { tools, ocio, toneMap: 'filmic' });
     expect(t.transform).toBe('filmic');
-    expect(calls.filter((c) => c.cmd === TOOL_PATHS.oiiotool)).toEqual([]);
+    expect(calls.filter((c) => c.cmd === tools.paths.oiiotool)).toEqual([]);
   });
 });
 
@@ -118,7 +126,7 @@ if (!OIIOTOOL)
 describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
   it("renders with the config's default display and view", async () => {
     setEnv({ OCIO: CONFIG });
-    const t = await createThumbnail(grey, greyMeta, { ocio });
+    const t = await createThumbnail(grey, greyMeta, { tools, ocio });
     expect(t.transform).toBe('ocio');
     expect([t.width, t.height]).toEqual([96, 64]);
     expectNear(await means(t.data), EXPECT.standard);
@@ -126,7 +134,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
 
   it('MONTU_OCIO_VIEW picks another view of the display: the LUT view renders, not our sRGB', async () => {
     setEnv({ OCIO: CONFIG, MONTU_OCIO_VIEW: 'Quarter Power' });
-    const t = await createThumbnail(grey, greyMeta, { ocio });
+    const t = await createThumbnail(grey, greyMeta, { tools, ocio });
     expect(t.transform).toBe('ocio');
     expectNear(await means(t.data), EXPECT.quarterPower);
     // Recorded with the rendition, so a studio can tell which display/view made it; the config
@@ -136,7 +144,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
 
   it("MONTU_OCIO_DISPLAY picks another display (with that display's default view)", async () => {
     setEnv({ OCIO: CONFIG, MONTU_OCIO_DISPLAY: 'Raw' });
-    const t = await createThumbnail(grey, greyMeta, { ocio, format: 'webp' });
+    const t = await createThumbnail(grey, greyMeta, { tools, ocio, format: 'webp' });
     expect(t.transform).toBe('ocio');
     expectNear(await means(t.data), EXPECT.raw);
     expect(t.ocio).toEqual({ config: 'config.ocio', display: 'Raw', view: 'Linear' });
@@ -144,7 +152,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
 
   it('the web image goes through the same display/view, at full size', async () => {
     setEnv({ OCIO: CONFIG, MONTU_OCIO_VIEW: 'Quarter Power' });
-    const web = await createWebImage(grey, greyMeta, { ocio });
+    const web = await createWebImage(grey, greyMeta, { tools, ocio });
     expect(web.transform).toBe('ocio');
     expect([web.width, web.height]).toEqual([96, 64]);
     expectNear(await means(web.data), EXPECT.quarterPower);
@@ -152,15 +160,15 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
 
   it('the toneMap option does not override the studio view', async () => {
     setEnv({ OCIO: CONFIG });
-    const t = await createThumbnail(grey, greyMeta, { ocio, toneMap: 'filmic' });
+    const t = await createThumbnail(grey, greyMeta, { tools, ocio, toneMap: 'filmic' });
     expect(t.transform).toBe('ocio');
     expectNear(await means(t.data), EXPECT.standard);
   });
 
   it('runs oiiotool without a shell, with the timeout and memory cap, taking every argument literally', async () => {
     setEnv({ OCIO: CONFIG });
-    await createThumbnail(grey, greyMeta, { ocio, limits: { thumbnailTimeoutMs: 45_000 } });
-    const runs = calls.filter((c) => c.cmd === TOOL_PATHS.oiiotool);
+    await createThumbnail(grey, greyMeta, { tools, ocio, limits: { thumbnailTimeoutMs: 45_000 } });
+    const runs = calls.filter((c) => c.cmd === tools.paths.oiiotool);
     expect(runs.length).toBeGreaterThan(0);
     for (const r of runs) {
       expect(r.opts.timeoutMs).toBe(45_000);
@@ -188,7 +196,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
     await fsp.mkdir(sub);
     const file = path.join(sub, '-shot $(touch PWNED) `touch PWNED` {TOP.width} #%04d@.exr');
     await fsp.copyFile(grey, file);
-    const t = await createThumbnail(file, greyMeta, { ocio });
+    const t = await createThumbnail(file, greyMeta, { tools, ocio });
     expect(t.transform).toBe('ocio');
     expectNear(await means(t.data), EXPECT.standard);
     expect(await fsp.readdir(sub)).toEqual([path.basename(file)]);
@@ -201,7 +209,7 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
     await sharp({ create: { width: 96, height: 64, channels: 3, background: '#808080' } })
       .png()
       .toFile(fake);
-    const err = await createThumbnail(fake, greyMeta, { ocio }).catch((e: unknown) => e);
+    const err = await createThumbnail(fake, greyMeta, { tools, ocio }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessingError);
     expect((err as Error).message).toMatch(/is not an OpenEXR file/);
   });
@@ -209,49 +217,54 @@ describe.skipIf(!OIIOTOOL)('OCIO display/view through oiiotool', () => {
   it.skipIf(!fs.existsSync(PRLIMIT))('oiiotool runs under the memory cap', async () => {
     setEnv({ OCIO: CONFIG });
     const cap = 16 * 1024 * 1024;
-    const err = await createThumbnail(grey, greyMeta, { ocio, limits: { toolMemoryBytes: cap } }).catch(
-      (e: unknown) => e,
-    );
+    const err = await createThumbnail(grey, greyMeta, {
+      tools,
+      ocio,
+      limits: { toolMemoryBytes: cap },
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessingError);
     expect((err as Error).message).toContain(`memory cap ${cap} bytes`);
   });
 
-  it.skipIf(!findTool('strace'))('opens only the picture, the config and its LUT; no network', async () => {
-    setEnv({ OCIO: CONFIG, MONTU_OCIO_VIEW: 'Quarter Power' });
-    const traceDir = path.join(dir, 'strace');
-    await fsp.mkdir(traceDir);
-    // A wrapper in place of oiiotool that runs the real one under strace (test only).
-    const wrapper = path.join(traceDir, 'oiiotool-traced');
-    await fsp.writeFile(
-      wrapper,
-      `#!/bin/sh\nexec strace -f -qq -o "${traceDir}/trace.$$" -e trace=%file,%network "${OIIOTOOL}" "$@"\n`,
-      { mode: 0o755 },
-    );
-    TOOL_PATHS.oiiotool = wrapper;
-    const file = path.join(dir, 'traced.exr');
-    await fsp.copyFile(grey, file);
-    const t = await createThumbnail(file, greyMeta, { ocio });
-    expect(t.transform).toBe('ocio');
-    expectNear(await means(t.data), EXPECT.quarterPower);
-    const logs = (await fsp.readdir(traceDir)).filter((f) => f.startsWith('trace.'));
-    expect(logs.length).toBeGreaterThanOrEqual(1);
-    const trace = (await Promise.all(logs.map((f) => fsp.readFile(path.join(traceDir, f), 'utf8')))).join(
-      '\n',
-    );
-    expect(trace).not.toMatch(/\b(socket|connect|bind|sendto|sendmsg)\(/);
-    const opened = new Set<string>();
-    for (const m of trace.matchAll(/\bopen(?:at)?\((?:AT_FDCWD, )?"([^"]+)", [^)]*\) = \d+/g))
-      opened.add(m[1]!);
-    const outside = [...opened].filter((p) => !/^\/(usr|lib|lib64|etc|proc|sys|dev)\//.test(p));
-    // oiiotool writes display.<hash>.temp.png and renames it to display.png.
-    const ours = outside.filter((p) =>
-      /\/montu-oiio-[^/]+\/(input\.exr|display\.png|display\.[0-9a-f]+\.temp\.png)$/.test(p),
-    );
-    expect(outside.filter((p) => !ours.includes(p)).sort()).toEqual(
-      [CONFIG, path.join(FIXTURES, 'montu-test-curve.spi1d')].sort(),
-    );
-    expect(ours.some((p) => p.endsWith('/input.exr'))).toBe(true);
-  });
+  it.skipIf(!findTool('strace', readEnvironment().path))(
+    'opens only the picture, the config and its LUT; no network',
+    async () => {
+      setEnv({ OCIO: CONFIG, MONTU_OCIO_VIEW: 'Quarter Power' });
+      const traceDir = path.join(dir, 'strace');
+      await fsp.mkdir(traceDir);
+      // A wrapper in place of oiiotool that runs the real one under strace (test only).
+      const wrapper = path.join(traceDir, 'oiiotool-traced');
+      await fsp.writeFile(
+        wrapper,
+        `#!/bin/sh\nexec strace -f -qq -o "${traceDir}/trace.$$" -e trace=%file,%network "${OIIOTOOL}" "$@"\n`,
+        { mode: 0o755 },
+      );
+      withOiiotool(wrapper);
+      const file = path.join(dir, 'traced.exr');
+      await fsp.copyFile(grey, file);
+      const t = await createThumbnail(file, greyMeta, { tools, ocio });
+      expect(t.transform).toBe('ocio');
+      expectNear(await means(t.data), EXPECT.quarterPower);
+      const logs = (await fsp.readdir(traceDir)).filter((f) => f.startsWith('trace.'));
+      expect(logs.length).toBeGreaterThanOrEqual(1);
+      const trace = (await Promise.all(logs.map((f) => fsp.readFile(path.join(traceDir, f), 'utf8')))).join(
+        '\n',
+      );
+      expect(trace).not.toMatch(/\b(socket|connect|bind|sendto|sendmsg)\(/);
+      const opened = new Set<string>();
+      for (const m of trace.matchAll(/\bopen(?:at)?\((?:AT_FDCWD, )?"([^"]+)", [^)]*\) = \d+/g))
+        opened.add(m[1]!);
+      const outside = [...opened].filter((p) => !/^\/(usr|lib|lib64|etc|proc|sys|dev)\//.test(p));
+      // oiiotool writes display.<hash>.temp.png and renames it to display.png.
+      const ours = outside.filter((p) =>
+        /\/montu-oiio-[^/]+\/(input\.exr|display\.png|display\.[0-9a-f]+\.temp\.png)$/.test(p),
+      );
+      expect(outside.filter((p) => !ours.includes(p)).sort()).toEqual(
+        [CONFIG, path.join(FIXTURES, 'montu-test-curve.spi1d')].sort(),
+      );
+      expect(ours.some((p) => p.endsWith('/input.exr'))).toBe(true);
+    },
+  );
 });
 
 describe.skipIf(!OIIOTOOL)('OCIO with a bad config or choice: a clear processing error, no fallback', () => {
@@ -259,7 +272,7 @@ describe.skipIf(!OIIOTOOL)('OCIO with a bad config or choice: a clear processing
     const broken = path.join(dir, 'broken.ocio');
     await fsp.writeFile(broken, 'ocio_profile_version: 2\nroles: [unterminated\n');
     setEnv({ OCIO: broken });
-    const err = await createThumbnail(grey, greyMeta, { ocio }).catch((e: unknown) => e);
+    const err = await createThumbnail(grey, greyMeta, { tools, ocio }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessingError);
     expect((err as Error).message).toContain(`the OCIO config ${broken} cannot be used`);
     expect((err as Error).message).toMatch(/Error reading OCIO config/);
@@ -268,18 +281,18 @@ describe.skipIf(!OIIOTOOL)('OCIO with a bad config or choice: a clear processing
   it('a config file that does not exist', async () => {
     const missing = path.join(dir, 'nowhere', 'config.ocio');
     setEnv({ OCIO: missing });
-    const err = await createThumbnail(grey, greyMeta, { ocio }).catch((e: unknown) => e);
+    const err = await createThumbnail(grey, greyMeta, { tools, ocio }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessingError);
     expect((err as Error).message).toMatch(/non-existent OCIO config/);
   });
 
   it('a display or view the config does not have names what it does have', async () => {
     setEnv({ OCIO: CONFIG, MONTU_OCIO_DISPLAY: 'P3' });
-    await expect(createThumbnail(grey, greyMeta, { ocio })).rejects.toThrow(
+    await expect(createThumbnail(grey, greyMeta, { tools, ocio })).rejects.toThrow(
       /MONTU_OCIO_DISPLAY "P3" is not a display .* \(it has "sRGB", "Raw"\)/,
     );
     setEnv({ OCIO: CONFIG, MONTU_OCIO_VIEW: 'Film' });
-    await expect(createThumbnail(grey, greyMeta, { ocio })).rejects.toThrow(
+    await expect(createThumbnail(grey, greyMeta, { tools, ocio })).rejects.toThrow(
       /MONTU_OCIO_VIEW "Film" is not a view of display "sRGB" .* \(it has "Standard", "Quarter Power"\)/,
     );
   });
@@ -289,9 +302,9 @@ describe.skipIf(!OIIOTOOL)('OCIO with a bad config or choice: a clear processing
     await fsp.mkdir(noLut);
     await fsp.copyFile(CONFIG, path.join(noLut, 'config.ocio'));
     setEnv({ OCIO: path.join(noLut, 'config.ocio') });
-    expect((await createThumbnail(grey, greyMeta, { ocio })).transform).toBe('ocio');
+    expect((await createThumbnail(grey, greyMeta, { tools, ocio })).transform).toBe('ocio');
     setEnv({ OCIO: path.join(noLut, 'config.ocio'), MONTU_OCIO_VIEW: 'Quarter Power' });
-    const err = await createThumbnail(grey, greyMeta, { ocio }).catch((e: unknown) => e);
+    const err = await createThumbnail(grey, greyMeta, { tools, ocio }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessingError);
     expect((err as Error).message).toContain('OCIO display "sRGB" / view "Quarter Power"');
     expect((err as Error).message).toMatch(/montu-test-curve\.spi1d/);
@@ -303,9 +316,9 @@ describe.skipIf(!OIIOTOOL)('OCIO with other linear layouts', () => {
     const meta = await prober.probe(file);
     expect(meta.linear).toBe(true);
     setEnv({ OCIO: CONFIG });
-    const viaOcio = await createThumbnail(file, meta, { ocio });
+    const viaOcio = await createThumbnail(file, meta, { tools, ocio });
     setEnv({});
-    const builtIn = await createThumbnail(file, meta, { ocio }).catch(() => null);
+    const builtIn = await createThumbnail(file, meta, { tools, ocio }).catch(() => null);
     return { meta, ocio: viaOcio, builtIn };
   }
 

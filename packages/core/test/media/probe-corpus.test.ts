@@ -3,6 +3,7 @@ import { MediaProber } from '../../src/processing/tools/probe.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { normaliseRational } from '@montu/domain';
 import { corpusPath, HAVE_CORPUS, loadManifest, type ManifestEntry } from './corpus.js';
+import { TOOLS } from './helpers.js';
 
 /**
  * Every non-broken corpus file, compared field by field with the manifest's oracle values.
@@ -10,7 +11,7 @@ import { corpusPath, HAVE_CORPUS, loadManifest, type ManifestEntry } from './cor
  * images (EXR width/height = data window), ffprobe for video and audio.
  */
 const files = loadManifest().filter((f) => f.kind !== 'broken');
-const prober = new MediaProber({ maxProcs: 2 });
+const prober = new MediaProber({ tools: TOOLS, maxProcs: 2 });
 afterAll(() => prober.close());
 
 /** Channel counts where Montu reports what the file stores and oiiotool what it expands to. */

@@ -12,10 +12,10 @@ import {
   proxySize,
 } from '../../src/processing/tools/proxy.js';
 import { detectSequence } from '../../src/processing/tools/sequence.js';
-import { exec, ffmpeg, ffprobeJson, tmpDir, writeFlatExr } from './helpers.js';
+import { exec, ffmpeg, ffprobeJson, tmpDir, TOOLS, writeFlatExr } from './helpers.js';
 
 let dir: string;
-const prober = new MediaProber();
+const prober = new MediaProber({ tools: TOOLS });
 beforeAll(async () => {
   dir = await tmpDir('montu-proxy-test-');
 });
@@ -80,7 +80,7 @@ describe('proxies', () => {
     const meta = await prober.probe(src);
     const out = path.join(dir, 'proxy.mp4');
     const progress: number[] = [];
-    const r = await createVideoProxy(src, meta, out, { onProgress: (p) => progress.push(p) });
+    const r = await createVideoProxy(src, meta, out, { tools: TOOLS, onProgress: (p) => progress.push(p) });
     expect(r).toMatchObject({ width: 1920, height: 872, fps: '30000/1001', mimeType: 'video/mp4' });
     expect(progress.at(-1)).toBe(100);
     const fp = await ffprobeJson(out, ['-count_frames']);
@@ -121,7 +121,7 @@ describe('proxies', () => {
     await exec('exiftool', ['-q', '-overwrite_original', '-Rotation=90', src]);
     const meta = await prober.probe(src);
     expect(meta.rotation).toBe(90);
-    const r = await createVideoProxy(src, meta, path.join(dir, 'rot-proxy.mp4'));
+    const r = await createVideoProxy(src, meta, path.join(dir, 'rot-proxy.mp4'), { tools: TOOLS });
     expect([r.width, r.height]).toEqual([180, 320]);
   });
 
@@ -149,7 +149,7 @@ describe('proxies', () => {
     expect(seq).toMatchObject({ start: 1001, end: 1100, missing: [1050, 1077] });
     const first = await prober.probe(seq.frames[0]!.path);
     const out = path.join(dir, 'seq.mp4');
-    const r = await createSequenceProxy(seq, first, out, { fps: '24' });
+    const r = await createSequenceProxy(seq, first, out, { tools: TOOLS, fps: '24' });
     expect(r).toMatchObject({ fps: '24/1', duration: 4.167, width: 64, height: 48 });
     const fp = await ffprobeJson(out, ['-count_frames']);
     expect(fp.streams[0]).toMatchObject({ codec_name: 'h264', pix_fmt: 'yuv420p', avg_frame_rate: '24/1' });
@@ -160,7 +160,7 @@ describe('proxies', () => {
     const file = path.join(dir, 'grey.exr');
     await writeFlatExr(file, 0.18, 300, 200);
     const meta = await prober.probe(file);
-    const web = await createWebImage(file, meta, { format: 'webp' });
+    const web = await createWebImage(file, meta, { tools: TOOLS, format: 'webp' });
     expect([web.width, web.height, web.mimeType]).toEqual([300, 200, 'image/webp']);
     const s = await sharp(web.data).stats();
     expect(Math.abs(s.channels[0]!.mean - 118)).toBeLessThanOrEqual(8);
@@ -178,8 +178,11 @@ describe('proxies', () => {
       src,
     ]);
     const meta = await prober.probe(src);
-    const m4a = await createAudioPreview(src, meta, path.join(dir, 'tone.m4a'));
-    const mp3 = await createAudioPreview(src, meta, path.join(dir, 'tone.mp3'), { format: 'mp3' });
+    const m4a = await createAudioPreview(src, meta, path.join(dir, 'tone.m4a'), { tools: TOOLS });
+    const mp3 = await createAudioPreview(src, meta, path.join(dir, 'tone.mp3'), {
+      tools: TOOLS,
+      format: 'mp3',
+    });
     expect(m4a.mimeType).toBe('audio/mp4');
     expect(mp3.mimeType).toBe('audio/mpeg');
     expect((await ffprobeJson(m4a.path)).streams[0]).toMatchObject({
@@ -208,8 +211,8 @@ describe('proxies', () => {
     const meta = await prober.probe(src);
     const buf = await fs.readFile(src);
     await fs.writeFile(src, buf.subarray(0, 2000));
-    await expect(createVideoProxy(src, meta, path.join(dir, 'cut-proxy.mp4'))).rejects.toBeInstanceOf(
-      ProcessingError,
-    );
+    await expect(
+      createVideoProxy(src, meta, path.join(dir, 'cut-proxy.mp4'), { tools: TOOLS }),
+    ).rejects.toBeInstanceOf(ProcessingError);
   });
 });

@@ -5,6 +5,7 @@ import { MediaProber } from '../../src/processing/tools/probe.js';
 import { displaySize } from '../../src/processing/tools/still.js';
 import { createThumbnail } from '../../src/processing/tools/thumbnail.js';
 import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
+import { TOOLS } from './helpers.js';
 
 /**
  * Corpus files that no decoder available to Montu can turn into pixels (without oiiotool): the
@@ -42,13 +43,13 @@ const UNIFORM = new Set([
 ]);
 
 const files = loadManifest().filter((f) => f.kind !== 'broken');
-const prober = new MediaProber();
+const prober = new MediaProber({ tools: TOOLS });
 afterAll(() => prober.close());
 
 describe.skipIf(!HAVE_CORPUS)('thumbnails of every corpus file', () => {
   it.concurrent.each(files.map((e) => [e.path.split('/').pop()!, e] as const))('%s', async (name, e) => {
     const meta = await prober.probe(corpusPath(e), { name });
-    const run = createThumbnail(corpusPath(e), meta, { size: 128 });
+    const run = createThumbnail(corpusPath(e), meta, { tools: TOOLS, size: 128 });
     if (UNDECODABLE[name]) {
       await expect(run).rejects.toBeInstanceOf(ProcessingError);
       return;

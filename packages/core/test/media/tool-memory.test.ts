@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ProcessingError } from '@montu/domain';
 import { DEFAULT_MEDIA_LIMITS } from '../../src/processing/tools/limits.js';
-import { PRLIMIT, runTool, TOOL_PATHS } from '../../src/processing/tools/tools.js';
+import { PRLIMIT, runTool } from '../../src/processing/tools/tools.js';
+import { TOOLS } from './helpers.js';
 
 const hasPrlimit = fs.existsSync(PRLIMIT);
 const ARGS = [
@@ -30,12 +31,12 @@ describe.skipIf(!hasPrlimit)('tool memory cap (prlimit)', () => {
   });
 
   it('runs ffmpeg under the default cap', async () => {
-    await expect(runTool(TOOL_PATHS.ffmpeg, ARGS, { timeoutMs: 60_000 })).resolves.toBeDefined();
+    await expect(runTool(TOOLS.paths.ffmpeg, ARGS, { timeoutMs: 60_000 })).resolves.toBeDefined();
   });
 
   it('fails ffmpeg exceeding a tiny cap with a ProcessingError', async () => {
     const cap = 16 * 1024 * 1024;
-    const err = await runTool(TOOL_PATHS.ffmpeg, ARGS, { timeoutMs: 60_000, memoryBytes: cap }).then(
+    const err = await runTool(TOOLS.paths.ffmpeg, ARGS, { timeoutMs: 60_000, memoryBytes: cap }).then(
       () => null,
       (e: unknown) => e,
     );

@@ -14,6 +14,7 @@ import {
 } from '../../src/index.js';
 import { DATABASES } from '../helpers/env.js';
 import { makeMovie, reviewFixture, type ReviewFixture } from './helpers.js';
+import { TOOLS } from '../media/helpers.js';
 
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/reference.otio');
 
@@ -120,7 +121,7 @@ describe('rendering', () => {
     try {
       const movie = makeCountingMovie(dir);
       for (const frame of [0, 1, 7, 23, 29]) {
-        const png = await extractVideoFrame(movie, frame, '24000/1001');
+        const png = await extractVideoFrame(TOOLS, movie, frame, '24000/1001');
         const { data } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
         expect(Math.abs(data[0]! - frame * 8), `frame ${frame}`).toBeLessThanOrEqual(1);
       }

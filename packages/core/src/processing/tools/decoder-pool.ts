@@ -22,9 +22,8 @@ import type {
   RenderRequest,
   DecodeRequest,
 } from './image-ops.mjs';
-import { DEFAULT_MEDIA_LIMITS, type MediaLimits } from './limits.js';
+import { DEFAULT_MEDIA_LIMITS } from './limits.js';
 import { hasPrlimit, PRLIMIT, stderrTail } from './tools.js';
-import { STARTUP_ENVIRONMENT } from '../../config/environment.js';
 
 /** Next to this module in both src/processing/tools (vitest) and dist/processing/tools (tsc copies .mjs with allowJs). */
 const CHILD_SCRIPT = fileURLToPath(new URL('./decoder-child.mjs', import.meta.url));
@@ -44,9 +43,8 @@ export const DECODER_RUNTIME_BYTES = 2 * 1024 ** 3;
 const STOP_GRACE_MS = 2000;
 const STDERR_KEEP = 16 * 1024;
 
-/** Default pool size: MONTU_DECODER_PROCESSES (config/environment.ts), else one child per core. */
-export function defaultDecoderProcesses(): number {
-  const configured = STARTUP_ENVIRONMENT.decoderProcesses;
+/** Pool size: the configured one (MONTU_DECODER_PROCESSES, config/environment.ts), else one child per core. */
+export function defaultDecoderProcesses(configured: number | null = null): number {
   if (configured !== null) return configured;
   return Math.max(
     1,
@@ -433,44 +431,4 @@ function failure(
     ...(opts.cause !== undefined ? { cause: opts.cause } : {}),
     details: { ...opts.details, decoderFailure: kind },
   });
-}
-
-// ------------------------------------------------------------------ the process-wide pools
-
-/** One shared pool per memory cap (normally one: the limits' toolMemoryBytes). */
-const shared = new Map<number, DecoderPool>();
-let holders = 0;
-
-/** The shared pool for decodes under these limits, created on first use (children start on demand). */
-export function decoderPool(
-  limits: Pick<MediaLimits, 'toolMemoryBytes'> = DEFAULT_MEDIA_LIMITS,
-): DecoderPool {
-  let pool = shared.get(limits.toolMemoryBytes);
-  if (!pool) {
-    pool = new DecoderPool({ memoryBytes: limits.toolMemoryBytes });
-    shared.set(limits.toolMemoryBytes, pool);
-  }
-  return pool;
-}
-
-/**
- * Registers a user of the shared pools (a Montu instance); the returned function releases it, and
- * the last release closes them (a later decode starts new children).
- */
-export function holdDecoderPools(): () => Promise<void> {
-  holders++;
-  let released = false;
-  return async () => {
-    if (released) return;
-    released = true;
-    holders--;
-    if (holders === 0) await closeDecoderPools();
-  };
-}
-
-/** Closes the shared pools now (scripts and tests that decode without a Montu instance). */
-export async function closeDecoderPools(): Promise<void> {
-  const pools = [...shared.values()];
-  shared.clear();
-  await Promise.all(pools.map((p) => p.close()));
 }

@@ -1,6 +1,7 @@
 import { ProcessingError } from '@montu/domain';
 import { ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
-import { runTool, TOOL_PATHS } from './tools.js';
+import { runTool } from './tools.js';
+import type { MediaTools } from './media-tools.js';
 
 /** The subset of ffprobe's JSON output that Montu reads. */
 export interface FfprobeStream {
@@ -50,7 +51,12 @@ export interface FfprobeResult {
   format: FfprobeFormat;
 }
 
-export async function ffprobe(file: string, format: string, timeoutMs: number): Promise<FfprobeResult> {
+export async function ffprobe(
+  tools: MediaTools,
+  file: string,
+  format: string,
+  timeoutMs: number,
+): Promise<FfprobeResult> {
   const input = await withToolExtension(file, format);
   try {
     const args = [
@@ -63,7 +69,7 @@ export async function ffprobe(file: string, format: string, timeoutMs: number): 
       '-of',
       'json=compact=1',
     ];
-    const { stdout, stderr } = await runTool(TOOL_PATHS.ffprobe, args, {
+    const { stdout, stderr } = await runTool(tools.paths.ffprobe, args, {
       timeoutMs,
       maxStdoutBytes: 32 * 1024 * 1024,
     });
@@ -88,13 +94,16 @@ export interface PixFmtInfo {
   palette: boolean;
 }
 
-let pixFmtTable: Promise<Map<string, PixFmtInfo>> | null = null;
+/** Each library's ffprobe's pixel-format table, loaded once (tools may differ per library). */
+const pixFmtTables = new WeakMap<MediaTools, Promise<Map<string, PixFmtInfo>>>();
 
-/** ffmpeg's own pixel-format table (`ffprobe -show_pixel_formats`), loaded once. */
-export function pixelFormats(): Promise<Map<string, PixFmtInfo>> {
-  pixFmtTable ??= (async () => {
+/** ffmpeg's own pixel-format table (`ffprobe -show_pixel_formats`), loaded once per tools. */
+export function pixelFormats(tools: MediaTools): Promise<Map<string, PixFmtInfo>> {
+  const known = pixFmtTables.get(tools);
+  if (known) return known;
+  const table = (async () => {
     const { stdout } = await runTool(
-      TOOL_PATHS.ffprobe,
+      tools.paths.ffprobe,
       ['-v', 'error', '-show_pixel_formats', '-of', 'json'],
       { timeoutMs: 15_000 },
     );
@@ -118,8 +127,9 @@ export function pixelFormats(): Promise<Map<string, PixFmtInfo>> {
     }
     return map;
   })().catch((e: unknown) => {
-    pixFmtTable = null;
+    pixFmtTables.delete(tools);
     throw e;
   });
-  return pixFmtTable;
+  pixFmtTables.set(tools, table);
+  return table;
 }

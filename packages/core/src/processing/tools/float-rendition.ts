@@ -16,7 +16,8 @@ import { ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
 import { checkDecodeLimits, type MediaLimits } from './limits.js';
 import type { MediaMetadata } from './metadata.js';
 import { exrGreyOnly } from './still.js';
-import { findTool, runTool, stderrTail, TOOL_PATHS } from './tools.js';
+import { runTool, stderrTail } from './tools.js';
+import type { MediaTools } from './media-tools.js';
 
 const deflate = promisify(zlib.deflate);
 
@@ -54,7 +55,7 @@ export interface FloatRendition {
 export async function createFloatRendition(
   file: string,
   meta: MediaMetadata,
-  opts: { limits: MediaLimits; timeoutMs?: number; signal?: AbortSignal },
+  opts: { limits: MediaLimits; timeoutMs?: number; signal?: AbortSignal; tools: MediaTools },
 ): Promise<FloatRendition> {
   checkDecodeLimits(meta, opts.limits);
   if (meta.linear && VIPS_LINEAR_FORMATS.has(meta.format)) return floatWithVips(file, meta, opts);
@@ -95,7 +96,7 @@ export async function createFloatRendition(
       const bytesPerPixel = grey ? 4 : meta.linear ? 4 * channels : 2 * channels;
       const expected = place.width * place.height * bytesPerPixel;
       const { stdout, stderr } = await runTool(
-        TOOL_PATHS.ffmpeg,
+        opts.tools.paths.ffmpeg,
         [
           '-v',
           'error',
@@ -147,9 +148,9 @@ export async function createFloatRendition(
 async function floatWithVips(
   file: string,
   meta: MediaMetadata,
-  opts: { limits: MediaLimits; timeoutMs?: number; signal?: AbortSignal },
+  opts: { limits: MediaLimits; timeoutMs?: number; signal?: AbortSignal; tools: MediaTools },
 ): Promise<FloatRendition> {
-  if (!findTool(TOOL_PATHS.vips))
+  if (!opts.tools.find('vips'))
     throw new ProcessingError(
       `a float ${meta.format.toUpperCase()} needs the \`vips\` command (libvips-tools)`,
     );
@@ -159,7 +160,7 @@ async function floatWithVips(
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-float-'));
   try {
     const run = (args: string[]) =>
-      runTool(TOOL_PATHS.vips, args, {
+      runTool(opts.tools.paths.vips, args, {
         timeoutMs: opts.timeoutMs ?? 120_000,
         signal: opts.signal,
         memoryBytes: opts.limits.toolMemoryBytes,

@@ -30,11 +30,10 @@ export * from './proxy.js';
 export * from './sequence.js';
 export { linearToSrgb, filmic, toDisplay, type ToneMap } from './colour.mjs';
 export { createFloatRendition, wantsFloatRendition, type FloatRendition } from './float-rendition.js';
-export { runTool, findTool, stderrTail, TOOL_PATHS, type RunToolOptions, type ToolResult } from './tools.js';
+export { runTool, findTool, stderrTail, type RunToolOptions, type ToolResult } from './tools.js';
+export { MediaTools, type ToolName } from './media-tools.js';
 export {
   DecoderPool,
-  decoderPool,
-  closeDecoderPools,
   decoderFailure,
   defaultDecoderProcesses,
   type DecoderPoolOptions,

@@ -13,7 +13,8 @@ import {
   type RawTags,
 } from './exif.js';
 import { ExifReader } from './exif-reader.js';
-import { decoderFailure, decoderPool } from './decoder-pool.js';
+import { decoderFailure } from './decoder-pool.js';
+import type { MediaTools } from './media-tools.js';
 import { ffprobe, pixelFormats, type FfprobeResult, type FfprobeStream, type PixFmtInfo } from './ffprobe.js';
 import type { ImageHeader } from './image-ops.mjs';
 import { bmpLayout, HEADER_PIX_FMTS, readHeader, tgaLayout, type HeaderLayout } from './image-header.js';
@@ -56,6 +57,8 @@ export interface MediaProberOptions {
   maxProcs?: number;
   /** Read MOV/MP4/M4V/M4A movie boxes, WAV and FLAC headers in-process instead of starting ffprobe (default true). */
   containerReader?: boolean;
+  /** The library's tools and decoder processes (media-tools.ts). */
+  tools: MediaTools;
 }
 
 /** Default exiftool processes: one per core (exiftool is CPU bound), at most 8 (~25 MB of Perl each). */
@@ -107,8 +110,10 @@ export class MediaProber {
   private readonly toolGate: Gate;
   private closed = false;
   private readonly containerReader: boolean;
+  private readonly tools: MediaTools;
 
-  constructor(opts: MediaProberOptions = {}) {
+  constructor(opts: MediaProberOptions) {
+    this.tools = opts.tools;
     this.limits = resolveLimits(opts.limits);
     this.maxProcs = Math.max(1, Math.floor(opts.maxProcs ?? defaultExiftoolProcs()));
     this.exiftool = new ExifTool({
@@ -185,7 +190,7 @@ export class MediaProber {
       });
     const meta = emptyMetadata(sniff.mediaType, sniff.format, sniff.mimeType, stat.size);
     if (opts.sha256) meta.sha256 = opts.sha256;
-    const runFfprobe = () => gate(() => ffprobe(file, meta.format, this.limits.probeTimeoutMs));
+    const runFfprobe = () => gate(() => ffprobe(this.tools, file, meta.format, this.limits.probeTimeoutMs));
     try {
       if (sniff.mediaType === 'image') await this.probeImage(file, meta, runFfprobe);
       else await this.probeAudioVideo(file, meta, runFfprobe);
@@ -231,11 +236,9 @@ export class MediaProber {
   /** libvips' header facts, read in a decoder process (decoder-pool.ts). */
   private async sharpMetadata(file: string): Promise<ImageHeader> {
     try {
-      return await decoderPool(this.limits).metadata(
-        file,
-        { maxPixels: false, failOn: 'none' },
-        { timeoutMs: this.limits.probeTimeoutMs },
-      );
+      return await this.tools
+        .decoders(this.limits)
+        .metadata(file, { maxPixels: false, failOn: 'none' }, { timeoutMs: this.limits.probeTimeoutMs });
     } catch (e) {
       if (decoderFailure(e)) throw e;
       throw new ProcessingError(`cannot read the image header: ${errorMessage(e)}`, { cause: e });
@@ -278,7 +281,7 @@ export class MediaProber {
       if (raw) applyImageExif(meta, documentTags(raw));
     } else if (FFPROBE_IMAGE_FORMATS.has(f)) {
       const [raw, fp] = await Promise.all([exifP, runFfprobe()]);
-      await applyFfprobeImage(meta, fp);
+      await applyFfprobeImage(this.tools, meta, fp);
       if (raw) applyImageExif(meta, documentTags(raw));
     } else if (f === 'hdr') {
       const raw = await exifP;
@@ -505,7 +508,7 @@ function applyHeaderLayout(meta: MediaMetadata, l: HeaderLayout): void {
   applyPixFmt(meta, l.pixFmt, HEADER_PIX_FMTS[l.pixFmt]);
 }
 
-async function applyFfprobeImage(meta: MediaMetadata, fp: FfprobeResult): Promise<void> {
+async function applyFfprobeImage(tools: MediaTools, meta: MediaMetadata, fp: FfprobeResult): Promise<void> {
   meta.sources.push('ffprobe');
   const v = fp.streams.find((s) => s.codec_type === 'video');
   if (!v) throw new ProcessingError('ffprobe found no picture in the file');
@@ -515,7 +518,7 @@ async function applyFfprobeImage(meta: MediaMetadata, fp: FfprobeResult): Promis
   meta.subimages = 1;
   meta.pixelAspect = sarToNumber(v.sample_aspect_ratio) ?? 1;
   meta.pixelFormat = v.pix_fmt ?? null;
-  if (v.pix_fmt) applyPixFmt(meta, v.pix_fmt, (await pixelFormats()).get(v.pix_fmt));
+  if (v.pix_fmt) applyPixFmt(meta, v.pix_fmt, (await pixelFormats(tools)).get(v.pix_fmt));
 }
 
 /** Channels and sample type from ffmpeg's pixel format. */

@@ -9,7 +9,8 @@ import type { MediaMetadata } from './metadata.js';
 import { normaliseRational, parseRational, rationalToNumber, roundMs } from '@montu/domain';
 import type { ImageSequence } from './sequence.js';
 import { displaySize, renderStill, type EncodeOptions, type RenderedImage } from './still.js';
-import { runTool, TOOL_PATHS } from './tools.js';
+import { runTool } from './tools.js';
+import type { MediaTools } from './media-tools.js';
 import type { OcioSettings } from '../../config/environment.js';
 
 export const PROXY_MAX_WIDTH = 1920;
@@ -30,6 +31,8 @@ export interface ProxyOptions {
   onProgress?: (percent: number) => void;
   limits?: Partial<MediaLimits>;
   signal?: AbortSignal;
+  /** The library's tools and decoder processes (media-tools.ts). */
+  tools: MediaTools;
 }
 
 export interface ProxyResult {
@@ -128,7 +131,7 @@ export async function createVideoProxy(
   file: string,
   meta: MediaMetadata,
   outPath: string,
-  opts: ProxyOptions = {},
+  opts: ProxyOptions,
 ): Promise<ProxyResult> {
   const limits = resolveLimits(opts.limits);
   if (meta.mediaType !== 'video') throw new ProcessingError(`a ${meta.mediaType} file has no video proxy`);
@@ -165,7 +168,7 @@ export async function createVideoProxy(
     'mp4',
     outPath,
   ];
-  await runTool(TOOL_PATHS.ffmpeg, args, {
+  await runTool(opts.tools.paths.ffmpeg, args, {
     timeoutMs: limits.proxyTimeoutMs,
     memoryBytes: limits.toolMemoryBytes,
     signal: opts.signal,
@@ -189,7 +192,7 @@ export async function createSequenceProxy(
   seq: ImageSequence,
   firstFrame: MediaMetadata,
   outPath: string,
-  opts: SequenceProxyOptions = {},
+  opts: SequenceProxyOptions,
 ): Promise<ProxyResult> {
   const limits = resolveLimits(opts.limits);
   const fps = normaliseRational(opts.fps ?? DEFAULT_SEQUENCE_FPS);
@@ -245,7 +248,7 @@ export async function createSequenceProxy(
       'mp4',
       outPath,
     ];
-    await runTool(TOOL_PATHS.ffmpeg, args, {
+    await runTool(opts.tools.paths.ffmpeg, args, {
       timeoutMs: limits.proxyTimeoutMs,
       memoryBytes: limits.toolMemoryBytes,
       signal: opts.signal,
@@ -265,13 +268,15 @@ export interface WebImageOptions extends EncodeOptions {
   ocio?: OcioSettings;
   limits?: Partial<MediaLimits>;
   signal?: AbortSignal;
+  /** The library's tools and decoder processes (media-tools.ts). */
+  tools: MediaTools;
 }
 
 /** Full-resolution web image of a still (JPEG default, quality 90), with the same display transform as thumbnails. */
 export async function createWebImage(
   file: string,
   meta: MediaMetadata,
-  opts: WebImageOptions = {},
+  opts: WebImageOptions,
 ): Promise<RenderedImage> {
   const limits = resolveLimits(opts.limits);
   if (meta.mediaType !== 'image') throw new ProcessingError(`a ${meta.mediaType} file has no web image`);
@@ -284,6 +289,7 @@ export async function createWebImage(
     limits,
     timeoutMs: limits.thumbnailTimeoutMs,
     signal: opts.signal,
+    tools: opts.tools,
   });
 }
 
@@ -293,6 +299,8 @@ export interface AudioPreviewOptions {
   onProgress?: (percent: number) => void;
   limits?: Partial<MediaLimits>;
   signal?: AbortSignal;
+  /** The library's tools and decoder processes (media-tools.ts). */
+  tools: MediaTools;
 }
 
 /** Audio preview for browsers: AAC 192 kb/s in M4A (+faststart) or MP3, stereo at most, 48/44.1 kHz. */
@@ -300,7 +308,7 @@ export async function createAudioPreview(
   file: string,
   meta: MediaMetadata,
   outPath: string,
-  opts: AudioPreviewOptions = {},
+  opts: AudioPreviewOptions,
 ): Promise<ProxyResult> {
   const limits = resolveLimits(opts.limits);
   if (!meta.audio) throw new ProcessingError('the file has no audio');
@@ -335,7 +343,7 @@ export async function createAudioPreview(
     outPath,
   ];
   try {
-    await runTool(TOOL_PATHS.ffmpeg, args, {
+    await runTool(opts.tools.paths.ffmpeg, args, {
       timeoutMs: limits.proxyTimeoutMs,
       memoryBytes: limits.toolMemoryBytes,
       signal: opts.signal,

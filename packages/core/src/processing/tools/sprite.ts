@@ -9,7 +9,8 @@ import { ProcessingError } from '@montu/domain';
 import { resolveLimits, type MediaLimits } from './limits.js';
 import type { Static } from '@sinclair/typebox';
 import type { RenditionInfo as RenditionInfoSchema } from '@montu/domain/wire';
-import { runTool, TOOL_PATHS } from './tools.js';
+import { runTool } from './tools.js';
+import type { MediaTools } from './media-tools.js';
 
 /** At most this many tiles (a long movie gets one tile every n frames), this wide, this many a row. */
 export const SPRITE_MAX_TILES = 100;
@@ -29,9 +30,9 @@ export interface SpriteIndex {
 }
 
 /** Frames of a movie file as its container counts them (the proxy, made CFR, counts exactly). */
-async function frameCountOf(file: string, timeoutMs: number): Promise<number> {
+async function frameCountOf(tools: MediaTools, file: string, timeoutMs: number): Promise<number> {
   const { stdout } = await runTool(
-    TOOL_PATHS.ffprobe,
+    tools.paths.ffprobe,
     ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=nb_frames', '-of', 'csv=p=0', file],
     { timeoutMs },
   );
@@ -52,16 +53,16 @@ export function spriteOffsets(count: number): number[] {
 export async function createSpriteSheet(
   video: string,
   outPath: string,
-  opts: { limits?: Partial<MediaLimits>; signal?: AbortSignal } = {},
+  opts: { limits?: Partial<MediaLimits>; signal?: AbortSignal; tools: MediaTools },
 ): Promise<SpriteIndex> {
   const limits = resolveLimits(opts.limits);
-  const count = await frameCountOf(video, limits.thumbnailTimeoutMs);
+  const count = await frameCountOf(opts.tools, video, limits.thumbnailTimeoutMs);
   const offsets = spriteOffsets(count);
   const step = offsets.length > 1 ? offsets[1]! - offsets[0]! : 1;
   const columns = Math.min(SPRITE_COLUMNS, offsets.length);
   const rows = Math.ceil(offsets.length / columns);
   await runTool(
-    TOOL_PATHS.ffmpeg,
+    opts.tools.paths.ffmpeg,
     [
       '-v',
       'error',

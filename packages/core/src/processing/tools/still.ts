@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ProcessingError, errorMessage } from '@montu/domain';
 import { gbrpf32ToRgb8, grayf32ToRgb8, type ToneMap } from './colour.mjs';
-import { decoderFailure, decoderPool } from './decoder-pool.js';
+import { decoderFailure } from './decoder-pool.js';
 import { exrLayout, placeRgb, withDisplayWindow } from './exr-window.js';
 import { ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
 import {
@@ -15,7 +15,8 @@ import {
 import { checkDecodeLimits, type MediaLimits } from './limits.js';
 import type { MediaMetadata } from './metadata.js';
 import { SHARP_FORMATS } from './probe.js';
-import { findTool, runTool, stderrTail, TOOL_PATHS } from './tools.js';
+import { runTool, stderrTail } from './tools.js';
+import type { MediaTools } from './media-tools.js';
 import type { OcioSettings } from '../../config/environment.js';
 
 export type ImageFormat = 'jpeg' | 'webp';
@@ -48,6 +49,8 @@ export interface StillOptions extends EncodeOptions {
   signal?: AbortSignal;
   /** The studio display transform for linear images (none: the built-in transform). */
   ocio?: OcioSettings;
+  /** The library's tools and decoder processes. */
+  tools: MediaTools;
 }
 
 /** Fits w × h inside a square of `maxEdge` keeping the aspect ratio (never enlarging); at least 1 px. */
@@ -112,7 +115,7 @@ export async function renderStill(
 ): Promise<RenderedImage> {
   checkDecodeLimits(meta, opts.limits);
   const toneMap = opts.toneMap ?? 'srgb';
-  if (meta.linear && opts.ocio?.config && findTool(TOOL_PATHS.oiiotool)) {
+  if (meta.linear && opts.ocio?.config && opts.tools.find('oiiotool')) {
     return renderWithOiio(file, meta, opts, opts.ocio, opts.ocio.config);
   }
   if (meta.format === 'jpg') {
@@ -157,7 +160,7 @@ async function renderWithSharp(
 ): Promise<RenderedImage> {
   const params = encodeParams(opts);
   try {
-    const img = await decoderPool(opts.limits).render(
+    const img = await opts.tools.decoders(opts.limits).render(
       {
         file: path.resolve(file),
         maxEdge: opts.maxEdge,
@@ -222,7 +225,7 @@ async function renderWithFfmpeg(
       'pipe:1',
     ];
     const expected = place.width * place.height * bytesPerPixel;
-    const { stdout, stderr } = await runTool(TOOL_PATHS.ffmpeg, args, {
+    const { stdout, stderr } = await runTool(opts.tools.paths.ffmpeg, args, {
       timeoutMs: opts.timeoutMs,
       maxStdoutBytes: expected + 1,
       signal: opts.signal,
@@ -269,12 +272,12 @@ async function renderHdrWithVips(
   opts: StillOptions,
   toneMap: ToneMap,
 ): Promise<RenderedImage> {
-  if (!findTool(TOOL_PATHS.vips))
+  if (!opts.tools.find('vips'))
     throw new ProcessingError('Radiance HDR needs the `vips` command (libvips-tools) to be decoded');
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-hdr-'));
   try {
     const tmp = path.join(dir, 'float.v');
-    await runTool(TOOL_PATHS.vips, ['rad2float', path.resolve(file), tmp], {
+    await runTool(opts.tools.paths.vips, ['rad2float', path.resolve(file), tmp], {
       timeoutMs: opts.timeoutMs,
       signal: opts.signal,
       memoryBytes: opts.limits.toolMemoryBytes,
@@ -354,7 +357,7 @@ async function renderWithOiio(
       out,
     ];
     try {
-      await runTool(TOOL_PATHS.oiiotool, args, {
+      await runTool(opts.tools.paths.oiiotool, args, {
         timeoutMs: opts.timeoutMs,
         signal: opts.signal,
         memoryBytes: opts.limits.toolMemoryBytes,
@@ -430,7 +433,7 @@ function oiioChannels(names: readonly string[] | null): string | null {
 }
 
 /** What running oiiotool needs from the caller's options. */
-export type ToolRunOptions = Pick<StillOptions, 'timeoutMs' | 'signal' | 'limits'>;
+export type ToolRunOptions = Pick<StillOptions, 'timeoutMs' | 'signal' | 'limits' | 'tools'>;
 
 export interface OcioDisplay {
   name: string;
@@ -482,7 +485,7 @@ export async function ocioDisplays(
   config: string,
   opts: ToolRunOptions,
 ): Promise<OcioDisplay[]> {
-  const key = [config, ocio.activeDisplays, ocio.activeViews].join('\0');
+  const key = [opts.tools.paths.oiiotool, config, ocio.activeDisplays, ocio.activeViews].join('\0');
   const stamp = await fsp.stat(config).then(
     (s) => `${s.mtimeMs}:${s.size}`,
     () => null,
@@ -492,7 +495,7 @@ export async function ocioDisplays(
   let help: string;
   try {
     help = (
-      await runTool(TOOL_PATHS.oiiotool, [...oiioSafetyArgs(config), '--help'], {
+      await runTool(opts.tools.paths.oiiotool, [...oiioSafetyArgs(config), '--help'], {
         timeoutMs: opts.timeoutMs,
         signal: opts.signal,
         memoryBytes: opts.limits.toolMemoryBytes,

@@ -12,7 +12,8 @@ import {
   type EncodeOptions,
   type RenderedImage,
 } from './still.js';
-import { runTool, TOOL_PATHS } from './tools.js';
+import { runTool } from './tools.js';
+import type { MediaTools } from './media-tools.js';
 import type { OcioSettings } from '../../config/environment.js';
 
 export const DEFAULT_THUMBNAIL_SIZE = 256;
@@ -29,6 +30,8 @@ export interface ThumbnailOptions extends EncodeOptions {
   ocio?: OcioSettings;
   limits?: Partial<MediaLimits>;
   signal?: AbortSignal;
+  /** The library's tools and decoder processes (media-tools.ts). */
+  tools: MediaTools;
 }
 
 /**
@@ -40,7 +43,7 @@ export interface ThumbnailOptions extends EncodeOptions {
 export async function createThumbnail(
   file: string,
   meta: MediaMetadata,
-  opts: ThumbnailOptions = {},
+  opts: ThumbnailOptions,
 ): Promise<RenderedImage> {
   const limits = resolveLimits(opts.limits);
   const size = opts.size ?? DEFAULT_THUMBNAIL_SIZE;
@@ -52,6 +55,7 @@ export async function createThumbnail(
     limits,
     timeoutMs: limits.thumbnailTimeoutMs,
     signal: opts.signal,
+    tools: opts.tools,
   };
   switch (meta.mediaType) {
     case 'image':
@@ -85,6 +89,8 @@ interface FrameOptions extends EncodeOptions {
   limits: MediaLimits;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The library's tools and decoder processes (media-tools.ts). */
+  tools: MediaTools;
 }
 
 /**
@@ -125,7 +131,7 @@ export async function videoFrame(
       'rgb24',
       'pipe:1',
     ];
-    const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, {
+    const { stdout } = await runTool(opts.tools.paths.ffmpeg, args, {
       timeoutMs: opts.timeoutMs,
       maxStdoutBytes: width * height * 3 + 1,
       signal: opts.signal,
@@ -171,6 +177,8 @@ interface WaveformOptions extends EncodeOptions {
   limits: MediaLimits;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The library's tools and decoder processes (media-tools.ts). */
+  tools: MediaTools;
 }
 
 /** Audio as a waveform picture (ffmpeg showwavespic, all channels mixed to one, log amplitude so quiet takes show), light on dark. */
@@ -199,7 +207,7 @@ export async function waveform(
     'rgba',
     'pipe:1',
   ];
-  const { stdout } = await runTool(TOOL_PATHS.ffmpeg, args, {
+  const { stdout } = await runTool(opts.tools.paths.ffmpeg, args, {
     timeoutMs: opts.timeoutMs,
     maxStdoutBytes: width * height * 4 + 1,
     signal: opts.signal,

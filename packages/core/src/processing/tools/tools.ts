@@ -3,10 +3,6 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { ProcessingError } from '@montu/domain';
 import { DEFAULT_MEDIA_LIMITS } from './limits.js';
-import { STARTUP_ENVIRONMENT, type ToolPaths } from '../../config/environment.js';
-
-/** Paths of the external tools, as the environment gave them at start (config/environment.ts). */
-export const TOOL_PATHS: ToolPaths = { ...STARTUP_ENVIRONMENT.tools };
 
 export interface RunToolOptions {
   /** Kill the tool (SIGKILL, whole process) after this many milliseconds. */
@@ -171,14 +167,18 @@ function withTail(msg: string, stderr: string): string {
 
 const toolCache = new Map<string, string | null>();
 
-/** Absolute path of an executable on PATH (or the given path if it is executable), else null. */
-export function findTool(cmd: string): string | null {
-  const cached = toolCache.get(cmd);
+/**
+ * Absolute path of an executable on `searchPath` (a `PATH` value; or the given path if it is
+ * executable), else null. Answers are remembered (tools are not installed while we run).
+ */
+export function findTool(cmd: string, searchPath: string): string | null {
+  const key = `${searchPath}\0${cmd}`;
+  const cached = toolCache.get(key);
   if (cached !== undefined) return cached;
   let found: string | null = null;
   const candidates = cmd.includes('/')
     ? [cmd]
-    : STARTUP_ENVIRONMENT.path.split(path.delimiter).map((d) => path.join(d, cmd));
+    : searchPath.split(path.delimiter).map((d) => path.join(d, cmd));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
@@ -188,6 +188,6 @@ export function findTool(cmd: string): string | null {
       // keep looking
     }
   }
-  toolCache.set(cmd, found);
+  toolCache.set(key, found);
   return found;
 }
