@@ -189,7 +189,7 @@ export interface IdempotencyKeyTable {
 }
 
 /**
- * An upload in flight or just ended (migrations 011, 014): a tus upload or a sequence upload.
+ * An upload in flight or just ended (migrations 011, 015): a tus upload or a sequence upload.
  * `offset`/`size` count bytes for tus and frames for sequences.
  */
 export interface UploadSessionTable {
@@ -231,7 +231,7 @@ export interface JobTable {
   updated_at: string;
 }
 
-/** A frame a sequence upload has received (migration 014; it cascades with its session). */
+/** A frame a sequence upload has received (migration 015; it cascades with its session). */
 export interface UploadSessionFrameTable {
   upload_id: string;
   frame: number;

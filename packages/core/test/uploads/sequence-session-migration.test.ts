@@ -1,5 +1,5 @@
 /**
- * Migration 014 on a library made before it (decision 155): a sequence upload in flight in the
+ * migration 015 on a library made before it (decision 155): a sequence upload in flight in the
  * old tables (`sequence_upload`, `sequence_upload_frame`) becomes an upload session, and the
  * client carries on with the frames still pending. On SQLite and PostgreSQL.
  */
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, makePng } from '../helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
 
-describe.each(DATABASES)('sequence uploads moved onto upload sessions (migration 014) on %s', (kind) => {
+describe.each(DATABASES)('sequence uploads moved onto upload sessions (migration 015) on %s', (kind) => {
   let lib: TestLibrary;
   beforeAll(async () => {
     lib = await openTestLibrary(kind, { jobs: false });
@@ -89,7 +89,7 @@ describe.each(DATABASES)('sequence uploads moved onto upload sessions (migration
       VALUES (${up.uploadId}, 1001, ${frame.storage_key}, ${Number(frame.size)}, ${frame.sha256}, ${frame.content_type})`.execute(
       db,
     );
-    await sql`DELETE FROM kysely_migration WHERE name = '014_core_sequence_upload_sessions'`.execute(db);
+    await sql`DELETE FROM kysely_migration WHERE name = '015_core_sequence_upload_sessions'`.execute(db);
 
     await lib.reopen();
     const moved = await lib.montu.db
