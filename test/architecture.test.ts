@@ -111,8 +111,8 @@ describe('architecture check', () => {
       // Violations: a service building SQL itself (a type-only import counts), and another
       // module writing the processing state past media-state.ts.
       write(
-        'packages/core/src/media/media-service.ts',
-        "import type { Selectable } from 'kysely';\nimport { q } from './media-queries.js';\nexport type Row = Selectable<object>;\nexport const s = q;\n",
+        'packages/core/src/review/playlist-service.ts',
+        "import type { Selectable } from 'kysely';\nimport { q } from '../media/media-queries.js';\nexport type Row = Selectable<object>;\nexport const s = q;\n",
       );
       write(
         'packages/core/src/jobs/job-store.ts',
@@ -120,7 +120,7 @@ describe('architecture check', () => {
       );
       const violations = await cruise(tree, ['packages/core/src']);
       expect(violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort()).toEqual([
-        'core-kysely-only-in-query-modules: packages/core/src/media/media-service.ts → kysely',
+        'core-kysely-only-in-query-modules: packages/core/src/review/playlist-service.ts → kysely',
         'core-processing-state-has-one-writer: packages/core/src/jobs/job-store.ts → packages/core/src/processing/media-state-queries.ts',
       ]);
     } finally {
