@@ -1,7 +1,19 @@
 import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from 'react';
+import { Navigate, Outlet, RouterProvider, useNavigate, useParams } from '@tanstack/react-router';
 import { api, onUnauthorized, type Me, type Project } from './api/index.js';
-import { match, navigate, useLocation } from './lib/router.js';
-import { SessionContext, roleFor, type Session } from './session.js';
+import {
+  browserRoute,
+  compareRoute,
+  dashboardRoute,
+  indexRoute,
+  links,
+  loginRoute,
+  playlistsRoute,
+  rootRoute,
+  router,
+  viewerRoute,
+} from './routes.js';
+import { SessionContext, roleFor, useSession, type Session } from './session.js';
 import { SignIn } from './pages/SignIn.js';
 import { Header } from './components/Header.js';
 import { Browser } from './pages/Browser.js';
@@ -13,9 +25,24 @@ const Dashboard = lazy(() => import('./pages/Dashboard.js'));
 const Playlists = lazy(() => import('./pages/Playlists.js'));
 
 export function App() {
+  return <RouterProvider router={router} />;
+}
+
+/** The project the page is about: the address's, else the last one used, else the first. */
+function useCurrentProject(projects: Project[]): string | null {
+  const params = useParams({ strict: false });
+  const current = params.projectId ?? localStorage.getItem('montu.project') ?? projects[0]?.id ?? null;
+  useEffect(() => {
+    if (current) localStorage.setItem('montu.project', current);
+  }, [current]);
+  return current;
+}
+
+/** Signed in or not, the header, and the page of the address. */
+function Shell() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [projects, setProjects] = useState<Project[]>([]);
-  const { path, query } = useLocation();
+  const navigate = useNavigate();
 
   const load = useCallback(async () => {
     try {
@@ -41,13 +68,14 @@ export function App() {
             signOut: () => {
               void api.logout().then(() => {
                 setMe(null);
-                navigate('/login');
+                void navigate(links.login());
               });
             },
           }
         : null,
-    [me, projects],
+    [me, projects, navigate],
   );
+  const current = useCurrentProject(projects);
 
   if (me === undefined)
     return (
@@ -57,47 +85,9 @@ export function App() {
     );
   if (!session) return <SignIn onSignedIn={() => void load()} />;
 
-  const projectId =
-    match('/p/:projectId', path)?.projectId ??
-    match('/p/:projectId/:page', path)?.projectId ??
-    query.get('project') ??
-    null;
-  const current = projectId ?? localStorage.getItem('montu.project') ?? projects[0]?.id ?? null;
-  if (current) localStorage.setItem('montu.project', current);
-
-  let page: React.ReactNode;
-  let params: Record<string, string> | null;
-  if (path === '/' || path === '/login') {
-    if (current) navigate(`/p/${encodeURIComponent(current)}`, true);
-    page = <EmptyState />;
-  } else if ((params = match('/p/:projectId', path))) page = <Browser projectId={params.projectId!} />;
-  else if ((params = match('/p/:projectId/dashboard', path)))
-    page = <Dashboard projectId={params.projectId!} />;
-  else if ((params = match('/p/:projectId/playlists', path)))
-    page = <Playlists projectId={params.projectId!} playlistId={query.get('id')} />;
-  else if ((params = match('/m/:mediaId', path)))
-    page = (
-      <Viewer
-        mediaId={params.mediaId!}
-        initialFrame={numberOrNull(query.get('frame'))}
-        note={query.get('note')}
-      />
-    );
-  else if ((params = match('/compare/:projectId/:taskId', path)))
-    page = (
-      <Compare
-        projectId={params.projectId!}
-        taskId={params.taskId!}
-        a={query.get('a')}
-        b={query.get('b')}
-        mode={query.get('mode')}
-      />
-    );
-  else page = <p className="empty">Page not found.</p>;
-
   return (
     <SessionContext.Provider value={session}>
-      <Header projectId={current} path={path} />
+      <Header projectId={current} />
       <main id="main" className="main">
         <Suspense
           fallback={
@@ -106,19 +96,72 @@ export function App() {
             </div>
           }
         >
-          {page}
+          <Outlet />
         </Suspense>
       </main>
     </SessionContext.Provider>
   );
 }
 
-function numberOrNull(s: string | null): number | null {
-  if (s === null || s === '') return null;
-  const n = Number(s);
-  return Number.isInteger(n) ? n : null;
+/** `/` and `/login` once signed in: the current project's browser. */
+function Home() {
+  const { projects } = useSession();
+  const projectId = localStorage.getItem('montu.project') ?? projects[0]?.id ?? null;
+  return projectId ? <Navigate {...links.project(projectId)} replace /> : <EmptyState />;
+}
+
+function BrowserPage() {
+  const { projectId } = browserRoute.useParams();
+  return <Browser projectId={projectId} />;
+}
+
+function DashboardPage() {
+  const { projectId } = dashboardRoute.useParams();
+  return <Dashboard projectId={projectId} />;
+}
+
+function PlaylistsPage() {
+  const { projectId } = playlistsRoute.useParams();
+  const { id } = playlistsRoute.useSearch();
+  return <Playlists projectId={projectId} playlistId={id ?? null} />;
+}
+
+function ViewerPage() {
+  const { mediaId } = viewerRoute.useParams();
+  return <ViewerAt key={mediaId} mediaId={mediaId} />;
+}
+
+/**
+ * The frame and note the address opens the viewer on, read once: the viewer writes its frame
+ * back to the address, and that echo must not seek the player again.
+ */
+function ViewerAt({ mediaId }: { mediaId: string }) {
+  const search = viewerRoute.useSearch();
+  const [opened] = useState(search);
+  return <Viewer mediaId={mediaId} initialFrame={opened.frame ?? null} note={opened.note ?? null} />;
+}
+
+function ComparePage() {
+  const { projectId, taskId } = compareRoute.useParams();
+  const search = compareRoute.useSearch();
+  return <Compare projectId={projectId} taskId={taskId} search={search} />;
 }
 
 function EmptyState() {
   return <p className="empty">You are not a member of any project yet. Ask an administrator to add you.</p>;
 }
+
+function NotFound() {
+  return <p className="empty">Page not found.</p>;
+}
+
+// Components are attached here, not in routes.ts, so that pages can import routes.ts for links
+// without an import cycle.
+rootRoute.update({ component: Shell, notFoundComponent: NotFound });
+indexRoute.update({ component: Home });
+loginRoute.update({ component: Home });
+browserRoute.update({ component: BrowserPage });
+dashboardRoute.update({ component: DashboardPage });
+playlistsRoute.update({ component: PlaylistsPage });
+viewerRoute.update({ component: ViewerPage });
+compareRoute.update({ component: ComparePage });

@@ -1,4 +1,5 @@
-import { linkClick, navigate } from '../lib/router.js';
+import { Link, useNavigate, useRouterState } from '@tanstack/react-router';
+import { links as to, router } from '../routes.js';
 import { useSession } from '../session.js';
 import { ShortcutsHelp } from './ShortcutsHelp.js';
 
@@ -11,19 +12,20 @@ function focusFirstCard(e: React.MouseEvent<HTMLAnchorElement>): void {
   first?.focus();
 }
 
-export function Header({ projectId, path }: { projectId: string | null; path: string }) {
+export function Header({ projectId }: { projectId: string | null }) {
   const { me, projects, signOut, roleIn } = useSession();
-  const p = projectId ? encodeURIComponent(projectId) : '';
+  const navigate = useNavigate();
+  const path = useRouterState({ select: (s) => s.location.pathname });
   const links = projectId
     ? [
-        { href: `/p/${p}`, label: 'Browse' },
-        { href: `/p/${p}/playlists`, label: 'Playlists' },
-        { href: `/p/${p}/dashboard`, label: 'Dashboard' },
+        { link: to.project(projectId), label: 'Browse' },
+        { link: to.playlists(projectId), label: 'Playlists' },
+        { link: to.dashboard(projectId), label: 'Dashboard' },
       ]
     : [];
   return (
     <header className="topbar">
-      {projectId && path === `/p/${p}` && (
+      {projectId && path === router.buildLocation(to.project(projectId)).pathname && (
         <a href="#media" className="skip" onClick={focusFirstCard}>
           Skip to media
         </a>
@@ -31,9 +33,9 @@ export function Header({ projectId, path }: { projectId: string | null; path: st
       <a href="#main" className="skip">
         Skip to content
       </a>
-      <a href={projectId ? `/p/${p}` : '/'} onClick={linkClick} className="brand">
+      <Link {...(projectId ? to.project(projectId) : to.home())} className="brand">
         Montu
-      </a>
+      </Link>
       <label className="project-switch">
         <span className="sr-only">Project</span>
         <select
@@ -41,7 +43,7 @@ export function Header({ projectId, path }: { projectId: string | null; path: st
           value={projectId ?? ''}
           onChange={(e) => {
             localStorage.setItem('montu.project', e.target.value);
-            navigate(`/p/${encodeURIComponent(e.target.value)}`);
+            void navigate(to.project(e.target.value));
           }}
         >
           {projects.map((pr) => (
@@ -53,14 +55,15 @@ export function Header({ projectId, path }: { projectId: string | null; path: st
       </label>
       <nav aria-label="Sections">
         {links.map((l) => (
-          <a
-            key={l.href}
-            href={l.href}
-            onClick={linkClick}
-            aria-current={path === l.href ? 'page' : undefined}
+          <Link
+            key={l.label}
+            {...l.link}
+            // Link marks itself aria-current="page" when active: by path alone, so a browser with
+            // filters is still "Browse" and a project's playlists are not also its browser.
+            activeOptions={{ exact: true, includeSearch: false }}
           >
             {l.label}
-          </a>
+          </Link>
         ))}
       </nav>
       <span className="spacer" />

@@ -2,7 +2,8 @@
 import { useEffect, useState } from 'react';
 import { api, type HistoryEntry, type Media } from '../api/index.js';
 import { formatDate } from '../lib/format.js';
-import { linkClick } from '../lib/router.js';
+import { Link, useSearch } from '@tanstack/react-router';
+import { links } from '../routes.js';
 import { STATUS_LABELS } from '@montu/domain';
 import { STATUS_ROUTE, reviewButtons, type StatusOptions, type Workflow } from '../lib/workflow.js';
 import { StatusBadge } from './StatusBadge.js';
@@ -24,6 +25,8 @@ export function ReviewPanel({ media, onChanged }: Props) {
   const [versions, setVersions] = useState<Media[]>([]);
   const [options, setOptions] = useState<StatusOptions | null>(null);
   const [workflow, setWorkflow] = useState<Workflow | null>(null);
+  // The viewer's frame, from its address (written there whenever it is paused).
+  const { frame } = useSearch({ strict: false });
 
   // The server decides which buttons are enabled (role-aware status options); the workflow only
   // explains the others. Asked again whenever the status changes.
@@ -115,13 +118,9 @@ export function ReviewPanel({ media, onChanged }: Props) {
       <ol className="versions">
         {versions.map((v) => (
           <li key={v.id}>
-            <a
-              href={`/m/${encodeURIComponent(v.id)}`}
-              onClick={linkClick}
-              aria-current={v.id === media.id ? 'page' : undefined}
-            >
+            <Link {...links.viewer(v.id)} aria-current={v.id === media.id ? 'page' : undefined}>
               {v.version}
-            </a>{' '}
+            </Link>{' '}
             <StatusBadge status={v.status} />{' '}
             <span className="muted">
               {v.author} · {formatDate(v.createdAt)}
@@ -130,13 +129,17 @@ export function ReviewPanel({ media, onChanged }: Props) {
         ))}
       </ol>
       {versions.length > 1 && (
-        <a
+        <Link
           className="button"
-          href={`/compare/${encodeURIComponent(media.projectId)}/${encodeURIComponent(media.taskId)}?a=${versions.find((v) => v.id !== media.id)?.version ?? ''}&b=${media.version}`}
-          onClick={linkClick}
+          {...links.compare(media.projectId, media.taskId, {
+            a: versions.find((v) => v.id !== media.id)?.version,
+            b: media.version,
+            // Compare opens on the frame the viewer is on.
+            ...(frame !== undefined ? { frame } : {}),
+          })}
         >
           Compare versions…
-        </a>
+        </Link>
       )}
       <h3>History</h3>
       <ol className="history" aria-label="History">

@@ -1,41 +1,21 @@
-/** A tiny history router: the path is state, links push it. */
-import { useSyncExternalStore } from 'react';
-
-const listeners = new Set<() => void>();
-const notify = (): void => listeners.forEach((l) => l());
-window.addEventListener('popstate', notify);
+/**
+ * Transitional: string navigation over the app's router (routes.ts), for the code written
+ * before the router was typed (playlist play-through, version keys). New code links with
+ * `links.*` from routes.ts; these callers move there one by one (decision 175).
+ */
+import { useRouterState } from '@tanstack/react-router';
+import { router } from '../routes.js';
 
 export function navigate(to: string, replace = false): void {
-  if (to === location.pathname + location.search) return;
-  if (replace) history.replaceState(null, '', to);
-  else history.pushState(null, '', to);
-  notify();
+  const here = router.state.location;
+  if (to === here.pathname + here.searchStr) return;
+  if (replace) router.history.replace(to);
+  else router.history.push(to);
 }
-
-const subscribe = (l: () => void): (() => void) => {
-  listeners.add(l);
-  return () => listeners.delete(l);
-};
-const snapshot = (): string => location.pathname + location.search;
 
 export function useLocation(): { path: string; query: URLSearchParams } {
-  const full = useSyncExternalStore(subscribe, snapshot);
-  const [path, search = ''] = full.split('?');
-  return { path: path ?? '/', query: new URLSearchParams(search) };
-}
-
-/** Matches `/m/:id` style patterns; returns params or null. */
-export function match(pattern: string, path: string): Record<string, string> | null {
-  const p = pattern.split('/').filter(Boolean);
-  const s = path.split('/').filter(Boolean);
-  if (p.length !== s.length) return null;
-  const out: Record<string, string> = {};
-  for (let i = 0; i < p.length; i++) {
-    const seg = p[i]!;
-    if (seg.startsWith(':')) out[seg.slice(1)] = decodeURIComponent(s[i]!);
-    else if (seg !== s[i]) return null;
-  }
-  return out;
+  const loc = useRouterState({ select: (s) => s.location });
+  return { path: loc.pathname, query: new URLSearchParams(loc.searchStr) };
 }
 
 /** Click handler for <a href> that routes in-app (keeps ctrl/middle click as new tab). */

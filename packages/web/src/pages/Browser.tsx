@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, type Media, type MediaQuery, type Task } from '../api/index.js';
 import { buildRows, stackVersions, taskMap } from '../lib/grouping.js';
-import { Filters, type FilterState } from '../components/Filters.js';
+import { Filters } from '../components/Filters.js';
+import { useBrowserFilters } from '../routes.js';
 import { CARD_W, MediaGrid } from '../components/MediaGrid.js';
 import { UploadPanel } from '../components/UploadPanel.js';
 import { useEvents } from '../lib/events.js';
@@ -10,15 +11,8 @@ import { filesFromDrop, type DroppedFile } from '../lib/dropfiles.js';
 const PAGE = 200;
 
 export function Browser({ projectId }: { projectId: string }) {
-  const [filters, setFilters] = useState<FilterState>({
-    query: '',
-    status: '',
-    mediaType: '',
-    author: '',
-    tags: '',
-    dateFrom: '',
-    dateTo: '',
-  });
+  // Search and filters live in the address (a reload or a pasted link keeps them).
+  const [filters, setFilters] = useBrowserFilters();
   const [view, setView] = useState<'grid' | 'list'>(() =>
     localStorage.getItem('montu.view') === 'list' ? 'list' : 'grid',
   );

@@ -1,54 +1,115 @@
-/** Two versions of a task: side by side, wipe (draggable divider) or A/B toggle, frame-synced. */
+/**
+ * Two versions of a task on one clock: side by side, wipe (draggable divider), overlay (B over A
+ * at an opacity: onion skin), difference (|A − B|, black where they agree) or A/B toggle. The
+ * layout, wipe position, opacity, alignment, sound and frame live in the address, so a reload or
+ * a pasted link opens the same comparison on the same frame.
+ */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, type CompareResult, type Media, type MediaSummary } from '../api/index.js';
-import { mediaTiming, frameToSeekTime } from '../lib/timecode.js';
-import { usePlayer } from '../lib/usePlayer.js';
+import { mediaTiming } from '../lib/timecode.js';
+import { usePairClock } from '../lib/usePairClock.js';
 import { useKeys } from '../lib/useKeys.js';
-import { navigate } from '../lib/router.js';
+import {
+  COMPARE_DEFAULTS,
+  COMPARE_LAYOUTS,
+  roundFraction,
+  type CompareAudio,
+  type CompareLayout,
+  type CompareSearch,
+  type CompareSync,
+} from '../lib/search-params.js';
+import { hasBothTimecodes, syncOffset } from '../lib/compare-sync.js';
+import { useSearchPatch } from '../routes.js';
 import { Stage } from '../components/Stage.js';
 import { MediaView, isMoving } from '../components/MediaView.js';
 import { Transport } from '../components/Transport.js';
 import { StatusBadge } from '../components/StatusBadge.js';
-import { imageRect, type Viewport } from '../lib/drawing.js';
+import type { Viewport } from '../lib/drawing.js';
 
-type Mode = 'side' | 'wipe' | 'toggle';
+const LAYOUT_LABEL: Record<CompareLayout, string> = {
+  side: 'Side by side',
+  wipe: 'Wipe',
+  overlay: 'Overlay',
+  difference: 'Difference',
+  toggle: 'A/B toggle',
+};
+
+/** The comparison's settings, as the address carries them (defaults filled in). */
+interface Settings {
+  a: string | null;
+  b: string | null;
+  layout: CompareLayout;
+  wipe: number;
+  opacity: number;
+  sync: CompareSync;
+  offset: number;
+  audio: CompareAudio;
+}
 
 export default function Compare({
   projectId,
   taskId,
-  a,
-  b,
-  mode: initialMode,
+  search,
 }: {
   projectId: string;
   taskId: string;
-  a: string | null;
-  b: string | null;
-  mode: string | null;
+  search: CompareSearch;
 }) {
+  // Read from the address once; the page writes its state back there (an echo must not reset it).
+  const [opened] = useState(search);
+  const [s, setS] = useState<Settings>(() => ({
+    a: opened.a ?? null,
+    b: opened.b ?? null,
+    layout: opened.layout ?? COMPARE_DEFAULTS.layout,
+    wipe: opened.wipe ?? COMPARE_DEFAULTS.wipe,
+    opacity: opened.opacity ?? COMPARE_DEFAULTS.opacity,
+    sync: opened.sync ?? COMPARE_DEFAULTS.sync,
+    offset: opened.offset ?? COMPARE_DEFAULTS.offset,
+    audio: opened.audio ?? COMPARE_DEFAULTS.audio,
+  }));
+  const set = useCallback(
+    <K extends keyof Settings>(k: K, v: Settings[K]) => setS((p) => ({ ...p, [k]: v })),
+    [],
+  );
+  const [frame, setFrame] = useState<number | null>(opened.frame ?? null);
+
   const [versions, setVersions] = useState<Media[]>([]);
   const [data, setData] = useState<CompareResult | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [mode, setMode] = useState<Mode>(
-    initialMode === 'side' || initialMode === 'toggle' ? initialMode : 'wipe',
-  );
-
   useEffect(() => {
     api.versions(taskId, projectId).then(setVersions, () => setVersions([]));
   }, [taskId, projectId]);
-  const va = a ?? versions[1]?.version ?? versions[0]?.version ?? null;
-  const vb = b ?? versions[0]?.version ?? null;
+  // Default pair: the latest version (B) against the one before it (A).
+  const va = s.a ?? versions[1]?.version ?? versions[0]?.version ?? null;
+  const vb = s.b ?? versions[0]?.version ?? null;
   useEffect(() => {
     if (!va || !vb) return;
     setData(null);
+    setError(null);
     api.compare(taskId, projectId, va, vb).then(setData, (e: Error) => setError(e.message));
   }, [taskId, projectId, va, vb]);
 
-  const pick = (side: 'a' | 'b', v: string) =>
-    navigate(
-      `/compare/${encodeURIComponent(projectId)}/${encodeURIComponent(taskId)}?a=${side === 'a' ? v : va}&b=${side === 'b' ? v : vb}&mode=${mode}`,
-      true,
+  // The address follows the state (replace, shortly after the last change: a drag of the wipe
+  // is one history update).
+  const patch = useSearchPatch<CompareSearch>();
+  useEffect(() => {
+    const t = setTimeout(
+      () =>
+        patch({
+          a: va ?? undefined,
+          b: vb ?? undefined,
+          layout: s.layout,
+          wipe: s.wipe,
+          opacity: s.layout === 'overlay' || opened.opacity !== undefined ? s.opacity : undefined,
+          sync: s.sync,
+          offset: s.sync === 'offset' ? s.offset : undefined,
+          audio: s.audio,
+          frame: frame ?? undefined,
+        }),
+      150,
     );
+    return () => clearTimeout(t);
+  }, [s, va, vb, frame, patch, opened.opacity]);
 
   return (
     <div className="compare">
@@ -60,20 +121,20 @@ export default function Compare({
             <select
               aria-label={`Version ${side.toUpperCase()}`}
               value={(side === 'a' ? va : vb) ?? ''}
-              onChange={(e) => pick(side, e.target.value)}
+              onChange={(e) => setS((p) => ({ ...p, a: va, b: vb, [side]: e.target.value }))}
             >
               {versions.map((v) => (
                 <option key={v.id} value={v.version}>
-                  {v.version} — {v.status}
+                  {v.version} — {v.status.replace(/_/g, ' ')}
                 </option>
               ))}
             </select>
           </label>
         ))}
-        <div role="group" aria-label="Compare mode" className="toolbar-group">
-          {(['side', 'wipe', 'toggle'] as Mode[]).map((m) => (
-            <button key={m} type="button" aria-pressed={mode === m} onClick={() => setMode(m)}>
-              {m === 'side' ? 'Side by side' : m === 'wipe' ? 'Wipe' : 'A/B toggle'}
+        <div role="group" aria-label="Compare layout" className="toolbar-group">
+          {COMPARE_LAYOUTS.map((m) => (
+            <button key={m} type="button" aria-pressed={s.layout === m} onClick={() => set('layout', m)}>
+              {LAYOUT_LABEL[m]}
             </button>
           ))}
         </div>
@@ -84,7 +145,14 @@ export default function Compare({
         </p>
       )}
       {data ? (
-        <CompareView key={`${data.a.media.id}-${data.b.media.id}`} data={data} mode={mode} />
+        <CompareView
+          key={`${data.a.media.id}-${data.b.media.id}`}
+          data={data}
+          settings={s}
+          set={set}
+          initialFrame={frame}
+          onFrame={setFrame}
+        />
       ) : (
         !error && <div className="splash">Loading…</div>
       )}
@@ -92,59 +160,85 @@ export default function Compare({
   );
 }
 
-function CompareView({ data, mode }: { data: CompareResult; mode: Mode }) {
+function CompareView({
+  data,
+  settings: s,
+  set,
+  initialFrame,
+  onFrame,
+}: {
+  data: CompareResult;
+  settings: Settings;
+  set: <K extends keyof Settings>(k: K, v: Settings[K]) => void;
+  /** A's frame to open on, numbered as in the viewer. */
+  initialFrame: number | null;
+  /** A's frame whenever both sides are still on it (for the address). */
+  onFrame: (f: number) => void;
+}) {
   const A = data.a.media;
   const B = data.b.media;
   const ta = useMemo(() => mediaTiming(A), [A]);
   const tb = useMemo(() => mediaTiming(B), [B]);
   const [videoA, setVideoA] = useState<HTMLVideoElement | null>(null);
   const [videoB, setVideoB] = useState<HTMLVideoElement | null>(null);
-  const frameCount = Math.max(ta.frameCount, tb.frameCount);
-  const player = usePlayer(videoA, ta.fps, frameCount);
+  const offset = syncOffset(s.sync, data.a.timing, data.b.timing, s.offset);
+  const clock = usePairClock({
+    a: { video: videoA, fps: ta.fps, frameCount: ta.frameCount },
+    b: { video: videoB, fps: tb.fps, frameCount: tb.frameCount },
+    offset,
+    master: s.audio === 'b' ? 'b' : 'a',
+    initialFrame: initialFrame !== null ? initialFrame - ta.frameStart : 0,
+  });
   const [showB, setShowB] = useState(false);
-  const [wipe, setWipe] = useState(0.5);
-  const base: Viewport = {
+  const stacked = s.layout !== 'side';
+
+  useEffect(() => {
+    if (clock.settled) onFrame(ta.frameStart + clock.frame);
+  }, [clock.settled, clock.frame, ta.frameStart, onFrame]);
+
+  useKeys({
+    ' ': () => clock.toggle(),
+    k: () => clock.toggle(),
+    ArrowLeft: () => clock.step(-1),
+    ArrowRight: () => clock.step(1),
+    'shift+ArrowLeft': () => clock.step(-10),
+    'shift+ArrowRight': () => clock.step(10),
+    Home: () => clock.first(),
+    End: () => clock.last(),
+    i: () => clock.setIn(clock.frame),
+    o: () => clock.setOut(clock.frame),
+    'shift+x': () => {
+      clock.setIn(null);
+      clock.setOut(null);
+    },
+    l: () => clock.setLoop(!clock.loop),
+    a: () => setShowB(false),
+    b: () => setShowB(true),
+    t: () => setShowB((v) => !v),
+  });
+
+  const base = (m: MediaSummary): Viewport => ({
     containerWidth: 800,
     containerHeight: 450,
-    imageWidth: Number(A.metadata.width) || 1920,
-    imageHeight: Number(A.metadata.height) || 1080,
+    imageWidth: Number(m.metadata.width) || 1920,
+    imageHeight: Number(m.metadata.height) || 1080,
     zoom: 1,
     panX: 0,
     panY: 0,
-  };
-  const [vpA, setVpA] = useState<Viewport>(base);
-  const [vpB, setVpB] = useState<Viewport>({
-    ...base,
-    imageWidth: Number(B.metadata.width) || base.imageWidth,
-    imageHeight: Number(B.metadata.height) || base.imageHeight,
   });
-
-  // B follows A frame by frame: the same frame index (sequences aligned by their own numbers).
-  const offset = (data.alignment?.offsetB ?? 0) - (data.alignment?.offsetA ?? 0);
-  useEffect(() => {
-    if (!videoB) return;
-    const target = Math.max(0, player.frame + offset);
-    if (!player.playing) {
-      videoB.pause();
-      videoB.currentTime = frameToSeekTime(target, tb.fps);
-    } else {
-      if (videoB.paused) void videoB.play();
-      const drift = Math.abs(videoB.currentTime - frameToSeekTime(target, tb.fps));
-      if (drift > (1.5 * tb.fps.den) / tb.fps.num) videoB.currentTime = frameToSeekTime(target, tb.fps);
-    }
-  }, [player.frame, player.playing, videoB, offset, tb.fps]);
-
-  useKeys({
-    ' ': () => player.toggle(),
-    ArrowLeft: () => player.step(-1),
-    ArrowRight: () => player.step(1),
-    Home: () => player.first(),
-    End: () => player.last(),
-    a: () => setShowB(false),
-    b: () => setShowB(true),
-    t: () => setShowB((s) => !s),
-  });
-
+  const [vpA, setVpA] = useState<Viewport>(() => base(A));
+  const [vpB, setVpB] = useState<Viewport>(() => base(B));
+  // Stacked, B lies exactly over A: it takes A's zoom and pan (its own picture size stays).
+  const shownB: Viewport = stacked
+    ? {
+        ...vpB,
+        containerWidth: vpA.containerWidth,
+        containerHeight: vpA.containerHeight,
+        zoom: vpA.zoom,
+        panX: vpA.panX,
+        panY: vpA.panY,
+      }
+    : vpB;
   const onSizeA = useCallback(
     (w: number, h: number) => setVpA((v) => ({ ...v, imageWidth: w, imageHeight: h })),
     [],
@@ -153,92 +247,138 @@ function CompareView({ data, mode }: { data: CompareResult; mode: Mode }) {
     (w: number, h: number) => setVpB((v) => ({ ...v, imageWidth: w, imageHeight: h })),
     [],
   );
-  // In wipe/toggle both pictures share A's zoom and pan.
-  const shared = (v: Viewport) => {
-    setVpA(v);
-    setVpB((b) => ({
-      ...b,
-      containerWidth: v.containerWidth,
-      containerHeight: v.containerHeight,
-      zoom: v.zoom,
-      panX: v.panX,
-      panY: v.panY,
-    }));
-  };
 
-  const label = (m: MediaSummary, side: string) => (
-    <span className="compare-label">
-      {side} · {m.version} <StatusBadge status={m.status} />
+  const bFrame = clock.bFrame(clock.frame);
+  const label = (m: MediaSummary, side: 'A' | 'B', f: number, start: number) => (
+    <span className={`compare-label${side === 'B' ? ' b' : ''}`}>
+      {side} · {m.version} <StatusBadge status={m.status} /> <span className="muted">frame {start + f}</span>
     </span>
   );
 
+  // Pane B's look per layout; both panes (and their <video>s) stay mounted across layouts, so a
+  // layout switch never reloads a video or loses the frame.
+  const paneB: React.CSSProperties =
+    s.layout === 'wipe'
+      ? { clipPath: `inset(0 0 0 ${s.wipe * 100}%)` }
+      : s.layout === 'overlay'
+        ? { opacity: s.opacity }
+        : s.layout === 'difference'
+          ? { mixBlendMode: 'difference' }
+          : s.layout === 'toggle'
+            ? { visibility: showB ? 'visible' : 'hidden' }
+            : {};
+
   return (
     <>
-      {mode === 'side' ? (
-        <div className="compare-side">
-          <div className="compare-pane">
-            {label(A, 'A')}
-            <Stage
-              viewport={vpA}
-              onViewport={setVpA}
-              channel="rgb"
-              panEnabled
-              label={`Version A ${A.version}`}
-            >
-              {(style) => <MediaView media={A} style={style} videoRef={setVideoA} onSize={onSizeA} />}
-            </Stage>
-          </div>
-          <div className="compare-pane">
-            {label(B, 'B')}
-            <Stage
-              viewport={vpB}
-              onViewport={setVpB}
-              channel="rgb"
-              panEnabled
-              label={`Version B ${B.version}`}
-            >
-              {(style) => <MediaView media={B} style={style} videoRef={setVideoB} onSize={onSizeB} />}
-            </Stage>
-          </div>
-        </div>
-      ) : (
-        <div className="compare-stack" data-testid="compare-stack">
+      <div className="compare-options toolbar-group" role="group" aria-label="Compare options">
+        <label>
+          Sync{' '}
+          <select
+            aria-label="Sync"
+            value={s.sync}
+            onChange={(e) => set('sync', e.target.value as CompareSync)}
+          >
+            <option value="start">by start</option>
+            <option value="timecode">
+              {hasBothTimecodes(data.a.timing, data.b.timing) ? 'by source timecode' : 'by source frame'}
+            </option>
+            <option value="offset">by chosen frame</option>
+          </select>
+        </label>
+        {s.sync === 'offset' ? (
+          <label>
+            B offset{' '}
+            <input
+              type="number"
+              aria-label="B frame offset"
+              value={s.offset}
+              step={1}
+              size={5}
+              onChange={(e) => {
+                const n = Number(e.target.value);
+                if (Number.isSafeInteger(n)) set('offset', n);
+              }}
+            />
+          </label>
+        ) : (
+          <span className="muted small">B offset {offset > 0 ? `+${offset}` : offset}</span>
+        )}
+        <button
+          type="button"
+          title="Keep the frames on screen paired from now on"
+          onClick={() => {
+            set('offset', offset);
+            set('sync', 'offset');
+          }}
+        >
+          Pair these frames
+        </button>
+        {s.layout === 'overlay' && (
+          <label>
+            Opacity{' '}
+            <input
+              type="range"
+              aria-label="B opacity"
+              min={0}
+              max={1}
+              step={0.01}
+              value={s.opacity}
+              onChange={(e) => set('opacity', roundFraction(Number(e.target.value)))}
+            />
+          </label>
+        )}
+        <label>
+          Sound{' '}
+          <select
+            aria-label="Sound from"
+            value={s.audio}
+            onChange={(e) => set('audio', e.target.value as CompareAudio)}
+          >
+            <option value="a">A</option>
+            <option value="b">B</option>
+            <option value="none">off</option>
+          </select>
+        </label>
+      </div>
+      <div
+        className={`compare-view ${stacked ? 'stacked' : 'side'}`}
+        data-testid={stacked ? 'compare-stack' : 'compare-side'}
+        data-layout={s.layout}
+        data-settled={clock.settled}
+        data-frame-a={ta.frameStart + clock.frame}
+        data-frame-b={tb.frameStart + bFrame}
+      >
+        <div className="compare-pane" data-side="a">
+          {label(A, 'A', clock.frame, ta.frameStart)}
           <Stage
             viewport={vpA}
-            onViewport={shared}
+            onViewport={setVpA}
             channel="rgb"
-            panEnabled={mode === 'toggle'}
-            label={
-              mode === 'wipe'
-                ? `Wipe: A ${A.version} left, B ${B.version} right`
-                : `Showing ${showB ? 'B' : 'A'}`
-            }
-            overlay={
-              <>
-                <div
-                  className="stage-layer"
-                  style={{
-                    clipPath: mode === 'wipe' ? `inset(0 0 0 ${wipe * 100}%)` : undefined,
-                    visibility: mode === 'toggle' && !showB ? 'hidden' : 'visible',
-                  }}
-                >
-                  <MediaView media={B} style={positioned(vpB)} videoRef={setVideoB} onSize={onSizeB} />
-                </div>
-                {mode === 'wipe' && <WipeHandle value={wipe} onChange={setWipe} />}
-                {label(mode === 'toggle' && showB ? B : A, mode === 'toggle' ? (showB ? 'B' : 'A') : 'A')}
-                {mode === 'wipe' && <span className="compare-label right">B · {B.version}</span>}
-              </>
-            }
+            panEnabled={s.layout !== 'wipe'}
+            label={`Version A ${A.version}, frame ${ta.frameStart + clock.frame}`}
           >
             {(style) => <MediaView media={A} style={style} videoRef={setVideoA} onSize={onSizeA} />}
           </Stage>
         </div>
-      )}
+        <div className="compare-pane" data-side="b" style={paneB}>
+          {label(B, 'B', bFrame, tb.frameStart)}
+          <Stage
+            viewport={shownB}
+            onViewport={stacked ? () => undefined : setVpB}
+            channel="rgb"
+            panEnabled={!stacked}
+            label={`Version B ${B.version}, frame ${tb.frameStart + bFrame}`}
+          >
+            {(style) => <MediaView media={B} style={style} videoRef={setVideoB} onSize={onSizeB} />}
+          </Stage>
+        </div>
+        {s.layout === 'wipe' && <WipeHandle value={s.wipe} onChange={(v) => set('wipe', v)} />}
+      </div>
       {isMoving(A) && (
         <Transport
-          player={player}
+          player={clock}
           fps={ta.fps}
-          frameCount={frameCount}
+          frameCount={ta.frameCount}
           startFrame={ta.frameStart}
           dropFrame={ta.dropFrame}
           markers={[]}
@@ -246,21 +386,17 @@ function CompareView({ data, mode }: { data: CompareResult; mode: Mode }) {
         />
       )}
       <p className="muted small">
-        Keys: A / B show a version, T toggles, ←/→ step both, Space plays both in sync.
+        Keys: Space or K plays both on one clock, ←/→ step, Shift+←/→ ten frames, Home/End, I/O in and out, L
+        loop; A / B / T show a side in the A/B toggle.
       </p>
     </>
   );
 }
 
-function positioned(v: Viewport): React.CSSProperties {
-  const r = imageRect(v);
-  return { position: 'absolute', left: r.x, top: r.y, width: r.width, height: r.height };
-}
-
 function WipeHandle({ value, onChange }: { value: number; onChange: (v: number) => void }) {
   const move = (e: React.PointerEvent<HTMLDivElement>) => {
     const r = (e.currentTarget.parentElement as HTMLElement).getBoundingClientRect();
-    onChange(Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)));
+    onChange(roundFraction((e.clientX - r.left) / r.width));
   };
   return (
     <div
@@ -282,7 +418,7 @@ function WipeHandle({ value, onChange }: { value: number; onChange: (v: number) 
         if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
           e.preventDefault();
           e.stopPropagation();
-          onChange(Math.min(1, Math.max(0, value + (e.key === 'ArrowLeft' ? -0.05 : 0.05))));
+          onChange(roundFraction(value + (e.key === 'ArrowLeft' ? -0.05 : 0.05)));
         }
       }}
     />

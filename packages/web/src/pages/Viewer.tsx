@@ -19,7 +19,9 @@ import { frameToTimecode, mediaTiming } from '../lib/timecode.js';
 import { usePlayer } from '../lib/usePlayer.js';
 import { useKeys } from '../lib/useKeys.js';
 import { keyMap } from '../lib/shortcuts.js';
-import { navigate } from '../lib/router.js';
+import { links, useFrameInAddress, useSearchPatch, type ViewerSearch } from '../routes.js';
+import { VersionSwitcher } from '../components/VersionSwitcher.js';
+import { useNavigate } from '@tanstack/react-router';
 import { useSession } from '../session.js';
 import { ChannelFilters, Stage, type Channel } from '../components/Stage.js';
 import { DrawingLayer } from '../components/DrawingLayer.js';
@@ -167,17 +169,16 @@ function ViewerLoaded({
     return onFrame.flatMap((n) => fromWireDrawing(n.drawing)?.shapes ?? []);
   }, [notes, selected, noteFrame, moving]);
 
+  const go = useNavigate();
+  const patchAddress = useSearchPatch<ViewerSearch>();
+  useFrameInAddress(noteFrame, player.playing);
   const selectNote = useCallback(
     (n: Annotation) => {
       setSelected(n.id);
       if (moving && n.frame !== null) player.seek(n.frame - timing.frameStart);
-      history.replaceState(
-        null,
-        '',
-        `/m/${encodeURIComponent(media.id)}?${n.frame !== null ? `frame=${n.frame}&` : ''}note=${encodeURIComponent(n.id)}`,
-      );
+      patchAddress({ note: n.id, ...(n.frame !== null ? { frame: n.frame } : {}) });
     },
-    [moving, player, timing.frameStart, media.id],
+    [moving, player, timing.frameStart, patchAddress],
   );
   // Keep the selection only while on the note's frame.
   useEffect(() => {
@@ -230,13 +231,17 @@ function ViewerLoaded({
     const list = await taskVersions();
     const i = list.findIndex((v) => v.id === media.id);
     const v = i >= 0 ? list[i - d] : undefined;
-    if (v) navigate(`/m/${encodeURIComponent(v.id)}`);
+    if (v) void go(links.viewer(v.id, noteFrame !== null ? { frame: noteFrame } : {}));
     else setFlash(d > 0 ? 'This is the newest version.' : 'This is the first version.');
   };
   const compareUrl = async () => {
     const other = (await taskVersions()).find((v) => v.id !== media.id);
     return other
-      ? `/compare/${encodeURIComponent(media.projectId)}/${encodeURIComponent(media.taskId)}?a=${other.version}&b=${media.version}`
+      ? links.compare(media.projectId, media.taskId, {
+          a: other.version,
+          b: media.version,
+          ...(noteFrame !== null ? { frame: noteFrame } : {}),
+        })
       : null;
   };
   const showTab = (t: Tab) => {
@@ -287,7 +292,7 @@ function ViewerLoaded({
       requestChanges: () => reviewKey('changes_requested'),
       compare: () =>
         void compareUrl().then((url) =>
-          url ? navigate(url) : setFlash('This task has one version: nothing to compare with.'),
+          url ? void go(url) : setFlash('This task has one version: nothing to compare with.'),
         ),
       prevVersion: () => void versionAt(-1),
       nextVersion: () => void versionAt(1),
@@ -342,6 +347,7 @@ function ViewerLoaded({
           <h1>
             {media.taskId} <span className="version">{media.version}</span>
           </h1>
+          <VersionSwitcher media={media} frame={noteFrame} />
           <StatusBadge status={media.status} />
           <span className="muted">{media.fileName}</span>
           <span className="spacer" />
@@ -536,11 +542,7 @@ function ViewerLoaded({
           {tab === 'review' && <ReviewPanel media={media} onChanged={setMedia} />}
           {tab === 'info' && <MetadataPanel media={media} />}
         </div>
-        <button
-          type="button"
-          className="link"
-          onClick={() => navigate(`/p/${encodeURIComponent(media.projectId)}`)}
-        >
+        <button type="button" className="link" onClick={() => void go(links.project(media.projectId))}>
           ← Back to browser
         </button>
       </aside>

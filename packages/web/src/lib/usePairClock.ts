@@ -1,0 +1,262 @@
+/**
+ * One clock for two <video>s (compare): A's frame is the timeline, B shows A's frame + `offset`.
+ *
+ * Paused, the clock is exact: every seek, step and pause puts both videos on the middle of their
+ * frame, and `settled` turns true only once both have finished seeking, so both always show the
+ * same aligned frame. Playing, one side is the master (the one whose sound plays, else A) and
+ * runs freely at rate 1; the other follows it: at each frame it presents
+ * (`requestVideoFrameCallback`) its picture is compared with where the master's is at that same
+ * display time, and its playback rate is nudged to close the gap, or it jumps when it is more
+ * than two frames off (after a stall). Pausing re-locks both on the frame A shows. The counter
+ * on screen is A's presented frame. See decision 177.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { clampFrame, frameToSeekTime, timeToFrame, type Rational } from './timecode.js';
+import type { Player } from './usePlayer.js';
+
+export interface PairSide {
+  video: HTMLVideoElement | null;
+  fps: Rational;
+  frameCount: number;
+}
+
+export interface PairClock extends Player {
+  /** True when paused and both videos show the clock's frame (no seek pending). */
+  settled: boolean;
+  /** B's frame for A's frame `a` (clamped to B's frames). */
+  bFrame(a: number): number;
+}
+
+type FrameMeta = { mediaTime: number; expectedDisplayTime: number };
+type RvfcVideo = HTMLVideoElement & {
+  requestVideoFrameCallback?: (cb: (now: number, meta: FrameMeta) => void) => number;
+  cancelVideoFrameCallback?: (id: number) => void;
+};
+
+/** Gaps (in frames) the follower tolerates, corrects by rate, and jumps over. */
+const DEADBAND = 0.2;
+const JUMP = 2;
+/** Rate correction per frame of gap, and its limit. */
+const GAIN = 0.3;
+const MAX_NUDGE = 0.3;
+
+function seekTo(v: HTMLVideoElement, time: number): Promise<void> {
+  if (!v.seeking && Math.abs(v.currentTime - time) < 1e-4) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      v.removeEventListener('seeked', done);
+      v.removeEventListener('emptied', done);
+      resolve();
+    };
+    v.addEventListener('seeked', done);
+    v.addEventListener('emptied', done);
+    v.currentTime = time;
+  });
+}
+
+function whenLoaded(v: HTMLVideoElement): Promise<void> {
+  if (v.readyState >= 1) return Promise.resolve();
+  return new Promise((resolve) => v.addEventListener('loadedmetadata', () => resolve(), { once: true }));
+}
+
+export function usePairClock({
+  a,
+  b,
+  offset,
+  master,
+  initialFrame,
+}: {
+  a: PairSide;
+  b: PairSide;
+  /** B's frame index minus A's. */
+  offset: number;
+  /** The side that runs freely during playback (the one whose sound plays). */
+  master: 'a' | 'b';
+  /** A's frame index to open on. */
+  initialFrame: number;
+}): PairClock {
+  const [frame, setFrame] = useState(() => clampFrame(initialFrame, a.frameCount));
+  const [playing, setPlaying] = useState(false);
+  const [settled, setSettled] = useState(false);
+  const [inPoint, setIn] = useState<number | null>(null);
+  const [outPoint, setOut] = useState<number | null>(null);
+  const [loop, setLoop] = useState(true);
+
+  // What callbacks read without re-subscribing.
+  const live = useRef({ a, b, offset, master, frame, playing, inPoint, outPoint, loop });
+  live.current = { a, b, offset, master, frame, playing, inPoint, outPoint, loop };
+  /** The frame of the latest seek (steps add to it, not to a frame still being reached). */
+  const target = useRef<number | null>(null);
+  /** Each seek's number: only the latest one settles. */
+  const generation = useRef(0);
+
+  const bFrame = useCallback(
+    (f: number) => clampFrame(f + live.current.offset, live.current.b.frameCount),
+    [],
+  );
+
+  /**
+   * Pauses both and puts them on A's frame `f` (and B's aligned frame). Resolves true when this
+   * was still the latest seek once both arrived (false: another seek or a pause came first).
+   */
+  const lock = useCallback(
+    (f: number): Promise<boolean> => {
+      const { a: A, b: B } = live.current;
+      const fa = clampFrame(f, A.frameCount);
+      const gen = ++generation.current;
+      target.current = fa;
+      setFrame(fa);
+      setSettled(false);
+      const seeks: Array<Promise<void>> = [];
+      for (const [side, to] of [
+        [A, fa],
+        [B, bFrame(fa)],
+      ] as const) {
+        const v = side.video;
+        if (!v) continue;
+        v.pause();
+        v.playbackRate = 1;
+        seeks.push(whenLoaded(v).then(() => seekTo(v, frameToSeekTime(to, side.fps))));
+      }
+      return Promise.all(seeks).then(() => {
+        if (gen !== generation.current) return false;
+        target.current = null;
+        setSettled(Boolean(A.video && B.video));
+        return true;
+      });
+    },
+    [bFrame],
+  );
+
+  // A (new) pair of videos, or a new alignment: stop and show the clock's frame on both.
+  useEffect(() => {
+    setPlaying(false);
+    void lock(target.current ?? live.current.frame);
+  }, [a.video, b.video, offset, lock]);
+
+  // Only the master's sound plays.
+  useEffect(() => {
+    if (a.video) a.video.muted = master !== 'a';
+    if (b.video) b.video.muted = master !== 'b';
+  }, [a.video, b.video, master]);
+
+  // Playback: the counter follows A's presented frames, the follower follows the master, and
+  // the end of the range loops or stops.
+  useEffect(() => {
+    const A = a.video as RvfcVideo | null;
+    const B = b.video as RvfcVideo | null;
+    if (!A || !B || !playing || !A.requestVideoFrameCallback) return;
+    const lead = master === 'a' ? A : B;
+    const follow = master === 'a' ? B : A;
+    let last: FrameMeta | null = null;
+    let handles: Array<[RvfcVideo, number]> = [];
+    let stopped = false;
+
+    const onLead = (_: number, meta: FrameMeta) => {
+      last = meta;
+      handles.push([lead, lead.requestVideoFrameCallback!(onLead)]);
+    };
+    const onFollow = (_: number, meta: FrameMeta) => {
+      if (last && !follow.seeking) {
+        const { a: SA, b: SB, offset: off } = live.current;
+        const [leadFps, followFps] = master === 'a' ? [SA.fps, SB.fps] : [SB.fps, SA.fps];
+        // Where the master's picture is at the follower's display time, in master frames.
+        const leadAt =
+          ((last.mediaTime + (meta.expectedDisplayTime - last.expectedDisplayTime) / 1000) * leadFps.num) /
+          leadFps.den;
+        const want = master === 'a' ? leadAt + off : leadAt - off;
+        const have = (meta.mediaTime * followFps.num) / followFps.den;
+        const gap = have - want;
+        // Frame-locked sides of different rates: the follower runs at the master's frame rate.
+        const base = (leadFps.num * followFps.den) / (leadFps.den * followFps.num);
+        if (Math.abs(gap) > JUMP) follow.currentTime = ((want + 0.5) * followFps.den) / followFps.num;
+        else if (Math.abs(gap) > DEADBAND)
+          follow.playbackRate = base * (1 - Math.max(-MAX_NUDGE, Math.min(MAX_NUDGE, gap * GAIN)));
+        else follow.playbackRate = base;
+      }
+      handles.push([follow, follow.requestVideoFrameCallback!(onFollow)]);
+    };
+    const onA = (_: number, meta: FrameMeta) => {
+      if (stopped) return;
+      const { a: SA, inPoint: from, outPoint: to, loop: looping } = live.current;
+      const f = clampFrame(timeToFrame(meta.mediaTime, SA.fps), SA.frameCount);
+      setFrame(f);
+      const end = to ?? SA.frameCount - 1;
+      if (f >= end) {
+        stopped = true;
+        setPlaying(false);
+        void lock(looping ? (from ?? 0) : end).then((latest) => {
+          if (looping && latest) setPlaying(true);
+        });
+        return;
+      }
+      handles.push([A, A.requestVideoFrameCallback!(onA)]);
+    };
+    handles.push([lead, lead.requestVideoFrameCallback(onLead)]);
+    handles.push([follow, follow.requestVideoFrameCallback!(onFollow)]);
+    handles.push([A, A.requestVideoFrameCallback(onA)]);
+    // Both start in the same task, from the same aligned frame.
+    for (const v of [A, B])
+      v.play().catch(() => {
+        // Sound refused without a user gesture: play muted rather than not at all.
+        v.muted = true;
+        return v.play().catch(() => setPlaying(false));
+      });
+    const prune = setInterval(() => {
+      handles = handles.slice(-6);
+    }, 1000);
+    return () => {
+      stopped = true;
+      clearInterval(prune);
+      for (const [v, h] of handles) v.cancelVideoFrameCallback?.(h);
+    };
+  }, [a.video, b.video, playing, master, lock]);
+
+  const seek = useCallback(
+    (f: number) => {
+      setPlaying(false);
+      void lock(f);
+    },
+    [lock],
+  );
+
+  const pause = useCallback(() => {
+    // Playing: re-lock on the frame A holds now (the last callback may be a frame behind the
+    // picture). Not yet playing: stay where we are, which also cancels a pending start.
+    const { a: A, playing: was } = live.current;
+    setPlaying(false);
+    const f =
+      was && A.video
+        ? clampFrame(timeToFrame(A.video.currentTime, A.fps), A.frameCount)
+        : (target.current ?? live.current.frame);
+    void lock(f);
+  }, [lock]);
+
+  const play = useCallback(() => {
+    if (live.current.playing || !a.video || !b.video) return;
+    const { frame: f, inPoint: from, outPoint: to } = live.current;
+    const start = f >= (to ?? a.frameCount - 1) ? (from ?? 0) : (target.current ?? f);
+    void lock(start).then((latest) => latest && setPlaying(true));
+  }, [a.video, b.video, a.frameCount, lock]);
+
+  const step = (delta: number) => seek((target.current ?? live.current.frame) + delta);
+  return {
+    frame,
+    playing,
+    settled: settled && !playing,
+    inPoint,
+    outPoint,
+    loop,
+    bFrame,
+    play,
+    pause,
+    toggle: () => (live.current.playing ? pause() : play()),
+    seek,
+    step,
+    first: () => seek(inPoint ?? 0),
+    last: () => seek(outPoint ?? a.frameCount - 1),
+    setIn,
+    setOut,
+    setLoop,
+  };
+}
