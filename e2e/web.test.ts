@@ -231,13 +231,16 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
     expect(arrow.to.x).toBeCloseTo(0.6, 2);
     expect(arrow.to.y).toBeCloseTo(0.5, 2);
 
-    // Reload: the viewer opens at frame 0; clicking the note jumps to frame 12 and shows the arrow in place.
+    // Reload: the viewer opens on the frame in the address (12); from frame 0, clicking the note
+    // jumps to frame 12 and shows the arrow in place.
     await page.reload();
     await page.getByTestId('video').waitFor();
     await page.waitForFunction(
       () => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2,
     );
-    expect(await page.getByTestId('frame-counter').textContent()).toBe('0');
+    await expect.poll(() => page.getByTestId('frame-counter').textContent()).toBe('12');
+    await page.keyboard.press('Home');
+    await expect.poll(() => page.getByTestId('frame-counter').textContent()).toBe('0');
     await page
       .getByRole('list', { name: 'Notes' })
       .getByRole('button', { name: /frame 12/ })
