@@ -28,7 +28,7 @@ import {
 
 const PROJECT = 'CMP';
 const TASK = 'ep01_sq010_sh010_comp';
-const FRAMES = 120;
+const FRAMES = 240;
 const RATE_24 = COUNTER_RATES.find((r) => r.name === '24')!;
 // v002's source timecode starts 5 frames later than v001's (01:00:00:05 against 01:00:00:00):
 // synced by timecode, A's frame n pairs with B's frame n − 5.
@@ -292,13 +292,14 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
       expect(await settledSides(page)).toEqual({ a: from, b: from + offset });
       await blur(page);
       await page.keyboard.press('Space');
-      // Sample the screen repeatedly for about three seconds of playback (the clips last five).
+      // Sample the screen repeatedly during playback (20 samples, or six seconds of the clips' ten:
+      // a slow machine samples less often, it does not fail).
       const samples: Array<{ a: number; b: number }> = [];
-      const until = Date.now() + 3000;
-      while (Date.now() < until) samples.push(await readSidesOnScreen(page, scratch));
+      const until = Date.now() + 6000;
+      while (samples.length < 20 && Date.now() < until) samples.push(await readSidesOnScreen(page, scratch));
       await page.keyboard.press('Space');
       const played = samples.filter((s) => s.a > from && s.a < FRAMES - 2);
-      expect(played.length, `${sync}: ${JSON.stringify(samples)}`).toBeGreaterThan(10);
+      expect(played.length, `${sync}: ${JSON.stringify(samples)}`).toBeGreaterThanOrEqual(5);
       const drift = played.map((s) => s.b - (s.a + offset));
       expect(
         drift.every((d) => Math.abs(d) <= 1),

@@ -264,9 +264,7 @@ function CompareView({
         ? { opacity: s.opacity }
         : s.layout === 'difference'
           ? { mixBlendMode: 'difference' }
-          : s.layout === 'toggle'
-            ? { visibility: showB ? 'visible' : 'hidden' }
-            : {};
+          : {};
 
   return (
     <>
@@ -360,17 +358,24 @@ function CompareView({
             {(style) => <MediaView media={A} style={style} videoRef={setVideoA} onSize={onSizeA} />}
           </Stage>
         </div>
-        <div className="compare-pane" data-side="b" style={paneB}>
+        <div
+          className="compare-pane"
+          data-side="b"
+          style={s.layout === 'toggle' ? { visibility: showB ? 'visible' : 'hidden' } : undefined}
+        >
           {label(B, 'B', bFrame, tb.frameStart)}
-          <Stage
-            viewport={shownB}
-            onViewport={stacked ? () => undefined : setVpB}
-            channel="rgb"
-            panEnabled={!stacked}
-            label={`Version B ${B.version}, frame ${tb.frameStart + bFrame}`}
-          >
-            {(style) => <MediaView media={B} style={style} videoRef={setVideoB} onSize={onSizeB} />}
-          </Stage>
+          {/* The layout's look applies to the picture only: B's label stays readable. */}
+          <div className="compare-picture" style={paneB}>
+            <Stage
+              viewport={shownB}
+              onViewport={stacked ? () => undefined : setVpB}
+              channel="rgb"
+              panEnabled={!stacked}
+              label={`Version B ${B.version}, frame ${tb.frameStart + bFrame}`}
+            >
+              {(style) => <MediaView media={B} style={style} videoRef={setVideoB} onSize={onSizeB} />}
+            </Stage>
+          </div>
         </div>
         {s.layout === 'wipe' && <WipeHandle value={s.wipe} onChange={(v) => set('wipe', v)} />}
       </div>
