@@ -6,9 +6,10 @@
  * same aligned frame. Playing, one side is the master (the one whose sound plays, else A) and
  * runs freely at rate 1; the other follows it: at each frame it presents
  * (`requestVideoFrameCallback`) its picture is compared with where the master's is at that same
- * display time, and its playback rate is nudged to close the gap, or it jumps when it is more
- * than two frames off (after a stall). Pausing re-locks both on the frame A shows. The counter
- * on screen is A's presented frame. See decision 177.
+ * display time, and its playback rate is nudged to close the gap; past one frame (a stalled
+ * decode on either side) the side that is ahead holds its frame until the other catches up.
+ * Pausing re-locks both on the frame A shows. The counter on screen is A's presented frame.
+ * See decision 177.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { clampFrame, frameToSeekTime, timeToFrame, type Rational } from './timecode.js';
@@ -33,9 +34,12 @@ type RvfcVideo = HTMLVideoElement & {
   cancelVideoFrameCallback?: (id: number) => void;
 };
 
-/** Gaps (in frames) the follower tolerates, corrects by rate, and jumps over. */
+/**
+ * Gaps (in frames): under DEADBAND the follower runs at rate 1; up to HOLD its rate is nudged;
+ * past HOLD the side that is ahead holds its frame until the other reaches it.
+ */
 const DEADBAND = 0.2;
-const JUMP = 2;
+const HOLD = 1;
 /** Rate correction per frame of gap, and its limit. */
 const GAIN = 0.3;
 const MAX_NUDGE = 0.3;
@@ -152,25 +156,51 @@ export function usePairClock({
     let handles: Array<[RvfcVideo, number]> = [];
     let stopped = false;
 
+    const { a: SA0, b: SB0 } = live.current;
+    const [leadFps, followFps] = master === 'a' ? [SA0.fps, SB0.fps] : [SB0.fps, SA0.fps];
+    const leadFrameMs = (1000 * leadFps.den) / leadFps.num;
+    /** The follower's frame (in master frames, offset removed) while it holds for the master. */
+    let held: number | null = null;
+    /** The master's frame (in follower frames) while it waits for a follower that fell behind. */
+    let leadHeld: number | null = null;
+
     const onLead = (_: number, meta: FrameMeta) => {
       last = meta;
+      // A follower that got ahead waits on its frame; the master has caught up: go on.
+      if (held !== null && (meta.mediaTime * leadFps.num) / leadFps.den >= held - 0.5) {
+        held = null;
+        void follow.play().catch(() => undefined);
+      }
       handles.push([lead, lead.requestVideoFrameCallback!(onLead)]);
     };
     const onFollow = (_: number, meta: FrameMeta) => {
-      if (last && !follow.seeking) {
-        const { a: SA, b: SB, offset: off } = live.current;
-        const [leadFps, followFps] = master === 'a' ? [SA.fps, SB.fps] : [SB.fps, SA.fps];
-        // Where the master's picture is at the follower's display time, in master frames.
-        const leadAt =
-          ((last.mediaTime + (meta.expectedDisplayTime - last.expectedDisplayTime) / 1000) * leadFps.num) /
-          leadFps.den;
+      const off = live.current.offset;
+      const have = (meta.mediaTime * followFps.num) / followFps.den;
+      if (leadHeld !== null && have >= leadHeld - 0.5) {
+        // The follower caught up with the waiting master: both go on.
+        leadHeld = null;
+        void lead.play().catch(() => undefined);
+      } else if (last && !follow.seeking && held === null && leadHeld === null) {
+        // Where the master's picture is at the follower's display time, in master frames. It is
+        // projected at most one frame past its last presented one: a master that stalls (a slow
+        // decode) is not assumed to be moving on.
+        const ahead = Math.min(meta.expectedDisplayTime - last.expectedDisplayTime, leadFrameMs);
+        const leadAt = ((last.mediaTime + ahead / 1000) * leadFps.num) / leadFps.den;
         const want = master === 'a' ? leadAt + off : leadAt - off;
-        const have = (meta.mediaTime * followFps.num) / followFps.den;
         const gap = have - want;
         // Frame-locked sides of different rates: the follower runs at the master's frame rate.
         const base = (leadFps.num * followFps.den) / (leadFps.den * followFps.num);
-        if (Math.abs(gap) > JUMP) follow.currentTime = ((want + 0.5) * followFps.den) / followFps.num;
-        else if (Math.abs(gap) > DEADBAND)
+        if (gap > HOLD) {
+          // Ahead: hold this frame until the master reaches it (never run away from it).
+          held = master === 'a' ? have - off : have + off;
+          follow.pause();
+        } else if (gap < -HOLD) {
+          // Behind (its decoding stalled): the master waits on its frame for it; the sound
+          // pauses with it rather than let the pictures part.
+          leadHeld = want;
+          lead.pause();
+          follow.playbackRate = base;
+        } else if (Math.abs(gap) > DEADBAND)
           follow.playbackRate = base * (1 - Math.max(-MAX_NUDGE, Math.min(MAX_NUDGE, gap * GAIN)));
         else follow.playbackRate = base;
       }
@@ -210,6 +240,7 @@ export function usePairClock({
       clearInterval(prune);
       for (const [v, h] of handles) v.cancelVideoFrameCallback?.(h);
     };
+    // The rates are read once per run: a change of rate or alignment restarts it (lock above).
   }, [a.video, b.video, playing, master, lock]);
 
   const seek = useCallback(
