@@ -279,7 +279,7 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
     await page.context().close();
   });
 
-  it('during playback the sides never drift more than a frame, and re-lock on pause', async () => {
+  it('during playback the sides stay within a frame (one rare 2-frame sample tolerated) and re-lock on pause', async () => {
     const { page, errors } = await watchedPage(browser);
     await signInClean(page, errors);
     // Screenshots are decoded in a blank page: the app's content security policy refuses data: URLs.
