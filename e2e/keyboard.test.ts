@@ -239,10 +239,11 @@ describe.skipIf(!e2eReady)('keyboard and layout in chromium', () => {
     await openViewer(w, v1);
     await page.getByRole('img', { name: new RegExp(`${TASK} v001`) }).click({ position: { x: 5, y: 5 } });
     await page.keyboard.press(']');
-    await page.waitForURL(new RegExp(`/m/${v2}$`));
+    // Next/previous version keep the frame on screen (the address carries it: decision 175).
+    await page.waitForURL(new RegExp(`/m/${v2}(\\?frame=\\d+)?$`));
     await page.getByRole('heading', { name: new RegExp(`${TASK} v002`) }).waitFor();
     await page.keyboard.press('[');
-    await page.waitForURL(new RegExp(`/m/${v1}$`));
+    await page.waitForURL(new RegExp(`/m/${v1}(\\?frame=\\d+)?$`));
     await page.getByRole('heading', { name: new RegExp(`${TASK} v001`) }).waitFor();
     await page.keyboard.press('c');
     await page.waitForURL(new RegExp(`/compare/${PROJECT}/${TASK}\\?a=v002&b=v001`));
