@@ -155,7 +155,7 @@ describe.skipIf(!e2eReady)('keyboard and layout in chromium', () => {
     const link = card.locator('[data-media-id]');
     expect(await link.getAttribute('data-media-id')).toBe(v2);
     const thumbV2 = await card.locator('img.thumb').getAttribute('src');
-    await card.getByLabel(`Version of ${TASK}`).selectOption({ label: 'v001 · WIP' });
+    await card.getByLabel(`Version of ${TASK}`).selectOption({ label: 'v001 · Work in progress' });
     expect(await link.getAttribute('data-media-id')).toBe(v1);
     expect(await link.getAttribute('aria-label')).toContain(`${TASK} v001`);
     await expect.poll(() => card.locator('img.thumb').getAttribute('src')).not.toBe(thumbV2);

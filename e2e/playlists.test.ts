@@ -125,7 +125,7 @@ describe.skipIf(!e2eReady)('playlists play in chromium', () => {
     // Each item's status and open notes are on the strip.
     await expect.poll(() => strip.getByRole('listitem').count()).toBe(3);
     await strip.getByText('0 open notes').first().waitFor();
-    expect(await strip.getByText('WIP').count()).toBe(3);
+    expect(await strip.getByText('Work in progress').count()).toBe(3);
 
     // Play through: the picture and the position follow the playlist's order, item by item.
     const seen: Array<{ id: string; colour: string }> = [];
