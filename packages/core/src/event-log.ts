@@ -5,6 +5,8 @@
  * small batches off the publishing path; rows older than the window are pruned. Job progress is
  * not kept: it is superseded within seconds and would be most of the rows.
  */
+import { relaxedTransaction } from './db/connect.js';
+import type { DialectName } from './db/dialect.js';
 import type { Db } from './db/schema.js';
 import { deleteEventsBefore, eventsAfter, holdsEventAtOrBefore, insertEvents } from './event-log-queries.js';
 import { REVIEW_SESSION_EVENT, type EventBus, type MontuEvent } from './events.js';
@@ -27,6 +29,7 @@ export class EventLog {
 
   constructor(
     private readonly db: Db,
+    private readonly dialect: DialectName,
     bus: EventBus,
     private readonly windowMs = EVENT_LOG_WINDOW_MS,
   ) {
@@ -45,15 +48,23 @@ export class EventLog {
     this.pending = [];
     this.flushing = this.flushing.then(async () => {
       if (batch.length) {
-        await insertEvents(
-          this.db,
-          batch.map((e) => ({ id: e.id, at: e.at, event: JSON.stringify(e) })),
-        ).catch(() => undefined); // best effort: a lost row only shortens a replay
+        // Best effort, so committed without a flush to disk of its own: a lost row only shortens
+        // a replay, and the next durable commit (an upload's) flushes it too. A durable commit
+        // here was an fsync per batch on the event loop — most of the main thread's time in a
+        // cold ingest on a busy disk (decision 193).
+        await relaxedTransaction(this.db, this.dialect, (trx) =>
+          insertEvents(
+            trx,
+            batch.map((e) => ({ id: e.id, at: e.at, event: JSON.stringify(e) })),
+          ),
+        ).catch(() => undefined);
       }
       if (Date.now() - this.lastPrune > 60_000) {
         this.lastPrune = Date.now();
         const before = new Date(Date.now() - this.windowMs).toISOString();
-        await deleteEventsBefore(this.db, before).catch(() => undefined);
+        await relaxedTransaction(this.db, this.dialect, (trx) => deleteEventsBefore(trx, before)).catch(
+          () => undefined,
+        );
       }
     });
     return this.flushing;

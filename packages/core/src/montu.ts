@@ -164,7 +164,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   // Made when there is room; a library opened on a full disk still opens (deletes then free space).
   await ctx.spaceReserve.ensure();
   // Written from the start, so events of the start-up sweeps are replayable too.
-  const eventLog = new EventLog(ctx.db, ctx.events);
+  const eventLog = new EventLog(ctx.db, ctx.dialect, ctx.events);
   const projects = new ProjectService(ctx);
   const media = new MediaService(ctx, projects);
   const notes = new NoteService(ctx, media, projects);

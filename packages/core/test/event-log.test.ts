@@ -13,7 +13,7 @@ describe.each(DATABASES)('event log on %s', (kind) => {
 
   it("keeps this process's events (not job progress, not relayed ones) and replays those after an id", async () => {
     const bus = new EventBus();
-    const log = new EventLog(lib.montu.db, bus, 60 * 60 * 1000);
+    const log = new EventLog(lib.montu.db, lib.montu.dialect, bus, 60 * 60 * 1000);
     const seen: MontuEvent[] = [];
     bus.subscribe((e) => seen.push(e));
     try {
@@ -41,7 +41,7 @@ describe.each(DATABASES)('event log on %s', (kind) => {
 
   it('forgets events older than its window, and says a replay from before it is incomplete', async () => {
     const bus = new EventBus();
-    const log = new EventLog(lib.montu.db, bus, 60_000);
+    const log = new EventLog(lib.montu.db, lib.montu.dialect, bus, 60_000);
     try {
       const old = new Date(Date.now() - 10 * 60_000).toISOString();
       bus.publish({

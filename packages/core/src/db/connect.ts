@@ -203,6 +203,9 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
 async function migrate(handle: DatabaseHandle): Promise<void> {
   const { db, dialect } = handle;
   const schema = handle.schema ?? null;
+  // Most opens find the schema current: one read instead of the migrator's lock table and
+  // durable commit (decision 193).
+  if (await migrationsCurrent(db, schema)) return;
   if (schema) await db.schema.createSchema(schema).ifNotExists().execute();
   const provider: MigrationProvider = {
     getMigrations: async () => {
@@ -231,6 +234,23 @@ async function migrate(handle: DatabaseHandle): Promise<void> {
     if (!error) return;
     if (dialect !== 'sqlite' || attempt >= 5) throw error;
     await new Promise((r) => setTimeout(r, 100 * attempt));
+  }
+}
+
+/**
+ * True when every migration this build knows is recorded as run, so the migrator would do
+ * nothing. A migration's name is recorded in the transaction that runs it, so a name seen here
+ * belongs to a finished migration. Any failure (no table yet: a new database) means "not known
+ * to be current", and the migrator decides.
+ */
+async function migrationsCurrent(db: Kysely<Database>, schema: string | null): Promise<boolean> {
+  try {
+    const table = sql.table(schema ? `${schema}.kysely_migration` : 'kysely_migration');
+    const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(db);
+    const done = new Set(rows.map((r) => r.name));
+    return Object.keys(migrations).every((name) => done.has(name));
+  } catch {
+    return false;
   }
 }
 
