@@ -241,7 +241,6 @@ for (let attempt = 0; runs.reference.length < ROUNDS && attempt < 4 * ROUNDS; at
   for (const k of Object.keys(runs)) runs[k].push(round[k]);
 }
 fs.rmSync(work, { recursive: true, force: true });
-const ref = median(runs.reference);
 const rows = [
   { name: 'still ingest, running library (default: the JPEG is its own web image)', runs: runs.needed },
   {
