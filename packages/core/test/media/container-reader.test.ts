@@ -8,6 +8,7 @@ import {
 } from '../../src/processing/tools/isobmff.js';
 import { probeWav, probeWavOrThrow } from '../../src/processing/tools/wav.js';
 import { probeFlac, probeFlacOrThrow } from '../../src/processing/tools/flac.js';
+import { probeAiff, probeAiffOrThrow } from '../../src/processing/tools/aiff.js';
 import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
@@ -95,13 +96,14 @@ async function bothWays(file: string, name: string): Promise<[MediaMetadata, Med
   ];
 }
 
-const READABLE = /\.(mov|mp4|m4v|m4a|wav|flac)$/i;
+const READABLE = /\.(mov|mp4|m4v|m4a|wav|flac|aiff?|aifc)$/i;
 const corpus = loadManifest().filter((e) => READABLE.test(e.path));
 
 /** The in-process reader for a file, by its extension (the prober goes by the sniffed format). */
 function probeOrThrow(file: string): Promise<FfprobeResult> {
   if (/\.wav$/i.test(file)) return probeWavOrThrow(file);
   if (/\.flac$/i.test(file)) return probeFlacOrThrow(file);
+  if (/\.(aiff?|aifc)$/i.test(file)) return probeAiffOrThrow(file);
   return probeIsobmff(file);
 }
 
@@ -129,6 +131,7 @@ const ANSWERED = new Set([
   '63 - predictor overflow check, 24-bit.flac',
   'full.flac',
   '05 - wrong total number of samples.flac',
+  'full.aiff',
 ]);
 
 describe.skipIf(!HAVE_CORPUS)('container reader: corpus MOV/MP4/WAV/FLAC against ffprobe', () => {
@@ -229,6 +232,26 @@ describe('container reader: generated files at production frame rates, with and 
     rate: '',
     args: [...tone(1), '-c:a', 'flac', '-sample_fmt', 's32', '-bits_per_raw_sample', '24'],
   });
+  // AIFF and AIFF-C as ffmpeg writes them, with NAME/ANNO chunks and an ID3 chunk after the samples.
+  const aiff = (ch: number, codec: string, name: string, ...extra: string[]) =>
+    cases.push({ name, rate: '', args: [...tone(ch), '-c:a', codec, ...extra] });
+  aiff(1, 'pcm_s8', 's8-mono.aiff');
+  aiff(2, 'pcm_s16be', 's16-stereo-tags.aiff', '-metadata', 'title=T', '-metadata', 'comment=C');
+  aiff(
+    2,
+    'pcm_s24be',
+    's24-stereo-id3.aiff',
+    '-write_id3v2',
+    '1',
+    '-metadata',
+    'title=Tï',
+    '-metadata',
+    'artist=A',
+  );
+  aiff(1, 'pcm_s32be', 's32-mono.aiff');
+  aiff(2, 'pcm_s16le', 's16le-stereo.aifc');
+  aiff(2, 'pcm_f32be', 'f32-stereo.aifc');
+  aiff(2, 'pcm_f64be', 'f64-stereo.aifc');
   beforeAll(async () => {
     dir = await tmpDir('montu-container-');
     for (const c of cases)
@@ -253,6 +276,7 @@ describe.skipIf(!HAVE_CORPUS)('container reader: cut and corrupted files never t
   const readers: Record<string, (f: string) => Promise<FfprobeResult | null>> = {
     wav: probeWav,
     flac: probeFlac,
+    aiff: probeAiff,
   };
   const files = corpus.filter((e) => ANSWERED.has(path.basename(e.path)));
   it.each(files.map((e) => [path.basename(e.path), e] as const))(
