@@ -9,6 +9,7 @@ import {
 import { probeWav, probeWavOrThrow } from '../../src/processing/tools/wav.js';
 import { probeFlac, probeFlacOrThrow } from '../../src/processing/tools/flac.js';
 import { probeAiff, probeAiffOrThrow } from '../../src/processing/tools/aiff.js';
+import { probeMp3, probeMp3OrThrow } from '../../src/processing/tools/mp3.js';
 import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
@@ -96,7 +97,7 @@ async function bothWays(file: string, name: string): Promise<[MediaMetadata, Med
   ];
 }
 
-const READABLE = /\.(mov|mp4|m4v|m4a|wav|flac|aiff?|aifc)$/i;
+const READABLE = /\.(mov|mp4|m4v|m4a|wav|flac|aiff?|aifc|mp3)$/i;
 const corpus = loadManifest().filter((e) => READABLE.test(e.path));
 
 /** The in-process reader for a file, by its extension (the prober goes by the sniffed format). */
@@ -104,6 +105,7 @@ function probeOrThrow(file: string): Promise<FfprobeResult> {
   if (/\.wav$/i.test(file)) return probeWavOrThrow(file);
   if (/\.flac$/i.test(file)) return probeFlacOrThrow(file);
   if (/\.(aiff?|aifc)$/i.test(file)) return probeAiffOrThrow(file);
+  if (/\.mp3$/i.test(file)) return probeMp3OrThrow(file);
   return probeIsobmff(file);
 }
 
@@ -252,6 +254,28 @@ describe('container reader: generated files at production frame rates, with and 
   aiff(2, 'pcm_s16le', 's16le-stereo.aifc');
   aiff(2, 'pcm_f32be', 'f32-stereo.aifc');
   aiff(2, 'pcm_f64be', 'f64-stereo.aifc');
+  // MP3 as LAME (through ffmpeg) writes it: an Info/Xing frame with the frame count, an ID3v2 tag.
+  const lame = (rate: number, ch: number, name: string, ...extra: string[]) =>
+    cases.push({
+      name,
+      rate: '',
+      args: [
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=duration=1.3:sample_rate=${rate}`,
+        '-ac',
+        String(ch),
+        '-c:a',
+        'libmp3lame',
+        ...extra,
+      ],
+    });
+  lame(44100, 2, 'cbr-44k-stereo.mp3');
+  lame(48000, 1, 'cbr-48k-mono.mp3', '-b:a', '64k', '-metadata', 'title=T', '-metadata', 'album=A');
+  lame(22050, 2, 'vbr-22k-stereo.mp3', '-q:a', '4');
+  lame(8000, 1, 'cbr-8k-mono.mp3', '-b:a', '16k');
+  lame(32000, 2, 'vbr-32k-stereo.mp3', '-q:a', '2', '-id3v2_version', '3', '-metadata', 'artist=Ä');
   beforeAll(async () => {
     dir = await tmpDir('montu-container-');
     for (const c of cases)
@@ -277,6 +301,7 @@ describe.skipIf(!HAVE_CORPUS)('container reader: cut and corrupted files never t
     wav: probeWav,
     flac: probeFlac,
     aiff: probeAiff,
+    mp3: probeMp3,
   };
   const files = corpus.filter((e) => ANSWERED.has(path.basename(e.path)));
   it.each(files.map((e) => [path.basename(e.path), e] as const))(

@@ -26,6 +26,7 @@ import { probeIsobmff } from './isobmff.js';
 import { probeWav } from './wav.js';
 import { probeFlac } from './flac.js';
 import { probeAiff } from './aiff.js';
+import { probeMp3 } from './mp3.js';
 
 /** Image formats whose headers sharp (libvips) reads. */
 export const SHARP_FORMATS = new Set(['jpg', 'png', 'apng', 'webp', 'gif', 'tif', 'avif', 'heic']);
@@ -40,6 +41,7 @@ const CONTAINER_READERS: Record<string, (file: string) => Promise<FfprobeResult 
   wav: probeWav,
   flac: probeFlac,
   aif: probeAiff,
+  mp3: probeMp3,
 };
 /** Scene-linear formats: shown through a display transform. */
 export const LINEAR_FORMATS = new Set(['exr', 'hdr']);
@@ -319,7 +321,7 @@ export class MediaProber {
     runFfprobe: () => Promise<FfprobeResult>,
   ): Promise<void> {
     const exifP = this.exif(file, meta);
-    // QuickTime/MP4 movie boxes, WAV, FLAC and AIFF headers are read in-process (isobmff.ts, wav.ts, flac.ts, aiff.ts answer as
+    // QuickTime/MP4 movie boxes, WAV, FLAC, AIFF and MP3 (Xing) headers are read in-process (isobmff.ts, wav.ts, flac.ts, aiff.ts, mp3.ts answer as
     // ffprobe would, or decline); ffprobe reads the rest and whatever a reader declines.
     let fp: FfprobeResult | null = null;
     const reader = this.containerReader ? CONTAINER_READERS[meta.format] : undefined;

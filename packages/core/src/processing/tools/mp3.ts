@@ -1,0 +1,131 @@
+import fsp from 'node:fs/promises';
+import type { FfprobeResult, FfprobeStream } from './ffprobe.js';
+import { orDecline, readHead, Unsupported } from './container-read.js';
+import { id3v2Length, readId3v2 } from './id3v2.js';
+
+/**
+ * In-process reader of MPEG-1/2/2.5 Layer III files whose first frame carries a Xing/Info header
+ * with a frame count (what LAME and ffmpeg write), answering in ffprobe's JSON shape exactly as
+ * ffprobe would, or declining (Unsupported) so the caller runs ffprobe. ffmpeg's duration is the
+ * Xing frame count × samples per frame (in its 1/14,112,000 time base); without that header it is
+ * a bit-rate estimate, so such files are declined, as are VBRI headers, Layer I/II, a Xing byte
+ * count that disagrees with the file size (ffmpeg then ignores the frame count), ID3v1 and APE
+ * tags (ffmpeg reads them as tags too), and whatever id3v2.ts declines. Decision 190.
+ */
+
+const MAX_HEADER_BYTES = 1024 * 1024;
+/** ffmpeg's MP3 time base: divisible by every MPEG audio sample rate. */
+const TIME_BASE = 14_112_000;
+const RATES = [
+  [11025, 12000, 8000], // MPEG 2.5
+  [0, 0, 0],
+  [22050, 24000, 16000], // MPEG 2
+  [44100, 48000, 32000], // MPEG 1
+];
+/** Layer III bit rates in kb/s: MPEG-1, then MPEG-2/2.5. */
+const KBPS = [
+  [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+  [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+];
+
+interface Frame {
+  mpeg1: boolean;
+  rate: number;
+  mono: boolean;
+  size: number;
+  spf: number;
+}
+
+/** A Layer III frame header at `p`, or null. */
+function frameAt(b: Buffer, p: number): Frame | null {
+  if (p + 4 > b.length || b[p] !== 0xff || (b[p + 1]! & 0xe0) !== 0xe0) return null;
+  const version = (b[p + 1]! >> 3) & 3;
+  const layer = (b[p + 1]! >> 1) & 3;
+  const bitrate = b[p + 2]! >> 4;
+  const rateIndex = (b[p + 2]! >> 2) & 3;
+  if (version === 1 || layer !== 1 || bitrate === 0 || bitrate === 15 || rateIndex === 3) return null;
+  const mpeg1 = version === 3;
+  const rate = RATES[version]![rateIndex]!;
+  const padding = (b[p + 2]! >> 1) & 1;
+  const kbps = KBPS[mpeg1 ? 0 : 1]![bitrate]!;
+  const size = Math.floor(((mpeg1 ? 144 : 72) * kbps * 1000) / rate) + padding;
+  return { mpeg1, rate, mono: b[p + 3]! >> 6 === 3, size, spf: mpeg1 ? 1152 : 576 };
+}
+
+export async function probeMp3(file: string): Promise<FfprobeResult | null> {
+  return orDecline(probeMp3OrThrow(file));
+}
+
+export async function probeMp3OrThrow(file: string): Promise<FfprobeResult> {
+  const { head, size } = await readHead(file, MAX_HEADER_BYTES);
+  const tags: Record<string, string> = {};
+  const base = id3v2Length(head);
+  if (base > 0) {
+    readId3v2(head.subarray(0, base), tags);
+    if (id3v2Length(head, base) > 0) throw new Unsupported('a second ID3v2 tag');
+  }
+  const f = frameAt(head, base);
+  if (!f) throw new Unsupported('no Layer III frame after the ID3v2 tag');
+  // The next frame must follow where this one says it ends (ffmpeg checks the same).
+  if (!frameAt(head, base + f.size)) throw new Unsupported('no second frame');
+  const x = base + 4 + (f.mpeg1 ? (f.mono ? 17 : 32) : f.mono ? 9 : 17);
+  const tag = head.toString('latin1', x, x + 4);
+  if (tag !== 'Xing' && tag !== 'Info') throw new Unsupported('no Xing/Info header');
+  const flags = head.readUInt32BE(x + 4);
+  if (!(flags & 1)) throw new Unsupported('Xing header without a frame count');
+  const frames = head.readUInt32BE(x + 8);
+  if (!frames) throw new Unsupported('Xing frame count 0');
+  if (flags & 2) {
+    const bytes = head.readUInt32BE(x + 12);
+    // ffmpeg drops the frame count when the byte count is off by more than 1/16 (checked here
+    // against both the whole file and the file after the ID3v2 tag, declining either way).
+    for (const fsize of [size, size - base]) {
+      const min = Math.min(fsize, bytes);
+      if (Math.max(fsize, bytes) - min > min / 32)
+        throw new Unsupported('Xing byte count differs from the file');
+    }
+  }
+  await checkTail(file, size);
+  const durationTs = (frames * f.spf * TIME_BASE) / f.rate; // exact: the time base is a multiple of every rate
+  const s: FfprobeStream = {
+    index: 0,
+    codec_type: 'audio',
+    codec_name: 'mp3',
+    sample_fmt: 'fltp',
+    sample_rate: String(f.rate),
+    channels: f.mono ? 1 : 2,
+    channel_layout: f.mono ? 'mono' : 'stereo',
+    bits_per_sample: 0,
+    time_base: `1/${TIME_BASE}`,
+    duration_ts: durationTs,
+    duration: (durationTs / TIME_BASE).toFixed(6),
+    r_frame_rate: '0/0',
+    avg_frame_rate: '0/0',
+    disposition: { attached_pic: 0 },
+  };
+  const durUs = Math.round((durationTs * 1e6) / TIME_BASE);
+  return {
+    streams: [s],
+    format: {
+      format_name: 'mp3',
+      duration: (durUs / 1e6).toFixed(6),
+      bit_rate: String(Math.trunc((size * 8 * 1e6) / durUs)),
+      nb_streams: 1,
+      tags,
+    },
+  };
+}
+
+/** ID3v1 and APEv2 tags at the end are read by ffmpeg as tags: left to it. */
+async function checkTail(file: string, size: number): Promise<void> {
+  const n = Math.min(size, 160);
+  const fh = await fsp.open(file, 'r');
+  try {
+    const t = Buffer.alloc(n);
+    await fh.read(t, 0, n, size - n);
+    if (n >= 128 && t.toString('latin1', n - 128, n - 125) === 'TAG') throw new Unsupported('ID3v1 tag');
+    if (t.toString('latin1', n - 32, n - 24) === 'APETAGEX') throw new Unsupported('APE tag');
+  } finally {
+    await fh.close();
+  }
+}
