@@ -18,10 +18,35 @@ const readers = {
   wav: [/\.wav$/i, (await import(`${tools}/wav.js`)).probeWav],
   flac: [/\.flac$/i, (await import(`${tools}/flac.js`)).probeFlac],
   aiff: [/\.(aiff?|aifc)$/i, (await import(`${tools}/aiff.js`)).probeAiff],
+  mp3: [/\.mp3$/i, (await import(`${tools}/mp3.js`)).probeMp3],
 };
 const files = JSON.parse(fs.readFileSync(path.join(corpus, 'manifest.json'), 'utf8')).files.map((e) =>
   path.join(corpus, e.path),
 );
+// The corpus has no MP3 with a Xing header: three LAME files are generated next to it.
+const gen = path.join(root, 'bench', 'tmp', 'container-read');
+fs.mkdirSync(gen, { recursive: true });
+for (const [name, args] of [
+  ['cbr.mp3', ['-ac', '2', '-b:a', '192k']],
+  ['vbr.mp3', ['-ac', '2', '-q:a', '2']],
+  ['mono.mp3', ['-ac', '1', '-b:a', '64k']],
+]) {
+  const f = path.join(gen, name);
+  await exec('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=duration=30',
+    ...args,
+    '-c:a',
+    'libmp3lame',
+    f,
+  ]);
+  files.push(f);
+}
 const RUNS = 5;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const out = { date: new Date().toISOString(), loadavg_start: os.loadavg()[0], formats: {} };
