@@ -330,3 +330,35 @@ describe.skipIf(!HAVE_CORPUS)('container reader: cut and corrupted files never t
     },
   );
 });
+
+describe('container reader: a cut or corrupted generated MP3 never throws', () => {
+  it('answers or declines at every cut and overwrite', { timeout: 60_000 }, async () => {
+    const dir = await tmpDir('montu-container-mp3-cut-');
+    const file = path.join(dir, 'lame.mp3');
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=duration=1',
+      '-c:a',
+      'libmp3lame',
+      '-metadata',
+      'title=T',
+      file,
+    ]);
+    const src = await fs.readFile(file);
+    expect(await probeMp3(file)).not.toBeNull();
+    const cut = path.join(dir, 'cut.mp3');
+    for (let k = 1; k <= 12; k++) {
+      await fs.writeFile(cut, src.subarray(0, Math.floor((src.length * k) / 13)));
+      const got = await probeMp3(cut);
+      if (got) expect(got.streams.length).toBe(1);
+      const bad = Buffer.from(src);
+      const at = Math.floor((Math.min(src.length, 512) * k) / 13);
+      bad.fill(0xff, at, at + 16);
+      await fs.writeFile(cut, bad);
+      const got2 = await probeMp3(cut);
+      if (got2) expect(got2.streams.length).toBe(1);
+    }
+  });
+});
