@@ -40,6 +40,9 @@ interface Props {
   onUndo: () => void;
   onRedo: () => void;
   onClear: () => void;
+  /** Onion skin on/off; undefined hides the toggle (stills have no neighbouring frames). */
+  onion?: boolean;
+  onOnion?: () => void;
 }
 
 export function DrawTools(p: Props) {
@@ -106,6 +109,20 @@ export function DrawTools(p: Props) {
       <button type="button" onClick={p.onClear} disabled={!p.canUndo} title="Clear the drawing">
         Clear
       </button>
+      {p.onion !== undefined && (
+        <>
+          <span className="sep" />
+          <button
+            type="button"
+            aria-pressed={p.onion}
+            onClick={p.onOnion}
+            title="Onion skin: show the drawings of the nearest frames before and after, faint (Shift+O)"
+            aria-keyshortcuts="Shift+O"
+          >
+            Onion skin
+          </button>
+        </>
+      )}
     </div>
   );
 }

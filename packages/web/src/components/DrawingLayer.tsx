@@ -19,6 +19,8 @@ export interface DrawingLayerProps {
   viewport: Viewport;
   /** Shapes of notes shown read-only (the note on this frame). */
   shown: readonly Shape[];
+  /** Onion skin: drawings of the nearest frames before and after, painted faint and tinted. */
+  ghosts?: ReadonlyArray<{ shapes: readonly Shape[]; tint: 'before' | 'after' }>;
   /** Shapes being edited. */
   editing: readonly Shape[];
   tool: Tool | null;
@@ -27,7 +29,20 @@ export interface DrawingLayerProps {
   onCommit: (shapes: Shape[]) => void;
 }
 
-export function DrawingLayer({ viewport, shown, editing, tool, color, width, onCommit }: DrawingLayerProps) {
+/** Onion skin colours as in animation tools: earlier frames red, later frames green. */
+const GHOST_TINT = { before: '#ff5a5a', after: '#5aff7a' } as const;
+const GHOST_ALPHA = 0.35;
+
+export function DrawingLayer({
+  viewport,
+  shown,
+  ghosts = [],
+  editing,
+  tool,
+  color,
+  width,
+  onCommit,
+}: DrawingLayerProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [draft, setDraft] = useState<Shape | null>(null);
   const [textAt, setTextAt] = useState<[number, number] | null>(null);
@@ -44,8 +59,19 @@ export function DrawingLayer({ viewport, shown, editing, tool, color, width, onC
     const ctx = c.getContext('2d');
     if (!ctx) return;
     ctx.clearRect(0, 0, w, h);
+    for (const g of ghosts) {
+      ctx.save();
+      ctx.globalAlpha = GHOST_ALPHA;
+      paintShapes(
+        ctx,
+        g.shapes.map((s) => ({ ...s, color: GHOST_TINT[g.tint] })),
+        viewport,
+        dpr,
+      );
+      ctx.restore();
+    }
     paintShapes(ctx, [...shown, ...editing, ...(draft ? [draft] : [])], viewport, dpr);
-  }, [viewport, shown, editing, draft]);
+  }, [viewport, shown, ghosts, editing, draft]);
 
   const point = (e: React.PointerEvent): [number, number, number] => {
     const r = e.currentTarget.getBoundingClientRect();

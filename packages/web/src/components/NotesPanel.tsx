@@ -10,11 +10,19 @@ export const mentionsIn = (text: string): string[] => [
 interface Props {
   notes: Annotation[];
   selectedId: string | null;
-  frameLabel: (frame: number | null) => string;
+  /** Names a stored frame (or a held range) by source frame and source timecode. */
+  frameLabel: (frame: number | null, frameEnd?: number | null) => string;
   hasDrawing: boolean;
   composeFrameLabel: string;
+  /** True when a new note may be held over a range of frames (movies and sequences). */
+  canHold?: boolean;
+  /** With strokes drawn and a note selected: add them to that note's drawing. */
+  addToNote?: { label: string; save: () => Promise<void> } | null;
+  /** What the last drawing save did, when worth telling (a merge). */
+  saveInfo?: string | null;
   onSelect: (n: Annotation) => void;
-  onAdd: (content: string) => Promise<void>;
+  /** Saves a new note; `holdFrames` > 1 holds it (and its drawing) over that many frames. */
+  onAdd: (content: string, holdFrames: number) => Promise<void>;
   onReply: (parent: Annotation, content: string) => Promise<void>;
   onResolve: (n: Annotation, resolved: boolean) => Promise<void>;
 }
@@ -25,12 +33,16 @@ export function NotesPanel({
   frameLabel,
   hasDrawing,
   composeFrameLabel,
+  canHold = false,
+  addToNote = null,
+  saveInfo = null,
   onSelect,
   onAdd,
   onReply,
   onResolve,
 }: Props) {
   const [text, setText] = useState('');
+  const [hold, setHold] = useState(1);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const top = notes
@@ -43,8 +55,9 @@ export function NotesPanel({
     setBusy(true);
     setError(null);
     try {
-      await onAdd(text.trim());
+      await onAdd(text.trim(), hold);
       setText('');
+      setHold(1);
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -80,9 +93,47 @@ export function NotesPanel({
             {error}
           </p>
         )}
-        <button type="submit" className="primary" disabled={busy || (!text.trim() && !hasDrawing)}>
-          Save note
-        </button>
+        {canHold && (
+          <label className="hold">
+            Hold for{' '}
+            <input
+              type="number"
+              min={1}
+              max={100000}
+              value={hold}
+              onChange={(e) => setHold(Math.max(1, Math.floor(Number(e.target.value) || 1)))}
+              onKeyDown={(e) => e.stopPropagation()}
+              aria-label="Hold for frames"
+            />{' '}
+            frame{hold === 1 ? '' : 's'}
+          </label>
+        )}
+        <div className="compose-actions">
+          <button type="submit" className="primary" disabled={busy || (!text.trim() && !hasDrawing)}>
+            Save note
+          </button>
+          {addToNote && (
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => {
+                setBusy(true);
+                setError(null);
+                addToNote
+                  .save()
+                  .catch((e: Error) => setError(e.message))
+                  .finally(() => setBusy(false));
+              }}
+            >
+              Add drawing to note at {addToNote.label}
+            </button>
+          )}
+        </div>
+        {saveInfo && (
+          <p className="muted" role="status">
+            {saveInfo}
+          </p>
+        )}
       </form>
       <ol className="note-list" aria-label="Notes">
         {top.length === 0 && <li className="muted">No notes yet.</li>}
@@ -115,7 +166,7 @@ function Note({
   note: Annotation;
   replies: Annotation[];
   selected: boolean;
-  frameLabel: (frame: number | null) => string;
+  frameLabel: (frame: number | null, frameEnd?: number | null) => string;
   onSelect: (n: Annotation) => void;
   onReply: (parent: Annotation, content: string) => Promise<void>;
   onResolve: (n: Annotation, resolved: boolean) => Promise<void>;
@@ -127,9 +178,13 @@ function Note({
       data-note-id={note.id}
     >
       <button type="button" className="note-head" onClick={() => onSelect(note)} aria-pressed={selected}>
-        <span className="frame">{frameLabel(note.frame)}</span>
+        <span className="frame">{frameLabel(note.frame, note.frameEnd)}</span>
         <strong>{note.author}</strong>
-        {note.drawing ? <span className="badge">drawing</span> : null}
+        {note.drawing ? (
+          <span className="badge">drawing</span>
+        ) : note.frame !== null ? (
+          <span className="badge">pinned</span>
+        ) : null}
         {note.resolved && <span className="badge status-approved">resolved</span>}
         <span className="muted">{formatDate(note.createdAt)}</span>
       </button>

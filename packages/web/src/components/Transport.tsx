@@ -1,6 +1,12 @@
-/** Play controls, frame counter, timecode and the timeline with note markers and in/out. */
-import { frameToTimecode, formatFps, type Rational } from '../lib/timecode.js';
+/**
+ * Play controls, the frame counter and timecode (source frame and source timecode, or 0-based
+ * with the toggle), and the timeline (thumbnails, ticks, note markers, in/out).
+ */
+import { useState } from 'react';
+import { frameLabel, frameToTimecode, formatFps, type PlayerTiming, type Rational } from '../lib/timecode.js';
+import type { SpriteIndex } from '../lib/timeline.js';
 import type { Player } from '../lib/usePlayer.js';
+import { Timeline, type TimelineMarker } from './Timeline.js';
 
 interface Props {
   player: Player;
@@ -8,16 +14,52 @@ interface Props {
   frameCount: number;
   startFrame: number;
   dropFrame: boolean;
-  markers: Array<{ frame: number; id: string; resolved: boolean }>;
+  markers: Array<{ frame: number; id: string; resolved: boolean; frameEnd?: number | null }>;
   onMarker: (id: string) => void;
+  /** The item's timing: with it the counter shows source frame and source timecode. */
+  timing?: PlayerTiming;
+  /** The sprite sheet for the thumbnail strip and hover previews. */
+  sprite?: { index: SpriteIndex; url: string } | null;
 }
 
-export function Transport({ player, fps, frameCount, startFrame, dropFrame, markers, onMarker }: Props) {
-  const pct = (f: number) => `${(100 * f) / Math.max(1, frameCount - 1)}%`;
-  const scrub = (e: React.PointerEvent<HTMLDivElement>) => {
-    const r = e.currentTarget.getBoundingClientRect();
-    player.seek(Math.round(((e.clientX - r.left) / r.width) * (frameCount - 1)));
-  };
+const ZERO_BASED_KEY = 'montu.player.zeroBased';
+
+/** The 0-based toggle, remembered in this browser. */
+function useZeroBased(): [boolean, (v: boolean) => void] {
+  const [v, setV] = useState(() => localStorage.getItem(ZERO_BASED_KEY) === '1');
+  return [
+    v,
+    (next) => {
+      localStorage.setItem(ZERO_BASED_KEY, next ? '1' : '0');
+      setV(next);
+    },
+  ];
+}
+
+export function Transport({
+  player,
+  fps,
+  frameCount,
+  startFrame,
+  dropFrame,
+  markers,
+  onMarker,
+  timing,
+  sprite = null,
+}: Props) {
+  const [zeroBased, setZeroBased] = useZeroBased();
+  // Without the item's timing (compare), frames are the stored numbers and timecode counts from 0.
+  const name = (f: number) =>
+    timing
+      ? frameLabel(f, timing, zeroBased)
+      : { frame: startFrame + f, timecode: frameToTimecode(f, fps, dropFrame) };
+  const now = name(player.frame);
+  const last = name(frameCount - 1);
+  const first = name(0);
+  const timelineMarkers: TimelineMarker[] = markers.map((m) => ({
+    ...m,
+    label: `Note at frame ${name(m.frame).frame}`,
+  }));
   return (
     <div className="transport">
       <div className="controls" role="toolbar" aria-label="Playback">
@@ -98,51 +140,53 @@ export function Transport({ player, fps, frameCount, startFrame, dropFrame, mark
           Loop (L)
         </label>
         <span className="spacer" />
-        <output className="frame-counter" data-testid="frame-counter" aria-label="Frame">
-          {startFrame + player.frame}
+        <output
+          className="frame-counter"
+          data-testid="frame-counter"
+          data-settled={player.settled}
+          data-index={player.frame}
+          aria-label="Frame"
+        >
+          {now.frame}
         </output>
-        <span className="muted">/ {startFrame + frameCount - 1}</span>
+        <span className="muted">/ {last.frame}</span>
         <output className="timecode" data-testid="timecode" aria-label="Timecode">
-          {frameToTimecode(player.frame, fps, dropFrame)}
+          {now.timecode}
         </output>
         <span className="muted">{formatFps(fps)} fps</span>
-      </div>
-      <div
-        className="timeline"
-        role="slider"
-        tabIndex={0}
-        aria-label="Timeline"
-        aria-valuemin={startFrame}
-        aria-valuemax={startFrame + frameCount - 1}
-        aria-valuenow={startFrame + player.frame}
-        onPointerDown={(e) => {
-          e.currentTarget.setPointerCapture(e.pointerId);
-          scrub(e);
-        }}
-        onPointerMove={(e) => e.buttons === 1 && scrub(e)}
-      >
-        {(player.inPoint !== null || player.outPoint !== null) && (
-          <div
-            className="inout"
-            style={{
-              left: pct(player.inPoint ?? 0),
-              right: `calc(100% - ${pct(player.outPoint ?? frameCount - 1)})`,
-            }}
-          />
-        )}
-        {markers.map((m) => (
+        {timing && (
           <button
-            key={m.id}
             type="button"
-            className={`marker ${m.resolved ? 'resolved' : ''}`}
-            style={{ left: pct(m.frame) }}
-            aria-label={`Note at frame ${startFrame + m.frame}`}
-            onPointerDown={(e) => e.stopPropagation()}
-            onClick={() => onMarker(m.id)}
-          />
-        ))}
-        <div className="playhead" style={{ left: pct(player.frame) }} />
+            aria-pressed={zeroBased}
+            onClick={() => setZeroBased(!zeroBased)}
+            title={
+              zeroBased
+                ? 'Showing frames from 0 and timecode from 00:00:00:00: click for source frame and timecode'
+                : 'Showing source frame and source timecode: click to count from 0'
+            }
+          >
+            0-based
+          </button>
+        )}
       </div>
+      <Timeline
+        frame={player.frame}
+        frameCount={frameCount}
+        fps={fps.num / fps.den}
+        inPoint={player.inPoint}
+        outPoint={player.outPoint}
+        markers={timelineMarkers}
+        sprite={sprite}
+        name={(f) => {
+          const n = name(f);
+          return `frame ${n.frame} · ${n.timecode}`;
+        }}
+        valueNow={now.frame}
+        valueMin={first.frame}
+        valueMax={last.frame}
+        onSeek={player.seek}
+        onMarker={onMarker}
+      />
     </div>
   );
 }

@@ -69,9 +69,20 @@ export function fitScale(
   return Math.min(v.containerWidth / v.imageWidth, v.containerHeight / v.imageHeight);
 }
 
-/** The zoom at which one image pixel is one CSS pixel (the "1:1" button). */
-export function actualSizeZoom(v: Viewport, devicePixelRatio = 1): number {
-  return 1 / (fitScale(v) * devicePixelRatio);
+/**
+ * The zoom at which one source pixel is one device pixel (the "1:1" button). `sourceWidth` is
+ * the picture's own width when the rendition shown (a proxy) is smaller; it defaults to the
+ * rendition's.
+ */
+export function actualSizeZoom(v: Viewport, devicePixelRatio = 1, sourceWidth = v.imageWidth): number {
+  if (v.imageWidth <= 0) return 1;
+  return sourceWidth / (v.imageWidth * fitScale(v) * devicePixelRatio);
+}
+
+/** The zoom as people read it: device pixels per source pixel, in percent (100 at 1:1). */
+export function zoomPercent(v: Viewport, devicePixelRatio = 1, sourceWidth = v.imageWidth): number {
+  if (sourceWidth <= 0) return 100;
+  return (100 * imageRect(v).width * devicePixelRatio) / sourceWidth;
 }
 
 /** Where the image is drawn inside the container (CSS pixels relative to the container). */

@@ -62,6 +62,7 @@ export const SHORTCUTS = {
   undo: { keys: ['ctrl+z'], label: 'Undo drawing', group: 'Drawing' },
   redo: { keys: ['ctrl+shift+z', 'ctrl+y'], label: 'Redo drawing', group: 'Drawing' },
   cancel: { keys: ['Escape'], label: 'Put the tool down / close', group: 'Drawing' },
+  onion: { keys: ['shift+o'], label: 'Onion skin (neighbouring frames’ drawings)', group: 'Drawing' },
 } as const satisfies Record<string, Shortcut>;
 
 export type ShortcutId = keyof typeof SHORTCUTS;

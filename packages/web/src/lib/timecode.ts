@@ -8,7 +8,10 @@ import {
   frameToTimecode as domainTimecode,
   mediaTiming as domainTiming,
   parseRational,
+  sourceFrameAt,
+  sourceTimecodeAt,
   supportsDropFrame,
+  type MediaTiming,
   type Rational,
   type TimedMedia,
 } from '@montu/domain';
@@ -56,6 +59,8 @@ export interface PlayerTiming {
   /** First frame number: the sequence's own number, 0 for movies. */
   frameStart: number;
   frameCount: number;
+  /** The domain's timing of the item (source start frame and timecode). */
+  source: MediaTiming;
 }
 
 const FALLBACK_FPS: Rational = { num: 24, den: 1 };
@@ -74,5 +79,26 @@ export function mediaTiming(media: TimedMedia, projectDefaultFps?: string | null
     dropFrame: t.dropFrame,
     frameStart: t.frameStart ?? 0,
     frameCount: Math.max(1, count),
+    source: { ...t, fps: t.fps ?? `${fps.num}/${fps.den}` },
+  };
+}
+
+/**
+ * How the player names the frame at `index` (0…count−1 on the player's own axis): the source
+ * frame and source timecode (the item's start frame and start timecode, drop-frame kept; the
+ * domain's `sourceFrameAt`/`sourceTimecodeAt`), or with `zeroBased` the index and its timecode
+ * from 00:00:00:00 — the toggle supervisors use to talk about "frame 12 of the clip".
+ */
+export function frameLabel(
+  index: number,
+  timing: PlayerTiming,
+  zeroBased: boolean,
+): { frame: number; timecode: string } {
+  if (zeroBased) return { frame: index, timecode: frameToTimecode(index, timing.fps, timing.dropFrame) };
+  const stored = timing.frameStart + index;
+  return {
+    frame: sourceFrameAt(stored, timing.source) ?? stored,
+    timecode:
+      sourceTimecodeAt(stored, timing.source) ?? frameToTimecode(index, timing.fps, timing.dropFrame),
   };
 }

@@ -8,6 +8,11 @@ import { clampFrame, frameToSeekTime, timeToFrame, type Rational } from './timec
 
 export interface PlayerState {
   frame: number;
+  /**
+   * True once the picture shows `frame`: a frame callback presented it (or, where a paused seek
+   * presents none, the seek finished). False between a seek and its picture.
+   */
+  settled: boolean;
   playing: boolean;
   inPoint: number | null;
   outPoint: number | null;
@@ -42,6 +47,7 @@ export function usePlayer(
 ): Player {
   const [state, setState] = useState<PlayerState>({
     frame: initialFrame,
+    settled: initialFrame === 0,
     playing: false,
     inPoint: null,
     outPoint: null,
@@ -52,7 +58,8 @@ export function usePlayer(
   const target = useRef<number | null>(null);
 
   const setFrame = useCallback(
-    (frame: number) => setState((s) => (s.frame === frame ? s : { ...s, frame })),
+    (frame: number, settled = true) =>
+      setState((s) => (s.frame === frame && s.settled === settled ? s : { ...s, frame, settled })),
     [],
   );
 
@@ -96,7 +103,7 @@ export function usePlayer(
       if (target.current === null && !v.seeking) {
         const f = clampFrame(timeToFrame(v.currentTime, fps), frameCount);
         target.current = f;
-        setFrame(f);
+        setFrame(f, false);
         v.currentTime = frameToSeekTime(f, fps);
       }
     };
@@ -123,7 +130,7 @@ export function usePlayer(
     (frame: number) => {
       const f = clampFrame(frame, frameCount);
       target.current = f;
-      setFrame(f);
+      setFrame(f, !video);
       if (video) {
         video.pause();
         video.currentTime = frameToSeekTime(f, fps);

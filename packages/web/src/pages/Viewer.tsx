@@ -1,6 +1,6 @@
 /** The viewer: picture, player, drawing notes, metadata and review for one media item. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { api, type Annotation, type Media, type Project } from '../api/index.js';
+import { api, ApiError, type Annotation, type Media, type Project } from '../api/index.js';
 import {
   emptyDrawing,
   fromWireDrawing,
@@ -10,12 +10,14 @@ import {
   undoInit,
   undoPush,
   actualSizeZoom,
+  zoomPercent,
   zoomAt,
   type Shape,
   type Tool,
   type Viewport,
 } from '../lib/drawing.js';
-import { frameToTimecode, mediaTiming } from '../lib/timecode.js';
+import { frameLabel as nameFrame, mediaTiming } from '../lib/timecode.js';
+import { spriteIndex } from '../lib/timeline.js';
 import { usePlayer } from '../lib/usePlayer.js';
 import { useKeys } from '../lib/useKeys.js';
 import { keyMap } from '../lib/shortcuts.js';
@@ -46,14 +48,20 @@ import { STATUS_LABELS } from '@montu/domain';
 type Tab = 'notes' | 'review' | 'info';
 const TABS: readonly Tab[] = ['notes', 'review', 'info'];
 
+/** Frames either side in which the onion skin looks for neighbouring drawings. */
+const ONION_REACH = 5;
+
 export default function Viewer({
   mediaId,
   initialFrame,
   note,
+  onFrameChange,
 }: {
   mediaId: string;
   initialFrame: number | null;
   note: string | null;
+  /** Told the frame on screen (stored numbering: a movie's index, a sequence's number) once it is shown. */
+  onFrameChange?: (frame: number) => void;
 }) {
   const [media, setMedia] = useState<Media | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -80,6 +88,7 @@ export default function Viewer({
       setMedia={setMedia}
       initialFrame={initialFrame}
       noteId={note}
+      onFrameChange={onFrameChange}
     />
   );
 }
@@ -89,11 +98,13 @@ function ViewerLoaded({
   setMedia,
   initialFrame,
   noteId,
+  onFrameChange,
 }: {
   media: Media;
   setMedia: (m: Media) => void;
   initialFrame: number | null;
   noteId: string | null;
+  onFrameChange?: (frame: number) => void;
 }) {
   const session = useSession();
   const project: Project | undefined = session.projects.find((p) => p.id === media.projectId);
@@ -140,6 +151,13 @@ function ViewerLoaded({
   usePlayThrough(video, moving && hasPicture(media), playlist?.playing ?? false, () => {
     if (playlist && !playlist.next(true)) setFlash('End of the playlist.');
   });
+  const [onion, setOnion] = useState(() => localStorage.getItem('montu.player.onion') === '1');
+  const [saveInfo, setSaveInfo] = useState<string | null>(null);
+  const toggleOnion = () =>
+    setOnion((o) => {
+      localStorage.setItem('montu.player.onion', o ? '0' : '1');
+      return !o;
+    });
 
   const loadNotes = useCallback(
     () => api.annotations(media.id).then(setNotes, () => setNotes([])),
@@ -149,22 +167,32 @@ function ViewerLoaded({
 
   // Frame numbers as stored in notes: the sequence's own numbers, 0-based indices for movies.
   const noteFrame = moving ? timing.frameStart + player.frame : null;
+  useEffect(() => {
+    if (noteFrame !== null && player.settled) onFrameChange?.(noteFrame);
+  }, [noteFrame, player.settled, onFrameChange]);
+  // Notes name their frames by source frame and source timecode (decision 130).
   const frameLabel = useCallback(
-    (f: number | null) =>
-      f === null
-        ? 'whole item'
-        : `frame ${f} · ${frameToTimecode(f - timing.frameStart, timing.fps, timing.dropFrame)}`,
+    (f: number | null, end?: number | null) => {
+      if (f === null) return 'whole item';
+      const a = nameFrame(f - timing.frameStart, timing, false);
+      if (end === null || end === undefined || end === f) return `frame ${a.frame} · ${a.timecode}`;
+      const b = nameFrame(end - timing.frameStart, timing, false);
+      return `frames ${a.frame}–${b.frame} · ${a.timecode}`;
+    },
     [timing],
   );
 
+  // A note covers its frame, or its held range (frame…frameEnd).
+  const covers = (n: Annotation, f: number | null) =>
+    n.frame !== null && f !== null && n.frame <= f && f <= (n.frameEnd ?? n.frame);
   // Drawings shown: the selected note's, or every note's on the frame on screen.
   const shown = useMemo(() => {
     const onFrame = notes.filter(
       (n) =>
         n.drawing &&
         !n.parentId &&
-        (selected ? n.id === selected : n.frame === noteFrame) &&
-        (!moving || n.frame === noteFrame),
+        (selected ? n.id === selected : covers(n, noteFrame)) &&
+        (!moving || covers(n, noteFrame)),
     );
     return onFrame.flatMap((n) => fromWireDrawing(n.drawing)?.shapes ?? []);
   }, [notes, selected, noteFrame, moving]);
@@ -172,6 +200,31 @@ function ViewerLoaded({
   const go = useNavigate();
   const patchAddress = useSearchPatch<ViewerSearch>();
   useFrameInAddress(noteFrame, player.playing);
+  // Onion skin: the drawings of the nearest drawn frames before and after this one (within
+  // ONION_REACH frames), faint, so an animator sees where a drawing comes from and goes to.
+  const ghosts = useMemo(() => {
+    if (!onion || !moving || noteFrame === null) return [];
+    const drawn = notes.filter((n) => n.drawing && !n.parentId && n.frame !== null && !covers(n, noteFrame));
+    const before = drawn
+      .filter(
+        (n) => (n.frameEnd ?? n.frame!) < noteFrame && noteFrame - (n.frameEnd ?? n.frame!) <= ONION_REACH,
+      )
+      .sort((x, y) => (y.frameEnd ?? y.frame!) - (x.frameEnd ?? x.frame!));
+    const after = drawn
+      .filter((n) => n.frame! > noteFrame && n.frame! - noteFrame <= ONION_REACH)
+      .sort((x, y) => x.frame! - y.frame!);
+    const nearest = (list: Annotation[]) => {
+      if (!list.length) return [];
+      const edge = (n: Annotation) => (list === before ? (n.frameEnd ?? n.frame!) : n.frame!);
+      const at = edge(list[0]!);
+      return list.filter((n) => edge(n) === at).flatMap((n) => fromWireDrawing(n.drawing)?.shapes ?? []);
+    };
+    return [
+      { shapes: nearest(before), tint: 'before' as const },
+      { shapes: nearest(after), tint: 'after' as const },
+    ].filter((g) => g.shapes.length > 0);
+  }, [onion, moving, notes, noteFrame]);
+
   const selectNote = useCallback(
     (n: Annotation) => {
       setSelected(n.id);
@@ -191,12 +244,15 @@ function ViewerLoaded({
 
   const commit = (shapes: Shape[]) => setDrawing((d) => undoPush(d, shapes));
 
-  async function addNote(content: string) {
+  async function addNote(content: string, holdFrames: number) {
     const shapes = drawing.present;
+    const last = timing.frameStart + timing.frameCount - 1;
+    const frameEnd = noteFrame !== null && holdFrames > 1 ? Math.min(last, noteFrame + holdFrames - 1) : null;
     await api.addAnnotation(media.id, {
       content,
       // A note on the whole item (no frame) leaves the field out: the API takes no null here.
       ...(noteFrame !== null ? { frame: noteFrame } : {}),
+      ...(frameEnd !== null && frameEnd > noteFrame! ? { frameEnd } : {}),
       ...(shapes.length ? { drawing: toWireDrawing({ ...emptyDrawing(), shapes }) } : {}),
       mentions: mentionsIn(content),
     });
@@ -205,6 +261,42 @@ function ViewerLoaded({
     await loadNotes();
   }
 
+  /**
+   * Adds the strokes being drawn to an existing note. Its author saves the whole drawing against
+   * the revision they saw; when someone drew on the note meanwhile the server answers 409 and the
+   * strokes go through the merge path instead (POST /notes/:id/strokes), so nobody's strokes are
+   * lost (decision 131). Anyone else adds through the merge path directly.
+   */
+  async function addToNote(n: Annotation) {
+    const mine = toWireDrawing({ ...emptyDrawing(), shapes: drawing.present }).shapes;
+    if (!mine.length) return;
+    setSaveInfo(null);
+    if (n.author === session.me.user.username) {
+      try {
+        await api.updateAnnotation(n.id, {
+          drawing: { version: 1, shapes: [...(n.drawing?.shapes ?? []), ...mine] },
+          revision: n.revision,
+        });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 409)) throw e;
+        await api.addStrokes(n.id, mine);
+        setSaveInfo('Someone drew on this note meanwhile: your strokes were merged with theirs.');
+      }
+    } else await api.addStrokes(n.id, mine);
+    setDrawing(undoInit([]));
+    setTool(null);
+    await loadNotes();
+  }
+
+  // Zoom as people read it: 100 % when one source pixel is one device pixel.
+  const sourceWidth = Number(media.metadata.width) || viewport.imageWidth;
+  const oneToOne = () =>
+    setViewport((v) => ({
+      ...v,
+      zoom: actualSizeZoom(v, window.devicePixelRatio || 1, sourceWidth),
+      panX: 0,
+      panY: 0,
+    }));
   const fitZoom = () => setViewport((v) => ({ ...v, zoom: 1, panX: 0, panY: 0 }));
   const zoomBy = (f: number) => setViewport((v) => zoomAt(v, f, v.containerWidth / 2, v.containerHeight / 2));
   const toggleChannel = (c: Channel) => setChannel((cur) => (cur === c ? 'rgb' : c));
@@ -266,13 +358,7 @@ function ViewerLoaded({
       },
       loop: () => player.setLoop(!player.loop),
       fit: fitZoom,
-      actualSize: () =>
-        setViewport((v) => ({
-          ...v,
-          zoom: actualSizeZoom(v, window.devicePixelRatio || 1),
-          panX: 0,
-          panY: 0,
-        })),
+      actualSize: oneToOne,
       zoomIn: () => zoomBy(1.25),
       zoomOut: () => zoomBy(0.8),
       channelR: () => toggleChannel('r'),
@@ -307,6 +393,7 @@ function ViewerLoaded({
       tabNotes: () => showTab('notes'),
       tabReview: () => showTab('review'),
       tabInfo: () => showTab('info'),
+      onion: toggleOnion,
       ...Object.fromEntries(Object.entries(TOOL_OF).map(([id, tool]) => [id, () => setTool(tool ?? null)])),
     }),
   );
@@ -318,7 +405,18 @@ function ViewerLoaded({
 
   const markers = notes
     .filter((n) => !n.parentId && n.frame !== null)
-    .map((n) => ({ id: n.id, frame: n.frame! - timing.frameStart, resolved: n.resolved }));
+    .map((n) => ({
+      id: n.id,
+      frame: n.frame! - timing.frameStart,
+      frameEnd: n.frameEnd !== null ? n.frameEnd - timing.frameStart : null,
+      resolved: n.resolved,
+    }));
+  const spriteFile = media.files.find((f) => f.role === 'sprite');
+  const sprite = useMemo(() => {
+    const index = spriteIndex(spriteFile?.info);
+    return index ? { index, url: api.fileUrl(media.id, 'sprite') } : null;
+  }, [spriteFile, media.id]);
+  const selectedNote = notes.find((n) => n.id === selected && !n.parentId) ?? null;
   const onSize = useCallback(
     (w: number, h: number) =>
       setViewport((v) =>
@@ -331,6 +429,7 @@ function ViewerLoaded({
     <DrawingLayer
       viewport={viewport}
       shown={shown}
+      ghosts={ghosts}
       editing={drawing.present}
       tool={tool}
       color={color}
@@ -374,18 +473,7 @@ function ViewerLoaded({
             <button type="button" onClick={fitZoom} title="Fit (F)">
               Fit
             </button>
-            <button
-              type="button"
-              onClick={() =>
-                setViewport((v) => ({
-                  ...v,
-                  zoom: actualSizeZoom(v, window.devicePixelRatio || 1),
-                  panX: 0,
-                  panY: 0,
-                }))
-              }
-              title="Actual pixels (1)"
-            >
+            <button type="button" onClick={oneToOne} title="Actual pixels (1)">
               1:1
             </button>
             <button type="button" onClick={() => zoomBy(1.25)} aria-label="Zoom in" title="Zoom in (+)">
@@ -394,7 +482,9 @@ function ViewerLoaded({
             <button type="button" onClick={() => zoomBy(0.8)} aria-label="Zoom out" title="Zoom out (−)">
               −
             </button>
-            <span className="muted zoom-readout">{Math.round(viewport.zoom * 100)}%</span>
+            <output className="muted zoom-readout" data-testid="zoom" aria-label="Zoom">
+              {Math.round(zoomPercent(viewport, window.devicePixelRatio || 1, sourceWidth))} %
+            </output>
           </div>
         </div>
         <DrawTools
@@ -409,6 +499,8 @@ function ViewerLoaded({
           onUndo={() => setDrawing(undo)}
           onRedo={() => setDrawing(redo)}
           onClear={() => commit([])}
+          onion={moving ? onion : undefined}
+          onOnion={toggleOnion}
         />
         {hasFloatRendition(media) ? (
           <FloatStage
@@ -448,6 +540,8 @@ function ViewerLoaded({
             frameCount={timing.frameCount}
             startFrame={timing.frameStart}
             dropFrame={timing.dropFrame}
+            timing={timing}
+            sprite={sprite}
             markers={markers}
             onMarker={(id) => {
               const n = notes.find((x) => x.id === id);
@@ -522,6 +616,16 @@ function ViewerLoaded({
               frameLabel={frameLabel}
               hasDrawing={drawing.present.length > 0}
               composeFrameLabel={frameLabel(noteFrame)}
+              canHold={moving}
+              addToNote={
+                selectedNote && drawing.present.length > 0
+                  ? {
+                      label: frameLabel(selectedNote.frame, selectedNote.frameEnd),
+                      save: () => addToNote(selectedNote),
+                    }
+                  : null
+              }
+              saveInfo={saveInfo}
               onSelect={selectNote}
               onAdd={addNote}
               onReply={async (parent, content) => {
