@@ -40,7 +40,7 @@ Annotation = TypedDict(
         'revision': 'int',
         'position': 'Optional[NormalisedPoint]',
         'positionPx': 'Optional[PixelPoint]',
-        'drawing': 'Drawing',
+        'drawing': 'Optional[Drawing]',
         'mentions': 'List[str]',
         'resolved': 'bool',
         'renditionSha256': 'Optional[str]',
@@ -393,7 +393,7 @@ MediaFile = TypedDict(
     'MediaFile',
     {
         'id': 'str',
-        'role': "Literal['original', 'frame', 'thumbnail', 'proxy', 'web', 'audio_preview', 'attachment', 'sprite', 'web_float']",
+        'role': "Literal['original', 'frame', 'thumbnail', 'proxy', 'web', 'audio_preview', 'attachment', 'sprite', 'web_float', 'waveform']",
         'frame': 'Optional[int]',
         'backend': 'str',
         'key': 'str',
@@ -733,6 +733,7 @@ RenditionInfo = TypedDict(
         'columns': 'NotRequired[int]',
         'rows': 'NotRequired[int]',
         'offsets': 'NotRequired[List[int]]',
+        'peaksPerSecond': 'NotRequired[int]',
         'values': "NotRequired[Literal['scene_linear', 'source']]",
         'floatError': 'NotRequired[str]',
     },
@@ -752,7 +753,7 @@ ReviewNote = TypedDict(
         'revision': 'int',
         'position': 'Optional[NormalisedPoint]',
         'positionPx': 'Optional[PixelPoint]',
-        'drawing': 'Drawing',
+        'drawing': 'Optional[Drawing]',
         'mentions': 'List[str]',
         'resolved': 'bool',
         'renditionSha256': 'Optional[str]',
@@ -1015,6 +1016,17 @@ User = TypedDict(
         'hasPassword': 'bool',
         'createdAt': 'str',
         'updatedAt': 'str',
+    },
+)
+
+# Audio peaks of a movie with sound, served as the `waveform` rendition (GET /media/:id/files/waveform)
+WaveformPeaks = TypedDict(
+    'WaveformPeaks',
+    {
+        'version': 'float',
+        'peaksPerSecond': 'float',
+        'duration': 'float',
+        'peaks': 'List[float]',
     },
 )
 
@@ -1571,6 +1583,7 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'columns': ('columns', None),
         'rows': ('rows', None),
         'offsets': ('offsets', None),
+        'peaksPerSecond': ('peaks_per_second', None),
         'values': ('values', None),
         'floatError': ('float_error', None),
     },
@@ -1759,6 +1772,12 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'hasPassword': ('has_password', None),
         'createdAt': ('created_at', None),
         'updatedAt': ('updated_at', None),
+    },
+    'WaveformPeaks': {
+        'version': ('version', None),
+        'peaksPerSecond': ('peaks_per_second', None),
+        'duration': ('duration', None),
+        'peaks': ('peaks', None),
     },
     'Webhook': {
         'id': ('id', None),

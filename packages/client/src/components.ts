@@ -34,6 +34,7 @@ export type Statistics = components['schemas']['Statistics'];
 export type StatusOptions = components['schemas']['StatusOptions'];
 export type Task = components['schemas']['Task'];
 export type User = components['schemas']['User'];
+export type WaveformPeaks = components['schemas']['WaveformPeaks'];
 export type Webhook = components['schemas']['Webhook'];
 export type WebhookDelivery = components['schemas']['WebhookDelivery'];
 export type Workflow = components['schemas']['Workflow'];

@@ -1176,14 +1176,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download the original (attachment) or a rendition: thumbnail, proxy, web, audio, sprite (thumbnail sheet; its tile index is the file's info), float (MF16 half floats of EXR/DPX/16-bit stills, decision 147). Ranges, ETag. */
+        /** Download the original (attachment) or a rendition: thumbnail, proxy, web, audio, sprite (thumbnail sheet; its tile index is the file's info), waveform (audio peaks JSON, schema WaveformPeaks), float (MF16 half floats of EXR/DPX/16-bit stills, decision 147). Ranges, ETag. */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
                     mediaId: string;
-                    rendition: "original" | "thumbnail" | "proxy" | "web" | "audio" | "sprite" | "float";
+                    rendition: "original" | "thumbnail" | "proxy" | "web" | "audio" | "sprite" | "waveform" | "float";
                 };
                 cookie?: never;
             };
@@ -8251,7 +8251,7 @@ export interface components {
             author: string;
             content: string;
             createdAt: string;
-            drawing: components["schemas"]["Drawing"];
+            drawing: components["schemas"]["Drawing"] | null;
             frame: number | null;
             frameEnd: number | null;
             id: string;
@@ -8656,6 +8656,8 @@ export interface components {
                 };
                 /** @description Sprite sheets: tile i shows the frame offsets[i] frames after the first */
                 offsets?: number[];
+                /** @description Waveforms: peaks a second (the document is WaveformPeaks) */
+                peaksPerSecond?: number;
                 rows?: number;
                 tileHeight?: number;
                 /** @description Sprite sheets: width of one tile */
@@ -8676,7 +8678,7 @@ export interface components {
             } | null;
             key: string;
             /** @enum {string} */
-            role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment" | "sprite" | "web_float";
+            role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment" | "sprite" | "web_float" | "waveform";
             sha256: string;
             size: number;
             /** @enum {string} */
@@ -9036,7 +9038,7 @@ export interface components {
             author: string;
             content: string;
             createdAt: string;
-            drawing: components["schemas"]["Drawing"];
+            drawing: components["schemas"]["Drawing"] | null;
             frame: number | null;
             frameEnd: number | null;
             id: string;
@@ -9227,6 +9229,16 @@ export interface components {
             isAdmin: boolean;
             updatedAt: string;
             username: string;
+        };
+        /** @description Audio peaks of a movie with sound, served as the `waveform` rendition (GET /media/:id/files/waveform) */
+        WaveformPeaks: {
+            /** @description Seconds the peaks cover */
+            duration: number;
+            /** @description Peak amplitude of each window (linear, 0 = silence, 1 = full scale) */
+            peaks: number[];
+            peaksPerSecond: number;
+            /** @enum {number} */
+            version: 1;
         };
         Webhook: {
             active: boolean;

@@ -20,3 +20,4 @@ export * from './json-value.js';
 export * from './review-session.js';
 export * from './float-image.js';
 export * from './direct-upload.js';
+export * from './waveform.js';

@@ -37,5 +37,7 @@ export const FILE_ROLES = [
   'sprite',
   /** Half-float rendition of a float or high-bit-depth still, for the colour-managed viewer (decision 147). */
   'web_float',
+  /** Audio peaks of a movie with sound, JSON (`WaveformPeaks`), for the timeline (issue 21). */
+  'waveform',
 ] as const;
 export type FileRole = (typeof FILE_ROLES)[number];

@@ -135,6 +135,27 @@ for (const kind of DATABASES) {
       expect(empty.status).toBe(400);
     });
 
+    it('a note without a drawing answers drawing: null (not {}) on every note route', async () => {
+      const made = await call(`${t.api}/media/${mediaId}/annotations`, t.adminToken, {
+        method: 'POST',
+        json: { content: 'a pin, no drawing', frame: 41 },
+      });
+      expect(made.status).toBe(201);
+      const note = (await made.json()) as { id: string; drawing: unknown };
+      expect(note.drawing).toBeNull();
+      const one = (await (await call(`${t.api}/notes/${note.id}`, t.adminToken)).json()) as {
+        drawing: unknown;
+      };
+      expect(one.drawing).toBeNull();
+      const list = (await (
+        await call(`${t.api}/media/${mediaId}/annotations`, t.adminToken)
+      ).json()) as Array<{
+        id: string;
+        drawing: unknown;
+      }>;
+      expect(list.find((n) => n.id === note.id)!.drawing).toBeNull();
+    });
+
     it('attaches an image to a note, serves it back, and refuses what is not one', async () => {
       const created = await call(`${t.api}/media/${mediaId}/notes`, t.adminToken, {
         method: 'POST',

@@ -25,6 +25,7 @@ import {
 import { MediaProber } from './tools/probe.js';
 import type { MediaMetadata } from './tools/metadata.js';
 import { createSpriteSheet } from './tools/sprite.js';
+import { createWaveformPeaks, WAVEFORM_PEAKS_PER_SECOND } from './tools/waveform-peaks.js';
 import type { SniffResult } from './tools/sniff.js';
 import { checkDecodeLimits, resolveLimits, type MediaLimits } from './tools/limits.js';
 import { createThumbnail } from './tools/thumbnail.js';
@@ -344,8 +345,9 @@ export class MediaPipeline {
   }
 
   /**
-   * Stores a movie's or sequence's proxy and the thumbnail sprite sheet made from it (issue 21):
-   * one job, both renditions recorded in its completing transaction.
+   * Stores a movie's or sequence's proxy and the thumbnail sprite sheet made from it (issue 21),
+   * and for a movie with sound the waveform peaks of the proxy's audio: one job, every rendition
+   * recorded in its completing transaction.
    */
   private async proxyAndSprite(
     media: MediaRow,
@@ -360,6 +362,15 @@ export class MediaPipeline {
       ...(signal ? { signal } : {}),
       tools: this.ctx.tools,
     });
+    // The proxy keeps the movie's first audio track (tools/proxy.ts): measure the peaks there.
+    const hasAudio = media.media_type === 'video' && this.metadataOf(media).audio != null;
+    const waveformFile = path.join(dir, 'waveform.json');
+    const peaks = hasAudio
+      ? await createWaveformPeaks(proxyFile, waveformFile, {
+          limits: this.limits,
+          ...(signal ? { signal } : {}),
+        })
+      : null;
     const proxy = await this.storeRendition(
       media,
       'proxy',
@@ -384,14 +395,26 @@ export class MediaPipeline {
         fps: r.fps,
       },
     );
+    const wave = peaks
+      ? await this.storeRendition(
+          media,
+          'waveform',
+          'waveform.json',
+          fs.createReadStream(waveformFile),
+          'application/json',
+          { peaksPerSecond: WAVEFORM_PEAKS_PER_SECOND, duration: peaks.duration },
+        )
+      : null;
     return {
-      durable: (proxy.durable ?? false) || (sheet.durable ?? false),
+      durable: (proxy.durable ?? false) || (sheet.durable ?? false) || (wave?.durable ?? false),
       record: async (trx) => {
         await sheet.record?.(trx);
+        await wave?.record?.(trx);
         return proxy.record?.(trx);
       },
       after: async () => {
         await sheet.after?.();
+        await wave?.after?.();
         await proxy.after?.();
       },
     };

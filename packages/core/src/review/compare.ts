@@ -13,6 +13,7 @@ const RENDITION_ROLES = new Set([
   'web_float',
   'audio_preview',
   'sprite',
+  'waveform',
 ]);
 
 export interface FrameRange {

@@ -65,6 +65,9 @@ export const RenditionInfo = Closed(
         description: 'Sprite sheets: tile i shows the frame offsets[i] frames after the first',
       }),
     ),
+    peaksPerSecond: Type.Optional(
+      Type.Integer({ description: 'Waveforms: peaks a second (the document is WaveformPeaks)' }),
+    ),
     values: Type.Optional(
       Enum(['scene_linear', 'source'] as const, {
         description: 'web_float: what the half floats hold (decision 147)',
@@ -75,6 +78,25 @@ export const RenditionInfo = Closed(
     ),
   },
   { title: 'RenditionInfo', description: 'How a rendition was made (a sprite sheet: its tile index)' },
+);
+
+/** The waveform rendition's document (domain waveform.ts reads it). */
+export const WaveformPeaks = component(
+  'WaveformPeaks',
+  Closed(
+    {
+      version: Type.Literal(1),
+      peaksPerSecond: Type.Number({ exclusiveMinimum: 0 }),
+      duration: Type.Number({ minimum: 0, description: 'Seconds the peaks cover' }),
+      peaks: Type.Array(Type.Number({ minimum: 0, maximum: 1 }), {
+        description: 'Peak amplitude of each window (linear, 0 = silence, 1 = full scale)',
+      }),
+    },
+    {
+      description:
+        'Audio peaks of a movie with sound, served as the `waveform` rendition (GET /media/:id/files/waveform)',
+    },
+  ),
 );
 
 export const MediaFile = component(

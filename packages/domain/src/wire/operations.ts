@@ -94,6 +94,8 @@ export const RENDITIONS = {
   web: 'web',
   audio: 'audio_preview',
   sprite: 'sprite',
+  /** Audio peaks (JSON, schema WaveformPeaks) of a movie with sound. */
+  waveform: 'waveform',
   /** Half floats of a float or high-bit-depth still for the colour-managed viewer (decision 147). */
   float: 'web_float',
 } as const;

@@ -17,11 +17,16 @@ import {
  * (anyOf made GET /media/:id several times slower).
  */
 export const Nullable = <T extends TSchema>(t: T) =>
-  Type.Unsafe<Static<T> | null>({
-    ...t,
-    type: [(t as { type?: string }).type ?? 'object', 'null'],
-    ...(Array.isArray(t['enum']) ? { enum: [...(t['enum'] as unknown[]), null] } : {}),
-  });
+  // A named component is a `$ref`: a `type` beside it is ignored by fast-json-stringify, which
+  // then wrote null as `{}` (a note without a drawing came back with `drawing: {}`). References
+  // take anyOf; only they pay its cost.
+  typeof t['$ref'] === 'string'
+    ? Type.Unsafe<Static<T> | null>({ anyOf: [{ $ref: t['$ref'] }, { type: 'null' }] })
+    : Type.Unsafe<Static<T> | null>({
+        ...t,
+        type: [(t as { type?: string }).type ?? 'object', 'null'],
+        ...(Array.isArray(t['enum']) ? { enum: [...(t['enum'] as unknown[]), null] } : {}),
+      });
 
 /** A string from a fixed list. */
 export const Enum = <T extends string>(values: readonly T[], options: object = {}) =>

@@ -94,7 +94,7 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
       schema: {
         tags: ['files'],
         summary:
-          "Download the original (attachment) or a rendition: thumbnail, proxy, web, audio, sprite (thumbnail sheet; its tile index is the file's info), float (MF16 half floats of EXR/DPX/16-bit stills, decision 147). Ranges, ETag.",
+          "Download the original (attachment) or a rendition: thumbnail, proxy, web, audio, sprite (thumbnail sheet; its tile index is the file's info), waveform (audio peaks JSON, schema WaveformPeaks), float (MF16 half floats of EXR/DPX/16-bit stills, decision 147). Ranges, ETag.",
         params: RenditionParams,
         response: fileResponses,
       },

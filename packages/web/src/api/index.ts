@@ -125,9 +125,7 @@ export const api = {
   resolveAnnotation: (noteId: string, resolved: boolean) => call((c) => c.resolveNote(noteId, resolved)),
   /** Adds strokes to a note's drawing, merged with whatever others saved meanwhile (never loses one). */
   addStrokes: (noteId: string, add: unknown[]): Promise<Annotation> =>
-    call((c) =>
-      c.call('post', '/api/v1/notes/{noteId}/strokes', { path: { noteId }, body: { add } }),
-    ),
+    call((c) => c.call('post', '/api/v1/notes/{noteId}/strokes', { path: { noteId }, body: { add } })),
 
   compare: (taskId: string, projectId: string, a: string, b: string): Promise<CompareResult> =>
     call((c) => c.compareVersions(taskId, a, b, projectId)),

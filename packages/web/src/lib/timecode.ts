@@ -98,7 +98,6 @@ export function frameLabel(
   const stored = timing.frameStart + index;
   return {
     frame: sourceFrameAt(stored, timing.source) ?? stored,
-    timecode:
-      sourceTimecodeAt(stored, timing.source) ?? frameToTimecode(index, timing.fps, timing.dropFrame),
+    timecode: sourceTimecodeAt(stored, timing.source) ?? frameToTimecode(index, timing.fps, timing.dropFrame),
   };
 }

@@ -83,7 +83,13 @@ export function tileStyle(
   url: string,
   i: number,
   height: number,
-): { width: number; height: number; backgroundImage: string; backgroundSize: string; backgroundPosition: string } {
+): {
+  width: number;
+  height: number;
+  backgroundImage: string;
+  backgroundSize: string;
+  backgroundPosition: string;
+} {
   const s = height / sprite.tileHeight;
   const col = i % sprite.columns;
   const row = Math.floor(i / sprite.columns);
