@@ -4,6 +4,7 @@
  * nearest sprite tile with the frame's name). Frames own equal cells (lib/timeline.ts).
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { peakBetween, type WaveformPeaksDocument } from '@montu/domain';
 import {
   frameAtX,
   frameCentre,
@@ -32,6 +33,8 @@ interface Props {
   outPoint: number | null;
   markers: readonly TimelineMarker[];
   sprite: { index: SpriteIndex; url: string } | null;
+  /** Audio peaks of a clip with sound (the `waveform` rendition), drawn under the thumbnails. */
+  waveform?: WaveformPeaksDocument | null;
   /** Names a frame for people (source frame and timecode, or 0-based). */
   name: (frame: number) => string;
   /** The slider's value for assistive tech (the displayed frame number). */
@@ -43,11 +46,13 @@ interface Props {
 }
 
 const STRIP_HEIGHT = 36;
+const WAVE_HEIGHT = 18;
 const PREVIEW_HEIGHT = 90;
 
 export function Timeline(p: Props) {
   const bar = useRef<HTMLDivElement>(null);
   const ticks = useRef<HTMLCanvasElement>(null);
+  const wave = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(0);
   const [hover, setHover] = useState<{ x: number; frame: number } | null>(null);
 
@@ -80,6 +85,26 @@ export function Timeline(p: Props) {
     }
   }, [width, p.frameCount, p.fps]);
 
+  // The waveform: one bar per device pixel column, the loudest peak of the frames under it.
+  useEffect(() => {
+    const c = wave.current;
+    const doc = p.waveform;
+    if (!c || !doc || width <= 0) return;
+    const dpr = window.devicePixelRatio || 1;
+    c.width = Math.round(width * dpr);
+    c.height = Math.round(WAVE_HEIGHT * dpr);
+    const ctx = c.getContext('2d');
+    if (!ctx) return;
+    ctx.clearRect(0, 0, c.width, c.height);
+    ctx.fillStyle = 'rgba(143, 199, 255, 0.9)';
+    const seconds = p.frameCount / p.fps;
+    for (let x = 0; x < c.width; x++) {
+      const peak = peakBetween(doc, (x / c.width) * seconds, ((x + 1) / c.width) * seconds);
+      const h = Math.max(peak > 0 ? 1 : 0, Math.round(peak * c.height));
+      ctx.fillRect(x, (c.height - h) / 2, 1, h);
+    }
+  }, [width, p.waveform, p.frameCount, p.fps]);
+
   const at = (clientX: number) => {
     const r = bar.current!.getBoundingClientRect();
     return { x: clientX - r.left, frame: frameAtX(clientX - r.left, r.width, p.frameCount) };
@@ -101,7 +126,7 @@ export function Timeline(p: Props) {
     <div className="timeline-wrap">
       <div
         ref={bar}
-        className={`timeline ${p.sprite ? 'with-strip' : ''}`}
+        className={`timeline ${p.sprite ? 'with-strip' : ''} ${p.waveform ? 'with-wave' : ''}`}
         role="slider"
         tabIndex={0}
         aria-label="Timeline"
@@ -136,6 +161,15 @@ export function Timeline(p: Props) {
               />
             ))}
           </div>
+        )}
+        {p.waveform && (
+          <canvas
+            ref={wave}
+            className="wave"
+            style={{ width, height: WAVE_HEIGHT }}
+            aria-hidden="true"
+            data-testid="waveform"
+          />
         )}
         <canvas ref={ticks} className="ticks" style={{ width }} aria-hidden="true" />
         {(p.inPoint !== null || p.outPoint !== null) && (

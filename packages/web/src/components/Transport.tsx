@@ -4,6 +4,7 @@
  */
 import { useState } from 'react';
 import { frameLabel, frameToTimecode, formatFps, type PlayerTiming, type Rational } from '../lib/timecode.js';
+import type { WaveformPeaksDocument } from '@montu/domain';
 import type { SpriteIndex } from '../lib/timeline.js';
 import type { Player } from '../lib/usePlayer.js';
 import { Timeline, type TimelineMarker } from './Timeline.js';
@@ -20,6 +21,8 @@ interface Props {
   timing?: PlayerTiming;
   /** The sprite sheet for the thumbnail strip and hover previews. */
   sprite?: { index: SpriteIndex; url: string } | null;
+  /** Audio peaks for the timeline's waveform (clips with sound). */
+  waveform?: WaveformPeaksDocument | null;
 }
 
 const ZERO_BASED_KEY = 'montu.player.zeroBased';
@@ -46,6 +49,7 @@ export function Transport({
   onMarker,
   timing,
   sprite = null,
+  waveform = null,
 }: Props) {
   const [zeroBased, setZeroBased] = useZeroBased();
   // Without the item's timing (compare), frames are the stored numbers and timecode counts from 0.
@@ -177,6 +181,7 @@ export function Transport({
         outPoint={player.outPoint}
         markers={timelineMarkers}
         sprite={sprite}
+        waveform={waveform}
         name={(f) => {
           const n = name(f);
           return `frame ${n.frame} · ${n.timecode}`;

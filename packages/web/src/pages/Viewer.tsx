@@ -18,6 +18,7 @@ import {
 } from '../lib/drawing.js';
 import { frameLabel as nameFrame, mediaTiming } from '../lib/timecode.js';
 import { spriteIndex } from '../lib/timeline.js';
+import { parseWaveformPeaks, type WaveformPeaksDocument } from '@montu/domain';
 import { usePlayer } from '../lib/usePlayer.js';
 import { useKeys } from '../lib/useKeys.js';
 import { keyMap } from '../lib/shortcuts.js';
@@ -47,6 +48,24 @@ import { STATUS_LABELS } from '@montu/domain';
 
 type Tab = 'notes' | 'review' | 'info';
 const TABS: readonly Tab[] = ['notes', 'review', 'info'];
+
+/** The audio peaks of a clip with sound (its `waveform` rendition), null until loaded or without. */
+function useWaveform(media: Media): WaveformPeaksDocument | null {
+  const [doc, setDoc] = useState<WaveformPeaksDocument | null>(null);
+  const has = media.files.some((f) => f.role === 'waveform' && f.state === 'ready');
+  useEffect(() => {
+    setDoc(null);
+    if (!has) return;
+    const abort = new AbortController();
+    fetch(api.fileUrl(media.id, 'waveform'), { credentials: 'same-origin', signal: abort.signal })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((json: unknown) => json !== null && setDoc(parseWaveformPeaks(json)))
+      // A waveform is a nicety: without one the timeline simply shows none.
+      .catch(() => undefined);
+    return () => abort.abort();
+  }, [media.id, has]);
+  return doc;
+}
 
 /** Frames either side in which the onion skin looks for neighbouring drawings. */
 const ONION_REACH = 5;
@@ -416,6 +435,7 @@ function ViewerLoaded({
     const index = spriteIndex(spriteFile?.info);
     return index ? { index, url: api.fileUrl(media.id, 'sprite') } : null;
   }, [spriteFile, media.id]);
+  const waveform = useWaveform(media);
   const selectedNote = notes.find((n) => n.id === selected && !n.parentId) ?? null;
   const onSize = useCallback(
     (w: number, h: number) =>
@@ -542,6 +562,7 @@ function ViewerLoaded({
             dropFrame={timing.dropFrame}
             timing={timing}
             sprite={sprite}
+            waveform={waveform}
             markers={markers}
             onMarker={(id) => {
               const n = notes.find((x) => x.id === id);
