@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const results = path.join(root, 'bench/results');
-const order = ['ingest', 'media', 'search', 'server', 'server-get', 's3-direct', 'jobs', 'web'];
+const order = ['ingest', 'media', 'search', 'server', 'server-get', 's3-direct', 'jobs', 'web', 'player'];
 const read = (name) => {
   const p = path.join(results, `${name}.md`);
   return fs.existsSync(p)

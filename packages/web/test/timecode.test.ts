@@ -46,13 +46,14 @@ describe('media timing', () => {
       mediaType: 'sequence',
       metadata: { fps: '30000/1001', frameStart: 1001, frameEnd: 1100, timecode: '01:00:00;00' },
     });
-    expect(t).toEqual({
+    expect(t).toMatchObject({
       fps: { num: 30000, den: 1001 },
       fpsGuessed: false,
       dropFrame: true,
       frameStart: 1001,
       frameCount: 100,
     });
+    expect(t.source).toMatchObject({ startTimecode: '01:00:00;00', startFrame: 1001, numbering: 'frame_number' });
   });
   it('falls back to 24/1 for stills and counts frames from the duration when the container did not', () => {
     expect(mediaTiming({ mediaType: 'image', metadata: {} })).toMatchObject({
