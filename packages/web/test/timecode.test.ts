@@ -53,7 +53,11 @@ describe('media timing', () => {
       frameStart: 1001,
       frameCount: 100,
     });
-    expect(t.source).toMatchObject({ startTimecode: '01:00:00;00', startFrame: 1001, numbering: 'frame_number' });
+    expect(t.source).toMatchObject({
+      startTimecode: '01:00:00;00',
+      startFrame: 1001,
+      numbering: 'frame_number',
+    });
   });
   it('falls back to 24/1 for stills and counts frames from the duration when the container did not', () => {
     expect(mediaTiming({ mediaType: 'image', metadata: {} })).toMatchObject({
