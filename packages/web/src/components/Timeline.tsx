@@ -100,7 +100,9 @@ export function Timeline(p: Props) {
     const seconds = p.frameCount / p.fps;
     for (let x = 0; x < c.width; x++) {
       const peak = peakBetween(doc, (x / c.width) * seconds, ((x + 1) / c.width) * seconds);
-      const h = Math.max(peak > 0 ? 1 : 0, Math.round(peak * c.height));
+      // Heights on a 48 dB scale (as the audio thumbnails' log scale): quiet takes still show.
+      const level = peak > 0 ? Math.max(0, 1 + (20 * Math.log10(peak)) / 48) : 0;
+      const h = Math.max(peak > 0 ? 1 : 0, Math.round(level * c.height));
       ctx.fillRect(x, (c.height - h) / 2, 1, h);
     }
   }, [width, p.waveform, p.frameCount, p.fps]);
