@@ -631,6 +631,15 @@ describe.skipIf(!e2eReady)('review player in chromium', () => {
       medianMs: q(0.5),
       p95Ms: q(0.95),
       maxMs: q(1),
+      // Step i lands on frame i; the proxy has a key frame every 12, so i % 12 is how many frames
+      // the decoder must run through after the key frame: the cost of a seek grows with it.
+      medianMsByFramesAfterKeyFrame: Array.from({ length: 12 }, (_, k) => {
+        const at = samples
+          .filter((_, i) => (i + 1) % 12 === k)
+          .map((s) => s.ms)
+          .sort((x, y) => x - y);
+        return at.length ? Math.round(at[Math.floor(at.length / 2)]! * 10) / 10 : null;
+      }),
       confirmedBy: {
         frameCallback: samples.filter((s) => s.how === 'rvfc').length,
         seekedThenPaint: samples.filter((s) => s.how === 'seeked').length,
@@ -656,6 +665,9 @@ describe.skipIf(!e2eReady)('review player in chromium', () => {
         '| median | p95 | max |',
         '| --- | --- | --- |',
         `| ${result.medianMs} ms | ${result.p95Ms} ms | ${result.maxMs} ms |`,
+        '',
+        `Median by frames after the key frame (0…11): ${result.medianMsByFramesAfterKeyFrame.map((v) => (v === null ? '–' : `${v}`)).join(' · ')} ms. ` +
+          'A paused step is a seek: the browser decodes from the key frame before the wanted frame.',
         '',
       ].join('\n'),
     );
