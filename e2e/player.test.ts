@@ -632,7 +632,7 @@ describe.skipIf(!e2eReady)('review player in chromium', () => {
       p95Ms: q(0.95),
       maxMs: q(1),
       // Step i lands on frame i; the proxy has a key frame every 12, so i % 12 is how many frames
-      // the decoder must run through after the key frame: the cost of a seek grows with it.
+      // the decoder must run through after the key frame: shows whether a seek costs more with it.
       medianMsByFramesAfterKeyFrame: Array.from({ length: 12 }, (_, k) => {
         const at = samples
           .filter((_, i) => (i + 1) % 12 === k)
