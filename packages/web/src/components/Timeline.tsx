@@ -149,6 +149,23 @@ export function Timeline(p: Props) {
           if (e.buttons === 1) p.onSeek(h.frame);
         }}
         onPointerLeave={() => setHover(null)}
+        onKeyDown={(e) => {
+          // A focused slider takes its own arrows (the page's keys leave focused controls alone).
+          const to =
+            e.key === 'ArrowLeft' || e.key === 'ArrowDown'
+              ? p.frame - (e.shiftKey ? 10 : 1)
+              : e.key === 'ArrowRight' || e.key === 'ArrowUp'
+                ? p.frame + (e.shiftKey ? 10 : 1)
+                : e.key === 'Home'
+                  ? 0
+                  : e.key === 'End'
+                    ? p.frameCount - 1
+                    : null;
+          if (to === null) return;
+          e.preventDefault();
+          e.stopPropagation();
+          p.onSeek(Math.min(p.frameCount - 1, Math.max(0, to)));
+        }}
       >
         {p.sprite && (
           <div className="thumb-strip" aria-hidden="true" data-testid="thumb-strip">
