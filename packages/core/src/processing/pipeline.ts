@@ -369,6 +369,7 @@ export class MediaPipeline {
       ? await createWaveformPeaks(proxyFile, waveformFile, {
           limits: this.limits,
           ...(signal ? { signal } : {}),
+          tools: this.ctx.tools,
         })
       : null;
     const proxy = await this.storeRendition(

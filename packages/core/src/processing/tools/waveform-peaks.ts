@@ -10,7 +10,8 @@ import { ProcessingError } from '@montu/domain';
 import type { Static } from '@sinclair/typebox';
 import type { WaveformPeaks } from '@montu/domain/wire';
 import { resolveLimits, type MediaLimits } from './limits.js';
-import { runTool, TOOL_PATHS } from './tools.js';
+import type { MediaTools } from './media-tools.js';
+import { runTool } from './tools.js';
 
 /** Peaks a second: 20 ms windows, finer than a frame at every review rate up to 50 fps. */
 export const WAVEFORM_PEAKS_PER_SECOND = 50;
@@ -33,12 +34,12 @@ export function peakFromDb(text: string): number {
 export async function createWaveformPeaks(
   file: string,
   outPath: string,
-  opts: { limits?: Partial<MediaLimits>; signal?: AbortSignal } = {},
+  opts: { limits?: Partial<MediaLimits>; signal?: AbortSignal; tools: MediaTools },
 ): Promise<{ peaks: number; duration: number }> {
   const limits = resolveLimits(opts.limits);
   const peaks: number[] = [];
   await runTool(
-    TOOL_PATHS.ffmpeg,
+    opts.tools.paths.ffmpeg,
     [
       '-v',
       'error',
