@@ -267,8 +267,10 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
         y2: box2.y - canvasBox.y + box2.height * 0.7,
       },
     );
+    // The shaft's middle is the arrow's red, at least half covered (its edge is anti-aliased: the
+    // stroke's width is in source pixels since decision 172); one away from it is transparent.
     expect(px[0]![0]).toBeGreaterThan(200);
-    expect(px[0]![3]).toBeGreaterThan(200);
+    expect(px[0]![3]).toBeGreaterThan(127);
     expect(px[1]![3]).toBe(0);
     await shot(page, 'drawing-reloaded');
     await page.close();
