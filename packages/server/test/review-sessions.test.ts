@@ -324,5 +324,70 @@ for (const kind of DATABASES) {
         (await as('dan', '/review-sessions', { method: 'POST', json: { mediaId: media[0] } })).status,
       ).toBe(404);
     });
+    it("prunes an ended session's events after the retention window; a resume from before gets a snapshot", async () => {
+      const s = (await (
+        await as('bea', '/review-sessions', { method: 'POST', json: { mediaId: media[0] } })
+      ).json()) as { id: string };
+      await as('cal', `/review-sessions/${s.id}/join`, { method: 'POST' });
+      for (const frame of [3, 4, 5])
+        expect(
+          (await as('bea', `/review-sessions/${s.id}/state`, { method: 'PATCH', json: { frame } })).status,
+        ).toBe(200);
+      expect(
+        (await as('cal', `/review-sessions/${s.id}/notes`, { method: 'POST', json: { content: 'keep me' } }))
+          .status,
+      ).toBe(201);
+      expect((await as('bea', `/review-sessions/${s.id}/end`, { method: 'POST' })).status).toBe(200);
+      // Within the window every event is there: a resume replays them.
+      const kept = (await (await as('cal', `/review-sessions/${s.id}/updates?after=1`)).json()) as Array<{
+        type: string;
+      }>;
+      expect(kept.map((e) => e.type)).toEqual(['presence', 'state', 'state', 'state', 'note', 'ended']);
+      // Eight days on, the next heartbeat (anyone's, any session) prunes it.
+      clock += 8 * 24 * 60 * 60 * 1000;
+      const other = (await (
+        await as('bea', '/review-sessions', { method: 'POST', json: { mediaId: media[1] } })
+      ).json()) as { id: string };
+      expect((await as('bea', `/review-sessions/${other.id}/heartbeat`, { method: 'POST' })).status).toBe(
+        200,
+      );
+      const stored = await t.montu.db
+        .selectFrom('review_session_event')
+        .select(['seq', 'type'])
+        .where('session_id', '=', s.id)
+        .orderBy('seq')
+        .execute();
+      expect(stored.map((e) => e.type)).toEqual(['note', 'ended']);
+      // A poller behind the pruned events is told to start from the snapshot, not given a gap.
+      const polled = await as('cal', `/review-sessions/${s.id}/updates?after=2`);
+      expect(polled.status).toBe(409);
+      expect(((await polled.json()) as { details: { reason: string; seq: number } }).details).toMatchObject({
+        reason: 'pruned',
+        seq: 7,
+      });
+      // After the last note only `ended` follows, and it is kept: that replay is whole.
+      const tail = (await (await as('cal', `/review-sessions/${s.id}/updates?after=6`)).json()) as Array<{
+        type: string;
+      }>;
+      expect(tail.map((e) => e.type)).toEqual(['ended']);
+      // The stream resumed from a pruned seq starts with the snapshot (and ends: the session has).
+      const resumed = await openSse(`${t.api}/review-sessions/${s.id}/events`, tokens['cal']!, {
+        'last-event-id': '2',
+      });
+      const got = await resumed.until((ev) => ev.length >= 1);
+      resumed.close();
+      expect(got[0]).toMatchObject({ event: 'snapshot', id: '7' });
+      expect(JSON.parse(got[0]!.data)).toMatchObject({ status: 'ended', state: { frame: 5 } });
+      // The summary still has the note, with its author.
+      const summary = (await (await as('cal', `/review-sessions/${s.id}/summary`)).json()) as {
+        noteCount: number;
+        items: Array<{ notes: Array<{ author: string; content: string; frame: number }> }>;
+      };
+      expect(summary.noteCount).toBe(1);
+      expect(summary.items[0]!.notes[0]).toMatchObject({ author: 'cal', content: 'keep me', frame: 5 });
+      // A live session's events are never pruned.
+      const live = await as('bea', `/review-sessions/${other.id}/updates?after=0`);
+      expect(live.status).toBe(200);
+    });
   });
 }

@@ -19,6 +19,7 @@ import type { PlaylistService } from '../review/playlist-service.js';
 import type { ColourViews } from '../colour/lut.js';
 import {
   advanceSession,
+  eventCountAfter,
   eventRows,
   expirePresence,
   insertEvent,
@@ -26,6 +27,7 @@ import {
   noteEventRows,
   playlistMediaIds,
   presenceRows,
+  pruneEndedSessionEvents,
   removePresence,
   sessionRow,
   sessionRows,
@@ -101,7 +103,17 @@ export interface ReviewSessionOptions {
    * Without it, display and view names are only checked for form.
    */
   colour?: { views(): Promise<ColourViews> };
+  /**
+   * How long an ended session keeps its transport and presence events (default 7 days); after
+   * that only `note` and `ended` stay (what the summary reads). Decision 195.
+   */
+  eventRetentionMs?: number;
 }
+
+/** Default retention of an ended session's events (decision 195). */
+export const SESSION_EVENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Pruning runs at most this often per process (on a heartbeat), so it costs nothing per call. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /** An accepted change: the columns it sets, and the event it records (none: nothing changed). */
 interface Change {
@@ -122,6 +134,8 @@ export class ReviewSessionService {
   private readonly ttlMs: number;
   private readonly clock: () => number;
   private readonly colour: { views(): Promise<ColourViews> } | null;
+  private readonly retentionMs: number;
+  private lastPrune = -Infinity;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -133,6 +147,26 @@ export class ReviewSessionService {
     this.ttlMs = options.presenceTtlMs ?? 45_000;
     this.clock = options.now ?? Date.now;
     this.colour = options.colour ?? null;
+    this.retentionMs = options.eventRetentionMs ?? SESSION_EVENT_RETENTION_MS;
+  }
+
+  /**
+   * Deletes the events of sessions ended more than the retention window ago, keeping `note` and
+   * `ended` (the summary's). A client resuming from a pruned seq gets a snapshot (see
+   * `missesEvents`). Answers how many events went.
+   */
+  async pruneEndedEvents(): Promise<number> {
+    this.lastPrune = this.clock();
+    return pruneEndedSessionEvents(this.ctx.db, new Date(this.clock() - this.retentionMs).toISOString());
+  }
+
+  /**
+   * True when some events after `after` (up to the session's `seq`) are no longer stored: a client
+   * resuming from there must start from a snapshot instead of replaying a gap.
+   */
+  async missesEvents(id: string, after: number, seq: number): Promise<boolean> {
+    if (after >= seq) return false;
+    return (await eventCountAfter(this.ctx.db, id, after)) < seq - after;
   }
 
   private now(): string {
@@ -229,6 +263,8 @@ export class ReviewSessionService {
   ): Promise<{ seq: number; presence: SessionPresence[] }> {
     const name = requiredName(actor);
     await this.visibleRow(id, scope);
+    // Every follower heartbeats: the first one after an hour prunes ended sessions' events.
+    if (this.clock() - this.lastPrune >= PRUNE_EVERY_MS) await this.pruneEndedEvents();
     const { row } = await this.commit(id, name, async (trx, r) => {
       if (r.status !== 'live') return { event: null };
       const at = this.now();

@@ -84,6 +84,36 @@ export function eventRows(db: Db, id: string, after: number, limit: number) {
     .execute();
 }
 
+/** How many events after `after` are stored: fewer than `seq - after` means some were pruned. */
+export async function eventCountAfter(db: Db, id: string, after: number): Promise<number> {
+  const r = await db
+    .selectFrom('review_session_event')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .where('session_id', '=', id)
+    .where('seq', '>', after)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+/**
+ * Deletes the events of sessions that ended before `endedBefore`, except those the summary and
+ * the end read (`note`, `ended`); answers how many went.
+ */
+export async function pruneEndedSessionEvents(db: Db, endedBefore: string): Promise<number> {
+  const r = await db
+    .deleteFrom('review_session_event')
+    .where('type', 'not in', ['note', 'ended'])
+    .where('session_id', 'in', (eb) =>
+      eb
+        .selectFrom('review_session')
+        .select('id')
+        .where('status', '=', 'ended')
+        .where('ended_at', '<', endedBefore),
+    )
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
 export function noteEventRows(db: Db, id: string) {
   return db
     .selectFrom('review_session_event')

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { ValidationError } from '@montu/domain';
+import { Conflict, ValidationError } from '@montu/domain';
 import { SESSION_EVENT, type MontuEvent, type ReviewSessionSnapshot } from '@montu/core';
 import { API_PREFIX, type AppContext } from '../app-context.js';
 import { actorOf, personFrom, requireRole, scopeOf } from '../auth.js';
@@ -237,12 +237,20 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
         summary: 'Events after a seq, as JSON (what the event stream sends, for polling clients)',
         params: ReviewSessionParams,
         querystring: ReviewSessionUpdatesQuery,
-        response: { 200: Type.Array(ReviewSessionEvent), ...errors(400, 404) },
+        response: { 200: Type.Array(ReviewSessionEvent), ...errors(400, 404, 409) },
       },
     },
     async (req) => {
-      await member(req, req.params.sessionId);
-      return sessions.readEvents(req.params.sessionId, req.query.after ?? 0, req.query.limit ?? 1000);
+      const session = await member(req, req.params.sessionId);
+      const after = req.query.after ?? 0;
+      // Events of an ended session are pruned after a while (decision 195): a poller that far
+      // behind is told to start again from the snapshot rather than given a silent gap.
+      if (await sessions.missesEvents(session.id, after, session.seq))
+        throw new Conflict(
+          `Events after ${after} are no longer kept: read the session (GET /review-sessions/${session.id}) and continue after its seq ${session.seq}.`,
+          { reason: 'pruned', seq: session.seq },
+        );
+      return sessions.readEvents(req.params.sessionId, after, req.query.limit ?? 1000);
     },
   );
 
@@ -303,12 +311,14 @@ export async function reviewSessionRoutes(app: FastifyInstance, ctx: AppContext)
     async (req, reply) => {
       const id = req.params.sessionId;
       const session = await member(req, id);
-      const resume = lastEventId(req.headers['last-event-id']) ?? req.query.after;
+      let resume = lastEventId(req.headers['last-event-id']) ?? req.query.after;
       if (resume !== undefined && resume > session.seq)
         throw new ValidationError(`The session has no event ${resume} yet: its last is ${session.seq}.`, {
           field: 'Last-Event-ID',
           seq: session.seq,
         });
+      // Resuming from before pruned events (decision 195): a snapshot instead of a silent gap.
+      if (resume !== undefined && (await sessions.missesEvents(id, resume, session.seq))) resume = undefined;
       // Ended and nothing left to replay: 204 tells EventSource to stop reconnecting (the SSE spec).
       if (resume !== undefined && session.status === 'ended' && resume === session.seq)
         return reply.code(204).send();
