@@ -12,6 +12,7 @@ import {
   rootRoute,
   router,
   viewerRoute,
+  sessionRoute,
 } from './routes.js';
 import { SessionContext, roleFor, useSession, type Session } from './session.js';
 import { SignIn } from './pages/SignIn.js';
@@ -23,6 +24,7 @@ const Viewer = lazy(() => import('./pages/Viewer.js'));
 const Compare = lazy(() => import('./pages/Compare.js'));
 const Dashboard = lazy(() => import('./pages/Dashboard.js'));
 const Playlists = lazy(() => import('./pages/Playlists.js'));
+const SessionPage = lazy(() => import('./pages/Session.js'));
 
 export function App() {
   return <RouterProvider router={router} />;
@@ -147,6 +149,11 @@ function ComparePage() {
   return <Compare projectId={projectId} taskId={taskId} search={search} />;
 }
 
+function SessionRoutePage() {
+  const { sessionId } = sessionRoute.useParams();
+  return <SessionPage key={sessionId} sessionId={sessionId} />;
+}
+
 function EmptyState() {
   return <p className="empty">You are not a member of any project yet. Ask an administrator to add you.</p>;
 }
@@ -165,3 +172,4 @@ dashboardRoute.update({ component: DashboardPage });
 playlistsRoute.update({ component: PlaylistsPage });
 viewerRoute.update({ component: ViewerPage });
 compareRoute.update({ component: ComparePage });
+sessionRoute.update({ component: SessionRoutePage });

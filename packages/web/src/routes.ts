@@ -53,6 +53,11 @@ export const compareRoute = createRoute({
   path: '/compare/$projectId/$taskId',
   validateSearch: compareSearch,
 });
+/** A live review session: its join link (issue 22). */
+export const sessionRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/review-sessions/$sessionId',
+});
 
 const routeTree = rootRoute.addChildren([
   indexRoute,
@@ -62,6 +67,7 @@ const routeTree = rootRoute.addChildren([
   playlistsRoute,
   viewerRoute,
   compareRoute,
+  sessionRoute,
 ]);
 
 export const router = createRouter({
@@ -93,6 +99,7 @@ export const links = {
     linkOptions({ to: '/m/$mediaId', params: { mediaId }, search }),
   compare: (projectId: string, taskId: string, search: CompareSearch = {}) =>
     linkOptions({ to: '/compare/$projectId/$taskId', params: { projectId, taskId }, search }),
+  session: (sessionId: string) => linkOptions({ to: '/review-sessions/$sessionId', params: { sessionId } }),
 };
 
 /**

@@ -27,7 +27,7 @@ import type {
   UpdateNote,
   Workflow,
 } from '@montu/client';
-import type { STATUS_ROUTES } from '@montu/domain';
+import type { ReviewSessionPatch, SessionColour, STATUS_ROUTES } from '@montu/domain';
 import { API, call, setCsrfToken, withQuery } from './http.js';
 
 type StatusRoute = (typeof STATUS_ROUTES)[keyof typeof STATUS_ROUTES];
@@ -155,6 +155,35 @@ export const api = {
   /** A display/view baked into a 3D LUT (MF16); the server refuses names its config does not have. */
   lutUrl: (projectId: string, display: string, view: string) =>
     withQuery(`${API}/projects/${encodeURIComponent(projectId)}/colour/luts`, { display, view }),
+
+  // Live review sessions (issue 22, decision 140): the page is pages/Session.tsx.
+  startReviewSession: (body: { playlistId: string } | { mediaId: string }) =>
+    call((c) => c.call('post', '/api/v1/review-sessions', { body })),
+  joinReviewSession: (sessionId: string) =>
+    call((c) => c.call('post', '/api/v1/review-sessions/{sessionId}/join', { path: { sessionId } })),
+  reviewSessionHeartbeat: (sessionId: string) =>
+    call((c) => c.call('post', '/api/v1/review-sessions/{sessionId}/heartbeat', { path: { sessionId } })),
+  leaveReviewSession: (sessionId: string) =>
+    call((c) => c.call('post', '/api/v1/review-sessions/{sessionId}/leave', { path: { sessionId } })),
+  updateReviewSession: (
+    sessionId: string,
+    body: Omit<ReviewSessionPatch, 'colour'> & { colour?: Partial<SessionColour> },
+  ) =>
+    call((c) => c.call('patch', '/api/v1/review-sessions/{sessionId}/state', { path: { sessionId }, body })),
+  handOverReviewSession: (sessionId: string, to: string) =>
+    call((c) =>
+      c.call('post', '/api/v1/review-sessions/{sessionId}/control', { path: { sessionId }, body: { to } }),
+    ),
+  addReviewSessionNote: (sessionId: string, content: string) =>
+    call((c) =>
+      c.call('post', '/api/v1/review-sessions/{sessionId}/notes', { path: { sessionId }, body: { content } }),
+    ),
+  endReviewSession: (sessionId: string) =>
+    call((c) => c.call('post', '/api/v1/review-sessions/{sessionId}/end', { path: { sessionId } })),
+  reviewSessionSummary: (sessionId: string) =>
+    call((c) => c.call('get', '/api/v1/review-sessions/{sessionId}/summary', { path: { sessionId } })),
+  reviewSessionEventsUrl: (sessionId: string) =>
+    `${API}/review-sessions/${encodeURIComponent(sessionId)}/events`,
 
   fileUrl: (id: string, kind: Rendition) => `${API}/media/${encodeURIComponent(id)}/files/${kind}`,
   frameUrl: (id: string, frame: number) => `${API}/media/${encodeURIComponent(id)}/files/frames/${frame}`,

@@ -4,6 +4,7 @@ import { api, type MediaSummary as Media, type Playlist, type PlaylistSummary } 
 import { linkClick, navigate } from '../lib/router.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { playlistItemUrl } from '../components/PlaylistStrip.js';
+import { StartSession } from '../components/StartSession.js';
 import { useSession } from '../session.js';
 
 export default function Playlists({
@@ -221,6 +222,7 @@ function PlaylistDetail({
             </a>
           </>
         )}
+        {media[0] && <StartSession target={{ playlistId: id }} />}
         <a className="button" href={api.playlistExportUrl(id, 'csv')} download>
           Export notes CSV
         </a>

@@ -1,0 +1,314 @@
+/**
+ * Live review sessions in the browser (issue 22 items 1 and 3, decisions 140 and 196) on a
+ * two-server scale-mode set-up: two `montu serve` processes on one PostgreSQL database, one Redis
+ * and one storage root. The driver (on server A) starts a session from a playlist and steps,
+ * plays, pauses, switches item and compare layout; a follower on server B and a late joiner on A
+ * follow. Every picture is read from pixels (the counter clips' barcode): paused, every follower
+ * shows the driver's frame; playing, within one frame (sampled in each page with the wall clock).
+ * Server B is restarted: its follower lands on the current state. Two followers' notes appear on
+ * the right item and frame with their authors; ending shows the summary. No console errors
+ * (except the refused connections while server B is down, which are the point of that step).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase } from '../packages/core/test/helpers/env.js';
+import { COUNTER_RATES, makeCounterClip, readCounterBarcode } from './fixtures/media.js';
+import {
+  CLI,
+  e2eReady,
+  freePort,
+  launchChromium,
+  seedProject,
+  shot,
+  signIn,
+  startServe,
+  uploadFile,
+  waitProcessed,
+  watchedPage,
+  type Served,
+  type WatchedPage,
+} from './harness.js';
+
+const PG = process.env['MONTU_TEST_DATABASE_URL'];
+const REDIS = process.env['MONTU_TEST_REDIS_URL'];
+const PROJECT = 'LIVE';
+const RATE = COUNTER_RATES[1]; // 24 fps
+const FPS = 24;
+
+/** A second `montu serve` on the same database, Redis and storage (it prints no first-run token). */
+async function serveAlso(work: string, env: Record<string, string>, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--data-dir', path.join(work, 'data-b'), '--port', String(port), '--host', '127.0.0.1'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MONTU_LOG_LEVEL: 'warn', ...env } },
+  );
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  for (let i = 0; i < 400 && child.exitCode === null; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return child;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`server B did not start:\n${out}`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+/**
+ * The frame the page's main picture shows, read from its pixels (the barcode), with the wall
+ * clock of the read: the video is drawn to a canvas at its own size and the cells' luma read.
+ */
+async function shownFrame(page: Page): Promise<{ frame: number; at: number }> {
+  const r = await page.evaluate(() => {
+    const v = document.querySelector<HTMLVideoElement>('.session-player [data-testid="video"]');
+    if (!v || v.readyState < 2 || !v.videoWidth) return null;
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true })!;
+    g.drawImage(v, 0, 0);
+    const at = Date.now();
+    const d = g.getImageData(0, 0, c.width, c.height);
+    return { w: c.width, h: c.height, data: Array.from(d.data), at };
+  });
+  if (!r) return { frame: -1, at: Date.now() };
+  const luma = (x: number, y: number) => {
+    const i = (Math.floor(y) * r.w + Math.floor(x)) * 4;
+    return 0.2126 * r.data[i]! + 0.7152 * r.data[i + 1]! + 0.0722 * r.data[i + 2]!;
+  };
+  return { frame: readCounterBarcode(luma), at: r.at };
+}
+
+/** Waits until the page's picture shows `frame` (read from pixels); answers what it shows. */
+async function untilFrame(page: Page, frame: number): Promise<number> {
+  await expect
+    .poll(async () => (await shownFrame(page)).frame, { timeout: 20_000, interval: 100 })
+    .toBe(frame);
+  return frame;
+}
+
+describe.runIf(e2eReady && PG && REDIS)(
+  'live review sessions on two API servers (PostgreSQL + Redis)',
+  () => {
+    let a: Served;
+    let b: ChildProcess;
+    let bPort = 0;
+    let bBase = '';
+    let browser: Browser;
+    let db: Awaited<ReturnType<typeof freshDatabase>>;
+    const env: Record<string, string> = {};
+    const media: string[] = [];
+    let playlistId = '';
+    let shared = '';
+    const pages: WatchedPage[] = [];
+
+    beforeAll(async () => {
+      shared = path.join(
+        process.env['TMPDIR'] ?? '/tmp',
+        `montu-live-${Math.random().toString(36).slice(2, 10)}`,
+      );
+      mkdirSync(shared, { recursive: true });
+      db = await freshDatabase('postgres', shared);
+      Object.assign(env, {
+        MONTU_DATABASE_URL: db.url,
+        MONTU_STORAGE_ROOT: path.join(shared, 'storage'),
+        MONTU_REDIS_URL: REDIS!,
+        MONTU_QUEUE_NAME: `montu-e2e-${Math.random().toString(36).slice(2, 10)}`,
+      });
+      a = await startServe({ env });
+      bPort = await freePort();
+      bBase = `http://127.0.0.1:${bPort}`;
+      b = await serveAlso(shared, env, bPort);
+      await seedProject(a, { id: PROJECT, name: 'Live dailies' }, [
+        ['sup', 'supervisor', 'Sup'],
+        ['bea', 'artist', 'Bea'],
+        ['cal', 'artist', 'Cal'],
+      ]);
+      for (const [i, task] of ['sh010_comp', 'sh020_comp'].entries()) {
+        const clip = makeCounterClip(a.work, RATE, { frames: 96, name: `counter_${i}.mp4` });
+        media.push((await uploadFile(a, clip, { projectId: PROJECT, taskId: task })).id);
+        await waitProcessed(a, PROJECT, task, 1);
+      }
+      playlistId = (
+        await a.api<{ id: string }>('POST', `/projects/${PROJECT}/playlists`, {
+          name: 'Dailies',
+          mediaIds: media,
+        })
+      ).id;
+      browser = await launchChromium();
+    });
+
+    afterAll(async () => {
+      for (const p of pages)
+        await p.page
+          .context()
+          .close()
+          .catch(() => undefined);
+      await browser?.close();
+      if (b) await stopChild(b);
+      await a?.stop();
+      await db?.drop();
+      rmSync(shared, { recursive: true, force: true });
+    });
+
+    it("followers on another server show the driver's frame, survive a restart, and share notes", async () => {
+      const driver = await watchedPage(browser);
+      const bea = await watchedPage(browser);
+      pages.push(driver, bea);
+      await signIn(driver.page, a.base, 'sup');
+      await signIn(bea.page, bBase, 'bea');
+
+      // The driver starts the session from the playlist; its URL is the join link.
+      await driver.page.goto(`${a.base}/p/${PROJECT}/playlists?id=${playlistId}`);
+      await driver.page.getByRole('button', { name: 'Start live review' }).click();
+      await driver.page.waitForURL(/\/review-sessions\//);
+      const joinPath = new URL(driver.page.url()).pathname;
+      await driver.page.getByText('You are driving').waitFor();
+      await untilFrame(driver.page, 0);
+
+      // The follower opens the link on server B.
+      await bea.page.goto(`${bBase}${joinPath}`);
+      await bea.page.getByText('sup is driving').waitFor();
+      await untilFrame(bea.page, 0);
+
+      // Stepping: paused, the follower shows exactly the driver's frame.
+      const next = driver.page.getByRole('button', { name: 'Next frame' });
+      for (let i = 0; i < 3; i++) await next.click();
+      await untilFrame(driver.page, 3);
+      await untilFrame(bea.page, 3);
+      await shot(bea.page, 'session-follower-paused');
+
+      // Playing: sample both pictures with the wall clock; the follower is within one frame of
+      // where the driver's picture is at the same moment (driver's frame + elapsed × fps).
+      await driver.page.getByRole('button', { name: 'Play', exact: true }).click();
+      await expect
+        .poll(async () => (await shownFrame(bea.page)).frame, { timeout: 10_000 })
+        .toBeGreaterThan(6);
+      const offsets: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const [d, f] = await Promise.all([shownFrame(driver.page), shownFrame(bea.page)]);
+        const expected = d.frame + ((f.at - d.at) / 1000) * FPS;
+        let off = f.frame - expected;
+        if (Math.abs(off) > 48) off -= Math.sign(off) * 96; // across the loop point
+        offsets.push(off);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      const sorted = offsets.map(Math.abs).sort((x, y) => x - y);
+      console.log(`follower − driver while playing (frames): ${offsets.map((o) => o.toFixed(2)).join(' ')}`);
+      expect(sorted[Math.floor(sorted.length / 2)]!).toBeLessThanOrEqual(1);
+
+      // Pause: both re-lock on one frame, the driver's.
+      await driver.page.getByRole('button', { name: 'Pause', exact: true }).click();
+      const paused = Number(await driver.page.locator('.session-player').getAttribute('data-frame'));
+      await untilFrame(driver.page, paused);
+      await untilFrame(bea.page, paused);
+
+      // A follower's own stepping detaches it; Rejoin locks it again.
+      await bea.page.getByRole('button', { name: 'Next frame' }).click();
+      await bea.page.getByText('Following paused').waitFor();
+      await untilFrame(bea.page, paused + 1);
+      await driver.page.getByRole('button', { name: 'Previous frame' }).click();
+      await untilFrame(driver.page, paused - 1);
+      await untilFrame(bea.page, paused + 1); // detached: stays where it stepped
+      await bea.page.getByRole('button', { name: 'Rejoin' }).click();
+      await untilFrame(bea.page, paused - 1);
+
+      // Switching item and compare layout.
+      await driver.page.getByLabel('Item').selectOption(media[1]!);
+      await expect.poll(() => bea.page.locator('.session-caption').textContent()).toContain('sh020_comp');
+      await untilFrame(bea.page, 0);
+      for (let i = 0; i < 5; i++) await next.click();
+      await untilFrame(driver.page, 5);
+      await untilFrame(bea.page, 5);
+      await driver.page.getByLabel('Compare with').selectOption(media[0]!);
+      await expect.poll(() => bea.page.locator('.session-player').getAttribute('data-layout')).toBe('side');
+      await driver.page.getByLabel('Layout').selectOption('wipe');
+      await expect.poll(() => bea.page.locator('.session-player').getAttribute('data-layout')).toBe('wipe');
+      await untilFrame(bea.page, 5);
+      await shot(bea.page, 'session-follower-wipe');
+
+      // A late joiner (server A) lands on the current state.
+      const cal = await watchedPage(browser);
+      pages.push(cal);
+      await signIn(cal.page, a.base, 'cal');
+      await cal.page.goto(`${a.base}${joinPath}`);
+      await expect.poll(() => cal.page.locator('.session-player').getAttribute('data-layout')).toBe('wipe');
+      await untilFrame(cal.page, 5);
+      await expect.poll(() => cal.page.locator('.session-caption').textContent()).toContain('sh020_comp');
+      await expect
+        .poll(() => driver.page.locator('.session-presence li').allTextContents())
+        .toEqual(expect.arrayContaining([expect.stringContaining('bea'), expect.stringContaining('cal')]));
+
+      // Server B restarts; meanwhile the driver moves on. Bea's page reconnects and lands there.
+      const errorsBefore = bea.errors.length;
+      await stopChild(b);
+      await driver.page.getByLabel('Compare with').selectOption('');
+      for (let i = 0; i < 2; i++) await next.click();
+      await untilFrame(driver.page, 7);
+      b = await serveAlso(shared, env, bPort);
+      await expect.poll(() => bea.page.locator('.session-player').getAttribute('data-layout')).toBe('single');
+      await untilFrame(bea.page, 7);
+      // The only errors while B was down: the browser's refused connections to it.
+      const during = bea.errors.splice(errorsBefore);
+      expect(during.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e))).toEqual([]);
+
+      // Notes by two followers: on the current item and frame, with their authors, for everyone.
+      for (const [p, text] of [
+        [bea.page, 'edge flickers'],
+        [cal.page, 'grain too strong'],
+      ] as const) {
+        await p.getByLabel('Note on the current frame').fill(text);
+        await p.getByRole('button', { name: 'Add note' }).click();
+      }
+      await expect.poll(() => driver.page.locator('.session-notes li').count()).toBe(2);
+      const listed = await driver.page
+        .locator('.session-notes li')
+        .evaluateAll((els) =>
+          els.map((e) => ({
+            text: e.textContent,
+            media: e.getAttribute('data-media'),
+            frame: e.getAttribute('data-frame'),
+          })),
+        );
+      expect(listed.map((n) => [n.media, n.frame])).toEqual([
+        [media[1], '7'],
+        [media[1], '7'],
+      ]);
+      expect(listed.map((n) => n.text?.split(' ·')[0]).sort()).toEqual(['bea', 'cal']);
+      await shot(driver.page, 'session-driver-notes');
+
+      // End: everyone sees the summary with the notes and the notes package link.
+      await driver.page.getByRole('button', { name: 'End session' }).click();
+      for (const p of [driver.page, bea.page, cal.page]) {
+        await p.getByRole('heading', { name: 'Session ended' }).waitFor();
+        await expect.poll(() => p.getByText('2 notes').count()).toBe(1);
+        await expect.poll(() => p.getByRole('link', { name: 'Notes package' }).count()).toBeGreaterThan(0);
+      }
+      await shot(cal.page, 'session-summary');
+      const summary = await a.api<{
+        items: Array<{ mediaId: string; notes: Array<{ author: string; frame: number; content: string }> }>;
+      }>('GET', `${joinPath}/summary`);
+      const notes = summary.items.find((i) => i.mediaId === media[1])!.notes;
+      expect(notes.map((n) => [n.author, n.frame, n.content]).sort()).toEqual([
+        ['bea', 7, 'edge flickers'],
+        ['cal', 7, 'grain too strong'],
+      ]);
+
+      for (const p of pages) expect(p.errors).toEqual([]);
+    });
+  },
+);

@@ -1,0 +1,125 @@
+/**
+ * Live review sessions in the browser (issue 22, decisions 140 and 196): the session as the
+ * event stream describes it, and the follower's clock. Pure functions; the page does the I/O.
+ */
+import type { ReviewSessionState } from '@montu/domain';
+import type { ReviewSession, ReviewSessionEvent } from '@montu/client';
+
+export type { ReviewSession, ReviewSessionEvent };
+
+/** A note taken in the session, as its `note` event tells it. */
+export interface SessionNoteEvent {
+  noteId: string;
+  mediaId: string;
+  frame: number | null;
+  sourceFrame: number | null;
+  author: string;
+}
+
+/** What the page shows of the session: the server's snapshot, kept current by the events. */
+export interface SessionView {
+  session: ReviewSession;
+  /** Where the state became what it is, on this page's clock (performance.now()): the play anchor. */
+  anchorMs: number;
+  notes: SessionNoteEvent[];
+}
+
+/** The wire state, typed by the domain's rules (the schema says `drawing: unknown`). */
+export function stateOf(session: ReviewSession): ReviewSessionState {
+  return session.state as unknown as ReviewSessionState;
+}
+
+/**
+ * How long ago (ms) the server recorded an event, bounded to [0, 2000]: browsers' and servers'
+ * clocks differ by more than a frame, so a larger age is taken as skew, not as latency.
+ */
+export function eventAge(at: string, nowMs = Date.now()): number {
+  const age = nowMs - Date.parse(at);
+  return Number.isFinite(age) ? Math.min(Math.max(age, 0), 2000) : 0;
+}
+
+/** A snapshot replaces everything (a late join, a reconnect, a resume past pruned events). */
+export function fromSnapshot(session: ReviewSession, nowMs: number, prev?: SessionView): SessionView {
+  return {
+    session,
+    anchorMs: nowMs - eventAge(session.updatedAt),
+    notes: prev && prev.session.id === session.id ? prev.notes : [],
+  };
+}
+
+/**
+ * The view after one event (in seq order; an event at or below the view's seq is a repeat and
+ * changes nothing). Every `state` event carries the whole state, so none needs merging.
+ */
+export function applyEvent(view: SessionView, e: ReviewSessionEvent, nowMs: number): SessionView {
+  const s = view.session;
+  if (e.seq <= s.seq) return view;
+  const d = e.data as Record<string, unknown>;
+  const session: ReviewSession = { ...s, seq: e.seq, updatedAt: e.at };
+  let anchorMs = view.anchorMs;
+  let notes = view.notes;
+  switch (e.type) {
+    case 'started':
+    case 'state':
+      session.state = d['state'] as ReviewSession['state'];
+      anchorMs = nowMs - eventAge(e.at);
+      break;
+    case 'presence':
+      session.presence = (d['presence'] as ReviewSession['presence']) ?? s.presence;
+      break;
+    case 'control':
+      session.driver = String(d['driver']);
+      break;
+    case 'note':
+      notes = [...notes, d as unknown as SessionNoteEvent];
+      break;
+    case 'ended':
+      session.status = 'ended';
+      session.endedBy = String(d['endedBy'] ?? '');
+      session.endedAt = e.at;
+      break;
+  }
+  return { session, anchorMs, notes };
+}
+
+/**
+ * The frame (0-based index into the item) the driver shows `nowMs` on this page's clock: the
+ * state's frame while paused; while playing, the frame advanced by the time since the anchor at
+ * the state's rate, looping over the item as the driver's player does.
+ */
+export function expectedFrame(
+  state: Pick<ReviewSessionState, 'frame' | 'playing' | 'rate'>,
+  anchorMs: number,
+  nowMs: number,
+  fps: number,
+  frameStart: number,
+  frameCount: number,
+): number {
+  const base = state.frame - frameStart;
+  if (!state.playing) return base;
+  const f = base + ((nowMs - anchorMs) / 1000) * fps * state.rate;
+  if (frameCount <= 0) return f;
+  return ((f % frameCount) + frameCount) % frameCount;
+}
+
+/** How a playing follower corrects its video: a seek when far off, else a slightly faster/slower rate. */
+export function driftCorrection(
+  shownFrame: number,
+  wantedFrame: number,
+  frameCount: number,
+  rate: number,
+): { seekTo: number | null; playbackRate: number } {
+  let drift = wantedFrame - shownFrame;
+  // Across the loop point the short way round is the real drift.
+  if (frameCount > 0 && Math.abs(drift) > frameCount / 2) drift -= Math.sign(drift) * frameCount;
+  if (Math.abs(drift) > 4) return { seekTo: wantedFrame, playbackRate: rate };
+  // Within half a frame: play at the driver's rate; else catch up (or wait) by up to 10 %.
+  if (Math.abs(drift) <= 0.5) return { seekTo: null, playbackRate: rate };
+  const nudge = Math.max(-0.1, Math.min(0.1, drift * 0.05));
+  return { seekTo: null, playbackRate: rate * (1 + nudge) };
+}
+
+/** The path members open (the server's `joinPath`). */
+export function joinPath(sessionId: string): string {
+  return `/review-sessions/${encodeURIComponent(sessionId)}`;
+}

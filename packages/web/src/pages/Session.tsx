@@ -1,0 +1,643 @@
+/**
+ * A live review session (issue 22, decisions 140 and 196): the driver's transport publishes the
+ * state; followers apply the snapshot, then each event in order. Paused, a follower shows the
+ * driver's frame exactly; playing, it runs its own video from the driver's frame and timestamp
+ * and corrects drift with small rate changes (a seek when far off). A follower's own stepping
+ * detaches it until it rejoins.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { COMPARE_LAYOUTS, VIEW_CHANNELS, type CompareLayout, type ViewChannel } from '@montu/domain';
+import { api, type Media, type Project } from '../api/index.js';
+import { useSession } from '../session.js';
+import { usePlayer, type Player } from '../lib/usePlayer.js';
+import { frameToSeekTime, mediaTiming } from '../lib/timecode.js';
+import type { Viewport } from '../lib/drawing.js';
+import { ChannelFilters, Stage } from '../components/Stage.js';
+import { MediaView, isMoving } from '../components/MediaView.js';
+import { Transport } from '../components/Transport.js';
+import {
+  applyEvent,
+  driftCorrection,
+  expectedFrame,
+  fromSnapshot,
+  stateOf,
+  type ReviewSession,
+  type ReviewSessionEvent,
+  type SessionView,
+} from '../lib/session.js';
+
+const HEARTBEAT_MS = 20_000;
+const EVENT_TYPES = ['started', 'state', 'presence', 'control', 'note', 'ended'] as const;
+
+export default function SessionPage({ sessionId }: { sessionId: string }) {
+  const me = useSession().me.user.username;
+  const [view, setView] = useState<SessionView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [connected, setConnected] = useState(false);
+  const [summary, setSummary] = useState<Awaited<ReturnType<typeof api.reviewSessionSummary>> | null>(null);
+
+  // Join (you are here), then the stream: a snapshot, then every event in seq order. EventSource
+  // reconnects by itself with Last-Event-ID; after a server restart the server replays from it.
+  useEffect(() => {
+    let closed = false;
+    api.joinReviewSession(sessionId).then(
+      (s) => !closed && setView((v) => fromSnapshot(s as ReviewSession, performance.now(), v ?? undefined)),
+      (e: Error) => !closed && setError(e.message),
+    );
+    // EventSource reconnects by itself with Last-Event-ID; should the browser give up (it closes
+    // on an answer it cannot read), a new stream starts from a snapshot.
+    let source: EventSource;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const connect = () => {
+      source = new EventSource(api.reviewSessionEventsUrl(sessionId), { withCredentials: true });
+      source.addEventListener('open', () => setConnected(true));
+      source.addEventListener('error', () => {
+        setConnected(source.readyState === EventSource.OPEN);
+        if (source.readyState === EventSource.CLOSED && !closed) retry = setTimeout(connect, 2000);
+      });
+      source.addEventListener('snapshot', (m) => {
+        const s = JSON.parse((m as MessageEvent<string>).data) as ReviewSession;
+        setView((v) => fromSnapshot(s, performance.now(), v ?? undefined));
+      });
+      for (const type of EVENT_TYPES)
+        source.addEventListener(type, (m) => {
+          const e = JSON.parse((m as MessageEvent<string>).data) as ReviewSessionEvent;
+          setView((v) => (v ? applyEvent(v, e, performance.now()) : v));
+          if (type === 'ended') {
+            closed = true;
+            source.close();
+          }
+        });
+    };
+    connect();
+    const beat = setInterval(
+      () => void api.reviewSessionHeartbeat(sessionId).catch(() => undefined),
+      HEARTBEAT_MS,
+    );
+    return () => {
+      closed = true;
+      clearInterval(beat);
+      clearTimeout(retry);
+      source.close();
+      void api.leaveReviewSession(sessionId).catch(() => undefined);
+    };
+  }, [sessionId]);
+
+  const ended = view?.session.status === 'ended';
+  useEffect(() => {
+    if (ended) api.reviewSessionSummary(sessionId).then(setSummary, () => undefined);
+  }, [ended, sessionId]);
+
+  if (error)
+    return (
+      <p className="error" role="alert">
+        {error}
+      </p>
+    );
+  if (!view)
+    return (
+      <div className="splash" role="status">
+        Joining the session…
+      </div>
+    );
+  if (ended) return <SessionSummary view={view} summary={summary} />;
+  return <LiveSession view={view} me={me} connected={connected} />;
+}
+
+function LiveSession({ view, me, connected }: { view: SessionView; me: string; connected: boolean }) {
+  const { session } = view;
+  const state = stateOf(session);
+  const driving = session.driver === me;
+  const [media, setMedia] = useState<Record<string, Media>>({});
+  const [following, setFollowing] = useState(true);
+  const [note, setNote] = useState('');
+  const [noteError, setNoteError] = useState<string | null>(null);
+
+  const ids = useMemo(
+    () => [...new Set([...session.items, state.mediaId, ...(state.compare ? [state.compare.mediaId] : [])])],
+    [session.items, state.mediaId, state.compare],
+  );
+  useEffect(() => {
+    for (const id of ids)
+      if (!media[id]) void api.media(id).then((m) => setMedia((all) => ({ ...all, [m.id]: m })));
+  }, [ids, media]);
+
+  // Who drives always follows themselves; taking control re-attaches.
+  useEffect(() => {
+    if (driving) setFollowing(true);
+  }, [driving]);
+
+  const publish = useSessionPublisher(session.id);
+  const current = media[state.mediaId];
+  const other = state.compare ? media[state.compare.mediaId] : undefined;
+
+  return (
+    <div className="session-page">
+      <ChannelFilters />
+      <div className="session-main">
+        <div className="session-bar" role="status" aria-live="polite">
+          <strong>Live review</strong>
+          <span className="muted">
+            {driving ? 'You are driving' : `${session.driver} is driving`}
+            {connected ? '' : ' · reconnecting…'}
+          </span>
+          {!driving && !following && (
+            <span className="session-detached">
+              Following paused —{' '}
+              <button type="button" onClick={() => setFollowing(true)}>
+                Rejoin
+              </button>
+            </span>
+          )}
+          <button
+            type="button"
+            className="session-link"
+            onClick={() => void navigator.clipboard?.writeText(location.href).catch(() => undefined)}
+            title="Copy the join link"
+          >
+            Copy join link
+          </button>
+        </div>
+        {current ? (
+          <ItemPlayer
+            key={current.id}
+            media={current}
+            other={other ?? null}
+            view={view}
+            driving={driving}
+            following={following || driving}
+            onDetach={() => setFollowing(false)}
+            publish={publish}
+          />
+        ) : (
+          <div className="splash" role="status">
+            Loading…
+          </div>
+        )}
+        {driving && <DriverControls session={session} media={media} publish={publish} />}
+      </div>
+      <aside className="session-side">
+        <section aria-label="Who is here">
+          <h3>Here</h3>
+          <ul className="session-presence">
+            {session.presence.map((p) => (
+              <li key={p.username} data-username={p.username}>
+                {p.username}
+                {p.username === session.driver ? ' (driving)' : ''}
+                {p.username !== session.driver && (driving || session.owner === me) && (
+                  <button
+                    type="button"
+                    onClick={() =>
+                      void api.handOverReviewSession(session.id, p.username).catch(() => undefined)
+                    }
+                  >
+                    Hand over
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+          {!driving && session.owner === me && (
+            <button type="button" onClick={() => void api.handOverReviewSession(session.id, me)}>
+              Take control
+            </button>
+          )}
+        </section>
+        <section aria-label="Session notes">
+          <h3>Notes</h3>
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (!note.trim()) return;
+              setNoteError(null);
+              api.addReviewSessionNote(session.id, note.trim()).then(
+                () => setNote(''),
+                (err: Error) => setNoteError(err.message),
+              );
+            }}
+          >
+            <textarea
+              aria-label="Note on the current frame"
+              value={note}
+              onChange={(e) => setNote(e.target.value)}
+              placeholder={`Note on frame ${state.frame}`}
+            />
+            <button type="submit">Add note</button>
+            {noteError && (
+              <p className="error" role="alert">
+                {noteError}
+              </p>
+            )}
+          </form>
+          <ol className="session-notes">
+            {view.notes.map((n) => (
+              <li key={n.noteId} data-media={n.mediaId} data-frame={n.frame ?? ''}>
+                <strong>{n.author}</strong> · {label(media[n.mediaId])} · frame {n.frame ?? '—'}
+              </li>
+            ))}
+          </ol>
+        </section>
+        {(driving || session.owner === me) && (
+          <button
+            type="button"
+            className="danger"
+            onClick={() => void api.endReviewSession(session.id).catch(() => undefined)}
+          >
+            End session
+          </button>
+        )}
+      </aside>
+    </div>
+  );
+}
+
+type Publish = (patch: Parameters<typeof api.updateReviewSession>[1]) => void;
+
+/**
+ * The driver's changes, sent one at a time in order (a step while the previous PATCH is in
+ * flight waits; consecutive waiting patches merge, so a fast scrub sends its last frame).
+ */
+function useSessionPublisher(sessionId: string): Publish {
+  const queue = useRef<{ pending: Parameters<Publish>[0] | null; busy: boolean }>({
+    pending: null,
+    busy: false,
+  });
+  return useCallback(
+    (patch) => {
+      const q = queue.current;
+      q.pending = q.pending
+        ? {
+            ...q.pending,
+            ...patch,
+            ...(patch.colour ? { colour: { ...q.pending.colour, ...patch.colour } } : {}),
+          }
+        : patch;
+      const run = async (): Promise<void> => {
+        if (q.busy || !q.pending) return;
+        q.busy = true;
+        const next = q.pending;
+        q.pending = null;
+        try {
+          await api.updateReviewSession(sessionId, next);
+        } catch {
+          // Control moved on (403) or the session ended (409): the stream shows the new state.
+        } finally {
+          q.busy = false;
+          void run();
+        }
+      };
+      void run();
+    },
+    [sessionId],
+  );
+}
+
+function ItemPlayer({
+  media,
+  other,
+  view,
+  driving,
+  following,
+  onDetach,
+  publish,
+}: {
+  media: Media;
+  other: Media | null;
+  view: SessionView;
+  driving: boolean;
+  following: boolean;
+  onDetach: () => void;
+  publish: Publish;
+}) {
+  const project: Project | undefined = useSession().projects.find((p) => p.id === media.projectId);
+  const timing = useMemo(() => mediaTiming(media, project?.settings.defaultFps), [media, project]);
+  const fps = timing.fps.num / timing.fps.den;
+  const state = stateOf(view.session);
+  const [video, setVideo] = useState<HTMLVideoElement | null>(null);
+  const [otherVideo, setOtherVideo] = useState<HTMLVideoElement | null>(null);
+  const player = usePlayer(video, timing.fps, timing.frameCount, state.frame - timing.frameStart);
+  const [viewport, setViewport] = useState<Viewport>(() => initialViewport(media));
+  const [otherViewport, setOtherViewport] = useState<Viewport>(() => initialViewport(other ?? media));
+  const onSize = useCallback(
+    (w: number, h: number) => setViewport((v) => ({ ...v, imageWidth: w, imageHeight: h })),
+    [],
+  );
+  const onOtherSize = useCallback(
+    (w: number, h: number) => setOtherViewport((v) => ({ ...v, imageWidth: w, imageHeight: h })),
+    [],
+  );
+
+  // Driver: what the transport did becomes the session's state (frame numbered as notes').
+  const published = useRef({ frame: state.frame - timing.frameStart, playing: state.playing });
+  useEffect(() => {
+    if (!driving || !video) return;
+    const last = published.current;
+    if (player.playing !== last.playing) {
+      published.current = { frame: player.frame, playing: player.playing };
+      publish(
+        player.playing
+          ? { playing: true, frame: timing.frameStart + player.frame, rate: 1 }
+          : { playing: false, frame: timing.frameStart + player.frame },
+      );
+    } else if (!player.playing && player.frame !== last.frame) {
+      published.current = { frame: player.frame, playing: false };
+      publish({ frame: timing.frameStart + player.frame });
+    }
+  }, [driving, video, player.playing, player.frame, publish, timing.frameStart]);
+
+  // Follower: lock onto the state. Paused: the exact frame. Playing: from the driver's frame and
+  // timestamp, corrected a few times a second.
+  const seek = player.seek;
+  useEffect(() => {
+    if (driving || !following || !video) return;
+    const wanted = () =>
+      expectedFrame(state, view.anchorMs, performance.now(), fps, timing.frameStart, timing.frameCount);
+    if (!state.playing) {
+      seek(state.frame - timing.frameStart);
+      return;
+    }
+    const start = () => {
+      video.currentTime = frameToSeekTime(wanted(), timing.fps);
+      video.playbackRate = state.rate;
+      void video.play().catch(() => undefined);
+    };
+    if (video.readyState >= 1) start();
+    else video.addEventListener('loadedmetadata', start, { once: true });
+    const correct = setInterval(() => {
+      if (video.paused || video.seeking) return;
+      const shown = (video.currentTime * timing.fps.num) / timing.fps.den;
+      const c = driftCorrection(shown, wanted(), timing.frameCount, state.rate);
+      if (c.seekTo !== null) video.currentTime = frameToSeekTime(Math.floor(c.seekTo), timing.fps);
+      video.playbackRate = c.playbackRate;
+    }, 250);
+    return () => {
+      clearInterval(correct);
+      video.removeEventListener('loadedmetadata', start);
+      video.playbackRate = 1;
+    };
+    // The state object changes with every event; these fields are what the lock depends on.
+  }, [driving, following, video, state.frame, state.playing, state.rate, view.anchorMs, seek, fps, timing]);
+
+  // The compare pane shows the same frame as the main picture.
+  useEffect(() => {
+    if (!otherVideo) return;
+    if (player.playing) {
+      if (otherVideo.paused) void otherVideo.play().catch(() => undefined);
+      otherVideo.playbackRate = video?.playbackRate ?? 1;
+    } else {
+      otherVideo.pause();
+      otherVideo.currentTime = frameToSeekTime(player.frame, timing.fps);
+    }
+  }, [otherVideo, video, player.playing, player.frame, timing.fps]);
+
+  // A follower's own transport detaches it from the driver until it rejoins.
+  const transportPlayer: Player = useMemo(() => {
+    if (driving) return player;
+    const detach =
+      <A extends unknown[]>(fn: (...a: A) => void) =>
+      (...a: A) => {
+        onDetach();
+        fn(...a);
+      };
+    return {
+      ...player,
+      play: detach(player.play),
+      pause: detach(player.pause),
+      toggle: detach(player.toggle),
+      seek: detach(player.seek),
+      step: detach(player.step),
+      first: detach(player.first),
+      last: detach(player.last),
+    };
+  }, [driving, player, onDetach]);
+
+  const layout = other ? (state.compare?.layout ?? 'side') : null;
+  const channel = state.colour.channel;
+  const moving = isMoving(media);
+  const frameNumber = timing.frameStart + player.frame;
+  const main = (
+    <Stage
+      viewport={viewport}
+      onViewport={setViewport}
+      channel={channel}
+      panEnabled
+      label={`${label(media)}${moving ? `, frame ${frameNumber}` : ''}`}
+      className="session-stage"
+    >
+      {(style) => <MediaView media={media} style={style} videoRef={setVideo} onSize={onSize} />}
+    </Stage>
+  );
+  return (
+    <div className="session-player" data-layout={layout ?? 'single'} data-frame={frameNumber}>
+      <div className={`session-panes session-panes-${layout ?? 'single'}`}>
+        {layout === 'wipe' && other ? (
+          <div className="session-wipe">
+            {main}
+            <div
+              className="session-wipe-over"
+              style={{ clipPath: `inset(0 ${100 - 100 * (state.compare?.wipe ?? 0.5)}% 0 0)` }}
+            >
+              <Stage
+                viewport={otherViewport}
+                onViewport={setOtherViewport}
+                channel={channel}
+                panEnabled={false}
+                label={`${label(other)} (compare)`}
+                className="session-stage"
+              >
+                {(style) => (
+                  <MediaView media={other} style={style} videoRef={setOtherVideo} onSize={onOtherSize} />
+                )}
+              </Stage>
+            </div>
+          </div>
+        ) : (
+          <>
+            {main}
+            {other && layout === 'side' && (
+              <Stage
+                viewport={otherViewport}
+                onViewport={setOtherViewport}
+                channel={channel}
+                panEnabled
+                label={`${label(other)} (compare)`}
+                className="session-stage"
+              >
+                {(style) => (
+                  <MediaView media={other} style={style} videoRef={setOtherVideo} onSize={onOtherSize} />
+                )}
+              </Stage>
+            )}
+          </>
+        )}
+      </div>
+      <p className="muted session-caption">
+        {label(media)}
+        {other ? ` · compared with ${label(other)} (${layout})` : ''}
+        {state.colour.channel !== 'rgb' ? ` · channel ${state.colour.channel}` : ''}
+        {state.colour.exposure ? ` · exposure ${state.colour.exposure} stops` : ''}
+      </p>
+      {moving && (
+        <Transport
+          player={transportPlayer}
+          fps={timing.fps}
+          frameCount={timing.frameCount}
+          startFrame={timing.frameStart}
+          dropFrame={timing.dropFrame}
+          markers={[]}
+          onMarker={() => undefined}
+        />
+      )}
+    </div>
+  );
+}
+
+/** What only the driver changes besides the transport: the item, compare and the colour view. */
+function DriverControls({
+  session,
+  media,
+  publish,
+}: {
+  session: ReviewSession;
+  media: Record<string, Media>;
+  publish: Publish;
+}) {
+  const state = stateOf(session);
+  return (
+    <div className="session-driver" role="toolbar" aria-label="Session controls">
+      <label>
+        Item{' '}
+        <select
+          value={state.mediaId}
+          onChange={(e) =>
+            publish({ mediaId: e.target.value, frame: firstFrame(media[e.target.value]), playing: false })
+          }
+        >
+          {session.items.map((id) => (
+            <option key={id} value={id}>
+              {label(media[id]) || id}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Compare with{' '}
+        <select
+          value={state.compare?.mediaId ?? ''}
+          onChange={(e) =>
+            publish({
+              compare: e.target.value
+                ? {
+                    mediaId: e.target.value,
+                    layout: state.compare?.layout ?? 'side',
+                    wipe: state.compare?.wipe ?? 0.5,
+                  }
+                : null,
+            })
+          }
+        >
+          <option value="">—</option>
+          {session.items
+            .filter((id) => id !== state.mediaId)
+            .map((id) => (
+              <option key={id} value={id}>
+                {label(media[id]) || id}
+              </option>
+            ))}
+        </select>
+      </label>
+      <label>
+        Layout{' '}
+        <select
+          value={state.compare?.layout ?? 'side'}
+          disabled={!state.compare}
+          onChange={(e) =>
+            state.compare &&
+            publish({ compare: { ...state.compare, layout: e.target.value as CompareLayout } })
+          }
+        >
+          {COMPARE_LAYOUTS.map((l) => (
+            <option key={l} value={l}>
+              {l}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Channel{' '}
+        <select
+          value={state.colour.channel}
+          onChange={(e) => publish({ colour: { channel: e.target.value as ViewChannel } })}
+        >
+          {VIEW_CHANNELS.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+      </label>
+    </div>
+  );
+}
+
+function SessionSummary({
+  view,
+  summary,
+}: {
+  view: SessionView;
+  summary: Awaited<ReturnType<typeof api.reviewSessionSummary>> | null;
+}) {
+  return (
+    <div className="session-summary">
+      <h2>Session ended</h2>
+      <p className="muted">
+        Ended by {view.session.endedBy ?? '—'}
+        {summary ? ` · ${summary.noteCount} note${summary.noteCount === 1 ? '' : 's'}` : ''}
+      </p>
+      {summary?.items.map((item) => (
+        <section key={item.mediaId}>
+          <h3>
+            {item.taskId} {item.version}{' '}
+            <a href={item.notesPackage} download>
+              Notes package
+            </a>
+          </h3>
+          <ul>
+            {item.notes.map((n) => (
+              <li key={n.id}>
+                <strong>{n.author}</strong> · frame {n.frame ?? '—'}: {n.content}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ))}
+      {summary?.playlistExport && (
+        <p>
+          <a href={summary.playlistExport} download>
+            Playlist export
+          </a>
+        </p>
+      )}
+    </div>
+  );
+}
+
+function label(m: Media | undefined): string {
+  return m ? `${m.taskId} ${m.version}` : '';
+}
+
+function firstFrame(m: Media | undefined): number {
+  return m ? mediaTiming(m).frameStart : 0;
+}
+
+function initialViewport(m: Media): Viewport {
+  return {
+    containerWidth: 640,
+    containerHeight: 360,
+    imageWidth: Number(m.metadata.width) || 1920,
+    imageHeight: Number(m.metadata.height) || 1080,
+    zoom: 1,
+    panX: 0,
+    panY: 0,
+  };
+}
