@@ -102,20 +102,33 @@ export function expectedFrame(
   return ((f % frameCount) + frameCount) % frameCount;
 }
 
-/** How a playing follower corrects its video: a seek when far off, else a slightly faster/slower rate. */
+/**
+ * How a playing follower corrects its video: a faster or slower rate in proportion to the drift
+ * (a video keeps decoding through a rate change, while a seek stalls it for the decode from the
+ * last keyframe, which on a busy machine leaves it further behind than before); a seek only
+ * when more than `farFrames` off, aimed `leadFrames` ahead to make up for the seek's own time.
+ */
 export function driftCorrection(
   shownFrame: number,
   wantedFrame: number,
   frameCount: number,
   rate: number,
+  farFrames = 24,
+  leadFrames = 0,
 ): { seekTo: number | null; playbackRate: number } {
   let drift = wantedFrame - shownFrame;
   // Across the loop point the short way round is the real drift.
   if (frameCount > 0 && Math.abs(drift) > frameCount / 2) drift -= Math.sign(drift) * frameCount;
-  if (Math.abs(drift) > 4) return { seekTo: wantedFrame, playbackRate: rate };
-  // Within half a frame: play at the driver's rate; else catch up (or wait) by up to 10 %.
+  if (Math.abs(drift) > farFrames) {
+    const to = wantedFrame + leadFrames * Math.sign(rate);
+    return {
+      seekTo: frameCount > 0 ? ((to % frameCount) + frameCount) % frameCount : to,
+      playbackRate: rate,
+    };
+  }
+  // Within half a frame: the driver's rate. Else up to twice as fast, or half as fast, to catch up.
   if (Math.abs(drift) <= 0.5) return { seekTo: null, playbackRate: rate };
-  const nudge = Math.max(-0.1, Math.min(0.1, drift * 0.05));
+  const nudge = Math.max(-0.5, Math.min(1, drift * 0.15 * Math.sign(rate)));
   return { seekTo: null, playbackRate: rate * (1 + nudge) };
 }
 

@@ -363,15 +363,31 @@ function ItemPlayer({
     };
     if (video.readyState >= 1) start();
     else video.addEventListener('loadedmetadata', start, { once: true });
+    // How long this follower's last seek took, in frames: the next one aims that far ahead.
+    let lead = 0;
+    let seekStarted = 0;
+    const onSeeked = () => {
+      if (seekStarted)
+        lead = Math.min(48, ((performance.now() - seekStarted) / 1000) * fps * Math.abs(state.rate));
+      seekStarted = 0;
+    };
+    video.addEventListener('seeked', onSeeked);
     const correct = setInterval(() => {
       if (video.paused || video.seeking) return;
       const shown = (video.currentTime * timing.fps.num) / timing.fps.den;
-      const c = driftCorrection(shown, wanted(), timing.frameCount, state.rate);
-      if (c.seekTo !== null) video.currentTime = frameToSeekTime(Math.floor(c.seekTo), timing.fps);
-      video.playbackRate = c.playbackRate;
-    }, 250);
+      const c = driftCorrection(shown, wanted(), timing.frameCount, state.rate, Math.ceil(fps), lead);
+      if (c.seekTo !== null) {
+        seekStarted = performance.now();
+        video.currentTime = frameToSeekTime(Math.floor(c.seekTo), timing.fps);
+      }
+      // Changing the rate restarts Chromium's renderer clock: only a real change is applied.
+      if (Math.abs(video.playbackRate - c.playbackRate) > 0.04) video.playbackRate = c.playbackRate;
+      // The drift this follower measured (frames, + = behind the driver), for diagnostics and tests.
+      video.dataset['drift'] = (wanted() - shown).toFixed(2);
+    }, 100);
     return () => {
       clearInterval(correct);
+      video.removeEventListener('seeked', onSeeked);
       video.removeEventListener('loadedmetadata', start);
       video.playbackRate = 1;
     };
