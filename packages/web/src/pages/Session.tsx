@@ -315,7 +315,10 @@ function ItemPlayer({
   const state = stateOf(view.session);
   const [video, setVideo] = useState<HTMLVideoElement | null>(null);
   const [otherVideo, setOtherVideo] = useState<HTMLVideoElement | null>(null);
-  const player = usePlayer(video, timing.fps, timing.frameCount, state.frame - timing.frameStart);
+  // The frame to open on, frozen: usePlayer seeks whenever its initial frame changes, and a
+  // detached follower must not be moved by the driver's later frames.
+  const [openFrame] = useState(() => state.frame - timing.frameStart);
+  const player = usePlayer(video, timing.fps, timing.frameCount, openFrame);
   const [viewport, setViewport] = useState<Viewport>(() => initialViewport(media));
   const [otherViewport, setOtherViewport] = useState<Viewport>(() => initialViewport(other ?? media));
   const onSize = useCallback(
@@ -445,46 +448,32 @@ function ItemPlayer({
   );
   return (
     <div className="session-player" data-layout={layout ?? 'single'} data-frame={frameNumber}>
+      {/* One tree for every layout: the main picture's <video> must never be remounted (a new
+          element starts at frame 0, and the driver would publish that). */}
       <div className={`session-panes session-panes-${layout ?? 'single'}`}>
-        {layout === 'wipe' && other ? (
-          <div className="session-wipe">
-            {main}
-            <div
-              className="session-wipe-over"
-              style={{ clipPath: `inset(0 ${100 - 100 * (state.compare?.wipe ?? 0.5)}% 0 0)` }}
+        {main}
+        {other && layout !== 'toggle' && (
+          <div
+            className="session-compare"
+            style={
+              layout === 'wipe'
+                ? { clipPath: `inset(0 ${100 - 100 * (state.compare?.wipe ?? 0.5)}% 0 0)` }
+                : undefined
+            }
+          >
+            <Stage
+              viewport={otherViewport}
+              onViewport={setOtherViewport}
+              channel={channel}
+              panEnabled={layout === 'side'}
+              label={`${label(other)} (compare)`}
+              className="session-stage"
             >
-              <Stage
-                viewport={otherViewport}
-                onViewport={setOtherViewport}
-                channel={channel}
-                panEnabled={false}
-                label={`${label(other)} (compare)`}
-                className="session-stage"
-              >
-                {(style) => (
-                  <MediaView media={other} style={style} videoRef={setOtherVideo} onSize={onOtherSize} />
-                )}
-              </Stage>
-            </div>
+              {(style) => (
+                <MediaView media={other} style={style} videoRef={setOtherVideo} onSize={onOtherSize} />
+              )}
+            </Stage>
           </div>
-        ) : (
-          <>
-            {main}
-            {other && layout === 'side' && (
-              <Stage
-                viewport={otherViewport}
-                onViewport={setOtherViewport}
-                channel={channel}
-                panEnabled
-                label={`${label(other)} (compare)`}
-                className="session-stage"
-              >
-                {(style) => (
-                  <MediaView media={other} style={style} videoRef={setOtherVideo} onSize={onOtherSize} />
-                )}
-              </Stage>
-            )}
-          </>
         )}
       </div>
       <p className="muted session-caption">
