@@ -74,7 +74,7 @@ describe('docs/review.md live-session walk-through', () => {
     };
     expect(summary).toMatchObject({
       noteCount: 1,
-      session: { status: 'ended', state: { colour: { view: 'Film' } } },
+      session: { status: 'ended', state: { colour: { view: 'Filmic' } } },
     });
   });
 });
