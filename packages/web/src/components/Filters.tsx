@@ -1,14 +1,8 @@
 import { APPROVAL_STATUSES as STATUSES, MEDIA_TYPES, STATUS_LABELS } from '@montu/domain';
+import type { BrowserFilters } from '../lib/search-params.js';
 
-export interface FilterState {
-  query: string;
-  status: string;
-  mediaType: string;
-  author: string;
-  tags: string;
-  dateFrom: string;
-  dateTo: string;
-}
+/** The filter form edits the browser's filters as they stand in the address (lib/search-params.ts). */
+export type FilterState = BrowserFilters;
 
 export function Filters({ value, onChange }: { value: FilterState; onChange: (v: FilterState) => void }) {
   const set = (k: keyof FilterState) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
