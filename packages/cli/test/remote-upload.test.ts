@@ -37,7 +37,14 @@ function tempFile(bytes: Buffer): string {
 
 describe('RemoteBackend.uploadFile', () => {
   it('an answer before the body is read is the error, even if the server keeps the connection open', async () => {
-    const url = await serve((_req, res) => {
+    const url = await serve((req, res) => {
+      // A file this large first asks whether direct-to-S3 uploads are offered (decision 160):
+      // not here, and that answer closes its connection, so only the upload's is left to watch.
+      if (req.method === 'GET' && req.url === '/api/v1/uploads/direct') {
+        res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ offered: false }));
+        return;
+      }
       // Never reads the body and never closes the connection.
       res.writeHead(422, { 'content-type': 'application/problem+json' });
       res.end(JSON.stringify({ title: 'Unsupported', detail: 'not a media file', code: 'validation_error' }));
