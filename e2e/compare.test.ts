@@ -10,11 +10,10 @@ import {
   launchChromium,
   seedProject,
   shot,
-  signIn,
+  signedInPage,
   startServe,
   uploadFile,
   waitProcessed,
-  watchedPage,
   type Served,
 } from './harness.js';
 import {
@@ -174,16 +173,6 @@ async function blur(page: Page): Promise<void> {
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
 }
 
-/**
- * Signs in, then forgets the sign-in page's one expected console line: the browser logs the
- * app's "who am I?" request answered 401 before sign-in (reported to the lead; not this lane's).
- */
-async function signInClean(page: Page, errors: string[]): Promise<void> {
-  await signIn(page, served.base, 'sam');
-  const i = errors.findIndex((e) => e.includes('status of 401'));
-  if (i >= 0 && errors.length === 1) errors.splice(i, 1);
-}
-
 const compareUrl = (query: string) => `${served.base}/compare/${PROJECT}/${TASK}?${query}`;
 
 describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
@@ -208,8 +197,7 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
   });
 
   it('paused, both sides show the same frame in every layout, and switching layouts keeps it', async () => {
-    const { page, errors } = await watchedPage(browser);
-    await signInClean(page, errors);
+    const { page, errors } = await signedInPage(browser, served.base, 'sam');
     await page.goto(compareUrl('a=v001&b=v002&layout=side&frame=20'));
     expect(await settledSides(page)).toEqual({ a: 20, b: 20 });
     await shot(page, 'compare-side');
@@ -231,8 +219,7 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
   });
 
   it('every transport key works in compare, on both sides', async () => {
-    const { page, errors } = await watchedPage(browser);
-    await signInClean(page, errors);
+    const { page, errors } = await signedInPage(browser, served.base, 'sam');
     await page.goto(compareUrl('a=v001&b=v002&layout=wipe&frame=20'));
     expect(await settledSides(page)).toEqual({ a: 20, b: 20 });
     await blur(page);
@@ -253,8 +240,7 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
   });
 
   it('offsets: by start, by source timecode and by a chosen frame', async () => {
-    const { page, errors } = await watchedPage(browser);
-    await signInClean(page, errors);
+    const { page, errors } = await signedInPage(browser, served.base, 'sam');
     await page.goto(compareUrl('a=v001&b=v002&layout=difference&frame=37'));
     expect(await settledSides(page)).toEqual({ a: 37, b: 37 });
     await page.getByLabel('Sync').selectOption('timecode');
@@ -280,8 +266,7 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
   });
 
   it('during playback the sides stay within a frame (one rare 2-frame sample tolerated) and re-lock on pause', async () => {
-    const { page, errors } = await watchedPage(browser);
-    await signInClean(page, errors);
+    const { page, errors } = await signedInPage(browser, served.base, 'sam');
     // Screenshots are decoded in a blank page: the app's content security policy refuses data: URLs.
     const scratch = await browser.newPage();
     for (const [sync, offset, from] of [
@@ -332,8 +317,7 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
   });
 
   it('opening compare from the viewer keeps the frame; the version switcher keeps it too', async () => {
-    const { page, errors } = await watchedPage(browser);
-    await signInClean(page, errors);
+    const { page, errors } = await signedInPage(browser, served.base, 'sam');
     // A viewer address with a frame opens on it.
     await page.goto(`${served.base}/m/${ids['v002']}?frame=37`);
     await page.waitForFunction(() => {
@@ -376,8 +360,7 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
   });
 
   it('a reload of a compare address restores layout, wipe position and frame', async () => {
-    const { page, errors } = await watchedPage(browser);
-    await signInClean(page, errors);
+    const { page, errors } = await signedInPage(browser, served.base, 'sam');
     await page.goto(compareUrl('a=v001&b=v002&layout=wipe'));
     const handle = page.getByTestId('wipe-handle');
     await handle.waitFor();
@@ -416,8 +399,7 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
   });
 
   it('browser search and filters survive a reload; bad ones are ignored', async () => {
-    const { page, errors } = await watchedPage(browser);
-    await signInClean(page, errors);
+    const { page, errors } = await signedInPage(browser, served.base, 'sam');
     await page.goto(`${served.base}/p/${PROJECT}`);
     const search = page.getByRole('search', { name: 'Filter media' });
     await search.getByLabel('Search').fill('sh010');

@@ -172,12 +172,47 @@ export async function watchedPage(
   return { page, errors };
 }
 
+/**
+ * A watched page signed in as `username`: failing requests are named in its errors too (the
+ * console only says "Failed to load resource"), and the sign-in itself must leave no error — the
+ * signed-out page asks who is signed in with `GET /auth/session`, which answers 200 `{ me: null }`.
+ */
+export async function signedInPage(
+  browser: Browser,
+  base: string,
+  username: string,
+  options?: BrowserContextOptions,
+): Promise<WatchedPage> {
+  const w = await watchedPage(browser, options);
+  w.page.on('response', (r) => {
+    if (r.status() >= 400)
+      w.errors.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
+  await signIn(w.page, base, username);
+  if (w.errors.length) throw new Error(`signing in as ${username} logged errors:\n${w.errors.join('\n')}`);
+  return w;
+}
+
 export async function signIn(page: Page, base: string, username: string): Promise<void> {
   await page.goto(`${base}/login`);
   await page.getByLabel('User name').fill(username);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('search', { name: 'Filter media' }).waitFor({ timeout: 20_000 });
+}
+
+/** Waits until the page's video has its current frame (readyState ≥ HAVE_CURRENT_DATA). */
+export async function videoReady(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2,
+  );
+}
+
+/** Opens the viewer of a media item (`query` as in `?frame=12`) and waits for its video's first frame. */
+export async function openViewer(page: Page, base: string, mediaId: string, query = ''): Promise<void> {
+  await page.goto(`${base}/m/${mediaId}${query}`);
+  await page.getByTestId('video').waitFor();
+  await videoReady(page);
 }
 
 /** Saves a screenshot to e2e/screenshots/<name>.png (look at it: the picture is the test too). */

@@ -15,13 +15,13 @@ import {
   e2eReady,
   ffmpeg,
   launchChromium,
+  openViewer as openViewerAt,
   seedProject,
   shot,
-  signIn,
+  signedInPage,
   startServe,
   uploadFile,
   waitProcessed,
-  watchedPage,
   type Served,
   type WatchedPage,
 } from './harness.js';
@@ -40,24 +40,7 @@ let failedId = '';
 const status = async (id: string) => (await served.api<{ status: string }>('GET', `/media/${id}`)).status;
 const frame = (page: Page) => page.getByTestId('frame-counter').textContent();
 
-async function openViewer(w: WatchedPage, id: string): Promise<void> {
-  await w.page.goto(`${served.base}/m/${id}`);
-  await w.page.getByTestId('video').waitFor();
-  await w.page.waitForFunction(
-    () => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2,
-  );
-}
-
-/**
- * Signs in as the supervisor and forgets the console errors of the signed-out page: its session
- * probe (`GET /auth/me`) answers 401 before sign-in, which Chromium logs as a failed resource.
- * Every error after sign-in counts.
- */
-async function signInSam(w: WatchedPage): Promise<void> {
-  await signIn(w.page, served.base, 'sam');
-  const before = w.errors.splice(0);
-  expect(before.every((e) => e.includes('401 (Unauthorized)'))).toBe(true);
-}
+const openViewer = (w: WatchedPage, id: string): Promise<void> => openViewerAt(w.page, served.base, id);
 
 describe.skipIf(!e2eReady)('keyboard and layout in chromium', () => {
   beforeAll(async () => {
@@ -108,9 +91,8 @@ describe.skipIf(!e2eReady)('keyboard and layout in chromium', () => {
   });
 
   it('the skip link reaches the first card in at most 3 Tabs; the grid fills the width', async () => {
-    const w = await watchedPage(browser, { viewport: VIEWPORT });
+    const w = await signedInPage(browser, served.base, 'sam', { viewport: VIEWPORT });
     const { page } = w;
-    await signInSam(w);
     await page.goto(`${served.base}/p/${PROJECT}`);
     await page.locator('[data-media-id]').first().waitFor();
     let tabs = 0;
@@ -146,9 +128,8 @@ describe.skipIf(!e2eReady)('keyboard and layout in chromium', () => {
   });
 
   it('the version stack card shows the count and switches versions', async () => {
-    const w = await watchedPage(browser, { viewport: VIEWPORT });
+    const w = await signedInPage(browser, served.base, 'sam', { viewport: VIEWPORT });
     const { page } = w;
-    await signInSam(w);
     const card = page.locator('.media-card', { has: page.getByLabel(`Version of ${TASK}`) });
     await card.waitFor();
     await card.getByText('2 versions').waitFor();
@@ -171,9 +152,8 @@ describe.skipIf(!e2eReady)('keyboard and layout in chromium', () => {
   });
 
   it('? lists the shortcuts; arrows on a focused tab move between tabs, not the video', async () => {
-    const w = await watchedPage(browser, { viewport: VIEWPORT });
+    const w = await signedInPage(browser, served.base, 'sam', { viewport: VIEWPORT });
     const { page } = w;
-    await signInSam(w);
     await openViewer(w, v1);
     await page.keyboard.press('?');
     const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
@@ -233,9 +213,8 @@ describe.skipIf(!e2eReady)('keyboard and layout in chromium', () => {
   });
 
   it('review shortcuts: next/previous version, compare, request changes on WIP, approve; hold and reopen', async () => {
-    const w = await watchedPage(browser, { viewport: VIEWPORT });
+    const w = await signedInPage(browser, served.base, 'sam', { viewport: VIEWPORT });
     const { page } = w;
-    await signInSam(w);
     await openViewer(w, v1);
     await page.getByRole('img', { name: new RegExp(`${TASK} v001`) }).click({ position: { x: 5, y: 5 } });
     await page.keyboard.press(']');
@@ -276,11 +255,10 @@ describe.skipIf(!e2eReady)('keyboard and layout in chromium', () => {
   });
 
   it('a failed item says why in words, with details; no broken image, no console error', async () => {
-    const w = await watchedPage(browser, { viewport: VIEWPORT });
+    const w = await signedInPage(browser, served.base, 'sam', { viewport: VIEWPORT });
     const { page } = w;
     const notFound: string[] = [];
     page.on('response', (r) => r.status() === 404 && notFound.push(r.url()));
-    await signInSam(w);
     const raw = (await served.api<{ processingError: string }>('GET', `/media/${failedId}`)).processingError;
     const card = page.locator('.media-card', { has: page.locator(`[data-media-id="${failedId}"]`) });
     await card.waitFor();

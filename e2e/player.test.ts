@@ -19,13 +19,13 @@ import {
   e2eReady,
   ffmpeg,
   launchChromium,
+  openViewer as openViewerAt,
   seedProject,
   shot,
-  signIn,
+  signedInPage,
   startServe,
   uploadFile,
   waitProcessed,
-  watchedPage,
   type Served,
   type WatchedPage,
 } from './harness.js';
@@ -64,30 +64,13 @@ async function upload(file: string, task: string): Promise<MediaRecord> {
 }
 
 async function openPage(username = 'sam'): Promise<WatchedPage> {
-  const w = await watchedPage(browser, { viewport: { width: 1366, height: 768 } });
+  const w = await signedInPage(browser, served.base, username, { viewport: { width: 1366, height: 768 } });
   pages.push(w);
-  // Name the failing request in the error list (the console only says "Failed to load resource").
-  w.page.on('response', (r) => {
-    if (r.status() >= 400)
-      w.errors.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-  });
-  await signIn(w.page, served.base, username);
-  // Before sign-in the app asks who is signed in (GET /auth/me → 401: nobody yet, so it shows
-  // the sign-in form). That answer is the sign-in page working, not an error of the player.
-  const signInCheck = (e: string) =>
-    e === 'HTTP 401 GET /api/v1/auth/me' ||
-    e === 'console error: Failed to load resource: the server responded with a status of 401 (Unauthorized)';
-  const before = w.errors.splice(0);
-  expect(before.filter((e) => !signInCheck(e))).toEqual([]);
   return w;
 }
 
 async function openViewer(page: Page, id: string, query = ''): Promise<void> {
-  await page.goto(`${served.base}/m/${id}${query}`);
-  await page.getByTestId('video').waitFor();
-  await page.waitForFunction(
-    () => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2,
-  );
+  await openViewerAt(page, served.base, id, query);
   await settled(page);
 }
 

@@ -13,13 +13,12 @@ import {
   launchChromium,
   seedProject,
   shot,
-  signIn,
+  signedInPage,
   startServe,
   uploadFile,
+  videoReady,
   waitProcessed,
-  watchedPage,
   type Served,
-  type WatchedPage,
 } from './harness.js';
 
 const PROJECT = 'PLY';
@@ -55,23 +54,6 @@ async function pictureColour(page: Page): Promise<string> {
 
 const position = (page: Page) => page.getByTestId('playlist-position').textContent();
 const mediaInUrl = (page: Page) => decodeURIComponent(new URL(page.url()).pathname.split('/')[2] ?? '');
-
-async function videoReady(page: Page): Promise<void> {
-  await page.waitForFunction(
-    () => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2,
-  );
-}
-
-/**
- * Signs in as the supervisor and forgets the console errors of the signed-out page: its session
- * probe (`GET /auth/me`) answers 401 before sign-in, which Chromium logs as a failed resource.
- * Every error after sign-in counts.
- */
-async function signInSam(w: WatchedPage): Promise<void> {
-  await signIn(w.page, served.base, 'sam');
-  const before = w.errors.splice(0);
-  expect(before.every((e) => e.includes('401 (Unauthorized)'))).toBe(true);
-}
 
 describe.skipIf(!e2eReady)('playlists play in chromium', () => {
   beforeAll(async () => {
@@ -114,9 +96,8 @@ describe.skipIf(!e2eReady)('playlists play in chromium', () => {
   });
 
   it('plays the three items through in order, with next/previous keys', async () => {
-    const w: WatchedPage = await watchedPage(browser, { viewport: VIEWPORT });
+    const w = await signedInPage(browser, served.base, 'sam', { viewport: VIEWPORT });
     const { page } = w;
-    await signInSam(w);
     await page.goto(`${served.base}/p/${PROJECT}/playlists?id=${playlistId}`);
     await page.getByRole('link', { name: 'Play from start' }).click();
     await expect.poll(() => position(page)).toBe('1 / 3');
@@ -175,9 +156,8 @@ describe.skipIf(!e2eReady)('playlists play in chromium', () => {
   });
 
   it('review mode: approve and request changes move on to the next item', async () => {
-    const w = await watchedPage(browser, { viewport: VIEWPORT });
+    const w = await signedInPage(browser, served.base, 'sam', { viewport: VIEWPORT });
     const { page } = w;
-    await signInSam(w);
     await page.goto(`${served.base}/p/${PROJECT}/playlists?id=${playlistId}`);
     await page.getByRole('link', { name: 'Review one by one' }).click();
     await expect.poll(() => position(page)).toBe('1 / 3');

@@ -18,9 +18,8 @@ import {
   launchChromium,
   seedProject,
   shot,
-  signIn,
+  signedInPage,
   startServe,
-  watchedPage,
   type Served,
 } from './harness.js';
 
@@ -62,18 +61,12 @@ describe.skipIf(!e2eReady)('web uploader straight to S3 (s3rver) in chromium', (
     const file = path.join(served.work, 'plate.png');
     writeFileSync(file, bytes);
 
-    const { page, errors } = await watchedPage(browser);
+    // Failing requests, the bucket's included, are named in `errors`: nothing may fail.
+    const { page, errors } = await signedInPage(browser, served.base, 'ana');
     const partPuts: string[] = [];
     page.on('requestfinished', (r) => {
       if (r.method() === 'PUT' && r.url().startsWith(s3.endpoint)) partPuts.push(r.url());
     });
-    page.on('response', (r) => {
-      if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
-    });
-    await signIn(page, served.base, 'ana');
-    // The sign-in page asks /auth/me before anyone is signed in (a 401 the app expects); from
-    // here on nothing may fail.
-    errors.length = 0;
     await page.getByRole('button', { name: 'Upload…' }).click();
     const panel = page.getByRole('region', { name: 'Upload' });
     await panel.getByRole('combobox', { name: 'Task' }).fill(TASK);

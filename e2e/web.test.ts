@@ -18,6 +18,7 @@ import {
   seedProject,
   shot,
   signIn as signInAs,
+  signedInPage,
   startServe,
   type Served,
 } from './harness.js';
@@ -41,8 +42,10 @@ const findMedia = async (taskId: string): Promise<MediaLite[]> =>
 
 const signIn = (page: Page, username: string): Promise<void> => signInAs(page, base, username);
 
+const VIEWPORT = { viewport: { width: 1366, height: 768 } };
+
 async function newPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const page = await browser.newPage(VIEWPORT);
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   return page;
 }
@@ -146,8 +149,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
   });
 
   it('artist signs in and uploads an image, a video and a sequence; processing finishes', async () => {
-    const page = await newPage();
-    await signIn(page, 'ana');
+    const { page } = await signedInPage(browser, base, 'ana', VIEWPORT);
     await page.getByRole('button', { name: 'Upload…' }).click();
     const panel = page.getByRole('region', { name: 'Upload' });
     const uploadTo = async (task: string, files: string[]) => {
@@ -181,8 +183,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
   });
 
   it('steps to frame 12, draws an arrow, saves the note and finds it again after reload', async () => {
-    const page = await newPage();
-    await signIn(page, 'ana');
+    const { page } = await signedInPage(browser, base, 'ana', VIEWPORT);
     const v1 = (await findMedia(TASK_VIDEO)).find((m) => m.version === 'v001')!;
     await page.goto(`${base}/m/${v1.id}`);
     const video = page.getByTestId('video');
@@ -277,8 +278,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
   });
 
   it('compares v001 and v002 with a wipe', async () => {
-    const page = await newPage();
-    await signIn(page, 'ana');
+    const { page } = await signedInPage(browser, base, 'ana', VIEWPORT);
     await page.goto(`${base}/compare/${PROJECT}/${TASK_VIDEO}?a=v001&b=v002&mode=wipe`);
     const handle = page.getByTestId('wipe-handle');
     await handle.waitFor({ timeout: 20_000 });
@@ -311,8 +311,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
 
   it('artist submits and has no approve button; supervisor approves', async () => {
     const v2 = (await findMedia(TASK_VIDEO)).find((m) => m.version === 'v002')!;
-    const page = await newPage();
-    await signIn(page, 'ana');
+    const { page } = await signedInPage(browser, base, 'ana', VIEWPORT);
     await page.goto(`${base}/m/${v2.id}`);
     await page.getByRole('tab', { name: 'Review' }).click();
     await page.getByRole('button', { name: 'Submit for review' }).click();
@@ -453,8 +452,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
 
   it('replies to a note and resolves it', async () => {
     const v1 = (await findMedia(TASK_VIDEO)).find((m) => m.version === 'v001')!;
-    const page = await newPage();
-    await signIn(page, 'sam');
+    const { page } = await signedInPage(browser, base, 'sam', VIEWPORT);
     await page.goto(`${base}/m/${v1.id}`);
     const notes = page.getByRole('list', { name: 'Notes' });
     const note = notes.locator('li').filter({ hasText: 'fix the edge' });
@@ -476,8 +474,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
   });
 
   it('creates a playlist, adds versions, and its CSV export is CSV', async () => {
-    const page = await newPage();
-    await signIn(page, 'sam');
+    const { page } = await signedInPage(browser, base, 'sam', VIEWPORT);
     await page.goto(`${base}/p/${PROJECT}/playlists`);
     await page.getByLabel('New playlist').fill('Dailies e2e');
     await page.getByRole('button', { name: 'Create' }).click();
@@ -509,8 +506,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
     await page.close();
 
     // An artist who did not make it may add to it, not reorder or remove (decision 078).
-    const artist = await newPage();
-    await signIn(artist, 'ana');
+    const { page: artist } = await signedInPage(browser, base, 'ana', VIEWPORT);
     await artist.goto(playlistUrl);
     const seen = artist.getByRole('region', { name: 'Dailies e2e' });
     await seen.getByRole('link', { name: new RegExp(`${TASK_VIDEO} v002`) }).waitFor();
@@ -520,8 +516,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
     await artist.close();
 
     // Its owner renames it (the index shows its item count) and deletes it.
-    const owner = await newPage();
-    await signIn(owner, 'sam');
+    const { page: owner } = await signedInPage(browser, base, 'sam', VIEWPORT);
     await owner.goto(playlistUrl);
     const mine = owner.getByRole('region', { name: 'Dailies e2e' });
     await mine.getByRole('button', { name: 'Edit' }).click();
@@ -551,8 +546,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
 
   it('isolates channels and shows a still at 1:1', async () => {
     const still = (await findMedia(TASK_IMAGE))[0]!;
-    const page = await newPage();
-    await signIn(page, 'ana');
+    const { page } = await signedInPage(browser, base, 'ana', VIEWPORT);
     await page.goto(`${base}/m/${still.id}`);
     const img = page.getByTestId('image');
     await img.waitFor();
@@ -619,8 +613,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
         },
       )
       .toBe('ready');
-    const page = await newPage();
-    await signIn(page, 'ana');
+    const { page } = await signedInPage(browser, base, 'ana', VIEWPORT);
     await page.goto(`${base}/m/${id}`);
     await page.getByRole('tab', { name: 'Metadata' }).click();
     const row = page.locator('dl.meta div', { has: page.locator('dt', { hasText: /^Display$/ }) });
@@ -631,8 +624,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
 
   it('plays a sequence proxy frame by frame (frame counter in sequence frame numbers)', async () => {
     const seq = (await findMedia(TASK_SEQ))[0]!;
-    const page = await newPage();
-    await signIn(page, 'ana');
+    const { page } = await signedInPage(browser, base, 'ana', VIEWPORT);
     await page.goto(`${base}/m/${seq.id}`);
     await page.getByTestId('video').waitFor();
     await page.waitForFunction(
@@ -674,8 +666,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
   });
 
   it('scrolls a browser page of 5,000 media items (long tasks reported)', async () => {
-    const page = await newPage();
-    await signIn(page, 'ana');
+    const { page } = await signedInPage(browser, base, 'ana', VIEWPORT);
     const N = 5000;
     const now = Date.now();
     const statuses = ['wip', 'pending_review', 'approved', 'changes_requested'];

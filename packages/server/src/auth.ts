@@ -23,6 +23,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Route answers without authentication (health, login, API description). */
     public?: boolean;
+    /**
+     * Route answers signed out callers too (`GET /auth/session`): no credential, or a session
+     * cookie that ended, leaves `req.principal` null instead of a 401. A bearer token that fails
+     * is still a 401: a caller that presents a credential wants to hear that it is wrong.
+     */
+    optionalAuth?: boolean;
   }
 }
 
@@ -110,9 +116,10 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
   };
   /**
    * The caller: a principal at once (no auth, a cached token), a promise of one (a lookup), or
-   * undefined for public routes. Throws a 401 for a malformed or missing credential.
+   * undefined for public routes and signed-out callers of optional-auth ones. Throws a 401 for a
+   * malformed or missing credential.
    */
-  const authenticate = (req: FastifyRequest): Principal | Promise<Principal> | undefined => {
+  const authenticate = (req: FastifyRequest): Principal | Promise<Principal | null> | undefined => {
     if (!options.enabled) return local;
     if (req.routeOptions.config?.public || req.url.startsWith('/api/docs')) return undefined;
     const header = req.headers.authorization;
@@ -129,7 +136,9 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
       return cachedToken(m[1]!) ?? byToken(m[1]!).catch(rethrowWithChallenge);
     }
     const sid = req.cookies?.[SESSION_COOKIE];
-    if (sid) return bySession(req, sid);
+    const optional = req.routeOptions.config?.optionalAuth === true;
+    if (sid) return optional ? bySession(req, sid).catch(signedOut) : bySession(req, sid);
+    if (optional) return undefined;
     throw new HttpProblem(
       401,
       'unauthorized',
@@ -145,7 +154,8 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
     if (principal === undefined) return done();
     if (principal instanceof Promise) {
       principal.then((p) => {
-        req.principal = p;
+        // null: an optional-auth route's ended session; the principal stays unset (null).
+        if (p) req.principal = p;
         done();
       }, done);
       return;
@@ -153,6 +163,17 @@ export function installAuth(app: FastifyInstance, montu: Montu, options: { enabl
     req.principal = principal;
     done();
   });
+}
+
+/** An optional-auth route's answer to a session that is unknown or ended: nobody signed in. */
+function signedOut(e: unknown): null {
+  if (e instanceof HttpProblem && e.status === 401) return null;
+  throw e;
+}
+
+/** The caller of an `optionalAuth` route, or null when nobody is signed in. */
+export function signedInPrincipal(req: FastifyRequest): Principal | null {
+  return (req.principal as Principal | null) ?? null;
 }
 
 function bearerChallenge(): Record<string, string> {

@@ -70,6 +70,33 @@ describe.each(DATABASES)('auth, users and tokens on %s', (kind) => {
     expect((await call(`${t.api}/auth/me`, null, { headers: { cookie } })).status).toBe(401);
   });
 
+  it('answers who is signed in without a failed request: { me: null } when nobody is', async () => {
+    const session = async (init?: Parameters<typeof call>[2], token: string | null = null) => {
+      const r = await call(`${t.api}/auth/session`, token, init);
+      return { status: r.status, body: (await r.json()) as { me: { via: string; csrfToken?: string } | null }, r };
+    };
+    // No credential at all: signed out, and that is an answer, not an error.
+    expect(await session()).toMatchObject({ status: 200, body: { me: null } });
+    // Signed in by cookie: the caller, with the CSRF token a reloaded page needs.
+    const login = await call(`${t.api}/auth/login`, null, {
+      method: 'POST',
+      json: { username: 'admin', password: t.adminPassword },
+    });
+    const { csrfToken } = (await login.json()) as { csrfToken: string };
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const inside = await session({ headers: { cookie } });
+    expect(inside.status).toBe(200);
+    expect(inside.body.me).toMatchObject({ via: 'session', csrfToken });
+    // The session ends: signed out again, and the dead cookie is cleared.
+    await call(`${t.api}/auth/logout`, null, { method: 'POST', headers: { cookie, 'x-csrf-token': csrfToken } });
+    const ended = await session({ headers: { cookie } });
+    expect(ended).toMatchObject({ status: 200, body: { me: null } });
+    expect(ended.r.headers.get('set-cookie')).toMatch(/montu_session=;/);
+    // A bearer token is a credential the caller chose to present: a wrong one is still a 401.
+    expect((await session(undefined, t.adminToken)).body.me).toMatchObject({ via: 'token' });
+    expect((await session(undefined, 'montu_not-a-token')).status).toBe(401);
+  });
+
   it('sets Secure cookies behind an https proxy when trusted', async () => {
     const t2 = await startTestServer(kind, { trustProxy: 1 });
     try {

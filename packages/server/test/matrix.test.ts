@@ -405,6 +405,12 @@ const CASES: Case[] = [
     other: [200, 200, 200],
   },
   {
+    name: 'GET /auth/session',
+    run: (t, k) => call(`${t.api}/auth/session`, k),
+    own: [200, 200, 200],
+    other: [200, 200, 200],
+  },
+  {
     name: 'GET /auth/me',
     run: (t, k) => call(`${t.api}/auth/me`, k),
     own: [200, 200, 200],

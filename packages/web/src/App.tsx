@@ -49,7 +49,7 @@ function Shell() {
   const load = useCallback(async () => {
     try {
       const who = await api.me();
-      setProjects(await api.projects());
+      if (who) setProjects(await api.projects());
       setMe(who);
     } catch {
       setMe(null);

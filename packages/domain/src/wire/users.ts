@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { TOKEN_MAX_DAYS } from '../people.js';
 import { ApiToken, Membership, Role, User, UserFields } from './components.js';
-import { Closed } from './schema.js';
+import { Closed, Nullable } from './schema.js';
 
 export const CreateUser = Closed(
   {
@@ -81,3 +81,9 @@ export const Me = Closed(
   },
   { title: 'Me' },
 );
+
+/**
+ * Who is signed in, if anyone (`GET /auth/session`): `me` is null when nobody is, so a page can
+ * ask before sign-in without a failed request.
+ */
+export const AuthSession = Closed({ me: Nullable(Me) }, { title: 'AuthSession' });

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { AppContext } from '../app-context.js';
-import { SESSION_COOKIE } from '../auth.js';
-import { errors, Login, Me, Ok } from '@montu/domain/wire';
+import { SESSION_COOKIE, signedInPrincipal } from '../auth.js';
+import { AuthSession, errors, Login, Me, Ok } from '@montu/domain/wire';
 import { HttpProblem } from '../problem.js';
-import { LOGIN_LIMITS, LoginThrottle } from '@montu/core';
+import { LOGIN_LIMITS, LoginThrottle, type Principal } from '@montu/core';
 
 /**
  * Whether cookies get the Secure flag: behind https, or a trusted proxy that says so (Fastify
@@ -88,6 +88,28 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
   );
 
   app.get(
+    '/auth/session',
+    {
+      config: { optionalAuth: true },
+      schema: {
+        tags: ['auth'],
+        summary:
+          'Who is signed in, if anyone: `{ me: null }` (200) when nobody is or the session ended; a wrong bearer token is a 401',
+        response: { 200: AuthSession },
+      },
+    },
+    async (req, reply) => {
+      const p = signedInPrincipal(req);
+      if (!p) {
+        // An ended session's cookie is of no more use: drop it.
+        if (req.cookies[SESSION_COOKIE]) reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return { me: null };
+      }
+      return { me: meOf(p) };
+    },
+  );
+
+  app.get(
     '/auth/me',
     {
       schema: {
@@ -96,14 +118,16 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
         response: { 200: Me },
       },
     },
-    async (req) => {
-      const p = req.principal;
-      return {
-        user: p.user,
-        memberships: p.memberships,
-        via: p.via,
-        ...(p.csrfToken !== undefined ? { csrfToken: p.csrfToken } : {}),
-      };
-    },
+    async (req) => meOf(req.principal),
   );
+}
+
+/** The `Me` answer of a principal: the user, memberships, how they came, and a session's CSRF token. */
+function meOf(p: Principal): Static<typeof Me> {
+  return {
+    user: p.user,
+    memberships: p.memberships,
+    via: p.via,
+    ...(p.csrfToken !== undefined ? { csrfToken: p.csrfToken } : {}),
+  };
 }

@@ -87,10 +87,11 @@ export const api = {
     await call((c) => c.call('post', '/api/v1/auth/logout')).catch(() => undefined);
     setCsrfToken(null);
   },
-  async me(): Promise<Me> {
-    const r = await call((c) => c.call('get', '/api/v1/auth/me'));
-    if (r.csrfToken) setCsrfToken(r.csrfToken);
-    return r;
+  /** Who is signed in, or null: asked with `/auth/session`, which answers signed-out callers 200 (no console error). */
+  async me(): Promise<Me | null> {
+    const { me } = await call((c) => c.call('get', '/api/v1/auth/session'));
+    if (me?.csrfToken) setCsrfToken(me.csrfToken);
+    return me;
   },
 
   projects: (): Promise<Project[]> => call((c) => c.listProjects()),
