@@ -45,6 +45,15 @@ describe('URL search parameters', () => {
     expect(defined(playlistsSearch(parseQuery('?id=pl-1&item=../x')))).toEqual({ id: 'pl-1' });
   });
 
+  it("a playlist item's address: playlist, play-through and review flags, written as `1`", () => {
+    const s = viewerSearch(parseQuery('?playlist=pl-1&play=1&review=true'));
+    expect(defined(s)).toEqual({ playlist: 'pl-1', play: true, review: true });
+    expect(stringifyQuery({ playlist: 'pl-1', play: true, review: undefined })).toBe('?playlist=pl-1&play=1');
+    expect(stringifyQuery({ playlist: 'pl-1', play: false })).toBe('?playlist=pl-1');
+    // Any other value is off, never the raw text.
+    expect(defined(viewerSearch(parseQuery('?play=yes&review=0')))).toEqual({});
+  });
+
   it('takes the old `mode` name of the layout', () => {
     expect(compareSearch(parseQuery('?mode=side')).layout).toBe('side');
     expect(compareSearch(parseQuery('?mode=side&layout=wipe')).layout).toBe('wipe');

@@ -1,7 +1,8 @@
 import { memo, useState } from 'react';
 import { Thumb } from './Thumb.js';
 import { formatDate } from '../lib/format.js';
-import { linkClick } from '../lib/router.js';
+import { Link } from '@tanstack/react-router';
+import { links } from '../routes.js';
 import { ProcessingBadge, StatusBadge } from './StatusBadge.js';
 import { ProcessingProblem } from './ProcessingProblem.js';
 import { cardTitle, parseTaskId, type Stack } from '../lib/grouping.js';
@@ -29,9 +30,8 @@ export const MediaCard = memo(function MediaCard({ stack, onDropTo }: Props) {
       onDragOver={(e) => e.preventDefault()}
       onDrop={(e) => onDropTo(e, media.taskId)}
     >
-      <a
-        href={`/m/${encodeURIComponent(media.id)}`}
-        onClick={linkClick}
+      <Link
+        {...links.viewer(media.id)}
         className="card-link"
         aria-label={`${media.taskId} ${media.version}, ${STATUS_LABELS[media.status] ?? media.status}, by ${media.author}${count > 1 ? `, ${count} versions` : ''}`}
         data-media-id={media.id}
@@ -53,7 +53,7 @@ export const MediaCard = memo(function MediaCard({ stack, onDropTo }: Props) {
             <span>{formatDate(media.createdAt)}</span>
           </div>
         </div>
-      </a>
+      </Link>
       {count > 1 && (
         <div className="stack-switch">
           <span className="stack-count" aria-hidden="true">
@@ -84,9 +84,8 @@ export const MediaCard = memo(function MediaCard({ stack, onDropTo }: Props) {
 export const MediaRow = memo(function MediaRow({ stack, onDropTo }: Props) {
   const media = stack.versions[0]!;
   return (
-    <a
-      href={`/m/${encodeURIComponent(media.id)}`}
-      onClick={linkClick}
+    <Link
+      {...links.viewer(media.id)}
       className="list-row"
       role="row"
       onDragOver={(e) => e.preventDefault()}
@@ -112,6 +111,6 @@ export const MediaRow = memo(function MediaRow({ stack, onDropTo }: Props) {
       <span role="cell" className="muted">
         {formatDate(media.createdAt)}
       </span>
-    </a>
+    </Link>
   );
 });

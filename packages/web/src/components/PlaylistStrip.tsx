@@ -6,9 +6,10 @@
  * (`review=1`), approving or requesting changes moves on to the next item.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useNavigate } from '@tanstack/react-router';
 import { STATUS_LABELS, STATUS_ROUTES } from '@montu/domain';
 import { api, type ApprovalStatus, type Media, type Playlist } from '../api/index.js';
-import { navigate, useLocation } from '../lib/router.js';
+import { links, useSearchPatch, viewerRoute, type ViewerSearch } from '../routes.js';
 import { StatusBadge } from './StatusBadge.js';
 import { Thumb } from './Thumb.js';
 
@@ -28,24 +29,27 @@ export interface PlaylistPlayback {
   setPlaying(on: boolean): void;
 }
 
-/** The URL of an item of a playlist, with the play-through and review-mode flags. */
-export function playlistItemUrl(
+/** The viewer's address of an item of a playlist, with the play-through and review-mode flags. */
+export function playlistItemLink(
   playlistId: string,
   mediaId: string,
   flags: { play?: boolean; review?: boolean },
-): string {
-  const q = new URLSearchParams({ playlist: playlistId });
-  if (flags.play) q.set('play', '1');
-  if (flags.review) q.set('review', '1');
-  return `/m/${encodeURIComponent(mediaId)}?${q.toString()}`;
+) {
+  return links.viewer(mediaId, {
+    playlist: playlistId,
+    play: flags.play ? true : undefined,
+    review: flags.review ? true : undefined,
+  });
 }
 
 /** The playlist the viewer was opened from (`?playlist=`), or null. */
 export function usePlaylistPlayback(mediaId: string): PlaylistPlayback | null {
-  const { query } = useLocation();
-  const playlistId = query.get('playlist');
-  const playing = query.get('play') === '1';
-  const reviewMode = query.get('review') === '1';
+  const search = viewerRoute.useSearch();
+  const playlistId = search.playlist ?? null;
+  const playing = search.play === true;
+  const reviewMode = search.review === true;
+  const navigate = useNavigate();
+  const patch = useSearchPatch<ViewerSearch>();
   const [playlist, setPlaylist] = useState<Playlist | null>(null);
   useEffect(() => {
     if (!playlistId) return setPlaylist(null);
@@ -64,10 +68,8 @@ export function usePlaylistPlayback(mediaId: string): PlaylistPlayback | null {
     const index = playlist.items.findIndex((it) => it.mediaId === mediaId);
     const go = (i: number, play = playing) => {
       const it = playlist.items[i];
-      if (it) navigate(playlistItemUrl(playlist.id, it.mediaId, { play, review: reviewMode }));
+      if (it) void navigate(playlistItemLink(playlist.id, it.mediaId, { play, review: reviewMode }));
     };
-    const here = (flags: { play: boolean; review: boolean }) =>
-      navigate(playlistItemUrl(playlist.id, mediaId, flags), true);
     return {
       playlist,
       index,
@@ -84,10 +86,11 @@ export function usePlaylistPlayback(mediaId: string): PlaylistPlayback | null {
         go(index - 1, playing);
         return true;
       },
-      setReviewMode: (on) => here({ play: playing, review: on }),
-      setPlaying: (on) => here({ play: on, review: reviewMode }),
+      // The flags change in place: the frame and the selected note stay.
+      setReviewMode: (on) => patch({ review: on || undefined }),
+      setPlaying: (on) => patch({ play: on || undefined }),
     };
-  }, [playlist, playlistId, mediaId, playing, reviewMode]);
+  }, [playlist, playlistId, mediaId, playing, reviewMode, navigate, patch]);
 }
 
 /**
@@ -270,16 +273,11 @@ export function PlaylistStrip({
             ref={i === index ? currentRef : undefined}
             aria-current={i === index ? 'true' : undefined}
           >
-            <a
-              href={playlistItemUrl(playlist.id, it.mediaId, {
+            <Link
+              {...playlistItemLink(playlist.id, it.mediaId, {
                 play: playback.playing,
                 review: playback.reviewMode,
               })}
-              onClick={(e) => {
-                if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
-                e.preventDefault();
-                playback.go(i);
-              }}
             >
               <Thumb media={it.media} width={120} height={68} />
               <span className="strip-title">
@@ -293,7 +291,7 @@ export function PlaylistStrip({
                     : `${counts[it.mediaId]} open note${counts[it.mediaId] === 1 ? '' : 's'}`}
                 </span>
               </span>
-            </a>
+            </Link>
           </li>
         ))}
       </ol>

@@ -64,6 +64,12 @@ function id(raw: RawSearch, key: string): string | undefined {
   return s !== undefined && /^[A-Za-z0-9_-]+$/.test(s) ? s : undefined;
 }
 
+/** A flag: `1` (or `true`) is on; anything else, or nothing, is off (undefined). Written `1`. */
+function flag(raw: RawSearch, key: string): true | undefined {
+  const s = text(raw, key, 10);
+  return s === '1' || s === 'true' ? true : undefined;
+}
+
 /** A calendar date `YYYY-MM-DD` that exists. */
 function date(raw: RawSearch, key: string): string | undefined {
   const s = text(raw, key, 10);
@@ -145,6 +151,10 @@ export interface ViewerSearch {
   /** Opened from this playlist, at this item. */
   playlist?: string;
   item?: string;
+  /** Playing the playlist through: each item starts, the next follows at its end. */
+  play?: true;
+  /** The playlist's review mode: a verdict moves on to the next item. */
+  review?: true;
 }
 
 export function viewerSearch(raw: RawSearch): ViewerSearch {
@@ -153,6 +163,8 @@ export function viewerSearch(raw: RawSearch): ViewerSearch {
     note: id(raw, 'note'),
     playlist: id(raw, 'playlist'),
     item: id(raw, 'item'),
+    play: flag(raw, 'play'),
+    review: flag(raw, 'review'),
   };
 }
 
@@ -232,12 +244,15 @@ export function parseQuery(search: string): RawSearch {
   return out;
 }
 
-/** The reverse; undefined, null and '' are left out, so defaults never clutter a link. */
+/**
+ * The reverse; undefined, null, false and '' are left out, so defaults never clutter a link, and
+ * a flag that is on is written `1`.
+ */
 export function stringifyQuery(search: Record<string, unknown>): string {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(search)) {
-    if (v === undefined || v === null || v === '') continue;
-    p.set(k, String(v));
+    if (v === undefined || v === null || v === '' || v === false) continue;
+    p.set(k, v === true ? '1' : String(v));
   }
   const s = p.toString();
   return s ? `?${s}` : '';

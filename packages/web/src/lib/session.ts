@@ -131,8 +131,3 @@ export function driftCorrection(
   const nudge = Math.max(-0.5, Math.min(1, drift * 0.15 * Math.sign(rate)));
   return { seekTo: null, playbackRate: rate * (1 + nudge) };
 }
-
-/** The path members open (the server's `joinPath`). */
-export function joinPath(sessionId: string): string {
-  return `/review-sessions/${encodeURIComponent(sessionId)}`;
-}

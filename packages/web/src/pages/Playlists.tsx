@@ -1,9 +1,10 @@
 /** Playlists: build from versions, play through in order with notes, export notes (server-side). */
 import { useEffect, useState } from 'react';
+import { Link, useNavigate } from '@tanstack/react-router';
 import { api, type MediaSummary as Media, type Playlist, type PlaylistSummary } from '../api/index.js';
-import { linkClick, navigate } from '../lib/router.js';
+import { links } from '../routes.js';
 import { StatusBadge } from '../components/StatusBadge.js';
-import { playlistItemUrl } from '../components/PlaylistStrip.js';
+import { playlistItemLink } from '../components/PlaylistStrip.js';
 import { StartSession } from '../components/StartSession.js';
 import { useSession } from '../session.js';
 
@@ -17,6 +18,7 @@ export default function Playlists({
   const [lists, setLists] = useState<PlaylistSummary[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState('');
+  const navigate = useNavigate();
   const reload = () => api.playlists(projectId).then(setLists, (e: Error) => setError(e.message));
   useEffect(() => void reload(), [projectId]); // runs when the id changes only, by design
 
@@ -32,7 +34,7 @@ export default function Playlists({
                 (p) => {
                   setName('');
                   void reload();
-                  navigate(`/p/${encodeURIComponent(projectId)}/playlists?id=${encodeURIComponent(p.id)}`);
+                  void navigate(links.playlists(projectId, { id: p.id }));
                 },
                 (err: Error) => setError(err.message),
               );
@@ -52,13 +54,10 @@ export default function Playlists({
         <ul>
           {lists.map((p) => (
             <li key={p.id}>
-              <a
-                href={`/p/${encodeURIComponent(projectId)}/playlists?id=${encodeURIComponent(p.id)}`}
-                onClick={linkClick}
-                aria-current={p.id === playlistId ? 'page' : undefined}
-              >
+              {/* Link marks the open one aria-current="page": its path and `id` match the address. */}
+              <Link {...links.playlists(projectId, { id: p.id })}>
                 {p.name}
-              </a>{' '}
+              </Link>{' '}
               <span className="muted">
                 {p.date ? `${p.date} · ` : ''}({p.itemCount})
               </span>
@@ -94,6 +93,7 @@ function PlaylistDetail({
   const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState<{ name: string; date: string } | null>(null);
   const { me, roleIn } = useSession();
+  const navigate = useNavigate();
 
   useEffect(() => {
     api.playlist(id).then(setList, (e: Error) => setError(e.message));
@@ -193,7 +193,7 @@ function PlaylistDetail({
                 api.deletePlaylist(id).then(
                   () => {
                     onChanged();
-                    navigate(`/p/${encodeURIComponent(projectId)}/playlists`);
+                    void navigate(links.playlists(projectId));
                   },
                   (e: Error) => setError(e.message),
                 );
@@ -206,20 +206,12 @@ function PlaylistDetail({
         <span className="spacer" />
         {media[0] && (
           <>
-            <a
-              className="button primary"
-              href={playlistItemUrl(id, media[0].id, { play: true })}
-              onClick={linkClick}
-            >
+            <Link className="button primary" {...playlistItemLink(id, media[0].id, { play: true })}>
               Play from start
-            </a>
-            <a
-              className="button"
-              href={playlistItemUrl(id, media[0].id, { review: true })}
-              onClick={linkClick}
-            >
+            </Link>
+            <Link className="button" {...playlistItemLink(id, media[0].id, { review: true })}>
               Review one by one
-            </a>
+            </Link>
           </>
         )}
         {media[0] && <StartSession target={{ playlistId: id }} />}
@@ -238,9 +230,9 @@ function PlaylistDetail({
       <ol className="playlist-items">
         {media.map((m, i) => (
           <li key={m.id}>
-            <a href={playlistItemUrl(id, m.id, {})} onClick={linkClick}>
+            <Link {...playlistItemLink(id, m.id, {})}>
               {m.taskId} {m.version}
-            </a>{' '}
+            </Link>{' '}
             <StatusBadge status={m.status} />
             {curates && (
               <>
