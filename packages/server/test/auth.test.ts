@@ -73,7 +73,11 @@ describe.each(DATABASES)('auth, users and tokens on %s', (kind) => {
   it('answers who is signed in without a failed request: { me: null } when nobody is', async () => {
     const session = async (init?: Parameters<typeof call>[2], token: string | null = null) => {
       const r = await call(`${t.api}/auth/session`, token, init);
-      return { status: r.status, body: (await r.json()) as { me: { via: string; csrfToken?: string } | null }, r };
+      return {
+        status: r.status,
+        body: (await r.json()) as { me: { via: string; csrfToken?: string } | null },
+        r,
+      };
     };
     // No credential at all: signed out, and that is an answer, not an error.
     expect(await session()).toMatchObject({ status: 200, body: { me: null } });
@@ -88,7 +92,10 @@ describe.each(DATABASES)('auth, users and tokens on %s', (kind) => {
     expect(inside.status).toBe(200);
     expect(inside.body.me).toMatchObject({ via: 'session', csrfToken });
     // The session ends: signed out again, and the dead cookie is cleared.
-    await call(`${t.api}/auth/logout`, null, { method: 'POST', headers: { cookie, 'x-csrf-token': csrfToken } });
+    await call(`${t.api}/auth/logout`, null, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrfToken },
+    });
     const ended = await session({ headers: { cookie } });
     expect(ended).toMatchObject({ status: 200, body: { me: null } });
     expect(ended.r.headers.get('set-cookie')).toMatch(/montu_session=;/);

@@ -55,9 +55,7 @@ export default function Playlists({
           {lists.map((p) => (
             <li key={p.id}>
               {/* Link marks the open one aria-current="page": its path and `id` match the address. */}
-              <Link {...links.playlists(projectId, { id: p.id })}>
-                {p.name}
-              </Link>{' '}
+              <Link {...links.playlists(projectId, { id: p.id })}>{p.name}</Link>{' '}
               <span className="muted">
                 {p.date ? `${p.date} · ` : ''}({p.itemCount})
               </span>
