@@ -1,6 +1,7 @@
 /** v001 … vNNN of the media's task: choosing one opens it in the viewer on the same frame. */
 import { useEffect, useState } from 'react';
 import { useNavigate } from '@tanstack/react-router';
+import { STATUS_LABELS } from '@montu/domain';
 import { api, type MediaSummary } from '../api/index.js';
 import { links } from '../routes.js';
 
@@ -30,7 +31,7 @@ export function VersionSwitcher({ media, frame }: { media: MediaSummary; frame: 
         .sort((x, y) => x.version.localeCompare(y.version, undefined, { numeric: true }))
         .map((v) => (
           <option key={v.id} value={v.id}>
-            {v.version} — {v.status.replace(/_/g, ' ')}
+            {v.version} — {STATUS_LABELS[v.status]}
           </option>
         ))}
     </select>
