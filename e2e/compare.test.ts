@@ -218,7 +218,7 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
     await page.context().close();
   });
 
-  it('every transport key works in compare, on both sides', async () => {
+  it('every transport key works in compare, on both sides; the counter shows source frame and timecode', async () => {
     const { page, errors } = await signedInPage(browser, served.base, 'sam');
     await page.goto(compareUrl('a=v001&b=v002&layout=wipe&frame=20'));
     expect(await settledSides(page)).toEqual({ a: 20, b: 20 });
@@ -235,6 +235,30 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
       await page.keyboard.press(key);
       expect(await settledSides(page), key).toEqual({ a: want, b: want });
     }
+    // The counter and each side's label name frames as the viewer does: source frame and source
+    // timecode (v001 starts at 01:00:00:00, v002 five frames later), or from 0 with the toggle.
+    const start = async (v: string) =>
+      (await served.api<{ startFrame: number }>('GET', `/media/${ids[v]}`)).startFrame;
+    const [startA, startB] = [await start('v001'), await start('v002')];
+    await page.keyboard.press('Shift+ArrowRight');
+    expect(await settledSides(page)).toEqual({ a: 10, b: 10 });
+    const named = async () => ({
+      counter: await page.getByTestId('frame-counter').textContent(),
+      timecode: await page.getByTestId('timecode').textContent(),
+      labels: await page.locator('.compare-label .muted').allTextContents(),
+    });
+    expect(await named()).toEqual({
+      counter: String(startA + 10),
+      timecode: '01:00:00:10',
+      labels: [`frame ${startA + 10}`, `frame ${startB + 10}`],
+    });
+    await page.getByRole('button', { name: '0-based' }).click();
+    expect(await named()).toEqual({
+      counter: '10',
+      timecode: '00:00:00:10',
+      labels: ['frame 10', 'frame 10'],
+    });
+    await page.getByRole('button', { name: '0-based' }).click();
     expect(errors).toEqual([]);
     await page.context().close();
   });

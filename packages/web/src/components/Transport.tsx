@@ -2,8 +2,8 @@
  * Play controls, the frame counter and timecode (source frame and source timecode, or 0-based
  * with the toggle), and the timeline (thumbnails, ticks, note markers, in/out).
  */
-import { useState } from 'react';
-import { frameLabel, frameToTimecode, formatFps, type PlayerTiming, type Rational } from '../lib/timecode.js';
+import { frameLabel, formatFps, type PlayerTiming } from '../lib/timecode.js';
+import { useZeroBased } from '../lib/zeroBased.js';
 import type { WaveformPeaksDocument } from '@montu/domain';
 import type { SpriteIndex } from '../lib/timeline.js';
 import type { Player } from '../lib/usePlayer.js';
@@ -11,52 +11,21 @@ import { Timeline, type TimelineMarker } from './Timeline.js';
 
 interface Props {
   player: Player;
-  fps: Rational;
-  frameCount: number;
-  startFrame: number;
-  dropFrame: boolean;
+  /** The item's timing: the counter names frames by it (source frame and source timecode). */
+  timing: PlayerTiming;
   markers: Array<{ frame: number; id: string; resolved: boolean; frameEnd?: number | null }>;
   onMarker: (id: string) => void;
-  /** The item's timing: with it the counter shows source frame and source timecode. */
-  timing?: PlayerTiming;
   /** The sprite sheet for the thumbnail strip and hover previews. */
   sprite?: { index: SpriteIndex; url: string } | null;
   /** Audio peaks for the timeline's waveform (clips with sound). */
   waveform?: WaveformPeaksDocument | null;
 }
 
-const ZERO_BASED_KEY = 'montu.player.zeroBased';
-
-/** The 0-based toggle, remembered in this browser. */
-function useZeroBased(): [boolean, (v: boolean) => void] {
-  const [v, setV] = useState(() => localStorage.getItem(ZERO_BASED_KEY) === '1');
-  return [
-    v,
-    (next) => {
-      localStorage.setItem(ZERO_BASED_KEY, next ? '1' : '0');
-      setV(next);
-    },
-  ];
-}
-
-export function Transport({
-  player,
-  fps,
-  frameCount,
-  startFrame,
-  dropFrame,
-  markers,
-  onMarker,
-  timing,
-  sprite = null,
-  waveform = null,
-}: Props) {
+export function Transport({ player, timing, markers, onMarker, sprite = null, waveform = null }: Props) {
   const [zeroBased, setZeroBased] = useZeroBased();
-  // Without the item's timing (compare), frames are the stored numbers and timecode counts from 0.
-  const name = (f: number) =>
-    timing
-      ? frameLabel(f, timing, zeroBased)
-      : { frame: startFrame + f, timecode: frameToTimecode(f, fps, dropFrame) };
+  const { fps, frameCount } = timing;
+  // The viewer, compare and a live session all name frames with the one function.
+  const name = (f: number) => frameLabel(f, timing, zeroBased);
   const now = name(player.frame);
   const last = name(frameCount - 1);
   const first = name(0);
@@ -158,20 +127,18 @@ export function Transport({
           {now.timecode}
         </output>
         <span className="muted">{formatFps(fps)} fps</span>
-        {timing && (
-          <button
-            type="button"
-            aria-pressed={zeroBased}
-            onClick={() => setZeroBased(!zeroBased)}
-            title={
-              zeroBased
-                ? 'Showing frames from 0 and timecode from 00:00:00:00: click for source frame and timecode'
-                : 'Showing source frame and source timecode: click to count from 0'
-            }
-          >
-            0-based
-          </button>
-        )}
+        <button
+          type="button"
+          aria-pressed={zeroBased}
+          onClick={() => setZeroBased(!zeroBased)}
+          title={
+            zeroBased
+              ? 'Showing frames from 0 and timecode from 00:00:00:00: click for source frame and timecode'
+              : 'Showing source frame and source timecode: click to count from 0'
+          }
+        >
+          0-based
+        </button>
       </div>
       <Timeline
         frame={player.frame}

@@ -5,8 +5,10 @@
  * a pasted link opens the same comparison on the same frame.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { STATUS_LABELS } from '@montu/domain';
 import { api, type CompareResult, type Media, type MediaSummary } from '../api/index.js';
-import { mediaTiming } from '../lib/timecode.js';
+import { frameLabel, mediaTiming, type PlayerTiming } from '../lib/timecode.js';
+import { useZeroBased } from '../lib/zeroBased.js';
 import { usePairClock } from '../lib/usePairClock.js';
 import { useKeys } from '../lib/useKeys.js';
 import {
@@ -125,7 +127,7 @@ export default function Compare({
             >
               {versions.map((v) => (
                 <option key={v.id} value={v.version}>
-                  {v.version} — {v.status.replace(/_/g, ' ')}
+                  {v.version} — {STATUS_LABELS[v.status]}
                 </option>
               ))}
             </select>
@@ -249,9 +251,13 @@ function CompareView({
   );
 
   const bFrame = clock.bFrame(clock.frame);
-  const label = (m: MediaSummary, side: 'A' | 'B', f: number, start: number) => (
+  // Each side's frame named as the viewer names it: source frame, or 0-based with the toggle.
+  const [zeroBased] = useZeroBased();
+  const frameOf = (f: number, timing: PlayerTiming) => frameLabel(f, timing, zeroBased).frame;
+  const label = (m: MediaSummary, side: 'A' | 'B', f: number, timing: PlayerTiming) => (
     <span className={`compare-label${side === 'B' ? ' b' : ''}`}>
-      {side} · {m.version} <StatusBadge status={m.status} /> <span className="muted">frame {start + f}</span>
+      {side} · {m.version} <StatusBadge status={m.status} />{' '}
+      <span className="muted">frame {frameOf(f, timing)}</span>
     </span>
   );
 
@@ -347,13 +353,13 @@ function CompareView({
         data-frame-b={tb.frameStart + bFrame}
       >
         <div className="compare-pane" data-side="a">
-          {label(A, 'A', clock.frame, ta.frameStart)}
+          {label(A, 'A', clock.frame, ta)}
           <Stage
             viewport={vpA}
             onViewport={setVpA}
             channel="rgb"
             panEnabled={s.layout !== 'wipe'}
-            label={`Version A ${A.version}, frame ${ta.frameStart + clock.frame}`}
+            label={`Version A ${A.version}, frame ${frameOf(clock.frame, ta)}`}
           >
             {(style) => <MediaView media={A} style={style} videoRef={setVideoA} onSize={onSizeA} />}
           </Stage>
@@ -363,7 +369,7 @@ function CompareView({
           data-side="b"
           style={s.layout === 'toggle' ? { visibility: showB ? 'visible' : 'hidden' } : undefined}
         >
-          {label(B, 'B', bFrame, tb.frameStart)}
+          {label(B, 'B', bFrame, tb)}
           {/* The layout's look applies to the picture only: B's label stays readable. */}
           <div className="compare-picture" style={paneB}>
             <Stage
@@ -371,7 +377,7 @@ function CompareView({
               onViewport={stacked ? () => undefined : setVpB}
               channel="rgb"
               panEnabled={!stacked}
-              label={`Version B ${B.version}, frame ${tb.frameStart + bFrame}`}
+              label={`Version B ${B.version}, frame ${frameOf(bFrame, tb)}`}
             >
               {(style) => <MediaView media={B} style={style} videoRef={setVideoB} onSize={onSizeB} />}
             </Stage>
@@ -379,17 +385,7 @@ function CompareView({
         </div>
         {s.layout === 'wipe' && <WipeHandle value={s.wipe} onChange={(v) => set('wipe', v)} />}
       </div>
-      {isMoving(A) && (
-        <Transport
-          player={clock}
-          fps={ta.fps}
-          frameCount={ta.frameCount}
-          startFrame={ta.frameStart}
-          dropFrame={ta.dropFrame}
-          markers={[]}
-          onMarker={() => undefined}
-        />
-      )}
+      {isMoving(A) && <Transport player={clock} timing={ta} markers={[]} onMarker={() => undefined} />}
       <p className="muted small">
         Keys: Space or K plays both on one clock, ←/→ step, Shift+←/→ ten frames, Home/End, I/O in and out, L
         loop; A / B / T show a side in the A/B toggle.

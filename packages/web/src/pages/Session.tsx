@@ -483,15 +483,7 @@ function ItemPlayer({
         {state.colour.exposure ? ` · exposure ${state.colour.exposure} stops` : ''}
       </p>
       {moving && (
-        <Transport
-          player={transportPlayer}
-          fps={timing.fps}
-          frameCount={timing.frameCount}
-          startFrame={timing.frameStart}
-          dropFrame={timing.dropFrame}
-          markers={[]}
-          onMarker={() => undefined}
-        />
+        <Transport player={transportPlayer} timing={timing} markers={[]} onMarker={() => undefined} />
       )}
     </div>
   );

@@ -556,10 +556,6 @@ function ViewerLoaded({
         {moving && (
           <Transport
             player={player}
-            fps={timing.fps}
-            frameCount={timing.frameCount}
-            startFrame={timing.frameStart}
-            dropFrame={timing.dropFrame}
             timing={timing}
             sprite={sprite}
             waveform={waveform}
