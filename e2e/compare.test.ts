@@ -214,6 +214,26 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
     }
     await expect.poll(() => new URL(page.url()).searchParams.get('layout')).toBe('side');
     expect(new URL(page.url()).searchParams.get('frame')).toBe('20');
+    // The A/B toggle's keys (the shortcut table's Compare group): B, A, T.
+    await page
+      .getByRole('group', { name: 'Compare layout' })
+      .getByRole('button', { name: 'A/B toggle' })
+      .click();
+    await blur(page);
+    const bShown = () =>
+      page
+        .locator('.compare-pane[data-side=b]')
+        .evaluate((el) => getComputedStyle(el).visibility === 'visible');
+    expect(await bShown()).toBe(false);
+    for (const [key, shown] of [
+      ['b', true],
+      ['a', false],
+      ['t', true],
+      ['t', false],
+    ] as const) {
+      await page.keyboard.press(key);
+      expect(await bShown(), key).toBe(shown);
+    }
     expect(errors).toEqual([]);
     await page.context().close();
   });

@@ -1,5 +1,8 @@
 import { APPROVAL_STATUSES as STATUSES, MEDIA_TYPES, STATUS_LABELS } from '@montu/domain';
+import { useRef } from 'react';
 import type { BrowserFilters } from '../lib/search-params.js';
+import { keyMap } from '../lib/shortcuts.js';
+import { useKeys } from '../lib/useKeys.js';
 
 /** The filter form edits the browser's filters as they stand in the address (lib/search-params.ts). */
 export type FilterState = BrowserFilters;
@@ -7,6 +10,8 @@ export type FilterState = BrowserFilters;
 export function Filters({ value, onChange }: { value: FilterState; onChange: (v: FilterState) => void }) {
   const set = (k: keyof FilterState) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
     onChange({ ...value, [k]: e.target.value });
+  const search = useRef<HTMLInputElement>(null);
+  useKeys(keyMap({ search: () => search.current?.focus() }));
   return (
     <form className="filters" role="search" aria-label="Filter media" onSubmit={(e) => e.preventDefault()}>
       <input
@@ -15,7 +20,8 @@ export function Filters({ value, onChange }: { value: FilterState; onChange: (v:
         placeholder="Search tasks, files, descriptions… (/)"
         value={value.query}
         onChange={set('query')}
-        data-hotkey="/"
+        ref={search}
+        aria-keyshortcuts="/"
       />
       <select aria-label="Status" value={value.status} onChange={set('status')}>
         <option value="">Any status</option>

@@ -1,9 +1,7 @@
 /** The `?` overlay: every shortcut of the app, read from the one table (lib/shortcuts.ts). */
 import { useEffect, useRef, useState } from 'react';
-import { SHORTCUTS, keyCap, keyMap, type Shortcut, type ShortcutGroup } from '../lib/shortcuts.js';
+import { SHORTCUTS, SHORTCUT_GROUPS, keyCap, keyMap, type Shortcut } from '../lib/shortcuts.js';
 import { useKeys } from '../lib/useKeys.js';
-
-const GROUPS: ShortcutGroup[] = ['Playback', 'Review', 'Navigation', 'View', 'Drawing'];
 
 export function ShortcutsHelp() {
   const [open, setOpen] = useState(false);
@@ -53,12 +51,15 @@ export function ShortcutsHelp() {
             </button>
           </div>
           <div className="shortcut-groups">
-            {GROUPS.map((g) => (
-              <table key={g} className="shortcut-table">
-                <caption>{g}</caption>
+            {SHORTCUT_GROUPS.map(({ group, note }) => (
+              <table key={group} className="shortcut-table">
+                <caption>
+                  {group}
+                  {note && <span className="muted small"> — {note}</span>}
+                </caption>
                 <tbody>
                   {all
-                    .filter((s) => s.group === g)
+                    .filter((s) => s.group === group)
                     .map((s) => (
                       <tr key={s.label}>
                         <td>

@@ -5,7 +5,17 @@
  */
 import type { KeyMap } from './useKeys.js';
 
-export type ShortcutGroup = 'Playback' | 'Review' | 'Navigation' | 'View' | 'Drawing';
+export type ShortcutGroup = 'Playback' | 'Review' | 'Navigation' | 'View' | 'Drawing' | 'Compare';
+
+/** The overlay's groups, in order, with what a reader needs to know of each. */
+export const SHORTCUT_GROUPS: ReadonlyArray<{ group: ShortcutGroup; note?: string }> = [
+  { group: 'Playback', note: 'In compare they drive both sides on one clock.' },
+  { group: 'Review' },
+  { group: 'Navigation' },
+  { group: 'View' },
+  { group: 'Drawing' },
+  { group: 'Compare', note: 'On the compare page, where these letters replace the channel keys.' },
+];
 
 export interface Shortcut {
   keys: readonly string[];
@@ -40,6 +50,7 @@ export const SHORTCUTS = {
   tabReview: { keys: ['alt+2'], label: 'Review tab', group: 'Navigation' },
   tabInfo: { keys: ['alt+3'], label: 'Metadata tab', group: 'Navigation' },
   help: { keys: ['?'], label: 'Show these shortcuts', group: 'Navigation' },
+  search: { keys: ['/'], label: 'Search the browser', group: 'Navigation' },
   // View
   fit: { keys: ['f'], label: 'Fit to window', group: 'View' },
   actualSize: { keys: ['1'], label: 'Actual pixels (1:1)', group: 'View' },
@@ -63,6 +74,10 @@ export const SHORTCUTS = {
   redo: { keys: ['ctrl+shift+z', 'ctrl+y'], label: 'Redo drawing', group: 'Drawing' },
   cancel: { keys: ['Escape'], label: 'Put the tool down / close', group: 'Drawing' },
   onion: { keys: ['shift+o'], label: 'Onion skin (neighbouring frames’ drawings)', group: 'Drawing' },
+  // Compare
+  compareShowA: { keys: ['a'], label: 'Show A (A/B toggle layout)', group: 'Compare' },
+  compareShowB: { keys: ['b'], label: 'Show B (A/B toggle layout)', group: 'Compare' },
+  compareSwap: { keys: ['t'], label: 'Switch between A and B', group: 'Compare' },
 } as const satisfies Record<string, Shortcut>;
 
 export type ShortcutId = keyof typeof SHORTCUTS;

@@ -11,6 +11,7 @@ import { frameLabel, mediaTiming, type PlayerTiming } from '../lib/timecode.js';
 import { useZeroBased } from '../lib/zeroBased.js';
 import { usePairClock } from '../lib/usePairClock.js';
 import { useKeys } from '../lib/useKeys.js';
+import { keyMap } from '../lib/shortcuts.js';
 import {
   COMPARE_DEFAULTS,
   COMPARE_LAYOUTS,
@@ -198,26 +199,27 @@ function CompareView({
     if (clock.settled) onFrame(ta.frameStart + clock.frame);
   }, [clock.settled, clock.frame, ta.frameStart, onFrame]);
 
-  useKeys({
-    ' ': () => clock.toggle(),
-    k: () => clock.toggle(),
-    ArrowLeft: () => clock.step(-1),
-    ArrowRight: () => clock.step(1),
-    'shift+ArrowLeft': () => clock.step(-10),
-    'shift+ArrowRight': () => clock.step(10),
-    Home: () => clock.first(),
-    End: () => clock.last(),
-    i: () => clock.setIn(clock.frame),
-    o: () => clock.setOut(clock.frame),
-    'shift+x': () => {
-      clock.setIn(null);
-      clock.setOut(null);
-    },
-    l: () => clock.setLoop(!clock.loop),
-    a: () => setShowB(false),
-    b: () => setShowB(true),
-    t: () => setShowB((v) => !v),
-  });
+  useKeys(
+    keyMap({
+      playPause: () => clock.toggle(),
+      stepBack: () => clock.step(-1),
+      stepForward: () => clock.step(1),
+      stepBack10: () => clock.step(-10),
+      stepForward10: () => clock.step(10),
+      first: () => clock.first(),
+      last: () => clock.last(),
+      setIn: () => clock.setIn(clock.frame),
+      setOut: () => clock.setOut(clock.frame),
+      clearInOut: () => {
+        clock.setIn(null);
+        clock.setOut(null);
+      },
+      loop: () => clock.setLoop(!clock.loop),
+      compareShowA: () => setShowB(false),
+      compareShowB: () => setShowB(true),
+      compareSwap: () => setShowB((v) => !v),
+    }),
+  );
 
   const base = (m: MediaSummary): Viewport => ({
     containerWidth: 800,
@@ -387,8 +389,8 @@ function CompareView({
       </div>
       {isMoving(A) && <Transport player={clock} timing={ta} markers={[]} onMarker={() => undefined} />}
       <p className="muted small">
-        Keys: Space or K plays both on one clock, ←/→ step, Shift+←/→ ten frames, Home/End, I/O in and out, L
-        loop; A / B / T show a side in the A/B toggle.
+        The playback keys drive both sides on one clock; A / B / T show a side in the A/B toggle. Press ? for
+        every shortcut.
       </p>
     </>
   );
