@@ -8,7 +8,7 @@
  * view); alpha is shown as it is. The viewer starts on the thumbnails' own display/view.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ import {
   type Served,
   type WatchedPage,
 } from './harness.js';
+import { writeChartExr, writeHalfExr } from '../packages/core/test/helpers/float-images.js';
 
 const OIIOTOOL = '/usr/bin/oiiotool';
 const CONFIG = path.join(ROOT, 'packages/core/test/fixtures/ocio/config.ocio');
@@ -33,55 +34,10 @@ const CORPUS_EXR = path.join(ROOT, 'test/corpus/media/image/GammaChart.exr');
 const PROJECT = 'COL';
 const ready = e2eReady && existsSync(OIIOTOOL);
 
-/** Linear Rec.709 values of a ColorChecker-like chart (6 × 4), the last two a highlight and near-black. */
-const CHART: Array<[number, number, number]> = [
-  [0.173, 0.085, 0.056],
-  [0.544, 0.304, 0.222],
-  [0.121, 0.196, 0.341],
-  [0.098, 0.151, 0.052],
-  [0.243, 0.223, 0.434],
-  [0.131, 0.515, 0.413],
-  [0.681, 0.194, 0.026],
-  [0.074, 0.107, 0.396],
-  [0.523, 0.084, 0.121],
-  [0.106, 0.041, 0.142],
-  [0.335, 0.503, 0.046],
-  [0.743, 0.364, 0.024],
-  [0.035, 0.05, 0.287],
-  [0.067, 0.296, 0.062],
-  [0.434, 0.03, 0.037],
-  [0.809, 0.586, 0.012],
-  [0.488, 0.081, 0.297],
-  [0.0, 0.24, 0.383],
-  [0.9, 0.9, 0.9],
-  [0.59, 0.59, 0.59],
-  [0.36, 0.36, 0.36],
-  [0.19, 0.19, 0.19],
-  [4.0, 2.5, 1.2],
-  [0.004, 0.002, 0.001],
-];
 const PATCH = 16;
 
 function oiio(args: string[]): string {
   return execFileSync(OIIOTOOL, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-}
-
-/** Writes float channels (rows top to bottom) as a PFM (`PF` colour or `Pf` grey). */
-function writePfm(
-  file: string,
-  w: number,
-  h: number,
-  channels: 1 | 3,
-  px: (x: number, y: number) => number[],
-) {
-  const body = Buffer.alloc(w * h * 4 * channels);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++)
-      px(x, y).forEach((v, c) => body.writeFloatLE(v, ((h - 1 - y) * w + x) * 4 * channels + c * 4));
-  writeFileSync(
-    file,
-    Buffer.concat([Buffer.from(`${channels === 3 ? 'PF' : 'Pf'}\n${w} ${h}\n-1.0\n`), body]),
-  );
 }
 
 /** An 8-bit binary PPM/PGM (what oiiotool writes for `.ppm`) → RGB bytes. */
@@ -189,33 +145,21 @@ describe.skipIf(!ready)('colour-managed viewer in chromium (WebGL2) against oiio
     const ramp = path.join(dir, 'ramp.exr');
     const rw = 256;
     const rh = 24;
-    writePfm(`${ramp}.rgb.pfm`, rw, rh, 3, (x, y) => {
-      const t = x / (rw - 1);
-      if (y < 8) return [t * 8, t * 8, t * 8];
-      if (y < 16) return [t * 4, t * 2, t];
-      return [t, t, t];
-    });
-    writePfm(`${ramp}.a.pfm`, rw, rh, 1, (x) => [x / (rw - 1)]);
-    oiio([
-      `${ramp}.rgb.pfm`,
-      `${ramp}.a.pfm`,
-      '--chappend',
-      '--chnames',
-      'R,G,B,A',
-      '-d',
-      'half',
-      '-o',
+    writeHalfExr(
+      OIIOTOOL,
       ramp,
-    ]);
-    const chart = path.join(dir, 'chart.exr');
-    writePfm(
-      `${chart}.pfm`,
-      6 * PATCH,
-      4 * PATCH,
-      3,
-      (x, y) => CHART[Math.floor(y / PATCH) * 6 + Math.floor(x / PATCH)]!,
+      rw,
+      rh,
+      (x, y) => {
+        const t = x / (rw - 1);
+        if (y < 8) return [t * 8, t * 8, t * 8];
+        if (y < 16) return [t * 4, t * 2, t];
+        return [t, t, t];
+      },
+      (x) => x / (rw - 1),
     );
-    oiio([`${chart}.pfm`, '-d', 'half', '-o', chart]);
+    const chart = path.join(dir, 'chart.exr');
+    writeChartExr(OIIOTOOL, chart, PATCH);
 
     // A 32-bit float EXR written by ffmpeg (rounded to half in the rendition).
     const float32 = path.join(dir, 'testsrc-float.exr');

@@ -18,6 +18,7 @@ import { createFloatRendition, wantsFloatRendition } from '../../src/processing/
 import { resolveLimits } from '../../src/processing/tools/limits.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
+import { writeChartExr, writeHalfExr } from '../helpers/float-images.js';
 import { CORPUS_DIR, HAVE_CORPUS } from './corpus.js';
 import { exec, tmpDir, TOOLS } from './helpers.js';
 
@@ -26,45 +27,6 @@ const OIIOTOOL = TOOLS.find('oiiotool');
 const limits = resolveLimits({});
 const prober = new MediaProber({ tools: TOOLS });
 let dir: string;
-
-/** Linear sRGB-primaries values of a ColorChecker-like chart, plus a highlight and a near-black patch. */
-const CHART: Array<[number, number, number]> = [
-  [0.173, 0.085, 0.056],
-  [0.544, 0.304, 0.222],
-  [0.121, 0.196, 0.341],
-  [0.098, 0.151, 0.052],
-  [0.243, 0.223, 0.434],
-  [0.131, 0.515, 0.413],
-  [0.681, 0.194, 0.026],
-  [0.074, 0.107, 0.396],
-  [0.523, 0.084, 0.121],
-  [0.106, 0.041, 0.142],
-  [0.335, 0.503, 0.046],
-  [0.743, 0.364, 0.024],
-  [0.035, 0.05, 0.287],
-  [0.067, 0.296, 0.062],
-  [0.434, 0.03, 0.037],
-  [0.809, 0.586, 0.012],
-  [0.488, 0.081, 0.297],
-  [0.0, 0.24, 0.383],
-  [0.9, 0.9, 0.9],
-  [0.59, 0.59, 0.59],
-  [0.36, 0.36, 0.36],
-  [0.19, 0.19, 0.19],
-  [4.0, 2.5, 1.2],
-  [0.004, 0.002, 0.001],
-];
-
-/** Writes float RGB (rows top to bottom) as a PFM, which oiiotool turns into a half EXR. */
-async function writeHalfExr(file: string, w: number, h: number, px: (x: number, y: number) => number[]) {
-  const body = Buffer.alloc(w * h * 12);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++)
-      px(x, y).forEach((v, c) => body.writeFloatLE(v, ((h - 1 - y) * w + x) * 12 + c * 4));
-  const pfm = `${file}.pfm`;
-  await fsp.writeFile(pfm, Buffer.concat([Buffer.from(`PF\n${w} ${h}\n-1.0\n`), body]));
-  await exec(OIIOTOOL!, [pfm, '-d', 'half', '-o', file]);
-}
 
 /** Every pixel oiiotool reads from a file: the float values it prints with `--dumpdata`. */
 async function oiioPixels(file: string): Promise<Map<string, number[]>> {
@@ -138,12 +100,12 @@ beforeAll(async () => {
   if (!OIIOTOOL) return;
   ramp = path.join(dir, 'ramp.exr');
   // 0 to 8 (three stops over 1.0), denser near black, in each channel.
-  await writeHalfExr(ramp, 256, 4, (x, y) => {
+  writeHalfExr(OIIOTOOL, ramp, 256, 4, (x, y) => {
     const v = 8 * (x / 255) ** 2;
     return [v, y === 1 ? v / 2 : v, y === 2 ? v / 4 : v];
   });
   chart = path.join(dir, 'chart.exr');
-  await writeHalfExr(chart, 48, 32, (x, y) => CHART[Math.floor(y / 8) * 6 + Math.floor(x / 8)]!);
+  writeChartExr(OIIOTOOL, chart, 8);
 });
 afterAll(async () => {
   await prober.close();
