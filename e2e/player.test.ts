@@ -256,6 +256,65 @@ describe.skipIf(!e2eReady)('review player in chromium', () => {
     });
   }
 
+  it('a fast triple step lands exactly three frames on; play stops on the last frame (loop off) or wraps (loop on)', async () => {
+    const m = clips.get('24')!;
+    const { page, errors } = await openPage();
+    await openViewer(page, m.id);
+    // Three → presses quicker than one seek: in one task, and a few milliseconds apart (the first
+    // seek may finish between two presses, before the page has drawn its new frame).
+    const tripleStep = (gapMs: number | null) =>
+      page.evaluate(async (gap) => {
+        const press = () => window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));
+        for (let i = 0; i < 3; i++) {
+          press();
+          if (gap !== null) await new Promise((r) => setTimeout(r, gap));
+        }
+      }, gapMs);
+    let at = 0;
+    for (const gap of [null, 0, 4, 12, 25, null, 8]) {
+      await tripleStep(gap);
+      at += 3;
+      await expectAt(page, m, at, `three steps ${gap === null ? 'at once' : `${gap} ms apart`} to ${at}`);
+    }
+    // Loop off: playing to the end stops on the last frame, and shows it.
+    await page.getByLabel('Loop (L)').uncheck();
+    await clickTimeline(page, FRAMES - 12, FRAMES);
+    await expectAt(page, m, FRAMES - 12, 'near the end');
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.waitForFunction(() => document.querySelector('video')!.paused, undefined, { timeout: 20_000 });
+    await expectAt(page, m, FRAMES - 1, 'played to the end, loop off');
+    await shot(page, 'player-end-loop-off');
+    // Play again from the last frame: it starts over from the first.
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=frame-counter]')!.getAttribute('data-index')) < 12,
+      undefined,
+      { timeout: 20_000 },
+    );
+    await page.getByRole('button', { name: 'Pause' }).click();
+    const restarted = await shown(page);
+    await expectAt(page, m, restarted.index, 'play from the last frame starts over');
+    // Loop on: playing past the last frame wraps to the first and keeps playing.
+    await page.getByLabel('Loop (L)').check();
+    await clickTimeline(page, FRAMES - 6, FRAMES);
+    await expectAt(page, m, FRAMES - 6, 'near the end again');
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.waitForFunction(
+      () => {
+        const c = document.querySelector('[data-testid=frame-counter]')!;
+        return Number(c.getAttribute('data-index')) >= 6 && Number(c.getAttribute('data-index')) < 30;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
+    expect(await page.evaluate(() => document.querySelector('video')!.paused)).toBe(false);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    const wrapped = await shown(page);
+    expect(wrapped.index).toBeLessThan(FRAMES - 6);
+    await expectAt(page, m, wrapped.index, 'wrapped to the start, loop on');
+    expect(errors).toEqual([]);
+  });
+
   it('shows source timecode: ProRes tmcd 01:00:00:00 (frame 41 reads 01:00:01:17), drop-frame MXF, 0-based toggle', async () => {
     const mov = clips.get('mov')!;
     expect(mov.startTimecode).toBe('01:00:00:00');

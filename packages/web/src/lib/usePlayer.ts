@@ -68,15 +68,30 @@ export function usePlayer(
     if (!v) return;
     let handle = 0;
     let raf = 0;
+    // Loop on: back to the in point (or the first frame), still playing.
+    const wrap = () => {
+      v.currentTime = frameToSeekTime(stateRef.current.inPoint ?? 0, fps);
+      if (v.paused) void v.play();
+    };
+    // Loop off: stop on the end frame and show it. Paused there by a seek to its middle, not left
+    // wherever the clock was when the pause took effect (a frame short, seen at 24 fps).
+    const stopAtEnd = () => {
+      const end = stateRef.current.outPoint ?? frameCount - 1;
+      target.current = end;
+      setFrame(end, false);
+      v.pause();
+      v.currentTime = frameToSeekTime(end, fps);
+    };
     const onFrame = (_now: number, meta: { mediaTime: number }) => {
       const f = clampFrame(timeToFrame(meta.mediaTime, fps), frameCount);
-      const { inPoint, outPoint, loop, playing } = stateRef.current;
+      const { outPoint, loop, playing } = stateRef.current;
       const end = outPoint ?? frameCount - 1;
       if (playing && !v.paused && f >= end) {
-        if (loop) {
-          v.currentTime = frameToSeekTime(inPoint ?? 0, fps);
-        } else {
-          v.pause();
+        if (loop) wrap();
+        else {
+          stopAtEnd();
+          handle = v.requestVideoFrameCallback!(onFrame);
+          return;
         }
       }
       if (target.current === null || target.current === f) {
@@ -107,6 +122,8 @@ export function usePlayer(
         v.currentTime = frameToSeekTime(f, fps);
       }
     };
+    // The media ran out before a frame callback saw the end frame (a short last frame, a busy page).
+    const onEnded = () => (stateRef.current.loop ? wrap() : stopAtEnd());
     const onSeeked = () => {
       // A seek while paused may not present a new frame callback in every browser: settle here too.
       if (target.current !== null) {
@@ -117,12 +134,14 @@ export function usePlayer(
     v.addEventListener('play', onPlay);
     v.addEventListener('pause', onPause);
     v.addEventListener('seeked', onSeeked);
+    v.addEventListener('ended', onEnded);
     return () => {
       if (handle && v.cancelVideoFrameCallback) v.cancelVideoFrameCallback(handle);
       cancelAnimationFrame(raf);
       v.removeEventListener('play', onPlay);
       v.removeEventListener('pause', onPause);
       v.removeEventListener('seeked', onSeeked);
+      v.removeEventListener('ended', onEnded);
     };
   }, [video, fps, frameCount, setFrame]);
 
