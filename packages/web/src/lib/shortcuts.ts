@@ -4,6 +4,7 @@
  * another. Key names are `keyName`'s (useKeys.ts): `shift+a`, `ArrowLeft`, `[`.
  */
 import type { KeyMap } from './useKeys.js';
+import type { Player } from './usePlayer.js';
 
 export type ShortcutGroup = 'Playback' | 'Review' | 'Navigation' | 'View' | 'Drawing' | 'Compare';
 
@@ -89,6 +90,28 @@ export function keyMap(handlers: Partial<Record<ShortcutId, (e: KeyboardEvent) =
     for (const key of SHORTCUTS[id].keys) map[key] = fn;
   }
   return map;
+}
+
+/** The Playback group's handlers for a player (the viewer's, or compare's clock over both sides). */
+export function transportKeys(
+  p: Pick<Player, 'frame' | 'loop' | 'toggle' | 'step' | 'first' | 'last' | 'setIn' | 'setOut' | 'setLoop'>,
+): Partial<Record<ShortcutId, () => void>> {
+  return {
+    playPause: () => p.toggle(),
+    stepBack: () => p.step(-1),
+    stepForward: () => p.step(1),
+    stepBack10: () => p.step(-10),
+    stepForward10: () => p.step(10),
+    first: () => p.first(),
+    last: () => p.last(),
+    setIn: () => p.setIn(p.frame),
+    setOut: () => p.setOut(p.frame),
+    clearInOut: () => {
+      p.setIn(null);
+      p.setOut(null);
+    },
+    loop: () => p.setLoop(!p.loop),
+  };
 }
 
 /** A key name as printed on a key cap: `shift+a` → `⇧ A`, `ArrowLeft` → `←`. */

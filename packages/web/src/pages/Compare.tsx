@@ -11,7 +11,7 @@ import { frameLabel, mediaTiming, type PlayerTiming } from '../lib/timecode.js';
 import { useZeroBased } from '../lib/zeroBased.js';
 import { usePairClock } from '../lib/usePairClock.js';
 import { useKeys } from '../lib/useKeys.js';
-import { keyMap } from '../lib/shortcuts.js';
+import { keyMap, transportKeys } from '../lib/shortcuts.js';
 import {
   COMPARE_DEFAULTS,
   COMPARE_LAYOUTS,
@@ -201,20 +201,7 @@ function CompareView({
 
   useKeys(
     keyMap({
-      playPause: () => clock.toggle(),
-      stepBack: () => clock.step(-1),
-      stepForward: () => clock.step(1),
-      stepBack10: () => clock.step(-10),
-      stepForward10: () => clock.step(10),
-      first: () => clock.first(),
-      last: () => clock.last(),
-      setIn: () => clock.setIn(clock.frame),
-      setOut: () => clock.setOut(clock.frame),
-      clearInOut: () => {
-        clock.setIn(null);
-        clock.setOut(null);
-      },
-      loop: () => clock.setLoop(!clock.loop),
+      ...transportKeys(clock),
       compareShowA: () => setShowB(false),
       compareShowB: () => setShowB(true),
       compareSwap: () => setShowB((v) => !v),

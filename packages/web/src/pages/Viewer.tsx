@@ -21,7 +21,7 @@ import { spriteIndex } from '../lib/timeline.js';
 import { parseWaveformPeaks, type WaveformPeaksDocument } from '@montu/domain';
 import { usePlayer } from '../lib/usePlayer.js';
 import { useKeys } from '../lib/useKeys.js';
-import { keyMap } from '../lib/shortcuts.js';
+import { keyMap, transportKeys } from '../lib/shortcuts.js';
 import { links, useFrameInAddress, useSearchPatch, type ViewerSearch } from '../routes.js';
 import { VersionSwitcher } from '../components/VersionSwitcher.js';
 import { useNavigate } from '@tanstack/react-router';
@@ -362,20 +362,7 @@ function ViewerLoaded({
 
   useKeys(
     keyMap({
-      playPause: () => player.toggle(),
-      stepBack: () => player.step(-1),
-      stepForward: () => player.step(1),
-      stepBack10: () => player.step(-10),
-      stepForward10: () => player.step(10),
-      first: () => player.first(),
-      last: () => player.last(),
-      setIn: () => player.setIn(player.frame),
-      setOut: () => player.setOut(player.frame),
-      clearInOut: () => {
-        player.setIn(null);
-        player.setOut(null);
-      },
-      loop: () => player.setLoop(!player.loop),
+      ...transportKeys(player),
       fit: fitZoom,
       actualSize: oneToOne,
       zoomIn: () => zoomBy(1.25),
