@@ -52,6 +52,12 @@ describe('URL search parameters', () => {
     expect(stringifyQuery({ playlist: 'pl-1', play: false })).toBe('?playlist=pl-1');
     // Any other value is off, never the raw text.
     expect(defined(viewerSearch(parseQuery('?play=yes&review=0')))).toEqual({});
+    // The router validates the typed values a link is built with too: they must survive.
+    expect(defined(viewerSearch({ playlist: 'pl-1', play: true, frame: 12 }))).toEqual({
+      playlist: 'pl-1',
+      play: true,
+      frame: 12,
+    });
   });
 
   it('takes the old `mode` name of the layout', () => {

@@ -64,8 +64,12 @@ function id(raw: RawSearch, key: string): string | undefined {
   return s !== undefined && /^[A-Za-z0-9_-]+$/.test(s) ? s : undefined;
 }
 
-/** A flag: `1` (or `true`) is on; anything else, or nothing, is off (undefined). Written `1`. */
+/**
+ * A flag: `1` (or `true`) is on; anything else, or nothing, is off (undefined). Written `1`. The
+ * router also runs a validator over the typed values a link was built with, so `true` is on too.
+ */
 function flag(raw: RawSearch, key: string): true | undefined {
+  if (raw[key] === true) return true;
   const s = text(raw, key, 10);
   return s === '1' || s === 'true' ? true : undefined;
 }
