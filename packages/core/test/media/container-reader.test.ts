@@ -10,6 +10,7 @@ import { probeWav, probeWavOrThrow } from '../../src/processing/tools/wav.js';
 import { probeFlac, probeFlacOrThrow } from '../../src/processing/tools/flac.js';
 import { probeAiff, probeAiffOrThrow } from '../../src/processing/tools/aiff.js';
 import { probeMp3, probeMp3OrThrow } from '../../src/processing/tools/mp3.js';
+import { probeOgg, probeOggOrThrow } from '../../src/processing/tools/ogg.js';
 import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
@@ -97,7 +98,7 @@ async function bothWays(file: string, name: string): Promise<[MediaMetadata, Med
   ];
 }
 
-const READABLE = /\.(mov|mp4|m4v|m4a|wav|flac|aiff?|aifc|mp3)$/i;
+const READABLE = /\.(mov|mp4|m4v|m4a|wav|flac|aiff?|aifc|mp3|ogg|oga|opus)$/i;
 const corpus = loadManifest().filter((e) => READABLE.test(e.path));
 
 /** The in-process reader for a file, by its extension (the prober goes by the sniffed format). */
@@ -106,6 +107,7 @@ function probeOrThrow(file: string): Promise<FfprobeResult> {
   if (/\.flac$/i.test(file)) return probeFlacOrThrow(file);
   if (/\.(aiff?|aifc)$/i.test(file)) return probeAiffOrThrow(file);
   if (/\.mp3$/i.test(file)) return probeMp3OrThrow(file);
+  if (/\.(ogg|oga|opus)$/i.test(file)) return probeOggOrThrow(file);
   return probeIsobmff(file);
 }
 
@@ -134,6 +136,10 @@ const ANSWERED = new Set([
   'full.flac',
   '05 - wrong total number of samples.flac',
   'full.aiff',
+  '6.ogg',
+  'full.ogg',
+  'full.opus',
+  'intro-partial.opus',
 ]);
 
 describe.skipIf(!HAVE_CORPUS)('container reader: corpus MOV/MP4/WAV/FLAC against ffprobe', () => {
@@ -276,6 +282,29 @@ describe('container reader: generated files at production frame rates, with and 
   lame(22050, 2, 'vbr-22k-stereo.mp3', '-q:a', '4');
   lame(8000, 1, 'cbr-8k-mono.mp3', '-b:a', '16k');
   lame(32000, 2, 'vbr-32k-stereo.mp3', '-q:a', '2', '-id3v2_version', '3', '-metadata', 'artist=Ä');
+  // Ogg Vorbis and Opus as libvorbis/libopus (through ffmpeg) write them.
+  const ogg = (rate: number, ch: number, codec: string, name: string, ...extra: string[]) =>
+    cases.push({
+      name,
+      rate: '',
+      args: [
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=duration=1.3:sample_rate=${rate}`,
+        '-ac',
+        String(ch),
+        '-c:a',
+        codec,
+        ...extra,
+      ],
+    });
+  ogg(48000, 2, 'libvorbis', 'vorbis-stereo.ogg');
+  ogg(48000, 6, 'libvorbis', 'vorbis-5.1.ogg');
+  ogg(22050, 1, 'libvorbis', 'vorbis-mono-tags.oga', '-metadata', 'title=T');
+  ogg(48000, 2, 'libopus', 'opus-stereo.opus');
+  ogg(48000, 1, 'libopus', 'opus-mono-24k.opus', '-b:a', '24k');
+  ogg(44100, 2, 'libopus', 'opus-from-44k.ogg');
   beforeAll(async () => {
     dir = await tmpDir('montu-container-');
     for (const c of cases)
@@ -302,6 +331,8 @@ describe.skipIf(!HAVE_CORPUS)('container reader: cut and corrupted files never t
     flac: probeFlac,
     aiff: probeAiff,
     mp3: probeMp3,
+    ogg: probeOgg,
+    opus: probeOgg,
   };
   const files = corpus.filter((e) => ANSWERED.has(path.basename(e.path)));
   it.each(files.map((e) => [path.basename(e.path), e] as const))(

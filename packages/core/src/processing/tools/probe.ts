@@ -27,6 +27,7 @@ import { probeWav } from './wav.js';
 import { probeFlac } from './flac.js';
 import { probeAiff } from './aiff.js';
 import { probeMp3 } from './mp3.js';
+import { probeOgg } from './ogg.js';
 
 /** Image formats whose headers sharp (libvips) reads. */
 export const SHARP_FORMATS = new Set(['jpg', 'png', 'apng', 'webp', 'gif', 'tif', 'avif', 'heic']);
@@ -42,6 +43,10 @@ const CONTAINER_READERS: Record<string, (file: string) => Promise<FfprobeResult 
   flac: probeFlac,
   aif: probeAiff,
   mp3: probeMp3,
+  ogg: probeOgg,
+  opus: probeOgg,
+  oga: probeOgg,
+  ogv: probeOgg,
 };
 /** Scene-linear formats: shown through a display transform. */
 export const LINEAR_FORMATS = new Set(['exr', 'hdr']);
