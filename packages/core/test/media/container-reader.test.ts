@@ -11,6 +11,7 @@ import { probeFlac, probeFlacOrThrow } from '../../src/processing/tools/flac.js'
 import { probeAiff, probeAiffOrThrow } from '../../src/processing/tools/aiff.js';
 import { probeMp3, probeMp3OrThrow } from '../../src/processing/tools/mp3.js';
 import { probeOgg, probeOggOrThrow } from '../../src/processing/tools/ogg.js';
+import { probeMatroska, probeMatroskaOrThrow } from '../../src/processing/tools/matroska.js';
 import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
@@ -98,7 +99,7 @@ async function bothWays(file: string, name: string): Promise<[MediaMetadata, Med
   ];
 }
 
-const READABLE = /\.(mov|mp4|m4v|m4a|wav|flac|aiff?|aifc|mp3|ogg|oga|opus)$/i;
+const READABLE = /\.(mov|mp4|m4v|m4a|wav|flac|aiff?|aifc|mp3|ogg|oga|opus|mkv|webm)$/i;
 const corpus = loadManifest().filter((e) => READABLE.test(e.path));
 
 /** The in-process reader for a file, by its extension (the prober goes by the sniffed format). */
@@ -108,6 +109,7 @@ function probeOrThrow(file: string): Promise<FfprobeResult> {
   if (/\.(aiff?|aifc)$/i.test(file)) return probeAiffOrThrow(file);
   if (/\.mp3$/i.test(file)) return probeMp3OrThrow(file);
   if (/\.(ogg|oga|opus)$/i.test(file)) return probeOggOrThrow(file);
+  if (/\.(mkv|webm)$/i.test(file)) return probeMatroskaOrThrow(file);
   return probeIsobmff(file);
 }
 
@@ -140,9 +142,12 @@ const ANSWERED = new Set([
   'full.ogg',
   'full.opus',
   'intro-partial.opus',
+  'beach.webm',
+  'grid.webm',
+  'hdr10_plus_vp9_sample.webm',
 ]);
 
-describe.skipIf(!HAVE_CORPUS)('container reader: corpus MOV/MP4/WAV/FLAC against ffprobe', () => {
+describe.skipIf(!HAVE_CORPUS)('container reader: corpus MOV/MP4, WAV, FLAC, AIFF, MP3, Ogg, Matroska against ffprobe', () => {
   it.each(corpus.map((e) => [path.basename(e.path), e] as const))(
     '%s',
     { timeout: 60_000 },
@@ -210,6 +215,17 @@ describe('container reader: generated files at production frame rates, with and 
       name: `prores-${n}.mov`,
       rate: r,
       args: [...src, '-c:v', 'prores_ks', '-profile:v', '4444'],
+    });
+    // Matroska/WebM: H.264 + Opus, VP9 + Vorbis.
+    cases.push({
+      name: `h264-opus-${n}.mkv`,
+      rate: r,
+      args: [...src, ...tone, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-shortest'],
+    });
+    cases.push({
+      name: `vp9-vorbis-${n}.webm`,
+      rate: r,
+      args: [...src, ...tone, '-c:v', 'libvpx-vp9', '-cpu-used', '8', '-c:a', 'libvorbis', '-shortest'],
     });
   }
   const tone = (ch: number) => ['-f', 'lavfi', '-i', 'sine=duration=1:sample_rate=48000', '-ac', String(ch)];
@@ -305,6 +321,50 @@ describe('container reader: generated files at production frame rates, with and 
   ogg(48000, 2, 'libopus', 'opus-stereo.opus');
   ogg(48000, 1, 'libopus', 'opus-mono-24k.opus', '-b:a', '24k');
   ogg(44100, 2, 'libopus', 'opus-from-44k.ogg');
+  // Matroska/WebM colour, bit depth, chroma, sample aspect and AV1 as ffmpeg's encoders write them.
+  const mkv = (name: string, ...args: string[]) =>
+    cases.push({ name, rate: '25', args: [...still, ...args] });
+  mkv(
+    'h264-10bit-422-bt709.mkv',
+    '-pix_fmt',
+    'yuv422p10le',
+    '-color_primaries',
+    'bt709',
+    '-color_trc',
+    'bt709',
+    '-colorspace',
+    'bt709',
+  );
+  mkv('h264-sar-4-3-title.mkv', '-vf', 'setsar=4/3', '-metadata', 'title=Hello');
+  mkv('vp9-444.webm', '-c:v', 'libvpx-vp9', '-cpu-used', '8', '-pix_fmt', 'yuv444p');
+  mkv(
+    'vp9-10bit-hdr.webm',
+    '-c:v',
+    'libvpx-vp9',
+    '-cpu-used',
+    '8',
+    '-pix_fmt',
+    'yuv420p10le',
+    '-color_primaries',
+    'bt2020',
+    '-color_trc',
+    'smpte2084',
+    '-colorspace',
+    'bt2020nc',
+  );
+  mkv('vp8.webm', '-c:v', 'libvpx');
+  mkv('av1-420.webm', '-c:v', 'libaom-av1', '-cpu-used', '8');
+  mkv(
+    'av1-444-full.mkv',
+    '-c:v',
+    'libaom-av1',
+    '-cpu-used',
+    '8',
+    '-pix_fmt',
+    'yuv444p',
+    '-color_range',
+    'pc',
+  );
   beforeAll(async () => {
     dir = await tmpDir('montu-container-');
     for (const c of cases)
@@ -321,7 +381,13 @@ describe('container reader: generated files at production frame rates, with and 
     const video = got.streams.find((s) => s.codec_type === 'video')!;
     expect(video.tags?.['timecode']).toBe(c.timecode);
     expect(a.timecode).toBe(c.timecode ?? null);
-    expect(a.fps).toBe(normaliseRational(c.rate));
+    if (/\.(mkv|webm)$/.test(name)) {
+      // Matroska stores a frame duration in nanoseconds, reduced by ffmpeg to terms ≤ 30000
+      // (59.94 comes back as 19001/317 from ffprobe too): near the rate, not equal to it.
+      const [n, d] = a.fps!.split('/').map(Number) as [number, number];
+      const [rn, rd = 1] = c.rate.split('/').map(Number) as [number, number?];
+      expect(Math.abs(n / d - rn / rd) / (rn / rd)).toBeLessThan(1e-4);
+    } else expect(a.fps).toBe(normaliseRational(c.rate));
   });
 });
 
@@ -333,6 +399,8 @@ describe.skipIf(!HAVE_CORPUS)('container reader: cut and corrupted files never t
     mp3: probeMp3,
     ogg: probeOgg,
     opus: probeOgg,
+    mkv: probeMatroska,
+    webm: probeMatroska,
   };
   const files = corpus.filter((e) => ANSWERED.has(path.basename(e.path)));
   it.each(files.map((e) => [path.basename(e.path), e] as const))(

@@ -28,6 +28,7 @@ import { probeFlac } from './flac.js';
 import { probeAiff } from './aiff.js';
 import { probeMp3 } from './mp3.js';
 import { probeOgg } from './ogg.js';
+import { probeMatroska } from './matroska.js';
 
 /** Image formats whose headers sharp (libvips) reads. */
 export const SHARP_FORMATS = new Set(['jpg', 'png', 'apng', 'webp', 'gif', 'tif', 'avif', 'heic']);
@@ -47,6 +48,8 @@ const CONTAINER_READERS: Record<string, (file: string) => Promise<FfprobeResult 
   opus: probeOgg,
   oga: probeOgg,
   ogv: probeOgg,
+  mkv: probeMatroska,
+  webm: probeMatroska,
 };
 /** Scene-linear formats: shown through a display transform. */
 export const LINEAR_FORMATS = new Set(['exr', 'hdr']);
