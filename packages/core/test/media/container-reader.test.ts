@@ -147,42 +147,45 @@ const ANSWERED = new Set([
   'hdr10_plus_vp9_sample.webm',
 ]);
 
-describe.skipIf(!HAVE_CORPUS)('container reader: corpus MOV/MP4, WAV, FLAC, AIFF, MP3, Ogg, Matroska against ffprobe', () => {
-  it.each(corpus.map((e) => [path.basename(e.path), e] as const))(
-    '%s',
-    { timeout: 60_000 },
-    async (name, e) => {
-      const file = corpusPath(e);
-      let got: FfprobeResult | null = null;
-      let declined = '';
-      try {
-        got = await probeOrThrow(file);
-      } catch (err) {
-        declined = (err as Error).message;
-      }
-      expect(got !== null, `${name}: ${declined || 'answered'}`).toBe(ANSWERED.has(name));
-      if (!got) return;
-      // The live ffprobe (the fallback) and the manifest's recorded ffprobe output.
-      expect(disagreements(await ffprobeJson(file), got), 'against ffprobe').toEqual([]);
-      const recorded = (e as unknown as { oracles?: { ffprobe?: Loose } }).oracles?.ffprobe;
-      if (recorded?.['ok']) {
-        // The manifest records a subset of fields: compare those it has.
-        const subset = disagreements(recorded, got);
-        const recordedStreams = recorded['streams'] as Loose[];
-        const missing = (d: string) => {
-          const m = /^#(\d+)\.(\w+)/.exec(d);
-          return m !== null && !(m[2]! in (recordedStreams[Number(m[1])] ?? {}));
-        };
-        expect(
-          subset.filter((d) => !missing(d) && !d.startsWith('format.tags') && !d.includes('.tags.')),
-          'against the manifest',
-        ).toEqual([]);
-      }
-      const [a, b] = await bothWays(file, name);
-      expect(a).toEqual(b);
-    },
-  );
-});
+describe.skipIf(!HAVE_CORPUS)(
+  'container reader: corpus MOV/MP4, WAV, FLAC, AIFF, MP3, Ogg, Matroska against ffprobe',
+  () => {
+    it.each(corpus.map((e) => [path.basename(e.path), e] as const))(
+      '%s',
+      { timeout: 60_000 },
+      async (name, e) => {
+        const file = corpusPath(e);
+        let got: FfprobeResult | null = null;
+        let declined = '';
+        try {
+          got = await probeOrThrow(file);
+        } catch (err) {
+          declined = (err as Error).message;
+        }
+        expect(got !== null, `${name}: ${declined || 'answered'}`).toBe(ANSWERED.has(name));
+        if (!got) return;
+        // The live ffprobe (the fallback) and the manifest's recorded ffprobe output.
+        expect(disagreements(await ffprobeJson(file), got), 'against ffprobe').toEqual([]);
+        const recorded = (e as unknown as { oracles?: { ffprobe?: Loose } }).oracles?.ffprobe;
+        if (recorded?.['ok']) {
+          // The manifest records a subset of fields: compare those it has.
+          const subset = disagreements(recorded, got);
+          const recordedStreams = recorded['streams'] as Loose[];
+          const missing = (d: string) => {
+            const m = /^#(\d+)\.(\w+)/.exec(d);
+            return m !== null && !(m[2]! in (recordedStreams[Number(m[1])] ?? {}));
+          };
+          expect(
+            subset.filter((d) => !missing(d) && !d.startsWith('format.tags') && !d.includes('.tags.')),
+            'against the manifest',
+          ).toEqual([]);
+        }
+        const [a, b] = await bothWays(file, name);
+        expect(a).toEqual(b);
+      },
+    );
+  },
+);
 
 describe('container reader: generated files at production frame rates, with and without timecode; WAV', () => {
   let dir = '';
@@ -277,29 +280,8 @@ describe('container reader: generated files at production frame rates, with and 
   aiff(2, 'pcm_f32be', 'f32-stereo.aifc');
   aiff(2, 'pcm_f64be', 'f64-stereo.aifc');
   // MP3 as LAME (through ffmpeg) writes it: an Info/Xing frame with the frame count, an ID3v2 tag.
-  const lame = (rate: number, ch: number, name: string, ...extra: string[]) =>
-    cases.push({
-      name,
-      rate: '',
-      args: [
-        '-f',
-        'lavfi',
-        '-i',
-        `sine=duration=1.3:sample_rate=${rate}`,
-        '-ac',
-        String(ch),
-        '-c:a',
-        'libmp3lame',
-        ...extra,
-      ],
-    });
-  lame(44100, 2, 'cbr-44k-stereo.mp3');
-  lame(48000, 1, 'cbr-48k-mono.mp3', '-b:a', '64k', '-metadata', 'title=T', '-metadata', 'album=A');
-  lame(22050, 2, 'vbr-22k-stereo.mp3', '-q:a', '4');
-  lame(8000, 1, 'cbr-8k-mono.mp3', '-b:a', '16k');
-  lame(32000, 2, 'vbr-32k-stereo.mp3', '-q:a', '2', '-id3v2_version', '3', '-metadata', 'artist=Ä');
-  // Ogg Vorbis and Opus as libvorbis/libopus (through ffmpeg) write them.
-  const ogg = (rate: number, ch: number, codec: string, name: string, ...extra: string[]) =>
+  // Audio encoded by ffmpeg's encoders from a 1.3 s tone.
+  const encoded = (rate: number, ch: number, codec: string, name: string, ...extra: string[]) =>
     cases.push({
       name,
       rate: '',
@@ -315,6 +297,15 @@ describe('container reader: generated files at production frame rates, with and 
         ...extra,
       ],
     });
+  const lame = (rate: number, ch: number, name: string, ...extra: string[]) =>
+    encoded(rate, ch, 'libmp3lame', name, ...extra);
+  lame(44100, 2, 'cbr-44k-stereo.mp3');
+  lame(48000, 1, 'cbr-48k-mono.mp3', '-b:a', '64k', '-metadata', 'title=T', '-metadata', 'album=A');
+  lame(22050, 2, 'vbr-22k-stereo.mp3', '-q:a', '4');
+  lame(8000, 1, 'cbr-8k-mono.mp3', '-b:a', '16k');
+  lame(32000, 2, 'vbr-32k-stereo.mp3', '-q:a', '2', '-id3v2_version', '3', '-metadata', 'artist=Ä');
+  // Ogg Vorbis and Opus as libvorbis/libopus (through ffmpeg) write them.
+  const ogg = encoded;
   ogg(48000, 2, 'libvorbis', 'vorbis-stereo.ogg');
   ogg(48000, 6, 'libvorbis', 'vorbis-5.1.ogg');
   ogg(22050, 1, 'libvorbis', 'vorbis-mono-tags.oga', '-metadata', 'title=T');

@@ -1,6 +1,6 @@
 import fsp from 'node:fs/promises';
 import type { FfprobeResult, FfprobeStream } from './ffprobe.js';
-import { orDecline, Unsupported } from './container-read.js';
+import { orDecline, readAt, Unsupported } from './container-read.js';
 
 export { Unsupported };
 
@@ -83,17 +83,6 @@ async function readMoov(file: string): Promise<{ moov: Buffer; top: string[]; si
       p += boxSize;
     }
     return null;
-  } finally {
-    await fh.close();
-  }
-}
-
-async function readAt(file: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    const b = Buffer.alloc(length);
-    const { bytesRead } = await fh.read(b, 0, length, offset);
-    return b.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }

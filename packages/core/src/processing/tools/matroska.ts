@@ -1,6 +1,5 @@
-import fsp from 'node:fs/promises';
 import type { FfprobeResult, FfprobeStream } from './ffprobe.js';
-import { orDecline, Unsupported } from './container-read.js';
+import { avReduce, orDecline, readAt, readHead, Unsupported } from './container-read.js';
 import { applyAvc, applyColour, Bits, MATRIX, PRIMARIES, TRANSFER } from './isobmff.js';
 
 /**
@@ -141,51 +140,6 @@ const text = (b: Buffer, e: El): string => {
 const find = (els: El[], id: number): El | undefined => els.find((e) => e.id === id);
 const sub = (b: Buffer, e: El | undefined): El[] => (e ? children(b, e.start, complete(b, e).end) : []);
 
-async function readAt(file: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await fh.read(buf, 0, length, offset);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** ffmpeg's av_reduce: num/den reduced, or its closest continued fraction with terms ≤ max. */
-export function avReduce(num: number, den: number, max: number): [number, number] {
-  let a0: [number, number] = [0, 1];
-  let a1: [number, number] = [1, 0];
-  const g = gcdN(num, den);
-  if (g) {
-    num /= g;
-    den /= g;
-  }
-  if (num <= max && den <= max) return [num, den];
-  while (den) {
-    const x = Math.floor(num / den);
-    const nextDen = num - den * x;
-    const a2n = x * a1[0] + a0[0];
-    const a2d = x * a1[1] + a0[1];
-    if (a2n > max || a2d > max) {
-      let y = x;
-      if (a1[0]) y = Math.floor((max - a0[0]) / a1[0]);
-      if (a1[1]) y = Math.min(y, Math.floor((max - a0[1]) / a1[1]));
-      if (den * (2 * y * a1[1] + a0[1]) > num * a1[1]) a1 = [y * a1[0] + a0[0], y * a1[1] + a0[1]];
-      break;
-    }
-    a0 = a1;
-    a1 = [a2n, a2d];
-    num = den;
-    den = nextDen;
-  }
-  return a1;
-}
-function gcdN(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
 interface Track {
   number: number;
   els: El[];
@@ -199,16 +153,7 @@ export async function probeMatroska(file: string): Promise<FfprobeResult | null>
 }
 
 export async function probeMatroskaOrThrow(file: string): Promise<FfprobeResult> {
-  const fh = await fsp.open(file, 'r');
-  let head: Buffer;
-  let size: number;
-  try {
-    size = (await fh.stat()).size;
-    head = Buffer.alloc(Math.min(size, HEAD_BYTES));
-    await fh.read(head, 0, head.length, 0);
-  } finally {
-    await fh.close();
-  }
+  const { head, size } = await readHead(file, HEAD_BYTES);
   const top = children(head, 0, head.length);
   const ebml = top[0];
   if (!ebml || ebml.id !== ID.EBML) throw new Unsupported('not EBML');

@@ -1,6 +1,5 @@
-import fsp from 'node:fs/promises';
 import type { FfprobeResult, FfprobeStream } from './ffprobe.js';
-import { orDecline, readHead, Unsupported } from './container-read.js';
+import { orDecline, readAt, readHead, Unsupported } from './container-read.js';
 
 /**
  * In-process reader of Ogg Vorbis and Ogg Opus (one logical stream), answering in ffprobe's JSON
@@ -78,6 +77,24 @@ function opusSamples(pkt: Buffer): number {
   return (pkt[1]! & 0x3f) * frame;
 }
 
+/** ffprobe's stream for Vorbis/Opus: planar float from the decoder, no frame rate. */
+function audioStream(codec: string, rate: number, channels: number, layout: string): FfprobeStream {
+  return {
+    index: 0,
+    codec_type: 'audio',
+    codec_name: codec,
+    sample_fmt: 'fltp',
+    sample_rate: String(rate),
+    channels,
+    channel_layout: layout,
+    bits_per_sample: 0,
+    time_base: `1/${rate}`,
+    r_frame_rate: '0/0',
+    avg_frame_rate: '0/0',
+    disposition: { attached_pic: 0 },
+  };
+}
+
 export async function probeOgg(file: string): Promise<FfprobeResult | null> {
   return orDecline(probeOggOrThrow(file));
 }
@@ -119,20 +136,7 @@ export async function probeOggOrThrow(file: string): Promise<FfprobeResult> {
     const longBlock = 1 << (id[28]! >> 4);
     if (firstAudio.page.granule > BigInt((firstAudio.completed.length * longBlock) / 2))
       throw new Unsupported('Vorbis stream does not start at 0');
-    stream = {
-      index: 0,
-      codec_type: 'audio',
-      codec_name: 'vorbis',
-      sample_fmt: 'fltp',
-      sample_rate: String(rate),
-      channels,
-      channel_layout: layout,
-      bits_per_sample: 0,
-      time_base: `1/${rate}`,
-      r_frame_rate: '0/0',
-      avg_frame_rate: '0/0',
-      disposition: { attached_pic: 0 },
-    };
+    stream = audioStream('vorbis', rate, channels, layout);
     const nominal = id.readInt32LE(20);
     if (nominal > 0) stream.bit_rate = String(nominal);
   } else if (id.toString('latin1', 0, 8) === 'OpusHead') {
@@ -145,20 +149,7 @@ export async function probeOggOrThrow(file: string): Promise<FfprobeResult> {
     const { page, completed } = firstAudio;
     if (!(page.flags & 4) && page.granule !== BigInt(completed.reduce((s, k) => s + opusSamples(k), 0)))
       throw new Unsupported('Opus stream does not start at 0');
-    stream = {
-      index: 0,
-      codec_type: 'audio',
-      codec_name: 'opus',
-      sample_fmt: 'fltp',
-      sample_rate: '48000',
-      channels,
-      channel_layout: layout,
-      bits_per_sample: 0,
-      time_base: '1/48000',
-      r_frame_rate: '0/0',
-      avg_frame_rate: '0/0',
-      disposition: { attached_pic: 0 },
-    };
+    stream = audioStream('opus', 48000, channels, layout);
   } else throw new Unsupported('not Vorbis or Opus in Ogg');
 
   const last = await lastPage(file, head, size);
@@ -184,17 +175,7 @@ export async function probeOggOrThrow(file: string): Promise<FfprobeResult> {
 
 /** The file's last complete page (ffmpeg's ogg_get_length reads the end of the file the same way). */
 async function lastPage(file: string, head: Buffer, size: number): Promise<Page> {
-  let tail = head;
-  if (size > head.length) {
-    const base = Math.max(0, size - TAIL_BYTES);
-    tail = Buffer.alloc(size - base);
-    const fh = await fsp.open(file, 'r');
-    try {
-      await fh.read(tail, 0, tail.length, base);
-    } finally {
-      await fh.close();
-    }
-  }
+  const tail = size > head.length ? await readAt(file, Math.max(0, size - TAIL_BYTES), TAIL_BYTES) : head;
   // The last "OggS" whose page is complete and ends at the end of the file.
   for (let p = tail.lastIndexOf('OggS'); p >= 0; p = p > 0 ? tail.lastIndexOf('OggS', p - 1) : -1) {
     const page = pageAt(tail, p);
