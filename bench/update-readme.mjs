@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes the benchmark and reliability tables from bench/results/*.md into README.md, between
-// the <!-- benchmarks:start/end --> and <!-- reliability:start/end --> markers.
+// the <!-- benchmarks:start/end --> and <!-- reliability:start/end --> markers (with each
+// section's bench/results/<name>-notes.md after its table).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +18,12 @@ const read = (name) => {
         .replace(/^# .*\n+/, '')
     : null;
 };
+// A section is its bench's generated table, then its hand-written notes (re-runs, context) from
+// bench/results/<name>-notes.md, which no bench script overwrites.
 const sections = order
-  .map((name) => [name, read(name)])
+  .map((name) => [name, read(name), read(`${name}-notes`)])
   .filter(([, text]) => text)
-  .map(([name, text]) => `### ${name}\n\n${text}`);
+  .map(([name, text, notes]) => `### ${name}\n\n${text}${notes ? `\n\n${notes}` : ''}`);
 const reliability = read('reliability') ?? read('soak');
 let readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
 const put = (marker, body) => {

@@ -10,6 +10,8 @@ import { probeWav, probeWavOrThrow } from '../../src/processing/tools/wav.js';
 import { probeFlac, probeFlacOrThrow } from '../../src/processing/tools/flac.js';
 import { probeAiff, probeAiffOrThrow } from '../../src/processing/tools/aiff.js';
 import { probeMp3, probeMp3OrThrow } from '../../src/processing/tools/mp3.js';
+import { probeOgg, probeOggOrThrow } from '../../src/processing/tools/ogg.js';
+import { probeMatroska, probeMatroskaOrThrow } from '../../src/processing/tools/matroska.js';
 import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
@@ -97,7 +99,7 @@ async function bothWays(file: string, name: string): Promise<[MediaMetadata, Med
   ];
 }
 
-const READABLE = /\.(mov|mp4|m4v|m4a|wav|flac|aiff?|aifc|mp3)$/i;
+const READABLE = /\.(mov|mp4|m4v|m4a|wav|flac|aiff?|aifc|mp3|ogg|oga|opus|mkv|webm)$/i;
 const corpus = loadManifest().filter((e) => READABLE.test(e.path));
 
 /** The in-process reader for a file, by its extension (the prober goes by the sniffed format). */
@@ -106,6 +108,8 @@ function probeOrThrow(file: string): Promise<FfprobeResult> {
   if (/\.flac$/i.test(file)) return probeFlacOrThrow(file);
   if (/\.(aiff?|aifc)$/i.test(file)) return probeAiffOrThrow(file);
   if (/\.mp3$/i.test(file)) return probeMp3OrThrow(file);
+  if (/\.(ogg|oga|opus)$/i.test(file)) return probeOggOrThrow(file);
+  if (/\.(mkv|webm)$/i.test(file)) return probeMatroskaOrThrow(file);
   return probeIsobmff(file);
 }
 
@@ -134,44 +138,54 @@ const ANSWERED = new Set([
   'full.flac',
   '05 - wrong total number of samples.flac',
   'full.aiff',
+  '6.ogg',
+  'full.ogg',
+  'full.opus',
+  'intro-partial.opus',
+  'beach.webm',
+  'grid.webm',
+  'hdr10_plus_vp9_sample.webm',
 ]);
 
-describe.skipIf(!HAVE_CORPUS)('container reader: corpus MOV/MP4/WAV/FLAC against ffprobe', () => {
-  it.each(corpus.map((e) => [path.basename(e.path), e] as const))(
-    '%s',
-    { timeout: 60_000 },
-    async (name, e) => {
-      const file = corpusPath(e);
-      let got: FfprobeResult | null = null;
-      let declined = '';
-      try {
-        got = await probeOrThrow(file);
-      } catch (err) {
-        declined = (err as Error).message;
-      }
-      expect(got !== null, `${name}: ${declined || 'answered'}`).toBe(ANSWERED.has(name));
-      if (!got) return;
-      // The live ffprobe (the fallback) and the manifest's recorded ffprobe output.
-      expect(disagreements(await ffprobeJson(file), got), 'against ffprobe').toEqual([]);
-      const recorded = (e as unknown as { oracles?: { ffprobe?: Loose } }).oracles?.ffprobe;
-      if (recorded?.['ok']) {
-        // The manifest records a subset of fields: compare those it has.
-        const subset = disagreements(recorded, got);
-        const recordedStreams = recorded['streams'] as Loose[];
-        const missing = (d: string) => {
-          const m = /^#(\d+)\.(\w+)/.exec(d);
-          return m !== null && !(m[2]! in (recordedStreams[Number(m[1])] ?? {}));
-        };
-        expect(
-          subset.filter((d) => !missing(d) && !d.startsWith('format.tags') && !d.includes('.tags.')),
-          'against the manifest',
-        ).toEqual([]);
-      }
-      const [a, b] = await bothWays(file, name);
-      expect(a).toEqual(b);
-    },
-  );
-});
+describe.skipIf(!HAVE_CORPUS)(
+  'container reader: corpus MOV/MP4, WAV, FLAC, AIFF, MP3, Ogg, Matroska against ffprobe',
+  () => {
+    it.each(corpus.map((e) => [path.basename(e.path), e] as const))(
+      '%s',
+      { timeout: 60_000 },
+      async (name, e) => {
+        const file = corpusPath(e);
+        let got: FfprobeResult | null = null;
+        let declined = '';
+        try {
+          got = await probeOrThrow(file);
+        } catch (err) {
+          declined = (err as Error).message;
+        }
+        expect(got !== null, `${name}: ${declined || 'answered'}`).toBe(ANSWERED.has(name));
+        if (!got) return;
+        // The live ffprobe (the fallback) and the manifest's recorded ffprobe output.
+        expect(disagreements(await ffprobeJson(file), got), 'against ffprobe').toEqual([]);
+        const recorded = (e as unknown as { oracles?: { ffprobe?: Loose } }).oracles?.ffprobe;
+        if (recorded?.['ok']) {
+          // The manifest records a subset of fields: compare those it has.
+          const subset = disagreements(recorded, got);
+          const recordedStreams = recorded['streams'] as Loose[];
+          const missing = (d: string) => {
+            const m = /^#(\d+)\.(\w+)/.exec(d);
+            return m !== null && !(m[2]! in (recordedStreams[Number(m[1])] ?? {}));
+          };
+          expect(
+            subset.filter((d) => !missing(d) && !d.startsWith('format.tags') && !d.includes('.tags.')),
+            'against the manifest',
+          ).toEqual([]);
+        }
+        const [a, b] = await bothWays(file, name);
+        expect(a).toEqual(b);
+      },
+    );
+  },
+);
 
 describe('container reader: generated files at production frame rates, with and without timecode; WAV', () => {
   let dir = '';
@@ -204,6 +218,17 @@ describe('container reader: generated files at production frame rates, with and 
       name: `prores-${n}.mov`,
       rate: r,
       args: [...src, '-c:v', 'prores_ks', '-profile:v', '4444'],
+    });
+    // Matroska/WebM: H.264 + Opus, VP9 + Vorbis.
+    cases.push({
+      name: `h264-opus-${n}.mkv`,
+      rate: r,
+      args: [...src, ...tone, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-shortest'],
+    });
+    cases.push({
+      name: `vp9-vorbis-${n}.webm`,
+      rate: r,
+      args: [...src, ...tone, '-c:v', 'libvpx-vp9', '-cpu-used', '8', '-c:a', 'libvorbis', '-shortest'],
     });
   }
   const tone = (ch: number) => ['-f', 'lavfi', '-i', 'sine=duration=1:sample_rate=48000', '-ac', String(ch)];
@@ -255,7 +280,8 @@ describe('container reader: generated files at production frame rates, with and 
   aiff(2, 'pcm_f32be', 'f32-stereo.aifc');
   aiff(2, 'pcm_f64be', 'f64-stereo.aifc');
   // MP3 as LAME (through ffmpeg) writes it: an Info/Xing frame with the frame count, an ID3v2 tag.
-  const lame = (rate: number, ch: number, name: string, ...extra: string[]) =>
+  // Audio encoded by ffmpeg's encoders from a 1.3 s tone.
+  const encoded = (rate: number, ch: number, codec: string, name: string, ...extra: string[]) =>
     cases.push({
       name,
       rate: '',
@@ -267,15 +293,69 @@ describe('container reader: generated files at production frame rates, with and 
         '-ac',
         String(ch),
         '-c:a',
-        'libmp3lame',
+        codec,
         ...extra,
       ],
     });
+  const lame = (rate: number, ch: number, name: string, ...extra: string[]) =>
+    encoded(rate, ch, 'libmp3lame', name, ...extra);
   lame(44100, 2, 'cbr-44k-stereo.mp3');
   lame(48000, 1, 'cbr-48k-mono.mp3', '-b:a', '64k', '-metadata', 'title=T', '-metadata', 'album=A');
   lame(22050, 2, 'vbr-22k-stereo.mp3', '-q:a', '4');
   lame(8000, 1, 'cbr-8k-mono.mp3', '-b:a', '16k');
   lame(32000, 2, 'vbr-32k-stereo.mp3', '-q:a', '2', '-id3v2_version', '3', '-metadata', 'artist=Ä');
+  // Ogg Vorbis and Opus as libvorbis/libopus (through ffmpeg) write them.
+  const ogg = encoded;
+  ogg(48000, 2, 'libvorbis', 'vorbis-stereo.ogg');
+  ogg(48000, 6, 'libvorbis', 'vorbis-5.1.ogg');
+  ogg(22050, 1, 'libvorbis', 'vorbis-mono-tags.oga', '-metadata', 'title=T');
+  ogg(48000, 2, 'libopus', 'opus-stereo.opus');
+  ogg(48000, 1, 'libopus', 'opus-mono-24k.opus', '-b:a', '24k');
+  ogg(44100, 2, 'libopus', 'opus-from-44k.ogg');
+  // Matroska/WebM colour, bit depth, chroma, sample aspect and AV1 as ffmpeg's encoders write them.
+  const mkv = (name: string, ...args: string[]) =>
+    cases.push({ name, rate: '25', args: [...still, ...args] });
+  mkv(
+    'h264-10bit-422-bt709.mkv',
+    '-pix_fmt',
+    'yuv422p10le',
+    '-color_primaries',
+    'bt709',
+    '-color_trc',
+    'bt709',
+    '-colorspace',
+    'bt709',
+  );
+  mkv('h264-sar-4-3-title.mkv', '-vf', 'setsar=4/3', '-metadata', 'title=Hello');
+  mkv('vp9-444.webm', '-c:v', 'libvpx-vp9', '-cpu-used', '8', '-pix_fmt', 'yuv444p');
+  mkv(
+    'vp9-10bit-hdr.webm',
+    '-c:v',
+    'libvpx-vp9',
+    '-cpu-used',
+    '8',
+    '-pix_fmt',
+    'yuv420p10le',
+    '-color_primaries',
+    'bt2020',
+    '-color_trc',
+    'smpte2084',
+    '-colorspace',
+    'bt2020nc',
+  );
+  mkv('vp8.webm', '-c:v', 'libvpx');
+  mkv('av1-420.webm', '-c:v', 'libaom-av1', '-cpu-used', '8');
+  mkv(
+    'av1-444-full.mkv',
+    '-c:v',
+    'libaom-av1',
+    '-cpu-used',
+    '8',
+    '-pix_fmt',
+    'yuv444p',
+    '-color_range',
+    'pc',
+  );
   beforeAll(async () => {
     dir = await tmpDir('montu-container-');
     for (const c of cases)
@@ -292,7 +372,13 @@ describe('container reader: generated files at production frame rates, with and 
     const video = got.streams.find((s) => s.codec_type === 'video')!;
     expect(video.tags?.['timecode']).toBe(c.timecode);
     expect(a.timecode).toBe(c.timecode ?? null);
-    expect(a.fps).toBe(normaliseRational(c.rate));
+    if (/\.(mkv|webm)$/.test(name)) {
+      // Matroska stores a frame duration in nanoseconds, reduced by ffmpeg to terms ≤ 30000
+      // (59.94 comes back as 19001/317 from ffprobe too): near the rate, not equal to it.
+      const [n, d] = a.fps!.split('/').map(Number) as [number, number];
+      const [rn, rd = 1] = c.rate.split('/').map(Number) as [number, number?];
+      expect(Math.abs(n / d - rn / rd) / (rn / rd)).toBeLessThan(1e-4);
+    } else expect(a.fps).toBe(normaliseRational(c.rate));
   });
 });
 
@@ -302,6 +388,10 @@ describe.skipIf(!HAVE_CORPUS)('container reader: cut and corrupted files never t
     flac: probeFlac,
     aiff: probeAiff,
     mp3: probeMp3,
+    ogg: probeOgg,
+    opus: probeOgg,
+    mkv: probeMatroska,
+    webm: probeMatroska,
   };
   const files = corpus.filter((e) => ANSWERED.has(path.basename(e.path)));
   it.each(files.map((e) => [path.basename(e.path), e] as const))(

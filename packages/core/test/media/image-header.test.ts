@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pixelFormats } from '../../src/processing/tools/ffprobe.js';
 import {
   bmpLayout,
+  DPX_HEADER_BYTES,
+  dpxLayout,
   HEADER_PIX_FMTS,
   readHeader,
   tgaLayout,
@@ -28,8 +30,9 @@ afterAll(async () => {
 });
 
 async function layoutOf(file: string) {
-  const head = await readHeader(file);
   const size = (await fs.stat(file)).size;
+  if (file.toLowerCase().endsWith('.dpx')) return dpxLayout(await readHeader(file, DPX_HEADER_BYTES), size);
+  const head = await readHeader(file);
   return file.toLowerCase().endsWith('.bmp') ? bmpLayout(head, size) : tgaLayout(head, size);
 }
 
@@ -42,6 +45,8 @@ async function expectLikeFfprobe(file: string, mustAnswer: boolean) {
     expect([layout.width, layout.height, layout.pixFmt]).toEqual([v['width'], v['height'], v['pix_fmt']]);
   const m = await prober.probe(file);
   expect([m.width, m.height, m.pixelFormat]).toEqual([v['width'], v['height'], v['pix_fmt']]);
+  const sar = /^(\d+):(\d+)$/.exec(String(v['sample_aspect_ratio'] ?? ''));
+  expect(m.pixelAspect).toBe(sar && Number(sar[1]) > 0 ? Number(sar[1]) / Number(sar[2]) : 1);
   expect(m.sources).toContain(layout ? 'sniff' : 'ffprobe');
   expect(m.container).toBe(fp.format['format_name']);
 }
@@ -135,6 +140,60 @@ describe('TGA/BMP header layout agrees with ffprobe', () => {
     'corpus %s',
     async (_n, e) => {
       await expectLikeFfprobe(corpusPath(e), false);
+    },
+  );
+});
+
+describe('DPX header layout agrees with ffprobe', () => {
+  // Every pix_fmt ffmpeg's DPX encoder writes (big- and little-endian where it offers both).
+  const DPX_FORMATS = [
+    'gray',
+    'rgb24',
+    'rgba',
+    'gray16le',
+    'gray16be',
+    'rgb48le',
+    'rgb48be',
+    'rgba64le',
+    'rgba64be',
+    'gbrp10le',
+    'gbrp10be',
+    'gbrp12le',
+    'gbrp12be',
+  ];
+  it.each(DPX_FORMATS)('%s', { timeout: 60_000 }, async (pixFmt) => {
+    const file = path.join(dir, `dpx-${pixFmt}.dpx`);
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=96x54', '-frames:v', '1', '-pix_fmt', pixFmt, file]);
+    await expectLikeFfprobe(file, true);
+  });
+  it('reads the sample aspect ratio from the header', { timeout: 60_000 }, async () => {
+    const file = path.join(dir, 'dpx-sar.dpx');
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=96x54',
+      '-frames:v',
+      '1',
+      '-vf',
+      'setsar=4/3',
+      '-pix_fmt',
+      'rgb24',
+      file,
+    ]);
+    expect((await layoutOf(file))?.sar).toEqual([4, 3]);
+    await expectLikeFfprobe(file, true);
+  });
+  const corpus = loadManifest().filter((e) => /\.dpx$/i.test(e.path));
+  it.skipIf(!HAVE_CORPUS).each(corpus.map((e) => [e.path.split('/').pop()!, e] as const))(
+    'corpus %s',
+    async (_n, e) => {
+      if (e.kind === 'broken') {
+        // A header-only DPX: ffmpeg cannot decode it, nor does the reader answer.
+        expect(await layoutOf(corpusPath(e))).toBeNull();
+        return;
+      }
+      await expectLikeFfprobe(corpusPath(e), true);
     },
   );
 });

@@ -28,3 +28,49 @@ export async function readHead(file: string, maxBytes: number): Promise<{ head: 
     await fh.close();
   }
 }
+
+/** `length` bytes of a file from `offset` (fewer at its end). */
+export async function readAt(file: string, offset: number, length: number): Promise<Buffer> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const b = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(b, 0, length, offset);
+    return b.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** ffmpeg's av_reduce: num/den reduced, or its closest continued fraction with terms ≤ max. */
+export function avReduce(num: number, den: number, max: number): [number, number] {
+  let a0: [number, number] = [0, 1];
+  let a1: [number, number] = [1, 0];
+  const g = gcdN(num, den);
+  if (g) {
+    num /= g;
+    den /= g;
+  }
+  if (num <= max && den <= max) return [num, den];
+  while (den) {
+    const x = Math.floor(num / den);
+    const nextDen = num - den * x;
+    const a2n = x * a1[0] + a0[0];
+    const a2d = x * a1[1] + a0[1];
+    if (a2n > max || a2d > max) {
+      let y = x;
+      if (a1[0]) y = Math.floor((max - a0[0]) / a1[0]);
+      if (a1[1]) y = Math.min(y, Math.floor((max - a0[1]) / a1[1]));
+      if (den * (2 * y * a1[1] + a0[1]) > num * a1[1]) a1 = [y * a1[0] + a0[0], y * a1[1] + a0[1]];
+      break;
+    }
+    a0 = a1;
+    a1 = [a2n, a2d];
+    num = den;
+    den = nextDen;
+  }
+  return a1;
+}
+function gcdN(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}

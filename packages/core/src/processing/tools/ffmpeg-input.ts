@@ -68,6 +68,14 @@ export function ffmpegInputArgs(file: string, format: string, extra: readonly st
 }
 
 /**
+ * The start of an ffmpeg command line reading one file: errors only, no stdin, no banner, then
+ * the input part (ffmpegInputArgs). The output options and the output follow.
+ */
+export function ffmpegPrologue(file: string, format: string, extra: readonly string[] = []): string[] {
+  return ['-v', 'error', '-nostdin', '-hide_banner', ...ffmpegInputArgs(file, format, extra)];
+}
+
+/**
  * For formats that ffmpeg only recognises by extension (TGA): gives a path with that extension,
  * a symlink in a private temporary folder when the stored file has another name. Call the
  * returned cleanup when done.

@@ -12,7 +12,7 @@ import {
   type FloatImageHeader,
 } from '@montu/domain';
 import { exrLayout, withDisplayWindow } from './exr-window.js';
-import { ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
+import { ffmpegPrologue, withToolExtension } from './ffmpeg-input.js';
 import { checkDecodeLimits, type MediaLimits } from './limits.js';
 import type { MediaMetadata } from './metadata.js';
 import { exrGreyOnly } from './still.js';
@@ -98,11 +98,7 @@ export async function createFloatRendition(
       const { stdout, stderr } = await runTool(
         opts.tools.paths.ffmpeg,
         [
-          '-v',
-          'error',
-          '-nostdin',
-          '-hide_banner',
-          ...ffmpegInputArgs(input.path, meta.format),
+          ...ffmpegPrologue(input.path, meta.format),
           '-map',
           '0:v:0',
           '-frames:v',

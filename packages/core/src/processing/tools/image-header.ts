@@ -1,5 +1,6 @@
 import fsp from 'node:fs/promises';
 import type { PixFmtInfo } from './ffprobe.js';
+import { avReduce } from './container-read.js';
 
 /**
  * Pixel layout of TGA and BMP files from their fixed-size headers, as ffmpeg's decoders decide
@@ -18,6 +19,8 @@ export interface HeaderLayout {
   width: number;
   height: number;
   pixFmt: string;
+  /** Sample aspect ratio the decoder sets (DPX); none for TGA/BMP. */
+  sar?: [number, number];
 }
 
 /** ffmpeg's pixel-format facts (`ffprobe -show_pixel_formats`) for the formats returned here. */
@@ -36,16 +39,32 @@ export const HEADER_PIX_FMTS: Readonly<Record<string, PixFmtInfo>> = Object.free
   rgb555le: { components: 3, bits: 5, alpha: false, float: false, palette: false },
   rgb565le: { components: 3, bits: 5, alpha: false, float: false, palette: false },
   rgb444le: { components: 3, bits: 4, alpha: false, float: false, palette: false },
+  // DPX (dpx.c)
+  rgb24: { components: 3, bits: 8, alpha: false, float: false, palette: false },
+  gbrp10le: { components: 3, bits: 10, alpha: false, float: false, palette: false },
+  gbrap10le: { components: 4, bits: 10, alpha: true, float: false, palette: false },
+  gbrp12le: { components: 3, bits: 12, alpha: false, float: false, palette: false },
+  gbrap12le: { components: 4, bits: 12, alpha: true, float: false, palette: false },
+  rgb48be: { components: 3, bits: 16, alpha: false, float: false, palette: false },
+  rgb48le: { components: 3, bits: 16, alpha: false, float: false, palette: false },
+  rgba64be: { components: 4, bits: 16, alpha: true, float: false, palette: false },
+  rgba64le: { components: 4, bits: 16, alpha: true, float: false, palette: false },
+  gray10le: { components: 1, bits: 10, alpha: false, float: false, palette: false },
+  gray12le: { components: 1, bits: 12, alpha: false, float: false, palette: false },
+  gray16be: { components: 1, bits: 16, alpha: false, float: false, palette: false },
+  gray16le: { components: 1, bits: 16, alpha: false, float: false, palette: false },
 });
 
 /** Bytes read from the start of the file: the largest TGA header (18 + 255-byte id) and any BMP info header. */
 export const HEADER_BYTES = 512;
+/** DPX's generic, industry and television headers (the aspect ratio sits at 1628). */
+export const DPX_HEADER_BYTES = 2048;
 
-export async function readHeader(file: string): Promise<Buffer> {
+export async function readHeader(file: string, bytes = HEADER_BYTES): Promise<Buffer> {
   const fh = await fsp.open(file, 'r');
   try {
-    const buf = Buffer.alloc(HEADER_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HEADER_BYTES, 0);
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
     return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
@@ -166,4 +185,75 @@ export function bmpLayout(b: Buffer, fileSize: number): HeaderLayout | null {
   if (comp !== BI_RLE4 && comp !== BI_RLE8 && Math.floor((width * depth + 7) / 8) * height > fileSize - hsize)
     return null;
   return { container: 'bmp_pipe', width, height, pixFmt };
+}
+
+/** DPX descriptor → elements per pixel (dpx.c); only the RGB(A) and luma layouts are answered. */
+const DPX_ELEMENTS: Record<number, number> = { 6: 1, 50: 3, 51: 4 };
+/** `1000 × descriptor + 10 × bits + big-endian` → ffmpeg's pix_fmt (dpx.c's switch, 5.1). */
+const DPX_PIX_FMTS: Record<number, string> = {
+  6080: 'gray',
+  6081: 'gray',
+  6100: 'gray10le',
+  6101: 'gray10le',
+  6120: 'gray12le',
+  6121: 'gray12le',
+  6160: 'gray16le',
+  6161: 'gray16be',
+  50080: 'rgb24',
+  50081: 'rgb24',
+  50100: 'gbrp10le',
+  50101: 'gbrp10le',
+  50120: 'gbrp12le',
+  50121: 'gbrp12le',
+  50160: 'rgb48le',
+  50161: 'rgb48be',
+  51080: 'rgba',
+  51081: 'rgba',
+  51100: 'gbrap10le',
+  51101: 'gbrap10le',
+  51120: 'gbrap12le',
+  51121: 'gbrap12le',
+  51160: 'rgba64le',
+  51161: 'rgba64be',
+};
+
+/**
+ * DPX (dpx.c): size, pix_fmt and sample aspect from the file header, as ffmpeg's decoder decides
+ * them. Declined (null): encrypted or run-length encoded images, layouts other than luma, RGB and
+ * RGBA, unpacked 10/12-bit data, image data shorter than its rows.
+ */
+export function dpxLayout(b: Buffer, fileSize: number): HeaderLayout | null {
+  if (b.length < 1636) return null;
+  const magic = b.toString('latin1', 0, 4);
+  if (magic !== 'SDPX' && magic !== 'XPDS') return null;
+  const be = magic === 'SDPX';
+  const u32 = (at: number) => (be ? b.readUInt32BE(at) : b.readUInt32LE(at));
+  const u16 = (at: number) => (be ? b.readUInt16BE(at) : b.readUInt16LE(at));
+  const offset = u32(4);
+  if (u32(660) !== 0xffffffff) return null; // encrypted
+  const width = u32(772);
+  const height = u32(776);
+  const descriptor = b[800]!;
+  const bits = b[803]!;
+  const packing = u16(804);
+  if (u16(806) !== 0) return null; // run-length encoding
+  const elements = DPX_ELEMENTS[descriptor];
+  const pixFmt = DPX_PIX_FMTS[1000 * descriptor + 10 * bits + (be ? 1 : 0)];
+  if (!elements || !pixFmt || !width || !height || width > 65535 || height > 65535) return null;
+  // Bytes a row takes (dpx.c); unpacked 10/12-bit rows are refused or odd there: left to ffprobe.
+  let stride: number;
+  if (bits === 8) stride = width * elements;
+  else if (bits === 10 && packing) stride = Math.floor((width * elements + 2) / 3) * 4;
+  else if (bits === 12 && packing) stride = width * elements * 2;
+  else if (bits === 16) stride = 2 * width * elements;
+  else return null;
+  if (offset >= fileSize || offset + stride * height > fileSize) return null;
+  const num = u32(1628);
+  const den = u32(1632);
+  const layout: HeaderLayout = { container: 'dpx_pipe', width, height, pixFmt };
+  // dpx.c reads these as signed ints: 0xffffffff ("undefined") and 0 leave no aspect ratio.
+  if (num > 0 && den > 0 && num <= 0x7fffffff && den <= 0x7fffffff) {
+    layout.sar = avReduce(num, den, 0x10000);
+  }
+  return layout;
 }

@@ -1,6 +1,6 @@
 import fsp from 'node:fs/promises';
 import type { FfprobeResult, FfprobeStream } from './ffprobe.js';
-import { orDecline, Unsupported } from './container-read.js';
+import { orDecline, readAt, Unsupported } from './container-read.js';
 
 export { Unsupported };
 
@@ -88,24 +88,13 @@ async function readMoov(file: string): Promise<{ moov: Buffer; top: string[]; si
   }
 }
 
-async function readAt(file: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    const b = Buffer.alloc(length);
-    const { bytesRead } = await fh.read(b, 0, length, offset);
-    return b.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
 }
 
 /** `num/den` reduced, as ffmpeg's av_reduce prints it (0/0 when undefined). */
-function ratio(num: number, den: number): string {
+export function ratio(num: number, den: number): string {
   if (!den || !num) return '0/0';
   const g = gcd(num, den);
   return `${num / g}/${den / g}`;
@@ -128,7 +117,7 @@ function language(code: number): string | undefined {
 }
 
 // ---- colour tags: ISO/IEC 23091-2 codes to ffmpeg's names --------------------------------------
-const PRIMARIES: Record<number, string> = {
+export const PRIMARIES: Record<number, string> = {
   1: 'bt709',
   4: 'bt470m',
   5: 'bt470bg',
@@ -141,7 +130,7 @@ const PRIMARIES: Record<number, string> = {
   12: 'smpte432',
   22: 'jedec-p22',
 };
-const TRANSFER: Record<number, string> = {
+export const TRANSFER: Record<number, string> = {
   1: 'bt709',
   4: 'gamma22',
   5: 'gamma28',
@@ -159,7 +148,7 @@ const TRANSFER: Record<number, string> = {
   17: 'smpte428',
   18: 'arib-std-b67',
 };
-const MATRIX: Record<number, string> = {
+export const MATRIX: Record<number, string> = {
   0: 'gbr',
   1: 'bt709',
   4: 'fcc',
@@ -175,14 +164,14 @@ const MATRIX: Record<number, string> = {
   14: 'ictcp',
 };
 
-interface Colour {
+export interface Colour {
   primaries?: number;
   transfer?: number;
   matrix?: number;
   fullRange?: boolean;
 }
 
-function applyColour(s: FfprobeStream, c: Colour): void {
+export function applyColour(s: FfprobeStream, c: Colour): void {
   if (c.primaries !== undefined && PRIMARIES[c.primaries]) s.color_primaries = PRIMARIES[c.primaries];
   if (c.transfer !== undefined && TRANSFER[c.transfer]) s.color_transfer = TRANSFER[c.transfer];
   if (c.matrix !== undefined && MATRIX[c.matrix]) s.color_space = MATRIX[c.matrix];
@@ -227,7 +216,7 @@ function proresFrame(frame: Buffer): { chroma444: boolean; alpha: boolean; colou
 }
 
 // ---- H.264: profile, chroma format, bit depth and VUI colour from the first SPS ----------------
-class Bits {
+export class Bits {
   private pos = 0;
   constructor(private readonly b: Buffer) {}
   bit(): number {
@@ -395,19 +384,39 @@ function yuvPixFmt(chroma: number, bits: number, fullRange8: boolean): string | 
   return `${base}${bits}le`;
 }
 
-/** avcC: the first SPS, parsed. */
-function avcC(buf: Buffer, b: Box): H264Sps | null {
-  const p = b.start;
-  if (b.end - p < 7 || buf[p] !== 1) return null;
-  const nSps = buf[p + 5]! & 31;
+/** An AVCDecoderConfigurationRecord (avcC): the first SPS, parsed. */
+function avcC(rec: Buffer): H264Sps | null {
+  if (rec.length < 7 || rec[0] !== 1) return null;
+  const nSps = rec[5]! & 31;
   if (nSps < 1) return null;
-  const len = buf.readUInt16BE(p + 6);
-  const nal = buf.subarray(p + 8, p + 8 + len);
+  const len = rec.readUInt16BE(6);
+  const nal = rec.subarray(8, 8 + len);
   try {
     return parseH264Sps(nal);
   } catch {
     return null;
   }
+}
+
+/**
+ * H.264's codec, profile, pixel format, bit depth, colour and sample aspect from an avcC record
+ * (an MP4 `avcC` box or a Matroska CodecPrivate): the decoder's view, which ffprobe prints.
+ */
+export function applyAvc(s: FfprobeStream, record: Buffer): void {
+  const sps = avcC(record);
+  if (!sps) throw new Unsupported('no avcC');
+  s.codec_name = 'h264';
+  const profile = h264Profile(sps.profileIdc, sps.constraints);
+  if (!profile) throw new Unsupported(`H.264 profile ${sps.profileIdc}`);
+  s.profile = profile;
+  // The decoder's view (the SPS) wins over the container's colr box, as in ffprobe.
+  applyColour(s, sps.colour);
+  const pix = yuvPixFmt(sps.chromaFormat, sps.bitDepth, sps.colour.fullRange === true);
+  if (!pix) throw new Unsupported('H.264 chroma format');
+  s.pix_fmt = pix;
+  s.bits_per_raw_sample = String(sps.bitDepth);
+  if (sps.sar && sps.sar[0] && sps.sar[1])
+    s.sample_aspect_ratio = ratio(sps.sar[0], sps.sar[1]).replace('/', ':');
 }
 
 // ---- audio ---------------------------------------------------------------------------------------
@@ -682,20 +691,8 @@ function visual(buf: Buffer, e: Box, s: FfprobeStream, fourcc: string): void {
   if (colr) applyColour(s, colrBox(buf, colr)!);
   if (fourcc === 'avc1' || fourcc === 'avc3') {
     const c = ext.find((b) => b.type === 'avcC');
-    const sps = c && avcC(buf, c);
-    if (!sps) throw new Unsupported('no avcC');
-    s.codec_name = 'h264';
-    const profile = h264Profile(sps.profileIdc, sps.constraints);
-    if (!profile) throw new Unsupported(`H.264 profile ${sps.profileIdc}`);
-    s.profile = profile;
-    // The decoder's view (the SPS) wins over the container's colr box, as in ffprobe.
-    applyColour(s, sps.colour);
-    const pix = yuvPixFmt(sps.chromaFormat, sps.bitDepth, sps.colour.fullRange === true);
-    if (!pix) throw new Unsupported('H.264 chroma format');
-    s.pix_fmt = pix;
-    s.bits_per_raw_sample = String(sps.bitDepth);
-    if (sps.sar && sps.sar[0] && sps.sar[1])
-      s.sample_aspect_ratio = ratio(sps.sar[0], sps.sar[1]).replace('/', ':');
+    if (!c) throw new Unsupported('no avcC');
+    applyAvc(s, buf.subarray(c.start, c.end));
     return;
   }
   if (PRORES[fourcc]) {

@@ -17,7 +17,15 @@ import { decoderFailure } from './decoder-pool.js';
 import type { MediaTools } from './media-tools.js';
 import { ffprobe, pixelFormats, type FfprobeResult, type FfprobeStream, type PixFmtInfo } from './ffprobe.js';
 import type { ImageHeader } from './image-ops.mjs';
-import { bmpLayout, HEADER_PIX_FMTS, readHeader, tgaLayout, type HeaderLayout } from './image-header.js';
+import {
+  bmpLayout,
+  DPX_HEADER_BYTES,
+  dpxLayout,
+  HEADER_PIX_FMTS,
+  readHeader,
+  tgaLayout,
+  type HeaderLayout,
+} from './image-header.js';
 import { checkFileSize, resolveLimits, type MediaLimits } from './limits.js';
 import { emptyMetadata, type MediaMetadata, type StreamSummary } from './metadata.js';
 import { multiplyRational, normaliseRational, parseRational, rationalToNumber, roundMs } from '@montu/domain';
@@ -27,6 +35,8 @@ import { probeWav } from './wav.js';
 import { probeFlac } from './flac.js';
 import { probeAiff } from './aiff.js';
 import { probeMp3 } from './mp3.js';
+import { probeOgg } from './ogg.js';
+import { probeMatroska } from './matroska.js';
 
 /** Image formats whose headers sharp (libvips) reads. */
 export const SHARP_FORMATS = new Set(['jpg', 'png', 'apng', 'webp', 'gif', 'tif', 'avif', 'heic']);
@@ -42,6 +52,12 @@ const CONTAINER_READERS: Record<string, (file: string) => Promise<FfprobeResult 
   flac: probeFlac,
   aif: probeAiff,
   mp3: probeMp3,
+  ogg: probeOgg,
+  opus: probeOgg,
+  oga: probeOgg,
+  ogv: probeOgg,
+  mkv: probeMatroska,
+  webm: probeMatroska,
 };
 /** Scene-linear formats: shown through a display transform. */
 export const LINEAR_FORMATS = new Set(['exr', 'hdr']);
@@ -257,8 +273,9 @@ export class MediaProber {
     const f = meta.format;
     // exiftool does not read TGA (it answers "Unknown file type" or mistakes it for another format).
     const exifP = f === 'tga' ? Promise.resolve(null) : this.exif(file, meta, f === 'exr' ? ['-ee'] : []);
-    // TGA/BMP: size and pix_fmt from the header when ffmpeg decides them from the header alone.
-    const layout = f === 'tga' || f === 'bmp' ? await headerLayout(file, f, meta.fileSize) : null;
+    // TGA/BMP/DPX: size and pix_fmt from the header when ffmpeg decides them from the header alone.
+    const layout =
+      f === 'tga' || f === 'bmp' || f === 'dpx' ? await headerLayout(file, f, meta.fileSize) : null;
     if (layout) {
       const raw = await exifP;
       applyHeaderLayout(meta, layout);
@@ -489,10 +506,11 @@ function applyExr(meta: MediaMetadata, raw: RawTags): void {
 
 async function headerLayout(
   file: string,
-  format: 'tga' | 'bmp',
+  format: 'tga' | 'bmp' | 'dpx',
   fileSize: number,
 ): Promise<HeaderLayout | null> {
   try {
+    if (format === 'dpx') return dpxLayout(await readHeader(file, DPX_HEADER_BYTES), fileSize);
     const head = await readHeader(file);
     return format === 'tga' ? tgaLayout(head, fileSize) : bmpLayout(head, fileSize);
   } catch {
@@ -500,15 +518,15 @@ async function headerLayout(
   }
 }
 
-/** What ffprobe would have said about a TGA/BMP, from the header (see image-header.ts). */
+/** What ffprobe would have said about a TGA/BMP/DPX, from the header (see image-header.ts). */
 function applyHeaderLayout(meta: MediaMetadata, l: HeaderLayout): void {
   meta.sources.push('sniff');
   meta.container = l.container;
   meta.width = l.width;
   meta.height = l.height;
   meta.subimages = 1;
-  // ffmpeg's BMP and TGA decoders set no sample aspect ratio.
-  meta.pixelAspect = 1;
+  // ffmpeg's BMP and TGA decoders set no sample aspect ratio; DPX's comes from its header.
+  meta.pixelAspect = l.sar ? l.sar[0] / l.sar[1] : 1;
   applyPixFmt(meta, l.pixFmt, HEADER_PIX_FMTS[l.pixFmt]);
 }
 

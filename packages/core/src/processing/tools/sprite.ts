@@ -10,6 +10,8 @@ import { resolveLimits, type MediaLimits } from './limits.js';
 import type { Static } from '@sinclair/typebox';
 import type { RenditionInfo as RenditionInfoSchema } from '@montu/domain/wire';
 import { runTool } from './tools.js';
+import { ffmpegPrologue } from './ffmpeg-input.js';
+import { probeIsobmff } from './isobmff.js';
 import type { MediaTools } from './media-tools.js';
 
 /** At most this many tiles (a long movie gets one tile every n frames), this wide, this many a row. */
@@ -31,6 +33,10 @@ export interface SpriteIndex {
 
 /** Frames of a movie file as its container counts them (the proxy, made CFR, counts exactly). */
 async function frameCountOf(tools: MediaTools, file: string, timeoutMs: number): Promise<number> {
+  // The proxy's movie box answers in-process (isobmff.ts) without an ffprobe start.
+  const read = await probeIsobmff(file).catch(() => null);
+  const counted = Number(read?.streams.find((s) => s.codec_type === 'video')?.nb_frames);
+  if (Number.isSafeInteger(counted) && counted > 0) return counted;
   const { stdout } = await runTool(
     tools.paths.ffprobe,
     ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=nb_frames', '-of', 'csv=p=0', file],
@@ -64,13 +70,9 @@ export async function createSpriteSheet(
   await runTool(
     opts.tools.paths.ffmpeg,
     [
-      '-v',
-      'error',
-      '-nostdin',
-      '-hide_banner',
+      // The proxy: an MP4 this library wrote.
+      ...ffmpegPrologue(video, 'mp4'),
       '-y',
-      '-i',
-      video,
       '-map',
       '0:v:0',
       '-an',

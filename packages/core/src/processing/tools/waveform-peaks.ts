@@ -12,6 +12,7 @@ import type { WaveformPeaks } from '@montu/domain/wire';
 import { resolveLimits, type MediaLimits } from './limits.js';
 import type { MediaTools } from './media-tools.js';
 import { runTool } from './tools.js';
+import { ffmpegPrologue } from './ffmpeg-input.js';
 
 /** Peaks a second: 20 ms windows, finer than a frame at every review rate up to 50 fps. */
 export const WAVEFORM_PEAKS_PER_SECOND = 50;
@@ -41,12 +42,8 @@ export async function createWaveformPeaks(
   await runTool(
     opts.tools.paths.ffmpeg,
     [
-      '-v',
-      'error',
-      '-nostdin',
-      '-hide_banner',
-      '-i',
-      file,
+      // The proxy: an MP4 this library wrote.
+      ...ffmpegPrologue(file, 'mp4'),
       '-map',
       '0:a:0',
       '-af',
