@@ -40,6 +40,7 @@ const ID = {
   DefaultDuration: 0x23e383,
   Language: 0x22b59c,
   LanguageBCP47: 0x22b59d,
+  TrackTimestampScale: 0x23314f,
   ContentEncodings: 0x6d80,
   Video: 0xe0,
   PixelWidth: 0xb0,
@@ -143,7 +144,6 @@ const sub = (b: Buffer, e: El | undefined): El[] => (e ? children(b, e.start, co
 
 interface Track {
   number: number;
-  els: El[];
   stream: FfprobeStream;
   /** The first frame's data, needed for VP8/VP9 (their profile and format live in the frame). */
   needsFrame: 'vp8' | 'vp9' | null;
@@ -167,7 +167,10 @@ export async function probeMatroskaOrThrow(file: string): Promise<FfprobeResult>
 
   // Level-1 elements not in the first read are found through the SeekHead.
   const at = new Map<number, { buf: Buffer; el: El }>();
-  for (const e of level1) if (!at.has(e.id)) at.set(e.id, { buf: head, el: e });
+  // Attachments are streams to ffprobe: declined wherever they are.
+  if (level1.some((e) => e.id === ID.Attachments)) throw new Unsupported('attachments');
+  for (const e of level1)
+    if (!at.has(e.id) && e.end >= 0 && e.end <= head.length) at.set(e.id, { buf: head, el: e });
   const seekHead = at.get(ID.SeekHead);
   if (seekHead) {
     for (const s of sub(head, seekHead.el).filter((e) => e.id === ID.Seek)) {
@@ -213,6 +216,7 @@ export async function probeMatroskaOrThrow(file: string): Promise<FfprobeResult>
     complete(ib, dateEl);
     if (dateEl.end - dateEl.start !== 8) throw new Unsupported('DateUTC size');
     const us = ib.readBigInt64BE(dateEl.start) / 1000n + 978_307_200_000_000n;
+    if (us < 0n) throw new Unsupported('date before 1970');
     const d = new Date(Number(us / 1000n));
     tags['creation_time'] = `${d.toISOString().slice(0, 19)}.${String(us % 1_000_000n).padStart(6, '0')}Z`;
   }
@@ -226,6 +230,8 @@ export async function probeMatroskaOrThrow(file: string): Promise<FfprobeResult>
     const get = (id: number) => find(els, id);
     if (get(ID.ContentEncodings)) throw new Unsupported('content encoding');
     if (get(ID.LanguageBCP47)) throw new Unsupported('BCP 47 language');
+    // matroskadec multiplies the time base by a track's own scale (a float): not reproduced.
+    if (get(ID.TrackTimestampScale)) throw new Unsupported('track timestamp scale');
     const numEl = get(ID.TrackNumber);
     const typeEl = get(ID.TrackType);
     const codecEl = get(ID.CodecID);
@@ -243,7 +249,7 @@ export async function probeMatroskaOrThrow(file: string): Promise<FfprobeResult>
     const langEl = get(ID.Language);
     const lang = langEl ? text(tb, langEl) : 'eng';
     if (lang !== 'und') s.tags = { language: lang };
-    const track: Track = { number: uint(tb, numEl), els, stream: s, needsFrame: null };
+    const track: Track = { number: uint(tb, numEl), stream: s, needsFrame: null };
     const type = uint(tb, typeEl);
     if (type === 1) video(tb, els, s, codec, privBuf, track);
     else if (type === 2) audio(tb, els, s, codec, privBuf);
