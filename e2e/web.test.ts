@@ -15,11 +15,13 @@ import {
   e2eReady,
   ffmpeg,
   launchChromium,
+  openViewer,
   seedProject,
   shot,
   signIn as signInAs,
   signedInPage,
   startServe,
+  videoReady,
   type Served,
 } from './harness.js';
 
@@ -185,12 +187,8 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
   it('steps to frame 12, draws an arrow, saves the note and finds it again after reload', async () => {
     const { page } = await signedInPage(browser, base, 'ana', VIEWPORT);
     const v1 = (await findMedia(TASK_VIDEO)).find((m) => m.version === 'v001')!;
-    await page.goto(`${base}/m/${v1.id}`);
+    await openViewer(page, base, v1.id);
     const video = page.getByTestId('video');
-    await video.waitFor();
-    await page.waitForFunction(
-      () => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2,
-    );
     await page.getByRole('img', { name: /ep01_sq010_sh010_comp v001/ }).click({ position: { x: 5, y: 5 } });
     for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowRight');
     await expect.poll(() => page.getByTestId('frame-counter').textContent()).toBe('12');
@@ -236,9 +234,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
     // jumps to frame 12 and shows the arrow in place.
     await page.reload();
     await page.getByTestId('video').waitFor();
-    await page.waitForFunction(
-      () => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2,
-    );
+    await videoReady(page);
     await expect.poll(() => page.getByTestId('frame-counter').textContent()).toBe('12');
     await page.keyboard.press('Home');
     await expect.poll(() => page.getByTestId('frame-counter').textContent()).toBe('0');
@@ -625,11 +621,7 @@ describe.skipIf(!e2eReady)('web app in chromium against montu serve', () => {
   it('plays a sequence proxy frame by frame (frame counter in sequence frame numbers)', async () => {
     const seq = (await findMedia(TASK_SEQ))[0]!;
     const { page } = await signedInPage(browser, base, 'ana', VIEWPORT);
-    await page.goto(`${base}/m/${seq.id}`);
-    await page.getByTestId('video').waitFor();
-    await page.waitForFunction(
-      () => ((document.querySelector('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 2,
-    );
+    await openViewer(page, base, seq.id);
     const counter = page.getByTestId('frame-counter');
     await expect.poll(() => counter.textContent()).toBe('1001');
     await page.getByRole('button', { name: 'Next frame' }).click();
