@@ -4,6 +4,7 @@
  */
 import { ValidationError } from './errors.js';
 import { parseDrawing, type Drawing } from './drawing.js';
+import type { Role } from './workflow.js';
 
 /** How two versions are shown together (the web app's compare modes). */
 export const COMPARE_LAYOUTS = ['side', 'wipe', 'toggle'] as const;
@@ -76,6 +77,20 @@ export function initialSessionState(mediaId: string, frame = 0): ReviewSessionSt
     colour: { ...DEFAULT_SESSION_COLOUR },
     drawing: null,
   };
+}
+
+/**
+ * Who steers a session besides its driver: whether `actor` may hand control to someone here
+ * (themselves included, which is taking control) and end the session. The driver, the session's
+ * owner, and the project's supervisors and admins may (an abandoned session must be closable).
+ * The server enforces it; the web app shows the buttons from it.
+ */
+export function maySteerSession(
+  session: { driver: string; owner: string },
+  actor: string,
+  role: Role | null | undefined,
+): boolean {
+  return actor === session.driver || actor === session.owner || role === 'supervisor' || role === 'admin';
 }
 
 const PATCH_KEYS = ['mediaId', 'frame', 'playing', 'rate', 'compare', 'colour', 'drawing'] as const;

@@ -3,6 +3,7 @@ import {
   applySessionPatch,
   DEFAULT_SESSION_COLOUR,
   initialSessionState,
+  maySteerSession,
   type SessionColour,
   type ReviewSessionPatch,
   type ReviewSessionState,
@@ -377,7 +378,7 @@ export class ReviewSessionService {
     const cutoff = new Date(this.clock() - this.ttlMs).toISOString();
     await this.commit(id, actor, async (trx, r) => {
       live(r);
-      if (actor !== r.driver && actor !== r.owner && !curates(input.role))
+      if (!maySteerSession(r, actor, input.role))
         throw new Forbidden(
           `Only the driver (${r.driver}), the session's owner (${r.owner}) or the project's supervisors and admins may hand over control.`,
           {
@@ -483,7 +484,7 @@ export class ReviewSessionService {
     await this.visibleRow(id, scope);
     await this.commit(id, name, async (_trx, r) => {
       live(r);
-      if (name !== r.owner && name !== r.driver && !curates(scope.role))
+      if (!maySteerSession(r, name, scope.role))
         throw new Forbidden(
           `Only the session's owner (${r.owner}), its driver (${r.driver}) or the project's supervisors and admins may end it.`,
           {
@@ -635,11 +636,6 @@ export class ReviewSessionService {
   private ring(projectId: string, sessionId: string, seq: number, actor: string): void {
     this.ctx.events.publish({ type: SESSION_EVENT, projectId, actor, data: { sessionId, seq } });
   }
-}
-
-/** Supervisors and admins of the project may take control of, and end, anyone's session. */
-function curates(role: Role | undefined): boolean {
-  return role === 'supervisor' || role === 'admin';
 }
 
 /** Thrown inside a change's transaction when another process advanced the session first. */

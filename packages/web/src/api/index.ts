@@ -27,7 +27,7 @@ import type {
   UpdateNote,
   Workflow,
 } from '@montu/client';
-import type { ReviewSessionPatch, SessionColour, STATUS_ROUTES } from '@montu/domain';
+import type { Drawing as WireDrawing, ReviewSessionPatch, SessionColour, STATUS_ROUTES } from '@montu/domain';
 import { API, call, setCsrfToken, withQuery } from './http.js';
 
 type StatusRoute = (typeof STATUS_ROUTES)[keyof typeof STATUS_ROUTES];
@@ -175,10 +175,8 @@ export const api = {
     call((c) =>
       c.call('post', '/api/v1/review-sessions/{sessionId}/control', { path: { sessionId }, body: { to } }),
     ),
-  addReviewSessionNote: (sessionId: string, content: string) =>
-    call((c) =>
-      c.call('post', '/api/v1/review-sessions/{sessionId}/notes', { path: { sessionId }, body: { content } }),
-    ),
+  addReviewSessionNote: (sessionId: string, body: { content: string; drawing?: WireDrawing }) =>
+    call((c) => c.call('post', '/api/v1/review-sessions/{sessionId}/notes', { path: { sessionId }, body })),
   endReviewSession: (sessionId: string) =>
     call((c) => c.call('post', '/api/v1/review-sessions/{sessionId}/end', { path: { sessionId } })),
   reviewSessionSummary: (sessionId: string) =>

@@ -33,12 +33,14 @@ export interface FloatStageProps {
   panEnabled: boolean;
   label: string;
   overlay?: ReactNode;
+  /** The colour controls show the choice but do not change it (a session follower's view is the driver's). */
+  readOnly?: boolean;
 }
 
 const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toExponential(3) : v.toFixed(4));
 
 export function FloatStage(props: FloatStageProps) {
-  const { media, colour, onColour, channel, onSize } = props;
+  const { media, colour, onColour, channel, onSize, readOnly = false } = props;
   const [views, setViews] = useState<ColourViews | null>(null);
   const [image, setImage] = useState<HalfImage | null>(null);
   const [lut, setLut] = useState<{ key: string; data: HalfImage } | null>(null);
@@ -128,7 +130,7 @@ export function FloatStage(props: FloatStageProps) {
         <select
           aria-label="Display and view"
           value={chosen ? JSON.stringify([chosen.display, chosen.view]) : ''}
-          disabled={!views}
+          disabled={!views || readOnly}
           onChange={(e) => {
             const [display, view] = JSON.parse(e.target.value) as [string, string];
             onColour({ ...colour, display, view });
@@ -153,6 +155,7 @@ export function FloatStage(props: FloatStageProps) {
           min={-SESSION_EXPOSURE_LIMIT / 2}
           max={SESSION_EXPOSURE_LIMIT / 2}
           step={0.1}
+          disabled={readOnly}
           value={colour.exposure}
           onChange={(e) => onColour({ ...colour, exposure: Number(e.target.value) })}
         />
@@ -169,6 +172,7 @@ export function FloatStage(props: FloatStageProps) {
           min={VIEW_GAMMA_MIN}
           max={VIEW_GAMMA_MAX}
           step={0.1}
+          disabled={readOnly}
           value={colour.gamma}
           onChange={(e) => {
             const g = Number(e.target.value);
@@ -179,7 +183,7 @@ export function FloatStage(props: FloatStageProps) {
       <button
         type="button"
         onClick={() => onColour({ ...colour, exposure: 0, gamma: 1 })}
-        disabled={colour.exposure === 0 && colour.gamma === 1}
+        disabled={readOnly || (colour.exposure === 0 && colour.gamma === 1)}
         title="Exposure 0, gamma 1"
       >
         Reset

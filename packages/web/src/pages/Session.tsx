@@ -6,13 +6,23 @@
  * detaches it until it rejoins.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { COMPARE_LAYOUTS, VIEW_CHANNELS, type CompareLayout, type ViewChannel } from '@montu/domain';
+import {
+  COMPARE_LAYOUTS,
+  VIEW_CHANNELS,
+  maySteerSession,
+  type CompareLayout,
+  type ViewChannel,
+} from '@montu/domain';
 import { api, type Media, type Project } from '../api/index.js';
 import { useSession } from '../session.js';
 import { usePlayer, type Player } from '../lib/usePlayer.js';
 import { frameToSeekTime, mediaTiming } from '../lib/timecode.js';
-import type { Viewport } from '../lib/drawing.js';
+import { emptyDrawing, fromWireDrawing, toWireDrawing, type Shape, type Tool, type Viewport } from '../lib/drawing.js';
+import { hasFloatRendition, type ViewerColour } from '../lib/colour.js';
 import { ChannelFilters, Stage } from '../components/Stage.js';
+import { FloatStage } from '../components/FloatStage.js';
+import { DrawingLayer } from '../components/DrawingLayer.js';
+import { DrawTools } from '../components/DrawTools.js';
 import { MediaView, isMoving } from '../components/MediaView.js';
 import { Transport } from '../components/Transport.js';
 import {
@@ -108,6 +118,15 @@ function LiveSession({ view, me, connected }: { view: SessionView; me: string; c
   const { session } = view;
   const state = stateOf(session);
   const driving = session.driver === me;
+  // Hand over, take control, end: the domain's one rule (the server enforces the same).
+  const steers = maySteerSession(session, me, useSession().roleIn(session.projectId));
+  // The driver's drawing in progress: published with each stroke, shown to every follower.
+  const [pen, setPen] = useState<{ tool: Tool | null; color: string; width: number }>({
+    tool: null,
+    color: '#ff3b30',
+    width: 0.004,
+  });
+  const [shapes, setShapes] = useState<Shape[]>([]);
   const [media, setMedia] = useState<Record<string, Media>>({});
   const [following, setFollowing] = useState(true);
   const [note, setNote] = useState('');
@@ -128,6 +147,18 @@ function LiveSession({ view, me, connected }: { view: SessionView; me: string; c
   }, [driving]);
 
   const publish = useSessionPublisher(session.id);
+  const draw = useCallback(
+    (next: Shape[]) => {
+      setShapes(next);
+      publish({ drawing: next.length ? toWireDrawing({ ...emptyDrawing(), shapes: next }) : null });
+    },
+    [publish],
+  );
+  // A drawing belongs to the frame it was made on: the driver's moves start a new one (the
+  // published frame/item patch clears it for everyone, see ItemPlayer).
+  useEffect(() => {
+    if (driving) setShapes([]);
+  }, [driving, state.mediaId, state.frame]);
   const current = media[state.mediaId];
   const other = state.compare ? media[state.compare.mediaId] : undefined;
 
@@ -168,13 +199,31 @@ function LiveSession({ view, me, connected }: { view: SessionView; me: string; c
             following={following || driving}
             onDetach={() => setFollowing(false)}
             publish={publish}
+            drawing={driving ? { ...pen, shapes, onCommit: draw } : null}
           />
         ) : (
           <div className="splash" role="status">
             Loading…
           </div>
         )}
-        {driving && <DriverControls session={session} media={media} publish={publish} />}
+        {driving && (
+          <>
+            <DrawTools
+              tool={pen.tool}
+              color={pen.color}
+              width={pen.width}
+              canUndo={false}
+              canRedo={false}
+              onTool={(tool) => setPen((p) => ({ ...p, tool }))}
+              onColor={(color) => setPen((p) => ({ ...p, color }))}
+              onWidth={(width) => setPen((p) => ({ ...p, width }))}
+              onUndo={() => undefined}
+              onRedo={() => undefined}
+              onClear={() => draw([])}
+            />
+            <DriverControls session={session} media={media} publish={publish} />
+          </>
+        )}
       </div>
       <aside className="session-side">
         <section aria-label="Who is here">
@@ -184,7 +233,7 @@ function LiveSession({ view, me, connected }: { view: SessionView; me: string; c
               <li key={p.username} data-username={p.username}>
                 {p.username}
                 {p.username === session.driver ? ' (driving)' : ''}
-                {p.username !== session.driver && (driving || session.owner === me) && (
+                {p.username !== session.driver && steers && (
                   <button
                     type="button"
                     onClick={() =>
@@ -197,7 +246,7 @@ function LiveSession({ view, me, connected }: { view: SessionView; me: string; c
               </li>
             ))}
           </ul>
-          {!driving && session.owner === me && (
+          {!driving && steers && (
             <button type="button" onClick={() => void api.handOverReviewSession(session.id, me)}>
               Take control
             </button>
@@ -210,8 +259,13 @@ function LiveSession({ view, me, connected }: { view: SessionView; me: string; c
               e.preventDefault();
               if (!note.trim()) return;
               setNoteError(null);
-              api.addReviewSessionNote(session.id, note.trim()).then(
-                () => setNote(''),
+              // The driver's note carries the drawing in progress (then cleared for everyone).
+              const drawing = driving && shapes.length ? toWireDrawing({ ...emptyDrawing(), shapes }) : undefined;
+              api.addReviewSessionNote(session.id, { content: note.trim(), ...(drawing ? { drawing } : {}) }).then(
+                () => {
+                  setNote('');
+                  if (drawing) draw([]);
+                },
                 (err: Error) => setNoteError(err.message),
               );
             }}
@@ -237,7 +291,7 @@ function LiveSession({ view, me, connected }: { view: SessionView; me: string; c
             ))}
           </ol>
         </section>
-        {(driving || session.owner === me) && (
+        {steers && (
           <button
             type="button"
             className="danger"
@@ -300,6 +354,7 @@ function ItemPlayer({
   following,
   onDetach,
   publish,
+  drawing,
 }: {
   media: Media;
   other: Media | null;
@@ -308,6 +363,8 @@ function ItemPlayer({
   following: boolean;
   onDetach: () => void;
   publish: Publish;
+  /** The driver's pen and drawing in progress; null for a follower (who sees the state's). */
+  drawing: { tool: Tool | null; color: string; width: number; shapes: Shape[]; onCommit: (s: Shape[]) => void } | null;
 }) {
   const project: Project | undefined = useSession().projects.find((p) => p.id === media.projectId);
   const timing = useMemo(() => mediaTiming(media, project?.settings.defaultFps), [media, project]);
@@ -330,21 +387,25 @@ function ItemPlayer({
     [],
   );
 
-  // Driver: what the transport did becomes the session's state (frame numbered as notes').
+  // Driver: what the transport did becomes the session's state (frame numbered as notes'). A
+  // drawing belongs to its frame: moving on clears it for everyone.
   const published = useRef({ frame: state.frame - timing.frameStart, playing: state.playing });
+  const drawn = useRef(false);
+  drawn.current = state.drawing !== null;
   useEffect(() => {
     if (!driving || !video) return;
     const last = published.current;
+    const clear = drawn.current ? { drawing: null } : {};
     if (player.playing !== last.playing) {
       published.current = { frame: player.frame, playing: player.playing };
       publish(
         player.playing
-          ? { playing: true, frame: timing.frameStart + player.frame, rate: 1 }
-          : { playing: false, frame: timing.frameStart + player.frame },
+          ? { playing: true, frame: timing.frameStart + player.frame, rate: 1, ...clear }
+          : { playing: false, frame: timing.frameStart + player.frame, ...clear },
       );
     } else if (!player.playing && player.frame !== last.frame) {
       published.current = { frame: player.frame, playing: false };
-      publish({ frame: timing.frameStart + player.frame });
+      publish({ frame: timing.frameStart + player.frame, ...clear });
     }
   }, [driving, video, player.playing, player.frame, publish, timing.frameStart]);
 
@@ -431,17 +492,51 @@ function ItemPlayer({
   }, [driving, player, onDetach]);
 
   const layout = other ? (state.compare?.layout ?? 'side') : null;
-  const channel = state.colour.channel;
+  const { channel, ...colour } = state.colour;
   const moving = isMoving(media);
   const frameNumber = timing.frameStart + player.frame;
-  const main = (
+  const stageLabel = `${label(media)}${moving ? `, frame ${frameNumber}` : ''}`;
+  // The driver draws; followers see the driver's drawing in progress (the state's).
+  const overlay = (
+    <DrawingLayer
+      viewport={viewport}
+      shown={drawing ? [] : (fromWireDrawing(state.drawing)?.shapes ?? [])}
+      editing={drawing?.shapes ?? []}
+      tool={drawing?.tool ?? null}
+      color={drawing?.color ?? '#ff3b30'}
+      width={drawing?.width ?? 0.004}
+      onCommit={drawing?.onCommit ?? (() => undefined)}
+    />
+  );
+  const onColour = useCallback(
+    (c: ViewerColour) => driving && publish({ colour: c }),
+    [driving, publish],
+  );
+  // Float and high-bit-depth stills through the colour-managed viewer, with the session's view
+  // (the driver picks it; a follower's controls show it); everything else the plain picture.
+  const main = hasFloatRendition(media) ? (
+    <FloatStage
+      media={media}
+      colour={colour}
+      onColour={onColour}
+      readOnly={!driving}
+      channel={channel}
+      viewport={viewport}
+      onViewport={setViewport}
+      onSize={onSize}
+      panEnabled={!drawing?.tool}
+      label={stageLabel}
+      overlay={overlay}
+    />
+  ) : (
     <Stage
       viewport={viewport}
       onViewport={setViewport}
       channel={channel}
-      panEnabled
-      label={`${label(media)}${moving ? `, frame ${frameNumber}` : ''}`}
+      panEnabled={!drawing?.tool}
+      label={stageLabel}
       className="session-stage"
+      overlay={overlay}
     >
       {(style) => <MediaView media={media} style={style} videoRef={setVideo} onSize={onSize} />}
     </Stage>
@@ -480,7 +575,9 @@ function ItemPlayer({
         {label(media)}
         {other ? ` · compared with ${label(other)} (${layout})` : ''}
         {state.colour.channel !== 'rgb' ? ` · channel ${state.colour.channel}` : ''}
+        {state.colour.view ? ` · view ${state.colour.display ?? ''} / ${state.colour.view}` : ''}
         {state.colour.exposure ? ` · exposure ${state.colour.exposure} stops` : ''}
+        {state.colour.gamma !== 1 ? ` · gamma ${state.colour.gamma}` : ''}
       </p>
       {moving && (
         <Transport player={transportPlayer} timing={timing} markers={[]} onMarker={() => undefined} />

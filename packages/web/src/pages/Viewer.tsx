@@ -36,6 +36,7 @@ import { ReviewPanel } from '../components/ReviewPanel.js';
 import { MediaView, hasPicture, isMoving } from '../components/MediaView.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { FloatStage } from '../components/FloatStage.js';
+import { StartSession } from '../components/StartSession.js';
 import { DEFAULT_VIEWER_COLOUR, hasFloatRendition, type ViewerColour } from '../lib/colour.js';
 import { ProcessingProblem } from '../components/ProcessingProblem.js';
 import {
@@ -456,6 +457,7 @@ function ViewerLoaded({
           <VersionSwitcher media={media} frame={noteFrame} />
           <StatusBadge status={media.status} />
           <span className="muted">{media.fileName}</span>
+          <StartSession target={{ mediaId: media.id }} />
           <span className="spacer" />
           <div role="group" aria-label="Channels" className="toolbar-group">
             {(['rgb', 'r', 'g', 'b', 'a', 'luminance'] as Channel[]).map((c) => (
