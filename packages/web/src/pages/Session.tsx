@@ -17,7 +17,14 @@ import { api, type Media, type Project } from '../api/index.js';
 import { useSession } from '../session.js';
 import { usePlayer, type Player } from '../lib/usePlayer.js';
 import { frameToSeekTime, mediaTiming } from '../lib/timecode.js';
-import { emptyDrawing, fromWireDrawing, toWireDrawing, type Shape, type Tool, type Viewport } from '../lib/drawing.js';
+import {
+  emptyDrawing,
+  fromWireDrawing,
+  toWireDrawing,
+  type Shape,
+  type Tool,
+  type Viewport,
+} from '../lib/drawing.js';
 import { hasFloatRendition, type ViewerColour } from '../lib/colour.js';
 import { ChannelFilters, Stage } from '../components/Stage.js';
 import { FloatStage } from '../components/FloatStage.js';
@@ -260,14 +267,17 @@ function LiveSession({ view, me, connected }: { view: SessionView; me: string; c
               if (!note.trim()) return;
               setNoteError(null);
               // The driver's note carries the drawing in progress (then cleared for everyone).
-              const drawing = driving && shapes.length ? toWireDrawing({ ...emptyDrawing(), shapes }) : undefined;
-              api.addReviewSessionNote(session.id, { content: note.trim(), ...(drawing ? { drawing } : {}) }).then(
-                () => {
-                  setNote('');
-                  if (drawing) draw([]);
-                },
-                (err: Error) => setNoteError(err.message),
-              );
+              const drawing =
+                driving && shapes.length ? toWireDrawing({ ...emptyDrawing(), shapes }) : undefined;
+              api
+                .addReviewSessionNote(session.id, { content: note.trim(), ...(drawing ? { drawing } : {}) })
+                .then(
+                  () => {
+                    setNote('');
+                    if (drawing) draw([]);
+                  },
+                  (err: Error) => setNoteError(err.message),
+                );
             }}
           >
             <textarea
@@ -364,7 +374,13 @@ function ItemPlayer({
   onDetach: () => void;
   publish: Publish;
   /** The driver's pen and drawing in progress; null for a follower (who sees the state's). */
-  drawing: { tool: Tool | null; color: string; width: number; shapes: Shape[]; onCommit: (s: Shape[]) => void } | null;
+  drawing: {
+    tool: Tool | null;
+    color: string;
+    width: number;
+    shapes: Shape[];
+    onCommit: (s: Shape[]) => void;
+  } | null;
 }) {
   const project: Project | undefined = useSession().projects.find((p) => p.id === media.projectId);
   const timing = useMemo(() => mediaTiming(media, project?.settings.defaultFps), [media, project]);
@@ -508,9 +524,15 @@ function ItemPlayer({
       onCommit={drawing?.onCommit ?? (() => undefined)}
     />
   );
+  // Only what the driver changed is sent: a change made before the previous one came back
+  // from the server must not undo it with the older value of another field.
   const onColour = useCallback(
-    (c: ViewerColour) => driving && publish({ colour: c }),
-    [driving, publish],
+    (c: ViewerColour) => {
+      if (!driving) return;
+      const changed = (Object.keys(c) as Array<keyof ViewerColour>).filter((k) => c[k] !== colour[k]);
+      if (changed.length) publish({ colour: Object.fromEntries(changed.map((k) => [k, c[k]])) });
+    },
+    [driving, publish, colour],
   );
   // Float and high-bit-depth stills through the colour-managed viewer, with the session's view
   // (the driver picks it; a follower's controls show it); everything else the plain picture.
@@ -576,7 +598,9 @@ function ItemPlayer({
         {other ? ` · compared with ${label(other)} (${layout})` : ''}
         {state.colour.channel !== 'rgb' ? ` · channel ${state.colour.channel}` : ''}
         {state.colour.view ? ` · view ${state.colour.display ?? ''} / ${state.colour.view}` : ''}
-        {state.colour.exposure ? ` · exposure ${state.colour.exposure} stops` : ''}
+        {state.colour.exposure
+          ? ` · exposure ${state.colour.exposure > 0 ? '+' : ''}${state.colour.exposure} stop${Math.abs(state.colour.exposure) === 1 ? '' : 's'}`
+          : ''}
         {state.colour.gamma !== 1 ? ` · gamma ${state.colour.gamma}` : ''}
       </p>
       {moving && (
