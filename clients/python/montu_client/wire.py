@@ -852,8 +852,9 @@ SessionCompare = TypedDict(
     'SessionCompare',
     {
         'mediaId': 'str',
-        'layout': "Literal['side', 'wipe', 'toggle']",
+        'layout': "Literal['side', 'wipe', 'overlay', 'difference', 'toggle']",
         'wipe': 'float',
+        'opacity': 'float',
     },
 )
 
@@ -1670,6 +1671,7 @@ FIELDS: Dict[str, Dict[str, Tuple[str, Any]]] = {
         'mediaId': ('media_id', None),
         'layout': ('layout', None),
         'wipe': ('wipe', None),
+        'opacity': ('opacity', None),
     },
     'SessionPresence': {
         'username': ('username', None),

@@ -5530,8 +5530,9 @@ export interface paths {
                         };
                         compare?: {
                             /** @enum {string} */
-                            layout?: "side" | "wipe" | "toggle";
+                            layout?: "side" | "wipe" | "overlay" | "difference" | "toggle";
                             mediaId?: string;
+                            opacity?: number;
                             wipe?: number;
                         } | null;
                         /** @description Drawing in progress, or null */
@@ -9183,8 +9184,10 @@ export interface components {
             };
             compare: {
                 /** @enum {string} */
-                layout: "side" | "wipe" | "toggle";
+                layout: "side" | "wipe" | "overlay" | "difference" | "toggle";
                 mediaId: string;
+                /** @description overlay: B's opacity over A */
+                opacity: number;
                 wipe: number;
             } | null;
             /** @description the driver's drawing in progress, or null */

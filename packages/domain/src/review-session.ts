@@ -6,8 +6,11 @@ import { ValidationError } from './errors.js';
 import { parseDrawing, type Drawing } from './drawing.js';
 import type { Role } from './workflow.js';
 
-/** How two versions are shown together (the web app's compare modes). */
-export const COMPARE_LAYOUTS = ['side', 'wipe', 'toggle'] as const;
+/**
+ * How two versions are shown together, in the compare page and in a session: side by side, wipe
+ * (a divider), overlay (B over A at an opacity), difference (|A − B|) or A/B toggle.
+ */
+export const COMPARE_LAYOUTS = ['side', 'wipe', 'overlay', 'difference', 'toggle'] as const;
 export type CompareLayout = (typeof COMPARE_LAYOUTS)[number];
 
 /** Which channel the viewer shows; `rgb` is the picture, the others in grey. */
@@ -24,9 +27,14 @@ export interface SessionCompare {
   /** The other version shown beside/over the current item. */
   mediaId: string;
   layout: CompareLayout;
-  /** Wipe position, 0 (left) to 1 (right). */
+  /** Wipe divider position, 0 (all B) to 1 (all A). */
   wipe: number;
+  /** Overlay: B's opacity over A, 0 to 1. */
+  opacity: number;
 }
+
+/** A compare's wipe and opacity before anyone moves them (a state stored without them reads so). */
+export const DEFAULT_COMPARE_MIX = Object.freeze({ wipe: 0.5, opacity: 0.5 });
 
 /** The colour view (issue 22 item 3): the driver's display/view, exposure and channel. */
 export interface SessionColour {
@@ -151,16 +159,19 @@ export function applySessionPatch(state: ReviewSessionState, input: unknown): Re
     if (patch['compare'] === null) next.compare = null;
     else {
       const c = record(patch['compare'], 'compare');
-      onlyKeys(c, ['mediaId', 'layout', 'wipe'], 'compare');
+      onlyKeys(c, ['mediaId', 'layout', 'wipe', 'opacity'], 'compare');
       const mediaId = c['mediaId'] ?? next.compare?.mediaId;
       if (typeof mediaId !== 'string' || !mediaId || mediaId.length > 64)
         fail('compare.mediaId', 'must be a media id');
       const layout = c['layout'] ?? next.compare?.layout ?? 'side';
       if (!COMPARE_LAYOUTS.includes(layout as CompareLayout))
         fail('compare.layout', `must be one of ${COMPARE_LAYOUTS.join(', ')}`);
-      const wipe = c['wipe'] ?? next.compare?.wipe ?? 0.5;
+      const wipe = c['wipe'] ?? next.compare?.wipe ?? DEFAULT_COMPARE_MIX.wipe;
       if (typeof wipe !== 'number' || !(wipe >= 0 && wipe <= 1)) fail('compare.wipe', 'must be from 0 to 1');
-      next.compare = { mediaId, layout: layout as CompareLayout, wipe };
+      const opacity = c['opacity'] ?? next.compare?.opacity ?? DEFAULT_COMPARE_MIX.opacity;
+      if (typeof opacity !== 'number' || !(opacity >= 0 && opacity <= 1))
+        fail('compare.opacity', 'must be from 0 to 1');
+      next.compare = { mediaId, layout: layout as CompareLayout, wipe, opacity };
     }
   }
   if (patch['colour'] !== undefined) {

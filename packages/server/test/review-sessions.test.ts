@@ -145,7 +145,7 @@ for (const kind of DATABASES) {
         frame: 3,
         playing: false,
         rate: 2,
-        compare: { mediaId: media[0], layout: 'wipe', wipe: 0.25 },
+        compare: { mediaId: media[0], layout: 'wipe', wipe: 0.25, opacity: 0.5 },
         colour: { display: null, view: 'Filmic', exposure: 1.5, gamma: 2.2, channel: 'r' },
         drawing: null,
       });

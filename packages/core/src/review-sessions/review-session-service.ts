@@ -1,6 +1,7 @@
 import { Conflict, Forbidden, NotFound, ValidationError } from '@montu/domain';
 import {
   applySessionPatch,
+  DEFAULT_COMPARE_MIX,
   DEFAULT_SESSION_COLOUR,
   initialSessionState,
   maySteerSession,
@@ -643,8 +644,12 @@ class LostRace extends Error {}
 
 function parseState(json: string): ReviewSessionState {
   const state = JSON.parse(json) as ReviewSessionState;
-  // Sessions stored before a colour field existed (gamma) read as its default.
-  return { ...state, colour: { ...DEFAULT_SESSION_COLOUR, ...state.colour } };
+  // Sessions stored before a field existed (colour gamma, compare opacity) read as its default.
+  return {
+    ...state,
+    colour: { ...DEFAULT_SESSION_COLOUR, ...state.colour },
+    compare: state.compare ? { ...DEFAULT_COMPARE_MIX, ...state.compare } : null,
+  };
 }
 
 function presenceOf(

@@ -24,12 +24,21 @@ describe('session state patches', () => {
       channel: 'luminance',
     });
     const s2 = applySessionPatch(s1, { compare: { mediaId: 'm2' } });
-    expect(s2.compare).toEqual({ mediaId: 'm2', layout: 'side', wipe: 0.5 });
+    expect(s2.compare).toEqual({ mediaId: 'm2', layout: 'side', wipe: 0.5, opacity: 0.5 });
     expect(applySessionPatch(s2, { compare: { layout: 'wipe' } }).compare).toEqual({
       mediaId: 'm2',
       layout: 'wipe',
       wipe: 0.5,
+      opacity: 0.5,
     });
+    // Every layout of the compare page, overlay with its opacity.
+    expect(applySessionPatch(s2, { compare: { layout: 'overlay', opacity: 0.3 } }).compare).toEqual({
+      mediaId: 'm2',
+      layout: 'overlay',
+      wipe: 0.5,
+      opacity: 0.3,
+    });
+    expect(applySessionPatch(s2, { compare: { layout: 'difference' } }).compare?.layout).toBe('difference');
     expect(applySessionPatch(s2, { compare: null }).compare).toBeNull();
     expect(s0.colour.exposure).toBe(0); // the input state is not changed
   });
@@ -52,6 +61,8 @@ describe('session state patches', () => {
       { colour: { display: '' } },
       { compare: { layout: 'side' } }, // no compare media yet
       { compare: { mediaId: 'm2', wipe: 2 } },
+      { compare: { mediaId: 'm2', opacity: -0.1 } },
+      { compare: { mediaId: 'm2', layout: 'blend' } },
       { drawing: { shapes: [{ type: 'nope' }] } },
       { extra: true },
       [],

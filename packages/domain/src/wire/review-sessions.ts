@@ -21,7 +21,12 @@ export const REVIEW_SESSION_EVENT_TYPES = [
 ] as const;
 
 export const SessionCompare = Closed(
-  { mediaId: Id, layout: Enum(COMPARE_LAYOUTS), wipe: Type.Number({ minimum: 0, maximum: 1 }) },
+  {
+    mediaId: Id,
+    layout: Enum(COMPARE_LAYOUTS),
+    wipe: Type.Number({ minimum: 0, maximum: 1 }),
+    opacity: Type.Number({ minimum: 0, maximum: 1, description: "overlay: B's opacity over A" }),
+  },
   { title: 'SessionCompare' },
 );
 
@@ -135,6 +140,7 @@ export const ReviewSessionStatePatch = Closed(
           mediaId: Type.Optional(Id),
           layout: Type.Optional(Enum(COMPARE_LAYOUTS)),
           wipe: Type.Optional(Type.Number()),
+          opacity: Type.Optional(Type.Number()),
         }),
         Type.Null(),
       ]),

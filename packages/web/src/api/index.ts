@@ -27,7 +27,13 @@ import type {
   UpdateNote,
   Workflow,
 } from '@montu/client';
-import type { Drawing as WireDrawing, ReviewSessionPatch, SessionColour, STATUS_ROUTES } from '@montu/domain';
+import type {
+  Drawing as WireDrawing,
+  ReviewSessionPatch,
+  SessionColour,
+  SessionCompare,
+  STATUS_ROUTES,
+} from '@montu/domain';
 import { API, call, setCsrfToken, withQuery } from './http.js';
 
 type StatusRoute = (typeof STATUS_ROUTES)[keyof typeof STATUS_ROUTES];
@@ -168,7 +174,11 @@ export const api = {
     call((c) => c.call('post', '/api/v1/review-sessions/{sessionId}/leave', { path: { sessionId } })),
   updateReviewSession: (
     sessionId: string,
-    body: Omit<ReviewSessionPatch, 'colour'> & { colour?: Partial<SessionColour> },
+    // colour and compare may be given in part (the domain's applySessionPatch keeps the rest).
+    body: Omit<ReviewSessionPatch, 'colour' | 'compare'> & {
+      colour?: Partial<SessionColour>;
+      compare?: Partial<SessionCompare> | null;
+    },
   ) =>
     call((c) => c.call('patch', '/api/v1/review-sessions/{sessionId}/state', { path: { sessionId }, body })),
   handOverReviewSession: (sessionId: string, to: string) =>

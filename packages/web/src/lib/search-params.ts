@@ -5,7 +5,14 @@
  * or hand-edited link must open the page, not crash it. Pure functions (no router, no DOM), so
  * the rules are unit-tested in Node; `routes.ts` wires them into the router.
  */
-import { APPROVAL_STATUSES, MEDIA_TYPES, formatVersion, parseVersion } from '@montu/domain';
+import {
+  APPROVAL_STATUSES,
+  COMPARE_LAYOUTS,
+  MEDIA_TYPES,
+  formatVersion,
+  parseVersion,
+  type CompareLayout,
+} from '@montu/domain';
 
 /**
  * What the URL parser hands a validator: every value a string. Validators return every key of
@@ -185,8 +192,8 @@ export function playlistsSearch(raw: RawSearch): PlaylistsSearch {
 
 // ── Compare: the pair, the layout, the alignment, the frame ──────────────────
 
-export const COMPARE_LAYOUTS = ['side', 'wipe', 'overlay', 'difference', 'toggle'] as const;
-export type CompareLayout = (typeof COMPARE_LAYOUTS)[number];
+// The layouts are the domain's: a session's compare state uses the same ones.
+export { COMPARE_LAYOUTS, type CompareLayout } from '@montu/domain';
 /**
  * How B's frames line up with A's: `start` (first frame with first frame), `timecode` (the same
  * source timecode, or the same source frame number when a side has no timecode), `offset` (B

@@ -27,15 +27,8 @@ import { Stage } from '../components/Stage.js';
 import { MediaView, isMoving } from '../components/MediaView.js';
 import { Transport } from '../components/Transport.js';
 import { StatusBadge } from '../components/StatusBadge.js';
+import { COMPARE_LAYOUT_LABEL, ComparePanes, isStacked, paneBViewport } from '../components/ComparePanes.js';
 import type { Viewport } from '../lib/drawing.js';
-
-const LAYOUT_LABEL: Record<CompareLayout, string> = {
-  side: 'Side by side',
-  wipe: 'Wipe',
-  overlay: 'Overlay',
-  difference: 'Difference',
-  toggle: 'A/B toggle',
-};
 
 /** The comparison's settings, as the address carries them (defaults filled in). */
 interface Settings {
@@ -137,7 +130,7 @@ export default function Compare({
         <div role="group" aria-label="Compare layout" className="toolbar-group">
           {COMPARE_LAYOUTS.map((m) => (
             <button key={m} type="button" aria-pressed={s.layout === m} onClick={() => set('layout', m)}>
-              {LAYOUT_LABEL[m]}
+              {COMPARE_LAYOUT_LABEL[m]}
             </button>
           ))}
         </div>
@@ -193,7 +186,7 @@ function CompareView({
     initialFrame: initialFrame !== null ? initialFrame - ta.frameStart : 0,
   });
   const [showB, setShowB] = useState(false);
-  const stacked = s.layout !== 'side';
+  const stacked = isStacked(s.layout);
 
   useEffect(() => {
     if (clock.settled) onFrame(ta.frameStart + clock.frame);
@@ -219,17 +212,7 @@ function CompareView({
   });
   const [vpA, setVpA] = useState<Viewport>(() => base(A));
   const [vpB, setVpB] = useState<Viewport>(() => base(B));
-  // Stacked, B lies exactly over A: it takes A's zoom and pan (its own picture size stays).
-  const shownB: Viewport = stacked
-    ? {
-        ...vpB,
-        containerWidth: vpA.containerWidth,
-        containerHeight: vpA.containerHeight,
-        zoom: vpA.zoom,
-        panX: vpA.panX,
-        panY: vpA.panY,
-      }
-    : vpB;
+  const shownB = paneBViewport(s.layout, vpA, vpB);
   const onSizeA = useCallback(
     (w: number, h: number) => setVpA((v) => ({ ...v, imageWidth: w, imageHeight: h })),
     [],
@@ -249,17 +232,6 @@ function CompareView({
       <span className="muted">frame {frameOf(f, timing)}</span>
     </span>
   );
-
-  // Pane B's look per layout; both panes (and their <video>s) stay mounted across layouts, so a
-  // layout switch never reloads a video or loses the frame.
-  const paneB: React.CSSProperties =
-    s.layout === 'wipe'
-      ? { clipPath: `inset(0 0 0 ${s.wipe * 100}%)` }
-      : s.layout === 'overlay'
-        ? { opacity: s.opacity }
-        : s.layout === 'difference'
-          ? { mixBlendMode: 'difference' }
-          : {};
 
   return (
     <>
@@ -333,84 +305,50 @@ function CompareView({
           </select>
         </label>
       </div>
-      <div
-        className={`compare-view ${stacked ? 'stacked' : 'side'}`}
-        data-testid={stacked ? 'compare-stack' : 'compare-side'}
-        data-layout={s.layout}
-        data-settled={clock.settled}
-        data-frame-a={ta.frameStart + clock.frame}
-        data-frame-b={tb.frameStart + bFrame}
-      >
-        <div className="compare-pane" data-side="a">
-          {label(A, 'A', clock.frame, ta)}
-          <Stage
-            viewport={vpA}
-            onViewport={setVpA}
-            channel="rgb"
-            panEnabled={s.layout !== 'wipe'}
-            label={`Version A ${A.version}, frame ${frameOf(clock.frame, ta)}`}
-          >
-            {(style) => <MediaView media={A} style={style} videoRef={setVideoA} onSize={onSizeA} />}
-          </Stage>
-        </div>
-        <div
-          className="compare-pane"
-          data-side="b"
-          style={s.layout === 'toggle' ? { visibility: showB ? 'visible' : 'hidden' } : undefined}
-        >
-          {label(B, 'B', bFrame, tb)}
-          {/* The layout's look applies to the picture only: B's label stays readable. */}
-          <div className="compare-picture" style={paneB}>
+      <ComparePanes
+        layout={s.layout}
+        wipe={s.wipe}
+        opacity={s.opacity}
+        showB={showB}
+        onWipe={(v) => set('wipe', v)}
+        data={{
+          'data-testid': stacked ? 'compare-stack' : 'compare-side',
+          'data-settled': clock.settled,
+          'data-frame-a': ta.frameStart + clock.frame,
+          'data-frame-b': tb.frameStart + bFrame,
+        }}
+        a={
+          <>
+            {label(A, 'A', clock.frame, ta)}
             <Stage
-              viewport={shownB}
-              onViewport={stacked ? () => undefined : setVpB}
+              viewport={vpA}
+              onViewport={setVpA}
               channel="rgb"
-              panEnabled={!stacked}
-              label={`Version B ${B.version}, frame ${frameOf(bFrame, tb)}`}
+              panEnabled={s.layout !== 'wipe'}
+              label={`Version A ${A.version}, frame ${frameOf(clock.frame, ta)}`}
             >
-              {(style) => <MediaView media={B} style={style} videoRef={setVideoB} onSize={onSizeB} />}
+              {(style) => <MediaView media={A} style={style} videoRef={setVideoA} onSize={onSizeA} />}
             </Stage>
-          </div>
-        </div>
-        {s.layout === 'wipe' && <WipeHandle value={s.wipe} onChange={(v) => set('wipe', v)} />}
-      </div>
+          </>
+        }
+        bLabel={label(B, 'B', bFrame, tb)}
+        b={
+          <Stage
+            viewport={shownB}
+            onViewport={stacked ? () => undefined : setVpB}
+            channel="rgb"
+            panEnabled={!stacked}
+            label={`Version B ${B.version}, frame ${frameOf(bFrame, tb)}`}
+          >
+            {(style) => <MediaView media={B} style={style} videoRef={setVideoB} onSize={onSizeB} />}
+          </Stage>
+        }
+      />
       {isMoving(A) && <Transport player={clock} timing={ta} markers={[]} onMarker={() => undefined} />}
       <p className="muted small">
         The playback keys drive both sides on one clock; A / B / T show a side in the A/B toggle. Press ? for
         every shortcut.
       </p>
     </>
-  );
-}
-
-function WipeHandle({ value, onChange }: { value: number; onChange: (v: number) => void }) {
-  const move = (e: React.PointerEvent<HTMLDivElement>) => {
-    const r = (e.currentTarget.parentElement as HTMLElement).getBoundingClientRect();
-    onChange(roundFraction((e.clientX - r.left) / r.width));
-  };
-  return (
-    <div
-      className="wipe-handle"
-      role="slider"
-      tabIndex={0}
-      aria-label="Wipe position"
-      aria-valuemin={0}
-      aria-valuemax={100}
-      aria-valuenow={Math.round(value * 100)}
-      data-testid="wipe-handle"
-      style={{ left: `${value * 100}%` }}
-      onPointerDown={(e) => {
-        e.stopPropagation();
-        e.currentTarget.setPointerCapture(e.pointerId);
-      }}
-      onPointerMove={(e) => e.buttons === 1 && move(e)}
-      onKeyDown={(e) => {
-        if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
-          e.preventDefault();
-          e.stopPropagation();
-          onChange(roundFraction(value + (e.key === 'ArrowLeft' ? -0.05 : 0.05)));
-        }
-      }}
-    />
   );
 }

@@ -8,6 +8,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
   COMPARE_LAYOUTS,
+  DEFAULT_COMPARE_MIX,
   VIEW_CHANNELS,
   maySteerSession,
   type CompareLayout,
@@ -30,6 +31,8 @@ import { ChannelFilters, Stage } from '../components/Stage.js';
 import { FloatStage } from '../components/FloatStage.js';
 import { DrawingLayer } from '../components/DrawingLayer.js';
 import { DrawTools } from '../components/DrawTools.js';
+import { COMPARE_LAYOUT_LABEL, ComparePanes, paneBViewport } from '../components/ComparePanes.js';
+import { roundFraction } from '../lib/search-params.js';
 import { MediaView, isMoving } from '../components/MediaView.js';
 import { Transport } from '../components/Transport.js';
 import {
@@ -565,22 +568,21 @@ function ItemPlayer({
   );
   return (
     <div className="session-player" data-layout={layout ?? 'single'} data-frame={frameNumber}>
-      {/* One tree for every layout: the main picture's <video> must never be remounted (a new
-          element starts at frame 0, and the driver would publish that). */}
-      <div className={`session-panes session-panes-${layout ?? 'single'}`}>
-        {main}
-        {other && layout !== 'toggle' && (
-          <div
-            className="session-compare"
-            style={
-              layout === 'wipe'
-                ? { clipPath: `inset(0 ${100 - 100 * (state.compare?.wipe ?? 0.5)}% 0 0)` }
-                : undefined
-            }
-          >
+      {/* One tree for every layout (ComparePanes keeps pane A in place): the main picture's
+          <video> must never be remounted (a new element starts at frame 0, and the driver would
+          publish that). The A/B toggle shows the current item. */}
+      <ComparePanes
+        layout={layout ?? 'side'}
+        wipe={state.compare?.wipe ?? DEFAULT_COMPARE_MIX.wipe}
+        opacity={state.compare?.opacity ?? DEFAULT_COMPARE_MIX.opacity}
+        showB={false}
+        onWipe={driving && state.compare ? (wipe) => publish({ compare: { wipe } }) : undefined}
+        a={main}
+        b={
+          other ? (
             <Stage
-              viewport={otherViewport}
-              onViewport={setOtherViewport}
+              viewport={paneBViewport(layout ?? 'side', viewport, otherViewport)}
+              onViewport={layout === 'side' ? setOtherViewport : () => undefined}
               channel={channel}
               panEnabled={layout === 'side'}
               label={`${label(other)} (compare)`}
@@ -590,9 +592,9 @@ function ItemPlayer({
                 <MediaView media={other} style={style} videoRef={setOtherVideo} onSize={onOtherSize} />
               )}
             </Stage>
-          </div>
-        )}
-      </div>
+          ) : undefined
+        }
+      />
       <p className="muted session-caption">
         {label(media)}
         {other ? ` · compared with ${label(other)} (${layout})` : ''}
@@ -644,13 +646,8 @@ function DriverControls({
           value={state.compare?.mediaId ?? ''}
           onChange={(e) =>
             publish({
-              compare: e.target.value
-                ? {
-                    mediaId: e.target.value,
-                    layout: state.compare?.layout ?? 'side',
-                    wipe: state.compare?.wipe ?? 0.5,
-                  }
-                : null,
+              // The layout, wipe and opacity stay as they were (side by side at first).
+              compare: e.target.value ? { mediaId: e.target.value } : null,
             })
           }
         >
@@ -669,18 +666,29 @@ function DriverControls({
         <select
           value={state.compare?.layout ?? 'side'}
           disabled={!state.compare}
-          onChange={(e) =>
-            state.compare &&
-            publish({ compare: { ...state.compare, layout: e.target.value as CompareLayout } })
-          }
+          onChange={(e) => publish({ compare: { layout: e.target.value as CompareLayout } })}
         >
           {COMPARE_LAYOUTS.map((l) => (
             <option key={l} value={l}>
-              {l}
+              {COMPARE_LAYOUT_LABEL[l]}
             </option>
           ))}
         </select>
       </label>
+      {state.compare?.layout === 'overlay' && (
+        <label>
+          Opacity{' '}
+          <input
+            type="range"
+            aria-label="B opacity"
+            min={0}
+            max={1}
+            step={0.01}
+            value={state.compare.opacity}
+            onChange={(e) => publish({ compare: { opacity: roundFraction(Number(e.target.value)) } })}
+          />
+        </label>
+      )}
       <label>
         Channel{' '}
         <select
