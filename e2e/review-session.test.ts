@@ -15,7 +15,14 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../packages/core/test/helpers/env.js';
-import { COUNTER_RATES, makeCounterClip, readCounterBarcode } from './fixtures/media.js';
+import {
+  BARCODE_BITS,
+  BARCODE_CELL,
+  COUNTER_RATES,
+  COUNTER_SIZE,
+  makeCounterClip,
+  readCounterBarcode,
+} from './fixtures/media.js';
 import {
   CLI,
   e2eReady,
@@ -94,8 +101,85 @@ async function shownFrame(page: Page): Promise<{ frame: number; at: number }> {
   return { frame: readCounterBarcode(luma), at: r.at };
 }
 
-/** Waits until the page's picture shows `frame` (read from pixels); answers what it shows. */
+/**
+ * Starts logging every frame the page's main picture presents: in `requestVideoFrameCallback`
+ * (called for each new frame, with its display time) the frame is drawn and its barcode cells'
+ * luma read, with the wall-clock time it is shown (`performance.timeOrigin` is the epoch of the
+ * page's clock, so times from two pages compare).
+ */
+async function startFrameLog(page: Page): Promise<void> {
+  await page.evaluate(
+    ({ bits, cell, height }) => {
+      type Meta = { expectedDisplayTime: number };
+      type RVFC = HTMLVideoElement & {
+        requestVideoFrameCallback(cb: (now: number, m: Meta) => void): number;
+      };
+      const v = document.querySelector<RVFC>('.session-player [data-testid="video"]')!;
+      const c = document.createElement('canvas');
+      const g = c.getContext('2d', { willReadFrequently: true })!;
+      const log: Array<{ t: number; cells: number[] }> = [];
+      const w = window as unknown as { frameLog: typeof log; frameLogOn: boolean };
+      w.frameLog = log;
+      w.frameLogOn = true;
+      const onFrame = (_now: number, m: Meta) => {
+        if (!w.frameLogOn) return;
+        c.width = v.videoWidth;
+        c.height = v.videoHeight;
+        g.drawImage(v, 0, 0);
+        const px = g.getImageData(0, 0, c.width, c.height).data;
+        const y = Math.floor((height / 6) * (c.height / height));
+        const cells: number[] = [];
+        for (let bit = 0; bit < bits; bit++) {
+          const i = (y * c.width + Math.floor((bit * cell + cell / 2) * (c.width / (bits * cell)))) * 4;
+          cells.push(0.2126 * px[i]! + 0.7152 * px[i + 1]! + 0.0722 * px[i + 2]!);
+        }
+        log.push({ t: performance.timeOrigin + m.expectedDisplayTime, cells });
+        v.requestVideoFrameCallback(onFrame);
+      };
+      v.requestVideoFrameCallback(onFrame);
+    },
+    { bits: BARCODE_BITS, cell: BARCODE_CELL, height: COUNTER_SIZE.height },
+  );
+}
 
+/** Stops the log; answers each presented frame (read from its barcode) with its display time. */
+async function stopFrameLog(page: Page): Promise<Array<{ t: number; frame: number }>> {
+  const log = await page.evaluate(() => {
+    const w = window as unknown as { frameLog: Array<{ t: number; cells: number[] }>; frameLogOn: boolean };
+    w.frameLogOn = false;
+    return w.frameLog;
+  });
+  return log.map(({ t, cells }) => ({
+    t,
+    frame: readCounterBarcode((x) => cells[Math.floor(x / BARCODE_CELL)]!),
+  }));
+}
+
+/**
+ * For each frame the follower showed, how far (frames) it was from the driver's picture at that
+ * moment: the driver's frame interpolated between the two of its presented frames around it.
+ */
+function offsetsFromDriver(
+  driver: Array<{ t: number; frame: number }>,
+  follower: Array<{ t: number; frame: number }>,
+  frameCount: number,
+): number[] {
+  const out: number[] = [];
+  for (const f of follower) {
+    const i = driver.findIndex((d) => d.t > f.t);
+    if (i <= 0) continue; // outside the driver's log
+    const [d0, d1] = [driver[i - 1]!, driver[i]!];
+    let step = d1.frame - d0.frame;
+    if (step < -frameCount / 2) step += frameCount; // the driver looped between the two
+    const at = d0.frame + (step * (f.t - d0.t)) / (d1.t - d0.t);
+    let off = f.frame - at;
+    if (Math.abs(off) > frameCount / 2) off -= Math.sign(off) * frameCount;
+    out.push(off);
+  }
+  return out;
+}
+
+/** Waits until the page's picture shows `frame` (read from pixels); answers what it shows. */
 async function untilFrame(page: Page, frame: number): Promise<number> {
   try {
     await expect
@@ -217,6 +301,20 @@ describe.runIf(e2eReady && PG && REDIS)(
       // A follower that starts playing catches up within its first second (rate nudges, a seek
       // when far off); from then on it stays within a frame.
       await new Promise((r) => setTimeout(r, 1000));
+      // Every frame both pictures present for three seconds, read from their pixels: the
+      // follower's frame against the driver's picture at the same moment.
+      await Promise.all([startFrameLog(driver.page), startFrameLog(bea.page)]);
+      await new Promise((r) => setTimeout(r, 3000));
+      const [driverLog, beaLog] = await Promise.all([stopFrameLog(driver.page), stopFrameLog(bea.page)]);
+      const presented = offsetsFromDriver(driverLog, beaLog, 480);
+      const within = presented.filter((o) => Math.abs(o) <= 1).length;
+      console.log(
+        `playing, from presented frames: ${driverLog.length} driver / ${beaLog.length} follower frames; ` +
+          `follower − driver (frames) min ${Math.min(...presented).toFixed(2)} max ${Math.max(...presented).toFixed(2)}; ` +
+          `${within} of ${presented.length} within one frame`,
+      );
+      expect(presented.length).toBeGreaterThan(24);
+      expect(within / presented.length).toBeGreaterThanOrEqual(0.9);
       // The follower's own clock (its presented time against the driver's frame + timestamp) is
       // asserted; the picture-to-picture offset across the two pages is measured and printed (a
       // sample is two page reads that take from milliseconds to seconds on a loaded machine, so it
@@ -279,10 +377,12 @@ describe.runIf(e2eReady && PG && REDIS)(
       await expect
         .poll(() => bea.page.locator('.session-player').getAttribute('data-layout'), LONG)
         .toBe('side');
-      await driver.page.getByLabel('Layout').selectOption('wipe');
-      await expect
-        .poll(() => bea.page.locator('.session-player').getAttribute('data-layout'), LONG)
-        .toBe('wipe');
+      for (const layout of ['difference', 'overlay', 'wipe']) {
+        await driver.page.getByLabel('Layout').selectOption(layout);
+        await expect
+          .poll(() => bea.page.locator('.session-player').getAttribute('data-layout'), LONG)
+          .toBe(layout);
+      }
       await untilFrame(bea.page, 5);
       await shot(bea.page, 'session-follower-wipe');
 

@@ -5540,6 +5540,7 @@ export interface paths {
                         /** @description refuse (409) unless the session is still at this seq */
                         expectedSeq?: number;
                         frame?: number;
+                        frameAt?: number | null;
                         mediaId?: string;
                         playing?: boolean;
                         rate?: number;
@@ -9194,6 +9195,8 @@ export interface components {
             drawing: components["schemas"]["Drawing"] | null;
             /** @description numbered as notes' frame */
             frame: number;
+            /** @description while playing: when (ms since the epoch, the driver's clock) the driver's picture was at frame */
+            frameAt: number | null;
             mediaId: string;
             playing: boolean;
             rate: number;

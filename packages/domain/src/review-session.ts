@@ -64,6 +64,12 @@ export interface ReviewSessionState {
   /** The frame shown, numbered as notes' `frame` (a sequence's own numbers, else from 0). */
   frame: number;
   playing: boolean;
+  /**
+   * While playing: when the driver's picture was at `frame` (ms since the epoch, on the driver's
+   * clock), so followers run from that moment rather than from when the server recorded the
+   * change (which is later by the request's time). Null: the server's time of the change.
+   */
+  frameAt: number | null;
   /** Playback rate (1 = real time, negative = backwards; never 0). */
   rate: number;
   compare: SessionCompare | null;
@@ -80,6 +86,7 @@ export function initialSessionState(mediaId: string, frame = 0): ReviewSessionSt
     mediaId,
     frame,
     playing: false,
+    frameAt: null,
     rate: 1,
     compare: null,
     colour: { ...DEFAULT_SESSION_COLOUR },
@@ -101,7 +108,16 @@ export function maySteerSession(
   return actor === session.driver || actor === session.owner || role === 'supervisor' || role === 'admin';
 }
 
-const PATCH_KEYS = ['mediaId', 'frame', 'playing', 'rate', 'compare', 'colour', 'drawing'] as const;
+const PATCH_KEYS = [
+  'mediaId',
+  'frame',
+  'playing',
+  'frameAt',
+  'rate',
+  'compare',
+  'colour',
+  'drawing',
+] as const;
 
 function fail(field: string, message: string): never {
   throw new ValidationError(`${field} ${message}.`, { field });
@@ -148,6 +164,12 @@ export function applySessionPatch(state: ReviewSessionState, input: unknown): Re
   if (patch['playing'] !== undefined) {
     if (typeof patch['playing'] !== 'boolean') fail('playing', 'must be true or false');
     next.playing = patch['playing'];
+  }
+  if (patch['frameAt'] !== undefined) {
+    const t = patch['frameAt'];
+    if (t !== null && (typeof t !== 'number' || !Number.isFinite(t) || t <= 0))
+      fail('frameAt', 'must be null or a time in ms since the epoch');
+    next.frameAt = t;
   }
   if (patch['rate'] !== undefined) {
     const r = patch['rate'];

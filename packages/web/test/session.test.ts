@@ -5,6 +5,7 @@ import {
   driftCorrection,
   eventAge,
   expectedFrame,
+  stateAge,
   fromSnapshot,
   type ReviewSession,
   type ReviewSessionEvent,
@@ -70,6 +71,17 @@ describe('session view', () => {
     expect(eventAge(at, T + 40)).toBe(40);
     expect(eventAge(at, T - 500)).toBe(0);
     expect(eventAge(at, T + 60_000)).toBe(2000);
+  });
+
+  it("playing: a state's age is from the driver's frameAt (a late joiner a minute on is a minute on)", () => {
+    const playing = { playing: true, frameAt: T - 60_000 };
+    // The server recorded the change 150 ms after the driver's picture was at the frame.
+    expect(stateAge({ playing: true, frameAt: T - 150 }, at, T)).toBe(150);
+    expect(stateAge(playing, at, T)).toBe(60_000);
+    // Paused, without frameAt, or with a frameAt far in the future (clocks disagree): the server's time.
+    expect(stateAge({ playing: false, frameAt: T - 150 }, at, T + 40)).toBe(40);
+    expect(stateAge({ playing: true, frameAt: null }, at, T + 40)).toBe(40);
+    expect(stateAge({ playing: true, frameAt: T + 10_000 }, at, T + 40)).toBe(40);
   });
 });
 

@@ -644,9 +644,10 @@ class LostRace extends Error {}
 
 function parseState(json: string): ReviewSessionState {
   const state = JSON.parse(json) as ReviewSessionState;
-  // Sessions stored before a field existed (colour gamma, compare opacity) read as its default.
+  // Sessions stored before a field existed (frameAt, colour gamma, compare opacity) read as its default.
   return {
     ...state,
+    frameAt: state.frameAt ?? null,
     colour: { ...DEFAULT_SESSION_COLOUR, ...state.colour },
     compare: state.compare ? { ...DEFAULT_COMPARE_MIX, ...state.compare } : null,
   };

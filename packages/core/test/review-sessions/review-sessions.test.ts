@@ -40,6 +40,13 @@ describe('session state patches', () => {
     });
     expect(applySessionPatch(s2, { compare: { layout: 'difference' } }).compare?.layout).toBe('difference');
     expect(applySessionPatch(s2, { compare: null }).compare).toBeNull();
+    // While playing, when the driver's picture was at the frame (the driver's clock).
+    expect(applySessionPatch(s2, { playing: true, frame: 12, frameAt: 1_796_000_000_000 })).toMatchObject({
+      playing: true,
+      frame: 12,
+      frameAt: 1_796_000_000_000,
+    });
+    expect(s0.frameAt).toBeNull();
     expect(s0.colour.exposure).toBe(0); // the input state is not changed
   });
 
@@ -62,6 +69,8 @@ describe('session state patches', () => {
       { compare: { layout: 'side' } }, // no compare media yet
       { compare: { mediaId: 'm2', wipe: 2 } },
       { compare: { mediaId: 'm2', opacity: -0.1 } },
+      { frameAt: '2026-12-06T04:00:00Z' },
+      { frameAt: -1 },
       { compare: { mediaId: 'm2', layout: 'blend' } },
       { drawing: { shapes: [{ type: 'nope' }] } },
       { extra: true },

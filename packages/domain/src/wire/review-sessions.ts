@@ -36,6 +36,12 @@ export const ReviewSessionState = component(
     mediaId: Type.String(),
     frame: Type.Integer({ description: "numbered as notes' frame" }),
     playing: Type.Boolean(),
+    frameAt: Nullable(
+      Type.Number({
+        description:
+          "while playing: when (ms since the epoch, the driver's clock) the driver's picture was at frame",
+      }),
+    ),
     rate: Type.Number(),
     compare: Type.Union([SessionCompare, Type.Null()]),
     colour: SessionColour,
@@ -133,6 +139,7 @@ export const ReviewSessionStatePatch = Closed(
     mediaId: Type.Optional(Id),
     frame: Type.Optional(Type.Integer()),
     playing: Type.Optional(Type.Boolean()),
+    frameAt: Type.Optional(Nullable(Type.Number())),
     rate: Type.Optional(Type.Number()),
     compare: Type.Optional(
       Type.Union([

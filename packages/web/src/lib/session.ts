@@ -38,11 +38,28 @@ export function eventAge(at: string, nowMs = Date.now()): number {
   return Number.isFinite(age) ? Math.min(Math.max(age, 0), 2000) : 0;
 }
 
+/**
+ * How long ago (ms) the state's frame was the driver's picture: while playing, from the driver's
+ * own `frameAt` (the request's time to the server does not count); else, or when `frameAt` is more
+ * than 2 s in the future (the clocks disagree), from when the server recorded `at`.
+ */
+export function stateAge(
+  state: Pick<ReviewSessionState, 'playing' | 'frameAt'>,
+  at: string,
+  nowMs = Date.now(),
+): number {
+  if (state.playing && state.frameAt !== null && state.frameAt !== undefined) {
+    const age = nowMs - state.frameAt;
+    if (Number.isFinite(age) && age >= -2000) return age;
+  }
+  return eventAge(at, nowMs);
+}
+
 /** A snapshot replaces everything (a late join, a reconnect, a resume past pruned events). */
 export function fromSnapshot(session: ReviewSession, nowMs: number, prev?: SessionView): SessionView {
   return {
     session,
-    anchorMs: nowMs - eventAge(session.updatedAt),
+    anchorMs: nowMs - stateAge(stateOf(session), session.updatedAt),
     notes: prev && prev.session.id === session.id ? prev.notes : [],
   };
 }
@@ -62,7 +79,7 @@ export function applyEvent(view: SessionView, e: ReviewSessionEvent, nowMs: numb
     case 'started':
     case 'state':
       session.state = d['state'] as ReviewSession['state'];
-      anchorMs = nowMs - eventAge(e.at);
+      anchorMs = nowMs - stateAge(stateOf(session), e.at);
       break;
     case 'presence':
       session.presence = (d['presence'] as ReviewSession['presence']) ?? s.presence;

@@ -318,27 +318,29 @@ function LiveSession({ view, me, connected }: { view: SessionView; me: string; c
   );
 }
 
-type Publish = (patch: Parameters<typeof api.updateReviewSession>[1]) => void;
+type Patch = Parameters<typeof api.updateReviewSession>[1];
+type Publish = (patch: Patch) => void;
+
+function mergePatch(a: Patch | null, b: Patch): Patch {
+  if (!a) return b;
+  return {
+    ...a,
+    ...b,
+    ...(b.colour ? { colour: { ...a.colour, ...b.colour } } : {}),
+    ...(b.compare && a.compare ? { compare: { ...a.compare, ...b.compare } } : {}),
+  };
+}
 
 /**
  * The driver's changes, sent one at a time in order (a step while the previous PATCH is in
  * flight waits; consecutive waiting patches merge, so a fast scrub sends its last frame).
  */
 function useSessionPublisher(sessionId: string): Publish {
-  const queue = useRef<{ pending: Parameters<Publish>[0] | null; busy: boolean }>({
-    pending: null,
-    busy: false,
-  });
+  const queue = useRef<{ pending: Patch | null; busy: boolean }>({ pending: null, busy: false });
   return useCallback(
     (patch) => {
       const q = queue.current;
-      q.pending = q.pending
-        ? {
-            ...q.pending,
-            ...patch,
-            ...(patch.colour ? { colour: { ...q.pending.colour, ...patch.colour } } : {}),
-          }
-        : patch;
+      q.pending = mergePatch(q.pending, patch);
       const run = async (): Promise<void> => {
         if (q.busy || !q.pending) return;
         q.busy = true;
@@ -417,16 +419,25 @@ function ItemPlayer({
     const clear = drawn.current ? { drawing: null } : {};
     if (player.playing !== last.playing) {
       published.current = { frame: player.frame, playing: player.playing };
+      // Playing: the frame the video is at now, with the time it was there on this clock
+      // (followers run from that moment: the request's own time does not delay them). Paused:
+      // the settled frame.
       publish(
         player.playing
-          ? { playing: true, frame: timing.frameStart + player.frame, rate: 1, ...clear }
-          : { playing: false, frame: timing.frameStart + player.frame, ...clear },
+          ? (() => {
+              const at = video.currentTime * fps - 0.5; // frames are numbered at their middle
+              const n = timing.frameCount;
+              const f = n > 0 ? ((Math.round(at) % n) + n) % n : Math.max(0, Math.round(at));
+              const frameAt = Date.now() - ((at - Math.round(at)) / fps) * 1000;
+              return { playing: true, frame: timing.frameStart + f, frameAt, rate: 1, ...clear };
+            })()
+          : { playing: false, frame: timing.frameStart + player.frame, frameAt: null, ...clear },
       );
     } else if (!player.playing && player.frame !== last.frame) {
       published.current = { frame: player.frame, playing: false };
       publish({ frame: timing.frameStart + player.frame, ...clear });
     }
-  }, [driving, video, player.playing, player.frame, publish, timing.frameStart]);
+  }, [driving, video, player.playing, player.frame, publish, timing.frameStart, timing.frameCount, fps]);
 
   // Follower: lock onto the state. Paused: the exact frame. Playing: from the driver's frame and
   // timestamp, corrected a few times a second.
@@ -457,7 +468,8 @@ function ItemPlayer({
     video.addEventListener('seeked', onSeeked);
     const correct = setInterval(() => {
       if (video.paused || video.seeking) return;
-      const shown = (video.currentTime * timing.fps.num) / timing.fps.den;
+      // Frames are numbered at their middle (frameToSeekTime): frame n shows at (n + 0.5) / fps.
+      const shown = (video.currentTime * timing.fps.num) / timing.fps.den - 0.5;
       const c = driftCorrection(shown, wanted(), timing.frameCount, state.rate, Math.ceil(fps), lead);
       if (c.seekTo !== null) {
         seekStarted = performance.now();
