@@ -38,15 +38,22 @@ const deflate = promisify(zlib.deflate);
 /** LUT edge: 65 entries per axis (the usual size for a display LUT; 1.6 MB as half floats). */
 export const LUT_SIZE = 65;
 
-/** The shaper's offset: below it the lattice is spaced evenly in linear (dark values, sRGB's linear toe). */
-const SHAPER_OFFSET = 2 ** -10;
+/**
+ * The shaper's offset: below it the lattice is spaced evenly in linear (dark values, sRGB's linear
+ * toe). 1/960 (not 2^-10) puts linear 1/32 exactly on entry 20 while 1.0 stays on entry 40
+ * (offset × (31² − 1) = 1, offset × (31 − 1) = 1/32): 1/32 is the first knot of a 33-entry 1D LUT
+ * over 0–1, where a power curve's steepest segment ends; between entries that kink cost 2.2/255
+ * (decision 216).
+ */
+const SHAPER_OFFSET = 1 / 960;
 /** Lattice entry that is exactly linear 1.0, where most views clip: a kink between entries would blur. */
 const ENTRY_OF_ONE = 40;
 
 /**
- * Lattice input range: `linear = 2^-10 × (2^(u × stops) − 1)` for u in 0–1, chosen so that
- * entry 40 of 65 is exactly 1.0 and u = 1 is about 64 (six stops over 1.0, 8.5 over mid-grey).
- * Near 0 the spacing is even (≈ 1.2e-4 linear); around 0.18 entries are ~0.17 stop apart.
+ * Lattice input range: `linear = offset × (2^(u × stops) − 1)` for u in 0–1, chosen so that
+ * entry 40 of 65 is exactly 1.0 (and entry 20 1/32) and u = 1 is about 62 (six stops over 1.0,
+ * 8.4 over mid-grey). Near 0 the spacing is even (≈ 1.8e-4 linear); around 0.18 entries are
+ * ~0.17 stop apart.
  */
 export const LUT_SHAPER: LutShaper = (() => {
   const stops = (Math.log2(1 / SHAPER_OFFSET + 1) * (LUT_SIZE - 1)) / ENTRY_OF_ONE;

@@ -274,12 +274,11 @@ describe.skipIf(!OIIOTOOL)('baked LUTs', () => {
     expect(picked.default).toEqual({ display: 'sRGB', view: 'Quarter Power' });
   });
 
-  // Quarter Power is a 33-entry 1D LUT whose first segment is 13 times steeper than its second: the
-  // kink at 1/32 falls between lattice entries and a 65³ lattice misses it by up to 2/255 there
-  // (decision 148, "Limits").
+  // Quarter Power is a 33-entry 1D LUT whose first segment is the steepest: its kink at 1/32 sits
+  // on a lattice entry (decision 216; between entries it cost 2/255).
   it.each([
     ['sRGB', 'Standard', 1],
-    ['sRGB', 'Quarter Power', 2],
+    ['sRGB', 'Quarter Power', 1],
     ['Raw', 'Linear', 1],
   ])(
     '%s / %s: LUT(rendition) equals oiiotool --ociodisplay within %i/255, at exposure 0 and +1',
