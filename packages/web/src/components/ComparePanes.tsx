@@ -61,7 +61,7 @@ export interface ComparePanesProps {
   /** Pane B's label (outside the layout's look) and picture; without a picture, A alone. */
   bLabel?: ReactNode;
   b?: ReactNode;
-  /** Moves the wipe divider; without it the divider is not shown (a session follower's). */
+  /** Moves the wipe divider; without it the divider is a line that cannot be dragged (a session follower's). */
   onWipe?: (wipe: number) => void;
   /** data-* attributes for the container (tests and styles read the state there). */
   data?: Record<`data-${string}`, string | number | boolean>;
@@ -93,7 +93,14 @@ export function ComparePanes(p: ComparePanesProps) {
           </div>
         </div>
       )}
-      {!single && p.layout === 'wipe' && p.onWipe && <WipeHandle value={p.wipe} onChange={p.onWipe} />}
+      {!single &&
+        p.layout === 'wipe' &&
+        (p.onWipe ? (
+          <WipeHandle value={p.wipe} onChange={p.onWipe} />
+        ) : (
+          // Where the divider is, for those who cannot move it.
+          <div className="wipe-handle wipe-line" style={{ left: `${p.wipe * 100}%` }} aria-hidden="true" />
+        ))}
     </div>
   );
 }
