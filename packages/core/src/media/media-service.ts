@@ -30,7 +30,8 @@ import { sourceStartColumns } from './source-start.js';
 import { recordHistory } from '../history/history-service.js';
 import { applyStatusChange } from '../review/status-change.js';
 import type { ProjectService } from '../projects/project-service.js';
-import { buildSearchText, decodeCursor, encodeCursor, searchRows, searchTokens } from './search-query.js';
+import { buildSearchText, decodeCursor, encodeCursor, searchTokens } from './search-query.js';
+import { searchMediaRows, type SearchFilters } from './search-queries.js';
 
 export interface UploadMediaInput {
   /** A file to read. Give either this or `stream`. */
@@ -462,52 +463,28 @@ export class MediaService {
 
   async searchMedia(options: SearchMediaOptions = {}): Promise<Page<Media>> {
     const limit = pageSize(options.limit, this.ctx.limits.maxPageSize);
-    let q = this.ctx.db.selectFrom('media');
-    if (options.projectId !== undefined)
-      q = q.where('media.project_id', '=', assertProjectId(options.projectId));
-    if (options.projectIds) {
-      if (options.projectIds.length === 0) return { items: [], nextCursor: null };
-      q = q.where('media.project_id', 'in', options.projectIds);
-    }
-    if (options.taskId !== undefined) q = q.where('media.task_id', '=', assertTaskId(options.taskId));
-    if (options.mediaType !== undefined) {
-      q = q.where('media.media_type', '=', oneOf(options.mediaType, MEDIA_TYPES, 'mediaType'));
-    }
-    if (options.author !== undefined)
-      q = q.where('media.author_key', '=', nameKey(requireText(options.author, 'author', 200)));
-    if (options.status !== undefined) q = q.where('media.status', '=', parseStatus(options.status));
-    if (options.reviewSelected !== undefined)
-      q = q.where('media.review_selected', '=', options.reviewSelected ? 1 : 0);
-    for (const tag of normaliseTags(options.tags)) {
-      q = q.where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('media_tag')
-            .select('media_tag.media_id')
-            .whereRef('media_tag.media_id', '=', 'media.id')
-            .where('media_tag.tag', '=', tag),
-        ),
-      );
-    }
-    if (options.dateFrom !== undefined)
-      q = q.where('media.created_at', '>=', isoBound(options.dateFrom, 'from'));
-    if (options.dateTo !== undefined) q = q.where('media.created_at', '<=', isoBound(options.dateTo, 'to'));
-    const archived = options.archived ?? 'exclude';
-    if (archived === 'exclude') q = q.where('media.archived_at', 'is', null);
-    else if (archived === 'only') q = q.where('media.archived_at', 'is not', null);
-    else if (archived !== 'include') throw new ValidationError('archived must be exclude, include or only.');
+    const filters: SearchFilters = {
+      ...(options.projectId !== undefined ? { projectId: assertProjectId(options.projectId) } : {}),
+      ...(options.projectIds ? { projectIds: options.projectIds } : {}),
+      ...(options.taskId !== undefined ? { taskId: assertTaskId(options.taskId) } : {}),
+      ...(options.mediaType !== undefined
+        ? { mediaType: oneOf(options.mediaType, MEDIA_TYPES, 'mediaType') }
+        : {}),
+      ...(options.author !== undefined
+        ? { authorKey: nameKey(requireText(options.author, 'author', 200)) }
+        : {}),
+      ...(options.status !== undefined ? { status: parseStatus(options.status) } : {}),
+      ...(options.reviewSelected !== undefined ? { reviewSelected: options.reviewSelected } : {}),
+      tags: normaliseTags(options.tags),
+      ...(options.dateFrom !== undefined ? { createdFrom: isoBound(options.dateFrom, 'from') } : {}),
+      ...(options.dateTo !== undefined ? { createdTo: isoBound(options.dateTo, 'to') } : {}),
+      archived: archivedFilter(options.archived),
+    };
+    if (filters.projectIds?.length === 0) return { items: [], nextCursor: null };
     const tokens =
       options.query !== undefined && options.query.trim() !== '' ? searchTokens(options.query) : [];
-    if (options.cursor) {
-      const c = decodeCursor(options.cursor);
-      q = q.where((eb) =>
-        eb.or([
-          eb('media.created_at', '<', c.createdAt),
-          eb.and([eb('media.created_at', '=', c.createdAt), eb('media.id', '<', c.id)]),
-        ]),
-      );
-    }
-    const rows = await searchRows(this.ctx.db, this.ctx.dialect, q, tokens, limit + 1);
+    if (options.cursor) filters.after = decodeCursor(options.cursor);
+    const rows = await searchMediaRows(this.ctx.db, this.ctx.dialect, filters, tokens, limit + 1);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -990,6 +967,12 @@ function optionalText(v: unknown, field: string, max: number): string {
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], field: string): T {
   if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
   throw new ValidationError(`${field} must be one of ${allowed.join(', ')}.`, { field });
+}
+
+function archivedFilter(v: unknown): SearchFilters['archived'] {
+  if (v === undefined) return 'exclude';
+  if (v === 'exclude' || v === 'include' || v === 'only') return v;
+  throw new ValidationError('archived must be exclude, include or only.');
 }
 
 function pageSize(limit: number | undefined, max: number): number {

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/index.js';
 import { insertMediaRecords, type NewMediaRecord } from '../../src/media/media-records.js';
-import { fullTextCondition, searchTokens } from '../../src/media/search-query.js';
+import { searchTokens } from '../../src/media/search-query.js';
+import { fullTextCondition } from '../../src/media/search-queries.js';
 import { DATABASES } from '../helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
 
