@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { sql, type Expression, type RawBuilder, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { ApprovalStatus, MediaType } from '@montu/domain';
 import type { DialectName } from '../db/connect.js';
 import type { Database, Db, MediaTable } from '../db/schema.js';
@@ -105,16 +105,18 @@ const ASCII_TOKEN = /^[a-z0-9]+$/;
  * The first `n` media of `filtered` matching every token, newest first (created_at, id).
  *
  * On PostgreSQL, one query (postgresTextCondition); on SQLite for words with letters beyond
- * ASCII, one query with the full-text condition. On SQLite with ASCII words, the same rows found faster (decision 165):
- * the `IN (full-text matches)` form builds the whole match set and then either sorts it (a
- * common word: 230,000 rows of a million) or walks every item newest first against it (a rare
- * one), and a prefix (`"pass"*`) makes FTS5 merge the whole of every word it covers.
+ * ASCII, one query with the full-text condition. On SQLite with ASCII words, the same rows found
+ * faster (decisions 165, 220): the `IN (full-text matches)` form builds the whole match set and
+ * then either sorts it (a common word: 230,000 rows of a million) or walks every item newest
+ * first against it (a rare one), and a prefix (`"pass"*`) makes FTS5 merge the whole of every
+ * word it covers, where an exact word (`pass`) is read only as far as the other words need.
  * 1. The newest NEWEST_WINDOW filtered items are checked one by one; enough matches there are
  *    the answer (a common word).
- * 2. Otherwise the index finds the rows, from the tokens whose exact word is rare (a common
- *    one is checked row by row), as a list of at most MATCH_LIST_MAX rows sorted here.
- * 3. Otherwise the full-text condition as before.
- * Each step gives exactly the rows the single query gives (textCondition).
+ * 2. Otherwise the index finds the rows, from the tokens that are a whole word of the index and
+ *    no other's prefix (asked as that exact word) and the tokens whose exact word is rare, as a
+ *    list of at most MATCH_LIST_MAX rows checked with every token and sorted.
+ * 3. Otherwise the full-text condition (exact words where they are the same).
+ * Each step gives exactly the rows the single query gives (fullTextCondition).
  */
 async function searchRows(
   db: Db,
@@ -130,69 +132,157 @@ async function searchRows(
   if (!tokens.every((t) => ASCII_TOKEN.test(t)))
     return page(filtered.where(fullTextCondition(dialect, tokens)));
 
-  const text = asciiTextCondition(tokens);
-  const newest = filtered
-    .select(sql<number>`media.rowid`.as('r'))
+  // The page's keys are found first and its rows read whole after: sorting 816 matches' whole
+  // rows took 4 ms, their keys 0.6 ms (a million items).
+  const byKeys = (keys: Expression<unknown>) =>
+    db
+      .selectFrom('media')
+      .selectAll('media')
+      .where(sql<boolean>`media.rowid IN (${keys})`)
+      .orderBy('media.created_at', 'desc')
+      .orderBy('media.id', 'desc')
+      .execute();
+  const keysOf = (q: FilteredMedia) =>
+    q
+      .select(sql<number>`media.rowid`.as('r'))
+      .orderBy('media.created_at', 'desc')
+      .orderBy('media.id', 'desc')
+      .limit(n);
+
+  // 1. The window as a subquery read in order (a co-routine): `rowid IN (window)` made SQLite
+  // read the window's rows twice and sort them (16–34 ms against 0.8 ms at a million items).
+  const window = filtered
+    .select([sql<number>`media.rowid`.as('r'), 'media.search_text', 'media.created_at', 'media.id'])
     .orderBy('media.created_at', 'desc')
     .orderBy('media.id', 'desc')
     .limit(NEWEST_WINDOW);
-  const near = await page(filtered.where(sql<boolean>`media.rowid IN (${newest})`).where(text));
+  const near = await byKeys(
+    db
+      .selectFrom(window.as('media'))
+      .select('media.r')
+      .where(asciiTextCondition(tokens, sql`media.r`))
+      .orderBy('media.created_at', 'desc')
+      .orderBy('media.id', 'desc')
+      .limit(n),
+  );
   if (near.length >= n) return near;
 
-  const rare: string[] = [];
-  for (const t of tokens) {
-    if (t.length < 3) continue; // a short prefix covers many words, whatever its own count
-    const c = await sql<{
-      c: number;
-    }>`SELECT count(*) AS c FROM (SELECT rowid FROM media_fts WHERE media_fts MATCH ${`"${t}"`} LIMIT ${COMMON_WORD})`.execute(
+  // 2. Rows from the index, driven by its exact words and rare words.
+  const terms = await ftsTerms(db, tokens);
+  const drivers: string[] = [];
+  for (const [i, t] of tokens.entries()) {
+    if (terms[i]!.exact) drivers.push(terms[i]!.match);
+    else if (t.length >= 3 && (await exactWordCount(db, t)) < COMMON_WORD) drivers.push(terms[i]!.match);
+    // else: a short or common prefix covers many items: checked row by row only
+  }
+  const text = asciiTextCondition(tokens, sql`media.rowid`);
+  if (drivers.length > 0) {
+    const found = await sql<{
+      r: number;
+    }>`SELECT rowid AS r FROM media_fts WHERE media_fts MATCH ${drivers.join(' AND ')} LIMIT ${MATCH_LIST_MAX + 1}`.execute(
       db,
     );
-    if (Number(c.rows[0]?.c ?? 0) < COMMON_WORD) rare.push(t);
+    if (found.rows.length === 0) return [];
+    if (found.rows.length <= MATCH_LIST_MAX) {
+      const ids = JSON.stringify(found.rows.map((x) => Number(x.r)));
+      return byKeys(
+        keysOf(
+          filtered.where(sql<boolean>`media.rowid IN (SELECT value FROM json_each(${ids}))`).where(text),
+        ),
+      );
+    }
   }
-  const found = await sql<{
-    r: number;
-  }>`SELECT rowid AS r FROM media_fts WHERE media_fts MATCH ${ftsMatch(rare.length > 0 ? rare : tokens)} LIMIT ${MATCH_LIST_MAX + 1}`.execute(
-    db,
+  // 3. The whole match set.
+  const all = terms.map((t) => t.match).join(' AND ');
+  return page(
+    filtered.where(sql<boolean>`media.rowid IN (SELECT rowid FROM media_fts WHERE media_fts MATCH ${all})`),
   );
-  if (found.rows.length === 0) return [];
-  if (found.rows.length <= MATCH_LIST_MAX) {
-    const ids = JSON.stringify(found.rows.map((x) => Number(x.r)));
-    return page(
-      filtered.where(sql<boolean>`media.rowid IN (SELECT value FROM json_each(${ids}))`).where(text),
+}
+
+/**
+ * Each ASCII token as FTS5 query text matching exactly the same items as its prefix form
+ * (`"t"*`): the exact word `"t"` when the index holds no longer word starting with t (asked of
+ * the index's own vocabulary, `media_fts_terms`, so the tokenizer's view decides), else the
+ * prefix. The vocabulary table counts the first word it reads past t (its whole list of rows),
+ * which is cheap unless t is a prefix of a common word — and then the prefix costs more anyway.
+ */
+async function ftsTerms(db: Db, tokens: string[]): Promise<Array<{ match: string; exact: boolean }>> {
+  const out: Array<{ match: string; exact: boolean }> = [];
+  for (const t of tokens) {
+    // `t || char(1)` sorts after t and before every longer word starting with t (words hold no
+    // control characters).
+    const longer = await sql<{ term: string }>`
+      SELECT term FROM media_fts_terms WHERE term >= ${t} || char(1) AND term < ${after(t)} LIMIT 1`.execute(
+      db,
+    );
+    out.push(
+      longer.rows.length === 0 ? { match: `"${t}"`, exact: true } : { match: `"${t}"*`, exact: false },
     );
   }
-  return page(filtered.where(fullTextCondition(dialect, tokens)));
+  return out;
+}
+
+/** Items holding the exact word t, counted up to COMMON_WORD. */
+async function exactWordCount(db: Db, t: string): Promise<number> {
+  const c = await sql<{
+    c: number;
+  }>`SELECT count(*) AS c FROM (SELECT rowid FROM media_fts WHERE media_fts MATCH ${`"${t}"`} LIMIT ${COMMON_WORD})`.execute(
+    db,
+  );
+  return Number(c.rows[0]?.c ?? 0);
 }
 
 /** A word in more than this share of items is common (PostgreSQL's statistics). */
 const COMMON_SHARE = 0.005;
 
 /**
- * PostgreSQL: the GIN index finds rows from the tokens whose word is not common, and the whole
- * query is checked on each of those rows (`ts_match_vq`, the function behind `@@`, which the
- * planner does not take to the index). A prefix like `pass:*` in the index builds a bitmap of
- * every item holding the word (a million), which `77777:*` alone avoids: 290 ms → 1.3 ms at a
- * million items. Common words come from the column's statistics (`pg_stats.most_common_elems`,
- * kept by ANALYZE / autovacuum); without statistics, or with only common words, the plain query.
+ * PostgreSQL: each ASCII token that is a whole word of the index and starts no other is asked
+ * as that exact word (`sq120`, not `sq120:*`: GIN reads a prefix's every entry into a bitmap,
+ * 131 ms against 19 ms for `sq120 & sh040` at a million items; decision 220). Then the GIN
+ * index finds rows from the tokens whose word is not common, and the whole query is checked on
+ * each of those rows (`ts_match_vq`, the function behind `@@`, which the planner does not take
+ * to the index): `pass:* & 77777:*` went from 289 ms to 1.3 ms (decision 165). Common words come
+ * from the column's statistics (`pg_stats.most_common_elems`, kept by ANALYZE / autovacuum);
+ * without statistics, or with only common words, the plain query.
  */
 async function postgresTextCondition(
   db: Db,
   filtered: FilteredMedia,
   tokens: string[],
 ): Promise<FilteredMedia> {
-  const all = filtered.where(fullTextCondition('postgres', tokens));
-  if (tokens.length < 2) return all;
-  const stats = await sql<{ elems: string[] | null; freqs: number[] | null }>`
-    SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs FROM pg_stats
-    WHERE schemaname = current_schema() AND tablename = 'media' AND attname = 'search_vector'`.execute(db);
-  const row = stats.rows[0];
+  const condition = (query: string[]) =>
+    sql<boolean>`media.search_vector @@ to_tsquery('simple', ${query.join(' & ')})`;
+  // One word: its prefix costs no more than the word (the bitmap holds its rows either way),
+  // and the lookup below would be one more round trip.
+  if (tokens.length < 2) return filtered.where(condition(tokens.map((t) => `${t}:*`)));
+  const ascii = tokens.filter((t) => ASCII_TOKEN.test(t));
+  // One round trip: the tokens that start longer words of the index (media_search_word, byte
+  // order), and the column's common words.
+  const found = await sql<{ prefixes: string[] | null; elems: string[] | null; freqs: number[] | null }>`
+    SELECT
+      (SELECT array_agg(x.t) FROM unnest(${ascii}::text[], ${ascii.map(after)}::text[]) AS x(t, past)
+        WHERE EXISTS (SELECT 1 FROM media_search_word WHERE word > x.t AND word < x.past)) AS prefixes,
+      s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs
+    FROM (SELECT 1) AS one LEFT JOIN pg_stats AS s
+      ON s.schemaname = current_schema() AND s.tablename = 'media' AND s.attname = 'search_vector'`.execute(
+    db,
+  );
+  const row = found.rows[0];
+  const prefixes = new Set(row?.prefixes ?? []);
+  const query = tokens.map((t) => (ASCII_TOKEN.test(t) && !prefixes.has(t) ? t : `${t}:*`));
+  const all = filtered.where(condition(query));
   if (!row?.elems || !row.freqs) return all;
   const share = new Map(row.elems.map((e, i) => [e, row.freqs![i] ?? 0]));
-  const rare = tokens.filter((t) => t.length >= 3 && (share.get(t) ?? 0) < COMMON_SHARE);
+  const rare = query.filter((_, i) => tokens[i]!.length >= 3 && (share.get(tokens[i]!) ?? 0) < COMMON_SHARE);
   if (rare.length === 0 || rare.length === tokens.length) return all;
   return filtered
-    .where(fullTextCondition('postgres', rare))
-    .where(sql<boolean>`ts_match_vq(media.search_vector, to_tsquery('simple', ${tsQuery(tokens)}))`);
+    .where(condition(rare))
+    .where(sql<boolean>`ts_match_vq(media.search_vector, to_tsquery('simple', ${query.join(' & ')}))`);
+}
+
+/** The first string past every string starting with t (t: ASCII letters and digits, byte order). */
+function after(t: string): string {
+  return t.slice(0, -1) + String.fromCharCode(t.charCodeAt(t.length - 1) + 1);
 }
 
 function tsQuery(tokens: string[]): string {
@@ -206,10 +296,10 @@ function tsQuery(tokens: string[]): string {
  * starts with t. Items whose text has other characters (which FTS5's tokenizer may split or
  * fold its own way) ask the index.
  */
-function asciiTextCondition(tokens: string[]): RawBuilder<boolean> {
+function asciiTextCondition(tokens: string[], rowid: RawBuilder<unknown>): RawBuilder<boolean> {
   const words = sql.join(
     tokens.map((t) => sql`(' ' || media.search_text) LIKE ${`% ${t}%`}`),
     sql` AND `,
   );
-  return sql<boolean>`(CASE WHEN media.search_text GLOB '*[^ -~]*' THEN ${fullTextCondition('sqlite', tokens)} ELSE (${words}) END)`;
+  return sql<boolean>`(CASE WHEN media.search_text GLOB '*[^ -~]*' THEN ${rowid} IN (SELECT rowid FROM media_fts WHERE media_fts MATCH ${ftsMatch(tokens)}) ELSE (${words}) END)`;
 }

@@ -15,6 +15,7 @@ import * as m012 from './012_event_log.js';
 import * as m013 from './013_review_sessions.js';
 import * as m014s3direct from './014_s3direct_uploads.js';
 import * as m015 from './015_core_sequence_upload_sessions.js';
+import * as m016 from './016_search_terms.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -38,4 +39,5 @@ export const migrations: Record<string, DialectMigration> = {
   '013_review_sessions': m013,
   '014_s3direct_uploads': m014s3direct,
   '015_core_sequence_upload_sessions': m015,
+  '016_search_terms': m016,
 };
