@@ -55,11 +55,12 @@ describe.each(DATABASES)('search by exact index words on %s', (kind) => {
   });
   afterAll(async () => lib.cleanup());
 
-  const plain = async (query: string) =>
+  const plain = async (query: string, taskId?: string) =>
     (
       await lib.montu.db
         .selectFrom('media')
         .where('media.archived_at', 'is', null)
+        .$if(taskId !== undefined, (q) => q.where('media.task_id', '=', taskId!))
         .where(fullTextCondition(kind, searchTokens(query)))
         .select('media.id')
         .orderBy('media.created_at', 'desc')
@@ -67,12 +68,20 @@ describe.each(DATABASES)('search by exact index words on %s', (kind) => {
         .limit(50)
         .execute()
     ).map((r) => r.id);
-  const expectSame = async (query: string) => {
-    const want = await plain(query);
+  const expectSame = async (query: string, taskId?: string) => {
+    const want = await plain(query, taskId);
     expect(want.length).toBeGreaterThan(0);
-    expect((await lib.montu.media.searchMedia({ query })).items.map((m) => m.id)).toEqual(want);
+    const got = await lib.montu.media.searchMedia({ query, ...(taskId ? { taskId } : {}) });
+    expect(got.items.map((m) => m.id)).toEqual(want);
     return want;
   };
+
+  it('finds rows by each step: a short list, the window, a longer list', async () => {
+    await expectSame('pass 1234'); // one match: the list first
+    await expectSame('plate'); // in every item (3,000): the window
+    // In every item, but the task holds 39 items: the window finds too few, the longer list.
+    expect(await expectSame('plate', 'ep01_sq010_sh010_comp')).toHaveLength(39);
+  });
 
   it('finds what the prefix query finds, before and after longer words arrive', async () => {
     const before = await expectSame('sq020 sh030');
