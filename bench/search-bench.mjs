@@ -79,8 +79,7 @@ if (existing !== RECORDS) {
 if (dialectName === 'postgres') {
   await sql`VACUUM (ANALYZE) media`.execute(montu.db);
   await sql`ANALYZE`.execute(montu.db);
-}
-else if (seedSeconds !== null) await sql`PRAGMA optimize`.execute(montu.db);
+} else if (seedSeconds !== null) await sql`PRAGMA optimize`.execute(montu.db);
 
 async function seed() {
   console.error(`seeding ${RECORDS} media records (${dialectName}) …`);
