@@ -93,7 +93,7 @@ function ftsMatch(tokens: string[]): string {
 /** Media filtered by everything but the full text (and the cursor applied), nothing selected yet. */
 export type FilteredMedia = SelectQueryBuilder<Database, 'media', object>;
 
-/** Rows of the newest-first scan at a time, before asking the full-text index instead. */
+/** Rows of the newest-first window (step 2 of searchRows). */
 const NEWEST_WINDOW = 2000;
 /** A word in more items than this is common: it is checked row by row, not used to find rows. */
 const COMMON_WORD = 10_000;
@@ -309,6 +309,6 @@ function asciiTextCondition(tokens: string[], rowid: RawBuilder<unknown>): RawBu
     sql` AND `,
   );
   // Not ASCII when it has more bytes than characters (UTF-8): octet_length reads no text, and
-  // the window's 2,000 rows took 3 ms so against 14 ms with `GLOB '*[^ -~]*'`.
+  // the window's 2,000 rows took 3 ms this way against 14 ms with `GLOB '*[^ -~]*'`.
   return sql<boolean>`(CASE WHEN length(media.search_text) <> octet_length(media.search_text) THEN ${rowid} IN (SELECT rowid FROM media_fts WHERE media_fts MATCH ${ftsMatch(tokens)}) ELSE (${words}) END)`;
 }

@@ -8,10 +8,10 @@ import { DATABASES } from '../helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
 
 /**
- * searchMedia finds rows in steps on SQLite (the newest items checked one by one, then the
- * full-text index as a list of rows, then the index walked newest first; decision 165). Every
+ * searchMedia finds rows in steps on SQLite (a short list of full-text matches, the newest
+ * items checked one by one, a longer list, the whole match set; decisions 165 and 220). Every
  * step must give exactly what the single full-text query gives: compared here on 6,000 items
- * (more than the first step's window), with common, rare and prefix words, filters, and text
+ * (more than the newest-first window), with common, rare and prefix words, filters, and text
  * beyond ASCII that the tokenizer may see its own way.
  */
 describe.each(DATABASES)('search strategies agree with the plain full-text query on %s', (kind) => {

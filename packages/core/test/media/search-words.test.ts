@@ -16,8 +16,8 @@ import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
  */
 describe.each(DATABASES)('search by exact index words on %s', (kind) => {
   let lib: TestLibrary;
-  // More items than the newest-first window (2,000), with `sq020 sh030` in 1 of 77: the window
-  // finds too few and the index is asked.
+  // More items than the newest-first window (2,000); `sq020 sh030` in 1 of 77 is a short list
+  // from the index, `plate` (in every item) is found by the window.
   const COUNT = 3000;
   const record = (i: number, description: string): NewMediaRecord => {
     const taskId = `ep01_sq${String(10 + (i % 7) * 10).padStart(3, '0')}_sh${String(10 + (i % 11) * 10).padStart(3, '0')}_comp`;
