@@ -113,13 +113,14 @@ const ASCII_TOKEN = /^[a-z0-9]+$/;
  * first against it (a rare one), and a prefix (`"pass"*`) makes FTS5 merge the whole of every
  * word it covers, where an exact word (`pass`) is read only as far as the other words need.
  * The index is driven by the tokens that are a whole word of it and no other's prefix (asked as
- * that exact word) and the tokens whose exact word is rare; its matches are counted (up to
- * MATCH_LIST_MAX + 1). Then:
+ * that exact word) and the prefixes that are a rare word themselves; its matches are counted
+ * (up to MATCH_LIST_MAX + 1). Then:
  * 1. At most MATCH_LIST_FIRST matches: they are the list of rows, checked with every token
  *    (unless every token drove the index) and sorted.
  * 2. Otherwise the newest NEWEST_WINDOW filtered items are checked one by one; enough matches
  *    there are the answer (a common word).
- * 3. Otherwise at most MATCH_LIST_MAX matches: the list of rows as in 1.
+ * 3. Otherwise, driven also by the prefixes that are no word, at most MATCH_LIST_MAX matches:
+ *    the list of rows as in 1.
  * 4. Otherwise the whole match set (exact words where they are the same).
  * Each step gives exactly the rows the single query gives (fullTextCondition).
  */
@@ -149,22 +150,20 @@ async function searchRows(
       .execute();
 
   const terms = await ftsTerms(db, tokens);
-  const drivers: string[] = [];
-  for (const [i, t] of tokens.entries()) {
-    if (terms[i]!.exact) drivers.push(terms[i]!.match);
-    else if (t.length >= 3 && (await exactWordCount(db, t)) < COMMON_WORD) drivers.push(terms[i]!.match);
-    // else: a short or common prefix covers many items: checked row by row only
-  }
-  const driven = drivers.join(' AND ');
+  // The index is driven by the exact words and by the prefixes that are a rare word themselves
+  // (`77777`, starting `777770`…). A prefix that is no word (`expl`) may cover a common one:
+  // FTS5 would merge its whole list, so it drives only after the window (as in decision 165).
+  const drivers = terms.filter((x) => x.exact || (x.words > 0 && x.words < COMMON_WORD && x.t.length >= 3));
+  const driven = drivers.map((x) => x.match).join(' AND ');
   const matches = drivers.length === 0 ? null : await matchCount(db, driven, MATCH_LIST_MAX + 1);
   if (matches === 0) return [];
-  const fromList = () => {
+  const fromList = (by: typeof drivers) => {
     const listed = filtered.where(
-      sql<boolean>`media.rowid IN (SELECT rowid FROM media_fts WHERE media_fts MATCH ${driven})`,
+      sql<boolean>`media.rowid IN (SELECT rowid FROM media_fts WHERE media_fts MATCH ${by.map((x) => x.match).join(' AND ')})`,
     );
     // Rows the index found from every token need no second check.
     return byKeys(
-      (drivers.length === tokens.length ? listed : listed.where(asciiTextCondition(tokens, sql`media.rowid`)))
+      (by.length === tokens.length ? listed : listed.where(asciiTextCondition(tokens, sql`media.rowid`)))
         .select(sql<number>`media.rowid`.as('r'))
         .orderBy('media.created_at', 'desc')
         .orderBy('media.id', 'desc')
@@ -172,7 +171,7 @@ async function searchRows(
     );
   };
   // 1. A short list.
-  if (matches !== null && matches <= MATCH_LIST_FIRST) return fromList();
+  if (matches !== null && matches <= MATCH_LIST_FIRST) return fromList(drivers);
 
   // 2. The window as a subquery read in order (a co-routine): `rowid IN (window)` made SQLite
   // read the window's rows twice and sort them (16–34 ms against 0.8 ms at a million items).
@@ -192,8 +191,16 @@ async function searchRows(
   );
   if (near.length >= n) return near;
 
-  // 3. A longer list.
-  if (matches !== null && matches <= MATCH_LIST_MAX) return fromList();
+  // 3. A longer list, now also driven by the prefixes that are no word (their own list merged).
+  const later = terms.filter((x) => drivers.includes(x) || (x.words === 0 && x.t.length >= 3));
+  if (later.length > 0) {
+    const count =
+      later.length === drivers.length
+        ? matches!
+        : await matchCount(db, later.map((x) => x.match).join(' AND '), MATCH_LIST_MAX + 1);
+    if (count === 0) return [];
+    if (count <= MATCH_LIST_MAX) return fromList(later);
+  }
   // 4. The whole match set.
   const all = terms.map((t) => t.match).join(' AND ');
   return page(
@@ -211,32 +218,40 @@ async function matchCount(db: Db, match: string, max: number): Promise<number> {
   return Number(c.rows[0]?.c ?? 0);
 }
 
+/** A token as FTS5 query text; for a prefix, how many items hold it as a whole word (up to COMMON_WORD). */
+interface FtsTerm {
+  t: string;
+  match: string;
+  exact: boolean;
+  words: number;
+}
+
 /**
  * Each ASCII token as FTS5 query text matching exactly the same items as its prefix form
- * (`"t"*`): the exact word `"t"` when the index holds no longer word starting with t (asked of
- * the index's own vocabulary, `media_fts_terms`, so the tokenizer's view decides), else the
- * prefix. The vocabulary table counts the first word it reads past t (its whole list of rows),
- * which is cheap unless t is a prefix of a common word — and then the prefix costs more anyway.
+ * (`"t"*`): the exact word `"t"` when t is a word of the index and the index holds no longer
+ * word starting with it (asked of the index's own vocabulary, `media_fts_terms`, so the
+ * tokenizer's view decides), else the prefix. The vocabulary table counts the rows of the first
+ * word it reads past t, so it is asked only for a token that is a word itself: a prefix typed
+ * on the way to a common word (`expl`) would cost that word's whole list.
  */
-async function ftsTerms(db: Db, tokens: string[]): Promise<Array<{ match: string; exact: boolean }>> {
-  const out: Array<{ match: string; exact: boolean }> = [];
+async function ftsTerms(db: Db, tokens: string[]): Promise<FtsTerm[]> {
+  const out: FtsTerm[] = [];
   for (const t of tokens) {
+    const word = `"${t}"`;
+    if ((await matchCount(db, word, 1)) === 0) {
+      out.push({ t, match: `${word}*`, exact: false, words: 0 });
+      continue;
+    }
     // `t || char(1)` sorts after t and before every longer word starting with t (words hold no
     // control characters).
     const longer = await sql<{ term: string }>`
       SELECT term FROM media_fts_terms WHERE term >= ${t} || char(1) AND term < ${after(t)} LIMIT 1`.execute(
       db,
     );
-    out.push(
-      longer.rows.length === 0 ? { match: `"${t}"`, exact: true } : { match: `"${t}"*`, exact: false },
-    );
+    if (longer.rows.length === 0) out.push({ t, match: word, exact: true, words: 1 });
+    else out.push({ t, match: `${word}*`, exact: false, words: await matchCount(db, word, COMMON_WORD) });
   }
   return out;
-}
-
-/** Items holding the exact word t, counted up to COMMON_WORD. */
-function exactWordCount(db: Db, t: string): Promise<number> {
-  return matchCount(db, `"${t}"`, COMMON_WORD);
 }
 
 /** A word in more than this share of items is common (PostgreSQL's statistics). */
