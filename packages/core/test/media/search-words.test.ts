@@ -79,6 +79,8 @@ describe.each(DATABASES)('search by exact index words on %s', (kind) => {
   it('finds rows by each step: a short list, the window, a longer list', async () => {
     await expectSame('pass 1234'); // one match: the list first
     await expectSame('plate'); // in every item (3,000): the window
+    await expectSame('pla'); // a prefix that is no word: the window
+    await expectSame('pla sq020 sh030'); // with exact words: the list, checked for the prefix
     // In every item, but the task holds 39 items: the window finds too few, the longer list.
     expect(await expectSame('plate', 'ep01_sq010_sh010_comp')).toHaveLength(39);
   });
