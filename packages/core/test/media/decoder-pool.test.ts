@@ -133,7 +133,8 @@ describe('decoder pool', () => {
   });
 
   it('createThumbnail and MediaProber go through the shared pool', async () => {
-    const prober = new MediaProber({ tools: TOOLS });
+    // The JPEG's header would be read in-process (jpeg-png-header.ts): ask the decoder for it here.
+    const prober = new MediaProber({ tools: TOOLS, headerReader: false });
     try {
       const meta = await prober.probe(photo);
       expect(meta.sources).toContain('sharp');

@@ -17,6 +17,7 @@ import { decoderFailure } from './decoder-pool.js';
 import type { MediaTools } from './media-tools.js';
 import { ffprobe, pixelFormats, type FfprobeResult, type FfprobeStream, type PixFmtInfo } from './ffprobe.js';
 import type { ImageHeader } from './image-ops.mjs';
+import { readJpegPngHeader } from './jpeg-png-header.js';
 import {
   bmpLayout,
   DPX_HEADER_BYTES,
@@ -77,6 +78,8 @@ export interface MediaProberOptions {
   maxProcs?: number;
   /** Read MOV/MP4/M4V/M4A movie boxes, WAV and FLAC headers in-process instead of starting ffprobe (default true). */
   containerReader?: boolean;
+  /** Read JPEG and PNG header facts in-process instead of asking a decoder process (default true; jpeg-png-header.ts). */
+  headerReader?: boolean;
   /** The library's tools and decoder processes (media-tools.ts). */
   tools: MediaTools;
 }
@@ -130,6 +133,7 @@ export class MediaProber {
   private readonly toolGate: Gate;
   private closed = false;
   private readonly containerReader: boolean;
+  private readonly headerReader: boolean;
   private readonly tools: MediaTools;
 
   constructor(opts: MediaProberOptions) {
@@ -147,6 +151,7 @@ export class MediaProber {
     });
     this.reader = new ExifReader(this.exiftool, this.maxProcs);
     this.containerReader = opts.containerReader ?? true;
+    this.headerReader = opts.headerReader ?? true;
     this.toolGate = limiter(2 * defaultExiftoolProcs());
   }
 
@@ -253,12 +258,21 @@ export class MediaProber {
     }
   }
 
-  /** libvips' header facts, read in a decoder process (decoder-pool.ts). */
-  private async sharpMetadata(file: string): Promise<ImageHeader> {
+  /** libvips' header facts: JPEG/PNG from their first bytes when plain, else read in a decoder process (decoder-pool.ts). */
+  private async sharpMetadata(file: string, format: string, meta: MediaMetadata): Promise<ImageHeader> {
+    if (this.headerReader && (format === 'jpg' || format === 'png')) {
+      const header = await readJpegPngHeader(file, format).catch(() => null);
+      if (header) {
+        meta.sources.push('sniff');
+        return header;
+      }
+    }
     try {
-      return await this.tools
+      const header = await this.tools
         .decoders(this.limits)
         .metadata(file, { maxPixels: false, failOn: 'none' }, { timeoutMs: this.limits.probeTimeoutMs });
+      meta.sources.push('sharp');
+      return header;
     } catch (e) {
       if (decoderFailure(e)) throw e;
       throw new ProcessingError(`cannot read the image header: ${errorMessage(e)}`, { cause: e });
@@ -287,7 +301,7 @@ export class MediaProber {
     } else if (SHARP_FORMATS.has(f)) {
       const [raw, sm] = await Promise.all([
         exifP,
-        this.sharpMetadata(file).catch((e: unknown) => e as ProcessingError),
+        this.sharpMetadata(file, f, meta).catch((e: unknown) => e as ProcessingError),
       ]);
       // A decoder that crashed or hung on the header is not trusted with the pixels either.
       if (sm instanceof Error && decoderFailure(sm)) throw sm;
@@ -382,7 +396,6 @@ function limiter(n: number): Gate {
 }
 
 function applySharp(meta: MediaMetadata, m: ImageHeader): void {
-  meta.sources.push('sharp');
   meta.container = m.format ?? meta.format;
   meta.width = m.width ?? null;
   meta.height = m.height ?? null;

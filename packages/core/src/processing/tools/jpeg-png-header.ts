@@ -1,0 +1,175 @@
+import fsp from 'node:fs/promises';
+import type { ImageHeader } from './image-ops.mjs';
+
+/**
+ * The header facts libvips (sharp's `metadata()`) gives for JPEG and PNG files, read in-process
+ * from the file's first bytes, so that probing these stills needs no round trip to a decoder
+ * process (decision 226). Same answer as the decoder's `metadata` op on the fields the probe uses:
+ * format, size, bands, depth, EXIF orientation, interpretation (`space`), alpha.
+ *
+ * Deliberately narrow: anything outside the plain cases returns null and the caller asks the
+ * decoder process as before — JPEG other than 8-bit baseline/extended/progressive Huffman with 1
+ * or 3 components (CMYK/YCCK, 12-bit, lossless, arithmetic), EXIF it cannot walk cleanly, PNG
+ * with an eXIf chunk (libvips reads the orientation from it) or an animation (APNG), and any
+ * header that does not fit the bytes read. Checked against sharp in test/media/jpeg-png-header.test.ts.
+ */
+
+/** Bytes read first; a JPEG whose APP segments (ICC, EXIF thumbnail) push its frame header further is re-read once, larger. */
+const FIRST_READ = 64 * 1024;
+const MAX_READ = 1024 * 1024;
+
+export async function readJpegPngHeader(file: string, format: 'jpg' | 'png'): Promise<ImageHeader | null> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    let size = FIRST_READ;
+    for (;;) {
+      const buf = Buffer.alloc(size);
+      const { bytesRead } = await fh.read(buf, 0, size, 0);
+      const b = buf.subarray(0, bytesRead);
+      const r = format === 'jpg' ? jpegHeader(b) : pngHeader(b);
+      // 'short': the header runs past what was read.
+      if (r !== 'short') return r;
+      if (bytesRead < size || size >= MAX_READ) return null;
+      size = MAX_READ;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** SOF markers libjpeg(-turbo) decodes with Huffman coding: baseline, extended, progressive. */
+const HUFFMAN_SOF = new Set([0xc0, 0xc1, 0xc2]);
+
+/** JPEG: size and components from the frame header, orientation from the EXIF APP1 segment. */
+export function jpegHeader(b: Buffer): ImageHeader | null | 'short' {
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return null;
+  let o = 2;
+  let orientation: number | undefined;
+  let exifSeen = false;
+  for (;;) {
+    if (o + 4 > b.length) return 'short';
+    if (b[o] !== 0xff) return null;
+    const marker = b[o + 1]!;
+    // Fill bytes before a marker.
+    if (marker === 0xff) {
+      o++;
+      continue;
+    }
+    // Markers without a length: anything here before the frame header is unusual.
+    if (marker === 0xd8 || marker === 0xd9 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7))
+      return null;
+    const len = b.readUInt16BE(o + 2);
+    if (len < 2) return null;
+    const end = o + 2 + len;
+    if (end > b.length) return 'short';
+    const seg = b.subarray(o + 4, end);
+    if (marker === 0xe1 && seg.length >= 6 && seg.toString('latin1', 0, 6) === 'Exif\0\0') {
+      // libjpeg keeps the first; a second EXIF segment is odd enough to leave to libvips.
+      if (exifSeen) return null;
+      exifSeen = true;
+      const r = exifOrientation(seg.subarray(6));
+      if (r === null) return null;
+      orientation = r === 0 ? undefined : r;
+    } else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (!HUFFMAN_SOF.has(marker) || seg.length < 6) return null;
+      const precision = seg[0]!;
+      const height = seg.readUInt16BE(1);
+      const width = seg.readUInt16BE(3);
+      const components = seg[5]!;
+      if (precision !== 8 || width === 0 || height === 0) return null;
+      if (components !== 1 && components !== 3) return null;
+      if (seg.length < 6 + 3 * components) return null;
+      // An Adobe APP14 segment may follow the frame header only in broken files; libjpeg reads
+      // the colour transform before it, so a 3-component file is YCbCr or RGB: sRGB to libvips.
+      return {
+        format: 'jpeg',
+        width,
+        height,
+        channels: components,
+        depth: 'uchar',
+        ...(orientation !== undefined ? { orientation } : {}),
+        space: components === 1 ? 'b-w' : 'srgb',
+        hasAlpha: false,
+      };
+    } else if (marker === 0xda) {
+      return null; // scan before any frame header
+    }
+    o = end;
+  }
+}
+
+/**
+ * The Orientation tag of IFD0 of an EXIF block (TIFF structure), clipped to 1–8 as libvips does;
+ * 0 when there is no such tag, null when the block cannot be walked cleanly.
+ */
+export function exifOrientation(t: Buffer): number | null {
+  if (t.length < 8) return null;
+  const order = t.toString('latin1', 0, 2);
+  if (order !== 'II' && order !== 'MM') return null;
+  const le = order === 'II';
+  const u16 = (at: number) => (le ? t.readUInt16LE(at) : t.readUInt16BE(at));
+  const u32 = (at: number) => (le ? t.readUInt32LE(at) : t.readUInt32BE(at));
+  if (u16(2) !== 42) return null;
+  const ifd = u32(4);
+  if (ifd < 8 || ifd + 2 > t.length) return null;
+  const count = u16(ifd);
+  if (ifd + 2 + 12 * count > t.length) return null;
+  for (let i = 0; i < count; i++) {
+    const e = ifd + 2 + 12 * i;
+    if (u16(e) !== 0x0112) continue;
+    // SHORT, one value: anything else is left to libexif's own reading.
+    if (u16(e + 2) !== 3 || u32(e + 4) !== 1) return null;
+    const v = u16(e + 8);
+    return Math.min(8, Math.max(1, v));
+  }
+  return 0;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** Colour type → bands as libvips loads them (palette expands to RGB). */
+const PNG_BANDS: Record<number, number> = { 0: 1, 2: 3, 3: 3, 4: 2, 6: 4 };
+const PNG_DEPTHS: Record<number, number[]> = {
+  0: [1, 2, 4, 8, 16],
+  2: [8, 16],
+  3: [1, 2, 4, 8],
+  4: [8, 16],
+  6: [8, 16],
+};
+
+/** PNG: size, bands and depth from IHDR; a tRNS chunk before the image data adds alpha. */
+export function pngHeader(b: Buffer): ImageHeader | null | 'short' {
+  if (b.length < 33) return 'short';
+  if (!b.subarray(0, 8).equals(PNG_SIGNATURE)) return null;
+  if (b.readUInt32BE(8) !== 13 || b.toString('latin1', 12, 16) !== 'IHDR') return null;
+  const width = b.readUInt32BE(16);
+  const height = b.readUInt32BE(20);
+  const bitDepth = b[24]!;
+  const colourType = b[25]!;
+  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) return null;
+  const bandsNoAlpha = PNG_BANDS[colourType];
+  if (bandsNoAlpha === undefined || !PNG_DEPTHS[colourType]!.includes(bitDepth)) return null;
+  // b[26..28]: compression, filter, interlace — their values do not change the header facts;
+  // libvips (libspng) refuses unknown ones when decoding, as the thumbnail step will report.
+  let bands = bandsNoAlpha;
+  let o = 33;
+  for (;;) {
+    if (o + 8 > b.length) return 'short';
+    const len = b.readUInt32BE(o);
+    const type = b.toString('latin1', o + 4, o + 8);
+    if (type === 'IDAT') break;
+    if (type === 'eXIf' || type === 'acTL' || type === 'IEND') return null;
+    if (type === 'tRNS' && (colourType === 0 || colourType === 2 || colourType === 3)) bands++;
+    if (len > 0x7fffffff) return null;
+    o += 12 + len;
+  }
+  const sixteen = bitDepth === 16;
+  return {
+    format: 'png',
+    width,
+    height,
+    channels: bands as 1 | 2 | 3 | 4,
+    depth: sixteen ? 'ushort' : 'uchar',
+    space: bands <= 2 ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb',
+    hasAlpha: bands === 2 || bands === 4,
+  };
+}
