@@ -123,17 +123,17 @@ export class MediaPipeline {
   }
 
   /**
-   * Starts the metadata tools before the first upload needs them: the exiftool processes (and
-   * whatever reads image headers) take ~0.1 s to start, which would otherwise hold up the first
-   * items of a burst. Probes a tiny still once per exiftool process; failures are ignored here
-   * (a real probe reports them).
+   * Starts the metadata tool before the first upload needs it: an exiftool process takes ~0.1 s
+   * to start, which would otherwise hold up the first items of a burst. Probes a tiny still once,
+   * which starts one exiftool process (others start when reads queue, exif-reader.ts); failures
+   * are ignored here (a real probe reports them).
    */
   async warmUp(): Promise<void> {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-warm-'));
     try {
-      const files = Array.from({ length: this.prober.maxProcs }, (_, i) => path.join(dir, `${i}.png`));
-      await Promise.all(files.map((f) => fsp.writeFile(f, WARM_UP_PNG)));
-      await Promise.all(files.map((f) => this.prober.probe(f).catch(() => undefined)));
+      const file = path.join(dir, 'warm-up.png');
+      await fsp.writeFile(file, WARM_UP_PNG);
+      await this.prober.probe(file).catch(() => undefined);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }

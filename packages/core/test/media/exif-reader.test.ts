@@ -53,6 +53,23 @@ describe.skipIf(!HAVE_CORPUS)('ExifReader', () => {
     }
   });
 
+  it('starts a second exiftool process only when enough reads queue', async () => {
+    const own = new ExifTool({ maxProcs: 2, minDelayBetweenSpawnMillis: 0, geoTz: () => undefined });
+    try {
+      const reader = new ExifReader(own, 2);
+      // A few reads at once: one batch now, the rest in the running process's next one.
+      const few = await Promise.all(images.slice(0, 3).map((f) => reader.read(f, ARGS)));
+      expect(few.map((t) => t['SourceFile'])).toEqual(images.slice(0, 3).map((f) => path.resolve(f)));
+      expect(own.spawnedProcs).toBe(1);
+      // A long queue is worth another process's start-up.
+      const many = Array.from({ length: 40 }, (_, i) => images[i % images.length]!);
+      await Promise.all(many.map((f) => reader.read(f, ARGS)));
+      expect(own.spawnedProcs).toBe(2);
+    } finally {
+      await own.end();
+    }
+  });
+
   it('gives the same metadata through probeFiles as through probe', async () => {
     const files = loadManifest()
       .filter((e) => e.kind !== 'broken')

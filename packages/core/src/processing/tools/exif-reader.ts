@@ -4,6 +4,12 @@ import type { RawTags } from './exif.js';
 
 /** Most files read by one exiftool `-execute` (one task of the long-lived process). */
 const MAX_BATCH = 32;
+/**
+ * Files waiting before a batch goes to an exiftool process that is not running yet. Starting one
+ * costs ≈ 0.1 s of CPU (Perl and its modules), while a running process reads a still's header in
+ * 5–10 ms: a short queue is answered sooner by the running process's next batch (decision 226).
+ */
+const QUEUE_FOR_ANOTHER_PROCESS = 8;
 
 /**
  * Reads many files in one exiftool `-execute` (`exiftool -json ARGS FILE…`), like a batched
@@ -45,6 +51,7 @@ interface Group {
  * more than exiftool spends on a typical image header. Requests made while every exiftool process
  * is busy are queued, and sent together as soon as a process is free: an idle prober answers a
  * single request at once, a loaded one sends batches of up to MAX_BATCH files per `-execute`.
+ * Further processes (up to `maxInFlight`) start only when QUEUE_FOR_ANOTHER_PROCESS files wait.
  *
  * A batch that fails as a whole (exiftool crashed or hung on one file, unparseable output) and
  * any file missing from a batch's answer are read again on their own with `readRaw`, so one bad
@@ -99,6 +106,13 @@ export class ExifReader {
     while (this.inFlight < this.maxInFlight) {
       const total = this.pending();
       if (total === 0) return;
+      // Every running process is busy: start another only for a queue worth its start-up.
+      if (
+        this.inFlight > 0 &&
+        this.inFlight >= this.exiftool.pids.length &&
+        total < QUEUE_FOR_ANOTHER_PROCESS
+      )
+        return;
       // Spread what is waiting over the free processes, at most MAX_BATCH files per -execute.
       const size = Math.min(MAX_BATCH, Math.ceil(total / (this.maxInFlight - this.inFlight)));
       // The group waiting longest (insertion order) first.
