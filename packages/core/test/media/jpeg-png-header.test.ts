@@ -64,6 +64,10 @@ beforeAll(async () => {
     path.join(dir, 'palette-alpha.png'),
     path.join(dir, 'icc-orientation-6.jpg'),
   );
+  // The same EXIF segment moved after the frame header: libjpeg still reads it (up to the first scan).
+  generated.push(
+    await exifAfterFrame(path.join(dir, 'icc-orientation-6.jpg'), path.join(dir, 'exif-after-sof.jpg')),
+  );
   for (const [o, order] of [
     [3, 'II'],
     [8, 'MM'],
@@ -81,6 +85,25 @@ beforeAll(async () => {
     generated.push(out);
   }
 });
+/** Writes `from` with its EXIF APP1 segment moved to just after its frame header (SOF). */
+async function exifAfterFrame(from: string, to: string): Promise<string> {
+  const b = await fs.readFile(from);
+  const segments: Buffer[] = [];
+  let o = 2;
+  while (b[o + 1] !== 0xda) {
+    const end = o + 2 + b.readUInt16BE(o + 2);
+    segments.push(b.subarray(o, end));
+    o = end;
+  }
+  const isExif = (x: Buffer) => x[1] === 0xe1 && x.toString('latin1', 4, 10) === 'Exif\0\0';
+  const exif = segments.find(isExif)!;
+  const rest = segments.filter((x) => !isExif(x));
+  const sof = rest.findIndex((x) => x[1] === 0xc0 || x[1] === 0xc2);
+  rest.splice(sof + 1, 0, exif);
+  await fs.writeFile(to, Buffer.concat([b.subarray(0, 2), ...rest, b.subarray(o)]));
+  return to;
+}
+
 afterAll(async () => {
   await Promise.all([withReader.close(), withoutReader.close()]);
   await fs.rm(dir, { recursive: true, force: true });
@@ -123,6 +146,8 @@ async function expectSameRecord(file: string) {
 describe('JPEG/PNG headers read in-process', () => {
   it('answer as libvips does for every layout ffmpeg and libvips write', async () => {
     for (const f of generated) await expectLikeLibvips(f, true);
+    // The moved EXIF segment still gives the orientation.
+    expect((await readJpegPngHeader(path.join(dir, 'exif-after-sof.jpg'), 'jpg'))?.orientation).toBe(6);
   });
 
   it('leave the probed record unchanged (only its sources say sniff instead of sharp)', async () => {

@@ -40,12 +40,16 @@ export async function readJpegPngHeader(file: string, format: 'jpg' | 'png'): Pr
 /** SOF markers libjpeg(-turbo) decodes with Huffman coding: baseline, extended, progressive. */
 const HUFFMAN_SOF = new Set([0xc0, 0xc1, 0xc2]);
 
-/** JPEG: size and components from the frame header, orientation from the EXIF APP1 segment. */
+/**
+ * JPEG: size and components from the frame header, orientation from the EXIF APP1 segment. Read up
+ * to the first scan, as libjpeg's `jpeg_read_header` does (an APP1 after the frame header counts).
+ */
 export function jpegHeader(b: Buffer): ImageHeader | null | 'short' {
   if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return null;
   let o = 2;
   let orientation: number | undefined;
   let exifSeen = false;
+  let frame: { width: number; height: number; components: 1 | 3 } | null = null;
   for (;;) {
     if (o + 4 > b.length) return 'short';
     if (b[o] !== 0xff) return null;
@@ -55,9 +59,23 @@ export function jpegHeader(b: Buffer): ImageHeader | null | 'short' {
       o++;
       continue;
     }
-    // Markers without a length: anything here before the frame header is unusual.
+    // Markers without a length: anything here before the first scan is unusual.
     if (marker === 0xd8 || marker === 0xd9 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7))
       return null;
+    if (marker === 0xda) {
+      if (!frame) return null; // a scan before any frame header
+      // An Adobe APP14 transform does not matter here: libvips calls any 3-component JPEG sRGB.
+      return {
+        format: 'jpeg',
+        width: frame.width,
+        height: frame.height,
+        channels: frame.components,
+        depth: 'uchar',
+        ...(orientation !== undefined ? { orientation } : {}),
+        space: frame.components === 1 ? 'b-w' : 'srgb',
+        hasAlpha: false,
+      };
+    }
     const len = b.readUInt16BE(o + 2);
     if (len < 2) return null;
     const end = o + 2 + len;
@@ -71,7 +89,7 @@ export function jpegHeader(b: Buffer): ImageHeader | null | 'short' {
       if (r === null) return null;
       orientation = r === 0 ? undefined : r;
     } else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (!HUFFMAN_SOF.has(marker) || seg.length < 6) return null;
+      if (frame || !HUFFMAN_SOF.has(marker) || seg.length < 6) return null;
       const precision = seg[0]!;
       const height = seg.readUInt16BE(1);
       const width = seg.readUInt16BE(3);
@@ -79,20 +97,7 @@ export function jpegHeader(b: Buffer): ImageHeader | null | 'short' {
       if (precision !== 8 || width === 0 || height === 0) return null;
       if (components !== 1 && components !== 3) return null;
       if (seg.length < 6 + 3 * components) return null;
-      // An Adobe APP14 segment may follow the frame header only in broken files; libjpeg reads
-      // the colour transform before it, so a 3-component file is YCbCr or RGB: sRGB to libvips.
-      return {
-        format: 'jpeg',
-        width,
-        height,
-        channels: components,
-        depth: 'uchar',
-        ...(orientation !== undefined ? { orientation } : {}),
-        space: components === 1 ? 'b-w' : 'srgb',
-        hasAlpha: false,
-      };
-    } else if (marker === 0xda) {
-      return null; // scan before any frame header
+      frame = { width, height, components };
     }
     o = end;
   }
