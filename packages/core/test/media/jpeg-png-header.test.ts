@@ -68,9 +68,12 @@ beforeAll(async () => {
   generated.push(
     await exifAfterFrame(path.join(dir, 'icc-orientation-6.jpg'), path.join(dir, 'exif-after-sof.jpg')),
   );
+  // Out-of-range orientations too (libvips has them as 1).
   for (const [o, order] of [
     [3, 'II'],
     [8, 'MM'],
+    [0, 'II'],
+    [9, 'MM'],
   ] as const) {
     const out = path.join(dir, `orientation-${o}-${order}.jpg`);
     await fs.copyFile(jpg, out);

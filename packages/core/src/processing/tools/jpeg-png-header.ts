@@ -104,7 +104,7 @@ export function jpegHeader(b: Buffer): ImageHeader | null | 'short' {
 }
 
 /**
- * The Orientation tag of IFD0 of an EXIF block (TIFF structure), clipped to 1–8 as libvips does;
+ * The Orientation tag of IFD0 of an EXIF block (TIFF structure), 1 outside 1–8 as libvips has it;
  * 0 when there is no such tag, null when the block cannot be walked cleanly.
  */
 export function exifOrientation(t: Buffer): number | null {
@@ -125,7 +125,7 @@ export function exifOrientation(t: Buffer): number | null {
     // SHORT, one value: anything else is left to libexif's own reading.
     if (u16(e + 2) !== 3 || u32(e + 4) !== 1) return null;
     const v = u16(e + 8);
-    return Math.min(8, Math.max(1, v));
+    return v >= 1 && v <= 8 ? v : 1;
   }
   return 0;
 }
