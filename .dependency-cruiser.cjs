@@ -31,13 +31,6 @@ const CLI_LOCAL_MODE = [
  */
 const SURFACES_EXCEPTIONS = ['^packages/cli/src/(backend|collect)\\.ts$'];
 
-/**
- * KNOWN EXCEPTIONS to core-kysely-only-in-query-modules: media/ still builds its queries in its
- * service — the search-at-a-million rewrite (decision 165) landed on main while its SQL was being
- * moved to media/media-queries.ts, and the move is to be redone on the new code (decision 156).
- */
-const KYSELY_EXCEPTIONS = ['^packages/core/src/media/(media-service|media-records)\\.ts$'];
-
 module.exports = {
   forbidden: [
     {
@@ -77,7 +70,7 @@ module.exports = {
       severity: 'error',
       from: {
         path: pkg('core'),
-        pathNot: ['-queries\\.ts$', '^packages/core/src/db/', ...KYSELY_EXCEPTIONS],
+        pathNot: ['-queries\\.ts$', '^packages/core/src/db/'],
       },
       // Resolved through node_modules in the tree; unresolved (a bare name) in a scratch tree.
       to: { path: '(^|/)node_modules/kysely/|^kysely$' },
