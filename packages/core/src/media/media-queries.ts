@@ -276,16 +276,6 @@ export async function deleteMediaRow(db: Db, id: string): Promise<void> {
   await db.deleteFrom('media').where('id', '=', id).execute();
 }
 
-/** A project's settings as stored (JSON text), or undefined for no such project. */
-export async function findProjectSettings(db: Db, projectId: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('project')
-    .select('settings')
-    .where('id', '=', projectId)
-    .executeTakeFirst();
-  return row?.settings;
-}
-
 // ------------------------------------------------------------------ statistics
 
 /** The media statistics' counts, as the database gives them (PostgreSQL: bigint as strings). */

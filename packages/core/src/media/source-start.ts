@@ -1,6 +1,6 @@
 import { sourceStart, type MediaType } from '@montu/domain';
 import type { Db } from '../db/schema.js';
-import { findProjectSettings } from './media-queries.js';
+import { projectSettingsJson } from '../projects/project-queries.js';
 
 /**
  * The source-time columns of a media record (decision 130) from its metadata and its project's
@@ -29,7 +29,7 @@ export async function sourceStartColumns(
 }
 
 async function projectSettings(db: Db, projectId: string): Promise<Record<string, unknown>> {
-  const settings = await findProjectSettings(db, projectId);
+  const settings = await projectSettingsJson(db, projectId);
   try {
     return settings !== undefined ? (JSON.parse(settings) as Record<string, unknown>) : {};
   } catch {
