@@ -6,9 +6,8 @@
  * Workspace packages resolve through node_modules to their built `dist/` (the check runs after
  * `npm run build`); rules therefore name packages by folder, `src/` or `dist/` alike.
  *
- * KNOWN EXCEPTIONS are listed where a rule is the target and today's code does not meet it yet;
- * each names the work that removes it. Remove an exception when that work lands: the check then
- * holds the line.
+ * No exception is listed (the last ones went with decision 200): a rule the code does not meet
+ * yet may list one here, naming the work that removes it.
  */
 
 /** A package folder, whether reached through its sources or its build. */
@@ -22,21 +21,6 @@ const CLI_LOCAL_MODE = [
   '^packages/cli/src/(local|core|server-api)\\.ts$',
   '^packages/cli/src/commands/(serve|storage|probe|verify)\\.ts$',
 ];
-
-/**
- * KNOWN EXCEPTIONS — what is left of issue 19 item 2 after the CLI's remote mode moved onto
- * @montu/client (decision 110): backend.ts takes the result types both modes share from
- * @montu/core (until the wire schemas in @montu/domain give them), and collect.ts lists a
- * sequence's folder with the core's detectSequence (the naming rules it applies are the domain's).
- */
-const SURFACES_EXCEPTIONS = ['^packages/cli/src/(backend|collect)\\.ts$'];
-
-/**
- * KNOWN EXCEPTIONS to core-kysely-only-in-query-modules: media/ still builds its queries in its
- * service — the search-at-a-million rewrite (decision 165) landed on main while its SQL was being
- * moved to media/media-queries.ts, and the move is to be redone on the new code (decision 156).
- */
-const KYSELY_EXCEPTIONS = ['^packages/core/src/media/(media-service|media-records)\\.ts$'];
 
 module.exports = {
   forbidden: [
@@ -77,7 +61,7 @@ module.exports = {
       severity: 'error',
       from: {
         path: pkg('core'),
-        pathNot: ['-queries\\.ts$', '^packages/core/src/db/', ...KYSELY_EXCEPTIONS],
+        pathNot: ['-queries\\.ts$', '^packages/core/src/db/'],
       },
       // Resolved through node_modules in the tree; unresolved (a bare name) in a scratch tree.
       to: { path: '(^|/)node_modules/kysely/|^kysely$' },
@@ -127,7 +111,7 @@ module.exports = {
         "The CLI's remote mode is built on @montu/client and @montu/domain; only its local mode " +
         '(CLI_LOCAL_MODE) may use the core and the server.',
       severity: 'error',
-      from: { path: pkg('cli'), pathNot: [...CLI_LOCAL_MODE, ...SURFACES_EXCEPTIONS] },
+      from: { path: pkg('cli'), pathNot: CLI_LOCAL_MODE },
       to: { path: pkg('(core|server|web)') },
     },
   ],

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ESLint } from 'eslint';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -126,5 +127,63 @@ describe('architecture check', () => {
     } finally {
       fs.rmSync(tree, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * What dependency-cruiser cannot see: a service building a query on the database it is given
+ * imports nothing from kysely. eslint.config.js forbids the builder calls and `sql` tags in the
+ * core outside query modules and db/ (decision 200); ESLint's own API lints the real tree and a
+ * deliberate violation, with the repository's config.
+ */
+describe('query building only in query modules (eslint)', () => {
+  const eslint = new ESLint({ cwd: ROOT });
+  const QUERY_RULE = 'no-restricted-syntax';
+
+  // A service doing what media-service.ts and uploads/s3-direct.ts did before decision 200.
+  const SERVICE = [
+    "import { sql } from 'kysely';",
+    "import type { Db } from '../db/schema.js';",
+    'export class PlaylistService {',
+    '  constructor(private readonly db: Db) {}',
+    '  async find(id: string) {',
+    "    const row = await this.db.selectFrom('playlist').selectAll().where('id', '=', id).executeTakeFirst();",
+    "    await this.db.transaction().execute(async (trx) => trx.deleteFrom('playlist').where('id', '=', id).execute());",
+    '    const n = await sql<{ n: number }>`SELECT count(*) AS n FROM playlist`.execute(this.db);',
+    "    await this.db.with('recent', (db) => db.selectFrom('playlist').selectAll()).selectFrom('recent').execute();",
+    '    return [row, n, [1, 2].with(0, 3)];',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+
+  const violations = async (file: string) => {
+    const [result] = await eslint.lintText(SERVICE, { filePath: path.join(ROOT, file) });
+    return result!.messages.filter((m) => m.ruleId === QUERY_RULE).map((m) => `${m.line}: ${m.message}`);
+  };
+
+  it('finds no query building outside query modules in the core', async () => {
+    const results = await eslint.lintFiles(['packages/core/src']);
+    const found = results.flatMap((r) =>
+      r.messages
+        .filter((m) => m.ruleId === QUERY_RULE)
+        .map((m) => `${path.relative(ROOT, r.filePath)}:${m.line}: ${m.message}`),
+    );
+    expect(found).toEqual([]);
+  });
+
+  it('fails on a service that builds its own queries, and not on a query module', async () => {
+    const inService = await violations('packages/core/src/review/playlist-service.ts');
+    // selectFrom, transaction().execute, deleteFrom, the sql tag, with(…) and the selectFrom
+    // inside it and after it; Array#with (a number first) is not a query.
+    expect(inService.map((v) => Number(v.split(':')[0]))).toEqual([6, 7, 7, 8, 9, 9, 9]);
+    expect(inService[0]).toContain('Build queries in a query module (*-queries.ts)');
+    expect(inService[1]).toContain('transaction() from db/connect.ts');
+    expect(inService[3]).toContain('SQL belongs in a query module');
+    expect(await violations('packages/core/src/review/playlist-queries.ts')).toEqual([]);
+    expect(await violations('packages/core/src/db/migrations/020-example.ts')).toEqual([]);
+    // The server, the CLI and tests are not the core's services: the rule is the core's.
+    expect(await violations('packages/server/src/routes/playlists.ts')).toEqual([]);
+    expect(await violations('packages/core/test/playlists.test.ts')).toEqual([]);
   });
 });

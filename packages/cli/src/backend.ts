@@ -3,32 +3,16 @@
  * talks to a data directory through the core library, `RemoteBackend` to a server over the
  * REST API. Commands never know which one they have.
  */
-import type {
-  Job,
-  JobState,
-  Note,
-  ApprovalStatus,
-  CleanupOldMediaResult,
-  Media,
-  MediaStatistics,
-  OrphanCleanupReport,
-  Page,
-  SearchMediaOptions,
-  Montu,
-} from '@montu/core';
+import type { ApprovalStatus, JobState, Media, Note, Page, WireType } from '@montu/domain';
 
-export type {
-  SearchMediaOptions,
-  Job,
-  JobState,
-  Note,
-  ApprovalStatus,
-  CleanupOldMediaResult,
-  Media,
-  MediaStatistics,
-  OrphanCleanupReport,
-  Page,
-};
+/** Both backends answer with the API's records, as the wire contract types them (@montu/domain). */
+export type { ApprovalStatus, JobState, Media, Note, Page };
+export type Job = WireType<'Job'>;
+export type MediaStatistics = WireType<'Statistics'>;
+export type OrphanCleanupReport = WireType<'OrphanCleanupReport'>;
+export type CleanupOldMediaResult = WireType<'CleanupOldMediaResult'>;
+/** The search's filters, as `GET /media` takes them. */
+export type SearchMediaOptions = WireType<'SearchQuery'>;
 
 /** Called with the number of bytes read since the last call. */
 export type ProgressFn = (bytes: number) => void;
@@ -74,11 +58,11 @@ export interface UpdateInput {
 
 export type ReviewAction = 'submit' | 'approve' | 'reject' | 'request-changes' | 'hold' | 'reopen';
 
-export type Playlist = Awaited<ReturnType<Montu['playlists']['listPlaylists']>>[number];
-export type PlaylistWithItems = Awaited<ReturnType<Montu['playlists']['getPlaylist']>>;
-export type ReviewNote = Awaited<ReturnType<Montu['notes']['getNote']>>;
-export type Webhook = Awaited<ReturnType<Montu['webhooks']['listWebhooks']>>[number];
-export type WebhookDelivery = Awaited<ReturnType<Montu['webhooks']['listDeliveries']>>[number];
+export type Playlist = WireType<'PlaylistSummary'>;
+export type PlaylistWithItems = WireType<'Playlist'>;
+export type ReviewNote = WireType<'ReviewNote'>;
+export type Webhook = WireType<'Webhook'>;
+export type WebhookDelivery = WireType<'WebhookDelivery'>;
 export type ExportFormat = 'csv' | 'html' | 'pdf' | 'otio';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'html', 'pdf', 'otio'];
 

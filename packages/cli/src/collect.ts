@@ -4,8 +4,13 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { isSequencePattern, parseFrameFileName } from '@montu/domain';
-import { detectSequence } from '@montu/core/basics';
+import {
+  isSequencePattern,
+  parseFrameFileName,
+  parseSequencePatternName,
+  sequenceFromNames,
+  sequenceFromPattern,
+} from '@montu/domain';
 
 export interface PlanFile {
   kind: 'file';
@@ -75,7 +80,7 @@ export async function collectInputs(
         if (files.length === 0) errors.push({ input, message: 'the folder holds no files' });
         await addFiles(files);
       } else if (isSequencePattern(input)) {
-        const seq = await detectSequence(input);
+        const seq = await sequenceOfPattern(input);
         const frames = await withSizes(seq.frames.map((f) => f.path));
         for (const f of frames) seen.add(f.path);
         items.push(
@@ -98,6 +103,25 @@ export async function collectInputs(
     }
   }
   return { items, errors };
+}
+
+/**
+ * The frames a pattern (`renders/beauty.####.exr`, `%04d`, `@@@@`) names: its folder's files,
+ * matched by the domain's naming rules.
+ */
+async function sequenceOfPattern(input: string) {
+  const full = path.resolve(input);
+  const dir = path.dirname(full);
+  const pat = parseSequencePatternName(path.basename(full), input);
+  let names: string[];
+  try {
+    const entries = await fsp.readdir(dir, { withFileTypes: true });
+    names = entries.filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name);
+  } catch (e) {
+    throw new Error(`cannot list ${dir}: ${(e as Error).message}`);
+  }
+  const entries = names.map((n) => ({ name: n, full: path.join(dir, n) }));
+  return { dir, ...sequenceFromPattern(pat, entries, input) };
 }
 
 function sequenceItem(
@@ -149,7 +173,9 @@ async function groupFiles(files: string[], groupSequences: boolean): Promise<Pla
       continue;
     }
     try {
-      const seq = await detectSequence(list);
+      // One folder, one base and extension (the key above): the domain says whether they are one sequence.
+      const dir = path.dirname(list[0]!);
+      const seq = { dir, ...sequenceFromNames(list.map((f) => ({ name: path.basename(f), full: f }))) };
       const frames = await withSizes(seq.frames.map((f) => f.path));
       out.push(
         sequenceItem(

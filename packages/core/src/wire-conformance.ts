@@ -1,6 +1,7 @@
 /**
  * Every record the core builds and the server answers with is its wire schema's shape (decision
- * 150): the same fields, each of a type that fits both ways. The domain's own records are
+ * 150): the same fields at every depth (nested objects, array elements, union members), each of
+ * the same type (decision 200). The domain's own records are
  * `Static` of their schemas (domain/types.ts) or checked in domain/wire/conformance.ts; these are the core's, checked here at compile
  * time, so a field added on one side only fails `tsc` instead of being dropped from answers (a
  * closed schema drops what it does not declare) or never filled. Nothing here runs.
@@ -8,6 +9,7 @@
 import type { Static } from '@sinclair/typebox';
 import type * as Wire from '@montu/domain/wire';
 import type { Same } from '@montu/domain/wire';
+import type { WireType as W } from '@montu/domain';
 import type { MontuEvent } from './events.js';
 import type { JobRecord, JobType } from './jobs/types.js';
 import type { ColourViews } from './colour/lut.js';
@@ -25,9 +27,6 @@ import type {
   ReviewSessionSummary,
   SessionPresence,
 } from './review-sessions/review-session-service.js';
-
-/** The static type of a named wire schema. */
-type W<T extends keyof typeof Wire> = (typeof Wire)[T] extends { static: infer S } ? S : never;
 
 export const coreRecordsAreTheWire: {
   LibraryEvent: Same<MontuEvent, W<'LibraryEvent'>>;

@@ -180,3 +180,20 @@ export function sequenceFromNames(entries: ReadonlyArray<{ name: string; full: s
     missing,
   };
 }
+
+/**
+ * The sequence a frame pattern names among a folder's files: the names that are its frames
+ * (matchesSequencePattern), and the pattern's padding when it gives one (`%d` takes the frames').
+ * Throws ValidationError when no name matches or the matches are not one sequence.
+ */
+export function sequenceFromPattern(
+  pat: SequencePatternName,
+  entries: ReadonlyArray<{ name: string; full: string }>,
+  pattern: string,
+): NamedSequence {
+  const matched = entries.filter((e) => matchesSequencePattern(pat, e.name));
+  if (matched.length === 0) throw new ValidationError(`no frames match ${pattern}`, { pattern });
+  const seq = sequenceFromNames(matched);
+  if (pat.padding === 0) return seq;
+  return { ...seq, padding: pat.padding, pattern: formatSequencePattern(pat.base, pat.padding, pat.ext) };
+}

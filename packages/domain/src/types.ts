@@ -7,6 +7,7 @@
  */
 import type { Static } from '@sinclair/typebox';
 import type * as Wire from './wire/components.js';
+import type * as WireSchemas from './wire/index.js';
 
 export * from './vocabulary.js';
 
@@ -21,6 +22,16 @@ export type Approval = Static<typeof Wire.Approval>;
 export type StepProcessing = Static<typeof Wire.StepProcessing>;
 export type Media = Static<typeof Wire.Media>;
 export type HistoryEntry = Static<typeof Wire.HistoryEntry>;
+
+/**
+ * The TypeScript type of a named wire schema: `WireType<'Job'>`, `WireType<'Statistics'>`,
+ * `WireType<'SearchQuery'>`. For surfaces that share the API's records without loading TypeBox
+ * (the CLI's two backends); the core's own records are checked against the same types
+ * (core/src/wire-conformance.ts).
+ */
+export type WireType<K extends keyof typeof WireSchemas> = (typeof WireSchemas)[K] extends { static: infer S }
+  ? S
+  : never;
 
 /**
  * A note on a media item (stored in the `annotation` table; the API's wire names — the

@@ -9,6 +9,7 @@ import {
   parseFrameFileName,
   parseSequencePatternName,
   sequenceFromNames,
+  sequenceFromPattern,
   ValidationError,
 } from '../src/index.js';
 
@@ -67,5 +68,32 @@ describe('sequence naming', () => {
       ['a.1.exr', 'a.2.exr'],
       ['b.1.exr'],
     ]);
+  });
+
+  it("takes the frames a pattern names from a folder listing, with the pattern's padding", () => {
+    const listing = [
+      'beauty.0999.exr',
+      'beauty.1001.exr',
+      'beauty.1003.exr',
+      'beauty.exr',
+      'other.1002.exr',
+    ].map((name) => ({ name, full: `/r/${name}` }));
+    const seq = sequenceFromPattern(
+      parseSequencePatternName('beauty.####.exr'),
+      listing,
+      'r/beauty.####.exr',
+    );
+    expect(seq.frames).toEqual([
+      { frame: 999, path: '/r/beauty.0999.exr' },
+      { frame: 1001, path: '/r/beauty.1001.exr' },
+      { frame: 1003, path: '/r/beauty.1003.exr' },
+    ]);
+    expect([seq.padding, seq.pattern, seq.missing]).toEqual([4, 'beauty.%04d.exr', [1000, 1002]]);
+    // `%d` keeps what the frames say; a pattern nothing matches is a clear refusal.
+    const unpadded = sequenceFromPattern(parseSequencePatternName('beauty.%d.exr'), listing, 'beauty.%d.exr');
+    expect(unpadded.pattern).toBe('beauty.%04d.exr');
+    expect(() =>
+      sequenceFromPattern(parseSequencePatternName('comp.####.exr'), listing, 'comp.####.exr'),
+    ).toThrow(/no frames match comp\.####\.exr/);
   });
 });

@@ -1,18 +1,24 @@
-import { sql } from 'kysely';
 import { Conflict } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
-import { isUniqueViolation, relaxedTransaction, type DialectName } from '../db/connect.js';
+import { isUniqueViolation, type DialectName } from '../db/connect.js';
 import { formatVersion, parseVersion } from '@montu/domain';
 import { sourceStartColumns } from './source-start.js';
 import { actingName, nameKey } from '@montu/domain';
 import type { MediaFile, MediaType } from '@montu/domain';
 import { OWNER } from '../storage/owner.js';
 import type { Db } from '../context.js';
-import type { Insertable } from 'kysely';
-import type { Database, HistoryTable, MediaFileTable, MediaTable } from '../db/schema.js';
 import { historyRow } from '../history/history-queries.js';
 import { buildSearchText } from './search-query.js';
 import { newItemState } from '../processing/media-state.js';
+import {
+  deleteVersionClaim,
+  highestVersionNumber,
+  insertManyMediaRows,
+  insertMediaRows,
+  insertVersionClaim,
+  versionRecorded,
+  type NewMediaRows,
+} from './media-queries.js';
 
 /**
  * Writing media records: version claims and the insert of a new item with its files, shared by
@@ -47,13 +53,7 @@ export async function reserveVersion(
     return n;
   }
   for (let attempt = 0; attempt < 1000; attempt++) {
-    const row = await sql<{ n: number | null }>`
-      SELECT max(v) AS n FROM (
-        SELECT max(version_number) AS v FROM media WHERE project_id = ${projectId} AND task_id = ${taskId}
-        UNION ALL
-        SELECT max(version_number) AS v FROM version_reservation WHERE project_id = ${projectId} AND task_id = ${taskId}
-      ) AS versions`.execute(db);
-    const next = Number(row.rows[0]?.n ?? 0) + 1;
+    const next = (await highestVersionNumber(db, projectId, taskId)) + 1;
     if (await tryReserve(db, dialect, projectId, taskId, next, owner)) return next;
   }
   throw new Conflict(`Could not allocate a version for task ${taskId}: too many concurrent uploads.`);
@@ -68,31 +68,19 @@ async function tryReserve(
   owner: string,
 ): Promise<boolean> {
   try {
-    await relaxedTransaction(db, dialect, (trx) =>
-      trx
-        .insertInto('version_reservation')
-        .values({
-          project_id: projectId,
-          task_id: taskId,
-          version_number: n,
-          owner,
-          created_at: nowIso(),
-        })
-        .execute(),
-    );
+    await insertVersionClaim(db, dialect, {
+      projectId,
+      taskId,
+      versionNumber: n,
+      owner,
+      createdAt: nowIso(),
+    });
   } catch (e) {
     if (isUniqueViolation(e)) return false;
     throw e;
   }
   // A media row may hold the number if it was committed between our max() and the insert.
-  const clash = await db
-    .selectFrom('media')
-    .select('id')
-    .where('project_id', '=', projectId)
-    .where('task_id', '=', taskId)
-    .where('version_number', '=', n)
-    .executeTakeFirst();
-  if (clash) {
+  if (await versionRecorded(db, projectId, taskId, n)) {
     await releaseReservation(db, projectId, taskId, n);
     return false;
   }
@@ -105,20 +93,7 @@ export async function releaseReservation(
   taskId: string,
   n: number,
 ): Promise<void> {
-  await db
-    .deleteFrom('version_reservation')
-    .where('project_id', '=', projectId)
-    .where('task_id', '=', taskId)
-    .where('version_number', '=', n)
-    .execute();
-}
-
-export async function insertTags(db: Db, mediaId: string, tags: string[]): Promise<void> {
-  if (tags.length === 0) return;
-  await db
-    .insertInto('media_tag')
-    .values(tags.map((tag) => ({ media_id: mediaId, tag })))
-    .execute();
+  await deleteVersionClaim(db, projectId, taskId, n);
 }
 
 /** A file row as it is inserted: the domain's MediaFile without what the database fills in. */
@@ -150,13 +125,6 @@ export interface NewMediaRecord {
 }
 
 /** Rows of one new media item, exactly as they are written (single inserts and bulk imports alike). */
-interface NewMediaRows {
-  media: Insertable<MediaTable>;
-  files: Insertable<MediaFileTable>[];
-  tags: Array<{ media_id: string; tag: string }>;
-  history: Insertable<HistoryTable>;
-}
-
 function newMediaRows(
   r: NewMediaRecord,
   sourceStart: { start_timecode: string | null; start_frame: number | null },
@@ -238,16 +206,7 @@ function newMediaRows(
  */
 export async function insertMediaRecord(trx: Db, r: NewMediaRecord): Promise<void> {
   const rows = newMediaRows(r, await sourceStartColumns(trx, r.projectId, r.mediaType, r.metadata));
-  await trx.insertInto('media').values(rows.media).execute();
-  // Insert files in batches: a long sequence has thousands of frames.
-  for (let i = 0; i < rows.files.length; i += 500) {
-    await trx
-      .insertInto('media_file')
-      .values(rows.files.slice(i, i + 500))
-      .execute();
-  }
-  if (rows.tags.length > 0) await trx.insertInto('media_tag').values(rows.tags).execute();
-  await trx.insertInto('history').values(rows.history).execute();
+  await insertMediaRows(trx, rows);
   await releaseReservation(trx, r.projectId, r.taskId, r.versionNumber);
 }
 
@@ -265,44 +224,5 @@ export async function insertMediaRecords(trx: Db, records: NewMediaRecord[]): Pr
   for (const r of records) {
     all.push(newMediaRows(r, await sourceStartColumns(trx, r.projectId, r.mediaType, r.metadata, settings)));
   }
-  await insertChunked(
-    trx,
-    'media',
-    all.map((x) => x.media),
-  );
-  await insertChunked(
-    trx,
-    'media_file',
-    all.flatMap((x) => x.files),
-  );
-  await insertChunked(
-    trx,
-    'media_tag',
-    all.flatMap((x) => x.tags),
-  );
-  await insertChunked(
-    trx,
-    'history',
-    all.map((x) => x.history),
-  );
-}
-
-/** Bound parameters per statement: below SQLite's 32,766 and PostgreSQL's 65,535. */
-const MAX_PARAMETERS = 30_000;
-
-async function insertChunked<T extends 'media' | 'media_file' | 'media_tag' | 'history'>(
-  trx: Db,
-  table: T,
-  rows: Insertable<Database[T]>[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  const perRow = Object.keys(rows[0]!).length;
-  const chunk = Math.max(1, Math.floor(MAX_PARAMETERS / perRow));
-  for (let i = 0; i < rows.length; i += chunk) {
-    await trx
-      .insertInto(table)
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one generic insert over four tables; each row is typed by the table at the call
-      .values(rows.slice(i, i + chunk) as any)
-      .execute();
-  }
+  await insertManyMediaRows(trx, all);
 }

@@ -1,11 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Selectable } from 'kysely';
 import { checkJsonValue, NotFound, NotSupported, ValidationError } from '@montu/domain';
 import { newId, nowIso } from '../ids.js';
 import { fileFromRow, mediaFromRow } from '../db/rows.js';
-import type { MediaTable } from '../db/schema.js';
 import { assertProjectId, assertTaskId, displayFileName, formatVersion, parseVersion } from '@montu/domain';
 import {
   MEDIA_TYPES,
@@ -23,9 +21,23 @@ import { SNIFF_BYTES, sniffBuffer, sniffFile, type SniffResult } from '../proces
 import { checkMetadata } from '../processing/tools/metadata-schema.js';
 import { peekStream } from '../util/streams.js';
 import type { Db, ServiceContext } from '../context.js';
+import { transaction } from '../db/connect.js';
 import type { Job } from '../jobs/types.js';
 import type { StoredObject } from '../storage/backend.js';
-import { insertMediaRecord, insertTags, releaseReservation, reserveVersion } from './media-records.js';
+import { insertMediaRecord, releaseReservation, reserveVersion } from './media-records.js';
+import {
+  deleteMediaRow,
+  findMediaRow,
+  listMediaFiles,
+  listMediaJobs,
+  listTaskMediaRows,
+  listTaskVersionNames,
+  mediaStatisticsRows,
+  replaceMediaTags,
+  setReviewSelection,
+  updateMediaRow,
+  type MediaRow,
+} from './media-queries.js';
 import { sourceStartColumns } from './source-start.js';
 import { recordHistory } from '../history/history-service.js';
 import { applyStatusChange } from '../review/status-change.js';
@@ -331,7 +343,7 @@ export class MediaService {
     try {
       const object = await place(key);
       stored = true;
-      await this.ctx.db.transaction().execute(async (trx) => {
+      await transaction(this.ctx.db, async (trx) => {
         await this.projects.ensureTask(trx, projectId, taskId);
         await insertMediaRecord(trx, {
           id,
@@ -412,12 +424,7 @@ export class MediaService {
   async getMediaById(id: string, scope: Scope = {}): Promise<Media> {
     if (typeof id !== 'string' || id.length > 64)
       throw new NotFound(`Media ${String(id).slice(0, 64)} does not exist.`);
-    let q = this.ctx.db.selectFrom('media').selectAll().where('id', '=', id);
-    if (scope.projectIds) {
-      if (scope.projectIds.length === 0) throw new NotFound(`Media ${id} does not exist.`, { mediaId: id });
-      q = q.where('project_id', 'in', scope.projectIds);
-    }
-    const row = await q.executeTakeFirst();
+    const row = await findMediaRow(this.ctx.db, id, scope.projectIds);
     if (!row) throw new NotFound(`Media ${id} does not exist.`, { mediaId: id });
     return (await this.withFiles([row]))[0]!;
   }
@@ -429,15 +436,13 @@ export class MediaService {
     options: { projectId?: string; includeArchived?: boolean } & Scope = {},
   ): Promise<Media[]> {
     assertTaskId(taskId);
-    let q = this.ctx.db.selectFrom('media').selectAll().where('task_id', '=', taskId);
-    if (options.projectId !== undefined) q = q.where('project_id', '=', assertProjectId(options.projectId));
-    if (options.projectIds) {
-      if (options.projectIds.length === 0) return [];
-      q = q.where('project_id', 'in', options.projectIds);
-    }
-    if (version !== undefined) q = q.where('version_number', '=', parseVersion(version));
-    if (!options.includeArchived) q = q.where('archived_at', 'is', null);
-    const rows = await q.orderBy('project_id').orderBy('version_number').execute();
+    const rows = await listTaskMediaRows(this.ctx.db, {
+      taskId,
+      ...(options.projectId !== undefined ? { projectId: assertProjectId(options.projectId) } : {}),
+      ...(options.projectIds ? { projectIds: options.projectIds } : {}),
+      ...(version !== undefined ? { versionNumber: parseVersion(version) } : {}),
+      ...(options.includeArchived ? { includeArchived: true } : {}),
+    });
     return this.withFiles(rows);
   }
 
@@ -447,18 +452,13 @@ export class MediaService {
     options: { projectId?: string; includeArchived?: boolean } & Scope = {},
   ): Promise<string[]> {
     assertTaskId(taskId);
-    let q = this.ctx.db
-      .selectFrom('media')
-      .select(['version', 'version_number'])
-      .where('task_id', '=', taskId);
-    if (options.projectId !== undefined) q = q.where('project_id', '=', assertProjectId(options.projectId));
-    if (options.projectIds) {
-      if (options.projectIds.length === 0) return [];
-      q = q.where('project_id', 'in', options.projectIds);
-    }
-    if (!options.includeArchived) q = q.where('archived_at', 'is', null);
-    const rows = await q.orderBy('version_number').execute();
-    return [...new Set(rows.map((r) => r.version))];
+    const names = await listTaskVersionNames(this.ctx.db, {
+      taskId,
+      ...(options.projectId !== undefined ? { projectId: assertProjectId(options.projectId) } : {}),
+      ...(options.projectIds ? { projectIds: options.projectIds } : {}),
+      ...(options.includeArchived ? { includeArchived: true } : {}),
+    });
+    return [...new Set(names)];
   }
 
   async searchMedia(options: SearchMediaOptions = {}): Promise<Page<Media>> {
@@ -494,20 +494,10 @@ export class MediaService {
     };
   }
 
-  private async withFiles(rows: Selectable<MediaTable>[]): Promise<Media[]> {
+  private async withFiles(rows: MediaRow[]): Promise<Media[]> {
     if (rows.length === 0) return [];
-    const files = await this.ctx.db
-      .selectFrom('media_file')
-      .selectAll()
-      .where(
-        'media_id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .orderBy('media_id')
-      .orderBy('role')
-      .orderBy('frame')
-      .execute();
+    const ids = rows.map((r) => r.id);
+    const files = await listMediaFiles(this.ctx.db, ids);
     const byMedia = new Map<string, MediaFile[]>();
     for (const f of files) {
       const list = byMedia.get(f.media_id) ?? [];
@@ -515,27 +505,7 @@ export class MediaService {
       byMedia.set(f.media_id, list);
     }
     // Per-step processing: the latest job of each type, one indexed query for the whole page.
-    const jobs = await this.ctx.db
-      .selectFrom('job')
-      .select([
-        'id',
-        'media_id',
-        'type',
-        'state',
-        'progress',
-        'attempts',
-        'error',
-        'updated_at',
-        'created_at',
-      ])
-      .where(
-        'media_id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+    const jobs = await listMediaJobs(this.ctx.db, ids);
     const steps = new Map<string, Record<string, StepProcessing>>();
     for (const j of jobs) {
       if (!j.media_id) continue;
@@ -591,17 +561,13 @@ export class MediaService {
     this.assertJsonObject(metadata, 'metadata');
     if (technical) checkMetadata(metadata);
     this.assertJsonObject(customProperties, 'customProperties');
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('media')
-        .set({
-          metadata: JSON.stringify(metadata),
-          ...(technical ? await sourceStartColumns(trx, current.projectId, current.mediaType, metadata) : {}),
-          custom_properties: JSON.stringify(customProperties),
-          updated_at: nowIso(),
-        })
-        .where('id', '=', id)
-        .execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await updateMediaRow(trx, id, {
+        metadata: JSON.stringify(metadata),
+        ...(technical ? await sourceStartColumns(trx, current.projectId, current.mediaType, metadata) : {}),
+        custom_properties: JSON.stringify(customProperties),
+        updated_at: nowIso(),
+      });
       await recordHistory(trx, {
         actor: options.actor ?? 'system',
         action: 'media.metadata_updated',
@@ -629,27 +595,20 @@ export class MediaService {
     if (input.reviewSelected !== undefined && typeof input.reviewSelected !== 'boolean') {
       throw new ValidationError('reviewSelected must be true or false.', { field: 'reviewSelected' });
     }
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('media')
-        .set({
+    await transaction(this.ctx.db, async (trx) => {
+      await updateMediaRow(trx, id, {
+        description,
+        tags: JSON.stringify(tags),
+        search_text: buildSearchText({
+          fileName: current.fileName,
           description,
-          tags: JSON.stringify(tags),
-          search_text: buildSearchText({
-            fileName: current.fileName,
-            description,
-            tags,
-            taskId: current.taskId,
-            author: current.author,
-          }),
-          updated_at: nowIso(),
-        })
-        .where('id', '=', id)
-        .execute();
-      if (input.tags !== undefined) {
-        await trx.deleteFrom('media_tag').where('media_id', '=', id).execute();
-        await insertTags(trx, id, tags);
-      }
+          tags,
+          taskId: current.taskId,
+          author: current.author,
+        }),
+        updated_at: nowIso(),
+      });
+      if (input.tags !== undefined) await replaceMediaTags(trx, id, tags);
       if (input.reviewSelected !== undefined && input.reviewSelected !== current.reviewSelected) {
         await setReviewSelected(trx, current, input.reviewSelected, actor);
       }
@@ -716,68 +675,14 @@ export class MediaService {
 
   async getMediaStatistics(options: { projectId?: string } & Scope = {}): Promise<MediaStatistics> {
     const projectId = options.projectId !== undefined ? assertProjectId(options.projectId) : undefined;
-    const db = this.ctx.db;
-    const base = () => {
-      let q = db.selectFrom('media').where('media.archived_at', 'is', null);
-      if (projectId !== undefined) q = q.where('media.project_id', '=', projectId);
-      if (options.projectIds)
-        q = q.where('media.project_id', 'in', options.projectIds.length ? options.projectIds : ['']);
-      return q;
-    };
-    const [totals, byType, byStatus, authors, perTask, topTasks, approvals] = await Promise.all([
-      base()
-        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('media.size').as('bytes')])
-        .executeTakeFirst(),
-      base()
-        .select((eb) => ['media.media_type as k', eb.fn.countAll<number>().as('n')])
-        .groupBy('media.media_type')
-        .execute(),
-      base()
-        .select((eb) => ['media.status as k', eb.fn.countAll<number>().as('n')])
-        .groupBy('media.status')
-        .execute(),
-      base()
-        .select((eb) => ['media.author as author', eb.fn.countAll<number>().as('n')])
-        .groupBy('media.author')
-        .orderBy('n', 'desc')
-        .orderBy('media.author')
-        .execute(),
-      db
-        .selectFrom(
-          base()
-            .select((eb) => ['media.project_id', 'media.task_id', eb.fn.countAll<number>().as('n')])
-            .groupBy(['media.project_id', 'media.task_id'])
-            .as('t'),
-        )
-        .select((eb) => [
-          eb.fn.countAll<number>().as('tasks'),
-          eb.fn.sum<number>('t.n').as('total'),
-          eb.fn.max<number>('t.n').as('maxn'),
-        ])
-        .executeTakeFirst(),
-      base()
-        .select((eb) => [
-          'media.project_id as projectId',
-          'media.task_id as taskId',
-          eb.fn.countAll<number>().as('n'),
-        ])
-        .groupBy(['media.project_id', 'media.task_id'])
-        .orderBy('n', 'desc')
-        .orderBy('media.task_id')
-        .limit(STATISTICS_TOP_TASKS)
-        .execute(),
-      // approved_at is an ISO 8601 UTC string: its first ten characters are the day.
-      base()
-        .where('media.status', '=', 'approved')
-        .where('media.approved_at', 'is not', null)
-        .select((eb) => [
-          eb.fn<string>('substr', ['media.approved_at', eb.lit(1), eb.lit(10)]).as('day'),
-          eb.fn.countAll<number>().as('n'),
-        ])
-        .groupBy('day')
-        .orderBy('day')
-        .execute(),
-    ]);
+    const { totals, byType, byStatus, authors, perTask, topTasks, approvals } = await mediaStatisticsRows(
+      this.ctx.db,
+      {
+        ...(projectId !== undefined ? { projectId } : {}),
+        ...(options.projectIds ? { projectIds: options.projectIds } : {}),
+      },
+      STATISTICS_TOP_TASKS,
+    );
     const tasks = Number(perTask?.tasks ?? 0);
     const total = Number(perTask?.total ?? 0);
     return {
@@ -821,12 +726,8 @@ export class MediaService {
     const current = await this.getMediaById(id, options);
     if ((current.archivedAt !== null) === archive) return current;
     const now = nowIso();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('media')
-        .set({ archived_at: archive ? now : null, updated_at: now })
-        .where('id', '=', id)
-        .execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await updateMediaRow(trx, id, { archived_at: archive ? now : null, updated_at: now });
       await recordHistory(trx, {
         actor: options.actor ?? 'system',
         action: archive ? 'media.archived' : 'media.restored',
@@ -875,8 +776,8 @@ export class MediaService {
     options: { removeFiles?: boolean; actor?: string },
   ): Promise<void> {
     const id = current.id;
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('media').where('id', '=', id).execute();
+    await transaction(this.ctx.db, async (trx) => {
+      await deleteMediaRow(trx, id);
       await recordHistory(trx, {
         actor: options.actor ?? 'system',
         action: 'media.deleted',
@@ -905,20 +806,7 @@ export class MediaService {
 
 /** Only one version of a task is put forward for review at a time. */
 async function setReviewSelected(db: Db, media: Media, selected: boolean, actor: string): Promise<void> {
-  if (selected) {
-    await db
-      .updateTable('media')
-      .set({ review_selected: 0 })
-      .where('project_id', '=', media.projectId)
-      .where('task_id', '=', media.taskId)
-      .where('review_selected', '=', 1)
-      .execute();
-  }
-  await db
-    .updateTable('media')
-    .set({ review_selected: selected ? 1 : 0 })
-    .where('id', '=', media.id)
-    .execute();
+  await setReviewSelection(db, media, selected);
   await recordHistory(db, {
     actor,
     action: selected ? 'media.review_selected' : 'media.review_unselected',

@@ -1,5 +1,6 @@
 import { sourceStart, type MediaType } from '@montu/domain';
 import type { Db } from '../db/schema.js';
+import { projectSettingsJson } from '../projects/project-queries.js';
 
 /**
  * The source-time columns of a media record (decision 130) from its metadata and its project's
@@ -28,13 +29,9 @@ export async function sourceStartColumns(
 }
 
 async function projectSettings(db: Db, projectId: string): Promise<Record<string, unknown>> {
-  const row = await db
-    .selectFrom('project')
-    .select('settings')
-    .where('id', '=', projectId)
-    .executeTakeFirst();
+  const settings = await projectSettingsJson(db, projectId);
   try {
-    return row ? (JSON.parse(row.settings) as Record<string, unknown>) : {};
+    return settings !== undefined ? (JSON.parse(settings) as Record<string, unknown>) : {};
   } catch {
     return {};
   }

@@ -11,7 +11,8 @@ import {
   parseVersion,
   ValidationError,
 } from '@montu/domain';
-import type { Db, ServiceContext } from '../context.js';
+import type { ServiceContext } from '../context.js';
+import { transaction } from '../db/connect.js';
 import type { MediaService } from '../media/media-service.js';
 import { SNIFF_BYTES, sniffBuffer } from '../processing/tools/sniff.js';
 import { checkExpectedSha256 } from '../storage/hashing.js';
@@ -26,6 +27,13 @@ import {
   presignPart,
   readBack,
 } from '../storage/s3-direct.js';
+import {
+  findDirectUpload,
+  findDirectUploadWithSession,
+  insertDirectUpload,
+  listDirectUploadParts,
+  upsertDirectUploadPart,
+} from './direct-upload-queries.js';
 import { insertSession } from './upload-session-queries.js';
 import type { UploadError, UploadSessions } from './upload-sessions.js';
 
@@ -87,7 +95,7 @@ export class DirectUploads {
     private readonly media: MediaService,
   ) {}
 
-  private get db(): Db {
+  private get db(): ServiceContext['db'] {
     return this.ctx.db;
   }
 
@@ -164,7 +172,7 @@ export class DirectUploads {
       ...(input.tags !== undefined ? { tags: input.tags } : {}),
     };
     const now = new Date().toISOString();
-    await this.db.transaction().execute(async (trx) => {
+    await transaction(this.db, async (trx) => {
       await insertSession(trx, {
         id,
         kind: 's3-direct',
@@ -179,48 +187,25 @@ export class DirectUploads {
         updated_at: now,
         details: null,
       });
-      await trx
-        .insertInto('direct_upload')
-        .values({
-          id,
-          object_key: objectKey,
-          s3_upload_id: s3UploadId,
-          file_name: fileName,
-          size: input.size,
-          part_size: partSize,
-          sha256: input.sha256?.toLowerCase() ?? null,
-          target: JSON.stringify(target),
-        })
-        .execute();
+      await insertDirectUpload(trx, {
+        id,
+        object_key: objectKey,
+        s3_upload_id: s3UploadId,
+        file_name: fileName,
+        size: input.size,
+        part_size: partSize,
+        sha256: input.sha256?.toLowerCase() ?? null,
+        target: JSON.stringify(target),
+      });
     });
     return this.get(id);
   }
 
   /** The upload and the parts recorded so far (what a resuming client sends the rest from). */
   async get(id: string): Promise<DirectUploadInfo> {
-    const row = await this.db
-      .selectFrom('direct_upload')
-      .innerJoin('upload_session', 'upload_session.id', 'direct_upload.id')
-      .select([
-        'direct_upload.id',
-        'direct_upload.file_name',
-        'direct_upload.size',
-        'direct_upload.part_size',
-        'direct_upload.target',
-        'upload_session.user_id',
-        'upload_session.state',
-        'upload_session.media_id',
-        'upload_session.error',
-      ])
-      .where('direct_upload.id', '=', id)
-      .executeTakeFirst();
+    const row = await findDirectUploadWithSession(this.db, id);
     if (!row) throw new NotFound(`Direct upload ${id} does not exist.`, { uploadId: id });
-    const parts = await this.db
-      .selectFrom('direct_upload_part')
-      .select(['part_number', 'etag'])
-      .where('upload_id', '=', id)
-      .orderBy('part_number')
-      .execute();
+    const parts = await listDirectUploadParts(this.db, id);
     const size = Number(row.size);
     return {
       uploadId: row.id,
@@ -264,12 +249,12 @@ export class DirectUploads {
       throw new ValidationError('etag must be the ETag header the object store answered the part with.', {
         field: 'etag',
       });
-    const now = new Date().toISOString();
-    await this.db
-      .insertInto('direct_upload_part')
-      .values({ upload_id: id, part_number: partNumber, etag, created_at: now })
-      .onConflict((oc) => oc.columns(['upload_id', 'part_number']).doUpdateSet({ etag, created_at: now }))
-      .execute();
+    await upsertDirectUploadPart(this.db, {
+      uploadId: id,
+      partNumber,
+      etag,
+      createdAt: new Date().toISOString(),
+    });
     const done = this.recordedBytes(up, [
       ...up.parts.filter((p) => p.partNumber !== partNumber),
       { partNumber },
@@ -378,7 +363,7 @@ export class DirectUploads {
   }
 
   private async row(id: string) {
-    const row = await this.db.selectFrom('direct_upload').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await findDirectUpload(this.db, id);
     if (!row) throw new NotFound(`Direct upload ${id} does not exist.`, { uploadId: id });
     return row;
   }

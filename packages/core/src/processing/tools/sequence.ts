@@ -2,12 +2,11 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import {
   ValidationError,
-  formatSequencePattern,
   groupFrameNames,
   isSequencePattern,
-  matchesSequencePattern,
   parseSequencePatternName,
   sequenceFromNames,
+  sequenceFromPattern,
   type SequencePatternName,
 } from '@montu/domain';
 
@@ -96,17 +95,14 @@ export async function detectSequence(
   if (isSequencePattern(single)) {
     const pat = parseSequencePattern(single, opts.root);
     const names = await listFiles(pat.dir);
-    const matched = names.filter((n) => matchesSequencePattern(pat, n));
-    if (matched.length === 0) throw new ValidationError(`no frames match ${single}`, { pattern: single });
-    const seq = build(
-      pat.dir,
-      matched.map((n) => ({ name: n, full: path.join(pat.dir, n) })),
-    );
-    if (pat.padding > 0) {
-      seq.padding = pat.padding;
-      seq.pattern = formatSequencePattern(pat.base, pat.padding, pat.ext);
-    }
-    return seq;
+    return {
+      dir: pat.dir,
+      ...sequenceFromPattern(
+        pat,
+        names.map((n) => ({ name: n, full: path.join(pat.dir, n) })),
+        single,
+      ),
+    };
   }
   const dir = checkPathSafe(single, opts.root);
   const stat = await fsp.stat(dir).catch(() => null);
