@@ -349,6 +349,27 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
       expect(paused.b).toBe(paused.a + offset);
       expect(paused.a).toBeGreaterThan(from + 10);
     }
+    // While playing, the pairs are painted on canvases inside the panes: they take the layout's
+    // look like the videos do — wiped, and hidden with pane B in the A/B toggle.
+    const canvasB = page.locator('[data-side="b"] [data-testid=still-frame]');
+    await page.getByRole('group', { name: 'Compare layout' }).getByRole('button', { name: 'Wipe' }).click();
+    await settledSides(page);
+    await blur(page);
+    await page.keyboard.press('Space');
+    await expect.poll(() => canvasB.getAttribute('data-shown')).toBe('true');
+    await shot(page, 'compare-wipe-playing');
+    expect(await canvasB.evaluate((c) => getComputedStyle(c).visibility)).toBe('visible');
+    await page
+      .getByRole('group', { name: 'Compare layout' })
+      .getByRole('button', { name: 'A/B toggle' })
+      .click();
+    await blur(page);
+    await expect.poll(() => canvasB.evaluate((c) => getComputedStyle(c).visibility)).toBe('hidden');
+    expect(await canvasB.getAttribute('data-shown')).toBe('true');
+    await page.keyboard.press('Space');
+    // Paused and re-locked: the videos are the picture again.
+    await settledSides(page);
+    await expect.poll(() => canvasB.getAttribute('data-shown')).toBe(null);
     await scratch.close();
     expect(errors).toEqual([]);
     await page.context().close();
