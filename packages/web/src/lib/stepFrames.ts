@@ -64,8 +64,14 @@ function pictureOf(
   fps: Rational,
   frame: number,
 ): { source: CanvasImageSource; isFrame: boolean; close(): void } {
-  if (typeof VideoFrame !== 'function') return { source: v, isFrame: true, close: () => undefined };
-  const picture = new VideoFrame(v);
+  let picture: VideoFrame;
+  try {
+    if (typeof VideoFrame !== 'function') throw new Error('no WebCodecs');
+    picture = new VideoFrame(v);
+  } catch {
+    // Without VideoFrame (or no picture to wrap this instant) the landed seek is trusted.
+    return { source: v, isFrame: true, close: () => undefined };
+  }
   const at = frameToSeekTime(frame, fps);
   const start = picture.timestamp / 1e6;
   const length = fps.den / fps.num;
@@ -182,7 +188,7 @@ export function createStepScreen(
     capture(frame) {
       if (!video.videoWidth) return;
       const picture = pictureOf(video, fps, frame);
-      // Not the frame after all (never seen; a guard): the video stays the picture.
+      // Not the frame by its time stamp (a guard): the video stays the picture.
       if (!picture.isFrame) return picture.close();
       if (canvas.dataset['frame'] !== String(frame) || canvas.dataset['shown'] !== 'true') {
         paint(picture.source, video.videoWidth, video.videoHeight);
@@ -191,7 +197,7 @@ export function createStepScreen(
       if (kept.has(frame)) return picture.close();
       createImageBitmap(picture.source as ImageBitmapSource)
         .then((b) => (disposed ? b.close() : keep(frame, b)))
-        // The video changed under us (a new seek): the prefetch decodes it again if needed.
+        // No bitmap (out of memory, a closed frame): the prefetch decodes it again if needed.
         .catch(() => undefined)
         .finally(() => picture.close());
     },

@@ -361,7 +361,12 @@ function pairPainter(A: PairSide, B: PairSide, offset: () => number) {
       // The copy is named by its own time stamp: under load the video may already hold a newer
       // frame than the callback's mediaTime by the time the callback runs. WebCodecs' VideoFrame
       // of the element carries the time stamp of the picture it holds.
-      const picture = typeof VideoFrame === 'function' ? new VideoFrame(v) : null;
+      let picture: VideoFrame | null = null;
+      try {
+        picture = typeof VideoFrame === 'function' ? new VideoFrame(v) : null;
+      } catch {
+        // No picture to wrap this instant (a seek, an error): the callback's mediaTime names it.
+      }
       const time = picture ? picture.timestamp / 1e6 : mediaTime;
       const frame = clampFrame(timeToFrame(time, S.fps), S.frameCount);
       if (ring.some((e) => e.frame === frame)) {

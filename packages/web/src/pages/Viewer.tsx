@@ -133,7 +133,9 @@ function ViewerLoaded({
   const moving = isMoving(media);
   const [video, setVideo] = useState<HTMLVideoElement | null>(null);
   const [still, setStill] = useState<HTMLCanvasElement | null>(null);
-  const screen = useStepScreen(video, still, timing.fps, timing.frameCount);
+  const playlist = usePlaylistPlayback(media.id);
+  // A playlist playing through has no use for frames decoded ahead (decision 205): no step screen.
+  const screen = useStepScreen(video, playlist?.playing ? null : still, timing.fps, timing.frameCount);
   const player = usePlayer(
     video,
     timing.fps,
@@ -165,7 +167,6 @@ function ViewerLoaded({
   useEffect(() => {
     api.versions(media.taskId, media.projectId).then(setVersions, () => setVersions([]));
   }, [media.taskId, media.projectId]);
-  const playlist = usePlaylistPlayback(media.id);
   // In a playlist an item plays once (the next follows), it does not loop.
   const inPlaylist = playlist !== null;
   useEffect(() => {
