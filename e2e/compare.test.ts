@@ -309,7 +309,7 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
     await page.context().close();
   });
 
-  it('during playback the sides stay within a frame (one rare 2-frame sample tolerated) and re-lock on pause', async () => {
+  it('during playback every sample shows the sides within a frame, and they re-lock on pause', async () => {
     const { page, errors } = await signedInPage(browser, served.base, 'sam');
     // Screenshots are decoded in a blank page: the app's content security policy refuses data: URLs.
     const scratch = await browser.newPage();
@@ -330,31 +330,46 @@ describe.skipIf(!e2eReady)('compare and URL state in chromium', () => {
       const played = samples.filter((s) => s.a > from && s.a < FRAMES - 2);
       expect(played.length, `${sync}: ${JSON.stringify(samples)}`).toBeGreaterThanOrEqual(5);
       const drift = played.map((s) => s.b - (s.a + offset));
-      // The clock's bound is one frame. On a loaded machine (2 shared cores) a decode stall can
-      // show one sample two frames apart before the hold re-locks it (about 1 sample in 120 was
-      // seen): such an excursion must stay rare, short and small; anything more fails.
-      // Measured, reported, and bounded loosely: the share within a frame depends on the machine's
-      // load (85–100 % seen at load 8); the median and the re-lock are the clock's guarantees.
-      const within = drift.filter((d) => Math.abs(d) <= 1).length;
+      // Every sample read from the screen during playback, after the first frame moved on, is
+      // within one frame (decision 206: both pictures are painted as one pair from the sides'
+      // frame callbacks). The distribution is printed; the pictures must also be moving.
+      const histogram: Record<string, number> = {};
+      for (const d of drift) histogram[String(d)] = (histogram[String(d)] ?? 0) + 1;
       console.log(
-        `compare ${sync}: ${within}/${drift.length} samples within a frame ${JSON.stringify(drift)}`,
+        `compare ${sync}: frames apart → samples ${JSON.stringify(histogram)} ${JSON.stringify(drift)}`,
       );
-      const sorted = drift.map(Math.abs).sort((x, y) => x - y);
-      expect(
-        sorted[Math.floor(sorted.length / 2)],
-        `${sync} drift ${JSON.stringify(drift)}`,
-      ).toBeLessThanOrEqual(1);
       expect(Math.max(...drift.map(Math.abs)), `${sync} drift ${JSON.stringify(drift)}`).toBeLessThanOrEqual(
-        2,
+        1,
       );
       expect(
-        drift.some((d, i) => Math.abs(d) > 1 && Math.abs(drift[i + 1] ?? 0) > 1),
-        `${sync}: two samples in a row more than a frame apart ${JSON.stringify(drift)}`,
-      ).toBe(false);
+        new Set(played.map((s) => s.a)).size,
+        `${sync}: ${JSON.stringify(samples)}`,
+      ).toBeGreaterThanOrEqual(5);
       const paused = await settledSides(page);
       expect(paused.b).toBe(paused.a + offset);
       expect(paused.a).toBeGreaterThan(from + 10);
     }
+    // While playing, the pairs are painted on canvases inside the panes: they take the layout's
+    // look like the videos do — wiped, and hidden with pane B in the A/B toggle.
+    const canvasB = page.locator('[data-side="b"] [data-testid=still-frame]');
+    await page.getByRole('group', { name: 'Compare layout' }).getByRole('button', { name: 'Wipe' }).click();
+    await settledSides(page);
+    await blur(page);
+    await page.keyboard.press('Space');
+    await expect.poll(() => canvasB.getAttribute('data-shown')).toBe('true');
+    await shot(page, 'compare-wipe-playing');
+    expect(await canvasB.evaluate((c) => getComputedStyle(c).visibility)).toBe('visible');
+    await page
+      .getByRole('group', { name: 'Compare layout' })
+      .getByRole('button', { name: 'A/B toggle' })
+      .click();
+    await blur(page);
+    await expect.poll(() => canvasB.evaluate((c) => getComputedStyle(c).visibility)).toBe('hidden');
+    expect(await canvasB.getAttribute('data-shown')).toBe('true');
+    await page.keyboard.press('Space');
+    // Paused and re-locked: the videos are the picture again.
+    await settledSides(page);
+    await expect.poll(() => canvasB.getAttribute('data-shown')).toBe(null);
     await scratch.close();
     expect(errors).toEqual([]);
     await page.context().close();

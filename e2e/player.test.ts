@@ -9,6 +9,7 @@
  * proxy (measured and reported to bench/results/player.json, never asserted).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -74,13 +75,17 @@ async function openViewer(page: Page, id: string, query = ''): Promise<void> {
   await settled(page);
 }
 
-/** Waits until the player says the picture shows its frame, and the video agrees it is still. */
+/**
+ * Waits until the player says the picture shows its frame. Not until the video has finished
+ * seeking: a step to a decoded neighbour shows it on the step screen's canvas while the video
+ * still seeks behind it (decision 205), and that is the moment the picture must already be right.
+ */
 async function settled(page: Page): Promise<void> {
   await page.waitForFunction(
     () => {
       const c = document.querySelector('[data-testid=frame-counter]');
       const v = document.querySelector('video');
-      return c?.getAttribute('data-settled') === 'true' && !!v && !v.seeking && v.readyState >= 2;
+      return c?.getAttribute('data-settled') === 'true' && !!v && v.readyState >= 2;
     },
     undefined,
     { timeout: 20_000 },
@@ -97,35 +102,28 @@ interface Shown {
   picture: number;
 }
 
-/** What the player shows now: its counter and timecode, and the barcode read from the video's pixels. */
+/**
+ * What the player shows now: its counter and timecode, and the barcode read from the screen —
+ * a screenshot of the picture's box, so whatever is on top (the video, or the step screen's
+ * canvas) is what is read, as the reviewer sees it.
+ */
 async function shown(page: Page): Promise<Shown> {
   await settled(page);
-  const got = await page.evaluate(() => {
-    const v = document.querySelector('video')!;
-    const c = document.createElement('canvas');
-    c.width = v.videoWidth;
-    c.height = v.videoHeight;
-    const ctx = c.getContext('2d', { willReadFrequently: true })!;
-    ctx.drawImage(v, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    const luma: number[] = [];
-    for (let i = 0; i < d.length; i += 4) luma.push(0.299 * d[i]! + 0.587 * d[i + 1]! + 0.114 * d[i + 2]!);
+  const text = await page.evaluate(() => {
     const counter = document.querySelector('[data-testid=frame-counter]')!;
     return {
-      width: c.width,
-      height: c.height,
-      luma,
       index: Number(counter.getAttribute('data-index')),
       counter: counter.textContent ?? '',
       timecode: document.querySelector('[data-testid=timecode]')!.textContent ?? '',
     };
   });
-  const sx = got.width / COUNTER_SIZE.width;
-  const sy = got.height / COUNTER_SIZE.height;
-  const picture = readCounterBarcode(
-    (x, y) => got.luma[Math.floor(y * sy) * got.width + Math.floor(x * sx)] ?? 0,
-  );
-  return { index: got.index, counter: got.counter, timecode: got.timecode, picture };
+  const box = (await page.getByTestId('video').boundingBox())!;
+  const png = await page.screenshot({ clip: box });
+  const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const sx = info.width / COUNTER_SIZE.width;
+  const sy = info.height / COUNTER_SIZE.height;
+  const picture = readCounterBarcode((x, y) => data[Math.floor(y * sy) * info.width + Math.floor(x * sx)]!);
+  return { ...text, picture };
 }
 
 /** The source frame and timecode the player must show at `index` of a clip. */
@@ -622,7 +620,7 @@ describe.skipIf(!e2eReady)('review player in chromium', () => {
     await b.page.context().close();
   });
 
-  it('measures frame-step latency on a 1080p proxy (key press → the new frame presented)', async () => {
+  it('measures frame-step latency on a 1080p proxy (key press → the new frame on screen)', async () => {
     const m = clips.get('hd')!;
     const { page, errors } = await openPage();
     await openViewer(page, m.id);
@@ -631,89 +629,128 @@ describe.skipIf(!e2eReady)('review player in chromium', () => {
       const v = document.querySelector('video')!;
       return [v.videoWidth, v.videoHeight];
     });
-    const samples = await page.evaluate(async (steps) => {
-      type FrameVideo = HTMLVideoElement & {
-        requestVideoFrameCallback(cb: (now: number, meta: { mediaTime: number }) => void): number;
-      };
-      const v = document.querySelector('video') as FrameVideo;
-      const out: Array<{ ms: number; how: 'rvfc' | 'seeked' }> = [];
-      for (let i = 1; i <= steps; i++) {
-        const t0 = performance.now();
-        window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
-        // The new frame is on screen at its frame callback; where a paused seek presents no
-        // callback (headless, software compositing) the seek's end plus one painted frame.
-        const [t1, how] = await new Promise<[number, 'rvfc' | 'seeked']>((resolve) => {
-          let done = false;
-          const finish = (t: number, h: 'rvfc' | 'seeked') => {
-            if (!done) resolve([t, h]);
-            done = true;
-          };
-          const wait = () =>
-            v.requestVideoFrameCallback((_now, meta) => {
-              if (Math.floor(meta.mediaTime * 24 + 1e-3) === i) finish(performance.now(), 'rvfc');
-              else if (!done) wait();
-            });
-          wait();
-          v.addEventListener(
-            'seeked',
-            () => requestAnimationFrame(() => finish(performance.now(), 'seeked')),
-            { once: true },
-          );
-        });
-        out.push({ ms: t1 - t0, how });
+    // Each key press's time (its event time stamp), whether the step screen already held the new
+    // frame when the app's handler returned, and the browser's own measure of key press → next
+    // paint (Event Timing; it reports durations of 16 ms and more only).
+    await page.evaluate(() => {
+      type Log = { keys: Array<{ t: number; shownAfter: string | null }>; paints: Map<number, number> };
+      const log: Log = { keys: [], paints: new Map() };
+      (window as unknown as { stepLog: Log }).stepLog = log;
+      const still = document.querySelector('[data-testid=still-frame]') as HTMLCanvasElement;
+      // Registered after the app's listener on window: runs after the step was handled.
+      window.addEventListener('keydown', (e) =>
+        log.keys.push({
+          t: e.timeStamp,
+          shownAfter: still.dataset['shown'] === 'true' ? (still.dataset['frame'] ?? null) : null,
+        }),
+      );
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (e.name === 'keydown') log.paints.set(e.startTime, e.duration);
+      }).observe({ type: 'event', durationThreshold: 16, buffered: true } as PerformanceObserverInit);
+    });
+    /**
+     * `steps` presses of `key`, `gapMs` apart (after the previous frame showed). A frame the step
+     * screen held is on screen at the paint after the key's handler: the latency is Event Timing's
+     * key press → next paint (16 ms when under its 16 ms floor: an upper bound). Otherwise it is
+     * shown once the video's seek lands: from the key press to the start of the animation frame
+     * whose paint shows it (decision 205).
+     */
+    const run = async (key: 'ArrowRight' | 'ArrowLeft', steps: number, gapMs: number) => {
+      const out: Array<{ ms: number; kept: boolean }> = [];
+      let at = Number(await page.getByTestId('frame-counter').getAttribute('data-index'));
+      for (let i = 0; i < steps; i++) {
+        if (gapMs) await page.waitForTimeout(gapMs);
+        const want = at + (key === 'ArrowRight' ? 1 : -1);
+        await page.keyboard.press(key);
+        out.push(
+          await page.evaluate(async (want) => {
+            type Log = { keys: Array<{ t: number; shownAfter: string | null }>; paints: Map<number, number> };
+            const log = (window as unknown as { stepLog: Log }).stepLog;
+            const still = document.querySelector('[data-testid=still-frame]') as HTMLCanvasElement;
+            const frame = () => new Promise<number>((r) => requestAnimationFrame(r));
+            const key = log.keys[log.keys.length - 1]!;
+            const counter = document.querySelector('[data-testid=frame-counter]')!;
+            const video = document.querySelector('video')!;
+            // On screen: the canvas holds the frame, or (the canvas hidden) the video has landed on it.
+            const showing = () =>
+              still.dataset['shown'] === 'true'
+                ? still.dataset['frame'] === String(want)
+                : counter.getAttribute('data-settled') === 'true' &&
+                  counter.getAttribute('data-index') === String(want) &&
+                  !video.seeking;
+            let shownAt = await frame();
+            while (!showing()) shownAt = await frame();
+            if (key.shownAfter !== String(want)) return { ms: shownAt - key.t, kept: false };
+            // The observer is told after the paint: give it a few frames.
+            for (let k = 0; k < 4 && !log.paints.has(key.t); k++) await frame();
+            return { ms: log.paints.get(key.t) ?? 16, kept: true };
+          }, want),
+        );
+        at = want;
       }
       return out;
-    }, 40);
-    const sorted = samples.map((s) => s.ms).sort((x, y) => x - y);
-    const q = (p: number) =>
-      Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 10) / 10;
+    };
+    // A reviewer tapping through frames (four presses a second), forward then back; then a held
+    // key (presses back to back, each as soon as the previous frame showed).
+    const runs = {
+      tapForward: await run('ArrowRight', 24, 250),
+      tapBack: await run('ArrowLeft', 24, 250),
+      held: await run('ArrowRight', 24, 0),
+    };
+    const stats = (samples: Array<{ ms: number; kept: boolean }>) => {
+      const sorted = samples.map((s) => s.ms).sort((x, y) => x - y);
+      const q = (p: number) =>
+        Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 10) / 10;
+      return {
+        steps: samples.length,
+        medianMs: q(0.5),
+        p95Ms: q(0.95),
+        maxMs: q(1),
+        kept: samples.filter((s) => s.kept).length,
+      };
+    };
+    const tapping = stats([...runs.tapForward, ...runs.tapBack]);
+    const held = stats(runs.held);
     const result = {
       proxy: `${size[0]}x${size[1]} H.264 24 fps`,
-      steps: samples.length,
-      medianMs: q(0.5),
-      p95Ms: q(0.95),
-      maxMs: q(1),
-      // Step i lands on frame i; the proxy has a key frame every 12, so i % 12 is how many frames
-      // the decoder must run through after the key frame: shows whether a seek costs more with it.
-      medianMsByFramesAfterKeyFrame: Array.from({ length: 12 }, (_, k) => {
-        const at = samples
-          .filter((_, i) => (i + 1) % 12 === k)
-          .map((s) => s.ms)
-          .sort((x, y) => x - y);
-        return at.length ? Math.round(at[Math.floor(at.length / 2)]! * 10) / 10 : null;
-      }),
-      confirmedBy: {
-        frameCallback: samples.filter((s) => s.how === 'rvfc').length,
-        seekedThenPaint: samples.filter((s) => s.how === 'seeked').length,
-      },
+      design: 'step screen: neighbouring frames decoded ahead while paused (decision 205)',
+      tapping,
+      held,
       browser: 'chromium --headless --disable-gpu (software decode)',
+      load: Math.round(loadavg()[0]! * 10) / 10,
       measuredAt: new Date().toISOString(),
     };
     console.log(
-      `frame-step latency on a ${result.proxy} proxy: median ${result.medianMs} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms`,
+      `frame-step latency on a ${result.proxy} proxy: tapping median ${tapping.medianMs} ms, p95 ${tapping.p95Ms} ms ` +
+        `(${tapping.kept}/${tapping.steps} from kept frames); held key median ${held.medianMs} ms, p95 ${held.p95Ms} ms ` +
+        `(${held.kept}/${held.steps} kept)`,
     );
     mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(path.join(ROOT, 'bench/results/player.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const row = (name: string, r: typeof tapping) =>
+      `| ${name} | ${r.steps} | ${r.medianMs} ms | ${r.p95Ms} ms | ${r.maxMs} ms | ${r.kept}/${r.steps} |`;
     writeFileSync(
       path.join(ROOT, 'bench/results/player.md'),
       [
         '# player',
         '',
-        `Frame-step latency in the web player (\`e2e/player.test.ts\`): ${result.steps} → key presses on a ` +
-          `${result.proxy} proxy (key frame every 12 frames), from the key press to the frame callback ` +
-          `(\`requestVideoFrameCallback\`) of the new frame; ${result.browser}, on the shared 2-core machine. ` +
-          'Goal (issue 21): under 50 ms. Reported, not asserted.',
+        `Frame-step latency in the web player (\`e2e/player.test.ts\`) on a ${result.proxy} proxy ` +
+          `(key frame every 12 frames), real key presses; ${result.browser}, on the shared 2-core machine ` +
+          `(load average ${result.load} during the run). Goal (issue 21): under 50 ms. Reported, not asserted. ` +
+          'While paused the player decodes the neighbouring frames ahead (4 in the direction of travel, ' +
+          '2 behind) and a step to one of them paints it at once (decision 205); "kept" counts those. ' +
+          "A kept step is timed by the browser's Event Timing, key press → next paint (it does not report " +
+          'under 16 ms: those count as 16); any other step from the key press to the animation frame whose ' +
+          'paint shows the frame.',
         '',
-        '| median | p95 | max |',
-        '| --- | --- | --- |',
-        `| ${result.medianMs} ms | ${result.p95Ms} ms | ${result.maxMs} ms |`,
-        '',
-        `Median by frames after the key frame (0…11): ${result.medianMsByFramesAfterKeyFrame.map((v) => (v === null ? '–' : `${v}`)).join(' · ')} ms. ` +
-          'A paused step is a seek: the browser decodes from the key frame before the wanted frame.',
+        '| presses | steps | median | p95 | max | kept |',
+        '| --- | --- | --- | --- | --- | --- |',
+        row('tapping, 250 ms apart (24 forward, 24 back)', tapping),
+        row('held key (back to back)', held),
         '',
       ].join('\n'),
     );
-    expect(samples).toHaveLength(40);
+    expect(tapping.steps + held.steps).toBe(72);
     expect(size[1]).toBe(1080);
     expect(errors).toEqual([]);
     await page.context().close();

@@ -28,18 +28,24 @@ export function MediaView({
   media,
   style,
   videoRef,
+  stillRef,
   onSize,
 }: {
   media: Media | FullMedia;
   style: React.CSSProperties;
   videoRef?: (v: HTMLVideoElement | null) => void;
+  /**
+   * A canvas in the video's box, over it: the step screen paints decoded frames there while
+   * paused (lib/stepFrames.ts, decision 205). Hidden until it holds the frame on screen.
+   */
+  stillRef?: (c: HTMLCanvasElement | null) => void;
   onSize: (w: number, h: number) => void;
 }) {
   const [src, setSrc] = useState(0);
   const ready = readyRenditions(media);
   const sources: Source[] = IMAGE_SOURCES.filter((k) => !ready || ready.has(k));
   if (isMoving(media)) {
-    return (
+    const video = (
       <video
         ref={videoRef}
         src={api.fileUrl(media.id, 'proxy')}
@@ -51,6 +57,13 @@ export function MediaView({
         onLoadedMetadata={(e) => onSize(e.currentTarget.videoWidth, e.currentTarget.videoHeight)}
         data-testid="video"
       />
+    );
+    if (!stillRef) return video;
+    return (
+      <>
+        {video}
+        <canvas ref={stillRef} className="still-frame" style={style} data-testid="still-frame" />
+      </>
     );
   }
   const kind = sources[src] ?? sources[sources.length - 1] ?? 'thumbnail';

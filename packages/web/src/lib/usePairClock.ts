@@ -17,6 +17,11 @@ import type { Player } from './usePlayer.js';
 
 export interface PairSide {
   video: HTMLVideoElement | null;
+  /**
+   * A canvas over the video (same box): during playback both sides' pictures are painted there
+   * together, a pair of frames at a time (decision 206); hidden when paused and locked.
+   */
+  canvas?: HTMLCanvasElement | null;
   fps: Rational;
   frameCount: number;
 }
@@ -124,6 +129,8 @@ export function usePairClock({
       }
       return Promise.all(seeks).then(() => {
         if (gen !== generation.current) return false;
+        // Both videos are on their frames: they are the picture again.
+        for (const c of [A.canvas, B.canvas]) if (c) delete c.dataset['shown'];
         target.current = null;
         setSettled(Boolean(A.video && B.video));
         return true;
@@ -206,11 +213,22 @@ export function usePairClock({
       }
       handles.push([follow, follow.requestVideoFrameCallback!(onFollow)]);
     };
+    const { a: SA1, b: SB1 } = live.current;
+    const pairs = SA1.canvas && SB1.canvas ? pairPainter(SA1, SB1, () => live.current.offset) : null;
+    const capture =
+      (side: 'a' | 'b', v: RvfcVideo) =>
+      (_: number, meta: FrameMeta): void => {
+        if (stopped) return;
+        const shown = pairs?.capture(side, v, meta.mediaTime);
+        if (shown !== undefined && shown !== null) setFrame(shown);
+        handles.push([v, v.requestVideoFrameCallback!(capture(side, v))]);
+      };
     const onA = (_: number, meta: FrameMeta) => {
       if (stopped) return;
       const { a: SA, inPoint: from, outPoint: to, loop: looping } = live.current;
       const f = clampFrame(timeToFrame(meta.mediaTime, SA.fps), SA.frameCount);
-      setFrame(f);
+      // With the paired canvases the counter is the pair on screen (set when it is painted).
+      if (!pairs) setFrame(f);
       const end = to ?? SA.frameCount - 1;
       if (f >= end) {
         stopped = true;
@@ -225,6 +243,13 @@ export function usePairClock({
     handles.push([lead, lead.requestVideoFrameCallback(onLead)]);
     handles.push([follow, follow.requestVideoFrameCallback!(onFollow)]);
     handles.push([A, A.requestVideoFrameCallback(onA)]);
+    if (pairs) {
+      // The two videos start on the same frame but not on the same refresh: show the locked pair
+      // until the first pair of new frames is painted.
+      pairs.hold();
+      handles.push([A, A.requestVideoFrameCallback(capture('a', A))]);
+      handles.push([B, B.requestVideoFrameCallback(capture('b', B))]);
+    }
     // Both start in the same task, from the same aligned frame.
     for (const v of [A, B])
       v.play().catch(() => {
@@ -233,7 +258,7 @@ export function usePairClock({
         return v.play().catch(() => setPlaying(false));
       });
     const prune = setInterval(() => {
-      handles = handles.slice(-6);
+      handles = handles.slice(-8);
     }, 1000);
     return () => {
       stopped = true;
@@ -289,5 +314,89 @@ export function usePairClock({
     setIn,
     setOut,
     setLoop,
+  };
+}
+
+/** Frames kept per side for pairing: a side up to this many frames ahead still finds its pair. */
+const PAIR_RING = 4;
+
+/**
+ * Paints both sides' pictures together (decision 206). Each side's presented frame is copied, in
+ * its frame callback, into a small ring (frame number → copy); whenever A's newest frame whose
+ * partner (A + offset, clamped to B's frames) is also in B's ring is newer than the pair on
+ * screen, both copies are drawn on the sides' canvases in the same task, so one composited frame
+ * always holds a matching pair. A side that runs ahead waits in its ring; one that stalls holds
+ * the pair on screen until it presents the partner. Returns A's frame of the pair just shown.
+ */
+function pairPainter(A: PairSide, B: PairSide, offset: () => number) {
+  const rings = {
+    a: [] as Array<{ frame: number; copy: HTMLCanvasElement }>,
+    b: [] as Array<{ frame: number; copy: HTMLCanvasElement }>,
+  };
+  let shownA = -1;
+  const paint = (to: HTMLCanvasElement, from: HTMLCanvasElement | HTMLVideoElement) => {
+    const w = from instanceof HTMLVideoElement ? from.videoWidth : from.width;
+    const h = from instanceof HTMLVideoElement ? from.videoHeight : from.height;
+    if (!w || !h) return;
+    if (to.width !== w || to.height !== h) {
+      to.width = w;
+      to.height = h;
+    }
+    to.getContext('2d', { alpha: false })?.drawImage(from, 0, 0);
+    // Shown through the style sheet (visibility: inherit): a hidden pane (A/B toggle) hides it.
+    to.dataset['shown'] = 'true';
+  };
+  return {
+    /** Both videos are paused on a locked pair: show it on the canvases before they start. */
+    hold() {
+      if (A.video && B.video && A.canvas && B.canvas) {
+        paint(A.canvas, A.video);
+        paint(B.canvas, B.video);
+      }
+    },
+    capture(side: 'a' | 'b', v: HTMLVideoElement, mediaTime: number): number | null {
+      const S = side === 'a' ? A : B;
+      const ring = rings[side];
+      if (!v.videoWidth) return null;
+      // The copy is named by its own time stamp: under load the video may already hold a newer
+      // frame than the callback's mediaTime by the time the callback runs. WebCodecs' VideoFrame
+      // of the element carries the time stamp of the picture it holds.
+      let picture: VideoFrame | null = null;
+      try {
+        picture = typeof VideoFrame === 'function' ? new VideoFrame(v) : null;
+      } catch {
+        // No picture to wrap this instant (a seek, an error): the callback's mediaTime names it.
+      }
+      const time = picture ? picture.timestamp / 1e6 : mediaTime;
+      const frame = clampFrame(timeToFrame(time, S.fps), S.frameCount);
+      if (ring.some((e) => e.frame === frame)) {
+        picture?.close();
+        return null;
+      }
+      // Reuse the oldest copy once the ring is full; a loop back to the start empties it.
+      if (side === 'a' && frame < shownA) {
+        shownA = -1;
+        rings.a.length = 0;
+        rings.b.length = 0;
+      }
+      const slot = ring.length >= PAIR_RING ? ring.shift()!.copy : document.createElement('canvas');
+      slot.width = v.videoWidth;
+      slot.height = v.videoHeight;
+      slot.getContext('2d', { alpha: false })?.drawImage(picture ?? v, 0, 0, slot.width, slot.height);
+      picture?.close();
+      ring.push({ frame, copy: slot });
+      let best: { a: HTMLCanvasElement; b: HTMLCanvasElement; frame: number } | null = null;
+      for (const ea of rings.a) {
+        if (ea.frame <= shownA || (best && ea.frame < best.frame)) continue;
+        const fb = clampFrame(ea.frame + offset(), B.frameCount);
+        const eb = rings.b.find((e) => e.frame === fb);
+        if (eb) best = { a: ea.copy, b: eb.copy, frame: ea.frame };
+      }
+      if (!best || !A.canvas || !B.canvas) return null;
+      paint(A.canvas, best.a);
+      paint(B.canvas, best.b);
+      shownA = best.frame;
+      return best.frame;
+    },
   };
 }

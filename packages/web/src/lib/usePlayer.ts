@@ -1,10 +1,12 @@
 /**
  * Frame-exact control of a <video>: the frame on screen comes from requestVideoFrameCallback's
  * mediaTime (the presented frame's timestamp), not from currentTime at paint; seeks go to the
- * middle of the wanted frame so rounding never lands on a neighbour.
+ * middle of the wanted frame so rounding never lands on a neighbour. With a step screen (decision
+ * 205) a paused seek to a frame already decoded shows it at once; the video seeks behind it.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { startTransition, useCallback, useEffect, useRef, useState } from 'react';
 import { clampFrame, frameToSeekTime, timeToFrame, type Rational } from './timecode.js';
+import type { StepScreen } from './stepFrames.js';
 
 export interface PlayerState {
   frame: number;
@@ -44,6 +46,7 @@ export function usePlayer(
   fps: Rational,
   frameCount: number,
   initialFrame = 0,
+  screen: StepScreen | null = null,
 ): Player {
   const [state, setState] = useState<PlayerState>({
     frame: initialFrame,
@@ -56,6 +59,16 @@ export function usePlayer(
   const stateRef = useRef(state);
   stateRef.current = state;
   const target = useRef<number | null>(null);
+  /** The way the last step went: the prefetch decodes that side first. */
+  const direction = useRef<1 | -1>(1);
+  const screenRef = useRef(screen);
+  screenRef.current = screen;
+  /**
+   * The frame the step screen shows while the video, paused, still holds another: the video
+   * seeks there once the neighbours are decoded (or before it plays), not on every step — two
+   * decoders working at once would slow both.
+   */
+  const lagging = useRef<number | null>(null);
 
   const setFrame = useCallback(
     (frame: number, settled = true) =>
@@ -94,7 +107,8 @@ export function usePlayer(
           return;
         }
       }
-      if (target.current === null || target.current === f) {
+      if (lagging.current === null && (target.current === null || target.current === f)) {
+        if (target.current === f && v.paused) screenRef.current?.capture(f);
         target.current = null;
         setFrame(f);
       }
@@ -109,13 +123,21 @@ export function usePlayer(
       };
       raf = requestAnimationFrame(tick);
     }
-    const onPlay = () => setState((s) => ({ ...s, playing: true }));
+    const onPlay = () => {
+      // Playing, the video is the picture and the decoder is its own.
+      screenRef.current?.stop();
+      screenRef.current?.hide();
+      // Played by someone else (a playlist) while the video lagged the screen: from the screen's frame.
+      if (lagging.current !== null) v.currentTime = frameToSeekTime(lagging.current, fps);
+      lagging.current = null;
+      setState((s) => ({ ...s, playing: true }));
+    };
     const onPause = () => {
       setState((s) => ({ ...s, playing: false }));
       // Paused by the user (not by a seek): the last frame callback may be a frame behind the
       // picture. Settle on the frame holding currentTime and seek to its middle, so the picture,
       // currentTime and the counter agree.
-      if (target.current === null && !v.seeking) {
+      if (target.current === null && lagging.current === null && !v.seeking) {
         const f = clampFrame(timeToFrame(v.currentTime, fps), frameCount);
         target.current = f;
         setFrame(f, false);
@@ -127,6 +149,7 @@ export function usePlayer(
     const onSeeked = () => {
       // A seek while paused may not present a new frame callback in every browser: settle here too.
       if (target.current !== null) {
+        if (v.paused) screenRef.current?.capture(target.current);
         setFrame(target.current);
         target.current = null;
       }
@@ -148,6 +171,19 @@ export function usePlayer(
   const seek = useCallback(
     (frame: number) => {
       const f = clampFrame(frame, frameCount);
+      // A kept frame is on screen now, the video follows later; otherwise the picture follows
+      // the video's seek, and the neighbours' decoding waits until that frame is shown.
+      if (video && screenRef.current?.show(f)) {
+        lagging.current = f;
+        target.current = null;
+        // The picture is painted; the page's render of the new frame (counter, timeline, notes)
+        // may yield to the browser so that paint is not held back by it.
+        startTransition(() => setFrame(f, true));
+        video.pause();
+        return;
+      }
+      screenRef.current?.stop();
+      lagging.current = null;
       target.current = f;
       setFrame(f, !video);
       if (video) {
@@ -158,6 +194,18 @@ export function usePlayer(
     [video, fps, frameCount, setFrame],
   );
 
+  // Paused on a frame: decode its neighbours for the next step, then bring the video there.
+  useEffect(() => {
+    if (!screen || state.playing || !state.settled) return;
+    void screen.prefetch(state.frame, direction.current).then((done) => {
+      const f = lagging.current;
+      if (!done || f === null || !video || !video.paused) return;
+      lagging.current = null;
+      target.current = f;
+      video.currentTime = frameToSeekTime(f, fps);
+    });
+  }, [screen, video, fps, state.frame, state.settled, state.playing]);
+
   // Go to the initial frame once the video can seek.
   useEffect(() => {
     if (!video || initialFrame === 0) return;
@@ -167,25 +215,33 @@ export function usePlayer(
     return () => video.removeEventListener('loadedmetadata', go);
   }, [video, initialFrame, seek]);
 
+  /** Plays from the frame on screen (the in point at the end of the range). */
+  const start = () => {
+    if (!video) return;
+    const { frame, outPoint, inPoint } = stateRef.current;
+    if (frame >= (outPoint ?? frameCount - 1)) video.currentTime = frameToSeekTime(inPoint ?? 0, fps);
+    else if (lagging.current !== null) video.currentTime = frameToSeekTime(lagging.current, fps);
+    lagging.current = null;
+    target.current = null;
+    void video.play();
+  };
+
   return {
     ...state,
-    play: () => {
-      if (!video) return;
-      const { frame, outPoint, inPoint } = stateRef.current;
-      if (frame >= (outPoint ?? frameCount - 1)) video.currentTime = frameToSeekTime(inPoint ?? 0, fps);
-      void video.play();
-    },
+    play: () => start(),
     pause: () => video?.pause(),
     toggle: () => {
       if (!video) return;
-      if (video.paused) {
-        const { frame, outPoint, inPoint } = stateRef.current;
-        if (frame >= (outPoint ?? frameCount - 1)) video.currentTime = frameToSeekTime(inPoint ?? 0, fps);
-        void video.play();
-      } else video.pause();
+      if (video.paused) start();
+      else video.pause();
     },
     seek,
-    step: (delta) => seek((target.current ?? stateRef.current.frame) + delta),
+    step: (delta) => {
+      direction.current = delta < 0 ? -1 : 1;
+      // From the frame last asked for: a seek still landing, or the screen's frame whose render
+      // is still pending (a transition), not the frame last rendered.
+      seek((target.current ?? lagging.current ?? stateRef.current.frame) + delta);
+    },
     first: () => seek(stateRef.current.inPoint ?? 0),
     last: () => seek(stateRef.current.outPoint ?? frameCount - 1),
     setIn: (f) => setState((s) => ({ ...s, inPoint: f })),

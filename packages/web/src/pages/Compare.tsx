@@ -177,10 +177,13 @@ function CompareView({
   const tb = useMemo(() => mediaTiming(B), [B]);
   const [videoA, setVideoA] = useState<HTMLVideoElement | null>(null);
   const [videoB, setVideoB] = useState<HTMLVideoElement | null>(null);
+  // Canvases over the videos: during playback both pictures are painted there as one pair.
+  const [canvasA, setCanvasA] = useState<HTMLCanvasElement | null>(null);
+  const [canvasB, setCanvasB] = useState<HTMLCanvasElement | null>(null);
   const offset = syncOffset(s.sync, data.a.timing, data.b.timing, s.offset);
   const clock = usePairClock({
-    a: { video: videoA, fps: ta.fps, frameCount: ta.frameCount },
-    b: { video: videoB, fps: tb.fps, frameCount: tb.frameCount },
+    a: { video: videoA, canvas: canvasA, fps: ta.fps, frameCount: ta.frameCount },
+    b: { video: videoB, canvas: canvasB, fps: tb.fps, frameCount: tb.frameCount },
     offset,
     master: s.audio === 'b' ? 'b' : 'a',
     initialFrame: initialFrame !== null ? initialFrame - ta.frameStart : 0,
@@ -327,7 +330,15 @@ function CompareView({
               panEnabled={s.layout !== 'wipe'}
               label={`Version A ${A.version}, frame ${frameOf(clock.frame, ta)}`}
             >
-              {(style) => <MediaView media={A} style={style} videoRef={setVideoA} onSize={onSizeA} />}
+              {(style) => (
+                <MediaView
+                  media={A}
+                  style={style}
+                  videoRef={setVideoA}
+                  stillRef={setCanvasA}
+                  onSize={onSizeA}
+                />
+              )}
             </Stage>
           </>
         }
@@ -340,7 +351,15 @@ function CompareView({
             panEnabled={!stacked}
             label={`Version B ${B.version}, frame ${frameOf(bFrame, tb)}`}
           >
-            {(style) => <MediaView media={B} style={style} videoRef={setVideoB} onSize={onSizeB} />}
+            {(style) => (
+              <MediaView
+                media={B}
+                style={style}
+                videoRef={setVideoB}
+                stillRef={setCanvasB}
+                onSize={onSizeB}
+              />
+            )}
           </Stage>
         }
       />

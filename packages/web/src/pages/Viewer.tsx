@@ -20,6 +20,7 @@ import { frameLabel as nameFrame, mediaTiming } from '../lib/timecode.js';
 import { spriteIndex } from '../lib/timeline.js';
 import { parseWaveformPeaks, type WaveformPeaksDocument } from '@montu/domain';
 import { usePlayer } from '../lib/usePlayer.js';
+import { useStepScreen } from '../lib/stepFrames.js';
 import { useKeys } from '../lib/useKeys.js';
 import { keyMap, transportKeys } from '../lib/shortcuts.js';
 import { links, useFrameInAddress, useSearchPatch, type ViewerSearch } from '../routes.js';
@@ -131,11 +132,16 @@ function ViewerLoaded({
   const timing = useMemo(() => mediaTiming(media, project?.settings.defaultFps), [media, project]);
   const moving = isMoving(media);
   const [video, setVideo] = useState<HTMLVideoElement | null>(null);
+  const [still, setStill] = useState<HTMLCanvasElement | null>(null);
+  const playlist = usePlaylistPlayback(media.id);
+  // A playlist playing through has no use for frames decoded ahead (decision 205): no step screen.
+  const screen = useStepScreen(video, playlist?.playing ? null : still, timing.fps, timing.frameCount);
   const player = usePlayer(
     video,
     timing.fps,
     timing.frameCount,
     initialFrame !== null ? initialFrame - timing.frameStart : 0,
+    screen,
   );
   const [viewport, setViewport] = useState<Viewport>({
     containerWidth: 800,
@@ -161,7 +167,6 @@ function ViewerLoaded({
   useEffect(() => {
     api.versions(media.taskId, media.projectId).then(setVersions, () => setVersions([]));
   }, [media.taskId, media.projectId]);
-  const playlist = usePlaylistPlayback(media.id);
   // In a playlist an item plays once (the next follows), it does not loop.
   const inPlaylist = playlist !== null;
   useEffect(() => {
@@ -535,7 +540,13 @@ function ViewerLoaded({
           >
             {(style) =>
               hasPicture(media) ? (
-                <MediaView media={media} style={style} videoRef={setVideo} onSize={onSize} />
+                <MediaView
+                  media={media}
+                  style={style}
+                  videoRef={setVideo}
+                  stillRef={setStill}
+                  onSize={onSize}
+                />
               ) : (
                 <div className="no-picture" style={style} aria-hidden="true" />
               )
