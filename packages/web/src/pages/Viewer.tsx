@@ -1,5 +1,5 @@
 /** The viewer: picture, player, drawing notes, metadata and review for one media item. */
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, type Annotation, type Media, type Project } from '../api/index.js';
 import {
   emptyDrawing,
@@ -258,14 +258,17 @@ function ViewerLoaded({
     },
     [moving, player, timing.frameStart, patchAddress],
   );
-  // Keep the selection only while on the note's frame.
+  // Keep the selection only while on the note's frame: stepping away from it deselects. Only a
+  // move *from* the note's frame counts — a deep link (?frame=…&note=…) passes through other
+  // frames (0, while the video loads) before it lands, and must keep its note.
+  const lastFrame = useRef<number | null>(null);
   useEffect(() => {
+    const from = lastFrame.current;
+    lastFrame.current = noteFrame;
     const n = notes.find((x) => x.id === selected);
-    if (n && moving && n.frame !== noteFrame && !player.playing) {
-      /* moved away by stepping: show the frame's own notes */
-      if (noteFrame !== null && n.frame !== null && Math.abs(n.frame - noteFrame) > 0) setSelected(null);
-    }
-  }, [noteFrame]); // runs when the id changes only, by design
+    if (!n || !moving || player.playing || n.frame === null || noteFrame === null) return;
+    if (from === n.frame && noteFrame !== n.frame) setSelected(null);
+  }, [noteFrame]); // runs when the frame changes only, by design
 
   const commit = (shapes: Shape[]) => setDrawing((d) => undoPush(d, shapes));
 
