@@ -9,8 +9,8 @@ import { id3v2Length, readId3v2 } from './id3v2.js';
  * ffprobe would, or declining (Unsupported) so the caller runs ffprobe. ffmpeg's duration is the
  * Xing frame count × samples per frame (in its 1/14,112,000 time base); without that header it is
  * a bit-rate estimate, so such files are declined, as are VBRI headers, Layer I/II, a Xing byte
- * count that disagrees with the file size (ffmpeg then ignores the frame count), ID3v1 and APE
- * tags (ffmpeg reads them as tags too), and whatever id3v2.ts declines. Decision 190.
+ * count that disagrees with the file size (ffmpeg then ignores the frame count), APE tags, an
+ * ID3v1 tag after an ID3v2 tag without the frames Montu keeps, and whatever id3v2.ts declines. Decision 190.
  */
 
 const MAX_HEADER_BYTES = 1024 * 1024;
@@ -37,7 +37,7 @@ interface Frame {
 }
 
 /** A Layer III frame header at `p`, or null. */
-function frameAt(b: Buffer, p: number): Frame | null {
+export function frameAt(b: Buffer, p: number): Frame | null {
   if (p + 4 > b.length || b[p] !== 0xff || (b[p + 1]! & 0xe0) !== 0xe0) return null;
   const version = (b[p + 1]! >> 3) & 3;
   const layer = (b[p + 1]! >> 1) & 3;
@@ -85,7 +85,14 @@ export async function probeMp3OrThrow(file: string): Promise<FfprobeResult> {
         throw new Unsupported('Xing byte count differs from the file');
     }
   }
-  await checkTail(file, size);
+  const v1 = await readTail(file, size);
+  if (v1) {
+    // ffmpeg reads an ID3v1 tag only when the ID3v2 tag gave no metadata at all; an ID3v2 tag
+    // without the frames Montu keeps may still have given some (unknown here): declined.
+    if (base === 0) id3v1(v1, tags);
+    else if (Object.keys(tags).length === 0)
+      throw new Unsupported('ID3v1 tag and an ID3v2 tag without kept frames');
+  }
   const durationTs = (frames * f.spf * TIME_BASE) / f.rate; // exact: the time base is a multiple of every rate
   const s: FfprobeStream = {
     index: 0,
@@ -116,16 +123,42 @@ export async function probeMp3OrThrow(file: string): Promise<FfprobeResult> {
   };
 }
 
-/** ID3v1 and APEv2 tags at the end are read by ffmpeg as tags: left to it. */
-async function checkTail(file: string, size: number): Promise<void> {
+/**
+ * The ID3v1 tag at the end (128 bytes), or null; an APEv2 tag (ffmpeg reads it as tags too) is
+ * left to ffprobe.
+ */
+async function readTail(file: string, size: number): Promise<Buffer | null> {
   const n = Math.min(size, 160);
   const fh = await fsp.open(file, 'r');
   try {
     const t = Buffer.alloc(n);
     await fh.read(t, 0, n, size - n);
-    if (n >= 128 && t.toString('latin1', n - 128, n - 125) === 'TAG') throw new Unsupported('ID3v1 tag');
     if (t.toString('latin1', n - 32, n - 24) === 'APETAGEX') throw new Unsupported('APE tag');
+    if (n >= 128 && size > 128 && t.toString('latin1', n - 128, n - 125) === 'TAG')
+      return t.subarray(n - 128);
+    return null;
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * ID3v1 fields as ffmpeg's id3v1.c (5.1) reads them: up to a NUL, trailing spaces dropped. It
+ * keeps bytes above 0x7f as they are (not UTF-8): such a tag is declined.
+ */
+function id3v1(b: Buffer, tags: Record<string, string>): void {
+  const fields: Array<[string, number, number]> = [
+    ['title', 3, 30],
+    ['artist', 33, 30],
+    ['album', 63, 30],
+    ['date', 93, 4],
+    ['comment', 97, 30],
+  ];
+  for (const [key, at, len] of fields) {
+    const raw = b.toString('latin1', at, at + len);
+    if (/[\x80-\xff]/.test(raw)) throw new Unsupported('ID3v1 text beyond ASCII');
+    const nul = raw.indexOf('\0');
+    const text = (nul < 0 ? raw : raw.slice(0, nul)).replace(/ +$/, '');
+    if (text) tags[key] = text;
   }
 }
