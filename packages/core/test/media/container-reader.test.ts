@@ -143,6 +143,7 @@ const ANSWERED = new Set([
   '05 - wrong total number of samples.flac',
   'full.aiff',
   'gapless.mp3',
+  'full.mp3',
   '6.ogg',
   'full.ogg',
   'full.opus',
@@ -308,6 +309,9 @@ describe('container reader: generated files at production frame rates, with and 
   const lame = (rate: number, ch: number, name: string, ...extra: string[]) =>
     encoded(rate, ch, 'libmp3lame', name, ...extra);
   lame(44100, 2, 'cbr-44k-stereo.mp3');
+  // Constant bit rate without a Xing header: ffmpeg's duration is its bit-rate estimate.
+  lame(44100, 2, 'cbr-no-xing-stereo.mp3', '-write_xing', '0');
+  lame(22050, 1, 'cbr-no-xing-mono-22k.mp3', '-write_xing', '0', '-b:a', '32k', '-metadata', 'title=T');
   // Compressed WAV with a fact chunk (ffmpeg's wav muxer writes one), and ALAC in MP4/MOV.
   encoded(8000, 1, 'libgsm_ms', 'gsm-ms.wav');
   lame(44100, 2, 'mp3-stereo.wav');
@@ -435,7 +439,7 @@ describe.skipIf(!HAVE_CORPUS)('container reader: cut and corrupted files never t
   );
 });
 
-describe('container reader: MP3 with an ID3v1 tag', () => {
+describe('container reader: MP3 with an ID3v1 tag or without a Xing header', () => {
   it(
     'reads an ID3v1 tag as ffmpeg does, and declines one it would store otherwise',
     { timeout: 60_000 },
@@ -481,6 +485,25 @@ describe('container reader: MP3 with an ID3v1 tag', () => {
       expect(await probeMp3(latin)).toBeNull();
     },
   );
+
+  it('declines a variable bit rate without a Xing header (ffmpeg averages the frames it read)', async () => {
+    const dir = await tmpDir('montu-container-vbr-');
+    const file = path.join(dir, 'vbr.mp3');
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=duration=1.3',
+      '-c:a',
+      'libmp3lame',
+      '-q:a',
+      '4',
+      '-write_xing',
+      '0',
+      file,
+    ]);
+    await expect(probeMp3OrThrow(file)).rejects.toThrow('not one constant bit rate');
+  });
 });
 
 describe('container reader: a cut or corrupted generated MP3 never throws', () => {
