@@ -616,7 +616,8 @@ export async function probeOrThrow(file: string): Promise<FfprobeResult> {
       if (st.length === 1 || (st.length === 2 && st[1]![0] === 1))
         s.r_frame_rate = ratio(timescale, st[0]![1]);
       else throw new Unsupported('variable frame rate');
-      displayMatrix(buf, trak, movieMatrix, s);
+      const pasp = boxes(buf, entry.start + 78, entry.end).some((b) => b.type === 'pasp');
+      displayMatrix(buf, trak, movieMatrix, s, pasp);
     } else if (handler === 'soun') {
       s.codec_type = 'audio';
       sound(buf, entry, s, fourcc);
@@ -832,7 +833,7 @@ function audioSpecificConfig(
  * side data (rotation counter-clockwise, degrees) and, where the matrix scales one axis more
  * than the other, as the sample aspect ratio ffmpeg derives from it.
  */
-function displayMatrix(buf: Buffer, trak: Box, movie: bigint[], s: FfprobeStream): void {
+function displayMatrix(buf: Buffer, trak: Box, movie: bigint[], s: FfprobeStream, hasPasp: boolean): void {
   const tkhd = child(buf, trak, 'tkhd');
   if (!tkhd) return;
   const v1 = buf[tkhd.start] === 1;
@@ -860,8 +861,9 @@ function displayMatrix(buf: Buffer, trak: Box, movie: bigint[], s: FfprobeStream
   const x = Math.hypot(m[0]!, m[3]!);
   const y = Math.hypot(m[1]!, m[4]!);
   if (x > 1 && y > 1 && x < 2 ** 24 && y < 2 ** 24 && Math.abs(x / y - 1) > 0.01) {
-    // A pasp box (read after tkhd) would replace it: left to ffprobe.
-    if (s.sample_aspect_ratio && s.sample_aspect_ratio !== '1:1')
+    // A pasp box (read after tkhd; mov.c keeps the first, with a warning) or a codec SAR other
+    // than 1:1 next to it was not checked against ffprobe: left to it.
+    if (hasPasp || (s.sample_aspect_ratio && s.sample_aspect_ratio !== '1:1'))
       throw new Unsupported('scaling display matrix and a sample aspect ratio');
     const [n, d] = avD2q(x / y);
     s.sample_aspect_ratio = `${n}:${d}`;
