@@ -119,6 +119,7 @@ const ANSWERED = new Set([
   'Sequence_1-Apple_ProRes_422_HQ.mov',
   'prores4444_with_transparency.mov',
   'sample-in-issue-505.mov',
+  'moviedispmat.mp4',
   'amve.mp4',
   'mov-1elist-1ctts.mp4',
   'sample.mp4',
@@ -131,6 +132,9 @@ const ANSWERED = new Set([
   'wave_metadata.wav',
   'yo.raw-short.wav',
   'r11025_u8_c1_trunc.wav',
+  'ciao.wav',
+  'mpeglayer3.wav',
+  'full.alac.m4a',
   '22 - 12 bit per sample.flac',
   '41 - 6 channels (5.1).flac',
   '60 - mono audio.flac',
@@ -138,6 +142,8 @@ const ANSWERED = new Set([
   'full.flac',
   '05 - wrong total number of samples.flac',
   'full.aiff',
+  'gapless.mp3',
+  'full.mp3',
   '6.ogg',
   'full.ogg',
   'full.opus',
@@ -253,6 +259,9 @@ describe('container reader: generated files at production frame rates, with and 
       'bt709',
     ],
   });
+  // A rotated track (tkhd matrix; ffmpeg 5.1 writes it from the rotate tag).
+  cases.push({ name: 'h264-rotate-90.mp4', rate: '25', args: [...still, '-metadata:s:v', 'rotate=90'] });
+  cases.push({ name: 'h264-rotate-180.mov', rate: '25', args: [...still, '-metadata:s:v', 'rotate=180'] });
   cases.push({ name: 's16-stereo.flac', rate: '', args: [...tone(2), '-c:a', 'flac'] });
   cases.push({
     name: 's24-mono.flac',
@@ -300,6 +309,15 @@ describe('container reader: generated files at production frame rates, with and 
   const lame = (rate: number, ch: number, name: string, ...extra: string[]) =>
     encoded(rate, ch, 'libmp3lame', name, ...extra);
   lame(44100, 2, 'cbr-44k-stereo.mp3');
+  // Constant bit rate without a Xing header: ffmpeg's duration is its bit-rate estimate.
+  lame(44100, 2, 'cbr-no-xing-stereo.mp3', '-write_xing', '0');
+  lame(22050, 1, 'cbr-no-xing-mono-22k.mp3', '-write_xing', '0', '-b:a', '32k', '-metadata', 'title=T');
+  // Compressed WAV with a fact chunk (ffmpeg's wav muxer writes one), and ALAC in MP4/MOV.
+  encoded(8000, 1, 'libgsm_ms', 'gsm-ms.wav');
+  lame(44100, 2, 'mp3-stereo.wav');
+  lame(22050, 1, 'mp3-mono-22k.wav', '-b:a', '32k');
+  encoded(44100, 2, 'alac', 'alac-s16-stereo.m4a');
+  encoded(48000, 1, 'alac', 'alac-s24-mono.mov', '-sample_fmt', 's32p');
   lame(48000, 1, 'cbr-48k-mono.mp3', '-b:a', '64k', '-metadata', 'title=T', '-metadata', 'album=A');
   lame(22050, 2, 'vbr-22k-stereo.mp3', '-q:a', '4');
   lame(8000, 1, 'cbr-8k-mono.mp3', '-b:a', '16k');
@@ -419,6 +437,73 @@ describe.skipIf(!HAVE_CORPUS)('container reader: cut and corrupted files never t
       }
     },
   );
+});
+
+describe('container reader: MP3 with an ID3v1 tag or without a Xing header', () => {
+  it(
+    'reads an ID3v1 tag as ffmpeg does, and declines one it would store otherwise',
+    { timeout: 60_000 },
+    async () => {
+      const dir = await tmpDir('montu-container-id3v1-');
+      const raw = path.join(dir, 'raw.mp3');
+      await ffmpeg([
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=duration=1.3',
+        '-c:a',
+        'libmp3lame',
+        '-id3v2_version',
+        '0',
+        raw,
+      ]);
+      const audio = await fs.readFile(raw);
+      /** ID3v1.1: title, artist, album, year, comment (28 bytes), track, genre. */
+      const id3v1 = (title: string, artist: string) => {
+        const field = (text: string, n: number) =>
+          Buffer.concat([Buffer.from(text, 'latin1'), Buffer.alloc(n)]).subarray(0, n);
+        return Buffer.concat([
+          Buffer.from('TAG'),
+          field(title, 30),
+          field(artist, 30),
+          field('Album', 30),
+          field('1999', 4),
+          field('a comment', 28),
+          Buffer.from([0, 5, 17]),
+        ]);
+      };
+      const file = path.join(dir, 'v1.mp3');
+      await fs.writeFile(file, Buffer.concat([audio, id3v1('Take  2  ', 'Artist ')]));
+      const got = await probeMp3OrThrow(file);
+      expect(got.format.tags).toMatchObject({ title: 'Take  2', artist: 'Artist', date: '1999' });
+      expect(disagreements(await ffprobeJson(file), got)).toEqual([]);
+      const [a, b] = await bothWays(file, 'v1.mp3');
+      expect(a).toEqual(b);
+      // ffmpeg 5.1 keeps Latin-1 bytes above 0x7f unconverted (not UTF-8): left to ffprobe.
+      const latin = path.join(dir, 'latin.mp3');
+      await fs.writeFile(latin, Buffer.concat([audio, id3v1('Café', 'A')]));
+      expect(await probeMp3(latin)).toBeNull();
+    },
+  );
+
+  it('declines a variable bit rate without a Xing header (ffmpeg averages the frames it read)', async () => {
+    const dir = await tmpDir('montu-container-vbr-');
+    const file = path.join(dir, 'vbr.mp3');
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=duration=1.3',
+      '-c:a',
+      'libmp3lame',
+      '-q:a',
+      '4',
+      '-write_xing',
+      '0',
+      file,
+    ]);
+    await expect(probeMp3OrThrow(file)).rejects.toThrow('not one constant bit rate');
+  });
 });
 
 describe('container reader: a cut or corrupted generated MP3 never throws', () => {

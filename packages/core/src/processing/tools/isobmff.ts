@@ -1,6 +1,6 @@
 import fsp from 'node:fs/promises';
 import type { FfprobeResult, FfprobeStream } from './ffprobe.js';
-import { orDecline, readAt, Unsupported } from './container-read.js';
+import { avD2q, orDecline, readAt, Unsupported } from './container-read.js';
 
 export { Unsupported };
 
@@ -543,7 +543,7 @@ export async function probeOrThrow(file: string): Promise<FfprobeResult> {
     ? Number(buf.readBigUInt64BE(mvhd.start + 24))
     : buf.readUInt32BE(mvhd.start + 16);
   if (!movieScale || !movieDuration) throw new Unsupported('no movie duration');
-  if (!identityMatrix(buf, mvhd.start + (mv1 ? 48 : 36))) throw new Unsupported('movie display matrix');
+  const movieMatrix = matrixAt(buf, mvhd.start + (mv1 ? 48 : 36));
   const streams: FfprobeStream[] = [];
   /** A track's single edit, in the movie's time scale (null: no edit list). */
   const editDuration = (b: Buffer, trak: Box): number | null => {
@@ -616,7 +616,8 @@ export async function probeOrThrow(file: string): Promise<FfprobeResult> {
       if (st.length === 1 || (st.length === 2 && st[1]![0] === 1))
         s.r_frame_rate = ratio(timescale, st[0]![1]);
       else throw new Unsupported('variable frame rate');
-      rotation(buf, trak, s);
+      const pasp = boxes(buf, entry.start + 78, entry.end).some((b) => b.type === 'pasp');
+      displayMatrix(buf, trak, movieMatrix, s, pasp);
     } else if (handler === 'soun') {
       s.codec_type = 'audio';
       sound(buf, entry, s, fourcc);
@@ -763,6 +764,25 @@ function sound(buf: Buffer, e: Box, s: FfprobeStream, fourcc: string): void {
     s.sample_rate = String(asc.sampleRate ?? rate);
     return;
   }
+  if (fourcc === 'alac') {
+    // The ALAC cookie (ALACSpecificConfig after the full-box header), as ffmpeg's mov demuxer
+    // and alac decoder read it: channels and rate from the cookie, the sample size as the format.
+    const cookie = inner.find((b) => b.type === 'alac');
+    if (!cookie || cookie.end - cookie.start !== 28) throw new Unsupported('no 24-byte ALAC cookie');
+    const c = cookie.start + 4;
+    const sampleSize = buf[c + 5]!;
+    const numChannels = buf[c + 9]!;
+    if (numChannels !== 1 && numChannels !== 2) throw new Unsupported(`ALAC with ${numChannels} channels`);
+    if (![16, 20, 24, 32].includes(sampleSize)) throw new Unsupported(`ALAC sample size ${sampleSize}`);
+    s.codec_name = 'alac';
+    s.sample_fmt = sampleSize === 16 ? 's16p' : 's32p';
+    s.bits_per_sample = 0;
+    s.bits_per_raw_sample = String(sampleSize);
+    s.channels = numChannels;
+    s.channel_layout = LAYOUTS[numChannels];
+    s.sample_rate = String(buf.readUInt32BE(c + 20));
+    return;
+  }
   throw new Unsupported(`audio codec ${fourcc}`);
 }
 
@@ -808,32 +828,49 @@ function audioSpecificConfig(
   return { objectType, sampleRate, channelConfig };
 }
 
-/** tkhd's display matrix as ffprobe's side data (rotation counter-clockwise, degrees). */
-function rotation(buf: Buffer, trak: Box, s: FfprobeStream): void {
+/**
+ * The track's display matrix times the movie's, as mov.c (5.1) combines them, given as ffprobe's
+ * side data (rotation counter-clockwise, degrees) and, where the matrix scales one axis more
+ * than the other, as the sample aspect ratio ffmpeg derives from it.
+ */
+function displayMatrix(buf: Buffer, trak: Box, movie: bigint[], s: FfprobeStream, hasPasp: boolean): void {
   const tkhd = child(buf, trak, 'tkhd');
   if (!tkhd) return;
   const v1 = buf[tkhd.start] === 1;
-  const m = tkhd.start + (v1 ? 52 : 40);
-  const fx = (o: number) => buf.readInt32BE(m + o) / 65536;
-  const a = fx(0);
-  const b = fx(4);
-  const c = fx(12);
-  const d = fx(16);
-  // A matrix that scales makes ffmpeg derive a sample aspect ratio: leave that to ffprobe.
-  if (Math.abs(Math.hypot(a, c) - 1) > 1e-4 || Math.abs(Math.hypot(b, d) - 1) > 1e-4)
-    throw new Unsupported('scaling display matrix');
-  const tw = buf.readUInt32BE(m + 36) / 65536;
-  const th = buf.readUInt32BE(m + 40) / 65536;
+  const at = tkhd.start + (v1 ? 52 : 40);
+  const track = matrixAt(buf, at);
+  // res[i][j] = Σe track[i][e] × movie[e][j] >> (16, 16, 30)[e], in 64-bit integers as mov.c.
+  const m = [0, 1, 2].flatMap((i) =>
+    [0, 1, 2].map((j) =>
+      Number(
+        [0, 1, 2].reduce(
+          (sum, e) => sum + ((track[i * 3 + e]! * movie[e * 3 + j]!) >> (e === 2 ? 30n : 16n)),
+          0n,
+        ),
+      ),
+    ),
+  );
+  const tw = buf.readUInt32BE(at + 36) / 65536;
+  const th = buf.readUInt32BE(at + 40) / 65536;
   const sw = s.width ?? 0;
   const sh = s.height ?? 0;
   if (tw && th && !((tw === sw && th === sh) || (tw === sh && th === sw)))
     throw new Unsupported('track size differs from the picture size');
-  if (a === 1 && b === 0 && c === 0 && d === 1) return;
-  if (Math.abs(a * d - b * c) < 1e-9) return;
+  if (m.every((v, i) => v === IDENTITY[i])) return;
+  // mov.c: the two axes' scales (raw 16.16 values); unequal by over 1 %, their ratio is the SAR.
+  const x = Math.hypot(m[0]!, m[3]!);
+  const y = Math.hypot(m[1]!, m[4]!);
+  if (x > 1 && y > 1 && x < 2 ** 24 && y < 2 ** 24 && Math.abs(x / y - 1) > 0.01) {
+    // A pasp box (read after tkhd; mov.c keeps the first, with a warning) or a codec SAR other
+    // than 1:1 next to it was not checked against ffprobe: left to it.
+    if (hasPasp || (s.sample_aspect_ratio && s.sample_aspect_ratio !== '1:1'))
+      throw new Unsupported('scaling display matrix and a sample aspect ratio');
+    const [n, d] = avD2q(x / y);
+    s.sample_aspect_ratio = `${n}:${d}`;
+  }
+  if (x === 0 || y === 0) throw new Unsupported('degenerate display matrix');
   // av_display_rotation_get: -atan2(b, a) with the matrix scaled, in degrees; ffprobe prints it.
-  const scale0 = Math.hypot(a, c);
-  const scale1 = Math.hypot(b, d);
-  const deg = (-Math.atan2(b / scale1, a / scale0) * 180) / Math.PI;
+  const deg = (-Math.atan2(m[1]! / y, m[0]! / x) * 180) / Math.PI;
   const rot = Math.round(deg === 0 ? 0 : deg);
   s.side_data_list = [{ side_data_type: 'Display Matrix', rotation: rot }];
 }
@@ -876,6 +913,7 @@ function userData(buf: Buffer, root: Box): Record<string, string> {
 
 const IDENTITY = [0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000];
 
-function identityMatrix(buf: Buffer, at: number): boolean {
-  return IDENTITY.every((v, i) => buf.readInt32BE(at + i * 4) === v);
+/** A 3×3 matrix of 16.16 (and 2.30 in the last column) fixed-point values. */
+function matrixAt(buf: Buffer, at: number): bigint[] {
+  return Array.from({ length: 9 }, (_, i) => BigInt(buf.readInt32BE(at + i * 4)));
 }

@@ -4,13 +4,13 @@ import { orDecline, readHead, Unsupported } from './container-read.js';
 import { id3v2Length, readId3v2 } from './id3v2.js';
 
 /**
- * In-process reader of MPEG-1/2/2.5 Layer III files whose first frame carries a Xing/Info header
- * with a frame count (what LAME and ffmpeg write), answering in ffprobe's JSON shape exactly as
+ * In-process reader of MPEG-1/2/2.5 Layer III files, answering in ffprobe's JSON shape exactly as
  * ffprobe would, or declining (Unsupported) so the caller runs ffprobe. ffmpeg's duration is the
- * Xing frame count × samples per frame (in its 1/14,112,000 time base); without that header it is
- * a bit-rate estimate, so such files are declined, as are VBRI headers, Layer I/II, a Xing byte
- * count that disagrees with the file size (ffmpeg then ignores the frame count), ID3v1 and APE
- * tags (ffmpeg reads them as tags too), and whatever id3v2.ts declines. Decision 190.
+ * Xing/Info frame count × samples per frame (in its 1/14,112,000 time base); without that header
+ * it is a bit-rate estimate, answered only when every frame has the same bit rate (files up to
+ * 16 MiB). Declined: VBRI headers, Layer I/II, a Xing byte count that disagrees with the file size
+ * (ffmpeg then ignores the frame count), APE tags, an ID3v1 tag after an ID3v2 tag without the
+ * frames Montu keeps, and whatever id3v2.ts declines. Decisions 190 and 228.
  */
 
 const MAX_HEADER_BYTES = 1024 * 1024;
@@ -34,10 +34,11 @@ interface Frame {
   mono: boolean;
   size: number;
   spf: number;
+  kbps: number;
 }
 
 /** A Layer III frame header at `p`, or null. */
-function frameAt(b: Buffer, p: number): Frame | null {
+export function frameAt(b: Buffer, p: number): Frame | null {
   if (p + 4 > b.length || b[p] !== 0xff || (b[p + 1]! & 0xe0) !== 0xe0) return null;
   const version = (b[p + 1]! >> 3) & 3;
   const layer = (b[p + 1]! >> 1) & 3;
@@ -49,7 +50,7 @@ function frameAt(b: Buffer, p: number): Frame | null {
   const padding = (b[p + 2]! >> 1) & 1;
   const kbps = KBPS[mpeg1 ? 0 : 1]![bitrate]!;
   const size = Math.floor(((mpeg1 ? 144 : 72) * kbps * 1000) / rate) + padding;
-  return { mpeg1, rate, mono: b[p + 3]! >> 6 === 3, size, spf: mpeg1 ? 1152 : 576 };
+  return { mpeg1, rate, mono: b[p + 3]! >> 6 === 3, size, spf: mpeg1 ? 1152 : 576, kbps };
 }
 
 export async function probeMp3(file: string): Promise<FfprobeResult | null> {
@@ -68,25 +69,20 @@ export async function probeMp3OrThrow(file: string): Promise<FfprobeResult> {
   if (!f) throw new Unsupported('no Layer III frame after the ID3v2 tag');
   // The next frame must follow where this one says it ends (ffmpeg checks the same).
   if (!frameAt(head, base + f.size)) throw new Unsupported('no second frame');
+  const v1 = await readTail(file, size);
+  if (v1) {
+    // ffmpeg reads an ID3v1 tag only when the ID3v2 tag gave no metadata at all; an ID3v2 tag
+    // without the frames Montu keeps may still have given some (unknown here): declined.
+    if (base === 0) id3v1(v1, tags);
+    else if (Object.keys(tags).length === 0)
+      throw new Unsupported('ID3v1 tag and an ID3v2 tag without kept frames');
+  }
   const x = base + 4 + (f.mpeg1 ? (f.mono ? 17 : 32) : f.mono ? 9 : 17);
   const tag = head.toString('latin1', x, x + 4);
-  if (tag !== 'Xing' && tag !== 'Info') throw new Unsupported('no Xing/Info header');
-  const flags = head.readUInt32BE(x + 4);
-  if (!(flags & 1)) throw new Unsupported('Xing header without a frame count');
-  const frames = head.readUInt32BE(x + 8);
-  if (!frames) throw new Unsupported('Xing frame count 0');
-  if (flags & 2) {
-    const bytes = head.readUInt32BE(x + 12);
-    // ffmpeg drops the frame count when the byte count is off by more than 1/16 (checked here
-    // against both the whole file and the file after the ID3v2 tag, declining either way).
-    for (const fsize of [size, size - base]) {
-      const min = Math.min(fsize, bytes);
-      if (Math.max(fsize, bytes) - min > min / 32)
-        throw new Unsupported('Xing byte count differs from the file');
-    }
-  }
-  await checkTail(file, size);
-  const durationTs = (frames * f.spf * TIME_BASE) / f.rate; // exact: the time base is a multiple of every rate
+  const durationTs =
+    tag === 'Xing' || tag === 'Info'
+      ? xingDuration(head, x, base, size, f)
+      : await constantBitRateDuration(file, base, size - (v1 ? 128 : 0), f);
   const s: FfprobeStream = {
     index: 0,
     codec_type: 'audio',
@@ -116,16 +112,91 @@ export async function probeMp3OrThrow(file: string): Promise<FfprobeResult> {
   };
 }
 
-/** ID3v1 and APEv2 tags at the end are read by ffmpeg as tags: left to it. */
-async function checkTail(file: string, size: number): Promise<void> {
+/** The duration (in the 1/14,112,000 time base) from a Xing/Info frame count, as mp3dec.c. */
+function xingDuration(head: Buffer, x: number, base: number, size: number, f: Frame): number {
+  const flags = head.readUInt32BE(x + 4);
+  if (!(flags & 1)) throw new Unsupported('Xing header without a frame count');
+  const frames = head.readUInt32BE(x + 8);
+  if (!frames) throw new Unsupported('Xing frame count 0');
+  if (flags & 2) {
+    const bytes = head.readUInt32BE(x + 12);
+    // ffmpeg drops the frame count when the byte count is off by more than 1/16 (checked here
+    // against both the whole file and the file after the ID3v2 tag, declining either way).
+    for (const fsize of [size, size - base]) {
+      const min = Math.min(fsize, bytes);
+      if (Math.max(fsize, bytes) - min > min / 32)
+        throw new Unsupported('Xing byte count differs from the file');
+    }
+  }
+  return (frames * f.spf * TIME_BASE) / f.rate; // exact: the time base is a multiple of every rate
+}
+
+/** Largest MP3 without a Xing header whose frames are all checked (they are read whole). */
+const MAX_CBR_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Without a Xing header ffmpeg estimates the duration from the bit rate
+ * (estimate_timings_from_bit_rate): (file size − the first frame's offset) × 8 / bit rate, in its
+ * time base, rounded. That bit rate is a running average over the frames
+ * avformat_find_stream_info read, exact only when every frame has the same one: every frame to
+ * the end of the audio is checked (a VBRI header, another bit rate or layout, or anything
+ * between frames is declined).
+ */
+async function constantBitRateDuration(
+  file: string,
+  base: number,
+  audioEnd: number,
+  f: Frame,
+): Promise<number> {
+  const { head: all, size } = await readHead(file, MAX_CBR_BYTES + 1);
+  if (size > MAX_CBR_BYTES) throw new Unsupported('MP3 without a Xing header over 16 MiB');
+  if (all.toString('latin1', base + 36, base + 40) === 'VBRI') throw new Unsupported('VBRI header');
+  for (let p = base; p < audioEnd;) {
+    const g = frameAt(all, p);
+    if (!g || g.kbps !== f.kbps || g.rate !== f.rate || g.mono !== f.mono || g.mpeg1 !== f.mpeg1)
+      throw new Unsupported('MP3 without a Xing header and not one constant bit rate');
+    p += g.size;
+  }
+  const bitRate = f.kbps * 1000;
+  return Math.floor(((size - base) * 8 * TIME_BASE + bitRate / 2) / bitRate);
+}
+
+/**
+ * The ID3v1 tag at the end (128 bytes), or null; an APEv2 tag (ffmpeg reads it as tags too) is
+ * left to ffprobe.
+ */
+async function readTail(file: string, size: number): Promise<Buffer | null> {
   const n = Math.min(size, 160);
   const fh = await fsp.open(file, 'r');
   try {
     const t = Buffer.alloc(n);
     await fh.read(t, 0, n, size - n);
-    if (n >= 128 && t.toString('latin1', n - 128, n - 125) === 'TAG') throw new Unsupported('ID3v1 tag');
     if (t.toString('latin1', n - 32, n - 24) === 'APETAGEX') throw new Unsupported('APE tag');
+    if (n >= 128 && size > 128 && t.toString('latin1', n - 128, n - 125) === 'TAG')
+      return t.subarray(n - 128);
+    return null;
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * ID3v1 fields as ffmpeg's id3v1.c (5.1) reads them: up to a NUL, trailing spaces dropped. It
+ * keeps bytes above 0x7f as they are (not UTF-8): such a tag is declined.
+ */
+function id3v1(b: Buffer, tags: Record<string, string>): void {
+  const fields: Array<[string, number, number]> = [
+    ['title', 3, 30],
+    ['artist', 33, 30],
+    ['album', 63, 30],
+    ['date', 93, 4],
+    ['comment', 97, 30],
+  ];
+  for (const [key, at, len] of fields) {
+    const raw = b.toString('latin1', at, at + len);
+    if (/[\x80-\xff]/.test(raw)) throw new Unsupported('ID3v1 text beyond ASCII');
+    const nul = raw.indexOf('\0');
+    const text = (nul < 0 ? raw : raw.slice(0, nul)).replace(/ +$/, '');
+    if (text) tags[key] = text;
   }
 }

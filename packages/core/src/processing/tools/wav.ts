@@ -1,11 +1,13 @@
 import type { FfprobeResult, FfprobeStream } from './ffprobe.js';
 import { orDecline, readHead, Unsupported } from './container-read.js';
+import { frameAt } from './mp3.js';
 
 /**
- * In-process reader of RIFF WAVE (WAV/BWF) headers with PCM or IEEE-float samples, answering in
- * ffprobe's JSON shape exactly as ffprobe would, or declining (Unsupported) so the caller runs
- * ffprobe: RF64, compressed formats (GSM, MP3-in-WAV …), streamed files without a data size,
- * channel masks ffmpeg names otherwise. Decision 090.
+ * In-process reader of RIFF WAVE (WAV/BWF) headers with PCM or IEEE-float samples, or GSM 6.10
+ * (Microsoft) and MP3 with a `fact` sample count, answering in ffprobe's JSON shape exactly as
+ * ffprobe would, or declining (Unsupported) so the caller runs ffprobe: RF64, other compressed
+ * formats, streamed files without a data size, channel masks ffmpeg names otherwise.
+ * Decisions 090, 228.
  */
 
 /** Headers are small; chunks before `data` past this are not expected (and are left to ffprobe). */
@@ -53,6 +55,7 @@ export async function probeWavOrThrow(file: string): Promise<FfprobeResult> {
   let fmt: Buffer | null = null;
   let dataStart = -1;
   let dataSize = 0;
+  let factSamples = 0;
   const tags: Record<string, string> = {};
   while (p + 8 <= head.length) {
     const id = head.toString('latin1', p, p + 4);
@@ -65,6 +68,7 @@ export async function probeWavOrThrow(file: string): Promise<FfprobeResult> {
     }
     if (body + len > head.length) throw new Unsupported(`chunk ${id} past the header`);
     if (id === 'fmt ') fmt = head.subarray(body, body + len);
+    else if (id === 'fact' && len >= 4) factSamples = head.readUInt32LE(body);
     else if (id === 'LIST' && head.toString('latin1', body, body + 4) === 'INFO') {
       for (let q = body + 4; q + 8 <= body + len;) {
         const key = head.toString('latin1', q, q + 4);
@@ -96,6 +100,19 @@ export async function probeWavOrThrow(file: string): Promise<FfprobeResult> {
     if (!layout) throw new Unsupported('channel mask');
     tag = fmt.readUInt16LE(24);
   }
+  if (tag === 0x31 || tag === 0x55)
+    return compressed(head, {
+      tag,
+      channels,
+      rate,
+      blockAlign,
+      bits,
+      dataStart,
+      dataSize,
+      factSamples,
+      size,
+      tags,
+    });
   const s: FfprobeStream = { index: 0, codec_type: 'audio' };
   if (tag === 1 && bits === 8) [s.codec_name, s.sample_fmt] = ['pcm_u8', 'u8'];
   else if (tag === 1 && bits === 16) [s.codec_name, s.sample_fmt] = ['pcm_s16le', 's16'];
@@ -113,6 +130,17 @@ export async function probeWavOrThrow(file: string): Promise<FfprobeResult> {
   // A truncated file plays what it holds (as ffmpeg's demuxer does).
   const samples = Math.floor(Math.min(dataSize, size - dataStart) / blockAlign);
   if (samples <= 0) throw new Unsupported('no samples');
+  return withDuration(s, samples, rate, size, tags);
+}
+
+/** The stream's and the container's timing from a sample count, as ffmpeg's wav demuxer. */
+function withDuration(
+  s: FfprobeStream,
+  samples: number,
+  rate: number,
+  size: number,
+  tags: Record<string, string>,
+): FfprobeResult {
   s.time_base = `1/${rate}`;
   s.duration_ts = samples;
   s.duration = (samples / rate).toFixed(6);
@@ -130,4 +158,44 @@ export async function probeWavOrThrow(file: string): Promise<FfprobeResult> {
       tags,
     },
   };
+}
+
+interface Fmt {
+  tag: number;
+  channels: number;
+  rate: number;
+  blockAlign: number;
+  bits: number;
+  dataStart: number;
+  dataSize: number;
+  factSamples: number;
+  size: number;
+  tags: Record<string, string>;
+}
+
+/**
+ * GSM 6.10 (Microsoft, 0x31) and MP3 (0x55) in WAV. These formats have no bits per sample, so
+ * ffmpeg's wav demuxer takes the duration from the `fact` chunk's sample count, unless that
+ * count implies more than the stored bits per sample + 1 per sample (it then ignores it and
+ * estimates: declined). Channels, layout and rate are the decoder's (gsm: mono; mp3: the first
+ * frame's), so they must agree with the fmt chunk.
+ */
+function compressed(head: Buffer, f: Fmt): FfprobeResult {
+  if (!f.factSamples) throw new Unsupported('compressed WAVE without a fact sample count');
+  if (Math.floor(Math.floor((f.dataSize * 8) / f.factSamples) / f.channels) > f.bits + 1)
+    throw new Unsupported('fact sample count ffmpeg ignores');
+  const s: FfprobeStream = { index: 0, codec_type: 'audio', bits_per_sample: 0 };
+  if (f.tag === 0x31) {
+    // gsm_ms with the standard 65-byte block (320 samples); the decoder is mono only.
+    if (f.channels !== 1 || f.blockAlign !== 65) throw new Unsupported('GSM block or channels');
+    [s.codec_name, s.sample_fmt, s.channel_layout] = ['gsm_ms', 's16', 'mono'];
+  } else {
+    const frame = frameAt(head, f.dataStart);
+    if (!frame || frame.rate !== f.rate || (frame.mono ? 1 : 2) !== f.channels)
+      throw new Unsupported('MP3 frame differs from the fmt chunk');
+    [s.codec_name, s.sample_fmt, s.channel_layout] = ['mp3', 'fltp', frame.mono ? 'mono' : 'stereo'];
+  }
+  s.sample_rate = String(f.rate);
+  s.channels = f.channels;
+  return withDuration(s, f.factSamples, f.rate, f.size, f.tags);
 }
