@@ -136,3 +136,21 @@ function WipeHandle({ value, onChange }: { value: number; onChange: (v: number) 
     />
   );
 }
+
+/** The overlay layout's opacity of B (0–1, two decimals), for the compare page and a session. */
+export function OpacityControl({ value, onChange }: { value: number; onChange: (v: number) => void }) {
+  return (
+    <label>
+      Opacity{' '}
+      <input
+        type="range"
+        aria-label="B opacity"
+        min={0}
+        max={1}
+        step={0.01}
+        value={value}
+        onChange={(e) => onChange(roundFraction(Number(e.target.value)))}
+      />
+    </label>
+  );
+}

@@ -15,7 +15,6 @@ import { keyMap, transportKeys } from '../lib/shortcuts.js';
 import {
   COMPARE_DEFAULTS,
   COMPARE_LAYOUTS,
-  roundFraction,
   type CompareAudio,
   type CompareLayout,
   type CompareSearch,
@@ -27,7 +26,13 @@ import { Stage } from '../components/Stage.js';
 import { MediaView, isMoving } from '../components/MediaView.js';
 import { Transport } from '../components/Transport.js';
 import { StatusBadge } from '../components/StatusBadge.js';
-import { COMPARE_LAYOUT_LABEL, ComparePanes, isStacked, paneBViewport } from '../components/ComparePanes.js';
+import {
+  COMPARE_LAYOUT_LABEL,
+  ComparePanes,
+  isStacked,
+  OpacityControl,
+  paneBViewport,
+} from '../components/ComparePanes.js';
 import type { Viewport } from '../lib/drawing.js';
 
 /** The comparison's settings, as the address carries them (defaults filled in). */
@@ -281,20 +286,7 @@ function CompareView({
         >
           Pair these frames
         </button>
-        {s.layout === 'overlay' && (
-          <label>
-            Opacity{' '}
-            <input
-              type="range"
-              aria-label="B opacity"
-              min={0}
-              max={1}
-              step={0.01}
-              value={s.opacity}
-              onChange={(e) => set('opacity', roundFraction(Number(e.target.value)))}
-            />
-          </label>
-        )}
+        {s.layout === 'overlay' && <OpacityControl value={s.opacity} onChange={(v) => set('opacity', v)} />}
         <label>
           Sound{' '}
           <select

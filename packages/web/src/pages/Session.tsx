@@ -31,8 +31,12 @@ import { ChannelFilters, Stage } from '../components/Stage.js';
 import { FloatStage } from '../components/FloatStage.js';
 import { DrawingLayer } from '../components/DrawingLayer.js';
 import { DrawTools } from '../components/DrawTools.js';
-import { COMPARE_LAYOUT_LABEL, ComparePanes, paneBViewport } from '../components/ComparePanes.js';
-import { roundFraction } from '../lib/search-params.js';
+import {
+  COMPARE_LAYOUT_LABEL,
+  ComparePanes,
+  OpacityControl,
+  paneBViewport,
+} from '../components/ComparePanes.js';
 import { MediaView, isMoving } from '../components/MediaView.js';
 import { Transport } from '../components/Transport.js';
 import {
@@ -688,18 +692,10 @@ function DriverControls({
         </select>
       </label>
       {state.compare?.layout === 'overlay' && (
-        <label>
-          Opacity{' '}
-          <input
-            type="range"
-            aria-label="B opacity"
-            min={0}
-            max={1}
-            step={0.01}
-            value={state.compare.opacity}
-            onChange={(e) => publish({ compare: { opacity: roundFraction(Number(e.target.value)) } })}
-          />
-        </label>
+        <OpacityControl
+          value={state.compare.opacity}
+          onChange={(opacity) => publish({ compare: { opacity } })}
+        />
       )}
       <label>
         Channel{' '}
