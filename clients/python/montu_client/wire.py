@@ -393,7 +393,7 @@ MediaFile = TypedDict(
     'MediaFile',
     {
         'id': 'str',
-        'role': "Literal['original', 'frame', 'thumbnail', 'proxy', 'web', 'audio_preview', 'attachment', 'sprite', 'web_float', 'waveform']",
+        'role': "Literal['original', 'frame', 'thumbnail', 'proxy', 'web', 'audio_preview', 'attachment', 'sprite', 'web_float', 'frame_float', 'waveform']",
         'frame': 'Optional[int]',
         'backend': 'str',
         'key': 'str',

@@ -1391,6 +1391,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/media/{mediaId}/files/frames/{frame}/float": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One frame of a float image sequence (EXR, DPX over 8 bits) as MF16 half floats, like a still's `float` rendition (decision 217): made from that frame's file on the first request, then kept. 400 for a frame outside the sequence, 404 for an item that is not a sequence or whose frames are 8-bit. Ranges, ETag. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    frame: number;
+                    mediaId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Default Response */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Redirect to a presigned storage URL */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                416: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/media/{mediaId}/history": {
         parameters: {
             query?: never;
@@ -8733,7 +8840,7 @@ export interface components {
             } | null;
             key: string;
             /** @enum {string} */
-            role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment" | "sprite" | "web_float" | "waveform";
+            role: "original" | "frame" | "thumbnail" | "proxy" | "web" | "audio_preview" | "attachment" | "sprite" | "web_float" | "frame_float" | "waveform";
             sha256: string;
             size: number;
             /** @enum {string} */

@@ -14,6 +14,8 @@ import { LocalStorage } from './storage/local.js';
 import type { ServiceContext } from './context.js';
 import { JobsService, MediaProcessing } from './processing/processing.js';
 import { ColourService } from './colour/colour-service.js';
+import { FrameFloats } from './colour/frame-float.js';
+import { resolveLimits } from './processing/tools/limits.js';
 import { JobStore } from './jobs/job-store.js';
 import type { JobQueue, JobSink, JobsOptions } from './jobs/queue.js';
 import { startQueue } from './jobs/start-queue.js';
@@ -110,6 +112,8 @@ export interface Montu {
   jobs: JobsService | null;
   /** Displays/views and baked LUTs for the colour-managed viewer (decision 148). */
   colour: ColourService;
+  /** Float renditions of single sequence frames, made on demand (decision 217). */
+  frameFloats: FrameFloats;
   /** This library's external tools (paths from its configuration) and image decoder processes. */
   tools: MediaTools;
   /** Free bytes on the volumes this process writes to: the SQLite file's and local storage's. */
@@ -173,6 +177,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
   const processingOptions: ProcessingOptions = { ocio: environment.ocio, ...options.processing };
   // The thumbnails' view choice, also what a session's colour view is checked against.
   const colour = new ColourService(processingOptions, path.join(dataDir, 'cache', 'luts'), tools);
+  const frameFloats = new FrameFloats(ctx, resolveLimits(processingOptions.limits));
   const reviewSessions = new ReviewSessionService(ctx, media, notes, playlists, {
     ...options.reviewSessions,
     colour,
@@ -248,6 +253,7 @@ export async function openMontu(options: MontuOptions = {}): Promise<Montu> {
     projects,
     history: new HistoryService(ctx),
     colour,
+    frameFloats,
     users: new UserService(ctx),
     maintenance,
     events: ctx.events,

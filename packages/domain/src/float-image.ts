@@ -117,3 +117,40 @@ export function parseFloatImage(bytes: Uint8Array): { header: FloatImageHeader; 
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as FloatImageHeader;
   return { header, payload: bytes.subarray(8 + n) };
 }
+
+/** Still formats whose integer samples can carry more than 8 bits. */
+const HIGH_BIT_FORMATS = new Set(['dpx', 'tif', 'png']);
+
+/** Scene-linear formats with a float rendition: EXR, float TIFF, Radiance HDR (decision 187). */
+const LINEAR_FLOAT_FORMATS = new Set(['exr', 'tif', 'hdr']);
+
+/**
+ * True for the pictures that get a half-float rendition (decisions 147, 187): scene-linear EXR,
+ * float TIFF and Radiance HDR, and integer formats with more than 8 bits a sample (DPX, 16-bit
+ * TIFF/PNG). `mediaType` is `image` for a still; a sequence's frames are asked about as stills.
+ */
+export function wantsFloatRendition(meta: {
+  mediaType: string;
+  format?: string | null;
+  linear?: boolean | null;
+  bitDepth?: number | null;
+}): boolean {
+  if (meta.mediaType !== 'image' || !meta.format) return false;
+  if (meta.linear) return LINEAR_FLOAT_FORMATS.has(meta.format);
+  return HIGH_BIT_FORMATS.has(meta.format) && (meta.bitDepth ?? 8) > 8;
+}
+
+/**
+ * True for an image sequence whose frames get float renditions on request
+ * (`GET /media/:id/files/frames/:frame/float`, decision 217): its frames are float stills.
+ */
+export function hasFrameFloats(media: { mediaType: string; metadata: Record<string, unknown> | null }): boolean {
+  if (media.mediaType !== 'sequence' || !media.metadata) return false;
+  const m = media.metadata;
+  return wantsFloatRendition({
+    mediaType: 'image',
+    format: typeof m['format'] === 'string' ? m['format'] : null,
+    linear: m['linear'] === true,
+    bitDepth: typeof m['bitDepth'] === 'number' ? m['bitDepth'] : null,
+  });
+}

@@ -37,6 +37,8 @@ export const FILE_ROLES = [
   'sprite',
   /** Half-float rendition of a float or high-bit-depth still, for the colour-managed viewer (decision 147). */
   'web_float',
+  /** Half-float rendition of one frame of a float sequence, made on demand and kept (decision 217). */
+  'frame_float',
   /** Audio peaks of a movie with sound, JSON (`WaveformPeaks`), for the timeline (issue 21). */
   'waveform',
 ] as const;

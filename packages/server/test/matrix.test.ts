@@ -235,6 +235,13 @@ const CASES: Case[] = [
     other: 404,
   },
   {
+    // The fixture item is not a sequence: a member's answer is 404, as for an unknown item.
+    name: 'GET /media/:id/files/frames/:frame/float',
+    run: (t, k, f) => call(`${t.api}/media/${f.mediaId}/files/frames/1/float`, k),
+    own: [404, 404, 404],
+    other: 404,
+  },
+  {
     name: 'GET /projects',
     run: (t, k) => call(`${t.api}/projects`, k),
     own: [200, 200, 200],

@@ -7,6 +7,7 @@ import { contentDisposition, etagMatches, parseRange, safeContentType } from '..
 import { errors, FileResponses, FrameParams, RENDITIONS, RenditionParams } from '@montu/domain/wire';
 
 const fileResponses = { ...FileResponses, ...errors(404, 416) };
+const frameFloatResponses = { ...FileResponses, ...errors(400, 404, 416, 422) };
 
 export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { montu, metrics, config } = ctx;
@@ -154,6 +155,25 @@ export async function fileRoutes(app: FastifyInstance, ctx: AppContext): Promise
         });
       const name = file.key.split('/').pop() ?? `${media.fileName}.${req.params.frame}`;
       return send(req, reply, file, name);
+    },
+  );
+
+  app.get<{ Params: Static<typeof FrameParams> }>(
+    '/media/:mediaId/files/frames/:frame/float',
+    {
+      schema: {
+        tags: ['files'],
+        summary:
+          "One frame of a float image sequence (EXR, DPX over 8 bits) as MF16 half floats, like a still's `float` rendition (decision 217): made from that frame's file on the first request, then kept. 400 for a frame outside the sequence, 404 for an item that is not a sequence or whose frames are 8-bit. Ranges, ETag.",
+        params: FrameParams,
+        response: frameFloatResponses,
+      },
+    },
+    async (req, reply) => {
+      const { media } = await loadMedia(ctx, req, req.params.mediaId, 'artist');
+      const file = await montu.frameFloats.get(media, req.params.frame);
+      const base = media.fileName.replace(/\.[^.]*$/, '').replace(/[#@%].*$/, '');
+      return send(req, reply, file, `${base || 'frame'}.${req.params.frame}.float.mf16`);
     },
   );
 }

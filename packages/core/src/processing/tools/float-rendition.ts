@@ -9,6 +9,7 @@ import {
   errorMessage,
   floatImagePrefix,
   floatToHalf,
+  wantsFloatRendition,
   type FloatImageHeader,
 } from '@montu/domain';
 import { exrLayout, withDisplayWindow } from './exr-window.js';
@@ -21,24 +22,11 @@ import type { MediaTools } from './media-tools.js';
 
 const deflate = promisify(zlib.deflate);
 
-/** Still formats whose integer samples can carry more than 8 bits. */
-const HIGH_BIT_FORMATS = new Set(['dpx', 'tif', 'png']);
-
 /** Scene-linear formats ffmpeg 5.1 cannot decode: libvips does, as the thumbnails do (decision 187). */
 const VIPS_LINEAR_FORMATS = new Set(['tif', 'hdr']);
 
-/**
- * True for the stills that get a `web_float` rendition (decisions 147, 187): scene-linear EXR,
- * float TIFF and Radiance HDR, and integer formats with more than 8 bits a sample (DPX, 16-bit
- * TIFF/PNG). 8-bit stills, movies and sequences keep the plain path.
- */
-export function wantsFloatRendition(
-  meta: Pick<MediaMetadata, 'mediaType' | 'format' | 'linear' | 'bitDepth'>,
-) {
-  if (meta.mediaType !== 'image') return false;
-  if (meta.linear) return meta.format === 'exr' || VIPS_LINEAR_FORMATS.has(meta.format);
-  return HIGH_BIT_FORMATS.has(meta.format) && (meta.bitDepth ?? 8) > 8;
-}
+/** Which pictures get a `web_float` rendition: the domain's rule (decisions 147, 187). */
+export { wantsFloatRendition };
 
 export interface FloatRendition {
   data: Buffer;
