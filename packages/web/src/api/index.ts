@@ -196,6 +196,9 @@ export const api = {
 
   fileUrl: (id: string, kind: Rendition) => `${API}/media/${encodeURIComponent(id)}/files/${kind}`,
   frameUrl: (id: string, frame: number) => `${API}/media/${encodeURIComponent(id)}/files/frames/${frame}`,
+  /** A float sequence frame's half floats, made on the first request (decision 217). */
+  frameFloatUrl: (id: string, frame: number) =>
+    `${API}/media/${encodeURIComponent(id)}/files/frames/${frame}/float`,
   eventsUrl: (query?: Record<string, string>) => withQuery(`${API}/events`, query),
   uploadsUrl: `${API}/uploads`,
 

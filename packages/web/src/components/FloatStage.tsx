@@ -35,12 +35,15 @@ export interface FloatStageProps {
   overlay?: ReactNode;
   /** The colour controls show the choice but do not change it (a session follower's view is the driver's). */
   readOnly?: boolean;
+  /** The half floats to show: the still's `float` rendition unless given (a sequence frame's, decision 217). */
+  floatUrl?: string;
 }
 
 const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toExponential(3) : v.toFixed(4));
 
 export function FloatStage(props: FloatStageProps) {
   const { media, colour, onColour, channel, onSize, readOnly = false } = props;
+  const floatUrl = props.floatUrl ?? api.fileUrl(media.id, 'float');
   const [views, setViews] = useState<ColourViews | null>(null);
   const [image, setImage] = useState<HalfImage | null>(null);
   const [lut, setLut] = useState<{ key: string; data: HalfImage } | null>(null);
@@ -49,19 +52,25 @@ export function FloatStage(props: FloatStageProps) {
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const rendererRef = useRef<FloatRenderer | null>(null);
   const [drawn, setDrawn] = useState<string | null>(null);
+  const [drawnUrl, setDrawnUrl] = useState<string | null>(null);
 
   useEffect(() => {
-    const abort = new AbortController();
     api.colourViews(media.projectId).then(setViews, (e: Error) => setFailure(e.message));
-    loadHalfImage(api.fileUrl(media.id, 'float'), abort.signal).then(
+  }, [media.projectId]);
+  // A new picture (another item, or a sequence's next frame) replaces the shown one when it is in.
+  const [imageUrl, setImageUrl] = useState<string | null>(null);
+  useEffect(() => {
+    const abort = new AbortController();
+    loadHalfImage(floatUrl, abort.signal).then(
       (img) => {
         setImage(img);
+        setImageUrl(floatUrl);
         onSize(img.header.width, img.header.height);
       },
       (e: Error) => !abort.signal.aborted && setFailure(e.message),
     );
     return () => abort.abort();
-  }, [media.id, media.projectId, onSize]);
+  }, [floatUrl, onSize]);
 
   const chosen = useMemo(() => (views ? resolveView(views, colour) : null), [views, colour]);
   const lutKey = chosen ? `${chosen.display}/${chosen.view}` : null;
@@ -100,7 +109,9 @@ export function FloatStage(props: FloatStageProps) {
     if (!r?.ready || !lut || failure) return;
     r.draw({ exposure: colour.exposure, gamma: colour.gamma, channel });
     setDrawn(`${lut.key}|${colour.exposure}|${colour.gamma}|${channel}`);
-  }, [lut, image, colour.exposure, colour.gamma, channel, failure]);
+    // Which picture the canvas holds (tests wait on it when stepping a sequence).
+    setDrawnUrl(imageUrl);
+  }, [lut, image, imageUrl, colour.exposure, colour.gamma, channel, failure]);
   useEffect(
     () => () => {
       rendererRef.current?.dispose();
@@ -239,6 +250,7 @@ export function FloatStage(props: FloatStageProps) {
               data-testid="float-canvas"
               // What the canvas holds now (display/view|exposure|gamma|channel): tests wait on it.
               data-drawn={drawn ?? ''}
+              data-picture={drawnUrl ?? ''}
             />
           )}
         </Stage>

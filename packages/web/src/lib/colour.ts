@@ -12,6 +12,9 @@ export const DEFAULT_VIEWER_COLOUR: ViewerColour = {
   gamma: DEFAULT_SESSION_COLOUR.gamma,
 };
 
+/** Float sequences: their paused frame is shown through FloatStage (decision 217). */
+export { hasFrameFloats } from '@montu/domain';
+
 /** True when the item has a half-float rendition, so the viewer shows it through FloatStage. */
 export function hasFloatRendition(media: { files: ReadonlyArray<{ role: string }> }): boolean {
   return media.files.some((f) => f.role === 'web_float');

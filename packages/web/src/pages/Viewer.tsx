@@ -38,7 +38,12 @@ import { MediaView, hasPicture, isMoving } from '../components/MediaView.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { FloatStage } from '../components/FloatStage.js';
 import { StartSession } from '../components/StartSession.js';
-import { DEFAULT_VIEWER_COLOUR, hasFloatRendition, type ViewerColour } from '../lib/colour.js';
+import {
+  DEFAULT_VIEWER_COLOUR,
+  hasFloatRendition,
+  hasFrameFloats,
+  type ViewerColour,
+} from '../lib/colour.js';
 import { ProcessingProblem } from '../components/ProcessingProblem.js';
 import {
   PlaylistStrip,
@@ -192,6 +197,8 @@ function ViewerLoaded({
 
   // Frame numbers as stored in notes: the sequence's own numbers, 0-based indices for movies.
   const noteFrame = moving ? timing.frameStart + player.frame : null;
+  // A float sequence's paused frame is shown from its own half floats (decision 217).
+  const pausedFloatFrame = noteFrame !== null && !player.playing && hasFrameFloats(media) ? noteFrame : null;
   useEffect(() => {
     if (noteFrame !== null && player.settled) onFrameChange?.(noteFrame);
   }, [noteFrame, player.settled, onFrameChange]);
@@ -533,28 +540,49 @@ function ViewerLoaded({
             overlay={overlay}
           />
         ) : (
-          <Stage
-            viewport={viewport}
-            onViewport={setViewport}
-            channel={channel}
-            panEnabled={tool === null}
-            label={`${media.taskId} ${media.version}${moving ? `, frame ${timing.frameStart + player.frame}` : ''}`}
-            overlay={overlay}
-          >
-            {(style) =>
-              hasPicture(media) ? (
-                <MediaView
-                  media={media}
-                  style={style}
-                  videoRef={setVideo}
-                  stillRef={setStill}
-                  onSize={onSize}
-                />
-              ) : (
-                <div className="no-picture" style={style} aria-hidden="true" />
-              )
-            }
-          </Stage>
+          <>
+            {pausedFloatFrame !== null && (
+              <FloatStage
+                media={media}
+                floatUrl={api.frameFloatUrl(media.id, pausedFloatFrame)}
+                colour={colour}
+                onColour={setColour}
+                channel={channel}
+                viewport={viewport}
+                onViewport={setViewport}
+                onSize={onSize}
+                panEnabled={tool === null}
+                label={`${media.taskId} ${media.version}, frame ${pausedFloatFrame}`}
+                overlay={overlay}
+              />
+            )}
+            {/* Playback stays on the 8-bit proxy: its player keeps running while hidden, so
+                stepping moves it and the float frame follows (decision 217). */}
+            <div style={{ display: pausedFloatFrame !== null ? 'none' : 'contents' }}>
+              <Stage
+                viewport={viewport}
+                onViewport={setViewport}
+                channel={channel}
+                panEnabled={tool === null}
+                label={`${media.taskId} ${media.version}${moving ? `, frame ${timing.frameStart + player.frame}` : ''}`}
+                overlay={overlay}
+              >
+                {(style) =>
+                  hasPicture(media) ? (
+                    <MediaView
+                      media={media}
+                      style={style}
+                      videoRef={setVideo}
+                      stillRef={setStill}
+                      onSize={onSize}
+                    />
+                  ) : (
+                    <div className="no-picture" style={style} aria-hidden="true" />
+                  )
+                }
+              </Stage>
+            </div>
+          </>
         )}
         {moving && (
           <Transport
