@@ -78,7 +78,8 @@ async function canvasPixels(page: Page, frame: number, drawn: string): Promise<U
   const raw = Buffer.from(data, 'base64');
   const rgba = new Uint8Array(raw.length);
   const row = width * 4;
-  for (let y = 0; y < height; y++) rgba.set(raw.subarray((height - 1 - y) * row, (height - y) * row), y * row);
+  for (let y = 0; y < height; y++)
+    rgba.set(raw.subarray((height - 1 - y) * row, (height - y) * row), y * row);
   return rgba;
 }
 

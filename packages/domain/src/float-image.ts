@@ -144,7 +144,10 @@ export function wantsFloatRendition(meta: {
  * True for an image sequence whose frames get float renditions on request
  * (`GET /media/:id/files/frames/:frame/float`, decision 217): its frames are float stills.
  */
-export function hasFrameFloats(media: { mediaType: string; metadata: Record<string, unknown> | null }): boolean {
+export function hasFrameFloats(media: {
+  mediaType: string;
+  metadata: Record<string, unknown> | null;
+}): boolean {
   if (media.mediaType !== 'sequence' || !media.metadata) return false;
   const m = media.metadata;
   return wantsFloatRendition({

@@ -11,7 +11,15 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { halfToFloat, parseFloatImage } from '@montu/domain';
 import { CHART, writeChartExr } from '../../core/test/helpers/float-images.js';
-import { call, DATABASES, makePng, seedWorld, startTestServer, type TestServer, type World } from './helpers.js';
+import {
+  call,
+  DATABASES,
+  makePng,
+  seedWorld,
+  startTestServer,
+  type TestServer,
+  type World,
+} from './helpers.js';
 
 const OIIOTOOL = existsSync('/usr/bin/oiiotool') ? '/usr/bin/oiiotool' : null;
 const PATCH = 8;
@@ -52,7 +60,8 @@ describe.skipIf(!OIIOTOOL).each(DATABASES)('frame float renditions on %s', (kind
 
   const url = (id: string, frame: number | string) => `${t.api}/media/${id}/files/frames/${frame}/float`;
   const files = async (id: string) =>
-    ((await (await call(`${t.api}/media/${id}`, w.users.artist.token)).json()) as { files: FileJson[] }).files;
+    ((await (await call(`${t.api}/media/${id}`, w.users.artist.token)).json()) as { files: FileJson[] })
+      .files;
 
   it("makes a frame's half floats from that frame's file, records and checksums them", async () => {
     expect((await files(sequence)).some((f) => f.role === 'frame_float')).toBe(false);
@@ -60,7 +69,12 @@ describe.skipIf(!OIIOTOOL).each(DATABASES)('frame float renditions on %s', (kind
     expect(r.status).toBe(200);
     const body = Buffer.from(await r.arrayBuffer());
     const { header, payload } = parseFloatImage(new Uint8Array(body));
-    expect(header).toMatchObject({ kind: 'image', width: 6 * PATCH, height: 4 * PATCH, values: 'scene_linear' });
+    expect(header).toMatchObject({
+      kind: 'image',
+      width: 6 * PATCH,
+      height: 4 * PATCH,
+      values: 'scene_linear',
+    });
     const raw = zlib.inflateSync(payload);
     expect(raw.length).toBe(6 * PATCH * 4 * PATCH * 3 * 2);
     // Frame 1002 is the chart × 2: every pixel, within half precision.
@@ -112,7 +126,9 @@ describe.skipIf(!OIIOTOOL).each(DATABASES)('frame float renditions on %s', (kind
       const r = await call(url(sequence, frame), w.users.artist.token);
       expect(r.status, String(frame)).toBe(400);
     }
-    const outside = (await (await call(url(sequence, 1004), w.users.artist.token)).json()) as { detail: string };
+    const outside = (await (await call(url(sequence, 1004), w.users.artist.token)).json()) as {
+      detail: string;
+    };
     expect(outside.detail).toMatch(/Frame 1004 is outside this sequence \(frames 1001–1003\)/);
     const still = await t.montu.media.uploadMedia({
       filePath: path.join(t.dir, 'plate.1001.exr'),

@@ -45,7 +45,9 @@ export class FrameFloats {
         mediaId: media.id,
         format: meta.format,
       });
-    const made = media.files.find((f) => f.role === 'frame_float' && f.frame === frame && f.state === 'ready');
+    const made = media.files.find(
+      (f) => f.role === 'frame_float' && f.frame === frame && f.state === 'ready',
+    );
     if (made) return made;
     const source = media.files.find((f) => f.role === 'frame' && f.frame === frame && f.state === 'ready');
     if (!source)
