@@ -174,6 +174,22 @@ describe.skipIf(!ready)('colour-managed viewer on a float EXR sequence (chromium
     const rgba = await canvasPixels(w.page, 1003, `${last.name}/${lastView.name}|0|1|rgb`);
     expect(maxError(rgba, reference(frameFiles.get(1003)!, last.name, lastView.name))).toBeLessThanOrEqual(1);
     await shot(w.page, 'sequence-colour');
+    // Playing shows the proxy; paused again, the frame on screen is float once more.
+    await w.page.keyboard.press('Space');
+    await expect.poll(() => w.page.getByTestId('float-canvas').count()).toBe(0);
+    // Paused once the video really plays (a pause before play() settles is a page error).
+    await w.page.waitForFunction(() => {
+      const v = document.querySelector('video')!;
+      return !v.paused && v.readyState >= 3 && !v.seeking;
+    });
+    await w.page.keyboard.press('Space');
+    await w.page.waitForFunction(() => !document.querySelector('video')!.seeking);
+    const paused = Number(await w.page.getByTestId('frame-counter').textContent());
+    expect(frameFiles.has(paused)).toBe(true);
+    const again = await canvasPixels(w.page, paused, `${last.name}/${lastView.name}|0|1|rgb`);
+    expect(maxError(again, reference(frameFiles.get(paused)!, last.name, lastView.name))).toBeLessThanOrEqual(
+      1,
+    );
     // Each frame the viewer showed now has its float rendition recorded.
     const media = await served.api<{ files: Array<{ role: string; frame: number | null }> }>(
       'GET',
