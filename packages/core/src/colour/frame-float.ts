@@ -2,12 +2,13 @@ import { Readable } from 'node:stream';
 import { NotFound, ValidationError, type Media, type MediaFile } from '@montu/domain';
 import type { ServiceContext } from '../context.js';
 import { fileFromRow } from '../db/rows.js';
-import { newId, nowIso } from '../ids.js';
+import { transaction } from '../db/connect.js';
 import { withLocalFiles } from '../processing/local-files.js';
 import { createFloatRendition, wantsFloatRendition } from '../processing/tools/float-rendition.js';
 import type { MediaLimits } from '../processing/tools/limits.js';
 import type { MediaMetadata } from '../processing/tools/metadata.js';
 import { mediaKey } from '../storage/keys.js';
+import { recordFrameFloat } from './frame-float-queries.js';
 
 /**
  * Half-float renditions of single frames of a float image sequence (EXR, DPX with more than 8
@@ -65,47 +66,22 @@ export class FrameFloats {
     const stored = await this.ctx.storage.put(key, Readable.from([float.data]), {
       contentType: float.mimeType,
     });
-    const row = await this.ctx.db.transaction().execute(async (trx) => {
-      // Lock the item (a no-op update on PostgreSQL; SQLite transactions are serial): concurrent
-      // first requests then see each other's record instead of both inserting one.
-      const locked = await trx
-        .updateTable('media')
-        .set((eb) => ({ id: eb.ref('id') }))
-        .where('id', '=', media.id)
-        .executeTakeFirst();
-      if (Number(locked.numUpdatedRows) === 0) return null;
-      const existing = await trx
-        .selectFrom('media_file')
-        .selectAll()
-        .where('media_id', '=', media.id)
-        .where('role', '=', 'frame_float')
-        .where('frame', '=', frame)
-        .executeTakeFirst();
-      if (existing) return existing;
-      return trx
-        .insertInto('media_file')
-        .values({
-          id: newId(),
-          media_id: media.id,
-          role: 'frame_float',
-          frame,
-          backend: this.ctx.storage.name,
-          storage_key: key,
-          size: stored.size,
-          sha256: stored.sha256,
-          content_type: float.mimeType,
-          state: 'ready',
-          error: null,
-          created_at: nowIso(),
-          info: JSON.stringify({
-            width: float.header.width,
-            height: float.header.height,
-            values: float.header.values === 'scene_linear' ? 'scene_linear' : 'source',
-          }),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    });
+    const row = await transaction(this.ctx.db, (trx) =>
+      recordFrameFloat(trx, {
+        mediaId: media.id,
+        frame,
+        backend: this.ctx.storage.name,
+        key,
+        size: stored.size,
+        sha256: stored.sha256,
+        contentType: float.mimeType,
+        info: {
+          width: float.header.width,
+          height: float.header.height,
+          values: float.header.values === 'scene_linear' ? 'scene_linear' : 'source',
+        },
+      }),
+    );
     if (!row) {
       // The item was deleted meanwhile: do not leave the rendition behind.
       await this.ctx.storage.delete(key).catch(() => undefined);
