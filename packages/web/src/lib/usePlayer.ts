@@ -84,7 +84,7 @@ export function usePlayer(
     // Loop on: back to the in point (or the first frame), still playing.
     const wrap = () => {
       v.currentTime = frameToSeekTime(stateRef.current.inPoint ?? 0, fps);
-      if (v.paused) void v.play();
+      if (v.paused) void v.play().catch(() => undefined);
     };
     // Loop off: stop on the end frame and show it. Paused there by a seek to its middle, not left
     // wherever the clock was when the pause took effect (a frame short, seen at 24 fps).
@@ -223,7 +223,9 @@ export function usePlayer(
     else if (lagging.current !== null) video.currentTime = frameToSeekTime(lagging.current, fps);
     lagging.current = null;
     target.current = null;
-    void video.play();
+    // A pause before the play settles rejects it (AbortError); the player's state follows the
+    // element's play/pause events, so nothing is lost by not answering the promise.
+    void video.play().catch(() => undefined);
   };
 
   return {
