@@ -7,10 +7,8 @@
  * luminance isolation show the channel in grey (equal to oiiotool's channel copy through the
  * view); alpha is shown as it is. The viewer starts on the thumbnails' own display/view.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ROOT,
@@ -27,89 +25,20 @@ import {
   type WatchedPage,
 } from './harness.js';
 import { writeChartExr, writeHalfExr } from '../packages/core/test/helpers/float-images.js';
+import {
+  OCIO_CONFIG,
+  OIIOTOOL,
+  floatCanvasPixels,
+  hasOiiotool,
+  maxError,
+  oiioDisplay,
+} from './float-canvas.js';
 
-const OIIOTOOL = '/usr/bin/oiiotool';
-const CONFIG = path.join(ROOT, 'packages/core/test/fixtures/ocio/config.ocio');
 const CORPUS_EXR = path.join(ROOT, 'test/corpus/media/image/GammaChart.exr');
 const PROJECT = 'COL';
-const ready = e2eReady && existsSync(OIIOTOOL);
+const ready = e2eReady && hasOiiotool;
 
 const PATCH = 16;
-
-function oiio(args: string[]): string {
-  return execFileSync(OIIOTOOL, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-}
-
-/** An 8-bit binary PPM/PGM (what oiiotool writes for `.ppm`) → RGB bytes. */
-function readPpm(file: string): { width: number; height: number; rgb: Uint8Array } {
-  const buf = readFileSync(file);
-  const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(buf.subarray(0, 64).toString('latin1'));
-  if (!m) throw new Error(`${file}: not an 8-bit P6 PPM`);
-  const width = Number(m[1]);
-  const height = Number(m[2]);
-  return { width, height, rgb: new Uint8Array(buf.subarray(m[0].length, m[0].length + width * height * 3)) };
-}
-
-/**
- * oiiotool's 8-bit rendering of `file` through a display/view, as the thumbnails run it; `pre` are
- * operations on the scene-linear image first (alpha is dropped: the viewer shows straight colour).
- */
-function reference(file: string, display: string, view: string, pre: string[] = []): Uint8Array {
-  const out = path.join(served.work, `ref-${Math.random().toString(36).slice(2)}.ppm`);
-  oiio([
-    '--colorconfig',
-    CONFIG,
-    file,
-    '--ch',
-    'R,G,B',
-    ...pre,
-    '--ociodisplay:from=scene_linear',
-    display,
-    view,
-    '-d',
-    'uint8',
-    '-o',
-    out,
-  ]);
-  return readPpm(out).rgb;
-}
-
-/** The canvas's pixels (RGBA, rows top to bottom) once it shows `drawn` (display/view|exposure|gamma|channel). */
-async function canvasPixels(
-  page: Page,
-  drawn: string,
-): Promise<{ width: number; height: number; rgba: Uint8Array }> {
-  const canvas = page.getByTestId('float-canvas');
-  await expect.poll(() => canvas.getAttribute('data-drawn'), { timeout: 30_000 }).toBe(drawn);
-  const { width, height, data } = await canvas.evaluate((c: HTMLCanvasElement) => {
-    const gl = c.getContext('webgl2')!;
-    const px = new Uint8Array(c.width * c.height * 4);
-    gl.readPixels(0, 0, c.width, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
-    let s = '';
-    for (let i = 0; i < px.length; i += 0x8000) s += String.fromCharCode(...px.subarray(i, i + 0x8000));
-    return { width: c.width, height: c.height, data: btoa(s) };
-  });
-  // readPixels rows run bottom to top.
-  const raw = Buffer.from(data, 'base64');
-  const rgba = new Uint8Array(raw.length);
-  const row = width * 4;
-  for (let y = 0; y < height; y++)
-    rgba.set(raw.subarray((height - 1 - y) * row, (height - y) * row), y * row);
-  return { width, height, rgba };
-}
-
-/** Largest per-channel difference (in 8-bit code values) between the canvas and an RGB reference. */
-function maxError(rgba: Uint8Array, rgb: Uint8Array): { max: number; over1: number } {
-  let max = 0;
-  let over1 = 0;
-  for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3)
-    for (let c = 0; c < 3; c++) {
-      const d = Math.abs(rgba[i + c]! - rgb[j + c]!);
-      if (d > max) max = d;
-      if (d > 1) over1++;
-    }
-  return { max, over1 };
-}
 
 interface Item {
   name: string;
@@ -139,7 +68,7 @@ async function chooseView(display: string, view: string): Promise<void> {
 
 describe.skipIf(!ready)('colour-managed viewer in chromium (WebGL2) against oiiotool', () => {
   beforeAll(async () => {
-    served = await startServe({ env: { OCIO: CONFIG } });
+    served = await startServe({ env: { OCIO: OCIO_CONFIG } });
     const dir = served.work;
     // A ramp: grey 0–8 (top), a colour ramp (middle), grey 0–1 (bottom); alpha rises left to right.
     const ramp = path.join(dir, 'ramp.exr');
@@ -208,7 +137,7 @@ describe.skipIf(!ready)('colour-managed viewer in chromium (WebGL2) against oiio
     expect(media.files.some((f) => f.role === 'web_float')).toBe(true);
     await openViewer(item);
     const { display, view } = views.default;
-    await canvasPixels(w.page, `${display}/${view}|0|1|rgb`);
+    await floatCanvasPixels(w.page, `${display}/${view}|0|1|rgb`);
     const renderer = await w.page.evaluate(() => {
       const gl = document.createElement('canvas').getContext('webgl2');
       const info = gl?.getExtension('WEBGL_debug_renderer_info');
@@ -224,8 +153,8 @@ describe.skipIf(!ready)('colour-managed viewer in chromium (WebGL2) against oiio
       for (const d of views.displays)
         for (const v of d.views) {
           await chooseView(d.name, v.name);
-          const { width, height, rgba } = await canvasPixels(w.page, `${d.name}/${v.name}|0|1|rgb`);
-          const ref = reference(item.file, d.name, v.name);
+          const { width, height, rgba } = await floatCanvasPixels(w.page, `${d.name}/${v.name}|0|1|rgb`);
+          const ref = oiioDisplay(served.work, item.file, d.name, v.name);
           expect(ref.length).toBe(width * height * 3);
           const { max, over1 } = maxError(rgba, ref);
           measured.push(
@@ -243,7 +172,7 @@ describe.skipIf(!ready)('colour-managed viewer in chromium (WebGL2) against oiio
     const chart = items[1]!;
     await openViewer(chart);
     const { display, view } = views.default;
-    await canvasPixels(w.page, `${display}/${view}|0|1|rgb`);
+    await floatCanvasPixels(w.page, `${display}/${view}|0|1|rgb`);
     // Probe patch 2 (0.544, 0.304, 0.222) at its centre.
     const canvas = w.page.getByTestId('float-canvas');
     const box = (await canvas.boundingBox())!;
@@ -268,18 +197,18 @@ describe.skipIf(!ready)('colour-managed viewer in chromium (WebGL2) against oiio
     const slider = w.page.getByLabel('Exposure (stops)');
     await slider.focus();
     for (let i = 0; i < 10; i++) await slider.press('ArrowRight');
-    const { rgba } = await canvasPixels(w.page, `${display}/${view}|1|1|rgb`);
+    const { rgba } = await floatCanvasPixels(w.page, `${display}/${view}|1|1|rgb`);
     await at(PATCH + 8, 8);
     await expect.poll(async () => (await probed())[0]).toBeCloseTo(before[0]! * 2, 3);
     const after = await probed();
     for (let c = 0; c < 3; c++) expect(after[c]).toBeCloseTo(before[c]! * 2, 3);
     expect(after[3]).toBe(1);
-    const { max } = maxError(rgba, reference(chart.file, display, view, ['--mulc', '2']));
+    const { max } = maxError(rgba, oiioDisplay(served.work, chart.file, display, view, ['--mulc', '2']));
     measured.push(`chart exposure +1 ${display}/${view}: max ${max}`);
     expect(max).toBeLessThanOrEqual(1);
     await shot(w.page, 'colour-chart-exposure+1');
     await w.page.getByRole('button', { name: 'Reset' }).click();
-    await canvasPixels(w.page, `${display}/${view}|0|1|rgb`);
+    await floatCanvasPixels(w.page, `${display}/${view}|0|1|rgb`);
   });
 
   it('channel and luminance isolation show the channel in grey; alpha as it is', async () => {
@@ -295,18 +224,18 @@ describe.skipIf(!ready)('colour-managed viewer in chromium (WebGL2) against oiio
     ];
     for (const [button, channel, pre] of cases) {
       await channels.getByRole('button', { name: button, exact: true }).click();
-      const { rgba } = await canvasPixels(w.page, `${display}/${view}|0|1|${channel}`);
+      const { rgba } = await floatCanvasPixels(w.page, `${display}/${view}|0|1|${channel}`);
       for (let i = 0; i < rgba.length; i += 4) {
         expect(rgba[i + 1]).toBe(rgba[i]);
         expect(rgba[i + 2]).toBe(rgba[i]);
       }
-      const { max } = maxError(rgba, reference(ramp.file, display, view, pre));
+      const { max } = maxError(rgba, oiioDisplay(served.work, ramp.file, display, view, pre));
       measured.push(`ramp channel ${channel} ${display}/${view}: max ${max}`);
       expect(max, channel).toBeLessThanOrEqual(1);
       if (channel === 'g') await shot(w.page, 'colour-ramp-green');
     }
     await channels.getByRole('button', { name: 'A', exact: true }).click();
-    const { width, rgba } = await canvasPixels(w.page, `${display}/${view}|0|1|a`);
+    const { width, rgba } = await floatCanvasPixels(w.page, `${display}/${view}|0|1|a`);
     for (let x = 0; x < width; x++) {
       const a = Math.round((x / (width - 1)) * 255);
       // Half floats carry the alpha to within half an 8-bit step.
@@ -315,7 +244,7 @@ describe.skipIf(!ready)('colour-managed viewer in chromium (WebGL2) against oiio
     }
     await shot(w.page, 'colour-ramp-alpha');
     await channels.getByRole('button', { name: 'RGB', exact: true }).click();
-    await canvasPixels(w.page, `${display}/${view}|0|1|rgb`);
+    await floatCanvasPixels(w.page, `${display}/${view}|0|1|rgb`);
   });
 
   it('shows no console errors', () => {

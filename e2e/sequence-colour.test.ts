@@ -6,12 +6,11 @@
  * `oiiotool --ociodisplay` of that frame's file for every display/view of the config.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ROOT,
   e2eReady,
   launchChromium,
   seedProject,
@@ -23,9 +22,15 @@ import {
   type WatchedPage,
 } from './harness.js';
 import { writeChartExr } from '../packages/core/test/helpers/float-images.js';
+import {
+  OCIO_CONFIG,
+  OIIOTOOL,
+  floatCanvasPixels,
+  hasOiiotool,
+  maxError,
+  oiioDisplay,
+} from './float-canvas.js';
 
-const OIIOTOOL = '/usr/bin/oiiotool';
-const CONFIG = path.join(ROOT, 'packages/core/test/fixtures/ocio/config.ocio');
 const PROJECT = 'SEQC';
 const TASK = 'ep01_sq010_sh010_comp';
 const PATCH = 12;
@@ -35,60 +40,20 @@ const GAINS: ReadonlyArray<readonly [number, number]> = [
   [1002, 2],
   [1003, 0.5],
 ];
-const ready = e2eReady && existsSync(OIIOTOOL);
-
-/** oiiotool's 8-bit rendering of `file` through a display/view, as the thumbnails run it. */
-function reference(file: string, display: string, view: string): Uint8Array {
-  const out = path.join(served.work, `ref-${Math.random().toString(36).slice(2)}.ppm`);
-  execFileSync(OIIOTOOL, [
-    '--colorconfig',
-    CONFIG,
-    file,
-    '--ch',
-    'R,G,B',
-    '--ociodisplay:from=scene_linear',
-    display,
-    view,
-    '-d',
-    'uint8',
-    '-o',
-    out,
-  ]);
-  const buf = readFileSync(out);
-  const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(buf.subarray(0, 64).toString('latin1'))!;
-  return new Uint8Array(buf.subarray(m[0].length, m[0].length + Number(m[1]) * Number(m[2]) * 3));
-}
+const ready = e2eReady && hasOiiotool;
 
 /** The canvas's RGBA (rows top to bottom) once it shows frame `frame` drawn as `drawn`. */
 async function canvasPixels(page: Page, frame: number, drawn: string): Promise<Uint8Array> {
-  const canvas = page.getByTestId('float-canvas');
-  await expect
-    .poll(() => canvas.getAttribute('data-picture'), { timeout: 60_000 })
-    .toMatch(new RegExp(`/files/frames/${frame}/float$`));
-  await expect.poll(() => canvas.getAttribute('data-drawn'), { timeout: 30_000 }).toBe(drawn);
-  const { width, height, data } = await canvas.evaluate((c: HTMLCanvasElement) => {
-    const gl = c.getContext('webgl2')!;
-    const px = new Uint8Array(c.width * c.height * 4);
-    gl.readPixels(0, 0, c.width, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
-    let s = '';
-    for (let i = 0; i < px.length; i += 0x8000) s += String.fromCharCode(...px.subarray(i, i + 0x8000));
-    return { width: c.width, height: c.height, data: btoa(s) };
-  });
+  const { width, height, rgba } = await floatCanvasPixels(
+    page,
+    drawn,
+    new RegExp(`/files/frames/${frame}/float$`),
+  );
   expect([width, height]).toEqual([6 * PATCH, 4 * PATCH]);
-  const raw = Buffer.from(data, 'base64');
-  const rgba = new Uint8Array(raw.length);
-  const row = width * 4;
-  for (let y = 0; y < height; y++)
-    rgba.set(raw.subarray((height - 1 - y) * row, (height - y) * row), y * row);
   return rgba;
 }
 
-function maxError(rgba: Uint8Array, rgb: Uint8Array): number {
-  let max = 0;
-  for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3)
-    for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(rgba[i + c]! - rgb[j + c]!));
-  return max;
-}
+const maxErr = (rgba: Uint8Array, rgb: Uint8Array): number => maxError(rgba, rgb).max;
 
 let served: Served;
 let browser: Browser;
@@ -102,7 +67,7 @@ let views: {
 
 describe.skipIf(!ready)('colour-managed viewer on a float EXR sequence (chromium, WebGL2)', () => {
   beforeAll(async () => {
-    served = await startServe({ env: { OCIO: CONFIG } });
+    served = await startServe({ env: { OCIO: OCIO_CONFIG } });
     const chart = path.join(served.work, 'chart.exr');
     writeChartExr(OIIOTOOL, chart, PATCH);
     for (const [frame, gain] of GAINS) {
@@ -147,7 +112,9 @@ describe.skipIf(!ready)('colour-managed viewer on a float EXR sequence (chromium
     await w.page.getByTestId('float-canvas').waitFor({ timeout: 30_000 });
     const { display, view } = views.default;
     const rgba = await canvasPixels(w.page, 1001, `${display}/${view}|0|1|rgb`);
-    expect(maxError(rgba, reference(frameFiles.get(1001)!, display, view))).toBeLessThanOrEqual(1);
+    expect(maxErr(rgba, oiioDisplay(served.work, frameFiles.get(1001)!, display, view))).toBeLessThanOrEqual(
+      1,
+    );
     await expect.poll(() => w.page.getByTestId('frame-counter').textContent()).toBe('1001');
   });
 
@@ -161,7 +128,7 @@ describe.skipIf(!ready)('colour-managed viewer on a float EXR sequence (chromium
       for (const v of d.views) {
         await w.page.getByLabel('Display and view').selectOption(JSON.stringify([d.name, v.name]));
         const rgba = await canvasPixels(w.page, 1002, `${d.name}/${v.name}|0|1|rgb`);
-        const max = maxError(rgba, reference(frameFiles.get(1002)!, d.name, v.name));
+        const max = maxErr(rgba, oiioDisplay(served.work, frameFiles.get(1002)!, d.name, v.name));
         measured.push(`frame 1002 ${d.name}/${v.name}: ${max}`);
         expect(max, `${d.name}/${v.name}`).toBeLessThanOrEqual(1);
       }
@@ -172,7 +139,9 @@ describe.skipIf(!ready)('colour-managed viewer on a float EXR sequence (chromium
     const last = views.displays.at(-1)!;
     const lastView = last.views.at(-1)!;
     const rgba = await canvasPixels(w.page, 1003, `${last.name}/${lastView.name}|0|1|rgb`);
-    expect(maxError(rgba, reference(frameFiles.get(1003)!, last.name, lastView.name))).toBeLessThanOrEqual(1);
+    expect(
+      maxErr(rgba, oiioDisplay(served.work, frameFiles.get(1003)!, last.name, lastView.name)),
+    ).toBeLessThanOrEqual(1);
     await shot(w.page, 'sequence-colour');
     // Playing shows the proxy; paused again, the frame on screen is float once more.
     await w.page.keyboard.press('Space');
@@ -187,9 +156,9 @@ describe.skipIf(!ready)('colour-managed viewer on a float EXR sequence (chromium
     const paused = Number(await w.page.getByTestId('frame-counter').textContent());
     expect(frameFiles.has(paused)).toBe(true);
     const again = await canvasPixels(w.page, paused, `${last.name}/${lastView.name}|0|1|rgb`);
-    expect(maxError(again, reference(frameFiles.get(paused)!, last.name, lastView.name))).toBeLessThanOrEqual(
-      1,
-    );
+    expect(
+      maxErr(again, oiioDisplay(served.work, frameFiles.get(paused)!, last.name, lastView.name)),
+    ).toBeLessThanOrEqual(1);
     // Each frame the viewer showed now has its float rendition recorded.
     const media = await served.api<{ files: Array<{ role: string; frame: number | null }> }>(
       'GET',

@@ -8,13 +8,10 @@
  * its author; a supervisor takes control, an artist who neither drives nor owns the session
  * cannot.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ROOT,
   e2eReady,
   launchChromium,
   seedProject,
@@ -26,71 +23,17 @@ import {
   type Served,
   type WatchedPage,
 } from './harness.js';
+import { OCIO_CONFIG, floatCanvasPixels, hasOiiotool, maxError, oiio, oiioDisplay } from './float-canvas.js';
 
-const OIIOTOOL = '/usr/bin/oiiotool';
-const CONFIG = path.join(ROOT, 'packages/core/test/fixtures/ocio/config.ocio');
 const PROJECT = 'LIVEC';
 const TASK = 'ep01_sq010_sh010_comp';
 const LONG = { timeout: 30_000 };
-const ready = e2eReady && existsSync(OIIOTOOL);
+const ready = e2eReady && hasOiiotool;
 
-function oiio(args: string[]): void {
-  execFileSync(OIIOTOOL, args, { maxBuffer: 64 * 1024 * 1024 });
-}
-
-/** The float canvas's pixels (RGBA, as read back, bottom row first) once it shows `drawn`. */
-async function canvasPixels(page: Page, drawn: string): Promise<Uint8Array> {
-  const canvas = page.getByTestId('float-canvas');
-  await expect.poll(() => canvas.getAttribute('data-drawn'), LONG).toBe(drawn);
-  const data = await canvas.evaluate((c: HTMLCanvasElement) => {
-    const gl = c.getContext('webgl2')!;
-    const px = new Uint8Array(c.width * c.height * 4);
-    gl.readPixels(0, 0, c.width, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
-    let s = '';
-    for (let i = 0; i < px.length; i += 0x8000) s += String.fromCharCode(...px.subarray(i, i + 0x8000));
-    return btoa(s);
-  });
-  return new Uint8Array(Buffer.from(data, 'base64'));
-}
-
-/** oiiotool's 8-bit rendering through a display/view, rows flipped to the canvas's read-back order. */
-function reference(
-  file: string,
-  work: string,
-  display: string,
-  view: string,
-  pre: string[] = [],
-): Uint8Array {
-  const out = path.join(work, `ref-${Math.random().toString(36).slice(2)}.ppm`);
-  oiio([
-    '--colorconfig',
-    CONFIG,
-    file,
-    ...pre,
-    '--ociodisplay:from=scene_linear',
-    display,
-    view,
-    '-d',
-    'uint8',
-    '-o',
-    out,
-  ]);
-  const buf = readFileSync(out);
-  const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(buf.subarray(0, 64).toString('latin1'))!;
-  const [w, h] = [Number(m[1]), Number(m[2])];
-  const rgb = buf.subarray(m[0].length);
-  const flipped = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) flipped.set(rgb.subarray((h - 1 - y) * w * 3, (h - y) * w * 3), y * w * 3);
-  return flipped;
-}
-
-/** Largest per-channel difference (8-bit code values) of an RGBA canvas against RGB. */
-function maxError(rgba: Uint8Array, rgb: Uint8Array): number {
-  let max = 0;
-  for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3)
-    for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(rgba[i + c]! - rgb[j + c]!));
-  return max;
-}
+/** The float canvas's pixels (RGBA, rows top to bottom) once it shows `drawn`. */
+const canvasPixels = async (page: Page, drawn: string): Promise<Uint8Array> =>
+  (await floatCanvasPixels(page, drawn)).rgba;
+const maxErr = (rgba: Uint8Array, rgb: Uint8Array): number => maxError(rgba, rgb).max;
 
 /** How many pixels of the page's drawing overlay are painted (alpha > 0). */
 function drawnPixels(page: Page): Promise<number> {
@@ -124,7 +67,7 @@ describe.skipIf(!ready)('a live session on a float still: the colour view, drawi
   }
 
   beforeAll(async () => {
-    served = await startServe({ env: { OCIO: CONFIG } });
+    served = await startServe({ env: { OCIO: OCIO_CONFIG } });
     // Scene-linear ramps 0–4 (red), 0–2 (green), 0–1 (blue), left to right, as half floats.
     ramp = path.join(served.work, 'ramp.exr');
     oiio(['--pattern', 'fill:left=0,0,0:right=4,2,1', '128x32', '3', '-d', 'half', '-o', ramp]);
@@ -169,7 +112,7 @@ describe.skipIf(!ready)('a live session on a float still: the colour view, drawi
     const opened = await canvasPixels(bea.page, first);
     expect(await canvasPixels(cal.page, first)).toEqual(opened);
     expect(
-      maxError(opened, reference(ramp, served.work, views.default.display, views.default.view)),
+      maxErr(opened, oiioDisplay(served.work, ramp, views.default.display, views.default.view)),
     ).toBeLessThanOrEqual(1);
     await expect.poll(() => cal.page.getByLabel('Display and view').isDisabled()).toBe(true);
 
@@ -180,7 +123,7 @@ describe.skipIf(!ready)('a live session on a float still: the colour view, drawi
     const bright = 'sRGB/Quarter Power|1|1|rgb';
     const driverBright = await canvasPixels(bea.page, bright);
     for (const w of [sup, cal]) expect(await canvasPixels(w.page, bright)).toEqual(driverBright);
-    const qp = maxError(driverBright, reference(ramp, served.work, 'sRGB', 'Quarter Power', ['--mulc', '2']));
+    const qp = maxErr(driverBright, oiioDisplay(served.work, ramp, 'sRGB', 'Quarter Power', ['--mulc', '2']));
     // Within 1/255 through every view of the config (Quarter Power included, decision 216).
     expect(qp).toBeLessThanOrEqual(1);
     console.log(`session colour: sRGB/Quarter Power at +1 stop, max error against oiiotool ${qp}/255`);
@@ -193,9 +136,9 @@ describe.skipIf(!ready)('a live session on a float still: the colour view, drawi
     const red = await canvasPixels(cal.page, 'sRGB/Quarter Power|1|1|r');
     for (let i = 0; i < red.length; i += 4) expect([red[i + 1], red[i + 2]]).toEqual([red[i], red[i]]);
     expect(
-      maxError(
+      maxErr(
         red,
-        reference(ramp, served.work, 'sRGB', 'Quarter Power', ['--mulc', '2', '--ch', 'R=R,G=R,B=R']),
+        oiioDisplay(served.work, ramp, 'sRGB', 'Quarter Power', ['--mulc', '2', '--ch', 'R=R,G=R,B=R']),
       ),
     ).toBeLessThanOrEqual(1);
     await shot(cal.page, 'session-colour-follower');
