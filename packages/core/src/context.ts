@@ -24,10 +24,16 @@ export interface ServiceContext {
   processing?: ProcessingHook;
 }
 
+/** A media item as the jobs of its processing name it: its jobs carry its project (decision 203). */
+export interface MediaRef {
+  id: string;
+  projectId: string;
+}
+
 export interface ProcessingHook {
   /** Queue (or run) metadata, thumbnail and proxy work for a new or changed media item; returns the jobs queued. */
   schedule(
-    mediaId: string,
+    item: MediaRef,
     options: { wait: boolean; reason: 'ingest' | 'regenerate'; timestamp?: number; queued?: Job[] },
   ): Promise<Job[]>;
   /**
@@ -35,7 +41,7 @@ export interface ProcessingHook {
    * the commit and `schedule` cannot leave a record whose processing never runs. Pass the result
    * to `schedule` (as `queued`) after the commit: it then only wakes the queue.
    */
-  queueIngest?(trx: Db, mediaId: string): Promise<Job[]>;
+  queueIngest?(trx: Db, item: MediaRef): Promise<Job[]>;
 }
 
 export type { Db } from './db/schema.js';

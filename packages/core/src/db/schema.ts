@@ -215,6 +215,8 @@ export interface JobTable {
   id: string;
   type: string;
   media_id: string | null;
+  /** The job's project (migration 018); null for jobs of no project (webhook deliveries). */
+  project_id: string | null;
   state: string;
   priority: number;
   attempts: number;

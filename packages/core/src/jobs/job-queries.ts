@@ -1,16 +1,14 @@
 /**
  * The SQL of the job table: every state change is a guarded UPDATE (its WHERE says who may make
  * it), so two workers can never both finish one job. job-store.ts decides when each is made
- * (attempts, backoff, transactions). The media table is read only to scope a job by its item's
- * project; it is never written here.
+ * (attempts, backoff, transactions). Only the job table is read or written: a job carries its own
+ * project (migration 018, decision 203).
  */
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { DialectName } from '../db/connect.js';
 import type { Db, JobTable } from '../db/schema.js';
 
 export type JobRow = Selectable<JobTable>;
-/** A job row with its item's project (null for jobs of no item). */
-export type JobRowWithProject = JobRow & { project_id: string | null };
 
 export async function insertJobs(db: Db, rows: Insertable<JobTable>[]): Promise<void> {
   await db.insertInto('job').values(rows).execute();
@@ -27,21 +25,15 @@ export function jobLeaseRow(
     .executeTakeFirst();
 }
 
-function withProject(db: Db) {
+export function jobRow(db: Db, id: string): Promise<JobRow | undefined> {
+  return db.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function jobRowsById(db: Db, ids: string[]): Promise<JobRow[]> {
   return db
     .selectFrom('job')
-    .leftJoin('media', 'media.id', 'job.media_id')
-    .selectAll('job')
-    .select('media.project_id');
-}
-
-export function jobRow(db: Db, id: string): Promise<JobRowWithProject | undefined> {
-  return withProject(db).where('job.id', '=', id).executeTakeFirst();
-}
-
-export function jobRowsById(db: Db, ids: string[]): Promise<JobRowWithProject[]> {
-  return withProject(db)
-    .where('job.id', 'in', ids.length ? ids : [''])
+    .selectAll()
+    .where('id', 'in', ids.length ? ids : [''])
     .execute();
 }
 
@@ -49,18 +41,18 @@ export interface JobFilter {
   state?: string;
   mediaId?: string;
   type?: string;
-  /** Only jobs of items in these projects. */
+  /** Only jobs of these projects. */
   projectIds?: string[];
 }
 
 /** Jobs matching `f`, newest first, at most `limit`. */
-export function jobRows(db: Db, f: JobFilter, limit: number): Promise<JobRowWithProject[]> {
-  let q = withProject(db);
-  if (f.state !== undefined) q = q.where('job.state', '=', f.state);
-  if (f.mediaId !== undefined) q = q.where('job.media_id', '=', f.mediaId);
-  if (f.type !== undefined) q = q.where('job.type', '=', f.type);
-  if (f.projectIds) q = q.where('media.project_id', 'in', f.projectIds.length ? f.projectIds : ['']);
-  return q.orderBy('job.created_at', 'desc').orderBy('job.id', 'desc').limit(limit).execute();
+export function jobRows(db: Db, f: JobFilter, limit: number): Promise<JobRow[]> {
+  let q = db.selectFrom('job').selectAll();
+  if (f.state !== undefined) q = q.where('state', '=', f.state);
+  if (f.mediaId !== undefined) q = q.where('media_id', '=', f.mediaId);
+  if (f.type !== undefined) q = q.where('type', '=', f.type);
+  if (f.projectIds) q = q.where('project_id', 'in', f.projectIds.length ? f.projectIds : ['']);
+  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
 
 /** True when a queued job (of `types`) may run at `now`: a plain read, no write transaction. */
@@ -79,7 +71,7 @@ export type ClaimTarget =
 
 /**
  * Marks the target running for `worker` until `lockedUntil`, one more attempt: one guarded
- * UPDATE … RETURNING, with the item's project. Undefined when nothing was taken.
+ * UPDATE … RETURNING. Undefined when nothing was taken.
  */
 export function claimJob(
   trx: Db,
@@ -88,7 +80,7 @@ export function claimJob(
   worker: string,
   startedAt: string,
   lockedUntil: string,
-): Promise<JobRowWithProject | undefined> {
+): Promise<JobRow | undefined> {
   return trx
     .updateTable('job')
     .set((eb) => ({
@@ -126,13 +118,6 @@ export function claimJob(
       return eb.and([which, eb('job.state', 'in', ['queued', 'running'])]);
     })
     .returningAll()
-    .returning((eb) =>
-      eb
-        .selectFrom('media')
-        .select('media.project_id')
-        .whereRef('media.id', '=', 'job.media_id')
-        .as('project_id'),
-    )
     .executeTakeFirst();
 }
 

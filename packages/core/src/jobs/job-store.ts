@@ -40,7 +40,7 @@ import {
   type JobRow,
 } from './job-queries.js';
 
-export function jobFromRow(r: JobRow & { project_id?: string | null }): Job {
+export function jobFromRow(r: JobRow): Job {
   const type = r.type;
   if (!isJobType(type)) throw new ProcessingError(`Job ${r.id} has an unknown type ${JSON.stringify(type)}.`);
   const payload = jobPayload(type, parseJson<Record<string, unknown>>(r.payload, {}));
@@ -50,7 +50,7 @@ export function jobFromRow(r: JobRow & { project_id?: string | null }): Job {
     type,
     payload,
     mediaId: r.media_id,
-    projectId: r.project_id ?? null,
+    projectId: r.project_id,
     state: r.state as JobState,
     attempts: r.attempts,
     maxAttempts: r.max_attempts,
@@ -78,7 +78,8 @@ export interface JobStoreOptions {
 /**
  * The job table: the durable queue in embedded mode and the visible record in both modes.
  * Every state change is a guarded UPDATE (job-queries.ts), so two workers can never both finish
- * one job. It reads the media table only to scope a job by its item's project; it never writes it.
+ * one job. It knows nothing of media: a job carries its own project (given by whoever queues it,
+ * decision 203), and job-queries.ts reads and writes only the job table.
  */
 export class JobStore {
   constructor(
@@ -109,6 +110,7 @@ export class JobStore {
       id: newId(),
       type: s.type,
       media_id: s.mediaId ?? null,
+      project_id: s.projectId ?? null,
       state: c?.index === i ? 'running' : 'queued',
       priority: s.priority ?? 0,
       attempts: c?.index === i ? 1 : 0,
@@ -289,8 +291,8 @@ export class JobStore {
       const created = await this.create(specs, trx, {
         ...(chained >= 0 ? { claimed: { index: chained, worker, leaseMs } } : {}),
       });
-      const next = chained >= 0 ? { ...created[chained]!, projectId: job.projectId } : null;
-      const queued = created.filter((_, i) => i !== chained).map((j) => ({ ...j, projectId: job.projectId }));
+      const next = chained >= 0 ? created[chained]! : null;
+      const queued = created.filter((_, i) => i !== chained);
       const settled = await o.settle?.(trx, done);
       return { done, queued, next, settled };
     };

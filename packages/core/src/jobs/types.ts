@@ -94,7 +94,7 @@ export interface JobRecord {
   id: string;
   /** The media item the job works on (media processing), else null. */
   mediaId: string | null;
-  /** The project of the job's media item (null for jobs without one); events are scoped by it. */
+  /** The job's project, given when it was queued (null for jobs of none); listings and events are scoped by it. */
   projectId: string | null;
   state: JobState;
   attempts: number;
@@ -121,6 +121,8 @@ export type JobSpec<T extends JobType = JobType> = {
   [K in T]: {
     type: K;
     mediaId?: string | null;
+    /** The project the job belongs to (of its media item); none for the library's own work. */
+    projectId?: string | null;
     priority?: number;
     maxAttempts?: number;
   } & (Record<string, never> extends JobPayloads[K]

@@ -374,7 +374,7 @@ export class MediaService {
             },
           ],
         });
-        queued = await this.ctx.processing?.queueIngest?.(trx, id);
+        queued = await this.ctx.processing?.queueIngest?.(trx, { id, projectId });
       });
     } catch (e) {
       if (stored) await this.ctx.storage.delete(key).catch(() => undefined);
@@ -389,11 +389,14 @@ export class MediaService {
       data: { taskId, version, mediaType: sniff.mediaType, fileName },
     });
     if (this.ctx.processing) {
-      await this.ctx.processing.schedule(id, {
-        wait: input.wait ?? false,
-        reason: 'ingest',
-        ...(queued ? { queued } : {}),
-      });
+      await this.ctx.processing.schedule(
+        { id, projectId },
+        {
+          wait: input.wait ?? false,
+          reason: 'ingest',
+          ...(queued ? { queued } : {}),
+        },
+      );
     }
     return id;
   }
@@ -663,7 +666,7 @@ export class MediaService {
         { field: 'timestamp', duration },
       );
     }
-    const [job] = await this.ctx.processing.schedule(media.id, {
+    const [job] = await this.ctx.processing.schedule(media, {
       wait: options.wait ?? true,
       reason: 'regenerate',
       ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}),

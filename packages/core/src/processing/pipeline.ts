@@ -186,7 +186,7 @@ export class MediaPipeline {
       // The metadata and the next steps commit with the probe's completion.
       record: async (trx) => {
         await recordProbe(trx, media, metadata, mediaType);
-        return this.nextSteps(trx, media.id, needsProxy ? ['thumbnail', 'proxy'] : ['thumbnail']);
+        return this.nextSteps(trx, media, needsProxy ? ['thumbnail', 'proxy'] : ['thumbnail']);
       },
     };
   }
@@ -459,9 +459,15 @@ export class MediaPipeline {
   }
 
   /** The given steps, less those of a kind already waiting for this item. */
-  private async nextSteps(trx: Db, mediaId: string, types: Array<'thumbnail' | 'proxy'>): Promise<JobSpec[]> {
-    const waiting = await queuedStepTypes(trx, mediaId);
-    return types.filter((t) => !waiting.has(t)).map((type) => ({ type, mediaId }));
+  private async nextSteps(
+    trx: Db,
+    media: { id: string; project_id: string },
+    types: Array<'thumbnail' | 'proxy'>,
+  ): Promise<JobSpec[]> {
+    const waiting = await queuedStepTypes(trx, media.id);
+    return types
+      .filter((t) => !waiting.has(t))
+      .map((type) => ({ type, mediaId: media.id, projectId: media.project_id }));
   }
 
   // ------------------------------------------------------------------ helpers

@@ -79,8 +79,11 @@ export class MediaProcessing {
   ) {
     this.pipeline = new MediaPipeline(ctx, jobs.store, options);
     this.hook = {
-      queueIngest: (trx, mediaId) => jobs.store.create([{ type: 'probe', mediaId }], trx),
-      schedule: async (mediaId, o) => {
+      queueIngest: (trx, item) =>
+        jobs.store.create([{ type: 'probe', mediaId: item.id, projectId: item.projectId }], trx),
+      schedule: async (item, o) => {
+        const mediaId = item.id;
+        const projectId = item.projectId;
         if (o.queued) await jobs.wake(o.queued); // recorded with the item: just wake the queue
         const created = o.queued
           ? o.queued
@@ -89,12 +92,13 @@ export class MediaProcessing {
                 ? {
                     type: 'thumbnail',
                     mediaId,
+                    projectId,
                     payload: {
                       regenerate: true,
                       ...(o.timestamp !== undefined ? { timestamp: o.timestamp } : {}),
                     },
                   }
-                : { type: 'probe', mediaId },
+                : { type: 'probe', mediaId, projectId },
             ]);
         if (!o.wait) return created;
         await this.waitSettled(mediaId);

@@ -299,7 +299,7 @@ export class SequenceIngest {
           contentType: r.content_type,
         })),
       });
-      queued = await this.ctx.processing?.queueIngest?.(trx, id);
+      queued = await this.ctx.processing?.queueIngest?.(trx, { id, projectId: up.projectId });
     });
     this.ctx.events.publish({
       type: 'media.created',
@@ -314,11 +314,14 @@ export class SequenceIngest {
       },
     });
     if (this.ctx.processing)
-      await this.ctx.processing.schedule(id, {
-        wait: options.wait ?? false,
-        reason: 'ingest',
-        ...(queued ? { queued } : {}),
-      });
+      await this.ctx.processing.schedule(
+        { id, projectId: up.projectId },
+        {
+          wait: options.wait ?? false,
+          reason: 'ingest',
+          ...(queued ? { queued } : {}),
+        },
+      );
     return id;
   }
 

@@ -394,6 +394,8 @@ export class WebhookService {
       created_at: now,
       delivered_at: null,
     }));
+    // Delivery jobs belong to no project, even for a project's webhook: webhooks are the instance
+    // administrators', so project members do not see or retry their jobs (decision 203).
     const jobs = await transaction(this.ctx.db, async (trx) => {
       await insertDeliveries(trx, rows);
       return this.jobs.store.create(

@@ -130,8 +130,9 @@ describe.each(DATABASES)('job store on %s', (kind) => {
       author: 'x',
     });
     await store.create([
-      { type: 'probe', mediaId: m1 },
-      { type: 'probe', mediaId: m2 },
+      { type: 'probe', mediaId: m1, projectId: 'AAA' },
+      { type: 'probe', mediaId: m2, projectId: 'BBB' },
+      { type: 'webhook.deliver', payload: { deliveryId: 'none' } },
     ]);
     const forM1 = await store.list({ mediaId: m1 });
     expect(forM1).toHaveLength(1);
@@ -139,6 +140,10 @@ describe.each(DATABASES)('job store on %s', (kind) => {
     const scoped = await store.list({ state: 'queued', projectIds: ['BBB'] });
     expect(scoped.map((j) => j.mediaId)).toEqual([m2]);
     expect(await store.list({ projectIds: [] })).toEqual([]);
+    // A job of no project is in no project's listing, only in the unscoped one.
+    const unscoped = await store.list({ type: 'webhook.deliver' });
+    expect(unscoped).toHaveLength(1);
+    expect(unscoped[0]).toMatchObject({ projectId: null });
     expect((await store.counts()).queued).toBeGreaterThanOrEqual(2);
     await expect(store.list({ state: 'bogus' as 'queued' })).rejects.toThrow(/state must be/);
   });
