@@ -1,5 +1,5 @@
 /**
- * Migration 018 on a library made before it (decision 203): the job table gains `project_id`,
+ * Migration 017 on a library made before it (decision 203): the job table gains `project_id`,
  * existing jobs take their media item's project, jobs of no item keep none, and listings scope
  * by the column through its index. On SQLite and PostgreSQL.
  */
@@ -10,7 +10,7 @@ import { JobStore } from '../../src/jobs/job-store.js';
 import { DATABASES, makePng, tempDir } from '../helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
 
-describe.each(DATABASES)('jobs carry their project (migration 018) on %s', (kind) => {
+describe.each(DATABASES)('jobs carry their project (migration 017) on %s', (kind) => {
   let lib: TestLibrary;
   beforeAll(async () => {
     lib = await openTestLibrary(kind, { jobs: false });
@@ -29,11 +29,11 @@ describe.each(DATABASES)('jobs carry their project (migration 018) on %s', (kind
       { type: 'webhook.deliver', payload: { deliveryId: 'd1' } },
     ]);
 
-    // Back to the schema of before 018: no column, no index, the jobs' projects unknown.
+    // Back to the schema of before 017: no column, no index, the jobs' projects unknown.
     const db = lib.montu.db;
     await db.schema.dropIndex('job_project_idx').execute();
     await db.schema.alterTable('job').dropColumn('project_id').execute();
-    await sql`DELETE FROM kysely_migration WHERE name = '018_job_project'`.execute(db);
+    await sql`DELETE FROM kysely_migration WHERE name = '017_job_project'`.execute(db);
 
     await lib.reopen();
     const after = new JobStore(lib.montu.db, lib.montu.dialect);
