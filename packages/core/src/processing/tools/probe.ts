@@ -84,6 +84,16 @@ export interface MediaProberOptions {
   tools: MediaTools;
 }
 
+/**
+ * Files of one `probeFiles` call in progress at once, per exiftool process. A file holds its
+ * place until its exiftool batch answers; with 32 the files needing ffprobe later in a list
+ * entered only as batches returned, so ffprobe (the longest chain in a mixed set) started late
+ * and ran after exiftool instead of beside it (decision 229). A waiting file holds only promises;
+ * container reads, the part that holds buffers, have their own limit (READS_AT_ONCE).
+ */
+const FILES_IN_PROGRESS_PER_PROCESS = 128;
+/** In-process container reads at once: each holds up to 16 MiB (a whole MP3, mp3.ts). */
+const READS_AT_ONCE = 8;
 /** Default exiftool processes: one per core (exiftool is CPU bound), at most 8 (~25 MB of Perl each). */
 export function defaultExiftoolProcs(): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -131,6 +141,8 @@ export class MediaProber {
   private readonly reader: ExifReader;
   /** ffprobe processes of this prober running at once (they are CPU bound while starting). */
   private readonly toolGate: Gate;
+  /** In-process container reads of this prober running at once (READS_AT_ONCE). */
+  private readonly readGate: Gate = limiter(READS_AT_ONCE);
   private closed = false;
   private readonly containerReader: boolean;
   private readonly headerReader: boolean;
@@ -162,7 +174,7 @@ export class MediaProber {
 
   /**
    * Metadata of many files. Each entry is the metadata or the ProcessingError for that file.
-   * Up to `32 × maxProcs` files are in progress at once, so their exiftool reads are batched
+   * Up to `128 × maxProcs` files are in progress at once, so their exiftool reads are batched
    * (many files per exiftool `-execute`, spread over the exiftool processes); at most
    * `concurrency` ffprobe processes run at a time (default: one per exiftool process, i.e. per core).
    */
@@ -175,7 +187,7 @@ export class MediaProber {
     );
     const outer = limiter(Math.max(1, Math.floor(concurrency ?? this.maxProcs)));
     const gate: Gate = (fn) => outer(() => this.toolGate(fn));
-    const inProgress = Math.max(concurrency ?? 1, 32 * this.maxProcs);
+    const inProgress = Math.max(concurrency ?? 1, FILES_IN_PROGRESS_PER_PROCESS * this.maxProcs);
     let next = 0;
     const worker = async () => {
       while (next < files.length) {
@@ -357,7 +369,7 @@ export class MediaProber {
     let fp: FfprobeResult | null = null;
     const reader = this.containerReader ? CONTAINER_READERS[meta.format] : undefined;
     if (reader) {
-      fp = await reader(file).catch((e: unknown) => {
+      fp = await this.readGate(() => reader(file)).catch((e: unknown) => {
         meta.warnings.push(`container reader: ${errorMessage(e).slice(0, 300)}`);
         return null;
       });
