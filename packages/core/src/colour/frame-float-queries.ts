@@ -1,7 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Db, MediaFileTable } from '../db/schema.js';
-import { newId, nowIso } from '../ids.js';
-import type { RenditionInfo } from '@montu/domain';
+import { lockMediaRow, readyRenditionRow, type StoredRendition } from '../media/rendition-queries.js';
 
 /**
  * Records a sequence frame's float rendition unless one is recorded (decision 217). Locks the
@@ -10,23 +9,9 @@ import type { RenditionInfo } from '@montu/domain';
  */
 export async function recordFrameFloat(
   trx: Db,
-  r: {
-    mediaId: string;
-    frame: number;
-    backend: string;
-    key: string;
-    size: number;
-    sha256: string;
-    contentType: string;
-    info: RenditionInfo;
-  },
+  r: StoredRendition & { frame: number },
 ): Promise<Selectable<MediaFileTable> | null> {
-  const locked = await trx
-    .updateTable('media')
-    .set((eb) => ({ id: eb.ref('id') }))
-    .where('id', '=', r.mediaId)
-    .executeTakeFirst();
-  if (Number(locked.numUpdatedRows) === 0) return null;
+  if (!(await lockMediaRow(trx, r.mediaId))) return null;
   const existing = await trx
     .selectFrom('media_file')
     .selectAll()
@@ -37,21 +22,7 @@ export async function recordFrameFloat(
   if (existing) return existing;
   return trx
     .insertInto('media_file')
-    .values({
-      id: newId(),
-      media_id: r.mediaId,
-      role: 'frame_float',
-      frame: r.frame,
-      backend: r.backend,
-      storage_key: r.key,
-      size: r.size,
-      sha256: r.sha256,
-      content_type: r.contentType,
-      state: 'ready',
-      error: null,
-      created_at: nowIso(),
-      info: JSON.stringify(r.info),
-    })
+    .values(readyRenditionRow(r, 'frame_float', r.frame))
     .returningAll()
     .executeTakeFirstOrThrow();
 }

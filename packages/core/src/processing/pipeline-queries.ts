@@ -2,8 +2,9 @@
  * The processing pipeline's SQL (an item's files, metadata and renditions, its waiting steps): a
  * query module of processing/, beside media-state.ts (the item's processing state).
  */
-import type { FileRole, MediaType, RenditionInfo } from '@montu/domain';
-import { newId, nowIso } from '../ids.js';
+import type { FileRole, MediaType } from '@montu/domain';
+import { nowIso } from '../ids.js';
+import { lockMediaRow, readyRenditionRow, type StoredRendition } from '../media/rendition-queries.js';
 import type { Db } from '../db/schema.js';
 import { sourceStartColumns } from '../media/source-start.js';
 
@@ -89,26 +90,11 @@ export async function queuedStepTypes(db: Db, mediaId: string): Promise<Set<stri
  */
 export async function swapRendition(
   db: Db,
-  r: {
-    mediaId: string;
-    role: FileRole;
-    backend: string;
-    key: string;
-    size: number;
-    sha256: string;
-    contentType: string;
-    info: RenditionInfo;
-  },
+  r: StoredRendition & { role: FileRole },
 ): Promise<Array<{ storage_key: string; backend: string }> | null> {
-  // Lock the item's row first (a no-op update locks it on PostgreSQL; SQLite transactions are
-  // serial already): two swaps of one item's role then run one after the other, and the second
-  // sees and replaces the first's record instead of both keeping theirs.
-  const locked = await db
-    .updateTable('media')
-    .set((eb) => ({ id: eb.ref('id') }))
-    .where('id', '=', r.mediaId)
-    .executeTakeFirst();
-  if (Number(locked.numUpdatedRows) === 0) return null;
+  // Two swaps of one item's role run one after the other: the second sees and replaces the
+  // first's record instead of both keeping theirs.
+  if (!(await lockMediaRow(db, r.mediaId))) return null;
   const old = await db
     .deleteFrom('media_file')
     .where('media_id', '=', r.mediaId)
@@ -117,21 +103,7 @@ export async function swapRendition(
     .execute();
   await db
     .insertInto('media_file')
-    .values({
-      id: newId(),
-      media_id: r.mediaId,
-      role: r.role,
-      frame: null,
-      backend: r.backend,
-      storage_key: r.key,
-      size: r.size,
-      sha256: r.sha256,
-      content_type: r.contentType,
-      state: 'ready',
-      error: null,
-      created_at: nowIso(),
-      info: JSON.stringify(r.info),
-    })
+    .values(readyRenditionRow(r, r.role, null))
     .execute();
   return old;
 }
