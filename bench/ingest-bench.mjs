@@ -16,7 +16,8 @@
 // Run after `npm run build`: node bench/ingest-bench.mjs [--files 60] [--noisy 24] [--rounds 5]
 // `--noisy-only`: only the noisy-renders pair, every round kept with the CPU seconds each side
 // spent (by process: the library's own, its decoder and exiftool children; the reference's
-// tools) and the load average, into bench/results/ingest-noisy.json (the README table is untouched).
+// tools) and the load average, into bench/results/ingest-noisy.json (the README table is untouched;
+// `--no-write` leaves it too).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,8 @@ const N = arg('--files', 60);
 const ROUNDS = arg('--rounds', 5);
 const NOISY = arg('--noisy', 24);
 const NOISY_ONLY = process.argv.includes('--noisy-only');
+// `--no-write`: print the rounds and the median only, leave bench/results/ as it is.
+const NO_WRITE = process.argv.includes('--no-write');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'montu-ingest-bench-'));
 const src = path.join(work, 'src');
 fs.mkdirSync(src);
@@ -303,8 +306,10 @@ if (NOISY_ONLY) {
     medianRatio: median(rounds.map((r) => r.ratio)),
     rounds,
   };
-  fs.mkdirSync(path.join(here, 'results'), { recursive: true });
-  fs.writeFileSync(path.join(here, 'results/ingest-noisy.json'), JSON.stringify(out, null, 2) + '\n');
+  if (!NO_WRITE) {
+    fs.mkdirSync(path.join(here, 'results'), { recursive: true });
+    fs.writeFileSync(path.join(here, 'results/ingest-noisy.json'), JSON.stringify(out, null, 2) + '\n');
+  }
   console.log(`median of ${rounds.length} paired rounds: ${out.medianRatio}×`);
   process.exit(0);
 }

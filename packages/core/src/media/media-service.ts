@@ -253,6 +253,8 @@ export class MediaService {
           ...(input.hashed ? { hashed: input.hashed } : {}),
         });
       }
+      if (input.filePath !== undefined && this.ctx.storage.putFile)
+        return this.ctx.storage.putFile(input.filePath, key, putOptions);
       if (input.filePath !== undefined)
         body = fs.createReadStream(input.filePath, { highWaterMark: 1 << 20 });
       return this.ctx.storage.put(key, forStorage(this.ctx.storage, body), putOptions);

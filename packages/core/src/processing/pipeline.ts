@@ -22,7 +22,7 @@ import {
   swapRendition,
   type MediaRow,
 } from './pipeline-queries.js';
-import { MediaProber } from './tools/probe.js';
+import { MediaProber, SHARP_FORMATS } from './tools/probe.js';
 import type { MediaMetadata } from './tools/metadata.js';
 import { createSpriteSheet } from './tools/sprite.js';
 import { createWaveformPeaks, WAVEFORM_PEAKS_PER_SECOND } from './tools/waveform-peaks.js';
@@ -155,9 +155,13 @@ export class MediaPipeline {
       );
       mediaType = 'sequence';
     } else {
+      // A still libvips decodes gets its thumbnail from a decoder process: start them now, so
+      // their start-up runs beside this probe instead of before the thumbnail (decision 230).
+      const format = recorded['format'];
+      if (media.media_type === 'image' && typeof format === 'string' && SHARP_FORMATS.has(format))
+        this.ctx.tools.decoders(this.limits).start();
       const original = await this.original(media.id);
       // The upload recognised the file (its content, checksummed since): no need to read its head again.
-      const format = recorded['format'];
       const sniff =
         typeof format === 'string' && media.media_type !== 'sequence'
           ? { mediaType: media.media_type as SniffResult['mediaType'], format, mimeType: media.mime_type }

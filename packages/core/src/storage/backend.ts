@@ -70,6 +70,11 @@ export interface StorageBackend {
    * place first; the file is consumed. Backends that cannot move fall back to `put`.
    */
   adopt?(filePath: string, key: string, options?: AdoptOptions): Promise<StoredObject>;
+  /**
+   * Copies a local file into storage, leaving the file as it is: the same result as `put` of a
+   * read stream of it (which is what callers do where a backend has no `putFile`).
+   */
+  putFile?(filePath: string, key: string, options?: PutOptions): Promise<StoredObject>;
   /** A URL the client can fetch directly, when the backend supports it. */
   presignGet?(
     key: string,

@@ -61,7 +61,7 @@ const idle: Array<{ mem: Buffer; aligned: boolean }> = [];
  * page boundary, which O_DIRECT needs and a plain SharedArrayBuffer (malloc'ed, 16-byte
  * aligned) does not give; if it cannot be had (address-space limits), a plain one is used.
  */
-function takeSlab(): { mem: Buffer; aligned: boolean } {
+export function takeSlab(): { mem: Buffer; aligned: boolean } {
   const pooled = idle.pop();
   if (pooled) return pooled;
   try {
@@ -72,7 +72,7 @@ function takeSlab(): { mem: Buffer; aligned: boolean } {
     return { mem: Buffer.from(new SharedArrayBuffer(SLAB_BYTES)), aligned: false };
   }
 }
-function returnSlab(slab: { mem: Buffer; aligned: boolean }): void {
+export function returnSlab(slab: { mem: Buffer; aligned: boolean }): void {
   if (idle.length < POOL_KEEP) idle.push({ mem: slab.mem, aligned: slab.aligned });
 }
 
@@ -346,7 +346,7 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
   });
 }
 
-async function writeAll(handle: FileHandle, view: Uint8Array, at: number): Promise<void> {
+export async function writeAll(handle: FileHandle, view: Uint8Array, at: number): Promise<void> {
   let off = 0;
   while (off < view.length) {
     const { bytesWritten } = await handle.write(view, off, view.length - off, at + off);

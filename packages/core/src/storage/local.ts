@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFound, ValidationError } from '@montu/domain';
@@ -14,7 +14,7 @@ import type {
   StoredObject,
   TemporarySweep,
 } from './backend.js';
-import { sinkToFile } from './file-sink.js';
+import { returnSlab, sinkToFile, takeSlab, writeAll } from './file-sink.js';
 import { HashingCounter, checkExpectedSha256, storageFailure } from './hashing.js';
 import { ParallelSha256 } from './parallel-hash.js';
 import { assertSafeKey, TEMP_DIR } from './keys.js';
@@ -78,6 +78,59 @@ export class LocalStorage implements StorageBackend {
       await fsp.rename(tmp, dest);
       await fsyncPath(path.dirname(dest), 'r');
       return { key, size, sha256 };
+    } catch (e) {
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      throw storageFailure(e, `store ${key}`);
+    } finally {
+      this.active.delete(tmpName);
+    }
+  }
+
+  /**
+   * A file smaller than one slab (file-sink.ts) is read straight into a pooled slab, hashed there
+   * and written from it — no read stream, no copy from its chunks into a slab, no hash worker;
+   * a larger one streams through `put`. The write is the same: a temporary file, fsynced, renamed
+   * into place, the directory fsynced.
+   */
+  async putFile(filePath: string, key: string, options: PutOptions = {}): Promise<StoredObject> {
+    const slab = takeSlab();
+    try {
+      const content = await readWhole(filePath, slab.mem).catch((e: unknown) => {
+        throw storageFailure(e, `store ${key}`);
+      });
+      if (!content) return await this.put(key, fs.createReadStream(filePath, { highWaterMark: 1 << 20 }), options);
+      return await this.putBytes(key, content, options);
+    } finally {
+      returnSlab(slab);
+    }
+  }
+
+  /** The atomic write of `put` for bytes in memory. */
+  private async putBytes(key: string, content: Buffer, options: PutOptions): Promise<StoredObject> {
+    const dest = this.pathOf(key);
+    if (options.maxBytes !== undefined && content.length > options.maxBytes) {
+      throw new ValidationError(`The file is larger than the limit of ${options.maxBytes} bytes.`, {
+        limit: options.maxBytes,
+      });
+    }
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    checkExpectedSha256(sha256, options.expectedSha256);
+    const tmpName = `${OWNER}~${randomBytes(8).toString('hex')}.part`;
+    const tmp = path.join(this.tempDir, tmpName);
+    this.active.add(tmpName);
+    try {
+      await fsp.mkdir(this.tempDir, { recursive: true });
+      const handle = await fsp.open(tmp, 'wx', 0o644);
+      try {
+        await writeAll(handle, content, 0);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fsp.mkdir(path.dirname(dest), { recursive: true });
+      await fsp.rename(tmp, dest);
+      await fsyncPath(path.dirname(dest), 'r');
+      return { key, size: content.length, sha256 };
     } catch (e) {
       await fsp.rm(tmp, { force: true }).catch(() => undefined);
       throw storageFailure(e, `store ${key}`);
@@ -288,6 +341,26 @@ async function writeFile(
   } finally {
     hash.dispose();
     await handle.close();
+  }
+}
+
+/**
+ * The whole of a file that fits in `into` with a byte to spare (a view of it), or null when it
+ * does not: read to its end, so a file that grew since it was looked at is still read whole.
+ */
+async function readWhole(file: string, into: Buffer): Promise<Buffer | null> {
+  const h = await fsp.open(file, 'r');
+  try {
+    if ((await h.stat()).size >= into.length) return null;
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await h.read(into, n, into.length - n, n);
+      if (bytesRead === 0) return into.subarray(0, n);
+      n += bytesRead;
+      if (n === into.length) return null;
+    }
+  } finally {
+    await h.close();
   }
 }
 

@@ -245,6 +245,30 @@ describe('decoder pool', () => {
     expect(decoderFailure(e)).toBe('closed');
   });
 
+  it('start() starts children up to its size ahead of work; requests then use them; close ends them even while starting', async () => {
+    const pool = new DecoderPool({ size: 2 });
+    try {
+      pool.start();
+      const started = pool.pids;
+      expect(started).toHaveLength(2);
+      pool.start(); // already full: nothing more
+      expect(pool.pids).toEqual(started);
+      // A request made while the children load waits for one of them, not for a new child.
+      const img = await pool.render({ file: photo, ...render }, { timeoutMs: 60_000 });
+      expect(Math.max(img.width, img.height)).toBe(256);
+      expect(pool.pids.sort()).toEqual([...started].sort());
+    } finally {
+      await pool.close();
+    }
+    const starting = new DecoderPool({ size: 2 });
+    starting.start();
+    const pids = starting.pids;
+    await starting.close();
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    starting.start(); // closed: starts nothing
+    expect(starting.pids).toEqual([]);
+  });
+
   it('header reads go ahead of queued renders', async () => {
     const pool = new DecoderPool({ size: 1 });
     try {

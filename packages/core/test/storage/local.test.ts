@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFound, StorageError, ValidationError } from '@montu/domain';
 import { LocalStorage } from '../../src/storage/local.js';
 import { TEMP_DIR } from '../../src/storage/keys.js';
+import { SLAB_BYTES } from '../../src/storage/file-sink.js';
 import { HOST, OWNER } from '../../src/storage/owner.js';
 
 let root: string;
@@ -114,6 +115,44 @@ describe('LocalStorage', () => {
     await expect(st.get('r/blob', { start: 10, end: 9 })).rejects.toBeInstanceOf(ValidationError);
     await expect(st.get('r/blob', { start: -1, end: 9 })).rejects.toBeInstanceOf(ValidationError);
     await expect(st.get('r/blob', { start: 1.5, end: 9 })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('putFile stores a copy of a local file as put does, small (read into a slab) or large (streamed)', async () => {
+    const src = path.join(root, 'source');
+    fs.mkdirSync(src);
+    for (const size of [0, 1, 100_000, SLAB_BYTES - 1, SLAB_BYTES, SLAB_BYTES + 4097]) {
+      const data = randomBytes(size);
+      const file = path.join(src, `f${size}`);
+      fs.writeFileSync(file, data);
+      const key = `P/t/v001/f${size}.bin`;
+      const stored = await st.putFile(file, key);
+      expect(stored).toEqual({ key, size, sha256: sha(data) });
+      expect((await readAll(await st.get(key))).equals(data)).toBe(true);
+      // The source stays as it was.
+      expect(fs.readFileSync(file).equals(data)).toBe(true);
+      expect(tempFiles()).toEqual([]);
+    }
+    // An existing object is replaced whole.
+    fs.writeFileSync(path.join(src, 'again'), 'again');
+    await st.putFile(path.join(src, 'again'), 'P/t/v001/f1.bin');
+    expect((await readAll(await st.get('P/t/v001/f1.bin'))).toString()).toBe('again');
+  });
+
+  it('putFile refuses what put refuses (size limit, checksum, missing file) and keeps nothing', async () => {
+    const file = path.join(root, 'plate.bin');
+    const data = randomBytes(5000);
+    fs.writeFileSync(file, data);
+    await expect(st.putFile(file, 'm/big', { maxBytes: 4999 })).rejects.toThrow(
+      /larger than the limit of 4999 bytes/,
+    );
+    await expect(st.putFile(file, 'm/bad', { expectedSha256: sha(Buffer.from('other')) })).rejects.toThrow(
+      /Checksum mismatch.*Nothing was stored/,
+    );
+    await expect(st.putFile(path.join(root, 'missing.bin'), 'm/missing')).rejects.toThrow();
+    for (const k of ['m/big', 'm/bad', 'm/missing']) expect(await st.stat(k)).toBeNull();
+    expect(tempFiles()).toEqual([]);
+    const ok = await st.putFile(file, 'm/ok', { maxBytes: 5000, expectedSha256: sha(data) });
+    expect(ok).toEqual({ key: 'm/ok', size: 5000, sha256: sha(data) });
   });
 
   it('enforces maxBytes and keeps nothing', async () => {

@@ -163,6 +163,23 @@ export class DecoderPool {
     return this.run({ op: 'metadata', input, ...params }, opts) as Promise<ImageHeader>;
   }
 
+  /**
+   * Starts children up to `size` ahead of work (none when the pool is closed or full): a child
+   * takes a few hundred ms of wall time to load sharp, which the first decodes of a burst would
+   * otherwise wait for. Requests that arrive meanwhile wait for a child to be ready, as before.
+   */
+  start(): void {
+    if (this.closed) return;
+    while (this.children.size < this.size) {
+      try {
+        this.startChild();
+      } catch {
+        // A request starts one again and reports why it cannot.
+        return;
+      }
+    }
+  }
+
   /** Decodes, orients, fits, transforms and encodes a file's picture (see RenderRequest). */
   async render(params: Omit<RenderRequest, 'op'>, opts: DecodeOptions): Promise<EncodedImage> {
     const r = (await this.run({ op: 'render', ...params }, opts)) as EncodedImage;
