@@ -98,7 +98,8 @@ export class LocalStorage implements StorageBackend {
       const content = await readWhole(filePath, slab.mem).catch((e: unknown) => {
         throw storageFailure(e, `store ${key}`);
       });
-      if (!content) return await this.put(key, fs.createReadStream(filePath, { highWaterMark: 1 << 20 }), options);
+      if (!content)
+        return await this.put(key, fs.createReadStream(filePath, { highWaterMark: 1 << 20 }), options);
       return await this.putBytes(key, content, options);
     } finally {
       returnSlab(slab);
