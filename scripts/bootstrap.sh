@@ -29,6 +29,14 @@ if [ "${MONTU_BOOTSTRAP_TOOLS:-test}" = test ]; then
   # The bad-input suite proves under strace that tools open only what they were given.
   command -v strace >/dev/null 2>&1 || need+=(strace)
 fi
+# The stay-open prober (decision 230) is built against the system's ffmpeg libraries: installed
+# where this script can install packages, else Montu runs ffprobe per file (tests need it).
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || [ "${MONTU_BOOTSTRAP_TOOLS:-test}" = test ]; then
+  command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+  command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+  pkg-config --exists libavformat libavcodec libavutil 2>/dev/null ||
+    need+=(libavformat-dev libavcodec-dev libavutil-dev)
+fi
 for p in ${MONTU_BOOTSTRAP_APT:-}; do need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   # shellcheck disable=SC2207
@@ -44,3 +52,6 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# A missing prober only costs speed when serving; the tests check it against ffprobe, so they need it.
+if ! bash scripts/build-avprobe.sh && [ "${MONTU_BOOTSTRAP_TOOLS:-test}" = test ]; then exit 1; fi

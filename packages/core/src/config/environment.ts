@@ -4,12 +4,18 @@
  * size). Nothing else in the core reads `process.env`.
  */
 
-/** Paths of the external tools (`MONTU_FFMPEG`, `MONTU_FFPROBE`, `MONTU_OIIOTOOL`, `MONTU_VIPS`). */
+/** Paths of the external tools (`MONTU_FFMPEG`, `MONTU_FFPROBE`, `MONTU_OIIOTOOL`, `MONTU_VIPS`, `MONTU_AVPROBE`). */
 export interface ToolPaths {
   ffmpeg: string;
   ffprobe: string;
   oiiotool: string;
   vips: string;
+  /**
+   * The stay-open prober (`MONTU_AVPROBE`, decision 230): a path, `off`, or '' for the build of
+   * `scripts/bootstrap.sh`, used only while `ffprobe` is the default one (it links the same
+   * libraries as the system's ffprobe).
+   */
+  avprobe: string;
 }
 
 /** The studio display transform (decision 074): an OpenColorIO config and the display/view to use. */
@@ -49,6 +55,7 @@ export function readEnvironment(env: Record<string, string | undefined> = proces
       ffprobe: env['MONTU_FFPROBE'] ?? 'ffprobe',
       oiiotool: env['MONTU_OIIOTOOL'] ?? 'oiiotool',
       vips: env['MONTU_VIPS'] ?? 'vips',
+      avprobe: env['MONTU_AVPROBE'] ?? '',
     },
     ocio: {
       config: env['OCIO'] || null,

@@ -53,17 +53,35 @@ export function demuxerFor(format: string): string | null {
   return DEMUXERS[format] ?? null;
 }
 
+/** How libavformat opens one file: the forced demuxer ('' = probed), its options and the URL. */
+export interface FfmpegInput {
+  demuxer: string;
+  options: Record<string, string>;
+  url: string;
+}
+
 /**
- * The input part of an ffmpeg/ffprobe command line: protocol whitelist, forced demuxer, MOV
- * data references off, and the file as an explicit `file:` URL (never a protocol or pattern).
+ * How one file is opened by ffmpeg, ffprobe and the stay-open prober: protocol whitelist, forced
+ * demuxer, MOV data references off, and the file as an explicit `file:` URL (never a protocol or
+ * pattern).
  */
+export function ffmpegInput(file: string, format: string): FfmpegInput {
+  const options: Record<string, string> = { protocol_whitelist: 'file,pipe' };
+  let demuxer = DEMUXERS[format] ?? '';
+  if (demuxer === 'mov') options['enable_drefs'] = '0';
+  if (BY_EXTENSION[format]) {
+    demuxer = 'image2';
+    options['pattern_type'] = 'none';
+  }
+  return { demuxer, options, url: 'file:' + path.resolve(file) };
+}
+
+/** The input part of an ffmpeg/ffprobe command line (ffmpegInput as arguments). */
 export function ffmpegInputArgs(file: string, format: string, extra: readonly string[] = []): string[] {
-  const args = ['-protocol_whitelist', 'file,pipe'];
-  const demuxer = DEMUXERS[format];
-  if (demuxer) args.push('-f', demuxer);
-  if (demuxer === 'mov') args.push('-enable_drefs', '0');
-  if (BY_EXTENSION[format]) args.push('-f', 'image2', '-pattern_type', 'none');
-  args.push(...extra, '-i', 'file:' + path.resolve(file));
+  const input = ffmpegInput(file, format);
+  const args = Object.entries(input.options).flatMap(([k, v]) => [`-${k}`, v]);
+  if (input.demuxer) args.unshift('-f', input.demuxer);
+  args.push(...extra, '-i', input.url);
   return args;
 }
 

@@ -1,5 +1,6 @@
 import { ProcessingError } from '@montu/domain';
-import { ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
+import type { Avprobe } from './avprobe.js';
+import { ffmpegInput, ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
 import { runTool } from './tools.js';
 import type { MediaTools } from './media-tools.js';
 
@@ -51,14 +52,20 @@ export interface FfprobeResult {
   format: FfprobeFormat;
 }
 
+/**
+ * ffprobe's `-show_format -show_streams` for one file: from the stay-open prober when one is
+ * given (the same libavformat calls, one process for many files), else from an ffprobe run.
+ */
 export async function ffprobe(
   tools: MediaTools,
   file: string,
   format: string,
   timeoutMs: number,
+  avprobe?: Avprobe | null,
 ): Promise<FfprobeResult> {
   const input = await withToolExtension(file, format);
   try {
+    if (avprobe) return await avprobe.probe({ ...ffmpegInput(input.path, format), timeoutMs });
     const args = [
       '-v',
       'error',

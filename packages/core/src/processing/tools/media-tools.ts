@@ -1,5 +1,6 @@
 import type { Environment, ToolPaths } from '../../config/environment.js';
 import { DecoderPool, defaultDecoderProcesses } from './decoder-pool.js';
+import { findAvprobe } from './avprobe.js';
 import { DEFAULT_MEDIA_LIMITS, type MediaLimits } from './limits.js';
 import { findTool } from './tools.js';
 
@@ -30,6 +31,17 @@ export class MediaTools {
   /** The tool's absolute path when it can be run, else null (an optional tool is missing). */
   find(name: ToolName): string | null {
     return findTool(this.paths[name], this.searchPath);
+  }
+
+  /**
+   * The stay-open prober's path, or null to run ffprobe per file: `avprobe` when set (`off`
+   * disables it), else the bootstrap's build while ffprobe is the system's (decision 230).
+   */
+  avprobeBinary(): string | null {
+    const setting = this.paths.avprobe;
+    if (setting === 'off') return null;
+    if (setting) return findAvprobe(setting);
+    return this.paths.ffprobe === 'ffprobe' ? findAvprobe(undefined) : null;
   }
 
   /** The decoder pool for decodes under these limits, made on first use (children start on demand). */

@@ -13,6 +13,7 @@ import {
   type RawTags,
 } from './exif.js';
 import { ExifReader } from './exif-reader.js';
+import { Avprobe } from './avprobe.js';
 import { decoderFailure } from './decoder-pool.js';
 import type { MediaTools } from './media-tools.js';
 import { ffprobe, pixelFormats, type FfprobeResult, type FfprobeStream, type PixFmtInfo } from './ffprobe.js';
@@ -82,6 +83,11 @@ export interface MediaProberOptions {
   headerReader?: boolean;
   /** The library's tools and decoder processes (media-tools.ts). */
   tools: MediaTools;
+  /**
+   * Ask the stay-open prober (avprobe.ts) instead of starting ffprobe per file, when the tools
+   * have one (default true).
+   */
+  avprobe?: boolean;
 }
 
 /**
@@ -147,6 +153,8 @@ export class MediaProber {
   private readonly containerReader: boolean;
   private readonly headerReader: boolean;
   private readonly tools: MediaTools;
+  /** ffprobe's facts from one long-lived process per core in use (null: ffprobe per file). */
+  private readonly avprobe: Avprobe | null;
 
   constructor(opts: MediaProberOptions) {
     this.tools = opts.tools;
@@ -165,6 +173,10 @@ export class MediaProber {
     this.containerReader = opts.containerReader ?? true;
     this.headerReader = opts.headerReader ?? true;
     this.toolGate = limiter(2 * defaultExiftoolProcs());
+    const avprobe = opts.avprobe === false ? null : this.tools.avprobeBinary();
+    this.avprobe = avprobe
+      ? new Avprobe(avprobe, { maxProcs: this.maxProcs, memoryBytes: this.limits.toolMemoryBytes })
+      : null;
   }
 
   /** Metadata of one file. Throws ProcessingError when the file is unreadable or not media. */
@@ -227,7 +239,11 @@ export class MediaProber {
       });
     const meta = emptyMetadata(sniff.mediaType, sniff.format, sniff.mimeType, stat.size);
     if (opts.sha256) meta.sha256 = opts.sha256;
-    const runFfprobe = () => gate(() => ffprobe(this.tools, file, meta.format, this.limits.probeTimeoutMs));
+    const timeoutMs = this.limits.probeTimeoutMs;
+    // The stay-open prober keeps its own queue; ffprobe processes are limited by the gate.
+    const runFfprobe = this.avprobe
+      ? () => ffprobe(this.tools, file, meta.format, timeoutMs, this.avprobe)
+      : () => gate(() => ffprobe(this.tools, file, meta.format, timeoutMs));
     try {
       if (sniff.mediaType === 'image') await this.probeImage(file, meta, runFfprobe);
       else await this.probeAudioVideo(file, meta, runFfprobe);
@@ -243,7 +259,7 @@ export class MediaProber {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.exiftool.end().catch(() => undefined);
+    await Promise.all([this.exiftool.end().catch(() => undefined), this.avprobe?.close()]);
   }
 
   /** exiftool tags (`-n -G3`), or null with a warning when exiftool cannot parse the file. */

@@ -1,0 +1,293 @@
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProcessingError } from '@montu/domain';
+import { AVPROBE_BUILD_PATH, Avprobe, findAvprobe } from '../../src/processing/tools/avprobe.js';
+import { ffmpegInput, ffmpegInputArgs } from '../../src/processing/tools/ffmpeg-input.js';
+import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
+import { MediaTools } from '../../src/processing/tools/media-tools.js';
+import { MediaProber } from '../../src/processing/tools/probe.js';
+import { sniffFile } from '../../src/processing/tools/sniff.js';
+import { hasPrlimit } from '../../src/processing/tools/tools.js';
+import { readEnvironment } from '../../src/config/environment.js';
+import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
+import { ffmpeg, tmpDir, TOOLS } from './helpers.js';
+
+/**
+ * The stay-open prober (native/avprobe.c, decision 230) against its oracle, ffprobe run per file
+ * with the same input arguments: every field of ffprobe's JSON that Montu reads (FfprobeStream,
+ * FfprobeFormat) is equal on every corpus file (broken ones fail both ways) and on generated
+ * files at the five production frame rates with and without timecode, in every container Montu
+ * hands to it; a killed, stuck or closed process fails its request clearly and is replaced.
+ */
+
+const exec = promisify(execFile);
+
+/** The fields of ffprobe's answer that Montu reads (ffprobe.ts), compared value for value. */
+const STREAM_KEYS = [
+  'index',
+  'codec_type',
+  'codec_name',
+  'profile',
+  'width',
+  'height',
+  'coded_width',
+  'coded_height',
+  'sample_aspect_ratio',
+  'pix_fmt',
+  'color_space',
+  'color_transfer',
+  'color_primaries',
+  'color_range',
+  'r_frame_rate',
+  'avg_frame_rate',
+  'time_base',
+  'start_pts',
+  'duration_ts',
+  'duration',
+  'nb_frames',
+  'bit_rate',
+  'bits_per_raw_sample',
+  'bits_per_sample',
+  'sample_fmt',
+  'sample_rate',
+  'channels',
+  'channel_layout',
+  'disposition',
+  'tags',
+  'side_data_list',
+] as const;
+const FORMAT_KEYS = ['format_name', 'start_time', 'duration', 'bit_rate', 'nb_streams', 'tags'] as const;
+
+type Loose = Record<string, unknown>;
+
+/** The compared part of an answer; of side data, its type and a display matrix's rotation. */
+function comparable(r: { streams?: unknown[]; format?: unknown }): Loose {
+  const pick = (o: Loose, keys: readonly string[]) =>
+    Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+  const streams = ((r.streams ?? []) as Loose[]).map((s) => {
+    const out = pick(s, STREAM_KEYS);
+    if (Array.isArray(s['side_data_list']))
+      out['side_data_list'] = (s['side_data_list'] as Loose[]).map((d) =>
+        pick(d, ['side_data_type', 'rotation']),
+      );
+    return out;
+  });
+  return { streams, format: pick((r.format ?? {}) as Loose, FORMAT_KEYS) };
+}
+
+/** ffprobe as Montu ran it per file: the same input arguments (forced demuxer, whitelist). */
+async function ffprobeAnswer(file: string, format: string): Promise<{ json?: Loose; error?: string }> {
+  try {
+    const { stdout } = await exec(
+      'ffprobe',
+      ['-v', 'error', '-hide_banner', ...ffmpegInputArgs(file, format), '-show_format', '-show_streams', '-of', 'json'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    return { json: JSON.parse(stdout) as Loose };
+  } catch (e) {
+    const stderr = String((e as { stderr?: string }).stderr ?? '');
+    return { error: stderr.trim().split('\n').pop() ?? '' };
+  }
+}
+
+const avprobe = findAvprobe(undefined);
+let prober: Avprobe;
+beforeAll(() => {
+  prober = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 2, memoryBytes: 0 });
+});
+afterAll(() => prober.close());
+
+async function bothAgree(file: string): Promise<void> {
+  const format = (await sniffFile(file, file).catch(() => null))?.format ?? '';
+  const want = await ffprobeAnswer(file, format);
+  let got: FfprobeResult | undefined;
+  let error: ProcessingError | undefined;
+  try {
+    got = await prober.probe({ ...ffmpegInput(file, format), timeoutMs: 30_000 });
+  } catch (e) {
+    error = e as ProcessingError;
+  }
+  if (want.error !== undefined) {
+    expect(error, `ffprobe failed (${want.error}); the prober answered`).toBeInstanceOf(ProcessingError);
+    // The same libavformat message ffprobe ends its stderr with.
+    expect(error!.message).toContain(want.error.replace(/^.*?: /, ''));
+  } else {
+    expect(error?.message).toBeUndefined();
+    expect(comparable(got!)).toEqual(comparable(want.json!));
+  }
+}
+
+describe('montu-avprobe', () => {
+  it('is built by the bootstrap (npm test and npm start build it)', () => {
+    expect(avprobe, `run scripts/build-avprobe.sh (${AVPROBE_BUILD_PATH})`).toBe(AVPROBE_BUILD_PATH);
+    expect(new MediaTools(readEnvironment({ PATH: process.env['PATH'] })).avprobeBinary()).toBe(AVPROBE_BUILD_PATH);
+    // Another ffprobe build may link other libraries: the prober is then off unless named.
+    expect(
+      new MediaTools(readEnvironment({ PATH: process.env['PATH'], MONTU_FFPROBE: '/opt/ffmpeg/ffprobe' })).avprobeBinary(),
+    ).toBeNull();
+    expect(new MediaTools(readEnvironment({ PATH: process.env['PATH'], MONTU_AVPROBE: 'off' })).avprobeBinary()).toBeNull();
+  });
+});
+
+describe.skipIf(!HAVE_CORPUS)('montu-avprobe against ffprobe: every corpus file', () => {
+  const entries = loadManifest();
+  it.each(entries.map((e) => [e.path, e] as const))('%s', { timeout: 60_000 }, async (_p, e) => {
+    await bothAgree(corpusPath(e));
+  });
+});
+
+describe('montu-avprobe against ffprobe: generated files at the five rates, with and without timecode', () => {
+  let dir = '';
+  const RATES = ['24000/1001', '24', '25', '30000/1001', '60000/1001'];
+  const cases: Array<{ name: string; args: string[] }> = [];
+  for (const r of RATES) {
+    const n = r.replace('/', '_');
+    const drop = r === '30000/1001' || r === '60000/1001';
+    const tc = drop ? '01:02:03;04' : '01:02:03:04';
+    const src = ['-f', 'lavfi', '-i', `testsrc2=size=160x90:rate=${r}:duration=0.5`];
+    const tone = ['-f', 'lavfi', '-i', 'sine=duration=0.5:sample_rate=48000'];
+    cases.push({ name: `h264-aac-${n}.mp4`, args: [...src, ...tone, '-c:v', 'libx264', '-c:a', 'aac', '-shortest'] });
+    cases.push({ name: `prores-tc-${n}.mov`, args: [...src, '-c:v', 'prores_ks', '-timecode', tc] });
+    cases.push({ name: `mpeg2-tc-${n}.mxf`, args: [...src, ...tone, '-c:v', 'mpeg2video', '-c:a', 'pcm_s16le', '-timecode', tc, '-shortest'] });
+    cases.push({ name: `mjpeg-${n}.avi`, args: [...src, ...tone, '-c:v', 'mjpeg', '-c:a', 'pcm_s16le', '-shortest'] });
+    cases.push({ name: `h264-tc-${n}.mkv`, args: [...src, '-c:v', 'libx264', '-timecode', tc] });
+    cases.push({ name: `flv-${n}.flv`, args: [...src, '-c:v', 'flv1'] });
+  }
+  cases.push({ name: 'wmv2.wmv', args: ['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=0.5', '-c:v', 'wmv2'] });
+  cases.push({ name: 'adts.aac', args: ['-f', 'lavfi', '-i', 'sine=duration=0.5', '-c:a', 'aac'] });
+
+  beforeAll(async () => {
+    dir = await tmpDir('montu-avprobe-');
+    for (const c of cases) await ffmpeg([...c.args, path.join(dir, c.name)]);
+  }, 120_000);
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+  it.each(cases.map((c) => [c.name]))('%s', async (name) => {
+    await bothAgree(path.join(dir, name));
+  });
+});
+
+/** The prober processes this test process started (prlimit execs the prober: same pid), but
+ * those of the shared prober of the agreement tests above. */
+let othersPids: number[] = [];
+function proberPids(): number[] {
+  return allProberPids().filter((p) => !othersPids.includes(p));
+}
+function allProberPids(): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'montu-avprobe'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+describe('montu-avprobe failures', () => {
+  let dir = '';
+  let fifo = '';
+  let good = '';
+  beforeAll(async () => {
+    othersPids = allProberPids();
+    dir = await tmpDir('montu-avprobe-fail-');
+    // Opening a FIFO nobody writes to blocks in open(2), where no deadline check runs: the
+    // client-side kill is what ends it.
+    fifo = path.join(dir, 'stuck.mov');
+    execFileSync('mkfifo', [fifo]);
+    good = path.join(dir, 'good.mp4');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=25:duration=0.2', '-c:v', 'libx264', good]);
+  }, 60_000);
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+  const request = (file: string, timeoutMs = 20_000) => ({ ...ffmpegInput(file, 'mov'), timeoutMs });
+
+  it('a killed process fails its request with the reason; the next request starts a new one', async () => {
+    const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+    try {
+      const stuck = p.probe(request(fifo));
+      let pids: number[] = [];
+      for (let i = 0; i < 100 && pids.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        pids = proberPids();
+      }
+      expect(pids).toHaveLength(1);
+      process.kill(pids[0]!, 'SIGKILL');
+      await expect(stuck).rejects.toThrow(/montu-avprobe was killed by SIGKILL/);
+      const after = await p.probe(request(good));
+      expect(after.streams[0]?.codec_name).toBe('h264');
+      expect(proberPids()).not.toContain(pids[0]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a request past its time limit is killed and reported as timed out; others queued behind it still answer', async () => {
+    const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+    try {
+      const stuck = p.probe(request(fifo, 200));
+      const queued = p.probe(request(good));
+      const err = await stuck.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ProcessingError);
+      expect((err as Error).message).toMatch(/montu-avprobe timed out after 200 ms/);
+      expect((await queued).format.format_name).toContain('mp4');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('close fails what is queued, ends the processes, and refuses later requests', async () => {
+    const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+    await p.probe(request(good));
+    expect(proberPids().length).toBeGreaterThan(0);
+    const queued = Promise.allSettled([p.probe(request(good)), p.probe(request(good)), p.probe(request(good))]);
+    await p.close();
+    const settled = await queued;
+    // The request already sent is answered; the ones still queued are refused.
+    expect(settled.filter((s) => s.status === 'rejected').length).toBeGreaterThanOrEqual(2);
+    expect(proberPids()).toEqual([]);
+    await expect(p.probe(request(good))).rejects.toThrow(/montu-avprobe was closed/);
+  });
+
+  it.skipIf(!hasPrlimit())('runs under the memory cap: a cap too small fails the request, it does not hang', async () => {
+    const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 8 * 1024 * 1024 });
+    try {
+      await expect(p.probe(request(good))).rejects.toBeInstanceOf(ProcessingError);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a file name with spaces, quotes, newlines and non-ASCII letters is passed byte for byte', async () => {
+    const odd = path.join(dir, 'shot "A"\nv01 – café.mp4');
+    await fs.copyFile(good, odd);
+    const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+    try {
+      const r = await p.probe({ ...ffmpegInput(odd, 'mp4'), timeoutMs: 20_000 });
+      expect(r.streams[0]?.width).toBe(64);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe.skipIf(!HAVE_CORPUS)('MediaProber: the stored record is the same with the prober or ffprobe per file', () => {
+  const files = loadManifest()
+    .filter((e) => e.kind === 'video' || e.kind === 'audio')
+    .map(corpusPath);
+  const withAvprobe = new MediaProber({ tools: TOOLS, containerReader: false });
+  const withFfprobe = new MediaProber({ tools: TOOLS, containerReader: false, avprobe: false });
+  afterAll(() => Promise.all([withAvprobe.close(), withFfprobe.close()]));
+
+  it('on every corpus video and audio file', { timeout: 180_000 }, async () => {
+    const [a, b] = await Promise.all([withAvprobe.probeFiles(files), withFfprobe.probeFiles(files)]);
+    expect(files.length).toBeGreaterThan(40);
+    const record = (r: unknown) => (r instanceof Error ? 'error' : JSON.stringify(r));
+    const differing = files.filter((_f, i) => record(a[i]) !== record(b[i]));
+    expect(differing).toEqual([]);
+    expect(a.filter((r) => !(r instanceof Error) && r.sources.includes('ffprobe')).length).toBeGreaterThan(40);
+  });
+});
