@@ -3,14 +3,17 @@
 #   docker build -t montu:local .
 #   docker run --rm -p 8470:8470 -v montu-data:/var/lib/montu montu:local serve --host 0.0.0.0
 FROM node:20-bookworm-slim AS build
-# Compilers for native modules (better-sqlite3) when no prebuilt binary matches.
+# Compilers for native modules (better-sqlite3) when no prebuilt binary matches, and the ffmpeg
+# headers the stay-open prober (montu-avprobe, decision 230) is built against.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends python3 make g++ \
+  && apt-get install -y --no-install-recommends python3 make g++ pkg-config \
+     libavformat-dev libavcodec-dev libavutil-dev \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .
 RUN npm ci --no-audit --no-fund \
   && npm run build \
+  && bash scripts/build-avprobe.sh \
   && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

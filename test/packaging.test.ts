@@ -90,6 +90,9 @@ describe('Dockerfile', () => {
     const file = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
     expect(file).toMatch(/^FROM node:20-bookworm/m);
     expect(file).toMatch(/apt-get install[^\n]*ffmpeg/);
+    // The stay-open prober is compiled in the build stage against Debian's ffmpeg headers.
+    expect(file).toMatch(/libavformat-dev/);
+    expect(file).toMatch(/bash scripts\/build-avprobe\.sh/);
   });
 
   it.skipIf(dockerReason !== null)(
