@@ -4,7 +4,7 @@
 #   docker run --rm -p 8470:8470 -v montu-data:/var/lib/montu montu:local serve --host 0.0.0.0
 FROM node:20-bookworm-slim AS build
 # Compilers for native modules (better-sqlite3) when no prebuilt binary matches, and the ffmpeg
-# headers the stay-open prober (montu-avprobe, decision 230) is built against.
+# headers the stay-open prober (montu-avprobe, decision 245) is built against.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ pkg-config \
      libavformat-dev libavcodec-dev libavutil-dev \

@@ -29,7 +29,7 @@ if [ "${MONTU_BOOTSTRAP_TOOLS:-test}" = test ]; then
   # The bad-input suite proves under strace that tools open only what they were given.
   command -v strace >/dev/null 2>&1 || need+=(strace)
 fi
-# The stay-open prober (decision 230) is built against the system's ffmpeg libraries: installed
+# The stay-open prober (decision 245) is built against the system's ffmpeg libraries: installed
 # where this script can install packages, else Montu runs ffprobe per file (tests need it).
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || [ "${MONTU_BOOTSTRAP_TOOLS:-test}" = test ]; then
   command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)

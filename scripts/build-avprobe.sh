@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the stay-open prober (packages/core/native/avprobe.c, decision 230) against the system's
+# Builds the stay-open prober (packages/core/native/avprobe.c, decision 245) against the system's
 # libavformat/libavcodec, the libraries Debian's ffprobe uses. Rebuilds when the source or the
 # libraries' version changed. Without a compiler or the -dev headers Montu runs ffprobe per file.
 set -euo pipefail

@@ -3,7 +3,7 @@
  * `ffprobe -show_format -show_streams -of json` that Montu reads, through the same libavformat
  * and libavcodec calls ffprobe makes (open, find_stream_info, a decoder opened per stream). One
  * process answers many files, so the start-up of ffmpeg's ~200 shared libraries is paid once, not
- * per file (docs/decisions/230-avprobe-stay-open-prober.md).
+ * per file (docs/decisions/245-avprobe-stay-open-prober.md).
  *
  * Protocol (stdin → stdout, one request at a time):
  *   request:  "<id> <timeout_ms> <format_len> <options_len> <url_len>\n" then the three byte

@@ -11,7 +11,7 @@ export interface ToolPaths {
   oiiotool: string;
   vips: string;
   /**
-   * The stay-open prober (`MONTU_AVPROBE`, decision 230): a path, `off`, or '' for the build of
+   * The stay-open prober (`MONTU_AVPROBE`, decision 245): a path, `off`, or '' for the build of
    * `scripts/bootstrap.sh`, used only while `ffprobe` is the default one (it links the same
    * libraries as the system's ffprobe).
    */

@@ -16,7 +16,7 @@ import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
 import { ffmpeg, tmpDir, TOOLS } from './helpers.js';
 
 /**
- * The stay-open prober (native/avprobe.c, decision 230) against its oracle, ffprobe run per file
+ * The stay-open prober (native/avprobe.c, decision 245) against its oracle, ffprobe run per file
  * with the same input arguments: every field of ffprobe's JSON that Montu reads (FfprobeStream,
  * FfprobeFormat) is equal on every corpus file (broken ones fail both ways) and on generated
  * files at the five production frame rates with and without timecode, in every container Montu

@@ -7,7 +7,7 @@ import type { FfprobeResult } from './ffprobe.js';
 import { PRLIMIT, hasPrlimit, stderrTail } from './tools.js';
 
 /**
- * The stay-open prober (packages/core/native/avprobe.c, decision 230): ffprobe's
+ * The stay-open prober (packages/core/native/avprobe.c, decision 245): ffprobe's
  * `-show_format -show_streams` facts for many files from one process, so ffmpeg's shared
  * libraries load once rather than once per file. Requests go one at a time to each process;
  * a second process starts when files queue behind the first.

@@ -35,7 +35,7 @@ export class MediaTools {
 
   /**
    * The stay-open prober's path, or null to run ffprobe per file: `avprobe` when set (`off`
-   * disables it), else the bootstrap's build while ffprobe is the system's (decision 230).
+   * disables it), else the bootstrap's build while ffprobe is the system's (decision 245).
    */
   avprobeBinary(): string | null {
     const setting = this.paths.avprobe;
