@@ -4,7 +4,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessingError } from '@montu/domain';
-import { AVPROBE_BUILD_PATH, Avprobe, findAvprobe } from '../../src/processing/tools/avprobe.js';
+import { Avprobe } from '../../src/processing/tools/avprobe.js';
+import { AVPROBE_BUILD_PATH, findAvprobe } from '../../src/processing/tools/avprobe-binary.js';
 import { ffmpegInput, ffmpegInputArgs } from '../../src/processing/tools/ffmpeg-input.js';
 import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
 import { MediaTools } from '../../src/processing/tools/media-tools.js';
@@ -83,7 +84,16 @@ async function ffprobeAnswer(file: string, format: string): Promise<{ json?: Loo
   try {
     const { stdout } = await exec(
       'ffprobe',
-      ['-v', 'error', '-hide_banner', ...ffmpegInputArgs(file, format), '-show_format', '-show_streams', '-of', 'json'],
+      [
+        '-v',
+        'error',
+        '-hide_banner',
+        ...ffmpegInputArgs(file, format),
+        '-show_format',
+        '-show_streams',
+        '-of',
+        'json',
+      ],
       { maxBuffer: 64 * 1024 * 1024 },
     );
     return { json: JSON.parse(stdout) as Loose };
@@ -123,12 +133,18 @@ async function bothAgree(file: string): Promise<void> {
 describe('montu-avprobe', () => {
   it('is built by the bootstrap (npm test and npm start build it)', () => {
     expect(avprobe, `run scripts/build-avprobe.sh (${AVPROBE_BUILD_PATH})`).toBe(AVPROBE_BUILD_PATH);
-    expect(new MediaTools(readEnvironment({ PATH: process.env['PATH'] })).avprobeBinary()).toBe(AVPROBE_BUILD_PATH);
+    expect(new MediaTools(readEnvironment({ PATH: process.env['PATH'] })).avprobeBinary()).toBe(
+      AVPROBE_BUILD_PATH,
+    );
     // Another ffprobe build may link other libraries: the prober is then off unless named.
     expect(
-      new MediaTools(readEnvironment({ PATH: process.env['PATH'], MONTU_FFPROBE: '/opt/ffmpeg/ffprobe' })).avprobeBinary(),
+      new MediaTools(
+        readEnvironment({ PATH: process.env['PATH'], MONTU_FFPROBE: '/opt/ffmpeg/ffprobe' }),
+      ).avprobeBinary(),
     ).toBeNull();
-    expect(new MediaTools(readEnvironment({ PATH: process.env['PATH'], MONTU_AVPROBE: 'off' })).avprobeBinary()).toBeNull();
+    expect(
+      new MediaTools(readEnvironment({ PATH: process.env['PATH'], MONTU_AVPROBE: 'off' })).avprobeBinary(),
+    ).toBeNull();
   });
 });
 
@@ -149,14 +165,26 @@ describe('montu-avprobe against ffprobe: generated files at the five rates, with
     const tc = drop ? '01:02:03;04' : '01:02:03:04';
     const src = ['-f', 'lavfi', '-i', `testsrc2=size=160x90:rate=${r}:duration=0.5`];
     const tone = ['-f', 'lavfi', '-i', 'sine=duration=0.5:sample_rate=48000'];
-    cases.push({ name: `h264-aac-${n}.mp4`, args: [...src, ...tone, '-c:v', 'libx264', '-c:a', 'aac', '-shortest'] });
+    cases.push({
+      name: `h264-aac-${n}.mp4`,
+      args: [...src, ...tone, '-c:v', 'libx264', '-c:a', 'aac', '-shortest'],
+    });
     cases.push({ name: `prores-tc-${n}.mov`, args: [...src, '-c:v', 'prores_ks', '-timecode', tc] });
-    cases.push({ name: `mpeg2-tc-${n}.mxf`, args: [...src, ...tone, '-c:v', 'mpeg2video', '-c:a', 'pcm_s16le', '-timecode', tc, '-shortest'] });
-    cases.push({ name: `mjpeg-${n}.avi`, args: [...src, ...tone, '-c:v', 'mjpeg', '-c:a', 'pcm_s16le', '-shortest'] });
+    cases.push({
+      name: `mpeg2-tc-${n}.mxf`,
+      args: [...src, ...tone, '-c:v', 'mpeg2video', '-c:a', 'pcm_s16le', '-timecode', tc, '-shortest'],
+    });
+    cases.push({
+      name: `mjpeg-${n}.avi`,
+      args: [...src, ...tone, '-c:v', 'mjpeg', '-c:a', 'pcm_s16le', '-shortest'],
+    });
     cases.push({ name: `h264-tc-${n}.mkv`, args: [...src, '-c:v', 'libx264', '-timecode', tc] });
     cases.push({ name: `flv-${n}.flv`, args: [...src, '-c:v', 'flv1'] });
   }
-  cases.push({ name: 'wmv2.wmv', args: ['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=0.5', '-c:v', 'wmv2'] });
+  cases.push({
+    name: 'wmv2.wmv',
+    args: ['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=0.5', '-c:v', 'wmv2'],
+  });
   cases.push({ name: 'adts.aac', args: ['-f', 'lavfi', '-i', 'sine=duration=0.5', '-c:a', 'aac'] });
 
   beforeAll(async () => {
@@ -243,7 +271,11 @@ describe('montu-avprobe failures', () => {
     const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
     await p.probe(request(good));
     expect(proberPids().length).toBeGreaterThan(0);
-    const queued = Promise.allSettled([p.probe(request(good)), p.probe(request(good)), p.probe(request(good))]);
+    const queued = Promise.allSettled([
+      p.probe(request(good)),
+      p.probe(request(good)),
+      p.probe(request(good)),
+    ]);
     await p.close();
     const settled = await queued;
     // The request already sent is answered; the ones still queued are refused.
@@ -252,14 +284,17 @@ describe('montu-avprobe failures', () => {
     await expect(p.probe(request(good))).rejects.toThrow(/montu-avprobe was closed/);
   });
 
-  it.skipIf(!hasPrlimit())('runs under the memory cap: a cap too small fails the request, it does not hang', async () => {
-    const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 8 * 1024 * 1024 });
-    try {
-      await expect(p.probe(request(good))).rejects.toBeInstanceOf(ProcessingError);
-    } finally {
-      await p.close();
-    }
-  });
+  it.skipIf(!hasPrlimit())(
+    'runs under the memory cap: a cap too small fails the request, it does not hang',
+    async () => {
+      const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 8 * 1024 * 1024 });
+      try {
+        await expect(p.probe(request(good))).rejects.toBeInstanceOf(ProcessingError);
+      } finally {
+        await p.close();
+      }
+    },
+  );
 
   it('a file name with spaces, quotes, newlines and non-ASCII letters is passed byte for byte', async () => {
     const odd = path.join(dir, 'shot "A"\nv01 – café.mp4');
@@ -274,20 +309,25 @@ describe('montu-avprobe failures', () => {
   });
 });
 
-describe.skipIf(!HAVE_CORPUS)('MediaProber: the stored record is the same with the prober or ffprobe per file', () => {
-  const files = loadManifest()
-    .filter((e) => e.kind === 'video' || e.kind === 'audio')
-    .map(corpusPath);
-  const withAvprobe = new MediaProber({ tools: TOOLS, containerReader: false });
-  const withFfprobe = new MediaProber({ tools: TOOLS, containerReader: false, avprobe: false });
-  afterAll(() => Promise.all([withAvprobe.close(), withFfprobe.close()]));
+describe.skipIf(!HAVE_CORPUS)(
+  'MediaProber: the stored record is the same with the prober or ffprobe per file',
+  () => {
+    const files = loadManifest()
+      .filter((e) => e.kind === 'video' || e.kind === 'audio')
+      .map(corpusPath);
+    const withAvprobe = new MediaProber({ tools: TOOLS, containerReader: false });
+    const withFfprobe = new MediaProber({ tools: TOOLS, containerReader: false, avprobe: false });
+    afterAll(() => Promise.all([withAvprobe.close(), withFfprobe.close()]));
 
-  it('on every corpus video and audio file', { timeout: 180_000 }, async () => {
-    const [a, b] = await Promise.all([withAvprobe.probeFiles(files), withFfprobe.probeFiles(files)]);
-    expect(files.length).toBeGreaterThan(40);
-    const record = (r: unknown) => (r instanceof Error ? 'error' : JSON.stringify(r));
-    const differing = files.filter((_f, i) => record(a[i]) !== record(b[i]));
-    expect(differing).toEqual([]);
-    expect(a.filter((r) => !(r instanceof Error) && r.sources.includes('ffprobe')).length).toBeGreaterThan(40);
-  });
-});
+    it('on every corpus video and audio file', { timeout: 180_000 }, async () => {
+      const [a, b] = await Promise.all([withAvprobe.probeFiles(files), withFfprobe.probeFiles(files)]);
+      expect(files.length).toBeGreaterThan(40);
+      const record = (r: unknown) => (r instanceof Error ? 'error' : JSON.stringify(r));
+      const differing = files.filter((_f, i) => record(a[i]) !== record(b[i]));
+      expect(differing).toEqual([]);
+      expect(a.filter((r) => !(r instanceof Error) && r.sources.includes('ffprobe')).length).toBeGreaterThan(
+        40,
+      );
+    });
+  },
+);

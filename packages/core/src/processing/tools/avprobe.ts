@@ -1,9 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ProcessingError } from '@montu/domain';
-import type { FfprobeResult } from './ffprobe.js';
+import type { FfmpegInput } from './ffmpeg-input.js';
+import type { FfprobeAnswerer, FfprobeResult } from './ffprobe.js';
 import { PRLIMIT, hasPrlimit, stderrTail } from './tools.js';
 
 /**
@@ -13,38 +11,13 @@ import { PRLIMIT, hasPrlimit, stderrTail } from './tools.js';
  * a second process starts when files queue behind the first.
  */
 
-/** Where `scripts/bootstrap.sh` builds the prober (package root/native/build). */
-export const AVPROBE_BUILD_PATH = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../native/build/montu-avprobe',
-);
-
-/** The prober to use: `MONTU_AVPROBE` ("off" disables it), else the bootstrap's build if present. */
-export function findAvprobe(setting: string | undefined): string | null {
-  if (setting === 'off') return null;
-  const file = setting || AVPROBE_BUILD_PATH;
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return file;
-  } catch {
-    return null;
-  }
-}
-
 /** Files waiting for a running process before another one starts. */
 const QUEUE_FOR_ANOTHER_PROCESS = 4;
 /** After the request's own deadline (which the prober enforces itself), a stuck process is killed. */
 const KILL_GRACE_MS = 2_000;
 
-export interface AvprobeRequest {
-  /** The input URL (`file:/abs/path`). */
-  url: string;
-  /** Demuxer forced for the file ('' lets libavformat probe). */
-  demuxer: string;
-  /** avformat_open_input options (protocol whitelist, demuxer options). */
-  options: Readonly<Record<string, string>>;
-  timeoutMs: number;
-}
+/** One file to probe: how libavformat opens it and the time limit. */
+export type AvprobeRequest = FfmpegInput & { timeoutMs: number };
 
 interface Pending {
   request: AvprobeRequest;
@@ -102,7 +75,10 @@ class ProberProcess {
       .map(([k, v]) => `${k}=${v}\n`)
       .join('');
     const [f, o, u] = [Buffer.from(demuxer), Buffer.from(opts), Buffer.from(url)];
-    const timer = setTimeout(() => this.kill(`${NAME} timed out after ${timeoutMs} ms`), timeoutMs + KILL_GRACE_MS);
+    const timer = setTimeout(
+      () => this.kill(`${NAME} timed out after ${timeoutMs} ms`),
+      timeoutMs + KILL_GRACE_MS,
+    );
     this.current = { ...p, id, timer };
     this.child.stdin.write(
       Buffer.concat([Buffer.from(`${id} ${timeoutMs} ${f.length} ${o.length} ${u.length}\n`), f, o, u]),
@@ -125,7 +101,7 @@ class ProberProcess {
     let answer: Answer;
     try {
       answer = JSON.parse(line) as Answer;
-    } catch (e) {
+    } catch {
       this.kill(`${NAME} printed no readable JSON`);
       return;
     }
@@ -183,7 +159,7 @@ class ProberProcess {
 }
 
 /** A small pool of prober processes; a process that dies or times out is replaced on demand. */
-export class Avprobe {
+export class Avprobe implements FfprobeAnswerer {
   private readonly procs: ProberProcess[] = [];
   private readonly queue: Pending[] = [];
   private closed = false;

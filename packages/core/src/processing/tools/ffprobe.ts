@@ -1,6 +1,5 @@
 import { ProcessingError } from '@montu/domain';
-import type { Avprobe } from './avprobe.js';
-import { ffmpegInput, ffmpegInputArgs, withToolExtension } from './ffmpeg-input.js';
+import { ffmpegInput, ffmpegInputArgs, withToolExtension, type FfmpegInput } from './ffmpeg-input.js';
 import { runTool } from './tools.js';
 import type { MediaTools } from './media-tools.js';
 
@@ -52,6 +51,11 @@ export interface FfprobeResult {
   format: FfprobeFormat;
 }
 
+/** Something that answers as ffprobe does for one opened input: the stay-open prober (avprobe.ts). */
+export interface FfprobeAnswerer {
+  probe(request: FfmpegInput & { timeoutMs: number }): Promise<FfprobeResult>;
+}
+
 /**
  * ffprobe's `-show_format -show_streams` for one file: from the stay-open prober when one is
  * given (the same libavformat calls, one process for many files), else from an ffprobe run.
@@ -61,7 +65,7 @@ export async function ffprobe(
   file: string,
   format: string,
   timeoutMs: number,
-  avprobe?: Avprobe | null,
+  avprobe?: FfprobeAnswerer | null,
 ): Promise<FfprobeResult> {
   const input = await withToolExtension(file, format);
   try {

@@ -1,6 +1,6 @@
 import type { Environment, ToolPaths } from '../../config/environment.js';
 import { DecoderPool, defaultDecoderProcesses } from './decoder-pool.js';
-import { findAvprobe } from './avprobe.js';
+import { findAvprobe } from './avprobe-binary.js';
 import { DEFAULT_MEDIA_LIMITS, type MediaLimits } from './limits.js';
 import { findTool } from './tools.js';
 
