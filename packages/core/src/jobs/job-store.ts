@@ -6,6 +6,7 @@ import { parseJson } from '../db/rows.js';
 import { ownerIsDeadLocalProcess } from '../storage/owner.js';
 import {
   backoffDelay,
+  checkJobTarget,
   DEFAULT_RETRY,
   isJobType,
   JOB_STATES,
@@ -104,6 +105,7 @@ export class JobStore {
     o: { claimed?: { index: number; worker: string; leaseMs: number } } = {},
   ): Promise<Job[]> {
     if (specs.length === 0) return [];
+    for (const s of specs) checkJobTarget(s);
     const now = nowIso();
     const c = o.claimed;
     const rows = specs.map((s, i) => ({

@@ -3,7 +3,7 @@
  * (JobPayloads) names every kind of job and the payload it carries; a handler gets its own kind's
  * payload, typed.
  */
-import { JOB_STATES, type JobState } from '@montu/domain';
+import { JOB_STATES, ValidationError, type JobState } from '@montu/domain';
 import { JOB_TYPES as WIRE_JOB_TYPES } from '@montu/domain/wire';
 import type { Db } from '../db/schema.js';
 
@@ -63,8 +63,16 @@ const JOB_KINDS: { [T in JobType]: JobKind<T> } = {
 
 export const JOB_TYPES = Object.keys(JOB_KINDS) as JobType[];
 
-/** The job types media processing runs (the others are the library's own background work). */
+/**
+ * The job types media processing runs, each on one media item (the others are the library's own
+ * background work). A job of these types is always queued with its item and the item's project.
+ */
 export const MEDIA_JOB_TYPES = ['probe', 'thumbnail', 'proxy'] as const satisfies readonly JobType[];
+export type MediaJobType = (typeof MEDIA_JOB_TYPES)[number];
+
+export function isMediaJobType(type: JobType): type is MediaJobType {
+  return (MEDIA_JOB_TYPES as readonly JobType[]).includes(type);
+}
 
 export function isJobType(v: unknown): v is JobType {
   return typeof v === 'string' && Object.hasOwn(JOB_KINDS, v);
@@ -116,18 +124,41 @@ export type Job<T extends JobType = JobType> = {
   [K in T]: JobRecord & { type: K; payload: JobPayloads[K] };
 }[T];
 
+/**
+ * What a job works on. A media job names its item and the item's project, which scopes who sees
+ * the job (decision 203): without one it would be in no project's listing, visible only to
+ * administrators (decision 235). The library's own work (webhook deliveries) has no item.
+ */
+export type JobTarget<K extends JobType> = K extends MediaJobType
+  ? { mediaId: string; projectId: string }
+  : { mediaId?: null; projectId?: string | null };
+
+/**
+ * Refuses a job whose target does not fit its kind: the type-level rule (JobTarget) again at run
+ * time, for callers the compiler did not see (JavaScript, values read back from elsewhere).
+ */
+export function checkJobTarget(spec: { type: JobType; mediaId?: unknown; projectId?: unknown }): void {
+  const given = (v: unknown) => typeof v === 'string' && v !== '';
+  if (isMediaJobType(spec.type)) {
+    if (!given(spec.mediaId) || !given(spec.projectId))
+      throw new ValidationError(`A ${spec.type} job needs its media item and the item's project.`);
+  } else if (spec.mediaId != null) {
+    throw new ValidationError(`A ${spec.type} job works on no media item.`);
+  } else if (spec.projectId != null && !given(spec.projectId)) {
+    throw new ValidationError(`A ${spec.type} job's project must be a project id or none.`);
+  }
+}
+
 /** A job to create. Kinds whose payload has no required field may leave it out. */
 export type JobSpec<T extends JobType = JobType> = {
   [K in T]: {
     type: K;
-    mediaId?: string | null;
-    /** The project the job belongs to (of its media item); none for the library's own work. */
-    projectId?: string | null;
     priority?: number;
     maxAttempts?: number;
-  } & (Record<string, never> extends JobPayloads[K]
-    ? { payload?: JobPayloads[K] }
-    : { payload: JobPayloads[K] });
+  } & JobTarget<K> &
+    (Record<string, never> extends JobPayloads[K]
+      ? { payload?: JobPayloads[K] }
+      : { payload: JobPayloads[K] });
 }[T];
 
 export interface JobContext<T extends JobType = JobType> {

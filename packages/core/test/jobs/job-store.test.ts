@@ -1,12 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import { ValidationError } from '@montu/domain';
 import { relaxedTransaction } from '../../src/db/connect.js';
 import { JobStore } from '../../src/jobs/job-store.js';
 import type { Db } from '../../src/context.js';
-import { backoffDelay } from '../../src/jobs/types.js';
+import { backoffDelay, type JobSpec } from '../../src/jobs/types.js';
 import { DATABASES, makePng, tempDir } from '../helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
 import path from 'node:path';
+
+/**
+ * A media job's item and project (decision 235). These tests' handlers never read the item and
+ * the job store knows nothing of media (decision 203), so the item need not exist.
+ */
+const ITEM = { mediaId: 'jobs-test-item', projectId: 'JOBS' };
 
 describe.each(DATABASES)('job store on %s', (kind) => {
   let lib: TestLibrary;
@@ -23,9 +30,9 @@ describe.each(DATABASES)('job store on %s', (kind) => {
 
   it('claims each queued job once, in priority then creation order', async () => {
     const [a, b, c] = await store.create([
-      { type: 'thumbnail' },
-      { type: 'thumbnail', priority: 5 },
-      { type: 'thumbnail' },
+      { type: 'thumbnail', ...ITEM },
+      { type: 'thumbnail', priority: 5, ...ITEM },
+      { type: 'thumbnail', ...ITEM },
     ]);
     const claims = await Promise.all(
       Array.from({ length: 6 }, (_, i) => store.claimNext(`w${i}`, 10_000, ['thumbnail'])),
@@ -48,7 +55,7 @@ describe.each(DATABASES)('job store on %s', (kind) => {
 
   it('backs off exponentially between attempts and fails after the last', async () => {
     expect([1, 2, 3, 4].map((n) => backoffDelay(store.retry, n))).toEqual([1000, 2000, 3000, 3000]);
-    const [job] = await store.create([{ type: 'thumbnail' }]);
+    const [job] = await store.create([{ type: 'thumbnail', ...ITEM }]);
     const c1 = await store.claim(job!.id, 'w', 10_000, { onlyQueued: true });
     expect(c1?.attempts).toBe(1);
     const t0 = Date.now();
@@ -74,7 +81,7 @@ describe.each(DATABASES)('job store on %s', (kind) => {
   });
 
   it('fails permanently at once when told so', async () => {
-    const [job] = await store.create([{ type: 'thumbnail' }]);
+    const [job] = await store.create([{ type: 'thumbnail', ...ITEM }]);
     await store.claim(job!.id, 'w', 10_000, { onlyQueued: true });
     expect(await store.fail(job!.id, 'w', 'bad input', { permanent: true })).toEqual({
       final: true,
@@ -84,7 +91,7 @@ describe.each(DATABASES)('job store on %s', (kind) => {
   });
 
   it('lets a lapsed lease be retaken and stops the old holder from finishing', async () => {
-    const [job] = await store.create([{ type: 'thumbnail' }]);
+    const [job] = await store.create([{ type: 'thumbnail', ...ITEM }]);
     await store.claim(job!.id, 'dead', 50, { onlyQueued: true });
     expect(await store.claim(job!.id, 'live', 10_000, { onlyQueued: false })).toBeNull(); // lease still valid
     await new Promise((r) => setTimeout(r, 80));
@@ -99,7 +106,10 @@ describe.each(DATABASES)('job store on %s', (kind) => {
   });
 
   it('requeues expired jobs and releases without counting the attempt', async () => {
-    const [a, b] = await store.create([{ type: 'thumbnail' }, { type: 'thumbnail' }]);
+    const [a, b] = await store.create([
+      { type: 'thumbnail', ...ITEM },
+      { type: 'thumbnail', ...ITEM },
+    ]);
     await store.claim(a!.id, 'dead', 20, { onlyQueued: true });
     await store.claim(b!.id, 'stopping', 10_000, { onlyQueued: true });
     await new Promise((r) => setTimeout(r, 50));
@@ -148,13 +158,19 @@ describe.each(DATABASES)('job store on %s', (kind) => {
     await expect(store.list({ state: 'bogus' as 'queued' })).rejects.toThrow(/state must be/);
   });
   it('finishes a job, its records and its follow-ups in one transaction, the first follow-up claimed for the same worker', async () => {
-    const [job, marker] = await store.create([{ type: 'probe' }, { type: 'thumbnail' }]);
+    const [job, marker] = await store.create([
+      { type: 'probe', ...ITEM },
+      { type: 'thumbnail', ...ITEM },
+    ]);
     const claimed = (await store.claim(job!.id, 'w~1', 10_000, { onlyQueued: true }))!;
     let recorded = 0;
     const record = async (trx: Db) => {
       recorded++;
       await trx.updateTable('job').set({ error: 'noted' }).where('id', '=', marker!.id).execute();
-      return [{ type: 'thumbnail' as const }, { type: 'proxy' as const }];
+      return [
+        { type: 'thumbnail' as const, ...ITEM },
+        { type: 'proxy' as const, ...ITEM },
+      ];
     };
     // Not this worker's job: nothing is written, not even the handler's records.
     expect(await store.finish(claimed, 'someone-else', 10_000, { record })).toBeNull();
@@ -181,7 +197,10 @@ describe.each(DATABASES)('job store on %s', (kind) => {
   });
 
   it('rolls the whole completion back when recording fails: the job stays with its worker', async () => {
-    const [job, marker] = await store.create([{ type: 'thumbnail' }, { type: 'thumbnail' }]);
+    const [job, marker] = await store.create([
+      { type: 'thumbnail', ...ITEM },
+      { type: 'thumbnail', ...ITEM },
+    ]);
     const claimed = (await store.claim(job!.id, 'w', 10_000, { onlyQueued: true }))!;
     await expect(
       store.finish(claimed, 'w', 10_000, {
@@ -198,11 +217,41 @@ describe.each(DATABASES)('job store on %s', (kind) => {
     await store.complete(marker!.id, 'w');
   });
 
+  it('refuses a media job without its item or project, writing none of the batch (decision 235)', async () => {
+    // What JavaScript callers, or a cast, could still hand the store: the job map refuses these at compile time.
+    const unchecked = (specs: unknown[]) => specs as JobSpec[];
+    const target = { mediaId: 'refused-item', projectId: 'REF' };
+    for (const wrong of [
+      { type: 'probe', mediaId: 'refused-item' },
+      { type: 'thumbnail', mediaId: 'refused-item', projectId: null },
+      { type: 'proxy', mediaId: 'refused-item', projectId: '' },
+      { type: 'proxy', projectId: 'REF' },
+      { type: 'webhook.deliver', mediaId: 'refused-item', payload: { deliveryId: 'd' } },
+    ]) {
+      const refused = store.create(unchecked([{ type: 'thumbnail', ...target }, wrong]));
+      await expect(refused).rejects.toBeInstanceOf(ValidationError);
+      await expect(refused).rejects.toMatchObject({ code: 'validation_error' });
+    }
+    expect(await store.list({ mediaId: 'refused-item' })).toEqual([]);
+    // A follow-up without a project rolls the whole completion back: the job stays with its worker.
+    const [job] = await store.create([{ type: 'probe', ...target }]);
+    const claimed = (await store.claim(job!.id, 'w', 10_000, { onlyQueued: true }))!;
+    await expect(
+      store.finish(claimed, 'w', 10_000, {
+        record: async () => unchecked([{ type: 'thumbnail', mediaId: 'refused-item' }]),
+      }),
+    ).rejects.toThrow(/needs its media item and the item's project/);
+    expect(await store.list({ mediaId: 'refused-item' })).toEqual([
+      expect.objectContaining({ id: job!.id, state: 'running', lockedBy: 'w', projectId: 'REF' }),
+    ]);
+    expect(await store.complete(job!.id, 'w')).toBe(true);
+  });
+
   it('puts a chained job of a dead worker back in the queue when its lease lapses', async () => {
-    const [job] = await store.create([{ type: 'probe' }]);
+    const [job] = await store.create([{ type: 'probe', ...ITEM }]);
     const claimed = (await store.claim(job!.id, 'gone', 10_000, { onlyQueued: true }))!;
     const out = await store.finish(claimed, 'gone', 50, {
-      record: async () => [{ type: 'thumbnail' }],
+      record: async () => [{ type: 'thumbnail', ...ITEM }],
       chain: () => true,
     });
     await new Promise((r) => setTimeout(r, 80));

@@ -6,6 +6,12 @@ import { DATABASES, makePng, tempDir } from '../helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
 import { makeQueue, MODES, REDIS_URL, uniqueQueueName, waitFor } from './harness.js';
 
+/**
+ * A media job's item and project (decision 235). These tests' handlers never read the item and
+ * the job store knows nothing of media (decision 203), so the item need not exist.
+ */
+const ITEM = { mediaId: 'jobs-test-item', projectId: 'JOBS' };
+
 const cases = DATABASES.flatMap((db) => MODES.map((mode) => [mode, db] as const));
 
 describe.each(cases)('%s queue on %s', (mode, kind) => {
@@ -26,7 +32,9 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       },
     });
     try {
-      const jobs = await h.queue.enqueue(Array.from({ length: 8 }, () => ({ type: 'thumbnail' as const })));
+      const jobs = await h.queue.enqueue(
+        Array.from({ length: 8 }, () => ({ type: 'thumbnail' as const, ...ITEM })),
+      );
       await waitFor(async () => h.settled.length === 8, 20_000, 'eight jobs');
       expect(ran.sort()).toEqual(jobs.map((j) => j.id).sort());
       for (const j of jobs)
@@ -53,7 +61,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       { retry: { maxAttempts: 3, backoffMs: 150 } },
     );
     try {
-      const [job] = await h.queue.enqueue([{ type: 'thumbnail' }]);
+      const [job] = await h.queue.enqueue([{ type: 'thumbnail', ...ITEM }]);
       await waitFor(async () => h.settled.length === 1, 20_000, 'final failure');
       expect(h.settled[0]!.outcome).toBe('failed');
       expect(await h.store.get(job!.id)).toMatchObject({
@@ -90,7 +98,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       },
     });
     try {
-      const [job] = await h.queue.enqueue([{ type: 'thumbnail' }]);
+      const [job] = await h.queue.enqueue([{ type: 'thumbnail', ...ITEM }]);
       await waitFor(async () => h.settled.length === 1, 20_000, 'failure');
       expect(calls).toBe(1);
       expect(await h.store.get(job!.id)).toMatchObject({
@@ -117,7 +125,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       // poller may claim a new job first; then that one runs normally and the test takes another.
       let job: Job | undefined;
       for (let tries = 0; !job && tries < 5; tries++) {
-        const [created] = await h.store.create([{ type: 'thumbnail' }]);
+        const [created] = await h.store.create([{ type: 'thumbnail', ...ITEM }]);
         if (await h.store.claim(created!.id, 'dead-worker', 600, { onlyQueued: true })) job = created;
         else await waitFor(async () => (await h.store.get(created!.id)).state === 'done', 20_000, 'poller');
       }
@@ -148,7 +156,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       },
       { queueName, concurrency: 2 },
     );
-    const [job] = await h1.queue.enqueue([{ type: 'thumbnail' }]);
+    const [job] = await h1.queue.enqueue([{ type: 'thumbnail', ...ITEM }]);
     await waitFor(async () => started === 1, 20_000, 'start');
     await h1.stop();
     expect(await h1.store.get(job!.id)).toMatchObject({ state: 'queued', attempts: 0 });
@@ -169,7 +177,9 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       {
         probe: async ({ job }: JobContext) => {
           order.push(`probe ${job.id}`);
-          return { record: async () => [{ type: 'thumbnail' as const, payload: { after: job.id } }] };
+          return {
+            record: async () => [{ type: 'thumbnail' as const, ...ITEM, payload: { after: job.id } }],
+          };
         },
         thumbnail: async ({ job }: JobContext) => {
           order.push(`thumbnail ${String(job.payload['after'])}`);
@@ -178,7 +188,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       { concurrency: 1 },
     );
     try {
-      const [probe] = await h.queue.enqueue([{ type: 'probe' }]);
+      const [probe] = await h.queue.enqueue([{ type: 'probe', ...ITEM }]);
       await waitFor(async () => h.settled.length === 2, 20_000, 'probe and thumbnail');
       expect(order).toEqual([`probe ${probe!.id}`, `thumbnail ${probe!.id}`]);
       const thumb = (await h.store.list({ type: 'thumbnail' })).find(
@@ -223,8 +233,8 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
     );
     try {
       await h.queue.enqueue([
-        ...Array.from({ length: 3 }, () => ({ type: 'proxy' as const })),
-        ...Array.from({ length: 3 }, () => ({ type: 'thumbnail' as const })),
+        ...Array.from({ length: 3 }, () => ({ type: 'proxy' as const, ...ITEM })),
+        ...Array.from({ length: 3 }, () => ({ type: 'thumbnail' as const, ...ITEM })),
       ]);
       await waitFor(async () => h.settled.length === 6, 30_000, 'six jobs');
       expect(most).toBe(1);
@@ -253,7 +263,7 @@ describe.each(cases)('%s queue on %s', (mode, kind) => {
       { concurrency: 1, light: { types: ['probe'], concurrency: 3 } },
     );
     try {
-      await h.queue.enqueue(Array.from({ length: 4 }, () => ({ type: 'probe' as const })));
+      await h.queue.enqueue(Array.from({ length: 4 }, () => ({ type: 'probe' as const, ...ITEM })));
       await waitFor(async () => h.settled.length === 4, 20_000, 'four probes');
       expect(most).toBe(4);
     } finally {
@@ -296,9 +306,9 @@ describe.each(DATABASES)('processing jobs are idempotent on %s', (kind) => {
     expect(before.state).toBe('ready');
     expect(before.files.map((f) => f[0])).toEqual(['original', 'thumbnail', 'web']);
     const again = await lib.montu.jobs!.queue.enqueue([
-      { type: 'thumbnail', mediaId: id },
-      { type: 'proxy', mediaId: id },
-      { type: 'thumbnail', mediaId: id },
+      { type: 'thumbnail', mediaId: id, projectId: 'IDM' },
+      { type: 'proxy', mediaId: id, projectId: 'IDM' },
+      { type: 'thumbnail', mediaId: id, projectId: 'IDM' },
     ]);
     // Done, and the last job's outcome recorded on the item (that happens right after completion).
     await waitFor(

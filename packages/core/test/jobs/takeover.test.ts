@@ -9,6 +9,12 @@ import type { JobContext } from '../../src/jobs/types.js';
 import { openTestLibrary } from '../helpers/montu.js';
 import { makeQueue, REDIS_URL, waitFor } from './harness.js';
 
+/**
+ * A media job's item and project (decision 235). These tests' handlers never read the item and
+ * the job store knows nothing of media (decision 203), so the item need not exist.
+ */
+const ITEM = { mediaId: 'jobs-test-item', projectId: 'JOBS' };
+
 describe.skipIf(!REDIS_URL)("BullMQ: a delivery for a job under another worker's lease", () => {
   it('waits for the lease to lapse, then takes the job over', async () => {
     const lib = await openTestLibrary('sqlite', { jobs: false });
@@ -22,7 +28,7 @@ describe.skipIf(!REDIS_URL)("BullMQ: a delivery for a job under another worker's
     );
     try {
       // A job held by a dead worker on another host, its lease lapsing in 1.5 s.
-      const [job] = await h.store.create([{ type: 'thumbnail' }]);
+      const [job] = await h.store.create([{ type: 'thumbnail', ...ITEM }]);
       const held = await h.store.claim(job!.id, 'otherhost~4242~dead', 1500, { onlyQueued: true });
       expect(held?.lockedBy).toBe('otherhost~4242~dead');
       // Delivered while the lease still runs, as a stalled delivery comes back.
