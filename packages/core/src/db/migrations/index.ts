@@ -17,6 +17,7 @@ import * as m014s3direct from './014_s3direct_uploads.js';
 import * as m015 from './015_core_sequence_upload_sessions.js';
 import * as m016 from './016_search_terms.js';
 import * as m017 from './017_job_project.js';
+import * as m018 from './018_search_words_at_commit.js';
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see 001_initial.ts
@@ -42,4 +43,5 @@ export const migrations: Record<string, DialectMigration> = {
   '015_core_sequence_upload_sessions': m015,
   '016_search_terms': m016,
   '017_job_project': m017,
+  '018_search_words_at_commit': m018,
 };
