@@ -231,9 +231,20 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
       author: 'dan',
       wait: true,
     });
+    // A job's completion commits first; the files it replaced are removed after that commit and
+    // then `job.done` is published (jobs/runner.ts). The record is settled when the job's state
+    // is, storage only at the event: wait for the event before looking at the files (decision 237).
+    const finished = new Set<string>();
+    const off = lib.montu.events.subscribe((e) => {
+      if (e.type === 'job.done' || e.type === 'job.failed') finished.add(String(e.data?.['jobId']));
+    });
+    const cleanedUp = async (jobId: string) => {
+      while (!finished.has(jobId)) await new Promise((r) => setTimeout(r, 20));
+    };
     const before = files(await lib.montu.media.getMediaById(id), 'thumbnail')[0]!;
-    await lib.montu.media.regenerateThumbnail(id, { timestamp: 2.5 });
+    const regenerated = await lib.montu.media.regenerateThumbnail(id, { timestamp: 2.5 });
     const after = files(await lib.montu.media.getMediaById(id), 'thumbnail')[0]!;
+    await cleanedUp(regenerated.jobId);
     // A regeneration is stored under a key of its own; the one it replaces is gone.
     expect(after.key).not.toBe(before.key);
     expect(after.sha256).not.toBe(before.sha256);
@@ -246,10 +257,10 @@ describe.each(DATABASES)('media processing through jobs on %s', (kind) => {
     // the record describes the file stored.
     const first = await lib.montu.media.regenerateThumbnail(id, { timestamp: 0.5, wait: false });
     const second = await lib.montu.media.regenerateThumbnail(id, { timestamp: 1.5, wait: false });
-    for (const { jobId } of [first, second]) {
-      while (!['done', 'failed'].includes((await lib.montu.jobs!.get(jobId)).state))
-        await new Promise((r) => setTimeout(r, 50));
-    }
+    for (const { jobId } of [first, second]) await cleanedUp(jobId);
+    off();
+    expect((await lib.montu.jobs!.get(first.jobId)).state).toBe('done');
+    expect((await lib.montu.jobs!.get(second.jobId)).state).toBe('done');
     const thumbs = files(await lib.montu.media.getMediaById(id), 'thumbnail');
     expect(thumbs).toHaveLength(1);
     const recorded = thumbs[0]!;

@@ -91,10 +91,15 @@ export async function queuedStepTypes(db: Db, mediaId: string): Promise<Set<stri
 export async function swapRendition(
   db: Db,
   r: StoredRendition & { role: FileRole },
-): Promise<Array<{ storage_key: string; backend: string }> | null> {
+  /** A job whose rendition must not replace the one of a newer job of its kind for the item. */
+  supersedable?: { id: string; type: string; mediaId: string | null },
+): Promise<Array<{ storage_key: string; backend: string }> | 'gone' | 'superseded'> {
   // Two swaps of one item's role run one after the other: the second sees and replaces the
   // first's record instead of both keeping theirs.
-  if (!(await lockMediaRow(db, r.mediaId))) return null;
+  if (!(await lockMediaRow(db, r.mediaId))) return 'gone';
+  // Asked under the lock: a newer job's swap that held it has committed by now, and on
+  // PostgreSQL this statement's snapshot, taken after the wait, sees it done (decision 237).
+  if (supersedable && (await newerJobDone(db, supersedable))) return 'superseded';
   const old = await db
     .deleteFrom('media_file')
     .where('media_id', '=', r.mediaId)

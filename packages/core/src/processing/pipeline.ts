@@ -18,7 +18,6 @@ import {
   projectSettingsText,
   queuedStepTypes,
   recordProbe,
-  newerJobDone,
   swapRendition,
   type MediaRow,
 } from './pipeline-queries.js';
@@ -581,21 +580,23 @@ export class MediaPipeline {
     return {
       durable,
       record: async (trx) => {
-        if (supersedable && (await newerJobDone(trx, supersedable))) {
-          gone = true; // a later request's rendition is recorded: this one is not wanted
-          return;
-        }
-        const old = await swapRendition(trx, {
-          mediaId: media.id,
-          role,
-          backend: this.ctx.storage.name,
-          key,
-          size: stored.size,
-          sha256: stored.sha256,
-          contentType,
-          info,
-        });
-        if (!old) {
+        const old = await swapRendition(
+          trx,
+          {
+            mediaId: media.id,
+            role,
+            backend: this.ctx.storage.name,
+            key,
+            size: stored.size,
+            sha256: stored.sha256,
+            contentType,
+            info,
+          },
+          supersedable,
+        );
+        if (!Array.isArray(old)) {
+          // The item was deleted meanwhile, or a later request's rendition is recorded: this one
+          // is not wanted.
           gone = true;
           return;
         }
@@ -605,7 +606,8 @@ export class MediaPipeline {
       },
       after: async () => {
         if (gone) {
-          // The item was deleted meanwhile: do not leave the rendition behind.
+          // The item was deleted meanwhile, or a newer request recorded its own: do not leave this
+          // rendition behind.
           await this.ctx.storage.delete(key).catch(() => undefined);
           return;
         }

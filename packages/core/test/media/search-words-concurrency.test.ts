@@ -6,6 +6,7 @@ import { newId } from '../../src/index.js';
 import { insertMediaRecords, type NewMediaRecord } from '../../src/media/media-records.js';
 import { DATABASES } from '../helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
+import { pgSession, settledOrWaiting } from '../helpers/pg-sessions.js';
 
 /**
  * PostgreSQL keeps `media_search_word` (decision 220) for every media insert and update. Two
@@ -38,58 +39,12 @@ describe.runIf(DATABASES.includes('postgres'))(
       files: [],
     });
 
-    /** One transaction on a connection of its own, run a statement at a time. */
     const session = async (db: Db) => {
-      let step: (run: (conn: Db) => Promise<unknown>) => Promise<unknown> = async () => undefined;
-      let ready!: () => void;
-      const started = new Promise<void>((r) => (ready = r));
-      let finish!: () => void;
-      const finished = new Promise<void>((r) => (finish = r));
-      const done = db.connection().execute(async (conn) => {
-        await sql`BEGIN`.execute(conn);
-        let failed = false;
-        step = async (run) => {
-          try {
-            return await run(conn);
-          } catch (e) {
-            failed = true;
-            throw e;
-          }
-        };
-        ready();
-        await finished;
-        await sql.raw(failed ? 'ROLLBACK' : 'COMMIT').execute(conn);
-      });
-      await started;
-      const pid = (await step((c) => sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(c))) as {
-        rows: Array<{ pid: number }>;
-      };
+      const s = await pgSession(db);
       return {
-        pid: pid.rows[0]!.pid,
-        insert: (description: string) => step((c) => insertMediaRecords(c, [record(description)])),
-        /** Commits (rolls back after a failed statement); rejects when the commit fails. */
-        end: () => {
-          finish();
-          return done;
-        },
+        ...s,
+        insert: (description: string) => s.run((c) => insertMediaRecords(c, [record(description)])),
       };
-    };
-
-    /** Until `p` settles or the backend waits for a lock another transaction holds. */
-    const settledOrWaiting = async (db: Db, pid: number, p: Promise<unknown>) => {
-      let settled = false;
-      void p.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      for (;;) {
-        if (settled) return 'settled';
-        const w = await sql<{
-          wait: string | null;
-        }>`SELECT wait_event_type AS wait FROM pg_stat_activity WHERE pid = ${pid}`.execute(db);
-        if (w.rows[0]?.wait === 'Lock') return 'waiting';
-        await new Promise((r) => setTimeout(r, 20));
-      }
     };
 
     /** The interleaving above; the error codes of what failed (40P01: deadlock detected). */
