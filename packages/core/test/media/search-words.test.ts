@@ -115,6 +115,7 @@ describe.each(DATABASES)('search by exact index words on %s', (kind) => {
       // Migration 018 (words written at commit) is undone too, and runs again after 016.
       await sql`DROP TABLE media_search_word_pending`.execute(db);
       await sql`DROP FUNCTION media_search_word_flush()`.execute(db);
+      await sql`DROP FUNCTION media_search_word_add_changed()`.execute(db);
     }
     await sql`DELETE FROM kysely_migration WHERE name IN ('016_search_terms', '018_search_words_at_commit')`.execute(
       db,
