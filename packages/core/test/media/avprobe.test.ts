@@ -14,7 +14,7 @@ import { sniffFile } from '../../src/processing/tools/sniff.js';
 import { hasPrlimit } from '../../src/processing/tools/tools.js';
 import { readEnvironment } from '../../src/config/environment.js';
 import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
-import { ffmpeg, tmpDir, TOOLS } from './helpers.js';
+import { ffmpeg, STREAM_FIELDS, tmpDir, TOOLS } from './helpers.js';
 
 /**
  * The stay-open prober (native/avprobe.c, decision 245) against its oracle, ffprobe run per file
@@ -28,34 +28,13 @@ const exec = promisify(execFile);
 
 /** The fields of ffprobe's answer that Montu reads (ffprobe.ts), compared value for value. */
 const STREAM_KEYS = [
+  ...STREAM_FIELDS,
   'index',
-  'codec_type',
-  'codec_name',
-  'profile',
-  'width',
-  'height',
   'coded_width',
   'coded_height',
-  'sample_aspect_ratio',
-  'pix_fmt',
-  'color_space',
-  'color_transfer',
-  'color_primaries',
-  'color_range',
-  'r_frame_rate',
-  'avg_frame_rate',
-  'time_base',
   'start_pts',
-  'duration_ts',
   'duration',
-  'nb_frames',
   'bit_rate',
-  'bits_per_raw_sample',
-  'bits_per_sample',
-  'sample_fmt',
-  'sample_rate',
-  'channels',
-  'channel_layout',
   'disposition',
   'tags',
   'side_data_list',

@@ -16,7 +16,7 @@ import type { FfprobeResult } from '../../src/processing/tools/ffprobe.js';
 import type { MediaMetadata } from '../../src/processing/tools/metadata.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
 import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
-import { ffmpeg, ffprobeJson, type ProbeJson, tmpDir, TOOLS } from './helpers.js';
+import { ffmpeg, ffprobeJson, type ProbeJson, STREAM_FIELDS, tmpDir, TOOLS } from './helpers.js';
 
 /**
  * The in-process MOV/MP4 reader (isobmff.ts) against its oracle, ffprobe: on every corpus
@@ -26,31 +26,6 @@ import { ffmpeg, ffprobeJson, type ProbeJson, tmpDir, TOOLS } from './helpers.js
  * reads the file (the reasons are listed so coverage losses show up here).
  */
 
-/** Every ffprobe stream field probe.ts reads. */
-const STREAM_FIELDS = [
-  'codec_type',
-  'codec_name',
-  'profile',
-  'width',
-  'height',
-  'sample_aspect_ratio',
-  'pix_fmt',
-  'color_space',
-  'color_transfer',
-  'color_primaries',
-  'color_range',
-  'r_frame_rate',
-  'avg_frame_rate',
-  'time_base',
-  'duration_ts',
-  'nb_frames',
-  'bits_per_raw_sample',
-  'bits_per_sample',
-  'sample_fmt',
-  'sample_rate',
-  'channels',
-  'channel_layout',
-] as const;
 const FORMAT_TAGS = ['title', 'artist', 'album', 'comment', 'encoder', 'creation_time', 'date'];
 
 type Loose = Record<string, unknown>;

@@ -16,6 +16,32 @@ export async function ffmpeg(args: string[]): Promise<void> {
   await exec('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args], { maxBuffer: 64 * 1024 * 1024 });
 }
 
+/** Every ffprobe stream field probe.ts reads. */
+export const STREAM_FIELDS = [
+  'codec_type',
+  'codec_name',
+  'profile',
+  'width',
+  'height',
+  'sample_aspect_ratio',
+  'pix_fmt',
+  'color_space',
+  'color_transfer',
+  'color_primaries',
+  'color_range',
+  'r_frame_rate',
+  'avg_frame_rate',
+  'time_base',
+  'duration_ts',
+  'nb_frames',
+  'bits_per_raw_sample',
+  'bits_per_sample',
+  'sample_fmt',
+  'sample_rate',
+  'channels',
+  'channel_layout',
+] as const;
+
 export interface ProbeJson {
   streams: Array<Record<string, string | number | undefined> & { codec_type: string }>;
   format: Record<string, string | number | undefined>;
