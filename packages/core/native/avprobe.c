@@ -29,6 +29,7 @@
 #include <libavutil/pixdesc.h>
 
 #define MAX_FIELD (1 << 20)
+#define KEEP_BUFFER (1 << 20)
 
 static AVBPrint out;     /* the answer being written */
 static AVBPrint errlog;  /* error-level log lines of the current request */
@@ -238,9 +239,12 @@ static void probe(long id, const char *format, char *options, const char *url) {
   char err[AV_ERROR_MAX_STRING_SIZE], msg[2048];
   int ret;
 
-  for (char *line = strtok(options, "\n"); line; line = strtok(NULL, "\n")) {
-    char *eq = strchr(line, '=');
-    if (!eq) continue;
+  /* "key=value\n" lines, split in place (not strtok: its hidden state is shared process-wide). */
+  for (char *line = options, *next; *line; line = next) {
+    char *nl = strchr(line, '\n'), *eq;
+    next = nl ? nl + 1 : line + strlen(line);
+    if (nl) *nl = 0;
+    if (!(eq = strchr(line, '='))) continue;
     *eq = 0;
     av_dict_set(&opts, line, eq + 1, 0);
   }
@@ -323,6 +327,7 @@ static char *read_field(size_t n) {
 
 int main(void) {
   long id, timeout_ms;
+  int status = 0;
   size_t format_len, options_len, url_len;
 
   av_log_set_level(AV_LOG_ERROR);
@@ -331,23 +336,38 @@ int main(void) {
   av_bprint_init(&errlog, 0, AV_BPRINT_SIZE_UNLIMITED);
 
   while (scanf("%ld %ld %zu %zu %zu", &id, &timeout_ms, &format_len, &options_len, &url_len) == 5) {
-    char *format, *options, *url;
-    if (getchar() != '\n' || format_len > MAX_FIELD || options_len > MAX_FIELD || url_len > MAX_FIELD)
-      return 2;
-    format = read_field(format_len);
-    options = read_field(options_len);
-    url = read_field(url_len);
-    if (!format || !options || !url) return 2;
+    char *format = NULL, *options = NULL, *url = NULL;
+    if (getchar() != '\n' || format_len > MAX_FIELD || options_len > MAX_FIELD || url_len > MAX_FIELD) {
+      status = 2;
+      break;
+    }
+    if (!(format = read_field(format_len)) || !(options = read_field(options_len)) ||
+        !(url = read_field(url_len))) {
+      free(format);
+      free(options);
+      status = 2;
+      break;
+    }
     av_bprint_clear(&errlog);
     deadline = timeout_ms > 0 ? now_us() + (int64_t)timeout_ms * 1000 : 0;
     probe(id, format, options, url);
-    av_bprint_chars(&out, '\n', 1);
-    if (!av_bprint_is_complete(&out)) return 3;
-    fwrite(out.str, 1, out.len, stdout);
-    fflush(stdout);
     free(format);
     free(options);
     free(url);
+    av_bprint_chars(&out, '\n', 1);
+    if (!av_bprint_is_complete(&out)) {
+      status = 3;
+      break;
+    }
+    fwrite(out.str, 1, out.len, stdout);
+    fflush(stdout);
+    /* One huge answer (a file with megabytes of tags) does not stay allocated for the process's life. */
+    if (out.size > KEEP_BUFFER) {
+      av_bprint_finalize(&out, NULL);
+      av_bprint_init(&out, 0, AV_BPRINT_SIZE_UNLIMITED);
+    }
   }
-  return 0;
+  av_bprint_finalize(&out, NULL);
+  av_bprint_finalize(&errlog, NULL);
+  return status;
 }

@@ -13,7 +13,7 @@ import { MediaProber } from '../../src/processing/tools/probe.js';
 import { sniffFile } from '../../src/processing/tools/sniff.js';
 import { hasPrlimit } from '../../src/processing/tools/tools.js';
 import { readEnvironment } from '../../src/config/environment.js';
-import { corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
+import { CORPUS_DIR, corpusPath, HAVE_CORPUS, loadManifest } from './corpus.js';
 import { ffmpeg, STREAM_FIELDS, tmpDir, TOOLS } from './helpers.js';
 
 /**
@@ -310,3 +310,272 @@ describe.skipIf(!HAVE_CORPUS)(
     });
   },
 );
+
+describe('montu-avprobe on hostile input, huge answers and refused requests', () => {
+  let dir = '';
+  /** Small files of the containers only libavformat reads for Montu (generated, so the test runs
+   * without the corpus), plus the corpus's files of those containers when it is present. */
+  const GENERATED: Array<{ name: string; args: string[] }> = [
+    { name: 'g.mxf', args: ['-c:v', 'mpeg2video', '-c:a', 'pcm_s16le', '-timecode', '01:00:00:00'] },
+    { name: 'g.avi', args: ['-c:v', 'mjpeg', '-c:a', 'pcm_s16le'] },
+    { name: 'g.flv', args: ['-c:v', 'flv1', '-c:a', 'aac'] },
+    { name: 'g.wmv', args: ['-c:v', 'wmv2', '-c:a', 'wmav2'] },
+    { name: 'g.mkv', args: ['-c:v', 'libx264', '-c:a', 'aac'] },
+    { name: 'g.mov', args: ['-c:v', 'prores_ks', '-c:a', 'pcm_s16le', '-timecode', '01:00:00:00'] },
+  ];
+  const CORPUS_FILES = [
+    'media/video/Meridian-Apple_ProResProxy-HDR10.mxf',
+    'media/video/packed_bframes.avi',
+    'media/video/streamloop.flv',
+    'media/video/bug821-2.asf',
+    'media/video/hdr10tags-both.mkv',
+    'media/video/Sequence_1-Apple_ProRes_422.mov',
+  ];
+  beforeAll(async () => {
+    othersPids = allProberPids();
+    dir = await tmpDir('montu-avprobe-hostile-');
+    for (const g of GENERATED)
+      await ffmpeg([
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=96x54:rate=25:duration=0.4',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=duration=0.4:sample_rate=48000',
+        ...g.args,
+        '-shortest',
+        path.join(dir, g.name),
+      ]);
+  }, 120_000);
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+  const formatOf = async (file: string) => (await sniffFile(file, file).catch(() => null))?.format ?? '';
+
+  it(
+    'cut and overwrite-corrupted files of six containers: every request settles, processes stay bounded, the next file is answered',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const sources = GENERATED.map((g) => path.join(dir, g.name));
+      if (HAVE_CORPUS) sources.push(...CORPUS_FILES.map((p) => path.join(CORPUS_DIR, p)));
+      // Cut at a spread of lengths, and with a run of bytes overwritten in the header area
+      // (container-reader.test.ts "cut and corrupted files never throw").
+      const hostile: Array<{ file: string; format: string }> = [];
+      for (const [n, src] of sources.entries()) {
+        const bytes = await fs.readFile(src);
+        const ext = path.extname(src);
+        const format = await formatOf(src);
+        for (let k = 1; k <= 6; k++) {
+          const cut = path.join(dir, `${n}-cut-${k}${ext}`);
+          await fs.writeFile(cut, bytes.subarray(0, Math.floor((bytes.length * k) / 7)));
+          const bad = Buffer.from(bytes);
+          const at = Math.floor((Math.min(bytes.length, 4096) * k) / 7);
+          bad.fill(0xff, at, at + 16);
+          const corrupt = path.join(dir, `${n}-bad-${k}${ext}`);
+          await fs.writeFile(corrupt, bad);
+          // Forced to the intact file's demuxer, as a file whose damage is past the sniffed head is.
+          hostile.push({ file: cut, format }, { file: corrupt, format });
+        }
+      }
+      const maxProcs = 2;
+      const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs, memoryBytes: 0 });
+      let most = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          most = Math.max(most, proberPids().length);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      })();
+      try {
+        // All at once: the queue, a second process and any replacement are exercised together.
+        const settled = await Promise.allSettled(
+          hostile.map((h) => p.probe({ ...ffmpegInput(h.file, h.format), timeoutMs: 20_000 })),
+        );
+        expect(settled).toHaveLength(hostile.length);
+        for (const s of settled)
+          if (s.status === 'rejected') expect(s.reason).toBeInstanceOf(ProcessingError);
+        // Some of them are answered (a cut file keeps its header), some fail.
+        expect(settled.some((s) => s.status === 'fulfilled')).toBe(true);
+        expect(settled.some((s) => s.status === 'rejected')).toBe(true);
+        const after = await p.probe({ ...ffmpegInput(sources[4]!, 'mkv'), timeoutMs: 20_000 });
+        expect(after.streams.map((s) => s.codec_name)).toEqual(['h264', 'aac']);
+        expect(after.streams[0]?.width).toBe(96);
+        sampling = false;
+        await sampler;
+        // A killed process is replaced at once and may take a moment to be reaped: twice the pool.
+        expect(most).toBeGreaterThan(0);
+        expect(most).toBeLessThanOrEqual(2 * maxProcs);
+      } finally {
+        sampling = false;
+        await p.close();
+      }
+      expect(proberPids()).toEqual([]);
+    },
+  );
+
+  it(
+    'an answer of megabytes (a Matroska file with 3 MB of tags) is read whole, as ffprobe gives it',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const meta = path.join(dir, 'meta.txt');
+      const lines = [';FFMETADATA1'];
+      for (let i = 0; i < 40; i++) lines.push(`big${i}=${`x${i}`.repeat(30_000)}`);
+      await fs.writeFile(meta, lines.join('\n') + '\n');
+      const big = path.join(dir, 'big-tags.mkv');
+      await ffmpeg([
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=64x36:rate=25:duration=0.2',
+        '-i',
+        meta,
+        '-map',
+        '0',
+        '-map_metadata',
+        '1',
+        '-c:v',
+        'libx264',
+        big,
+      ]);
+      const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+      try {
+        const got = await p.probe({ ...ffmpegInput(big, 'mkv'), timeoutMs: 20_000 });
+        const want = await ffprobeAnswer(big, 'mkv');
+        expect(JSON.stringify(got.format.tags).length).toBeGreaterThan(3_000_000);
+        expect(comparable(got)).toEqual(comparable(want.json!));
+        // The process that read it answers the next file.
+        const after = await p.probe({ ...ffmpegInput(path.join(dir, 'g.mkv'), 'mkv'), timeoutMs: 20_000 });
+        expect(after.streams[0]?.width).toBe(96);
+      } finally {
+        await p.close();
+      }
+    },
+  );
+
+  it(
+    'close while a request is stuck: it fails as timed out, and close leaves no process behind',
+    {
+      timeout: 30_000,
+    },
+    async () => {
+      const fifo = path.join(dir, 'stuck-close.mov');
+      execFileSync('mkfifo', [fifo]);
+      const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+      const stuck = p.probe({ ...ffmpegInput(fifo, 'mov'), timeoutMs: 300 }).catch((e: unknown) => e);
+      while (proberPids().length === 0) await new Promise((r) => setTimeout(r, 20));
+      await p.close();
+      expect(((await stuck) as Error).message).toMatch(/montu-avprobe timed out after 300 ms/);
+      expect(proberPids()).toEqual([]);
+    },
+  );
+
+  it(
+    'close right after a request timed out waits for the killed process too',
+    { timeout: 30_000 },
+    async () => {
+      const fifo = path.join(dir, 'stuck-timeout.mov');
+      execFileSync('mkfifo', [fifo]);
+      const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+      await expect(p.probe({ ...ffmpegInput(fifo, 'mov'), timeoutMs: 200 })).rejects.toThrow(/timed out/);
+      await p.close();
+      expect(proberPids()).toEqual([]);
+    },
+  );
+
+  it('a process that dies while idle is replaced by the next request', { timeout: 30_000 }, async () => {
+    const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+    const input = { ...ffmpegInput(path.join(dir, 'g.avi'), 'avi'), timeoutMs: 20_000 };
+    try {
+      await p.probe(input);
+      const [pid] = proberPids();
+      process.kill(pid!, 'SIGKILL');
+      while (proberPids().includes(pid!)) await new Promise((r) => setTimeout(r, 20));
+      expect((await p.probe(input)).streams[0]?.codec_name).toBe('mjpeg');
+      expect(proberPids()).not.toContain(pid);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a request the prober could not read as meant is refused before it is sent', async () => {
+    const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+    const file = path.join(dir, 'g.mkv');
+    const input = ffmpegInput(file, 'mkv');
+    try {
+      for (const bad of [
+        { ...input, timeoutMs: 0 },
+        { ...input, timeoutMs: 1.5 },
+        { ...input, timeoutMs: 2 ** 31 },
+        { ...input, timeoutMs: 20_000, options: { ...input.options, 'a=b': '1' } },
+        { ...input, timeoutMs: 20_000, options: { ...input.options, probesize: '1\nenable_drefs=1' } },
+        { ...input, timeoutMs: 20_000, url: `${input.url}\0.mov` },
+        { ...input, timeoutMs: 20_000, url: `file:/${'a'.repeat(1 << 20)}` },
+      ])
+        await expect(p.probe(bad)).rejects.toBeInstanceOf(ProcessingError);
+      expect(proberPids()).toEqual([]);
+      expect((await p.probe({ ...input, timeoutMs: 20_000 })).streams[0]?.width).toBe(96);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe.skipIf(!HAVE_CORPUS)('montu-avprobe memory over many requests', () => {
+  /** VmRSS of a process, in bytes. */
+  async function rss(pid: number): Promise<number> {
+    const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+  }
+
+  it(
+    'the same ~30 varied files 20 times through one process: its resident memory stays put',
+    {
+      timeout: 300_000,
+    },
+    async () => {
+      othersPids = allProberPids();
+      // Every container and codec family the prober is handed, answered and failing ones: the
+      // first files of each extension among the video, audio and broken corpus files.
+      const perExt = new Map<string, string[]>();
+      for (const e of loadManifest()) {
+        if (e.kind === 'image') continue;
+        const ext = `${e.kind}${path.extname(e.path).toLowerCase()}`;
+        const list = perExt.get(ext) ?? [];
+        if (list.length < 2) perExt.set(ext, [...list, corpusPath(e)]);
+      }
+      const files = [...perExt.values()].flat().slice(0, 32);
+      expect(files.length).toBeGreaterThanOrEqual(25);
+      const inputs = await Promise.all(
+        files.map(async (f) => ({
+          ...ffmpegInput(f, (await sniffFile(f, f).catch(() => null))?.format ?? ''),
+          timeoutMs: 30_000,
+        })),
+      );
+      const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+      try {
+        const round = async () => {
+          for (const input of inputs)
+            await p.probe(input).catch((e: unknown) => expect(e).toBeInstanceOf(ProcessingError));
+        };
+        await round();
+        const [pid] = proberPids();
+        expect(pid).toBeDefined();
+        const first = await rss(pid!);
+        for (let i = 1; i < 20; i++) await round();
+        // Still the one process: no request crashed it (a replacement would hide a leak).
+        expect(proberPids()).toEqual([pid]);
+        const last = await rss(pid!);
+        // The margin is decision 246's: measured growth is far below it (allocator slack only).
+        expect(last - first).toBeLessThan(16 * 1024 * 1024);
+      } finally {
+        await p.close();
+      }
+    },
+  );
+});

@@ -15,12 +15,18 @@ import { PRLIMIT, hasPrlimit, stderrTail } from './tools.js';
 const QUEUE_FOR_ANOTHER_PROCESS = 4;
 /** After the request's own deadline (which the prober enforces itself), a stuck process is killed. */
 const KILL_GRACE_MS = 2_000;
+/** The prober's own limit on each request field (MAX_FIELD in avprobe.c): past it, it exits. */
+const MAX_FIELD_BYTES = 1 << 20;
+/** The longest time limit a Node timer holds (a longer one fires at once). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1 - KILL_GRACE_MS;
 
 /** One file to probe: how libavformat opens it and the time limit. */
 export type AvprobeRequest = FfmpegInput & { timeoutMs: number };
 
 interface Pending {
   request: AvprobeRequest;
+  /** The request after its id: "timeout_ms format_len options_len url_len\n" and the fields. */
+  message: Buffer;
   resolve: (r: FfprobeResult) => void;
   reject: (e: ProcessingError) => void;
 }
@@ -35,19 +41,47 @@ interface Answer {
 
 const NAME = 'montu-avprobe';
 
+/**
+ * The protocol's part of a request after its id, refused before it reaches a process when the
+ * prober could not read it as meant: an option with a newline (the line separator) or a key
+ * with '=', a field past the prober's limit (it would exit), a time limit that is not a
+ * positive whole number of milliseconds a timer can hold (0 means none to the prober).
+ */
+function encodeRequest(request: AvprobeRequest): Buffer {
+  const { url, demuxer, options, timeoutMs } = request;
+  const refuse = (why: string) => new ProcessingError(`${NAME}: ${why}`, { details: { tool: NAME } });
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS)
+    throw refuse(`time limit ${timeoutMs} ms is not a whole number of ms in 1..${MAX_TIMEOUT_MS}`);
+  for (const [k, v] of Object.entries(options))
+    if (!k || /[=\n]/.test(k) || v.includes('\n')) throw refuse(`option ${JSON.stringify(k)} cannot be sent`);
+  const opts = Object.entries(options)
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('');
+  const [f, o, u] = [Buffer.from(demuxer), Buffer.from(opts), Buffer.from(url)];
+  if ([f, o, u].some((b) => b.includes(0)))
+    throw refuse('a request field has a NUL byte (the prober would read a shorter name)');
+  if (f.length > MAX_FIELD_BYTES || o.length > MAX_FIELD_BYTES || u.length > MAX_FIELD_BYTES)
+    throw refuse(`a request field is longer than ${MAX_FIELD_BYTES} bytes`);
+  return Buffer.concat([Buffer.from(`${timeoutMs} ${f.length} ${o.length} ${u.length}\n`), f, o, u]);
+}
+
 /** One prober process: one request at a time, answers read line by line. */
 class ProberProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private current: (Pending & { id: number; timer: NodeJS.Timeout }) | null = null;
-  private buffered = '';
+  /** Output after the last newline, as chunks (a large answer arrives in many). */
+  private partial: string[] = [];
   private stderr = '';
   private nextId = 1;
   dead = false;
+  /** The process is gone (its 'close' came, or it never started). */
+  private exited = false;
 
   constructor(
     binary: string,
     memoryBytes: number,
     private readonly onIdle: (p: ProberProcess) => void,
+    private readonly onExit: (p: ProberProcess) => void,
   ) {
     const capped = memoryBytes > 0 && hasPrlimit();
     const [file, argv] = capped ? [PRLIMIT, [`--as=${Math.floor(memoryBytes)}`, '--', binary]] : [binary, []];
@@ -58,41 +92,50 @@ class ProberProcess {
       this.stderr = (this.stderr + d.toString('utf8')).slice(-4096);
     });
     this.child.stdin.on('error', () => undefined); // a dead process is reported by 'close'
-    this.child.on('error', (e) => this.fail(`${NAME} failed to run: ${e.message}`));
-    this.child.on('close', (code, signal) =>
-      this.fail(`${NAME} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`),
-    );
+    this.child.on('error', (e) => {
+      this.fail(`${NAME} failed to run: ${e.message}`);
+      if (this.child.pid === undefined) this.gone(); // never started: no 'close' to wait for
+    });
+    this.child.on('close', (code, signal) => {
+      this.fail(`${NAME} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`);
+      this.gone();
+    });
+  }
+
+  private gone(): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.onExit(this);
   }
 
   get busy(): boolean {
     return this.current !== null;
   }
 
-  send(p: Pending): void {
+  send(p: Pending, message: Buffer): void {
     const id = this.nextId++;
-    const { url, demuxer, options, timeoutMs } = p.request;
-    const opts = Object.entries(options)
-      .map(([k, v]) => `${k}=${v}\n`)
-      .join('');
-    const [f, o, u] = [Buffer.from(demuxer), Buffer.from(opts), Buffer.from(url)];
+    const { timeoutMs } = p.request;
     const timer = setTimeout(
       () => this.kill(`${NAME} timed out after ${timeoutMs} ms`),
       timeoutMs + KILL_GRACE_MS,
     );
     this.current = { ...p, id, timer };
-    this.child.stdin.write(
-      Buffer.concat([Buffer.from(`${id} ${timeoutMs} ${f.length} ${o.length} ${u.length}\n`), f, o, u]),
-    );
+    this.child.stdin.write(Buffer.concat([Buffer.from(`${id} `), message]));
   }
 
+  /** Splits output into lines, looking for the newline only in the new chunk: an answer of many
+   * megabytes (a file with huge tags) is not rescanned and recopied for every 64 KiB read. */
   private onData(d: string): void {
-    this.buffered += d;
+    let start = 0;
     let nl: number;
-    while ((nl = this.buffered.indexOf('\n')) >= 0) {
-      const line = this.buffered.slice(0, nl);
-      this.buffered = this.buffered.slice(nl + 1);
+    while ((nl = d.indexOf('\n', start)) >= 0) {
+      this.partial.push(d.slice(start, nl));
+      const line = this.partial.join('');
+      this.partial = [];
+      start = nl + 1;
       this.onAnswer(line);
     }
+    if (start < d.length) this.partial.push(d.slice(start));
   }
 
   private onAnswer(line: string): void {
@@ -149,11 +192,13 @@ class ProberProcess {
     if (!wasDead) this.onIdle(this);
   }
 
+  /** Ends the process after its current request; resolves once it is gone (a process killed a
+   * moment ago is waited for too, so close() leaves none behind). */
   end(): Promise<void> {
-    if (this.dead) return Promise.resolve();
+    if (this.exited) return Promise.resolve();
     return new Promise((resolve) => {
       this.child.once('close', () => resolve());
-      this.child.stdin.end();
+      if (!this.dead) this.child.stdin.end();
     });
   }
 }
@@ -161,6 +206,8 @@ class ProberProcess {
 /** A small pool of prober processes; a process that dies or times out is replaced on demand. */
 export class Avprobe implements FfprobeAnswerer {
   private readonly procs: ProberProcess[] = [];
+  /** Every process not yet exited, a killed one being reaped included: close() waits for all. */
+  private readonly running = new Set<ProberProcess>();
   private readonly queue: Pending[] = [];
   private closed = false;
 
@@ -171,8 +218,14 @@ export class Avprobe implements FfprobeAnswerer {
 
   probe(request: AvprobeRequest): Promise<FfprobeResult> {
     if (this.closed) return Promise.reject(new ProcessingError(`${NAME} was closed`));
+    let message: Buffer;
+    try {
+      message = encodeRequest(request);
+    } catch (e) {
+      return Promise.reject(e as ProcessingError);
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
+      this.queue.push({ request, message, resolve, reject });
       this.dispatch();
     });
   }
@@ -181,19 +234,30 @@ export class Avprobe implements FfprobeAnswerer {
     for (let i = this.procs.length - 1; i >= 0; i--) if (this.procs[i]!.dead) this.procs.splice(i, 1);
     for (const p of this.procs) {
       if (!this.queue.length) return;
-      if (!p.busy) p.send(this.queue.shift()!);
+      if (!p.busy) {
+        const next = this.queue.shift()!;
+        p.send(next, next.message);
+      }
     }
     const wantAnother = this.procs.length === 0 || this.queue.length >= QUEUE_FOR_ANOTHER_PROCESS;
     if (this.queue.length && wantAnother && this.procs.length < this.opts.maxProcs) {
-      const p = new ProberProcess(this.binary, this.opts.memoryBytes, () => this.dispatch());
+      const p = new ProberProcess(
+        this.binary,
+        this.opts.memoryBytes,
+        () => this.dispatch(),
+        (gone) => this.running.delete(gone),
+      );
       this.procs.push(p);
-      p.send(this.queue.shift()!);
+      this.running.add(p);
+      const next = this.queue.shift()!;
+      p.send(next, next.message);
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(new ProcessingError(`${NAME} was closed`));
-    await Promise.all(this.procs.splice(0).map((p) => p.end()));
+    this.procs.splice(0);
+    await Promise.all([...this.running].map((p) => p.end()));
   }
 }
