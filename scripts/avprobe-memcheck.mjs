@@ -18,7 +18,9 @@ const hostile = args.includes('--hostile');
 const logAt = args.indexOf('--log');
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'montu-memcheck-'));
 const log = logAt >= 0 ? path.resolve(args[logAt + 1]) : path.join(tmp, 'valgrind.log');
-const binary = path.resolve(args.find((a, i) => !a.startsWith('--') && i !== logAt + 1) ?? AVPROBE_BUILD_PATH);
+const binary = path.resolve(
+  args.find((a, i) => !a.startsWith('--') && i !== logAt + 1) ?? AVPROBE_BUILD_PATH,
+);
 const corpus = path.resolve(root, process.env.MONTU_CORPUS ?? '../shared/corpus', 'media');
 
 async function walk(dir) {
@@ -72,7 +74,18 @@ for (const f of files) {
   }
 }
 await prober.close();
-console.log(`${files.length} files in one process: ${answered} answered, ${failed} failed, ${Date.now() - t0} ms`);
+console.log(
+  `${files.length} files in one process: ${answered} answered, ${failed} failed, ${Date.now() - t0} ms`,
+);
 const text = await fs.readFile(log, 'utf8');
-console.log(text.split('\n').filter((l) => /ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable|Invalid|uninitialised/.test(l)).join('\n'));
+console.log(
+  text
+    .split('\n')
+    .filter((l) =>
+      /ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable|Invalid|uninitialised/.test(
+        l,
+      ),
+    )
+    .join('\n'),
+);
 console.log(`valgrind log: ${log}`);
