@@ -74,6 +74,8 @@ for (const f of files) {
   }
 }
 await prober.close();
+// The cut and corrupted copies go; the wrapper and (unless --log names another place) the log stay.
+await Promise.all(files.filter((f) => f.startsWith(tmp)).map((f) => fs.rm(f, { force: true })));
 console.log(
   `${files.length} files in one process: ${answered} answered, ${failed} failed, ${Date.now() - t0} ms`,
 );
