@@ -16,6 +16,7 @@ import {
   insertManyMediaRows,
   insertMediaRows,
   insertVersionClaim,
+  refreshTableStatistics,
   versionRecorded,
   type NewMediaRows,
 } from './media-queries.js';
@@ -216,7 +217,7 @@ export async function insertMediaRecord(trx: Db, r: NewMediaRecord): Promise<voi
  * (media, files, tags, history; the full-text index follows from the schema), in multi-row
  * statements. The caller picks the version numbers: no claim is taken or released, and the
  * unique index still refuses a version that exists. Each item's project and task must exist.
- * Call inside a transaction.
+ * Call inside a transaction; after the last one, finishBulkImport.
  */
 export async function insertMediaRecords(trx: Db, records: NewMediaRecord[]): Promise<void> {
   const settings = new Map<string, Record<string, unknown>>();
@@ -225,4 +226,14 @@ export async function insertMediaRecords(trx: Db, records: NewMediaRecord[]): Pr
     all.push(newMediaRows(r, await sourceStartColumns(trx, r.projectId, r.mediaType, r.metadata, settings)));
   }
   await insertManyMediaRows(trx, all);
+}
+
+/**
+ * Ends a bulk import (insertMediaRecords in one or more transactions): the planner's statistics
+ * and, on PostgreSQL, the visibility map brought up to date at once (VACUUM (ANALYZE) of the
+ * tables written), so the first searches after the import are as fast as later ones
+ * (decision 240). Call outside any transaction.
+ */
+export async function finishBulkImport(db: Db, dialect: DialectName): Promise<void> {
+  await refreshTableStatistics(db, dialect);
 }

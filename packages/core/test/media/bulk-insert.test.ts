@@ -1,6 +1,12 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/index.js';
-import { insertMediaRecord, insertMediaRecords, type NewMediaRecord } from '../../src/media/media-records.js';
+import {
+  finishBulkImport,
+  insertMediaRecord,
+  insertMediaRecords,
+  type NewMediaRecord,
+} from '../../src/media/media-records.js';
 import { DATABASES } from '../helpers/env.js';
 import { openTestLibrary, type TestLibrary } from '../helpers/montu.js';
 
@@ -113,5 +119,49 @@ describe.each(DATABASES)('insertMediaRecords on %s', (kind) => {
       }),
     ).rejects.toThrow();
     await expect(montu.media.getMediaById(fresh.id)).rejects.toThrow();
+  });
+
+  it('finishBulkImport leaves the planner statistics fresh (PostgreSQL: vacuumed and analysed)', async () => {
+    const { montu } = lib;
+    const records = [5, 6, 8, 9].map((i) => record('BULK', i));
+    await montu.db.transaction().execute(async (trx) => {
+      for (const r of records) await montu.projects.ensureTask(trx, r.projectId, r.taskId);
+      await insertMediaRecords(trx, records);
+      // A status per item as the bench's seed sets it: a dead row version each on PostgreSQL.
+      await trx
+        .updateTable('media')
+        .set({ status: 'approved' })
+        .where(
+          'id',
+          'in',
+          records.map((r) => r.id),
+        )
+        .execute();
+    });
+    // VACUUM cannot run in a transaction: refused on both engines alike.
+    await expect(montu.db.transaction().execute((trx) => finishBulkImport(trx, kind))).rejects.toThrow(
+      /outside a transaction/,
+    );
+    await finishBulkImport(montu.db, kind);
+    if (kind === 'postgres') {
+      // Vacuumed and analysed. (Pages are marked all-visible only when no older transaction is
+      // open anywhere in the database, which a shared test database does not promise.)
+      const media = await sql<{ vacuumed: boolean; analysed: boolean }>`
+        SELECT last_vacuum IS NOT NULL AS vacuumed, last_analyze IS NOT NULL AS analysed
+        FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = 'media'`.execute(montu.db);
+      expect(media.rows[0]).toEqual({ vacuumed: true, analysed: true });
+      const stats = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM pg_stats
+        WHERE schemaname = current_schema() AND tablename = 'media' AND attname = 'search_vector'`.execute(
+        montu.db,
+      );
+      expect(stats.rows[0]!.n).toBe(1);
+    } else {
+      const stats = await sql<{
+        n: number;
+      }>`SELECT count(*) AS n FROM sqlite_stat1 WHERE tbl = 'media'`.execute(montu.db);
+      expect(Number(stats.rows[0]!.n)).toBeGreaterThan(0);
+    }
+    expect((await montu.media.searchMedia({ projectId: 'BULK', status: 'approved' })).items).toHaveLength(4);
   });
 });

@@ -149,4 +149,33 @@ describe.each(DATABASES)('search by exact index words on %s', (kind) => {
       expect(kept.rows.map((r) => r.w)).toEqual(['sq020', 'sq0205', 'sq0207']);
     }
   });
+
+  // PostgreSQL asks a search of several words first as exact words in one query that finds
+  // nothing when a word starts a longer one, and asks again (decision 240); SQLite has its own
+  // steps. Both must give the plain prefix query's rows at every edge of that.
+  it("gives the prefix query's rows when the exact words find nothing, after a cursor, beside other letters", async () => {
+    // Two words that are each in items but never together (item 1235 is in sq040): nothing.
+    expect((await plain('sq010 1235')).length).toBe(0);
+    expect((await lib.montu.media.searchMedia({ query: 'sq010 1235' })).items).toEqual([]);
+    // Words of no item at all.
+    expect((await lib.montu.media.searchMedia({ query: 'zzqx 9q9q' })).items).toEqual([]);
+    // Pages after a cursor, exact words.
+    const want = await plain('plate sh030');
+    expect(want.length).toBeGreaterThan(20);
+    const first = await lib.montu.media.searchMedia({ query: 'plate sh030', limit: 10 });
+    expect(first.items.map((m) => m.id)).toEqual(want.slice(0, 10));
+    const second = await lib.montu.media.searchMedia({
+      query: 'plate sh030',
+      limit: 10,
+      cursor: first.nextCursor!,
+    });
+    expect(second.items.map((m) => m.id)).toEqual(want.slice(10, 20));
+    // A word beyond ASCII stays a prefix beside exact ones.
+    const norse = record(COUNT + 2, 'ørnen sq030 sh040');
+    await insert([norse]);
+    expect(await expectSame('ørn sq030 sh040')).toContain(norse.id);
+    expect(await expectSame('ørnen sh040')).toContain(norse.id);
+    // A token that is no word but starts one (sh03 of sh030): asked again, as a prefix.
+    await expectSame('plate sh03');
+  });
 });
