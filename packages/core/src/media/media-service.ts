@@ -502,12 +502,7 @@ export class MediaService {
   private async withFiles(rows: MediaRow[]): Promise<Media[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    // Files and jobs asked at once: on PostgreSQL two pooled connections answer side by side, so
-    // a page waits for one of these round trips, not two (decision 240).
-    const [files, jobs] = await Promise.all([
-      listMediaFiles(this.ctx.db, ids),
-      listMediaJobs(this.ctx.db, ids),
-    ]);
+    const files = await listMediaFiles(this.ctx.db, ids);
     const byMedia = new Map<string, MediaFile[]>();
     for (const f of files) {
       const list = byMedia.get(f.media_id) ?? [];
@@ -515,6 +510,7 @@ export class MediaService {
       byMedia.set(f.media_id, list);
     }
     // Per-step processing: the latest job of each type, one indexed query for the whole page.
+    const jobs = await listMediaJobs(this.ctx.db, ids);
     const steps = new Map<string, Record<string, StepProcessing>>();
     for (const j of jobs) {
       if (!j.media_id) continue;

@@ -106,7 +106,7 @@ const ASCII_TOKEN = /^[a-z0-9]+$/;
 /**
  * The first `n` media of `filtered` matching every token, newest first (created_at, id).
  *
- * On PostgreSQL, one query or two (postgresWordsRows); on SQLite for words with letters beyond
+ * On PostgreSQL, one query (postgresTextCondition); on SQLite for words with letters beyond
  * ASCII, one query with the full-text condition. On SQLite with ASCII words, the same rows found
  * faster (decisions 165, 220): the `IN (full-text matches)` form builds the whole match set and
  * then either sorts it (a common word: 230,000 rows of a million) or walks every item newest
@@ -134,24 +134,7 @@ async function searchRows(
   const page = (q: FilteredMedia) =>
     q.selectAll('media').orderBy('media.created_at', 'desc').orderBy('media.id', 'desc').limit(n).execute();
   if (tokens.length === 0) return page(filtered);
-  if (dialect === 'postgres') {
-    // The page's keys are sorted and its rows read whole after (by primary key): the matches
-    // found through GIN are visited and sorted, 816 for `sq120 sh040` (decision 240).
-    const byKeys = (q: FilteredMedia) =>
-      db
-        .selectFrom('media')
-        .selectAll('media')
-        .where(
-          'media.id',
-          'in',
-          q.select('media.id').orderBy('media.created_at', 'desc').orderBy('media.id', 'desc').limit(n),
-        )
-        .orderBy('media.created_at', 'desc')
-        .orderBy('media.id', 'desc');
-    // One word: its prefix costs no more than the word (the bitmap holds its rows either way).
-    if (tokens.length < 2) return byKeys(filtered.where(tsMatch(tokens.map((t) => `${t}:*`)))).execute();
-    return postgresWordsRows(db, filtered, tokens, byKeys);
-  }
+  if (dialect === 'postgres') return page(await postgresTextCondition(db, filtered, tokens));
   if (!tokens.every((t) => ASCII_TOKEN.test(t)))
     return page(filtered.where(fullTextCondition(dialect, tokens)));
 
@@ -274,85 +257,49 @@ async function ftsTerms(db: Db, tokens: string[]): Promise<FtsTerm[]> {
 /** A word in more than this share of items is common (PostgreSQL's statistics). */
 const COMMON_SHARE = 0.005;
 
-/** `media.search_vector` matching a to_tsquery text of these terms (`t` or `t:*`) joined by AND. */
-function tsMatch(terms: string[]): RawBuilder<boolean> {
-  return sql<boolean>`media.search_vector @@ to_tsquery('simple', ${terms.join(' & ')})`;
-}
-
-/** What PostgreSQL search asks before choosing its terms (postgresWordsRows). */
-interface WordLookup {
-  /** The tokens that start a longer word of the index (null: none). */
-  prefixes: string[] | null;
-  /** `pg_stats.most_common_elems` of `media.search_vector` and their shares (null: not analysed). */
-  elems: string[] | null;
-  freqs: number[] | null;
-}
-
 /**
- * PostgreSQL, two words or more. Each ASCII token that is a whole word of the index and starts
- * no other is asked as that exact word (`sq120`, not `sq120:*`: GIN reads a prefix's every
- * entry into a bitmap, 131 ms against 19 ms for `sq120 & sh040` at a million items; decision
- * 220). Then the GIN index finds rows from the tokens whose word is not common, and the whole
- * query is checked on each of those rows (`ts_match_vq`, the function behind `@@`, which the
- * planner does not take to the index): `pass:* & 77777:*` went from 289 ms to 1.3 ms (decision
- * 165). Common words come from the column's statistics (`pg_stats.most_common_elems`, kept by
- * ANALYZE / autovacuum); without statistics, or with only common words, the plain query.
- *
- * One round trip when no token starts a longer word (decision 240): the lookup (the tokens that
- * start longer words of `media_search_word`, byte order, and the statistics) is joined to the
- * page with every token exact, which runs only when every token is ASCII and the lookup found
- * none that starts a longer word (a condition on the lookup alone: the planner checks it once
- * and skips the scan otherwise). Exact and prefix then match the same items. Otherwise a second
- * query with the terms chosen from the lookup. GIN skips through an exact word's list where the
- * other words allow (fast scan), so exact words are all given to the index together.
+ * PostgreSQL: each ASCII token that is a whole word of the index and starts no other is asked
+ * as that exact word (`sq120`, not `sq120:*`: GIN reads a prefix's every entry into a bitmap,
+ * 131 ms against 19 ms for `sq120 & sh040` at a million items; decision 220). Then the GIN
+ * index finds rows from the tokens whose word is not common, and the whole query is checked on
+ * each of those rows (`ts_match_vq`, the function behind `@@`, which the planner does not take
+ * to the index): `pass:* & 77777:*` went from 289 ms to 1.3 ms (decision 165). Common words come
+ * from the column's statistics (`pg_stats.most_common_elems`, kept by ANALYZE / autovacuum);
+ * without statistics, or with only common words, the plain query.
  */
-async function postgresWordsRows(
+async function postgresTextCondition(
   db: Db,
   filtered: FilteredMedia,
   tokens: string[],
-  byKeys: (q: FilteredMedia) => SelectQueryBuilder<Database, 'media', Selectable<MediaTable>>,
-): Promise<Selectable<MediaTable>[]> {
+): Promise<FilteredMedia> {
+  const condition = (query: string[]) =>
+    sql<boolean>`media.search_vector @@ to_tsquery('simple', ${query.join(' & ')})`;
+  // One word: its prefix costs no more than the word (the bitmap holds its rows either way),
+  // and the lookup below would be one more round trip.
+  if (tokens.length < 2) return filtered.where(condition(tokens.map((t) => `${t}:*`)));
   const ascii = tokens.filter((t) => ASCII_TOKEN.test(t));
-  // Tokens beyond ASCII stay prefixes and keep the statistics' choice (below): no page at once.
-  const allAscii = ascii.length === tokens.length;
-  const page = byKeys(
-    filtered
-      .where(tsMatch(tokens))
-      .where(allAscii ? sql<boolean>`words.prefixes IS NULL` : sql<boolean>`false`),
+  // One round trip: the tokens that start longer words of the index (media_search_word, byte
+  // order), and the column's common words.
+  const found = await sql<{ prefixes: string[] | null; elems: string[] | null; freqs: number[] | null }>`
+    SELECT
+      (SELECT array_agg(x.t) FROM unnest(${ascii}::text[], ${ascii.map(after)}::text[]) AS x(t, past)
+        WHERE EXISTS (SELECT 1 FROM media_search_word WHERE word > x.t AND word < x.past)) AS prefixes,
+      s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs
+    FROM (SELECT 1) AS one LEFT JOIN pg_stats AS s
+      ON s.schemaname = current_schema() AND s.tablename = 'media' AND s.attname = 'search_vector'`.execute(
+    db,
   );
-  const found = await sql<WordLookup & Partial<Selectable<MediaTable>>>`
-    SELECT words.prefixes, words.elems, words.freqs, page.*
-    FROM (
-      SELECT
-        (SELECT array_agg(x.t) FROM unnest(${ascii}::text[], ${ascii.map(after)}::text[]) AS x(t, past)
-          WHERE EXISTS (SELECT 1 FROM media_search_word WHERE word > x.t AND word < x.past)) AS prefixes,
-        s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs
-      FROM (SELECT 1) AS one LEFT JOIN pg_stats AS s
-        ON s.schemaname = current_schema() AND s.tablename = 'media' AND s.attname = 'search_vector'
-    ) AS words
-    LEFT JOIN LATERAL (${page}) AS page ON true
-    ORDER BY page.created_at DESC, page.id DESC`.execute(db);
-  const lookup = found.rows[0];
-  if (!lookup) throw new Error('The word lookup returned no row.');
-  if (allAscii && lookup.prefixes === null) {
-    // Every token exact: these are the rows (none: one row of the lookup alone).
-    return found.rows
-      .filter((r) => r.id != null)
-      .map(({ prefixes: _p, elems: _e, freqs: _f, ...row }) => row as Selectable<MediaTable>);
-  }
-  const prefixes = new Set(lookup.prefixes ?? []);
+  const row = found.rows[0];
+  const prefixes = new Set(row?.prefixes ?? []);
   const query = tokens.map((t) => (ASCII_TOKEN.test(t) && !prefixes.has(t) ? t : `${t}:*`));
-  const all = filtered.where(tsMatch(query));
-  if (!lookup.elems || !lookup.freqs) return byKeys(all).execute();
-  const freqs = lookup.freqs;
-  const share = new Map(lookup.elems.map((e, i) => [e, freqs[i] ?? 0]));
+  const all = filtered.where(condition(query));
+  if (!row?.elems || !row.freqs) return all;
+  const share = new Map(row.elems.map((e, i) => [e, row.freqs![i] ?? 0]));
   const rare = query.filter((_, i) => tokens[i]!.length >= 3 && (share.get(tokens[i]!) ?? 0) < COMMON_SHARE);
-  if (rare.length === 0 || rare.length === tokens.length) return byKeys(all).execute();
-  return byKeys(
-    filtered
-      .where(tsMatch(rare))
-      .where(sql<boolean>`ts_match_vq(media.search_vector, to_tsquery('simple', ${query.join(' & ')}))`),
-  ).execute();
+  if (rare.length === 0 || rare.length === tokens.length) return all;
+  return filtered
+    .where(condition(rare))
+    .where(sql<boolean>`ts_match_vq(media.search_vector, to_tsquery('simple', ${query.join(' & ')}))`);
 }
 
 /** The first string past every string starting with t (t: ASCII letters and digits, byte order). */

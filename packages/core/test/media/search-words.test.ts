@@ -150,9 +150,9 @@ describe.each(DATABASES)('search by exact index words on %s', (kind) => {
     }
   });
 
-  // PostgreSQL asks a search of several words first as exact words in one query that finds
-  // nothing when a word starts a longer one, and asks again (decision 240); SQLite has its own
-  // steps. Both must give the plain prefix query's rows at every edge of that.
+  // The edges of asking typed words as exact index words (decision 220; decision 240 tried
+  // asking them first without the lookup on PostgreSQL): no item holding the words together,
+  // pages after a cursor, words beyond ASCII beside exact ones, a token that only starts words.
   it("gives the prefix query's rows when the exact words find nothing, after a cursor, beside other letters", async () => {
     // Two words that are each in items but never together (item 1235 is in sq040): nothing.
     expect((await plain('sq010 1235')).length).toBe(0);
