@@ -5,7 +5,8 @@
 //   node bench/search-bench.mjs --database-url 'postgres://…/db?schema=search_bench'   (PostgreSQL)
 //   KEEP=1 … keeps the database; --data-dir <kept folder> (SQLite) or the same URL searches it again
 // Seeding uses core's bulk import (insertMediaRecords: the rows uploads write, in multi-row
-// statements, 5,000 items per transaction). A database that already holds the records (KEEP=1 on
+// statements, 5,000 items per transaction), then finishBulkImport (statistics; --no-vacuum skips
+// it, to measure a library straight after an import). A database that already holds the records (KEEP=1 on
 // an earlier run) is searched without seeding again. Without KEEP the SQLite folder or the
 // PostgreSQL schema is removed at the end.
 import fs from 'node:fs';
