@@ -145,8 +145,9 @@ export async function refreshTableStatistics(db: Db, dialect: DialectName): Prom
     return;
   }
   // The table list keeps to this schema's tables (a bare VACUUM would visit the whole database).
-  // media_search_word is filled by triggers and read by index-only scans.
-  const tables = [...BULK_TABLES, 'media_search_word'];
+  // media_search_word is filled by triggers and read by index-only scans; its notes table
+  // (migration 018) is written and emptied by every import transaction.
+  const tables = [...BULK_TABLES, 'media_search_word', 'media_search_word_pending'];
   await sql`VACUUM (ANALYZE) ${sql.join(tables.map((t) => sql.id(t)))}`.execute(db);
 }
 
