@@ -65,25 +65,12 @@ export class LocalStorage implements StorageBackend {
     body: Readable | AsyncIterable<Uint8Array>,
     options: PutOptions = {},
   ): Promise<StoredObject> {
-    const dest = this.pathOf(key);
-    const tmpName = `${OWNER}~${randomBytes(8).toString('hex')}.part`;
-    const tmp = path.join(this.tempDir, tmpName);
-    this.active.add(tmpName);
-    try {
-      await fsp.mkdir(this.tempDir, { recursive: true });
-      const source = body instanceof Readable ? body : Readable.from(body);
-      const { size, sha256 } = await writeFile(tmp, source, options.maxBytes);
-      checkExpectedSha256(sha256, options.expectedSha256);
-      await fsp.mkdir(path.dirname(dest), { recursive: true });
-      await fsp.rename(tmp, dest);
-      await fsyncPath(path.dirname(dest), 'r');
-      return { key, size, sha256 };
-    } catch (e) {
-      await fsp.rm(tmp, { force: true }).catch(() => undefined);
-      throw storageFailure(e, `store ${key}`);
-    } finally {
-      this.active.delete(tmpName);
-    }
+    const source = body instanceof Readable ? body : Readable.from(body);
+    return this.writeAtomically(
+      key,
+      (tmp) => writeFile(tmp, source, options.maxBytes),
+      options.expectedSha256,
+    );
   }
 
   /**
@@ -106,9 +93,8 @@ export class LocalStorage implements StorageBackend {
     }
   }
 
-  /** The atomic write of `put` for bytes in memory. */
+  /** The atomic write of `put` for bytes in memory, checked before anything is written. */
   private async putBytes(key: string, content: Buffer, options: PutOptions): Promise<StoredObject> {
-    const dest = this.pathOf(key);
     if (options.maxBytes !== undefined && content.length > options.maxBytes) {
       throw new ValidationError(`The file is larger than the limit of ${options.maxBytes} bytes.`, {
         limit: options.maxBytes,
@@ -116,11 +102,7 @@ export class LocalStorage implements StorageBackend {
     }
     const sha256 = createHash('sha256').update(content).digest('hex');
     checkExpectedSha256(sha256, options.expectedSha256);
-    const tmpName = `${OWNER}~${randomBytes(8).toString('hex')}.part`;
-    const tmp = path.join(this.tempDir, tmpName);
-    this.active.add(tmpName);
-    try {
-      await fsp.mkdir(this.tempDir, { recursive: true });
+    return this.writeAtomically(key, async (tmp) => {
       const handle = await fsp.open(tmp, 'wx', 0o644);
       try {
         await writeAll(handle, content, 0);
@@ -128,10 +110,31 @@ export class LocalStorage implements StorageBackend {
       } finally {
         await handle.close();
       }
+      return { size: content.length, sha256 };
+    });
+  }
+
+  /**
+   * The one write path of `put` and `putFile`: `write` fills a temporary file (fsynced), which is
+   * checked, renamed into place, and its directory fsynced; on any failure the temporary file goes.
+   */
+  private async writeAtomically(
+    key: string,
+    write: (tmp: string) => Promise<{ size: number; sha256: string }>,
+    expectedSha256?: string,
+  ): Promise<StoredObject> {
+    const dest = this.pathOf(key);
+    const tmpName = `${OWNER}~${randomBytes(8).toString('hex')}.part`;
+    const tmp = path.join(this.tempDir, tmpName);
+    this.active.add(tmpName);
+    try {
+      await fsp.mkdir(this.tempDir, { recursive: true });
+      const { size, sha256 } = await write(tmp);
+      checkExpectedSha256(sha256, expectedSha256);
       await fsp.mkdir(path.dirname(dest), { recursive: true });
       await fsp.rename(tmp, dest);
       await fsyncPath(path.dirname(dest), 'r');
-      return { key, size: content.length, sha256 };
+      return { key, size, sha256 };
     } catch (e) {
       await fsp.rm(tmp, { force: true }).catch(() => undefined);
       throw storageFailure(e, `store ${key}`);
