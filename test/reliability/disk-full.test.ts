@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StorageError } from '@montu/domain';
+import { LocalStorage } from '../../packages/core/src/storage/local.js';
+import { SLAB_BYTES } from '../../packages/core/src/storage/file-sink.js';
 import {
   call,
   seedWorld,
@@ -128,5 +131,38 @@ describe.skipIf(!canMount())('disk full (tmpfs-limited storage, sqlite)', () => 
       { name: 'small.jpg', data: chunk.subarray(0, 1024) },
     );
     expect(small.status, await small.clone().text()).toBe(201);
+  });
+});
+
+describe.skipIf(!canMount())('disk full: storing a local file (LocalStorage.putFile, library ingest)', () => {
+  let dir: string;
+  let root: string;
+  beforeAll(() => {
+    dir = tempDir('montu-putfile-full-');
+    root = path.join(dir, 'storage');
+    fs.mkdirSync(root);
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', root]);
+    expect(r.status, String(r.stderr)).toBe(0);
+  });
+  afterAll(() => {
+    if (root) spawnSync('umount', ['-l', root]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a file read into a slab or streamed fails as "storage is full", stores nothing, and a file that fits is stored', async () => {
+    const st = new LocalStorage(root);
+    // Both write paths: under one slab (read whole into it) and over it (streamed).
+    for (const size of [3 * 1024 * 1024, SLAB_BYTES + 4097]) {
+      const file = path.join(dir, `plate-${size}.exr`);
+      fs.writeFileSync(file, Buffer.alloc(size, 7));
+      const err = await st.putFile(file, `P/t/v001/plate-${size}.exr`).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect((err as Error).message).toMatch(/Storage is full: could not store P\/t\/v001\/plate-/);
+      expect(await st.stat(`P/t/v001/plate-${size}.exr`)).toBeNull();
+      expect(walk(root), 'nothing half-written').toEqual([]);
+    }
+    const small = path.join(dir, 'small.exr');
+    fs.writeFileSync(small, Buffer.alloc(1024, 1));
+    expect(await st.putFile(small, 'P/t/v001/small.exr')).toMatchObject({ size: 1024 });
   });
 });
