@@ -112,7 +112,7 @@ class ProberProcess {
     return this.current !== null;
   }
 
-  send(p: Pending, message: Buffer): void {
+  send(p: Pending): void {
     const id = this.nextId++;
     const { timeoutMs } = p.request;
     const timer = setTimeout(
@@ -120,7 +120,7 @@ class ProberProcess {
       timeoutMs + KILL_GRACE_MS,
     );
     this.current = { ...p, id, timer };
-    this.child.stdin.write(Buffer.concat([Buffer.from(`${id} `), message]));
+    this.child.stdin.write(Buffer.concat([Buffer.from(`${id} `), p.message]));
   }
 
   /** Splits output into lines, looking for the newline only in the new chunk: an answer of many
@@ -234,10 +234,7 @@ export class Avprobe implements FfprobeAnswerer {
     for (let i = this.procs.length - 1; i >= 0; i--) if (this.procs[i]!.dead) this.procs.splice(i, 1);
     for (const p of this.procs) {
       if (!this.queue.length) return;
-      if (!p.busy) {
-        const next = this.queue.shift()!;
-        p.send(next, next.message);
-      }
+      if (!p.busy) p.send(this.queue.shift()!);
     }
     const wantAnother = this.procs.length === 0 || this.queue.length >= QUEUE_FOR_ANOTHER_PROCESS;
     if (this.queue.length && wantAnother && this.procs.length < this.opts.maxProcs) {
@@ -249,8 +246,7 @@ export class Avprobe implements FfprobeAnswerer {
       );
       this.procs.push(p);
       this.running.add(p);
-      const next = this.queue.shift()!;
-      p.send(next, next.message);
+      p.send(this.queue.shift()!);
     }
   }
 
