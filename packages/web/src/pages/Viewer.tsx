@@ -460,6 +460,18 @@ function ViewerLoaded({
       onCommit={commit}
     />
   );
+  // What the movie's float rendition and a paused sequence frame's are shown with alike.
+  const floatStage = {
+    media,
+    colour,
+    onColour: setColour,
+    channel,
+    viewport,
+    onViewport: setViewport,
+    onSize,
+    panEnabled: tool === null,
+    overlay,
+  };
 
   return (
     <div className="viewer">
@@ -527,33 +539,14 @@ function ViewerLoaded({
           onOnion={toggleOnion}
         />
         {hasFloatRendition(media) ? (
-          <FloatStage
-            media={media}
-            colour={colour}
-            onColour={setColour}
-            channel={channel}
-            viewport={viewport}
-            onViewport={setViewport}
-            onSize={onSize}
-            panEnabled={tool === null}
-            label={`${media.taskId} ${media.version}`}
-            overlay={overlay}
-          />
+          <FloatStage {...floatStage} label={`${media.taskId} ${media.version}`} />
         ) : (
           <>
             {pausedFloatFrame !== null && (
               <FloatStage
-                media={media}
+                {...floatStage}
                 floatUrl={api.frameFloatUrl(media.id, pausedFloatFrame)}
-                colour={colour}
-                onColour={setColour}
-                channel={channel}
-                viewport={viewport}
-                onViewport={setViewport}
-                onSize={onSize}
-                panEnabled={tool === null}
                 label={`${media.taskId} ${media.version}, frame ${pausedFloatFrame}`}
-                overlay={overlay}
               />
             )}
             {/* Playback stays on the 8-bit proxy: its player keeps running while hidden, so
