@@ -9,7 +9,9 @@ import { tmpDir, TOOLS } from './helpers.js';
 
 /** Batched exiftool reads must give exactly what one readRaw per file gives. */
 const ARGS = ['-fast', '-n', '-G3', '-api', 'LargeFileSupport=1'];
-const exiftool = new ExifTool({ maxProcs: 2, minDelayBetweenSpawnMillis: 0, geoTz: () => undefined });
+/** One exiftool process, as MediaProber makes them for its reader. */
+const oneProcess = () => new ExifTool({ maxProcs: 1, minDelayBetweenSpawnMillis: 0, geoTz: () => undefined });
+const exiftool = oneProcess();
 let dir: string;
 beforeAll(async () => {
   dir = await tmpDir();
@@ -31,8 +33,8 @@ describe.skipIf(!HAVE_CORPUS)('ExifReader', () => {
     .map(corpusPath);
 
   it('answers a burst in a few batches, tag for tag like readRaw', async () => {
-    const reader = new ExifReader(exiftool, 2);
-    const batched = await Promise.all(images.map((f) => reader.read(f, ARGS)));
+    const reader = new ExifReader(oneProcess, 2);
+    const batched = await Promise.all(images.map((f) => reader.read(f, ARGS))).finally(() => reader.end());
     for (const [i, f] of images.entries()) {
       const single = (await exiftool.readRaw(f, {
         readArgs: ARGS,
@@ -43,10 +45,11 @@ describe.skipIf(!HAVE_CORPUS)('ExifReader', () => {
   });
 
   it('reads a file exiftool cannot open on its own, without failing the batch', async () => {
-    const reader = new ExifReader(exiftool, 1);
+    const reader = new ExifReader(oneProcess, 1);
     const missing = path.join(dir, 'gone.jpg');
     const files = [...images.slice(0, 5), missing, ...images.slice(5, 10)];
     const results = await Promise.allSettled(files.map((f) => reader.read(f, ARGS)));
+    await reader.end();
     for (const [i, r] of results.entries()) {
       if (files[i] === missing) expect(r.status).toBe('rejected');
       else expect(r.status, files[i]).toBe('fulfilled');
@@ -54,20 +57,84 @@ describe.skipIf(!HAVE_CORPUS)('ExifReader', () => {
   });
 
   it('starts a second exiftool process only when enough reads queue', async () => {
-    const own = new ExifTool({ maxProcs: 2, minDelayBetweenSpawnMillis: 0, geoTz: () => undefined });
+    const reader = new ExifReader(oneProcess, 2);
     try {
-      const reader = new ExifReader(own, 2);
       // A few reads at once: one batch now, the rest in the running process's next one.
       const few = await Promise.all(images.slice(0, 3).map((f) => reader.read(f, ARGS)));
       expect(few.map((t) => t['SourceFile'])).toEqual(images.slice(0, 3).map((f) => path.resolve(f)));
-      expect(own.spawnedProcs).toBe(1);
+      expect(reader.processes).toBe(1);
       // A long queue is worth another process's start-up.
       const many = Array.from({ length: 40 }, (_, i) => images[i % images.length]!);
       await Promise.all(many.map((f) => reader.read(f, ARGS)));
-      expect(own.spawnedProcs).toBe(2);
+      expect(reader.processes).toBe(2);
     } finally {
-      await own.end();
+      await reader.end();
     }
+  });
+
+  const ofType = (ext: RegExp) =>
+    loadManifest()
+      .filter((e) => e.kind !== 'broken' && ext.test(e.path))
+      .map(corpusPath);
+
+  it('keeps each format family on the process that read it first', async () => {
+    const exrs = ofType(/\.exr$/i).slice(0, 16);
+    const movies = ofType(/\.(mov|mp4|m4a)$/i);
+    const tiffs = ofType(/\.tiff?$/i);
+    expect(exrs.length).toBe(16);
+    expect(movies.length).toBeGreaterThanOrEqual(8);
+    const reader = new ExifReader(oneProcess, 2);
+    try {
+      // Both families in one burst: one process each, as neither process has read the other's.
+      const first = await Promise.all([...exrs, ...movies].map((f) => reader.read(f, ARGS)));
+      expect(first.every((t) => typeof t['SourceFile'] === 'string')).toBe(true);
+      expect(reader.families).toEqual([['exr'], ['mov']]);
+      // Later reads of those families go back to the same processes; a new family goes to a free one.
+      const all = [...movies, ...exrs, ...tiffs];
+      const again = await Promise.all(all.map((f) => reader.read(f, ARGS)));
+      expect(again.map((t) => t['SourceFile'])).toEqual(all.map((f) => path.resolve(f)));
+      const families = reader.families;
+      expect(families.flat().sort()).toEqual(['exr', 'mov', 'tif']);
+      expect(families.filter((f) => f.includes('exr'))).toHaveLength(1);
+      expect(families.filter((f) => f.includes('mov'))).toHaveLength(1);
+    } finally {
+      await reader.end();
+    }
+  });
+
+  it('shares a long queue of one family between the processes', async () => {
+    const exrs = ofType(/\.exr$/i);
+    const reader = new ExifReader(oneProcess, 2);
+    try {
+      const many = Array.from({ length: 120 }, (_, i) => exrs[i % exrs.length]!);
+      const tags = await Promise.all(many.map((f) => reader.read(f, ARGS)));
+      expect(tags.map((t) => t['SourceFile'])).toEqual(many.map((f) => path.resolve(f)));
+      // No process idles while a long queue waits: both read OpenEXR.
+      expect(reader.families).toEqual([['exr'], ['exr']]);
+    } finally {
+      await reader.end();
+    }
+  });
+
+  it('ends: reads in progress finish, waiting ones fail, and no exiftool process is left', async () => {
+    const exrs = ofType(/\.exr$/i);
+    const reader = new ExifReader(oneProcess, 1);
+    await reader.read(exrs[0]!, ARGS);
+    const pids = reader.pids;
+    expect(pids).toHaveLength(1);
+    const inProgress = exrs.slice(0, 10).map((f) => reader.read(f, ARGS));
+    // Sent on the next turn of the event loop, as one batch; the next four wait behind it.
+    await new Promise((resolve) => setImmediate(resolve));
+    const waiting = Promise.allSettled(exrs.slice(10, 14).map((f) => reader.read(f, ARGS)));
+    await reader.end();
+    const done = await Promise.allSettled(inProgress);
+    expect(done.map((r) => r.status)).toEqual(inProgress.map(() => 'fulfilled'));
+    for (const r of await waiting) {
+      expect(r.status).toBe('rejected');
+      expect(String((r as PromiseRejectedResult).reason)).toMatch(/ended/);
+    }
+    for (const pid of pids) expect(() => process.kill(pid, 0), `exiftool ${pid} still running`).toThrow();
+    await expect(reader.read(exrs[0]!, ARGS)).rejects.toThrow(/ended/);
   });
 
   it('gives the same metadata through probeFiles as through probe', async () => {

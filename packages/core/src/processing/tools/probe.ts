@@ -79,7 +79,7 @@ export interface MediaProberOptions {
   maxProcs?: number;
   /** Read MOV/MP4/M4V/M4A movie boxes, WAV and FLAC headers in-process instead of starting ffprobe (default true). */
   containerReader?: boolean;
-  /** Read JPEG and PNG header facts in-process instead of asking a decoder process (default true; jpeg-png-header.ts). */
+  /** Read JPEG and PNG header facts in-process instead of asking a decoder process, (default true; jpeg-png-header.ts). */
   headerReader?: boolean;
   /** The library's tools and decoder processes (media-tools.ts). */
   tools: MediaTools;
@@ -143,7 +143,6 @@ export class MediaProber {
   readonly limits: MediaLimits;
   /** exiftool processes (and batches in flight). */
   readonly maxProcs: number;
-  private readonly exiftool: ExifTool;
   private readonly reader: ExifReader;
   /** ffprobe processes of this prober running at once (they are CPU bound while starting). */
   private readonly toolGate: Gate;
@@ -160,16 +159,20 @@ export class MediaProber {
     this.tools = opts.tools;
     this.limits = resolveLimits(opts.limits);
     this.maxProcs = Math.max(1, Math.floor(opts.maxProcs ?? defaultExiftoolProcs()));
-    this.exiftool = new ExifTool({
-      maxProcs: this.maxProcs,
-      // batch-cluster waits 1.5 s between spawns by default: a burst of files would be read by
-      // one process for its first 1.5 s. Start the others as soon as work is queued for them.
-      minDelayBetweenSpawnMillis: 0,
-      taskTimeoutMillis: this.limits.probeTimeoutMs,
-      // Don't look up time zones from GPS: we report dates as written.
-      geoTz: () => undefined,
-    });
-    this.reader = new ExifReader(this.exiftool, this.maxProcs);
+    const probeTimeoutMs = this.limits.probeTimeoutMs;
+    // One ExifTool per process, so that ExifReader chooses the process each format goes to.
+    this.reader = new ExifReader(
+      () =>
+        new ExifTool({
+          maxProcs: 1,
+          // batch-cluster waits 1.5 s between spawns by default; the reader decides when to start one.
+          minDelayBetweenSpawnMillis: 0,
+          taskTimeoutMillis: probeTimeoutMs,
+          // Don't look up time zones from GPS: we report dates as written.
+          geoTz: () => undefined,
+        }),
+      this.maxProcs,
+    );
     this.containerReader = opts.containerReader ?? true;
     this.headerReader = opts.headerReader ?? true;
     this.toolGate = limiter(2 * defaultExiftoolProcs());
@@ -259,20 +262,17 @@ export class MediaProber {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([this.exiftool.end().catch(() => undefined), this.avprobe?.close()]);
+    await Promise.all([this.reader.end(), this.avprobe?.close()]);
   }
 
   /** exiftool tags (`-n -G3`), or null with a warning when exiftool cannot parse the file. */
   private async exif(file: string, meta: MediaMetadata, extraArgs: string[] = []): Promise<RawTags | null> {
     try {
-      const raw = await this.reader.read(file, [
-        '-fast',
-        '-n',
-        '-G3',
-        '-api',
-        'LargeFileSupport=1',
-        ...extraArgs,
-      ]);
+      const raw = await this.reader.read(
+        file,
+        ['-fast', '-n', '-G3', '-api', 'LargeFileSupport=1', ...extraArgs],
+        meta.format,
+      );
       const err = str(raw['Main:Error'] ?? raw['Error']);
       if (err) {
         meta.warnings.push(`exiftool: ${err}`);
