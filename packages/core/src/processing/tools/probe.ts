@@ -13,6 +13,7 @@ import {
   type RawTags,
 } from './exif.js';
 import { ExifReader } from './exif-reader.js';
+import { readExrTags } from './exr-header.js';
 import { Avprobe } from './avprobe.js';
 import { decoderFailure } from './decoder-pool.js';
 import type { MediaTools } from './media-tools.js';
@@ -79,7 +80,7 @@ export interface MediaProberOptions {
   maxProcs?: number;
   /** Read MOV/MP4/M4V/M4A movie boxes, WAV and FLAC headers in-process instead of starting ffprobe (default true). */
   containerReader?: boolean;
-  /** Read JPEG and PNG header facts in-process instead of asking a decoder process, (default true; jpeg-png-header.ts). */
+  /** Read JPEG and PNG header facts in-process instead of asking a decoder process, and OpenEXR headers instead of asking exiftool (default true; jpeg-png-header.ts, exr-header.ts). */
   headerReader?: boolean;
   /** The library's tools and decoder processes (media-tools.ts). */
   tools: MediaTools;
@@ -313,8 +314,12 @@ export class MediaProber {
     runFfprobe: () => Promise<FfprobeResult>,
   ): Promise<void> {
     const f = meta.format;
+    // OpenEXR headers are read in-process as exiftool would read them (exr-header.ts); exiftool
+    // reads those the reader declines.
+    const exr = f === 'exr' && this.headerReader ? await readExrTags(file).catch(() => null) : null;
     // exiftool does not read TGA (it answers "Unknown file type" or mistakes it for another format).
-    const exifP = f === 'tga' ? Promise.resolve(null) : this.exif(file, meta, f === 'exr' ? ['-ee'] : []);
+    const exifP =
+      f === 'tga' || exr ? Promise.resolve(null) : this.exif(file, meta, f === 'exr' ? ['-ee'] : []);
     // TGA/BMP/DPX: size and pix_fmt from the header when ffmpeg decides them from the header alone.
     const layout =
       f === 'tga' || f === 'bmp' || f === 'dpx' ? await headerLayout(file, f, meta.fileSize) : null;
@@ -323,7 +328,8 @@ export class MediaProber {
       applyHeaderLayout(meta, layout);
       if (raw) applyImageExif(meta, documentTags(raw));
     } else if (f === 'exr') {
-      const raw = await exifP;
+      if (exr) meta.sources.push('sniff');
+      const raw = exr ?? (await exifP);
       if (!raw) throw new ProcessingError(`cannot read the OpenEXR header: ${meta.warnings.join('; ')}`);
       applyExr(meta, raw);
     } else if (SHARP_FORMATS.has(f)) {
