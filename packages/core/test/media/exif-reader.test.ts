@@ -88,7 +88,9 @@ describe.skipIf(!HAVE_CORPUS)('ExifReader', () => {
       // Both families in one burst: one process each, as neither process has read the other's.
       const first = await Promise.all([...exrs, ...movies].map((f) => reader.read(f, ARGS)));
       expect(first.every((t) => typeof t['SourceFile'] === 'string')).toBe(true);
-      expect(reader.families).toEqual([['exr'], ['mov']]);
+      expect([...reader.families].sort()).toEqual([['exr'], ['mov']]);
+      // The longer queue went first, to the first process.
+      expect(reader.families[0]).toEqual([movies.length > exrs.length ? 'mov' : 'exr']);
       // Later reads of those families go back to the same processes; a new family goes to a free one.
       const all = [...movies, ...exrs, ...tiffs];
       const again = await Promise.all(all.map((f) => reader.read(f, ARGS)));

@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readJpegPngHeader } from '../../src/processing/tools/jpeg-png-header.js';
+import { ExifTool } from 'exiftool-vendored';
+import { readJpegPngHeader, readPlainJpegTags } from '../../src/processing/tools/jpeg-png-header.js';
 import { MediaProber } from '../../src/processing/tools/probe.js';
 import { CORPUS_DIR, HAVE_CORPUS } from './corpus.js';
 import { exec, ffmpeg, tmpDir, TOOLS } from './helpers.js';
@@ -198,5 +199,89 @@ describe('JPEG/PNG headers read in-process', () => {
         expect.arrayContaining(['hopper.png', 'tahoe-gps.jpg', 'hopper_orientation_6.jpg']),
       );
     });
+  });
+});
+
+/** exiftool's tags for a JPEG without metadata that the probe does not read, and the file system's. */
+const NOT_READ =
+  /^(SourceFile|errors|warnings|(Main:)?(ExifToolVersion|FileName|Directory|FileSize|FileModifyDate|FileAccessDate|FileInodeChangeDate|FilePermissions|FileType|FileTypeExtension|MIMEType|JFIFVersion|ResolutionUnit|XResolution|YResolution|EncodingProcess|BitsPerSample|ColorComponents|YCbCrSubSampling|ImageSize|Megapixels))$/;
+
+/** `jpg` with `segments` put right after its JFIF APP0 segment. */
+async function withSegments(jpg: string, out: string, ...segments: Buffer[]): Promise<string> {
+  const b = await fs.readFile(jpg);
+  const app0End = 4 + b.readUInt16BE(4);
+  await fs.writeFile(out, Buffer.concat([b.subarray(0, app0End), ...segments, b.subarray(app0End)]));
+  return out;
+}
+const segment = (marker: number, data: Buffer) => {
+  const head = Buffer.from([0xff, marker, 0, 0]);
+  head.writeUInt16BE(data.length + 2, 2);
+  return Buffer.concat([head, data]);
+};
+
+describe('JPEGs without metadata, their exiftool tags read in-process', () => {
+  const exiftool = new ExifTool({ maxProcs: 1, geoTz: () => undefined });
+  afterAll(() => exiftool.end());
+
+  async function expectLikeExiftool(file: string): Promise<void> {
+    const mine = await readPlainJpegTags(file);
+    expect(mine, `${path.basename(file)}: read`).not.toBeNull();
+    const theirs = (await exiftool.readRaw(file, {
+      readArgs: ['-fast', '-n', '-G3', '-api', 'LargeFileSupport=1'],
+    })) as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(mine!)) expect(theirs[k], `${path.basename(file)} ${k}`).toEqual(v);
+    for (const k of Object.keys(theirs))
+      if (!NOT_READ.test(k)) expect(mine, `${path.basename(file)}: exiftool's ${k}`).toHaveProperty(k);
+  }
+
+  it('gives exiftool’s size and comment for ffmpeg’s JPEGs, with and without a comment', async () => {
+    const jpgs = generated.filter((f) => /jpg_.*\.jpg$/.test(f));
+    expect(jpgs.length).toBe(JPEG_FMTS.length);
+    for (const f of jpgs) await expectLikeExiftool(f);
+    const bare = path.join(dir, 'bitexact.jpg');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=97x65', '-frames:v', '1', '-flags', '+bitexact', bare]);
+    await expectLikeExiftool(bare);
+    expect(await readPlainJpegTags(bare)).not.toHaveProperty('Main:Comment');
+    // A comment with trailing nulls, one exiftool prints as a number, one in UTF-8.
+    for (const [name, text] of [
+      ['nulls', 'shot 12\0\0'],
+      ['number', '1.50'],
+      ['unicode', 'Åsa – 東京'],
+    ] as const) {
+      const f = await withSegments(
+        bare,
+        path.join(dir, `comment-${name}.jpg`),
+        segment(0xfe, Buffer.from(text, 'utf8')),
+      );
+      await expectLikeExiftool(f);
+      await expectSameRecord(f);
+    }
+  });
+
+  it('declines a JPEG with metadata, and exiftool reads it', async () => {
+    const jpg = path.join(dir, 'jpg_yuvj420p.jpg');
+    const cases = [
+      await withSegments(jpg, path.join(dir, 'two-comments.jpg'), segment(0xfe, Buffer.from('second'))),
+      await withSegments(
+        jpg,
+        path.join(dir, 'adobe.jpg'),
+        segment(0xee, Buffer.from('Adobe\0\x64\0\0\0\0\x01', 'latin1')),
+      ),
+      await withSegments(
+        jpg,
+        path.join(dir, 'xmp.jpg'),
+        segment(
+          0xe1,
+          Buffer.from('http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x="adobe:ns:meta/"/>', 'latin1'),
+        ),
+      ),
+      await withSegments(jpg, path.join(dir, 'control.jpg'), segment(0xfe, Buffer.from('a\u0007b'))),
+      path.join(dir, 'icc-orientation-6.jpg'),
+    ];
+    for (const f of cases) {
+      expect(await readPlainJpegTags(f), path.basename(f)).toBeNull();
+      const m = await withReader.probe(f);
+      expect(m.sources, path.basename(f)).toContain('exiftool');
+    }
   });
 });

@@ -118,8 +118,9 @@ interface Slot {
  *
  * Families: Perl loads a format's modules in each process the first time that process reads the
  * format, so two processes reading the same mix each pay for every module. A free process takes
- * files of a family it has read, else of a family no process has read, else (so that no process
- * idles while a queue waits) of a busy process's family when QUEUE_FOR_ANOTHER_PROCESS wait.
+ * files of a family it has read, else of a family no process has read (the longest queue first),
+ * else (so that no process idles while a queue waits) of a busy process's family when
+ * QUEUE_FOR_ANOTHER_PROCESS wait.
  *
  * A batch that fails as a whole (exiftool crashed or hung on one file, unparseable output) and
  * any file missing from a batch's answer are read again on their own with `readRaw`, so one bad
@@ -268,25 +269,30 @@ export class ExifReader {
       for (const [key, group] of this.groups)
         if (slot.families.has(group.family)) return { slot, key, group, holders: holdersOf(group.family) };
     }
-    const unread = this.firstGroup((g) => !this.slots.some((s) => s.families.has(g.family)));
+    // Of the families no process has read, the longest queue first: the long work starts early
+    // and the end of a burst is not one process reading a big batch while the other idles.
+    const unread = this.longestGroup((g) => !this.slots.some((s) => s.families.has(g.family)));
     const queued = this.pending() >= QUEUE_FOR_ANOTHER_PROCESS;
     const first = free[0];
     if (first) {
       if (unread) return { slot: first, ...unread, holders: 1 };
       // Every waiting family is on a busy process: read one here too if its queue is long enough.
-      const long = this.firstGroup((g) => g.requests.length >= QUEUE_FOR_ANOTHER_PROCESS);
+      const long = this.longestGroup((g) => g.requests.length >= QUEUE_FOR_ANOTHER_PROCESS);
       if (long) return { slot: first, ...long, holders: 1 };
       return null;
     }
     // Every running process is busy: start another only for a queue worth its start-up.
     if (this.slots.length >= this.maxProcs || (this.slots.length > 0 && !queued)) return null;
-    const group = unread ?? this.firstGroup(() => true);
+    const group = unread ?? this.longestGroup(() => true);
     return group ? { slot: this.slot(this.slots.length), ...group, holders: 1 } : null;
   }
 
-  private firstGroup(test: (g: Group) => boolean): { key: string; group: Group } | null {
-    for (const [key, group] of this.groups) if (test(group)) return { key, group };
-    return null;
+  /** The waiting group passing `test` with the most reads (the oldest of equals). */
+  private longestGroup(test: (g: Group) => boolean): { key: string; group: Group } | null {
+    let best: { key: string; group: Group } | null = null;
+    for (const [key, group] of this.groups)
+      if (test(group) && (!best || group.requests.length > best.group.requests.length)) best = { key, group };
+    return best;
   }
 
   private async run(slot: Slot, args: string[], batch: Request[]): Promise<void> {

@@ -3,6 +3,38 @@ import type { CameraInfo, ExrPart, PixelWindow } from './metadata.js';
 /** Raw exiftool tags (`-n -G3`): keys `Main:Tag`, `Doc1:Tag`, … with numeric values. */
 export type RawTags = Record<string, unknown>;
 
+/** A value as exiftool's JSON gives it. */
+export type ExiftoolValue = string | number | boolean | Array<string | number | boolean>;
+
+/**
+ * exiftool's JSON for a scalar it prints (its EscapeJSON): true/false as booleans, its number
+ * pattern as numbers, else the string. For in-process readers that stand in for exiftool.
+ */
+export function exiftoolJson(s: string): ExiftoolValue {
+  if (/^(true|false)$/i.test(s)) return s.toLowerCase() === 'true';
+  if (/^-?(\d|[1-9]\d{1,14})(\.\d{1,16})?(e[-+]?\d{1,3})?$/i.test(s)) return Number(s);
+  return s;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes as UTF-8 text; null when not UTF-8 or holding control characters (exiftool escapes them). */
+export function plainUtf8(bytes: Uint8Array): string | null {
+  let s: string;
+  try {
+    s = UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
+  return /[\u0000-\u001f\u007f]/.test(s) ? null : s;
+}
+
+/** A text value in exiftool's JSON; null when an in-process reader should decline it. */
+export function exiftoolText(bytes: Uint8Array): ExiftoolValue | null {
+  const s = plainUtf8(bytes);
+  return s === null ? null : exiftoolJson(s);
+}
+
 /** exiftool's numeric EXR compression codes, named as OpenEXR/oiiotool do. */
 const EXR_COMPRESSION: Record<number, string> = {
   0: 'none',

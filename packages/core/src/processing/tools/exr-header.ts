@@ -1,5 +1,11 @@
 import fsp from 'node:fs/promises';
-import type { RawTags } from './exif.js';
+import {
+  exiftoolJson as json,
+  exiftoolText as text,
+  plainUtf8 as utf8,
+  type ExiftoolValue as Value,
+  type RawTags,
+} from './exif.js';
 
 /**
  * OpenEXR headers read in-process, as the tags exiftool gives for them (`-n -G3 -ee -json`, its
@@ -110,8 +116,6 @@ const SIZES: Readonly<Record<Scalar, number>> = {
   double: 8,
   rational64s: 8,
 };
-
-type Value = string | number | boolean | Array<string | number | boolean>;
 
 export async function readExrTags(file: string): Promise<RawTags | null> {
   const fh = await fsp.open(file, 'r');
@@ -308,33 +312,6 @@ export function printfG(x: number, sig: number): string {
     return `${trim(mantissa)}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
   }
   return trim(x.toFixed(Math.max(0, sig - 1 - exp)));
-}
-
-/** exiftool's JSON for a scalar: true/false as booleans, its number pattern as numbers, else the string. */
-function json(s: string): Value {
-  if (/^(true|false)$/i.test(s)) return s.toLowerCase() === 'true';
-  if (/^-?(\d|[1-9]\d{1,14})(\.\d{1,16})?(e[-+]?\d{1,3})?$/i.test(s)) return Number(s);
-  return s;
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Bytes as UTF-8 text; null when not UTF-8 or holding control characters (exiftool escapes them). */
-function utf8(bytes: Buffer): string | null {
-  let s: string;
-  try {
-    s = UTF8.decode(bytes);
-  } catch {
-    return null;
-  }
-  // eslint-disable-next-line no-control-regex -- the control characters themselves
-  return /[\u0000-\u001f\u007f]/.test(s) ? null : s;
-}
-
-/** A string attribute's value in exiftool's JSON; null to decline. */
-function text(bytes: Buffer): Value | null {
-  const s = utf8(bytes);
-  return s === null ? null : json(s);
 }
 
 const PIXEL_TYPES = ['int8u', 'half', 'float'];

@@ -1,4 +1,5 @@
 import fsp from 'node:fs/promises';
+import { exiftoolText, type RawTags } from './exif.js';
 import type { ImageHeader } from './image-ops.mjs';
 
 /**
@@ -177,4 +178,73 @@ export function pngHeader(b: Buffer): ImageHeader | null | 'short' {
     space: bands <= 2 ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb',
     hasAlpha: bands === 2 || bands === 4,
   };
+}
+
+/**
+ * exiftool's tags for a JPEG that carries no metadata (decision 250): a JFIF APP0 without a
+ * thumbnail, at most one comment, and the tables and frame header up to the first scan, which
+ * is all exiftool reads with `-fast`. Of what exiftool says about such a file the probe reads
+ * only the size and the comment, which these tags give as exiftool does; any other segment (EXIF,
+ * XMP, ICC, IPTC, Adobe, MPF, …) declines (null), and exiftool reads the file.
+ */
+export async function readPlainJpegTags(file: string): Promise<RawTags | null> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(FIRST_READ);
+    const { bytesRead } = await fh.read(buf, 0, FIRST_READ, 0);
+    const r = plainJpegTags(buf.subarray(0, bytesRead));
+    return r === 'short' ? null : r;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Segments exiftool reads no tag from that the probe uses: quantisation and Huffman tables, restart interval. */
+const TABLES = new Set([0xdb, 0xc4, 0xdd]);
+
+export function plainJpegTags(b: Buffer): RawTags | null | 'short' {
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return null;
+  const tags: RawTags = {};
+  let o = 2;
+  let frame = false;
+  for (;;) {
+    if (o + 4 > b.length) return 'short';
+    if (b[o] !== 0xff) return null;
+    const marker = b[o + 1]!;
+    if (marker === 0xda) return frame ? tags : null;
+    if (
+      marker === 0xff ||
+      marker === 0xd8 ||
+      marker === 0xd9 ||
+      marker === 0x01 ||
+      (marker >= 0xd0 && marker <= 0xd7)
+    )
+      return null;
+    const len = b.readUInt16BE(o + 2);
+    if (len < 2) return null;
+    const end = o + 2 + len;
+    if (end > b.length) return 'short';
+    const seg = b.subarray(o + 4, end);
+    if (marker === 0xe0) {
+      // JFIF 1.0x without a thumbnail (exiftool names its resolution fields; the probe reads none).
+      if (seg.length !== 14 || seg.toString('latin1', 0, 5) !== 'JFIF\0' || seg[12] !== 0 || seg[13] !== 0)
+        return null;
+    } else if (marker === 0xfe) {
+      if ('Main:Comment' in tags) return null;
+      // exiftool drops the trailing nulls some writers add.
+      let n = seg.length;
+      while (n > 0 && seg[n - 1] === 0) n--;
+      const comment = n ? exiftoolText(seg.subarray(0, n)) : null;
+      if (comment === null) return null;
+      tags['Main:Comment'] = comment;
+    } else if (HUFFMAN_SOF.has(marker)) {
+      if (frame || seg.length < 6) return null;
+      frame = true;
+      tags['Main:ImageHeight'] = seg.readUInt16BE(1);
+      tags['Main:ImageWidth'] = seg.readUInt16BE(3);
+    } else if (!TABLES.has(marker)) {
+      return null;
+    }
+    o = end;
+  }
 }

@@ -19,7 +19,7 @@ import { decoderFailure } from './decoder-pool.js';
 import type { MediaTools } from './media-tools.js';
 import { ffprobe, pixelFormats, type FfprobeResult, type FfprobeStream, type PixFmtInfo } from './ffprobe.js';
 import type { ImageHeader } from './image-ops.mjs';
-import { readJpegPngHeader } from './jpeg-png-header.js';
+import { readJpegPngHeader, readPlainJpegTags } from './jpeg-png-header.js';
 import {
   bmpLayout,
   DPX_HEADER_BYTES,
@@ -317,9 +317,15 @@ export class MediaProber {
     // OpenEXR headers are read in-process as exiftool would read them (exr-header.ts); exiftool
     // reads those the reader declines.
     const exr = f === 'exr' && this.headerReader ? await readExrTags(file).catch(() => null) : null;
+    // A JPEG without metadata: its size and comment as exiftool gives them (jpeg-png-header.ts).
+    const plain = f === 'jpg' && this.headerReader ? await readPlainJpegTags(file).catch(() => null) : null;
     // exiftool does not read TGA (it answers "Unknown file type" or mistakes it for another format).
     const exifP =
-      f === 'tga' || exr ? Promise.resolve(null) : this.exif(file, meta, f === 'exr' ? ['-ee'] : []);
+      f === 'tga' || exr
+        ? Promise.resolve(null)
+        : plain
+          ? Promise.resolve(plain)
+          : this.exif(file, meta, f === 'exr' ? ['-ee'] : []);
     // TGA/BMP/DPX: size and pix_fmt from the header when ffmpeg decides them from the header alone.
     const layout =
       f === 'tga' || f === 'bmp' || f === 'dpx' ? await headerLayout(file, f, meta.fileSize) : null;
