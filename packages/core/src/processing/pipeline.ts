@@ -84,8 +84,8 @@ export function originalIsWebImage(meta: {
 }
 
 /** A 1×1 grey PNG: the smallest still every reader takes, to start the tools before real work. */
-const WARM_UP_PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAADElEQVR4nGNoaGgAAAMEAYFL09IQAAAAAElFTkSuQmCC',
+const WARM_UP_JPEG = Buffer.from(
+  '/9j/4AAQSkZJRgABAgAAAQABAAD/2wBDAAgEBAQEBAUFBQUFBQYGBgYGBgYGBgYGBgYHBwcICAgHBwcGBgcHCAgICAkJCQgICAgJCQoKCgwMCwsODg4RERT/xABKAAEAAAAAAAAAAAAAAAAAAAAAAQEAAAAAAAAAAAAAAAAAAAAAEAEAAAAAAAAAAAAAAAAAAAAAEQEAAAAAAAAAAAAAAAAAAAAA/8AAEQgACAAIAwEiAAIRAAMRAP/aAAwDAQACEQMRAD8AAA//2Q==',
   'base64',
 );
 
@@ -122,16 +122,17 @@ export class MediaPipeline {
   }
 
   /**
-   * Starts the metadata tool before the first upload needs it: an exiftool process takes ~0.1 s
-   * to start, which would otherwise hold up the first items of a burst. Probes a tiny still once,
-   * which starts one exiftool process (others start when reads queue, exif-reader.ts); failures
-   * are ignored here (a real probe reports them).
+   * Runs the probe's in-process path once (sniffing, header readers) on a tiny JPEG without
+   * metadata, before the first upload needs it. It starts no process: renders (OpenEXR, plain
+   * JPEG) need no exiftool, and the first file that does starts one (decision 250; it was
+   * started here, decision 226, which cost a cold render ingest ~0.1 s of CPU for nothing).
+   * Failures are ignored here (a real probe reports them).
    */
   async warmUp(): Promise<void> {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-warm-'));
     try {
-      const file = path.join(dir, 'warm-up.png');
-      await fsp.writeFile(file, WARM_UP_PNG);
+      const file = path.join(dir, 'warm-up.jpg');
+      await fsp.writeFile(file, WARM_UP_JPEG);
       await this.prober.probe(file).catch(() => undefined);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);

@@ -131,8 +131,8 @@ export class MediaProcessing {
   }
 
   /**
-   * In a process that works jobs: the metadata tools start now rather than when the first upload
-   * arrives, and items a killed worker left `processing` with nothing left to run (between
+   * In a process that works jobs: the probe's in-process path is warmed now rather than when the
+   * first upload arrives (pipeline.ts warmUp), and items a killed worker left `processing` with nothing left to run (between
    * finishing an item's last job and recording its outcome) are settled now and every half minute.
    */
   async startWorking(): Promise<void> {
