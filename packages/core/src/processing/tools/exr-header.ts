@@ -1,4 +1,3 @@
-import fsp from 'node:fs/promises';
 import {
   exiftoolJson as json,
   exiftoolText as text,
@@ -6,6 +5,7 @@ import {
   type ExiftoolValue as Value,
   type RawTags,
 } from './exif.js';
+import { parseHeader } from './image-header.js';
 
 /**
  * OpenEXR headers read in-process, as the tags exiftool gives for them (`-n -G3 -ee -json`, its
@@ -117,21 +117,8 @@ const SIZES: Readonly<Record<Scalar, number>> = {
   rational64s: 8,
 };
 
-export async function readExrTags(file: string): Promise<RawTags | null> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    let size = FIRST_READ;
-    for (;;) {
-      const buf = Buffer.alloc(size);
-      const { bytesRead } = await fh.read(buf, 0, size, 0);
-      const r = exrTags(buf.subarray(0, bytesRead));
-      if (r !== 'short') return r;
-      if (bytesRead < size || size >= MAX_READ) return null;
-      size = MAX_READ;
-    }
-  } finally {
-    await fh.close();
-  }
+export function readExrTags(file: string): Promise<RawTags | null> {
+  return parseHeader(file, exrTags, FIRST_READ, MAX_READ);
 }
 
 /** The tags of an EXR header in `b` (the file's first bytes); 'short' when it runs past them. */

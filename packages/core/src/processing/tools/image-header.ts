@@ -60,6 +60,32 @@ export const HEADER_BYTES = 512;
 /** DPX's generic, industry and television headers (the aspect ratio sits at 1628). */
 export const DPX_HEADER_BYTES = 2048;
 
+/**
+ * `parse` over the file's first `first` bytes, read once more up to `max` when it answers
+ * 'short' (the header runs past what was read); null when it is short even so.
+ */
+export async function parseHeader<T>(
+  file: string,
+  parse: (b: Buffer) => T | 'short',
+  first: number,
+  max = first,
+): Promise<T | null> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    let size = first;
+    for (;;) {
+      const buf = Buffer.alloc(size);
+      const { bytesRead } = await fh.read(buf, 0, size, 0);
+      const r = parse(buf.subarray(0, bytesRead));
+      if (r !== 'short') return r;
+      if (bytesRead < size || size >= max) return null;
+      size = max;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function readHeader(file: string, bytes = HEADER_BYTES): Promise<Buffer> {
   const fh = await fsp.open(file, 'r');
   try {

@@ -1,4 +1,4 @@
-import fsp from 'node:fs/promises';
+import { parseHeader } from './image-header.js';
 import { exiftoolText, type RawTags } from './exif.js';
 import type { ImageHeader } from './image-ops.mjs';
 
@@ -19,23 +19,8 @@ import type { ImageHeader } from './image-ops.mjs';
 const FIRST_READ = 64 * 1024;
 const MAX_READ = 1024 * 1024;
 
-export async function readJpegPngHeader(file: string, format: 'jpg' | 'png'): Promise<ImageHeader | null> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    let size = FIRST_READ;
-    for (;;) {
-      const buf = Buffer.alloc(size);
-      const { bytesRead } = await fh.read(buf, 0, size, 0);
-      const b = buf.subarray(0, bytesRead);
-      const r = format === 'jpg' ? jpegHeader(b) : pngHeader(b);
-      // 'short': the header runs past what was read.
-      if (r !== 'short') return r;
-      if (bytesRead < size || size >= MAX_READ) return null;
-      size = MAX_READ;
-    }
-  } finally {
-    await fh.close();
-  }
+export function readJpegPngHeader(file: string, format: 'jpg' | 'png'): Promise<ImageHeader | null> {
+  return parseHeader(file, format === 'jpg' ? jpegHeader : pngHeader, FIRST_READ, MAX_READ);
 }
 
 /** SOF markers libjpeg(-turbo) decodes with Huffman coding: baseline, extended, progressive. */
@@ -187,16 +172,8 @@ export function pngHeader(b: Buffer): ImageHeader | null | 'short' {
  * only the size and the comment, which these tags give as exiftool does; any other segment (EXIF,
  * XMP, ICC, IPTC, Adobe, MPF, …) declines (null), and exiftool reads the file.
  */
-export async function readPlainJpegTags(file: string): Promise<RawTags | null> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    const buf = Buffer.alloc(FIRST_READ);
-    const { bytesRead } = await fh.read(buf, 0, FIRST_READ, 0);
-    const r = plainJpegTags(buf.subarray(0, bytesRead));
-    return r === 'short' ? null : r;
-  } finally {
-    await fh.close();
-  }
+export function readPlainJpegTags(file: string): Promise<RawTags | null> {
+  return parseHeader(file, plainJpegTags, FIRST_READ);
 }
 
 /** Segments exiftool reads no tag from that the probe uses: quantisation and Huffman tables, restart interval. */
