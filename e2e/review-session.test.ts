@@ -341,16 +341,23 @@ describe.runIf(e2eReady && PG && REDIS)(
       // Pause: both re-lock on one frame, the driver's.
       await driver.page.getByRole('button', { name: 'Pause', exact: true }).click();
       // The driver's player settles on the frame holding its current time: wait until its
-      // counter and its picture agree, then every follower must show that frame.
+      // counter and its picture agree and stay so for half a second (a pause can land a frame
+      // on, and the two agree for a moment on the way), then every follower must show that frame.
       let paused = -1;
+      let since = 0;
       await expect
         .poll(
           async () => {
             const counter = Number(await driver.page.locator('.session-player').getAttribute('data-frame'));
-            paused = (await shownFrame(driver.page)).frame;
-            return paused === counter;
+            const shown = (await shownFrame(driver.page)).frame;
+            if (shown !== counter || shown !== paused) {
+              paused = shown === counter ? shown : -1;
+              since = Date.now();
+              return false;
+            }
+            return Date.now() - since >= 500;
           },
-          { timeout: 20_000 },
+          { timeout: 20_000, intervals: [100] },
         )
         .toBe(true);
       await untilFrame(bea.page, paused);
