@@ -172,8 +172,29 @@ export function pngHeader(b: Buffer): ImageHeader | null | 'short' {
  * only the size and the comment, which these tags give as exiftool does; any other segment (EXIF,
  * XMP, ICC, IPTC, Adobe, MPF, …) declines (null), and exiftool reads the file.
  */
-export function readPlainJpegTags(file: string): Promise<RawTags | null> {
-  return parseHeader(file, plainJpegTags, FIRST_READ);
+export async function readPlainJpegTags(file: string): Promise<RawTags | null> {
+  return (await readJpegFacts(file)).tags;
+}
+
+/**
+ * A JPEG's header facts (readJpegPngHeader) and, when it carries no metadata, its exiftool tags
+ * (readPlainJpegTags), from one read of its first bytes.
+ */
+export async function readJpegFacts(
+  file: string,
+): Promise<{ header: ImageHeader | null; tags: RawTags | null }> {
+  const facts = await parseHeader(
+    file,
+    (b) => {
+      const header = jpegHeader(b);
+      if (header === 'short') return 'short';
+      const tags = plainJpegTags(b);
+      return { header, tags: tags === 'short' ? null : tags };
+    },
+    FIRST_READ,
+    MAX_READ,
+  );
+  return facts ?? { header: null, tags: null };
 }
 
 /** Segments exiftool reads no tag from that the probe uses: quantisation and Huffman tables, restart interval. */

@@ -19,7 +19,7 @@ import { decoderFailure } from './decoder-pool.js';
 import type { MediaTools } from './media-tools.js';
 import { ffprobe, pixelFormats, type FfprobeResult, type FfprobeStream, type PixFmtInfo } from './ffprobe.js';
 import type { ImageHeader } from './image-ops.mjs';
-import { readJpegPngHeader, readPlainJpegTags } from './jpeg-png-header.js';
+import { readJpegFacts, readJpegPngHeader } from './jpeg-png-header.js';
 import {
   bmpLayout,
   DPX_HEADER_BYTES,
@@ -288,9 +288,15 @@ export class MediaProber {
   }
 
   /** libvips' header facts: JPEG/PNG from their first bytes when plain, else read in a decoder process (decoder-pool.ts). */
-  private async sharpMetadata(file: string, format: string, meta: MediaMetadata): Promise<ImageHeader> {
+  private async sharpMetadata(
+    file: string,
+    format: string,
+    meta: MediaMetadata,
+    /** A JPEG's header already read (readJpegFacts); undefined: read it here. */
+    known?: ImageHeader | null,
+  ): Promise<ImageHeader> {
     if (this.headerReader && (format === 'jpg' || format === 'png')) {
-      const header = await readJpegPngHeader(file, format).catch(() => null);
+      const header = known !== undefined ? known : await readJpegPngHeader(file, format).catch(() => null);
       if (header) {
         meta.sources.push('sniff');
         return header;
@@ -317,14 +323,16 @@ export class MediaProber {
     // OpenEXR headers are read in-process as exiftool would read them (exr-header.ts); exiftool
     // reads those the reader declines.
     const exr = f === 'exr' && this.headerReader ? await readExrTags(file).catch(() => null) : null;
-    // A JPEG without metadata: its size and comment as exiftool gives them (jpeg-png-header.ts).
-    const plain = f === 'jpg' && this.headerReader ? await readPlainJpegTags(file).catch(() => null) : null;
+    // A JPEG's header, and its size and comment as exiftool gives them when it has no metadata
+    // (jpeg-png-header.ts), from one read.
+    const jpeg = f === 'jpg' && this.headerReader ? await readJpegFacts(file).catch(() => null) : null;
+    const inProcess = exr ?? jpeg?.tags ?? null;
     // exiftool does not read TGA (it answers "Unknown file type" or mistakes it for another format).
-    const exifP =
-      f === 'tga' || exr
+    const exifP: Promise<RawTags | null> =
+      f === 'tga'
         ? Promise.resolve(null)
-        : plain
-          ? Promise.resolve(plain)
+        : inProcess
+          ? Promise.resolve(inProcess)
           : this.exif(file, meta, f === 'exr' ? ['-ee'] : []);
     // TGA/BMP/DPX: size and pix_fmt from the header when ffmpeg decides them from the header alone.
     const layout =
@@ -335,13 +343,13 @@ export class MediaProber {
       if (raw) applyImageExif(meta, documentTags(raw));
     } else if (f === 'exr') {
       if (exr) meta.sources.push('sniff');
-      const raw = exr ?? (await exifP);
+      const raw = await exifP;
       if (!raw) throw new ProcessingError(`cannot read the OpenEXR header: ${meta.warnings.join('; ')}`);
       applyExr(meta, raw);
     } else if (SHARP_FORMATS.has(f)) {
       const [raw, sm] = await Promise.all([
         exifP,
-        this.sharpMetadata(file, f, meta).catch((e: unknown) => e as ProcessingError),
+        this.sharpMetadata(file, f, meta, jpeg?.header).catch((e: unknown) => e as ProcessingError),
       ]);
       // A decoder that crashed or hung on the header is not trusted with the pixels either.
       if (sm instanceof Error && decoderFailure(sm)) throw sm;
