@@ -288,7 +288,7 @@ function perlNumber(x: number, sig: number): string {
 
 /** C's `%.<sig>g`. */
 export function printfG(x: number, sig: number): string {
-  if (Number.isNaN(x)) return x.toString() === 'NaN' ? 'nan' : 'nan';
+  if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
   const [mantissa, expPart] = x.toExponential(sig - 1).split('e') as [string, string];
