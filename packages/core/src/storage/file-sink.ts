@@ -14,13 +14,13 @@ const UPLOAD_CLOSED = 'The upload stream closed before it ended.';
  * worker thread and written by the thread pool at once, in order, while the next slab fills.
  * The source is paused only when every slab is busy.
  *
- * Full slabs are written with O_DIRECT where the filesystem allows it: the bytes go from the
+ * Slabs are written with O_DIRECT where the filesystem allows it (BlockWriter): the bytes go from the
  * slab to the disk without a copy into the page cache and without writeback later. Buffered
  * writes cost 0.2 core-s per GiB when the kernel has recycled pages at hand and up to 2.3
  * core-s per GiB when it must fault in fresh ones (measured on the reference VM), and left the
  * whole flush to the final fsync; direct writes cost ~0.04 core-s per GiB. The final fsync
  * still runs (metadata, device cache). Where O_DIRECT is refused (tmpfs, some network or
- * FUSE filesystems, an unaligned resume offset, the last partial slab) the write is buffered,
+ * FUSE filesystems, an unaligned resume offset, the last partial block) the write is buffered,
  * and an fdatasync starts every SYNC_EVERY buffered bytes so the disk works while the upload
  * streams.
  */
@@ -128,8 +128,7 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
     let flushes = 0;
     let inFlight = 0;
     let sinceSync = 0;
-    /** The O_DIRECT descriptor: undefined until needed, null once refused. */
-    let direct: Promise<FileHandle | null> | undefined;
+    const writer = new BlockWriter(target.handle, target.path);
     /** The first slab ends on an aligned offset, so a resumed upload's later slabs can go direct. */
     let capacity = SLAB_BYTES - (options.position % DIRECT_ALIGN);
     let syncing: Promise<void> | undefined;
@@ -202,27 +201,10 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
           },
         );
       } else slab.busy--;
-      const canGoDirect = slab.aligned && at % DIRECT_ALIGN === 0 && len % DIRECT_ALIGN === 0;
       writes = writes.then(async () => {
         try {
           if (failure) return;
-          const handle = canGoDirect ? await directHandle() : null;
-          let wroteDirect = false;
-          if (handle) {
-            try {
-              await writeAll(handle, view, at);
-              wroteDirect = true;
-            } catch (e) {
-              // Refused for this file (EINVAL: alignment or filesystem): buffered from now on.
-              if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-              direct = Promise.resolve(null);
-              void handle.close().catch(() => undefined);
-            }
-          }
-          if (!wroteDirect) {
-            await writeAll(file, view, at);
-            sinceSync += len;
-          }
+          sinceSync += await writer.write(view, at, slab.aligned);
           written += len;
           if (sinceSync >= SYNC_EVERY && !syncing) {
             sinceSync = 0;
@@ -252,9 +234,6 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
       pending = undefined;
       if (!outcome) stop({ ended: false, error: failure.error });
     };
-
-    const directHandle = (): Promise<FileHandle | null> =>
-      (direct ??= fsp.open(target.path, fs.constants.O_WRONLY | fs.constants.O_DIRECT).catch(() => null));
 
     /** The hash and the writer are done with `slab`: reuse it. */
     const release = (slab: Slab) => {
@@ -320,8 +299,7 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
       void (async () => {
         await writes;
         await syncing;
-        const d = await direct;
-        await d?.close().catch(() => undefined);
+        await writer.close();
         for (const s of slabs) returnSlab(s);
         if (failure) reject(failure.error);
         else
@@ -344,6 +322,55 @@ export function sinkToFile(source: Readable, target: SinkTarget, options: SinkOp
     source.on('close', onClose);
     source.resume();
   });
+}
+
+/**
+ * Writes to one file through O_DIRECT where the filesystem allows it, the rest through the page
+ * cache: whole blocks at an aligned offset from page-aligned memory go direct, the last partial
+ * block (and anything unaligned) buffered, so a file smaller than a slab goes mostly direct too
+ * (decision 251).
+ */
+export class BlockWriter {
+  /** The O_DIRECT descriptor: undefined until needed, null once refused. */
+  private direct: Promise<FileHandle | null> | undefined;
+
+  constructor(
+    private readonly file: FileHandle,
+    private readonly path: string,
+  ) {}
+
+  /** Writes `view` at `at`; `aligned`: its memory starts on a page boundary. Returns the bytes written buffered. */
+  async write(view: Uint8Array, at: number, aligned: boolean): Promise<number> {
+    const blocks = aligned && at % DIRECT_ALIGN === 0 ? view.length - (view.length % DIRECT_ALIGN) : 0;
+    let direct = 0;
+    const handle = blocks > 0 ? await this.directHandle() : null;
+    if (handle) {
+      try {
+        await writeAll(handle, view.subarray(0, blocks), at);
+        direct = blocks;
+      } catch (e) {
+        // Refused for this file (EINVAL: alignment or filesystem): buffered from now on.
+        if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+        this.direct = Promise.resolve(null);
+        void handle.close().catch(() => undefined);
+      }
+    }
+    if (direct < view.length) await writeAll(this.file, view.subarray(direct), at + direct);
+    return view.length - direct;
+  }
+
+  /** Closes the direct descriptor (the caller owns and closes the buffered one). */
+  async close(): Promise<void> {
+    const d = await this.direct;
+    this.direct = Promise.resolve(null);
+    await d?.close().catch(() => undefined);
+  }
+
+  private directHandle(): Promise<FileHandle | null> {
+    return (this.direct ??= fsp
+      .open(this.path, fs.constants.O_WRONLY | fs.constants.O_DIRECT)
+      .catch(() => null));
+  }
 }
 
 export async function writeAll(handle: FileHandle, view: Uint8Array, at: number): Promise<void> {

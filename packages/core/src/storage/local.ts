@@ -14,7 +14,7 @@ import type {
   StoredObject,
   TemporarySweep,
 } from './backend.js';
-import { returnSlab, sinkToFile, takeSlab, writeAll } from './file-sink.js';
+import { BlockWriter, returnSlab, sinkToFile, takeSlab } from './file-sink.js';
 import { HashingCounter, checkExpectedSha256, storageFailure } from './hashing.js';
 import { ParallelSha256 } from './parallel-hash.js';
 import { assertSafeKey, TEMP_DIR } from './keys.js';
@@ -87,14 +87,22 @@ export class LocalStorage implements StorageBackend {
       });
       if (!content)
         return await this.put(key, fs.createReadStream(filePath, { highWaterMark: 1 << 20 }), options);
-      return await this.putBytes(key, content, options);
+      return await this.putBytes(key, content, slab.aligned, options);
     } finally {
       returnSlab(slab);
     }
   }
 
-  /** The atomic write of `put` for bytes in memory, checked before anything is written. */
-  private async putBytes(key: string, content: Buffer, options: PutOptions): Promise<StoredObject> {
+  /**
+   * The atomic write of `put` for bytes in memory, checked before anything is written.
+   * `aligned`: `content` starts on a page boundary, so its whole blocks can be written direct.
+   */
+  private async putBytes(
+    key: string,
+    content: Buffer,
+    aligned: boolean,
+    options: PutOptions,
+  ): Promise<StoredObject> {
     if (options.maxBytes !== undefined && content.length > options.maxBytes) {
       throw new ValidationError(`The file is larger than the limit of ${options.maxBytes} bytes.`, {
         limit: options.maxBytes,
@@ -104,10 +112,12 @@ export class LocalStorage implements StorageBackend {
     checkExpectedSha256(sha256, options.expectedSha256);
     return this.writeAtomically(key, async (tmp) => {
       const handle = await fsp.open(tmp, 'wx', 0o644);
+      const writer = new BlockWriter(handle, tmp);
       try {
-        await writeAll(handle, content, 0);
+        await writer.write(content, 0, aligned);
         await handle.sync();
       } finally {
+        await writer.close();
         await handle.close();
       }
       return { size: content.length, sha256 };
