@@ -36,8 +36,10 @@ export interface Environment {
   ocio: OcioSettings;
   /** `MONTU_QUEUE_NAME`: the BullMQ queue name, so several libraries (or test runs) share one Redis. */
   queueName: string | null;
-  /** `MONTU_DECODER_PROCESSES`: image decoder processes (null: one per core). */
+  /** `MONTU_DECODER_PROCESSES`: image decoder processes (null: one decode per core in all). */
   decoderProcesses: number | null;
+  /** `MONTU_DECODES_PER_PROCESS`: decodes one decoder process runs at once (null: 2). */
+  decodesPerProcess: number | null;
   /** `PATH`, where tools given by name are looked for. */
   path: string;
   /** `AWS_REGION` / `AWS_DEFAULT_REGION`: the S3 region when the storage settings name none. */
@@ -49,6 +51,7 @@ export interface Environment {
 /** Reads the environment (default: this process's) once. */
 export function readEnvironment(env: Record<string, string | undefined> = process.env): Environment {
   const decoders = Number(env['MONTU_DECODER_PROCESSES']);
+  const perDecoder = Number(env['MONTU_DECODES_PER_PROCESS']);
   return {
     tools: {
       ffmpeg: env['MONTU_FFMPEG'] ?? 'ffmpeg',
@@ -66,6 +69,7 @@ export function readEnvironment(env: Record<string, string | undefined> = proces
     },
     queueName: env['MONTU_QUEUE_NAME'] || null,
     decoderProcesses: Number.isInteger(decoders) && decoders > 0 ? decoders : null,
+    decodesPerProcess: Number.isInteger(perDecoder) && perDecoder > 0 ? perDecoder : null,
     path: env['PATH'] ?? '',
     webhookAllowNetworks: (env['MONTU_WEBHOOK_ALLOW_NETWORKS'] ?? '')
       .split(',')

@@ -122,13 +122,16 @@ export class MediaPipeline {
   }
 
   /**
-   * Runs the probe's in-process path once (sniffing, header readers) on a tiny JPEG without
-   * metadata, before the first upload needs it. It starts no process: renders (OpenEXR, plain
-   * JPEG) need no exiftool, and the first file that does starts one (decision 250; it was
-   * started here, decision 226, which cost a cold render ingest ~0.1 s of CPU for nothing).
-   * Failures are ignored here (a real probe reports them).
+   * Starts the image decoder processes, which load for a tenth of a second before their first
+   * thumbnail, and runs the probe's in-process path once (sniffing, header readers) on a tiny JPEG
+   * without metadata, before the first upload needs them. It starts no exiftool: renders
+   * (OpenEXR, plain JPEG) need none, and the first file that does starts one (decision 250).
+   * A process that works jobs decodes stills; since one decoder process serves two cores
+   * (decision 251) starting it at open costs one start-up. Failures are ignored here (a real
+   * probe reports them).
    */
   async warmUp(): Promise<void> {
+    this.ctx.tools.decoders(this.limits).start();
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'montu-warm-'));
     try {
       const file = path.join(dir, 'warm-up.jpg');

@@ -94,7 +94,7 @@ afterAll(async () => {
 
 describe('decoder pool', () => {
   it('reads headers and renders pictures as sharp does, in a child process', async () => {
-    const pool = new DecoderPool({ size: 1 });
+    const pool = new DecoderPool({ processes: 1 });
     try {
       const header = await pool.metadata(photo, { maxPixels: false, failOn: 'none' }, { timeoutMs: 30_000 });
       const direct = await sharp(photo).metadata();
@@ -149,7 +149,7 @@ describe('decoder pool', () => {
   });
 
   it('a file libvips refuses is an ordinary error, and the child stays', async () => {
-    const pool = new DecoderPool({ size: 1 });
+    const pool = new DecoderPool({ processes: 1 });
     try {
       const bad = path.join(dir, 'truncated.png');
       fs.writeFileSync(bad, fs.readFileSync(small).subarray(0, 60));
@@ -165,7 +165,7 @@ describe('decoder pool', () => {
 
   for (const signal of ['SIGSEGV', 'SIGKILL'] as const) {
     it(`a child killed by ${signal} mid-decode fails that request only; the next one gets a new child`, async () => {
-      const pool = new DecoderPool({ size: 2 });
+      const pool = new DecoderPool({ processes: 2, perProcess: 1 });
       try {
         const doomed = pool.render({ file: big, ...render, maxEdge: null }, { timeoutMs: 120_000 });
         const other = pool.render({ file: photo, ...render }, { timeoutMs: 120_000 });
@@ -187,8 +187,107 @@ describe('decoder pool', () => {
     });
   }
 
+  describe('two decodes to a child (perProcess 2, the default)', () => {
+    it('runs both at once in one process', async () => {
+      const pool = new DecoderPool({ processes: 1 });
+      try {
+        const jobs = [
+          pool.render({ file: big, ...render }, { timeoutMs: 120_000, label: 'a' }),
+          pool.render({ file: big, ...render }, { timeoutMs: 120_000, label: 'b' }),
+        ];
+        const both = await until(() => (pool.running.length === 2 ? pool.running : null));
+        expect(new Set(both.map((r) => r.pid)).size).toBe(1);
+        expect(both.map((r) => r.label).sort()).toEqual(['a', 'b']);
+        await Promise.all(jobs);
+        expect(pool.pids).toHaveLength(1);
+        expect(pool.retried).toBe(0);
+      } finally {
+        await pool.close();
+      }
+    });
+
+    it('a crash while sharing: each request runs again alone, so only the file that crashes alone fails', async () => {
+      const pool = new DecoderPool({ processes: 1 });
+      try {
+        const doomed = pool.render(
+          { file: big, ...render, maxEdge: null },
+          { timeoutMs: 120_000, label: 'doomed' },
+        );
+        const other = pool.render({ file: big, ...render }, { timeoutMs: 120_000, label: 'other' });
+        const shared = await until(() => (pool.running.length === 2 ? pool.running[0] : null));
+        process.kill(shared.pid, 'SIGSEGV');
+        // Run again alone, one after the other, each in a child of its own.
+        const alone = await until(() => pool.running.find((r) => r.label === 'doomed' && r.alone), 60_000);
+        expect(alone.pid).not.toBe(shared.pid);
+        expect(pool.running).toHaveLength(1);
+        process.kill(alone.pid, 'SIGSEGV');
+        const e = await rejection(doomed);
+        expect(e.message).toBe('image decoder crashed (SIGSEGV) on doomed');
+        expect(decoderFailure(e)).toBe('crashed');
+        await expect(other).resolves.toMatchObject({ width: 256, height: 256 });
+        expect(pool.retried).toBe(2);
+      } finally {
+        await pool.close();
+      }
+    });
+
+    it('a file libvips refuses while sharing is tried alone before it is refused; the child stays', async () => {
+      const pool = new DecoderPool({ processes: 1 });
+      try {
+        const bad = path.join(dir, 'truncated-shared.png');
+        fs.writeFileSync(bad, fs.readFileSync(small).subarray(0, 60));
+        const slow = pool.render({ file: big, ...render }, { timeoutMs: 120_000 });
+        await until(() => pool.running.length === 1);
+        const [pid] = pool.pids;
+        const e = await rejection(pool.render({ file: bad, ...render }, { timeoutMs: 30_000 }));
+        expect(decoderFailure(e)).toBeNull();
+        expect(pool.retried).toBe(1);
+        await expect(slow).resolves.toMatchObject({ width: 256 });
+        expect(pool.pids).toEqual([pid]);
+      } finally {
+        await pool.close();
+      }
+    });
+
+    it('a timeout while sharing is timed again alone; the other request is not lost', async () => {
+      const pool = new DecoderPool({ processes: 1 });
+      try {
+        await pool.render({ file: small, ...render }, { timeoutMs: 30_000 }); // a started child
+        const slow = pool.render({ file: big, ...render, maxEdge: null }, { timeoutMs: 300 });
+        const quick = pool.render({ file: photo, ...render }, { timeoutMs: 60_000 });
+        const e = await rejection(slow);
+        expect(e.message).toBe('image decoder timed out after 300 ms on big.png');
+        expect(decoderFailure(e)).toBe('timeout');
+        expect(pool.retried).toBeGreaterThanOrEqual(1);
+        await expect(quick).resolves.toMatchObject({ width: 171, height: 256 });
+      } finally {
+        await pool.close();
+      }
+    });
+
+    it('cancelling one request of a shared child runs the other again', async () => {
+      const pool = new DecoderPool({ processes: 1 });
+      try {
+        const ac = new AbortController();
+        const cancelled = pool.render(
+          { file: big, ...render, maxEdge: null },
+          { timeoutMs: 120_000, signal: ac.signal, label: 'cancelled' },
+        );
+        const kept = pool.render({ file: big, ...render }, { timeoutMs: 120_000, label: 'kept' });
+        const { pid } = await until(() => (pool.running.length === 2 ? pool.running[0] : null));
+        ac.abort();
+        expect(decoderFailure(await rejection(cancelled))).toBe('cancelled');
+        await expect(kept).resolves.toMatchObject({ width: 256 });
+        expect(pool.pids).not.toContain(pid);
+        expect(pool.retried).toBe(0);
+      } finally {
+        await pool.close();
+      }
+    });
+  });
+
   it('a request over its timeout kills its child and fails; the pool goes on', async () => {
-    const pool = new DecoderPool({ size: 1 });
+    const pool = new DecoderPool({ processes: 1 });
     try {
       await pool.render({ file: small, ...render }, { timeoutMs: 30_000 }); // a started child
       const [pid] = pool.pids;
@@ -205,7 +304,7 @@ describe('decoder pool', () => {
   });
 
   it('a cancelled request kills its child (queued ones are just dropped)', async () => {
-    const pool = new DecoderPool({ size: 1 });
+    const pool = new DecoderPool({ processes: 1, perProcess: 1 });
     try {
       const ac = new AbortController();
       const running = pool.render(
@@ -224,7 +323,7 @@ describe('decoder pool', () => {
   });
 
   it('runs no more children than its size, and closing ends them all', async () => {
-    const pool = new DecoderPool({ size: 2 });
+    const pool = new DecoderPool({ processes: 2 });
     const jobs = Array.from({ length: 6 }, () =>
       pool.render({ file: photo, ...render }, { timeoutMs: 60_000 }),
     );
@@ -246,7 +345,7 @@ describe('decoder pool', () => {
   });
 
   it('start() starts children up to its size ahead of work; requests then use them; close ends them even while starting', async () => {
-    const pool = new DecoderPool({ size: 2 });
+    const pool = new DecoderPool({ processes: 2 });
     try {
       pool.start();
       const started = pool.pids;
@@ -260,7 +359,7 @@ describe('decoder pool', () => {
     } finally {
       await pool.close();
     }
-    const starting = new DecoderPool({ size: 2 });
+    const starting = new DecoderPool({ processes: 2 });
     starting.start();
     const pids = starting.pids;
     await starting.close();
@@ -270,7 +369,7 @@ describe('decoder pool', () => {
   });
 
   it('header reads go ahead of queued renders', async () => {
-    const pool = new DecoderPool({ size: 1 });
+    const pool = new DecoderPool({ processes: 1, perProcess: 1 });
     try {
       const order: string[] = [];
       const track = <T>(name: string, p: Promise<T>) => p.then((v) => (order.push(name), v));
@@ -287,7 +386,7 @@ describe('decoder pool', () => {
   });
 
   it('close waits for a running decode, then ends its child', async () => {
-    const pool = new DecoderPool({ size: 1 });
+    const pool = new DecoderPool({ processes: 1 });
     const job = pool.render({ file: photo, ...render }, { timeoutMs: 60_000 });
     const { pid } = await until(() => pool.running[0]);
     await pool.close();
@@ -297,8 +396,10 @@ describe('decoder pool', () => {
 
   describe.skipIf(!hasPrlimit)('memory cap', () => {
     it('runs the child under prlimit --as (V8 starts under the cap), without core files', async () => {
-      const pool = new DecoderPool({ size: 1, memoryBytes: 1024 ** 3 });
-      const cap = 1024 ** 3 + DECODER_RUNTIME_BYTES;
+      const pool = new DecoderPool({ processes: 1, memoryBytes: 1024 ** 3 });
+      // Each of the child's decodes has the budget: two at once by default.
+      expect(pool.perProcess).toBe(2);
+      const cap = 2 * 1024 ** 3 + DECODER_RUNTIME_BYTES;
       expect(pool.addressSpaceBytes).toBe(cap);
       try {
         await pool.render({ file: photo, ...render }, { timeoutMs: 30_000 });
@@ -313,7 +414,7 @@ describe('decoder pool', () => {
     it('a decode that needs more than the cap fails cleanly; the parent is untouched', async () => {
       // The address space a child reaches after a small render, measured here, plus 256 MiB: small
       // renders fit, the 12000² picture as float pixels (12000² × 3 × 4 bytes = 1.6 GiB) does not.
-      const probe = new DecoderPool({ size: 1, memoryBytes: 0 });
+      const probe = new DecoderPool({ processes: 1, memoryBytes: 0 });
       let peak: number;
       try {
         await probe.render({ file: small, ...render }, { timeoutMs: 30_000 });
@@ -322,7 +423,12 @@ describe('decoder pool', () => {
       } finally {
         await probe.close();
       }
-      const pool = new DecoderPool({ size: 1, memoryBytes: peak + 256 * 1024 ** 2, runtimeBytes: 0 });
+      const pool = new DecoderPool({
+        processes: 1,
+        perProcess: 1,
+        memoryBytes: peak + 256 * 1024 ** 2,
+        runtimeBytes: 0,
+      });
       try {
         await pool.render({ file: small, ...render }, { timeoutMs: 30_000 });
         const e = await rejection(
@@ -339,7 +445,7 @@ describe('decoder pool', () => {
     });
 
     it('a cap too small for node to start fails the request with a clear error', async () => {
-      const pool = new DecoderPool({ size: 1, memoryBytes: 32 * 1024 ** 2, runtimeBytes: 0 });
+      const pool = new DecoderPool({ processes: 1, memoryBytes: 32 * 1024 ** 2, runtimeBytes: 0 });
       try {
         const e = await rejection(pool.render({ file: small, ...render }, { timeoutMs: 30_000 }));
         expect(e.message).toMatch(/^image decoder could not start/);

@@ -1,7 +1,8 @@
 /**
  * Image decoder child process: runs the libvips (sharp) operations of image-ops.mjs on the files
- * DecoderPool (decoder-pool.ts) sends, one request at a time, so a decoder bug that crashes on a
- * crafted file ends this process only. Started by the pool with an IPC channel (advanced
+ * DecoderPool (decoder-pool.ts) sends, as many at once as the pool sends (two by default, each on
+ * its own libvips thread), so a decoder bug that crashes on a crafted file ends this process only;
+ * the pool runs whatever shared the process again alone. Started by the pool with an IPC channel (advanced
  * serialization), under `prlimit --as` and a small V8 heap; exits when the channel closes.
  *
  * Protocol: the pool sends `{ id, request }`; the child answers `{ id, ok: true, result }` or
@@ -13,7 +14,7 @@ import { runDecode } from './image-ops.mjs';
 /** @typedef {import('./image-ops.mjs').DecodeRequest} DecodeRequest */
 /** @typedef {{ id: number, request: DecodeRequest }} ChildRequest */
 
-// The pool runs one child per core and one decode per child: one libvips worker thread per decode.
+// The pool sends one decode per core in all: one libvips worker thread per decode.
 sharp.concurrency(1);
 // Each file is decoded once; libvips' operation cache would only hold memory and open files.
 sharp.cache(false);

@@ -3,12 +3,14 @@
  * bug that a crafted file triggers (a segfault, an abort, runaway memory) must end a disposable
  * child, not the server or worker that asked for the decode.
  *
- * A DecoderPool keeps up to `size` long-lived children (decoder-child.mjs), started when work
- * arrives, each running one request at a time (sharp with one libvips thread) under an
- * address-space cap. Requests carry a file path and a few options; answers are header facts or an
- * encoded picture. A child that crashes, overruns the request's timeout or is cancelled fails that
- * one request with a ProcessingError and is gone; the next request starts a fresh child. Idle
- * children do not keep the parent alive, and they exit when the parent does.
+ * A DecoderPool keeps up to `processes` long-lived children (decoder-child.mjs), started when
+ * work arrives, each running up to `perProcess` requests at once (each on one libvips thread)
+ * under an address-space cap. Requests carry a file path and a few options; answers are header
+ * facts or an encoded picture. A child that crashes, overruns a request's timeout or is cancelled
+ * is gone and the next request starts a fresh child. A request that was alone in it fails with a
+ * ProcessingError; one that shared it (or that failed in any way while sharing) runs again alone
+ * first, so no file is failed for another's crash (decision 251). Idle children do not keep the
+ * parent alive, and they exit when the parent does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
@@ -43,25 +45,41 @@ export const DECODER_RUNTIME_BYTES = 2 * 1024 ** 3;
 const STOP_GRACE_MS = 2000;
 const STDERR_KEEP = 16 * 1024;
 
-/** Pool size: the configured one (MONTU_DECODER_PROCESSES, config/environment.ts), else one child per core. */
-export function defaultDecoderProcesses(configured: number | null = null): number {
+/** Decodes one child runs at once unless configured (MONTU_DECODES_PER_PROCESS): see decision 251. */
+export const DEFAULT_DECODES_PER_PROCESS = 2;
+
+/**
+ * Children of a pool: the configured number (MONTU_DECODER_PROCESSES, config/environment.ts), else
+ * enough for one decode per core at `perProcess` decodes each.
+ */
+export function defaultDecoderProcesses(
+  configured: number | null = null,
+  perProcess: number = DEFAULT_DECODES_PER_PROCESS,
+): number {
   if (configured !== null) return configured;
-  return Math.max(
+  const cores = Math.max(
     1,
     typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
   );
+  return Math.max(1, Math.ceil(cores / Math.max(1, perProcess)));
 }
 
 export interface DecoderPoolOptions {
   /** Most children running at once (default `defaultDecoderProcesses()`). */
-  size?: number;
+  processes?: number;
   /**
-   * Memory for decoding in each child, in bytes: the child runs under `prlimit --as` of this plus
-   * `runtimeBytes` when /usr/bin/prlimit exists, as the external tools run under
+   * Decodes one child runs at once (default 2), each on its own libvips thread. A request that
+   * fails, or whose child dies, while it shared its child is run again alone before it is failed,
+   * so a verdict on a file always comes from a decode that ran alone (decision 251).
+   */
+  perProcess?: number;
+  /**
+   * Memory for one decode, in bytes: a child runs under `prlimit --as` of this times `perProcess`
+   * plus `runtimeBytes` when /usr/bin/prlimit exists, as the external tools run under
    * `toolMemoryBytes`. Default `DEFAULT_MEDIA_LIMITS.toolMemoryBytes`; 0 = no cap.
    */
   memoryBytes?: number;
-  /** Address space of node itself, added to `memoryBytes` (default DECODER_RUNTIME_BYTES). */
+  /** Address space of node itself, added to the decodes' (default DECODER_RUNTIME_BYTES). */
   runtimeBytes?: number;
   /** V8 old-space cap of each child in MiB (`--max-old-space-size`). Default 256. */
   heapMiB?: number;
@@ -99,12 +117,17 @@ interface Request {
   timer: NodeJS.Timeout | null;
   onAbort: (() => void) | null;
   settled: boolean;
+  /** Another request ran in the same child while this one did: its failure is not its own verdict. */
+  shared: boolean;
+  /** Runs again alone (after a failure while shared): its child takes no other request meanwhile. */
+  alone: boolean;
 }
 
 interface Child {
   proc: ChildProcess;
   ready: boolean;
-  request: Request | null;
+  /** Requests this child has taken (sent once it is ready), at most the pool's `perProcess`. */
+  requests: Set<Request>;
   stderr: string;
   exited: Promise<void>;
 }
@@ -117,7 +140,11 @@ const liveChildren = new Set<ChildProcess>();
 let exitHook = false;
 
 export class DecoderPool {
-  readonly size: number;
+  /** Most children at once. */
+  readonly processes: number;
+  /** Decodes one child runs at once. */
+  readonly perProcess: number;
+  /** Memory budget of one decode in bytes (0: none). */
   readonly memoryBytes: number;
   /** The children's RLIMIT_AS in bytes (0: none). */
   readonly addressSpaceBytes: number;
@@ -129,13 +156,18 @@ export class DecoderPool {
   private readonly queue: Request[] = [];
   private nextId = 1;
   private closed = false;
+  private retriedAlone = 0;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.size = Math.max(1, Math.floor(options.size ?? defaultDecoderProcesses()));
+    this.perProcess = Math.max(1, Math.floor(options.perProcess ?? DEFAULT_DECODES_PER_PROCESS));
+    this.processes = Math.max(
+      1,
+      Math.floor(options.processes ?? defaultDecoderProcesses(null, this.perProcess)),
+    );
     this.memoryBytes = Math.max(0, options.memoryBytes ?? DEFAULT_MEDIA_LIMITS.toolMemoryBytes);
     this.addressSpaceBytes =
       this.memoryBytes > 0
-        ? this.memoryBytes + Math.max(0, options.runtimeBytes ?? DECODER_RUNTIME_BYTES)
+        ? this.memoryBytes * this.perProcess + Math.max(0, options.runtimeBytes ?? DECODER_RUNTIME_BYTES)
         : 0;
     this.heapMiB = Math.max(16, Math.floor(options.heapMiB ?? DEFAULT_DECODER_HEAP_MIB));
   }
@@ -146,12 +178,17 @@ export class DecoderPool {
   }
 
   /** The requests children are working on now (sent to a started child), for tests and diagnostics. */
-  get running(): Array<{ pid: number; op: DecodeRequest['op']; label: string }> {
+  get running(): Array<{ pid: number; op: DecodeRequest['op']; label: string; alone: boolean }> {
     return [...this.children].flatMap((c) =>
-      c.request && c.ready && c.proc.pid !== undefined
-        ? [{ pid: c.proc.pid, op: c.request.body.op, label: c.request.label }]
+      c.ready && c.proc.pid !== undefined
+        ? [...c.requests].map((r) => ({ pid: c.proc.pid!, op: r.body.op, label: r.label, alone: r.alone }))
         : [],
     );
+  }
+
+  /** Requests run again alone after a failure while they shared a child (for tests and diagnostics). */
+  get retried(): number {
+    return this.retriedAlone;
   }
 
   /** Header facts of an image file, or of bytes that are on no local disk (a small upload). */
@@ -164,13 +201,13 @@ export class DecoderPool {
   }
 
   /**
-   * Starts children up to `size` ahead of work (none when the pool is closed or full): a child
-   * takes a few hundred ms of wall time to load sharp, which the first decodes of a burst would
-   * otherwise wait for. Requests that arrive meanwhile wait for a child to be ready, as before.
+   * Starts children up to `processes` ahead of work (none when the pool is closed or full): a
+   * child takes ~0.1 s of CPU to load sharp, which the first decodes of a burst would otherwise
+   * wait for. Requests that arrive meanwhile wait for a child to be ready, as before.
    */
   start(): void {
     if (this.closed) return;
-    while (this.children.size < this.size) {
+    while (this.children.size < this.processes) {
       try {
         this.startChild();
       } catch {
@@ -189,16 +226,14 @@ export class DecoderPool {
   }
 
   /**
-   * Stops the pool: queued requests fail, idle children exit at once, busy ones when their request
-   * settles (bounded by its timeout). Resolves when every child has exited.
+   * Stops the pool: queued requests fail, idle children exit at once, busy ones when their requests
+   * settle (bounded by their timeouts). Resolves when every child has exited.
    */
   async close(): Promise<void> {
     this.closed = true;
-    for (const req of this.queue.splice(0)) {
-      this.settle(req);
-      req.reject(failure('the image decoder pool is closed', 'closed'));
-    }
-    for (const c of [...this.children]) if (!c.request) this.stop(c);
+    for (const req of this.queue.splice(0))
+      this.fail(req, failure('the image decoder pool is closed', 'closed'));
+    for (const c of [...this.children]) if (c.requests.size === 0) this.stop(c);
     // Busy children are stopped as their requests settle (idle() sees `closed`).
     await Promise.all([...this.children, ...this.leaving].map((c) => c.exited));
   }
@@ -221,6 +256,8 @@ export class DecoderPool {
         timer: null,
         onAbort: null,
         settled: false,
+        shared: false,
+        alone: false,
       };
       if (opts.signal) {
         req.onAbort = () => this.cancel(req);
@@ -235,65 +272,133 @@ export class DecoderPool {
     });
   }
 
-  /** Hands queued requests to idle children, starting children up to `size`. */
+  /**
+   * Hands queued requests, in order, to children: an idle ready child first, else a new child
+   * (up to `processes`), else the least busy child with a free place (a ready one before one still
+   * starting). A request that runs again alone waits for an empty child and keeps it to itself.
+   */
   private dispatch(): void {
     while (this.queue.length > 0 && !this.closed) {
-      let child: Child | undefined;
-      for (const c of this.children) if (c.ready && !c.request) child = c;
-      if (!child) {
-        if (this.children.size >= this.size) return;
-        try {
-          child = this.startChild();
-        } catch (e) {
-          const req = this.queue.shift()!;
-          this.settle(req);
-          req.reject(failure(`image decoder could not start: ${String(e)}`, 'start', { cause: e }));
-          continue;
+      const req = this.queue[0]!;
+      let child = this.placeFor(req);
+      if (!child || child.requests.size > 0 || !child.ready) {
+        if (this.children.size < this.processes) {
+          try {
+            child = this.startChild();
+          } catch (e) {
+            this.queue.shift();
+            this.fail(req, failure(`image decoder could not start: ${String(e)}`, 'start', { cause: e }));
+            continue;
+          }
         }
+        if (!child) return;
       }
-      this.assign(child, this.queue.shift()!);
+      this.queue.shift();
+      this.assign(child, req);
     }
   }
 
+  /** The best child with a free place for this request: ready before starting, least busy first. */
+  private placeFor(req: Request): Child | undefined {
+    let best: Child | undefined;
+    for (const c of this.children) {
+      const taken =
+        c.requests.size >= this.perProcess ||
+        (c.requests.size > 0 && (req.alone || [...c.requests].some((r) => r.alone)));
+      if (taken) continue;
+      if (
+        !best ||
+        (c.ready && !best.ready) ||
+        (c.ready === best.ready && c.requests.size < best.requests.size)
+      )
+        best = c;
+    }
+    return best;
+  }
+
   private assign(child: Child, req: Request): void {
-    child.request = req;
+    if (child.requests.size > 0) {
+      req.shared = true;
+      for (const r of child.requests) r.shared = true;
+    }
+    child.requests.add(req);
     child.stderr = '';
     this.hold(child, true);
-    req.timer = setTimeout(() => {
-      this.kill(child);
-      this.settle(req);
-      req.reject(
-        failure(`image decoder timed out after ${req.timeoutMs} ms on ${req.label}`, 'timeout', {
-          details: { timeoutMs: req.timeoutMs },
-        }),
-      );
-      this.dispatch();
-    }, req.timeoutMs);
+    req.timer = setTimeout(() => this.timedOut(child, req), req.timeoutMs);
     if (child.ready) this.send(child, req);
   }
 
   private send(child: Child, req: Request): void {
-    // A failed send means the channel is closing: make sure the child goes; its 'close' event
-    // then fails the request.
+    // A failed send means the channel is closing: make sure the child goes; its exit then settles
+    // the request.
     child.proc.send({ id: req.id, request: req.body }, (err) => {
       if (err) child.proc.kill('SIGKILL');
     });
+  }
+
+  private timedOut(child: Child, req: Request): void {
+    const others = this.kill(child).filter((r) => r !== req);
+    // The others did nothing wrong, but shared a process with a decode that may have starved them.
+    for (const r of others) this.retryAlone(r);
+    if (req.shared) this.retryAlone(req);
+    else
+      this.fail(
+        req,
+        failure(`image decoder timed out after ${req.timeoutMs} ms on ${req.label}`, 'timeout', {
+          details: { timeoutMs: req.timeoutMs },
+        }),
+      );
+    this.dispatch();
   }
 
   private cancel(req: Request): void {
     if (req.settled) return;
     const queued = this.queue.indexOf(req);
     if (queued >= 0) this.queue.splice(queued, 1);
-    for (const c of this.children) if (c.request === req) this.kill(c);
-    this.settle(req);
-    req.reject(failure(`image decoding of ${req.label} was cancelled`, 'cancelled'));
+    for (const c of [...this.children]) {
+      if (!c.requests.has(req)) continue;
+      // The others go back to the queue as they were: nothing is known against them.
+      for (const r of this.kill(c)) if (r !== req) this.requeue(r);
+    }
+    this.fail(req, failure(`image decoding of ${req.label} was cancelled`, 'cancelled'));
     this.dispatch();
   }
 
+  /** Stops the request's timer and abort listener; it is answered by the caller. */
   private settle(req: Request): void {
     req.settled = true;
-    if (req.timer) clearTimeout(req.timer);
+    this.disarm(req);
     if (req.onAbort) req.signal?.removeEventListener('abort', req.onAbort);
+  }
+
+  private disarm(req: Request): void {
+    if (req.timer) clearTimeout(req.timer);
+    req.timer = null;
+  }
+
+  private fail(req: Request, error: ProcessingError): void {
+    if (req.settled) return;
+    this.settle(req);
+    req.reject(error);
+  }
+
+  /** Back to the front of the queue, to run again (its timeout starts again when a child takes it). */
+  private requeue(req: Request): void {
+    if (req.settled) return;
+    this.disarm(req);
+    if (this.closed) {
+      this.fail(req, failure('the image decoder pool is closed', 'closed'));
+      return;
+    }
+    this.queue.unshift(req);
+  }
+
+  /** A failure while sharing a child is not the file's verdict: the request runs again alone. */
+  private retryAlone(req: Request): void {
+    this.retriedAlone++;
+    req.alone = true;
+    req.shared = false;
+    this.requeue(req);
   }
 
   private startChild(): Child {
@@ -313,7 +418,7 @@ export class DecoderPool {
     const child: Child = {
       proc,
       ready: false,
-      request: null,
+      requests: new Set(),
       stderr: '',
       exited: new Promise<void>((resolve) => (exited = resolve)),
     };
@@ -337,25 +442,25 @@ export class DecoderPool {
       liveChildren.delete(proc);
       this.children.delete(child);
       this.leaving.delete(child);
-      const req = child.request;
-      child.request = null;
-      if (req && !req.settled) {
-        this.settle(req);
-        const how = error ? error.message : (signal ?? `exit code ${code}`);
-        const tail = stderrTail(child.stderr);
-        const details = {
-          signal,
-          exitCode: code,
-          ...(tail ? { stderr: tail } : {}),
-          ...(capped ? { memoryLimitBytes: this.addressSpaceBytes } : {}),
-        };
-        req.reject(
-          child.ready
-            ? failure(`image decoder crashed (${how}) on ${req.label}`, 'crashed', { details })
-            : failure(`image decoder could not start (${how})${tail ? ': ' + tail : ''}`, 'start', {
-                details,
-              }),
-        );
+      const requests = [...child.requests];
+      child.requests.clear();
+      const how = error ? error.message : (signal ?? `exit code ${code}`);
+      const tail = stderrTail(child.stderr);
+      const details = {
+        signal,
+        exitCode: code,
+        ...(tail ? { stderr: tail } : {}),
+        ...(capped ? { memoryLimitBytes: this.addressSpaceBytes } : {}),
+      };
+      for (const req of requests) {
+        if (!child.ready)
+          this.fail(
+            req,
+            failure(`image decoder could not start (${how})${tail ? ': ' + tail : ''}`, 'start', { details }),
+          );
+        else if (req.shared) this.retryAlone(req);
+        else
+          this.fail(req, failure(`image decoder crashed (${how}) on ${req.label}`, 'crashed', { details }));
       }
       exited();
       this.dispatch();
@@ -368,7 +473,7 @@ export class DecoderPool {
       stderr.once('close', () => onGone(code, signal));
       setTimeout(() => onGone(code, signal), 500).unref();
     });
-    // Only a failed spawn (no process) is final here; other errors are followed by 'close'.
+    // Only a failed spawn (no process) is final here; other errors are followed by 'exit'.
     proc.on('error', (e) => {
       if (proc.pid === undefined) onGone(null, null, e);
     });
@@ -378,17 +483,26 @@ export class DecoderPool {
   private onMessage(child: Child, m: ChildMessage): void {
     if ('type' in m) {
       child.ready = true;
-      if (child.request) this.send(child, child.request);
+      if (child.requests.size > 0) for (const r of child.requests) this.send(child, r);
       else this.idle(child);
+      // A ready child may be a better place for what waits than one still starting.
+      this.dispatch();
       return;
     }
-    const req = child.request;
-    if (!req || req.id !== m.id) return; // the answer to a request that timed out or was cancelled
-    child.request = null;
-    this.settle(req);
-    if (m.ok) req.resolve(m.result);
-    else req.reject(new ProcessingError(m.message));
-    this.idle(child);
+    let req: Request | undefined;
+    for (const r of child.requests) if (r.id === m.id) req = r;
+    if (!req) return; // the answer to a request that timed out or was cancelled
+    child.requests.delete(req);
+    if (m.ok) {
+      this.settle(req);
+      req.resolve(m.result);
+    } else if (req.shared) this.retryAlone(req);
+    else {
+      this.settle(req);
+      req.reject(new ProcessingError(m.message));
+    }
+    if (child.requests.size === 0) this.idle(child);
+    else this.dispatch();
   }
 
   private idle(child: Child): void {
@@ -430,12 +544,14 @@ export class DecoderPool {
     void child.exited.then(() => clearTimeout(t));
   }
 
-  /** Kills a child whose request the caller settles (timeout, cancel). */
-  private kill(child: Child): void {
+  /** Kills a child; returns the requests it held, which the caller settles or runs again. */
+  private kill(child: Child): Request[] {
     this.children.delete(child);
     this.leaving.add(child);
-    child.request = null;
+    const requests = [...child.requests];
+    child.requests.clear();
     child.proc.kill('SIGKILL');
+    return requests;
   }
 }
 

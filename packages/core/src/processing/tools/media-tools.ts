@@ -1,5 +1,5 @@
 import type { Environment, ToolPaths } from '../../config/environment.js';
-import { DecoderPool, defaultDecoderProcesses } from './decoder-pool.js';
+import { DecoderPool, DEFAULT_DECODES_PER_PROCESS, defaultDecoderProcesses } from './decoder-pool.js';
 import { findAvprobe } from './avprobe-binary.js';
 import { DEFAULT_MEDIA_LIMITS, type MediaLimits } from './limits.js';
 import { findTool } from './tools.js';
@@ -19,13 +19,15 @@ export class MediaTools {
   readonly paths: Readonly<ToolPaths>;
   private readonly searchPath: string;
   private readonly decoderProcesses: number;
+  private readonly decodesPerProcess: number;
   /** One decoder pool per memory cap (normally one: the limits' toolMemoryBytes). */
   private readonly pools = new Map<number, DecoderPool>();
 
-  constructor(config: Pick<Environment, 'tools' | 'path' | 'decoderProcesses'>) {
+  constructor(config: Pick<Environment, 'tools' | 'path' | 'decoderProcesses' | 'decodesPerProcess'>) {
     this.paths = { ...config.tools };
     this.searchPath = config.path;
-    this.decoderProcesses = defaultDecoderProcesses(config.decoderProcesses);
+    this.decodesPerProcess = config.decodesPerProcess ?? DEFAULT_DECODES_PER_PROCESS;
+    this.decoderProcesses = defaultDecoderProcesses(config.decoderProcesses, this.decodesPerProcess);
   }
 
   /** The tool's absolute path when it can be run, else null (an optional tool is missing). */
@@ -48,7 +50,11 @@ export class MediaTools {
   decoders(limits: Pick<MediaLimits, 'toolMemoryBytes'> = DEFAULT_MEDIA_LIMITS): DecoderPool {
     let pool = this.pools.get(limits.toolMemoryBytes);
     if (!pool) {
-      pool = new DecoderPool({ size: this.decoderProcesses, memoryBytes: limits.toolMemoryBytes });
+      pool = new DecoderPool({
+        processes: this.decoderProcesses,
+        perProcess: this.decodesPerProcess,
+        memoryBytes: limits.toolMemoryBytes,
+      });
       this.pools.set(limits.toolMemoryBytes, pool);
     }
     return pool;
