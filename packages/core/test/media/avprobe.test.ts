@@ -212,21 +212,49 @@ describe('montu-avprobe failures', () => {
 
   const request = (file: string, timeoutMs = 20_000) => ({ ...ffmpegInput(file, 'mov'), timeoutMs });
 
-  it('a killed process fails its request with the reason; the next request starts a new one', async () => {
+  it('a request whose process is killed runs once more in a new one; killed again, it fails with the reason', async () => {
     const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+    const nextPid = async (not: number[]) => {
+      for (let i = 0; i < 200; i++) {
+        const fresh = proberPids().filter((x) => !not.includes(x));
+        if (fresh.length === 1) return fresh[0]!;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('no new prober process');
+    };
     try {
       const stuck = p.probe(request(fifo));
-      let pids: number[] = [];
-      for (let i = 0; i < 100 && pids.length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        pids = proberPids();
-      }
-      expect(pids).toHaveLength(1);
-      process.kill(pids[0]!, 'SIGKILL');
+      let settled = false;
+      stuck.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      const first = await nextPid([]);
+      process.kill(first, 'SIGKILL');
+      // Not failed yet: sent again to a new process (still stuck on the FIFO), which is killed too.
+      const second = await nextPid([first]);
+      expect(settled).toBe(false);
+      process.kill(second, 'SIGKILL');
       await expect(stuck).rejects.toThrow(/montu-avprobe was killed by SIGKILL/);
       const after = await p.probe(request(good));
       expect(after.streams[0]?.codec_name).toBe('h264');
-      expect(proberPids()).not.toContain(pids[0]);
+      expect(proberPids()).not.toContain(first);
+      expect(proberPids()).not.toContain(second);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a request written to a process that has just died is answered by a new one', async () => {
+    const p = new Avprobe(AVPROBE_BUILD_PATH, { maxProcs: 1, memoryBytes: 0 });
+    try {
+      await p.probe(request(good));
+      const [pid] = proberPids();
+      // Killed while idle; the next request is written before its exit is seen.
+      process.kill(pid!, 'SIGKILL');
+      const answer = await p.probe(request(good));
+      expect(answer.streams[0]?.codec_name).toBe('h264');
+      expect(proberPids()).not.toContain(pid);
     } finally {
       await p.close();
     }

@@ -29,6 +29,8 @@ interface Pending {
   message: Buffer;
   resolve: (r: FfprobeResult) => void;
   reject: (e: ProcessingError) => void;
+  /** Already sent once to a process that exited under it (see ProberProcess's 'close'). */
+  resent?: boolean;
 }
 
 interface Answer {
@@ -82,6 +84,7 @@ class ProberProcess {
     memoryBytes: number,
     private readonly onIdle: (p: ProberProcess) => void,
     private readonly onExit: (p: ProberProcess) => void,
+    private readonly onResend: (p: Pending) => void,
   ) {
     const capped = memoryBytes > 0 && hasPrlimit();
     const [file, argv] = capped ? [PRLIMIT, [`--as=${Math.floor(memoryBytes)}`, '--', binary]] : [binary, []];
@@ -96,8 +99,12 @@ class ProberProcess {
       this.fail(`${NAME} failed to run: ${e.message}`);
       if (this.child.pid === undefined) this.gone(); // never started: no 'close' to wait for
     });
+    // A process that exits on its own fails its request only if the request was already sent
+    // once before: a process that died between two requests (a crash in the previous file's
+    // clean-up, an outside kill) had the next one written to it before its exit was seen, and
+    // that file is innocent. One that crashes a fresh process too is the cause (decision 252).
     this.child.on('close', (code, signal) => {
-      this.fail(`${NAME} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`);
+      this.fail(`${NAME} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`, true);
       this.gone();
     });
   }
@@ -176,13 +183,20 @@ class ProberProcess {
     }
   }
 
-  /** The process is unusable: the request in progress fails with the reason. */
-  private fail(why: string): void {
+  /**
+   * The process is unusable: the request in progress fails with the reason, or, when the process
+   * exited on its own (`resend`) under a request sent for the first time, goes to another process.
+   */
+  private fail(why: string, resend = false): void {
     const cur = this.current;
     const wasDead = this.dead;
     this.dead = true;
     this.current = null;
-    if (cur) {
+    if (cur && resend && !cur.resent) {
+      clearTimeout(cur.timer);
+      const { id: _id, timer: _timer, ...pending } = cur;
+      this.onResend({ ...pending, resent: true });
+    } else if (cur) {
       clearTimeout(cur.timer);
       const tail = stderrTail(this.stderr);
       cur.reject(
@@ -243,11 +257,21 @@ export class Avprobe implements FfprobeAnswerer {
         this.opts.memoryBytes,
         () => this.dispatch(),
         (gone) => this.running.delete(gone),
+        (again) => this.resend(again),
       );
       this.procs.push(p);
       this.running.add(p);
       p.send(this.queue.shift()!);
     }
+  }
+
+  /** A request whose process exited under it, to the front of the queue (or failed: closed). */
+  private resend(p: Pending): void {
+    if (this.closed) {
+      p.reject(new ProcessingError(`${NAME} was closed`));
+      return;
+    }
+    this.queue.unshift(p);
   }
 
   async close(): Promise<void> {
