@@ -235,6 +235,7 @@ describe.runIf(e2eReady && PG && REDIS)(
         ['sup', 'supervisor', 'Sup'],
         ['bea', 'artist', 'Bea'],
         ['cal', 'artist', 'Cal'],
+        ['dan', 'artist', 'Dan'],
       ]);
       for (const [i, task] of ['sh010_comp', 'sh020_comp'].entries()) {
         const clip = makeCounterClip(a.work, RATE, { frames: 480, name: `counter_${i}.mp4` });
@@ -337,6 +338,31 @@ describe.runIf(e2eReady && PG && REDIS)(
       );
       const sorted = drifts.map(Math.abs).sort((x, y) => x - y);
       expect(sorted[Math.floor(sorted.length / 2)]!).toBeLessThanOrEqual(1);
+
+      // Joining while the driver plays: the new follower starts playing where the driver is and
+      // locks on within its first second, like one that was there when play started.
+      const dan = await signedInPage(browser, a.base, 'dan');
+      pages.push(dan);
+      await dan.page.goto(`${a.base}${joinPath}`);
+      await dan.page.getByText('sup is driving').waitFor();
+      await expect
+        .poll(async () => (await shownFrame(dan.page)).frame, { timeout: 10_000 })
+        .toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 1500));
+      const joinedDrifts: number[] = [];
+      const joinedFrames: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        joinedDrifts.push(
+          Number(await dan.page.locator('.session-player [data-testid="video"]').getAttribute('data-drift')),
+        );
+        joinedFrames.push((await shownFrame(dan.page)).frame);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      console.log(`joined while playing: follower clock drift (frames) ${joinedDrifts.join(' ')}`);
+      const joinedSorted = joinedDrifts.map(Math.abs).sort((x, y) => x - y);
+      expect(joinedSorted[Math.floor(joinedSorted.length / 2)]!).toBeLessThanOrEqual(1);
+      // It plays (frames move on, the loop point aside), not a frame held.
+      expect(new Set(joinedFrames).size).toBeGreaterThan(5);
 
       // Pause: both re-lock on one frame, the driver's.
       await driver.page.getByRole('button', { name: 'Pause', exact: true }).click();
