@@ -21,7 +21,7 @@ import {
   swapRendition,
   type MediaRow,
 } from './pipeline-queries.js';
-import { MediaProber, SHARP_FORMATS } from './tools/probe.js';
+import { MediaProber } from './tools/probe.js';
 import type { MediaMetadata } from './tools/metadata.js';
 import { createSpriteSheet } from './tools/sprite.js';
 import { createWaveformPeaks, WAVEFORM_PEAKS_PER_SECOND } from './tools/waveform-peaks.js';
@@ -124,7 +124,8 @@ export class MediaPipeline {
   /**
    * Starts the image decoder processes, which load for a tenth of a second before their first
    * thumbnail, and runs the probe's in-process path once (sniffing, header readers) on a tiny JPEG
-   * without metadata, before the first upload needs them. It starts no exiftool: renders
+   * without metadata, before the first upload needs them (the decoders were started by the first
+   * still's probe before, decision 230; this is the one place now). It starts no exiftool: renders
    * (OpenEXR, plain JPEG) need none, and the first file that does starts one (decision 250).
    * A process that works jobs decodes stills; since one decoder process serves two cores
    * (decision 251) starting it at open costs one start-up. Failures are ignored here (a real
@@ -158,11 +159,7 @@ export class MediaPipeline {
       );
       mediaType = 'sequence';
     } else {
-      // A still libvips decodes gets its thumbnail from a decoder process: start them now, so
-      // their start-up runs beside this probe instead of before the thumbnail (decision 230).
       const format = recorded['format'];
-      if (media.media_type === 'image' && typeof format === 'string' && SHARP_FORMATS.has(format))
-        this.ctx.tools.decoders(this.limits).start();
       const original = await this.original(media.id);
       // The upload recognised the file (its content, checksummed since): no need to read its head again.
       const sniff =

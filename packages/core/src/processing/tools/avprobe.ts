@@ -192,12 +192,10 @@ class ProberProcess {
     const wasDead = this.dead;
     this.dead = true;
     this.current = null;
-    if (cur && resend && !cur.resent) {
-      clearTimeout(cur.timer);
-      const { id: _id, timer: _timer, ...pending } = cur;
-      this.onResend({ ...pending, resent: true });
-    } else if (cur) {
-      clearTimeout(cur.timer);
+    if (cur) clearTimeout(cur.timer);
+    // Its id and timer are replaced when it is sent again.
+    if (cur && resend && !cur.resent) this.onResend({ ...cur, resent: true });
+    else if (cur) {
       const tail = stderrTail(this.stderr);
       cur.reject(
         new ProcessingError(tail ? `${why}: ${tail}` : why, { details: { tool: NAME, stderr: tail } }),

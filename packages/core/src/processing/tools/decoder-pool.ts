@@ -483,9 +483,9 @@ export class DecoderPool {
   private onMessage(child: Child, m: ChildMessage): void {
     if ('type' in m) {
       child.ready = true;
-      if (child.requests.size > 0) for (const r of child.requests) this.send(child, r);
-      else this.idle(child);
-      // A ready child may be a better place for what waits than one still starting.
+      if (child.requests.size === 0) return this.idle(child);
+      for (const r of child.requests) this.send(child, r);
+      // Its free places, if any, are better for what waits than a child still starting.
       this.dispatch();
       return;
     }
@@ -497,10 +497,7 @@ export class DecoderPool {
       this.settle(req);
       req.resolve(m.result);
     } else if (req.shared) this.retryAlone(req);
-    else {
-      this.settle(req);
-      req.reject(new ProcessingError(m.message));
-    }
+    else this.fail(req, new ProcessingError(m.message));
     if (child.requests.size === 0) this.idle(child);
     else this.dispatch();
   }
